@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+'use strict';
+require('../dist/src/cli/main.js').main(process.argv).then(
+  (code) => { process.exitCode = code; },
+  (err) => { console.error(err instanceof Error ? err.message : String(err)); process.exitCode = 1; },
+);

@@ -1,0 +1,90 @@
+/**
+ * The vocabulary of the checks engine: pure functions over a loaded snapshot.
+ * Nothing here imports gRPC, TypeORM or Redis.
+ */
+import type {
+  AccessGroup,
+  EndUser,
+  Organization,
+  Project,
+  Tag,
+  Team,
+  TeamMembership,
+  User,
+  VirtualKey,
+} from '../domain/entities';
+import type { RequestFacts } from '../domain/request';
+import type { Policy } from '../config/policy';
+
+/** `_types.py::ProxyErrorTypes` values. */
+export type ProxyErrorType =
+  | 'budget_exceeded'
+  | 'no_db_connection'
+  | 'token_not_found_in_db'
+  | 'key_model_access_denied'
+  | 'team_model_access_denied'
+  | 'user_model_access_denied'
+  | 'org_model_access_denied'
+  | 'project_model_access_denied'
+  | 'model_cost_map_missing'
+  | 'expired_key'
+  | 'auth_error'
+  | 'auth_provider_unavailable'
+  | 'internal_server_error'
+  | 'bad_request_error'
+  | 'not_found_error'
+  | 'validation_error'
+  | 'cache_ping_error'
+  | 'team_member_permission_error'
+  | 'key_vector_store_access_denied'
+  | 'team_vector_store_access_denied'
+  | 'org_vector_store_access_denied'
+  | 'team_member_already_in_team'
+  | 'tool_access_denied';
+
+/** A refusal: the HTTP status and OpenAI-style error LiteLLM would have answered with. */
+export interface Denial {
+  readonly status: number;
+  readonly type: ProxyErrorType;
+  readonly message: string;
+  readonly param: string | null;
+}
+
+/** Everything the checks may read, loaded before any check runs. */
+export interface Snapshot {
+  /** The caller's key row; null for the master key and for unknown keys. */
+  readonly key: VirtualKey | null;
+  readonly team: Team | null;
+  /** Membership of key.user_id in key.team_id. */
+  readonly membership: TeamMembership | null;
+  readonly user: User | null;
+  readonly endUser: EndUser | null;
+  readonly organization: Organization | null;
+  readonly project: Project | null;
+  readonly tags: readonly Tag[];
+  /** DB access groups named by key.access_group_ids and team.access_group_ids that exist. */
+  readonly accessGroups: ReadonlyMap<string, AccessGroup>;
+  /** Rolling 30-day proxy spend; null when no global budget is configured. */
+  readonly globalSpend: number | null;
+}
+
+export interface CheckContext {
+  readonly request: RequestFacts;
+  readonly snapshot: Snapshot;
+  readonly policy: Policy;
+  readonly now: Date;
+  /** True when every requested model is priced at zero: budgets are skipped (LiteLLM `skip_budget_checks`). */
+  readonly skipBudgets: boolean;
+}
+
+export interface Check {
+  /** Stable name: used in docs, traces and metrics. */
+  readonly name: string;
+  /** Where the behaviour is specified (litellm-auth.md section). */
+  readonly spec: string;
+  readonly decide: (ctx: CheckContext) => Denial | null;
+}
+
+export function deny(status: number, type: ProxyErrorType, message: string, param: string | null = null): Denial {
+  return { status, type, message, param };
+}

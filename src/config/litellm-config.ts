@@ -1,0 +1,119 @@
+/**
+ * The YAML file in LiteLLM's `config.yaml` shape, validated once at startup.
+ * Unknown keys are ignored (a LiteLLM config is accepted unchanged); wrong types fail with the key's path.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const stringList = z.array(z.string());
+const stringMap = z.record(z.string(), z.string());
+
+const modelDeployment = z.looseObject({
+  model_name: z.string(),
+  litellm_params: z
+    .looseObject({
+      model: z.string().optional(),
+      input_cost_per_token: z.number().optional(),
+      output_cost_per_token: z.number().optional(),
+      configurable_clientside_auth_params: z.array(z.unknown()).optional(),
+    })
+    .optional(),
+  model_info: z
+    .looseObject({
+      access_groups: stringList.optional(),
+      input_cost_per_token: z.number().optional(),
+      output_cost_per_token: z.number().optional(),
+    })
+    .optional(),
+});
+export type ModelDeploymentConfig = z.infer<typeof modelDeployment>;
+
+const generalSettings = z.looseObject({
+  master_key: z.string().nullish(),
+  enforce_user_param: z.boolean().nullish(),
+  reject_clientside_metadata_tags: z.boolean().nullish(),
+  allowed_routes: stringList.nullish(),
+  allowed_ips: stringList.nullish(),
+  use_x_forwarded_for: z.boolean().nullish(),
+  public_routes: stringList.nullish(),
+  admin_only_routes: stringList.nullish(),
+  allow_requests_on_db_unavailable: z.boolean().nullish(),
+  allow_client_side_credentials: z.boolean().nullish(),
+  litellm_key_header_name: z.string().nullish(),
+  user_api_key_cache_ttl: z.number().nonnegative().nullish(),
+  user_header_name: z.string().nullish(),
+  user_header_mappings: z.array(z.looseObject({ header_name: z.string(), litellm_user_role: z.string() })).nullish(),
+  max_request_size_mb: z.number().positive().nullish(),
+  litellm_proxy_admin_name: z.string().nullish(),
+  enable_jwt_auth: z.boolean().nullish(),
+  litellm_jwtauth: z.record(z.string(), z.unknown()).nullish(),
+  role_permissions: z.array(z.unknown()).nullish(),
+});
+
+const litellmSettings = z.looseObject({
+  max_budget: z.number().nullish(),
+  max_end_user_budget_id: z.string().nullish(),
+  model_alias_map: stringMap.nullish(),
+});
+
+const tollgateSettings = z.looseObject({
+  forward_credentials: z.boolean().optional(),
+  negative_cache_ttl_seconds: z.number().nonnegative().optional(),
+  cache_ttl_seconds: z.number().positive().optional(),
+  cache_max_entries: z.number().int().positive().optional(),
+  base_path: z.string().optional(),
+  redis_key_prefix: z.string().optional(),
+  db_timeout_ms: z.number().int().positive().optional(),
+  redis_timeout_ms: z.number().int().positive().optional(),
+});
+
+export const liteLlmConfigSchema = z.looseObject({
+  general_settings: generalSettings.nullish(),
+  litellm_settings: litellmSettings.nullish(),
+  model_list: z.array(modelDeployment).nullish(),
+  router_settings: z.looseObject({ model_group_alias: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+  tollgate: tollgateSettings.nullish(),
+});
+export type LiteLlmConfig = z.infer<typeof liteLlmConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Replaces `os.environ/NAME` strings anywhere in the tree, as LiteLLM does. */
+function resolveEnvReferences(value: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string' && value.startsWith('os.environ/')) {
+    return env[value.slice('os.environ/'.length)] ?? null;
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveEnvReferences(v, env));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnvReferences(v, env)]));
+  }
+  return value;
+}
+
+export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source = 'config'): LiteLlmConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = liteLlmConfigSchema.safeParse(resolveEnvReferences(raw, env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.join('.') : '(root)';
+    throw new ConfigError(`${source}: invalid setting '${where}': ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export function loadLiteLlmConfig(path: string | null, env: NodeJS.ProcessEnv): LiteLlmConfig {
+  if (path === null) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read TOLLGATE_CONFIG=${path}: ${(err as Error).message}`);
+  }
+  return parseLiteLlmConfig(text, env, path);
+}

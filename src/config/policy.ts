@@ -1,0 +1,78 @@
+/**
+ * The authorization policy derived from the LiteLLM-shaped config: everything the pure checks
+ * need to know about the proxy (master key excluded; identity owns it).
+ */
+import type { LiteLlmConfig } from './litellm-config';
+
+export interface ModelDeployment {
+  /** The public model name clients send (`model_list[].model_name`). */
+  readonly modelName: string;
+  /** `litellm_params.model`, e.g. `openai/gpt-4o`. */
+  readonly underlyingModel: string | null;
+  readonly accessGroups: readonly string[];
+  /** Per-token prices when the config states them; null when unknown (unknown counts as costing money). */
+  readonly inputCostPerToken: number | null;
+  readonly outputCostPerToken: number | null;
+}
+
+export interface Policy {
+  readonly modelList: readonly ModelDeployment[];
+  /** litellm_settings.model_alias_map: alias → model. */
+  readonly modelAliasMap: Readonly<Record<string, string>>;
+  /** router_settings.model_group_alias: alias → model group. */
+  readonly modelGroupAlias: Readonly<Record<string, string>>;
+  /** litellm_settings.max_budget: the global proxy budget (null or <= 0 = none). */
+  readonly maxBudget: number | null;
+  readonly maxEndUserBudgetId: string | null;
+  readonly enforceUserParam: boolean;
+  readonly rejectClientsideMetadataTags: boolean;
+  readonly allowedRoutes: readonly string[] | null;
+  readonly allowedIps: readonly string[] | null;
+  readonly useXForwardedFor: boolean;
+  readonly publicRoutes: readonly string[];
+  readonly adminOnlyRoutes: readonly string[];
+  readonly allowClientSideCredentials: boolean;
+  readonly maxRequestSizeMb: number | null;
+  /** general_settings.litellm_proxy_admin_name (LiteLLM default "default_user_id"). */
+  readonly proxyAdminName: string;
+}
+
+function priceOf(deployment: NonNullable<LiteLlmConfig['model_list']>[number], field: 'input_cost_per_token' | 'output_cost_per_token'): number | null {
+  return deployment.model_info?.[field] ?? deployment.litellm_params?.[field] ?? null;
+}
+
+export function buildPolicy(config: LiteLlmConfig): Policy {
+  const general = config.general_settings ?? {};
+  const litellm = config.litellm_settings ?? {};
+  const modelGroupAlias: Record<string, string> = {};
+  for (const [alias, target] of Object.entries(config.router_settings?.model_group_alias ?? {})) {
+    // LiteLLM accepts either "target" or {"model": "target", "hidden": bool}.
+    if (typeof target === 'string') modelGroupAlias[alias] = target;
+    else if (target !== null && typeof target === 'object' && typeof (target as { model?: unknown }).model === 'string') {
+      modelGroupAlias[alias] = (target as { model: string }).model;
+    }
+  }
+  return {
+    modelList: (config.model_list ?? []).map((d) => ({
+      modelName: d.model_name,
+      underlyingModel: d.litellm_params?.model ?? null,
+      accessGroups: d.model_info?.access_groups ?? [],
+      inputCostPerToken: priceOf(d, 'input_cost_per_token'),
+      outputCostPerToken: priceOf(d, 'output_cost_per_token'),
+    })),
+    modelAliasMap: litellm.model_alias_map ?? {},
+    modelGroupAlias,
+    maxBudget: litellm.max_budget ?? null,
+    maxEndUserBudgetId: litellm.max_end_user_budget_id ?? null,
+    enforceUserParam: general.enforce_user_param ?? false,
+    rejectClientsideMetadataTags: general.reject_clientside_metadata_tags ?? false,
+    allowedRoutes: general.allowed_routes ?? null,
+    allowedIps: general.allowed_ips ?? null,
+    useXForwardedFor: general.use_x_forwarded_for ?? false,
+    publicRoutes: general.public_routes ?? [],
+    adminOnlyRoutes: general.admin_only_routes ?? [],
+    allowClientSideCredentials: general.allow_client_side_credentials ?? false,
+    maxRequestSizeMb: general.max_request_size_mb ?? null,
+    proxyAdminName: general.litellm_proxy_admin_name ?? 'default_user_id',
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Process settings: environment variables (spec/README.md §1) plus the optional YAML file.
+ * Parsed once at startup; nothing else in the code reads process.env.
+ */
+import { loadLiteLlmConfig, ConfigError, type LiteLlmConfig } from './litellm-config';
+import { buildPolicy, type Policy } from './policy';
+
+export interface Settings {
+  readonly grpcAddr: string;
+  readonly httpAddr: string;
+  /** mysql://… ; null → embedded SQLite at sqlitePath. */
+  readonly databaseUrl: string | null;
+  readonly sqlitePath: string;
+  readonly redisUrl: string | null;
+  readonly masterKey: string | null;
+  readonly logLevel: string;
+  readonly policy: Policy;
+  readonly credentials: {
+    /** general_settings.litellm_key_header_name: a header that replaces the extracted key. */
+    readonly customKeyHeader: string | null;
+    readonly userHeaderName: string | null;
+    readonly customerHeaderMappings: readonly string[];
+  };
+  readonly allowRequestsOnDbUnavailable: boolean;
+  readonly forwardCredentials: boolean;
+  /** Prefix removed from the path before route matching (LiteLLM's root_path / base url). */
+  readonly basePath: string;
+  readonly cache: {
+    readonly ttlSeconds: number;
+    readonly negativeTtlSeconds: number;
+    readonly maxEntries: number;
+    readonly redisKeyPrefix: string;
+  };
+  readonly dbTimeoutMs: number;
+  readonly redisTimeoutMs: number;
+  readonly config: LiteLlmConfig;
+}
+
+export { ConfigError };
+
+function nonEmpty(value: string | undefined): string | null {
+  return value !== undefined && value.trim() !== '' ? value.trim() : null;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const config = loadLiteLlmConfig(nonEmpty(env.TOLLGATE_CONFIG), env);
+  return settingsFrom(config, env);
+}
+
+export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Settings {
+  const general = config.general_settings ?? {};
+  const tollgate = config.tollgate ?? {};
+  const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
+  return {
+    grpcAddr: nonEmpty(env.TOLLGATE_GRPC_ADDR) ?? '0.0.0.0:9001',
+    httpAddr: nonEmpty(env.TOLLGATE_HTTP_ADDR) ?? '0.0.0.0:9002',
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    sqlitePath: nonEmpty(env.TOLLGATE_SQLITE_PATH) ?? './.tollgate/tollgate.db',
+    redisUrl: nonEmpty(env.REDIS_URL),
+    masterKey: nonEmpty(env.LITELLM_MASTER_KEY) ?? general.master_key ?? null,
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    policy: buildPolicy(config),
+    credentials: {
+      customKeyHeader: general.litellm_key_header_name?.toLowerCase() ?? null,
+      userHeaderName: general.user_header_name?.toLowerCase() ?? null,
+      customerHeaderMappings: (general.user_header_mappings ?? [])
+        .filter((m) => m.litellm_user_role.toLowerCase() === 'customer')
+        .map((m) => m.header_name.toLowerCase()),
+    },
+    allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,
+    forwardCredentials: tollgate.forward_credentials ?? false,
+    basePath,
+    cache: {
+      ttlSeconds: tollgate.cache_ttl_seconds ?? general.user_api_key_cache_ttl ?? 60,
+      negativeTtlSeconds: tollgate.negative_cache_ttl_seconds ?? 5,
+      maxEntries: tollgate.cache_max_entries ?? 100_000,
+      redisKeyPrefix: tollgate.redis_key_prefix ?? nonEmpty(env.TOLLGATE_REDIS_PREFIX) ?? 'tollgate:',
+    },
+    dbTimeoutMs: tollgate.db_timeout_ms ?? 2000,
+    redisTimeoutMs: tollgate.redis_timeout_ms ?? 200,
+    config,
+  };
+}

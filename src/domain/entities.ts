@@ -1,0 +1,156 @@
+/**
+ * The LiteLLM rows the checks read, as immutable plain values.
+ *
+ * Names follow LiteLLM's columns (snake_case kept where LiteLLM users will look for them in
+ * the database). `null` list columns are normalised to `[]` by the store, never here.
+ * Instances handed to the checks are frozen: a cached row is shared by concurrent requests and
+ * must never be mutated (field-notes §3: a mutated cached key resurrects stale state).
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface Budget {
+  readonly budget_id: string;
+  readonly max_budget: number | null;
+  readonly soft_budget: number | null;
+  readonly tpm_limit: number | null;
+  readonly rpm_limit: number | null;
+  readonly allowed_models: readonly string[];
+  readonly model_max_budget: JsonObject | null;
+  readonly budget_duration: string | null;
+  readonly budget_reset_at: Date | null;
+}
+
+export interface VirtualKey {
+  /** sha256 hex of the raw key: the only form of the key Tollgate ever holds. */
+  readonly token: string;
+  readonly key_name: string | null;
+  readonly key_alias: string | null;
+  readonly spend: number;
+  readonly max_budget: number | null;
+  readonly expires: Date | null;
+  readonly models: readonly string[];
+  readonly config: JsonObject;
+  readonly user_id: string | null;
+  readonly team_id: string | null;
+  readonly organization_id: string | null;
+  readonly project_id: string | null;
+  readonly agent_id: string | null;
+  readonly budget_id: string | null;
+  readonly object_permission_id: string | null;
+  readonly permissions: JsonObject;
+  readonly metadata: JsonObject;
+  readonly blocked: boolean | null;
+  readonly tpm_limit: number | null;
+  readonly rpm_limit: number | null;
+  readonly allowed_routes: readonly string[];
+  readonly access_group_ids: readonly string[];
+  readonly model_max_budget: JsonObject;
+  readonly budget_duration: string | null;
+  readonly budget_reset_at: Date | null;
+}
+
+export interface Team {
+  readonly team_id: string;
+  readonly team_alias: string | null;
+  readonly organization_id: string | null;
+  readonly object_permission_id: string | null;
+  readonly metadata: JsonObject;
+  readonly max_budget: number | null;
+  readonly soft_budget: number | null;
+  readonly spend: number;
+  readonly models: readonly string[];
+  readonly blocked: boolean;
+  readonly tpm_limit: number | null;
+  readonly rpm_limit: number | null;
+  readonly access_group_ids: readonly string[];
+  readonly model_id: number | null;
+  /** LiteLLM_ModelTable.aliases joined through model_id (`team_model_aliases` in LiteLLM). */
+  readonly model_aliases: Readonly<Record<string, string>>;
+}
+
+export interface TeamMembership {
+  readonly user_id: string;
+  readonly team_id: string;
+  readonly spend: number;
+  readonly budget: Budget | null;
+}
+
+export interface OrganizationMembershipRow {
+  readonly user_id: string;
+  readonly organization_id: string;
+  readonly user_role: string | null;
+}
+
+export interface User {
+  readonly user_id: string;
+  readonly user_alias: string | null;
+  readonly user_email: string | null;
+  readonly user_role: string | null;
+  readonly max_budget: number | null;
+  readonly spend: number;
+  readonly models: readonly string[];
+  readonly metadata: JsonObject;
+  readonly tpm_limit: number | null;
+  readonly rpm_limit: number | null;
+  readonly organization_memberships: readonly OrganizationMembershipRow[];
+}
+
+export interface EndUser {
+  readonly user_id: string;
+  readonly alias: string | null;
+  readonly spend: number;
+  readonly blocked: boolean;
+  readonly allowed_model_region: string | null;
+  readonly budget_id: string | null;
+  /** The end user's own budget row, or the default from litellm_settings.max_end_user_budget_id. */
+  readonly budget: Budget | null;
+}
+
+export interface Organization {
+  readonly organization_id: string;
+  readonly organization_alias: string | null;
+  readonly budget_id: string | null;
+  readonly spend: number;
+  readonly models: readonly string[];
+  readonly metadata: JsonObject;
+  readonly budget: Budget | null;
+}
+
+export interface Project {
+  readonly project_id: string;
+  readonly project_alias: string | null;
+  readonly team_id: string | null;
+  readonly budget_id: string | null;
+  readonly spend: number;
+  readonly models: readonly string[];
+  readonly blocked: boolean;
+  readonly metadata: JsonObject;
+  readonly budget: Budget | null;
+}
+
+export interface Tag {
+  readonly tag_name: string;
+  readonly spend: number;
+  readonly budget_id: string | null;
+  readonly budget: Budget | null;
+}
+
+export interface AccessGroup {
+  readonly access_group_id: string;
+  readonly access_group_name: string;
+  readonly access_model_names: readonly string[];
+}
+
+/** LiteLLM's role names (`_types.py::LitellmUserRoles`). */
+export const USER_ROLES = [
+  'proxy_admin',
+  'proxy_admin_viewer',
+  'org_admin',
+  'internal_user',
+  'internal_user_viewer',
+  'team',
+  'customer',
+] as const;
+export type UserRole = (typeof USER_ROLES)[number];

@@ -1,0 +1,36 @@
+/**
+ * What Tollgate knows about one HTTP request, independent of how Envoy encoded it.
+ * Built once by `envoy/attributes.ts`; read by identity and the checks.
+ */
+import type { Json } from './entities';
+
+export type Credential =
+  | { readonly kind: 'none' }
+  /** A credential header was present but unusable (e.g. `Authorization` without a Bearer/Basic prefix). */
+  | { readonly kind: 'malformed'; readonly header: string }
+  | { readonly kind: 'present'; readonly value: string; readonly header: string };
+
+export interface RequestFacts {
+  /** Envoy's x-request-id (may be empty). */
+  readonly requestId: string;
+  readonly method: string;
+  /** Path without query string and without the configured base path: LiteLLM's "route". */
+  readonly route: string;
+  /** Raw path as Envoy saw it, query included. */
+  readonly path: string;
+  /** Lower-cased header names; pseudo-headers (`:path`, `:authority`, …) included. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON body when it is a JSON object; `null` when absent, not JSON, or truncated. */
+  readonly body: Readonly<Record<string, Json>> | null;
+  /** True when Envoy sent only a prefix of the body (`x-envoy-auth-partial-body: true`). */
+  readonly bodyTruncated: boolean;
+  /** The body was present but could not be parsed as a JSON object. */
+  readonly bodyInvalid: boolean;
+  readonly credential: Credential;
+  /** Requested model(s) per LiteLLM's get_model_from_request; null when the request names none. */
+  readonly model: string | readonly string[] | null;
+  /** End-user (customer) id per LiteLLM's get_end_user_id_from_request_body; headers beat body. */
+  readonly endUserId: string | null;
+  /** Downstream peer address (the client as Envoy saw it). */
+  readonly sourceAddress: string | null;
+}

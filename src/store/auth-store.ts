@@ -1,0 +1,44 @@
+/**
+ * Read access to the LiteLLM tables, as the identity and snapshot loaders need it.
+ * Implementations return frozen domain values (`domain/entities.ts`) and throw only on
+ * infrastructure failure (connection lost, timeout): "not found" is `null`, never an error.
+ */
+import type {
+  AccessGroup,
+  Budget,
+  EndUser,
+  Organization,
+  Project,
+  Tag,
+  Team,
+  TeamMembership,
+  User,
+  VirtualKey,
+} from '../domain/entities';
+
+export interface AuthStore {
+  /** Key row by sha256 hex of the raw key. */
+  findKey(tokenHash: string): Promise<VirtualKey | null>;
+  /** Team row, with LiteLLM_ModelTable.aliases joined through model_id as `model_aliases`. */
+  findTeam(teamId: string): Promise<Team | null>;
+  /** Membership with its budget row joined. */
+  findMembership(userId: string, teamId: string): Promise<TeamMembership | null>;
+  /** User row with its organization memberships. */
+  findUser(userId: string): Promise<User | null>;
+  /** End user with its own budget row joined (the default budget is applied by the caller). */
+  findEndUser(endUserId: string): Promise<EndUser | null>;
+  /** Organization with its budget row joined. */
+  findOrganization(organizationId: string): Promise<Organization | null>;
+  /** Project with its budget row joined. */
+  findProject(projectId: string): Promise<Project | null>;
+  /** Known tags among `names` (unknown names are simply absent), budgets joined; one query. */
+  findTags(names: readonly string[]): Promise<Tag[]>;
+  /** Existing DB access groups among `ids`; one query. */
+  findAccessGroups(ids: readonly string[]): Promise<AccessGroup[]>;
+  findBudget(budgetId: string): Promise<Budget | null>;
+  /** SUM(spend) of LiteLLM_SpendLogs over the last 30 days (LiteLLM's MonthlyGlobalSpend). */
+  globalSpend(): Promise<number>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

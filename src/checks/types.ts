@@ -73,8 +73,8 @@ export interface CheckContext {
   readonly snapshot: Snapshot;
   readonly policy: Policy;
   readonly now: Date;
-  /** True when every requested model is priced at zero: budgets are skipped (LiteLLM `skip_budget_checks`). */
-  readonly skipBudgets: boolean;
+  /** sha256 hex of the presented virtual key; null for non-key identities (e.g. JWT). */
+  readonly keyHash: string | null;
 }
 
 export interface Check {

@@ -1,0 +1,39 @@
+/**
+ * Envoy CheckRequest → RequestFacts: everything later stages need, independent of how Envoy
+ * encoded it (merged or raw headers, body as text or bytes, whole or partial).
+ */
+import type { Settings } from '../config/settings';
+import type { RequestFacts } from '../domain/request';
+import { readBody } from './body';
+import { extractCredential } from './credential';
+import { getEndUserId } from './end-user';
+import { collectHeaders, headerValue } from './headers';
+import type { CheckRequest } from './messages';
+import { getModelFromRequest } from './request-model';
+import { parseRequestTarget } from './route';
+
+export type AttributeSettings = Pick<Settings, 'basePath' | 'credentials'>;
+
+export function parseCheckRequest(request: CheckRequest, settings: AttributeSettings): RequestFacts {
+  const http = request.attributes?.request?.http;
+  const headers = collectHeaders(http);
+  const path = http?.path || headerValue(headers, ':path') || '/';
+  const { route, query } = parseRequestTarget(path, settings.basePath);
+  const body = readBody(http, headers);
+  // A truncated body is never exposed, but the model it names is: model checks still apply.
+  const modelSource = body.body ?? (body.prefixModel !== null ? { model: body.prefixModel } : null);
+  return {
+    requestId: http?.id || headerValue(headers, 'x-request-id') || '',
+    method: http?.method || headerValue(headers, ':method') || '',
+    route,
+    path,
+    headers,
+    body: body.body,
+    bodyTruncated: body.truncated,
+    bodyInvalid: body.invalid,
+    credential: extractCredential(headers, route, query, settings),
+    model: getModelFromRequest(modelSource, route),
+    endUserId: getEndUserId(headers, body.body, settings),
+    sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
+  };
+}

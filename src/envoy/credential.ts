@@ -1,0 +1,79 @@
+/**
+ * Which credential the caller presented, in LiteLLM's order (litellm-auth.md §2.3,
+ * user_api_key_auth.py::get_api_key and get_api_key_from_custom_header).
+ */
+import type { Settings } from '../config/settings';
+import type { Credential } from '../domain/request';
+import { nonEmptyHeader, type HeaderRecord } from './headers';
+
+export type CredentialSettings = Pick<Settings, 'credentials'>;
+
+/** `Credential.header` when the key came from the `key=` query parameter: not a header name
+ *  (`?` cannot appear in one), so the response strips the query parameter instead. */
+export const QUERY_KEY_CREDENTIAL = '?key';
+
+/** Headers that carry the key as-is, after Authorization, in LiteLLM's order. */
+const RAW_KEY_HEADERS = ['api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'] as const;
+
+export function extractCredential(
+  headers: HeaderRecord,
+  route: string,
+  query: URLSearchParams,
+  settings: CredentialSettings,
+): Credential {
+  const found = extractDefault(headers, route, query);
+  const custom = settings.credentials.customKeyHeader;
+  if (custom === null) return found;
+  // general_settings.litellm_key_header_name replaces whatever was found; missing → "" (malformed).
+  const value = nonEmptyHeader(headers, custom);
+  return credential(custom, value === undefined ? '' : bearerToken(value));
+}
+
+function extractDefault(headers: HeaderRecord, route: string, query: URLSearchParams): Credential {
+  // 1. x-litellm-api-key beats Authorization (LiteLLM test_x_litellm_api_key); unknown prefixes pass as is.
+  const litellm = nonEmptyHeader(headers, 'x-litellm-api-key');
+  if (litellm !== undefined) return credential('x-litellm-api-key', bearerTokenOrValue(litellm));
+  // 2. Authorization needs a recognised prefix, else the key is "" → "Malformed API Key" (401).
+  const authorization = nonEmptyHeader(headers, 'authorization');
+  if (authorization !== undefined) return credential('authorization', bearerToken(authorization));
+  // 3–6. Azure, Anthropic, Google AI Studio, Azure APIM SDK headers carry the raw key.
+  for (const name of RAW_KEY_HEADERS) {
+    const value = nonEmptyHeader(headers, name);
+    if (value !== undefined) return credential(name, value);
+  }
+  // 7. Google generateContent clients may pass ?key=… (RouteChecks.is_generate_content_route).
+  const queryKey = query.get('key');
+  if (route.includes('generateContent') && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
+  return { kind: 'none' };
+}
+
+function credential(header: string, value: string): Credential {
+  return value === '' ? { kind: 'malformed', header } : { kind: 'present', value, header };
+}
+
+/** _get_bearer_token: a value without a recognised prefix yields "". */
+function bearerToken(value: string): string {
+  return stripPrefix(value) ?? '';
+}
+
+/** _get_bearer_token_or_received_api_key: a value without a recognised prefix is the key itself. */
+function bearerTokenOrValue(value: string): string {
+  return stripPrefix(value) ?? value;
+}
+
+/**
+ * LiteLLM's prefixes: "Bearer ", "Basic " (Langfuse), "bearer ", and LangChain's AWS SigV4 form
+ * `AWS4-HMAC-SHA256 Credential=Bearer <key>/date/region/service/aws4_request, …`.
+ * LiteLLM uses str.replace, which removes every occurrence of the prefix, not just the first;
+ * copied so that the key we hash is the key LiteLLM would hash. null = no recognised prefix.
+ */
+function stripPrefix(value: string): string | null {
+  for (const prefix of ['Bearer ', 'Basic ', 'bearer ']) {
+    if (value.startsWith(prefix)) return value.split(prefix).join('');
+  }
+  if (value.startsWith('AWS4-HMAC-SHA256')) {
+    const match = /Credential=Bearer\s+([^/\s,]+)/.exec(value) ?? /Credential=([^/\s,]+)/.exec(value);
+    return match ? match[1] : null;
+  }
+  return null;
+}

@@ -1,0 +1,84 @@
+/**
+ * The end user (LiteLLM "customer") a request is made for:
+ * auth_utils.get_end_user_id_from_request_body (litellm-auth.md §7.2). First hit wins; headers beat body.
+ */
+import type { Settings } from '../config/settings';
+import type { Json, JsonObject } from '../domain/entities';
+import { headerValue, type HeaderRecord } from './headers';
+
+export type EndUserSettings = Pick<Settings, 'credentials'>;
+
+type Body = Readonly<Record<string, Json>> | null;
+
+/** constants.STANDARD_CUSTOMER_ID_HEADERS: always on, no configuration needed (e.g. Claude Code). */
+const STANDARD_CUSTOMER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-id'] as const;
+
+/** A string-encoded metadata object larger than this is not parsed (it is client input). */
+const MAX_METADATA_JSON_CHARS = 64 * 1024;
+
+export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings): string | null {
+  return fromHeaders(headers, settings) ?? fromBody(body);
+}
+
+function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string | null {
+  for (const name of STANDARD_CUSTOMER_HEADERS) {
+    const value = nonBlank(headerValue(headers, name));
+    if (value !== null) return value;
+  }
+  // user_header_mappings entries with role "customer" win; the deprecated user_header_name is the fallback.
+  const { customerHeaderMappings, userHeaderName } = settings.credentials;
+  const configured = customerHeaderMappings.length > 0 ? customerHeaderMappings : userHeaderName ? [userHeaderName] : [];
+  for (const name of configured) {
+    const value = nonBlank(headerValue(headers, name));
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+/**
+ * body.user → body.litellm_metadata.user → body.metadata.user_id → body.safety_identifier.
+ * Diverges from LiteLLM on purpose: a blank body value is skipped (LiteLLM returns ""), since an
+ * empty end-user id names nobody. Metadata sent as a JSON string (multipart forms, extra_body) is
+ * parsed, as newer LiteLLM does, so it cannot dodge attribution.
+ */
+function fromBody(body: Body): string | null {
+  if (body === null) return null;
+  return (
+    scalarId(field(body, 'user')) ??
+    scalarId(field(asObject(field(body, 'litellm_metadata')), 'user')) ??
+    scalarId(field(asObject(field(body, 'metadata')), 'user_id')) ??
+    scalarId(field(body, 'safety_identifier'))
+  );
+}
+
+function field(object: Readonly<Record<string, Json>> | null, name: string): Json | undefined {
+  return object !== null && Object.hasOwn(object, name) ? object[name] : undefined;
+}
+
+function asObject(value: Json | undefined): JsonObject | null {
+  if (typeof value === 'string' && value.length <= MAX_METADATA_JSON_CHARS) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      return isObject(parsed) ? (parsed as JsonObject) : null;
+    } catch {
+      return null;
+    }
+  }
+  return isObject(value) ? (value as JsonObject) : null;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Python's str() for scalars; objects and lists are not ids. */
+function scalarId(value: Json | undefined): string | null {
+  if (typeof value === 'string') return nonBlank(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return null;
+}
+
+function nonBlank(value: string | undefined): string | null {
+  return value !== undefined && value.trim() !== '' ? value : null;
+}

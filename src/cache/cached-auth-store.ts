@@ -1,0 +1,182 @@
+/**
+ * The AuthStore the request path uses: every lookup goes through a per-kind EntityCache,
+ * so a warm key costs no database or Redis round trip at all.
+ */
+import type {
+  AccessGroup,
+  Budget,
+  EndUser,
+  Organization,
+  Project,
+  Tag,
+  Team,
+  TeamMembership,
+  User,
+  VirtualKey,
+} from '../domain/entities';
+import type { AuthStore } from '../store/auth-store';
+import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
+import type { SharedCache } from './shared-cache';
+import { batchLoader } from '../util/batch-loader';
+
+export interface CachePolicy {
+  readonly ttlMs: number;
+  readonly refreshAfterMs: number;
+  readonly negativeTtlMs: number;
+  readonly maxStaleOnErrorMs: number;
+  readonly maxEntries: number;
+  readonly sharedPrefix: string;
+}
+
+/** Entity kinds, as named in invalidation messages and shared-tier keys. */
+export const ENTITY_KINDS = [
+  'key',
+  'team',
+  'membership',
+  'user',
+  'end_user',
+  'organization',
+  'project',
+  'tag',
+  'access_group',
+  'budget',
+  'global_spend',
+] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+/** What invalidation needs of a cache, whatever it holds. */
+export interface InvalidatableCache {
+  readonly size: number;
+  invalidate(id: string): Promise<void>;
+  dropLocal(id: string): void;
+  clearLocal(): void;
+}
+
+const GLOBAL_SPEND_ID = 'last_30_days';
+
+/** Membership ids join user and team with a separator that cannot occur in a URL-safe id. */
+export function membershipId(userId: string, teamId: string): string {
+  return `${userId}\u0000${teamId}`;
+}
+
+export class CachedAuthStore implements AuthStore {
+  readonly caches: ReadonlyMap<EntityKind, InvalidatableCache>;
+  private readonly keys: EntityCache<VirtualKey>;
+  private readonly teams: EntityCache<Team>;
+  private readonly memberships: EntityCache<TeamMembership>;
+  private readonly users: EntityCache<User>;
+  private readonly endUsers: EntityCache<EndUser>;
+  private readonly organizations: EntityCache<Organization>;
+  private readonly projects: EntityCache<Project>;
+  private readonly tags: EntityCache<Tag>;
+  private readonly accessGroups: EntityCache<AccessGroup>;
+  private readonly budgets: EntityCache<Budget>;
+  private readonly spend: EntityCache<number>;
+
+  constructor(
+    private readonly store: AuthStore,
+    policy: CachePolicy,
+    shared: SharedCache,
+    events: CacheEvents = SILENT_CACHE_EVENTS,
+    now: Clock = Date.now,
+  ) {
+    const make = <T>(kind: EntityKind, loader: (id: string) => Promise<T | null>): EntityCache<T> =>
+      new EntityCache<T>({ kind, ...policy }, loader, shared, events, now);
+    this.keys = make('key', (id) => store.findKey(id));
+    this.teams = make('team', (id) => store.findTeam(id));
+    this.memberships = make('membership', (id) => {
+      const [userId = '', teamId = ''] = id.split('\u0000');
+      return store.findMembership(userId, teamId);
+    });
+    this.users = make('user', (id) => store.findUser(id));
+    this.endUsers = make('end_user', (id) => store.findEndUser(id));
+    this.organizations = make('organization', (id) => store.findOrganization(id));
+    this.projects = make('project', (id) => store.findProject(id));
+    // Tags and access groups are fetched in batches (one query for all misses), then cached one by one.
+    this.tags = make('tag', batchLoader((names) => store.findTags(names), (tag) => tag.tag_name));
+    this.accessGroups = make(
+      'access_group',
+      batchLoader((ids) => store.findAccessGroups(ids), (group) => group.access_group_id),
+    );
+    this.budgets = make('budget', (id) => store.findBudget(id));
+    this.spend = make('global_spend', () => store.globalSpend());
+    this.caches = new Map<EntityKind, InvalidatableCache>([
+      ['key', this.keys],
+      ['team', this.teams],
+      ['membership', this.memberships],
+      ['user', this.users],
+      ['end_user', this.endUsers],
+      ['organization', this.organizations],
+      ['project', this.projects],
+      ['tag', this.tags],
+      ['access_group', this.accessGroups],
+      ['budget', this.budgets],
+      ['global_spend', this.spend],
+    ]);
+  }
+
+  findKey(tokenHash: string): Promise<VirtualKey | null> {
+    return this.keys.get(tokenHash);
+  }
+  findTeam(teamId: string): Promise<Team | null> {
+    return this.teams.get(teamId);
+  }
+  findMembership(userId: string, teamId: string): Promise<TeamMembership | null> {
+    return this.memberships.get(membershipId(userId, teamId));
+  }
+  findUser(userId: string): Promise<User | null> {
+    return this.users.get(userId);
+  }
+  findEndUser(endUserId: string): Promise<EndUser | null> {
+    return this.endUsers.get(endUserId);
+  }
+  findOrganization(organizationId: string): Promise<Organization | null> {
+    return this.organizations.get(organizationId);
+  }
+  findProject(projectId: string): Promise<Project | null> {
+    return this.projects.get(projectId);
+  }
+  async findTags(names: readonly string[]): Promise<Tag[]> {
+    const found = await Promise.all(unique(names).map((name) => this.tags.get(name)));
+    return found.filter((tag): tag is Tag => tag !== null);
+  }
+  async findAccessGroups(ids: readonly string[]): Promise<AccessGroup[]> {
+    const found = await Promise.all(unique(ids).map((id) => this.accessGroups.get(id)));
+    return found.filter((group): group is AccessGroup => group !== null);
+  }
+  findBudget(budgetId: string): Promise<Budget | null> {
+    return this.budgets.get(budgetId);
+  }
+  async globalSpend(): Promise<number> {
+    return (await this.spend.get(GLOBAL_SPEND_ID)) ?? 0;
+  }
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  /** Purges one entity from this process and the shared tier (used by writers). */
+  async invalidate(kind: EntityKind, id: string): Promise<void> {
+    await this.cacheFor(kind).invalidate(id);
+  }
+
+  dropLocal(kind: EntityKind, id: string): void {
+    this.cacheFor(kind).dropLocal(id);
+  }
+
+  clearLocal(): void {
+    for (const cache of this.caches.values()) cache.clearLocal();
+  }
+
+  private cacheFor(kind: EntityKind): InvalidatableCache {
+    const cache = this.caches.get(kind);
+    if (cache === undefined) throw new Error(`unknown entity kind ${kind}`);
+    return cache;
+  }
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,194 @@
+/**
+ * One cache per entity kind: process memory (bounded LRU) → shared tier (Redis) → loader (DB).
+ *
+ * - Entries are immutable values; a refresh replaces the entry, it never mutates it.
+ * - Fresh for `refreshAfterMs`; after that the entry is still served while one background
+ *   reload runs (stale-while-revalidate), until `ttlMs`, after which a request waits for the reload.
+ * - Concurrent misses for one id share one load (single flight).
+ * - "Not found" is cached for `negativeTtlMs` (spec README §4.2).
+ * - When the loader fails (database down), an entry not older than `maxStaleOnErrorMs` is served;
+ *   otherwise the error propagates and the caller answers "cannot decide".
+ */
+import { LRUCache } from 'lru-cache';
+import { decodeCached, deepFreeze, encodeCached } from './codec';
+import type { SharedCache } from './shared-cache';
+
+export interface EntityCacheOptions {
+  /** Entity kind, used in shared-tier keys and metrics (e.g. "key", "team"). */
+  readonly kind: string;
+  readonly refreshAfterMs: number;
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  readonly maxStaleOnErrorMs: number;
+  readonly maxEntries: number;
+  /** Prefix of shared-tier keys, e.g. "tollgate:". */
+  readonly sharedPrefix: string;
+}
+
+export interface CacheEvents {
+  hit(kind: string, tier: 'memory' | 'shared'): void;
+  miss(kind: string): void;
+  staleServed(kind: string, reason: 'revalidating' | 'loader_failed'): void;
+  sharedTierError(kind: string, error: unknown): void;
+  backgroundRefreshError(kind: string, error: unknown): void;
+}
+
+export const SILENT_CACHE_EVENTS: CacheEvents = {
+  hit: () => undefined,
+  miss: () => undefined,
+  staleServed: () => undefined,
+  sharedTierError: () => undefined,
+  backgroundRefreshError: () => undefined,
+};
+
+interface Entry<T> {
+  readonly value: T | null;
+  /** When the value was read from the database (not when it was copied between tiers). */
+  readonly loadedAt: number;
+}
+
+interface SharedEntry<T> {
+  readonly v: T | null;
+  readonly at: number;
+}
+
+export type Clock = () => number;
+
+export class EntityCache<T> {
+  private readonly memory: LRUCache<string, Entry<T>>;
+  private readonly inFlight = new Map<string, Promise<Entry<T>>>();
+  /** Bumped by invalidation so a load that started before it cannot store its older result. */
+  private epoch = 0;
+
+  constructor(
+    private readonly options: EntityCacheOptions,
+    private readonly loader: (id: string) => Promise<T | null>,
+    private readonly shared: SharedCache,
+    private readonly events: CacheEvents = SILENT_CACHE_EVENTS,
+    private readonly now: Clock = Date.now,
+  ) {
+    this.memory = new LRUCache<string, Entry<T>>({ max: options.maxEntries });
+  }
+
+  get kind(): string {
+    return this.options.kind;
+  }
+
+  async get(id: string): Promise<T | null> {
+    const entry = this.memory.get(id);
+    if (entry !== undefined) {
+      const age = this.now() - entry.loadedAt;
+      const limit = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
+      if (age < Math.min(limit, this.options.refreshAfterMs)) {
+        this.events.hit(this.options.kind, 'memory');
+        return entry.value;
+      }
+      if (age < limit) {
+        this.events.hit(this.options.kind, 'memory');
+        this.events.staleServed(this.options.kind, 'revalidating');
+        this.refreshInBackground(id);
+        return entry.value;
+      }
+    }
+    this.events.miss(this.options.kind);
+    try {
+      return (await this.load(id, true)).value;
+    } catch (error) {
+      if (entry !== undefined && this.now() - entry.loadedAt < this.options.maxStaleOnErrorMs) {
+        this.events.staleServed(this.options.kind, 'loader_failed');
+        return entry.value;
+      }
+      throw error;
+    }
+  }
+
+  /** Drops the id from this process and from the shared tier. */
+  async invalidate(id: string): Promise<void> {
+    this.dropLocal(id);
+    await this.shared.delete([this.sharedKey(id)]);
+  }
+
+  /** Drops the id from this process only (another replica already purged the shared tier). */
+  dropLocal(id: string): void {
+    this.epoch += 1;
+    this.memory.delete(id);
+    // A load that started before the invalidation must not answer requests that arrive after it.
+    this.inFlight.delete(id);
+  }
+
+  clearLocal(): void {
+    this.epoch += 1;
+    this.memory.clear();
+    this.inFlight.clear();
+  }
+
+  get size(): number {
+    return this.memory.size;
+  }
+
+  private refreshInBackground(id: string): void {
+    if (this.inFlight.has(id)) return;
+    // Background refreshes skip the shared tier: its copy may be as old as ours.
+    this.load(id, false).catch((error: unknown) => this.events.backgroundRefreshError(this.options.kind, error));
+  }
+
+  private load(id: string, useShared: boolean): Promise<Entry<T>> {
+    const pending = this.inFlight.get(id);
+    if (pending !== undefined) return pending;
+    const epochAtStart = this.epoch;
+    const promise = this.loadThroughTiers(id, useShared)
+      .then((entry) => {
+        if (this.epoch === epochAtStart) this.memory.set(id, entry);
+        return entry;
+      })
+      .finally(() => {
+        if (this.inFlight.get(id) === promise) this.inFlight.delete(id);
+      });
+    this.inFlight.set(id, promise);
+    return promise;
+  }
+
+  private async loadThroughTiers(id: string, useShared: boolean): Promise<Entry<T>> {
+    if (useShared) {
+      const fromShared = await this.readShared(id);
+      if (fromShared !== null) {
+        this.events.hit(this.options.kind, 'shared');
+        return fromShared;
+      }
+    }
+    const value = deepFreeze(await this.loader(id));
+    const entry: Entry<T> = { value, loadedAt: this.now() };
+    void this.writeShared(id, entry);
+    return entry;
+  }
+
+  private async readShared(id: string): Promise<Entry<T> | null> {
+    try {
+      const text = await this.shared.get(this.sharedKey(id));
+      if (text === null) return null;
+      const stored = decodeCached<SharedEntry<T>>(text);
+      const age = this.now() - stored.at;
+      const limit = stored.v === null ? this.options.negativeTtlMs : this.options.refreshAfterMs;
+      // Only a fresh shared copy is worth taking; an older one would just be refreshed again at once.
+      return age >= 0 && age < limit ? { value: stored.v, loadedAt: stored.at } : null;
+    } catch (error) {
+      this.events.sharedTierError(this.options.kind, error);
+      return null;
+    }
+  }
+
+  private async writeShared(id: string, entry: Entry<T>): Promise<void> {
+    const ttl = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
+    if (ttl <= 0) return;
+    try {
+      const shared: SharedEntry<T> = { v: entry.value, at: entry.loadedAt };
+      await this.shared.set(this.sharedKey(id), encodeCached(shared), ttl);
+    } catch (error) {
+      this.events.sharedTierError(this.options.kind, error);
+    }
+  }
+
+  private sharedKey(id: string): string {
+    return `${this.options.sharedPrefix}${this.options.kind}:${id}`;
+  }
+}

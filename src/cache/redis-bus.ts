@@ -1,0 +1,53 @@
+/** Redis implementations of the invalidation bus and generation counter. */
+import { withTimeout } from '../util/timeout';
+import type { GenerationCounter, MessageBus } from './invalidation';
+import type { RedisClient } from './redis-shared-cache';
+
+export class RedisGenerationCounter implements GenerationCounter {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly key: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async current(): Promise<number> {
+    const value = await withTimeout(this.client.get(this.key), this.timeoutMs, 'redis GET generation');
+    return typeof value === 'string' ? Number(value) || 0 : 0;
+  }
+
+  async bump(): Promise<number> {
+    return withTimeout(this.client.incr(this.key), this.timeoutMs, 'redis INCR generation');
+  }
+}
+
+export class RedisMessageBus implements MessageBus {
+  /** Subscribing puts a connection in subscriber mode: it needs its own. */
+  private subscriber: RedisClient | null = null;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly channel: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async publish(message: string): Promise<void> {
+    await withTimeout(this.client.publish(this.channel, message), this.timeoutMs, 'redis PUBLISH');
+  }
+
+  async subscribe(onMessage: (message: string) => void): Promise<void> {
+    const subscriber = this.client.duplicate();
+    subscriber.on('error', () => undefined); // reported through the main client's error handler
+    this.subscriber = subscriber;
+    await subscriber.connect();
+    await subscriber.subscribe(this.channel, (message: string) => onMessage(message));
+  }
+
+  async unsubscribe(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    if (subscriber !== null && subscriber.isOpen) {
+      await subscriber.unsubscribe(this.channel).catch(() => undefined);
+      subscriber.destroy();
+    }
+  }
+}

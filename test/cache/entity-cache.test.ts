@@ -1,0 +1,204 @@
+import { expect } from 'chai';
+import { EntityCache, type EntityCacheOptions } from '../../src/cache/entity-cache';
+import type { SharedCache } from '../../src/cache/shared-cache';
+import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+
+const OPTIONS: EntityCacheOptions = {
+  kind: 'key',
+  refreshAfterMs: 5_000,
+  ttlMs: 60_000,
+  negativeTtlMs: 5_000,
+  maxStaleOnErrorMs: 600_000,
+  maxEntries: 100,
+  sharedPrefix: 'test:',
+};
+
+interface Row {
+  readonly id: string;
+  readonly version: number;
+  readonly tags?: string[];
+}
+
+class FakeDb {
+  calls = 0;
+  version = 1;
+  failing = false;
+  missing = new Set<string>();
+  private gate: Promise<void> | null = null;
+  private open: (() => void) | null = null;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open?.();
+    this.gate = null;
+  }
+  load = async (id: string): Promise<Row | null> => {
+    this.calls += 1;
+    if (this.gate !== null) await this.gate;
+    if (this.failing) throw new Error('db down');
+    return this.missing.has(id) ? null : { id, version: this.version, tags: ['a'] };
+  };
+}
+
+class MapShared implements SharedCache {
+  readonly data = new Map<string, string>();
+  gets = 0;
+  async get(key: string): Promise<string | null> {
+    this.gets += 1;
+    return this.data.get(key) ?? null;
+  }
+  async set(key: string, value: string): Promise<void> {
+    this.data.set(key, value);
+  }
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const k of keys) this.data.delete(k);
+  }
+}
+
+function setup(shared: SharedCache = NO_SHARED_CACHE) {
+  const db = new FakeDb();
+  let now = 1_000_000;
+  const clock = { advance: (ms: number) => (now += ms) };
+  const cache = new EntityCache<Row>(OPTIONS, db.load, shared, undefined, () => now);
+  return { db, cache, clock };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('EntityCache', () => {
+  it('serves a warm entry from memory without calling the loader', async () => {
+    const { db, cache } = setup();
+    await cache.get('k1');
+    await cache.get('k1');
+    await cache.get('k1');
+    expect(db.calls).to.equal(1);
+  });
+
+  it('coalesces concurrent misses of one id into a single load', async () => {
+    const { db, cache } = setup();
+    db.hold();
+    const pending = Array.from({ length: 25 }, () => cache.get('k1'));
+    db.release();
+    const rows = await Promise.all(pending);
+    expect(db.calls).to.equal(1);
+    expect(new Set(rows).size).to.equal(1);
+  });
+
+  it('returns frozen values that cannot be mutated by a caller', async () => {
+    const { cache } = setup();
+    const row = await cache.get('k1');
+    expect(Object.isFrozen(row)).to.equal(true);
+    expect(Object.isFrozen(row?.tags)).to.equal(true);
+  });
+
+  it('caches "not found" for the negative TTL, then looks again', async () => {
+    const { db, cache, clock } = setup();
+    db.missing.add('ghost');
+    expect(await cache.get('ghost')).to.equal(null);
+    expect(await cache.get('ghost')).to.equal(null);
+    expect(db.calls).to.equal(1);
+    clock.advance(OPTIONS.negativeTtlMs + 1);
+    db.missing.delete('ghost');
+    expect((await cache.get('ghost'))?.id).to.equal('ghost');
+    expect(db.calls).to.equal(2);
+  });
+
+  it('serves a stale entry while one background refresh runs, then the new value', async () => {
+    const { db, cache, clock } = setup();
+    await cache.get('k1');
+    db.version = 2;
+    clock.advance(OPTIONS.refreshAfterMs + 1);
+    expect((await cache.get('k1'))?.version).to.equal(1);
+    expect((await cache.get('k1'))?.version).to.equal(1);
+    await flush();
+    expect(db.calls).to.equal(2);
+    expect((await cache.get('k1'))?.version).to.equal(2);
+  });
+
+  it('waits for a reload once the entry is older than the TTL', async () => {
+    const { db, cache, clock } = setup();
+    await cache.get('k1');
+    db.version = 2;
+    clock.advance(OPTIONS.ttlMs + 1);
+    expect((await cache.get('k1'))?.version).to.equal(2);
+  });
+
+  it('keeps serving a known entry while the database is down, within maxStaleOnError', async () => {
+    const { db, cache, clock } = setup();
+    await cache.get('k1');
+    db.failing = true;
+    clock.advance(OPTIONS.ttlMs + 1);
+    expect((await cache.get('k1'))?.version).to.equal(1);
+    clock.advance(OPTIONS.maxStaleOnErrorMs);
+    let failed = false;
+    await cache.get('k1').catch(() => (failed = true));
+    expect(failed).to.equal(true);
+  });
+
+  it('propagates the failure for an id it has never seen', async () => {
+    const { db, cache } = setup();
+    db.failing = true;
+    let error: unknown = null;
+    await cache.get('cold').catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(Error);
+  });
+
+  it('does not let a load that started before an invalidation answer after it', async () => {
+    const { db, cache } = setup();
+    db.hold();
+    const before = cache.get('k1');
+    cache.dropLocal('k1');
+    db.version = 2;
+    db.release();
+    await before;
+    expect((await cache.get('k1'))?.version).to.equal(2);
+  });
+
+  it('reads a fresh copy from the shared tier before the database', async () => {
+    const shared = new MapShared();
+    const first = setup(shared);
+    await first.cache.get('k1');
+    expect(shared.data.size).to.equal(1);
+    const second = setup(shared);
+    const row = await second.cache.get('k1');
+    expect(second.db.calls).to.equal(0);
+    expect(row?.version).to.equal(1);
+  });
+
+  it('ignores a shared copy older than the refresh window', async () => {
+    const shared = new MapShared();
+    const first = setup(shared);
+    await first.cache.get('k1');
+    const second = setup(shared);
+    second.clock.advance(OPTIONS.refreshAfterMs + 1);
+    await second.cache.get('k1');
+    expect(second.db.calls).to.equal(1);
+  });
+
+  it('invalidate() purges the shared tier too', async () => {
+    const shared = new MapShared();
+    const { cache } = setup(shared);
+    await cache.get('k1');
+    await cache.invalidate('k1');
+    expect(shared.data.size).to.equal(0);
+  });
+
+  it('bounds memory with the LRU limit', async () => {
+    const { cache } = setup();
+    for (let i = 0; i < OPTIONS.maxEntries * 2; i += 1) await cache.get(`k${i}`);
+    expect(cache.size).to.equal(OPTIONS.maxEntries);
+  });
+
+  it('treats a shared-tier failure as a miss', async () => {
+    const broken: SharedCache = {
+      get: () => Promise.reject(new Error('redis down')),
+      set: () => Promise.reject(new Error('redis down')),
+      delete: () => Promise.reject(new Error('redis down')),
+    };
+    const { db, cache } = setup(broken);
+    expect((await cache.get('k1'))?.id).to.equal('k1');
+    expect(db.calls).to.equal(1);
+  });
+});

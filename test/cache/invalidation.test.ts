@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import {
+  CacheInvalidationListener,
+  CacheInvalidationPublisher,
+  parseInvalidation,
+  type GenerationCounter,
+  type MessageBus,
+} from '../../src/cache/invalidation';
+import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+import type { AuthStore } from '../../src/store/auth-store';
+import type { VirtualKey } from '../../src/domain/entities';
+
+const POLICY: CachePolicy = {
+  ttlMs: 60_000,
+  refreshAfterMs: 5_000,
+  negativeTtlMs: 5_000,
+  maxStaleOnErrorMs: 600_000,
+  maxEntries: 1000,
+  sharedPrefix: 't:',
+};
+
+/** A store whose key rows we can change behind the cache's back, counting reads. */
+function fakeStore(): { store: AuthStore; blocked: Map<string, boolean>; reads: () => number } {
+  const blocked = new Map<string, boolean>();
+  let reads = 0;
+  const none = () => Promise.resolve(null);
+  const store: AuthStore = {
+    findKey: (hash) => {
+      reads += 1;
+      return Promise.resolve({ token: hash, blocked: blocked.get(hash) ?? false } as unknown as VirtualKey);
+    },
+    findTeam: none,
+    findMembership: none,
+    findUser: none,
+    findEndUser: none,
+    findOrganization: none,
+    findProject: none,
+    findTags: () => Promise.resolve([]),
+    findAccessGroups: () => Promise.resolve([]),
+    findBudget: none,
+    globalSpend: () => Promise.resolve(0),
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  return { store, blocked, reads: () => reads };
+}
+
+class MemoryCounter implements GenerationCounter {
+  value = 0;
+  async current(): Promise<number> {
+    return this.value;
+  }
+  async bump(): Promise<number> {
+    this.value += 1;
+    return this.value;
+  }
+}
+
+class MemoryBus implements MessageBus {
+  private listeners: Array<(m: string) => void> = [];
+  delivering = true;
+  async publish(message: string): Promise<void> {
+    if (this.delivering) for (const l of this.listeners) l(message);
+  }
+  async subscribe(onMessage: (m: string) => void): Promise<void> {
+    this.listeners.push(onMessage);
+  }
+  async unsubscribe(): Promise<void> {
+    this.listeners = [];
+  }
+}
+
+const silent = { dropped: () => undefined, clearedAll: () => undefined, pollFailed: () => undefined };
+
+async function twoReplicas() {
+  const db = fakeStore();
+  const counter = new MemoryCounter();
+  const bus = new MemoryBus();
+  const writer = new CachedAuthStore(db.store, POLICY, NO_SHARED_CACHE);
+  const replica = new CachedAuthStore(db.store, POLICY, NO_SHARED_CACHE);
+  const publisher = new CacheInvalidationPublisher(writer, counter, bus);
+  const listener = new CacheInvalidationListener(replica, counter, bus, 60_000, silent);
+  await listener.start();
+  return { db, counter, bus, replica, publisher, listener };
+}
+
+describe('cache invalidation across replicas', () => {
+  it('drops the entry on another replica as soon as the message arrives', async () => {
+    const { db, replica, publisher, listener } = await twoReplicas();
+    expect((await replica.findKey('h1'))?.blocked).to.equal(false);
+    db.blocked.set('h1', true);
+    await publisher.invalidate('key', 'h1');
+    expect((await replica.findKey('h1'))?.blocked).to.equal(true);
+    await listener.stop();
+  });
+
+  it('catches a lost message with the generation poll', async () => {
+    const { db, bus, replica, publisher, listener } = await twoReplicas();
+    await replica.findKey('h1');
+    bus.delivering = false;
+    db.blocked.set('h1', true);
+    await publisher.invalidate('key', 'h1');
+    expect((await replica.findKey('h1'))?.blocked).to.equal(false, 'still cached before the poll');
+    await listener.poll();
+    expect((await replica.findKey('h1'))?.blocked).to.equal(true);
+    await listener.stop();
+  });
+
+  it('clears everything when a generation gap shows messages were missed', async () => {
+    const { db, bus, counter, replica, listener } = await twoReplicas();
+    await replica.findKey('h1');
+    await replica.findKey('h2');
+    db.blocked.set('h2', true);
+    counter.value = 5; // four writes whose messages never arrived
+    await bus.publish(JSON.stringify({ kind: 'key', id: 'h1', generation: 6 }));
+    expect((await replica.findKey('h2'))?.blocked).to.equal(true);
+    await listener.stop();
+  });
+
+  it('leaves other entries cached when messages arrive in sequence', async () => {
+    const { db, replica, publisher, listener } = await twoReplicas();
+    await replica.findKey('h1');
+    await replica.findKey('h2');
+    const readsBefore = db.reads();
+    await publisher.invalidate('key', 'h1');
+    await replica.findKey('h2');
+    expect(db.reads()).to.equal(readsBefore);
+    await listener.stop();
+  });
+
+  it('ignores malformed messages', () => {
+    expect(parseInvalidation('not json')).to.equal(null);
+    expect(parseInvalidation(JSON.stringify({ kind: 'nope', id: 'x', generation: 1 }))).to.equal(null);
+    expect(parseInvalidation(JSON.stringify({ kind: 'key', id: 5, generation: 1 }))).to.equal(null);
+    expect(parseInvalidation(JSON.stringify({ kind: 'team', id: 't', generation: 2 }))).to.deep.equal({
+      kind: 'team',
+      id: 't',
+      generation: 2,
+    });
+  });
+});

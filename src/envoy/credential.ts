@@ -43,8 +43,12 @@ function extractDefault(headers: HeaderRecord, route: string, query: URLSearchPa
   }
   // 7. Google generateContent clients may pass ?key=… (RouteChecks.is_generate_content_route).
   const queryKey = query.get('key');
-  if (route.includes('generateContent') && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
+  if (isGenerateContentRoute(route) && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
   return { kind: 'none' };
+}
+
+function isGenerateContentRoute(route: string): boolean {
+  return route.includes('generateContent') || route.includes('streamGenerateContent');
 }
 
 function credential(header: string, value: string): Credential {

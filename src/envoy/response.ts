@@ -1,0 +1,154 @@
+/**
+ * Decision → CheckResponse (spec README §3, envoy-ext-authz.md §3).
+ */
+import type { Settings } from '../config/settings';
+import type { Denial } from '../checks/types';
+import type { Decision, Identity } from '../domain/decision';
+import type { Credential, RequestFacts } from '../domain/request';
+import { QUERY_KEY_CREDENTIAL } from './credential';
+import { toStruct, type CheckResponse, type HeaderValueOption } from './messages';
+import { modelLabel } from './request-model';
+
+export type ResponseSettings = Pick<Settings, 'forwardCredentials'>;
+
+export const TOLLGATE_HEADER_PREFIX = 'x-tollgate-';
+
+/** gRPC status codes Envoy reads in CheckResponse.status (0 allows, anything else denies). */
+const GRPC_OK = 0;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAUTHENTICATED = 16;
+
+/** Identity field → upstream header and dynamic-metadata key, in the order they are sent. */
+const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> = [
+  ['keyHash', 'x-tollgate-key-hash', 'key_hash'],
+  ['keyAlias', 'x-tollgate-key-alias', 'key_alias'],
+  ['userId', 'x-tollgate-user-id', 'user_id'],
+  ['teamId', 'x-tollgate-team-id', 'team_id'],
+  ['orgId', 'x-tollgate-org-id', 'org_id'],
+  ['projectId', 'x-tollgate-project-id', 'project_id'],
+  ['endUserId', 'x-tollgate-end-user-id', 'end_user_id'],
+  ['userRole', 'x-tollgate-user-role', 'user_role'],
+  ['model', 'x-tollgate-model', 'model'],
+];
+
+/** Shorter secrets are not searched for in other values (too many false matches to be useful). */
+const MIN_SECRET_LENGTH = 8;
+
+export function toCheckResponse(decision: Decision, facts: RequestFacts, settings: ResponseSettings): CheckResponse {
+  const identity = knownIdentity(decision.identity, facts);
+  // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
+  const dynamicMetadata = Object.keys(identity).length > 0 ? toStruct(metadataOf(identity)) : undefined;
+  const base: CheckResponse = dynamicMetadata ? { dynamic_metadata: dynamicMetadata } : {};
+  if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
+
+  const headers = IDENTITY_FIELDS.flatMap(([field, header]) => {
+    const value = identity[field];
+    return value === undefined || !isValidHeaderValue(value) ? [] : [overwrite(header, value)];
+  });
+  const sent = new Set(headers.map((h) => h.header?.key));
+  // A client must not be able to pre-set identity headers the upstream trusts.
+  const spoofed = Object.keys(facts.headers).filter((name) => name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.has(name));
+  const strip = settings.forwardCredentials ? [] : credentialCarriers(decision.credentialHeader, facts);
+  return {
+    ...base,
+    status: { code: GRPC_OK },
+    ok_response: {
+      headers,
+      headers_to_remove: unique([...spoofed, ...strip.filter((name) => name !== QUERY_KEY_CREDENTIAL)]),
+      ...(strip.includes(QUERY_KEY_CREDENTIAL) ? { query_parameters_to_remove: ['key'] } : {}),
+    },
+  };
+}
+
+/** Identity fields that are known and are not (and do not contain) the raw key. */
+function knownIdentity(identity: Identity, facts: RequestFacts): Partial<Record<keyof Identity, string>> {
+  const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
+  const candidates: Partial<Record<keyof Identity, string | undefined>> = {
+    ...identity,
+    endUserId: identity.endUserId ?? facts.endUserId ?? undefined,
+    model: identity.model ?? modelLabel(facts.model) ?? undefined,
+  };
+  const out: Partial<Record<keyof Identity, string>> = {};
+  for (const [field] of IDENTITY_FIELDS) {
+    const value = candidates[field];
+    if (value === undefined || value === '') continue;
+    if (secret !== null && value.includes(secret)) continue;
+    out[field] = value;
+  }
+  return out;
+}
+
+/** HTTP forbids control characters other than tab in header values; with validate_mutations Envoy
+ *  answers 500 to such a mutation. A key alias typed with a newline is left to the metadata instead. */
+function isValidHeaderValue(value: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\x00-\x08\x0a-\x1f\x7f]/.test(value);
+}
+
+function metadataOf(identity: Partial<Record<keyof Identity, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, , key] of IDENTITY_FIELDS) {
+    const value = identity[field];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * The header that carried the credential, plus any other header repeating the same key
+ * (e.g. both Authorization and x-api-key): the virtual key must not reach the upstream.
+ * Pseudo-headers and Host cannot be removed by Envoy, so they are never listed.
+ */
+function credentialCarriers(credentialHeader: string | null, facts: RequestFacts): string[] {
+  const carriers: string[] = [];
+  const header = credentialHeader ?? headerOf(facts.credential);
+  if (header !== null) carriers.push(header.toLowerCase());
+  if (facts.credential.kind === 'present' && facts.credential.value.length >= MIN_SECRET_LENGTH) {
+    const secret = facts.credential.value;
+    for (const [name, value] of Object.entries(facts.headers)) {
+      if (!name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
+    }
+  }
+  return carriers;
+}
+
+function headerOf(credential: Credential): string | null {
+  return credential.kind === 'none' ? null : credential.header;
+}
+
+function denied(denial: Denial, credential: Credential): CheckResponse {
+  const status = validHttpStatus(denial.status);
+  const secret = credential.kind === 'present' && credential.value.length >= MIN_SECRET_LENGTH ? credential.value : null;
+  const message = secret === null ? denial.message : denial.message.split(secret).join(abbreviate(secret));
+  return {
+    status: {
+      code: status === 401 ? GRPC_UNAUTHENTICATED : GRPC_PERMISSION_DENIED,
+      message: `${status} ${denial.type}`,
+    },
+    denied_response: {
+      // type.v3.StatusCode's numbers are the HTTP statuses themselves.
+      status: { code: status },
+      headers: [overwrite('content-type', 'application/json')],
+      body: JSON.stringify({ error: { message, type: denial.type, param: denial.param, code: String(status) } }),
+    },
+  };
+}
+
+/** A status outside HTTP's range would make Envoy answer something else entirely. */
+function validHttpStatus(status: number): number {
+  return Number.isInteger(status) && status >= 200 && status <= 599 ? status : 500;
+}
+
+/** LiteLLM's abbreviate_api_key: "sk-..." + the last 4 characters. */
+function abbreviate(key: string): string {
+  return `sk-...${key.slice(-4)}`;
+}
+
+/** append_action is always explicit: its proto3 default (0) would append to a client-sent value. */
+function overwrite(key: string, value: string): HeaderValueOption {
+  return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,268 @@
+import { expect } from 'chai';
+import { parseCheckRequest } from '../../src/envoy/attributes';
+import { MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
+import { aCheckRequest, aRawHeaderCheckRequest, edgeSettings } from './fixtures';
+
+const settings = edgeSettings();
+const json = (value: unknown): string => JSON.stringify(value);
+
+describe('parseCheckRequest', () => {
+  describe('request line', () => {
+    it('takes method, request id, raw path and source address from the CheckRequest', () => {
+      const facts = parseCheckRequest(aCheckRequest({ method: 'GET', path: '/v1/models?x=1', id: 'abc' }, '192.0.2.7'), settings);
+      expect(facts).to.include({ method: 'GET', requestId: 'abc', path: '/v1/models?x=1', route: '/v1/models', sourceAddress: '192.0.2.7' });
+    });
+
+    it('falls back to :method and :path pseudo-headers when http.method/path are empty', () => {
+      const facts = parseCheckRequest({ attributes: { request: { http: { headers: { ':method': 'PUT', ':path': '/key/update?a' } } } } }, settings);
+      expect(facts).to.include({ method: 'PUT', route: '/key/update', path: '/key/update?a' });
+    });
+
+    it('copes with an empty CheckRequest', () => {
+      const facts = parseCheckRequest({}, settings);
+      expect(facts).to.include({ route: '/', method: '', requestId: '', sourceAddress: null, body: null, model: null });
+      expect(facts.credential).to.deep.equal({ kind: 'none' });
+    });
+  });
+
+  describe('route', () => {
+    const routeOf = (path: string, basePath = ''): string => parseCheckRequest(aCheckRequest({ path }), edgeSettings({ basePath })).route;
+
+    it('drops the query string', () => {
+      expect(routeOf('/chat/completions?stream=true&key=1')).to.equal('/chat/completions');
+    });
+
+    it('drops a fragment', () => {
+      expect(routeOf('/chat/completions#x')).to.equal('/chat/completions');
+    });
+
+    it('removes the configured base path (LiteLLM root_path)', () => {
+      expect(routeOf('/genai/chat/completions', '/genai')).to.equal('/chat/completions');
+      expect(routeOf('/genai', '/genai')).to.equal('/');
+    });
+
+    it('removes the base path only as a whole segment', () => {
+      expect(routeOf('/genaix/chat/completions', '/genai')).to.equal('/genaix/chat/completions');
+      expect(routeOf('/other/genai/chat', '/genai')).to.equal('/other/genai/chat');
+    });
+
+    it('accepts a base path without its leading slash or with a trailing one', () => {
+      expect(routeOf('/genai/v1/models', 'genai/')).to.equal('/v1/models');
+    });
+
+    it('percent-decodes like Starlette, so an encoded admin route is still that route', () => {
+      expect(routeOf('/key/%67enerate')).to.equal('/key/generate');
+      expect(routeOf('/genai%2Fchat/completions', '/genai')).to.equal('/chat/completions');
+    });
+
+    it('leaves malformed escapes literal and never throws', () => {
+      expect(routeOf('/a%zz/%')).to.equal('/a%zz/%');
+      expect(routeOf('/caf%C3%A9/%ff')).to.equal('/café/\ufffd');
+    });
+
+    it('does not let an encoded "?" end the route', () => {
+      expect(routeOf('/a%3Fb?c')).to.equal('/a?b');
+    });
+  });
+
+  describe('headers', () => {
+    it('lower-cases names and keeps pseudo-headers from the headers map', () => {
+      const facts = parseCheckRequest(aCheckRequest({ headers: { 'X-Custom': 'v', ':authority': 'api.example' } }), settings);
+      expect(facts.headers['x-custom']).to.equal('v');
+      expect(facts.headers[':authority']).to.equal('api.example');
+      expect(facts.headers[':path']).to.equal('/chat/completions');
+    });
+
+    it('reads header_map raw_value bytes as UTF-8 (encode_raw_headers: true)', () => {
+      const facts = parseCheckRequest(
+        aRawHeaderCheckRequest([
+          [':path', '/v1/chat/completions'],
+          ['Authorization', 'Bearer sk-raw'],
+          ['x-name', Buffer.from('Zoë', 'utf8')],
+        ]),
+        settings,
+      );
+      expect(facts.headers['authorization']).to.equal('Bearer sk-raw');
+      expect(facts.headers['x-name']).to.equal('Zoë');
+      expect(facts.credential).to.deep.equal({ kind: 'present', value: 'sk-raw', header: 'authorization' });
+    });
+
+    it('merges duplicate raw headers with commas, like Envoy merges its map', () => {
+      const facts = parseCheckRequest(aRawHeaderCheckRequest([['x-a', '1'], ['X-A', '2'], ['x-b', '3']]), settings);
+      expect(facts.headers['x-a']).to.equal('1,2');
+      expect(facts.headers['x-b']).to.equal('3');
+    });
+
+    it('replaces invalid UTF-8 in raw header values instead of failing', () => {
+      const facts = parseCheckRequest(aRawHeaderCheckRequest([['x-bin', Buffer.from([0x61, 0xff, 0x62])]]), settings);
+      expect(facts.headers['x-bin']).to.equal('a\ufffdb');
+    });
+
+    it('uses a header_map value string when raw_value is empty', () => {
+      const request = { attributes: { request: { http: { header_map: { headers: [{ key: 'x-v', value: 'text' }] } } } } };
+      expect(parseCheckRequest(request, settings).headers['x-v']).to.equal('text');
+    });
+
+    it('treats __proto__ and constructor as ordinary header names', () => {
+      const facts = parseCheckRequest(aRawHeaderCheckRequest([['__proto__', 'x'], ['constructor', 'y']]), settings);
+      expect(facts.headers['__proto__']).to.equal('x');
+      expect(facts.headers['constructor']).to.equal('y');
+      expect(facts.headers['toString']).to.equal(undefined);
+    });
+  });
+
+  describe('body', () => {
+    const withBody = (http: Parameters<typeof aCheckRequest>[0]) => parseCheckRequest(aCheckRequest(http), settings);
+
+    it('parses the UTF-8 body string as a JSON object', () => {
+      const facts = withBody({ body: json({ model: 'gpt-4o', user: 'u1' }) });
+      expect(facts.body).to.deep.equal({ model: 'gpt-4o', user: 'u1' });
+      expect(facts).to.include({ bodyTruncated: false, bodyInvalid: false, model: 'gpt-4o', endUserId: 'u1' });
+    });
+
+    it('parses raw_body bytes (pack_as_bytes: true)', () => {
+      const facts = withBody({ raw_body: Buffer.from(json({ model: 'claude-3' })) });
+      expect(facts.body).to.deep.equal({ model: 'claude-3' });
+      expect(facts.model).to.equal('claude-3');
+    });
+
+    it('has no body and no flags when Envoy sent none', () => {
+      const facts = withBody({ headers: { 'content-length': '120' } });
+      expect(facts).to.include({ body: null, bodyTruncated: false, bodyInvalid: false });
+    });
+
+    it('marks invalid JSON as invalid and never throws', () => {
+      expect(withBody({ body: '{"model": "gpt-4o",' + '}' })).to.include({ body: null, bodyInvalid: true, bodyTruncated: false });
+      expect(withBody({ body: 'hello' })).to.include({ body: null, bodyInvalid: true });
+    });
+
+    it('marks JSON that is not an object as invalid', () => {
+      for (const body of ['[1,2]', '"gpt-4o"', '42', 'null', 'true']) {
+        expect(withBody({ body }), body).to.include({ body: null, bodyInvalid: true });
+      }
+    });
+
+    it('marks bytes that are not UTF-8 as invalid', () => {
+      const bytes = Buffer.concat([Buffer.from('{"model":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+      expect(withBody({ raw_body: bytes })).to.include({ body: null, bodyInvalid: true });
+    });
+
+    it('treats x-envoy-auth-partial-body: true as truncated and exposes only the model', () => {
+      const facts = withBody({
+        headers: { 'x-envoy-auth-partial-body': 'true' },
+        body: '{"model": "gpt-4o", "user": "u1", "messages": [{"role": "user", "content": "Once upon a ti',
+      });
+      expect(facts).to.include({ body: null, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o', endUserId: null });
+    });
+
+    it('treats content-length larger than the body as truncated', () => {
+      const body = '{"messages":[], "model":"a,b"';
+      const facts = withBody({ headers: { 'content-length': String(body.length + 500) }, body });
+      expect(facts).to.include({ body: null, bodyTruncated: true });
+      expect(facts.model).to.deep.equal(['a', 'b']);
+    });
+
+    it('treats a truncated body that happens to parse as truncated all the same', () => {
+      const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: json({ model: 'm' }) });
+      expect(facts).to.include({ body: null, bodyTruncated: true, model: 'm' });
+    });
+
+    it('accepts x-envoy-auth-partial-body: false with a matching content-length as complete', () => {
+      const body = json({ model: 'm' });
+      const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'false', 'content-length': String(body.length) }, body });
+      expect(facts).to.include({ bodyTruncated: false, model: 'm' });
+    });
+
+    it('falls back to the route model when a truncated prefix has no complete model', () => {
+      const facts = withBody({
+        path: '/openai/deployments/gpt-35/chat/completions',
+        headers: { 'x-envoy-auth-partial-body': 'true' },
+        body: '{"messages": [], "model": "gpt-4',
+      });
+      expect(facts.model).to.equal('gpt-35');
+    });
+
+    it('recovers the model from a truncated raw_body cut inside a multi-byte character', () => {
+      const bytes = Buffer.from('{"model":"m1","messages":[{"content":"é');
+      const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, raw_body: bytes.subarray(0, bytes.length - 1) });
+      expect(facts).to.include({ bodyTruncated: true, model: 'm1' });
+    });
+
+    it('does not parse a body over the size cap but still finds its model', () => {
+      const big = `{"model":"gpt-4o","messages":[{"content":"${'x'.repeat(MAX_BODY_PARSE_BYTES)}"}]}`;
+      const facts = withBody({ raw_body: Buffer.from(big) });
+      expect(facts).to.include({ body: null, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o' });
+    });
+
+    it('refuses deeply nested JSON as invalid instead of walking it', () => {
+      const deep = `{"model":"m","x":${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}}`;
+      expect(withBody({ body: deep })).to.include({ body: null, bodyInvalid: true });
+      const ok = `{"model":"m","x":${'['.repeat(MAX_JSON_DEPTH - 2)}${']'.repeat(MAX_JSON_DEPTH - 2)}}`;
+      expect(withBody({ body: ok })).to.include({ bodyInvalid: false, model: 'm' });
+    });
+
+    it('survives a hostile 1M-deep truncated prefix', () => {
+      const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: `{"x":${'['.repeat(1_000_000)}` });
+      expect(facts).to.include({ body: null, bodyTruncated: true, model: null });
+    });
+
+    it('keeps a "__proto__" body key as data', () => {
+      const facts = withBody({ body: '{"__proto__": {"model": "evil"}, "user": "u"}' });
+      expect(facts.model).to.equal(null);
+      expect(facts.endUserId).to.equal('u');
+    });
+
+    it('reads form-urlencoded bodies as fields, like LiteLLM reads forms', () => {
+      const facts = withBody({
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'model=whisper-1&user=u%201',
+      });
+      expect(facts.body).to.deep.equal({ model: 'whisper-1', user: 'u 1' });
+      expect(facts).to.include({ model: 'whisper-1', endUserId: 'u 1', bodyInvalid: false });
+    });
+
+    it('reads multipart text fields and skips file parts (/audio/transcriptions)', () => {
+      const body = multipart('XyZ', [
+        ['model', 'whisper-1'],
+        ['file', 'RIFF....', 'a.wav'],
+        ['metadata', '{"user_id":"eu-7"}'],
+      ]);
+      const facts = withBody({ headers: { 'content-type': 'multipart/form-data; boundary=XyZ' }, raw_body: body });
+      expect(facts.body).to.deep.equal({ model: 'whisper-1', metadata: '{"user_id":"eu-7"}' });
+      expect(facts).to.include({ model: 'whisper-1', endUserId: 'eu-7' });
+    });
+
+    it('recovers the model from the complete parts of a truncated multipart body', () => {
+      const body = multipart('b', [['model', 'whisper-1'], ['file', 'x'.repeat(1000), 'a.wav']]);
+      const facts = withBody({
+        headers: { 'content-type': 'multipart/form-data; boundary="b"', 'x-envoy-auth-partial-body': 'true' },
+        raw_body: body.subarray(0, 200),
+      });
+      expect(facts).to.include({ body: null, bodyTruncated: true, model: 'whisper-1' });
+    });
+  });
+
+  describe('derived facts', () => {
+    it('extracts the credential with the route and query', () => {
+      const facts = parseCheckRequest(aCheckRequest({ path: '/v1beta/models/gemini:generateContent?key=sk-q' }), settings);
+      expect(facts.credential).to.deep.equal({ kind: 'present', value: 'sk-q', header: '?key' });
+      expect(facts.model).to.equal('gemini');
+    });
+
+    it('lets end-user headers beat the body', () => {
+      const facts = parseCheckRequest(
+        aCheckRequest({ headers: { 'x-litellm-end-user-id': 'hdr' }, body: json({ user: 'body' }) }),
+        settings,
+      );
+      expect(facts.endUserId).to.equal('hdr');
+    });
+  });
+});
+
+function multipart(boundary: string, parts: Array<[string, string, string?]>): Buffer {
+  const chunks = parts.map(([name, value, filename]) => {
+    const disposition = `form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}`;
+    return `--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n${value}\r\n`;
+  });
+  return Buffer.from(`${chunks.join('')}--${boundary}--\r\n`);
+}

@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import { extractCredential, QUERY_KEY_CREDENTIAL } from '../../src/envoy/credential';
+import { edgeSettings } from './fixtures';
+
+const CHAT = '/chat/completions';
+const noQuery = new URLSearchParams();
+
+function extract(headers: Record<string, string>, opts: { route?: string; query?: string; customKeyHeader?: string } = {}) {
+  return extractCredential(
+    headers,
+    opts.route ?? CHAT,
+    new URLSearchParams(opts.query ?? ''),
+    edgeSettings({ customKeyHeader: opts.customKeyHeader ?? null }),
+  );
+}
+
+describe('extractCredential (litellm-auth.md §2.3)', () => {
+  it('finds no credential when no key header is sent ("No api key passed in.")', () => {
+    expect(extract({ 'content-type': 'application/json' })).to.deep.equal({ kind: 'none' });
+  });
+
+  describe('priority', () => {
+    it('prefers x-litellm-api-key over Authorization (LiteLLM test_x_litellm_api_key)', () => {
+      const c = extract({ 'x-litellm-api-key': 'Bearer sk-litellm', authorization: 'Bearer sk-provider' });
+      expect(c).to.deep.equal({ kind: 'present', value: 'sk-litellm', header: 'x-litellm-api-key' });
+    });
+
+    it('prefers Authorization over API-Key, x-api-key, x-goog-api-key and Ocp-Apim-Subscription-Key', () => {
+      const c = extract({
+        authorization: 'Bearer sk-auth',
+        'api-key': 'sk-azure',
+        'x-api-key': 'sk-anthropic',
+        'x-goog-api-key': 'sk-google',
+        'ocp-apim-subscription-key': 'sk-apim',
+      });
+      expect(c).to.deep.equal({ kind: 'present', value: 'sk-auth', header: 'authorization' });
+    });
+
+    it('uses API-Key (Azure SDKs) before x-api-key', () => {
+      expect(extract({ 'api-key': 'sk-azure', 'x-api-key': 'sk-anthropic' })).to.include({ value: 'sk-azure', header: 'api-key' });
+    });
+
+    it('uses x-api-key (Anthropic SDK) before x-goog-api-key', () => {
+      expect(extract({ 'x-api-key': 'sk-anthropic', 'x-goog-api-key': 'sk-google' })).to.include({
+        value: 'sk-anthropic',
+        header: 'x-api-key',
+      });
+    });
+
+    it('uses x-goog-api-key (Google AI Studio) before Ocp-Apim-Subscription-Key', () => {
+      expect(extract({ 'x-goog-api-key': 'sk-google', 'ocp-apim-subscription-key': 'sk-apim' })).to.include({
+        value: 'sk-google',
+        header: 'x-goog-api-key',
+      });
+    });
+
+    it('uses Ocp-Apim-Subscription-Key (Azure APIM) as the last header', () => {
+      expect(extract({ 'ocp-apim-subscription-key': 'sk-apim' })).to.include({ value: 'sk-apim', header: 'ocp-apim-subscription-key' });
+    });
+
+    it('treats an empty header as absent, like FastAPI APIKeyHeader', () => {
+      expect(extract({ 'x-litellm-api-key': '', authorization: '', 'x-api-key': 'sk-anthropic' })).to.include({
+        header: 'x-api-key',
+      });
+    });
+
+    it('takes the raw-key headers verbatim (no prefix stripping)', () => {
+      expect(extract({ 'x-api-key': 'Bearer sk-1' })).to.include({ value: 'Bearer sk-1' });
+    });
+  });
+
+  describe('Authorization prefixes', () => {
+    it('strips "Bearer "', () => {
+      expect(extract({ authorization: 'Bearer sk-1234' })).to.include({ value: 'sk-1234' });
+    });
+
+    it('strips "Basic " (Langfuse clients)', () => {
+      expect(extract({ authorization: 'Basic sk-1234' })).to.include({ value: 'sk-1234' });
+    });
+
+    it('strips lower-case "bearer "', () => {
+      expect(extract({ authorization: 'bearer sk-1234' })).to.include({ value: 'sk-1234' });
+    });
+
+    it('reads the key from LangChain AWS SigV4 "Credential=Bearer <key>/…"', () => {
+      const value = 'AWS4-HMAC-SHA256 Credential=Bearer sk-abc/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=ff';
+      expect(extract({ authorization: value })).to.include({ kind: 'present', value: 'sk-abc' });
+    });
+
+    it('reads a bare SigV4 Credential=<key>/… when no Bearer is inside', () => {
+      expect(extract({ authorization: 'AWS4-HMAC-SHA256 Credential=sk-raw/2025/x, Signature=1' })).to.include({ value: 'sk-raw' });
+    });
+
+    it('is malformed for Authorization without a recognised prefix ("Ensure Key has `Bearer ` prefix")', () => {
+      expect(extract({ authorization: 'sk-1234' })).to.deep.equal({ kind: 'malformed', header: 'authorization' });
+    });
+
+    it('is malformed for "Token sk-…" and for SigV4 without a Credential', () => {
+      expect(extract({ authorization: 'Token sk-1234' })).to.deep.equal({ kind: 'malformed', header: 'authorization' });
+      expect(extract({ authorization: 'AWS4-HMAC-SHA256 Signature=1' })).to.deep.equal({ kind: 'malformed', header: 'authorization' });
+    });
+
+    it('removes every "Bearer " like LiteLLM\'s str.replace, so the hashed key matches LiteLLM\'s', () => {
+      expect(extract({ authorization: 'Bearer sk-aBearer b' })).to.include({ value: 'sk-ab' });
+    });
+  });
+
+  describe('x-litellm-api-key', () => {
+    it('uses a value without a prefix as the key itself', () => {
+      expect(extract({ 'x-litellm-api-key': 'sk-plain' })).to.deep.equal({ kind: 'present', value: 'sk-plain', header: 'x-litellm-api-key' });
+    });
+
+    it('strips Bearer / Basic / bearer and reads SigV4', () => {
+      expect(extract({ 'x-litellm-api-key': 'Basic sk-1' })).to.include({ value: 'sk-1' });
+      expect(extract({ 'x-litellm-api-key': 'bearer sk-2' })).to.include({ value: 'sk-2' });
+      expect(extract({ 'x-litellm-api-key': 'AWS4-HMAC-SHA256 Credential=Bearer sk-3/x' })).to.include({ value: 'sk-3' });
+    });
+
+    it('keeps a SigV4 value without Credential as is (it is not malformed on this header)', () => {
+      expect(extract({ 'x-litellm-api-key': 'AWS4-HMAC-SHA256 x' })).to.include({ kind: 'present', value: 'AWS4-HMAC-SHA256 x' });
+    });
+  });
+
+  describe('generateContent ?key=', () => {
+    it('reads key= on generateContent routes when no header carries a key', () => {
+      const c = extract({}, { route: '/v1beta/models/gemini-2.0-flash:generateContent', query: 'key=sk-goog&alt=sse' });
+      expect(c).to.deep.equal({ kind: 'present', value: 'sk-goog', header: QUERY_KEY_CREDENTIAL });
+    });
+
+    it('reads key= on streamGenerateContent routes', () => {
+      expect(extract({}, { route: '/v1beta/models/g:streamGenerateContent', query: 'key=sk-s' })).to.include({ value: 'sk-s' });
+    });
+
+    it('ignores key= on other routes', () => {
+      expect(extract({}, { route: CHAT, query: 'key=sk-goog' })).to.deep.equal({ kind: 'none' });
+    });
+
+    it('lets any key header win over key=', () => {
+      const c = extract({ 'x-goog-api-key': 'sk-h' }, { route: '/v1beta/models/g:generateContent', query: 'key=sk-q' });
+      expect(c).to.include({ value: 'sk-h', header: 'x-goog-api-key' });
+    });
+
+    it('ignores an empty key=', () => {
+      expect(extract({}, { route: '/v1beta/models/g:generateContent', query: 'key=' })).to.deep.equal({ kind: 'none' });
+    });
+  });
+
+  describe('general_settings.litellm_key_header_name', () => {
+    it('replaces the key found elsewhere with the custom header, Bearer-stripped', () => {
+      const c = extract({ authorization: 'Bearer sk-provider', 'x-my-key': 'Bearer sk-mine' }, { customKeyHeader: 'x-my-key' });
+      expect(c).to.deep.equal({ kind: 'present', value: 'sk-mine', header: 'x-my-key' });
+    });
+
+    it('is malformed when the custom header is missing, even if Authorization carries a key', () => {
+      expect(extract({ authorization: 'Bearer sk-provider' }, { customKeyHeader: 'x-my-key' })).to.deep.equal({
+        kind: 'malformed',
+        header: 'x-my-key',
+      });
+    });
+
+    it('is malformed when the custom header has no Bearer prefix (LiteLLM uses _get_bearer_token there)', () => {
+      expect(extract({ 'x-my-key': 'sk-mine' }, { customKeyHeader: 'x-my-key' })).to.deep.equal({ kind: 'malformed', header: 'x-my-key' });
+    });
+
+    it('matches the custom header name case-insensitively', () => {
+      expect(extract({ 'x-my-key': 'Bearer sk-mine' }, { customKeyHeader: 'X-My-Key' })).to.include({ value: 'sk-mine' });
+    });
+  });
+
+  it('does not mistake Object.prototype names for headers', () => {
+    const headers: Record<string, string> = {};
+    expect(extractCredential(headers, CHAT, noQuery, edgeSettings({ customKeyHeader: 'constructor' }))).to.deep.equal({
+      kind: 'malformed',
+      header: 'constructor',
+    });
+  });
+});

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { getEndUserId } from '../../src/envoy/end-user';
+import { edgeSettings } from './fixtures';
+
+const none = edgeSettings();
+
+describe('getEndUserId (litellm-auth.md §7.2)', () => {
+  describe('headers', () => {
+    it('reads x-litellm-customer-id first', () => {
+      const headers = { 'x-litellm-customer-id': 'cust-1', 'x-litellm-end-user-id': 'eu-1' };
+      expect(getEndUserId(headers, { user: 'body-user' }, none)).to.equal('cust-1');
+    });
+
+    it('reads x-litellm-end-user-id next', () => {
+      expect(getEndUserId({ 'x-litellm-end-user-id': 'eu-1' }, { user: 'body-user' }, none)).to.equal('eu-1');
+    });
+
+    it('ignores blank standard headers', () => {
+      expect(getEndUserId({ 'x-litellm-customer-id': '  ', 'x-litellm-end-user-id': 'eu-1' }, null, none)).to.equal('eu-1');
+    });
+
+    it('reads headers mapped to the customer role, in order, before the body', () => {
+      const settings = edgeSettings({ customerHeaderMappings: ['x-tenant-user', 'x-customer'], userHeaderName: 'x-legacy' });
+      const headers = { 'x-customer': 'c-2', 'x-legacy': 'legacy' };
+      expect(getEndUserId(headers, { user: 'body-user' }, settings)).to.equal('c-2');
+    });
+
+    it('ignores the deprecated user_header_name when customer mappings exist', () => {
+      const settings = edgeSettings({ customerHeaderMappings: ['x-customer'], userHeaderName: 'x-legacy' });
+      expect(getEndUserId({ 'x-legacy': 'legacy' }, { user: 'body-user' }, settings)).to.equal('body-user');
+    });
+
+    it('falls back to the deprecated user_header_name', () => {
+      expect(getEndUserId({ 'x-legacy': 'legacy' }, { user: 'body-user' }, edgeSettings({ userHeaderName: 'x-legacy' }))).to.equal(
+        'legacy',
+      );
+    });
+
+    it('lets the standard headers beat configured ones', () => {
+      const settings = edgeSettings({ userHeaderName: 'x-legacy' });
+      expect(getEndUserId({ 'x-legacy': 'legacy', 'x-litellm-end-user-id': 'eu' }, null, settings)).to.equal('eu');
+    });
+  });
+
+  describe('body', () => {
+    it('reads body.user (OpenAI)', () => {
+      expect(getEndUserId({}, { user: 'u-1', metadata: { user_id: 'm' } }, none)).to.equal('u-1');
+    });
+
+    it('stringifies a numeric body.user like Python str()', () => {
+      expect(getEndUserId({}, { user: 42 }, none)).to.equal('42');
+    });
+
+    it('skips a null body.user', () => {
+      expect(getEndUserId({}, { user: null, litellm_metadata: { user: 'lm' } }, none)).to.equal('lm');
+    });
+
+    it('skips a blank body.user (deliberate: an empty id names nobody)', () => {
+      expect(getEndUserId({}, { user: '', metadata: { user_id: 'm' } }, none)).to.equal('m');
+    });
+
+    it('reads body.litellm_metadata.user (Anthropic)', () => {
+      expect(getEndUserId({}, { litellm_metadata: { user: 'lm' }, metadata: { user_id: 'm' } }, none)).to.equal('lm');
+    });
+
+    it('reads body.metadata.user_id', () => {
+      expect(getEndUserId({}, { metadata: { user_id: 'm' }, safety_identifier: 's' }, none)).to.equal('m');
+    });
+
+    it('reads body.safety_identifier last (OpenAI Responses)', () => {
+      expect(getEndUserId({}, { safety_identifier: 's' }, none)).to.equal('s');
+    });
+
+    it('parses string-encoded metadata and litellm_metadata (multipart / extra_body)', () => {
+      expect(getEndUserId({}, { metadata: '{"user_id":"from-json"}' }, none)).to.equal('from-json');
+      expect(getEndUserId({}, { litellm_metadata: '{"user":"lm-json"}' }, none)).to.equal('lm-json');
+    });
+
+    it('ignores metadata strings that are not JSON objects', () => {
+      expect(getEndUserId({}, { metadata: 'not json', safety_identifier: 's' }, none)).to.equal('s');
+      expect(getEndUserId({}, { metadata: '["user_id"]' }, none)).to.equal(null);
+    });
+
+    it('returns null for no body and no headers', () => {
+      expect(getEndUserId({}, null, none)).to.equal(null);
+    });
+  });
+});

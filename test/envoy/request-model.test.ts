@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { getModelFromRequest, modelLabel } from '../../src/envoy/request-model';
+
+const CHAT = '/chat/completions';
+
+describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
+  describe('from the body', () => {
+    it('returns a single body model as a string', () => {
+      expect(getModelFromRequest({ model: 'gpt-4o' }, CHAT)).to.equal('gpt-4o');
+    });
+
+    it('splits a comma-separated model string and trims each name', () => {
+      expect(getModelFromRequest({ model: 'gpt-4o, claude-3 ,gemini' }, CHAT)).to.deep.equal(['gpt-4o', 'claude-3', 'gemini']);
+    });
+
+    it('flattens a list of models, splitting its strings too', () => {
+      expect(getModelFromRequest({ model: ['a', 'b,c'] }, CHAT)).to.deep.equal(['a', 'b', 'c']);
+    });
+
+    it('removes duplicates keeping first-seen order', () => {
+      expect(getModelFromRequest({ model: 'b,a,b' }, CHAT)).to.deep.equal(['b', 'a']);
+    });
+
+    it('returns a string when duplicates collapse to one model', () => {
+      expect(getModelFromRequest({ model: ['gpt-4o', 'gpt-4o'] }, CHAT)).to.equal('gpt-4o');
+    });
+
+    it('drops blank names and ignores objects in the list', () => {
+      expect(getModelFromRequest({ model: ['', ' , ', { x: 1 }, 'm'] }, CHAT)).to.equal('m');
+    });
+
+    it('stringifies a numeric model like Python str()', () => {
+      expect(getModelFromRequest({ model: 4 }, CHAT)).to.equal('4');
+    });
+
+    it('lets the body model win over the path (/openai/deployments/gpt-4 with body gpt-4o → gpt-4o)', () => {
+      expect(getModelFromRequest({ model: 'gpt-4o' }, '/openai/deployments/gpt-4/chat/completions')).to.equal('gpt-4o');
+    });
+
+    it('reads target_model_names when the body names no model (newer LiteLLM)', () => {
+      expect(getModelFromRequest({ target_model_names: 'gpt-4o,o3' }, '/v1/files')).to.deep.equal(['gpt-4o', 'o3']);
+    });
+
+    it('adds target_model_names to the model on files/batches/vector_stores routes', () => {
+      expect(getModelFromRequest({ model: 'a', target_model_names: ['b'] }, '/v1/batches')).to.deep.equal(['a', 'b']);
+      expect(getModelFromRequest({ model: 'a', target_model_names: ['b'] }, CHAT)).to.equal('a');
+    });
+  });
+
+  describe('from the route when the body names none', () => {
+    it('reads Azure-style /openai/deployments/{model}/…', () => {
+      expect(getModelFromRequest(null, '/openai/deployments/gpt-35/chat/completions')).to.equal('gpt-35');
+    });
+
+    it('matches /openai/deployments only at the start of the route', () => {
+      expect(getModelFromRequest(null, '/x/openai/deployments/gpt-35/chat')).to.equal(null);
+    });
+
+    it('reads Google /v1beta/models/{model}:generateContent', () => {
+      expect(getModelFromRequest({}, '/v1beta/models/gemini-2.0-flash:generateContent')).to.equal('gemini-2.0-flash');
+    });
+
+    it('keeps "/" inside a Google model id (/beta/models/bedrock/claude-sonnet-3.7:…)', () => {
+      expect(getModelFromRequest(null, '/gemini/beta/models/bedrock/claude-sonnet-3.7:streamGenerateContent')).to.equal(
+        'bedrock/claude-sonnet-3.7',
+      );
+    });
+
+    it('reads ^/models/{model}: ', () => {
+      expect(getModelFromRequest(null, '/models/custom/ns/model:generateContent')).to.equal('custom/ns/model');
+    });
+
+    it('reads /vertex… /models/{model} up to the colon', () => {
+      const route = '/vertex_ai/v1/projects/p/locations/l/publishers/google/models/gemini-1.5-pro:generateContent';
+      expect(getModelFromRequest(null, route)).to.equal('gemini-1.5-pro');
+    });
+
+    it('does not apply the Google rules to /vertex routes (case-insensitive)', () => {
+      expect(getModelFromRequest(null, '/Vertex_AI/v1beta/models/g')).to.equal('g');
+    });
+
+    it('returns null when nothing names a model (GET /v1/models)', () => {
+      expect(getModelFromRequest(null, '/v1/models')).to.equal(null);
+      expect(getModelFromRequest({ messages: [] }, CHAT)).to.equal(null);
+    });
+  });
+
+  it('labels several models comma-joined', () => {
+    expect(modelLabel(['a', 'b'])).to.equal('a,b');
+    expect(modelLabel('a')).to.equal('a');
+    expect(modelLabel(null)).to.equal(null);
+  });
+});

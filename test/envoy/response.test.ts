@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import type { HeaderValueOption } from '../../src/envoy/messages';
+import { fromStruct } from '../../src/envoy/messages';
+import { toCheckResponse } from '../../src/envoy/response';
+import { aDeny, anAllow, edgeSettings, someFacts } from './fixtures';
+
+const settings = edgeSettings();
+const KEY = 'sk-live-0123456789abcdef';
+const HASH = 'a'.repeat(64);
+
+const headerMap = (options: HeaderValueOption[] | undefined): Record<string, string> =>
+  Object.fromEntries((options ?? []).map((o) => [o.header?.key ?? '', o.header?.value ?? '']));
+
+describe('toCheckResponse (spec README §3)', () => {
+  describe('allow', () => {
+    const fullIdentity = {
+      keyHash: HASH,
+      keyAlias: 'ci-key',
+      userId: 'u-1',
+      teamId: 't-1',
+      orgId: 'o-1',
+      projectId: 'p-1',
+      endUserId: 'eu-1',
+      userRole: 'internal_user',
+      model: 'gpt-4o',
+    };
+
+    it('answers gRPC OK with every known identity header, each overwriting', () => {
+      const response = toCheckResponse(anAllow(fullIdentity), someFacts(), settings);
+      expect(response.status).to.deep.equal({ code: 0 });
+      expect(response.denied_response).to.equal(undefined);
+      expect(headerMap(response.ok_response?.headers)).to.deep.equal({
+        'x-tollgate-key-hash': HASH,
+        'x-tollgate-key-alias': 'ci-key',
+        'x-tollgate-user-id': 'u-1',
+        'x-tollgate-team-id': 't-1',
+        'x-tollgate-org-id': 'o-1',
+        'x-tollgate-project-id': 'p-1',
+        'x-tollgate-end-user-id': 'eu-1',
+        'x-tollgate-user-role': 'internal_user',
+        'x-tollgate-model': 'gpt-4o',
+      });
+      for (const option of response.ok_response?.headers ?? []) expect(option.append_action).to.equal('OVERWRITE_IF_EXISTS_OR_ADD');
+    });
+
+    it('sends the same identity as snake_case dynamic metadata', () => {
+      const response = toCheckResponse(anAllow(fullIdentity), someFacts(), settings);
+      expect(fromStruct(response.dynamic_metadata)).to.deep.equal({
+        key_hash: HASH,
+        key_alias: 'ci-key',
+        user_id: 'u-1',
+        team_id: 't-1',
+        org_id: 'o-1',
+        project_id: 'p-1',
+        end_user_id: 'eu-1',
+        user_role: 'internal_user',
+        model: 'gpt-4o',
+      });
+      expect(response.dynamic_metadata?.fields?.team_id).to.deep.equal({ stringValue: 't-1' });
+    });
+
+    it('sends only the fields that are known', () => {
+      const response = toCheckResponse(anAllow({ keyHash: HASH, teamId: 't-1' }), someFacts(), settings);
+      expect(Object.keys(headerMap(response.ok_response?.headers))).to.deep.equal(['x-tollgate-key-hash', 'x-tollgate-team-id']);
+      expect(Object.keys(fromStruct(response.dynamic_metadata))).to.deep.equal(['key_hash', 'team_id']);
+    });
+
+    it('omits dynamic metadata when nothing is known', () => {
+      const response = toCheckResponse(anAllow({}), someFacts(), settings);
+      expect(response.dynamic_metadata).to.equal(undefined);
+      expect(response.ok_response?.headers).to.deep.equal([]);
+    });
+
+    it('falls back to the request model (comma-joined) and end user when the identity lacks them', () => {
+      const response = toCheckResponse(anAllow({}), someFacts({ model: ['a', 'b'], endUserId: 'eu-9' }), settings);
+      expect(headerMap(response.ok_response?.headers)).to.deep.equal({ 'x-tollgate-end-user-id': 'eu-9', 'x-tollgate-model': 'a,b' });
+    });
+
+    it('removes client-sent x-tollgate-* headers it does not overwrite (no spoofing)', () => {
+      const facts = someFacts({ headers: { 'x-tollgate-team-id': 'forged', 'x-tollgate-user-role': 'proxy_admin', 'x-other': '1' } });
+      const response = toCheckResponse(anAllow({ teamId: 't-1' }), facts, settings);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal(['x-tollgate-user-role']);
+      expect(headerMap(response.ok_response?.headers)['x-tollgate-team-id']).to.equal('t-1');
+    });
+
+    it('strips the header that carried the credential', () => {
+      const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' }, headers: { authorization: `Bearer ${KEY}` } });
+      const response = toCheckResponse(anAllow({ keyHash: HASH }, 'authorization'), facts, settings);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal(['authorization']);
+    });
+
+    it('strips the credential header named in the facts when the decision names none', () => {
+      const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'x-litellm-api-key' } });
+      expect(toCheckResponse(anAllow({}), facts, settings).ok_response?.headers_to_remove).to.deep.equal(['x-litellm-api-key']);
+    });
+
+    it('strips every other header repeating the key, but keeps a provider key in Authorization', () => {
+      const facts = someFacts({
+        credential: { kind: 'present', value: KEY, header: 'x-litellm-api-key' },
+        headers: { 'x-litellm-api-key': KEY, 'x-api-key': KEY, authorization: 'Bearer provider-key', ':path': `/x?k=${KEY}` },
+      });
+      const removed = toCheckResponse(anAllow({}, 'x-litellm-api-key'), facts, settings).ok_response?.headers_to_remove;
+      expect(removed).to.have.members(['x-litellm-api-key', 'x-api-key']);
+    });
+
+    it('removes the key= query parameter when the key came from it', () => {
+      const facts = someFacts({ credential: { kind: 'present', value: KEY, header: '?key' } });
+      const ok = toCheckResponse(anAllow({}, '?key'), facts, settings).ok_response;
+      expect(ok?.query_parameters_to_remove).to.deep.equal(['key']);
+      expect(ok?.headers_to_remove).to.deep.equal([]);
+    });
+
+    it('forwards the credential when tollgate.forward_credentials is true', () => {
+      const facts = someFacts({
+        credential: { kind: 'present', value: KEY, header: 'authorization' },
+        headers: { authorization: `Bearer ${KEY}`, 'x-tollgate-org-id': 'forged' },
+      });
+      const ok = toCheckResponse(anAllow({}, 'authorization'), facts, edgeSettings({ forwardCredentials: true })).ok_response;
+      expect(ok?.headers_to_remove).to.deep.equal(['x-tollgate-org-id']);
+      expect(ok?.query_parameters_to_remove).to.equal(undefined);
+    });
+
+    it('never puts the raw key into a header or metadata value', () => {
+      const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' } });
+      const response = toCheckResponse(anAllow({ keyHash: HASH, keyAlias: `alias-${KEY}`, userId: KEY }), facts, settings);
+      expect(JSON.stringify(response)).not.to.include(KEY);
+      expect(headerMap(response.ok_response?.headers)).to.deep.equal({ 'x-tollgate-key-hash': HASH });
+    });
+
+    it('keeps a value with control characters out of headers (but in metadata) and removes a spoofed copy', () => {
+      const facts = someFacts({ headers: { 'x-tollgate-key-alias': 'forged' } });
+      const response = toCheckResponse(anAllow({ keyAlias: 'line1\r\nx-evil: 1' }), facts, settings);
+      expect(response.ok_response?.headers).to.deep.equal([]);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal(['x-tollgate-key-alias']);
+      expect(fromStruct(response.dynamic_metadata)).to.deep.equal({ key_alias: 'line1\r\nx-evil: 1' });
+    });
+  });
+
+  describe('deny', () => {
+    const cases: Array<[number, number, string]> = [
+      [400, 7, 'budget_exceeded'],
+      [401, 16, 'token_not_found_in_db'],
+      [403, 7, 'auth_error'],
+      [404, 7, 'not_found_error'],
+      [429, 7, 'auth_error'],
+      [500, 7, 'internal_server_error'],
+      [503, 7, 'no_db_connection'],
+    ];
+    for (const [http, grpc, type] of cases) {
+      it(`maps HTTP ${http} ${type} to gRPC ${grpc} with a ${http} local reply`, () => {
+        const decision = aDeny({ status: http, type: type as 'auth_error', message: `refused ${http}`, param: 'key' });
+        const response = toCheckResponse(decision, someFacts(), settings);
+        expect(response.status?.code).to.equal(grpc);
+        expect(response.ok_response).to.equal(undefined);
+        expect(response.denied_response?.status).to.deep.equal({ code: http });
+        expect(response.denied_response?.headers).to.deep.equal([
+          { header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+        ]);
+        expect(JSON.parse(response.denied_response?.body ?? '')).to.deep.equal({
+          error: { message: `refused ${http}`, type, param: 'key', code: String(http) },
+        });
+      });
+    }
+
+    it('writes param null as JSON null', () => {
+      const body = toCheckResponse(aDeny({ param: null }), someFacts(), settings).denied_response?.body ?? '';
+      expect(JSON.parse(body).error.param).to.equal(null);
+    });
+
+    it('answers 500 for a status outside HTTP range rather than a broken local reply', () => {
+      const response = toCheckResponse(aDeny({ status: 99 }), someFacts(), settings);
+      expect(response.denied_response?.status).to.deep.equal({ code: 500 });
+      expect(response.status?.code).to.equal(7);
+    });
+
+    it('abbreviates the raw key if a denial message ever contains it', () => {
+      const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' } });
+      const response = toCheckResponse(aDeny({ message: `bad key ${KEY}` }), facts, settings);
+      expect(response.denied_response?.body).to.include('bad key sk-...cdef').and.not.include(KEY);
+    });
+
+    it('carries identity metadata on a denial too (for when Envoy emits it, envoy#12671)', () => {
+      const response = toCheckResponse(aDeny({}, { keyHash: HASH, teamId: 't' }), someFacts(), settings);
+      expect(fromStruct(response.dynamic_metadata)).to.deep.equal({ key_hash: HASH, team_id: 't' });
+    });
+  });
+});

@@ -42,7 +42,8 @@ function extractDefault(headers: HeaderRecord, route: string, query: URLSearchPa
     if (value !== undefined) return credential(name, value);
   }
   // 7. Google generateContent clients may pass ?key=… (RouteChecks.is_generate_content_route).
-  const queryKey = query.get('key');
+  // Starlette's QueryParams.get returns the last value of a repeated parameter.
+  const queryKey = query.getAll('key').at(-1);
   if (isGenerateContentRoute(route) && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
   return { kind: 'none' };
 }

@@ -31,8 +31,9 @@ const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> 
   ['model', 'x-tollgate-model', 'model'],
 ];
 
-/** Shorter secrets are not searched for in other values (too many false matches to be useful). */
-const MIN_SECRET_LENGTH = 8;
+/** Shorter secrets are not searched for in other values (too many false matches to be useful);
+ *  LiteLLM's documented example master key "sk-1234" is still long enough. */
+const MIN_SECRET_LENGTH = 6;
 
 export function toCheckResponse(decision: Decision, facts: RequestFacts, settings: ResponseSettings): CheckResponse {
   const identity = knownIdentity(decision.identity, facts);

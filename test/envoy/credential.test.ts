@@ -140,6 +140,10 @@ describe('extractCredential (litellm-auth.md §2.3)', () => {
       expect(c).to.include({ value: 'sk-h', header: 'x-goog-api-key' });
     });
 
+    it('takes the last of repeated key= parameters, like Starlette', () => {
+      expect(extract({}, { route: '/v1beta/models/g:generateContent', query: 'key=sk-a&key=sk-b' })).to.include({ value: 'sk-b' });
+    });
+
     it('ignores an empty key=', () => {
       expect(extract({}, { route: '/v1beta/models/g:generateContent', query: 'key=' })).to.deep.equal({ kind: 'none' });
     });

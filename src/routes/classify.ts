@@ -1,0 +1,133 @@
+/**
+ * What kind of route a request is, in LiteLLM's terms (`route_checks.py::RouteChecks`,
+ * litellm-auth.md §6.2). Every function is pure and takes the route as LiteLLM sees it:
+ * the path without query string and without the proxy's base path.
+ */
+import { LITELLM_ROUTES, isRouteGroupName } from './route-groups';
+import {
+  checkRouteAccess,
+  isWildcardRoutePattern,
+  routeMatchesAllowedRoute,
+  routeMatchesPlaceholderTemplate,
+  routeMatchesStarletteTemplate,
+  routeMatchesWildcardPattern,
+} from './match';
+
+const AZURE_DEPLOYMENT_ROUTE = /^\/openai\/deployments\/[^/]+\/[^/]+\/chat\/completions$/;
+const AZURE_ENGINE_ROUTE = /^\/engines\/[^/]+\/chat\/completions$/;
+
+function isMember(route: string, list: readonly string[]): boolean {
+  return list.includes(route);
+}
+
+/**
+ * LiteLLM `_is_azure_openai_route`: the Azure SDK shapes with a provider-qualified deployment
+ * (`/openai/deployments/vertex_ai/gemini-1.5-flash/chat/completions`) and `/engines/{m}/chat/completions`.
+ */
+export function isAzureOpenAiRoute(route: string): boolean {
+  return AZURE_DEPLOYMENT_ROUTE.test(route) || AZURE_ENGINE_ROUTE.test(route);
+}
+
+/**
+ * LiteLLM `is_llm_api_route`, step for step (§6.2). Decides which routes carry key budgets,
+ * the global budget, `enforce_user_param` and `reject_clientside_metadata_tags`.
+ */
+export function isLlmApiRoute(route: unknown): boolean {
+  if (typeof route !== 'string') return false;
+  if (isMember(route, LITELLM_ROUTES.openai_routes)) return true;
+  if (isMember(route, LITELLM_ROUTES.anthropic_routes)) return true;
+  if (isMember(route, LITELLM_ROUTES.google_routes)) return true;
+  if (checkRouteAccess(route, LITELLM_ROUTES.mcp_inference_routes)) return true;
+  if (checkRouteAccess(route, LITELLM_ROUTES.agent_routes)) return true;
+  if (isMember(route, LITELLM_ROUTES.litellm_native_routes)) return true;
+  for (const template of LITELLM_ROUTES.openai_routes) {
+    if (template.includes('{') && routeMatchesPlaceholderTemplate(route, template)) return true;
+    if (isWildcardRoutePattern(template) && routeMatchesWildcardPattern(route, template)) return true;
+  }
+  for (const template of [...LITELLM_ROUTES.google_routes, ...LITELLM_ROUTES.anthropic_routes]) {
+    if (template.includes('{') && routeMatchesPlaceholderTemplate(route, template)) return true;
+  }
+  if (isAzureOpenAiRoute(route)) return true;
+  // LiteLLM: a plain substring test, so any path containing "/openai" or "/cohere" anywhere
+  // (e.g. "/team/openai-admins") counts as an LLM route. Copied as is.
+  return LITELLM_ROUTES.mapped_pass_through_routes.some((prefix) => route.includes(prefix));
+}
+
+/** LiteLLM `is_info_route`: exact membership in `info_routes`. */
+export function isInfoRoute(route: string): boolean {
+  return isMember(route, LITELLM_ROUTES.info_routes);
+}
+
+/** LiteLLM `is_management_route`. */
+export function isManagementRoute(route: string): boolean {
+  return checkRouteAccess(route, LITELLM_ROUTES.management_routes);
+}
+
+/** The MCP test used by `_enforce_user_param_check`: member of, or matching, `mcp_routes`. */
+export function isMcpRoute(route: string): boolean {
+  return checkRouteAccess(route, LITELLM_ROUTES.mcp_routes);
+}
+
+export function isMasterKeyOnlyRoute(route: string): boolean {
+  return isMember(route, LITELLM_ROUTES.master_key_only_routes);
+}
+
+export function isGlobalSpendTrackingRoute(route: string): boolean {
+  return isMember(route, LITELLM_ROUTES.global_spend_tracking_routes);
+}
+
+/** LiteLLM `is_generate_content_route`: Google routes that may carry the key as `?key=`. */
+export function isGenerateContentRoute(route: string): boolean {
+  return route.includes('generateContent') || route.includes('streamGenerateContent');
+}
+
+/**
+ * Public routes need no credential (§2.4): LiteLLM's `public_routes`, plus the operator's
+ * `general_settings.public_routes` (exact, or trailing-`*` prefix).
+ * LiteLLM honours the configured list only for premium installs; Tollgate has no licence
+ * tiers, so a configured list always applies.
+ */
+export function isPublicRoute(route: string, configuredPublicRoutes: readonly string[] = []): boolean {
+  if (isMember(route, LITELLM_ROUTES.public_routes)) return true;
+  if (configuredPublicRoutes.includes(route)) return true;
+  return configuredPublicRoutes.some((pattern) => routeMatchesWildcardPattern(route, pattern));
+}
+
+/**
+ * LiteLLM `is_virtual_key_allowed_to_call_route` without the raise (§6.4): does a key's
+ * `allowed_routes` admit this route? An empty list means no restriction.
+ * Entries may be routes (exact or sub-path), `LiteLLMRoutes` group names, or `prefix*` patterns.
+ * Not reproduced: LiteLLM also admits DB-registered pass-through endpoints for `llm_api_routes`.
+ */
+export function keyAllowedRoutesAdmit(route: string, allowedRoutes: readonly string[]): boolean {
+  if (allowedRoutes.length === 0) return true;
+  if (allowedRoutes.some((entry) => routeMatchesAllowedRoute(route, entry))) return true;
+  for (const entry of allowedRoutes) {
+    if (isRouteGroupName(entry) && checkRouteAccess(route, LITELLM_ROUTES[entry])) return true;
+  }
+  return allowedRoutes.some((entry) => routeMatchesWildcardPattern(route, entry));
+}
+
+/**
+ * The `allowed_routes` step inside the non-admin RBAC check (§6.3 step 12): exact, sub-path or
+ * trailing-`*`; group names are *not* expanded there. An empty list admits nothing.
+ */
+export function tokenAllowedRoutesAdmit(route: string, allowedRoutes: readonly string[]): boolean {
+  return allowedRoutes.some(
+    (entry) => routeMatchesAllowedRoute(route, entry) || routeMatchesWildcardPattern(route, entry),
+  );
+}
+
+/**
+ * JWT `_allowed_routes_check`: entries are group names (their templates compiled like
+ * Starlette's `compile_path`) or literal routes compared exactly.
+ */
+export function allowedRoutesCheck(route: string, allowedRoutes: readonly string[]): boolean {
+  return allowedRoutes.some((entry) =>
+    isRouteGroupName(entry)
+      ? LITELLM_ROUTES[entry].some((template) => routeMatchesStarletteTemplate(route, template))
+      : entry === route,
+  );
+}
+
+export { checkRouteAccess, routeMatchesAllowedRoute, routeMatchesWildcardPattern, routeMatchesPlaceholderTemplate };

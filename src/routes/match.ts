@@ -1,0 +1,91 @@
+/**
+ * The route-matching primitives of LiteLLM's `route_checks.py::RouteChecks`, one function each.
+ * Classifiers (`classify.ts`) combine them exactly as LiteLLM does.
+ */
+
+const templateRegexCache = new Map<string, RegExp | null>();
+
+/**
+ * LiteLLM `_route_matches_pattern`: `{name}` matches one path segment (`[^/]+`), `{name:path}`
+ * matches anything up to a `:` (`[^:]+`), and the whole route must match.
+ *
+ * LiteLLM: the rest of the template is used as a regex *without escaping*, so the `?` in
+ * `/realtime?{model}` makes the `e` optional and `.` matches any character. We copy that on
+ * purpose: this decides which routes count as LLM routes, and the templates are LiteLLM's own
+ * static lists, so the quirk is part of the behaviour being reproduced.
+ */
+export function routeMatchesPlaceholderTemplate(route: string, template: string): boolean {
+  let regex = templateRegexCache.get(template);
+  if (regex === undefined) {
+    const source = template.replace(/\{[^}]+\}/g, (placeholder) =>
+      placeholder.slice(1, -1).endsWith(':path') ? '[^:]+' : '[^/]+',
+    );
+    try {
+      regex = new RegExp(`^${source}$`);
+    } catch {
+      // Python would raise and LiteLLM would treat the route as not matching.
+      regex = null;
+    }
+    templateRegexCache.set(template, regex);
+  }
+  return regex !== null && regex.test(route);
+}
+
+/** LiteLLM `_is_wildcard_pattern`: a pattern ending in `*`. */
+export function isWildcardRoutePattern(pattern: string): boolean {
+  return pattern.endsWith('*');
+}
+
+/** LiteLLM `_route_matches_wildcard_pattern`: trailing `*` is a prefix match; otherwise equality. */
+export function routeMatchesWildcardPattern(route: string, pattern: string): boolean {
+  if (isWildcardRoutePattern(pattern)) return route.startsWith(pattern.slice(0, -1));
+  return route === pattern;
+}
+
+/**
+ * LiteLLM `_route_matches_allowed_route`: exact, or a sub-path of the entry. The `/` keeps
+ * `/fake-proxy-6` from admitting `/fake-proxy-600`.
+ */
+export function routeMatchesAllowedRoute(route: string, allowedRoute: string): boolean {
+  return route === allowedRoute || route.startsWith(`${allowedRoute}/`);
+}
+
+/**
+ * LiteLLM `check_route_access`: exact membership, a trailing-`*` entry as a prefix, or any entry
+ * as a placeholder template.
+ */
+export function checkRouteAccess(route: string, allowedRoutes: readonly string[]): boolean {
+  if (allowedRoutes.includes(route)) return true;
+  if (allowedRoutes.some((entry) => isWildcardRoutePattern(entry) && routeMatchesWildcardPattern(route, entry))) {
+    return true;
+  }
+  return allowedRoutes.some((entry) => routeMatchesPlaceholderTemplate(route, entry));
+}
+
+const starletteRegexCache = new Map<string, RegExp>();
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Starlette `compile_path(template)` followed by `regex.match(route)`, as LiteLLM's JWT
+ * `_allowed_routes_check` does: literal text is escaped, `{x}` is one segment, `{x:path}` is
+ * anything (slashes included), and the match is anchored at both ends.
+ */
+export function routeMatchesStarletteTemplate(route: string, template: string): boolean {
+  let regex = starletteRegexCache.get(template);
+  if (regex === undefined) {
+    let source = '';
+    let last = 0;
+    for (const match of template.matchAll(/\{([^}:]+)(?::([^}]+))?\}/g)) {
+      source += escapeRegex(template.slice(last, match.index));
+      source += match[2] === 'path' ? '.*' : '[^/]+';
+      last = match.index + match[0].length;
+    }
+    source += escapeRegex(template.slice(last));
+    regex = new RegExp(`^${source}$`);
+    starletteRegexCache.set(template, regex);
+  }
+  return regex.test(route);
+}

@@ -1,0 +1,112 @@
+/**
+ * LiteLLM's model access algorithm (`auth_checks.py::_can_object_call_model` and
+ * `_check_model_access_helper`, litellm-auth.md §5), over the proxy policy instead of a live Router.
+ */
+import type { Policy } from '../config/policy';
+import { deny, type Denial, type ProxyErrorType } from './types';
+import { accessGroupsFor, modelAliasMapTarget, modelGroupAliasTarget } from './model-router';
+import { isWildcardModelPattern, modelMatchesWildcard } from './model-wildcard';
+import { inferProvider } from './providers';
+import { pyList } from './python-format';
+
+export type ModelAccessObject = 'key' | 'team' | 'user' | 'org' | 'project';
+
+/** `_types.py::SpecialModelNames`. */
+export const ALL_TEAM_MODELS = 'all-team-models';
+export const ALL_PROXY_MODELS = 'all-proxy-models';
+export const NO_DEFAULT_MODELS = 'no-default-models';
+
+export interface ModelAccessOptions {
+  readonly objectType: ModelAccessObject;
+  readonly policy: Policy;
+  /** The key's team model aliases (`LiteLLM_ModelTable.aliases` of its team): alias names are allowed. */
+  readonly teamModelAliases?: Readonly<Record<string, string>>;
+  /**
+   * Models of the object's DB access groups (`access_group_ids` → `LiteLLM_AccessGroupTable`),
+   * tried as a second allowlist when the first refuses (`can_key_call_model`, `can_team_access_model`).
+   */
+  readonly dbAccessGroupModels?: readonly string[];
+}
+
+/** `ProxyErrorTypes.get_model_access_error_type_for_object`. */
+export function modelAccessErrorType(objectType: ModelAccessObject): ProxyErrorType {
+  return `${objectType}_model_access_denied`;
+}
+
+/** The ProxyException `_can_object_call_model` raises (401, param `model`). */
+export function modelAccessDenial(objectType: ModelAccessObject, allowlist: readonly string[], model: string): Denial {
+  return deny(
+    401,
+    modelAccessErrorType(objectType),
+    `${objectType} not allowed to access model. This ${objectType} can only access models=${pyList(allowlist)}. Tried to access ${model}`,
+    'model',
+  );
+}
+
+/** The pattern matches the model itself, or `<provider>/<model>` (so `gpt-4o` matches `openai/*`). */
+function modelMatchesAnyWildcard(model: string, allowlist: readonly string[]): boolean {
+  const patterns = allowlist.filter(isWildcardModelPattern);
+  if (patterns.some((pattern) => modelMatchesWildcard(model, pattern))) return true;
+  const provider = inferProvider(model);
+  if (provider === null) return false;
+  const qualified = `${provider.provider}/${provider.model}`;
+  return patterns.some((pattern) => modelMatchesWildcard(qualified, pattern));
+}
+
+/** `_check_model_access_helper` for one candidate name. */
+function allowlistAdmits(
+  model: string,
+  allowlist: readonly string[],
+  policy: Policy,
+  teamModelAliases: Readonly<Record<string, string>>,
+): boolean {
+  const groups = accessGroupsFor(policy, model);
+  // An allowlist entry naming an access group that contains this model grants it.
+  if (allowlist.some((entry) => groups.has(entry))) return true;
+  // Group names that do not contain the model are left in as ordinary strings (LiteLLM does the same).
+  const filtered = allowlist.filter((entry) => !groups.has(entry));
+  if (Object.hasOwn(teamModelAliases, model)) return true;
+  if (modelMatchesAnyWildcard(model, filtered)) return true;
+  const allAccess =
+    (filtered.length === 0 && allowlist.length === 0) || filtered.includes('*') || filtered.includes(ALL_PROXY_MODELS);
+  return allAccess || filtered.includes(model);
+}
+
+/** `litellm.model_alias_map` wins over the router's `model_group_alias`; either widens access to the target. */
+function candidateNames(model: string, policy: Policy): readonly string[] {
+  const aliasTarget = modelAliasMapTarget(policy, model) ?? modelGroupAliasTarget(policy, model);
+  return aliasTarget === null ? [model] : [model, aliasTarget];
+}
+
+function checkAgainst(
+  models: readonly string[],
+  allowlist: readonly string[],
+  options: ModelAccessOptions,
+): Denial | null {
+  const aliases = options.teamModelAliases ?? {};
+  for (const model of models) {
+    const admitted = candidateNames(model, options.policy).some((candidate) =>
+      allowlistAdmits(candidate, allowlist, options.policy, aliases),
+    );
+    if (!admitted) return modelAccessDenial(options.objectType, allowlist, model);
+  }
+  return null;
+}
+
+/**
+ * May this key/team/user/org/project call `model`? A list means every entry must be allowed;
+ * the denial names the first refused entry. An empty allowlist, `*` or `all-proxy-models` allow all.
+ */
+export function canObjectCallModel(
+  model: string | readonly string[],
+  allowlist: readonly string[],
+  options: ModelAccessOptions,
+): Denial | null {
+  const models = typeof model === 'string' ? [model] : model;
+  const refusal = checkAgainst(models, allowlist, options);
+  const groupModels = options.dbAccessGroupModels ?? [];
+  if (refusal === null || groupModels.length === 0) return refusal;
+  // LiteLLM retries with the DB access groups' models; when that also refuses, its error (naming
+  // those models) is the one raised, not the original.
+  return checkAgainst(models, groupModels, options);
+}

@@ -1,0 +1,134 @@
+/**
+ * §2.2 step 2 / §4.13 (`auth_utils.is_request_body_safe`): a client may not redirect the proxy's
+ * outbound call or its observability callbacks from the request body.
+ *
+ * Deliberate choice: the *newer* LiteLLM list, not the seed's. The seed bans only `api_base` and
+ * `base_url` and skips the check whenever the body carries an `api_key` — a bypass LiteLLM itself
+ * removed as a credential-exfiltration hole. Tollgate follows the newer behaviour: the longer
+ * list, no `api_key` bypass, and the same list applied inside `litellm_embedding_config`,
+ * `metadata` and `litellm_metadata` (JSON-string metadata included).
+ *
+ * Not reproduced: per-deployment `configurable_clientside_auth_params` opt-ins (the policy does not
+ * carry them yet); only `general_settings.allow_client_side_credentials` lifts the ban.
+ */
+import type { Json } from '../domain/entities';
+import type { Check, Denial } from './types';
+import { authErrorFromException } from './errors';
+import { isJsonObject, requestBody } from './context';
+import { metadataAsObject } from './request-metadata';
+
+/** `initialize_dynamic_callback_params._supported_callback_params` of the pinned version. */
+const SUPPORTED_CALLBACK_PARAMS = [
+  'langfuse_public_key',
+  'langfuse_secret',
+  'langfuse_secret_key',
+  'langfuse_host',
+  'langfuse_environment',
+  'langfuse_prompt_version',
+  'langsmith_api_key',
+  'langsmith_project',
+  'langsmith_base_url',
+  'langsmith_sampling_rate',
+  'langsmith_tenant_id',
+  'humanloop_api_key',
+  'arize_api_key',
+  'arize_space_key',
+  'arize_space_id',
+  'posthog_api_key',
+  'posthog_host',
+  'braintrust_api_key',
+  'braintrust_project',
+  'braintrust_host',
+  'slack_webhook_url',
+  'lunary_public_key',
+  'dd_api_key',
+  'dd_site',
+  'dd_agent_host',
+  'dd_agent_port',
+  'newrelic_api_key',
+  'newrelic_region',
+  'turn_off_message_logging',
+];
+
+/** `_request_blocked_callback_params`. */
+const REQUEST_BLOCKED_CALLBACK_PARAMS = [
+  'gcs_bucket_name',
+  'gcs_path_service_account',
+  'dd_api_key',
+  'dd_site',
+  'dd_agent_host',
+  'dd_agent_port',
+  'newrelic_api_key',
+  'newrelic_region',
+];
+
+/** `_SAFE_CLIENT_CALLBACK_PARAMS`: describe the request being logged, not where it goes. */
+const SAFE_CLIENT_CALLBACK_PARAMS = new Set(['langfuse_prompt_version', 'langsmith_sampling_rate']);
+
+/** `_EXTRA_BANNED_OBSERVABILITY_PARAMS`. */
+const EXTRA_BANNED_OBSERVABILITY_PARAMS = ['posthog_api_url', 'phoenix_project_name', 'wandb_api_key', 'weave_project_id'];
+
+const BANNED_OBSERVABILITY_PARAMS = [
+  ...new Set([
+    ...SUPPORTED_CALLBACK_PARAMS.filter((p) => !SAFE_CLIENT_CALLBACK_PARAMS.has(p)),
+    ...REQUEST_BLOCKED_CALLBACK_PARAMS,
+    ...EXTRA_BANNED_OBSERVABILITY_PARAMS,
+  ]),
+].sort();
+
+/** `_BANNED_REQUEST_BODY_PARAMS`, in LiteLLM's order (the first banned param present is reported). */
+export const BANNED_REQUEST_BODY_PARAMS: readonly string[] = [
+  'api_base',
+  'base_url',
+  'user_config',
+  'aws_sts_endpoint',
+  'aws_web_identity_token',
+  'aws_role_name',
+  'vertex_credentials',
+  'aws_bedrock_runtime_endpoint',
+  's3_endpoint_url',
+  'sagemaker_base_url',
+  'deployment_url',
+  ...BANNED_OBSERVABILITY_PARAMS,
+];
+
+function bannedParamIn(container: Readonly<Record<string, Json>>): string | null {
+  return BANNED_REQUEST_BODY_PARAMS.find((param) => Object.hasOwn(container, param)) ?? null;
+}
+
+function rejection(param: string): Denial {
+  return authErrorFromException(
+    `Rejected Request: ${param} is not allowed in request body. ` +
+      'Clientside passthrough requires explicit admin opt-in via ' +
+      'either `general_settings.allow_client_side_credentials = true` ' +
+      '(proxy-wide) or `configurable_clientside_auth_params` on the ' +
+      'deployment in your proxy config.yaml. ' +
+      'Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997',
+  );
+}
+
+/** The body root, then `litellm_embedding_config`, then `metadata` and `litellm_metadata`. */
+function containersToCheck(body: Readonly<Record<string, Json>>): readonly Readonly<Record<string, Json>>[] {
+  const nested = body['litellm_embedding_config'];
+  return [
+    body,
+    ...(isJsonObject(nested) ? [nested] : []),
+    ...['metadata', 'litellm_metadata'].flatMap((name) => {
+      const metadata = metadataAsObject(body[name]);
+      return metadata === null ? [] : [metadata];
+    }),
+  ];
+}
+
+export const requestBodySafety: Check = {
+  name: 'request_body_safety',
+  spec: 'litellm-auth.md §2.2 step 2, §4.13',
+  decide: (ctx) => {
+    if (ctx.policy.allowClientSideCredentials) return null;
+    for (const container of containersToCheck(requestBody(ctx))) {
+      const param = bannedParamIn(container);
+      if (param !== null) return rejection(param);
+    }
+    return null;
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * Small readers over a CheckContext that several checks share. Each mirrors how LiteLLM reads
+ * the same value (`request_data`, `valid_token.team_model_aliases`, `abbreviate_api_key`, …).
+ */
+import type { Json, JsonObject } from '../domain/entities';
+import type { CheckContext, Snapshot } from './types';
+
+/** LiteLLM's `request_data`: the parsed JSON body, `{}` when there is none. */
+export function requestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
+  return ctx.request.body ?? {};
+}
+
+/** The requested model(s) as a list; empty when the request names none (`_model` falsy). */
+export function requestedModels(ctx: CheckContext): readonly string[] {
+  const model = ctx.request.model;
+  if (model === null) return [];
+  return typeof model === 'string' ? (model === '' ? [] : [model]) : model;
+}
+
+/** `_model` as LiteLLM passes it on: a string, a list, or null when absent. */
+export function requestedModel(ctx: CheckContext): string | readonly string[] | null {
+  const models = requestedModels(ctx);
+  if (models.length === 0) return null;
+  return typeof ctx.request.model === 'string' ? ctx.request.model : models;
+}
+
+export function isJsonObject(value: Json | undefined): value is JsonObject {
+  return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * `valid_token.team_model_aliases`: the key's team's model aliases. Only a virtual key carries
+ * them (the combined view joins them); JWT identities have none.
+ */
+export function teamModelAliasesOfKey(snapshot: Snapshot): Readonly<Record<string, string>> {
+  return snapshot.key !== null && snapshot.team !== null ? snapshot.team.model_aliases : {};
+}
+
+/** The models of the DB access groups named by `ids` that exist, first-seen order, no duplicates. */
+export function accessGroupModels(snapshot: Snapshot, ids: readonly string[]): readonly string[] {
+  const models = new Set<string>();
+  for (const id of ids) {
+    for (const model of snapshot.accessGroups.get(id)?.access_model_names ?? []) models.add(model);
+  }
+  return [...models];
+}
+
+/** The raw credential the caller presented, when there was one. */
+export function presentedCredential(ctx: CheckContext): string | null {
+  return ctx.request.credential.kind === 'present' ? ctx.request.credential.value : null;
+}
+
+/** LiteLLM `abbreviate_api_key`: `sk-...` + the last 4 characters. Never more of the key than that. */
+export function abbreviatedApiKey(ctx: CheckContext): string {
+  return `sk-...${(presentedCredential(ctx) ?? '').slice(-4)}`;
+}
+
+/** `valid_token.user_id`: the key's user, or (for identities without a key) the loaded user. */
+export function callerUserId(snapshot: Snapshot): string | null {
+  return snapshot.key !== null ? snapshot.key.user_id : (snapshot.user?.user_id ?? null);
+}
+
+/** Python truthiness of a JSON value (`if metadata.get("guardrails"):`). */
+export function isTruthy(value: Json | undefined): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+}

@@ -1,0 +1,21 @@
+/**
+ * Runs an ordered list of checks; the first refusal wins, exactly as LiteLLM stops at the first
+ * raised exception. Pure and synchronous: every input is already in the CheckContext.
+ */
+import type { Check, CheckContext, Denial } from './types';
+
+export interface CheckRefusal {
+  /** The refusing check's stable name (for logs, traces and metrics). */
+  readonly check: string;
+  readonly denial: Denial;
+}
+
+export function runChecks(ctx: CheckContext, checks: readonly Check[]): CheckRefusal | null {
+  for (const check of checks) {
+    const denial = check.decide(ctx);
+    if (denial !== null) return { check: check.name, denial };
+  }
+  return null;
+}
+
+export { areBudgetChecksSkipped, isZeroCostRequest } from './budget-scope';

@@ -1,0 +1,28 @@
+/**
+ * common_checks step 8 (`_guardrail_modification_check`, seed version): a request that sets
+ * `metadata.guardrails` needs a team allowed to modify guardrails. Only a team whose
+ * `metadata.guardrails.modify_guardrails` is exactly false is refused; no team → allowed.
+ * Newer LiteLLM also catches `disable_global_guardrail(s)` flags; not reproduced.
+ */
+import type { Team } from '../domain/entities';
+import type { Check } from './types';
+import { authErrorFromHttpExceptionDict } from './errors';
+import { isJsonObject, isTruthy, requestBody } from './context';
+
+/** `guardrail_helpers.can_modify_guardrails`. */
+export function canModifyGuardrails(team: Team | null): boolean {
+  if (team === null) return true;
+  const guardrails = team.metadata['guardrails'];
+  return !(isJsonObject(guardrails) && guardrails['modify_guardrails'] === false);
+}
+
+export const guardrailModification: Check = {
+  name: 'guardrail_modification',
+  spec: 'litellm-auth.md §4 step 8',
+  decide: (ctx) => {
+    const metadata = requestBody(ctx)['metadata'];
+    if (!isJsonObject(metadata) || !isTruthy(metadata['guardrails'])) return null;
+    if (canModifyGuardrails(ctx.snapshot.team)) return null;
+    return authErrorFromHttpExceptionDict(403, { error: 'Your team does not have permission to modify guardrails.' });
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * THE order of Tollgate's checks: LiteLLM's order, read top to bottom (litellm-auth.md §2.2 →
+ * §2.5 → §2.6 → §2.7 → §4 table → §6.4). The first refusal wins, so the position of a check
+ * decides which error a caller sees when several would refuse.
+ *
+ * Not reproduced (out of scope or needing state Tollgate does not load): the agent trace-id
+ * requirement (§4 step 2a), SCIM-deactivated users (§2.7 step 4, newer), per-model key budgets
+ * (§2.7 step 8), organization RBAC on management routes (§4.10) and vector-store access (§4.11).
+ */
+import type { Check } from './types';
+import { requestSize } from './request-size';
+import { requestBodySafety } from './body-safety';
+import { allowedIps } from './allowed-ips';
+import { proxyAllowedRoutes } from './proxy-allowed-routes';
+import { endUserBudget, endUserBudgetBeforeKeyLookup } from './end-user-budget';
+import { masterKeyOnlyRoute } from './master-key-only-route';
+import { keyFound, virtualKeyFormat } from './key-found';
+import { keyBlocked } from './key-blocked';
+import { keyModelAccess } from './key-model-access';
+import { teamMemberBudget, teamMemberBudgetOnKeyPath } from './team-member-budget';
+import { keyExpired } from './key-expiry';
+import { keyBudget } from './key-budget';
+import { teamBlocked } from './team-blocked';
+import { teamModelAccess } from './team-model-access';
+import { userModelAccess } from './user-model-access';
+import { projectBlocked, projectBudget, projectModelAccess } from './project-checks';
+import { teamBudget } from './team-budget';
+import { organizationBudget } from './org-budget';
+import { tagBudget } from './tag-budget';
+import { personalUserBudget } from './user-budget';
+import { enforceUserParam } from './enforce-user-param';
+import { rejectClientsideMetadataTags } from './clientside-metadata-tags';
+import { globalProxyBudget } from './global-budget';
+import { guardrailModification } from './guardrail-modification';
+import { routeRbac } from './route-rbac';
+import { toolAllowlist } from './tool-allowlist';
+import { keyAllowedRoutes } from './key-allowed-routes';
+
+/**
+ * `pre_db_read_auth_checks` (§2.2): before any credential is looked at, for every caller
+ * (LiteLLM runs them before the master-key and JWT branches too).
+ */
+export const PRE_DB_CHECKS: readonly Check[] = Object.freeze([
+  requestSize,
+  requestBodySafety,
+  allowedIps,
+  proxyAllowedRoutes,
+]);
+
+/**
+ * §2.5: the end user is resolved, and its budget checked, before the key is looked up. In LiteLLM
+ * this also precedes the master-key match; the JWT path runs its own end-user lookup.
+ */
+export const PRE_KEY_CHECKS: readonly Check[] = Object.freeze([endUserBudgetBeforeKeyLookup]);
+
+/** §2.6 steps 6–8 and §2.7 steps 1–8: the virtual key itself. Expiry comes after blocked and model. */
+export const KEY_CHECKS: readonly Check[] = Object.freeze([
+  masterKeyOnlyRoute,
+  virtualKeyFormat,
+  keyFound,
+  keyBlocked,
+  keyModelAccess,
+  teamMemberBudgetOnKeyPath,
+  keyExpired,
+  keyBudget, // includes the temporary budget increase (§2.7 step 1)
+]);
+
+/**
+ * `common_checks` (§4), shared by every identity that has no further key-specific steps
+ * (virtual keys after KEY_CHECKS, JWT identities directly).
+ */
+export const COMMON_CHECKS: readonly Check[] = Object.freeze([
+  teamBlocked, // 1
+  teamModelAccess, // 2
+  userModelAccess, // 2.1
+  projectBlocked, // P
+  projectModelAccess, // P
+  projectBudget, // P
+  teamBudget, // 3
+  organizationBudget, // 3.1
+  tagBudget, // 3.2
+  personalUserBudget, // 4.1
+  teamMemberBudget, // 4.2
+  endUserBudget, // 5
+  enforceUserParam, // 6
+  rejectClientsideMetadataTags, // 6b
+  globalProxyBudget, // 7
+  guardrailModification, // 8
+  routeRbac, // route RBAC (§6.3)
+  toolAllowlist, // 12
+]);
+
+/** After authentication (`RouteChecks.should_call_route`, §2.7 step 14, §6.4). */
+export const ROUTE_PERMISSION_CHECKS: readonly Check[] = Object.freeze([keyAllowedRoutes]);
+
+/** Everything a virtual-key (`sk-…`) request goes through, in order. */
+export const VIRTUAL_KEY_PIPELINE: readonly Check[] = Object.freeze([
+  ...PRE_DB_CHECKS,
+  ...PRE_KEY_CHECKS,
+  ...KEY_CHECKS,
+  ...COMMON_CHECKS,
+  ...ROUTE_PERMISSION_CHECKS,
+]);

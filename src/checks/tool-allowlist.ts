@@ -1,0 +1,43 @@
+/**
+ * common_checks step 12 (`check_tools_allowlist`): the key's `metadata.allowed_tools`, or when
+ * that is empty the team's, limits which tools a request may name. No list → any tool.
+ */
+import type { Json } from '../domain/entities';
+import type { Check } from './types';
+import { deny } from './types';
+import { requestBody } from './context';
+import { requestToolNames } from './tool-names';
+import { pyList } from './python-format';
+
+function nonEmptyList(value: Json | undefined): readonly Json[] | null {
+  return Array.isArray(value) && value.length > 0 ? value : null;
+}
+
+/** Python `str(t)` for the JSON scalars an allowlist may hold. */
+function pyStr(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value === null) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return JSON.stringify(value);
+}
+
+export const toolAllowlist: Check = {
+  name: 'tool_allowlist',
+  spec: 'litellm-auth.md §4 step 12, §4.12',
+  decide: (ctx) => {
+    const { key, team } = ctx.snapshot;
+    const effective =
+      nonEmptyList(key?.metadata['allowed_tools']) ?? nonEmptyList(team?.metadata['allowed_tools']) ?? null;
+    if (effective === null) return null;
+    const names = requestToolNames(ctx.request.route, requestBody(ctx));
+    const allowed = new Set(effective.map(pyStr));
+    const disallowed = names.filter((name) => !allowed.has(name));
+    if (disallowed.length === 0) return null;
+    return deny(
+      403,
+      'tool_access_denied',
+      `Tool(s) ${pyList(disallowed)} are not in the allowed tools list for this key/team.`,
+      'tools',
+    );
+  },
+};

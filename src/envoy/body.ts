@@ -2,10 +2,11 @@
  * The request body as Envoy buffered it (`with_request_body`), read defensively: whatever a client
  * sends, this returns a value and never throws.
  */
+import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from '../domain/entities';
 import { parseFormBody } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
-import { nestsDeeperThan, scanTopLevelString } from './json-prefix';
+import { scanTopLevelString } from './json-prefix';
 import type { HttpRequest } from './messages';
 
 /** Bodies above this are not parsed, only scanned for `model` (a prompt can be many MiB). */
@@ -24,38 +25,49 @@ export interface BodyFacts {
   readonly prefixModel: string | null;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null };
 
+/** Envoy sends either `raw_body` bytes (pack_as_bytes) or the `body` string; each is read in its
+ *  own form, since converting a multi-MiB body costs milliseconds of a 200 ms deadline. */
+type Source = { readonly bytes: Buffer } | { readonly text: string };
+
 export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): BodyFacts {
-  const bytes = bodyBytes(http);
-  if (bytes.length === 0) return NO_BODY;
+  const source = bodySource(http);
+  const length = 'bytes' in source ? source.bytes.length : Buffer.byteLength(source.text, 'utf8');
+  if (length === 0) return NO_BODY;
 
   // Envoy marks partial bodies with this header; OPA-envoy also compares content-length (and so do we).
   const declared = declaredLength(headers, http);
   const partial = headerValue(headers, 'x-envoy-auth-partial-body')?.trim().toLowerCase() === 'true';
-  const complete = !partial && (declared === null || declared <= bytes.length);
-  const examined = bytes.length > MAX_BODY_PARSE_BYTES ? bytes.subarray(0, MAX_BODY_PARSE_BYTES) : bytes;
-  const whole = complete && examined === bytes;
+  const complete = !partial && (declared === null || declared <= length);
+  const whole = complete && length <= MAX_BODY_PARSE_BYTES;
 
-  const form = parseFormBody(examined, headerValue(headers, 'content-type') ?? '', whole);
-  if (form !== null) {
-    const model = typeof form.model === 'string' ? form.model : null;
-    return whole ? { ...NO_BODY, body: form } : { ...NO_BODY, truncated: true, prefixModel: model };
+  const contentType = headerValue(headers, 'content-type') ?? '';
+  if (contentType.includes('form')) {
+    const form = parseFormBody(prefixBytes(source), contentType, whole);
+    if (form !== null) {
+      const model = typeof form.model === 'string' ? form.model : null;
+      return whole ? { ...NO_BODY, body: form } : { ...NO_BODY, truncated: true, prefixModel: model };
+    }
   }
 
   if (!whole) {
     // A cut may split a UTF-8 sequence: decode leniently, the scanner only needs the start.
-    return { ...NO_BODY, truncated: true, prefixModel: scanTopLevelString(examined.toString('utf8'), 'model') };
+    return { ...NO_BODY, truncated: true, prefixModel: scanTopLevelString(prefixBytes(source).toString('utf8'), 'model') };
   }
-  const parsed = parseJsonObject(examined);
+  const parsed = parseJsonObject('bytes' in source ? (isUtf8(source.bytes) ? source.bytes.toString('utf8') : null) : source.text);
   return parsed === null ? { ...NO_BODY, invalid: true } : { ...NO_BODY, body: parsed };
 }
 
-/** `raw_body` (pack_as_bytes) when present, else the UTF-8 `body` string. */
-function bodyBytes(http: HttpRequest | undefined): Buffer {
-  if (http?.raw_body !== undefined && http.raw_body.length > 0) return http.raw_body;
-  return http?.body ? Buffer.from(http.body, 'utf8') : Buffer.alloc(0);
+function bodySource(http: HttpRequest | undefined): Source {
+  if (http?.raw_body !== undefined && http.raw_body.length > 0) return { bytes: http.raw_body };
+  return { text: http?.body ?? '' };
+}
+
+/** At most MAX_BODY_PARSE_BYTES of the body, as bytes. */
+function prefixBytes(source: Source): Buffer {
+  const bytes = 'bytes' in source ? source.bytes : Buffer.from(source.text.slice(0, MAX_BODY_PARSE_BYTES), 'utf8');
+  return bytes.length > MAX_BODY_PARSE_BYTES ? bytes.subarray(0, MAX_BODY_PARSE_BYTES) : bytes;
 }
 
 /** content-length, else Envoy's `size` (-1 when unknown); null when neither is a plain number. */
@@ -66,22 +78,30 @@ function declaredLength(headers: HeaderRecord, http: HttpRequest | undefined): n
   return null;
 }
 
-function parseJsonObject(bytes: Buffer): JsonObject | null {
-  let text: string;
+/** null for text that is not UTF-8, not JSON, not an object, or nested deeper than MAX_JSON_DEPTH. */
+function parseJsonObject(text: string | null): JsonObject | null {
+  if (text === null) return null;
+  let value: unknown;
   try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    return null; // not UTF-8, so not JSON
-  }
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isJsonObject(value) ? value : null;
+    value = JSON.parse(text); // V8's parser is iterative: deep input cannot overflow the stack here
   } catch {
     return null;
   }
+  return isJsonObject(value) && !nestsDeeperThan(value, MAX_JSON_DEPTH) ? value : null;
 }
 
 function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Iterative, so that checking is safe where a recursive walk (ours or a check's) would not be. */
+function nestsDeeperThan(root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, depth] = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }

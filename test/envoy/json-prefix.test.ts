@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { nestsDeeperThan, scanTopLevelString } from '../../src/envoy/json-prefix';
+import { scanTopLevelString } from '../../src/envoy/json-prefix';
 
 const scan = (text: string): string | null => scanTopLevelString(text, 'model');
 
@@ -47,16 +47,5 @@ describe('scanTopLevelString (truncated-body model recovery, field-notes.md §6)
     expect(scan(`{"a":"${'\\\\'.repeat(500_000)}`)).to.equal(null);
     expect(scan(`{"a":${'{"b":'.repeat(200_000)}`)).to.equal(null);
     expect(Date.now() - started).to.be.below(2000);
-  });
-});
-
-describe('nestsDeeperThan', () => {
-  it('counts objects and arrays but not brackets inside strings', () => {
-    expect(nestsDeeperThan('{"a":[{"b":"[[[[[[["}]}', 3)).to.equal(false);
-    expect(nestsDeeperThan('{"a":[{"b":[1]}]}', 3)).to.equal(true);
-  });
-
-  it('handles escaped quotes inside strings', () => {
-    expect(nestsDeeperThan('{"a":"\\"[[[[","b":1}', 1)).to.equal(false);
   });
 });

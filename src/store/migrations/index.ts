@@ -1,0 +1,20 @@
+/**
+ * Schema migrations, applied by `tollgate migrate` (and by tests) through `runMigrations`.
+ *
+ * TypeORM records applied migrations in `tollgate_migrations` (a name of our own, so it never
+ * collides with LiteLLM's `_prisma_migrations`), and each migration is itself idempotent: running
+ * `runMigrations` twice, or over tables that already exist, changes nothing.
+ */
+import type { DataSource, Migration } from 'typeorm';
+import { LiteLlmTables1764115200000 } from './1764115200000-litellm-tables';
+import { CacheGeneration1764115300000 } from './1764115300000-cache-generation';
+
+export const MIGRATIONS_TABLE = 'tollgate_migrations';
+
+/** In the order they apply. */
+export const MIGRATIONS = [LiteLlmTables1764115200000, CacheGeneration1764115300000];
+
+/** Applies pending migrations; resolves with the ones applied now (none on a second run). */
+export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {
+  return dataSource.runMigrations({ transaction: 'each' });
+}

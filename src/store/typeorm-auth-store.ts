@@ -1,0 +1,224 @@
+/**
+ * AuthStore over LiteLLM's tables with TypeORM (MySQL/MariaDB or SQLite).
+ *
+ * Each method is exactly one parameterized statement (joins included), so the cache layer can
+ * reason about cost: one miss, one query. Each is bounded by `dbTimeoutMs` and rejects with
+ * StoreTimeoutError past it. "Not found" is null or a shorter list, never an error.
+ */
+import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import type { Settings } from '../config/settings';
+import type {
+  AccessGroup,
+  Budget,
+  EndUser,
+  Organization,
+  Project,
+  Tag,
+  Team,
+  TeamMembership,
+  User,
+  VirtualKey,
+} from '../domain/entities';
+import type { AuthStore } from './auth-store';
+import { withDeadline } from './deadline';
+import {
+  AccessGroupRecord,
+  BudgetRecord,
+  EndUserRecord,
+  OrganizationRecord,
+  ProjectRecord,
+  SpendLogRecord,
+  TagRecord,
+  TeamMembershipRecord,
+  TeamRecord,
+  UserRecord,
+  VerificationTokenRecord,
+} from './entities';
+import { queryCounterOf, type QueryCounter } from './query-counter';
+import { globalSpendCutoff, toSqlUtc } from './spend-window';
+import {
+  toAccessGroup,
+  toBudget,
+  toEndUser,
+  toOrganization,
+  toProject,
+  toTag,
+  toTeam,
+  toTeamMembership,
+  toUser,
+  toVirtualKey,
+} from './to-domain';
+
+export type StoreSettings = Pick<Settings, 'dbTimeoutMs'>;
+
+function orNull<R, D>(row: R | null, map: (row: R) => D): D | null {
+  return row === null ? null : map(row);
+}
+
+/** Distinct, in first-seen order: `IN (...)` needs each value once. */
+function distinct(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+export class TypeOrmAuthStore implements AuthStore {
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    settings: StoreSettings,
+    /** Clock for the spend window; tests pin it. */
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.timeoutMs = settings.dbTimeoutMs;
+  }
+
+  /** Statements sent through this store's DataSource (see QueryCounter). */
+  get queryCounter(): QueryCounter {
+    return queryCounterOf(this.dataSource);
+  }
+
+  findKey(tokenHash: string): Promise<VirtualKey | null> {
+    return this.bounded('findKey', async () => {
+      const row = await this.repo(VerificationTokenRecord)
+        .createQueryBuilder('vt')
+        .where('vt.token = :tokenHash', { tokenHash })
+        .getOne();
+      return orNull(row, toVirtualKey);
+    });
+  }
+
+  findTeam(teamId: string): Promise<Team | null> {
+    return this.bounded('findTeam', async () => {
+      const row = await this.repo(TeamRecord)
+        .createQueryBuilder('team')
+        .leftJoinAndSelect('team.litellm_model_table', 'model')
+        .where('team.team_id = :teamId', { teamId })
+        .getOne();
+      return orNull(row, toTeam);
+    });
+  }
+
+  findMembership(userId: string, teamId: string): Promise<TeamMembership | null> {
+    return this.bounded('findMembership', async () => {
+      const row = await this.repo(TeamMembershipRecord)
+        .createQueryBuilder('membership')
+        .leftJoinAndSelect('membership.litellm_budget_table', 'budget')
+        .where('membership.user_id = :userId AND membership.team_id = :teamId', { userId, teamId })
+        .getOne();
+      return orNull(row, toTeamMembership);
+    });
+  }
+
+  findUser(userId: string): Promise<User | null> {
+    return this.bounded('findUser', async () => {
+      // No LIMIT: with a one-to-many join TypeORM would split a limited query in two.
+      const row = await this.repo(UserRecord)
+        .createQueryBuilder('u')
+        .leftJoinAndSelect('u.organization_memberships', 'om')
+        .where('u.user_id = :userId', { userId })
+        .getOne();
+      return orNull(row, toUser);
+    });
+  }
+
+  findEndUser(endUserId: string): Promise<EndUser | null> {
+    return this.bounded('findEndUser', async () => {
+      const row = await this.repo(EndUserRecord)
+        .createQueryBuilder('end_user')
+        .leftJoinAndSelect('end_user.litellm_budget_table', 'budget')
+        .where('end_user.user_id = :endUserId', { endUserId })
+        .getOne();
+      return orNull(row, toEndUser);
+    });
+  }
+
+  findOrganization(organizationId: string): Promise<Organization | null> {
+    return this.bounded('findOrganization', async () => {
+      const row = await this.repo(OrganizationRecord)
+        .createQueryBuilder('org')
+        .leftJoinAndSelect('org.litellm_budget_table', 'budget')
+        .where('org.organization_id = :organizationId', { organizationId })
+        .getOne();
+      return orNull(row, toOrganization);
+    });
+  }
+
+  findProject(projectId: string): Promise<Project | null> {
+    return this.bounded('findProject', async () => {
+      const row = await this.repo(ProjectRecord)
+        .createQueryBuilder('project')
+        .leftJoinAndSelect('project.litellm_budget_table', 'budget')
+        .where('project.project_id = :projectId', { projectId })
+        .getOne();
+      return orNull(row, toProject);
+    });
+  }
+
+  async findTags(names: readonly string[]): Promise<Tag[]> {
+    if (names.length === 0) return [];
+    return this.bounded('findTags', async () => {
+      const rows = await this.repo(TagRecord)
+        .createQueryBuilder('tag')
+        .leftJoinAndSelect('tag.litellm_budget_table', 'budget')
+        .where('tag.tag_name IN (:...names)', { names: distinct(names) })
+        .orderBy('tag.tag_name')
+        .getMany();
+      return rows.map(toTag);
+    });
+  }
+
+  async findAccessGroups(ids: readonly string[]): Promise<AccessGroup[]> {
+    if (ids.length === 0) return [];
+    return this.bounded('findAccessGroups', async () => {
+      const rows = await this.repo(AccessGroupRecord)
+        .createQueryBuilder('access_group')
+        .where('access_group.access_group_id IN (:...ids)', { ids: distinct(ids) })
+        .orderBy('access_group.access_group_id')
+        .getMany();
+      return rows.map(toAccessGroup);
+    });
+  }
+
+  findBudget(budgetId: string): Promise<Budget | null> {
+    return this.bounded('findBudget', async () => {
+      const row = await this.repo(BudgetRecord)
+        .createQueryBuilder('budget')
+        .where('budget.budget_id = :budgetId', { budgetId })
+        .getOne();
+      return orNull(row, toBudget);
+    });
+  }
+
+  globalSpend(): Promise<number> {
+    return this.bounded('globalSpend', async () => {
+      // The cut-off is computed here and bound as UTC text: the same comparison on MySQL
+      // (string → DATETIME) and SQLite (TypeORM stores datetimes as sortable UTC text).
+      const cutoff = toSqlUtc(globalSpendCutoff(this.now()));
+      const row = await this.repo(SpendLogRecord)
+        .createQueryBuilder('log')
+        .select('COALESCE(SUM(log.spend), 0)', 'total')
+        .where('log.startTime >= :cutoff', { cutoff })
+        .getRawOne<{ total: number | string | null }>();
+      const total = Number(row?.total ?? 0);
+      return Number.isFinite(total) ? total : 0;
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.bounded('ping', async () => {
+      await this.dataSource.query('SELECT 1');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  private repo<E extends ObjectLiteral>(entity: EntityTarget<E>): Repository<E> {
+    return this.dataSource.getRepository(entity);
+  }
+
+  private bounded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return withDeadline(operation, this.timeoutMs, work);
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * Writes for the management commands (`tollgate key create`, `team create`, …).
+ *
+ * Rows are written as LiteLLM writes them (same columns, audit fields, a budget row per
+ * organization, team model aliases in LiteLLM_ModelTable), so LiteLLM and Tollgate can share a
+ * database. Every method returns what it wrote, read back through the same AuthStore the server
+ * uses, so the CLI prints exactly what a check will see. All statements are parameterized.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type {
+  Budget,
+  EndUser,
+  Json,
+  Organization,
+  Team,
+  TeamMembership,
+  User,
+  VirtualKey,
+} from '../domain/entities';
+import {
+  AdminInputError,
+  requireAmount,
+  requireDate,
+  requireId,
+  requireRole,
+  type NewBudget,
+  type NewEndUser,
+  type NewKey,
+  type NewOrganization,
+  type NewTeam,
+  type NewUser,
+  type OrganizationMemberId,
+  type SpendKind,
+  type TeamMemberId,
+} from './admin-inputs';
+import {
+  BudgetRecord,
+  EndUserRecord,
+  ModelTableRecord,
+  OrganizationRecord,
+  ProjectRecord,
+  TeamMembershipRecord,
+  TeamRecord,
+  UserRecord,
+  VerificationTokenRecord,
+} from './entities';
+import { mustExist, mustNotExist } from './admin-guards';
+import { spendRow, type SpendTargetId, type SpendTargetKind } from './admin-spend';
+import { isJsonObject } from './json-values';
+import { newKeyMaterial } from './key-material';
+import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
+
+export * from './admin-inputs';
+
+export interface AdminStoreOptions {
+  /** Written to created_by / updated_by. */
+  readonly actor?: string;
+  readonly now?: () => Date;
+}
+
+export interface CreatedKey {
+  /** The raw key, shown once; it is not stored anywhere. */
+  readonly key: string;
+  /** sha256 hex of `key`, the stored `LiteLLM_VerificationToken.token`. */
+  readonly token: string;
+  readonly virtualKey: VirtualKey;
+}
+
+export const DEFAULT_ACTOR = 'tollgate-cli';
+
+/** `members_with_roles` plus one `{user_id, role: "user"}` entry, as LiteLLM's /team/member_add adds. */
+function withTeamMember(membersWithRoles: unknown, userId: string, email: string | null): Json[] {
+  // Prisma's default for the column is `{}`, yet LiteLLM stores a list in it.
+  const members: Json[] = Array.isArray(membersWithRoles) ? (membersWithRoles as Json[]) : [];
+  const present = members.some((m) => isJsonObject(m) && m.user_id === userId);
+  return present ? members : [...members, { user_id: userId, user_email: email, role: 'user' }];
+}
+
+export class AdminStore {
+  private readonly reader: TypeOrmAuthStore;
+  private readonly actor: string;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    settings: StoreSettings,
+    options: AdminStoreOptions = {},
+  ) {
+    this.reader = new TypeOrmAuthStore(dataSource, settings);
+    this.actor = options.actor ?? DEFAULT_ACTOR;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async createBudget(input: NewBudget = {}): Promise<Budget> {
+    const budgetId = await this.dataSource.transaction((manager) => this.insertBudget(manager, input));
+    return this.readBack(this.reader.findBudget(budgetId), 'budget', budgetId);
+  }
+
+  async createOrganization(input: NewOrganization): Promise<Organization> {
+    const organizationId = requireId('organization id', input.organizationId ?? randomUUID());
+    requireId('organization alias', input.alias);
+    await this.dataSource.transaction(async (manager) => {
+      await mustNotExist(manager, OrganizationRecord, { organization_id: organizationId }, `organization ${organizationId}`);
+      // LiteLLM requires a budget row per organization: the org's max_budget lives there.
+      const budgetId = await this.insertBudget(manager, { maxBudget: input.maxBudget });
+      await manager.insert(OrganizationRecord, {
+        organization_id: organizationId,
+        organization_alias: input.alias,
+        budget_id: budgetId,
+        models: [...(input.models ?? [])],
+        metadata: input.metadata ?? {},
+        spend: 0,
+        model_spend: {},
+        ...this.audit(),
+      });
+    });
+    return this.readBack(this.reader.findOrganization(organizationId), 'organization', organizationId);
+  }
+
+  async createTeam(input: NewTeam = {}): Promise<Team> {
+    const teamId = requireId('team id', input.teamId ?? randomUUID());
+    const maxBudget = requireAmount('max budget', input.maxBudget);
+    const softBudget = requireAmount('soft budget', input.softBudget);
+    await this.dataSource.transaction(async (manager) => {
+      await mustNotExist(manager, TeamRecord, { team_id: teamId }, `team ${teamId}`);
+      if (input.alias !== undefined && input.alias !== null) {
+        // LiteLLM resolves JWT team aliases by alias and refuses ambiguous ones: keep them unique.
+        await mustNotExist(manager, TeamRecord, { team_alias: input.alias }, `team alias ${input.alias}`);
+      }
+      if (input.organizationId !== undefined && input.organizationId !== null) {
+        await mustExist(manager, OrganizationRecord, { organization_id: input.organizationId }, `organization ${input.organizationId}`);
+      }
+      let modelId: number | null = null;
+      if (input.modelAliases !== undefined && Object.keys(input.modelAliases).length > 0) {
+        const { created_at, created_by, updated_at, updated_by } = this.audit();
+        const inserted = await manager.insert(ModelTableRecord, {
+          aliases: { ...input.modelAliases },
+          created_at,
+          created_by,
+          updated_at,
+          updated_by,
+        });
+        modelId = Number((inserted.identifiers[0] as { id: number }).id);
+      }
+      const { created_at, updated_at } = this.audit();
+      await manager.insert(TeamRecord, {
+        team_id: teamId,
+        team_alias: input.alias ?? null,
+        organization_id: input.organizationId ?? null,
+        max_budget: maxBudget,
+        soft_budget: softBudget,
+        spend: 0,
+        models: [...(input.models ?? [])],
+        blocked: input.blocked ?? false,
+        metadata: input.metadata ?? {},
+        members_with_roles: [],
+        tpm_limit: requireAmount('tpm limit', input.tpmLimit),
+        rpm_limit: requireAmount('rpm limit', input.rpmLimit),
+        model_id: modelId,
+        created_at,
+        updated_at,
+      });
+    });
+    return this.readBack(this.reader.findTeam(teamId), 'team', teamId);
+  }
+
+  async createUser(input: NewUser): Promise<User> {
+    const userId = requireId('user id', input.userId);
+    const role = requireRole(input.role ?? 'internal_user');
+    await this.dataSource.transaction(async (manager) => {
+      await mustNotExist(manager, UserRecord, { user_id: userId }, `user ${userId}`);
+      const { created_at, updated_at } = this.audit();
+      await manager.insert(UserRecord, {
+        user_id: userId,
+        user_alias: input.alias ?? null,
+        user_email: input.email ?? null,
+        user_role: role,
+        max_budget: requireAmount('max budget', input.maxBudget),
+        spend: 0,
+        models: [...(input.models ?? [])],
+        metadata: input.metadata ?? {},
+        teams: [],
+        created_at,
+        updated_at,
+      });
+    });
+    return this.readBack(this.reader.findUser(userId), 'user', userId);
+  }
+
+  async createEndUser(input: NewEndUser): Promise<EndUser> {
+    const userId = requireId('end user id', input.userId);
+    await this.dataSource.transaction(async (manager) => {
+      await mustNotExist(manager, EndUserRecord, { user_id: userId }, `end user ${userId}`);
+      let budgetId = input.budgetId ?? null;
+      if (budgetId !== null) {
+        await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
+      } else if (input.maxBudget !== undefined && input.maxBudget !== null) {
+        budgetId = await this.insertBudget(manager, { maxBudget: input.maxBudget });
+      }
+      await manager.insert(EndUserRecord, {
+        user_id: userId,
+        alias: input.alias ?? null,
+        spend: 0,
+        budget_id: budgetId,
+        blocked: false,
+      });
+    });
+    return this.readBack(this.reader.findEndUser(userId), 'end user', userId);
+  }
+
+  async createKey(input: NewKey = {}): Promise<CreatedKey> {
+    const material = newKeyMaterial();
+    const expires = requireDate('expires', input.expires);
+    const maxBudget = requireAmount('max budget', input.maxBudget);
+    await this.dataSource.transaction(async (manager) => {
+      if (input.teamId !== undefined && input.teamId !== null) {
+        await mustExist(manager, TeamRecord, { team_id: input.teamId }, `team ${input.teamId}`);
+      }
+      if (input.organizationId !== undefined && input.organizationId !== null) {
+        await mustExist(manager, OrganizationRecord, { organization_id: input.organizationId }, `organization ${input.organizationId}`);
+      }
+      if (input.projectId !== undefined && input.projectId !== null) {
+        await mustExist(manager, ProjectRecord, { project_id: input.projectId }, `project ${input.projectId}`);
+      }
+      if (input.budgetId !== undefined && input.budgetId !== null) {
+        await mustExist(manager, BudgetRecord, { budget_id: input.budgetId }, `budget ${input.budgetId}`);
+      }
+      if (input.alias !== undefined && input.alias !== null) {
+        // LiteLLM enforces unique key aliases (`_enforce_unique_key_alias`).
+        await mustNotExist(manager, VerificationTokenRecord, { key_alias: input.alias }, `key alias ${input.alias}`);
+      }
+      await manager.insert(VerificationTokenRecord, {
+        // Only the hash and the abbreviated display name are stored; never `material.key`.
+        token: material.token,
+        key_name: material.keyName,
+        key_alias: input.alias ?? null,
+        team_id: input.teamId ?? null,
+        user_id: input.userId ?? null,
+        organization_id: input.organizationId ?? null,
+        project_id: input.projectId ?? null,
+        budget_id: input.budgetId ?? null,
+        models: [...(input.models ?? [])],
+        max_budget: maxBudget,
+        spend: 0,
+        expires,
+        metadata: input.metadata ?? {},
+        allowed_routes: [...(input.allowedRoutes ?? [])],
+        blocked: null,
+        ...this.audit(),
+      });
+    });
+    const virtualKey = await this.readBack(this.reader.findKey(material.token), 'key', material.keyName);
+    return { key: material.key, token: material.token, virtualKey };
+  }
+
+  async setKeyBlocked(token: string, blocked: boolean): Promise<VirtualKey | null> {
+    const { updated_at, updated_by } = this.audit();
+    await this.dataSource.getRepository(VerificationTokenRecord).update({ token }, { blocked, updated_at, updated_by });
+    return this.reader.findKey(token);
+  }
+
+  async setTeamBlocked(teamId: string, blocked: boolean): Promise<Team | null> {
+    await this.dataSource.getRepository(TeamRecord).update({ team_id: teamId }, { blocked, updated_at: this.now() });
+    return this.reader.findTeam(teamId);
+  }
+
+  /** Overwrites a spend counter (tests, corrections). Resolves false when no such row exists. */
+  setSpend(kind: SpendKind, id: string, spend: number): Promise<boolean>;
+  setSpend(kind: 'team_membership', id: TeamMemberId, spend: number): Promise<boolean>;
+  setSpend(kind: 'organization_membership', id: OrganizationMemberId, spend: number): Promise<boolean>;
+  async setSpend(kind: SpendTargetKind, id: SpendTargetId, spend: number): Promise<boolean> {
+    const value = requireAmount('spend', spend, { allowNegative: true }) ?? 0;
+    const row = spendRow(kind, id);
+    const result = await this.dataSource.getRepository(row.entity).update({ ...row.where }, { spend: value });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Adds a user to a team as LiteLLM's /team/member_add does: a `members_with_roles` entry, the
+   * team in the user's `teams`, and a LiteLLM_TeamMembership row (with the member budget, if any).
+   */
+  async addTeamMember(userId: string, teamId: string, budgetId?: string | null): Promise<TeamMembership> {
+    requireId('user id', userId);
+    await this.dataSource.transaction(async (manager) => {
+      const team = await manager.findOneBy(TeamRecord, { team_id: teamId });
+      if (team === null) throw new AdminInputError(`team ${teamId} does not exist`);
+      if (budgetId !== undefined && budgetId !== null) {
+        await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
+      }
+      const user = await manager.findOneBy(UserRecord, { user_id: userId });
+      await manager.update(
+        TeamRecord,
+        { team_id: teamId },
+        { members_with_roles: withTeamMember(team.members_with_roles, userId, user?.user_email ?? null), updated_at: this.now() },
+      );
+      if (user !== null && !user.teams.includes(teamId)) {
+        await manager.update(UserRecord, { user_id: userId }, { teams: [...user.teams, teamId], updated_at: this.now() });
+      }
+      const existing = await manager.findOneBy(TeamMembershipRecord, { user_id: userId, team_id: teamId });
+      if (existing === null) {
+        await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId ?? null });
+      } else if (budgetId !== undefined) {
+        await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
+      }
+    });
+    return this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`);
+  }
+
+  /** The key as the server sees it (hash in, never the raw key). */
+  findKeyInfo(token: string): Promise<VirtualKey | null> {
+    return this.reader.findKey(token);
+  }
+
+  /** Resolves false when there was no such key. */
+  async deleteKey(token: string): Promise<boolean> {
+    const result = await this.dataSource.getRepository(VerificationTokenRecord).delete({ token });
+    return (result.affected ?? 0) > 0;
+  }
+
+  private async insertBudget(manager: EntityManager, input: NewBudget): Promise<string> {
+    const budgetId = requireId('budget id', input.budgetId ?? randomUUID());
+    await mustNotExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
+    await manager.insert(BudgetRecord, {
+      budget_id: budgetId,
+      max_budget: requireAmount('max budget', input.maxBudget),
+      soft_budget: requireAmount('soft budget', input.softBudget),
+      tpm_limit: requireAmount('tpm limit', input.tpmLimit),
+      rpm_limit: requireAmount('rpm limit', input.rpmLimit),
+      max_parallel_requests: requireAmount('max parallel requests', input.maxParallelRequests),
+      budget_duration: input.budgetDuration ?? null,
+      allowed_models: [...(input.allowedModels ?? [])],
+      ...this.audit(),
+    });
+    return budgetId;
+  }
+
+  private audit(): { created_at: Date; created_by: string; updated_at: Date; updated_by: string } {
+    const now = this.now();
+    return { created_at: now, created_by: this.actor, updated_at: now, updated_by: this.actor };
+  }
+
+  private async readBack<T>(read: Promise<T | null>, what: string, id: string): Promise<T> {
+    const value = await read;
+    // Only a concurrent delete between our commit and this read can get here.
+    if (value === null) throw new Error(`${what} ${id} vanished right after it was written`);
+    return value;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * One request's decision, transport-free:
+ * request facts → caller → snapshot (cache or DB) → ordered checks → Decision.
+ * Infrastructure failures propagate as exceptions; the server maps them to "cannot decide".
+ */
+import { runChecks } from '../checks/engine';
+import { VIRTUAL_KEY_PIPELINE } from '../checks/order';
+import type { Snapshot } from '../checks/types';
+import type { Policy } from '../config/policy';
+import type { Decision, Identity } from '../domain/decision';
+import type { RequestFacts } from '../domain/request';
+import { identifyCaller } from '../auth/identify';
+import { loadSnapshot } from '../snapshot/load-snapshot';
+import type { AuthStore } from '../store/auth-store';
+import { roleOf } from './user-role';
+
+export interface AuthorizerOptions {
+  readonly store: AuthStore;
+  readonly policy: Policy;
+  readonly masterKey: string | null;
+  readonly now?: () => Date;
+}
+
+export interface Outcome {
+  readonly decision: Decision;
+  /** The check that refused, or the identity step's name; null when allowed. */
+  readonly refusedBy: string | null;
+}
+
+export class Authorizer {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AuthorizerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async authorize(facts: RequestFacts): Promise<Outcome> {
+    const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
+    const model = modelLabel(facts.model);
+    const caller = identifyCaller(facts, this.options.masterKey, this.options.policy);
+
+    switch (caller.kind) {
+      case 'refused':
+        return {
+          decision: { kind: 'deny', denial: caller.denial, identity: { model }, credentialHeader },
+          refusedBy: 'identify',
+        };
+      case 'public_route':
+      case 'open_proxy':
+        return { decision: { kind: 'allow', identity: { model }, credentialHeader }, refusedBy: null };
+      case 'master_key':
+        // Spec README §4.6: the master key is allowed everything and skips the common checks.
+        return {
+          decision: {
+            kind: 'allow',
+            identity: { userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model },
+            credentialHeader,
+          },
+          refusedBy: null,
+        };
+      case 'virtual_key': {
+        const snapshot = await loadSnapshot(this.options.store, facts, caller.keyHash, this.options.policy);
+        const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
+        const refusal = runChecks(
+          { request: facts, snapshot, policy: this.options.policy, now: this.now(), keyHash: caller.keyHash },
+          VIRTUAL_KEY_PIPELINE,
+        );
+        if (refusal !== null) {
+          return {
+            decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader },
+            refusedBy: refusal.check,
+          };
+        }
+        return { decision: { kind: 'allow', identity, credentialHeader }, refusedBy: null };
+      }
+    }
+  }
+}
+
+function modelLabel(model: string | readonly string[] | null): string | undefined {
+  if (model === null) return undefined;
+  return typeof model === 'string' ? model : model.join(',');
+}
+
+function identityOf(snapshot: Snapshot, keyHash: string, endUserId: string | null, model: string | undefined): Identity {
+  const key = snapshot.key;
+  if (key === null) return { keyHash, endUserId: endUserId ?? undefined, model };
+  const orgId = key.organization_id ?? snapshot.team?.organization_id ?? null;
+  return {
+    keyHash,
+    keyAlias: key.key_alias ?? undefined,
+    userId: key.user_id ?? undefined,
+    teamId: key.team_id ?? undefined,
+    orgId: orgId ?? undefined,
+    projectId: key.project_id ?? undefined,
+    endUserId: endUserId ?? undefined,
+    userRole: roleOf(snapshot.user),
+    model,
+  };
+}

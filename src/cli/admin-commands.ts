@@ -1,0 +1,363 @@
+/**
+ * Management commands: enough to set up a realistic tenant without SQL. Every write invalidates
+ * the entities it touched, so running servers see it (README: "Writes from the CLI invalidate").
+ */
+import type { Command } from 'commander';
+import { hashKey } from '../auth/key-hash';
+import { membershipId } from '../cache/cached-auth-store';
+import type { Settings } from '../config/settings';
+import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
+import { AdminInputError, type SpendKind } from '../store/admin-store';
+import { withAdminSession, type AdminSession } from './admin-session';
+
+type Exit = (code: number) => void;
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+function amount(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new AdminInputError(`not a number: '${value}'`);
+  return n;
+}
+
+function jsonObject(value: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new AdminInputError(`not valid JSON: ${value}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AdminInputError('expected a JSON object');
+  }
+  return parsed as JsonObject;
+}
+
+function role(value: string): UserRole {
+  if (!(USER_ROLES as readonly string[]).includes(value)) {
+    throw new AdminInputError(`unknown role '${value}' (one of ${USER_ROLES.join(', ')})`);
+  }
+  return value as UserRole;
+}
+
+/** `30d`, `12h`, `15m` from now, or an ISO-8601 time. */
+export function expiry(value: string, now = new Date()): Date {
+  const relative = /^(\d+)([smhd])$/.exec(value);
+  if (relative) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() + Number(relative[1]) * unit);
+  }
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new AdminInputError(`--expires: expected 30d/12h/15m or an ISO time, got '${value}'`);
+  return at;
+}
+
+/** A key is named by the raw `sk-…` value or by its sha256 hex (what `key info` shows). */
+export function tokenOf(keyOrHash: string): string {
+  return /^[0-9a-f]{64}$/.test(keyOrHash) ? keyOrHash : hashKey(keyOrHash);
+}
+
+function print(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
+
+export function registerAdminCommands(program: Command, settings: () => Settings, exit: Exit): void {
+  const run =
+    <A extends unknown[]>(work: (session: AdminSession, ...args: A) => Promise<number | void>) =>
+    async (...args: A): Promise<void> => {
+      try {
+        const code = await withAdminSession(settings(), (session) => work(session, ...args));
+        exit(code ?? 0);
+      } catch (error) {
+        if (!(error instanceof AdminInputError)) throw error;
+        console.error(`tollgate: ${error.message}`);
+        exit(2);
+      }
+    };
+
+  const org = program.command('org').description('organizations');
+  org
+    .command('create')
+    .requiredOption('--alias <alias>', 'organization alias')
+    .option('--org-id <id>', 'organization id (default: a new uuid)')
+    .option('--max-budget <usd>', 'organization budget (stored on its budget row)', amount)
+    .option('--models <list>', 'comma-separated model allowlist', list)
+    .action(
+      run(async (s, o: { alias: string; orgId?: string; maxBudget?: number; models?: string[] }) => {
+        const created = await s.admin.createOrganization({
+          organizationId: o.orgId,
+          alias: o.alias,
+          maxBudget: o.maxBudget ?? null,
+          models: o.models,
+        });
+        await s.invalidate('organization', created.organization_id);
+        print(created);
+      }),
+    );
+
+  const team = program.command('team').description('teams');
+  team
+    .command('create')
+    .option('--team-id <id>', 'team id (default: a new uuid)')
+    .option('--alias <alias>', 'team alias')
+    .option('--org <id>', 'organization id')
+    .option('--max-budget <usd>', 'team budget', amount)
+    .option('--soft-budget <usd>', 'alert threshold', amount)
+    .option('--models <list>', 'comma-separated model allowlist (empty = all models)', list)
+    .option('--blocked', 'create the team blocked')
+    .option('--metadata <json>', 'team metadata (JSON object)', jsonObject)
+    .action(
+      run(
+        async (
+          s,
+          o: {
+            teamId?: string;
+            alias?: string;
+            org?: string;
+            maxBudget?: number;
+            softBudget?: number;
+            models?: string[];
+            blocked?: boolean;
+            metadata?: JsonObject;
+          },
+        ) => {
+          const created = await s.admin.createTeam({
+            teamId: o.teamId,
+            alias: o.alias ?? null,
+            organizationId: o.org ?? null,
+            maxBudget: o.maxBudget ?? null,
+            softBudget: o.softBudget ?? null,
+            models: o.models,
+            blocked: o.blocked ?? false,
+            metadata: o.metadata,
+          });
+          await s.invalidate('team', created.team_id);
+          print(created);
+        },
+      ),
+    );
+  for (const [name, blocked] of [
+    ['block', true],
+    ['unblock', false],
+  ] as const) {
+    team
+      .command(`${name} <team-id>`)
+      .description(`${name} a team (all its keys are ${blocked ? 'refused' : 'allowed again'})`)
+      .action(
+        run(async (s, teamId: string) => {
+          const updated = await s.admin.setTeamBlocked(teamId, blocked);
+          if (updated === null) throw new AdminInputError(`no team '${teamId}'`);
+          await s.invalidate('team', teamId);
+          print(updated);
+        }),
+      );
+  }
+  team
+    .command('add-member')
+    .requiredOption('--team <id>', 'team id')
+    .requiredOption('--user <id>', 'user id')
+    .option('--budget <id>', 'budget id for this member')
+    .action(
+      run(async (s, o: { team: string; user: string; budget?: string }) => {
+        const membership = await s.admin.addTeamMember(o.user, o.team, o.budget ?? null);
+        await s.invalidate('membership', membershipId(o.user, o.team));
+        await s.invalidate('team', o.team);
+        print(membership);
+      }),
+    );
+
+  const user = program.command('user').description('internal users');
+  user
+    .command('create')
+    .requiredOption('--user-id <id>', 'user id')
+    .option('--email <email>', 'email')
+    .option('--role <role>', `one of ${USER_ROLES.join(', ')}`, role)
+    .option('--max-budget <usd>', 'personal budget', amount)
+    .option('--models <list>', 'comma-separated model allowlist', list)
+    .action(
+      run(async (s, o: { userId: string; email?: string; role?: UserRole; maxBudget?: number; models?: string[] }) => {
+        const created = await s.admin.createUser({
+          userId: o.userId,
+          email: o.email ?? null,
+          role: o.role,
+          maxBudget: o.maxBudget ?? null,
+          models: o.models,
+        });
+        await s.invalidate('user', created.user_id);
+        print(created);
+      }),
+    );
+
+  const endUser = program.command('end-user').description('end users (customers: the request `user`)');
+  endUser
+    .command('create')
+    .requiredOption('--end-user-id <id>', 'end-user id, as sent in the request')
+    .option('--budget <id>', 'existing budget id')
+    .option('--max-budget <usd>', 'creates a budget row for this end user', amount)
+    .action(
+      run(async (s, o: { endUserId: string; budget?: string; maxBudget?: number }) => {
+        const created = await s.admin.createEndUser({
+          userId: o.endUserId,
+          budgetId: o.budget ?? null,
+          maxBudget: o.maxBudget ?? null,
+        });
+        await s.invalidate('end_user', created.user_id);
+        print(created);
+      }),
+    );
+
+  const budget = program.command('budget').description('shared budget rows');
+  budget
+    .command('create')
+    .option('--budget-id <id>', 'budget id (default: a new uuid)')
+    .option('--max-budget <usd>', 'hard limit', amount)
+    .option('--soft-budget <usd>', 'alert threshold', amount)
+    .option('--tpm <n>', 'tokens per minute', amount)
+    .option('--rpm <n>', 'requests per minute', amount)
+    .action(
+      run(async (s, o: { budgetId?: string; maxBudget?: number; softBudget?: number; tpm?: number; rpm?: number }) => {
+        const created = await s.admin.createBudget({
+          budgetId: o.budgetId,
+          maxBudget: o.maxBudget ?? null,
+          softBudget: o.softBudget ?? null,
+          tpmLimit: o.tpm ?? null,
+          rpmLimit: o.rpm ?? null,
+        });
+        await s.invalidate('budget', created.budget_id);
+        print(created);
+      }),
+    );
+
+  const key = program.command('key').description('virtual keys');
+  key
+    .command('create')
+    .option('--team <id>', 'team id')
+    .option('--user <id>', 'user id (owner)')
+    .option('--org <id>', 'organization id')
+    .option('--project <id>', 'project id')
+    .option('--alias <alias>', 'key alias')
+    .option('--models <list>', 'comma-separated model allowlist (empty = all models)', list)
+    .option('--max-budget <usd>', 'key budget', amount)
+    .option('--expires <when>', '30d, 12h, 15m or an ISO time', (v: string) => expiry(v))
+    .option('--budget <id>', 'linked budget row (soft budget, limits)')
+    .option('--allowed-routes <list>', 'comma-separated route allowlist', list)
+    .option('--metadata <json>', 'key metadata (JSON object)', jsonObject)
+    .action(
+      run(
+        async (
+          s,
+          o: {
+            team?: string;
+            user?: string;
+            org?: string;
+            project?: string;
+            alias?: string;
+            models?: string[];
+            maxBudget?: number;
+            expires?: Date;
+            budget?: string;
+            allowedRoutes?: string[];
+            metadata?: JsonObject;
+          },
+        ) => {
+          const created = await s.admin.createKey({
+            teamId: o.team ?? null,
+            userId: o.user ?? null,
+            organizationId: o.org ?? null,
+            projectId: o.project ?? null,
+            alias: o.alias ?? null,
+            models: o.models,
+            maxBudget: o.maxBudget ?? null,
+            expires: o.expires ?? null,
+            budgetId: o.budget ?? null,
+            allowedRoutes: o.allowedRoutes,
+            metadata: o.metadata,
+          });
+          // Clears a cached "unknown key" left by an attempt made before the key existed.
+          await s.invalidate('key', created.token);
+          console.log(`key:   ${created.key}`);
+          console.log(`hash:  ${created.token}`);
+          console.log('The key is shown only now; Tollgate stores only its hash.');
+        },
+      ),
+    );
+  for (const [name, blocked] of [
+    ['block', true],
+    ['unblock', false],
+  ] as const) {
+    key
+      .command(`${name} <key-or-hash>`)
+      .description(`${name} a key`)
+      .action(
+        run(async (s, keyOrHash: string) => {
+          const token = tokenOf(keyOrHash);
+          const updated = await s.admin.setKeyBlocked(token, blocked);
+          if (updated === null) throw new AdminInputError('no such key');
+          await s.invalidate('key', token);
+          print(updated);
+        }),
+      );
+  }
+  key
+    .command('info <key-or-hash>')
+    .description('show the stored key row (never the key itself)')
+    .action(
+      run(async (s, keyOrHash: string) => {
+        const found = await s.admin.findKeyInfo(tokenOf(keyOrHash));
+        if (found === null) throw new AdminInputError('no such key');
+        print(found);
+      }),
+    );
+  key
+    .command('delete <key-or-hash>')
+    .action(
+      run(async (s, keyOrHash: string) => {
+        const token = tokenOf(keyOrHash);
+        if (!(await s.admin.deleteKey(token))) throw new AdminInputError('no such key');
+        await s.invalidate('key', token);
+        console.log('deleted');
+      }),
+    );
+
+  const spend = program.command('spend').description("spend columns (what LiteLLM's spend writer maintains)");
+  spend
+    .command('set <amount>')
+    .description('set the spend of one entity, e.g. `tollgate spend set --team research 12.5`')
+    .option('--key <key-or-hash>', 'a virtual key')
+    .option('--team <id>', 'a team')
+    .option('--user <id>', 'a user')
+    .option('--org <id>', 'an organization')
+    .option('--end-user <id>', 'an end user')
+    .option('--project <id>', 'a project')
+    .option('--tag <name>', 'a tag')
+    .action(
+      run(
+        async (
+          s,
+          value: string,
+          o: { key?: string; team?: string; user?: string; org?: string; endUser?: string; project?: string; tag?: string },
+        ) => {
+          const targets: Array<[SpendKind, string | undefined]> = [
+            ['key', o.key === undefined ? undefined : tokenOf(o.key)],
+            ['team', o.team],
+            ['user', o.user],
+            ['organization', o.org],
+            ['end_user', o.endUser],
+            ['project', o.project],
+            ['tag', o.tag],
+          ];
+          const chosen = targets.filter((t): t is [SpendKind, string] => t[1] !== undefined);
+          if (chosen.length !== 1) throw new AdminInputError('name exactly one of --key, --team, --user, --org, --end-user, --project, --tag');
+          const [kind, id] = chosen[0] as [SpendKind, string];
+          if (!(await s.admin.setSpend(kind, id, amount(value)))) throw new AdminInputError(`no ${kind} '${id}'`);
+          await s.invalidate(kind, id);
+          console.log(`${kind} ${kind === 'key' ? 'hash ' : ''}${id}: spend = ${value}`);
+        },
+      ),
+    );
+}

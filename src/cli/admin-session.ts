@@ -1,0 +1,51 @@
+/**
+ * What a management command needs: the admin store for writes and the cache invalidation
+ * publisher, so that every write reaches running servers (pub/sub at once, generation poll always).
+ */
+import type { Settings } from '../config/settings';
+import type { EntityKind } from '../cache/cached-auth-store';
+import { closeRedis, openRedis, openStore } from '../server/runtime';
+import { createLogger } from '../observability/logger';
+import { AdminStore } from '../store/admin-store';
+
+export interface AdminSession {
+  readonly admin: AdminStore;
+  /** Purges and announces a changed entity; failures are reported, never fatal: the write is done. */
+  invalidate(kind: EntityKind, id: string): Promise<void>;
+}
+
+const REDIS_READY_TIMEOUT_MS = 2_000;
+
+export async function withAdminSession<T>(settings: Settings, work: (session: AdminSession) => Promise<T>): Promise<T> {
+  const logger = createLogger('silent');
+  const redis = openRedis(settings, logger);
+  if (redis !== null) await waitUntilReady(redis.client.isReady ? Promise.resolve() : onceReady(redis.client));
+  const runtime = await openStore(settings, redis);
+  try {
+    const admin = new AdminStore(runtime.dataSource, settings);
+    return await work({
+      admin,
+      async invalidate(kind, id) {
+        try {
+          await runtime.publisher.invalidate(kind, id);
+        } catch (error) {
+          console.error(
+            `warning: written, but running servers could not be notified (${error instanceof Error ? error.message : String(error)}); ` +
+              `they will see the change within ${settings.cache.ttlSeconds}s`,
+          );
+        }
+      },
+    });
+  } finally {
+    await runtime.dataSource.destroy();
+    await closeRedis(redis);
+  }
+}
+
+function onceReady(client: { once(event: 'ready', listener: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => client.once('ready', () => resolve()));
+}
+
+async function waitUntilReady(ready: Promise<void>): Promise<void> {
+  await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, REDIS_READY_TIMEOUT_MS).unref())]);
+}

@@ -1,0 +1,117 @@
+/**
+ * The Authorization/Check RPC: Envoy request → facts → decision → Envoy response.
+ *
+ * Three outcomes, never confused (field-notes §5):
+ * - allow / deny: a CheckResponse (deny carries LiteLLM's HTTP status and error body);
+ * - cannot decide (store unreachable and nothing cached, or the deadline is about to pass):
+ *   the RPC fails with UNAVAILABLE so Envoy's failure_mode_allow decides — unless
+ *   general_settings.allow_requests_on_db_unavailable, which allows as LiteLLM does.
+ */
+import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import type { Authorizer, Outcome } from '../authorize/authorize';
+import type { Settings } from '../config/settings';
+import type { Decision } from '../domain/decision';
+import type { RequestFacts } from '../domain/request';
+import { parseCheckRequest } from '../envoy/attributes';
+import type { CheckRequest, CheckResponse } from '../envoy/messages';
+import { toCheckResponse } from '../envoy/response';
+import type { Logger } from '../observability/logger';
+import { DeadlineError, withTimeout } from '../util/timeout';
+
+/** Answer this long before Envoy's deadline so "cannot decide" arrives in time to be acted on. */
+const DEADLINE_MARGIN_MS = 5;
+
+export interface CheckHandlerDeps {
+  readonly settings: Settings;
+  /** Null until the store has connected once: until then every uncached request cannot be decided. */
+  readonly authorizer: () => Authorizer | null;
+  readonly logger: Logger;
+  readonly onDecision?: (outcome: Outcome | null, facts: RequestFacts | null, elapsedMs: number) => void;
+}
+
+export type CheckHandler = (
+  call: ServerUnaryCall<CheckRequest, CheckResponse>,
+  callback: sendUnaryData<CheckResponse>,
+) => void;
+
+export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
+    let facts: RequestFacts | null = null;
+    void (async () => {
+      facts = parseCheckRequest(call.request, deps.settings);
+      const authorizer = deps.authorizer();
+      if (authorizer === null) throw new Error('store not connected yet');
+      const budgetMs = msUntil(call.getDeadline()) - DEADLINE_MARGIN_MS;
+      const work = authorizer.authorize(facts);
+      return Number.isFinite(budgetMs) ? withTimeout(work, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs)) : work;
+    })().then(
+      (outcome) => {
+        const requestFacts = facts as RequestFacts;
+        logDecision(deps.logger, requestFacts, outcome.decision, outcome.refusedBy, elapsedMs());
+        deps.onDecision?.(outcome, requestFacts, elapsedMs());
+        callback(null, toCheckResponse(outcome.decision, requestFacts, deps.settings));
+      },
+      (error: unknown) => {
+        deps.onDecision?.(null, facts, elapsedMs());
+        if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && !(error instanceof DeadlineError)) {
+          deps.logger.warn(
+            { requestId: facts.requestId, err: errorText(error) },
+            'store unavailable: allowing (allow_requests_on_db_unavailable)',
+          );
+          const decision: Decision = {
+            kind: 'allow',
+            identity: { userId: deps.settings.policy.proxyAdminName, keyAlias: 'failed-to-connect-to-db' },
+            credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
+          };
+          callback(null, toCheckResponse(decision, facts, deps.settings));
+          return;
+        }
+        deps.logger.warn({ requestId: facts?.requestId, err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
+        callback(unavailable(error instanceof DeadlineError ? 'deadline too short to decide' : 'authorization store unavailable'));
+      },
+    );
+  };
+}
+
+function msUntil(deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
+}
+
+function unavailable(details: string): Partial<ServiceError> {
+  return { code: GrpcStatus.UNAVAILABLE, details, metadata: new Metadata() };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function logDecision(
+  logger: Logger,
+  facts: RequestFacts,
+  decision: Decision,
+  refusedBy: string | null,
+  elapsedMs: number,
+): void {
+  const id = decision.identity;
+  const fields = {
+    requestId: facts.requestId,
+    method: facts.method,
+    route: facts.route,
+    decision: decision.kind,
+    keyHash: id.keyHash,
+    teamId: id.teamId,
+    userId: id.userId,
+    orgId: id.orgId,
+    model: id.model,
+    elapsedMs: Math.round(elapsedMs * 1000) / 1000,
+    ...(decision.kind === 'deny'
+      ? { status: decision.denial.status, errorType: decision.denial.type, refusedBy }
+      : {}),
+  };
+  if (decision.kind === 'deny') logger.info(fields, 'denied');
+  else logger.debug(fields, 'allowed');
+}

@@ -1,0 +1,112 @@
+/**
+ * Builds the object graph from settings: database → store → Redis → caches → invalidation.
+ * Shared by `tollgate serve` (reads) and the CLI (writes + invalidation).
+ */
+import type { DataSource } from 'typeorm';
+import { CachedAuthStore, type CachePolicy } from '../cache/cached-auth-store';
+import { DbGenerationCounter } from '../cache/db-generation-counter';
+import type { CacheEvents } from '../cache/entity-cache';
+import {
+  CacheInvalidationPublisher,
+  generationKey,
+  invalidationChannel,
+  type GenerationCounter,
+  type MessageBus,
+} from '../cache/invalidation';
+import { RedisGenerationCounter, RedisMessageBus } from '../cache/redis-bus';
+import { createRedisClient, RedisSharedCache, type RedisClient } from '../cache/redis-shared-cache';
+import { NO_SHARED_CACHE } from '../cache/shared-cache';
+import type { Settings } from '../config/settings';
+import type { Logger } from '../observability/logger';
+import { safeUrl } from '../observability/logger';
+import { createDataSource } from '../store/data-source';
+import { TypeOrmAuthStore } from '../store/typeorm-auth-store';
+import { runMigrations } from '../store/migrations';
+
+/** Background revalidation starts this long after a load (bounded by the TTL). */
+const REFRESH_AFTER_MS = 5_000;
+/** While the database is down, entries this young are still served (warm keys keep working). */
+const MAX_STALE_ON_ERROR_MS = 10 * 60_000;
+
+export function cachePolicyFrom(settings: Settings): CachePolicy {
+  const ttlMs = settings.cache.ttlSeconds * 1000;
+  return {
+    ttlMs,
+    refreshAfterMs: Math.min(REFRESH_AFTER_MS, ttlMs),
+    negativeTtlMs: settings.cache.negativeTtlSeconds * 1000,
+    maxStaleOnErrorMs: Math.max(MAX_STALE_ON_ERROR_MS, ttlMs),
+    maxEntries: settings.cache.maxEntries,
+    sharedPrefix: settings.cache.redisKeyPrefix,
+  };
+}
+
+export interface Redis {
+  readonly client: RedisClient;
+  readonly bus: MessageBus;
+  readonly counter: GenerationCounter;
+}
+
+export function openRedis(settings: Settings, logger: Logger): Redis | null {
+  if (settings.redisUrl === null) return null;
+  let lastReported = 0;
+  const client = createRedisClient({
+    url: settings.redisUrl,
+    commandTimeoutMs: settings.redisTimeoutMs,
+    onError: (error: unknown) => {
+      // A down Redis reports an error on every reconnect attempt; one line every 10 s is enough.
+      if (Date.now() - lastReported > 10_000) {
+        lastReported = Date.now();
+        logger.warn({ redis: safeUrl(settings.redisUrl ?? ''), err: String(error) }, 'redis unavailable');
+      }
+    },
+  });
+  client.connect().catch(() => undefined); // retried by the reconnect strategy
+  const prefix = settings.cache.redisKeyPrefix;
+  return {
+    client,
+    bus: new RedisMessageBus(client, invalidationChannel(prefix), settings.redisTimeoutMs),
+    counter: new RedisGenerationCounter(client, generationKey(prefix), settings.redisTimeoutMs),
+  };
+}
+
+export async function closeRedis(redis: Redis | null): Promise<void> {
+  if (redis === null) return;
+  await redis.bus.unsubscribe();
+  if (redis.client.isOpen) await redis.client.close().catch(() => redis.client.destroy());
+}
+
+export interface StoreRuntime {
+  readonly dataSource: DataSource;
+  readonly store: CachedAuthStore;
+  readonly counter: GenerationCounter;
+  readonly publisher: CacheInvalidationPublisher;
+}
+
+export async function openStore(
+  settings: Settings,
+  redis: Redis | null,
+  events?: CacheEvents,
+): Promise<StoreRuntime> {
+  const dataSource = createDataSource(settings);
+  await dataSource.initialize();
+  // The embedded store creates its own tables so `npm start` works on a fresh machine;
+  // MySQL schemas change only through `tollgate migrate` (a deliberate, reviewable step).
+  if (settings.databaseUrl === null) {
+    try {
+      await runMigrations(dataSource);
+    } catch (error) {
+      await dataSource.destroy().catch(() => undefined);
+      throw error;
+    }
+  }
+  const base = new TypeOrmAuthStore(dataSource, settings);
+  const shared = redis === null ? NO_SHARED_CACHE : new RedisSharedCache(redis.client, settings.redisTimeoutMs);
+  const store = new CachedAuthStore(base, cachePolicyFrom(settings), shared, events);
+  const counter = redis?.counter ?? new DbGenerationCounter((sql, params) => dataSource.query(sql, [...params]));
+  return {
+    dataSource,
+    store,
+    counter,
+    publisher: new CacheInvalidationPublisher(store, counter, redis?.bus ?? null),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * `tollgate serve`: listen at once (health NOT_SERVING), connect the store in the background
+ * with retries, report SERVING once it answers; on SIGTERM report NOT_SERVING, let in-flight
+ * calls finish, close pools and exit 0.
+ */
+import { Authorizer } from '../authorize/authorize';
+import { CacheInvalidationListener } from '../cache/invalidation';
+import type { Settings } from '../config/settings';
+import type { Logger } from '../observability/logger';
+import { createCheckHandler } from './check-handler';
+import { startGrpcServer } from './grpc-server';
+import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
+
+const CONNECT_RETRY_MS = 1_000;
+const SHUTDOWN_GRACE_MS = 10_000;
+const INVALIDATION_POLL_MS = 1_000;
+
+export async function serve(settings: Settings, logger: Logger): Promise<number> {
+  if (settings.masterKey === null) {
+    logger.warn(
+      'no master key configured (LITELLM_MASTER_KEY or general_settings.master_key): every request is allowed, as LiteLLM does without one',
+    );
+  }
+  const redis = openRedis(settings, logger);
+  let authorizer: Authorizer | null = null;
+  let runtime: StoreRuntime | null = null;
+  let listener: CacheInvalidationListener | null = null;
+  let stopping = false;
+
+  const grpc = await startGrpcServer(
+    settings.grpcAddr,
+    createCheckHandler({ settings, authorizer: () => authorizer, logger }),
+  );
+  logger.info({ grpcPort: grpc.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
+
+  const connected = (async () => {
+    while (!stopping) {
+      try {
+        const opened = await openStore(settings, redis);
+        await opened.store.ping();
+        runtime = opened;
+        listener = new CacheInvalidationListener(opened.store, opened.counter, redis?.bus ?? null, INVALIDATION_POLL_MS, {
+          dropped: () => undefined,
+          clearedAll: (reason) => logger.debug({ reason }, 'cache cleared by invalidation'),
+          pollFailed: (error) => logger.debug({ err: String(error) }, 'invalidation poll failed'),
+        });
+        await listener.start();
+        authorizer = new Authorizer({ store: opened.store, policy: settings.policy, masterKey: settings.masterKey });
+        grpc.setHealth('SERVING');
+        logger.info('store connected: serving');
+        return;
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'store not reachable yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+      }
+    }
+  })();
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+
+  stopping = true;
+  grpc.setHealth('NOT_SERVING');
+  await grpc.shutdown(SHUTDOWN_GRACE_MS);
+  await connected;
+  const openListener = listener as CacheInvalidationListener | null;
+  const openRuntime = runtime as StoreRuntime | null;
+  if (openListener !== null) await openListener.stop();
+  if (openRuntime !== null) await openRuntime.dataSource.destroy().catch(() => undefined);
+  await closeRedis(redis);
+  logger.info('stopped');
+  return 0;
+}

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { keyModelAccess } from '../../src/checks/key-model-access';
+import { aDeployment, aKey, aTeam, accessGroupsById, anAccessGroup, decide } from './fixtures';
+
+const policyWithModels = {
+  modelList: [aDeployment({ modelName: 'gpt-4o' }), aDeployment({ modelName: 'gpt-4o-mini', underlyingModel: 'openai/gpt-4o-mini' })],
+};
+
+describe('key model access — §2.7 step 3', () => {
+  it("denies a model outside the key's models (401 key_model_access_denied)", () => {
+    expect(decide(keyModelAccess, { snapshot: { key: aKey({ models: ['o1'] }) } })).to.deep.equal({
+      status: 401,
+      type: 'key_model_access_denied',
+      message: "key not allowed to access model. This key can only access models=['o1']. Tried to access gpt-4o",
+      param: 'model',
+    });
+  });
+
+  it('allows a model in the key\'s models', () => {
+    expect(decide(keyModelAccess, { snapshot: { key: aKey({ models: ['gpt-4o'] }) } })).to.equal(null);
+  });
+
+  it('skips the key check when the key has a non-empty legacy config', () => {
+    expect(decide(keyModelAccess, { snapshot: { key: aKey({ models: ['o1'], config: { model: 'x' } }) } })).to.equal(null);
+  });
+
+  it('skips the key check for "all-team-models" keys (the team check governs)', () => {
+    expect(decide(keyModelAccess, { snapshot: { key: aKey({ models: ['all-team-models'] }) } })).to.equal(null);
+  });
+
+  it('passes when the request names no model (e.g. GET /v1/models)', () => {
+    expect(
+      decide(keyModelAccess, { request: { route: '/v1/models', method: 'GET', model: null, body: null }, snapshot: { key: aKey({ models: ['o1'] }) } }),
+    ).to.equal(null);
+  });
+
+  it("allows an alias from the key's team model aliases", () => {
+    expect(
+      decide(keyModelAccess, {
+        request: { model: 'team-alias' },
+        snapshot: { key: aKey({ models: ['o1'], team_id: 'team-1' }), team: aTeam({ model_aliases: { 'team-alias': 'gpt-4o' } }) },
+      }),
+    ).to.equal(null);
+  });
+
+  it("allows a model granted by the key's DB access groups", () => {
+    expect(
+      decide(keyModelAccess, {
+        snapshot: {
+          key: aKey({ models: ['o1'], access_group_ids: ['ag-1'] }),
+          accessGroups: accessGroupsById(anAccessGroup({ access_group_id: 'ag-1', access_model_names: ['gpt-4o'] })),
+        },
+      }),
+    ).to.equal(null);
+  });
+
+  it('denies a client-side fallback the key may not call', () => {
+    const denial = decide(keyModelAccess, {
+      request: { body: { model: 'gpt-4o', fallbacks: ['gpt-4o-mini', { model: 'claude-3' }] } },
+      snapshot: { key: aKey({ models: ['gpt-4o', 'gpt-4o-mini'] }) },
+      policy: policyWithModels,
+    });
+    expect(denial?.type).to.equal('key_model_access_denied');
+    expect(denial?.message).to.match(/Tried to access claude-3$/);
+  });
+
+  it('denies a fallback the proxy cannot route (is_valid_fallback_model, 400)', () => {
+    expect(
+      decide(keyModelAccess, {
+        request: { body: { model: 'gpt-4o', fallbacks: ['unknown-model'] } },
+        policy: policyWithModels,
+      }),
+    ).to.deep.equal({
+      status: 400,
+      type: 'auth_error',
+      message:
+        "{'error': '/chat/completions: Invalid model name passed in model=unknown-model. Call `/v1/models` to view available models for your key.'}",
+      param: 'None',
+    });
+  });
+
+  it('allows routable fallbacks the key may call', () => {
+    expect(
+      decide(keyModelAccess, {
+        request: { body: { model: 'gpt-4o', fallbacks: ['gpt-4o-mini'] } },
+        policy: policyWithModels,
+      }),
+    ).to.equal(null);
+  });
+});

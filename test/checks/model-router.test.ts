@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { accessGroupsFor, deploymentsFor, isRoutableModel, isZeroCostModel } from '../../src/checks/model-router';
+import { aDeployment, aPolicy } from './fixtures';
+
+describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () => {
+  const policy = aPolicy({
+    modelList: [
+      aDeployment({ modelName: 'gpt-4o', underlyingModel: 'openai/gpt-4o', accessGroups: ['g1'] }),
+      aDeployment({ modelName: 'gpt-4o', underlyingModel: 'azure/gpt-4o', accessGroups: ['g2'] }),
+      aDeployment({ modelName: 'openai/*', underlyingModel: 'openai/*', accessGroups: ['wild'] }),
+      aDeployment({ modelName: 'openai/gpt-4*', underlyingModel: 'openai/gpt-4*', accessGroups: ['wild-gpt4'] }),
+      aDeployment({ modelName: 'free', underlyingModel: 'ollama/llama3', inputCostPerToken: 0, outputCostPerToken: 0 }),
+      aDeployment({ modelName: 'half-free', underlyingModel: 'x/y', inputCostPerToken: 0, outputCostPerToken: null }),
+    ],
+    modelGroupAlias: { 'fast': 'gpt-4o' },
+  });
+
+  it('collects access groups from every deployment of the model', () => {
+    expect([...accessGroupsFor(policy, 'gpt-4o').keys()]).to.deep.equal(['g1', 'g2']);
+  });
+
+  it('reaches deployments through a model_group_alias, renamed to the alias', () => {
+    expect(accessGroupsFor(policy, 'fast').get('g1')).to.deep.equal(['fast']);
+  });
+
+  it('uses the most specific wildcard deployment when no exact deployment exists', () => {
+    expect(deploymentsFor(policy, 'openai/gpt-4-turbo').map((d) => d.modelName)).to.deep.equal(['openai/gpt-4*']);
+    expect(deploymentsFor(policy, 'openai/o1').map((d) => d.modelName)).to.deep.equal(['openai/*']);
+  });
+
+  it('treats a model as free only when every deployment states 0 input and 0 output', () => {
+    expect(isZeroCostModel(policy, 'free')).to.equal(true);
+    expect(isZeroCostModel(policy, 'half-free')).to.equal(false);
+    expect(isZeroCostModel(policy, 'gpt-4o')).to.equal(false);
+    expect(isZeroCostModel(policy, 'unknown')).to.equal(false);
+  });
+
+  it('routes model names, underlying models, aliases and wildcard matches, nothing else', () => {
+    expect(isRoutableModel(policy, 'gpt-4o')).to.equal(true);
+    expect(isRoutableModel(policy, 'ollama/llama3')).to.equal(true);
+    expect(isRoutableModel(policy, 'fast')).to.equal(true);
+    expect(isRoutableModel(policy, 'openai/o3')).to.equal(true);
+    expect(isRoutableModel(policy, 'nope')).to.equal(false);
+    expect(isRoutableModel(aPolicy(), 'gpt-4o')).to.equal(false);
+  });
+});

@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { pyConfigNumber, pyDict, pyFloat, pyList, pyRepr, pyUtcDatetime } from '../../src/checks/python-format';
+
+describe('Python formatting of message values — §1', () => {
+  const floats: readonly (readonly [number, string])[] = [
+    [10, '10.0'],
+    [0, '0.0'],
+    [-3, '-3.0'],
+    [0.1, '0.1'],
+    [10.5, '10.5'],
+    [0.40741249999999996, '0.40741249999999996'],
+    [0.00015, '0.00015'],
+    [0.00001, '1e-05'],
+    [1.5e-7, '1.5e-07'],
+    [1e16, '1e+16'],
+    [123456789012345.6, '123456789012345.6'],
+  ];
+  for (const [value, text] of floats) {
+    it(`renders float ${value} as ${text}`, () => expect(pyFloat(value)).to.equal(text));
+  }
+
+  it('renders YAML integers as ints and other config numbers as floats', () => {
+    expect(pyConfigNumber(100)).to.equal('100');
+    expect(pyConfigNumber(2.5)).to.equal('2.5');
+  });
+
+  it('renders lists and dicts like Python str()', () => {
+    expect(pyList(['gpt-4o', 'o1'])).to.equal("['gpt-4o', 'o1']");
+    expect(pyList([])).to.equal('[]');
+    expect(pyRepr("it's")).to.equal('"it\'s"');
+    expect(pyDict({ error: 'x' })).to.equal("{'error': 'x'}");
+  });
+
+  it('renders aware UTC datetimes like str(datetime)', () => {
+    expect(pyUtcDatetime(new Date('2025-01-02T03:04:05.000Z'))).to.equal('2025-01-02 03:04:05+00:00');
+    expect(pyUtcDatetime(new Date('2025-01-02T03:04:05.123Z'))).to.equal('2025-01-02 03:04:05.123000+00:00');
+  });
+});

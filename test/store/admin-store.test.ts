@@ -1,0 +1,309 @@
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import { AdminInputError, AdminStore, DEFAULT_ACTOR } from '../../src/store/admin-store';
+import {
+  BudgetRecord,
+  EndUserRecord,
+  ModelTableRecord,
+  OrganizationRecord,
+  TeamRecord,
+  UserRecord,
+  VerificationTokenRecord,
+} from '../../src/store/entities';
+import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { describeEachBackend } from '../support/store-backends';
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+describeEachBackend('AdminStore', (backend) => {
+  const now = new Date('2030-05-06T07:08:09.010Z');
+  let admin: AdminStore;
+  let store: TypeOrmAuthStore;
+  let rows: LiteLlmRows;
+
+  before(() => {
+    admin = new AdminStore(backend().dataSource, backend().settings, { now: () => now });
+    store = new TypeOrmAuthStore(backend().dataSource, backend().settings);
+    rows = new LiteLlmRows(backend().dataSource);
+  });
+
+  describe('createKey', () => {
+    it('returns a new sk- key once and stores only its sha256, which findKey finds', async () => {
+      const team = await admin.createTeam();
+      const created = await admin.createKey({ teamId: team.team_id, models: ['gpt-4o'], maxBudget: 10, alias: uniqueId('alias') });
+      expect(created.key).to.match(/^sk-[A-Za-z0-9_-]{32,}$/);
+      expect(created.token).to.equal(sha256(created.key));
+      expect(created.virtualKey).to.deep.include({ token: created.token, team_id: team.team_id, models: ['gpt-4o'], max_budget: 10, spend: 0 });
+      expect(await store.findKey(sha256(created.key))).to.deep.equal(created.virtualKey);
+    });
+
+    it('never stores the raw key, in any column', async () => {
+      const created = await admin.createKey({ metadata: { note: 'n' } });
+      const raw = await backend().dataSource.getRepository(VerificationTokenRecord).findOneByOrFail({ token: created.token });
+      const stored = JSON.stringify(raw);
+      expect(stored).to.not.include(created.key);
+      expect(stored).to.not.include(created.key.slice(3));
+      expect(raw.key_name).to.equal(`sk-...${created.key.slice(-4)}`);
+    });
+
+    it('creates different keys every time', async () => {
+      const a = await admin.createKey();
+      const b = await admin.createKey();
+      expect(a.key).to.not.equal(b.key);
+      expect(a.token).to.not.equal(b.token);
+    });
+
+    it('stores every option and the audit columns', async () => {
+      const org = await admin.createOrganization({ alias: 'Org' });
+      const budget = await admin.createBudget({ softBudget: 1 });
+      const project = await rows.aProject();
+      const expires = new Date('2031-01-01T00:00:00.000Z');
+      const created = await admin.createKey({
+        userId: 'owner',
+        organizationId: org.organization_id,
+        projectId: project.project_id,
+        budgetId: budget.budget_id,
+        expires,
+        metadata: { tags: ['a'] },
+        allowedRoutes: ['/v1/chat/completions'],
+      });
+      expect(created.virtualKey).to.deep.include({
+        user_id: 'owner',
+        organization_id: org.organization_id,
+        project_id: project.project_id,
+        budget_id: budget.budget_id,
+        expires,
+        metadata: { tags: ['a'] },
+        allowed_routes: ['/v1/chat/completions'],
+        blocked: null,
+      });
+      const raw = await backend().dataSource.getRepository(VerificationTokenRecord).findOneByOrFail({ token: created.token });
+      expect(raw).to.deep.include({ created_by: DEFAULT_ACTOR, updated_by: DEFAULT_ACTOR, created_at: now, updated_at: now });
+    });
+
+    it('refuses a team that does not exist', async () => {
+      await expectAdminError(admin.createKey({ teamId: uniqueId('missing') }), /team .* does not exist/);
+    });
+
+    it('refuses a duplicate key alias, as LiteLLM does', async () => {
+      const alias = uniqueId('dup');
+      await admin.createKey({ alias });
+      await expectAdminError(admin.createKey({ alias }), /key alias .* already exists/);
+    });
+  });
+
+  describe('createOrganization', () => {
+    it('creates the organization with its own budget row holding max_budget', async () => {
+      const org = await admin.createOrganization({ alias: 'Acme', maxBudget: 500, models: ['gpt-4o'] });
+      expect(org).to.deep.include({ organization_alias: 'Acme', spend: 0, models: ['gpt-4o'], metadata: {} });
+      expect(org.budget_id).to.be.a('string');
+      expect(org.budget?.max_budget).to.equal(500);
+      const budgetRow = await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: org.budget_id ?? '' });
+      expect(budgetRow).to.deep.include({ created_by: DEFAULT_ACTOR, updated_by: DEFAULT_ACTOR });
+      const orgRow = await backend().dataSource.getRepository(OrganizationRecord).findOneByOrFail({ organization_id: org.organization_id });
+      expect(orgRow).to.deep.include({ created_by: DEFAULT_ACTOR, updated_by: DEFAULT_ACTOR, created_at: now });
+    });
+
+    it('uses the given id, and refuses it a second time', async () => {
+      const organizationId = uniqueId('org');
+      expect((await admin.createOrganization({ organizationId, alias: 'A' })).organization_id).to.equal(organizationId);
+      await expectAdminError(admin.createOrganization({ organizationId, alias: 'B' }), /already exists/);
+    });
+  });
+
+  describe('createBudget', () => {
+    it('creates a budget row with limits', async () => {
+      const budget = await admin.createBudget({ maxBudget: 9, softBudget: 8, tpmLimit: 7, rpmLimit: 6 });
+      expect(budget).to.deep.include({ max_budget: 9, soft_budget: 8, tpm_limit: 7, rpm_limit: 6, allowed_models: [] });
+      expect(await store.findBudget(budget.budget_id)).to.deep.equal(budget);
+    });
+
+    it('refuses negative or non-finite amounts', async () => {
+      await expectAdminError(admin.createBudget({ maxBudget: -1 }), /must not be negative/);
+      await expectAdminError(admin.createBudget({ maxBudget: Number.NaN }), /finite/);
+    });
+  });
+
+  describe('createTeam', () => {
+    it('creates the team with every option', async () => {
+      const org = await admin.createOrganization({ alias: 'Org' });
+      const team = await admin.createTeam({
+        alias: uniqueId('team-alias'),
+        organizationId: org.organization_id,
+        maxBudget: 100,
+        softBudget: 50,
+        models: ['gpt-4o'],
+        blocked: true,
+        metadata: { allowed_tools: ['x'] },
+      });
+      expect(team).to.deep.include({ organization_id: org.organization_id, max_budget: 100, soft_budget: 50, models: ['gpt-4o'], blocked: true, metadata: { allowed_tools: ['x'] }, spend: 0, model_aliases: {} });
+    });
+
+    it('stores model aliases in LiteLLM_ModelTable and links them through model_id', async () => {
+      const team = await admin.createTeam({ modelAliases: { fast: 'gpt-4o-mini' } });
+      expect(team.model_aliases).to.deep.equal({ fast: 'gpt-4o-mini' });
+      const model = await backend().dataSource.getRepository(ModelTableRecord).findOneByOrFail({ id: team.model_id ?? -1 });
+      expect(model.aliases).to.deep.equal({ fast: 'gpt-4o-mini' });
+    });
+
+    it('refuses a taken team alias and an unknown organization', async () => {
+      const alias = uniqueId('alias');
+      await admin.createTeam({ alias });
+      await expectAdminError(admin.createTeam({ alias }), /team alias .* already exists/);
+      await expectAdminError(admin.createTeam({ organizationId: uniqueId('org') }), /organization .* does not exist/);
+    });
+  });
+
+  describe('createUser', () => {
+    it('creates the user, role internal_user by default', async () => {
+      const userId = uniqueId('user');
+      const user = await admin.createUser({ userId, email: 'u@example.com', maxBudget: 5, models: ['gpt-4o'] });
+      expect(user).to.deep.include({ user_id: userId, user_email: 'u@example.com', user_role: 'internal_user', max_budget: 5, models: ['gpt-4o'], spend: 0, organization_memberships: [] });
+    });
+
+    it('refuses an unknown role', async () => {
+      // @ts-expect-error: a role outside LitellmUserRoles, as a CLI flag could pass
+      await expectAdminError(admin.createUser({ userId: uniqueId('user'), role: 'superuser' }), /unknown user role/);
+    });
+  });
+
+  describe('createEndUser', () => {
+    it('creates the end user linked to an existing budget', async () => {
+      const budget = await admin.createBudget({ maxBudget: 3 });
+      const endUser = await admin.createEndUser({ userId: uniqueId('customer'), budgetId: budget.budget_id });
+      expect(endUser).to.deep.include({ budget_id: budget.budget_id, spend: 0, blocked: false });
+      expect(endUser.budget?.max_budget).to.equal(3);
+    });
+
+    it('creates its own budget row from maxBudget', async () => {
+      const endUser = await admin.createEndUser({ userId: uniqueId('customer'), maxBudget: 4 });
+      expect(endUser.budget?.max_budget).to.equal(4);
+    });
+
+    it('creates an end user without any budget', async () => {
+      const endUser = await admin.createEndUser({ userId: uniqueId('customer') });
+      expect(endUser.budget_id).to.equal(null);
+      expect(await backend().dataSource.getRepository(EndUserRecord).countBy({ user_id: endUser.user_id })).to.equal(1);
+    });
+  });
+
+  describe('blocking', () => {
+    it('blocks and unblocks a key', async () => {
+      const created = await admin.createKey();
+      expect((await admin.setKeyBlocked(created.token, true))?.blocked).to.equal(true);
+      expect((await store.findKey(created.token))?.blocked).to.equal(true);
+      expect((await admin.setKeyBlocked(created.token, false))?.blocked).to.equal(false);
+    });
+
+    it('blocks and unblocks a team', async () => {
+      const team = await admin.createTeam();
+      expect((await admin.setTeamBlocked(team.team_id, true))?.blocked).to.equal(true);
+      expect((await admin.setTeamBlocked(team.team_id, false))?.blocked).to.equal(false);
+    });
+
+    it('returns null for an unknown key or team', async () => {
+      expect(await admin.setKeyBlocked('0'.repeat(64), true)).to.equal(null);
+      expect(await admin.setTeamBlocked(uniqueId('team'), true)).to.equal(null);
+    });
+  });
+
+  describe('setSpend', () => {
+    it('overwrites the spend of each kind of row', async () => {
+      const key = await admin.createKey();
+      const team = await admin.createTeam();
+      const user = await admin.createUser({ userId: uniqueId('user') });
+      const endUser = await admin.createEndUser({ userId: uniqueId('customer') });
+      const org = await admin.createOrganization({ alias: 'O' });
+      const project = await rows.aProject();
+      const tag = await rows.aTag();
+      expect(await admin.setSpend('key', key.token, 1)).to.equal(true);
+      expect(await admin.setSpend('team', team.team_id, 2)).to.equal(true);
+      expect(await admin.setSpend('user', user.user_id, 3)).to.equal(true);
+      expect(await admin.setSpend('end_user', endUser.user_id, 4)).to.equal(true);
+      expect(await admin.setSpend('organization', org.organization_id, 5)).to.equal(true);
+      expect(await admin.setSpend('project', project.project_id, 6)).to.equal(true);
+      expect(await admin.setSpend('tag', tag.tag_name, 7)).to.equal(true);
+      expect((await store.findKey(key.token))?.spend).to.equal(1);
+      expect((await store.findTeam(team.team_id))?.spend).to.equal(2);
+      expect((await store.findUser(user.user_id))?.spend).to.equal(3);
+      expect((await store.findEndUser(endUser.user_id))?.spend).to.equal(4);
+      expect((await store.findOrganization(org.organization_id))?.spend).to.equal(5);
+      expect((await store.findProject(project.project_id))?.spend).to.equal(6);
+      expect((await store.findTags([tag.tag_name]))[0]?.spend).to.equal(7);
+    });
+
+    it('overwrites a team member spend', async () => {
+      const team = await admin.createTeam();
+      await admin.addTeamMember('member', team.team_id);
+      expect(await admin.setSpend('team_membership', { userId: 'member', teamId: team.team_id }, 0.5)).to.equal(true);
+      expect((await store.findMembership('member', team.team_id))?.spend).to.equal(0.5);
+    });
+
+    it('resolves false when there is no such row, even for an id full of SQL', async () => {
+      expect(await admin.setSpend('team', "x' OR '1'='1", 99)).to.equal(false);
+      const [row] = (await backend().dataSource.query('SELECT COUNT(*) AS n FROM LiteLLM_TeamTable WHERE spend = ?', [99])) as { n: number | string }[];
+      expect(Number(row?.n)).to.equal(0);
+    });
+  });
+
+  describe('addTeamMember', () => {
+    it("creates the membership, adds the member to members_with_roles and to the user's teams", async () => {
+      const user = await admin.createUser({ userId: uniqueId('user'), email: 'm@example.com' });
+      const team = await admin.createTeam();
+      const budget = await admin.createBudget({ maxBudget: 2 });
+      const membership = await admin.addTeamMember(user.user_id, team.team_id, budget.budget_id);
+      expect(membership).to.deep.include({ user_id: user.user_id, team_id: team.team_id, spend: 0 });
+      expect(membership.budget?.max_budget).to.equal(2);
+      const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
+      expect(teamRow.members_with_roles).to.deep.equal([{ user_id: user.user_id, user_email: 'm@example.com', role: 'user' }]);
+      const userRow = await backend().dataSource.getRepository(UserRecord).findOneByOrFail({ user_id: user.user_id });
+      expect(userRow.teams).to.deep.equal([team.team_id]);
+    });
+
+    it('is idempotent for the same member', async () => {
+      const team = await admin.createTeam();
+      await admin.addTeamMember('twice', team.team_id);
+      await admin.addTeamMember('twice', team.team_id);
+      const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
+      expect(teamRow.members_with_roles).to.have.length(1);
+    });
+
+    it('refuses an unknown team', async () => {
+      await expectAdminError(admin.addTeamMember('u', uniqueId('team')), /does not exist/);
+    });
+  });
+
+  describe('findKeyInfo and deleteKey', () => {
+    it('finds a key by its hash, deletes it, and then no longer finds it', async () => {
+      const created = await admin.createKey();
+      expect(await admin.findKeyInfo(created.token)).to.deep.equal(created.virtualKey);
+      expect(await admin.deleteKey(created.token)).to.equal(true);
+      expect(await admin.findKeyInfo(created.token)).to.equal(null);
+      expect(await admin.deleteKey(created.token)).to.equal(false);
+    });
+  });
+
+  describe('ids containing SQL metacharacters', () => {
+    it('are stored and found verbatim', async () => {
+      const teamId = "x' OR '1'='1";
+      const team = await admin.createTeam({ teamId });
+      expect(team.team_id).to.equal(teamId);
+      const key = await admin.createKey({ teamId });
+      expect((await store.findKey(key.token))?.team_id).to.equal(teamId);
+      const userId = 'robert"); DROP TABLE LiteLLM_UserTable;--';
+      expect((await admin.createUser({ userId })).user_id).to.equal(userId);
+    });
+  });
+});
+
+async function expectAdminError(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(AdminInputError);
+    expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected an AdminInputError matching ${message}`);
+}

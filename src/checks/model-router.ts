@@ -20,23 +20,40 @@ function specificity(regex: string): readonly [number, number] {
   return [regex.length, complexity];
 }
 
-/** Router `pattern_router.route(model)`: deployments of the most specific wildcard model_name matching `model`. */
-function wildcardDeployments(policy: Policy, model: string): readonly ModelDeployment[] {
+interface WildcardRoute {
+  readonly regex: RegExp;
+  readonly deployments: readonly ModelDeployment[];
+}
+
+/**
+ * The router's wildcard patterns, most specific first. Built once per policy object: the checks
+ * consult it several times per request and the policy never changes after startup.
+ */
+const wildcardRoutesByPolicy = new WeakMap<Policy, readonly WildcardRoute[]>();
+
+function wildcardRoutes(policy: Policy): readonly WildcardRoute[] {
+  const cached = wildcardRoutesByPolicy.get(policy);
+  if (cached !== undefined) return cached;
   const byPattern = new Map<string, ModelDeployment[]>();
   for (const deployment of policy.modelList) {
     if (!deployment.modelName.includes('*')) continue;
     const regex = wildcardDeploymentRegex(deployment.modelName);
     byPattern.set(regex, [...(byPattern.get(regex) ?? []), deployment]);
   }
-  const ordered = [...byPattern.entries()].sort((a, b) => {
-    const [la, ca] = specificity(a[0]);
-    const [lb, cb] = specificity(b[0]);
-    return lb - la || cb - ca;
-  });
-  for (const [regex, deployments] of ordered) {
-    if (new RegExp(`^${regex}`, 's').test(model)) return deployments;
-  }
-  return [];
+  const routes = [...byPattern.entries()]
+    .sort((a, b) => {
+      const [la, ca] = specificity(a[0]);
+      const [lb, cb] = specificity(b[0]);
+      return lb - la || cb - ca;
+    })
+    .map(([regex, deployments]) => ({ regex: new RegExp(`^${regex}`, 's'), deployments }));
+  wildcardRoutesByPolicy.set(policy, routes);
+  return routes;
+}
+
+/** Router `pattern_router.route(model)`: deployments of the most specific wildcard model_name matching `model`. */
+function wildcardDeployments(policy: Policy, model: string): readonly ModelDeployment[] {
+  return wildcardRoutes(policy).find((route) => route.regex.test(model))?.deployments ?? [];
 }
 
 /** Router `_get_model_from_alias`: the `router_settings.model_group_alias` target. */

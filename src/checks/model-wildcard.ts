@@ -5,7 +5,9 @@
  * so `claude-3.5*` also matches `claude-345`. Tollgate treats only `*` as special; every other
  * character matches itself.
  */
+/** Compiled patterns. Patterns come from DB rows, so the cache is bounded. */
 const patternCache = new Map<string, RegExp>();
+const PATTERN_CACHE_LIMIT = 2048;
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -20,6 +22,7 @@ export function modelMatchesWildcard(model: string, pattern: string): boolean {
   let regex = patternCache.get(pattern);
   if (regex === undefined) {
     regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, 's');
+    if (patternCache.size >= PATTERN_CACHE_LIMIT) patternCache.clear();
     patternCache.set(pattern, regex);
   }
   return regex.test(model);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { projectBlocked, projectModelAccess } from '../../src/checks/project-checks';
-import { aProject, decide } from './fixtures';
+import { projectBlocked, projectBudget, projectModelAccess } from '../../src/checks/project-checks';
+import { aBudget, aProject, decide } from './fixtures';
 
 describe('project checks — §4 step P', () => {
   it("denies a blocked project (401 auth_error, \"you're\" in this message)", () => {
@@ -22,5 +22,21 @@ describe('project checks — §4 step P', () => {
     expect(decide(projectModelAccess, { snapshot: { project: aProject({ models: [] }) } })).to.equal(null);
     expect(decide(projectModelAccess)).to.equal(null);
     expect(decide(projectBlocked)).to.equal(null);
+  });
+});
+
+describe('project budget — §4 step P', () => {
+  it('denies at project spend > max_budget (strict)', () => {
+    const project = aProject({ spend: 7.25, budget: aBudget({ max_budget: 7 }) });
+    expect(decide(projectBudget, { snapshot: { project } })).to.deep.equal({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'Budget has been exceeded! Project=project-1 Current cost: 7.25, Max budget: 7.0',
+      param: null,
+    });
+  });
+
+  it('allows at spend == max_budget', () => {
+    expect(decide(projectBudget, { snapshot: { project: aProject({ spend: 7, budget: aBudget({ max_budget: 7 }) }) } })).to.equal(null);
   });
 });

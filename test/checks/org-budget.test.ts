@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { organizationBudget } from '../../src/checks/org-budget';
+import { aBudget, aKey, aTeam, anOrg, decide } from './fixtures';
+
+describe('organization budget — §4 step 3.1', () => {
+  const orgKey = aKey({ organization_id: 'org-1' });
+  const org = (spend: number, max: number | null) => anOrg({ spend, budget: aBudget({ max_budget: max }) });
+
+  it('denies at org spend == max_budget (400, LiteLLM: >= for orgs)', () => {
+    expect(decide(organizationBudget, { snapshot: { key: orgKey, organization: org(50, 50) } })).to.deep.equal({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'Budget has been exceeded! Organization=org-1 Current cost: 50.0, Max budget: 50.0',
+      param: null,
+    });
+  });
+
+  it('allows below max_budget', () => {
+    expect(decide(organizationBudget, { snapshot: { key: orgKey, organization: org(49.9, 50) } })).to.equal(null);
+  });
+
+  it('skips a max_budget of 0 or none', () => {
+    expect(decide(organizationBudget, { snapshot: { key: orgKey, organization: org(5, 0) } })).to.equal(null);
+    expect(decide(organizationBudget, { snapshot: { key: orgKey, organization: org(5, null) } })).to.equal(null);
+  });
+
+  it("uses the team's organization when the key has none", () => {
+    expect(
+      decide(organizationBudget, {
+        snapshot: { key: aKey({ team_id: 'team-1' }), team: aTeam({ organization_id: 'org-1' }), organization: org(60, 50) },
+      })?.type,
+    ).to.equal('budget_exceeded');
+  });
+
+  it('skips when the organization row is missing', () => {
+    expect(decide(organizationBudget, { snapshot: { key: orgKey, organization: null } })).to.equal(null);
+  });
+
+  it('README §4.1: exempts info routes', () => {
+    expect(
+      decide(organizationBudget, { request: { route: '/v1/models', model: null }, snapshot: { key: orgKey, organization: org(60, 50) } }),
+    ).to.equal(null);
+  });
+});

@@ -141,7 +141,8 @@ export class AdminStore {
           updated_at,
           updated_by,
         });
-        modelId = Number((inserted.identifiers[0] as { id: number }).id);
+        modelId = Number(inserted.identifiers[0]?.id);
+        if (!Number.isInteger(modelId)) throw new Error('LiteLLM_ModelTable insert returned no id');
       }
       const { created_at, updated_at } = this.audit();
       await manager.insert(TeamRecord, {

@@ -128,5 +128,5 @@ export function createDataSource(settings: DatabaseSettings, extras: DataSourceE
     migrationsRun: false,
     synchronize: false,
     logger: new QueryCounter(extras.logger),
-  } as DataSourceOptions);
+  });
 }

@@ -4,7 +4,7 @@
  * columns LiteLLM requires and takes overrides for the rest.
  */
 import { randomBytes } from 'node:crypto';
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, DeepPartial, EntityTarget, ObjectLiteral } from 'typeorm';
 import {
   AccessGroupRecord,
   BudgetRecord,
@@ -104,7 +104,7 @@ export class LiteLlmRows {
 
   private async insert<E extends ObjectLiteral>(entity: EntityTarget<E>, row: Partial<E>): Promise<E> {
     const repository = this.dataSource.getRepository(entity);
-    const record = repository.create(row as E);
+    const record = repository.create(row as DeepPartial<E>);
     await repository.insert(record);
     return record;
   }

@@ -4,6 +4,7 @@
  * concrete extension type and verified the same way (see support/proto-json.ts).
  */
 import { expect } from 'chai';
+import { parse as parseYaml } from 'yaml';
 import {
   EXT_AUTHZ,
   EXT_AUTHZ_PER_ROUTE,
@@ -12,9 +13,13 @@ import {
   HTTP_PROTOCOL_OPTIONS,
   ROUTER,
   UPSTREAM_TLS,
+  BOOTSTRAP,
   decodeEnvoyFile,
   envoyConfigFiles,
 } from './support/envoy-config';
+import { envoyRoot } from './support/envoy-protos';
+import { hasKubectl, kubectlBuild, kustomizationDirs, dataOf } from './support/kustomize';
+import { decodeProtoJson } from './support/proto-json';
 
 describe('deploy: Envoy configs decode as Envoy protos', () => {
   const files = envoyConfigFiles();
@@ -35,6 +40,16 @@ describe('deploy: Envoy configs decode as Envoy protos', () => {
     const used = new Set(files.flatMap((file) => [...decodeEnvoyFile(file).anyTypes]));
     for (const type of [HCM, EXT_AUTHZ, EXT_AUTHZ_PER_ROUTE, ROUTER, HTTP_PROTOCOL_OPTIONS, UPSTREAM_TLS, FILE_ACCESS_LOG]) {
       expect(used, type).to.include(type);
+    }
+  });
+
+  it('also decodes the Envoy config as kustomize renders it into each ConfigMap', function () {
+    if (!hasKubectl()) this.skip();
+    for (const dir of kustomizationDirs()) {
+      for (const m of kubectlBuild(dir).filter((x) => x.doc.kind === 'ConfigMap')) {
+        const text = dataOf(m).get('envoy.yaml');
+        if (text !== undefined) expect(() => decodeProtoJson(envoyRoot(), BOOTSTRAP, parseYaml(text)), dir).to.not.throw();
+      }
     }
   });
 });

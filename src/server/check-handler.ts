@@ -19,13 +19,17 @@ import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
 import { DeadlineError, withTimeout } from '../util/timeout';
 
-/** Answer this long before Envoy's deadline so "cannot decide" arrives in time to be acted on. */
-const DEADLINE_MARGIN_MS = 5;
+/**
+ * Answer this long before Envoy's deadline so "cannot decide" arrives in time to be acted on:
+ * the deadline is measured from the client's clock, and the answer still has to travel back.
+ */
+function deadlineMarginMs(remainingMs: number): number {
+  return Math.min(50, 10 + remainingMs * 0.1);
+}
 
 export interface CheckHandlerDeps {
   readonly settings: Settings;
-  /** Null until the store has connected once: until then every uncached request cannot be decided. */
-  readonly authorizer: () => Authorizer | null;
+  readonly authorizer: Authorizer;
   readonly logger: Logger;
   readonly onDecision?: (outcome: Outcome | null, facts: RequestFacts | null, elapsedMs: number) => void;
 }
@@ -42,10 +46,9 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
     let facts: RequestFacts | null = null;
     void (async () => {
       facts = parseCheckRequest(call.request, deps.settings);
-      const authorizer = deps.authorizer();
-      if (authorizer === null) throw new Error('store not connected yet');
-      const budgetMs = msUntil(call.getDeadline()) - DEADLINE_MARGIN_MS;
-      const work = authorizer.authorize(facts);
+      const remainingMs = msUntil(call.getDeadline());
+      const budgetMs = remainingMs - deadlineMarginMs(remainingMs);
+      const work = deps.authorizer.authorize(facts);
       return Number.isFinite(budgetMs) ? withTimeout(work, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs)) : work;
     })().then(
       (outcome) => {

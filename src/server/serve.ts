@@ -8,6 +8,7 @@ import { CacheInvalidationListener } from '../cache/invalidation';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import { createCheckHandler } from './check-handler';
+import { DeferredAuthStore } from './deferred-store';
 import { startGrpcServer } from './grpc-server';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
 
@@ -22,14 +23,15 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
     );
   }
   const redis = openRedis(settings, logger);
-  let authorizer: Authorizer | null = null;
+  const store = new DeferredAuthStore();
+  const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey });
   let runtime: StoreRuntime | null = null;
   let listener: CacheInvalidationListener | null = null;
   let stopping = false;
 
   const grpc = await startGrpcServer(
     settings.grpcAddr,
-    createCheckHandler({ settings, authorizer: () => authorizer, logger }),
+    createCheckHandler({ settings, authorizer, logger }),
   );
   logger.info({ grpcPort: grpc.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
 
@@ -45,7 +47,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
           pollFailed: (error) => logger.debug({ err: String(error) }, 'invalidation poll failed'),
         });
         await listener.start();
-        authorizer = new Authorizer({ store: opened.store, policy: settings.policy, masterKey: settings.masterKey });
+        store.connect(opened.store);
         grpc.setHealth('SERVING');
         logger.info('store connected: serving');
         return;

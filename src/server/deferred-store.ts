@@ -1,0 +1,42 @@
+/**
+ * The store the authorizer holds from the first moment: until the database has connected it
+ * throws StoreUnavailableError (→ "cannot decide"), so requests that need no store — no key,
+ * a malformed key, the master key, public routes — are decided even during a database outage.
+ */
+import type { AuthStore } from '../store/auth-store';
+import { StoreUnavailableError } from './unavailable';
+
+export class DeferredAuthStore implements AuthStore {
+  private target: AuthStore | null = null;
+
+  connect(store: AuthStore): void {
+    this.target = store;
+  }
+
+  private get store(): AuthStore {
+    if (this.target === null) throw new StoreUnavailableError('authorization store not connected yet');
+    return this.target;
+  }
+
+  findKey: AuthStore['findKey'] = (hash) => this.call((s) => s.findKey(hash));
+  findTeam: AuthStore['findTeam'] = (id) => this.call((s) => s.findTeam(id));
+  findMembership: AuthStore['findMembership'] = (userId, teamId) => this.call((s) => s.findMembership(userId, teamId));
+  findUser: AuthStore['findUser'] = (id) => this.call((s) => s.findUser(id));
+  findEndUser: AuthStore['findEndUser'] = (id) => this.call((s) => s.findEndUser(id));
+  findOrganization: AuthStore['findOrganization'] = (id) => this.call((s) => s.findOrganization(id));
+  findProject: AuthStore['findProject'] = (id) => this.call((s) => s.findProject(id));
+  findTags: AuthStore['findTags'] = (names) => this.call((s) => s.findTags(names));
+  findAccessGroups: AuthStore['findAccessGroups'] = (ids) => this.call((s) => s.findAccessGroups(ids));
+  findBudget: AuthStore['findBudget'] = (id) => this.call((s) => s.findBudget(id));
+  globalSpend: AuthStore['globalSpend'] = () => this.call((s) => s.globalSpend());
+  ping: AuthStore['ping'] = () => this.call((s) => s.ping());
+  close: AuthStore['close'] = () => (this.target === null ? Promise.resolve() : this.target.close());
+
+  private call<T>(work: (store: AuthStore) => Promise<T>): Promise<T> {
+    try {
+      return work(this.store);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}

@@ -45,6 +45,7 @@ describe('deploy: Envoy configs decode as Envoy protos', () => {
 
   it('also decodes the Envoy config as kustomize renders it into each ConfigMap', function () {
     if (!hasKubectl()) this.skip();
+    this.timeout(30_000); // kubectl kustomize takes a few hundred ms per tree
     for (const dir of kustomizationDirs()) {
       for (const m of kubectlBuild(dir).filter((x) => x.doc.kind === 'ConfigMap')) {
         const text = dataOf(m).get('envoy.yaml');

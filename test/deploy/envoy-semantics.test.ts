@@ -49,7 +49,7 @@ for (const file of envoyConfigFiles()) {
     const tree = () => decodeEnvoyFile(file).tree;
     const managers = () => connectionManagers(tree());
 
-    it('has one HTTP listener, whose filter chain is ext_authz first and the router last', () => {
+    it('runs ext_authz first and the router last in every HTTP filter chain', () => {
       expect(managers()).to.have.length.greaterThan(0);
       for (const { hcm } of managers()) {
         const types = httpFilters(hcm).map((f) => typeOf(f.typed_config));

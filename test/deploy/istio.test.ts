@@ -136,6 +136,7 @@ describe('deploy: Istio wiring', () => {
 
   it('renders a gateway pod without the plain Envoy, with the injected proxy and the Tollgate sidecar', function () {
     if (!hasKubectl()) this.skip();
+    this.timeout(30_000); // kubectl kustomize takes a few hundred ms per tree
     const rendered = kubectlBuild(ISTIO);
     const deployment = theOne(rendered, 'Deployment', 'llm-gateway');
     const names = [...objectsAt(podSpec(deployment), 'initContainers'), ...objectsAt(podSpec(deployment), 'containers')].map((c) => c.name);

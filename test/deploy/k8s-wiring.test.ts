@@ -67,6 +67,7 @@ describe('deploy: Kubernetes wiring (rendered with kubectl kustomize)', () => {
   for (const dir of kustomizationDirs()) {
     it(`${dir}: no wiring problems`, function () {
       if (!hasKubectl()) this.skip();
+      this.timeout(30_000); // kubectl kustomize takes a few hundred ms per tree
       expect(allProblems(kubectlBuild(dir), EXTERNAL_SECRETS)).to.deep.equal([]);
     });
   }

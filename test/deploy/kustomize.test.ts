@@ -56,6 +56,7 @@ describe('deploy: kustomize trees', () => {
 
       it('renders with kubectl kustomize, and every rendered object validates', function () {
         if (!hasKubectl()) this.skip();
+        this.timeout(30_000); // kubectl kustomize takes a few hundred ms per tree
         const rendered = kubectlBuild(dir);
         expect(rendered).to.have.length.greaterThan(0);
         for (const m of rendered) {
@@ -80,12 +81,14 @@ describe('deploy: kustomize trees', () => {
 
   it('keeps the production overlay free of Secrets (they come from a secret manager)', function () {
     if (!hasKubectl()) this.skip();
+    this.timeout(30_000); // kubectl kustomize takes a few hundred ms per tree
     const kinds = kubectlBuild('deploy/overlays/production').map(kindOf);
     expect(kinds).to.not.include('Secret');
   });
 
   it('renders the production gateway with three replicas and the registry image', function () {
     if (!hasKubectl()) this.skip();
+    this.timeout(30_000); // kubectl kustomize takes a few hundred ms per tree
     const deployment = kubectlBuild('deploy/overlays/production').find((m) => kindOf(m) === 'Deployment');
     expect(dig(deployment?.doc, 'spec.replicas')).to.equal(3);
     expect(JSON.stringify(deployment?.doc)).to.include('registry.example.com/tollgate:0.1.0');

@@ -16,16 +16,6 @@ export function asArray(value: unknown, what: string): unknown[] {
   return value;
 }
 
-export function asString(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new Error(`${what}: expected a string, got ${describe(value)}`);
-  return value;
-}
-
-export function asNumber(value: unknown, what: string): number {
-  if (typeof value !== 'number') throw new Error(`${what}: expected a number, got ${describe(value)}`);
-  return value;
-}
-
 /** Follows a dotted path (`spec.template.spec`); undefined when any step is missing. */
 export function dig(value: unknown, dotted: string): unknown {
   let current: unknown = value;
@@ -34,13 +24,6 @@ export function dig(value: unknown, dotted: string): unknown {
     current = current[step];
   }
   return current;
-}
-
-/** Like `dig`, but a missing step is an error naming the path. */
-export function need(value: unknown, dotted: string): unknown {
-  const found = dig(value, dotted);
-  if (found === undefined) throw new Error(`missing ${dotted}`);
-  return found;
 }
 
 /** The objects of a list-valued path (missing → empty list). */

@@ -1,16 +1,16 @@
 /**
  * One request's decision, transport-free:
- * request facts → caller → snapshot (cache or DB) → ordered checks → Decision.
+ * request facts → proxy-wide pre-checks → caller → snapshot (cache or DB) → ordered checks → Decision.
  * Infrastructure failures propagate as exceptions; the server maps them to "cannot decide".
  */
-import { runChecks } from '../checks/engine';
-import { VIRTUAL_KEY_PIPELINE } from '../checks/order';
-import type { Snapshot } from '../checks/types';
+import { runChecks, type CheckRefusal } from '../checks/engine';
+import { PRE_DB_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
+import type { CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import type { Decision, Identity } from '../domain/decision';
 import type { RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
-import { loadSnapshot } from '../snapshot/load-snapshot';
+import { EMPTY_SNAPSHOT, loadSnapshot } from '../snapshot/load-snapshot';
 import type { AuthStore } from '../store/auth-store';
 import { roleOf } from './user-role';
 
@@ -23,9 +23,12 @@ export interface AuthorizerOptions {
 
 export interface Outcome {
   readonly decision: Decision;
-  /** The check that refused, or the identity step's name; null when allowed. */
+  /** The check that refused (or "identify"); null when allowed. */
   readonly refusedBy: string | null;
 }
+
+/** The pipeline after the pre-DB checks, which run for every caller before identification. */
+const VIRTUAL_KEY_CHECKS = VIRTUAL_KEY_PIPELINE.filter((check) => !PRE_DB_CHECKS.includes(check));
 
 export class Authorizer {
   private readonly now: () => Date;
@@ -37,41 +40,46 @@ export class Authorizer {
   async authorize(facts: RequestFacts): Promise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     const model = modelLabel(facts.model);
-    const caller = identifyCaller(facts, this.options.masterKey, this.options.policy);
+    const context = (snapshot: Snapshot, keyHash: string | null): CheckContext => ({
+      request: facts,
+      snapshot,
+      policy: this.options.policy,
+      now: this.now(),
+      keyHash,
+    });
+    const deny = (refusal: CheckRefusal, identity: Identity): Outcome => ({
+      decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader },
+      refusedBy: refusal.check,
+    });
+    const allow = (identity: Identity): Outcome => ({
+      decision: { kind: 'allow', identity, credentialHeader },
+      refusedBy: null,
+    });
 
+    // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
+    const preRefusal = runChecks(context(EMPTY_SNAPSHOT, null), PRE_DB_CHECKS);
+    if (preRefusal !== null) return deny(preRefusal, { model });
+
+    const caller = identifyCaller(facts, this.options.masterKey, this.options.policy);
     switch (caller.kind) {
       case 'refused':
-        return {
-          decision: { kind: 'deny', denial: caller.denial, identity: { model }, credentialHeader },
-          refusedBy: 'identify',
-        };
+        return deny({ check: 'identify', denial: caller.denial }, { model });
       case 'public_route':
       case 'open_proxy':
-        return { decision: { kind: 'allow', identity: { model }, credentialHeader }, refusedBy: null };
+        return allow({ model });
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.
-        return {
-          decision: {
-            kind: 'allow',
-            identity: { userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model },
-            credentialHeader,
-          },
-          refusedBy: null,
-        };
+        return allow({ userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model });
       case 'virtual_key': {
-        const snapshot = await loadSnapshot(this.options.store, facts, caller.keyHash, this.options.policy);
-        const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
-        const refusal = runChecks(
-          { request: facts, snapshot, policy: this.options.policy, now: this.now(), keyHash: caller.keyHash },
-          VIRTUAL_KEY_PIPELINE,
+        const snapshot = await loadSnapshot(
+          this.options.store,
+          facts,
+          caller.lookup ? caller.keyHash : null,
+          this.options.policy,
         );
-        if (refusal !== null) {
-          return {
-            decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader },
-            refusedBy: refusal.check,
-          };
-        }
-        return { decision: { kind: 'allow', identity, credentialHeader }, refusedBy: null };
+        const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
+        const refusal = runChecks(context(snapshot, caller.keyHash), VIRTUAL_KEY_CHECKS);
+        return refusal === null ? allow(identity) : deny(refusal, identity);
       }
     }
   }

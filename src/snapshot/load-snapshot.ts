@@ -12,27 +12,32 @@ import { tagsFromBody } from './request-tags';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
 
+/** What the checks see before anything is loaded (pre-DB checks, unknown keys). */
+export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
+  key: null,
+  team: null,
+  membership: null,
+  user: null,
+  endUser: null,
+  organization: null,
+  project: null,
+  tags: Object.freeze([]),
+  accessGroups: EMPTY_GROUPS,
+  globalSpend: null,
+});
+
+/** `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded. */
 export async function loadSnapshot(
   store: AuthStore,
   facts: RequestFacts,
-  keyHash: string,
+  keyHash: string | null,
   policy: Policy,
 ): Promise<Snapshot> {
-  const [key, endUser] = await Promise.all([store.findKey(keyHash), loadEndUser(store, facts.endUserId, policy)]);
-  if (key === null) {
-    return Object.freeze({
-      key: null,
-      team: null,
-      membership: null,
-      user: null,
-      endUser,
-      organization: null,
-      project: null,
-      tags: [],
-      accessGroups: EMPTY_GROUPS,
-      globalSpend: null,
-    });
-  }
+  const [key, endUser] = await Promise.all([
+    keyHash !== null ? store.findKey(keyHash) : null,
+    loadEndUser(store, facts.endUserId, policy),
+  ]);
+  if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
 
   const tagNames = tagsFromBody(facts.body);
   const [team, user, membership, project, tags, globalSpend] = await Promise.all([

@@ -3,7 +3,8 @@
  * The hash is LiteLLM's `hash_token` (sha256 hex of the whole raw key, `sk-` included), so keys
  * created here are valid for LiteLLM too, and LiteLLM's keys are valid here.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { abbreviateKey, hashKey } from '../auth/key-hash';
 
 /** 32 random bytes → 43 url-safe characters after `sk-`. */
 const KEY_ENTROPY_BYTES = 32;
@@ -17,11 +18,7 @@ export interface KeyMaterial {
   readonly keyName: string;
 }
 
-export function hashToken(rawKey: string): string {
-  return createHash('sha256').update(rawKey, 'utf8').digest('hex');
-}
-
 export function newKeyMaterial(): KeyMaterial {
   const key = `sk-${randomBytes(KEY_ENTROPY_BYTES).toString('base64url')}`;
-  return { key, token: hashToken(key), keyName: `sk-...${key.slice(-4)}` };
+  return { key, token: hashKey(key), keyName: abbreviateKey(key) };
 }

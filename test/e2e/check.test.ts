@@ -183,7 +183,7 @@ for (const backend of BACKENDS) {
     });
 
     const denials: Array<{ name: string; request: () => Parameters<Checker['check']>[0]; status: number; type: string; message: RegExp }> = [
-      { name: 'no credential', request: () => anEnvoyCheck({ body: chat('gpt-4o') }), status: 401, type: 'auth_error', message: /^No api key passed in\.$/ },
+      { name: 'no credential', request: () => anEnvoyCheck({ body: chat('gpt-4o') }), status: 401, type: 'auth_error', message: /^Authentication Error, No api key passed in\.$/ },
       {
         name: 'an Authorization header without Bearer',
         request: () => anEnvoyCheck({ headers: { authorization: KEYS.ok }, body: chat('gpt-4o') }),

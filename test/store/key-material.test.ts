@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { hashToken, newKeyMaterial } from '../../src/store/key-material';
+import { hashKey as hashToken } from '../../src/auth/key-hash';
+import { newKeyMaterial } from '../../src/store/key-material';
 
 describe('key material', () => {
   it('makes an sk- key of 43 url-safe random characters, its sha256 and its display name', () => {

@@ -41,6 +41,12 @@ const METADATA_FIELDS = [
   'model',
 ];
 
+/** Access-log command operators that exist only when their formatter extension is configured. */
+const EXTENSION_OPERATORS: Readonly<Record<string, string>> = {
+  '%REQ_WITHOUT_QUERY(': 'envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery',
+  '%CEL(': 'envoy.extensions.formatter.cel.v3.Cel',
+};
+
 /** Envoy's ext_authz default timeout, which a cold-cache check can exceed. */
 const ENVOY_DEFAULT_AUTHZ_TIMEOUT_MS = 200;
 
@@ -141,6 +147,18 @@ for (const file of envoyConfigFiles()) {
         }
         expect(formats.toLowerCase()).to.not.include('authorization');
         expect(formats.toLowerCase()).to.not.include('api-key');
+      }
+    });
+
+    it('declares the formatter extensions its access-log command operators need', () => {
+      for (const { hcm } of managers()) {
+        for (const log of objectsAt(hcm, 'access_log')) {
+          const format = dig(log, 'typed_config.log_format');
+          const declared = objectsAt(format, 'formatters').map((f) => typeOf(f.typed_config));
+          for (const [operator, extension] of Object.entries(EXTENSION_OPERATORS)) {
+            if (allStrings(format).some((s) => s.includes(operator))) expect(declared, operator).to.include(extension);
+          }
+        }
       }
     });
 

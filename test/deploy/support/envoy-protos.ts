@@ -24,6 +24,7 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
+  'envoy/extensions/formatter/req_without_query/v3/req_without_query.proto',
 ];
 
 function includeDirs(): string[] {

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { EXT_AUTHZ, connectionManagers, decodeEnvoyFile, durationMs, filterConfigs } from './support/envoy-config';
 import { extAuthzGrpcProviderProblems } from './support/istio-mesh-config';
-import { asObject, dig, objectsAt, type JsonObject } from './support/json';
+import { asArray, asObject, dig, objectsAt, type JsonObject } from './support/json';
 import { hasKubectl, kubectlBuild } from './support/kustomize';
 import { readManifests } from './support/manifests';
 import { container, envValue, hostPort, podLabels, podSpec, selectorMatches, theOne } from './support/workloads';
@@ -16,8 +16,9 @@ const ISTIO = 'deploy/istio';
 
 function only(file: string, kind: string): JsonObject {
   const found = readManifests(file).filter((m) => m.doc.kind === kind);
-  if (found.length !== 1) throw new Error(`${file}: expected one ${kind}`);
-  return (found[0] as { doc: JsonObject }).doc;
+  const [first] = found;
+  if (found.length !== 1 || first === undefined) throw new Error(`${file}: expected one ${kind}`);
+  return first.doc;
 }
 
 function provider(): JsonObject {
@@ -114,7 +115,7 @@ describe('deploy: Istio wiring', () => {
   it('checks every path the gateway routes to LiteLLM', () => {
     const paths = objectsAt(policy(), 'spec.rules')
       .flatMap((r) => objectsAt(r, 'to'))
-      .flatMap((t) => (dig(t, 'operation.paths') as unknown[] | undefined) ?? [])
+      .flatMap((t) => asArray(dig(t, 'operation.paths') ?? [], 'operation.paths'))
       .map(String);
     const virtualService = only(`${ISTIO}/gateway.yaml`, 'VirtualService');
     const matches = objectsAt(virtualService, 'spec.http').flatMap((h) => objectsAt(h, 'match'));
@@ -122,7 +123,8 @@ describe('deploy: Istio wiring', () => {
     for (const match of matches) {
       const uri = asObject(match.uri, 'uri');
       expect(Object.keys(match), 'uri matches only (headers etc. could widen the route)').to.deep.equal(['uri']);
-      const spec = { exact: uri.exact as string | undefined, prefix: uri.prefix as string | undefined };
+      const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+      const spec = { exact: text(uri.exact), prefix: text(uri.prefix) };
       expect(paths.some((p) => covers(p, spec)), JSON.stringify(uri)).to.equal(true);
     }
   });

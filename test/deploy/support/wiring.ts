@@ -199,7 +199,7 @@ export function referenceProblems(bundle: readonly Manifest[], external: Readonl
           const data = findData(bundle, kind, name);
           const externalKeys = kind === 'Secret' ? [...external].find(([n]) => sameGeneratedName(name, n))?.[1] : undefined;
           if (data !== undefined ? !data.has(key) : !externalKeys?.includes(key)) {
-            problems.push(`${label(m, c)}: ${env.name as string} refers to ${kind} ${name} key ${key}, which is not defined or documented`);
+            problems.push(`${label(m, c)}: ${String(env.name)} refers to ${kind} ${name} key ${key}, which is not defined or documented`);
           }
         }
       }

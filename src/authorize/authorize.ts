@@ -13,6 +13,7 @@ import { identifyCaller } from '../auth/identify';
 import { EMPTY_SNAPSHOT, loadSnapshot } from '../snapshot/load-snapshot';
 import type { AuthStore } from '../store/auth-store';
 import { roleOf } from './user-role';
+import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
 
 export interface AuthorizerOptions {
   readonly store: AuthStore;
@@ -37,7 +38,7 @@ export class Authorizer {
     this.now = options.now ?? (() => new Date());
   }
 
-  async authorize(facts: RequestFacts): Promise<Outcome> {
+  async authorize(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): Promise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     const model = modelLabel(facts.model);
     const context = (snapshot: Snapshot, keyHash: string | null): CheckContext => ({
@@ -57,10 +58,11 @@ export class Authorizer {
     });
 
     // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
-    const preRefusal = runChecks(context(EMPTY_SNAPSHOT, null), PRE_DB_CHECKS);
+    const observe = (name: string, refused: boolean): void => telemetry.checkEvaluated(name, refused);
+    const preRefusal = telemetry.phase('checks', () => runChecks(context(EMPTY_SNAPSHOT, null), PRE_DB_CHECKS, observe));
     if (preRefusal !== null) return deny(preRefusal, { model });
 
-    const caller = identifyCaller(facts, this.options.masterKey, this.options.policy);
+    const caller = telemetry.phase('identify', () => identifyCaller(facts, this.options.masterKey, this.options.policy));
     switch (caller.kind) {
       case 'refused':
         return deny({ check: 'identify', denial: caller.denial }, { model });
@@ -71,14 +73,13 @@ export class Authorizer {
         // Spec README §4.6: the master key is allowed everything and skips the common checks.
         return allow({ userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model });
       case 'virtual_key': {
-        const snapshot = await loadSnapshot(
-          this.options.store,
-          facts,
-          caller.lookup ? caller.keyHash : null,
-          this.options.policy,
+        const snapshot = await telemetry.phase('load', () =>
+          loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy),
         );
         const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
-        const refusal = runChecks(context(snapshot, caller.keyHash), VIRTUAL_KEY_CHECKS);
+        const refusal = telemetry.phase('checks', () =>
+          runChecks(context(snapshot, caller.keyHash), VIRTUAL_KEY_CHECKS, observe),
+        );
         return refusal === null ? allow(identity) : deny(refusal, identity);
       }
     }

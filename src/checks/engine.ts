@@ -10,9 +10,13 @@ export interface CheckRefusal {
   readonly denial: Denial;
 }
 
-export function runChecks(ctx: CheckContext, checks: readonly Check[]): CheckRefusal | null {
+/** Told of every evaluated check (tracing, metrics); must not throw. */
+export type CheckObserver = (name: string, refused: boolean) => void;
+
+export function runChecks(ctx: CheckContext, checks: readonly Check[], observe?: CheckObserver): CheckRefusal | null {
   for (const check of checks) {
     const denial = check.decide(ctx);
+    observe?.(check.name, denial !== null);
     if (denial !== null) return { check: check.name, denial };
   }
   return null;

@@ -17,6 +17,7 @@ import { parseCheckRequest } from '../envoy/attributes';
 import type { CheckRequest, CheckResponse } from '../envoy/messages';
 import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
+import { NOOP_INSTRUMENTATION, type Instrumentation } from '../observability/instrumentation';
 import { DeadlineError, withTimeout } from '../util/timeout';
 
 /**
@@ -31,6 +32,7 @@ export interface CheckHandlerDeps {
   readonly settings: Settings;
   readonly authorizer: Authorizer;
   readonly logger: Logger;
+  readonly instrumentation?: Instrumentation;
   readonly onDecision?: (outcome: Outcome | null, facts: RequestFacts | null, elapsedMs: number) => void;
 }
 
@@ -44,18 +46,23 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
     const started = process.hrtime.bigint();
     const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
     let facts: RequestFacts | null = null;
+    const telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(
+      call.request.attributes?.request?.http?.headers ?? {},
+    );
     void (async () => {
-      facts = parseCheckRequest(call.request, deps.settings);
+      facts = telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings));
       const remainingMs = msUntil(call.getDeadline());
       const budgetMs = remainingMs - deadlineMarginMs(remainingMs);
-      const work = deps.authorizer.authorize(facts);
+      const work = deps.authorizer.authorize(facts, telemetry);
       return Number.isFinite(budgetMs) ? withTimeout(work, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs)) : work;
     })().then(
       (outcome) => {
         const requestFacts = facts as RequestFacts;
         logDecision(deps.logger, requestFacts, outcome.decision, outcome.refusedBy, elapsedMs());
         deps.onDecision?.(outcome, requestFacts, elapsedMs());
-        callback(null, toCheckResponse(outcome.decision, requestFacts, deps.settings));
+        const response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, requestFacts, deps.settings));
+        telemetry.decided(outcome.decision, outcome.refusedBy);
+        callback(null, response);
       },
       (error: unknown) => {
         deps.onDecision?.(null, facts, elapsedMs());
@@ -69,9 +76,11 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
             identity: { userId: deps.settings.policy.proxyAdminName, keyAlias: 'failed-to-connect-to-db' },
             credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
           };
+          telemetry.decided(decision, null);
           callback(null, toCheckResponse(decision, facts, deps.settings));
           return;
         }
+        telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
         deps.logger.warn({ requestId: facts?.requestId, err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
         callback(unavailable(error instanceof DeadlineError ? 'deadline too short to decide' : 'authorization store unavailable'));
       },

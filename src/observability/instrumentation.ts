@@ -1,0 +1,39 @@
+/**
+ * The seam between the request path and telemetry (traces, metrics). The request path calls
+ * these hooks; implementations (OpenTelemetry, Prometheus) live beside this file. The no-op
+ * default costs nothing, so the hot path pays only for what is switched on.
+ */
+import type { Decision } from '../domain/decision';
+
+/** Phases of one Check, in the order they run. */
+export type Phase = 'parse' | 'identify' | 'load' | 'checks' | 'respond';
+
+export interface RequestTelemetry {
+  /** Runs `work` as the named phase (a child span, a latency sample). */
+  phase<T>(name: Phase, work: () => T): T;
+  /** Called once per evaluated check, in order; `refused` for the one that denied. */
+  checkEvaluated(name: string, refused: boolean): void;
+  /** The request ended with a decision. */
+  decided(decision: Decision, refusedBy: string | null): void;
+  /** The request ended without a decision (gRPC UNAVAILABLE); `reason` is a stable label. */
+  undecided(reason: 'store_unavailable' | 'deadline' | 'internal'): void;
+}
+
+export interface Instrumentation {
+  /**
+   * Starts the telemetry of one Check. `carrier` holds the request's trace headers
+   * (traceparent, tracestate, b3…) so the trace continues Envoy's.
+   */
+  startRequest(carrier: Readonly<Record<string, string>>): RequestTelemetry;
+}
+
+const NOOP_REQUEST: RequestTelemetry = {
+  phase: (_name, work) => work(),
+  checkEvaluated: () => undefined,
+  decided: () => undefined,
+  undecided: () => undefined,
+};
+
+export const NOOP_INSTRUMENTATION: Instrumentation = {
+  startRequest: () => NOOP_REQUEST,
+};

@@ -1,0 +1,115 @@
+import { expect } from 'chai';
+import { hashKey } from '../../src/auth/key-hash';
+import { Authorizer } from '../../src/authorize/authorize';
+import type { Policy } from '../../src/config/policy';
+import type { RequestFacts } from '../../src/domain/request';
+import { aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { MemoryStore } from '../support/memory-store';
+
+const MASTER = 'sk-master-0000';
+const RAW = 'sk-team-key-1234';
+const HASH = hashKey(RAW);
+
+function withKey(value: string, overrides: Partial<RequestFacts> = {}): RequestFacts {
+  return aRequest({ credential: { kind: 'present', value, header: 'authorization' }, ...overrides });
+}
+
+function authorizer(store: MemoryStore, policy: Partial<Policy> = {}, masterKey: string | null = MASTER): Authorizer {
+  return new Authorizer({ store, policy: aPolicy(policy), masterKey, now: () => NOW });
+}
+
+describe('Authorizer: request → caller → snapshot → checks → decision', () => {
+  it('allows a team key and names the caller: key, alias, team, org from the team, role from the user row', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, team_id: 't1', user_id: 'u1', key_alias: 'laptop' }));
+    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
+    store.organizations.set('o1', anOrg({ organization_id: 'o1' }));
+    store.users.set('u1', aUser({ user_id: 'u1', user_role: 'internal_user_viewer' }));
+    const { decision, refusedBy } = await authorizer(store).authorize(withKey(RAW, { endUserId: 'cust-9' }));
+    expect(refusedBy).to.equal(null);
+    expect(decision.kind).to.equal('allow');
+    expect(decision.identity).to.deep.equal({
+      keyHash: HASH,
+      keyAlias: 'laptop',
+      userId: 'u1',
+      teamId: 't1',
+      orgId: 'o1',
+      projectId: undefined,
+      endUserId: 'cust-9',
+      userRole: 'internal_user_viewer',
+      model: 'gpt-4o',
+    });
+    expect(decision.credentialHeader).to.equal('authorization');
+  });
+
+  it('reports an unknown key as token_not_found_in_db, naming the check', async () => {
+    const { decision, refusedBy } = await authorizer(new MemoryStore()).authorize(withKey('sk-unknown-9999'));
+    expect(refusedBy).to.equal('key_found');
+    if (decision.kind !== 'deny') throw new Error('expected a denial');
+    expect(decision.denial).to.include({ status: 401, type: 'token_not_found_in_db', param: 'key' });
+  });
+
+  it('refuses a non-sk- credential without touching the store', async () => {
+    const store = new MemoryStore();
+    const { refusedBy } = await authorizer(store).authorize(withKey(HASH));
+    expect(refusedBy).to.equal('virtual_key_format');
+    expect(store.calls).to.deep.equal([]);
+  });
+
+  it('allows the master key everything, as the proxy admin, without loading anything', async () => {
+    const store = new MemoryStore();
+    const { decision } = await authorizer(store, { proxyAdminName: 'admin' }).authorize(
+      withKey(MASTER, { model: 'anything', route: '/key/generate' }),
+    );
+    expect(decision.kind).to.equal('allow');
+    expect(decision.identity).to.include({ userId: 'admin', userRole: 'proxy_admin' });
+    expect(store.calls).to.deep.equal([]);
+  });
+
+  it('applies the proxy-wide pre-DB checks to the master key too (§2.2: allowed_ips)', async () => {
+    const { decision, refusedBy } = await authorizer(new MemoryStore(), { allowedIps: ['10.9.9.9'] }).authorize(
+      withKey(MASTER, { sourceAddress: '10.0.0.1' }),
+    );
+    expect(refusedBy).to.equal('allowed_ips');
+    expect(decision.kind).to.equal('deny');
+  });
+
+  it('allows every request when no master key is configured (LiteLLM behaviour)', async () => {
+    const { decision } = await authorizer(new MemoryStore(), {}, null).authorize(aRequest({ credential: { kind: 'none' } }));
+    expect(decision.kind).to.equal('allow');
+  });
+
+  it('denies a request without a credential, with the denial attributed to identification', async () => {
+    const { decision, refusedBy } = await authorizer(new MemoryStore()).authorize(aRequest({ credential: { kind: 'none' } }));
+    expect(refusedBy).to.equal('identify');
+    expect(decision.credentialHeader).to.equal(null);
+  });
+
+  it('lets a store failure propagate so the transport can answer "cannot decide"', async () => {
+    const store = new MemoryStore();
+    store.findKey = () => Promise.reject(new Error('db down'));
+    let failed = false;
+    await authorizer(store)
+      .authorize(withKey(RAW))
+      .catch(() => (failed = true));
+    expect(failed).to.equal(true);
+  });
+
+  it('tells the telemetry seam about every phase and every evaluated check', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH }));
+    const phases: string[] = [];
+    const checks: string[] = [];
+    await authorizer(store).authorize(withKey(RAW), {
+      phase: (name, work) => {
+        phases.push(name);
+        return work();
+      },
+      checkEvaluated: (name) => checks.push(name),
+      decided: () => undefined,
+      undecided: () => undefined,
+    });
+    expect(phases).to.deep.equal(['checks', 'identify', 'load', 'checks']);
+    expect(checks).to.include.members(['allowed_ips', 'key_found', 'key_blocked', 'team_budget']);
+  });
+});

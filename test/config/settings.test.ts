@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { ConfigError, parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { settingsFrom } from '../../src/config/settings';
+
+describe('settings from environment and config.yaml', () => {
+  it('uses the contract defaults with nothing configured', () => {
+    const s = settingsFrom({}, {});
+    expect(s.grpcAddr).to.equal('0.0.0.0:9001');
+    expect(s.httpAddr).to.equal('0.0.0.0:9002');
+    expect(s.databaseUrl).to.equal(null);
+    expect(s.sqlitePath).to.equal('./.tollgate/tollgate.db');
+    expect(s.redisUrl).to.equal(null);
+    expect(s.masterKey).to.equal(null);
+    expect(s.forwardCredentials).to.equal(false);
+    expect(s.cache.ttlSeconds).to.equal(60);
+    expect(s.cache.negativeTtlSeconds).to.equal(5);
+  });
+
+  it('reads the environment variables of the contract', () => {
+    const s = settingsFrom(
+      {},
+      {
+        TOLLGATE_GRPC_ADDR: '127.0.0.1:7000',
+        DATABASE_URL: 'mysql://u:p@db:3306/x',
+        REDIS_URL: 'redis://r:6379',
+        LITELLM_MASTER_KEY: 'sk-m',
+        LOG_LEVEL: 'debug',
+      },
+    );
+    expect(s).to.include({ grpcAddr: '127.0.0.1:7000', databaseUrl: 'mysql://u:p@db:3306/x', redisUrl: 'redis://r:6379', masterKey: 'sk-m', logLevel: 'debug' });
+  });
+
+  it('lets LITELLM_MASTER_KEY win over general_settings.master_key', () => {
+    const config = parseLiteLlmConfig('general_settings:\n  master_key: sk-from-file\n', {});
+    expect(settingsFrom(config, {}).masterKey).to.equal('sk-from-file');
+    expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).masterKey).to.equal('sk-env');
+  });
+
+  it('resolves os.environ/NAME references as LiteLLM does', () => {
+    const config = parseLiteLlmConfig('general_settings:\n  master_key: os.environ/MY_KEY\n', { MY_KEY: 'sk-secret' });
+    expect(config.general_settings?.master_key).to.equal('sk-secret');
+  });
+
+  it('accepts a LiteLLM config unchanged, ignoring what authorization does not read', () => {
+    const yaml = [
+      'model_list:',
+      '  - model_name: gpt-4o',
+      '    litellm_params: { model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY, rpm: 10 }',
+      '    model_info: { access_groups: [beta], input_cost_per_token: 0.000005, output_cost_per_token: 0.000015 }',
+      'litellm_settings: { drop_params: true, max_budget: 100, success_callback: [langfuse] }',
+      'router_settings: { routing_strategy: usage-based-routing, model_group_alias: { gpt4: gpt-4o, hidden: { model: gpt-4o, hidden: true } } }',
+      'general_settings: { master_key: sk-1, database_connection_pool_limit: 10 }',
+      'environment_variables: { FOO: bar }',
+    ].join('\n');
+    const s = settingsFrom(parseLiteLlmConfig(yaml, {}), {});
+    expect(s.policy.maxBudget).to.equal(100);
+    expect(s.policy.modelList[0]).to.deep.include({ modelName: 'gpt-4o', underlyingModel: 'openai/gpt-4o', inputCostPerToken: 0.000005 });
+    expect(s.policy.modelList[0]?.accessGroups).to.deep.equal(['beta']);
+    expect(s.policy.modelGroupAlias).to.deep.equal({ gpt4: 'gpt-4o', hidden: 'gpt-4o' });
+  });
+
+  it('fails at startup with the path of a setting of the wrong type', () => {
+    expect(() => parseLiteLlmConfig('general_settings:\n  enforce_user_param: "yes please"\n', {})).to.throw(
+      ConfigError,
+      /general_settings\.enforce_user_param/,
+    );
+    expect(() => parseLiteLlmConfig('litellm_settings:\n  max_budget: lots\n', {})).to.throw(ConfigError, /litellm_settings\.max_budget/);
+    expect(() => parseLiteLlmConfig('tollgate:\n  negative_cache_ttl_seconds: -1\n', {})).to.throw(
+      ConfigError,
+      /tollgate\.negative_cache_ttl_seconds/,
+    );
+  });
+
+  it('reports YAML syntax errors clearly', () => {
+    expect(() => parseLiteLlmConfig('general_settings: [unclosed', {}, 'config.yaml')).to.throw(ConfigError, /config\.yaml: not valid YAML/);
+  });
+
+  it('reads Tollgate settings under tollgate:', () => {
+    const config = parseLiteLlmConfig(
+      'tollgate:\n  forward_credentials: true\n  negative_cache_ttl_seconds: 2\n  base_path: /genai/\n  cache_ttl_seconds: 30\n',
+      {},
+    );
+    const s = settingsFrom(config, {});
+    expect(s.forwardCredentials).to.equal(true);
+    expect(s.cache.negativeTtlSeconds).to.equal(2);
+    expect(s.cache.ttlSeconds).to.equal(30);
+    expect(s.basePath).to.equal('/genai');
+  });
+
+  it('lower-cases the custom key header and keeps customer header mappings only', () => {
+    const config = parseLiteLlmConfig(
+      [
+        'general_settings:',
+        '  litellm_key_header_name: X-My-Key',
+        '  user_header_mappings:',
+        '    - { header_name: X-Customer, litellm_user_role: customer }',
+        '    - { header_name: X-Employee, litellm_user_role: internal_user }',
+      ].join('\n'),
+      {},
+    );
+    const s = settingsFrom(config, {});
+    expect(s.credentials.customKeyHeader).to.equal('x-my-key');
+    expect(s.credentials.customerHeaderMappings).to.deep.equal(['x-customer']);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * An AuthStore over plain maps that records every call: for testing the loader and the
+ * authorizer without a database (the real stores are tested in test/store and test/e2e).
+ */
+import type {
+  AccessGroup,
+  Budget,
+  EndUser,
+  Organization,
+  Project,
+  Tag,
+  Team,
+  TeamMembership,
+  User,
+  VirtualKey,
+} from '../../src/domain/entities';
+import type { AuthStore } from '../../src/store/auth-store';
+
+export class MemoryStore implements AuthStore {
+  readonly keys = new Map<string, VirtualKey>();
+  readonly teams = new Map<string, Team>();
+  readonly memberships = new Map<string, TeamMembership>();
+  readonly users = new Map<string, User>();
+  readonly endUsers = new Map<string, EndUser>();
+  readonly organizations = new Map<string, Organization>();
+  readonly projects = new Map<string, Project>();
+  readonly tags = new Map<string, Tag>();
+  readonly accessGroups = new Map<string, AccessGroup>();
+  readonly budgets = new Map<string, Budget>();
+  spend = 0;
+  readonly calls: string[] = [];
+
+  private record<T>(call: string, value: T): Promise<T> {
+    this.calls.push(call);
+    return Promise.resolve(value);
+  }
+
+  findKey(hash: string) {
+    return this.record(`findKey:${hash}`, this.keys.get(hash) ?? null);
+  }
+  findTeam(id: string) {
+    return this.record(`findTeam:${id}`, this.teams.get(id) ?? null);
+  }
+  findMembership(userId: string, teamId: string) {
+    return this.record(`findMembership:${userId}:${teamId}`, this.memberships.get(`${userId}:${teamId}`) ?? null);
+  }
+  findUser(id: string) {
+    return this.record(`findUser:${id}`, this.users.get(id) ?? null);
+  }
+  findEndUser(id: string) {
+    return this.record(`findEndUser:${id}`, this.endUsers.get(id) ?? null);
+  }
+  findOrganization(id: string) {
+    return this.record(`findOrganization:${id}`, this.organizations.get(id) ?? null);
+  }
+  findProject(id: string) {
+    return this.record(`findProject:${id}`, this.projects.get(id) ?? null);
+  }
+  findTags(names: readonly string[]) {
+    return this.record(
+      `findTags:${names.join(',')}`,
+      names.map((n) => this.tags.get(n)).filter((t): t is Tag => t !== undefined),
+    );
+  }
+  findAccessGroups(ids: readonly string[]) {
+    return this.record(
+      `findAccessGroups:${ids.join(',')}`,
+      ids.map((i) => this.accessGroups.get(i)).filter((g): g is AccessGroup => g !== undefined),
+    );
+  }
+  findBudget(id: string) {
+    return this.record(`findBudget:${id}`, this.budgets.get(id) ?? null);
+  }
+  globalSpend() {
+    return this.record('globalSpend', this.spend);
+  }
+  ping() {
+    return this.record('ping', undefined);
+  }
+  close() {
+    return Promise.resolve();
+  }
+}

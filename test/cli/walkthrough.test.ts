@@ -1,0 +1,168 @@
+/**
+ * The README's five-minute walkthrough, run as written (the same commands, the real bin),
+ * on the embedded store and on MySQL + Redis.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { requireBuild } from '../support/e2e';
+import { requireMysql } from '../support/mysql';
+import { requireRedis } from '../support/redis';
+import { BIN, startServer, type ServerProcess } from '../support/server-process';
+import { tempSqlitePath } from '../support/mysql';
+
+const run = promisify(execFile);
+const MASTER = 'sk-master-change-me';
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(env: Record<string, string>) {
+  return async (...args: string[]): Promise<Result> => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        timeout: 20_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    }
+  };
+}
+
+/** Repeats `probe` until `accept` holds (invalidation reaches the server within about a second). */
+async function eventually(probe: () => Promise<Result>, accept: (r: Result) => boolean, limitMs = 5000): Promise<Result> {
+  const deadline = Date.now() + limitMs;
+  let last = await probe();
+  while (!accept(last) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    last = await probe();
+  }
+  return last;
+}
+
+interface Setup {
+  readonly env: Record<string, string>;
+  readonly migrate: boolean;
+  cleanup(): Promise<void>;
+}
+
+const SETUPS: Array<{ name: string; open: (ctx: Mocha.Context) => Promise<Setup> }> = [
+  {
+    name: 'the embedded store',
+    open: async () => {
+      const file = tempSqlitePath();
+      return { env: { TOLLGATE_SQLITE_PATH: file.path }, migrate: false, cleanup: async () => file.cleanup() };
+    },
+  },
+  {
+    name: 'MySQL + Redis',
+    open: async (ctx) => {
+      const database = await requireMysql(ctx);
+      const redis = await requireRedis(ctx);
+      return {
+        env: { DATABASE_URL: database.url, REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: redis.prefix },
+        migrate: true,
+        cleanup: async () => {
+          await database.drop();
+          await redis.cleanup();
+        },
+      };
+    },
+  },
+];
+
+for (const setup of SETUPS) {
+  describe(`README walkthrough on ${setup.name}`, function () {
+    this.timeout(120_000);
+    let opened: Setup;
+    let server: ServerProcess;
+    let tollgate: (...args: string[]) => Promise<Result>;
+    let key = '';
+
+    before(async function () {
+      requireBuild();
+      opened = await setup.open(this);
+      tollgate = cli(opened.env);
+      if (opened.migrate) {
+        const migrated = await tollgate('migrate');
+        expect(migrated.code, migrated.stderr).to.equal(0);
+        expect((await tollgate('migrate')).stdout).to.match(/schema is up to date/);
+      }
+      server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
+      tollgate = cli({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
+    });
+
+    after(async () => {
+      await server?.stop();
+      await opened?.cleanup();
+    });
+
+    it('creates a team', async () => {
+      const result = await tollgate('team', 'create', '--team-id', 'research', '--alias', 'research', '--max-budget', '10', '--models', 'gpt-4o,gpt-4o-mini');
+      expect(result.code, result.stderr).to.equal(0);
+      expect(JSON.parse(result.stdout)).to.deep.include({ team_id: 'research', max_budget: 10, models: ['gpt-4o', 'gpt-4o-mini'] });
+    });
+
+    it('creates a key, printing it once and storing only its hash', async () => {
+      const result = await tollgate('key', 'create', '--team', 'research', '--alias', 'alice-laptop');
+      expect(result.code, result.stderr).to.equal(0);
+      key = /^key:\s+(sk-\S+)$/m.exec(result.stdout)?.[1] ?? '';
+      expect(key).to.match(/^sk-[A-Za-z0-9_-]{40,}$/);
+      const info = await tollgate('key', 'info', key);
+      expect(info.stdout).not.to.include(key);
+      expect(JSON.parse(info.stdout)).to.include({ team_id: 'research', key_alias: 'alice-laptop' });
+    });
+
+    it('allows the key for a team model (exit 0)', async () => {
+      const result = await tollgate('check', '--key', key, '--model', 'gpt-4o');
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.match(/^ALLOW/);
+      expect(result.stdout).to.include('x-tollgate-team-id: research');
+      expect(result.stdout).to.include('remove authorization');
+    });
+
+    it('denies a model the team may not use (401 team_model_access_denied, exit 1)', async () => {
+      const result = await tollgate('check', '--key', key, '--model', 'claude-3-opus');
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.match(/^DENY 401 team_model_access_denied: team not allowed to access model\./);
+    });
+
+    it('denies once the team spend passes its budget (400 budget_exceeded)', async () => {
+      const set = await tollgate('spend', 'set', '--team', 'research', '12.5');
+      expect(set.code, set.stderr).to.equal(0);
+      const result = await eventually(
+        () => tollgate('check', '--key', key, '--model', 'gpt-4o'),
+        (r) => r.code === 1,
+      );
+      expect(result.stdout).to.match(/^DENY 400 budget_exceeded: Budget has been exceeded! Team=research Current cost: 12\.5, Max budget: 10\.0/);
+    });
+
+    it('honours key block and unblock from the CLI', async () => {
+      await tollgate('spend', 'set', '--team', 'research', '0');
+      expect((await tollgate('key', 'block', key)).code).to.equal(0);
+      const blocked = await eventually(
+        () => tollgate('check', '--key', key, '--model', 'gpt-4o'),
+        (r) => /Key is blocked/.test(r.stdout),
+      );
+      expect(blocked.stdout).to.match(/^DENY 401 auth_error: Authentication Error, Key is blocked/);
+      expect((await tollgate('key', 'unblock', key)).code).to.equal(0);
+      const allowed = await eventually(
+        () => tollgate('check', '--key', key, '--model', 'gpt-4o'),
+        (r) => r.code === 0,
+      );
+      expect(allowed.stdout).to.match(/^ALLOW/);
+    });
+
+    it('answers bad input with a clear message and exit code 2', async () => {
+      const result = await tollgate('key', 'create', '--team', 'no-such-team');
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(/^tollgate: /);
+    });
+  });
+}

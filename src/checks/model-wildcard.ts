@@ -5,25 +5,43 @@
  * so `claude-3.5*` also matches `claude-345`. Tollgate treats only `*` as special; every other
  * character matches itself.
  */
-/** Compiled patterns. Patterns come from DB rows, so the cache is bounded. */
-const patternCache = new Map<string, RegExp>();
-const PATTERN_CACHE_LIMIT = 2048;
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 export function isWildcardModelPattern(pattern: string): boolean {
   return pattern.includes('*');
 }
 
 export function modelMatchesWildcard(model: string, pattern: string): boolean {
-  if (!isWildcardModelPattern(pattern)) return false;
-  let regex = patternCache.get(pattern);
-  if (regex === undefined) {
-    regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, 's');
-    if (patternCache.size >= PATTERN_CACHE_LIMIT) patternCache.clear();
-    patternCache.set(pattern, regex);
+  return isWildcardModelPattern(pattern) && globMatches(model, pattern);
+}
+
+/**
+ * Whole-string match where `*` is any run of characters (newlines included) and every other
+ * character matches itself. Patterns come from database rows, so this must not be a
+ * backtracking regex: `^a.*a.*a.*…b$` takes exponential time on `aaaa…c`. Backtracking only to
+ * the last `*` seen keeps the worst case at O(model length × pattern length).
+ */
+export function globMatches(text: string, pattern: string): boolean {
+  let t = 0;
+  let p = 0;
+  let star = -1; // index of the last `*` in the pattern
+  let resume = 0; // where in the text that `*` stopped consuming
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p;
+      resume = t;
+      p += 1;
+    } else if (p < pattern.length && pattern[p] === text[t]) {
+      p += 1;
+      t += 1;
+    } else if (star !== -1) {
+      // Let the last `*` swallow one more character and retry the rest of the pattern.
+      p = star + 1;
+      resume += 1;
+      t = resume;
+    } else {
+      return false;
+    }
   }
-  return regex.test(model);
+  while (p < pattern.length && pattern[p] === '*') p += 1;
+  return p === pattern.length;
 }

@@ -9,6 +9,8 @@ import { authErrorFromHttpException } from './errors';
 export const allowedIps: Check = {
   name: 'allowed_ips',
   spec: 'litellm-auth.md §2.2 step 3',
+  statuses: [403],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const allowed = ctx.policy.allowedIps;
     if (allowed === null) return null;

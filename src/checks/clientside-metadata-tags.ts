@@ -10,6 +10,8 @@ import { isJsonObject, requestBody } from './context';
 export const rejectClientsideMetadataTags: Check = {
   name: 'reject_clientside_metadata_tags',
   spec: 'litellm-auth.md §4 step 6b',
+  statuses: [400],
+  errorTypes: ['bad_request_error'],
   decide: (ctx) => {
     if (!ctx.policy.rejectClientsideMetadataTags || !isLlmApiRoute(ctx.request.route)) return null;
     const metadata = requestBody(ctx)['metadata'];

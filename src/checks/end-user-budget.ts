@@ -25,6 +25,8 @@ export function endUserOverBudget(endUser: EndUser): Denial | null {
 export const endUserBudgetBeforeKeyLookup: Check = {
   name: 'end_user_budget_before_key_lookup',
   spec: 'litellm-auth.md §2.5',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const endUser = ctx.snapshot.endUser;
     if (endUser === null || isInfoRoute(ctx.request.route)) return null;
@@ -36,6 +38,8 @@ export const endUserBudgetBeforeKeyLookup: Check = {
 export const endUserBudget: Check = {
   name: 'end_user_budget',
   spec: 'litellm-auth.md §4 step 5',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const endUser = ctx.snapshot.endUser;
     if (endUser === null || areBudgetChecksSkipped(ctx)) return null;

@@ -10,6 +10,8 @@ import { requestBody } from './context';
 export const enforceUserParam: Check = {
   name: 'enforce_user_param',
   spec: 'litellm-auth.md §4 step 6',
+  statuses: [401],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     if (!ctx.policy.enforceUserParam) return null;
     const route = ctx.request.route;

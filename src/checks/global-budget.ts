@@ -13,6 +13,8 @@ const MODEL_LIST_ROUTES: readonly string[] = ['/v1/models', '/models'];
 export const globalProxyBudget: Check = {
   name: 'global_proxy_budget',
   spec: 'litellm-auth.md §4 step 7',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const maxBudget = ctx.policy.maxBudget;
     const spend = ctx.snapshot.globalSpend;

@@ -19,6 +19,8 @@ export function canModifyGuardrails(team: Team | null): boolean {
 export const guardrailModification: Check = {
   name: 'guardrail_modification',
   spec: 'litellm-auth.md §4 step 8',
+  statuses: [403],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const metadata = requestBody(ctx)['metadata'];
     if (!isJsonObject(metadata) || !isTruthy(metadata['guardrails'])) return null;

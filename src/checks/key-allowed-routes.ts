@@ -12,6 +12,8 @@ import { pyList } from './python-format';
 export const keyAllowedRoutes: Check = {
   name: 'key_allowed_routes',
   spec: 'litellm-auth.md §6.4, README §4.5',
+  statuses: [403],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const key = ctx.snapshot.key;
     const route = ctx.request.route;

@@ -35,6 +35,8 @@ export function keyMaxBudgetWithTempIncrease(key: VirtualKey, now: Date): number
 export const keyBudget: Check = {
   name: 'key_budget',
   spec: 'litellm-auth.md §2.7 steps 1 and 8',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const key = ctx.snapshot.key;
     if (key === null || !isLlmApiRoute(ctx.request.route) || areBudgetChecksSkipped(ctx)) return null;

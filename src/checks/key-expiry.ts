@@ -11,6 +11,8 @@ import { pyUtcDatetime } from './python-format';
 export const keyExpired: Check = {
   name: 'key_expired',
   spec: 'litellm-auth.md §2.6 step 3, §2.7 step 7',
+  statuses: [401],
+  errorTypes: ['expired_key'],
   decide: (ctx) => {
     const expires = ctx.snapshot.key?.expires ?? null;
     if (expires === null || !(expires.getTime() < ctx.now.getTime())) return null;

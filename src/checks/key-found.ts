@@ -11,6 +11,8 @@ import { abbreviatedApiKey, presentedCredential } from './context';
 export const virtualKeyFormat: Check = {
   name: 'virtual_key_format',
   spec: 'litellm-auth.md §2.6 step 8',
+  statuses: [401],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const key = presentedCredential(ctx);
     if (key === null || key.startsWith('sk-')) return null;
@@ -26,6 +28,8 @@ export const virtualKeyFormat: Check = {
 export const keyFound: Check = {
   name: 'key_found',
   spec: 'litellm-auth.md §2.6 step 8',
+  statuses: [401],
+  errorTypes: ['token_not_found_in_db'],
   decide: (ctx) => {
     if (ctx.snapshot.key !== null) return null;
     return deny(

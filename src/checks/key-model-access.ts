@@ -39,6 +39,8 @@ function keyModelCheckSkipped(key: VirtualKey): boolean {
 export const keyModelAccess: Check = {
   name: 'key_model_access',
   spec: 'litellm-auth.md §2.7 step 3, §5',
+  statuses: [401, 400],
+  errorTypes: ['key_model_access_denied', 'auth_error'],
   decide: (ctx) => {
     const key = ctx.snapshot.key;
     if (key === null || keyModelCheckSkipped(key)) return null;

@@ -7,6 +7,8 @@ import { authErrorFromException } from './errors';
 export const masterKeyOnlyRoute: Check = {
   name: 'master_key_only_route',
   spec: 'litellm-auth.md §2.6 step 6',
+  statuses: [401],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const route = ctx.request.route;
     if (!isMasterKeyOnlyRoute(route)) return null;

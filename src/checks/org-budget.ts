@@ -17,6 +17,8 @@ export function budgetOrganizationId(snapshot: Snapshot): string | null {
 export const organizationBudget: Check = {
   name: 'organization_budget',
   spec: 'litellm-auth.md §4 step 3.1',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const orgId = budgetOrganizationId(ctx.snapshot);
     const org = ctx.snapshot.organization;

@@ -9,6 +9,8 @@ import { pyFloat } from './python-format';
 export const projectBlocked: Check = {
   name: 'project_blocked',
   spec: 'litellm-auth.md §4 step P',
+  statuses: [401],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const project = ctx.snapshot.project;
     if (project === null || project.blocked !== true) return null;
@@ -22,6 +24,8 @@ export const projectBlocked: Check = {
 export const projectModelAccess: Check = {
   name: 'project_model_access',
   spec: 'litellm-auth.md §4 step P, §5',
+  statuses: [401],
+  errorTypes: ['project_model_access_denied'],
   decide: (ctx) => {
     const project = ctx.snapshot.project;
     const model = requestedModel(ctx);
@@ -34,6 +38,8 @@ export const projectModelAccess: Check = {
 export const projectBudget: Check = {
   name: 'project_budget',
   spec: 'litellm-auth.md §4 step P',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const project = ctx.snapshot.project;
     if (project === null || areBudgetChecksSkipped(ctx)) return null;

@@ -8,6 +8,8 @@ import { authErrorFromHttpException } from './errors';
 export const proxyAllowedRoutes: Check = {
   name: 'proxy_allowed_routes',
   spec: 'litellm-auth.md §2.2 step 4',
+  statuses: [403],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const allowed = ctx.policy.allowedRoutes;
     const route = ctx.request.route;

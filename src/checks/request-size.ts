@@ -13,6 +13,8 @@ const BYTES_PER_MB = 1024 * 1024;
 export const requestSize: Check = {
   name: 'request_size',
   spec: 'litellm-auth.md §2.2 step 1',
+  statuses: [400],
+  errorTypes: ['bad_request_error'],
   decide: (ctx) => {
     const maxMb = ctx.policy.maxRequestSizeMb;
     const header = ctx.request.headers['content-length'];

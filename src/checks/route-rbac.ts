@@ -116,5 +116,7 @@ export function nonAdminRouteRefusal(ctx: CheckContext): Denial | null {
 export const routeRbac: Check = {
   name: 'route_rbac',
   spec: 'litellm-auth.md §6.3',
+  statuses: [401, 403],
+  errorTypes: ['auth_error'],
   decide: (ctx) => (ctx.snapshot.user?.user_role === 'proxy_admin' ? null : nonAdminRouteRefusal(ctx)),
 };

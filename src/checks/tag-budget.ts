@@ -12,6 +12,8 @@ import { pyFloat } from './python-format';
 export const tagBudget: Check = {
   name: 'tag_budget',
   spec: 'litellm-auth.md §4 step 3.2, §4.12',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     if (ctx.snapshot.tags.length === 0 || areBudgetChecksSkipped(ctx)) return null;
     for (const tagName of requestTags(requestBody(ctx))) {

@@ -5,6 +5,8 @@ import { authErrorFromException } from './errors';
 export const teamBlocked: Check = {
   name: 'team_blocked',
   spec: 'litellm-auth.md §4 step 1',
+  statuses: [401],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     const team = ctx.snapshot.team;
     if (team === null || team.blocked !== true) return null;

@@ -15,6 +15,8 @@ export function teamOverBudget(team: Team): Denial | null {
 export const teamBudget: Check = {
   name: 'team_budget',
   spec: 'litellm-auth.md §4 step 3',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const team = ctx.snapshot.team;
     if (team === null || areBudgetChecksSkipped(ctx)) return null;

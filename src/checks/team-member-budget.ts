@@ -14,6 +14,8 @@ import { pyFloat } from './python-format';
 export const teamMemberBudgetOnKeyPath: Check = {
   name: 'team_member_budget_key_path',
   spec: 'litellm-auth.md §2.7 step 6',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const { key, membership } = ctx.snapshot;
     if (key === null || membership === null || areBudgetChecksSkipped(ctx)) return null;
@@ -27,6 +29,8 @@ export const teamMemberBudgetOnKeyPath: Check = {
 export const teamMemberBudget: Check = {
   name: 'team_member_budget',
   spec: 'litellm-auth.md §4 step 4.2',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const { team, user, membership } = ctx.snapshot;
     const userId = callerUserId(ctx.snapshot);

@@ -19,6 +19,8 @@ export function canTeamCallModel(ctx: CheckContext, team: Team, model: string | 
 export const teamModelAccess: Check = {
   name: 'team_model_access',
   spec: 'litellm-auth.md §4 step 2, §5',
+  statuses: [401],
+  errorTypes: ['team_model_access_denied'],
   decide: (ctx) => {
     const team = ctx.snapshot.team;
     const model = requestedModel(ctx);

@@ -24,6 +24,8 @@ function pyStr(value: Json): string {
 export const toolAllowlist: Check = {
   name: 'tool_allowlist',
   spec: 'litellm-auth.md §4 step 12, §4.12',
+  statuses: [403],
+  errorTypes: ['tool_access_denied'],
   decide: (ctx) => {
     const { key, team } = ctx.snapshot;
     const effective =

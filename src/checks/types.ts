@@ -82,6 +82,10 @@ export interface Check {
   readonly name: string;
   /** Where the behaviour is specified (litellm-auth.md section). */
   readonly spec: string;
+  /** Every HTTP status this check can refuse with (documentation: docs/checks.md is generated from it). */
+  readonly statuses?: readonly number[];
+  /** Every `error.type` this check can refuse with, as `statuses`. */
+  readonly errorTypes?: readonly ProxyErrorType[];
   readonly decide: (ctx: CheckContext) => Denial | null;
 }
 

@@ -10,6 +10,8 @@ import { pyFloat } from './python-format';
 export const personalUserBudget: Check = {
   name: 'personal_user_budget',
   spec: 'litellm-auth.md §4 step 4.1',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const { team, user } = ctx.snapshot;
     if (team !== null || user === null || user.max_budget === null || areBudgetChecksSkipped(ctx)) return null;

@@ -11,6 +11,8 @@ import { pyList } from './python-format';
 export const userModelAccess: Check = {
   name: 'user_model_access',
   spec: 'litellm-auth.md §4 step 2.1, §5',
+  statuses: [401],
+  errorTypes: ['user_model_access_denied', 'key_model_access_denied'],
   decide: (ctx) => {
     const { team, user } = ctx.snapshot;
     const model = requestedModel(ctx);

@@ -8,14 +8,16 @@
  * list, no `api_key` bypass, and the same list applied inside `litellm_embedding_config`,
  * `metadata` and `litellm_metadata` (JSON-string metadata included).
  *
- * Not reproduced: per-deployment `configurable_clientside_auth_params` opt-ins (the policy does not
- * carry them yet); only `general_settings.allow_client_side_credentials` lifts the ban.
+ * Two opt-ins lift the ban, as in LiteLLM: `general_settings.allow_client_side_credentials` for
+ * every param, or the requested model's deployment listing the param in
+ * `configurable_clientside_auth_params` (one param at a time; see clientside-auth-params.ts).
  */
 import type { Json } from '../domain/entities';
 import type { Check, Denial } from './types';
 import { authErrorFromException } from './errors';
 import { isJsonObject, requestBody } from './context';
 import { metadataAsObject } from './request-metadata';
+import { isClientsideParamAllowed } from './clientside-auth-params';
 
 /** `initialize_dynamic_callback_params._supported_callback_params` of the pinned version. */
 const SUPPORTED_CALLBACK_PARAMS = [
@@ -92,8 +94,16 @@ export const BANNED_REQUEST_BODY_PARAMS: readonly string[] = [
   ...BANNED_OBSERVABILITY_PARAMS,
 ];
 
-function bannedParamIn(container: Readonly<Record<string, Json>>): string | null {
-  return BANNED_REQUEST_BODY_PARAMS.find((param) => Object.hasOwn(container, param)) ?? null;
+/**
+ * `_check_banned_params`: the first banned param present that the deployment does not opt into.
+ * An opted-in param is skipped, not a pass for the whole body: an allowed `api_base` next to a
+ * `langfuse_host` is still refused for the latter.
+ */
+function refusedParamIn(container: Readonly<Record<string, Json>>, allowedByDeployment: (param: string, value: Json) => boolean): string | null {
+  for (const param of BANNED_REQUEST_BODY_PARAMS) {
+    if (Object.hasOwn(container, param) && !allowedByDeployment(param, container[param] ?? null)) return param;
+  }
+  return null;
 }
 
 function rejection(param: string): Denial {
@@ -123,10 +133,16 @@ function containersToCheck(body: Readonly<Record<string, Json>>): readonly Reado
 export const requestBodySafety: Check = {
   name: 'request_body_safety',
   spec: 'litellm-auth.md §2.2 step 2, §4.13',
+  statuses: [401],
+  errorTypes: ['auth_error'],
   decide: (ctx) => {
     if (ctx.policy.allowClientSideCredentials) return null;
-    for (const container of containersToCheck(requestBody(ctx))) {
-      const param = bannedParamIn(container);
+    const body = requestBody(ctx);
+    // LiteLLM passes `request_data.get("model", "")`: only a string model can opt in.
+    const model = typeof body['model'] === 'string' ? body['model'] : '';
+    const allowed = (param: string, value: Json): boolean => isClientsideParamAllowed(ctx.policy, model, param, value);
+    for (const container of containersToCheck(body)) {
+      const param = refusedParamIn(container, allowed);
       if (param !== null) return rejection(param);
     }
     return null;

@@ -106,6 +106,11 @@ export interface ProviderModel {
   readonly model: string;
 }
 
+/** `model.split("/", 1)[0] in litellm.provider_list`, over the providers Tollgate knows. */
+export function isKnownProvider(name: string): boolean {
+  return KNOWN_PROVIDERS.has(name);
+}
+
 export function inferProvider(model: string): ProviderModel | null {
   const slash = model.indexOf('/');
   if (slash > 0) {

@@ -4,6 +4,12 @@
  */
 import type { LiteLlmConfig } from './litellm-config';
 
+/**
+ * One `litellm_params.configurable_clientside_auth_params` entry: a body param the deployment lets
+ * clients set, or `{api_base: <regex>}` admitting client `api_base` values that match it.
+ */
+export type ClientsideAuthParam = string | { readonly apiBase: string };
+
 export interface ModelDeployment {
   /** The public model name clients send (`model_list[].model_name`). */
   readonly modelName: string;
@@ -13,6 +19,8 @@ export interface ModelDeployment {
   /** Per-token prices when the config states them; null when unknown (unknown counts as costing money). */
   readonly inputCostPerToken: number | null;
   readonly outputCostPerToken: number | null;
+  /** `configurable_clientside_auth_params`; null when the deployment does not set it. */
+  readonly clientsideAuthParams: readonly ClientsideAuthParam[] | null;
 }
 
 export interface Policy {
@@ -41,6 +49,19 @@ function priceOf(deployment: NonNullable<LiteLlmConfig['model_list']>[number], f
   return deployment.model_info?.[field] ?? deployment.litellm_params?.[field] ?? null;
 }
 
+/** Entries LiteLLM can use: strings, and objects with a string `api_base`; anything else is dropped. */
+function clientsideAuthParamsOf(entries: readonly unknown[] | undefined): readonly ClientsideAuthParam[] | null {
+  if (entries === undefined) return null;
+  const params: ClientsideAuthParam[] = [];
+  for (const entry of entries) {
+    if (typeof entry === 'string') params.push(entry);
+    else if (entry !== null && typeof entry === 'object' && typeof (entry as { api_base?: unknown }).api_base === 'string') {
+      params.push({ apiBase: (entry as { api_base: string }).api_base });
+    }
+  }
+  return params;
+}
+
 export function buildPolicy(config: LiteLlmConfig): Policy {
   const general = config.general_settings ?? {};
   const litellm = config.litellm_settings ?? {};
@@ -59,6 +80,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
       accessGroups: d.model_info?.access_groups ?? [],
       inputCostPerToken: priceOf(d, 'input_cost_per_token'),
       outputCostPerToken: priceOf(d, 'output_cost_per_token'),
+      clientsideAuthParams: clientsideAuthParamsOf(d.litellm_params?.configurable_clientside_auth_params),
     })),
     modelAliasMap: litellm.model_alias_map ?? {},
     modelGroupAlias,

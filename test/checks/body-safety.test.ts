@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { BANNED_REQUEST_BODY_PARAMS, requestBodySafety } from '../../src/checks/body-safety';
-import { decide } from './fixtures';
+import { buildPolicy, type ClientsideAuthParam, type Policy } from '../../src/config/policy';
+import type { Json } from '../../src/domain/entities';
+import { aDeployment, decide } from './fixtures';
 
 describe('request body safety (newer LiteLLM list, deliberately) — §2.2 step 2, §4.13', () => {
   const rejection = (param: string) =>
@@ -38,5 +40,42 @@ describe('request body safety (newer LiteLLM list, deliberately) — §2.2 step 
 
   it('allows everything with allow_client_side_credentials', () => {
     expect(decide(requestBodySafety, { request: { body: { api_base: 'x' } }, policy: { allowClientSideCredentials: true } })).to.equal(null);
+  });
+});
+
+describe('per-deployment configurable_clientside_auth_params — §4.13', () => {
+  const withParams = (params: ClientsideAuthParam[], modelName = 'gpt-4o') => ({
+    modelList: [aDeployment({ modelName, clientsideAuthParams: params })],
+  });
+  const rows: ReadonlyArray<{ why: string; body: Record<string, Json>; policy: Partial<Policy>; refused: string | null }> = [
+    { why: 'a string entry equal to the param allows it', body: { model: 'gpt-4o', api_base: 'http://dummy.com' }, policy: withParams(['api_base']), refused: null },
+    { why: 'an {api_base: regex} entry allows a matching value', body: { model: 'gpt-4o', api_base: 'https://litellm-dev.direct.fireworks.ai/v1' }, policy: withParams([{ apiBase: '^https://litellm.*direct\\.fireworks\\.ai/v1$' }]), refused: null },
+    { why: 'an {api_base: regex} entry refuses a value it does not match', body: { model: 'gpt-4o', api_base: 'https://litellm-dev.direct.fireworks.ai/v1' }, policy: withParams([{ apiBase: '^https://litellm.*novice\\.fireworks\\.ai/v1$' }]), refused: 'api_base' },
+    { why: 'the regex is matched at the start only (re.match), not anywhere', body: { model: 'gpt-4o', api_base: 'https://evil/?https://api.openai.com/v1' }, policy: withParams([{ apiBase: 'https://api.openai.com' }]), refused: 'api_base' },
+    { why: 'an exact-string {api_base} entry allows that value', body: { model: 'gpt-4o', api_base: 'https://api.openai.com/v1' }, policy: withParams([{ apiBase: 'https://api.openai.com/v1' }]), refused: null },
+    { why: 'an {api_base} entry does not open other params', body: { model: 'gpt-4o', base_url: 'https://api.openai.com/v1' }, policy: withParams([{ apiBase: '.*' }]), refused: 'base_url' },
+    { why: 'an opted-in param does not open the rest of the body', body: { model: 'gpt-4o', api_base: 'x', langfuse_host: 'y' }, policy: withParams(['api_base']), refused: 'langfuse_host' },
+    { why: "another model's deployment does not count", body: { model: 'claude-3', api_base: 'x' }, policy: withParams(['api_base']), refused: 'api_base' },
+    { why: 'a wildcard deployment serves the model', body: { model: 'fireworks_ai/llama', api_base: 'x' }, policy: withParams(['api_base'], 'fireworks_ai/*'), refused: null },
+    { why: 'nested containers honour the same opt-in', body: { model: 'gpt-4o', metadata: { api_base: 'x' } }, policy: withParams(['api_base']), refused: null },
+    { why: 'a deployment without the setting opts nothing in', body: { model: 'gpt-4o', api_base: 'x' }, policy: { modelList: [aDeployment()] }, refused: 'api_base' },
+    { why: 'a body without a string model cannot opt in', body: { model: ['gpt-4o'], api_base: 'x' }, policy: withParams(['api_base']), refused: 'api_base' },
+  ];
+  for (const row of rows) {
+    it(`${row.why}${row.refused === null ? ' (allowed)' : ` (refuses ${row.refused}, 401)`}`, () => {
+      const denial = decide(requestBodySafety, { request: { body: row.body }, policy: row.policy });
+      if (row.refused === null) expect(denial).to.equal(null);
+      else expect(denial?.message).to.include(`Rejected Request: ${row.refused} is not allowed`);
+    });
+  }
+
+  it('reads the setting from config.yaml litellm_params (strings and {api_base} objects, others dropped)', () => {
+    const policy = buildPolicy({
+      model_list: [
+        { model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o', configurable_clientside_auth_params: ['api_base', { api_base: '^https://x' }, 3, { other: 1 }] } },
+        { model_name: 'plain', litellm_params: { model: 'openai/gpt-4o' } },
+      ],
+    });
+    expect(policy.modelList.map((d) => d.clientsideAuthParams)).to.deep.equal([['api_base', { apiBase: '^https://x' }], null]);
   });
 });

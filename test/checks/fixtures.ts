@@ -184,6 +184,7 @@ export function aDeployment(overrides: Partial<ModelDeployment> = {}): ModelDepl
     accessGroups: [],
     inputCostPerToken: null,
     outputCostPerToken: null,
+    clientsideAuthParams: null,
     ...overrides,
   });
 }

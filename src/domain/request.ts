@@ -26,6 +26,8 @@ export interface RequestFacts {
   readonly bodyTruncated: boolean;
   /** The body was present but could not be parsed as a JSON object. */
   readonly bodyInvalid: boolean;
+  /** Bytes of body Envoy forwarded: the whole body, or only a prefix when `bodyTruncated`. */
+  readonly bodyBytes: number;
   readonly credential: Credential;
   /** Requested model(s) per LiteLLM's get_model_from_request; null when the request names none. */
   readonly model: string | readonly string[] | null;

@@ -31,6 +31,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     body: body.body,
     bodyTruncated: body.truncated,
     bodyInvalid: body.invalid,
+    bodyBytes: body.byteLength,
     credential: extractCredential(headers, route, query, settings),
     model: getModelFromRequest(modelSource, route),
     endUserId: getEndUserId(headers, body.body, settings),

@@ -23,9 +23,11 @@ export interface BodyFacts {
   readonly invalid: boolean;
   /** The top-level `model` string recovered from a prefix when `body` is null because of truncation. */
   readonly prefixModel: string | null;
+  /** Bytes of body Envoy sent (only a prefix when `truncated`); 0 without a body. */
+  readonly byteLength: number;
 }
 
-const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null };
+const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null, byteLength: 0 };
 
 /** Envoy sends either `raw_body` bytes (pack_as_bytes) or the `body` string; each is read in its
  *  own form, since converting a multi-MiB body costs milliseconds of a 200 ms deadline. */
@@ -35,6 +37,10 @@ export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): 
   const source = bodySource(http);
   const length = 'bytes' in source ? source.bytes.length : Buffer.byteLength(source.text, 'utf8');
   if (length === 0) return NO_BODY;
+  return { ...examineBody(source, length, http, headers), byteLength: length };
+}
+
+function examineBody(source: Source, length: number, http: HttpRequest | undefined, headers: HeaderRecord): BodyFacts {
 
   // Envoy marks partial bodies with this header; OPA-envoy also compares content-length (and so do we).
   const declared = declaredLength(headers, http);

@@ -244,6 +244,7 @@ export function aRequest(overrides: Partial<RequestFacts> = {}): RequestFacts {
     body: { model: 'gpt-4o', messages: [] },
     bodyTruncated: false,
     bodyInvalid: false,
+    bodyBytes: 0,
     credential: { kind: 'present', value: RAW_KEY, header: 'authorization' },
     model: 'gpt-4o',
     endUserId: null,

@@ -126,6 +126,13 @@ describe('parseCheckRequest', () => {
       expect(facts.model).to.equal('claude-3');
     });
 
+    it('counts the bytes of body Envoy forwarded, text or raw, whole or partial (request size, §2.2 step 1)', () => {
+      expect(withBody({ body: json({ model: 'é' }) }).bodyBytes).to.equal(Buffer.byteLength(json({ model: 'é' })));
+      expect(withBody({ raw_body: Buffer.from('{"a":1}') }).bodyBytes).to.equal(7);
+      expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"model": "gpt' }).bodyBytes).to.equal(14);
+      expect(withBody({}).bodyBytes).to.equal(0);
+    });
+
     it('has no body and no flags when Envoy sent none', () => {
       const facts = withBody({ headers: { 'content-length': '120' } });
       expect(facts).to.include({ body: null, bodyTruncated: false, bodyInvalid: false });

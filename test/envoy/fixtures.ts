@@ -69,6 +69,7 @@ export function someFacts(overrides: Partial<RequestFacts> = {}): RequestFacts {
     body: null,
     bodyTruncated: false,
     bodyInvalid: false,
+    bodyBytes: 0,
     credential: { kind: 'none' },
     model: null,
     endUserId: null,

@@ -66,6 +66,7 @@ const tollgateSettings = z.looseObject({
   redis_key_prefix: z.string().optional(),
   db_timeout_ms: z.number().int().positive().optional(),
   redis_timeout_ms: z.number().int().positive().optional(),
+  max_in_flight: z.number().int().positive().optional(),
 });
 
 export const liteLlmConfigSchema = z.looseObject({

@@ -19,6 +19,7 @@ import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
 import { NOOP_INSTRUMENTATION, type Instrumentation } from '../observability/instrumentation';
 import { DeadlineError, withTimeout } from '../util/timeout';
+import { Admission } from './admission';
 
 /**
  * Answer this long before Envoy's deadline so "cannot decide" arrives in time to be acted on:
@@ -34,6 +35,8 @@ export interface CheckHandlerDeps {
   readonly logger: Logger;
   readonly instrumentation?: Instrumentation;
   readonly onDecision?: (outcome: Outcome | null, facts: RequestFacts | null, elapsedMs: number) => void;
+  /** Bounds Checks in flight; built from settings.maxInFlight when absent. */
+  readonly admission?: Admission;
 }
 
 export type CheckHandler = (
@@ -42,7 +45,14 @@ export type CheckHandler = (
 ) => void;
 
 export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
+  const admission = deps.admission ?? new Admission(deps.settings.maxInFlight);
   return (call, callback) => {
+    const release = admission.tryAcquire();
+    if (release === null) {
+      refuseOverloaded(deps.logger, admission, callback);
+      return;
+    }
+    let working = false; // once true, the work itself gives the slot back when it settles
     const started = process.hrtime.bigint();
     const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
     let facts: RequestFacts | null = null;
@@ -54,6 +64,8 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       const remainingMs = msUntil(call.getDeadline());
       const budgetMs = remainingMs - deadlineMarginMs(remainingMs);
       const work = deps.authorizer.authorize(facts, telemetry);
+      work.then(release, release);
+      working = true;
       return Number.isFinite(budgetMs) ? withTimeout(work, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs)) : work;
     })().then(
       (outcome) => {
@@ -65,6 +77,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
         callback(null, response);
       },
       (error: unknown) => {
+        if (!working) release();
         deps.onDecision?.(null, facts, elapsedMs());
         if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && !(error instanceof DeadlineError)) {
           deps.logger.warn(
@@ -95,6 +108,14 @@ function msUntil(deadline: Date | number): number {
 
 function unavailable(details: string): Partial<ServiceError> {
   return { code: GrpcStatus.UNAVAILABLE, details, metadata: new Metadata() };
+}
+
+/** Same answer as a Check that would have waited in a queue until Envoy's deadline, only sooner. */
+function refuseOverloaded(logger: Logger, admission: Admission, callback: sendUnaryData<CheckResponse>): void {
+  if (admission.shouldReport()) {
+    logger.warn({ limit: admission.limit, refusedTotal: admission.refusedTotal }, 'overloaded: refusing Checks with UNAVAILABLE');
+  }
+  callback(unavailable(`overloaded: ${admission.limit} checks in flight`));
 }
 
 function errorText(error: unknown): string {

@@ -4,8 +4,10 @@
  */
 import type {
   AccessGroup,
+  Agent,
   Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   Project,
   Tag,
@@ -41,6 +43,8 @@ export const ENTITY_KINDS = [
   'access_group',
   'budget',
   'global_spend',
+  'object_permission',
+  'agent',
 ] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
@@ -72,6 +76,8 @@ export class CachedAuthStore implements AuthStore {
   private readonly accessGroups: EntityCache<AccessGroup>;
   private readonly budgets: EntityCache<Budget>;
   private readonly spend: EntityCache<number>;
+  private readonly objectPermissions: EntityCache<ObjectPermission>;
+  private readonly agents: EntityCache<Agent>;
 
   constructor(
     private readonly store: AuthStore,
@@ -100,6 +106,13 @@ export class CachedAuthStore implements AuthStore {
     );
     this.budgets = make('budget', (id) => store.findBudget(id));
     this.spend = make('global_spend', () => store.globalSpend());
+    // LiteLLM reads object permissions uncached for vector stores; Tollgate caches them like every
+    // other row (warm requests stay at zero I/O) and management writes invalidate them.
+    this.objectPermissions = make(
+      'object_permission',
+      batchLoader((ids) => store.findObjectPermissions(ids), (permission) => permission.object_permission_id),
+    );
+    this.agents = make('agent', (id) => store.findAgent(id));
     this.caches = new Map<EntityKind, InvalidatableCache>([
       ['key', this.keys],
       ['team', this.teams],
@@ -112,6 +125,8 @@ export class CachedAuthStore implements AuthStore {
       ['access_group', this.accessGroups],
       ['budget', this.budgets],
       ['global_spend', this.spend],
+      ['object_permission', this.objectPermissions],
+      ['agent', this.agents],
     ]);
   }
 
@@ -146,6 +161,13 @@ export class CachedAuthStore implements AuthStore {
   }
   findBudget(budgetId: string): Promise<Budget | null> {
     return this.budgets.get(budgetId);
+  }
+  async findObjectPermissions(ids: readonly string[]): Promise<ObjectPermission[]> {
+    const found = await Promise.all(unique(ids).map((id) => this.objectPermissions.get(id)));
+    return found.filter((permission): permission is ObjectPermission => permission !== null);
+  }
+  findAgent(agentId: string): Promise<Agent | null> {
+    return this.agents.get(agentId);
   }
   async globalSpend(): Promise<number> {
     return (await this.spend.get(GLOBAL_SPEND_ID)) ?? 0;

@@ -143,6 +143,22 @@ export interface AccessGroup {
   readonly access_model_names: readonly string[];
 }
 
+/** `LiteLLM_ObjectPermissionTable`: the allowlists a key, team, … points at by object_permission_id. */
+export interface ObjectPermission {
+  readonly object_permission_id: string;
+  /** `[]` (or NULL) = every vector store allowed; otherwise an allowlist (litellm-auth.md §4.11). */
+  readonly vector_stores: readonly string[];
+}
+
+/** `LiteLLM_AgentsTable`: the agent a key acts for (`VerificationToken.agent_id`). */
+export interface Agent {
+  readonly agent_id: string;
+  readonly agent_name: string;
+  /** `litellm_params` JSON; `{}` when NULL. Holds `require_trace_id_on_calls_by_agent`. */
+  readonly litellm_params: JsonObject;
+  readonly object_permission_id: string | null;
+}
+
 /** LiteLLM's role names (`_types.py::LitellmUserRoles`). */
 export const USER_ROLES = [
   'proxy_admin',

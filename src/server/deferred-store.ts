@@ -28,6 +28,8 @@ export class DeferredAuthStore implements AuthStore {
   findTags: AuthStore['findTags'] = (names) => this.call((s) => s.findTags(names));
   findAccessGroups: AuthStore['findAccessGroups'] = (ids) => this.call((s) => s.findAccessGroups(ids));
   findBudget: AuthStore['findBudget'] = (id) => this.call((s) => s.findBudget(id));
+  findObjectPermissions: AuthStore['findObjectPermissions'] = (ids) => this.call((s) => s.findObjectPermissions(ids));
+  findAgent: AuthStore['findAgent'] = (id) => this.call((s) => s.findAgent(id));
   globalSpend: AuthStore['globalSpend'] = () => this.call((s) => s.globalSpend());
   ping: AuthStore['ping'] = () => this.call((s) => s.ping());
   close: AuthStore['close'] = () => (this.target === null ? Promise.resolve() : this.target.close());

@@ -5,8 +5,10 @@
  */
 import type {
   AccessGroup,
+  Agent,
   Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   Project,
   Tag,
@@ -36,6 +38,10 @@ export interface AuthStore {
   /** Existing DB access groups among `ids`; one query. */
   findAccessGroups(ids: readonly string[]): Promise<AccessGroup[]>;
   findBudget(budgetId: string): Promise<Budget | null>;
+  /** Existing object permission rows among `ids` (vector-store allowlists); one query. */
+  findObjectPermissions(ids: readonly string[]): Promise<ObjectPermission[]>;
+  /** LiteLLM_AgentsTable row by agent_id. */
+  findAgent(agentId: string): Promise<Agent | null>;
   /** SUM(spend) of LiteLLM_SpendLogs over the last 30 days (LiteLLM's MonthlyGlobalSpend). */
   globalSpend(): Promise<number>;
   /** Resolves when the database answers a trivial query. */

@@ -7,8 +7,10 @@
  */
 import type {
   AccessGroup,
+  Agent,
   Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   OrganizationMembershipRow,
   Project,
@@ -20,8 +22,10 @@ import type {
 } from '../domain/entities';
 import type {
   AccessGroupRecord,
+  AgentRecord,
   BudgetRecord,
   EndUserRecord,
+  ObjectPermissionRecord,
   OrganizationMembershipRecord,
   OrganizationRecord,
   ProjectRecord,
@@ -187,5 +191,18 @@ export function toAccessGroup(row: AccessGroupRecord): AccessGroup {
     access_group_id: row.access_group_id,
     access_group_name: row.access_group_name,
     access_model_names: row.access_model_names,
+  });
+}
+
+export function toObjectPermission(row: ObjectPermissionRecord): ObjectPermission {
+  return deepFreeze({ object_permission_id: row.object_permission_id, vector_stores: row.vector_stores });
+}
+
+export function toAgent(row: AgentRecord): Agent {
+  return deepFreeze({
+    agent_id: row.agent_id,
+    agent_name: row.agent_name,
+    litellm_params: asJsonObject(row.litellm_params),
+    object_permission_id: row.object_permission_id,
   });
 }

@@ -9,8 +9,10 @@ import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeor
 import type { Settings } from '../config/settings';
 import type {
   AccessGroup,
+  Agent,
   Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   Project,
   Tag,
@@ -23,8 +25,10 @@ import type { AuthStore } from './auth-store';
 import { withDeadline } from './deadline';
 import {
   AccessGroupRecord,
+  AgentRecord,
   BudgetRecord,
   EndUserRecord,
+  ObjectPermissionRecord,
   OrganizationRecord,
   ProjectRecord,
   SpendLogRecord,
@@ -38,8 +42,10 @@ import { queryCounterOf, type QueryCounter } from './query-counter';
 import { globalSpendCutoff, toSqlUtc } from './spend-window';
 import {
   toAccessGroup,
+  toAgent,
   toBudget,
   toEndUser,
+  toObjectPermission,
   toOrganization,
   toProject,
   toTag,
@@ -186,6 +192,28 @@ export class TypeOrmAuthStore implements AuthStore {
         .where('budget.budget_id = :budgetId', { budgetId })
         .getOne();
       return orNull(row, toBudget);
+    });
+  }
+
+  async findObjectPermissions(ids: readonly string[]): Promise<ObjectPermission[]> {
+    if (ids.length === 0) return [];
+    return this.bounded('findObjectPermissions', async () => {
+      const rows = await this.repo(ObjectPermissionRecord)
+        .createQueryBuilder('permission')
+        .where('permission.object_permission_id IN (:...ids)', { ids: distinct(ids) })
+        .orderBy('permission.object_permission_id')
+        .getMany();
+      return rows.map(toObjectPermission);
+    });
+  }
+
+  findAgent(agentId: string): Promise<Agent | null> {
+    return this.bounded('findAgent', async () => {
+      const row = await this.repo(AgentRecord)
+        .createQueryBuilder('agent')
+        .where('agent.agent_id = :agentId', { agentId })
+        .getOne();
+      return orNull(row, toAgent);
     });
   }
 

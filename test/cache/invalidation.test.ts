@@ -39,6 +39,8 @@ function fakeStore(): { store: AuthStore; blocked: Map<string, boolean>; reads: 
     findTags: () => Promise.resolve([]),
     findAccessGroups: () => Promise.resolve([]),
     findBudget: none,
+    findObjectPermissions: () => Promise.resolve([]),
+    findAgent: none,
     globalSpend: () => Promise.resolve(0),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { dialectOf } from '../../src/store/dialect';
 import { LITELLM_TABLES, LiteLlmTables1764115200000 } from '../../src/store/migrations/1764115200000-litellm-tables';
+import { AGENTS_TABLE } from '../../src/store/migrations/1764115400000-agents-table';
 import { MIGRATIONS, runMigrations } from '../../src/store/migrations';
 import { describeEachBackend } from '../support/store-backends';
 
 const EXPECTED_TABLES = [
   'LiteLLM_AccessGroupTable',
+  'LiteLLM_AgentsTable',
   'LiteLLM_BudgetTable',
   'LiteLLM_Config',
   'LiteLLM_EndUserTable',
@@ -99,6 +101,7 @@ describeEachBackend('migrations', (backend) => {
     ]);
     expect(await indexNames(ds, 'LiteLLM_UserTable')).to.include('LiteLLM_UserTable_sso_user_id_key');
     expect(await indexNames(ds, 'LiteLLM_AccessGroupTable')).to.include('LiteLLM_AccessGroupTable_access_group_name_key');
+    expect(await indexNames(ds, 'LiteLLM_AgentsTable')).to.include('LiteLLM_AgentsTable_agent_name_key');
     expect(await indexNames(ds, 'LiteLLM_SpendLogs')).to.include.members(['LiteLLM_SpendLogs_startTime_idx', 'LiteLLM_SpendLogs_end_user_idx']);
   });
 
@@ -134,9 +137,14 @@ describeEachBackend('migrations', (backend) => {
     }
   });
 
+  it("gives LiteLLM_AgentsTable LiteLLM's columns, in LiteLLM's order (§2.15)", async () => {
+    expect(await columnNames(backend().dataSource, 'LiteLLM_AgentsTable')).to.deep.equal(AGENTS_TABLE.columns.map((c) => c.name));
+    expect(AGENTS_TABLE.columns.map((c) => c.name)).to.include.members(['agent_id', 'agent_name', 'litellm_params', 'object_permission_id']);
+  });
+
   it('matches the schema description: every described column is mapped by an entity', () => {
     const ds = backend().dataSource;
-    for (const table of LITELLM_TABLES) {
+    for (const table of [...LITELLM_TABLES, AGENTS_TABLE]) {
       const metadata = ds.entityMetadatas.find((m) => m.tableName === table.name);
       expect(metadata, table.name).to.not.equal(undefined);
       expect(metadata?.columns.map((c) => c.databaseName)).to.include.members(table.columns.map((c) => c.name));

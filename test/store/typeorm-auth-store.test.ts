@@ -399,6 +399,56 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
     });
   });
 
+  describe('findObjectPermissions', () => {
+    it('returns the existing rows among the ids, with their vector-store allowlists', async () => {
+      const open = await rows.anObjectPermission();
+      const narrow = await rows.anObjectPermission({ vector_stores: ['vs-1', 'vs-2'] });
+      const found = await store.findObjectPermissions([narrow.object_permission_id, uniqueId('missing'), open.object_permission_id]);
+      expect(found.sort((a, b) => a.object_permission_id.localeCompare(b.object_permission_id))).to.deep.equal(
+        [
+          { object_permission_id: open.object_permission_id, vector_stores: [] },
+          { object_permission_id: narrow.object_permission_id, vector_stores: ['vs-1', 'vs-2'] },
+        ].sort((a, b) => a.object_permission_id.localeCompare(b.object_permission_id)),
+      );
+    });
+
+    it('reads a NULL vector_stores column as [] (every store allowed, §4.11)', async () => {
+      const row = await rows.anObjectPermission();
+      await backend().dataSource.query(
+        'UPDATE LiteLLM_ObjectPermissionTable SET vector_stores = NULL WHERE object_permission_id = ?',
+        [row.object_permission_id],
+      );
+      expect(await store.findObjectPermissions([row.object_permission_id])).to.deep.equal([
+        { object_permission_id: row.object_permission_id, vector_stores: [] },
+      ]);
+    });
+
+    it('returns [] for no ids', async () => {
+      expect(await store.findObjectPermissions([])).to.deep.equal([]);
+    });
+  });
+
+  describe('findAgent', () => {
+    it('returns the agent with its litellm_params', async () => {
+      const agent = await rows.anAgent({ litellm_params: { require_trace_id_on_calls_by_agent: true }, object_permission_id: 'perm-1' });
+      expect(await store.findAgent(agent.agent_id)).to.deep.equal({
+        agent_id: agent.agent_id,
+        agent_name: agent.agent_name,
+        litellm_params: { require_trace_id_on_calls_by_agent: true },
+        object_permission_id: 'perm-1',
+      });
+    });
+
+    it('reads NULL litellm_params as {}', async () => {
+      const agent = await rows.anAgent({ litellm_params: null });
+      expect((await store.findAgent(agent.agent_id))?.litellm_params).to.deep.equal({});
+    });
+
+    it('returns null for an unknown agent', async () => {
+      expect(await store.findAgent(uniqueId('agent'))).to.equal(null);
+    });
+  });
+
   describe('findBudget', () => {
     it('returns the budget row', async () => {
       const budget = await rows.aBudget({

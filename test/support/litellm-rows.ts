@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource, DeepPartial, EntityTarget, ObjectLiteral } from 'typeorm';
 import {
   AccessGroupRecord,
+  AgentRecord,
   BudgetRecord,
   EndUserRecord,
   ModelTableRecord,
+  ObjectPermissionRecord,
   OrganizationMembershipRecord,
   OrganizationRecord,
   ProjectRecord,
@@ -91,6 +93,15 @@ export class LiteLlmRows {
   anAccessGroup(row: Partial<AccessGroupRecord> = {}): Promise<AccessGroupRecord> {
     const id = row.access_group_id ?? uniqueId('ag');
     return this.insert(AccessGroupRecord, { access_group_id: id, access_group_name: `name-${id}`, ...row });
+  }
+
+  anObjectPermission(row: Partial<ObjectPermissionRecord> = {}): Promise<ObjectPermissionRecord> {
+    return this.insert(ObjectPermissionRecord, { object_permission_id: uniqueId('perm'), ...row });
+  }
+
+  anAgent(row: Partial<AgentRecord> = {}): Promise<AgentRecord> {
+    const id = row.agent_id ?? uniqueId('agent');
+    return this.insert(AgentRecord, { agent_id: id, agent_name: `name-${id}`, agent_card_params: {}, ...audit(), ...row });
   }
 
   aSpendLog(row: Partial<SpendLogRecord> & Pick<SpendLogRecord, 'spend' | 'startTime'>): Promise<SpendLogRecord> {

@@ -4,8 +4,10 @@
  */
 import type {
   AccessGroup,
+  Agent,
   Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   Project,
   Tag,
@@ -27,6 +29,8 @@ export class MemoryStore implements AuthStore {
   readonly tags = new Map<string, Tag>();
   readonly accessGroups = new Map<string, AccessGroup>();
   readonly budgets = new Map<string, Budget>();
+  readonly objectPermissions = new Map<string, ObjectPermission>();
+  readonly agents = new Map<string, Agent>();
   spend = 0;
   readonly calls: string[] = [];
 
@@ -70,6 +74,15 @@ export class MemoryStore implements AuthStore {
   }
   findBudget(id: string) {
     return this.record(`findBudget:${id}`, this.budgets.get(id) ?? null);
+  }
+  findObjectPermissions(ids: readonly string[]) {
+    return this.record(
+      `findObjectPermissions:${ids.join(',')}`,
+      ids.map((i) => this.objectPermissions.get(i)).filter((p): p is ObjectPermission => p !== undefined),
+    );
+  }
+  findAgent(id: string) {
+    return this.record(`findAgent:${id}`, this.agents.get(id) ?? null);
   }
   globalSpend() {
     return this.record('globalSpend', this.spend);

@@ -1,5 +1,6 @@
 /** The LiteLLM tables Tollgate maps, as TypeORM entities (litellm-schema.md §2). */
 import { AccessGroupRecord } from './access-group';
+import { AgentRecord } from './agent';
 import { BudgetRecord } from './budget';
 import { ConfigRecord } from './config';
 import { EndUserRecord } from './end-user';
@@ -18,6 +19,7 @@ import { VerificationTokenRecord } from './verification-token';
 
 export {
   AccessGroupRecord,
+  AgentRecord,
   BudgetRecord,
   ConfigRecord,
   EndUserRecord,
@@ -37,6 +39,7 @@ export {
 
 export const LITELLM_ENTITIES = [
   AccessGroupRecord,
+  AgentRecord,
   BudgetRecord,
   ConfigRecord,
   EndUserRecord,

@@ -5,6 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import {
+  defaultInternalUserParamsSchema,
+  liteLlmJwtAuthSchema,
+  rolePermissionsSchema,
+  tollgateJwtSchema,
+} from '../auth/jwt/settings-schema';
 
 const stringList = z.array(z.string());
 const stringMap = z.record(z.string(), z.string());
@@ -47,14 +53,16 @@ const generalSettings = z.looseObject({
   max_request_size_mb: z.number().positive().nullish(),
   litellm_proxy_admin_name: z.string().nullish(),
   enable_jwt_auth: z.boolean().nullish(),
-  litellm_jwtauth: z.record(z.string(), z.unknown()).nullish(),
-  role_permissions: z.array(z.unknown()).nullish(),
+  litellm_jwtauth: liteLlmJwtAuthSchema.nullish(),
+  role_permissions: rolePermissionsSchema.nullish(),
+  enforce_rbac: z.boolean().nullish(),
 });
 
 const litellmSettings = z.looseObject({
   max_budget: z.number().nullish(),
   max_end_user_budget_id: z.string().nullish(),
   model_alias_map: stringMap.nullish(),
+  default_internal_user_params: defaultInternalUserParamsSchema.nullish(),
 });
 
 const tollgateSettings = z.looseObject({
@@ -67,6 +75,7 @@ const tollgateSettings = z.looseObject({
   db_timeout_ms: z.number().int().positive().optional(),
   redis_timeout_ms: z.number().int().positive().optional(),
   max_in_flight: z.number().int().positive().optional(),
+  jwt: tollgateJwtSchema.nullish(),
 });
 
 export const liteLlmConfigSchema = z.looseObject({

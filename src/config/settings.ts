@@ -4,6 +4,7 @@
  */
 import { loadLiteLlmConfig, ConfigError, type LiteLlmConfig } from './litellm-config';
 import { buildPolicy, type Policy } from './policy';
+import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
 
 export interface Settings {
   readonly grpcAddr: string;
@@ -33,6 +34,8 @@ export interface Settings {
   };
   readonly dbTimeoutMs: number;
   readonly redisTimeoutMs: number;
+  /** JWT auth (general_settings.enable_jwt_auth, litellm_jwtauth, tollgate.jwt, JWT_* variables). */
+  readonly jwt: JwtSettings;
   /** Checks worked on at once; beyond it a Check is refused with UNAVAILABLE (server/admission.ts). */
   readonly maxInFlight: number;
   readonly config: LiteLlmConfig;
@@ -80,6 +83,11 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     },
     dbTimeoutMs: tollgate.db_timeout_ms ?? 2000,
     redisTimeoutMs: tollgate.redis_timeout_ms ?? 200,
+    jwt: buildJwtSettings(config, {
+      publicKeyUrl: nonEmpty(env.JWT_PUBLIC_KEY_URL),
+      audience: nonEmpty(env.JWT_AUDIENCE),
+      issuer: nonEmpty(env.JWT_ISSUER),
+    }),
     // In flight = cold-path rate × latency; warm Checks finish in well under a millisecond. 1024
     // covers ~5k cold Checks/s at Envoy's 200 ms timeout and, with 64 KiB bodies, bounds the
     // requests held in memory to ~64 MiB.

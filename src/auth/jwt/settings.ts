@@ -1,0 +1,195 @@
+/**
+ * JWT auth settings as the rest of the code reads them: `general_settings.enable_jwt_auth`,
+ * `general_settings.litellm_jwtauth` (defaults are LiteLLM's, litellm-auth.md §3.1),
+ * `general_settings.role_permissions`, Tollgate's `tollgate.jwt`, and the environment values
+ * `config/settings.ts` read (JWT_PUBLIC_KEY_URL, JWT_AUDIENCE, JWT_ISSUER). Built once at startup.
+ */
+import type { LiteLlmConfig } from '../../config/litellm-config';
+import { ConfigError } from '../../config/litellm-config';
+import { publicKeyFromJwk, publicKeyFromPem, type PublicKey } from './public-key';
+import { UNSUPPORTED_JWT_SETTINGS, type RbacRole } from './settings-schema';
+
+export interface RolePermission {
+  readonly role: RbacRole;
+  /** null: any model. */
+  readonly models: readonly string[] | null;
+  /** null: any route. Entries are route-group names or literal routes. */
+  readonly routes: readonly string[] | null;
+}
+
+export interface ScopeMapping {
+  readonly scope: string;
+  readonly models: readonly string[];
+}
+
+/** Where the keys for one issuer (or for every token, when `issuer` is null) come from. */
+export interface KeySourceSettings {
+  readonly jwksUrls: readonly string[];
+  readonly staticKeys: readonly PublicKey[];
+  /** Required `aud` (JWT_AUDIENCE or the issuer's); null: not checked, as LiteLLM. */
+  readonly audience: string | null;
+  /** Required `iss`; null: not checked. */
+  readonly issuer: string | null;
+}
+
+export interface JwksCacheSettings {
+  /** `public_key_ttl`: a key set is refreshed after this long. */
+  readonly ttlMs: number;
+  /** `public_key_stale_ttl`: how much longer it may be used while the IdP cannot be reached. */
+  readonly staleTtlMs: number;
+  readonly fetchTimeoutMs: number;
+  /** At most one refetch per URL this often, for unknown `kid`s and after failures. */
+  readonly refetchMinIntervalMs: number;
+}
+
+export interface JwtClaimFields {
+  readonly teamId: string | null;
+  readonly teamIds: string | null;
+  readonly teamAlias: string | null;
+  readonly orgId: string | null;
+  readonly orgAlias: string | null;
+  readonly userId: string | null;
+  readonly userEmail: string | null;
+  readonly userRoles: string | null;
+  readonly roles: string | null;
+  readonly endUserId: string | null;
+  readonly objectId: string | null;
+}
+
+export interface JwtSettings {
+  /** `enable_jwt_auth`: credentials with three dot-separated parts take the JWT path. */
+  readonly enabled: boolean;
+  readonly fields: JwtClaimFields;
+  readonly adminJwtScope: string;
+  readonly adminAllowedRoutes: readonly string[];
+  readonly teamAllowedRoutes: readonly string[];
+  readonly teamIdDefault: string | null;
+  readonly teamIdUpsert: boolean;
+  readonly userIdUpsert: boolean;
+  readonly userAllowedEmailDomain: string | null;
+  readonly userAllowedRoles: readonly string[] | null;
+  readonly enforceRbac: boolean;
+  readonly roleMappings: readonly { readonly role: string; readonly internalRole: RbacRole }[] | null;
+  readonly rolePermissions: readonly RolePermission[];
+  /** `general_settings.enforce_rbac`: LiteLLM's `validate_object_id` reads this one, not litellm_jwtauth's. */
+  readonly requireObjectId: boolean;
+  readonly enforceScopeBasedAccess: boolean;
+  readonly scopeMappings: readonly ScopeMapping[];
+  readonly enforceTeamBasedModelAccess: boolean;
+  /** Tokens whose unverified `iss` matches one of these use its keys and audience. */
+  readonly issuers: readonly KeySourceSettings[];
+  /** Every other token. */
+  readonly defaultKeys: KeySourceSettings;
+  readonly jwks: JwksCacheSettings;
+  readonly clockSkewSeconds: number;
+  readonly maxTokenBytes: number;
+  /** Claims already verified by Envoy's jwt_authn, read from CheckRequest metadata_context. */
+  readonly envoy: { readonly namespace: string | null; readonly payloadKey: string };
+  /** `litellm_settings.default_internal_user_params`, applied to upserted users. */
+  readonly newUserDefaults: { readonly userRole: string | null; readonly maxBudget: number | null; readonly models: readonly string[] };
+}
+
+export interface JwtEnvironment {
+  readonly publicKeyUrl: string | null;
+  readonly audience: string | null;
+  readonly issuer: string | null;
+}
+
+const DEFAULT_ADMIN_ROUTES = ['management_routes', 'spend_tracking_routes', 'global_spend_tracking_routes', 'info_routes'];
+/** LiteLLM's recent default; older versions allowed only `openai_routes` and `info_routes`. */
+const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes', 'mcp_routes', '/v1/messages', '/v1/messages/count_tokens'];
+
+function isSwitchedOn(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== false && value !== '';
+}
+
+function staticKeys(entries: readonly (string | Readonly<Record<string, unknown>>)[]): PublicKey[] {
+  return entries.map((entry, index) => {
+    const where = `tollgate.jwt.public_keys.${index}`;
+    if (typeof entry === 'string') {
+      try {
+        return publicKeyFromPem(entry);
+      } catch (error) {
+        throw new ConfigError(`invalid setting '${where}': ${(error as Error).message}`);
+      }
+    }
+    const key = publicKeyFromJwk(entry);
+    if (key === null) throw new ConfigError(`invalid setting '${where}': not an asymmetric public signature key`);
+    return key;
+  });
+}
+
+function commaList(value: string | null): string[] {
+  return (value ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
+}
+
+export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): JwtSettings {
+  const general = config.general_settings ?? {};
+  const auth = general.litellm_jwtauth ?? {};
+  const own = config.tollgate?.jwt ?? {};
+  const enabled = general.enable_jwt_auth ?? false;
+  if (enabled) {
+    for (const name of UNSUPPORTED_JWT_SETTINGS) {
+      if (isSwitchedOn(auth[name])) {
+        throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.${name}': not supported by Tollgate (remove it)`);
+      }
+    }
+  }
+  const defaultKeys: KeySourceSettings = {
+    jwksUrls: commaList(env.publicKeyUrl),
+    staticKeys: staticKeys(own.public_keys ?? []),
+    audience: env.audience,
+    issuer: env.issuer,
+  };
+  const issuers = (auth.issuers ?? []).map((i) => ({ jwksUrls: [i.jwks_url], staticKeys: [], audience: i.audience ?? null, issuer: i.issuer }));
+  const envoyNamespace = own.envoy_metadata_namespace ?? null;
+  if (enabled && defaultKeys.jwksUrls.length === 0 && defaultKeys.staticKeys.length === 0 && issuers.length === 0 && envoyNamespace === null) {
+    throw new ConfigError(
+      "invalid setting 'general_settings.enable_jwt_auth': no way to verify tokens (set JWT_PUBLIC_KEY_URL, tollgate.jwt.public_keys, litellm_jwtauth.issuers or tollgate.jwt.envoy_metadata_namespace)",
+    );
+  }
+  const defaults = config.litellm_settings?.default_internal_user_params ?? {};
+  return {
+    enabled,
+    fields: {
+      teamId: auth.team_id_jwt_field ?? null,
+      teamIds: auth.team_ids_jwt_field ?? null,
+      teamAlias: auth.team_alias_jwt_field ?? null,
+      orgId: auth.org_id_jwt_field ?? null,
+      orgAlias: auth.org_alias_jwt_field ?? null,
+      userId: auth.user_id_jwt_field ?? null,
+      userEmail: auth.user_email_jwt_field ?? null,
+      userRoles: auth.user_roles_jwt_field ?? null,
+      roles: auth.roles_jwt_field ?? null,
+      endUserId: auth.end_user_id_jwt_field ?? null,
+      objectId: auth.object_id_jwt_field ?? null,
+    },
+    adminJwtScope: auth.admin_jwt_scope ?? 'litellm_proxy_admin',
+    adminAllowedRoutes: auth.admin_allowed_routes ?? DEFAULT_ADMIN_ROUTES,
+    teamAllowedRoutes: auth.team_allowed_routes ?? DEFAULT_TEAM_ROUTES,
+    teamIdDefault: auth.team_id_default ?? null,
+    teamIdUpsert: auth.team_id_upsert ?? false,
+    userIdUpsert: auth.user_id_upsert ?? false,
+    userAllowedEmailDomain: auth.user_allowed_email_domain ?? null,
+    userAllowedRoles: auth.user_allowed_roles ?? null,
+    enforceRbac: auth.enforce_rbac ?? false,
+    roleMappings: auth.role_mappings?.map((m) => ({ role: m.role, internalRole: m.internal_role })) ?? null,
+    rolePermissions: (general.role_permissions ?? []).map((p) => ({ role: p.role, models: p.models ?? null, routes: p.routes ?? null })),
+    requireObjectId: general.enforce_rbac ?? false,
+    enforceScopeBasedAccess: auth.enforce_scope_based_access ?? false,
+    scopeMappings: (auth.scope_mappings ?? []).map((m) => ({ scope: m.scope, models: m.models ?? [] })),
+    enforceTeamBasedModelAccess: auth.enforce_team_based_model_access ?? false,
+    issuers,
+    defaultKeys,
+    jwks: {
+      ttlMs: (auth.public_key_ttl ?? 600) * 1000,
+      staleTtlMs: (auth.public_key_stale_ttl ?? 3600) * 1000,
+      fetchTimeoutMs: own.jwks_fetch_timeout_ms ?? 5000,
+      refetchMinIntervalMs: (own.jwks_refetch_min_interval_seconds ?? 30) * 1000,
+    },
+    clockSkewSeconds: own.clock_skew_seconds ?? 0,
+    maxTokenBytes: own.max_token_bytes ?? 16_384,
+    envoy: { namespace: envoyNamespace, payloadKey: own.envoy_metadata_payload_key ?? 'jwt_payload' },
+    newUserDefaults: { userRole: defaults.user_role ?? null, maxBudget: defaults.max_budget ?? null, models: defaults.models ?? [] },
+  };
+}

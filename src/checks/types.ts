@@ -4,7 +4,10 @@
  */
 import type {
   AccessGroup,
+  Agent,
+  Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   Project,
   Tag,
@@ -66,6 +69,12 @@ export interface Snapshot {
   readonly accessGroups: ReadonlyMap<string, AccessGroup>;
   /** Rolling 30-day proxy spend; null when no global budget is configured. */
   readonly globalSpend: number | null;
+  /** The key's own LiteLLM_BudgetTable row (key.budget_id): its soft_budget is the key soft budget. */
+  readonly keyBudget: Budget | null;
+  /** The agent named by key.agent_id (LiteLLM's agent registry reads LiteLLM_AgentsTable). */
+  readonly agent: Agent | null;
+  /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
+  readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;
 }
 
 export interface CheckContext {

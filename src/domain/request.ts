@@ -2,7 +2,7 @@
  * What Tollgate knows about one HTTP request, independent of how Envoy encoded it.
  * Built once by `envoy/attributes.ts`; read by identity and the checks.
  */
-import type { Json } from './entities';
+import type { Json, JsonObject } from './entities';
 
 export type Credential =
   | { readonly kind: 'none' }
@@ -35,4 +35,9 @@ export interface RequestFacts {
   readonly endUserId: string | null;
   /** Downstream peer address (the client as Envoy saw it). */
   readonly sourceAddress: string | null;
+  /**
+   * `metadata_context.filter_metadata` by namespace: what earlier Envoy filters (e.g. jwt_authn
+   * with `payload_in_metadata`) recorded. Written by Envoy, never by the client.
+   */
+  readonly filterMetadata: Readonly<Record<string, JsonObject>>;
 }

@@ -9,6 +9,7 @@ import { extractCredential } from './credential';
 import { getEndUserId } from './end-user';
 import { collectHeaders, headerValue } from './headers';
 import type { CheckRequest } from './messages';
+import { fromStruct } from './messages';
 import { getModelFromRequest } from './request-model';
 import { parseRequestTarget } from './route';
 
@@ -36,5 +37,17 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     model: getModelFromRequest(modelSource, route),
     endUserId: getEndUserId(headers, body.body, settings),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
+    filterMetadata: filterMetadataOf(request),
   };
+}
+
+/** Each forwarded namespace as JSON. Usually empty: Envoy sends only `metadata_context_namespaces`. */
+function filterMetadataOf(request: CheckRequest): RequestFacts['filterMetadata'] {
+  const namespaces = request.attributes?.metadata_context?.filter_metadata;
+  if (namespaces === undefined) return {};
+  const out: Record<string, ReturnType<typeof fromStruct>> = {};
+  for (const [namespace, struct] of Object.entries(namespaces)) {
+    Object.defineProperty(out, namespace, { value: fromStruct(struct), enumerable: true });
+  }
+  return out;
 }

@@ -1,16 +1,19 @@
 /**
  * Load, then decide: every entity the checks may read, gathered in as few dependent steps as
- * possible (key ∥ end user, then team ∥ user ∥ membership ∥ project ∥ tags ∥ global spend,
- * then organization ∥ access groups). Through the cached store a warm request does no I/O.
+ * possible (key ∥ end user, then team ∥ user ∥ membership ∥ project ∥ tags ∥ global spend ∥ key
+ * budget ∥ agent, then organization ∥ access groups ∥ object permissions). Through the cached
+ * store a warm request does no I/O.
  */
 import type { Snapshot } from '../checks/types';
+import { requestedVectorStoreIds } from '../checks/vector-store-ids';
 import type { Policy } from '../config/policy';
-import type { AccessGroup, EndUser } from '../domain/entities';
+import type { AccessGroup, EndUser, ObjectPermission } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import type { AuthStore } from '../store/auth-store';
 import { tagsFromBody } from './request-tags';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
+const EMPTY_PERMISSIONS: ReadonlyMap<string, ObjectPermission> = new Map();
 
 /** What the checks see before anything is loaded (pre-DB checks, unknown keys). */
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
@@ -24,6 +27,9 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   tags: Object.freeze([]),
   accessGroups: EMPTY_GROUPS,
   globalSpend: null,
+  keyBudget: null,
+  agent: null,
+  objectPermissions: EMPTY_PERMISSIONS,
 });
 
 /** `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded. */
@@ -40,21 +46,29 @@ export async function loadSnapshot(
   if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
 
   const tagNames = tagsFromBody(facts.body);
-  const [team, user, membership, project, tags, globalSpend] = await Promise.all([
+  const [team, user, membership, project, tags, globalSpend, keyBudget, agent] = await Promise.all([
     key.team_id !== null ? store.findTeam(key.team_id) : null,
     key.user_id !== null ? store.findUser(key.user_id) : null,
     key.user_id !== null && key.team_id !== null ? store.findMembership(key.user_id, key.team_id) : null,
     key.project_id !== null ? store.findProject(key.project_id) : null,
     tagNames.length > 0 ? store.findTags(tagNames) : [],
     policy.maxBudget !== null && policy.maxBudget > 0 ? store.globalSpend() : null,
+    key.budget_id !== null ? store.findBudget(key.budget_id) : null,
+    key.agent_id !== null ? store.findAgent(key.agent_id) : null,
   ]);
 
   // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
   const organizationId = key.organization_id ?? team?.organization_id ?? null;
   const groupIds = [...key.access_group_ids, ...(team?.access_group_ids ?? [])];
-  const [organization, groups] = await Promise.all([
+  // Vector-store permissions matter only to a request that names vector stores (§4.11).
+  const permissionIds =
+    requestedVectorStoreIds(facts.body).length > 0
+      ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
+      : [];
+  const [organization, groups, permissions] = await Promise.all([
     organizationId !== null ? store.findOrganization(organizationId) : null,
     groupIds.length > 0 ? store.findAccessGroups(groupIds) : [],
+    permissionIds.length > 0 ? store.findObjectPermissions(permissionIds) : [],
   ]);
 
   return Object.freeze({
@@ -68,6 +82,10 @@ export async function loadSnapshot(
     tags: Object.freeze(tags),
     accessGroups: groups.length > 0 ? new Map(groups.map((g) => [g.access_group_id, g])) : EMPTY_GROUPS,
     globalSpend,
+    keyBudget,
+    agent,
+    objectPermissions:
+      permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
   });
 }
 

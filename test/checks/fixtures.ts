@@ -5,8 +5,10 @@
  */
 import type {
   AccessGroup,
+  Agent,
   Budget,
   EndUser,
+  ObjectPermission,
   Organization,
   Project,
   Tag,
@@ -223,8 +225,24 @@ export function aSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     tags: [],
     accessGroups: new Map<string, AccessGroup>(),
     globalSpend: null,
+    keyBudget: null,
+    agent: null,
+    objectPermissions: new Map<string, ObjectPermission>(),
     ...overrides,
   });
+}
+
+export function anAgent(overrides: Partial<Agent> = {}): Agent {
+  return deepFreeze({ agent_id: 'agent-1', agent_name: 'agent one', litellm_params: {}, object_permission_id: null, ...overrides });
+}
+
+export function anObjectPermission(overrides: Partial<ObjectPermission> = {}): ObjectPermission {
+  return deepFreeze({ object_permission_id: 'perm-1', vector_stores: [], ...overrides });
+}
+
+/** Object permission rows keyed by id, as the snapshot holds them. */
+export function permissionsById(...rows: ObjectPermission[]): ReadonlyMap<string, ObjectPermission> {
+  return new Map(rows.map((p) => [p.object_permission_id, p]));
 }
 
 /** Access groups keyed by id, as the snapshot holds them. */
@@ -249,6 +267,7 @@ export function aRequest(overrides: Partial<RequestFacts> = {}): RequestFacts {
     model: 'gpt-4o',
     endUserId: null,
     sourceAddress: '10.0.0.1',
+    filterMetadata: {},
     ...overrides,
   });
 }

@@ -74,6 +74,7 @@ export function someFacts(overrides: Partial<RequestFacts> = {}): RequestFacts {
     model: null,
     endUserId: null,
     sourceAddress: null,
+    filterMetadata: {},
     ...overrides,
   };
 }

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { loadSnapshot } from '../../src/snapshot/load-snapshot';
 import { tagsFromBody } from '../../src/snapshot/request-tags';
-import { aBudget, aKey, anEndUser, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
+import { requestedVectorStoreIds } from '../../src/checks/vector-store-ids';
+import type { Json } from '../../src/domain/entities';
+import { aBudget, aKey, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 
 describe('loadSnapshot', () => {
@@ -81,6 +83,37 @@ describe('loadSnapshot', () => {
     expect(store.calls).to.include('findTags:prod,unknown');
     expect(store.calls).to.include('findAccessGroups:ag-key,ag-team');
   });
+
+  it("loads the key's own budget row (key soft budget) and its agent alongside the team", async () => {
+    const store = new MemoryStore();
+    store.keys.set(KEY_HASH, aKey({ budget_id: 'kb', agent_id: 'ag' }));
+    store.budgets.set('kb', aBudget({ budget_id: 'kb', soft_budget: 5 }));
+    store.agents.set('ag', anAgent({ agent_id: 'ag' }));
+    const snapshot = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+    expect(snapshot.keyBudget?.soft_budget).to.equal(5);
+    expect(snapshot.agent?.agent_id).to.equal('ag');
+  });
+
+  it('looks nothing up for a key without budget_id or agent_id', async () => {
+    const store = new MemoryStore();
+    store.keys.set(KEY_HASH, aKey());
+    const snapshot = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+    expect(snapshot).to.include({ keyBudget: null, agent: null });
+    expect(store.calls).to.deep.equal([`findKey:${KEY_HASH}`]);
+  });
+
+  it('loads the key and team object permissions in one call only when the request names vector stores (§4.11)', async () => {
+    const store = new MemoryStore();
+    store.keys.set(KEY_HASH, aKey({ team_id: 't1', object_permission_id: 'p-key' }));
+    store.teams.set('t1', aTeam({ team_id: 't1', object_permission_id: 'p-team' }));
+    store.objectPermissions.set('p-key', anObjectPermission({ object_permission_id: 'p-key', vector_stores: ['vs1'] }));
+    const plain = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+    expect(plain.objectPermissions.size).to.equal(0);
+    expect(store.calls.some((c) => c.startsWith('findObjectPermissions'))).to.equal(false);
+    const asking = await loadSnapshot(store, aRequest({ body: { model: 'gpt-4o', vector_store_ids: ['vs1'] } }), KEY_HASH, aPolicy());
+    expect([...asking.objectPermissions.keys()]).to.deep.equal(['p-key']);
+    expect(store.calls).to.include('findObjectPermissions:p-key,p-team');
+  });
 });
 
 describe('tagsFromBody (§4.12)', () => {
@@ -97,6 +130,21 @@ describe('tagsFromBody (§4.12)', () => {
   for (const [name, body, expected] of rows) {
     it(`reads ${name}`, () => {
       expect(tagsFromBody(body as Parameters<typeof tagsFromBody>[0])).to.deep.equal(expected);
+    });
+  }
+});
+
+describe('requestedVectorStoreIds (§4.11)', () => {
+  const rows: Array<[string, Record<string, Json> | null, Json[]]> = [
+    ['no body', null, []],
+    ['the vector_store_ids param', { vector_store_ids: ['a', 'b'] }, ['a', 'b']],
+    ['file_search tools', { tools: [{ type: 'file_search', vector_store_ids: ['c'] }] }, ['c']],
+    ['both, param first, deduplicated', { vector_store_ids: ['a'], tools: [{ vector_store_ids: ['a', 'c'] }] }, ['a', 'c']],
+    ['non-dict tools and non-list values skipped', { vector_store_ids: 'a', tools: ['x', { vector_store_ids: 'b' }, null] }, []],
+  ];
+  for (const [name, body, expected] of rows) {
+    it(`reads ${name}`, () => {
+      expect(requestedVectorStoreIds(body)).to.deep.equal(expected);
     });
   }
 });

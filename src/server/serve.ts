@@ -11,9 +11,11 @@ import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
 import { startGrpcServer } from './grpc-server';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
+import { withTimeout } from '../util/timeout';
 
 const CONNECT_RETRY_MS = 1_000;
 const SHUTDOWN_GRACE_MS = 10_000;
+const POOL_CLOSE_TIMEOUT_MS = 2_000;
 const INVALIDATION_POLL_MS = 1_000;
 
 export async function serve(settings: Settings, logger: Logger): Promise<number> {
@@ -74,8 +76,13 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   const openListener = listener as CacheInvalidationListener | null;
   const openRuntime = runtime as StoreRuntime | null;
   if (openListener !== null) await openListener.stop();
-  if (openRuntime !== null) await openRuntime.dataSource.destroy().catch(() => undefined);
-  await closeRedis(redis);
+  // A pool whose database hangs would wait forever for its connections to say goodbye.
+  if (openRuntime !== null) {
+    await withTimeout(openRuntime.dataSource.destroy(), POOL_CLOSE_TIMEOUT_MS, 'closing the database pool').catch(
+      () => undefined,
+    );
+  }
+  await withTimeout(closeRedis(redis), POOL_CLOSE_TIMEOUT_MS, 'closing redis').catch(() => undefined);
   logger.info('stopped');
   return 0;
 }

@@ -1,0 +1,71 @@
+/**
+ * Per-token prices from `model_list`, in LiteLLM's field names, read from `model_info` first and
+ * then `litellm_params` (as `config/policy.ts` does for the two basic prices):
+ * `input_cost_per_token`, `output_cost_per_token`, `cache_read_input_token_cost`,
+ * `cache_creation_input_token_cost`. LiteLLM prices a cache read or write at the input price
+ * when no cache price is given; so does Tollgate.
+ */
+import { z } from 'zod';
+import type { LiteLlmConfig } from '../config/litellm-config';
+
+export interface ModelPrice {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheCreation: number;
+}
+
+const priceFields = z.looseObject({
+  input_cost_per_token: z.number().nonnegative().optional(),
+  output_cost_per_token: z.number().nonnegative().optional(),
+  cache_read_input_token_cost: z.number().nonnegative().optional(),
+  cache_creation_input_token_cost: z.number().nonnegative().optional(),
+});
+type PriceFields = z.infer<typeof priceFields>;
+
+function fieldsOf(value: unknown): PriceFields {
+  const parsed = priceFields.safeParse(value ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
+export class PriceTable {
+  private readonly byName = new Map<string, ModelPrice>();
+
+  constructor(config: LiteLlmConfig) {
+    for (const deployment of config.model_list ?? []) {
+      const info = fieldsOf(deployment.model_info);
+      const params = fieldsOf(deployment.litellm_params);
+      const input = info.input_cost_per_token ?? params.input_cost_per_token;
+      const output = info.output_cost_per_token ?? params.output_cost_per_token;
+      if (input === undefined && output === undefined) continue;
+      const price: ModelPrice = {
+        input: input ?? 0,
+        output: output ?? 0,
+        cacheRead: info.cache_read_input_token_cost ?? params.cache_read_input_token_cost ?? input ?? 0,
+        cacheCreation: info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost ?? input ?? 0,
+      };
+      // The first deployment of a model group sets its price, as LiteLLM's cost map lookup by group does.
+      if (!this.byName.has(deployment.model_name)) this.byName.set(deployment.model_name, price);
+      const underlying = deployment.litellm_params?.model;
+      if (underlying !== undefined) {
+        if (!this.byName.has(underlying)) this.byName.set(underlying, price);
+        const bare = underlying.slice(underlying.indexOf('/') + 1);
+        if (!this.byName.has(bare)) this.byName.set(bare, price);
+      }
+    }
+  }
+
+  /**
+   * The price of the model the client asked for (a model_list name), else of the model the
+   * provider reported (`gpt-4o-2024-08-06` also matches a deployment of `openai/gpt-4o-2024-08-06`).
+   * Null when neither is priced: the request is recorded at zero cost and logged as unpriced.
+   */
+  priceOf(requestedModel: string | null, reportedModel: string | null): ModelPrice | null {
+    for (const name of [requestedModel, reportedModel]) {
+      if (name === null) continue;
+      const price = this.byName.get(name);
+      if (price !== undefined) return price;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { UsageAccumulator, promptTokensOf, totalTokensOf } from '../../src/metering/usage';
+import type { Json } from '../../src/domain/entities';
+
+function usageOf(...objects: Json[]) {
+  const accumulator = new UsageAccumulator();
+  for (const object of objects) accumulator.observe(object);
+  return { usage: accumulator.result(), model: accumulator.reportedModel() };
+}
+
+describe('metering: usage from provider responses', () => {
+  it('reads OpenAI chat usage, cached tokens taken out of the prompt (they are included in prompt_tokens)', () => {
+    const { usage, model } = usageOf({
+      model: 'gpt-4o-2024-08-06',
+      usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 400 } },
+    });
+    expect(usage).to.deep.equal({ inputTokens: 600, cacheReadTokens: 400, cacheCreationTokens: 0, outputTokens: 50 });
+    expect(model).to.equal('gpt-4o-2024-08-06');
+    expect(promptTokensOf(usage!)).to.equal(1000);
+    expect(totalTokensOf(usage!)).to.equal(1050);
+  });
+
+  it('reads OpenAI embeddings usage (no completion tokens)', () => {
+    expect(usageOf({ usage: { prompt_tokens: 8, total_tokens: 8 } }).usage).to.deep.equal({
+      inputTokens: 8,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      outputTokens: 0,
+    });
+  });
+
+  it('reads the Responses API usage from response.completed (input_tokens include cached_tokens)', () => {
+    const { usage } = usageOf({
+      type: 'response.completed',
+      response: { model: 'gpt-4.1', usage: { input_tokens: 300, input_tokens_details: { cached_tokens: 100 }, output_tokens: 20 } },
+    });
+    expect(usage).to.deep.equal({ inputTokens: 200, cacheReadTokens: 100, cacheCreationTokens: 0, outputTokens: 20 });
+  });
+
+  it('reads Anthropic usage, where input_tokens exclude cache reads and writes', () => {
+    const { usage } = usageOf({
+      type: 'message',
+      model: 'claude-sonnet-4',
+      usage: { input_tokens: 10, cache_read_input_tokens: 2000, cache_creation_input_tokens: 500, output_tokens: 70 },
+    });
+    expect(usage).to.deep.equal({ inputTokens: 10, cacheReadTokens: 2000, cacheCreationTokens: 500, outputTokens: 70 });
+  });
+
+  it('merges Anthropic stream events: input from message_start, cumulative output from the last message_delta', () => {
+    const { usage, model } = usageOf(
+      { type: 'message_start', message: { model: 'claude-sonnet-4', usage: { input_tokens: 25, cache_read_input_tokens: 0, output_tokens: 1 } } },
+      { type: 'content_block_delta', delta: { text: 'hi' } },
+      { type: 'message_delta', usage: { output_tokens: 15 } },
+      { type: 'message_delta', usage: { output_tokens: 42 } },
+    );
+    expect(usage).to.deep.equal({ inputTokens: 25, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 42 });
+    expect(model).to.equal('claude-sonnet-4');
+  });
+
+  it('reports no usage (not zero usage) when none was seen, and ignores hostile values', () => {
+    expect(usageOf({ choices: [] }, 'text', null, [1, 2]).usage).to.equal(null);
+    expect(usageOf({ usage: { prompt_tokens: -5, completion_tokens: 'many' } }).usage).to.equal(null);
+  });
+});

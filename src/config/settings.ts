@@ -4,6 +4,7 @@
  */
 import { loadLiteLlmConfig, ConfigError, type LiteLlmConfig } from './litellm-config';
 import { buildPolicy, type Policy } from './policy';
+import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
 import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
 
 export interface Settings {
@@ -34,6 +35,8 @@ export interface Settings {
   };
   readonly dbTimeoutMs: number;
   readonly redisTimeoutMs: number;
+  /** OpenTelemetry tracing from the standard OTEL_* variables (observability/otel-config.ts). */
+  readonly tracing: TracingConfig;
   /** JWT auth (general_settings.enable_jwt_auth, litellm_jwtauth, tollgate.jwt, JWT_* variables). */
   readonly jwt: JwtSettings;
   /** Checks worked on at once; beyond it a Check is refused with UNAVAILABLE (server/admission.ts). */
@@ -83,6 +86,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     },
     dbTimeoutMs: tollgate.db_timeout_ms ?? 2000,
     redisTimeoutMs: tollgate.redis_timeout_ms ?? 200,
+    tracing: tracingConfigFrom(env),
     jwt: buildJwtSettings(config, {
       publicKeyUrl: nonEmpty(env.JWT_PUBLIC_KEY_URL),
       audience: nonEmpty(env.JWT_AUDIENCE),

@@ -1,0 +1,63 @@
+/**
+ * Telemetry around calls that leave the process: database lookups behind the cache and
+ * shared-tier (Redis) commands. The wrappers sit at the store/cache boundary (runtime.ts builds
+ * them), so a warm request that never leaves memory pays nothing here.
+ */
+import type { SharedCache } from '../cache/shared-cache';
+import type { AuthStore } from '../store/auth-store';
+
+export type Backend = 'db' | 'redis';
+
+export interface BackendCallObserver {
+  /** Runs `work` as one call to `backend`; `operation` is a stable low-cardinality label. */
+  call<T>(backend: Backend, operation: string, work: () => Promise<T>): Promise<T>;
+}
+
+export const DIRECT_CALLS: BackendCallObserver = {
+  call: (_backend, _operation, work) => work(),
+};
+
+/** Nests observers: the first one sees the call outermost. */
+export function combineObservers(observers: readonly BackendCallObserver[]): BackendCallObserver {
+  if (observers.length === 0) return DIRECT_CALLS;
+  if (observers.length === 1) return observers[0] as BackendCallObserver;
+  const nest = <T>(index: number, backend: Backend, operation: string, work: () => Promise<T>): Promise<T> => {
+    const observer = observers[index];
+    return observer === undefined ? work() : observer.call(backend, operation, () => nest(index + 1, backend, operation, work));
+  };
+  return { call: (backend, operation, work) => nest(0, backend, operation, work) };
+}
+
+/**
+ * Every lookup of `store` as a `db` call named after the method (findKey, findTeam, …).
+ * A proxy rather than a hand-written wrapper so that a lookup added to AuthStore is observed
+ * without anyone remembering to come here.
+ */
+export function observedAuthStore(store: AuthStore, observer: BackendCallObserver): AuthStore {
+  if (observer === DIRECT_CALLS) return store;
+  const wrapped = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      // Closing is not a lookup: it would only add a meaningless sample at shutdown.
+      if (typeof value !== 'function' || typeof property !== 'string' || property === 'close') return value;
+      let method = wrapped.get(property);
+      if (method === undefined) {
+        const original = value as (...args: unknown[]) => Promise<unknown>;
+        method = (...args) => observer.call('db', property, () => original.apply(target, args));
+        wrapped.set(property, method);
+      }
+      return method;
+    },
+  });
+}
+
+/** Every shared-tier command as a `redis` call (GET / SET / DEL). */
+export function observedSharedCache(shared: SharedCache, observer: BackendCallObserver): SharedCache {
+  if (observer === DIRECT_CALLS) return shared;
+  return {
+    get: (key) => observer.call('redis', 'GET', () => shared.get(key)),
+    set: (key, text, ttlMs) => observer.call('redis', 'SET', () => shared.set(key, text, ttlMs)),
+    delete: (keys) => observer.call('redis', 'DEL', () => shared.delete(keys)),
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Prometheus metrics (prom-client), fed through the same seams as tracing: the request
+ * telemetry, the cache events and the DB/Redis call observer.
+ *
+ * Labels are only ever drawn from small fixed sets (decision, LiteLLM error type, HTTP status,
+ * check name, entity kind, tier, operation): never ids, keys or models, whose cardinality is
+ * unbounded. Label children are bound once and reused, so a request costs a few map lookups.
+ */
+import { performance } from 'node:perf_hooks';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheEvents } from '../cache/entity-cache';
+import type { Decision } from '../domain/decision';
+import type { Backend, BackendCallObserver } from './backend-calls';
+import type { Instrumentation, RequestTelemetry } from './instrumentation';
+
+/** A warm Check takes tens of microseconds; an Envoy ext_authz timeout is ~250 ms. */
+const CHECK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const BACKEND_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+type UndecidedReason = Parameters<RequestTelemetry['undecided']>[0];
+
+/** Bound label children, created on first use (label sets are small and fixed, see above). */
+function memo<T>(make: (...values: string[]) => T): (...values: string[]) => T {
+  const children = new Map<string, T>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(...values);
+      children.set(key, child);
+    }
+    return child;
+  };
+}
+
+export interface MetricsOptions {
+  /** Node.js process metrics (CPU, memory, event-loop lag, GC); off in unit tests. */
+  readonly processMetrics?: boolean;
+}
+
+export class TollgateMetrics {
+  readonly registry = new Registry();
+  readonly instrumentation: Instrumentation;
+  readonly cacheEvents: CacheEvents;
+  readonly calls: BackendCallObserver;
+
+  constructor(options: MetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    const decisions = new Counter({
+      name: 'tollgate_decisions_total',
+      help: 'Check decisions by result (allow|deny), LiteLLM error type and HTTP status of denials',
+      labelNames: ['result', 'error_type', 'status'] as const,
+      registers,
+    });
+    const refusals = new Counter({
+      name: 'tollgate_check_refusals_total',
+      help: 'Denials by the check that refused (LiteLLM check order names; "identify" for credential refusals)',
+      labelNames: ['check'] as const,
+      registers,
+    });
+    const undecided = new Counter({
+      name: 'tollgate_undecided_total',
+      help: 'Checks answered with gRPC UNAVAILABLE (no decision possible), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    const duration = new Histogram({
+      name: 'tollgate_check_duration_seconds',
+      help: 'Time from receiving a Check to its answer, by result (allow|deny|undecided)',
+      labelNames: ['result'] as const,
+      buckets: CHECK_BUCKETS,
+      registers,
+    });
+    const inFlight = new Gauge({ name: 'tollgate_checks_in_flight', help: 'Checks being decided right now', registers });
+    const decisionChild = memo((result, type, status) => decisions.labels(result, type, status));
+    const refusalChild = memo((check) => refusals.labels(check));
+    const undecidedChild = memo((reason) => undecided.labels(reason));
+    const durationChild = memo((result) => duration.labels(result));
+    const allowed = decisionChild('allow', '', '');
+
+    this.instrumentation = {
+      startRequest: () => {
+        inFlight.inc();
+        const started = performance.now();
+        let done = false;
+        const finish = (result: string): void => {
+          done = true;
+          inFlight.dec();
+          durationChild(result).observe((performance.now() - started) / 1000);
+        };
+        return {
+          phase: (_name, work) => work(),
+          checkEvaluated: () => undefined,
+          decided: (decision: Decision, refusedBy: string | null) => {
+            if (done) return;
+            finish(decision.kind);
+            if (decision.kind === 'allow') {
+              allowed.inc();
+              return;
+            }
+            decisionChild('deny', decision.denial.type, String(decision.denial.status)).inc();
+            if (refusedBy !== null) refusalChild(refusedBy).inc();
+          },
+          undecided: (reason: UndecidedReason) => {
+            if (done) return;
+            finish('undecided');
+            undecidedChild(reason).inc();
+          },
+        };
+      },
+    };
+    this.cacheEvents = this.cacheMetrics(registers);
+    this.calls = this.backendMetrics(registers);
+  }
+
+  /** The text a Prometheus scrape gets. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private cacheMetrics(registers: Registry[]): CacheEvents {
+    const hits = new Counter({
+      name: 'tollgate_cache_hits_total',
+      help: 'Entity lookups answered by a cache tier (memory = this process, shared = Redis)',
+      labelNames: ['kind', 'tier'] as const,
+      registers,
+    });
+    const misses = new Counter({
+      name: 'tollgate_cache_misses_total',
+      help: 'Entity lookups not answered from process memory (then tried in Redis, then the database)',
+      labelNames: ['kind'] as const,
+      registers,
+    });
+    const stale = new Counter({
+      name: 'tollgate_cache_stale_served_total',
+      help: 'Entries served past their refresh time: while revalidating, or because the database failed',
+      labelNames: ['kind', 'reason'] as const,
+      registers,
+    });
+    const errors = new Counter({
+      name: 'tollgate_cache_errors_total',
+      help: 'Cache failures that degraded to a miss (shared tier) or kept an older entry (background refresh)',
+      labelNames: ['kind', 'source'] as const,
+      registers,
+    });
+    const hit = memo((kind, tier) => hits.labels(kind, tier));
+    const miss = memo((kind) => misses.labels(kind));
+    return {
+      hit: (kind, tier) => hit(kind, tier).inc(),
+      miss: (kind) => miss(kind).inc(),
+      staleServed: (kind, reason) => stale.labels(kind, reason).inc(),
+      sharedTierError: (kind) => errors.labels(kind, 'shared_tier').inc(),
+      backgroundRefreshError: (kind) => errors.labels(kind, 'background_refresh').inc(),
+    };
+  }
+
+  private backendMetrics(registers: Registry[]): BackendCallObserver {
+    const duration = new Histogram({
+      name: 'tollgate_backend_call_duration_seconds',
+      help: 'Latency of calls leaving the process: database lookups (backend=db) and Redis commands (backend=redis)',
+      labelNames: ['backend', 'operation'] as const,
+      buckets: BACKEND_BUCKETS,
+      registers,
+    });
+    const errors = new Counter({
+      name: 'tollgate_backend_call_errors_total',
+      help: 'Database lookups and Redis commands that failed or timed out',
+      labelNames: ['backend', 'operation'] as const,
+      registers,
+    });
+    const timer = memo((backend, operation) => duration.labels(backend, operation));
+    return {
+      call: <T>(backend: Backend, operation: string, work: () => Promise<T>): Promise<T> => {
+        const started = performance.now();
+        const observe = (): void => timer(backend, operation).observe((performance.now() - started) / 1000);
+        return work().then(
+          (result) => {
+            observe();
+            return result;
+          },
+          (error: unknown) => {
+            observe();
+            errors.labels(backend, operation).inc();
+            throw error;
+          },
+        );
+      },
+    };
+  }
+}

@@ -17,6 +17,7 @@ import { RedisGenerationCounter, RedisMessageBus } from '../cache/redis-bus';
 import { createRedisClient, RedisSharedCache, type RedisClient } from '../cache/redis-shared-cache';
 import { NO_SHARED_CACHE } from '../cache/shared-cache';
 import type { Settings } from '../config/settings';
+import { DIRECT_CALLS, observedAuthStore, observedSharedCache, type BackendCallObserver } from '../observability/backend-calls';
 import type { Logger } from '../observability/logger';
 import { safeUrl } from '../observability/logger';
 import { createDataSource } from '../store/data-source';
@@ -86,6 +87,8 @@ export async function openStore(
   settings: Settings,
   redis: Redis | null,
   events?: CacheEvents,
+  /** Sees every database lookup and Redis command behind the cache (metrics, trace spans). */
+  calls: BackendCallObserver = DIRECT_CALLS,
 ): Promise<StoreRuntime> {
   const dataSource = createDataSource(settings);
   await dataSource.initialize();
@@ -99,8 +102,9 @@ export async function openStore(
       throw error;
     }
   }
-  const base = new TypeOrmAuthStore(dataSource, settings);
-  const shared = redis === null ? NO_SHARED_CACHE : new RedisSharedCache(redis.client, settings.redisTimeoutMs);
+  const base = observedAuthStore(new TypeOrmAuthStore(dataSource, settings), calls);
+  const shared =
+    redis === null ? NO_SHARED_CACHE : observedSharedCache(new RedisSharedCache(redis.client, settings.redisTimeoutMs), calls);
   const store = new CachedAuthStore(base, cachePolicyFrom(settings), shared, events);
   const counter = redis?.counter ?? new DbGenerationCounter((sql, params) => dataSource.query(sql, [...params]));
   return {

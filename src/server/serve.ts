@@ -7,9 +7,11 @@ import { Authorizer } from '../authorize/authorize';
 import { CacheInvalidationListener } from '../cache/invalidation';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
+import { startTelemetry } from '../observability/telemetry';
 import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
 import { startGrpcServer } from './grpc-server';
+import { startOpsServer } from './http-server';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
 import { withTimeout } from '../util/timeout';
 
@@ -30,17 +32,23 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   let runtime: StoreRuntime | null = null;
   let listener: CacheInvalidationListener | null = null;
   let stopping = false;
+  let serving = false;
 
+  const telemetry = startTelemetry(settings, logger);
+  const ops = await startOpsServer(settings.httpAddr, {
+    metrics: () => telemetry.metrics.scrape(),
+    notReadyReason: () => (stopping ? 'shutting down' : serving ? null : 'store not connected'),
+  });
   const grpc = await startGrpcServer(
     settings.grpcAddr,
-    createCheckHandler({ settings, authorizer, logger }),
+    createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation }),
   );
-  logger.info({ grpcPort: grpc.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
+  logger.info({ grpcPort: grpc.port, httpPort: ops.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
 
   const connected = (async () => {
     while (!stopping) {
       try {
-        const opened = await openStore(settings, redis);
+        const opened = await openStore(settings, redis, telemetry.cacheEvents, telemetry.calls);
         await opened.store.ping();
         runtime = opened;
         listener = new CacheInvalidationListener(opened.store, opened.counter, redis?.bus ?? null, INVALIDATION_POLL_MS, {
@@ -51,6 +59,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         await listener.start();
         store.connect(opened.store);
         grpc.setHealth('SERVING');
+        serving = true;
         logger.info('store connected: serving');
         return;
       } catch (error) {
@@ -83,6 +92,8 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
     );
   }
   await withTimeout(closeRedis(redis), POOL_CLOSE_TIMEOUT_MS, 'closing redis').catch(() => undefined);
+  await ops.close();
+  await telemetry.shutdown();
   logger.info('stopped');
   return 0;
 }

@@ -18,6 +18,8 @@ export interface LogLine {
 export interface ServerProcess {
   readonly port: number;
   readonly address: string;
+  /** The operations port (/metrics, /healthz, /readyz). */
+  readonly httpPort: number;
   readonly child: ChildProcess;
   /** Every JSON log line printed so far (stdout). */
   readonly logs: LogLine[];
@@ -36,7 +38,7 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'debug', TOLLGATE_GRPC_ADDR: '127.0.0.1:0', ...options.env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'debug', TOLLGATE_GRPC_ADDR: '127.0.0.1:0', TOLLGATE_HTTP_ADDR: '127.0.0.1:0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
@@ -46,6 +48,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   });
   const lines = readline.createInterface({ input: child.stdout! });
   const waitForStore = options.waitForStore ?? true;
+  let httpPort = 0;
 
   const port = await new Promise<number>((resolvePort, reject) => {
     let listeningPort: number | null = null;
@@ -68,6 +71,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       logs.push(parsed);
       if (parsed.msg === 'listening' && typeof parsed.grpcPort === 'number') {
         listeningPort = parsed.grpcPort;
+        if (typeof parsed.httpPort === 'number') httpPort = parsed.httpPort;
         if (!waitForStore) {
           clearTimeout(timer);
           resolvePort(listeningPort);
@@ -83,6 +87,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   return {
     port,
     address: `127.0.0.1:${port}`,
+    httpPort,
     child,
     logs,
     output: () => raw,

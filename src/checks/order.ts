@@ -3,9 +3,9 @@
  * §2.5 → §2.6 → §2.7 → §4 table → §6.4). The first refusal wins, so the position of a check
  * decides which error a caller sees when several would refuse.
  *
- * Not reproduced (out of scope or needing state Tollgate does not load): the agent trace-id
- * requirement (§4 step 2a), SCIM-deactivated users (§2.7 step 4, newer), per-model key budgets
- * (§2.7 step 8), organization RBAC on management routes (§4.10) and vector-store access (§4.11).
+ * Alerts (soft budgets, the 80 % key alert) are not checks: they never refuse, and are computed
+ * after the decision by alerts/budget-alerts.ts. docs/checks.md is generated from these lists
+ * (test/checks/docs.test.ts keeps it in step).
  */
 import type { Check } from './types';
 import { requestSize } from './request-size';
@@ -17,11 +17,14 @@ import { masterKeyOnlyRoute } from './master-key-only-route';
 import { keyFound, virtualKeyFormat } from './key-found';
 import { keyBlocked } from './key-blocked';
 import { keyModelAccess } from './key-model-access';
+import { userScimDeactivated } from './user-scim';
 import { teamMemberBudget, teamMemberBudgetOnKeyPath } from './team-member-budget';
 import { keyExpired } from './key-expiry';
 import { keyBudget } from './key-budget';
+import { keyModelBudget } from './key-model-budget';
 import { teamBlocked } from './team-blocked';
 import { teamModelAccess } from './team-model-access';
+import { agentTraceId } from './agent-trace-id';
 import { userModelAccess } from './user-model-access';
 import { projectBlocked, projectBudget, projectModelAccess } from './project-checks';
 import { teamBudget } from './team-budget';
@@ -32,7 +35,9 @@ import { enforceUserParam } from './enforce-user-param';
 import { rejectClientsideMetadataTags } from './clientside-metadata-tags';
 import { globalProxyBudget } from './global-budget';
 import { guardrailModification } from './guardrail-modification';
+import { organizationRbac } from './organization-rbac';
 import { routeRbac } from './route-rbac';
+import { vectorStoreAccess } from './vector-store-access';
 import { toolAllowlist } from './tool-allowlist';
 import { keyAllowedRoutes } from './key-allowed-routes';
 
@@ -58,11 +63,13 @@ export const KEY_CHECKS: readonly Check[] = Object.freeze([
   masterKeyOnlyRoute,
   virtualKeyFormat,
   keyFound,
-  keyBlocked,
-  keyModelAccess,
-  teamMemberBudgetOnKeyPath,
-  keyExpired,
-  keyBudget, // includes the temporary budget increase (§2.7 step 1)
+  keyBlocked, // §2.7 step 2
+  keyModelAccess, // step 3, client-side fallbacks included (§4.14)
+  userScimDeactivated, // step 4 [newer]
+  teamMemberBudgetOnKeyPath, // step 6
+  keyExpired, // step 7
+  keyBudget, // step 8, with the temporary budget increase (step 1)
+  keyModelBudget, // step 8, per model
 ]);
 
 /**
@@ -72,6 +79,7 @@ export const KEY_CHECKS: readonly Check[] = Object.freeze([
 export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   teamBlocked, // 1
   teamModelAccess, // 2
+  agentTraceId, // 2a
   userModelAccess, // 2.1
   projectBlocked, // P
   projectModelAccess, // P
@@ -86,7 +94,9 @@ export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   rejectClientsideMetadataTags, // 6b
   globalProxyBudget, // 7
   guardrailModification, // 8
+  organizationRbac, // 10
   routeRbac, // route RBAC (§6.3)
+  vectorStoreAccess, // 11
   toolAllowlist, // 12
 ]);
 

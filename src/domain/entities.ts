@@ -46,7 +46,10 @@ export interface VirtualKey {
   readonly rpm_limit: number | null;
   readonly allowed_routes: readonly string[];
   readonly access_group_ids: readonly string[];
+  /** Per-model limits: `{model: {max_budget | budget_limit, budget_duration | time_period}}`. */
   readonly model_max_budget: JsonObject;
+  /** Per-model spend (`{model: spend}`) as LiteLLM's spend writer records it on the key row. */
+  readonly model_spend: JsonObject;
   readonly budget_duration: string | null;
   readonly budget_reset_at: Date | null;
 }

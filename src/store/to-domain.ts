@@ -81,6 +81,7 @@ export function toVirtualKey(row: VerificationTokenRecord): VirtualKey {
     allowed_routes: row.allowed_routes,
     access_group_ids: row.access_group_ids,
     model_max_budget: asJsonObject(row.model_max_budget),
+    model_spend: asJsonObject(row.model_spend),
     budget_duration: row.budget_duration,
     budget_reset_at: row.budget_reset_at,
   });

@@ -77,6 +77,7 @@ export function aKey(overrides: Partial<VirtualKey> = {}): VirtualKey {
     allowed_routes: [],
     access_group_ids: [],
     model_max_budget: {},
+    model_spend: {},
     budget_duration: null,
     budget_reset_at: null,
     ...overrides,

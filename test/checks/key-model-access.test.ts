@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { keyModelAccess } from '../../src/checks/key-model-access';
-import { aDeployment, aKey, aTeam, accessGroupsById, anAccessGroup, decide } from './fixtures';
+import type { Policy } from '../../src/config/policy';
+import type { Json } from '../../src/domain/entities';
+import { aDeployment, aKey, aPolicy, aTeam, accessGroupsById, anAccessGroup, decide } from './fixtures';
 
 const policyWithModels = {
   modelList: [aDeployment({ modelName: 'gpt-4o' }), aDeployment({ modelName: 'gpt-4o-mini', underlyingModel: 'openai/gpt-4o-mini' })],
@@ -87,4 +89,31 @@ describe('key model access — §2.7 step 3', () => {
       }),
     ).to.equal(null);
   });
+});
+
+describe('client-side fallbacks validation — §2.7 step 3, §4.14', () => {
+  const routable = aPolicy({
+    modelList: [
+      aDeployment({ modelName: 'gpt-4o', underlyingModel: 'openai/gpt-4o' }),
+      aDeployment({ modelName: 'openai/*', underlyingModel: 'openai/*' }),
+    ],
+    modelGroupAlias: { fast: 'gpt-4o' },
+  });
+  const rows: ReadonlyArray<{ why: string; fallbacks: Json; policy: Policy; refused: boolean }> = [
+    { why: 'a model_list model_name routes', fallbacks: ['gpt-4o'], policy: routable, refused: false },
+    { why: "a deployment's underlying model routes", fallbacks: ['openai/gpt-4o'], policy: routable, refused: false },
+    { why: 'a model_group_alias routes', fallbacks: ['fast'], policy: routable, refused: false },
+    { why: 'a wildcard deployment routes a matching model', fallbacks: ['openai/o3'], policy: routable, refused: false },
+    { why: '{"model": …} entries are validated like strings', fallbacks: [{ model: 'nope' }], policy: routable, refused: true },
+    { why: 'a model the router does not know cannot be routed', fallbacks: ['claude-3'], policy: routable, refused: true },
+    { why: 'without a model_list nothing routes (LiteLLM raises ProxyModelNotFoundError without a router)', fallbacks: ['gpt-4o'], policy: aPolicy(), refused: true },
+    { why: 'entries that are neither strings nor {model} objects are ignored', fallbacks: [3, null, { other: 'x' }], policy: routable, refused: false },
+    { why: 'a fallbacks value that is not a list is ignored', fallbacks: 'claude-3', policy: routable, refused: false },
+  ];
+  for (const row of rows) {
+    it(`${row.refused ? 'denies (400 auth_error)' : 'allows'}: ${row.why} — §4.14`, () => {
+      const denial = decide(keyModelAccess, { request: { body: { model: 'gpt-4o', fallbacks: row.fallbacks } }, policy: row.policy });
+      expect(denial === null ? null : [denial.status, denial.type]).to.deep.equal(row.refused ? [400, 'auth_error'] : null);
+    });
+  }
 });

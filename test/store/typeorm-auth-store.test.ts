@@ -38,6 +38,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         allowed_routes: ['/chat/completions'],
         access_group_ids: ['ag1'],
         model_max_budget: { 'gpt-4o': { budget_limit: 1 } },
+        model_spend: { 'gpt-4o': 0.25 },
         budget_duration: '30d',
         budget_reset_at: new Date('2031-01-01T00:00:00.000Z'),
       });
@@ -66,6 +67,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         allowed_routes: ['/chat/completions'],
         access_group_ids: ['ag1'],
         model_max_budget: { 'gpt-4o': { budget_limit: 1 } },
+        model_spend: { 'gpt-4o': 0.25 },
         budget_duration: '30d',
         budget_reset_at: new Date('2031-01-01T00:00:00.000Z'),
       });

@@ -1,0 +1,92 @@
+/**
+ * common_checks step 10 (`auth_checks_organization.organization_role_based_access_check`, the
+ * newer text with "You are <role>"): who may create organizations and call the org-admin-only
+ * routes, and which organization `/team/new` lands in. Proxy admins pass; a caller without a user
+ * row is not checked. Every refusal is a ProxyException: 401 auth_error, message as is.
+ *
+ * LiteLLM loads the user with its organization memberships, so the list is never None there
+ * either: its "not a member of any organization" branch cannot be reached, and a user without
+ * memberships gets the "organization_id is None" / "no role" refusals instead.
+ */
+import type { Json, User } from '../domain/entities';
+import { LITELLM_ROUTES } from '../routes/route-groups';
+import type { Check, Denial } from './types';
+import { deny } from './types';
+import { requestBody } from './context';
+import { pyList } from './python-format';
+
+function refuse(message: string, param: 'user_role' | 'organization_id'): Denial {
+  return deny(401, 'auth_error', message, param);
+}
+
+/** Python `str()` of a role that may be None. */
+function roleText(role: string | null | undefined): string {
+  return role ?? 'None';
+}
+
+/** `get_user_organization_info`: the user's org ids and org id → role. */
+function organizationRoles(user: User): ReadonlyMap<string, string | null> {
+  return new Map(user.organization_memberships.map((m) => [m.organization_id, m.user_role]));
+}
+
+/** `request_body.get("organization_id")`; null when absent or JSON null. */
+function passedOrganizationId(body: Readonly<Record<string, Json>>): string | null {
+  const value = body['organization_id'];
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function orgAdminOnlyRefusal(user: User, route: string, orgId: string | null): Denial | null {
+  if (orgId === null) {
+    return refuse('Passed organization_id is None, please pass an organization_id in your request', 'organization_id');
+  }
+  const role = organizationRoles(user).get(orgId) ?? null;
+  if (role === null) {
+    return refuse(
+      `You do not have a role within the selected organization. Passed organization_id: ${orgId}. Please contact the organization admin to request access.`,
+      'organization_id',
+    );
+  }
+  if (role === 'org_admin') return null;
+  return refuse(
+    `You do not have the required role to perform ${route} in Organization ${orgId}. Your role is ${role} in Organization ${orgId}`,
+    'user_role',
+  );
+}
+
+function newTeamRefusal(user: User, route: string, orgId: string | null): Denial | null {
+  if (user.organization_memberships.length === 0) return null;
+  const roles = organizationRoles(user);
+  if (orgId === null) {
+    return refuse(
+      `Passed organization_id is None, please specify the organization_id in your request. You are part of multiple organizations: ${pyList([...roles.keys()])}`,
+      'organization_id',
+    );
+  }
+  const role = roles.get(orgId);
+  if (role === 'org_admin') return null;
+  return refuse(
+    `You do not have the required role to call ${route}. Your role is ${roleText(role)} in Organization ${orgId}`,
+    'user_role',
+  );
+}
+
+export const organizationRbac: Check = {
+  name: 'organization_rbac',
+  spec: 'litellm-auth.md §4 step 10, §4.10',
+  statuses: [401],
+  errorTypes: ['auth_error'],
+  decide: (ctx) => {
+    const user = ctx.snapshot.user;
+    if (user === null) return null;
+    const route = ctx.request.route;
+    if (route === '/organization/new' && user.user_role !== 'proxy_admin') {
+      return refuse(`Only proxy admins can create new organizations. You are ${roleText(user.user_role)}`, 'user_role');
+    }
+    if (user.user_role === 'proxy_admin') return null;
+    const orgId = passedOrganizationId(requestBody(ctx));
+    if ((LITELLM_ROUTES.org_admin_only_routes as readonly string[]).includes(route)) return orgAdminOnlyRefusal(user, route, orgId);
+    if (route === '/team/new') return newTeamRefusal(user, route, orgId);
+    return null;
+  },
+};

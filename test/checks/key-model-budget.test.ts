@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { keyModelBudget } from '../../src/checks/key-model-budget';
+import type { JsonObject } from '../../src/domain/entities';
+import { aDeployment, aKey, decide } from './fixtures';
+
+describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => {
+  const key = (limits: JsonObject, spend: JsonObject) => aKey({ token: 'f'.repeat(64), key_alias: 'ci', model_max_budget: limits, model_spend: spend });
+
+  it('denies a model whose spend is above its budget (400 budget_exceeded, LiteLLM message)', () => {
+    expect(decide(keyModelBudget, { snapshot: { key: key({ 'gpt-4o': { budget_limit: 1, time_period: '1d' } }, { 'gpt-4o': 1.5 }) } })).to.deep.equal({
+      status: 400,
+      type: 'budget_exceeded',
+      message: `LiteLLM Virtual Key: ${'f'.repeat(64)}, key_alias: ci, exceeded budget for model=gpt-4o`,
+      param: null,
+    });
+  });
+
+  const rows: ReadonlyArray<{ why: string; limits: JsonObject; spend: JsonObject; model?: string; refused: boolean }> = [
+    { why: 'spend == budget passes (LiteLLM compares with >)', limits: { 'gpt-4o': { max_budget: 1 } }, spend: { 'gpt-4o': 1 }, refused: false },
+    { why: 'max_budget and budget_limit are the same field (BudgetConfig alias)', limits: { 'gpt-4o': { max_budget: 1 } }, spend: { 'gpt-4o': 2 }, refused: true },
+    { why: 'a budget written as a string is read as a float (pydantic)', limits: { 'gpt-4o': { budget_limit: '0.0000001' } }, spend: { 'gpt-4o': 0.0000002 }, refused: true },
+    { why: 'a zero budget is no budget (`max_budget and max_budget > 0`)', limits: { 'gpt-4o': { max_budget: 0 } }, spend: { 'gpt-4o': 5 }, refused: false },
+    { why: 'another model’s budget does not apply', limits: { 'claude-3': { max_budget: 1 } }, spend: { 'gpt-4o': 5 }, refused: false },
+    { why: 'no recorded spend for the model passes', limits: { 'gpt-4o': { max_budget: 1 } }, spend: {}, refused: false },
+    { why: 'a provider-prefixed request uses the bare model’s budget and spend', limits: { 'o1-preview': { max_budget: 1 } }, spend: { 'o1-preview': 2 }, model: 'openai/o1-preview', refused: true },
+    { why: 'the exact model’s budget is read before the bare one', limits: { 'openai/o1': { max_budget: 10 }, o1: { max_budget: 1 } }, spend: { 'openai/o1': 2 }, model: 'openai/o1', refused: false },
+    { why: 'an entry that is not an object is ignored', limits: { 'gpt-4o': 1 }, spend: { 'gpt-4o': 5 }, refused: false },
+  ];
+  for (const row of rows) {
+    it(`${row.why}${row.refused ? ' (denied)' : ' (allowed)'} — §2.7 step 8`, () => {
+      const model = row.model ?? 'gpt-4o';
+      const denial = decide(keyModelBudget, { request: { model, body: { model } }, snapshot: { key: key(row.limits, row.spend) } });
+      expect(denial?.type ?? null).to.equal(row.refused ? 'budget_exceeded' : null);
+    });
+  }
+
+  it('checks every model of a multi-model request', () => {
+    const denial = decide(keyModelBudget, {
+      request: { model: ['gpt-4o', 'claude-3'] },
+      snapshot: { key: key({ 'claude-3': { max_budget: 1 } }, { 'claude-3': 2 }) },
+    });
+    expect(denial?.message).to.match(/model=claude-3$/);
+  });
+
+  it('prints key_alias None for a key without alias', () => {
+    const denial = decide(keyModelBudget, { snapshot: { key: aKey({ model_max_budget: { 'gpt-4o': { max_budget: 1 } }, model_spend: { 'gpt-4o': 2 } }) } });
+    expect(denial?.message).to.include('key_alias: None,');
+  });
+
+  it('README §4.1: info routes are exempt', () => {
+    expect(
+      decide(keyModelBudget, {
+        request: { route: '/v1/models', method: 'GET', model: null, body: null },
+        snapshot: { key: key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 }) },
+      }),
+    ).to.equal(null);
+  });
+
+  it('§2.7.5: skipped for a model that is explicitly free', () => {
+    expect(
+      decide(keyModelBudget, {
+        snapshot: { key: key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 }) },
+        policy: { modelList: [aDeployment({ modelName: 'gpt-4o', inputCostPerToken: 0, outputCostPerToken: 0 })] },
+      }),
+    ).to.equal(null);
+  });
+
+  it('applies on every route, not only LLM routes (unlike the key max_budget)', () => {
+    expect(
+      decide(keyModelBudget, {
+        request: { route: '/key/generate', model: 'gpt-4o', body: { model: 'gpt-4o' } },
+        snapshot: { key: key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 }) },
+      })?.type,
+    ).to.equal('budget_exceeded');
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Reading JWT claims the way LiteLLM does (`dot_notation_indexing.get_nested_value`,
+ * `JWTHandler.get_scopes`). Claims are verified JSON; nothing here trusts their types.
+ */
+import type { Json, JsonObject } from '../../domain/entities';
+import { authErrorFromException } from '../../checks/errors';
+import type { Denial } from '../../checks/types';
+
+export type Claims = Readonly<JsonObject>;
+
+/** The value was not there (distinct from a claim that is present and null). */
+export const MISSING = Symbol('missing');
+
+/**
+ * `get_nested_value`: a dot path into the claims. A leading `metadata.` is dropped (LiteLLM test
+ * `test_metadata_prefix_handling_in_nested_fields`), `\.` escapes a dot inside a key, and a path
+ * through a non-object (a list, a string) is missing: list indices are not supported.
+ */
+export function claimAt(claims: Claims, path: string | null): Json | typeof MISSING {
+  if (path === null || path === '') return MISSING;
+  const stripped = path.startsWith('metadata.') ? path.slice('metadata.'.length) : path;
+  // As LiteLLM: escaped dots become a placeholder, the path splits on the rest, dots come back.
+  const keys = stripped.replaceAll('\\.', '\u0000').split('.').map((part) => part.replaceAll('\u0000', '.'));
+  let current: Json = claims as JsonObject;
+  for (const part of keys) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current) || !Object.hasOwn(current, part)) {
+      return MISSING;
+    }
+    current = (current as JsonObject)[part] as Json;
+  }
+  return current;
+}
+
+/**
+ * An id claim as a string. Numbers are ids too (Python `str()` of an int); a list yields its
+ * first element (newer LiteLLM, for IdPs that send groups as lists); anything else is no id.
+ */
+export function idAt(claims: Claims, path: string | null): string | null {
+  const value = claimAt(claims, path);
+  const first = Array.isArray(value) ? (value[0] ?? null) : value;
+  if (typeof first === 'string') return first === '' ? null : first;
+  if (typeof first === 'number' && Number.isFinite(first)) return String(first);
+  return null;
+}
+
+/**
+ * A list-of-strings claim (team ids, roles). A single string counts as a one-element list.
+ * LiteLLM would iterate a string's characters here; no IdP means that, so Tollgate does not.
+ */
+export function stringsAt(claims: Claims, path: string | null): string[] | null {
+  const value = claimAt(claims, path);
+  if (value === MISSING || value === null) return null;
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) return null;
+  return value.filter((v): v is string => typeof v === 'string');
+}
+
+/** Python's `type(x)` name for a JSON value, for LiteLLM's "Unmapped scope type" message. */
+function pythonTypeName(value: Json): string {
+  if (value === null) return 'NoneType';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'object') return Array.isArray(value) ? 'list' : 'dict';
+  return 'str';
+}
+
+/**
+ * `get_scopes`: the `scope` claim, space-separated or a list; absent → none. Any other type is
+ * LiteLLM's plain exception (401).
+ */
+export function scopesOf(claims: Claims): string[] | Denial {
+  if (!Object.hasOwn(claims, 'scope')) return [];
+  const scope = claims['scope'] as Json;
+  if (typeof scope === 'string') return scope.split(/\s+/).filter((s) => s !== '');
+  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string');
+  return authErrorFromException(
+    `Unmapped scope type - <class '${pythonTypeName(scope)}'>. Supported types - list, str.`,
+  );
+}

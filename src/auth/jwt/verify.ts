@@ -1,0 +1,147 @@
+/**
+ * Verifying a bearer JWT (`JWTHandler.auth_jwt` / `get_public_key`, litellm-auth.md §3.2) with jose:
+ * size limit → header → algorithm allowlist → key (static, then each JWKS URL, refetching once
+ * for an unknown `kid`) → signature, `exp`/`nbf` with the configured clock skew, issuer, audience.
+ *
+ * Refusals are LiteLLM's plain exceptions (401 auth_error). A key set that cannot be obtained at
+ * all throws JwksUnavailableError (→ UNAVAILABLE). The token itself never leaves this module:
+ * messages name the `kid` and the key URLs, never the token.
+ */
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
+import { authErrorFromException } from '../../checks/errors';
+import { pyList } from '../../checks/python-format';
+import type { Denial } from '../../checks/types';
+import type { JsonObject } from '../../domain/entities';
+import type { Claims } from './claims';
+import { JwksUnavailableError } from './errors';
+import type { JwksCache } from './jwks-cache';
+import type { PublicKey } from './public-key';
+import type { JwtSettings, KeySourceSettings } from './settings';
+
+/** LiteLLM's `SUPPORTED_JWT_ALGORITHMS`. `none` and every HS* (shared-secret) algorithm are absent. */
+export const ALLOWED_ALGORITHMS: readonly string[] = Object.freeze([
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+]);
+
+export type Verification = { readonly kind: 'verified'; readonly claims: Claims } | { readonly kind: 'refused'; readonly denial: Denial };
+
+function refused(message: string): Verification {
+  return { kind: 'refused', denial: authErrorFromException(message) };
+}
+
+/** "Validation fails: …" with PyJWT's wording for the failure, as LiteLLM wraps it. */
+function validationFails(reason: string): Verification {
+  return refused(`Validation fails: ${reason}`);
+}
+
+function claimFailure(error: errors.JWTClaimValidationFailed): Verification {
+  const claim = error.claim;
+  if (error.reason === 'missing') return validationFails(`Token is missing the "${claim}" claim`);
+  if (claim === 'nbf' || claim === 'iat') return validationFails(`The token is not yet valid (${claim})`);
+  if (claim === 'aud') return validationFails("Audience doesn't match");
+  if (claim === 'iss') return validationFails('Invalid issuer');
+  return validationFails(error.message);
+}
+
+function failureOf(error: unknown): Verification {
+  if (error instanceof errors.JWTExpired) return refused('Token Expired');
+  if (error instanceof errors.JWTClaimValidationFailed) return claimFailure(error);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return validationFails('Signature verification failed');
+  if (error instanceof errors.JOSEAlgNotAllowed) return validationFails('The specified alg value is not allowed');
+  return validationFails('Invalid token');
+}
+
+/**
+ * LiteLLM `parse_keys`: a set with one key matches when the `kid`s agree or the token has none;
+ * with several, the `kid` must match. A key bound to another `alg` never matches.
+ */
+export function keysMatching(keys: readonly PublicKey[], kid: string | null, alg: string): PublicKey[] {
+  const byKid = keys.length === 1 ? keys.filter((k) => k.kid === kid || kid === null) : keys.filter((k) => kid !== null && k.kid === kid);
+  return byKid.filter((k) => k.alg === null || k.alg === alg);
+}
+
+/** Statically configured keys are trusted on purpose: one without a `kid` matches any token. */
+function staticKeysMatching(keys: readonly PublicKey[], kid: string | null, alg: string): PublicKey[] {
+  return keys.filter((k) => (k.kid === null || k.kid === kid) && (k.alg === null || k.alg === alg));
+}
+
+export class TokenVerifier {
+  constructor(
+    private readonly settings: JwtSettings,
+    private readonly jwks: JwksCache,
+  ) {}
+
+  async verify(token: string): Promise<Verification> {
+    if (Buffer.byteLength(token, 'utf8') > this.settings.maxTokenBytes) {
+      return validationFails(`token is larger than ${this.settings.maxTokenBytes} bytes`);
+    }
+    let alg: string;
+    let kid: string | null;
+    let issuer: unknown;
+    try {
+      const header = decodeProtectedHeader(token);
+      alg = typeof header.alg === 'string' ? header.alg : '';
+      kid = typeof header.kid === 'string' ? header.kid : null;
+      issuer = decodeJwt(token).iss;
+    } catch {
+      return validationFails('Invalid token');
+    }
+    if (!ALLOWED_ALGORITHMS.includes(alg)) return validationFails('The specified alg value is not allowed');
+
+    // The unverified `iss` only chooses where keys come from; verification then requires it.
+    const source = this.settings.issuers.find((s) => s.issuer === issuer) ?? this.settings.defaultKeys;
+    const candidates = await this.candidateKeys(source, kid, alg);
+    if (candidates.length === 0) {
+      if (source.jwksUrls.length === 0 && source.staticKeys.length === 0) {
+        return refused('Missing JWT Public Key URL from environment.');
+      }
+      return refused(`No matching public key found. keys=${pyList(source.jwksUrls)}, kid=${kid ?? 'None'}`);
+    }
+    return this.verifyWithAny(token, candidates, source);
+  }
+
+  /** Static keys, then each URL's set; one rate-limited refetch per URL when nothing matches. */
+  private async candidateKeys(source: KeySourceSettings, kid: string | null, alg: string): Promise<PublicKey[]> {
+    const found = staticKeysMatching(source.staticKeys, kid, alg);
+    const unavailable: JwksUnavailableError[] = [];
+    const searched: string[] = [];
+    for (const url of source.jwksUrls) {
+      try {
+        const matching = keysMatching(await this.jwks.keysFor(url), kid, alg);
+        found.push(...matching);
+        if (matching.length === 0) searched.push(url);
+      } catch (error) {
+        if (!(error instanceof JwksUnavailableError)) throw error;
+        unavailable.push(error);
+      }
+    }
+    if (found.length > 0) return found;
+    for (const url of searched) found.push(...keysMatching(await this.jwks.refetchForUnknownKid(url), kid, alg));
+    // A set we could not load might hold the key: that is "cannot decide", not a refusal.
+    if (found.length === 0 && unavailable.length > 0) throw unavailable[0];
+    return found;
+  }
+
+  private async verifyWithAny(token: string, keys: readonly PublicKey[], source: KeySourceSettings): Promise<Verification> {
+    const options: JWTVerifyOptions = {
+      algorithms: [...ALLOWED_ALGORITHMS],
+      clockTolerance: this.settings.clockSkewSeconds,
+      ...(source.issuer !== null ? { issuer: source.issuer } : {}),
+      ...(source.audience !== null ? { audience: source.audience } : {}),
+    };
+    let last: unknown = null;
+    for (const candidate of keys) {
+      try {
+        const { payload } = await jwtVerify(token, candidate.key, options);
+        return { kind: 'verified', claims: payload as JsonObject };
+      } catch (error) {
+        last = error;
+        // Another key with the same `kid`/no `kid` may be the signer; other failures are final.
+        if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JOSENotSupported) continue;
+        if (error instanceof TypeError) continue;
+        return failureOf(error);
+      }
+    }
+    return last instanceof TypeError ? validationFails('Signature verification failed') : failureOf(last);
+  }
+}

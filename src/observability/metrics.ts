@@ -115,6 +115,25 @@ export class TollgateMetrics {
     this.calls = this.backendMetrics(registers);
   }
 
+  /**
+   * Checks refused at once because too many were in flight (server/admission.ts). They never
+   * start request telemetry, so the count is read from the admission bound at scrape time.
+   */
+  watchAdmission(admission: { readonly limit: number; readonly refusedTotal: number }): void {
+    new Gauge({ name: 'tollgate_max_in_flight', help: 'The in-flight bound (tollgate.max_in_flight)', registers: [this.registry] }).set(
+      admission.limit,
+    );
+    new Counter({
+      name: 'tollgate_overload_refusals_total',
+      help: 'Checks answered UNAVAILABLE at once because tollgate.max_in_flight Checks were already in flight',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(admission.refusedTotal);
+      },
+    });
+  }
+
   /** The text a Prometheus scrape gets. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

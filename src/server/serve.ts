@@ -8,6 +8,7 @@ import { CacheInvalidationListener } from '../cache/invalidation';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import { startTelemetry } from '../observability/telemetry';
+import { Admission } from './admission';
 import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
 import { startGrpcServer } from './grpc-server';
@@ -39,9 +40,11 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
     metrics: () => telemetry.metrics.scrape(),
     notReadyReason: () => (stopping ? 'shutting down' : serving ? null : 'store not connected'),
   });
+  const inFlight = new Admission(settings.maxInFlight);
+  telemetry.metrics.watchAdmission(inFlight);
   const grpc = await startGrpcServer(
     settings.grpcAddr,
-    createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation }),
+    createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation, admission: inFlight }),
   );
   logger.info({ grpcPort: grpc.port, httpPort: ops.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
 

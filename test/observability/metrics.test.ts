@@ -82,6 +82,17 @@ describe('Prometheus metrics', () => {
     for (const value of [RAW, HASH, MASTER_KEY, 't-metrics', 'gpt-4o']) expect(text).not.to.include(value);
   });
 
+  it('reports the in-flight bound and the Checks refused by it', async () => {
+    const watched = new TollgateMetrics({ processMetrics: false });
+    const admission = { limit: 8, refusedTotal: 3 };
+    watched.watchAdmission(admission);
+    expect(sample((await watched.scrape()).body, 'tollgate_overload_refusals_total')).to.equal(3);
+    admission.refusedTotal = 5;
+    const body = (await watched.scrape()).body;
+    expect(sample(body, 'tollgate_overload_refusals_total')).to.equal(5);
+    expect(sample(body, 'tollgate_max_in_flight')).to.equal(8);
+  });
+
   it('counts a Check once even if the handler reported its end twice', () => {
     const once = new TollgateMetrics({ processMetrics: false });
     const request = once.instrumentation.startRequest({});

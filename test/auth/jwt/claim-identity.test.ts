@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { claimIdentityOf, type ClaimIdentity } from '../../../src/auth/jwt/claim-identity';
+import type { Claims } from '../../../src/auth/jwt/claims';
+import { jwtSettings, type JwtConfigParts } from './fixtures';
+
+function identityOf(claims: Claims, parts: JwtConfigParts = {}): ClaimIdentity {
+  const identity = claimIdentityOf(claims, jwtSettings(parts));
+  if ('status' in identity) throw new Error(identity.message);
+  return identity;
+}
+
+describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
+  describe('RBAC role (get_rbac_role), first match wins', () => {
+    const fields = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', user_roles_jwt_field: 'roles', user_allowed_roles: ['llm-user'] };
+
+    it('admin scope (admin_jwt_scope) → proxy_admin, before anything else', () => {
+      expect(identityOf({ scope: 'openid litellm_proxy_admin', tid: 't', sub: 'u' }, { jwtauth: fields })).to.include({ isAdmin: true, rbacRole: 'proxy_admin' });
+      expect(identityOf({ scope: 'llm-admin' }, { jwtauth: { admin_jwt_scope: 'llm-admin' } })).to.include({ rbacRole: 'proxy_admin' });
+    });
+
+    it('a team id → team; then a user id → internal_user', () => {
+      expect(identityOf({ tid: 't', sub: 'u' }, { jwtauth: fields }).rbacRole).to.equal('team');
+      expect(identityOf({ sub: 'u' }, { jwtauth: fields }).rbacRole).to.equal('internal_user');
+    });
+
+    it('team_id_default makes every token a team token', () => {
+      expect(identityOf({}, { jwtauth: { team_id_default: 'fallback' } })).to.include({ rbacRole: 'team', specificTeamId: 'fallback', specificTeamIdIsDefault: true });
+    });
+
+    it('a user role in user_allowed_roles → internal_user; other roles → none', () => {
+      expect(identityOf({ roles: ['x', 'llm-user'] }, { jwtauth: fields }).rbacRole).to.equal('internal_user');
+      expect(identityOf({ roles: ['x'] }, { jwtauth: fields }).rbacRole).to.equal(null);
+    });
+
+    it('role_mappings: the first mapping (config order) whose role the token carries', () => {
+      const jwtauth = {
+        roles_jwt_field: 'resource_access.litellm.roles',
+        role_mappings: [
+          { role: 'llm-team', internal_role: 'team' },
+          { role: 'llm-admin', internal_role: 'proxy_admin' },
+        ],
+      };
+      expect(identityOf({ resource_access: { litellm: { roles: ['llm-admin', 'llm-team'] } } }, { jwtauth }).rbacRole).to.equal('team');
+      expect(identityOf({ resource_access: { litellm: { roles: ['llm-admin'] } } }, { jwtauth }).rbacRole).to.equal('proxy_admin');
+      expect(identityOf({ resource_access: { litellm: { roles: ['other'] } } }, { jwtauth }).rbacRole).to.equal(null);
+    });
+
+    it('a mapped proxy_admin role is no admin scope: only the scope makes an admin token', () => {
+      const jwtauth = { roles_jwt_field: 'roles', role_mappings: [{ role: 'boss', internal_role: 'proxy_admin' }] };
+      expect(identityOf({ roles: ['boss'] }, { jwtauth })).to.include({ rbacRole: 'proxy_admin', isAdmin: false });
+    });
+  });
+
+  describe('ids', () => {
+    it('user id from user_id_jwt_field, else the email claim', () => {
+      const jwtauth = { user_id_jwt_field: 'sub', user_email_jwt_field: 'email' };
+      expect(identityOf({ sub: 'u1', email: 'a@x.io' }, { jwtauth })).to.include({ userId: 'u1', userEmail: 'a@x.io' });
+      expect(identityOf({ email: 'a@x.io' }, { jwtauth })).to.include({ userId: 'a@x.io' });
+      expect(identityOf({ sub: 'u1' }, {}).userId, 'no field configured → no user').to.equal(null);
+    });
+
+    it('user_allowed_email_domain: other domains and a missing email are invalid (no upsert)', () => {
+      const jwtauth = { user_email_jwt_field: 'email', user_allowed_email_domain: 'example.com' };
+      expect(identityOf({ email: 'a@example.com' }, { jwtauth }).validUserEmail).to.equal(true);
+      expect(identityOf({ email: 'a@evil.com' }, { jwtauth }).validUserEmail).to.equal(false);
+      expect(identityOf({}, { jwtauth }).validUserEmail).to.equal(false);
+      expect(identityOf({ email: 'a@evil.com' }, { jwtauth: { user_email_jwt_field: 'email' } }).validUserEmail).to.equal(null);
+    });
+
+    it('org id, org alias, end user id by their fields (dot paths, metadata. prefix)', () => {
+      const jwtauth = { org_id_jwt_field: 'org.id', org_alias_jwt_field: 'org.name', end_user_id_jwt_field: 'metadata.customer' };
+      expect(identityOf({ org: { id: 'o1', name: 'Acme' }, customer: 'c9' }, { jwtauth })).to.include({ orgId: 'o1', orgAlias: 'Acme', endUserId: 'c9' });
+    });
+
+    it('object_id_jwt_field names the team of a TEAM token and the user of an INTERNAL_USER token', () => {
+      const jwtauth = { object_id_jwt_field: 'oid', team_id_jwt_field: 'tid', user_id_jwt_field: 'sub' };
+      expect(identityOf({ oid: 'obj', tid: 't' }, { jwtauth })).to.include({ objectTeamId: 'obj', specificTeamId: 't' });
+      expect(identityOf({ oid: 'obj', sub: 'u' }, { jwtauth })).to.include({ objectTeamId: null, userId: 'obj' });
+    });
+
+    it('team id: a missing claim takes team_id_default, a present null does not', () => {
+      const jwtauth = { team_id_jwt_field: 'tid', team_id_default: 'dflt' };
+      expect(identityOf({}, { jwtauth })).to.include({ specificTeamId: 'dflt', specificTeamIdIsDefault: true });
+      expect(identityOf({ tid: null }, { jwtauth })).to.include({ specificTeamId: null, specificTeamIdIsDefault: false });
+      expect(identityOf({ tid: ['first', 'second'] }, { jwtauth }).specificTeamId, 'a list: its first element').to.equal('first');
+    });
+
+    it('the teams an x-litellm-team-id header may name: group teams plus the specific team', () => {
+      const jwtauth = { team_id_jwt_field: 'tid', team_ids_jwt_field: 'groups' };
+      expect(identityOf({ tid: 't0', groups: ['t1', 't2', 't0'] }, { jwtauth })).to.deep.include({ groupTeamIds: ['t1', 't2', 't0'], allowedTeamIds: ['t1', 't2', 't0'] });
+      expect(identityOf({ tid: 't0', groups: ['t1'] }, { jwtauth }).allowedTeamIds).to.deep.equal(['t1', 't0']);
+    });
+  });
+
+  it('a scope claim of the wrong type is refused', () => {
+    expect(claimIdentityOf({ scope: 1 }, jwtSettings())).to.include({ status: 401 });
+  });
+});

@@ -1,0 +1,219 @@
+import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError, parseLiteLlmConfig } from '../../../src/config/litellm-config';
+import { settingsFrom } from '../../../src/config/settings';
+
+const settingsOf = (yaml: string, env: Record<string, string> = {}) => settingsFrom(parseLiteLlmConfig(yaml, env), env);
+const URL_ENV = { JWT_PUBLIC_KEY_URL: 'https://idp.example/certs' };
+
+describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* variables)', () => {
+  it('is off without enable_jwt_auth, whatever else is configured', () => {
+    expect(settingsOf('general_settings:\n  litellm_jwtauth:\n    team_id_jwt_field: tid\n').jwt.enabled).to.equal(false);
+  });
+
+  it("uses LiteLLM's defaults (litellm-auth.md §3.1)", () => {
+    const jwt = settingsOf('general_settings:\n  enable_jwt_auth: true\n', URL_ENV).jwt;
+    expect(jwt).to.deep.include({
+      enabled: true,
+      adminJwtScope: 'litellm_proxy_admin',
+      adminAllowedRoutes: ['management_routes', 'spend_tracking_routes', 'global_spend_tracking_routes', 'info_routes'],
+      teamAllowedRoutes: ['openai_routes', 'info_routes', 'mcp_routes', '/v1/messages', '/v1/messages/count_tokens'],
+      teamIdDefault: null,
+      teamIdUpsert: false,
+      userIdUpsert: false,
+      enforceRbac: false,
+      enforceScopeBasedAccess: false,
+      enforceTeamBasedModelAccess: false,
+      requireObjectId: false,
+      clockSkewSeconds: 0,
+      maxTokenBytes: 16_384,
+    });
+    expect(jwt.jwks).to.deep.equal({ ttlMs: 600_000, staleTtlMs: 3_600_000, fetchTimeoutMs: 5000, refetchMinIntervalMs: 30_000 });
+    expect(jwt.envoy).to.deep.equal({ namespace: null, payloadKey: 'jwt_payload' });
+    expect(jwt.defaultKeys).to.deep.include({ jwksUrls: ['https://idp.example/certs'], audience: null, issuer: null });
+  });
+
+  it('reads every supported litellm_jwtauth setting', () => {
+    const jwt = settingsOf(
+      [
+        'general_settings:',
+        '  enable_jwt_auth: true',
+        '  enforce_rbac: true',
+        '  role_permissions:',
+        '    - {role: team, models: [gpt-4o], routes: [openai_routes]}',
+        '    - {role: internal_user}',
+        '  litellm_jwtauth:',
+        '    admin_jwt_scope: llm-admin',
+        '    admin_allowed_routes: [management_routes]',
+        '    team_id_jwt_field: claims.team',
+        '    team_id_default: default-team',
+        '    team_id_upsert: true',
+        '    team_ids_jwt_field: groups',
+        '    team_alias_jwt_field: team_name',
+        '    team_allowed_routes: [openai_routes]',
+        '    org_id_jwt_field: org',
+        '    org_alias_jwt_field: org_name',
+        '    user_id_jwt_field: sub',
+        '    user_email_jwt_field: email',
+        '    user_allowed_email_domain: example.com',
+        '    user_roles_jwt_field: realm_access.roles',
+        '    user_allowed_roles: [llm-user]',
+        '    user_id_upsert: true',
+        '    end_user_id_jwt_field: customer',
+        '    public_key_ttl: 60',
+        '    public_key_stale_ttl: 120',
+        '    public_allowed_routes: [public_routes]',
+        '    enforce_rbac: true',
+        '    roles_jwt_field: resource_access.litellm.roles',
+        '    role_mappings: [{role: llm-admins, internal_role: proxy_admin}]',
+        '    object_id_jwt_field: oid',
+        '    scope_mappings: [{scope: "llm:gpt", models: [gpt-4o]}]',
+        '    enforce_scope_based_access: true',
+        '    enforce_team_based_model_access: true',
+        '    issuers: [{issuer: "https://tenant.example", jwks_url: "https://tenant.example/certs", audience: app}]',
+        'litellm_settings:',
+        '  default_internal_user_params: {user_role: internal_user_viewer, max_budget: 5, models: [gpt-4o-mini]}',
+        'tollgate:',
+        '  jwt:',
+        '    envoy_metadata_namespace: envoy.filters.http.jwt_authn',
+        '    envoy_metadata_payload_key: payload',
+        '    clock_skew_seconds: 30',
+        '    max_token_bytes: 8192',
+        '    jwks_fetch_timeout_ms: 800',
+        '    jwks_refetch_min_interval_seconds: 10',
+      ].join('\n'),
+      { ...URL_ENV, JWT_AUDIENCE: 'litellm', JWT_ISSUER: 'https://idp.example/realms/x' },
+    ).jwt;
+    expect(jwt.fields).to.deep.equal({
+      teamId: 'claims.team',
+      teamIds: 'groups',
+      teamAlias: 'team_name',
+      orgId: 'org',
+      orgAlias: 'org_name',
+      userId: 'sub',
+      userEmail: 'email',
+      userRoles: 'realm_access.roles',
+      roles: 'resource_access.litellm.roles',
+      endUserId: 'customer',
+      objectId: 'oid',
+    });
+    expect(jwt).to.deep.include({
+      adminJwtScope: 'llm-admin',
+      adminAllowedRoutes: ['management_routes'],
+      teamAllowedRoutes: ['openai_routes'],
+      teamIdDefault: 'default-team',
+      teamIdUpsert: true,
+      userIdUpsert: true,
+      userAllowedEmailDomain: 'example.com',
+      userAllowedRoles: ['llm-user'],
+      enforceRbac: true,
+      requireObjectId: true,
+      enforceScopeBasedAccess: true,
+      enforceTeamBasedModelAccess: true,
+      clockSkewSeconds: 30,
+      maxTokenBytes: 8192,
+    });
+    expect(jwt.roleMappings).to.deep.equal([{ role: 'llm-admins', internalRole: 'proxy_admin' }]);
+    expect(jwt.rolePermissions).to.deep.equal([
+      { role: 'team', models: ['gpt-4o'], routes: ['openai_routes'] },
+      { role: 'internal_user', models: null, routes: null },
+    ]);
+    expect(jwt.scopeMappings).to.deep.equal([{ scope: 'llm:gpt', models: ['gpt-4o'] }]);
+    expect(jwt.issuers).to.deep.equal([
+      { jwksUrls: ['https://tenant.example/certs'], staticKeys: [], audience: 'app', issuer: 'https://tenant.example' },
+    ]);
+    expect(jwt.defaultKeys).to.deep.include({ audience: 'litellm', issuer: 'https://idp.example/realms/x' });
+    expect(jwt.jwks).to.deep.equal({ ttlMs: 60_000, staleTtlMs: 120_000, fetchTimeoutMs: 800, refetchMinIntervalMs: 10_000 });
+    expect(jwt.envoy).to.deep.equal({ namespace: 'envoy.filters.http.jwt_authn', payloadKey: 'payload' });
+    expect(jwt.newUserDefaults).to.deep.equal({ userRole: 'internal_user_viewer', maxBudget: 5, models: ['gpt-4o-mini'] });
+  });
+
+  it('splits JWT_PUBLIC_KEY_URL on commas, trimming each URL', () => {
+    const jwt = settingsOf('general_settings:\n  enable_jwt_auth: true\n', { JWT_PUBLIC_KEY_URL: ' https://a/certs , https://b/certs,' }).jwt;
+    expect(jwt.defaultKeys.jwksUrls).to.deep.equal(['https://a/certs', 'https://b/certs']);
+  });
+
+  it('accepts os.environ/NAME references inside litellm_jwtauth', () => {
+    const yaml = 'general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    team_id_default: os.environ/DEFAULT_TEAM\n';
+    expect(settingsOf(yaml, { ...URL_ENV, DEFAULT_TEAM: 'team-from-env' }).jwt.teamIdDefault).to.equal('team-from-env');
+  });
+
+  it('parses static keys: SPKI PEM and JWK', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kty: 'EC', kid: 'k1', alg: 'ES256' };
+    const config = parseLiteLlmConfig('general_settings:\n  enable_jwt_auth: true\n', {});
+    const jwt = settingsFrom({ ...config, tollgate: { jwt: { public_keys: [pem, jwk] } } }, {}).jwt;
+    expect(jwt.defaultKeys.staticKeys.map((k) => [k.kid, k.alg, k.key.asymmetricKeyType])).to.deep.equal([
+      [null, null, 'ec'],
+      ['k1', 'ES256', 'ec'],
+    ]);
+  });
+
+  describe('refuses at startup', () => {
+    const refusal = (yaml: string, env: Record<string, string> = URL_ENV): string => {
+      try {
+        settingsOf(yaml, env);
+      } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+
+    for (const [name, value] of [
+      ['custom_validate', 'my_module.validate'],
+      ['oidc_userinfo_enabled', 'true'],
+      ['virtual_key_claim_field', 'client_id'],
+      ['routing_overrides', '[{}]'],
+      ['sync_user_role_and_teams', 'true'],
+      ['team_claim_fallback', 'true'],
+      ['fallback_to_db_teams', 'true'],
+    ] as const) {
+      it(`litellm_jwtauth.${name}, which Tollgate does not implement`, () => {
+        expect(refusal(`general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    ${name}: ${value}\n`)).to.include(
+          `general_settings.litellm_jwtauth.${name}': not supported by Tollgate`,
+        );
+      });
+    }
+
+    it('but accepts those settings switched off', () => {
+      const yaml = 'general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    oidc_userinfo_enabled: false\n    sync_user_role_and_teams: false\n';
+      expect(settingsOf(yaml, URL_ENV).jwt.enabled).to.equal(true);
+    });
+
+    it('JWT auth with no way to verify a token', () => {
+      expect(refusal('general_settings:\n  enable_jwt_auth: true\n', {})).to.include('no way to verify tokens');
+    });
+
+    it('a wrong type, naming the key', () => {
+      expect(refusal('general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    user_id_upsert: sometimes\n')).to.include(
+        "'general_settings.litellm_jwtauth.user_id_upsert'",
+      );
+    });
+
+    it('a role mapping to a role JWTs cannot have', () => {
+      expect(
+        refusal('general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    role_mappings: [{role: x, internal_role: customer}]\n'),
+      ).to.include('role_mappings.0.internal_role');
+    });
+
+    it('a private key among tollgate.jwt.public_keys', () => {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const config = parseLiteLlmConfig('general_settings:\n  enable_jwt_auth: true\n', {});
+      expect(() => settingsFrom({ ...config, tollgate: { jwt: { public_keys: [pem] } } }, {})).to.throw(
+        ConfigError,
+        "tollgate.jwt.public_keys.0': a private key",
+      );
+    });
+
+    it('a shared secret (oct JWK) among tollgate.jwt.public_keys', () => {
+      const config = parseLiteLlmConfig('general_settings:\n  enable_jwt_auth: true\n', {});
+      expect(() => settingsFrom({ ...config, tollgate: { jwt: { public_keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } } }, {})).to.throw(
+        ConfigError,
+        'not an asymmetric public signature key',
+      );
+    });
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The lookups and writes only JWT identities need, beyond AuthStore's by-id reads:
+ * LiteLLM's fallback user match (`_get_fuzzy_user_object`), alias lookups for
+ * `team_alias_jwt_field` / `org_alias_jwt_field`, and the `user_id_upsert` / `team_id_upsert`
+ * row creation. They run only when the cached by-id lookup misses, so they go straight to the
+ * database, each bounded by `dbTimeoutMs` like every other statement.
+ */
+import type { DataSource } from 'typeorm';
+import type { Team, User } from '../domain/entities';
+import { withDeadline } from './deadline';
+import { OrganizationRecord, TeamRecord, UserRecord } from './entities';
+import { toUser } from './to-domain';
+import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
+
+export interface NewJwtUser {
+  readonly userId: string;
+  readonly email: string | null;
+  /** From `litellm_settings.default_internal_user_params`. */
+  readonly role: string | null;
+  readonly maxBudget: number | null;
+  readonly models: readonly string[];
+}
+
+export interface JwtDirectory {
+  /** A user whose `sso_user_id` is `ssoUserId`, else whose email matches case-insensitively. */
+  findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null>;
+  /** Creates the `LiteLLM_UserTable` row unless it exists; returns the row either way. */
+  upsertUser(input: NewJwtUser): Promise<User>;
+  /** Creates a bare `LiteLLM_TeamTable` row unless it exists; returns the row either way. */
+  upsertTeam(teamId: string): Promise<Team>;
+  /** Ids of the teams with this alias (LiteLLM refuses 0 or several). */
+  teamIdsWithAlias(alias: string): Promise<string[]>;
+  /** Ids of the organizations with this alias. */
+  organizationIdsWithAlias(alias: string): Promise<string[]>;
+}
+
+export class TypeOrmJwtDirectory implements JwtDirectory {
+  private readonly reader: TypeOrmAuthStore;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    settings: StoreSettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.reader = new TypeOrmAuthStore(dataSource, settings);
+    this.timeoutMs = settings.dbTimeoutMs;
+  }
+
+  async findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null> {
+    const users = this.dataSource.getRepository(UserRecord);
+    if (ssoUserId !== null) {
+      const bySso = await this.bounded('findUserBySsoId', () =>
+        users.createQueryBuilder('u').leftJoinAndSelect('u.organization_memberships', 'om').where('u.sso_user_id = :ssoUserId', { ssoUserId }).getOne(),
+      );
+      if (bySso !== null) return toUser(bySso);
+    }
+    if (email === null) return null;
+    // LiteLLM: Prisma `mode: "insensitive"`. LOWER() works the same on MySQL and SQLite.
+    const byEmail = await this.bounded('findUserByEmail', () =>
+      users
+        .createQueryBuilder('u')
+        .leftJoinAndSelect('u.organization_memberships', 'om')
+        .where('LOWER(u.user_email) = LOWER(:email)', { email })
+        .orderBy('u.user_id')
+        .getOne(),
+    );
+    return byEmail === null ? null : toUser(byEmail);
+  }
+
+  async upsertUser(input: NewJwtUser): Promise<User> {
+    const existing = await this.reader.findUser(input.userId);
+    if (existing !== null) return existing;
+    const at = this.now();
+    await this.insertUnlessRaced(
+      () =>
+        this.dataSource.getRepository(UserRecord).insert({
+          user_id: input.userId,
+          user_email: input.email,
+          user_role: input.role,
+          max_budget: input.maxBudget,
+          spend: 0,
+          models: [...input.models],
+          metadata: {},
+          teams: [],
+          created_at: at,
+          updated_at: at,
+        }),
+      () => this.reader.findUser(input.userId),
+    );
+    return this.mustRead(this.reader.findUser(input.userId), `user ${input.userId}`);
+  }
+
+  async upsertTeam(teamId: string): Promise<Team> {
+    const existing = await this.reader.findTeam(teamId);
+    if (existing !== null) return existing;
+    const at = this.now();
+    await this.insertUnlessRaced(
+      () =>
+        this.dataSource.getRepository(TeamRecord).insert({
+          team_id: teamId,
+          spend: 0,
+          models: [],
+          blocked: false,
+          metadata: {},
+          members_with_roles: [],
+          created_at: at,
+          updated_at: at,
+        }),
+      () => this.reader.findTeam(teamId),
+    );
+    return this.mustRead(this.reader.findTeam(teamId), `team ${teamId}`);
+  }
+
+  async teamIdsWithAlias(alias: string): Promise<string[]> {
+    const rows = await this.bounded('teamIdsWithAlias', () =>
+      this.dataSource.getRepository(TeamRecord).createQueryBuilder('t').select('t.team_id', 'id').where('t.team_alias = :alias', { alias }).limit(2).getRawMany<{ id: string }>(),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async organizationIdsWithAlias(alias: string): Promise<string[]> {
+    const rows = await this.bounded('organizationIdsWithAlias', () =>
+      this.dataSource
+        .getRepository(OrganizationRecord)
+        .createQueryBuilder('o')
+        .select('o.organization_id', 'id')
+        .where('o.organization_alias = :alias', { alias })
+        .limit(2)
+        .getRawMany<{ id: string }>(),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Two Tollgate replicas may create the same row at once: the loser reads the winner's row. */
+  private async insertUnlessRaced(insert: () => Promise<unknown>, existing: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.bounded('insert', insert);
+    } catch (error) {
+      if ((await existing()) === null) throw error;
+    }
+  }
+
+  private async mustRead<T>(read: Promise<T | null>, what: string): Promise<T> {
+    const row = await read;
+    if (row === null) throw new Error(`${what} was written but cannot be read back`);
+    return row;
+  }
+
+  private bounded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return withDeadline(operation, this.timeoutMs, work);
+  }
+}

@@ -3,13 +3,21 @@
  * a tenant without SQL. Exit codes: 0 success/allowed, 1 denied or failed, 2 bad usage.
  */
 import 'reflect-metadata';
-import { Command, CommanderError, Option } from 'commander';
+import cluster from 'node:cluster';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, type Settings } from '../config/settings';
 import { createLogger } from '../observability/logger';
 import { serve } from '../server/serve';
+import { runPrimary, stopWithPrimary } from '../server/workers';
 import { dialAddress, runCheck } from './check-command';
 import { registerAdminCommands } from './admin-commands';
 import { runMigrate } from './migrate-command';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -24,9 +32,18 @@ export function buildProgram(settings: () => Settings, exit: (code: number) => v
   program
     .command('serve')
     .description('run the ext_authz gRPC server (Authorization/Check + grpc.health.v1.Health)')
-    .action(async () => {
+    .addOption(new Option('--workers <n>', 'worker processes sharing the gRPC port (one per core)').default('1').argParser(positiveInt))
+    .action(async (options: { workers: string | number }) => {
       const s = settings();
-      exit(await serve(s, createLogger(s.logLevel)));
+      const logger = createLogger(s.logLevel);
+      const workers = Number(options.workers);
+      // Workers re-run this same command line; only the cluster primary fans out.
+      if (workers > 1 && cluster.isPrimary) {
+        exit(await runPrimary(workers, logger));
+        return;
+      }
+      stopWithPrimary();
+      exit(await serve(s, logger));
     });
 
   program

@@ -13,7 +13,9 @@ import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
 import { startGrpcServer } from './grpc-server';
 import { startOpsServer } from './http-server';
+import { logRoundTripsOnSignal } from './round-trips';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
+import { reportServing } from './workers';
 import { withTimeout } from '../util/timeout';
 
 const CONNECT_RETRY_MS = 1_000;
@@ -27,6 +29,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
       'no master key configured (LITELLM_MASTER_KEY or general_settings.master_key): every request is allowed, as LiteLLM does without one',
     );
   }
+  const stopLoggingRoundTrips = logRoundTripsOnSignal(logger);
   const redis = openRedis(settings, logger);
   const store = new DeferredAuthStore();
   const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey });
@@ -64,6 +67,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         grpc.setHealth('SERVING');
         serving = true;
         logger.info('store connected: serving');
+        reportServing();
         return;
       } catch (error) {
         logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'store not reachable yet; retrying');
@@ -97,6 +101,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   await withTimeout(closeRedis(redis), POOL_CLOSE_TIMEOUT_MS, 'closing redis').catch(() => undefined);
   await ops.close();
   await telemetry.shutdown();
+  stopLoggingRoundTrips();
   logger.info('stopped');
   return 0;
 }

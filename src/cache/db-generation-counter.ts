@@ -1,7 +1,11 @@
 /**
- * The invalidation generation counter kept in the database (table Tollgate_CacheGeneration),
- * used when no Redis is configured: the CLI and every `tollgate serve` process share the database,
- * so a write made by the CLI reaches a running server within one poll even without Redis.
+ * The invalidation generation counter kept in the database (table Tollgate_CacheGeneration).
+ * The CLI and every `tollgate serve` process share the database, so a write made by the CLI
+ * reaches a running server within one poll with or without Redis — also when Redis is configured
+ * but down, or its pub/sub message was lost.
+ *
+ * The bump and the read-back are two statements: two concurrent writers may both read the later
+ * value. A listener then sees a jump of two and clears its whole cache, which is safe.
  */
 import type { GenerationCounter } from './invalidation';
 

@@ -1,7 +1,8 @@
 /**
  * Cross-replica cache invalidation (field-notes §3: a block must reach every sidecar).
  *
- * A writer purges the shared tier, bumps a generation counter and publishes {kind, id, generation}.
+ * A writer purges the shared tier, bumps a generation counter (a row in the database, which every
+ * writer and replica can reach whether or not Redis can be) and publishes {kind, id, generation}.
  * Every replica drops the entry when the message arrives (milliseconds), and polls the counter
  * every `pollMs`: a counter that moved without a message (pub/sub lost, subscriber reconnecting,
  * Redis restarted) clears the whole process cache. So a revocation reaches every replica within
@@ -30,10 +31,6 @@ export function invalidationChannel(prefix: string): string {
   return `${prefix}invalidations`;
 }
 
-export function generationKey(prefix: string): string {
-  return `${prefix}cache-generation`;
-}
-
 export function parseInvalidation(text: string): InvalidationMessage | null {
   try {
     const value: unknown = JSON.parse(text);
@@ -55,12 +52,19 @@ export class CacheInvalidationPublisher {
     private readonly bus: MessageBus | null,
   ) {}
 
-  /** Throws when the purge or the counter bump could not be made (the caller must say so). */
+  /**
+   * Purge, bump, announce — each attempted even when an earlier one failed, so that a Redis outage
+   * (purge and announcement fail) still leaves the bump every replica polls for. The shared-tier
+   * purge goes first: a replica that reloads after seeing the bump must not find the old copy there.
+   * Throws the first failure afterwards (the caller must say that running servers may lag).
+   */
   async invalidate(kind: EntityKind, id: string): Promise<void> {
-    await this.store.invalidate(kind, id);
+    const failures: unknown[] = [];
+    await this.store.invalidate(kind, id).catch((error: unknown) => failures.push(error));
     const generation = await this.counter.bump();
     const message: InvalidationMessage = { kind, id, generation };
-    if (this.bus !== null) await this.bus.publish(JSON.stringify(message));
+    if (this.bus !== null) await this.bus.publish(JSON.stringify(message)).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   }
 }
 

@@ -6,14 +6,8 @@ import type { DataSource } from 'typeorm';
 import { CachedAuthStore, type CachePolicy } from '../cache/cached-auth-store';
 import { DbGenerationCounter } from '../cache/db-generation-counter';
 import type { CacheEvents } from '../cache/entity-cache';
-import {
-  CacheInvalidationPublisher,
-  generationKey,
-  invalidationChannel,
-  type GenerationCounter,
-  type MessageBus,
-} from '../cache/invalidation';
-import { RedisGenerationCounter, RedisMessageBus } from '../cache/redis-bus';
+import { CacheInvalidationPublisher, invalidationChannel, type GenerationCounter, type MessageBus } from '../cache/invalidation';
+import { RedisMessageBus } from '../cache/redis-bus';
 import { createRedisClient, RedisSharedCache, type RedisClient } from '../cache/redis-shared-cache';
 import { NO_SHARED_CACHE } from '../cache/shared-cache';
 import type { Settings } from '../config/settings';
@@ -44,7 +38,6 @@ export function cachePolicyFrom(settings: Settings): CachePolicy {
 export interface Redis {
   readonly client: RedisClient;
   readonly bus: MessageBus;
-  readonly counter: GenerationCounter;
 }
 
 export function openRedis(settings: Settings, logger: Logger): Redis | null {
@@ -66,7 +59,6 @@ export function openRedis(settings: Settings, logger: Logger): Redis | null {
   return {
     client,
     bus: new RedisMessageBus(client, invalidationChannel(prefix), settings.redisTimeoutMs),
-    counter: new RedisGenerationCounter(client, generationKey(prefix), settings.redisTimeoutMs),
   };
 }
 
@@ -106,7 +98,11 @@ export async function openStore(
   const shared =
     redis === null ? NO_SHARED_CACHE : observedSharedCache(new RedisSharedCache(redis.client, settings.redisTimeoutMs), calls);
   const store = new CachedAuthStore(base, cachePolicyFrom(settings), shared, events);
-  const counter = redis?.counter ?? new DbGenerationCounter((sql, params) => dataSource.query(sql, [...params]));
+  // The generation lives in the database even when Redis is configured: every writer and every
+  // replica already depends on the database, so a write is seen within one poll when pub/sub is
+  // lost or Redis is down altogether (docs/performance.md, "Revocation delay"). One tiny
+  // primary-key read per second per replica is the price.
+  const counter = new DbGenerationCounter((sql, params) => dataSource.query(sql, [...params]));
   return {
     dataSource,
     store,

@@ -1,0 +1,288 @@
+/**
+ * `npm run bench`: Tollgate against a null ext_authz server on the same stack, in one run, on
+ * loopback. Prints figures, never a verdict: see docs/performance.md for what they mean.
+ *
+ * Steps: fresh MySQL database + Redis prefix → LiteLLM tables → tenant + 1M keys → null server,
+ * `tollgate serve`, `tollgate serve --workers 2` → interleaved rounds (saturation, fixed rate,
+ * workers, cold keys) → medians → cleanup (database dropped, prefix deleted).
+ *
+ * Knobs (environment): BENCH_ROUNDS (3), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
+ * BENCH_TOLLGATE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
+ * of: warm, workers, cold).
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchDatabase, BenchRedis } from './stores';
+import { callCheck, createAuthorizationClient } from '../src/envoy/client';
+import type { CheckRequest } from '../src/envoy/messages';
+import { writeFrames } from './frames';
+import type { LoadResult, LoadSpec } from './load-spec';
+import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
+import { median, printReport, type Figures } from './report';
+import { chatCheckRequest, serializeCheck } from './requests';
+import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 5_000);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'warm,workers,cold').split(','));
+const TOTAL_KEYS = 1_000_000;
+const WARM_KEYS = 1_000;
+const COLD_RATE = 200;
+const IN_FLIGHT = 64;
+const CHANNELS = 4;
+const DEADLINE_MS = 2_000;
+const NODE_ARGS = (process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+interface Phase {
+  readonly load: LoadResult;
+  readonly cpuPerCheckUs: number;
+  readonly mysqlPerCheck: number;
+  readonly redisPerCheck: number;
+}
+
+async function measure(server: ServerProcess, spec: LoadSpec, scratch: string, counters: boolean): Promise<Phase> {
+  const tripsBefore = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
+  const cpuBefore = server.cpuSeconds();
+  const load = await runLoad(spec, scratch);
+  const cpu = server.cpuSeconds() - cpuBefore;
+  const tripsAfter = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
+  if (load.errors > 0 || load.denied > 0) {
+    console.log(`  ! ${server.name}: ${load.errors} errors, ${load.denied} not allowed (${load.firstError ?? ''})`);
+  }
+  return {
+    load,
+    // CPU over the whole client run (warm-up and drain too), so divided by every call sent.
+    cpuPerCheckUs: (cpu * 1e6) / load.sent,
+    mysqlPerCheck: (tripsAfter.mysql - tripsBefore.mysql) / load.sent,
+    redisPerCheck: (tripsAfter.redis - tripsBefore.redis) / load.sent,
+  };
+}
+
+function line(label: string, phase: Phase): void {
+  const l = phase.load;
+  console.log(
+    `  ${label.padEnd(28)} ${l.throughput.toFixed(0).padStart(6)}/s  p50 ${(l.p50Us / 1000).toFixed(3)} ms  p99 ${(l.p99Us / 1000).toFixed(3)} ms  ` +
+      `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check  db ${phase.mysqlPerCheck.toFixed(4)}  redis ${phase.redisPerCheck.toFixed(4)}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const runTag = randomBytes(4).toString('hex');
+  const scratch = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  console.log(`tollgate bench ${runTag}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+  console.log('load generator: grpc-js closed/open-loop client (separate process), HDR histogram');
+
+  const database = await BenchDatabase.create(process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306', runTag);
+  const redis = new BenchRedis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', `tollgate-bench-${runTag}:`);
+  const servers: ServerProcess[] = [];
+  try {
+    let t = Date.now();
+    await database.migrate();
+    await database.withConnection(async (db) => {
+      await seedTenant(db);
+      await seedKeys(db, runTag, 0, TENANT_KEYS);
+    });
+    console.log(`seeded tenant (1 org, 50 teams, 10 000 users, ${TENANT_KEYS} keys) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    if (ONLY.has('cold')) {
+      t = Date.now();
+      await database.withConnection((db) => seedKeys(db, runTag, TENANT_KEYS, TOTAL_KEYS));
+      console.log(`seeded up to ${TOTAL_KEYS} keys in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+
+    const configFile = join(scratch, 'config.yaml');
+    writeFileSync(configFile, benchConfigYaml());
+    const tollgateEnv = {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      TOLLGATE_REDIS_PREFIX: redis.prefix,
+      TOLLGATE_CONFIG: configFile,
+      LITELLM_MASTER_KEY: `sk-master-${runTag}`,
+      TOLLGATE_GRPC_ADDR: '127.0.0.1:0',
+      TOLLGATE_HTTP_ADDR: '127.0.0.1:0',
+      LOG_LEVEL: 'info',
+    };
+    const bin = join(REPO, 'bin/tollgate.js');
+    const nullServer = await startServer({ name: 'null', args: NULL_SERVER_ARGS, env: {}, readyMsg: 'listening', workers: 0 });
+    servers.push(nullServer);
+    const tollgate = await startServer({
+      name: 'tollgate',
+      args: [...NODE_ARGS, bin, 'serve'],
+      env: tollgateEnv,
+      readyMsg: 'store connected: serving',
+      workers: 1,
+    });
+    servers.push(tollgate);
+
+    // Warm keys: spread over the tenant (every user and team gets some), each its own request.
+    const warmFile = join(scratch, 'warm.bin');
+    const warmIndices = Array.from({ length: WARM_KEYS }, (_, i) => i * (TENANT_KEYS / WARM_KEYS) + (i % 7));
+    writeFileSync(warmFile, writeFrames(warmIndices.map((i) => serializeCheck(chatCheckRequest(rawKey(runTag, i), i)))));
+    const spec = (address: string, overrides: Partial<LoadSpec>): LoadSpec => ({
+      address,
+      mode: 'closed',
+      concurrency: IN_FLIGHT,
+      rate: 0,
+      channels: CHANNELS,
+      warmupMs: 1_000,
+      durationMs: PHASE_MS,
+      deadlineMs: DEADLINE_MS,
+      requestsFile: warmFile,
+      maxCalls: 0,
+      ...overrides,
+    });
+    const warmUp = async (server: ServerProcess): Promise<void> => {
+      await sanityCheck(server, chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
+      // Every warm key twice (so each worker of a multi-worker server likely sees each), bounded in time.
+      const result = await runLoad(
+        spec(server.address, { concurrency: 16, warmupMs: 0, durationMs: 60_000, maxCalls: 2 * WARM_KEYS * CHANNELS }),
+        scratch,
+      );
+      console.log(`warmed ${server.name}: ${result.completed} checks, ${result.errors} errors, ${result.denied} not allowed`);
+    };
+
+    const figures: Figures = {};
+    if (ONLY.has('warm')) {
+      await warmUp(nullServer);
+      await warmUp(tollgate);
+      const rounds: Array<Record<'nullSat' | 'tgSat' | 'nullRate' | 'tgRate', Phase> & { rate: number }> = [];
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        console.log(`round ${round}/${ROUNDS}`);
+        // Alternate which server goes first, so drift on a shared machine hits both alike.
+        const order = round % 2 === 1 ? [nullServer, tollgate] : [tollgate, nullServer];
+        const sat = new Map<ServerProcess, Phase>();
+        for (const server of order) {
+          const phase = await measure(server, spec(server.address, {}), scratch, server === tollgate);
+          line(`${server.name} saturation (${IN_FLIGHT} in flight)`, phase);
+          sat.set(server, phase);
+        }
+        const rate = Math.round(0.5 * (sat.get(nullServer)?.load.throughput ?? 0));
+        const fixed = new Map<ServerProcess, Phase>();
+        for (const server of order) {
+          const phase = await measure(server, spec(server.address, { mode: 'open', rate }), scratch, server === tollgate);
+          line(`${server.name} at ${rate}/s`, phase);
+          fixed.set(server, phase);
+        }
+        rounds.push({
+          rate,
+          nullSat: sat.get(nullServer) as Phase,
+          tgSat: sat.get(tollgate) as Phase,
+          nullRate: fixed.get(nullServer) as Phase,
+          tgRate: fixed.get(tollgate) as Phase,
+        });
+      }
+      figures.warm = {
+        rate: median(rounds.map((r) => r.rate)),
+        null: summarize(rounds.map((r) => r.nullSat), rounds.map((r) => r.nullRate)),
+        tollgate: summarize(rounds.map((r) => r.tgSat), rounds.map((r) => r.tgRate)),
+        ratios: {
+          throughput: median(rounds.map((r) => r.tgSat.load.throughput / r.nullSat.load.throughput)),
+          p50: median(rounds.map((r) => r.tgRate.load.p50Us / r.nullRate.load.p50Us)),
+          p99: median(rounds.map((r) => r.tgRate.load.p99Us / r.nullRate.load.p99Us)),
+          p999: median(rounds.map((r) => r.tgRate.load.p999Us / r.nullRate.load.p999Us)),
+          cpu: median(rounds.map((r) => r.tgSat.cpuPerCheckUs / r.nullSat.cpuPerCheckUs)),
+        },
+      };
+    }
+
+    if (ONLY.has('workers')) {
+      const two = await startServer({
+        name: 'tollgate --workers 2',
+        args: [...NODE_ARGS, bin, 'serve', '--workers', '2'],
+        env: tollgateEnv,
+        readyMsg: 'workers serving',
+        workers: 2,
+      });
+      servers.push(two);
+      await warmUp(tollgate);
+      await warmUp(two);
+      const pairs: Array<[number, number]> = [];
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        const order = round % 2 === 1 ? [tollgate, two] : [two, tollgate];
+        const result = new Map<ServerProcess, Phase>();
+        for (const server of order) {
+          const phase = await measure(server, spec(server.address, {}), scratch, false);
+          line(`${server.name} saturation`, phase);
+          result.set(server, phase);
+        }
+        pairs.push([result.get(tollgate)?.load.throughput ?? 0, result.get(two)?.load.throughput ?? 0]);
+      }
+      figures.workers = {
+        one: median(pairs.map((p) => p[0])),
+        two: median(pairs.map((p) => p[1])),
+        ratio: median(pairs.map((p) => p[1] / p[0])),
+      };
+      await two.stop();
+      servers.splice(servers.indexOf(two), 1);
+    }
+
+    if (ONLY.has('cold')) {
+      // Every call a key no process has seen: memory and Redis miss, MySQL answers from 1M rows.
+      const perRound = Math.round((COLD_RATE * (PHASE_MS + 1_000)) / 1000) + COLD_RATE;
+      const cold: Phase[] = [];
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        const first = TENANT_KEYS + round * 50_000;
+        const coldFile = join(scratch, `cold-${round}.bin`);
+        writeFileSync(
+          coldFile,
+          writeFrames(Array.from({ length: perRound }, (_, i) => serializeCheck(chatCheckRequest(rawKey(runTag, first + i * 7), first + i)))),
+        );
+        const phase = await measure(tollgate, spec(tollgate.address, { mode: 'open', rate: COLD_RATE, requestsFile: coldFile }), scratch, true);
+        line(`tollgate cold keys at ${COLD_RATE}/s`, phase);
+        cold.push(phase);
+      }
+      figures.cold = {
+        rate: COLD_RATE,
+        p50Us: median(cold.map((c) => c.load.p50Us)),
+        p99Us: median(cold.map((c) => c.load.p99Us)),
+        p999Us: median(cold.map((c) => c.load.p999Us)),
+        mysqlPerCheck: median(cold.map((c) => c.mysqlPerCheck)),
+        redisPerCheck: median(cold.map((c) => c.redisPerCheck)),
+      };
+    }
+
+    printReport(figures, { rounds: ROUNDS, phaseMs: PHASE_MS, inFlight: IN_FLIGHT, channels: CHANNELS, warmKeys: WARM_KEYS });
+  } finally {
+    for (const server of servers.reverse()) {
+      const code = await server.stop();
+      if (code !== 0) console.log(`${server.name} exited with ${String(code)}`);
+    }
+    await database.drop();
+    await redis.cleanup();
+    rmSync(scratch, { recursive: true, force: true });
+    console.log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s (database and Redis prefix removed)`);
+  }
+}
+
+/** One decoded Check before measuring: the figures mean nothing if the bench's keys are refused. */
+async function sanityCheck(server: ServerProcess, request: CheckRequest): Promise<void> {
+  const client = createAuthorizationClient(server.address);
+  try {
+    const response = await callCheck(client, request, { timeoutMs: 10_000 });
+    if (response.ok_response === undefined) {
+      throw new Error(`${server.name} refused a bench key: ${JSON.stringify(response.denied_response ?? response)}`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function summarize(saturation: Phase[], fixedRate: Phase[]) {
+  return {
+    throughput: median(saturation.map((p) => p.load.throughput)),
+    cpuPerCheckUs: median(saturation.map((p) => p.cpuPerCheckUs)),
+    p50Us: median(fixedRate.map((p) => p.load.p50Us)),
+    p99Us: median(fixedRate.map((p) => p.load.p99Us)),
+    p999Us: median(fixedRate.map((p) => p.load.p999Us)),
+    mysqlPerCheck: median([...saturation, ...fixedRate].map((p) => p.mysqlPerCheck)),
+    redisPerCheck: median([...saturation, ...fixedRate].map((p) => p.redisPerCheck)),
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

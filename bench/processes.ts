@@ -1,0 +1,145 @@
+/**
+ * The processes a bench run starts: servers (null, `tollgate serve`) whose JSON log lines are
+ * read for their port and counters, and load-client runs. Server CPU time comes from the kernel's
+ * own counters (/proc/<pid>/stat utime + stime, workers included), not from the server.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as readline from 'node:readline';
+import type { LoadResult, LoadSpec } from './load-spec';
+
+export const REPO = resolve(__dirname, '..');
+const TSX = ['--require', 'tsx/cjs'];
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface LogLine {
+  readonly msg?: string;
+  readonly [field: string]: unknown;
+}
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly address: string;
+  /** User + system CPU seconds of the server and its live worker processes. */
+  cpuSeconds(): number;
+  /** MySQL and Redis round trips so far, summed over workers (tollgate only). */
+  roundTrips(): Promise<{ mysql: number; redis: number }>;
+  stop(): Promise<number | null>;
+}
+
+export interface ServerStart {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  /** The log line that means ready. */
+  readonly readyMsg: string;
+  /** Processes that answer SIGUSR2 with a "round trips" line. */
+  readonly workers: number;
+}
+
+function processCpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // exited
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export async function startServer(start: ServerStart): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...start.args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', ...start.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const listeners: Array<(line: LogLine) => void> = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  readline.createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      return;
+    }
+    for (const listener of [...listeners]) listener(line);
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let listening: number | null = null;
+    const timer = setTimeout(() => reject(new Error(`${start.name} did not start:\n${stderr}`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`${start.name} exited with ${String(code)}:\n${stderr}`)));
+    listeners.push((line) => {
+      if (line.msg === 'listening' && typeof line.grpcPort === 'number') listening = line.grpcPort;
+      if (line.msg === start.readyMsg && listening !== null) {
+        clearTimeout(timer);
+        resolvePort(listening);
+      }
+    });
+  });
+  const pid = child.pid ?? 0;
+  return {
+    name: start.name,
+    pid,
+    address: `127.0.0.1:${port}`,
+    cpuSeconds: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + processCpuTicks(p), 0) / CLOCK_TICKS_PER_S,
+    roundTrips: () =>
+      new Promise((resolveCounts, reject) => {
+        const seen: Array<{ mysql: number; redis: number }> = [];
+        const timer = setTimeout(() => reject(new Error(`${start.name}: no round-trip counters`)), 5_000);
+        const listener = (line: LogLine): void => {
+          if (line.msg !== 'round trips') return;
+          seen.push({ mysql: Number(line.mysql), redis: Number(line.redis) });
+          if (seen.length < start.workers) return;
+          clearTimeout(timer);
+          listeners.splice(listeners.indexOf(listener), 1);
+          resolveCounts({ mysql: sum(seen.map((s) => s.mysql)), redis: sum(seen.map((s) => s.redis)) });
+        };
+        listeners.push(listener);
+        child.kill('SIGUSR2');
+      }),
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      return code;
+    },
+  };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+let specCounter = 0;
+
+/** Runs one load-client process to completion. */
+export async function runLoad(spec: LoadSpec, scratchDir: string): Promise<LoadResult> {
+  specCounter += 1;
+  const specFile = join(scratchDir, `load-${specCounter}.json`);
+  writeFileSync(specFile, JSON.stringify(spec));
+  const child = spawn(process.execPath, [...TSX, join(REPO, 'bench/load-client.ts'), specFile], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`load client exited with ${String(code)}`);
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as LoadResult;
+}
+
+export const NULL_SERVER_ARGS = [...TSX, join(REPO, 'bench/null-server.ts')];

@@ -1,0 +1,76 @@
+/** The bench's summary: medians over rounds, ratios to the null server from the same rounds. */
+export interface ServerFigures {
+  readonly throughput: number;
+  readonly cpuPerCheckUs: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly p999Us: number;
+  readonly mysqlPerCheck: number;
+  readonly redisPerCheck: number;
+}
+
+export interface Figures {
+  warm?: {
+    readonly rate: number;
+    readonly null: ServerFigures;
+    readonly tollgate: ServerFigures;
+    readonly ratios: { throughput: number; p50: number; p99: number; p999: number; cpu: number };
+  };
+  workers?: { readonly one: number; readonly two: number; readonly ratio: number };
+  cold?: {
+    readonly rate: number;
+    readonly p50Us: number;
+    readonly p99Us: number;
+    readonly p999Us: number;
+    readonly mysqlPerCheck: number;
+    readonly redisPerCheck: number;
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;
+const x = (ratio: number): string => `${ratio.toFixed(2)}×`;
+
+export interface RunShape {
+  readonly rounds: number;
+  readonly phaseMs: number;
+  readonly inFlight: number;
+  readonly channels: number;
+  readonly warmKeys: number;
+}
+
+export function printReport(figures: Figures, shape: RunShape): void {
+  console.log('');
+  console.log(`== medians of ${shape.rounds} interleaved rounds, ${shape.phaseMs / 1000} s per phase ==`);
+  const warm = figures.warm;
+  if (warm !== undefined) {
+    const row = (name: string, a: string, b: string, ratio: string, target: string): void =>
+      console.log(`${name.padEnd(34)}${a.padStart(14)}${b.padStart(14)}${ratio.padStart(10)}   ${target}`);
+    console.log(`warm keys (${shape.warmKeys} keys, ${shape.channels} connections)`);
+    row('', 'null', 'tollgate', 'ratio', 'target');
+    row(`saturation, ${shape.inFlight} in flight`, `${warm.null.throughput.toFixed(0)}/s`, `${warm.tollgate.throughput.toFixed(0)}/s`, x(warm.ratios.throughput), '≥ 0.80×');
+    row(`p50 at ${warm.rate}/s (50 % null sat.)`, ms(warm.null.p50Us), ms(warm.tollgate.p50Us), x(warm.ratios.p50), '≤ 1.25×');
+    row(`p99 at ${warm.rate}/s`, ms(warm.null.p99Us), ms(warm.tollgate.p99Us), x(warm.ratios.p99), '≤ 1.25×');
+    row(`p99.9 at ${warm.rate}/s`, ms(warm.null.p999Us), ms(warm.tollgate.p999Us), x(warm.ratios.p999), '');
+    row('server CPU per Check', `${warm.null.cpuPerCheckUs.toFixed(1)} µs`, `${warm.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(warm.ratios.cpu), '≤ 1.30×');
+    row('MySQL round trips per Check', '', warm.tollgate.mysqlPerCheck.toFixed(4), '', '0');
+    row('Redis round trips per Check', '', warm.tollgate.redisPerCheck.toFixed(4), '', '0');
+  }
+  if (figures.workers !== undefined) {
+    const w = figures.workers;
+    console.log(`--workers 2: ${w.two.toFixed(0)}/s vs one worker ${w.one.toFixed(0)}/s = ${x(w.ratio)} (target ≥ 1.50×)`);
+  }
+  if (figures.cold !== undefined) {
+    const c = figures.cold;
+    console.log(
+      `cold keys (1M keys in MySQL, ${c.rate}/s): p50 ${ms(c.p50Us)}  p99 ${ms(c.p99Us)} (target ≤ 5 ms)  p99.9 ${ms(c.p999Us)}  ` +
+        `MySQL ${c.mysqlPerCheck.toFixed(2)} and Redis ${c.redisPerCheck.toFixed(2)} round trips per Check`,
+    );
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Envoy-shaped CheckRequests for the bench: what Envoy's ext_authz filter sends for an
+ * OpenAI-style chat call through a gateway (pseudo-headers, forwarding and tracing headers,
+ * the buffered JSON body), serialized once with the service's own serializer.
+ */
+import type { CheckRequest } from '../src/envoy/messages';
+import { authorizationService } from '../src/envoy/protos';
+import { MODELS } from './tenant';
+
+const PROMPT = 'Summarise the following meeting notes in three bullet points. '.repeat(6);
+
+export function chatCheckRequest(rawKey: string, index: number): CheckRequest {
+  const body = JSON.stringify({
+    model: MODELS[index % 2],
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: PROMPT },
+    ],
+    temperature: 0.2,
+    max_tokens: 256,
+    stream: true,
+  });
+  const requestId = `0b4f6c1e-${String(index).padStart(8, '0')}-4d5e-9f00-bench`;
+  const headers: Record<string, string> = {
+    ':authority': 'llm-gateway.example.com',
+    ':method': 'POST',
+    ':path': '/v1/chat/completions',
+    ':scheme': 'https',
+    accept: 'application/json',
+    'accept-encoding': 'gzip, deflate',
+    authorization: `Bearer ${rawKey}`,
+    'content-length': String(Buffer.byteLength(body)),
+    'content-type': 'application/json',
+    'user-agent': 'OpenAI/Python 1.50.0',
+    'x-stainless-lang': 'python',
+    'x-stainless-package-version': '1.50.0',
+    'x-stainless-runtime': 'CPython',
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-proto': 'https',
+    'x-envoy-external-address': '203.0.113.7',
+    'x-request-id': requestId,
+    traceparent: `00-4bf92f3577b34da6a3ce929d0e0e${String(index % 10000).padStart(4, '0')}-00f067aa0ba902b7-01`,
+  };
+  return {
+    attributes: {
+      source: { address: { socket_address: { address: '203.0.113.7', port_value: 51234 } } },
+      destination: { address: { socket_address: { address: '10.0.0.12', port_value: 8080 } } },
+      request: {
+        http: {
+          id: requestId,
+          method: 'POST',
+          headers,
+          path: '/v1/chat/completions',
+          host: 'llm-gateway.example.com',
+          scheme: 'https',
+          size: String(Buffer.byteLength(body)),
+          protocol: 'HTTP/2',
+          body,
+        },
+      },
+    },
+  };
+}
+
+export function serializeCheck(request: CheckRequest): Buffer {
+  return authorizationService().Check.requestSerialize(request);
+}

@@ -1,0 +1,86 @@
+/**
+ * The bench's own database and Redis prefix on the machine's shared MariaDB/MySQL and Redis:
+ * created for the run, removed afterwards (only those: the services are shared, never flushed).
+ */
+import { createConnection, type Connection } from 'mysql2/promise';
+import { createClient } from 'redis';
+import { createDataSource } from '../src/store/data-source';
+import { runMigrations } from '../src/store/migrations';
+
+export class BenchDatabase {
+  private constructor(
+    private readonly server: URL,
+    readonly name: string,
+  ) {}
+
+  static async create(serverUrl: string, runTag: string): Promise<BenchDatabase> {
+    const server = new URL(serverUrl);
+    server.pathname = '/';
+    // Hex only, so the name is safe in DDL (identifiers cannot be bound as parameters).
+    const database = new BenchDatabase(server, `tollgate_bench_${runTag}`);
+    await database.admin((db) => db.query(`CREATE DATABASE \`${database.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`));
+    return database;
+  }
+
+  get url(): string {
+    const url = new URL(this.server.toString());
+    url.pathname = `/${this.name}`;
+    return url.toString();
+  }
+
+  async migrate(): Promise<void> {
+    const dataSource = createDataSource({ databaseUrl: this.url, sqlitePath: '', dbTimeoutMs: 10_000 });
+    await dataSource.initialize();
+    try {
+      await runMigrations(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  }
+
+  withConnection<T>(work: (db: Connection) => Promise<T>): Promise<T> {
+    return this.admin(async (db) => {
+      await db.query(`USE \`${this.name}\``);
+      return work(db);
+    });
+  }
+
+  async drop(): Promise<void> {
+    await this.admin((db) => db.query(`DROP DATABASE IF EXISTS \`${this.name}\``));
+  }
+
+  private async admin<T>(work: (db: Connection) => Promise<T>): Promise<T> {
+    const db = await createConnection({
+      host: this.server.hostname,
+      port: this.server.port === '' ? 3306 : Number(this.server.port),
+      user: decodeURIComponent(this.server.username),
+      password: this.server.password === '' ? undefined : decodeURIComponent(this.server.password),
+      connectTimeout: 5_000,
+    });
+    try {
+      return await work(db);
+    } finally {
+      await db.end();
+    }
+  }
+}
+
+export class BenchRedis {
+  constructor(
+    readonly url: string,
+    readonly prefix: string,
+  ) {}
+
+  async cleanup(): Promise<void> {
+    const client = createClient({ url: this.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      for await (const keys of client.scanIterator({ MATCH: `${this.prefix}*`, COUNT: 1000 })) {
+        if (keys.length > 0) await client.del(keys);
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+}

@@ -14,11 +14,15 @@ import { EMPTY_SNAPSHOT, loadSnapshot } from '../snapshot/load-snapshot';
 import type { AuthStore } from '../store/auth-store';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
+import { budgetAlerts } from '../alerts/budget-alerts';
+import type { AlertSink } from '../alerts/alert-emitter';
 
 export interface AuthorizerOptions {
   readonly store: AuthStore;
   readonly policy: Policy;
   readonly masterKey: string | null;
+  /** Receives each virtual-key request's budget alerts (never denials); sends them off the request path. */
+  readonly alerts?: AlertSink;
   readonly now?: () => Date;
 }
 
@@ -78,11 +82,30 @@ export class Authorizer {
         );
         const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
         const refusal = telemetry.phase('checks', () =>
-          runChecks(context(snapshot, caller.keyHash), VIRTUAL_KEY_CHECKS, observe),
+          this.runVirtualKeyChecks(context(snapshot, caller.keyHash), observe, telemetry),
         );
         return refusal === null ? allow(identity) : deny(refusal, identity);
       }
     }
+  }
+
+  /**
+   * The ordered checks of a virtual-key request, then its budget alerts: soft budgets and the 80 %
+   * key alert, as far as the request got in LiteLLM's order. Alerts never change the decision; the
+   * span gets them as events, the sink logs and posts them after the Check has answered.
+   */
+  private runVirtualKeyChecks(
+    ctx: CheckContext,
+    observe: (name: string, refused: boolean) => void,
+    telemetry: RequestTelemetry,
+  ): CheckRefusal | null {
+    const refusal = runChecks(ctx, VIRTUAL_KEY_CHECKS, observe);
+    const alerts = budgetAlerts(ctx, refusal?.check ?? null);
+    if (alerts.length > 0) {
+      for (const alert of alerts) telemetry.alert?.(alert);
+      this.options.alerts?.emit(alerts);
+    }
+    return refusal;
   }
 }
 

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { alertingConfigShape } from './alerting-config';
 import {
   defaultInternalUserParamsSchema,
   liteLlmJwtAuthSchema,
@@ -76,6 +77,7 @@ const tollgateSettings = z.looseObject({
   redis_timeout_ms: z.number().int().positive().optional(),
   max_in_flight: z.number().int().positive().optional(),
   jwt: tollgateJwtSchema.nullish(),
+  ...alertingConfigShape,
 });
 
 export const liteLlmConfigSchema = z.looseObject({

@@ -4,6 +4,7 @@
  */
 import { loadLiteLlmConfig, ConfigError, type LiteLlmConfig } from './litellm-config';
 import { buildPolicy, type Policy } from './policy';
+import { alertingSettingsFrom, type AlertingSettings } from './alerting-config';
 import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
 import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
 
@@ -41,6 +42,8 @@ export interface Settings {
   readonly jwt: JwtSettings;
   /** Checks worked on at once; beyond it a Check is refused with UNAVAILABLE (server/admission.ts). */
   readonly maxInFlight: number;
+  /** Budget alerts: log line, span event, optional webhook (config/alerting-config.ts). */
+  readonly alerting: AlertingSettings;
   readonly config: LiteLlmConfig;
 }
 
@@ -96,6 +99,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     // covers ~5k cold Checks/s at Envoy's 200 ms timeout and, with 64 KiB bodies, bounds the
     // requests held in memory to ~64 MiB.
     maxInFlight: tollgate.max_in_flight ?? 1024,
+    alerting: alertingSettingsFrom(tollgate),
     config,
   };
 }

@@ -3,6 +3,7 @@
  * these hooks; implementations (OpenTelemetry, Prometheus) live beside this file. The no-op
  * default costs nothing, so the hot path pays only for what is switched on.
  */
+import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 
 /** Phases of one Check, in the order they run. */
@@ -17,6 +18,12 @@ export interface RequestTelemetry {
   decided(decision: Decision, refusedBy: string | null): void;
   /** The request ended without a decision (gRPC UNAVAILABLE); `reason` is a stable label. */
   undecided(reason: 'store_unavailable' | 'deadline' | 'internal'): void;
+  /**
+   * The request raised a budget alert (a soft budget or 80 % of a key's max budget crossed): a
+   * span event. Called for every request that raises it; the log line and webhook are deduplicated
+   * elsewhere (alerts/alert-emitter.ts). Optional: implementations without it ignore alerts.
+   */
+  alert?(event: BudgetAlert): void;
 }
 
 export interface Instrumentation {
@@ -32,6 +39,7 @@ const NOOP_REQUEST: RequestTelemetry = {
   checkEvaluated: () => undefined,
   decided: () => undefined,
   undecided: () => undefined,
+  alert: () => undefined,
 };
 
 export const NOOP_INSTRUMENTATION: Instrumentation = {

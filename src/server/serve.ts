@@ -17,9 +17,12 @@ import { logRoundTripsOnSignal } from './round-trips';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
 import { reportServing } from './workers';
 import { withTimeout } from '../util/timeout';
+import { AlertEmitter } from '../alerts/alert-emitter';
 
 const CONNECT_RETRY_MS = 1_000;
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Budget alerts still queued at shutdown get this long to leave. */
+const ALERT_FLUSH_MS = 2_000;
 const POOL_CLOSE_TIMEOUT_MS = 2_000;
 const INVALIDATION_POLL_MS = 1_000;
 
@@ -32,7 +35,8 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   const stopLoggingRoundTrips = logRoundTripsOnSignal(logger);
   const redis = openRedis(settings, logger);
   const store = new DeferredAuthStore();
-  const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey });
+  const alerts = new AlertEmitter({ logger, ...settings.alerting });
+  const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey, alerts });
   let runtime: StoreRuntime | null = null;
   let listener: CacheInvalidationListener | null = null;
   let stopping = false;
@@ -102,6 +106,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   await ops.close();
   await telemetry.shutdown();
   stopLoggingRoundTrips();
+  await alerts.close(ALERT_FLUSH_MS);
   logger.info('stopped');
   return 0;
 }

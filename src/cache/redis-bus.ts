@@ -38,8 +38,13 @@ export class RedisMessageBus implements MessageBus {
     const subscriber = this.client.duplicate();
     subscriber.on('error', () => undefined); // reported through the main client's error handler
     this.subscriber = subscriber;
-    await subscriber.connect();
-    await subscriber.subscribe(this.channel, (message: string) => onMessage(message));
+    // connect() settles only once Redis answers — never, if Redis is down at startup — and `serve`
+    // waits for this call before reporting SERVING. So wait at most the command timeout; the
+    // connection keeps retrying and subscribes when it succeeds (the client resubscribes on every
+    // later reconnect by itself). Meanwhile the generation poll bounds the invalidation delay.
+    const subscribed = subscriber.connect().then(() => subscriber.subscribe(this.channel, (message: string) => onMessage(message)));
+    subscribed.catch(() => undefined);
+    await withTimeout(subscribed, this.timeoutMs, 'redis SUBSCRIBE');
   }
 
   async unsubscribe(): Promise<void> {

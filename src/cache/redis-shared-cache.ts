@@ -3,12 +3,20 @@
  *
  * The offline queue is disabled so that, while Redis is down, commands fail at once instead of
  * piling up in memory; every command also carries a timeout. Callers treat failures as misses.
+ * A Redis that hangs (connection open, no replies) is worse than one that is down: each command
+ * waits for its timeout. So after a failed read or write the cache tier is skipped for a moment,
+ * and the client's command queue is capped (a hung connection keeps every command it was sent).
  */
 import { createClient } from 'redis';
 import { withTimeout } from '../util/timeout';
 import type { SharedCache } from './shared-cache';
 
 export type RedisClient = ReturnType<typeof createClient>;
+
+/** Commands sent but unanswered beyond this are refused at once (a miss), not queued. */
+const MAX_QUEUED_COMMANDS = 1000;
+/** After a failure, reads and writes skip Redis this long, so at most one Check per interval waits on a hung Redis. */
+const SKIP_AFTER_FAILURE_MS = 1000;
 
 export interface RedisOptions {
   readonly url: string;
@@ -20,6 +28,7 @@ export function createRedisClient(options: RedisOptions): RedisClient {
   const client = createClient({
     url: options.url,
     disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
     socket: {
       connectTimeout: Math.max(options.commandTimeoutMs, 1000),
       // Keep retrying in the background with a capped back-off; the process must outlive Redis outages.
@@ -31,24 +40,39 @@ export function createRedisClient(options: RedisOptions): RedisClient {
 }
 
 export class RedisSharedCache implements SharedCache {
+  private skipUntil = 0;
+
   constructor(
     private readonly client: RedisClient,
     private readonly timeoutMs: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async get(key: string): Promise<string | null> {
-    if (!this.client.isReady) return null;
-    const value = await withTimeout(this.client.get(key), this.timeoutMs, 'redis GET');
+    if (!this.usable()) return null;
+    const value = await this.guarded(this.client.get(key), 'redis GET');
     return typeof value === 'string' ? value : null;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    if (!this.client.isReady) return;
-    await withTimeout(
+    if (!this.usable()) return;
+    await this.guarded(
       this.client.set(key, value, { expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) } }),
-      this.timeoutMs,
       'redis SET',
     );
+  }
+
+  private usable(): boolean {
+    return this.client.isReady && this.now() >= this.skipUntil;
+  }
+
+  private async guarded<T>(command: Promise<T>, what: string): Promise<T> {
+    try {
+      return await withTimeout(command, this.timeoutMs, what);
+    } catch (error) {
+      this.skipUntil = this.now() + SKIP_AFTER_FAILURE_MS;
+      throw error;
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -2,6 +2,8 @@
  * A TCP proxy the test controls, placed between Tollgate and a real service (MariaDB, Redis),
  * to simulate faults without touching the shared service: `stall` (connections hang: a slow or
  * partitioned database), `cut` (connections reset and new ones refused), `heal`.
+ * Bytes sent during a stall are held, not dropped, and delivered on `heal` — as TCP would after a
+ * partition ends — so a connection that survives a stall is still in step with its server.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -16,6 +18,8 @@ export interface TcpProxy {
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   let mode: 'forward' | 'stall' | 'cut' = 'forward';
   const pairs = new Set<[Socket, Socket]>();
+  /** Writes delayed by a stall, in arrival order (a write to a destroyed socket is a no-op). */
+  let held: Array<() => void> = [];
 
   const server: Server = createServer((client) => {
     if (mode === 'cut') {
@@ -33,11 +37,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.on('error', forget).on('close', forget);
     upstream.on('error', forget).on('close', forget);
     // Data is forwarded only while healthy; in "stall" it is held back, as on a partitioned link.
-    client.on('data', (chunk) => {
+    client.on('data', (chunk: Buffer) => {
       if (mode === 'forward') upstream.write(chunk);
+      else held.push(() => upstream.write(chunk));
     });
-    upstream.on('data', (chunk) => {
+    upstream.on('data', (chunk: Buffer) => {
       if (mode === 'forward') client.write(chunk);
+      else held.push(() => client.write(chunk));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -56,9 +62,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         upstream.destroy();
       }
       pairs.clear();
+      held = [];
     },
     heal: () => {
       mode = 'forward';
+      const delayed = held;
+      held = [];
+      for (const write of delayed) write();
     },
     close: () =>
       new Promise((resolve) => {

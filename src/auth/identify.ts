@@ -1,8 +1,9 @@
 /**
  * Who is calling, in LiteLLM's order (litellm-auth.md §2.4–§2.6), before any database read:
- * public route → no master key configured → missing/malformed credential → master key →
- * otherwise a presented virtual key. What a virtual key must satisfy (the `sk-` rule,
- * master-key-only routes, existence, …) is checked by the ordered pipeline in checks/order.ts.
+ * public route → JWT (with enable_jwt_auth) → no master key configured → missing/malformed
+ * credential → master key → otherwise a presented virtual key. What a virtual key must satisfy
+ * (the `sk-` rule, master-key-only routes, existence, …) is checked by the ordered pipeline in
+ * checks/order.ts; a JWT by auth/jwt.
  */
 import type { Denial } from '../checks/types';
 import { authErrorFromException } from '../checks/errors';
@@ -10,18 +11,30 @@ import type { RequestFacts } from '../domain/request';
 import { isPublicRoute } from '../routes/classify';
 import type { Policy } from '../config/policy';
 import { hashKey, secretsEqual } from './key-hash';
+import type { JwtSource } from './jwt/authenticator';
+import { recognizeJwt, type JwtRecognition } from './jwt/recognize';
 
 export type Caller =
   | { readonly kind: 'public_route' }
   /** No master key is configured: LiteLLM lets every request through (a startup warning says so). */
   | { readonly kind: 'open_proxy' }
   | { readonly kind: 'master_key' }
+  /** A JWT: a bearer token to verify, or claims Envoy's jwt_authn verified (auth/jwt). */
+  | { readonly kind: 'jwt'; readonly source: JwtSource }
   /** `lookup` is false when the value cannot be a virtual key (no `sk-`): it is never looked up. */
   | { readonly kind: 'virtual_key'; readonly keyHash: string; readonly lookup: boolean }
   | { readonly kind: 'refused'; readonly denial: Denial };
 
-export function identifyCaller(facts: RequestFacts, masterKey: string | null, policy: Policy): Caller {
+export function identifyCaller(
+  facts: RequestFacts,
+  masterKey: string | null,
+  policy: Policy,
+  jwt: JwtRecognition | null = null,
+): Caller {
   if (isPublicRoute(facts.route, policy.publicRoutes)) return { kind: 'public_route' };
+  // LiteLLM takes the JWT branch before it looks at the master key, even when none is configured.
+  const jwtSource = recognizeJwt(facts, jwt);
+  if (jwtSource !== null) return { kind: 'jwt', source: jwtSource };
   if (masterKey === null) return { kind: 'open_proxy' };
 
   const credential = facts.credential;

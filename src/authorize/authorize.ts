@@ -10,6 +10,8 @@ import type { Policy } from '../config/policy';
 import type { Decision, Identity } from '../domain/decision';
 import type { RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
+import type { JwtAuthenticator } from '../auth/jwt/authenticator';
+import { authorizeJwt } from './jwt-path';
 import { EMPTY_SNAPSHOT, loadSnapshot } from '../snapshot/load-snapshot';
 import type { AuthStore } from '../store/auth-store';
 import { roleOf } from './user-role';
@@ -23,6 +25,8 @@ export interface AuthorizerOptions {
   readonly masterKey: string | null;
   /** Receives each virtual-key request's budget alerts (never denials); sends them off the request path. */
   readonly alerts?: AlertSink;
+  /** Present when general_settings.enable_jwt_auth is on. */
+  readonly jwt?: JwtAuthenticator | null;
   readonly now?: () => Date;
 }
 
@@ -66,7 +70,9 @@ export class Authorizer {
     const preRefusal = telemetry.phase('checks', () => runChecks(context(EMPTY_SNAPSHOT, null), PRE_DB_CHECKS, observe));
     if (preRefusal !== null) return deny(preRefusal, { model });
 
-    const caller = telemetry.phase('identify', () => identifyCaller(facts, this.options.masterKey, this.options.policy));
+    const caller = telemetry.phase('identify', () =>
+      identifyCaller(facts, this.options.masterKey, this.options.policy, this.options.jwt?.settings ?? null),
+    );
     switch (caller.kind) {
       case 'refused':
         return deny({ check: 'identify', denial: caller.denial }, { model });
@@ -76,6 +82,11 @@ export class Authorizer {
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.
         return allow({ userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model });
+      case 'jwt': {
+        const authenticator = this.options.jwt;
+        if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
+        return authorizeJwt({ authenticator, policy: this.options.policy, now: this.now(), telemetry }, facts, caller.source);
+      }
       case 'virtual_key': {
         const snapshot = await telemetry.phase('load', () =>
           loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy),

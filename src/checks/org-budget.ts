@@ -7,11 +7,14 @@ import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
 import { pyFloat } from './python-format';
 
-/** `valid_token.org_id`, else `team.organization_id`. Identities without a key use the loaded org. */
+/**
+ * `valid_token.org_id`, else `team.organization_id`. Without a key (a JWT) the loaded organization
+ * stands for `valid_token.org_id`: the token's org claim, which wins over the team's.
+ */
 export function budgetOrganizationId(snapshot: Snapshot): string | null {
   const { key, team, organization } = snapshot;
   if (key !== null) return key.organization_id ?? team?.organization_id ?? null;
-  return team?.organization_id ?? organization?.organization_id ?? null;
+  return organization?.organization_id ?? team?.organization_id ?? null;
 }
 
 export const organizationBudget: Check = {

@@ -19,6 +19,7 @@ import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
 import { NOOP_INSTRUMENTATION, type Instrumentation } from '../observability/instrumentation';
 import { DeadlineError, withTimeout } from '../util/timeout';
+import { JwksUnavailableError } from '../auth/jwt/errors';
 import { Admission } from './admission';
 
 /**
@@ -79,7 +80,9 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       (error: unknown) => {
         if (!working) release();
         deps.onDecision?.(null, facts, elapsedMs());
-        if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && !(error instanceof DeadlineError)) {
+        // A JWKS outage is no database outage: allowing then would admit tokens nobody verified.
+        const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
+        if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
           deps.logger.warn(
             { requestId: facts.requestId, err: errorText(error) },
             'store unavailable: allowing (allow_requests_on_db_unavailable)',
@@ -95,7 +98,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
         }
         telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
         deps.logger.warn({ requestId: facts?.requestId, err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
-        callback(unavailable(error instanceof DeadlineError ? 'deadline too short to decide' : 'authorization store unavailable'));
+        callback(unavailable(undecidedDetails(error)));
       },
     );
   };
@@ -104,6 +107,12 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
 function msUntil(deadline: Date | number): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
+}
+
+function undecidedDetails(error: unknown): string {
+  if (error instanceof DeadlineError) return 'deadline too short to decide';
+  if (error instanceof JwksUnavailableError) return 'identity provider keys unavailable';
+  return 'authorization store unavailable';
 }
 
 function unavailable(details: string): Partial<ServiceError> {

@@ -11,6 +11,7 @@ import { startTelemetry } from '../observability/telemetry';
 import { Admission } from './admission';
 import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
+import { wireJwt } from './jwt-wiring';
 import { startGrpcServer } from './grpc-server';
 import { startOpsServer } from './http-server';
 import { logRoundTripsOnSignal } from './round-trips';
@@ -35,8 +36,9 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   const stopLoggingRoundTrips = logRoundTripsOnSignal(logger);
   const redis = openRedis(settings, logger);
   const store = new DeferredAuthStore();
+  const jwt = wireJwt(settings, store, logger);
   const alerts = new AlertEmitter({ logger, ...settings.alerting });
-  const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey, alerts });
+  const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey, jwt: jwt.authenticator, alerts });
   let runtime: StoreRuntime | null = null;
   let listener: CacheInvalidationListener | null = null;
   let stopping = false;
@@ -68,6 +70,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         });
         await listener.start();
         store.connect(opened.store);
+        jwt.connect(opened.dataSource);
         grpc.setHealth('SERVING');
         serving = true;
         logger.info('store connected: serving');

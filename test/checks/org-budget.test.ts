@@ -32,6 +32,21 @@ describe('organization budget — §4 step 3.1', () => {
     ).to.equal('budget_exceeded');
   });
 
+  it("a JWT (no key): the token's organization wins over the team's (valid_token.org_id first)", () => {
+    const jwtOrg = anOrg({ organization_id: 'org-jwt', spend: 60, budget: aBudget({ max_budget: 50 }) });
+    const denial = decide(organizationBudget, {
+      snapshot: { key: null, team: aTeam({ organization_id: 'org-team' }), organization: jwtOrg },
+    });
+    expect(denial?.message).to.equal('Budget has been exceeded! Organization=org-jwt Current cost: 60.0, Max budget: 50.0');
+  });
+
+  it("a JWT (no key) without an org claim uses the team's organization", () => {
+    const teamOrg = anOrg({ organization_id: 'org-team', spend: 60, budget: aBudget({ max_budget: 50 }) });
+    expect(
+      decide(organizationBudget, { snapshot: { key: null, team: aTeam({ organization_id: 'org-team' }), organization: teamOrg } })?.type,
+    ).to.equal('budget_exceeded');
+  });
+
   it('skips when the organization row is missing', () => {
     expect(decide(organizationBudget, { snapshot: { key: orgKey, organization: null } })).to.equal(null);
   });

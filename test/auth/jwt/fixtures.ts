@@ -4,6 +4,10 @@ import { buildJwtSettings, type JwtEnvironment, type JwtSettings } from '../../.
 import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
 import { httpJwksFetcher } from '../../../src/auth/jwt/jwks-fetch';
 import { TokenVerifier } from '../../../src/auth/jwt/verify';
+import type { Team, User } from '../../../src/domain/entities';
+import type { JwtDirectory, NewJwtUser } from '../../../src/store/jwt-directory';
+import { aTeam, aUser } from '../../checks/fixtures';
+import type { MemoryStore } from '../../support/memory-store';
 
 export interface JwtConfigParts {
   /** `general_settings.litellm_jwtauth`. */
@@ -33,4 +37,42 @@ export function jwtSettings(parts: JwtConfigParts = {}): JwtSettings {
 
 export function aVerifier(settings: JwtSettings): TokenVerifier {
   return new TokenVerifier(settings, new JwksCache(settings.jwks, httpJwksFetcher));
+}
+
+/** A JwtDirectory over plain maps that records calls, for authenticator tests without a database. */
+export class MemoryDirectory implements JwtDirectory {
+  readonly calls: string[] = [];
+  readonly usersBySso = new Map<string, User>();
+  readonly usersByEmail = new Map<string, User>();
+  readonly teamAliases = new Map<string, string[]>();
+  readonly orgAliases = new Map<string, string[]>();
+
+  constructor(private readonly store: MemoryStore) {}
+
+  findUserBySsoIdOrEmail(sso: string | null, email: string | null): Promise<User | null> {
+    this.calls.push(`findUserBySsoIdOrEmail:${sso}:${email}`);
+    return Promise.resolve((sso !== null ? this.usersBySso.get(sso) : undefined) ?? (email !== null ? this.usersByEmail.get(email.toLowerCase()) : undefined) ?? null);
+  }
+
+  upsertUser(input: NewJwtUser): Promise<User> {
+    this.calls.push(`upsertUser:${input.userId}`);
+    const user = aUser({ user_id: input.userId, user_email: input.email, user_role: input.role, max_budget: input.maxBudget, models: [...input.models] });
+    this.store.users.set(input.userId, user);
+    return Promise.resolve(user);
+  }
+
+  upsertTeam(teamId: string): Promise<Team> {
+    this.calls.push(`upsertTeam:${teamId}`);
+    const team = aTeam({ team_id: teamId });
+    this.store.teams.set(teamId, team);
+    return Promise.resolve(team);
+  }
+
+  teamIdsWithAlias(alias: string): Promise<string[]> {
+    return Promise.resolve(this.teamAliases.get(alias) ?? []);
+  }
+
+  organizationIdsWithAlias(alias: string): Promise<string[]> {
+    return Promise.resolve(this.orgAliases.get(alias) ?? []);
+  }
 }

@@ -1,0 +1,54 @@
+/**
+ * Short-lived memory for the JWT directory's reads (alias → ids, the fallback user match), as
+ * LiteLLM caches alias lookups for `DEFAULT_IN_MEMORY_TTL` (5 s). Misses are remembered too, so a
+ * token naming an unknown alias or user costs one query per TTL, not one per request. Writes
+ * (upserts) pass straight through.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Team, User } from '../../domain/entities';
+import type { JwtDirectory, NewJwtUser } from '../../store/jwt-directory';
+
+const MAX_ENTRIES = 10_000;
+
+export class CachedJwtDirectory implements JwtDirectory {
+  private readonly memory: LRUCache<string, { readonly value: unknown }>;
+
+  constructor(
+    private readonly directory: JwtDirectory,
+    ttlMs: number,
+  ) {
+    this.memory = new LRUCache({ max: MAX_ENTRIES, ttl: Math.max(1, ttlMs) });
+  }
+
+  findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null> {
+    return this.remembered(`user\u0000${ssoUserId ?? ''}\u0000${email?.toLowerCase() ?? ''}`, () =>
+      this.directory.findUserBySsoIdOrEmail(ssoUserId, email),
+    );
+  }
+
+  async upsertUser(input: NewJwtUser): Promise<User> {
+    const user = await this.directory.upsertUser(input);
+    this.memory.clear(); // a remembered "no such user" must not outlive the row
+    return user;
+  }
+
+  upsertTeam(teamId: string): Promise<Team> {
+    return this.directory.upsertTeam(teamId);
+  }
+
+  teamIdsWithAlias(alias: string): Promise<string[]> {
+    return this.remembered(`team\u0000${alias}`, () => this.directory.teamIdsWithAlias(alias));
+  }
+
+  organizationIdsWithAlias(alias: string): Promise<string[]> {
+    return this.remembered(`org\u0000${alias}`, () => this.directory.organizationIdsWithAlias(alias));
+  }
+
+  private async remembered<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.memory.get(key);
+    if (hit !== undefined) return hit.value as T;
+    const value = await load();
+    this.memory.set(key, { value });
+    return value;
+  }
+}

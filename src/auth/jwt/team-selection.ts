@@ -1,0 +1,158 @@
+/**
+ * Which team a JWT acts for (litellm-auth.md §3.3 step 7), first rule that applies:
+ *   a. the `x-litellm-team-id` header, which must name one of the token's teams;
+ *   b. the token's own team: `object_id_jwt_field` for a TEAM token, the team id claim (or
+ *      `team_id_default`), or the team alias claim;
+ *   c. the first group team (`team_ids_jwt_field`) that may call the requested model and route.
+ * A team named explicitly (a, b) must exist, unless `team_id_upsert` creates it.
+ */
+import { authErrorFromException, authErrorFromHttpException, authErrorFromHttpExceptionDict } from '../../checks/errors';
+import { pyList, pyRepr } from '../../checks/python-format';
+import { canTeamCallModel } from '../../checks/team-model-access';
+import type { CheckContext, Denial } from '../../checks/types';
+import type { Policy } from '../../config/policy';
+import type { Team } from '../../domain/entities';
+import type { RequestFacts } from '../../domain/request';
+import { EMPTY_SNAPSHOT } from '../../snapshot/load-snapshot';
+import type { AuthStore } from '../../store/auth-store';
+import type { JwtDirectory } from '../../store/jwt-directory';
+import type { ClaimIdentity } from './claim-identity';
+import { teamMayCallRoute } from './role-policy';
+import type { JwtSettings } from './settings';
+
+export interface JwtLookups {
+  readonly store: AuthStore;
+  readonly directory: JwtDirectory;
+  readonly settings: JwtSettings;
+  readonly policy: Policy;
+  readonly now: Date;
+}
+
+export type TeamSelection =
+  | { readonly kind: 'selected'; readonly team: Team | null }
+  | { readonly kind: 'refused'; readonly denial: Denial };
+
+const TEAM_ID_HEADER = 'x-litellm-team-id';
+
+function refused(denial: Denial): TeamSelection {
+  return { kind: 'refused', denial };
+}
+
+/** Python `str(set_of_str)`: `{'a', 'b'}`, or `set()` when empty. */
+function pySet(items: readonly string[]): string {
+  return items.length === 0 ? 'set()' : `{${items.map(pyRepr).join(', ')}}`;
+}
+
+/** `get_team_object(team_id, team_id_upsert)`: a missing team is LiteLLM's 404. */
+async function namedTeam(lookups: JwtLookups, teamId: string, upsert: boolean): Promise<TeamSelection> {
+  const team = (await lookups.store.findTeam(teamId)) ?? (upsert ? await lookups.directory.upsertTeam(teamId) : null);
+  if (team !== null) return { kind: 'selected', team };
+  return refused(
+    authErrorFromHttpExceptionDict(404, {
+      error: `Team doesn't exist in db. Team=${teamId}. Create team via \`/team/new\` call.`,
+    }),
+  );
+}
+
+/** `get_team_object_by_alias`: the alias must name exactly one team. */
+async function teamByAlias(lookups: JwtLookups, alias: string): Promise<TeamSelection> {
+  const ids = await lookups.directory.teamIdsWithAlias(alias);
+  if (ids.length > 1) {
+    return refused(
+      authErrorFromHttpExceptionDict(400, {
+        error: `Multiple teams found with alias '${alias}'. Please use team_id_jwt_field instead or ensure team aliases are unique.`,
+      }),
+    );
+  }
+  const team = ids.length === 1 ? await lookups.store.findTeam(ids[0]) : null;
+  if (team !== null) return { kind: 'selected', team };
+  return refused(
+    authErrorFromHttpExceptionDict(404, {
+      error: `Team with alias '${alias}' doesn't exist in db. Create team via \`/team/new\` call.`,
+    }),
+  );
+}
+
+/** §3.3 7b: the specific team. With neither claim present and a field configured → 401. */
+async function specificTeam(lookups: JwtLookups, identity: ClaimIdentity): Promise<TeamSelection | null> {
+  const { settings } = lookups;
+  const fields = settings.fields;
+  // A team_id_default would mask a team the token names by alias: the alias wins (newer LiteLLM).
+  const aliasWins = identity.teamAlias !== null && identity.specificTeamIdIsDefault && identity.groupTeamIds.length === 0;
+  if (identity.specificTeamId !== null && !aliasWins) {
+    return namedTeam(lookups, identity.specificTeamId, settings.teamIdUpsert);
+  }
+  if (identity.teamAlias !== null) return teamByAlias(lookups, identity.teamAlias);
+  if (fields.teamAlias !== null) {
+    return refused(
+      authErrorFromException(
+        `No team found in token. Checked team_id field '${fields.teamId ?? 'None'}' and team_alias field '${fields.teamAlias}'.`,
+      ),
+    );
+  }
+  if (fields.teamId !== null) {
+    return refused(authErrorFromException(`No team id found in token. Checked team_id field '${fields.teamId}'`));
+  }
+  return null;
+}
+
+/** The check context a candidate team's model access is judged in (its DB access groups loaded). */
+async function candidateContext(lookups: JwtLookups, facts: RequestFacts, team: Team): Promise<CheckContext> {
+  const groups = team.access_group_ids.length > 0 ? await lookups.store.findAccessGroups(team.access_group_ids) : [];
+  return {
+    request: facts,
+    snapshot: { ...EMPTY_SNAPSHOT, team, accessGroups: new Map(groups.map((g) => [g.access_group_id, g])) },
+    policy: lookups.policy,
+    now: lookups.now,
+    keyHash: null,
+  };
+}
+
+/** `find_team_with_model_access`. Unknown teams are skipped, as LiteLLM skips their lookup errors. */
+async function groupTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: RequestFacts): Promise<TeamSelection> {
+  const teamIds = identity.groupTeamIds;
+  if (teamIds.length === 0) {
+    if (!lookups.settings.enforceTeamBasedModelAccess) return { kind: 'selected', team: null };
+    return refused(
+      authErrorFromHttpException(
+        403,
+        'No teams found in token. `enforce_team_based_model_access` is set to True. Token must belong to a team.',
+      ),
+    );
+  }
+  const model = facts.model;
+  for (const teamId of teamIds) {
+    const team = await lookups.store.findTeam(teamId);
+    if (team === null) continue;
+    // LiteLLM's seed forgot to await this model test; the fixed version (and the issue) filters on it.
+    const modelAllowed = model === null || canTeamCallModel(await candidateContext(lookups, facts, team), team, model) === null;
+    if (modelAllowed && teamMayCallRoute(lookups.settings, facts.route)) return { kind: 'selected', team };
+  }
+  if (model === null) return { kind: 'selected', team: null };
+  const tried = typeof model === 'string' ? model : pyList(model);
+  return refused(
+    authErrorFromHttpException(
+      403,
+      `No team has access to the requested model: ${tried}. Checked teams=${pySet(teamIds)}. Check \`/models\` to see all available models.`,
+    ),
+  );
+}
+
+export async function selectTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: RequestFacts): Promise<TeamSelection> {
+  const header = facts.headers[TEAM_ID_HEADER]?.trim() ?? '';
+  if (header !== '') {
+    if (!identity.allowedTeamIds.includes(header)) {
+      return refused(
+        authErrorFromHttpException(
+          403,
+          `Team '${header}' from x-litellm-team-id header is not in your JWT's allowed teams. Allowed teams: ${pyList(identity.allowedTeamIds)}`,
+        ),
+      );
+    }
+    return namedTeam(lookups, header, lookups.settings.teamIdUpsert);
+  }
+  // LiteLLM sets team_id from the object id but never loads that team, skipping every team check;
+  // Tollgate loads it like any named team so its budget and models still apply.
+  if (identity.objectTeamId !== null) return namedTeam(lookups, identity.objectTeamId, lookups.settings.teamIdUpsert);
+  return (await specificTeam(lookups, identity)) ?? groupTeam(lookups, identity, facts);
+}

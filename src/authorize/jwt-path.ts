@@ -1,0 +1,56 @@
+/**
+ * The decision for a JWT caller: the JWT pipeline (auth/jwt) names the caller and loads its
+ * snapshot; then the same common checks and route-permission checks as for virtual keys run
+ * over it (LiteLLM runs `common_checks` for JWTs, with no key-level steps: §3.3 step 12).
+ */
+import { runChecks } from '../checks/engine';
+import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../checks/order';
+import type { Check } from '../checks/types';
+import type { Policy } from '../config/policy';
+import type { Identity } from '../domain/decision';
+import type { RequestFacts } from '../domain/request';
+import type { JwtAuthenticator, JwtSource } from '../auth/jwt/authenticator';
+import type { RequestTelemetry } from '../observability/instrumentation';
+import type { Outcome } from './authorize';
+
+/** What a JWT identity goes through once identified: no key, so no key checks. */
+export const JWT_CHECKS: readonly Check[] = Object.freeze([...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS]);
+
+export interface JwtPathParts {
+  readonly authenticator: JwtAuthenticator;
+  readonly policy: Policy;
+  readonly now: Date;
+  readonly telemetry: RequestTelemetry;
+}
+
+function modelOf(facts: RequestFacts): string | undefined {
+  if (facts.model === null) return undefined;
+  return typeof facts.model === 'string' ? facts.model : facts.model.join(',');
+}
+
+export async function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, source: JwtSource): Promise<Outcome> {
+  const { telemetry } = parts;
+  const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
+  const model = modelOf(facts);
+  const allow = (identity: Identity): Outcome => ({
+    decision: { kind: 'allow', identity: { ...identity, model }, credentialHeader },
+    refusedBy: null,
+  });
+
+  const outcome = await telemetry.phase('load', () => parts.authenticator.authenticate(facts, source, parts.now));
+  if (outcome.kind === 'admin') return allow(outcome.identity);
+  if (outcome.kind === 'refused') {
+    return {
+      decision: { kind: 'deny', denial: outcome.denial, identity: { ...outcome.identity, model }, credentialHeader },
+      refusedBy: outcome.check,
+    };
+  }
+  const context = { request: facts, snapshot: outcome.snapshot, policy: parts.policy, now: parts.now, keyHash: null };
+  const observe = (name: string, refused: boolean): void => telemetry.checkEvaluated(name, refused);
+  const refusal = telemetry.phase('checks', () => runChecks(context, JWT_CHECKS, observe));
+  if (refusal === null) return allow(outcome.identity);
+  return {
+    decision: { kind: 'deny', denial: refusal.denial, identity: { ...outcome.identity, model }, credentialHeader },
+    refusedBy: refusal.check,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * JWT auth for `tollgate serve`: the authenticator exists from the first moment (null when
+ * `enable_jwt_auth` is off); its directory reaches the database once the store has connected.
+ * Until then directory calls fail with StoreUnavailableError (→ "cannot decide"), as store reads do.
+ */
+import type { DataSource } from 'typeorm';
+import type { JwtAuthenticator } from '../auth/jwt/authenticator';
+import { createJwtAuthenticator } from '../auth/jwt/create';
+import type { Settings } from '../config/settings';
+import type { Logger } from '../observability/logger';
+import type { AuthStore } from '../store/auth-store';
+import { TypeOrmJwtDirectory, type JwtDirectory } from '../store/jwt-directory';
+import { StoreUnavailableError } from './unavailable';
+
+export class DeferredJwtDirectory implements JwtDirectory {
+  private target: JwtDirectory | null = null;
+
+  connect(directory: JwtDirectory): void {
+    this.target = directory;
+  }
+
+  findUserBySsoIdOrEmail: JwtDirectory['findUserBySsoIdOrEmail'] = (sso, email) => this.call((d) => d.findUserBySsoIdOrEmail(sso, email));
+  upsertUser: JwtDirectory['upsertUser'] = (input) => this.call((d) => d.upsertUser(input));
+  upsertTeam: JwtDirectory['upsertTeam'] = (teamId) => this.call((d) => d.upsertTeam(teamId));
+  teamIdsWithAlias: JwtDirectory['teamIdsWithAlias'] = (alias) => this.call((d) => d.teamIdsWithAlias(alias));
+  organizationIdsWithAlias: JwtDirectory['organizationIdsWithAlias'] = (alias) => this.call((d) => d.organizationIdsWithAlias(alias));
+
+  private call<T>(work: (directory: JwtDirectory) => Promise<T>): Promise<T> {
+    if (this.target === null) return Promise.reject(new StoreUnavailableError('authorization store not connected yet'));
+    return work(this.target);
+  }
+}
+
+export interface JwtWiring {
+  readonly authenticator: JwtAuthenticator | null;
+  /** Called once the database is up. */
+  connect(dataSource: DataSource): void;
+}
+
+export function wireJwt(settings: Settings, store: AuthStore, logger: Logger): JwtWiring {
+  const directory = new DeferredJwtDirectory();
+  return {
+    authenticator: createJwtAuthenticator({ settings, store, directory, logger }),
+    connect: (dataSource) => directory.connect(new TypeOrmJwtDirectory(dataSource, settings)),
+  };
+}

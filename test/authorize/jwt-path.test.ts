@@ -1,0 +1,143 @@
+import { expect } from 'chai';
+import { JwtAuthenticator } from '../../src/auth/jwt/authenticator';
+import { JwksUnavailableError } from '../../src/auth/jwt/errors';
+import { Authorizer, type Outcome } from '../../src/authorize/authorize';
+import { JWT_CHECKS } from '../../src/authorize/jwt-path';
+import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../../src/checks/order';
+import type { Policy } from '../../src/config/policy';
+import type { RequestFacts } from '../../src/domain/request';
+import { aBudget, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
+import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
+import { MemoryStore } from '../support/memory-store';
+
+const MASTER = 'sk-master-0000';
+const JWTAUTH = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', org_id_jwt_field: 'org', end_user_id_jwt_field: 'customer' };
+
+describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)', () => {
+  let key: SigningKey;
+  let store: MemoryStore;
+
+  before(async () => {
+    key = await aSigningKey('ES256', 'unit');
+  });
+
+  beforeEach(() => {
+    store = new MemoryStore();
+    store.teams.set('t-gpt', aTeam({ team_id: 't-gpt', models: ['gpt-4o'] }));
+    store.teams.set('t-over', aTeam({ team_id: 't-over', max_budget: 10, spend: 10.5 }));
+    store.teams.set('t-tools', aTeam({ team_id: 't-tools', metadata: { allowed_tools: ['search'] } }));
+    store.teams.set('t-org', aTeam({ team_id: 't-org', organization_id: 'o-full' }));
+    store.organizations.set('o-full', anOrg({ organization_id: 'o-full', spend: 5, budget: aBudget({ max_budget: 5 }) }));
+    store.users.set('alice', aUser({ user_id: 'alice', user_role: 'internal_user' }));
+  });
+
+  function authorizer(parts: JwtConfigParts = {}, policy: Partial<Policy> = {}): Authorizer {
+    // Static keys only: no JWKS URL to wait on.
+    const settings = jwtSettings({ jwtauth: JWTAUTH, tollgate: { public_keys: [key.jwk], envoy_metadata_namespace: 'jwt' }, env: { publicKeyUrl: null }, ...parts });
+    const jwt = new JwtAuthenticator({
+      settings,
+      policy: aPolicy(policy),
+      store,
+      directory: new MemoryDirectory(store),
+      verifier: aVerifier(settings),
+    });
+    return new Authorizer({ store, policy: aPolicy(policy), masterKey: MASTER, jwt, now: () => NOW });
+  }
+
+  async function withToken(claims: Record<string, unknown>, request: Partial<RequestFacts> = {}): Promise<RequestFacts> {
+    return aRequest({ credential: { kind: 'present', value: await aToken(key, claims), header: 'authorization' }, ...request });
+  }
+
+  const denial = (outcome: Outcome) => {
+    if (outcome.decision.kind !== 'deny') throw new Error('expected a denial');
+    return { ...outcome.decision.denial, refusedBy: outcome.refusedBy };
+  };
+
+  it('JWT identities run the common checks and the route-permission checks, in that order', () => {
+    expect(JWT_CHECKS.map((c) => c.name)).to.deep.equal([...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS].map((c) => c.name));
+  });
+
+  it('allows a team token on a model of its team, naming team, user and model (no key hash)', async () => {
+    const outcome = await authorizer().authorize(await withToken({ tid: 't-gpt', sub: 'alice' }));
+    expect(outcome.refusedBy).to.equal(null);
+    expect(outcome.decision.identity).to.deep.equal({
+      userId: 'alice',
+      orgId: undefined,
+      endUserId: undefined,
+      teamId: 't-gpt',
+      userRole: 'internal_user',
+      model: 'gpt-4o',
+    });
+    expect(outcome.decision.credentialHeader).to.equal('authorization');
+  });
+
+  it('denies a team token another model: team_model_access_denied (401)', async () => {
+    const outcome = await authorizer().authorize(await withToken({ tid: 't-gpt' }, { body: { model: 'claude-3' }, model: 'claude-3' }));
+    expect(denial(outcome)).to.deep.include({ status: 401, type: 'team_model_access_denied', refusedBy: 'team_model_access' });
+  });
+
+  it('denies a team over budget (400 budget_exceeded, LiteLLM: spend > max)', async () => {
+    expect(denial(await authorizer().authorize(await withToken({ tid: 't-over' })))).to.deep.include({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'Budget has been exceeded! Team=t-over Current cost: 10.5, Max budget: 10.0',
+    });
+  });
+
+  it("denies through the team's organization budget", async () => {
+    expect(denial(await authorizer().authorize(await withToken({ tid: 't-org' })))).to.deep.include({ refusedBy: 'organization_budget' });
+  });
+
+  it("applies the team's tool allowlist (403 tool_access_denied)", async () => {
+    const body = { model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'shell' } }] };
+    expect(denial(await authorizer().authorize(await withToken({ tid: 't-tools' }, { body })))).to.deep.include({ status: 403, type: 'tool_access_denied' });
+  });
+
+  it('a team token on a management route meets route RBAC (401: only proxy admin)', async () => {
+    const outcome = await authorizer().authorize(await withToken({ tid: 't-gpt' }, { route: '/key/generate', path: '/key/generate', body: null, model: null }));
+    expect(denial(outcome)).to.deep.include({ status: 401, refusedBy: 'route_rbac' });
+  });
+
+  it('allows an admin-scope token on an admin route without loading anything', async () => {
+    const outcome = await authorizer().authorize(
+      await withToken({ scope: 'litellm_proxy_admin', sub: 'root' }, { route: '/team/new', path: '/team/new', body: null, model: null }),
+    );
+    expect(outcome.decision).to.deep.include({ kind: 'allow' });
+    expect(outcome.decision.identity).to.include({ userId: 'root', userRole: 'proxy_admin' });
+    expect(store.calls).to.deep.equal([]);
+  });
+
+  it('still runs the pre-DB checks first (general_settings.allowed_ips)', async () => {
+    const outcome = await authorizer({}, { allowedIps: ['10.9.9.9'] }).authorize(await withToken({ tid: 't-gpt' }));
+    expect(denial(outcome)).to.deep.include({ status: 403, refusedBy: 'allowed_ips' });
+  });
+
+  it('accepts claims Envoy verified (metadata_context) with no credential and no signature check', async () => {
+    const facts = aRequest({ credential: { kind: 'none' }, filterMetadata: { jwt: { jwt_payload: { tid: 't-gpt', sub: 'alice' } } } });
+    const outcome = await authorizer().authorize(facts);
+    expect(outcome.refusedBy).to.equal(null);
+    expect(outcome.decision.identity).to.include({ teamId: 't-gpt', userId: 'alice' });
+    expect(outcome.decision.credentialHeader).to.equal(null);
+  });
+
+  it('an invalid token is a denial, not an error (401 auth_error, refusedBy jwt_verify)', async () => {
+    const stranger = await aSigningKey('ES256', 'stranger');
+    const facts = aRequest({ credential: { kind: 'present', value: await aToken(stranger, { tid: 't-gpt' }), header: 'authorization' } });
+    expect(denial(await authorizer().authorize(facts))).to.deep.include({ status: 401, type: 'auth_error', refusedBy: 'jwt_verify' });
+  });
+
+  it('a key source outage propagates as an error (→ UNAVAILABLE), never a denial', async () => {
+    const settings = jwtSettings({ jwtauth: JWTAUTH, env: { publicKeyUrl: 'http://127.0.0.1:9/down' }, tollgate: { jwks_fetch_timeout_ms: 300 } });
+    const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+    const error = await new Authorizer({ store, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW })
+      .authorize(await withToken({ tid: 't-gpt' }))
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(JwksUnavailableError);
+  });
+
+  it('without enable_jwt_auth a three-part credential is just a (non sk-) key', async () => {
+    const plain = new Authorizer({ store, policy: aPolicy(), masterKey: MASTER, now: () => NOW });
+    expect((await plain.authorize(await withToken({ tid: 't-gpt' }))).refusedBy).to.equal('virtual_key_format');
+  });
+});

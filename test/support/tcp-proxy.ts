@@ -1,7 +1,8 @@
 /**
  * A TCP proxy the test controls, placed between Tollgate and a real service (MariaDB, Redis),
  * to simulate faults without touching the shared service: `stall` (connections hang: a slow or
- * partitioned database), `cut` (connections reset and new ones refused), `heal`.
+ * partitioned database), `slow` (every reply from the service arrives `ms` late: a slow
+ * database), `cut` (connections reset and new ones refused), `heal`.
  * Bytes sent during a stall are held, not dropped, and delivered on `heal` — as TCP would after a
  * partition ends — so a connection that survives a stall is still in step with its server.
  */
@@ -10,6 +11,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface TcpProxy {
   readonly port: number;
   stall(): void;
+  slow(ms: number): void;
   cut(): void;
   heal(): void;
   close(): Promise<void>;
@@ -20,6 +22,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const pairs = new Set<[Socket, Socket]>();
   /** Writes delayed by a stall, in arrival order (a write to a destroyed socket is a no-op). */
   let held: Array<() => void> = [];
+  let latencyMs = 0;
 
   const server: Server = createServer((client) => {
     if (mode === 'cut') {
@@ -41,9 +44,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       if (mode === 'forward') upstream.write(chunk);
       else held.push(() => upstream.write(chunk));
     });
+    // Replies keep their order: each waits for the one before it and for its own due time.
+    let replies = Promise.resolve();
     upstream.on('data', (chunk: Buffer) => {
-      if (mode === 'forward') client.write(chunk);
-      else held.push(() => client.write(chunk));
+      const due = Date.now() + latencyMs;
+      replies = replies
+        .then(() => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))))
+        .then(() => {
+          if (mode === 'forward') client.write(chunk);
+          else held.push(() => client.write(chunk));
+        });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,6 +64,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     port: address.port,
     stall: () => {
       mode = 'stall';
+    },
+    slow: (ms: number) => {
+      latencyMs = ms;
     },
     cut: () => {
       mode = 'cut';
@@ -66,6 +79,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     heal: () => {
       mode = 'forward';
+      latencyMs = 0;
       const delayed = held;
       held = [];
       for (const write of delayed) write();

@@ -1,0 +1,141 @@
+/**
+ * Deadlines against a slow, hung and restarted MariaDB (behind a proxy the test controls; the
+ * shared server is never touched). Every database call is bounded by tollgate.db_timeout_ms and
+ * every answer comes before the deadline Envoy sent: a Check that cannot be decided in time gets
+ * UNAVAILABLE (the client would otherwise report DEADLINE_EXCEEDED), never a late or wrong answer.
+ */
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { hashKey } from '../../src/auth/key-hash';
+import { withAdminSession } from '../../src/cli/admin-session';
+import { settingsFrom } from '../../src/config/settings';
+import type { CheckResponse } from '../../src/envoy/messages';
+import { createDataSource } from '../../src/store/data-source';
+import { runMigrations } from '../../src/store/migrations';
+import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
+import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
+import { leakedSecrets } from '../support/leak-scan';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
+import { eventually, settle } from '../support/poll';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+
+const MASTER_KEY = 'sk-master-deadline-0001';
+const DB_TIMEOUT_MS = 1500;
+/** Added to every reply from the database while "slow". */
+const DB_LATENCY_MS = 250;
+const WARM = `sk-warm-${uniqueId('k')}`;
+const COLD = Array.from({ length: 6 }, () => `sk-cold-${uniqueId('k')}`);
+
+function expectUnavailable(result: Awaited<ReturnType<typeof settle<CheckResponse>>>, details: RegExp): void {
+  if ('value' in result) throw new Error(`expected UNAVAILABLE, got a CheckResponse (allowed: ${isAllowed(result.value)})`);
+  const error = result.error as ServiceError;
+  expect(error.code, error.message).to.equal(GrpcStatus.UNAVAILABLE);
+  expect(error.details).to.match(details);
+}
+
+describe('deadlines: slow, hung and restarted database (MariaDB behind a controlled proxy)', function () {
+  this.timeout(60_000);
+  let database: TestMysqlDatabase;
+  let proxy: TcpProxy;
+  let config: TempConfig;
+  let server: ServerProcess;
+  let client: Checker;
+  const check = (key: string, timeoutMs: number): Promise<CheckResponse> =>
+    client.check(anEnvoyCheck({ key, body: chat('gpt-4o') }), timeoutMs);
+  let cold = 0;
+  const coldKey = (): string => {
+    const key = COLD[cold];
+    cold += 1;
+    if (key === undefined) throw new Error('seed more cold keys');
+    return key;
+  };
+
+  before(async function () {
+    requireBuild();
+    database = await requireMysql(this);
+    const dataSource = createDataSource({ databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 2000 });
+    await dataSource.initialize();
+    try {
+      await runMigrations(dataSource);
+      const rows = new LiteLlmRows(dataSource);
+      const team = await rows.aTeam({ models: ['gpt-4o'] });
+      for (const key of [WARM, ...COLD]) await rows.aKey({ token: hashKey(key), team_id: team.team_id });
+    } finally {
+      await dataSource.destroy();
+    }
+    const url = new URL(database.url);
+    proxy = await startTcpProxy(url.hostname, Number(url.port || 3306));
+    url.host = `127.0.0.1:${proxy.port}`;
+    config = writeConfig(`tollgate:\n  db_timeout_ms: ${DB_TIMEOUT_MS}\n`);
+    server = await startServer({
+      env: {
+        DATABASE_URL: url.toString(),
+        LITELLM_MASTER_KEY: MASTER_KEY,
+        TOLLGATE_CONFIG: config.path,
+        TOLLGATE_HTTP_ADDR: '127.0.0.1:0',
+      },
+    });
+    client = connect(server.address);
+    expect(isAllowed(await check(WARM, 5000))).to.equal(true);
+  });
+
+  after(async () => {
+    client?.close();
+    const code = await server?.stop();
+    await proxy?.close();
+    config?.cleanup();
+    await database?.drop();
+    expect(code, 'clean shutdown').to.equal(0);
+  });
+
+  afterEach(() => {
+    expect(server.child.exitCode, 'the server process is still running').to.equal(null);
+    expect(leakedSecrets(server.output(), [WARM, ...COLD, MASTER_KEY])).to.deep.equal([]);
+  });
+
+  it('slow database, deadline with room: a cold key is decided (allowed), just later', async () => {
+    proxy.slow(DB_LATENCY_MS);
+    expect(isAllowed(await check(coldKey(), 5000))).to.equal(true);
+  });
+
+  it('Envoy deadline shorter than a database call: UNAVAILABLE before the deadline, and the late result still warms the cache', async () => {
+    const key = coldKey();
+    // DEADLINE_EXCEEDED here would mean Tollgate answered after the deadline (or not at all).
+    expectUnavailable(await settle(check(key, DB_LATENCY_MS / 2)), /deadline/);
+    const later = await eventually(() => settle(check(key, DB_LATENCY_MS / 2)), (r) => 'value' in r, { limitMs: 10_000 });
+    if (!('value' in later)) throw later.error;
+    expect(isAllowed(later.value)).to.equal(true);
+  });
+
+  it('hung database: a cold key gets UNAVAILABLE at tollgate.db_timeout_ms, well before a longer Envoy deadline', async () => {
+    proxy.stall();
+    // The details tell the two bounds apart: the database timeout fired, not the 10 s deadline.
+    expectUnavailable(await settle(check(coldKey(), 10_000)), /store unavailable/);
+  });
+
+  it('hung database: a warm key is still answered from memory within a short deadline', async () => {
+    expect(isAllowed(await check(WARM, 300))).to.equal(true);
+  });
+
+  it('restarted database (connections reset): recovers by itself, and a block written meanwhile takes effect', async () => {
+    proxy.cut();
+    expect(isAllowed(await check(WARM, 1000)), 'stale entry served while the database is away').to.equal(true);
+    expectUnavailable(await settle(check(coldKey(), 5000)), /store unavailable/);
+    // An operator blocks the warm key directly in the database while Tollgate cannot reach it.
+    const direct = settingsFrom({}, { DATABASE_URL: database.url });
+    await withAdminSession(direct, async (session) => {
+      await session.admin.setKeyBlocked(hashKey(WARM), true);
+      await session.invalidate('key', hashKey(WARM));
+    });
+    proxy.heal();
+    const denied = await eventually(() => settle(check(WARM, 1000)), (r) => 'value' in r && !isAllowed(r.value), {
+      limitMs: 15_000,
+      everyMs: 200,
+    });
+    if (!('value' in denied)) throw denied.error;
+    expect(denialOf(denied.value).message).to.match(/Key is blocked/);
+    expect(isAllowed(await check(coldKey(), 5000)), 'cold keys are looked up again').to.equal(true);
+  });
+});

@@ -8,11 +8,13 @@ import { PRE_DB_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
 import type { CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import type { Decision, Identity } from '../domain/decision';
+import type { Json } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt } from './jwt-path';
-import { EMPTY_SNAPSHOT, loadSnapshot } from '../snapshot/load-snapshot';
+import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
+import type { Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
@@ -28,6 +30,10 @@ export interface AuthorizerOptions {
   /** Present when general_settings.enable_jwt_auth is on. */
   readonly jwt?: JwtAuthenticator | null;
   readonly now?: () => Date;
+  /** Shared spend counters laid over the snapshot before the checks (tollgate.metering). */
+  readonly spendOverlay?: SpendOverlay;
+  /** After the checks allow a virtual key: rate limits and budget reservation, atomically (spend/admission.ts). */
+  readonly admission?: Admitter;
 }
 
 export interface Outcome {
@@ -60,8 +66,8 @@ export class Authorizer {
       decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader },
       refusedBy: refusal.check,
     });
-    const allow = (identity: Identity): Outcome => ({
-      decision: { kind: 'allow', identity, credentialHeader },
+    const allow = (identity: Identity, metadata?: Readonly<Record<string, Json>>): Outcome => ({
+      decision: { kind: 'allow', identity, credentialHeader, ...(metadata === undefined ? {} : { metadata }) },
       refusedBy: null,
     });
 
@@ -89,13 +95,15 @@ export class Authorizer {
       }
       case 'virtual_key': {
         const snapshot = await telemetry.phase('load', () =>
-          loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy),
+          loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy, this.options.spendOverlay),
         );
         const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
-        const refusal = telemetry.phase('checks', () =>
-          this.runVirtualKeyChecks(context(snapshot, caller.keyHash), observe, telemetry),
-        );
-        return refusal === null ? allow(identity) : deny(refusal, identity);
+        const checked = context(snapshot, caller.keyHash);
+        const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, observe, telemetry));
+        if (refusal !== null) return deny(refusal, identity);
+        const admission = this.options.admission === undefined ? null : await this.options.admission.admit(checked);
+        if (admission?.kind === 'deny') return deny(admission, identity);
+        return allow(identity, admission?.metadata);
       }
     }
   }

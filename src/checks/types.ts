@@ -43,7 +43,9 @@ export type ProxyErrorType =
   | 'team_vector_store_access_denied'
   | 'org_vector_store_access_denied'
   | 'team_member_already_in_team'
-  | 'tool_access_denied';
+  | 'tool_access_denied'
+  /** Not a ProxyErrorTypes value: what LiteLLM sends for a re-raised HTTPException (its 429 rate limits). */
+  | 'None';
 
 /** A refusal: the HTTP status and OpenAI-style error LiteLLM would have answered with. */
 export interface Denial {

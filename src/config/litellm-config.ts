@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { meteringConfigShape } from './metering-config';
 import { alertingConfigShape } from './alerting-config';
 import {
   defaultInternalUserParamsSchema,
@@ -77,6 +78,7 @@ const tollgateSettings = z.looseObject({
   redis_timeout_ms: z.number().int().positive().optional(),
   max_in_flight: z.number().int().positive().optional(),
   jwt: tollgateJwtSchema.nullish(),
+  ...meteringConfigShape,
   ...alertingConfigShape,
 });
 

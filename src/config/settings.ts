@@ -4,6 +4,7 @@
  */
 import { loadLiteLlmConfig, ConfigError, type LiteLlmConfig } from './litellm-config';
 import { buildPolicy, type Policy } from './policy';
+import { meteringSettingsFrom, type MeteringSettings } from './metering-config';
 import { alertingSettingsFrom, type AlertingSettings } from './alerting-config';
 import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
 import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
@@ -42,6 +43,8 @@ export interface Settings {
   readonly jwt: JwtSettings;
   /** Checks worked on at once; beyond it a Check is refused with UNAVAILABLE (server/admission.ts). */
   readonly maxInFlight: number;
+  /** Metering, spend counters, reservations and rate limits (config/metering-config.ts). */
+  readonly metering: MeteringSettings;
   /** Budget alerts: log line, span event, optional webhook (config/alerting-config.ts). */
   readonly alerting: AlertingSettings;
   readonly config: LiteLlmConfig;
@@ -100,6 +103,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     // requests held in memory to ~64 MiB.
     maxInFlight: tollgate.max_in_flight ?? 1024,
     alerting: alertingSettingsFrom(tollgate),
+    metering: meteringSettingsFrom(tollgate),
     config,
   };
 }

@@ -3,6 +3,7 @@
  * Built by the server from identity + checks; turned into a CheckResponse by `envoy/response.ts`.
  */
 import type { Denial } from '../checks/types';
+import type { Json } from './entities';
 
 /** Who the caller turned out to be; every field only when known. */
 export interface Identity {
@@ -24,5 +25,7 @@ export type Decision =
       readonly identity: Identity;
       /** The request header that carried the credential (stripped upstream unless forward_credentials). */
       readonly credentialHeader: string | null;
+      /** Dynamic metadata beyond the identity (admission: `request_tags`, AI Gateway's `rate_limit`). */
+      readonly metadata?: Readonly<Record<string, Json>>;
     }
   | { readonly kind: 'deny'; readonly denial: Denial; readonly identity: Identity; readonly credentialHeader: string | null };

@@ -38,7 +38,9 @@ const MIN_SECRET_LENGTH = 6;
 export function toCheckResponse(decision: Decision, facts: RequestFacts, settings: ResponseSettings): CheckResponse {
   const identity = knownIdentity(decision.identity, facts);
   // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
-  const dynamicMetadata = Object.keys(identity).length > 0 ? toStruct(metadataOf(identity)) : undefined;
+  const extra = decision.kind === 'allow' ? (decision.metadata ?? {}) : {};
+  const metadata = { ...extra, ...metadataOf(identity) };
+  const dynamicMetadata = Object.keys(metadata).length > 0 ? toStruct(metadata) : undefined;
   const base: CheckResponse = dynamicMetadata ? { dynamic_metadata: dynamicMetadata } : {};
   if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
 

@@ -9,6 +9,7 @@ import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import { startTelemetry } from '../observability/telemetry';
 import { Admission } from './admission';
+import { createMetering } from '../metering/metering-runtime';
 import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
 import { wireJwt } from './jwt-wiring';
@@ -38,7 +39,16 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   const store = new DeferredAuthStore();
   const jwt = wireJwt(settings, store, logger);
   const alerts = new AlertEmitter({ logger, ...settings.alerting });
-  const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: settings.masterKey, jwt: jwt.authenticator, alerts });
+  const metering = createMetering(settings, redis?.client ?? null, logger);
+  const authorizer = new Authorizer({
+    store,
+    policy: settings.policy,
+    masterKey: settings.masterKey,
+    alerts,
+    jwt: jwt.authenticator,
+    spendOverlay: metering.spendOverlay,
+    admission: metering.admission,
+  });
   let runtime: StoreRuntime | null = null;
   let listener: CacheInvalidationListener | null = null;
   let stopping = false;
@@ -53,7 +63,8 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   telemetry.metrics.watchAdmission(inFlight);
   const grpc = await startGrpcServer(
     settings.grpcAddr,
-    createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation, admission: inFlight }),
+    createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation, admission: inFlight, onDecision: metering.onDecision }),
+    { process: metering.process },
   );
   logger.info({ grpcPort: grpc.port, httpPort: ops.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
 
@@ -70,6 +81,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         });
         await listener.start();
         store.connect(opened.store);
+        metering.start(opened.dataSource);
         jwt.connect(opened.dataSource);
         grpc.setHealth('SERVING');
         serving = true;
@@ -99,6 +111,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   const openListener = listener as CacheInvalidationListener | null;
   const openRuntime = runtime as StoreRuntime | null;
   if (openListener !== null) await openListener.stop();
+  await metering.stop(); // an unfinished batch stays queued for the next start or another replica
   // A pool whose database hangs would wait forever for its connections to say goodbye.
   if (openRuntime !== null) {
     await withTimeout(openRuntime.dataSource.destroy(), POOL_CLOSE_TIMEOUT_MS, 'closing the database pool').catch(

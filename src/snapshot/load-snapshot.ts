@@ -32,12 +32,19 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   objectPermissions: EMPTY_PERMISSIONS,
 });
 
+/**
+ * Replaces the cached database `spend` of each entity by the shared spend counter (one Redis
+ * round trip; spend/spend-counters.ts), so the budget checks stay pure and see every replica's spend.
+ */
+export type SpendOverlay = (snapshot: Snapshot) => Promise<Snapshot>;
+
 /** `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded. */
 export async function loadSnapshot(
   store: AuthStore,
   facts: RequestFacts,
   keyHash: string | null,
   policy: Policy,
+  overlay?: SpendOverlay,
 ): Promise<Snapshot> {
   const [key, endUser] = await Promise.all([
     keyHash !== null ? store.findKey(keyHash) : null,
@@ -71,7 +78,7 @@ export async function loadSnapshot(
     permissionIds.length > 0 ? store.findObjectPermissions(permissionIds) : [],
   ]);
 
-  return Object.freeze({
+  const loaded: Snapshot = Object.freeze({
     key,
     team,
     membership,
@@ -87,6 +94,7 @@ export async function loadSnapshot(
     objectPermissions:
       permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
   });
+  return overlay === undefined ? loaded : overlay(loaded);
 }
 
 /** The end user, with litellm_settings.max_end_user_budget_id applied when it has no budget of its own. */

@@ -27,6 +27,9 @@ const DB_TIMEOUT_MS = 1500;
 const DB_LATENCY_MS = 250;
 const WARM = `sk-warm-${uniqueId('k')}`;
 const COLD = Array.from({ length: 6 }, () => `sk-cold-${uniqueId('k')}`);
+const MAX_IN_FLIGHT = 4;
+/** Distinct cold keys sent at once while the database hangs, each holding its slot until the DB timeout. */
+const BURST = Array.from({ length: 12 }, () => `sk-burst-${uniqueId('k')}`);
 
 function expectUnavailable(result: Awaited<ReturnType<typeof settle<CheckResponse>>>, details: RegExp): void {
   if ('value' in result) throw new Error(`expected UNAVAILABLE, got a CheckResponse (allowed: ${isAllowed(result.value)})`);
@@ -35,7 +38,7 @@ function expectUnavailable(result: Awaited<ReturnType<typeof settle<CheckRespons
   expect(error.details).to.match(details);
 }
 
-describe('deadlines: slow, hung and restarted database (MariaDB behind a controlled proxy)', function () {
+describe('deadlines and overload: slow, hung and restarted database (MariaDB behind a controlled proxy)', function () {
   this.timeout(60_000);
   let database: TestMysqlDatabase;
   let proxy: TcpProxy;
@@ -61,14 +64,14 @@ describe('deadlines: slow, hung and restarted database (MariaDB behind a control
       await runMigrations(dataSource);
       const rows = new LiteLlmRows(dataSource);
       const team = await rows.aTeam({ models: ['gpt-4o'] });
-      for (const key of [WARM, ...COLD]) await rows.aKey({ token: hashKey(key), team_id: team.team_id });
+      for (const key of [WARM, ...COLD, ...BURST]) await rows.aKey({ token: hashKey(key), team_id: team.team_id });
     } finally {
       await dataSource.destroy();
     }
     const url = new URL(database.url);
     proxy = await startTcpProxy(url.hostname, Number(url.port || 3306));
     url.host = `127.0.0.1:${proxy.port}`;
-    config = writeConfig(`tollgate:\n  db_timeout_ms: ${DB_TIMEOUT_MS}\n`);
+    config = writeConfig(`tollgate:\n  db_timeout_ms: ${DB_TIMEOUT_MS}\n  max_in_flight: ${MAX_IN_FLIGHT}\n`);
     server = await startServer({
       env: {
         DATABASE_URL: url.toString(),
@@ -92,7 +95,7 @@ describe('deadlines: slow, hung and restarted database (MariaDB behind a control
 
   afterEach(() => {
     expect(server.child.exitCode, 'the server process is still running').to.equal(null);
-    expect(leakedSecrets(server.output(), [WARM, ...COLD, MASTER_KEY])).to.deep.equal([]);
+    expect(leakedSecrets(server.output(), [WARM, ...COLD, ...BURST, MASTER_KEY])).to.deep.equal([]);
   });
 
   it('slow database, deadline with room: a cold key is decided (allowed), just later', async () => {
@@ -117,6 +120,20 @@ describe('deadlines: slow, hung and restarted database (MariaDB behind a control
 
   it('hung database: a warm key is still answered from memory within a short deadline', async () => {
     expect(isAllowed(await check(WARM, 300))).to.equal(true);
+  });
+
+  it('overload while the database hangs: Checks beyond tollgate.max_in_flight get UNAVAILABLE at once, not a queue', async () => {
+    const answers = await Promise.all(BURST.map((key) => settle(check(key, 10_000))));
+    const details = answers.map((a) => ('error' in a ? String(a.error.details) : 'a CheckResponse'));
+    const overloaded = details.filter((d) => /overloaded/.test(d)).length;
+    const timedOut = details.filter((d) => /store unavailable/.test(d)).length;
+    expect(overloaded + timedOut, details.join('; ')).to.equal(BURST.length);
+    expect(timedOut, 'at most max_in_flight Checks waited on the database').to.be.at.most(MAX_IN_FLIGHT);
+    expect(overloaded).to.be.at.least(BURST.length - MAX_IN_FLIGHT);
+    // Slots come back as the database calls time out: a warm key is served again.
+    const warm = await eventually(() => settle(check(WARM, 1000)), (r) => 'value' in r, { limitMs: 5000 });
+    expect('value' in warm && isAllowed(warm.value)).to.equal(true);
+    expect(await client.health()).to.equal('SERVING');
   });
 
   it('restarted database (connections reset): recovers by itself, and a block written meanwhile takes effect', async () => {

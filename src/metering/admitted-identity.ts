@@ -1,0 +1,53 @@
+/**
+ * The identity Check resolved, in the two forms metering receives it:
+ * - from the Check itself on this replica (the allow decision and its request facts);
+ * - from the ext_authz dynamic metadata Envoy forwards with the ext_proc stream
+ *   (metadata_options.forwarding_namespaces.untyped: [envoy.filters.http.ext_authz]),
+ *   which works whichever replica answered the Check.
+ * Field names are the dynamic-metadata names of spec README §3, plus `request_tags`.
+ */
+import type { Decision } from '../domain/decision';
+import type { Json } from '../domain/entities';
+import type { RequestFacts } from '../domain/request';
+import { fromStruct, type Struct } from '../envoy/messages';
+import { tagsFromBody } from '../snapshot/request-tags';
+import type { Attribution } from '../spend/spend-event';
+
+export const EXT_AUTHZ_NAMESPACE = 'envoy.filters.http.ext_authz';
+
+export function attributionFromDecision(decision: Decision, facts: RequestFacts): Attribution {
+  const id = decision.identity;
+  return {
+    keyHash: id.keyHash ?? null,
+    userId: id.userId ?? null,
+    teamId: id.teamId ?? null,
+    orgId: id.orgId ?? null,
+    projectId: id.projectId ?? null,
+    endUserId: id.endUserId ?? facts.endUserId ?? null,
+    tags: tagsFromBody(facts.body),
+    model: typeof facts.model === 'string' ? facts.model : (id.model ?? null),
+  };
+}
+
+function text(values: Readonly<Record<string, Json>>, name: string): string | null {
+  const value = values[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Null when Envoy forwarded no ext_authz metadata (Check was not consulted, or not forwarded). */
+export function attributionFromMetadata(filterMetadata: Record<string, Struct> | undefined): Attribution | null {
+  const struct = filterMetadata?.[EXT_AUTHZ_NAMESPACE];
+  if (struct === undefined) return null;
+  const values = fromStruct(struct);
+  const tags = values.request_tags;
+  return {
+    keyHash: text(values, 'key_hash'),
+    userId: text(values, 'user_id'),
+    teamId: text(values, 'team_id'),
+    orgId: text(values, 'org_id'),
+    projectId: text(values, 'project_id'),
+    endUserId: text(values, 'end_user_id'),
+    tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
+    model: text(values, 'model'),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * One HTTP exchange as ext_proc shows it — request headers, response headers, response body
+ * chunks — turned into what to do with its spend. No I/O: the transport feeds it and acts on
+ * the outcome.
+ *
+ * Rules: a response that is not 2xx charges nothing and gives its reservation back; a 2xx with
+ * usage is charged at model_list prices; a 2xx without usage (a stream without
+ * `stream_options.include_usage`, a body too large to read) is reported as unmetered; a stream
+ * cut before its end is charged for the usage seen so far.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Struct } from '../envoy/messages';
+import { NO_ATTRIBUTION, type Attribution, type SpendEvent } from '../spend/spend-event';
+import { attributionFromMetadata } from './admitted-identity';
+import type { Correlations } from './correlation';
+import { costOf } from './cost';
+import type { PriceTable } from './prices';
+import { ResponseUsage, type ResponseUsageOptions } from './response-usage';
+
+export type ExchangeOutcome =
+  | { readonly kind: 'charge'; readonly event: SpendEvent; readonly priced: boolean }
+  | { readonly kind: 'release'; readonly requestId: string; readonly reason: 'upstream_error' | 'unmetered' };
+
+export interface ExchangeDeps {
+  readonly correlations: Correlations;
+  readonly prices: PriceTable;
+  readonly usage: ResponseUsageOptions;
+  readonly now: () => number;
+}
+
+/** LiteLLM's call_type for the routes that report usage. */
+const CALL_TYPES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\/chat\/completions$/, 'acompletion'],
+  [/\/completions$/, 'atext_completion'],
+  [/\/embeddings$/, 'aembedding'],
+  [/\/responses$/, 'aresponses'],
+  [/\/messages$/, 'anthropic_messages'],
+  [/\/images\/generations$/, 'aimage_generation'],
+  [/\/audio\/transcriptions$/, 'atranscription'],
+  [/\/audio\/speech$/, 'aspeech'],
+];
+
+function callTypeOf(path: string): string {
+  const route = path.split('?')[0];
+  return CALL_TYPES.find(([pattern]) => pattern.test(route))?.[1] ?? 'pass_through_endpoint';
+}
+
+export class MeteredExchange {
+  private requestId = '';
+  private attribution: Attribution = NO_ATTRIBUTION;
+  private startedAt: number;
+  private path = '';
+  private status: number | null = null;
+  private response: ResponseUsage | null = null;
+  private firstByteAt: number | null = null;
+  private done = false;
+
+  constructor(private readonly deps: ExchangeDeps) {
+    this.startedAt = deps.now();
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  onRequestHeaders(headers: ReadonlyMap<string, string>, metadata: Record<string, Struct> | undefined): void {
+    this.requestId = headers.get('x-request-id') ?? '';
+    this.path = headers.get(':path') ?? '';
+    // This replica's own Check first (it knows the tags for sure), else what Envoy forwarded.
+    const admitted = this.deps.correlations.take(this.requestId);
+    if (admitted !== null) {
+      this.attribution = admitted.attribution;
+      this.startedAt = admitted.admittedAt;
+    } else {
+      this.attribution = attributionFromMetadata(metadata) ?? NO_ATTRIBUTION;
+    }
+  }
+
+  onResponseHeaders(headers: ReadonlyMap<string, string>): void {
+    const status = Number(headers.get(':status'));
+    this.status = Number.isInteger(status) ? status : null;
+    this.response = new ResponseUsage(headers.get('content-type') ?? null, headers.get('content-encoding') ?? null, this.deps.usage);
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.firstByteAt ??= this.deps.now();
+    this.response?.push(chunk);
+  }
+
+  /** Once per exchange: at end of stream, or when the stream was cut short. */
+  finish(): ExchangeOutcome {
+    this.done = true;
+    const status = this.status;
+    if (status === null || status < 200 || status >= 300 || this.response === null) {
+      return { kind: 'release', requestId: this.requestId, reason: 'upstream_error' };
+    }
+    const { usage, model } = this.response.finish();
+    if (usage === null) return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
+    const price = this.deps.prices.priceOf(this.attribution.model, model);
+    const event: SpendEvent = {
+      requestId: this.requestId === '' ? randomUUID() : this.requestId,
+      callType: callTypeOf(this.path),
+      attribution: { ...this.attribution, tags: [...this.attribution.tags] },
+      model: model ?? this.attribution.model ?? '',
+      usage,
+      cost: price === null ? 0 : costOf(usage, price),
+      startTime: this.startedAt,
+      endTime: this.deps.now(),
+      completionStartTime: this.firstByteAt,
+    };
+    return { kind: 'charge', event, priced: price !== null };
+  }
+}

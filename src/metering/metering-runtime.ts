@@ -1,0 +1,159 @@
+/**
+ * Builds metering from settings: the ext_proc handler, the Check-side hooks (counter overlay,
+ * admission, correlation) and the background flusher. Everything is inert unless configured:
+ * - `tollgate.metering`: ext_proc records spend; budget checks read the shared counters;
+ * - `tollgate.budget_reservation` (with metering): reserve at Check, settle at the response;
+ * - `tollgate.enforce_rate_limits` (default on): rpm / tpm from the rows.
+ * Counters, reservations and rate limits need Redis; without it spend is written to the
+ * database directly and the checks read the (cached) database spend.
+ */
+import type { DataSource } from 'typeorm';
+import type { Outcome } from '../authorize/authorize';
+import type { RedisClient } from '../cache/redis-shared-cache';
+import type { Settings } from '../config/settings';
+import type { RequestFacts } from '../domain/request';
+import type { Logger } from '../observability/logger';
+import type { SpendOverlay } from '../snapshot/load-snapshot';
+import { RedisAdmitter, type Admitter } from '../spend/admission';
+import { SpendKeys } from '../spend/redis-keys';
+import { SpendCounters } from '../spend/spend-counters';
+import { SpendFlusher } from '../spend/spend-flusher';
+import { DirectSpendRecorder, RedisSpendRecorder, type SpendRecorder } from '../spend/spend-recorder';
+import { SpendWriter } from '../spend/spend-writer';
+import { attributionFromDecision } from './admitted-identity';
+import { Correlations } from './correlation';
+import { createExternalProcessorHandler } from './ext-proc-handler';
+import type { ExternalProcessorHandlers } from './ext-proc-protos';
+import { MeteredExchange, type ExchangeOutcome } from './metered-exchange';
+import { PriceTable } from './prices';
+import { DEFAULT_RESPONSE_USAGE_OPTIONS } from './response-usage';
+import type { SpendEvent } from '../spend/spend-event';
+
+/** Check → ext_proc request headers takes milliseconds; a minute covers any queueing in Envoy. */
+const CORRELATION_TTL_MS = 60_000;
+const CORRELATION_MAX_ENTRIES = 100_000;
+
+export interface MeteringRuntime {
+  readonly spendOverlay: SpendOverlay | undefined;
+  readonly admission: Admitter | undefined;
+  readonly onDecision: (outcome: Outcome | null, facts: RequestFacts | null) => void;
+  readonly process: ExternalProcessorHandlers['Process'];
+  /** Once the database is connected: spend can be written, the flusher starts. */
+  start(dataSource: DataSource): void;
+  stop(): Promise<void>;
+}
+
+/** A writer that exists once the database does (ext_proc may be called before that). */
+class DeferredRecorder implements SpendRecorder {
+  target: SpendRecorder | null = null;
+  record(event: SpendEvent): Promise<boolean> {
+    return this.target === null ? Promise.reject(new Error('database not connected yet')) : this.target.record(event);
+  }
+  release(requestId: string): Promise<void> {
+    return this.target === null ? Promise.resolve() : this.target.release(requestId);
+  }
+}
+
+/** One warning per `everyMs` for a fault that would otherwise log on every request. */
+function throttled(logger: Logger, message: string, everyMs = 10_000): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < everyMs) return;
+    last = Date.now();
+    logger.warn({ err: String(error) }, message);
+  };
+}
+
+export function createMetering(settings: Settings, redis: RedisClient | null, logger: Logger): MeteringRuntime {
+  const options = settings.metering;
+  const prefix = settings.cache.redisKeyPrefix;
+  const keys = new SpendKeys(prefix);
+  const prices = new PriceTable(settings.config);
+  const correlations = new Correlations(CORRELATION_TTL_MS, CORRELATION_MAX_ENTRIES);
+  const direct = new DeferredRecorder();
+  const recorder: SpendRecorder =
+    redis === null
+      ? direct
+      : new RedisSpendRecorder(redis, keys, direct, {
+          prefix,
+          timeoutMs: Math.max(settings.redisTimeoutMs, 1000),
+          onFallback: throttled(logger, 'metering: Redis unavailable, writing spend straight to the database'),
+        });
+  let flusher: SpendFlusher | null = null;
+
+  const counters =
+    options.enabled && redis !== null
+      ? new SpendCounters(redis, keys, {
+          timeoutMs: settings.redisTimeoutMs,
+          idleMs: options.counterIdleMs,
+          onError: throttled(logger, 'spend counters unavailable: budget checks use the database spend'),
+        })
+      : null;
+  const reservation = options.enabled && options.budgetReservation;
+  const admission =
+    redis !== null && (options.enforceRateLimits || options.rateLimitMetadata || reservation || options.enabled)
+      ? new RedisAdmitter(redis, keys, prices, {
+          prefix,
+          enforceRateLimits: options.enforceRateLimits,
+          reservation: reservation
+            ? { ttlMs: options.reservationTtlMs, defaultOutputTokens: options.reservationDefaultOutputTokens }
+            : null,
+          rateLimitMetadata: options.rateLimitMetadata,
+          tagsMetadata: options.enabled,
+          timeoutMs: settings.redisTimeoutMs,
+          idleCounterMs: options.counterIdleMs,
+          onError: throttled(logger, 'rate limits / reservations not applied: Redis unavailable'),
+        })
+      : undefined;
+
+  const settle = async (outcome: ExchangeOutcome): Promise<void> => {
+    if (outcome.kind === 'release') {
+      if (outcome.reason === 'unmetered') {
+        logger.warn({ requestId: outcome.requestId }, 'metering: a successful response reported no usage; nothing charged');
+      }
+      await recorder.release(outcome.requestId);
+      return;
+    }
+    if (!outcome.priced) logger.warn({ requestId: outcome.event.requestId, model: outcome.event.model }, 'metering: model has no price in model_list; charged 0');
+    const recorded = await recorder.record(outcome.event);
+    logger.debug({ requestId: outcome.event.requestId, cost: outcome.event.cost, recorded }, 'metering: spend recorded');
+  };
+
+  return {
+    spendOverlay: counters === null ? undefined : (snapshot) => counters.overlay(snapshot, new Date()),
+    admission,
+    onDecision: (outcome, facts) => {
+      if (!options.enabled || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
+      correlations.remember(facts.requestId, { attribution: attributionFromDecision(outcome.decision, facts), admittedAt: Date.now() });
+    },
+    process: createExternalProcessorHandler({
+      newExchange: () => new MeteredExchange({ correlations, prices, usage: DEFAULT_RESPONSE_USAGE_OPTIONS, now: Date.now }),
+      settle,
+      logger,
+    }),
+    start(dataSource) {
+      const writer = new SpendWriter(dataSource);
+      direct.target = new DirectSpendRecorder(writer);
+      if (redis === null || !options.enabled) return;
+      flusher = new SpendFlusher(
+        redis,
+        keys,
+        writer,
+        {
+          intervalMs: options.flushIntervalMs,
+          batchSize: options.flushBatchSize,
+          claimIdleMs: options.claimIdleMs,
+          idleCounterMs: options.counterIdleMs,
+          redisTimeoutMs: Math.max(settings.redisTimeoutMs, 1000),
+          pauseBeforeCommitMs: options.flushPauseBeforeCommitMs,
+          pauseBeforeAckMs: options.flushPauseBeforeAckMs,
+        },
+        logger,
+      );
+      flusher.start();
+    },
+    async stop() {
+      await flusher?.stop();
+    },
+  };
+}

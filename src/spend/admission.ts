@@ -1,0 +1,142 @@
+/**
+ * The admission step after the checks allow: rpm / tpm limits and, in reservation mode, a budget
+ * reservation — decided together in one atomic script (ADMIT), so a request refused by one never
+ * consumes the other. It may add dynamic metadata to the allow (identity for metering on another
+ * replica, Envoy AI Gateway's `rate_limit`).
+ *
+ * Redis trouble fails open here (the checks already passed against the counters or the
+ * database): a refusal is never invented from an error, and the failure is reported.
+ */
+import type { CheckContext, Denial } from '../checks/types';
+import type { RedisClient } from '../cache/redis-shared-cache';
+import type { Json } from '../domain/entities';
+import { pyFloat } from '../checks/python-format';
+import { budgetExceeded } from '../checks/errors';
+import type { PriceTable } from '../metering/prices';
+import { tagsFromBody } from '../snapshot/request-tags';
+import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
+import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, type RateLimit } from '../ratelimit/rate-limits';
+import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
+import { estimateCost } from './cost-estimate';
+import { ADMIT } from './counter-scripts';
+import { replyArray, replyString } from './lua-script';
+import type { SpendKeys } from './redis-keys';
+
+export type Admission =
+  | { readonly kind: 'admit'; readonly metadata: Readonly<Record<string, Json>> }
+  | { readonly kind: 'deny'; readonly check: string; readonly denial: Denial };
+
+export interface Admitter {
+  admit(ctx: CheckContext): Promise<Admission>;
+}
+
+export interface AdmissionOptions {
+  readonly prefix: string;
+  readonly enforceRateLimits: boolean;
+  readonly reservation: { readonly ttlMs: number; readonly defaultOutputTokens: number } | null;
+  readonly rateLimitMetadata: boolean;
+  /** Put the request's tags in the metadata, for metering on whichever replica Envoy streams to. */
+  readonly tagsMetadata: boolean;
+  readonly timeoutMs: number;
+  readonly idleCounterMs: number;
+  readonly onError: (error: unknown) => void;
+}
+
+export class RedisAdmitter implements Admitter {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: SpendKeys,
+    private readonly prices: PriceTable,
+    private readonly options: AdmissionOptions,
+  ) {}
+
+  async admit(ctx: CheckContext): Promise<Admission> {
+    const limits = this.options.enforceRateLimits || this.options.rateLimitMetadata ? rateLimitsOf(ctx.snapshot) : [];
+    const metadata = this.metadataOf(ctx, limits);
+    const enforced = this.options.enforceRateLimits ? limits : [];
+    const requestId = ctx.request.requestId;
+    const reservation = this.options.reservation;
+    const budgets = reservation !== null && requestId !== '' ? budgetLimitsOf(ctx) : [];
+    const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
+    if (enforced.length === 0 && budgets.length === 0) return { kind: 'admit', metadata };
+    if (!this.client.isReady) {
+      this.options.onError(new Error('Redis is not connected: rate limits and reservations not applied'));
+      return { kind: 'admit', metadata };
+    }
+    try {
+      const reply = await this.run(ctx.now.getTime(), requestId, enforced, budgets, estimate);
+      return reply ?? { kind: 'admit', metadata };
+    } catch (error) {
+      this.options.onError(error);
+      return { kind: 'admit', metadata };
+    }
+  }
+
+  private metadataOf(ctx: CheckContext, limits: readonly RateLimit[]): Record<string, Json> {
+    const metadata: Record<string, Json> = {};
+    const tags = this.options.tagsMetadata ? tagsFromBody(ctx.request.body) : [];
+    if (tags.length > 0) metadata.request_tags = tags;
+    const rateLimit = this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null;
+    if (rateLimit !== null) metadata.rate_limit = rateLimit;
+    return metadata;
+  }
+
+  /** Null when admitted. */
+  private async run(
+    now: number,
+    requestId: string,
+    limits: readonly RateLimit[],
+    budgets: readonly BudgetLimit[],
+    estimate: number,
+  ): Promise<Admission | null> {
+    const minute = minuteOf(now);
+    const keys = [this.keys.reservation(requestId)];
+    for (const limit of limits) {
+      keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute));
+      keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute - 1));
+    }
+    for (const budget of budgets) keys.push(this.keys.counter(budget.slot.target));
+    const ttlMs = this.options.reservation?.ttlMs ?? 0;
+    const args = [
+      String(now),
+      String(limits.length),
+      String(budgets.length),
+      requestId,
+      String(estimate),
+      String(now + ttlMs),
+      String(ttlMs + 60_000),
+      String(this.options.idleCounterMs),
+      String(RATE_BUCKET_TTL_MS),
+    ];
+    for (const limit of limits) args.push(String(limit.limit), limit.metric);
+    for (const budget of budgets) args.push(budget.max === null ? '' : String(budget.max), String(budget.slot.windowEnd), String(budget.slot.seed));
+
+    const reply = replyArray(await ADMIT.run(this.client, keys, args, this.options.timeoutMs));
+    const verdict = replyString(reply[0]);
+    if (verdict === 'rate_limited') {
+      const crossed = limits[Number(reply[1]) - 1];
+      const used = new Map<RateLimit, number>([[crossed, Number(replyString(reply[2]))]]);
+      return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used) };
+    }
+    if (verdict === 'over_budget') {
+      const budget = budgets[Number(reply[1]) - 1];
+      const spend = Number(replyString(reply[2]));
+      const reserved = Number(replyString(reply[3]));
+      return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate) };
+    }
+    return null;
+  }
+}
+
+/**
+ * LiteLLM's budget refusal (400 budget_exceeded, its message shape), saying why a request that
+ * the spend alone would have admitted is refused: what is already promised to in-flight requests.
+ */
+function reservationDenial(budget: BudgetLimit, spend: number, reserved: number, estimate: number): Denial {
+  const max = budget.max ?? 0;
+  return budgetExceeded(
+    `Budget has been exceeded! Current cost: ${pyFloat(spend)}, Max budget: ${pyFloat(max)} ` +
+      `(${budget.slot.target.kind} ${budget.slot.target.id}: reserved for requests in flight ${pyFloat(reserved)}, ` +
+      `estimated cost of this request ${pyFloat(estimate)})`,
+  );
+}

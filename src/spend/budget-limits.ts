@@ -1,0 +1,49 @@
+/**
+ * The budgets a reservation must fit in: the same entities, limits and scope as the budget
+ * checks (litellm-auth.md §8), read from the snapshot the checks just passed. Pure.
+ */
+import { areBudgetChecksSkipped } from '../checks/budget-scope';
+import { keyMaxBudgetWithTempIncrease } from '../checks/key-budget';
+import type { CheckContext } from '../checks/types';
+import { isLlmApiRoute } from '../routes/classify';
+import { counterSlots, type CounterSlot } from './counter-slots';
+import type { SpendTarget } from './targets';
+
+export interface BudgetLimit {
+  readonly slot: CounterSlot;
+  /** The hard limit; null: counted (so the reservation shows in its counter) but never refusing. */
+  readonly max: number | null;
+}
+
+function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
+  const { key, team, membership, user, endUser, organization, project, tags } = ctx.snapshot;
+  switch (target.kind) {
+    case 'key':
+      return key !== null && isLlmApiRoute(ctx.request.route) ? keyMaxBudgetWithTempIncrease(key, ctx.now) : null;
+    case 'team':
+      return team?.max_budget ?? null;
+    case 'team_member':
+      return membership?.budget?.max_budget ?? null;
+    case 'user':
+      // The user budget applies to personal keys only (§8 notes).
+      return key !== null && key.team_id === null ? (user?.max_budget ?? null) : null;
+    case 'end_user':
+      return endUser?.budget?.max_budget ?? null;
+    case 'organization': {
+      const max = organization?.budget?.max_budget ?? null;
+      return max !== null && max > 0 ? max : null;
+    }
+    case 'project':
+      return project?.budget?.max_budget ?? null;
+    case 'tag':
+      return tags.find((t) => t.tag_name === target.id)?.budget?.max_budget ?? null;
+  }
+}
+
+/** Empty when no budget check applies to the request (info routes, free models). */
+export function budgetLimitsOf(ctx: CheckContext): BudgetLimit[] {
+  if (areBudgetChecksSkipped(ctx)) return [];
+  return counterSlots(ctx.snapshot, ctx.now.getTime())
+    .map((slot) => ({ slot, max: maxBudgetOf(ctx, slot.target) }))
+    .filter((limit) => limit.max !== null);
+}

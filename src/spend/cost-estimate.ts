@@ -1,0 +1,34 @@
+/**
+ * What a request may cost, estimated at Check time for a reservation: the prompt at roughly four
+ * characters per token, plus the output the request allows (`max_completion_tokens`,
+ * `max_tokens`, `max_output_tokens`) or a configured default. Deliberately generous: an
+ * over-estimate only holds budget a little longer, an under-estimate is what lets spend overshoot.
+ */
+import type { RequestFacts } from '../domain/request';
+import type { PriceTable } from '../metering/prices';
+
+const CHARS_PER_TOKEN = 4;
+
+function outputLimitOf(facts: RequestFacts): number | null {
+  const body = facts.body ?? {};
+  for (const name of ['max_completion_tokens', 'max_tokens', 'max_output_tokens']) {
+    const value = body[name];
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  }
+  return null;
+}
+
+function promptCharsOf(facts: RequestFacts): number {
+  const declared = Number(facts.headers['content-length']);
+  if (Number.isFinite(declared) && declared > 0) return declared;
+  return facts.body === null ? 0 : JSON.stringify(facts.body).length;
+}
+
+export function estimateCost(facts: RequestFacts, prices: PriceTable, defaultOutputTokens: number): number {
+  const model = typeof facts.model === 'string' ? facts.model : null;
+  const price = prices.priceOf(model, null);
+  if (price === null) return 0;
+  const inputTokens = Math.ceil(promptCharsOf(facts) / CHARS_PER_TOKEN);
+  const outputTokens = outputLimitOf(facts) ?? defaultOutputTokens;
+  return inputTokens * price.input + outputTokens * price.output;
+}

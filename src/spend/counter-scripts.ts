@@ -1,0 +1,216 @@
+/**
+ * The Lua scripts behind the spend counters (key layout: redis-keys.ts). Each runs atomically in
+ * Redis, which is what makes the counters safe with any number of replicas:
+ * - a counter is created from the database spend only if it does not exist (never re-added:
+ *   BerriAI/litellm#28247, where every pod re-seeded with INCRBYFLOAT);
+ * - a budget window rolls over in the same script that reads the counter (#34733);
+ * - a charge, its idempotency marker, the release of its reservation and its queue entry
+ *   happen together or not at all;
+ * - a reservation is admitted only if spend + reserved + estimate fits, and expires by itself
+ *   (#27639: reservations leaked on error paths).
+ * Amounts are added with HINCRBYFLOAT (exact decimal text in Redis), never rebuilt from Lua's
+ * 14-digit tostring.
+ */
+import { LuaScript } from './lua-script';
+
+/** Functions shared by the scripts (Redis scripts cannot call each other). */
+const PRELUDE = `
+local function expire_idle(key, w, now, idle)
+  local queued = tonumber(redis.call('HGET', key, 'n') or '0')
+  if queued > 0 then return end
+  if w > 0 then redis.call('PEXPIREAT', key, math.max(w, now) + idle) else redis.call('PEXPIRE', key, idle) end
+end
+
+-- The counter's spend in window w, creating it from seed (the database spend of that window)
+-- when absent, and resetting it when the caller's window is newer than the counter's.
+local function ensure(key, w, seed, now, idle)
+  local h = redis.call('HMGET', key, 's', 'w', 'u')
+  if not h[1] then
+    redis.call('HSET', key, 's', seed, 'w', w)
+    expire_idle(key, w, now, idle)
+    return seed
+  end
+  if h[3] then
+    redis.call('HDEL', key, 'u')
+    redis.call('HSET', key, 'w', w)
+    return redis.call('HINCRBYFLOAT', key, 's', seed)
+  end
+  if w > (tonumber(h[2]) or 0) then
+    redis.call('HSET', key, 's', '0', 'w', w)
+    expire_idle(key, w, now, idle)
+    return '0'
+  end
+  return h[1]
+end
+
+-- Drop reservations past their expiry (their requests never settled: crash, lost stream).
+local function purge(key, now)
+  local zkey = key .. ':r'
+  local expired = redis.call('ZRANGEBYSCORE', zkey, '-inf', now)
+  for _, member in ipairs(expired) do
+    redis.call('ZREM', zkey, member)
+    redis.call('HINCRBYFLOAT', key, 'r', '-' .. string.match(member, '^([^|]+)|'))
+  end
+  if #expired > 0 and redis.call('ZCARD', zkey) == 0 then redis.call('HSET', key, 'r', '0') end
+end
+
+-- Give back one request's reservation, once (a second call finds nothing).
+local function release(res_key, rid)
+  local res = redis.call('HMGET', res_key, 'a', 'k')
+  if not res[1] then return end
+  local member = res[1] .. '|' .. rid
+  for key in string.gmatch(res[2], '[^\\n]+') do
+    local zkey = key .. ':r'
+    if redis.call('ZREM', zkey, member) == 1 then
+      if redis.call('ZCARD', zkey) == 0 then redis.call('HSET', key, 'r', '0')
+      else redis.call('HINCRBYFLOAT', key, 'r', '-' .. res[1]) end
+    end
+  end
+  redis.call('DEL', res_key)
+end
+`;
+
+/**
+ * KEYS: counters. ARGV: now, idle ms, then (window end, seed) per counter.
+ * Returns each counter's spend as text.
+ */
+export const READ_COUNTERS = new LuaScript(
+  'read_counters',
+  `${PRELUDE}
+local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = ensure(key, tonumber(ARGV[1 + 2 * i]), ARGV[2 + 2 * i], now, idle)
+end
+return out`,
+);
+
+/**
+ * KEYS: done marker, stream, reservation, n counters, then token buckets.
+ * ARGV: request id, amount, event JSON, done TTL ms, n, tokens, bucket TTL ms.
+ * Returns 1 when recorded, 0 when this request id was already recorded.
+ */
+export const RECORD_SPEND = new LuaScript(
+  'record_spend',
+  `${PRELUDE}
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[4]) then return 0 end
+release(KEYS[3], ARGV[1])
+local n, tokens = tonumber(ARGV[5]), tonumber(ARGV[6])
+local windows = {}
+for i = 1, n do
+  local key = KEYS[3 + i]
+  if redis.call('EXISTS', key) == 0 then redis.call('HSET', key, 's', '0', 'w', '0', 'u', '1') end
+  redis.call('HINCRBYFLOAT', key, 's', ARGV[2])
+  redis.call('HINCRBY', key, 'n', 1)
+  redis.call('PERSIST', key)
+  windows[i] = redis.call('HGET', key, 'w')
+end
+if tokens > 0 then
+  for i = 4 + n, #KEYS do
+    redis.call('INCRBY', KEYS[i], tokens)
+    redis.call('PEXPIRE', KEYS[i], ARGV[7])
+  end
+end
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[3], 'w', table.concat(windows, ','))
+return 1`,
+);
+
+/** KEYS: reservation. ARGV: request id. Gives the reservation back (upstream error, nothing to charge). */
+export const RELEASE_RESERVATION = new LuaScript(
+  'release_reservation',
+  `${PRELUDE}
+release(KEYS[1], ARGV[1])
+return 1`,
+);
+
+/**
+ * KEYS: stream, then counters. ARGV: group, idle ms, now, entry count, then per entry:
+ * id, k, and k indexes into the counters (1-based). Acknowledges each entry; the first
+ * acknowledgement (XACK = 1) also takes its event off the counters' queued count, so a replayed
+ * acknowledgement changes nothing. Acknowledged entries are deleted from the stream.
+ */
+export const ACK_FLUSHED = new LuaScript(
+  'ack_flushed',
+  `${PRELUDE}
+local group, idle, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local a = 5
+for _ = 1, tonumber(ARGV[4]) do
+  local id, k = ARGV[a], tonumber(ARGV[a + 1])
+  local first = redis.call('XACK', KEYS[1], group, id) == 1
+  for j = 1, k do
+    local key = KEYS[1 + tonumber(ARGV[a + 1 + j])]
+    if first and redis.call('EXISTS', key) == 1 then
+      if redis.call('HINCRBY', key, 'n', -1) <= 0 then
+        redis.call('HDEL', key, 'n')
+        expire_idle(key, tonumber(redis.call('HGET', key, 'w') or '0'), now, idle)
+      end
+    end
+  end
+  redis.call('XDEL', KEYS[1], id)
+  a = a + 2 + k
+end
+return 1`,
+);
+
+/**
+ * Admission in one atomic step. KEYS: reservation, then (current, previous) bucket per rate
+ * limit, then budget counters. ARGV: now, L limits, B budgets, request id, estimate, reservation
+ * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms; per limit: limit, "rpm"|"tpm";
+ * per budget: max, window end, seed.
+ * Returns {"ok"} | {"rate_limited", i, used} | {"over_budget", j, spend, reserved}.
+ * Nothing is written unless everything fits.
+ */
+export const ADMIT = new LuaScript(
+  'admit',
+  `${PRELUDE}
+local now, L, B = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local rid, estimate_text = ARGV[4], ARGV[5]
+local estimate, expires_at, res_ttl, idle, bucket_ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), ARGV[9]
+local a = 10
+-- Sliding window: the previous minute's count weighted by how much of it is still in the window.
+local weight = 1 - (now % 60000) / 60000
+local rpm_keys = {}
+for i = 1, L do
+  local limit, metric = tonumber(ARGV[a]), ARGV[a + 1]
+  a = a + 2
+  local current = KEYS[2 * i]
+  local used = tonumber(redis.call('GET', KEYS[2 * i + 1]) or '0') * weight + tonumber(redis.call('GET', current) or '0')
+  if metric == 'rpm' then
+    if used + 1 > limit then return {'rate_limited', i, tostring(used)} end
+    rpm_keys[#rpm_keys + 1] = current
+  elseif used >= limit then
+    return {'rate_limited', i, tostring(used)}
+  end
+end
+local first_counter = 2 + 2 * L
+local reserve = {}
+for j = 1, B do
+  local key = KEYS[first_counter + j - 1]
+  local max, w, seed = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]
+  a = a + 3
+  local spend = tonumber(ensure(key, w, seed, now, idle))
+  purge(key, now)
+  local reserved = tonumber(redis.call('HGET', key, 'r') or '0')
+  if max ~= '' then
+    if spend + reserved + estimate > tonumber(max) then
+      return {'over_budget', j, tostring(spend), tostring(reserved)}
+    end
+    reserve[#reserve + 1] = key
+  end
+end
+for _, key in ipairs(rpm_keys) do
+  redis.call('INCR', key)
+  redis.call('PEXPIRE', key, bucket_ttl)
+end
+if estimate > 0 and #reserve > 0 then
+  local member = estimate_text .. '|' .. rid
+  for _, key in ipairs(reserve) do
+    if redis.call('ZADD', key .. ':r', expires_at, member) == 1 then
+      redis.call('HINCRBYFLOAT', key, 'r', estimate_text)
+    end
+  end
+  redis.call('HSET', KEYS[1], 'a', estimate_text, 'k', table.concat(reserve, '\\n'))
+  redis.call('PEXPIRE', KEYS[1], res_ttl)
+end
+return {'ok'}`,
+);

@@ -1,0 +1,85 @@
+/**
+ * Between the snapshot and the shared counters, both directions pure:
+ * - `counterSlots`: which counters a snapshot's entities have, the budget window each is in and
+ *   the database spend to seed it with if it does not exist yet;
+ * - `overlaySpend`: the snapshot with each entity's `spend` replaced by its counter, so the
+ *   unchanged budget checks compare the shared, up-to-date spend.
+ */
+import type { Snapshot } from '../checks/types';
+import { currentWindowEnd, NO_WINDOW, spendInCurrentWindow, type BudgetWindowSource } from './budget-window';
+import { targetName, type SpendTarget } from './targets';
+
+export interface CounterSlot {
+  readonly target: SpendTarget;
+  /** Window end (epoch ms) the counter must be in; NO_WINDOW when the entity has none. */
+  readonly windowEnd: number;
+  /** The database spend of the current window: the counter's value if it has to be created. */
+  readonly seed: number;
+}
+
+interface SpendHolder {
+  readonly target: SpendTarget;
+  readonly spend: number;
+  readonly window: BudgetWindowSource | null;
+}
+
+function holdersOf(snapshot: Snapshot): SpendHolder[] {
+  const { key, team, membership, user, endUser, organization, project, tags } = snapshot;
+  const holders: SpendHolder[] = [];
+  if (key !== null) holders.push({ target: { kind: 'key', id: key.token }, spend: key.spend, window: key });
+  // LiteLLM's team and user rows carry their own budget_duration, which Tollgate does not load yet.
+  if (user !== null) holders.push({ target: { kind: 'user', id: user.user_id }, spend: user.spend, window: null });
+  if (team !== null) holders.push({ target: { kind: 'team', id: team.team_id }, spend: team.spend, window: null });
+  if (membership !== null) {
+    holders.push({
+      target: { kind: 'team_member', id: membership.user_id, teamId: membership.team_id },
+      spend: membership.spend,
+      window: membership.budget,
+    });
+  }
+  if (organization !== null) {
+    holders.push({ target: { kind: 'organization', id: organization.organization_id }, spend: organization.spend, window: organization.budget });
+  }
+  if (project !== null) holders.push({ target: { kind: 'project', id: project.project_id }, spend: project.spend, window: project.budget });
+  if (endUser !== null) holders.push({ target: { kind: 'end_user', id: endUser.user_id }, spend: endUser.spend, window: endUser.budget });
+  for (const tag of tags) holders.push({ target: { kind: 'tag', id: tag.tag_name }, spend: tag.spend, window: tag.budget });
+  return holders;
+}
+
+export function counterSlots(snapshot: Snapshot, now: number): CounterSlot[] {
+  return holdersOf(snapshot).map(({ target, spend, window }) => {
+    const windowEnd = currentWindowEnd(window, now);
+    return { target, windowEnd, seed: windowEnd === NO_WINDOW ? spend : spendInCurrentWindow(spend, window, now) };
+  });
+}
+
+/** Counter values by `targetName`; entities without one keep the database spend. */
+export function overlaySpend(snapshot: Snapshot, spend: ReadonlyMap<string, number>): Snapshot {
+  const valueOf = (target: SpendTarget, fallback: number): number => spend.get(targetName(target)) ?? fallback;
+  const { key, team, membership, user, endUser, organization, project, tags } = snapshot;
+  return Object.freeze({
+    ...snapshot,
+    key: key === null ? null : Object.freeze({ ...key, spend: valueOf({ kind: 'key', id: key.token }, key.spend) }),
+    team: team === null ? null : Object.freeze({ ...team, spend: valueOf({ kind: 'team', id: team.team_id }, team.spend) }),
+    membership:
+      membership === null
+        ? null
+        : Object.freeze({
+            ...membership,
+            spend: valueOf({ kind: 'team_member', id: membership.user_id, teamId: membership.team_id }, membership.spend),
+          }),
+    user: user === null ? null : Object.freeze({ ...user, spend: valueOf({ kind: 'user', id: user.user_id }, user.spend) }),
+    endUser:
+      endUser === null ? null : Object.freeze({ ...endUser, spend: valueOf({ kind: 'end_user', id: endUser.user_id }, endUser.spend) }),
+    organization:
+      organization === null
+        ? null
+        : Object.freeze({
+            ...organization,
+            spend: valueOf({ kind: 'organization', id: organization.organization_id }, organization.spend),
+          }),
+    project:
+      project === null ? null : Object.freeze({ ...project, spend: valueOf({ kind: 'project', id: project.project_id }, project.spend) }),
+    tags: Object.freeze(tags.map((tag) => Object.freeze({ ...tag, spend: valueOf({ kind: 'tag', id: tag.tag_name }, tag.spend) }))),
+  });
+}

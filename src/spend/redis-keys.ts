@@ -1,0 +1,41 @@
+/**
+ * Where spend state lives in Redis, all under the configured key prefix (`tollgate:` by default):
+ *
+ *   <p>spend:c:<target>        hash  s = spend in window w, w = window end (ms, 0 = none),
+ *                                    r = reserved by in-flight requests, n = queued, unflushed events,
+ *                                    u = created by a charge before any database seed
+ *   <p>spend:c:<target>:r      zset  live reservations, member "<amount>|<request id>", score = expiry
+ *   <p>spend:res:<request id>  hash  one request's reservation: a = amount, k = counter keys
+ *   <p>spend:done:<request id> string  the request was recorded (idempotency marker)
+ *   <p>spend:events            stream  the durable queue of SpendEvents, consumer group "flush"
+ *
+ * Scripts touch several of these keys at once: on Redis Cluster put the prefix in a hash tag
+ * (`{tollgate}:`) so they share a slot.
+ */
+import { targetName, type SpendTarget } from './targets';
+
+export const FLUSH_GROUP = 'flush';
+
+export class SpendKeys {
+  private readonly base: string;
+
+  constructor(prefix: string) {
+    this.base = `${prefix}spend:`;
+  }
+
+  counter(target: SpendTarget): string {
+    return `${this.base}c:${targetName(target)}`;
+  }
+
+  reservation(requestId: string): string {
+    return `${this.base}res:${encodeURIComponent(requestId)}`;
+  }
+
+  done(requestId: string): string {
+    return `${this.base}done:${encodeURIComponent(requestId)}`;
+  }
+
+  get stream(): string {
+    return `${this.base}events`;
+  }
+}

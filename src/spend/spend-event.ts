@@ -1,0 +1,77 @@
+/**
+ * One metered request: who it is charged to (what Check resolved), what it used and cost.
+ * This is what travels through the durable queue, so it is plain JSON and validated on the way out.
+ */
+import { z } from 'zod';
+
+/** The identity Check resolved for a request: every entity its spend is attributed to. */
+export interface Attribution {
+  readonly keyHash: string | null;
+  readonly userId: string | null;
+  readonly teamId: string | null;
+  readonly orgId: string | null;
+  readonly projectId: string | null;
+  readonly endUserId: string | null;
+  readonly tags: readonly string[];
+  /** The model the client asked for (a model_list name). */
+  readonly model: string | null;
+}
+
+export const NO_ATTRIBUTION: Attribution = Object.freeze({
+  keyHash: null,
+  userId: null,
+  teamId: null,
+  orgId: null,
+  projectId: null,
+  endUserId: null,
+  tags: Object.freeze([]),
+  model: null,
+});
+
+const attributionSchema = z.object({
+  keyHash: z.string().nullable(),
+  userId: z.string().nullable(),
+  teamId: z.string().nullable(),
+  orgId: z.string().nullable(),
+  projectId: z.string().nullable(),
+  endUserId: z.string().nullable(),
+  tags: z.array(z.string()),
+  model: z.string().nullable(),
+});
+
+const tokenCount = z.number().int().nonnegative();
+
+export const spendEventSchema = z.object({
+  requestId: z.string().min(1),
+  /** LiteLLM's call_type (`acompletion`, `aembedding`, …). */
+  callType: z.string(),
+  attribution: attributionSchema,
+  /** The model that answered (provider-reported when known). */
+  model: z.string(),
+  usage: z.object({
+    inputTokens: tokenCount,
+    cacheReadTokens: tokenCount,
+    cacheCreationTokens: tokenCount,
+    outputTokens: tokenCount,
+  }),
+  cost: z.number().nonnegative(),
+  /** Epoch milliseconds. */
+  startTime: z.number(),
+  endTime: z.number(),
+  completionStartTime: z.number().nullable(),
+});
+export type SpendEvent = z.infer<typeof spendEventSchema>;
+
+export function encodeSpendEvent(event: SpendEvent): string {
+  return JSON.stringify(event);
+}
+
+/** Null for an entry that is not a SpendEvent (a poison message is dropped, not retried forever). */
+export function decodeSpendEvent(text: string): SpendEvent | null {
+  try {
+    const parsed = spendEventSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * A SpendEvent as a `LiteLLM_SpendLogs` row, in LiteLLM's columns and conventions: `api_key` is
+ * the key hash, `user` the user id, `end_user` the customer, `request_tags` a JSON list, and the
+ * caller's identity repeated in `metadata` under LiteLLM's `user_api_key_*` names.
+ */
+import { promptTokensOf, totalTokensOf } from '../metering/usage';
+import { toSqlUtc } from '../store/spend-window';
+import type { SpendEvent } from './spend-event';
+
+/** Column order of the INSERT; every other column keeps its default. */
+export const SPEND_LOG_COLUMNS = [
+  'request_id',
+  'call_type',
+  'api_key',
+  'spend',
+  'total_tokens',
+  'prompt_tokens',
+  'completion_tokens',
+  'startTime',
+  'endTime',
+  'request_duration_ms',
+  'completionStartTime',
+  'model',
+  'model_group',
+  'user',
+  'metadata',
+  'request_tags',
+  'team_id',
+  'organization_id',
+  'end_user',
+  'status',
+] as const;
+
+export type SpendLogValue = string | number | null;
+
+export function spendLogValues(event: SpendEvent): SpendLogValue[] {
+  const a = event.attribution;
+  const metadata = {
+    user_api_key: a.keyHash,
+    user_api_key_user_id: a.userId,
+    user_api_key_team_id: a.teamId,
+    user_api_key_org_id: a.orgId,
+    user_api_key_project_id: a.projectId,
+    user_api_key_end_user_id: a.endUserId,
+    usage_object: {
+      prompt_tokens: promptTokensOf(event.usage),
+      completion_tokens: event.usage.outputTokens,
+      total_tokens: totalTokensOf(event.usage),
+      prompt_tokens_details: { cached_tokens: event.usage.cacheReadTokens },
+      cache_creation_input_tokens: event.usage.cacheCreationTokens,
+    },
+    recorded_by: 'tollgate',
+  };
+  return [
+    event.requestId,
+    event.callType,
+    a.keyHash ?? '',
+    event.cost,
+    totalTokensOf(event.usage),
+    promptTokensOf(event.usage),
+    event.usage.outputTokens,
+    toSqlUtc(new Date(event.startTime)),
+    toSqlUtc(new Date(event.endTime)),
+    Math.max(0, Math.round(event.endTime - event.startTime)),
+    event.completionStartTime === null ? null : toSqlUtc(new Date(event.completionStartTime)),
+    event.model,
+    a.model ?? '',
+    a.userId ?? '',
+    JSON.stringify(metadata),
+    JSON.stringify(a.tags),
+    a.teamId,
+    a.orgId,
+    a.endUserId,
+    'success',
+  ];
+}

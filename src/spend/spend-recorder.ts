@@ -1,0 +1,95 @@
+/**
+ * Where a metered request's spend goes.
+ *
+ * With Redis: one script (RECORD_SPEND) charges every counter, gives back the request's
+ * reservation, feeds the token windows and appends the event to the durable queue — atomically,
+ * and at most once per request id. Without Redis (or while it is unreachable): the event is
+ * written straight to the database, which is idempotent on its own (SpendLogs' primary key), so
+ * nothing is lost; counters that miss it catch up when they next seed from the database.
+ */
+import type { RedisClient } from '../cache/redis-shared-cache';
+import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
+import { totalTokensOf } from '../metering/usage';
+import { RECORD_SPEND, RELEASE_RESERVATION } from './counter-scripts';
+import type { SpendKeys } from './redis-keys';
+import { encodeSpendEvent, type SpendEvent } from './spend-event';
+import type { SpendWriter } from './spend-writer';
+import { targetsOf } from './targets';
+
+export interface SpendRecorder {
+  /** Resolves false when this request id was already recorded. */
+  record(event: SpendEvent): Promise<boolean>;
+  /** Gives a reservation back without charging anything (upstream error, nothing metered). */
+  release(requestId: string): Promise<void>;
+}
+
+/** Long enough to cover every replay of one request; request ids are unique per request. */
+const DONE_TTL_MS = 24 * 3_600_000;
+
+export class DirectSpendRecorder implements SpendRecorder {
+  constructor(private readonly writer: SpendWriter) {}
+
+  async record(event: SpendEvent): Promise<boolean> {
+    return (await this.writer.write([{ event, windows: new Map() }])) > 0;
+  }
+
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export interface RedisRecorderOptions {
+  readonly prefix: string;
+  readonly timeoutMs: number;
+  readonly onFallback: (error: unknown) => void;
+}
+
+export class RedisSpendRecorder implements SpendRecorder {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: SpendKeys,
+    private readonly fallback: SpendRecorder,
+    private readonly options: RedisRecorderOptions,
+  ) {}
+
+  async record(event: SpendEvent): Promise<boolean> {
+    try {
+      if (!this.client.isReady) throw new Error('Redis is not connected');
+      return await this.recordInRedis(event);
+    } catch (error) {
+      this.options.onFallback(error);
+      return this.fallback.record(event);
+    }
+  }
+
+  async release(requestId: string): Promise<void> {
+    if (requestId === '' || !this.client.isReady) return; // an unreleased reservation expires by itself
+    await RELEASE_RESERVATION.run(this.client, [this.keys.reservation(requestId)], [requestId], this.options.timeoutMs);
+  }
+
+  private async recordInRedis(event: SpendEvent): Promise<boolean> {
+    const targets = targetsOf(event.attribution);
+    const minute = minuteOf(event.endTime);
+    const buckets = targets
+      .filter((t) => TOKEN_COUNTED_KINDS.has(t.kind))
+      .map((t) => rateBucketKey(this.options.prefix, t, 'tpm', minute));
+    const keys = [
+      this.keys.done(event.requestId),
+      this.keys.stream,
+      this.keys.reservation(event.requestId),
+      ...targets.map((t) => this.keys.counter(t)),
+      ...buckets,
+    ];
+    const args = [
+      event.requestId,
+      String(event.cost),
+      encodeSpendEvent(event),
+      String(DONE_TTL_MS),
+      String(targets.length),
+      String(totalTokensOf(event.usage)),
+      String(RATE_BUCKET_TTL_MS),
+    ];
+    const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);
+    return reply === 1;
+  }
+}

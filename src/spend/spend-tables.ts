@@ -1,0 +1,73 @@
+/**
+ * The LiteLLM rows each spend target is written to, and the SQL that adds to them.
+ * Names are constants here, never input; values are always bound parameters.
+ */
+import type { Dialect } from '../store/dialect';
+import { quote } from '../store/migrations/ddl';
+import { toSqlUtc } from '../store/spend-window';
+import { NO_WINDOW } from './budget-window';
+import type { SpendTarget, SpendTargetKind } from './targets';
+
+interface SpendTable {
+  readonly table: string;
+  /** Primary key columns, bound in order to [id] or [id, teamId]. */
+  readonly keys: readonly string[];
+}
+
+const TABLES: Readonly<Record<SpendTargetKind, SpendTable>> = {
+  key: { table: 'LiteLLM_VerificationToken', keys: ['token'] },
+  user: { table: 'LiteLLM_UserTable', keys: ['user_id'] },
+  team: { table: 'LiteLLM_TeamTable', keys: ['team_id'] },
+  team_member: { table: 'LiteLLM_TeamMembership', keys: ['user_id', 'team_id'] },
+  organization: { table: 'LiteLLM_OrganizationTable', keys: ['organization_id'] },
+  project: { table: 'LiteLLM_ProjectTable', keys: ['project_id'] },
+  end_user: { table: 'LiteLLM_EndUserTable', keys: ['user_id'] },
+  tag: { table: 'LiteLLM_TagTable', keys: ['tag_name'] },
+};
+
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly (string | number)[];
+}
+
+function keyValues(target: SpendTarget): string[] {
+  return target.teamId === undefined ? [target.id] : [target.id, target.teamId];
+}
+
+/**
+ * `spend += amount` on the target's row. A key charged in budget window `windowEnd` follows its
+ * own `budget_reset_at`: a newer window first resets the row (spend = amount, reset date moved
+ * on), an older one (a late event from before a reset) leaves the column alone — it stays in
+ * LiteLLM_SpendLogs. LiteLLM creates end-user rows on their first spend; so does this.
+ */
+export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount: number, windowEnd: number): Statement {
+  const q = (name: string): string => quote(dialect, name);
+  const { table, keys } = TABLES[target.kind];
+  const where = keys.map((k) => `${q(k)} = ?`).join(' AND ');
+  if (target.kind === 'end_user') {
+    const upsert =
+      dialect === 'mysql'
+        ? `ON DUPLICATE KEY UPDATE ${q('spend')} = ${q('spend')} + VALUES(${q('spend')})`
+        : `ON CONFLICT (${q('user_id')}) DO UPDATE SET ${q('spend')} = ${q('spend')} + excluded.${q('spend')}`;
+    return {
+      sql: `INSERT INTO ${q(table)} (${q('user_id')}, ${q('spend')}, ${q('blocked')}) VALUES (?, ?, ?) ${upsert}`,
+      params: [target.id, amount, 0],
+    };
+  }
+  if (target.kind === 'key' && windowEnd !== NO_WINDOW) {
+    const at = toSqlUtc(new Date(windowEnd));
+    const older = `${q('budget_reset_at')} IS NOT NULL AND ${q('budget_reset_at')} < ?`;
+    // MySQL assigns left to right and later assignments see earlier ones: spend must come first.
+    return {
+      sql:
+        `UPDATE ${q(table)} SET ${q('spend')} = CASE WHEN ${older} THEN ? ELSE COALESCE(${q('spend')}, 0) + ? END, ` +
+        `${q('budget_reset_at')} = CASE WHEN ${older} THEN ? ELSE ${q('budget_reset_at')} END ` +
+        `WHERE ${where} AND (${q('budget_reset_at')} IS NULL OR ${q('budget_reset_at')} <= ?)`,
+      params: [at, amount, amount, at, at, ...keyValues(target), at],
+    };
+  }
+  return {
+    sql: `UPDATE ${q(table)} SET ${q('spend')} = COALESCE(${q('spend')}, 0) + ? WHERE ${where}`,
+    params: [amount, ...keyValues(target)],
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Writes a batch of SpendEvents to the database in one transaction: the LiteLLM_SpendLogs rows
+ * and the spend columns of every entity charged.
+ *
+ * Idempotent by construction: `request_id` is SpendLogs' primary key, and a column is only added
+ * to for events whose log row this same transaction inserts. Replaying a batch (a crash after
+ * the commit but before the queue acknowledgement) therefore changes nothing. Two writers racing
+ * on the same events (a reclaimed entry whose first consumer was only slow) collide on the
+ * primary key; the loser retries and finds the rows already there.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { dialectOf, type Dialect } from '../store/dialect';
+import { quote } from '../store/migrations/ddl';
+import type { SpendEvent } from './spend-event';
+import { SPEND_LOG_COLUMNS, spendLogValues, type SpendLogValue } from './spend-log-row';
+import { addSpendStatement } from './spend-tables';
+import { NO_WINDOW } from './budget-window';
+import { targetName, targetsOf, type SpendTarget } from './targets';
+
+export interface QueuedSpend {
+  readonly event: SpendEvent;
+  /** Budget window end per target name, as the counter was when the event was charged. */
+  readonly windows: ReadonlyMap<string, number>;
+}
+
+const SELECT_CHUNK = 500;
+const INSERT_CHUNK = 100;
+
+export class SpendWriter {
+  private readonly dialect: Dialect;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.dialect = dialectOf(dataSource);
+  }
+
+  /** Resolves with the number of events newly written (replays excluded). */
+  async write(batch: readonly QueuedSpend[]): Promise<number> {
+    const unique = [...new Map(batch.map((item) => [item.event.requestId, item])).values()];
+    if (unique.length === 0) return 0;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.dataSource.transaction((manager) => this.writeIn(manager, unique));
+      } catch (error) {
+        if (attempt >= 2 || !isDuplicateKey(error)) throw error;
+      }
+    }
+  }
+
+  private async writeIn(manager: EntityManager, batch: readonly QueuedSpend[]): Promise<number> {
+    const q = (name: string): string => quote(this.dialect, name);
+    const logs = q('LiteLLM_SpendLogs');
+    const existing = new Set<string>();
+    for (const ids of chunks(batch.map((item) => item.event.requestId), SELECT_CHUNK)) {
+      const rows: { request_id: string }[] = await manager.query(
+        `SELECT ${q('request_id')} AS request_id FROM ${logs} WHERE ${q('request_id')} IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      );
+      for (const row of rows) existing.add(row.request_id);
+    }
+    const fresh = batch.filter((item) => !existing.has(item.event.requestId));
+    if (fresh.length === 0) return 0;
+
+    const columns = SPEND_LOG_COLUMNS.map(q).join(', ');
+    const row = `(${SPEND_LOG_COLUMNS.map(() => '?').join(', ')})`;
+    for (const part of chunks(fresh, INSERT_CHUNK)) {
+      const params: SpendLogValue[] = part.flatMap((item) => spendLogValues(item.event));
+      await manager.query(`INSERT INTO ${logs} (${columns}) VALUES ${part.map(() => row).join(', ')}`, params);
+    }
+
+    // One statement per row, in a fixed order, so concurrent writers lock rows in the same order.
+    for (const { target, windowEnd, amount } of sumByTarget(fresh)) {
+      if (amount === 0) continue;
+      const statement = addSpendStatement(this.dialect, target, amount, windowEnd);
+      await manager.query(statement.sql, [...statement.params]);
+    }
+    return fresh.length;
+  }
+}
+
+interface TargetDelta {
+  readonly target: SpendTarget;
+  readonly windowEnd: number;
+  amount: number;
+}
+
+function sumByTarget(items: readonly QueuedSpend[]): TargetDelta[] {
+  const deltas = new Map<string, TargetDelta>();
+  for (const { event, windows } of items) {
+    for (const target of targetsOf(event.attribution)) {
+      const name = targetName(target);
+      const windowEnd = windows.get(name) ?? NO_WINDOW;
+      const slot = `${name}@${windowEnd}`;
+      const delta = deltas.get(slot) ?? { target, windowEnd, amount: 0 };
+      delta.amount += event.cost;
+      deltas.set(slot, delta);
+    }
+  }
+  return [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** MySQL ER_DUP_ENTRY or SQLite's primary-key constraint, as TypeORM wraps them. */
+function isDuplicateKey(error: unknown): boolean {
+  const codes = [error, (error as { driverError?: unknown } | null)?.driverError].map((e) =>
+    e !== null && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '',
+  );
+  return codes.some((code) => code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT'));
+}

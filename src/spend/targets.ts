@@ -1,0 +1,35 @@
+/**
+ * The spend counters one request moves: LiteLLM's `update_database` charges the key, its user,
+ * team, the user as a member of that team, the organization, the end user and each tag; newer
+ * versions also the project. Each target names one LiteLLM row with a `spend` column.
+ */
+import type { Attribution } from './spend-event';
+
+export type SpendTargetKind = 'key' | 'user' | 'team' | 'team_member' | 'organization' | 'project' | 'end_user' | 'tag';
+
+export interface SpendTarget {
+  readonly kind: SpendTargetKind;
+  readonly id: string;
+  /** Only for `team_member`: the team (id is the user). */
+  readonly teamId?: string;
+}
+
+export function targetsOf(attribution: Attribution): SpendTarget[] {
+  const a = attribution;
+  const targets: SpendTarget[] = [];
+  if (a.keyHash !== null) targets.push({ kind: 'key', id: a.keyHash });
+  if (a.userId !== null) targets.push({ kind: 'user', id: a.userId });
+  if (a.teamId !== null) targets.push({ kind: 'team', id: a.teamId });
+  if (a.userId !== null && a.teamId !== null) targets.push({ kind: 'team_member', id: a.userId, teamId: a.teamId });
+  if (a.orgId !== null) targets.push({ kind: 'organization', id: a.orgId });
+  if (a.projectId !== null) targets.push({ kind: 'project', id: a.projectId });
+  if (a.endUserId !== null) targets.push({ kind: 'end_user', id: a.endUserId });
+  for (const tag of new Set(a.tags)) targets.push({ kind: 'tag', id: tag });
+  return targets;
+}
+
+/** A stable, injective text form: ids may contain any character, so each part is URI-encoded. */
+export function targetName(target: SpendTarget): string {
+  const id = encodeURIComponent(target.id);
+  return target.teamId === undefined ? `${target.kind}:${id}` : `${target.kind}:${id}:${encodeURIComponent(target.teamId)}`;
+}

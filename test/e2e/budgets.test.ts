@@ -1,0 +1,313 @@
+/**
+ * Budgets end to end with two `tollgate serve` processes sharing one MariaDB database and one
+ * Redis prefix, as two gateway replicas would: Envoy's Check on one replica, its ext_proc stream
+ * on the other, spend in shared counters and flushed into LiteLLM's columns.
+ */
+import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
+import { hashKey } from '../../src/auth/key-hash';
+import { createDataSource } from '../../src/store/data-source';
+import { runMigrations } from '../../src/store/migrations';
+import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
+import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf } from '../support/envoy-requests';
+import { anOpenAiStream, anUpstreamExchange, connectExtProc, type ExtProcClient } from '../support/ext-proc';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
+import { requireRedis, type TestRedis } from '../support/redis';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { counterOf, openRedisClient, queuedEntries, spendColumn, spendLogCount, waitFor, type TestRedisClient } from '../support/spend';
+
+const MASTER_KEY = 'sk-master-budgets-0123456789';
+/** 1 000 prompt + 900 completion tokens at these prices cost exactly 0.1. */
+const PRICES = 'input_cost_per_token: 0.00001, output_cost_per_token: 0.0001';
+const COST = 0.1;
+const USAGE = { prompt: 1000, completion: 900 };
+
+function configYaml(tollgate: Record<string, unknown>): string {
+  return [
+    'model_list:',
+    `  - model_name: gpt-4o`,
+    `    litellm_params: { model: openai/gpt-4o, ${PRICES} }`,
+    'tollgate:',
+    ...Object.entries(tollgate).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+  ].join('\n');
+}
+
+interface Replicas {
+  readonly servers: ServerProcess[];
+  readonly checkers: Checker[];
+  readonly meters: ExtProcClient[];
+  readonly config: TempConfig;
+  stop(): Promise<void>;
+}
+
+async function startReplicas(database: TestMysqlDatabase, redis: TestRedis, tollgate: Record<string, unknown>): Promise<Replicas> {
+  const config = writeConfig(configYaml(tollgate));
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: redis.url,
+    TOLLGATE_REDIS_PREFIX: redis.prefix,
+    LITELLM_MASTER_KEY: MASTER_KEY,
+    TOLLGATE_CONFIG: config.path,
+    LOG_LEVEL: 'info',
+  };
+  const servers = await Promise.all([startServer({ env, startupTimeoutMs: 60_000 }), startServer({ env, startupTimeoutMs: 60_000 })]);
+  const checkers = servers.map((s) => connect(s.address));
+  const meters = servers.map((s) => connectExtProc(s.address));
+  return {
+    servers,
+    checkers,
+    meters,
+    config,
+    async stop() {
+      checkers.forEach((c) => c.close());
+      meters.forEach((m) => m.close());
+      await Promise.all(servers.map((s) => s.stop()));
+      config.cleanup();
+    },
+  };
+}
+
+/** One request through "Envoy": Check on one replica, the response metered on another. */
+async function callThrough(
+  replicas: Replicas,
+  checkOn: number,
+  meterOn: number,
+  key: string,
+  options: { body?: Record<string, unknown>; status?: number; usage?: { prompt: number; completion: number }; upstreamMs?: number } = {},
+): Promise<{ allowed: boolean; requestId: string; denialType?: string }> {
+  const requestId = uniqueId('req');
+  const response = await replicas.checkers[checkOn].check(
+    anEnvoyCheck({ key, body: options.body ?? chat('gpt-4o'), headers: { 'x-request-id': requestId } }),
+  );
+  if (!isAllowed(response)) return { allowed: false, requestId, denialType: denialOf(response).type };
+  if (options.upstreamMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.upstreamMs));
+  await replicas.meters[meterOn].exchange(
+    anUpstreamExchange({
+      requestId,
+      status: options.status ?? 200,
+      chunks: options.status !== undefined && options.status >= 400 ? ['{"error":{"message":"upstream failed"}}'] : anOpenAiStream(options.usage ?? USAGE, 4),
+      contentType: options.status !== undefined && options.status >= 400 ? 'application/json' : 'text/event-stream',
+      authzMetadata: metadataOf(response),
+    }),
+  );
+  return { allowed: true, requestId };
+}
+
+async function migratedDataSource(database: TestMysqlDatabase): Promise<DataSource> {
+  const dataSource = createDataSource({ databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 5000 });
+  await dataSource.initialize();
+  await runMigrations(dataSource);
+  return dataSource;
+}
+
+describe('budgets end to end: two replicas sharing MariaDB + Redis', function () {
+  this.timeout(60_000);
+  let database: TestMysqlDatabase;
+  let redis: TestRedis;
+  let dataSource: DataSource;
+  let rows: LiteLlmRows;
+  let peek: TestRedisClient;
+  let replicas: Replicas | undefined;
+
+  before(async function () {
+    requireBuild();
+    database = await requireMysql(this);
+    redis = await requireRedis(this);
+    dataSource = await migratedDataSource(database);
+    rows = new LiteLlmRows(dataSource);
+    peek = await openRedisClient();
+  });
+
+  after(async function () {
+    await replicas?.stop();
+    if (peek?.isOpen) peek.destroy();
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await database?.drop();
+    await redis?.cleanup();
+  });
+
+  describe('metering without reservations', () => {
+    before(async function () {
+      replicas = await startReplicas(database, redis, { metering: true, spend_flush_interval_ms: 100, spend_claim_idle_ms: 1000 });
+    });
+
+    after(async () => {
+      await replicas?.stop();
+      replicas = undefined;
+    });
+
+    it('charges a streamed response to every entity Check resolved, on the other replica, into LiteLLM columns', async () => {
+      const budget = await rows.aBudget({ max_budget: 100 });
+      const org = await rows.anOrganization({ budget_id: budget.budget_id });
+      const team = await rows.aTeam({ organization_id: org.organization_id, max_budget: 100 });
+      const user = await rows.aUser({ max_budget: 100 });
+      await rows.aTeamMembership({ user_id: user.user_id, team_id: team.team_id });
+      const project = await rows.aProject({ team_id: team.team_id });
+      const tag = await rows.aTag();
+      const raw = `sk-rec-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), team_id: team.team_id, user_id: user.user_id, project_id: project.project_id, max_budget: 100 });
+      const endUser = uniqueId('customer');
+
+      const body = chat('gpt-4o', { user: endUser, metadata: { tags: [tag.tag_name] } });
+      const { allowed, requestId } = await callThrough(replicas!, 0, 1, raw, { body });
+      expect(allowed).to.equal(true);
+
+      const counter = await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) });
+      expect(counter?.spend).to.be.closeTo(COST, 1e-12);
+
+      await waitFor('the flush', () => spendLogCount(dataSource, 'request_id = ?', [requestId]), (n) => n === 1);
+      const expected: Array<[string, Record<string, string>]> = [
+        ['LiteLLM_VerificationToken', { token: hashKey(raw) }],
+        ['LiteLLM_TeamTable', { team_id: team.team_id }],
+        ['LiteLLM_UserTable', { user_id: user.user_id }],
+        ['LiteLLM_TeamMembership', { user_id: user.user_id, team_id: team.team_id }],
+        ['LiteLLM_OrganizationTable', { organization_id: org.organization_id }],
+        ['LiteLLM_ProjectTable', { project_id: project.project_id }],
+        ['LiteLLM_TagTable', { tag_name: tag.tag_name }],
+        ['LiteLLM_EndUserTable', { user_id: endUser }],
+      ];
+      for (const [table, where] of expected) {
+        expect(await spendColumn(dataSource, table, where), table).to.be.closeTo(COST, 1e-12);
+      }
+      const [log] = await dataSource.query('SELECT * FROM `LiteLLM_SpendLogs` WHERE request_id = ?', [requestId]);
+      expect(log).to.include({
+        api_key: hashKey(raw),
+        call_type: 'acompletion',
+        team_id: team.team_id,
+        organization_id: org.organization_id,
+        end_user: endUser,
+        user: user.user_id,
+        model_group: 'gpt-4o',
+        prompt_tokens: 1000,
+        completion_tokens: 900,
+        total_tokens: 1900,
+      });
+      expect(Number(log.spend)).to.be.closeTo(COST, 1e-12);
+      const tags = typeof log.request_tags === 'string' ? JSON.parse(log.request_tags) : log.request_tags;
+      expect(tags).to.deep.equal([tag.tag_name]);
+      await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
+    });
+
+    it('counts a replayed response once (idempotent per request id)', async () => {
+      const raw = `sk-replay-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 100 });
+      const requestId = uniqueId('req');
+      const check = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o'), headers: { 'x-request-id': requestId } }));
+      const exchange = anUpstreamExchange({ requestId, chunks: anOpenAiStream(USAGE), authzMetadata: metadataOf(check) });
+      await Promise.all([replicas!.meters[0].exchange(exchange), replicas!.meters[1].exchange(exchange), replicas!.meters[1].exchange(exchange)]);
+      await waitFor('the flush', () => spendLogCount(dataSource, 'request_id = ?', [requestId]), (n) => n === 1);
+      await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
+      expect((await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) }))?.spend).to.be.closeTo(COST, 1e-12);
+      expect(await spendColumn(dataSource, 'LiteLLM_VerificationToken', { token: hashKey(raw) })).to.be.closeTo(COST, 1e-12);
+    });
+
+    it('refuses on every replica once one replica has metered the budget away (no cache wait)', async () => {
+      const raw = `sk-shared-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 0.25 });
+      for (let i = 0; i < 3; i += 1) expect((await callThrough(replicas!, 0, 0, raw)).allowed, `request ${i}`).to.equal(true);
+      // Replica 1 cached nothing for this key and replica 0's cached row still says spend 0.
+      for (const replica of [0, 1]) {
+        const response = await replicas!.checkers[replica].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+        expect(denialOf(response).type, `replica ${replica}`).to.equal('budget_exceeded');
+        expect(denialOf(response).message).to.equal('Budget has been exceeded! Current cost: 0.3, Max budget: 0.25');
+      }
+    });
+
+    it('bounds overshoot under concurrency by the requests in flight: measured', async () => {
+      const raw = `sk-race-${uniqueId('k')}`;
+      const maxBudget = 1;
+      await rows.aKey({ token: hashKey(raw), max_budget: maxBudget });
+      const workers = 8;
+      let admitted = 0;
+      await Promise.all(
+        Array.from({ length: workers }, async (_, w) => {
+          for (let i = 0; ; i += 1) {
+            const result = await callThrough(replicas!, (w + i) % 2, (w + i + 1) % 2, raw, { upstreamMs: 40 });
+            if (!result.allowed) {
+              expect(result.denialType).to.equal('budget_exceeded');
+              return;
+            }
+            admitted += 1;
+          }
+        }),
+      );
+      const counter = await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) });
+      const overshoot = (counter?.spend ?? 0) - maxBudget;
+      console.log(`      measured: ${admitted} admitted, spend ${counter?.spend.toFixed(2)} of ${maxBudget}, overshoot ${overshoot.toFixed(2)} (bound ${workers} in flight × ${COST} = ${(workers * COST).toFixed(2)})`);
+      expect(counter?.spend).to.be.closeTo(admitted * COST, 1e-9);
+      expect(overshoot).to.be.lessThan(workers * COST);
+      await waitFor('the database to match the counter', () => spendColumn(dataSource, 'LiteLLM_VerificationToken', { token: hashKey(raw) }), (s) => Math.abs((s ?? 0) - admitted * COST) < 1e-9);
+    });
+  });
+
+  describe('with budget_reservation', () => {
+    before(async function () {
+      replicas = await startReplicas(database, redis, {
+        metering: true,
+        budget_reservation: true,
+        reservation_ttl_seconds: 2,
+        spend_flush_interval_ms: 100,
+      });
+    });
+
+    after(async () => {
+      await replicas?.stop();
+      replicas = undefined;
+    });
+
+    /** max_tokens 900: the estimate (prompt chars / 4 at the input price + 900 output) covers the actual cost. */
+    const boundedBody = (): Record<string, unknown> => chat('gpt-4o', { max_tokens: 900 });
+    const smallPrompt = { prompt: 10, completion: 900 };
+
+    it('keeps spend within the budget under concurrency when estimates cover the cost: measured', async () => {
+      const raw = `sk-reserve-${uniqueId('k')}`;
+      const maxBudget = 1;
+      await rows.aKey({ token: hashKey(raw), max_budget: maxBudget });
+      const workers = 8;
+      let admitted = 0;
+      await Promise.all(
+        Array.from({ length: workers }, async (_, w) => {
+          for (let i = 0; ; i += 1) {
+            const result = await callThrough(replicas!, (w + i) % 2, (w + i + 1) % 2, raw, { body: boundedBody(), usage: smallPrompt, upstreamMs: 40 });
+            if (!result.allowed) return;
+            admitted += 1;
+          }
+        }),
+      );
+      const counter = await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) });
+      console.log(`      measured: ${admitted} admitted, spend ${counter?.spend.toFixed(4)} of ${maxBudget} (reserved left ${counter?.reserved})`);
+      expect(counter?.spend).to.be.at.most(maxBudget);
+      expect(counter?.reserved).to.equal(0);
+    });
+
+    it('releases the reservation when the upstream fails, and charges nothing', async () => {
+      const raw = `sk-upfail-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 0.1 });
+      const target = { kind: 'key' as const, id: hashKey(raw) };
+      const requestId = uniqueId('req');
+      const check = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: boundedBody(), headers: { 'x-request-id': requestId } }));
+      expect(isAllowed(check)).to.equal(true);
+      expect((await counterOf(peek, redis.prefix, target))?.reserved).to.be.greaterThan(0.09);
+      // A second request does not fit next to the first one's reservation.
+      const second = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }));
+      expect(denialOf(second).type).to.equal('budget_exceeded');
+
+      await replicas!.meters[1].exchange(
+        anUpstreamExchange({ requestId, status: 503, contentType: 'application/json', chunks: ['{"error":{}}'], authzMetadata: metadataOf(check) }),
+      );
+      expect(await counterOf(peek, redis.prefix, target)).to.deep.include({ spend: 0, reserved: 0 });
+      const third = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }));
+      expect(isAllowed(third)).to.equal(true);
+    });
+
+    it('lets a reservation whose response never came expire after reservation_ttl_seconds', async () => {
+      const raw = `sk-lost-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 0.1 });
+      expect(isAllowed(await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: boundedBody() })))).to.equal(true);
+      expect(denialOf(await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }))).type).to.equal('budget_exceeded');
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      expect(isAllowed(await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() })))).to.equal(true);
+    });
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * Reading spend where Tollgate keeps it, for the budget tests: the Redis counters (by the key
+ * layout of src/spend/redis-keys.ts) and the LiteLLM rows, polled until the flusher catches up.
+ */
+import { createClient } from 'redis';
+import type { DataSource } from 'typeorm';
+import { SpendKeys } from '../../src/spend/redis-keys';
+import type { SpendTarget } from '../../src/spend/targets';
+import { TEST_REDIS_URL } from './redis';
+
+export type TestRedisClient = ReturnType<typeof createClient>;
+
+export async function openRedisClient(): Promise<TestRedisClient> {
+  const client = createClient({ url: TEST_REDIS_URL });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+export interface CounterState {
+  readonly spend: number;
+  readonly reserved: number;
+  readonly queued: number;
+}
+
+export async function counterOf(client: TestRedisClient, prefix: string, target: SpendTarget): Promise<CounterState | null> {
+  const hash = await client.hGetAll(new SpendKeys(prefix).counter(target));
+  if (Object.keys(hash).length === 0) return null;
+  return { spend: Number(hash.s ?? 0), reserved: Number(hash.r ?? 0), queued: Number(hash.n ?? 0) };
+}
+
+/** Entries in the spend stream not yet deleted (acknowledged entries are deleted). */
+export async function queuedEntries(client: TestRedisClient, prefix: string): Promise<number> {
+  const key = new SpendKeys(prefix).stream;
+  return (await client.exists(key)) === 1 ? client.xLen(key) : 0;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!done(last)) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await probe();
+  }
+  return last;
+}
+
+/** `SELECT spend` of one row, through the same table names LiteLLM uses. */
+export async function spendColumn(dataSource: DataSource, table: string, where: Record<string, string>): Promise<number | null> {
+  const clauses = Object.keys(where).map((column) => `\`${column}\` = ?`);
+  const rows: { spend: number | string | null }[] = await dataSource.query(
+    `SELECT spend FROM \`${table}\` WHERE ${clauses.join(' AND ')}`,
+    Object.values(where),
+  );
+  return rows.length === 0 ? null : Number(rows[0].spend ?? 0);
+}
+
+export async function spendLogCount(dataSource: DataSource, where = '1 = 1', params: unknown[] = []): Promise<number> {
+  const rows: { n: number | string }[] = await dataSource.query(`SELECT COUNT(*) AS n FROM \`LiteLLM_SpendLogs\` WHERE ${where}`, params);
+  return Number(rows[0].n);
+}

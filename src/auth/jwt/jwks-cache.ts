@@ -7,6 +7,8 @@
  *   (newer LiteLLM's stale fallback): a JWKS outage does not turn valid tokens into denials;
  * - an unknown `kid` refetches at most once per `refetchMinIntervalMs` per URL (key rotation
  *   without letting random `kid`s make us hammer the identity provider);
+ * - with nothing usable, a failed fetch is retried at most once a second (every JWT for that
+ *   issuer is undecided meanwhile, so recovery should be quick, but not a fetch per request);
  * - concurrent refreshes of one URL share a single fetch;
  * - with no usable set and the endpoint down, `keysFor` throws JwksUnavailableError.
  */
@@ -30,6 +32,9 @@ export interface JwksEvents {
 
 const SILENT: JwksEvents = { fetched: () => undefined, fetchFailed: () => undefined };
 
+/** Retry interval while no usable key set exists (bounded by `refetchMinIntervalMs`). */
+const COLD_RETRY_MS = 1000;
+
 export class JwksCache {
   private readonly states = new Map<string, UrlState>();
 
@@ -50,7 +55,8 @@ export class JwksCache {
       return state.keys;
     }
     // Nothing usable: fetch now, unless a fetch just failed (a dead endpoint is not retried per request).
-    if (this.mayRefetch(state) || state.inflight !== null) await this.refresh(url, state);
+    const coldRetryMs = Math.min(COLD_RETRY_MS, this.settings.refetchMinIntervalMs);
+    if (this.mayRefetch(state, coldRetryMs) || state.inflight !== null) await this.refresh(url, state);
     if (state.keys !== null && this.clock() - state.fetchedAt <= this.settings.ttlMs + this.settings.staleTtlMs) {
       return state.keys;
     }
@@ -76,8 +82,8 @@ export class JwksCache {
     return state;
   }
 
-  private mayRefetch(state: UrlState): boolean {
-    return state.inflight === null && this.clock() - state.lastAttemptAt >= this.settings.refetchMinIntervalMs;
+  private mayRefetch(state: UrlState, intervalMs = this.settings.refetchMinIntervalMs): boolean {
+    return state.inflight === null && this.clock() - state.lastAttemptAt >= intervalMs;
   }
 
   /** Never rejects: a failure keeps the previous set and is remembered for the rate limit. */

@@ -81,13 +81,16 @@ describe('JwksCache', () => {
     expect((error as Error).message).to.include('ECONNREFUSED');
   });
 
-  it('cold and failing: retries the endpoint at most once per refetch interval', async () => {
+  it('cold and failing: retries the endpoint at most once a second, not once per request', async () => {
     const { state, fetcher } = scriptedFetcher();
     state.answer = () => Promise.reject(new Error('HTTP 503'));
     const cache = new JwksCache(SETTINGS, fetcher, undefined, clock);
     for (let i = 0; i < 5; i += 1) expect(await cache.keysFor(URL).catch((e: unknown) => e)).to.be.instanceOf(JwksUnavailableError);
     expect(state.calls).to.equal(1);
-    now += SETTINGS.refetchMinIntervalMs;
+    now += 999;
+    await cache.keysFor(URL).catch(() => undefined);
+    expect(state.calls).to.equal(1);
+    now += 1;
     state.answer = () => Promise.resolve([aKey('back')]);
     expect((await cache.keysFor(URL)).map((k) => k.kid)).to.deep.equal(['back']);
   });

@@ -80,12 +80,14 @@ export interface JwksServer {
   up(): void;
   /** Answer with this HTTP status and no key set until `up()`. */
   failWith(status: number): void;
+  /** Accept requests and never answer until `up()` (a stuck identity provider). */
+  hang(): void;
   close(): Promise<void>;
 }
 
 export async function startJwksServer(...keys: SigningKey[]): Promise<JwksServer> {
   let published: SigningKey[] = keys;
-  let mode: { kind: 'up' } | { kind: 'down' } | { kind: 'status'; status: number } = { kind: 'up' };
+  let mode: { kind: 'up' } | { kind: 'down' } | { kind: 'hang' } | { kind: 'status'; status: number } = { kind: 'up' };
   let hits = 0;
   const server: Server = createServer((request, response) => {
     hits += 1;
@@ -93,6 +95,7 @@ export async function startJwksServer(...keys: SigningKey[]): Promise<JwksServer
       request.socket.destroy();
       return;
     }
+    if (mode.kind === 'hang') return;
     if (mode.kind === 'status') {
       response.writeHead(mode.status).end('unavailable');
       return;
@@ -117,6 +120,9 @@ export async function startJwksServer(...keys: SigningKey[]): Promise<JwksServer
     },
     failWith: (status) => {
       mode = { kind: 'status', status };
+    },
+    hang: () => {
+      mode = { kind: 'hang' };
     },
     close: () =>
       new Promise<void>((resolve) => {

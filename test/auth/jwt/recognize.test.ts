@@ -29,6 +29,12 @@ describe('recognising a JWT caller (litellm-auth.md §2.4)', () => {
     expect(recognizeJwt(withBearer, ON)).to.deep.equal({ kind: 'envoy', claims });
   });
 
+  it('reads the payload under tollgate.jwt.envoy_metadata_payload_key', () => {
+    const custom: JwtRecognition = { enabled: true, envoy: { namespace: 'jwt', payloadKey: 'verified' } };
+    const facts = aRequest({ credential: { kind: 'none' }, filterMetadata: { jwt: { verified: { sub: 'u2' }, jwt_payload: { sub: 'other' } } } });
+    expect(recognizeJwt(facts, custom)).to.deep.equal({ kind: 'envoy', claims: { sub: 'u2' } });
+  });
+
   it('ignores other namespaces, other keys, non-object payloads, and metadata when no namespace is configured', () => {
     const payload = { jwt_payload: { sub: 'u1' } };
     expect(recognizeJwt(aRequest({ credential: { kind: 'none' }, filterMetadata: { other: payload } }), ON)).to.equal(null);

@@ -292,6 +292,14 @@ describe('TokenVerifier (litellm-auth.md §3.2)', function () {
       expect(error).to.be.instanceOf(JwksUnavailableError);
     });
 
+    it('cold: a stuck endpoint is given up after tollgate.jwt.jwks_fetch_timeout_ms', async () => {
+      jwks.hang();
+      const started = Date.now();
+      const error = await verifierFor({ tollgate: { jwks_fetch_timeout_ms: 200 } }).verify(await aToken(rsa, {})).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(JwksUnavailableError);
+      expect(Date.now() - started).to.be.lessThan(2000);
+    });
+
     it('past public_key_stale_ttl the cached set is no longer used', async () => {
       const verifier = verifierFor({ jwtauth: { public_key_ttl: 0, public_key_stale_ttl: 0 }, tollgate: { jwks_refetch_min_interval_seconds: 0 } });
       claimsOf(await verifier.verify(await aToken(rsa, {})));

@@ -27,6 +27,9 @@ export function combineInstrumentation(list: readonly Instrumentation[]): Instru
         undecided(reason) {
           for (const request of requests) request.undecided(reason);
         },
+        alert(event) {
+          for (const request of requests) request.alert?.(event);
+        },
       };
     },
   };

@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheEvents } from '../cache/entity-cache';
+import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
 import type { Instrumentation, RequestTelemetry } from './instrumentation';
@@ -73,11 +74,18 @@ export class TollgateMetrics {
       buckets: CHECK_BUCKETS,
       registers,
     });
+    const alerts = new Counter({
+      name: 'tollgate_budget_alerts_total',
+      help: 'Requests that raised a budget alert (before deduplication), by alert type and budget owner',
+      labelNames: ['type', 'entity'] as const,
+      registers,
+    });
     const inFlight = new Gauge({ name: 'tollgate_checks_in_flight', help: 'Checks being decided right now', registers });
     const decisionChild = memo((result, type, status) => decisions.labels(result, type, status));
     const refusalChild = memo((check) => refusals.labels(check));
     const undecidedChild = memo((reason) => undecided.labels(reason));
     const durationChild = memo((result) => duration.labels(result));
+    const alertChild = memo((type, entity) => alerts.labels(type, entity));
     const allowed = decisionChild('allow', '', '');
 
     this.instrumentation = {
@@ -103,6 +111,7 @@ export class TollgateMetrics {
             decisionChild('deny', decision.denial.type, String(decision.denial.status)).inc();
             if (refusedBy !== null) refusalChild(refusedBy).inc();
           },
+          alert: (event: BudgetAlert) => alertChild(event.type, event.event_group).inc(),
           undecided: (reason: UndecidedReason) => {
             if (done) return;
             finish('undecided');

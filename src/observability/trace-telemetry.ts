@@ -23,6 +23,7 @@ import {
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
+import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
 import { NOOP_INSTRUMENTATION, type Instrumentation, type Phase, type RequestTelemetry } from './instrumentation';
@@ -129,6 +130,19 @@ class TracedRequest implements RequestTelemetry {
       if (refusedBy !== null) span.setAttribute('tollgate.refused_by', refusedBy);
     }
     span.end();
+  }
+
+  /** A span event on the Check; e-mail addresses in the alert stay out of the trace. */
+  alert(event: BudgetAlert): void {
+    const attributes: Attributes = {
+      'tollgate.alert.type': event.type,
+      'tollgate.alert.entity': event.event_group,
+      'tollgate.alert.entity_id': event.entity_id,
+      'tollgate.alert.spend': event.spend,
+    };
+    if (event.max_budget !== null) attributes['tollgate.alert.max_budget'] = event.max_budget;
+    if (event.soft_budget !== null) attributes['tollgate.alert.soft_budget'] = event.soft_budget;
+    this.root.addEvent('budget_alert', attributes);
   }
 
   undecided(reason: 'store_unavailable' | 'deadline' | 'internal'): void {

@@ -14,6 +14,7 @@ import { aHarness, MASTER_KEY } from './support/traced-handler';
 const RAW = 'sk-metrics-team-key-0123456789';
 const HASH = hashKey(RAW);
 const BLOCKED = 'sk-metrics-blocked-0123456789';
+const NEARLY_SPENT = 'sk-metrics-nearly-spent-0123456789';
 
 /** Value of one sample line, e.g. sample(text, 'tollgate_decisions_total{result="allow",…}'). */
 function sample(text: string, series: string): number {
@@ -38,6 +39,8 @@ describe('Prometheus metrics', () => {
     await harness.check(anEnvoyCheck({ key: MASTER_KEY, body: chat('gpt-4o') }));
     await harness.check(anEnvoyCheck({ key: BLOCKED, body: chat('gpt-4o') }));
     await harness.check(anEnvoyCheck({ body: chat('gpt-4o') })); // no credential: 401 at identify
+    harness.store.keys.set(hashKey(NEARLY_SPENT), aKey({ token: hashKey(NEARLY_SPENT), max_budget: 10, spend: 9 }));
+    await harness.check(anEnvoyCheck({ key: NEARLY_SPENT, body: chat('gpt-4o') })); // allowed, 80 % alert
 
     const down = aHarness(metrics);
     down.shared.failing = true;
@@ -47,10 +50,14 @@ describe('Prometheus metrics', () => {
   });
 
   it('counts decisions by result, LiteLLM error type and HTTP status', () => {
-    expect(sample(text, 'tollgate_decisions_total{result="allow",error_type="",status=""}')).to.equal(3);
+    expect(sample(text, 'tollgate_decisions_total{result="allow",error_type="",status=""}')).to.equal(4);
     expect(sample(text, 'tollgate_decisions_total{result="deny",error_type="auth_error",status="401"}')).to.equal(2);
     expect(sample(text, 'tollgate_check_refusals_total{check="key_blocked"}')).to.equal(1);
     expect(sample(text, 'tollgate_check_refusals_total{check="identify"}')).to.equal(1);
+  });
+
+  it('counts budget alerts by type and budget owner', () => {
+    expect(sample(text, 'tollgate_budget_alerts_total{type="max_budget_alert",entity="key"}')).to.equal(1);
   });
 
   it('counts Checks answered UNAVAILABLE by reason', () => {
@@ -58,7 +65,7 @@ describe('Prometheus metrics', () => {
   });
 
   it('times every Check in sub-millisecond buckets, by result, and has none in flight afterwards', () => {
-    expect(sample(text, 'tollgate_check_duration_seconds_count{result="allow"}')).to.equal(3);
+    expect(sample(text, 'tollgate_check_duration_seconds_count{result="allow"}')).to.equal(4);
     expect(sample(text, 'tollgate_check_duration_seconds_count{result="deny"}')).to.equal(2);
     expect(sample(text, 'tollgate_check_duration_seconds_count{result="undecided"}')).to.equal(1);
     expect(text).to.include('tollgate_check_duration_seconds_bucket{le="0.00005",result="allow"}');
@@ -72,7 +79,7 @@ describe('Prometheus metrics', () => {
   });
 
   it('times DB lookups and Redis commands, and counts their errors', () => {
-    expect(sample(text, 'tollgate_backend_call_duration_seconds_count{backend="db",operation="findKey"}')).to.equal(3);
+    expect(sample(text, 'tollgate_backend_call_duration_seconds_count{backend="db",operation="findKey"}')).to.equal(4);
     expect(sample(text, 'tollgate_backend_call_duration_seconds_count{backend="redis",operation="GET"}')).to.be.greaterThanOrEqual(2);
     expect(sample(text, 'tollgate_backend_call_errors_total{backend="db",operation="findKey"}')).to.equal(1);
     expect(sample(text, 'tollgate_backend_call_errors_total{backend="redis",operation="GET"}')).to.equal(1);

@@ -149,6 +149,24 @@ describe('tracing: one span per Check, continuing the trace Envoy started', () =
     expect(events.at(-1)).to.deep.equal({ name: 'key_blocked', attributes: { 'tollgate.check.refused': true } });
   });
 
+  it('records a budget alert as a span event on the Check, without e-mail addresses', async () => {
+    const nearlySpent = 'sk-trace-nearly-spent-0123456789';
+    harness.store.keys.set(hashKey(nearlySpent), aKey({ token: hashKey(nearlySpent), max_budget: 10, spend: 9 }));
+    await harness.check(anEnvoyCheck({ key: nearlySpent, body: chat('gpt-4o') }));
+    const root = only(spans(), CHECK_SPAN_NAME);
+    expect(root.attributes['tollgate.decision']).to.equal('allow');
+    expect(root.events).to.deep.include({
+      name: 'budget_alert',
+      attributes: {
+        'tollgate.alert.type': 'max_budget_alert',
+        'tollgate.alert.entity': 'key',
+        'tollgate.alert.entity_id': hashKey(nearlySpent),
+        'tollgate.alert.spend': 9,
+        'tollgate.alert.max_budget': 10,
+      },
+    });
+  });
+
   it('marks a Check that cannot be decided as an error, with the failed DB call', async () => {
     const broken = aHarness(tracing);
     broken.store.findKey = (): Promise<VirtualKey | null> =>

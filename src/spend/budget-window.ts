@@ -13,9 +13,14 @@ const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_60
 
 export const NO_WINDOW = 0;
 
+/** Calendar months, clamped to the month's last day (Jan 31 + 1 month = Feb 28, as dateutil's relativedelta). */
 function addMonths(at: number, months: number): number {
   const date = new Date(at);
+  const day = date.getUTCDate();
+  date.setUTCDate(1);
   date.setUTCMonth(date.getUTCMonth() + months);
+  const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+  date.setUTCDate(Math.min(day, lastDay));
   return date.getTime();
 }
 

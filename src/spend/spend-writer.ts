@@ -24,6 +24,7 @@ export interface QueuedSpend {
 }
 
 const SELECT_CHUNK = 500;
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 const INSERT_CHUNK = 100;
 
 export class SpendWriter {
@@ -39,11 +40,20 @@ export class SpendWriter {
     if (unique.length === 0) return 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction((manager) => this.writeIn(manager, unique));
+        return await this.oneAtATime(() => this.dataSource.transaction((manager) => this.writeIn(manager, unique)));
       } catch (error) {
-        if (attempt >= 2 || !isDuplicateKey(error)) throw error;
+        if (attempt >= 2 || !isRetryable(error)) throw error;
       }
     }
+  }
+
+  /** SQLite has one connection per DataSource, and it cannot nest transactions: queue them. */
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    if (this.dialect !== 'sqlite') return work();
+    const previous = sqliteQueues.get(this.dataSource) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    sqliteQueues.set(this.dataSource, next.catch(() => undefined));
+    return next;
   }
 
   private async writeIn(manager: EntityManager, batch: readonly QueuedSpend[]): Promise<number> {
@@ -104,10 +114,14 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** MySQL ER_DUP_ENTRY or SQLite's primary-key constraint, as TypeORM wraps them. */
-function isDuplicateKey(error: unknown): boolean {
+/**
+ * Losing a race with another writer of the same events: MySQL ER_DUP_ENTRY (or a deadlock when
+ * both insert overlapping rows) and SQLite's primary-key constraint, as TypeORM wraps them.
+ * The retry finds the rows written and skips them.
+ */
+function isRetryable(error: unknown): boolean {
   const codes = [error, (error as { driverError?: unknown } | null)?.driverError].map((e) =>
     e !== null && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '',
   );
-  return codes.some((code) => code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT'));
+  return codes.some((code) => code === 'ER_DUP_ENTRY' || code === 'ER_LOCK_DEADLOCK' || code.startsWith('SQLITE_CONSTRAINT'));
 }

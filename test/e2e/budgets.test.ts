@@ -129,7 +129,12 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
 
   describe('metering without reservations', () => {
     before(async function () {
-      replicas = await startReplicas(database, redis, { metering: true, spend_flush_interval_ms: 100, spend_claim_idle_ms: 1000 });
+      replicas = await startReplicas(database, redis, {
+        metering: true,
+        rate_limit_metadata: true,
+        spend_flush_interval_ms: 100,
+        spend_claim_idle_ms: 1000,
+      });
     });
 
     after(async () => {
@@ -212,6 +217,28 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
         expect(denialOf(response).type, `replica ${replica}`).to.equal('budget_exceeded');
         expect(denialOf(response).message).to.equal('Budget has been exceeded! Current cost: 0.3, Max budget: 0.25');
       }
+    });
+
+    it("answers LiteLLM's 429 past a key's rpm limit, counted across replicas", async () => {
+      const raw = `sk-rpm-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), rpm_limit: 3 });
+      const answers = [];
+      for (let i = 0; i < 4; i += 1) answers.push(await replicas!.checkers[i % 2].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') })));
+      expect(answers.slice(0, 3).every(isAllowed)).to.equal(true);
+      const denial = denialOf(answers[3]);
+      expect(denial).to.include({ httpStatus: 'TooManyRequests', type: 'None', param: 'None', code: '429' });
+      expect(denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 3, rpm limit: 3,/);
+    });
+
+    it('refuses past a tpm limit once metered tokens reach it, and tells Envoy AI Gateway the limit', async () => {
+      const raw = `sk-tpm-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), tpm_limit: 1500 });
+      const first = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+      expect(metadataOf(first)).to.include({ rate_limit: '1500/MINUTE' });
+      expect((await callThrough(replicas!, 0, 1, raw)).allowed).to.equal(true);
+      const after = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+      expect(denialOf(after)).to.include({ code: '429' });
+      expect(denialOf(after).message).to.include('current tpm: 1900, tpm limit: 1500');
     });
 
     it('bounds overshoot under concurrency by the requests in flight: measured', async () => {

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { toStruct } from '../../src/envoy/messages';
+import { Correlations } from '../../src/metering/correlation';
+import { MeteredExchange } from '../../src/metering/metered-exchange';
+import { PriceTable } from '../../src/metering/prices';
+import { DEFAULT_RESPONSE_USAGE_OPTIONS } from '../../src/metering/response-usage';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { NO_ATTRIBUTION, type Attribution } from '../../src/spend/spend-event';
+
+const PRICES = new PriceTable(
+  parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
+);
+const ATTRIBUTION: Attribution = { ...NO_ATTRIBUTION, keyHash: 'k'.repeat(64), teamId: 'team-1', tags: ['prod'], model: 'gpt-4o' };
+const SSE = 'data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}\n\ndata: [DONE]\n\n';
+
+function exchange(correlations = new Correlations(60_000, 10, () => 1_000), now = () => 2_000) {
+  return new MeteredExchange({ correlations, prices: PRICES, usage: DEFAULT_RESPONSE_USAGE_OPTIONS, now });
+}
+
+const requestHeaders = (requestId: string, path = '/v1/chat/completions') =>
+  new Map([
+    [':path', path],
+    ['x-request-id', requestId],
+  ]);
+
+describe('metering: one exchange from request headers to its spend', () => {
+  it("charges a 2xx stream to the identity this replica's Check remembered, from Check time", () => {
+    const correlations = new Correlations(60_000, 10, () => 1_000);
+    correlations.remember('req-1', { attribution: ATTRIBUTION, admittedAt: 1_000 });
+    const meter = exchange(correlations);
+    meter.onRequestHeaders(requestHeaders('req-1'), undefined);
+    meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
+    meter.onResponseBody(Buffer.from(SSE));
+    const outcome = meter.finish();
+    expect(outcome.kind).to.equal('charge');
+    if (outcome.kind !== 'charge') return;
+    expect(outcome.event).to.deep.include({ requestId: 'req-1', callType: 'acompletion', cost: 10 * 0.001 + 5 * 0.002, startTime: 1_000, endTime: 2_000 });
+    expect(outcome.event.attribution).to.deep.equal({ ...ATTRIBUTION, tags: ['prod'] });
+    expect(correlations.size, 'taken once').to.equal(0);
+  });
+
+  it('falls back to the ext_authz metadata Envoy forwards (Check answered by another replica)', () => {
+    const meter = exchange();
+    const metadata = { 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'abc', team_id: 't', end_user_id: 'cust', model: 'gpt-4o', request_tags: ['a', 1] }) };
+    meter.onRequestHeaders(requestHeaders('req-2', '/v1/embeddings'), metadata);
+    meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'application/json']]));
+    meter.onResponseBody(Buffer.from('{"usage":{"prompt_tokens":8,"total_tokens":8}}'));
+    const outcome = meter.finish();
+    expect(outcome.kind === 'charge' && outcome.event.attribution).to.deep.equal({
+      keyHash: 'abc',
+      userId: null,
+      teamId: 't',
+      orgId: null,
+      projectId: null,
+      endUserId: 'cust',
+      tags: ['a'],
+      model: 'gpt-4o',
+    });
+    expect(outcome.kind === 'charge' && outcome.event.callType).to.equal('aembedding');
+  });
+
+  it('charges nothing and releases the reservation when the upstream answers an error', () => {
+    const meter = exchange();
+    meter.onRequestHeaders(requestHeaders('req-3'), undefined);
+    meter.onResponseHeaders(new Map([[':status', '429'], ['content-type', 'application/json']]));
+    meter.onResponseBody(Buffer.from('{"error":{},"usage":{"prompt_tokens":1}}'));
+    expect(meter.finish()).to.deep.equal({ kind: 'release', requestId: 'req-3', reason: 'upstream_error' });
+  });
+
+  it('reports a success without usage as unmetered, and a stream cut short is charged what it reported', () => {
+    const unmetered = exchange();
+    unmetered.onRequestHeaders(requestHeaders('req-4'), undefined);
+    unmetered.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
+    unmetered.onResponseBody(Buffer.from('data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'));
+    expect(unmetered.finish()).to.deep.equal({ kind: 'release', requestId: 'req-4', reason: 'unmetered' });
+
+    const cut = exchange();
+    cut.onRequestHeaders(requestHeaders('req-5', '/v1/messages'), undefined);
+    cut.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
+    cut.onResponseBody(Buffer.from('event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7,"output_tokens":1}}}\n\nevent: content_block_del'));
+    const outcome = cut.finish();
+    expect(outcome.kind === 'charge' && outcome.event.usage).to.deep.equal({ inputTokens: 7, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 1 });
+    expect(outcome.kind === 'charge' && outcome.priced, 'no model known: recorded at zero cost, flagged').to.equal(false);
+  });
+});
+
+describe('metering: Check ↔ ext_proc correlation', () => {
+  it('forgets entries after their TTL and beyond its size, oldest first', () => {
+    let now = 0;
+    const correlations = new Correlations(1_000, 2, () => now);
+    correlations.remember('a', { attribution: NO_ATTRIBUTION, admittedAt: 0 });
+    correlations.remember('b', { attribution: NO_ATTRIBUTION, admittedAt: 0 });
+    correlations.remember('c', { attribution: NO_ATTRIBUTION, admittedAt: 0 });
+    expect(correlations.take('a')).to.equal(null);
+    expect(correlations.take('b')).to.not.equal(null);
+    now = 1_001;
+    expect(correlations.take('c'), 'expired').to.equal(null);
+    correlations.remember('', { attribution: NO_ATTRIBUTION, admittedAt: now });
+    expect(correlations.size, 'no request id: nothing to join on').to.equal(0);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The spend scripts against a real Redis (own key prefix, removed afterwards): seeding once from
+ * any number of replicas, atomic window resets, idempotent charges and acknowledgements,
+ * reservations that are admitted atomically, released once and expire by themselves.
+ */
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import { ACK_FLUSHED, ADMIT, READ_COUNTERS, RECORD_SPEND, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
+import { replyArray } from '../../src/spend/lua-script';
+import { SpendKeys, FLUSH_GROUP } from '../../src/spend/redis-keys';
+import { requireRedis, TEST_REDIS_URL, type TestRedis } from '../support/redis';
+
+type Client = ReturnType<typeof createClient>;
+const TIMEOUT = 2000;
+const IDLE = 3_600_000;
+
+describe('spend: counter scripts on Redis', function () {
+  let redis: TestRedis;
+  let clients: Client[] = [];
+  let keys: SpendKeys;
+  let n = 0;
+  const fresh = (): string => `${keys.counter({ kind: 'team', id: `t${(n += 1)}` })}`;
+
+  before(async function () {
+    redis = await requireRedis(this);
+    keys = new SpendKeys(redis.prefix);
+    clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const client = createClient({ url: TEST_REDIS_URL });
+        client.on('error', () => undefined);
+        await client.connect();
+        return client;
+      }),
+    );
+  });
+
+  after(async () => {
+    clients.forEach((c) => c.destroy());
+    await redis?.cleanup();
+  });
+
+  const read = async (key: string, windowEnd: number, seed: number, now = Date.now(), client = clients[0]): Promise<number> =>
+    Number(replyArray(await READ_COUNTERS.run(client, [key], [String(now), String(IDLE), String(windowEnd), String(seed)], TIMEOUT))[0]);
+
+  const record = (rid: string, counters: string[], amount: number, tokens = 0, buckets: string[] = []) =>
+    RECORD_SPEND.run(
+      clients[0],
+      [keys.done(rid), keys.stream, keys.reservation(rid), ...counters, ...buckets],
+      [rid, String(amount), JSON.stringify({ rid }), '60000', String(counters.length), String(tokens), '120000'],
+      TIMEOUT,
+    );
+
+  it('seeds a counter once, whatever the number of replicas seeding it at the same time (never N × the database spend)', async () => {
+    const key = fresh();
+    const values = await Promise.all(Array.from({ length: 40 }, (_, i) => read(key, 0, 5, Date.now(), clients[i % clients.length])));
+    expect(new Set(values)).to.deep.equal(new Set([5]));
+    expect(await read(key, 0, 999)).to.equal(5);
+  });
+
+  it('charges once per request id, queues the event once, and keeps exact decimal sums', async () => {
+    const key = fresh();
+    await read(key, 0, 0.1);
+    const before = await clients[0].xLen(keys.stream).catch(() => 0);
+    expect(await record('r-1', [key], 0.2)).to.equal(1);
+    expect(await record('r-1', [key], 0.2)).to.equal(0);
+    expect(await read(key, 0, 0)).to.equal(0.3);
+    expect(await clients[0].xLen(keys.stream)).to.equal(before + 1);
+    expect(await clients[0].hGet(key, 'n')).to.equal('1');
+    expect(await clients[0].ttl(key), 'a counter with queued events never expires').to.equal(-1);
+  });
+
+  it('resets a counter atomically when a newer budget window starts, and only once', async () => {
+    const key = fresh();
+    const now = Date.now();
+    await read(key, now + 1000, 3, now);
+    await record(`r-w-${n}`, [key], 1);
+    expect(await read(key, now + 1000, 0, now)).to.equal(4);
+    const next = now + 2000;
+    const afterReset = await Promise.all(clients.map((c) => read(key, next, 0, now + 1500, c)));
+    expect(afterReset).to.deep.equal([0, 0, 0, 0]);
+    await record(`r-w2-${n}`, [key], 0.5);
+    expect(await read(key, next, 0, now + 1600), 'a late reader of the same window does not reset again').to.equal(0.5);
+    expect(await read(key, now + 1000, 0, now + 1600), 'a reader with a stale (older) window reads, never resets').to.equal(0.5);
+  });
+
+  it('adds the database seed to a counter first created by a charge (after Redis lost its data)', async () => {
+    const key = fresh();
+    await record(`r-u-${n}`, [key], 0.25);
+    expect(await read(key, 0, 10)).to.equal(10.25);
+    expect(await read(key, 0, 10), 'seeded once').to.equal(10.25);
+  });
+
+  it('acknowledges a flushed entry once: a replayed acknowledgement changes no counter', async () => {
+    const key = fresh();
+    await read(key, 0, 0);
+    await clients[0].sendCommand(['XGROUP', 'CREATE', keys.stream, FLUSH_GROUP, '0', 'MKSTREAM']).catch(() => undefined);
+    await record(`r-a-${n}`, [key], 1);
+    const reply = (await clients[0].sendCommand(['XREADGROUP', 'GROUP', FLUSH_GROUP, 'c1', 'COUNT', '1000', 'STREAMS', keys.stream, '>'])) as [string, [string, string[]][]][];
+    const ids = reply[0][1].map(([id]) => id);
+    const args = [FLUSH_GROUP, '1000', String(Date.now()), String(ids.length), ...ids.flatMap((id) => [id, '1', '1'])];
+    await ACK_FLUSHED.run(clients[0], [keys.stream, key], args, TIMEOUT);
+    await ACK_FLUSHED.run(clients[0], [keys.stream, key], args, TIMEOUT);
+    expect(await clients[0].hGet(key, 'n')).to.equal(null);
+    expect(await clients[0].pTTL(key), 'fully flushed: idle expiry set again').to.be.within(1, 1000);
+    expect(await clients[0].xLen(keys.stream)).to.equal(0);
+  });
+
+  describe('admission (reservations and rate limits)', () => {
+    const admit = (rid: string, counter: string, max: number, estimate: number, now = Date.now(), limits: Array<[string, string, number, 'rpm' | 'tpm']> = []) =>
+      ADMIT.run(
+        clients[0],
+        [keys.reservation(rid), ...limits.flatMap(([current, previous]) => [current, previous]), counter],
+        [
+          String(now),
+          String(limits.length),
+          '1',
+          rid,
+          String(estimate),
+          String(now + 1000),
+          '61000',
+          String(IDLE),
+          '120000',
+          ...limits.flatMap(([, , limit, metric]) => [String(limit), metric]),
+          String(max),
+          '0',
+          '0',
+        ],
+        TIMEOUT,
+      );
+
+    it('admits only while spend + reserved + estimate fits, across concurrent admissions', async () => {
+      const key = fresh();
+      const verdicts = await Promise.all(Array.from({ length: 10 }, (_, i) => admit(`res-${n}-${i}`, key, 1, 0.3)));
+      expect(verdicts.filter((v) => Array.isArray(v) && v[0] === 'ok')).to.have.length(3);
+      expect(Number(await clients[0].hGet(key, 'r'))).to.be.closeTo(0.9, 1e-12);
+      const refused = verdicts.find((v) => Array.isArray(v) && v[0] === 'over_budget');
+      expect(refused).to.deep.equal(['over_budget', 1, '0', '0.9']);
+    });
+
+    it('gives a reservation back once, by release or by the charge that settles it', async () => {
+      const key = fresh();
+      await admit(`rel-${n}`, key, 1, 0.4);
+      await admit(`set-${n}`, key, 1, 0.4);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`rel-${n}`)], [`rel-${n}`], TIMEOUT);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`rel-${n}`)], [`rel-${n}`], TIMEOUT);
+      expect(Number(await clients[0].hGet(key, 'r'))).to.be.closeTo(0.4, 1e-12);
+      await record(`set-${n}`, [key], 0.35);
+      expect(await clients[0].hGet(key, 'r')).to.equal('0');
+      expect(Number(await clients[0].hGet(key, 's'))).to.be.closeTo(0.35, 1e-12);
+    });
+
+    it('drops reservations past their expiry (their response never came): no phantom spend', async () => {
+      const key = fresh();
+      const now = Date.now();
+      await admit(`lost-${n}`, key, 1, 0.9, now);
+      expect(await admit(`next-${n}`, key, 1, 0.9, now + 500)).to.deep.equal(['over_budget', 1, '0', '0.9']);
+      expect(await admit(`later-${n}`, key, 1, 0.9, now + 1001)).to.deep.equal(['ok']);
+    });
+
+    it('counts requests in a sliding minute and refuses the one past the rpm limit, writing nothing for it', async () => {
+      const key = fresh();
+      const current = `${redis.prefix}rl:test:${n}:rpm:1`;
+      const previous = `${redis.prefix}rl:test:${n}:rpm:0`;
+      await clients[0].set(previous, '4');
+      // Half of the previous minute still counts: 2 + 0 used of 4 → two more requests fit.
+      const halfway = 60_000 * 1 + 30_000;
+      const results = [];
+      for (let i = 0; i < 3; i += 1) results.push(await admit(`rl-${n}-${i}`, key, 100, 0, halfway, [[current, previous, 4, 'rpm']]));
+      expect(results.map((r) => (r as string[])[0])).to.deep.equal(['ok', 'ok', 'rate_limited']);
+      expect(await clients[0].get(current)).to.equal('2');
+    });
+
+    it('refuses once the tokens recorded in the window reach the tpm limit', async () => {
+      const key = fresh();
+      const current = `${redis.prefix}rl:test:${n}:tpm:1`;
+      const previous = `${redis.prefix}rl:test:${n}:tpm:0`;
+      await record(`tok-${n}`, [key], 0.01, 1000, [current]);
+      expect(await admit(`t1-${n}`, key, 100, 0, 60_000, [[current, previous, 1001, 'tpm']])).to.deep.equal(['ok']);
+      expect(await admit(`t2-${n}`, key, 100, 0, 60_000, [[current, previous, 1000, 'tpm']])).to.deep.equal(['rate_limited', 1, '1000']);
+    });
+  });
+});

@@ -71,6 +71,9 @@ export interface Team {
   readonly model_id: number | null;
   /** LiteLLM_ModelTable.aliases joined through model_id (`team_model_aliases` in LiteLLM). */
   readonly model_aliases: Readonly<Record<string, string>>;
+  /** The team's budget window; the shared spend counter resets with it (spend/budget-window.ts). */
+  readonly budget_duration?: string | null;
+  readonly budget_reset_at?: Date | null;
 }
 
 export interface TeamMembership {
@@ -98,6 +101,9 @@ export interface User {
   readonly tpm_limit: number | null;
   readonly rpm_limit: number | null;
   readonly organization_memberships: readonly OrganizationMembershipRow[];
+  /** The user's budget window; the shared spend counter resets with it (spend/budget-window.ts). */
+  readonly budget_duration?: string | null;
+  readonly budget_reset_at?: Date | null;
 }
 
 export interface EndUser {

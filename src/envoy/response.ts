@@ -44,20 +44,13 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   const base: CheckResponse = dynamicMetadata ? { dynamic_metadata: dynamicMetadata } : {};
   if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
 
-  // Plain loops, no intermediate arrays or sets: this runs on every allowed Check.
-  const headers: HeaderValueOption[] = [];
-  const sent: string[] = [];
-  for (const [field, header] of IDENTITY_FIELDS) {
+  const headers = IDENTITY_FIELDS.flatMap(([field, header]) => {
     const value = identity[field];
-    if (value === undefined || !isValidHeaderValue(value)) continue;
-    headers.push(overwrite(header, value));
-    sent.push(header);
-  }
+    return value === undefined || !isValidHeaderValue(value) ? [] : [overwrite(header, value)];
+  });
+  const sent = new Set(headers.map((h) => h.header?.key));
   // A client must not be able to pre-set identity headers the upstream trusts.
-  const spoofed: string[] = [];
-  for (const name in facts.headers) {
-    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.includes(name)) spoofed.push(name);
-  }
+  const spoofed = Object.keys(facts.headers).filter((name) => name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.has(name));
   const strip = settings.forwardCredentials ? [] : credentialCarriers(decision.credentialHeader, facts);
   return {
     ...base,
@@ -114,25 +107,12 @@ function credentialCarriers(credentialHeader: string | null, facts: RequestFacts
   const header = credentialHeader ?? headerOf(facts.credential);
   if (header !== null) carriers.push(header.toLowerCase());
   if (facts.credential.kind === 'present' && facts.credential.value.length >= MIN_SECRET_LENGTH) {
-    const secret = keyMaterial(facts.credential.value);
-    for (const name in facts.headers) {
-      const value = facts.headers[name] as string;
-      // The length test first: most header values are shorter than a key and cannot hold one.
-      if (value.length >= secret.length && !name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
+    const secret = facts.credential.value;
+    for (const [name, value] of Object.entries(facts.headers)) {
+      if (!name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
     }
   }
   return carriers;
-}
-
-/**
- * The key inside a credential value. A raw-key header (x-api-key, api-key, …) may carry
- * "Bearer sk-…" whole, and a credential may keep stray whitespace — LiteLLM hashes either as
- * is — while the bare sk-… travels in another header too; searching for it finds both.
- */
-function keyMaterial(value: string): string {
-  const trimmed = value.trim();
-  const inner = /^(?:Bearer|Basic|bearer)\s+(\S+)$/.exec(trimmed)?.[1] ?? trimmed;
-  return inner.length >= MIN_SECRET_LENGTH ? inner : value;
 }
 
 function headerOf(credential: Credential): string | null {

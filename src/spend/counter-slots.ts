@@ -23,13 +23,17 @@ interface SpendHolder {
   readonly window: BudgetWindowSource | null;
 }
 
+/** Teams and users carry their window on their own row (keys too; the others on a budget row). */
+function ownWindow(row: { readonly budget_duration?: string | null; readonly budget_reset_at?: Date | null }): BudgetWindowSource {
+  return { budget_duration: row.budget_duration ?? null, budget_reset_at: row.budget_reset_at ?? null };
+}
+
 function holdersOf(snapshot: Snapshot): SpendHolder[] {
   const { key, team, membership, user, endUser, organization, project, tags } = snapshot;
   const holders: SpendHolder[] = [];
   if (key !== null) holders.push({ target: { kind: 'key', id: key.token }, spend: key.spend, window: key });
-  // LiteLLM's team and user rows carry their own budget_duration, which Tollgate does not load yet.
-  if (user !== null) holders.push({ target: { kind: 'user', id: user.user_id }, spend: user.spend, window: null });
-  if (team !== null) holders.push({ target: { kind: 'team', id: team.team_id }, spend: team.spend, window: null });
+  if (user !== null) holders.push({ target: { kind: 'user', id: user.user_id }, spend: user.spend, window: ownWindow(user) });
+  if (team !== null) holders.push({ target: { kind: 'team', id: team.team_id }, spend: team.spend, window: ownWindow(team) });
   if (membership !== null) {
     holders.push({
       target: { kind: 'team_member', id: membership.user_id, teamId: membership.team_id },

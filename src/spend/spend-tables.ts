@@ -25,6 +25,13 @@ const TABLES: Readonly<Record<SpendTargetKind, SpendTable>> = {
   tag: { table: 'LiteLLM_TagTable', keys: ['tag_name'] },
 };
 
+/**
+ * Rows that carry their own `budget_reset_at`. The others' window is on a LiteLLM_BudgetTable row
+ * shared by many entities, which LiteLLM's reset job moves on for all of them at once: for those,
+ * Tollgate resets only the counter and adds to the column.
+ */
+const OWN_WINDOW_KINDS: ReadonlySet<SpendTargetKind> = new Set(['key', 'team', 'user']);
+
 export interface Statement {
   readonly sql: string;
   readonly params: readonly (string | number)[];
@@ -35,8 +42,8 @@ function keyValues(target: SpendTarget): string[] {
 }
 
 /**
- * `spend += amount` on the target's row. A key charged in budget window `windowEnd` follows its
- * own `budget_reset_at`: a newer window first resets the row (spend = amount, reset date moved
+ * `spend += amount` on the target's row. A key, team or user charged in budget window `windowEnd`
+ * follows its own `budget_reset_at`: a newer window first resets the row (spend = amount, reset date moved
  * on), an older one (a late event from before a reset) leaves the column alone — it stays in
  * LiteLLM_SpendLogs. LiteLLM creates end-user rows on their first spend; so does this.
  */
@@ -54,7 +61,7 @@ export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount:
       params: [target.id, amount, 0],
     };
   }
-  if (target.kind === 'key' && windowEnd !== NO_WINDOW) {
+  if (OWN_WINDOW_KINDS.has(target.kind) && windowEnd !== NO_WINDOW) {
     const at = toSqlUtc(new Date(windowEnd));
     const older = `${q('budget_reset_at')} IS NOT NULL AND ${q('budget_reset_at')} < ?`;
     // MySQL assigns left to right and later assignments see earlier ones: spend must come first.

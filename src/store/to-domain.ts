@@ -104,6 +104,8 @@ export function toTeam(row: TeamRecord): Team {
     access_group_ids: row.access_group_ids,
     model_id: row.model_id,
     model_aliases: asStringMap(row.litellm_model_table?.aliases),
+    budget_duration: row.budget_duration,
+    budget_reset_at: row.budget_reset_at,
   });
 }
 
@@ -137,6 +139,8 @@ export function toUser(row: UserRecord): User {
     tpm_limit: row.tpm_limit,
     rpm_limit: row.rpm_limit,
     organization_memberships: memberships,
+    budget_duration: row.budget_duration,
+    budget_reset_at: row.budget_reset_at,
   });
 }
 

@@ -41,6 +41,13 @@ describe('spend: counters over a snapshot', () => {
     expect(snapshot.key?.spend, 'the cached snapshot is not mutated').to.equal(1);
   });
 
+  it("follows a team's and a user's own budget window, like a key's", () => {
+    const resetAt = new Date(NOW.getTime() + 86_400_000);
+    const snapshot = aSnapshot({ key: aKey(), team: aTeam({ team_id: 't', spend: 2, budget_duration: '30d', budget_reset_at: resetAt }) });
+    const team = counterSlots(snapshot, NOW.getTime()).find((s) => s.target.kind === 'team');
+    expect(team).to.deep.include({ windowEnd: resetAt.getTime(), seed: 2 });
+  });
+
   it('encodes ids so that no two entities share a counter', () => {
     expect(targetName({ kind: 'team_member', id: 'a:b', teamId: 'c' })).to.not.equal(targetName({ kind: 'team_member', id: 'a', teamId: 'b:c' }));
   });

@@ -202,6 +202,8 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         access_group_ids: ['ag-1'],
         model_id: model.id,
         model_aliases: { fast: 'gpt-4o-mini', smart: 'gpt-4o' },
+        budget_duration: null,
+        budget_reset_at: null,
       });
     });
 
@@ -293,6 +295,8 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
           { user_id: user.user_id, organization_id: 'org-a', user_role: 'org_admin' },
           { user_id: user.user_id, organization_id: 'org-b', user_role: 'internal_user' },
         ],
+        budget_duration: null,
+        budget_reset_at: null,
       });
     });
 

@@ -113,14 +113,19 @@ export async function seedTenant(db: Connection): Promise<void> {
 
 /** Keys [from, to): key i belongs to user i mod USERS and that user's team. */
 export async function seedKeys(db: Connection, runTag: string, from: number, to: number): Promise<void> {
+  // Inserted in primary-key (hash) order: InnoDB appends to its clustered index instead of
+  // splitting random pages, several times faster for a million rows.
+  const keys = Array.from({ length: to - from }, (_, offset) => ({ token: sha256(rawKey(runTag, from + offset)), i: from + offset }));
+  keys.sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+  await db.query('SET SESSION unique_checks = 0');
   await insertRows(
     db,
     'LiteLLM_VerificationToken',
     ['token', 'key_alias', 'user_id', 'team_id', 'max_budget', 'spend', 'models', 'metadata'],
-    range(to - from, (offset) => {
-      const i = from + offset;
+    keys.map(({ token, i }) => {
       const user = i % USERS;
-      return [sha256(rawKey(runTag, i)), `key-${i}`, userId(user), teamId(user % TEAMS), 100, (i % 50) / 10, '[]', '{}'];
+      return [token, `key-${i}`, userId(user), teamId(user % TEAMS), 100, (i % 50) / 10, '[]', '{}'];
     }),
   );
+  await db.query('SET SESSION unique_checks = 1');
 }

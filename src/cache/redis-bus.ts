@@ -1,24 +1,7 @@
-/** Redis implementations of the invalidation bus and generation counter. */
+/** Redis as the invalidation bus (the generation counter lives in the database: db-generation-counter.ts). */
 import { withTimeout } from '../util/timeout';
-import type { GenerationCounter, MessageBus } from './invalidation';
+import type { MessageBus } from './invalidation';
 import type { RedisClient } from './redis-shared-cache';
-
-export class RedisGenerationCounter implements GenerationCounter {
-  constructor(
-    private readonly client: RedisClient,
-    private readonly key: string,
-    private readonly timeoutMs: number,
-  ) {}
-
-  async current(): Promise<number> {
-    const value = await withTimeout(this.client.get(this.key), this.timeoutMs, 'redis GET generation');
-    return typeof value === 'string' ? Number(value) || 0 : 0;
-  }
-
-  async bump(): Promise<number> {
-    return withTimeout(this.client.incr(this.key), this.timeoutMs, 'redis INCR generation');
-  }
-}
 
 export class RedisMessageBus implements MessageBus {
   /** Subscribing puts a connection in subscriber mode: it needs its own. */

@@ -107,12 +107,21 @@ function credentialCarriers(credentialHeader: string | null, facts: RequestFacts
   const header = credentialHeader ?? headerOf(facts.credential);
   if (header !== null) carriers.push(header.toLowerCase());
   if (facts.credential.kind === 'present' && facts.credential.value.length >= MIN_SECRET_LENGTH) {
-    const secret = facts.credential.value;
+    const secret = keyMaterial(facts.credential.value);
     for (const [name, value] of Object.entries(facts.headers)) {
       if (!name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
     }
   }
   return carriers;
+}
+
+/**
+ * The key inside a credential value. LiteLLM hashes a raw-key header's value whole ("Bearer
+ * Bearer sk-…", stray spaces included) while the bare sk-… may travel in another header too;
+ * searching for the sk- token finds every copy (a header holding the value holds the token).
+ */
+function keyMaterial(value: string): string {
+  return value.split(/[\s,/=]+/).find((token) => token.startsWith('sk-') && token.length >= MIN_SECRET_LENGTH) ?? value;
 }
 
 function headerOf(credential: Credential): string | null {

@@ -1,0 +1,32 @@
+/**
+ * The key never travels upstream by default (spec README §3), including copies of it that hide
+ * behind a prefix or stray whitespace in the header Tollgate read it from — cases the end-to-end
+ * fuzz run (test/fuzz/check-request.test.ts) found.
+ */
+import { expect } from 'chai';
+import { toCheckResponse } from '../../src/envoy/response';
+import { anAllow, edgeSettings, someFacts } from './fixtures';
+
+const KEY = 'sk-live-0123456789abcdef';
+
+function removedFor(credentialValue: string, header: string, headers: Record<string, string>): string[] {
+  const facts = someFacts({ credential: { kind: 'present', value: credentialValue, header }, headers });
+  return toCheckResponse(anAllow({}, header), facts, edgeSettings()).ok_response?.headers_to_remove ?? [];
+}
+
+describe('credential stripping', () => {
+  it('finds the bare key in other headers when a raw-key header carried "Bearer Bearer sk-…" whole', () => {
+    const removed = removedFor(`Bearer Bearer ${KEY}`, 'api-key', { 'api-key': `Bearer Bearer ${KEY}`, 'x-api-key': KEY });
+    expect(removed).to.have.members(['api-key', 'x-api-key']);
+  });
+
+  it('finds the bare key when the credential kept trailing whitespace', () => {
+    const removed = removedFor(`${KEY} `, 'authorization', { authorization: `Bearer ${KEY} `, 'x-api-key': KEY });
+    expect(removed).to.have.members(['authorization', 'x-api-key']);
+  });
+
+  it('keeps unrelated headers, and a provider key in Authorization', () => {
+    const removed = removedFor(KEY, 'x-litellm-api-key', { 'x-litellm-api-key': KEY, authorization: 'Bearer sk-provider-999999', 'x-other': 'sk-' });
+    expect(removed).to.deep.equal(['x-litellm-api-key']);
+  });
+});

@@ -7,8 +7,8 @@ import { hashKey } from '../auth/key-hash';
 import { membershipId } from '../cache/cached-auth-store';
 import type { Settings } from '../config/settings';
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
-import { AdminInputError, type SpendKind } from '../store/admin-store';
-import { withAdminSession, type AdminSession } from './admin-session';
+import { AdminInputError, type SpendKind } from '../store/admin-inputs';
+import type { AdminSession } from './admin-session';
 
 type Exit = (code: number) => void;
 
@@ -71,6 +71,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     <A extends unknown[]>(work: (session: AdminSession, ...args: A) => Promise<number | void>) =>
     async (...args: A): Promise<void> => {
       try {
+        const { withAdminSession } = await import('./admin-session');
         const code = await withAdminSession(settings(), (session) => work(session, ...args));
         exit(code ?? 0);
       } catch (error) {

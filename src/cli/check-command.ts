@@ -86,8 +86,3 @@ export async function runCheck(options: CheckOptions): Promise<{ text: string; a
     client.close();
   }
 }
-
-/** A listen address such as 0.0.0.0:9001 is not something to dial: use loopback. */
-export function dialAddress(listenAddress: string): string {
-  return listenAddress.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '127.0.0.1:');
-}

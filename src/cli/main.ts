@@ -7,11 +7,15 @@ import cluster from 'node:cluster';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, type Settings } from '../config/settings';
 import { createLogger } from '../observability/logger';
-import { serve } from '../server/serve';
-import { runPrimary, stopWithPrimary } from '../server/workers';
-import { dialAddress, runCheck } from './check-command';
+import { dialAddress } from './dial-address';
 import { registerAdminCommands } from './admin-commands';
-import { runMigrate } from './migrate-command';
+
+// Commands load what they need when they run: `tollgate key create` should not pay for the
+// server's telemetry stack, nor `tollgate check` for TypeORM.
+const loadServe = () => import('../server/serve');
+const loadWorkers = () => import('../server/workers');
+const loadCheck = () => import('./check-command');
+const loadMigrate = () => import('./migrate-command');
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -39,18 +43,18 @@ export function buildProgram(settings: () => Settings, exit: (code: number) => v
       const workers = Number(options.workers);
       // Workers re-run this same command line; only the cluster primary fans out.
       if (workers > 1 && cluster.isPrimary) {
-        exit(await runPrimary(workers, logger));
+        exit(await (await loadWorkers()).runPrimary(workers, logger));
         return;
       }
-      stopWithPrimary();
-      exit(await serve(s, logger));
+      (await loadWorkers()).stopWithPrimary();
+      exit(await (await loadServe()).serve(s, logger));
     });
 
   program
     .command('migrate')
     .description('create or upgrade the LiteLLM tables, then exit')
     .action(async () => {
-      exit(await runMigrate(settings()));
+      exit(await (await loadMigrate()).runMigrate(settings()));
     });
 
   program
@@ -80,7 +84,7 @@ export function buildProgram(settings: () => Settings, exit: (code: number) => v
           (options.model !== undefined
             ? JSON.stringify({ model: options.model, messages: [{ role: 'user', content: 'hello' }] })
             : undefined);
-        const result = await runCheck({
+        const result = await (await loadCheck()).runCheck({
           address: options.addr ?? dialAddress(settings().grpcAddr),
           key: options.key,
           method: options.method,

@@ -107,7 +107,8 @@ const BACKENDS: Backend[] = [
 
 for (const backend of BACKENDS) {
   describe(`JWT auth end to end on ${backend.name}`, function () {
-    this.timeout(60_000);
+    // Generous: on a loaded machine the server alone can take tens of seconds to start.
+    this.timeout(120_000);
     let jwks: JwksServer;
     let deadJwks: JwksServer;
     let key: SigningKey;
@@ -135,6 +136,7 @@ for (const backend of BACKENDS) {
       config = writeConfig(configYaml(deadUrl));
       server = await startServer({
         env: { ...opened.env, LITELLM_MASTER_KEY: MASTER_KEY, TOLLGATE_CONFIG: config.path, JWT_PUBLIC_KEY_URL: jwks.url },
+        startupTimeoutMs: 90_000,
       });
       client = connect(server.address);
     });

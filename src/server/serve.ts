@@ -54,7 +54,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   let stopping = false;
   let serving = false;
 
-  const telemetry = startTelemetry(settings, logger);
+  const telemetry = await startTelemetry(settings, logger);
   const ops = await startOpsServer(settings.httpAddr, {
     metrics: () => telemetry.metrics.scrape(),
     notReadyReason: () => (stopping ? 'shutting down' : serving ? null : 'store not connected'),

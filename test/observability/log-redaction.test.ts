@@ -19,7 +19,7 @@ const BODY_SECRET = 'sk-e2e-redact-body-api-key-0123456789';
 const PROMPT = 'the-confidential-prompt-text';
 
 describe('logs and exported spans never carry secrets', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let seeded: SeededStore;
   let server: ServerProcess;
   let client: Checker;
@@ -30,6 +30,7 @@ describe('logs and exported spans never carry secrets', function () {
     seeded = await seededSqlite([VIRTUAL_KEY], [BLOCKED_KEY]);
     server = await startServer({
       env: { ...seeded.env, LOG_LEVEL: 'debug', LITELLM_MASTER_KEY: MASTER_KEY, OTEL_TRACES_EXPORTER: 'console' },
+      startupTimeoutMs: 60_000, // a loaded CI machine can take that long to start Node
     });
     client = connect(server.address);
     const send = (id: string, options: Parameters<typeof anEnvoyCheck>[0]): Promise<unknown> =>

@@ -24,7 +24,7 @@ function get(server: ServerProcess, path: string): Promise<Response> {
 }
 
 describe('tollgate serve: traces to an OTLP collector, metrics and probes over HTTP', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let receiver: OtlpReceiver;
   let seeded: SeededStore;
   let server: ServerProcess;
@@ -42,6 +42,7 @@ describe('tollgate serve: traces to an OTLP collector, metrics and probes over H
         OTEL_SERVICE_NAME: 'tollgate-e2e',
         OTEL_BSP_SCHEDULE_DELAY: '100', // export within a tenth of a second instead of five
       },
+      startupTimeoutMs: 60_000, // a loaded CI machine can take that long to start Node
     });
     client = connect(server.address);
   });
@@ -100,7 +101,7 @@ describe('tollgate serve: traces to an OTLP collector, metrics and probes over H
 });
 
 describe('tollgate serve before its store connects', function () {
-  this.timeout(30_000);
+  this.timeout(120_000);
   let server: ServerProcess;
 
   before(async () => {
@@ -113,6 +114,7 @@ describe('tollgate serve before its store connects', function () {
     server = await startServer({
       env: { DATABASE_URL: `mysql://root@127.0.0.1:${port}/tollgate`, LITELLM_MASTER_KEY: 'sk-master-unready' },
       waitForStore: false,
+      startupTimeoutMs: 60_000,
     });
   });
 

@@ -4,6 +4,7 @@
  * model can be routed at all, and whether it is free.
  */
 import type { ModelDeployment, Policy } from '../config/policy';
+import { globMatches } from './model-wildcard';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -21,7 +22,12 @@ function specificity(regex: string): readonly [number, number] {
 }
 
 interface WildcardRoute {
-  readonly regex: RegExp;
+  /**
+   * The model_name with a `*` appended: LiteLLM's `re.match` anchors only at the start. Matched
+   * with globMatches, not a regex: clients choose the model name, and `^a(.*)a(.*)…b` against a
+   * long `aaaa…` would take exponential time.
+   */
+  readonly pattern: string;
   readonly deployments: readonly ModelDeployment[];
 }
 
@@ -46,14 +52,14 @@ function wildcardRoutes(policy: Policy): readonly WildcardRoute[] {
       const [lb, cb] = specificity(b[0]);
       return lb - la || cb - ca;
     })
-    .map(([regex, deployments]) => ({ regex: new RegExp(`^${regex}`, 's'), deployments }));
+    .map(([, deployments]) => ({ pattern: `${deployments[0]?.modelName ?? ''}*`, deployments }));
   wildcardRoutesByPolicy.set(policy, routes);
   return routes;
 }
 
 /** Router `pattern_router.route(model)`: deployments of the most specific wildcard model_name matching `model`. */
 function wildcardDeployments(policy: Policy, model: string): readonly ModelDeployment[] {
-  return wildcardRoutes(policy).find((route) => route.regex.test(model))?.deployments ?? [];
+  return wildcardRoutes(policy).find((route) => globMatches(model, route.pattern))?.deployments ?? [];
 }
 
 /** Router `_get_model_from_alias`: the `router_settings.model_group_alias` target. */

@@ -19,6 +19,7 @@ import { BenchDatabase, BenchRedis } from './stores';
 import { callCheck, createAuthorizationClient } from '../src/envoy/client';
 import type { CheckRequest } from '../src/envoy/messages';
 import { writeFrames } from './frames';
+import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
 import { median, printReport, type Figures } from './report';
@@ -43,10 +44,13 @@ interface Phase {
   readonly redisPerCheck: number;
 }
 
-async function measure(server: ServerProcess, spec: LoadSpec, scratch: string, counters: boolean): Promise<Phase> {
+/** A warm-key load: h2load when installed (one key per run), else the grpc-js client (all warm keys). */
+type Drive = (server: ServerProcess, shape: { rate: number }) => Promise<LoadResult>;
+
+async function measure(server: ServerProcess, drive: () => Promise<LoadResult>, counters: boolean): Promise<Phase> {
   const tripsBefore = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const cpuBefore = server.cpuSeconds();
-  const load = await runLoad(spec, scratch);
+  const load = await drive();
   const cpu = server.cpuSeconds() - cpuBefore;
   const tripsAfter = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   if (load.errors > 0 || load.denied > 0) {
@@ -74,7 +78,12 @@ async function main(): Promise<void> {
   const runTag = randomBytes(4).toString('hex');
   const scratch = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   console.log(`tollgate bench ${runTag}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-  console.log('load generator: grpc-js closed/open-loop client (separate process), HDR histogram');
+  const useH2load = h2loadAvailable() && process.env.BENCH_LOAD_GENERATOR !== 'grpc-js';
+  console.log(
+    useH2load
+      ? 'load generator: h2load (nghttp2-client) for saturation and fixed rate; grpc-js client (separate process) for warm-up, answer checks and cold keys; HDR histograms'
+      : 'load generator: grpc-js closed/open-loop client (separate process), HDR histogram (install nghttp2-client to use h2load)',
+  );
 
   const database = await BenchDatabase.create(process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306', runTag);
   const redis = new BenchRedis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', `tollgate-bench-${runTag}:`);
@@ -134,6 +143,23 @@ async function main(): Promise<void> {
       maxCalls: 0,
       ...overrides,
     });
+    const sampleRequest = serializeCheck(chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
+    const drive: Drive = (server, shape) =>
+      useH2load
+        ? runH2load(
+            {
+              address: server.address,
+              request: sampleRequest,
+              connections: CHANNELS,
+              streams: IN_FLIGHT / CHANNELS,
+              rate: shape.rate,
+              // No h2load warm-up: the server is warm already, and CPU is divided by every call sent.
+              warmupS: 0,
+              durationS: PHASE_MS / 1000,
+            },
+            scratch,
+          )
+        : runLoad(spec(server.address, shape.rate > 0 ? { mode: 'open', rate: shape.rate } : {}), scratch);
     const warmUp = async (server: ServerProcess): Promise<void> => {
       await sanityCheck(server, chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
       // Every warm key twice (so each worker of a multi-worker server likely sees each), bounded in time.
@@ -155,14 +181,14 @@ async function main(): Promise<void> {
         const order = round % 2 === 1 ? [nullServer, tollgate] : [tollgate, nullServer];
         const sat = new Map<ServerProcess, Phase>();
         for (const server of order) {
-          const phase = await measure(server, spec(server.address, {}), scratch, server === tollgate);
+          const phase = await measure(server, () => drive(server, { rate: 0 }), server === tollgate);
           line(`${server.name} saturation (${IN_FLIGHT} in flight)`, phase);
           sat.set(server, phase);
         }
         const rate = Math.round(0.5 * (sat.get(nullServer)?.load.throughput ?? 0));
         const fixed = new Map<ServerProcess, Phase>();
         for (const server of order) {
-          const phase = await measure(server, spec(server.address, { mode: 'open', rate }), scratch, server === tollgate);
+          const phase = await measure(server, () => drive(server, { rate }), server === tollgate);
           line(`${server.name} at ${rate}/s`, phase);
           fixed.set(server, phase);
         }
@@ -204,7 +230,7 @@ async function main(): Promise<void> {
         const order = round % 2 === 1 ? [tollgate, two] : [two, tollgate];
         const result = new Map<ServerProcess, Phase>();
         for (const server of order) {
-          const phase = await measure(server, spec(server.address, {}), scratch, false);
+          const phase = await measure(server, () => drive(server, { rate: 0 }), false);
           line(`${server.name} saturation`, phase);
           result.set(server, phase);
         }
@@ -230,7 +256,8 @@ async function main(): Promise<void> {
           coldFile,
           writeFrames(Array.from({ length: perRound }, (_, i) => serializeCheck(chatCheckRequest(rawKey(runTag, first + i * 7), first + i)))),
         );
-        const phase = await measure(tollgate, spec(tollgate.address, { mode: 'open', rate: COLD_RATE, requestsFile: coldFile }), scratch, true);
+        const coldSpec = spec(tollgate.address, { mode: 'open', rate: COLD_RATE, requestsFile: coldFile });
+        const phase = await measure(tollgate, () => runLoad(coldSpec, scratch), true);
         line(`tollgate cold keys at ${COLD_RATE}/s`, phase);
         cold.push(phase);
       }
@@ -244,7 +271,14 @@ async function main(): Promise<void> {
       };
     }
 
-    printReport(figures, { rounds: ROUNDS, phaseMs: PHASE_MS, inFlight: IN_FLIGHT, channels: CHANNELS, warmKeys: WARM_KEYS });
+    printReport(figures, {
+      rounds: ROUNDS,
+      phaseMs: PHASE_MS,
+      inFlight: IN_FLIGHT,
+      channels: CHANNELS,
+      warmKeys: useH2load ? 1 : WARM_KEYS,
+      generator: useH2load ? 'h2load' : 'grpc-js client',
+    });
   } finally {
     for (const server of servers.reverse()) {
       const code = await server.stop();

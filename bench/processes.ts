@@ -12,6 +12,8 @@ import type { LoadResult, LoadSpec } from './load-spec';
 
 export const REPO = resolve(__dirname, '..');
 const TSX = ['--require', 'tsx/cjs'];
+/** Generous: on a loaded 2-core machine a server with two workers can take a minute to come up. */
+const START_TIMEOUT_MS = 180_000;
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 interface LogLine {
@@ -79,7 +81,10 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
   });
   const port = await new Promise<number>((resolvePort, reject) => {
     let listening: number | null = null;
-    const timer = setTimeout(() => reject(new Error(`${start.name} did not start:\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // with its workers' IPC gone, they drain and exit too
+      reject(new Error(`${start.name} did not start within ${START_TIMEOUT_MS / 1000} s:\n${stderr}`));
+    }, START_TIMEOUT_MS);
     child.once('exit', (code) => reject(new Error(`${start.name} exited with ${String(code)}:\n${stderr}`)));
     listeners.push((line) => {
       if (line.msg === 'listening' && typeof line.grpcPort === 'number') listening = line.grpcPort;

@@ -43,6 +43,7 @@ export interface RunShape {
   readonly inFlight: number;
   readonly channels: number;
   readonly warmKeys: number;
+  readonly generator: string;
 }
 
 export function printReport(figures: Figures, shape: RunShape): void {
@@ -52,7 +53,7 @@ export function printReport(figures: Figures, shape: RunShape): void {
   if (warm !== undefined) {
     const row = (name: string, a: string, b: string, ratio: string, target: string): void =>
       console.log(`${name.padEnd(34)}${a.padStart(14)}${b.padStart(14)}${ratio.padStart(10)}   ${target}`);
-    console.log(`warm keys (${shape.warmKeys} keys, ${shape.channels} connections)`);
+    console.log(`warm keys (${shape.generator}: ${shape.warmKeys} keys, ${shape.channels} connections)`);
     row('', 'null', 'tollgate', 'ratio', 'target');
     row(`saturation, ${shape.inFlight} in flight`, `${warm.null.throughput.toFixed(0)}/s`, `${warm.tollgate.throughput.toFixed(0)}/s`, x(warm.ratios.throughput), '≥ 0.80×');
     row(`p50 at ${warm.rate}/s (50 % null sat.)`, ms(warm.null.p50Us), ms(warm.tollgate.p50Us), x(warm.ratios.p50), '≤ 1.25×');

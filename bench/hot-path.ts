@@ -1,0 +1,89 @@
+/**
+ * The in-process cost of one warm Check, without the transport: `npx tsx bench/hot-path.ts`
+ * (add `--cpu-prof` via `node --cpu-prof -r tsx/cjs bench/hot-path.ts` to profile). Measures CPU
+ * time (not wall time, so a busy machine distorts it less) per call of: decoding the request,
+ * the Check handler on a warm key (parse → identify → snapshot from memory → checks → response),
+ * encoding its response, and encoding the null server's one-header response for comparison.
+ */
+import { Writable } from 'node:stream';
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { Authorizer } from '../src/authorize/authorize';
+import { hashKey } from '../src/auth/key-hash';
+import { CachedAuthStore } from '../src/cache/cached-auth-store';
+import { NO_SHARED_CACHE } from '../src/cache/shared-cache';
+import { parseLiteLlmConfig } from '../src/config/litellm-config';
+import { settingsFrom } from '../src/config/settings';
+import type { CheckRequest, CheckResponse } from '../src/envoy/messages';
+import { authorizationService } from '../src/envoy/protos';
+import { createLogger } from '../src/observability/logger';
+import { cachePolicyFrom } from '../src/server/runtime';
+import { createCheckHandler } from '../src/server/check-handler';
+import { aKey, aMembership, anOrg, aTeam, aUser } from '../test/checks/fixtures';
+import { MemoryStore } from '../test/support/memory-store';
+import { chatCheckRequest } from './requests';
+import { benchConfigYaml } from './tenant';
+
+const ITERATIONS = Number(process.env.HOT_PATH_ITERATIONS ?? 20_000);
+const KEYS = 1_000;
+
+function cpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+async function perCall(label: string, work: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < 2_000; i += 1) await work(i); // JIT warm-up
+  const start = cpuMicros();
+  for (let i = 0; i < ITERATIONS; i += 1) await work(i);
+  const micros = (cpuMicros() - start) / ITERATIONS;
+  console.log(`${label.padEnd(44)} ${micros.toFixed(2).padStart(8)} µs CPU per call`);
+  return micros;
+}
+
+async function main(): Promise<void> {
+  const settings = settingsFrom(parseLiteLlmConfig(benchConfigYaml(), {}), { LITELLM_MASTER_KEY: 'sk-master-hot-path' });
+  const store = new MemoryStore();
+  store.organizations.set('org', anOrg({ organization_id: 'org' }));
+  store.teams.set('team', aTeam({ team_id: 'team', organization_id: 'org', models: ['gpt-4o', 'gpt-4o-mini'] }));
+  const rawKeys = Array.from({ length: KEYS }, (_, i) => `sk-hot-path-${i}`);
+  rawKeys.forEach((raw, i) => {
+    const userId = `user-${i % 100}`;
+    store.users.set(userId, aUser({ user_id: userId }));
+    store.memberships.set(`${userId}:team`, aMembership({ user_id: userId, team_id: 'team' }));
+    store.keys.set(hashKey(raw), aKey({ token: hashKey(raw), team_id: 'team', user_id: userId, models: [] }));
+  });
+  const cached = new CachedAuthStore(store, cachePolicyFrom(settings), NO_SHARED_CACHE);
+  const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey });
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const handler = createCheckHandler({ settings, authorizer, logger: createLogger('info', discard) });
+
+  const method = authorizationService().Check;
+  const wire = rawKeys.map((raw, i) => method.requestSerialize(chatCheckRequest(raw, i)));
+  const decoded = wire.map((bytes) => method.requestDeserialize(bytes));
+  const check = (request: CheckRequest): Promise<CheckResponse> =>
+    new Promise((resolve, reject) => {
+      const call = { request, getDeadline: () => Number.POSITIVE_INFINITY } as unknown as ServerUnaryCall<CheckRequest, CheckResponse>;
+      handler(call, (error, response) => (error ? reject(error) : resolve(response ?? {})));
+    });
+  for (const request of decoded) {
+    const response = await check(request); // warms the cache: every key, user and membership
+    if (response.ok_response === undefined) throw new Error(`refused: ${JSON.stringify(response.denied_response)}`);
+  }
+  const sample = await check(decoded[0] as CheckRequest);
+  const nullResponse: CheckResponse = {
+    status: { code: 0 },
+    ok_response: { headers: [{ header: { key: 'x-null-authz', value: 'ok' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }] },
+  };
+
+  console.log(`hot path, ${ITERATIONS} calls each, ${KEYS} warm keys, request ${wire[0]?.length ?? 0} bytes on the wire`);
+  const decode = await perCall('decode CheckRequest (both servers)', (i) => method.requestDeserialize(wire[i % KEYS] as Buffer));
+  const handle = await perCall('Check handler, warm key (Tollgate only)', (i) => check(decoded[i % KEYS] as CheckRequest));
+  const encode = await perCall(`encode Tollgate's CheckResponse`, () => method.responseSerialize(sample));
+  const encodeNull = await perCall(`encode the null server's CheckResponse`, () => method.responseSerialize(nullResponse));
+  console.log(`Tollgate adds ≈ ${(handle + encode - encodeNull).toFixed(1)} µs of CPU per Check over the null server (decode ${decode.toFixed(1)} µs is common to both)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

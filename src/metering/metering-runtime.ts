@@ -102,7 +102,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
           tagsMetadata: options.enabled,
           timeoutMs: settings.redisTimeoutMs,
           idleCounterMs: options.counterIdleMs,
-          onError: throttled(logger, 'rate limits / reservations not applied: Redis unavailable'),
+          onError: throttled(logger, 'rate limits not applied: Redis unavailable'),
         })
       : undefined;
 

@@ -4,8 +4,10 @@
  * consumes the other. It may add dynamic metadata to the allow (identity for metering on another
  * replica, Envoy AI Gateway's `rate_limit`).
  *
- * Redis trouble fails open here (the checks already passed against the counters or the
- * database): a refusal is never invented from an error, and the failure is reported.
+ * Redis trouble never invents a refusal. Rate limits alone fail open (reported). A reservation
+ * that cannot be taken is "cannot decide" (ReservationUnavailableError → gRPC UNAVAILABLE, so
+ * Envoy's failure mode applies): reservation mode was chosen to bound overshoot, and admitting
+ * without one would silently drop that bound.
  */
 import type { CheckContext, Denial } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
@@ -25,6 +27,14 @@ import type { SpendKeys } from './redis-keys';
 export type Admission =
   | { readonly kind: 'admit'; readonly metadata: Readonly<Record<string, Json>> }
   | { readonly kind: 'deny'; readonly check: string; readonly denial: Denial };
+
+/** The budget reservation could not be taken (Redis down or slow): the Check cannot be decided. */
+export class ReservationUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`budget reservation unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'ReservationUnavailableError';
+  }
+}
 
 export interface Admitter {
   admit(ctx: CheckContext): Promise<Admission>;
@@ -59,14 +69,12 @@ export class RedisAdmitter implements Admitter {
     const budgets = reservation !== null && requestId !== '' ? budgetLimitsOf(ctx) : [];
     const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
     if (enforced.length === 0 && budgets.length === 0) return { kind: 'admit', metadata };
-    if (!this.client.isReady) {
-      this.options.onError(new Error('Redis is not connected: rate limits and reservations not applied'));
-      return { kind: 'admit', metadata };
-    }
     try {
+      if (!this.client.isReady) throw new Error('Redis is not connected');
       const reply = await this.run(ctx.now.getTime(), requestId, enforced, budgets, estimate);
       return reply ?? { kind: 'admit', metadata };
     } catch (error) {
+      if (budgets.length > 0) throw new ReservationUnavailableError(error);
       this.options.onError(error);
       return { kind: 'admit', metadata };
     }

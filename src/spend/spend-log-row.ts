@@ -3,6 +3,7 @@
  * the key hash, `user` the user id, `end_user` the customer, `request_tags` a JSON list, and the
  * caller's identity repeated in `metadata` under LiteLLM's `user_api_key_*` names.
  */
+import { createHash } from 'node:crypto';
 import { promptTokensOf, totalTokensOf } from '../metering/usage';
 import { toSqlUtc } from '../store/spend-window';
 import type { SpendEvent } from './spend-event';
@@ -33,6 +34,23 @@ export const SPEND_LOG_COLUMNS = [
 
 export type SpendLogValue = string | number | null;
 
+/** VARCHAR(255) columns: a longer value would fail the whole batch on a strict MySQL, forever. */
+const MAX_VARCHAR = 255;
+
+function clip(value: string): string;
+function clip(value: string | null): string | null;
+function clip(value: string | null): string | null {
+  return value !== null && value.length > MAX_VARCHAR ? value.slice(0, MAX_VARCHAR) : value;
+}
+
+/**
+ * The primary key a request is logged under. Envoy's ids are UUIDs; a client-chosen x-request-id
+ * longer than the column is replaced by its sha256 (still unique, still the same on every replay).
+ */
+export function storedRequestId(requestId: string): string {
+  return requestId.length > MAX_VARCHAR ? createHash('sha256').update(requestId).digest('hex') : requestId;
+}
+
 export function spendLogValues(event: SpendEvent): SpendLogValue[] {
   const a = event.attribution;
   const metadata = {
@@ -52,9 +70,9 @@ export function spendLogValues(event: SpendEvent): SpendLogValue[] {
     recorded_by: 'tollgate',
   };
   return [
-    event.requestId,
-    event.callType,
-    a.keyHash ?? '',
+    storedRequestId(event.requestId),
+    clip(event.callType),
+    clip(a.keyHash ?? ''),
     event.cost,
     totalTokensOf(event.usage),
     promptTokensOf(event.usage),
@@ -63,14 +81,14 @@ export function spendLogValues(event: SpendEvent): SpendLogValue[] {
     toSqlUtc(new Date(event.endTime)),
     Math.max(0, Math.round(event.endTime - event.startTime)),
     event.completionStartTime === null ? null : toSqlUtc(new Date(event.completionStartTime)),
-    event.model,
-    a.model ?? '',
-    a.userId ?? '',
+    clip(event.model),
+    clip(a.model ?? ''),
+    clip(a.userId ?? ''),
     JSON.stringify(metadata),
     JSON.stringify(a.tags),
-    a.teamId,
-    a.orgId,
-    a.endUserId,
+    clip(a.teamId),
+    clip(a.orgId),
+    clip(a.endUserId),
     'success',
   ];
 }

@@ -12,7 +12,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf, type Dialect } from '../store/dialect';
 import { quote } from '../store/migrations/ddl';
 import type { SpendEvent } from './spend-event';
-import { SPEND_LOG_COLUMNS, spendLogValues, type SpendLogValue } from './spend-log-row';
+import { SPEND_LOG_COLUMNS, spendLogValues, storedRequestId, type SpendLogValue } from './spend-log-row';
 import { addSpendStatement } from './spend-tables';
 import { NO_WINDOW } from './budget-window';
 import { targetName, targetsOf, type SpendTarget } from './targets';
@@ -36,7 +36,7 @@ export class SpendWriter {
 
   /** Resolves with the number of events newly written (replays excluded). */
   async write(batch: readonly QueuedSpend[]): Promise<number> {
-    const unique = [...new Map(batch.map((item) => [item.event.requestId, item])).values()];
+    const unique = [...new Map(batch.map((item) => [storedRequestId(item.event.requestId), item])).values()];
     if (unique.length === 0) return 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -60,14 +60,14 @@ export class SpendWriter {
     const q = (name: string): string => quote(this.dialect, name);
     const logs = q('LiteLLM_SpendLogs');
     const existing = new Set<string>();
-    for (const ids of chunks(batch.map((item) => item.event.requestId), SELECT_CHUNK)) {
+    for (const ids of chunks(batch.map((item) => storedRequestId(item.event.requestId)), SELECT_CHUNK)) {
       const rows: { request_id: string }[] = await manager.query(
         `SELECT ${q('request_id')} AS request_id FROM ${logs} WHERE ${q('request_id')} IN (${ids.map(() => '?').join(', ')})`,
         ids,
       );
       for (const row of rows) existing.add(row.request_id);
     }
-    const fresh = batch.filter((item) => !existing.has(item.event.requestId));
+    const fresh = batch.filter((item) => !existing.has(storedRequestId(item.event.requestId)));
     if (fresh.length === 0) return 0;
 
     const columns = SPEND_LOG_COLUMNS.map(q).join(', ');
@@ -96,7 +96,8 @@ interface TargetDelta {
 function sumByTarget(items: readonly QueuedSpend[]): TargetDelta[] {
   const deltas = new Map<string, TargetDelta>();
   for (const { event, windows } of items) {
-    for (const target of targetsOf(event.attribution)) {
+    // Ids longer than the key columns match no row (and an end-user insert would fail the batch).
+    for (const target of targetsOf(event.attribution).filter((t) => t.id.length <= 255 && (t.teamId ?? '').length <= 255)) {
       const name = targetName(target);
       const windowEnd = windows.get(name) ?? NO_WINDOW;
       const slot = `${name}@${windowEnd}`;

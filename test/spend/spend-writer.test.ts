@@ -116,3 +116,16 @@ describeEachBackend('spend: SpendWriter', (backend) => {
     expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token), 'late event of the old window: logged, not added').to.equal(2);
   });
 });
+
+describeEachBackend('spend: SpendWriter with client-chosen values', (backend) => {
+  it('never lets an over-long request id, end user or tag fail a batch (it would block the queue)', async () => {
+    const { dataSource } = backend();
+    const key = await new LiteLlmRows(dataSource).aKey();
+    const long = 'x'.repeat(300);
+    const event = anEvent({ keyHash: key.token, endUserId: long, tags: [long], requestId: `req-${long}`, cost: 0.25 });
+    const writer = new SpendWriter(dataSource);
+    expect(await writer.write([queued(event), queued(anEvent({ keyHash: key.token, cost: 0.25 }))])).to.equal(2);
+    expect(await writer.write([queued(event)]), 'replay of the hashed id').to.equal(0);
+    expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.equal(0.5);
+  });
+});

@@ -80,6 +80,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
           onFallback: throttled(logger, 'metering: Redis unavailable, writing spend straight to the database'),
         });
   let flusher: SpendFlusher | null = null;
+  const pending = new Set<Promise<void>>();
 
   const counters =
     options.enabled && redis !== null
@@ -128,7 +129,12 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     },
     process: createExternalProcessorHandler({
       newExchange: () => new MeteredExchange({ correlations, prices, usage: DEFAULT_RESPONSE_USAGE_OPTIONS, now: Date.now }),
-      settle,
+      settle: (outcome) => {
+        // Tracked so a graceful stop waits for spend that is being recorded right now.
+        const recording = settle(outcome).finally(() => pending.delete(recording));
+        pending.add(recording);
+        return recording;
+      },
       logger,
     }),
     start(dataSource) {
@@ -153,6 +159,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
       flusher.start();
     },
     async stop() {
+      await Promise.allSettled([...pending]);
       await flusher?.stop();
     },
   };

@@ -91,7 +91,8 @@ export class Authorizer {
       case 'jwt': {
         const authenticator = this.options.jwt;
         if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
-        return authorizeJwt({ authenticator, policy: this.options.policy, now: this.now(), telemetry }, facts, caller.source);
+        const parts = { authenticator, policy: this.options.policy, now: this.now(), telemetry, spendOverlay: this.options.spendOverlay };
+        return authorizeJwt(parts, facts, caller.source);
       }
       case 'virtual_key': {
         const snapshot = await telemetry.phase('load', () =>

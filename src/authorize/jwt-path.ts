@@ -11,6 +11,7 @@ import type { Identity } from '../domain/decision';
 import type { RequestFacts } from '../domain/request';
 import type { JwtAuthenticator, JwtSource } from '../auth/jwt/authenticator';
 import type { RequestTelemetry } from '../observability/instrumentation';
+import type { SpendOverlay } from '../snapshot/load-snapshot';
 import type { Outcome } from './authorize';
 
 /** What a JWT identity goes through once identified: no key, so no key checks. */
@@ -21,6 +22,8 @@ export interface JwtPathParts {
   readonly policy: Policy;
   readonly now: Date;
   readonly telemetry: RequestTelemetry;
+  /** Shared spend counters (tollgate.metering), laid over the snapshot as for virtual keys. */
+  readonly spendOverlay?: SpendOverlay;
 }
 
 function modelOf(facts: RequestFacts): string | undefined {
@@ -45,7 +48,9 @@ export async function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, sou
       refusedBy: outcome.check,
     };
   }
-  const context = { request: facts, snapshot: outcome.snapshot, policy: parts.policy, now: parts.now, keyHash: null };
+  const overlay = parts.spendOverlay;
+  const snapshot = overlay === undefined ? outcome.snapshot : await telemetry.phase('load', () => overlay(outcome.snapshot));
+  const context = { request: facts, snapshot, policy: parts.policy, now: parts.now, keyHash: null };
   const observe = (name: string, refused: boolean): void => telemetry.checkEvaluated(name, refused);
   const refusal = telemetry.phase('checks', () => runChecks(context, JWT_CHECKS, observe));
   if (refusal === null) return allow(outcome.identity);

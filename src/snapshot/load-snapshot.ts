@@ -98,7 +98,7 @@ export async function loadSnapshot(
 }
 
 /** The end user, with litellm_settings.max_end_user_budget_id applied when it has no budget of its own. */
-async function loadEndUser(store: AuthStore, endUserId: string | null, policy: Policy): Promise<EndUser | null> {
+export async function loadEndUser(store: AuthStore, endUserId: string | null, policy: Policy): Promise<EndUser | null> {
   if (endUserId === null) return null;
   const endUser = await store.findEndUser(endUserId);
   if (endUser === null || endUser.budget !== null || policy.maxEndUserBudgetId === null) return endUser;

@@ -4,6 +4,7 @@ import { JwksUnavailableError } from '../../src/auth/jwt/errors';
 import { Authorizer, type Outcome } from '../../src/authorize/authorize';
 import { JWT_CHECKS } from '../../src/authorize/jwt-path';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../../src/checks/order';
+import type { Snapshot } from '../../src/checks/types';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
 import { aBudget, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
@@ -83,6 +84,16 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       type: 'budget_exceeded',
       message: 'Budget has been exceeded! Team=t-over Current cost: 10.5, Max budget: 10.0',
     });
+  });
+
+  it('lays the shared spend counters over the JWT snapshot, as for virtual keys (tollgate.metering)', async () => {
+    const settings = jwtSettings({ jwtauth: JWTAUTH, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+    const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+    store.teams.set('t-live', aTeam({ team_id: 't-live', max_budget: 10, spend: 1 }));
+    const spendOverlay = (snapshot: Snapshot) =>
+      Promise.resolve({ ...snapshot, team: snapshot.team === null ? null : { ...snapshot.team, spend: 11 } });
+    const authorizer = new Authorizer({ store, policy: aPolicy(), masterKey: MASTER, jwt, spendOverlay, now: () => NOW });
+    expect(denial(await authorizer.authorize(await withToken({ tid: 't-live' })))).to.deep.include({ type: 'budget_exceeded', refusedBy: 'team_budget' });
   });
 
   it("denies through the team's organization budget", async () => {

@@ -9,10 +9,10 @@
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
 import type { Denial, Snapshot } from '../../checks/types';
-import type { AccessGroup, EndUser, Organization, Team, User } from '../../domain/entities';
+import type { AccessGroup, Organization, Team, User } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
-import { EMPTY_SNAPSHOT } from '../../snapshot/load-snapshot';
+import { EMPTY_SNAPSHOT, loadEndUser } from '../../snapshot/load-snapshot';
 import { tagsFromBody } from '../../snapshot/request-tags';
 import type { ClaimIdentity } from './claim-identity';
 import type { JwtLookups } from './team-selection';
@@ -62,16 +62,6 @@ async function existingUser(lookups: JwtLookups, identity: ClaimIdentity): Promi
   );
 }
 
-/** `get_end_user_object`, with `litellm_settings.max_end_user_budget_id` for rows without a budget. */
-async function endUserOf(lookups: JwtLookups, endUserId: string | null): Promise<EndUser | null> {
-  if (endUserId === null) return null;
-  const endUser = await lookups.store.findEndUser(endUserId);
-  const defaultBudgetId = lookups.policy.maxEndUserBudgetId;
-  if (endUser === null || endUser.budget !== null || defaultBudgetId === null) return endUser;
-  const fallback = await lookups.store.findBudget(defaultBudgetId);
-  return fallback === null ? endUser : Object.freeze({ ...endUser, budget: fallback });
-}
-
 async function accessGroupsOf(lookups: JwtLookups, team: Team | null): Promise<ReadonlyMap<string, AccessGroup>> {
   const ids = team?.access_group_ids ?? [];
   const groups = ids.length > 0 ? await lookups.store.findAccessGroups(ids) : [];
@@ -94,7 +84,8 @@ export async function loadJwtSnapshot(
     claimedOrganization(lookups, identity),
     teamOrgId !== null ? store.findOrganization(teamOrgId) : null,
     existingUser(lookups, identity),
-    endUserOf(lookups, identity.endUserId),
+    // `get_end_user_object`, with litellm_settings.max_end_user_budget_id for rows without a budget.
+    loadEndUser(store, identity.endUserId, policy),
     userId !== null && teamId !== null ? store.findMembership(userId, teamId) : null,
     tagNames.length > 0 ? store.findTags(tagNames) : [],
     accessGroupsOf(lookups, team),

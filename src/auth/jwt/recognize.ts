@@ -5,23 +5,19 @@
  * - a credential with exactly three dot-separated parts (`JWTHandler.is_jwt`), to verify here.
  * Everything else takes the master-key / virtual-key path.
  */
-import type { JsonObject } from '../../domain/entities';
+import { isJsonObject } from '../../checks/context';
 import type { RequestFacts } from '../../domain/request';
 import type { JwtSource } from './authenticator';
 import type { JwtSettings } from './settings';
 
 export type JwtRecognition = Pick<JwtSettings, 'enabled' | 'envoy'>;
 
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 export function recognizeJwt(facts: RequestFacts, recognition: JwtRecognition | null): JwtSource | null {
   if (recognition === null || !recognition.enabled) return null;
   const namespace = recognition.envoy.namespace;
   if (namespace !== null) {
     const payload = facts.filterMetadata[namespace]?.[recognition.envoy.payloadKey];
-    if (isObject(payload)) return { kind: 'envoy', claims: payload };
+    if (isJsonObject(payload)) return { kind: 'envoy', claims: payload };
   }
   const credential = facts.credential;
   if (credential.kind === 'present' && credential.value.split('.').length === 3) {

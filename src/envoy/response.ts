@@ -44,13 +44,20 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   const base: CheckResponse = dynamicMetadata ? { dynamic_metadata: dynamicMetadata } : {};
   if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
 
-  const headers = IDENTITY_FIELDS.flatMap(([field, header]) => {
+  // Plain loops, no intermediate arrays or sets: this runs on every allowed Check.
+  const headers: HeaderValueOption[] = [];
+  const sent: string[] = [];
+  for (const [field, header] of IDENTITY_FIELDS) {
     const value = identity[field];
-    return value === undefined || !isValidHeaderValue(value) ? [] : [overwrite(header, value)];
-  });
-  const sent = new Set(headers.map((h) => h.header?.key));
+    if (value === undefined || !isValidHeaderValue(value)) continue;
+    headers.push(overwrite(header, value));
+    sent.push(header);
+  }
   // A client must not be able to pre-set identity headers the upstream trusts.
-  const spoofed = Object.keys(facts.headers).filter((name) => name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.has(name));
+  const spoofed: string[] = [];
+  for (const name in facts.headers) {
+    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.includes(name)) spoofed.push(name);
+  }
   const strip = settings.forwardCredentials ? [] : credentialCarriers(decision.credentialHeader, facts);
   return {
     ...base,
@@ -108,8 +115,10 @@ function credentialCarriers(credentialHeader: string | null, facts: RequestFacts
   if (header !== null) carriers.push(header.toLowerCase());
   if (facts.credential.kind === 'present' && facts.credential.value.length >= MIN_SECRET_LENGTH) {
     const secret = keyMaterial(facts.credential.value);
-    for (const [name, value] of Object.entries(facts.headers)) {
-      if (!name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
+    for (const name in facts.headers) {
+      const value = facts.headers[name] as string;
+      // The length test first: most header values are shorter than a key and cannot hold one.
+      if (value.length >= secret.length && !name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
     }
   }
   return carriers;

@@ -138,6 +138,8 @@ function logDecision(
   refusedBy: string | null,
   elapsedMs: number,
 ): void {
+  // Allows are logged at debug: at info (the default) building their fields is wasted work on every Check.
+  if (decision.kind === 'allow' && !logger.isLevelEnabled('debug')) return;
   const id = decision.identity;
   const fields = {
     requestId: facts.requestId,

@@ -56,8 +56,11 @@ export class JwksCache {
     }
     // Nothing usable: fetch now, unless a fetch just failed (a dead endpoint is not retried per request).
     const coldRetryMs = Math.min(COLD_RETRY_MS, this.settings.refetchMinIntervalMs);
+    const fetchedBefore = state.fetchedAt;
     if (this.mayRefetch(state, coldRetryMs) || state.inflight !== null) await this.refresh(url, state);
-    if (state.keys !== null && this.clock() - state.fetchedAt <= this.settings.ttlMs + this.settings.staleTtlMs) {
+    // A set fetched for this very request is usable for it, even with a TTL of zero.
+    const fetchedNow = state.fetchedAt !== fetchedBefore;
+    if (state.keys !== null && (fetchedNow || this.clock() - state.fetchedAt <= this.settings.ttlMs + this.settings.staleTtlMs)) {
       return state.keys;
     }
     throw new JwksUnavailableError(url, state.lastError ?? 'not fetched');

@@ -72,7 +72,7 @@ async function openBackend(name: string): Promise<Backend> {
   const server = new URL(process.env.TOLLGATE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306');
   const redisUrl = process.env.TOLLGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const suffix = randomBytes(6).toString('hex');
-  const name_ = `tollgate_soak_${suffix}`; // hex only: safe in DDL
+  const databaseName = `tollgate_soak_${suffix}`; // hex only: safe in DDL
   const prefix = `tollgate-soak-${suffix}:`;
   const admin = await createConnection({
     host: server.hostname,
@@ -80,14 +80,14 @@ async function openBackend(name: string): Promise<Backend> {
     user: decodeURIComponent(server.username),
     password: server.password === '' ? undefined : decodeURIComponent(server.password),
   });
-  await admin.query(`CREATE DATABASE \`${name_}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  await admin.query(`CREATE DATABASE \`${databaseName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   const url = new URL(server.toString());
-  url.pathname = `/${name_}`;
+  url.pathname = `/${databaseName}`;
   return {
     env: { DATABASE_URL: url.toString(), REDIS_URL: redisUrl, TOLLGATE_REDIS_PREFIX: prefix },
     database: { databaseUrl: url.toString(), sqlitePath: '', dbTimeoutMs: 2000 },
     async cleanup(): Promise<void> {
-      await admin.query(`DROP DATABASE IF EXISTS \`${name_}\``);
+      await admin.query(`DROP DATABASE IF EXISTS \`${databaseName}\``);
       await admin.end();
       // Only this run's prefix: the Redis is shared.
       const redis = createClient({ url: redisUrl });

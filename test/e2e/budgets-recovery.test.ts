@@ -16,7 +16,16 @@ import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { startServer, type ServerProcess } from '../support/server-process';
-import { counterOf, openRedisClient, queuedEntries, spendColumn, spendLogCount, waitFor, type TestRedisClient } from '../support/spend';
+import {
+  counterOf,
+  openRedisClient,
+  queuedEntries,
+  spendColumn,
+  spendLogCount,
+  stopIfRunning,
+  waitFor,
+  type TestRedisClient,
+} from '../support/spend';
 
 const COST = 0.1;
 
@@ -54,7 +63,7 @@ describe('budgets end to end: a replica killed mid-flush', function () {
   });
 
   after(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(servers.map(stopIfRunning));
     configs.forEach((c) => c.cleanup());
     if (peek?.isOpen) peek.destroy();
     if (dataSource?.isInitialized) await dataSource.destroy();

@@ -15,7 +15,16 @@ import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { startServer, type ServerProcess } from '../support/server-process';
-import { counterOf, openRedisClient, queuedEntries, spendColumn, spendLogCount, waitFor, type TestRedisClient } from '../support/spend';
+import {
+  counterOf,
+  openRedisClient,
+  queuedEntries,
+  spendColumn,
+  spendLogCount,
+  stopIfRunning,
+  waitFor,
+  type TestRedisClient,
+} from '../support/spend';
 
 const MASTER_KEY = 'sk-master-budgets-0123456789';
 /** 1 000 prompt + 900 completion tokens at these prices cost exactly 0.1. */
@@ -62,7 +71,7 @@ async function startReplicas(database: TestMysqlDatabase, redis: TestRedis, toll
     async stop() {
       checkers.forEach((c) => c.close());
       meters.forEach((m) => m.close());
-      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.all(servers.map(stopIfRunning));
       config.cleanup();
     },
   };

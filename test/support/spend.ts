@@ -7,8 +7,15 @@ import type { DataSource } from 'typeorm';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { SpendTarget } from '../../src/spend/targets';
 import { TEST_REDIS_URL } from './redis';
+import type { ServerProcess } from './server-process';
 
 export type TestRedisClient = ReturnType<typeof createClient>;
+
+/** SIGTERM unless the process is already gone (a crash test, or something else killed it). */
+export async function stopIfRunning(server: ServerProcess): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  await server.stop();
+}
 
 export async function openRedisClient(): Promise<TestRedisClient> {
   const client = createClient({ url: TEST_REDIS_URL });

@@ -60,7 +60,15 @@ async function startReplicas(database: TestMysqlDatabase, redis: TestRedis, toll
     TOLLGATE_CONFIG: config.path,
     LOG_LEVEL: 'info',
   };
-  const servers = await Promise.all([startServer({ env, startupTimeoutMs: 60_000 }), startServer({ env, startupTimeoutMs: 60_000 })]);
+  const started = await Promise.allSettled([startServer({ env, startupTimeoutMs: 60_000 }), startServer({ env, startupTimeoutMs: 60_000 })]);
+  const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed !== undefined) {
+    // Never leave the replica that did start running behind a failed hook.
+    await Promise.all(servers.map(stopIfRunning));
+    config.cleanup();
+    throw failed.reason;
+  }
   const checkers = servers.map((s) => connect(s.address));
   const meters = servers.map((s) => connectExtProc(s.address));
   return {

@@ -53,6 +53,8 @@ export interface Denial {
   readonly type: ProxyErrorType;
   readonly message: string;
   readonly param: string | null;
+  /** Extra response headers the client sees with the error (e.g. retry-after on a 429). */
+  readonly headers?: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
 /** Everything the checks may read, loaded before any check runs. */

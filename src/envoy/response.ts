@@ -149,7 +149,7 @@ function denied(denial: Denial, credential: Credential): CheckResponse {
     denied_response: {
       // type.v3.StatusCode's numbers are the HTTP statuses themselves.
       status: { code: status },
-      headers: [overwrite('content-type', 'application/json')],
+      headers: [overwrite('content-type', 'application/json'), ...(denial.headers ?? []).map(([name, value]) => overwrite(name, value))],
       body: JSON.stringify({ error: { message, type: denial.type, param: denial.param, code: String(status) } }),
     },
   };

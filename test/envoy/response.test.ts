@@ -162,6 +162,11 @@ describe('toCheckResponse (spec README §3)', () => {
       });
     }
 
+    it("sends a denial's own headers (retry-after on a 429) after the content type", () => {
+      const response = toCheckResponse(aDeny({ status: 429, headers: [['retry-after', '42']] }), someFacts(), settings);
+      expect(headerMap(response.denied_response?.headers)).to.deep.equal({ 'content-type': 'application/json', 'retry-after': '42' });
+    });
+
     it('writes param null as JSON null', () => {
       const body = toCheckResponse(aDeny({ param: null }), someFacts(), settings).denied_response?.body ?? '';
       expect(JSON.parse(body).error.param).to.equal(null);

@@ -9,7 +9,12 @@ import type { RateLimit, RateLimitType } from './rate-limits';
 
 const PY_MAXSIZE = '9223372036854775807';
 
-export function rateLimitDenial(type: RateLimitType, limits: readonly RateLimit[], used: ReadonlyMap<RateLimit, number>): Denial {
+export function rateLimitDenial(
+  type: RateLimitType,
+  limits: readonly RateLimit[],
+  used: ReadonlyMap<RateLimit, number>,
+  retryAfterSeconds: number,
+): Denial {
   const of = (metric: 'rpm' | 'tpm'): { current: string; limit: string } => {
     const limit = limits.find((l) => l.type === type && l.metric === metric);
     if (limit === undefined) return { current: '0', limit: PY_MAXSIZE };
@@ -25,6 +30,8 @@ export function rateLimitDenial(type: RateLimitType, limits: readonly RateLimit[
       `LiteLLM Rate Limit Handler for rate limit type = ${type}. Crossed TPM / RPM / Max Parallel Request Limit. ` +
       `current rpm: ${rpm.current}, rpm limit: ${rpm.limit}, current tpm: ${tpm.current}, tpm limit: ${tpm.limit}, ` +
       `current max_parallel_requests: 0, max_parallel_requests: ${PY_MAXSIZE}`,
+    // LiteLLM's limiter sends retry-after with every 429 (retry-after.ts: how long, and how ours differs).
+    headers: [['retry-after', String(retryAfterSeconds)]],
   };
 }
 

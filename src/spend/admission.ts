@@ -18,6 +18,7 @@ import type { PriceTable } from '../metering/prices';
 import { tagsFromBody } from '../snapshot/request-tags';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
 import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, type RateLimit } from '../ratelimit/rate-limits';
+import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
 import { estimateCost } from './cost-estimate';
 import { ADMIT } from './counter-scripts';
@@ -124,7 +125,13 @@ export class RedisAdmitter implements Admitter {
     if (verdict === 'rate_limited') {
       const crossed = limits[Number(reply[1]) - 1];
       const used = new Map<RateLimit, number>([[crossed, Number(replyString(reply[2]))]]);
-      return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used) };
+      const counts = limits.map((limit, i) => ({
+        metric: limit.metric,
+        limit: limit.limit,
+        previous: Number(replyString(reply[3 + 2 * i])),
+        current: Number(replyString(reply[4 + 2 * i])),
+      }));
+      return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used, retryAfterSeconds(now, counts)) };
     }
     if (verdict === 'over_budget') {
       const budget = budgets[Number(reply[1]) - 1];

@@ -157,7 +157,8 @@ return 1`,
  * limit, then budget counters. ARGV: now, L limits, B budgets, request id, estimate, reservation
  * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms; per limit: limit, "rpm"|"tpm";
  * per budget: max, window end, seed.
- * Returns {"ok"} | {"rate_limited", i, used} | {"over_budget", j, spend, reserved}.
+ * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
+ * | {"over_budget", j, spend, reserved}; i is the first limit crossed.
  * Nothing is written unless everything fits.
  */
 export const ADMIT = new LuaScript(
@@ -170,17 +171,29 @@ local a = 10
 -- Sliding window: the previous minute's count weighted by how much of it is still in the window.
 local weight = 1 - (now % 60000) / 60000
 local rpm_keys = {}
+-- Every limit is read even after one is crossed: the caller's retry-after needs all the counts.
+local crossed, crossed_used, counts = nil, nil, {}
 for i = 1, L do
   local limit, metric = tonumber(ARGV[a]), ARGV[a + 1]
   a = a + 2
   local current = KEYS[2 * i]
-  local used = tonumber(redis.call('GET', KEYS[2 * i + 1]) or '0') * weight + tonumber(redis.call('GET', current) or '0')
+  local previous_count, current_count = redis.call('GET', KEYS[2 * i + 1]) or '0', redis.call('GET', current) or '0'
+  counts[#counts + 1] = previous_count
+  counts[#counts + 1] = current_count
+  local used = tonumber(previous_count) * weight + tonumber(current_count)
+  local over
   if metric == 'rpm' then
-    if used + 1 > limit then return {'rate_limited', i, tostring(used)} end
+    over = used + 1 > limit
     rpm_keys[#rpm_keys + 1] = current
-  elseif used >= limit then
-    return {'rate_limited', i, tostring(used)}
+  else
+    over = used >= limit
   end
+  if over and not crossed then crossed, crossed_used = i, used end
+end
+if crossed then
+  local reply = {'rate_limited', crossed, tostring(crossed_used)}
+  for _, count in ipairs(counts) do reply[#reply + 1] = count end
+  return reply
 end
 local first_counter = 2 + 2 * L
 local reserve = {}

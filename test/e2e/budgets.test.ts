@@ -247,6 +247,10 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       const denial = denialOf(answers[3]);
       expect(denial).to.include({ httpStatus: 'TooManyRequests', type: 'None', param: 'None', code: '429' });
       expect(denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 3, rpm limit: 3,/);
+      // 3 of 3 used this minute: room again 20 s into the next one (3 × 2/3 + 1 <= 3), at most 80 s from now.
+      const retryAfter = answers[3].denied_response?.headers?.find((h) => h.header?.key === 'retry-after')?.header?.value;
+      expect(retryAfter).to.match(/^\d+$/);
+      expect(Number(retryAfter)).to.be.within(1, 80);
     });
 
     it('refuses past a tpm limit once metered tokens reach it, and tells Envoy AI Gateway the limit', async () => {

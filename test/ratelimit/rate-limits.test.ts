@@ -20,9 +20,9 @@ describe('rate limits: rpm and tpm from the rows', () => {
     expect(rateLimitsOf(snapshot)[0].target).to.deep.equal({ kind: 'key', id: KEY_HASH });
   });
 
-  it("refuses with LiteLLM's 429: its limiter message, type and param the string None", () => {
+  it("refuses with LiteLLM's 429: its limiter message, type and param the string None, and retry-after", () => {
     const limits = rateLimitsOf(snapshot);
-    const denial = rateLimitDenial('customer', limits, new Map([[limits[2], 2]]));
+    const denial = rateLimitDenial('customer', limits, new Map([[limits[2], 2]]), 17);
     expect(denial).to.deep.equal({
       status: 429,
       type: 'None',
@@ -30,6 +30,7 @@ describe('rate limits: rpm and tpm from the rows', () => {
       message:
         'LiteLLM Rate Limit Handler for rate limit type = customer. Crossed TPM / RPM / Max Parallel Request Limit. ' +
         'current rpm: 2, rpm limit: 2, current tpm: 0, tpm limit: 1000, current max_parallel_requests: 0, max_parallel_requests: 9223372036854775807',
+      headers: [['retry-after', '17']],
     });
   });
 

@@ -167,6 +167,7 @@ describe('spend: counter scripts on Redis', function () {
       const results = [];
       for (let i = 0; i < 3; i += 1) results.push(await admit(`rl-${n}-${i}`, key, 100, 0, halfway, [[current, previous, 4, 'rpm']]));
       expect(results.map((r) => (r as string[])[0])).to.deep.equal(['ok', 'ok', 'rate_limited']);
+      expect(results[2], 'the refusal carries both buckets, for retry-after').to.deep.equal(['rate_limited', 1, '4', '4', '2']);
       expect(await clients[0].get(current)).to.equal('2');
     });
 
@@ -176,7 +177,22 @@ describe('spend: counter scripts on Redis', function () {
       const previous = `${redis.prefix}rl:test:${n}:tpm:0`;
       await record(`tok-${n}`, [key], 0.01, 1000, [current]);
       expect(await admit(`t1-${n}`, key, 100, 0, 60_000, [[current, previous, 1001, 'tpm']])).to.deep.equal(['ok']);
-      expect(await admit(`t2-${n}`, key, 100, 0, 60_000, [[current, previous, 1000, 'tpm']])).to.deep.equal(['rate_limited', 1, '1000']);
+      expect(await admit(`t2-${n}`, key, 100, 0, 60_000, [[current, previous, 1000, 'tpm']])).to.deep.equal(['rate_limited', 1, '1000', '0', '1000']);
+    });
+
+    it('reads every limit when one is crossed, so the refusal can say when all of them admit', async () => {
+      const key = fresh();
+      const buckets = (metric: string): [string, string] => [`${redis.prefix}rl:all:${n}:${metric}:1`, `${redis.prefix}rl:all:${n}:${metric}:0`];
+      const [rpmNow, rpmBefore] = buckets('rpm');
+      const [tpmNow, tpmBefore] = buckets('tpm');
+      await clients[0].set(rpmNow, '5');
+      await clients[0].set(tpmBefore, '300');
+      const limits: Array<[string, string, number, 'rpm' | 'tpm']> = [
+        [rpmNow, rpmBefore, 5, 'rpm'],
+        [tpmNow, tpmBefore, 100, 'tpm'],
+      ];
+      expect(await admit(`all-${n}`, key, 100, 0, 60_000, limits)).to.deep.equal(['rate_limited', 1, '5', '0', '5', '300', '0']);
+      expect(await clients[0].get(rpmNow), 'nothing written for the refused request').to.equal('5');
     });
   });
 });

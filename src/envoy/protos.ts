@@ -7,6 +7,7 @@ import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { CheckRequest, CheckResponse } from './messages';
+import { encodeCheckResponse } from './check-response-encoder';
 
 export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 export const CHECK_METHOD_PATH = `/${AUTHORIZATION_SERVICE}/Check`;
@@ -55,6 +56,17 @@ export function authorizationService(): AuthorizationServiceDefinition {
   // proto-loader types messages as `object`; the shapes in messages.ts describe what it produces
   // with PROTO_LOADER_OPTIONS (pinned by test/envoy/protos.test.ts).
   return service as unknown as AuthorizationServiceDefinition;
+}
+
+/**
+ * What `tollgate serve` registers: the same service, with responses written by the dedicated
+ * encoder (check-response-encoder.ts) and protobufjs only for shapes that encoder leaves alone.
+ */
+export function servingAuthorizationService(): AuthorizationServiceDefinition {
+  const service = authorizationService();
+  const generic = service.Check.responseSerialize;
+  const responseSerialize = (response: CheckResponse): Buffer => encodeCheckResponse(response) ?? generic(response);
+  return { ...service, Check: { ...service.Check, responseSerialize } };
 }
 
 function isServiceDefinition(

@@ -1,7 +1,7 @@
 /** The gRPC server: Authorization/Check, ExternalProcessor/Process and grpc.health.v1.Health on one port. */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { authorizationService } from '../envoy/protos';
+import { servingAuthorizationService } from '../envoy/protos';
 import type { CheckHandler } from './check-handler';
 import { externalProcessorService, type ExternalProcessorHandlers } from '../metering/ext-proc-protos';
 
@@ -21,7 +21,7 @@ export interface ExtraServices {
 export async function startGrpcServer(address: string, check: CheckHandler, extra: ExtraServices = {}): Promise<GrpcServer> {
   // channelz bookkeeping costs CPU on every call and nothing here reads it.
   const server = new Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  server.addService(authorizationService(), { Check: check });
+  server.addService(servingAuthorizationService(), { Check: check });
   if (extra.process !== undefined) server.addService(externalProcessorService(), { Process: extra.process });
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'envoy.service.auth.v3.Authorization': 'NOT_SERVING' });
   health.addToServer(server);

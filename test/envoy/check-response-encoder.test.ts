@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { Json } from '../../src/domain/entities';
+import { APPEND_ACTIONS, encodeCheckResponse, FIELD } from '../../src/envoy/check-response-encoder';
+import { toStruct, type CheckResponse, type HeaderValueOption } from '../../src/envoy/messages';
+import { authorizationPackage, authorizationService } from '../../src/envoy/protos';
+import { toCheckResponse } from '../../src/envoy/response';
+import { aDeny, anAllow, edgeSettings, someFacts } from './fixtures';
+
+const method = authorizationService().Check;
+const generic = (response: CheckResponse): Buffer => method.responseSerialize(response);
+
+/** The encoder's bytes must be protobufjs's bytes: same fields, same order, same zero values. */
+function expectSameBytes(response: CheckResponse): void {
+  const fast = encodeCheckResponse(response);
+  expect(fast, 'covered by the fast encoder').to.not.equal(null);
+  expect((fast as Buffer).toString('hex')).to.equal(generic(response).toString('hex'));
+}
+
+interface FieldDescriptor {
+  readonly name: string;
+  readonly number: number;
+}
+
+function fieldsOf(typeName: string): Record<string, number> {
+  const definition = authorizationPackage()[typeName] as { type?: { field?: FieldDescriptor[] } } | undefined;
+  const fields = definition?.type?.field;
+  if (fields === undefined) throw new Error(`${typeName} not in the loaded protos`);
+  return Object.fromEntries(fields.map((field) => [field.name, field.number]));
+}
+
+describe('encodeCheckResponse (CheckResponse wire encoding without protobufjs conversion)', () => {
+  it('uses the field numbers of the loaded Envoy protos', () => {
+    const expected: Array<[keyof typeof FIELD, string]> = [
+      ['CheckResponse', 'envoy.service.auth.v3.CheckResponse'],
+      ['Status', 'google.rpc.Status'],
+      ['DeniedHttpResponse', 'envoy.service.auth.v3.DeniedHttpResponse'],
+      ['HttpStatus', 'envoy.type.v3.HttpStatus'],
+      ['OkHttpResponse', 'envoy.service.auth.v3.OkHttpResponse'],
+      ['HeaderValueOption', 'envoy.config.core.v3.HeaderValueOption'],
+      ['HeaderValue', 'envoy.config.core.v3.HeaderValue'],
+      ['Struct', 'google.protobuf.Struct'],
+      ['Value', 'google.protobuf.Value'],
+      ['ListValue', 'google.protobuf.ListValue'],
+    ];
+    for (const [ours, typeName] of expected) {
+      const proto = fieldsOf(typeName);
+      for (const [name, number] of Object.entries(FIELD[ours])) expect(proto[name], `${typeName}.${name}`).to.equal(number);
+    }
+  });
+
+  it('uses the enum numbers of HeaderValueOption.HeaderAppendAction', () => {
+    const definition = authorizationPackage()['envoy.config.core.v3.HeaderValueOption'] as {
+      type?: { enumType?: Array<{ name: string; value: Array<{ name: string; number: number }> }> };
+    };
+    const actions = definition.type?.enumType?.find((enumType) => enumType.name === 'HeaderAppendAction');
+    const values = Object.fromEntries((actions?.value ?? []).map((value) => [value.name, value.number]));
+    expect(values).to.deep.equal(APPEND_ACTIONS);
+  });
+
+  it("encodes Tollgate's allow exactly as protobufjs does", () => {
+    const identity = {
+      keyHash: 'a'.repeat(64),
+      keyAlias: 'alias with ünïcödé',
+      userId: 'user-1',
+      teamId: 'team-1',
+      orgId: 'org-1',
+      userRole: 'internal_user',
+      model: 'gpt-4o',
+    };
+    const facts = someFacts({
+      headers: { 'x-tollgate-org-id': 'spoofed', authorization: 'Bearer sk-live-0123456789' },
+      credential: { kind: 'present', header: 'authorization', value: 'sk-live-0123456789' },
+    });
+    const allow = { ...anAllow(identity, 'authorization'), metadata: { rate_limit: '100/MINUTE', n: 1.5, ok: true, none: null, list: [1, 'a'] } };
+    expectSameBytes(toCheckResponse(allow, facts, edgeSettings()));
+  });
+
+  it("encodes every kind of denial exactly as protobufjs does", () => {
+    for (const status of [400, 401, 403, 404, 429, 500, 503]) {
+      const denial = aDeny({ status, message: `refused ${status} “quoted”`, param: status === 400 ? 'model' : null, headers: [['retry-after', '3']] });
+      expectSameBytes(toCheckResponse(denial, someFacts(), edgeSettings()));
+    }
+  });
+
+  it('encodes zero values that are set (status OK, APPEND_IF_EXISTS_OR_ADD, empty strings)', () => {
+    expectSameBytes({ status: { code: 0, message: '' } });
+    expectSameBytes({
+      status: { code: 0 },
+      ok_response: {
+        headers: [{ header: { key: '', value: '' }, append_action: 'APPEND_IF_EXISTS_OR_ADD', keep_empty_value: false }],
+        headers_to_remove: [''],
+      },
+    });
+    expectSameBytes({});
+  });
+
+  it('leaves shapes it does not cover to protobufjs (returns null)', () => {
+    expect(encodeCheckResponse({ status: { code: -1 } })).to.equal(null);
+    expect(encodeCheckResponse({ denied_response: { status: { code: 'Unauthorized' } } })).to.equal(null);
+    expect(encodeCheckResponse({ ok_response: { response_headers_to_add: [] } })).to.equal(null);
+    const withRawValue: HeaderValueOption = { header: { key: 'k', raw_value: Buffer.from('v') } };
+    expect(encodeCheckResponse({ ok_response: { headers: [withRawValue] } })).to.equal(null);
+  });
+
+  it('matches protobufjs for arbitrary headers, strings and metadata (property)', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    const json: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constant(null),
+        fc.boolean(),
+        fc.double({ noNaN: true }),
+        text,
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 3 }),
+      ),
+    })).value;
+    const option: fc.Arbitrary<HeaderValueOption> = fc.record(
+      {
+        header: fc.record({ key: text, value: text }, { requiredKeys: [] }),
+        append_action: fc.constantFrom(...Object.keys(APPEND_ACTIONS)) as fc.Arbitrary<HeaderValueOption['append_action']>,
+        keep_empty_value: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    );
+    const response: fc.Arbitrary<CheckResponse> = fc.record(
+      {
+        status: fc.record({ code: fc.integer({ min: 0, max: 2 ** 31 - 1 }), message: text }, { requiredKeys: [] }),
+        ok_response: fc.record(
+          {
+            headers: fc.array(option, { maxLength: 4 }),
+            headers_to_remove: fc.array(text, { maxLength: 3 }),
+            query_parameters_to_remove: fc.array(text, { maxLength: 2 }),
+          },
+          { requiredKeys: [] },
+        ),
+        dynamic_metadata: fc.dictionary(text, json, { maxKeys: 4 }).map((values) => toStruct(values)),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(fc.property(response, (value) => expectSameBytes(value)), { numRuns: 300 });
+  });
+});

@@ -10,7 +10,7 @@ import { authErrorFromException } from '../checks/errors';
 import type { RequestFacts } from '../domain/request';
 import { isPublicRoute } from '../routes/classify';
 import type { Policy } from '../config/policy';
-import { hashKey, secretsEqual } from './key-hash';
+import { PresentedKey, SecretDigest } from './key-hash';
 import type { JwtSource } from './jwt/authenticator';
 import { recognizeJwt, type JwtRecognition } from './jwt/recognize';
 
@@ -48,7 +48,16 @@ export function identifyCaller(
     };
   }
   const rawKey = credential.value;
-  if (secretsEqual(rawKey, masterKey)) return { kind: 'master_key' };
+  const presented = new PresentedKey(rawKey);
+  if (presented.equals(masterKeyDigest(masterKey))) return { kind: 'master_key' };
   // Stops a leaked hash from being replayed as a key, and unknown junk from reaching the database.
-  return { kind: 'virtual_key', keyHash: hashKey(rawKey), lookup: rawKey.startsWith('sk-') };
+  return { kind: 'virtual_key', keyHash: presented.hash, lookup: rawKey.startsWith('sk-') };
+}
+
+/** The configured master key rarely changes (never within a process), so its digest is kept. */
+let masterDigest: SecretDigest | null = null;
+
+function masterKeyDigest(masterKey: string): SecretDigest {
+  if (masterDigest === null || masterDigest.secret !== masterKey) masterDigest = new SecretDigest(masterKey);
+  return masterDigest;
 }

@@ -6,13 +6,33 @@ export function hashKey(rawKey: string): string {
 }
 
 /**
- * Constant-time string equality. Both sides are hashed first so the comparison
- * neither leaks the secret's length nor exits early on the first differing byte.
+ * A presented credential, hashed once: its SHA-256 serves both the constant-time comparison with
+ * the master key and, as hex, the virtual-key lookup (LiteLLM's `hash_token`).
  */
-export function secretsEqual(presented: string, secret: string): boolean {
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = createHash('sha256').update(secret, 'utf8').digest();
-  return timingSafeEqual(a, b);
+export class PresentedKey {
+  private readonly digest: Buffer;
+
+  constructor(rawKey: string) {
+    this.digest = createHash('sha256').update(rawKey, 'utf8').digest();
+  }
+
+  /** Constant-time, and independent of the secret's length (both sides are digests). */
+  equals(secret: SecretDigest): boolean {
+    return timingSafeEqual(this.digest, secret.digest);
+  }
+
+  get hash(): string {
+    return this.digest.toString('hex');
+  }
+}
+
+/** A configured secret (the master key), hashed once rather than on every request. */
+export class SecretDigest {
+  readonly digest: Buffer;
+
+  constructor(readonly secret: string) {
+    this.digest = createHash('sha256').update(secret, 'utf8').digest();
+  }
 }
 
 /** LiteLLM's `abbreviate_api_key`: safe to show in messages and logs. */

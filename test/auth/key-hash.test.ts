@@ -8,7 +8,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the spy needs the mutable module object
 import crypto = require('node:crypto');
 import { expect } from 'chai';
-import { hashKey, secretsEqual } from '../../src/auth/key-hash';
+import { hashKey, PresentedKey, SecretDigest } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
 import type { RequestFacts } from '../../src/domain/request';
 import { aPolicy, aRequest } from '../checks/fixtures';
@@ -40,9 +40,10 @@ function withCredential(value: string): RequestFacts {
 describe('constant-time secret comparison', () => {
   it('compares through crypto.timingSafeEqual on 32-byte digests, whatever the lengths', async () => {
     const calls = await timingSafeCalls(() => {
-      expect(secretsEqual('short', MASTER)).to.equal(false);
-      expect(secretsEqual(`${MASTER}-and-much-longer`, MASTER)).to.equal(false);
-      expect(secretsEqual(MASTER, MASTER)).to.equal(true);
+      const master = new SecretDigest(MASTER);
+      expect(new PresentedKey('short').equals(master)).to.equal(false);
+      expect(new PresentedKey(`${MASTER}-and-much-longer`).equals(master)).to.equal(false);
+      expect(new PresentedKey(MASTER).equals(master)).to.equal(true);
     });
     expect(calls).to.deep.equal([
       [32, 32],
@@ -67,5 +68,6 @@ describe('constant-time secret comparison', () => {
 
   it('hashes keys as LiteLLM does (sha256 hex of the whole key), so only hashes are compared in the database', () => {
     expect(hashKey('sk-1234')).to.equal(crypto.createHash('sha256').update('sk-1234').digest('hex'));
+    expect(new PresentedKey('sk-1234').hash).to.equal(hashKey('sk-1234'));
   });
 });

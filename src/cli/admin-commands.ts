@@ -355,10 +355,41 @@ export function registerAdminCommands(program: Command, settings: () => Settings
           const chosen = targets.filter((t): t is [SpendKind, string] => t[1] !== undefined);
           if (chosen.length !== 1) throw new AdminInputError('name exactly one of --key, --team, --user, --org, --end-user, --project, --tag');
           const [kind, id] = chosen[0] as [SpendKind, string];
-          if (!(await s.admin.setSpend(kind, id, amount(value)))) throw new AdminInputError(`no ${kind} '${id}'`);
+          const spend = amount(value);
+          if (!(await s.admin.setSpend(kind, id, spend))) throw new AdminInputError(`no ${kind} '${id}'`);
+          // Counter before invalidation: once caches are purged, no Check may re-seed from the old value.
+          const counted = await overrideCounter(s, kind, id, spend);
           await s.invalidate(kind, id);
-          console.log(`${kind} ${kind === 'key' ? 'hash ' : ''}${id}: spend = ${value}`);
+          console.log(`${kind} ${kind === 'key' ? 'hash ' : ''}${id}: spend = ${value}${counted}`);
+          return counted === COUNTER_NOT_WRITTEN ? 1 : 0;
         },
       ),
     );
+}
+
+const COUNTER_NOT_WRITTEN = ' (database only: the shared spend counter could not be written)';
+
+/**
+ * With metering, admission reads the shared Redis counter, so `spend set` writes it too. The
+ * database write is done either way; a counter left behind is reported (and the exit code is 1),
+ * with how to re-seed it by hand.
+ */
+async function overrideCounter(s: AdminSession, kind: SpendKind, id: string, spend: number): Promise<string> {
+  try {
+    const result = await s.overrideSpendCounter(kind, id, spend);
+    if (result === null || result.counter === 'absent') return '';
+    if (result.queued > 0) {
+      console.error(
+        `warning: ${result.queued} charge(s) for this ${kind} were still queued; the database column will include them once flushed, ` +
+          'the shared counter will not',
+      );
+    }
+    return result.value === spend ? '' : ` (${result.value} in the current budget window)`;
+  } catch (error) {
+    console.error(
+      `warning: the shared spend counter was not updated (${error instanceof Error ? error.message : String(error)}); ` +
+        `budget checks keep the old spend until it is deleted from Redis (key spend:c:${kind}:<id> under the prefix) or expires`,
+    );
+    return COUNTER_NOT_WRITTEN;
+  }
 }

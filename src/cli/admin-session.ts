@@ -7,11 +7,19 @@ import type { EntityKind } from '../cache/cached-auth-store';
 import { closeRedis, openRedis, openStore } from '../server/runtime';
 import { createLogger } from '../observability/logger';
 import { AdminStore } from '../store/admin-store';
+import { TypeOrmAuthStore } from '../store/typeorm-auth-store';
+import { SpendKeys } from '../spend/redis-keys';
+import { budgetWindowOf, overrideCounterSpend, type CounterOverride, type OverridableKind } from '../spend/spend-override';
 
 export interface AdminSession {
   readonly admin: AdminStore;
   /** Purges and announces a changed entity; failures are reported, never fatal: the write is done. */
   invalidate(kind: EntityKind, id: string): Promise<void>;
+  /**
+   * Puts a spend just written to the database into the entity's shared counter (spend-override.ts).
+   * Null without Redis (no counters); throws when Redis cannot be written.
+   */
+  overrideSpendCounter(kind: OverridableKind, id: string, spend: number): Promise<CounterOverride | null>;
 }
 
 const REDIS_READY_TIMEOUT_MS = 2_000;
@@ -34,6 +42,17 @@ export async function withAdminSession<T>(settings: Settings, work: (session: Ad
               `they will see the change within ${settings.cache.ttlSeconds}s`,
           );
         }
+      },
+      async overrideSpendCounter(kind, id, spend) {
+        if (redis === null) return null;
+        if (!redis.client.isReady) throw new Error('Redis is not connected');
+        // Read past every cache: the window must come from the row as it is now.
+        const window = await budgetWindowOf(new TypeOrmAuthStore(runtime.dataSource, settings), settings.config, kind, id);
+        return overrideCounterSpend(redis.client, new SpendKeys(settings.cache.redisKeyPrefix), { kind, id }, spend, window, Date.now(), {
+          create: settings.metering.enabled,
+          idleMs: settings.metering.counterIdleMs,
+          timeoutMs: Math.max(settings.redisTimeoutMs, 1000),
+        });
       },
     });
   } finally {

@@ -115,6 +115,24 @@ redis.call('XADD', KEYS[2], '*', 'e', ARGV[3], 'w', table.concat(windows, ','))
 return 1`,
 );
 
+/**
+ * KEYS: counter. ARGV: spend, window end, now, idle ms, "1" to create an absent counter.
+ * An operator's override of an entity's spend (`tollgate spend set`): the counter takes the new
+ * value as if freshly seeded (window set, not-yet-seeded mark dropped) but keeps what belongs to
+ * in-flight work: reservations and the count of queued events. Returns {existed, queued}.
+ */
+export const SET_COUNTER_SPEND = new LuaScript(
+  'set_counter_spend',
+  `${PRELUDE}
+local key = KEYS[1]
+local existed = redis.call('EXISTS', key)
+if existed == 0 and ARGV[5] ~= '1' then return {0, 0} end
+redis.call('HSET', key, 's', ARGV[1], 'w', ARGV[2])
+redis.call('HDEL', key, 'u')
+expire_idle(key, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+return {existed, tonumber(redis.call('HGET', key, 'n') or '0')}`,
+);
+
 /** KEYS: reservation. ARGV: request id. Gives the reservation back (upstream error, nothing to charge). */
 export const RELEASE_RESERVATION = new LuaScript(
   'release_reservation',

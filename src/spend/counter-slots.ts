@@ -50,11 +50,14 @@ function holdersOf(snapshot: Snapshot): SpendHolder[] {
   return holders;
 }
 
+/** The window a row's spend column is in now, and the part of that spend a counter starts from. */
+export function counterSeed(spend: number, window: BudgetWindowSource | null, now: number): { windowEnd: number; seed: number } {
+  const windowEnd = currentWindowEnd(window, now);
+  return { windowEnd, seed: windowEnd === NO_WINDOW ? spend : spendInCurrentWindow(spend, window, now) };
+}
+
 export function counterSlots(snapshot: Snapshot, now: number): CounterSlot[] {
-  return holdersOf(snapshot).map(({ target, spend, window }) => {
-    const windowEnd = currentWindowEnd(window, now);
-    return { target, windowEnd, seed: windowEnd === NO_WINDOW ? spend : spendInCurrentWindow(spend, window, now) };
-  });
+  return holdersOf(snapshot).map(({ target, spend, window }) => ({ target, ...counterSeed(spend, window, now) }));
 }
 
 /** Counter values by `targetName`; entities without one keep the database spend. */

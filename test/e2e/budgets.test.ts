@@ -3,6 +3,8 @@
  * Redis prefix, as two gateway replicas would: Envoy's Check on one replica, its ext_proc stream
  * on the other, spend in shared counters and flushed into LiteLLM's columns.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { hashKey } from '../../src/auth/key-hash';
@@ -14,7 +16,7 @@ import { anOpenAiStream, anUpstreamExchange, connectExtProc, type ExtProcClient 
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { startServer, type ServerProcess } from '../support/server-process';
+import { BIN, startServer, type ServerProcess } from '../support/server-process';
 import {
   counterOf,
   openRedisClient,
@@ -47,6 +49,8 @@ interface Replicas {
   readonly checkers: Checker[];
   readonly meters: ExtProcClient[];
   readonly config: TempConfig;
+  /** What the replicas run with: the CLI pointed at the same database, Redis and config. */
+  readonly env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +80,7 @@ async function startReplicas(database: TestMysqlDatabase, redis: TestRedis, toll
     checkers,
     meters,
     config,
+    env,
     async stop() {
       checkers.forEach((c) => c.close());
       meters.forEach((m) => m.close());
@@ -236,6 +241,29 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
         expect(denialOf(response).type, `replica ${replica}`).to.equal('budget_exceeded');
         expect(denialOf(response).message).to.equal('Budget has been exceeded! Current cost: 0.3, Max budget: 0.25');
       }
+    });
+
+    it('admits again on every replica at the next Check once `tollgate spend set` lowers the spend (the counter is set too)', async () => {
+      const raw = `sk-set-${uniqueId('k')}`;
+      const token = hashKey(raw);
+      await rows.aKey({ token, max_budget: 0.25 });
+      for (let i = 0; i < 3; i += 1) expect((await callThrough(replicas!, 0, 1, raw)).allowed, `request ${i}`).to.equal(true);
+      await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
+      const refused = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+      expect(denialOf(refused).type).to.equal('budget_exceeded');
+
+      const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'spend', 'set', '--key', token, '0.1'], {
+        env: { PATH: process.env.PATH ?? '', ...replicas!.env },
+        timeout: 20_000,
+      });
+      expect(stdout).to.include(`key hash ${token}: spend = 0.1`);
+      // No wait: the counter, which every Check reads, already holds the new spend.
+      for (const replica of [0, 1]) {
+        const response = await replicas!.checkers[replica].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+        expect(isAllowed(response), `replica ${replica}`).to.equal(true);
+      }
+      expect((await counterOf(peek, redis.prefix, { kind: 'key', id: token }))?.spend).to.equal(0.1);
+      expect(await spendColumn(dataSource, 'LiteLLM_VerificationToken', { token })).to.be.closeTo(0.1, 1e-12);
     });
 
     it("answers LiteLLM's 429 past a key's rpm limit, counted across replicas", async () => {

@@ -13,6 +13,7 @@ import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
 import type { Instrumentation, RequestTelemetry } from './instrumentation';
+import { ScrapedCounter } from './scraped-counter';
 
 /** A warm Check takes tens of microseconds; an Envoy ext_authz timeout is ~250 ms. */
 const CHECK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -49,24 +50,31 @@ export class TollgateMetrics {
     const registers = [this.registry];
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
-    const decisions = new Counter({
-      name: 'tollgate_decisions_total',
-      help: 'Check decisions by result (allow|deny), LiteLLM error type and HTTP status of denials',
-      labelNames: ['result', 'error_type', 'status'] as const,
+    // Per-Check counters are plain additions, read at scrape time (scraped-counter.ts).
+    const decisions = new ScrapedCounter(
+      {
+        name: 'tollgate_decisions_total',
+        help: 'Check decisions by result (allow|deny), LiteLLM error type and HTTP status of denials',
+        labelNames: ['result', 'error_type', 'status'],
+      },
       registers,
-    });
-    const refusals = new Counter({
-      name: 'tollgate_check_refusals_total',
-      help: 'Denials by the check that refused (LiteLLM check order names; "identify" for credential refusals)',
-      labelNames: ['check'] as const,
+    );
+    const refusals = new ScrapedCounter(
+      {
+        name: 'tollgate_check_refusals_total',
+        help: 'Denials by the check that refused (LiteLLM check order names; "identify" for credential refusals)',
+        labelNames: ['check'],
+      },
       registers,
-    });
-    const undecided = new Counter({
-      name: 'tollgate_undecided_total',
-      help: 'Checks answered with gRPC UNAVAILABLE (no decision possible), by reason',
-      labelNames: ['reason'] as const,
+    );
+    const undecided = new ScrapedCounter(
+      {
+        name: 'tollgate_undecided_total',
+        help: 'Checks answered with gRPC UNAVAILABLE (no decision possible), by reason',
+        labelNames: ['reason'],
+      },
       registers,
-    });
+    );
     const duration = new Histogram({
       name: 'tollgate_check_duration_seconds',
       help: 'Time from receiving a Check to its answer, by result (allow|deny|undecided)',
@@ -80,22 +88,30 @@ export class TollgateMetrics {
       labelNames: ['type', 'entity'] as const,
       registers,
     });
-    const inFlight = new Gauge({ name: 'tollgate_checks_in_flight', help: 'Checks being decided right now', registers });
-    const decisionChild = memo((result, type, status) => decisions.labels(result, type, status));
-    const refusalChild = memo((check) => refusals.labels(check));
-    const undecidedChild = memo((reason) => undecided.labels(reason));
+    let inFlight = 0;
+    new Gauge({
+      name: 'tollgate_checks_in_flight',
+      help: 'Checks being decided right now',
+      registers,
+      collect() {
+        this.set(inFlight);
+      },
+    });
+    const decisionChild = (result: string, type: string, status: string): { inc(): void } => decisions.child(result, type, status);
+    const refusalChild = (check: string): { inc(): void } => refusals.child(check);
+    const undecidedChild = (reason: string): { inc(): void } => undecided.child(reason);
     const durationChild = memo((result) => duration.labels(result));
     const alertChild = memo((type, entity) => alerts.labels(type, entity));
     const allowed = decisionChild('allow', '', '');
 
     this.instrumentation = {
       startRequest: () => {
-        inFlight.inc();
+        inFlight += 1;
         const started = performance.now();
         let done = false;
         const finish = (result: string): void => {
           done = true;
-          inFlight.dec();
+          inFlight -= 1;
           durationChild(result).observe((performance.now() - started) / 1000);
         };
         return {
@@ -149,18 +165,23 @@ export class TollgateMetrics {
   }
 
   private cacheMetrics(registers: Registry[]): CacheEvents {
-    const hits = new Counter({
-      name: 'tollgate_cache_hits_total',
-      help: 'Entity lookups answered by a cache tier (memory = this process, shared = Redis)',
-      labelNames: ['kind', 'tier'] as const,
+    // Several lookups per Check: plain additions, read at scrape time.
+    const hits = new ScrapedCounter(
+      {
+        name: 'tollgate_cache_hits_total',
+        help: 'Entity lookups answered by a cache tier (memory = this process, shared = Redis)',
+        labelNames: ['kind', 'tier'],
+      },
       registers,
-    });
-    const misses = new Counter({
-      name: 'tollgate_cache_misses_total',
-      help: 'Entity lookups not answered from process memory (then tried in Redis, then the database)',
-      labelNames: ['kind'] as const,
+    );
+    const misses = new ScrapedCounter(
+      {
+        name: 'tollgate_cache_misses_total',
+        help: 'Entity lookups not answered from process memory (then tried in Redis, then the database)',
+        labelNames: ['kind'],
+      },
       registers,
-    });
+    );
     const stale = new Counter({
       name: 'tollgate_cache_stale_served_total',
       help: 'Entries served past their refresh time: while revalidating, or because the database failed',
@@ -173,11 +194,9 @@ export class TollgateMetrics {
       labelNames: ['kind', 'source'] as const,
       registers,
     });
-    const hit = memo((kind, tier) => hits.labels(kind, tier));
-    const miss = memo((kind) => misses.labels(kind));
     return {
-      hit: (kind, tier) => hit(kind, tier).inc(),
-      miss: (kind) => miss(kind).inc(),
+      hit: (kind, tier) => hits.child(kind, tier).inc(),
+      miss: (kind) => misses.child(kind).inc(),
       staleServed: (kind, reason) => stale.labels(kind, reason).inc(),
       sharedTierError: (kind) => errors.labels(kind, 'shared_tier').inc(),
       backgroundRefreshError: (kind) => errors.labels(kind, 'background_refresh').inc(),

@@ -107,7 +107,16 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
         })
       : undefined;
 
+  const meteringOff = throttled(logger, 'metering: an ext_proc stream arrived but tollgate.metering is off; nothing recorded');
   const settle = async (outcome: ExchangeOutcome): Promise<void> => {
+    // The ExternalProcessor service is always served, so Envoy may stream to it with metering off.
+    // Recording then would write spend nobody asked for: with Redis into a queue no flusher drains
+    // (the flusher runs only with metering) and counters no Check reads, without it straight into
+    // LiteLLM's columns (twice counted where LiteLLM itself is the upstream).
+    if (!options.enabled) {
+      meteringOff(`request ${outcome.kind === 'charge' ? outcome.event.requestId : outcome.requestId}`);
+      return;
+    }
     if (outcome.kind === 'release') {
       if (outcome.reason === 'unmetered') {
         logger.warn({ requestId: outcome.requestId }, 'metering: a successful response reported no usage; nothing charged');

@@ -18,8 +18,8 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 
-/** Bigger than a typical allow (~0.6 kB); the writer grows for anything larger. */
-const INITIAL_CAPACITY = 2048;
+/** Bigger than a typical allow (~0.6 kB); the writer grows into a new buffer for anything larger. */
+const scratch = Buffer.allocUnsafe(4096);
 
 export const FIELD = {
   CheckResponse: { status: 1, denied_response: 2, ok_response: 3, dynamic_metadata: 4 },
@@ -65,14 +65,6 @@ function nonNegativeInt(value: unknown): number {
   return value;
 }
 
-/** Strings up to this length are checked for ASCII and copied in JS. */
-const SHORT_STRING = 256;
-
-function isAscii(value: string): boolean {
-  for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 /**
  * Writes a message back to front, so every length is known when its prefix is written and no
  * size pass is needed: children first, then their length, then their tag. Fields therefore go
@@ -82,9 +74,10 @@ class ReverseWriter {
   private buffer: Buffer;
   private pos: number;
 
-  constructor(capacity: number) {
-    this.buffer = Buffer.allocUnsafe(capacity);
-    this.pos = capacity;
+  /** Writes into `scratch` (shared: encoding is synchronous and `finish` copies out). */
+  constructor(scratch: Buffer) {
+    this.buffer = scratch;
+    this.pos = scratch.length;
   }
 
   /** Position marking the end of a message about to be written. */
@@ -129,15 +122,10 @@ class ReverseWriter {
   }
 
   string(field: number, value: string): void {
-    const bytes = value.length <= SHORT_STRING && isAscii(value) ? value.length : Buffer.byteLength(value, 'utf8');
+    const bytes = Buffer.byteLength(value, 'utf8');
     this.reserve(bytes);
     this.pos -= bytes;
-    if (bytes === value.length) {
-      // Header names and ids are short ASCII: a JS loop beats two native calls per string.
-      for (let i = 0, at = this.pos; i < bytes; i += 1) this.buffer[at + i] = value.charCodeAt(i);
-    } else {
-      this.buffer.write(value, this.pos, bytes, 'utf8');
-    }
+    this.buffer.write(value, this.pos, bytes, 'utf8');
     this.varint(bytes);
     this.tag(field, LENGTH_DELIMITED);
   }
@@ -282,7 +270,7 @@ export function encodeCheckResponse(response: CheckResponse): Buffer | null {
     only(response, KNOWN_KEYS.response);
     const { status, ok_response: ok, denied_response: denied, dynamic_metadata: metadata } = response;
     if (ok !== undefined && denied !== undefined) return null; // a oneof: protobufjs decides which wins
-    const out = new ReverseWriter(INITIAL_CAPACITY);
+    const out = new ReverseWriter(scratch);
     if (metadata !== undefined) {
       const mark = out.mark();
       writeStruct(out, metadata);

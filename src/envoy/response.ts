@@ -6,7 +6,7 @@ import type { Denial } from '../checks/types';
 import type { Decision, Identity } from '../domain/decision';
 import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
-import { toStruct, type CheckResponse, type HeaderValueOption } from './messages';
+import { toStruct, type CheckResponse, type HeaderValueOption, type StructValue } from './messages';
 import { modelLabel } from './request-model';
 
 export type ResponseSettings = Pick<Settings, 'forwardCredentials'>;
@@ -36,56 +36,59 @@ const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> 
 const MIN_SECRET_LENGTH = 6;
 
 export function toCheckResponse(decision: Decision, facts: RequestFacts, settings: ResponseSettings): CheckResponse {
-  const identity = knownIdentity(decision.identity, facts);
-  // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
-  const extra = decision.kind === 'allow' ? (decision.metadata ?? {}) : {};
-  const metadata = { ...extra, ...metadataOf(identity) };
-  const dynamicMetadata = Object.keys(metadata).length > 0 ? toStruct(metadata) : undefined;
-  const base: CheckResponse = dynamicMetadata ? { dynamic_metadata: dynamicMetadata } : {};
-  if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
-
-  // Plain loops, no intermediate arrays or sets: this runs on every allowed Check.
+  // One pass over the identity fields builds both the metadata and (on allow) the headers: this
+  // runs on every Check, so no intermediate objects, arrays or sets.
+  const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
+  const extra = decision.kind === 'allow' ? decision.metadata : undefined;
+  const fields: Record<string, StructValue> = extra === undefined ? {} : (toStruct(extra).fields ?? {});
   const headers: HeaderValueOption[] = [];
   const sent: string[] = [];
-  for (const [field, header] of IDENTITY_FIELDS) {
-    const value = identity[field];
-    if (value === undefined || !isValidHeaderValue(value)) continue;
-    headers.push(overwrite(header, value));
-    sent.push(header);
+  for (const [field, header, key] of IDENTITY_FIELDS) {
+    const value = identityValue(decision.identity, facts, field);
+    if (value === undefined || value === '' || (secret !== null && value.includes(secret))) continue;
+    fields[key] = { stringValue: value };
+    if (decision.kind === 'allow' && isValidHeaderValue(value)) {
+      headers.push(overwrite(header, value));
+      sent.push(header);
+    }
   }
+  // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
+  const base: CheckResponse = hasAny(fields) ? { dynamic_metadata: { fields } } : {};
+  if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
+
   // A client must not be able to pre-set identity headers the upstream trusts.
-  const spoofed: string[] = [];
+  const remove: string[] = [];
   for (const name in facts.headers) {
-    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.includes(name)) spoofed.push(name);
+    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.includes(name)) remove.push(name);
   }
-  const strip = settings.forwardCredentials ? [] : credentialCarriers(decision.credentialHeader, facts);
+  let removeQueryKey = false;
+  if (!settings.forwardCredentials) {
+    for (const name of credentialCarriers(decision.credentialHeader, facts)) {
+      if (name === QUERY_KEY_CREDENTIAL) removeQueryKey = true;
+      else if (!remove.includes(name)) remove.push(name);
+    }
+  }
   return {
     ...base,
     status: { code: GRPC_OK },
     ok_response: {
       headers,
-      headers_to_remove: unique([...spoofed, ...strip.filter((name) => name !== QUERY_KEY_CREDENTIAL)]),
-      ...(strip.includes(QUERY_KEY_CREDENTIAL) ? { query_parameters_to_remove: ['key'] } : {}),
+      headers_to_remove: remove,
+      ...(removeQueryKey ? { query_parameters_to_remove: ['key'] } : {}),
     },
   };
 }
 
-/** Identity fields that are known and are not (and do not contain) the raw key. */
-function knownIdentity(identity: Identity, facts: RequestFacts): Partial<Record<keyof Identity, string>> {
-  const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
-  const candidates: Partial<Record<keyof Identity, string | undefined>> = {
-    ...identity,
-    endUserId: identity.endUserId ?? facts.endUserId ?? undefined,
-    model: identity.model ?? modelLabel(facts.model) ?? undefined,
-  };
-  const out: Partial<Record<keyof Identity, string>> = {};
-  for (const [field] of IDENTITY_FIELDS) {
-    const value = candidates[field];
-    if (value === undefined || value === '') continue;
-    if (secret !== null && value.includes(secret)) continue;
-    out[field] = value;
-  }
-  return out;
+/** An identity field's value; end user and model fall back to what the request named. */
+function identityValue(identity: Identity, facts: RequestFacts, field: keyof Identity): string | undefined {
+  if (field === 'endUserId') return identity.endUserId ?? facts.endUserId ?? undefined;
+  if (field === 'model') return identity.model ?? modelLabel(facts.model) ?? undefined;
+  return identity[field];
+}
+
+function hasAny(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 /** HTTP forbids control characters other than tab in header values; with validate_mutations Envoy
@@ -93,15 +96,6 @@ function knownIdentity(identity: Identity, facts: RequestFacts): Partial<Record<
 function isValidHeaderValue(value: string): boolean {
   // eslint-disable-next-line no-control-regex
   return !/[\x00-\x08\x0a-\x1f\x7f]/.test(value);
-}
-
-function metadataOf(identity: Partial<Record<keyof Identity, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [field, , key] of IDENTITY_FIELDS) {
-    const value = identity[field];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
 }
 
 /**
@@ -170,6 +164,3 @@ function overwrite(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}

@@ -28,6 +28,8 @@ import { MeteredExchange, type ExchangeOutcome } from './metered-exchange';
 import { PriceTable } from './prices';
 import { DEFAULT_RESPONSE_USAGE_OPTIONS } from './response-usage';
 import type { SpendEvent } from '../spend/spend-event';
+import { withTimeout } from '../util/timeout';
+import { meteringStats } from './metering-metrics';
 
 /** Check → ext_proc request headers takes milliseconds; a minute covers any queueing in Envoy. */
 const CORRELATION_TTL_MS = 60_000;
@@ -47,7 +49,10 @@ export interface MeteringRuntime {
 class DeferredRecorder implements SpendRecorder {
   target: SpendRecorder | null = null;
   record(event: SpendEvent): Promise<boolean> {
-    return this.target === null ? Promise.reject(new Error('database not connected yet')) : this.target.record(event);
+    if (this.target === null) return Promise.reject(new Error('database not connected yet'));
+    // Every write that bypasses Redis passes here: as the recorder without Redis, or its fallback.
+    meteringStats.directWrites += 1;
+    return this.target.record(event);
   }
   release(requestId: string): Promise<void> {
     return this.target === null ? Promise.resolve() : this.target.release(requestId);
@@ -114,18 +119,29 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     // (the flusher runs only with metering) and counters no Check reads, without it straight into
     // LiteLLM's columns (twice counted where LiteLLM itself is the upstream).
     if (!options.enabled) {
+      meteringStats.responses.ignored += 1;
       meteringOff(`request ${outcome.kind === 'charge' ? outcome.event.requestId : outcome.requestId}`);
       return;
     }
     if (outcome.kind === 'release') {
+      meteringStats.responses[outcome.reason] += 1;
       if (outcome.reason === 'unmetered') {
         logger.warn({ requestId: outcome.requestId }, 'metering: a successful response reported no usage; nothing charged');
       }
       await recorder.release(outcome.requestId);
       return;
     }
+    meteringStats.responses[outcome.priced ? 'charged' : 'unpriced'] += 1;
     if (!outcome.priced) logger.warn({ requestId: outcome.event.requestId, model: outcome.event.model }, 'metering: model has no price in model_list; charged 0');
-    const recorded = await recorder.record(outcome.event);
+    let recorded: boolean;
+    try {
+      recorded = await recorder.record(outcome.event);
+    } catch (error) {
+      meteringStats.events.failed += 1;
+      throw error;
+    }
+    meteringStats.events[recorded ? 'recorded' : 'duplicate'] += 1;
+    if (recorded) meteringStats.recordedCost += outcome.event.cost;
     logger.debug({ requestId: outcome.event.requestId, cost: outcome.event.cost, recorded }, 'metering: spend recorded');
   };
 
@@ -166,8 +182,12 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
         logger,
       );
       flusher.start();
+      const client = redis;
+      const timeoutMs = Math.max(settings.redisTimeoutMs, 1000);
+      meteringStats.queueLength = () => withTimeout(client.xLen(keys.stream), timeoutMs, 'redis XLEN');
     },
     async stop() {
+      meteringStats.queueLength = null;
       await Promise.allSettled([...pending]);
       await flusher?.stop();
     },

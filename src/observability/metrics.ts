@@ -13,6 +13,7 @@ import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
 import type { Instrumentation, RequestTelemetry } from './instrumentation';
+import { registerMeteringMetrics } from '../metering/metering-metrics';
 import { ScrapedCounter } from './scraped-counter';
 
 /** A warm Check takes tens of microseconds; an Envoy ext_authz timeout is ~250 ms. */
@@ -138,6 +139,7 @@ export class TollgateMetrics {
     };
     this.cacheEvents = this.cacheMetrics(registers);
     this.calls = this.backendMetrics(registers);
+    registerMeteringMetrics(this.registry);
   }
 
   /**

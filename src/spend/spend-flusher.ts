@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Logger } from '../observability/logger';
 import { withTimeout } from '../util/timeout';
+import { meteringStats, type MeteringStats } from '../metering/metering-metrics';
 import { ACK_FLUSHED } from './counter-scripts';
 import { toRawReply, type RawReply } from './lua-script';
 import { FLUSH_GROUP, type SpendKeys } from './redis-keys';
@@ -52,6 +53,7 @@ export class SpendFlusher {
     private readonly writer: SpendWriter,
     private readonly options: SpendFlusherOptions,
     private readonly logger: Logger,
+    private readonly stats: MeteringStats = meteringStats,
   ) {}
 
   start(): void {
@@ -88,6 +90,7 @@ export class SpendFlusher {
       this.cycle = this.flushOnce().then(
         (handled) => this.schedule(handled >= this.options.batchSize ? 0 : this.options.intervalMs),
         (error: unknown) => {
+          this.stats.batches.failed += 1;
           this.logger.warn({ err: String(error) }, 'spend flush failed; entries stay queued and are retried');
           this.schedule(this.options.intervalMs);
         },
@@ -101,6 +104,7 @@ export class SpendFlusher {
     for (const entry of entries) {
       const event = decodeSpendEvent(entry.fields.get('e') ?? '');
       if (event === null) {
+        this.stats.flushed.unreadable += 1;
         this.logger.error({ entry: entry.id }, 'dropping an unreadable spend queue entry');
         continue;
       }
@@ -114,6 +118,9 @@ export class SpendFlusher {
     this.logger.debug({ entries: entries.length, written, consumer: this.consumer }, 'spend batch committed');
     await pause(this.options.pauseBeforeAckMs);
     await this.acknowledge(entries);
+    this.stats.batches.ok += 1;
+    this.stats.flushed.written += written;
+    this.stats.flushed.replayed += queued.length - written;
   }
 
   /** Unreadable entries are acknowledged too: replaying them could never succeed. */
@@ -166,6 +173,7 @@ export class SpendFlusher {
       String(this.options.batchSize),
     ]);
     const entries = Array.isArray(reply) && Array.isArray(reply[1]) ? parseEntries(reply[1]) : [];
+    this.stats.claimed += entries.length;
     if (entries.length > 0) this.logger.info({ entries: entries.length, consumer: this.consumer }, 'took over abandoned spend entries');
     return entries;
   }

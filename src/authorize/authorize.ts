@@ -32,7 +32,7 @@ export interface AuthorizerOptions {
   readonly now?: () => Date;
   /** Shared spend counters laid over the snapshot before the checks (tollgate.metering). */
   readonly spendOverlay?: SpendOverlay;
-  /** After the checks allow a virtual key: rate limits and budget reservation, atomically (spend/admission.ts). */
+  /** After the checks allow a virtual key or a JWT caller: rate limits and budget reservation, atomically (spend/admission.ts). */
   readonly admission?: Admitter;
 }
 
@@ -91,7 +91,14 @@ export class Authorizer {
       case 'jwt': {
         const authenticator = this.options.jwt;
         if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
-        const parts = { authenticator, policy: this.options.policy, now: this.now(), telemetry, spendOverlay: this.options.spendOverlay };
+        const parts = {
+          authenticator,
+          policy: this.options.policy,
+          now: this.now(),
+          telemetry,
+          spendOverlay: this.options.spendOverlay,
+          admission: this.options.admission,
+        };
         return authorizeJwt(parts, facts, caller.source);
       }
       case 'virtual_key': {

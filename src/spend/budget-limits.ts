@@ -25,8 +25,8 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
     case 'team_member':
       return membership?.budget?.max_budget ?? null;
     case 'user':
-      // The user budget applies to personal keys only (§8 notes).
-      return key !== null && key.team_id === null ? (user?.max_budget ?? null) : null;
+      // The user budget applies without a team only (§8 notes; personal_user_budget): personal keys, team-less JWT users.
+      return team === null ? (user?.max_budget ?? null) : null;
     case 'end_user':
       return endUser?.budget?.max_budget ?? null;
     case 'organization': {

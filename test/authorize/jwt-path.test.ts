@@ -4,7 +4,9 @@ import { JwksUnavailableError } from '../../src/auth/jwt/errors';
 import { Authorizer, type Outcome } from '../../src/authorize/authorize';
 import { JWT_CHECKS } from '../../src/authorize/jwt-path';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../../src/checks/order';
-import type { Snapshot } from '../../src/checks/types';
+import type { CheckContext, Snapshot } from '../../src/checks/types';
+import { rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
+import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
 import { aBudget, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
@@ -145,6 +147,45 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       .authorize(await withToken({ tid: 't-gpt' }))
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(JwksUnavailableError);
+  });
+
+  describe('admission (rate limits, reservations) after the checks allow', () => {
+    function admitting(verdict: Admission): { authorizer: Authorizer; seen: CheckContext[] } {
+      const seen: CheckContext[] = [];
+      const admission: Admitter = {
+        admit: (ctx) => {
+          seen.push(ctx);
+          return Promise.resolve(verdict);
+        },
+      };
+      const settings = jwtSettings({ jwtauth: JWTAUTH, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+      const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+      return { authorizer: new Authorizer({ store, policy: aPolicy(), masterKey: MASTER, jwt, admission, now: () => NOW }), seen };
+    }
+
+    it("refuses with the admission's 429 when the caller's team is past its rpm limit (LiteLLM's limiter sees JWT teams too)", async () => {
+      const limited = aTeam({ team_id: 't-gpt', models: ['gpt-4o'], rpm_limit: 1 });
+      store.teams.set('t-gpt', limited);
+      const denial429 = rateLimitDenial('team', [{ target: { kind: 'team', id: 't-gpt' }, type: 'team', metric: 'rpm', limit: 1 }], new Map(), 30);
+      const { authorizer, seen } = admitting({ kind: 'deny', check: 'rate_limit', denial: denial429 });
+      const outcome = await authorizer.authorize(await withToken({ tid: 't-gpt', sub: 'alice' }));
+      expect(denial(outcome)).to.deep.include({ status: 429, refusedBy: 'rate_limit', headers: [['retry-after', '30']] });
+      expect(seen).to.have.length(1);
+      expect(seen[0].keyHash).to.equal(null);
+      expect(seen[0].snapshot.team?.rpm_limit).to.equal(1);
+    });
+
+    it("allows with the admission's dynamic metadata (request tags, rate_limit)", async () => {
+      const { authorizer } = admitting({ kind: 'admit', metadata: { rate_limit: '100/MINUTE' } });
+      const outcome = await authorizer.authorize(await withToken({ tid: 't-gpt', sub: 'alice' }));
+      expect(outcome.decision).to.deep.include({ kind: 'allow', metadata: { rate_limit: '100/MINUTE' } });
+    });
+
+    it('never admits (reserves or counts) a caller the checks refused', async () => {
+      const { authorizer, seen } = admitting({ kind: 'admit', metadata: {} });
+      expect(denial(await authorizer.authorize(await withToken({ tid: 't-over' })))).to.deep.include({ refusedBy: 'team_budget' });
+      expect(seen).to.deep.equal([]);
+    });
   });
 
   it('without enable_jwt_auth a three-part credential is just a (non sk-) key', async () => {

@@ -1,0 +1,24 @@
+import { expect } from 'chai';
+import { budgetLimitsOf } from '../../src/spend/budget-limits';
+import { aContext, aKey, aSnapshot, aTeam, aUser } from '../checks/fixtures';
+
+/** The kinds of the budgets a reservation must fit in, with their limits. */
+const limitsOf = (snapshot: Parameters<typeof aSnapshot>[0]): string[] =>
+  budgetLimitsOf(aContext({ snapshot: aSnapshot(snapshot) })).map((l) => `${l.slot.target.kind}:${l.max}`);
+
+describe('spend: the budgets a reservation must fit in (the budget checks\' scope)', () => {
+  const user = aUser({ user_id: 'alice', max_budget: 5 });
+
+  it("reserves against a team-less user's own budget, as personal_user_budget checks it: a personal key", () => {
+    expect(limitsOf({ key: aKey({ user_id: 'alice', team_id: null, max_budget: 10 }), user })).to.deep.equal(['key:10', 'user:5']);
+  });
+
+  it('reserves against a team-less user\'s own budget for a JWT caller too (no key)', () => {
+    expect(limitsOf({ key: null, user })).to.deep.equal(['user:5']);
+  });
+
+  it("never against the user's budget when a team pays (the check skips it)", () => {
+    const team = aTeam({ team_id: 't', max_budget: 20 });
+    expect(limitsOf({ key: aKey({ user_id: 'alice', team_id: 't' }), user, team })).to.deep.equal(['team:20']);
+  });
+});

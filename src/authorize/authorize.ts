@@ -16,6 +16,7 @@ import { authorizeJwt } from './jwt-path';
 import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
 import type { Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
+import { andThen, type MaybePromise } from '../util/maybe-promise';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
 import { budgetAlerts } from '../alerts/budget-alerts';
@@ -53,6 +54,14 @@ export class Authorizer {
   }
 
   async authorize(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): Promise<Outcome> {
+    return this.decide(facts, telemetry);
+  }
+
+  /**
+   * The same decision, returned at once when nothing has to be waited for (a warm key, the master
+   * key, a refusal before any lookup), else as a promise. Infrastructure failures throw or reject.
+   */
+  decide(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): MaybePromise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     const model = modelLabel(facts.model);
     const context = (snapshot: Snapshot, keyHash: string | null): CheckContext => ({
@@ -102,16 +111,19 @@ export class Authorizer {
         return authorizeJwt(parts, facts, caller.source);
       }
       case 'virtual_key': {
-        const snapshot = await telemetry.phase('load', () =>
+        const loading = telemetry.phase('load', () =>
           loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy, this.options.spendOverlay),
         );
-        const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
-        const checked = context(snapshot, caller.keyHash);
-        const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, observe, telemetry));
-        if (refusal !== null) return deny(refusal, identity);
-        const admission = this.options.admission === undefined ? null : await this.options.admission.admit(checked);
-        if (admission?.kind === 'deny') return deny(admission, identity);
-        return allow(identity, admission?.metadata);
+        return andThen(loading, (snapshot) => {
+          const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
+          const checked = context(snapshot, caller.keyHash);
+          const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, observe, telemetry));
+          if (refusal !== null) return deny(refusal, identity);
+          if (this.options.admission === undefined) return allow(identity);
+          return this.options.admission.admit(checked).then((admission) =>
+            admission.kind === 'deny' ? deny(admission, identity) : allow(identity, admission.metadata),
+          );
+        });
       }
     }
   }

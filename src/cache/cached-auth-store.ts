@@ -16,7 +16,7 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
-import type { AuthStore } from '../store/auth-store';
+import type { AuthStore, MemoryLookups } from '../store/auth-store';
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
 import type { SharedCache } from './shared-cache';
 import { batchLoader } from '../util/batch-loader';
@@ -130,6 +130,25 @@ export class CachedAuthStore implements AuthStore {
     ]);
   }
 
+  readonly memory: MemoryLookups = {
+    key: (tokenHash) => this.keys.peek(tokenHash),
+    team: (teamId) => this.teams.peek(teamId),
+    membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
+    user: (userId) => this.users.peek(userId),
+    endUser: (endUserId) => this.endUsers.peek(endUserId),
+    organization: (organizationId) => this.organizations.peek(organizationId),
+    project: (projectId) => this.projects.peek(projectId),
+    tags: (names) => peekAll(this.tags, names),
+    accessGroups: (ids) => peekAll(this.accessGroups, ids),
+    budget: (budgetId) => this.budgets.peek(budgetId),
+    objectPermissions: (ids) => peekAll(this.objectPermissions, ids),
+    agent: (agentId) => this.agents.peek(agentId),
+    globalSpend: () => {
+      const spend = this.spend.peek(GLOBAL_SPEND_ID);
+      return spend === undefined ? undefined : (spend ?? 0);
+    },
+  };
+
   findKey(tokenHash: string): Promise<VirtualKey | null> {
     return this.keys.get(tokenHash);
   }
@@ -197,6 +216,17 @@ export class CachedAuthStore implements AuthStore {
     if (cache === undefined) throw new Error(`unknown entity kind ${kind}`);
     return cache;
   }
+}
+
+/** Every id answered from memory (absent ones dropped, as the batch lookups do), or undefined. */
+function peekAll<T>(cache: EntityCache<T>, ids: readonly string[]): T[] | undefined {
+  const found: T[] = [];
+  for (const id of unique(ids)) {
+    const value = cache.peek(id);
+    if (value === undefined) return undefined;
+    if (value !== null) found.push(value);
+  }
+  return found;
 }
 
 function unique(values: readonly string[]): string[] {

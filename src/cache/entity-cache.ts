@@ -76,20 +76,8 @@ export class EntityCache<T> {
 
   async get(id: string): Promise<T | null> {
     const entry = this.memory.get(id);
-    if (entry !== undefined) {
-      const age = this.now() - entry.loadedAt;
-      const limit = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
-      if (age < Math.min(limit, this.options.refreshAfterMs)) {
-        this.events.hit(this.options.kind, 'memory');
-        return entry.value;
-      }
-      if (age < limit) {
-        this.events.hit(this.options.kind, 'memory');
-        this.events.staleServed(this.options.kind, 'revalidating');
-        this.refreshInBackground(id);
-        return entry.value;
-      }
-    }
+    const known = entry === undefined ? undefined : this.answerFromMemory(id, entry);
+    if (known !== undefined) return known;
     this.events.miss(this.options.kind);
     try {
       return (await this.load(id, true)).value;
@@ -100,6 +88,33 @@ export class EntityCache<T> {
       }
       throw error;
     }
+  }
+
+  /**
+   * What `get` would answer from process memory without waiting: the value, null for a cached
+   * "not found", or undefined when only a load can answer (then call `get`). Lets a warm request
+   * be decided without a single promise.
+   */
+  peek(id: string): T | null | undefined {
+    const entry = this.memory.get(id);
+    return entry === undefined ? undefined : this.answerFromMemory(id, entry);
+  }
+
+  /** Fresh: served. Stale but within its TTL: served while one background reload runs. */
+  private answerFromMemory(id: string, entry: Entry<T>): T | null | undefined {
+    const age = this.now() - entry.loadedAt;
+    const limit = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
+    if (age < Math.min(limit, this.options.refreshAfterMs)) {
+      this.events.hit(this.options.kind, 'memory');
+      return entry.value;
+    }
+    if (age < limit) {
+      this.events.hit(this.options.kind, 'memory');
+      this.events.staleServed(this.options.kind, 'revalidating');
+      this.refreshInBackground(id);
+      return entry.value;
+    }
+    return undefined;
   }
 
   /** Drops the id from this process and from the shared tier. */

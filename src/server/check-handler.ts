@@ -21,6 +21,7 @@ import { NOOP_INSTRUMENTATION, type Instrumentation } from '../observability/ins
 import { DeadlineError, withTimeout } from '../util/timeout';
 import { JwksUnavailableError } from '../auth/jwt/errors';
 import { Admission } from './admission';
+import { isPromise, type MaybePromise } from '../util/maybe-promise';
 
 /**
  * Answer this long before Envoy's deadline so "cannot decide" arrives in time to be acted on:
@@ -53,54 +54,72 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       refuseOverloaded(deps.logger, admission, callback);
       return;
     }
-    let working = false; // once true, the work itself gives the slot back when it settles
     const started = process.hrtime.bigint();
     const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
     let facts: RequestFacts | null = null;
     const telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(
       call.request.attributes?.request?.http?.headers ?? {},
     );
-    void (async () => {
-      facts = telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings));
-      const remainingMs = msUntil(call.getDeadline());
-      const budgetMs = remainingMs - deadlineMarginMs(remainingMs);
-      const work = deps.authorizer.authorize(facts, telemetry);
-      work.then(release, release);
-      working = true;
-      return Number.isFinite(budgetMs) ? withTimeout(work, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs)) : work;
-    })().then(
-      (outcome) => {
-        const requestFacts = facts as RequestFacts;
+
+    const answer = (outcome: Outcome): void => {
+      const requestFacts = facts as RequestFacts;
+      let response: CheckResponse;
+      try {
         logDecision(deps.logger, requestFacts, outcome.decision, outcome.refusedBy, elapsedMs());
         deps.onDecision?.(outcome, requestFacts, elapsedMs());
-        const response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, requestFacts, deps.settings));
-        telemetry.decided(outcome.decision, outcome.refusedBy);
-        callback(null, response);
-      },
-      (error: unknown) => {
-        if (!working) release();
-        deps.onDecision?.(null, facts, elapsedMs());
-        // A JWKS outage is no database outage: allowing then would admit tokens nobody verified.
-        const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
-        if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
-          deps.logger.warn(
-            { requestId: facts.requestId, err: errorText(error) },
-            'store unavailable: allowing (allow_requests_on_db_unavailable)',
-          );
-          const decision: Decision = {
-            kind: 'allow',
-            identity: { userId: deps.settings.policy.proxyAdminName, keyAlias: 'failed-to-connect-to-db' },
-            credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
-          };
-          telemetry.decided(decision, null);
-          callback(null, toCheckResponse(decision, facts, deps.settings));
-          return;
-        }
-        telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
-        deps.logger.warn({ requestId: facts?.requestId, err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
-        callback(unavailable(undecidedDetails(error)));
-      },
-    );
+        response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, requestFacts, deps.settings));
+      } catch (error) {
+        cannotDecide(error);
+        return;
+      }
+      telemetry.decided(outcome.decision, outcome.refusedBy);
+      callback(null, response);
+    };
+    const cannotDecide = (error: unknown): void => {
+      deps.onDecision?.(null, facts, elapsedMs());
+      // A JWKS outage is no database outage: allowing then would admit tokens nobody verified.
+      const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
+      if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
+        deps.logger.warn(
+          { requestId: facts.requestId, err: errorText(error) },
+          'store unavailable: allowing (allow_requests_on_db_unavailable)',
+        );
+        const decision: Decision = {
+          kind: 'allow',
+          identity: { userId: deps.settings.policy.proxyAdminName, keyAlias: 'failed-to-connect-to-db' },
+          credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
+        };
+        telemetry.decided(decision, null);
+        callback(null, toCheckResponse(decision, facts, deps.settings));
+        return;
+      }
+      telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
+      deps.logger.warn({ requestId: facts?.requestId, err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
+      callback(unavailable(undecidedDetails(error)));
+    };
+
+    let decided: MaybePromise<Outcome>;
+    try {
+      facts = telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings));
+      decided = deps.authorizer.decide(facts, telemetry);
+    } catch (error) {
+      release();
+      cannotDecide(error);
+      return;
+    }
+    if (!isPromise(decided)) {
+      // Decided from memory: no deadline to race, no promise to wait for.
+      release();
+      answer(decided);
+      return;
+    }
+    decided.then(release, release);
+    const remainingMs = msUntil(call.getDeadline());
+    const budgetMs = remainingMs - deadlineMarginMs(remainingMs);
+    const bounded = Number.isFinite(budgetMs)
+      ? withTimeout(decided, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs))
+      : decided;
+    bounded.then(answer, cannotDecide);
   };
 }
 

@@ -18,6 +18,11 @@ export class DeferredAuthStore implements AuthStore {
     return this.target;
   }
 
+  /** The connected store's memory reads; none before it connects (lookups then fail as above). */
+  get memory(): AuthStore['memory'] {
+    return this.target?.memory;
+  }
+
   findKey: AuthStore['findKey'] = (hash) => this.call((s) => s.findKey(hash));
   findTeam: AuthStore['findTeam'] = (id) => this.call((s) => s.findTeam(id));
   findMembership: AuthStore['findMembership'] = (userId, teamId) => this.call((s) => s.findMembership(userId, teamId));

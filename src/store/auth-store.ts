@@ -19,6 +19,8 @@ import type {
 } from '../domain/entities';
 
 export interface AuthStore {
+  /** Present on caching stores: the same reads, answered from process memory or not at all. */
+  readonly memory?: MemoryLookups;
   /** Key row by sha256 hex of the raw key. */
   findKey(tokenHash: string): Promise<VirtualKey | null>;
   /** Team row, with LiteLLM_ModelTable.aliases joined through model_id as `model_aliases`. */
@@ -47,4 +49,26 @@ export interface AuthStore {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Reads a caching store can answer from process memory without waiting: the value, null for a
+ * known "not found", or undefined when only the AuthStore lookup can answer. A warm Check is then
+ * decided without creating a single promise (snapshot/load-snapshot.ts).
+ */
+export interface MemoryLookups {
+  key(tokenHash: string): VirtualKey | null | undefined;
+  team(teamId: string): Team | null | undefined;
+  membership(userId: string, teamId: string): TeamMembership | null | undefined;
+  user(userId: string): User | null | undefined;
+  endUser(endUserId: string): EndUser | null | undefined;
+  organization(organizationId: string): Organization | null | undefined;
+  project(projectId: string): Project | null | undefined;
+  /** Undefined unless every name is answerable from memory. */
+  tags(names: readonly string[]): Tag[] | undefined;
+  accessGroups(ids: readonly string[]): AccessGroup[] | undefined;
+  budget(budgetId: string): Budget | null | undefined;
+  objectPermissions(ids: readonly string[]): ObjectPermission[] | undefined;
+  agent(agentId: string): Agent | null | undefined;
+  globalSpend(): number | undefined;
 }

@@ -5,6 +5,9 @@ import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
 import { aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+import { isPromise } from '../../src/util/maybe-promise';
 
 const MASTER = 'sk-master-0000';
 const RAW = 'sk-team-key-1234';
@@ -40,6 +43,24 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
       model: 'gpt-4o',
     });
     expect(decision.credentialHeader).to.equal('authorization');
+  });
+
+  it('decides a warm key synchronously through the cache, and a cold one through a promise, alike', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, team_id: 't1', user_id: 'u1' }));
+    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
+    store.organizations.set('o1', anOrg({ organization_id: 'o1' }));
+    store.users.set('u1', aUser({ user_id: 'u1' }));
+    const policy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+    const cached = new CachedAuthStore(store, policy, NO_SHARED_CACHE);
+    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, now: () => NOW });
+    const cold = subject.decide(withKey(RAW));
+    expect(isPromise(cold)).to.equal(true);
+    const coldOutcome = await cold;
+    const warm = subject.decide(withKey(RAW));
+    expect(isPromise(warm)).to.equal(false);
+    expect(warm).to.deep.equal(coldOutcome);
+    expect(coldOutcome.decision.kind).to.equal('allow');
   });
 
   it('reports an unknown key as token_not_found_in_db, naming the check', async () => {

@@ -76,6 +76,29 @@ describe('EntityCache', () => {
     expect(db.calls).to.equal(1);
   });
 
+  it('peek answers from memory only: undefined before a load, the value after, a background refresh when stale, undefined past the TTL', async () => {
+    const { db, cache, clock } = setup();
+    expect(cache.peek('k1')).to.equal(undefined);
+    expect(db.calls).to.equal(0);
+    await cache.get('k1');
+    expect(cache.peek('k1')).to.deep.include({ id: 'k1', version: 1 });
+    db.version = 2;
+    clock.advance(OPTIONS.refreshAfterMs + 1);
+    expect(cache.peek('k1')).to.deep.include({ version: 1 }); // stale, served while it reloads
+    await flush();
+    expect(db.calls).to.equal(2);
+    expect(cache.peek('k1')).to.deep.include({ version: 2 });
+    clock.advance(OPTIONS.ttlMs + 1);
+    expect(cache.peek('k1')).to.equal(undefined);
+  });
+
+  it('peek returns null for a cached "not found"', async () => {
+    const { db, cache } = setup();
+    db.missing.add('gone');
+    expect(await cache.get('gone')).to.equal(null);
+    expect(cache.peek('gone')).to.equal(null);
+  });
+
   it('coalesces concurrent misses of one id into a single load', async () => {
     const { db, cache } = setup();
     db.hold();

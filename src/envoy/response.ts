@@ -56,14 +56,16 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   const base: CheckResponse = hasAny(fields) ? { dynamic_metadata: { fields } } : {};
   if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
 
+  // The header record has no prototype and many names (dictionary mode): list its names once.
+  const names = Object.keys(facts.headers);
   // A client must not be able to pre-set identity headers the upstream trusts.
   const remove: string[] = [];
-  for (const name in facts.headers) {
+  for (const name of names) {
     if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.includes(name)) remove.push(name);
   }
   let removeQueryKey = false;
   if (!settings.forwardCredentials) {
-    for (const name of credentialCarriers(decision.credentialHeader, facts)) {
+    for (const name of credentialCarriers(decision.credentialHeader, facts, names)) {
       if (name === QUERY_KEY_CREDENTIAL) removeQueryKey = true;
       else if (!remove.includes(name)) remove.push(name);
     }
@@ -103,13 +105,13 @@ function isValidHeaderValue(value: string): boolean {
  * (e.g. both Authorization and x-api-key): the virtual key must not reach the upstream.
  * Pseudo-headers and Host cannot be removed by Envoy, so they are never listed.
  */
-function credentialCarriers(credentialHeader: string | null, facts: RequestFacts): string[] {
+function credentialCarriers(credentialHeader: string | null, facts: RequestFacts, names: readonly string[]): string[] {
   const carriers: string[] = [];
   const header = credentialHeader ?? headerOf(facts.credential);
   if (header !== null) carriers.push(header.toLowerCase());
   if (facts.credential.kind === 'present' && facts.credential.value.length >= MIN_SECRET_LENGTH) {
     const secret = keyMaterial(facts.credential.value);
-    for (const name in facts.headers) {
+    for (const name of names) {
       const value = facts.headers[name] as string;
       // The length test first: most header values are shorter than a key and cannot hold one.
       if (value.length >= secret.length && !name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
@@ -124,6 +126,7 @@ function credentialCarriers(credentialHeader: string | null, facts: RequestFacts
  * searching for the sk- token finds every copy (a header holding the value holds the token).
  */
 function keyMaterial(value: string): string {
+  if (value.startsWith('sk-') && !/[\s,/=]/.test(value)) return value; // the usual case: a bare key
   return value.split(/[\s,/=]+/).find((token) => token.startsWith('sk-') && token.length >= MIN_SECRET_LENGTH) ?? value;
 }
 

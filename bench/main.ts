@@ -7,7 +7,7 @@
  * workers, cold keys) → medians → cleanup (database dropped, prefix deleted).
  *
  * Knobs (environment): BENCH_ROUNDS (3), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
- * BENCH_TOLLGATE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
+ * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
  * of: warm, workers, cold).
  */
 import 'reflect-metadata';
@@ -36,6 +36,7 @@ const IN_FLIGHT = 64;
 const CHANNELS = 4;
 const DEADLINE_MS = 2_000;
 const NODE_ARGS = (process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const NULL_NODE_ARGS = (process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Phase {
   readonly load: LoadResult;
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'info',
     };
     const bin = join(REPO, 'bin/tollgate.js');
-    const nullServer = await startServer({ name: 'null', args: NULL_SERVER_ARGS, env: {}, readyMsg: 'listening', workers: 0 });
+    const nullServer = await startServer({ name: 'null', args: [...NULL_NODE_ARGS, ...NULL_SERVER_ARGS], env: {}, readyMsg: 'listening', workers: 0 });
     servers.push(nullServer);
     const tollgate = await startServer({
       name: 'tollgate',

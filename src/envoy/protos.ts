@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { CheckRequest, CheckResponse } from './messages';
 import { encodeCheckResponse } from './check-response-encoder';
+import { decodeCheckRequest } from './check-request-decoder';
 
 export const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 export const CHECK_METHOD_PATH = `/${AUTHORIZATION_SERVICE}/Check`;
@@ -59,14 +60,15 @@ export function authorizationService(): AuthorizationServiceDefinition {
 }
 
 /**
- * What `tollgate serve` registers: the same service, with responses written by the dedicated
- * encoder (check-response-encoder.ts) and protobufjs only for shapes that encoder leaves alone.
+ * What `tollgate serve` registers: the same service, with requests read by the dedicated decoder
+ * (check-request-decoder.ts) and responses written by the dedicated encoder
+ * (check-response-encoder.ts; protobufjs only for shapes that encoder leaves alone).
  */
 export function servingAuthorizationService(): AuthorizationServiceDefinition {
   const service = authorizationService();
   const generic = service.Check.responseSerialize;
   const responseSerialize = (response: CheckResponse): Buffer => encodeCheckResponse(response) ?? generic(response);
-  return { ...service, Check: { ...service.Check, responseSerialize } };
+  return { ...service, Check: { ...service.Check, requestDeserialize: decodeCheckRequest, responseSerialize } };
 }
 
 function isServiceDefinition(

@@ -1,0 +1,169 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { Json } from '../../src/domain/entities';
+import { decodeCheckRequest, REQUEST_FIELD } from '../../src/envoy/check-request-decoder';
+import { toStruct, type CheckRequest, type HttpRequest, type Peer } from '../../src/envoy/messages';
+import { authorizationPackage, authorizationService } from '../../src/envoy/protos';
+import { anEnvoyCheck, chat } from '../support/envoy-requests';
+
+const method = authorizationService().Check;
+
+/** The decoder must read exactly what proto-loader reads for the fields messages.ts declares. */
+function expectSameAsProtoLoader(request: CheckRequest): void {
+  const bytes = method.requestSerialize(request);
+  expect(decodeCheckRequest(bytes)).to.deep.equal(method.requestDeserialize(bytes));
+}
+
+interface FieldDescriptor {
+  readonly name: string;
+  readonly number: number;
+}
+
+interface TypeDescriptor {
+  readonly name?: string;
+  readonly field?: FieldDescriptor[];
+  readonly nestedType?: TypeDescriptor[];
+}
+
+/** Top-level types are in the package definition; nested ones (AttributeContext.Peer) inside their parent. */
+function fieldsOf(typeName: string): Record<string, number> {
+  const top = authorizationPackage()[typeName] as { type?: TypeDescriptor } | undefined;
+  const parentName = typeName.slice(0, typeName.lastIndexOf('.'));
+  const parent = authorizationPackage()[parentName] as { type?: TypeDescriptor } | undefined;
+  const nested = parent?.type?.nestedType?.find((type) => type.name === typeName.slice(parentName.length + 1));
+  const fields = (top?.type ?? nested)?.field;
+  if (fields === undefined) throw new Error(`${typeName} not in the loaded protos`);
+  return Object.fromEntries(fields.map((field) => [field.name, field.number]));
+}
+
+describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conversion)', () => {
+  it('uses the field numbers of the loaded Envoy protos', () => {
+    const expected: Array<[keyof typeof REQUEST_FIELD, string]> = [
+      ['CheckRequest', 'envoy.service.auth.v3.CheckRequest'],
+      ['AttributeContext', 'envoy.service.auth.v3.AttributeContext'],
+      ['Peer', 'envoy.service.auth.v3.AttributeContext.Peer'],
+      ['Address', 'envoy.config.core.v3.Address'],
+      ['SocketAddress', 'envoy.config.core.v3.SocketAddress'],
+      ['Request', 'envoy.service.auth.v3.AttributeContext.Request'],
+      ['HttpRequest', 'envoy.service.auth.v3.AttributeContext.HttpRequest'],
+      ['HeaderMap', 'envoy.config.core.v3.HeaderMap'],
+      ['HeaderValue', 'envoy.config.core.v3.HeaderValue'],
+      ['Metadata', 'envoy.config.core.v3.Metadata'],
+      ['Struct', 'google.protobuf.Struct'],
+      ['Value', 'google.protobuf.Value'],
+      ['ListValue', 'google.protobuf.ListValue'],
+    ];
+    for (const [ours, typeName] of expected) {
+      const proto = fieldsOf(typeName);
+      for (const [name, number] of Object.entries(REQUEST_FIELD[ours])) expect(proto[name], `${typeName}.${name}`).to.equal(number);
+    }
+  });
+
+  it('reads what Envoy sends for a chat completion as proto-loader does', () => {
+    expectSameAsProtoLoader(anEnvoyCheck({ key: 'sk-decoder-0123456789', body: chat('gpt-4o') }));
+  });
+
+  it('reads int64 sizes, raw bodies, raw header values, peers and forwarded metadata as proto-loader does', () => {
+    expectSameAsProtoLoader({
+      attributes: {
+        source: { address: { socket_address: { address: '10.0.0.7', port_value: 0 } }, principal: 'spiffe://a', labels: { a: 'b' } },
+        destination: { address: { socket_address: { address: '10.0.0.8', port_value: 8080 } }, service: 'llm' },
+        request: {
+          http: {
+            id: '',
+            size: '-1',
+            raw_body: Buffer.from([0, 1, 2, 255]),
+            header_map: { headers: [{ key: 'x', raw_value: Buffer.from('v') }, { key: 'y', value: '' }] },
+          },
+        },
+        context_extensions: { route: 'chat' },
+        metadata_context: {
+          filter_metadata: {
+            'envoy.filters.http.jwt_authn': toStruct({ claims: { sub: 'u', n: 1.5, ok: true, none: null, list: [1, 'a', []], empty: {} } }),
+          },
+        },
+      },
+    });
+    expectSameAsProtoLoader({ attributes: { request: { http: { size: '9007199254740993' } } } });
+    expectSameAsProtoLoader({});
+    expectSameAsProtoLoader({ attributes: {} });
+  });
+
+  it('keeps a header named __proto__ as a header, not as a prototype', () => {
+    const decoded = decodeCheckRequest(method.requestSerialize({ attributes: { request: { http: { headers: { a: '1' } } } } }));
+    expect(Object.getPrototypeOf(decoded.attributes?.request?.http?.headers)).to.equal(Object.prototype);
+    const bytes = method.requestSerialize(anEnvoyCheck({ key: 'sk-x-0123456789', headers: { ['__proto__']: 'p' } }));
+    const headers = decodeCheckRequest(bytes).attributes?.request?.http?.headers ?? {};
+    expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).to.equal('p');
+  });
+
+  it('throws on truncated input instead of reading past it', () => {
+    const bytes = method.requestSerialize(anEnvoyCheck({ key: 'sk-decoder-0123456789', body: chat('gpt-4o') }));
+    for (const cut of [1, 7, Math.floor(bytes.length / 2), bytes.length - 1]) {
+      expect(() => decodeCheckRequest(bytes.subarray(0, cut))).to.throw();
+    }
+  });
+
+  it('matches proto-loader on generated requests (property)', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 30 }).filter((value) => value !== '__proto__');
+    const json: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constant(null),
+        fc.boolean(),
+        fc.double({ noNaN: true }),
+        text,
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 3 }),
+      ),
+    })).value;
+    const peer: fc.Arbitrary<Peer> = fc.record(
+      {
+        address: fc.record({ socket_address: fc.record({ address: text, port_value: fc.nat(65535) }, { requiredKeys: [] }) }),
+        service: text,
+        principal: text,
+        labels: fc.dictionary(text, text, { maxKeys: 2 }),
+      },
+      { requiredKeys: [] },
+    );
+    const http: fc.Arbitrary<HttpRequest> = fc.record(
+      {
+        id: text,
+        method: text,
+        headers: fc.dictionary(text, text, { maxKeys: 6 }),
+        path: text,
+        host: text,
+        scheme: text,
+        size: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+        protocol: text,
+        body: fc.string({ maxLength: 200 }),
+        raw_body: fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes)),
+        header_map: fc.record({
+          headers: fc.array(
+            fc.record({ key: text, value: text, raw_value: fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b)) }, { requiredKeys: [] }),
+            { maxLength: 4 },
+          ),
+        }),
+      },
+      { requiredKeys: [] },
+    );
+    const request: fc.Arbitrary<CheckRequest> = fc.record(
+      {
+        attributes: fc.record(
+          {
+            source: peer,
+            destination: peer,
+            request: fc.record({ http }, { requiredKeys: [] }),
+            context_extensions: fc.dictionary(text, text, { maxKeys: 2 }),
+            metadata_context: fc.record({
+              filter_metadata: fc.dictionary(text, fc.dictionary(text, json, { maxKeys: 3 }).map((values) => toStruct(values)), { maxKeys: 2 }),
+            }),
+          },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(fc.property(request, (value) => expectSameAsProtoLoader(value)), { numRuns: 300 });
+  });
+});

@@ -19,6 +19,7 @@ import { BenchDatabase, BenchRedis } from './stores';
 import { callCheck, createAuthorizationClient } from '../src/envoy/client';
 import type { CheckRequest } from '../src/envoy/messages';
 import { writeFrames } from './frames';
+import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
@@ -262,8 +263,13 @@ async function main(): Promise<void> {
         line(`tollgate cold keys at ${COLD_RATE}/s`, phase);
         cold.push(phase);
       }
+      // Keys from the top of the table, which no round touched: MySQL alone on one cold lookup.
+      const floor = await database.coldLookups(
+        Array.from({ length: 500 }, (_, i) => hashKey(rawKey(runTag, TOTAL_KEYS - 10_000 + i * 13))),
+      );
       figures.cold = {
         rate: COLD_RATE,
+        database: floor,
         p50Us: median(cold.map((c) => c.load.p50Us)),
         p99Us: median(cold.map((c) => c.load.p99Us)),
         p999Us: median(cold.map((c) => c.load.p999Us)),

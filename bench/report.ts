@@ -24,6 +24,8 @@ export interface Figures {
     readonly p999Us: number;
     readonly mysqlPerCheck: number;
     readonly redisPerCheck: number;
+    /** The same kind of lookup straight to MySQL, no Tollgate: the floor a cold Check stands on. */
+    readonly database: { readonly p50Us: number; readonly p99Us: number; readonly tableMiB: number; readonly bufferPoolMiB: number };
   };
 }
 
@@ -72,6 +74,11 @@ export function printReport(figures: Figures, shape: RunShape): void {
     console.log(
       `cold keys (1M keys in MySQL, ${c.rate}/s): p50 ${ms(c.p50Us)}  p99 ${ms(c.p99Us)} (target ≤ 5 ms)  p99.9 ${ms(c.p999Us)}  ` +
         `MySQL ${c.mysqlPerCheck.toFixed(2)} and Redis ${c.redisPerCheck.toFixed(2)} round trips per Check`,
+    );
+    const d = c.database;
+    console.log(
+      `  MySQL alone, one cold key lookup: p50 ${ms(d.p50Us)}  p99 ${ms(d.p99Us)}  ` +
+        `(key table ${d.tableMiB.toFixed(0)} MiB, InnoDB buffer pool ${d.bufferPoolMiB.toFixed(0)} MiB)`,
     );
   }
 }

@@ -45,6 +45,30 @@ export class BenchDatabase {
     });
   }
 
+  /**
+   * The database alone, for scale: sequential primary-key lookups of keys nobody has read (one
+   * parameterized statement each, no Tollgate in between), the key table's size on disk and the
+   * buffer pool that is supposed to hold it.
+   */
+  async coldLookups(tokens: readonly string[]): Promise<{ p50Us: number; p99Us: number; tableMiB: number; bufferPoolMiB: number }> {
+    return this.withConnection(async (db) => {
+      const micros: number[] = [];
+      for (const token of tokens) {
+        const started = process.hrtime.bigint();
+        await db.execute('SELECT * FROM `LiteLLM_VerificationToken` WHERE `token` = ?', [token]);
+        micros.push(Number(process.hrtime.bigint() - started) / 1000);
+      }
+      micros.sort((a, b) => a - b);
+      const at = (q: number): number => micros[Math.min(micros.length - 1, Math.floor(q * micros.length))] ?? 0;
+      const [sizes] = (await db.query(
+        'SELECT (data_length + index_length) / 1048576 AS mib FROM information_schema.tables WHERE table_schema = ? AND table_name = ?',
+        [this.name, 'LiteLLM_VerificationToken'],
+      )) as unknown as [Array<{ mib: string | number }>];
+      const [pool] = (await db.query('SELECT @@innodb_buffer_pool_size / 1048576 AS mib')) as unknown as [Array<{ mib: string | number }>];
+      return { p50Us: at(0.5), p99Us: at(0.99), tableMiB: Number(sizes[0]?.mib ?? 0), bufferPoolMiB: Number(pool[0]?.mib ?? 0) };
+    });
+  }
+
   async drop(): Promise<void> {
     await this.admin((db) => db.query(`DROP DATABASE IF EXISTS \`${this.name}\``));
   }

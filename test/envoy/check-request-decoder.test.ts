@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import type { Json } from '../../src/domain/entities';
 import { decodeCheckRequest, REQUEST_FIELD } from '../../src/envoy/check-request-decoder';
 import { toStruct, type CheckRequest, type HttpRequest, type Peer } from '../../src/envoy/messages';
-import { authorizationPackage, authorizationService } from '../../src/envoy/protos';
+import { authorizationService } from '../../src/envoy/protos';
+import { expectProtoFieldNumbers } from './proto-fields';
 import { anEnvoyCheck, chat } from '../support/envoy-requests';
 
 const method = authorizationService().Check;
@@ -14,31 +15,9 @@ function expectSameAsProtoLoader(request: CheckRequest): void {
   expect(decodeCheckRequest(bytes)).to.deep.equal(method.requestDeserialize(bytes));
 }
 
-interface FieldDescriptor {
-  readonly name: string;
-  readonly number: number;
-}
-
-interface TypeDescriptor {
-  readonly name?: string;
-  readonly field?: FieldDescriptor[];
-  readonly nestedType?: TypeDescriptor[];
-}
-
-/** Top-level types are in the package definition; nested ones (AttributeContext.Peer) inside their parent. */
-function fieldsOf(typeName: string): Record<string, number> {
-  const top = authorizationPackage()[typeName] as { type?: TypeDescriptor } | undefined;
-  const parentName = typeName.slice(0, typeName.lastIndexOf('.'));
-  const parent = authorizationPackage()[parentName] as { type?: TypeDescriptor } | undefined;
-  const nested = parent?.type?.nestedType?.find((type) => type.name === typeName.slice(parentName.length + 1));
-  const fields = (top?.type ?? nested)?.field;
-  if (fields === undefined) throw new Error(`${typeName} not in the loaded protos`);
-  return Object.fromEntries(fields.map((field) => [field.name, field.number]));
-}
-
 describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conversion)', () => {
   it('uses the field numbers of the loaded Envoy protos', () => {
-    const expected: Array<[keyof typeof REQUEST_FIELD, string]> = [
+    expectProtoFieldNumbers(REQUEST_FIELD, [
       ['CheckRequest', 'envoy.service.auth.v3.CheckRequest'],
       ['AttributeContext', 'envoy.service.auth.v3.AttributeContext'],
       ['Peer', 'envoy.service.auth.v3.AttributeContext.Peer'],
@@ -52,11 +31,7 @@ describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conv
       ['Struct', 'google.protobuf.Struct'],
       ['Value', 'google.protobuf.Value'],
       ['ListValue', 'google.protobuf.ListValue'],
-    ];
-    for (const [ours, typeName] of expected) {
-      const proto = fieldsOf(typeName);
-      for (const [name, number] of Object.entries(REQUEST_FIELD[ours])) expect(proto[name], `${typeName}.${name}`).to.equal(number);
-    }
+    ]);
   });
 
   it('reads what Envoy sends for a chat completion as proto-loader does', () => {

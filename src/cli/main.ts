@@ -43,7 +43,7 @@ export function buildProgram(settings: () => Settings, exit: (code: number) => v
       const workers = Number(options.workers);
       // Workers re-run this same command line; only the cluster primary fans out.
       if (workers > 1 && cluster.isPrimary) {
-        exit(await (await loadWorkers()).runPrimary(workers, logger));
+        exit(await (await loadWorkers()).runPrimary(workers, logger, s.httpAddr));
         return;
       }
       (await loadWorkers()).stopWithPrimary();

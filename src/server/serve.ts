@@ -14,10 +14,10 @@ import { createCheckHandler } from './check-handler';
 import { DeferredAuthStore } from './deferred-store';
 import { wireJwt } from './jwt-wiring';
 import { startGrpcServer } from './grpc-server';
-import { startOpsServer } from './http-server';
+import { startOpsServer, type OpsServer } from './http-server';
 import { logRoundTripsOnSignal } from './round-trips';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
-import { reportServing } from './workers';
+import { exposeMetricsToPrimary, isClusterWorker, reportServing } from './workers';
 import { withTimeout } from '../util/timeout';
 import { AlertEmitter } from '../alerts/alert-emitter';
 
@@ -55,10 +55,14 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   let serving = false;
 
   const telemetry = await startTelemetry(settings, logger);
-  const ops = await startOpsServer(settings.httpAddr, {
-    metrics: () => telemetry.metrics.scrape(),
-    notReadyReason: () => (stopping ? 'shutting down' : serving ? null : 'store not connected'),
-  });
+  // Under `--workers N` the primary owns the ops port and sums the workers' metrics.
+  const ops: OpsServer | null = isClusterWorker()
+    ? null
+    : await startOpsServer(settings.httpAddr, {
+        metrics: () => telemetry.metrics.scrape(),
+        notReadyReason: () => (stopping ? 'shutting down' : serving ? null : 'store not connected'),
+      });
+  if (ops === null) exposeMetricsToPrimary(telemetry.metrics.registry);
   const inFlight = new Admission(settings.maxInFlight);
   telemetry.metrics.watchAdmission(inFlight);
   const grpc = await startGrpcServer(
@@ -66,7 +70,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
     createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation, admission: inFlight, onDecision: metering.onDecision }),
     { process: metering.process },
   );
-  logger.info({ grpcPort: grpc.port, httpPort: ops.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
+  logger.info({ grpcPort: grpc.port, httpPort: ops?.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');
 
   const connected = (async () => {
     while (!stopping) {
@@ -119,7 +123,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
     );
   }
   await withTimeout(closeRedis(redis), POOL_CLOSE_TIMEOUT_MS, 'closing redis').catch(() => undefined);
-  await ops.close();
+  await ops?.close();
   await telemetry.shutdown();
   stopLoggingRoundTrips();
   await alerts.close(ALERT_FLUSH_MS);

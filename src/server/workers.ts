@@ -8,9 +8,15 @@
  * so the primary does no request work: it starts the workers, replaces one that dies, relays
  * SIGUSR2 (round-trip counters), and on SIGTERM/SIGINT has every worker drain, exiting 0 only if
  * every worker did.
+ *
+ * The operations port belongs to the primary: /metrics sums every worker's metrics (prom-client's
+ * cluster aggregation), /readyz is ready while at least one worker serves. Workers open no ops
+ * port of their own, so a scrape never sees one worker's share as the whole.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../observability/logger';
+import { startOpsServer, type OpsServer } from './http-server';
 
 /** The message a worker sends once its store is connected and it reports SERVING. */
 export const SERVING_MESSAGE = 'tollgate:serving';
@@ -28,12 +34,24 @@ export function stopWithPrimary(): void {
   if (cluster.isWorker) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
+/** In a worker: answer the primary's metric requests from `registry` (its /metrics sums them). */
+export function exposeMetricsToPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  // prom-client starts answering the primary's requests when a registry of this kind is built.
+  new AggregatorRegistry();
+}
+
+/** True in a `--workers N` worker: the primary serves the ops port. */
+export function isClusterWorker(): boolean {
+  return cluster.isWorker;
+}
+
 /** Tells the primary this worker is serving (no-op outside a cluster). */
 export function reportServing(): void {
   if (cluster.isWorker) process.send?.(SERVING_MESSAGE);
 }
 
-export async function runPrimary(count: number, logger: Logger): Promise<number> {
+export async function runPrimary(count: number, logger: Logger, httpAddr: string): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_RR; // the Linux default, stated: the kernel's choice is lopsided
   const workers = new Set<Worker>();
   const serving = new Set<number>();
@@ -41,6 +59,12 @@ export async function runPrimary(count: number, logger: Logger): Promise<number>
   let stopping = false;
   let failed = false;
   let announced = false;
+
+  const aggregator = new AggregatorRegistry();
+  const ops: OpsServer = await startOpsServer(httpAddr, {
+    metrics: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
+    notReadyReason: () => (stopping ? 'shutting down' : serving.size === 0 ? 'no worker serving yet' : null),
+  });
 
   const fork = (): void => {
     const worker = cluster.fork();
@@ -50,16 +74,20 @@ export async function runPrimary(count: number, logger: Logger): Promise<number>
       serving.add(worker.id);
       if (!announced && serving.size === count) {
         announced = true;
-        logger.info({ workers: count }, 'workers serving');
+        logger.info({ workers: count, httpPort: ops.port }, 'workers serving');
       }
     });
   };
 
   return new Promise<number>((resolve) => {
+    let finished = false;
     const finishIfDone = (): void => {
-      if (stopping && workers.size === 0) {
-        logger.info('stopped');
-        resolve(failed ? 1 : 0);
+      if (stopping && workers.size === 0 && !finished) {
+        finished = true;
+        void ops.close().then(() => {
+          logger.info('stopped');
+          resolve(failed ? 1 : 0);
+        });
       }
     };
     const stopAll = (signal: NodeJS.Signals): void => {

@@ -1,6 +1,6 @@
 /**
- * `tollgate serve --workers 2`: both workers serve Checks on the one port, and SIGTERM drains
- * every worker and exits 0.
+ * `tollgate serve --workers 2`: both workers serve Checks on the one port, the primary's ops port
+ * sums both workers' metrics and reports ready, and SIGTERM drains every worker and exits 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -62,6 +62,34 @@ describe('tollgate serve --workers 2', function () {
     } finally {
       for (const client of clients) client.close();
     }
+  });
+
+  it("serves the ops port from the primary: /metrics sums every worker's Checks, /readyz and /healthz answer", async () => {
+    const primary = logs.find((l) => l.msg === 'workers serving');
+    const httpPort = primary?.httpPort;
+    expect(httpPort, 'the primary logs its ops port').to.be.a('number');
+    // Workers open no ops port of their own.
+    expect(logs.filter((l) => l.msg === 'listening').map((l) => l.httpPort)).to.deep.equal([undefined, undefined]);
+    const base = `http://127.0.0.1:${String(httpPort)}`;
+    const allowed = async (): Promise<number> => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('tollgate_decisions_total{result="allow"'));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    const before = await allowed();
+    const port = logs.find((l) => l.msg === 'listening')?.grpcPort;
+    // Four connections: the primary deals them out in turn, so both workers answer some.
+    const clients = Array.from({ length: 4 }, () => connect(`127.0.0.1:${String(port)}`));
+    try {
+      for (const client of clients) {
+        for (let i = 0; i < 5; i += 1) expect(isAllowed(await client.check(anEnvoyCheck({ path: '/v1/models', method: 'GET' })))).to.equal(true);
+      }
+    } finally {
+      for (const client of clients) client.close();
+    }
+    expect((await allowed()) - before).to.equal(20);
+    expect((await fetch(`${base}/readyz`)).status).to.equal(200);
+    expect((await fetch(`${base}/healthz`)).status).to.equal(200);
   });
 
   it('drains every worker on SIGTERM and exits 0', async () => {

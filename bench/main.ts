@@ -19,6 +19,7 @@ import { BenchDatabase, BenchRedis } from './stores';
 import { callCheck, createAuthorizationClient } from '../src/envoy/client';
 import type { CheckRequest } from '../src/envoy/messages';
 import { writeFrames } from './frames';
+import { backendLatency } from './backend-latency';
 import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
@@ -259,8 +260,13 @@ async function main(): Promise<void> {
           writeFrames(Array.from({ length: perRound }, (_, i) => serializeCheck(chatCheckRequest(rawKey(runTag, first + i * 7), first + i)))),
         );
         const coldSpec = spec(tollgate.address, { mode: 'open', rate: COLD_RATE, requestsFile: coldFile });
+        const metricsBefore = (await tollgate.metrics()) ?? '';
         const phase = await measure(tollgate, () => runLoad(coldSpec, scratch), true);
         line(`tollgate cold keys at ${COLD_RATE}/s`, phase);
+        for (const call of backendLatency(metricsBefore, (await tollgate.metrics()) ?? '')) {
+          const p99 = Number.isFinite(call.p99UpToUs) ? `≤ ${(call.p99UpToUs / 1000).toFixed(2)} ms` : 'beyond the last bucket';
+          console.log(`    ${call.call.padEnd(22)} ${String(call.count).padStart(6)} calls  mean ${(call.meanUs / 1000).toFixed(3)} ms  p99 ${p99}`);
+        }
         cold.push(phase);
       }
       // Keys from the top of the table, which no round touched: MySQL alone on one cold lookup.

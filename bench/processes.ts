@@ -29,6 +29,8 @@ export interface ServerProcess {
   cpuSeconds(): number;
   /** MySQL and Redis round trips so far, summed over workers (tollgate only). */
   roundTrips(): Promise<{ mysql: number; redis: number }>;
+  /** The Prometheus text of its ops port (tollgate only; null when it has none). */
+  metrics(): Promise<string | null>;
   stop(): Promise<number | null>;
 }
 
@@ -79,6 +81,7 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     }
     for (const listener of [...listeners]) listener(line);
   });
+  let httpPort: number | null = null;
   const port = await new Promise<number>((resolvePort, reject) => {
     let listening: number | null = null;
     const timer = setTimeout(() => {
@@ -88,6 +91,7 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     child.once('exit', (code) => reject(new Error(`${start.name} exited with ${String(code)}:\n${stderr}`)));
     listeners.push((line) => {
       if (line.msg === 'listening' && typeof line.grpcPort === 'number') listening = line.grpcPort;
+      if (typeof line.httpPort === 'number') httpPort = line.httpPort;
       if (line.msg === start.readyMsg && listening !== null) {
         clearTimeout(timer);
         resolvePort(listening);
@@ -115,6 +119,10 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
         listeners.push(listener);
         child.kill('SIGUSR2');
       }),
+    async metrics() {
+      if (httpPort === null) return null;
+      return (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    },
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit') as Promise<[number | null]>;

@@ -10,7 +10,7 @@
  *   otherwise the error propagates and the caller answers "cannot decide".
  */
 import { LRUCache } from 'lru-cache';
-import { decodeCached, deepFreeze, encodeCached } from './codec';
+import { decodeCached, deepFreeze, encodeCached, sameCachedValue } from './codec';
 import type { SharedCache } from './shared-cache';
 
 export interface EntityCacheOptions {
@@ -111,7 +111,7 @@ export class EntityCache<T> {
     if (age < limit) {
       this.events.hit(this.options.kind, 'memory');
       this.events.staleServed(this.options.kind, 'revalidating');
-      this.refreshInBackground(id);
+      this.refreshInBackground(id, entry);
       return entry.value;
     }
     return undefined;
@@ -141,17 +141,18 @@ export class EntityCache<T> {
     return this.memory.size;
   }
 
-  private refreshInBackground(id: string): void {
+  private refreshInBackground(id: string, current: Entry<T>): void {
     if (this.inFlight.has(id)) return;
     // Background refreshes skip the shared tier: its copy may be as old as ours.
-    this.load(id, false).catch((error: unknown) => this.events.backgroundRefreshError(this.options.kind, error));
+    this.load(id, false, current).catch((error: unknown) => this.events.backgroundRefreshError(this.options.kind, error));
   }
 
-  private load(id: string, useShared: boolean): Promise<Entry<T>> {
+  /** `current`: the entry a background refresh replaces (an unchanged row is not written back). */
+  private load(id: string, useShared: boolean, current?: Entry<T>): Promise<Entry<T>> {
     const pending = this.inFlight.get(id);
     if (pending !== undefined) return pending;
     const epochAtStart = this.epoch;
-    const promise = this.loadThroughTiers(id, useShared)
+    const promise = this.loadThroughTiers(id, useShared, current)
       .then((entry) => {
         if (this.epoch === epochAtStart) this.memory.set(id, entry);
         return entry;
@@ -163,7 +164,7 @@ export class EntityCache<T> {
     return promise;
   }
 
-  private async loadThroughTiers(id: string, useShared: boolean): Promise<Entry<T>> {
+  private async loadThroughTiers(id: string, useShared: boolean, current?: Entry<T>): Promise<Entry<T>> {
     if (useShared) {
       const fromShared = await this.readShared(id);
       if (fromShared !== null) {
@@ -173,7 +174,11 @@ export class EntityCache<T> {
     }
     const value = deepFreeze(await this.loader(id));
     const entry: Entry<T> = { value, loadedAt: this.now() };
-    void this.writeShared(id, entry);
+    // A refresh that found the row unchanged writes nothing: each warm entity is refreshed every
+    // few seconds, and rewriting identical values cost a Redis command (and its encoding) each.
+    // Other replicas then load a row whose shared copy has aged past the refresh window from the
+    // database, as they would without the shared tier.
+    if (current === undefined || !sameCachedValue(current.value, value)) void this.writeShared(id, entry);
     return entry;
   }
 

@@ -200,6 +200,33 @@ describe('EntityCache', () => {
     expect(second.db.calls).to.equal(1);
   });
 
+  it('writes a background refresh to the shared tier only when the row changed', async () => {
+    const shared = new MapShared();
+    let sets = 0;
+    const counting: SharedCache = {
+      get: (key) => shared.get(key),
+      delete: (keys) => shared.delete(keys),
+      set: (key, value) => {
+        sets += 1;
+        return shared.set(key, value);
+      },
+    };
+    const { db, cache, clock } = setup(counting);
+    await cache.get('k1');
+    expect(sets).to.equal(1);
+    clock.advance(OPTIONS.refreshAfterMs + 1);
+    await cache.get('k1'); // stale: refreshed in the background, same row
+    await flush();
+    expect(db.calls).to.equal(2);
+    expect(sets).to.equal(1);
+    db.version = 2;
+    clock.advance(OPTIONS.refreshAfterMs + 1);
+    await cache.get('k1'); // refreshed again, the row changed
+    await flush();
+    expect(sets).to.equal(2);
+    expect(JSON.parse([...shared.data.values()][0] ?? '{}').v.version).to.equal(2);
+  });
+
   it('invalidate() purges the shared tier too', async () => {
     const shared = new MapShared();
     const { cache } = setup(shared);

@@ -39,6 +39,7 @@ import {
   VerificationTokenRecord,
 } from './entities';
 import { queryCounterOf, type QueryCounter } from './query-counter';
+import { PrimaryKeyLookup } from './primary-key-lookup';
 import { globalSpendCutoff, toSqlUtc } from './spend-window';
 import {
   toAccessGroup,
@@ -68,6 +69,8 @@ function distinct(values: readonly string[]): string[] {
 
 export class TypeOrmAuthStore implements AuthStore {
   private readonly timeoutMs: number;
+  /** The lookup a cold Check waits on; built on first use (the DataSource must be initialized). */
+  private keys: PrimaryKeyLookup<VerificationTokenRecord> | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -85,11 +88,8 @@ export class TypeOrmAuthStore implements AuthStore {
 
   findKey(tokenHash: string): Promise<VirtualKey | null> {
     return this.bounded('findKey', async () => {
-      const row = await this.repo(VerificationTokenRecord)
-        .createQueryBuilder('vt')
-        .where('vt.token = :tokenHash', { tokenHash })
-        .getOne();
-      return orNull(row, toVirtualKey);
+      this.keys ??= new PrimaryKeyLookup(this.dataSource, VerificationTokenRecord);
+      return orNull(await this.keys.find(tokenHash), toVirtualKey);
     });
   }
 

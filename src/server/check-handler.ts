@@ -69,7 +69,10 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
         deps.onDecision?.(outcome, requestFacts, elapsedMs());
         response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, requestFacts, deps.settings));
       } catch (error) {
-        cannotDecide(error);
+        // A fault of our own, not the store's: never a reason to allow.
+        telemetry.undecided('internal');
+        deps.logger.error({ requestId: requestFacts.requestId, err: errorText(error) }, 'answering failed: answering UNAVAILABLE');
+        callback(unavailable('internal error'));
         return;
       }
       telemetry.decided(outcome.decision, outcome.refusedBy);

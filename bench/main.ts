@@ -269,6 +269,10 @@ async function main(): Promise<void> {
         }
         cold.push(phase);
       }
+      // The same client and rate on warm keys: what the client and the transport take by themselves.
+      await warmUp(tollgate);
+      const baseline = await measure(tollgate, () => runLoad(spec(tollgate.address, { mode: 'open', rate: COLD_RATE }), scratch), false);
+      line(`tollgate warm keys at ${COLD_RATE}/s`, baseline);
       // Keys from the top of the table, which no round touched: MySQL alone on one cold lookup.
       const floor = await database.coldLookups(
         Array.from({ length: 500 }, (_, i) => hashKey(rawKey(runTag, TOTAL_KEYS - 10_000 + i * 13))),
@@ -276,6 +280,8 @@ async function main(): Promise<void> {
       figures.cold = {
         rate: COLD_RATE,
         database: floor,
+        warmP50Us: baseline.load.p50Us,
+        warmP99Us: baseline.load.p99Us,
         p50Us: median(cold.map((c) => c.load.p50Us)),
         p99Us: median(cold.map((c) => c.load.p99Us)),
         p999Us: median(cold.map((c) => c.load.p999Us)),

@@ -24,6 +24,9 @@ export interface Figures {
     readonly p999Us: number;
     readonly mysqlPerCheck: number;
     readonly redisPerCheck: number;
+    /** Warm keys at the same rate through the same client: the client's and the transport's share. */
+    readonly warmP50Us: number;
+    readonly warmP99Us: number;
     /** The same kind of lookup straight to MySQL, no Tollgate: the floor a cold Check stands on. */
     readonly database: { readonly p50Us: number; readonly p99Us: number; readonly tableMiB: number; readonly bufferPoolMiB: number };
   };
@@ -75,6 +78,7 @@ export function printReport(figures: Figures, shape: RunShape): void {
       `cold keys (1M keys in MySQL, ${c.rate}/s): p50 ${ms(c.p50Us)}  p99 ${ms(c.p99Us)} (target ≤ 5 ms)  p99.9 ${ms(c.p999Us)}  ` +
         `MySQL ${c.mysqlPerCheck.toFixed(2)} and Redis ${c.redisPerCheck.toFixed(2)} round trips per Check`,
     );
+    console.log(`  warm keys at the same rate, same client: p50 ${ms(c.warmP50Us)}  p99 ${ms(c.warmP99Us)}`);
     const d = c.database;
     console.log(
       `  MySQL alone, one cold key lookup: p50 ${ms(d.p50Us)}  p99 ${ms(d.p99Us)}  ` +

@@ -71,6 +71,7 @@ const tollgateSettings = z.looseObject({
   forward_credentials: z.boolean().optional(),
   negative_cache_ttl_seconds: z.number().nonnegative().optional(),
   cache_ttl_seconds: z.number().positive().optional(),
+  cache_refresh_seconds: z.number().positive().optional(),
   cache_max_entries: z.number().int().positive().optional(),
   base_path: z.string().optional(),
   redis_key_prefix: z.string().optional(),

@@ -31,6 +31,8 @@ export interface Settings {
   readonly basePath: string;
   readonly cache: {
     readonly ttlSeconds: number;
+    /** Entries older than this are revalidated in the background at their next use (≤ ttlSeconds). */
+    readonly refreshSeconds: number;
     readonly negativeTtlSeconds: number;
     readonly maxEntries: number;
     readonly redisKeyPrefix: string;
@@ -86,6 +88,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     basePath,
     cache: {
       ttlSeconds: tollgate.cache_ttl_seconds ?? general.user_api_key_cache_ttl ?? 60,
+      refreshSeconds: tollgate.cache_refresh_seconds ?? 5,
       negativeTtlSeconds: tollgate.negative_cache_ttl_seconds ?? 5,
       maxEntries: tollgate.cache_max_entries ?? 100_000,
       redisKeyPrefix: tollgate.redis_key_prefix ?? nonEmpty(env.TOLLGATE_REDIS_PREFIX) ?? 'tollgate:',

@@ -18,8 +18,6 @@ import { createDataSource } from '../store/data-source';
 import { TypeOrmAuthStore } from '../store/typeorm-auth-store';
 import { runMigrations } from '../store/migrations';
 
-/** Background revalidation starts this long after a load (bounded by the TTL). */
-const REFRESH_AFTER_MS = 5_000;
 /** While the database is down, entries this young are still served (warm keys keep working). */
 const MAX_STALE_ON_ERROR_MS = 10 * 60_000;
 
@@ -27,7 +25,8 @@ export function cachePolicyFrom(settings: Settings): CachePolicy {
   const ttlMs = settings.cache.ttlSeconds * 1000;
   return {
     ttlMs,
-    refreshAfterMs: Math.min(REFRESH_AFTER_MS, ttlMs),
+    // Background revalidation starts this long after a load (bounded by the TTL).
+    refreshAfterMs: Math.min(settings.cache.refreshSeconds * 1000, ttlMs),
     negativeTtlMs: settings.cache.negativeTtlSeconds * 1000,
     maxStaleOnErrorMs: Math.max(MAX_STALE_ON_ERROR_MS, ttlMs),
     maxEntries: settings.cache.maxEntries,

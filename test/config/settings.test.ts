@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError, parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { settingsFrom } from '../../src/config/settings';
+import { cachePolicyFrom } from '../../src/server/runtime';
 
 describe('settings from environment and config.yaml', () => {
   it('uses the contract defaults with nothing configured', () => {
@@ -77,13 +78,15 @@ describe('settings from environment and config.yaml', () => {
 
   it('reads Tollgate settings under tollgate:', () => {
     const config = parseLiteLlmConfig(
-      'tollgate:\n  forward_credentials: true\n  negative_cache_ttl_seconds: 2\n  base_path: /genai/\n  cache_ttl_seconds: 30\n',
+      'tollgate:\n  forward_credentials: true\n  negative_cache_ttl_seconds: 2\n  base_path: /genai/\n  cache_ttl_seconds: 30\n  cache_refresh_seconds: 20\n',
       {},
     );
     const s = settingsFrom(config, {});
     expect(s.forwardCredentials).to.equal(true);
     expect(s.cache.negativeTtlSeconds).to.equal(2);
     expect(s.cache.ttlSeconds).to.equal(30);
+    expect(s.cache.refreshSeconds).to.equal(20);
+    expect(cachePolicyFrom(s).refreshAfterMs).to.equal(20_000);
     expect(s.basePath).to.equal('/genai');
   });
 

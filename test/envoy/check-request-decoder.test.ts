@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { Json } from '../../src/domain/entities';
 import { decodeCheckRequest, REQUEST_FIELD } from '../../src/envoy/check-request-decoder';
 import { toStruct, type CheckRequest, type HttpRequest, type Peer } from '../../src/envoy/messages';
 import { authorizationService } from '../../src/envoy/protos';
-import { expectProtoFieldNumbers } from './proto-fields';
+import { expectProtoFieldNumbers, jsonValues } from './proto-fields';
 import { anEnvoyCheck, chat } from '../support/envoy-requests';
 
 const method = authorizationService().Check;
@@ -81,17 +80,7 @@ describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conv
 
   it('matches proto-loader on generated requests (property)', () => {
     const text = fc.string({ unit: 'binary', maxLength: 30 }).filter((value) => value !== '__proto__');
-    const json: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
-      value: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        fc.constant(null),
-        fc.boolean(),
-        fc.double({ noNaN: true }),
-        text,
-        fc.array(tie('value'), { maxLength: 3 }),
-        fc.dictionary(text, tie('value'), { maxKeys: 3 }),
-      ),
-    })).value;
+    const json = jsonValues(text);
     const peer: fc.Arbitrary<Peer> = fc.record(
       {
         address: fc.record({ socket_address: fc.record({ address: text, port_value: fc.nat(65535) }, { requiredKeys: [] }) }),

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { Json } from '../../src/domain/entities';
 import { APPEND_ACTIONS, encodeCheckResponse, FIELD } from '../../src/envoy/check-response-encoder';
 import { toStruct, type CheckResponse, type HeaderValueOption } from '../../src/envoy/messages';
 import { authorizationPackage, authorizationService } from '../../src/envoy/protos';
-import { expectProtoFieldNumbers } from './proto-fields';
+import { expectProtoFieldNumbers, jsonValues } from './proto-fields';
 import { toCheckResponse } from '../../src/envoy/response';
 import { aDeny, anAllow, edgeSettings, someFacts } from './fixtures';
 
@@ -90,17 +89,7 @@ describe('encodeCheckResponse (CheckResponse wire encoding without protobufjs co
 
   it('matches protobufjs for arbitrary headers, strings and metadata (property)', () => {
     const text = fc.string({ unit: 'binary', maxLength: 40 });
-    const json: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
-      value: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        fc.constant(null),
-        fc.boolean(),
-        fc.double({ noNaN: true }),
-        text,
-        fc.array(tie('value'), { maxLength: 3 }),
-        fc.dictionary(text, tie('value'), { maxKeys: 3 }),
-      ),
-    })).value;
+    const json = jsonValues(text);
     const option: fc.Arbitrary<HeaderValueOption> = fc.record(
       {
         header: fc.record({ key: text, value: text }, { requiredKeys: [] }),

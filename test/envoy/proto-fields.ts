@@ -1,8 +1,10 @@
 /**
- * Field numbers as the loaded Envoy protos define them, so a hand-written codec's numbers are
- * checked against the .proto files rather than against a second hand-written table.
+ * For the hand-written protobuf codecs' tests: field numbers as the loaded Envoy protos define them
+ * (checked against the .proto files, not a second hand-written table), and generated Struct values.
  */
 import { expect } from 'chai';
+import fc from 'fast-check';
+import type { Json } from '../../src/domain/entities';
 import { authorizationPackage } from '../../src/envoy/protos';
 
 interface FieldDescriptor {
@@ -36,4 +38,19 @@ export function expectProtoFieldNumbers(
     const proto = protoFieldsOf(typeName);
     for (const [name, number] of Object.entries(ours[kind] ?? {})) expect(proto[name], `${typeName}.${name}`).to.equal(number);
   }
+}
+
+/** Struct-shaped JSON: null, booleans, finite numbers, strings from `text`, small arrays and objects. */
+export function jsonValues(text: fc.Arbitrary<string>): fc.Arbitrary<Json> {
+  return fc.letrec<{ value: Json }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constant(null),
+      fc.boolean(),
+      fc.double({ noNaN: true }),
+      text,
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(text, tie('value'), { maxKeys: 3 }),
+    ),
+  })).value;
 }

@@ -9,8 +9,8 @@ import { runMigrations } from '../../src/store/migrations';
 import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf, upstreamHeaders } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { requireMysql, tempSqlitePath } from '../support/mysql';
-import { requireRedis } from '../support/redis';
+import { mariaDbBackend, SQLITE_BACKEND, type E2eBackend } from '../support/e2e-backends';
+import { tempSqlitePath } from '../support/mysql';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const MASTER_KEY = 'sk-master-e2e-0123456789';
@@ -78,39 +78,7 @@ async function seed(settings: DatabaseSettings): Promise<{ teamId: string; orgId
   }
 }
 
-interface Backend {
-  readonly name: string;
-  open(ctx: Mocha.Context): Promise<{ env: Record<string, string>; settings: DatabaseSettings; cleanup: () => Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'MariaDB + Redis',
-    async open(ctx) {
-      const database = await requireMysql(ctx);
-      const redis = await requireRedis(ctx);
-      return {
-        env: { DATABASE_URL: database.url, REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: redis.prefix },
-        settings: { databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 2000 },
-        cleanup: async () => {
-          await database.drop();
-          await redis.cleanup();
-        },
-      };
-    },
-  },
-  {
-    name: 'embedded SQLite',
-    async open() {
-      const file = tempSqlitePath();
-      return {
-        env: { TOLLGATE_SQLITE_PATH: file.path },
-        settings: { databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 2000 },
-        cleanup: async () => file.cleanup(),
-      };
-    },
-  },
-];
+const BACKENDS: E2eBackend[] = [mariaDbBackend(true), SQLITE_BACKEND];
 
 for (const backend of BACKENDS) {
   describe(`Authorization/Check end to end on ${backend.name}`, function () {

@@ -17,7 +17,7 @@ import { runMigrations } from '../../src/store/migrations';
 import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { requireMysql, tempSqlitePath } from '../support/mysql';
+import { mariaDbBackend, SQLITE_BACKEND, type E2eBackend } from '../support/e2e-backends';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const MASTER_KEY = 'sk-master-errortypes-0123';
@@ -122,35 +122,7 @@ function configYaml(defaultBudgetId: string): string {
   ].join('\n');
 }
 
-interface Backend {
-  readonly name: string;
-  open(ctx: Mocha.Context): Promise<{ env: Record<string, string>; settings: DatabaseSettings; cleanup: () => Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'MariaDB',
-    async open(ctx) {
-      const database = await requireMysql(ctx);
-      return {
-        env: { DATABASE_URL: database.url },
-        settings: { databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 2000 },
-        cleanup: () => database.drop(),
-      };
-    },
-  },
-  {
-    name: 'embedded SQLite',
-    async open() {
-      const file = tempSqlitePath();
-      return {
-        env: { TOLLGATE_SQLITE_PATH: file.path },
-        settings: { databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 2000 },
-        cleanup: async () => file.cleanup(),
-      };
-    },
-  },
-];
+const BACKENDS: E2eBackend[] = [mariaDbBackend(false), SQLITE_BACKEND];
 
 interface DenialRow {
   readonly name: string;

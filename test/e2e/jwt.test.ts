@@ -14,8 +14,7 @@ import { connect, requireBuild, writeConfig, type Checker, type TempConfig } fro
 import { anEnvoyCheck, chat, denialOf, isAllowed, upstreamHeaders } from '../support/envoy-requests';
 import { aSigningKey, aToken, anUnsignedToken, startJwksServer, type JwksServer, type SigningKey } from '../support/jwt';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { requireMysql, tempSqlitePath } from '../support/mysql';
-import { requireRedis } from '../support/redis';
+import { mariaDbBackend, SQLITE_BACKEND, type E2eBackend } from '../support/e2e-backends';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const MASTER_KEY = 'sk-master-jwt-e2e-0123';
@@ -71,39 +70,7 @@ async function findUser(settings: DatabaseSettings, userId: string) {
   }
 }
 
-interface Backend {
-  readonly name: string;
-  open(ctx: Mocha.Context): Promise<{ env: Record<string, string>; settings: DatabaseSettings; cleanup: () => Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'embedded SQLite',
-    async open() {
-      const file = tempSqlitePath();
-      return {
-        env: { TOLLGATE_SQLITE_PATH: file.path },
-        settings: { databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 2000 },
-        cleanup: async () => file.cleanup(),
-      };
-    },
-  },
-  {
-    name: 'MariaDB + Redis',
-    async open(ctx) {
-      const database = await requireMysql(ctx);
-      const redis = await requireRedis(ctx);
-      return {
-        env: { DATABASE_URL: database.url, REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: redis.prefix },
-        settings: { databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 2000 },
-        cleanup: async () => {
-          await database.drop();
-          await redis.cleanup();
-        },
-      };
-    },
-  },
-];
+const BACKENDS: E2eBackend[] = [SQLITE_BACKEND, mariaDbBackend(true)];
 
 for (const backend of BACKENDS) {
   describe(`JWT auth end to end on ${backend.name}`, function () {

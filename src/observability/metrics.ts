@@ -14,7 +14,7 @@ import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
 import type { Instrumentation, RequestTelemetry } from './instrumentation';
 import { registerMeteringMetrics } from '../metering/metering-metrics';
-import { ScrapedCounter } from './scraped-counter';
+import { ScrapedCounter, type CounterHandle } from './scraped-counter';
 
 /** A warm Check takes tens of microseconds; an Envoy ext_authz timeout is ~250 ms. */
 const CHECK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -196,8 +196,18 @@ export class TollgateMetrics {
       labelNames: ['kind', 'source'] as const,
       registers,
     });
+    // Several hits per Check: the handles are kept per kind, not looked up by label values each time.
+    const hitHandles = new Map<string, Record<'memory' | 'shared', CounterHandle>>();
+    const hitHandlesOf = (kind: string): Record<'memory' | 'shared', CounterHandle> => {
+      let handles = hitHandles.get(kind);
+      if (handles === undefined) {
+        handles = { memory: hits.child(kind, 'memory'), shared: hits.child(kind, 'shared') };
+        hitHandles.set(kind, handles);
+      }
+      return handles;
+    };
     return {
-      hit: (kind, tier) => hits.child(kind, tier).inc(),
+      hit: (kind, tier) => hitHandlesOf(kind)[tier].inc(),
       miss: (kind) => misses.child(kind).inc(),
       staleServed: (kind, reason) => stale.labels(kind, reason).inc(),
       sharedTierError: (kind) => errors.labels(kind, 'shared_tier').inc(),

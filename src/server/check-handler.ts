@@ -14,6 +14,7 @@ import type { Settings } from '../config/settings';
 import type { Decision } from '../domain/decision';
 import type { RequestFacts } from '../domain/request';
 import { parseCheckRequest } from '../envoy/attributes';
+import { collectHeaders } from '../envoy/headers';
 import type { CheckRequest, CheckResponse } from '../envoy/messages';
 import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
@@ -57,9 +58,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
     const started = process.hrtime.bigint();
     const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
     let facts: RequestFacts | null = null;
-    const telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(
-      call.request.attributes?.request?.http?.headers ?? {},
-    );
+    const telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(traceCarrier(call.request));
 
     const answer = (outcome: Outcome): void => {
       const requestFacts = facts as RequestFacts;
@@ -124,6 +123,19 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       : decided;
     bounded.then(answer, cannotDecide);
   };
+}
+
+/**
+ * The headers that carry Envoy's trace context. With `encode_raw_headers: true` Envoy sends them
+ * in `header_map` instead of `headers`: read that too (only then, since it costs a header record).
+ */
+function traceCarrier(request: CheckRequest): Readonly<Record<string, string>> {
+  const http = request.attributes?.request?.http;
+  const headers = http?.headers;
+  if (headers !== undefined) {
+    for (const _name in headers) return headers;
+  }
+  return (http?.header_map?.headers?.length ?? 0) > 0 ? collectHeaders(http) : {};
 }
 
 function msUntil(deadline: Date | number): number {

@@ -123,6 +123,14 @@ describe('tracing: one span per Check, continuing the trace Envoy started', () =
     expect(root.traceId).to.match(/^[0-9a-f]{32}$/);
   });
 
+  it('continues the trace when Envoy sends raw headers (encode_raw_headers: header_map, not headers)', async () => {
+    const answer = await harness.check(
+      anEnvoyCheck({ key: RAW, body: chat('gpt-4o'), rawHeaders: true, headers: { traceparent: `00-${TRACE_ID}-${ENVOY_SPAN_ID}-01` } }),
+    );
+    expect(answer.response && isAllowed(answer.response)).to.equal(true);
+    expectCheckTrace(spans(), TRACE_ID, ENVOY_SPAN_ID);
+  });
+
   it("follows Envoy's sampling decision: an unsampled traceparent records nothing", async () => {
     await harness.check(
       anEnvoyCheck({ key: RAW, body: chat('gpt-4o'), headers: { traceparent: `00-${TRACE_ID}-${ENVOY_SPAN_ID}-00` } }),

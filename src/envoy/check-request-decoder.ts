@@ -58,6 +58,13 @@ const START_GROUP = 3;
 const END_GROUP = 4;
 const FIXED32 = 5;
 
+/**
+ * Messages nested deeper than this are refused, as protobufjs and protoc refuse them (their
+ * default recursion limit): only forwarded metadata (Struct in Value in Struct …) can nest, and
+ * the decoder recurses per level.
+ */
+export const RECURSION_LIMIT = 100;
+
 export class ProtobufDecodeError extends Error {
   constructor(message: string) {
     super(message);
@@ -371,7 +378,9 @@ function readHttp(cursor: Cursor): HttpRequest {
   return out;
 }
 
-function readValue(cursor: Cursor): StructValue {
+/** `depth`: how deep this message is nested in the CheckRequest (which is 0). */
+function readValue(cursor: Cursor, depth: number): StructValue {
+  if (depth > RECURSION_LIMIT) throw new ProtobufDecodeError('maximum nesting depth exceeded');
   let out: StructValue = {};
   while (cursor.more()) {
     const tag = cursor.uint32();
@@ -392,14 +401,15 @@ function readValue(cursor: Cursor): StructValue {
         out = { boolValue: cursor.uint32() !== 0, kind: 'boolValue' };
         break;
       case V.structValue:
-        out = { structValue: readStruct(cursor.sub()), kind: 'structValue' };
+        out = { structValue: readStruct(cursor.sub(), depth + 1), kind: 'structValue' };
         break;
       case V.listValue: {
         const list = cursor.sub();
         const values: StructValue[] = [];
         while (list.more()) {
           const inner = list.uint32();
-          if (inner >>> 3 === REQUEST_FIELD.ListValue.values) values.push(readValue(list.sub()));
+          // The ListValue is one level below this Value, its values two.
+          if (inner >>> 3 === REQUEST_FIELD.ListValue.values) values.push(readValue(list.sub(), depth + 2));
           else list.skip(inner & 7);
         }
         out = { listValue: values.length > 0 ? { values } : {}, kind: 'listValue' };
@@ -412,12 +422,13 @@ function readValue(cursor: Cursor): StructValue {
   return out;
 }
 
-function readStruct(cursor: Cursor): Struct {
+function readStruct(cursor: Cursor, depth: number): Struct {
+  if (depth > RECURSION_LIMIT) throw new ProtobufDecodeError('maximum nesting depth exceeded');
   let fields: Record<string, StructValue> | undefined;
   while (cursor.more()) {
     const tag = cursor.uint32();
     if (tag >>> 3 === REQUEST_FIELD.Struct.fields) {
-      const [key, value] = readEntry(cursor, (c) => readValue(c.sub()), {});
+      const [key, value] = readEntry(cursor, (c) => readValue(c.sub(), depth + 1), {});
       fields ??= {};
       setOwn(fields, key, value);
     } else {
@@ -459,7 +470,8 @@ function readAttributes(cursor: Cursor): AttributeContext {
         while (metadata.more()) {
           const inner = metadata.uint32();
           if (inner >>> 3 === REQUEST_FIELD.Metadata.filter_metadata) {
-            const [namespace, struct] = readEntry(metadata, (c) => readStruct(c.sub()), {});
+            // CheckRequest 0 → AttributeContext 1 → Metadata 2 → Struct 3.
+            const [namespace, struct] = readEntry(metadata, (c) => readStruct(c.sub(), 3), {});
             read.filter_metadata ??= {};
             setOwn(read.filter_metadata, namespace, struct);
           } else {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { decodeCheckRequest, REQUEST_FIELD } from '../../src/envoy/check-request-decoder';
+import { decodeCheckRequest, ProtobufDecodeError, REQUEST_FIELD } from '../../src/envoy/check-request-decoder';
+import { bytesField, message } from './wire';
 import { toStruct, type CheckRequest, type HttpRequest, type Peer } from '../../src/envoy/messages';
 import { authorizationService } from '../../src/envoy/protos';
 import { expectProtoFieldNumbers, jsonValues } from './proto-fields';
@@ -69,6 +70,48 @@ describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conv
     const bytes = method.requestSerialize(anEnvoyCheck({ key: 'sk-x-0123456789', headers: { ['__proto__']: 'p' } }));
     const headers = decodeCheckRequest(bytes).attributes?.request?.http?.headers ?? {};
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).to.equal('p');
+  });
+
+  it('refuses metadata nested deeper than protobufjs allows, with a decode error, at the same depth', () => {
+    // Built with the test's own wire writer: protobufjs will not even encode such nesting.
+    const nested = (levels: number): Buffer => {
+      let value = bytesField(REQUEST_FIELD.Value.stringValue, 'leaf');
+      for (let i = 0; i < levels; i += 1) {
+        const struct = message(REQUEST_FIELD.Struct.fields, bytesField(1, 'n'), bytesField(2, value));
+        value = bytesField(REQUEST_FIELD.Value.structValue, struct);
+      }
+      const struct = message(REQUEST_FIELD.Struct.fields, bytesField(1, 'n'), bytesField(2, value));
+      const metadata = message(REQUEST_FIELD.Metadata.filter_metadata, bytesField(1, 'ns'), bytesField(2, struct));
+      return bytesField(REQUEST_FIELD.CheckRequest.attributes, bytesField(REQUEST_FIELD.AttributeContext.metadata_context, metadata));
+    };
+    expect(() => decodeCheckRequest(nested(5_000))).to.throw(ProtobufDecodeError, /maximum nesting depth/);
+    let deepestAccepted = -1;
+    for (let levels = 40; levels < 60; levels += 1) {
+      const bytes = nested(levels);
+      let reference: CheckRequest | null = null;
+      try {
+        reference = method.requestDeserialize(bytes);
+      } catch {
+        expect(() => decodeCheckRequest(bytes), `${levels} levels`).to.throw(ProtobufDecodeError);
+        continue;
+      }
+      expect(decodeCheckRequest(bytes), `${levels} levels`).to.deep.equal(reference);
+      deepestAccepted = levels;
+    }
+    expect(deepestAccepted).to.be.within(40, 58);
+  });
+
+  it('never fails on arbitrary bytes with anything but a decode error (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        try {
+          decodeCheckRequest(Buffer.from(bytes));
+        } catch (error) {
+          expect(error).to.be.instanceOf(ProtobufDecodeError);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('throws on truncated input instead of reading past it', () => {

@@ -131,10 +131,8 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
  */
 function traceCarrier(request: CheckRequest): Readonly<Record<string, string>> {
   const http = request.attributes?.request?.http;
-  const headers = http?.headers;
-  if (headers !== undefined) {
-    for (const _name in headers) return headers;
-  }
+  // Decoders leave an empty map out, so a present `headers` is the one Envoy filled.
+  if (http?.headers !== undefined) return http.headers;
   return (http?.header_map?.headers?.length ?? 0) > 0 ? collectHeaders(http) : {};
 }
 

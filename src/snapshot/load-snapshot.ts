@@ -52,7 +52,6 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
  */
 export type SpendOverlay = (snapshot: Snapshot) => Promise<Snapshot>;
 
-
 /** A read from process memory when the store can answer there, else the store's (async) lookup. */
 function read<T>(store: AuthStore, fromMemory: (memory: MemoryLookups) => T | undefined, lookup: () => Promise<T>): MaybePromise<T> {
   const memory = store.memory;

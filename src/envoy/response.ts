@@ -6,7 +6,7 @@ import type { Denial } from '../checks/types';
 import type { Decision, Identity } from '../domain/decision';
 import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
-import { toStruct, type CheckResponse, type HeaderValueOption, type StructValue } from './messages';
+import { toStruct, type CheckResponse, type HeaderValueOption, type OkHttpResponse, type StructValue } from './messages';
 import { modelLabel } from './request-model';
 
 export type ResponseSettings = Pick<Settings, 'forwardCredentials'>;
@@ -53,8 +53,12 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
     }
   }
   // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
-  const base: CheckResponse = hasAny(fields) ? { dynamic_metadata: { fields } } : {};
-  if (decision.kind === 'deny') return { ...base, ...denied(decision.denial, facts.credential) };
+  const metadata = hasAny(fields) ? { fields } : undefined;
+  if (decision.kind === 'deny') {
+    const response = denied(decision.denial, facts.credential);
+    if (metadata !== undefined) response.dynamic_metadata = metadata;
+    return response;
+  }
 
   // The header record has no prototype and many names (dictionary mode): list its names once.
   const names = Object.keys(facts.headers);
@@ -70,15 +74,12 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
       else if (!remove.includes(name)) remove.push(name);
     }
   }
-  return {
-    ...base,
-    status: { code: GRPC_OK },
-    ok_response: {
-      headers,
-      headers_to_remove: remove,
-      ...(removeQueryKey ? { query_parameters_to_remove: ['key'] } : {}),
-    },
-  };
+  // Built field by field, not by spreading: object spread is among the costlier steps of a warm Check.
+  const ok: OkHttpResponse = { headers, headers_to_remove: remove };
+  if (removeQueryKey) ok.query_parameters_to_remove = ['key'];
+  const response: CheckResponse = { status: { code: GRPC_OK }, ok_response: ok };
+  if (metadata !== undefined) response.dynamic_metadata = metadata;
+  return response;
 }
 
 /** An identity field's value; end user and model fall back to what the request named. */

@@ -4,6 +4,7 @@
  */
 import type { Json, JsonObject } from '../domain/entities';
 import type { CheckContext, Snapshot } from './types';
+import { NO_MODEL_ALIASES } from './model-access';
 
 /** LiteLLM's `request_data`: the parsed JSON body, `{}` when there is none. */
 export function requestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
@@ -33,7 +34,7 @@ export function isJsonObject(value: Json | undefined): value is JsonObject {
  * them (the combined view joins them); JWT identities have none.
  */
 export function teamModelAliasesOfKey(snapshot: Snapshot): Readonly<Record<string, string>> {
-  return snapshot.key !== null && snapshot.team !== null ? snapshot.team.model_aliases : {};
+  return snapshot.key !== null && snapshot.team !== null ? snapshot.team.model_aliases : NO_MODEL_ALIASES;
 }
 
 /** The models of the DB access groups named by `ids` that exist, first-seen order, no duplicates. */

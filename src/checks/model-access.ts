@@ -72,6 +72,44 @@ function allowlistAdmits(
   return allAccess || filtered.includes(model);
 }
 
+/** Aliases of a key without a team (or of a caller that is not a key): none. */
+export const NO_MODEL_ALIASES: Readonly<Record<string, string>> = Object.freeze({});
+
+interface AdmissionMemo {
+  readonly policy: Policy;
+  readonly teamModelAliases: Readonly<Record<string, string>>;
+  readonly answers: Map<string, boolean>;
+}
+
+/**
+ * allowlistAdmits's answers per cached allowlist. Entities are frozen while cached, and the answer
+ * depends only on the model, the allowlist, the policy and the aliases, so a warm key's model checks
+ * are one lookup. Keyed weakly by the allowlist: an entity's answers go when the entity does.
+ */
+const admissionMemos = new WeakMap<readonly string[], AdmissionMemo>();
+/** Models are named by the client: a flood of distinct names must not grow the memo. */
+const MAX_MEMOIZED_MODELS = 64;
+
+function memoizedAllowlistAdmits(
+  model: string,
+  allowlist: readonly string[],
+  policy: Policy,
+  teamModelAliases: Readonly<Record<string, string>>,
+): boolean {
+  if (!Object.isFrozen(allowlist) || !Object.isFrozen(teamModelAliases)) return allowlistAdmits(model, allowlist, policy, teamModelAliases);
+  let memo = admissionMemos.get(allowlist);
+  if (memo === undefined || memo.policy !== policy || memo.teamModelAliases !== teamModelAliases) {
+    memo = { policy, teamModelAliases, answers: new Map() };
+    admissionMemos.set(allowlist, memo);
+  }
+  const known = memo.answers.get(model);
+  if (known !== undefined) return known;
+  const answer = allowlistAdmits(model, allowlist, policy, teamModelAliases);
+  if (memo.answers.size >= MAX_MEMOIZED_MODELS) memo.answers.clear();
+  memo.answers.set(model, answer);
+  return answer;
+}
+
 /** `litellm.model_alias_map` wins over the router's `model_group_alias`; either widens access to the target. */
 function candidateNames(model: string, policy: Policy): readonly string[] {
   const aliasTarget = modelAliasMapTarget(policy, model) ?? modelGroupAliasTarget(policy, model);
@@ -83,10 +121,10 @@ function checkAgainst(
   allowlist: readonly string[],
   options: ModelAccessOptions,
 ): Denial | null {
-  const aliases = options.teamModelAliases ?? {};
+  const aliases = options.teamModelAliases ?? NO_MODEL_ALIASES;
   for (const model of models) {
     const admitted = candidateNames(model, options.policy).some((candidate) =>
-      allowlistAdmits(candidate, allowlist, options.policy, aliases),
+      memoizedAllowlistAdmits(candidate, allowlist, options.policy, aliases),
     );
     if (!admitted) return modelAccessDenial(options.objectType, allowlist, model);
   }

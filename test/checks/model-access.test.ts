@@ -179,4 +179,46 @@ describe('canObjectCallModel — §5', () => {
       "key not allowed to access model. This key can only access models=['claude-3']. Tried to access gpt-4o",
     );
   });
+
+  describe('answers for cached (frozen) allowlists are remembered, and are the same answers', () => {
+    const decide = (row: Row, allowlist: readonly string[], aliases: Readonly<Record<string, string>> | undefined): boolean =>
+      canObjectCallModel(row.model, allowlist, {
+        objectType: 'key',
+        policy: row.policy ?? aPolicy(),
+        teamModelAliases: aliases,
+        dbAccessGroupModels: row.dbAccessGroupModels,
+      }) === null;
+
+    it('gives every row its answer from a frozen allowlist, first computed and then remembered', () => {
+      for (const row of rows) {
+        const allowlist = Object.freeze([...row.allowlist]);
+        const aliases = row.teamModelAliases === undefined ? undefined : Object.freeze({ ...row.teamModelAliases });
+        expect(decide(row, allowlist, aliases), row.behaviour).to.equal(row.allowed);
+        expect(decide(row, allowlist, aliases), `${row.behaviour} (again)`).to.equal(row.allowed);
+      }
+    });
+
+    it('does not carry an answer over to another policy or other aliases for the same allowlist', () => {
+      const allowlist = Object.freeze(['beta-models']);
+      const grants = (policy: Policy): boolean => canObjectCallModel('claude-3', allowlist, { objectType: 'team', policy }) === null;
+      expect(grants(accessGroupPolicy)).to.equal(true);
+      expect(grants(aPolicy())).to.equal(false);
+      expect(grants(accessGroupPolicy)).to.equal(true);
+
+      const named = Object.freeze(['o1']);
+      const viaAlias = (aliases: Readonly<Record<string, string>>): boolean =>
+        canObjectCallModel('team-alias', named, { objectType: 'key', policy: aPolicy(), teamModelAliases: aliases }) === null;
+      expect(viaAlias(Object.freeze({ 'team-alias': 'o1' }))).to.equal(true);
+      expect(viaAlias(Object.freeze({}))).to.equal(false);
+    });
+
+    it('keeps answering right past the bound on remembered models (client-chosen names)', () => {
+      const allowlist = Object.freeze(['gpt-4o', 'openai/*']);
+      for (let i = 0; i < 500; i += 1) {
+        const model = i % 3 === 0 ? 'gpt-4o' : i % 3 === 1 ? `openai/m-${i}` : `other-${i}`;
+        const allowed = canObjectCallModel(model, allowlist, { objectType: 'key', policy: aPolicy() }) === null;
+        expect(allowed, model).to.equal(i % 3 !== 2);
+      }
+    });
+  });
 });

@@ -38,6 +38,7 @@ import {
   UserRecord,
   VerificationTokenRecord,
 } from './entities';
+import { JoinedLookup } from './joined-lookup';
 import { queryCounterOf, type QueryCounter } from './query-counter';
 import { PrimaryKeyLookup } from './primary-key-lookup';
 import { globalSpendCutoff, toSqlUtc } from './spend-window';
@@ -71,6 +72,10 @@ export class TypeOrmAuthStore implements AuthStore {
   private readonly timeoutMs: number;
   /** The lookup a cold Check waits on; built on first use (the DataSource must be initialized). */
   private keys: PrimaryKeyLookup<VerificationTokenRecord> | null = null;
+  /** The other lookups of a cold Check, each with its one relation joined; built on first use too. */
+  private teams: JoinedLookup<TeamRecord> | null = null;
+  private memberships: JoinedLookup<TeamMembershipRecord> | null = null;
+  private users: JoinedLookup<UserRecord> | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -95,35 +100,22 @@ export class TypeOrmAuthStore implements AuthStore {
 
   findTeam(teamId: string): Promise<Team | null> {
     return this.bounded('findTeam', async () => {
-      const row = await this.repo(TeamRecord)
-        .createQueryBuilder('team')
-        .leftJoinAndSelect('team.litellm_model_table', 'model')
-        .where('team.team_id = :teamId', { teamId })
-        .getOne();
-      return orNull(row, toTeam);
+      this.teams ??= new JoinedLookup(this.dataSource, TeamRecord, 'litellm_model_table', ['team_id']);
+      return orNull(await this.teams.find([teamId]), toTeam);
     });
   }
 
   findMembership(userId: string, teamId: string): Promise<TeamMembership | null> {
     return this.bounded('findMembership', async () => {
-      const row = await this.repo(TeamMembershipRecord)
-        .createQueryBuilder('membership')
-        .leftJoinAndSelect('membership.litellm_budget_table', 'budget')
-        .where('membership.user_id = :userId AND membership.team_id = :teamId', { userId, teamId })
-        .getOne();
-      return orNull(row, toTeamMembership);
+      this.memberships ??= new JoinedLookup(this.dataSource, TeamMembershipRecord, 'litellm_budget_table', ['user_id', 'team_id']);
+      return orNull(await this.memberships.find([userId, teamId]), toTeamMembership);
     });
   }
 
   findUser(userId: string): Promise<User | null> {
     return this.bounded('findUser', async () => {
-      // No LIMIT: with a one-to-many join TypeORM would split a limited query in two.
-      const row = await this.repo(UserRecord)
-        .createQueryBuilder('u')
-        .leftJoinAndSelect('u.organization_memberships', 'om')
-        .where('u.user_id = :userId', { userId })
-        .getOne();
-      return orNull(row, toUser);
+      this.users ??= new JoinedLookup(this.dataSource, UserRecord, 'organization_memberships', ['user_id']);
+      return orNull(await this.users.find([userId]), toUser);
     });
   }
 

@@ -233,12 +233,6 @@ function readEntry<V>(cursor: Cursor, readValue: (c: Cursor) => V, missing: V): 
 /** One map<string, string> entry added to `into` (headers: the hottest loop of the decoder). */
 function readStringMap(cursor: Cursor, into: Record<string, string> | undefined): Record<string, string> {
   const map = into ?? {};
-  setOwn(map, ...readStringEntry(cursor));
-  return map;
-}
-
-/** One map<string, string> entry as [key, value]. */
-function readStringEntry(cursor: Cursor): [string, string] {
   const end = cursor.enter();
   let key = '';
   let value = '';
@@ -249,7 +243,8 @@ function readStringEntry(cursor: Cursor): [string, string] {
     else cursor.skip(tag & 7);
   }
   cursor.leave(end);
-  return [key, value];
+  setOwn(map, key, value);
+  return map;
 }
 
 function readSocketAddress(cursor: Cursor): SocketAddress & { port_specifier?: 'port_value' } {
@@ -331,11 +326,6 @@ function readHeaderValue(cursor: Cursor): HeaderValue {
 function readHttp(cursor: Cursor): HttpRequest {
   const out: HttpRequest = {};
   const F = REQUEST_FIELD.HttpRequest;
-  // The headers are read into a record without prototype: when every name is lower case (as
-  // Envoy sends them) it is already the request's header record, and parsing uses it as is
-  // (see collectHeaders). Otherwise it becomes an ordinary object, for parsing to merge.
-  let headers: Record<string, string> | undefined;
-  let lowerCaseNames = true;
   while (cursor.more()) {
     const tag = cursor.uint32();
     switch (tag >>> 3) {
@@ -345,14 +335,9 @@ function readHttp(cursor: Cursor): HttpRequest {
       case F.method:
         out.method = cursor.string();
         break;
-      case F.headers: {
-        const [name, value] = readStringEntry(cursor);
-        headers ??= Object.create(null) as Record<string, string>;
-        // Without a prototype, `__proto__` is an ordinary own property.
-        headers[name] = value;
-        if (lowerCaseNames && changesWhenLowerCased(name)) lowerCaseNames = false;
+      case F.headers:
+        out.headers = readStringMap(cursor, out.headers);
         break;
-      }
       case F.path:
         out.path = cursor.string();
         break;
@@ -390,24 +375,7 @@ function readHttp(cursor: Cursor): HttpRequest {
         cursor.skip(tag & 7);
     }
   }
-  if (headers !== undefined) out.headers = lowerCaseNames ? headers : withPrototype(headers);
   return out;
-}
-
-/** The same map as an ordinary object: one that collectHeaders will merge by lower-cased name. */
-function withPrototype(map: Record<string, string>): Record<string, string> {
-  const plain: Record<string, string> = {};
-  for (const name of Object.keys(map)) setOwn(plain, name, map[name] as string);
-  return plain;
-}
-
-/** ASCII upper case, or anything outside ASCII (whose lower case this does not work out). */
-function changesWhenLowerCased(name: string): boolean {
-  for (let i = 0; i < name.length; i += 1) {
-    const code = name.charCodeAt(i);
-    if ((code >= 65 && code <= 90) || code > 127) return true;
-  }
-  return false;
 }
 
 /** `depth`: how deep this message is nested in the CheckRequest (which is 0). */

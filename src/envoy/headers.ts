@@ -14,10 +14,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  * The record has no prototype, so names such as `__proto__` or `constructor` are plain headers.
  */
 export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
-  const merged = http?.headers;
-  // A map without prototype is one the request decoder already made a header record (all names
-  // lower case): copying it was the costliest step of parsing a warm Check, so it is used as is.
-  if (merged !== undefined && Object.getPrototypeOf(merged) === null && (http?.header_map?.headers?.length ?? 0) === 0) return merged;
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   const add = (name: string, value: string): void => {
     const key = name.toLowerCase();

@@ -49,10 +49,7 @@ export interface HeaderValue {
 export interface HttpRequest {
   id?: string;
   method?: string;
-  /**
-   * Lower-cased, duplicates comma-merged; absent when `encode_raw_headers: true`. Tollgate's
-   * decoder leaves out the prototype when every name is lower case (see collectHeaders).
-   */
+  /** Lower-cased, duplicates comma-merged; absent when `encode_raw_headers: true`. */
   headers?: Record<string, string>;
   /** Used instead of `headers` when `encode_raw_headers: true`: one entry per header line. */
   header_map?: { headers?: HeaderValue[] };

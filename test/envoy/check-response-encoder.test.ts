@@ -79,6 +79,21 @@ describe('encodeCheckResponse (CheckResponse wire encoding without protobufjs co
     expectSameBytes({});
   });
 
+  it('encodes ASCII and non-ASCII text alike, short and long, wherever the first non-ASCII character is', () => {
+    const texts = ['', 'a', 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(257), `${'x'.repeat(255)}é`, `é${'x'.repeat(300)}`];
+    texts.push('\u007f', '\u0080', 'ünïcödé', '日本語', '\ud83d\ude00 emoji');
+    const everywhere = (text: string): CheckResponse => ({
+      status: { code: 0, message: text },
+      ok_response: { headers: [{ header: { key: text, value: text } }], headers_to_remove: [text] },
+      dynamic_metadata: { fields: { [text]: { stringValue: text } } },
+    });
+    for (const text of texts) expectSameBytes(everywhere(text));
+    // A lone surrogate (a JSON body may carry "\ud800") is not UTF-8: protobufjs writes it anyway,
+    // which Envoy's parser would refuse; this encoder writes U+FFFD, as Node's UTF-8 encoding does.
+    const lone = encodeCheckResponse({ status: { code: 0, message: 'a\ud800b' } });
+    expect(lone?.toString('hex')).to.equal(Buffer.from([0x0a, 0x09, 0x08, 0x00, 0x12, 0x05, 0x61, 0xef, 0xbf, 0xbd, 0x62]).toString('hex'));
+  });
+
   it('leaves shapes it does not cover to protobufjs (returns null)', () => {
     expect(encodeCheckResponse({ status: { code: -1 } })).to.equal(null);
     expect(encodeCheckResponse({ denied_response: { status: { code: 'Unauthorized' } } })).to.equal(null);

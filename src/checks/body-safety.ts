@@ -100,10 +100,26 @@ export const BANNED_REQUEST_BODY_PARAMS: readonly string[] = [
  * `langfuse_host` is still refused for the latter.
  */
 function refusedParamIn(container: Readonly<Record<string, Json>>, allowedByDeployment: (param: string, value: Json) => boolean): string | null {
+  if (!mayHoldBannedParam(container)) return null;
   for (const param of BANNED_REQUEST_BODY_PARAMS) {
     if (Object.hasOwn(container, param) && !allowedByDeployment(param, container[param] ?? null)) return param;
   }
   return null;
+}
+
+const BANNED = new Set(BANNED_REQUEST_BODY_PARAMS);
+
+/**
+ * False when none of the container's own keys is banned. A body has a handful of keys and the list
+ * about eighty, so looking the keys up is the cheap way to rule a body out on every Check; a
+ * container with more keys than the list is simply walked in LiteLLM's order.
+ */
+function mayHoldBannedParam(container: Readonly<Record<string, Json>>): boolean {
+  let seen = 0;
+  for (const key in container) {
+    if (BANNED.has(key) || (seen += 1) > BANNED.size) return true;
+  }
+  return false;
 }
 
 function rejection(param: string): Denial {
@@ -119,16 +135,17 @@ function rejection(param: string): Denial {
 
 /** The body root, then `litellm_embedding_config`, then `metadata` and `litellm_metadata`. */
 function containersToCheck(body: Readonly<Record<string, Json>>): readonly Readonly<Record<string, Json>>[] {
+  const containers = [body];
   const nested = body['litellm_embedding_config'];
-  return [
-    body,
-    ...(isJsonObject(nested) ? [nested] : []),
-    ...['metadata', 'litellm_metadata'].flatMap((name) => {
-      const metadata = metadataAsObject(body[name]);
-      return metadata === null ? [] : [metadata];
-    }),
-  ];
+  if (isJsonObject(nested)) containers.push(nested);
+  for (const name of METADATA_CONTAINERS) {
+    const metadata = metadataAsObject(body[name]);
+    if (metadata !== null) containers.push(metadata);
+  }
+  return containers;
 }
+
+const METADATA_CONTAINERS = ['metadata', 'litellm_metadata'] as const;
 
 export const requestBodySafety: Check = {
   name: 'request_body_safety',

@@ -28,6 +28,17 @@ describe('request body safety (newer LiteLLM list, deliberately) — §2.2 step 
     }
   });
 
+  it('finds a banned param among many keys, and reports the first in LiteLLM order whatever the body order', () => {
+    const many = (count: number): Record<string, Json> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`field_${i}`, i]));
+    for (const count of [0, 5, BANNED_REQUEST_BODY_PARAMS.length - 1, BANNED_REQUEST_BODY_PARAMS.length + 1, 500]) {
+      expect(decide(requestBodySafety, { request: { body: many(count) } }), `${count} keys`).to.equal(null);
+      const body = { ...many(count), langfuse_host: 'x', api_base: 'y' };
+      expect(decide(requestBodySafety, { request: { body } })?.message, `${count} keys`).to.equal(rejection('api_base'));
+    }
+    const parsed = JSON.parse('{"__proto__": {"api_base": "x"}, "model": "gpt-4o"}') as Record<string, Json>;
+    expect(decide(requestBodySafety, { request: { body: parsed } })).to.equal(null);
+  });
+
   it('allows informational callback params', () => {
     expect(decide(requestBodySafety, { request: { body: { langfuse_prompt_version: 3, langsmith_sampling_rate: 0.1 } } })).to.equal(null);
   });

@@ -21,7 +21,7 @@ import { authorizationService, servingAuthorizationService } from '../src/envoy/
 import { createLogger } from '../src/observability/logger';
 import { cachePolicyFrom } from '../src/server/runtime';
 import { createCheckHandler } from '../src/server/check-handler';
-import { aKey, aMembership, anOrg, aTeam, aUser } from '../test/checks/fixtures';
+import { aBudget, aKey, aMembership, anAccessGroup, anOrg, aTeam, aUser } from '../test/checks/fixtures';
 import { MemoryStore } from '../test/support/memory-store';
 import { chatCheckRequest } from './requests';
 import { benchConfigYaml } from './tenant';
@@ -52,14 +52,21 @@ async function perCall(label: string, work: (i: number) => unknown): Promise<num
 async function main(): Promise<void> {
   const settings = settingsFrom(parseLiteLlmConfig(benchConfigYaml(), {}), { LITELLM_MASTER_KEY: 'sk-master-hot-path' });
   const store = new MemoryStore();
-  store.organizations.set('org', anOrg({ organization_id: 'org' }));
-  store.teams.set('team', aTeam({ team_id: 'team', organization_id: 'org', models: ['gpt-4o', 'gpt-4o-mini'] }));
+  // Shaped like the bench's tenant (bench/tenant.ts): an organization with a budget, a team with
+  // models and a DB access group, members with budgets, keys with budgets.
+  store.organizations.set('org', anOrg({ organization_id: 'org', budget: aBudget({ budget_id: 'budget-org', max_budget: 1_000_000 }) }));
+  store.accessGroups.set('ag-0', anAccessGroup({ access_group_id: 'ag-0', access_model_names: ['gpt-4o'] }));
+  store.teams.set(
+    'team',
+    aTeam({ team_id: 'team', organization_id: 'org', models: ['gpt-4o', 'gpt-4o-mini', 'claude-3-5-sonnet'], max_budget: 10_000, access_group_ids: ['ag-0'] }),
+  );
   const rawKeys = Array.from({ length: KEYS }, (_, i) => `sk-hot-path-${i}`);
   rawKeys.forEach((raw, i) => {
     const userId = `user-${i % 100}`;
     store.users.set(userId, aUser({ user_id: userId }));
-    store.memberships.set(`${userId}:team`, aMembership({ user_id: userId, team_id: 'team' }));
-    store.keys.set(hashKey(raw), aKey({ token: hashKey(raw), team_id: 'team', user_id: userId, models: [] }));
+    const memberBudget = aBudget({ budget_id: `budget-member-${i % 5}`, max_budget: 500 + (i % 5) * 100 });
+    store.memberships.set(`${userId}:team`, aMembership({ user_id: userId, team_id: 'team', spend: i % 5, budget: memberBudget }));
+    store.keys.set(hashKey(raw), aKey({ token: hashKey(raw), team_id: 'team', user_id: userId, models: [], max_budget: 100, spend: (i % 50) / 10 }));
   });
   const cached = new CachedAuthStore(store, cachePolicyFrom(settings), NO_SHARED_CACHE);
   const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey });
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
   const method = authorizationService().Check;
   const wire = rawKeys.map((raw, i) => method.requestSerialize(chatCheckRequest(raw, i)));
   const serving = servingAuthorizationService().Check;
-  // Decoded as `tollgate serve` decodes them (its header records are then used without a copy).
+  // Decoded as `tollgate serve` decodes them.
   const decoded = wire.map((bytes) => serving.requestDeserialize(bytes));
   const check = (request: CheckRequest): Promise<CheckResponse> =>
     new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   const add = (name: string, value: string): void => {
-    const key = name.toLowerCase();
+    const key = lowerCase(name);
     out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
   };
   const raw = http?.header_map?.headers ?? [];
@@ -27,9 +27,20 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
       add(entry.key, value);
     }
   } else {
-    for (const [name, value] of Object.entries(http?.headers ?? {})) add(name, value);
+    // for…in rather than Object.entries: no pair array per header on every Check.
+    const merged = http?.headers ?? {};
+    for (const name in merged) if (Object.hasOwn(merged, name)) add(name, merged[name] as string);
   }
   return out;
+}
+
+/** toLowerCase, without a new string for the usual name that is lower case already. */
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i += 1) {
+    const code = name.charCodeAt(i);
+    if ((code >= 65 && code <= 90) || code > 127) return name.toLowerCase();
+  }
+  return name;
 }
 
 /** Case-insensitive lookup that never reaches Object.prototype. */

@@ -73,6 +73,23 @@ describe('parseCheckRequest', () => {
       expect(facts.headers[':path']).to.equal('/chat/completions');
     });
 
+    it('lower-cases every name as toLowerCase does and merges names that meet, in map order', () => {
+      // JSON.parse makes `__proto__` an own key, as a decoded map has it.
+      const mapped = JSON.parse(
+        '{"X-A": "1", "x-a": "2", "x-\\u00c4": "3", "X-\\u00e4": "4", "x-\\u212a": "5", "__proto__": "6", "constructor": "7"}',
+      ) as Record<string, string>;
+      const facts = parseCheckRequest(aCheckRequest({ headers: mapped }), settings);
+      const expected: Record<string, string> = Object.create(null) as Record<string, string>;
+      for (const [name, value] of Object.entries(mapped)) {
+        const key = name.toLowerCase();
+        expected[key] = key in expected ? `${expected[key]},${value}` : value;
+      }
+      for (const [name, value] of Object.entries(expected)) expect(facts.headers[name], name).to.equal(value);
+      expect(facts.headers['x-a']).to.equal('1,2');
+      expect(facts.headers['x-\u00e4']).to.equal('3,4');
+      expect(Object.getOwnPropertyDescriptor(facts.headers, '__proto__')?.value).to.equal('6');
+    });
+
     it('reads header_map raw_value bytes as UTF-8 (encode_raw_headers: true)', () => {
       const facts = parseCheckRequest(
         aRawHeaderCheckRequest([

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     }
     // On two cores, InnoDB writing back the seed would otherwise be measured as the servers' noise.
     const settled = await database.settle(120_000);
-    console.log(`database settled after ${(settled.waitedMs / 1000).toFixed(0)} s (${settled.dirtyPages} dirty pages left)`);
+    console.log(`database settled after ${(settled.waitedMs / 1000).toFixed(0)} s (${settled.writesPerS} InnoDB writes in the last second)`);
 
     const configFile = join(scratch, 'config.yaml');
     writeFileSync(configFile, benchConfigYaml());

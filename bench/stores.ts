@@ -7,8 +7,8 @@ import { createClient } from 'redis';
 import { createDataSource } from '../src/store/data-source';
 import { runMigrations } from '../src/store/migrations';
 
-/** Dirty InnoDB pages (16 KiB each) below which the database counts as idle after seeding. */
-const SETTLED_DIRTY_PAGES = 256;
+/** InnoDB data-file writes per second below which the database counts as idle after seeding. */
+const SETTLED_WRITES_PER_S = 20;
 
 export class BenchDatabase {
   private constructor(
@@ -73,19 +73,25 @@ export class BenchDatabase {
   }
 
   /**
-   * Waits (at most `limitMs`) until InnoDB has written back the pages a bulk seed dirtied, so its
-   * background flushing does not compete with the servers for the machine's cores during the
-   * measured phases. Resolves with the time waited and the dirty pages left.
+   * Waits (at most `limitMs`) until InnoDB has stopped writing back what a bulk seed dirtied, so
+   * its background flushing does not compete with the servers for the machine's cores during the
+   * measured phases. Quiet means fewer than SETTLED_WRITES_PER_S data-file writes in a second.
    */
-  async settle(limitMs: number): Promise<{ waitedMs: number; dirtyPages: number }> {
+  async settle(limitMs: number): Promise<{ waitedMs: number; writesPerS: number }> {
     return this.admin(async (db) => {
+      const writes = async (): Promise<number> => {
+        const [rows] = (await db.query("SHOW GLOBAL STATUS LIKE 'Innodb_data_writes'")) as unknown as [Array<{ Value: string }>];
+        return Number(rows[0]?.Value ?? 0);
+      };
       const started = Date.now();
+      let before = await writes();
       for (;;) {
-        const [rows] = (await db.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")) as unknown as [Array<{ Value: string }>];
-        const dirtyPages = Number(rows[0]?.Value ?? 0);
-        const waitedMs = Date.now() - started;
-        if (dirtyPages <= SETTLED_DIRTY_PAGES || waitedMs >= limitMs) return { waitedMs, dirtyPages };
         await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const now = await writes();
+        const writesPerS = now - before;
+        before = now;
+        const waitedMs = Date.now() - started;
+        if (writesPerS < SETTLED_WRITES_PER_S || waitedMs >= limitMs) return { waitedMs, writesPerS };
       }
     });
   }

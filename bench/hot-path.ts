@@ -13,6 +13,10 @@ import { parseCheckRequest } from '../src/envoy/attributes';
 import { toCheckResponse } from '../src/envoy/response';
 import { hashKey } from '../src/auth/key-hash';
 import { CachedAuthStore } from '../src/cache/cached-auth-store';
+import type { RedisClient } from '../src/cache/redis-shared-cache';
+import { PriceTable } from '../src/metering/prices';
+import { RedisAdmitter } from '../src/spend/admission';
+import { SpendKeys } from '../src/spend/redis-keys';
 import { NO_SHARED_CACHE } from '../src/cache/shared-cache';
 import { parseLiteLlmConfig } from '../src/config/litellm-config';
 import { settingsFrom } from '../src/config/settings';
@@ -29,6 +33,7 @@ import { benchConfigYaml } from './tenant';
 const ITERATIONS = Number(process.env.HOT_PATH_ITERATIONS ?? 20_000);
 const KEYS = 1_000;
 const BATCHES = 10;
+const NEVER_CONNECTED = { isReady: false } as unknown as RedisClient;
 
 function cpuMicros(): number {
   const usage = process.cpuUsage();
@@ -50,7 +55,8 @@ async function perCall(label: string, work: (i: number) => unknown): Promise<num
 }
 
 async function main(): Promise<void> {
-  const settings = settingsFrom(parseLiteLlmConfig(benchConfigYaml(), {}), { LITELLM_MASTER_KEY: 'sk-master-hot-path' });
+  const config = parseLiteLlmConfig(benchConfigYaml(), {});
+  const settings = settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-master-hot-path' });
   const store = new MemoryStore();
   // Shaped like the bench's tenant (bench/tenant.ts): an organization with a budget, a team with
   // models and a DB access group, members with budgets, keys with budgets.
@@ -69,7 +75,19 @@ async function main(): Promise<void> {
     store.keys.set(hashKey(raw), aKey({ token: hashKey(raw), team_id: 'team', user_id: userId, models: [], max_budget: 100, spend: (i % 50) / 10 }));
   });
   const cached = new CachedAuthStore(store, cachePolicyFrom(settings), NO_SHARED_CACHE);
-  const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey });
+  // As `tollgate serve` with Redis: rate limits enforced by default, here for keys that have none
+  // (Redis is never asked, so a client that never connects stands in for it).
+  const admission = new RedisAdmitter(NEVER_CONNECTED, new SpendKeys('hot-path:'), new PriceTable(config), {
+    prefix: 'hot-path:',
+    enforceRateLimits: true,
+    reservation: null,
+    rateLimitMetadata: false,
+    tagsMetadata: false,
+    timeoutMs: 50,
+    idleCounterMs: 60_000,
+    onError: () => undefined,
+  });
+  const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey, admission });
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
   const handler = createCheckHandler({ settings, authorizer, logger: createLogger('info', discard) });
 

@@ -120,7 +120,7 @@ export class Authorizer {
           const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, observe, telemetry));
           if (refusal !== null) return deny(refusal, identity);
           if (this.options.admission === undefined) return allow(identity);
-          return this.options.admission.admit(checked).then((admission) =>
+          return andThen(this.options.admission.admit(checked), (admission) =>
             admission.kind === 'deny' ? deny(admission, identity) : allow(identity, admission.metadata),
           );
         });

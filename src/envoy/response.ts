@@ -40,7 +40,7 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   // runs on every Check, so no intermediate objects, arrays or sets.
   const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
   const extra = decision.kind === 'allow' ? decision.metadata : undefined;
-  const fields: Record<string, StructValue> = extra === undefined ? {} : (toStruct(extra).fields ?? {});
+  const fields: Record<string, StructValue> = extra === undefined || !hasAny(extra) ? {} : (toStruct(extra).fields ?? {});
   const headers: HeaderValueOption[] = [];
   const sent: string[] = [];
   for (const [field, header, key] of IDENTITY_FIELDS) {

@@ -24,6 +24,7 @@ import { estimateCost } from './cost-estimate';
 import { ADMIT } from './counter-scripts';
 import { replyArray, replyString } from './lua-script';
 import type { SpendKeys } from './redis-keys';
+import type { MaybePromise } from '../util/maybe-promise';
 
 export type Admission =
   | { readonly kind: 'admit'; readonly metadata: Readonly<Record<string, Json>> }
@@ -38,7 +39,11 @@ export class ReservationUnavailableError extends Error {
 }
 
 export interface Admitter {
-  admit(ctx: CheckContext): Promise<Admission>;
+  /**
+   * A value at once when Redis has nothing to decide (no rate limit to enforce, no budget to
+   * reserve: most keys), so a warm Check stays synchronous; a promise otherwise.
+   */
+  admit(ctx: CheckContext): MaybePromise<Admission>;
 }
 
 export interface AdmissionOptions {
@@ -61,15 +66,26 @@ export class RedisAdmitter implements Admitter {
     private readonly options: AdmissionOptions,
   ) {}
 
-  async admit(ctx: CheckContext): Promise<Admission> {
+  admit(ctx: CheckContext): MaybePromise<Admission> {
     const limits = this.options.enforceRateLimits || this.options.rateLimitMetadata ? rateLimitsOf(ctx.snapshot) : [];
     const metadata = this.metadataOf(ctx, limits);
     const enforced = this.options.enforceRateLimits ? limits : [];
     const requestId = ctx.request.requestId;
     const reservation = this.options.reservation;
     const budgets = reservation !== null && requestId !== '' ? budgetLimitsOf(ctx) : [];
-    const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
     if (enforced.length === 0 && budgets.length === 0) return { kind: 'admit', metadata };
+    const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
+    return this.admitThroughRedis(ctx, requestId, enforced, budgets, estimate, metadata);
+  }
+
+  private async admitThroughRedis(
+    ctx: CheckContext,
+    requestId: string,
+    enforced: readonly RateLimit[],
+    budgets: readonly BudgetLimit[],
+    estimate: number,
+    metadata: Readonly<Record<string, Json>>,
+  ): Promise<Admission> {
     try {
       if (!this.client.isReady) throw new Error('Redis is not connected');
       const reply = await this.run(ctx.now.getTime(), requestId, enforced, budgets, estimate);

@@ -40,8 +40,14 @@ describe('spend: admission when Redis cannot answer', () => {
   it('cannot decide when a budget reservation cannot be taken (never admits without the bound it promised)', async () => {
     const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 } });
     let thrown: unknown = null;
-    await reserving.admit(aContext({ snapshot: limited, request })).catch((error: unknown) => (thrown = error));
+    await Promise.resolve(reserving.admit(aContext({ snapshot: limited, request }))).catch((error: unknown) => (thrown = error));
     expect(thrown).to.be.instanceOf(ReservationUnavailableError);
+  });
+
+  it('answers at once, without a promise, when Redis has nothing to decide (a warm Check stays synchronous)', () => {
+    const verdict = admitter({ tagsMetadata: true }).admit(aContext({ request }));
+    expect(verdict).to.not.be.instanceOf(Promise);
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { request_tags: ['prod'] } });
   });
 
   it('touches nothing for a request with no limit and no budget', async () => {

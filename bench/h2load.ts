@@ -29,6 +29,8 @@ export interface H2loadSpec {
   readonly rate: number;
   readonly warmupS: number;
   readonly durationS: number;
+  /** Sent as `grpc-timeout`, as Envoy sends its ext_authz timeout with every Check. */
+  readonly deadlineMs: number;
 }
 
 let runs = 0;
@@ -46,6 +48,7 @@ export async function runH2load(spec: H2loadSpec, scratchDir: string): Promise<L
     '-d', body,
     '-H', 'content-type: application/grpc',
     '-H', 'te: trailers',
+    '-H', `grpc-timeout: ${spec.deadlineMs}m`,
     '-c', String(spec.connections),
     '-m', String(spec.streams),
     '-D', String(spec.durationS),

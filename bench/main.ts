@@ -162,6 +162,7 @@ async function main(): Promise<void> {
               // No h2load warm-up: the server is warm already, and CPU is divided by every call sent.
               warmupS: 0,
               durationS: PHASE_MS / 1000,
+              deadlineMs: DEADLINE_MS,
             },
             scratch,
           )

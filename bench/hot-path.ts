@@ -23,6 +23,7 @@ import { settingsFrom } from '../src/config/settings';
 import type { CheckRequest, CheckResponse } from '../src/envoy/messages';
 import { authorizationService, servingAuthorizationService } from '../src/envoy/protos';
 import { createLogger } from '../src/observability/logger';
+import { TollgateMetrics } from '../src/observability/metrics';
 import { cachePolicyFrom } from '../src/server/runtime';
 import { createCheckHandler } from '../src/server/check-handler';
 import { aBudget, aKey, aMembership, anAccessGroup, anOrg, aTeam, aUser } from '../test/checks/fixtures';
@@ -74,7 +75,9 @@ async function main(): Promise<void> {
     store.memberships.set(`${userId}:team`, aMembership({ user_id: userId, team_id: 'team', spend: i % 5, budget: memberBudget }));
     store.keys.set(hashKey(raw), aKey({ token: hashKey(raw), team_id: 'team', user_id: userId, models: [], max_budget: 100, spend: (i % 50) / 10 }));
   });
-  const cached = new CachedAuthStore(store, cachePolicyFrom(settings), NO_SHARED_CACHE);
+  // Prometheus metrics as `tollgate serve` keeps them (per-Check decision and latency, cache hits).
+  const metrics = new TollgateMetrics({ processMetrics: false });
+  const cached = new CachedAuthStore(store, cachePolicyFrom(settings), NO_SHARED_CACHE, metrics.cacheEvents);
   // As `tollgate serve` with Redis: rate limits enforced by default, here for keys that have none
   // (Redis is never asked, so a client that never connects stands in for it).
   const admission = new RedisAdmitter(NEVER_CONNECTED, new SpendKeys('hot-path:'), new PriceTable(config), {
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
   });
   const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey, admission });
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const handler = createCheckHandler({ settings, authorizer, logger: createLogger('info', discard) });
+  const handler = createCheckHandler({ settings, authorizer, logger: createLogger('info', discard), instrumentation: metrics.instrumentation });
 
   const method = authorizationService().Check;
   const wire = rawKeys.map((raw, i) => method.requestSerialize(chatCheckRequest(raw, i)));

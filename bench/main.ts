@@ -43,8 +43,9 @@ const NULL_NODE_ARGS = (process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filte
 interface Phase {
   readonly load: LoadResult;
   readonly cpuPerCheckUs: number;
-  readonly mysqlPerCheck: number;
-  readonly redisPerCheck: number;
+  /** Null where not counted (the null server, multi-worker runs). */
+  readonly mysqlPerCheck: number | null;
+  readonly redisPerCheck: number | null;
 }
 
 /** A warm-key load: h2load when installed (one key per run), else the grpc-js client (all warm keys). */
@@ -63,8 +64,8 @@ async function measure(server: ServerProcess, drive: () => Promise<LoadResult>, 
     load,
     // CPU over the whole client run (warm-up and drain too), so divided by every call sent.
     cpuPerCheckUs: (cpu * 1e6) / load.sent,
-    mysqlPerCheck: (tripsAfter.mysql - tripsBefore.mysql) / load.sent,
-    redisPerCheck: (tripsAfter.redis - tripsBefore.redis) / load.sent,
+    mysqlPerCheck: counters ? (tripsAfter.mysql - tripsBefore.mysql) / load.sent : null,
+    redisPerCheck: counters ? (tripsAfter.redis - tripsBefore.redis) / load.sent : null,
   };
 }
 
@@ -72,7 +73,9 @@ function line(label: string, phase: Phase): void {
   const l = phase.load;
   console.log(
     `  ${label.padEnd(28)} ${l.throughput.toFixed(0).padStart(6)}/s  p50 ${(l.p50Us / 1000).toFixed(3)} ms  p99 ${(l.p99Us / 1000).toFixed(3)} ms  ` +
-      `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check  db ${phase.mysqlPerCheck.toFixed(4)}  redis ${phase.redisPerCheck.toFixed(4)}`,
+      `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check` +
+      (phase.mysqlPerCheck === null ? '' : `  db ${phase.mysqlPerCheck.toFixed(4)}`) +
+      (phase.redisPerCheck === null ? '' : `  redis ${phase.redisPerCheck.toFixed(4)}`),
   );
 }
 
@@ -281,7 +284,7 @@ async function main(): Promise<void> {
       }
       // The same client and rate on warm keys: what the client and the transport take by themselves.
       await warmUp(tollgate);
-      const baseline = await measure(tollgate, () => runLoad(spec(tollgate.address, { mode: 'open', rate: COLD_RATE }), scratch), false);
+      const baseline = await measure(tollgate, () => runLoad(spec(tollgate.address, { mode: 'open', rate: COLD_RATE }), scratch), true);
       line(`tollgate warm keys at ${COLD_RATE}/s`, baseline);
       // Keys from the top of the table, which no round touched: MySQL alone on one cold lookup.
       const floor = await database.coldLookups(
@@ -295,8 +298,8 @@ async function main(): Promise<void> {
         p50Us: median(cold.map((c) => c.load.p50Us)),
         p99Us: median(cold.map((c) => c.load.p99Us)),
         p999Us: median(cold.map((c) => c.load.p999Us)),
-        mysqlPerCheck: median(cold.map((c) => c.mysqlPerCheck)),
-        redisPerCheck: median(cold.map((c) => c.redisPerCheck)),
+        mysqlPerCheck: median(cold.map((c) => c.mysqlPerCheck ?? 0)),
+        redisPerCheck: median(cold.map((c) => c.redisPerCheck ?? 0)),
       };
     }
 
@@ -340,8 +343,8 @@ function summarize(saturation: Phase[], fixedRate: Phase[]) {
     p50Us: median(fixedRate.map((p) => p.load.p50Us)),
     p99Us: median(fixedRate.map((p) => p.load.p99Us)),
     p999Us: median(fixedRate.map((p) => p.load.p999Us)),
-    mysqlPerCheck: median([...saturation, ...fixedRate].map((p) => p.mysqlPerCheck)),
-    redisPerCheck: median([...saturation, ...fixedRate].map((p) => p.redisPerCheck)),
+    mysqlPerCheck: median([...saturation, ...fixedRate].map((p) => p.mysqlPerCheck ?? 0)),
+    redisPerCheck: median([...saturation, ...fixedRate].map((p) => p.redisPerCheck ?? 0)),
   };
 }
 

@@ -21,6 +21,8 @@ import type {
 export interface AuthStore {
   /** Present on caching stores: the same reads, answered from process memory or not at all. */
   readonly memory?: MemoryLookups;
+  /** Present on database stores: several rows of a kind in one statement (see BatchLookups). */
+  readonly batch?: BatchLookups;
   /** Key row by sha256 hex of the raw key. */
   findKey(tokenHash: string): Promise<VirtualKey | null>;
   /** Team row, with LiteLLM_ModelTable.aliases joined through model_id as `model_aliases`. */
@@ -71,4 +73,20 @@ export interface MemoryLookups {
   objectPermissions(ids: readonly string[]): ObjectPermission[] | undefined;
   agent(agentId: string): Agent | null | undefined;
   globalSpend(): number | undefined;
+}
+
+/**
+ * Several rows of one kind in one statement, for the background revalidation of many cached
+ * entries at once (the entity caches gather the ids that went stale within a few milliseconds).
+ * Each map holds the rows found, keyed by their own primary key as stored; an id missing from it
+ * is reloaded on its own by the caller (so "not found", and ids the database matches without being
+ * equal, e.g. under a case-insensitive collation, keep the single lookup's answer). Same timeouts
+ * and errors as the single lookups.
+ */
+export interface BatchLookups {
+  findKeys(tokenHashes: readonly string[]): Promise<ReadonlyMap<string, VirtualKey>>;
+  findTeams(teamIds: readonly string[]): Promise<ReadonlyMap<string, Team>>;
+  findUsers(userIds: readonly string[]): Promise<ReadonlyMap<string, User>>;
+  /** Keyed by `${userId}\u0000${teamId}`, the membership cache's own id. */
+  findMemberships(pairs: readonly (readonly [userId: string, teamId: string])[]): Promise<ReadonlyMap<string, TeamMembership>>;
 }

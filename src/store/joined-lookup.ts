@@ -11,6 +11,11 @@
  *   many-to-one is then `null`, a one-to-many leaves it out of the list (so zero rows give `[]`);
  * - one-to-many rows are grouped by the joined entity's primary key, in the order they arrive.
  *
+ * `findMany` reads several root rows in one statement (`WHERE key IN (?, …)`, or for a composite
+ * key `(a = ? AND b = ?) OR …`), its SQL built once per number of keys; the rows are grouped by
+ * the root's primary key first (a one-to-many's rows of several roots may interleave), and each
+ * group becomes the record `find` returns for that root.
+ *
  * Why: the query builder regenerates, re-aliases and re-escapes its SQL and re-plans its transform
  * on every call; on a cold Check that is more CPU than the database spends answering.
  */
@@ -18,6 +23,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
 import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
+import { SqlPerKeyCount } from './primary-key-lookup';
 
 type Row = Record<string, unknown>;
 
@@ -33,12 +39,16 @@ const JOINED = 'j';
 
 export class JoinedLookup<R extends ObjectLiteral> {
   private readonly sql: string;
+  private readonly many: SqlPerKeyCount;
+  private readonly keyLength: number;
   private readonly metadata: EntityMetadata;
   private readonly relation: RelationMetadata;
   private readonly rootColumns: readonly Selected[];
   private readonly joinedColumns: readonly Selected[];
   /** Aliases of the joined entity's primary key: one-to-many rows are grouped by them. */
   private readonly joinedKey: readonly string[];
+  /** Aliases of the root's primary key: `findMany` groups rows by them. */
+  private readonly rootKey: readonly string[];
 
   /**
    * `key` names the root's primary key columns (all of them, in the order `find` takes their
@@ -74,6 +84,8 @@ export class JoinedLookup<R extends ObjectLiteral> {
     this.rootColumns = select(ROOT, metadata);
     this.joinedColumns = select(JOINED, joined);
     this.joinedKey = joined.primaryColumns.map((column) => `${JOINED}_${column.databaseName}`);
+    this.rootKey = keyColumns.map((column) => `${ROOT}_${column.databaseName}`);
+    this.keyLength = keyColumns.length;
 
     // The ON clause TypeORM writes: the owning side's join columns against the columns they reference.
     const on = relation.isManyToOne
@@ -85,19 +97,57 @@ export class JoinedLookup<R extends ObjectLiteral> {
     const columns = [...this.rootColumns, ...this.joinedColumns].map(
       ({ table, alias, column }) => `${escape(table)}.${escape(column.databaseName)} AS ${escape(alias)}`,
     );
-    const where = keyColumns.map((column) => `${escape(ROOT)}.${escape(column.databaseName)} = ?`);
+    const keyNames = keyColumns.map((column) => `${escape(ROOT)}.${escape(column.databaseName)}`);
+    const matchOne = keyNames.map((name) => `${name} = ?`).join(' AND ');
     // No LIMIT: the key is the primary key, and a one-to-many needs every joined row.
     // `?` is the placeholder of both drivers Tollgate uses (mysql2 and better-sqlite3).
-    this.sql =
+    const from =
       `SELECT ${columns.join(', ')} FROM ${escape(metadata.tableName)} ${escape(ROOT)}` +
-      ` LEFT JOIN ${escape(joined.tableName)} ${escape(JOINED)} ON ${on.join(' AND ')}` +
-      ` WHERE ${where.join(' AND ')}`;
+      ` LEFT JOIN ${escape(joined.tableName)} ${escape(JOINED)} ON ${on.join(' AND ')}`;
+    this.sql = `${from} WHERE ${matchOne}`;
+    const [single] = keyNames;
+    this.many = new SqlPerKeyCount((count) =>
+      keyNames.length === 1 && single !== undefined
+        ? `${from} WHERE ${single} IN (${Array<string>(count).fill('?').join(', ')})`
+        : `${from} WHERE ${Array<string>(count).fill(`(${matchOne})`).join(' OR ')}`,
+    );
   }
 
   /** The record whose primary key is `key` (values in the constructor's key order), or null. */
   async find(key: readonly string[]): Promise<R | null> {
-    const result: unknown = await this.dataSource.query(this.sql, [...key]);
-    const rows = Array.isArray(result) ? (result as Row[]) : [];
+    return this.record(await this.query(this.sql, [...key]));
+  }
+
+  /**
+   * The records among `keys` (each in the constructor's key order; at most
+   * MAX_KEYS_PER_STATEMENT, each once), in no particular order; a key that matches nothing is
+   * simply absent. Each record is the one `find` returns for its primary key.
+   */
+  async findMany(keys: readonly (readonly string[])[]): Promise<R[]> {
+    if (keys.length === 0) return [];
+    if (keys.some((key) => key.length !== this.keyLength)) throw new Error(`${this.metadata.name}: each key needs ${this.keyLength} values`);
+    const byRoot = new Map<string, Row[]>();
+    for (const row of await this.query(this.many.sql(keys.length), keys.flat())) {
+      const root = JSON.stringify(this.rootKey.map((alias) => row[alias] ?? null));
+      const group = byRoot.get(root);
+      if (group === undefined) byRoot.set(root, [row]);
+      else group.push(row);
+    }
+    const records: R[] = [];
+    for (const rows of byRoot.values()) {
+      const record = this.record(rows);
+      if (record !== null) records.push(record);
+    }
+    return records;
+  }
+
+  private async query(sql: string, parameters: string[]): Promise<Row[]> {
+    const result: unknown = await this.dataSource.query(sql, parameters);
+    return Array.isArray(result) ? (result as Row[]) : [];
+  }
+
+  /** The record of one root's rows (one row for a many-to-one), or null when there are none. */
+  private record(rows: readonly Row[]): R | null {
     const first = rows[0];
     if (first === undefined) return null;
     const record = this.hydrate(this.metadata, this.rootColumns, first);

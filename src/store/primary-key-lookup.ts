@@ -1,7 +1,8 @@
 /**
  * One row by primary key through a statement whose SQL is built once, hydrated with TypeORM's own
  * column conversions (`driver.prepareHydratedValue`: booleans, dates, JSON, column transformers),
- * so the record is what the query builder's `getOne()` returns.
+ * so the record is what the query builder's `getOne()` returns. `findMany` reads several rows the
+ * same way in one statement (`WHERE key IN (?, …)`), its SQL built once per number of keys.
  *
  * Why: the query builder regenerates, re-aliases and re-escapes its SQL on every call. For the key
  * lookup a cold Check waits on, that was more CPU than the database spent answering.
@@ -9,8 +10,31 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
+/** Most keys `findMany` takes in one statement; it also bounds the SQL cached per number of keys. */
+export const MAX_KEYS_PER_STATEMENT = 100;
+
+/** `build(n)` once per n in 1..MAX_KEYS_PER_STATEMENT, as `findMany` of both lookups needs it. */
+export class SqlPerKeyCount {
+  private readonly cache = new Map<number, string>();
+
+  constructor(private readonly build: (count: number) => string) {}
+
+  sql(count: number): string {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_KEYS_PER_STATEMENT) {
+      throw new RangeError(`between 1 and ${MAX_KEYS_PER_STATEMENT} keys per statement, not ${count}`);
+    }
+    let sql = this.cache.get(count);
+    if (sql === undefined) {
+      sql = this.build(count);
+      this.cache.set(count, sql);
+    }
+    return sql;
+  }
+}
+
 export class PrimaryKeyLookup<R extends ObjectLiteral> {
   private readonly sql: string;
+  private readonly many: SqlPerKeyCount;
   private readonly columns: readonly ColumnMetadata[];
 
   constructor(
@@ -25,13 +49,32 @@ export class PrimaryKeyLookup<R extends ObjectLiteral> {
     if (metadata.relations.length > 0 || metadata.embeddeds.length > 0) throw new Error(`${metadata.name}: plain columns only`);
     this.columns = metadata.columns;
     // `?` is the placeholder of both drivers Tollgate uses (mysql2 and better-sqlite3).
-    this.sql = `SELECT ${this.columns.map((c) => escape(c.databaseName)).join(', ')} FROM ${escape(metadata.tableName)} WHERE ${escape(key.databaseName)} = ?`;
+    const select = `SELECT ${this.columns.map((c) => escape(c.databaseName)).join(', ')} FROM ${escape(metadata.tableName)}`;
+    this.sql = `${select} WHERE ${escape(key.databaseName)} = ?`;
+    this.many = new SqlPerKeyCount((count) => `${select} WHERE ${escape(key.databaseName)} IN (${Array<string>(count).fill('?').join(', ')})`);
   }
 
   async find(id: string): Promise<R | null> {
-    const rows: unknown = await this.dataSource.query(this.sql, [id]);
-    const row = Array.isArray(rows) ? (rows[0] as Record<string, unknown> | undefined) : undefined;
-    if (row === undefined) return null;
+    const [row] = await this.query(this.sql, [id]);
+    return row === undefined ? null : this.hydrate(row);
+  }
+
+  /**
+   * The records among `ids` (at most MAX_KEYS_PER_STATEMENT, each once), in no particular order;
+   * an id that matches nothing is simply absent. Each record is the one `find` returns.
+   */
+  async findMany(ids: readonly string[]): Promise<R[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.query(this.many.sql(ids.length), [...ids]);
+    return rows.map((row) => this.hydrate(row));
+  }
+
+  private async query(sql: string, parameters: string[]): Promise<Record<string, unknown>[]> {
+    const rows: unknown = await this.dataSource.query(sql, parameters);
+    return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+  }
+
+  private hydrate(row: Record<string, unknown>): R {
     const record = this.dataSource.getMetadata(this.target).create() as Record<string, unknown>;
     for (const column of this.columns) {
       const value: unknown = row[column.databaseName];

@@ -3,7 +3,8 @@
  *
  * Each method is exactly one parameterized statement (joins included), so the cache layer can
  * reason about cost: one miss, one query. Each is bounded by `dbTimeoutMs` and rejects with
- * StoreTimeoutError past it. "Not found" is null or a shorter list, never an error.
+ * StoreTimeoutError past it. "Not found" is null or a shorter list, never an error. The `batch`
+ * lookups read many keys, teams, users or memberships in one statement per 100 distinct ids.
  */
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import type { Settings } from '../config/settings';
@@ -21,7 +22,7 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
-import type { AuthStore } from './auth-store';
+import type { AuthStore, BatchLookups } from './auth-store';
 import { withDeadline } from './deadline';
 import {
   AccessGroupRecord,
@@ -40,7 +41,7 @@ import {
 } from './entities';
 import { JoinedLookup } from './joined-lookup';
 import { queryCounterOf, type QueryCounter } from './query-counter';
-import { PrimaryKeyLookup } from './primary-key-lookup';
+import { MAX_KEYS_PER_STATEMENT, PrimaryKeyLookup } from './primary-key-lookup';
 import { globalSpendCutoff, toSqlUtc } from './spend-window';
 import {
   toAccessGroup,
@@ -68,7 +69,39 @@ function distinct(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
+/**
+ * The records of `ids` (deduplicated by `idOf`), loaded one statement per chunk of at most
+ * MAX_KEYS_PER_STATEMENT, mapped by `keyOf` — the record's own primary key, not the requested id.
+ */
+async function inChunks<I, R, D>(
+  ids: readonly I[],
+  idOf: (id: I) => string,
+  load: (chunk: I[]) => Promise<R[]>,
+  keyOf: (record: R) => string,
+  toDomain: (record: R) => D,
+): Promise<ReadonlyMap<string, D>> {
+  const unique = [...new Map(ids.map((id) => [idOf(id), id] as const)).values()];
+  const found = new Map<string, D>();
+  // One chunk after the other: this is background revalidation, it need not hold many connections.
+  for (let start = 0; start < unique.length; start += MAX_KEYS_PER_STATEMENT) {
+    for (const record of await load(unique.slice(start, start + MAX_KEYS_PER_STATEMENT))) found.set(keyOf(record), toDomain(record));
+  }
+  return found;
+}
+
+const same = (id: string): string => id;
+/** The membership cache's own id: user and team joined by U+0000. */
+const membershipId = (userId: string, teamId: string): string => `${userId}\u0000${teamId}`;
+
 export class TypeOrmAuthStore implements AuthStore {
+  /** Several rows of a kind, one statement per 100 distinct ids (see BatchLookups). */
+  readonly batch: BatchLookups = {
+    findKeys: (tokenHashes) => this.findKeys(tokenHashes),
+    findTeams: (teamIds) => this.findTeams(teamIds),
+    findUsers: (userIds) => this.findUsers(userIds),
+    findMemberships: (pairs) => this.findMemberships(pairs),
+  };
+
   private readonly timeoutMs: number;
   /** The lookup a cold Check waits on; built on first use (the DataSource must be initialized). */
   private keys: PrimaryKeyLookup<VerificationTokenRecord> | null = null;
@@ -92,31 +125,19 @@ export class TypeOrmAuthStore implements AuthStore {
   }
 
   findKey(tokenHash: string): Promise<VirtualKey | null> {
-    return this.bounded('findKey', async () => {
-      this.keys ??= new PrimaryKeyLookup(this.dataSource, VerificationTokenRecord);
-      return orNull(await this.keys.find(tokenHash), toVirtualKey);
-    });
+    return this.bounded('findKey', async () => orNull(await this.keyLookup().find(tokenHash), toVirtualKey));
   }
 
   findTeam(teamId: string): Promise<Team | null> {
-    return this.bounded('findTeam', async () => {
-      this.teams ??= new JoinedLookup(this.dataSource, TeamRecord, 'litellm_model_table', ['team_id']);
-      return orNull(await this.teams.find([teamId]), toTeam);
-    });
+    return this.bounded('findTeam', async () => orNull(await this.teamLookup().find([teamId]), toTeam));
   }
 
   findMembership(userId: string, teamId: string): Promise<TeamMembership | null> {
-    return this.bounded('findMembership', async () => {
-      this.memberships ??= new JoinedLookup(this.dataSource, TeamMembershipRecord, 'litellm_budget_table', ['user_id', 'team_id']);
-      return orNull(await this.memberships.find([userId, teamId]), toTeamMembership);
-    });
+    return this.bounded('findMembership', async () => orNull(await this.membershipLookup().find([userId, teamId]), toTeamMembership));
   }
 
   findUser(userId: string): Promise<User | null> {
-    return this.bounded('findUser', async () => {
-      this.users ??= new JoinedLookup(this.dataSource, UserRecord, 'organization_memberships', ['user_id']);
-      return orNull(await this.users.find([userId]), toUser);
-    });
+    return this.bounded('findUser', async () => orNull(await this.userLookup().find([userId]), toUser));
   }
 
   findEndUser(endUserId: string): Promise<EndUser | null> {
@@ -232,6 +253,52 @@ export class TypeOrmAuthStore implements AuthStore {
 
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  private findKeys(tokenHashes: readonly string[]): Promise<ReadonlyMap<string, VirtualKey>> {
+    return this.bounded('findKeys', () =>
+      inChunks(tokenHashes, same, (chunk) => this.keyLookup().findMany(chunk), (key) => key.token, toVirtualKey),
+    );
+  }
+
+  private findTeams(teamIds: readonly string[]): Promise<ReadonlyMap<string, Team>> {
+    return this.bounded('findTeams', () =>
+      inChunks(teamIds, same, (chunk) => this.teamLookup().findMany(chunk.map((id) => [id])), (team) => team.team_id, toTeam),
+    );
+  }
+
+  private findUsers(userIds: readonly string[]): Promise<ReadonlyMap<string, User>> {
+    return this.bounded('findUsers', () =>
+      inChunks(userIds, same, (chunk) => this.userLookup().findMany(chunk.map((id) => [id])), (user) => user.user_id, toUser),
+    );
+  }
+
+  private findMemberships(pairs: readonly (readonly [userId: string, teamId: string])[]): Promise<ReadonlyMap<string, TeamMembership>> {
+    return this.bounded('findMemberships', () =>
+      inChunks(
+        pairs,
+        ([userId, teamId]) => membershipId(userId, teamId),
+        (chunk) => this.membershipLookup().findMany(chunk),
+        (membership) => membershipId(membership.user_id, membership.team_id),
+        toTeamMembership,
+      ),
+    );
+  }
+
+  private keyLookup(): PrimaryKeyLookup<VerificationTokenRecord> {
+    return (this.keys ??= new PrimaryKeyLookup(this.dataSource, VerificationTokenRecord));
+  }
+
+  private teamLookup(): JoinedLookup<TeamRecord> {
+    return (this.teams ??= new JoinedLookup(this.dataSource, TeamRecord, 'litellm_model_table', ['team_id']));
+  }
+
+  private membershipLookup(): JoinedLookup<TeamMembershipRecord> {
+    return (this.memberships ??= new JoinedLookup(this.dataSource, TeamMembershipRecord, 'litellm_budget_table', ['user_id', 'team_id']));
+  }
+
+  private userLookup(): JoinedLookup<UserRecord> {
+    return (this.users ??= new JoinedLookup(this.dataSource, UserRecord, 'organization_memberships', ['user_id']));
   }
 
   private repo<E extends ObjectLiteral>(entity: EntityTarget<E>): Repository<E> {

@@ -5,6 +5,8 @@
  * - Fresh for `refreshAfterMs`; after that the entry is still served while one background
  *   reload runs (stale-while-revalidate), until `ttlMs`, after which a request waits for the reload.
  * - Concurrent misses for one id share one load (single flight).
+ * - Background reloads may go through their own loader, which gathers the ids that went stale
+ *   within a few milliseconds into one statement (CachedAuthStore, gatheringLoader).
  * - "Not found" is cached for `negativeTtlMs` (spec README §4.2).
  * - When the loader fails (database down), an entry not older than `maxStaleOnErrorMs` is served;
  *   otherwise the error propagates and the caller answers "cannot decide".
@@ -66,6 +68,8 @@ export class EntityCache<T> {
     private readonly shared: SharedCache,
     private readonly events: CacheEvents = SILENT_CACHE_EVENTS,
     private readonly now: Clock = Date.now,
+    /** Loads for background refreshes, which nobody waits on: may gather ids (gatheringLoader). */
+    private readonly refreshLoader: (id: string) => Promise<T | null> = loader,
   ) {
     this.memory = new LRUCache<string, Entry<T>>({ max: options.maxEntries });
   }
@@ -172,7 +176,8 @@ export class EntityCache<T> {
         return fromShared;
       }
     }
-    const value = deepFreeze(await this.loader(id));
+    // `current` is set only for a background refresh: the one load that may be gathered with others.
+    const value = deepFreeze(await (current === undefined ? this.loader(id) : this.refreshLoader(id)));
     const entry: Entry<T> = { value, loadedAt: this.now() };
     // A refresh that found the row unchanged writes nothing: each warm entity is refreshed every
     // few seconds, and rewriting identical values cost a Redis command (and its encoding) each.

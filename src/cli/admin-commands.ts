@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { hashKey } from '../auth/key-hash';
-import { membershipId } from '../cache/cached-auth-store';
+import { membershipId } from '../store/auth-store';
 import type { Settings } from '../config/settings';
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
 import { AdminInputError, type SpendKind } from '../store/admin-inputs';

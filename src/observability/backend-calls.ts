@@ -4,7 +4,7 @@
  * them), so a warm request that never leaves memory pays nothing here.
  */
 import type { SharedCache } from '../cache/shared-cache';
-import type { AuthStore } from '../store/auth-store';
+import type { AuthStore, BatchLookups } from '../store/auth-store';
 
 export type Backend = 'db' | 'redis';
 
@@ -29,22 +29,42 @@ export function combineObservers(observers: readonly BackendCallObserver[]): Bac
 }
 
 /**
- * Every lookup of `store` as a `db` call named after the method (findKey, findTeam, …).
+ * Every lookup of `store` as a `db` call named after the method (findKey, findTeam, …, and the
+ * batch lookups findKeys, findTeams, …).
  * A proxy rather than a hand-written wrapper so that a lookup added to AuthStore is observed
  * without anyone remembering to come here.
  */
 export function observedAuthStore(store: AuthStore, observer: BackendCallObserver): AuthStore {
   if (observer === DIRECT_CALLS) return store;
+  let batch: BatchLookups | undefined;
+  return observedMethods(store, observer, (target, property) => {
+    // The batch lookups are methods of a member object: observed the same way, once.
+    if (property !== 'batch' || target.batch === undefined) return undefined;
+    batch ??= observedMethods(target.batch, observer, () => undefined);
+    return batch;
+  });
+}
+
+/** `target` with every method call reported as a `db` call named after the method. */
+function observedMethods<T extends object>(
+  target: T,
+  observer: BackendCallObserver,
+  special: (target: T, property: string) => unknown,
+): T {
   const wrapped = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      if (typeof property === 'string') {
+        const replaced = special(object, property);
+        if (replaced !== undefined) return replaced;
+      }
+      const value: unknown = Reflect.get(object, property, receiver);
       // Closing is not a lookup: it would only add a meaningless sample at shutdown.
       if (typeof value !== 'function' || typeof property !== 'string' || property === 'close') return value;
       let method = wrapped.get(property);
       if (method === undefined) {
         const original = value as (...args: unknown[]) => Promise<unknown>;
-        method = (...args) => observer.call('db', property, () => original.apply(target, args));
+        method = (...args) => observer.call('db', property, () => original.apply(object, args));
         wrapped.set(property, method);
       }
       return method;

@@ -75,6 +75,17 @@ export interface MemoryLookups {
   globalSpend(): number | undefined;
 }
 
+/** A membership's id where one string names it (caches, batch maps): user and team joined by U+0000. */
+export function membershipId(userId: string, teamId: string): string {
+  return `${userId}\u0000${teamId}`;
+}
+
+/** The user and team of a membershipId. */
+export function membershipIdParts(id: string): readonly [userId: string, teamId: string] {
+  const [userId = '', teamId = ''] = id.split('\u0000');
+  return [userId, teamId];
+}
+
 /**
  * Several rows of one kind in one statement, for the background revalidation of many cached
  * entries at once (the entity caches gather the ids that went stale within a few milliseconds).
@@ -87,6 +98,6 @@ export interface BatchLookups {
   findKeys(tokenHashes: readonly string[]): Promise<ReadonlyMap<string, VirtualKey>>;
   findTeams(teamIds: readonly string[]): Promise<ReadonlyMap<string, Team>>;
   findUsers(userIds: readonly string[]): Promise<ReadonlyMap<string, User>>;
-  /** Keyed by `${userId}\u0000${teamId}`, the membership cache's own id. */
+  /** Keyed by membershipId(userId, teamId), the membership cache's own id. */
   findMemberships(pairs: readonly (readonly [userId: string, teamId: string])[]): Promise<ReadonlyMap<string, TeamMembership>>;
 }

@@ -22,7 +22,7 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
-import type { AuthStore, BatchLookups } from './auth-store';
+import { membershipId, type AuthStore, type BatchLookups } from './auth-store';
 import { withDeadline } from './deadline';
 import {
   AccessGroupRecord,
@@ -90,8 +90,6 @@ async function inChunks<I, R, D>(
 }
 
 const same = (id: string): string => id;
-/** The membership cache's own id: user and team joined by U+0000. */
-const membershipId = (userId: string, teamId: string): string => `${userId}\u0000${teamId}`;
 
 export class TypeOrmAuthStore implements AuthStore {
   /** Several rows of a kind, one statement per 100 distinct ids (see BatchLookups). */

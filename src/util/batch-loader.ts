@@ -33,3 +33,56 @@ export function batchLoader<T>(
       queue.set(id, waiters);
     });
 }
+
+type Waiter<T> = { readonly resolve: (value: T | null) => void; readonly reject: (error: unknown) => void };
+
+/**
+ * Gathers the ids asked for within `windowMs` (at most `maxBatch` per call) and loads them with one
+ * `loadMany` call. An id missing from its answer is loaded on its own by `loadOne`: a row that is
+ * gone, or one the database matched without being equal (a case-insensitive collation), keeps the
+ * single lookup's answer. Meant for work nobody waits on (background revalidation), where a few
+ * milliseconds of delay buy one statement instead of one per id.
+ */
+export function gatheringLoader<T>(
+  loadMany: (ids: readonly string[]) => Promise<ReadonlyMap<string, T>>,
+  loadOne: (id: string) => Promise<T | null>,
+  windowMs: number,
+  maxBatch: number,
+): (id: string) => Promise<T | null> {
+  let queue = new Map<string, Waiter<T>[]>();
+  let timer: NodeJS.Timeout | null = null;
+
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const batch = queue;
+    queue = new Map();
+    loadMany([...batch.keys()]).then(
+      (found) => {
+        for (const [id, waiters] of batch) {
+          const answer = found.has(id) ? Promise.resolve(found.get(id) ?? null) : loadOne(id);
+          answer.then(
+            (value) => waiters.forEach((w) => w.resolve(value)),
+            (error: unknown) => waiters.forEach((w) => w.reject(error)),
+          );
+        }
+      },
+      (error: unknown) => {
+        for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
+      },
+    );
+  };
+
+  return (id: string) =>
+    new Promise<T | null>((resolve, reject) => {
+      const waiters = queue.get(id);
+      if (waiters !== undefined) waiters.push({ resolve, reject });
+      else queue.set(id, [{ resolve, reject }]);
+      if (queue.size >= maxBatch) flush();
+      else if (timer === null) {
+        timer = setTimeout(flush, windowMs);
+        // Pending revalidation must not keep a stopping process alive.
+        timer.unref();
+      }
+    });
+}

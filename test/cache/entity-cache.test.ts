@@ -140,6 +140,47 @@ describe('EntityCache', () => {
     expect((await cache.get('k1'))?.version).to.equal(2);
   });
 
+  it('refreshes in the background through the refresh loader (gathered), and loads misses through the loader', async () => {
+    const db = new FakeDb();
+    const refreshed: string[] = [];
+    let now = 1_000_000;
+    const refresh = async (id: string): Promise<Row | null> => {
+      refreshed.push(id);
+      return { id, version: 7 };
+    };
+    const cache = new EntityCache<Row>(OPTIONS, db.load, NO_SHARED_CACHE, undefined, () => now, refresh);
+    await cache.get('k1');
+    expect([db.calls, refreshed.length]).to.deep.equal([1, 0]);
+    now += OPTIONS.refreshAfterMs + 1;
+    expect(cache.peek('k1')?.version).to.equal(1); // stale, served while refreshing
+    await flush();
+    expect([db.calls, refreshed]).to.deep.equal([1, ['k1']]);
+    expect(cache.peek('k1')?.version).to.equal(7);
+    now += OPTIONS.ttlMs + 1;
+    expect((await cache.get('k1'))?.version).to.equal(1); // past the TTL: a miss, through the loader
+    expect(db.calls).to.equal(2);
+  });
+
+  it('does not store a gathered refresh that an invalidation overtook while it waited', async () => {
+    const db = new FakeDb();
+    let now = 1_000_000;
+    let release: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => (release = resolve));
+    const refresh = async (id: string): Promise<Row | null> => {
+      await waiting;
+      return { id, version: 99 };
+    };
+    const cache = new EntityCache<Row>(OPTIONS, db.load, NO_SHARED_CACHE, undefined, () => now, refresh);
+    await cache.get('k1');
+    now += OPTIONS.refreshAfterMs + 1;
+    cache.peek('k1'); // starts the refresh, which waits to be gathered
+    cache.dropLocal('k1');
+    db.version = 2;
+    release();
+    await flush();
+    expect((await cache.get('k1'))?.version).to.equal(2);
+  });
+
   it('waits for a reload once the entry is older than the TTL', async () => {
     const { db, cache, clock } = setup();
     await cache.get('k1');

@@ -118,4 +118,39 @@ describe('cache round trips on MariaDB + Redis', function () {
       probe.close();
     }
   });
+
+  it('revalidates many stale keys with one statement per entity kind, not one per key', async () => {
+    const rows = new LiteLlmRows(dataSource);
+    const team = await rows.aTeam({ models: ['gpt-4o'] });
+    const rawKeys: string[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const user = await rows.aUser();
+      await rows.aTeamMembership({ user_id: user.user_id, team_id: team.team_id });
+      const raw = `sk-revalidate-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), team_id: team.team_id, user_id: user.user_id });
+      rawKeys.push(raw);
+    }
+    let now = Date.now();
+    // A gathering window far longer than the 20 decisions take, so the count cannot depend on speed.
+    const policy = { ...cachePolicyFrom(settings), sharedPrefix: redis.prefix, refreshGatherMs: 1_000 };
+    const store = new CachedAuthStore(new TypeOrmAuthStore(dataSource, settings), policy, new RedisSharedCache(client, 1000), undefined, () => now);
+    const authorizer = new Authorizer({ store, policy: settings.policy, masterKey: 'sk-master-round-trips' });
+    const requests = rawKeys.map((raw) => parseCheckRequest(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }), settings));
+    for (const facts of requests) expect((await authorizer.authorize(facts)).decision.kind).to.equal('allow');
+
+    now += policy.refreshAfterMs + 1; // every entry is now stale: each use starts a background revalidation
+    const statements = queryCounterOf(dataSource);
+    const before = statements.count;
+    for (const facts of requests) expect((await authorizer.authorize(facts)).decision.kind).to.equal('allow');
+    // Key, user, membership and team: each kind gathered into one statement (20 keys, 20 users,
+    // 20 memberships, 1 team), where one statement per entry would be 61.
+    await until(() => statements.count - before >= 4);
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // a second gathering would show up by now
+    expect(statements.count - before).to.equal(4);
+    now += 1;
+    // The revalidated entries are fresh again: the next uses cost nothing.
+    const after = statements.count;
+    for (const facts of requests) expect((await authorizer.authorize(facts)).decision.kind).to.equal('allow');
+    expect(statements.count - after).to.equal(0);
+  });
 });

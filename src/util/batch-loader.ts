@@ -57,10 +57,12 @@ export function gatheringLoader<T>(
     timer = null;
     const batch = queue;
     queue = new Map();
-    loadMany([...batch.keys()]).then(
+    // Every waiter must settle whatever the loaders do (even throw before returning a promise):
+    // a waiter left hanging would hold its id's single-flight slot in the cache for good.
+    settled(() => loadMany([...batch.keys()])).then(
       (found) => {
         for (const [id, waiters] of batch) {
-          const answer = found.has(id) ? Promise.resolve(found.get(id) ?? null) : loadOne(id);
+          const answer = found.has(id) ? Promise.resolve(found.get(id) ?? null) : settled(() => loadOne(id));
           answer.then(
             (value) => waiters.forEach((w) => w.resolve(value)),
             (error: unknown) => waiters.forEach((w) => w.reject(error)),
@@ -85,4 +87,13 @@ export function gatheringLoader<T>(
         timer.unref();
       }
     });
+}
+
+/** `work()`'s promise, or a rejected one when it throws before returning it. */
+function settled<R>(work: () => Promise<R>): Promise<R> {
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

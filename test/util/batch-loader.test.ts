@@ -70,4 +70,29 @@ describe('gatheringLoader (background revalidation gathered into one statement)'
     const mixed = await Promise.allSettled([load('row-1'), load('gone-2'), load('gone-3')]);
     expect(mixed.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
   });
+
+  it('settles every waiter even when a loader throws instead of rejecting', async () => {
+    const throwing = gatheringLoader<string>(
+      () => {
+        throw new Error('thrown before any promise');
+      },
+      async () => null,
+      5,
+      100,
+    );
+    const outcomes = await Promise.allSettled([throwing('a'), throwing('b')]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
+
+    const throwingOne = gatheringLoader<string>(
+      async () => new Map(),
+      (id) => {
+        if (id === 'bad') throw new Error('thrown before any promise');
+        return Promise.resolve(`value of ${id}`);
+      },
+      5,
+      100,
+    );
+    const mixed = await Promise.allSettled([throwingOne('bad'), throwingOne('good')]);
+    expect(mixed.map((o) => o.status)).to.deep.equal(['rejected', 'fulfilled']);
+  });
 });

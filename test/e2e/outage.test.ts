@@ -7,6 +7,7 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
 import { anEnvoyCheck, chat, isAllowed } from '../support/envoy-requests';
+import { eventually } from '../support/poll';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 /** A port that accepts TCP connections and never answers: a database that hangs. */
@@ -100,6 +101,12 @@ describe('store unreachable with allow_requests_on_db_unavailable', function () 
   it('allows, as LiteLLM does, and logs why', async () => {
     const response = await client.check(anEnvoyCheck({ key: 'sk-some-key', body: chat('gpt-4o') }));
     expect(isAllowed(response)).to.equal(true);
-    expect(server.logs.some((l) => String(l.msg).includes('allow_requests_on_db_unavailable'))).to.equal(true);
+    // The server writes the line before answering, but the answer can reach this process before
+    // the line is read from the server's stdout: wait for it (bounded).
+    const logged = await eventually(
+      async () => server.logs.some((l) => String(l.msg).includes('allow_requests_on_db_unavailable')),
+      (seen) => seen,
+    );
+    expect(logged).to.equal(true);
   });
 });

@@ -30,6 +30,13 @@ export function combineInstrumentation(list: readonly Instrumentation[]): Instru
         alert(event) {
           for (const request of requests) request.alert?.(event);
         },
+        traceIds() {
+          for (const request of requests) {
+            const ids = request.traceIds?.();
+            if (ids !== undefined) return ids;
+          }
+          return undefined;
+        },
       };
     },
   };

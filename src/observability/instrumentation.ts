@@ -24,6 +24,16 @@ export interface RequestTelemetry {
    * elsewhere (alerts/alert-emitter.ts). Optional: implementations without it ignore alerts.
    */
   alert?(event: BudgetAlert): void;
+  /**
+   * The trace this Check belongs to, for its log lines (`traceId`, `spanId` of the Check span):
+   * a log line of a denial then leads to the trace. Optional: without tracing there is none.
+   */
+  traceIds?(): TraceIds | undefined;
+}
+
+export interface TraceIds {
+  readonly traceId: string;
+  readonly spanId: string;
 }
 
 export interface Instrumentation {

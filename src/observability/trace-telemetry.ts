@@ -12,6 +12,7 @@
  */
 import {
   context,
+  isSpanContextValid,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -26,7 +27,7 @@ import {
 import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
-import { NOOP_INSTRUMENTATION, type Instrumentation, type Phase, type RequestTelemetry } from './instrumentation';
+import { NOOP_INSTRUMENTATION, type Instrumentation, type Phase, type RequestTelemetry, type TraceIds } from './instrumentation';
 
 export const CHECK_SPAN_NAME = 'envoy.service.auth.v3.Authorization/Check';
 
@@ -143,6 +144,11 @@ class TracedRequest implements RequestTelemetry {
     if (event.max_budget !== null) attributes['tollgate.alert.max_budget'] = event.max_budget;
     if (event.soft_budget !== null) attributes['tollgate.alert.soft_budget'] = event.soft_budget;
     this.root.addEvent('budget_alert', attributes);
+  }
+
+  traceIds(): TraceIds | undefined {
+    const ids = this.root.spanContext();
+    return isSpanContextValid(ids) ? { traceId: ids.traceId, spanId: ids.spanId } : undefined;
   }
 
   undecided(reason: 'store_unavailable' | 'deadline' | 'internal'): void {

@@ -18,7 +18,7 @@ import { collectHeaders } from '../envoy/headers';
 import type { CheckRequest, CheckResponse } from '../envoy/messages';
 import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
-import { NOOP_INSTRUMENTATION, type Instrumentation } from '../observability/instrumentation';
+import { NOOP_INSTRUMENTATION, type Instrumentation, type RequestTelemetry } from '../observability/instrumentation';
 import { DeadlineError, withTimeout } from '../util/timeout';
 import { JwksUnavailableError } from '../auth/jwt/errors';
 import { Admission } from './admission';
@@ -64,13 +64,13 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       const requestFacts = facts as RequestFacts;
       let response: CheckResponse;
       try {
-        logDecision(deps.logger, requestFacts, outcome.decision, outcome.refusedBy, elapsedMs());
+        logDecision(deps.logger, requestFacts, outcome.decision, outcome.refusedBy, elapsedMs, telemetry);
         deps.onDecision?.(outcome, requestFacts, elapsedMs());
         response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, requestFacts, deps.settings));
       } catch (error) {
         // A fault of our own, not the store's: never a reason to allow.
         telemetry.undecided('internal');
-        deps.logger.error({ requestId: requestFacts.requestId, err: errorText(error) }, 'answering failed: answering UNAVAILABLE');
+        deps.logger.error({ requestId: requestFacts.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'answering failed: answering UNAVAILABLE');
         callback(unavailable('internal error'));
         return;
       }
@@ -83,7 +83,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
       if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
         deps.logger.warn(
-          { requestId: facts.requestId, err: errorText(error) },
+          { requestId: facts.requestId, ...telemetry.traceIds?.(), err: errorText(error) },
           'store unavailable: allowing (allow_requests_on_db_unavailable)',
         );
         const decision: Decision = {
@@ -96,7 +96,7 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
         return;
       }
       telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
-      deps.logger.warn({ requestId: facts?.requestId, err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
+      deps.logger.warn({ requestId: facts?.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
       callback(unavailable(undecidedDetails(error)));
     };
 
@@ -168,13 +168,16 @@ function logDecision(
   facts: RequestFacts,
   decision: Decision,
   refusedBy: string | null,
-  elapsedMs: number,
+  elapsedMs: () => number,
+  telemetry: RequestTelemetry,
 ): void {
   // Allows are logged at debug: at info (the default) building their fields is wasted work on every Check.
   if (decision.kind === 'allow' && !logger.isLevelEnabled('debug')) return;
   const id = decision.identity;
   const fields = {
     requestId: facts.requestId,
+    // With tracing on, the line names the Check's span: from a denial in the logs to its trace.
+    ...telemetry.traceIds?.(),
     method: facts.method,
     route: facts.route,
     decision: decision.kind,
@@ -183,7 +186,7 @@ function logDecision(
     userId: id.userId,
     orgId: id.orgId,
     model: id.model,
-    elapsedMs: Math.round(elapsedMs * 1000) / 1000,
+    elapsedMs: Math.round(elapsedMs() * 1000) / 1000,
     ...(decision.kind === 'deny'
       ? { status: decision.denial.status, errorType: decision.denial.type, refusedBy }
       : {}),

@@ -8,6 +8,7 @@ import { hashKey } from '../../src/auth/key-hash';
 import { CHECK_SPAN_NAME } from '../../src/observability/trace-telemetry';
 import { connect, requireBuild, type Checker } from '../support/e2e';
 import { anEnvoyCheck, chat, isAllowed } from '../support/envoy-requests';
+import { eventually } from '../support/poll';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { expectCheckTrace } from './support/check-trace';
 import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver';
@@ -90,6 +91,22 @@ describe('tollgate serve: traces to an OTLP collector, metrics and probes over H
     expect(text).to.match(/^tollgate_checks_in_flight 0$/m);
     expect(text).to.match(/^process_cpu_seconds_total /m);
     expect(text).not.to.include(hashKey(RAW));
+  });
+
+  // After the metrics test, which counts one denial.
+  it("names the Check's trace and span on its denial's log line", async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const response = await client.check(
+      anEnvoyCheck({ key: BLOCKED, body: chat('gpt-4o'), headers: { traceparent: `00-${traceId}-${ENVOY_SPAN_ID}-01` } }),
+    );
+    expect(isAllowed(response)).to.equal(false);
+    const spans = await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === CHECK_SPAN_NAME));
+    const check = spans.find((s) => s.traceId === traceId && s.name === CHECK_SPAN_NAME);
+    const logged = await eventually(
+      async () => server.logs.find((line) => line.msg === 'denied' && line.traceId === traceId),
+      (line) => line !== undefined,
+    );
+    expect(logged).to.include({ traceId, spanId: check?.spanId, keyHash: hashKey(BLOCKED) });
   });
 
   it('answers /healthz and /readyz 200 once the store is connected', async () => {

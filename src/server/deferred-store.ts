@@ -23,11 +23,6 @@ export class DeferredAuthStore implements AuthStore {
     return this.target?.memory;
   }
 
-  /** The connected store's batch reads; none before it connects (callers then use the single lookups). */
-  get batch(): AuthStore['batch'] {
-    return this.target?.batch;
-  }
-
   findKey: AuthStore['findKey'] = (hash) => this.call((s) => s.findKey(hash));
   findTeam: AuthStore['findTeam'] = (id) => this.call((s) => s.findTeam(id));
   findMembership: AuthStore['findMembership'] = (userId, teamId) => this.call((s) => s.findMembership(userId, teamId));

@@ -1,12 +1,8 @@
 import { expect } from 'chai';
-import { DeferredAuthStore } from '../../src/server/deferred-store';
-import type { AuthStore, BatchLookups } from '../../src/store/auth-store';
+import { membershipId, type BatchLookups } from '../../src/store/auth-store';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { aTokenHash, LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
-
-/** The membership cache's id: user and team joined by U+0000. */
-const pairId = (userId: string, teamId: string): string => `${userId}\u0000${teamId}`;
 
 /** What the single lookup returns for each id, found ones only, keyed by `idOf`. */
 async function bySingleLookups<I, V>(ids: readonly I[], idOf: (id: I) => string, find: (id: I) => Promise<V | null>): Promise<Map<string, V>> {
@@ -118,7 +114,7 @@ describeEachBackend('TypeOrmAuthStore batch lookups', (backend) => {
       [teamId, userId], // the key's halves swapped match nothing
       [userId, teamId],
     ];
-    const expected = await bySingleLookups(requested, ([u, t]) => pairId(u, t), ([u, t]) => store.findMembership(u, t));
+    const expected = await bySingleLookups(requested, ([u, t]) => membershipId(u, t), ([u, t]) => store.findMembership(u, t));
     expect(expected.size).to.equal(memberships.length);
     let found: ReadonlyMap<string, unknown> = new Map();
     expect(await statementsFor(async () => (found = await batch.findMemberships(requested)))).to.equal(1);
@@ -133,7 +129,7 @@ describeEachBackend('TypeOrmAuthStore batch lookups', (backend) => {
       (await batch.findKeys([key])).get(key),
       (await batch.findTeams(teams)).get(teams[0] ?? ''),
       (await batch.findUsers([user])).get(user),
-      (await batch.findMemberships([[u, t]])).get(pairId(u, t)),
+      (await batch.findMemberships([[u, t]])).get(membershipId(u, t)),
     ];
     for (const value of values) {
       expect(value).to.not.equal(undefined);
@@ -206,23 +202,8 @@ describeEachBackend('TypeOrmAuthStore batch lookups', (backend) => {
       let foundMemberships: ReadonlyMap<string, unknown> = new Map();
       expect(await statementsFor(async () => (foundMemberships = await batch.findMemberships(pairs)))).to.equal(3);
       expect(foundMemberships).to.deep.equal(
-        await bySingleLookups(memberships, ([u, t]) => pairId(u, t), ([u, t]) => store.findMembership(u, t)),
+        await bySingleLookups(memberships, ([u, t]) => membershipId(u, t), ([u, t]) => store.findMembership(u, t)),
       );
     });
-  });
-});
-
-describe('DeferredAuthStore batch', () => {
-  it('has no batch lookups until connected, then the connected store’s', () => {
-    const deferred = new DeferredAuthStore();
-    expect(deferred.batch).to.equal(undefined);
-    const batch: BatchLookups = {
-      findKeys: () => Promise.resolve(new Map()),
-      findTeams: () => Promise.resolve(new Map()),
-      findUsers: () => Promise.resolve(new Map()),
-      findMemberships: () => Promise.resolve(new Map()),
-    };
-    deferred.connect({ batch } as unknown as AuthStore);
-    expect(deferred.batch).to.equal(batch);
   });
 });

@@ -15,6 +15,7 @@ import type { Backend, BackendCallObserver } from './backend-calls';
 import type { Instrumentation, RequestTelemetry } from './instrumentation';
 import { registerMeteringMetrics } from '../metering/metering-metrics';
 import { ScrapedCounter, type CounterHandle } from './scraped-counter';
+import { ScrapedHistogram } from './scraped-histogram';
 
 /** A warm Check takes tens of microseconds; an Envoy ext_authz timeout is ~250 ms. */
 const CHECK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -76,13 +77,16 @@ export class TollgateMetrics {
       },
       registers,
     );
-    const duration = new Histogram({
-      name: 'tollgate_check_duration_seconds',
-      help: 'Time from receiving a Check to its answer, by result (allow|deny|undecided)',
-      labelNames: ['result'] as const,
-      buckets: CHECK_BUCKETS,
+    // Observed once per Check: a bucket scan and additions, copied out at scrape time (scraped-histogram.ts).
+    const duration = new ScrapedHistogram(
+      {
+        name: 'tollgate_check_duration_seconds',
+        help: 'Time from receiving a Check to its answer, by result (allow|deny|undecided)',
+        labelNames: ['result'],
+        buckets: CHECK_BUCKETS,
+      },
       registers,
-    });
+    );
     const alerts = new Counter({
       name: 'tollgate_budget_alerts_total',
       help: 'Requests that raised a budget alert (before deduplication), by alert type and budget owner',
@@ -101,7 +105,7 @@ export class TollgateMetrics {
     const decisionChild = (result: string, type: string, status: string): { inc(): void } => decisions.child(result, type, status);
     const refusalChild = (check: string): { inc(): void } => refusals.child(check);
     const undecidedChild = (reason: string): { inc(): void } => undecided.child(reason);
-    const durationChild = memo((result) => duration.labels(result));
+    const durationChild = (result: string): { observe(seconds: number): void } => duration.child(result);
     const alertChild = memo((type, entity) => alerts.labels(type, entity));
     const allowed = decisionChild('allow', '', '');
 

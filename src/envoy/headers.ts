@@ -16,7 +16,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   const add = (name: string, value: string): void => {
-    const key = lowerCase(name);
+    // Measured cheaper than scanning for upper case first: V8 has a fast path for lower-case names.
+    const key = name.toLowerCase();
     out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
   };
   const raw = http?.header_map?.headers ?? [];
@@ -32,15 +33,6 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
     for (const name in merged) if (Object.hasOwn(merged, name)) add(name, merged[name] as string);
   }
   return out;
-}
-
-/** toLowerCase, without a new string for the usual name that is lower case already. */
-function lowerCase(name: string): string {
-  for (let i = 0; i < name.length; i += 1) {
-    const code = name.charCodeAt(i);
-    if ((code >= 65 && code <= 90) || code > 127) return name.toLowerCase();
-  }
-  return name;
 }
 
 /** Case-insensitive lookup that never reaches Object.prototype. */

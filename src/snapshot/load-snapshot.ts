@@ -28,6 +28,7 @@ import { tagsFromBody } from './request-tags';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
 const EMPTY_PERMISSIONS: ReadonlyMap<string, ObjectPermission> = new Map();
+const NO_TAGS: readonly Tag[] = Object.freeze([]);
 
 /** What the checks see before anything is loaded (pre-DB checks, unknown keys). */
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
@@ -38,7 +39,7 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
   endUser: null,
   organization: null,
   project: null,
-  tags: Object.freeze([]),
+  tags: NO_TAGS,
   accessGroups: EMPTY_GROUPS,
   globalSpend: null,
   keyBudget: null,
@@ -52,12 +53,35 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
  */
 export type SpendOverlay = (snapshot: Snapshot) => Promise<Snapshot>;
 
-/** A read from process memory when the store can answer there, else the store's (async) lookup. */
-function read<T>(store: AuthStore, fromMemory: (memory: MemoryLookups) => T | undefined, lookup: () => Promise<T>): MaybePromise<T> {
-  const memory = store.memory;
-  const known = memory === undefined ? undefined : fromMemory(memory);
-  return known !== undefined ? known : lookup();
+/**
+ * The memory answer when memory has one, else the store's (async) lookup. `known` is undefined
+ * for "not in memory" (or a store without memory); null is an answer: cached as not found.
+ * `lookup` is one of the plain functions below, given its argument here rather than closing over
+ * it, so a warm read (about a dozen per Check) allocates nothing.
+ */
+function read<A, T>(known: T | undefined, store: AuthStore, lookup: (store: AuthStore, arg: A) => Promise<T>, arg: A): MaybePromise<T> {
+  return known !== undefined ? known : lookup(store, arg);
 }
+
+// The store's lookups as plain functions of (store, argument), for `read`.
+const findKey = (store: AuthStore, tokenHash: string) => store.findKey(tokenHash);
+const findTeam = (store: AuthStore, teamId: string) => store.findTeam(teamId);
+const findUser = (store: AuthStore, userId: string) => store.findUser(userId);
+const findEndUser = (store: AuthStore, endUserId: string) => store.findEndUser(endUserId);
+const findProject = (store: AuthStore, projectId: string) => store.findProject(projectId);
+const findTags = (store: AuthStore, names: readonly string[]) => store.findTags(names);
+const findGlobalSpend = (store: AuthStore, _none: null) => store.globalSpend();
+const findBudget = (store: AuthStore, budgetId: string) => store.findBudget(budgetId);
+const findAgent = (store: AuthStore, agentId: string) => store.findAgent(agentId);
+const findOrganization = (store: AuthStore, organizationId: string) => store.findOrganization(organizationId);
+const findAccessGroups = (store: AuthStore, ids: readonly string[]) => store.findAccessGroups(ids);
+const findObjectPermissions = (store: AuthStore, ids: readonly string[]) => store.findObjectPermissions(ids);
+/**
+ * The membership of the key's user in the key's team: the one lookup with two arguments, so it
+ * takes the key. Read only for a key with both; the null branch is there for the types.
+ */
+const findMembershipOf = (store: AuthStore, key: VirtualKey) =>
+  key.user_id !== null && key.team_id !== null ? store.findMembership(key.user_id, key.team_id) : Promise.resolve(null);
 
 /**
  * `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded.
@@ -70,107 +94,96 @@ export function loadSnapshot(
   policy: Policy,
   overlay?: SpendOverlay,
 ): MaybePromise<Snapshot> {
+  const memory = store.memory;
   const first = allReady<[VirtualKey | null, EndUser | null]>([
-    keyHash !== null ? read(store, (m) => m.key(keyHash), () => store.findKey(keyHash)) : null,
+    keyHash !== null ? read(memory?.key(keyHash), store, findKey, keyHash) : null,
     loadEndUser(store, facts.endUserId, policy),
   ]);
   return andThen(first, ([key, endUser]) => {
     if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
-    const loaded = andThen(loadRelated(store, facts, policy, key), (related) => assemble(key, endUser, related));
+    const loaded = loadRelated(store, memory, facts, policy, key, endUser);
     return overlay === undefined ? loaded : andThen(loaded, overlay);
   });
 }
 
-type Related = readonly [
-  Team | null,
-  User | null,
-  TeamMembership | null,
-  Project | null,
-  readonly Tag[],
-  number | null,
-  Budget | null,
-  Agent | null,
-  Organization | null,
-  readonly AccessGroup[],
-  readonly ObjectPermission[],
-];
-
-/** Everything the key points to: team ∥ user ∥ membership ∥ … then what the team points to. */
-function loadRelated(store: AuthStore, facts: RequestFacts, policy: Policy, key: VirtualKey): MaybePromise<Related> {
+/** Everything the key points to (team ∥ user ∥ membership ∥ … then what the team points to), assembled. */
+function loadRelated(
+  store: AuthStore,
+  memory: MemoryLookups | undefined,
+  facts: RequestFacts,
+  policy: Policy,
+  key: VirtualKey,
+  endUser: EndUser | null,
+): MaybePromise<Snapshot> {
   const tagNames = tagsFromBody(facts.body);
   const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId, agent_id: agentId } = key;
-  const second = allReady<[Team | null, User | null, TeamMembership | null, Project | null, Tag[], number | null, Budget | null, Agent | null]>([
-    teamId !== null ? read(store, (m) => m.team(teamId), () => store.findTeam(teamId)) : null,
-    userId !== null ? read(store, (m) => m.user(userId), () => store.findUser(userId)) : null,
+  const second = allReady<[Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null]>([
+    teamId !== null ? read(memory?.team(teamId), store, findTeam, teamId) : null,
+    userId !== null ? read(memory?.user(userId), store, findUser, userId) : null,
     userId !== null && teamId !== null
-      ? read(store, (m) => m.membership(userId, teamId), () => store.findMembership(userId, teamId))
+      ? read(memory?.membership(userId, teamId), store, findMembershipOf, key)
       : null,
-    projectId !== null ? read(store, (m) => m.project(projectId), () => store.findProject(projectId)) : null,
-    tagNames.length > 0 ? read(store, (m) => m.tags(tagNames), () => store.findTags(tagNames)) : [],
-    policy.maxBudget !== null && policy.maxBudget > 0 ? read(store, (m) => m.globalSpend(), () => store.globalSpend()) : null,
-    budgetId !== null ? read(store, (m) => m.budget(budgetId), () => store.findBudget(budgetId)) : null,
-    agentId !== null ? read(store, (m) => m.agent(agentId), () => store.findAgent(agentId)) : null,
+    projectId !== null ? read(memory?.project(projectId), store, findProject, projectId) : null,
+    tagNames.length > 0 ? read(memory?.tags(tagNames), store, findTags, tagNames) : NO_TAGS,
+    policy.maxBudget !== null && policy.maxBudget > 0 ? read(memory?.globalSpend(), store, findGlobalSpend, null) : null,
+    budgetId !== null ? read(memory?.budget(budgetId), store, findBudget, budgetId) : null,
+    agentId !== null ? read(memory?.agent(agentId), store, findAgent, agentId) : null,
   ]);
   return andThen(second, ([team, user, membership, project, tags, globalSpend, keyBudget, agent]) => {
     // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
     const organizationId = key.organization_id ?? team?.organization_id ?? null;
-    const groupIds = team === null || team.access_group_ids.length === 0 ? key.access_group_ids : [...key.access_group_ids, ...team.access_group_ids];
+    const groupIds = accessGroupIds(key, team);
     // Vector-store permissions matter only to a request that names vector stores (§4.11).
     const permissionIds =
       requestedVectorStoreIds(facts.body).length > 0
         ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
         : [];
     const third = allReady<[Organization | null, AccessGroup[], ObjectPermission[]]>([
-      organizationId !== null ? read(store, (m) => m.organization(organizationId), () => store.findOrganization(organizationId)) : null,
-      groupIds.length > 0 ? read(store, (m) => m.accessGroups(groupIds), () => store.findAccessGroups(groupIds)) : [],
+      organizationId !== null
+        ? read(memory?.organization(organizationId), store, findOrganization, organizationId)
+        : null,
+      groupIds.length > 0 ? read(memory?.accessGroups(groupIds), store, findAccessGroups, groupIds) : [],
       permissionIds.length > 0
-        ? read(store, (m) => m.objectPermissions(permissionIds), () => store.findObjectPermissions(permissionIds))
+        ? read(memory?.objectPermissions(permissionIds), store, findObjectPermissions, permissionIds)
         : [],
     ]);
-    return andThen(third, ([organization, groups, permissions]): Related => [
-      team,
-      user,
-      membership,
-      project,
-      tags,
-      globalSpend,
-      keyBudget,
-      agent,
-      organization,
-      groups,
-      permissions,
-    ]);
+    return andThen(third, ([organization, groups, permissions]) =>
+      Object.freeze({
+        key,
+        team,
+        membership,
+        user,
+        endUser,
+        organization,
+        project,
+        tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
+        accessGroups: groups.length > 0 ? new Map(groups.map((g) => [g.access_group_id, g])) : EMPTY_GROUPS,
+        globalSpend,
+        keyBudget,
+        agent,
+        objectPermissions:
+          permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
+      }),
+    );
   });
 }
 
-function assemble(key: VirtualKey, endUser: EndUser | null, related: Related): Snapshot {
-  const [team, user, membership, project, tags, globalSpend, keyBudget, agent, organization, groups, permissions] = related;
-  return Object.freeze({
-    key,
-    team,
-    membership,
-    user,
-    endUser,
-    organization,
-    project,
-    tags: Object.freeze(tags),
-    accessGroups: groups.length > 0 ? new Map(groups.map((g) => [g.access_group_id, g])) : EMPTY_GROUPS,
-    globalSpend,
-    keyBudget,
-    agent,
-    objectPermissions:
-      permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
-  });
+/** The key's access groups, then its team's; no new array when one side has none (the usual case). */
+function accessGroupIds(key: VirtualKey, team: Team | null): readonly string[] {
+  if (team === null || team.access_group_ids.length === 0) return key.access_group_ids;
+  if (key.access_group_ids.length === 0) return team.access_group_ids;
+  return [...key.access_group_ids, ...team.access_group_ids];
 }
 
 /** The end user, with litellm_settings.max_end_user_budget_id applied when it has no budget of its own. */
 export function loadEndUser(store: AuthStore, endUserId: string | null, policy: Policy): MaybePromise<EndUser | null> {
   if (endUserId === null) return null;
-  const found = read(store, (m) => m.endUser(endUserId), () => store.findEndUser(endUserId));
+  const memory = store.memory;
+  const found = read(memory?.endUser(endUserId), store, findEndUser, endUserId);
   return andThen(found, (endUser) => {
     const fallbackId = policy.maxEndUserBudgetId;
     if (endUser === null || endUser.budget !== null || fallbackId === null) return endUser;
-    const fallback = read(store, (m) => m.budget(fallbackId), () => store.findBudget(fallbackId));
+    const fallback = read(memory?.budget(fallbackId), store, findBudget, fallbackId);
     return andThen(fallback, (budget) => (budget === null ? endUser : Object.freeze({ ...endUser, budget })));
   });
 }

@@ -24,7 +24,7 @@ import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
-import { median, printReport, type Figures } from './report';
+import { median, printReport, type Figures, type Latencies } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
 
@@ -190,7 +190,21 @@ async function main(): Promise<void> {
     if (ONLY.has('warm')) {
       await warmUp(nullServer);
       await warmUp(tollgate);
-      const rounds: Array<Record<'nullSat' | 'tgSat' | 'nullRate' | 'tgRate', Phase> & { rate: number }> = [];
+      type Round = Record<'nullSat' | 'tgSat' | 'nullRate' | 'tgRate' | 'nullHalfTg' | 'tgHalfTg', Phase> & {
+        rate: number;
+        halfTgRate: number;
+      };
+      const rounds: Round[] = [];
+      // Both servers at one offered rate, in this round's order.
+      const atRate = async (order: ServerProcess[], rate: number, label: string): Promise<Map<ServerProcess, Phase>> => {
+        const phases = new Map<ServerProcess, Phase>();
+        for (const server of order) {
+          const phase = await measure(server, () => drive(server, { rate }), server === tollgate);
+          line(`${server.name} at ${rate}/s (${label})`, phase);
+          phases.set(server, phase);
+        }
+        return phases;
+      };
       for (let round = 1; round <= ROUNDS; round += 1) {
         console.log(`round ${round}/${ROUNDS}`);
         // Alternate which server goes first, so drift on a shared machine hits both alike.
@@ -201,19 +215,21 @@ async function main(): Promise<void> {
           line(`${server.name} saturation (${IN_FLIGHT} in flight)`, phase);
           sat.set(server, phase);
         }
+        // The target's rate (half the null server's capacity) and, since Tollgate's capacity is
+        // lower, also half of Tollgate's: the latency of a Check when neither server queues.
         const rate = Math.round(0.5 * (sat.get(nullServer)?.load.throughput ?? 0));
-        const fixed = new Map<ServerProcess, Phase>();
-        for (const server of order) {
-          const phase = await measure(server, () => drive(server, { rate }), server === tollgate);
-          line(`${server.name} at ${rate}/s`, phase);
-          fixed.set(server, phase);
-        }
+        const halfTgRate = Math.round(0.5 * (sat.get(tollgate)?.load.throughput ?? 0));
+        const fixed = await atRate(order, rate, '50 % null sat.');
+        const halfTg = await atRate(order, halfTgRate, '50 % tollgate sat.');
         rounds.push({
           rate,
+          halfTgRate,
           nullSat: sat.get(nullServer) as Phase,
           tgSat: sat.get(tollgate) as Phase,
           nullRate: fixed.get(nullServer) as Phase,
           tgRate: fixed.get(tollgate) as Phase,
+          nullHalfTg: halfTg.get(nullServer) as Phase,
+          tgHalfTg: halfTg.get(tollgate) as Phase,
         });
       }
       figures.warm = {
@@ -226,6 +242,16 @@ async function main(): Promise<void> {
           p99: median(rounds.map((r) => r.tgRate.load.p99Us / r.nullRate.load.p99Us)),
           p999: median(rounds.map((r) => r.tgRate.load.p999Us / r.nullRate.load.p999Us)),
           cpu: median(rounds.map((r) => r.tgSat.cpuPerCheckUs / r.nullSat.cpuPerCheckUs)),
+        },
+        atHalfTollgate: {
+          rate: median(rounds.map((r) => r.halfTgRate)),
+          null: latencies(rounds.map((r) => r.nullHalfTg)),
+          tollgate: latencies(rounds.map((r) => r.tgHalfTg)),
+          ratios: {
+            p50: median(rounds.map((r) => r.tgHalfTg.load.p50Us / r.nullHalfTg.load.p50Us)),
+            p99: median(rounds.map((r) => r.tgHalfTg.load.p99Us / r.nullHalfTg.load.p99Us)),
+            p999: median(rounds.map((r) => r.tgHalfTg.load.p999Us / r.nullHalfTg.load.p999Us)),
+          },
         },
       };
     }
@@ -334,6 +360,14 @@ async function sanityCheck(server: ServerProcess, request: CheckRequest): Promis
   } finally {
     client.close();
   }
+}
+
+function latencies(phases: Phase[]): Latencies {
+  return {
+    p50Us: median(phases.map((p) => p.load.p50Us)),
+    p99Us: median(phases.map((p) => p.load.p99Us)),
+    p999Us: median(phases.map((p) => p.load.p999Us)),
+  };
 }
 
 function summarize(saturation: Phase[], fixedRate: Phase[]) {

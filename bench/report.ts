@@ -1,4 +1,10 @@
 /** The bench's summary: medians over rounds, ratios to the null server from the same rounds. */
+export interface Latencies {
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly p999Us: number;
+}
+
 export interface ServerFigures {
   readonly throughput: number;
   readonly cpuPerCheckUs: number;
@@ -15,6 +21,13 @@ export interface Figures {
     readonly null: ServerFigures;
     readonly tollgate: ServerFigures;
     readonly ratios: { throughput: number; p50: number; p99: number; p999: number; cpu: number };
+    /** Both servers at half of Tollgate's saturation, where neither queues. */
+    readonly atHalfTollgate: {
+      readonly rate: number;
+      readonly null: Latencies;
+      readonly tollgate: Latencies;
+      readonly ratios: { p50: number; p99: number; p999: number };
+    };
   };
   workers?: { readonly one: number; readonly two: number; readonly ratio: number };
   cold?: {
@@ -64,6 +77,10 @@ export function printReport(figures: Figures, shape: RunShape): void {
     row(`p50 at ${warm.rate}/s (50 % null sat.)`, ms(warm.null.p50Us), ms(warm.tollgate.p50Us), x(warm.ratios.p50), '≤ 1.25×');
     row(`p99 at ${warm.rate}/s`, ms(warm.null.p99Us), ms(warm.tollgate.p99Us), x(warm.ratios.p99), '≤ 1.25×');
     row(`p99.9 at ${warm.rate}/s`, ms(warm.null.p999Us), ms(warm.tollgate.p999Us), x(warm.ratios.p999), '');
+    const half = warm.atHalfTollgate;
+    row(`p50 at ${half.rate}/s (50 % tollgate sat.)`, ms(half.null.p50Us), ms(half.tollgate.p50Us), x(half.ratios.p50), '');
+    row(`p99 at ${half.rate}/s`, ms(half.null.p99Us), ms(half.tollgate.p99Us), x(half.ratios.p99), '');
+    row(`p99.9 at ${half.rate}/s`, ms(half.null.p999Us), ms(half.tollgate.p999Us), x(half.ratios.p999), '');
     row('server CPU per Check', `${warm.null.cpuPerCheckUs.toFixed(1)} µs`, `${warm.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(warm.ratios.cpu), '≤ 1.30×');
     row('MySQL round trips per Check', '', warm.tollgate.mysqlPerCheck.toFixed(4), '', '0');
     row('Redis round trips per Check', '', warm.tollgate.redisPerCheck.toFixed(4), '', '0');

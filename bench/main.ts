@@ -24,7 +24,7 @@ import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
-import { median, printReport, type Figures, type Latencies } from './report';
+import { median, printReport, type Figures, type FixedRateFigures } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
 
@@ -245,12 +245,13 @@ async function main(): Promise<void> {
         },
         atHalfTollgate: {
           rate: median(rounds.map((r) => r.halfTgRate)),
-          null: latencies(rounds.map((r) => r.nullHalfTg)),
-          tollgate: latencies(rounds.map((r) => r.tgHalfTg)),
+          null: fixedRateFigures(rounds.map((r) => r.nullHalfTg)),
+          tollgate: fixedRateFigures(rounds.map((r) => r.tgHalfTg)),
           ratios: {
             p50: median(rounds.map((r) => r.tgHalfTg.load.p50Us / r.nullHalfTg.load.p50Us)),
             p99: median(rounds.map((r) => r.tgHalfTg.load.p99Us / r.nullHalfTg.load.p99Us)),
             p999: median(rounds.map((r) => r.tgHalfTg.load.p999Us / r.nullHalfTg.load.p999Us)),
+            cpu: median(rounds.map((r) => r.tgHalfTg.cpuPerCheckUs / r.nullHalfTg.cpuPerCheckUs)),
           },
         },
       };
@@ -362,8 +363,9 @@ async function sanityCheck(server: ServerProcess, request: CheckRequest): Promis
   }
 }
 
-function latencies(phases: Phase[]): Latencies {
+function fixedRateFigures(phases: Phase[]): FixedRateFigures {
   return {
+    cpuPerCheckUs: median(phases.map((p) => p.cpuPerCheckUs)),
     p50Us: median(phases.map((p) => p.load.p50Us)),
     p99Us: median(phases.map((p) => p.load.p99Us)),
     p999Us: median(phases.map((p) => p.load.p999Us)),

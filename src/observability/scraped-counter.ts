@@ -5,6 +5,7 @@
  * increments per Check was a measurable part of what a warm Check cost.
  */
 import { Counter, type Registry } from 'prom-client';
+import { labelRecord } from './label-record';
 
 export interface CounterHandle {
   inc(): void;
@@ -46,11 +47,7 @@ export class ScrapedCounter {
     const key = values.join('\u0000');
     let child = this.children.get(key);
     if (child === undefined) {
-      if (values.length !== this.labelNames.length) {
-        throw new Error(`expected ${this.labelNames.length} label values, got ${values.length}`);
-      }
-      const labels: Record<string, string> = {};
-      values.forEach((value, i) => (labels[this.labelNames[i] as string] = value));
+      const labels = labelRecord(this.labelNames, values);
       const created: Child & CounterHandle = {
         labels,
         count: 0,

@@ -11,6 +11,7 @@
  * a histogram they cannot tell from prom-client's.
  */
 import type { Metric, Registry } from 'prom-client';
+import { labelRecord } from './label-record';
 
 export interface HistogramHandle {
   /** Seconds; a non-finite or negative value is dropped (prom-client would throw on the request path). */
@@ -87,11 +88,7 @@ export class ScrapedHistogram {
     const key = values.join('\u0000');
     let child = this.children.get(key);
     if (child === undefined) {
-      if (values.length !== this.labelNames.length) {
-        throw new Error(`expected ${this.labelNames.length} label values, got ${values.length}`);
-      }
-      const labels: Record<string, string> = {};
-      values.forEach((value, i) => (labels[this.labelNames[i] as string] = value));
+      const labels = labelRecord(this.labelNames, values);
       const bounds = this.buckets;
       const last = bounds.length;
       const created: Child = {

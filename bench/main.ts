@@ -3,8 +3,9 @@
  * loopback. Prints figures, never a verdict: see docs/performance.md for what they mean.
  *
  * Steps: fresh MySQL database + Redis prefix → LiteLLM tables → tenant + 1M keys → null server,
- * `tollgate serve`, `tollgate serve --workers 2` → interleaved rounds (saturation, fixed rate,
- * workers, cold keys) → medians → cleanup (database dropped, prefix deleted).
+ * `tollgate serve`, `tollgate serve --workers 2` → interleaved rounds (saturation, fixed rates of half
+ * the null server's and half of Tollgate's saturation, workers, cold keys) → medians → cleanup (database
+ * dropped, prefix deleted).
  *
  * Knobs (environment): BENCH_ROUNDS (3), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
  * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list

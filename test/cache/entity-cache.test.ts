@@ -282,6 +282,19 @@ describe('EntityCache', () => {
     expect(cache.size).to.equal(OPTIONS.maxEntries);
   });
 
+  it('evicts the least recently used entry, not the oldest', async () => {
+    const { db, cache } = setup();
+    for (let i = 0; i < OPTIONS.maxEntries; i += 1) await cache.get(`k${i}`);
+    expect(cache.peek('k0')?.id).to.equal('k0'); // k0 is now the most recently used
+    await cache.get('one-more');
+    expect(cache.size).to.equal(OPTIONS.maxEntries);
+    expect(cache.peek('k0')?.id).to.equal('k0');
+    expect(cache.peek('k1')).to.equal(undefined);
+    const loads = db.calls;
+    await cache.get('k1');
+    expect(db.calls).to.equal(loads + 1);
+  });
+
   it('treats a shared-tier failure as a miss', async () => {
     const broken: SharedCache = {
       get: () => Promise.reject(new Error('redis down')),

@@ -31,6 +31,21 @@ describeEachBackend('TypeOrmAuthStore batch lookups', (backend) => {
     return store.queryCounter.count - before;
   }
 
+  /** The batch answers in one statement exactly what the single lookups answer for the same ids. */
+  async function expectOneStatementLikeSingles<I, V>(
+    requested: readonly I[],
+    idOf: (id: I) => string,
+    single: (id: I) => Promise<V | null>,
+    batched: (ids: readonly I[]) => Promise<ReadonlyMap<string, V>>,
+    distinctFound: number,
+  ): Promise<void> {
+    const expected = await bySingleLookups(requested, idOf, single);
+    expect(expected.size).to.equal(distinctFound);
+    let found: ReadonlyMap<string, V> = new Map();
+    expect(await statementsFor(async () => (found = await batched(requested)))).to.equal(1);
+    expect(found).to.deep.equal(expected);
+  }
+
   before(async () => {
     store = new TypeOrmAuthStore(backend().dataSource, backend().settings);
     batch = store.batch;
@@ -74,29 +89,17 @@ describeEachBackend('TypeOrmAuthStore batch lookups', (backend) => {
 
   it('findKeys: the keys findKey returns, by token, in one statement; unknown and duplicate ids are harmless', async () => {
     const requested = [...keys, aTokenHash(), keys[0] ?? '', keys[1] ?? ''];
-    const expected = await bySingleLookups(requested, same, (id) => store.findKey(id));
-    expect(expected.size).to.equal(keys.length);
-    let found: ReadonlyMap<string, unknown> = new Map();
-    expect(await statementsFor(async () => (found = await batch.findKeys(requested)))).to.equal(1);
-    expect(found).to.deep.equal(expected);
+    await expectOneStatementLikeSingles(requested, same, (id) => store.findKey(id), (ids) => batch.findKeys(ids), keys.length);
   });
 
   it('findTeams: the teams findTeam returns (model table joined, missing or dangling), by team_id', async () => {
     const requested = [...teams, uniqueId('unknown-team'), ...teams];
-    const expected = await bySingleLookups(requested, same, (id) => store.findTeam(id));
-    expect(expected.size).to.equal(teams.length);
-    let found: ReadonlyMap<string, unknown> = new Map();
-    expect(await statementsFor(async () => (found = await batch.findTeams(requested)))).to.equal(1);
-    expect(found).to.deep.equal(expected);
+    await expectOneStatementLikeSingles(requested, same, (id) => store.findTeam(id), (ids) => batch.findTeams(ids), teams.length);
   });
 
   it('findUsers: the users findUser returns (zero, one and several org memberships), by user_id', async () => {
     const requested = [...users, uniqueId('ghost'), users[2] ?? ''];
-    const expected = await bySingleLookups(requested, same, (id) => store.findUser(id));
-    expect(expected.size).to.equal(users.length);
-    let found: ReadonlyMap<string, unknown> = new Map();
-    expect(await statementsFor(async () => (found = await batch.findUsers(requested)))).to.equal(1);
-    expect(found).to.deep.equal(expected);
+    await expectOneStatementLikeSingles(requested, same, (id) => store.findUser(id), (ids) => batch.findUsers(ids), users.length);
     const [, one = '', several = '', two = ''] = users;
     expect((await batch.findUsers([one])).get(one)?.organization_memberships).to.have.length(1);
     expect((await batch.findUsers([several, two])).get(several)?.organization_memberships.map((m) => m.organization_id)).to.deep.equal([
@@ -114,11 +117,13 @@ describeEachBackend('TypeOrmAuthStore batch lookups', (backend) => {
       [teamId, userId], // the key's halves swapped match nothing
       [userId, teamId],
     ];
-    const expected = await bySingleLookups(requested, ([u, t]) => membershipId(u, t), ([u, t]) => store.findMembership(u, t));
-    expect(expected.size).to.equal(memberships.length);
-    let found: ReadonlyMap<string, unknown> = new Map();
-    expect(await statementsFor(async () => (found = await batch.findMemberships(requested)))).to.equal(1);
-    expect(found).to.deep.equal(expected);
+    await expectOneStatementLikeSingles(
+      requested,
+      ([u, t]) => membershipId(u, t),
+      ([u, t]) => store.findMembership(u, t),
+      (ids) => batch.findMemberships(ids),
+      memberships.length,
+    );
   });
 
   it('hands out deeply frozen values, as the single lookups do', async () => {

@@ -28,38 +28,74 @@ interface WildcardRoute {
    * long `aaaa…` would take exponential time.
    */
   readonly pattern: string;
-  readonly deployments: readonly ModelDeployment[];
+  readonly deployments: readonly ResolvedDeployment[];
 }
 
 /**
- * The router's wildcard patterns, most specific first. Built once per policy object: the checks
- * consult it several times per request and the policy never changes after startup.
+ * What `get_model_list` answers, worked out once per policy: the checks ask it several times per
+ * request (every budget check asks whether the model is free) and the policy never changes after
+ * startup, so a lookup replaces a scan of the model list each time.
  */
-const wildcardRoutesByPolicy = new WeakMap<Policy, readonly WildcardRoute[]>();
+interface RouterIndex {
+  /** Every model_name and model_group_alias with deployments → those deployments. */
+  readonly named: ReadonlyMap<string, readonly ResolvedDeployment[]>;
+  /** The router's wildcard patterns, most specific first. */
+  readonly wildcards: readonly WildcardRoute[];
+}
+
+const routerIndexes = new WeakMap<Policy, RouterIndex>();
+const NO_DEPLOYMENTS: readonly ResolvedDeployment[] = Object.freeze([]);
+
+function routerIndex(policy: Policy): RouterIndex {
+  const cached = routerIndexes.get(policy);
+  if (cached !== undefined) return cached;
+  const named = new Map<string, readonly ResolvedDeployment[]>();
+  const names = new Set([...policy.modelList.map((d) => d.modelName), ...Object.keys(policy.modelGroupAlias)]);
+  for (const name of names) {
+    const deployments = exactDeployments(policy, name);
+    if (deployments.length > 0) named.set(name, Object.freeze(deployments));
+  }
+  const index = { named, wildcards: wildcardRoutes(policy) };
+  routerIndexes.set(policy, index);
+  return index;
+}
+
+/** Deployments named exactly `model`, plus those of a `model_group_alias` named `model` (renamed to the alias). */
+function exactDeployments(policy: Policy, model: string): ResolvedDeployment[] {
+  const exact: ResolvedDeployment[] = policy.modelList
+    .filter((d) => d.modelName === model)
+    .map((deployment) => ({ modelName: deployment.modelName, deployment }));
+  const aliasTarget = modelGroupAliasTarget(policy, model);
+  if (aliasTarget !== null) {
+    for (const deployment of policy.modelList) {
+      if (deployment.modelName === aliasTarget) exact.push({ modelName: model, deployment });
+    }
+  }
+  return exact;
+}
 
 function wildcardRoutes(policy: Policy): readonly WildcardRoute[] {
-  const cached = wildcardRoutesByPolicy.get(policy);
-  if (cached !== undefined) return cached;
   const byPattern = new Map<string, ModelDeployment[]>();
   for (const deployment of policy.modelList) {
     if (!deployment.modelName.includes('*')) continue;
     const regex = wildcardDeploymentRegex(deployment.modelName);
     byPattern.set(regex, [...(byPattern.get(regex) ?? []), deployment]);
   }
-  const routes = [...byPattern.entries()]
+  return [...byPattern.entries()]
     .sort((a, b) => {
       const [la, ca] = specificity(a[0]);
       const [lb, cb] = specificity(b[0]);
       return lb - la || cb - ca;
     })
-    .map(([, deployments]) => ({ pattern: `${deployments[0]?.modelName ?? ''}*`, deployments }));
-  wildcardRoutesByPolicy.set(policy, routes);
-  return routes;
+    .map(([, deployments]) => ({
+      pattern: `${deployments[0]?.modelName ?? ''}*`,
+      deployments: Object.freeze(deployments.map((deployment) => ({ modelName: deployment.modelName, deployment }))),
+    }));
 }
 
 /** Router `pattern_router.route(model)`: deployments of the most specific wildcard model_name matching `model`. */
-function wildcardDeployments(policy: Policy, model: string): readonly ModelDeployment[] {
-  return wildcardRoutes(policy).find((route) => globMatches(model, route.pattern))?.deployments ?? [];
+function wildcardDeployments(policy: Policy, model: string): readonly ResolvedDeployment[] {
+  return routerIndex(policy).wildcards.find((route) => globMatches(model, route.pattern))?.deployments ?? NO_DEPLOYMENTS;
 }
 
 /** Router `_get_model_from_alias`: the `router_settings.model_group_alias` target. */
@@ -81,33 +117,31 @@ export interface ResolvedDeployment {
 /**
  * Router `get_model_list(model_name=model)`: deployments named exactly `model`, plus those of a
  * `model_group_alias` named `model` (renamed to the alias); only when there are none, the
- * deployments of the most specific matching wildcard model_name (`openai/*`).
+ * deployments of the most specific matching wildcard model_name (`openai/*`). Shared and frozen:
+ * callers read them, never change them.
  */
 export function deploymentsFor(policy: Policy, model: string): readonly ResolvedDeployment[] {
-  const exact: ResolvedDeployment[] = policy.modelList
-    .filter((d) => d.modelName === model)
-    .map((deployment) => ({ modelName: deployment.modelName, deployment }));
-  const aliasTarget = modelGroupAliasTarget(policy, model);
-  if (aliasTarget !== null) {
-    for (const deployment of policy.modelList) {
-      if (deployment.modelName === aliasTarget) exact.push({ modelName: model, deployment });
-    }
-  }
-  if (exact.length > 0) return exact;
-  return wildcardDeployments(policy, model).map((deployment) => ({ modelName: deployment.modelName, deployment }));
+  return routerIndex(policy).named.get(model) ?? wildcardDeployments(policy, model);
 }
+
+/** accessGroupsFor's answers, per deployments list (each is shared and frozen, see deploymentsFor). */
+const accessGroupsByDeployments = new WeakMap<readonly ResolvedDeployment[], ReadonlyMap<string, readonly string[]>>();
 
 /**
  * Router `get_model_access_groups(model_name=model)`: access-group name → the model names in it,
  * from the `model_info.access_groups` of the deployments that serve `model`.
  */
 export function accessGroupsFor(policy: Policy, model: string): ReadonlyMap<string, readonly string[]> {
+  const deployments = deploymentsFor(policy, model);
+  const cached = accessGroupsByDeployments.get(deployments);
+  if (cached !== undefined) return cached;
   const groups = new Map<string, string[]>();
-  for (const { modelName, deployment } of deploymentsFor(policy, model)) {
+  for (const { modelName, deployment } of deployments) {
     for (const group of deployment.accessGroups) {
       groups.set(group, [...(groups.get(group) ?? []), modelName]);
     }
   }
+  accessGroupsByDeployments.set(deployments, groups);
   return groups;
 }
 

@@ -12,7 +12,7 @@ describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () =>
       aDeployment({ modelName: 'free', underlyingModel: 'ollama/llama3', inputCostPerToken: 0, outputCostPerToken: 0 }),
       aDeployment({ modelName: 'half-free', underlyingModel: 'x/y', inputCostPerToken: 0, outputCostPerToken: null }),
     ],
-    modelGroupAlias: { 'fast': 'gpt-4o' },
+    modelGroupAlias: { 'fast': 'gpt-4o', 'free': 'gpt-4o' },
   });
 
   it('collects access groups from every deployment of the model', () => {
@@ -23,13 +23,31 @@ describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () =>
     expect(accessGroupsFor(policy, 'fast').get('g1')).to.deep.equal(['fast']);
   });
 
+  it('adds an alias\'s deployments to those of a model_name of the same name', () => {
+    expect(deploymentsFor(policy, 'free').map((d) => [d.modelName, d.deployment.underlyingModel])).to.deep.equal([
+      ['free', 'ollama/llama3'],
+      ['free', 'openai/gpt-4o'],
+      ['free', 'azure/gpt-4o'],
+    ]);
+  });
+
+  it('answers each name with one shared, frozen list (looked up, not rebuilt per request)', () => {
+    const first = deploymentsFor(policy, 'gpt-4o');
+    expect(deploymentsFor(policy, 'gpt-4o')).to.equal(first);
+    expect(Object.isFrozen(first)).to.equal(true);
+    expect(deploymentsFor(policy, 'openai/o1')).to.equal(deploymentsFor(policy, 'openai/o3'));
+    expect(deploymentsFor(policy, 'nope')).to.deep.equal([]);
+    expect(accessGroupsFor(policy, 'gpt-4o')).to.equal(accessGroupsFor(policy, 'gpt-4o'));
+  });
+
   it('uses the most specific wildcard deployment when no exact deployment exists', () => {
     expect(deploymentsFor(policy, 'openai/gpt-4-turbo').map((d) => d.modelName)).to.deep.equal(['openai/gpt-4*']);
     expect(deploymentsFor(policy, 'openai/o1').map((d) => d.modelName)).to.deep.equal(['openai/*']);
   });
 
   it('treats a model as free only when every deployment states 0 input and 0 output', () => {
-    expect(isZeroCostModel(policy, 'free')).to.equal(true);
+    expect(isZeroCostModel(aPolicy({ modelList: policy.modelList }), 'free')).to.equal(true);
+    expect(isZeroCostModel(policy, 'free')).to.equal(false); // its alias adds priced deployments
     expect(isZeroCostModel(policy, 'half-free')).to.equal(false);
     expect(isZeroCostModel(policy, 'gpt-4o')).to.equal(false);
     expect(isZeroCostModel(policy, 'unknown')).to.equal(false);

@@ -8,6 +8,7 @@
  * dropped, prefix deleted).
  *
  * Knobs (environment): BENCH_ROUNDS (3), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
+ * BENCH_REFERENCE_WORK_US (15; 0 leaves the reference server out),
  * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
  * of: warm, workers, cold).
  */
@@ -25,7 +26,7 @@ import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
-import { median, printReport, type Figures, type FixedRateFigures } from './report';
+import { median, printReport, type Figures, type FixedRateFigures, type ReferenceFigures } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
 
@@ -40,6 +41,12 @@ const CHANNELS = 4;
 const DEADLINE_MS = 2_000;
 const NODE_ARGS = (process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const NULL_NODE_ARGS = (process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * The reference server: the null server plus this many µs of arithmetic per Check (its cost with
+ * nothing else running), about what bench/hot-path.ts measures Tollgate adding. Measured at
+ * saturation with the others, it shows how much the machine inflates any added work under load.
+ */
+const REFERENCE_WORK_US = Number(process.env.BENCH_REFERENCE_WORK_US ?? 15);
 
 interface Phase {
   readonly load: LoadResult;
@@ -189,11 +196,24 @@ async function main(): Promise<void> {
 
     const figures: Figures = {};
     if (ONLY.has('warm')) {
+      const reference =
+        REFERENCE_WORK_US > 0
+          ? await startServer({
+              name: `null + ${REFERENCE_WORK_US} µs`,
+              args: [...NULL_NODE_ARGS, ...NULL_SERVER_ARGS],
+              env: { NULL_EXTRA_WORK_US: String(REFERENCE_WORK_US) },
+              readyMsg: 'listening',
+              workers: 0,
+            })
+          : null;
+      if (reference !== null) servers.push(reference);
       await warmUp(nullServer);
       await warmUp(tollgate);
+      if (reference !== null) await warmUp(reference);
       type Round = Record<'nullSat' | 'tgSat' | 'nullRate' | 'tgRate' | 'nullHalfTg' | 'tgHalfTg', Phase> & {
         rate: number;
         halfTgRate: number;
+        referenceSat: Phase | null;
       };
       const rounds: Round[] = [];
       // Both servers at one offered rate, in this round's order.
@@ -211,7 +231,8 @@ async function main(): Promise<void> {
         // Alternate which server goes first, so drift on a shared machine hits both alike.
         const order = round % 2 === 1 ? [nullServer, tollgate] : [tollgate, nullServer];
         const sat = new Map<ServerProcess, Phase>();
-        for (const server of order) {
+        const saturationOrder = reference === null ? order : round % 2 === 1 ? [...order, reference] : [reference, ...order];
+        for (const server of saturationOrder) {
           const phase = await measure(server, () => drive(server, { rate: 0 }), server === tollgate);
           line(`${server.name} saturation (${IN_FLIGHT} in flight)`, phase);
           sat.set(server, phase);
@@ -225,6 +246,7 @@ async function main(): Promise<void> {
         rounds.push({
           rate,
           halfTgRate,
+          referenceSat: reference === null ? null : (sat.get(reference) as Phase),
           nullSat: sat.get(nullServer) as Phase,
           tgSat: sat.get(tollgate) as Phase,
           nullRate: fixed.get(nullServer) as Phase,
@@ -255,7 +277,12 @@ async function main(): Promise<void> {
             cpu: median(rounds.map((r) => r.tgHalfTg.cpuPerCheckUs / r.nullHalfTg.cpuPerCheckUs)),
           },
         },
+        reference: referenceFigures(rounds),
       };
+      if (reference !== null) {
+        await reference.stop();
+        servers.splice(servers.indexOf(reference), 1);
+      }
     }
 
     if (ONLY.has('workers')) {
@@ -370,6 +397,22 @@ function fixedRateFigures(phases: Phase[]): FixedRateFigures {
     p50Us: median(phases.map((p) => p.load.p50Us)),
     p99Us: median(phases.map((p) => p.load.p99Us)),
     p999Us: median(phases.map((p) => p.load.p999Us)),
+  };
+}
+
+/** The reference server against the null server, round by round. */
+function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nullSat: Phase }>): ReferenceFigures | null {
+  const pairs = rounds.flatMap((r) => (r.referenceSat === null ? [] : [[r.referenceSat, r.nullSat] as const]));
+  if (pairs.length === 0) return null;
+  return {
+    workUs: REFERENCE_WORK_US,
+    throughput: median(pairs.map(([ref]) => ref.load.throughput)),
+    cpuPerCheckUs: median(pairs.map(([ref]) => ref.cpuPerCheckUs)),
+    ratios: {
+      throughput: median(pairs.map(([ref, nul]) => ref.load.throughput / nul.load.throughput)),
+      cpu: median(pairs.map(([ref, nul]) => ref.cpuPerCheckUs / nul.cpuPerCheckUs)),
+      addedCpuUs: median(pairs.map(([ref, nul]) => ref.cpuPerCheckUs - nul.cpuPerCheckUs)),
+    },
   };
 }
 

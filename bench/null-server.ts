@@ -4,6 +4,10 @@
  * Whatever it costs is the floor any ext_authz server on this stack pays; Tollgate is measured
  * against it in the same run.
  *
+ * With NULL_EXTRA_WORK_US > 0 it is the bench's reference server: every Check also runs a loop of
+ * arithmetic calibrated at startup to cost that many µs of CPU on its own. Under load it shows what
+ * any added work costs on the machine, whoever's code it is (see docs/performance.md).
+ *
  * Prints one JSON line `{"msg":"listening","grpcPort":N}` once bound.
  */
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
@@ -15,7 +19,35 @@ const OK: CheckResponse = {
   ok_response: { headers: [{ header: { key: 'x-null-authz', value: 'ok' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }] },
 };
 
+const EXTRA_WORK_US = Number(process.env.NULL_EXTRA_WORK_US ?? 0);
+
+/** Kept across calls so the JIT cannot drop the loop as dead code. */
+let spinState = 1;
+
+function spin(iterations: number): void {
+  let x = spinState;
+  for (let i = 0; i < iterations; i += 1) x = (x * 1_103_515_245 + 12_345) % 2_147_483_647;
+  spinState = x;
+}
+
+/** Iterations of `spin` that cost `targetUs` of CPU with nothing else running (the least of 10 batches). */
+function calibrate(targetUs: number): number {
+  const probe = 10_000;
+  for (let i = 0; i < 200; i += 1) spin(probe); // JIT warm-up
+  let leastUsPerIteration = Number.POSITIVE_INFINITY;
+  for (let batch = 0; batch < 10; batch += 1) {
+    const before = process.cpuUsage();
+    for (let i = 0; i < 20; i += 1) spin(probe);
+    const used = process.cpuUsage(before);
+    leastUsPerIteration = Math.min(leastUsPerIteration, (used.user + used.system) / (20 * probe));
+  }
+  return Math.max(1, Math.round(targetUs / leastUsPerIteration));
+}
+
+const extraIterations = EXTRA_WORK_US > 0 ? calibrate(EXTRA_WORK_US) : 0;
+
 function check(_call: ServerUnaryCall<CheckRequest, CheckResponse>, callback: sendUnaryData<CheckResponse>): void {
+  if (extraIterations > 0) spin(extraIterations);
   callback(null, OK);
 }
 
@@ -27,6 +59,6 @@ server.bindAsync(process.env.NULL_GRPC_ADDR ?? '127.0.0.1:0', ServerCredentials.
     console.error(error);
     process.exit(1);
   }
-  console.log(JSON.stringify({ msg: 'listening', grpcPort: port, pid: process.pid }));
+  console.log(JSON.stringify({ msg: 'listening', grpcPort: port, pid: process.pid, extraWorkUs: EXTRA_WORK_US, extraIterations }));
 });
 process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

@@ -16,6 +16,16 @@ export interface ServerFigures {
   readonly redisPerCheck: number;
 }
 
+/** The null server doing a fixed amount of extra arithmetic per Check (bench/null-server.ts). */
+export interface ReferenceFigures {
+  /** What the extra work costs per Check with nothing else running. */
+  readonly workUs: number;
+  readonly throughput: number;
+  readonly cpuPerCheckUs: number;
+  /** Against the null server in the same rounds; addedCpuUs is what the work cost under load. */
+  readonly ratios: { throughput: number; cpu: number; addedCpuUs: number };
+}
+
 export interface Figures {
   warm?: {
     readonly rate: number;
@@ -29,6 +39,7 @@ export interface Figures {
       readonly tollgate: FixedRateFigures;
       readonly ratios: { p50: number; p99: number; p999: number; cpu: number };
     };
+    readonly reference: ReferenceFigures | null;
   };
   workers?: { readonly one: number; readonly two: number; readonly ratio: number };
   cold?: {
@@ -87,6 +98,13 @@ export function printReport(figures: Figures, shape: RunShape): void {
     row(`server CPU per Check at ${half.rate}/s`, `${half.null.cpuPerCheckUs.toFixed(1)} µs`, `${half.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(half.ratios.cpu), '');
     row('MySQL round trips per Check', '', warm.tollgate.mysqlPerCheck.toFixed(4), '', '0');
     row('Redis round trips per Check', '', warm.tollgate.redisPerCheck.toFixed(4), '', '0');
+    const ref = warm.reference;
+    if (ref !== null) {
+      console.log(
+        `reference, null + ${ref.workUs} µs of arithmetic per Check (its cost alone): ${ref.throughput.toFixed(0)}/s = ${x(ref.ratios.throughput)} null, ` +
+          `CPU ${ref.cpuPerCheckUs.toFixed(1)} µs per Check = ${x(ref.ratios.cpu)} null: the ${ref.workUs} µs cost ${ref.ratios.addedCpuUs.toFixed(1)} µs under load`,
+      );
+    }
   }
   if (figures.workers !== undefined) {
     const w = figures.workers;

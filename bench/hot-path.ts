@@ -30,7 +30,6 @@ import { aBudget, aKey, aMembership, anAccessGroup, anOrg, aTeam, aUser } from '
 import { MemoryStore } from '../test/support/memory-store';
 import { chatCheckRequest } from './requests';
 import { benchConfigYaml } from './tenant';
-import { restoreFastStringMethods } from '../src/util/string-prototype';
 
 const ITERATIONS = Number(process.env.HOT_PATH_ITERATIONS ?? 20_000);
 const KEYS = 1_000;
@@ -57,7 +56,6 @@ async function perCall(label: string, work: (i: number) => unknown): Promise<num
 }
 
 async function main(): Promise<void> {
-  restoreFastStringMethods(); // as `tollgate serve` does
   const config = parseLiteLlmConfig(benchConfigYaml(), {});
   const settings = settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-master-hot-path' });
   const store = new MemoryStore();

@@ -9,7 +9,12 @@
  */
 import { createClient } from 'redis';
 import { withTimeout } from '../util/timeout';
+import { restoreFastStringMethods } from '../util/string-prototype';
 import type { SharedCache } from './shared-cache';
+
+// Loading node-redis puts every string method of the process on V8's slow path; this takes them
+// back (string-prototype.ts). Here, where the import happens, so no entry point can forget it.
+restoreFastStringMethods();
 
 export type RedisClient = ReturnType<typeof createClient>;
 

@@ -20,7 +20,6 @@ import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
 import { exposeMetricsToPrimary, isClusterWorker, reportServing } from './workers';
 import { withTimeout } from '../util/timeout';
 import { AlertEmitter } from '../alerts/alert-emitter';
-import { restoreFastStringMethods } from '../util/string-prototype';
 
 const CONNECT_RETRY_MS = 1_000;
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -30,8 +29,6 @@ const POOL_CLOSE_TIMEOUT_MS = 2_000;
 const INVALIDATION_POLL_MS = 1_000;
 
 export async function serve(settings: Settings, logger: Logger): Promise<number> {
-  // The modules are loaded by now (node-redis among them): see string-prototype.ts.
-  restoreFastStringMethods();
   if (settings.masterKey === null) {
     logger.warn(
       'no master key configured (LITELLM_MASTER_KEY or general_settings.master_key): every request is allowed, as LiteLLM does without one',
@@ -90,8 +87,6 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         store.connect(opened.store);
         metering.start(opened.dataSource);
         jwt.connect(opened.dataSource);
-        // Again, in case connecting loaded modules lazily.
-        restoreFastStringMethods();
         grpc.setHealth('SERVING');
         serving = true;
         logger.info('store connected: serving');

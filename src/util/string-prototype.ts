@@ -7,7 +7,8 @@
  * path: 2–6× slower per call on Node 20, which made encoding a Check's answer cost ~5 µs instead
  * of ~2 µs. V8 makes a prototype fast again when a property is stored on an object inheriting from
  * it, and node-redis only does that when a server sends a verbatim string (RESP3, which Tollgate
- * does not use). One such store, once the modules are loaded, restores the fast paths.
+ * does not use). One such store, right after node-redis is loaded (redis-shared-cache.ts), restores
+ * the fast paths.
  */
 export function restoreFastStringMethods(): void {
   // A String object, not a primitive: it is what inherits from String.prototype.

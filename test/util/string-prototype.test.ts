@@ -23,8 +23,10 @@ describe('restoreFastStringMethods (string methods stay on V8 fast paths)', () =
     expect(stringPrototypeIsFast(`${subclass}\n${restore}`)).to.equal(true);
   });
 
-  it('does so with everything `tollgate serve` loads, node-redis included', () => {
-    const loadServe = `require('./src/server/serve.ts');`;
-    expect(stringPrototypeIsFast(`${loadServe}\n${restore}`)).to.equal(true);
+  it('is applied where Tollgate loads node-redis, so `tollgate serve` runs with fast string methods', () => {
+    // node-redis on its own; should this ever hold, the workaround can go.
+    expect(stringPrototypeIsFast(`require('redis');`)).to.equal(false);
+    expect(stringPrototypeIsFast(`require('./src/cache/redis-shared-cache.ts');`)).to.equal(true);
+    expect(stringPrototypeIsFast(`require('./src/server/serve.ts');`)).to.equal(true);
   });
 });

@@ -188,12 +188,15 @@ export class TollgateMetrics {
       },
       registers,
     );
-    const stale = new Counter({
-      name: 'tollgate_cache_stale_served_total',
-      help: 'Entries served past their refresh time: while revalidating, or because the database failed',
-      labelNames: ['kind', 'reason'] as const,
+    // While the database is down every lookup of an aged entry is one: plain additions too.
+    const stale = new ScrapedCounter(
+      {
+        name: 'tollgate_cache_stale_served_total',
+        help: 'Entries served past their refresh time: while revalidating, or because the database failed',
+        labelNames: ['kind', 'reason'],
+      },
       registers,
-    });
+    );
     const errors = new Counter({
       name: 'tollgate_cache_errors_total',
       help: 'Cache failures that degraded to a miss (shared tier) or kept an older entry (background refresh)',
@@ -213,7 +216,7 @@ export class TollgateMetrics {
     return {
       hit: (kind, tier) => hitHandlesOf(kind)[tier].inc(),
       miss: (kind) => misses.child(kind).inc(),
-      staleServed: (kind, reason) => stale.labels(kind, reason).inc(),
+      staleServed: (kind, reason) => stale.child(kind, reason).inc(),
       sharedTierError: (kind) => errors.labels(kind, 'shared_tier').inc(),
       backgroundRefreshError: (kind) => errors.labels(kind, 'background_refresh').inc(),
     };

@@ -78,6 +78,18 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'tollgate_cache_errors_total{kind="key",source="shared_tier"}')).to.equal(1);
   });
 
+  it('counts entries served stale, by kind and reason, summed at scrape time', async () => {
+    const counted = new TollgateMetrics({ processMetrics: false });
+    counted.cacheEvents.staleServed('key', 'revalidating');
+    counted.cacheEvents.staleServed('key', 'revalidating');
+    counted.cacheEvents.staleServed('team', 'loader_failed');
+    const body = (await counted.scrape()).body;
+    expect(sample(body, 'tollgate_cache_stale_served_total{kind="key",reason="revalidating"}')).to.equal(2);
+    expect(sample(body, 'tollgate_cache_stale_served_total{kind="team",reason="loader_failed"}')).to.equal(1);
+    counted.cacheEvents.staleServed('key', 'revalidating');
+    expect(sample((await counted.scrape()).body, 'tollgate_cache_stale_served_total{kind="key",reason="revalidating"}')).to.equal(3);
+  });
+
   it('times DB lookups and Redis commands, and counts their errors', () => {
     expect(sample(text, 'tollgate_backend_call_duration_seconds_count{backend="db",operation="findKey"}')).to.equal(4);
     expect(sample(text, 'tollgate_backend_call_duration_seconds_count{backend="redis",operation="GET"}')).to.be.greaterThanOrEqual(2);

@@ -3,7 +3,7 @@ import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
@@ -61,6 +61,30 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
     expect(isPromise(warm)).to.equal(false);
     expect(warm).to.deep.equal(coldOutcome);
     expect(coldOutcome.decision.kind).to.equal('allow');
+  });
+
+  it('refuses a warm key at once when its team is blocked, or its organization over budget, and the entry invalidated', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, team_id: 't1', user_id: 'u1' }));
+    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
+    store.organizations.set('o1', anOrg({ organization_id: 'o1' }));
+    store.users.set('u1', aUser({ user_id: 'u1' }));
+    const policy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+    const cached = new CachedAuthStore(store, policy, NO_SHARED_CACHE);
+    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, now: () => NOW });
+    for (let i = 0; i < 3; i += 1) expect((await subject.decide(withKey(RAW))).decision.kind).to.equal('allow');
+
+    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1', blocked: true }));
+    await cached.invalidate('team', 't1');
+    const blocked = await subject.decide(withKey(RAW));
+    expect(blocked.refusedBy).to.equal('team_blocked');
+
+    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
+    await cached.invalidate('team', 't1');
+    expect((await subject.decide(withKey(RAW))).decision.kind).to.equal('allow');
+    store.organizations.set('o1', anOrg({ organization_id: 'o1', spend: 10, budget: aBudget({ max_budget: 5 }) }));
+    await cached.invalidate('organization', 'o1');
+    expect((await subject.decide(withKey(RAW))).refusedBy).to.equal('organization_budget');
   });
 
   it('reports an unknown key as token_not_found_in_db, naming the check', async () => {

@@ -14,7 +14,6 @@ import { identifyCaller } from '../auth/identify';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt } from './jwt-path';
 import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
-import { SnapshotMemo } from '../snapshot/snapshot-memo';
 import type { Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
 import { andThen, type MaybePromise } from '../util/maybe-promise';
@@ -49,8 +48,6 @@ const VIRTUAL_KEY_CHECKS = VIRTUAL_KEY_PIPELINE.filter((check) => !PRE_DB_CHECKS
 
 export class Authorizer {
   private readonly now: () => Date;
-  /** Warm keys' snapshots, reused while every entry they were read from is unchanged and fresh. */
-  private readonly snapshots = new SnapshotMemo();
 
   constructor(private readonly options: AuthorizerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -115,14 +112,7 @@ export class Authorizer {
       }
       case 'virtual_key': {
         const loading = telemetry.phase('load', () =>
-          loadSnapshot(
-            this.options.store,
-            facts,
-            caller.lookup ? caller.keyHash : null,
-            this.options.policy,
-            this.options.spendOverlay,
-            this.snapshots,
-          ),
+          loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy, this.options.spendOverlay),
         );
         return andThen(loading, (snapshot) => {
           const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);

@@ -19,7 +19,6 @@ import type {
 import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups } from '../store/auth-store';
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
 import type { SharedCache } from './shared-cache';
-import { MemoryReceipt } from '../store/memory-receipt';
 import { batchLoader, gatheringLoader } from '../util/batch-loader';
 
 export interface CachePolicy {
@@ -89,7 +88,7 @@ export class CachedAuthStore implements AuthStore {
     policy: CachePolicy,
     shared: SharedCache,
     events: CacheEvents = SILENT_CACHE_EVENTS,
-    private readonly now: Clock = Date.now,
+    now: Clock = Date.now,
   ) {
     const make = <T>(
       kind: EntityKind,
@@ -151,21 +150,20 @@ export class CachedAuthStore implements AuthStore {
   }
 
   readonly memory: MemoryLookups = {
-    receipt: () => new MemoryReceipt(this.now),
-    key: (tokenHash, receipt) => this.keys.peek(tokenHash, receipt),
-    team: (teamId, receipt) => this.teams.peek(teamId, receipt),
-    membership: (userId, teamId, receipt) => this.memberships.peek(membershipId(userId, teamId), receipt),
-    user: (userId, receipt) => this.users.peek(userId, receipt),
-    endUser: (endUserId, receipt) => this.endUsers.peek(endUserId, receipt),
-    organization: (organizationId, receipt) => this.organizations.peek(organizationId, receipt),
-    project: (projectId, receipt) => this.projects.peek(projectId, receipt),
-    tags: (names, receipt) => peekAll(this.tags, names, receipt),
-    accessGroups: (ids, receipt) => peekAll(this.accessGroups, ids, receipt),
-    budget: (budgetId, receipt) => this.budgets.peek(budgetId, receipt),
-    objectPermissions: (ids, receipt) => peekAll(this.objectPermissions, ids, receipt),
-    agent: (agentId, receipt) => this.agents.peek(agentId, receipt),
-    globalSpend: (receipt) => {
-      const spend = this.spend.peek(GLOBAL_SPEND_ID, receipt);
+    key: (tokenHash) => this.keys.peek(tokenHash),
+    team: (teamId) => this.teams.peek(teamId),
+    membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
+    user: (userId) => this.users.peek(userId),
+    endUser: (endUserId) => this.endUsers.peek(endUserId),
+    organization: (organizationId) => this.organizations.peek(organizationId),
+    project: (projectId) => this.projects.peek(projectId),
+    tags: (names) => peekAll(this.tags, names),
+    accessGroups: (ids) => peekAll(this.accessGroups, ids),
+    budget: (budgetId) => this.budgets.peek(budgetId),
+    objectPermissions: (ids) => peekAll(this.objectPermissions, ids),
+    agent: (agentId) => this.agents.peek(agentId),
+    globalSpend: () => {
+      const spend = this.spend.peek(GLOBAL_SPEND_ID);
       return spend === undefined ? undefined : (spend ?? 0);
     },
   };
@@ -240,10 +238,10 @@ export class CachedAuthStore implements AuthStore {
 }
 
 /** Every id answered from memory (absent ones dropped, as the batch lookups do), or undefined. */
-function peekAll<T>(cache: EntityCache<T>, ids: readonly string[], receipt?: MemoryReceipt): T[] | undefined {
+function peekAll<T>(cache: EntityCache<T>, ids: readonly string[]): T[] | undefined {
   const found: T[] = [];
   for (const id of unique(ids)) {
-    const value = cache.peek(id, receipt);
+    const value = cache.peek(id);
     if (value === undefined) return undefined;
     if (value !== null) found.push(value);
   }

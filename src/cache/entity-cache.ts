@@ -14,7 +14,6 @@
 import { LRUCache } from 'lru-cache';
 import { decodeCached, deepFreeze, encodeCached, sameCachedValue } from './codec';
 import type { SharedCache } from './shared-cache';
-import type { MemoryReceipt, MemorySource, Supersedable } from '../store/memory-receipt';
 
 export interface EntityCacheOptions {
   /** Entity kind, used in shared-tier keys and metrics (e.g. "key", "team"). */
@@ -44,15 +43,10 @@ export const SILENT_CACHE_EVENTS: CacheEvents = {
   backgroundRefreshError: () => undefined,
 };
 
-class Entry<T> implements Supersedable {
-  /** Set once the cache lets go of the entry (replaced, dropped, evicted): receipts that recorded it no longer hold. */
-  superseded = false;
-
-  constructor(
-    readonly value: T | null,
-    /** When the value was read from the database (not when it was copied between tiers). */
-    readonly loadedAt: number,
-  ) {}
+interface Entry<T> {
+  readonly value: T | null;
+  /** When the value was read from the database (not when it was copied between tiers). */
+  readonly loadedAt: number;
 }
 
 interface SharedEntry<T> {
@@ -62,7 +56,7 @@ interface SharedEntry<T> {
 
 export type Clock = () => number;
 
-export class EntityCache<T> implements MemorySource {
+export class EntityCache<T> {
   private readonly memory: LRUCache<string, Entry<T>>;
   private readonly inFlight = new Map<string, Promise<Entry<T>>>();
   /** Bumped by invalidation so a load that started before it cannot store its older result. */
@@ -80,13 +74,7 @@ export class EntityCache<T> implements MemorySource {
     // Bounded by a count of entries, but not with `max`: lru-cache allocates arrays for `max` entries
     // up front, ~1.6 MB per kind at the default 100 000, and most kinds (global spend: one entry)
     // never come near it. Counted through `maxSize` its arrays grow with the entries instead.
-    this.memory = new LRUCache<string, Entry<T>>({
-      maxSize: options.maxEntries,
-      sizeCalculation: () => 1,
-      dispose: (entry) => {
-        entry.superseded = true;
-      },
-    });
+    this.memory = new LRUCache<string, Entry<T>>({ maxSize: options.maxEntries, sizeCalculation: () => 1 });
   }
 
   get kind(): string {
@@ -114,31 +102,19 @@ export class EntityCache<T> implements MemorySource {
    * "not found", or undefined when only a load can answer (then call `get`). Lets a warm request
    * be decided without a single promise.
    */
-  peek(id: string, receipt?: MemoryReceipt): T | null | undefined {
+  peek(id: string): T | null | undefined {
     const entry = this.memory.get(id);
-    if (entry !== undefined) return this.answerFromMemory(id, entry, receipt);
-    receipt?.spoil();
-    return undefined;
+    return entry === undefined ? undefined : this.answerFromMemory(id, entry);
   }
 
-  countMemoryHit(): void {
-    this.events.hit(this.options.kind, 'memory');
-  }
-
-  /**
-   * Fresh: served (and recorded on the receipt). Stale but within its TTL: served while one
-   * background reload runs; a receipt must not outlive it, so it is spoiled.
-   */
-  private answerFromMemory(id: string, entry: Entry<T>, receipt?: MemoryReceipt): T | null | undefined {
+  /** Fresh: served. Stale but within its TTL: served while one background reload runs. */
+  private answerFromMemory(id: string, entry: Entry<T>): T | null | undefined {
     const age = this.now() - entry.loadedAt;
     const limit = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
-    const freshFor = Math.min(limit, this.options.refreshAfterMs);
-    if (age < freshFor) {
+    if (age < Math.min(limit, this.options.refreshAfterMs)) {
       this.events.hit(this.options.kind, 'memory');
-      receipt?.record(this, entry, entry.loadedAt + freshFor);
       return entry.value;
     }
-    receipt?.spoil();
     if (age < limit) {
       this.events.hit(this.options.kind, 'memory');
       this.events.staleServed(this.options.kind, 'revalidating');
@@ -205,7 +181,7 @@ export class EntityCache<T> implements MemorySource {
     }
     // `current` is set only for a background refresh: the one load that may be gathered with others.
     const value = deepFreeze(await (current === undefined ? this.loader(id) : this.refreshLoader(id)));
-    const entry = new Entry<T>(value, this.now());
+    const entry: Entry<T> = { value, loadedAt: this.now() };
     // A refresh that found the row unchanged writes nothing: each warm entity is refreshed every
     // few seconds, and rewriting identical values cost a Redis command (and its encoding) each.
     // Other replicas then load a row whose shared copy has aged past the refresh window from the
@@ -222,7 +198,7 @@ export class EntityCache<T> implements MemorySource {
       const age = this.now() - stored.at;
       const limit = stored.v === null ? this.options.negativeTtlMs : this.options.refreshAfterMs;
       // Only a fresh shared copy is worth taking; an older one would just be refreshed again at once.
-      return age >= 0 && age < limit ? new Entry<T>(stored.v, stored.at) : null;
+      return age >= 0 && age < limit ? { value: stored.v, loadedAt: stored.at } : null;
     } catch (error) {
       this.events.sharedTierError(this.options.kind, error);
       return null;

@@ -23,10 +23,8 @@ import type {
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import type { AuthStore, MemoryLookups } from '../store/auth-store';
-import type { MemoryReceipt } from '../store/memory-receipt';
-import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
+import { allReady, andThen, type MaybePromise } from '../util/maybe-promise';
 import { tagsFromBody } from './request-tags';
-import type { SnapshotMemo } from './snapshot-memo';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
 const EMPTY_PERMISSIONS: ReadonlyMap<string, ObjectPermission> = new Map();
@@ -88,8 +86,6 @@ const findMembershipOf = (store: AuthStore, key: VirtualKey) =>
 /**
  * `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded.
  * Synchronous when every entity is in process memory (a warm key); a promise otherwise.
- * With a memo, a warm key whose related entries are unchanged gets the snapshot assembled for it
- * before (snapshot-memo.ts); shared spend counters (an overlay) are read anew for every request.
  */
 export function loadSnapshot(
   store: AuthStore,
@@ -97,22 +93,15 @@ export function loadSnapshot(
   keyHash: string | null,
   policy: Policy,
   overlay?: SpendOverlay,
-  memo?: SnapshotMemo,
 ): MaybePromise<Snapshot> {
   const memory = store.memory;
-  const keyRead = keyHash !== null ? read(memory?.key(keyHash), store, findKey, keyHash) : null;
-  let receipt: MemoryReceipt | undefined;
-  if (memo !== undefined && overlay === undefined && memory !== undefined && keyRead !== null && !isPromise(keyRead)) {
-    const known = memo.find(keyRead, facts, policy);
-    if (known !== undefined) return known;
-    receipt = memory.receipt();
-  }
-  const first = allReady<[VirtualKey | null, EndUser | null]>([keyRead, loadEndUser(store, facts.endUserId, policy, receipt)]);
+  const first = allReady<[VirtualKey | null, EndUser | null]>([
+    keyHash !== null ? read(memory?.key(keyHash), store, findKey, keyHash) : null,
+    loadEndUser(store, facts.endUserId, policy),
+  ]);
   return andThen(first, ([key, endUser]) => {
     if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
-    const loaded = loadRelated(store, memory, facts, policy, key, endUser, receipt);
-    // Only a snapshot assembled from memory alone can be reused; one that waited on a load is not.
-    if (memo !== undefined && receipt !== undefined && !isPromise(loaded)) memo.remember(key, facts, policy, loaded, receipt);
+    const loaded = loadRelated(store, memory, facts, policy, key, endUser);
     return overlay === undefined ? loaded : andThen(loaded, overlay);
   });
 }
@@ -125,21 +114,20 @@ function loadRelated(
   policy: Policy,
   key: VirtualKey,
   endUser: EndUser | null,
-  receipt?: MemoryReceipt,
 ): MaybePromise<Snapshot> {
   const tagNames = tagsFromBody(facts.body);
   const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId, agent_id: agentId } = key;
   const second = allReady<[Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null]>([
-    teamId !== null ? read(memory?.team(teamId, receipt), store, findTeam, teamId) : null,
-    userId !== null ? read(memory?.user(userId, receipt), store, findUser, userId) : null,
+    teamId !== null ? read(memory?.team(teamId), store, findTeam, teamId) : null,
+    userId !== null ? read(memory?.user(userId), store, findUser, userId) : null,
     userId !== null && teamId !== null
-      ? read(memory?.membership(userId, teamId, receipt), store, findMembershipOf, key)
+      ? read(memory?.membership(userId, teamId), store, findMembershipOf, key)
       : null,
-    projectId !== null ? read(memory?.project(projectId, receipt), store, findProject, projectId) : null,
-    tagNames.length > 0 ? read(memory?.tags(tagNames, receipt), store, findTags, tagNames) : NO_TAGS,
-    policy.maxBudget !== null && policy.maxBudget > 0 ? read(memory?.globalSpend(receipt), store, findGlobalSpend, null) : null,
-    budgetId !== null ? read(memory?.budget(budgetId, receipt), store, findBudget, budgetId) : null,
-    agentId !== null ? read(memory?.agent(agentId, receipt), store, findAgent, agentId) : null,
+    projectId !== null ? read(memory?.project(projectId), store, findProject, projectId) : null,
+    tagNames.length > 0 ? read(memory?.tags(tagNames), store, findTags, tagNames) : NO_TAGS,
+    policy.maxBudget !== null && policy.maxBudget > 0 ? read(memory?.globalSpend(), store, findGlobalSpend, null) : null,
+    budgetId !== null ? read(memory?.budget(budgetId), store, findBudget, budgetId) : null,
+    agentId !== null ? read(memory?.agent(agentId), store, findAgent, agentId) : null,
   ]);
   return andThen(second, ([team, user, membership, project, tags, globalSpend, keyBudget, agent]) => {
     // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
@@ -152,11 +140,11 @@ function loadRelated(
         : [];
     const third = allReady<[Organization | null, AccessGroup[], ObjectPermission[]]>([
       organizationId !== null
-        ? read(memory?.organization(organizationId, receipt), store, findOrganization, organizationId)
+        ? read(memory?.organization(organizationId), store, findOrganization, organizationId)
         : null,
-      groupIds.length > 0 ? read(memory?.accessGroups(groupIds, receipt), store, findAccessGroups, groupIds) : [],
+      groupIds.length > 0 ? read(memory?.accessGroups(groupIds), store, findAccessGroups, groupIds) : [],
       permissionIds.length > 0
-        ? read(memory?.objectPermissions(permissionIds, receipt), store, findObjectPermissions, permissionIds)
+        ? read(memory?.objectPermissions(permissionIds), store, findObjectPermissions, permissionIds)
         : [],
     ]);
     return andThen(third, ([organization, groups, permissions]) =>
@@ -188,19 +176,14 @@ function accessGroupIds(key: VirtualKey, team: Team | null): readonly string[] {
 }
 
 /** The end user, with litellm_settings.max_end_user_budget_id applied when it has no budget of its own. */
-export function loadEndUser(
-  store: AuthStore,
-  endUserId: string | null,
-  policy: Policy,
-  receipt?: MemoryReceipt,
-): MaybePromise<EndUser | null> {
+export function loadEndUser(store: AuthStore, endUserId: string | null, policy: Policy): MaybePromise<EndUser | null> {
   if (endUserId === null) return null;
   const memory = store.memory;
-  const found = read(memory?.endUser(endUserId, receipt), store, findEndUser, endUserId);
+  const found = read(memory?.endUser(endUserId), store, findEndUser, endUserId);
   return andThen(found, (endUser) => {
     const fallbackId = policy.maxEndUserBudgetId;
     if (endUser === null || endUser.budget !== null || fallbackId === null) return endUser;
-    const fallback = read(memory?.budget(fallbackId, receipt), store, findBudget, fallbackId);
+    const fallback = read(memory?.budget(fallbackId), store, findBudget, fallbackId);
     return andThen(fallback, (budget) => (budget === null ? endUser : Object.freeze({ ...endUser, budget })));
   });
 }

@@ -17,7 +17,6 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
-import type { MemoryReceipt } from './memory-receipt';
 
 export interface AuthStore {
   /** Present on caching stores: the same reads, answered from process memory or not at all. */
@@ -57,27 +56,23 @@ export interface AuthStore {
 /**
  * Reads a caching store can answer from process memory without waiting: the value, null for a
  * known "not found", or undefined when only the AuthStore lookup can answer. A warm Check is then
- * decided without creating a single promise (snapshot/load-snapshot.ts). Given a receipt, each
- * read records the entry it answered from, so what is assembled from them can be reused while
- * the receipt holds.
+ * decided without creating a single promise (snapshot/load-snapshot.ts).
  */
 export interface MemoryLookups {
-  /** A receipt on the caches' clock, for the reads that follow. */
-  receipt(): MemoryReceipt;
-  key(tokenHash: string, receipt?: MemoryReceipt): VirtualKey | null | undefined;
-  team(teamId: string, receipt?: MemoryReceipt): Team | null | undefined;
-  membership(userId: string, teamId: string, receipt?: MemoryReceipt): TeamMembership | null | undefined;
-  user(userId: string, receipt?: MemoryReceipt): User | null | undefined;
-  endUser(endUserId: string, receipt?: MemoryReceipt): EndUser | null | undefined;
-  organization(organizationId: string, receipt?: MemoryReceipt): Organization | null | undefined;
-  project(projectId: string, receipt?: MemoryReceipt): Project | null | undefined;
+  key(tokenHash: string): VirtualKey | null | undefined;
+  team(teamId: string): Team | null | undefined;
+  membership(userId: string, teamId: string): TeamMembership | null | undefined;
+  user(userId: string): User | null | undefined;
+  endUser(endUserId: string): EndUser | null | undefined;
+  organization(organizationId: string): Organization | null | undefined;
+  project(projectId: string): Project | null | undefined;
   /** Undefined unless every name is answerable from memory. */
-  tags(names: readonly string[], receipt?: MemoryReceipt): Tag[] | undefined;
-  accessGroups(ids: readonly string[], receipt?: MemoryReceipt): AccessGroup[] | undefined;
-  budget(budgetId: string, receipt?: MemoryReceipt): Budget | null | undefined;
-  objectPermissions(ids: readonly string[], receipt?: MemoryReceipt): ObjectPermission[] | undefined;
-  agent(agentId: string, receipt?: MemoryReceipt): Agent | null | undefined;
-  globalSpend(receipt?: MemoryReceipt): number | undefined;
+  tags(names: readonly string[]): Tag[] | undefined;
+  accessGroups(ids: readonly string[]): AccessGroup[] | undefined;
+  budget(budgetId: string): Budget | null | undefined;
+  objectPermissions(ids: readonly string[]): ObjectPermission[] | undefined;
+  agent(agentId: string): Agent | null | undefined;
+  globalSpend(): number | undefined;
 }
 
 /** A membership's id where one string names it (caches, batch maps): user and team joined by U+0000. */

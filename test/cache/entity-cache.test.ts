@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { EntityCache, SILENT_CACHE_EVENTS, type EntityCacheOptions } from '../../src/cache/entity-cache';
-import { MemoryReceipt } from '../../src/store/memory-receipt';
+import { EntityCache, type EntityCacheOptions } from '../../src/cache/entity-cache';
 import type { SharedCache } from '../../src/cache/shared-cache';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 
@@ -305,99 +304,5 @@ describe('EntityCache', () => {
     const { db, cache } = setup(broken);
     expect((await cache.get('k1'))?.id).to.equal('k1');
     expect(db.calls).to.equal(1);
-  });
-});
-
-describe('EntityCache: receipts of memory reads', () => {
-  const receiptOn = (clock: () => number) => new MemoryReceipt(clock);
-
-  function setupWithClock(options: Partial<EntityCacheOptions> = {}) {
-    const db = new FakeDb();
-    let now = 1_000_000;
-    const hits: string[] = [];
-    const events = { ...SILENT_CACHE_EVENTS, hit: (kind: string, tier: string) => hits.push(`${kind}:${tier}`) };
-    const cache = new EntityCache<Row>({ ...OPTIONS, ...options }, db.load, NO_SHARED_CACHE, events, () => now);
-    return { db, cache, hits, clock: () => now, advance: (ms: number) => (now += ms) };
-  }
-
-  it('holds while the entry it recorded is fresh, and no longer once it is due for revalidation', async () => {
-    const { cache, clock, advance } = setupWithClock();
-    await cache.get('k1');
-    const receipt = receiptOn(clock);
-    expect(cache.peek('k1', receipt)).to.deep.include({ version: 1 });
-    advance(OPTIONS.refreshAfterMs - 1);
-    expect(receipt.holds()).to.equal(true);
-    advance(1);
-    expect(receipt.holds()).to.equal(false);
-  });
-
-  it('holds for a cached "not found" only as long as the negative TTL', async () => {
-    const { db, cache, clock, advance } = setupWithClock({ negativeTtlMs: 1_000 });
-    db.missing.add('gone');
-    await cache.get('gone');
-    const receipt = receiptOn(clock);
-    expect(cache.peek('gone', receipt)).to.equal(null);
-    advance(999);
-    expect(receipt.holds()).to.equal(true);
-    advance(1);
-    expect(receipt.holds()).to.equal(false);
-  });
-
-  it('no longer holds once the entry is replaced by a refresh, even with an unchanged row', async () => {
-    const { cache, clock, advance } = setupWithClock();
-    await cache.get('k1');
-    const receipt = receiptOn(clock);
-    cache.peek('k1', receipt);
-    advance(OPTIONS.refreshAfterMs + 1);
-    cache.peek('k1'); // stale: served, refreshed in the background
-    await flush();
-    expect(receipt.holds()).to.equal(false);
-  });
-
-  it('no longer holds once the entry is dropped, cleared or evicted', async () => {
-    const { cache, clock } = setupWithClock({ maxEntries: 2 });
-    await cache.get('dropped');
-    await cache.get('cleared');
-    const dropped = receiptOn(clock);
-    cache.peek('dropped', dropped);
-    cache.dropLocal('dropped');
-    expect(dropped.holds()).to.equal(false);
-
-    const cleared = receiptOn(clock);
-    cache.peek('cleared', cleared);
-    cache.clearLocal();
-    expect(cleared.holds()).to.equal(false);
-
-    await cache.get('evicted');
-    const evicted = receiptOn(clock);
-    cache.peek('evicted', evicted);
-    await cache.get('k2');
-    await cache.get('k3'); // the cache holds two entries: the oldest goes
-    expect(evicted.holds()).to.equal(false);
-  });
-
-  it('is spoiled by a read memory cannot answer as fresh: a miss, or a stale entry served while it reloads', async () => {
-    const { cache, clock, advance } = setupWithClock();
-    const missed = receiptOn(clock);
-    expect(cache.peek('k1', missed)).to.equal(undefined);
-    expect(missed.holds()).to.equal(false);
-
-    await cache.get('k1');
-    advance(OPTIONS.refreshAfterMs + 1);
-    const stale = receiptOn(clock);
-    expect(cache.peek('k1', stale)).to.deep.include({ id: 'k1' });
-    expect(stale.holds()).to.equal(false);
-  });
-
-  it('counts, for each reuse, the memory hit of every entry it recorded', async () => {
-    const { cache, hits, clock } = setupWithClock();
-    await cache.get('k1');
-    await cache.get('k2');
-    const receipt = receiptOn(clock);
-    cache.peek('k1', receipt);
-    cache.peek('k2', receipt);
-    hits.length = 0;
-    receipt.countHits();
-    expect(hits).to.deep.equal(['key:memory', 'key:memory']);
   });
 });

@@ -21,6 +21,19 @@ function authorizer(store: MemoryStore, policy: Partial<Policy> = {}, masterKey:
   return new Authorizer({ store, policy: aPolicy(policy), masterKey, now: () => NOW });
 }
 
+/** A team key of a user in an organization, decided through the entity caches as `tollgate serve` does. */
+function aCachedTeamKey(): { store: MemoryStore; cached: CachedAuthStore; subject: Authorizer } {
+  const store = new MemoryStore();
+  store.keys.set(HASH, aKey({ token: HASH, team_id: 't1', user_id: 'u1' }));
+  store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
+  store.organizations.set('o1', anOrg({ organization_id: 'o1' }));
+  store.users.set('u1', aUser({ user_id: 'u1' }));
+  const policy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+  const cached = new CachedAuthStore(store, policy, NO_SHARED_CACHE);
+  const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, now: () => NOW });
+  return { store, cached, subject };
+}
+
 describe('Authorizer: request → caller → snapshot → checks → decision', () => {
   it('allows a team key and names the caller: key, alias, team, org from the team, role from the user row', async () => {
     const store = new MemoryStore();
@@ -46,14 +59,7 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
   });
 
   it('decides a warm key synchronously through the cache, and a cold one through a promise, alike', async () => {
-    const store = new MemoryStore();
-    store.keys.set(HASH, aKey({ token: HASH, team_id: 't1', user_id: 'u1' }));
-    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
-    store.organizations.set('o1', anOrg({ organization_id: 'o1' }));
-    store.users.set('u1', aUser({ user_id: 'u1' }));
-    const policy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
-    const cached = new CachedAuthStore(store, policy, NO_SHARED_CACHE);
-    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, now: () => NOW });
+    const { subject } = aCachedTeamKey();
     const cold = subject.decide(withKey(RAW));
     expect(isPromise(cold)).to.equal(true);
     const coldOutcome = await cold;
@@ -64,14 +70,7 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
   });
 
   it('refuses a warm key at once when its team is blocked, or its organization over budget, and the entry invalidated', async () => {
-    const store = new MemoryStore();
-    store.keys.set(HASH, aKey({ token: HASH, team_id: 't1', user_id: 'u1' }));
-    store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
-    store.organizations.set('o1', anOrg({ organization_id: 'o1' }));
-    store.users.set('u1', aUser({ user_id: 'u1' }));
-    const policy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
-    const cached = new CachedAuthStore(store, policy, NO_SHARED_CACHE);
-    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, now: () => NOW });
+    const { store, cached, subject } = aCachedTeamKey();
     for (let i = 0; i < 3; i += 1) expect((await subject.decide(withKey(RAW))).decision.kind).to.equal('allow');
 
     store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1', blocked: true }));

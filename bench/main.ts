@@ -37,6 +37,9 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'warm,workers,cold').split(','))
 const TOTAL_KEYS = 1_000_000;
 const WARM_KEYS = 1_000;
 const COLD_RATE = 200;
+/** Cold keys one at a time (closed loop): at most this many calls per round, each a fresh key. */
+const COLD_SERIAL_CALLS = 3_000;
+const COLD_SERIAL_MS = 3_000;
 const IN_FLIGHT = 64;
 const CHANNELS = 4;
 const DEADLINE_MS = 2_000;
@@ -321,6 +324,7 @@ async function main(): Promise<void> {
       // Every call a key no process has seen: memory and Redis miss, MySQL answers from 1M rows.
       const perRound = Math.round((COLD_RATE * (PHASE_MS + 1_000)) / 1000) + COLD_RATE;
       const cold: Phase[] = [];
+      const coldSerial: Phase[] = [];
       for (let round = 1; round <= ROUNDS; round += 1) {
         const first = TENANT_KEYS + round * 50_000;
         const coldFile = join(scratch, `cold-${round}.bin`);
@@ -337,11 +341,40 @@ async function main(): Promise<void> {
           console.log(`    ${call.call.padEnd(22)} ${String(call.count).padStart(6)} calls  mean ${(call.meanUs / 1000).toFixed(3)} ms  p99 ${p99}`);
         }
         cold.push(phase);
+        // One call in flight, the next sent as soon as one is answered: the processes never sit
+        // idle long, so this shows what a cold key costs without the machine's wake-up at a low rate.
+        const serialFirst = TENANT_KEYS + 500_000 + round * 50_000;
+        const serialFile = join(scratch, `cold-serial-${round}.bin`);
+        writeFileSync(
+          serialFile,
+          writeFrames(
+            Array.from({ length: COLD_SERIAL_CALLS }, (_, i) => serializeCheck(chatCheckRequest(rawKey(runTag, serialFirst + i * 7), serialFirst + i))),
+          ),
+        );
+        const serialSpec = spec(tollgate.address, {
+          concurrency: 1,
+          requestsFile: serialFile,
+          warmupMs: 300,
+          durationMs: COLD_SERIAL_MS,
+          maxCalls: COLD_SERIAL_CALLS,
+        });
+        const serial = await measure(tollgate, () => runLoad(serialSpec, scratch), true);
+        line('tollgate cold keys, 1 in flight', serial);
+        coldSerial.push(serial);
       }
-      // The same client and rate on warm keys: what the client and the transport take by themselves.
+      // The same client and rate on warm keys: what the client and the transport take by themselves;
+      // and the null server driven the same ways: the machine's own floor for any server.
       await warmUp(tollgate);
       const baseline = await measure(tollgate, () => runLoad(spec(tollgate.address, { mode: 'open', rate: COLD_RATE }), scratch), true);
       line(`tollgate warm keys at ${COLD_RATE}/s`, baseline);
+      const nullAtRate = await measure(nullServer, () => runLoad(spec(nullServer.address, { mode: 'open', rate: COLD_RATE }), scratch), false);
+      line(`null at ${COLD_RATE}/s`, nullAtRate);
+      const nullSerial = await measure(
+        nullServer,
+        () => runLoad(spec(nullServer.address, { concurrency: 1, warmupMs: 300, durationMs: COLD_SERIAL_MS }), scratch),
+        false,
+      );
+      line('null, 1 in flight', nullSerial);
       // Keys from the top of the table, which no round touched: MySQL alone on one cold lookup.
       const floor = await database.coldLookups(
         Array.from({ length: 500 }, (_, i) => hashKey(rawKey(runTag, TOTAL_KEYS - 10_000 + i * 13))),
@@ -351,6 +384,15 @@ async function main(): Promise<void> {
         database: floor,
         warmP50Us: baseline.load.p50Us,
         warmP99Us: baseline.load.p99Us,
+        nullP50Us: nullAtRate.load.p50Us,
+        nullP99Us: nullAtRate.load.p99Us,
+        serial: {
+          p50Us: median(coldSerial.map((c) => c.load.p50Us)),
+          p99Us: median(coldSerial.map((c) => c.load.p99Us)),
+          p999Us: median(coldSerial.map((c) => c.load.p999Us)),
+          nullP50Us: nullSerial.load.p50Us,
+          nullP99Us: nullSerial.load.p99Us,
+        },
         p50Us: median(cold.map((c) => c.load.p50Us)),
         p99Us: median(cold.map((c) => c.load.p99Us)),
         p999Us: median(cold.map((c) => c.load.p999Us)),

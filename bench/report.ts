@@ -52,6 +52,11 @@ export interface Figures {
     /** Warm keys at the same rate through the same client: the client's and the transport's share. */
     readonly warmP50Us: number;
     readonly warmP99Us: number;
+    /** The null server at the same rate through the same client: the machine's floor for any server. */
+    readonly nullP50Us: number;
+    readonly nullP99Us: number;
+    /** Cold keys one call in flight (closed loop), and the null server driven the same way. */
+    readonly serial: { readonly p50Us: number; readonly p99Us: number; readonly p999Us: number; readonly nullP50Us: number; readonly nullP99Us: number };
     /** The same kind of lookup straight to MySQL, no Tollgate: the floor a cold Check stands on. */
     readonly database: { readonly p50Us: number; readonly p99Us: number; readonly tableMiB: number; readonly bufferPoolMiB: number };
   };
@@ -117,6 +122,12 @@ export function printReport(figures: Figures, shape: RunShape): void {
         `MySQL ${c.mysqlPerCheck.toFixed(2)} and Redis ${c.redisPerCheck.toFixed(2)} round trips per Check`,
     );
     console.log(`  warm keys at the same rate, same client: p50 ${ms(c.warmP50Us)}  p99 ${ms(c.warmP99Us)}`);
+    console.log(`  the null server at the same rate, same client: p50 ${ms(c.nullP50Us)}  p99 ${ms(c.nullP99Us)}`);
+    const s = c.serial;
+    console.log(
+      `  cold keys one at a time (1 in flight, closed loop): p50 ${ms(s.p50Us)}  p99 ${ms(s.p99Us)}  p99.9 ${ms(s.p999Us)}; ` +
+        `the null server the same way: p50 ${ms(s.nullP50Us)}  p99 ${ms(s.nullP99Us)}`,
+    );
     const d = c.database;
     console.log(
       `  MySQL alone, one cold key lookup: p50 ${ms(d.p50Us)}  p99 ${ms(d.p99Us)}  ` +

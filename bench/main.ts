@@ -10,7 +10,7 @@
  * Knobs (environment): BENCH_ROUNDS (5), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
  * BENCH_REFERENCE_WORK_US (15; 0 leaves the reference server out),
  * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
- * of: warm, workers, cold).
+ * of: warm, workers, cold), BENCH_SERVER_OUTPUT_DIR (keep each server's output there, e.g. with --trace-gc).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';

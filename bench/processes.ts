@@ -5,7 +5,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as readline from 'node:readline';
 import type { LoadResult, LoadSpec } from './load-spec';
@@ -72,7 +72,12 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
   const listeners: Array<(line: LogLine) => void> = [];
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  // BENCH_SERVER_OUTPUT_DIR keeps each server's output (e.g. with --trace-gc in its node args).
+  const outputDir = process.env.BENCH_SERVER_OUTPUT_DIR;
+  const keep = outputDir === undefined || outputDir === '' ? null : createWriteStream(join(outputDir, `${start.name.replace(/\W+/g, '-')}-${String(child.pid)}.log`));
+  if (keep !== null) child.stderr?.on('data', (chunk: Buffer) => keep.write(chunk));
   readline.createInterface({ input: child.stdout! }).on('line', (text) => {
+    keep?.write(`${text}\n`);
     let line: LogLine;
     try {
       line = JSON.parse(text) as LogLine;

@@ -355,7 +355,8 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
           }
         }),
       );
-      const counter = await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) });
+      // Metering settles after it answers (Envoy never waits on it): the last charges land moments later.
+      const counter = await waitFor('the last reservations to settle', () => counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) }), (c) => c?.reserved === 0);
       console.log(`      measured: ${admitted} admitted, spend ${counter?.spend.toFixed(4)} of ${maxBudget} (reserved left ${counter?.reserved})`);
       expect(counter?.spend).to.be.at.most(maxBudget);
       expect(counter?.reserved).to.equal(0);
@@ -376,7 +377,9 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       await replicas!.meters[1].exchange(
         anUpstreamExchange({ requestId, status: 503, contentType: 'application/json', chunks: ['{"error":{}}'], authzMetadata: metadataOf(check) }),
       );
-      expect(await counterOf(peek, redis.prefix, target)).to.deep.include({ spend: 0, reserved: 0 });
+      // Metering settles after it answers (Envoy never waits on it): the release lands moments later.
+      const released = await waitFor('the reservation to be released', () => counterOf(peek, redis.prefix, target), (c) => c?.reserved === 0);
+      expect(released).to.deep.include({ spend: 0, reserved: 0 });
       const third = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }));
       expect(isAllowed(third)).to.equal(true);
     });

@@ -75,7 +75,10 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
   // BENCH_SERVER_OUTPUT_DIR keeps each server's output (e.g. with --trace-gc in its node args).
   const outputDir = process.env.BENCH_SERVER_OUTPUT_DIR;
   const keep = outputDir === undefined || outputDir === '' ? null : createWriteStream(join(outputDir, `${start.name.replace(/\W+/g, '-')}-${String(child.pid)}.log`));
-  if (keep !== null) child.stderr?.on('data', (chunk: Buffer) => keep.write(chunk));
+  if (keep !== null) {
+    child.stderr?.on('data', (chunk: Buffer) => keep.write(chunk));
+    child.once('close', () => keep.end());
+  }
   readline.createInterface({ input: child.stdout! }).on('line', (text) => {
     keep?.write(`${text}\n`);
     let line: LogLine;

@@ -18,6 +18,7 @@ import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { BIN, startServer, type ServerProcess } from '../support/server-process';
 import {
+  chargeRecorded,
   counterOf,
   openRedisClient,
   queuedEntries,
@@ -234,7 +235,11 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
     it('refuses on every replica once one replica has metered the budget away (no cache wait)', async () => {
       const raw = `sk-shared-${uniqueId('k')}`;
       await rows.aKey({ token: hashKey(raw), max_budget: 0.25 });
-      for (let i = 0; i < 3; i += 1) expect((await callThrough(replicas!, 0, 0, raw)).allowed, `request ${i}`).to.equal(true);
+      for (let i = 0; i < 3; i += 1) {
+        const { allowed, requestId } = await callThrough(replicas!, 0, 0, raw);
+        expect(allowed, `request ${i}`).to.equal(true);
+        await chargeRecorded(peek, redis.prefix, requestId);
+      }
       // Replica 1 cached nothing for this key and replica 0's cached row still says spend 0.
       for (const replica of [0, 1]) {
         const response = await replicas!.checkers[replica].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
@@ -286,7 +291,9 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       await rows.aKey({ token: hashKey(raw), tpm_limit: 1500 });
       const first = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
       expect(metadataOf(first)).to.include({ rate_limit: '1500/MINUTE' });
-      expect((await callThrough(replicas!, 0, 1, raw)).allowed).to.equal(true);
+      const metered = await callThrough(replicas!, 0, 1, raw);
+      expect(metered.allowed).to.equal(true);
+      await chargeRecorded(peek, redis.prefix, metered.requestId);
       const after = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
       expect(denialOf(after)).to.include({ code: '429' });
       expect(denialOf(after).message).to.include('current tpm: 1900, tpm limit: 1500');

@@ -53,6 +53,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
   return last;
 }
 
+/**
+ * Metering settles a response after answering Envoy (Envoy never waits on it), so a test that reads
+ * spend right after an exchange waits for that request's charge to be recorded (its idempotency marker).
+ */
+export async function chargeRecorded(client: TestRedisClient, prefix: string, requestId: string): Promise<void> {
+  const marker = new SpendKeys(prefix).done(requestId);
+  await waitFor(`the charge of ${requestId}`, () => client.exists(marker), (n) => n === 1);
+}
+
 /** `SELECT spend` of one row, through the same table names LiteLLM uses. */
 export async function spendColumn(dataSource: DataSource, table: string, where: Record<string, string>): Promise<number | null> {
   const clauses = Object.keys(where).map((column) => `\`${column}\` = ?`);

@@ -99,21 +99,50 @@ class Cursor {
     return this.pos < this.end;
   }
 
-  /** A varint that fits 32 bits (tags, lengths, uint32, enums); higher bits are dropped as protobufjs does. */
+  /**
+   * A varint that fits 32 bits (tags, lengths, uint32, enums); higher bits are dropped as protobufjs
+   * does. Unrolled with shifts: `2 ** shift` with a variable shift is a call into C per byte.
+   */
   uint32(): number {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = this.byte();
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value >>> 0;
-    }
+    let byte = this.byte();
+    let value = byte & 0x7f;
+    if (byte < 0x80) return value;
+    byte = this.byte();
+    value |= (byte & 0x7f) << 7;
+    if (byte < 0x80) return value;
+    byte = this.byte();
+    value |= (byte & 0x7f) << 14;
+    if (byte < 0x80) return value;
+    byte = this.byte();
+    value |= (byte & 0x7f) << 21;
+    if (byte < 0x80) return value;
+    byte = this.byte();
+    value = (value | ((byte & 0x0f) << 28)) >>> 0;
+    if (byte < 0x80) return value;
     // Bytes 6–10 of a 64-bit varint carry only high bits.
-    for (let i = 0; i < 5; i += 1) if (this.byte() < 0x80) return value >>> 0;
+    for (let i = 0; i < 5; i += 1) if (this.byte() < 0x80) return value;
     throw new ProtobufDecodeError('varint longer than 10 bytes');
   }
 
-  /** int64 as proto-loader renders it with `longs: String`. */
+  /**
+   * int64 as proto-loader renders it with `longs: String`. Up to seven bytes (49 bits, every size
+   * Envoy reports) is exact in a double; longer ones, negatives included, go through BigInt.
+   */
   int64String(): string {
+    const start = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i += 1) {
+      const byte = this.byte();
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return String(value);
+      scale *= 128;
+    }
+    this.pos = start;
+    return this.wideInt64String();
+  }
+
+  private wideInt64String(): string {
     let value = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       const byte = this.byte();

@@ -64,6 +64,31 @@ describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conv
     expectSameAsProtoLoader({ attributes: {} });
   });
 
+  it('reads varints at every byte-length boundary as proto-loader does', () => {
+    const port = (port_value: number): CheckRequest => ({
+      attributes: { source: { address: { socket_address: { address: 'a', port_value } } } },
+    });
+    for (const bits of [0, 7, 14, 21, 28, 32]) {
+      for (const value of [2 ** bits - 1, 2 ** bits, 2 ** bits + 1]) if (value <= 2 ** 32 - 1) expectSameAsProtoLoader(port(value));
+    }
+    const size = (value: bigint): CheckRequest => ({ attributes: { request: { http: { size: String(value) } } } });
+    for (const bits of [0n, 7n, 14n, 21n, 28n, 35n, 42n, 48n, 49n, 50n, 53n, 56n, 63n]) {
+      for (const value of [2n ** bits - 1n, 2n ** bits, -(2n ** bits)]) if (value < 2n ** 63n) expectSameAsProtoLoader(size(value));
+    }
+    // A uint32 written as a ten-byte varint (as some encoders write negative int32s): bytes 6–10 only
+    // carry high bits, which uint32 drops.
+    const tenBytes = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    const socketAddress = Buffer.concat([Buffer.from([(REQUEST_FIELD.SocketAddress.port_value << 3) | 0]), tenBytes]);
+    const bytes = bytesField(
+      REQUEST_FIELD.CheckRequest.attributes,
+      message(REQUEST_FIELD.AttributeContext.source, message(REQUEST_FIELD.Peer.address, bytesField(REQUEST_FIELD.Address.socket_address, socketAddress))),
+    );
+    expect(decodeCheckRequest(bytes)).to.deep.equal(method.requestDeserialize(bytes));
+    expect(decodeCheckRequest(bytes).attributes?.source?.address?.socket_address?.port_value).to.equal(2 ** 32 - 1);
+    const elevenBytes = Buffer.concat([Buffer.from([(REQUEST_FIELD.SocketAddress.port_value << 3) | 0]), Buffer.alloc(10, 0xff), Buffer.from([1])]);
+    expect(() => decodeCheckRequest(bytesField(1, message(1, message(1, bytesField(1, elevenBytes)))))).to.throw(ProtobufDecodeError, /longer than 10 bytes/);
+  });
+
   it('keeps a header named __proto__ as a header, not as a prototype', () => {
     const decoded = decodeCheckRequest(method.requestSerialize({ attributes: { request: { http: { headers: { a: '1' } } } } }));
     expect(Object.getPrototypeOf(decoded.attributes?.request?.http?.headers)).to.equal(Object.prototype);

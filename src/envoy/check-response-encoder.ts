@@ -231,18 +231,32 @@ function writeOk(out: ReverseWriter, ok: NonNullable<CheckResponse['ok_response'
   writeOptions(out, FIELD.OkHttpResponse.headers, ok.headers);
 }
 
-const VALUE_KINDS = ['nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue'] as const;
+type ValueKind = 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
+
+const present = (field: unknown): number => (field === undefined ? 0 : 1);
+
+/** Which oneof member a Value sets. Named reads: a loop over the names made every read megamorphic. */
+function valueKind(value: StructValue): ValueKind {
+  const kinds =
+    present(value.nullValue) +
+    present(value.numberValue) +
+    present(value.stringValue) +
+    present(value.boolValue) +
+    present(value.structValue) +
+    present(value.listValue);
+  if (kinds === 0) throw new Unsupported('empty Value');
+  if (kinds > 1) throw new Unsupported('two Value kinds');
+  if (value.stringValue !== undefined) return 'stringValue';
+  if (value.numberValue !== undefined) return 'numberValue';
+  if (value.boolValue !== undefined) return 'boolValue';
+  if (value.nullValue !== undefined) return 'nullValue';
+  if (value.structValue !== undefined) return 'structValue';
+  return 'listValue';
+}
 
 function writeValue(out: ReverseWriter, value: StructValue): void {
-  let kind: (typeof VALUE_KINDS)[number] | null = null;
-  for (const name of VALUE_KINDS) {
-    if (value[name] === undefined) continue;
-    if (kind !== null) throw new Unsupported('two Value kinds');
-    kind = name;
-  }
+  const kind = valueKind(value);
   switch (kind) {
-    case null:
-      throw new Unsupported('empty Value');
     case 'nullValue':
       out.uint(FIELD.Value.nullValue, 0);
       return;

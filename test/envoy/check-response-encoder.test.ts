@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { APPEND_ACTIONS, encodeCheckResponse, FIELD } from '../../src/envoy/check-response-encoder';
-import { toStruct, type CheckResponse, type HeaderValueOption } from '../../src/envoy/messages';
+import { toStruct, type CheckResponse, type HeaderValueOption, type StructValue } from '../../src/envoy/messages';
 import { authorizationPackage, authorizationService } from '../../src/envoy/protos';
 import { expectProtoFieldNumbers, jsonValues } from './proto-fields';
 import { toCheckResponse } from '../../src/envoy/response';
@@ -100,6 +100,12 @@ describe('encodeCheckResponse (CheckResponse wire encoding without protobufjs co
     expect(encodeCheckResponse({ ok_response: { response_headers_to_add: [] } })).to.equal(null);
     const withRawValue: HeaderValueOption = { header: { key: 'k', raw_value: Buffer.from('v') } };
     expect(encodeCheckResponse({ ok_response: { headers: [withRawValue] } })).to.equal(null);
+    // A Value must set exactly one member of its oneof.
+    const withMetadata = (value: StructValue): CheckResponse => ({ status: { code: 0 }, dynamic_metadata: { fields: { k: value } } });
+    expect(encodeCheckResponse(withMetadata({}))).to.equal(null);
+    expect(encodeCheckResponse(withMetadata({ stringValue: 'a', numberValue: 1 }))).to.equal(null);
+    expect(encodeCheckResponse(withMetadata({ boolValue: false, listValue: { values: [] } }))).to.equal(null);
+    expect(encodeCheckResponse(withMetadata({ boolValue: false }))).to.be.instanceOf(Buffer);
   });
 
   it('matches protobufjs for arbitrary headers, strings and metadata (property)', () => {

@@ -83,6 +83,42 @@ const utf8Slice: (this: Buffer, start: number, end: number) => string =
     return this.toString('utf8', start, end);
   };
 
+/**
+ * Recently decoded map keys by their bytes: a fixed number of slots picked by a cheap hash, each
+ * holding one key's bytes and text, so memory stays bounded whatever names clients send. A slot
+ * is reused only on an exact byte match, so the text is always what decoding those bytes gives.
+ */
+class MapKeyCache {
+  private static readonly SLOTS = 256;
+  private static readonly MAX_LENGTH = 64;
+  private readonly keyBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(MapKeyCache.SLOTS);
+  private readonly keyText: string[] = new Array<string>(MapKeyCache.SLOTS).fill('');
+
+  text(buf: Buffer, start: number, length: number): string {
+    if (length === 0) return '';
+    if (length > MapKeyCache.MAX_LENGTH) return utf8Slice.call(buf, start, start + length);
+    const last = start + length - 1;
+    const slot = (length * 31 + (buf[start] as number) * 7 + (buf[last] as number) + (buf[start + (length >> 1)] as number) * 3) & (MapKeyCache.SLOTS - 1);
+    const cached = this.keyBytes[slot];
+    if (cached !== undefined && cached.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i += 1) {
+        if (cached[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.keyText[slot] as string;
+    }
+    const text = utf8Slice.call(buf, start, start + length);
+    this.keyBytes[slot] = Uint8Array.prototype.slice.call(buf, start, start + length);
+    this.keyText[slot] = text;
+    return text;
+  }
+}
+
+const MAP_KEYS = new MapKeyCache();
+
 /** A cursor over one message's bytes: `end` bounds the message being read. */
 class Cursor {
   pos: number;
@@ -176,6 +212,19 @@ class Cursor {
     return utf8Slice.call(this.buf, start, start + length);
   }
 
+  /**
+   * A map key: the same few header names arrive on every Check, so the text decoded for the same
+   * bytes last time is reused. That string is already a property name V8 knows, which spares both
+   * the decoding and V8's string-table lookup when it becomes a key.
+   */
+  mapKey(): string {
+    const length = this.uint32();
+    const start = this.pos;
+    this.need(length);
+    this.pos += length;
+    return MAP_KEYS.text(this.buf, start, length);
+  }
+
   bytes(): Buffer {
     const length = this.uint32();
     const start = this.pos;
@@ -267,7 +316,7 @@ function readStringMap(cursor: Cursor, into: Record<string, string> | undefined)
   let value = '';
   while (cursor.pos < end) {
     const tag = cursor.uint32();
-    if (tag === ((REQUEST_FIELD.MapEntry.key << 3) | LENGTH_DELIMITED)) key = cursor.string();
+    if (tag === ((REQUEST_FIELD.MapEntry.key << 3) | LENGTH_DELIMITED)) key = cursor.mapKey();
     else if (tag === ((REQUEST_FIELD.MapEntry.value << 3) | LENGTH_DELIMITED)) value = cursor.string();
     else cursor.skip(tag & 7);
   }

@@ -89,6 +89,26 @@ describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conv
     expect(() => decodeCheckRequest(bytesField(1, message(1, message(1, bytesField(1, elevenBytes)))))).to.throw(ProtobufDecodeError, /longer than 10 bytes/);
   });
 
+  it('reads header names right when names of the same length and ends alternate (reused key text)', () => {
+    // Same length, first, middle and last byte: the same slot of the decoder's key cache.
+    const names = ['abcdefgh', 'abCdefgh', 'abcdeFgh', 'abcdefgh', 'a\u00e9cdefh', 'a'.repeat(80), 'a'.repeat(79) + 'b', ''];
+    for (let round = 0; round < 3; round += 1) {
+      for (const name of names) {
+        const request: CheckRequest = { attributes: { request: { http: { headers: { [name]: `v-${round}`, other: 'o' } } } } };
+        expectSameAsProtoLoader(request);
+        expect(Object.keys(decodeCheckRequest(method.requestSerialize(request)).attributes?.request?.http?.headers ?? {})).to.include(name);
+      }
+    }
+    // Invalid UTF-8 in a name decodes as proto-loader decodes it, first time and from the cache.
+    const raw = Buffer.from([0x61, 0xff, 0x62]);
+    const bytes = bytesField(
+      REQUEST_FIELD.CheckRequest.attributes,
+      message(REQUEST_FIELD.AttributeContext.request, message(REQUEST_FIELD.Request.http, message(REQUEST_FIELD.HttpRequest.headers, bytesField(1, raw), bytesField(2, 'v')))),
+    );
+    expect(decodeCheckRequest(bytes)).to.deep.equal(method.requestDeserialize(bytes));
+    expect(decodeCheckRequest(bytes)).to.deep.equal(method.requestDeserialize(bytes));
+  });
+
   it('keeps a header named __proto__ as a header, not as a prototype', () => {
     const decoded = decodeCheckRequest(method.requestSerialize({ attributes: { request: { http: { headers: { a: '1' } } } } }));
     expect(Object.getPrototypeOf(decoded.attributes?.request?.http?.headers)).to.equal(Object.prototype);

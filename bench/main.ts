@@ -10,7 +10,8 @@
  * Knobs (environment): BENCH_ROUNDS (5), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
  * BENCH_REFERENCE_WORK_US (15; 0 leaves the reference server out),
  * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
- * of: warm, workers, cold), BENCH_SERVER_OUTPUT_DIR (keep each server's output there, e.g. with --trace-gc).
+ * of: warm, workers, cold), BENCH_SERVER_OUTPUT_DIR (keep each server's output there, e.g. with --trace-gc),
+ * BENCH_MAX_OLD_SPACE_MB (every server's V8 heap limit; the production overlay's by default, 0 for V8's own).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +27,7 @@ import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
+import { benchHeapLimit } from './heap-limit';
 import { median, printReport, type Figures, type FixedRateFigures, type ReferenceFigures } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
@@ -43,8 +45,9 @@ const COLD_SERIAL_MS = 3_000;
 const IN_FLIGHT = 64;
 const CHANNELS = 4;
 const DEADLINE_MS = 2_000;
-const NODE_ARGS = (process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const NULL_NODE_ARGS = (process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const HEAP_LIMIT = benchHeapLimit(REPO, process.env);
+const NODE_ARGS = [...HEAP_LIMIT.args, ...(process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+const NULL_NODE_ARGS = [...HEAP_LIMIT.args, ...(process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 /**
  * The reference server: the null server plus this many µs of arithmetic per Check (its cost with
  * nothing else running), about what bench/hot-path.ts measures Tollgate adding. Measured at
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
       ? 'load generator: h2load (nghttp2-client) for saturation and fixed rate; grpc-js client (separate process) for warm-up, answer checks and cold keys; HDR histograms'
       : 'load generator: grpc-js closed/open-loop client (separate process), HDR histogram (install nghttp2-client to use h2load)',
   );
+  console.log(HEAP_LIMIT.description);
 
   const database = await BenchDatabase.create(process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306', runTag);
   const redis = new BenchRedis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', `tollgate-bench-${runTag}:`);

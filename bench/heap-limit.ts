@@ -22,9 +22,9 @@ export function maxOldSpaceMbIn(manifest: string): number | null {
  * node arguments and a line saying which limit the run used.
  */
 export function benchHeapLimit(repo: string, env: NodeJS.ProcessEnv): { args: string[]; description: string } {
-  const override = env.BENCH_MAX_OLD_SPACE_MB;
-  const mb = override !== undefined && override !== '' ? Number(override) : maxOldSpaceMbIn(readFileSync(join(repo, DEPLOYED_PATCH), 'utf8'));
+  const override = env.BENCH_MAX_OLD_SPACE_MB ?? '';
+  const source = override === '' ? DEPLOYED_PATCH : 'BENCH_MAX_OLD_SPACE_MB';
+  const mb = override === '' ? maxOldSpaceMbIn(readFileSync(join(repo, DEPLOYED_PATCH), 'utf8')) : Number(override);
   if (mb === null || !Number.isFinite(mb) || mb <= 0) return { args: [], description: "heap limit: V8's default" };
-  const source = override !== undefined && override !== '' ? 'BENCH_MAX_OLD_SPACE_MB' : DEPLOYED_PATCH;
   return { args: [`--max-old-space-size=${mb}`], description: `heap limit: --max-old-space-size=${mb} for every server (${source})` };
 }

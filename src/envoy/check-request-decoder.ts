@@ -197,19 +197,13 @@ class Cursor {
 
   /** The bounds of a length-delimited field's payload; the cursor moves past it. */
   delimited(): [number, number] {
-    const length = this.uint32();
-    const start = this.pos;
-    this.need(length);
-    this.pos += length;
-    return [start, start + length];
+    const start = this.pastPayload();
+    return [start, this.pos];
   }
 
   string(): string {
-    const length = this.uint32();
-    const start = this.pos;
-    this.need(length);
-    this.pos += length;
-    return utf8Slice.call(this.buf, start, start + length);
+    const start = this.pastPayload();
+    return utf8Slice.call(this.buf, start, this.pos);
   }
 
   /**
@@ -218,19 +212,22 @@ class Cursor {
    * the decoding and V8's string-table lookup when it becomes a key.
    */
   mapKey(): string {
-    const length = this.uint32();
-    const start = this.pos;
-    this.need(length);
-    this.pos += length;
-    return MAP_KEYS.text(this.buf, start, length);
+    const start = this.pastPayload();
+    return MAP_KEYS.text(this.buf, start, this.pos - start);
   }
 
   bytes(): Buffer {
+    const start = this.pastPayload();
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** Moves past a length-delimited payload (checked against the message's end); returns where it starts. */
+  private pastPayload(): number {
     const length = this.uint32();
     const start = this.pos;
     this.need(length);
     this.pos += length;
-    return this.buf.subarray(start, start + length);
+    return start;
   }
 
   /** Enters a nested message read with this same cursor; returns where it ends. */

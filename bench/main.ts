@@ -22,13 +22,14 @@ import { BenchDatabase, BenchRedis } from './stores';
 import { callCheck, createAuthorizationClient } from '../src/envoy/client';
 import type { CheckRequest } from '../src/envoy/messages';
 import { writeFrames } from './frames';
-import { backendLatency } from './backend-latency';
+import { backendLatency, type CallLatency } from './backend-latency';
+import { checkDuration, type CheckDuration } from './check-duration';
 import { hashKey } from '../src/auth/key-hash';
 import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
 import { benchHeapLimit } from './heap-limit';
-import { median, printReport, type Figures, type FixedRateFigures, type ReferenceFigures } from './report';
+import { median, printReport, type Figures, type FixedRateFigures, type OwnTime, type ReferenceFigures } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
 
@@ -61,17 +62,26 @@ interface Phase {
   /** Null where not counted (the null server, multi-worker runs). */
   readonly mysqlPerCheck: number | null;
   readonly redisPerCheck: number | null;
+  /** Tollgate's own time per Check, from its /metrics (null where not read). */
+  readonly own: CheckDuration | null;
+  /** Its database and Redis calls in the phase, from its /metrics. */
+  readonly backendCalls: readonly CallLatency[];
 }
 
 /** A warm-key load: h2load when installed (one key per run), else the grpc-js client (all warm keys). */
 type Drive = (server: ServerProcess, shape: { rate: number }) => Promise<LoadResult>;
 
+/** `counters`: also count round trips and read Tollgate's own histograms (one `tollgate serve` process). */
 async function measure(server: ServerProcess, drive: () => Promise<LoadResult>, counters: boolean): Promise<Phase> {
+  // Scrapes and signals before and after the CPU window: their cost is not the Checks'.
+  const metricsBefore = counters ? await server.metrics() : null;
   const tripsBefore = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const cpuBefore = server.cpuSeconds();
   const load = await drive();
   const cpu = server.cpuSeconds() - cpuBefore;
   const tripsAfter = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
+  const metricsAfter = counters ? await server.metrics() : null;
+  const scraped = metricsBefore !== null && metricsAfter !== null;
   if (load.errors > 0 || load.denied > 0) {
     console.log(`  ! ${server.name}: ${load.errors} errors, ${load.denied} not allowed (${load.firstError ?? ''})`);
   }
@@ -81,6 +91,8 @@ async function measure(server: ServerProcess, drive: () => Promise<LoadResult>, 
     cpuPerCheckUs: (cpu * 1e6) / load.sent,
     mysqlPerCheck: counters ? (tripsAfter.mysql - tripsBefore.mysql) / load.sent : null,
     redisPerCheck: counters ? (tripsAfter.redis - tripsBefore.redis) / load.sent : null,
+    own: scraped ? checkDuration(metricsBefore, metricsAfter) : null,
+    backendCalls: scraped ? backendLatency(metricsBefore, metricsAfter) : [],
   };
 }
 
@@ -90,7 +102,8 @@ function line(label: string, phase: Phase): void {
     `  ${label.padEnd(28)} ${l.throughput.toFixed(0).padStart(6)}/s  p50 ${(l.p50Us / 1000).toFixed(3)} ms  p99 ${(l.p99Us / 1000).toFixed(3)} ms  ` +
       `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check` +
       (phase.mysqlPerCheck === null ? '' : `  db ${phase.mysqlPerCheck.toFixed(4)}`) +
-      (phase.redisPerCheck === null ? '' : `  redis ${phase.redisPerCheck.toFixed(4)}`),
+      (phase.redisPerCheck === null ? '' : `  redis ${phase.redisPerCheck.toFixed(4)}`) +
+      (phase.own === null ? '' : `  own p50 ≈ ${(phase.own.p50Us / 1000).toFixed(3)} ms  p99 ≈ ${(phase.own.p99Us / 1000).toFixed(3)} ms`),
   );
 }
 
@@ -286,6 +299,11 @@ async function main(): Promise<void> {
           },
         },
         reference: referenceFigures(rounds),
+        tollgateOwn: {
+          saturation: ownTime(rounds.map((r) => r.tgSat)),
+          atRate: ownTime(rounds.map((r) => r.tgRate)),
+          atHalfTollgate: ownTime(rounds.map((r) => r.tgHalfTg)),
+        },
       };
       if (reference !== null) {
         await reference.stop();
@@ -337,10 +355,9 @@ async function main(): Promise<void> {
           writeFrames(Array.from({ length: perRound }, (_, i) => serializeCheck(chatCheckRequest(rawKey(runTag, first + i * 7), first + i)))),
         );
         const coldSpec = spec(tollgate.address, { mode: 'open', rate: COLD_RATE, requestsFile: coldFile });
-        const metricsBefore = (await tollgate.metrics()) ?? '';
         const phase = await measure(tollgate, () => runLoad(coldSpec, scratch), true);
         line(`tollgate cold keys at ${COLD_RATE}/s`, phase);
-        for (const call of backendLatency(metricsBefore, (await tollgate.metrics()) ?? '')) {
+        for (const call of phase.backendCalls) {
           const p99 = Number.isFinite(call.p99UpToUs) ? `≤ ${(call.p99UpToUs / 1000).toFixed(2)} ms` : 'beyond the last bucket';
           console.log(`    ${call.call.padEnd(22)} ${String(call.count).padStart(6)} calls  mean ${(call.meanUs / 1000).toFixed(3)} ms  p99 ${p99}`);
         }
@@ -402,6 +419,8 @@ async function main(): Promise<void> {
         p999Us: median(cold.map((c) => c.load.p999Us)),
         mysqlPerCheck: median(cold.map((c) => c.mysqlPerCheck ?? 0)),
         redisPerCheck: median(cold.map((c) => c.redisPerCheck ?? 0)),
+        own: ownTime(cold),
+        serialOwn: ownTime(coldSerial),
       };
     }
 
@@ -448,6 +467,14 @@ function fixedRateFigures(phases: Phase[]): FixedRateFigures {
 }
 
 /** The reference server against the null server, round by round. */
+/** Medians of the phases' own times; null when a phase's could not be read (e.g. /metrics off). */
+function ownTime(phases: readonly Phase[]): OwnTime {
+  const times = phases.map((p) => p.own);
+  if (times.length === 0 || times.some((t) => t === null)) return null;
+  const read = times as CheckDuration[];
+  return { p50Us: median(read.map((t) => t.p50Us)), p99Us: median(read.map((t) => t.p99Us)) };
+}
+
 function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nullSat: Phase }>): ReferenceFigures | null {
   const pairs = rounds.flatMap((r) => (r.referenceSat === null ? [] : [[r.referenceSat, r.nullSat] as const]));
   if (pairs.length === 0) return null;

@@ -26,6 +26,12 @@ export interface ReferenceFigures {
   readonly ratios: { throughput: number; cpu: number; addedCpuUs: number };
 }
 
+/**
+ * Tollgate's own time per Check, receipt to answer, from its `tollgate_check_duration_seconds`
+ * (interpolated in the buckets): medians over the rounds. Null when it could not be read.
+ */
+export type OwnTime = { readonly p50Us: number; readonly p99Us: number } | null;
+
 export interface Figures {
   warm?: {
     readonly rate: number;
@@ -40,6 +46,7 @@ export interface Figures {
       readonly ratios: { p50: number; p99: number; p999: number; cpu: number };
     };
     readonly reference: ReferenceFigures | null;
+    readonly tollgateOwn: { readonly saturation: OwnTime; readonly atRate: OwnTime; readonly atHalfTollgate: OwnTime };
   };
   workers?: { readonly one: number; readonly two: number; readonly ratio: number };
   cold?: {
@@ -59,6 +66,9 @@ export interface Figures {
     readonly serial: { readonly p50Us: number; readonly p99Us: number; readonly p999Us: number; readonly nullP50Us: number; readonly nullP99Us: number };
     /** The same kind of lookup straight to MySQL, no Tollgate: the floor a cold Check stands on. */
     readonly database: { readonly p50Us: number; readonly p99Us: number; readonly tableMiB: number; readonly bufferPoolMiB: number };
+    /** Tollgate's own share of a cold Check: waiting on Redis and MySQL, and its code. */
+    readonly own: OwnTime;
+    readonly serialOwn: OwnTime;
   };
 }
 
@@ -71,6 +81,7 @@ export function median(values: readonly number[]): number {
 
 const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;
 const x = (ratio: number): string => `${ratio.toFixed(2)}×`;
+const own = (time: OwnTime): string => (time === null ? 'not read' : `p50 ≈ ${ms(time.p50Us)}  p99 ≈ ${ms(time.p99Us)}`);
 
 export interface RunShape {
   readonly rounds: number;
@@ -103,6 +114,11 @@ export function printReport(figures: Figures, shape: RunShape): void {
     row(`server CPU per Check at ${half.rate}/s`, `${half.null.cpuPerCheckUs.toFixed(1)} µs`, `${half.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(half.ratios.cpu), '');
     row('MySQL round trips per Check', '', warm.tollgate.mysqlPerCheck.toFixed(4), '', '0');
     row('Redis round trips per Check', '', warm.tollgate.redisPerCheck.toFixed(4), '', '0');
+    const mine = warm.tollgateOwn;
+    console.log(
+      `tollgate's own time per Check (receipt to answer, from its /metrics): at saturation ${own(mine.saturation)}; ` +
+        `at ${warm.rate}/s ${own(mine.atRate)}; at ${half.rate}/s ${own(mine.atHalfTollgate)}`,
+    );
     const ref = warm.reference;
     if (ref !== null) {
       console.log(
@@ -123,6 +139,7 @@ export function printReport(figures: Figures, shape: RunShape): void {
     );
     console.log(`  warm keys at the same rate, same client: p50 ${ms(c.warmP50Us)}  p99 ${ms(c.warmP99Us)}`);
     console.log(`  the null server at the same rate, same client: p50 ${ms(c.nullP50Us)}  p99 ${ms(c.nullP99Us)}`);
+    console.log(`  tollgate's own time per cold Check (receipt to answer, from its /metrics): at ${c.rate}/s ${own(c.own)}; one at a time ${own(c.serialOwn)}`);
     const s = c.serial;
     console.log(
       `  cold keys one at a time (1 in flight, closed loop): p50 ${ms(s.p50Us)}  p99 ${ms(s.p99Us)}  p99.9 ${ms(s.p999Us)}; ` +

@@ -1,0 +1,30 @@
+/**
+ * Tollgate's own time per Check, from the moment its handler receives the decoded request to the
+ * moment it hands over the answer: `tollgate_check_duration_seconds`, every result together, read
+ * from /metrics before and after a phase. It leaves out what any server pays (HTTP/2, gRPC framing,
+ * waiting to be scheduled, the client), so it shows Tollgate's share of a latency the client
+ * measures. Quantiles are interpolated inside the buckets, as Prometheus does: estimates.
+ */
+import { estimateQuantile, histogramDeltas, quantileUpperBound } from './histogram-deltas';
+
+const METRIC = 'tollgate_check_duration_seconds';
+
+export interface CheckDuration {
+  readonly count: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  /** Upper bound of the bucket holding the 99th percentile, µs: p99 is at most this. */
+  readonly p99UpToUs: number;
+}
+
+/** Checks answered between two scrapes; null when none were. */
+export function checkDuration(before: string, after: string): CheckDuration | null {
+  const all = histogramDeltas(before, after, METRIC, () => 'all').get('all');
+  if (all === undefined) return null;
+  return {
+    count: all.count,
+    p50Us: estimateQuantile(all, 0.5) * 1e6,
+    p99Us: estimateQuantile(all, 0.99) * 1e6,
+    p99UpToUs: quantileUpperBound(all, 0.99) * 1e6,
+  };
+}

@@ -6,14 +6,15 @@
  * - closed loop: `concurrency` calls in flight, each completion sends the next (saturation);
  * - open loop: a fixed offered `rate`, sent on schedule whatever the answers do (latency at load).
  *
- * Input: a JSON LoadSpec file (argv[2]); output: one JSON LoadResult line on stdout.
+ * Input: a JSON LoadSpec file (argv[2]); output on stdout: MEASURING_LINE when the warm-up ends,
+ * then one JSON LoadResult line.
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as hdr from 'hdr-histogram-js';
 import { CHECK_METHOD_PATH } from '../src/envoy/protos';
 import { readFrames } from './frames';
-import type { LoadResult, LoadSpec } from './load-spec';
+import { MEASURING_LINE, type LoadResult, type LoadSpec } from './load-spec';
 
 const spec = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LoadSpec;
 const requests = readFrames(readFileSync(spec.requestsFile));
@@ -172,5 +173,7 @@ else runOpenLoop();
 setTimeout(() => {
   recording = true;
   measureStart = performance.now();
+  // Tells the bench the measured window starts, so it reads the server's own histograms from here.
+  console.log(MEASURING_LINE);
   setTimeout(stop, spec.durationMs);
 }, spec.warmupMs);

@@ -1,4 +1,7 @@
 /** What the bench asks of one load-client run, and what it reports back. */
+
+/** The load client's line on stdout when its warm-up is over and the measured window starts. */
+export const MEASURING_LINE = '{"measuring":true}';
 export interface LoadSpec {
   readonly address: string;
   readonly mode: 'closed' | 'open';

@@ -69,19 +69,31 @@ interface Phase {
 }
 
 /** A warm-key load: h2load when installed (one key per run), else the grpc-js client (all warm keys). */
-type Drive = (server: ServerProcess, shape: { rate: number }) => Promise<LoadResult>;
+type Drive = (server: ServerProcess, shape: { rate: number }, measuring?: () => void) => Promise<LoadResult>;
 
-/** `counters`: also count round trips and read Tollgate's own histograms (one `tollgate serve` process). */
-async function measure(server: ServerProcess, drive: () => Promise<LoadResult>, counters: boolean): Promise<Phase> {
+/**
+ * `counters`: also count round trips and read Tollgate's own histograms (one `tollgate serve`
+ * process). A drive that has a warm-up calls `measuring` when it ends, so the histograms cover the
+ * calls the client measures; that scrape falls inside the CPU window (a few ms in a phase of seconds).
+ */
+async function measure(
+  server: ServerProcess,
+  drive: (measuring: () => void) => Promise<LoadResult>,
+  counters: boolean,
+): Promise<Phase> {
   // Scrapes and signals before and after the CPU window: their cost is not the Checks'.
-  const metricsBefore = counters ? await server.metrics() : null;
+  let histograms: Promise<string | null> = counters ? server.metrics() : Promise.resolve(null);
+  await histograms;
+  const measuring = (): void => {
+    if (counters) histograms = server.metrics();
+  };
   const tripsBefore = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const cpuBefore = server.cpuSeconds();
-  const load = await drive();
+  const load = await drive(measuring);
   const cpu = server.cpuSeconds() - cpuBefore;
   const tripsAfter = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const metricsAfter = counters ? await server.metrics() : null;
-  const scraped = metricsBefore !== null && metricsAfter !== null;
+  const histogramsBefore = await histograms;
   if (load.errors > 0 || load.denied > 0) {
     console.log(`  ! ${server.name}: ${load.errors} errors, ${load.denied} not allowed (${load.firstError ?? ''})`);
   }
@@ -91,8 +103,8 @@ async function measure(server: ServerProcess, drive: () => Promise<LoadResult>, 
     cpuPerCheckUs: (cpu * 1e6) / load.sent,
     mysqlPerCheck: counters ? (tripsAfter.mysql - tripsBefore.mysql) / load.sent : null,
     redisPerCheck: counters ? (tripsAfter.redis - tripsBefore.redis) / load.sent : null,
-    own: scraped ? checkDuration(metricsBefore, metricsAfter) : null,
-    backendCalls: scraped ? backendLatency(metricsBefore, metricsAfter) : [],
+    own: histogramsBefore !== null && metricsAfter !== null ? checkDuration(histogramsBefore, metricsAfter) : null,
+    backendCalls: histogramsBefore !== null && metricsAfter !== null ? backendLatency(histogramsBefore, metricsAfter) : [],
   };
 }
 
@@ -182,7 +194,7 @@ async function main(): Promise<void> {
       ...overrides,
     });
     const sampleRequest = serializeCheck(chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
-    const drive: Drive = (server, shape) =>
+    const drive: Drive = (server, shape, measuring) =>
       useH2load
         ? runH2load(
             {
@@ -198,7 +210,7 @@ async function main(): Promise<void> {
             },
             scratch,
           )
-        : runLoad(spec(server.address, shape.rate > 0 ? { mode: 'open', rate: shape.rate } : {}), scratch);
+        : runLoad(spec(server.address, shape.rate > 0 ? { mode: 'open', rate: shape.rate } : {}), scratch, measuring);
     const warmUp = async (server: ServerProcess): Promise<void> => {
       await sanityCheck(server, chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
       // Every warm key twice (so each worker of a multi-worker server likely sees each), bounded in time.
@@ -241,7 +253,7 @@ async function main(): Promise<void> {
       const atRate = async (order: ServerProcess[], rate: number, label: string): Promise<Map<ServerProcess, Phase>> => {
         const phases = new Map<ServerProcess, Phase>();
         for (const server of order) {
-          const phase = await measure(server, () => drive(server, { rate }), server === tollgate);
+          const phase = await measure(server, (measuring) => drive(server, { rate }, measuring), server === tollgate);
           line(`${server.name} at ${rate}/s (${label})`, phase);
           phases.set(server, phase);
         }
@@ -254,7 +266,7 @@ async function main(): Promise<void> {
         const sat = new Map<ServerProcess, Phase>();
         const saturationOrder = reference === null ? order : round % 2 === 1 ? [...order, reference] : [reference, ...order];
         for (const server of saturationOrder) {
-          const phase = await measure(server, () => drive(server, { rate: 0 }), server === tollgate);
+          const phase = await measure(server, (measuring) => drive(server, { rate: 0 }, measuring), server === tollgate);
           line(`${server.name} saturation (${IN_FLIGHT} in flight)`, phase);
           sat.set(server, phase);
         }
@@ -355,7 +367,7 @@ async function main(): Promise<void> {
           writeFrames(Array.from({ length: perRound }, (_, i) => serializeCheck(chatCheckRequest(rawKey(runTag, first + i * 7), first + i)))),
         );
         const coldSpec = spec(tollgate.address, { mode: 'open', rate: COLD_RATE, requestsFile: coldFile });
-        const phase = await measure(tollgate, () => runLoad(coldSpec, scratch), true);
+        const phase = await measure(tollgate, (measuring) => runLoad(coldSpec, scratch, measuring), true);
         line(`tollgate cold keys at ${COLD_RATE}/s`, phase);
         for (const call of phase.backendCalls) {
           const p99 = Number.isFinite(call.p99UpToUs) ? `≤ ${(call.p99UpToUs / 1000).toFixed(2)} ms` : 'beyond the last bucket';
@@ -379,14 +391,14 @@ async function main(): Promise<void> {
           durationMs: COLD_SERIAL_MS,
           maxCalls: COLD_SERIAL_CALLS,
         });
-        const serial = await measure(tollgate, () => runLoad(serialSpec, scratch), true);
+        const serial = await measure(tollgate, (measuring) => runLoad(serialSpec, scratch, measuring), true);
         line('tollgate cold keys, 1 in flight', serial);
         coldSerial.push(serial);
       }
       // The same client and rate on warm keys: what the client and the transport take by themselves;
       // and the null server driven the same ways: the machine's own floor for any server.
       await warmUp(tollgate);
-      const baseline = await measure(tollgate, () => runLoad(spec(tollgate.address, { mode: 'open', rate: COLD_RATE }), scratch), true);
+      const baseline = await measure(tollgate, (measuring) => runLoad(spec(tollgate.address, { mode: 'open', rate: COLD_RATE }), scratch, measuring), true);
       line(`tollgate warm keys at ${COLD_RATE}/s`, baseline);
       const nullAtRate = await measure(nullServer, () => runLoad(spec(nullServer.address, { mode: 'open', rate: COLD_RATE }), scratch), false);
       line(`null at ${COLD_RATE}/s`, nullAtRate);

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as readline from 'node:readline';
-import type { LoadResult, LoadSpec } from './load-spec';
+import { MEASURING_LINE, type LoadResult, type LoadSpec } from './load-spec';
 
 export const REPO = resolve(__dirname, '..');
 const TSX = ['--require', 'tsx/cjs'];
@@ -148,7 +148,8 @@ function sum(values: readonly number[]): number {
 let specCounter = 0;
 
 /** Runs one load-client process to completion. */
-export async function runLoad(spec: LoadSpec, scratchDir: string): Promise<LoadResult> {
+/** `onMeasuring` is called when the client's warm-up ends and its measured window starts. */
+export async function runLoad(spec: LoadSpec, scratchDir: string, onMeasuring?: () => void): Promise<LoadResult> {
   specCounter += 1;
   const specFile = join(scratchDir, `load-${specCounter}.json`);
   writeFileSync(specFile, JSON.stringify(spec));
@@ -157,7 +158,13 @@ export async function runLoad(spec: LoadSpec, scratchDir: string): Promise<LoadR
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    if (onMeasuring !== undefined && out.includes(`${MEASURING_LINE}\n`)) {
+      onMeasuring();
+      onMeasuring = undefined;
+    }
+  });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`load client exited with ${String(code)}`);
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as LoadResult;

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { writeFrames } from '../../bench/frames';
+import { runLoad } from '../../bench/processes';
+import { chatCheckRequest, serializeCheck } from '../../bench/requests';
+import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
+import { authorizationService } from '../../src/envoy/protos';
+
+describe('bench load client (a separate process driving a real gRPC server)', () => {
+  let server: Server;
+  let address: string;
+  let scratch: string;
+  /** Checks the server answered. */
+  let answered = 0;
+
+  before(async () => {
+    server = new Server();
+    server.addService(authorizationService(), {
+      Check: (_call: ServerUnaryCall<CheckRequest, CheckResponse>, callback: sendUnaryData<CheckResponse>) => {
+        answered += 1;
+        callback(null, { status: { code: 0 }, ok_response: {} });
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    address = `127.0.0.1:${port}`;
+    scratch = mkdtempSync(join(tmpdir(), 'tollgate-load-client-test-'));
+  });
+
+  after(() => {
+    server.forceShutdown();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('says when its warm-up ends, before its result, and measures only the calls after it', async () => {
+    const requestsFile = join(scratch, 'requests.bin');
+    writeFileSync(requestsFile, writeFrames([serializeCheck(chatCheckRequest('sk-load-client-test', 0))]));
+    let answeredAtMeasuring: number | null = null;
+    let measuringCalls = 0;
+    const result = await runLoad(
+      {
+        address,
+        mode: 'open',
+        concurrency: 0,
+        rate: 200,
+        channels: 1,
+        warmupMs: 500,
+        durationMs: 500,
+        deadlineMs: 2_000,
+        maxCalls: 0,
+        requestsFile,
+      },
+      scratch,
+      () => {
+        measuringCalls += 1;
+        answeredAtMeasuring = answered;
+      },
+    );
+    expect(measuringCalls).to.equal(1);
+    // The warm-up's calls reached the server before the signal, and the client's figures leave them out.
+    expect(answeredAtMeasuring).to.be.greaterThan(0);
+    expect(result.errors).to.equal(0);
+    expect(result.completed).to.be.greaterThan(0);
+    expect(result.completed).to.be.lessThan(answered);
+  });
+});

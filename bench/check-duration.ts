@@ -1,6 +1,6 @@
 /**
  * Tollgate's own time per Check, from the moment its handler receives the decoded request to the
- * moment it hands over the answer: `tollgate_check_duration_seconds`, every result together, read
+ * moment its answer is built: `tollgate_check_duration_seconds`, every result together, read
  * from /metrics before and after a phase. It leaves out what any server pays (HTTP/2, gRPC framing,
  * waiting to be scheduled, the client), so it shows Tollgate's share of a latency the client
  * measures. Quantiles are interpolated inside the buckets, as Prometheus does: estimates.

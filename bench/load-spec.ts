@@ -2,6 +2,7 @@
 
 /** The load client's line on stdout when its warm-up is over and the measured window starts. */
 export const MEASURING_LINE = '{"measuring":true}';
+
 export interface LoadSpec {
   readonly address: string;
   readonly mode: 'closed' | 'open';

@@ -5,7 +5,7 @@
  * waiting to be scheduled, the client), so it shows Tollgate's share of a latency the client
  * measures. Quantiles are interpolated inside the buckets, as Prometheus does: estimates.
  */
-import { estimateQuantile, histogramDeltas, quantileUpperBound } from './histogram-deltas';
+import { estimateQuantile, histogramDeltas } from './histogram-deltas';
 
 const METRIC = 'tollgate_check_duration_seconds';
 
@@ -13,8 +13,6 @@ export interface CheckDuration {
   readonly count: number;
   readonly p50Us: number;
   readonly p99Us: number;
-  /** Upper bound of the bucket holding the 99th percentile, µs: p99 is at most this. */
-  readonly p99UpToUs: number;
 }
 
 /** Checks answered between two scrapes; null when none were. */
@@ -25,6 +23,5 @@ export function checkDuration(before: string, after: string): CheckDuration | nu
     count: all.count,
     p50Us: estimateQuantile(all, 0.5) * 1e6,
     p99Us: estimateQuantile(all, 0.99) * 1e6,
-    p99UpToUs: quantileUpperBound(all, 0.99) * 1e6,
   };
 }

@@ -147,8 +147,7 @@ function sum(values: readonly number[]): number {
 
 let specCounter = 0;
 
-/** Runs one load-client process to completion. */
-/** `onMeasuring` is called when the client's warm-up ends and its measured window starts. */
+/** Runs one load-client process to completion; `onMeasuring` is called when its warm-up ends and its measured window starts. */
 export async function runLoad(spec: LoadSpec, scratchDir: string, onMeasuring?: () => void): Promise<LoadResult> {
   specCounter += 1;
   const specFile = join(scratchDir, `load-${specCounter}.json`);

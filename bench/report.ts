@@ -27,8 +27,8 @@ export interface ReferenceFigures {
 }
 
 /**
- * Tollgate's own time per Check, receipt to answer, from its `tollgate_check_duration_seconds`
- * (interpolated in the buckets): medians over the rounds. Null when it could not be read.
+ * Tollgate's own time per Check, from receiving it to its answer being built (`tollgate_check_duration_seconds`,
+ * interpolated in the buckets): medians over the rounds. Null when it could not be read.
  */
 export type OwnTime = { readonly p50Us: number; readonly p99Us: number } | null;
 
@@ -116,7 +116,7 @@ export function printReport(figures: Figures, shape: RunShape): void {
     row('Redis round trips per Check', '', warm.tollgate.redisPerCheck.toFixed(4), '', '0');
     const mine = warm.tollgateOwn;
     console.log(
-      `tollgate's own time per Check (receipt to answer, from its /metrics): at saturation ${own(mine.saturation)}; ` +
+      `tollgate's own time per Check (receipt to answer built, from its /metrics): at saturation ${own(mine.saturation)}; ` +
         `at ${warm.rate}/s ${own(mine.atRate)}; at ${half.rate}/s ${own(mine.atHalfTollgate)}`,
     );
     const ref = warm.reference;
@@ -139,7 +139,7 @@ export function printReport(figures: Figures, shape: RunShape): void {
     );
     console.log(`  warm keys at the same rate, same client: p50 ${ms(c.warmP50Us)}  p99 ${ms(c.warmP99Us)}`);
     console.log(`  the null server at the same rate, same client: p50 ${ms(c.nullP50Us)}  p99 ${ms(c.nullP99Us)}`);
-    console.log(`  tollgate's own time per cold Check (receipt to answer, from its /metrics): at ${c.rate}/s ${own(c.own)}; one at a time ${own(c.serialOwn)}`);
+    console.log(`  tollgate's own time per cold Check (receipt to answer built, from its /metrics): at ${c.rate}/s ${own(c.own)}; one at a time ${own(c.serialOwn)}`);
     const s = c.serial;
     console.log(
       `  cold keys one at a time (1 in flight, closed loop): p50 ${ms(s.p50Us)}  p99 ${ms(s.p99Us)}  p99.9 ${ms(s.p999Us)}; ` +

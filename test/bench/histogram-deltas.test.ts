@@ -135,7 +135,6 @@ describe('bench histogram deltas (Tollgate histograms read from /metrics)', () =
     expect(own?.p50Us).to.be.closeTo(50 + (50 * 50) / 98, 1e-6);
     // Rank 99: the first deny, in (250 µs, 1 ms] after 98 allows; one of its two: halfway.
     expect(own?.p99Us).to.be.closeTo(250 + 750 * 0.5, 1e-6);
-    expect(own?.p99UpToUs).to.be.closeTo(1000, 1e-9);
     expect(checkDuration(after, after)).to.equal(null);
 
     const backend = backendLatency(before, after);

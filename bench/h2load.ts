@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { CHECK_METHOD_PATH } from '../src/envoy/protos';
@@ -23,19 +23,78 @@ export interface H2loadSpec {
   /** One serialized CheckRequest. */
   readonly request: Buffer;
   readonly connections: number;
-  /** Streams in flight per connection (closed loop), or the ceiling under `rate`. */
+  /** Streams in flight per connection (closed loop); paced runs use PACED_STREAM_CEILING. */
   readonly streams: number;
   /** Calls per second over all connections (open loop); 0 for as fast as answered. */
   readonly rate: number;
+  /** Closed loop: h2load's own warm-up. Paced: ignored (the calibration run warms up). */
   readonly warmupS: number;
   readonly durationS: number;
   /** Sent as `grpc-timeout`, as Envoy sends its ext_authz timeout with every Check. */
   readonly deadlineMs: number;
 }
 
+/** One line of h2load's `--log-file`: when a call started (µs since the epoch), its HTTP status, its latency. */
+export interface LoggedCall {
+  readonly startUs: number;
+  readonly status: string;
+  readonly micros: number;
+}
+
+/**
+ * Streams a paced connection may have open. A paced run must keep sending while the server
+ * stalls (a collection, a slow read): h2load stops its timer at this ceiling and resumes from
+ * the moment a stream closes, so a low ceiling would quietly offer less load exactly when the
+ * server is slow and never record the calls it held back. 4 × 256 is Envoy's default circuit
+ * breaker for a cluster (max_requests 1024).
+ */
+export const PACED_STREAM_CEILING = 256;
+
+/** The paced calibration run's length: it also warms up the connections. */
+const CALIBRATION_S = 1;
+
+/** Time scales found for each server and rate, carried to that pair's next paced run. */
+const paceScales = new Map<string, number>();
+
 let runs = 0;
 
 export async function runH2load(spec: H2loadSpec, scratchDir: string): Promise<LoadResult> {
+  return spec.rate > 0 ? runPaced(spec, scratchDir) : runClosedLoop(spec, scratchDir);
+}
+
+async function runClosedLoop(spec: H2loadSpec, scratchDir: string): Promise<LoadResult> {
+  const { rows, out } = await runOnce(spec, scratchDir, null);
+  const throughput = Number(/finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(out)?.[1] ?? Number.NaN);
+  const sent = Number(/requests: (\d+) total/.exec(out)?.[1] ?? rows.length);
+  return summarize(rows, { sent, throughput, elapsedS: spec.durationS });
+}
+
+/**
+ * An open loop at `spec.rate`, held at that rate. h2load follows a timing script by arming its
+ * timer for the gap to the next line from the moment the previous one fired, so every late
+ * wake-up is lost for good: followed as written, a 5 s script took 8–10 s on this VM, at a rate
+ * that also depended on the server (slower answers, busier client loop). So a short run first
+ * measures how fast h2load really goes against this server at this rate, and the measured run
+ * follows a script compressed by that factor. What it offered is measured again (calls started
+ * per second) and reported as the phase's throughput, so a rate that still misses shows.
+ */
+async function runPaced(spec: H2loadSpec, scratchDir: string): Promise<LoadResult> {
+  const key = `${spec.address}@${spec.rate}`;
+  let scale = paceScales.get(key) ?? 1;
+  const calibration = await runOnce({ ...spec, durationS: CALIBRATION_S }, scratchDir, scale);
+  scale = rescale(scale, spec.rate, offeredRate(calibration.rows));
+  const { rows } = await runOnce(spec, scratchDir, scale);
+  const offered = offeredRate(rows);
+  paceScales.set(key, rescale(scale, spec.rate, offered));
+  return summarize(rows, {
+    // The calibration run's calls are the server's work too: the bench divides CPU by every call sent.
+    sent: calibration.rows.length + rows.length,
+    throughput: offered,
+    elapsedS: rows.length / offered,
+  });
+}
+
+async function runOnce(spec: H2loadSpec, scratchDir: string, scale: number | null): Promise<{ rows: LoggedCall[]; out: string }> {
   runs += 1;
   const body = join(scratchDir, `h2load-${runs}.bin`);
   const log = join(scratchDir, `h2load-${runs}.log`);
@@ -44,53 +103,52 @@ export async function runH2load(spec: H2loadSpec, scratchDir: string): Promise<L
   frame.writeUInt32BE(spec.request.length, 1);
   writeFileSync(body, Buffer.concat([frame, spec.request]));
   const url = `http://${spec.address}${CHECK_METHOD_PATH}`;
-  const paced = spec.rate > 0 ? writeTimingScript(spec, url, join(scratchDir, `h2load-${runs}.script`)) : null;
+  let script: string | null = null;
+  if (scale !== null) {
+    script = join(scratchDir, `h2load-${runs}.script`);
+    // Compressed in time, not cut short: as many calls as the phase should have, at the scaled rate.
+    writeFileSync(script, timingScript(spec.rate * scale, spec.connections, spec.durationS / scale, url));
+  }
   const args = [
-    ...(paced === null ? [url] : [`--timing-script-file=${paced.script}`]),
+    ...(script === null ? [url] : [`--timing-script-file=${script}`]),
     '-d', body,
     '-H', 'content-type: application/grpc',
     '-H', 'te: trailers',
     '-H', `grpc-timeout: ${spec.deadlineMs}m`,
     '-c', String(spec.connections),
-    '-m', String(spec.streams),
+    '-m', String(script === null ? spec.streams : PACED_STREAM_CEILING),
     // A timing script ends when its lines do; a closed loop runs for a duration after a warm-up.
-    ...(paced === null ? ['-D', String(spec.durationS), `--warm-up-time=${spec.warmupS}`] : []),
+    ...(script === null ? ['-D', String(spec.durationS), `--warm-up-time=${spec.warmupS}`] : []),
     `--log-file=${log}`,
   ];
-  const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // libev's epoll backend rounds every timer wait up to a whole millisecond, so a paced call due
+  // in 0.3 ms would wait 1 ms; select takes microseconds, and a few connections are what it does best.
+  const env = script === null ? process.env : { ...process.env, LIBEV_FLAGS: '1' };
+  // h2load appends to an existing log.
+  rmSync(log, { force: true });
+  const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`h2load exited with ${String(code)}:\n${out}`);
+  return { rows: parseCallLog(readFileSync(log, 'utf8')), out };
+}
 
+function summarize(rows: readonly LoggedCall[], totals: { sent: number; throughput: number; elapsedS: number }): LoadResult {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  const rows: Array<{ startUs: number; status: string; micros: number }> = [];
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
-    const [start, status, micros] = line.split('\t');
-    if (start === undefined || status === undefined || micros === undefined) continue;
-    rows.push({ startUs: Number(start), status, micros: Number(micros) });
-  }
-  // Paced runs have no warm-up of h2load's own: the calls started in the first warmupS are left out.
-  const firstStartUs = rows.reduce((least, row) => Math.min(least, row.startUs), Number.POSITIVE_INFINITY);
-  const measured = paced === null ? rows : rows.filter((row) => row.startUs >= firstStartUs + spec.warmupS * 1e6);
-  let completed = 0;
   let failed = 0;
-  for (const row of measured) {
-    completed += 1;
+  for (const row of rows) {
     if (row.status !== '200') failed += 1;
     histogram.recordValue(Math.max(1, row.micros));
   }
-  const throughput =
-    paced === null ? Number(/finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(out)?.[1] ?? Number.NaN) : completed / spec.durationS;
-  const sent = paced === null ? Number(/requests: (\d+) total/.exec(out)?.[1] ?? completed) : rows.length;
   return {
-    sent,
-    completed,
+    sent: totals.sent,
+    completed: rows.length,
     errors: failed,
     denied: 0,
-    elapsedS: spec.durationS,
-    throughput,
+    elapsedS: totals.elapsedS,
+    throughput: totals.throughput,
     p50Us: histogram.getValueAtPercentile(50),
     p99Us: histogram.getValueAtPercentile(99),
     p999Us: histogram.getValueAtPercentile(99.9),
@@ -99,18 +157,48 @@ export async function runH2load(spec: H2loadSpec, scratchDir: string): Promise<L
   };
 }
 
+export function parseCallLog(text: string): LoggedCall[] {
+  const rows: LoggedCall[] = [];
+  for (const line of text.split('\n')) {
+    const [start, status, micros] = line.split('\t');
+    if (start === undefined || status === undefined || micros === undefined) continue;
+    rows.push({ startUs: Number(start), status, micros: Number(micros) });
+  }
+  return rows;
+}
+
+/** Calls started per second: the calls after the first, over the time from the first start to the last. */
+export function offeredRate(rows: readonly LoggedCall[]): number {
+  if (rows.length < 2) return Number.NaN;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    first = Math.min(first, row.startUs);
+    last = Math.max(last, row.startUs);
+  }
+  return last > first ? ((rows.length - 1) * 1e6) / (last - first) : Number.NaN;
+}
+
 /**
- * An open loop at `spec.rate`, as a timing script every connection follows: one call every
- * connections / rate seconds, each at its own offset. h2load's `--rps` is no fixed rate at these
- * rates: it wakes every 10 ms at the most and then sends all calls due, so 8 000 calls/s over
- * 4 connections arrived as bursts of 64 every 10 ms, and the "latency at a fixed rate" measured
- * the queue of a burst (several ms for any server), not the latency of a call.
+ * The time scale that should have offered `target` calls per second, given that `scale` offered
+ * `measured`. Bounded, so one disturbed run cannot send the next one far off.
  */
-function writeTimingScript(spec: H2loadSpec, url: string, path: string): { script: string } {
-  const intervalMs = (1000 * spec.connections) / spec.rate;
-  const calls = Math.ceil(((spec.warmupS + spec.durationS) * 1000) / intervalMs);
+export function rescale(scale: number, target: number, measured: number): number {
+  if (!Number.isFinite(measured) || measured <= 0) return scale;
+  const factor = Math.min(2, Math.max(0.5, target / measured));
+  return Math.min(4, Math.max(0.5, scale * factor));
+}
+
+/**
+ * The script every connection follows for `durationS` of script time: one call every
+ * connections / rate seconds, so that all of them together make `rate` calls per second. h2load's `--rps` holds a rate too, but it wakes
+ * every 10 ms at the most and then sends all calls due: 8 000 calls/s over 4 connections arrived
+ * as bursts of 64 every 10 ms, and "latency at a fixed rate" measured the queue of a burst.
+ */
+export function timingScript(rate: number, connections: number, durationS: number, url: string): string {
+  const intervalMs = (1000 * connections) / rate;
+  const calls = Math.max(2, Math.ceil((durationS * 1000) / intervalMs));
   const lines: string[] = [];
   for (let i = 0; i < calls; i += 1) lines.push(`${(i * intervalMs).toFixed(3)}\t${url}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return { script: path };
+  return `${lines.join('\n')}\n`;
 }

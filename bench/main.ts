@@ -201,6 +201,7 @@ async function main(): Promise<void> {
               address: server.address,
               request: sampleRequest,
               connections: CHANNELS,
+              // Closed loop: 64 in flight. Paced runs have a ceiling of their own (PACED_STREAM_CEILING).
               streams: IN_FLIGHT / CHANNELS,
               rate: shape.rate,
               // No h2load warm-up: the server is warm already, and CPU is divided by every call sent.
@@ -471,6 +472,7 @@ async function sanityCheck(server: ServerProcess, request: CheckRequest): Promis
 
 function fixedRateFigures(phases: Phase[]): FixedRateFigures {
   return {
+    offeredPerS: median(phases.map((p) => p.load.throughput)),
     cpuPerCheckUs: median(phases.map((p) => p.cpuPerCheckUs)),
     p50Us: median(phases.map((p) => p.load.p50Us)),
     p99Us: median(phases.map((p) => p.load.p99Us)),
@@ -505,6 +507,8 @@ function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nu
 function summarize(saturation: Phase[], fixedRate: Phase[]) {
   return {
     throughput: median(saturation.map((p) => p.load.throughput)),
+    // A paced run's throughput is the rate it offered, measured (bench/h2load.ts).
+    offeredPerS: median(fixedRate.map((p) => p.load.throughput)),
     cpuPerCheckUs: median(saturation.map((p) => p.cpuPerCheckUs)),
     p50Us: median(fixedRate.map((p) => p.load.p50Us)),
     p99Us: median(fixedRate.map((p) => p.load.p99Us)),

@@ -1,5 +1,7 @@
 /** The bench's summary: medians over rounds, ratios to the null server from the same rounds. */
 export interface FixedRateFigures {
+  /** Calls the load generator started per second, as measured (the rate asked for is the row's). */
+  readonly offeredPerS: number;
   readonly cpuPerCheckUs: number;
   readonly p50Us: number;
   readonly p99Us: number;
@@ -8,6 +10,8 @@ export interface FixedRateFigures {
 
 export interface ServerFigures {
   readonly throughput: number;
+  /** At the fixed rate: calls the load generator started per second, as measured. */
+  readonly offeredPerS: number;
   readonly cpuPerCheckUs: number;
   readonly p50Us: number;
   readonly p99Us: number;
@@ -102,10 +106,13 @@ export function printReport(figures: Figures, shape: RunShape): void {
     console.log(`warm keys (${shape.generator}: ${shape.warmKeys} keys, ${shape.channels} connections)`);
     row('', 'null', 'tollgate', 'ratio', 'target');
     row(`saturation, ${shape.inFlight} in flight`, `${warm.null.throughput.toFixed(0)}/s`, `${warm.tollgate.throughput.toFixed(0)}/s`, x(warm.ratios.throughput), '≥ 0.80×');
+    const offered = (perS: number): string => `${perS.toFixed(0)}/s`;
+    row(`offered at ${warm.rate}/s (measured)`, offered(warm.null.offeredPerS), offered(warm.tollgate.offeredPerS), '', '');
     row(`p50 at ${warm.rate}/s (50 % null sat.)`, ms(warm.null.p50Us), ms(warm.tollgate.p50Us), x(warm.ratios.p50), '≤ 1.25×');
     row(`p99 at ${warm.rate}/s`, ms(warm.null.p99Us), ms(warm.tollgate.p99Us), x(warm.ratios.p99), '≤ 1.25×');
     row(`p99.9 at ${warm.rate}/s`, ms(warm.null.p999Us), ms(warm.tollgate.p999Us), x(warm.ratios.p999), '');
     const half = warm.atHalfTollgate;
+    row(`offered at ${half.rate}/s (measured)`, offered(half.null.offeredPerS), offered(half.tollgate.offeredPerS), '', '');
     row(`p50 at ${half.rate}/s (50 % tollgate sat.)`, ms(half.null.p50Us), ms(half.tollgate.p50Us), x(half.ratios.p50), '');
     row(`p99 at ${half.rate}/s`, ms(half.null.p99Us), ms(half.tollgate.p99Us), x(half.ratios.p99), '');
     row(`p99.9 at ${half.rate}/s`, ms(half.null.p999Us), ms(half.tollgate.p999Us), x(half.ratios.p999), '');

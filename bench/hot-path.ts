@@ -3,7 +3,9 @@
  * (add `--cpu-prof` via `node --cpu-prof -r tsx/cjs bench/hot-path.ts` to profile). Measures CPU
  * time (not wall time, so a busy machine distorts it less) per call of: decoding the request,
  * the Check handler on a warm key (parse → identify → snapshot from memory → checks → response),
- * encoding its response, and encoding the null server's one-header response for comparison.
+ * encoding its response, and encoding the null server's one-header response for comparison; then
+ * the bytes each of those allocates per call (HOT_PATH_ALLOCATION_SITES=N lists the handler's N
+ * largest allocation sites).
  */
 import { Writable } from 'node:stream';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
@@ -28,6 +30,7 @@ import { cachePolicyFrom } from '../src/server/runtime';
 import { createCheckHandler } from '../src/server/check-handler';
 import { aBudget, aKey, aMembership, anAccessGroup, anOrg, aTeam, aUser } from '../test/checks/fixtures';
 import { MemoryStore } from '../test/support/memory-store';
+import { allocationsPerCall } from './allocations';
 import { chatCheckRequest } from './requests';
 import { benchConfigYaml } from './tenant';
 
@@ -129,6 +132,26 @@ async function main(): Promise<void> {
   const encode = await perCall(`encode Tollgate's CheckResponse`, () => serving.responseSerialize(sample));
   const encodeNull = await perCall(`encode the null server's CheckResponse`, () => method.responseSerialize(nullResponse));
   console.log(`Tollgate adds ≈ ${(fastDecode + handle + encode - decode - encodeNull).toFixed(1)} µs of CPU per Check over the null server`);
+
+  // Garbage per call. The handler is called with prepared calls and a callback that keeps nothing,
+  // so what is counted is its own (a warm Check answers before the handler returns).
+  const calls = decoded.map(
+    (request) => ({ request, getDeadline: () => Number.POSITIVE_INFINITY }) as unknown as ServerUnaryCall<CheckRequest, CheckResponse>,
+  );
+  const ignore = (): void => undefined;
+  const allocated = {
+    decodeNull: await allocationsPerCall(ITERATIONS, (i) => method.requestDeserialize(wire[i % KEYS] as Buffer)),
+    decode: await allocationsPerCall(ITERATIONS, (i) => serving.requestDeserialize(wire[i % KEYS] as Buffer)),
+    handler: await allocationsPerCall(ITERATIONS, (i) => handler(calls[i % KEYS] as ServerUnaryCall<CheckRequest, CheckResponse>, ignore)),
+    encode: await allocationsPerCall(ITERATIONS, () => serving.responseSerialize(sample)),
+  };
+  const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+  console.log(
+    `allocated per call (garbage included, sampled): decode ${kb(allocated.decode.bytesPerCall)} (null server ${kb(allocated.decodeNull.bytesPerCall)}), ` +
+      `handler ${kb(allocated.handler.bytesPerCall)}, encode ${kb(allocated.encode.bytesPerCall)}`,
+  );
+  const sites = Number(process.env.HOT_PATH_ALLOCATION_SITES ?? 0);
+  for (const [site, bytes] of allocated.handler.sites.slice(0, sites)) console.log(`  ${bytes.toFixed(0).padStart(6)} B  ${site}`);
 }
 
 main().catch((error: unknown) => {

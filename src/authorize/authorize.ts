@@ -14,9 +14,9 @@ import { identifyCaller } from '../auth/identify';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt } from './jwt-path';
 import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
-import type { Admitter } from '../spend/admission';
+import type { Admission, Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
-import { andThen, type MaybePromise } from '../util/maybe-promise';
+import { isPromise, type MaybePromise } from '../util/maybe-promise';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
 import { budgetAlerts } from '../alerts/budget-alerts';
@@ -64,39 +64,23 @@ export class Authorizer {
   decide(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): MaybePromise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     const model = modelLabel(facts.model);
-    const context = (snapshot: Snapshot, keyHash: string | null): CheckContext => ({
-      request: facts,
-      snapshot,
-      policy: this.options.policy,
-      now: this.now(),
-      keyHash,
-    });
-    const deny = (refusal: CheckRefusal, identity: Identity): Outcome => ({
-      decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader },
-      refusedBy: refusal.check,
-    });
-    const allow = (identity: Identity, metadata?: Readonly<Record<string, Json>>): Outcome => ({
-      decision: { kind: 'allow', identity, credentialHeader, ...(metadata === undefined ? {} : { metadata }) },
-      refusedBy: null,
-    });
 
     // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
-    const observe = (name: string, refused: boolean): void => telemetry.checkEvaluated(name, refused);
-    const preRefusal = telemetry.phase('checks', () => runChecks(context(EMPTY_SNAPSHOT, null), PRE_DB_CHECKS, observe));
-    if (preRefusal !== null) return deny(preRefusal, { model });
+    const preRefusal = telemetry.phase('checks', () => runChecks(this.context(facts, EMPTY_SNAPSHOT, null), PRE_DB_CHECKS, telemetry));
+    if (preRefusal !== null) return deny(preRefusal, { model }, credentialHeader);
 
     const caller = telemetry.phase('identify', () =>
       identifyCaller(facts, this.options.masterKey, this.options.policy, this.options.jwt?.settings ?? null),
     );
     switch (caller.kind) {
       case 'refused':
-        return deny({ check: 'identify', denial: caller.denial }, { model });
+        return deny({ check: 'identify', denial: caller.denial }, { model }, credentialHeader);
       case 'public_route':
       case 'open_proxy':
-        return allow({ model });
+        return allow({ model }, credentialHeader);
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.
-        return allow({ userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model });
+        return allow({ userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model }, credentialHeader);
       case 'jwt': {
         const authenticator = this.options.jwt;
         if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
@@ -114,18 +98,37 @@ export class Authorizer {
         const loading = telemetry.phase('load', () =>
           loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy, this.options.spendOverlay),
         );
-        return andThen(loading, (snapshot) => {
-          const identity = identityOf(snapshot, caller.keyHash, facts.endUserId, model);
-          const checked = context(snapshot, caller.keyHash);
-          const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, observe, telemetry));
-          if (refusal !== null) return deny(refusal, identity);
-          if (this.options.admission === undefined) return allow(identity);
-          return andThen(this.options.admission.admit(checked), (admission) =>
-            admission.kind === 'deny' ? deny(admission, identity) : allow(identity, admission.metadata),
-          );
-        });
+        // A warm key's snapshot comes from memory: decided on the spot, without a closure to wait.
+        return isPromise(loading)
+          ? loading.then((snapshot) => this.decideVirtualKey(facts, telemetry, snapshot, caller.keyHash, model, credentialHeader))
+          : this.decideVirtualKey(facts, telemetry, loading, caller.keyHash, model, credentialHeader);
       }
     }
+  }
+
+  private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null): CheckContext {
+    return { request, snapshot, policy: this.options.policy, now: this.now(), keyHash };
+  }
+
+  /** The ordered checks on the key's snapshot, then admission (rate limits, budget reservation). */
+  private decideVirtualKey(
+    facts: RequestFacts,
+    telemetry: RequestTelemetry,
+    snapshot: Snapshot,
+    keyHash: string,
+    model: string | undefined,
+    credentialHeader: string | null,
+  ): MaybePromise<Outcome> {
+    const identity = identityOf(snapshot, keyHash, facts.endUserId, model);
+    const checked = this.context(facts, snapshot, keyHash);
+    const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, telemetry));
+    if (refusal !== null) return deny(refusal, identity, credentialHeader);
+    const admitter = this.options.admission;
+    if (admitter === undefined) return allow(identity, credentialHeader);
+    const admission = admitter.admit(checked);
+    return isPromise(admission)
+      ? admission.then((admitted) => admissionOutcome(admitted, identity, credentialHeader))
+      : admissionOutcome(admission, identity, credentialHeader);
   }
 
   /**
@@ -133,12 +136,8 @@ export class Authorizer {
    * key alert, as far as the request got in LiteLLM's order. Alerts never change the decision; the
    * span gets them as events, the sink logs and posts them after the Check has answered.
    */
-  private runVirtualKeyChecks(
-    ctx: CheckContext,
-    observe: (name: string, refused: boolean) => void,
-    telemetry: RequestTelemetry,
-  ): CheckRefusal | null {
-    const refusal = runChecks(ctx, VIRTUAL_KEY_CHECKS, observe);
+  private runVirtualKeyChecks(ctx: CheckContext, telemetry: RequestTelemetry): CheckRefusal | null {
+    const refusal = runChecks(ctx, VIRTUAL_KEY_CHECKS, telemetry);
     const alerts = budgetAlerts(ctx, refusal?.check ?? null);
     if (alerts.length > 0) {
       for (const alert of alerts) telemetry.alert?.(alert);
@@ -146,6 +145,20 @@ export class Authorizer {
     }
     return refusal;
   }
+}
+
+function deny(refusal: CheckRefusal, identity: Identity, credentialHeader: string | null): Outcome {
+  return { decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader }, refusedBy: refusal.check };
+}
+
+function admissionOutcome(admission: Admission, identity: Identity, credentialHeader: string | null): Outcome {
+  return admission.kind === 'deny' ? deny(admission, identity, credentialHeader) : allow(identity, credentialHeader, admission.metadata);
+}
+
+function allow(identity: Identity, credentialHeader: string | null, metadata?: Readonly<Record<string, Json>>): Outcome {
+  const decision: Decision =
+    metadata === undefined ? { kind: 'allow', identity, credentialHeader } : { kind: 'allow', identity, credentialHeader, metadata };
+  return { decision, refusedBy: null };
 }
 
 function modelLabel(model: string | readonly string[] | null): string | undefined {

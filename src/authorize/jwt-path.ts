@@ -57,8 +57,7 @@ export async function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, sou
   const overlay = parts.spendOverlay;
   const snapshot = overlay === undefined ? outcome.snapshot : await telemetry.phase('load', () => overlay(outcome.snapshot));
   const context = { request: facts, snapshot, policy: parts.policy, now: parts.now, keyHash: null };
-  const observe = (name: string, refused: boolean): void => telemetry.checkEvaluated(name, refused);
-  const checked = telemetry.phase('checks', () => runChecks(context, JWT_CHECKS, observe));
+  const checked = telemetry.phase('checks', () => runChecks(context, JWT_CHECKS, telemetry));
   const admission = checked !== null || parts.admission === undefined ? null : await parts.admission.admit(context);
   const refusal = checked ?? (admission?.kind === 'deny' ? admission : null);
   if (refusal === null) return allow(outcome.identity, admission?.kind === 'admit' ? admission.metadata : undefined);

@@ -20,6 +20,7 @@ import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups } f
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
 import type { SharedCache } from './shared-cache';
 import { batchLoader, gatheringLoader } from '../util/batch-loader';
+import { distinct } from '../util/distinct';
 
 export interface CachePolicy {
   readonly ttlMs: number;
@@ -248,6 +249,6 @@ function peekAll<T>(cache: EntityCache<T>, ids: readonly string[]): T[] | undefi
   return found;
 }
 
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
+function unique(values: readonly string[]): readonly string[] {
+  return distinct(values);
 }

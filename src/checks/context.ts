@@ -5,6 +5,7 @@
 import type { Json, JsonObject } from '../domain/entities';
 import type { CheckContext, Snapshot } from './types';
 import { NO_MODEL_ALIASES } from './model-access';
+import { distinct } from '../util/distinct';
 
 /** LiteLLM's `request_data`: the parsed JSON body, `{}` when there is none. */
 export function requestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
@@ -39,6 +40,8 @@ export function teamModelAliasesOfKey(snapshot: Snapshot): Readonly<Record<strin
 
 /** The models of the DB access groups named by `ids` that exist, first-seen order, no duplicates. */
 export function accessGroupModels(snapshot: Snapshot, ids: readonly string[]): readonly string[] {
+  // One group (the usual case): its own frozen list, unless it repeats a name.
+  if (ids.length === 1) return distinct(snapshot.accessGroups.get(ids[0] as string)?.access_model_names ?? []);
   const models = new Set<string>();
   for (const id of ids) {
     for (const model of snapshot.accessGroups.get(id)?.access_model_names ?? []) models.add(model);

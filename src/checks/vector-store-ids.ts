@@ -10,6 +10,8 @@
 import type { Json } from '../domain/entities';
 import { isJsonObject } from './context';
 
+const NO_IDS: readonly Json[] = Object.freeze([]);
+
 function listed(value: Json | undefined): readonly Json[] {
   return Array.isArray(value) ? value : [];
 }
@@ -20,6 +22,8 @@ export function requestedVectorStoreIds(body: Readonly<Record<string, Json>> | n
   for (const tool of listed(body['tools'])) {
     if (isJsonObject(tool)) ids.push(...listed(tool['vector_store_ids']));
   }
+  // Most requests name no vector store (and this runs on every Check): nothing more to build.
+  if (ids.length === 0) return NO_IDS;
   const seen = new Set<string>();
   return ids.filter((id) => {
     const key = JSON.stringify(id);

@@ -2,6 +2,7 @@
  * The model(s) a request asks for: LiteLLM's auth_utils.get_model_from_request (litellm-auth.md §7.1).
  */
 import type { Json } from '../domain/entities';
+import { distinct } from '../util/distinct';
 
 export type RequestedModel = string | readonly string[] | null;
 
@@ -25,7 +26,7 @@ export function modelLabel(model: RequestedModel): string | null {
   return typeof model === 'string' ? model : model.join(',');
 }
 
-function bodyModelCandidates(body: Body, route: string): string[] {
+function bodyModelCandidates(body: Body, route: string): readonly string[] {
   if (body === null) return [];
   const candidates: string[] = [];
   const bodyModel = Object.hasOwn(body, 'model') ? body.model : null;
@@ -34,7 +35,7 @@ function bodyModelCandidates(body: Body, route: string): string[] {
   if (!isTruthy(bodyModel) || /\/(files|batches|vector_stores)/.test(route.toLowerCase())) {
     appendCandidates(candidates, Object.hasOwn(body, 'target_model_names') ? body.target_model_names : null);
   }
-  return [...new Set(candidates)];
+  return distinct(candidates);
 }
 
 /** Strings are split on commas and trimmed; lists are flattened one level; blanks dropped.

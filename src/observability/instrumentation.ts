@@ -44,7 +44,7 @@ export interface Instrumentation {
   startRequest(carrier: Readonly<Record<string, string>>): RequestTelemetry;
 }
 
-const NOOP_REQUEST: RequestTelemetry = {
+export const NOOP_REQUEST_TELEMETRY: RequestTelemetry = {
   phase: (_name, work) => work(),
   checkEvaluated: () => undefined,
   decided: () => undefined,
@@ -53,5 +53,5 @@ const NOOP_REQUEST: RequestTelemetry = {
 };
 
 export const NOOP_INSTRUMENTATION: Instrumentation = {
-  startRequest: () => NOOP_REQUEST,
+  startRequest: () => NOOP_REQUEST_TELEMETRY,
 };

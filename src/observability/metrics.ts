@@ -12,10 +12,10 @@ import type { CacheEvents } from '../cache/entity-cache';
 import type { BudgetAlert } from '../domain/budget-alert';
 import type { Decision } from '../domain/decision';
 import type { Backend, BackendCallObserver } from './backend-calls';
-import type { Instrumentation, RequestTelemetry } from './instrumentation';
+import type { Instrumentation, Phase, RequestTelemetry } from './instrumentation';
 import { registerMeteringMetrics } from '../metering/metering-metrics';
 import { ScrapedCounter, type CounterHandle } from './scraped-counter';
-import { ScrapedHistogram } from './scraped-histogram';
+import { ScrapedHistogram, type HistogramHandle } from './scraped-histogram';
 
 /** A warm Check takes tens of microseconds; an Envoy ext_authz timeout is ~250 ms. */
 const CHECK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -93,54 +93,25 @@ export class TollgateMetrics {
       labelNames: ['type', 'entity'] as const,
       registers,
     });
-    let inFlight = 0;
+    const meters: CheckMeters = {
+      inFlight: 0,
+      // Bound once: every Check observes one of these three.
+      duration: { allow: duration.child('allow'), deny: duration.child('deny'), undecided: duration.child('undecided') },
+      allowed: decisions.child('allow', '', ''),
+      denied: (type, status) => decisions.child('deny', type, status),
+      refusedBy: (check) => refusals.child(check),
+      undecided: (reason) => undecided.child(reason),
+      alert: memo((type, entity) => alerts.labels(type, entity)),
+    };
     new Gauge({
       name: 'tollgate_checks_in_flight',
       help: 'Checks being decided right now',
       registers,
       collect() {
-        this.set(inFlight);
+        this.set(meters.inFlight);
       },
     });
-    const decisionChild = (result: string, type: string, status: string): { inc(): void } => decisions.child(result, type, status);
-    const refusalChild = (check: string): { inc(): void } => refusals.child(check);
-    const undecidedChild = (reason: string): { inc(): void } => undecided.child(reason);
-    const durationChild = (result: string): { observe(seconds: number): void } => duration.child(result);
-    const alertChild = memo((type, entity) => alerts.labels(type, entity));
-    const allowed = decisionChild('allow', '', '');
-
-    this.instrumentation = {
-      startRequest: () => {
-        inFlight += 1;
-        const started = performance.now();
-        let done = false;
-        const finish = (result: string): void => {
-          done = true;
-          inFlight -= 1;
-          durationChild(result).observe((performance.now() - started) / 1000);
-        };
-        return {
-          phase: (_name, work) => work(),
-          checkEvaluated: () => undefined,
-          decided: (decision: Decision, refusedBy: string | null) => {
-            if (done) return;
-            finish(decision.kind);
-            if (decision.kind === 'allow') {
-              allowed.inc();
-              return;
-            }
-            decisionChild('deny', decision.denial.type, String(decision.denial.status)).inc();
-            if (refusedBy !== null) refusalChild(refusedBy).inc();
-          },
-          alert: (event: BudgetAlert) => alertChild(event.type, event.event_group).inc(),
-          undecided: (reason: UndecidedReason) => {
-            if (done) return;
-            finish('undecided');
-            undecidedChild(reason).inc();
-          },
-        };
-      },
-    };
+    this.instrumentation = { startRequest: () => new CheckMetrics(meters) };
     this.cacheEvents = this.cacheMetrics(registers);
     this.calls = this.backendMetrics(registers);
     registerMeteringMetrics(this.registry);
@@ -254,5 +225,63 @@ export class TollgateMetrics {
         );
       },
     };
+  }
+}
+
+/** What one Check's metrics feed: shared by every Check, bound once. */
+interface CheckMeters {
+  inFlight: number;
+  readonly duration: Readonly<Record<'allow' | 'deny' | 'undecided', HistogramHandle>>;
+  readonly allowed: CounterHandle;
+  denied(type: string, status: string): CounterHandle;
+  refusedBy(check: string): CounterHandle;
+  undecided(reason: string): CounterHandle;
+  alert(type: string, entity: string): { inc(): void };
+}
+
+/**
+ * One Check's metrics: its latency, its decision, the check that refused. One object per Check
+ * with its methods on the prototype, since every Check makes one and garbage is what a busy
+ * server pays for most (docs/performance.md, "What a warm Check costs at a steady rate").
+ */
+class CheckMetrics implements RequestTelemetry {
+  private readonly started = performance.now();
+  private done = false;
+
+  constructor(private readonly meters: CheckMeters) {
+    meters.inFlight += 1;
+  }
+
+  phase<T>(_name: Phase, work: () => T): T {
+    return work();
+  }
+
+  checkEvaluated(): void {}
+
+  decided(decision: Decision, refusedBy: string | null): void {
+    if (!this.finish(decision.kind)) return;
+    if (decision.kind === 'allow') {
+      this.meters.allowed.inc();
+      return;
+    }
+    this.meters.denied(decision.denial.type, String(decision.denial.status)).inc();
+    if (refusedBy !== null) this.meters.refusedBy(refusedBy).inc();
+  }
+
+  alert(event: BudgetAlert): void {
+    this.meters.alert(event.type, event.event_group).inc();
+  }
+
+  undecided(reason: UndecidedReason): void {
+    if (this.finish('undecided')) this.meters.undecided(reason).inc();
+  }
+
+  /** False when the Check already ended: it is counted once. */
+  private finish(result: 'allow' | 'deny' | 'undecided'): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.meters.inFlight -= 1;
+    this.meters.duration[result].observe((performance.now() - this.started) / 1000);
+    return true;
   }
 }

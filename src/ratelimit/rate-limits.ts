@@ -20,32 +20,35 @@ export interface RateLimit {
   readonly limit: number;
 }
 
-interface Limited {
-  readonly target: SpendTarget;
-  readonly type: RateLimitType;
-  readonly rpm: number | null;
-  readonly tpm: number | null;
-}
-
-function limitedOf(snapshot: Snapshot): Limited[] {
+/**
+ * Every limit that applies to this request, key, user, team, end user in that order; a null limit
+ * is unlimited (a 0 limit admits nothing, as in LiteLLM). Runs on every Check, and most entities
+ * have no limits: nothing is built for those.
+ */
+export function rateLimitsOf(snapshot: Snapshot): RateLimit[] {
   const { key, user, team, endUser } = snapshot;
-  const out: Limited[] = [];
-  if (key !== null) out.push({ target: { kind: 'key', id: key.token }, type: 'key', rpm: key.rpm_limit, tpm: key.tpm_limit });
-  if (user !== null) out.push({ target: { kind: 'user', id: user.user_id }, type: 'user', rpm: user.rpm_limit, tpm: user.tpm_limit });
-  if (team !== null) out.push({ target: { kind: 'team', id: team.team_id }, type: 'team', rpm: team.rpm_limit, tpm: team.tpm_limit });
+  const out: RateLimit[] = [];
+  if (key !== null) addLimits(out, 'key', key.token, 'key', key.rpm_limit, key.tpm_limit);
+  if (user !== null) addLimits(out, 'user', user.user_id, 'user', user.rpm_limit, user.tpm_limit);
+  if (team !== null) addLimits(out, 'team', team.team_id, 'team', team.rpm_limit, team.tpm_limit);
   if (endUser !== null && endUser.budget !== null) {
-    const budget = endUser.budget;
-    out.push({ target: { kind: 'end_user', id: endUser.user_id }, type: 'customer', rpm: budget.rpm_limit, tpm: budget.tpm_limit });
+    addLimits(out, 'end_user', endUser.user_id, 'customer', endUser.budget.rpm_limit, endUser.budget.tpm_limit);
   }
   return out;
 }
 
-/** Every limit that applies to this request; a null limit is unlimited (a 0 limit admits nothing, as in LiteLLM). */
-export function rateLimitsOf(snapshot: Snapshot): RateLimit[] {
-  return limitedOf(snapshot).flatMap(({ target, type, rpm, tpm }) => [
-    ...(rpm !== null ? [{ target, type, metric: 'rpm' as const, limit: rpm }] : []),
-    ...(tpm !== null ? [{ target, type, metric: 'tpm' as const, limit: tpm }] : []),
-  ]);
+function addLimits(
+  out: RateLimit[],
+  kind: SpendTarget['kind'],
+  id: string,
+  type: RateLimitType,
+  rpm: number | null,
+  tpm: number | null,
+): void {
+  if (rpm === null && tpm === null) return;
+  const target: SpendTarget = { kind, id };
+  if (rpm !== null) out.push({ target, type, metric: 'rpm', limit: rpm });
+  if (tpm !== null) out.push({ target, type, metric: 'tpm', limit: tpm });
 }
 
 /** The entities whose token windows a metered response feeds (tpm is counted for all, limited or not). */

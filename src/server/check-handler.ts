@@ -7,6 +7,7 @@
  *   the RPC fails with UNAVAILABLE so Envoy's failure_mode_allow decides — unless
  *   general_settings.allow_requests_on_db_unavailable, which allows as LiteLLM does.
  */
+import { performance } from 'node:perf_hooks';
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import type { Authorizer, Outcome } from '../authorize/authorize';
@@ -18,7 +19,7 @@ import { collectHeaders } from '../envoy/headers';
 import type { CheckRequest, CheckResponse } from '../envoy/messages';
 import { toCheckResponse } from '../envoy/response';
 import type { Logger } from '../observability/logger';
-import { NOOP_INSTRUMENTATION, type Instrumentation, type RequestTelemetry } from '../observability/instrumentation';
+import { NOOP_INSTRUMENTATION, NOOP_REQUEST_TELEMETRY, type Instrumentation, type RequestTelemetry } from '../observability/instrumentation';
 import { DeadlineError, withTimeout } from '../util/timeout';
 import { JwksUnavailableError } from '../auth/jwt/errors';
 import { Admission } from './admission';
@@ -55,74 +56,103 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
       refuseOverloaded(deps.logger, admission, callback);
       return;
     }
-    const started = process.hrtime.bigint();
-    const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
-    let facts: RequestFacts | null = null;
-    const telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(traceCarrier(call.request));
+    new CheckCall(deps, callback, release).run(call);
+  };
+}
 
-    const answer = (outcome: Outcome): void => {
-      const requestFacts = facts as RequestFacts;
-      let response: CheckResponse;
-      try {
-        logDecision(deps.logger, requestFacts, outcome.decision, outcome.refusedBy, elapsedMs, telemetry);
-        deps.onDecision?.(outcome, requestFacts, elapsedMs());
-        response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, requestFacts, deps.settings));
-      } catch (error) {
-        // A fault of our own, not the store's: never a reason to allow.
-        telemetry.undecided('internal');
-        deps.logger.error({ requestId: requestFacts.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'answering failed: answering UNAVAILABLE');
-        callback(unavailable('internal error'));
-        return;
-      }
-      telemetry.decided(outcome.decision, outcome.refusedBy);
-      callback(null, response);
-    };
-    const cannotDecide = (error: unknown): void => {
-      deps.onDecision?.(null, facts, elapsedMs());
-      // A JWKS outage is no database outage: allowing then would admit tokens nobody verified.
-      const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
-      if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
-        deps.logger.warn(
-          { requestId: facts.requestId, ...telemetry.traceIds?.(), err: errorText(error) },
-          'store unavailable: allowing (allow_requests_on_db_unavailable)',
-        );
-        const decision: Decision = {
-          kind: 'allow',
-          identity: { userId: deps.settings.policy.proxyAdminName, keyAlias: 'failed-to-connect-to-db' },
-          credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
-        };
-        telemetry.decided(decision, null);
-        callback(null, toCheckResponse(decision, facts, deps.settings));
-        return;
-      }
-      telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
-      deps.logger.warn({ requestId: facts?.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
-      callback(unavailable(undecidedDetails(error)));
-    };
+/**
+ * One Check from receipt to answer. An object with its steps as methods rather than closures made
+ * per Check: every Check makes one, and under load its garbage costs more than its code
+ * (docs/performance.md, "What a warm Check costs at a steady rate").
+ */
+class CheckCall {
+  private readonly started = performance.now();
+  private facts: RequestFacts | null = null;
+  private telemetry: RequestTelemetry = NOOP_REQUEST_TELEMETRY;
 
+  constructor(
+    private readonly deps: CheckHandlerDeps,
+    private readonly callback: sendUnaryData<CheckResponse>,
+    private readonly release: () => void,
+  ) {}
+
+  run(call: ServerUnaryCall<CheckRequest, CheckResponse>): void {
+    const deps = this.deps;
+    this.telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(traceCarrier(call.request));
     let decided: MaybePromise<Outcome>;
     try {
-      facts = telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings));
-      decided = deps.authorizer.decide(facts, telemetry);
+      const facts = this.telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings));
+      this.facts = facts;
+      decided = deps.authorizer.decide(facts, this.telemetry);
     } catch (error) {
-      release();
-      cannotDecide(error);
+      this.release();
+      this.cannotDecide(error);
       return;
     }
     if (!isPromise(decided)) {
       // Decided from memory: no deadline to race, no promise to wait for.
-      release();
-      answer(decided);
+      this.release();
+      this.answer(decided);
       return;
     }
-    decided.then(release, release);
+    decided.then(this.release, this.release);
     const remainingMs = msUntil(call.getDeadline());
     const budgetMs = remainingMs - deadlineMarginMs(remainingMs);
     const bounded = Number.isFinite(budgetMs)
       ? withTimeout(decided, Math.max(1, budgetMs), 'check', () => new DeadlineError(budgetMs))
       : decided;
-    bounded.then(answer, cannotDecide);
-  };
+    bounded.then(
+      (outcome) => this.answer(outcome),
+      (error: unknown) => this.cannotDecide(error),
+    );
+  }
+
+  private elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  private answer(outcome: Outcome): void {
+    const { deps, telemetry } = this;
+    const facts = this.facts as RequestFacts;
+    let response: CheckResponse;
+    try {
+      logDecision(deps.logger, facts, outcome.decision, outcome.refusedBy, this.elapsedMs(), telemetry);
+      deps.onDecision?.(outcome, facts, this.elapsedMs());
+      response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, facts, deps.settings));
+    } catch (error) {
+      // A fault of our own, not the store's: never a reason to allow.
+      telemetry.undecided('internal');
+      deps.logger.error({ requestId: facts.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'answering failed: answering UNAVAILABLE');
+      this.callback(unavailable('internal error'));
+      return;
+    }
+    telemetry.decided(outcome.decision, outcome.refusedBy);
+    this.callback(null, response);
+  }
+
+  private cannotDecide(error: unknown): void {
+    const { deps, telemetry, facts } = this;
+    deps.onDecision?.(null, facts, this.elapsedMs());
+    // A JWKS outage is no database outage: allowing then would admit tokens nobody verified.
+    const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
+    if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
+      deps.logger.warn(
+        { requestId: facts.requestId, ...telemetry.traceIds?.(), err: errorText(error) },
+        'store unavailable: allowing (allow_requests_on_db_unavailable)',
+      );
+      const decision: Decision = {
+        kind: 'allow',
+        identity: { userId: deps.settings.policy.proxyAdminName, keyAlias: 'failed-to-connect-to-db' },
+        credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
+      };
+      telemetry.decided(decision, null);
+      this.callback(null, toCheckResponse(decision, facts, deps.settings));
+      return;
+    }
+    telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
+    deps.logger.warn({ requestId: facts?.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
+    this.callback(unavailable(undecidedDetails(error)));
+  }
 }
 
 /**
@@ -168,7 +198,7 @@ function logDecision(
   facts: RequestFacts,
   decision: Decision,
   refusedBy: string | null,
-  elapsedMs: () => number,
+  elapsedMs: number,
   telemetry: RequestTelemetry,
 ): void {
   // Allows are logged at debug: at info (the default) building their fields is wasted work on every Check.
@@ -186,7 +216,7 @@ function logDecision(
     userId: id.userId,
     orgId: id.orgId,
     model: id.model,
-    elapsedMs: Math.round(elapsedMs() * 1000) / 1000,
+    elapsedMs: Math.round(elapsedMs * 1000) / 1000,
     ...(decision.kind === 'deny'
       ? { status: decision.denial.status, errorType: decision.denial.type, refusedBy }
       : {}),

@@ -3,6 +3,9 @@
  * `litellm_metadata.tags` when that key is present) plus top-level `tags`; strings only.
  */
 import type { Json } from '../domain/entities';
+import { distinct } from '../util/distinct';
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 function asObject(value: Json | undefined): Record<string, Json> | null {
   if (typeof value === 'string') {
@@ -20,8 +23,10 @@ function stringsOf(value: Json | undefined): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-export function tagsFromBody(body: Readonly<Record<string, Json>> | null): string[] {
-  if (body === null) return [];
-  const container = asObject('litellm_metadata' in body ? body.litellm_metadata : body.metadata);
-  return [...new Set([...stringsOf(container?.tags), ...stringsOf(body.tags)])];
+export function tagsFromBody(body: Readonly<Record<string, Json>> | null): readonly string[] {
+  if (body === null) return NO_TAGS;
+  const fromMetadata = asObject('litellm_metadata' in body ? body.litellm_metadata : body.metadata)?.tags;
+  // Most requests name no tags: nothing is built for them.
+  if (!Array.isArray(fromMetadata) && !Array.isArray(body.tags)) return NO_TAGS;
+  return distinct([...stringsOf(fromMetadata), ...stringsOf(body.tags)]);
 }

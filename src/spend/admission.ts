@@ -26,6 +26,8 @@ import { replyArray, replyString } from './lua-script';
 import type { SpendKeys } from './redis-keys';
 import type { MaybePromise } from '../util/maybe-promise';
 
+const NO_METADATA: Readonly<Record<string, Json>> = Object.freeze({});
+
 export type Admission =
   | { readonly kind: 'admit'; readonly metadata: Readonly<Record<string, Json>> }
   | { readonly kind: 'deny'; readonly check: string; readonly denial: Denial };
@@ -97,11 +99,13 @@ export class RedisAdmitter implements Admitter {
     }
   }
 
-  private metadataOf(ctx: CheckContext, limits: readonly RateLimit[]): Record<string, Json> {
-    const metadata: Record<string, Json> = {};
+  private metadataOf(ctx: CheckContext, limits: readonly RateLimit[]): Readonly<Record<string, Json>> {
     const tags = this.options.tagsMetadata ? tagsFromBody(ctx.request.body) : [];
-    if (tags.length > 0) metadata.request_tags = tags;
     const rateLimit = this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null;
+    // The usual answer is "nothing to add": shared, so a Check without it allocates nothing here.
+    if (tags.length === 0 && rateLimit === null) return NO_METADATA;
+    const metadata: Record<string, Json> = {};
+    if (tags.length > 0) metadata.request_tags = [...tags];
     if (rateLimit !== null) metadata.rate_limit = rateLimit;
     return metadata;
   }

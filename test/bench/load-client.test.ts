@@ -2,37 +2,23 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { writeFrames } from '../../bench/frames';
 import { runLoad } from '../../bench/processes';
 import { chatCheckRequest, serializeCheck } from '../../bench/requests';
-import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
-import { authorizationService } from '../../src/envoy/protos';
+import { startCountingAuthzServer, type CountingAuthzServer } from '../support/counting-authz-server';
+
 
 describe('bench load client (a separate process driving a real gRPC server)', () => {
-  let server: Server;
-  let address: string;
+  let server: CountingAuthzServer;
   let scratch: string;
-  /** Checks the server answered. */
-  let answered = 0;
 
   before(async () => {
-    server = new Server();
-    server.addService(authorizationService(), {
-      Check: (_call: ServerUnaryCall<CheckRequest, CheckResponse>, callback: sendUnaryData<CheckResponse>) => {
-        answered += 1;
-        callback(null, { status: { code: 0 }, ok_response: {} });
-      },
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
-    address = `127.0.0.1:${port}`;
+    server = await startCountingAuthzServer();
     scratch = mkdtempSync(join(tmpdir(), 'tollgate-load-client-test-'));
   });
 
   after(() => {
-    server.forceShutdown();
+    server.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -43,7 +29,7 @@ describe('bench load client (a separate process driving a real gRPC server)', ()
     let measuringCalls = 0;
     const result = await runLoad(
       {
-        address,
+        address: server.address,
         mode: 'open',
         concurrency: 0,
         rate: 200,
@@ -57,7 +43,7 @@ describe('bench load client (a separate process driving a real gRPC server)', ()
       scratch,
       () => {
         measuringCalls += 1;
-        answeredAtMeasuring = answered;
+        answeredAtMeasuring = server.answered;
       },
     );
     expect(measuringCalls).to.equal(1);
@@ -65,6 +51,6 @@ describe('bench load client (a separate process driving a real gRPC server)', ()
     expect(answeredAtMeasuring).to.be.greaterThan(0);
     expect(result.errors).to.equal(0);
     expect(result.completed).to.be.greaterThan(0);
-    expect(result.completed).to.be.lessThan(answered);
+    expect(result.completed).to.be.lessThan(server.answered);
   });
 });

@@ -191,18 +191,18 @@ export class CachedAuthStore implements AuthStore {
     return this.projects.get(projectId);
   }
   async findTags(names: readonly string[]): Promise<Tag[]> {
-    const found = await Promise.all(unique(names).map((name) => this.tags.get(name)));
+    const found = await Promise.all(distinct(names).map((name) => this.tags.get(name)));
     return found.filter((tag): tag is Tag => tag !== null);
   }
   async findAccessGroups(ids: readonly string[]): Promise<AccessGroup[]> {
-    const found = await Promise.all(unique(ids).map((id) => this.accessGroups.get(id)));
+    const found = await Promise.all(distinct(ids).map((id) => this.accessGroups.get(id)));
     return found.filter((group): group is AccessGroup => group !== null);
   }
   findBudget(budgetId: string): Promise<Budget | null> {
     return this.budgets.get(budgetId);
   }
   async findObjectPermissions(ids: readonly string[]): Promise<ObjectPermission[]> {
-    const found = await Promise.all(unique(ids).map((id) => this.objectPermissions.get(id)));
+    const found = await Promise.all(distinct(ids).map((id) => this.objectPermissions.get(id)));
     return found.filter((permission): permission is ObjectPermission => permission !== null);
   }
   findAgent(agentId: string): Promise<Agent | null> {
@@ -241,14 +241,10 @@ export class CachedAuthStore implements AuthStore {
 /** Every id answered from memory (absent ones dropped, as the batch lookups do), or undefined. */
 function peekAll<T>(cache: EntityCache<T>, ids: readonly string[]): T[] | undefined {
   const found: T[] = [];
-  for (const id of unique(ids)) {
+  for (const id of distinct(ids)) {
     const value = cache.peek(id);
     if (value === undefined) return undefined;
     if (value !== null) found.push(value);
   }
   return found;
-}
-
-function unique(values: readonly string[]): readonly string[] {
-  return distinct(values);
 }

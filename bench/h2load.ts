@@ -197,7 +197,9 @@ export function rescale(scale: number, target: number, measured: number): number
  */
 export function timingScript(rate: number, connections: number, durationS: number, url: string): string {
   const intervalMs = (1000 * connections) / rate;
-  const calls = Math.max(2, Math.ceil((durationS * 1000) / intervalMs));
+  // Rounded before the ceiling: a script compressed in time (rate × s, duration / s) must not
+  // gain a call per connection from the last bit of a floating-point product.
+  const calls = Math.max(2, Math.ceil(Number(((durationS * rate) / connections).toFixed(6))));
   const lines: string[] = [];
   for (let i = 0; i < calls; i += 1) lines.push(`${(i * intervalMs).toFixed(3)}\t${url}`);
   return `${lines.join('\n')}\n`;

@@ -28,6 +28,13 @@ describe('bench h2load pacing', () => {
       expect(lines).to.have.length(5_000);
       expect(lines[1]).to.equal(`0.400\t${URL}`);
     });
+
+    it('keeps the call count of a script compressed by any time scale', () => {
+      // 400/s over 2 connections for 1 s is 200 calls each, however the scale rounds (3.3 once made 201).
+      for (const scale of [0.5, 0.7, 1, 1.3, 2.3, 3.3, 3.97]) {
+        expect(timingScript(400 * scale, 2, 1 / scale, URL).trim().split('\n'), `scale ${scale}`).to.have.length(200);
+      }
+    });
   });
 
   describe('offeredRate', () => {

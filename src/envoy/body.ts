@@ -37,7 +37,12 @@ export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): 
   const source = bodySource(http);
   const length = 'bytes' in source ? source.bytes.length : Buffer.byteLength(source.text, 'utf8');
   if (length === 0) return NO_BODY;
-  return { ...examineBody(source, length, http, headers), byteLength: length };
+  return examineBody(source, length, http, headers);
+}
+
+/** Built whole rather than by spreading a default: this runs on every Check with a body. */
+function bodyFacts(byteLength: number, body: JsonObject | null, truncated: boolean, invalid: boolean, prefixModel: string | null): BodyFacts {
+  return { body, truncated, invalid, prefixModel, byteLength };
 }
 
 function examineBody(source: Source, length: number, http: HttpRequest | undefined, headers: HeaderRecord): BodyFacts {
@@ -53,16 +58,16 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
     const form = parseFormBody(prefixBytes(source), contentType, whole);
     if (form !== null) {
       const model = typeof form.model === 'string' ? form.model : null;
-      return whole ? { ...NO_BODY, body: form } : { ...NO_BODY, truncated: true, prefixModel: model };
+      return whole ? bodyFacts(length, form, false, false, null) : bodyFacts(length, null, true, false, model);
     }
   }
 
   if (!whole) {
     // A cut may split a UTF-8 sequence: decode leniently, the scanner only needs the start.
-    return { ...NO_BODY, truncated: true, prefixModel: scanTopLevelString(prefixBytes(source).toString('utf8'), 'model') };
+    return bodyFacts(length, null, true, false, scanTopLevelString(prefixBytes(source).toString('utf8'), 'model'));
   }
   const parsed = parseJsonObject('bytes' in source ? (isUtf8(source.bytes) ? source.bytes.toString('utf8') : null) : source.text);
-  return parsed === null ? { ...NO_BODY, invalid: true } : { ...NO_BODY, body: parsed };
+  return parsed === null ? bodyFacts(length, null, false, true, null) : bodyFacts(length, parsed, false, false, null);
 }
 
 function bodySource(http: HttpRequest | undefined): Source {
@@ -93,7 +98,24 @@ function parseJsonObject(text: string | null): JsonObject | null {
   } catch {
     return null;
   }
-  return isJsonObject(value) && !nestsDeeperThan(value, MAX_JSON_DEPTH) ? value : null;
+  if (!isJsonObject(value)) return null;
+  return fewerOpenersThan(text, MAX_JSON_DEPTH) || !nestsDeeperThan(value, MAX_JSON_DEPTH) ? value : null;
+}
+
+/**
+ * Nesting deeper than `limit` needs more than `limit` of `{` and `[`, counted anywhere (inside
+ * strings too, which only errs towards the walk). indexOf is native: a chat body costs tens of
+ * nanoseconds here against a few hundred for the walk, which then only runs for bodies with many.
+ */
+function fewerOpenersThan(text: string, limit: number): boolean {
+  let count = 0;
+  for (const opener of ['{', '[']) {
+    for (let at = text.indexOf(opener); at !== -1; at = text.indexOf(opener, at + 1)) {
+      count += 1;
+      if (count > limit) return false;
+    }
+  }
+  return true;
 }
 
 function isJsonObject(value: unknown): value is JsonObject {

@@ -5,6 +5,7 @@
 import type { Settings } from '../config/settings';
 import type { Credential } from '../domain/request';
 import { nonEmptyHeader, type HeaderRecord } from './headers';
+import type { QueryParameters } from './route';
 
 export type CredentialSettings = Pick<Settings, 'credentials'>;
 
@@ -18,7 +19,7 @@ const RAW_KEY_HEADERS = ['api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-sub
 export function extractCredential(
   headers: HeaderRecord,
   route: string,
-  query: URLSearchParams,
+  query: QueryParameters,
   settings: CredentialSettings,
 ): Credential {
   const found = extractDefault(headers, route, query);
@@ -29,7 +30,7 @@ export function extractCredential(
   return credential(custom, value === undefined ? '' : bearerToken(value));
 }
 
-function extractDefault(headers: HeaderRecord, route: string, query: URLSearchParams): Credential {
+function extractDefault(headers: HeaderRecord, route: string, query: QueryParameters): Credential {
   // 1. x-litellm-api-key beats Authorization (LiteLLM test_x_litellm_api_key); unknown prefixes pass as is.
   const litellm = nonEmptyHeader(headers, 'x-litellm-api-key');
   if (litellm !== undefined) return credential('x-litellm-api-key', bearerTokenOrValue(litellm));
@@ -74,7 +75,9 @@ function bearerTokenOrValue(value: string): string {
  */
 function stripPrefix(value: string): string | null {
   for (const prefix of ['Bearer ', 'Basic ', 'bearer ']) {
-    if (value.startsWith(prefix)) return value.split(prefix).join('');
+    if (!value.startsWith(prefix)) continue;
+    // The usual value holds the prefix once: a slice, without split's array and join's copy.
+    return value.includes(prefix, prefix.length) ? value.split(prefix).join('') : value.slice(prefix.length);
   }
   if (value.startsWith('AWS4-HMAC-SHA256')) {
     const match = /Credential=Bearer\s+([^/\s,]+)/.exec(value) ?? /Credential=([^/\s,]+)/.exec(value);

@@ -14,25 +14,32 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  * The record has no prototype, so names such as `__proto__` or `constructor` are plain headers.
  */
 export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  const add = (name: string, value: string): void => {
-    // Measured cheaper than scanning for upper case first: V8 has a fast path for lower-case names.
-    const key = name.toLowerCase();
-    out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
-  };
+  // The hottest loop of a Check's parsing: no closure, no pair arrays, and (the record having no
+  // prototype) an `undefined` read is the whole "seen before?" test.
+  const out: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
   const raw = http?.header_map?.headers ?? [];
   if (raw.length > 0) {
     for (const entry of raw) {
       if (!entry.key) continue;
       const value = entry.raw_value !== undefined && entry.raw_value.length > 0 ? utf8.decode(entry.raw_value) : (entry.value ?? '');
-      add(entry.key, value);
+      addHeader(out, entry.key, value);
     }
   } else {
-    // for…in rather than Object.entries: no pair array per header on every Check.
     const merged = http?.headers ?? {};
-    for (const name in merged) if (Object.hasOwn(merged, name)) add(name, merged[name] as string);
+    const names = Object.keys(merged);
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i] as string;
+      addHeader(out, name, merged[name] as string);
+    }
   }
-  return out;
+  return out as HeaderRecord;
+}
+
+/** Envoy's merge: names compared lower-cased (V8 has a fast path for names that already are), repeats joined with ",". */
+function addHeader(out: Record<string, string | undefined>, name: string, value: string): void {
+  const key = name.toLowerCase();
+  const seen = out[key];
+  out[key] = seen === undefined ? value : `${seen},${value}`;
 }
 
 /** Case-insensitive lookup that never reaches Object.prototype. */

@@ -8,12 +8,17 @@ export type RequestedModel = string | readonly string[] | null;
 
 type Body = Readonly<Record<string, Json>> | null;
 
+/** Routes where `target_model_names` counts even next to a `model`. */
+const ALSO_TARGET_MODEL_NAMES = /\/(files|batches|vector_stores)/;
+
 /**
  * Body first, then the route. The body's `model` wins over a model in the path
  * (`/openai/deployments/gpt-4` with body `gpt-4o` → `gpt-4o`).
  * One candidate → a string; several → a list, each of which must pass the model checks.
  */
 export function getModelFromRequest(body: Body, route: string): RequestedModel {
+  const plain = plainBodyModel(body, route);
+  if (plain !== null) return plain;
   const candidates = bodyModelCandidates(body, route);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) return candidates;
@@ -32,10 +37,17 @@ function bodyModelCandidates(body: Body, route: string): readonly string[] {
   const bodyModel = Object.hasOwn(body, 'model') ? body.model : null;
   appendCandidates(candidates, bodyModel);
   // Newer LiteLLM: `target_model_names` when no model is named, or always on files/batches/vector stores.
-  if (!isTruthy(bodyModel) || /\/(files|batches|vector_stores)/.test(route.toLowerCase())) {
+  if (!isTruthy(bodyModel) || ALSO_TARGET_MODEL_NAMES.test(route.toLowerCase())) {
     appendCandidates(candidates, Object.hasOwn(body, 'target_model_names') ? body.target_model_names : null);
   }
   return distinct(candidates);
+}
+
+/** The usual body: one model name, nothing to split or trim, on a route that reads only `model`. */
+function plainBodyModel(body: Body, route: string): string | null {
+  const model = body !== null && Object.hasOwn(body, 'model') ? body.model : null;
+  if (typeof model !== 'string' || model === '' || model.includes(',') || model.trim() !== model) return null;
+  return ALSO_TARGET_MODEL_NAMES.test(route.toLowerCase()) ? null : model;
 }
 
 /** Strings are split on commas and trimmed; lists are flattened one level; blanks dropped.

@@ -2,11 +2,17 @@
  * LiteLLM's "route" (auth_utils.get_request_route) from Envoy's raw request target.
  */
 
+/** The query string's parameters, read-only. */
+export type QueryParameters = Pick<URLSearchParams, 'get' | 'getAll' | 'has'>;
+
 export interface RequestTarget {
   /** Path without query, percent-decoded, base path removed; always starts with "/". */
   readonly route: string;
-  readonly query: URLSearchParams;
+  readonly query: QueryParameters;
 }
+
+/** LLM calls rarely carry a query string: they share this one rather than parse "" each time. */
+const NO_QUERY: QueryParameters = Object.freeze(new URLSearchParams(''));
 
 /**
  * Envoy sends `path` undecoded with its query string. LiteLLM routes on Starlette's
@@ -19,7 +25,7 @@ export function parseRequestTarget(rawPath: string, basePath: string): RequestTa
   const queryAt = rawPath.search(/[?#]/);
   const pathPart = queryAt === -1 ? rawPath : rawPath.slice(0, queryAt);
   const queryPart = queryAt === -1 || rawPath[queryAt] === '#' ? '' : rawPath.slice(queryAt + 1).split('#', 1)[0];
-  return { route: stripBasePath(percentDecode(pathPart), basePath), query: new URLSearchParams(queryPart) };
+  return { route: stripBasePath(percentDecode(pathPart), basePath), query: queryPart === '' ? NO_QUERY : new URLSearchParams(queryPart) };
 }
 
 /** `/genai/chat/completions` with base path `/genai` → `/chat/completions` (LiteLLM's root_path). */

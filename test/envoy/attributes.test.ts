@@ -225,6 +225,16 @@ describe('parseCheckRequest', () => {
       expect(withBody({ body: ok })).to.include({ bodyInvalid: false, model: 'm' });
     });
 
+    it('judges depth by nesting, not by how many brackets a body holds', () => {
+      // Wide (300 small objects, 301 openers), and brackets inside strings: shallow, so valid.
+      const wide = JSON.stringify({ model: 'm', messages: Array.from({ length: 300 }, () => ({ role: 'user', content: '[{' })) });
+      expect(withBody({ body: wide })).to.include({ bodyInvalid: false, model: 'm' });
+      // Exactly one level too deep, with exactly as many openers as levels: refused.
+      const edge = `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`;
+      expect(withBody({ body: `{"x":${edge}}` })).to.include({ body: null, bodyInvalid: true });
+      expect(withBody({ body: `{"x":${edge.slice(1, -1)}}` })).to.include({ bodyInvalid: false });
+    });
+
     it('survives a hostile 1M-deep truncated prefix', () => {
       const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: `{"x":${'['.repeat(1_000_000)}` });
       expect(facts).to.include({ body: null, bodyTruncated: true, model: null });

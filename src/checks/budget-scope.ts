@@ -14,7 +14,14 @@ export function isZeroCostRequest(models: readonly string[], policy: Policy): bo
   return models.length > 0 && models.every((model) => isZeroCostModel(policy, model));
 }
 
+/** Answers per context: half a dozen budget checks ask for every request. */
+const skippedByContext = new WeakMap<CheckContext, boolean>();
+
 /** True when no budget check may refuse this request. */
 export function areBudgetChecksSkipped(ctx: CheckContext): boolean {
-  return isInfoRoute(ctx.request.route) || isZeroCostRequest(requestedModels(ctx), ctx.policy);
+  const known = skippedByContext.get(ctx);
+  if (known !== undefined) return known;
+  const skipped = isInfoRoute(ctx.request.route) || isZeroCostRequest(requestedModels(ctx), ctx.policy);
+  skippedByContext.set(ctx, skipped);
+  return skipped;
 }

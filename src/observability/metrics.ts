@@ -37,6 +37,19 @@ function memo<T>(make: (...values: string[]) => T): (...values: string[]) => T {
   };
 }
 
+/** Handles for one entity kind, made on first use: one Map lookup, no joined label key. */
+function perKind<T>(make: (kind: string) => T): (kind: string) => T {
+  const handles = new Map<string, T>();
+  return (kind) => {
+    let handle = handles.get(kind);
+    if (handle === undefined) {
+      handle = make(kind);
+      handles.set(kind, handle);
+    }
+    return handle;
+  };
+}
+
 export interface MetricsOptions {
   /** Node.js process metrics (CPU, memory, event-loop lag, GC); off in unit tests. */
   readonly processMetrics?: boolean;
@@ -174,20 +187,18 @@ export class TollgateMetrics {
       labelNames: ['kind', 'source'] as const,
       registers,
     });
-    // Several hits per Check: the handles are kept per kind, not looked up by label values each time.
-    const hitHandles = new Map<string, Record<'memory' | 'shared', CounterHandle>>();
-    const hitHandlesOf = (kind: string): Record<'memory' | 'shared', CounterHandle> => {
-      let handles = hitHandles.get(kind);
-      if (handles === undefined) {
-        handles = { memory: hits.child(kind, 'memory'), shared: hits.child(kind, 'shared') };
-        hitHandles.set(kind, handles);
-      }
-      return handles;
-    };
+    // Several hits per Check, and a warm key past its refresh time is served stale on every request
+    // until its reload lands: the handles are kept per kind, not looked up by label values each time.
+    const hitHandlesOf = perKind((kind) => ({ memory: hits.child(kind, 'memory'), shared: hits.child(kind, 'shared') }));
+    const staleHandlesOf = perKind((kind) => ({
+      revalidating: stale.child(kind, 'revalidating'),
+      loader_failed: stale.child(kind, 'loader_failed'),
+    }));
+    const missHandleOf = perKind((kind) => misses.child(kind));
     return {
       hit: (kind, tier) => hitHandlesOf(kind)[tier].inc(),
-      miss: (kind) => misses.child(kind).inc(),
-      staleServed: (kind, reason) => stale.child(kind, reason).inc(),
+      miss: (kind) => missHandleOf(kind).inc(),
+      staleServed: (kind, reason) => staleHandlesOf(kind)[reason].inc(),
       sharedTierError: (kind) => errors.labels(kind, 'shared_tier').inc(),
       backgroundRefreshError: (kind) => errors.labels(kind, 'background_refresh').inc(),
     };

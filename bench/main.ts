@@ -59,6 +59,11 @@ const REFERENCE_WORK_US = Number(process.env.BENCH_REFERENCE_WORK_US ?? 15);
 interface Phase {
   readonly load: LoadResult;
   readonly cpuPerCheckUs: number;
+  /**
+   * Read and write system calls per Check (server and workers, /proc/<pid>/io). How many Checks
+   * each socket read and write carries decides much of the CPU a Check costs at saturation.
+   */
+  readonly ioCallsPerCheck: number;
   /** Null where not counted (the null server, multi-worker runs). */
   readonly mysqlPerCheck: number | null;
   readonly redisPerCheck: number | null;
@@ -89,8 +94,10 @@ async function measure(
   };
   const tripsBefore = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const cpuBefore = server.cpuSeconds();
+  const ioBefore = server.ioCalls();
   const load = await drive(measuring);
   const cpu = server.cpuSeconds() - cpuBefore;
+  const io = server.ioCalls() - ioBefore;
   const tripsAfter = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const metricsAfter = counters ? await server.metrics() : null;
   const histogramsBefore = await histograms;
@@ -101,6 +108,7 @@ async function measure(
     load,
     // CPU over the whole client run (warm-up and drain too), so divided by every call sent.
     cpuPerCheckUs: (cpu * 1e6) / load.sent,
+    ioCallsPerCheck: io / load.sent,
     mysqlPerCheck: counters ? (tripsAfter.mysql - tripsBefore.mysql) / load.sent : null,
     redisPerCheck: counters ? (tripsAfter.redis - tripsBefore.redis) / load.sent : null,
     own: histogramsBefore !== null && metricsAfter !== null ? checkDuration(histogramsBefore, metricsAfter) : null,
@@ -112,7 +120,7 @@ function line(label: string, phase: Phase): void {
   const l = phase.load;
   console.log(
     `  ${label.padEnd(28)} ${l.throughput.toFixed(0).padStart(6)}/s  p50 ${(l.p50Us / 1000).toFixed(3)} ms  p99 ${(l.p99Us / 1000).toFixed(3)} ms  ` +
-      `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check` +
+      `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check  io ${phase.ioCallsPerCheck.toFixed(2)}/check` +
       (phase.mysqlPerCheck === null ? '' : `  db ${phase.mysqlPerCheck.toFixed(4)}`) +
       (phase.redisPerCheck === null ? '' : `  redis ${phase.redisPerCheck.toFixed(4)}`) +
       (phase.own === null ? '' : `  own p50 ≈ ${(phase.own.p50Us / 1000).toFixed(3)} ms  p99 ≈ ${(phase.own.p99Us / 1000).toFixed(3)} ms`),
@@ -299,6 +307,7 @@ async function main(): Promise<void> {
           p99: median(rounds.map((r) => r.tgRate.load.p99Us / r.nullRate.load.p99Us)),
           p999: median(rounds.map((r) => r.tgRate.load.p999Us / r.nullRate.load.p999Us)),
           cpu: median(rounds.map((r) => r.tgSat.cpuPerCheckUs / r.nullSat.cpuPerCheckUs)),
+          ioCalls: median(rounds.map((r) => r.tgSat.ioCallsPerCheck / r.nullSat.ioCallsPerCheck)),
         },
         atHalfTollgate: {
           rate: median(rounds.map((r) => r.halfTgRate)),
@@ -510,6 +519,7 @@ function summarize(saturation: Phase[], fixedRate: Phase[]) {
     // A paced run's throughput is the rate it offered, measured (bench/h2load.ts).
     offeredPerS: median(fixedRate.map((p) => p.load.throughput)),
     cpuPerCheckUs: median(saturation.map((p) => p.cpuPerCheckUs)),
+    ioCallsPerCheck: median(saturation.map((p) => p.ioCallsPerCheck)),
     p50Us: median(fixedRate.map((p) => p.load.p50Us)),
     p99Us: median(fixedRate.map((p) => p.load.p99Us)),
     p999Us: median(fixedRate.map((p) => p.load.p999Us)),

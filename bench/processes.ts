@@ -27,6 +27,8 @@ export interface ServerProcess {
   readonly address: string;
   /** User + system CPU seconds of the server and its live worker processes. */
   cpuSeconds(): number;
+  /** Read and write system calls so far (sockets, mostly), server and workers: /proc/<pid>/io. */
+  ioCalls(): number;
   /** MySQL and Redis round trips so far, summed over workers (tollgate only). */
   roundTrips(): Promise<{ mysql: number; redis: number }>;
   /** The Prometheus text of its ops port (tollgate only; null when it has none). */
@@ -50,6 +52,21 @@ function processCpuTicks(pid: number): number {
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // exited
+  }
+}
+
+/** syscr + syscw of /proc/<pid>/io: every read- and write-family system call, threads included. */
+export function ioCallsOf(procIo: string): number {
+  const reads = /^syscr:\s*(\d+)$/m.exec(procIo);
+  const writes = /^syscw:\s*(\d+)$/m.exec(procIo);
+  return Number(reads?.[1] ?? 0) + Number(writes?.[1] ?? 0);
+}
+
+function processIoCalls(pid: number): number {
+  try {
+    return ioCallsOf(readFileSync(`/proc/${pid}/io`, 'utf8'));
   } catch {
     return 0; // exited
   }
@@ -112,6 +129,7 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     pid,
     address: `127.0.0.1:${port}`,
     cpuSeconds: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + processCpuTicks(p), 0) / CLOCK_TICKS_PER_S,
+    ioCalls: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + processIoCalls(p), 0),
     roundTrips: () =>
       new Promise((resolveCounts, reject) => {
         const seen: Array<{ mysql: number; redis: number }> = [];

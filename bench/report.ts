@@ -13,6 +13,8 @@ export interface ServerFigures {
   /** At the fixed rate: calls the load generator started per second, as measured. */
   readonly offeredPerS: number;
   readonly cpuPerCheckUs: number;
+  /** At saturation: read and write system calls per Check (see bench/main.ts, Phase). */
+  readonly ioCallsPerCheck: number;
   readonly p50Us: number;
   readonly p99Us: number;
   readonly p999Us: number;
@@ -41,7 +43,7 @@ export interface Figures {
     readonly rate: number;
     readonly null: ServerFigures;
     readonly tollgate: ServerFigures;
-    readonly ratios: { throughput: number; p50: number; p99: number; p999: number; cpu: number };
+    readonly ratios: { throughput: number; p50: number; p99: number; p999: number; cpu: number; ioCalls: number };
     /** Both servers at half of Tollgate's saturation, where neither queues. */
     readonly atHalfTollgate: {
       readonly rate: number;
@@ -117,6 +119,8 @@ export function printReport(figures: Figures, shape: RunShape): void {
     row(`p99 at ${half.rate}/s`, ms(half.null.p99Us), ms(half.tollgate.p99Us), x(half.ratios.p99), '');
     row(`p99.9 at ${half.rate}/s`, ms(half.null.p999Us), ms(half.tollgate.p999Us), x(half.ratios.p999), '');
     row('server CPU per Check', `${warm.null.cpuPerCheckUs.toFixed(1)} µs`, `${warm.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(warm.ratios.cpu), '≤ 1.30×');
+    // Fewer Checks per socket read and write means more CPU per Check, whoever's code answers them.
+    row('read/write syscalls per Check', warm.null.ioCallsPerCheck.toFixed(2), warm.tollgate.ioCallsPerCheck.toFixed(2), x(warm.ratios.ioCalls), '');
     // Neither server saturated: no batching of calls per wake-up, and far steadier from run to run.
     row(`server CPU per Check at ${half.rate}/s`, `${half.null.cpuPerCheckUs.toFixed(1)} µs`, `${half.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(half.ratios.cpu), '');
     row('MySQL round trips per Check', '', warm.tollgate.mysqlPerCheck.toFixed(4), '', '0');

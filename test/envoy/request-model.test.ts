@@ -9,6 +9,12 @@ describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
       expect(getModelFromRequest({ model: 'gpt-4o' }, CHAT)).to.equal('gpt-4o');
     });
 
+    it('trims a single model name and treats a blank one as no model', () => {
+      expect(getModelFromRequest({ model: ' gpt-4o\t' }, CHAT)).to.equal('gpt-4o');
+      expect(getModelFromRequest({ model: '  ' }, CHAT)).to.equal(null);
+      expect(getModelFromRequest({ model: '' }, '/openai/deployments/gpt-4/chat/completions')).to.equal('gpt-4');
+    });
+
     it('splits a comma-separated model string and trims each name', () => {
       expect(getModelFromRequest({ model: 'gpt-4o, claude-3 ,gemini' }, CHAT)).to.deep.equal(['gpt-4o', 'claude-3', 'gemini']);
     });

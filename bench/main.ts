@@ -8,7 +8,8 @@
  * dropped, prefix deleted).
  *
  * Knobs (environment): BENCH_ROUNDS (5), BENCH_PHASE_MS (5000), BENCH_MYSQL_URL, BENCH_REDIS_URL,
- * BENCH_REFERENCE_WORK_US (15; 0 leaves the reference server out),
+ * BENCH_REFERENCE_WORK_US (15; 0 leaves the reference server out), BENCH_REFERENCE_GARBAGE_KB (0; the reference
+ * server also leaves that many KB of short-lived objects per Check, to show what garbage costs under load),
  * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
  * of: warm, workers, cold), BENCH_SERVER_OUTPUT_DIR (keep each server's output there, e.g. with --trace-gc),
  * BENCH_MAX_OLD_SPACE_MB (every server's V8 heap limit; the production overlay's by default, 0 for V8's own).
@@ -55,6 +56,7 @@ const NULL_NODE_ARGS = [...HEAP_LIMIT.args, ...(process.env.BENCH_NULL_NODE_ARGS
  * saturation with the others, it shows how much the machine inflates any added work under load.
  */
 const REFERENCE_WORK_US = Number(process.env.BENCH_REFERENCE_WORK_US ?? 15);
+const REFERENCE_GARBAGE_KB = Number(process.env.BENCH_REFERENCE_GARBAGE_KB ?? 0);
 
 interface Phase {
   readonly load: LoadResult;
@@ -239,11 +241,11 @@ async function main(): Promise<void> {
     const figures: Figures = {};
     if (ONLY.has('warm')) {
       const reference =
-        REFERENCE_WORK_US > 0
+        REFERENCE_WORK_US > 0 || REFERENCE_GARBAGE_KB > 0
           ? await startServer({
               name: `null + ${REFERENCE_WORK_US} µs`,
               args: [...NULL_NODE_ARGS, ...NULL_SERVER_ARGS],
-              env: { NULL_EXTRA_WORK_US: String(REFERENCE_WORK_US) },
+              env: { NULL_EXTRA_WORK_US: String(REFERENCE_WORK_US), NULL_EXTRA_GARBAGE_KB: String(REFERENCE_GARBAGE_KB) },
               readyMsg: 'listening',
               workers: 0,
             })
@@ -503,6 +505,7 @@ function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nu
   if (pairs.length === 0) return null;
   return {
     workUs: REFERENCE_WORK_US,
+    garbageKb: REFERENCE_GARBAGE_KB,
     throughput: median(pairs.map(([ref]) => ref.load.throughput)),
     cpuPerCheckUs: median(pairs.map(([ref]) => ref.cpuPerCheckUs)),
     ratios: {

@@ -6,7 +6,9 @@
  *
  * With NULL_EXTRA_WORK_US > 0 it is the bench's reference server: every Check also runs a loop of
  * arithmetic calibrated at startup to cost that many µs of CPU on its own. Under load it shows what
- * any added work costs on the machine, whoever's code it is (see docs/performance.md).
+ * any added work costs on the machine, whoever's code it is (see docs/performance.md). With
+ * NULL_EXTRA_GARBAGE_KB > 0 every Check also leaves about that many KB of small short-lived objects,
+ * which is what shows that under load garbage costs far more than it does alone.
  *
  * Prints one JSON line `{"msg":"listening","grpcPort":N}` once bound.
  */
@@ -46,8 +48,44 @@ function calibrate(targetUs: number): number {
 
 const extraIterations = EXTRA_WORK_US > 0 ? calibrate(EXTRA_WORK_US) : 0;
 
+/** ~36 bytes each with V8's compressed pointers: a 4-field object and its slot in the list. */
+const GARBAGE_OBJECT_BYTES = 36;
+const garbageObjects = Math.round((Number(process.env.NULL_EXTRA_GARBAGE_KB ?? 0) * 1024) / GARBAGE_OBJECT_BYTES);
+
+interface Litter {
+  readonly index: number;
+  readonly next: number;
+  readonly list: readonly Litter[];
+  readonly none: null;
+}
+
+/** The last Check's litter, kept until the next one so that escape analysis cannot skip allocating it. */
+let litter: readonly Litter[] = [];
+
+function leaveGarbage(objects: number): void {
+  const list: Litter[] = [];
+  for (let i = 0; i < objects; i += 1) list.push({ index: i, next: i + 1, list, none: null });
+  litter = list;
+}
+
+/** CPU per call of leaving that garbage with nothing else running (the least of 10 batches), collections included. */
+function garbageAloneUs(objects: number): number {
+  for (let i = 0; i < 2_000; i += 1) leaveGarbage(objects); // JIT warm-up
+  let least = Number.POSITIVE_INFINITY;
+  for (let batch = 0; batch < 10; batch += 1) {
+    const before = process.cpuUsage();
+    for (let i = 0; i < 5_000; i += 1) leaveGarbage(objects);
+    const used = process.cpuUsage(before);
+    least = Math.min(least, (used.user + used.system) / 5_000);
+  }
+  return least;
+}
+
+const garbageUs = garbageObjects > 0 ? garbageAloneUs(garbageObjects) : 0;
+
 function check(_call: ServerUnaryCall<CheckRequest, CheckResponse>, callback: sendUnaryData<CheckResponse>): void {
   if (extraIterations > 0) spin(extraIterations);
+  if (garbageObjects > 0) leaveGarbage(garbageObjects);
   callback(null, OK);
 }
 
@@ -59,6 +97,6 @@ server.bindAsync(process.env.NULL_GRPC_ADDR ?? '127.0.0.1:0', ServerCredentials.
     console.error(error);
     process.exit(1);
   }
-  console.log(JSON.stringify({ msg: 'listening', grpcPort: port, pid: process.pid, extraWorkUs: EXTRA_WORK_US, extraIterations }));
+  console.log(JSON.stringify({ msg: 'listening', grpcPort: port, pid: process.pid, extraWorkUs: EXTRA_WORK_US, extraIterations, garbageObjects, garbageUs, litter: litter.length }));
 });
 process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

@@ -26,6 +26,8 @@ export interface ServerFigures {
 export interface ReferenceFigures {
   /** What the extra work costs per Check with nothing else running. */
   readonly workUs: number;
+  /** KB of short-lived objects it also allocates per Check (0: arithmetic only). */
+  readonly garbageKb: number;
   readonly throughput: number;
   readonly cpuPerCheckUs: number;
   /** Against the null server in the same rounds; addedCpuUs is what the work cost under load. */
@@ -132,9 +134,11 @@ export function printReport(figures: Figures, shape: RunShape): void {
     );
     const ref = warm.reference;
     if (ref !== null) {
+      const work = ref.garbageKb > 0 ? `${ref.workUs} µs of arithmetic and ${ref.garbageKb} KB of garbage` : `${ref.workUs} µs of arithmetic`;
+      const what = ref.garbageKb > 0 ? 'that work' : `the ${ref.workUs} µs`;
       console.log(
-        `reference, null + ${ref.workUs} µs of arithmetic per Check (its cost alone): ${ref.throughput.toFixed(0)}/s = ${x(ref.ratios.throughput)} null, ` +
-          `CPU ${ref.cpuPerCheckUs.toFixed(1)} µs per Check = ${x(ref.ratios.cpu)} null: the ${ref.workUs} µs cost ${ref.ratios.addedCpuUs.toFixed(1)} µs under load`,
+        `reference, null + ${work} per Check (its cost alone): ${ref.throughput.toFixed(0)}/s = ${x(ref.ratios.throughput)} null, ` +
+          `CPU ${ref.cpuPerCheckUs.toFixed(1)} µs per Check = ${x(ref.ratios.cpu)} null: ${what} cost ${ref.ratios.addedCpuUs.toFixed(1)} µs under load`,
       );
     }
   }

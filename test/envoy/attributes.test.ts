@@ -126,6 +126,18 @@ describe('parseCheckRequest', () => {
       expect(facts.headers['constructor']).to.equal('y');
       expect(facts.headers['toString']).to.equal(undefined);
     });
+
+    it('inherits no names: a header not sent reads as absent, whatever its name', () => {
+      for (const request of [aCheckRequest({ headers: { 'x-a': '1' } }), aRawHeaderCheckRequest([['x-a', '1']])]) {
+        const headers = parseCheckRequest(request, settings).headers;
+        for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+          expect(headers[name], name).to.equal(undefined);
+          expect(name in headers, name).to.equal(false);
+        }
+        expect(Object.keys(headers)).to.include('x-a');
+        expect(JSON.parse(JSON.stringify(headers))).to.have.property('x-a', '1');
+      }
+    });
   });
 
   describe('body', () => {

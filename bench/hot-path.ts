@@ -143,15 +143,21 @@ async function main(): Promise<void> {
     decodeNull: await allocationsPerCall(ITERATIONS, (i) => method.requestDeserialize(wire[i % KEYS] as Buffer)),
     decode: await allocationsPerCall(ITERATIONS, (i) => serving.requestDeserialize(wire[i % KEYS] as Buffer)),
     handler: await allocationsPerCall(ITERATIONS, (i) => handler(calls[i % KEYS] as ServerUnaryCall<CheckRequest, CheckResponse>, ignore)),
+    parse: await allocationsPerCall(ITERATIONS, (i) => parseCheckRequest(decoded[i % KEYS] as CheckRequest, settings)),
+    decide: await allocationsPerCall(ITERATIONS, (i) => authorizer.decide(facts[i % KEYS] as RequestFacts)),
+    respond: await allocationsPerCall(ITERATIONS, (i) =>
+      toCheckResponse((outcomes[i % KEYS] as Outcome).decision, facts[i % KEYS] as RequestFacts, settings),
+    ),
     encode: await allocationsPerCall(ITERATIONS, () => serving.responseSerialize(sample)),
   };
   const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
   console.log(
     `allocated per call (garbage included, sampled): decode ${kb(allocated.decode.bytesPerCall)} (null server ${kb(allocated.decodeNull.bytesPerCall)}), ` +
-      `handler ${kb(allocated.handler.bytesPerCall)}, encode ${kb(allocated.encode.bytesPerCall)}`,
+      `handler ${kb(allocated.handler.bytesPerCall)} (parse ${kb(allocated.parse.bytesPerCall)}, decide ${kb(allocated.decide.bytesPerCall)}, ` +
+      `build the response ${kb(allocated.respond.bytesPerCall)}), encode ${kb(allocated.encode.bytesPerCall)}`,
   );
   const sites = Number(process.env.HOT_PATH_ALLOCATION_SITES ?? 0);
-  for (const [site, bytes] of allocated.handler.sites.slice(0, sites)) console.log(`  ${bytes.toFixed(0).padStart(6)} B  ${site}`);
+  for (const [site, bytes] of (process.env.HOT_PATH_STAGE === undefined ? allocated.handler : allocated[process.env.HOT_PATH_STAGE as "decide"]).sites.slice(0, sites)) console.log(`  ${bytes.toFixed(0).padStart(6)} B  ${site}`);
 }
 
 main().catch((error: unknown) => {

@@ -40,38 +40,41 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   // runs on every Check, so no intermediate objects, arrays or sets.
   const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
   const extra = decision.kind === 'allow' ? decision.metadata : undefined;
-  const fields: Record<string, StructValue> = extra === undefined || !hasAny(extra) ? {} : (toStruct(extra).fields ?? {});
+  const extraFields = extra === undefined || !hasAny(extra) ? undefined : toStruct(extra).fields;
+  const fields: Record<string, StructValue> = extraFields ?? {};
+  let hasFields = extraFields !== undefined && hasAny(extraFields);
   const headers: HeaderValueOption[] = [];
-  const sent: string[] = [];
   for (const [field, header, key] of IDENTITY_FIELDS) {
     const value = identityValue(decision.identity, facts, field);
     if (value === undefined || value === '' || (secret !== null && value.includes(secret))) continue;
     fields[key] = { stringValue: value };
-    if (decision.kind === 'allow' && isValidHeaderValue(value)) {
-      headers.push(overwrite(header, value));
-      sent.push(header);
-    }
+    hasFields = true;
+    if (decision.kind === 'allow' && isValidHeaderValue(value)) headers.push(overwrite(header, value));
   }
   // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
-  const metadata = hasAny(fields) ? { fields } : undefined;
+  const metadata = hasFields ? { fields } : undefined;
   if (decision.kind === 'deny') {
     const response = denied(decision.denial, facts.credential);
     if (metadata !== undefined) response.dynamic_metadata = metadata;
     return response;
   }
 
-  // The header record has no prototype and many names (dictionary mode): list its names once.
-  const names = Object.keys(facts.headers);
+  // Walked with `for…in`, which reads the names from the record's shape without listing them anew.
   // A client must not be able to pre-set identity headers the upstream trusts.
   const remove: string[] = [];
-  for (const name of names) {
-    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !sent.includes(name)) remove.push(name);
+  for (const name in facts.headers) {
+    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !isSent(headers, name)) remove.push(name);
   }
   let removeQueryKey = false;
   if (!settings.forwardCredentials) {
-    for (const name of credentialCarriers(decision.credentialHeader, facts, names)) {
-      if (name === QUERY_KEY_CREDENTIAL) removeQueryKey = true;
-      else if (!remove.includes(name)) remove.push(name);
+    const carrier = carrierHeader(decision.credentialHeader, facts.credential);
+    if (carrier === QUERY_KEY_CREDENTIAL) removeQueryKey = true;
+    else if (carrier !== null && !remove.includes(carrier)) remove.push(carrier);
+    const key = keyToFind(facts.credential);
+    if (key !== null) {
+      for (const name in facts.headers) {
+        if (repeatsKey(name, facts.headers[name] as string, key) && !remove.includes(name)) remove.push(name);
+      }
     }
   }
   // Built field by field, not by spreading: object spread is among the costlier steps of a warm Check.
@@ -101,24 +104,30 @@ function isValidHeaderValue(value: string): boolean {
   return !/[\x00-\x08\x0a-\x1f\x7f]/.test(value);
 }
 
+/** The header that carried the credential (lower-cased), or null when none did. */
+function carrierHeader(credentialHeader: string | null, credential: Credential): string | null {
+  const header = credentialHeader ?? headerOf(credential);
+  return header === null ? null : header.toLowerCase();
+}
+
 /**
- * The header that carried the credential, plus any other header repeating the same key
- * (e.g. both Authorization and x-api-key): the virtual key must not reach the upstream.
- * Pseudo-headers and Host cannot be removed by Envoy, so they are never listed.
+ * The key to look for in the other headers (e.g. both Authorization and x-api-key carry it): the
+ * virtual key must not reach the upstream. Null when there is none long enough to search for.
  */
-function credentialCarriers(credentialHeader: string | null, facts: RequestFacts, names: readonly string[]): string[] {
-  const carriers: string[] = [];
-  const header = credentialHeader ?? headerOf(facts.credential);
-  if (header !== null) carriers.push(header.toLowerCase());
-  if (facts.credential.kind === 'present' && facts.credential.value.length >= MIN_SECRET_LENGTH) {
-    const secret = keyMaterial(facts.credential.value);
-    for (const name of names) {
-      const value = facts.headers[name] as string;
-      // The length test first: most header values are shorter than a key and cannot hold one.
-      if (value.length >= secret.length && !name.startsWith(':') && name !== 'host' && value.includes(secret)) carriers.push(name);
-    }
-  }
-  return carriers;
+function keyToFind(credential: Credential): string | null {
+  return credential.kind === 'present' && credential.value.length >= MIN_SECRET_LENGTH ? keyMaterial(credential.value) : null;
+}
+
+/** Pseudo-headers and Host cannot be removed by Envoy, so they are never listed. */
+function repeatsKey(name: string, value: string, secret: string): boolean {
+  // The length test first: most header values are shorter than a key and cannot hold one.
+  return value.length >= secret.length && !name.startsWith(':') && name !== 'host' && value.includes(secret);
+}
+
+/** Whether the answer sets this header itself (then the client's value is overwritten, not removed). */
+function isSent(headers: readonly HeaderValueOption[], name: string): boolean {
+  for (const option of headers) if (option.header?.key === name) return true;
+  return false;
 }
 
 /**

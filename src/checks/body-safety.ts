@@ -12,6 +12,7 @@
  * every param, or the requested model's deployment listing the param in
  * `configurable_clientside_auth_params` (one param at a time; see clientside-auth-params.ts).
  */
+import type { Policy } from '../config/policy';
 import type { Json } from '../domain/entities';
 import type { Check, Denial } from './types';
 import { authErrorFromException } from './errors';
@@ -97,12 +98,12 @@ export const BANNED_REQUEST_BODY_PARAMS: readonly string[] = [
 /**
  * `_check_banned_params`: the first banned param present that the deployment does not opt into.
  * An opted-in param is skipped, not a pass for the whole body: an allowed `api_base` next to a
- * `langfuse_host` is still refused for the latter.
+ * `langfuse_host` is still refused for the latter. `model` is the request's (opt-ins are per deployment).
  */
-function refusedParamIn(container: Readonly<Record<string, Json>>, allowedByDeployment: (param: string, value: Json) => boolean): string | null {
+function refusedParamIn(container: Readonly<Record<string, Json>>, policy: Policy, model: string): string | null {
   if (!mayHoldBannedParam(container)) return null;
   for (const param of BANNED_REQUEST_BODY_PARAMS) {
-    if (Object.hasOwn(container, param) && !allowedByDeployment(param, container[param] ?? null)) return param;
+    if (Object.hasOwn(container, param) && !isClientsideParamAllowed(policy, model, param, container[param] ?? null)) return param;
   }
   return null;
 }
@@ -133,16 +134,24 @@ function rejection(param: string): Denial {
   );
 }
 
-/** The body root, then `litellm_embedding_config`, then `metadata` and `litellm_metadata`. */
-function containersToCheck(body: Readonly<Record<string, Json>>): readonly Readonly<Record<string, Json>>[] {
-  const containers = [body];
+/**
+ * The first banned param in the body root, then `litellm_embedding_config`, then `metadata` and
+ * `litellm_metadata`. Walked in place: this runs on every Check, and most bodies have only the root.
+ */
+function refusedParamInBody(body: Readonly<Record<string, Json>>, policy: Policy, model: string): string | null {
+  const inRoot = refusedParamIn(body, policy, model);
+  if (inRoot !== null) return inRoot;
   const nested = body['litellm_embedding_config'];
-  if (isJsonObject(nested)) containers.push(nested);
+  if (isJsonObject(nested)) {
+    const param = refusedParamIn(nested, policy, model);
+    if (param !== null) return param;
+  }
   for (const name of METADATA_CONTAINERS) {
     const metadata = metadataAsObject(body[name]);
-    if (metadata !== null) containers.push(metadata);
+    const param = metadata === null ? null : refusedParamIn(metadata, policy, model);
+    if (param !== null) return param;
   }
-  return containers;
+  return null;
 }
 
 const METADATA_CONTAINERS = ['metadata', 'litellm_metadata'] as const;
@@ -157,11 +166,7 @@ export const requestBodySafety: Check = {
     const body = requestBody(ctx);
     // LiteLLM passes `request_data.get("model", "")`: only a string model can opt in.
     const model = typeof body['model'] === 'string' ? body['model'] : '';
-    const allowed = (param: string, value: Json): boolean => isClientsideParamAllowed(ctx.policy, model, param, value);
-    for (const container of containersToCheck(body)) {
-      const param = refusedParamIn(container, allowed);
-      if (param !== null) return rejection(param);
-    }
-    return null;
+    const param = refusedParamInBody(body, ctx.policy, model);
+    return param === null ? null : rejection(param);
   },
 };

@@ -6,6 +6,7 @@ import type { Json, JsonObject } from '../domain/entities';
 import type { CheckContext, Snapshot } from './types';
 import { NO_MODEL_ALIASES } from './model-access';
 import { distinct } from '../util/distinct';
+import { hasOwnKeys } from '../util/own-keys';
 
 /** LiteLLM's `request_data`: the parsed JSON body, `{}` when there is none. */
 export function requestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
@@ -38,9 +39,12 @@ export function teamModelAliasesOfKey(snapshot: Snapshot): Readonly<Record<strin
   return snapshot.key !== null && snapshot.team !== null ? snapshot.team.model_aliases : NO_MODEL_ALIASES;
 }
 
+const NO_MODELS: readonly string[] = Object.freeze([]);
+
 /** The models of the DB access groups named by `ids` that exist, first-seen order, no duplicates. */
 export function accessGroupModels(snapshot: Snapshot, ids: readonly string[]): readonly string[] {
-  // One group (the usual case): its own frozen list, unless it repeats a name.
+  // No group or one (the usual cases): nothing built, or the group's own frozen list unless it repeats a name.
+  if (ids.length === 0) return NO_MODELS;
   if (ids.length === 1) return distinct(snapshot.accessGroups.get(ids[0] as string)?.access_model_names ?? []);
   const models = new Set<string>();
   for (const id of ids) {
@@ -68,6 +72,6 @@ export function callerUserId(snapshot: Snapshot): string | null {
 export function isTruthy(value: Json | undefined): boolean {
   if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
+  if (typeof value === 'object') return hasOwnKeys(value);
   return true;
 }

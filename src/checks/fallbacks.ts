@@ -5,9 +5,11 @@
 import type { Json } from '../domain/entities';
 import { isJsonObject } from './context';
 
+const NO_TARGETS: readonly string[] = Object.freeze([]);
+
 export function requestFallbackTargets(body: Readonly<Record<string, Json>>): readonly string[] {
   const fallbacks = body['fallbacks'];
-  if (!Array.isArray(fallbacks)) return [];
+  if (!Array.isArray(fallbacks)) return NO_TARGETS;
   const targets: string[] = [];
   for (const entry of fallbacks) {
     if (typeof entry === 'string') targets.push(entry);

@@ -9,6 +9,7 @@ import { isRoutableModel } from './model-router';
 import { authErrorFromHttpExceptionDict } from './errors';
 import { accessGroupModels, requestBody, requestedModel, teamModelAliasesOfKey } from './context';
 import { requestFallbackTargets } from './fallbacks';
+import { hasOwnKeys } from '../util/own-keys';
 
 /** `can_key_call_model`: the key's models, then (on refusal) its DB access groups' models. */
 export function canKeyCallModel(ctx: CheckContext, key: VirtualKey, model: string | readonly string[]): Denial | null {
@@ -33,7 +34,7 @@ function invalidFallbackModel(ctx: CheckContext, model: string): Denial | null {
 
 /** A legacy per-key `config` or `all-team-models` hands model access to the team check instead. */
 function keyModelCheckSkipped(key: VirtualKey): boolean {
-  return Object.keys(key.config).length > 0 || key.models.includes(ALL_TEAM_MODELS);
+  return hasOwnKeys(key.config) || key.models.includes(ALL_TEAM_MODELS);
 }
 
 export const keyModelAccess: Check = {

@@ -17,6 +17,7 @@ import type { Check, Denial } from './types';
 import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
 import { isJsonObject, requestedModels } from './context';
+import { hasOwnKeys } from '../util/own-keys';
 
 /** `_get_model_without_custom_llm_provider`: `openai/o1-preview` → `o1-preview`. */
 function withoutProvider(model: string): string {
@@ -58,7 +59,7 @@ export const keyModelBudget: Check = {
   errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const key = ctx.snapshot.key;
-    if (key === null || Object.keys(key.model_max_budget).length === 0 || areBudgetChecksSkipped(ctx)) return null;
+    if (key === null || !hasOwnKeys(key.model_max_budget) || areBudgetChecksSkipped(ctx)) return null;
     for (const model of requestedModels(ctx)) {
       const refusal = keyOverModelBudget(key, model);
       if (refusal !== null) return refusal;

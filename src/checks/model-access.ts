@@ -110,25 +110,33 @@ function memoizedAllowlistAdmits(
   return answer;
 }
 
-/** `litellm.model_alias_map` wins over the router's `model_group_alias`; either widens access to the target. */
-function candidateNames(model: string, policy: Policy): readonly string[] {
-  const aliasTarget = modelAliasMapTarget(policy, model) ?? modelGroupAliasTarget(policy, model);
-  return aliasTarget === null ? [model] : [model, aliasTarget];
-}
 
 function checkAgainst(
-  models: readonly string[],
+  model: string | readonly string[],
   allowlist: readonly string[],
   options: ModelAccessOptions,
 ): Denial | null {
   const aliases = options.teamModelAliases ?? NO_MODEL_ALIASES;
-  for (const model of models) {
-    const admitted = candidateNames(model, options.policy).some((candidate) =>
-      memoizedAllowlistAdmits(candidate, allowlist, options.policy, aliases),
-    );
-    if (!admitted) return modelAccessDenial(options.objectType, allowlist, model);
+  // Several lists are checked per Check: a single model is not wrapped in a list of one.
+  if (typeof model === 'string') {
+    return admitsModelOrAlias(model, allowlist, options.policy, aliases) ? null : modelAccessDenial(options.objectType, allowlist, model);
+  }
+  for (const name of model) {
+    if (!admitsModelOrAlias(name, allowlist, options.policy, aliases)) return modelAccessDenial(options.objectType, allowlist, name);
   }
   return null;
+}
+
+/** The model, or the model its alias names (`litellm.model_alias_map`, else the router's `model_group_alias`). */
+function admitsModelOrAlias(
+  model: string,
+  allowlist: readonly string[],
+  policy: Policy,
+  aliases: Readonly<Record<string, string>>,
+): boolean {
+  if (memoizedAllowlistAdmits(model, allowlist, policy, aliases)) return true;
+  const aliasTarget = modelAliasMapTarget(policy, model) ?? modelGroupAliasTarget(policy, model);
+  return aliasTarget !== null && memoizedAllowlistAdmits(aliasTarget, allowlist, policy, aliases);
 }
 
 /**
@@ -140,11 +148,10 @@ export function canObjectCallModel(
   allowlist: readonly string[],
   options: ModelAccessOptions,
 ): Denial | null {
-  const models = typeof model === 'string' ? [model] : model;
-  const refusal = checkAgainst(models, allowlist, options);
-  const groupModels = options.dbAccessGroupModels ?? [];
-  if (refusal === null || groupModels.length === 0) return refusal;
+  const refusal = checkAgainst(model, allowlist, options);
+  const groupModels = options.dbAccessGroupModels;
+  if (refusal === null || groupModels === undefined || groupModels.length === 0) return refusal;
   // LiteLLM retries with the DB access groups' models; when that also refuses, its error (naming
   // those models) is the one raised, not the original.
-  return checkAgainst(models, groupModels, options);
+  return checkAgainst(model, groupModels, options);
 }

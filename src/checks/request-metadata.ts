@@ -17,15 +17,18 @@ export function metadataAsObject(value: Json | undefined): JsonObject | null {
   }
 }
 
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 /**
  * `get_tags_from_request_body`: tags from `litellm_metadata` when that key is present in the body,
  * else from `metadata`, followed by top-level `tags`; strings only.
  */
 export function requestTags(body: Readonly<Record<string, Json>>): readonly string[] {
   const containerName = Object.hasOwn(body, 'litellm_metadata') ? 'litellm_metadata' : 'metadata';
-  const metadata = metadataAsObject(body[containerName]) ?? {};
-  const fromMetadata = metadata['tags'];
+  const fromMetadata = metadataAsObject(body[containerName])?.['tags'];
   const fromBody = body['tags'];
+  // Most requests name no tags: nothing is built for them.
+  if (!Array.isArray(fromMetadata) && !Array.isArray(fromBody)) return NO_TAGS;
   const tags = [...(Array.isArray(fromMetadata) ? fromMetadata : []), ...(Array.isArray(fromBody) ? fromBody : [])];
   return tags.filter((tag): tag is string => typeof tag === 'string');
 }

@@ -17,12 +17,12 @@ function listed(value: Json | undefined): readonly Json[] {
 }
 
 export function requestedVectorStoreIds(body: Readonly<Record<string, Json>> | null): readonly Json[] {
-  if (body === null) return [];
+  // Most requests name no vector store and have no tools (this runs twice per Check): nothing to build.
+  if (body === null || (body['vector_store_ids'] === undefined && body['tools'] === undefined)) return NO_IDS;
   const ids: Json[] = [...listed(body['vector_store_ids'])];
   for (const tool of listed(body['tools'])) {
     if (isJsonObject(tool)) ids.push(...listed(tool['vector_store_ids']));
   }
-  // Most requests name no vector store (and this runs on every Check): nothing more to build.
   if (ids.length === 0) return NO_IDS;
   const seen = new Set<string>();
   return ids.filter((id) => {

@@ -3,6 +3,7 @@
  */
 import type { Json } from '../domain/entities';
 import { distinct } from '../util/distinct';
+import { hasOwnKeys } from '../util/own-keys';
 
 export type RequestedModel = string | readonly string[] | null;
 
@@ -70,7 +71,7 @@ function appendCandidates(candidates: string[], value: Json | undefined): void {
 function isTruthy(value: Json | undefined): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
+  if (typeof value === 'object') return hasOwnKeys(value);
   return true;
 }
 

@@ -8,6 +8,7 @@ import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
 import { toStruct, type CheckResponse, type HeaderValueOption, type OkHttpResponse, type StructValue } from './messages';
 import { modelLabel } from './request-model';
+import { hasOwnKeys } from '../util/own-keys';
 
 export type ResponseSettings = Pick<Settings, 'forwardCredentials'>;
 
@@ -40,9 +41,9 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   // runs on every Check, so no intermediate objects, arrays or sets.
   const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
   const extra = decision.kind === 'allow' ? decision.metadata : undefined;
-  const extraFields = extra === undefined || !hasAny(extra) ? undefined : toStruct(extra).fields;
+  const extraFields = extra === undefined || !hasOwnKeys(extra) ? undefined : toStruct(extra).fields;
   const fields: Record<string, StructValue> = extraFields ?? {};
-  let hasFields = extraFields !== undefined && hasAny(extraFields);
+  let hasFields = extraFields !== undefined && hasOwnKeys(extraFields);
   const headers: HeaderValueOption[] = [];
   for (const [field, header, key] of IDENTITY_FIELDS) {
     const value = identityValue(decision.identity, facts, field);
@@ -90,11 +91,6 @@ function identityValue(identity: Identity, facts: RequestFacts, field: keyof Ide
   if (field === 'endUserId') return identity.endUserId ?? facts.endUserId ?? undefined;
   if (field === 'model') return identity.model ?? modelLabel(facts.model) ?? undefined;
   return identity[field];
-}
-
-function hasAny(record: object): boolean {
-  for (const key in record) if (Object.hasOwn(record, key)) return true;
-  return false;
 }
 
 /** HTTP forbids control characters other than tab in header values; with validate_mutations Envoy

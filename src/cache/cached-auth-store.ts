@@ -241,8 +241,9 @@ export class CachedAuthStore implements AuthStore {
 /** Every id answered from memory (absent ones dropped, as the batch lookups do), or undefined. */
 function peekAll<T>(cache: EntityCache<T>, ids: readonly string[]): T[] | undefined {
   const found: T[] = [];
-  for (const id of distinct(ids)) {
-    const value = cache.peek(id);
+  const unique = distinct(ids);
+  for (let i = 0; i < unique.length; i += 1) {
+    const value = cache.peek(unique[i] as string);
     if (value === undefined) return undefined;
     if (value !== null) found.push(value);
   }

@@ -23,7 +23,7 @@ import type {
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import type { AuthStore, MemoryLookups } from '../store/auth-store';
-import { allReady, andThen, type MaybePromise } from '../util/maybe-promise';
+import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
 import { tagsFromBody } from './request-tags';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
@@ -99,11 +99,20 @@ export function loadSnapshot(
     keyHash !== null ? read(memory?.key(keyHash), store, findKey, keyHash) : null,
     loadEndUser(store, facts.endUserId, policy),
   ]);
-  return andThen(first, ([key, endUser]) => {
-    if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
-    const loaded = loadRelated(store, memory, facts, policy, key, endUser);
-    return overlay === undefined ? loaded : andThen(loaded, overlay);
-  });
+  // A warm key's entities are all in memory: each step then runs at once, with no closure made for it.
+  return isPromise(first) ? first.then((ready) => afterKey(store, facts, policy, overlay, ready)) : afterKey(store, facts, policy, overlay, first);
+}
+
+function afterKey(
+  store: AuthStore,
+  facts: RequestFacts,
+  policy: Policy,
+  overlay: SpendOverlay | undefined,
+  [key, endUser]: readonly [VirtualKey | null, EndUser | null],
+): MaybePromise<Snapshot> {
+  if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
+  const loaded = loadRelated(store, store.memory, facts, policy, key, endUser);
+  return overlay === undefined ? loaded : andThen(loaded, overlay);
 }
 
 /** Everything the key points to (team ∥ user ∥ membership ∥ … then what the team points to), assembled. */
@@ -117,7 +126,7 @@ function loadRelated(
 ): MaybePromise<Snapshot> {
   const tagNames = tagsFromBody(facts.body);
   const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId, agent_id: agentId } = key;
-  const second = allReady<[Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null]>([
+  const second = allReady<KeyRelations>([
     teamId !== null ? read(memory?.team(teamId), store, findTeam, teamId) : null,
     userId !== null ? read(memory?.user(userId), store, findUser, userId) : null,
     userId !== null && teamId !== null
@@ -129,43 +138,91 @@ function loadRelated(
     budgetId !== null ? read(memory?.budget(budgetId), store, findBudget, budgetId) : null,
     agentId !== null ? read(memory?.agent(agentId), store, findAgent, agentId) : null,
   ]);
-  return andThen(second, ([team, user, membership, project, tags, globalSpend, keyBudget, agent]) => {
-    // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
-    const organizationId = key.organization_id ?? team?.organization_id ?? null;
-    const groupIds = accessGroupIds(key, team);
-    // Vector-store permissions matter only to a request that names vector stores (§4.11).
-    const permissionIds =
-      requestedVectorStoreIds(facts.body).length > 0
-        ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
-        : [];
-    const third = allReady<[Organization | null, AccessGroup[], ObjectPermission[]]>([
-      organizationId !== null
-        ? read(memory?.organization(organizationId), store, findOrganization, organizationId)
-        : null,
-      groupIds.length > 0 ? read(memory?.accessGroups(groupIds), store, findAccessGroups, groupIds) : [],
-      permissionIds.length > 0
-        ? read(memory?.objectPermissions(permissionIds), store, findObjectPermissions, permissionIds)
-        : [],
-    ]);
-    return andThen(third, ([organization, groups, permissions]) =>
-      Object.freeze({
-        key,
-        team,
-        membership,
-        user,
-        endUser,
-        organization,
-        project,
-        tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
-        accessGroups: groups.length > 0 ? new Map(groups.map((g) => [g.access_group_id, g])) : EMPTY_GROUPS,
-        globalSpend,
-        keyBudget,
-        agent,
-        objectPermissions:
-          permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
-      }),
-    );
+  return isPromise(second)
+    ? second.then((ready) => loadOrganizationAndGroups(store, memory, facts, key, endUser, ready))
+    : loadOrganizationAndGroups(store, memory, facts, key, endUser, second);
+}
+
+type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null];
+type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[]];
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
+const NO_PERMISSIONS: readonly ObjectPermission[] = Object.freeze([]);
+
+/** What the team points to (organization ∥ access groups ∥ object permissions), then the snapshot. */
+function loadOrganizationAndGroups(
+  store: AuthStore,
+  memory: MemoryLookups | undefined,
+  facts: RequestFacts,
+  key: VirtualKey,
+  endUser: EndUser | null,
+  related: KeyRelations,
+): MaybePromise<Snapshot> {
+  const team = related[0];
+  // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
+  const organizationId = key.organization_id ?? team?.organization_id ?? null;
+  const groupIds = accessGroupIds(key, team);
+  // Vector-store permissions matter only to a request that names vector stores (§4.11).
+  const permissionIds =
+    requestedVectorStoreIds(facts.body).length > 0
+      ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
+      : NO_IDS;
+  const third = allReady<TeamRelations>([
+    organizationId !== null ? read(memory?.organization(organizationId), store, findOrganization, organizationId) : null,
+    groupIds.length > 0 ? read(memory?.accessGroups(groupIds), store, findAccessGroups, groupIds) : NO_GROUPS,
+    permissionIds.length > 0 ? read(memory?.objectPermissions(permissionIds), store, findObjectPermissions, permissionIds) : NO_PERMISSIONS,
+  ]);
+  return isPromise(third)
+    ? third.then((ready) => assembleSnapshot(key, endUser, related, groupIds, ready))
+    : assembleSnapshot(key, endUser, related, groupIds, third);
+}
+
+function assembleSnapshot(
+  key: VirtualKey,
+  endUser: EndUser | null,
+  [team, user, membership, project, tags, globalSpend, keyBudget, agent]: KeyRelations,
+  groupIds: readonly string[],
+  [organization, groups, permissions]: TeamRelations,
+): Snapshot {
+  return Object.freeze({
+    key,
+    team,
+    membership,
+    user,
+    endUser,
+    organization,
+    project,
+    tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
+    accessGroups: groupsById(groupIds, groups),
+    globalSpend,
+    keyBudget,
+    agent,
+    objectPermissions: permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
   });
+}
+
+/** The last map built for a list of access-group ids (an entity's own frozen list) and the groups it holds. */
+const groupMaps = new WeakMap<readonly string[], { readonly groups: readonly AccessGroup[]; readonly byId: ReadonlyMap<string, AccessGroup> }>();
+
+/**
+ * The groups by id. A warm key reads the same cached group objects on every Check: their map is
+ * built once and reused while they stay the ones memory answers with (a reloaded group is a new
+ * object, so its change is seen at once). Entries go with the entity that owns the list.
+ */
+function groupsById(ids: readonly string[], groups: readonly AccessGroup[]): ReadonlyMap<string, AccessGroup> {
+  if (groups.length === 0) return EMPTY_GROUPS;
+  const known = groupMaps.get(ids);
+  if (known !== undefined && sameObjects(known.groups, groups)) return known.byId;
+  const byId: ReadonlyMap<string, AccessGroup> = new Map(groups.map((g) => [g.access_group_id, g]));
+  if (Object.isFrozen(ids)) groupMaps.set(ids, { groups, byId });
+  return byId;
+}
+
+function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The key's access groups, then its team's; no new array when one side has none (the usual case). */

@@ -3,7 +3,7 @@ import { loadSnapshot } from '../../src/snapshot/load-snapshot';
 import { tagsFromBody } from '../../src/snapshot/request-tags';
 import { requestedVectorStoreIds } from '../../src/checks/vector-store-ids';
 import type { Json } from '../../src/domain/entities';
-import { aBudget, aKey, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
+import { aBudget, aKey, anAccessGroup, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 
 describe('loadSnapshot', () => {
@@ -33,6 +33,41 @@ describe('loadSnapshot', () => {
     expect(snapshot.user?.user_id).to.equal('u1');
     expect(snapshot.organization?.organization_id).to.equal('o-team');
     expect(store.calls).to.include('findMembership:u1:t1');
+  });
+
+  describe('access groups by id', () => {
+    const withGroups = (store: MemoryStore, ...models: string[][]): void => {
+      models.forEach((names, i) => store.accessGroups.set(`ag-${i}`, Object.freeze(anAccessGroup({ access_group_id: `ag-${i}`, access_model_names: names }))));
+    };
+
+    it('reuses the map while the same group objects answer, and sees a reloaded group at once', async () => {
+      const store = new MemoryStore();
+      store.keys.set(KEY_HASH, aKey({ team_id: 't1' }));
+      store.teams.set('t1', aTeam({ team_id: 't1', access_group_ids: Object.freeze(['ag-0', 'ag-1']) as string[] }));
+      withGroups(store, ['gpt-4o'], ['claude']);
+      const first = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      const second = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      expect([...first.accessGroups.keys()]).to.deep.equal(['ag-0', 'ag-1']);
+      expect(second.accessGroups).to.equal(first.accessGroups);
+
+      withGroups(store, ['gpt-4o'], ['claude', 'gemini']);
+      const third = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      expect(third.accessGroups).not.to.equal(first.accessGroups);
+      expect(third.accessGroups.get('ag-1')?.access_model_names).to.deep.equal(['claude', 'gemini']);
+      expect(first.accessGroups.get('ag-1')?.access_model_names).to.deep.equal(['claude']);
+    });
+
+    it('drops a group that is gone, and builds a fresh map for a list made per request', async () => {
+      const store = new MemoryStore();
+      store.keys.set(KEY_HASH, aKey({ team_id: 't1', access_group_ids: ['ag-0'] }));
+      store.teams.set('t1', aTeam({ team_id: 't1', access_group_ids: Object.freeze(['ag-1']) as string[] }));
+      withGroups(store, ['gpt-4o'], ['claude']);
+      const first = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      expect([...first.accessGroups.keys()]).to.deep.equal(['ag-0', 'ag-1']);
+      store.accessGroups.delete('ag-0');
+      const second = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      expect([...second.accessGroups.keys()]).to.deep.equal(['ag-1']);
+    });
   });
 
   it("prefers the key's own organization over its team's (schema §3.1)", async () => {

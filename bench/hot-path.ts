@@ -4,8 +4,9 @@
  * time (not wall time, so a busy machine distorts it less) per call of: decoding the request,
  * the Check handler on a warm key (parse → identify → snapshot from memory → checks → response),
  * encoding its response, and encoding the null server's one-header response for comparison; then
- * the bytes each of those allocates per call (HOT_PATH_ALLOCATION_SITES=N lists the handler's N
- * largest allocation sites).
+ * the bytes each of those allocates per call, the handler's also by stage (HOT_PATH_ALLOCATION_SITES=N
+ * lists the N largest allocation sites of the handler, or of HOT_PATH_ALLOCATION_STAGE: parse, decide,
+ * respond, decode or encode).
  */
 import { Writable } from 'node:stream';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
@@ -157,7 +158,10 @@ async function main(): Promise<void> {
       `build the response ${kb(allocated.respond.bytesPerCall)}), encode ${kb(allocated.encode.bytesPerCall)}`,
   );
   const sites = Number(process.env.HOT_PATH_ALLOCATION_SITES ?? 0);
-  for (const [site, bytes] of (process.env.HOT_PATH_STAGE === undefined ? allocated.handler : allocated[process.env.HOT_PATH_STAGE as "decide"]).sites.slice(0, sites)) console.log(`  ${bytes.toFixed(0).padStart(6)} B  ${site}`);
+  const stage = process.env.HOT_PATH_ALLOCATION_STAGE ?? 'handler';
+  if (!(stage in allocated)) throw new Error(`HOT_PATH_ALLOCATION_STAGE: one of ${Object.keys(allocated).join(', ')}`);
+  const listed = allocated[stage as keyof typeof allocated];
+  for (const [site, bytes] of listed.sites.slice(0, sites)) console.log(`  ${bytes.toFixed(0).padStart(6)} B  ${site}`);
 }
 
 main().catch((error: unknown) => {

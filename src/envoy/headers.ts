@@ -33,19 +33,23 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
       addHeader(out, entry.key, value);
     }
   } else {
-    const merged = http?.headers ?? {};
-    const names = Object.keys(merged);
-    for (let i = 0; i < names.length; i += 1) {
-      const name = names[i] as string;
-      addHeader(out, name, merged[name] as string);
-    }
+    const merged = http?.headers;
+    // `for…in` reads the names from the record's shape; Object.keys would list them anew. The
+    // decoded map inherits no enumerable names, and the test keeps it to its own.
+    for (const name in merged) if (Object.hasOwn(merged, name)) addHeader(out, name, merged[name] as string);
   }
   return out as HeaderRecord;
 }
 
-/** Envoy's merge: names compared lower-cased (V8 has a fast path for names that already are), repeats joined with ",". */
+/**
+ * Whatever toLowerCase could change: ASCII capitals and anything beyond ASCII. V8's toLowerCase
+ * makes a new string even for a name that is already lower-case, as Envoy's always are.
+ */
+const MAY_LOWER = /[A-Z\u0080-\uffff]/;
+
+/** Envoy's merge: names compared lower-cased, repeats joined with ",". */
 function addHeader(out: Record<string, string | undefined>, name: string, value: string): void {
-  const key = name.toLowerCase();
+  const key = MAY_LOWER.test(name) ? name.toLowerCase() : name;
   const seen = out[key];
   out[key] = seen === undefined ? value : `${seen},${value}`;
 }

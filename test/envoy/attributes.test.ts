@@ -127,6 +127,14 @@ describe('parseCheckRequest', () => {
       expect(facts.headers['toString']).to.equal(undefined);
     });
 
+    it("takes only the decoded map's own names, never enumerable ones it inherits", () => {
+      const inherited = Object.create({ 'x-injected': 'evil' }) as Record<string, string>;
+      inherited['x-a'] = '1';
+      const headers = parseCheckRequest({ attributes: { request: { http: { method: 'POST', path: '/chat/completions', headers: inherited } } } }, settings).headers;
+      expect(headers['x-a']).to.equal('1');
+      expect(headers['x-injected']).to.equal(undefined);
+    });
+
     it('inherits no names: a header not sent reads as absent, whatever its name', () => {
       for (const request of [aCheckRequest({ headers: { 'x-a': '1' } }), aRawHeaderCheckRequest([['x-a', '1']])]) {
         const headers = parseCheckRequest(request, settings).headers;

@@ -11,17 +11,24 @@ import { requestedModels } from './context';
 
 /** LiteLLM `_is_model_cost_zero`: a model is requested and every requested model is explicitly free. */
 export function isZeroCostRequest(models: readonly string[], policy: Policy): boolean {
-  return models.length > 0 && models.every((model) => isZeroCostModel(policy, model));
+  if (models.length === 0) return false;
+  for (const model of models) if (!isZeroCostModel(policy, model)) return false;
+  return true;
 }
 
-/** Answers per context: half a dozen budget checks ask for every request. */
-const skippedByContext = new WeakMap<CheckContext, boolean>();
+/**
+ * The last context asked about and its answer: half a dozen budget checks ask, one after the
+ * other, for every request. One entry is enough for that and, unlike a map keyed by context,
+ * makes no garbage per Check; it keeps at most one finished request's context alive.
+ */
+let lastContext: CheckContext | null = null;
+let lastAnswer = false;
 
 /** True when no budget check may refuse this request. */
 export function areBudgetChecksSkipped(ctx: CheckContext): boolean {
-  const known = skippedByContext.get(ctx);
-  if (known !== undefined) return known;
+  if (ctx === lastContext) return lastAnswer;
   const skipped = isInfoRoute(ctx.request.route) || isZeroCostRequest(requestedModels(ctx), ctx.policy);
-  skippedByContext.set(ctx, skipped);
+  lastContext = ctx;
+  lastAnswer = skipped;
   return skipped;
 }

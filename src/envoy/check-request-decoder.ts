@@ -195,12 +195,6 @@ class Cursor {
     return value;
   }
 
-  /** The bounds of a length-delimited field's payload; the cursor moves past it. */
-  delimited(): [number, number] {
-    const start = this.pastPayload();
-    return [start, this.pos];
-  }
-
   string(): string {
     const start = this.pastPayload();
     return utf8Slice.call(this.buf, start, this.pos);
@@ -243,8 +237,8 @@ class Cursor {
   }
 
   sub(): Cursor {
-    const [start, end] = this.delimited();
-    return new Cursor(this.buf, start, end);
+    const start = this.pastPayload();
+    return new Cursor(this.buf, start, this.pos);
   }
 
   skip(wireType: number): void {
@@ -257,7 +251,7 @@ class Cursor {
         this.pos += 8;
         return;
       case LENGTH_DELIMITED:
-        this.delimited();
+        this.pastPayload();
         return;
       case START_GROUP:
         for (;;) {

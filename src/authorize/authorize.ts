@@ -66,12 +66,17 @@ export class Authorizer {
     const model = modelLabel(facts.model);
 
     // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
-    const preRefusal = telemetry.phase('checks', () => runChecks(this.context(facts, EMPTY_SNAPSHOT, null), PRE_DB_CHECKS, telemetry));
+    const preContext = this.context(facts, EMPTY_SNAPSHOT, null);
+    const preRefusal = telemetry.observesPhases
+      ? telemetry.phase('checks', () => runChecks(preContext, PRE_DB_CHECKS, telemetry))
+      : runChecks(preContext, PRE_DB_CHECKS, telemetry);
     if (preRefusal !== null) return deny(preRefusal, { model }, credentialHeader);
 
-    const caller = telemetry.phase('identify', () =>
-      identifyCaller(facts, this.options.masterKey, this.options.policy, this.options.jwt?.settings ?? null),
-    );
+    const { masterKey, policy } = this.options;
+    const jwtSettings = this.options.jwt?.settings ?? null;
+    const caller = telemetry.observesPhases
+      ? telemetry.phase('identify', () => identifyCaller(facts, masterKey, policy, jwtSettings))
+      : identifyCaller(facts, masterKey, policy, jwtSettings);
     switch (caller.kind) {
       case 'refused':
         return deny({ check: 'identify', denial: caller.denial }, { model }, credentialHeader);
@@ -95,9 +100,11 @@ export class Authorizer {
         return authorizeJwt(parts, facts, caller.source);
       }
       case 'virtual_key': {
-        const loading = telemetry.phase('load', () =>
-          loadSnapshot(this.options.store, facts, caller.lookup ? caller.keyHash : null, this.options.policy, this.options.spendOverlay),
-        );
+        const { store, spendOverlay } = this.options;
+        const keyHash = caller.lookup ? caller.keyHash : null;
+        const loading = telemetry.observesPhases
+          ? telemetry.phase('load', () => loadSnapshot(store, facts, keyHash, policy, spendOverlay))
+          : loadSnapshot(store, facts, keyHash, policy, spendOverlay);
         // A warm key's snapshot comes from memory: decided on the spot, without a closure to wait.
         return isPromise(loading)
           ? loading.then((snapshot) => this.decideVirtualKey(facts, telemetry, snapshot, caller.keyHash, model, credentialHeader))
@@ -121,7 +128,9 @@ export class Authorizer {
   ): MaybePromise<Outcome> {
     const identity = identityOf(snapshot, keyHash, facts.endUserId, model);
     const checked = this.context(facts, snapshot, keyHash);
-    const refusal = telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, telemetry));
+    const refusal = telemetry.observesPhases
+      ? telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, telemetry))
+      : this.runVirtualKeyChecks(checked, telemetry);
     if (refusal !== null) return deny(refusal, identity, credentialHeader);
     const admitter = this.options.admission;
     if (admitter === undefined) return allow(identity, credentialHeader);

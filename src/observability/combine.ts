@@ -18,6 +18,7 @@ export function combineInstrumentation(list: readonly Instrumentation[]): Instru
       const requests = list.map((instrumentation) => instrumentation.startRequest(carrier));
       return {
         phase: (name, work) => nestPhases(requests, 0, name, work),
+        observesPhases: requests.some((request) => request.observesPhases),
         checkEvaluated(name, refused) {
           for (const request of requests) request.checkEvaluated(name, refused);
         },

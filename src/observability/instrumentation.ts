@@ -12,6 +12,11 @@ export type Phase = 'parse' | 'identify' | 'load' | 'checks' | 'respond';
 export interface RequestTelemetry {
   /** Runs `work` as the named phase (a child span, a latency sample). */
   phase<T>(name: Phase, work: () => T): T;
+  /**
+   * False when `phase` only runs its work. The request path then calls the work directly: a
+   * closure per phase is garbage on every Check, and under load garbage costs more than code.
+   */
+  readonly observesPhases: boolean;
   /** Called once per evaluated check, in order; `refused` for the one that denied. */
   checkEvaluated(name: string, refused: boolean): void;
   /** The request ended with a decision. */
@@ -46,6 +51,7 @@ export interface Instrumentation {
 
 export const NOOP_REQUEST_TELEMETRY: RequestTelemetry = {
   phase: (_name, work) => work(),
+  observesPhases: false,
   checkEvaluated: () => undefined,
   decided: () => undefined,
   undecided: () => undefined,

@@ -263,6 +263,8 @@ class CheckMetrics implements RequestTelemetry {
     meters.inFlight += 1;
   }
 
+  readonly observesPhases = false;
+
   phase<T>(_name: Phase, work: () => T): T {
     return work();
   }

@@ -70,6 +70,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 class TracedRequest implements RequestTelemetry {
+  /** Each phase is a child span. */
+  readonly observesPhases = true;
   private readonly context: Context;
   /** The phase span whose synchronous work is running: where check events go. */
   private current: Span;

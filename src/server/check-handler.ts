@@ -81,7 +81,10 @@ class CheckCall {
     this.telemetry = (deps.instrumentation ?? NOOP_INSTRUMENTATION).startRequest(traceCarrier(call.request));
     let decided: MaybePromise<Outcome>;
     try {
-      const facts = this.telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings));
+      const telemetry = this.telemetry;
+      const facts = telemetry.observesPhases
+        ? telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings))
+        : parseCheckRequest(call.request, deps.settings);
       this.facts = facts;
       decided = deps.authorizer.decide(facts, this.telemetry);
     } catch (error) {
@@ -118,7 +121,9 @@ class CheckCall {
     try {
       logDecision(deps.logger, facts, outcome.decision, outcome.refusedBy, this.elapsedMs(), telemetry);
       deps.onDecision?.(outcome, facts, this.elapsedMs());
-      response = telemetry.phase('respond', () => toCheckResponse(outcome.decision, facts, deps.settings));
+      response = telemetry.observesPhases
+        ? telemetry.phase('respond', () => toCheckResponse(outcome.decision, facts, deps.settings))
+        : toCheckResponse(outcome.decision, facts, deps.settings);
     } catch (error) {
       // A fault of our own, not the store's: never a reason to allow.
       telemetry.undecided('internal');

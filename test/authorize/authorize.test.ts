@@ -149,11 +149,29 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
         phases.push(name);
         return work();
       },
+      observesPhases: true,
       checkEvaluated: (name) => checks.push(name),
       decided: () => undefined,
       undecided: () => undefined,
     });
     expect(phases).to.deep.equal(['checks', 'identify', 'load', 'checks']);
+    expect(checks).to.include.members(['allowed_ips', 'key_found', 'key_blocked', 'team_budget']);
+  });
+
+  it('runs the phases directly for telemetry that does not observe them, with the same decision and checks', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH }));
+    const checks: string[] = [];
+    const outcome = await authorizer(store).authorize(withKey(RAW), {
+      phase: () => {
+        throw new Error('phase() called although phases are not observed');
+      },
+      observesPhases: false,
+      checkEvaluated: (name) => checks.push(name),
+      decided: () => undefined,
+      undecided: () => undefined,
+    });
+    expect(outcome.decision.kind).to.equal('allow');
     expect(checks).to.include.members(['allowed_ips', 'key_found', 'key_blocked', 'team_budget']);
   });
 });

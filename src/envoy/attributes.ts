@@ -41,10 +41,12 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   };
 }
 
+const NO_FILTER_METADATA: RequestFacts['filterMetadata'] = Object.freeze({});
+
 /** Each forwarded namespace as JSON. Usually empty: Envoy sends only `metadata_context_namespaces`. */
 function filterMetadataOf(request: CheckRequest): RequestFacts['filterMetadata'] {
   const namespaces = request.attributes?.metadata_context?.filter_metadata;
-  if (namespaces === undefined) return {};
+  if (namespaces === undefined) return NO_FILTER_METADATA;
   const out: Record<string, ReturnType<typeof fromStruct>> = {};
   for (const [namespace, struct] of Object.entries(namespaces)) {
     Object.defineProperty(out, namespace, { value: fromStruct(struct), enumerable: true });

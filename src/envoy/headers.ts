@@ -47,16 +47,20 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
  */
 const MAY_LOWER = /[A-Z\u0080-\uffff]/;
 
+function lowerCased(name: string): string {
+  return MAY_LOWER.test(name) ? name.toLowerCase() : name;
+}
+
 /** Envoy's merge: names compared lower-cased, repeats joined with ",". */
 function addHeader(out: Record<string, string | undefined>, name: string, value: string): void {
-  const key = MAY_LOWER.test(name) ? name.toLowerCase() : name;
+  const key = lowerCased(name);
   const seen = out[key];
   out[key] = seen === undefined ? value : `${seen},${value}`;
 }
 
 /** Case-insensitive lookup that never reaches Object.prototype. */
 export function headerValue(headers: HeaderRecord, name: string): string | undefined {
-  const key = name.toLowerCase();
+  const key = lowerCased(name);
   return Object.hasOwn(headers, key) ? headers[key] : undefined;
 }
 

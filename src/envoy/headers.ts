@@ -47,7 +47,8 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
  */
 const MAY_LOWER = /[A-Z\u0080-\uffff]/;
 
-function lowerCased(name: string): string {
+/** The name lower-cased as toLowerCase does, without a new string when it already is. */
+export function lowerCased(name: string): string {
   return MAY_LOWER.test(name) ? name.toLowerCase() : name;
 }
 

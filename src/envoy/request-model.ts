@@ -10,7 +10,8 @@ export type RequestedModel = string | readonly string[] | null;
 type Body = Readonly<Record<string, Json>> | null;
 
 /** Routes where `target_model_names` counts even next to a `model`. */
-const ALSO_TARGET_MODEL_NAMES = /\/(files|batches|vector_stores)/;
+/** Case-insensitive, as the route lower-cased would be: without making the lower-cased copy per Check. */
+const ALSO_TARGET_MODEL_NAMES = /\/(files|batches|vector_stores)/i;
 
 /**
  * Body first, then the route. The body's `model` wins over a model in the path
@@ -38,7 +39,7 @@ function bodyModelCandidates(body: Body, route: string): readonly string[] {
   const bodyModel = Object.hasOwn(body, 'model') ? body.model : null;
   appendCandidates(candidates, bodyModel);
   // Newer LiteLLM: `target_model_names` when no model is named, or always on files/batches/vector stores.
-  if (!isTruthy(bodyModel) || ALSO_TARGET_MODEL_NAMES.test(route.toLowerCase())) {
+  if (!isTruthy(bodyModel) || ALSO_TARGET_MODEL_NAMES.test(route)) {
     appendCandidates(candidates, Object.hasOwn(body, 'target_model_names') ? body.target_model_names : null);
   }
   return distinct(candidates);
@@ -48,7 +49,7 @@ function bodyModelCandidates(body: Body, route: string): readonly string[] {
 function plainBodyModel(body: Body, route: string): string | null {
   const model = body !== null && Object.hasOwn(body, 'model') ? body.model : null;
   if (typeof model !== 'string' || model === '' || model.includes(',') || model.trim() !== model) return null;
-  return ALSO_TARGET_MODEL_NAMES.test(route.toLowerCase()) ? null : model;
+  return ALSO_TARGET_MODEL_NAMES.test(route) ? null : model;
 }
 
 /** Strings are split on commas and trimmed; lists are flattened one level; blanks dropped.

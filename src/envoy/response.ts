@@ -6,6 +6,7 @@ import type { Denial } from '../checks/types';
 import type { Decision, Identity } from '../domain/decision';
 import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
+import { lowerCased } from './headers';
 import { toStruct, type CheckResponse, type HeaderValueOption, type OkHttpResponse, type StructValue } from './messages';
 import { modelLabel } from './request-model';
 import { hasOwnKeys } from '../util/own-keys';
@@ -103,7 +104,7 @@ function isValidHeaderValue(value: string): boolean {
 /** The header that carried the credential (lower-cased), or null when none did. */
 function carrierHeader(credentialHeader: string | null, credential: Credential): string | null {
   const header = credentialHeader ?? headerOf(credential);
-  return header === null ? null : header.toLowerCase();
+  return header === null ? null : lowerCased(header);
 }
 
 /**

@@ -51,6 +51,11 @@ describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
       expect(getModelFromRequest({ model: 'a', target_model_names: ['b'] }, '/v1/batches')).to.deep.equal(['a', 'b']);
       expect(getModelFromRequest({ model: 'a', target_model_names: ['b'] }, CHAT)).to.equal('a');
     });
+
+    it('recognises those routes whatever their case', () => {
+      expect(getModelFromRequest({ model: 'a', target_model_names: ['b'] }, '/v1/Batches')).to.deep.equal(['a', 'b']);
+      expect(getModelFromRequest({ model: 'a', target_model_names: ['b'] }, '/V1/VECTOR_STORES/x')).to.deep.equal(['a', 'b']);
+    });
   });
 
   describe('from the route when the body names none', () => {

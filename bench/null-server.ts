@@ -32,18 +32,27 @@ function spin(iterations: number): void {
   spinState = x;
 }
 
-/** Iterations of `spin` that cost `targetUs` of CPU with nothing else running (the least of 10 batches). */
-function calibrate(targetUs: number): number {
-  const probe = 10_000;
-  for (let i = 0; i < 200; i += 1) spin(probe); // JIT warm-up
-  let leastUsPerIteration = Number.POSITIVE_INFINITY;
+/**
+ * CPU per call of `work` with nothing else running: the least over 10 batches of `calls` calls
+ * (after `warmUp` calls for the JIT), since the machine's noise only ever adds time.
+ */
+function aloneUs(work: () => void, calls: number, warmUp: number): number {
+  for (let i = 0; i < warmUp; i += 1) work();
+  let least = Number.POSITIVE_INFINITY;
   for (let batch = 0; batch < 10; batch += 1) {
     const before = process.cpuUsage();
-    for (let i = 0; i < 20; i += 1) spin(probe);
+    for (let i = 0; i < calls; i += 1) work();
     const used = process.cpuUsage(before);
-    leastUsPerIteration = Math.min(leastUsPerIteration, (used.user + used.system) / (20 * probe));
+    least = Math.min(least, (used.user + used.system) / calls);
   }
-  return Math.max(1, Math.round(targetUs / leastUsPerIteration));
+  return least;
+}
+
+/** Iterations of `spin` that cost `targetUs` of CPU with nothing else running. */
+function calibrate(targetUs: number): number {
+  const probe = 10_000;
+  const usPerIteration = aloneUs(() => spin(probe), 20, 200) / probe;
+  return Math.max(1, Math.round(targetUs / usPerIteration));
 }
 
 const extraIterations = EXTRA_WORK_US > 0 ? calibrate(EXTRA_WORK_US) : 0;
@@ -68,20 +77,8 @@ function leaveGarbage(objects: number): void {
   litter = list;
 }
 
-/** CPU per call of leaving that garbage with nothing else running (the least of 10 batches), collections included. */
-function garbageAloneUs(objects: number): number {
-  for (let i = 0; i < 2_000; i += 1) leaveGarbage(objects); // JIT warm-up
-  let least = Number.POSITIVE_INFINITY;
-  for (let batch = 0; batch < 10; batch += 1) {
-    const before = process.cpuUsage();
-    for (let i = 0; i < 5_000; i += 1) leaveGarbage(objects);
-    const used = process.cpuUsage(before);
-    least = Math.min(least, (used.user + used.system) / 5_000);
-  }
-  return least;
-}
-
-const garbageUs = garbageObjects > 0 ? garbageAloneUs(garbageObjects) : 0;
+// Collections included: what leaving that garbage costs alone, to set against its cost under load.
+const garbageUs = garbageObjects > 0 ? aloneUs(() => leaveGarbage(garbageObjects), 5_000, 2_000) : 0;
 
 function check(_call: ServerUnaryCall<CheckRequest, CheckResponse>, callback: sendUnaryData<CheckResponse>): void {
   if (extraIterations > 0) spin(extraIterations);

@@ -8,7 +8,7 @@
  */
 import type { Check } from './types';
 import { deny } from './types';
-import { isTruthy } from './context';
+import { isTruthy } from '../domain/truthiness';
 
 const EXPLICIT_CHAIN_HEADERS = ['x-litellm-trace-id', 'x-litellm-session-id'];
 const GENERIC_SESSION_HEADER = /^x-.+-session-id$/;

@@ -6,7 +6,6 @@ import type { Json, JsonObject } from '../domain/entities';
 import type { CheckContext, Snapshot } from './types';
 import { NO_MODEL_ALIASES } from './model-access';
 import { distinct } from '../util/distinct';
-import { hasOwnKeys } from '../util/own-keys';
 
 /** LiteLLM's `request_data`: the parsed JSON body, `{}` when there is none. */
 export function requestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
@@ -66,12 +65,4 @@ export function abbreviatedApiKey(ctx: CheckContext): string {
 /** `valid_token.user_id`: the key's user, or (for identities without a key) the loaded user. */
 export function callerUserId(snapshot: Snapshot): string | null {
   return snapshot.key !== null ? snapshot.key.user_id : (snapshot.user?.user_id ?? null);
-}
-
-/** Python truthiness of a JSON value (`if metadata.get("guardrails"):`). */
-export function isTruthy(value: Json | undefined): boolean {
-  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return hasOwnKeys(value);
-  return true;
 }

@@ -7,7 +7,8 @@
 import type { Team } from '../domain/entities';
 import type { Check } from './types';
 import { authErrorFromHttpExceptionDict } from './errors';
-import { isJsonObject, isTruthy, requestBody } from './context';
+import { isJsonObject, requestBody } from './context';
+import { isTruthy } from '../domain/truthiness';
 
 /** `guardrail_helpers.can_modify_guardrails`. */
 export function canModifyGuardrails(team: Team | null): boolean {

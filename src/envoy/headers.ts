@@ -35,7 +35,7 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
   } else {
     const merged = http?.headers;
     // `for…in` reads the names from the record's shape; Object.keys would list them anew. The
-    // decoded map inherits no enumerable names, and the test keeps it to its own.
+    // `Object.hasOwn` test keeps it to the map's own names, as Object.keys did.
     for (const name in merged) if (Object.hasOwn(merged, name)) addHeader(out, name, merged[name] as string);
   }
   return out as HeaderRecord;

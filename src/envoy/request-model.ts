@@ -3,7 +3,7 @@
  */
 import type { Json } from '../domain/entities';
 import { distinct } from '../util/distinct';
-import { hasOwnKeys } from '../util/own-keys';
+import { isTruthy } from '../domain/truthiness';
 
 export type RequestedModel = string | readonly string[] | null;
 
@@ -67,13 +67,6 @@ function appendCandidates(candidates: string[], value: Json | undefined): void {
       if (trimmed !== '') candidates.push(trimmed);
     }
   }
-}
-
-function isTruthy(value: Json | undefined): boolean {
-  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return hasOwnKeys(value);
-  return true;
 }
 
 function modelFromRoute(route: string): string | null {

@@ -103,6 +103,7 @@ export function loadSnapshot(
   return isPromise(first) ? first.then((ready) => afterKey(store, facts, policy, overlay, ready)) : afterKey(store, facts, policy, overlay, first);
 }
 
+/** With the key and end user known: an unknown key's snapshot holds the end user alone, a known key's everything it points to. */
 function afterKey(
   store: AuthStore,
   facts: RequestFacts,

@@ -158,6 +158,18 @@ class ReverseWriter {
     return bytes;
   }
 
+  /** Bytes encoded earlier, written as they are. */
+  bytes(encoded: Buffer): void {
+    this.reserve(encoded.length);
+    this.pos -= encoded.length;
+    encoded.copy(this.buffer, this.pos);
+  }
+
+  /** What was written since `mark`, in a buffer of its own. */
+  since(mark: number): Buffer {
+    return Buffer.from(this.buffer.subarray(this.pos, this.buffer.length - mark));
+  }
+
   /** The bytes written so far, in a buffer of their own. */
   finish(): Buffer {
     return Buffer.from(this.buffer.subarray(this.pos));
@@ -180,8 +192,35 @@ function writeHeaderValue(out: ReverseWriter, header: NonNullable<HeaderValueOpt
   if (header.key !== undefined) out.string(FIELD.HeaderValue.key, header.key);
 }
 
+/**
+ * Encoded bytes of frozen header lists and metadata fields. Answers share these for every Check
+ * of the same identity (identity-answer.ts), so each is encoded once. Only what can never change
+ * is remembered: a frozen list of frozen options, frozen fields of frozen scalar values. A
+ * WeakMap, so the bytes go when the answer parts do.
+ */
+const encodedOnce = new WeakMap<object, { readonly field: number; readonly bytes: Buffer }>();
+
 function writeOptions(out: ReverseWriter, field: number, options: readonly HeaderValueOption[] | undefined): void {
   if (options === undefined) return;
+  const known = encodedOnce.get(options);
+  if (known !== undefined && known.field === field) {
+    out.bytes(known.bytes);
+    return;
+  }
+  const mark = out.mark();
+  writeEachOption(out, field, options);
+  if (known === undefined && isFrozenOptionList(options)) encodedOnce.set(options, { field, bytes: out.since(mark) });
+}
+
+function isFrozenOptionList(options: readonly HeaderValueOption[]): boolean {
+  if (!Object.isFrozen(options)) return false;
+  for (const option of options) {
+    if (!Object.isFrozen(option) || (option.header !== undefined && !Object.isFrozen(option.header))) return false;
+  }
+  return true;
+}
+
+function writeEachOption(out: ReverseWriter, field: number, options: readonly HeaderValueOption[]): void {
   for (let i = options.length - 1; i >= 0; i -= 1) {
     const option = options[i] as HeaderValueOption;
     only(option, KNOWN_KEYS.option);
@@ -289,7 +328,29 @@ function writeValue(out: ReverseWriter, value: StructValue): void {
 }
 
 function writeStruct(out: ReverseWriter, struct: Struct): void {
-  const fields = struct.fields ?? {};
+  const fields = struct.fields;
+  if (fields === undefined) return;
+  const known = encodedOnce.get(fields);
+  if (known !== undefined) {
+    out.bytes(known.bytes);
+    return;
+  }
+  const mark = out.mark();
+  writeFields(out, fields);
+  if (isFrozenScalarFields(fields)) encodedOnce.set(fields, { field: FIELD.Struct.fields, bytes: out.since(mark) });
+}
+
+/** Frozen fields whose values are frozen and hold no nested struct or list (which could still change). */
+function isFrozenScalarFields(fields: Readonly<Record<string, StructValue>>): boolean {
+  if (!Object.isFrozen(fields)) return false;
+  for (const key in fields) {
+    const value = fields[key] as StructValue;
+    if (!Object.isFrozen(value) || value.structValue !== undefined || value.listValue !== undefined) return false;
+  }
+  return true;
+}
+
+function writeFields(out: ReverseWriter, fields: Readonly<Record<string, StructValue>>): void {
   const keys = Object.keys(fields);
   for (let i = keys.length - 1; i >= 0; i -= 1) {
     const key = keys[i] as string;

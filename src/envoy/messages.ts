@@ -94,7 +94,8 @@ export interface HeaderValueOption {
 }
 
 export interface OkHttpResponse {
-  headers?: HeaderValueOption[];
+  /** Read-only: an answer may share the list with every other answer for the same identity. */
+  headers?: readonly HeaderValueOption[];
   headers_to_remove?: string[];
   response_headers_to_add?: HeaderValueOption[];
   query_parameters_to_remove?: string[];
@@ -108,7 +109,7 @@ export interface HttpStatus {
 
 export interface DeniedHttpResponse {
   status?: HttpStatus;
-  headers?: HeaderValueOption[];
+  headers?: readonly HeaderValueOption[];
   body?: string;
 }
 

@@ -3,12 +3,13 @@
  */
 import type { Settings } from '../config/settings';
 import type { Denial } from '../checks/types';
-import type { Decision, Identity } from '../domain/decision';
+import type { Decision } from '../domain/decision';
+import type { Json } from '../domain/entities';
 import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
 import { lowerCased } from './headers';
-import { toStruct, type CheckResponse, type HeaderValueOption, type OkHttpResponse, type StructValue } from './messages';
-import { modelLabel } from './request-model';
+import { IdentityAnswers, overwrite, type IdentityAnswer } from './identity-answer';
+import { toStruct, type CheckResponse, type HeaderValueOption, type OkHttpResponse, type Struct, type StructValue } from './messages';
 import { hasOwnKeys } from '../util/own-keys';
 
 export type ResponseSettings = Pick<Settings, 'forwardCredentials'>;
@@ -20,47 +21,25 @@ const GRPC_OK = 0;
 const GRPC_PERMISSION_DENIED = 7;
 const GRPC_UNAUTHENTICATED = 16;
 
-/** Identity field → upstream header and dynamic-metadata key, in the order they are sent. */
-const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> = [
-  ['keyHash', 'x-tollgate-key-hash', 'key_hash'],
-  ['keyAlias', 'x-tollgate-key-alias', 'key_alias'],
-  ['userId', 'x-tollgate-user-id', 'user_id'],
-  ['teamId', 'x-tollgate-team-id', 'team_id'],
-  ['orgId', 'x-tollgate-org-id', 'org_id'],
-  ['projectId', 'x-tollgate-project-id', 'project_id'],
-  ['endUserId', 'x-tollgate-end-user-id', 'end_user_id'],
-  ['userRole', 'x-tollgate-user-role', 'user_role'],
-  ['model', 'x-tollgate-model', 'model'],
-];
-
 /** Shorter secrets are not searched for in other values (too many false matches to be useful);
  *  LiteLLM's documented example master key "sk-1234" is still long enough. */
 const MIN_SECRET_LENGTH = 6;
 
+/** The identity parts of answers, shared by the Checks of a warm key. */
+const identityAnswers = new IdentityAnswers();
+
 export function toCheckResponse(decision: Decision, facts: RequestFacts, settings: ResponseSettings): CheckResponse {
-  // One pass over the identity fields builds both the metadata and (on allow) the headers: this
-  // runs on every Check, so no intermediate objects, arrays or sets.
   const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
-  const extra = decision.kind === 'allow' ? decision.metadata : undefined;
-  const extraFields = extra === undefined || !hasOwnKeys(extra) ? undefined : toStruct(extra).fields;
-  const fields: Record<string, StructValue> = extraFields ?? {};
-  let hasFields = extraFields !== undefined && hasOwnKeys(extraFields);
-  const headers: HeaderValueOption[] = [];
-  for (const [field, header, key] of IDENTITY_FIELDS) {
-    const value = identityValue(decision.identity, facts, field);
-    if (value === undefined || value === '' || (secret !== null && value.includes(secret))) continue;
-    fields[key] = { stringValue: value };
-    hasFields = true;
-    if (decision.kind === 'allow' && isValidHeaderValue(value)) headers.push(overwrite(header, value));
-  }
+  const identity = identityAnswers.answerFor(decision.identity, facts, secret);
   // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
-  const metadata = hasFields ? { fields } : undefined;
+  const metadata = metadataOf(identity, decision.kind === 'allow' ? decision.metadata : undefined);
   if (decision.kind === 'deny') {
     const response = denied(decision.denial, facts.credential);
     if (metadata !== undefined) response.dynamic_metadata = metadata;
     return response;
   }
 
+  const headers = identity.headers;
   // Walked with `for…in`, which reads the names from the record's shape without listing them anew.
   // A client must not be able to pre-set identity headers the upstream trusts.
   const remove: string[] = [];
@@ -87,18 +66,16 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   return response;
 }
 
-/** An identity field's value; end user and model fall back to what the request named. */
-function identityValue(identity: Identity, facts: RequestFacts, field: keyof Identity): string | undefined {
-  if (field === 'endUserId') return identity.endUserId ?? facts.endUserId ?? undefined;
-  if (field === 'model') return identity.model ?? modelLabel(facts.model) ?? undefined;
-  return identity[field];
-}
-
-/** HTTP forbids control characters other than tab in header values; with validate_mutations Envoy
- *  answers 500 to such a mutation. A key alias typed with a newline is left to the metadata instead. */
-function isValidHeaderValue(value: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !/[\x00-\x08\x0a-\x1f\x7f]/.test(value);
+/**
+ * The identity's fields, after any the admission added (`request_tags`, `rate_limit`). Without
+ * those, the identity's own frozen fields serve as they are.
+ */
+function metadataOf(identity: IdentityAnswer, extra: Readonly<Record<string, Json>> | undefined): Struct | undefined {
+  if (extra === undefined || !hasOwnKeys(extra)) return identity.hasFields ? { fields: identity.fields } : undefined;
+  const fields = toStruct(extra).fields as Record<string, StructValue>;
+  // An identity field of the same name wins, as the identity is what Tollgate vouches for.
+  Object.assign(fields, identity.fields);
+  return hasOwnKeys(fields) ? { fields } : undefined;
 }
 
 /** The header that carried the credential (lower-cased), or null when none did. */
@@ -168,9 +145,3 @@ function validHttpStatus(status: number): number {
 function abbreviate(key: string): string {
   return `sk-...${key.slice(-4)}`;
 }
-
-/** append_action is always explicit: its proto3 default (0) would append to a client-sent value. */
-function overwrite(key: string, value: string): HeaderValueOption {
-  return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
-}
-

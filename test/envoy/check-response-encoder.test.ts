@@ -108,6 +108,49 @@ describe('encodeCheckResponse (CheckResponse wire encoding without protobufjs co
     expect(encodeCheckResponse(withMetadata({ boolValue: false }))).to.be.instanceOf(Buffer);
   });
 
+  describe('bytes reused for frozen parts (answers of one identity share them)', () => {
+    const frozenOption = (key: string, value: string): HeaderValueOption =>
+      Object.freeze({ header: Object.freeze({ key, value }), append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' as const });
+    const frozenFields = (values: Record<string, string>): Record<string, StructValue> =>
+      Object.freeze(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Object.freeze({ stringValue: value })])));
+
+    it('encodes a frozen list and frozen fields the same every time, whatever surrounds them', () => {
+      const headers = Object.freeze([frozenOption('x-tollgate-key-hash', 'a'.repeat(64)), frozenOption('x-tollgate-team-id', 'ü-team')]);
+      const fields = frozenFields({ key_hash: 'a'.repeat(64), team_id: 'ü-team' });
+      for (const remove of [[], ['x-api-key'], ['authorization', 'x-tollgate-org-id']]) {
+        expectSameBytes({ status: { code: 0 }, ok_response: { headers, headers_to_remove: remove }, dynamic_metadata: { fields } });
+      }
+      // The same parts inside a denial, and the fields nested in a Struct value.
+      expectSameBytes({ status: { code: 7, message: '403 x' }, denied_response: { status: { code: 403 }, headers, body: '{}' } });
+      expectSameBytes({ dynamic_metadata: { fields: { nested: { structValue: { fields } } } } });
+    });
+
+    it('never reuses the bytes of anything that can still change', () => {
+      const option = Object.freeze({ header: { key: 'x-tollgate-user-id', value: 'before' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' as const });
+      const headers = Object.freeze([option]);
+      const mutableList = [frozenOption('x-a', '1')];
+      const value: StructValue = { stringValue: 'before' };
+      const fields = Object.freeze({ user_id: value });
+      const nested = Object.freeze({ tags: Object.freeze({ listValue: { values: [{ stringValue: 'a' }] } }) });
+      const response = (): CheckResponse => ({
+        status: { code: 0 },
+        ok_response: { headers, headers_to_remove: [] },
+        denied_response: undefined,
+        dynamic_metadata: { fields },
+      });
+      expectSameBytes(response());
+      expectSameBytes({ ok_response: { headers: mutableList } });
+      expectSameBytes({ dynamic_metadata: { fields: nested } });
+      option.header.value = 'after, in a header object left unfrozen';
+      value.stringValue = 'after, in a value left unfrozen';
+      mutableList.push(frozenOption('x-b', '2'));
+      nested.tags.listValue.values.push({ stringValue: 'b' });
+      expectSameBytes(response());
+      expectSameBytes({ ok_response: { headers: mutableList } });
+      expectSameBytes({ dynamic_metadata: { fields: nested } });
+    });
+  });
+
   it('matches protobufjs for arbitrary headers, strings and metadata (property)', () => {
     const text = fc.string({ unit: 'binary', maxLength: 40 });
     const json = jsonValues(text);
@@ -135,5 +178,19 @@ describe('encodeCheckResponse (CheckResponse wire encoding without protobufjs co
       { requiredKeys: [] },
     );
     fc.assert(fc.property(response, (value) => expectSameBytes(value)), { numRuns: 300 });
+    // Deeply frozen, each encoded twice: the second time from the bytes kept the first time.
+    const twice = (value: CheckResponse): void => {
+      expectSameBytes(value);
+      expectSameBytes(value);
+    };
+    fc.assert(fc.property(response.map(deepFreeze), twice), { numRuns: 300 });
   });
 });
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}

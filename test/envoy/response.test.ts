@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import type { Decision } from '../../src/domain/decision';
+import type { Json } from '../../src/domain/entities';
 import type { HeaderValueOption } from '../../src/envoy/messages';
 import { fromStruct } from '../../src/envoy/messages';
 import { toCheckResponse } from '../../src/envoy/response';
@@ -8,7 +10,7 @@ const settings = edgeSettings();
 const KEY = 'sk-live-0123456789abcdef';
 const HASH = 'a'.repeat(64);
 
-const headerMap = (options: HeaderValueOption[] | undefined): Record<string, string> =>
+const headerMap = (options: readonly HeaderValueOption[] | undefined): Record<string, string> =>
   Object.fromEntries((options ?? []).map((o) => [o.header?.key ?? '', o.header?.value ?? '']));
 
 describe('toCheckResponse (spec README §3)', () => {
@@ -133,6 +135,33 @@ describe('toCheckResponse (spec README §3)', () => {
       expect(response.ok_response?.headers).to.deep.equal([]);
       expect(response.ok_response?.headers_to_remove).to.deep.equal(['x-tollgate-key-alias']);
       expect(fromStruct(response.dynamic_metadata)).to.deep.equal({ key_alias: 'line1\r\nx-evil: 1' });
+    });
+  });
+
+  describe('identity parts shared between answers', () => {
+    const identity = { keyHash: 'c'.repeat(64), keyAlias: 'shared', teamId: 't-9' };
+    const allowWith = (metadata: Record<string, Json>): Decision => ({ kind: 'allow', identity: { ...identity }, credentialHeader: null, metadata });
+
+    it('gives every answer for the same identity the same frozen headers and metadata fields', () => {
+      const first = toCheckResponse(anAllow({ ...identity }), someFacts(), settings);
+      const second = toCheckResponse(anAllow({ ...identity }), someFacts({ requestId: 'req-2' }), settings);
+      expect(second.ok_response?.headers).to.equal(first.ok_response?.headers);
+      expect(second.dynamic_metadata?.fields).to.equal(first.dynamic_metadata?.fields);
+      expect(Object.isFrozen(first.ok_response?.headers)).to.equal(true);
+      const renamed = toCheckResponse(anAllow({ ...identity, keyAlias: 'renamed' }), someFacts(), settings);
+      expect(headerMap(renamed.ok_response?.headers)['x-tollgate-key-alias']).to.equal('renamed');
+    });
+
+    it("adds an admission's metadata to a copy, never to the shared fields", () => {
+      const withTags = toCheckResponse(allowWith({ request_tags: ['a'] }), someFacts(), settings);
+      expect(fromStruct(withTags.dynamic_metadata)).to.deep.equal({ request_tags: ['a'], key_hash: identity.keyHash, key_alias: 'shared', team_id: 't-9' });
+      const plain = toCheckResponse(anAllow({ ...identity }), someFacts(), settings);
+      expect(fromStruct(plain.dynamic_metadata)).to.deep.equal({ key_hash: identity.keyHash, key_alias: 'shared', team_id: 't-9' });
+    });
+
+    it('lets the identity win over an admission field of the same name', () => {
+      const response = toCheckResponse(allowWith({ team_id: 'from-admission', extra: 1 }), someFacts(), settings);
+      expect(fromStruct(response.dynamic_metadata)).to.include({ team_id: 't-9', extra: 1 });
     });
   });
 

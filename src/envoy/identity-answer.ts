@@ -1,0 +1,147 @@
+/**
+ * The identity part of an answer: the upstream headers and the dynamic-metadata fields that say
+ * who the caller is (spec README §3).
+ *
+ * Both depend only on the identity's values, and those repeat on every Check of a warm key. So
+ * they are built once per distinct set of values and then shared, frozen, by every answer that
+ * carries the same values. Under load each object a Check leaves behind costs CPU
+ * (docs/performance.md, "What a KB of garbage costs under load"), and the frozen objects also let
+ * the encoder reuse their bytes (check-response-encoder.ts).
+ *
+ * A reused answer is only ever one built from equal values: every lookup compares them all, so a
+ * renamed alias or a new model shows in the very next answer.
+ */
+import type { Identity } from '../domain/decision';
+import type { RequestFacts } from '../domain/request';
+import type { HeaderValueOption, StructValue } from './messages';
+import { modelLabel } from './request-model';
+
+/** Identity field → upstream header and dynamic-metadata key, in the order they are sent. */
+const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> = [
+  ['keyHash', 'x-tollgate-key-hash', 'key_hash'],
+  ['keyAlias', 'x-tollgate-key-alias', 'key_alias'],
+  ['userId', 'x-tollgate-user-id', 'user_id'],
+  ['teamId', 'x-tollgate-team-id', 'team_id'],
+  ['orgId', 'x-tollgate-org-id', 'org_id'],
+  ['projectId', 'x-tollgate-project-id', 'project_id'],
+  ['endUserId', 'x-tollgate-end-user-id', 'end_user_id'],
+  ['userRole', 'x-tollgate-user-role', 'user_role'],
+  ['model', 'x-tollgate-model', 'model'],
+];
+
+/**
+ * Callers remembered (by key hash, or user id without a key). A few thousand covers the keys one
+ * replica serves warm; past that, an answer is built as if never seen, which costs what it did
+ * before this cache, no more. Each entry holds a few hundred bytes of small objects.
+ */
+export const IDENTITY_ANSWERS_REMEMBERED = 4_096;
+
+/** Variants kept per caller: a key used for several models, or on behalf of several end users. */
+const VARIANTS_PER_CALLER = 4;
+
+export interface IdentityAnswer {
+  /** The value sent for each of IDENTITY_FIELDS, or undefined when none is. */
+  readonly values: readonly (string | undefined)[];
+  /** Upstream headers: every value valid in an HTTP header, each overwriting a client's copy. */
+  readonly headers: readonly HeaderValueOption[];
+  /** Dynamic metadata: every value, snake_case keys. */
+  readonly fields: Readonly<Record<string, StructValue>>;
+  readonly hasFields: boolean;
+}
+
+/**
+ * The value sent for an identity field, or undefined. End user and model fall back to what the
+ * request named. A value holding the presented secret is never sent: an alias or user id typed
+ * as the key itself must not carry it upstream.
+ */
+function valueOf(identity: Identity, facts: RequestFacts, field: keyof Identity, secret: string | null): string | undefined {
+  const value =
+    field === 'endUserId'
+      ? (identity.endUserId ?? facts.endUserId ?? undefined)
+      : field === 'model'
+        ? (identity.model ?? modelLabel(facts.model) ?? undefined)
+        : identity[field];
+  if (value === undefined || value === '' || (secret !== null && value.includes(secret))) return undefined;
+  return value;
+}
+
+/** HTTP forbids control characters other than tab in header values; with validate_mutations Envoy
+ *  answers 500 to such a mutation. A key alias typed with a newline is left to the metadata instead. */
+function isValidHeaderValue(value: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\x00-\x08\x0a-\x1f\x7f]/.test(value);
+}
+
+/** append_action is always explicit: its proto3 default (0) would append to a client-sent value. */
+export function overwrite(key: string, value: string): HeaderValueOption {
+  return { header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
+}
+
+function build(identity: Identity, facts: RequestFacts, secret: string | null): IdentityAnswer {
+  const values: (string | undefined)[] = [];
+  const headers: HeaderValueOption[] = [];
+  const fields: Record<string, StructValue> = {};
+  let hasFields = false;
+  for (const [field, header, key] of IDENTITY_FIELDS) {
+    const value = valueOf(identity, facts, field, secret);
+    values.push(value);
+    if (value === undefined) continue;
+    fields[key] = Object.freeze({ stringValue: value });
+    hasFields = true;
+    if (isValidHeaderValue(value)) headers.push(deepFrozen(overwrite(header, value)));
+  }
+  return Object.freeze({ values: Object.freeze(values), headers: Object.freeze(headers), fields: Object.freeze(fields), hasFields });
+}
+
+function deepFrozen(option: HeaderValueOption): HeaderValueOption {
+  if (option.header !== undefined) Object.freeze(option.header);
+  return Object.freeze(option);
+}
+
+/** Whether `answer` was built from the values this Check would send; compared in place, no list. */
+function sendsSameValues(answer: IdentityAnswer, identity: Identity, facts: RequestFacts, secret: string | null): boolean {
+  const values = answer.values;
+  for (let i = 0; i < IDENTITY_FIELDS.length; i += 1) {
+    const field = (IDENTITY_FIELDS[i] as readonly [keyof Identity, string, string])[0];
+    if (values[i] !== valueOf(identity, facts, field, secret)) return false;
+  }
+  return true;
+}
+
+/** A bounded memory of identity answers, oldest caller forgotten first. */
+export class IdentityAnswers {
+  private readonly byCaller = new Map<string, IdentityAnswer[]>();
+
+  constructor(private readonly maxCallers: number = IDENTITY_ANSWERS_REMEMBERED) {}
+
+  /** Callers remembered now (for tests of the bound). */
+  get size(): number {
+    return this.byCaller.size;
+  }
+
+  answerFor(identity: Identity, facts: RequestFacts, secret: string | null): IdentityAnswer {
+    const caller = identity.keyHash ?? identity.userId;
+    if (caller === undefined) return build(identity, facts, secret);
+    let variants = this.byCaller.get(caller);
+    if (variants !== undefined) {
+      for (const answer of variants) if (sendsSameValues(answer, identity, facts, secret)) return answer;
+    } else {
+      if (this.byCaller.size >= this.maxCallers) this.forgetOldest();
+      variants = [];
+      this.byCaller.set(caller, variants);
+    }
+    const answer = build(identity, facts, secret);
+    // Newest first; the oldest variant makes room.
+    variants.unshift(answer);
+    if (variants.length > VARIANTS_PER_CALLER) variants.pop();
+    return answer;
+  }
+
+  private forgetOldest(): void {
+    // A Map iterates in insertion order: its first key is the caller remembered longest ago.
+    for (const caller of this.byCaller.keys()) {
+      this.byCaller.delete(caller);
+      return;
+    }
+  }
+}

@@ -20,6 +20,7 @@ import type {
   Struct,
   StructValue,
 } from './messages';
+import { newHeaderRecord } from './headers';
 
 /** Field numbers (envoy/service/auth/v3/attribute_context.proto and its imports). */
 export const REQUEST_FIELD = {
@@ -405,7 +406,7 @@ function readHttp(cursor: Cursor): HttpRequest {
         out.method = cursor.string();
         break;
       case F.headers:
-        out.headers = readStringMap(cursor, out.headers);
+        out.headers = readStringMap(cursor, out.headers ?? newHeaderRecord());
         break;
       case F.path:
         out.path = cursor.string();

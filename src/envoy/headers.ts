@@ -34,11 +34,29 @@ export function collectHeaders(http: HttpRequest | undefined): HeaderRecord {
     }
   } else {
     const merged = http?.headers;
+    // The decoder's record, already lower-cased as Envoy sends it, serves as it is: a copy would
+    // be the same names and values, made again on every Check.
+    if (merged !== undefined && isDecodedRecord(merged)) return merged;
     // `for…in` reads the names from the record's shape; Object.keys would list them anew. The
     // `Object.hasOwn` test keeps it to the map's own names, as Object.keys did.
     for (const name in merged) if (Object.hasOwn(merged, name)) addHeader(out, name, merged[name] as string);
   }
   return out as HeaderRecord;
+}
+
+/**
+ * An empty record inheriting nothing, for the request decoder to put `headers` in. The decoder
+ * keeps names as sent; `collectHeaders` uses the record itself only if they are all lower-case.
+ */
+export function newHeaderRecord(): Record<string, string> {
+  return Object.create(NO_INHERITED_NAMES) as Record<string, string>;
+}
+
+/** A record from `newHeaderRecord` whose names need no lower-casing, so no merging either. */
+function isDecodedRecord(headers: Readonly<Record<string, string>>): boolean {
+  if (Object.getPrototypeOf(headers) !== NO_INHERITED_NAMES) return false;
+  for (const name in headers) if (MAY_LOWER.test(name)) return false;
+  return true;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
+import { decodeCheckRequest } from '../../src/envoy/check-request-decoder';
+import type { CheckRequest } from '../../src/envoy/messages';
+import { authorizationService } from '../../src/envoy/protos';
 import { aCheckRequest, aRawHeaderCheckRequest, edgeSettings } from './fixtures';
 
 const settings = edgeSettings();
@@ -133,6 +136,21 @@ describe('parseCheckRequest', () => {
       const headers = parseCheckRequest({ attributes: { request: { http: { method: 'POST', path: '/chat/completions', headers: inherited } } } }, settings).headers;
       expect(headers['x-a']).to.equal('1');
       expect(headers['x-injected']).to.equal(undefined);
+    });
+
+    it("serves the decoder's header map as the record when Envoy sent it lower-cased, and merges any other", () => {
+      const wire = (headers: Record<string, string>): CheckRequest =>
+        decodeCheckRequest(authorizationService().Check.requestSerialize(aCheckRequest({ headers })));
+      const lower = wire({ 'x-a': '1', authorization: 'Bearer sk-1' });
+      expect(parseCheckRequest(lower, settings).headers).to.equal(lower.attributes?.request?.http?.headers);
+      const mixed = wire({ 'X-Dup': '1', 'x-dup': '2', 'x-b': '3' });
+      const headers = parseCheckRequest(mixed, settings).headers;
+      expect(headers).to.not.equal(mixed.attributes?.request?.http?.headers);
+      expect({ ...headers }).to.deep.include({ 'x-dup': '1,2', 'x-b': '3' });
+      expect(Object.keys(headers)).to.not.include('X-Dup');
+      // A map that did not come from the decoder (proto-loader's, a test's) is always copied.
+      const plain = aCheckRequest({ headers: { 'x-a': '1' } });
+      expect(parseCheckRequest(plain, settings).headers).to.not.equal(plain.attributes?.request?.http?.headers);
     });
 
     it('inherits no names: a header not sent reads as absent, whatever its name', () => {

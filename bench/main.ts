@@ -12,7 +12,9 @@
  * server also leaves that many KB of short-lived objects per Check, to show what garbage costs under load),
  * BENCH_TOLLGATE_NODE_ARGS / BENCH_NULL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_ONLY (comma list
  * of: warm, workers, cold), BENCH_SERVER_OUTPUT_DIR (keep each server's output there, e.g. with --trace-gc),
- * BENCH_MAX_OLD_SPACE_MB (every server's V8 heap limit; the production overlay's by default, 0 for V8's own).
+ * BENCH_MAX_OLD_SPACE_MB (every server's V8 heap limit; the production overlay's by default, 0 for V8's own),
+ * BENCH_ALLOCATIONS=1 (every server runs with --trace-gc-nvp, and the bench reports the bytes V8 allocated per Check:
+ * steadier from run to run than CPU per Check, at the cost of a little CPU for the tracing itself).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +32,7 @@ import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
 import { benchHeapLimit } from './heap-limit';
-import { median, printReport, type Figures, type FixedRateFigures, type OwnTime, type ReferenceFigures } from './report';
+import { median, printReport, type AllocationFigures, type Figures, type FixedRateFigures, type OwnTime, type ReferenceFigures } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
 
@@ -48,8 +50,9 @@ const IN_FLIGHT = 64;
 const CHANNELS = 4;
 const DEADLINE_MS = 2_000;
 const HEAP_LIMIT = benchHeapLimit(REPO, process.env);
-const NODE_ARGS = [...HEAP_LIMIT.args, ...(process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-const NULL_NODE_ARGS = [...HEAP_LIMIT.args, ...(process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+const GC_TRACE = process.env.BENCH_ALLOCATIONS === '1' ? ['--trace-gc-nvp'] : [];
+const NODE_ARGS = [...HEAP_LIMIT.args, ...GC_TRACE, ...(process.env.BENCH_TOLLGATE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+const NULL_NODE_ARGS = [...HEAP_LIMIT.args, ...GC_TRACE, ...(process.env.BENCH_NULL_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 /**
  * The reference server: the null server plus this many µs of arithmetic per Check (its cost with
  * nothing else running), about what bench/hot-path.ts measures Tollgate adding. Measured at
@@ -73,6 +76,8 @@ interface Phase {
   readonly own: CheckDuration | null;
   /** Its database and Redis calls in the phase, from its /metrics. */
   readonly backendCalls: readonly CallLatency[];
+  /** KB V8 allocated per Check (BENCH_ALLOCATIONS=1; else null). */
+  readonly allocatedKbPerCheck: number | null;
 }
 
 /** A warm-key load: h2load when installed (one key per run), else the grpc-js client (all warm keys). */
@@ -97,12 +102,17 @@ async function measure(
   const tripsBefore = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const cpuBefore = server.cpuSeconds();
   const ioBefore = server.ioCalls();
+  const allocatedBefore = server.allocatedBytes();
   const load = await drive(measuring);
   const cpu = server.cpuSeconds() - cpuBefore;
   const io = server.ioCalls() - ioBefore;
   const tripsAfter = counters ? await server.roundTrips() : { mysql: 0, redis: 0 };
   const metricsAfter = counters ? await server.metrics() : null;
   const histogramsBefore = await histograms;
+  // Read last: the lines of the phase's last collections are still in the pipe when the load ends.
+  // V8 reports at each collection what was allocated since the one before, so the phase's edges
+  // are off by at most one young generation each, against gigabytes allocated in a phase.
+  const allocatedAfter = server.allocatedBytes();
   if (load.errors > 0 || load.denied > 0) {
     console.log(`  ! ${server.name}: ${load.errors} errors, ${load.denied} not allowed (${load.firstError ?? ''})`);
   }
@@ -115,6 +125,7 @@ async function measure(
     redisPerCheck: counters ? (tripsAfter.redis - tripsBefore.redis) / load.sent : null,
     own: histogramsBefore !== null && metricsAfter !== null ? checkDuration(histogramsBefore, metricsAfter) : null,
     backendCalls: histogramsBefore !== null && metricsAfter !== null ? backendLatency(histogramsBefore, metricsAfter) : [],
+    allocatedKbPerCheck: allocatedBefore === null || allocatedAfter === null ? null : (allocatedAfter - allocatedBefore) / 1024 / load.sent,
   };
 }
 
@@ -125,7 +136,8 @@ function line(label: string, phase: Phase): void {
       `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check  io ${phase.ioCallsPerCheck.toFixed(2)}/check` +
       (phase.mysqlPerCheck === null ? '' : `  db ${phase.mysqlPerCheck.toFixed(4)}`) +
       (phase.redisPerCheck === null ? '' : `  redis ${phase.redisPerCheck.toFixed(4)}`) +
-      (phase.own === null ? '' : `  own p50 ≈ ${(phase.own.p50Us / 1000).toFixed(3)} ms  p99 ≈ ${(phase.own.p99Us / 1000).toFixed(3)} ms`),
+      (phase.own === null ? '' : `  own p50 ≈ ${(phase.own.p50Us / 1000).toFixed(3)} ms  p99 ≈ ${(phase.own.p99Us / 1000).toFixed(3)} ms`) +
+      (phase.allocatedKbPerCheck === null ? '' : `  alloc ${phase.allocatedKbPerCheck.toFixed(1)} KB/check`),
   );
 }
 
@@ -323,6 +335,7 @@ async function main(): Promise<void> {
           },
         },
         reference: referenceFigures(rounds),
+        allocated: allocationFigures(rounds),
         tollgateOwn: {
           saturation: ownTime(rounds.map((r) => r.tgSat)),
           atRate: ownTime(rounds.map((r) => r.tgRate)),
@@ -514,6 +527,18 @@ function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nu
       addedCpuUs: median(pairs.map(([ref, nul]) => ref.cpuPerCheckUs - nul.cpuPerCheckUs)),
     },
   };
+}
+
+/** KB allocated per Check at saturation (BENCH_ALLOCATIONS=1), medians over the rounds; else null. */
+function allocationFigures(rounds: ReadonlyArray<{ nullSat: Phase; tgSat: Phase; referenceSat: Phase | null }>): AllocationFigures | null {
+  const kb = (phases: ReadonlyArray<Phase | null>): number | null => {
+    const values = phases.flatMap((phase) => (phase?.allocatedKbPerCheck == null ? [] : [phase.allocatedKbPerCheck]));
+    return values.length === 0 ? null : median(values);
+  };
+  const nul = kb(rounds.map((r) => r.nullSat));
+  const tollgate = kb(rounds.map((r) => r.tgSat));
+  if (nul === null || tollgate === null) return null;
+  return { null: nul, tollgate, reference: kb(rounds.map((r) => r.referenceSat)) };
 }
 
 function summarize(saturation: Phase[], fixedRate: Phase[]) {

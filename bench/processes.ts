@@ -29,6 +29,11 @@ export interface ServerProcess {
   cpuSeconds(): number;
   /** Read and write system calls so far (sockets, mostly), server and workers: /proc/<pid>/io. */
   ioCalls(): number;
+  /**
+   * Bytes V8 allocated so far, server and workers, summed from `--trace-gc-nvp` lines; null when
+   * the server was not started with that flag (BENCH_ALLOCATIONS=1).
+   */
+  allocatedBytes(): number | null;
   /** MySQL and Redis round trips so far, summed over workers (tollgate only). */
   roundTrips(): Promise<{ mysql: number; redis: number }>;
   /** The Prometheus text of its ops port (tollgate only; null when it has none). */
@@ -72,6 +77,16 @@ function processIoCalls(pid: number): number {
   }
 }
 
+/**
+ * What one `--trace-gc-nvp` line says V8 allocated since the collection before it (`allocated=`),
+ * or null for any other line (the servers' JSON logs among them).
+ */
+export function allocatedBytesOf(line: string): number | null {
+  if (line.startsWith('{')) return null;
+  const match = /\ballocated=(\d+)/.exec(line);
+  return match === null ? null : Number(match[1]);
+}
+
 function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -96,8 +111,14 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     child.stderr?.on('data', (chunk: Buffer) => keep.write(chunk));
     child.once('close', () => keep.end());
   }
+  let allocated: number | null = null;
   readline.createInterface({ input: child.stdout! }).on('line', (text) => {
     keep?.write(`${text}\n`);
+    const bytes = allocatedBytesOf(text);
+    if (bytes !== null) {
+      allocated = (allocated ?? 0) + bytes;
+      return;
+    }
     let line: LogLine;
     try {
       line = JSON.parse(text) as LogLine;
@@ -130,6 +151,7 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     address: `127.0.0.1:${port}`,
     cpuSeconds: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + processCpuTicks(p), 0) / CLOCK_TICKS_PER_S,
     ioCalls: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + processIoCalls(p), 0),
+    allocatedBytes: () => allocated,
     roundTrips: () =>
       new Promise((resolveCounts, reject) => {
         const seen: Array<{ mysql: number; redis: number }> = [];

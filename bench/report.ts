@@ -34,6 +34,14 @@ export interface ReferenceFigures {
   readonly ratios: { throughput: number; cpu: number; addedCpuUs: number };
 }
 
+/** KB V8 allocated per Check at saturation (BENCH_ALLOCATIONS=1: every server with --trace-gc-nvp). */
+export interface AllocationFigures {
+  readonly null: number;
+  readonly tollgate: number;
+  /** The reference server's, when it ran. */
+  readonly reference: number | null;
+}
+
 /**
  * Tollgate's own time per Check, from receiving it to its answer being built (`tollgate_check_duration_seconds`,
  * interpolated in the buckets): medians over the rounds. Null when it could not be read.
@@ -54,6 +62,7 @@ export interface Figures {
       readonly ratios: { p50: number; p99: number; p999: number; cpu: number };
     };
     readonly reference: ReferenceFigures | null;
+    readonly allocated: AllocationFigures | null;
     readonly tollgateOwn: { readonly saturation: OwnTime; readonly atRate: OwnTime; readonly atHalfTollgate: OwnTime };
   };
   workers?: { readonly one: number; readonly two: number; readonly ratio: number };
@@ -125,6 +134,13 @@ export function printReport(figures: Figures, shape: RunShape): void {
     row('read/write syscalls per Check', warm.null.ioCallsPerCheck.toFixed(2), warm.tollgate.ioCallsPerCheck.toFixed(2), x(warm.ratios.ioCalls), '');
     // Neither server saturated: no batching of calls per wake-up, and far steadier from run to run.
     row(`server CPU per Check at ${half.rate}/s`, `${half.null.cpuPerCheckUs.toFixed(1)} µs`, `${half.tollgate.cpuPerCheckUs.toFixed(1)} µs`, x(half.ratios.cpu), '');
+    const allocated = warm.allocated;
+    if (allocated !== null) {
+      // Garbage is much of what a Check costs under load, and this figure moves far less between runs than CPU does.
+      const kb = (value: number): string => `${value.toFixed(1)} KB`;
+      row('allocated per Check (V8)', kb(allocated.null), kb(allocated.tollgate), x(allocated.tollgate / allocated.null), '');
+      if (allocated.reference !== null) console.log(`  the reference server: ${kb(allocated.reference)} per Check`);
+    }
     row('MySQL round trips per Check', '', warm.tollgate.mysqlPerCheck.toFixed(4), '', '0');
     row('Redis round trips per Check', '', warm.tollgate.redisPerCheck.toFixed(4), '', '0');
     const mine = warm.tollgateOwn;

@@ -69,6 +69,9 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'tollgate_check_duration_seconds_count{result="deny"}')).to.equal(2);
     expect(sample(text, 'tollgate_check_duration_seconds_count{result="undecided"}')).to.equal(1);
     expect(text).to.include('tollgate_check_duration_seconds_bucket{le="0.00005",result="allow"}');
+    // Warm Checks take 10–30 µs: buckets below 50 µs tell them apart.
+    expect(text).to.include('tollgate_check_duration_seconds_bucket{le="0.00001",result="allow"}');
+    expect(text).to.include('tollgate_check_duration_seconds_bucket{le="0.000025",result="allow"}');
     expect(sample(text, 'tollgate_checks_in_flight')).to.equal(0);
   });
 

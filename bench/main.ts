@@ -136,7 +136,9 @@ function line(label: string, phase: Phase): void {
       `p99.9 ${(l.p999Us / 1000).toFixed(3)} ms  cpu ${phase.cpuPerCheckUs.toFixed(1)} µs/check  io ${phase.ioCallsPerCheck.toFixed(2)}/check` +
       (phase.mysqlPerCheck === null ? '' : `  db ${phase.mysqlPerCheck.toFixed(4)}`) +
       (phase.redisPerCheck === null ? '' : `  redis ${phase.redisPerCheck.toFixed(4)}`) +
-      (phase.own === null ? '' : `  own p50 ≈ ${(phase.own.p50Us / 1000).toFixed(3)} ms  p99 ≈ ${(phase.own.p99Us / 1000).toFixed(3)} ms`) +
+      (phase.own === null
+        ? ''
+        : `  own mean ${(phase.own.meanUs / 1000).toFixed(3)} ms  p50 ≈ ${(phase.own.p50Us / 1000).toFixed(3)} ms  p99 ≈ ${(phase.own.p99Us / 1000).toFixed(3)} ms`) +
       (phase.allocatedKbPerCheck === null ? '' : `  alloc ${phase.allocatedKbPerCheck.toFixed(1)} KB/check`),
   );
 }
@@ -510,7 +512,7 @@ function ownTime(phases: readonly Phase[]): OwnTime {
   const times = phases.map((p) => p.own);
   if (times.length === 0 || times.some((t) => t === null)) return null;
   const read = times as CheckDuration[];
-  return { p50Us: median(read.map((t) => t.p50Us)), p99Us: median(read.map((t) => t.p99Us)) };
+  return { meanUs: median(read.map((t) => t.meanUs)), p50Us: median(read.map((t) => t.p50Us)), p99Us: median(read.map((t) => t.p99Us)) };
 }
 
 function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nullSat: Phase }>): ReferenceFigures | null {

@@ -46,7 +46,7 @@ export interface AllocationFigures {
  * Tollgate's own time per Check, from receiving it to its answer being built (`tollgate_check_duration_seconds`,
  * interpolated in the buckets): medians over the rounds. Null when it could not be read.
  */
-export type OwnTime = { readonly p50Us: number; readonly p99Us: number } | null;
+export type OwnTime = { readonly meanUs: number; readonly p50Us: number; readonly p99Us: number } | null;
 
 export interface Figures {
   warm?: {
@@ -98,7 +98,7 @@ export function median(values: readonly number[]): number {
 
 const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;
 const x = (ratio: number): string => `${ratio.toFixed(2)}×`;
-const own = (time: OwnTime): string => (time === null ? 'not read' : `p50 ≈ ${ms(time.p50Us)}  p99 ≈ ${ms(time.p99Us)}`);
+const own = (time: OwnTime): string => (time === null ? 'not read' : `mean ${ms(time.meanUs)}  p50 ≈ ${ms(time.p50Us)}  p99 ≈ ${ms(time.p99Us)}`);
 
 export interface RunShape {
   readonly rounds: number;

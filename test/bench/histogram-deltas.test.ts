@@ -131,6 +131,8 @@ describe('bench histogram deltas (Tollgate histograms read from /metrics)', () =
     const own = checkDuration(before, after);
     expect(own).to.not.equal(null);
     expect(own?.count).to.equal(100);
+    // The exact mean, from sum and count: (98 allows averaging 75.26 µs + 625 + 1 000 µs) / 100.
+    expect(own?.meanUs).to.be.closeTo(90, 1e-3);
     // Rank 50 of 98 in (50, 100 µs]: 50 + 50 × 50/98 µs.
     expect(own?.p50Us).to.be.closeTo(50 + (50 * 50) / 98, 1e-6);
     // Rank 99: the first deny, in (250 µs, 1 ms] after 98 allows; one of its two: halfway.

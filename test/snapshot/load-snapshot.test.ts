@@ -159,6 +159,9 @@ describe('tagsFromBody (§4.12)', () => {
     ['both, deduplicated', { metadata: { tags: ['a'] }, tags: ['a', 'c'] }, ['a', 'c']],
     ['litellm_metadata wins when present', { litellm_metadata: { tags: ['x'] }, metadata: { tags: ['y'] } }, ['x']],
     ['metadata sent as a JSON string', { metadata: JSON.stringify({ tags: ['s'] }) }, ['s']],
+    // LiteLLM parses a string once: one that holds a JSON string, not an object, names no tags.
+    ['metadata encoded twice: none', { metadata: JSON.stringify(JSON.stringify({ tags: ['s'] })) }, []],
+    ['litellm_metadata as a JSON string', { litellm_metadata: JSON.stringify({ tags: ['l'] }), tags: ['l', 't'] }, ['l', 't']],
     ['non-string entries dropped', { metadata: { tags: ['ok', 1, null, { a: 1 }] } }, ['ok']],
     ['tags not a list', { metadata: { tags: 'nope' } }, []],
   ];

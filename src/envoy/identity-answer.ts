@@ -119,13 +119,19 @@ export class IdentityAnswers {
     return this.byCaller.size;
   }
 
-  answerFor(identity: Identity, facts: RequestFacts, secret: string | null): IdentityAnswer {
+  /**
+   * `remember`: keep a newly built answer. Denials pass false: a flood of made-up keys (each its
+   * own 401) would otherwise push the callers that are allowed out of the memory.
+   */
+  answerFor(identity: Identity, facts: RequestFacts, secret: string | null, remember = true): IdentityAnswer {
     const caller = identity.keyHash ?? identity.userId;
     if (caller === undefined) return build(identity, facts, secret);
     let variants = this.byCaller.get(caller);
     if (variants !== undefined) {
       for (const answer of variants) if (sendsSameValues(answer, identity, facts, secret)) return answer;
-    } else {
+    }
+    if (!remember) return build(identity, facts, secret);
+    if (variants === undefined) {
       if (this.byCaller.size >= this.maxCallers) this.forgetOldest();
       variants = [];
       this.byCaller.set(caller, variants);

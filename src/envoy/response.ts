@@ -30,7 +30,7 @@ const identityAnswers = new IdentityAnswers();
 
 export function toCheckResponse(decision: Decision, facts: RequestFacts, settings: ResponseSettings): CheckResponse {
   const secret = facts.credential.kind === 'present' ? facts.credential.value : null;
-  const identity = identityAnswers.answerFor(decision.identity, facts, secret);
+  const identity = identityAnswers.answerFor(decision.identity, facts, secret, decision.kind === 'allow');
   // Metadata on a denial is dropped by current Envoy (envoy#12671) but costs nothing and is right once fixed.
   const metadata = metadataOf(identity, decision.kind === 'allow' ? decision.metadata : undefined);
   if (decision.kind === 'deny') {

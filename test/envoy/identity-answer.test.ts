@@ -76,6 +76,14 @@ describe('IdentityAnswers (the identity part of an answer, built once per identi
     expect(answers.size).to.equal(3);
   });
 
+  it('remembers nothing when asked not to (denials), yet uses what it remembers', () => {
+    const answers = new IdentityAnswers(2);
+    const allowed = answers.answerFor({ keyHash: 'k-allowed' }, someFacts(), null);
+    for (let i = 0; i < 10; i += 1) answers.answerFor({ keyHash: `made-up-${i}` }, someFacts(), null, false);
+    expect(answers.size, 'made-up keys pushed nothing out').to.equal(1);
+    expect(answers.answerFor({ keyHash: 'k-allowed' }, someFacts(), null, false)).to.equal(allowed);
+  });
+
   it('builds afresh, and remembers nothing, for a caller with neither key nor user', () => {
     const answers = new IdentityAnswers();
     const anonymous: Identity = { teamId: 't-1' };

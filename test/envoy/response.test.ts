@@ -152,6 +152,13 @@ describe('toCheckResponse (spec README §3)', () => {
       expect(headerMap(renamed.ok_response?.headers)['x-tollgate-key-alias']).to.equal('renamed');
     });
 
+    it('does not keep the identity of a denial: made-up keys cannot push allowed callers out', () => {
+      const first = toCheckResponse(aDeny({}, { keyHash: 'd'.repeat(64) }), someFacts(), settings);
+      const second = toCheckResponse(aDeny({}, { keyHash: 'd'.repeat(64) }), someFacts(), settings);
+      expect(second.dynamic_metadata?.fields).to.not.equal(first.dynamic_metadata?.fields);
+      expect(second.dynamic_metadata).to.deep.equal(first.dynamic_metadata);
+    });
+
     it("adds an admission's metadata to a copy, never to the shared fields", () => {
       const withTags = toCheckResponse(allowWith({ request_tags: ['a'] }), someFacts(), settings);
       expect(fromStruct(withTags.dynamic_metadata)).to.deep.equal({ request_tags: ['a'], key_hash: identity.keyHash, key_alias: 'shared', team_id: 't-9' });

@@ -515,18 +515,25 @@ function ownTime(phases: readonly Phase[]): OwnTime {
   return { meanUs: median(read.map((t) => t.meanUs)), p50Us: median(read.map((t) => t.p50Us)), p99Us: median(read.map((t) => t.p99Us)) };
 }
 
-function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nullSat: Phase }>): ReferenceFigures | null {
-  const pairs = rounds.flatMap((r) => (r.referenceSat === null ? [] : [[r.referenceSat, r.nullSat] as const]));
-  if (pairs.length === 0) return null;
+function referenceFigures(rounds: ReadonlyArray<{ referenceSat: Phase | null; nullSat: Phase; tgSat: Phase }>): ReferenceFigures | null {
+  const trios = rounds.flatMap((r) => (r.referenceSat === null ? [] : [[r.referenceSat, r.nullSat, r.tgSat] as const]));
+  if (trios.length === 0) return null;
   return {
     workUs: REFERENCE_WORK_US,
     garbageKb: REFERENCE_GARBAGE_KB,
-    throughput: median(pairs.map(([ref]) => ref.load.throughput)),
-    cpuPerCheckUs: median(pairs.map(([ref]) => ref.cpuPerCheckUs)),
+    throughput: median(trios.map(([ref]) => ref.load.throughput)),
+    cpuPerCheckUs: median(trios.map(([ref]) => ref.cpuPerCheckUs)),
     ratios: {
-      throughput: median(pairs.map(([ref, nul]) => ref.load.throughput / nul.load.throughput)),
-      cpu: median(pairs.map(([ref, nul]) => ref.cpuPerCheckUs / nul.cpuPerCheckUs)),
-      addedCpuUs: median(pairs.map(([ref, nul]) => ref.cpuPerCheckUs - nul.cpuPerCheckUs)),
+      throughput: median(trios.map(([ref, nul]) => ref.load.throughput / nul.load.throughput)),
+      cpu: median(trios.map(([ref, nul]) => ref.cpuPerCheckUs / nul.cpuPerCheckUs)),
+      addedCpuUs: median(trios.map(([ref, nul]) => ref.cpuPerCheckUs - nul.cpuPerCheckUs)),
+    },
+    tollgate: {
+      throughput: median(trios.map(([ref, , tg]) => tg.load.throughput / ref.load.throughput)),
+      cpu: median(trios.map(([ref, , tg]) => tg.cpuPerCheckUs / ref.cpuPerCheckUs)),
+      rounds: trios.length,
+      fasterRounds: trios.filter(([ref, , tg]) => tg.load.throughput > ref.load.throughput).length,
+      cheaperRounds: trios.filter(([ref, , tg]) => tg.cpuPerCheckUs < ref.cpuPerCheckUs).length,
     },
   };
 }

@@ -32,6 +32,11 @@ export interface ReferenceFigures {
   readonly cpuPerCheckUs: number;
   /** Against the null server in the same rounds; addedCpuUs is what the work cost under load. */
   readonly ratios: { throughput: number; cpu: number; addedCpuUs: number };
+  /**
+   * Tollgate against the reference in the same rounds: a yardstick that suffers the machine's
+   * spells as Tollgate does, so steadier from run to run than either's ratio to the null server.
+   */
+  readonly tollgate: { throughput: number; cpu: number; rounds: number; fasterRounds: number; cheaperRounds: number };
 }
 
 /** KB V8 allocated per Check at saturation (BENCH_ALLOCATIONS=1: every server with --trace-gc-nvp). */
@@ -155,6 +160,11 @@ export function printReport(figures: Figures, shape: RunShape): void {
       console.log(
         `reference, null + ${work} per Check (its cost alone): ${ref.throughput.toFixed(0)}/s = ${x(ref.ratios.throughput)} null, ` +
           `CPU ${ref.cpuPerCheckUs.toFixed(1)} µs per Check = ${x(ref.ratios.cpu)} null: ${what} cost ${ref.ratios.addedCpuUs.toFixed(1)} µs under load`,
+      );
+      const t = ref.tollgate;
+      console.log(
+        `tollgate against that reference, same rounds: throughput ${x(t.throughput)} (higher in ${t.fasterRounds} of ${t.rounds} rounds), ` +
+          `CPU per Check ${x(t.cpu)} (lower in ${t.cheaperRounds} of ${t.rounds})`,
       );
     }
   }

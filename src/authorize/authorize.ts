@@ -9,7 +9,7 @@ import type { CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import type { Decision, Identity } from '../domain/decision';
 import type { Json } from '../domain/entities';
-import type { RequestFacts } from '../domain/request';
+import { modelLabel, type RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt } from './jwt-path';
@@ -63,7 +63,7 @@ export class Authorizer {
    */
   decide(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): MaybePromise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
-    const model = modelLabel(facts.model);
+    const model = modelLabel(facts.model) ?? undefined;
 
     // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
     const preContext = this.context(facts, EMPTY_SNAPSHOT, null);
@@ -168,11 +168,6 @@ function allow(identity: Identity, credentialHeader: string | null, metadata?: R
   const decision: Decision =
     metadata === undefined ? { kind: 'allow', identity, credentialHeader } : { kind: 'allow', identity, credentialHeader, metadata };
   return { decision, refusedBy: null };
-}
-
-function modelLabel(model: string | readonly string[] | null): string | undefined {
-  if (model === null) return undefined;
-  return typeof model === 'string' ? model : model.join(',');
 }
 
 function identityOf(snapshot: Snapshot, keyHash: string, endUserId: string | null, model: string | undefined): Identity {

@@ -41,3 +41,9 @@ export interface RequestFacts {
    */
   readonly filterMetadata: Readonly<Record<string, JsonObject>>;
 }
+
+/** The requested model(s) as one label, comma-joined (identity header, metadata, logs); null when none. */
+export function modelLabel(model: RequestFacts['model']): string | null {
+  if (model === null) return null;
+  return typeof model === 'string' ? model : model.join(',');
+}

@@ -12,9 +12,8 @@
  * renamed alias or a new model shows in the very next answer.
  */
 import type { Identity } from '../domain/decision';
-import type { RequestFacts } from '../domain/request';
+import { modelLabel, type RequestFacts } from '../domain/request';
 import type { HeaderValueOption, StructValue } from './messages';
-import { modelLabel } from './request-model';
 
 /** Identity field → upstream header and dynamic-metadata key, in the order they are sent. */
 const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> = [

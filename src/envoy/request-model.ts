@@ -28,11 +28,6 @@ export function getModelFromRequest(body: Body, route: string): RequestedModel {
 }
 
 /** Comma-joined form, as used for the x-tollgate-model header and Identity.model. */
-export function modelLabel(model: RequestedModel): string | null {
-  if (model === null) return null;
-  return typeof model === 'string' ? model : model.join(',');
-}
-
 function bodyModelCandidates(body: Body, route: string): readonly string[] {
   if (body === null) return [];
   const candidates: string[] = [];

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { getModelFromRequest, modelLabel } from '../../src/envoy/request-model';
+import { modelLabel } from '../../src/domain/request';
+import { getModelFromRequest } from '../../src/envoy/request-model';
 
 const CHAT = '/chat/completions';
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { CHECK_METHOD_PATH } from '../src/envoy/protos';
 import type { LoadResult } from './load-spec';
+import { onCpu } from './cpu-pinning';
 
 export function h2loadAvailable(): boolean {
   return spawnSync('h2load', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -32,6 +33,8 @@ export interface H2loadSpec {
   readonly durationS: number;
   /** Sent as `grpc-timeout`, as Envoy sends its ext_authz timeout with every Check. */
   readonly deadlineMs: number;
+  /** The one CPU h2load runs on (BENCH_PIN=1, bench/cpu-pinning.ts); null or absent: any. */
+  readonly cpu?: number | null;
 }
 
 /** One line of h2load's `--log-file`: when a call started (µs since the epoch), its HTTP status, its latency. */
@@ -126,7 +129,8 @@ async function runOnce(spec: H2loadSpec, scratchDir: string, scale: number | nul
   const env = script === null ? process.env : { ...process.env, LIBEV_FLAGS: '1' };
   // h2load appends to an existing log.
   rmSync(log, { force: true });
-  const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const run = onCpu(spec.cpu ?? null, 'h2load', args);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));

@@ -14,7 +14,8 @@
  * of: warm, workers, cold), BENCH_SERVER_OUTPUT_DIR (keep each server's output there, e.g. with --trace-gc),
  * BENCH_MAX_OLD_SPACE_MB (every server's V8 heap limit; the production overlay's by default, 0 for V8's own),
  * BENCH_ALLOCATIONS=1 (every server runs with --trace-gc-nvp, and the bench reports the bytes V8 allocated per Check:
- * steadier from run to run than CPU per Check, at the cost of a little CPU for the tracing itself).
+ * steadier from run to run than CPU per Check, at the cost of a little CPU for the tracing itself),
+ * BENCH_PIN=1 (the warm phases run every measured server on one CPU and h2load on the other: bench/cpu-pinning.ts).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +33,7 @@ import { h2loadAvailable, runH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load-spec';
 import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from './processes';
 import { benchHeapLimit } from './heap-limit';
+import { allCpus, benchPinning, pinningDescription, setAffinity, tasksetAvailable } from './cpu-pinning';
 import { median, printReport, type AllocationFigures, type Figures, type FixedRateFigures, type OwnTime, type ReferenceFigures } from './report';
 import { chatCheckRequest, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
@@ -155,6 +157,20 @@ async function main(): Promise<void> {
       : 'load generator: grpc-js closed/open-loop client (separate process), HDR histogram (install nghttp2-client to use h2load)',
   );
   console.log(HEAP_LIMIT.description);
+  // Checked before the minutes of seeding: a pinning that cannot be done stops the run now.
+  const pinning = benchPinning(process.env, cpus().length, tasksetAvailable(), useH2load);
+  console.log(pinningDescription(pinning));
+  /** Servers bound to pinning.serverCpu: h2load runs on pinning.loadCpu while it drives them. */
+  const pinned = new Set<number>();
+  const pin = (server: ServerProcess): void => {
+    if (pinning === null) return;
+    setAffinity(server.pid, String(pinning.serverCpu));
+    pinned.add(server.pid);
+  };
+  const unpin = (server: ServerProcess): void => {
+    if (!pinned.delete(server.pid)) return;
+    setAffinity(server.pid, allCpus(cpus().length));
+  };
 
   const database = await BenchDatabase.create(process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306', runTag);
   const redis = new BenchRedis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', `tollgate-bench-${runTag}:`);
@@ -232,6 +248,7 @@ async function main(): Promise<void> {
               warmupS: 0,
               durationS: PHASE_MS / 1000,
               deadlineMs: DEADLINE_MS,
+              cpu: pinning !== null && pinned.has(server.pid) ? pinning.loadCpu : null,
             },
             scratch,
           )
@@ -265,6 +282,8 @@ async function main(): Promise<void> {
             })
           : null;
       if (reference !== null) servers.push(reference);
+      // Pinned before the warm-up, so the JIT settles the code on the CPU it is measured on.
+      for (const server of [nullServer, tollgate, reference]) if (server !== null) pin(server);
       await warmUp(nullServer);
       await warmUp(tollgate);
       if (reference !== null) await warmUp(reference);
@@ -348,6 +367,9 @@ async function main(): Promise<void> {
         await reference.stop();
         servers.splice(servers.indexOf(reference), 1);
       }
+      // The workers and cold-key phases use both cores, as deployed.
+      unpin(nullServer);
+      unpin(tollgate);
     }
 
     if (ONLY.has('workers')) {
@@ -469,7 +491,7 @@ async function main(): Promise<void> {
       inFlight: IN_FLIGHT,
       channels: CHANNELS,
       warmKeys: useH2load ? 1 : WARM_KEYS,
-      generator: useH2load ? 'h2load' : 'grpc-js client',
+      generator: useH2load ? (pinning === null ? 'h2load' : `h2load on CPU ${pinning.loadCpu}, servers on CPU ${pinning.serverCpu}`) : 'grpc-js client',
     });
   } finally {
     for (const server of servers.reverse()) {

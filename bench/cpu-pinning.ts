@@ -4,9 +4,9 @@
  * generator made of it that second. Unpinned, the kernel moves h2load and the server between the
  * two cores and their share of each shifts from phase to phase: single rounds of the same build
  * ranged from 0.99× to 1.96× the null server's CPU. Pinned, a server is bound by its one core, so its
- * throughput is set by its own CPU per Check and the rounds agree to a few per cent
- * (docs/performance.md, "One core each"). The `--workers 2` comparison is never pinned: it is about
- * using both cores.
+ * throughput is set by its own CPU per Check, both servers make the same system calls per Check, and
+ * the rounds spread less (1.35–1.62× in two runs; docs/performance.md, "One core each"). The
+ * `--workers 2` comparison is never pinned: it is about using both cores.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 

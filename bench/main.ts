@@ -282,7 +282,7 @@ async function main(): Promise<void> {
             })
           : null;
       if (reference !== null) servers.push(reference);
-      // Pinned before the warm-up, so the JIT settles the code on the CPU it is measured on.
+      // Pinned before the warm-up, so its unmeasured saturation phase runs as the measured ones will.
       for (const server of [nullServer, tollgate, reference]) if (server !== null) pin(server);
       await warmUp(nullServer);
       await warmUp(tollgate);

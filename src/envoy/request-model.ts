@@ -27,7 +27,7 @@ export function getModelFromRequest(body: Body, route: string): RequestedModel {
   return modelFromRoute(route);
 }
 
-/** Comma-joined form, as used for the x-tollgate-model header and Identity.model. */
+/** Every model the body names, first-seen order: `model`, then `target_model_names` where LiteLLM reads it. */
 function bodyModelCandidates(body: Body, route: string): readonly string[] {
   if (body === null) return [];
   const candidates: string[] = [];

@@ -6,13 +6,38 @@ import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from '../domain/entities';
 import { parseFormBody } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
+import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { scanTopLevelString } from './json-prefix';
+import { BytesJson, TextJson } from './json-text';
 import type { HttpRequest } from './messages';
 
 /** Bodies above this are not parsed, only scanned for `model` (a prompt can be many MiB). */
 export const MAX_BODY_PARSE_BYTES = 8 * 1024 * 1024;
 /** Deeper JSON is refused as invalid; real chat bodies (tool schemas included) stay far below. */
 export const MAX_JSON_DEPTH = 128;
+
+/**
+ * From this size on, the prompt's fields are stepped over rather than parsed (json-object.ts):
+ * below it JSON.parse of the whole body costs a few microseconds, and the stepping saves nothing.
+ */
+export const LEAVE_PROMPT_FROM_BYTES = 8 * 1024;
+
+/**
+ * The top-level fields that carry a request's prompt: chat and Anthropic `messages`, Anthropic
+ * `system`, completions and images `prompt`, embeddings, moderations and Responses `input`,
+ * Responses `instructions`, Gemini `contents` and `systemInstruction`, rerank `documents`. No check
+ * reads them, and in a large body they are nearly all of it.
+ */
+export const PROMPT_FIELDS: ReadonlySet<string> = new Set([
+  'messages',
+  'system',
+  'prompt',
+  'input',
+  'instructions',
+  'contents',
+  'systemInstruction',
+  'documents',
+]);
 
 export interface BodyFacts {
   /** The whole body as an object (JSON object, or form fields); null otherwise. */
@@ -64,10 +89,20 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
 
   if (!whole) {
     // A cut may split a UTF-8 sequence: decode leniently, the scanner only needs the start.
-    return bodyFacts(length, null, true, false, scanTopLevelString(prefixBytes(source).toString('utf8'), 'model'));
+    return bodyFacts(length, null, true, false, scanTopLevelString(prefixBytes(source).toString('utf8'), 'model', MAX_JSON_DEPTH));
   }
-  const parsed = parseJsonObject('bytes' in source ? (isUtf8(source.bytes) ? source.bytes.toString('utf8') : null) : source.text);
+  const parsed = parseWholeBody(source, length);
   return parsed === null ? bodyFacts(length, null, false, true, null) : bodyFacts(length, parsed, false, false, null);
+}
+
+/** A whole body as a JSON object; null when it is not UTF-8, not JSON, not an object, or too deep. */
+function parseWholeBody(source: Source, length: number): JsonObject | null {
+  if ('bytes' in source && !isUtf8(source.bytes)) return null;
+  if (length < LEAVE_PROMPT_FROM_BYTES) {
+    return parseJsonObject('bytes' in source ? source.bytes.toString('utf8') : source.text, MAX_JSON_DEPTH);
+  }
+  const text = 'bytes' in source ? new BytesJson(source.bytes) : new TextJson(source.text);
+  return parseJsonObjectLeaving(text, PROMPT_FIELDS, MAX_JSON_DEPTH);
 }
 
 function bodySource(http: HttpRequest | undefined): Source {
@@ -87,49 +122,4 @@ function declaredLength(headers: HeaderRecord, http: HttpRequest | undefined): n
     if (candidate !== undefined && /^\s*\d{1,15}\s*$/.test(candidate)) return Number(candidate);
   }
   return null;
-}
-
-/** null for text that is not UTF-8, not JSON, not an object, or nested deeper than MAX_JSON_DEPTH. */
-function parseJsonObject(text: string | null): JsonObject | null {
-  if (text === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text); // V8's parser is iterative: deep input cannot overflow the stack here
-  } catch {
-    return null;
-  }
-  if (!isJsonObject(value)) return null;
-  return fewerOpenersThan(text, MAX_JSON_DEPTH) || !nestsDeeperThan(value, MAX_JSON_DEPTH) ? value : null;
-}
-
-/**
- * Nesting deeper than `limit` needs more than `limit` of `{` and `[`, counted anywhere (inside
- * strings too, which only errs towards the walk). indexOf is native: a chat body costs tens of
- * nanoseconds here against a few hundred for the walk, which then only runs for bodies with many.
- */
-function fewerOpenersThan(text: string, limit: number): boolean {
-  let count = 0;
-  for (const opener of ['{', '[']) {
-    for (let at = text.indexOf(opener); at !== -1; at = text.indexOf(opener, at + 1)) {
-      count += 1;
-      if (count > limit) return false;
-    }
-  }
-  return true;
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Iterative, so that checking is safe where a recursive walk (ours or a check's) would not be. */
-function nestsDeeperThan(root: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[root, 1]];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [value, depth] = item;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-  }
-  return false;
 }

@@ -139,6 +139,15 @@ for (const backend of BACKENDS) {
       expect(denialOf(response).type).to.equal('key_model_access_denied');
     });
 
+    it('decides on a long-context body as on a short one (its prompt is not decoded)', async () => {
+      const messages = Array.from({ length: 200 }, (_, i) => ({ role: 'user', content: `${i} ${'long context '.repeat(200)}` }));
+      const denied = await client.check(anEnvoyCheck({ key: KEYS.narrowModels, body: chat('gpt-4o', { messages }), asRawBody: true }));
+      expect(denialOf(denied).type).to.equal('key_model_access_denied');
+      const allowed = await client.check(anEnvoyCheck({ key: KEYS.ok, body: chat('gpt-4o', { messages }), asRawBody: true }));
+      expect(isAllowed(allowed)).to.equal(true);
+      expect(upstreamHeaders(allowed)['x-tollgate-model']).to.equal('gpt-4o');
+    });
+
     it('reads the model from a truncated (partial) body', async () => {
       const long = chat('gpt-4o', { messages: [{ role: 'user', content: 'x'.repeat(50_000) }] });
       const response = await client.check(anEnvoyCheck({ key: KEYS.narrowModels, body: long, truncateTo: 4096 }));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseCheckRequest } from '../../src/envoy/attributes';
-import { MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
+import { LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
 import { decodeCheckRequest } from '../../src/envoy/check-request-decoder';
 import type { CheckRequest } from '../../src/envoy/messages';
 import { authorizationService } from '../../src/envoy/protos';
@@ -276,6 +276,39 @@ describe('parseCheckRequest', () => {
     it('survives a hostile 1M-deep truncated prefix', () => {
       const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: `{"x":${'['.repeat(1_000_000)}` });
       expect(facts).to.include({ body: null, bodyTruncated: true, model: null });
+    });
+
+    describe(`a body of ${LEAVE_PROMPT_FROM_BYTES} bytes or more (its prompt left undecoded until read)`, () => {
+      const prompt = Array.from({ length: 40 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i} "quoted" \\ ${'x'.repeat(300)}` }));
+      const large = { model: 'gpt-4o', messages: prompt, user: 'u1', metadata: { tags: ['t'] }, max_tokens: 9 };
+
+      it('gives the facts a whole parse gives, from raw_body and from the body string', () => {
+        expect(Buffer.byteLength(json(large))).to.be.at.least(LEAVE_PROMPT_FROM_BYTES);
+        for (const facts of [withBody({ body: json(large) }), withBody({ raw_body: Buffer.from(json(large)) })]) {
+          expect(facts).to.include({ bodyInvalid: false, bodyTruncated: false, model: 'gpt-4o', endUserId: 'u1' });
+          expect(facts.body).to.deep.equal(large);
+        }
+      });
+
+      it('refuses it as invalid when it is not well-formed outside the prompt, or nests too deep inside it', () => {
+        const broken = `${json(large).slice(0, -1)},"user":}`;
+        expect(withBody({ body: broken })).to.include({ body: null, bodyInvalid: true });
+        const deep = json({ ...large, messages: 'DEEP' }).replace('"DEEP"', `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`);
+        expect(withBody({ raw_body: Buffer.from(deep) })).to.include({ body: null, bodyInvalid: true });
+      });
+
+      it('reads a prompt that is malformed inside as null and the rest as sent', () => {
+        const garbled = json({ ...large, messages: 'GARBLED' }).replace('"GARBLED"', `[1,,2,"${'y'.repeat(LEAVE_PROMPT_FROM_BYTES)}"]`);
+        const facts = withBody({ raw_body: Buffer.from(garbled) });
+        expect(facts).to.include({ bodyInvalid: false, model: 'gpt-4o', endUserId: 'u1' });
+        expect(facts.body?.messages).to.equal(null);
+      });
+
+      it('keeps a "__proto__" key as data', () => {
+        const facts = withBody({ body: `{"__proto__": {"model": "evil"}, "messages": "${'x'.repeat(LEAVE_PROMPT_FROM_BYTES)}", "user": "u"}` });
+        expect(facts.model).to.equal(null);
+        expect(facts.endUserId).to.equal('u');
+      });
     });
 
     it('keeps a "__proto__" body key as data', () => {

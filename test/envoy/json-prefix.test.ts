@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { scanTopLevelString } from '../../src/envoy/json-prefix';
 
-const scan = (text: string): string | null => scanTopLevelString(text, 'model');
+const scan = (text: string): string | null => scanTopLevelString(text, 'model', 128);
 
 describe('scanTopLevelString (truncated-body model recovery, field-notes.md §6)', () => {
   it('finds a model at the start of a cut body', () => {

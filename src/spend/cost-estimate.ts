@@ -18,10 +18,15 @@ function outputLimitOf(facts: RequestFacts): number | null {
   return null;
 }
 
+/**
+ * The body's declared length, else the bytes Envoy forwarded (a prefix of a larger body counts
+ * for what it holds). Never a re-serialisation of the parsed body: that would decode the prompt
+ * the parser left undecoded (envoy/json-object.ts), and it undercounted a cut body as empty.
+ */
 function promptCharsOf(facts: RequestFacts): number {
   const declared = Number(facts.headers['content-length']);
   if (Number.isFinite(declared) && declared > 0) return declared;
-  return facts.body === null ? 0 : JSON.stringify(facts.body).length;
+  return facts.bodyBytes;
 }
 
 export function estimateCost(facts: RequestFacts, prices: PriceTable, defaultOutputTokens: number): number {

@@ -32,7 +32,7 @@ import { createCheckHandler } from '../src/server/check-handler';
 import { aBudget, aKey, aMembership, anAccessGroup, anOrg, aTeam, aUser } from '../test/checks/fixtures';
 import { MemoryStore } from '../test/support/memory-store';
 import { allocationsPerCall } from './allocations';
-import { chatCheckRequest } from './requests';
+import { chatCheckRequest, longContextCheckRequest } from './requests';
 import { benchConfigYaml } from './tenant';
 
 const ITERATIONS = Number(process.env.HOT_PATH_ITERATIONS ?? 20_000);
@@ -46,9 +46,9 @@ function cpuMicros(): number {
 }
 
 /** The least CPU per call over BATCHES batches: the machine's noise only ever adds time. */
-async function perCall(label: string, work: (i: number) => unknown): Promise<number> {
-  for (let i = 0; i < 2_000; i += 1) await work(i); // JIT warm-up
-  const batch = Math.max(1, Math.floor(ITERATIONS / BATCHES));
+async function perCall(label: string, work: (i: number) => unknown, iterations = ITERATIONS): Promise<number> {
+  for (let i = 0; i < Math.min(2_000, iterations); i += 1) await work(i); // JIT warm-up
+  const batch = Math.max(1, Math.floor(iterations / BATCHES));
   let least = Number.POSITIVE_INFINITY;
   for (let b = 0; b < BATCHES; b += 1) {
     const start = cpuMicros();
@@ -130,6 +130,14 @@ async function main(): Promise<void> {
   await perCall('  of which: build the response', (i) =>
     toCheckResponse((outcomes[i % KEYS] as Outcome).decision, facts[i % KEYS] as RequestFacts, settings),
   );
+  // Long contexts: the body is most of the Check, and the prompt in it is never decoded.
+  for (const kib of [16, 128, 1024]) {
+    const wireLong = method.requestSerialize(longContextCheckRequest(rawKeys[0] as string, 0, kib * 1024));
+    const long = serving.requestDeserialize(wireLong);
+    const iterations = Math.max(200, Math.floor(ITERATIONS / kib));
+    await perCall(`Check handler, warm key, ${kib} KiB chat body`, () => check(long), iterations);
+    await perCall('  of which: parse', () => parseCheckRequest(long, settings), iterations);
+  }
   const encode = await perCall(`encode Tollgate's CheckResponse`, () => serving.responseSerialize(sample));
   const encodeNull = await perCall(`encode the null server's CheckResponse`, () => method.responseSerialize(nullResponse));
   console.log(`Tollgate adds ≈ ${(fastDecode + handle + encode - decode - encodeNull).toFixed(1)} µs of CPU per Check over the null server`);

@@ -62,6 +62,24 @@ export function chatCheckRequest(rawKey: string, index: number): CheckRequest {
   };
 }
 
+/**
+ * The same Check carrying a long-context chat body of about `promptBytes`, as deployments send it
+ * (`pack_as_bytes: true`, so `raw_body`): many turns of conversation, as an agent or a RAG
+ * pipeline sends them.
+ */
+export function longContextCheckRequest(rawKey: string, index: number, promptBytes: number): CheckRequest {
+  const base = chatCheckRequest(rawKey, index);
+  const turn = 'Earlier in this conversation: a paragraph of retrieved context, quoted "as is" with its \\ escapes. '.repeat(12);
+  const messages = [{ role: 'system', content: 'You are a helpful assistant.' }];
+  for (let i = 0; messages.length * turn.length < promptBytes; i += 1) messages.push({ role: i % 2 === 0 ? 'user' : 'assistant', content: turn });
+  const body = Buffer.from(JSON.stringify({ model: MODELS[index % 2], messages, temperature: 0.2, max_tokens: 256, stream: true }));
+  const http = base.attributes?.request?.http ?? {};
+  const headers = { ...http.headers, 'content-length': String(body.length) };
+  const request = { ...http, headers, size: String(body.length), raw_body: body };
+  delete request.body;
+  return { attributes: { ...base.attributes, request: { http: request } } };
+}
+
 export function serializeCheck(request: CheckRequest): Buffer {
   return authorizationService().Check.requestSerialize(request);
 }

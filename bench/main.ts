@@ -15,7 +15,8 @@
  * BENCH_MAX_OLD_SPACE_MB (every server's V8 heap limit; the production overlay's by default, 0 for V8's own),
  * BENCH_ALLOCATIONS=1 (every server runs with --trace-gc-nvp, and the bench reports the bytes V8 allocated per Check:
  * steadier from run to run than CPU per Check, at the cost of a little CPU for the tracing itself),
- * BENCH_PIN=1 (the warm phases run every measured server on one CPU and h2load on the other: bench/cpu-pinning.ts).
+ * BENCH_PIN=1 (the warm phases run every measured server on one CPU and h2load on the other: bench/cpu-pinning.ts),
+ * BENCH_BODY_KIB (0; the measured warm Checks carry a long-context chat body of that many KiB as raw_body, h2load only).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +36,7 @@ import { NULL_SERVER_ARGS, REPO, runLoad, startServer, type ServerProcess } from
 import { benchHeapLimit } from './heap-limit';
 import { allCpus, benchPinning, pinningDescription, setAffinity, tasksetAvailable } from './cpu-pinning';
 import { median, printReport, type AllocationFigures, type Figures, type FixedRateFigures, type OwnTime, type ReferenceFigures } from './report';
-import { chatCheckRequest, serializeCheck } from './requests';
+import { chatCheckRequest, longContextCheckRequest, measuredBodyKib, serializeCheck } from './requests';
 import { benchConfigYaml, rawKey, seedKeys, seedTenant, TENANT_KEYS } from './tenant';
 
 // Five: a round's CPU ratio moves by up to ±0.4 with the garbage collector's regime (docs/performance.md).
@@ -157,6 +158,12 @@ async function main(): Promise<void> {
       : 'load generator: grpc-js closed/open-loop client (separate process), HDR histogram (install nghttp2-client to use h2load)',
   );
   console.log(HEAP_LIMIT.description);
+  const bodyKib = measuredBodyKib(process.env, useH2load);
+  console.log(
+    bodyKib === 0
+      ? 'measured Checks: an OpenAI chat call with a ~600-byte body'
+      : `measured Checks: an OpenAI chat call with a ${bodyKib} KiB long-context body as raw_body (BENCH_BODY_KIB)`,
+  );
   // Checked before the minutes of seeding: a pinning that cannot be done stops the run now.
   const pinning = benchPinning(process.env, cpus().length, tasksetAvailable(), useH2load);
   console.log(pinningDescription(pinning));
@@ -233,7 +240,11 @@ async function main(): Promise<void> {
       maxCalls: 0,
       ...overrides,
     });
-    const sampleRequest = serializeCheck(chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
+    const measured =
+      bodyKib > 0
+        ? longContextCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0, bodyKib * 1024)
+        : chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0);
+    const sampleRequest = serializeCheck(measured);
     const drive: Drive = (server, shape, measuring) =>
       useH2load
         ? runH2load(
@@ -255,6 +266,7 @@ async function main(): Promise<void> {
         : runLoad(spec(server.address, shape.rate > 0 ? { mode: 'open', rate: shape.rate } : {}), scratch, measuring);
     const warmUp = async (server: ServerProcess): Promise<void> => {
       await sanityCheck(server, chatCheckRequest(rawKey(runTag, warmIndices[0] ?? 0), 0));
+      await sanityCheck(server, measured);
       // Every warm key twice (so each worker of a multi-worker server likely sees each), bounded in time.
       const result = await runLoad(
         spec(server.address, { concurrency: 16, warmupMs: 0, durationMs: 60_000, maxCalls: 2 * WARM_KEYS * CHANNELS }),

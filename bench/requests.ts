@@ -80,6 +80,19 @@ export function longContextCheckRequest(rawKey: string, index: number, promptByt
   return { attributes: { ...base.attributes, request: { http: request } } };
 }
 
+/**
+ * BENCH_BODY_KIB: the KiB of long-context chat body the measured warm Checks carry (0, the
+ * default: the ~600-byte chat body). Only h2load sends it, from one prepared request; the grpc-js
+ * client's warm-up and the cold-key phases keep the short body.
+ */
+export function measuredBodyKib(env: NodeJS.ProcessEnv, useH2load: boolean): number {
+  const asked = env.BENCH_BODY_KIB ?? '0';
+  const kib = Number(asked);
+  if (!/^\d+$/.test(asked) || kib > 8 * 1024) throw new Error(`BENCH_BODY_KIB must be a whole number of KiB up to 8192, not ${JSON.stringify(asked)}`);
+  if (kib > 0 && !useH2load) throw new Error('BENCH_BODY_KIB needs h2load as the load generator (apt-get install nghttp2-client)');
+  return kib;
+}
+
 export function serializeCheck(request: CheckRequest): Buffer {
   return authorizationService().Check.requestSerialize(request);
 }

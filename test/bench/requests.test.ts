@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chatCheckRequest, longContextCheckRequest } from '../../bench/requests';
+import { chatCheckRequest, longContextCheckRequest, measuredBodyKib } from '../../bench/requests';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { edgeSettings } from '../envoy/fixtures';
 
@@ -23,5 +23,23 @@ describe('bench requests', () => {
     const short = parseCheckRequest(chatCheckRequest('sk-bench-1', 1), settings);
     expect(long).to.include({ model: short.model, bodyInvalid: false, bodyTruncated: false });
     expect(long.credential).to.deep.equal(short.credential);
+  });
+});
+
+describe('BENCH_BODY_KIB', () => {
+  it('is 0 (the short chat body) unless asked for', () => {
+    expect(measuredBodyKib({}, false)).to.equal(0);
+    expect(measuredBodyKib({ BENCH_BODY_KIB: '0' }, false)).to.equal(0);
+  });
+
+  it('takes a whole number of KiB up to 8 MiB with h2load', () => {
+    expect(measuredBodyKib({ BENCH_BODY_KIB: '128' }, true)).to.equal(128);
+    for (const asked of ['-1', '1.5', 'big', '', '8193']) {
+      expect(() => measuredBodyKib({ BENCH_BODY_KIB: asked }, true), asked).to.throw(/BENCH_BODY_KIB must be/);
+    }
+  });
+
+  it('refuses a long body without h2load rather than measuring the short one', () => {
+    expect(() => measuredBodyKib({ BENCH_BODY_KIB: '128' }, false)).to.throw(/needs h2load/);
   });
 });

@@ -7,6 +7,7 @@
  * all throws JwksUnavailableError (→ UNAVAILABLE). The token itself never leaves this module:
  * messages name the `kid` and the key URLs, never the token.
  */
+import { hash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { authErrorFromException } from '../../checks/errors';
 import { pyList } from '../../checks/python-format';
@@ -17,24 +18,27 @@ import { JwksUnavailableError } from './errors';
 import type { JwksCache } from './jwks-cache';
 import type { PublicKey } from './public-key';
 import type { JwtSettings, KeySourceSettings } from './settings';
+import { VerifiedTokens, type VerifiedToken } from './verified-tokens';
 
 /** LiteLLM's `SUPPORTED_JWT_ALGORITHMS`. `none` and every HS* (shared-secret) algorithm are absent. */
 export const ALLOWED_ALGORITHMS: readonly string[] = Object.freeze([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
 ]);
 
-export type Verification = { readonly kind: 'verified'; readonly claims: Claims } | { readonly kind: 'refused'; readonly denial: Denial };
+type Refusal = { readonly kind: 'refused'; readonly denial: Denial };
 
-function refused(message: string): Verification {
+export type Verification = { readonly kind: 'verified'; readonly claims: Claims } | Refusal;
+
+function refused(message: string): Refusal {
   return { kind: 'refused', denial: authErrorFromException(message) };
 }
 
 /** "Validation fails: …" with PyJWT's wording for the failure, as LiteLLM wraps it. */
-function validationFails(reason: string): Verification {
+function validationFails(reason: string): Refusal {
   return refused(`Validation fails: ${reason}`);
 }
 
-function claimFailure(error: errors.JWTClaimValidationFailed): Verification {
+function claimFailure(error: errors.JWTClaimValidationFailed): Refusal {
   const claim = error.claim;
   if (error.reason === 'missing') return validationFails(`Token is missing the "${claim}" claim`);
   if (claim === 'nbf' || claim === 'iat') return validationFails(`The token is not yet valid (${claim})`);
@@ -43,7 +47,7 @@ function claimFailure(error: errors.JWTClaimValidationFailed): Verification {
   return validationFails(error.message);
 }
 
-function failureOf(error: unknown): Verification {
+function failureOf(error: unknown): Refusal {
   if (error instanceof errors.JWTExpired) return refused('Token Expired');
   if (error instanceof errors.JWTClaimValidationFailed) return claimFailure(error);
   if (error instanceof errors.JWSSignatureVerificationFailed) return validationFails('Signature verification failed');
@@ -65,39 +69,74 @@ function staticKeysMatching(keys: readonly PublicKey[], kid: string | null, alg:
   return keys.filter((k) => (k.kid === null || k.kid === kid) && (k.alg === null || k.alg === alg));
 }
 
+/** What a token's header names, read without verifying it: it only chooses the keys to try. */
+type TokenHeader = Pick<VerifiedToken, 'alg' | 'kid' | 'issuer'>;
+
+function readHeader(token: string): TokenHeader | null {
+  try {
+    const header = decodeProtectedHeader(token);
+    return {
+      alg: typeof header.alg === 'string' ? header.alg : '',
+      kid: typeof header.kid === 'string' ? header.kid : null,
+      issuer: decodeJwt(token).iss,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** jose's own rules for `exp` and `nbf` (`exp <= now - tolerance` is expired), in whole seconds. */
+function timeClaimsHold(claims: Claims, toleranceS: number, nowMs: number): boolean {
+  const now = Math.floor(nowMs / 1000);
+  if (typeof claims.exp === 'number' && claims.exp <= now - toleranceS) return false;
+  if (typeof claims.nbf === 'number' && claims.nbf > now + toleranceS) return false;
+  return true;
+}
+
+/** A verification, with the key that verified the token. */
+type KeyVerification = { readonly kind: 'verified'; readonly claims: Claims; readonly key: PublicKey } | Refusal;
+
 export class TokenVerifier {
   constructor(
     private readonly settings: JwtSettings,
     private readonly jwks: JwksCache,
+    private readonly verified: VerifiedTokens = new VerifiedTokens(),
+    private readonly now: () => number = Date.now,
   ) {}
 
   async verify(token: string): Promise<Verification> {
     if (Buffer.byteLength(token, 'utf8') > this.settings.maxTokenBytes) {
       return validationFails(`token is larger than ${this.settings.maxTokenBytes} bytes`);
     }
-    let alg: string;
-    let kid: string | null;
-    let issuer: unknown;
-    try {
-      const header = decodeProtectedHeader(token);
-      alg = typeof header.alg === 'string' ? header.alg : '';
-      kid = typeof header.kid === 'string' ? header.kid : null;
-      issuer = decodeJwt(token).iss;
-    } catch {
-      return validationFails('Invalid token');
-    }
+    const tokenHash = hash('sha256', token, 'hex');
+    const known = this.verified.get(tokenHash);
+    const header = known ?? readHeader(token);
+    if (header === null) return validationFails('Invalid token');
+    const { alg, kid, issuer } = header;
     if (!ALLOWED_ALGORITHMS.includes(alg)) return validationFails('The specified alg value is not allowed');
 
     // The unverified `iss` only chooses where keys come from; verification then requires it.
     const source = this.settings.issuers.find((s) => s.issuer === issuer) ?? this.settings.defaultKeys;
+    // Asked for on every request, remembered token or not: a key set past its stale TTL, or an
+    // endpoint down with nothing cached, decides the same way for both.
     const candidates = await this.candidateKeys(source, kid, alg);
+    if (known !== undefined) {
+      if (candidates.includes(known.key) && timeClaimsHold(known.claims, this.settings.clockSkewSeconds, this.now())) {
+        this.verified.countHit();
+        return { kind: 'verified', claims: known.claims };
+      }
+      this.verified.forget(tokenHash);
+    }
     if (candidates.length === 0) {
       if (source.jwksUrls.length === 0 && source.staticKeys.length === 0) {
         return refused('Missing JWT Public Key URL from environment.');
       }
       return refused(`No matching public key found. keys=${pyList(source.jwksUrls)}, kid=${kid ?? 'None'}`);
     }
-    return this.verifyWithAny(token, candidates, source);
+    const result = await this.verifyWithAny(token, candidates, source);
+    if (result.kind === 'refused') return result;
+    this.verified.remember(tokenHash, { alg, kid, issuer, key: result.key, claims: result.claims });
+    return { kind: 'verified', claims: result.claims };
   }
 
   /** Static keys, then each URL's set; one rate-limited refetch per URL when nothing matches. */
@@ -122,10 +161,11 @@ export class TokenVerifier {
     return found;
   }
 
-  private async verifyWithAny(token: string, keys: readonly PublicKey[], source: KeySourceSettings): Promise<Verification> {
+  private async verifyWithAny(token: string, keys: readonly PublicKey[], source: KeySourceSettings): Promise<KeyVerification> {
     const options: JWTVerifyOptions = {
       algorithms: [...ALLOWED_ALGORITHMS],
       clockTolerance: this.settings.clockSkewSeconds,
+      currentDate: new Date(this.now()),
       ...(source.issuer !== null ? { issuer: source.issuer } : {}),
       ...(source.audience !== null ? { audience: source.audience } : {}),
     };
@@ -133,7 +173,7 @@ export class TokenVerifier {
     for (const candidate of keys) {
       try {
         const { payload } = await jwtVerify(token, candidate.key, options);
-        return { kind: 'verified', claims: payload as JsonObject };
+        return { kind: 'verified', claims: payload as JsonObject, key: candidate };
       } catch (error) {
         last = error;
         // Another key with the same `kid`/no `kid` may be the signer; other failures are final.

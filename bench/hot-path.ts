@@ -33,6 +33,10 @@ import { aBudget, aKey, aMembership, anAccessGroup, anOrg, aTeam, aUser } from '
 import { MemoryStore } from '../test/support/memory-store';
 import { allocationsPerCall } from './allocations';
 import { chatCheckRequest, longContextCheckRequest } from './requests';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { createJwtAuthenticator } from '../src/auth/jwt/create';
+import { aSigningKey, aToken } from '../test/support/jwt';
+import { MemoryDirectory } from '../test/auth/jwt/fixtures';
 import { benchConfigYaml } from './tenant';
 
 const ITERATIONS = Number(process.env.HOT_PATH_ITERATIONS ?? 20_000);
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     await perCall(`Check handler, warm key, ${kib} KiB chat body`, () => check(long), iterations);
     await perCall('  of which: parse', () => parseCheckRequest(long, settings), iterations);
   }
+  await measureWarmJwtCheck(store, cached, metrics);
   const encode = await perCall(`encode Tollgate's CheckResponse`, () => serving.responseSerialize(sample));
   const encodeNull = await perCall(`encode the null server's CheckResponse`, () => method.responseSerialize(nullResponse));
   console.log(`Tollgate adds ≈ ${(fastDecode + handle + encode - decode - encodeNull).toFixed(1)} µs of CPU per Check over the null server`);
@@ -170,6 +175,33 @@ async function main(): Promise<void> {
   if (!(stage in allocated)) throw new Error(`HOT_PATH_ALLOCATION_STAGE: one of ${Object.keys(allocated).join(', ')}`);
   const listed = allocated[stage as keyof typeof allocated];
   for (const [site, bytes] of listed.sites.slice(0, sites)) console.log(`  ${bytes.toFixed(0).padStart(6)} B  ${site}`);
+}
+
+/**
+ * A JWT caller's warm Check: a team token (`team_id` claim) signed with a statically configured
+ * key, its team in memory; the same handler, admission left out (no rate limits apply to the team).
+ */
+async function measureWarmJwtCheck(store: MemoryStore, cached: CachedAuthStore, metrics: TollgateMetrics): Promise<void> {
+  const signing = await aSigningKey('RS256', 'hot-path');
+  const config = parseYaml(benchConfigYaml()) as Record<string, Record<string, unknown> | undefined>;
+  config.general_settings = { ...config.general_settings, enable_jwt_auth: true, litellm_jwtauth: { team_id_jwt_field: 'team_id' } };
+  config.tollgate = { ...config.tollgate, jwt: { public_keys: [signing.pem] } };
+  const settings = settingsFrom(parseLiteLlmConfig(toYaml(config), {}), { LITELLM_MASTER_KEY: 'sk-master-hot-path' });
+  const jwt = createJwtAuthenticator({ settings, store: cached, directory: new MemoryDirectory(store) });
+  const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey, jwt });
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const handler = createCheckHandler({ settings, authorizer, logger: createLogger('info', discard), instrumentation: metrics.instrumentation });
+  const token = await aToken(signing, { sub: 'hot-path-service', team_id: 'team' }, { expiresIn: 3600 });
+  const serving = servingAuthorizationService().Check;
+  const request = serving.requestDeserialize(authorizationService().Check.requestSerialize(chatCheckRequest(token, 0)));
+  const check = (): Promise<CheckResponse> =>
+    new Promise((resolve, reject) => {
+      const call = { request, getDeadline: () => Number.POSITIVE_INFINITY } as unknown as ServerUnaryCall<CheckRequest, CheckResponse>;
+      handler(call, (error, response) => (error ? reject(error) : resolve(response ?? {})));
+    });
+  const first = await check();
+  if (first.ok_response === undefined) throw new Error(`JWT refused: ${JSON.stringify(first.denied_response)}`);
+  await perCall('Check handler, warm JWT (team token, RS256)', () => check());
 }
 
 main().catch((error: unknown) => {

@@ -33,11 +33,16 @@ export function parseJsonObject(text: string, maxDepth: number): JsonObject | nu
  */
 export function parseJsonObjectLeaving(text: JsonText, leave: ReadonlySet<string>, maxDepth: number): JsonObject | null {
   const left: LeftValue[] = [];
+  // A repeated key ends with its last value (JSON.parse's rule): a getter only where that one was left.
+  const lastOfKey = new Map<string, LeftValue | null>();
   const end = forEachMember(
     text,
     (key, from, to) => {
+      if (!leave.has(key)) return;
       const first = text.codeAt(from);
-      if (leave.has(key) && (isContainerStart(first) || isStringStart(first))) left.push({ key, from, to });
+      const value = isContainerStart(first) || isStringStart(first) ? { key, from, to } : null;
+      if (value !== null) left.push(value);
+      lastOfKey.set(key, value);
     },
     maxDepth,
   );
@@ -54,8 +59,7 @@ export function parseJsonObjectLeaving(text: JsonText, leave: ReadonlySet<string
   rest += text.slice(at, text.length);
   const object = parseJsonObject(rest, maxDepth);
   if (object === null) return null;
-  // In document order, so that a repeated key ends with its last value, as JSON.parse keeps it.
-  for (const value of left) defineLazily(object, value, text);
+  for (const value of lastOfKey.values()) if (value !== null) defineLazily(object, value, text);
   return object;
 }
 

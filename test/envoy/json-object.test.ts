@@ -80,6 +80,9 @@ describe('parseJsonObjectLeaving (prompt fields stepped over, decoded when read)
   it('ends a repeated key with its last value, in its first place, as JSON.parse does', () => {
     expectSameAsJsonParse('{"messages":[1],"model":"m","messages":[2],"user":"u","model":"n"}');
     expectSameAsJsonParse('{"messages":[1],"messages":"two"}');
+    expectSameAsJsonParse('{"messages":[1],"model":"m","messages":5}');
+    expectSameAsJsonParse('{"input":"x","input":null,"user":"u"}');
+    expectSameAsJsonParse('{"input":null,"input":["x"]}');
   });
 
   it('keeps a left field that holds a number, true, false or null as it is', () => {

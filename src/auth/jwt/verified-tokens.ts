@@ -27,11 +27,15 @@ export const DEFAULT_VERIFIED_TOKENS = 4096;
 
 export class VerifiedTokens {
   private readonly entries: LRUCache<string, VerifiedToken>;
-  /** Verifications answered from here: the count behind tests and metrics. */
-  hits = 0;
+  private hitCount = 0;
 
   constructor(maxEntries: number = DEFAULT_VERIFIED_TOKENS) {
     this.entries = new LRUCache({ max: Math.max(1, maxEntries) });
+  }
+
+  /** Verifications answered from here since start. */
+  get hits(): number {
+    return this.hitCount;
   }
 
   get size(): number {
@@ -52,6 +56,6 @@ export class VerifiedTokens {
   }
 
   countHit(): void {
-    this.hits += 1;
+    this.hitCount += 1;
   }
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import type { JsonObject } from '../../src/domain/entities';
 import { parseJsonObject, parseJsonObjectLeaving } from '../../src/envoy/json-object';
 import { BytesJson, TextJson, type JsonText } from '../../src/envoy/json-text';
@@ -155,6 +156,37 @@ describe('parseJsonObjectLeaving (prompt fields stepped over, decoded when read)
 
   it('reads multi-byte UTF-8 around the left value from bytes exactly', () => {
     expectSameAsJsonParse('{"model":"m\u00e9\u4e2d","messages":[{"content":"\u{1f600}\\"\u00e9"}],"user":"\u4e2d\u{1f600}"}');
+  });
+
+  it('gives what JSON.parse gives for any JSON object fast-check makes, prompt fields holding any JSON', () => {
+    const key = fc.oneof(fc.constantFrom('messages', 'input', 'prompt', 'model', 'user'), fc.string({ maxLength: 8 }));
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.jsonValue({ maxDepth: 6 }), { maxKeys: 8 }), fc.constantFrom(undefined, 1, '\t'), (value, indent) => {
+        expectSameAsJsonParse(JSON.stringify(value, null, indent));
+      }),
+      { numRuns: 300, seed: 20261127 },
+    );
+  });
+
+  it('never throws on a corrupted body, and agrees with JSON.parse whenever the corruption leaves valid JSON', () => {
+    const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a "quoted" \\ text' }, { role: 'assistant', content: [1, { x: null }] }], user: 'u', input: 'x' });
+    fc.assert(
+      fc.property(fc.nat({ max: body.length - 1 }), fc.nat({ max: 4 }), fc.string({ minLength: 0, maxLength: 3 }), (at, cut, insert) => {
+        const corrupted = body.slice(0, at) + insert + body.slice(at + cut);
+        let expected: unknown = null;
+        try {
+          expected = JSON.parse(corrupted);
+        } catch {
+          expected = null;
+        }
+        for (const parsed of bothWays(corrupted)) {
+          if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) expect(parsed, corrupted).to.deep.equal(expected);
+          // JSON.parse refuses it and we do not: the corruption lies inside a prompt value, the rest is as sent.
+          else if (parsed !== null) expect({ model: parsed.model, user: parsed.user }, corrupted).to.deep.equal({ model: 'gpt-4o', user: 'u' });
+        }
+      }),
+      { numRuns: 500, seed: 20261127 },
+    );
   });
 
   it('crosses long runs of backslashes and escaped quotes (each run counted once)', () => {

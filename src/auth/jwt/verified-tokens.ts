@@ -22,15 +22,21 @@ export interface VerifiedToken {
   readonly claims: Claims;
 }
 
-/** A few thousand sessions; each entry holds one token's claims (typically well under 1 KB). */
+/** A few thousand sessions; a typical token is 1–2 KB and its claims take about as much memory. */
 export const DEFAULT_VERIFIED_TOKENS = 4096;
+/**
+ * And at most this many bytes of tokens (each counted at its own length): tokens may be up to
+ * `max_token_bytes` (16 KiB) each, and 4 096 of those would be ~64 MB of claims for the
+ * collector to mark on every full collection.
+ */
+export const DEFAULT_VERIFIED_TOKEN_BYTES = 8 * 1024 * 1024;
 
 export class VerifiedTokens {
   private readonly entries: LRUCache<string, VerifiedToken>;
   private hitCount = 0;
 
-  constructor(maxEntries: number = DEFAULT_VERIFIED_TOKENS) {
-    this.entries = new LRUCache({ max: Math.max(1, maxEntries) });
+  constructor(maxEntries: number = DEFAULT_VERIFIED_TOKENS, maxBytes: number = DEFAULT_VERIFIED_TOKEN_BYTES) {
+    this.entries = new LRUCache({ max: Math.max(1, maxEntries), maxSize: Math.max(1, maxBytes) });
   }
 
   /** Verifications answered from here since start. */
@@ -46,9 +52,12 @@ export class VerifiedTokens {
     return this.entries.get(tokenHash);
   }
 
-  /** The claims are frozen: every later request of the session shares them. */
-  remember(tokenHash: string, token: VerifiedToken): void {
-    this.entries.set(tokenHash, { ...token, claims: deepFreeze(token.claims) });
+  /**
+   * The claims are frozen: every later request of the session shares them. `tokenBytes` is what
+   * the entry counts against the byte bound; a token larger than the whole bound is not kept.
+   */
+  remember(tokenHash: string, token: VerifiedToken, tokenBytes: number): void {
+    this.entries.set(tokenHash, { ...token, claims: deepFreeze(token.claims) }, { size: Math.max(1, tokenBytes) });
   }
 
   forget(tokenHash: string): void {

@@ -105,7 +105,8 @@ export class TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<Verification> {
-    if (Buffer.byteLength(token, 'utf8') > this.settings.maxTokenBytes) {
+    const tokenBytes = Buffer.byteLength(token, 'utf8');
+    if (tokenBytes > this.settings.maxTokenBytes) {
       return validationFails(`token is larger than ${this.settings.maxTokenBytes} bytes`);
     }
     const tokenHash = hash('sha256', token, 'hex');
@@ -135,7 +136,7 @@ export class TokenVerifier {
     }
     const result = await this.verifyWithAny(token, candidates, source);
     if (result.kind === 'refused') return result;
-    this.verified.remember(tokenHash, { alg, kid, issuer, key: result.key, claims: result.claims });
+    this.verified.remember(tokenHash, { alg, kid, issuer, key: result.key, claims: result.claims }, tokenBytes);
     return { kind: 'verified', claims: result.claims };
   }
 

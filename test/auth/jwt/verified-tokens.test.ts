@@ -126,6 +126,23 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
     expect(refusalOf(await verifier.verify(withTamperedPayload(token, { sub: 'admin' })))).to.include('Signature verification failed');
   });
 
+  it('is bounded in bytes too: large tokens push the least recently used out sooner, and one past the bound is not kept', async () => {
+    const { verifier, memory } = aVerifier({}, new VerifiedTokens(100, 4_000));
+    const padded = (sub: string, bytes: number): Promise<string> => aToken(rsa, { sub, pad: 'x'.repeat(bytes) });
+    const [a, b] = await Promise.all([padded('a', 900), padded('b', 900)]);
+    claimsOf(await verifier.verify(a as string));
+    claimsOf(await verifier.verify(b as string));
+    expect(memory.size).to.equal(2);
+    claimsOf(await verifier.verify(await padded('c', 900)));
+    expect(memory.size, 'three tokens of ~1.7 KB do not fit in 4 000 bytes').to.equal(2);
+    claimsOf(await verifier.verify(a as string));
+    expect(memory.hits, 'the oldest was forgotten').to.equal(0);
+    const huge = await padded('huge', 4_000);
+    claimsOf(await verifier.verify(huge));
+    claimsOf(await verifier.verify(huge));
+    expect(memory.hits, 'a token larger than the whole bound is verified every time').to.equal(0);
+  });
+
   it('is bounded: past its size the least recently used token is verified again', async () => {
     const { verifier, memory } = aVerifier({}, new VerifiedTokens(2));
     const tokens = await Promise.all(['a', 'b', 'c'].map((sub) => aToken(rsa, { sub })));

@@ -22,12 +22,23 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
   let rsa: SigningKey;
   let jwks: JwksServer;
   let clockMs: number;
+  /** Key sets fetched so far: a background refresh has replaced the set once this grows. */
+  let fetches: number;
 
   /** A verifier on a clock the test moves, for the token's time claims and for the key sets alike. */
   function aVerifier(parts: JwtConfigParts = {}, memory = new VerifiedTokens()): { verifier: TokenVerifier; memory: VerifiedTokens } {
     const settings = jwtSettings({ ...parts, env: { publicKeyUrl: jwks.url, ...(parts.env ?? {}) } });
     const clock = (): number => clockMs;
-    return { verifier: new TokenVerifier(settings, new JwksCache(settings.jwks, httpJwksFetcher, undefined, clock), memory, clock), memory };
+    const events = { fetched: () => (fetches += 1), fetchFailed: () => undefined };
+    return { verifier: new TokenVerifier(settings, new JwksCache(settings.jwks, httpJwksFetcher, events, clock), memory, clock), memory };
+  }
+
+  /** Until the background refresh started by the last request has replaced the key set. */
+  async function refreshed(before: number): Promise<void> {
+    for (let waited = 0; fetches === before; waited += 5) {
+      if (waited > 10_000) throw new Error('the key set was never refreshed');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   before(async () => {
@@ -37,6 +48,7 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
 
   beforeEach(() => {
     clockMs = Date.now();
+    fetches = 0;
     jwks.publish(rsa);
     jwks.up();
   });
@@ -82,8 +94,9 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
     const successor = await aSigningKey('RS256', 'remembered-2');
     jwks.publish(successor);
     clockMs += 2_000; // past public_key_ttl: this request refreshes the set in the background
+    const before = fetches;
     claimsOf(await verifier.verify(token));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await refreshed(before);
     expect(refusalOf(await verifier.verify(token))).to.include('No matching public key found');
     expect(memory.size).to.equal(0);
   });
@@ -93,9 +106,10 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
     const token = await aToken(rsa, { sub: 'alice' });
     claimsOf(await verifier.verify(token));
     clockMs += 2_000;
+    const before = fetches;
     claimsOf(await verifier.verify(token)); // the old set still answers; a refresh starts
     const hitsBefore = memory.hits;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await refreshed(before);
     claimsOf(await verifier.verify(token));
     expect(memory.hits, 'the refreshed set is new objects: verified, not remembered').to.equal(hitsBefore);
     claimsOf(await verifier.verify(token));

@@ -29,7 +29,8 @@ const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> 
 ];
 
 /**
- * Callers remembered (by key hash, or user id without a key). A few thousand covers the keys one
+ * Callers remembered (by key hash; without a key, by user, team, organization or end user: a JWT
+ * caller's token may name only a team). A few thousand covers the keys one
  * replica serves warm; past that, an answer is built as if never seen, which costs what it did
  * before this cache, no more. Each entry holds a few hundred bytes of small objects.
  */
@@ -107,6 +108,20 @@ function sendsSameValues(answer: IdentityAnswer, identity: Identity, facts: Requ
   return true;
 }
 
+/**
+ * Whom the answers are remembered under. Only a grouping: every answer is compared value by value
+ * before reuse, so two callers landing on one entry share its variants, never each other's answers.
+ * Prefixed so that a team and a user of the same name do not crowd one entry.
+ */
+function callerOf(identity: Identity): string | undefined {
+  if (identity.keyHash !== undefined) return identity.keyHash;
+  if (identity.userId !== undefined) return identity.userId;
+  if (identity.teamId !== undefined) return `team:${identity.teamId}`;
+  if (identity.orgId !== undefined) return `org:${identity.orgId}`;
+  if (identity.endUserId !== undefined) return `end-user:${identity.endUserId}`;
+  return undefined;
+}
+
 /** A bounded memory of identity answers, oldest caller forgotten first. */
 export class IdentityAnswers {
   private readonly byCaller = new Map<string, IdentityAnswer[]>();
@@ -123,7 +138,7 @@ export class IdentityAnswers {
    * own 401) would otherwise push the callers that are allowed out of the memory.
    */
   answerFor(identity: Identity, facts: RequestFacts, secret: string | null, remember = true): IdentityAnswer {
-    const caller = identity.keyHash ?? identity.userId;
+    const caller = callerOf(identity);
     if (caller === undefined) return build(identity, facts, secret);
     let variants = this.byCaller.get(caller);
     if (variants !== undefined) {

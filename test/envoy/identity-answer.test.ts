@@ -84,9 +84,25 @@ describe('IdentityAnswers (the identity part of an answer, built once per identi
     expect(answers.answerFor({ keyHash: 'k-allowed' }, someFacts(), null, false)).to.equal(allowed);
   });
 
-  it('builds afresh, and remembers nothing, for a caller with neither key nor user', () => {
+  it('remembers a caller without key or user by its team, organization or end user', () => {
     const answers = new IdentityAnswers();
-    const anonymous: Identity = { teamId: 't-1' };
+    for (const caller of [{ teamId: 't-1' }, { orgId: 'o-1' }, { endUserId: 'e-1' }] as Identity[]) {
+      const first = answers.answerFor(caller, someFacts(), null);
+      expect(answers.answerFor({ ...caller }, someFacts(), null)).to.equal(first);
+    }
+    expect(answers.size).to.equal(3);
+    // A team and a user of the same name are remembered apart, and each keeps its own answer.
+    const team = answers.answerFor({ teamId: 'same' }, someFacts(), null);
+    const user = answers.answerFor({ userId: 'same' }, someFacts(), null);
+    expect(answers.size).to.equal(5);
+    expect(team.fields.team_id).to.deep.equal({ stringValue: 'same' });
+    expect(user.fields.user_id).to.deep.equal({ stringValue: 'same' });
+    expect(user.fields.team_id).to.equal(undefined);
+  });
+
+  it('builds afresh, and remembers nothing, for an answer that names no caller', () => {
+    const answers = new IdentityAnswers();
+    const anonymous: Identity = { model: 'gpt-4o' };
     const first = answers.answerFor(anonymous, someFacts(), null);
     const second = answers.answerFor(anonymous, someFacts(), null);
     expect(second).to.not.equal(first);

@@ -22,7 +22,22 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
-import type { AuthStore, MemoryLookups } from '../store/auth-store';
+import type { AuthStore } from '../store/auth-store';
+import {
+  accessGroupsOf,
+  agentOf,
+  budgetOf,
+  endUserOf,
+  globalSpendOf,
+  keyOf,
+  membershipOf,
+  objectPermissionsOf,
+  organizationOf,
+  projectOf,
+  tagsNamed,
+  teamOf,
+  userOf,
+} from '../store/memory-first';
 import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
 import { tagsFromBody } from './request-tags';
 
@@ -54,36 +69,6 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
 export type SpendOverlay = (snapshot: Snapshot) => Promise<Snapshot>;
 
 /**
- * The memory answer when memory has one, else the store's (async) lookup. `known` is undefined
- * for "not in memory" (or a store without memory); null is an answer: cached as not found.
- * `lookup` is one of the plain functions below, given its argument here rather than closing over
- * it, so a warm read (about a dozen per Check) allocates nothing.
- */
-function read<A, T>(known: T | undefined, store: AuthStore, lookup: (store: AuthStore, arg: A) => Promise<T>, arg: A): MaybePromise<T> {
-  return known !== undefined ? known : lookup(store, arg);
-}
-
-// The store's lookups as plain functions of (store, argument), for `read`.
-const findKey = (store: AuthStore, tokenHash: string) => store.findKey(tokenHash);
-const findTeam = (store: AuthStore, teamId: string) => store.findTeam(teamId);
-const findUser = (store: AuthStore, userId: string) => store.findUser(userId);
-const findEndUser = (store: AuthStore, endUserId: string) => store.findEndUser(endUserId);
-const findProject = (store: AuthStore, projectId: string) => store.findProject(projectId);
-const findTags = (store: AuthStore, names: readonly string[]) => store.findTags(names);
-const findGlobalSpend = (store: AuthStore, _none: null) => store.globalSpend();
-const findBudget = (store: AuthStore, budgetId: string) => store.findBudget(budgetId);
-const findAgent = (store: AuthStore, agentId: string) => store.findAgent(agentId);
-const findOrganization = (store: AuthStore, organizationId: string) => store.findOrganization(organizationId);
-const findAccessGroups = (store: AuthStore, ids: readonly string[]) => store.findAccessGroups(ids);
-const findObjectPermissions = (store: AuthStore, ids: readonly string[]) => store.findObjectPermissions(ids);
-/**
- * The membership of the key's user in the key's team: the one lookup with two arguments, so it
- * takes the key. Read only for a key with both; the null branch is there for the types.
- */
-const findMembershipOf = (store: AuthStore, key: VirtualKey) =>
-  key.user_id !== null && key.team_id !== null ? store.findMembership(key.user_id, key.team_id) : Promise.resolve(null);
-
-/**
  * `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded.
  * Synchronous when every entity is in process memory (a warm key); a promise otherwise.
  */
@@ -94,9 +79,8 @@ export function loadSnapshot(
   policy: Policy,
   overlay?: SpendOverlay,
 ): MaybePromise<Snapshot> {
-  const memory = store.memory;
   const first = allReady<[VirtualKey | null, EndUser | null]>([
-    keyHash !== null ? read(memory?.key(keyHash), store, findKey, keyHash) : null,
+    keyHash !== null ? keyOf(store, keyHash) : null,
     loadEndUser(store, facts.endUserId, policy),
   ]);
   // A warm key's entities are all in memory: each step then runs at once, with no closure made for it.
@@ -112,14 +96,13 @@ function afterKey(
   [key, endUser]: readonly [VirtualKey | null, EndUser | null],
 ): MaybePromise<Snapshot> {
   if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
-  const loaded = loadRelated(store, store.memory, facts, policy, key, endUser);
+  const loaded = loadRelated(store, facts, policy, key, endUser);
   return overlay === undefined ? loaded : andThen(loaded, overlay);
 }
 
 /** Everything the key points to (team ∥ user ∥ membership ∥ … then what the team points to), assembled. */
 function loadRelated(
   store: AuthStore,
-  memory: MemoryLookups | undefined,
   facts: RequestFacts,
   policy: Policy,
   key: VirtualKey,
@@ -128,20 +111,18 @@ function loadRelated(
   const tagNames = tagsFromBody(facts.body);
   const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId, agent_id: agentId } = key;
   const second = allReady<KeyRelations>([
-    teamId !== null ? read(memory?.team(teamId), store, findTeam, teamId) : null,
-    userId !== null ? read(memory?.user(userId), store, findUser, userId) : null,
-    userId !== null && teamId !== null
-      ? read(memory?.membership(userId, teamId), store, findMembershipOf, key)
-      : null,
-    projectId !== null ? read(memory?.project(projectId), store, findProject, projectId) : null,
-    tagNames.length > 0 ? read(memory?.tags(tagNames), store, findTags, tagNames) : NO_TAGS,
-    policy.maxBudget !== null && policy.maxBudget > 0 ? read(memory?.globalSpend(), store, findGlobalSpend, null) : null,
-    budgetId !== null ? read(memory?.budget(budgetId), store, findBudget, budgetId) : null,
-    agentId !== null ? read(memory?.agent(agentId), store, findAgent, agentId) : null,
+    teamId !== null ? teamOf(store, teamId) : null,
+    userId !== null ? userOf(store, userId) : null,
+    userId !== null && teamId !== null ? membershipOf(store, userId, teamId) : null,
+    projectId !== null ? projectOf(store, projectId) : null,
+    tagNames.length > 0 ? tagsNamed(store, tagNames) : NO_TAGS,
+    policy.maxBudget !== null && policy.maxBudget > 0 ? globalSpendOf(store) : null,
+    budgetId !== null ? budgetOf(store, budgetId) : null,
+    agentId !== null ? agentOf(store, agentId) : null,
   ]);
   return isPromise(second)
-    ? second.then((ready) => loadOrganizationAndGroups(store, memory, facts, key, endUser, ready))
-    : loadOrganizationAndGroups(store, memory, facts, key, endUser, second);
+    ? second.then((ready) => loadOrganizationAndGroups(store, facts, key, endUser, ready))
+    : loadOrganizationAndGroups(store, facts, key, endUser, second);
 }
 
 type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null];
@@ -154,7 +135,6 @@ const NO_PERMISSIONS: readonly ObjectPermission[] = Object.freeze([]);
 /** What the team points to (organization ∥ access groups ∥ object permissions), then the snapshot. */
 function loadOrganizationAndGroups(
   store: AuthStore,
-  memory: MemoryLookups | undefined,
   facts: RequestFacts,
   key: VirtualKey,
   endUser: EndUser | null,
@@ -170,9 +150,9 @@ function loadOrganizationAndGroups(
       ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
       : NO_IDS;
   const third = allReady<TeamRelations>([
-    organizationId !== null ? read(memory?.organization(organizationId), store, findOrganization, organizationId) : null,
-    groupIds.length > 0 ? read(memory?.accessGroups(groupIds), store, findAccessGroups, groupIds) : NO_GROUPS,
-    permissionIds.length > 0 ? read(memory?.objectPermissions(permissionIds), store, findObjectPermissions, permissionIds) : NO_PERMISSIONS,
+    organizationId !== null ? organizationOf(store, organizationId) : null,
+    groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
+    permissionIds.length > 0 ? objectPermissionsOf(store, permissionIds) : NO_PERMISSIONS,
   ]);
   return isPromise(third)
     ? third.then((ready) => assembleSnapshot(key, endUser, related, groupIds, ready))
@@ -211,7 +191,7 @@ const groupMaps = new WeakMap<readonly string[], { readonly groups: readonly Acc
  * built once and reused while they stay the ones memory answers with (a reloaded group is a new
  * object, so its change is seen at once). Entries go with the entity that owns the list.
  */
-function groupsById(ids: readonly string[], groups: readonly AccessGroup[]): ReadonlyMap<string, AccessGroup> {
+export function groupsById(ids: readonly string[], groups: readonly AccessGroup[]): ReadonlyMap<string, AccessGroup> {
   if (groups.length === 0) return EMPTY_GROUPS;
   const known = groupMaps.get(ids);
   if (known !== undefined && sameObjects(known.groups, groups)) return known.byId;
@@ -236,12 +216,11 @@ function accessGroupIds(key: VirtualKey, team: Team | null): readonly string[] {
 /** The end user, with litellm_settings.max_end_user_budget_id applied when it has no budget of its own. */
 export function loadEndUser(store: AuthStore, endUserId: string | null, policy: Policy): MaybePromise<EndUser | null> {
   if (endUserId === null) return null;
-  const memory = store.memory;
-  const found = read(memory?.endUser(endUserId), store, findEndUser, endUserId);
+  const found = endUserOf(store, endUserId);
   return andThen(found, (endUser) => {
     const fallbackId = policy.maxEndUserBudgetId;
     if (endUser === null || endUser.budget !== null || fallbackId === null) return endUser;
-    const fallback = read(memory?.budget(fallbackId), store, findBudget, fallbackId);
+    const fallback = budgetOf(store, fallbackId);
     return andThen(fallback, (budget) => (budget === null ? endUser : Object.freeze({ ...endUser, budget })));
   });
 }

@@ -1,0 +1,75 @@
+/**
+ * The store's reads, answered from process memory when a caching store has the answer, else by
+ * its lookup (a promise). A warm request then goes through without creating a single promise
+ * (util/maybe-promise.ts). Memory's null is an answer (known not to exist); only undefined asks.
+ *
+ * Plain functions of (store, argument), so that a warm read allocates nothing.
+ */
+import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Project, Tag, Team, TeamMembership, User, VirtualKey } from '../domain/entities';
+import type { MaybePromise } from '../util/maybe-promise';
+import type { AuthStore } from './auth-store';
+
+export function keyOf(store: AuthStore, tokenHash: string): MaybePromise<VirtualKey | null> {
+  const known = store.memory?.key(tokenHash);
+  return known !== undefined ? known : store.findKey(tokenHash);
+}
+
+export function teamOf(store: AuthStore, teamId: string): MaybePromise<Team | null> {
+  const known = store.memory?.team(teamId);
+  return known !== undefined ? known : store.findTeam(teamId);
+}
+
+export function membershipOf(store: AuthStore, userId: string, teamId: string): MaybePromise<TeamMembership | null> {
+  const known = store.memory?.membership(userId, teamId);
+  return known !== undefined ? known : store.findMembership(userId, teamId);
+}
+
+export function userOf(store: AuthStore, userId: string): MaybePromise<User | null> {
+  const known = store.memory?.user(userId);
+  return known !== undefined ? known : store.findUser(userId);
+}
+
+export function endUserOf(store: AuthStore, endUserId: string): MaybePromise<EndUser | null> {
+  const known = store.memory?.endUser(endUserId);
+  return known !== undefined ? known : store.findEndUser(endUserId);
+}
+
+export function organizationOf(store: AuthStore, organizationId: string): MaybePromise<Organization | null> {
+  const known = store.memory?.organization(organizationId);
+  return known !== undefined ? known : store.findOrganization(organizationId);
+}
+
+export function projectOf(store: AuthStore, projectId: string): MaybePromise<Project | null> {
+  const known = store.memory?.project(projectId);
+  return known !== undefined ? known : store.findProject(projectId);
+}
+
+export function tagsNamed(store: AuthStore, names: readonly string[]): MaybePromise<readonly Tag[]> {
+  const known = store.memory?.tags(names);
+  return known !== undefined ? known : store.findTags(names);
+}
+
+export function accessGroupsOf(store: AuthStore, ids: readonly string[]): MaybePromise<readonly AccessGroup[]> {
+  const known = store.memory?.accessGroups(ids);
+  return known !== undefined ? known : store.findAccessGroups(ids);
+}
+
+export function budgetOf(store: AuthStore, budgetId: string): MaybePromise<Budget | null> {
+  const known = store.memory?.budget(budgetId);
+  return known !== undefined ? known : store.findBudget(budgetId);
+}
+
+export function objectPermissionsOf(store: AuthStore, ids: readonly string[]): MaybePromise<readonly ObjectPermission[]> {
+  const known = store.memory?.objectPermissions(ids);
+  return known !== undefined ? known : store.findObjectPermissions(ids);
+}
+
+export function agentOf(store: AuthStore, agentId: string): MaybePromise<Agent | null> {
+  const known = store.memory?.agent(agentId);
+  return known !== undefined ? known : store.findAgent(agentId);
+}
+
+export function globalSpendOf(store: AuthStore): MaybePromise<number> {
+  const known = store.memory?.globalSpend();
+  return known !== undefined ? known : store.globalSpend();
+}

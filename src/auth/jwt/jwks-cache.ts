@@ -45,8 +45,11 @@ export class JwksCache {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** The usable keys of `url`, fetching when there are none. Throws when none can be had. */
-  async keysFor(url: string): Promise<readonly PublicKey[]> {
+  /**
+   * The keys of `url` when a usable set is in memory (a stale one starts its background refresh),
+   * else undefined: then only `keysFor` can answer. Lets a warm token be verified without a promise.
+   */
+  usableKeys(url: string): readonly PublicKey[] | undefined {
     const state = this.stateOf(url);
     const age = this.clock() - state.fetchedAt;
     if (state.keys !== null && age <= this.settings.ttlMs) return state.keys;
@@ -54,6 +57,14 @@ export class JwksCache {
       if (this.mayRefetch(state)) void this.refresh(url, state);
       return state.keys;
     }
+    return undefined;
+  }
+
+  /** The usable keys of `url`, fetching when there are none. Throws when none can be had. */
+  async keysFor(url: string): Promise<readonly PublicKey[]> {
+    const usable = this.usableKeys(url);
+    if (usable !== undefined) return usable;
+    const state = this.stateOf(url);
     // Nothing usable: fetch now, unless a fetch just failed (a dead endpoint is not retried per request).
     const coldRetryMs = Math.min(COLD_RETRY_MS, this.settings.refetchMinIntervalMs);
     const fetchedBefore = state.fetchedAt;

@@ -19,6 +19,7 @@ import type { JwksCache } from './jwks-cache';
 import type { PublicKey } from './public-key';
 import type { JwtSettings, KeySourceSettings } from './settings';
 import { VerifiedTokens, type VerifiedToken } from './verified-tokens';
+import { isPromise, type MaybePromise } from '../../util/maybe-promise';
 
 /** LiteLLM's `SUPPORTED_JWT_ALGORITHMS`. `none` and every HS* (shared-secret) algorithm are absent. */
 export const ALLOWED_ALGORITHMS: readonly string[] = Object.freeze([
@@ -93,6 +94,17 @@ function timeClaimsHold(claims: Claims, toleranceS: number, nowMs: number): bool
   return true;
 }
 
+/** A token being verified, with what was read from it before its keys are known. */
+interface PresentedToken {
+  readonly token: string;
+  readonly tokenHash: string;
+  readonly tokenBytes: number;
+  readonly header: TokenHeader;
+  /** Its earlier verification, if remembered. */
+  readonly known: VerifiedToken | undefined;
+  readonly source: KeySourceSettings;
+}
+
 /** A verification, with the key that verified the token. */
 type KeyVerification = { readonly kind: 'verified'; readonly claims: Claims; readonly key: PublicKey } | Refusal;
 
@@ -104,7 +116,11 @@ export class TokenVerifier {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async verify(token: string): Promise<Verification> {
+  /**
+   * A token verified before is answered at once, without a promise, while its key sets are in
+   * memory (verified-tokens.ts says when a repeat may be trusted); anything else is awaited.
+   */
+  verify(token: string): MaybePromise<Verification> {
     const tokenBytes = Buffer.byteLength(token, 'utf8');
     if (tokenBytes > this.settings.maxTokenBytes) {
       return validationFails(`token is larger than ${this.settings.maxTokenBytes} bytes`);
@@ -120,7 +136,14 @@ export class TokenVerifier {
     const source = this.settings.issuers.find((s) => s.issuer === issuer) ?? this.settings.defaultKeys;
     // Asked for on every request, remembered token or not: a key set past its stale TTL, or an
     // endpoint down with nothing cached, decides the same way for both.
-    const candidates = await this.candidateKeys(source, kid, alg);
+    const presented: PresentedToken = { token, tokenHash, tokenBytes, header, known, source };
+    const candidates = this.keysInMemory(source, kid, alg) ?? this.candidateKeys(source, kid, alg);
+    return isPromise(candidates) ? candidates.then((keys) => this.verifyAgainst(presented, keys)) : this.verifyAgainst(presented, candidates);
+  }
+
+  /** With the candidate keys known: a remembered token whose key and time claims still hold, else jose. */
+  private verifyAgainst(presented: PresentedToken, candidates: readonly PublicKey[]): MaybePromise<Verification> {
+    const { known, tokenHash, source } = presented;
     if (known !== undefined) {
       if (candidates.includes(known.key) && timeClaimsHold(known.claims, this.settings.clockSkewSeconds, this.now())) {
         this.verified.countHit();
@@ -132,12 +155,32 @@ export class TokenVerifier {
       if (source.jwksUrls.length === 0 && source.staticKeys.length === 0) {
         return refused('Missing JWT Public Key URL from environment.');
       }
-      return refused(`No matching public key found. keys=${pyList(source.jwksUrls)}, kid=${kid ?? 'None'}`);
+      return refused(`No matching public key found. keys=${pyList(source.jwksUrls)}, kid=${presented.header.kid ?? 'None'}`);
     }
+    return this.verifyAndRemember(presented, candidates);
+  }
+
+  private async verifyAndRemember(presented: PresentedToken, candidates: readonly PublicKey[]): Promise<Verification> {
+    const { token, tokenHash, tokenBytes, header, source } = presented;
     const result = await this.verifyWithAny(token, candidates, source);
     if (result.kind === 'refused') return result;
-    this.verified.remember(tokenHash, { alg, kid, issuer, key: result.key, claims: result.claims }, tokenBytes);
+    this.verified.remember(tokenHash, { alg: header.alg, kid: header.kid, issuer: header.issuer, key: result.key, claims: result.claims }, tokenBytes);
     return { kind: 'verified', claims: result.claims };
+  }
+
+  /**
+   * The candidate keys when every key set is in memory and one of them matches (or there are only
+   * static keys): what `candidateKeys` would find, without waiting. Undefined when it must be asked.
+   */
+  private keysInMemory(source: KeySourceSettings, kid: string | null, alg: string): PublicKey[] | undefined {
+    const found = staticKeysMatching(source.staticKeys, kid, alg);
+    for (const url of source.jwksUrls) {
+      const keys = this.jwks.usableKeys(url);
+      if (keys === undefined) return undefined;
+      found.push(...keysMatching(keys, kid, alg));
+    }
+    // No match among sets in memory means a refetch for the unknown `kid`: candidateKeys does that.
+    return found.length > 0 || source.jwksUrls.length === 0 ? found : undefined;
   }
 
   /** Static keys, then each URL's set; one rate-limited refetch per URL when nothing matches. */

@@ -66,6 +66,30 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
     expect(memory.hits).to.equal(3);
   });
 
+  it('answers a repeat at once, without a promise, while its key set is usable; waits only when it is not', async () => {
+    const { verifier } = aVerifier({ jwtauth: { public_key_ttl: 1, public_key_stale_ttl: 1 }, tollgate: { jwks_refetch_min_interval_seconds: 0 } });
+    const token = await aToken(rsa, { sub: 'alice' });
+    const first = verifier.verify(token);
+    expect(first, 'the first verification is awaited').to.be.instanceOf(Promise);
+    claimsOf(await first);
+    const repeat = verifier.verify(token);
+    expect(repeat, 'a repeat with the set fresh').to.not.be.instanceOf(Promise);
+    expect(claimsOf(await repeat).sub).to.equal('alice');
+    clockMs += 1_500; // past public_key_ttl, within the stale TTL: served as is, refreshed behind
+    const before = fetches;
+    expect(verifier.verify(token), 'a repeat with the set stale').to.not.be.instanceOf(Promise);
+    await refreshed(before);
+    // The refresh brought new key objects: one full verification, then at once again.
+    const afterRefresh = verifier.verify(token);
+    expect(afterRefresh).to.be.instanceOf(Promise);
+    claimsOf(await afterRefresh);
+    expect(verifier.verify(token)).to.not.be.instanceOf(Promise);
+    clockMs += 5_000; // past both TTLs: only a fetch can answer
+    const cold = verifier.verify(token);
+    expect(cold, 'with no usable set').to.be.instanceOf(Promise);
+    claimsOf(await cold);
+  });
+
   it('shares frozen claims, so no request can change what the next one sees', async () => {
     const { verifier } = aVerifier();
     const token = await aToken(rsa, { sub: 'alice', groups: ['a'] });
@@ -122,7 +146,7 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
     claimsOf(await verifier.verify(token));
     jwks.down();
     clockMs += 5;
-    const error = await verifier.verify(token).catch((e: unknown) => e);
+    const error = await Promise.resolve(verifier.verify(token)).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(JwksUnavailableError);
   });
 

@@ -279,7 +279,7 @@ describe('TokenVerifier (litellm-auth.md §3.2)', function () {
     it('cold: nothing cached → JwksUnavailableError (the server answers UNAVAILABLE)', async () => {
       jwks.down();
       const verifier = verifierFor({ tollgate: { jwks_fetch_timeout_ms: 500 } });
-      const error = await verifier.verify(await aToken(rsa, {})).then(
+      const error = await Promise.resolve(verifier.verify(await aToken(rsa, {}))).then(
         () => null,
         (e: unknown) => e,
       );
@@ -288,14 +288,14 @@ describe('TokenVerifier (litellm-auth.md §3.2)', function () {
 
     it('cold: an HTTP 503 from the endpoint is an outage too', async () => {
       jwks.failWith(503);
-      const error = await verifierFor().verify(await aToken(rsa, {})).catch((e: unknown) => e);
+      const error = await Promise.resolve(verifierFor().verify(await aToken(rsa, {}))).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(JwksUnavailableError);
     });
 
     it('cold: a stuck endpoint is given up after tollgate.jwt.jwks_fetch_timeout_ms', async () => {
       jwks.hang();
       const started = Date.now();
-      const error = await verifierFor({ tollgate: { jwks_fetch_timeout_ms: 200 } }).verify(await aToken(rsa, {})).catch((e: unknown) => e);
+      const error = await Promise.resolve(verifierFor({ tollgate: { jwks_fetch_timeout_ms: 200 } }).verify(await aToken(rsa, {}))).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(JwksUnavailableError);
       expect(Date.now() - started).to.be.lessThan(2000);
     });
@@ -305,7 +305,7 @@ describe('TokenVerifier (litellm-auth.md §3.2)', function () {
       claimsOf(await verifier.verify(await aToken(rsa, {})));
       jwks.down();
       await new Promise((resolve) => setTimeout(resolve, 5));
-      const error = await verifier.verify(await aToken(rsa, {})).catch((e: unknown) => e);
+      const error = await Promise.resolve(verifier.verify(await aToken(rsa, {}))).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(JwksUnavailableError);
     });
   });

@@ -7,12 +7,13 @@
  */
 import { runChecks } from '../checks/engine';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../checks/order';
-import type { Check } from '../checks/types';
+import type { Check, CheckContext, Denial, Snapshot } from '../checks/types';
 import type { Json } from '../domain/entities';
 import type { Policy } from '../config/policy';
 import type { Identity } from '../domain/decision';
 import type { RequestFacts } from '../domain/request';
-import type { JwtAuthenticator, JwtSource } from '../auth/jwt/authenticator';
+import type { JwtAuthenticator, JwtOutcome, JwtSource } from '../auth/jwt/authenticator';
+import { andThen, type MaybePromise } from '../util/maybe-promise';
 import type { RequestTelemetry } from '../observability/instrumentation';
 import type { SpendOverlay } from '../snapshot/load-snapshot';
 import type { Admitter } from '../spend/admission';
@@ -37,32 +38,58 @@ function modelOf(facts: RequestFacts): string | undefined {
   return typeof facts.model === 'string' ? facts.model : facts.model.join(',');
 }
 
-export async function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, source: JwtSource): Promise<Outcome> {
+/** At once for a warm caller (token, team and entities in memory, admission answered from memory), else a promise. */
+export function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, source: JwtSource): MaybePromise<Outcome> {
   const { telemetry } = parts;
-  const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
-  const model = modelOf(facts);
-  const allow = (identity: Identity, metadata?: Readonly<Record<string, Json>>): Outcome => ({
-    decision: { kind: 'allow', identity: { ...identity, model }, credentialHeader, ...(metadata === undefined ? {} : { metadata }) },
-    refusedBy: null,
-  });
+  const authenticated = telemetry.observesPhases
+    ? telemetry.phase('load', () => parts.authenticator.authenticate(facts, source, parts.now))
+    : parts.authenticator.authenticate(facts, source, parts.now);
+  return andThen(authenticated, (outcome) => afterAuthentication(parts, facts, outcome));
+}
 
-  const outcome = await telemetry.phase('load', () => parts.authenticator.authenticate(facts, source, parts.now));
-  if (outcome.kind === 'admin') return allow(outcome.identity);
-  if (outcome.kind === 'refused') {
-    return {
-      decision: { kind: 'deny', denial: outcome.denial, identity: { ...outcome.identity, model }, credentialHeader },
-      refusedBy: outcome.check,
-    };
-  }
+function afterAuthentication(parts: JwtPathParts, facts: RequestFacts, outcome: JwtOutcome): MaybePromise<Outcome> {
+  if (outcome.kind === 'admin') return allow(facts, outcome.identity);
+  if (outcome.kind === 'refused') return deny(facts, outcome.identity, outcome.denial, outcome.check);
   const overlay = parts.spendOverlay;
-  const snapshot = overlay === undefined ? outcome.snapshot : await telemetry.phase('load', () => overlay(outcome.snapshot));
-  const context = { request: facts, snapshot, policy: parts.policy, now: parts.now, keyHash: null };
-  const checked = telemetry.phase('checks', () => runChecks(context, JWT_CHECKS, telemetry));
-  const admission = checked !== null || parts.admission === undefined ? null : await parts.admission.admit(context);
-  const refusal = checked ?? (admission?.kind === 'deny' ? admission : null);
-  if (refusal === null) return allow(outcome.identity, admission?.kind === 'admit' ? admission.metadata : undefined);
+  if (overlay === undefined) return checkAndAdmit(parts, facts, outcome.identity, outcome.snapshot);
+  const { telemetry } = parts;
+  const overlaid = telemetry.observesPhases ? telemetry.phase('load', () => overlay(outcome.snapshot)) : overlay(outcome.snapshot);
+  return overlaid.then((snapshot) => checkAndAdmit(parts, facts, outcome.identity, snapshot));
+}
+
+/** The common and route-permission checks, then admission (rate limits, budget reservation). */
+function checkAndAdmit(parts: JwtPathParts, facts: RequestFacts, identity: Identity, snapshot: Snapshot): MaybePromise<Outcome> {
+  const { telemetry } = parts;
+  const context: CheckContext = { request: facts, snapshot, policy: parts.policy, now: parts.now, keyHash: null };
+  const refusal = telemetry.observesPhases
+    ? telemetry.phase('checks', () => runChecks(context, JWT_CHECKS, telemetry))
+    : runChecks(context, JWT_CHECKS, telemetry);
+  if (refusal !== null) return deny(facts, identity, refusal.denial, refusal.check);
+  if (parts.admission === undefined) return allow(facts, identity);
+  return andThen(parts.admission.admit(context), (admission) =>
+    admission.kind === 'deny' ? deny(facts, identity, admission.denial, admission.check) : allow(facts, identity, admission.metadata),
+  );
+}
+
+function credentialHeaderOf(facts: RequestFacts): string | null {
+  return facts.credential.kind === 'none' ? null : facts.credential.header;
+}
+
+function allow(facts: RequestFacts, identity: Identity, metadata?: Readonly<Record<string, Json>>): Outcome {
+  const decided: Identity = { ...identity, model: modelOf(facts) };
+  const credentialHeader = credentialHeaderOf(facts);
   return {
-    decision: { kind: 'deny', denial: refusal.denial, identity: { ...outcome.identity, model }, credentialHeader },
-    refusedBy: refusal.check,
+    decision:
+      metadata === undefined
+        ? { kind: 'allow', identity: decided, credentialHeader }
+        : { kind: 'allow', identity: decided, credentialHeader, metadata },
+    refusedBy: null,
+  };
+}
+
+function deny(facts: RequestFacts, identity: Identity, denial: Denial, check: string): Outcome {
+  return {
+    decision: { kind: 'deny', denial, identity: { ...identity, model: modelOf(facts) }, credentialHeader: credentialHeaderOf(facts) },
+    refusedBy: check,
   };
 }

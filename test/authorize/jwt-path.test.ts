@@ -13,6 +13,9 @@ import { aBudget, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+import { isPromise } from '../../src/util/maybe-promise';
 
 const MASTER = 'sk-master-0000';
 const JWTAUTH = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', org_id_jwt_field: 'org', end_user_id_jwt_field: 'customer' };
@@ -119,6 +122,56 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     expect(outcome.decision).to.deep.include({ kind: 'allow' });
     expect(outcome.decision.identity).to.include({ userId: 'root', userRole: 'proxy_admin' });
     expect(store.calls).to.deep.equal([]);
+  });
+
+  describe('a warm caller, through the cache', () => {
+    function cachedAuthorizer(jwtauth: Record<string, unknown> = JWTAUTH): { cached: CachedAuthStore; subject: Authorizer } {
+      const cachePolicy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+      const cached = new CachedAuthStore(store, cachePolicy, NO_SHARED_CACHE);
+      const settings = jwtSettings({ jwtauth, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+      const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store: cached, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+      return { cached, subject: new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW }) };
+    }
+
+    it('is decided at once, without a promise, as the cold Check decided it', async () => {
+      store.teams.set('t-warm', aTeam({ team_id: 't-warm', organization_id: 'o-warm', models: ['gpt-4o'] }));
+      store.organizations.set('o-warm', anOrg({ organization_id: 'o-warm' }));
+      const { subject } = cachedAuthorizer();
+      const facts = await withToken({ tid: 't-warm', sub: 'alice', customer: 'cust-1' });
+      const cold = subject.decide(facts);
+      expect(isPromise(cold)).to.equal(true);
+      const coldOutcome = await cold;
+      expect(coldOutcome.refusedBy).to.equal(null);
+      expect(coldOutcome.decision.identity).to.include({ teamId: 't-warm', orgId: 'o-warm', userId: 'alice', endUserId: 'cust-1' });
+      const warm = subject.decide(facts);
+      expect(isPromise(warm), 'token, team, organization, user and end user all in memory').to.equal(false);
+      expect(warm).to.deep.equal(coldOutcome);
+    });
+
+    it('chooses among group teams at once too, skipping the ones that may not call the model', async () => {
+      const { subject } = cachedAuthorizer({ team_ids_jwt_field: 'groups', user_id_jwt_field: 'sub' });
+      const facts = await withToken({ groups: ['t-missing', 't-gpt', 't-tools'], sub: 'alice' }, { body: { model: 'claude-3' }, model: 'claude-3' });
+      const coldOutcome = await subject.decide(facts);
+      expect(coldOutcome.decision.identity.teamId).to.equal('t-tools');
+      const warm = subject.decide(facts);
+      expect(isPromise(warm)).to.equal(false);
+      expect(warm).to.deep.equal(coldOutcome);
+    });
+
+    it('sees a change at once when the entry is invalidated (the next Check reads the store again)', async () => {
+      const { cached, subject } = cachedAuthorizer();
+      const facts = await withToken({ tid: 't-gpt', sub: 'alice' });
+      expect((await subject.decide(facts)).refusedBy).to.equal(null);
+      expect(isPromise(subject.decide(facts))).to.equal(false);
+      store.teams.set('t-gpt', aTeam({ team_id: 't-gpt', models: ['gpt-4o'], blocked: true }));
+      await cached.invalidate('team', 't-gpt');
+      const afterBlock = subject.decide(facts);
+      expect(isPromise(afterBlock), 'the team is read from the store again').to.equal(true);
+      expect((await afterBlock).refusedBy).to.equal('team_blocked');
+      const warmBlocked = subject.decide(facts);
+      expect(isPromise(warmBlocked)).to.equal(false);
+      expect((warmBlocked as Outcome).refusedBy).to.equal('team_blocked');
+    });
   });
 
   it('still runs the pre-DB checks first (general_settings.allowed_ips)', async () => {

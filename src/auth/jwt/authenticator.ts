@@ -10,6 +10,7 @@
  * Refusals come back as values; store and JWKS outages are thrown (→ UNAVAILABLE).
  */
 import type { Denial, Snapshot } from '../../checks/types';
+import type { Team } from '../../domain/entities';
 import type { Policy } from '../../config/policy';
 import type { Identity } from '../../domain/decision';
 import type { RequestFacts } from '../../domain/request';
@@ -23,6 +24,7 @@ import { adminRouteRefusal, objectIdRefusal, rbacRefusal, scopeRefusal } from '.
 import type { JwtSettings } from './settings';
 import { selectTeam, type JwtLookups } from './team-selection';
 import type { TokenVerifier } from './verify';
+import { andThen, type MaybePromise } from '../../util/maybe-promise';
 
 /** Where the claims come from: a bearer token to verify, or claims Envoy already verified. */
 export type JwtSource =
@@ -55,10 +57,16 @@ export class JwtAuthenticator {
     return this.deps.settings;
   }
 
-  async authenticate(facts: RequestFacts, source: JwtSource, now: Date): Promise<JwtOutcome> {
-    const claims = source.kind === 'envoy' ? { claims: source.claims } : await this.verified(source.token);
-    if (!('claims' in claims)) return claims;
-    const identity = claimIdentityOf(claims.claims, this.deps.settings);
+  /** At once when the token and every entity it names are in memory (a warm caller), else a promise. */
+  authenticate(facts: RequestFacts, source: JwtSource, now: Date): MaybePromise<JwtOutcome> {
+    if (source.kind === 'envoy') return this.fromClaims(facts, source.claims, now);
+    return andThen(this.deps.verifier.verify(source.token), (verification) =>
+      verification.kind === 'refused' ? this.refuse('jwt_verify', verification.denial, {}) : this.fromClaims(facts, verification.claims, now),
+    );
+  }
+
+  private fromClaims(facts: RequestFacts, claims: Claims, now: Date): MaybePromise<JwtOutcome> {
+    const identity = claimIdentityOf(claims, this.deps.settings);
     if ('status' in identity) return this.refuse('jwt_claims', identity, {});
     const claimed: Identity = { userId: known(identity.userId), orgId: known(identity.orgId), endUserId: known(identity.endUserId) };
 
@@ -70,32 +78,25 @@ export class JwtAuthenticator {
       // Seed-era LiteLLM returns before common_checks for admin tokens, as for the master key (README §4.6).
       return { kind: 'admin', identity: { userId: claimed.userId, orgId: claimed.orgId, userRole: 'proxy_admin' } };
     }
-    return this.resolve(facts, identity, claimed, now);
-  }
-
-  private async resolve(facts: RequestFacts, identity: ClaimIdentity, claimed: Identity, now: Date): Promise<JwtOutcome> {
     const lookups: JwtLookups = { ...this.deps, now };
-    const selection = await selectTeam(lookups, identity, facts);
-    if (selection.kind === 'refused') return this.refuse('jwt_team', selection.denial, claimed);
-    const team = selection.team;
-    const withTeam: Identity = { ...claimed, teamId: known(team?.team_id ?? null) };
-
-    const loaded = await loadJwtSnapshot(lookups, identity, team, facts);
-    if (loaded.kind === 'refused') return this.refuse(loaded.check, loaded.denial, withTeam);
-    const objectRefusal = objectIdRefusal(this.deps.settings, loaded.userId, team?.team_id ?? null);
-    if (objectRefusal !== null) return this.refuse('jwt_object_id', objectRefusal, withTeam);
-
-    const snapshot = loaded.snapshot;
-    const orgId = claimed.orgId ?? known(snapshot.organization?.organization_id ?? team?.organization_id ?? null);
-    const resolved: Identity = { ...withTeam, orgId, userRole: roleOf(snapshot.user) };
-    if (snapshot.user?.user_role === 'proxy_admin') return { kind: 'admin', identity: resolved };
-    return { kind: 'resolved', snapshot, identity: resolved };
+    return andThen(selectTeam(lookups, identity, facts), (selection) =>
+      selection.kind === 'refused' ? this.refuse('jwt_team', selection.denial, claimed) : this.withTeam(lookups, facts, identity, claimed, selection.team),
+    );
   }
 
-  private async verified(token: string): Promise<{ readonly claims: Claims } | JwtOutcome> {
-    const verification = await this.deps.verifier.verify(token);
-    if (verification.kind === 'refused') return this.refuse('jwt_verify', verification.denial, {});
-    return { claims: verification.claims };
+  private withTeam(lookups: JwtLookups, facts: RequestFacts, identity: ClaimIdentity, claimed: Identity, team: Team | null): MaybePromise<JwtOutcome> {
+    const withTeam: Identity = { ...claimed, teamId: known(team?.team_id ?? null) };
+    return andThen(loadJwtSnapshot(lookups, identity, team, facts), (loaded): JwtOutcome => {
+      if (loaded.kind === 'refused') return this.refuse(loaded.check, loaded.denial, withTeam);
+      const objectRefusal = objectIdRefusal(this.deps.settings, loaded.userId, team?.team_id ?? null);
+      if (objectRefusal !== null) return this.refuse('jwt_object_id', objectRefusal, withTeam);
+
+      const snapshot = loaded.snapshot;
+      const orgId = claimed.orgId ?? known(snapshot.organization?.organization_id ?? team?.organization_id ?? null);
+      const resolved: Identity = { ...withTeam, orgId, userRole: roleOf(snapshot.user) };
+      if (snapshot.user?.user_role === 'proxy_admin') return { kind: 'admin', identity: resolved };
+      return { kind: 'resolved', snapshot, identity: resolved };
+    });
   }
 
   private refuse(check: string, denial: Denial, identity: Identity): JwtOutcome {

@@ -3,16 +3,18 @@
  * §3.3 step 8): organization, user, end user, team membership, plus what common_checks reads
  * (tags, the team's DB access groups, global spend). No key and no project: a JWT has neither.
  *
- * Reads run in parallel; the refusals are then applied in LiteLLM's order (organization, user,
+ * Reads run in parallel, from process memory where it can answer; the refusals are then applied in LiteLLM's order (organization, user,
  * end user), and the `user_id_upsert` write happens only once nothing before it refused.
  */
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
 import type { Denial, Snapshot } from '../../checks/types';
-import type { AccessGroup, Organization, Team, User } from '../../domain/entities';
+import type { AccessGroup, EndUser, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
-import { EMPTY_SNAPSHOT, loadEndUser } from '../../snapshot/load-snapshot';
+import { EMPTY_SNAPSHOT, groupsById, loadEndUser } from '../../snapshot/load-snapshot';
+import { accessGroupsOf, globalSpendOf, membershipOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
+import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
 import { tagsFromBody } from '../../snapshot/request-tags';
 import type { ClaimIdentity } from './claim-identity';
 import type { JwtLookups } from './team-selection';
@@ -23,19 +25,26 @@ export type JwtSnapshotResult =
 
 type OrgResult = { readonly org: Organization | null } | { readonly denial: Denial };
 
+const NO_ORG: OrgResult = Object.freeze({ org: null });
+
 /** `get_org_object` (a missing org is a plain exception → 401) or `get_org_object_by_alias`. */
-async function claimedOrganization(lookups: JwtLookups, identity: ClaimIdentity): Promise<OrgResult> {
-  if (identity.orgId !== null) {
-    const org = await lookups.store.findOrganization(identity.orgId);
-    if (org !== null) return { org };
-    return {
-      denial: authErrorFromException(
-        `Organization doesn't exist in db. Organization=${identity.orgId}. Create organization via \`/organization/new\` call.`,
-      ),
-    };
+function claimedOrganization(lookups: JwtLookups, identity: ClaimIdentity): MaybePromise<OrgResult> {
+  const orgId = identity.orgId;
+  if (orgId !== null) {
+    return andThen(organizationOf(lookups.store, orgId), (org) => {
+      if (org !== null) return { org };
+      return {
+        denial: authErrorFromException(
+          `Organization doesn't exist in db. Organization=${orgId}. Create organization via \`/organization/new\` call.`,
+        ),
+      };
+    });
   }
-  if (identity.orgAlias === null) return { org: null };
-  const alias = identity.orgAlias;
+  if (identity.orgAlias === null) return NO_ORG;
+  return organizationByAlias(lookups, identity.orgAlias);
+}
+
+async function organizationByAlias(lookups: JwtLookups, alias: string): Promise<OrgResult> {
   const ids = await lookups.directory.organizationIdsWithAlias(alias);
   if (ids.length > 1) {
     return {
@@ -54,47 +63,74 @@ async function claimedOrganization(lookups: JwtLookups, identity: ClaimIdentity)
 }
 
 /** `get_user_object` before any write: by id (cached), then by `sso_user_id` or email. */
-async function existingUser(lookups: JwtLookups, identity: ClaimIdentity): Promise<User | null> {
-  if (identity.userId === null) return null;
-  return (
-    (await lookups.store.findUser(identity.userId)) ??
-    (await lookups.directory.findUserBySsoIdOrEmail(identity.userId, identity.userEmail))
+function existingUser(lookups: JwtLookups, identity: ClaimIdentity): MaybePromise<User | null> {
+  const userId = identity.userId;
+  if (userId === null) return null;
+  return andThen(userOf(lookups.store, userId), (user) =>
+    user !== null ? user : lookups.directory.findUserBySsoIdOrEmail(userId, identity.userEmail),
   );
 }
 
-async function accessGroupsOf(lookups: JwtLookups, team: Team | null): Promise<ReadonlyMap<string, AccessGroup>> {
-  const ids = team?.access_group_ids ?? [];
-  const groups = ids.length > 0 ? await lookups.store.findAccessGroups(ids) : [];
-  return new Map(groups.map((g) => [g.access_group_id, g]));
-}
+const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
+const NO_TAGS: readonly Tag[] = Object.freeze([]);
 
-export async function loadJwtSnapshot(
+type Loaded = [
+  OrgResult,
+  Organization | null,
+  User | null,
+  EndUser | null,
+  TeamMembership | null,
+  readonly Tag[],
+  readonly AccessGroup[],
+  number | null,
+];
+
+/**
+ * Synchronous when every entity is in process memory (a warm caller); a promise otherwise, or when
+ * a user is created (`user_id_upsert`).
+ */
+export function loadJwtSnapshot(
   lookups: JwtLookups,
   identity: ClaimIdentity,
   team: Team | null,
   facts: RequestFacts,
-): Promise<JwtSnapshotResult> {
-  const { store, settings, policy } = lookups;
+): MaybePromise<JwtSnapshotResult> {
+  const { store, policy } = lookups;
   const userId = identity.userId;
   const teamId = team?.team_id ?? null;
   const tagNames = tagsFromBody(facts.body);
+  const groupIds = team?.access_group_ids ?? NO_IDS;
   // LiteLLM's org budget check uses the token's org, else the team's (`valid_token.org_id`).
   const teamOrgId = identity.orgId === null && identity.orgAlias === null ? (team?.organization_id ?? null) : null;
-  const [claimedOrg, teamOrg, user, endUser, membership, tags, accessGroups, globalSpend] = await Promise.all([
+  const loaded = allReady<Loaded>([
     claimedOrganization(lookups, identity),
-    teamOrgId !== null ? store.findOrganization(teamOrgId) : null,
+    teamOrgId !== null ? organizationOf(store, teamOrgId) : null,
     existingUser(lookups, identity),
     // `get_end_user_object`, with litellm_settings.max_end_user_budget_id for rows without a budget.
     loadEndUser(store, identity.endUserId, policy),
-    userId !== null && teamId !== null ? store.findMembership(userId, teamId) : null,
-    tagNames.length > 0 ? store.findTags(tagNames) : [],
-    accessGroupsOf(lookups, team),
-    policy.maxBudget !== null && policy.maxBudget > 0 ? store.globalSpend() : null,
+    userId !== null && teamId !== null ? membershipOf(store, userId, teamId) : null,
+    tagNames.length > 0 ? tagsNamed(store, tagNames) : NO_TAGS,
+    groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
+    policy.maxBudget !== null && policy.maxBudget > 0 ? globalSpendOf(store) : null,
   ]);
+  return andThen(loaded, (ready) => refuseOrAssemble(lookups, identity, team, facts, ready));
+}
 
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+/** The refusals in LiteLLM's order (organization, user, end user), the user upsert, then the snapshot. */
+function refuseOrAssemble(
+  lookups: JwtLookups,
+  identity: ClaimIdentity,
+  team: Team | null,
+  facts: RequestFacts,
+  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend]: Loaded,
+): MaybePromise<JwtSnapshotResult> {
+  const { settings } = lookups;
+  const userId = identity.userId;
+  const groupIds = team?.access_group_ids ?? NO_IDS;
   if ('denial' in claimedOrg) return { kind: 'refused', denial: claimedOrg.denial, check: 'jwt_organization' };
-  let resolvedUser = user;
-  if (userId !== null && resolvedUser === null) {
+  if (userId !== null && user === null) {
     // `user_allowed_email_domain` turns the upsert off for other domains (`valid_user_email`).
     if (!settings.userIdUpsert || identity.validUserEmail === false) {
       return {
@@ -106,15 +142,29 @@ export async function loadJwtSnapshot(
       };
     }
     const defaults = settings.newUserDefaults;
-    resolvedUser = await lookups.directory.upsertUser({
+    const created = lookups.directory.upsertUser({
       userId,
       email: identity.userEmail,
       role: defaults.userRole,
       maxBudget: defaults.maxBudget,
       models: defaults.models,
     });
+    return created.then((createdUser) => assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, createdUser, endUser, membership, tags, groups, globalSpend]));
   }
-  // `_check_end_user_budget` inside get_end_user_object: before common_checks, not on info routes.
+  return assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, user, endUser, membership, tags, groups, globalSpend]);
+}
+
+type Resolved = [Organization | null, User | null, EndUser | null, TeamMembership | null, readonly Tag[], readonly AccessGroup[], number | null];
+
+/** The end user's budget (`_check_end_user_budget` inside get_end_user_object), then the snapshot. */
+function assemble(
+  facts: RequestFacts,
+  userId: string | null,
+  team: Team | null,
+  groupIds: readonly string[],
+  [organization, user, endUser, membership, tags, groups, globalSpend]: Resolved,
+): JwtSnapshotResult {
+  // Before common_checks, not on info routes.
   if (endUser !== null && !isInfoRoute(facts.route)) {
     const denial = endUserOverBudget(endUser);
     if (denial !== null) return { kind: 'refused', denial, check: 'end_user_budget_before_key_lookup' };
@@ -126,11 +176,11 @@ export async function loadJwtSnapshot(
       ...EMPTY_SNAPSHOT,
       team,
       membership,
-      user: resolvedUser,
+      user,
       endUser,
-      organization: claimedOrg.org ?? teamOrg,
-      tags: Object.freeze(tags),
-      accessGroups,
+      organization,
+      tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
+      accessGroups: groupsById(groupIds, groups),
       globalSpend,
     }),
   };

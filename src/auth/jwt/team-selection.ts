@@ -11,10 +11,12 @@ import { pyList, pyRepr } from '../../checks/python-format';
 import { canTeamCallModel } from '../../checks/team-model-access';
 import type { CheckContext, Denial } from '../../checks/types';
 import type { Policy } from '../../config/policy';
-import type { Team } from '../../domain/entities';
+import type { AccessGroup, Team } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { EMPTY_SNAPSHOT } from '../../snapshot/load-snapshot';
 import type { AuthStore } from '../../store/auth-store';
+import { accessGroupsOf, teamOf } from '../../store/memory-first';
+import { andThen, isPromise, type MaybePromise } from '../../util/maybe-promise';
 import type { JwtDirectory } from '../../store/jwt-directory';
 import type { ClaimIdentity } from './claim-identity';
 import { teamMayCallRoute } from './role-policy';
@@ -44,14 +46,16 @@ function pySet(items: readonly string[]): string {
 }
 
 /** `get_team_object(team_id, team_id_upsert)`: a missing team is LiteLLM's 404. */
-async function namedTeam(lookups: JwtLookups, teamId: string, upsert: boolean): Promise<TeamSelection> {
-  const team = (await lookups.store.findTeam(teamId)) ?? (upsert ? await lookups.directory.upsertTeam(teamId) : null);
-  if (team !== null) return { kind: 'selected', team };
-  return refused(
-    authErrorFromHttpExceptionDict(404, {
-      error: `Team doesn't exist in db. Team=${teamId}. Create team via \`/team/new\` call.`,
-    }),
-  );
+function namedTeam(lookups: JwtLookups, teamId: string, upsert: boolean): MaybePromise<TeamSelection> {
+  return andThen(teamOf(lookups.store, teamId), (found) => {
+    if (found !== null) return { kind: 'selected', team: found };
+    if (upsert) return lookups.directory.upsertTeam(teamId).then((team): TeamSelection => ({ kind: 'selected', team }));
+    return refused(
+      authErrorFromHttpExceptionDict(404, {
+        error: `Team doesn't exist in db. Team=${teamId}. Create team via \`/team/new\` call.`,
+      }),
+    );
+  });
 }
 
 /** `get_team_object_by_alias`: the alias must name exactly one team. */
@@ -74,7 +78,7 @@ async function teamByAlias(lookups: JwtLookups, alias: string): Promise<TeamSele
 }
 
 /** §3.3 7b: the specific team. With neither claim present and a field configured → 401. */
-async function specificTeam(lookups: JwtLookups, identity: ClaimIdentity): Promise<TeamSelection | null> {
+function specificTeam(lookups: JwtLookups, identity: ClaimIdentity): MaybePromise<TeamSelection> | null {
   const { settings } = lookups;
   const fields = settings.fields;
   // A team_id_default would mask a team the token names by alias: the alias wins (newer LiteLLM).
@@ -97,8 +101,7 @@ async function specificTeam(lookups: JwtLookups, identity: ClaimIdentity): Promi
 }
 
 /** The check context a candidate team's model access is judged in (its DB access groups loaded). */
-async function candidateContext(lookups: JwtLookups, facts: RequestFacts, team: Team): Promise<CheckContext> {
-  const groups = team.access_group_ids.length > 0 ? await lookups.store.findAccessGroups(team.access_group_ids) : [];
+function candidateContext(lookups: JwtLookups, facts: RequestFacts, team: Team, groups: readonly AccessGroup[]): CheckContext {
   return {
     request: facts,
     snapshot: { ...EMPTY_SNAPSHOT, team, accessGroups: new Map(groups.map((g) => [g.access_group_id, g])) },
@@ -109,7 +112,7 @@ async function candidateContext(lookups: JwtLookups, facts: RequestFacts, team: 
 }
 
 /** `find_team_with_model_access`. Unknown teams are skipped, as LiteLLM skips their lookup errors. */
-async function groupTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: RequestFacts): Promise<TeamSelection> {
+function groupTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: RequestFacts): MaybePromise<TeamSelection> {
   const teamIds = identity.groupTeamIds;
   if (teamIds.length === 0) {
     if (!lookups.settings.enforceTeamBasedModelAccess) return { kind: 'selected', team: null };
@@ -120,14 +123,39 @@ async function groupTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: Re
       ),
     );
   }
-  const model = facts.model;
-  for (const teamId of teamIds) {
-    const team = await lookups.store.findTeam(teamId);
-    if (team === null) continue;
-    // LiteLLM's seed forgot to await this model test; the fixed version (and the issue) filters on it.
-    const modelAllowed = model === null || canTeamCallModel(await candidateContext(lookups, facts, team), team, model) === null;
-    if (modelAllowed && teamMayCallRoute(lookups.settings, facts.route)) return { kind: 'selected', team };
+  return firstGroupTeamFrom(lookups, teamIds, facts, 0);
+}
+
+/**
+ * The first of `teamIds` from `index` on that may call the model and route. A loop while the teams
+ * are in memory (a token may list thousands of groups: no recursion per team), a promise from the
+ * first one that is not.
+ */
+function firstGroupTeamFrom(lookups: JwtLookups, teamIds: readonly string[], facts: RequestFacts, index: number): MaybePromise<TeamSelection> {
+  for (let i = index; i < teamIds.length; i += 1) {
+    const qualified = andThen(teamOf(lookups.store, teamIds[i] as string), (team) => (team === null ? null : qualifying(lookups, facts, team)));
+    if (isPromise(qualified)) {
+      return qualified.then((team) => (team !== null ? { kind: 'selected', team } : firstGroupTeamFrom(lookups, teamIds, facts, i + 1)));
+    }
+    if (qualified !== null) return { kind: 'selected', team: qualified };
   }
+  return noGroupTeam(teamIds, facts);
+}
+
+/** `team` when it may call the requested model (judged with its DB access groups) and route, else null. */
+function qualifying(lookups: JwtLookups, facts: RequestFacts, team: Team): MaybePromise<Team | null> {
+  if (!teamMayCallRoute(lookups.settings, facts.route)) return null;
+  const model = facts.model;
+  // LiteLLM's seed forgot to await this model test; the fixed version (and the issue) filters on it.
+  if (model === null) return team;
+  const ids = team.access_group_ids;
+  return andThen(ids.length > 0 ? accessGroupsOf(lookups.store, ids) : NO_GROUPS, (groups) =>
+    canTeamCallModel(candidateContext(lookups, facts, team, groups), team, model) === null ? team : null,
+  );
+}
+
+function noGroupTeam(teamIds: readonly string[], facts: RequestFacts): TeamSelection {
+  const model = facts.model;
   if (model === null) return { kind: 'selected', team: null };
   const tried = typeof model === 'string' ? model : pyList(model);
   return refused(
@@ -138,7 +166,13 @@ async function groupTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: Re
   );
 }
 
-export async function selectTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: RequestFacts): Promise<TeamSelection> {
+const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
+
+/**
+ * The team the caller acts for, decided at once when every team it reads is in memory (a warm
+ * caller), else as a promise.
+ */
+export function selectTeam(lookups: JwtLookups, identity: ClaimIdentity, facts: RequestFacts): MaybePromise<TeamSelection> {
   const header = facts.headers[TEAM_ID_HEADER]?.trim() ?? '';
   if (header !== '') {
     if (!identity.allowedTeamIds.includes(header)) {
@@ -154,5 +188,5 @@ export async function selectTeam(lookups: JwtLookups, identity: ClaimIdentity, f
   // LiteLLM sets team_id from the object id but never loads that team, skipping every team check;
   // Tollgate loads it like any named team so its budget and models still apply.
   if (identity.objectTeamId !== null) return namedTeam(lookups, identity.objectTeamId, lookups.settings.teamIdUpsert);
-  return (await specificTeam(lookups, identity)) ?? groupTeam(lookups, identity, facts);
+  return specificTeam(lookups, identity) ?? groupTeam(lookups, identity, facts);
 }

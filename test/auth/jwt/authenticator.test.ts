@@ -21,7 +21,7 @@ function harness(parts: JwtConfigParts = {}, policy: Partial<Policy> = {}): Harn
   return {
     store,
     directory,
-    run: (claims, request = {}) => authenticator.authenticate(aRequest({ credential: { kind: 'none' }, ...request }), { kind: 'envoy', claims }, NOW),
+    run: async (claims, request = {}) => authenticator.authenticate(aRequest({ credential: { kind: 'none' }, ...request }), { kind: 'envoy', claims }, NOW),
   };
 }
 

@@ -25,7 +25,8 @@ export class DeferredJwtDirectory implements JwtDirectory {
   teamIdsWithAlias: JwtDirectory['teamIdsWithAlias'] = (alias) => this.call((d) => d.teamIdsWithAlias(alias));
   organizationIdsWithAlias: JwtDirectory['organizationIdsWithAlias'] = (alias) => this.call((d) => d.organizationIdsWithAlias(alias));
 
-  private call<T>(work: (directory: JwtDirectory) => Promise<T>): Promise<T> {
+  /** `work`'s own answer (at once or not) once connected; a rejection before. */
+  private call<R>(work: (directory: JwtDirectory) => R): R | Promise<never> {
     if (this.target === null) return Promise.reject(new StoreUnavailableError('authorization store not connected yet'));
     return work(this.target);
   }

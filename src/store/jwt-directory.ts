@@ -7,6 +7,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Team, User } from '../domain/entities';
+import type { MaybePromise } from '../util/maybe-promise';
 import { withDeadline } from './deadline';
 import { OrganizationRecord, TeamRecord, UserRecord } from './entities';
 import { toUser } from './to-domain';
@@ -21,17 +22,22 @@ export interface NewJwtUser {
   readonly models: readonly string[];
 }
 
+/**
+ * The reads answer at once where a cache remembers the answer (auth/jwt/directory-cache.ts), so
+ * that a warm JWT caller named by alias or e-mail is decided without a promise; the writes always
+ * go to the database.
+ */
 export interface JwtDirectory {
   /** A user whose `sso_user_id` is `ssoUserId`, else whose email matches case-insensitively. */
-  findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null>;
+  findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): MaybePromise<User | null>;
   /** Creates the `LiteLLM_UserTable` row unless it exists; returns the row either way. */
   upsertUser(input: NewJwtUser): Promise<User>;
   /** Creates a bare `LiteLLM_TeamTable` row unless it exists; returns the row either way. */
   upsertTeam(teamId: string): Promise<Team>;
   /** Ids of the teams with this alias (LiteLLM refuses 0 or several). */
-  teamIdsWithAlias(alias: string): Promise<string[]>;
+  teamIdsWithAlias(alias: string): MaybePromise<readonly string[]>;
   /** Ids of the organizations with this alias. */
-  organizationIdsWithAlias(alias: string): Promise<string[]>;
+  organizationIdsWithAlias(alias: string): MaybePromise<readonly string[]>;
 }
 
 export class TypeOrmJwtDirectory implements JwtDirectory {

@@ -14,6 +14,7 @@ import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '..
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { CachedJwtDirectory } from '../../src/auth/jwt/directory-cache';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { isPromise } from '../../src/util/maybe-promise';
 
@@ -125,11 +126,21 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
   });
 
   describe('a warm caller, through the cache', () => {
-    function cachedAuthorizer(jwtauth: Record<string, unknown> = JWTAUTH): { cached: CachedAuthStore; subject: Authorizer } {
+    /** As `tollgate serve` builds it: the store and the JWT directory both cached. */
+    function cachedAuthorizer(
+      jwtauth: Record<string, unknown> = JWTAUTH,
+      directory = new MemoryDirectory(store),
+    ): { cached: CachedAuthStore; subject: Authorizer } {
       const cachePolicy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
       const cached = new CachedAuthStore(store, cachePolicy, NO_SHARED_CACHE);
       const settings = jwtSettings({ jwtauth, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
-      const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store: cached, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+      const jwt = new JwtAuthenticator({
+        settings,
+        policy: aPolicy(),
+        store: cached,
+        directory: new CachedJwtDirectory(directory, 60_000),
+        verifier: aVerifier(settings),
+      });
       return { cached, subject: new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW }) };
     }
 
@@ -155,6 +166,23 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       expect(coldOutcome.decision.identity.teamId).to.equal('t-tools');
       const warm = subject.decide(facts);
       expect(isPromise(warm)).to.equal(false);
+      expect(warm).to.deep.equal(coldOutcome);
+    });
+
+    it('is decided at once when the token names its team and organization by alias and its user by SSO id', async () => {
+      const directory = new MemoryDirectory(store);
+      store.teams.set('t-warm', aTeam({ team_id: 't-warm', organization_id: 'o-warm', models: ['gpt-4o'] }));
+      store.organizations.set('o-warm', anOrg({ organization_id: 'o-warm' }));
+      directory.teamAliases.set('platform', ['t-warm']);
+      directory.orgAliases.set('acme', ['o-warm']);
+      directory.usersBySso.set('sso-alice', aUser({ user_id: 'alice', user_role: 'internal_user' }));
+      const { subject } = cachedAuthorizer({ user_id_jwt_field: 'sub', team_alias_jwt_field: 'team_alias', org_alias_jwt_field: 'org_alias' }, directory);
+      const facts = await withToken({ sub: 'sso-alice', team_alias: 'platform', org_alias: 'acme' });
+      const coldOutcome = await subject.decide(facts);
+      expect(coldOutcome.refusedBy).to.equal(null);
+      expect(coldOutcome.decision.identity).to.include({ teamId: 't-warm', orgId: 'o-warm', userId: 'sso-alice', userRole: 'internal_user' });
+      const warm = subject.decide(facts);
+      expect(isPromise(warm), 'aliases and the SSO match remembered, entities cached').to.equal(false);
       expect(warm).to.deep.equal(coldOutcome);
     });
 

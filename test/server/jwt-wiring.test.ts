@@ -20,7 +20,7 @@ describe('JWT wiring for tollgate serve', () => {
 
   it('the directory cannot decide until the database has connected, then delegates', async () => {
     const directory = new DeferredJwtDirectory();
-    expect(await directory.teamIdsWithAlias('x').catch((e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
+    expect(await Promise.resolve(directory.teamIdsWithAlias('x')).catch((e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
     expect(await directory.upsertUser({ userId: 'u', email: null, role: null, maxBudget: null, models: [] }).catch((e: unknown) => e)).to.be.instanceOf(
       StoreUnavailableError,
     );

@@ -1,12 +1,13 @@
 /**
  * Short-lived memory for the JWT directory's reads (alias → ids, the fallback user match), as
  * LiteLLM caches alias lookups for `DEFAULT_IN_MEMORY_TTL` (5 s). Misses are remembered too, so a
- * token naming an unknown alias or user costs one query per TTL, not one per request. Writes
- * (upserts) pass straight through.
+ * token naming an unknown alias or user costs one query per TTL, not one per request, and a
+ * remembered answer comes back at once, without a promise. Writes (upserts) pass straight through.
  */
 import { LRUCache } from 'lru-cache';
 import type { Team, User } from '../../domain/entities';
 import type { JwtDirectory, NewJwtUser } from '../../store/jwt-directory';
+import type { MaybePromise } from '../../util/maybe-promise';
 
 const MAX_ENTRIES = 10_000;
 
@@ -20,7 +21,7 @@ export class CachedJwtDirectory implements JwtDirectory {
     this.memory = new LRUCache({ max: MAX_ENTRIES, ttl: Math.max(1, ttlMs) });
   }
 
-  findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null> {
+  findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): MaybePromise<User | null> {
     return this.remembered(`user\u0000${ssoUserId ?? ''}\u0000${email?.toLowerCase() ?? ''}`, () =>
       this.directory.findUserBySsoIdOrEmail(ssoUserId, email),
     );
@@ -36,19 +37,21 @@ export class CachedJwtDirectory implements JwtDirectory {
     return this.directory.upsertTeam(teamId);
   }
 
-  teamIdsWithAlias(alias: string): Promise<string[]> {
+  teamIdsWithAlias(alias: string): MaybePromise<readonly string[]> {
     return this.remembered(`team\u0000${alias}`, () => this.directory.teamIdsWithAlias(alias));
   }
 
-  organizationIdsWithAlias(alias: string): Promise<string[]> {
+  organizationIdsWithAlias(alias: string): MaybePromise<readonly string[]> {
     return this.remembered(`org\u0000${alias}`, () => this.directory.organizationIdsWithAlias(alias));
   }
 
-  private async remembered<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /** A remembered answer at once; a miss asks the directory and remembers what it answers. */
+  private remembered<T>(key: string, load: () => MaybePromise<T>): MaybePromise<T> {
     const hit = this.memory.get(key);
     if (hit !== undefined) return hit.value as T;
-    const value = await load();
-    this.memory.set(key, { value });
-    return value;
+    return Promise.resolve(load()).then((value) => {
+      this.memory.set(key, { value });
+      return value;
+    });
   }
 }

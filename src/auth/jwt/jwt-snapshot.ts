@@ -44,22 +44,24 @@ function claimedOrganization(lookups: JwtLookups, identity: ClaimIdentity): Mayb
   return organizationByAlias(lookups, identity.orgAlias);
 }
 
-async function organizationByAlias(lookups: JwtLookups, alias: string): Promise<OrgResult> {
-  const ids = await lookups.directory.organizationIdsWithAlias(alias);
-  if (ids.length > 1) {
-    return {
-      denial: authErrorFromHttpExceptionDict(400, {
-        error: `Multiple organizations found with alias '${alias}'. Please use org_id_jwt_field instead or ensure organization aliases are unique.`,
-      }),
-    };
-  }
-  const org = ids.length === 1 ? await lookups.store.findOrganization(ids[0]) : null;
-  if (org !== null) return { org };
-  return {
-    denial: authErrorFromHttpExceptionDict(404, {
-      error: `Organization with alias '${alias}' doesn't exist in db. Create organization via \`/organization/new\` call.`,
-    }),
-  };
+function organizationByAlias(lookups: JwtLookups, alias: string): MaybePromise<OrgResult> {
+  return andThen(lookups.directory.organizationIdsWithAlias(alias), (ids) => {
+    if (ids.length > 1) {
+      return {
+        denial: authErrorFromHttpExceptionDict(400, {
+          error: `Multiple organizations found with alias '${alias}'. Please use org_id_jwt_field instead or ensure organization aliases are unique.`,
+        }),
+      };
+    }
+    return andThen(ids.length === 1 ? organizationOf(lookups.store, ids[0] as string) : null, (org): OrgResult => {
+      if (org !== null) return { org };
+      return {
+        denial: authErrorFromHttpExceptionDict(404, {
+          error: `Organization with alias '${alias}' doesn't exist in db. Create organization via \`/organization/new\` call.`,
+        }),
+      };
+    });
+  });
 }
 
 /** `get_user_object` before any write: by id (cached), then by `sso_user_id` or email. */

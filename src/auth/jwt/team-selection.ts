@@ -59,22 +59,24 @@ function namedTeam(lookups: JwtLookups, teamId: string, upsert: boolean): MaybeP
 }
 
 /** `get_team_object_by_alias`: the alias must name exactly one team. */
-async function teamByAlias(lookups: JwtLookups, alias: string): Promise<TeamSelection> {
-  const ids = await lookups.directory.teamIdsWithAlias(alias);
-  if (ids.length > 1) {
-    return refused(
-      authErrorFromHttpExceptionDict(400, {
-        error: `Multiple teams found with alias '${alias}'. Please use team_id_jwt_field instead or ensure team aliases are unique.`,
-      }),
-    );
-  }
-  const team = ids.length === 1 ? await lookups.store.findTeam(ids[0]) : null;
-  if (team !== null) return { kind: 'selected', team };
-  return refused(
-    authErrorFromHttpExceptionDict(404, {
-      error: `Team with alias '${alias}' doesn't exist in db. Create team via \`/team/new\` call.`,
-    }),
-  );
+function teamByAlias(lookups: JwtLookups, alias: string): MaybePromise<TeamSelection> {
+  return andThen(lookups.directory.teamIdsWithAlias(alias), (ids) => {
+    if (ids.length > 1) {
+      return refused(
+        authErrorFromHttpExceptionDict(400, {
+          error: `Multiple teams found with alias '${alias}'. Please use team_id_jwt_field instead or ensure team aliases are unique.`,
+        }),
+      );
+    }
+    return andThen(ids.length === 1 ? teamOf(lookups.store, ids[0] as string) : null, (team) => {
+      if (team !== null) return { kind: 'selected', team };
+      return refused(
+        authErrorFromHttpExceptionDict(404, {
+          error: `Team with alias '${alias}' doesn't exist in db. Create team via \`/team/new\` call.`,
+        }),
+      );
+    });
+  });
 }
 
 /** §3.3 7b: the specific team. With neither claim present and a field configured → 401. */

@@ -3,8 +3,9 @@
  * §3.3 step 8): organization, user, end user, team membership, plus what common_checks reads
  * (tags, the team's DB access groups, global spend). No key and no project: a JWT has neither.
  *
- * Reads run in parallel, from process memory where it can answer; the refusals are then applied in LiteLLM's order (organization, user,
- * end user), and the `user_id_upsert` write happens only once nothing before it refused.
+ * Reads run in parallel, from process memory where it can answer; the refusals are then applied
+ * in LiteLLM's order (organization, user, end user), and the `user_id_upsert` write happens only
+ * once nothing before it refused.
  */
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
@@ -151,7 +152,10 @@ function refuseOrAssemble(
       maxBudget: defaults.maxBudget,
       models: defaults.models,
     });
-    return created.then((createdUser) => assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, createdUser, endUser, membership, tags, groups, globalSpend]));
+    const organization = claimedOrg.org ?? teamOrg;
+    return created.then((createdUser) =>
+      assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, membership, tags, groups, globalSpend]),
+    );
   }
   return assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, user, endUser, membership, tags, groups, globalSpend]);
 }

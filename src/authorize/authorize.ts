@@ -65,8 +65,11 @@ export class Authorizer {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     const model = modelLabel(facts.model) ?? undefined;
 
+    // One clock read where the decision is made at once: the pre-DB checks and the key's checks
+    // then judge expiry and budget windows at the same instant.
+    const now = this.now();
     // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
-    const preContext = this.context(facts, EMPTY_SNAPSHOT, null);
+    const preContext = this.context(facts, EMPTY_SNAPSHOT, null, now);
     const preRefusal = telemetry.observesPhases
       ? telemetry.phase('checks', () => runChecks(preContext, PRE_DB_CHECKS, telemetry))
       : runChecks(preContext, PRE_DB_CHECKS, telemetry);
@@ -92,7 +95,7 @@ export class Authorizer {
         const parts = {
           authenticator,
           policy: this.options.policy,
-          now: this.now(),
+          now,
           telemetry,
           spendOverlay: this.options.spendOverlay,
           admission: this.options.admission,
@@ -106,15 +109,16 @@ export class Authorizer {
           ? telemetry.phase('load', () => loadSnapshot(store, facts, keyHash, policy, spendOverlay))
           : loadSnapshot(store, facts, keyHash, policy, spendOverlay);
         // A warm key's snapshot comes from memory: decided on the spot, without a closure to wait.
+        // Checked at the instant the snapshot is ready: after a load, that is a later one.
         return isPromise(loading)
-          ? loading.then((snapshot) => this.decideVirtualKey(facts, telemetry, snapshot, caller.keyHash, model, credentialHeader))
-          : this.decideVirtualKey(facts, telemetry, loading, caller.keyHash, model, credentialHeader);
+          ? loading.then((snapshot) => this.decideVirtualKey(facts, telemetry, snapshot, caller.keyHash, model, credentialHeader, this.now()))
+          : this.decideVirtualKey(facts, telemetry, loading, caller.keyHash, model, credentialHeader, now);
       }
     }
   }
 
-  private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null): CheckContext {
-    return { request, snapshot, policy: this.options.policy, now: this.now(), keyHash };
+  private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null, now: Date): CheckContext {
+    return { request, snapshot, policy: this.options.policy, now, keyHash };
   }
 
   /** The ordered checks on the key's snapshot, then admission (rate limits, budget reservation). */
@@ -125,9 +129,10 @@ export class Authorizer {
     keyHash: string,
     model: string | undefined,
     credentialHeader: string | null,
+    now: Date,
   ): MaybePromise<Outcome> {
     const identity = identityOf(snapshot, keyHash, facts.endUserId, model);
-    const checked = this.context(facts, snapshot, keyHash);
+    const checked = this.context(facts, snapshot, keyHash, now);
     const refusal = telemetry.observesPhases
       ? telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, telemetry))
       : this.runVirtualKeyChecks(checked, telemetry);

@@ -130,10 +130,11 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     function cachedAuthorizer(
       jwtauth: Record<string, unknown> = JWTAUTH,
       directory = new MemoryDirectory(store),
+      maxEntries = 100,
     ): { cached: CachedAuthStore; subject: Authorizer } {
-      const cachePolicy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+      const cachePolicy = { refreshAfterMs: 5_000, ttlMs: 60_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries, sharedPrefix: 't:' };
       const cached = new CachedAuthStore(store, cachePolicy, NO_SHARED_CACHE);
-      const settings = jwtSettings({ jwtauth, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+      const settings = jwtSettings({ jwtauth, tollgate: { public_keys: [key.jwk], envoy_metadata_namespace: 'jwt' }, env: { publicKeyUrl: null } });
       const jwt = new JwtAuthenticator({
         settings,
         policy: aPolicy(),
@@ -184,6 +185,20 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       const warm = subject.decide(facts);
       expect(isPromise(warm), 'aliases and the SSO match remembered, entities cached').to.equal(false);
       expect(warm).to.deep.equal(coldOutcome);
+    });
+
+    it('goes through thousands of group teams in memory without growing the stack', async () => {
+      const groups = Array.from({ length: 20_000 }, (_, i) => `g-${i}`);
+      for (const teamId of groups) store.teams.set(teamId, aTeam({ team_id: teamId, models: ['gpt-4o'] }));
+      store.teams.set('g-19999', aTeam({ team_id: 'g-19999', models: ['claude-3'] }));
+      const { subject } = cachedAuthorizer({ team_ids_jwt_field: 'groups' }, new MemoryDirectory(store), 30_000);
+      // Claims Envoy verified: no token-size limit stands in the way of a long group list.
+      const facts = aRequest({ credential: { kind: 'none' }, filterMetadata: { jwt: { jwt_payload: { groups } } }, body: { model: 'claude-3' }, model: 'claude-3' });
+      const coldOutcome = await subject.decide(facts);
+      expect(coldOutcome.decision.identity.teamId).to.equal('g-19999');
+      const warm = subject.decide(facts);
+      expect(isPromise(warm)).to.equal(false);
+      expect((warm as Outcome).decision.identity.teamId).to.equal('g-19999');
     });
 
     it('sees a change at once when the entry is invalidated (the next Check reads the store again)', async () => {

@@ -21,7 +21,11 @@ interface UrlState {
   keys: readonly PublicKey[] | null;
   fetchedAt: number;
   lastAttemptAt: number;
-  lastError: string | null;
+  /**
+   * What the last fetch's failure means for a request with nothing usable, built once per failure:
+   * during an outage every token of that issuer is answered with it, and none pays for a new error.
+   */
+  lastFailure: JwksUnavailableError | null;
   inflight: Promise<void> | null;
 }
 
@@ -74,7 +78,7 @@ export class JwksCache {
     if (state.keys !== null && (fetchedNow || this.clock() - state.fetchedAt <= this.settings.ttlMs + this.settings.staleTtlMs)) {
       return state.keys;
     }
-    throw new JwksUnavailableError(url, state.lastError ?? 'not fetched');
+    throw state.lastFailure ?? new JwksUnavailableError(url, 'not fetched');
   }
 
   /**
@@ -90,7 +94,7 @@ export class JwksCache {
   private stateOf(url: string): UrlState {
     let state = this.states.get(url);
     if (state === undefined) {
-      state = { keys: null, fetchedAt: 0, lastAttemptAt: Number.NEGATIVE_INFINITY, lastError: null, inflight: null };
+      state = { keys: null, fetchedAt: 0, lastAttemptAt: Number.NEGATIVE_INFINITY, lastFailure: null, inflight: null };
       this.states.set(url, state);
     }
     return state;
@@ -108,14 +112,15 @@ export class JwksCache {
       (keys) => {
         state.keys = keys;
         state.fetchedAt = this.clock();
-        state.lastError = null;
+        state.lastFailure = null;
         state.inflight = null;
         this.events.fetched(url, keys.length);
       },
       (error: unknown) => {
-        state.lastError = error instanceof Error ? error.message : String(error);
+        const reason = error instanceof Error ? error.message : String(error);
+        state.lastFailure = new JwksUnavailableError(url, reason);
         state.inflight = null;
-        this.events.fetchFailed(url, state.lastError);
+        this.events.fetchFailed(url, reason);
       },
     );
     return state.inflight;

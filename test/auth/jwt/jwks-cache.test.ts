@@ -85,7 +85,12 @@ describe('JwksCache', () => {
     const { state, fetcher } = scriptedFetcher();
     state.answer = () => Promise.reject(new Error('HTTP 503'));
     const cache = new JwksCache(SETTINGS, fetcher, undefined, clock);
-    for (let i = 0; i < 5; i += 1) expect(await cache.keysFor(URL).catch((e: unknown) => e)).to.be.instanceOf(JwksUnavailableError);
+    const errors: unknown[] = [];
+    for (let i = 0; i < 5; i += 1) errors.push(await cache.keysFor(URL).catch((e: unknown) => e));
+    expect(errors[0]).to.be.instanceOf(JwksUnavailableError);
+    expect((errors[0] as Error).message).to.include('HTTP 503');
+    // One error per failed fetch, not one per request: an outage costs no more than the refusals.
+    expect(new Set(errors).size).to.equal(1);
     expect(state.calls).to.equal(1);
     now += 999;
     await cache.keysFor(URL).catch(() => undefined);

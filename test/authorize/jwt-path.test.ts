@@ -145,9 +145,13 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       return { cached, subject: new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW }) };
     }
 
-    it('is decided at once, without a promise, as the cold Check decided it', async () => {
+    beforeEach(() => {
+      // A team in an organization, neither over budget: every warm Check below is allowed.
       store.teams.set('t-warm', aTeam({ team_id: 't-warm', organization_id: 'o-warm', models: ['gpt-4o'] }));
       store.organizations.set('o-warm', anOrg({ organization_id: 'o-warm' }));
+    });
+
+    it('is decided at once, without a promise, as the cold Check decided it', async () => {
       const { subject } = cachedAuthorizer();
       const facts = await withToken({ tid: 't-warm', sub: 'alice', customer: 'cust-1' });
       const cold = subject.decide(facts);
@@ -172,8 +176,6 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
 
     it('is decided at once when the token names its team and organization by alias and its user by SSO id', async () => {
       const directory = new MemoryDirectory(store);
-      store.teams.set('t-warm', aTeam({ team_id: 't-warm', organization_id: 'o-warm', models: ['gpt-4o'] }));
-      store.organizations.set('o-warm', anOrg({ organization_id: 'o-warm' }));
       directory.teamAliases.set('platform', ['t-warm']);
       directory.orgAliases.set('acme', ['o-warm']);
       directory.usersBySso.set('sso-alice', aUser({ user_id: 'alice', user_role: 'internal_user' }));

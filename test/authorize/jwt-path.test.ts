@@ -145,6 +145,15 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       return { cached, subject: new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW }) };
     }
 
+    /** Decides `facts` cold, then again: the second time at once, without a promise, and the same. */
+    async function coldThenWarm(subject: Authorizer, facts: RequestFacts): Promise<Outcome> {
+      const coldOutcome = await subject.decide(facts);
+      const warm = subject.decide(facts);
+      expect(isPromise(warm), 'decided from memory').to.equal(false);
+      expect(warm).to.deep.equal(coldOutcome);
+      return coldOutcome;
+    }
+
     beforeEach(() => {
       // A team in an organization, neither over budget: every warm Check below is allowed.
       store.teams.set('t-warm', aTeam({ team_id: 't-warm', organization_id: 'o-warm', models: ['gpt-4o'] }));
@@ -167,11 +176,7 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     it('chooses among group teams at once too, skipping the ones that may not call the model', async () => {
       const { subject } = cachedAuthorizer({ team_ids_jwt_field: 'groups', user_id_jwt_field: 'sub' });
       const facts = await withToken({ groups: ['t-missing', 't-gpt', 't-tools'], sub: 'alice' }, { body: { model: 'claude-3' }, model: 'claude-3' });
-      const coldOutcome = await subject.decide(facts);
-      expect(coldOutcome.decision.identity.teamId).to.equal('t-tools');
-      const warm = subject.decide(facts);
-      expect(isPromise(warm)).to.equal(false);
-      expect(warm).to.deep.equal(coldOutcome);
+      expect((await coldThenWarm(subject, facts)).decision.identity.teamId).to.equal('t-tools');
     });
 
     it('is decided at once when the token names its team and organization by alias and its user by SSO id', async () => {
@@ -181,12 +186,10 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       directory.usersBySso.set('sso-alice', aUser({ user_id: 'alice', user_role: 'internal_user' }));
       const { subject } = cachedAuthorizer({ user_id_jwt_field: 'sub', team_alias_jwt_field: 'team_alias', org_alias_jwt_field: 'org_alias' }, directory);
       const facts = await withToken({ sub: 'sso-alice', team_alias: 'platform', org_alias: 'acme' });
-      const coldOutcome = await subject.decide(facts);
-      expect(coldOutcome.refusedBy).to.equal(null);
-      expect(coldOutcome.decision.identity).to.include({ teamId: 't-warm', orgId: 'o-warm', userId: 'sso-alice', userRole: 'internal_user' });
-      const warm = subject.decide(facts);
-      expect(isPromise(warm), 'aliases and the SSO match remembered, entities cached').to.equal(false);
-      expect(warm).to.deep.equal(coldOutcome);
+      // Warm: the aliases and the SSO match remembered, the entities cached.
+      const outcome = await coldThenWarm(subject, facts);
+      expect(outcome.refusedBy).to.equal(null);
+      expect(outcome.decision.identity).to.include({ teamId: 't-warm', orgId: 'o-warm', userId: 'sso-alice', userRole: 'internal_user' });
     });
 
     it('goes through thousands of group teams in memory without growing the stack', async () => {

@@ -23,6 +23,16 @@ export interface DataSourceExtras {
 
 const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * mysql2 allocates its caches at full size up front: 4 arrays of 16 000 slots per pooled connection
+ * for prepared statements, and 4 of 15 000 for compiled row parsers. TypeORM sends every query as
+ * text, so the statement cache stays empty, and Tollgate's queries need a few dozen parsers.
+ * At the defaults the empty slots were ~6 MB of a ~45 MB live heap, which every full collection
+ * walks (docs/performance.md, "The heap under load").
+ */
+const MAX_PREPARED_STATEMENTS = 64;
+const MAX_ROW_PARSERS = 1_000;
+
 export interface MysqlConnectionParts {
   readonly type: 'mysql' | 'mariadb';
   readonly host: string;
@@ -71,6 +81,7 @@ export function parseMysqlUrl(url: string): MysqlConnectionParts {
  * and `ON UPDATE` use, and it must agree so every DATETIME column holds UTC.
  */
 function mysql2WithUtcSessions(): Record<string, unknown> {
+  mysql2.setMaxParserCache(MAX_ROW_PARSERS);
   const createPool = (config: mysql2.PoolOptions): mysql2.Pool => {
     const pool = mysql2.createPool(config);
     pool.on('connection', (connection) => {
@@ -101,7 +112,7 @@ function mysqlOptions(url: string, settings: DatabaseSettings): DataSourceOption
     connectorPackage: 'mysql2',
     driver: mysql2WithUtcSessions(),
     // Pooled connections stay warm so a cache miss doesn't pay a TCP + auth handshake.
-    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000, waitForConnections: true },
+    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000, waitForConnections: true, maxPreparedStatements: MAX_PREPARED_STATEMENTS },
   };
 }
 

@@ -3,6 +3,15 @@ import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { aTokenHash, LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
 
+/** The parts of a mysql2 pool the statement-cache test reads; mysql2 types the cache as private. */
+interface PooledConnection {
+  readonly _statements: { readonly max: number };
+  release(): void;
+}
+interface PoolWithConnections {
+  getConnection(callback: (error: Error | null, connection: PooledConnection) => void): void;
+}
+
 describeEachBackend('TypeOrmAuthStore', (backend) => {
   let store: TypeOrmAuthStore;
   let rows: LiteLlmRows;
@@ -165,6 +174,19 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
       if (backend().name !== 'mariadb') this.skip();
       const [row] = (await backend().dataSource.query('SELECT @@session.time_zone AS tz')) as { tz: string }[];
       expect(row?.tz).to.equal('+00:00');
+    });
+
+    it('sizes the statement cache of each pooled connection for text queries, not at the 16 000 slots of mysql2', async function () {
+      if (backend().name !== 'mariadb') this.skip();
+      const pool = (backend().dataSource.driver as unknown as { pool: PoolWithConnections }).pool;
+      const connection = await new Promise<PooledConnection>((resolve, reject) => {
+        pool.getConnection((error, got) => (error === null ? resolve(got) : reject(error)));
+      });
+      try {
+        expect(connection._statements.max).to.equal(64);
+      } finally {
+        connection.release();
+      }
     });
   });
 

@@ -12,6 +12,7 @@
  * reads them back from the loaded protos and compares every byte with protobufjs's own encoding.
  */
 import type { CheckResponse, HeaderValueOption, Struct, StructValue } from './messages';
+import { ownedCopy } from '../util/owned-bytes';
 
 /** Wire types (protobuf encoding spec). */
 const VARINT = 0;
@@ -165,9 +166,9 @@ class ReverseWriter {
     encoded.copy(this.buffer, this.pos);
   }
 
-  /** What was written since `mark`, in a buffer of its own. */
+  /** What was written since `mark`, in memory of its own: it is kept as long as its identity is. */
   since(mark: number): Buffer {
-    return Buffer.from(this.buffer.subarray(this.pos, this.buffer.length - mark));
+    return ownedCopy(this.buffer.subarray(this.pos, this.buffer.length - mark));
   }
 
   /** The bytes written so far, in a buffer of their own. */

@@ -81,7 +81,6 @@ export function parseMysqlUrl(url: string): MysqlConnectionParts {
  * and `ON UPDATE` use, and it must agree so every DATETIME column holds UTC.
  */
 function mysql2WithUtcSessions(): Record<string, unknown> {
-  mysql2.setMaxParserCache(MAX_ROW_PARSERS);
   const createPool = (config: mysql2.PoolOptions): mysql2.Pool => {
     const pool = mysql2.createPool(config);
     pool.on('connection', (connection) => {
@@ -97,6 +96,8 @@ function mysql2WithUtcSessions(): Record<string, unknown> {
 
 function mysqlOptions(url: string, settings: DatabaseSettings): DataSourceOptions {
   const parts = parseMysqlUrl(url);
+  // The parser cache is mysql2's, one per process, not per pool: set here, where MySQL is chosen.
+  mysql2.setMaxParserCache(MAX_ROW_PARSERS);
   return {
     type: parts.type,
     host: parts.host,

@@ -175,7 +175,9 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
       const [row] = (await backend().dataSource.query('SELECT @@session.time_zone AS tz')) as { tz: string }[];
       expect(row?.tz).to.equal('+00:00');
     });
+  });
 
+  describe('the MySQL pool', () => {
     it('sizes the statement cache of each pooled connection for text queries, not at the 16 000 slots of mysql2', async function () {
       if (backend().name !== 'mariadb') this.skip();
       const pool = (backend().dataSource.driver as unknown as { pool: PoolWithConnections }).pool;

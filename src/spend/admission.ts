@@ -22,7 +22,7 @@ import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
 import { estimateCost } from './cost-estimate';
 import { ADMIT } from './counter-scripts';
-import { replyArray, replyString } from './lua-script';
+import { replyArray, replyString } from '../cache/lua-script';
 import type { SpendKeys } from './redis-keys';
 import type { MaybePromise } from '../util/maybe-promise';
 

@@ -11,7 +11,7 @@
  * Amounts are added with HINCRBYFLOAT (exact decimal text in Redis), never rebuilt from Lua's
  * 14-digit tostring.
  */
-import { LuaScript } from './lua-script';
+import { LuaScript } from '../cache/lua-script';
 
 /** Functions shared by the scripts (Redis scripts cannot call each other). */
 const PRELUDE = `

@@ -11,7 +11,7 @@ import type { Snapshot } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import { READ_COUNTERS } from './counter-scripts';
 import { counterSlots, overlaySpend, type CounterSlot } from './counter-slots';
-import { replyArray, replyString } from './lua-script';
+import { replyArray, replyString } from '../cache/lua-script';
 import type { SpendKeys } from './redis-keys';
 import { targetName } from './targets';
 

@@ -16,7 +16,7 @@ import type { Logger } from '../observability/logger';
 import { withTimeout } from '../util/timeout';
 import { meteringStats, type MeteringStats } from '../metering/metering-metrics';
 import { ACK_FLUSHED } from './counter-scripts';
-import { toRawReply, type RawReply } from './lua-script';
+import { toRawReply, type RawReply } from '../cache/lua-script';
 import { FLUSH_GROUP, type SpendKeys } from './redis-keys';
 import { decodeSpendEvent } from './spend-event';
 import type { QueuedSpend, SpendWriter } from './spend-writer';

@@ -17,7 +17,7 @@ import type { AuthStore } from '../store/auth-store';
 import type { BudgetWindowSource } from './budget-window';
 import { SET_COUNTER_SPEND } from './counter-scripts';
 import { counterSeed } from './counter-slots';
-import { replyArray } from './lua-script';
+import { replyArray } from '../cache/lua-script';
 import type { SpendKeys } from './redis-keys';
 import type { SpendTarget } from './targets';
 

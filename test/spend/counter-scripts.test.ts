@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { ACK_FLUSHED, ADMIT, READ_COUNTERS, RECORD_SPEND, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
-import { replyArray } from '../../src/spend/lua-script';
+import { replyArray } from '../../src/cache/lua-script';
 import { SpendKeys, FLUSH_GROUP } from '../../src/spend/redis-keys';
 import { requireRedis, TEST_REDIS_URL, type TestRedis } from '../support/redis';
 

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { READ_COUNTERS, RECORD_SPEND } from '../../src/spend/counter-scripts';
-import { replyArray } from '../../src/spend/lua-script';
+import { replyArray } from '../../src/cache/lua-script';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { budgetWindowOf, overrideCounterSpend } from '../../src/spend/spend-override';
 import type { SpendTarget } from '../../src/spend/targets';

@@ -3,7 +3,7 @@
  * process: a NOSCRIPT after a Redis restart falls back to EVAL, which also caches it again).
  */
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../cache/redis-shared-cache';
+import type { RedisClient } from './redis-shared-cache';
 import { withTimeout } from '../util/timeout';
 
 /** A raw RESP reply: what scripts return (strings, integers, nested arrays, nil). */

@@ -32,22 +32,3 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-/**
- * Deep equality of cached values (JSON data and Dates): tells a background refresh that found the
- * row unchanged, which then need not be written to the shared tier again.
- */
-export function sameCachedValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => sameCachedValue(item, b[i]));
-  }
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every(
-    (key) => Object.hasOwn(b, key) && sameCachedValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
-  );
-}

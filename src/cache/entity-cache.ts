@@ -8,12 +8,14 @@
  * - Background reloads may go through their own loader, which gathers the ids that went stale
  *   within a few milliseconds into one statement (CachedAuthStore, gatheringLoader).
  * - "Not found" is cached for `negativeTtlMs` (spec README §4.2).
+ * - Only a load that read the shared tier first writes to it, and only if the key still holds what
+ *   it read then (shared-cache.ts): a writer's purge is never undone by a load that was in flight.
  * - When the loader fails (database down), an entry not older than `maxStaleOnErrorMs` is served;
  *   otherwise the error propagates and the caller answers "cannot decide".
  */
 import { LRUCache } from 'lru-cache';
-import { decodeCached, deepFreeze, encodeCached, sameCachedValue } from './codec';
-import type { SharedCache } from './shared-cache';
+import { decodeCached, deepFreeze, encodeCached } from './codec';
+import { isPurgeMarker, type SharedCache } from './shared-cache';
 
 export interface EntityCacheOptions {
   /** Entity kind, used in shared-tier keys and metrics (e.g. "key", "team"). */
@@ -54,7 +56,17 @@ interface SharedEntry<T> {
   readonly at: number;
 }
 
+/** What the shared tier held for an id: a fresh entry to serve, or what a write-back must find there still. */
+interface SharedRead<T> {
+  readonly entry: Entry<T> | null;
+  /** The text read (null: absent); undefined when the read failed, and then nothing is written back. */
+  readonly seen: string | null | undefined;
+}
+
 export type Clock = () => number;
+
+/** Purge markers outlive the longest load that may still write back (see purgeMarkerTtlMs). */
+const MIN_PURGE_MARKER_TTL_MS = 60_000;
 
 export class EntityCache<T> {
   private readonly memory: LRUCache<string, Entry<T>>;
@@ -127,7 +139,15 @@ export class EntityCache<T> {
   /** Drops the id from this process and from the shared tier. */
   async invalidate(id: string): Promise<void> {
     this.dropLocal(id);
-    await this.shared.delete([this.sharedKey(id)]);
+    await this.shared.purge([this.sharedKey(id)], this.purgeMarkerTtlMs());
+  }
+
+  /**
+   * A load that saw the key before a purge cannot write until the marker expires; loads that take
+   * longer than half of this do not write back at all (writeShared).
+   */
+  private purgeMarkerTtlMs(): number {
+    return Math.max(this.options.ttlMs, this.options.negativeTtlMs, MIN_PURGE_MARKER_TTL_MS);
   }
 
   /** Drops the id from this process only (another replica already purged the shared tier). */
@@ -154,7 +174,7 @@ export class EntityCache<T> {
     this.load(id, false, current).catch((error: unknown) => this.events.backgroundRefreshError(this.options.kind, error));
   }
 
-  /** `current`: the entry a background refresh replaces (an unchanged row is not written back). */
+  /** `current`: the entry a background refresh replaces (its load may be gathered with others). */
   private load(id: string, useShared: boolean, current?: Entry<T>): Promise<Entry<T>> {
     const pending = this.inFlight.get(id);
     if (pending !== undefined) return pending;
@@ -172,45 +192,52 @@ export class EntityCache<T> {
   }
 
   private async loadThroughTiers(id: string, useShared: boolean, current?: Entry<T>): Promise<Entry<T>> {
-    if (useShared) {
-      const fromShared = await this.readShared(id);
-      if (fromShared !== null) {
-        this.events.hit(this.options.kind, 'shared');
-        return fromShared;
-      }
+    const startedAt = this.now();
+    const shared = useShared ? await this.readShared(id) : null;
+    if (shared?.entry) {
+      this.events.hit(this.options.kind, 'shared');
+      return shared.entry;
     }
-    // `current` is set only for a background refresh: the one load that may be gathered with others.
     const value = deepFreeze(await (current === undefined ? this.loader(id) : this.refreshLoader(id)));
     const entry: Entry<T> = { value, loadedAt: this.now() };
-    // A refresh that found the row unchanged writes nothing: each warm entity is refreshed every
-    // few seconds, and rewriting identical values cost a Redis command (and its encoding) each.
-    // Other replicas then load a row whose shared copy has aged past the refresh window from the
-    // database, as they would without the shared tier.
-    if (current === undefined || !sameCachedValue(current.value, value)) void this.writeShared(id, entry);
+    // Background refreshes (no shared read before the database) write nothing: with nothing seen,
+    // a write could not tell whether a purge came in between. Other replicas take a shared copy
+    // only while it is younger than the refresh window, and load from the database after that.
+    if (shared !== null && shared.seen !== undefined) void this.writeShared(id, entry, shared.seen, startedAt);
     return entry;
   }
 
-  private async readShared(id: string): Promise<Entry<T> | null> {
+  private async readShared(id: string): Promise<SharedRead<T>> {
+    let text: string | null;
     try {
-      const text = await this.shared.get(this.sharedKey(id));
-      if (text === null) return null;
+      text = await this.shared.get(this.sharedKey(id));
+    } catch (error) {
+      this.events.sharedTierError(this.options.kind, error);
+      return { entry: null, seen: undefined };
+    }
+    if (text === null || isPurgeMarker(text)) return { entry: null, seen: text };
+    try {
       const stored = decodeCached<SharedEntry<T>>(text);
       const age = this.now() - stored.at;
       const limit = stored.v === null ? this.options.negativeTtlMs : this.options.refreshAfterMs;
       // Only a fresh shared copy is worth taking; an older one would just be refreshed again at once.
-      return age >= 0 && age < limit ? { value: stored.v, loadedAt: stored.at } : null;
+      const fresh = age >= 0 && age < limit;
+      return { entry: fresh ? { value: stored.v, loadedAt: stored.at } : null, seen: text };
     } catch (error) {
+      // Unreadable (another version's format, corrupted): replaced by the database's row.
       this.events.sharedTierError(this.options.kind, error);
-      return null;
+      return { entry: null, seen: text };
     }
   }
 
-  private async writeShared(id: string, entry: Entry<T>): Promise<void> {
+  private async writeShared(id: string, entry: Entry<T>, seen: string | null, startedAt: number): Promise<void> {
     const ttl = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
     if (ttl <= 0) return;
+    // A purge marker that expired while this load ran would no longer stop the write.
+    if (this.now() - startedAt >= this.purgeMarkerTtlMs() / 2) return;
     try {
       const shared: SharedEntry<T> = { v: entry.value, at: entry.loadedAt };
-      await this.shared.set(this.sharedKey(id), encodeCached(shared), ttl);
+      await this.shared.setIfUnchanged(this.sharedKey(id), seen, encodeCached(shared), ttl);
     } catch (error) {
       this.events.sharedTierError(this.options.kind, error);
     }

@@ -7,10 +7,12 @@
  * waits for its timeout. So after a failed read or write the cache tier is skipped for a moment,
  * and the client's command queue is capped (a hung connection keeps every command it was sent).
  */
+import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import { withTimeout } from '../util/timeout';
 import { restoreFastStringMethods } from '../util/string-prototype';
-import type { SharedCache } from './shared-cache';
+import { LuaScript } from './lua-script';
+import { newPurgeMarker, type SharedCache } from './shared-cache';
 
 // Loading node-redis puts every string method of the process on V8's slow path; this takes them
 // back (string-prototype.ts). Here, where the import happens, so no entry point can forget it.
@@ -44,6 +46,22 @@ export function createRedisClient(options: RedisOptions): RedisClient {
   return client;
 }
 
+/**
+ * SET only if the key holds what the caller saw: ARGV[1] is the SHA-1 of that text, or empty when
+ * the key was absent (compared by digest so the old copy is not sent back over the wire).
+ */
+const SET_IF_UNCHANGED = new LuaScript(
+  'set_if_unchanged',
+  `local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif not current or redis.sha1hex(current) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`,
+);
+
 export class RedisSharedCache implements SharedCache {
   private skipUntil = 0;
 
@@ -55,35 +73,37 @@ export class RedisSharedCache implements SharedCache {
 
   async get(key: string): Promise<string | null> {
     if (!this.usable()) return null;
-    const value = await this.guarded(this.client.get(key), 'redis GET');
+    const value = await this.guarded(() => withTimeout(this.client.get(key), this.timeoutMs, 'redis GET'));
     return typeof value === 'string' ? value : null;
   }
 
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
-    if (!this.usable()) return;
-    await this.guarded(
-      this.client.set(key, value, { expiration: { type: 'PX', value: Math.max(1, Math.round(ttlMs)) } }),
-      'redis SET',
-    );
+  async setIfUnchanged(key: string, seen: string | null, value: string, ttlMs: number): Promise<boolean> {
+    if (!this.usable()) return false;
+    const seenDigest = seen === null ? '' : createHash('sha1').update(seen, 'utf8').digest('hex');
+    const args = [seenDigest, value, String(Math.max(1, Math.round(ttlMs)))];
+    const stored = await this.guarded(() => SET_IF_UNCHANGED.run(this.client, [key], args, this.timeoutMs));
+    return stored === 1;
+  }
+
+  async purge(keys: readonly string[], markerTtlMs: number): Promise<void> {
+    if (keys.length === 0) return;
+    // Unlike reads, a purge that cannot happen must be reported: the writer has to know.
+    if (!this.client.isReady) throw new Error('Redis is not connected');
+    const expiration = { type: 'PX', value: Math.max(1, Math.round(markerTtlMs)) } as const;
+    const purges = keys.map((key) => this.client.set(key, newPurgeMarker(), { expiration }));
+    await withTimeout(Promise.all(purges), this.timeoutMs, 'redis purge');
   }
 
   private usable(): boolean {
     return this.client.isReady && this.now() >= this.skipUntil;
   }
 
-  private async guarded<T>(command: Promise<T>, what: string): Promise<T> {
+  private async guarded<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await withTimeout(command, this.timeoutMs, what);
+      return await command();
     } catch (error) {
       this.skipUntil = this.now() + SKIP_AFTER_FAILURE_MS;
       throw error;
     }
-  }
-
-  async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    // Unlike reads, a purge that cannot happen must be reported: the writer has to know.
-    if (!this.client.isReady) throw new Error('Redis is not connected');
-    await withTimeout(this.client.del([...keys]), this.timeoutMs, 'redis DEL');
   }
 }

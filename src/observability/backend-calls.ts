@@ -77,7 +77,7 @@ export function observedSharedCache(shared: SharedCache, observer: BackendCallOb
   if (observer === DIRECT_CALLS) return shared;
   return {
     get: (key) => observer.call('redis', 'GET', () => shared.get(key)),
-    set: (key, text, ttlMs) => observer.call('redis', 'SET', () => shared.set(key, text, ttlMs)),
-    delete: (keys) => observer.call('redis', 'DEL', () => shared.delete(keys)),
+    setIfUnchanged: (key, seen, text, ttlMs) => observer.call('redis', 'SET_IF_UNCHANGED', () => shared.setIfUnchanged(key, seen, text, ttlMs)),
+    purge: (keys, markerTtlMs) => observer.call('redis', 'PURGE', () => shared.purge(keys, markerTtlMs)),
   };
 }

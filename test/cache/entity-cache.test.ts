@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { EntityCache, type EntityCacheOptions } from '../../src/cache/entity-cache';
 import type { SharedCache } from '../../src/cache/shared-cache';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+import { MapSharedCache } from '../support/map-shared-cache';
 
 const OPTIONS: EntityCacheOptions = {
   kind: 'key',
@@ -40,21 +41,6 @@ class FakeDb {
     if (this.failing) throw new Error('db down');
     return this.missing.has(id) ? null : { id, version: this.version, tags: ['a'] };
   };
-}
-
-class MapShared implements SharedCache {
-  readonly data = new Map<string, string>();
-  gets = 0;
-  async get(key: string): Promise<string | null> {
-    this.gets += 1;
-    return this.data.get(key) ?? null;
-  }
-  async set(key: string, value: string): Promise<void> {
-    this.data.set(key, value);
-  }
-  async delete(keys: readonly string[]): Promise<void> {
-    for (const k of keys) this.data.delete(k);
-  }
 }
 
 function setup(shared: SharedCache = NO_SHARED_CACHE) {
@@ -221,59 +207,87 @@ describe('EntityCache', () => {
   });
 
   it('reads a fresh copy from the shared tier before the database', async () => {
-    const shared = new MapShared();
+    const shared = new MapSharedCache();
     const first = setup(shared);
     await first.cache.get('k1');
-    expect(shared.data.size).to.equal(1);
+    expect(shared.values()).to.have.length(1);
     const second = setup(shared);
     const row = await second.cache.get('k1');
     expect(second.db.calls).to.equal(0);
     expect(row?.version).to.equal(1);
   });
 
-  it('ignores a shared copy older than the refresh window', async () => {
-    const shared = new MapShared();
+  it('ignores a shared copy older than the refresh window, and replaces it with the row it loads', async () => {
+    const shared = new MapSharedCache();
     const first = setup(shared);
     await first.cache.get('k1');
     const second = setup(shared);
+    second.db.version = 2;
     second.clock.advance(OPTIONS.refreshAfterMs + 1);
     await second.cache.get('k1');
     expect(second.db.calls).to.equal(1);
+    expect(shared.values()).to.deep.equal([{ v: { id: 'k1', version: 2, tags: ['a'] }, at: 1_000_000 + OPTIONS.refreshAfterMs + 1 }]);
   });
 
-  it('writes a background refresh to the shared tier only when the row changed', async () => {
-    const shared = new MapShared();
-    let sets = 0;
-    const counting: SharedCache = {
-      get: (key) => shared.get(key),
-      delete: (keys) => shared.delete(keys),
-      set: (key, value) => {
-        sets += 1;
-        return shared.set(key, value);
-      },
-    };
-    const { db, cache, clock } = setup(counting);
+  it('writes nothing to the shared tier from a background refresh, changed row or not', async () => {
+    const shared = new MapSharedCache();
+    const { db, cache, clock } = setup(shared);
     await cache.get('k1');
-    expect(sets).to.equal(1);
+    expect(shared.writes).to.equal(1);
     clock.advance(OPTIONS.refreshAfterMs + 1);
     await cache.get('k1'); // stale: refreshed in the background, same row
     await flush();
-    expect(db.calls).to.equal(2);
-    expect(sets).to.equal(1);
     db.version = 2;
     clock.advance(OPTIONS.refreshAfterMs + 1);
     await cache.get('k1'); // refreshed again, the row changed
     await flush();
-    expect(sets).to.equal(2);
-    expect(JSON.parse([...shared.data.values()][0] ?? '{}').v.version).to.equal(2);
+    expect(db.calls).to.equal(3);
+    expect(cache.peek('k1')?.version).to.equal(2);
+    expect(shared.writes).to.equal(1);
+    expect(shared.gets).to.equal(1);
   });
 
-  it('invalidate() purges the shared tier too', async () => {
-    const shared = new MapShared();
-    const { cache } = setup(shared);
-    await cache.get('k1');
-    await cache.invalidate('k1');
-    expect(shared.data.size).to.equal(0);
+  it('invalidate() leaves a purge marker in the shared tier, which the next load reads as a miss and replaces', async () => {
+    const shared = new MapSharedCache();
+    const writer = setup(shared);
+    await writer.cache.get('k1');
+    await writer.cache.invalidate('k1');
+    expect(shared.values()).to.deep.equal([]);
+    expect(shared.entries.size).to.equal(1);
+    const replica = setup(shared);
+    replica.db.version = 2;
+    expect((await replica.cache.get('k1'))?.version).to.equal(2);
+    expect(replica.db.calls).to.equal(1);
+    expect(shared.values()).to.have.length(1);
+  });
+
+  it('does not write back a row read before a purge that came while the load was in flight', async () => {
+    const shared = new MapSharedCache();
+    const loading = setup(shared);
+    const writer = setup(shared);
+    loading.db.hold();
+    const inFlight = loading.cache.get('k1');
+    await flush(); // the shared tier has been read (a miss) and the row is being loaded
+    await writer.cache.invalidate('k1');
+    loading.db.release();
+    expect((await inFlight)?.version).to.equal(1);
+    expect(shared.writes).to.equal(0);
+    expect(shared.values()).to.deep.equal([]);
+  });
+
+  it('writes nothing back after a load that took half of a purge marker lifetime or more', async () => {
+    const shared = new MapSharedCache();
+    const { db, cache, clock } = setup(shared);
+    db.hold();
+    const slow = cache.get('k1');
+    await flush();
+    clock.advance(OPTIONS.ttlMs / 2);
+    db.release();
+    await slow;
+    expect(shared.writes).to.equal(0);
+    const { cache: quick } = setup(shared);
+    await quick.get('k2');
+    expect(shared.writes).to.equal(1);
   });
 
   it('bounds memory with the LRU limit', async () => {
@@ -296,11 +310,8 @@ describe('EntityCache', () => {
   });
 
   it('treats a shared-tier failure as a miss', async () => {
-    const broken: SharedCache = {
-      get: () => Promise.reject(new Error('redis down')),
-      set: () => Promise.reject(new Error('redis down')),
-      delete: () => Promise.reject(new Error('redis down')),
-    };
+    const broken = new MapSharedCache();
+    broken.failing = true;
     const { db, cache } = setup(broken);
     expect((await cache.get('k1'))?.id).to.equal('k1');
     expect(db.calls).to.equal(1);

@@ -12,7 +12,7 @@ function hungClient(): { client: RedisClient; sent: string[] } {
     sent.push(command);
     return new Promise<never>(() => undefined);
   };
-  const client = { isReady: true, get: never('GET'), set: never('SET'), del: never('DEL') } as unknown as RedisClient;
+  const client = { isReady: true, get: never('GET'), set: never('SET'), evalSha: never('EVALSHA') } as unknown as RedisClient;
   return { client, sent };
 }
 
@@ -25,7 +25,7 @@ describe('Redis shared cache on a hung Redis', () => {
     await cache.get('k').catch((e: unknown) => (error = e));
     expect(String(error)).to.match(/timed out/);
     expect(await cache.get('k')).to.equal(null);
-    await cache.set('k', 'v', 1000);
+    expect(await cache.setIfUnchanged('k', null, 'v', 1000)).to.equal(false);
     expect(sent).to.deep.equal(['GET']);
     now += 1000;
     await cache.get('k').catch(() => undefined);

@@ -6,7 +6,6 @@ import type { ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { Authorizer } from '../../../src/authorize/authorize';
 import { CachedAuthStore } from '../../../src/cache/cached-auth-store';
 import type { CacheEvents } from '../../../src/cache/entity-cache';
-import type { SharedCache } from '../../../src/cache/shared-cache';
 import { settingsFrom, type Settings } from '../../../src/config/settings';
 import type { CheckRequest, CheckResponse } from '../../../src/envoy/messages';
 import { DIRECT_CALLS, observedAuthStore, observedSharedCache, type BackendCallObserver } from '../../../src/observability/backend-calls';
@@ -14,26 +13,8 @@ import type { Instrumentation } from '../../../src/observability/instrumentation
 import { createLogger } from '../../../src/observability/logger';
 import { createCheckHandler } from '../../../src/server/check-handler';
 import { cachePolicyFrom } from '../../../src/server/runtime';
+import { MapSharedCache } from '../../support/map-shared-cache';
 import { MemoryStore } from '../../support/memory-store';
-
-/** The shared tier as a plain map (a Redis stand-in); `failing` makes every command throw. */
-export class MapSharedCache implements SharedCache {
-  readonly entries = new Map<string, string>();
-  failing = false;
-
-  get(key: string): Promise<string | null> {
-    return this.failing ? Promise.reject(new Error('redis down')) : Promise.resolve(this.entries.get(key) ?? null);
-  }
-  set(key: string, value: string): Promise<void> {
-    if (this.failing) return Promise.reject(new Error('redis down'));
-    this.entries.set(key, value);
-    return Promise.resolve();
-  }
-  delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.entries.delete(key);
-    return Promise.resolve();
-  }
-}
 
 export interface Answer {
   readonly error: ServiceError | null;

@@ -15,7 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { decodeCached, deepFreeze, encodeCached } from './codec';
-import { isPurgeMarker, type SharedCache } from './shared-cache';
+import { isPurgeMarker, SharedTierSkipped, type SharedCache } from './shared-cache';
 
 export interface EntityCacheOptions {
   /** Entity kind, used in shared-tier keys and metrics (e.g. "key", "team"). */
@@ -212,7 +212,7 @@ export class EntityCache<T> {
     try {
       text = await this.shared.get(this.sharedKey(id));
     } catch (error) {
-      this.events.sharedTierError(this.options.kind, error);
+      if (!(error instanceof SharedTierSkipped)) this.events.sharedTierError(this.options.kind, error);
       return { entry: null, seen: undefined };
     }
     if (text === null || isPurgeMarker(text)) return { entry: null, seen: text };

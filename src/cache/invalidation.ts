@@ -13,8 +13,15 @@ import { ENTITY_KINDS, type CachedAuthStore, type EntityKind } from './cached-au
 export interface InvalidationMessage {
   readonly kind: EntityKind;
   readonly id: string;
+  /** The counter's value after this write's bump; UNKNOWN_GENERATION when the bump failed. */
   readonly generation: number;
 }
+
+/**
+ * Sent when the bump failed: the message still drops the entry everywhere it arrives, and, being
+ * below every real generation, neither reads as a gap nor moves a listener's last-seen value.
+ */
+export const UNKNOWN_GENERATION = 0;
 
 export interface GenerationCounter {
   current(): Promise<number>;
@@ -61,7 +68,10 @@ export class CacheInvalidationPublisher {
   async invalidate(kind: EntityKind, id: string): Promise<void> {
     const failures: unknown[] = [];
     await this.store.invalidate(kind, id).catch((error: unknown) => failures.push(error));
-    const generation = await this.counter.bump();
+    const generation = await this.counter.bump().catch((error: unknown) => {
+      failures.push(error);
+      return UNKNOWN_GENERATION;
+    });
     const message: InvalidationMessage = { kind, id, generation };
     if (this.bus !== null) await this.bus.publish(JSON.stringify(message)).catch((error: unknown) => failures.push(error));
     if (failures.length > 0) throw failures[0];

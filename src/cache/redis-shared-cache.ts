@@ -12,7 +12,7 @@ import { createClient } from 'redis';
 import { withTimeout } from '../util/timeout';
 import { restoreFastStringMethods } from '../util/string-prototype';
 import { LuaScript } from './lua-script';
-import { newPurgeMarker, type SharedCache } from './shared-cache';
+import { newPurgeMarker, SharedTierSkipped, type SharedCache } from './shared-cache';
 
 // Loading node-redis puts every string method of the process on V8's slow path; this takes them
 // back (string-prototype.ts). Here, where the import happens, so no entry point can forget it.
@@ -72,13 +72,13 @@ export class RedisSharedCache implements SharedCache {
   ) {}
 
   async get(key: string): Promise<string | null> {
-    if (!this.usable()) return null;
+    if (!this.reachable()) throw new SharedTierSkipped();
     const value = await this.guarded(() => withTimeout(this.client.get(key), this.timeoutMs, 'redis GET'));
     return typeof value === 'string' ? value : null;
   }
 
   async setIfUnchanged(key: string, seen: string | null, value: string, ttlMs: number): Promise<boolean> {
-    if (!this.usable()) return false;
+    if (!this.reachable()) return false;
     const seenDigest = seen === null ? '' : createHash('sha1').update(seen, 'utf8').digest('hex');
     const args = [seenDigest, value, String(Math.max(1, Math.round(ttlMs)))];
     const stored = await this.guarded(() => SET_IF_UNCHANGED.run(this.client, [key], args, this.timeoutMs));
@@ -94,7 +94,7 @@ export class RedisSharedCache implements SharedCache {
     await withTimeout(Promise.all(purges), this.timeoutMs, 'redis purge');
   }
 
-  private usable(): boolean {
+  reachable(): boolean {
     return this.client.isReady && this.now() >= this.skipUntil;
   }
 

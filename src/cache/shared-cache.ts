@@ -15,8 +15,14 @@
 import { randomUUID } from 'node:crypto';
 
 export interface SharedCache {
-  /** The stored text, a purge marker (see isPurgeMarker), or null when the key is absent. */
+  /**
+   * The stored text, a purge marker (see isPurgeMarker), or null when the key is absent. Rejects
+   * when the key could not be read, with SharedTierSkipped when it was not even tried (Redis known
+   * to be unreachable): "absent" would let a later write-back succeed over a purge it never saw.
+   */
   get(key: string): Promise<string | null>;
+  /** False while the tier is known to be unreachable and is not tried: reads reject with SharedTierSkipped. */
+  reachable(): boolean;
   /**
    * Stores `value` only if the key still holds `seen` (null: still absent), as read by `get`
    * before the caller read the database. Resolves whether it stored.
@@ -28,6 +34,15 @@ export interface SharedCache {
    * has to know when running servers may lag.
    */
   purge(keys: readonly string[], markerTtlMs: number): Promise<void>;
+}
+
+/** The tier was not read because it is known to be unreachable: a miss, not a fault to report. */
+export class SharedTierSkipped extends Error {
+  override readonly name = 'SharedTierSkipped';
+
+  constructor() {
+    super('shared cache tier skipped while Redis is unreachable');
+  }
 }
 
 const PURGE_MARKER_PREFIX = 'purged:';
@@ -44,6 +59,7 @@ export function isPurgeMarker(text: string): boolean {
 /** Used when REDIS_URL is unset: every read misses, every write is dropped. */
 export const NO_SHARED_CACHE: SharedCache = {
   get: () => Promise.resolve(null),
+  reachable: () => true,
   setIfUnchanged: () => Promise.resolve(false),
   purge: () => Promise.resolve(),
 };

@@ -9,6 +9,7 @@ import type { Settings } from '../config/settings';
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
 import { AdminInputError, type SpendKind } from '../store/admin-inputs';
 import type { AdminSession } from './admin-session';
+import type { EntityKind } from '../cache/cached-auth-store';
 
 type Exit = (code: number) => void;
 
@@ -151,9 +152,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       .description(`${name} a team (all its keys are ${blocked ? 'refused' : 'allowed again'})`)
       .action(
         run(async (s, teamId: string) => {
-          const updated = await s.admin.setTeamBlocked(teamId, blocked);
+          const updated = await writeAndAnnounce(s, 'team', teamId, () => s.admin.setTeamBlocked(teamId, blocked), (row) => row.team_id);
           if (updated === null) throw new AdminInputError(`no team '${teamId}'`);
-          await s.invalidate('team', teamId);
           print(updated);
         }),
       );
@@ -297,9 +297,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       .action(
         run(async (s, keyOrHash: string) => {
           const token = tokenOf(keyOrHash);
-          const updated = await s.admin.setKeyBlocked(token, blocked);
+          const updated = await writeAndAnnounce(s, 'key', token, () => s.admin.setKeyBlocked(token, blocked), (row) => row.token);
           if (updated === null) throw new AdminInputError('no such key');
-          await s.invalidate('key', token);
           print(updated);
         }),
       );
@@ -365,6 +364,30 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         },
       ),
     );
+}
+
+/**
+ * A write whose row is read back afterwards. The write may be committed even when the read-back
+ * fails (a timeout, a lost connection), so running servers are told either way. When the database
+ * matched the id as stored but written differently (a collation that ignores case or trailing
+ * spaces), the stored id, under which servers cache the row, is announced too.
+ */
+export async function writeAndAnnounce<T>(
+  s: Pick<AdminSession, 'invalidate'>,
+  kind: EntityKind,
+  id: string,
+  write: () => Promise<T | null>,
+  storedIdOf: (row: T) => string,
+): Promise<T | null> {
+  let written: T | null;
+  try {
+    written = await write();
+  } finally {
+    await s.invalidate(kind, id);
+  }
+  const storedId = written === null ? id : storedIdOf(written);
+  if (storedId !== id) await s.invalidate(kind, storedId);
+  return written;
 }
 
 const COUNTER_NOT_WRITTEN = ' (database only: the shared spend counter could not be written)';

@@ -76,7 +76,9 @@ function observedMethods<T extends object>(
 export function observedSharedCache(shared: SharedCache, observer: BackendCallObserver): SharedCache {
   if (observer === DIRECT_CALLS) return shared;
   return {
-    get: (key) => observer.call('redis', 'GET', () => shared.get(key)),
+    // A read the tier skips sends no command: nothing to time or count.
+    get: (key) => (shared.reachable() ? observer.call('redis', 'GET', () => shared.get(key)) : shared.get(key)),
+    reachable: () => shared.reachable(),
     setIfUnchanged: (key, seen, text, ttlMs) => observer.call('redis', 'SET_IF_UNCHANGED', () => shared.setIfUnchanged(key, seen, text, ttlMs)),
     purge: (keys, markerTtlMs) => observer.call('redis', 'PURGE', () => shared.purge(keys, markerTtlMs)),
   };

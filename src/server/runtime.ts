@@ -101,7 +101,11 @@ export async function openStore(
   // replica already depends on the database, so a write is seen within one poll when pub/sub is
   // lost or Redis is down altogether (docs/performance.md, "Revocation delay"). One tiny
   // primary-key read per second per replica is the price.
-  const counter = new DbGenerationCounter((sql, params) => dataSource.query(sql, [...params]));
+  const counter = new DbGenerationCounter(
+    (sql, params) => dataSource.query(sql, [...params]),
+    (work) => dataSource.transaction((manager) => work((sql, params) => manager.query(sql, [...params]))),
+    settings.dbTimeoutMs,
+  );
   return {
     dataSource,
     store,

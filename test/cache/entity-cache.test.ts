@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EntityCache, type EntityCacheOptions } from '../../src/cache/entity-cache';
+import { EntityCache, SILENT_CACHE_EVENTS, type EntityCacheOptions } from '../../src/cache/entity-cache';
 import type { SharedCache } from '../../src/cache/shared-cache';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { MapSharedCache } from '../support/map-shared-cache';
@@ -288,6 +288,23 @@ describe('EntityCache', () => {
     const { cache: quick } = setup(shared);
     await quick.get('k2');
     expect(shared.writes).to.equal(1);
+  });
+
+  it('writes nothing back after a read the shared tier skipped, even once the tier is back, and reports no fault', async () => {
+    const shared = new MapSharedCache();
+    let faults = 0;
+    const db = new FakeDb();
+    const events = { ...SILENT_CACHE_EVENTS, sharedTierError: () => (faults += 1) };
+    const cache = new EntityCache<Row>(OPTIONS, db.load, shared, events, () => 1_000_000);
+    shared.skipping = true;
+    db.hold();
+    const loading = cache.get('k1');
+    await flush();
+    shared.skipping = false; // Redis is back; a purge made meanwhile may have failed
+    db.release();
+    expect((await loading)?.version).to.equal(1);
+    expect(shared.writes).to.equal(0);
+    expect(faults).to.equal(0);
   });
 
   it('bounds memory with the LRU limit', async () => {

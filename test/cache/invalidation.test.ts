@@ -50,10 +50,12 @@ function fakeStore(): { store: AuthStore; blocked: Map<string, boolean>; reads: 
 
 class MemoryCounter implements GenerationCounter {
   value = 0;
+  failing = false;
   async current(): Promise<number> {
     return this.value;
   }
   async bump(): Promise<number> {
+    if (this.failing) throw new Error('database down');
     this.value += 1;
     return this.value;
   }
@@ -140,5 +142,22 @@ describe('cache invalidation across replicas', () => {
       id: 't',
       generation: 2,
     });
+  });
+  it('still announces a write whose generation bump failed, without a gap or a move of the last generation seen', async () => {
+    const { db, counter, replica, publisher, listener } = await twoReplicas();
+    await replica.findKey('h1');
+    await replica.findKey('h2');
+    db.blocked.set('h1', true);
+    db.blocked.set('h2', true);
+    counter.failing = true;
+    let error: unknown = null;
+    await publisher.invalidate('key', 'h1').catch((e: unknown) => (error = e));
+    expect(String(error)).to.match(/database down/, 'the writer is told');
+    expect((await replica.findKey('h1'))?.blocked).to.equal(true, 'the message dropped it');
+    expect((await replica.findKey('h2'))?.blocked).to.equal(false, 'no gap: nothing else cleared');
+    counter.failing = false;
+    await publisher.invalidate('key', 'h2');
+    expect((await replica.findKey('h2'))?.blocked).to.equal(true);
+    await listener.stop();
   });
 });

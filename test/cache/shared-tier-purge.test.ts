@@ -46,6 +46,9 @@ class WatchedShared implements SharedCache {
   get(key: string): Promise<string | null> {
     return this.inner.get(key);
   }
+  reachable(): boolean {
+    return this.inner.reachable();
+  }
   setIfUnchanged(key: string, seen: string | null, value: string, ttlMs: number): Promise<boolean> {
     const write = this.inner.setIfUnchanged(key, seen, value, ttlMs);
     this.writes.push(write.catch(() => undefined));

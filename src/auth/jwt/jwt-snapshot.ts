@@ -70,7 +70,13 @@ function existingUser(lookups: JwtLookups, identity: ClaimIdentity): MaybePromis
   const userId = identity.userId;
   if (userId === null) return null;
   return andThen(userOf(lookups.store, userId), (user) =>
-    user !== null ? user : lookups.directory.findUserBySsoIdOrEmail(userId, identity.userEmail),
+    user !== null
+      ? user
+      : andThen(lookups.directory.findUserBySsoIdOrEmail(userId, identity.userEmail), (match) =>
+          // The directory remembers a match for seconds and no invalidation reaches it: the row
+          // itself comes from the user cache, which a blocked or changed user's invalidation does.
+          match === null ? null : userOf(lookups.store, match.user_id),
+        ),
   );
 }
 

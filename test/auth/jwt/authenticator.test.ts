@@ -269,7 +269,17 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
       it('falls back to a row whose sso_user_id or email matches', async () => {
         const h = harness({ jwtauth });
         h.directory.usersByEmail.set('legacy@example.com', aUser({ user_id: 'legacy-id' }));
+        h.store.users.set('legacy-id', aUser({ user_id: 'legacy-id' }));
         expect(resolved(await h.run({ sub: 'sso-123', email: 'Legacy@Example.com' })).snapshot.user?.user_id).to.equal('legacy-id');
+      });
+
+      it('takes the matched user row from the user cache, which invalidation reaches, not from the match', async () => {
+        const h = harness({ jwtauth });
+        h.directory.usersByEmail.set('legacy@example.com', aUser({ user_id: 'legacy-id', spend: 0 }));
+        h.store.users.set('legacy-id', aUser({ user_id: 'legacy-id', spend: 9 }));
+        expect(resolved(await h.run({ sub: 'sso-123', email: 'legacy@example.com' })).snapshot.user?.spend).to.equal(9);
+        h.store.users.delete('legacy-id');
+        expect(refusal(await h.run({ sub: 'sso-123', email: 'legacy@example.com' })).check).to.equal('jwt_user');
       });
 
       it('an organization refusal comes first, and then nothing is written', async () => {

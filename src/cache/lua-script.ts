@@ -20,16 +20,21 @@ export class LuaScript {
   }
 
   async run(client: RedisClient, keys: readonly string[], args: readonly string[], timeoutMs: number): Promise<RawReply> {
+    return withTimeout(this.send(client, keys, args), timeoutMs, `redis script ${this.name}`);
+  }
+
+  /**
+   * The script's reply with no timeout: a caller that gives up waiting can still learn when the
+   * script has run (or can no longer run), which is when undoing its effects is safe.
+   */
+  async send(client: RedisClient, keys: readonly string[], args: readonly string[]): Promise<RawReply> {
     const options = { keys: [...keys], arguments: [...args] };
-    const call = async (): Promise<unknown> => {
-      try {
-        return await client.evalSha(this.sha, options);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return client.eval(this.source, options);
-      }
-    };
-    return toRawReply(await withTimeout(call(), timeoutMs, `redis script ${this.name}`));
+    try {
+      return toRawReply(await client.evalSha(this.sha, options));
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return toRawReply(await client.eval(this.source, options));
+    }
   }
 }
 

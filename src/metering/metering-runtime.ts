@@ -108,7 +108,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
           tagsMetadata: options.enabled,
           timeoutMs: settings.redisTimeoutMs,
           idleCounterMs: options.counterIdleMs,
-          onError: throttled(logger, 'rate limits not applied: Redis unavailable'),
+          onError: throttled(logger, 'admission: Redis unavailable (rate limits not applied, or a reservation left to expire)'),
         })
       : undefined;
 

@@ -21,10 +21,14 @@ import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, type RateLim
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
 import { estimateCost } from './cost-estimate';
-import { ADMIT } from './counter-scripts';
-import { replyArray, replyString } from '../cache/lua-script';
+import { ADMIT, RELEASE_RESERVATION } from './counter-scripts';
+import { replyArray, replyString, type RawReply } from '../cache/lua-script';
 import type { SpendKeys } from './redis-keys';
 import type { MaybePromise } from '../util/maybe-promise';
+import { withTimeout } from '../util/timeout';
+
+/** No Check waits on the release of an abandoned reservation: it may wait longer than a Check could. */
+const RELEASE_TIMEOUT_FLOOR_MS = 1000;
 
 const NO_METADATA: Readonly<Record<string, Json>> = Object.freeze({});
 
@@ -37,6 +41,14 @@ export class ReservationUnavailableError extends Error {
   constructor(cause: unknown) {
     super(`budget reservation unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'ReservationUnavailableError';
+  }
+}
+
+/** What an abandoned ADMIT reserved may not have been given back: if so, it holds until its TTL. */
+export class ReservationNotReleasedError extends Error {
+  constructor(requestId: string, cause: unknown) {
+    super(`reservation of request ${requestId} maybe not released (it then expires by itself): ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'ReservationNotReleasedError';
   }
 }
 
@@ -88,15 +100,36 @@ export class RedisAdmitter implements Admitter {
     estimate: number,
     metadata: Readonly<Record<string, Json>>,
   ): Promise<Admission> {
+    const now = ctx.now.getTime();
+    let sent: Promise<RawReply> | null = null;
     try {
       if (!this.client.isReady) throw new Error('Redis is not connected');
-      const reply = await this.run(ctx.now.getTime(), requestId, enforced, budgets, estimate);
-      return reply ?? { kind: 'admit', metadata };
+      sent = this.send(now, requestId, enforced, budgets, estimate);
+      const reply = await withTimeout(sent, this.options.timeoutMs, `redis script ${ADMIT.name}`);
+      return verdictOf(reply, now, enforced, budgets, estimate) ?? { kind: 'admit', metadata };
     } catch (error) {
-      if (budgets.length > 0) throw new ReservationUnavailableError(error);
-      this.options.onError(error);
-      return { kind: 'admit', metadata };
+      if (budgets.length === 0) {
+        this.options.onError(error);
+        return { kind: 'admit', metadata };
+      }
+      // Giving up on the reply does not stop the script: it may still reserve, for a request that
+      // is refused here and so never reaches metering to give it back.
+      if (sent !== null) this.releaseOnceRun(sent, requestId);
+      throw new ReservationUnavailableError(error);
     }
+  }
+
+  /**
+   * Gives back what an abandoned ADMIT reserved, sent only once that ADMIT has run or failed: sent
+   * earlier it could overtake the script (a NOSCRIPT answer re-sends it as EVAL). A release that
+   * fails is reported, never thrown: the reservation then expires with its TTL.
+   */
+  private releaseOnceRun(sent: Promise<RawReply>, requestId: string): void {
+    const timeoutMs = Math.max(this.options.timeoutMs, RELEASE_TIMEOUT_FLOOR_MS);
+    const release = (): Promise<RawReply> => RELEASE_RESERVATION.run(this.client, [this.keys.reservation(requestId)], [requestId], timeoutMs);
+    sent
+      .then(release, release)
+      .catch((error: unknown) => this.options.onError(new ReservationNotReleasedError(requestId, error)));
   }
 
   private metadataOf(ctx: CheckContext, limits: readonly RateLimit[]): Readonly<Record<string, Json>> {
@@ -110,14 +143,7 @@ export class RedisAdmitter implements Admitter {
     return metadata;
   }
 
-  /** Null when admitted. */
-  private async run(
-    now: number,
-    requestId: string,
-    limits: readonly RateLimit[],
-    budgets: readonly BudgetLimit[],
-    estimate: number,
-  ): Promise<Admission | null> {
+  private send(now: number, requestId: string, limits: readonly RateLimit[], budgets: readonly BudgetLimit[], estimate: number): Promise<RawReply> {
     const minute = minuteOf(now);
     const keys = [this.keys.reservation(requestId)];
     for (const limit of limits) {
@@ -139,28 +165,38 @@ export class RedisAdmitter implements Admitter {
     ];
     for (const limit of limits) args.push(String(limit.limit), limit.metric);
     for (const budget of budgets) args.push(budget.max === null ? '' : String(budget.max), String(budget.slot.windowEnd), String(budget.slot.seed));
-
-    const reply = replyArray(await ADMIT.run(this.client, keys, args, this.options.timeoutMs));
-    const verdict = replyString(reply[0]);
-    if (verdict === 'rate_limited') {
-      const crossed = limits[Number(reply[1]) - 1];
-      const used = new Map<RateLimit, number>([[crossed, Number(replyString(reply[2]))]]);
-      const counts = limits.map((limit, i) => ({
-        metric: limit.metric,
-        limit: limit.limit,
-        previous: Number(replyString(reply[3 + 2 * i])),
-        current: Number(replyString(reply[4 + 2 * i])),
-      }));
-      return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used, retryAfterSeconds(now, counts)) };
-    }
-    if (verdict === 'over_budget') {
-      const budget = budgets[Number(reply[1]) - 1];
-      const spend = Number(replyString(reply[2]));
-      const reserved = Number(replyString(reply[3]));
-      return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate) };
-    }
-    return null;
+    return ADMIT.send(this.client, keys, args);
   }
+}
+
+/** ADMIT's reply as a refusal, or null when admitted. */
+function verdictOf(
+  raw: RawReply,
+  now: number,
+  limits: readonly RateLimit[],
+  budgets: readonly BudgetLimit[],
+  estimate: number,
+): Admission | null {
+  const reply = replyArray(raw);
+  const verdict = replyString(reply[0]);
+  if (verdict === 'rate_limited') {
+    const crossed = limits[Number(reply[1]) - 1];
+    const used = new Map<RateLimit, number>([[crossed, Number(replyString(reply[2]))]]);
+    const counts = limits.map((limit, i) => ({
+      metric: limit.metric,
+      limit: limit.limit,
+      previous: Number(replyString(reply[3 + 2 * i])),
+      current: Number(replyString(reply[4 + 2 * i])),
+    }));
+    return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used, retryAfterSeconds(now, counts)) };
+  }
+  if (verdict === 'over_budget') {
+    const budget = budgets[Number(reply[1]) - 1];
+    const spend = Number(replyString(reply[2]));
+    const reserved = Number(replyString(reply[3]));
+    return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate) };
+  }
+  return null;
 }
 
 /**

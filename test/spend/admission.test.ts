@@ -1,10 +1,15 @@
 import { expect } from 'chai';
-import type { RedisClient } from '../../src/cache/redis-shared-cache';
+import { createClient } from 'redis';
+import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { PriceTable } from '../../src/metering/prices';
-import { RedisAdmitter, ReservationUnavailableError, type AdmissionOptions } from '../../src/spend/admission';
+import { RedisAdmitter, ReservationNotReleasedError, ReservationUnavailableError, type AdmissionOptions } from '../../src/spend/admission';
+import { ADMIT, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { aContext, aKey, aRequest, aSnapshot } from '../checks/fixtures';
+import { ownRedis, type OwnRedis } from '../support/own-redis';
+import { eventually } from '../support/poll';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 const PRICES = new PriceTable(
   parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
@@ -12,8 +17,8 @@ const PRICES = new PriceTable(
 /** A client that is never connected: every Redis path fails. */
 const DOWN = { isReady: false } as unknown as RedisClient;
 
-function admitter(options: Partial<AdmissionOptions>, errors: unknown[] = []): RedisAdmitter {
-  return new RedisAdmitter(DOWN, new SpendKeys('t:'), PRICES, {
+function admitter(options: Partial<AdmissionOptions>, errors: unknown[] = [], client: RedisClient = DOWN): RedisAdmitter {
+  return new RedisAdmitter(client, new SpendKeys('t:'), PRICES, {
     prefix: 't:',
     enforceRateLimits: true,
     reservation: null,
@@ -57,5 +62,103 @@ describe('spend: admission when Redis cannot answer', () => {
     );
     expect(verdict).to.deep.equal({ kind: 'admit', metadata: {} });
     expect(errors).to.have.length(0);
+  });
+});
+
+describe('spend: admission whose ADMIT is given up on but still runs in Redis', () => {
+  // A Redis of the test's own behind a proxy that can hold its replies back: the shared one is never slowed.
+  let redis: OwnRedis;
+  let proxy: TcpProxy;
+  let client: RedisClient;
+  let direct: RedisClient;
+  const keys = new SpendKeys('t:');
+  const reserving = { ttlMs: 600_000, defaultOutputTokens: 100 };
+
+  before(async function () {
+    redis = await ownRedis(this);
+    await redis.start();
+    proxy = await startTcpProxy('127.0.0.1', redis.port);
+    direct = createClient({ url: redis.url });
+    direct.on('error', () => undefined);
+    await direct.connect();
+  });
+
+  beforeEach(async () => {
+    proxy.heal();
+    client = createRedisClient({ url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 50, onError: () => undefined });
+    await client.connect();
+  });
+
+  afterEach(() => {
+    if (client.isOpen) client.destroy();
+  });
+
+  after(async () => {
+    if (direct?.isOpen) direct.destroy();
+    await proxy?.close();
+    await redis?.cleanup();
+  });
+
+  /** A key of its own per request: its counter exists only once this request's ADMIT has run. */
+  function aCheck(requestId: string): ReturnType<typeof aContext> {
+    const request = aRequest({ requestId, route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', max_tokens: 10 } });
+    return aContext({ snapshot: aSnapshot({ key: aKey({ token: `key-of-${requestId}`, max_budget: 10 }) }), request, now: new Date() });
+  }
+
+  /** Admits through the proxy, giving up on ADMIT's reply after 50 ms; resolves to what it threw. */
+  async function admitGivingUp(check: ReturnType<typeof aContext>, errors: unknown[]): Promise<unknown> {
+    const impatient = admitter({ enforceRateLimits: false, reservation: reserving, timeoutMs: 50, idleCounterMs: 600_000 }, errors, client);
+    try {
+      await impatient.admit(check);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  }
+
+  /** What Redis holds for the request: its reservation record, and the key counter's total reserved (null: ADMIT has not run). */
+  async function reservationOf(requestId: string, counterKey: string): Promise<{ record: number; reserved: number | null; members: number }> {
+    const [record, reserved, members] = await Promise.all([direct.exists(keys.reservation(requestId)), direct.hGet(counterKey, 'r'), direct.zCard(`${counterKey}:r`)]);
+    return { record, reserved: reserved === null || reserved === undefined ? null : Number(reserved), members };
+  }
+
+  /** Gives up on a slow ADMIT, then waits until the script has run (the counter exists) and nothing of its reservation is left. */
+  async function reservationAfterGivingUp(requestId: string): Promise<{ record: number; reserved: number | null; members: number }> {
+    const errors: unknown[] = [];
+    const check = aCheck(requestId);
+    const counterKey = keys.counter({ kind: 'key', id: check.snapshot.key?.token ?? '' });
+    proxy.slow(300);
+    expect(await admitGivingUp(check, errors)).to.be.instanceOf(ReservationUnavailableError);
+    const settled = await eventually(
+      () => reservationOf(requestId, counterKey),
+      (state) => state.reserved === 0 && state.record === 0 && state.members === 0,
+      { limitMs: 5_000, everyMs: 50 },
+    );
+    expect(errors).to.deep.equal([]);
+    return settled;
+  }
+
+  it('gives back what the abandoned ADMIT reserved, so the budget is not held for the reservation TTL', async () => {
+    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1'], 1000);
+    expect(await reservationAfterGivingUp('slow-admit-1')).to.deep.equal({ record: 0, reserved: 0, members: 0 });
+  });
+
+  it('gives it back too when ADMIT is not yet cached in Redis and is re-sent as EVAL (the release waits for it)', async () => {
+    // After a Redis restart: the release script already loaded again (by metering), ADMIT not yet.
+    await direct.scriptFlush();
+    await RELEASE_RESERVATION.run(direct, [keys.reservation('warm-up')], ['warm-up'], 1000);
+    expect(await reservationAfterGivingUp('slow-admit-3')).to.deep.equal({ record: 0, reserved: 0, members: 0 });
+  });
+
+  it('reports a release that cannot be sent, and still answers "cannot decide" (never throws the release failure)', async () => {
+    const errors: unknown[] = [];
+    const check = aCheck('slow-admit-2');
+    proxy.stall();
+    expect(await admitGivingUp(check, errors)).to.be.instanceOf(ReservationUnavailableError);
+    // The connection drops with the ADMIT unanswered: the release after it has no connection to go on.
+    proxy.cut();
+    const reported = await eventually(async () => errors.length, (n) => n > 0, { limitMs: 5_000, everyMs: 20 });
+    expect(reported).to.equal(1);
+    expect(errors[0]).to.be.instanceOf(ReservationNotReleasedError);
   });
 });

@@ -39,6 +39,8 @@ export interface MeteringRuntime {
   readonly spendOverlay: SpendOverlay | undefined;
   readonly admission: Admitter | undefined;
   readonly onDecision: (outcome: Outcome | null, facts: RequestFacts | null) => void;
+  /** An allow Envoy never received (answered UNAVAILABLE at the deadline instead): its reservation is given back. */
+  readonly onDiscardedDecision: (outcome: Outcome, facts: RequestFacts) => void;
   readonly process: ExternalProcessorHandlers['Process'];
   /** Once the database is connected: spend can be written, the flusher starts. */
   start(dataSource: DataSource): void;
@@ -112,6 +114,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
         })
       : undefined;
 
+  const releaseFailed = throttled(logger, 'metering: the reservation of an allow Envoy never received was not released; it expires by itself');
   const meteringOff = throttled(logger, 'metering: an ext_proc stream arrived but tollgate.metering is off; nothing recorded');
   const settle = async (outcome: ExchangeOutcome): Promise<void> => {
     // The ExternalProcessor service is always served, so Envoy may stream to it with metering off.
@@ -151,6 +154,16 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     onDecision: (outcome, facts) => {
       if (!options.enabled || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
       correlations.remember(facts.requestId, { attribution: attributionFromDecision(outcome.decision, facts), admittedAt: Date.now() });
+    },
+    onDiscardedDecision: (outcome, facts) => {
+      // Only an allow reserves. Envoy got UNAVAILABLE for this one, so no settled response can be
+      // counted on to give the reservation back (a second release, should one come, finds nothing).
+      if (!reservation || outcome.decision.kind !== 'allow') return;
+      const releasing = recorder
+        .release(facts.requestId)
+        .catch(releaseFailed)
+        .finally(() => pending.delete(releasing));
+      pending.add(releasing);
     },
     process: createExternalProcessorHandler({
       newExchange: () => new MeteredExchange({ correlations, prices, usage: DEFAULT_RESPONSE_USAGE_OPTIONS, now: Date.now }),

@@ -39,6 +39,11 @@ export interface CheckHandlerDeps {
   readonly logger: Logger;
   readonly instrumentation?: Instrumentation;
   readonly onDecision?: (outcome: Outcome | null, facts: RequestFacts | null, elapsedMs: number) => void;
+  /**
+   * A decision Envoy never received: it came after the Check was answered at its deadline, or its
+   * answer could not be built. What deciding took for the request (a budget reservation) is owed back.
+   */
+  readonly onDiscardedDecision?: (outcome: Outcome, facts: RequestFacts) => void;
   /** Bounds Checks in flight; built from settings.maxInFlight when absent. */
   readonly admission?: Admission;
 }
@@ -106,8 +111,22 @@ class CheckCall {
       : decided;
     bounded.then(
       (outcome) => this.answer(outcome),
-      (error: unknown) => this.cannotDecide(error),
+      (error: unknown) => {
+        this.cannotDecide(error);
+        // Answering at the deadline does not stop the decision: it runs on, and may still reserve.
+        if (error instanceof DeadlineError) decided.then((outcome) => this.discard(outcome), ignore);
+      },
     );
+  }
+
+  private discard(outcome: Outcome): void {
+    const { deps, facts } = this;
+    if (deps.onDiscardedDecision === undefined || facts === null) return;
+    try {
+      deps.onDiscardedDecision(outcome, facts);
+    } catch (error) {
+      deps.logger.error({ requestId: facts.requestId, err: errorText(error) }, 'handing back a decision Envoy never received failed');
+    }
   }
 
   private elapsedMs(): number {
@@ -129,6 +148,7 @@ class CheckCall {
       telemetry.undecided('internal');
       deps.logger.error({ requestId: facts.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'answering failed: answering UNAVAILABLE');
       this.callback(unavailable('internal error'));
+      this.discard(outcome);
       return;
     }
     telemetry.decided(outcome.decision, outcome.refusedBy);
@@ -170,6 +190,8 @@ function traceCarrier(request: CheckRequest): Readonly<Record<string, string>> {
   if (http?.headers !== undefined) return http.headers;
   return (http?.header_map?.headers?.length ?? 0) > 0 ? collectHeaders(http) : {};
 }
+
+function ignore(): void {}
 
 function msUntil(deadline: Date | number): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;

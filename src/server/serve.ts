@@ -67,7 +67,15 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   telemetry.metrics.watchAdmission(inFlight);
   const grpc = await startGrpcServer(
     settings.grpcAddr,
-    createCheckHandler({ settings, authorizer, logger, instrumentation: telemetry.instrumentation, admission: inFlight, onDecision: metering.onDecision }),
+    createCheckHandler({
+      settings,
+      authorizer,
+      logger,
+      instrumentation: telemetry.instrumentation,
+      admission: inFlight,
+      onDecision: metering.onDecision,
+      onDiscardedDecision: metering.onDiscardedDecision,
+    }),
     { process: metering.process },
   );
   logger.info({ grpcPort: grpc.port, httpPort: ops?.port, store: settings.databaseUrl === null ? 'sqlite' : 'mysql', redis: redis !== null }, 'listening');

@@ -3,12 +3,19 @@ import { Writable } from 'node:stream';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
-import { loadSettings } from '../../src/config/settings';
+import type { Outcome } from '../../src/authorize/authorize';
+import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { loadSettings, settingsFrom } from '../../src/config/settings';
 import type { ProcessingRequest, ProcessingResponse } from '../../src/metering/ext-proc-messages';
 import { meteringStats } from '../../src/metering/metering-metrics';
 import { createMetering } from '../../src/metering/metering-runtime';
 import { createLogger } from '../../src/observability/logger';
+import { SpendKeys } from '../../src/spend/redis-keys';
+import { aContext, aKey, aRequest, aSnapshot } from '../checks/fixtures';
 import { anOpenAiStream, anUpstreamExchange } from '../support/ext-proc';
+import { eventually } from '../support/poll';
+import { requireRedis, type TestRedis } from '../support/redis';
 
 /** A database that records every transaction asked of it and never writes. */
 function aWatchedDatabase(): { dataSource: DataSource; transactions: number } {
@@ -44,5 +51,48 @@ describe('metering runtime', () => {
     expect(database.transactions).to.equal(0);
     expect(meteringStats.responses.ignored - ignoredBefore, 'counted for tollgate_metered_responses_total').to.equal(1);
     expect(lines.join('')).to.include('tollgate.metering is off').and.not.include('spend not recorded');
+  });
+});
+
+describe('metering runtime: an allow Envoy never received (answered UNAVAILABLE at its deadline)', () => {
+  let redis: TestRedis;
+  let client: RedisClient;
+
+  before(async function () {
+    redis = await requireRedis(this);
+    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
+    await client.connect();
+  });
+
+  after(async () => {
+    if (client?.isOpen) client.destroy();
+    await redis?.cleanup();
+  });
+
+  function meteringReserving(): ReturnType<typeof createMetering> {
+    const yaml =
+      'model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n' +
+      `tollgate:\n  metering: true\n  budget_reservation: true\n  redis_key_prefix: "${redis.prefix}"\n`;
+    return createMetering(settingsFrom(parseLiteLlmConfig(yaml, {}), {}), client, createLogger('silent'));
+  }
+
+  /** Admits a budgeted request through the runtime's own admission: with reservation on, it reserves. */
+  async function admitted(metering: ReturnType<typeof createMetering>, requestId: string): Promise<ReturnType<typeof aContext>> {
+    const request = aRequest({ requestId, route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', max_tokens: 10 } });
+    const ctx = aContext({ snapshot: aSnapshot({ key: aKey({ token: `key-of-${requestId}`, max_budget: 10 }) }), request, now: new Date() });
+    expect(await metering.admission?.admit(ctx)).to.include({ kind: 'admit' });
+    return ctx;
+  }
+
+  const allowed: Outcome = { decision: { kind: 'allow', identity: { teamId: 't1' }, credentialHeader: null }, refusedBy: null };
+
+  it('releases the reservation the late allow took, so the budget is not held for reservation_ttl_seconds', async () => {
+    const metering = meteringReserving();
+    const ctx = await admitted(metering, 'discarded-1');
+    const reservation = new SpendKeys(redis.prefix).reservation('discarded-1');
+    expect(await client.exists(reservation)).to.equal(1);
+    metering.onDiscardedDecision(allowed, ctx.request);
+    expect(await eventually(() => client.exists(reservation), (n) => n === 0, { limitMs: 3_000, everyMs: 20 })).to.equal(0);
+    await metering.stop();
   });
 });

@@ -12,11 +12,16 @@ import type { Identity } from '../../src/domain/decision';
 import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
 import { createLogger } from '../../src/observability/logger';
 import { Admission } from '../../src/server/admission';
-import { createCheckHandler } from '../../src/server/check-handler';
+import { createCheckHandler, type CheckHandlerDeps } from '../../src/server/check-handler';
 import { anEnvoyCheck, chat, isAllowed } from '../support/envoy-requests';
+import { eventually } from '../support/poll';
 
-function call(handler: ReturnType<typeof createCheckHandler>, request: CheckRequest): Promise<{ error: ServiceError | null; response?: CheckResponse }> {
-  const unary = { request, getDeadline: () => Date.now() + 1_000 } as unknown as ServerUnaryCall<CheckRequest, CheckResponse>;
+function call(
+  handler: ReturnType<typeof createCheckHandler>,
+  request: CheckRequest,
+  deadlineMs = 1_000,
+): Promise<{ error: ServiceError | null; response?: CheckResponse }> {
+  const unary = { request, getDeadline: () => Date.now() + deadlineMs } as unknown as ServerUnaryCall<CheckRequest, CheckResponse>;
   return new Promise((resolve) => handler(unary, (error, response) => resolve({ error: (error as ServiceError | null) ?? null, response: response ?? undefined })));
 }
 
@@ -24,9 +29,17 @@ const env = { LITELLM_MASTER_KEY: 'sk-master-h' };
 const settings = settingsFrom(parseLiteLlmConfig('general_settings:\n  allow_requests_on_db_unavailable: true\n', env), env);
 const allowed: Outcome = { decision: { kind: 'allow', identity: { teamId: 't1' }, credentialHeader: null }, refusedBy: null };
 
-function handlerDeciding(decide: () => Outcome | Promise<Outcome>, admission = new Admission(4)): ReturnType<typeof createCheckHandler> {
+function handlerDeciding(
+  decide: () => Outcome | Promise<Outcome>,
+  admission = new Admission(4),
+  onDiscardedDecision?: CheckHandlerDeps['onDiscardedDecision'],
+): ReturnType<typeof createCheckHandler> {
   const authorizer = { decide } as unknown as Authorizer;
-  return createCheckHandler({ settings, authorizer, logger: createLogger('silent'), admission });
+  return createCheckHandler({ settings, authorizer, logger: createLogger('silent'), admission, onDiscardedDecision });
+}
+
+function later<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
 
 describe('check handler: decided at once, after waiting, or failing to answer', () => {
@@ -66,5 +79,53 @@ describe('check handler: decided at once, after waiting, or failing to answer', 
     });
     const answer = await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o') }));
     expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
+  });
+});
+
+describe('check handler: a decision Envoy never received is handed back (its reservation released)', () => {
+  function recorder(): { discarded: Array<{ requestId: string; kind: string }>; hook: NonNullable<CheckHandlerDeps['onDiscardedDecision']> } {
+    const discarded: Array<{ requestId: string; kind: string }> = [];
+    return { discarded, hook: (outcome, facts) => discarded.push({ requestId: facts.requestId, kind: outcome.decision.kind }) };
+  }
+
+  it('hands back an allow that arrives after the Check was answered UNAVAILABLE at its deadline', async () => {
+    const { discarded, hook } = recorder();
+    const handler = handlerDeciding(() => later(300, allowed), new Admission(4), hook);
+    const request = anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o'), headers: { 'x-request-id': 'late-allow-1' } });
+    const answer = await call(handler, request, 100);
+    expect(answer.error?.code).to.equal(GrpcStatus.UNAVAILABLE);
+    expect(answer.error?.details).to.equal('deadline too short to decide');
+    const seen = await eventually(async () => discarded.length, (n) => n > 0, { limitMs: 3_000, everyMs: 20 });
+    expect(seen).to.equal(1);
+    expect(discarded).to.deep.equal([{ requestId: 'late-allow-1', kind: 'allow' }]);
+  });
+
+  it('hands back nothing for an allow answered in time, from memory or after waiting', async () => {
+    const { discarded, hook } = recorder();
+    const fromMemory = handlerDeciding(() => allowed, new Admission(4), hook);
+    const afterWaiting = handlerDeciding(() => later(5, allowed), new Admission(4), hook);
+    for (const handler of [fromMemory, afterWaiting]) {
+      const answer = await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o') }));
+      expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
+    }
+    // A late Check as a marker: once its hand-back is seen, one owed by the earlier Checks would have come first.
+    const late = handlerDeciding(() => later(150, allowed), new Admission(4), hook);
+    await call(late, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o'), headers: { 'x-request-id': 'marker-1' } }), 60);
+    await eventually(async () => discarded.length, (n) => n > 0, { limitMs: 3_000, everyMs: 20 });
+    expect(discarded).to.deep.equal([{ requestId: 'marker-1', kind: 'allow' }]);
+  });
+
+  it('hands back an allow whose answer could not be built (Envoy got UNAVAILABLE instead)', async () => {
+    const { discarded, hook } = recorder();
+    const broken = new Proxy({} as Identity, {
+      get() {
+        throw new Error('identity unreadable');
+      },
+    });
+    const outcome: Outcome = { decision: { kind: 'allow', identity: broken, credentialHeader: null }, refusedBy: null };
+    const handler = handlerDeciding(() => Promise.resolve(outcome), new Admission(4), hook);
+    const answer = await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o'), headers: { 'x-request-id': 'unanswered-1' } }));
+    expect(answer.error?.code).to.equal(GrpcStatus.UNAVAILABLE);
+    expect(discarded).to.deep.equal([{ requestId: 'unanswered-1', kind: 'allow' }]);
   });
 });

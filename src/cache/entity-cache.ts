@@ -65,8 +65,13 @@ interface SharedRead<T> {
 
 export type Clock = () => number;
 
-/** Purge markers outlive the longest load that may still write back (see purgeMarkerTtlMs). */
+/**
+ * Purge markers live at least this long, and a load that took half of it or longer writes nothing
+ * back: the writer (the CLI) and the replicas may run with different TTLs, so both sides go by
+ * this constant, never by their own settings.
+ */
 const MIN_PURGE_MARKER_TTL_MS = 60_000;
+const MAX_WRITE_BACK_LOAD_MS = MIN_PURGE_MARKER_TTL_MS / 2;
 
 export class EntityCache<T> {
   private readonly memory: LRUCache<string, Entry<T>>;
@@ -142,10 +147,7 @@ export class EntityCache<T> {
     await this.shared.purge([this.sharedKey(id)], this.purgeMarkerTtlMs());
   }
 
-  /**
-   * A load that saw the key before a purge cannot write until the marker expires; loads that take
-   * longer than half of this do not write back at all (writeShared).
-   */
+  /** A load that saw the key before a purge cannot write over the marker until it expires. */
   private purgeMarkerTtlMs(): number {
     return Math.max(this.options.ttlMs, this.options.negativeTtlMs, MIN_PURGE_MARKER_TTL_MS);
   }
@@ -234,7 +236,7 @@ export class EntityCache<T> {
     const ttl = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
     if (ttl <= 0) return;
     // A purge marker that expired while this load ran would no longer stop the write.
-    if (this.now() - startedAt >= this.purgeMarkerTtlMs() / 2) return;
+    if (this.now() - startedAt >= MAX_WRITE_BACK_LOAD_MS) return;
     try {
       const shared: SharedEntry<T> = { v: entry.value, at: entry.loadedAt };
       await this.shared.setIfUnchanged(this.sharedKey(id), seen, encodeCached(shared), ttl);

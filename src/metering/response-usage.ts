@@ -1,5 +1,5 @@
 /**
- * Reads the usage of one upstream response, whatever its framing: an SSE stream
+ * Reads the usage (and the provider's id) of one upstream response, whatever its framing: an SSE stream
  * (`text/event-stream`) or a JSON body. Fed the body chunks exactly as Envoy sends them.
  */
 import type { Json } from '../domain/entities';
@@ -32,10 +32,10 @@ export class ResponseUsage {
   }
 
   /** Call once at end of stream (or when the stream was cut: what was seen so far counts). */
-  finish(): { usage: Usage | null; model: string | null } {
+  finish(): { usage: Usage | null; model: string | null; responseId: string | null } {
     if (this.sse !== null) this.sse.end();
     else for (const value of this.json?.finish() ?? []) this.usage.observe(value);
-    return { usage: this.usage.result(), model: this.usage.reportedModel() };
+    return { usage: this.usage.result(), model: this.usage.reportedModel(), responseId: this.usage.responseId() };
   }
 
   private observeText(data: string): void {

@@ -7,6 +7,7 @@
  * EXCLUDE them (`cache_read_input_tokens`, `cache_creation_input_tokens` are separate).
  * Pure: no I/O, fed JSON objects by the body and SSE readers.
  */
+import { createHash } from 'node:crypto';
 import type { Json } from '../domain/entities';
 
 export interface Usage {
@@ -35,6 +36,17 @@ function count(value: Json | undefined): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
+/**
+ * Provider ids are a few dozen characters (`chatcmpl-…`, `msg_…`, `resp_…`). A longer one is kept
+ * as its sha256, so that a charge id built from it stays small and still the same on a replay.
+ */
+const MAX_RESPONSE_ID = 255;
+
+function responseIdOf(value: Json | undefined): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  return value.length > MAX_RESPONSE_ID ? createHash('sha256').update(value).digest('hex') : value;
+}
+
 /** The raw counters seen so far; later reports overwrite earlier ones field by field. */
 interface RawCounts {
   promptTokens?: number;
@@ -53,11 +65,15 @@ interface RawCounts {
  * stream many (OpenAI: the final chunk; Responses API: `response.completed`; Anthropic: input in
  * `message_start`, cumulative output in `message_delta`). Last value per field wins, which is
  * right for each of them because the later reports are cumulative.
+ * The provider's id of the response is read in the same pass: top-level `id` (OpenAI bodies and
+ * every chunk of their streams, Anthropic bodies), `message.id` (Anthropic's `message_start`),
+ * `response.id` (Responses API stream events). The first one seen wins.
  */
 export class UsageAccumulator {
   private readonly raw: RawCounts = {};
   private seen = false;
   private model: string | null = null;
+  private id: string | null = null;
 
   observe(value: Json): void {
     const object = asRecord(value);
@@ -67,6 +83,7 @@ export class UsageAccumulator {
     for (const holder of [object, nestedMessage, nestedResponse]) {
       if (holder === null) continue;
       if (typeof holder.model === 'string' && holder.model !== '') this.model = holder.model;
+      this.id ??= responseIdOf(holder.id);
       const usage = asRecord(holder.usage);
       if (usage !== null) this.merge(usage);
     }
@@ -75,6 +92,11 @@ export class UsageAccumulator {
   /** The model the provider says answered (e.g. `gpt-4o-2024-08-06`); null when none was reported. */
   reportedModel(): string | null {
     return this.model;
+  }
+
+  /** The provider's id of this response; null when it carried none. */
+  responseId(): string | null {
+    return this.id;
   }
 
   /** Null when no usage object was ever seen (an unmetered response). */

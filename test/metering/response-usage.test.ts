@@ -18,6 +18,7 @@ describe('metering: usage from buffered JSON responses', () => {
     expect(reader.finish()).to.deep.equal({
       usage: { inputTokens: 40, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 10 },
       model: 'gpt-4o-mini',
+      responseId: 'chatcmpl-1',
     });
   });
 
@@ -50,5 +51,44 @@ describe('metering: usage from buffered JSON responses', () => {
       reader.push(Buffer.from(body));
       expect(reader.finish().usage).to.equal(null);
     }
+  });
+});
+
+describe("metering: the provider's response id, read with the usage", () => {
+  const streamed = (text: string, piece = 7): ResponseUsage => {
+    const reader = new ResponseUsage('text/event-stream; charset=utf-8', null);
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += piece) reader.push(bytes.subarray(i, i + piece));
+    return reader;
+  };
+
+  it('reads it from an OpenAI stream (every chunk carries it)', () => {
+    const reader = streamed(
+      [
+        'data: {"id":"chatcmpl-S1","object":"chat.completion.chunk","choices":[{"delta":{"content":"hi"}}]}',
+        'data: {"id":"chatcmpl-S1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2}}',
+        'data: [DONE]',
+        '',
+      ].join('\n\n'),
+    );
+    expect(reader.finish()).to.deep.include({ responseId: 'chatcmpl-S1' });
+  });
+
+  it('reads it from an Anthropic stream (message_start)', () => {
+    const reader = streamed(
+      [
+        'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_A1","model":"claude-sonnet-4","usage":{"input_tokens":5,"output_tokens":1}}}',
+        'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_9"}}',
+        'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":8}}',
+        'event: message_stop\ndata: {"type":"message_stop"}',
+        '',
+      ].join('\n\n'),
+    );
+    expect(reader.finish()).to.deep.include({ responseId: 'msg_A1', model: 'claude-sonnet-4' });
+  });
+
+  it('reports none when the response carries none', () => {
+    const reader = streamed('data: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2}}\n\ndata: [DONE]\n\n');
+    expect(reader.finish()).to.deep.include({ responseId: null });
   });
 });

@@ -62,3 +62,44 @@ describe('metering: usage from provider responses', () => {
     expect(usageOf({ usage: { prompt_tokens: -5, completion_tokens: 'many' } }).usage).to.equal(null);
   });
 });
+
+describe("metering: the provider's id of a response", () => {
+  const idOf = (...objects: Json[]): string | null => {
+    const accumulator = new UsageAccumulator();
+    for (const object of objects) accumulator.observe(object);
+    return accumulator.responseId();
+  };
+
+  it('reads the top-level id of an OpenAI body or chunk and of an Anthropic body', () => {
+    expect(idOf({ id: 'chatcmpl-abc', object: 'chat.completion', usage: { prompt_tokens: 1 } })).to.equal('chatcmpl-abc');
+    expect(idOf({ id: 'msg_01XYZ', type: 'message', usage: { input_tokens: 1, output_tokens: 1 } })).to.equal('msg_01XYZ');
+  });
+
+  it("reads Anthropic's message_start message.id, not a later content block's id", () => {
+    expect(
+      idOf(
+        { type: 'message_start', message: { id: 'msg_01ABC', usage: { input_tokens: 3, output_tokens: 1 } } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1' } },
+        { type: 'message_delta', usage: { output_tokens: 9 } },
+      ),
+    ).to.equal('msg_01ABC');
+  });
+
+  it("reads a Responses API stream's response.id", () => {
+    expect(idOf({ type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } }, { type: 'response.output_text.delta', item_id: 'msg_2' })).to.equal('resp_1');
+  });
+
+  it('keeps the first id seen, and ignores ids that are not non-empty strings', () => {
+    expect(idOf({ id: 'chatcmpl-1' }, { id: 'chatcmpl-2' })).to.equal('chatcmpl-1');
+    expect(idOf({ id: 42 }, { id: '' }, { id: null }, { id: ['x'] }, { id: 'chatcmpl-3' })).to.equal('chatcmpl-3');
+    expect(idOf({ choices: [] }, 'text', null)).to.equal(null);
+  });
+
+  it('does not use an over-long id as is: it keeps its sha256, the same for the same id', () => {
+    const long = `chatcmpl-${'x'.repeat(400)}`;
+    const id = idOf({ id: long });
+    expect(id).to.match(/^[0-9a-f]{64}$/);
+    expect(idOf({ id: long })).to.equal(id);
+    expect(idOf({ id: `${long}y` })).to.not.equal(id);
+  });
+});

@@ -45,7 +45,21 @@ function callTypeOf(path: string): string {
   return CALL_TYPES.find(([pattern]) => pattern.test(route))?.[1] ?? 'pass_through_endpoint';
 }
 
+/**
+ * The id a charge is counted once by and logged under. Envoy keeps a client-sent x-request-id on
+ * requests it deems internal (any RFC1918 peer by default), so the x-request-id alone would let a
+ * client repeat one and have every later response taken for a replay of the first. The provider's
+ * response id makes it one per response, still the same when the very same exchange is replayed;
+ * without one, an id minted for this exchange does. LiteLLM logs under the response id (or its own
+ * call id), never a client header.
+ */
+export function chargeIdOf(requestId: string, responseId: string | null, exchangeId: string): string {
+  if (requestId === '') return exchangeId;
+  return `${requestId}:${responseId ?? exchangeId}`;
+}
+
 export class MeteredExchange {
+  private readonly exchangeId = randomUUID();
   private requestId = '';
   private attribution: Attribution = NO_ATTRIBUTION;
   private startedAt: number;
@@ -95,11 +109,12 @@ export class MeteredExchange {
     if (status === null || status < 200 || status >= 300 || this.response === null) {
       return { kind: 'release', requestId: this.requestId, reason: 'upstream_error' };
     }
-    const { usage, model } = this.response.finish();
+    const { usage, model, responseId } = this.response.finish();
     if (usage === null) return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
     const price = this.deps.prices.priceOf(this.attribution.model, model);
     const event: SpendEvent = {
-      requestId: this.requestId === '' ? randomUUID() : this.requestId,
+      chargeId: chargeIdOf(this.requestId, responseId, this.exchangeId),
+      requestId: this.requestId,
       callType: callTypeOf(this.path),
       attribution: { ...this.attribution, tags: [...this.attribution.tags] },
       model: model ?? this.attribution.model ?? '',

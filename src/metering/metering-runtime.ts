@@ -145,7 +145,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     }
     meteringStats.events[recorded ? 'recorded' : 'duplicate'] += 1;
     if (recorded) meteringStats.recordedCost += outcome.event.cost;
-    logger.debug({ requestId: outcome.event.requestId, cost: outcome.event.cost, recorded }, 'metering: spend recorded');
+    logger.debug({ requestId: outcome.event.requestId, chargeId: outcome.event.chargeId, cost: outcome.event.cost, recorded }, 'metering: spend recorded');
   };
 
   return {

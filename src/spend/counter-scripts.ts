@@ -86,9 +86,10 @@ return out`,
 );
 
 /**
- * KEYS: done marker, stream, reservation, n counters, then token buckets.
- * ARGV: request id, amount, event JSON, done TTL ms, n, tokens, bucket TTL ms.
- * Returns 1 when recorded, 0 when this request id was already recorded.
+ * KEYS: done marker (of the charge id), stream, reservation, n counters, then token buckets.
+ * ARGV: request id (the reservation's member name, '' for none), amount, event JSON, done TTL ms,
+ * n, tokens, bucket TTL ms.
+ * Returns 1 when recorded, 0 when this charge was already recorded.
  */
 export const RECORD_SPEND = new LuaScript(
   'record_spend',

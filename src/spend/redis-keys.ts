@@ -31,8 +31,8 @@ export class SpendKeys {
     return `${this.base}res:${encodeURIComponent(requestId)}`;
   }
 
-  done(requestId: string): string {
-    return `${this.base}done:${encodeURIComponent(requestId)}`;
+  done(chargeId: string): string {
+    return `${this.base}done:${encodeURIComponent(chargeId)}`;
   }
 
   get stream(): string {

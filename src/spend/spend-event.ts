@@ -42,7 +42,14 @@ const attributionSchema = z.object({
 const tokenCount = z.number().int().nonnegative();
 
 export const spendEventSchema = z.object({
-  requestId: z.string().min(1),
+  /**
+   * What the charge is counted once by and logged under (SpendLogs' request_id). Not the
+   * x-request-id alone, which a client may choose and repeat: see chargeIdOf in
+   * metering/metered-exchange.ts.
+   */
+  chargeId: z.string().min(1),
+  /** Envoy's x-request-id ('' when there was none): names the request's reservation and joins its log row to it. */
+  requestId: z.string(),
   /** LiteLLM's call_type (`acompletion`, `aembedding`, …). */
   callType: z.string(),
   attribution: attributionSchema,
@@ -66,10 +73,19 @@ export function encodeSpendEvent(event: SpendEvent): string {
   return JSON.stringify(event);
 }
 
+/**
+ * Entries queued by an earlier version have no chargeId: they were charged under their requestId,
+ * so that is their charge id (the flush must find the rows and markers they may already have).
+ */
+function withChargeId(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || 'chargeId' in value) return value;
+  return { ...value, chargeId: (value as { requestId?: unknown }).requestId };
+}
+
 /** Null for an entry that is not a SpendEvent (a poison message is dropped, not retried forever). */
 export function decodeSpendEvent(text: string): SpendEvent | null {
   try {
-    const parsed = spendEventSchema.safeParse(JSON.parse(text));
+    const parsed = spendEventSchema.safeParse(withChargeId(JSON.parse(text)));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;

@@ -44,11 +44,12 @@ function clip(value: string | null): string | null {
 }
 
 /**
- * The primary key a request is logged under. Envoy's ids are UUIDs; a client-chosen x-request-id
- * longer than the column is replaced by its sha256 (still unique, still the same on every replay).
+ * The primary key a charge is logged under, and the form the x-request-id is recorded beside it in.
+ * A client-chosen x-request-id can make either longer than the column; it is then replaced by its
+ * sha256 (still unique, still the same on every replay).
  */
-export function storedRequestId(requestId: string): string {
-  return requestId.length > MAX_VARCHAR ? createHash('sha256').update(requestId).digest('hex') : requestId;
+export function storedRequestId(id: string): string {
+  return id.length > MAX_VARCHAR ? createHash('sha256').update(id).digest('hex') : id;
 }
 
 export function spendLogValues(event: SpendEvent): SpendLogValue[] {
@@ -67,10 +68,13 @@ export function spendLogValues(event: SpendEvent): SpendLogValue[] {
       prompt_tokens_details: { cached_tokens: event.usage.cacheReadTokens },
       cache_creation_input_tokens: event.usage.cacheCreationTokens,
     },
+    // request_id is the charge id (x-request-id + the provider's response id); this joins the row
+    // to the request Envoy and the upstream logged.
+    x_request_id: event.requestId === '' ? null : storedRequestId(event.requestId),
     recorded_by: 'tollgate',
   };
   return [
-    storedRequestId(event.requestId),
+    storedRequestId(event.chargeId),
     clip(event.callType),
     clip(a.keyHash ?? ''),
     event.cost,

@@ -3,9 +3,10 @@
  *
  * With Redis: one script (RECORD_SPEND) charges every counter, gives back the request's
  * reservation, feeds the token windows and appends the event to the durable queue — atomically,
- * and at most once per request id. Without Redis (or while it is unreachable): the event is
- * written straight to the database, which is idempotent on its own (SpendLogs' primary key), so
- * nothing is lost; counters that miss it catch up when they next seed from the database.
+ * and at most once per charge id (never per x-request-id alone, which a client can repeat).
+ * Without Redis (or while it is unreachable): the event is written straight to the database,
+ * which is idempotent on its own (SpendLogs' primary key), so nothing is lost; counters that miss
+ * it catch up when they next seed from the database.
  */
 import type { RedisClient } from '../cache/redis-shared-cache';
 import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
@@ -17,13 +18,13 @@ import type { SpendWriter } from './spend-writer';
 import { targetsOf } from './targets';
 
 export interface SpendRecorder {
-  /** Resolves false when this request id was already recorded. */
+  /** Resolves false when this charge id was already recorded. */
   record(event: SpendEvent): Promise<boolean>;
   /** Gives a reservation back without charging anything (upstream error, nothing metered). */
   release(requestId: string): Promise<void>;
 }
 
-/** Long enough to cover every replay of one request; request ids are unique per request. */
+/** Long enough to cover every replay of one response; charge ids are unique per response. */
 const DONE_TTL_MS = 24 * 3_600_000;
 
 export class DirectSpendRecorder implements SpendRecorder {
@@ -74,8 +75,9 @@ export class RedisSpendRecorder implements SpendRecorder {
       .filter((t) => TOKEN_COUNTED_KINDS.has(t.kind))
       .map((t) => rateBucketKey(this.options.prefix, t, 'tpm', minute));
     const keys = [
-      this.keys.done(event.requestId),
+      this.keys.done(event.chargeId),
       this.keys.stream,
+      // The reservation ADMIT made at Check time, named by the only id Check knew.
       this.keys.reservation(event.requestId),
       ...targets.map((t) => this.keys.counter(t)),
       ...buckets,

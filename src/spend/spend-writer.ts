@@ -2,7 +2,7 @@
  * Writes a batch of SpendEvents to the database in one transaction: the LiteLLM_SpendLogs rows
  * and the spend columns of every entity charged.
  *
- * Idempotent by construction: `request_id` is SpendLogs' primary key, and a column is only added
+ * Idempotent by construction: `request_id` (the event's charge id) is SpendLogs' primary key, and a column is only added
  * to for events whose log row this same transaction inserts. Replaying a batch (a crash after
  * the commit but before the queue acknowledgement) therefore changes nothing. Two writers racing
  * on the same events (a reclaimed entry whose first consumer was only slow) collide on the
@@ -36,7 +36,7 @@ export class SpendWriter {
 
   /** Resolves with the number of events newly written (replays excluded). */
   async write(batch: readonly QueuedSpend[]): Promise<number> {
-    const unique = [...new Map(batch.map((item) => [storedRequestId(item.event.requestId), item])).values()];
+    const unique = [...new Map(batch.map((item) => [storedRequestId(item.event.chargeId), item])).values()];
     if (unique.length === 0) return 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -60,14 +60,14 @@ export class SpendWriter {
     const q = (name: string): string => quote(this.dialect, name);
     const logs = q('LiteLLM_SpendLogs');
     const existing = new Set<string>();
-    for (const ids of chunks(batch.map((item) => storedRequestId(item.event.requestId)), SELECT_CHUNK)) {
+    for (const ids of chunks(batch.map((item) => storedRequestId(item.event.chargeId)), SELECT_CHUNK)) {
       const rows: { request_id: string }[] = await manager.query(
         `SELECT ${q('request_id')} AS request_id FROM ${logs} WHERE ${q('request_id')} IN (${ids.map(() => '?').join(', ')})`,
         ids,
       );
       for (const row of rows) existing.add(row.request_id);
     }
-    const fresh = batch.filter((item) => !existing.has(storedRequestId(item.event.requestId)));
+    const fresh = batch.filter((item) => !existing.has(storedRequestId(item.event.chargeId)));
     if (fresh.length === 0) return 0;
 
     const columns = SPEND_LOG_COLUMNS.map(q).join(', ');

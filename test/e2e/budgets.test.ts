@@ -20,6 +20,7 @@ import { BIN, startServer, type ServerProcess } from '../support/server-process'
 import {
   chargeRecorded,
   counterOf,
+  OF_X_REQUEST_ID,
   openRedisClient,
   queuedEntries,
   spendColumn,
@@ -97,24 +98,36 @@ async function callThrough(
   checkOn: number,
   meterOn: number,
   key: string,
-  options: { body?: Record<string, unknown>; status?: number; usage?: { prompt: number; completion: number }; upstreamMs?: number } = {},
-): Promise<{ allowed: boolean; requestId: string; denialType?: string }> {
-  const requestId = uniqueId('req');
+  options: {
+    body?: Record<string, unknown>;
+    status?: number;
+    usage?: { prompt: number; completion: number };
+    upstreamMs?: number;
+    /** The client's own x-request-id (Envoy keeps it for internal peers); a fresh one by default. */
+    requestId?: string;
+  } = {},
+): Promise<{ allowed: boolean; requestId: string; chargeId: string; denialType?: string }> {
+  const requestId = options.requestId ?? uniqueId('req');
+  const responseId = uniqueId('chatcmpl');
+  const chargeId = `${requestId}:${responseId}`;
   const response = await replicas.checkers[checkOn].check(
     anEnvoyCheck({ key, body: options.body ?? chat('gpt-4o'), headers: { 'x-request-id': requestId } }),
   );
-  if (!isAllowed(response)) return { allowed: false, requestId, denialType: denialOf(response).type };
+  if (!isAllowed(response)) return { allowed: false, requestId, chargeId, denialType: denialOf(response).type };
   if (options.upstreamMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.upstreamMs));
   await replicas.meters[meterOn].exchange(
     anUpstreamExchange({
       requestId,
       status: options.status ?? 200,
-      chunks: options.status !== undefined && options.status >= 400 ? ['{"error":{"message":"upstream failed"}}'] : anOpenAiStream(options.usage ?? USAGE, 4),
+      chunks:
+        options.status !== undefined && options.status >= 400
+          ? ['{"error":{"message":"upstream failed"}}']
+          : anOpenAiStream(options.usage ?? USAGE, 4, responseId),
       contentType: options.status !== undefined && options.status >= 400 ? 'application/json' : 'text/event-stream',
       authzMetadata: metadataOf(response),
     }),
   );
-  return { allowed: true, requestId };
+  return { allowed: true, requestId, chargeId };
 }
 
 async function migratedDataSource(database: TestMysqlDatabase): Promise<DataSource> {
@@ -180,13 +193,13 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       const endUser = uniqueId('customer');
 
       const body = chat('gpt-4o', { user: endUser, metadata: { tags: [tag.tag_name] } });
-      const { allowed, requestId } = await callThrough(replicas!, 0, 1, raw, { body });
+      const { allowed, requestId, chargeId } = await callThrough(replicas!, 0, 1, raw, { body });
       expect(allowed).to.equal(true);
 
       const counter = await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) });
       expect(counter?.spend).to.be.closeTo(COST, 1e-12);
 
-      await waitFor('the flush', () => spendLogCount(dataSource, 'request_id = ?', [requestId]), (n) => n === 1);
+      await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 1);
       const expected: Array<[string, Record<string, string>]> = [
         ['LiteLLM_VerificationToken', { token: hashKey(raw) }],
         ['LiteLLM_TeamTable', { team_id: team.team_id }],
@@ -200,8 +213,9 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       for (const [table, where] of expected) {
         expect(await spendColumn(dataSource, table, where), table).to.be.closeTo(COST, 1e-12);
       }
-      const [log] = await dataSource.query('SELECT * FROM `LiteLLM_SpendLogs` WHERE request_id = ?', [requestId]);
+      const [log] = await dataSource.query(`SELECT * FROM \`LiteLLM_SpendLogs\` WHERE ${OF_X_REQUEST_ID}`, [requestId]);
       expect(log).to.include({
+        request_id: chargeId,
         api_key: hashKey(raw),
         call_type: 'acompletion',
         team_id: team.team_id,
@@ -219,26 +233,42 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
     });
 
-    it('counts a replayed response once (idempotent per request id)', async () => {
+    it('counts a replayed response once (idempotent per x-request-id and response id)', async () => {
       const raw = `sk-replay-${uniqueId('k')}`;
       await rows.aKey({ token: hashKey(raw), max_budget: 100 });
       const requestId = uniqueId('req');
       const check = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o'), headers: { 'x-request-id': requestId } }));
       const exchange = anUpstreamExchange({ requestId, chunks: anOpenAiStream(USAGE), authzMetadata: metadataOf(check) });
       await Promise.all([replicas!.meters[0].exchange(exchange), replicas!.meters[1].exchange(exchange), replicas!.meters[1].exchange(exchange)]);
-      await waitFor('the flush', () => spendLogCount(dataSource, 'request_id = ?', [requestId]), (n) => n === 1);
+      await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 1);
       await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
       expect((await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) }))?.spend).to.be.closeTo(COST, 1e-12);
       expect(await spendColumn(dataSource, 'LiteLLM_VerificationToken', { token: hashKey(raw) })).to.be.closeTo(COST, 1e-12);
+    });
+
+    it('charges every response sent under one client-chosen x-request-id (each has its own response id)', async () => {
+      const raw = `sk-sameid-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 100 });
+      const requestId = uniqueId('client-chosen');
+      const first = await callThrough(replicas!, 0, 1, raw, { requestId });
+      const second = await callThrough(replicas!, 1, 0, raw, { requestId });
+      expect([first.allowed, second.allowed]).to.deep.equal([true, true]);
+      // Waits on the spend itself, not on markers: a second response taken for a replay leaves it at 1 × COST.
+      const target = { kind: 'key' as const, id: hashKey(raw) };
+      const counter = await waitFor('both charges', () => counterOf(peek, redis.prefix, target), (c) => Math.abs((c?.spend ?? 0) - 2 * COST) < 1e-12);
+      expect(counter?.spend).to.be.closeTo(2 * COST, 1e-12);
+      await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 2);
+      await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
+      expect(await spendColumn(dataSource, 'LiteLLM_VerificationToken', { token: hashKey(raw) })).to.be.closeTo(2 * COST, 1e-12);
     });
 
     it('refuses on every replica once one replica has metered the budget away (no cache wait)', async () => {
       const raw = `sk-shared-${uniqueId('k')}`;
       await rows.aKey({ token: hashKey(raw), max_budget: 0.25 });
       for (let i = 0; i < 3; i += 1) {
-        const { allowed, requestId } = await callThrough(replicas!, 0, 0, raw);
+        const { allowed, chargeId } = await callThrough(replicas!, 0, 0, raw);
         expect(allowed, `request ${i}`).to.equal(true);
-        await chargeRecorded(peek, redis.prefix, requestId);
+        await chargeRecorded(peek, redis.prefix, chargeId);
       }
       // Replica 1 cached nothing for this key and replica 0's cached row still says spend 0.
       for (const replica of [0, 1]) {
@@ -293,7 +323,7 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       expect(metadataOf(first)).to.include({ rate_limit: '1500/MINUTE' });
       const metered = await callThrough(replicas!, 0, 1, raw);
       expect(metered.allowed).to.equal(true);
-      await chargeRecorded(peek, redis.prefix, metered.requestId);
+      await chargeRecorded(peek, redis.prefix, metered.chargeId);
       const after = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
       expect(denialOf(after)).to.include({ code: '429' });
       expect(denialOf(after).message).to.include('current tpm: 1900, tpm limit: 1500');

@@ -84,6 +84,43 @@ describe('metering: one exchange from request headers to its spend', () => {
   });
 });
 
+describe('metering: the charge id a response is counted once by', () => {
+  const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+  function chargeOf(requestId: string | null, body: string): { chargeId: string; requestId: string } {
+    const meter = exchange();
+    const headers = requestHeaders(requestId ?? '');
+    if (requestId === null) headers.delete('x-request-id');
+    meter.onRequestHeaders(headers, undefined);
+    meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
+    meter.onResponseBody(Buffer.from(body));
+    const outcome = meter.finish();
+    if (outcome.kind !== 'charge') throw new Error(`expected a charge, got ${outcome.kind}`);
+    return { chargeId: outcome.event.chargeId, requestId: outcome.event.requestId };
+  }
+
+  const withId = (id: string): string => `data: {"id":"${id}","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}\n\ndata: [DONE]\n\n`;
+
+  it("is the x-request-id and the provider's response id; the reservation keeps the x-request-id", () => {
+    expect(chargeOf('req-same', withId('chatcmpl-1'))).to.deep.equal({ chargeId: 'req-same:chatcmpl-1', requestId: 'req-same' });
+    expect(chargeOf('req-same', withId('chatcmpl-2')).chargeId, 'another response under a repeated x-request-id').to.equal('req-same:chatcmpl-2');
+  });
+
+  it('is the x-request-id and an id minted for the exchange when the response carries none', () => {
+    const first = chargeOf('req-same', SSE);
+    const second = chargeOf('req-same', SSE);
+    expect(first.chargeId).to.match(new RegExp(`^req-same:${UUID.source}$`));
+    expect(second.chargeId).to.not.equal(first.chargeId);
+    expect(first.requestId).to.equal('req-same');
+  });
+
+  it('is a fresh uuid when the request had no x-request-id', () => {
+    const charge = chargeOf(null, withId('chatcmpl-1'));
+    expect(charge.chargeId).to.match(new RegExp(`^${UUID.source}$`));
+    expect(charge.requestId).to.equal('');
+  });
+});
+
 describe('metering: Check ↔ ext_proc correlation', () => {
   it('forgets entries after their TTL and beyond its size, oldest first', () => {
     let now = 0;

@@ -17,6 +17,7 @@ import { openRedisClient, type TestRedisClient } from '../support/spend';
 
 function anEvent(requestId: string): SpendEvent {
   return {
+    chargeId: `${requestId}:chatcmpl-1`,
     requestId,
     callType: 'acompletion',
     attribution: { keyHash: 'hash-1', userId: null, teamId: null, orgId: null, projectId: null, endUserId: null, tags: [], model: 'gpt-4o' },

@@ -54,7 +54,7 @@ describe('metering runtime', () => {
   });
 });
 
-describe('metering runtime: an allow Envoy never received (answered UNAVAILABLE at its deadline)', () => {
+describe('metering runtime: giving reservations back', () => {
   let redis: TestRedis;
   let client: RedisClient;
 
@@ -86,7 +86,7 @@ describe('metering runtime: an allow Envoy never received (answered UNAVAILABLE 
 
   const allowed: Outcome = { decision: { kind: 'allow', identity: { teamId: 't1' }, credentialHeader: null }, refusedBy: null };
 
-  it('releases the reservation the late allow took, so the budget is not held for reservation_ttl_seconds', async () => {
+  it('releases the reservation of an allow Envoy never received (answered UNAVAILABLE at its deadline), so the budget is not held for reservation_ttl_seconds', async () => {
     const metering = meteringReserving();
     const ctx = await admitted(metering, 'discarded-1');
     const reservation = new SpendKeys(redis.prefix).reservation('discarded-1');
@@ -94,5 +94,20 @@ describe('metering runtime: an allow Envoy never received (answered UNAVAILABLE 
     metering.onDiscardedDecision(allowed, ctx.request);
     expect(await eventually(() => client.exists(reservation), (n) => n === 0, { limitMs: 3_000, everyMs: 20 })).to.equal(0);
     await metering.stop();
+  });
+
+  it('settles the reservation named by the x-request-id with a charge recorded under its own charge id', async () => {
+    const metering = meteringReserving();
+    const ctx = await admitted(metering, 'settled-1');
+    const keys = new SpendKeys(redis.prefix);
+    const counter = keys.counter({ kind: 'key', id: ctx.snapshot.key?.token ?? '' });
+    expect(await client.exists(keys.reservation('settled-1'))).to.equal(1);
+    expect(await client.zCard(`${counter}:r`)).to.equal(1);
+    playStream(metering.process, anUpstreamExchange({ requestId: 'settled-1', chunks: anOpenAiStream({ prompt: 10, completion: 5 }, 3, 'chatcmpl-settled') }));
+    await metering.stop();
+    expect(await client.exists(keys.done('settled-1:chatcmpl-settled')), 'charged under x-request-id:response id').to.equal(1);
+    expect(await client.exists(keys.reservation('settled-1')), 'reservation given back').to.equal(0);
+    expect(await client.zCard(`${counter}:r`), 'and taken off the counter').to.equal(0);
+    expect(Number(await client.hGet(counter, 'r'))).to.equal(0);
   });
 });

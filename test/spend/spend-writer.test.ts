@@ -10,10 +10,11 @@ import { toSqlUtc } from '../../src/store/spend-window';
 import { LiteLlmRows, aTokenHash, uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
 
-function anEvent(overrides: Partial<SpendEvent['attribution']> & { cost?: number; requestId?: string } = {}): SpendEvent {
-  const { cost, requestId, ...attribution } = overrides;
+function anEvent(overrides: Partial<SpendEvent['attribution']> & { cost?: number; requestId?: string; chargeId?: string } = {}): SpendEvent {
+  const { cost, requestId = uniqueId('req'), chargeId, ...attribution } = overrides;
   return {
-    requestId: requestId ?? uniqueId('req'),
+    chargeId: chargeId ?? `${requestId}:${uniqueId('chatcmpl')}`,
+    requestId,
     callType: 'acompletion',
     attribution: { keyHash: null, userId: null, teamId: null, orgId: null, projectId: null, endUserId: null, tags: [], model: 'gpt-4o', ...attribution },
     model: 'gpt-4o-2024-08-06',
@@ -63,7 +64,7 @@ describeEachBackend('spend: SpendWriter', (backend) => {
     expect(await spendOf(dataSource, 'LiteLLM_ProjectTable', 'project_id', project.project_id)).to.equal(0.5);
     expect(await spendOf(dataSource, 'LiteLLM_TagTable', 'tag_name', tag.tag_name)).to.equal(0.5);
     expect(await spendOf(dataSource, 'LiteLLM_EndUserTable', 'user_id', endUser), 'end user created on first spend, as LiteLLM').to.equal(0.5);
-    const [log] = await dataSource.query('SELECT * FROM LiteLLM_SpendLogs WHERE request_id = ?', [event.requestId]);
+    const [log] = await dataSource.query('SELECT * FROM LiteLLM_SpendLogs WHERE request_id = ?', [event.chargeId]);
     expect(log).to.include({
       call_type: 'acompletion',
       api_key: key.token,
@@ -80,7 +81,18 @@ describeEachBackend('spend: SpendWriter', (backend) => {
     });
     const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
     expect(json(log.request_tags)).to.deep.equal([tag.tag_name]);
-    expect(json(log.metadata)).to.deep.include({ user_api_key: key.token, user_api_key_team_id: team.team_id });
+    expect(json(log.metadata)).to.deep.include({ user_api_key: key.token, user_api_key_team_id: team.team_id, x_request_id: event.requestId });
+  });
+
+  it('writes two charges under one client-chosen x-request-id as two rows (each response its own charge id)', async () => {
+    const { dataSource } = backend();
+    const key = await new LiteLlmRows(dataSource).aKey();
+    const requestId = uniqueId('client-chosen');
+    const events = [anEvent({ keyHash: key.token, requestId, cost: 0.1 }), anEvent({ keyHash: key.token, requestId, cost: 0.1 })];
+    const writer = new SpendWriter(dataSource);
+    expect(await writer.write([queued(events[0])])).to.equal(1);
+    expect(await writer.write([queued(events[1])])).to.equal(1);
+    expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.be.closeTo(0.2, 1e-9);
   });
 
   it('writes nothing twice: a replayed batch, a batch repeating an id, and two writers racing', async () => {
@@ -118,11 +130,11 @@ describeEachBackend('spend: SpendWriter', (backend) => {
 });
 
 describeEachBackend('spend: SpendWriter with client-chosen values', (backend) => {
-  it('never lets an over-long request id, end user or tag fail a batch (it would block the queue)', async () => {
+  it('never lets an over-long charge id, x-request-id, end user or tag fail a batch (it would block the queue)', async () => {
     const { dataSource } = backend();
     const key = await new LiteLlmRows(dataSource).aKey();
     const long = 'x'.repeat(300);
-    const event = anEvent({ keyHash: key.token, endUserId: long, tags: [long], requestId: `req-${long}`, cost: 0.25 });
+    const event = anEvent({ keyHash: key.token, endUserId: long, tags: [long], requestId: `req-${long}`, chargeId: `req-${long}:chatcmpl-1`, cost: 0.25 });
     const writer = new SpendWriter(dataSource);
     expect(await writer.write([queued(event), queued(anEvent({ keyHash: key.token, cost: 0.25 }))])).to.equal(2);
     expect(await writer.write([queued(event)]), 'replay of the hashed id').to.equal(0);

@@ -3,6 +3,7 @@
  * bidirectional stream per HTTP request, request headers, response headers, then the response
  * body in chunks (processing_mode.response_body_mode: STREAMED).
  */
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Struct } from '../../src/envoy/messages';
 import { toStruct } from '../../src/envoy/messages';
@@ -78,12 +79,15 @@ export function anUpstreamExchange(response: UpstreamResponse): ProcessingReques
   return messages;
 }
 
-/** An OpenAI chat stream with its usage in the final chunk, cut into `pieces` chunks. */
-export function anOpenAiStream(usage: { prompt: number; completion: number }, pieces = 3): Buffer[] {
+/**
+ * An OpenAI chat stream with its usage in the final chunk, cut into `pieces` chunks. Every chunk
+ * carries the response's id, as OpenAI's do: a fresh one unless given.
+ */
+export function anOpenAiStream(usage: { prompt: number; completion: number }, pieces = 3, id = `chatcmpl-${randomUUID()}`): Buffer[] {
   const text = [
-    'data: {"object":"chat.completion.chunk","model":"gpt-4o","choices":[{"delta":{"content":"Héllo 🌍"}}]}',
+    `data: {"id":"${id}","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"delta":{"content":"Héllo 🌍"}}]}`,
     '',
-    `data: {"object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":${usage.prompt},"completion_tokens":${usage.completion},"total_tokens":${usage.prompt + usage.completion}}}`,
+    `data: {"id":"${id}","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":${usage.prompt},"completion_tokens":${usage.completion},"total_tokens":${usage.prompt + usage.completion}}}`,
     '',
     'data: [DONE]',
     '',

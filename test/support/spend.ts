@@ -57,10 +57,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
  * Metering settles a response after answering Envoy (Envoy never waits on it), so a test that reads
  * spend right after an exchange waits for that request's charge to be recorded (its idempotency marker).
  */
-export async function chargeRecorded(client: TestRedisClient, prefix: string, requestId: string): Promise<void> {
-  const marker = new SpendKeys(prefix).done(requestId);
-  await waitFor(`the charge of ${requestId}`, () => client.exists(marker), (n) => n === 1);
+export async function chargeRecorded(client: TestRedisClient, prefix: string, chargeId: string): Promise<void> {
+  const marker = new SpendKeys(prefix).done(chargeId);
+  await waitFor(`the charge ${chargeId}`, () => client.exists(marker), (n) => n === 1);
 }
+
+/** A `spendLogCount` condition: the rows of one x-request-id (their request_id is the charge id). */
+export const OF_X_REQUEST_ID = "JSON_UNQUOTE(JSON_EXTRACT(`metadata`, '$.x_request_id')) = ?";
 
 /** `SELECT spend` of one row, through the same table names LiteLLM uses. */
 export async function spendColumn(dataSource: DataSource, table: string, where: Record<string, string>): Promise<number | null> {

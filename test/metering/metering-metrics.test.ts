@@ -13,24 +13,12 @@ import { SpendFlusher } from '../../src/spend/spend-flusher';
 import type { QueuedSpend, SpendWriter } from '../../src/spend/spend-writer';
 import { eventually } from '../support/poll';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { openRedisClient, type TestRedisClient } from '../support/spend';
+import { aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
 function anEvent(requestId: string): SpendEvent {
-  return {
-    chargeId: `${requestId}:chatcmpl-1`,
-    requestId,
-    callType: 'acompletion',
-    attribution: { keyHash: 'hash-1', userId: null, teamId: null, orgId: null, projectId: null, endUserId: null, tags: [], model: 'gpt-4o' },
-    model: 'gpt-4o',
-    usage: { inputTokens: 10, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 5 },
-    cost: 0.25,
-    startTime: 0,
-    endTime: 1,
-    completionStartTime: null,
-  };
+  return aSpendEvent({ chargeId: `${requestId}:chatcmpl-1`, requestId });
 }
 
-/** Stands in for SpendWriter: writes nothing, answers how many events were new. */
 function aWriter(write: (batch: readonly QueuedSpend[]) => Promise<number>): SpendWriter {
   return { write } as unknown as SpendWriter;
 }

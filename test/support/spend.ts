@@ -5,6 +5,7 @@
 import { createClient } from 'redis';
 import type { DataSource } from 'typeorm';
 import { SpendKeys } from '../../src/spend/redis-keys';
+import { NO_ATTRIBUTION, type SpendEvent } from '../../src/spend/spend-event';
 import type { SpendTarget } from '../../src/spend/targets';
 import { TEST_REDIS_URL } from './redis';
 import type { ServerProcess } from './server-process';
@@ -22,6 +23,21 @@ export async function openRedisClient(): Promise<TestRedisClient> {
   client.on('error', () => undefined);
   await client.connect();
   return client;
+}
+
+/** A charge of 0.25 for 10 + 5 tokens of gpt-4o to key `hash-1`, under the ids given. */
+export function aSpendEvent(ids: { chargeId: string; requestId: string }): SpendEvent {
+  return {
+    ...ids,
+    callType: 'acompletion',
+    attribution: { ...NO_ATTRIBUTION, keyHash: 'hash-1', tags: [], model: 'gpt-4o' },
+    model: 'gpt-4o',
+    usage: { inputTokens: 10, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 5 },
+    cost: 0.25,
+    startTime: 0,
+    endTime: 1,
+    completionStartTime: null,
+  };
 }
 
 export interface CounterState {

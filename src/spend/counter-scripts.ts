@@ -21,19 +21,39 @@ local function expire_idle(key, w, now, idle)
   if w > 0 then redis.call('PEXPIREAT', key, math.max(w, now) + idle) else redis.call('PEXPIRE', key, idle) end
 end
 
+-- The reservations still held on a counter whose hash was lost (evicted, expired) while its
+-- reservation set was not: its reserved total is rebuilt from them, so releasing them can never
+-- drive it negative. Expired ones are counted too, and dropped by purge like any other.
+local function rebuild_reserved(key)
+  redis.call('HSET', key, 'r', '0')
+  for _, member in ipairs(redis.call('ZRANGE', key .. ':r', 0, -1)) do
+    redis.call('HINCRBYFLOAT', key, 'r', string.match(member, '^([^|]+)|'))
+  end
+end
+
 -- The counter's spend in window w, creating it from seed (the database spend of that window)
 -- when absent, and resetting it when the caller's window is newer than the counter's.
+-- A counter first created by a charge ('u') takes the seed less what was flushed to the database
+-- meanwhile ('f'): the seed already holds those charges, and the counter too.
 local function ensure(key, w, seed, now, idle)
-  local h = redis.call('HMGET', key, 's', 'w', 'u')
+  local h = redis.call('HMGET', key, 's', 'w', 'u', 'f')
   if not h[1] then
     redis.call('HSET', key, 's', seed, 'w', w)
+    rebuild_reserved(key)
     expire_idle(key, w, now, idle)
     return seed
   end
   if h[3] then
-    redis.call('HDEL', key, 'u')
+    redis.call('HDEL', key, 'u', 'f')
     redis.call('HSET', key, 'w', w)
-    return redis.call('HINCRBYFLOAT', key, 's', seed)
+    local flushed = h[4] or '0'
+    -- A seed below what was flushed was read before those flushes: adding it less them would
+    -- undercount, adding it whole would count them twice. It adds nothing; the base it misses is
+    -- the database spend from before the counter existed.
+    if tonumber(seed) < tonumber(flushed) then return redis.call('HGET', key, 's') end
+    local total = redis.call('HINCRBYFLOAT', key, 's', seed)
+    if tonumber(flushed) == 0 then return total end
+    return redis.call('HINCRBYFLOAT', key, 's', '-' .. flushed)
   end
   if w > (tonumber(h[2]) or 0) then
     redis.call('HSET', key, 's', '0', 'w', w)
@@ -51,17 +71,19 @@ local function purge(key, now)
     redis.call('ZREM', zkey, member)
     redis.call('HINCRBYFLOAT', key, 'r', '-' .. string.match(member, '^([^|]+)|'))
   end
-  if #expired > 0 and redis.call('ZCARD', zkey) == 0 then redis.call('HSET', key, 'r', '0') end
+  -- Also when the set expired by itself (nothing admitted on this counter for a while).
+  if redis.call('ZCARD', zkey) == 0 and (redis.call('HGET', key, 'r') or '0') ~= '0' then redis.call('HSET', key, 'r', '0') end
 end
 
--- Give back one request's reservation, once (a second call finds nothing).
+-- Give back one request's reservation, once (a second call finds nothing). A counter whose hash
+-- is gone only loses the member: writing 'r' would bring back a hash without its spend.
 local function release(res_key, rid)
   local res = redis.call('HMGET', res_key, 'a', 'k')
   if not res[1] then return end
   local member = res[1] .. '|' .. rid
   for key in string.gmatch(res[2], '[^\\n]+') do
     local zkey = key .. ':r'
-    if redis.call('ZREM', zkey, member) == 1 then
+    if redis.call('ZREM', zkey, member) == 1 and redis.call('HEXISTS', key, 's') == 1 then
       if redis.call('ZCARD', zkey) == 0 then redis.call('HSET', key, 'r', '0')
       else redis.call('HINCRBYFLOAT', key, 'r', '-' .. res[1]) end
     end
@@ -100,7 +122,10 @@ local n, tokens = tonumber(ARGV[5]), tonumber(ARGV[6])
 local windows = {}
 for i = 1, n do
   local key = KEYS[3 + i]
-  if redis.call('EXISTS', key) == 0 then redis.call('HSET', key, 's', '0', 'w', '0', 'u', '1') end
+  if redis.call('HEXISTS', key, 's') == 0 then
+    redis.call('HSET', key, 's', '0', 'w', '0', 'u', '1')
+    rebuild_reserved(key)
+  end
   redis.call('HINCRBYFLOAT', key, 's', ARGV[2])
   redis.call('HINCRBY', key, 'n', 1)
   redis.call('PERSIST', key)
@@ -129,7 +154,7 @@ local key = KEYS[1]
 local existed = redis.call('EXISTS', key)
 if existed == 0 and ARGV[5] ~= '1' then return {0, 0} end
 redis.call('HSET', key, 's', ARGV[1], 'w', ARGV[2])
-redis.call('HDEL', key, 'u')
+redis.call('HDEL', key, 'u', 'f')
 expire_idle(key, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 return {existed, tonumber(redis.call('HGET', key, 'n') or '0')}`,
 );
@@ -144,9 +169,10 @@ return 1`,
 
 /**
  * KEYS: stream, then counters. ARGV: group, idle ms, now, entry count, then per entry:
- * id, k, and k indexes into the counters (1-based). Acknowledges each entry; the first
+ * id, amount, k, and k indexes into the counters (1-based). Acknowledges each entry; the first
  * acknowledgement (XACK = 1) also takes its event off the counters' queued count, so a replayed
- * acknowledgement changes nothing. Acknowledged entries are deleted from the stream.
+ * acknowledgement changes nothing, and adds its amount to 'f' on a counter not seeded yet (the
+ * database now holds it, so the seed will). Acknowledged entries are deleted from the stream.
  */
 export const ACK_FLUSHED = new LuaScript(
   'ack_flushed',
@@ -154,11 +180,12 @@ export const ACK_FLUSHED = new LuaScript(
 local group, idle, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local a = 5
 for _ = 1, tonumber(ARGV[4]) do
-  local id, k = ARGV[a], tonumber(ARGV[a + 1])
+  local id, amount, k = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
   local first = redis.call('XACK', KEYS[1], group, id) == 1
   for j = 1, k do
-    local key = KEYS[1 + tonumber(ARGV[a + 1 + j])]
+    local key = KEYS[1 + tonumber(ARGV[a + 2 + j])]
     if first and redis.call('EXISTS', key) == 1 then
+      if redis.call('HEXISTS', key, 'u') == 1 then redis.call('HINCRBYFLOAT', key, 'f', amount) end
       if redis.call('HINCRBY', key, 'n', -1) <= 0 then
         redis.call('HDEL', key, 'n')
         expire_idle(key, tonumber(redis.call('HGET', key, 'w') or '0'), now, idle)
@@ -166,7 +193,7 @@ for _ = 1, tonumber(ARGV[4]) do
     end
   end
   redis.call('XDEL', KEYS[1], id)
-  a = a + 2 + k
+  a = a + 3 + k
 end
 return 1`,
 );
@@ -237,9 +264,12 @@ end
 if estimate > 0 and #reserve > 0 then
   local member = estimate_text .. '|' .. rid
   for _, key in ipairs(reserve) do
-    if redis.call('ZADD', key .. ':r', expires_at, member) == 1 then
+    local zkey = key .. ':r'
+    if redis.call('ZADD', zkey, expires_at, member) == 1 then
       redis.call('HINCRBYFLOAT', key, 'r', estimate_text)
     end
+    -- The set outlives its last member by a minute, then goes by itself (purge then zeroes 'r').
+    if redis.call('PTTL', zkey) < expires_at - now + 60000 then redis.call('PEXPIREAT', zkey, expires_at + 60000) end
   end
   redis.call('HSET', KEYS[1], 'a', estimate_text, 'k', table.concat(reserve, '\\n'))
   redis.call('PEXPIRE', KEYS[1], res_ttl)

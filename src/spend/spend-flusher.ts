@@ -131,7 +131,7 @@ export class SpendFlusher {
     for (const entry of entries) {
       const event = decodeSpendEvent(entry.fields.get('e') ?? '');
       const keys = event === null ? [] : targetsOf(event.attribution).map((t) => this.keys.counter(t));
-      args.push(entry.id, String(keys.length));
+      args.push(entry.id, String(event?.cost ?? 0), String(keys.length));
       for (const key of keys) {
         if (!indexOf.has(key)) {
           counterKeys.push(key);

@@ -90,6 +90,48 @@ describe('spend: counter scripts on Redis', function () {
     expect(await read(key, 0, 10), 'seeded once').to.equal(10.25);
   });
 
+  /** The stream entries of the given charges, read through the flush group as the flusher reads them. */
+  const queuedEntries = async (): Promise<Map<string, string>> => {
+    await clients[0].sendCommand(['XGROUP', 'CREATE', keys.stream, FLUSH_GROUP, '0', 'MKSTREAM']).catch(() => undefined);
+    const reply = (await clients[0].sendCommand(['XREADGROUP', 'GROUP', FLUSH_GROUP, 'c1', 'COUNT', '1000', 'STREAMS', keys.stream, '>'])) as
+      | [string, [string, string[]][]][]
+      | null;
+    return new Map((reply?.[0][1] ?? []).map(([id, fields]) => [(JSON.parse(fields[1]) as { rid: string }).rid, id]));
+  };
+
+  /** Acknowledges entries read but left alone by a test, touching no counter, so the stream ends empty. */
+  const acknowledgeAll = (ids: Iterable<string>) =>
+    Promise.all([...ids].map((id) => ACK_FLUSHED.run(clients[0], [keys.stream], [FLUSH_GROUP, String(IDLE), String(Date.now()), '1', id, '0', '0'], TIMEOUT)));
+
+  /** What the flusher does after its commit: acknowledges one entry, charged `amount` to `counter`. */
+  const acknowledge = (counter: string, id: string | undefined, amount: number) =>
+    ACK_FLUSHED.run(clients[0], [keys.stream, counter], [FLUSH_GROUP, String(IDLE), String(Date.now()), '1', String(id), String(amount), '1', '1'], TIMEOUT);
+
+  it('does not count twice a charge flushed before its counter was seeded (the seed holds it already)', async () => {
+    const key = fresh();
+    await record(`r-f1-${n}`, [key], 0.25);
+    await record(`r-f2-${n}`, [key], 0.5);
+    const entries = await queuedEntries();
+    await acknowledge(key, entries.get(`r-f1-${n}`), 0.25);
+    await acknowledge(key, entries.get(`r-f1-${n}`), 0.25); // replayed: counted once
+    // The database: 10 from before the counter existed, + the 0.25 flushed. The 0.5 is still queued.
+    expect(await read(key, 0, 10.25)).to.equal(10.75);
+    expect(await read(key, 0, 99), 'seeded once').to.equal(10.75);
+    expect(await clients[0].hmGet(key, ['u', 'f'])).to.deep.equal([null, null]);
+    await acknowledge(key, entries.get(`r-f2-${n}`), 0.5);
+    expect(await read(key, 0, 0), 'a flush after the seed changes nothing').to.equal(10.75);
+    await acknowledgeAll(entries.values());
+  });
+
+  it('adds nothing from a seed read before the flushes it should hold (never below the charges it has)', async () => {
+    const key = fresh();
+    await record(`r-s-${n}`, [key], 0.25);
+    const entries = await queuedEntries();
+    await acknowledge(key, entries.get(`r-s-${n}`), 0.25);
+    expect(await read(key, 0, 0.1)).to.equal(0.25);
+    await acknowledgeAll(entries.values());
+  });
+
   it('acknowledges a flushed entry once: a replayed acknowledgement changes no counter', async () => {
     const key = fresh();
     await read(key, 0, 0);
@@ -97,7 +139,7 @@ describe('spend: counter scripts on Redis', function () {
     await record(`r-a-${n}`, [key], 1);
     const reply = (await clients[0].sendCommand(['XREADGROUP', 'GROUP', FLUSH_GROUP, 'c1', 'COUNT', '1000', 'STREAMS', keys.stream, '>'])) as [string, [string, string[]][]][];
     const ids = reply[0][1].map(([id]) => id);
-    const args = [FLUSH_GROUP, '1000', String(Date.now()), String(ids.length), ...ids.flatMap((id) => [id, '1', '1'])];
+    const args = [FLUSH_GROUP, '1000', String(Date.now()), String(ids.length), ...ids.flatMap((id) => [id, '1', '1', '1'])];
     await ACK_FLUSHED.run(clients[0], [keys.stream, key], args, TIMEOUT);
     await ACK_FLUSHED.run(clients[0], [keys.stream, key], args, TIMEOUT);
     expect(await clients[0].hGet(key, 'n')).to.equal(null);
@@ -155,6 +197,43 @@ describe('spend: counter scripts on Redis', function () {
       await admit(`lost-${n}`, key, 1, 0.9, now);
       expect(await admit(`next-${n}`, key, 1, 0.9, now + 500)).to.deep.equal(['over_budget', 1, '0', '0.9']);
       expect(await admit(`later-${n}`, key, 1, 0.9, now + 1001)).to.deep.equal(['ok']);
+    });
+
+    const reserved = async (counter: string): Promise<string | null> => (await clients[0].hGet(counter, 'r')) ?? null;
+
+    it('keeps the reserved total whole when the counter is lost (evicted) while its reservations are held', async () => {
+      const key = fresh();
+      await admit(`ev1-${n}`, key, 10, 0.4);
+      await admit(`ev2-${n}`, key, 10, 0.5);
+      await clients[0].del(key);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`ev1-${n}`)], [`ev1-${n}`], TIMEOUT);
+      expect(await clients[0].exists(key), 'a release does not bring back a counter without its spend').to.equal(0);
+      expect(await admit(`ev3-${n}`, key, 10, 0.25)).to.deep.equal(['ok']);
+      expect(Number(await reserved(key)), 'rebuilt from the reservations still held').to.be.closeTo(0.75, 1e-12);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`ev2-${n}`)], [`ev2-${n}`], TIMEOUT);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`ev3-${n}`)], [`ev3-${n}`], TIMEOUT);
+      expect(await reserved(key), 'never below zero').to.equal('0');
+    });
+
+    it('settles a reservation on a lost counter with a charge that re-creates the counter unseeded, its database spend then added', async () => {
+      const key = fresh();
+      await admit(`evr-${n}`, key, 10, 0.4);
+      await admit(`evo-${n}`, key, 10, 0.5);
+      await clients[0].del(key);
+      await record(`evr-${n}`, [key], 0.3);
+      expect(await clients[0].hmGet(key, ['u', 'r'])).to.deep.equal(['1', '0.5']);
+      expect(await read(key, 0, 5)).to.equal(5.3);
+    });
+
+    it('lets the reservation set expire after its last member, and then counts nothing reserved', async () => {
+      const key = fresh();
+      const now = Date.now();
+      await admit(`ex1-${n}`, key, 1, 0.9, now);
+      const ttl = await clients[0].pTTL(`${key}:r`);
+      expect(ttl).to.be.within(1, 61_000);
+      await clients[0].del(`${key}:r`); // as if it had expired
+      expect(await admit(`ex2-${n}`, key, 1, 0.9, now + 10)).to.deep.equal(['ok']);
+      expect(Number(await reserved(key))).to.be.closeTo(0.9, 1e-12);
     });
 
     it('counts requests in a sliding minute and refuses the one past the rpm limit, writing nothing for it', async () => {

@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     tagsMetadata: false,
     timeoutMs: 50,
     idleCounterMs: 60_000,
+    admitWhenReservationUnavailable: false,
     onError: () => undefined,
   });
   const authorizer = new Authorizer({ store: cached, policy: settings.policy, masterKey: settings.masterKey, admission });

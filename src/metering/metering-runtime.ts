@@ -110,7 +110,13 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
           tagsMetadata: options.enabled,
           timeoutMs: settings.redisTimeoutMs,
           idleCounterMs: options.counterIdleMs,
-          onError: throttled(logger, 'admission: Redis unavailable (rate limits not applied, or a reservation left to expire)'),
+          // LiteLLM's flag is about its database; here it also lets a Redis that cannot take a
+          // reservation admit with the caller's identity, instead of failing the Check as an outage.
+          admitWhenReservationUnavailable: settings.allowRequestsOnDbUnavailable,
+          onError: throttled(
+            logger,
+            'admission: Redis unavailable (rate limits not applied, a request admitted without a reservation, or a reservation left to expire)',
+          ),
         })
       : undefined;
 

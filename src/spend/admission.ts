@@ -7,7 +7,11 @@
  * Redis trouble never invents a refusal. Rate limits alone fail open (reported). A reservation
  * that cannot be taken is "cannot decide" (ReservationUnavailableError → gRPC UNAVAILABLE, so
  * Envoy's failure mode applies): reservation mode was chosen to bound overshoot, and admitting
- * without one would silently drop that bound.
+ * without one would silently drop that bound. Unless the operator chose availability over that
+ * bound (`allow_requests_on_db_unavailable`): the request is then admitted as the checks allowed
+ * it, with the caller's own identity, so its spend is charged to its key, team and user, only
+ * without a reservation (reported). Thrown instead, the error would reach the Check's outage path,
+ * which allows as the proxy admin: the identity the checks resolved would be lost.
  */
 import type { CheckContext, Denial } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
@@ -69,6 +73,11 @@ export interface AdmissionOptions {
   readonly tagsMetadata: boolean;
   readonly timeoutMs: number;
   readonly idleCounterMs: number;
+  /**
+   * A reservation that cannot be taken admits the request without one (reported through onError)
+   * instead of throwing ReservationUnavailableError: `allow_requests_on_db_unavailable`.
+   */
+  readonly admitWhenReservationUnavailable: boolean;
   readonly onError: (error: unknown) => void;
 }
 
@@ -113,9 +122,13 @@ export class RedisAdmitter implements Admitter {
         return { kind: 'admit', metadata };
       }
       // Giving up on the reply does not stop the script: it may still reserve, for a request that
-      // is refused here and so never reaches metering to give it back.
+      // is refused here and so never reaches metering to give it back, or that is admitted here
+      // unreserved and whose response may settle before the script has run.
       if (sent !== null) this.releaseOnceRun(sent, requestId);
-      throw new ReservationUnavailableError(error);
+      const unavailable = new ReservationUnavailableError(error);
+      if (!this.options.admitWhenReservationUnavailable) throw unavailable;
+      this.options.onError(unavailable);
+      return { kind: 'admit', metadata };
     }
   }
 

@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
-import type { Outcome } from '../../src/authorize/authorize';
+import { hashKey } from '../../src/auth/key-hash';
+import { Authorizer, type Outcome } from '../../src/authorize/authorize';
 import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { loadSettings, settingsFrom } from '../../src/config/settings';
@@ -11,9 +12,11 @@ import type { ProcessingRequest, ProcessingResponse } from '../../src/metering/e
 import { meteringStats } from '../../src/metering/metering-metrics';
 import { createMetering } from '../../src/metering/metering-runtime';
 import { createLogger } from '../../src/observability/logger';
+import { ReservationUnavailableError } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
-import { aContext, aKey, aRequest, aSnapshot } from '../checks/fixtures';
+import { aContext, aKey, aPolicy, aRequest, aSnapshot, aTeam } from '../checks/fixtures';
 import { anOpenAiStream, anUpstreamExchange } from '../support/ext-proc';
+import { MemoryStore } from '../support/memory-store';
 import { eventually } from '../support/poll';
 import { requireRedis, type TestRedis } from '../support/redis';
 
@@ -109,5 +112,47 @@ describe('metering runtime: giving reservations back', () => {
     expect(await client.exists(keys.reservation('settled-1')), 'reservation given back').to.equal(0);
     expect(await client.zCard(`${counter}:r`), 'and taken off the counter').to.equal(0);
     expect(Number(await client.hGet(counter, 'r'))).to.equal(0);
+  });
+});
+
+describe('metering runtime: a budget reservation Redis cannot take', () => {
+  /** A client that is never connected: ADMIT cannot run. */
+  const down = { isReady: false } as unknown as RedisClient;
+  const raw = 'sk-team-key-1234';
+
+  /** A budgeted team key decided by an Authorizer that admits through the runtime's own admission. */
+  function decidedWith(allowRequestsOnDbUnavailable: boolean, lines: string[]): Promise<Outcome> {
+    const yaml =
+      'model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n' +
+      `general_settings:\n  allow_requests_on_db_unavailable: ${allowRequestsOnDbUnavailable}\n` +
+      'tollgate:\n  metering: true\n  budget_reservation: true\n';
+    const logger = createLogger('warn', new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
+    const metering = createMetering(settingsFrom(parseLiteLlmConfig(yaml, {}), {}), down, logger);
+    const store = new MemoryStore();
+    store.keys.set(hashKey(raw), aKey({ token: hashKey(raw), key_alias: 'laptop', team_id: 't1', max_budget: 10 }));
+    store.teams.set('t1', aTeam({ team_id: 't1' }));
+    const authorizer = new Authorizer({ store, policy: aPolicy(), masterKey: 'sk-master-0000', admission: metering.admission });
+    const request = aRequest({
+      requestId: 'unreserved-1',
+      route: '/v1/chat/completions',
+      credential: { kind: 'present', value: raw, header: 'authorization' },
+      body: { model: 'gpt-4o', max_tokens: 10 },
+    });
+    return authorizer.authorize(request);
+  }
+
+  it('with allow_requests_on_db_unavailable, allows as the key, its alias and team (not as the proxy admin), and logs the request admitted without a reservation', async () => {
+    const lines: string[] = [];
+    const { decision, refusedBy } = await decidedWith(true, lines);
+    expect(refusedBy).to.equal(null);
+    expect(decision.kind).to.equal('allow');
+    expect(decision.identity).to.include({ keyHash: hashKey(raw), keyAlias: 'laptop', teamId: 't1' });
+    expect(lines.join('')).to.include('admitted without a reservation').and.include('budget reservation unavailable');
+  });
+
+  it('without it, cannot decide (ReservationUnavailableError, answered UNAVAILABLE)', async () => {
+    let thrown: unknown = null;
+    await decidedWith(false, []).catch((error: unknown) => (thrown = error));
+    expect(thrown).to.be.instanceOf(ReservationUnavailableError);
   });
 });

@@ -26,6 +26,7 @@ function admitter(options: Partial<AdmissionOptions>, errors: unknown[] = [], cl
     tagsMetadata: false,
     timeoutMs: 50,
     idleCounterMs: 1000,
+    admitWhenReservationUnavailable: false,
     onError: (error) => errors.push(error),
     ...options,
   });
@@ -43,10 +44,21 @@ describe('spend: admission when Redis cannot answer', () => {
   });
 
   it('cannot decide when a budget reservation cannot be taken (never admits without the bound it promised)', async () => {
-    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 } });
+    const errors: unknown[] = [];
+    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, admitWhenReservationUnavailable: false }, errors);
     let thrown: unknown = null;
     await Promise.resolve(reserving.admit(aContext({ snapshot: limited, request }))).catch((error: unknown) => (thrown = error));
     expect(thrown).to.be.instanceOf(ReservationUnavailableError);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('admits without a reservation, reported, when allow_requests_on_db_unavailable chose availability (the checks\' allow stands, so the caller keeps its identity)', async () => {
+    const errors: unknown[] = [];
+    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, tagsMetadata: true, admitWhenReservationUnavailable: true }, errors);
+    const verdict = await reserving.admit(aContext({ snapshot: limited, request }));
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { request_tags: ['prod'] } });
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.be.instanceOf(ReservationUnavailableError);
   });
 
   it('answers at once, without a promise, when Redis has nothing to decide (a warm Check stays synchronous)', () => {
@@ -105,12 +117,15 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
     return aContext({ snapshot: aSnapshot({ key: aKey({ token: `key-of-${requestId}`, max_budget: 10 }) }), request, now: new Date() });
   }
 
-  /** Admits through the proxy, giving up on ADMIT's reply after 50 ms; resolves to what it threw. */
-  async function admitGivingUp(check: ReturnType<typeof aContext>, errors: unknown[]): Promise<unknown> {
-    const impatient = admitter({ enforceRateLimits: false, reservation: reserving, timeoutMs: 50, idleCounterMs: 600_000 }, errors, client);
+  /** Admits through the proxy, giving up on ADMIT's reply after 50 ms; resolves to what it threw, or else to its verdict. */
+  async function admitGivingUp(check: ReturnType<typeof aContext>, errors: unknown[], admitWhenReservationUnavailable = false): Promise<unknown> {
+    const impatient = admitter(
+      { enforceRateLimits: false, reservation: reserving, timeoutMs: 50, idleCounterMs: 600_000, admitWhenReservationUnavailable },
+      errors,
+      client,
+    );
     try {
-      await impatient.admit(check);
-      return null;
+      return await impatient.admit(check);
     } catch (error) {
       return error;
     }
@@ -122,19 +137,27 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
     return { record, reserved: reserved === null || reserved === undefined ? null : Number(reserved), members };
   }
 
-  /** Gives up on a slow ADMIT, then waits until the script has run (the counter exists) and nothing of its reservation is left. */
-  async function reservationAfterGivingUp(requestId: string): Promise<{ record: number; reserved: number | null; members: number }> {
+  /**
+   * Gives up on a slow ADMIT, then waits until the script has run (the counter exists) and nothing
+   * of its reservation is left. `admitting`: as with allow_requests_on_db_unavailable, the request
+   * is admitted unreserved (its error reported) instead of refused.
+   */
+  async function reservationAfterGivingUp(requestId: string, admitting = false): Promise<{ record: number; reserved: number | null; members: number }> {
     const errors: unknown[] = [];
     const check = aCheck(requestId);
     const counterKey = keys.counter({ kind: 'key', id: check.snapshot.key?.token ?? '' });
     proxy.slow(300);
-    expect(await admitGivingUp(check, errors)).to.be.instanceOf(ReservationUnavailableError);
+    const answer = await admitGivingUp(check, errors, admitting);
+    if (admitting) expect(answer).to.deep.equal({ kind: 'admit', metadata: {} });
+    else expect(answer).to.be.instanceOf(ReservationUnavailableError);
     const settled = await eventually(
       () => reservationOf(requestId, counterKey),
       (state) => state.reserved === 0 && state.record === 0 && state.members === 0,
       { limitMs: 5_000, everyMs: 50 },
     );
-    expect(errors).to.deep.equal([]);
+    // Only the admission itself is reported: the release went through.
+    expect(errors).to.have.length(admitting ? 1 : 0);
+    if (admitting) expect(errors[0]).to.be.instanceOf(ReservationUnavailableError);
     return settled;
   }
 
@@ -148,6 +171,11 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
     await direct.scriptFlush();
     await RELEASE_RESERVATION.run(direct, [keys.reservation('warm-up')], ['warm-up'], 1000);
     expect(await reservationAfterGivingUp('slow-admit-3')).to.deep.equal({ record: 0, reserved: 0, members: 0 });
+  });
+
+  it('gives it back too when the request was admitted unreserved (allow_requests_on_db_unavailable), so it holds no budget its response may not settle', async () => {
+    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1'], 1000);
+    expect(await reservationAfterGivingUp('slow-admit-4', true)).to.deep.equal({ record: 0, reserved: 0, members: 0 });
   });
 
   it('reports a release that cannot be sent, and still answers "cannot decide" (never throws the release failure)', async () => {

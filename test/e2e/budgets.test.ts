@@ -262,6 +262,28 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       expect(await spendColumn(dataSource, 'LiteLLM_VerificationToken', { token: hashKey(raw) })).to.be.closeTo(2 * COST, 1e-12);
     });
 
+    it("counts a new end user's first charge once: its counter, created by that charge, is seeded without it", async () => {
+      const raw = `sk-new-customer-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 100 });
+      const endUser = uniqueId('customer');
+      const body = chat('gpt-4o', { user: endUser });
+      // No row yet: Check resolves no end user, so the charge creates the counter, unseeded.
+      expect((await callThrough(replicas!, 0, 1, raw, { body })).allowed).to.equal(true);
+      const target = { kind: 'end_user' as const, id: endUser };
+      await waitFor('the end user row', () => spendColumn(dataSource, 'LiteLLM_EndUserTable', { user_id: endUser }), (spend) => spend !== null && Math.abs(spend - COST) < 1e-12);
+      await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
+      // Once the "no such end user" answer expires, a Check reads the row (spend 0.1, the charge) and seeds the counter.
+      const seeded = await waitFor(
+        'a Check to seed the counter',
+        async () => {
+          await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o', { user: endUser }) }));
+          return counterOf(peek, redis.prefix, target);
+        },
+        (counter) => counter?.seeded === true,
+      );
+      expect(seeded?.spend, 'the charge counted once, not once more from the database').to.be.closeTo(COST, 1e-12);
+    });
+
     it('refuses on every replica once one replica has metered the budget away (no cache wait)', async () => {
       const raw = `sk-shared-${uniqueId('k')}`;
       await rows.aKey({ token: hashKey(raw), max_budget: 0.25 });

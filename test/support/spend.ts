@@ -44,12 +44,14 @@ export interface CounterState {
   readonly spend: number;
   readonly reserved: number;
   readonly queued: number;
+  /** False while the counter was created by a charge and has not yet taken the database spend. */
+  readonly seeded: boolean;
 }
 
 export async function counterOf(client: TestRedisClient, prefix: string, target: SpendTarget): Promise<CounterState | null> {
   const hash = await client.hGetAll(new SpendKeys(prefix).counter(target));
   if (Object.keys(hash).length === 0) return null;
-  return { spend: Number(hash.s ?? 0), reserved: Number(hash.r ?? 0), queued: Number(hash.n ?? 0) };
+  return { spend: Number(hash.s ?? 0), reserved: Number(hash.r ?? 0), queued: Number(hash.n ?? 0), seeded: hash.u === undefined };
 }
 
 /** Entries in the spend stream not yet deleted (acknowledged entries are deleted). */

@@ -47,9 +47,9 @@ local function ensure(key, w, seed, now, idle)
     redis.call('HDEL', key, 'u', 'f')
     redis.call('HSET', key, 'w', w)
     local flushed = h[4] or '0'
-    -- A seed below what was flushed was read before those flushes: adding it less them would
-    -- undercount, adding it whole would count them twice. It adds nothing; the base it misses is
-    -- the database spend from before the counter existed.
+    -- A seed below what was flushed was read before some of those flushes: seed - f would take
+    -- from the counter charges it holds, and seed whole would count twice those it saw. It adds
+    -- nothing, missing at most the database spend the seed's row did not show yet.
     if tonumber(seed) < tonumber(flushed) then return redis.call('HGET', key, 's') end
     local total = redis.call('HINCRBYFLOAT', key, 's', seed)
     if tonumber(flushed) == 0 then return total end

@@ -177,7 +177,9 @@ export class RedisAdmitter implements Admitter {
       String(RATE_BUCKET_TTL_MS),
     ];
     for (const limit of limits) args.push(String(limit.limit), limit.metric);
-    for (const budget of budgets) args.push(budget.max === null ? '' : String(budget.max), String(budget.slot.windowEnd), String(budget.slot.seed));
+    for (const budget of budgets) {
+      args.push(budget.max === null ? '' : String(budget.max), String(budget.slot.windowEnd), String(budget.slot.windowStart), String(budget.slot.seed));
+    }
     return ADMIT.send(this.client, keys, args);
   }
 }

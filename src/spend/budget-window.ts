@@ -24,15 +24,22 @@ function addMonths(at: number, months: number): number {
   return date.getTime();
 }
 
-/** The step from one window end to the next; null for a missing or unreadable duration. */
-function stepOf(duration: string | null): ((at: number) => number) | null {
+interface Steps {
+  /** From one window end to the next. */
+  readonly next: (at: number) => number;
+  /** From one window end to the one before. */
+  readonly previous: (at: number) => number;
+}
+
+/** Null for a missing or unreadable duration. */
+function stepsOf(duration: string | null): Steps | null {
   const match = duration === null ? null : DURATION.exec(duration);
   if (match === null) return null;
   const amount = Number(match[1]);
   if (amount <= 0) return null;
-  if (match[2] === 'mo') return (at) => addMonths(at, amount);
+  if (match[2] === 'mo') return { next: (at) => addMonths(at, amount), previous: (at) => addMonths(at, -amount) };
   const ms = amount * UNIT_MS[match[2]];
-  return (at) => at + ms;
+  return { next: (at) => at + ms, previous: (at) => at - ms };
 }
 
 export interface BudgetWindowSource {
@@ -40,19 +47,36 @@ export interface BudgetWindowSource {
   readonly budget_reset_at: Date | null;
 }
 
+export interface BudgetWindow {
+  /** Where the window began (NO_WINDOW without one): the previous window's end. */
+  readonly start: number;
+  readonly end: number;
+}
+
+const NONE: BudgetWindow = Object.freeze({ start: NO_WINDOW, end: NO_WINDOW });
+
 /**
- * The end of the window `now` falls in: `budget_reset_at` itself while it is in the future,
- * else the first end after now on the duration's grid. NO_WINDOW without both columns.
+ * The window `now` falls in: it ends at `budget_reset_at` itself while that is in the future,
+ * else at the first end after now on the duration's grid. NO_WINDOW without both columns.
  */
-export function currentWindowEnd(source: BudgetWindowSource | null, now: number): number {
-  if (source === null || source.budget_reset_at === null) return NO_WINDOW;
-  const step = stepOf(source.budget_duration);
-  if (step === null) return NO_WINDOW;
+export function currentWindow(source: BudgetWindowSource | null, now: number): BudgetWindow {
+  if (source === null || source.budget_reset_at === null) return NONE;
+  const steps = stepsOf(source.budget_duration);
+  if (steps === null) return NONE;
   let end = source.budget_reset_at.getTime();
-  if (!Number.isFinite(end)) return NO_WINDOW;
+  if (!Number.isFinite(end)) return NONE;
+  if (end > now) return { start: steps.previous(end), end };
+  let start = end;
   // Bounded: a row whose reset date is years old still takes at most a few thousand steps.
-  for (let i = 0; end <= now && i < 100_000; i += 1) end = step(end);
-  return end;
+  for (let i = 0; end <= now && i < 100_000; i += 1) {
+    start = end;
+    end = steps.next(end);
+  }
+  return { start, end };
+}
+
+export function currentWindowEnd(source: BudgetWindowSource | null, now: number): number {
+  return currentWindow(source, now).end;
 }
 
 /**
@@ -61,6 +85,6 @@ export function currentWindowEnd(source: BudgetWindowSource | null, now: number)
  * elapsed window's; LiteLLM's reset job would have zeroed it).
  */
 export function spendInCurrentWindow(spend: number, source: BudgetWindowSource | null, now: number): number {
-  if (source === null || source.budget_reset_at === null || stepOf(source.budget_duration) === null) return spend;
+  if (source === null || source.budget_reset_at === null || stepsOf(source.budget_duration) === null) return spend;
   return source.budget_reset_at.getTime() > now ? spend : 0;
 }

@@ -31,21 +31,28 @@ local function rebuild_reserved(key)
   end
 end
 
--- The counter's spend in window w, creating it from seed (the database spend of that window)
--- when absent, and resetting it when the caller's window is newer than the counter's.
--- A counter first created by a charge ('u') takes the seed less what was flushed to the database
--- meanwhile ('f'): the seed already holds those charges, and the counter too.
-local function ensure(key, w, seed, now, idle)
-  local h = redis.call('HMGET', key, 's', 'w', 'u', 'f')
+-- The counter's spend in the caller's window (end w, start p), creating it from seed (the
+-- database spend of that window) when absent.
+-- - A counter first created by a charge ('u') takes the seed less what was flushed to the
+--   database meanwhile ('f'): the seed already holds those charges, and the counter too.
+-- - A caller whose window starts where the counter's ended or later is in a new window: the
+--   counter resets. One whose window ended where the counter's started or earlier lags behind (a
+--   clock late by a moment): nothing changes.
+-- - A caller whose window overlaps the counter's read a row whose window changed (budget_duration
+--   or budget_reset_at edited), or one not yet re-read after that. The counter keeps its spend, as
+--   LiteLLM keeps the column, and takes the caller's window: two replicas that disagree until
+--   their caches refresh move the window to and fro, never the spend.
+local function ensure(key, w, p, seed, now, idle)
+  local h = redis.call('HMGET', key, 's', 'w', 'u', 'f', 'p')
   if not h[1] then
-    redis.call('HSET', key, 's', seed, 'w', w)
+    redis.call('HSET', key, 's', seed, 'w', w, 'p', p)
     rebuild_reserved(key)
     expire_idle(key, w, now, idle)
     return seed
   end
   if h[3] then
     redis.call('HDEL', key, 'u', 'f')
-    redis.call('HSET', key, 'w', w)
+    redis.call('HSET', key, 'w', w, 'p', p)
     local flushed = h[4] or '0'
     -- A seed below what was flushed was read before some of those flushes: seed - f would take
     -- from the counter charges it holds, and seed whole would count twice those it saw. It adds
@@ -55,11 +62,20 @@ local function ensure(key, w, seed, now, idle)
     if tonumber(flushed) == 0 then return total end
     return redis.call('HINCRBYFLOAT', key, 's', '-' .. flushed)
   end
-  if w > (tonumber(h[2]) or 0) then
-    redis.call('HSET', key, 's', '0', 'w', w)
-    expire_idle(key, w, now, idle)
-    return '0'
+  local counter_w = tonumber(h[2]) or 0
+  if w == counter_w then return h[1] end
+  if w > counter_w then
+    if counter_w <= p then
+      redis.call('HSET', key, 's', '0', 'w', w, 'p', p)
+      expire_idle(key, w, now, idle)
+      return '0'
+    end
+  else
+    local counter_p = tonumber(h[5])
+    if counter_p == nil or w <= counter_p then return h[1] end
   end
+  redis.call('HSET', key, 'w', w, 'p', p)
+  expire_idle(key, w, now, idle)
   return h[1]
 end
 
@@ -93,7 +109,7 @@ end
 `;
 
 /**
- * KEYS: counters. ARGV: now, idle ms, then (window end, seed) per counter.
+ * KEYS: counters. ARGV: now, idle ms, then (window end, window start, seed) per counter.
  * Returns each counter's spend as text.
  */
 export const READ_COUNTERS = new LuaScript(
@@ -102,7 +118,7 @@ export const READ_COUNTERS = new LuaScript(
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 for i, key in ipairs(KEYS) do
-  out[i] = ensure(key, tonumber(ARGV[1 + 2 * i]), ARGV[2 + 2 * i], now, idle)
+  out[i] = ensure(key, tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i], now, idle)
 end
 return out`,
 );
@@ -142,7 +158,7 @@ return 1`,
 );
 
 /**
- * KEYS: counter. ARGV: spend, window end, now, idle ms, "1" to create an absent counter.
+ * KEYS: counter. ARGV: spend, window end, now, idle ms, "1" to create an absent counter, window start.
  * An operator's override of an entity's spend (`tollgate spend set`): the counter takes the new
  * value as if freshly seeded (window set, not-yet-seeded mark dropped) but keeps what belongs to
  * in-flight work: reservations and the count of queued events. Returns {existed, queued}.
@@ -153,7 +169,7 @@ export const SET_COUNTER_SPEND = new LuaScript(
 local key = KEYS[1]
 local existed = redis.call('EXISTS', key)
 if existed == 0 and ARGV[5] ~= '1' then return {0, 0} end
-redis.call('HSET', key, 's', ARGV[1], 'w', ARGV[2])
+redis.call('HSET', key, 's', ARGV[1], 'w', ARGV[2], 'p', ARGV[6])
 redis.call('HDEL', key, 'u', 'f')
 expire_idle(key, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 return {existed, tonumber(redis.call('HGET', key, 'n') or '0')}`,
@@ -202,7 +218,7 @@ return 1`,
  * Admission in one atomic step. KEYS: reservation, then (current, previous) bucket per rate
  * limit, then budget counters. ARGV: now, L limits, B budgets, request id, estimate, reservation
  * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms; per limit: limit, "rpm"|"tpm";
- * per budget: max, window end, seed.
+ * per budget: max, window end, window start, seed.
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
  * | {"over_budget", j, spend, reserved}; i is the first limit crossed.
  * Nothing is written unless everything fits.
@@ -245,9 +261,9 @@ local first_counter = 2 + 2 * L
 local reserve = {}
 for j = 1, B do
   local key = KEYS[first_counter + j - 1]
-  local max, w, seed = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]
-  a = a + 3
-  local spend = tonumber(ensure(key, w, seed, now, idle))
+  local max, w, p, seed = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+  a = a + 4
+  local spend = tonumber(ensure(key, w, p, seed, now, idle))
   purge(key, now)
   local reserved = tonumber(redis.call('HGET', key, 'r') or '0')
   if max ~= '' then

@@ -6,13 +6,18 @@
  *   unchanged budget checks compare the shared, up-to-date spend.
  */
 import type { Snapshot } from '../checks/types';
-import { currentWindowEnd, NO_WINDOW, spendInCurrentWindow, type BudgetWindowSource } from './budget-window';
+import { currentWindow, NO_WINDOW, spendInCurrentWindow, type BudgetWindowSource } from './budget-window';
 import { targetName, type SpendTarget } from './targets';
 
 export interface CounterSlot {
   readonly target: SpendTarget;
   /** Window end (epoch ms) the counter must be in; NO_WINDOW when the entity has none. */
   readonly windowEnd: number;
+  /**
+   * Where that window began (the previous window's end): the counter tells by it a caller one
+   * window ahead or behind (a reset, a lagging clock) from one whose row's window changed.
+   */
+  readonly windowStart: number;
   /** The database spend of the current window: the counter's value if it has to be created. */
   readonly seed: number;
 }
@@ -51,9 +56,13 @@ function holdersOf(snapshot: Snapshot): SpendHolder[] {
 }
 
 /** The window a row's spend column is in now, and the part of that spend a counter starts from. */
-export function counterSeed(spend: number, window: BudgetWindowSource | null, now: number): { windowEnd: number; seed: number } {
-  const windowEnd = currentWindowEnd(window, now);
-  return { windowEnd, seed: windowEnd === NO_WINDOW ? spend : spendInCurrentWindow(spend, window, now) };
+export function counterSeed(
+  spend: number,
+  window: BudgetWindowSource | null,
+  now: number,
+): { windowEnd: number; windowStart: number; seed: number } {
+  const { start, end } = currentWindow(window, now);
+  return { windowEnd: end, windowStart: start, seed: end === NO_WINDOW ? spend : spendInCurrentWindow(spend, window, now) };
 }
 
 export function counterSlots(snapshot: Snapshot, now: number): CounterSlot[] {

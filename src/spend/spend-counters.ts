@@ -55,7 +55,7 @@ export class SpendCounters {
 
   private async readNow(slots: readonly CounterSlot[], now: number): Promise<Map<string, number>> {
     const args = [String(now), String(this.options.idleMs)];
-    for (const slot of slots) args.push(String(slot.windowEnd), String(slot.seed));
+    for (const slot of slots) args.push(String(slot.windowEnd), String(slot.windowStart), String(slot.seed));
     const reply = replyArray(
       await READ_COUNTERS.run(this.client, slots.map((s) => this.keys.counter(s.target)), args, this.options.timeoutMs),
     );

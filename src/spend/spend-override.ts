@@ -46,12 +46,12 @@ export async function overrideCounterSpend(
   now: number,
   options: CounterOverrideOptions,
 ): Promise<CounterOverride> {
-  const { windowEnd, seed } = counterSeed(spend, window, now);
+  const { windowEnd, windowStart, seed } = counterSeed(spend, window, now);
   const reply = replyArray(
     await SET_COUNTER_SPEND.run(
       client,
       [keys.counter(target)],
-      [String(seed), String(windowEnd), String(now), String(options.idleMs), options.create ? '1' : '0'],
+      [String(seed), String(windowEnd), String(now), String(options.idleMs), options.create ? '1' : '0', String(windowStart)],
       options.timeoutMs,
     ),
   );

@@ -43,11 +43,16 @@ function keyValues(target: SpendTarget): string[] {
 
 /**
  * `spend += amount` on the target's row. A key, team or user charged in budget window `windowEnd`
- * follows its own `budget_reset_at`: a newer window first resets the row (spend = amount, reset date moved
- * on), an older one (a late event from before a reset) leaves the column alone — it stays in
- * LiteLLM_SpendLogs. LiteLLM creates end-user rows on their first spend; so does this.
+ * follows its own `budget_reset_at`:
+ * - a newer window, once the row's own has ended by `now`, first resets the row (spend = amount,
+ *   reset date moved on);
+ * - an ended window the row has moved past (a late event from before a reset) leaves the column
+ *   alone: it stays in LiteLLM_SpendLogs;
+ * - otherwise the amount is added. That includes a row whose window was edited while its counter
+ *   still ran in the old one: an admin's shorter window is never overwritten by the old end.
+ * LiteLLM creates end-user rows on their first spend; so does this.
  */
-export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount: number, windowEnd: number): Statement {
+export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount: number, windowEnd: number, now: number): Statement {
   const q = (name: string): string => quote(dialect, name);
   const { table, keys } = TABLES[target.kind];
   const where = keys.map((k) => `${q(k)} = ?`).join(' AND ');
@@ -63,14 +68,17 @@ export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount:
   }
   if (OWN_WINDOW_KINDS.has(target.kind) && windowEnd !== NO_WINDOW) {
     const at = toSqlUtc(new Date(windowEnd));
-    const older = `${q('budget_reset_at')} IS NOT NULL AND ${q('budget_reset_at')} < ?`;
+    const current = toSqlUtc(new Date(now));
+    const ended = `${q('budget_reset_at')} IS NOT NULL AND ${q('budget_reset_at')} < ? AND ${q('budget_reset_at')} <= ?`;
+    const windowOver = windowEnd <= now;
     // MySQL assigns left to right and later assignments see earlier ones: spend must come first.
     return {
       sql:
-        `UPDATE ${q(table)} SET ${q('spend')} = CASE WHEN ${older} THEN ? ELSE COALESCE(${q('spend')}, 0) + ? END, ` +
-        `${q('budget_reset_at')} = CASE WHEN ${older} THEN ? ELSE ${q('budget_reset_at')} END ` +
-        `WHERE ${where} AND (${q('budget_reset_at')} IS NULL OR ${q('budget_reset_at')} <= ?)`,
-      params: [at, amount, amount, at, at, ...keyValues(target), at],
+        `UPDATE ${q(table)} SET ${q('spend')} = CASE WHEN ${ended} THEN ? ELSE COALESCE(${q('spend')}, 0) + ? END, ` +
+        `${q('budget_reset_at')} = CASE WHEN ${ended} THEN ? ELSE ${q('budget_reset_at')} END ` +
+        `WHERE ${where}` +
+        (windowOver ? ` AND (${q('budget_reset_at')} IS NULL OR ${q('budget_reset_at')} <= ?)` : ''),
+      params: [at, current, amount, amount, at, current, at, ...keyValues(target), ...(windowOver ? [at] : [])],
     };
   }
   return {

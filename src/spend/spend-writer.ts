@@ -30,7 +30,10 @@ const INSERT_CHUNK = 100;
 export class SpendWriter {
   private readonly dialect: Dialect;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.dialect = dialectOf(dataSource);
   }
 
@@ -78,9 +81,10 @@ export class SpendWriter {
     }
 
     // One statement per row, in a fixed order, so concurrent writers lock rows in the same order.
+    const now = this.clock();
     for (const { target, windowEnd, amount } of sumByTarget(fresh)) {
       if (amount === 0) continue;
-      const statement = addSpendStatement(this.dialect, target, amount, windowEnd);
+      const statement = addSpendStatement(this.dialect, target, amount, windowEnd, now);
       await manager.query(statement.sql, [...statement.params]);
     }
     return fresh.length;

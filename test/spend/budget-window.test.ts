@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { currentWindowEnd, NO_WINDOW, spendInCurrentWindow } from '../../src/spend/budget-window';
+import { currentWindow, currentWindowEnd, NO_WINDOW, spendInCurrentWindow } from '../../src/spend/budget-window';
 
 const at = (iso: string): number => new Date(iso).getTime();
 const row = (duration: string | null, resetAt: string | null) => ({
@@ -21,6 +21,22 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
   it('steps calendar months for "mo", clamped to the last day of a shorter month', () => {
     expect(currentWindowEnd(row('1mo', '2025-01-31T00:00:00Z'), at('2025-02-10T00:00:00Z'))).to.equal(at('2025-02-28T00:00:00Z'));
     expect(currentWindowEnd(row('1mo', '2025-05-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
+  });
+
+  it('starts a window one duration before its end: at the previous end on the grid, or before a reset date still ahead', () => {
+    expect(currentWindow(row('1d', '2025-06-01T00:00:00Z'), at('2025-06-03T12:00:00Z'))).to.deep.equal({
+      start: at('2025-06-03T00:00:00Z'),
+      end: at('2025-06-04T00:00:00Z'),
+    });
+    expect(currentWindow(row('30d', '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.deep.equal({
+      start: at('2025-06-01T00:00:00Z'),
+      end: at('2025-07-01T00:00:00Z'),
+    });
+    expect(currentWindow(row('1mo', '2025-03-31T00:00:00Z'), at('2025-03-10T00:00:00Z'))).to.deep.equal({
+      start: at('2025-02-28T00:00:00Z'),
+      end: at('2025-03-31T00:00:00Z'),
+    });
+    expect(currentWindow(null, at('2025-06-15T00:00:00Z'))).to.deep.equal({ start: NO_WINDOW, end: NO_WINDOW });
   });
 
   it('has no window without both columns or with an unreadable duration', () => {

@@ -39,8 +39,11 @@ describe('spend: counter scripts on Redis', function () {
     await redis?.cleanup();
   });
 
-  const read = async (key: string, windowEnd: number, seed: number, now = Date.now(), client = clients[0]): Promise<number> =>
-    Number(replyArray(await READ_COUNTERS.run(client, [key], [String(now), String(IDLE), String(windowEnd), String(seed)], TIMEOUT))[0]);
+  /** Windows here last a second unless `windowStart` says otherwise. */
+  const read = async (key: string, windowEnd: number, seed: number, now = Date.now(), client = clients[0], windowStart = windowEnd === 0 ? 0 : windowEnd - 1000): Promise<number> =>
+    Number(
+      replyArray(await READ_COUNTERS.run(client, [key], [String(now), String(IDLE), String(windowEnd), String(windowStart), String(seed)], TIMEOUT))[0],
+    );
 
   const record = (rid: string, counters: string[], amount: number, tokens = 0, buckets: string[] = []) =>
     RECORD_SPEND.run(
@@ -81,6 +84,36 @@ describe('spend: counter scripts on Redis', function () {
     await record(`r-w2-${n}`, [key], 0.5);
     expect(await read(key, next, 0, now + 1600), 'a late reader of the same window does not reset again').to.equal(0.5);
     expect(await read(key, now + 1000, 0, now + 1600), 'a reader with a stale (older) window reads, never resets').to.equal(0.5);
+    expect(await clients[0].hGet(key, 'w'), 'nor moves the window back').to.equal(String(next));
+  });
+
+  it("follows a row whose window was edited, keeping the spend (LiteLLM keeps the column), however replicas disagree meanwhile", async () => {
+    const key = fresh();
+    const now = Date.now();
+    const day = 86_400_000;
+    // A 30-day window ending in 20 days, with 4 spent.
+    await read(key, now + 20 * day, 4, now, clients[0], now - 10 * day);
+    // budget_duration set to 1d: LiteLLM moves budget_reset_at to tomorrow, spend unchanged.
+    expect(await read(key, now + day, 4, now, clients[0], now)).to.equal(4);
+    expect(await clients[0].hGet(key, 'w'), 'the shorter window taken').to.equal(String(now + day));
+    // A replica still caching the old row, then a fresh one: the window moves, the spend never.
+    expect(await read(key, now + 20 * day, 4, now + 1, clients[1], now - 10 * day)).to.equal(4);
+    expect(await read(key, now + day, 4, now + 2, clients[2], now)).to.equal(4);
+    await record(`r-e-${n}`, [key], 1);
+    expect(await read(key, now + 20 * day, 0, now + 3, clients[3], now - 10 * day)).to.equal(5);
+    // Every cache refreshed (a minute at most), and past the shorter window's end: the next day's window starts from 0.
+    expect(await read(key, now + day, 0, now + 60_000, clients[2], now)).to.equal(5);
+    expect(await read(key, now + 2 * day, 0, now + day, clients[0], now + day)).to.equal(0);
+  });
+
+  it('does not reset for a clock a moment behind at a window boundary, nor for one a moment ahead twice', async () => {
+    const key = fresh();
+    const now = Date.now();
+    await read(key, now + 1000, 2, now);
+    expect(await read(key, now + 2000, 0, now + 1000), 'ahead: the next window').to.equal(0);
+    await record(`r-b-${n}`, [key], 0.5);
+    expect(await read(key, now + 1000, 9, now + 999), 'behind: still the window just ended').to.equal(0.5);
+    expect(await read(key, now + 2000, 0, now + 1001)).to.equal(0.5);
   });
 
   it('adds the database seed to a counter first created by a charge (after Redis lost its data)', async () => {
@@ -164,6 +197,7 @@ describe('spend: counter scripts on Redis', function () {
           '120000',
           ...limits.flatMap(([, , limit, metric]) => [String(limit), metric]),
           String(max),
+          '0',
           '0',
           '0',
         ],

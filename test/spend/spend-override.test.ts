@@ -29,7 +29,11 @@ describe('spend: overriding a counter (tollgate spend set)', function () {
   const override = (target: SpendTarget, spend: number, window: { budget_duration: string | null; budget_reset_at: Date | null } | null, create = false, now = Date.now()) =>
     overrideCounterSpend(client, keys, target, spend, window, now, options(create));
   const read = async (target: SpendTarget, windowEnd: number, seed: number, now = Date.now()): Promise<number> =>
-    Number(replyArray(await READ_COUNTERS.run(client, [keys.counter(target)], [String(now), String(IDLE), String(windowEnd), String(seed)], TIMEOUT))[0]);
+    Number(
+      replyArray(
+        await READ_COUNTERS.run(client, [keys.counter(target)], [String(now), String(IDLE), String(windowEnd), String(windowEnd - 30 * DAY), String(seed)], TIMEOUT),
+      )[0],
+    );
 
   before(async function () {
     redis = await requireRedis(this);
@@ -71,7 +75,7 @@ describe('spend: overriding a counter (tollgate spend set)', function () {
     const now = Date.now();
     const window = { budget_duration: '30d', budget_reset_at: new Date(now + DAY) };
     expect(await override(target, 5, window, true, now)).to.deep.equal({ counter: 'created', value: 5, queued: 0 });
-    expect(await client.hGetAll(keys.counter(target))).to.deep.equal({ s: '5', w: String(now + DAY) });
+    expect(await client.hGetAll(keys.counter(target))).to.deep.equal({ s: '5', w: String(now + DAY), p: String(now + DAY - 30 * DAY) });
     expect(await client.pTTL(keys.counter(target))).to.be.within(DAY, DAY + IDLE);
     expect(await read(target, now + DAY, 99, now)).to.equal(5);
   });

@@ -127,6 +127,30 @@ describeEachBackend('spend: SpendWriter', (backend) => {
     await writer.write([queued(anEvent({ keyHash: key.token, cost: 4 }), { [name]: resetAt.getTime() })]);
     expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token), 'late event of the old window: logged, not added').to.equal(2);
   });
+
+  it("keeps a window an admin edited while a counter still ran in the old one: the charge is added, the new reset date stays", async () => {
+    const { dataSource } = backend();
+    const now = Date.now();
+    const day = 86_400_000;
+    const readResetAt = async (token: string): Promise<string> => {
+      const [row] = await dataSource.query('SELECT budget_reset_at FROM LiteLLM_VerificationToken WHERE token = ?', [token]);
+      const value: unknown = row.budget_reset_at;
+      return toSqlUtc(value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}Z`));
+    };
+    const writer = new SpendWriter(dataSource, () => now);
+    // Shortened to a day (LiteLLM moved budget_reset_at to tomorrow); charged in the counter's old 30-day window.
+    const tomorrow = new Date(now + day);
+    const shortened = await new LiteLlmRows(dataSource).aKey({ token: aTokenHash(), spend: 4, budget_duration: '1d', budget_reset_at: tomorrow });
+    await writer.write([queued(anEvent({ keyHash: shortened.token, cost: 1 }), { [`key:${shortened.token}`]: now + 20 * day })]);
+    expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', shortened.token), 'added, not reset').to.equal(5);
+    expect(await readResetAt(shortened.token), 'the edited reset date stays').to.equal(toSqlUtc(tomorrow));
+    // Lengthened: the row's window now ends after the counter's, which has not ended.
+    const later = new Date(now + 30 * day);
+    const lengthened = await new LiteLlmRows(dataSource).aKey({ token: aTokenHash(), spend: 4, budget_duration: '30d', budget_reset_at: later });
+    await writer.write([queued(anEvent({ keyHash: lengthened.token, cost: 1 }), { [`key:${lengthened.token}`]: now + day })]);
+    expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', lengthened.token), 'a running window is charged').to.equal(5);
+    expect(await readResetAt(lengthened.token)).to.equal(toSqlUtc(later));
+  });
 });
 
 describeEachBackend('spend: SpendWriter with client-chosen values', (backend) => {

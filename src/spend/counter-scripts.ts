@@ -31,28 +31,41 @@ local function rebuild_reserved(key)
   end
 end
 
+-- A window as the counter keeps it, start and end together: a start is trusted only next to the
+-- end it belongs to (a version that did not keep starts may have moved the end since).
+local function window_text(w, p)
+  return string.format('%d@%d', p, w)
+end
+
+local function start_of(text, counter_w)
+  if not text then return nil end
+  local start, ends = string.match(text, '^(-?%d+)@(-?%d+)$')
+  if ends == nil or tonumber(ends) ~= counter_w then return nil end
+  return tonumber(start)
+end
+
 -- The counter's spend in the caller's window (end w, start p), creating it from seed (the
 -- database spend of that window) when absent.
 -- - A counter first created by a charge ('u') takes the seed less what was flushed to the
 --   database meanwhile ('f'): the seed already holds those charges, and the counter too.
--- - A caller whose window starts where the counter's ended or later is in a new window: the
---   counter resets. One whose window ended where the counter's started or earlier lags behind (a
---   clock late by a moment): nothing changes.
--- - A caller whose window overlaps the counter's read a row whose window changed (budget_duration
---   or budget_reset_at edited), or one not yet re-read after that. The counter keeps its spend, as
---   LiteLLM keeps the column, and takes the caller's window: two replicas that disagree until
+-- - A caller whose window starts where the counter's ended or later, or for whom the counter's
+--   window has ended, is in a new window: the counter resets. One whose window ended where the
+--   counter's started or earlier lags behind (a clock late by a moment): nothing changes.
+-- - A caller whose window overlaps the counter's (or gives a counter without a window one) read a
+--   row whose window was edited, or one not yet re-read after that. The counter keeps its spend,
+--   as LiteLLM keeps the column, and takes the caller's window: two replicas that disagree until
 --   their caches refresh move the window to and fro, never the spend.
 local function ensure(key, w, p, seed, now, idle)
   local h = redis.call('HMGET', key, 's', 'w', 'u', 'f', 'p')
   if not h[1] then
-    redis.call('HSET', key, 's', seed, 'w', w, 'p', p)
+    redis.call('HSET', key, 's', seed, 'w', w, 'p', window_text(w, p))
     rebuild_reserved(key)
     expire_idle(key, w, now, idle)
     return seed
   end
   if h[3] then
     redis.call('HDEL', key, 'u', 'f')
-    redis.call('HSET', key, 'w', w, 'p', p)
+    redis.call('HSET', key, 'w', w, 'p', window_text(w, p))
     local flushed = h[4] or '0'
     -- A seed below what was flushed was read before some of those flushes: seed - f would take
     -- from the counter charges it holds, and seed whole would count twice those it saw. It adds
@@ -63,18 +76,19 @@ local function ensure(key, w, p, seed, now, idle)
     return redis.call('HINCRBYFLOAT', key, 's', '-' .. flushed)
   end
   local counter_w = tonumber(h[2]) or 0
-  if w == counter_w then return h[1] end
-  if w > counter_w then
-    if counter_w <= p then
-      redis.call('HSET', key, 's', '0', 'w', w, 'p', p)
-      expire_idle(key, w, now, idle)
-      return '0'
-    end
-  else
-    local counter_p = tonumber(h[5])
-    if counter_p == nil or w <= counter_p then return h[1] end
+  local counter_p = start_of(h[5], counter_w)
+  if w == counter_w then
+    -- A counter written without its start learns it from the first caller in its window.
+    if counter_p == nil and w > 0 then redis.call('HSET', key, 'p', window_text(w, p)) end
+    return h[1]
   end
-  redis.call('HSET', key, 'w', w, 'p', p)
+  if counter_w > 0 and w > counter_w and (counter_w <= p or counter_w <= now) then
+    redis.call('HSET', key, 's', '0', 'w', w, 'p', window_text(w, p))
+    expire_idle(key, w, now, idle)
+    return '0'
+  end
+  if w < counter_w and (counter_p == nil or w <= counter_p) then return h[1] end
+  redis.call('HSET', key, 'w', w, 'p', window_text(w, p))
   expire_idle(key, w, now, idle)
   return h[1]
 end
@@ -145,7 +159,9 @@ for i = 1, n do
   redis.call('HINCRBYFLOAT', key, 's', ARGV[2])
   redis.call('HINCRBY', key, 'n', 1)
   redis.call('PERSIST', key)
-  windows[i] = redis.call('HGET', key, 'w')
+  local state = redis.call('HMGET', key, 'w', 'u')
+  -- 'u': charged while unseeded, so its flush is one the seed will hold (ACK_FLUSHED counts it in 'f').
+  windows[i] = state[2] and 'u' or state[1]
 end
 if tokens > 0 then
   for i = 4 + n, #KEYS do
@@ -169,7 +185,8 @@ export const SET_COUNTER_SPEND = new LuaScript(
 local key = KEYS[1]
 local existed = redis.call('EXISTS', key)
 if existed == 0 and ARGV[5] ~= '1' then return {0, 0} end
-redis.call('HSET', key, 's', ARGV[1], 'w', ARGV[2], 'p', ARGV[6])
+redis.call('HSET', key, 's', ARGV[1], 'w', ARGV[2], 'p', window_text(tonumber(ARGV[2]), tonumber(ARGV[6])))
+if existed == 0 then rebuild_reserved(key) end
 redis.call('HDEL', key, 'u', 'f')
 expire_idle(key, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 return {existed, tonumber(redis.call('HGET', key, 'n') or '0')}`,
@@ -185,10 +202,11 @@ return 1`,
 
 /**
  * KEYS: stream, then counters. ARGV: group, idle ms, now, entry count, then per entry:
- * id, amount, k, and k indexes into the counters (1-based). Acknowledges each entry; the first
- * acknowledgement (XACK = 1) also takes its event off the counters' queued count, so a replayed
- * acknowledgement changes nothing, and adds its amount to 'f' on a counter not seeded yet (the
- * database now holds it, so the seed will). Acknowledged entries are deleted from the stream.
+ * id, amount, k, and k indexes into the counters (1-based; negative for a counter the event was
+ * charged to while unseeded). Acknowledges each entry; the first acknowledgement (XACK = 1) also
+ * takes its event off the counters' queued count, so a replayed acknowledgement changes nothing,
+ * and adds its amount to 'f' on a counter charged and still unseeded (the database now holds it,
+ * so the seed will). Acknowledged entries are deleted from the stream.
  */
 export const ACK_FLUSHED = new LuaScript(
   'ack_flushed',
@@ -199,9 +217,10 @@ for _ = 1, tonumber(ARGV[4]) do
   local id, amount, k = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
   local first = redis.call('XACK', KEYS[1], group, id) == 1
   for j = 1, k do
-    local key = KEYS[1 + tonumber(ARGV[a + 2 + j])]
+    local index = tonumber(ARGV[a + 2 + j])
+    local key = KEYS[1 + math.abs(index)]
     if first and redis.call('EXISTS', key) == 1 then
-      if redis.call('HEXISTS', key, 'u') == 1 then redis.call('HINCRBYFLOAT', key, 'f', amount) end
+      if index < 0 and redis.call('HEXISTS', key, 'u') == 1 then redis.call('HINCRBYFLOAT', key, 'f', amount) end
       if redis.call('HINCRBY', key, 'n', -1) <= 0 then
         redis.call('HDEL', key, 'n')
         expire_idle(key, tonumber(redis.call('HGET', key, 'w') or '0'), now, idle)

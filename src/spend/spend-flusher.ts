@@ -131,14 +131,17 @@ export class SpendFlusher {
     for (const entry of entries) {
       const event = decodeSpendEvent(entry.fields.get('e') ?? '');
       const keys = event === null ? [] : targetsOf(event.attribution).map((t) => this.keys.counter(t));
+      // RECORD_SPEND wrote each counter's window in the same order, 'u' for one not yet seeded.
+      const windows = (entry.fields.get('w') ?? '').split(',');
       args.push(entry.id, String(event?.cost ?? 0), String(keys.length));
-      for (const key of keys) {
+      keys.forEach((key, i) => {
         if (!indexOf.has(key)) {
           counterKeys.push(key);
           indexOf.set(key, counterKeys.length);
         }
-        args.push(String(indexOf.get(key)));
-      }
+        const index = indexOf.get(key) ?? 0;
+        args.push(String(windows[i] === 'u' ? -index : index));
+      });
     }
     await ACK_FLUSHED.run(this.client, [this.keys.stream, ...counterKeys], args, this.options.redisTimeoutMs);
   }

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import { ACK_FLUSHED, ADMIT, READ_COUNTERS, RECORD_SPEND, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
+import { ACK_FLUSHED, ADMIT, READ_COUNTERS, RECORD_SPEND, RELEASE_RESERVATION, SET_COUNTER_SPEND } from '../../src/spend/counter-scripts';
 import { replyArray } from '../../src/cache/lua-script';
 import { SpendKeys, FLUSH_GROUP } from '../../src/spend/redis-keys';
 import { requireRedis, TEST_REDIS_URL, type TestRedis } from '../support/redis';
@@ -106,6 +106,40 @@ describe('spend: counter scripts on Redis', function () {
     expect(await read(key, now + 2 * day, 0, now + day, clients[0], now + day)).to.equal(0);
   });
 
+  it("resets when the counter's window has ended, even if the caller's window (a month stepped back, clamped) starts earlier", async () => {
+    const key = fresh();
+    const jan31 = Date.UTC(2031, 0, 31);
+    const minutes10 = 600_000;
+    await read(key, jan31, 42, jan31 - 1000, clients[0], Date.UTC(2030, 11, 31));
+    // LiteLLM's reset job moved budget_reset_at to Feb 28 00:10; a month back from there is Jan 28 00:10.
+    expect(await read(key, Date.UTC(2031, 1, 28) + minutes10, 0, jan31 + minutes10, clients[0], Date.UTC(2031, 0, 28) + minutes10)).to.equal(0);
+  });
+
+  it('keeps the spend when a window is given to an entity that had none', async () => {
+    const key = fresh();
+    const now = Date.now();
+    await read(key, 0, 7);
+    expect(await read(key, now + 30 * 86_400_000, 7, now, clients[0], now)).to.equal(7);
+    expect(await clients[0].hGet(key, 'w')).to.equal(String(now + 30 * 86_400_000));
+  });
+
+  it('trusts a window start only next to its own end, and learns the start of a counter written without one', async () => {
+    const now = Date.now();
+    const [w1, w2] = [now + 1000, now + 2000];
+    // As a version that kept no starts leaves a counter after resetting it: the start of the window before.
+    const reset = fresh();
+    await clients[0].hSet(reset, { s: '2', w: String(w2), p: `${now}@${w1}` });
+    expect(await read(reset, w1, 0, now + 999), 'a caller a moment behind').to.equal(2);
+    expect(await clients[0].hGet(reset, 'w'), 'the window is not moved back').to.equal(String(w2));
+    // Written without a start: the first caller in its window gives it one, and an edit is then followed.
+    const old = fresh();
+    await clients[0].hSet(old, { s: '3', w: String(now + 30 * 86_400_000) });
+    expect(await read(old, now + 30 * 86_400_000, 0, now, clients[0], now)).to.equal(3);
+    expect(await clients[0].hGet(old, 'p')).to.equal(`${now}@${now + 30 * 86_400_000}`);
+    expect(await read(old, now + 86_400_000, 0, now + 1, clients[0], now + 1)).to.equal(3);
+    expect(await clients[0].hGet(old, 'w'), 'the shorter window taken').to.equal(String(now + 86_400_000));
+  });
+
   it('does not reset for a clock a moment behind at a window boundary, nor for one a moment ahead twice', async () => {
     const key = fresh();
     const now = Date.now();
@@ -123,28 +157,44 @@ describe('spend: counter scripts on Redis', function () {
     expect(await read(key, 0, 10), 'seeded once').to.equal(10.25);
   });
 
-  /** The stream entries of the given charges, read through the flush group as the flusher reads them. */
-  const queuedEntries = async (): Promise<Map<string, string>> => {
+  interface QueuedEntry {
+    readonly id: string;
+    /** The counter's window as RECORD_SPEND wrote it: 'u' when charged unseeded. */
+    readonly window: string;
+  }
+
+  /** The stream entries by charge, read through the flush group as the flusher reads them. */
+  const queuedEntries = async (): Promise<Map<string, QueuedEntry>> => {
     await clients[0].sendCommand(['XGROUP', 'CREATE', keys.stream, FLUSH_GROUP, '0', 'MKSTREAM']).catch(() => undefined);
     const reply = (await clients[0].sendCommand(['XREADGROUP', 'GROUP', FLUSH_GROUP, 'c1', 'COUNT', '1000', 'STREAMS', keys.stream, '>'])) as
       | [string, [string, string[]][]][]
       | null;
-    return new Map((reply?.[0][1] ?? []).map(([id, fields]) => [(JSON.parse(fields[1]) as { rid: string }).rid, id]));
+    return new Map(
+      (reply?.[0][1] ?? []).map(([id, fields]) => [(JSON.parse(fields[1]) as { rid: string }).rid, { id, window: fields[3] }]),
+    );
   };
 
   /** Acknowledges entries read but left alone by a test, touching no counter, so the stream ends empty. */
-  const acknowledgeAll = (ids: Iterable<string>) =>
-    Promise.all([...ids].map((id) => ACK_FLUSHED.run(clients[0], [keys.stream], [FLUSH_GROUP, String(IDLE), String(Date.now()), '1', id, '0', '0'], TIMEOUT)));
+  const acknowledgeAll = (entries: Iterable<QueuedEntry>) =>
+    Promise.all(
+      [...entries].map(({ id }) => ACK_FLUSHED.run(clients[0], [keys.stream], [FLUSH_GROUP, String(IDLE), String(Date.now()), '1', id, '0', '0'], TIMEOUT)),
+    );
 
   /** What the flusher does after its commit: acknowledges one entry, charged `amount` to `counter`. */
-  const acknowledge = (counter: string, id: string | undefined, amount: number) =>
-    ACK_FLUSHED.run(clients[0], [keys.stream, counter], [FLUSH_GROUP, String(IDLE), String(Date.now()), '1', String(id), String(amount), '1', '1'], TIMEOUT);
+  const acknowledge = (counter: string, entry: QueuedEntry | undefined, amount: number) =>
+    ACK_FLUSHED.run(
+      clients[0],
+      [keys.stream, counter],
+      [FLUSH_GROUP, String(IDLE), String(Date.now()), '1', String(entry?.id), String(amount), '1', entry?.window === 'u' ? '-1' : '1'],
+      TIMEOUT,
+    );
 
   it('does not count twice a charge flushed before its counter was seeded (the seed holds it already)', async () => {
     const key = fresh();
     await record(`r-f1-${n}`, [key], 0.25);
     await record(`r-f2-${n}`, [key], 0.5);
     const entries = await queuedEntries();
+    expect(entries.get(`r-f1-${n}`)?.window, 'queued as charged unseeded').to.equal('u');
     await acknowledge(key, entries.get(`r-f1-${n}`), 0.25);
     await acknowledge(key, entries.get(`r-f1-${n}`), 0.25); // replayed: counted once
     // The database: 10 from before the counter existed, + the 0.25 flushed. The 0.5 is still queued.
@@ -153,6 +203,20 @@ describe('spend: counter scripts on Redis', function () {
     expect(await clients[0].hmGet(key, ['u', 'f'])).to.deep.equal([null, null]);
     await acknowledge(key, entries.get(`r-f2-${n}`), 0.5);
     expect(await read(key, 0, 0), 'a flush after the seed changes nothing').to.equal(10.75);
+    await acknowledgeAll(entries.values());
+  });
+
+  it("counts in 'f' only charges made while unseeded, not those of a counter deleted before", async () => {
+    const key = fresh();
+    await read(key, 0, 1);
+    await record(`r-old-${n}`, [key], 2);
+    await clients[0].del(key); // an operator re-seeding it, or lost
+    await record(`r-new-${n}`, [key], 0.25);
+    const entries = await queuedEntries();
+    await acknowledge(key, entries.get(`r-old-${n}`), 2);
+    await acknowledge(key, entries.get(`r-new-${n}`), 0.25);
+    // The database: 1 + 2 + 0.25; the counter holds only the 0.25.
+    expect(await read(key, 0, 3.25)).to.equal(3.25);
     await acknowledgeAll(entries.values());
   });
 
@@ -257,6 +321,18 @@ describe('spend: counter scripts on Redis', function () {
       await record(`evr-${n}`, [key], 0.3);
       expect(await clients[0].hmGet(key, ['u', 'r'])).to.deep.equal(['1', '0.5']);
       expect(await read(key, 0, 5)).to.equal(5.3);
+    });
+
+    it('keeps the reserved total when `spend set` re-creates a lost counter', async () => {
+      const key = fresh();
+      await admit(`so1-${n}`, key, 10, 0.5);
+      await admit(`so2-${n}`, key, 10, 0.5);
+      await clients[0].del(key);
+      const now = Date.now();
+      await SET_COUNTER_SPEND.run(clients[0], [key], ['3', '0', String(now), String(IDLE), '1', '0'], TIMEOUT);
+      expect(Number(await reserved(key))).to.be.closeTo(1, 1e-12);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`so1-${n}`)], [`so1-${n}`], TIMEOUT);
+      expect(Number(await reserved(key))).to.be.closeTo(0.5, 1e-12);
     });
 
     it('lets the reservation set expire after its last member, and then counts nothing reserved', async () => {

@@ -75,7 +75,7 @@ describe('spend: overriding a counter (tollgate spend set)', function () {
     const now = Date.now();
     const window = { budget_duration: '30d', budget_reset_at: new Date(now + DAY) };
     expect(await override(target, 5, window, true, now)).to.deep.equal({ counter: 'created', value: 5, queued: 0 });
-    expect(await client.hGetAll(keys.counter(target))).to.deep.equal({ s: '5', w: String(now + DAY), p: String(now + DAY - 30 * DAY) });
+    expect(await client.hGetAll(keys.counter(target))).to.deep.equal({ s: '5', w: String(now + DAY), p: `${now + DAY - 30 * DAY}@${now + DAY}`, r: '0' });
     expect(await client.pTTL(keys.counter(target))).to.be.within(DAY, DAY + IDLE);
     expect(await read(target, now + DAY, 99, now)).to.equal(5);
   });

@@ -29,7 +29,10 @@ export interface RequestFacts {
   /** Bytes of body Envoy forwarded: the whole body, or only a prefix when `bodyTruncated`. */
   readonly bodyBytes: number;
   readonly credential: Credential;
-  /** Requested model(s) per LiteLLM's get_model_from_request; null when the request names none. */
+  /**
+   * Requested model(s) per LiteLLM's get_model_from_request; null when the request names none;
+   * UNREAD_MODEL when it may name one Tollgate could not read.
+   */
   readonly model: string | readonly string[] | null;
   /** End-user (customer) id per LiteLLM's get_end_user_id_from_request_body; headers beat body. */
   readonly endUserId: string | null;
@@ -42,8 +45,20 @@ export interface RequestFacts {
   readonly filterMetadata: Readonly<Record<string, JsonObject>>;
 }
 
-/** The requested model(s) as one label, comma-joined (identity header, metadata, logs); null when none. */
+/**
+ * The model of an LLM API request whose JSON body Tollgate could not read to its model: Envoy
+ * forwarded only a prefix without it (`allow_partial_message`; SDKs that write `messages` before
+ * `model` do that for every prompt over the limit), or the body is not valid JSON. Null there would
+ * skip every model check, and the upstream reads the whole body. As a name no allowlist holds, it
+ * passes only a caller that may call every model, and a refusal says why.
+ */
+export const UNREAD_MODEL = '(model unread: request body cut short by Envoy or not valid JSON)';
+
+/**
+ * The requested model(s) as one label, comma-joined (identity header, metadata, logs); null when
+ * none, and for UNREAD_MODEL, which is no model to pass upstream or to price.
+ */
 export function modelLabel(model: RequestFacts['model']): string | null {
-  if (model === null) return null;
+  if (model === null || model === UNREAD_MODEL) return null;
   return typeof model === 'string' ? model : model.join(',');
 }

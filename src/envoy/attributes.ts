@@ -3,7 +3,8 @@
  * encoded it (merged or raw headers, body as text or bytes, whole or partial).
  */
 import type { Settings } from '../config/settings';
-import type { RequestFacts } from '../domain/request';
+import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
+import { isLlmApiRoute } from '../routes/classify';
 import { readBody } from './body';
 import { extractCredential } from './credential';
 import { getEndUserId } from './end-user';
@@ -23,6 +24,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const body = readBody(http, headers);
   // A truncated body is never exposed, but the model it names is: model checks still apply.
   const modelSource = body.body ?? (body.prefixModel !== null ? { model: body.prefixModel } : null);
+  const model = getModelFromRequest(modelSource, route);
   return {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
     method: http?.method || headerValue(headers, ':method') || '',
@@ -34,11 +36,21 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyInvalid: body.invalid,
     bodyBytes: body.byteLength,
     credential: extractCredential(headers, route, query, settings),
-    model: getModelFromRequest(modelSource, route),
+    model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, body.body, settings),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
   };
+}
+
+/**
+ * On an LLM API route a JSON body is where the model is named. Form bodies (uploads,
+ * transcriptions) are read field by field and keep what their prefix names; other content (a
+ * pass-through's binary body) names none.
+ */
+function mayNameModel(route: string, headers: Readonly<Record<string, string>>): boolean {
+  const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? '';
+  return (contentType === '' || contentType.includes('json')) && isLlmApiRoute(route);
 }
 
 const NO_FILTER_METADATA: RequestFacts['filterMetadata'] = Object.freeze({});

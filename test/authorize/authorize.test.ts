@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
 import type { Policy } from '../../src/config/policy';
-import type { RequestFacts } from '../../src/domain/request';
+import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { aBudget, aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
@@ -173,5 +173,38 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
     });
     expect(outcome.decision.kind).to.equal('allow');
     expect(checks).to.include.members(['allowed_ips', 'key_found', 'key_blocked', 'team_budget']);
+  });
+});
+
+describe('Authorizer: a request whose model Tollgate could not read (body cut short by Envoy, or not valid JSON)', () => {
+  const unread = (overrides: Partial<RequestFacts> = {}): RequestFacts =>
+    withKey(RAW, { model: UNREAD_MODEL, body: null, bodyTruncated: true, bodyBytes: 1_048_576, ...overrides });
+
+  it('refuses a key limited to some models, saying the model was not read, where a null model would have skipped the check', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));
+    const { decision, refusedBy } = await authorizer(store).authorize(unread());
+    expect(refusedBy).to.equal('key_model_access');
+    expect(decision.kind === 'deny' && decision.denial).to.include({ status: 401, type: 'key_model_access_denied' });
+    expect(decision.kind === 'deny' && decision.denial.message).to.include(`Tried to access ${UNREAD_MODEL}`);
+    expect((await authorizer(store).authorize(unread({ model: null }))).decision.kind, 'what a null model did').to.equal('allow');
+  });
+
+  it("refuses through the team's models too", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, team_id: 't1' }));
+    store.teams.set('t1', aTeam({ team_id: 't1', models: ['gpt-4o-mini'] }));
+    const { refusedBy } = await authorizer(store).authorize(unread());
+    expect(refusedBy).to.equal('team_model_access');
+  });
+
+  it('allows a caller that may call every model (no model list, or "*"), sending no model upstream', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: [] }));
+    const open = await authorizer(store).authorize(unread());
+    expect(open.decision.kind).to.equal('allow');
+    expect(open.decision.kind === 'allow' && open.decision.identity.model).to.equal(undefined);
+    store.keys.set(HASH, aKey({ token: HASH, models: ['*'] }));
+    expect((await authorizer(store).authorize(unread())).decision.kind).to.equal('allow');
   });
 });

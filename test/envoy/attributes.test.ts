@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { parseCheckRequest } from '../../src/envoy/attributes';
+import { modelLabel, UNREAD_MODEL } from '../../src/domain/request';
 import { LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
 import { decodeCheckRequest } from '../../src/envoy/check-request-decoder';
 import type { CheckRequest } from '../../src/envoy/messages';
@@ -275,7 +276,27 @@ describe('parseCheckRequest', () => {
 
     it('survives a hostile 1M-deep truncated prefix', () => {
       const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: `{"x":${'['.repeat(1_000_000)}` });
-      expect(facts).to.include({ body: null, bodyTruncated: true, model: null });
+      expect(facts).to.include({ body: null, bodyTruncated: true, model: UNREAD_MODEL });
+    });
+
+    describe('a model Tollgate could not read', () => {
+      const filler = `{"messages":[{"role":"user","content":"${'x'.repeat(2048)}`;
+
+      it('is UNREAD_MODEL, not null, on an LLM API route: a prefix cut before "model", or a body that is not valid JSON', () => {
+        expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-4o","temperature":NaN}' }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ path: '/v1/embeddings', body: '{"model":"gpt-4o",}' }).model).to.equal(UNREAD_MODEL);
+        expect(modelLabel(UNREAD_MODEL), 'never sent upstream, priced or labelled').to.equal(null);
+      });
+
+      it('stays null where a body names no model: other routes, form uploads, binary pass-through bodies, no body', () => {
+        expect(withBody({ path: '/key/generate', headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model).to.equal(null);
+        const form = { 'content-type': 'multipart/form-data; boundary=b', 'x-envoy-auth-partial-body': 'true' };
+        expect(withBody({ path: '/v1/audio/transcriptions', headers: form, body: '--b\r\nContent-Disposition: form-data; name="file"' }).model).to.equal(null);
+        expect(withBody({ path: '/bedrock/model/m/invoke', headers: { 'content-type': 'application/octet-stream' }, body: 'not json' }).model).to.equal(null);
+        expect(withBody({ body: '' }).model).to.equal(null);
+        expect(withBody({ body: json({ messages: [] }) }).model, 'a whole body without a model names none').to.equal(null);
+      });
     });
 
     describe(`a body of ${LEAVE_PROMPT_FROM_BYTES} bytes or more (its prompt left undecoded until read)`, () => {

@@ -28,6 +28,25 @@ const IDENTITY_FIELDS: ReadonlyArray<readonly [keyof Identity, string, string]> 
   ['model', 'x-tollgate-model', 'model'],
 ];
 
+/** Every identity header Tollgate owns: the upstream trusts these names, so only Tollgate may set them. */
+export const IDENTITY_HEADERS: ReadonlySet<string> = new Set(IDENTITY_FIELDS.map(([, header]) => header));
+
+/**
+ * The identity headers an answer does not send, by the bit mask of those it does (bit i for
+ * IDENTITY_FIELDS[i]). Filled once per mask and then shared, frozen, by every answer of that
+ * shape: at most 2^9 lists for the whole process, none built per Check.
+ */
+const unsentByMask: (readonly string[] | undefined)[] = [];
+
+function unsentHeaders(sentMask: number): readonly string[] {
+  let unsent = unsentByMask[sentMask];
+  if (unsent === undefined) {
+    unsent = Object.freeze(IDENTITY_FIELDS.filter((_, i) => (sentMask & (1 << i)) === 0).map(([, header]) => header));
+    unsentByMask[sentMask] = unsent;
+  }
+  return unsent;
+}
+
 /**
  * Callers remembered (by key hash; without a key, by user, team, organization or end user: a JWT
  * caller's token may name only a team). A few thousand covers the keys one
@@ -44,6 +63,11 @@ export interface IdentityAnswer {
   readonly values: readonly (string | undefined)[];
   /** Upstream headers: every value valid in an HTTP header, each overwriting a client's copy. */
   readonly headers: readonly HeaderValueOption[];
+  /**
+   * The identity headers not in `headers`, for Envoy to remove whether or not the CheckRequest
+   * showed them: `allowed_headers` can hide a client's copy from Tollgate, never from the upstream.
+   */
+  readonly unsent: readonly string[];
   /** Dynamic metadata: every value, snake_case keys. */
   readonly fields: Readonly<Record<string, StructValue>>;
   readonly hasFields: boolean;
@@ -82,15 +106,25 @@ function build(identity: Identity, facts: RequestFacts, secret: string | null): 
   const headers: HeaderValueOption[] = [];
   const fields: Record<string, StructValue> = {};
   let hasFields = false;
-  for (const [field, header, key] of IDENTITY_FIELDS) {
+  let sentMask = 0;
+  for (let i = 0; i < IDENTITY_FIELDS.length; i += 1) {
+    const [field, header, key] = IDENTITY_FIELDS[i] as readonly [keyof Identity, string, string];
     const value = valueOf(identity, facts, field, secret);
     values.push(value);
     if (value === undefined) continue;
     fields[key] = Object.freeze({ stringValue: value });
     hasFields = true;
-    if (isValidHeaderValue(value)) headers.push(deepFrozen(overwrite(header, value)));
+    if (!isValidHeaderValue(value)) continue;
+    headers.push(deepFrozen(overwrite(header, value)));
+    sentMask |= 1 << i;
   }
-  return Object.freeze({ values: Object.freeze(values), headers: Object.freeze(headers), fields: Object.freeze(fields), hasFields });
+  return Object.freeze({
+    values: Object.freeze(values),
+    headers: Object.freeze(headers),
+    unsent: unsentHeaders(sentMask),
+    fields: Object.freeze(fields),
+    hasFields,
+  });
 }
 
 function deepFrozen(option: HeaderValueOption): HeaderValueOption {

@@ -96,7 +96,8 @@ export interface HeaderValueOption {
 export interface OkHttpResponse {
   /** Read-only: an answer may share the list with every other answer for the same identity. */
   headers?: readonly HeaderValueOption[];
-  headers_to_remove?: string[];
+  /** Read-only for the same reason: the usual allow sends a list shared by many answers. */
+  headers_to_remove?: readonly string[];
   response_headers_to_add?: HeaderValueOption[];
   query_parameters_to_remove?: string[];
 }

@@ -8,8 +8,8 @@ import type { Json } from '../domain/entities';
 import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
 import { lowerCased } from './headers';
-import { IdentityAnswers, overwrite, type IdentityAnswer } from './identity-answer';
-import { toStruct, type CheckResponse, type HeaderValueOption, type OkHttpResponse, type Struct, type StructValue } from './messages';
+import { IDENTITY_HEADERS, IdentityAnswers, overwrite, type IdentityAnswer } from './identity-answer';
+import { toStruct, type CheckResponse, type OkHttpResponse, type Struct, type StructValue } from './messages';
 import { hasOwnKeys } from '../util/own-keys';
 
 export type ResponseSettings = Pick<Settings, 'forwardCredentials'>;
@@ -40,21 +40,25 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   }
 
   const headers = identity.headers;
-  // Walked with `for…in`, which reads the names from the record's shape without listing them anew.
-  // A client must not be able to pre-set identity headers the upstream trusts.
-  const remove: string[] = [];
+  // A client must not be able to pre-set identity headers the upstream trusts. Every identity
+  // header this answer does not overwrite is removed even when the request did not show it: an
+  // ext_authz `allowed_headers` list hides a client's copy from Tollgate, not from the upstream.
+  // The list starts as the answer's shared one and is copied only when this request adds a name.
+  let remove: readonly string[] = identity.unsent;
+  // Other x-tollgate-* names are not Tollgate's to set, so they go only when the request shows
+  // them. Walked with `for…in`, which reads the names from the record's shape without listing them anew.
   for (const name in facts.headers) {
-    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !isSent(headers, name)) remove.push(name);
+    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !IDENTITY_HEADERS.has(name)) remove = withName(remove, name);
   }
   let removeQueryKey = false;
   if (!settings.forwardCredentials) {
     const carrier = carrierHeader(decision.credentialHeader, facts.credential);
     if (carrier === QUERY_KEY_CREDENTIAL) removeQueryKey = true;
-    else if (carrier !== null && !remove.includes(carrier)) remove.push(carrier);
+    else if (carrier !== null && !remove.includes(carrier)) remove = withCarrier(remove, carrier);
     const key = keyToFind(facts.credential);
     if (key !== null) {
       for (const name in facts.headers) {
-        if (repeatsKey(name, facts.headers[name] as string, key) && !remove.includes(name)) remove.push(name);
+        if (repeatsKey(name, facts.headers[name] as string, key) && !remove.includes(name)) remove = withName(remove, name);
       }
     }
   }
@@ -78,6 +82,37 @@ function metadataOf(identity: IdentityAnswer, extra: Readonly<Record<string, Jso
   return hasOwnKeys(fields) ? { fields } : undefined;
 }
 
+/**
+ * A shared list with the credential's carrier added, itself shared: the usual allow removes just
+ * the unsent identity headers and the carrier, and then needs no list of its own. The carriers are
+ * the few credential header names (LiteLLM's and the configured one); the count per list is
+ * bounded all the same.
+ */
+const withCarrierByList = new Map<readonly string[], Map<string, readonly string[]>>();
+const CARRIERS_REMEMBERED = 16;
+
+function withCarrier(remove: readonly string[], carrier: string): readonly string[] {
+  if (!Object.isFrozen(remove)) return withName(remove, carrier);
+  let byCarrier = withCarrierByList.get(remove);
+  if (byCarrier === undefined) {
+    byCarrier = new Map();
+    withCarrierByList.set(remove, byCarrier);
+  }
+  let shared = byCarrier.get(carrier);
+  if (shared === undefined) {
+    shared = Object.freeze([...remove, carrier]);
+    if (byCarrier.size < CARRIERS_REMEMBERED) byCarrier.set(carrier, shared);
+  }
+  return shared;
+}
+
+/** `remove` with `name` added: a frozen list is shared by other answers, so it is copied, never changed. */
+function withName(remove: readonly string[], name: string): readonly string[] {
+  if (Object.isFrozen(remove)) return [...remove, name];
+  (remove as string[]).push(name);
+  return remove;
+}
+
 /** The header that carried the credential (lower-cased), or null when none did. */
 function carrierHeader(credentialHeader: string | null, credential: Credential): string | null {
   const header = credentialHeader ?? headerOf(credential);
@@ -96,12 +131,6 @@ function keyToFind(credential: Credential): string | null {
 function repeatsKey(name: string, value: string, secret: string): boolean {
   // The length test first: most header values are shorter than a key and cannot hold one.
   return value.length >= secret.length && !name.startsWith(':') && name !== 'host' && value.includes(secret);
-}
-
-/** Whether the answer sets this header itself (then the client's value is overwritten, not removed). */
-function isSent(headers: readonly HeaderValueOption[], name: string): boolean {
-  for (const option of headers) if (option.header?.key === name) return true;
-  return false;
 }
 
 /**

@@ -91,3 +91,24 @@ export function aDeny(denial: Partial<Denial> = {}, identity: Identity = {}): De
     credentialHeader: null,
   };
 }
+
+/**
+ * Every identity header Tollgate owns, in the order it sends them. Spelled out rather than imported
+ * so that a name dropped from src/envoy/identity-answer.ts fails the tests instead of following them.
+ */
+export const IDENTITY_HEADER_NAMES: readonly string[] = [
+  'x-tollgate-key-hash',
+  'x-tollgate-key-alias',
+  'x-tollgate-user-id',
+  'x-tollgate-team-id',
+  'x-tollgate-org-id',
+  'x-tollgate-project-id',
+  'x-tollgate-end-user-id',
+  'x-tollgate-user-role',
+  'x-tollgate-model',
+];
+
+/** What an allow that sends the `sent` identity headers removes of the others: all of them. */
+export function identityHeadersBut(...sent: string[]): string[] {
+  return IDENTITY_HEADER_NAMES.filter((name) => !sent.includes(name));
+}

@@ -10,7 +10,7 @@ import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
 import { fromStruct, toStruct } from '../../src/envoy/messages';
 import { AUTHORIZATION_SERVICE, authorizationPackage, authorizationService, CHECK_METHOD_PATH } from '../../src/envoy/protos';
 import { toCheckResponse } from '../../src/envoy/response';
-import { aDeny, anAllow, edgeSettings, someFacts } from './fixtures';
+import { aDeny, anAllow, edgeSettings, identityHeadersBut, someFacts } from './fixtures';
 import { bytesField, mapEntry, message, readFields, sub, text, varintField } from './wire';
 
 const settings = edgeSettings({ basePath: '/genai' });
@@ -117,7 +117,10 @@ describe('ext_authz protos on the wire', () => {
       ['x-tollgate-key-hash', 'h'.repeat(64), 2 /* OVERWRITE_IF_EXISTS_OR_ADD */],
       ['x-tollgate-team-id', 't-1', 2],
     ]);
-    expect((ok.get(5) ?? []).map((b) => (b as Buffer).toString())).to.deep.equal(['x-tollgate-user-id', 'authorization']);
+    expect((ok.get(5) ?? []).map((b) => (b as Buffer).toString())).to.deep.equal([
+      ...identityHeadersBut('x-tollgate-key-hash', 'x-tollgate-team-id'),
+      'authorization',
+    ]);
     const metadataFields = (sub(wire, 4).get(1) ?? []).map((entry) => readFields(entry as Buffer));
     expect(metadataFields.map((e) => [text(e, 1), text(sub(e, 2), 3 /* string_value */)])).to.deep.equal([
       ['key_hash', 'h'.repeat(64)],
@@ -133,7 +136,7 @@ describe('ext_authz protos on the wire', () => {
     const response = toCheckResponse(anAllow({ userId: 'u', model: 'a,b' }), facts, settings);
     const decoded = check().responseDeserialize(check().responseSerialize(response));
     expect(decoded).to.deep.equal({ ...response, http_response: 'ok_response', dynamic_metadata: withKinds(response) });
-    expect(decoded.ok_response?.headers_to_remove).to.deep.equal(['x-tollgate-team-id']);
+    expect(decoded.ok_response?.headers_to_remove).to.deep.equal(identityHeadersBut('x-tollgate-user-id', 'x-tollgate-model'));
     expect(decoded.ok_response?.query_parameters_to_remove).to.deep.equal(['key']);
   });
 
@@ -221,7 +224,7 @@ describe('ext_authz protos on the wire', () => {
         ['x-tollgate-key-hash', 'k', 'OVERWRITE_IF_EXISTS_OR_ADD'],
         ['x-tollgate-model', 'gpt-4o-mini', 'OVERWRITE_IF_EXISTS_OR_ADD'],
       ]);
-      expect(response.ok_response?.headers_to_remove).to.deep.equal(['authorization']);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal([...identityHeadersBut('x-tollgate-key-hash', 'x-tollgate-model'), 'authorization']);
     });
 
     it('answers a denial with its local reply', async () => {

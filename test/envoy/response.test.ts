@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import type { Decision } from '../../src/domain/decision';
 import type { Json } from '../../src/domain/entities';
 import type { HeaderValueOption } from '../../src/envoy/messages';
+import { parseCheckRequest } from '../../src/envoy/attributes';
 import { fromStruct } from '../../src/envoy/messages';
 import { toCheckResponse } from '../../src/envoy/response';
-import { aDeny, anAllow, edgeSettings, someFacts } from './fixtures';
+import { aCheckRequest, aDeny, anAllow, edgeSettings, identityHeadersBut, IDENTITY_HEADER_NAMES, someFacts } from './fixtures';
 
 const settings = edgeSettings();
 const KEY = 'sk-live-0123456789abcdef';
@@ -81,19 +82,22 @@ describe('toCheckResponse (spec README §3)', () => {
     it('removes client-sent x-tollgate-* headers it does not overwrite (no spoofing)', () => {
       const facts = someFacts({ headers: { 'x-tollgate-team-id': 'forged', 'x-tollgate-user-role': 'proxy_admin', 'x-other': '1' } });
       const response = toCheckResponse(anAllow({ teamId: 't-1' }), facts, settings);
-      expect(response.ok_response?.headers_to_remove).to.deep.equal(['x-tollgate-user-role']);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal(identityHeadersBut('x-tollgate-team-id'));
       expect(headerMap(response.ok_response?.headers)['x-tollgate-team-id']).to.equal('t-1');
     });
 
     it('strips the header that carried the credential', () => {
       const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' }, headers: { authorization: `Bearer ${KEY}` } });
       const response = toCheckResponse(anAllow({ keyHash: HASH }, 'authorization'), facts, settings);
-      expect(response.ok_response?.headers_to_remove).to.deep.equal(['authorization']);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal([...identityHeadersBut('x-tollgate-key-hash'), 'authorization']);
     });
 
     it('strips the credential header named in the facts when the decision names none', () => {
       const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'x-litellm-api-key' } });
-      expect(toCheckResponse(anAllow({}), facts, settings).ok_response?.headers_to_remove).to.deep.equal(['x-litellm-api-key']);
+      expect(toCheckResponse(anAllow({}), facts, settings).ok_response?.headers_to_remove).to.deep.equal([
+        ...IDENTITY_HEADER_NAMES,
+        'x-litellm-api-key',
+      ]);
     });
 
     it('strips every other header repeating the key, but keeps a provider key in Authorization', () => {
@@ -102,14 +106,14 @@ describe('toCheckResponse (spec README §3)', () => {
         headers: { 'x-litellm-api-key': KEY, 'x-api-key': KEY, authorization: 'Bearer provider-key', ':path': `/x?k=${KEY}` },
       });
       const removed = toCheckResponse(anAllow({}, 'x-litellm-api-key'), facts, settings).ok_response?.headers_to_remove;
-      expect(removed).to.have.members(['x-litellm-api-key', 'x-api-key']);
+      expect(removed).to.have.members([...IDENTITY_HEADER_NAMES, 'x-litellm-api-key', 'x-api-key']);
     });
 
     it('removes the key= query parameter when the key came from it', () => {
       const facts = someFacts({ credential: { kind: 'present', value: KEY, header: '?key' } });
       const ok = toCheckResponse(anAllow({}, '?key'), facts, settings).ok_response;
       expect(ok?.query_parameters_to_remove).to.deep.equal(['key']);
-      expect(ok?.headers_to_remove).to.deep.equal([]);
+      expect(ok?.headers_to_remove).to.deep.equal(IDENTITY_HEADER_NAMES);
     });
 
     it('forwards the credential when tollgate.forward_credentials is true', () => {
@@ -118,7 +122,7 @@ describe('toCheckResponse (spec README §3)', () => {
         headers: { authorization: `Bearer ${KEY}`, 'x-tollgate-org-id': 'forged' },
       });
       const ok = toCheckResponse(anAllow({}, 'authorization'), facts, edgeSettings({ forwardCredentials: true })).ok_response;
-      expect(ok?.headers_to_remove).to.deep.equal(['x-tollgate-org-id']);
+      expect(ok?.headers_to_remove).to.deep.equal(IDENTITY_HEADER_NAMES);
       expect(ok?.query_parameters_to_remove).to.equal(undefined);
     });
 
@@ -133,8 +137,61 @@ describe('toCheckResponse (spec README §3)', () => {
       const facts = someFacts({ headers: { 'x-tollgate-key-alias': 'forged' } });
       const response = toCheckResponse(anAllow({ keyAlias: 'line1\r\nx-evil: 1' }), facts, settings);
       expect(response.ok_response?.headers).to.deep.equal([]);
-      expect(response.ok_response?.headers_to_remove).to.deep.equal(['x-tollgate-key-alias']);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal(IDENTITY_HEADER_NAMES);
       expect(fromStruct(response.dynamic_metadata)).to.deep.equal({ key_alias: 'line1\r\nx-evil: 1' });
+    });
+  });
+
+  describe('identity headers the request did not show (ext_authz allowed_headers narrows what Tollgate sees)', () => {
+    // A CheckRequest as Envoy sends it when its allowed_headers list leaves out x-tollgate-*: the
+    // client's `x-tollgate-user-role: proxy_admin` still travels with the request, unseen.
+    const unseenSpoof = parseCheckRequest(
+      aCheckRequest({ headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } }),
+      settings,
+    );
+    const sentNames = (options: readonly HeaderValueOption[] | undefined): string[] => Object.keys(headerMap(options));
+    const cases: Array<[string, Decision]> = [
+      [
+        'a virtual key allow (no project, no end user)',
+        anAllow({ keyHash: HASH, keyAlias: 'ci-key', userId: 'u-1', teamId: 't-1', orgId: 'o-1', userRole: 'internal_user', model: 'gpt-4o' }, 'authorization'),
+      ],
+      ['a master key allow', anAllow({ userId: 'default_user_id', userRole: 'proxy_admin', model: 'gpt-4o' }, 'authorization')],
+      ['a JWT allow (no key)', anAllow({ userId: 'alice', teamId: 't-1', orgId: 'o-1', model: 'gpt-4o' }, 'authorization')],
+    ];
+    for (const [name, decision] of cases) {
+      it(`removes every identity header it does not set on ${name}`, () => {
+        const ok = toCheckResponse(decision, unseenSpoof, settings).ok_response;
+        const sent = sentNames(ok?.headers);
+        expect(ok?.headers_to_remove).to.deep.equal([...identityHeadersBut(...sent), 'authorization']);
+        // Each identity header is either Tollgate's own value or gone: none is left to the client.
+        expect([...sent, ...(ok?.headers_to_remove ?? [])]).to.include.members(IDENTITY_HEADER_NAMES);
+      });
+    }
+
+    it('removes the user role header on a JWT allow for a caller without a role', () => {
+      const ok = toCheckResponse(cases[2]?.[1] as Decision, unseenSpoof, settings).ok_response;
+      expect(ok?.headers_to_remove).to.include('x-tollgate-user-role').and.include('x-tollgate-key-hash');
+    });
+
+    it('lists a shown identity header once, and still removes a shown x-tollgate-* name it does not own', () => {
+      const facts = someFacts({ headers: { 'x-tollgate-user-role': 'proxy_admin', 'x-tollgate-admin': 'yes' } });
+      const removed = toCheckResponse(anAllow({ teamId: 't-1' }), facts, settings).ok_response?.headers_to_remove;
+      expect(removed).to.deep.equal([...identityHeadersBut('x-tollgate-team-id'), 'x-tollgate-admin']);
+    });
+
+    it('shares one frozen removal list between answers, and never adds a request\'s names to it', () => {
+      const identity = { keyHash: 'e'.repeat(64), teamId: 't-5' };
+      const withKey = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' } });
+      const first = toCheckResponse(anAllow({ ...identity }, 'authorization'), withKey, settings).ok_response?.headers_to_remove;
+      const second = toCheckResponse(anAllow({ ...identity }, 'authorization'), withKey, settings).ok_response?.headers_to_remove;
+      expect(second).to.equal(first);
+      expect(Object.isFrozen(first)).to.equal(true);
+      const copied = someFacts({ credential: withKey.credential, headers: { 'x-api-key': KEY, 'x-tollgate-admin': 'yes' } });
+      const extra = toCheckResponse(anAllow({ ...identity }, 'authorization'), copied, settings).ok_response?.headers_to_remove;
+      expect(extra).to.include.members(['authorization', 'x-api-key', 'x-tollgate-admin']);
+      expect(first).to.deep.equal([...identityHeadersBut('x-tollgate-key-hash', 'x-tollgate-team-id'), 'authorization']);
+      const plain = toCheckResponse(anAllow({ ...identity }), someFacts(), settings).ok_response?.headers_to_remove;
+      expect(plain).to.deep.equal(identityHeadersBut('x-tollgate-key-hash', 'x-tollgate-team-id'));
     });
   });
 

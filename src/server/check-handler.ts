@@ -4,8 +4,8 @@
  * Three outcomes, never confused (field-notes §5):
  * - allow / deny: a CheckResponse (deny carries LiteLLM's HTTP status and error body);
  * - cannot decide (store unreachable and nothing cached, or the deadline is about to pass):
- *   the RPC fails with UNAVAILABLE so Envoy's failure_mode_allow decides — unless
- *   general_settings.allow_requests_on_db_unavailable, which allows as LiteLLM does.
+ *   the RPC fails with UNAVAILABLE so Envoy's failure_mode_allow decides — unless the database
+ *   is what failed and general_settings.allow_requests_on_db_unavailable, which allows as LiteLLM does.
  */
 import { performance } from 'node:perf_hooks';
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
@@ -22,6 +22,8 @@ import type { Logger } from '../observability/logger';
 import { NOOP_INSTRUMENTATION, NOOP_REQUEST_TELEMETRY, type Instrumentation, type RequestTelemetry } from '../observability/instrumentation';
 import { DeadlineError, withTimeout } from '../util/timeout';
 import { JwksUnavailableError } from '../auth/jwt/errors';
+import { ReservationUnavailableError } from '../spend/admission';
+import { StoreUnavailableError } from '../store/unavailable';
 import { Admission } from './admission';
 import { isPromise, type MaybePromise } from '../util/maybe-promise';
 
@@ -158,9 +160,10 @@ class CheckCall {
   private cannotDecide(error: unknown): void {
     const { deps, telemetry, facts } = this;
     deps.onDecision?.(null, facts, this.elapsedMs());
-    // A JWKS outage is no database outage: allowing then would admit tokens nobody verified.
-    const storeOutage = !(error instanceof DeadlineError) && !(error instanceof JwksUnavailableError);
-    if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && storeOutage) {
+    // LiteLLM allows only on a database connection error (is_database_connection_error). Nothing
+    // else may become an allow as the proxy admin: not a JWKS outage (tokens nobody verified), not
+    // a budget reservation Redis could not take, not the deadline, and never a fault of our own.
+    if (facts !== null && deps.settings.allowRequestsOnDbUnavailable && error instanceof StoreUnavailableError) {
       deps.logger.warn(
         { requestId: facts.requestId, ...telemetry.traceIds?.(), err: errorText(error) },
         'store unavailable: allowing (allow_requests_on_db_unavailable)',
@@ -174,9 +177,12 @@ class CheckCall {
       this.callback(null, toCheckResponse(decision, facts, deps.settings));
       return;
     }
-    telemetry.undecided(error instanceof DeadlineError ? 'deadline' : facts === null ? 'internal' : 'store_unavailable');
-    deps.logger.warn({ requestId: facts?.requestId, ...telemetry.traceIds?.(), err: errorText(error) }, 'cannot decide: answering UNAVAILABLE');
-    this.callback(unavailable(undecidedDetails(error)));
+    const why = facts === null ? INTERNAL : undecidedBecause(error);
+    telemetry.undecided(why.reason);
+    const fields = { requestId: facts?.requestId, ...telemetry.traceIds?.(), err: errorText(error) };
+    if (why === INTERNAL) deps.logger.error(fields, 'cannot decide (internal error): answering UNAVAILABLE');
+    else deps.logger.warn(fields, 'cannot decide: answering UNAVAILABLE');
+    this.callback(unavailable(why.details));
   }
 }
 
@@ -198,10 +204,25 @@ function msUntil(deadline: Date | number): number {
   return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
 }
 
-function undecidedDetails(error: unknown): string {
-  if (error instanceof DeadlineError) return 'deadline too short to decide';
-  if (error instanceof JwksUnavailableError) return 'identity provider keys unavailable';
-  return 'authorization store unavailable';
+/** Why a Check was not decided: the metric's reason and the details Envoy receives. */
+interface Undecided {
+  readonly reason: 'store_unavailable' | 'deadline' | 'internal';
+  readonly details: string;
+}
+
+const DEADLINE: Undecided = { reason: 'deadline', details: 'deadline too short to decide' };
+const STORE_UNAVAILABLE: Undecided = { reason: 'store_unavailable', details: 'authorization store unavailable' };
+const KEYS_UNAVAILABLE: Undecided = { reason: 'store_unavailable', details: 'identity provider keys unavailable' };
+const RESERVATION_UNAVAILABLE: Undecided = { reason: 'store_unavailable', details: 'budget reservation unavailable' };
+/** Anything not known as an outage: a bug of ours until shown otherwise. */
+const INTERNAL: Undecided = { reason: 'internal', details: 'internal error' };
+
+function undecidedBecause(error: unknown): Undecided {
+  if (error instanceof DeadlineError) return DEADLINE;
+  if (error instanceof StoreUnavailableError) return STORE_UNAVAILABLE;
+  if (error instanceof JwksUnavailableError) return KEYS_UNAVAILABLE;
+  if (error instanceof ReservationUnavailableError) return RESERVATION_UNAVAILABLE;
+  return INTERNAL;
 }
 
 function unavailable(details: string): Partial<ServiceError> {

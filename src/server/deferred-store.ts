@@ -4,7 +4,7 @@
  * a malformed key, the master key, public routes — are decided even during a database outage.
  */
 import type { AuthStore } from '../store/auth-store';
-import { StoreUnavailableError } from './unavailable';
+import { StoreUnavailableError } from '../store/unavailable';
 
 export class DeferredAuthStore implements AuthStore {
   private target: AuthStore | null = null;

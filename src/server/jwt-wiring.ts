@@ -10,7 +10,7 @@ import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import type { AuthStore } from '../store/auth-store';
 import { TypeOrmJwtDirectory, type JwtDirectory } from '../store/jwt-directory';
-import { StoreUnavailableError } from './unavailable';
+import { StoreUnavailableError } from '../store/unavailable';
 
 export class DeferredJwtDirectory implements JwtDirectory {
   private target: JwtDirectory | null = null;

@@ -1,11 +1,14 @@
 /**
- * Bounds a database call by the configured deadline (`tollgate.db_timeout_ms`).
+ * Bounds a database call by the configured deadline (`tollgate.db_timeout_ms`), and is where a
+ * database call's failure becomes a StoreUnavailableError.
  *
  * Envoy's ext_authz timeout is short (200 ms by default, field-notes §4): a check must fail fast
  * with an infrastructure error (→ gRPC UNAVAILABLE) rather than hang on a stuck pool or a slow
  * statement. The statement itself may still finish on the server; its result is discarded.
  */
-export class StoreTimeoutError extends Error {
+import { StoreUnavailableError } from './unavailable';
+
+export class StoreTimeoutError extends StoreUnavailableError {
   override readonly name = 'StoreTimeoutError';
 
   constructor(
@@ -28,8 +31,24 @@ export function withDeadline<T>(operation: string, timeoutMs: number, work: () =
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(storeFailure(operation, error));
       },
     );
   });
+}
+
+/**
+ * What the driver or TypeORM threw (connection refused or lost, pool closed, a failed statement)
+ * as a StoreUnavailableError, as LiteLLM counts every Prisma error as a database error. A
+ * TypeError and its kin are a bug in the code around the statement (mapping a row, say), not the
+ * database being away: they pass through unchanged, so that no flag ever allows because of one.
+ */
+function storeFailure(operation: string, error: unknown): Error {
+  if (error instanceof StoreUnavailableError || isProgrammingError(error)) return error as Error;
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StoreUnavailableError(`database call ${operation} failed: ${text}`, { cause: error });
+}
+
+function isProgrammingError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError;
 }

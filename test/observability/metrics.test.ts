@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import type { VirtualKey } from '../../src/domain/entities';
 import { TollgateMetrics } from '../../src/observability/metrics';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { aKey, aTeam } from '../checks/fixtures';
 import { anEnvoyCheck, chat } from '../support/envoy-requests';
 import { aHarness, MASTER_KEY } from './support/traced-handler';
@@ -44,7 +45,8 @@ describe('Prometheus metrics', () => {
 
     const down = aHarness(metrics);
     down.shared.failing = true;
-    down.store.findKey = (): Promise<VirtualKey | null> => Promise.reject(new Error('db down'));
+    // As the database store fails (store/deadline.ts): a driver error inside StoreUnavailableError.
+    down.store.findKey = (): Promise<VirtualKey | null> => Promise.reject(new StoreUnavailableError('database call findKey failed: Error: db down'));
     await down.check(anEnvoyCheck({ key: RAW, body: chat('gpt-4o') }));
     text = (await metrics.scrape()).body;
   });

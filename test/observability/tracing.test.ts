@@ -10,6 +10,7 @@ import type { VirtualKey } from '../../src/domain/entities';
 import { tracingConfigFrom } from '../../src/observability/otel-config';
 import { CHECK_SPAN_NAME } from '../../src/observability/trace-telemetry';
 import { startTracing, type Tracing } from '../../src/observability/tracing';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { aKey, anOrg, aTeam } from '../checks/fixtures';
 import { anEnvoyCheck, chat, isAllowed } from '../support/envoy-requests';
 import { expectCheckTrace } from './support/check-trace';
@@ -177,8 +178,10 @@ describe('tracing: one span per Check, continuing the trace Envoy started', () =
 
   it('marks a Check that cannot be decided as an error, with the failed DB call', async () => {
     const broken = aHarness(tracing);
+    // As the database store fails (store/deadline.ts): the driver's error inside StoreUnavailableError.
+    const driverError = Object.assign(new Error('connect ECONNREFUSED mysql://tollgate:hunter2@db'), { name: 'QueryFailedError' });
     broken.store.findKey = (): Promise<VirtualKey | null> =>
-      Promise.reject(Object.assign(new Error('connect ECONNREFUSED mysql://tollgate:hunter2@db'), { name: 'QueryFailedError' }));
+      Promise.reject(new StoreUnavailableError(`database call findKey failed: ${driverError.name}: ${driverError.message}`, { cause: driverError }));
     const answer = await broken.check(anEnvoyCheck({ key: RAW, body: chat('gpt-4o') }));
     expect(answer.error?.code).to.equal(14);
     const all = spans();
@@ -187,7 +190,7 @@ describe('tracing: one span per Check, continuing the trace Envoy started', () =
     expect(root.attributes).to.include({ 'tollgate.decision': 'undecided', 'error.type': 'store_unavailable' });
     const failed = only(all, 'sqlite findKey');
     expect(failed.statusCode).to.equal(2);
-    expect(failed.attributes['error.type']).to.equal('QueryFailedError');
+    expect(failed.attributes['error.type']).to.equal('StoreUnavailableError');
     expect(allText(all), 'driver messages can quote connection strings').not.to.include('hunter2');
   });
 

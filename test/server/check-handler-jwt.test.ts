@@ -12,6 +12,7 @@ import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
 import { createLogger } from '../../src/observability/logger';
 import { createCheckHandler } from '../../src/server/check-handler';
 import { DeferredJwtDirectory } from '../../src/server/jwt-wiring';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { anEnvoyCheck, chat, isAllowed } from '../support/envoy-requests';
 import { aSigningKey, aToken } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -51,7 +52,7 @@ describe('check handler: JWT key source outages', () => {
   it('while a database outage for a virtual key is still allowed as LiteLLM does', async () => {
     class DownStore extends MemoryStore {
       override findKey(): never {
-        throw new Error('ECONNREFUSED');
+        throw new StoreUnavailableError('database call findKey failed: Error: connect ECONNREFUSED');
       }
     }
     const dbDown = new Authorizer({ store: new DownStore(), policy: settings.policy, masterKey: settings.masterKey });

@@ -1,7 +1,8 @@
 /**
  * The Check handler's three outcomes on the paths a decision can take: decided at once from memory,
  * decided after waiting, and failing while building the answer (a fault of Tollgate's own, which
- * is UNAVAILABLE and never an allow, even with allow_requests_on_db_unavailable).
+ * is UNAVAILABLE and never an allow, even with allow_requests_on_db_unavailable). That flag allows
+ * on a database outage only, as LiteLLM does (is_database_connection_error).
  */
 import { status as GrpcStatus, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
@@ -13,7 +14,10 @@ import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
 import { createLogger } from '../../src/observability/logger';
 import { Admission } from '../../src/server/admission';
 import { createCheckHandler, type CheckHandlerDeps } from '../../src/server/check-handler';
-import { anEnvoyCheck, chat, isAllowed } from '../support/envoy-requests';
+import { ReservationUnavailableError } from '../../src/spend/admission';
+import { StoreTimeoutError } from '../../src/store/deadline';
+import { StoreUnavailableError } from '../../src/store/unavailable';
+import { anEnvoyCheck, chat, isAllowed, upstreamHeaders } from '../support/envoy-requests';
 import { eventually } from '../support/poll';
 
 function call(
@@ -33,9 +37,20 @@ function handlerDeciding(
   decide: () => Outcome | Promise<Outcome>,
   admission = new Admission(4),
   onDiscardedDecision?: CheckHandlerDeps['onDiscardedDecision'],
+  withSettings = settings,
 ): ReturnType<typeof createCheckHandler> {
   const authorizer = { decide } as unknown as Authorizer;
-  return createCheckHandler({ settings, authorizer, logger: createLogger('silent'), admission, onDiscardedDecision });
+  return createCheckHandler({ settings: withSettings, authorizer, logger: createLogger('silent'), admission, onDiscardedDecision });
+}
+
+/** Two handlers whose decision fails with `error`: thrown at once, and rejected after waiting. */
+function handlersFailingWith(error: Error, withSettings = settings): Array<ReturnType<typeof createCheckHandler>> {
+  return [
+    handlerDeciding(() => {
+      throw error;
+    }, new Admission(4), undefined, withSettings),
+    handlerDeciding(() => Promise.reject(error), new Admission(4), undefined, withSettings),
+  ];
 }
 
 function later<T>(ms: number, value: T): Promise<T> {
@@ -75,10 +90,57 @@ describe('check handler: decided at once, after waiting, or failing to answer', 
 
   it('turns a decision that fails synchronously into "cannot decide" (here allowed, as LiteLLM does on a database outage)', async () => {
     const handler = handlerDeciding(() => {
-      throw new Error('ECONNREFUSED');
+      throw new StoreUnavailableError('database call findKey failed: Error: connect ECONNREFUSED');
     });
     const answer = await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o') }));
     expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
+  });
+});
+
+describe('check handler: allow_requests_on_db_unavailable allows on a database outage, nothing else', () => {
+  const request = (): CheckRequest => anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o') });
+  const flagOff = settingsFrom(parseLiteLlmConfig('general_settings:\n  allow_requests_on_db_unavailable: false\n', env), env);
+
+  async function expectUnavailable(handlers: Array<ReturnType<typeof createCheckHandler>>, details: string): Promise<void> {
+    for (const handler of handlers) {
+      const answer = await call(handler, request());
+      expect(answer.response, 'no CheckResponse, so no allow').to.equal(undefined);
+      expect(answer.error?.code).to.equal(GrpcStatus.UNAVAILABLE);
+      expect(answer.error?.details).to.equal(details);
+    }
+  }
+
+  it('allows as the proxy admin (failed-to-connect-to-db) when the store is unavailable, at once or after waiting', async () => {
+    for (const handler of handlersFailingWith(new StoreUnavailableError('database call findKey failed: Error: connect ECONNREFUSED'))) {
+      const answer = await call(handler, request());
+      expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
+      const headers = upstreamHeaders(answer.response as CheckResponse);
+      expect(headers).to.include({ 'x-tollgate-key-alias': 'failed-to-connect-to-db', 'x-tollgate-user-id': settings.policy.proxyAdminName });
+    }
+  });
+
+  it('counts a database call past tollgate.db_timeout_ms as the store unavailable', async () => {
+    for (const handler of handlersFailingWith(new StoreTimeoutError('findKey', 2_000))) {
+      const answer = await call(handler, request());
+      expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
+    }
+  });
+
+  it('answers UNAVAILABLE (internal error), never an allow, for a TypeError in the decision path', async () => {
+    await expectUnavailable(handlersFailingWith(new TypeError("Cannot read properties of undefined (reading 'models')")), 'internal error');
+  });
+
+  it('answers UNAVAILABLE for any error not known as a database outage, even one that reads like one', async () => {
+    await expectUnavailable(handlersFailingWith(new Error('connect ECONNREFUSED')), 'internal error');
+  });
+
+  it('answers UNAVAILABLE, never an allow, when Redis could not take a budget reservation', async () => {
+    await expectUnavailable(handlersFailingWith(new ReservationUnavailableError(new Error('Connection is closed.'))), 'budget reservation unavailable');
+  });
+
+  it('without the flag, answers a store outage UNAVAILABLE as before, and a TypeError as an internal error', async () => {
+    await expectUnavailable(handlersFailingWith(new StoreUnavailableError('authorization store not connected yet'), flagOff), 'authorization store unavailable');
+    await expectUnavailable(handlersFailingWith(new TypeError('x is not a function'), flagOff), 'internal error');
   });
 });
 

@@ -3,7 +3,7 @@ import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { settingsFrom } from '../../src/config/settings';
 import { createLogger } from '../../src/observability/logger';
 import { DeferredJwtDirectory, wireJwt } from '../../src/server/jwt-wiring';
-import { StoreUnavailableError } from '../../src/server/unavailable';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import type { JwtDirectory } from '../../src/store/jwt-directory';
 import { MemoryStore } from '../support/memory-store';
 

@@ -1,9 +1,20 @@
 import { expect } from 'chai';
 import { createConnection } from 'mysql2/promise';
+import { createDataSource } from '../../src/store/data-source';
 import { StoreTimeoutError, withDeadline } from '../../src/store/deadline';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { LiteLlmRows } from '../support/litellm-rows';
+import { requireMysql } from '../support/mysql';
 import { describeEachBackend } from '../support/store-backends';
+import { startTcpProxy } from '../support/tcp-proxy';
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.fail('expected a rejection'),
+    (error: unknown) => error,
+  );
+}
 
 describe('withDeadline', () => {
   it('resolves with the result when the work finishes in time', async () => {
@@ -17,19 +28,47 @@ describe('withDeadline', () => {
       expect.fail('expected a timeout');
     } catch (error) {
       expect(error).to.be.instanceOf(StoreTimeoutError);
+      expect(error).to.be.instanceOf(StoreUnavailableError);
       expect((error as StoreTimeoutError).operation).to.equal('findKey');
       expect((error as Error).message).to.match(/findKey .* 50 ms/);
     }
     expect(Date.now() - started).to.be.lessThan(1000);
   });
 
-  it('passes the work’s own failure through unchanged', async () => {
-    const failure = new Error('connection lost');
+  it('turns the work’s own failure into StoreUnavailableError, the driver’s error its cause', async () => {
+    const failure = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' });
+    const error = await rejectionOf(withDeadline('findKey', 1000, () => Promise.reject(failure)));
+    expect(error).to.be.instanceOf(StoreUnavailableError);
+    expect((error as Error).cause).to.equal(failure);
+    expect((error as Error).message).to.equal('database call findKey failed: Error: connect ECONNREFUSED 127.0.0.1:3306');
+  });
+
+  it('passes a TypeError through unchanged: a bug around the statement, not the database away', async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'token')");
+    expect(await rejectionOf(withDeadline('findKey', 1000, () => Promise.reject(bug)))).to.equal(bug);
+  });
+});
+
+describe('store unavailable (MariaDB behind a proxy that refuses connections)', function () {
+  this.timeout(30_000);
+
+  it('rejects a lookup with StoreUnavailableError, so allow_requests_on_db_unavailable applies', async function () {
+    const database = await requireMysql(this);
+    const url = new URL(database.url);
+    const proxy = await startTcpProxy(url.hostname, Number(url.port || 3306));
+    url.host = `127.0.0.1:${proxy.port}`;
+    const dataSource = createDataSource({ databaseUrl: url.toString(), sqlitePath: '', dbTimeoutMs: 2000 });
     try {
-      await withDeadline('op', 1000, () => Promise.reject(failure));
-      expect.fail('expected the failure');
-    } catch (error) {
-      expect(error).to.equal(failure);
+      await dataSource.initialize();
+      const store = new TypeOrmAuthStore(dataSource, { dbTimeoutMs: 2000 });
+      proxy.cut();
+      const error = await rejectionOf(store.findKey('0'.repeat(64)));
+      expect(error).to.be.instanceOf(StoreUnavailableError);
+      expect(error).not.to.be.instanceOf(StoreTimeoutError);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      await proxy.close();
+      await database.drop();
     }
   });
 });

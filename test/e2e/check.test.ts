@@ -154,9 +154,12 @@ for (const backend of BACKENDS) {
       expect(denialOf(response).type).to.equal('key_model_access_denied');
     });
 
-    it('decides without a model when the body is not JSON (no crash)', async () => {
-      const response = await client.check(anEnvoyCheck({ key: KEYS.ok, body: '{"model": "gpt-4o", oops' }));
-      expect(isAllowed(response)).to.equal(true);
+    it('decides with the model unread when the body is not JSON (no crash): allowed for any model, refused when limited to some', async () => {
+      const body = '{"model": "gpt-4o", oops';
+      expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.personalOk, body })))).to.equal(true);
+      const denial = denialOf(await client.check(anEnvoyCheck({ key: KEYS.ok, body })));
+      expect(denial.type).to.equal('team_model_access_denied');
+      expect(denial.message).to.include('Tried to access (model unread: request body cut short by Envoy or not valid JSON)');
     });
 
     const denials: Array<{ name: string; request: () => Parameters<Checker['check']>[0]; status: number; type: string; message: RegExp }> = [

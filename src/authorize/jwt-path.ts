@@ -11,7 +11,7 @@ import type { Check, CheckContext, Denial, Snapshot } from '../checks/types';
 import type { Json } from '../domain/entities';
 import type { Policy } from '../config/policy';
 import type { Identity } from '../domain/decision';
-import type { RequestFacts } from '../domain/request';
+import { modelLabel, type RequestFacts } from '../domain/request';
 import type { JwtAuthenticator, JwtOutcome, JwtSource } from '../auth/jwt/authenticator';
 import { andThen, type MaybePromise } from '../util/maybe-promise';
 import type { RequestTelemetry } from '../observability/instrumentation';
@@ -34,8 +34,7 @@ export interface JwtPathParts {
 }
 
 function modelOf(facts: RequestFacts): string | undefined {
-  if (facts.model === null) return undefined;
-  return typeof facts.model === 'string' ? facts.model : facts.model.join(',');
+  return modelLabel(facts.model) ?? undefined;
 }
 
 /** At once for a warm caller (token, team and entities in memory, admission answered from memory), else a promise. */

@@ -5,6 +5,7 @@
  */
 import type { ModelDeployment, Policy } from '../config/policy';
 import { globMatches } from './model-wildcard';
+import { UNREAD_MODEL } from '../domain/request';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -121,6 +122,9 @@ export interface ResolvedDeployment {
  * callers read them, never change them.
  */
 export function deploymentsFor(policy: Policy, model: string): readonly ResolvedDeployment[] {
+  // A model that could not be read is served by no deployment: a `*` one would lend it that
+  // deployment's access groups or zero price, while the upstream reads the real model.
+  if (model === UNREAD_MODEL) return NO_DEPLOYMENTS;
   return routerIndex(policy).named.get(model) ?? wildcardDeployments(policy, model);
 }
 

@@ -44,13 +44,16 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
 }
 
 /**
- * On an LLM API route a JSON body is where the model is named. Form bodies (uploads,
- * transcriptions) are read field by field and keep what their prefix names; other content (a
- * pass-through's binary body) names none.
+ * The inference routes whose JSON body names the model (OpenAI's, under any prefix, and
+ * Anthropic's messages). Other LLM API routes (MCP, agents, batches, assistants, RAG, observability
+ * pass-throughs) carry no model in their body, and form bodies (uploads, transcriptions) are read
+ * field by field and keep what their prefix names.
  */
+const MODEL_IN_BODY = /(?:\/(?:chat\/)?completions|\/embeddings|\/moderations|\/rerank|\/images\/generations|\/audio\/speech|^(?:\/openai)?(?:\/v1)?\/responses|^(?:\/anthropic)?(?:\/v1)?\/messages)$/;
+
 function mayNameModel(route: string, headers: Readonly<Record<string, string>>): boolean {
   const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? '';
-  return (contentType === '' || contentType.includes('json')) && isLlmApiRoute(route);
+  return (contentType === '' || contentType.includes('json')) && MODEL_IN_BODY.test(route) && isLlmApiRoute(route);
 }
 
 const NO_FILTER_METADATA: RequestFacts['filterMetadata'] = Object.freeze({});

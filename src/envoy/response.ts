@@ -58,7 +58,8 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
     const key = keyToFind(facts.credential);
     if (key !== null) {
       for (const name in facts.headers) {
-        if (repeatsKey(name, facts.headers[name] as string, key) && !remove.includes(name)) remove = withName(remove, name);
+        // An identity header is overwritten or already removed: removing it here would drop the value Tollgate sets.
+        if (!IDENTITY_HEADERS.has(name) && repeatsKey(name, facts.headers[name] as string, key) && !remove.includes(name)) remove = withName(remove, name);
       }
     }
   }

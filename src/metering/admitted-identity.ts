@@ -8,7 +8,7 @@
  */
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
-import type { RequestFacts } from '../domain/request';
+import { modelLabel, type RequestFacts } from '../domain/request';
 import { fromStruct, type Struct } from '../envoy/messages';
 import { tagsFromBody } from '../snapshot/request-tags';
 import type { Attribution } from '../spend/spend-event';
@@ -25,7 +25,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     projectId: id.projectId ?? null,
     endUserId: id.endUserId ?? facts.endUserId ?? null,
     tags: tagsFromBody(facts.body),
-    model: typeof facts.model === 'string' ? facts.model : (id.model ?? null),
+    model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
   };
 }
 

@@ -3,7 +3,7 @@ import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
 import type { Policy } from '../../src/config/policy';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
-import { aBudget, aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
@@ -196,6 +196,15 @@ describe('Authorizer: a request whose model Tollgate could not read (body cut sh
     store.teams.set('t1', aTeam({ team_id: 't1', models: ['gpt-4o-mini'] }));
     const { refusedBy } = await authorizer(store).authorize(unread());
     expect(refusedBy).to.equal('team_model_access');
+  });
+
+  it('is served by no deployment: a "*" deployment lends it neither its access groups nor its zero price', async () => {
+    const store = new MemoryStore();
+    const anything = { modelList: [aDeployment({ modelName: '*', underlyingModel: 'openai/*', accessGroups: ['local'], inputCostPerToken: 0, outputCostPerToken: 0 })] };
+    store.keys.set(HASH, aKey({ token: HASH, models: ['local'] }));
+    expect((await authorizer(store, anything).authorize(unread())).refusedBy, 'not in the access group').to.equal('key_model_access');
+    store.keys.set(HASH, aKey({ token: HASH, max_budget: 1, spend: 2 }));
+    expect((await authorizer(store, anything).authorize(unread())).refusedBy, 'not free, so budgets apply').to.equal('key_budget');
   });
 
   it('allows a caller that may call every model (no model list, or "*"), sending no model upstream', async () => {

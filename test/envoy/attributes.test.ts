@@ -296,6 +296,10 @@ describe('parseCheckRequest', () => {
         expect(withBody({ path: '/bedrock/model/m/invoke', headers: { 'content-type': 'application/octet-stream' }, body: 'not json' }).model).to.equal(null);
         expect(withBody({ body: '' }).model).to.equal(null);
         expect(withBody({ body: json({ messages: [] }) }).model, 'a whole body without a model names none').to.equal(null);
+        expect(withBody({ path: '/mcp', body: '[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]' }).model, 'a JSON-RPC batch').to.equal(null);
+        expect(withBody({ path: '/v1/batches', body: '{"input_file_id":' }).model).to.equal(null);
+        expect(withBody({ path: '/v1/threads/t1/messages', headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model).to.equal(null);
+        expect(withBody({ path: '/v1/messages', headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model, "Anthropic's messages").to.equal(UNREAD_MODEL);
       });
     });
 

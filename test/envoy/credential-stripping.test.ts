@@ -27,6 +27,13 @@ describe('credential stripping', () => {
     expect(removed).to.have.members(['authorization', 'x-api-key']);
   });
 
+  it('never removes an identity header it sets, even one whose client copy repeats the key (overwriting drops that copy)', () => {
+    const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' }, headers: { authorization: `Bearer ${KEY}`, 'x-tollgate-team-id': KEY } });
+    const ok = toCheckResponse(anAllow({ teamId: 't1' }, 'authorization'), facts, edgeSettings()).ok_response;
+    expect(ok?.headers_to_remove).to.not.include('x-tollgate-team-id');
+    expect(ok?.headers?.map((option) => [option.header?.key, option.header?.value])).to.deep.include(['x-tollgate-team-id', 't1']);
+  });
+
   it('keeps unrelated headers, and a provider key in Authorization', () => {
     const removed = removedFor(KEY, 'x-litellm-api-key', { 'x-litellm-api-key': KEY, authorization: 'Bearer sk-provider-999999', 'x-other': 'sk-' });
     expect(removed).to.deep.equal(['x-litellm-api-key']);

@@ -50,5 +50,11 @@ function storeFailure(operation: string, error: unknown): Error {
 }
 
 function isProgrammingError(error: unknown): boolean {
+  if (error instanceof TypeError && isClosedSqlite(error)) return false;
   return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError;
+}
+
+/** better-sqlite3 reports a closed database (the embedded store shut down) as a TypeError. */
+function isClosedSqlite(error: TypeError): boolean {
+  return error.message === 'The database connection is not open';
 }

@@ -5,7 +5,8 @@ import { StoreTimeoutError, withDeadline } from '../../src/store/deadline';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { LiteLlmRows } from '../support/litellm-rows';
-import { requireMysql } from '../support/mysql';
+import { requireMysql, tempSqlitePath } from '../support/mysql';
+import { runMigrations } from '../../src/store/migrations';
 import { describeEachBackend } from '../support/store-backends';
 import { startTcpProxy } from '../support/tcp-proxy';
 
@@ -46,6 +47,24 @@ describe('withDeadline', () => {
   it('passes a TypeError through unchanged: a bug around the statement, not the database away', async () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'token')");
     expect(await rejectionOf(withDeadline('findKey', 1000, () => Promise.reject(bug)))).to.equal(bug);
+  });
+});
+
+describe('store unavailable (the embedded SQLite store closed)', () => {
+  it('rejects lookups with StoreUnavailableError, prepared statements or not (better-sqlite3 throws a TypeError)', async () => {
+    const file = tempSqlitePath();
+    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 1000 });
+    try {
+      await dataSource.initialize();
+      await runMigrations(dataSource);
+      const store = new TypeOrmAuthStore(dataSource, { dbTimeoutMs: 1000 });
+      await dataSource.destroy();
+      expect(await rejectionOf(store.findKey('0'.repeat(64)))).to.be.instanceOf(StoreUnavailableError);
+      expect(await rejectionOf(store.findTeam('t1'))).to.be.instanceOf(StoreUnavailableError);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      file.cleanup();
+    }
   });
 });
 

@@ -50,6 +50,7 @@ import { spendRow, type SpendTargetId, type SpendTargetKind } from './admin-spen
 import { isJsonObject } from './json-values';
 import { newKeyMaterial } from './key-material';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
+import { StoreInvariantError } from './invariant-error';
 
 export * from './admin-inputs';
 
@@ -142,7 +143,7 @@ export class AdminStore {
           updated_by,
         });
         modelId = Number(inserted.identifiers[0]?.id);
-        if (!Number.isInteger(modelId)) throw new Error('LiteLLM_ModelTable insert returned no id');
+        if (!Number.isInteger(modelId)) throw new StoreInvariantError('LiteLLM_ModelTable insert returned no id');
       }
       const { created_at, updated_at } = this.audit();
       await manager.insert(TeamRecord, {
@@ -344,7 +345,7 @@ export class AdminStore {
   private async readBack<T>(read: Promise<T | null>, what: string, id: string): Promise<T> {
     const value = await read;
     // Only a concurrent delete between our commit and this read can get here.
-    if (value === null) throw new Error(`${what} ${id} vanished right after it was written`);
+    if (value === null) throw new StoreInvariantError(`${what} ${id} vanished right after it was written`);
     return value;
   }
 }

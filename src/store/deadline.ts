@@ -6,6 +6,8 @@
  * with an infrastructure error (→ gRPC UNAVAILABLE) rather than hang on a stuck pool or a slow
  * statement. The statement itself may still finish on the server; its result is discarded.
  */
+import { EntityMetadataNotFoundError, EntityPropertyNotFoundError } from 'typeorm';
+import { StoreInvariantError } from './invariant-error';
 import { StoreUnavailableError } from './unavailable';
 
 export class StoreTimeoutError extends StoreUnavailableError {
@@ -41,7 +43,9 @@ export function withDeadline<T>(operation: string, timeoutMs: number, work: () =
  * What the driver or TypeORM threw (connection refused or lost, pool closed, a failed statement)
  * as a StoreUnavailableError, as LiteLLM counts every Prisma error as a database error. A
  * TypeError and its kin are a bug in the code around the statement (mapping a row, say), not the
- * database being away: they pass through unchanged, so that no flag ever allows because of one.
+ * database being away, and so are a broken rule of our own store code and TypeORM's complaints
+ * about an entity it was never told of: they pass through unchanged, so that no flag ever allows
+ * because of one.
  */
 function storeFailure(operation: string, error: unknown): Error {
   if (error instanceof StoreUnavailableError || isProgrammingError(error)) return error as Error;
@@ -51,7 +55,15 @@ function storeFailure(operation: string, error: unknown): Error {
 
 function isProgrammingError(error: unknown): boolean {
   if (error instanceof TypeError && isClosedSqlite(error)) return false;
-  return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError;
+  return (
+    error instanceof TypeError ||
+    error instanceof ReferenceError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    error instanceof StoreInvariantError ||
+    error instanceof EntityMetadataNotFoundError ||
+    error instanceof EntityPropertyNotFoundError
+  );
 }
 
 /** better-sqlite3 reports a closed database (the embedded store shut down) as a TypeError. */

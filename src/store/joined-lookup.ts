@@ -24,6 +24,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
 import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
 import { SqlPerKeyCount } from './primary-key-lookup';
+import { StoreInvariantError } from './invariant-error';
 
 type Row = Record<string, unknown>;
 
@@ -63,19 +64,19 @@ export class JoinedLookup<R extends ObjectLiteral> {
     const metadata = dataSource.getMetadata(target);
     this.metadata = metadata;
     const relation = metadata.findRelationWithPropertyPath(relationName);
-    if (relation === undefined) throw new Error(`${metadata.name}: no relation ${relationName}`);
-    if (!relation.isManyToOne && !relation.isOneToMany) throw new Error(`${metadata.name}.${relationName}: many-to-one or one-to-many only`);
+    if (relation === undefined) throw new StoreInvariantError(`${metadata.name}: no relation ${relationName}`);
+    if (!relation.isManyToOne && !relation.isOneToMany) throw new StoreInvariantError(`${metadata.name}.${relationName}: many-to-one or one-to-many only`);
     this.relation = relation;
     const joined = relation.inverseEntityMetadata;
     // Embedded columns and inheritance would need the query builder's nested aliases.
     for (const entity of [metadata, joined]) {
       if (entity.embeddeds.length > 0 || entity.childEntityMetadatas.length > 0 || entity.discriminatorColumn !== undefined) {
-        throw new Error(`${entity.name}: plain columns only`);
+        throw new StoreInvariantError(`${entity.name}: plain columns only`);
       }
     }
     const keyColumns = key.flatMap((name) => metadata.primaryColumns.filter((column) => column.propertyName === name));
     if (keyColumns.length !== key.length || new Set(keyColumns).size !== metadata.primaryColumns.length) {
-      throw new Error(`${metadata.name}: the key must be the primary key (${metadata.primaryColumns.map((c) => c.propertyName).join(', ')})`);
+      throw new StoreInvariantError(`${metadata.name}: the key must be the primary key (${metadata.primaryColumns.map((c) => c.propertyName).join(', ')})`);
     }
 
     const escape = (name: string): string => dataSource.driver.escape(name);
@@ -93,7 +94,7 @@ export class JoinedLookup<R extends ObjectLiteral> {
       : (relation.inverseRelation?.joinColumns ?? []).map(
           (c) => `${escape(JOINED)}.${escape(c.databaseName)} = ${escape(ROOT)}.${escape(referenced(c).databaseName)}`,
         );
-    if (on.length === 0) throw new Error(`${metadata.name}.${relationName}: no join columns`);
+    if (on.length === 0) throw new StoreInvariantError(`${metadata.name}.${relationName}: no join columns`);
     const columns = [...this.rootColumns, ...this.joinedColumns].map(
       ({ table, alias, column }) => `${escape(table)}.${escape(column.databaseName)} AS ${escape(alias)}`,
     );
@@ -125,7 +126,7 @@ export class JoinedLookup<R extends ObjectLiteral> {
    */
   async findMany(keys: readonly (readonly string[])[]): Promise<R[]> {
     if (keys.length === 0) return [];
-    if (keys.some((key) => key.length !== this.keyLength)) throw new Error(`${this.metadata.name}: each key needs ${this.keyLength} values`);
+    if (keys.some((key) => key.length !== this.keyLength)) throw new StoreInvariantError(`${this.metadata.name}: each key needs ${this.keyLength} values`);
     const byRoot = new Map<string, Row[]>();
     for (const row of await this.query(this.many.sql(keys.length), keys.flat())) {
       const root = JSON.stringify(this.rootKey.map((alias) => row[alias] ?? null));
@@ -186,6 +187,6 @@ export class JoinedLookup<R extends ObjectLiteral> {
 }
 
 function referenced(column: ColumnMetadata): ColumnMetadata {
-  if (column.referencedColumn === undefined) throw new Error(`${column.entityMetadata.name}.${column.propertyName}: no referenced column`);
+  if (column.referencedColumn === undefined) throw new StoreInvariantError(`${column.entityMetadata.name}.${column.propertyName}: no referenced column`);
   return column.referencedColumn;
 }

@@ -12,6 +12,7 @@ import { withDeadline } from './deadline';
 import { OrganizationRecord, TeamRecord, UserRecord } from './entities';
 import { toUser } from './to-domain';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
+import { StoreInvariantError } from './invariant-error';
 
 export interface NewJwtUser {
   readonly userId: string;
@@ -149,7 +150,7 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
 
   private async mustRead<T>(read: Promise<T | null>, what: string): Promise<T> {
     const row = await read;
-    if (row === null) throw new Error(`${what} was written but cannot be read back`);
+    if (row === null) throw new StoreInvariantError(`${what} was written but cannot be read back`);
     return row;
   }
 

@@ -9,6 +9,7 @@
  */
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { StoreInvariantError } from './invariant-error';
 
 /** Most keys `findMany` takes in one statement; it also bounds the SQL cached per number of keys. */
 export const MAX_KEYS_PER_STATEMENT = 100;
@@ -43,10 +44,10 @@ export class PrimaryKeyLookup<R extends ObjectLiteral> {
   ) {
     const metadata = dataSource.getMetadata(target);
     const [key, ...more] = metadata.primaryColumns;
-    if (key === undefined || more.length > 0) throw new Error(`${metadata.name}: a single-column primary key is required`);
+    if (key === undefined || more.length > 0) throw new StoreInvariantError(`${metadata.name}: a single-column primary key is required`);
     const escape = (name: string): string => dataSource.driver.escape(name);
     // Relations and embedded columns would need the query builder's joins and aliases.
-    if (metadata.relations.length > 0 || metadata.embeddeds.length > 0) throw new Error(`${metadata.name}: plain columns only`);
+    if (metadata.relations.length > 0 || metadata.embeddeds.length > 0) throw new StoreInvariantError(`${metadata.name}: plain columns only`);
     this.columns = metadata.columns;
     // `?` is the placeholder of both drivers Tollgate uses (mysql2 and better-sqlite3).
     const select = `SELECT ${this.columns.map((c) => escape(c.databaseName)).join(', ')} FROM ${escape(metadata.tableName)}`;

@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import { createConnection } from 'mysql2/promise';
+import { EntityMetadataNotFoundError } from 'typeorm';
 import { createDataSource } from '../../src/store/data-source';
 import { StoreTimeoutError, withDeadline } from '../../src/store/deadline';
+import { TeamMembershipRecord } from '../../src/store/entities';
+import { StoreInvariantError } from '../../src/store/invariant-error';
+import { JoinedLookup } from '../../src/store/joined-lookup';
+import { PrimaryKeyLookup } from '../../src/store/primary-key-lookup';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { LiteLlmRows } from '../support/litellm-rows';
@@ -47,6 +52,23 @@ describe('withDeadline', () => {
   it('passes a TypeError through unchanged: a bug around the statement, not the database away', async () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'token')");
     expect(await rejectionOf(withDeadline('findKey', 1000, () => Promise.reject(bug)))).to.equal(bug);
+  });
+
+  it('passes a broken rule of our own store code through unchanged, and TypeORM’s unknown-entity complaint', async () => {
+    const file = tempSqlitePath();
+    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 1000 });
+    try {
+      await dataSource.initialize();
+      await runMigrations(dataSource);
+      const lookup = new JoinedLookup(dataSource, TeamMembershipRecord, 'litellm_budget_table', ['user_id', 'team_id']);
+      const wrongKey = await rejectionOf(withDeadline('findMemberships', 1000, () => lookup.findMany([['only-a-user']])));
+      expect(wrongKey).to.be.instanceOf(StoreInvariantError).and.not.instanceOf(StoreUnavailableError);
+      const notAnEntity = await rejectionOf(withDeadline('findKey', 1000, async () => new PrimaryKeyLookup(dataSource, class Unknown {})));
+      expect(notAnEntity).to.be.instanceOf(EntityMetadataNotFoundError).and.not.instanceOf(StoreUnavailableError);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      file.cleanup();
+    }
   });
 });
 

@@ -5,8 +5,9 @@
  *
  * Rules: a response that is not 2xx charges nothing and gives its reservation back; a 2xx with
  * usage is charged at model_list prices; a 2xx without usage (a stream without
- * `stream_options.include_usage`, a body too large to read) is reported as unmetered; a stream
- * cut before its end is charged for the usage seen so far.
+ * `stream_options.include_usage`) on a route billed by the token is charged an estimate from the
+ * request's length and the text generated (usage-estimate.ts), any other is reported as
+ * unmetered; a stream cut before its end is charged for the usage seen so far.
  */
 import { randomUUID } from 'node:crypto';
 import type { Struct } from '../envoy/messages';
@@ -16,9 +17,10 @@ import type { Correlations } from './correlation';
 import { costOf } from './cost';
 import type { PriceTable } from './prices';
 import { ResponseUsage, type ResponseUsageOptions } from './response-usage';
+import { estimatedUsage, isTokenBilled } from './usage-estimate';
 
 export type ExchangeOutcome =
-  | { readonly kind: 'charge'; readonly event: SpendEvent; readonly priced: boolean }
+  | { readonly kind: 'charge'; readonly event: SpendEvent; readonly priced: boolean; readonly estimated: boolean }
   | { readonly kind: 'release'; readonly requestId: string; readonly reason: 'upstream_error' | 'unmetered' };
 
 export interface ExchangeDeps {
@@ -64,6 +66,8 @@ export class MeteredExchange {
   private attribution: Attribution = NO_ATTRIBUTION;
   private startedAt: number;
   private path = '';
+  /** The request body's declared length (0 when unknown): the input of an estimate. */
+  private requestBytes = 0;
   private status: number | null = null;
   private response: ResponseUsage | null = null;
   private firstByteAt: number | null = null;
@@ -80,6 +84,8 @@ export class MeteredExchange {
   onRequestHeaders(headers: ReadonlyMap<string, string>, metadata: Record<string, Struct> | undefined): void {
     this.requestId = headers.get('x-request-id') ?? '';
     this.path = headers.get(':path') ?? '';
+    const declared = Number(headers.get('content-length'));
+    this.requestBytes = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
     // This replica's own Check first (it knows the tags for sure), else what Envoy forwarded.
     const admitted = this.deps.correlations.take(this.requestId);
     if (admitted !== null) {
@@ -109,13 +115,16 @@ export class MeteredExchange {
     if (status === null || status < 200 || status >= 300 || this.response === null) {
       return { kind: 'release', requestId: this.requestId, reason: 'upstream_error' };
     }
-    const { usage, model, responseId } = this.response.finish();
+    const { usage: reported, model, responseId, generatedBytes } = this.response.finish();
+    const callType = callTypeOf(this.path);
+    const usage = reported ?? (isTokenBilled(callType) ? estimatedUsage(this.requestBytes, generatedBytes) : null);
     if (usage === null) return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
+    const estimated = reported === null;
     const price = this.deps.prices.priceOf(this.attribution.model, model);
     const event: SpendEvent = {
       chargeId: chargeIdOf(this.requestId, responseId, this.exchangeId),
       requestId: this.requestId,
-      callType: callTypeOf(this.path),
+      callType,
       attribution: { ...this.attribution, tags: [...this.attribution.tags] },
       model: model ?? this.attribution.model ?? '',
       usage,
@@ -123,7 +132,8 @@ export class MeteredExchange {
       startTime: this.startedAt,
       endTime: this.deps.now(),
       completionStartTime: this.firstByteAt,
+      ...(estimated ? { usageEstimated: true } : {}),
     };
-    return { kind: 'charge', event, priced: price !== null };
+    return { kind: 'charge', event, priced: price !== null, estimated };
   }
 }

@@ -9,7 +9,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export type ResponseOutcome = 'charged' | 'unpriced' | 'unmetered' | 'upstream_error' | 'ignored';
+export type ResponseOutcome = 'charged' | 'estimated' | 'unpriced' | 'unmetered' | 'upstream_error' | 'ignored';
 export type RecordResult = 'recorded' | 'duplicate' | 'failed';
 export type FlushedResult = 'written' | 'replayed' | 'unreadable';
 export type BatchResult = 'ok' | 'failed';
@@ -19,7 +19,7 @@ const zeros = <K extends string>(keys: readonly K[]): Record<K, number> =>
 
 export class MeteringStats {
   /** ext_proc exchanges by what became of them. */
-  readonly responses = zeros<ResponseOutcome>(['charged', 'unpriced', 'unmetered', 'upstream_error', 'ignored']);
+  readonly responses = zeros<ResponseOutcome>(['charged', 'estimated', 'unpriced', 'unmetered', 'upstream_error', 'ignored']);
   /** Spend events handed to the recorder. */
   readonly events = zeros<RecordResult>(['recorded', 'duplicate', 'failed']);
   /** Sum of the cost of recorded events, in model_list's currency (LiteLLM's: USD). */
@@ -65,7 +65,7 @@ export function registerMeteringMetrics(registry: Registry, stats: MeteringStats
 
   labelled(
     'tollgate_metered_responses_total',
-    'ext_proc exchanges by outcome: charged, unpriced (model without a price, charged 0), unmetered (2xx without usage), upstream_error (not 2xx), ignored (tollgate.metering off)',
+    'ext_proc exchanges by outcome: charged, estimated (2xx without usage, charged an estimate), unpriced (model without a price, charged 0), unmetered (2xx without usage, not charged), upstream_error (not 2xx), ignored (tollgate.metering off)',
     'outcome',
     stats.responses,
   );

@@ -140,7 +140,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
       await recorder.release(outcome.requestId);
       return;
     }
-    meteringStats.responses[outcome.priced ? 'charged' : 'unpriced'] += 1;
+    meteringStats.responses[!outcome.priced ? 'unpriced' : outcome.estimated ? 'estimated' : 'charged'] += 1;
     if (!outcome.priced) logger.warn({ requestId: outcome.event.requestId, model: outcome.event.model }, 'metering: model has no price in model_list; charged 0');
     let recorded: boolean;
     try {

@@ -66,6 +66,8 @@ export const spendEventSchema = z.object({
   startTime: z.number(),
   endTime: z.number(),
   completionStartTime: z.number().nullable(),
+  /** The response reported no usage: `usage` is Tollgate's estimate (metering/usage-estimate.ts). */
+  usageEstimated: z.boolean().optional(),
 });
 export type SpendEvent = z.infer<typeof spendEventSchema>;
 

@@ -68,6 +68,8 @@ export function spendLogValues(event: SpendEvent): SpendLogValue[] {
       prompt_tokens_details: { cached_tokens: event.usage.cacheReadTokens },
       cache_creation_input_tokens: event.usage.cacheCreationTokens,
     },
+    // The response reported no usage; the tokens above are Tollgate's estimate.
+    ...(event.usageEstimated === true ? { usage_estimated: true } : {}),
     // request_id is the charge id (x-request-id + the provider's response id); this joins the row
     // to the request Envoy and the upstream logged.
     x_request_id: event.requestId === '' ? null : storedRequestId(event.requestId),

@@ -262,6 +262,27 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       expect(await spendColumn(dataSource, 'LiteLLM_VerificationToken', { token: hashKey(raw) })).to.be.closeTo(2 * COST, 1e-12);
     });
 
+    it('charges a stream without include_usage (the SDK default) an estimate: the request length and the text streamed, marked in SpendLogs', async () => {
+      const raw = `sk-no-usage-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 100 });
+      const requestId = uniqueId('req');
+      const check = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o'), headers: { 'x-request-id': requestId } }));
+      expect(isAllowed(check)).to.equal(true);
+      // 4 000 bytes of request and 3 600 of generated text: 1 000 + 900 tokens at four bytes a token, as USAGE.
+      const deltas = Array.from({ length: 36 }, () => `data: {"id":"chatcmpl-est","choices":[{"delta":{"content":"${'x'.repeat(100)}"}}]}\n\n`);
+      await replicas!.meters[1].exchange(
+        anUpstreamExchange({ requestId, requestHeaders: { 'content-length': '4000' }, chunks: [...deltas, 'data: [DONE]\n\n'], authzMetadata: metadataOf(check) }),
+      );
+      await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 1);
+      const [log] = await dataSource.query(`SELECT * FROM \`LiteLLM_SpendLogs\` WHERE ${OF_X_REQUEST_ID}`, [requestId]);
+      expect(log).to.include({ request_id: `${requestId}:chatcmpl-est`, prompt_tokens: 1000, completion_tokens: 900, api_key: hashKey(raw) });
+      expect(Number(log.spend)).to.be.closeTo(COST, 1e-12);
+      const metadata = typeof log.metadata === 'string' ? JSON.parse(log.metadata) : log.metadata;
+      expect(metadata).to.include({ usage_estimated: true });
+      expect((await counterOf(peek, redis.prefix, { kind: 'key', id: hashKey(raw) }))?.spend).to.be.closeTo(COST, 1e-12);
+      await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
+    });
+
     it("counts a new end user's first charge once: its counter, created by that charge, is seeded without it", async () => {
       const raw = `sk-new-customer-${uniqueId('k')}`;
       await rows.aKey({ token: hashKey(raw), max_budget: 100 });

@@ -67,11 +67,11 @@ describe('metering: one exchange from request headers to its spend', () => {
     expect(meter.finish()).to.deep.equal({ kind: 'release', requestId: 'req-3', reason: 'upstream_error' });
   });
 
-  it('reports a success without usage as unmetered, and a stream cut short is charged what it reported', () => {
+  it('reports a success without usage as unmetered where nothing is billed by the token, and a stream cut short is charged what it reported', () => {
     const unmetered = exchange();
-    unmetered.onRequestHeaders(requestHeaders('req-4'), undefined);
-    unmetered.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
-    unmetered.onResponseBody(Buffer.from('data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'));
+    unmetered.onRequestHeaders(requestHeaders('req-4', '/v1/images/generations'), undefined);
+    unmetered.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'application/json']]));
+    unmetered.onResponseBody(Buffer.from('{"created":1,"data":[{"url":"https://example.com/a.png"}]}'));
     expect(unmetered.finish()).to.deep.equal({ kind: 'release', requestId: 'req-4', reason: 'unmetered' });
 
     const cut = exchange();
@@ -81,6 +81,98 @@ describe('metering: one exchange from request headers to its spend', () => {
     const outcome = cut.finish();
     expect(outcome.kind === 'charge' && outcome.event.usage).to.deep.equal({ inputTokens: 7, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 1 });
     expect(outcome.kind === 'charge' && outcome.priced, 'no model known: recorded at zero cost, flagged').to.equal(false);
+    expect(outcome.kind === 'charge' && outcome.estimated, 'reported usage is not an estimate').to.equal(false);
+    expect(outcome.kind === 'charge' && outcome.event.usageEstimated).to.equal(undefined);
+  });
+});
+
+describe('metering: a success that reports no usage is charged an estimate', () => {
+  function estimateOf(path: string, contentLength: string | null, contentType: string, body: string): ReturnType<MeteredExchange['finish']> {
+    const correlations = new Correlations(60_000, 10, () => 1_000);
+    correlations.remember('req-e', { attribution: ATTRIBUTION, admittedAt: 1_000 });
+    const meter = exchange(correlations);
+    const headers = requestHeaders('req-e', path);
+    if (contentLength !== null) headers.set('content-length', contentLength);
+    meter.onRequestHeaders(headers, undefined);
+    meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', contentType]]));
+    const bytes = Buffer.from(body);
+    // As Envoy streams it: chunks that cut events, and multi-byte characters, anywhere.
+    for (let i = 0; i < bytes.length; i += 7) meter.onResponseBody(bytes.subarray(i, i + 7));
+    return meter.finish();
+  }
+
+  const chatStream = (...deltas: object[]): string =>
+    deltas.map((delta) => `data: ${JSON.stringify({ id: 'chatcmpl-9', model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta }] })}\n\n`).join('') + 'data: [DONE]\n\n';
+
+  it('an OpenAI chat stream without include_usage: the request length and the text, tool calls and refusals it generated', () => {
+    const body = chatStream(
+      { role: 'assistant', content: '' },
+      { content: 'Hello, ' },
+      { content: 'world — ünïcode' },
+      { tool_calls: [{ index: 0, id: 'call_1', function: { name: 'lookup', arguments: '{"q":' } }] },
+      { tool_calls: [{ index: 0, function: { arguments: '"x"}' } }] },
+      { refusal: 'no' },
+      {},
+    );
+    const generated = Buffer.byteLength('Hello, world — ünïcodelookup{"q":"x"}no');
+    const outcome = estimateOf('/v1/chat/completions', '401', 'text/event-stream', body);
+    expect(outcome.kind).to.equal('charge');
+    if (outcome.kind !== 'charge') return;
+    const usage = { inputTokens: Math.ceil(401 / 4), cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: Math.ceil(generated / 4) };
+    expect(outcome.event.usage).to.deep.equal(usage);
+    expect(outcome.event.cost).to.be.closeTo(usage.inputTokens * 0.001 + usage.outputTokens * 0.002, 1e-12);
+    expect(outcome).to.deep.include({ estimated: true, priced: true });
+    expect(outcome.event).to.deep.include({ usageEstimated: true, chargeId: 'req-e:chatcmpl-9', model: 'gpt-4o-2024-08-06' });
+    expect(outcome.event.attribution.keyHash).to.equal(ATTRIBUTION.keyHash);
+  });
+
+  it('an Anthropic stream without usage: text, thinking and tool-input deltas', () => {
+    const events = [
+      { type: 'message_start', message: { id: 'msg_1', model: 'claude' } },
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '日本語' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"a":1}' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: 'c2lnbmF0dXJl' } },
+      { type: 'message_stop' },
+    ];
+    const body = events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join('');
+    const outcome = estimateOf('/v1/messages', '80', 'text/event-stream', body);
+    expect(outcome.kind === 'charge' && outcome.event.usage).to.deep.equal({
+      inputTokens: 20,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      outputTokens: Math.ceil(Buffer.byteLength('hmm日本語{"a":1}') / 4),
+    });
+  });
+
+  it('a Responses API stream: deltas only, never the events that repeat them, never audio', () => {
+    const events = [
+      { type: 'response.created', response: { id: 'resp_1', output: [] } },
+      { type: 'response.output_text.delta', delta: 'abcd' },
+      { type: 'response.function_call_arguments.delta', delta: 'efgh' },
+      { type: 'response.audio.delta', delta: 'QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB' },
+      { type: 'response.output_text.done', text: 'abcd' },
+      { type: 'response.completed', response: { id: 'resp_1', output: [{ type: 'message', content: [{ type: 'output_text', text: 'abcd' }] }] } },
+    ];
+    const body = events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join('');
+    const outcome = estimateOf('/v1/responses', null, 'text/event-stream', body);
+    expect(outcome.kind === 'charge' && outcome.event.usage).to.deep.equal({ inputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 2 });
+  });
+
+  it('a JSON body without usage: the message it returned', () => {
+    const body = JSON.stringify({ id: 'chatcmpl-2', choices: [{ message: { role: 'assistant', content: 'twelve bytes' } }] });
+    const outcome = estimateOf('/v1/chat/completions', '40', 'application/json', body);
+    expect(outcome.kind === 'charge' && outcome.event.usage).to.deep.equal({ inputTokens: 10, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 3 });
+  });
+
+  it('releases as unmetered when there is nothing to estimate from: no length declared, no text generated', () => {
+    expect(estimateOf('/v1/chat/completions', null, 'text/event-stream', chatStream({ role: 'assistant' }, {}))).to.deep.equal({
+      kind: 'release',
+      requestId: 'req-e',
+      reason: 'unmetered',
+    });
+    expect(estimateOf('/v1/chat/completions', 'abc', 'text/event-stream', 'data: [DONE]\n\n')).to.deep.include({ kind: 'release' });
   });
 });
 

@@ -19,6 +19,7 @@ describe('metering: usage from buffered JSON responses', () => {
       usage: { inputTokens: 40, cacheReadTokens: 0, cacheCreationTokens: 0, outputTokens: 10 },
       model: 'gpt-4o-mini',
       responseId: 'chatcmpl-1',
+      generatedBytes: Buffer.byteLength('a "usage": {"prompt_tokens": 999} in text, and } braces {'),
     });
   });
 

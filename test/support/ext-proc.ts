@@ -47,6 +47,8 @@ function headers(values: Record<string, string>): { headers: { key: string; raw_
 export interface UpstreamResponse {
   readonly requestId: string;
   readonly path?: string;
+  /** More request headers, as the client sent them (`content-length`, say). */
+  readonly requestHeaders?: Record<string, string>;
   readonly status?: number;
   readonly contentType?: string;
   /** The response body, already cut into the chunks Envoy would stream. */
@@ -61,7 +63,12 @@ export function anUpstreamExchange(response: UpstreamResponse): ProcessingReques
   const messages: ProcessingRequest[] = [
     {
       request_headers: {
-        headers: headers({ ':method': 'POST', ':path': response.path ?? '/v1/chat/completions', 'x-request-id': response.requestId }),
+        headers: headers({
+          ':method': 'POST',
+          ':path': response.path ?? '/v1/chat/completions',
+          'x-request-id': response.requestId,
+          ...response.requestHeaders,
+        }),
       },
       ...(metadata === undefined ? {} : { metadata_context: { filter_metadata: metadata } }),
     },

@@ -113,6 +113,21 @@ describe('metering runtime: giving reservations back', () => {
     expect(await client.zCard(`${counter}:r`), 'and taken off the counter').to.equal(0);
     expect(Number(await client.hGet(counter, 'r'))).to.equal(0);
   });
+
+  it('settles the reservation of a stream that reported no usage with an estimated charge, counted as estimated', async () => {
+    const metering = meteringReserving();
+    await admitted(metering, 'estimated-1');
+    const keys = new SpendKeys(redis.prefix);
+    const before = { ...meteringStats.responses };
+    const stream = ['data: {"id":"chatcmpl-e1","model":"gpt-4o","choices":[{"delta":{"content":"Hello there"}}]}\n\n', 'data: [DONE]\n\n'];
+    playStream(metering.process, anUpstreamExchange({ requestId: 'estimated-1', requestHeaders: { 'content-length': '400' }, chunks: stream }));
+    await metering.stop();
+    expect(await client.exists(keys.done('estimated-1:chatcmpl-e1')), 'charged').to.equal(1);
+    expect(await client.exists(keys.reservation('estimated-1')), 'reservation given back').to.equal(0);
+    expect(meteringStats.responses.estimated - before.estimated).to.equal(1);
+    expect(meteringStats.responses.charged - before.charged).to.equal(0);
+    expect(meteringStats.responses.unmetered - before.unmetered).to.equal(0);
+  });
 });
 
 describe('metering runtime: a budget reservation Redis cannot take', () => {

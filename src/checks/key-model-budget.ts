@@ -13,7 +13,8 @@
  *   fallback model; an ext_authz server cannot rewrite the body, so Tollgate denies.
  */
 import type { Json, JsonObject, VirtualKey } from '../domain/entities';
-import type { Check, Denial } from './types';
+import { UNREAD_MODEL } from '../domain/request';
+import type { Check, CheckContext, Denial } from './types';
 import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
 import { isJsonObject, requestedModels } from './context';
@@ -52,6 +53,21 @@ export function keyOverModelBudget(key: VirtualKey, model: string): Denial | nul
   );
 }
 
+/**
+ * LiteLLM passes `request_data.get("model")`: the model the body names, never one read from the
+ * path alone (Azure deployments, Gemini routes). Each model of a list or comma-joined body model
+ * is checked. A body Envoy cut short is not exposed, but the model found in its prefix is the
+ * request's model: taken as the body's (on a route whose path also names one, it may be the
+ * path's; that errs towards checking).
+ */
+function bodyModelsOf(ctx: CheckContext): readonly string[] {
+  const { body, bodyTruncated } = ctx.request;
+  const namedInBody = body !== null ? body['model'] !== undefined && body['model'] !== null : bodyTruncated;
+  return namedInBody ? requestedModels(ctx).filter((model) => model !== UNREAD_MODEL) : NO_MODELS;
+}
+
+const NO_MODELS: readonly string[] = Object.freeze([]);
+
 export const keyModelBudget: Check = {
   name: 'key_model_budget',
   spec: 'litellm-auth.md §2.7 step 8, §8',
@@ -60,7 +76,7 @@ export const keyModelBudget: Check = {
   decide: (ctx) => {
     const key = ctx.snapshot.key;
     if (key === null || !hasOwnKeys(key.model_max_budget) || areBudgetChecksSkipped(ctx)) return null;
-    for (const model of requestedModels(ctx)) {
+    for (const model of bodyModelsOf(ctx)) {
       const refusal = keyOverModelBudget(key, model);
       if (refusal !== null) return refusal;
     }

@@ -39,6 +39,8 @@ import {
   userOf,
 } from '../store/memory-first';
 import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
+import { keyWithBudgetDefaults } from './key-budget-defaults';
+import { teamOfKey } from './missing-team';
 import { tagsFromBody } from './request-tags';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
@@ -126,6 +128,7 @@ function loadRelated(
 }
 
 type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null];
+type Tail<T extends readonly unknown[]> = T extends readonly [unknown, ...infer Rest] ? Rest : never;
 type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[]];
 
 const NO_IDS: readonly string[] = Object.freeze([]);
@@ -138,9 +141,11 @@ function loadOrganizationAndGroups(
   facts: RequestFacts,
   key: VirtualKey,
   endUser: EndUser | null,
-  related: KeyRelations,
+  loaded: KeyRelations,
 ): MaybePromise<Snapshot> {
-  const team = related[0];
+  const team = teamOfKey(key, loaded[0]);
+  // Copied only for a key whose team row is gone: a warm Check allocates nothing here.
+  const related: KeyRelations = team === loaded[0] ? loaded : [team, ...(loaded.slice(1) as Tail<KeyRelations>)];
   // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
   const organizationId = key.organization_id ?? team?.organization_id ?? null;
   const groupIds = accessGroupIds(key, team);
@@ -167,7 +172,7 @@ function assembleSnapshot(
   [organization, groups, permissions]: TeamRelations,
 ): Snapshot {
   return Object.freeze({
-    key,
+    key: keyWithBudgetDefaults(key, keyBudget),
     team,
     membership,
     user,

@@ -176,6 +176,35 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
   });
 });
 
+describe('Authorizer: a key as LiteLLM reads it through its view', () => {
+  it("refuses a key over the max_budget of its linked budget row (the key's own left empty)", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, budget_id: 'kb', max_budget: null, spend: 6 }));
+    store.budgets.set('kb', aBudget({ budget_id: 'kb', max_budget: 5 }));
+    const { decision, refusedBy } = await authorizer(store).authorize(withKey(RAW));
+    expect(refusedBy).to.equal('key_budget');
+    expect(decision).to.deep.include({ kind: 'deny' });
+    expect(decision.kind === 'deny' && decision.denial).to.deep.include({ status: 400, type: 'budget_exceeded', message: 'Budget has been exceeded! Current cost: 6.0, Max budget: 5.0' });
+  });
+
+  it("refuses by the budget row's per-model budget when the key has none of its own", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, budget_id: 'kb', model_max_budget: {}, model_spend: { 'gpt-4o': 2 } }));
+    store.budgets.set('kb', aBudget({ budget_id: 'kb', model_max_budget: { 'gpt-4o': { max_budget: 1 } } }));
+    expect((await authorizer(store).authorize(withKey(RAW))).refusedBy).to.equal('key_model_budget');
+  });
+
+  it("allows a key whose team row is gone as a team key: the user's personal budget and model list do not apply", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, team_id: 'gone', user_id: 'u1' }));
+    store.users.set('u1', aUser({ user_id: 'u1', max_budget: 1, spend: 2, models: ['other-model'] }));
+    const { decision, refusedBy } = await authorizer(store).authorize(withKey(RAW));
+    expect(refusedBy).to.equal(null);
+    expect(decision.kind).to.equal('allow');
+    expect(decision.identity.teamId).to.equal('gone');
+  });
+});
+
 describe('Authorizer: a request whose model Tollgate could not read (body cut short by Envoy, or not valid JSON)', () => {
   const unread = (overrides: Partial<RequestFacts> = {}): RequestFacts =>
     withKey(RAW, { model: UNREAD_MODEL, body: null, bodyTruncated: true, bodyBytes: 1_048_576, ...overrides });

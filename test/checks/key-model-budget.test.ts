@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { keyModelBudget } from '../../src/checks/key-model-budget';
 import type { JsonObject } from '../../src/domain/entities';
+import { UNREAD_MODEL } from '../../src/domain/request';
 import { aDeployment, aKey, decide } from './fixtures';
 
 describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => {
@@ -40,6 +41,24 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
       snapshot: { key: key({ 'claude-3': { max_budget: 1 } }, { 'claude-3': 2 }) },
     });
     expect(denial?.message).to.match(/model=claude-3$/);
+  });
+
+  it('reads only the model the body names: a model in the path alone (Azure, Gemini routes) is not checked, as LiteLLM', () => {
+    const over = key({ 'gemini-pro': { max_budget: 1 } }, { 'gemini-pro': 2 });
+    for (const route of ['/openai/deployments/gemini-pro/chat/completions', '/v1beta/models/gemini-pro:generateContent']) {
+      expect(decide(keyModelBudget, { request: { route, path: route, model: 'gemini-pro', body: { messages: [] } }, snapshot: { key: over } }), route).to.equal(null);
+    }
+    const named = decide(keyModelBudget, {
+      request: { route: '/openai/deployments/gpt-4o/chat/completions', model: 'gemini-pro', body: { model: 'gemini-pro' } },
+      snapshot: { key: over },
+    });
+    expect(named?.type, 'the body names it').to.equal('budget_exceeded');
+  });
+
+  it('checks the model found in the prefix of a body Envoy cut short, never the unread-model label', () => {
+    const over = key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 });
+    expect(decide(keyModelBudget, { request: { model: 'gpt-4o', body: null, bodyTruncated: true }, snapshot: { key: over } })?.type).to.equal('budget_exceeded');
+    expect(decide(keyModelBudget, { request: { model: UNREAD_MODEL, body: null, bodyTruncated: true }, snapshot: { key: over } })).to.equal(null);
   });
 
   it('prints key_alias None for a key without alias', () => {

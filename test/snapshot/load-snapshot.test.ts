@@ -129,6 +129,49 @@ describe('loadSnapshot', () => {
     expect(snapshot.agent?.agent_id).to.equal('ag');
   });
 
+  describe("a key's limits left empty are its budget row's (LiteLLM_VerificationTokenView)", () => {
+    const budgetRow = aBudget({ budget_id: 'kb', max_budget: 5, tpm_limit: 1000, rpm_limit: 10, model_max_budget: { 'gpt-4o': { max_budget: 1 } } });
+
+    it('fills max_budget, tpm_limit, rpm_limit and an empty model_max_budget from the budget row', async () => {
+      const store = new MemoryStore();
+      store.keys.set(KEY_HASH, aKey({ budget_id: 'kb', max_budget: null, tpm_limit: null, rpm_limit: null, model_max_budget: {} }));
+      store.budgets.set('kb', budgetRow);
+      const { key } = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      expect(key).to.deep.include({ max_budget: 5, tpm_limit: 1000, rpm_limit: 10, model_max_budget: { 'gpt-4o': { max_budget: 1 } } });
+      expect(Object.isFrozen(key)).to.equal(true);
+    });
+
+    it("keeps the key's own values, 0 included; the same key object while the same rows answer", async () => {
+      const store = new MemoryStore();
+      const own = aKey({ budget_id: 'kb', max_budget: 0, tpm_limit: 7, rpm_limit: null, model_max_budget: { 'claude-3': { max_budget: 2 } } });
+      store.keys.set(KEY_HASH, own);
+      store.budgets.set('kb', budgetRow);
+      const first = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+      expect(first.key).to.deep.include({ max_budget: 0, tpm_limit: 7, rpm_limit: 10, model_max_budget: { 'claude-3': { max_budget: 2 } } });
+      expect((await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy())).key, 'built once').to.equal(first.key);
+      store.budgets.set('kb', aBudget({ budget_id: 'kb', rpm_limit: 20 }));
+      expect((await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy())).key?.rpm_limit, 'a reloaded budget row is seen').to.equal(20);
+    });
+
+    it('leaves a key whose budget row fills nothing as it is', async () => {
+      const store = new MemoryStore();
+      const own = aKey({ budget_id: 'kb', max_budget: 3 });
+      store.keys.set(KEY_HASH, own);
+      store.budgets.set('kb', aBudget({ budget_id: 'kb', soft_budget: 1 }));
+      expect((await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy())).key).to.equal(own);
+    });
+  });
+
+  it("stands in for a key's team whose row is gone, as LiteLLM builds one from the key's empty team columns", async () => {
+    const store = new MemoryStore();
+    store.keys.set(KEY_HASH, aKey({ team_id: 'gone', user_id: 'u1' }));
+    store.users.set('u1', aUser({ user_id: 'u1' }));
+    const snapshot = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+    expect(snapshot.team).to.deep.include({ team_id: 'gone', max_budget: null, models: [], blocked: false, organization_id: null, spend: 0 });
+    expect((await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy())).team, 'the same one for the same key').to.equal(snapshot.team);
+    expect(store.calls).to.include('findMembership:u1:gone');
+  });
+
   it('looks nothing up for a key without budget_id or agent_id', async () => {
     const store = new MemoryStore();
     store.keys.set(KEY_HASH, aKey());

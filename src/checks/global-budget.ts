@@ -23,6 +23,6 @@ export const globalProxyBudget: Check = {
     if (!isLlmApiRoute(route) || MODEL_LIST_ROUTES.includes(route) || areBudgetChecksSkipped(ctx)) return null;
     if (!(spend > maxBudget)) return null;
     // The spend comes from the DB (a Python float); the limit is the YAML value as written.
-    return budgetExceeded(defaultBudgetExceededMessage(pyFloat(spend), pyConfigNumber(maxBudget)));
+    return budgetExceeded(defaultBudgetExceededMessage(pyFloat(spend), pyConfigNumber(maxBudget, ctx.policy.writtenAsFloat?.maxBudget)));
   },
 };

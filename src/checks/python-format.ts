@@ -28,10 +28,11 @@ export function pyFloat(value: number): string {
 
 /**
  * A number read from the YAML config: Python keeps YAML integers as `int` (`100`) and floats as
- * `float`. JavaScript cannot tell `100` from `100.0`, so integral values print as ints.
+ * `float` (`100.0`). A JavaScript number cannot tell them apart, so the config loader says which
+ * way it was written (config/litellm-config.ts `isWrittenAsFloat`); unknown, integral values print as ints.
  */
-export function pyConfigNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : pyFloat(value);
+export function pyConfigNumber(value: number, writtenAsFloat = false): string {
+  return writtenAsFloat || !Number.isInteger(value) ? pyFloat(value) : String(value);
 }
 
 /** Python `repr(str)`. */

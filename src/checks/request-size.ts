@@ -14,13 +14,13 @@ import { pyConfigNumber, pyFloat } from './python-format';
 const BYTES_PER_MB = 1024 * 1024;
 
 /** LiteLLM `bytes_to_mb` compared with `>` (exactly the maximum passes). */
-function tooLarge(bytes: number, maxMb: number): Denial | null {
+function tooLarge(bytes: number, maxMb: number, maxWrittenAsFloat = false): Denial | null {
   const sizeMb = bytes / BYTES_PER_MB;
   if (!(sizeMb > maxMb)) return null;
   return deny(
     400,
     'bad_request_error',
-    `Request size is too large. Request size is ${pyFloat(sizeMb)} MB. Max size is ${pyConfigNumber(maxMb)} MB`,
+    `Request size is too large. Request size is ${pyFloat(sizeMb)} MB. Max size is ${pyConfigNumber(maxMb, maxWrittenAsFloat)} MB`,
     'content-length',
   );
 }
@@ -33,11 +33,12 @@ export const requestSize: Check = {
   decide: (ctx) => {
     const maxMb = ctx.policy.maxRequestSizeMb;
     if (maxMb === null) return null;
+    const asFloat = ctx.policy.writtenAsFloat?.maxRequestSizeMb;
     const header = ctx.request.headers['content-length'];
     // LiteLLM: `if content_length:` — an empty header falls through to measuring the body.
     if (header !== undefined && header.trim() !== '') {
-      return /^\s*\d+\s*$/.test(header) ? tooLarge(Number(header), maxMb) : null;
+      return /^\s*\d+\s*$/.test(header) ? tooLarge(Number(header), maxMb, asFloat) : null;
     }
-    return tooLarge(ctx.request.bodyBytes, maxMb);
+    return tooLarge(ctx.request.bodyBytes, maxMb, asFloat);
   },
 };

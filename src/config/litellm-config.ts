@@ -3,7 +3,7 @@
  * Unknown keys are ignored (a LiteLLM config is accepted unchanged); wrong types fail with the key's path.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { meteringConfigShape } from './metering-config';
 import { alertingConfigShape } from './alerting-config';
@@ -106,10 +106,31 @@ function resolveEnvReferences(value: unknown, env: NodeJS.ProcessEnv): unknown {
   return value;
 }
 
+/**
+ * The settings whose value LiteLLM prints in an error message. Python keeps a YAML `100` as an int
+ * and a `100.0` as a float, and prints them so (`Max budget: 100` against `Max budget: 100.0`);
+ * a JavaScript number cannot tell them apart, so the way each was written is kept beside it.
+ */
+export const PRINTED_NUMBER_SETTINGS = ['litellm_settings.max_budget', 'general_settings.max_request_size_mb'] as const;
+export type PrintedNumberSetting = (typeof PRINTED_NUMBER_SETTINGS)[number];
+
+const writtenAsFloat = new WeakMap<LiteLlmConfig, ReadonlySet<PrintedNumberSetting>>();
+
+/** Whether the YAML wrote this setting as a float (`100.0`, `1.5e2`, `.inf`); false for ints and for configs not parsed from YAML. */
+export function isWrittenAsFloat(config: LiteLlmConfig, setting: PrintedNumberSetting): boolean {
+  return writtenAsFloat.get(config)?.has(setting) ?? false;
+}
+
+/** YAML's float forms (a fraction, an exponent, .inf, .nan), against ints (`100`, `0x64`, `0o144`). */
+const FLOAT_SYNTAX = /^[-+]?(?:\.inf|\.nan|[0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9_]+[eE][-+]?[0-9]+)$/i;
+
 export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source = 'config'): LiteLlmConfig {
   let raw: unknown;
+  const document = parseDocument(text);
+  const [error] = document.errors;
+  if (error !== undefined) throw new ConfigError(`${source}: not valid YAML: ${error.message}`);
   try {
-    raw = parseYaml(text) ?? {};
+    raw = document.toJS() ?? {};
   } catch (err) {
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
   }
@@ -119,6 +140,11 @@ export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source 
     const where = issue ? issue.path.join('.') : '(root)';
     throw new ConfigError(`${source}: invalid setting '${where}': ${issue?.message ?? 'invalid'}`);
   }
+  const floats = PRINTED_NUMBER_SETTINGS.filter((setting) => {
+    const node = document.getIn(setting.split('.'), true);
+    return isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string' && FLOAT_SYNTAX.test(node.source.trim());
+  });
+  writtenAsFloat.set(parsed.data, new Set(floats));
   return parsed.data;
 }
 

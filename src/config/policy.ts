@@ -2,7 +2,7 @@
  * The authorization policy derived from the LiteLLM-shaped config: everything the pure checks
  * need to know about the proxy (master key excluded; identity owns it).
  */
-import type { LiteLlmConfig } from './litellm-config';
+import { isWrittenAsFloat, type LiteLlmConfig } from './litellm-config';
 
 /**
  * One `litellm_params.configurable_clientside_auth_params` entry: a body param the deployment lets
@@ -41,6 +41,8 @@ export interface Policy {
   readonly adminOnlyRoutes: readonly string[];
   readonly allowClientSideCredentials: boolean;
   readonly maxRequestSizeMb: number | null;
+  /** Which of maxBudget and maxRequestSizeMb the YAML wrote as floats: LiteLLM prints `100.0` for those, `100` for ints. */
+  readonly writtenAsFloat?: { readonly maxBudget: boolean; readonly maxRequestSizeMb: boolean };
   /** general_settings.litellm_proxy_admin_name (LiteLLM default "default_user_id"). */
   readonly proxyAdminName: string;
 }
@@ -95,6 +97,10 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     adminOnlyRoutes: general.admin_only_routes ?? [],
     allowClientSideCredentials: general.allow_client_side_credentials ?? false,
     maxRequestSizeMb: general.max_request_size_mb ?? null,
+    writtenAsFloat: {
+      maxBudget: isWrittenAsFloat(config, 'litellm_settings.max_budget'),
+      maxRequestSizeMb: isWrittenAsFloat(config, 'general_settings.max_request_size_mb'),
+    },
     proxyAdminName: general.litellm_proxy_admin_name ?? 'default_user_id',
   };
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { globalProxyBudget } from '../../src/checks/global-budget';
+import { buildPolicy } from '../../src/config/policy';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { decide } from './fixtures';
 
 describe('global proxy budget — §4 step 7', () => {
@@ -10,6 +12,14 @@ describe('global proxy budget — §4 step 7', () => {
       message: 'Budget has been exceeded! Current cost: 150.5, Max budget: 100',
       param: null,
     });
+  });
+
+  it('prints the limit as the YAML wrote it: `100.0` stays a float, `100` an int', () => {
+    for (const [written, printed] of [['100.0', '100.0'], ['100', '100'], ['1.5e2', '150.0'], ['0x64', '100']] as const) {
+      const policy = buildPolicy(parseLiteLlmConfig(`litellm_settings:\n  max_budget: ${written}\n`, {}));
+      const denial = decide(globalProxyBudget, { snapshot: { globalSpend: 1000.5 }, policy });
+      expect(denial?.message, written).to.equal(`Budget has been exceeded! Current cost: 1000.5, Max budget: ${printed}`);
+    }
   });
 
   it('allows at global spend == max_budget (strict >)', () => {

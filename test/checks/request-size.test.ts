@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { requestSize } from '../../src/checks/request-size';
+import { buildPolicy } from '../../src/config/policy';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { decide } from './fixtures';
 
 const MB = 1024 * 1024;
@@ -12,6 +14,14 @@ describe('request size — §2.2 step 1', () => {
       message: 'Request size is too large. Request size is 3.0 MB. Max size is 2 MB',
       param: 'content-length',
     });
+  });
+
+  it('prints max_request_size_mb as the YAML wrote it (`2.0` a float, `2` an int)', () => {
+    for (const [written, printed] of [['2.0', '2.0'], ['2', '2']] as const) {
+      const policy = buildPolicy(parseLiteLlmConfig(`general_settings:\n  max_request_size_mb: ${written}\n`, {}));
+      const denial = decide(requestSize, { request: { headers: { 'content-length': String(3 * MB) } }, policy });
+      expect(denial?.message, written).to.equal(`Request size is too large. Request size is 3.0 MB. Max size is ${printed} MB`);
+    }
   });
 
   const rows: ReadonlyArray<{ why: string; headers: Record<string, string>; bodyBytes: number; bodyTruncated?: boolean; maxMb: number | null; refused: boolean }> = [

@@ -1,12 +1,12 @@
 /**
  * Who is calling, in LiteLLM's order (litellm-auth.md §2.4–§2.6), before any database read:
  * public route → JWT (with enable_jwt_auth) → no master key configured → missing/malformed
- * credential → master key → otherwise a presented virtual key. What a virtual key must satisfy
+ * credential → `/user/auth` → master key → otherwise a presented virtual key. What a virtual key must satisfy
  * (the `sk-` rule, master-key-only routes, existence, …) is checked by the ordered pipeline in
  * checks/order.ts; a JWT by auth/jwt.
  */
 import type { Denial } from '../checks/types';
-import { authErrorFromException } from '../checks/errors';
+import { authErrorFromException, authErrorFromHttpException } from '../checks/errors';
 import type { RequestFacts } from '../domain/request';
 import { isPublicRoute } from '../routes/classify';
 import type { Policy } from '../config/policy';
@@ -19,11 +19,15 @@ export type Caller =
   /** No master key is configured: LiteLLM lets every request through (a startup warning says so). */
   | { readonly kind: 'open_proxy' }
   | { readonly kind: 'master_key' }
+  /** `/user/auth` with `general_settings.allow_user_auth`: LiteLLM answers an empty `UserAPIKeyAuth()`, no check. */
+  | { readonly kind: 'user_auth_route' }
   /** A JWT: a bearer token to verify, or claims Envoy's jwt_authn verified (auth/jwt). */
   | { readonly kind: 'jwt'; readonly source: JwtSource }
   /** `lookup` is false when the value cannot be a virtual key (no `sk-`): it is never looked up. */
   | { readonly kind: 'virtual_key'; readonly keyHash: string; readonly lookup: boolean }
   | { readonly kind: 'refused'; readonly denial: Denial };
+
+const USER_AUTH_ROUTE = '/user/auth';
 
 export function identifyCaller(
   facts: RequestFacts,
@@ -46,6 +50,12 @@ export function identifyCaller(
       kind: 'refused',
       denial: authErrorFromException('Malformed API Key passed in. Ensure Key has `Bearer ` prefix.'),
     };
+  }
+  // LiteLLM decides /user/auth here, before the master key is compared (litellm-auth.md §2.4).
+  if (facts.route === USER_AUTH_ROUTE) {
+    return policy.allowUserAuth
+      ? { kind: 'user_auth_route' }
+      : { kind: 'refused', denial: authErrorFromHttpException(403, "'allow_user_auth' not set or set to False") };
   }
   const rawKey = credential.value;
   const presented = new PresentedKey(rawKey);

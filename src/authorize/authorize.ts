@@ -85,6 +85,7 @@ export class Authorizer {
         return deny({ check: 'identify', denial: caller.denial }, { model }, credentialHeader);
       case 'public_route':
       case 'open_proxy':
+      case 'user_auth_route':
         return allow({ model }, credentialHeader);
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.

@@ -44,11 +44,16 @@ function passthroughRouteAllowed(ctx: CheckContext): boolean {
   return list.some((entry) => typeof entry === 'string' && routeMatchesAllowedRoute(ctx.request.route, entry));
 }
 
-/** The `user_id` query parameter of `/user/info?user_id=…`. */
+/**
+ * The `user_id` query parameter of `/user/info?user_id=…`: the last one when it is repeated, as
+ * Starlette's `QueryParams.get` (and FastAPI's `Query`, so the handler) reads it. A `#…` tail is
+ * no part of the query.
+ */
 function queryParam(path: string, name: string): string | null {
   const query = path.indexOf('?');
   if (query < 0) return null;
-  return new URLSearchParams(path.slice(query + 1)).get(name);
+  const fragment = path.indexOf('#', query);
+  return new URLSearchParams(path.slice(query + 1, fragment < 0 ? undefined : fragment)).getAll(name).at(-1) ?? null;
 }
 
 /**

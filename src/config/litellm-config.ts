@@ -48,6 +48,7 @@ const generalSettings = z.looseObject({
   admin_only_routes: stringList.nullish(),
   allow_requests_on_db_unavailable: z.boolean().nullish(),
   allow_client_side_credentials: z.boolean().nullish(),
+  allow_user_auth: z.boolean().nullish(),
   litellm_key_header_name: z.string().nullish(),
   user_api_key_cache_ttl: z.number().nonnegative().nullish(),
   user_header_name: z.string().nullish(),

@@ -40,6 +40,8 @@ export interface Policy {
   readonly publicRoutes: readonly string[];
   readonly adminOnlyRoutes: readonly string[];
   readonly allowClientSideCredentials: boolean;
+  /** general_settings.allow_user_auth: `/user/auth` is let through with no further check (else 403). */
+  readonly allowUserAuth: boolean;
   readonly maxRequestSizeMb: number | null;
   /** Which of maxBudget and maxRequestSizeMb the YAML wrote as floats: LiteLLM prints `100.0` for those, `100` for ints. */
   readonly writtenAsFloat?: { readonly maxBudget: boolean; readonly maxRequestSizeMb: boolean };
@@ -96,6 +98,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     publicRoutes: general.public_routes ?? [],
     adminOnlyRoutes: general.admin_only_routes ?? [],
     allowClientSideCredentials: general.allow_client_side_credentials ?? false,
+    allowUserAuth: general.allow_user_auth === true,
     maxRequestSizeMb: general.max_request_size_mb ?? null,
     writtenAsFloat: {
       maxBudget: isWrittenAsFloat(config, 'litellm_settings.max_budget'),

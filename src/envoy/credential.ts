@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings';
 import type { Credential } from '../domain/request';
 import { nonEmptyHeader, type HeaderRecord } from './headers';
 import type { QueryParameters } from './route';
+import { LITELLM_ROUTES } from '../routes/route-groups';
 
 export type CredentialSettings = Pick<Settings, 'credentials'>;
 
@@ -22,12 +23,28 @@ export function extractCredential(
   query: QueryParameters,
   settings: CredentialSettings,
 ): Credential {
-  const found = extractDefault(headers, route, query);
+  const found = withCustomHeader(extractDefault(headers, route, query), headers, settings);
+  // Mapped pass-throughs (/vertex_ai, /anthropic, …) keep Authorization for the provider's own
+  // credential; LiteLLM then takes the key from `litellm_user_api_key`, as sent (present but
+  // empty → "" → malformed). check_api_key_for_custom_headers_or_pass_through_endpoints.
+  const passThroughKey = headers[PASS_THROUGH_KEY_HEADER];
+  if (passThroughKey === undefined || !isMappedPassThroughRoute(route)) return found;
+  return credential(PASS_THROUGH_KEY_HEADER, passThroughKey);
+}
+
+/** The header a mapped pass-through request names its LiteLLM key in (litellm-auth.md §2.3). */
+export const PASS_THROUGH_KEY_HEADER = 'litellm_user_api_key';
+
+function withCustomHeader(found: Credential, headers: HeaderRecord, settings: CredentialSettings): Credential {
   const custom = settings.credentials.customKeyHeader;
   if (custom === null) return found;
   // general_settings.litellm_key_header_name replaces whatever was found; missing → "" (malformed).
   const value = nonEmptyHeader(headers, custom);
   return credential(custom, value === undefined ? '' : bearerToken(value));
+}
+
+function isMappedPassThroughRoute(route: string): boolean {
+  return LITELLM_ROUTES.mapped_pass_through_routes.some((prefix) => route.startsWith(prefix));
 }
 
 function extractDefault(headers: HeaderRecord, route: string, query: QueryParameters): Credential {

@@ -43,6 +43,22 @@ describe('identifyCaller (§2.4–§2.6)', () => {
     });
   }
 
+  it("answers /user/auth before the master key: 403 unless allow_user_auth, then no further check", () => {
+    const onUserAuth = (value: string, allowUserAuth: boolean) =>
+      identifyCaller(aRequest({ route: '/user/auth', credential: { kind: 'present', value, header: 'authorization' } }), MASTER, aPolicy({ allowUserAuth }));
+    for (const value of [MASTER, 'sk-some-key']) {
+      const refused = onUserAuth(value, false);
+      if (refused.kind !== 'refused') throw new Error(`expected a refusal, got ${refused.kind}`);
+      expect(refused.denial).to.deep.equal({ status: 403, type: 'auth_error', message: "'allow_user_auth' not set or set to False", param: 'None' });
+      expect(onUserAuth(value, true).kind).to.equal('user_auth_route');
+    }
+    expect(identifyCaller(aRequest({ route: '/user/auth', credential: { kind: 'none' } }), MASTER, aPolicy({ allowUserAuth: true })).kind, 'a key is still needed').to.equal(
+      'refused',
+    );
+    expect(onUserAuth(MASTER, false).kind).to.equal('refused');
+    expect(identifyCaller(aRequest({ route: '/user/auth/x', credential: { kind: 'present', value: MASTER, header: 'authorization' } }), MASTER, aPolicy()).kind, 'exact route only').to.equal('master_key');
+  });
+
   it('recognises the master key', () => {
     const caller = identifyCaller(aRequest({ credential: { kind: 'present', value: MASTER, header: 'authorization' } }), MASTER, aPolicy());
     expect(caller.kind).to.equal('master_key');

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
-import type { Policy } from '../../src/config/policy';
+import { buildPolicy, type Policy } from '../../src/config/policy';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { aBudget, aDeployment, aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
@@ -173,6 +174,20 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
     });
     expect(outcome.decision.kind).to.equal('allow');
     expect(checks).to.include.members(['allowed_ips', 'key_found', 'key_blocked', 'team_budget']);
+  });
+});
+
+describe('Authorizer: /user/auth', () => {
+  it('is refused 403 by default, and allowed with no identity and no check under general_settings.allow_user_auth', async () => {
+    const store = new MemoryStore();
+    const request = withKey('sk-unknown-key', { route: '/user/auth', path: '/user/auth', model: null, body: null });
+    const refused = await authorizer(store).authorize(request);
+    expect(refused.decision.kind === 'deny' && refused.decision.denial.status).to.equal(403);
+    const policy = buildPolicy(parseLiteLlmConfig('general_settings:\n  allow_user_auth: true\n', {}));
+    const allowed = await authorizer(store, policy).authorize(request);
+    expect(allowed.decision.kind).to.equal('allow');
+    expect(allowed.decision.identity).to.deep.equal({ model: undefined });
+    expect(store.calls, 'the key is never looked up').to.deep.equal([]);
   });
 });
 

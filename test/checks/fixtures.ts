@@ -207,6 +207,7 @@ export function aPolicy(overrides: Partial<Policy> = {}): Policy {
     publicRoutes: [],
     adminOnlyRoutes: [],
     allowClientSideCredentials: false,
+    allowUserAuth: false,
     maxRequestSizeMb: null,
     proxyAdminName: 'default_user_id',
     ...overrides,

@@ -88,6 +88,14 @@ describe('route RBAC — §6.3', () => {
     ).to.equal(null);
   });
 
+  it('reads the last user_id of a repeated one, as Starlette and the handler do', () => {
+    const onUserInfo = (path: string) =>
+      decide(routeRbac, { request: { route: '/user/info', path, method: 'GET', model: null }, snapshot: { key: aKey({ user_id: 'alice' }) } });
+    expect(onUserInfo('/user/info?user_id=alice&user_id=bob')?.message).to.equal("key not allowed to access this user's info. user_id=bob, key's user_id=alice");
+    expect(onUserInfo('/user/info?user_id=bob&user_id=alice')).to.equal(null);
+    expect(onUserInfo('/user/info?user_id=bob&user_id='), 'an empty last value asks for no one').to.equal(null);
+  });
+
   it('refuses admin_only_routes before anything else, even LLM routes (403)', () => {
     expect(decide(routeRbac, { policy: { adminOnlyRoutes: ['/chat/completions'] } })).to.deep.equal({
       status: 403,

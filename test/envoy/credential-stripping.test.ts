@@ -38,4 +38,9 @@ describe('credential stripping', () => {
     const removed = removedFor(KEY, 'x-litellm-api-key', { 'x-litellm-api-key': KEY, authorization: 'Bearer sk-provider-999999', 'x-other': 'sk-' });
     expect(removed).to.deep.equal(['x-litellm-api-key']);
   });
+
+  it("removes litellm_user_api_key on a mapped pass-through and keeps the provider's token in Authorization", () => {
+    const removed = removedFor(KEY, 'litellm_user_api_key', { litellm_user_api_key: KEY, authorization: 'Bearer ya29.google-token-0123456789' });
+    expect(removed).to.deep.equal(['litellm_user_api_key']);
+  });
 });

@@ -171,6 +171,34 @@ describe('extractCredential (litellm-auth.md §2.3)', () => {
     });
   });
 
+  describe('litellm_user_api_key on mapped pass-through routes (check_api_key_for_custom_headers_or_pass_through_endpoints)', () => {
+    const VERTEX = '/vertex_ai/v1/projects/p/locations/l/publishers/google/models/gemini:generateContent';
+
+    it("takes the key from it, leaving Authorization to the provider's own credential", () => {
+      expect(extract({ authorization: 'Bearer ya29.google-token', litellm_user_api_key: 'sk-litellm' }, { route: VERTEX })).to.deep.equal({
+        kind: 'present',
+        value: 'sk-litellm',
+        header: 'litellm_user_api_key',
+      });
+      expect(extract({ authorization: 'Bearer sk-a', litellm_user_api_key: 'sk-b' }, { route: '/anthropic/v1/messages' })).to.include({ value: 'sk-b' });
+    });
+
+    it('uses it as sent (no Bearer stripping), and an empty one is malformed', () => {
+      expect(extract({ litellm_user_api_key: 'Bearer sk-b' }, { route: '/anthropic/v1/messages' })).to.include({ value: 'Bearer sk-b' });
+      expect(extract({ authorization: 'Bearer sk-a', litellm_user_api_key: '' }, { route: '/anthropic/v1/messages' })).to.deep.equal({
+        kind: 'malformed',
+        header: 'litellm_user_api_key',
+      });
+    });
+
+    it('is ignored on any other route, and beats litellm_key_header_name on a mapped one', () => {
+      expect(extract({ authorization: 'Bearer sk-a', litellm_user_api_key: 'sk-b' })).to.include({ value: 'sk-a', header: 'authorization' });
+      expect(extract({ 'x-my-key': 'Bearer sk-a', litellm_user_api_key: 'sk-b' }, { route: '/bedrock/model/x/invoke', customKeyHeader: 'x-my-key' })).to.include({
+        value: 'sk-b',
+      });
+    });
+  });
+
   it('does not mistake Object.prototype names for headers', () => {
     const headers: Record<string, string> = {};
     expect(extractCredential(headers, CHAT, noQuery, edgeSettings({ customKeyHeader: 'constructor' }))).to.deep.equal({

@@ -151,14 +151,16 @@ export function accessGroupsFor(policy: Policy, model: string): ReadonlyMap<stri
 
 /**
  * Would LiteLLM's `route_request` find somewhere to send `model`? Used to validate client-side
- * fallbacks (`is_valid_fallback_model`, §4.14): a model_name, a deployment's underlying model,
- * a model_group_alias, or a wildcard deployment. No model_list means no router, so nothing routes.
+ * fallbacks (`is_valid_fallback_model`, §4.14): a model_name, a deployment's id or underlying
+ * model, a model_group_alias; and with any wildcard deployment in the list, every name
+ * (`route_request` hands a name it does not know to the router as soon as the router has a
+ * pattern, whether or not it matches). No model_list means no router, so nothing routes.
  */
 export function isRoutableModel(policy: Policy, model: string): boolean {
   if (policy.modelList.length === 0) return false;
-  if (policy.modelList.some((d) => d.modelName === model || d.underlyingModel === model)) return true;
+  if (policy.modelList.some((d) => d.modelName === model || d.underlyingModel === model || d.modelId === model)) return true;
   if (modelGroupAliasTarget(policy, model) !== null) return true;
-  return wildcardDeployments(policy, model).length > 0;
+  return policy.modelList.some((d) => d.modelName.includes('*'));
 }
 
 /**

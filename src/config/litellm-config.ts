@@ -29,6 +29,8 @@ const modelDeployment = z.looseObject({
     .optional(),
   model_info: z
     .looseObject({
+      // LiteLLM makes up an id when none is given; one written here is only read when it is a string.
+      id: z.unknown().optional(),
       access_groups: stringList.optional(),
       input_cost_per_token: z.number().optional(),
       output_cost_per_token: z.number().optional(),

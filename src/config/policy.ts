@@ -15,6 +15,8 @@ export interface ModelDeployment {
   readonly modelName: string;
   /** `litellm_params.model`, e.g. `openai/gpt-4o`. */
   readonly underlyingModel: string | null;
+  /** `model_info.id` when the config states one: the router also routes a request naming it. */
+  readonly modelId?: string | null;
   readonly accessGroups: readonly string[];
   /** Per-token prices when the config states them; null when unknown (unknown counts as costing money). */
   readonly inputCostPerToken: number | null;
@@ -81,6 +83,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     modelList: (config.model_list ?? []).map((d) => ({
       modelName: d.model_name,
       underlyingModel: d.litellm_params?.model ?? null,
+      modelId: typeof d.model_info?.id === 'string' && d.model_info.id !== '' ? d.model_info.id : null,
       accessGroups: d.model_info?.access_groups ?? [],
       inputCostPerToken: priceOf(d, 'input_cost_per_token'),
       outputCostPerToken: priceOf(d, 'output_cost_per_token'),

@@ -81,6 +81,16 @@ describe('key model access — §2.7 step 3', () => {
     });
   });
 
+  it("refuses a fallback target the key may not call in the router's {primary: [targets]} shape", () => {
+    const denial = decide(keyModelAccess, {
+      request: { body: { model: 'gpt-4o-mini', fallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }] }, model: 'gpt-4o-mini' },
+      snapshot: { key: aKey({ models: ['gpt-4o-mini'] }) },
+      policy: policyWithModels,
+    });
+    expect(denial).to.deep.include({ status: 401, type: 'key_model_access_denied' });
+    expect(denial?.message).to.include('Tried to access gpt-4o');
+  });
+
   it('allows routable fallbacks the key may call', () => {
     expect(
       decide(keyModelAccess, {
@@ -99,15 +109,20 @@ describe('client-side fallbacks validation — §2.7 step 3, §4.14', () => {
     ],
     modelGroupAlias: { fast: 'gpt-4o' },
   });
+  const exactOnly = aPolicy({ modelList: [aDeployment({ modelName: 'gpt-4o', underlyingModel: 'openai/gpt-4o', modelId: 'deployment-7' })] });
   const rows: ReadonlyArray<{ why: string; fallbacks: Json; policy: Policy; refused: boolean }> = [
     { why: 'a model_list model_name routes', fallbacks: ['gpt-4o'], policy: routable, refused: false },
     { why: "a deployment's underlying model routes", fallbacks: ['openai/gpt-4o'], policy: routable, refused: false },
     { why: 'a model_group_alias routes', fallbacks: ['fast'], policy: routable, refused: false },
     { why: 'a wildcard deployment routes a matching model', fallbacks: ['openai/o3'], policy: routable, refused: false },
-    { why: '{"model": …} entries are validated like strings', fallbacks: [{ model: 'nope' }], policy: routable, refused: true },
-    { why: 'a model the router does not know cannot be routed', fallbacks: ['claude-3'], policy: routable, refused: true },
+    { why: '{"model": …} entries are validated like strings', fallbacks: [{ model: 'nope' }], policy: exactOnly, refused: true },
+    { why: 'a model the router does not know cannot be routed', fallbacks: ['claude-3'], policy: exactOnly, refused: true },
+    { why: 'with any wildcard deployment every name routes (route_request hands it to the router)', fallbacks: ['claude-3'], policy: routable, refused: false },
+    { why: "a deployment's model_info.id routes", fallbacks: ['deployment-7'], policy: exactOnly, refused: false },
+    { why: "the router's {primary: [targets]} shape: each target is validated", fallbacks: [{ 'gpt-4o': ['gpt-4o', 'nope'] }], policy: exactOnly, refused: true },
+    { why: "the router's shape with routable targets", fallbacks: [{ 'gpt-4o': ['gpt-4o', { model: 'deployment-7' }] }], policy: exactOnly, refused: false },
     { why: 'without a model_list nothing routes (LiteLLM raises ProxyModelNotFoundError without a router)', fallbacks: ['gpt-4o'], policy: aPolicy(), refused: true },
-    { why: 'entries that are neither strings nor {model} objects are ignored', fallbacks: [3, null, { other: 'x' }], policy: routable, refused: false },
+    { why: 'entries that are neither strings nor objects are ignored', fallbacks: [3, null, [4]], policy: exactOnly, refused: false },
     { why: 'a fallbacks value that is not a list is ignored', fallbacks: 'claude-3', policy: routable, refused: false },
   ];
   for (const row of rows) {

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { buildPolicy } from '../../src/config/policy';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { accessGroupsFor, deploymentsFor, isRoutableModel, isZeroCostModel } from '../../src/checks/model-router';
 import { aDeployment, aPolicy } from './fixtures';
 
@@ -53,12 +55,23 @@ describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () =>
     expect(isZeroCostModel(policy, 'unknown')).to.equal(false);
   });
 
-  it('routes model names, underlying models, aliases and wildcard matches, nothing else', () => {
+  it('routes model names, underlying models, aliases and, once any deployment is a wildcard, every name', () => {
     expect(isRoutableModel(policy, 'gpt-4o')).to.equal(true);
     expect(isRoutableModel(policy, 'ollama/llama3')).to.equal(true);
     expect(isRoutableModel(policy, 'fast')).to.equal(true);
     expect(isRoutableModel(policy, 'openai/o3')).to.equal(true);
-    expect(isRoutableModel(policy, 'nope')).to.equal(false);
+    expect(isRoutableModel(policy, 'nope'), 'route_request hands it to a router that has a pattern').to.equal(true);
+    const exact = aPolicy({ modelList: policy.modelList.filter((d) => !d.modelName.includes('*')), modelGroupAlias: policy.modelGroupAlias });
+    expect(isRoutableModel(exact, 'openai/o3')).to.equal(false);
+    expect(isRoutableModel(exact, 'nope')).to.equal(false);
     expect(isRoutableModel(aPolicy(), 'gpt-4o')).to.equal(false);
+  });
+
+  it("reads a deployment's model_info.id from the config (a string only; LiteLLM makes one up otherwise)", () => {
+    const yaml = (id: string) => `model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o }\n    model_info: { id: ${id} }\n`;
+    const named = buildPolicy(parseLiteLlmConfig(yaml('dep-1'), {}));
+    expect(named.modelList[0].modelId).to.equal('dep-1');
+    expect(isRoutableModel(named, 'dep-1')).to.equal(true);
+    expect(buildPolicy(parseLiteLlmConfig(yaml('5'), {})).modelList[0].modelId).to.equal(null);
   });
 });

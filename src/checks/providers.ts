@@ -98,6 +98,10 @@ const BARE_NAME_PROVIDERS: readonly (readonly [RegExp, string])[] = [
   [/^claude-/, 'anthropic'],
   // LiteLLM lists bare `gemini-*` names under vertex_language_models; `gemini/…` is Google AI Studio.
   [/^gemini-/, 'vertex_ai'],
+  // Bedrock model ids (litellm.bedrock_models): `<vendor>.<model>` with a version suffix
+  // (`anthropic.claude-3-5-sonnet-20240620-v1:0`, `amazon.nova-micro-v1:0`), optionally behind a
+  // cross-region inference prefix (`us.`, `eu.`, `apac.`, …). No other provider names models so.
+  [/^(?:(?:us|eu|apac|us-gov|global|jp|au|ca)\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|writer|qwen|openai|twelvelabs|stability|luma)\.[a-z0-9][a-z0-9.-]*-v\d+(?::\d+)?$/, 'bedrock'],
 ];
 
 export interface ProviderModel {

@@ -95,6 +95,8 @@ const rows: readonly Row[] = [
     allowed: true,
   },
   { behaviour: 'a model of unknown provider does not match provider wildcards', model: 'my-model', allowlist: ['openai/*'], allowed: false },
+  { behaviour: 'a bare Bedrock model id matches "bedrock/*" (litellm.bedrock_models)', model: 'anthropic.claude-3-5-sonnet-20240620-v1:0', allowlist: ['bedrock/*'], allowed: true },
+  { behaviour: 'a bare Bedrock model id is not matched by "anthropic/*"', model: 'anthropic.claude-3-5-sonnet-20240620-v1:0', allowlist: ['anthropic/*'], allowed: false },
   {
     behaviour: 'a model_alias_map alias is allowed when only the alias is listed',
     model: 'my-alias',

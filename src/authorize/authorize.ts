@@ -48,9 +48,16 @@ const VIRTUAL_KEY_CHECKS = VIRTUAL_KEY_PIPELINE.filter((check) => !PRE_DB_CHECKS
 
 export class Authorizer {
   private readonly now: () => Date;
+  private policy: Policy;
 
   constructor(private readonly options: AuthorizerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.policy = options.policy;
+  }
+
+  /** Decide from now on by this policy (the model list grew or shrank: server/database-models.ts). */
+  usePolicy(policy: Policy): void {
+    this.policy = policy;
   }
 
   async authorize(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): Promise<Outcome> {
@@ -75,7 +82,8 @@ export class Authorizer {
       : runChecks(preContext, PRE_DB_CHECKS, telemetry);
     if (preRefusal !== null) return deny(preRefusal, { model }, credentialHeader);
 
-    const { masterKey, policy } = this.options;
+    const { masterKey } = this.options;
+    const policy = this.policy;
     const jwtSettings = this.options.jwt?.settings ?? null;
     const caller = telemetry.observesPhases
       ? telemetry.phase('identify', () => identifyCaller(facts, masterKey, policy, jwtSettings))
@@ -89,13 +97,13 @@ export class Authorizer {
         return allow({ model }, credentialHeader);
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.
-        return allow({ userId: this.options.policy.proxyAdminName, userRole: 'proxy_admin', model }, credentialHeader);
+        return allow({ userId: this.policy.proxyAdminName, userRole: 'proxy_admin', model }, credentialHeader);
       case 'jwt': {
         const authenticator = this.options.jwt;
         if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
         const parts = {
           authenticator,
-          policy: this.options.policy,
+          policy: this.policy,
           now,
           telemetry,
           spendOverlay: this.options.spendOverlay,
@@ -119,7 +127,7 @@ export class Authorizer {
   }
 
   private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null, now: Date): CheckContext {
-    return { request, snapshot, policy: this.options.policy, now, keyHash };
+    return { request, snapshot, policy: this.policy, now, keyHash };
   }
 
   /** The ordered checks on the key's snapshot, then admission (rate limits, budget reservation). */

@@ -17,7 +17,7 @@ import {
 const stringList = z.array(z.string());
 const stringMap = z.record(z.string(), z.string());
 
-const modelDeployment = z.looseObject({
+export const modelDeploymentSchema = z.looseObject({
   model_name: z.string(),
   litellm_params: z
     .looseObject({
@@ -37,7 +37,7 @@ const modelDeployment = z.looseObject({
     })
     .optional(),
 });
-export type ModelDeploymentConfig = z.infer<typeof modelDeployment>;
+export type ModelDeploymentConfig = z.infer<typeof modelDeploymentSchema>;
 
 const generalSettings = z.looseObject({
   master_key: z.string().nullish(),
@@ -61,6 +61,7 @@ const generalSettings = z.looseObject({
   litellm_jwtauth: liteLlmJwtAuthSchema.nullish(),
   role_permissions: rolePermissionsSchema.nullish(),
   enforce_rbac: z.boolean().nullish(),
+  store_model_in_db: z.boolean().nullish(),
 });
 
 const litellmSettings = z.looseObject({
@@ -81,6 +82,7 @@ const tollgateSettings = z.looseObject({
   db_timeout_ms: z.number().int().positive().optional(),
   redis_timeout_ms: z.number().int().positive().optional(),
   max_in_flight: z.number().int().positive().optional(),
+  model_list_refresh_seconds: z.number().positive().optional(),
   jwt: tollgateJwtSchema.nullish(),
   ...meteringConfigShape,
   ...alertingConfigShape,
@@ -89,7 +91,7 @@ const tollgateSettings = z.looseObject({
 export const liteLlmConfigSchema = z.looseObject({
   general_settings: generalSettings.nullish(),
   litellm_settings: litellmSettings.nullish(),
-  model_list: z.array(modelDeployment).nullish(),
+  model_list: z.array(modelDeploymentSchema).nullish(),
   router_settings: z.looseObject({ model_group_alias: z.record(z.string(), z.unknown()).nullish() }).nullish(),
   tollgate: tollgateSettings.nullish(),
 });

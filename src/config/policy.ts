@@ -2,7 +2,7 @@
  * The authorization policy derived from the LiteLLM-shaped config: everything the pure checks
  * need to know about the proxy (master key excluded; identity owns it).
  */
-import { isWrittenAsFloat, type LiteLlmConfig } from './litellm-config';
+import { isWrittenAsFloat, type LiteLlmConfig, type ModelDeploymentConfig } from './litellm-config';
 
 /**
  * One `litellm_params.configurable_clientside_auth_params` entry: a body param the deployment lets
@@ -68,6 +68,28 @@ function clientsideAuthParamsOf(entries: readonly unknown[] | undefined): readon
   return params;
 }
 
+/** One `model_list` entry, from the YAML or from `LiteLLM_ProxyModelTable` (store/db-model-list.ts). */
+export function deploymentOf(d: ModelDeploymentConfig): ModelDeployment {
+  return {
+    modelName: d.model_name,
+    underlyingModel: d.litellm_params?.model ?? null,
+    modelId: typeof d.model_info?.id === 'string' && d.model_info.id !== '' ? d.model_info.id : null,
+    accessGroups: d.model_info?.access_groups ?? [],
+    inputCostPerToken: priceOf(d, 'input_cost_per_token'),
+    outputCostPerToken: priceOf(d, 'output_cost_per_token'),
+    clientsideAuthParams: clientsideAuthParamsOf(d.litellm_params?.configurable_clientside_auth_params),
+  };
+}
+
+/**
+ * The policy with the models LiteLLM keeps in its database (`store_model_in_db`) after the YAML's:
+ * LiteLLM's router holds both, so both give access groups, wildcards, prices and routable names.
+ * A new object, so caches keyed by the policy (checks/model-router.ts) see the change.
+ */
+export function withDatabaseModels(base: Policy, models: readonly ModelDeploymentConfig[]): Policy {
+  return Object.freeze({ ...base, modelList: Object.freeze([...base.modelList, ...models.map(deploymentOf)]) });
+}
+
 export function buildPolicy(config: LiteLlmConfig): Policy {
   const general = config.general_settings ?? {};
   const litellm = config.litellm_settings ?? {};
@@ -80,15 +102,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     }
   }
   return {
-    modelList: (config.model_list ?? []).map((d) => ({
-      modelName: d.model_name,
-      underlyingModel: d.litellm_params?.model ?? null,
-      modelId: typeof d.model_info?.id === 'string' && d.model_info.id !== '' ? d.model_info.id : null,
-      accessGroups: d.model_info?.access_groups ?? [],
-      inputCostPerToken: priceOf(d, 'input_cost_per_token'),
-      outputCostPerToken: priceOf(d, 'output_cost_per_token'),
-      clientsideAuthParams: clientsideAuthParamsOf(d.litellm_params?.configurable_clientside_auth_params),
-    })),
+    modelList: (config.model_list ?? []).map(deploymentOf),
     modelAliasMap: litellm.model_alias_map ?? {},
     modelGroupAlias,
     maxBudget: litellm.max_budget ?? null,

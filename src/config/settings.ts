@@ -49,6 +49,11 @@ export interface Settings {
   readonly metering: MeteringSettings;
   /** Budget alerts: log line, span event, optional webhook (config/alerting-config.ts). */
   readonly alerting: AlertingSettings;
+  /**
+   * LiteLLM's `store_model_in_db` (general_settings or STORE_MODEL_IN_DB): the models in
+   * `LiteLLM_ProxyModelTable` join the YAML's model_list, re-read every `refreshMs`.
+   */
+  readonly databaseModels: { readonly enabled: boolean; readonly refreshMs: number };
   readonly config: LiteLlmConfig;
 }
 
@@ -56,6 +61,11 @@ export { ConfigError };
 
 function nonEmpty(value: string | undefined): string | null {
   return value !== undefined && value.trim() !== '' ? value.trim() : null;
+}
+
+/** LiteLLM reads STORE_MODEL_IN_DB with `str_to_bool`: `True`/`true`/`1`… */
+function isPythonTrue(value: string | undefined): boolean {
+  return value !== undefined && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -106,6 +116,11 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     // requests held in memory to ~64 MiB.
     maxInFlight: tollgate.max_in_flight ?? 1024,
     alerting: alertingSettingsFrom(tollgate),
+    databaseModels: {
+      enabled: general.store_model_in_db ?? isPythonTrue(env.STORE_MODEL_IN_DB),
+      // LiteLLM's proxy re-reads its database models every 10 s (proxy_batch_polling_interval).
+      refreshMs: (tollgate.model_list_refresh_seconds ?? 10) * 1000,
+    },
     metering: meteringSettingsFrom(tollgate),
     config,
   };

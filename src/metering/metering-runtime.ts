@@ -10,6 +10,7 @@
 import type { DataSource } from 'typeorm';
 import type { Outcome } from '../authorize/authorize';
 import type { RedisClient } from '../cache/redis-shared-cache';
+import type { ModelDeploymentConfig } from '../config/litellm-config';
 import type { Settings } from '../config/settings';
 import type { RequestFacts } from '../domain/request';
 import type { Logger } from '../observability/logger';
@@ -44,6 +45,8 @@ export interface MeteringRuntime {
   readonly process: ExternalProcessorHandlers['Process'];
   /** Once the database is connected: spend can be written, the flusher starts. */
   start(dataSource: DataSource): void;
+  /** Prices the models LiteLLM keeps in its database too (server/database-models.ts). */
+  useDatabaseModels(models: readonly ModelDeploymentConfig[]): void;
   stop(): Promise<void>;
 }
 
@@ -181,6 +184,9 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
       },
       logger,
     }),
+    useDatabaseModels(models) {
+      prices.useDatabaseModels(models);
+    },
     start(dataSource) {
       const writer = new SpendWriter(dataSource);
       direct.target = new DirectSpendRecorder(writer);

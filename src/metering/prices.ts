@@ -6,7 +6,7 @@
  * when no cache price is given; so does Tollgate.
  */
 import { z } from 'zod';
-import type { LiteLlmConfig } from '../config/litellm-config';
+import type { LiteLlmConfig, ModelDeploymentConfig } from '../config/litellm-config';
 
 export interface ModelPrice {
   readonly input: number;
@@ -29,30 +29,17 @@ function fieldsOf(value: unknown): PriceFields {
 }
 
 export class PriceTable {
-  private readonly byName = new Map<string, ModelPrice>();
+  private byName = new Map<string, ModelPrice>();
+  private readonly configured: readonly ModelDeploymentConfig[];
 
   constructor(config: LiteLlmConfig) {
-    for (const deployment of config.model_list ?? []) {
-      const info = fieldsOf(deployment.model_info);
-      const params = fieldsOf(deployment.litellm_params);
-      const input = info.input_cost_per_token ?? params.input_cost_per_token;
-      const output = info.output_cost_per_token ?? params.output_cost_per_token;
-      if (input === undefined && output === undefined) continue;
-      const price: ModelPrice = {
-        input: input ?? 0,
-        output: output ?? 0,
-        cacheRead: info.cache_read_input_token_cost ?? params.cache_read_input_token_cost ?? input ?? 0,
-        cacheCreation: info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost ?? input ?? 0,
-      };
-      // The first deployment of a model group sets its price, as LiteLLM's cost map lookup by group does.
-      if (!this.byName.has(deployment.model_name)) this.byName.set(deployment.model_name, price);
-      const underlying = deployment.litellm_params?.model;
-      if (underlying !== undefined) {
-        if (!this.byName.has(underlying)) this.byName.set(underlying, price);
-        const bare = underlying.slice(underlying.indexOf('/') + 1);
-        if (!this.byName.has(bare)) this.byName.set(bare, price);
-      }
-    }
+    this.configured = config.model_list ?? [];
+    this.byName = pricesOf(this.configured);
+  }
+
+  /** The YAML's models first, then those LiteLLM keeps in its database (store/db-model-list.ts). */
+  useDatabaseModels(models: readonly ModelDeploymentConfig[]): void {
+    this.byName = pricesOf([...this.configured, ...models]);
   }
 
   /**
@@ -68,4 +55,30 @@ export class PriceTable {
     }
     return null;
   }
+}
+
+function pricesOf(deployments: readonly ModelDeploymentConfig[]): Map<string, ModelPrice> {
+  const byName = new Map<string, ModelPrice>();
+  for (const deployment of deployments) {
+    const info = fieldsOf(deployment.model_info);
+    const params = fieldsOf(deployment.litellm_params);
+    const input = info.input_cost_per_token ?? params.input_cost_per_token;
+    const output = info.output_cost_per_token ?? params.output_cost_per_token;
+    if (input === undefined && output === undefined) continue;
+    const price: ModelPrice = {
+      input: input ?? 0,
+      output: output ?? 0,
+      cacheRead: info.cache_read_input_token_cost ?? params.cache_read_input_token_cost ?? input ?? 0,
+      cacheCreation: info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost ?? input ?? 0,
+    };
+    // The first deployment of a model group sets its price, as LiteLLM's cost map lookup by group does.
+    if (!byName.has(deployment.model_name)) byName.set(deployment.model_name, price);
+    const underlying = deployment.litellm_params?.model;
+    if (underlying !== undefined) {
+      if (!byName.has(underlying)) byName.set(underlying, price);
+      const bare = underlying.slice(underlying.indexOf('/') + 1);
+      if (!byName.has(bare)) byName.set(bare, price);
+    }
+  }
+  return byName;
 }

@@ -19,6 +19,9 @@ import { logRoundTripsOnSignal } from './round-trips';
 import { closeRedis, openRedis, openStore, type StoreRuntime } from './runtime';
 import { exposeMetricsToPrimary, isClusterWorker, reportServing } from './workers';
 import { withTimeout } from '../util/timeout';
+import { DatabaseModelRefresh } from './database-models';
+import { readDatabaseModelList } from '../store/db-model-list';
+import { withDatabaseModels } from '../config/policy';
 import { AlertEmitter } from '../alerts/alert-emitter';
 
 const CONNECT_RETRY_MS = 1_000;
@@ -51,6 +54,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   });
   let runtime: StoreRuntime | null = null;
   let listener: CacheInvalidationListener | null = null;
+  let databaseModels: DatabaseModelRefresh | null = null;
   let stopping = false;
   let serving = false;
 
@@ -85,6 +89,22 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
       try {
         const opened = await openStore(settings, redis, telemetry.cacheEvents, telemetry.calls);
         await opened.store.ping();
+        if (settings.databaseModels.enabled) {
+          databaseModels = new DatabaseModelRefresh({
+            read: () => readDatabaseModelList(opened.dataSource, settings.dbTimeoutMs),
+            apply: (models) => {
+              authorizer.usePolicy(withDatabaseModels(settings.policy, models));
+              metering.useDatabaseModels(models);
+            },
+            refreshMs: settings.databaseModels.refreshMs,
+            logger,
+          });
+          // Before SERVING: a replica without them would refuse callers their access groups admit.
+          await databaseModels.start().catch(async (error: unknown) => {
+            await opened.dataSource.destroy().catch(() => undefined);
+            throw error;
+          });
+        }
         runtime = opened;
         listener = new CacheInvalidationListener(opened.store, opened.counter, redis?.bus ?? null, INVALIDATION_POLL_MS, {
           dropped: () => undefined,
@@ -120,6 +140,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
   grpc.setHealth('NOT_SERVING');
   await grpc.shutdown(SHUTDOWN_GRACE_MS);
   await connected;
+  (databaseModels as DatabaseModelRefresh | null)?.stop();
   const openListener = listener as CacheInvalidationListener | null;
   const openRuntime = runtime as StoreRuntime | null;
   if (openListener !== null) await openListener.stop();

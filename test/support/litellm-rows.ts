@@ -15,6 +15,7 @@ import {
   OrganizationMembershipRecord,
   OrganizationRecord,
   ProjectRecord,
+  ProxyModelRecord,
   SpendLogRecord,
   TagRecord,
   TeamMembershipRecord,
@@ -102,6 +103,11 @@ export class LiteLlmRows {
   anAgent(row: Partial<AgentRecord> = {}): Promise<AgentRecord> {
     const id = row.agent_id ?? uniqueId('agent');
     return this.insert(AgentRecord, { agent_id: id, agent_name: `name-${id}`, agent_card_params: {}, ...audit(), ...row });
+  }
+
+  /** A model LiteLLM stores in its database (`store_model_in_db`), as its UI adds one. */
+  aProxyModel(row: Partial<ProxyModelRecord> & Pick<ProxyModelRecord, 'model_name'>): Promise<ProxyModelRecord> {
+    return this.insert(ProxyModelRecord, { model_id: uniqueId('model'), litellm_params: { model: 'openai/gpt-4o' }, model_info: {}, ...audit(), ...row });
   }
 
   aSpendLog(row: Partial<SpendLogRecord> & Pick<SpendLogRecord, 'spend' | 'startTime'>): Promise<SpendLogRecord> {

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { buildPolicy, withDatabaseModels } from '../../src/config/policy';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { accessGroupsFor, isRoutableModel, isZeroCostModel } from '../../src/checks/model-router';
+import { PriceTable } from '../../src/metering/prices';
+import { modelListEntryOf, readDatabaseModelList } from '../../src/store/db-model-list';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { describeEachBackend } from '../support/store-backends';
+
+describe('models LiteLLM keeps in its database, as model_list entries', () => {
+  const row = (overrides: Partial<Parameters<typeof modelListEntryOf>[0]> = {}) => ({
+    model_id: 'db-1',
+    model_name: 'beta-model',
+    litellm_params: { model: 'gAAAAB-ciphertext', input_cost_per_token: 0, output_cost_per_token: 0 },
+    model_info: { access_groups: ['beta'] },
+    ...overrides,
+  });
+
+  it('reads name, id, access groups and the prices stored in the clear', () => {
+    const entry = modelListEntryOf(row());
+    expect(entry).to.deep.include({ model_name: 'beta-model' });
+    expect(entry?.model_info).to.deep.include({ id: 'db-1', access_groups: ['beta'] });
+    const policy = withDatabaseModels(buildPolicy(parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o }\n', {})), [entry!]);
+    expect(policy.modelList.map((d) => d.modelName)).to.deep.equal(['gpt-4o', 'beta-model']);
+    expect(accessGroupsFor(policy, 'beta-model').get('beta')).to.deep.equal(['beta-model']);
+    expect(isRoutableModel(policy, 'db-1'), 'its model_id routes').to.equal(true);
+    expect(isZeroCostModel(policy, 'beta-model'), 'prices in litellm_params are numbers, not encrypted').to.equal(true);
+  });
+
+  it('skips a row that is not a model_list entry, and reads a row without model_info', () => {
+    expect(modelListEntryOf(row({ model_info: { access_groups: 'beta' } }))).to.equal(null);
+    expect(modelListEntryOf(row({ model_info: null, litellm_params: 'not an object' }))?.model_info).to.deep.equal({ id: 'db-1' });
+  });
+
+  it('prices a database model for metering after the YAML ones', () => {
+    const prices = new PriceTable(parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001 }\n', {}));
+    expect(prices.priceOf('priced-db', null)).to.equal(null);
+    prices.useDatabaseModels([modelListEntryOf(row({ model_name: 'priced-db', litellm_params: { input_cost_per_token: 0.5, output_cost_per_token: 1 } }))!]);
+    expect(prices.priceOf('priced-db', null)).to.include({ input: 0.5, output: 1 });
+    expect(prices.priceOf('gpt-4o', null)).to.include({ input: 0.001 });
+  });
+});
+
+describeEachBackend('readDatabaseModelList', (backend) => {
+  it('reads every row that is not blocked, in a stable order, and counts the ones it cannot read', async () => {
+    const { dataSource } = backend();
+    const rows = new LiteLlmRows(dataSource);
+    const group = uniqueId('group');
+    const kept = await rows.aProxyModel({ model_name: uniqueId('db-model'), model_info: { access_groups: [group] } });
+    await rows.aProxyModel({ model_name: uniqueId('blocked-model'), blocked: true, model_info: { access_groups: [group] } });
+    await rows.aProxyModel({ model_name: uniqueId('odd-model'), model_info: { access_groups: 7 } });
+    const { models, skipped } = await readDatabaseModelList(dataSource, 2000);
+    const mine = models.filter((m) => m.model_info?.access_groups?.includes(group));
+    expect(mine.map((m) => m.model_name)).to.deep.equal([kept.model_name]);
+    expect(mine[0].model_info).to.deep.include({ id: kept.model_id });
+    expect(skipped).to.be.at.least(1);
+  });
+});

@@ -62,7 +62,12 @@ export function abbreviatedApiKey(ctx: CheckContext): string {
   return `sk-...${(presentedCredential(ctx) ?? '').slice(-4)}`;
 }
 
-/** `valid_token.user_id`: the key's user, or (for identities without a key) the loaded user. */
+/**
+ * `valid_token.user_id`: the key's user; for a JWT, the user id the token gives (not the row it
+ * matched by email or SSO id); otherwise the loaded user.
+ */
 export function callerUserId(snapshot: Snapshot): string | null {
-  return snapshot.key !== null ? snapshot.key.user_id : (snapshot.user?.user_id ?? null);
+  if (snapshot.key !== null) return snapshot.key.user_id;
+  if (snapshot.jwtUserId !== undefined) return snapshot.jwtUserId;
+  return snapshot.user?.user_id ?? null;
 }

@@ -79,6 +79,11 @@ export interface Snapshot {
   readonly agent: Agent | null;
   /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
   readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;
+  /**
+   * A JWT caller's user id as the token gives it (LiteLLM's `valid_token.user_id`; null without
+   * one), which may differ from the user row matched by email or SSO id. Unset for keys.
+   */
+  readonly jwtUserId?: string | null;
 }
 
 export interface CheckContext {

@@ -222,6 +222,22 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     });
   });
 
+  it("compares /user/info's user_id with the token's user id, not with the row matched by SSO id", async () => {
+    const settings = jwtSettings({ jwtauth: JWTAUTH, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+    const directory = new MemoryDirectory(store);
+    directory.usersBySso.set('sso-ana', aUser({ user_id: 'row-ana', user_role: 'internal_user' }));
+    store.users.set('row-ana', aUser({ user_id: 'row-ana', user_role: 'internal_user' }));
+    const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store, directory, verifier: aVerifier(settings) });
+    const subject = new Authorizer({ store, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW });
+    const onUserInfo = async (userId: string) =>
+      subject.authorize(await withToken({ sub: 'sso-ana', tid: 't-gpt' }, { route: '/user/info', path: `/user/info?user_id=${userId}`, method: 'GET', model: null, body: null }));
+    expect((await onUserInfo('sso-ana')).refusedBy, "the token's own id").to.equal(null);
+    expect(denial(await onUserInfo('row-ana'))).to.deep.include({
+      status: 403,
+      message: "key not allowed to access this user's info. user_id=row-ana, key's user_id=sso-ana",
+    });
+  });
+
   it('still runs the pre-DB checks first (general_settings.allowed_ips)', async () => {
     const outcome = await authorizer({}, { allowedIps: ['10.9.9.9'] }).authorize(await withToken({ tid: 't-gpt' }));
     expect(denial(outcome)).to.deep.include({ status: 403, refusedBy: 'allowed_ips' });

@@ -30,6 +30,8 @@ export interface TokenOptions {
   readonly expiresIn?: number | null;
   /** Seconds from now for `nbf`. */
   readonly notBefore?: number;
+  /** Seconds from now for `iat`; default now. */
+  readonly issuedAt?: number;
   /** Header `kid`; null leaves it out. Defaults to the key's. */
   readonly kid?: string | null;
 }
@@ -39,7 +41,7 @@ const now = (): number => Math.floor(Date.now() / 1000);
 export async function aToken(key: SigningKey, claims: Record<string, unknown> = {}, options: TokenOptions = {}): Promise<string> {
   const kid = options.kid === undefined ? key.kid : options.kid;
   const header = kid === null ? { alg: key.alg, typ: 'JWT' } : { alg: key.alg, typ: 'JWT', kid };
-  const jwt = new SignJWT(claims).setProtectedHeader(header).setIssuedAt();
+  const jwt = new SignJWT(claims).setProtectedHeader(header).setIssuedAt(options.issuedAt === undefined ? undefined : now() + options.issuedAt);
   const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
   if (expiresIn !== null) jwt.setExpirationTime(now() + expiresIn);
   if (options.notBefore !== undefined) jwt.setNotBefore(now() + options.notBefore);

@@ -194,6 +194,7 @@ function assemble(
       tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
       accessGroups: groupsById(groupIds, groups),
       globalSpend,
+      jwtUserId: userId,
     }),
   };
 }

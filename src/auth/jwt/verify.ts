@@ -217,6 +217,11 @@ export class TokenVerifier {
     for (const candidate of keys) {
       try {
         const { payload } = await jwtVerify(token, candidate.key, options);
+        // PyJWT refuses a token issued in the future (`iat` past now + leeway); jose checks `iat`
+        // only against a maximum age, so it is checked here.
+        if (typeof payload.iat === 'number' && payload.iat > Math.floor(this.now() / 1000) + this.settings.clockSkewSeconds) {
+          return validationFails('The token is not yet valid (iat)');
+        }
         return { kind: 'verified', claims: payload as JsonObject, key: candidate };
       } catch (error) {
         last = error;

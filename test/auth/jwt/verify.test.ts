@@ -122,6 +122,12 @@ describe('TokenVerifier (litellm-auth.md §3.2)', function () {
       expect(refusalOf(await verifierFor().verify(await aToken(rsa, {}, { expiresIn: -5 })))).to.equal('Authentication Error, Token Expired');
     });
 
+    it('a token issued in the future (iat past now and the clock skew), as PyJWT', async () => {
+      const token = await aToken(rsa, { sub: 'future' }, { issuedAt: 120, expiresIn: null });
+      expect(refusalOf(await verifierFor().verify(token))).to.equal('Authentication Error, Validation fails: The token is not yet valid (iat)');
+      expect(claimsOf(await verifierFor({ tollgate: { clock_skew_seconds: 180 } }).verify(token)), 'within the skew').to.include({ sub: 'future' });
+    });
+
     it('a token not yet valid (nbf in the future)', async () => {
       expect(refusalOf(await verifierFor().verify(await aToken(rsa, {}, { notBefore: 120 })))).to.equal(
         'Authentication Error, Validation fails: The token is not yet valid (nbf)',

@@ -17,7 +17,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** `{"keys": [...]}`, a bare list of JWKs, or a single JWK. Unusable entries are skipped. */
 export function keysOfDocument(document: unknown): PublicKey[] {
   const entries = isObject(document) && Array.isArray(document['keys']) ? document['keys'] : Array.isArray(document) ? document : [document];
-  return entries.filter(isObject).flatMap((jwk) => publicKeyFromJwk(jwk) ?? []);
+  return entries.filter(isObject).flatMap((jwk) => {
+    const key = publicKeyFromJwk(jwk);
+    return key === null ? [] : [{ ...key, entriesInSet: entries.length }];
+  });
 }
 
 async function readBounded(response: Response): Promise<string> {

@@ -11,6 +11,12 @@ export interface PublicKey {
   /** The JWK's `alg`; when set, only tokens with that `alg` may use the key. */
   readonly alg: string | null;
   readonly key: KeyObject;
+  /**
+   * How many entries the JWKS document it came from listed, usable or not (encryption keys,
+   * symmetric ones): LiteLLM's `parse_keys` counts them all when it decides whether a token
+   * without `kid` may use the set's key.
+   */
+  readonly entriesInSet?: number;
 }
 
 /** Fields LiteLLM copies from a JWK before building the key (handle_jwt `auth_jwt`). */

@@ -58,10 +58,13 @@ function failureOf(error: unknown): Refusal {
 
 /**
  * LiteLLM `parse_keys`: a set with one key matches when the `kid`s agree or the token has none;
- * with several, the `kid` must match. A key bound to another `alg` never matches.
+ * with several, the `kid` must match. Several counts every entry of the document, the ones no
+ * signature can use included (a Keycloak set lists its encryption key too). A key bound to
+ * another `alg` never matches.
  */
 export function keysMatching(keys: readonly PublicKey[], kid: string | null, alg: string): PublicKey[] {
-  const byKid = keys.length === 1 ? keys.filter((k) => k.kid === kid || kid === null) : keys.filter((k) => kid !== null && k.kid === kid);
+  const single = keys.length === 1 && (keys[0].entriesInSet ?? 1) === 1;
+  const byKid = single ? keys.filter((k) => k.kid === kid || kid === null) : keys.filter((k) => kid !== null && k.kid === kid);
   return byKid.filter((k) => k.alg === null || k.alg === alg);
 }
 

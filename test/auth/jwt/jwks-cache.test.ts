@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { JwksUnavailableError } from '../../../src/auth/jwt/errors';
 import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
 import { keysOfDocument } from '../../../src/auth/jwt/jwks-fetch';
+import { keysMatching } from '../../../src/auth/jwt/verify';
 import type { PublicKey } from '../../../src/auth/jwt/public-key';
 import type { JwksCacheSettings } from '../../../src/auth/jwt/settings';
 
@@ -128,6 +129,15 @@ describe('keysOfDocument (LiteLLM: the keys array, or the whole body)', () => {
       keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }, { ...jwk, kid: 'enc', use: 'enc' }, { kty: 'RSA', kid: 'broken' }, 'text', jwk],
     });
     expect(keys.map((k) => k.kid)).to.deep.equal(['r1']);
+  });
+
+  it("lets a token without kid use the set's one signing key only when the document lists nothing else (parse_keys counts every entry)", () => {
+    const alone = keysOfDocument({ keys: [jwk] });
+    expect(keysMatching(alone, null, 'RS256').map((k) => k.kid)).to.deep.equal(['r1']);
+    const withEncryptionKey = keysOfDocument({ keys: [jwk, { ...jwk, kid: 'enc', use: 'enc' }] });
+    expect(withEncryptionKey.map((k) => k.kid), 'one usable key').to.deep.equal(['r1']);
+    expect(keysMatching(withEncryptionKey, null, 'RS256'), 'no kid: no key').to.deep.equal([]);
+    expect(keysMatching(withEncryptionKey, 'r1', 'RS256').map((k) => k.kid)).to.deep.equal(['r1']);
   });
 
   it('never keeps private members: a private JWK yields its public key only', () => {

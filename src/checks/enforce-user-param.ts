@@ -17,6 +17,9 @@ export const enforceUserParam: Check = {
     const route = ctx.request.route;
     if (ctx.request.method.toUpperCase() !== 'POST' || !isLlmApiRoute(route) || isMcpRoute(route)) return null;
     if (Object.hasOwn(requestBody(ctx), 'user')) return null;
+    // Envoy sent a prefix only: `user` usually follows the prompt (the SDKs write it after
+    // `messages`), so its absence from what was seen says nothing. LiteLLM sees the whole body.
+    if (ctx.request.bodyTruncated) return null;
     return authErrorFromException("'user' param not passed in. 'enforce_user_param'=True");
   },
 };

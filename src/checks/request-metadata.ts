@@ -4,17 +4,14 @@
  */
 import type { Json, JsonObject } from '../domain/entities';
 import { isJsonObject } from './context';
+import { parsePythonJson } from '../util/python-json';
 
 /** A metadata value as a dict: itself, or parsed from a JSON string (multipart / extra_body callers). */
 export function metadataAsObject(value: Json | undefined): JsonObject | null {
   if (isJsonObject(value)) return value;
   if (typeof value !== 'string') return null;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonObject) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parsePythonJson(value);
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonObject) : null;
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);

@@ -7,14 +7,19 @@ import type { JsonObject } from '../domain/entities';
 import { parseFormBody } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
+import { withNonFiniteAsNull } from '../util/python-json';
 import { scanTopLevelString } from './json-prefix';
 import { BytesJson, TextJson } from './json-text';
 import type { HttpRequest } from './messages';
 
 /** Bodies above this are not parsed, only scanned for `model` (a prompt can be many MiB). */
 export const MAX_BODY_PARSE_BYTES = 8 * 1024 * 1024;
-/** Deeper JSON is refused as invalid; real chat bodies (tool schemas included) stay far below. */
-export const MAX_JSON_DEPTH = 128;
+/**
+ * Deeper JSON is refused as invalid, as LiteLLM's reader gives up near there (orjson stops at
+ * 1024 levels, Python's `json.loads` at its recursion limit of 1000). A lower bound would read a
+ * deep body as no body, and let its banned parameters through the body checks.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * From this size on, the prompt's fields are stepped over rather than parsed (json-object.ts):
@@ -95,14 +100,24 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   return parsed === null ? bodyFacts(length, null, false, true, null) : bodyFacts(length, parsed, false, false, null);
 }
 
-/** A whole body as a JSON object; null when it is not UTF-8, not JSON, not an object, or too deep. */
+/**
+ * A whole body as a JSON object; null when it is not UTF-8, not JSON (Python's `json.loads`
+ * constants NaN and ±Infinity allowed), not an object, or too deep.
+ */
 function parseWholeBody(source: Source, length: number): JsonObject | null {
   if ('bytes' in source && !isUtf8(source.bytes)) return null;
-  if (length < LEAVE_PROMPT_FROM_BYTES) {
-    return parseJsonObject('bytes' in source ? source.bytes.toString('utf8') : source.text, MAX_JSON_DEPTH);
-  }
-  const text = 'bytes' in source ? new BytesJson(source.bytes) : new TextJson(source.text);
-  return parseJsonObjectLeaving(text, PROMPT_FIELDS, MAX_JSON_DEPTH);
+  const parsed =
+    length < LEAVE_PROMPT_FROM_BYTES
+      ? parseJsonObject(textOf(source), MAX_JSON_DEPTH)
+      : parseJsonObjectLeaving('bytes' in source ? new BytesJson(source.bytes) : new TextJson(source.text), PROMPT_FIELDS, MAX_JSON_DEPTH);
+  if (parsed !== null) return parsed;
+  // Only a body JSON refuses pays for this second reading.
+  const pythonic = withNonFiniteAsNull(textOf(source));
+  return pythonic === null ? null : parseJsonObject(pythonic, MAX_JSON_DEPTH);
+}
+
+function textOf(source: Source): string {
+  return 'bytes' in source ? source.bytes.toString('utf8') : source.text;
 }
 
 function bodySource(http: HttpRequest | undefined): Source {

@@ -5,6 +5,7 @@
 import type { Settings } from '../config/settings';
 import type { Json, JsonObject } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
+import { parsePythonJson } from '../util/python-json';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
 
@@ -57,12 +58,8 @@ function field(object: Readonly<Record<string, Json>> | null, name: string): Jso
 
 function asObject(value: Json | undefined): JsonObject | null {
   if (typeof value === 'string' && value.length <= MAX_METADATA_JSON_CHARS) {
-    try {
-      const parsed: unknown = JSON.parse(value);
-      return isObject(parsed) ? (parsed as JsonObject) : null;
-    } catch {
-      return null;
-    }
+    const parsed = parsePythonJson(value);
+    return isObject(parsed) ? (parsed as JsonObject) : null;
   }
   return isObject(value) ? (value as JsonObject) : null;
 }

@@ -47,6 +47,7 @@ describe('request body safety (newer LiteLLM list, deliberately) — §2.2 step 
     expect(decide(requestBodySafety, { request: { body: { litellm_embedding_config: { api_base: 'x' } } } })?.type).to.equal('auth_error');
     expect(decide(requestBodySafety, { request: { body: { metadata: { langfuse_host: 'x' } } } })?.type).to.equal('auth_error');
     expect(decide(requestBodySafety, { request: { body: { litellm_metadata: '{"langfuse_host": "x"}' } } })?.type).to.equal('auth_error');
+    expect(decide(requestBodySafety, { request: { body: { metadata: '{"t": NaN, "langfuse_host": "x"}' } } })?.type, "json.loads reads NaN").to.equal('auth_error');
   });
 
   it('allows everything with allow_client_side_credentials', () => {

@@ -25,6 +25,11 @@ describe("enforce_user_param — §4 step 6", () => {
     expect(decide(enforceUserParam)).to.equal(null);
   });
 
+  it('does not refuse a body Envoy cut short: `user` usually follows the prompt, past the prefix', () => {
+    expect(decide(enforceUserParam, { policy, request: { body: null, bodyTruncated: true } })).to.equal(null);
+    expect(decide(enforceUserParam, { policy, request: { body: null, bodyInvalid: true } })?.type, 'a whole body that is not JSON has no user').to.equal('auth_error');
+  });
+
   it('is case-insensitive on the method', () => {
     expect(decide(enforceUserParam, { policy, request: { method: 'post' } })?.type).to.equal('auth_error');
   });

@@ -284,9 +284,19 @@ describe('parseCheckRequest', () => {
 
       it('is UNREAD_MODEL, not null, on an LLM API route: a prefix cut before "model", or a body that is not valid JSON', () => {
         expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model).to.equal(UNREAD_MODEL);
-        expect(withBody({ headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-4o","temperature":NaN}' }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-4o","temperature":0.5,]' }).model).to.equal(UNREAD_MODEL);
         expect(withBody({ path: '/v1/embeddings', body: '{"model":"gpt-4o",}' }).model).to.equal(UNREAD_MODEL);
         expect(modelLabel(UNREAD_MODEL), 'never sent upstream, priced or labelled').to.equal(null);
+      });
+
+      it("reads what Python's json.loads reads: NaN and ±Infinity outside strings, as LiteLLM's body reader does", () => {
+        const facts = withBody({ body: '{"model":"gpt-4o","api_base":"https://evil.example","temperature":NaN,"top_p":-Infinity,"note":"NaN stays text","x":[Infinity]}' });
+        expect(facts.model).to.equal('gpt-4o');
+        expect(facts.bodyInvalid).to.equal(false);
+        expect(facts.body).to.deep.include({ api_base: 'https://evil.example', temperature: null, top_p: null, note: 'NaN stays text', x: [null] });
+        const large = withBody({ body: json({ model: 'gpt-4o', messages: [{ role: 'user', content: 'y'.repeat(LEAVE_PROMPT_FROM_BYTES) }], api_base: 'B' }).replace('"api_base"', '"t":NaN,"api_base"') });
+        expect(large.body?.['api_base'], 'a body whose prompt is left undecoded too').to.equal('B');
+        expect(withBody({ body: '{"model":"gpt-4o","x":NaNa}' }).bodyInvalid, 'a word that merely starts like one is still invalid').to.equal(true);
       });
 
       it('stays null where a body names no model: other routes, form uploads, binary pass-through bodies, no body', () => {

@@ -1,11 +1,15 @@
 /**
  * Form bodies. LiteLLM parses any content type containing "form" with Starlette's `request.form()`
  * and uses `dict(form)` as the request body (http_parsing_utils._read_request_body): that is how
- * `/audio/transcriptions` carries `model`. Text fields only; file parts are skipped. Duplicate
- * names: last wins, as in `dict(form)`.
+ * `/audio/transcriptions` carries `model`. A file part is there too (an `UploadFile`): its name is
+ * kept with FILE_PART as its value, so that a check sees the field was sent (a banned `api_base`
+ * sent as a file is still banned). Duplicate names: last wins, as in `dict(form)`.
  */
 
 const MAX_PARTS = 1000;
+
+/** The value a file part's name is given: what it holds is no field any check reads. */
+export const FILE_PART = '(uploaded file)';
 
 export type FormFields = Record<string, string>;
 
@@ -47,14 +51,54 @@ function parseMultipart(bytes: Buffer, boundary: string): FormFields {
     const contentEnd = bytes.indexOf(nextPart, headersEnd + 4);
     if (contentEnd === -1) break;
     const partHeaders = bytes.subarray(headersStart, headersEnd).toString('utf8');
-    const disposition = /^content-disposition:(.*)$/im.exec(partHeaders)?.[1] ?? '';
-    const name = /(?:^|;)\s*name="([^"]*)"/i.exec(disposition)?.[1];
-    if (name !== undefined && !/(?:^|;)\s*filename\*?=/i.test(disposition)) {
-      setField(out, name, bytes.subarray(headersEnd + 4, contentEnd).toString('utf8'));
+    const disposition = optionsOf(/^content-disposition:(.*)$/im.exec(partHeaders)?.[1] ?? '');
+    const name = disposition.get('name');
+    if (name !== undefined) {
+      setField(out, name, disposition.has('filename') ? FILE_PART : bytes.subarray(headersEnd + 4, contentEnd).toString('utf8'));
     }
     at = contentEnd + 2;
   }
   return out;
+}
+
+/**
+ * The parameters of a Content-Disposition value as python-multipart's `parse_options_header`
+ * reads them: split on `;` outside quotes, names lower-cased, values quoted (`\"` and `\\`
+ * unescaped) or bare. Names with `*` (RFC 2231 forms) are left out, as there.
+ */
+function optionsOf(header: string): Map<string, string> {
+  const options = new Map<string, string>();
+  for (const part of splitOutsideQuotes(header)) {
+    const equals = part.indexOf('=');
+    if (equals === -1) continue;
+    const key = part.slice(0, equals).trim().toLowerCase();
+    if (key === '' || key.includes('*')) continue;
+    let value = part.slice(equals + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\(["\\])/g, '$1');
+    options.set(key, value);
+  }
+  return options;
+}
+
+function splitOutsideQuotes(text: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let at = 0; at < text.length; at += 1) {
+    const char = text[at];
+    if (quoted && char === '\\' && at + 1 < text.length) {
+      current += char + text[at + 1];
+      at += 1;
+      continue;
+    }
+    if (char === '"') quoted = !quoted;
+    if (char === ';' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else current += char;
+  }
+  parts.push(current);
+  return parts;
 }
 
 /** A plain object (callers may use its prototype methods); names are set with defineProperty so

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { modelLabel, UNREAD_MODEL } from '../../src/domain/request';
 import { LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
+import { FILE_PART } from '../../src/envoy/form-body';
 import { decodeCheckRequest } from '../../src/envoy/check-request-decoder';
 import type { CheckRequest } from '../../src/envoy/messages';
 import { authorizationService } from '../../src/envoy/protos';
@@ -361,15 +362,29 @@ describe('parseCheckRequest', () => {
       expect(facts).to.include({ model: 'whisper-1', endUserId: 'u 1', bodyInvalid: false });
     });
 
-    it('reads multipart text fields and skips file parts (/audio/transcriptions)', () => {
+    it('reads multipart text fields, and file parts by name only (/audio/transcriptions)', () => {
       const body = multipart('XyZ', [
         ['model', 'whisper-1'],
         ['file', 'RIFF....', 'a.wav'],
         ['metadata', '{"user_id":"eu-7"}'],
       ]);
       const facts = withBody({ headers: { 'content-type': 'multipart/form-data; boundary=XyZ' }, raw_body: body });
-      expect(facts.body).to.deep.equal({ model: 'whisper-1', metadata: '{"user_id":"eu-7"}' });
+      expect(facts.body).to.deep.equal({ model: 'whisper-1', file: FILE_PART, metadata: '{"user_id":"eu-7"}' });
       expect(facts).to.include({ model: 'whisper-1', endUserId: 'eu-7' });
+    });
+
+    it("reads part names as python-multipart does: unquoted, any case, ';' inside quotes, escapes", () => {
+      const part = (disposition: string, value: string) => `--b\r\nContent-Disposition: ${disposition}\r\n\r\n${value}\r\n`;
+      const body = Buffer.from(
+        part('form-data; name=model', 'gpt-4o') +
+          part('form-data; NAME="a;b"', '1') +
+          part('form-data; name="q\\"x"', '2') +
+          part('form-data; name=api_base; filename=x.txt', 'https://evil.example') +
+          '--b--\r\n',
+      );
+      const facts = withBody({ path: '/v1/audio/transcriptions', headers: { 'content-type': 'multipart/form-data; boundary=b' }, raw_body: body });
+      expect(facts.body).to.deep.equal({ model: 'gpt-4o', 'a;b': '1', 'q"x': '2', api_base: FILE_PART });
+      expect(facts.model, 'the model checks see it').to.equal('gpt-4o');
     });
 
     it('recovers the model from the complete parts of a truncated multipart body', () => {

@@ -3,6 +3,7 @@
  * match on that text, so values are rendered the way Python would: `10.0` for a float spend,
  * `['gpt-4o']` for a list, `2025-01-01 00:00:00+00:00` for a datetime.
  */
+import type { Json } from '../domain/entities';
 
 /** Python `repr(float)`: shortest round-trip digits, `.0` on integral values, exponent outside [1e-4, 1e16). */
 export function pyFloat(value: number): string {
@@ -72,4 +73,25 @@ export function pyUtcDatetime(date: Date): string {
     `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
   const micros = date.getUTCMilliseconds() * 1000;
   return `${base}${micros === 0 ? '' : `.${pad(micros, 6)}`}+00:00`;
+}
+
+/**
+ * Python `str()` of a value read from JSON: strings as they are, `True`/`False`/`None`, ints
+ * without and floats with a fraction (a JSON number cannot say which it was written as: an
+ * integral one prints as an int), lists and dicts as their repr.
+ */
+export function pyStr(value: Json): string {
+  if (typeof value === 'string') return value;
+  return pyReprOf(value);
+}
+
+function pyReprOf(value: Json): string {
+  if (value === null) return 'None';
+  if (typeof value === 'string') return pyRepr(value);
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 1e16 ? String(value) : pyFloat(value);
+  if (Array.isArray(value)) return `[${value.map(pyReprOf).join(', ')}]`;
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${pyRepr(key)}: ${pyReprOf(item)}`)
+    .join(', ')}}`;
 }

@@ -7,18 +7,10 @@ import type { Check } from './types';
 import { deny } from './types';
 import { requestBody } from './context';
 import { requestToolNames } from './tool-names';
-import { pyList } from './python-format';
+import { pyList, pyStr } from './python-format';
 
 function nonEmptyList(value: Json | undefined): readonly Json[] | null {
   return Array.isArray(value) && value.length > 0 ? value : null;
-}
-
-/** Python `str(t)` for the JSON scalars an allowlist may hold. */
-function pyStr(value: Json): string {
-  if (typeof value === 'string') return value;
-  if (value === null) return 'None';
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  return JSON.stringify(value);
 }
 
 export const toolAllowlist: Check = {

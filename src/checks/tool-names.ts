@@ -6,6 +6,8 @@
 import type { Json } from '../domain/entities';
 import { checkRouteAccess } from '../routes/match';
 import { isJsonObject } from './context';
+import { isTruthy } from '../domain/truthiness';
+import { pyStr } from './python-format';
 
 type ToolApi = 'chat' | 'responses' | 'anthropic' | 'generate_content' | 'mcp_call_tool';
 
@@ -49,8 +51,9 @@ function toolObjects(value: Json | undefined): readonly Readonly<Record<string, 
   return Array.isArray(value) ? value.filter(isJsonObject) : [];
 }
 
+/** LiteLLM's extractors: `if tool.get("name"): names.append(str(tool["name"]))`. */
 function stringField(value: Json | undefined): string | null {
-  return typeof value === 'string' ? value : null;
+  return value !== undefined && isTruthy(value) ? pyStr(value) : null;
 }
 
 function chatToolNames(body: Readonly<Record<string, Json>>): string[] {
@@ -91,6 +94,7 @@ function generateContentToolNames(body: Readonly<Record<string, Json>>): string[
     .filter((n): n is string => n !== null);
 }
 
+/** `data.get("name") or data.get("mcp_tool_name")`, then `str()` when truthy. */
 function mcpCallToolNames(body: Readonly<Record<string, Json>>): string[] {
   const name = stringField(body['name']) ?? stringField(body['mcp_tool_name']);
   return name === null ? [] : [name];
@@ -104,8 +108,8 @@ const EXTRACTORS: Readonly<Record<ToolApi, (body: Readonly<Record<string, Json>>
   mcp_call_tool: mcpCallToolNames,
 };
 
-/** Tool names requested on this route, first-seen order, without duplicates. */
+/** Tool names requested on this route, in the request's order, a name sent twice listed twice (as LiteLLM lists them). */
 export function requestToolNames(route: string, body: Readonly<Record<string, Json>>): readonly string[] {
   const api = toolApiForRoute(route);
-  return api === null ? [] : [...new Set(EXTRACTORS[api](body))];
+  return api === null ? [] : EXTRACTORS[api](body);
 }

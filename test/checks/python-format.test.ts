@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { pyConfigNumber, pyDict, pyFloat, pyList, pyRepr, pyUtcDatetime } from '../../src/checks/python-format';
+import { pyConfigNumber, pyDict, pyFloat, pyList, pyRepr, pyStr, pyUtcDatetime } from '../../src/checks/python-format';
 
 describe('Python formatting of message values — §1', () => {
   const floats: readonly (readonly [number, string])[] = [
@@ -34,5 +34,15 @@ describe('Python formatting of message values — §1', () => {
   it('renders aware UTC datetimes like str(datetime)', () => {
     expect(pyUtcDatetime(new Date('2025-01-02T03:04:05.000Z'))).to.equal('2025-01-02 03:04:05+00:00');
     expect(pyUtcDatetime(new Date('2025-01-02T03:04:05.123Z'))).to.equal('2025-01-02 03:04:05.123000+00:00');
+  });
+
+  it("pyStr: Python's str() of JSON values", () => {
+    expect(pyStr('a')).to.equal('a');
+    expect(pyStr(7)).to.equal('7');
+    expect(pyStr(1.5)).to.equal('1.5');
+    expect(pyStr(null)).to.equal('None');
+    expect(pyStr(false)).to.equal('False');
+    expect(pyStr(['a', 1, null, true])).to.equal("['a', 1, None, True]");
+    expect(pyStr({ k: 'v', n: { x: [] } })).to.equal("{'k': 'v', 'n': {'x': []}}");
   });
 });

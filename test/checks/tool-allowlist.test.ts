@@ -28,6 +28,11 @@ describe('request tool names by API shape — §4.12', () => {
     ['MCP call_tool mcp_tool_name', '/mcp-rest/tools/call', { mcp_tool_name: 'search2' }, ['search2']],
     ['non-dict entries are skipped', '/chat/completions', { tools: ['x', 3, null, { function: { name: 'ok' } }] }, ['ok']],
     ['not a tool-capable route', '/embeddings', { tools: [{ function: { name: 'x' } }] }, []],
+    ["a falsy name is no name (Python's `if tool.get(\"name\")`)", '/chat/completions', { tools: [{ function: { name: '' } }, { function: { name: 0 } }] }, []],
+    ['a name that is not a string is its str()', '/chat/completions', { tools: [{ function: { name: 7 } }, { function: { name: true } }] }, ['7', 'True']],
+    ['MCP: a falsy name falls back to mcp_tool_name', '/mcp/tools/call', { name: '', mcp_tool_name: 'search' }, ['search']],
+    ['MCP: a number is its str()', '/mcp/tools/call', { name: 42, mcp_tool_name: 'search' }, ['42']],
+    ['a name sent twice is listed twice', '/v1/messages', { tools: [{ name: 'f' }, { name: 'f' }] }, ['f', 'f']],
   ];
   for (const [why, route, body, expected] of rows) {
     it(`${why}`, () => {

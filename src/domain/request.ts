@@ -20,7 +20,10 @@ export interface RequestFacts {
   readonly path: string;
   /** Lower-cased header names; pseudo-headers (`:path`, `:authority`, …) included. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Parsed JSON body when it is a JSON object; `null` when absent, not JSON, or truncated. */
+  /**
+   * Parsed JSON body when it is a JSON object; for a body Envoy cut short, the members whole in
+   * its prefix, the prompt left out (`bodyTruncated` says so); `null` when absent or not JSON.
+   */
   readonly body: Readonly<Record<string, Json>> | null;
   /** True when Envoy sent only a prefix of the body (`x-envoy-auth-partial-body: true`). */
   readonly bodyTruncated: boolean;

@@ -22,7 +22,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const path = http?.path || headerValue(headers, ':path') || '/';
   const { route, query } = parseRequestTarget(path, settings.basePath);
   const body = readBody(http, headers);
-  // A truncated body is never exposed, but the model it names is: model checks still apply.
+  // A cut body shows the members whole in its prefix; a form cut short, only its model.
   const modelSource = body.body ?? (body.prefixModel !== null ? { model: body.prefixModel } : null);
   const model = getModelFromRequest(modelSource, route);
   return {

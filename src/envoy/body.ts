@@ -8,7 +8,7 @@ import { parseFormBody } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
-import { scanTopLevelString } from './json-prefix';
+import { readCompleteMembers, scanTopLevelString } from './json-prefix';
 import { BytesJson, TextJson } from './json-text';
 import type { HttpRequest } from './messages';
 
@@ -45,7 +45,10 @@ export const PROMPT_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 export interface BodyFacts {
-  /** The whole body as an object (JSON object, or form fields); null otherwise. */
+  /**
+   * The whole body as an object (JSON object, or form fields); for a body Envoy cut short, the
+   * members whole in its prefix (prompt fields left out: json-prefix.ts); null otherwise.
+   */
   readonly body: JsonObject | null;
   /** Only a prefix was available or examined: body-driven checks cannot see everything. */
   readonly truncated: boolean;
@@ -93,8 +96,9 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   }
 
   if (!whole) {
-    // A cut may split a UTF-8 sequence: decode leniently, the scanner only needs the start.
-    return bodyFacts(length, null, true, false, scanTopLevelString(prefixBytes(source).toString('utf8'), 'model', MAX_JSON_DEPTH));
+    // A cut may split a UTF-8 sequence: decode leniently, only whole members are read.
+    const prefix = prefixBytes(source).toString('utf8');
+    return bodyFacts(length, readCompleteMembers(prefix, PROMPT_FIELDS, MAX_JSON_DEPTH), true, false, scanTopLevelString(prefix, 'model', MAX_JSON_DEPTH));
   }
   const parsed = parseWholeBody(source, length);
   return parsed === null ? bodyFacts(length, null, false, true, null) : bodyFacts(length, parsed, false, false, null);

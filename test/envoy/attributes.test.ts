@@ -211,24 +211,36 @@ describe('parseCheckRequest', () => {
       expect(withBody({ raw_body: bytes })).to.include({ body: null, bodyInvalid: true });
     });
 
-    it('treats x-envoy-auth-partial-body: true as truncated and exposes only the model', () => {
+    it('treats x-envoy-auth-partial-body: true as truncated and exposes the members whole in the prefix', () => {
       const facts = withBody({
         headers: { 'x-envoy-auth-partial-body': 'true' },
         body: '{"model": "gpt-4o", "user": "u1", "messages": [{"role": "user", "content": "Once upon a ti',
       });
-      expect(facts).to.include({ body: null, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o', endUserId: null });
+      expect(facts).to.deep.include({ body: { model: 'gpt-4o', user: 'u1' }, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o', endUserId: 'u1' });
+    });
+
+    it('shows the body checks what a cut prefix holds: a banned api_base, tools and tags before the prompt, never a value the cut may have shortened', () => {
+      const facts = withBody({
+        headers: { 'x-envoy-auth-partial-body': 'true' },
+        body: '{"model":"gpt-4o","api_base":"https://evil.example","tools":[{"type":"function","function":{"name":"rm"}}],"messages":[{"role":"user","content":"x"}],"max_tokens":12',
+      });
+      expect(facts.body).to.deep.equal({ model: 'gpt-4o', api_base: 'https://evil.example', tools: [{ type: 'function', function: { name: 'rm' } }] });
+      expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"model":"m","n":"closed"' }).body, 'a string closed at the cut is whole').to.deep.equal({
+        model: 'm',
+        n: 'closed',
+      });
     });
 
     it('treats content-length larger than the body as truncated', () => {
       const body = '{"messages":[], "model":"a,b"';
       const facts = withBody({ headers: { 'content-length': String(body.length + 500) }, body });
-      expect(facts).to.include({ body: null, bodyTruncated: true });
+      expect(facts).to.deep.include({ body: { model: 'a,b' }, bodyTruncated: true });
       expect(facts.model).to.deep.equal(['a', 'b']);
     });
 
     it('treats a truncated body that happens to parse as truncated all the same', () => {
       const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: json({ model: 'm' }) });
-      expect(facts).to.include({ body: null, bodyTruncated: true, model: 'm' });
+      expect(facts).to.deep.include({ body: { model: 'm' }, bodyTruncated: true, model: 'm' });
     });
 
     it('accepts x-envoy-auth-partial-body: false with a matching content-length as complete', () => {
@@ -255,7 +267,7 @@ describe('parseCheckRequest', () => {
     it('does not parse a body over the size cap but still finds its model', () => {
       const big = `{"model":"gpt-4o","messages":[{"content":"${'x'.repeat(MAX_BODY_PARSE_BYTES)}"}]}`;
       const facts = withBody({ raw_body: Buffer.from(big) });
-      expect(facts).to.include({ body: null, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o' });
+      expect(facts).to.deep.include({ body: { model: 'gpt-4o' }, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o' });
     });
 
     it('refuses deeply nested JSON as invalid instead of walking it', () => {
@@ -277,7 +289,7 @@ describe('parseCheckRequest', () => {
 
     it('survives a hostile 1M-deep truncated prefix', () => {
       const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: `{"x":${'['.repeat(1_000_000)}` });
-      expect(facts).to.include({ body: null, bodyTruncated: true, model: UNREAD_MODEL });
+      expect(facts).to.deep.include({ body: {}, bodyTruncated: true, model: UNREAD_MODEL });
     });
 
     describe('a model Tollgate could not read', () => {

@@ -37,7 +37,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyBytes: body.byteLength,
     credential: extractCredential(headers, route, query, settings),
     model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
-    endUserId: getEndUserId(headers, body.body, settings),
+    endUserId: getEndUserId(headers, body.body, settings, body.userLiteral),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
   };

@@ -9,7 +9,7 @@ import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
 import { readCompleteMembers, scanTopLevelString } from './json-prefix';
-import { BytesJson, TextJson } from './json-text';
+import { BytesJson, forEachMember, TextJson } from './json-text';
 import type { HttpRequest } from './messages';
 
 /** Bodies above this are not parsed, only scanned for `model` (a prompt can be many MiB). */
@@ -58,6 +58,11 @@ export interface BodyFacts {
   readonly prefixModel: string | null;
   /** Bytes of body Envoy sent (only a prefix when `truncated`); 0 without a body. */
   readonly byteLength: number;
+  /**
+   * A top-level `user` sent as a number, as written (`1234567890123456789`, `1.0`): Python's
+   * `str()` of it, which names the end user, needs the literal a JavaScript number loses.
+   */
+  readonly userLiteral?: string;
 }
 
 const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null, byteLength: 0 };
@@ -101,7 +106,10 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
     return bodyFacts(length, readCompleteMembers(prefix, PROMPT_FIELDS, MAX_JSON_DEPTH), true, false, scanTopLevelString(prefix, 'model', MAX_JSON_DEPTH));
   }
   const parsed = parseWholeBody(source, length);
-  return parsed === null ? bodyFacts(length, null, false, true, null) : bodyFacts(length, parsed, false, false, null);
+  if (parsed === null) return bodyFacts(length, null, false, true, null);
+  const facts = bodyFacts(length, parsed, false, false, null);
+  // Rare (the API types `user` as a string): only then is the text walked again.
+  return typeof parsed['user'] === 'number' ? { ...facts, ...literalOf(textOf(source), 'user') } : facts;
 }
 
 /**
@@ -118,6 +126,18 @@ function parseWholeBody(source: Source, length: number): JsonObject | null {
   // Only a body JSON refuses pays for this second reading.
   const pythonic = withNonFiniteAsNull(textOf(source));
   return pythonic === null ? null : parseJsonObject(pythonic, MAX_JSON_DEPTH);
+}
+
+function literalOf(text: string, key: string): { userLiteral?: string } {
+  let literal: string | undefined;
+  forEachMember(
+    new TextJson(text),
+    (name, from, to) => {
+      if (name === key) literal = text.slice(from, to);
+    },
+    MAX_JSON_DEPTH,
+  );
+  return literal === undefined ? {} : { userLiteral: literal };
 }
 
 function textOf(source: Source): string {

@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings';
 import type { Json, JsonObject } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
 import { parsePythonJson } from '../util/python-json';
+import { pyFloat } from '../checks/python-format';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
 
@@ -17,8 +18,9 @@ const STANDARD_CUSTOMER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-
 /** A string-encoded metadata object larger than this is not parsed (it is client input). */
 const MAX_METADATA_JSON_CHARS = 64 * 1024;
 
-export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings): string | null {
-  return fromHeaders(headers, settings) ?? fromBody(body);
+/** `userLiteral`: a top-level numeric `user` as the body wrote it (envoy/body.ts). */
+export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings, userLiteral?: string): string | null {
+  return fromHeaders(headers, settings) ?? fromBody(body, userLiteral);
 }
 
 function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string | null {
@@ -42,10 +44,11 @@ function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string |
  * empty end-user id names nobody. Metadata sent as a JSON string (multipart forms, extra_body) is
  * parsed, as newer LiteLLM does, so it cannot dodge attribution.
  */
-function fromBody(body: Body): string | null {
+function fromBody(body: Body, userLiteral: string | undefined): string | null {
   if (body === null) return null;
+  const user = field(body, 'user');
   return (
-    scalarId(field(body, 'user')) ??
+    (typeof user === 'number' && userLiteral !== undefined ? pythonNumberText(userLiteral) : scalarId(user)) ??
     scalarId(field(asObject(field(body, 'litellm_metadata')), 'user')) ??
     scalarId(field(asObject(field(body, 'metadata')), 'user_id')) ??
     scalarId(field(body, 'safety_identifier'))
@@ -74,6 +77,17 @@ function scalarId(value: Json | undefined): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   return null;
+}
+
+/**
+ * Python's `str()` of a JSON number as written: an integer literal exactly (Python ints have no
+ * size limit: `1234567890123456789`, where a JavaScript number gives `1234567890123456800`), a
+ * float as `repr(float)` (`1.0`, `1e+16`).
+ */
+function pythonNumberText(literal: string): string | null {
+  if (/^-?\d+$/.test(literal)) return BigInt(literal).toString();
+  const value = Number(literal);
+  return Number.isFinite(value) ? pyFloat(value) : null;
 }
 
 function nonBlank(value: string | undefined): string | null {

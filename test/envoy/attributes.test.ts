@@ -359,6 +359,12 @@ describe('parseCheckRequest', () => {
       });
     });
 
+    it('keeps the literal of a numeric user, which a JavaScript number would round', () => {
+      expect(withBody({ body: '{"model":"m","user":1234567890123456789}' }).endUserId).to.equal('1234567890123456789');
+      expect(withBody({ body: '{"model":"m","user":2.50}' }).endUserId).to.equal('2.5');
+      expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":"s"}' }).endUserId).to.equal('s');
+    });
+
     it('keeps a "__proto__" body key as data', () => {
       const facts = withBody({ body: '{"__proto__": {"model": "evil"}, "user": "u"}' });
       expect(facts.model).to.equal(null);

@@ -51,6 +51,13 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
       expect(getEndUserId({}, { user: 42 }, none)).to.equal('42');
     });
 
+    it('names a numeric body.user by the literal the body wrote: every digit of a big int, a float as repr()', () => {
+      expect(getEndUserId({}, { user: Number('1234567890123456789') }, none, '1234567890123456789')).to.equal('1234567890123456789');
+      expect(getEndUserId({}, { user: 1 }, none, '1.0')).to.equal('1.0');
+      expect(getEndUserId({}, { user: 1e16 }, none, '1e16')).to.equal('1e+16');
+      expect(getEndUserId({}, { user: 0 }, none, '-0')).to.equal('0');
+    });
+
     it('skips a null body.user', () => {
       expect(getEndUserId({}, { user: null, litellm_metadata: { user: 'lm' } }, none)).to.equal('lm');
     });

@@ -12,6 +12,18 @@ export function requestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
   return ctx.request.body ?? {};
 }
 
+const NO_BODY: Readonly<Record<string, Json>> = Object.freeze({});
+
+/**
+ * The body for a check whose reading of it can grant access (an `organization_id` that makes the
+ * caller its admin): empty when Envoy cut the body short. A field seen in the prefix may be
+ * named again past the cut, and LiteLLM's parser keeps the last one; a check that refuses may
+ * read the prefix (requestBody), one that grants must not.
+ */
+export function wholeRequestBody(ctx: CheckContext): Readonly<Record<string, Json>> {
+  return ctx.request.bodyTruncated ? NO_BODY : requestBody(ctx);
+}
+
 /** The requested model(s) as a list; empty when the request names none (`_model` falsy). */
 export function requestedModels(ctx: CheckContext): readonly string[] {
   const model = ctx.request.model;

@@ -12,7 +12,7 @@ import type { Json, User } from '../domain/entities';
 import { LITELLM_ROUTES } from '../routes/route-groups';
 import type { Check, Denial } from './types';
 import { deny } from './types';
-import { requestBody } from './context';
+import { wholeRequestBody } from './context';
 import { pyList } from './python-format';
 
 function refuse(message: string, param: 'user_role' | 'organization_id'): Denial {
@@ -84,7 +84,7 @@ export const organizationRbac: Check = {
       return refuse(`Only proxy admins can create new organizations. You are ${roleText(user.user_role)}`, 'user_role');
     }
     if (user.user_role === 'proxy_admin') return null;
-    const orgId = passedOrganizationId(requestBody(ctx));
+    const orgId = passedOrganizationId(wholeRequestBody(ctx));
     if ((LITELLM_ROUTES.org_admin_only_routes as readonly string[]).includes(route)) return orgAdminOnlyRefusal(user, route, orgId);
     if (route === '/team/new') return newTeamRefusal(user, route, orgId);
     return null;

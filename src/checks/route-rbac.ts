@@ -19,7 +19,7 @@ import {
 } from '../routes/classify';
 import type { Check, CheckContext, Denial } from './types';
 import { authErrorFromException, authErrorFromHttpException } from './errors';
-import { callerUserId, requestBody } from './context';
+import { callerUserId, wholeRequestBody } from './context';
 import { adminViewerRefusal } from './admin-viewer-access';
 
 /** `_get_user_role`: the user row's role; an unknown string is `internal_user`; no user → null. */
@@ -102,7 +102,7 @@ export function nonAdminRouteRefusal(ctx: CheckContext): Denial | null {
   }
   if (role === 'proxy_admin_viewer') return adminViewerRefusal(ctx, role);
   if (role === 'internal_user' && checkRouteAccess(route, LITELLM_ROUTES.internal_user_routes)) return null;
-  if (isOrgAdminForRequest(user, requestBody(ctx)) && checkRouteAccess(route, LITELLM_ROUTES.org_admin_allowed_routes)) {
+  if (isOrgAdminForRequest(user, wholeRequestBody(ctx)) && checkRouteAccess(route, LITELLM_ROUTES.org_admin_allowed_routes)) {
     return null;
   }
   if (role === 'internal_user_viewer' && checkRouteAccess(route, LITELLM_ROUTES.internal_user_view_only_routes)) {

@@ -22,8 +22,9 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const path = http?.path || headerValue(headers, ':path') || '/';
   const { route, query } = parseRequestTarget(path, settings.basePath);
   const body = readBody(http, headers);
-  // A cut body shows the members whole in its prefix; a form cut short, only its model.
-  const modelSource = body.body ?? (body.prefixModel !== null ? { model: body.prefixModel } : null);
+  // A cut body's model is the one its prefix names, never another field of the prefix
+  // (`target_model_names`): the body past the cut may still name a `model`, which wins.
+  const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
   const model = getModelFromRequest(modelSource, route);
   return {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',

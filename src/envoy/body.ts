@@ -8,7 +8,7 @@ import { parseFormBody } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
-import { readCompleteMembers, scanTopLevelString } from './json-prefix';
+import { readPrefix } from './json-prefix';
 import { BytesJson, forEachMember, TextJson } from './json-text';
 import type { HttpRequest } from './messages';
 
@@ -102,8 +102,8 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
 
   if (!whole) {
     // A cut may split a UTF-8 sequence: decode leniently, only whole members are read.
-    const prefix = prefixBytes(source).toString('utf8');
-    return bodyFacts(length, readCompleteMembers(prefix, PROMPT_FIELDS, MAX_JSON_DEPTH), true, false, scanTopLevelString(prefix, 'model', MAX_JSON_DEPTH));
+    const { body, model } = readPrefix(prefixBytes(source).toString('utf8'), PROMPT_FIELDS, MAX_JSON_DEPTH);
+    return bodyFacts(length, body, true, false, model);
   }
   const parsed = parseWholeBody(source, length);
   if (parsed === null) return bodyFacts(length, null, false, true, null);

@@ -53,6 +53,14 @@ describe('organization RBAC — §4 step 10, §4.10', () => {
     });
   }
 
+  it('does not take organization_id from a body Envoy cut short: a later duplicate past the cut would win in LiteLLM', () => {
+    const user = aUser({ user_role: 'internal_user', organization_memberships: [member('o1', 'org_admin')] });
+    const onInfo = (bodyTruncated: boolean) =>
+      decide(organizationRbac, { request: { route: '/organization/info', path: '/organization/info', body: { organization_id: 'o1' }, bodyTruncated, model: null }, snapshot: { user } });
+    expect(onInfo(false)).to.equal(null);
+    expect(onInfo(true)?.message).to.equal('Passed organization_id is None, please pass an organization_id in your request');
+  });
+
   it('checks nothing without a user row (user_object None)', () => {
     expect(decide(organizationRbac, { request: { route: '/organization/new', path: '/organization/new' }, snapshot: { user: null } })).to.equal(null);
   });

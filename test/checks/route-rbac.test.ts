@@ -88,6 +88,14 @@ describe('route RBAC — §6.3', () => {
     ).to.equal(null);
   });
 
+  it('grants org-admin routes from a whole body only, never from a cut one', () => {
+    const user = aUser({ user_role: 'internal_user', organization_memberships: [{ user_id: 'user-1', organization_id: 'org-1', user_role: 'org_admin' }] });
+    const onTeamNew = (bodyTruncated: boolean) =>
+      decide(routeRbac, { request: { route: '/team/new', path: '/team/new', body: { organization_id: 'org-1' }, bodyTruncated, model: null }, snapshot: { user } });
+    expect(onTeamNew(false)).to.equal(null);
+    expect(onTeamNew(true)?.status).to.equal(401);
+  });
+
   it('reads the last user_id of a repeated one, as Starlette and the handler do', () => {
     const onUserInfo = (path: string) =>
       decide(routeRbac, { request: { route: '/user/info', path, method: 'GET', model: null }, snapshot: { key: aKey({ user_id: 'alice' }) } });

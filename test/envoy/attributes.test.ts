@@ -219,6 +219,21 @@ describe('parseCheckRequest', () => {
       expect(facts).to.deep.include({ body: { model: 'gpt-4o', user: 'u1' }, bodyTruncated: true, bodyInvalid: false, model: 'gpt-4o', endUserId: 'u1' });
     });
 
+    it("takes a cut body's model from its `model` only: a target_model_names in the prefix may be overridden by a model past the cut", () => {
+      const facts = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"target_model_names":"allowed","messages":[{"role":"user","content":"x' });
+      expect(facts.body).to.deep.equal({ target_model_names: 'allowed' });
+      expect(facts.model).to.equal(UNREAD_MODEL);
+    });
+
+    it('shows no member of a cut prefix with more than 256 distinct keys, and drops a key whose last value the cut may have shortened', () => {
+      const many = `{${Array.from({ length: 300 }, (_, i) => `"k${i}":${i}`).join(',')},"messages":[`;
+      expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: many }).body).to.deep.equal({});
+      const repeated = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"model":"m","n":1,"n":23' });
+      expect(repeated.body, 'the last n may go on past the cut').to.deep.equal({ model: 'm' });
+      const invalid = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: `{"model":"m",${'"a":x,'.repeat(2000)}"messages":[` });
+      expect(invalid.body, 'a value that does not parse is left out, once per key').to.deep.equal({ model: 'm' });
+    });
+
     it('shows the body checks what a cut prefix holds: a banned api_base, tools and tags before the prompt, never a value the cut may have shortened', () => {
       const facts = withBody({
         headers: { 'x-envoy-auth-partial-body': 'true' },

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { scanTopLevelString } from '../../src/envoy/json-prefix';
+import { readPrefix } from '../../src/envoy/json-prefix';
 
-const scan = (text: string): string | null => scanTopLevelString(text, 'model', 128);
+const scan = (text: string): string | null => readPrefix(text, new Set(), 128).model;
 
-describe('scanTopLevelString (truncated-body model recovery, field-notes.md §6)', () => {
+describe("readPrefix: a cut body's model (field-notes.md §6)", () => {
   it('finds a model at the start of a cut body', () => {
     expect(scan('{"model": "gpt-4o", "messages": [{"role": "us')).to.equal('gpt-4o');
   });

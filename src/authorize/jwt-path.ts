@@ -41,8 +41,8 @@ function modelOf(facts: RequestFacts): string | undefined {
 export function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, source: JwtSource): MaybePromise<Outcome> {
   const { telemetry } = parts;
   const authenticated = telemetry.observesPhases
-    ? telemetry.phase('load', () => parts.authenticator.authenticate(facts, source, parts.now))
-    : parts.authenticator.authenticate(facts, source, parts.now);
+    ? telemetry.phase('load', () => parts.authenticator.authenticate(facts, source, parts.now, parts.policy))
+    : parts.authenticator.authenticate(facts, source, parts.now, parts.policy);
   return andThen(authenticated, (outcome) => afterAuthentication(parts, facts, outcome));
 }
 

@@ -82,10 +82,11 @@ function scalarId(value: Json | undefined): string | null {
 /**
  * Python's `str()` of a JSON number as written: an integer literal exactly (Python ints have no
  * size limit: `1234567890123456789`, where a JavaScript number gives `1234567890123456800`), a
- * float as `repr(float)` (`1.0`, `1e+16`).
+ * float as `repr(float)` (`1.0`, `1e+16`). JSON allows no leading zeros, so an integer literal is
+ * already Python's text, `-0` aside; it is not converted (a million digits would take seconds).
  */
 function pythonNumberText(literal: string): string | null {
-  if (/^-?\d+$/.test(literal)) return BigInt(literal).toString();
+  if (/^-?\d+$/.test(literal)) return literal === '-0' ? '0' : literal;
   const value = Number(literal);
   return Number.isFinite(value) ? pyFloat(value) : null;
 }

@@ -80,24 +80,21 @@ function optionsOf(header: string): Map<string, string> {
   return options;
 }
 
+/** Linear: the parts are sliced out, never built a character at a time (a header may be MiBs). */
 function splitOutsideQuotes(text: string): string[] {
   const parts: string[] = [];
-  let current = '';
+  let start = 0;
   let quoted = false;
   for (let at = 0; at < text.length; at += 1) {
-    const char = text[at];
-    if (quoted && char === '\\' && at + 1 < text.length) {
-      current += char + text[at + 1];
-      at += 1;
-      continue;
+    const code = text.charCodeAt(at);
+    if (quoted && code === 0x5c) at += 1; // a backslash escapes the next character
+    else if (code === 0x22) quoted = !quoted;
+    else if (code === 0x3b && !quoted) {
+      parts.push(text.slice(start, at));
+      start = at + 1;
     }
-    if (char === '"') quoted = !quoted;
-    if (char === ';' && !quoted) {
-      parts.push(current);
-      current = '';
-    } else current += char;
   }
-  parts.push(current);
+  parts.push(text.slice(start));
   return parts;
 }
 

@@ -9,7 +9,7 @@ import { rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
 import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aBudget, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -220,6 +220,19 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       expect(isPromise(warmBlocked)).to.equal(false);
       expect((warmBlocked as Outcome).refusedBy).to.equal('team_blocked');
     });
+  });
+
+  it('chooses among group teams by the policy the Authorizer decides by now (models read from the database since start)', async () => {
+    store.teams.set('t-beta', aTeam({ team_id: 't-beta', models: ['beta'] }));
+    const settings = jwtSettings({ jwtauth: { team_ids_jwt_field: 'groups', user_id_jwt_field: 'sub' }, tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+    const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+    const subject = new Authorizer({ store, policy: aPolicy(), masterKey: MASTER, jwt, now: () => NOW });
+    const facts = await withToken({ groups: ['t-beta'], sub: 'alice' }, { body: { model: 'beta-model' }, model: 'beta-model' });
+    expect((await subject.authorize(facts)).refusedBy, 'no deployment puts beta-model in the group yet').to.equal('jwt_team');
+    subject.usePolicy(aPolicy({ modelList: [aDeployment({ modelName: 'beta-model', underlyingModel: null, accessGroups: ['beta'] })] }));
+    const outcome = await subject.authorize(facts);
+    expect(outcome.refusedBy).to.equal(null);
+    expect(outcome.decision.identity.teamId).to.equal('t-beta');
   });
 
   it("compares /user/info's user_id with the token's user id, not with the row matched by SSO id", async () => {

@@ -57,15 +57,19 @@ export class JwtAuthenticator {
     return this.deps.settings;
   }
 
-  /** At once when the token and every entity it names are in memory (a warm caller), else a promise. */
-  authenticate(facts: RequestFacts, source: JwtSource, now: Date): MaybePromise<JwtOutcome> {
-    if (source.kind === 'envoy') return this.fromClaims(facts, source.claims, now);
+  /**
+   * At once when the token and every entity it names are in memory (a warm caller), else a
+   * promise. `policy`: the one the Authorizer decides by now (its model list may have grown from
+   * the database since start), for choosing among teams by the model.
+   */
+  authenticate(facts: RequestFacts, source: JwtSource, now: Date, policy: Policy = this.deps.policy): MaybePromise<JwtOutcome> {
+    if (source.kind === 'envoy') return this.fromClaims(facts, source.claims, now, policy);
     return andThen(this.deps.verifier.verify(source.token), (verification) =>
-      verification.kind === 'refused' ? this.refuse('jwt_verify', verification.denial, {}) : this.fromClaims(facts, verification.claims, now),
+      verification.kind === 'refused' ? this.refuse('jwt_verify', verification.denial, {}) : this.fromClaims(facts, verification.claims, now, policy),
     );
   }
 
-  private fromClaims(facts: RequestFacts, claims: Claims, now: Date): MaybePromise<JwtOutcome> {
+  private fromClaims(facts: RequestFacts, claims: Claims, now: Date, policy: Policy): MaybePromise<JwtOutcome> {
     const identity = claimIdentityOf(claims, this.deps.settings);
     if ('status' in identity) return this.refuse('jwt_claims', identity, {});
     const claimed: Identity = { userId: known(identity.userId), orgId: known(identity.orgId), endUserId: known(identity.endUserId) };
@@ -78,7 +82,7 @@ export class JwtAuthenticator {
       // Seed-era LiteLLM returns before common_checks for admin tokens, as for the master key (README §4.6).
       return { kind: 'admin', identity: { userId: claimed.userId, orgId: claimed.orgId, userRole: 'proxy_admin' } };
     }
-    const lookups: JwtLookups = { ...this.deps, now };
+    const lookups: JwtLookups = { ...this.deps, policy, now };
     return andThen(selectTeam(lookups, identity, facts), (selection) =>
       selection.kind === 'refused' ? this.refuse('jwt_team', selection.denial, claimed) : this.withTeam(lookups, facts, identity, claimed, selection.team),
     );

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createConnection } from 'mysql2/promise';
-import { EntityMetadataNotFoundError } from 'typeorm';
+import { EntityMetadataNotFoundError, type DataSource } from 'typeorm';
 import { createDataSource } from '../../src/store/data-source';
 import { StoreTimeoutError, withDeadline } from '../../src/store/deadline';
 import { TeamMembershipRecord } from '../../src/store/entities';
@@ -14,6 +14,20 @@ import { requireMysql, tempSqlitePath } from '../support/mysql';
 import { runMigrations } from '../../src/store/migrations';
 import { describeEachBackend } from '../support/store-backends';
 import { startTcpProxy } from '../support/tcp-proxy';
+
+/** A migrated embedded store in a temporary file, closed and removed afterwards (the body may close it first). */
+async function withSqliteStore(body: (dataSource: DataSource) => Promise<void>): Promise<void> {
+  const file = tempSqlitePath();
+  const dataSource = createDataSource({ databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 1000 });
+  try {
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    await body(dataSource);
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    file.cleanup();
+  }
+}
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -55,38 +69,24 @@ describe('withDeadline', () => {
   });
 
   it('passes a broken rule of our own store code through unchanged, and TypeORM’s unknown-entity complaint', async () => {
-    const file = tempSqlitePath();
-    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 1000 });
-    try {
-      await dataSource.initialize();
-      await runMigrations(dataSource);
+    await withSqliteStore(async (dataSource) => {
       const lookup = new JoinedLookup(dataSource, TeamMembershipRecord, 'litellm_budget_table', ['user_id', 'team_id']);
       const wrongKey = await rejectionOf(withDeadline('findMemberships', 1000, () => lookup.findMany([['only-a-user']])));
       expect(wrongKey).to.be.instanceOf(StoreInvariantError).and.not.instanceOf(StoreUnavailableError);
       const notAnEntity = await rejectionOf(withDeadline('findKey', 1000, async () => new PrimaryKeyLookup(dataSource, class Unknown {})));
       expect(notAnEntity).to.be.instanceOf(EntityMetadataNotFoundError).and.not.instanceOf(StoreUnavailableError);
-    } finally {
-      if (dataSource.isInitialized) await dataSource.destroy();
-      file.cleanup();
-    }
+    });
   });
 });
 
 describe('store unavailable (the embedded SQLite store closed)', () => {
   it('rejects lookups with StoreUnavailableError, prepared statements or not (better-sqlite3 throws a TypeError)', async () => {
-    const file = tempSqlitePath();
-    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: 1000 });
-    try {
-      await dataSource.initialize();
-      await runMigrations(dataSource);
+    await withSqliteStore(async (dataSource) => {
       const store = new TypeOrmAuthStore(dataSource, { dbTimeoutMs: 1000 });
       await dataSource.destroy();
       expect(await rejectionOf(store.findKey('0'.repeat(64)))).to.be.instanceOf(StoreUnavailableError);
       expect(await rejectionOf(store.findTeam('t1'))).to.be.instanceOf(StoreUnavailableError);
-    } finally {
-      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-      file.cleanup();
-    }
+    });
   });
 });
 

@@ -3,9 +3,9 @@
  * auth_utils.get_end_user_id_from_request_body (litellm-auth.md §7.2). First hit wins; headers beat body.
  */
 import type { Settings } from '../config/settings';
-import type { Json, JsonObject } from '../domain/entities';
+import type { Json } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
-import { parsePythonJson } from '../util/python-json';
+import { metadataAsObject } from '../checks/request-metadata';
 import { pyFloat } from '../checks/python-format';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
@@ -14,9 +14,6 @@ type Body = Readonly<Record<string, Json>> | null;
 
 /** constants.STANDARD_CUSTOMER_ID_HEADERS: always on, no configuration needed (e.g. Claude Code). */
 const STANDARD_CUSTOMER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-id'] as const;
-
-/** A string-encoded metadata object larger than this is not parsed (it is client input). */
-const MAX_METADATA_JSON_CHARS = 64 * 1024;
 
 /** `userLiteral`: a top-level numeric `user` as the body wrote it (envoy/body.ts). */
 export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings, userLiteral?: string): string | null {
@@ -49,8 +46,8 @@ function fromBody(body: Body, userLiteral: string | undefined): string | null {
   const user = field(body, 'user');
   return (
     (typeof user === 'number' && userLiteral !== undefined ? pythonNumberText(userLiteral) : scalarId(user)) ??
-    scalarId(field(asObject(field(body, 'litellm_metadata')), 'user')) ??
-    scalarId(field(asObject(field(body, 'metadata')), 'user_id')) ??
+    scalarId(field(metadataAsObject(field(body, 'litellm_metadata')), 'user')) ??
+    scalarId(field(metadataAsObject(field(body, 'metadata')), 'user_id')) ??
     scalarId(field(body, 'safety_identifier'))
   );
 }
@@ -59,17 +56,6 @@ function field(object: Readonly<Record<string, Json>> | null, name: string): Jso
   return object !== null && Object.hasOwn(object, name) ? object[name] : undefined;
 }
 
-function asObject(value: Json | undefined): JsonObject | null {
-  if (typeof value === 'string' && value.length <= MAX_METADATA_JSON_CHARS) {
-    const parsed = parsePythonJson(value);
-    return isObject(parsed) ? (parsed as JsonObject) : null;
-  }
-  return isObject(value) ? (value as JsonObject) : null;
-}
-
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Python's str() for scalars; objects and lists are not ids. */
 function scalarId(value: Json | undefined): string | null {

@@ -17,6 +17,11 @@ export interface Settings {
   readonly sqlitePath: string;
   readonly redisUrl: string | null;
   readonly masterKey: string | null;
+  /**
+   * The key LiteLLM encrypts stored values with: LITELLM_SALT_KEY, else the master key (its
+   * `_get_salt_key`). Null when neither is set.
+   */
+  readonly saltKey: string | null;
   readonly logLevel: string;
   readonly policy: Policy;
   readonly credentials: {
@@ -75,6 +80,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Settings {
   const general = config.general_settings ?? {};
+  const masterKey = nonEmpty(env.LITELLM_MASTER_KEY) ?? general.master_key ?? null;
   const tollgate = config.tollgate ?? {};
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
   return {
@@ -83,7 +89,9 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     databaseUrl: nonEmpty(env.DATABASE_URL),
     sqlitePath: nonEmpty(env.TOLLGATE_SQLITE_PATH) ?? './.tollgate/tollgate.db',
     redisUrl: nonEmpty(env.REDIS_URL),
-    masterKey: nonEmpty(env.LITELLM_MASTER_KEY) ?? general.master_key ?? null,
+    masterKey,
+    // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv.
+    saltKey: env.LITELLM_SALT_KEY ?? masterKey,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     policy: buildPolicy(config),
     credentials: {

@@ -10,6 +10,7 @@ export const REDACTED_PATHS = [
   'key',
   'rawKey',
   'masterKey',
+  'saltKey',
   'authorization',
   'headers.authorization',
   'headers["x-litellm-api-key"]',

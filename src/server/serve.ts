@@ -91,7 +91,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         await opened.store.ping();
         if (settings.databaseModels.enabled) {
           databaseModels = new DatabaseModelRefresh({
-            read: () => readDatabaseModelList(opened.dataSource, settings.dbTimeoutMs),
+            read: () => readDatabaseModelList(opened.dataSource, settings.dbTimeoutMs, settings.saltKey),
             apply: (models) => {
               authorizer.usePolicy(withDatabaseModels(settings.policy, models));
               metering.useDatabaseModels(models);

@@ -37,6 +37,15 @@ describe('settings from environment and config.yaml', () => {
     expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).masterKey).to.equal('sk-env');
   });
 
+  it('encrypts stored values with LITELLM_SALT_KEY, else the master key, as LiteLLM does', () => {
+    const config = parseLiteLlmConfig('general_settings:\n  master_key: sk-from-file\n', {});
+    expect(settingsFrom(config, {}).saltKey).to.equal('sk-from-file');
+    expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).saltKey).to.equal('sk-env');
+    expect(settingsFrom(config, { LITELLM_SALT_KEY: 'sk-salt' }).saltKey).to.equal('sk-salt');
+    expect(settingsFrom(config, { LITELLM_SALT_KEY: '' }).saltKey, 'set but empty is still the key (os.getenv)').to.equal('');
+    expect(settingsFrom(parseLiteLlmConfig('', {}), {}).saltKey).to.equal(null);
+  });
+
   it('resolves os.environ/NAME references as LiteLLM does', () => {
     const config = parseLiteLlmConfig('general_settings:\n  master_key: os.environ/MY_KEY\n', { MY_KEY: 'sk-secret' });
     expect(config.general_settings?.master_key).to.equal('sk-secret');

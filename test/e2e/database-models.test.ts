@@ -16,6 +16,10 @@ import { eventually } from '../support/poll';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const MASTER_KEY = 'sk-master-db-models';
+const SALT_KEY = 'sk-salt-for-tests';
+// LiteLLM's v3 (AES-GCM) encryption of 'azure/gpt-4o-2024-08-06' under SALT_KEY, written by Python
+// with its scheme (see test/store/litellm-at-rest.test.ts).
+const ENCRYPTED_UNDERLYING_MODEL = 'v3:gcm:tDYesWJjv_eH-bM5TuOvcp1YcAw93Sukris8tS_duTeUVUfM_f81sePXFsUaBRPPB1JR';
 
 describe('models stored in the database (store_model_in_db) end to end', function () {
   this.timeout(60_000);
@@ -27,6 +31,7 @@ describe('models stored in the database (store_model_in_db) end to end', functio
   let client: Checker;
   const group = uniqueId('beta-group');
   const key = `sk-db-models-${uniqueId('k')}`;
+  const unrestrictedKey = `sk-db-models-all-${uniqueId('k')}`;
   const dbModel = uniqueId('beta-model');
 
   before(async function () {
@@ -36,8 +41,9 @@ describe('models stored in the database (store_model_in_db) end to end', functio
     await dataSource.initialize();
     await runMigrations(dataSource);
     rows = new LiteLlmRows(dataSource);
-    await rows.aProxyModel({ model_name: dbModel, model_info: { access_groups: [group] } });
+    await rows.aProxyModel({ model_name: dbModel, litellm_params: { model: ENCRYPTED_UNDERLYING_MODEL }, model_info: { access_groups: [group] } });
     await rows.aKey({ token: hashKey(key), models: [group] });
+    await rows.aKey({ token: hashKey(unrestrictedKey), models: [] });
     config = writeConfig(
       [
         'model_list:',
@@ -49,7 +55,7 @@ describe('models stored in the database (store_model_in_db) end to end', functio
         '  model_list_refresh_seconds: 0.2',
       ].join('\n'),
     );
-    server = await startServer({ env: { DATABASE_URL: database.url, LITELLM_MASTER_KEY: MASTER_KEY, TOLLGATE_CONFIG: config.path } });
+    server = await startServer({ env: { DATABASE_URL: database.url, LITELLM_MASTER_KEY: MASTER_KEY, LITELLM_SALT_KEY: SALT_KEY, TOLLGATE_CONFIG: config.path } });
     client = connect(server.address);
   });
 
@@ -67,6 +73,14 @@ describe('models stored in the database (store_model_in_db) end to end', functio
     expect(isAllowed(await call(dbModel))).to.equal(true);
     const refused = await call('gpt-4o');
     expect(denialOf(refused).type, 'the YAML model is in no group of the key').to.equal('key_model_access_denied');
+  });
+
+  it("routes a fallback named by a database model's underlying model, which LiteLLM stores encrypted", async () => {
+    const withFallback = (fallback: string) =>
+      client.check(anEnvoyCheck({ key: unrestrictedKey, body: chat('gpt-4o', { fallbacks: [fallback] }) }));
+    expect(isAllowed(await withFallback('azure/gpt-4o-2024-08-06')), 'decrypted with LITELLM_SALT_KEY').to.equal(true);
+    const unknown = await withFallback('azure/gpt-4o-unknown');
+    expect(denialOf(unknown).code, 'a name no deployment has').to.equal('400');
   });
 
   it('sees a model added to the table at the next refresh, and one removed from it', async () => {

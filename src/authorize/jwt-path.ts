@@ -2,8 +2,9 @@
  * The decision for a JWT caller: the JWT pipeline (auth/jwt) names the caller and loads its
  * snapshot; then the same common checks and route-permission checks as for virtual keys run
  * over it (LiteLLM runs `common_checks` for JWTs, with no key-level steps: §3.3 step 12), and
- * the same admission step (LiteLLM's limiter sees a JWT caller's team, user and end-user limits
- * as it does a key's).
+ * the same admission step. LiteLLM's limiter sees a JWT caller's team and user limits as it does
+ * a key's; its JWT path does not copy the end user's limits onto the token, so it skips them.
+ * Tollgate applies them (docs/budgets.md): the operator set them on that customer.
  */
 import { runChecks } from '../checks/engine';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../checks/order';

@@ -53,6 +53,25 @@ export function isLlmApiRoute(route: unknown): boolean {
   return LITELLM_ROUTES.mapped_pass_through_routes.some((prefix) => route.includes(prefix));
 }
 
+/** LLM API routes whose handlers call no model, so LiteLLM's pre-call hooks never run for them. */
+const MODEL_FREE_LLM_ROUTES: readonly string[] = [
+  '/models',
+  '/v1/models',
+  '/cursor/models',
+  '/cursor/v1/models',
+  '/utils/token_counter',
+  '/utils/transform_request',
+];
+
+/**
+ * The routes LiteLLM's rate limiter sees: it runs as the pre-call hook of the endpoints that call
+ * a model (and of pass-throughs), so listing models, counting tokens, reading a key's info or
+ * managing teams is neither counted nor refused.
+ */
+export function isRateLimitedRoute(route: string): boolean {
+  return isLlmApiRoute(route) && !isMember(route, MODEL_FREE_LLM_ROUTES);
+}
+
 /** LiteLLM `is_info_route`: exact membership in `info_routes`. */
 export function isInfoRoute(route: string): boolean {
   return isMember(route, LITELLM_ROUTES.info_routes);

@@ -20,6 +20,7 @@ import { pyFloat } from '../checks/python-format';
 import { budgetExceeded } from '../checks/errors';
 import type { PriceTable } from '../metering/prices';
 import { tagsFromBody } from '../snapshot/request-tags';
+import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
 import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
@@ -90,7 +91,8 @@ export class RedisAdmitter implements Admitter {
   ) {}
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
-    const limits = this.options.enforceRateLimits || this.options.rateLimitMetadata ? rateLimitsOf(ctx.snapshot) : [];
+    const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route);
+    const limits = limited ? rateLimitsOf(ctx.snapshot) : [];
     const metadata = this.metadataOf(ctx, limits);
     const enforced = this.options.enforceRateLimits ? limits : [];
     const requestId = ctx.request.requestId;

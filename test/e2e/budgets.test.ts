@@ -347,9 +347,15 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
     it("answers LiteLLM's 429 past a key's rpm limit, counted across replicas", async () => {
       const raw = `sk-rpm-${uniqueId('k')}`;
       await rows.aKey({ token: hashKey(raw), rpm_limit: 3 });
+      // Only the LLM routes count and are limited, as LiteLLM's limiter runs as their pre-call hook.
+      const listModels = (replica: number) => replicas!.checkers[replica].check(anEnvoyCheck({ key: raw, method: 'GET', path: '/v1/models' }));
+      for (let i = 0; i < 4; i += 1) expect(isAllowed(await listModels(i % 2)), 'GET /v1/models is not counted').to.equal(true);
+      const keyInfo = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, method: 'GET', path: '/key/info' }));
+      expect(isAllowed(keyInfo), 'nor is /key/info').to.equal(true);
       const answers = [];
       for (let i = 0; i < 4; i += 1) answers.push(await replicas!.checkers[i % 2].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') })));
       expect(answers.slice(0, 3).every(isAllowed)).to.equal(true);
+      expect(isAllowed(await listModels(0)), 'nor refused past the limit').to.equal(true);
       const denial = denialOf(answers[3]);
       expect(denial).to.include({ httpStatus: 'TooManyRequests', type: 'None', param: 'None', code: '429' });
       expect(denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 3, rpm limit: 3,/);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  isRateLimitedRoute,
   allowedRoutesCheck,
   isAzureOpenAiRoute,
   isInfoRoute,
@@ -50,6 +51,20 @@ describe('isLlmApiRoute — §6.2', () => {
   it('is false for a non-string route', () => {
     expect(isLlmApiRoute(undefined)).to.equal(false);
     expect(isLlmApiRoute(42)).to.equal(false);
+  });
+});
+
+describe("isRateLimitedRoute: where LiteLLM's limiter runs (a model-calling endpoint's pre-call hook)", () => {
+  it('limits the routes that call a model, pass-throughs included', () => {
+    for (const route of ['/v1/chat/completions', '/embeddings', '/v1/messages', '/v1/responses/resp_1', '/anthropic/v1/messages', '/openai/deployments/gpt-4o/chat/completions']) {
+      expect(isRateLimitedRoute(route), route).to.equal(true);
+    }
+  });
+
+  it('leaves out model listing, token counting and every non-LLM route', () => {
+    for (const route of ['/v1/models', '/models', '/cursor/v1/models', '/utils/token_counter', '/key/info', '/team/new', '/health', '/v1/model/info']) {
+      expect(isRateLimitedRoute(route), route).to.equal(false);
+    }
   });
 });
 

@@ -57,6 +57,12 @@ export interface Denial {
   readonly headers?: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
+export interface UnknownEndUser {
+  readonly user_id: string;
+  /** The default end-user budget row (`max_end_user_budget_id`). */
+  readonly budget: Budget;
+}
+
 /** Everything the checks may read, loaded before any check runs. */
 export interface Snapshot {
   /** The caller's key row; null for the master key and for unknown keys. */
@@ -66,6 +72,12 @@ export interface Snapshot {
   readonly membership: TeamMembership | null;
   readonly user: User | null;
   readonly endUser: EndUser | null;
+  /**
+   * The end user the request names when it has no row and `litellm_settings.max_end_user_budget_id`
+   * is set: LiteLLM copies that budget's rpm/tpm onto the token for its limiter (spec §2.5). Only
+   * rate limits read it; an unknown end user is never refused by a budget.
+   */
+  readonly unknownEndUser?: UnknownEndUser;
   readonly organization: Organization | null;
   readonly project: Project | null;
   readonly tags: readonly Tag[];

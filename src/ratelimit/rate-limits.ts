@@ -33,6 +33,9 @@ export function rateLimitsOf(snapshot: Snapshot): RateLimit[] {
   if (team !== null) addLimits(out, 'team', team.team_id, 'team', team.rpm_limit, team.tpm_limit);
   if (endUser !== null && endUser.budget !== null) {
     addLimits(out, 'end_user', endUser.user_id, 'customer', endUser.budget.rpm_limit, endUser.budget.tpm_limit);
+  } else if (snapshot.unknownEndUser !== undefined) {
+    const { user_id: id, budget } = snapshot.unknownEndUser;
+    addLimits(out, 'end_user', id, 'customer', budget.rpm_limit, budget.tpm_limit);
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * budget ∥ agent, then organization ∥ access groups ∥ object permissions). Through the cached
  * store a warm request does no I/O.
  */
-import type { Snapshot } from '../checks/types';
+import type { Snapshot, UnknownEndUser } from '../checks/types';
 import { requestedVectorStoreIds } from '../checks/vector-store-ids';
 import type { Policy } from '../config/policy';
 import type {
@@ -121,13 +121,14 @@ function loadRelated(
     policy.maxBudget !== null && policy.maxBudget > 0 ? globalSpendOf(store) : null,
     budgetId !== null ? budgetOf(store, budgetId) : null,
     agentId !== null ? agentOf(store, agentId) : null,
+    endUser === null ? defaultEndUserBudget(store, facts.endUserId, policy) : null,
   ]);
   return isPromise(second)
     ? second.then((ready) => loadOrganizationAndGroups(store, facts, key, endUser, ready))
     : loadOrganizationAndGroups(store, facts, key, endUser, second);
 }
 
-type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null];
+type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null, Budget | null];
 type Tail<T extends readonly unknown[]> = T extends readonly [unknown, ...infer Rest] ? Rest : never;
 type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[]];
 
@@ -160,14 +161,15 @@ function loadOrganizationAndGroups(
     permissionIds.length > 0 ? objectPermissionsOf(store, permissionIds) : NO_PERMISSIONS,
   ]);
   return isPromise(third)
-    ? third.then((ready) => assembleSnapshot(key, endUser, related, groupIds, ready))
-    : assembleSnapshot(key, endUser, related, groupIds, third);
+    ? third.then((ready) => assembleSnapshot(key, endUser, facts.endUserId, related, groupIds, ready))
+    : assembleSnapshot(key, endUser, facts.endUserId, related, groupIds, third);
 }
 
 function assembleSnapshot(
   key: VirtualKey,
   endUser: EndUser | null,
-  [team, user, membership, project, tags, globalSpend, keyBudget, agent]: KeyRelations,
+  endUserId: string | null,
+  [team, user, membership, project, tags, globalSpend, keyBudget, agent, endUserDefaultBudget]: KeyRelations,
   groupIds: readonly string[],
   [organization, groups, permissions]: TeamRelations,
 ): Snapshot {
@@ -177,6 +179,7 @@ function assembleSnapshot(
     membership,
     user,
     endUser,
+    unknownEndUser: unknownEndUserOf(endUserId, endUser, endUserDefaultBudget),
     organization,
     project,
     tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
@@ -216,6 +219,19 @@ function accessGroupIds(key: VirtualKey, team: Team | null): readonly string[] {
   if (team === null || team.access_group_ids.length === 0) return key.access_group_ids;
   if (key.access_group_ids.length === 0) return team.access_group_ids;
   return [...key.access_group_ids, ...team.access_group_ids];
+}
+
+/**
+ * `litellm_settings.max_end_user_budget_id`'s row when the request names an end user, for one
+ * without a row (unknownEndUserOf). Read beside the other relations: warm, it is a memory lookup.
+ */
+export function defaultEndUserBudget(store: AuthStore, endUserId: string | null, policy: Policy): MaybePromise<Budget | null> {
+  return endUserId !== null && policy.maxEndUserBudgetId !== null ? budgetOf(store, policy.maxEndUserBudgetId) : null;
+}
+
+/** The end user the request names that has no row, with the default budget LiteLLM limits it by. */
+export function unknownEndUserOf(endUserId: string | null, endUser: EndUser | null, budget: Budget | null): UnknownEndUser | undefined {
+  return endUserId !== null && endUser === null && budget !== null ? Object.freeze({ user_id: endUserId, budget }) : undefined;
 }
 
 /** The end user, with litellm_settings.max_end_user_budget_id applied when it has no budget of its own. */

@@ -20,6 +20,13 @@ describe('rate limits: rpm and tpm from the rows', () => {
     expect(rateLimitsOf(snapshot)[0].target).to.deep.equal({ kind: 'key', id: KEY_HASH });
   });
 
+  it("limits an end user without a row by the default end-user budget's rpm/tpm (spec §2.5), keyed by the id the request names", () => {
+    const unknown = aSnapshot({ key: aKey(), unknownEndUser: { user_id: 'new-cust', budget: aBudget({ rpm_limit: 1, tpm_limit: null }) } });
+    const limits = rateLimitsOf(unknown);
+    expect(limits.map((l) => `${l.type}:${l.metric}:${l.limit}`)).to.deep.equal(['customer:rpm:1']);
+    expect(limits[0].target).to.deep.equal({ kind: 'end_user', id: 'new-cust' });
+  });
+
   it("refuses with LiteLLM's 429: its limiter message, type and param the string None, and retry-after", () => {
     const limits = rateLimitsOf(snapshot);
     const denial = rateLimitDenial('customer', limits, new Map([[limits[2], 2]]), 17);

@@ -90,6 +90,20 @@ describe('loadSnapshot', () => {
     expect(Object.isFrozen(snapshot.endUser)).to.equal(true);
   });
 
+  it('names an end user without a row with the default budget, for its rate limits only (§2.5)', async () => {
+    const store = new MemoryStore();
+    store.keys.set(KEY_HASH, aKey());
+    store.budgets.set('default', aBudget({ budget_id: 'default', rpm_limit: 1 }));
+    const unknown = await loadSnapshot(store, aRequest({ endUserId: 'new-cust' }), KEY_HASH, aPolicy({ maxEndUserBudgetId: 'default' }));
+    expect(unknown.endUser, 'still no end user for the checks').to.equal(null);
+    expect(unknown.unknownEndUser).to.deep.equal({ user_id: 'new-cust', budget: store.budgets.get('default') });
+    store.endUsers.set('known', anEndUser({ user_id: 'known', budget: null }));
+    const known = await loadSnapshot(store, aRequest({ endUserId: 'known' }), KEY_HASH, aPolicy({ maxEndUserBudgetId: 'default' }));
+    expect(known.unknownEndUser, 'a known end user carries the default on its own budget').to.equal(undefined);
+    expect((await loadSnapshot(store, aRequest({ endUserId: 'new-cust' }), KEY_HASH, aPolicy())).unknownEndUser, 'no default budget').to.equal(undefined);
+    expect((await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy({ maxEndUserBudgetId: 'default' }))).unknownEndUser, 'no end user').to.equal(undefined);
+  });
+
   it('keeps the end user own budget over the default', async () => {
     const store = new MemoryStore();
     store.endUsers.set('cust', anEndUser({ user_id: 'cust', budget: aBudget({ budget_id: 'own' }) }));

@@ -9,11 +9,11 @@
  */
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
-import type { Denial, Snapshot } from '../../checks/types';
-import type { AccessGroup, EndUser, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
+import type { Denial, Snapshot, UnknownEndUser } from '../../checks/types';
+import type { AccessGroup, Budget, EndUser, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
-import { EMPTY_SNAPSHOT, groupsById, loadEndUser } from '../../snapshot/load-snapshot';
+import { defaultEndUserBudget, EMPTY_SNAPSHOT, groupsById, loadEndUser, unknownEndUserOf } from '../../snapshot/load-snapshot';
 import { accessGroupsOf, globalSpendOf, membershipOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
 import { tagsFromBody } from '../../snapshot/request-tags';
@@ -92,6 +92,7 @@ type Loaded = [
   readonly Tag[],
   readonly AccessGroup[],
   number | null,
+  Budget | null,
 ];
 
 /**
@@ -121,6 +122,7 @@ export function loadJwtSnapshot(
     tagNames.length > 0 ? tagsNamed(store, tagNames) : NO_TAGS,
     groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
     policy.maxBudget !== null && policy.maxBudget > 0 ? globalSpendOf(store) : null,
+    defaultEndUserBudget(store, identity.endUserId, policy),
   ]);
   return andThen(loaded, (ready) => refuseOrAssemble(lookups, identity, team, facts, ready));
 }
@@ -133,11 +135,12 @@ function refuseOrAssemble(
   identity: ClaimIdentity,
   team: Team | null,
   facts: RequestFacts,
-  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend]: Loaded,
+  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget]: Loaded,
 ): MaybePromise<JwtSnapshotResult> {
   const { settings } = lookups;
   const userId = identity.userId;
   const groupIds = team?.access_group_ids ?? NO_IDS;
+  const unknownEndUser = unknownEndUserOf(identity.endUserId, endUser, endUserDefaultBudget);
   if ('denial' in claimedOrg) return { kind: 'refused', denial: claimedOrg.denial, check: 'jwt_organization' };
   if (userId !== null && user === null) {
     // `user_allowed_email_domain` turns the upsert off for other domains (`valid_user_email`).
@@ -160,13 +163,22 @@ function refuseOrAssemble(
     });
     const organization = claimedOrg.org ?? teamOrg;
     return created.then((createdUser) =>
-      assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, membership, tags, groups, globalSpend]),
+      assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend]),
     );
   }
-  return assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, user, endUser, membership, tags, groups, globalSpend]);
+  return assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, user, endUser, unknownEndUser, membership, tags, groups, globalSpend]);
 }
 
-type Resolved = [Organization | null, User | null, EndUser | null, TeamMembership | null, readonly Tag[], readonly AccessGroup[], number | null];
+type Resolved = [
+  Organization | null,
+  User | null,
+  EndUser | null,
+  UnknownEndUser | undefined,
+  TeamMembership | null,
+  readonly Tag[],
+  readonly AccessGroup[],
+  number | null,
+];
 
 /** The end user's budget (`_check_end_user_budget` inside get_end_user_object), then the snapshot. */
 function assemble(
@@ -174,7 +186,7 @@ function assemble(
   userId: string | null,
   team: Team | null,
   groupIds: readonly string[],
-  [organization, user, endUser, membership, tags, groups, globalSpend]: Resolved,
+  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend]: Resolved,
 ): JwtSnapshotResult {
   // Before common_checks, not on info routes.
   if (endUser !== null && !isInfoRoute(facts.route)) {
@@ -190,6 +202,7 @@ function assemble(
       membership,
       user,
       endUser,
+      unknownEndUser,
       organization,
       tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
       accessGroups: groupsById(groupIds, groups),

@@ -303,6 +303,15 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
       expect(refusal(await h.run({ customer: 'c2' })).status).to.equal(400);
     });
 
+    it("names an end user without a row with the default budget, for the rate limits of LiteLLM's get_end_user_object path", async () => {
+      const h = harness({ jwtauth: { end_user_id_jwt_field: 'customer' } }, { maxEndUserBudgetId: 'default-eu' });
+      h.store.budgets.set('default-eu', aBudget({ budget_id: 'default-eu', rpm_limit: 1 }));
+      const { snapshot } = resolved(await h.run({ customer: 'c-new' }));
+      expect(snapshot.endUser).to.equal(null);
+      expect(snapshot.unknownEndUser?.user_id).to.equal('c-new');
+      expect(snapshot.unknownEndUser?.budget.rpm_limit).to.equal(1);
+    });
+
     it('loads membership, tags, the team access groups and global spend for the common checks', async () => {
       const h = harness({ jwtauth: { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub' } }, { maxBudget: 100 });
       h.store.teams.set('t1', aTeam({ team_id: 't1', access_group_ids: ['ag1'] }));

@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings';
 import type { Json } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
 import { metadataAsObject } from '../checks/request-metadata';
-import { pyFloat } from '../checks/python-format';
+import { pyFloat, pyStr } from '../checks/python-format';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
 
@@ -45,10 +45,10 @@ function fromBody(body: Body, userLiteral: string | undefined): string | null {
   if (body === null) return null;
   const user = field(body, 'user');
   return (
-    (typeof user === 'number' && userLiteral !== undefined ? pythonNumberText(userLiteral) : scalarId(user)) ??
-    scalarId(field(metadataAsObject(field(body, 'litellm_metadata')), 'user')) ??
-    scalarId(field(metadataAsObject(field(body, 'metadata')), 'user_id')) ??
-    scalarId(field(body, 'safety_identifier'))
+    (typeof user === 'number' && userLiteral !== undefined ? pythonNumberText(userLiteral) : idOf(user)) ??
+    idOf(field(metadataAsObject(field(body, 'litellm_metadata')), 'user')) ??
+    idOf(field(metadataAsObject(field(body, 'metadata')), 'user_id')) ??
+    idOf(field(body, 'safety_identifier'))
   );
 }
 
@@ -56,13 +56,15 @@ function field(object: Readonly<Record<string, Json>> | null, name: string): Jso
   return object !== null && Object.hasOwn(object, name) ? object[name] : undefined;
 }
 
-
-/** Python's str() for scalars; objects and lists are not ids. */
-function scalarId(value: Json | undefined): string | null {
+/**
+ * Python's `str()` of whatever the field holds, as LiteLLM takes any value that is not None:
+ * `True`, `inf` (`1e400`), `{'id': 'x'}` for an object. Skipping those instead would let the
+ * next, lower source name the end user.
+ */
+function idOf(value: Json | undefined): string | null {
+  if (value === undefined || value === null) return null;
   if (typeof value === 'string') return nonBlank(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  return null;
+  return pyStr(value);
 }
 
 /**
@@ -71,10 +73,10 @@ function scalarId(value: Json | undefined): string | null {
  * float as `repr(float)` (`1.0`, `1e+16`). JSON allows no leading zeros, so an integer literal is
  * already Python's text, `-0` aside; it is not converted (a million digits would take seconds).
  */
-function pythonNumberText(literal: string): string | null {
+function pythonNumberText(literal: string): string {
   if (/^-?\d+$/.test(literal)) return literal === '-0' ? '0' : literal;
-  const value = Number(literal);
-  return Number.isFinite(value) ? pyFloat(value) : null;
+  // Past float's range Python reads `inf`, and str() prints it so.
+  return pyFloat(Number(literal));
 }
 
 function nonBlank(value: string | undefined): string | null {

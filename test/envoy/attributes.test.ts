@@ -378,6 +378,8 @@ describe('parseCheckRequest', () => {
       expect(withBody({ body: '{"model":"m","user":1234567890123456789}' }).endUserId).to.equal('1234567890123456789');
       expect(withBody({ body: '{"model":"m","user":2.50}' }).endUserId).to.equal('2.5');
       expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":"s"}' }).endUserId).to.equal('s');
+      expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":1e400}' }).endUserId, "Python's float('inf')").to.equal('inf');
+      expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":{"id":"u"}}' }).endUserId).to.equal("{'id': 'u'}");
     });
 
     it('keeps a "__proto__" body key as data', () => {

@@ -58,6 +58,22 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
       expect(getEndUserId({}, { user: 0 }, none, '-0')).to.equal('0');
     });
 
+    it("names the end user by Python's str() of any value that is not null, as LiteLLM does, never by the next source", () => {
+      const lower = { metadata: { user_id: 'over-budget' } };
+      expect(getEndUserId({}, { user: { id: 'x' }, ...lower }, none)).to.equal("{'id': 'x'}");
+      expect(getEndUserId({}, { user: ['a', 1, true, null], ...lower }, none)).to.equal("['a', 1, True, None]");
+      expect(getEndUserId({}, { user: false, ...lower }, none)).to.equal('False');
+      expect(getEndUserId({}, { litellm_metadata: { user: { team: 't' } }, ...lower }, none)).to.equal("{'team': 't'}");
+      expect(getEndUserId({}, { metadata: { user_id: ['a'] }, safety_identifier: 's' }, none)).to.equal("['a']");
+      expect(getEndUserId({}, { safety_identifier: { id: 1 } }, none)).to.equal("{'id': 1}");
+    });
+
+    it("names a number past float's range inf, as Python reads and prints it", () => {
+      expect(getEndUserId({}, { user: Infinity, metadata: { user_id: 'm' } }, none, '1e400')).to.equal('inf');
+      expect(getEndUserId({}, { user: -Infinity }, none, '-1e400')).to.equal('-inf');
+      expect(getEndUserId({}, { metadata: { user_id: Infinity }, safety_identifier: 's' }, none)).to.equal('inf');
+    });
+
     it('skips a null body.user', () => {
       expect(getEndUserId({}, { user: null, litellm_metadata: { user: 'lm' } }, none)).to.equal('lm');
     });

@@ -13,7 +13,8 @@ import { LITELLM_ROUTES } from '../routes/route-groups';
 import type { Check, Denial } from './types';
 import { deny } from './types';
 import { wholeRequestBody } from './context';
-import { pyList } from './python-format';
+import { pyList, pyStr } from './python-format';
+import { authErrorFromException } from './errors';
 
 function refuse(message: string, param: 'user_role' | 'organization_id'): Denial {
   return deny(401, 'auth_error', message, param);
@@ -29,32 +30,55 @@ function organizationRoles(user: User): ReadonlyMap<string, string | null> {
   return new Map(user.organization_memberships.map((m) => [m.organization_id, m.user_role]));
 }
 
-/** `request_body.get("organization_id")`; null when absent or JSON null. */
-function passedOrganizationId(body: Readonly<Record<string, Json>>): string | null {
-  const value = body['organization_id'];
-  if (value === undefined || value === null) return null;
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/**
+ * `request_body.get("organization_id")` as LiteLLM uses it: the raw value looks the role up, so
+ * only a string can match a membership (`42` finds no role in org `"42"`), and its `str()` is what
+ * the messages print. Null when absent or JSON null.
+ */
+interface PassedOrganizationId {
+  readonly lookup: string | null;
+  readonly text: string;
+  /** A list or object: Python's dict lookup raises TypeError on it. */
+  readonly unhashable: 'list' | 'dict' | null;
 }
 
-function orgAdminOnlyRefusal(user: User, route: string, orgId: string | null): Denial | null {
+function passedOrganizationId(body: Readonly<Record<string, Json>>): PassedOrganizationId | null {
+  const value = body['organization_id'];
+  if (value === undefined || value === null) return null;
+  const unhashable = Array.isArray(value) ? 'list' : typeof value === 'object' ? 'dict' : null;
+  return { lookup: typeof value === 'string' ? value : null, text: pyStr(value), unhashable };
+}
+
+/** The role lookup: a TypeError for a list or object, reported as LiteLLM reports an exception. */
+function roleLookupError(orgId: PassedOrganizationId): Denial | null {
+  return orgId.unhashable === null ? null : authErrorFromException(`unhashable type: '${orgId.unhashable}'`);
+}
+
+function roleIn(roles: ReadonlyMap<string, string | null>, orgId: PassedOrganizationId): string | null | undefined {
+  return orgId.lookup === null ? undefined : roles.get(orgId.lookup);
+}
+
+function orgAdminOnlyRefusal(user: User, route: string, orgId: PassedOrganizationId | null): Denial | null {
   if (orgId === null) {
     return refuse('Passed organization_id is None, please pass an organization_id in your request', 'organization_id');
   }
-  const role = organizationRoles(user).get(orgId) ?? null;
+  const lookupError = roleLookupError(orgId);
+  if (lookupError !== null) return lookupError;
+  const role = roleIn(organizationRoles(user), orgId) ?? null;
   if (role === null) {
     return refuse(
-      `You do not have a role within the selected organization. Passed organization_id: ${orgId}. Please contact the organization admin to request access.`,
+      `You do not have a role within the selected organization. Passed organization_id: ${orgId.text}. Please contact the organization admin to request access.`,
       'organization_id',
     );
   }
   if (role === 'org_admin') return null;
   return refuse(
-    `You do not have the required role to perform ${route} in Organization ${orgId}. Your role is ${role} in Organization ${orgId}`,
+    `You do not have the required role to perform ${route} in Organization ${orgId.text}. Your role is ${role} in Organization ${orgId.text}`,
     'user_role',
   );
 }
 
-function newTeamRefusal(user: User, route: string, orgId: string | null): Denial | null {
+function newTeamRefusal(user: User, route: string, orgId: PassedOrganizationId | null): Denial | null {
   if (user.organization_memberships.length === 0) return null;
   const roles = organizationRoles(user);
   if (orgId === null) {
@@ -63,10 +87,12 @@ function newTeamRefusal(user: User, route: string, orgId: string | null): Denial
       'organization_id',
     );
   }
-  const role = roles.get(orgId);
+  const lookupError = roleLookupError(orgId);
+  if (lookupError !== null) return lookupError;
+  const role = roleIn(roles, orgId);
   if (role === 'org_admin') return null;
   return refuse(
-    `You do not have the required role to call ${route}. Your role is ${roleText(role)} in Organization ${orgId}`,
+    `You do not have the required role to call ${route}. Your role is ${roleText(role)} in Organization ${orgId.text}`,
     'user_role',
   );
 }

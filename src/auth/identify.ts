@@ -35,6 +35,8 @@ export function identifyCaller(
   policy: Policy,
   jwt: JwtRecognition | null = null,
 ): Caller {
+  // LiteLLM's WebSocket auth refuses a handshake without a usable key before anything else.
+  if (facts.credential.kind === 'refused') return { kind: 'refused', denial: authErrorFromHttpException(403, facts.credential.message) };
   if (isPublicRoute(facts.route, policy.publicRoutes)) return { kind: 'public_route' };
   // LiteLLM takes the JWT branch before it looks at the master key, even when none is configured.
   const jwtSource = recognizeJwt(facts, jwt);

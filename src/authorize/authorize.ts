@@ -69,18 +69,27 @@ export class Authorizer {
    * key, a refusal before any lookup), else as a promise. Infrastructure failures throw or reject.
    */
   decide(facts: RequestFacts, telemetry: RequestTelemetry = NOOP_INSTRUMENTATION.startRequest({})): MaybePromise<Outcome> {
+    const outcome = this.decideRequest(facts, telemetry);
+    if (facts.webSocket !== true) return outcome;
+    return isPromise(outcome) ? outcome.then(asWebSocketOutcome) : asWebSocketOutcome(outcome);
+  }
+
+  private decideRequest(facts: RequestFacts, telemetry: RequestTelemetry): MaybePromise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     const model = modelLabel(facts.model) ?? undefined;
 
     // One clock read where the decision is made at once: the pre-DB checks and the key's checks
     // then judge expiry and budget windows at the same instant.
     const now = this.now();
-    // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes included.
-    const preContext = this.context(facts, EMPTY_SNAPSHOT, null, now);
-    const preRefusal = telemetry.observesPhases
-      ? telemetry.phase('checks', () => runChecks(preContext, PRE_DB_CHECKS, telemetry))
-      : runChecks(preContext, PRE_DB_CHECKS, telemetry);
-    if (preRefusal !== null) return deny(preRefusal, { model }, credentialHeader);
+    // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes
+    // included; only its WebSocket auth refuses a handshake without a usable key before them.
+    if (facts.credential.kind !== 'refused') {
+      const preContext = this.context(facts, EMPTY_SNAPSHOT, null, now);
+      const preRefusal = telemetry.observesPhases
+        ? telemetry.phase('checks', () => runChecks(preContext, PRE_DB_CHECKS, telemetry))
+        : runChecks(preContext, PRE_DB_CHECKS, telemetry);
+      if (preRefusal !== null) return deny(preRefusal, { model }, credentialHeader);
+    }
 
     const { masterKey } = this.options;
     const policy = this.policy;
@@ -172,6 +181,17 @@ export class Authorizer {
 
 function deny(refusal: CheckRefusal, identity: Identity, credentialHeader: string | null): Outcome {
   return { decision: { kind: 'deny', denial: refusal.denial, identity, credentialHeader }, refusedBy: refusal.check };
+}
+
+/**
+ * LiteLLM's WebSocket auth turns every refusal of `user_api_key_auth` into a 403
+ * (`HTTPException(403, detail=str(e))`); the message is kept. A rate limit's 429 is not an auth
+ * refusal and keeps its status.
+ */
+function asWebSocketOutcome(outcome: Outcome): Outcome {
+  const { decision } = outcome;
+  if (decision.kind !== 'deny' || decision.denial.status === 403 || decision.denial.status === 429) return outcome;
+  return { ...outcome, decision: { ...decision, denial: { ...decision.denial, status: 403 } } };
 }
 
 function admissionOutcome(admission: Admission, identity: Identity, credentialHeader: string | null): Outcome {

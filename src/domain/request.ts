@@ -8,7 +8,12 @@ export type Credential =
   | { readonly kind: 'none' }
   /** A credential header was present but unusable (e.g. `Authorization` without a Bearer/Basic prefix). */
   | { readonly kind: 'malformed'; readonly header: string }
-  | { readonly kind: 'present'; readonly value: string; readonly header: string };
+  | { readonly kind: 'present'; readonly value: string; readonly header: string }
+  /**
+   * A WebSocket handshake without a key LiteLLM's WebSocket auth takes: refused with 403 and this
+   * message before any other step (envoy/websocket.ts). `header` is the one that was unusable.
+   */
+  | { readonly kind: 'refused'; readonly message: string; readonly header: string | null };
 
 export interface RequestFacts {
   /** Envoy's x-request-id (may be empty). */
@@ -32,6 +37,11 @@ export interface RequestFacts {
   /** Bytes of body Envoy forwarded: the whole body, or only a prefix when `bodyTruncated`. */
   readonly bodyBytes: number;
   readonly credential: Credential;
+  /**
+   * A WebSocket handshake on a route LiteLLM serves as one (Realtime, Vertex AI Live): its key,
+   * body and refusals follow LiteLLM's WebSocket auth (envoy/websocket.ts). Absent otherwise.
+   */
+  readonly webSocket?: boolean;
   /**
    * Requested model(s) per LiteLLM's get_model_from_request; null when the request names none;
    * UNREAD_MODEL when it may name one Tollgate could not read.

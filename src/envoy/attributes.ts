@@ -12,7 +12,8 @@ import { collectHeaders, headerValue } from './headers';
 import type { CheckRequest } from './messages';
 import { fromStruct } from './messages';
 import { getModelFromRequest } from './request-model';
-import { parseRequestTarget } from './route';
+import { parseRequestTarget, type QueryParameters } from './route';
+import { isWebSocketHandshake, webSocketBody } from './websocket';
 
 export type AttributeSettings = Pick<Settings, 'basePath' | 'credentials'>;
 
@@ -21,7 +22,8 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const headers = collectHeaders(http);
   const path = http?.path || headerValue(headers, ':path') || '/';
   const { route, query } = parseRequestTarget(path, settings.basePath);
-  const body = readBody(http, headers);
+  const webSocket = isWebSocketHandshake(headers, route);
+  const body = webSocket ? webSocketRequestBody(query) : readBody(http, headers);
   // A cut body's model is the one its prefix names, never another field of the prefix
   // (`target_model_names`): the body past the cut may still name a `model`, which wins.
   const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
@@ -36,12 +38,18 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyTruncated: body.truncated,
     bodyInvalid: body.invalid,
     bodyBytes: body.byteLength,
-    credential: extractCredential(headers, route, query, settings),
+    credential: extractCredential(headers, route, query, settings, webSocket),
     model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, body.body, settings, body.userLiteral),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
+    ...(webSocket ? { webSocket } : {}),
   };
+}
+
+/** A handshake carries no body: LiteLLM reads the one it builds from the query (envoy/websocket.ts). */
+function webSocketRequestBody(query: QueryParameters): ReturnType<typeof readBody> {
+  return { body: webSocketBody(query), truncated: false, invalid: false, byteLength: 0, prefixModel: null };
 }
 
 /**

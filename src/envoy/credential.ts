@@ -22,8 +22,11 @@ export function extractCredential(
   route: string,
   query: QueryParameters,
   settings: CredentialSettings,
+  webSocket = false,
 ): Credential {
-  const found = withCustomHeader(extractDefault(headers, route, query), headers, settings);
+  const base = webSocket ? extractWebSocket(headers) : extractDefault(headers, route, query);
+  if (base.kind === 'refused') return base;
+  const found = withCustomHeader(base, headers, settings);
   // Mapped pass-throughs (/vertex_ai, /anthropic, …) keep Authorization for the provider's own
   // credential; LiteLLM then takes the key from `litellm_user_api_key`, as sent (present but
   // empty → "" → malformed). check_api_key_for_custom_headers_or_pass_through_endpoints.
@@ -64,6 +67,22 @@ function extractDefault(headers: HeaderRecord, route: string, query: QueryParame
   const queryKey = query.getAll('key').at(-1);
   if (isGenerateContentRoute(route) && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
   return { kind: 'none' };
+}
+
+/**
+ * `user_api_key_auth_websocket`: `Authorization` must start with `Bearer ` (any other value is
+ * refused, not read as missing), else `api-key`; the key then goes through the usual Bearer parsing.
+ * Every other credential header is ignored on a handshake.
+ */
+function extractWebSocket(headers: HeaderRecord): Credential {
+  const authorization = nonEmptyHeader(headers, 'authorization');
+  if (authorization === undefined) {
+    const apiKey = nonEmptyHeader(headers, 'api-key');
+    if (apiKey === undefined) return { kind: 'refused', message: 'No API key provided', header: null };
+    return credential('api-key', bearerToken(`Bearer ${apiKey}`));
+  }
+  if (!authorization.startsWith('Bearer ')) return { kind: 'refused', message: 'Invalid Authorization header format', header: 'authorization' };
+  return credential('authorization', bearerToken(`Bearer ${authorization.slice('Bearer '.length).trim()}`));
 }
 
 function isGenerateContentRoute(route: string): boolean {

@@ -177,6 +177,32 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
   });
 });
 
+describe("Authorizer: a Realtime WebSocket handshake (LiteLLM's user_api_key_auth_websocket)", () => {
+  const handshake = (overrides: Partial<RequestFacts>) =>
+    aRequest({ method: 'GET', route: '/v1/realtime', path: '/v1/realtime?model=gpt-4o-realtime', body: { model: 'gpt-4o-realtime' }, model: 'gpt-4o-realtime', webSocket: true, ...overrides });
+
+  it("checks the model the query names and refuses with 403, LiteLLM's status for any refusal there", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));
+    const refused = await authorizer(store).authorize(handshake({ credential: { kind: 'present', value: RAW, header: 'authorization' } }));
+    expect(refused.refusedBy).to.equal('key_model_access');
+    expect(refused.decision.kind === 'deny' && refused.decision.denial).to.include({ status: 403, type: 'key_model_access_denied' });
+    const sameOverHttp = await authorizer(store).authorize(handshake({ credential: { kind: 'present', value: RAW, header: 'authorization' }, webSocket: undefined }));
+    expect(sameOverHttp.decision.kind === 'deny' && sameOverHttp.decision.denial.status, 'a plain request keeps its status').to.equal(401);
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-realtime'] }));
+    expect((await authorizer(store).authorize(handshake({ credential: { kind: 'present', value: RAW, header: 'authorization' } }))).decision.kind).to.equal('allow');
+  });
+
+  it('refuses a handshake without a usable key first, open proxy included', async () => {
+    const noKey = handshake({ credential: { kind: 'refused', message: 'No API key provided', header: null } });
+    for (const masterKey of [MASTER, null]) {
+      const { decision, refusedBy } = await authorizer(new MemoryStore(), {}, masterKey).authorize(noKey);
+      expect(refusedBy).to.equal('identify');
+      expect(decision.kind === 'deny' && decision.denial).to.deep.include({ status: 403, type: 'auth_error', message: 'No API key provided' });
+    }
+  });
+});
+
 describe('Authorizer: /user/auth', () => {
   it('is refused 403 by default, and allowed with no identity and no check under general_settings.allow_user_auth', async () => {
     const store = new MemoryStore();

@@ -242,6 +242,25 @@ for (const backend of BACKENDS) {
       },
     ];
 
+    const realtime = (model: string, headers: Record<string, string>) =>
+      anEnvoyCheck({ method: 'GET', path: `/v1/realtime?model=${model}`, headers: { upgrade: 'websocket', connection: 'Upgrade', ...headers } });
+    denials.push(
+      {
+        name: 'a Realtime WebSocket handshake for a model outside the key allowlist (the query names it; any refusal there is 403)',
+        request: () => realtime('gpt-4o', { authorization: `Bearer ${KEYS.narrowModels}` }),
+        status: 403,
+        type: 'key_model_access_denied',
+        message: /key not allowed to access model/,
+      },
+      {
+        name: 'a Realtime WebSocket handshake with its key in a header LiteLLM does not read there',
+        request: () => realtime('gpt-4o-mini', { 'x-litellm-api-key': KEYS.narrowModels }),
+        status: 403,
+        type: 'auth_error',
+        message: /^No API key provided$/,
+      },
+    );
+
     for (const row of denials) {
       it(`denies ${row.name} (${row.status} ${row.type})`, async () => {
         const denial = denialOf(await client.check(row.request()));
@@ -263,6 +282,10 @@ for (const backend of BACKENDS) {
       { name: 'a personal key under its user budget', request: () => anEnvoyCheck({ key: KEYS.personalOk, body: chat('gpt-4o') }) },
       { name: 'the master key, for anything', request: () => anEnvoyCheck({ key: MASTER_KEY, body: chat('any-model-at-all') }) },
       { name: 'a public route without a key', request: () => anEnvoyCheck({ method: 'GET', path: '/health/liveliness' }) },
+      {
+        name: 'a Realtime WebSocket handshake for an allowed model, the key in api-key',
+        request: () => anEnvoyCheck({ method: 'GET', path: '/v1/realtime?model=gpt-4o-mini', headers: { upgrade: 'websocket', 'api-key': KEYS.narrowModels } }),
+      },
     ];
     for (const row of allowed) {
       it(`allows ${row.name}`, async () => {

@@ -374,6 +374,21 @@ describe('parseCheckRequest', () => {
       });
     });
 
+    it("reads a Realtime WebSocket handshake's model from the query, as LiteLLM builds its body", () => {
+      const handshake = (path: string, headers: Record<string, string> = { upgrade: 'websocket', connection: 'Upgrade' }) =>
+        withBody({ method: 'GET', path, headers: { ':method': 'GET', ...headers, authorization: 'Bearer sk-a' } });
+      const facts = handshake('/v1/realtime?model=gpt-4o-realtime-preview');
+      expect(facts).to.include({ webSocket: true, model: 'gpt-4o-realtime-preview' });
+      expect(facts.body).to.deep.equal({ model: 'gpt-4o-realtime-preview' });
+      expect(handshake('/realtime?model=a&model=b').model, 'the last of repeated parameters').to.equal('b');
+      expect(handshake('/openai/v1/realtime').model, 'none named').to.equal(null);
+      expect(handshake('/v1/realtime?model=x', { ':protocol': 'websocket' }).webSocket, 'HTTP/2 extended CONNECT').to.equal(true);
+      const plain = handshake('/v1/realtime?model=x', {});
+      expect(plain.webSocket, 'not an upgrade').to.equal(undefined);
+      expect(plain.model).to.equal(null);
+      expect(handshake('/v1/chat/completions?model=x').webSocket, 'not a WebSocket route').to.equal(undefined);
+    });
+
     it('keeps the literal of a numeric user, which a JavaScript number would round', () => {
       expect(withBody({ body: '{"model":"m","user":1234567890123456789}' }).endUserId).to.equal('1234567890123456789');
       expect(withBody({ body: '{"model":"m","user":2.50}' }).endUserId).to.equal('2.5');

@@ -207,3 +207,33 @@ describe('extractCredential (litellm-auth.md §2.3)', () => {
     });
   });
 });
+
+describe("extractCredential on a WebSocket handshake (LiteLLM's user_api_key_auth_websocket)", () => {
+  const ws = (headers: Record<string, string>, settings = edgeSettings()) => extractCredential(headers, '/v1/realtime', new URLSearchParams(), settings, true);
+
+  it('takes Authorization: Bearer, else api-key', () => {
+    expect(ws({ authorization: 'Bearer sk-a', 'api-key': 'sk-b' })).to.deep.equal({ kind: 'present', value: 'sk-a', header: 'authorization' });
+    expect(ws({ authorization: 'Bearer  sk-a  ' }), 'the rest is stripped').to.deep.equal({ kind: 'present', value: 'sk-a', header: 'authorization' });
+    expect(ws({ 'api-key': 'sk-b' })).to.deep.equal({ kind: 'present', value: 'sk-b', header: 'api-key' });
+    expect(ws({ authorization: '', 'api-key': 'sk-b' }), 'an empty Authorization is absent').to.deep.equal({ kind: 'present', value: 'sk-b', header: 'api-key' });
+  });
+
+  it('refuses Authorization without the exact "Bearer " prefix, and a handshake without either header', () => {
+    for (const authorization of ['bearer sk-a', 'Basic sk-a', 'sk-a']) {
+      expect(ws({ authorization, 'api-key': 'sk-b' }), authorization).to.deep.equal({ kind: 'refused', message: 'Invalid Authorization header format', header: 'authorization' });
+    }
+    const elsewhere: Array<Record<string, string>> = [{}, { 'x-litellm-api-key': 'sk-a' }, { 'x-api-key': 'sk-a' }, { 'x-goog-api-key': 'sk-a' }];
+    for (const headers of elsewhere) {
+      expect(ws(headers), JSON.stringify(headers)).to.deep.equal({ kind: 'refused', message: 'No API key provided', header: null });
+    }
+  });
+
+  it('reads "Bearer " with nothing after it as a malformed key, and lets litellm_key_header_name replace the key', () => {
+    expect(ws({ authorization: 'Bearer ' })).to.deep.equal({ kind: 'malformed', header: 'authorization' });
+    expect(ws({ authorization: 'Bearer sk-a', 'x-proxy-key': 'Bearer sk-c' }, edgeSettings({ customKeyHeader: 'x-proxy-key' }))).to.deep.equal({
+      kind: 'present',
+      value: 'sk-c',
+      header: 'x-proxy-key',
+    });
+  });
+});

@@ -71,8 +71,10 @@ function checkAndAdmit(parts: JwtPathParts, facts: RequestFacts, identity: Ident
   );
 }
 
+/** The header the token came in: on a mapped pass-through, the one before `litellm_user_api_key` replaced it. */
 function credentialHeaderOf(facts: RequestFacts): string | null {
-  return facts.credential.kind === 'none' ? null : facts.credential.header;
+  const credential = facts.jwtCredential ?? facts.credential;
+  return credential.kind === 'none' ? null : credential.header;
 }
 
 function allow(facts: RequestFacts, identity: Identity, metadata?: Readonly<Record<string, Json>>): Outcome {

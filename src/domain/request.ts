@@ -38,6 +38,11 @@ export interface RequestFacts {
   readonly bodyBytes: number;
   readonly credential: Credential;
   /**
+   * What LiteLLM's JWT test reads when it differs from `credential`: on a mapped pass-through the
+   * `litellm_user_api_key` header names the key only after that test (auth/jwt/recognize.ts).
+   */
+  readonly jwtCredential?: Credential;
+  /**
    * A WebSocket handshake on a route LiteLLM serves as one (Realtime, Vertex AI Live): its key,
    * body and refusals follow LiteLLM's WebSocket auth (envoy/websocket.ts). Absent otherwise.
    */

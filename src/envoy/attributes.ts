@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { isLlmApiRoute } from '../routes/classify';
 import { readBody } from './body';
-import { extractCredential } from './credential';
+import { credentialBeforePassThrough, withPassThroughKey } from './credential';
 import { getEndUserId } from './end-user';
 import { collectHeaders, headerValue } from './headers';
 import type { CheckRequest } from './messages';
@@ -26,6 +26,8 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const body = webSocket ? webSocketRequestBody(query) : readBody(http, headers);
   // A cut body's model is the one its prefix names, never another field of the prefix
   // (`target_model_names`): the body past the cut may still name a `model`, which wins.
+  const found = credentialBeforePassThrough(headers, route, query, settings, webSocket);
+  const credential = withPassThroughKey(found, headers, route);
   const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
   const model = getModelFromRequest(modelSource, route);
   return {
@@ -38,7 +40,8 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyTruncated: body.truncated,
     bodyInvalid: body.invalid,
     bodyBytes: body.byteLength,
-    credential: extractCredential(headers, route, query, settings, webSocket),
+    credential,
+    ...(credential === found ? {} : { jwtCredential: found }),
     model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, body.body, settings, body.userLiteral),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,

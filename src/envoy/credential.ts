@@ -24,12 +24,29 @@ export function extractCredential(
   settings: CredentialSettings,
   webSocket = false,
 ): Credential {
+  return withPassThroughKey(credentialBeforePassThrough(headers, route, query, settings, webSocket), headers, route);
+}
+
+/** The credential as LiteLLM has it when it tests for a JWT: before a pass-through names the key. */
+export function credentialBeforePassThrough(
+  headers: HeaderRecord,
+  route: string,
+  query: QueryParameters,
+  settings: CredentialSettings,
+  webSocket = false,
+): Credential {
   const base = webSocket ? extractWebSocket(headers) : extractDefault(headers, route, query);
-  if (base.kind === 'refused') return base;
-  const found = withCustomHeader(base, headers, settings);
-  // Mapped pass-throughs (/vertex_ai, /anthropic, …) keep Authorization for the provider's own
-  // credential; LiteLLM then takes the key from `litellm_user_api_key`, as sent (present but
-  // empty → "" → malformed). check_api_key_for_custom_headers_or_pass_through_endpoints.
+  return base.kind === 'refused' ? base : withCustomHeader(base, headers, settings);
+}
+
+/**
+ * Mapped pass-throughs (/vertex_ai, /anthropic, …) keep Authorization for the provider's own
+ * credential; LiteLLM then takes the key from `litellm_user_api_key`, as sent (present but empty →
+ * "" → malformed). check_api_key_for_custom_headers_or_pass_through_endpoints, which runs after
+ * the JWT test: `found` itself when nothing replaces it.
+ */
+export function withPassThroughKey(found: Credential, headers: HeaderRecord, route: string): Credential {
+  if (found.kind === 'refused') return found;
   const passThroughKey = headers[PASS_THROUGH_KEY_HEADER];
   if (passThroughKey === undefined || !isMappedPassThroughRoute(route)) return found;
   return credential(PASS_THROUGH_KEY_HEADER, passThroughKey);

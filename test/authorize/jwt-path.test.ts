@@ -79,6 +79,19 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     expect(outcome.decision.credentialHeader).to.equal('authorization');
   });
 
+  it("on a mapped pass-through decides by the token in Authorization, tested before litellm_user_api_key replaced it, and strips that header", async () => {
+    const token = await withToken({ tid: 't-gpt', sub: 'alice' });
+    const passThrough: RequestFacts = {
+      ...token,
+      route: '/anthropic/v1/messages',
+      credential: { kind: 'present', value: 'sk-someone-else', header: 'litellm_user_api_key' },
+      jwtCredential: token.credential,
+    };
+    const outcome = await authorizer().authorize(passThrough);
+    expect(outcome.decision.identity).to.include({ userId: 'alice', teamId: 't-gpt' });
+    expect(outcome.decision.credentialHeader).to.equal('authorization');
+  });
+
   it('denies a team token another model: team_model_access_denied (401)', async () => {
     const outcome = await authorizer().authorize(await withToken({ tid: 't-gpt' }, { body: { model: 'claude-3' }, model: 'claude-3' }));
     expect(denial(outcome)).to.deep.include({ status: 401, type: 'team_model_access_denied', refusedBy: 'team_model_access' });

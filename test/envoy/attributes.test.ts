@@ -374,6 +374,13 @@ describe('parseCheckRequest', () => {
       });
     });
 
+    it("keeps the credential LiteLLM's JWT test reads when a mapped pass-through's litellm_user_api_key replaces it", () => {
+      const facts = withBody({ path: '/vertex_ai/v1/projects/p/models/m:generateContent', headers: { authorization: 'Bearer a.b.c', litellm_user_api_key: 'sk-b' } });
+      expect(facts.credential).to.deep.equal({ kind: 'present', value: 'sk-b', header: 'litellm_user_api_key' });
+      expect(facts.jwtCredential).to.deep.equal({ kind: 'present', value: 'a.b.c', header: 'authorization' });
+      expect(withBody({ headers: { authorization: 'Bearer sk-a' } }).jwtCredential, 'nothing replaced').to.equal(undefined);
+    });
+
     it("reads a Realtime WebSocket handshake's model from the query, as LiteLLM builds its body", () => {
       const handshake = (path: string, headers: Record<string, string> = { upgrade: 'websocket', connection: 'Upgrade' }) =>
         withBody({ method: 'GET', path, headers: { ':method': 'GET', ...headers, authorization: 'Bearer sk-a' } });

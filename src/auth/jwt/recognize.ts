@@ -19,7 +19,8 @@ export function recognizeJwt(facts: RequestFacts, recognition: JwtRecognition | 
     const payload = facts.filterMetadata[namespace]?.[recognition.envoy.payloadKey];
     if (isJsonObject(payload)) return { kind: 'envoy', claims: payload };
   }
-  const credential = facts.credential;
+  // Tested before a mapped pass-through's `litellm_user_api_key` replaces the credential, as LiteLLM does.
+  const credential = facts.jwtCredential ?? facts.credential;
   if (credential.kind === 'present' && credential.value.split('.').length === 3) {
     return { kind: 'bearer', token: credential.value };
   }

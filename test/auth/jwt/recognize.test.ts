@@ -16,6 +16,17 @@ describe('recognising a JWT caller (litellm-auth.md §2.4)', () => {
     expect(recognizeJwt(bearer('sk-plain-key'), ON)).to.equal(null);
   });
 
+  it("tests the credential as it was before a mapped pass-through's litellm_user_api_key replaced it, as LiteLLM does", () => {
+    const passThrough = (before: string, after: string) =>
+      aRequest({
+        route: '/anthropic/v1/messages',
+        credential: { kind: 'present', value: after, header: 'litellm_user_api_key' },
+        jwtCredential: { kind: 'present', value: before, header: 'authorization' },
+      });
+    expect(recognizeJwt(passThrough('sk-provider', 'aaa.bbb.ccc'), ON), 'a JWT in litellm_user_api_key is no JWT caller').to.equal(null);
+    expect(recognizeJwt(passThrough('eyJ.entra.token', 'sk-good'), ON), "the provider's JWT in Authorization is").to.deep.equal({ kind: 'bearer', token: 'eyJ.entra.token' });
+  });
+
   it('nothing is a JWT without enable_jwt_auth', () => {
     expect(recognizeJwt(bearer('aaa.bbb.ccc'), { ...ON, enabled: false })).to.equal(null);
     expect(recognizeJwt(bearer('aaa.bbb.ccc'), null)).to.equal(null);

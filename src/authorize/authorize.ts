@@ -103,6 +103,7 @@ export class Authorizer {
       case 'public_route':
       case 'open_proxy':
       case 'user_auth_route':
+      case 'unauthenticated_pass_through':
         return allow({ model }, credentialHeader);
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.

@@ -62,6 +62,8 @@ const generalSettings = z.looseObject({
   role_permissions: rolePermissionsSchema.nullish(),
   enforce_rbac: z.boolean().nullish(),
   store_model_in_db: z.boolean().nullish(),
+  // Entries are read leniently (config/pass-through-endpoints.ts): LiteLLM skips what it cannot use.
+  pass_through_endpoints: z.array(z.unknown()).nullish(),
 });
 
 const litellmSettings = z.looseObject({

@@ -2,6 +2,7 @@
  * The authorization policy derived from the LiteLLM-shaped config: everything the pure checks
  * need to know about the proxy (master key excluded; identity owns it).
  */
+import { passThroughEndpointsOf, type PassThroughEndpoint } from './pass-through-endpoints';
 import { isWrittenAsFloat, type LiteLlmConfig, type ModelDeploymentConfig } from './litellm-config';
 
 /**
@@ -40,6 +41,8 @@ export interface Policy {
   readonly allowedIps: readonly string[] | null;
   readonly useXForwardedFor: boolean;
   readonly publicRoutes: readonly string[];
+  /** general_settings.pass_through_endpoints: those whose `auth` is not true are called without a key. */
+  readonly passThroughEndpoints: readonly PassThroughEndpoint[];
   readonly adminOnlyRoutes: readonly string[];
   readonly allowClientSideCredentials: boolean;
   /** general_settings.allow_user_auth: `/user/auth` is let through with no further check (else 403). */
@@ -113,6 +116,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     allowedIps: general.allowed_ips ?? null,
     useXForwardedFor: general.use_x_forwarded_for ?? false,
     publicRoutes: general.public_routes ?? [],
+    passThroughEndpoints: passThroughEndpointsOf(general.pass_through_endpoints),
     adminOnlyRoutes: general.admin_only_routes ?? [],
     allowClientSideCredentials: general.allow_client_side_credentials ?? false,
     allowUserAuth: general.allow_user_auth === true,

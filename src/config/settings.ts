@@ -4,6 +4,7 @@
  */
 import { loadLiteLlmConfig, ConfigError, type LiteLlmConfig } from './litellm-config';
 import { buildPolicy, type Policy } from './policy';
+import { passThroughEndpointsOf, type PassThroughEndpoint } from './pass-through-endpoints';
 import { meteringSettingsFrom, type MeteringSettings } from './metering-config';
 import { alertingSettingsFrom, type AlertingSettings } from './alerting-config';
 import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
@@ -29,6 +30,8 @@ export interface Settings {
     readonly customKeyHeader: string | null;
     readonly userHeaderName: string | null;
     readonly customerHeaderMappings: readonly string[];
+    /** general_settings.pass_through_endpoints: headers that name the key, Langfuse's Basic credential. */
+    readonly passThroughEndpoints: readonly PassThroughEndpoint[];
   };
   readonly allowRequestsOnDbUnavailable: boolean;
   readonly forwardCredentials: boolean;
@@ -100,6 +103,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
       customerHeaderMappings: (general.user_header_mappings ?? [])
         .filter((m) => m.litellm_user_role.toLowerCase() === 'customer')
         .map((m) => m.header_name.toLowerCase()),
+      passThroughEndpoints: passThroughEndpointsOf(general.pass_through_endpoints),
     },
     allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,
     forwardCredentials: tollgate.forward_credentials ?? false,

@@ -27,7 +27,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   // A cut body's model is the one its prefix names, never another field of the prefix
   // (`target_model_names`): the body past the cut may still name a `model`, which wins.
   const found = credentialBeforePassThrough(headers, route, query, settings, webSocket);
-  const credential = withPassThroughKey(found, headers, route);
+  const credential = withPassThroughKey(found, headers, route, settings);
   const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
   const model = getModelFromRequest(modelSource, route);
   return {

@@ -4,7 +4,9 @@
  */
 import type { Settings } from '../config/settings';
 import type { Credential } from '../domain/request';
-import { nonEmptyHeader, type HeaderRecord } from './headers';
+import { headerValue, nonEmptyHeader, type HeaderRecord } from './headers';
+import { passThroughEndpointsFor } from '../config/pass-through-endpoints';
+import { pythonBase64Decode } from '../util/python-base64';
 import type { QueryParameters } from './route';
 import { LITELLM_ROUTES } from '../routes/route-groups';
 
@@ -24,7 +26,7 @@ export function extractCredential(
   settings: CredentialSettings,
   webSocket = false,
 ): Credential {
-  return withPassThroughKey(credentialBeforePassThrough(headers, route, query, settings, webSocket), headers, route);
+  return withPassThroughKey(credentialBeforePassThrough(headers, route, query, settings, webSocket), headers, route, settings);
 }
 
 /** The credential as LiteLLM has it when it tests for a JWT: before a pass-through names the key. */
@@ -35,7 +37,7 @@ export function credentialBeforePassThrough(
   settings: CredentialSettings,
   webSocket = false,
 ): Credential {
-  const base = webSocket ? extractWebSocket(headers) : extractDefault(headers, route, query);
+  const base = webSocket ? extractWebSocket(headers) : extractDefault(headers, route, query, settings);
   return base.kind === 'refused' ? base : withCustomHeader(base, headers, settings);
 }
 
@@ -45,11 +47,33 @@ export function credentialBeforePassThrough(
  * "" → malformed). check_api_key_for_custom_headers_or_pass_through_endpoints, which runs after
  * the JWT test: `found` itself when nothing replaces it.
  */
-export function withPassThroughKey(found: Credential, headers: HeaderRecord, route: string): Credential {
+export function withPassThroughKey(found: Credential, headers: HeaderRecord, route: string, settings: CredentialSettings): Credential {
   if (found.kind === 'refused') return found;
   const passThroughKey = headers[PASS_THROUGH_KEY_HEADER];
-  if (passThroughKey === undefined || !isMappedPassThroughRoute(route)) return found;
-  return credential(PASS_THROUGH_KEY_HEADER, passThroughKey);
+  const named = passThroughKey !== undefined && isMappedPassThroughRoute(route) ? credential(PASS_THROUGH_KEY_HEADER, passThroughKey) : found;
+  let parsed = named;
+  for (const endpoint of passThroughEndpointsFor(settings.credentials.passThroughEndpoints, route)) {
+    // An unauthenticated one ends LiteLLM's walk: the request is then let through without a key.
+    if (!endpoint.authenticated) break;
+    if (endpoint.langfuseAuth) parsed = langfuseKey(parsed);
+  }
+  return parsed;
+}
+
+/**
+ * `custom_auth_parser: langfuse`: Langfuse SDKs send `Basic base64(public_key:secret_key)` and
+ * the public key is the LiteLLM key. The value is decoded as Python's b64decode does; one that
+ * does not decode (LiteLLM raises, 401) is read as a malformed key.
+ */
+function langfuseKey(found: Credential): Credential {
+  if (found.kind !== 'present' && found.kind !== 'malformed') return found;
+  const encoded = found.kind === 'present' ? found.value.split('Basic ').join('').trim() : '';
+  try {
+    const decoded = new TextDecoder('utf-8', { fatal: true }).decode(pythonBase64Decode(encoded, false));
+    return credential(found.header, decoded.split(':')[0]);
+  } catch {
+    return { kind: 'malformed', header: found.header };
+  }
 }
 
 /** The header a mapped pass-through request names its LiteLLM key in (litellm-auth.md §2.3). */
@@ -67,7 +91,7 @@ function isMappedPassThroughRoute(route: string): boolean {
   return LITELLM_ROUTES.mapped_pass_through_routes.some((prefix) => route.startsWith(prefix));
 }
 
-function extractDefault(headers: HeaderRecord, route: string, query: QueryParameters): Credential {
+function extractDefault(headers: HeaderRecord, route: string, query: QueryParameters, settings: CredentialSettings): Credential {
   // 1. x-litellm-api-key beats Authorization (LiteLLM test_x_litellm_api_key); unknown prefixes pass as is.
   const litellm = nonEmptyHeader(headers, 'x-litellm-api-key');
   if (litellm !== undefined) return credential('x-litellm-api-key', bearerTokenOrValue(litellm));
@@ -83,7 +107,15 @@ function extractDefault(headers: HeaderRecord, route: string, query: QueryParame
   // Starlette's QueryParams.get returns the last value of a repeated parameter.
   const queryKey = query.getAll('key').at(-1);
   if (isGenerateContentRoute(route) && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
-  return { kind: 'none' };
+  // 8. A configured pass-through endpoint may name its own key header (raw value; the last
+  // matching endpoint wins, as LiteLLM walks them all).
+  let endpointKey: Credential = { kind: 'none' };
+  for (const endpoint of settings.credentials.passThroughEndpoints) {
+    if (endpoint.path !== route || endpoint.keyHeader === null) continue;
+    const value = headerValue(headers, endpoint.keyHeader);
+    if (value !== undefined) endpointKey = credential(endpoint.keyHeader, value);
+  }
+  return endpointKey;
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { createDecipheriv, createHash, hkdfSync } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { pythonBase64Decode } from '../util/python-base64';
 
 const V3_GCM_PREFIX = 'v3:gcm:';
 const V2_GCM_PREFIX = 'v2:gcm:';
@@ -76,52 +77,4 @@ function decryptSecretBox(bytes: Uint8Array, key: Buffer): string {
   const opened = nacl.secretbox.open(bytes.subarray(nonceLength), bytes.subarray(0, nonceLength), new Uint8Array(key));
   if (opened === null) throw new Error('not a SecretBox under this key');
   return strictUtf8.decode(opened);
-}
-
-const STANDARD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const SEXTET = new Map([...STANDARD_ALPHABET].map((char, index) => [char, index]));
-
-/**
- * Python's `base64.urlsafe_b64decode` (`urlSafe`) or `b64decode`, without validation: characters
- * outside the alphabet are skipped, a completed pad ends the input, a dangling quad throws, and
- * so does a character past ASCII.
- * Node's decoder accepts what these reject, and the difference decides whether a value is read
- * as an empty plaintext or kept as written.
- */
-function pythonBase64Decode(text: string, urlSafe: boolean): Buffer {
-  // A str is encoded as ASCII first, so anything else is refused.
-  if ([...text].some((char) => char.charCodeAt(0) > 0x7f)) throw new Error('not ASCII');
-  const input = urlSafe ? text.replace(/-/g, '+').replace(/_/g, '/') : text;
-  const out: number[] = [];
-  let quadPosition = 0;
-  let carry = 0;
-  let pads = 0;
-  for (const char of input) {
-    if (char === '=') {
-      if (quadPosition >= 2 && quadPosition + ++pads >= 4) return Buffer.from(out);
-      continue;
-    }
-    const sextet = SEXTET.get(char);
-    if (sextet === undefined) continue;
-    pads = 0;
-    switch (quadPosition) {
-      case 0:
-        carry = sextet;
-        break;
-      case 1:
-        out.push(((carry << 2) | (sextet >> 4)) & 0xff);
-        carry = sextet & 0x0f;
-        break;
-      case 2:
-        out.push(((carry << 4) | (sextet >> 2)) & 0xff);
-        carry = sextet & 0x03;
-        break;
-      default:
-        out.push(((carry << 6) | sextet) & 0xff);
-        carry = 0;
-    }
-    quadPosition = (quadPosition + 1) % 4;
-  }
-  if (quadPosition !== 0) throw new Error('incomplete base64 quad');
-  return Buffer.from(out);
 }

@@ -9,6 +9,7 @@ import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { isPromise } from '../../src/util/maybe-promise';
+import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
 
 const MASTER = 'sk-master-0000';
 const RAW = 'sk-team-key-1234';
@@ -199,6 +200,26 @@ describe("Authorizer: a Realtime WebSocket handshake (LiteLLM's user_api_key_aut
       const { decision, refusedBy } = await authorizer(new MemoryStore(), {}, masterKey).authorize(noKey);
       expect(refusedBy).to.equal('identify');
       expect(decision.kind === 'deny' && decision.denial).to.deep.include({ status: 403, type: 'auth_error', message: 'No API key provided' });
+    }
+  });
+});
+
+describe('Authorizer: general_settings.pass_through_endpoints', () => {
+  const endpoints = passThroughEndpointsOf([{ path: '/open-svc', target: 'https://svc.example' }, { path: '/svc', auth: true }]);
+
+  it('lets a request to an endpoint without auth through with no key and no identity, as LiteLLM answers UserAPIKeyAuth()', async () => {
+    const { decision, refusedBy } = await authorizer(new MemoryStore(), { passThroughEndpoints: endpoints }).authorize(
+      aRequest({ route: '/open-svc', path: '/open-svc', model: null, body: {}, credential: { kind: 'none' } }),
+    );
+    expect(refusedBy).to.equal(null);
+    expect(decision).to.deep.include({ kind: 'allow', identity: { model: undefined } });
+  });
+
+  it('asks for a key on an endpoint with auth: true, and on a sub-path of one without', async () => {
+    const subject = authorizer(new MemoryStore(), { passThroughEndpoints: endpoints });
+    for (const route of ['/svc', '/open-svc/more']) {
+      const { decision } = await subject.authorize(aRequest({ route, path: route, model: null, body: {}, credential: { kind: 'none' } }));
+      expect(decision.kind === 'deny' && decision.denial.message, route).to.equal('Authentication Error, No api key passed in.');
     }
   });
 });

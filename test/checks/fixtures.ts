@@ -205,6 +205,7 @@ export function aPolicy(overrides: Partial<Policy> = {}): Policy {
     allowedIps: null,
     useXForwardedFor: false,
     publicRoutes: [],
+    passThroughEndpoints: [],
     adminOnlyRoutes: [],
     allowClientSideCredentials: false,
     allowUserAuth: false,

@@ -46,6 +46,14 @@ describe('settings from environment and config.yaml', () => {
     expect(settingsFrom(parseLiteLlmConfig('', {}), {}).saltKey).to.equal(null);
   });
 
+  it('reads general_settings.pass_through_endpoints for the credential and the caller', () => {
+    const config = parseLiteLlmConfig('general_settings:\n  pass_through_endpoints:\n    - path: /svc\n      target: https://svc.example\n      headers: { litellm_user_api_key: X-Key }\n', {});
+    const settings = settingsFrom(config, {});
+    const expected = [{ path: '/svc', authenticated: false, keyHeader: 'x-key', langfuseAuth: false }];
+    expect(settings.credentials.passThroughEndpoints).to.deep.equal(expected);
+    expect(settings.policy.passThroughEndpoints).to.deep.equal(expected);
+  });
+
   it('resolves os.environ/NAME references as LiteLLM does', () => {
     const config = parseLiteLlmConfig('general_settings:\n  master_key: os.environ/MY_KEY\n', { MY_KEY: 'sk-secret' });
     expect(config.general_settings?.master_key).to.equal('sk-secret');

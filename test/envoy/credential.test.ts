@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { extractCredential, QUERY_KEY_CREDENTIAL } from '../../src/envoy/credential';
 import { edgeSettings } from './fixtures';
+import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
 
 const CHAT = '/chat/completions';
 const noQuery = new URLSearchParams();
@@ -235,5 +236,29 @@ describe("extractCredential on a WebSocket handshake (LiteLLM's user_api_key_aut
       value: 'sk-c',
       header: 'x-proxy-key',
     });
+  });
+});
+
+describe('extractCredential with general_settings.pass_through_endpoints', () => {
+  const endpoints = passThroughEndpointsOf([
+    { path: '/svc', auth: true, headers: { litellm_user_api_key: 'X-Svc-Key' } },
+    { path: '/api/public/ingestion', auth: true, custom_auth_parser: 'langfuse' },
+  ]);
+  const extractOn = (route: string, headers: Record<string, string>) =>
+    extractCredential(headers, route, new URLSearchParams(), edgeSettings({ passThroughEndpoints: [...endpoints] }));
+
+  it("takes the key from the endpoint's header, raw, when no usual header carries one", () => {
+    expect(extractOn('/svc', { 'x-svc-key': 'sk-svc' })).to.deep.equal({ kind: 'present', value: 'sk-svc', header: 'x-svc-key' });
+    expect(extractOn('/svc', { 'x-svc-key': 'Bearer sk-svc' }), 'not Bearer-stripped').to.include({ value: 'Bearer sk-svc' });
+    expect(extractOn('/svc', { 'x-svc-key': '' }), 'present but empty').to.deep.equal({ kind: 'malformed', header: 'x-svc-key' });
+    expect(extractOn('/svc', { authorization: 'Bearer sk-a', 'x-svc-key': 'sk-svc' }), 'Authorization comes first').to.include({ value: 'sk-a' });
+    expect(extractOn('/svc/sub', { 'x-svc-key': 'sk-svc' }), 'exact path only').to.deep.equal({ kind: 'none' });
+  });
+
+  it("reads a Langfuse endpoint's key as the user name of its Basic credential", () => {
+    const basic = `Basic ${Buffer.from('sk-langfuse-public:sk-lf-secret').toString('base64')}`;
+    expect(extractOn('/api/public/ingestion', { authorization: basic })).to.deep.equal({ kind: 'present', value: 'sk-langfuse-public', header: 'authorization' });
+    expect(extractOn('/api/public/ingestion', { authorization: 'Basic abcde' }), 'not base64: LiteLLM raises').to.deep.equal({ kind: 'malformed', header: 'authorization' });
+    expect(extractOn('/other', { authorization: basic }), 'elsewhere the Basic value is the key').to.include({ value: basic.slice('Basic '.length) });
   });
 });

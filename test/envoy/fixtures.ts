@@ -8,6 +8,7 @@ import type { RequestFacts } from '../../src/domain/request';
 import type { AttributeSettings } from '../../src/envoy/attributes';
 import type { CheckRequest, HttpRequest } from '../../src/envoy/messages';
 import type { ResponseSettings } from '../../src/envoy/response';
+import type { PassThroughEndpoint } from '../../src/config/pass-through-endpoints';
 
 export type EdgeSettings = AttributeSettings & ResponseSettings;
 
@@ -16,6 +17,7 @@ export function edgeSettings(overrides: {
   customKeyHeader?: string | null;
   userHeaderName?: string | null;
   customerHeaderMappings?: string[];
+  passThroughEndpoints?: PassThroughEndpoint[];
   forwardCredentials?: boolean;
 } = {}): EdgeSettings {
   return {
@@ -25,6 +27,7 @@ export function edgeSettings(overrides: {
       customKeyHeader: overrides.customKeyHeader ?? null,
       userHeaderName: overrides.userHeaderName ?? null,
       customerHeaderMappings: overrides.customerHeaderMappings ?? [],
+      passThroughEndpoints: overrides.passThroughEndpoints ?? [],
     },
   };
 }

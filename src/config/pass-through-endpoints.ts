@@ -44,5 +44,7 @@ export function passThroughEndpointsFor(endpoints: readonly PassThroughEndpoint[
 
 /** A route one of whose endpoints leaves `auth` off: LiteLLM answers it without a key. */
 export function isUnauthenticatedPassThrough(endpoints: readonly PassThroughEndpoint[], route: string): boolean {
-  return endpoints.some((endpoint) => endpoint.path === route && !endpoint.authenticated);
+  // A loop, not `some`: asked on every Check, it then makes no closure.
+  for (const endpoint of endpoints) if (endpoint.path === route && !endpoint.authenticated) return true;
+  return false;
 }

@@ -41,12 +41,12 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyInvalid: body.invalid,
     bodyBytes: body.byteLength,
     credential,
-    ...(credential === found ? {} : { jwtCredential: found }),
+    jwtCredential: credential === found ? undefined : found,
     model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, body.body, settings, body.userLiteral),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
-    ...(webSocket ? { webSocket } : {}),
+    webSocket: webSocket ? true : undefined,
   };
 }
 

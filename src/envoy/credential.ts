@@ -51,8 +51,10 @@ export function withPassThroughKey(found: Credential, headers: HeaderRecord, rou
   if (found.kind === 'refused') return found;
   const passThroughKey = headers[PASS_THROUGH_KEY_HEADER];
   const named = passThroughKey !== undefined && isMappedPassThroughRoute(route) ? credential(PASS_THROUGH_KEY_HEADER, passThroughKey) : found;
+  const endpoints = settings.credentials.passThroughEndpoints;
+  if (endpoints.length === 0) return named;
   let parsed = named;
-  for (const endpoint of passThroughEndpointsFor(settings.credentials.passThroughEndpoints, route)) {
+  for (const endpoint of passThroughEndpointsFor(endpoints, route)) {
     // An unauthenticated one ends LiteLLM's walk: the request is then let through without a key.
     if (!endpoint.authenticated) break;
     if (endpoint.langfuseAuth) parsed = langfuseKey(parsed);
@@ -75,6 +77,8 @@ function langfuseKey(found: Credential): Credential {
     return { kind: 'malformed', header: found.header };
   }
 }
+
+const NO_CREDENTIAL: Credential = Object.freeze({ kind: 'none' });
 
 /** The header a mapped pass-through request names its LiteLLM key in (litellm-auth.md §2.3). */
 export const PASS_THROUGH_KEY_HEADER = 'litellm_user_api_key';
@@ -109,8 +113,10 @@ function extractDefault(headers: HeaderRecord, route: string, query: QueryParame
   if (isGenerateContentRoute(route) && queryKey) return credential(QUERY_KEY_CREDENTIAL, queryKey);
   // 8. A configured pass-through endpoint may name its own key header (raw value; the last
   // matching endpoint wins, as LiteLLM walks them all).
-  let endpointKey: Credential = { kind: 'none' };
-  for (const endpoint of settings.credentials.passThroughEndpoints) {
+  const endpoints = settings.credentials.passThroughEndpoints;
+  if (endpoints.length === 0) return NO_CREDENTIAL;
+  let endpointKey: Credential = NO_CREDENTIAL;
+  for (const endpoint of endpoints) {
     if (endpoint.path !== route || endpoint.keyHeader === null) continue;
     const value = headerValue(headers, endpoint.keyHeader);
     if (value !== undefined) endpointKey = credential(endpoint.keyHeader, value);

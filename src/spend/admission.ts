@@ -198,13 +198,20 @@ function verdictOf(
   const verdict = replyString(reply[0]);
   if (verdict === 'rate_limited') {
     const crossed = limits[Number(reply[1]) - 1];
-    const used = new Map<RateLimit, number>([[crossed, Number(replyString(reply[2]))]]);
     const counts = limits.map((limit, i) => ({
       metric: limit.metric,
       limit: limit.limit,
       previous: Number(replyString(reply[3 + 2 * i])),
       current: Number(replyString(reply[4 + 2 * i])),
     }));
+    // LiteLLM's message prints both counts of the crossed entity: the other metric's, when it is
+    // limited too, is weighed as the ADMIT script weighs it.
+    const weight = 1 - (now % 60_000) / 60_000;
+    const used = new Map<RateLimit, number>();
+    limits.forEach((limit, i) => {
+      if (limit.type === crossed.type && limit.target.id === crossed.target.id) used.set(limit, counts[i].previous * weight + counts[i].current);
+    });
+    used.set(crossed, Number(replyString(reply[2])));
     return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used, retryAfterSeconds(now, counts)) };
   }
   if (verdict === 'over_budget') {

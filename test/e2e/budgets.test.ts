@@ -367,7 +367,7 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
 
     it('refuses past a tpm limit once metered tokens reach it, and tells Envoy AI Gateway the limit', async () => {
       const raw = `sk-tpm-${uniqueId('k')}`;
-      await rows.aKey({ token: hashKey(raw), tpm_limit: 1500 });
+      await rows.aKey({ token: hashKey(raw), tpm_limit: 1500, rpm_limit: 100 });
       const first = await replicas!.checkers[0].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
       expect(metadataOf(first)).to.include({ rate_limit: '1500/MINUTE' });
       const metered = await callThrough(replicas!, 0, 1, raw);
@@ -376,6 +376,9 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       const after = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
       expect(denialOf(after)).to.include({ code: '429' });
       expect(denialOf(after).message).to.include('current tpm: 1900, tpm limit: 1500');
+      // The two requests admitted before it, as LiteLLM prints the crossed entity's other count
+      // (1 when a minute ended between them and the window weighs the earlier one down).
+      expect(denialOf(after).message).to.match(/current rpm: [12], rpm limit: 100,/);
     });
 
     it('bounds overshoot under concurrency by the requests in flight: measured', async () => {

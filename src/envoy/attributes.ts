@@ -43,7 +43,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     credential,
     jwtCredential: credential === found ? undefined : found,
     model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
-    endUserId: getEndUserId(headers, body.body, settings, body.userLiteral),
+    endUserId: getEndUserId(headers, body.body, settings, body.endUserLiterals),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
     webSocket: webSocket ? true : undefined,

@@ -9,7 +9,8 @@ import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
 import { readPrefix } from './json-prefix';
-import { BytesJson, forEachMember, TextJson } from './json-text';
+import { BytesJson, TextJson } from './json-text';
+import { endUserLiteralsOf, mayHoldNumericEndUser, type EndUserLiterals } from './end-user-literals';
 import type { HttpRequest } from './messages';
 
 /** Bodies above this are not parsed, only scanned for `model` (a prompt can be many MiB). */
@@ -59,10 +60,10 @@ export interface BodyFacts {
   /** Bytes of body Envoy sent (only a prefix when `truncated`); 0 without a body. */
   readonly byteLength: number;
   /**
-   * A top-level `user` sent as a number, as written (`1234567890123456789`, `1.0`): Python's
-   * `str()` of it, which names the end user, needs the literal a JavaScript number loses.
+   * End-user ids sent as numbers, as written (`1234567890123456789`, `1.0`): Python's `str()` of
+   * them, which names the end user, needs the literal a JavaScript number loses.
    */
-  readonly userLiteral?: string;
+  readonly endUserLiterals?: EndUserLiterals;
 }
 
 const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null, byteLength: 0 };
@@ -108,8 +109,10 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   const parsed = parseWholeBody(source, length);
   if (parsed === null) return bodyFacts(length, null, false, true, null);
   const facts = bodyFacts(length, parsed, false, false, null);
-  // Rare (the API types `user` as a string): only then is the text walked again.
-  return typeof parsed['user'] === 'number' ? { ...facts, ...literalOf(textOf(source), 'user') } : facts;
+  // Rare (the APIs type these ids as strings): only then is the text walked again.
+  if (!mayHoldNumericEndUser(parsed)) return facts;
+  const endUserLiterals = endUserLiteralsOf(textOf(source), parsed, MAX_JSON_DEPTH);
+  return endUserLiterals === undefined ? facts : { ...facts, endUserLiterals };
 }
 
 /**
@@ -126,18 +129,6 @@ function parseWholeBody(source: Source, length: number): JsonObject | null {
   // Only a body JSON refuses pays for this second reading.
   const pythonic = withNonFiniteAsNull(textOf(source));
   return pythonic === null ? null : parseJsonObject(pythonic, MAX_JSON_DEPTH);
-}
-
-function literalOf(text: string, key: string): { userLiteral?: string } {
-  let literal: string | undefined;
-  forEachMember(
-    new TextJson(text),
-    (name, from, to) => {
-      if (name === key) literal = text.slice(from, to);
-    },
-    MAX_JSON_DEPTH,
-  );
-  return literal === undefined ? {} : { userLiteral: literal };
 }
 
 function textOf(source: Source): string {

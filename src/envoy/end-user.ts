@@ -7,6 +7,7 @@ import type { Json } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
 import { metadataAsObject } from '../checks/request-metadata';
 import { pyFloat, pyStr } from '../checks/python-format';
+import type { EndUserLiterals } from './end-user-literals';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
 
@@ -15,9 +16,9 @@ type Body = Readonly<Record<string, Json>> | null;
 /** constants.STANDARD_CUSTOMER_ID_HEADERS: always on, no configuration needed (e.g. Claude Code). */
 const STANDARD_CUSTOMER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-id'] as const;
 
-/** `userLiteral`: a top-level numeric `user` as the body wrote it (envoy/body.ts). */
-export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings, userLiteral?: string): string | null {
-  return fromHeaders(headers, settings) ?? fromBody(body, userLiteral);
+/** `literals`: the end-user ids the body wrote as numbers, as written (envoy/end-user-literals.ts). */
+export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings, literals?: EndUserLiterals): string | null {
+  return fromHeaders(headers, settings) ?? fromBody(body, literals);
 }
 
 function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string | null {
@@ -41,13 +42,12 @@ function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string |
  * empty end-user id names nobody. Metadata sent as a JSON string (multipart forms, extra_body) is
  * parsed, as newer LiteLLM does, so it cannot dodge attribution.
  */
-function fromBody(body: Body, userLiteral: string | undefined): string | null {
+function fromBody(body: Body, literals: EndUserLiterals | undefined): string | null {
   if (body === null) return null;
-  const user = field(body, 'user');
   return (
-    (typeof user === 'number' && userLiteral !== undefined ? pythonNumberText(userLiteral) : idOf(user)) ??
-    idOf(field(metadataAsObject(field(body, 'litellm_metadata')), 'user')) ??
-    idOf(field(metadataAsObject(field(body, 'metadata')), 'user_id')) ??
+    idOf(field(body, 'user'), literals?.user) ??
+    idOf(field(metadataAsObject(field(body, 'litellm_metadata')), 'user'), literals?.litellmMetadataUser) ??
+    idOf(field(metadataAsObject(field(body, 'metadata')), 'user_id'), literals?.metadataUserId) ??
     idOf(field(body, 'safety_identifier'))
   );
 }
@@ -61,9 +61,10 @@ function field(object: Readonly<Record<string, Json>> | null, name: string): Jso
  * `True`, `inf` (`1e400`), `{'id': 'x'}` for an object. Skipping those instead would let the
  * next, lower source name the end user.
  */
-function idOf(value: Json | undefined): string | null {
+function idOf(value: Json | undefined, literal?: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return nonBlank(value);
+  if (typeof value === 'number' && literal !== undefined) return pythonNumberText(literal);
   return pyStr(value);
 }
 

@@ -52,10 +52,10 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
     });
 
     it('names a numeric body.user by the literal the body wrote: every digit of a big int, a float as repr()', () => {
-      expect(getEndUserId({}, { user: Number('1234567890123456789') }, none, '1234567890123456789')).to.equal('1234567890123456789');
-      expect(getEndUserId({}, { user: 1 }, none, '1.0')).to.equal('1.0');
-      expect(getEndUserId({}, { user: 1e16 }, none, '1e16')).to.equal('1e+16');
-      expect(getEndUserId({}, { user: 0 }, none, '-0')).to.equal('0');
+      expect(getEndUserId({}, { user: Number('1234567890123456789') }, none, { user: '1234567890123456789' })).to.equal('1234567890123456789');
+      expect(getEndUserId({}, { user: 1 }, none, { user: '1.0' })).to.equal('1.0');
+      expect(getEndUserId({}, { user: 1e16 }, none, { user: '1e16' })).to.equal('1e+16');
+      expect(getEndUserId({}, { user: 0 }, none, { user: '-0' })).to.equal('0');
     });
 
     it("names the end user by Python's str() of any value that is not null, as LiteLLM does, never by the next source", () => {
@@ -68,9 +68,15 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
       expect(getEndUserId({}, { safety_identifier: { id: 1 } }, none)).to.equal("{'id': 1}");
     });
 
+    it('names a numeric id in litellm_metadata.user or metadata.user_id by its literal too', () => {
+      expect(getEndUserId({}, { metadata: { user_id: Number('1234567890123456789') } }, none, { metadataUserId: '1234567890123456789' })).to.equal('1234567890123456789');
+      expect(getEndUserId({}, { litellm_metadata: { user: 2 } }, none, { litellmMetadataUser: '2.0' })).to.equal('2.0');
+      expect(getEndUserId({}, { user: 'u', metadata: { user_id: 5 } }, none, { metadataUserId: '5.0' }), 'an earlier source wins').to.equal('u');
+    });
+
     it("names a number past float's range inf, as Python reads and prints it", () => {
-      expect(getEndUserId({}, { user: Infinity, metadata: { user_id: 'm' } }, none, '1e400')).to.equal('inf');
-      expect(getEndUserId({}, { user: -Infinity }, none, '-1e400')).to.equal('-inf');
+      expect(getEndUserId({}, { user: Infinity, metadata: { user_id: 'm' } }, none, { user: '1e400' })).to.equal('inf');
+      expect(getEndUserId({}, { user: -Infinity }, none, { user: '-1e400' })).to.equal('-inf');
       expect(getEndUserId({}, { metadata: { user_id: Infinity }, safety_identifier: 's' }, none)).to.equal('inf');
     });
 

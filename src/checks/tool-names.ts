@@ -4,42 +4,63 @@
  * Only tool-capable routes are considered (LiteLLM's `TOOL_CAPABLE_CALL_TYPES`).
  */
 import type { Json } from '../domain/entities';
-import { checkRouteAccess } from '../routes/match';
 import { isJsonObject } from './context';
 import { isTruthy } from '../domain/truthiness';
 import { pyStr } from './python-format';
 
 type ToolApi = 'chat' | 'responses' | 'anthropic' | 'generate_content' | 'mcp_call_tool';
 
-const TOOL_CAPABLE_ROUTES: readonly (readonly [ToolApi, readonly string[]])[] = [
-  [
-    'chat',
-    [
-      '/chat/completions',
-      '/v1/chat/completions',
-      '/engines/{model}/chat/completions',
-      '/openai/deployments/{model}/chat/completions',
-      '/cursor/chat/completions',
-    ],
-  ],
-  ['responses', ['/responses', '/v1/responses', '/openai/v1/responses']],
-  ['anthropic', ['/v1/messages']],
-  [
-    'generate_content',
-    [
-      '/v1beta/models/{model_name:path}:generateContent',
-      '/v1beta/models/{model_name:path}:streamGenerateContent',
-      '/models/{model_name:path}:generateContent',
-      '/models/{model_name:path}:streamGenerateContent',
-    ],
-  ],
-  ['mcp_call_tool', ['/mcp/tools/call', '/mcp-rest/tools/call']],
+/**
+ * The entries of LiteLLM's `API_ROUTE_TO_CALL_TYPES` whose call types are tool-capable
+ * (`TOOL_CAPABLE_CALL_TYPES`: completion, responses, anthropic_messages, generate_content,
+ * call_mcp_tool), in its order. `get_call_types_for_route` takes an exact key, else the first
+ * pattern whose `{placeholder}` segments stand for one path segment each. No other route is
+ * checked: not `/cursor/chat/completions`, not the MCP REST routes, not streamGenerateContent.
+ */
+const TOOL_CAPABLE_ROUTES: readonly (readonly [pattern: string, api: ToolApi])[] = [
+  ['/chat/completions', 'chat'],
+  ['/v1/chat/completions', 'chat'],
+  ['/engines/{model}/chat/completions', 'chat'],
+  ['/openai/deployments/{model}/chat/completions', 'chat'],
+  ['/responses', 'responses'],
+  ['/v1/responses', 'responses'],
+  ['/openai/v1/responses', 'responses'],
+  ['/responses/{response_id}', 'responses'],
+  ['/v1/responses/{response_id}', 'responses'],
+  ['/openai/v1/responses/{response_id}', 'responses'],
+  ['/anthropic/v1/messages', 'anthropic'],
+  ['/generate_content', 'generate_content'],
+  ['/mcp/call_tool', 'mcp_call_tool'],
+  ['/v1/messages', 'anthropic'],
 ];
+const EXACT_TOOL_ROUTES: ReadonlyMap<string, ToolApi> = new Map(TOOL_CAPABLE_ROUTES);
+
+/** `/models/{model}:generateContent`, also under `/v1beta`; the model may hold `/` and not be empty. */
+const GENERATE_CONTENT_ROUTE = /^\/(?:v1beta\/)?models\/.+:generateContent$/;
+
+/** LiteLLM `_route_matches_pattern`: slashes stripped at both ends, then segment by segment. */
+function matchesCallTypePattern(route: string, pattern: string): boolean {
+  const routeParts = trimSlashes(route).split('/');
+  const patternParts = trimSlashes(pattern).split('/');
+  if (routeParts.length !== patternParts.length) return false;
+  return patternParts.every((part, i) => (part.startsWith('{') && part.endsWith('}')) || part === routeParts[i]);
+}
+
+function trimSlashes(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && text[from] === '/') from += 1;
+  while (to > from && text[to - 1] === '/') to -= 1;
+  return text.slice(from, to);
+}
 
 /** The tool-capable API a route serves, or null when tools are not checked there. */
 export function toolApiForRoute(route: string): ToolApi | null {
-  for (const [api, routes] of TOOL_CAPABLE_ROUTES) {
-    if (checkRouteAccess(route, routes)) return api;
+  const exact = EXACT_TOOL_ROUTES.get(route);
+  if (exact !== undefined) return exact;
+  if (GENERATE_CONTENT_ROUTE.test(route)) return 'generate_content';
+  for (const [pattern, api] of TOOL_CAPABLE_ROUTES) {
+    if (matchesCallTypePattern(route, pattern)) return api;
   }
   return null;
 }

@@ -2,12 +2,14 @@
  * common_checks step 8 (`_guardrail_modification_check`, seed version): a request that sets
  * `metadata.guardrails` needs a team allowed to modify guardrails. Only a team whose
  * `metadata.guardrails.modify_guardrails` is exactly false is refused; no team → allowed.
- * Newer LiteLLM also catches `disable_global_guardrail(s)` flags; not reproduced.
+ * Newer LiteLLM also catches `disable_global_guardrail(s)` flags; not reproduced. Metadata sent
+ * as a JSON string is parsed, as newer LiteLLM does (`_coerce_to_dict`); the seed failed on it.
  */
 import type { Team } from '../domain/entities';
 import type { Check } from './types';
 import { authErrorFromHttpExceptionDict } from './errors';
 import { isJsonObject, requestBody } from './context';
+import { metadataAsObject } from './request-metadata';
 import { isTruthy } from '../domain/truthiness';
 
 /** `guardrail_helpers.can_modify_guardrails`. */
@@ -23,8 +25,9 @@ export const guardrailModification: Check = {
   statuses: [403],
   errorTypes: ['auth_error'],
   decide: (ctx) => {
-    const metadata = requestBody(ctx)['metadata'];
-    if (!isJsonObject(metadata) || !isTruthy(metadata['guardrails'])) return null;
+    // Metadata sent as a JSON string (multipart, extra_body) is read as newer LiteLLM reads it.
+    const metadata = metadataAsObject(requestBody(ctx)['metadata']);
+    if (metadata === null || !isTruthy(metadata['guardrails'])) return null;
     if (canModifyGuardrails(ctx.snapshot.team)) return null;
     return authErrorFromHttpExceptionDict(403, { error: 'Your team does not have permission to modify guardrails.' });
   },

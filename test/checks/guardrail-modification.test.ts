@@ -15,6 +15,12 @@ describe('guardrail modification — §4 step 8', () => {
     });
   });
 
+  it('reads metadata sent as a JSON string, as newer LiteLLM does', () => {
+    const asText = { model: 'gpt-4o', metadata: JSON.stringify({ guardrails: ['pii'] }) };
+    expect(decide(guardrailModification, { request: { body: asText }, snapshot: { team: lockedTeam } })?.status).to.equal(403);
+    expect(decide(guardrailModification, { request: { body: { metadata: 'not json' } }, snapshot: { team: lockedTeam } })).to.equal(null);
+  });
+
   it('allows without a team, with a team that did not forbid it, and with empty guardrails', () => {
     expect(decide(guardrailModification, { request: { body } })).to.equal(null);
     expect(decide(guardrailModification, { request: { body }, snapshot: { team: aTeam() } })).to.equal(null);

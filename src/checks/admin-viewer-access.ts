@@ -48,7 +48,7 @@ export function adminViewerRefusal(ctx: CheckContext, role: string): Denial | nu
   const route = ctx.request.route;
   const refused = (): Denial =>
     authErrorFromHttpException(403, `user not allowed to access this route, role= ${role}. Trying to access: ${route}`);
-  if (isLlmApiRoute(route)) {
+  if (isLlmApiRoute(route, ctx.policy.passThroughEndpoints)) {
     return authErrorFromHttpException(403, `user not allowed to access this OpenAI routes, role= ${role}`);
   }
   if (route === '/user/update') {

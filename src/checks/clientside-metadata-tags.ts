@@ -13,7 +13,7 @@ export const rejectClientsideMetadataTags: Check = {
   statuses: [400],
   errorTypes: ['bad_request_error'],
   decide: (ctx) => {
-    if (!ctx.policy.rejectClientsideMetadataTags || !isLlmApiRoute(ctx.request.route)) return null;
+    if (!ctx.policy.rejectClientsideMetadataTags || !isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints)) return null;
     const metadata = requestBody(ctx)['metadata'];
     if (!isJsonObject(metadata) || !Object.hasOwn(metadata, 'tags')) return null;
     return deny(

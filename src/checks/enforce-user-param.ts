@@ -15,7 +15,7 @@ export const enforceUserParam: Check = {
   decide: (ctx) => {
     if (!ctx.policy.enforceUserParam) return null;
     const route = ctx.request.route;
-    if (ctx.request.method.toUpperCase() !== 'POST' || !isLlmApiRoute(route) || isMcpRoute(route)) return null;
+    if (ctx.request.method.toUpperCase() !== 'POST' || !isLlmApiRoute(route, ctx.policy.passThroughEndpoints) || isMcpRoute(route)) return null;
     if (Object.hasOwn(requestBody(ctx), 'user')) return null;
     // Envoy sent a prefix only: `user` usually follows the prompt (the SDKs write it after
     // `messages`), so its absence from what was seen says nothing. LiteLLM sees the whole body.

@@ -20,7 +20,7 @@ export const globalProxyBudget: Check = {
     const spend = ctx.snapshot.globalSpend;
     const route = ctx.request.route;
     if (maxBudget === null || !(maxBudget > 0) || spend === null) return null;
-    if (!isLlmApiRoute(route) || MODEL_LIST_ROUTES.includes(route) || areBudgetChecksSkipped(ctx)) return null;
+    if (!isLlmApiRoute(route, ctx.policy.passThroughEndpoints) || MODEL_LIST_ROUTES.includes(route) || areBudgetChecksSkipped(ctx)) return null;
     if (!(spend > maxBudget)) return null;
     // The spend comes from the DB (a Python float); the limit is the YAML value as written.
     return budgetExceeded(defaultBudgetExceededMessage(pyFloat(spend), pyConfigNumber(maxBudget, ctx.policy.writtenAsFloat?.maxBudget)));

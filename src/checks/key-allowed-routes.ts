@@ -17,7 +17,7 @@ export const keyAllowedRoutes: Check = {
   decide: (ctx) => {
     const key = ctx.snapshot.key;
     const route = ctx.request.route;
-    if (key === null || keyAllowedRoutesAdmit(route, key.allowed_routes)) return null;
+    if (key === null || keyAllowedRoutesAdmit(route, key.allowed_routes, ctx.policy.passThroughEndpoints)) return null;
     return authErrorFromHttpException(
       403,
       `Virtual key is not allowed to call this route. Only allowed to call routes: ${pyList(key.allowed_routes)}. Tried to call route: ${route}`,

@@ -39,7 +39,7 @@ export const keyBudget: Check = {
   errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const key = ctx.snapshot.key;
-    if (key === null || !isLlmApiRoute(ctx.request.route) || areBudgetChecksSkipped(ctx)) return null;
+    if (key === null || !isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints) || areBudgetChecksSkipped(ctx)) return null;
     const maxBudget = keyMaxBudgetWithTempIncrease(key, ctx.now);
     if (maxBudget === null || !(key.spend >= maxBudget)) return null;
     return defaultBudgetExceeded(key.spend, maxBudget);

@@ -95,7 +95,7 @@ export function nonAdminRouteRefusal(ctx: CheckContext): Denial | null {
   if (ctx.policy.adminOnlyRoutes.includes(route)) {
     return authErrorFromHttpException(403, `user not allowed to access this route. Route=${route} is an admin only route`);
   }
-  if (isLlmApiRoute(route)) return null;
+  if (isLlmApiRoute(route, ctx.policy.passThroughEndpoints)) return null;
   if (isInfoRoute(route)) return infoRouteRefusal(ctx);
   if (isGlobalSpendTrackingRoute(route) && key !== null && Object.hasOwn(key.permissions, 'get_spend_routes')) {
     return null;

@@ -4,6 +4,7 @@
  * the path without query string and without the proxy's base path.
  */
 import { LITELLM_ROUTES, isRouteGroupName } from './route-groups';
+import type { PassThroughEndpoint } from '../config/pass-through-endpoints';
 import {
   checkRouteAccess,
   isWildcardRoutePattern,
@@ -28,12 +29,25 @@ export function isAzureOpenAiRoute(route: string): boolean {
   return AZURE_DEPLOYMENT_ROUTE.test(route) || AZURE_ENGINE_ROUTE.test(route);
 }
 
+const NO_ENDPOINTS: readonly PassThroughEndpoint[] = Object.freeze([]);
+
 /**
- * LiteLLM `is_llm_api_route`, step for step (§6.2). Decides which routes carry key budgets,
- * the global budget, `enforce_user_param` and `reject_clientside_metadata_tags`.
+ * An authenticated `general_settings.pass_through_endpoints` path: LiteLLM appends those to
+ * `openai_routes` when it registers them, so they are LLM API routes and members of that group.
  */
-export function isLlmApiRoute(route: unknown): boolean {
+export function isRegisteredPassThroughRoute(route: string, passThroughEndpoints: readonly PassThroughEndpoint[]): boolean {
+  for (const endpoint of passThroughEndpoints) if (endpoint.authenticated && endpoint.path === route) return true;
+  return false;
+}
+
+/**
+ * LiteLLM `is_llm_api_route`, step for step (§6.2), with the configured pass-through endpoints
+ * it registers. Decides which routes carry key budgets, the global budget, rate limits,
+ * `enforce_user_param` and `reject_clientside_metadata_tags`.
+ */
+export function isLlmApiRoute(route: unknown, passThroughEndpoints: readonly PassThroughEndpoint[] = NO_ENDPOINTS): boolean {
   if (typeof route !== 'string') return false;
+  if (passThroughEndpoints.length > 0 && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
   if (isMember(route, LITELLM_ROUTES.openai_routes)) return true;
   if (isMember(route, LITELLM_ROUTES.anthropic_routes)) return true;
   if (isMember(route, LITELLM_ROUTES.google_routes)) return true;
@@ -68,8 +82,8 @@ const MODEL_FREE_LLM_ROUTES: readonly string[] = [
  * a model (and of pass-throughs), so listing models, counting tokens, reading a key's info or
  * managing teams is neither counted nor refused.
  */
-export function isRateLimitedRoute(route: string): boolean {
-  return isLlmApiRoute(route) && !isMember(route, MODEL_FREE_LLM_ROUTES);
+export function isRateLimitedRoute(route: string, passThroughEndpoints: readonly PassThroughEndpoint[] = NO_ENDPOINTS): boolean {
+  return isLlmApiRoute(route, passThroughEndpoints) && !isMember(route, MODEL_FREE_LLM_ROUTES);
 }
 
 /** LiteLLM `is_info_route`: exact membership in `info_routes`. */
@@ -108,6 +122,8 @@ export function isGenerateContentRoute(route: string): boolean {
  */
 export function isPublicRoute(route: string, configuredPublicRoutes: readonly string[] = []): boolean {
   if (isMember(route, LITELLM_ROUTES.public_routes)) return true;
+  // Asked on every Check: without a configured list no closure is made.
+  if (configuredPublicRoutes.length === 0) return false;
   if (configuredPublicRoutes.includes(route)) return true;
   return configuredPublicRoutes.some((pattern) => routeMatchesWildcardPattern(route, pattern));
 }
@@ -116,13 +132,20 @@ export function isPublicRoute(route: string, configuredPublicRoutes: readonly st
  * LiteLLM `is_virtual_key_allowed_to_call_route` without the raise (§6.4): does a key's
  * `allowed_routes` admit this route? An empty list means no restriction.
  * Entries may be routes (exact or sub-path), `LiteLLMRoutes` group names, or `prefix*` patterns.
- * Not reproduced: LiteLLM also admits DB-registered pass-through endpoints for `llm_api_routes`.
+ * The configured pass-through endpoints LiteLLM registers belong to `openai_routes`, and
+ * `llm_api_routes` admits them too; those it keeps in its database are not known here.
  */
-export function keyAllowedRoutesAdmit(route: string, allowedRoutes: readonly string[]): boolean {
+export function keyAllowedRoutesAdmit(
+  route: string,
+  allowedRoutes: readonly string[],
+  passThroughEndpoints: readonly PassThroughEndpoint[] = NO_ENDPOINTS,
+): boolean {
   if (allowedRoutes.length === 0) return true;
   if (allowedRoutes.some((entry) => routeMatchesAllowedRoute(route, entry))) return true;
   for (const entry of allowedRoutes) {
-    if (isRouteGroupName(entry) && checkRouteAccess(route, LITELLM_ROUTES[entry])) return true;
+    if (!isRouteGroupName(entry)) continue;
+    if (checkRouteAccess(route, LITELLM_ROUTES[entry])) return true;
+    if ((entry === 'openai_routes' || entry === 'llm_api_routes') && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
   }
   return allowedRoutes.some((entry) => routeMatchesWildcardPattern(route, entry));
 }

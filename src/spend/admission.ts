@@ -91,7 +91,7 @@ export class RedisAdmitter implements Admitter {
   ) {}
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
-    const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route);
+    const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
     const limits = limited ? rateLimitsOf(ctx.snapshot) : [];
     const metadata = this.metadataOf(ctx, limits);
     const enforced = this.options.enforceRateLimits ? limits : [];

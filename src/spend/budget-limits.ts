@@ -19,7 +19,7 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
   const { key, team, membership, user, endUser, organization, project, tags } = ctx.snapshot;
   switch (target.kind) {
     case 'key':
-      return key !== null && isLlmApiRoute(ctx.request.route) ? keyMaxBudgetWithTempIncrease(key, ctx.now) : null;
+      return key !== null && isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints) ? keyMaxBudgetWithTempIncrease(key, ctx.now) : null;
     case 'team':
       return team?.max_budget ?? null;
     case 'team_member':

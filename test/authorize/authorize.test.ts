@@ -215,6 +215,25 @@ describe('Authorizer: general_settings.pass_through_endpoints', () => {
     expect(decision).to.deep.include({ kind: 'allow', identity: { model: undefined } });
   });
 
+  it('checks nothing on an endpoint without auth, not even the pre-DB checks (LiteLLM gives it no auth dependency)', async () => {
+    const subject = authorizer(new MemoryStore(), { passThroughEndpoints: endpoints, allowedIps: ['10.9.9.9'] });
+    const { decision } = await subject.authorize(aRequest({ route: '/open-svc', path: '/open-svc', model: null, body: {}, credential: { kind: 'none' } }));
+    expect(decision.kind).to.equal('allow');
+    const elsewhere = await subject.authorize(aRequest({ route: '/svc', path: '/svc', model: null, body: {}, credential: { kind: 'none' } }));
+    expect(elsewhere.refusedBy, 'the IP allowlist still holds on other routes').to.equal('allowed_ips');
+  });
+
+  it("treats an endpoint with auth: true as an LLM API route, as LiteLLM appends it to openai_routes", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, user_id: 'u1', max_budget: 1, spend: 5 }));
+    store.users.set('u1', aUser({ user_id: 'u1', user_role: 'internal_user' }));
+    const onSvc = (policy: Partial<Policy>) => authorizer(store, policy).authorize(withKey(RAW, { route: '/svc', path: '/svc', model: null, body: {} }));
+    expect((await onSvc({})).refusedBy, 'unregistered: a non-LLM route, admins only').to.equal('route_rbac');
+    expect((await onSvc({ passThroughEndpoints: endpoints })).refusedBy, 'registered: an LLM route, so the key budget applies').to.equal('key_budget');
+    store.keys.set(HASH, aKey({ token: HASH, user_id: 'u1', allowed_routes: ['llm_api_routes'] }));
+    expect((await onSvc({ passThroughEndpoints: endpoints })).decision.kind, 'and llm_api_routes admits it').to.equal('allow');
+  });
+
   it('asks for a key on an endpoint with auth: true, and on a sub-path of one without', async () => {
     const subject = authorizer(new MemoryStore(), { passThroughEndpoints: endpoints });
     for (const route of ['/svc', '/open-svc/more']) {

@@ -12,6 +12,7 @@ import {
   keyAllowedRoutesAdmit,
   tokenAllowedRoutesAdmit,
 } from '../../src/routes/classify';
+import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
 
 describe('isLlmApiRoute — §6.2', () => {
   const rows: readonly (readonly [string, boolean, string])[] = [
@@ -59,6 +60,13 @@ describe("isRateLimitedRoute: where LiteLLM's limiter runs (a model-calling endp
     for (const route of ['/v1/chat/completions', '/embeddings', '/v1/messages', '/v1/responses/resp_1', '/anthropic/v1/messages', '/openai/deployments/gpt-4o/chat/completions']) {
       expect(isRateLimitedRoute(route), route).to.equal(true);
     }
+  });
+
+  it('limits the pass-through endpoints the config registers with auth: true', () => {
+    const endpoints = passThroughEndpointsOf([{ path: '/svc', auth: true }, { path: '/open' }]);
+    expect(isRateLimitedRoute('/svc', endpoints)).to.equal(true);
+    expect(isRateLimitedRoute('/svc')).to.equal(false);
+    expect(isRateLimitedRoute('/open', endpoints), 'one without auth is not registered as an LLM route').to.equal(false);
   });
 
   it('leaves out model listing, token counting and every non-LLM route', () => {

@@ -93,8 +93,9 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     sqlitePath: nonEmpty(env.TOLLGATE_SQLITE_PATH) ?? './.tollgate/tollgate.db',
     redisUrl: nonEmpty(env.REDIS_URL),
     masterKey,
-    // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv.
-    saltKey: env.LITELLM_SALT_KEY ?? masterKey,
+    // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv. Its fallback is
+    // LiteLLM's own master key, where the config file wins over the environment (load_config).
+    saltKey: env.LITELLM_SALT_KEY ?? general.master_key ?? nonEmpty(env.LITELLM_MASTER_KEY),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     policy: buildPolicy(config),
     credentials: {

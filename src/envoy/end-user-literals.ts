@@ -13,6 +13,7 @@ export interface EndUserLiterals {
   readonly user?: string;
   readonly litellmMetadataUser?: string;
   readonly metadataUserId?: string;
+  readonly safetyIdentifier?: string;
 }
 
 function isObject(value: Json | undefined): value is JsonObject {
@@ -21,9 +22,10 @@ function isObject(value: Json | undefined): value is JsonObject {
 
 /** Cheap, on every Check with a body: could one of the fields hold a number? */
 export function mayHoldNumericEndUser(body: JsonObject): boolean {
-  const { user, litellm_metadata: litellmMetadata, metadata } = body;
+  const { user, litellm_metadata: litellmMetadata, metadata, safety_identifier: safetyIdentifier } = body;
   return (
     typeof user === 'number' ||
+    typeof safetyIdentifier === 'number' ||
     (isObject(litellmMetadata) ? typeof litellmMetadata['user'] === 'number' : typeof litellmMetadata === 'string') ||
     (isObject(metadata) ? typeof metadata['user_id'] === 'number' : typeof metadata === 'string')
   );
@@ -34,12 +36,14 @@ export function endUserLiteralsOf(text: string, body: JsonObject, maxDepth: numb
   const user = typeof body['user'] === 'number';
   const litellmMetadataUser = typeof metadataAsObject(body['litellm_metadata'])?.['user'] === 'number';
   const metadataUserId = typeof metadataAsObject(body['metadata'])?.['user_id'] === 'number';
-  if (!user && !litellmMetadataUser && !metadataUserId) return undefined;
+  const safetyIdentifier = typeof body['safety_identifier'] === 'number';
+  if (!user && !litellmMetadataUser && !metadataUserId && !safetyIdentifier) return undefined;
   const top = memberTexts(text, maxDepth);
   return {
     user: user ? top.get('user') : undefined,
     litellmMetadataUser: litellmMetadataUser ? nestedText(top.get('litellm_metadata'), 'user', maxDepth) : undefined,
     metadataUserId: metadataUserId ? nestedText(top.get('metadata'), 'user_id', maxDepth) : undefined,
+    safetyIdentifier: safetyIdentifier ? top.get('safety_identifier') : undefined,
   };
 }
 

@@ -48,7 +48,7 @@ function fromBody(body: Body, literals: EndUserLiterals | undefined): string | n
     idOf(field(body, 'user'), literals?.user) ??
     idOf(field(metadataAsObject(field(body, 'litellm_metadata')), 'user'), literals?.litellmMetadataUser) ??
     idOf(field(metadataAsObject(field(body, 'metadata')), 'user_id'), literals?.metadataUserId) ??
-    idOf(field(body, 'safety_identifier'))
+    idOf(field(body, 'safety_identifier'), literals?.safetyIdentifier)
   );
 }
 

@@ -40,7 +40,8 @@ describe('settings from environment and config.yaml', () => {
   it('encrypts stored values with LITELLM_SALT_KEY, else the master key, as LiteLLM does', () => {
     const config = parseLiteLlmConfig('general_settings:\n  master_key: sk-from-file\n', {});
     expect(settingsFrom(config, {}).saltKey).to.equal('sk-from-file');
-    expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).saltKey).to.equal('sk-env');
+    expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).saltKey, "LiteLLM's master key: the file's wins").to.equal('sk-from-file');
+    expect(settingsFrom(parseLiteLlmConfig('', {}), { LITELLM_MASTER_KEY: 'sk-env' }).saltKey).to.equal('sk-env');
     expect(settingsFrom(config, { LITELLM_SALT_KEY: 'sk-salt' }).saltKey).to.equal('sk-salt');
     expect(settingsFrom(config, { LITELLM_SALT_KEY: '' }).saltKey, 'set but empty is still the key (os.getenv)').to.equal('');
     expect(settingsFrom(parseLiteLlmConfig('', {}), {}).saltKey).to.equal(null);

@@ -402,6 +402,7 @@ describe('parseCheckRequest', () => {
       expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":"s"}' }).endUserId).to.equal('s');
       expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":1e400}' }).endUserId, "Python's float('inf')").to.equal('inf');
       expect(withBody({ body: '{"model":"m","metadata":{"user_id":1234567890123456789}}' }).endUserId, 'nested').to.equal('1234567890123456789');
+      expect(withBody({ body: '{"model":"m","safety_identifier":10000000000000000}' }).endUserId, 'safety_identifier').to.equal('10000000000000000');
       expect(withBody({ body: '{"model":"m","litellm_metadata":{"user":3.0,"user":7.50}}' }).endUserId, 'the last of a repeated key').to.equal('7.5');
       expect(withBody({ body: '{"model":"m","metadata":"{\\"user_id\\": 1234567890123456789}"}' }).endUserId, 'metadata sent as a JSON string').to.equal('1234567890123456789');
       expect(withBody({ body: '{"model":"m","metadata":{"user_id":"x"},"user":{"id":"u"}}' }).endUserId).to.equal("{'id': 'u'}");

@@ -38,10 +38,13 @@ const EXACT_TOOL_ROUTES: ReadonlyMap<string, ToolApi> = new Map(TOOL_CAPABLE_ROU
 /** `/models/{model}:generateContent`, also under `/v1beta`; the model may hold `/` and not be empty. */
 const GENERATE_CONTENT_ROUTE = /^\/(?:v1beta\/)?models\/.+:generateContent$/;
 
+/** Each pattern's segments, split once. */
+const PATTERN_SEGMENTS: readonly (readonly [segments: readonly string[], api: ToolApi])[] = TOOL_CAPABLE_ROUTES.map(
+  ([pattern, api]) => [trimSlashes(pattern).split('/'), api] as const,
+);
+
 /** LiteLLM `_route_matches_pattern`: slashes stripped at both ends, then segment by segment. */
-function matchesCallTypePattern(route: string, pattern: string): boolean {
-  const routeParts = trimSlashes(route).split('/');
-  const patternParts = trimSlashes(pattern).split('/');
+function matchesCallTypePattern(routeParts: readonly string[], patternParts: readonly string[]): boolean {
   if (routeParts.length !== patternParts.length) return false;
   return patternParts.every((part, i) => (part.startsWith('{') && part.endsWith('}')) || part === routeParts[i]);
 }
@@ -59,8 +62,9 @@ export function toolApiForRoute(route: string): ToolApi | null {
   const exact = EXACT_TOOL_ROUTES.get(route);
   if (exact !== undefined) return exact;
   if (GENERATE_CONTENT_ROUTE.test(route)) return 'generate_content';
-  for (const [pattern, api] of TOOL_CAPABLE_ROUTES) {
-    if (matchesCallTypePattern(route, pattern)) return api;
+  const routeParts = trimSlashes(route).split('/');
+  for (const [segments, api] of PATTERN_SEGMENTS) {
+    if (matchesCallTypePattern(routeParts, segments)) return api;
   }
   return null;
 }

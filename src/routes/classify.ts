@@ -30,6 +30,7 @@ export function isAzureOpenAiRoute(route: string): boolean {
 }
 
 const NO_ENDPOINTS: readonly PassThroughEndpoint[] = Object.freeze([]);
+const GOOGLE_AND_ANTHROPIC_ROUTES: readonly string[] = Object.freeze([...LITELLM_ROUTES.google_routes, ...LITELLM_ROUTES.anthropic_routes]);
 
 /**
  * An authenticated `general_settings.pass_through_endpoints` path: LiteLLM appends those to
@@ -48,6 +49,23 @@ export function isRegisteredPassThroughRoute(route: string, passThroughEndpoints
 export function isLlmApiRoute(route: unknown, passThroughEndpoints: readonly PassThroughEndpoint[] = NO_ENDPOINTS): boolean {
   if (typeof route !== 'string') return false;
   if (passThroughEndpoints.length > 0 && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
+  const known = llmRouteMemo.get(route);
+  if (known !== undefined) return known;
+  const answer = isBuiltInLlmApiRoute(route);
+  if (llmRouteMemo.size >= LLM_ROUTE_MEMO_SIZE) llmRouteMemo.clear();
+  llmRouteMemo.set(route, answer);
+  return answer;
+}
+
+/**
+ * The answers for the routes seen, since a Check asks several times and the template walk takes
+ * microseconds for a route outside the exact lists (Azure deployments, generateContent,
+ * pass-throughs). Bounded: a client inventing paths costs a walk each, as without the memo.
+ */
+const llmRouteMemo = new Map<string, boolean>();
+const LLM_ROUTE_MEMO_SIZE = 4096;
+
+function isBuiltInLlmApiRoute(route: string): boolean {
   if (isMember(route, LITELLM_ROUTES.openai_routes)) return true;
   if (isMember(route, LITELLM_ROUTES.anthropic_routes)) return true;
   if (isMember(route, LITELLM_ROUTES.google_routes)) return true;
@@ -58,7 +76,7 @@ export function isLlmApiRoute(route: unknown, passThroughEndpoints: readonly Pas
     if (template.includes('{') && routeMatchesPlaceholderTemplate(route, template)) return true;
     if (isWildcardRoutePattern(template) && routeMatchesWildcardPattern(route, template)) return true;
   }
-  for (const template of [...LITELLM_ROUTES.google_routes, ...LITELLM_ROUTES.anthropic_routes]) {
+  for (const template of GOOGLE_AND_ANTHROPIC_ROUTES) {
     if (template.includes('{') && routeMatchesPlaceholderTemplate(route, template)) return true;
   }
   if (isAzureOpenAiRoute(route)) return true;

@@ -38,15 +38,23 @@ export class DbGenerationCounter implements GenerationCounter {
       this.inTransaction(async (run) => {
         // Single-row counter: atomic increment on both MySQL and SQLite.
         await run(`UPDATE ${GENERATION_TABLE} SET generation = generation + 1 WHERE id = ?`, [1]);
-        return readGeneration(run);
+        const bumped = await readGenerationRow(run);
+        // Without its row nothing was bumped: the polls would never see a change, so say so.
+        if (bumped === null) throw new Error(`${GENERATION_TABLE} has no row 1 (run \`tollgate migrate\`)`);
+        return bumped;
       }),
     );
   }
 }
 
 async function readGeneration(run: SqlRunner): Promise<number> {
+  return (await readGenerationRow(run)) ?? 0;
+}
+
+/** The counter's value; null when its row is missing. */
+async function readGenerationRow(run: SqlRunner): Promise<number | null> {
   const rows = await run(`SELECT generation FROM ${GENERATION_TABLE} WHERE id = ?`, [1]);
-  if (!Array.isArray(rows) || rows.length === 0) return 0;
+  if (!Array.isArray(rows) || rows.length === 0) return null;
   const value: unknown = (rows[0] as Record<string, unknown>).generation;
   return Number(value) || 0;
 }

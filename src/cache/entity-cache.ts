@@ -106,7 +106,8 @@ export class EntityCache<T> {
     try {
       return (await this.load(id, true)).value;
     } catch (error) {
-      if (entry !== undefined && this.now() - entry.loadedAt < this.options.maxStaleOnErrorMs) {
+      const age = entry === undefined ? -1 : this.now() - entry.loadedAt;
+      if (entry !== undefined && age >= 0 && age < this.options.maxStaleOnErrorMs) {
         this.events.staleServed(this.options.kind, 'loader_failed');
         return entry.value;
       }
@@ -127,6 +128,8 @@ export class EntityCache<T> {
   /** Fresh: served. Stale but within its TTL: served while one background reload runs. */
   private answerFromMemory(id: string, entry: Entry<T>): T | null | undefined {
     const age = this.now() - entry.loadedAt;
+    // The clock stepped back: the entry's age is unknown, so it is loaded again, never kept.
+    if (age < 0) return undefined;
     const limit = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
     if (age < Math.min(limit, this.options.refreshAfterMs)) {
       this.events.hit(this.options.kind, 'memory');
@@ -181,7 +184,7 @@ export class EntityCache<T> {
     const pending = this.inFlight.get(id);
     if (pending !== undefined) return pending;
     const epochAtStart = this.epoch;
-    const promise = this.loadThroughTiers(id, useShared, current)
+    const promise = this.loadThroughTiers(id, useShared, epochAtStart, current)
       .then((entry) => {
         if (this.epoch === epochAtStart) this.memory.set(id, entry);
         return entry;
@@ -193,7 +196,7 @@ export class EntityCache<T> {
     return promise;
   }
 
-  private async loadThroughTiers(id: string, useShared: boolean, current?: Entry<T>): Promise<Entry<T>> {
+  private async loadThroughTiers(id: string, useShared: boolean, epochAtStart: number, current?: Entry<T>): Promise<Entry<T>> {
     const startedAt = this.now();
     const shared = useShared ? await this.readShared(id) : null;
     if (shared?.entry) {
@@ -201,11 +204,15 @@ export class EntityCache<T> {
       return shared.entry;
     }
     const value = deepFreeze(await (current === undefined ? this.loader(id) : this.refreshLoader(id)));
-    const entry: Entry<T> = { value, loadedAt: this.now() };
+    // Aged from before the database read: the row may predate anything that happened during it.
+    const entry: Entry<T> = { value, loadedAt: startedAt };
     // Background refreshes (no shared read before the database) write nothing: with nothing seen,
-    // a write could not tell whether a purge came in between. Other replicas take a shared copy
-    // only while it is younger than the refresh window, and load from the database after that.
-    if (shared !== null && shared.seen !== undefined) void this.writeShared(id, entry, shared.seen, startedAt);
+    // a write could not tell whether a purge came in between. Nor does a load an invalidation
+    // overtook: its row may be the one invalidated, and the purge marker that would stop it may
+    // be gone (Redis restarted or failed over). Other replicas take a shared copy only while it is
+    // younger than the refresh window, and load from the database after that.
+    const overtaken = this.epoch !== epochAtStart;
+    if (shared !== null && shared.seen !== undefined && !overtaken) void this.writeShared(id, entry, shared.seen, startedAt);
     return entry;
   }
 

@@ -139,10 +139,16 @@ export class CacheInvalidationListener {
     if (this.polling) return;
     this.polling = true;
     try {
+      // A message may arrive while the read is out: a value between the two is not a change.
+      const before = this.lastSeen;
       const generation = await this.counter.current();
-      if (generation !== this.lastSeen) {
+      if (generation > this.lastSeen) {
         this.store.clearLocal();
-        this.events.clearedAll(generation > this.lastSeen ? 'counter_moved' : 'counter_reset');
+        this.events.clearedAll('counter_moved');
+        this.lastSeen = generation;
+      } else if (generation < before) {
+        this.store.clearLocal();
+        this.events.clearedAll('counter_reset');
         this.lastSeen = generation;
       }
     } catch (error) {

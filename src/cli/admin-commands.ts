@@ -165,10 +165,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--budget <id>', 'budget id for this member')
     .action(
       run(async (s, o: { team: string; user: string; budget?: string }) => {
-        const membership = await s.admin.addTeamMember(o.user, o.team, o.budget ?? null);
-        await s.invalidate('membership', membershipId(o.user, o.team));
-        await s.invalidate('team', o.team);
-        print(membership);
+        const entities: Array<[EntityKind, string]> = [
+          ['membership', membershipId(o.user, o.team)],
+          ['team', o.team],
+        ];
+        print(await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, o.budget ?? null)));
       }),
     );
 
@@ -318,8 +319,9 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .action(
       run(async (s, keyOrHash: string) => {
         const token = tokenOf(keyOrHash);
-        if (!(await s.admin.deleteKey(token))) throw new AdminInputError('no such key');
-        await s.invalidate('key', token);
+        // A revocation: announced even when the answer is lost after the DELETE committed.
+        const deleted = await announcedWrite(s, [['key', token]], () => s.admin.deleteKey(token));
+        if (!deleted) throw new AdminInputError('no such key');
         console.log('deleted');
       }),
     );
@@ -364,6 +366,23 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         },
       ),
     );
+}
+
+/**
+ * A write whose entities are announced whether it succeeds or fails: a write can commit and its
+ * answer still be lost (a timeout, a dropped connection), and a server told of a write that did
+ * not happen only reloads a row.
+ */
+export async function announcedWrite<T>(
+  s: Pick<AdminSession, 'invalidate'>,
+  entities: ReadonlyArray<readonly [EntityKind, string]>,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } finally {
+    for (const [kind, id] of entities) await s.invalidate(kind, id);
+  }
 }
 
 /**

@@ -86,8 +86,10 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
 
   const connected = (async () => {
     while (!stopping) {
+      let attempt: StoreRuntime | null = null;
       try {
         const opened = await openStore(settings, redis, telemetry.cacheEvents, telemetry.calls);
+        attempt = opened;
         await opened.store.ping();
         if (settings.databaseModels.enabled) {
           databaseModels = new DatabaseModelRefresh({
@@ -100,18 +102,15 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
             logger,
           });
           // Before SERVING: a replica without them would refuse callers their access groups admit.
-          await databaseModels.start().catch(async (error: unknown) => {
-            await opened.dataSource.destroy().catch(() => undefined);
-            throw error;
-          });
+          await databaseModels.start();
         }
-        runtime = opened;
         listener = new CacheInvalidationListener(opened.store, opened.counter, redis?.bus ?? null, INVALIDATION_POLL_MS, {
           dropped: () => undefined,
           clearedAll: (reason) => logger.debug({ reason }, 'cache cleared by invalidation'),
           pollFailed: (error) => logger.debug({ err: String(error) }, 'invalidation poll failed'),
         });
         await listener.start();
+        runtime = opened;
         store.connect(opened.store);
         metering.start(opened.dataSource);
         jwt.connect(opened.dataSource);
@@ -121,6 +120,14 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         reportServing();
         return;
       } catch (error) {
+        // Each attempt opens its own pool: one that failed part-way is closed, not left behind,
+        // with what was started on it.
+        databaseModels?.stop();
+        databaseModels = null;
+        await listener?.stop().catch(() => undefined);
+        listener = null;
+        if (runtime === attempt) runtime = null;
+        if (attempt !== null) await attempt.dataSource.destroy().catch(() => undefined);
         logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'store not reachable yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
       }

@@ -49,6 +49,17 @@ describe('DbGenerationCounter on MariaDB', function () {
   });
 });
 
+describe('DbGenerationCounter without its row', () => {
+  it('fails a bump instead of reporting generation 0, which no poll could tell from no change', async () => {
+    const noRow = (): Promise<unknown> => Promise.resolve([]);
+    const counter = new DbGenerationCounter(noRow, (work) => work(noRow), 1_000);
+    expect(await counter.current(), 'a read still answers').to.equal(0);
+    const error = await counter.bump().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.include('tollgate migrate');
+  });
+});
+
 describe('DbGenerationCounter on a database that does not answer', () => {
   const never = (): Promise<never> => new Promise<never>(() => undefined);
 

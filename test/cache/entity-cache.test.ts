@@ -275,6 +275,46 @@ describe('EntityCache', () => {
     expect(shared.values()).to.deep.equal([]);
   });
 
+  it('writes nothing back from a load an invalidation overtook, even when the purge marker is gone (Redis restarted)', async () => {
+    const shared = new MapSharedCache();
+    const loading = setup(shared);
+    loading.db.hold();
+    const inFlight = loading.cache.get('k1');
+    await flush(); // the shared tier has been read (a miss) and the row is being loaded
+    loading.cache.dropLocal('k1'); // the block's message; its marker did not survive
+    loading.db.release();
+    await inFlight;
+    expect(shared.writes).to.equal(0);
+    expect(shared.values()).to.deep.equal([]);
+  });
+
+  it('ages a loaded row from before the database read', async () => {
+    const { db, cache, clock } = setup();
+    db.hold();
+    const loading = cache.get('k1');
+    await flush();
+    clock.advance(OPTIONS.ttlMs - 1_000); // a slow read
+    db.release();
+    await loading;
+    db.version = 2;
+    clock.advance(1_001);
+    expect((await cache.get('k1'))?.version, 'past the TTL counted from the read, not from its end').to.equal(2);
+  });
+
+  it('loads again after the clock stepped back, instead of serving an entry of unknown age', async () => {
+    const { db, cache, clock } = setup();
+    await cache.get('k1');
+    db.version = 2;
+    clock.advance(-3_600_000);
+    expect(cache.peek('k1')).to.equal(undefined);
+    expect((await cache.get('k1'))?.version).to.equal(2);
+    db.failing = true;
+    clock.advance(-60_000);
+    let failed = false;
+    await cache.get('k1').catch(() => (failed = true));
+    expect(failed, 'nor is such an entry served as stale while the database is down').to.equal(true);
+  });
+
   it('writes nothing back after a load of 30 s or more, half the shortest purge marker lifetime, whatever its own TTL', async () => {
     const shared = new MapSharedCache();
     const db = new FakeDb();

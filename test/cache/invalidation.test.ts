@@ -122,6 +122,44 @@ describe('cache invalidation across replicas', () => {
     await listener.stop();
   });
 
+  it('does not clear everything when a message overtakes the poll that read the generation before it', async () => {
+    const { db, counter, replica, publisher, listener } = await twoReplicas();
+    const cleared: string[] = [];
+    const watched = new CacheInvalidationListener(replica, counter, null, 60_000, { ...silent, clearedAll: (reason) => cleared.push(reason) });
+    await watched.start();
+    await replica.findKey('h2');
+    const readsBefore = db.reads();
+    // The poll reads generation 0; before its answer is back, the write's message (generation 1) arrives.
+    const realCurrent = counter.current.bind(counter);
+    let answer: (value: number) => void = () => undefined;
+    counter.current = () => new Promise<number>((resolve) => (answer = resolve));
+    const polling = watched.poll();
+    await publisher.invalidate('key', 'h1');
+    watched.onMessage(JSON.stringify({ kind: 'key', id: 'h1', generation: 1 }));
+    answer(0);
+    await polling;
+    counter.current = realCurrent;
+    await watched.poll();
+    expect(cleared, 'a generation between the one before and the one after is no change').to.deep.equal([]);
+    await replica.findKey('h2');
+    expect(db.reads(), 'h2 stayed cached').to.equal(readsBefore);
+    await watched.stop();
+    await listener.stop();
+  });
+
+  it('clears everything when the counter went back (a restored database)', async () => {
+    const { counter, replica, listener } = await twoReplicas();
+    const cleared: string[] = [];
+    counter.value = 7;
+    const watched = new CacheInvalidationListener(replica, counter, null, 60_000, { ...silent, clearedAll: (reason) => cleared.push(reason) });
+    await watched.start();
+    counter.value = 2;
+    await watched.poll();
+    expect(cleared).to.deep.equal(['counter_reset']);
+    await watched.stop();
+    await listener.stop();
+  });
+
   it('leaves other entries cached when messages arrive in sequence', async () => {
     const { db, replica, publisher, listener } = await twoReplicas();
     await replica.findKey('h1');

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { EntityKind } from '../../src/cache/cached-auth-store';
-import { writeAndAnnounce } from '../../src/cli/admin-commands';
+import { announcedWrite, writeAndAnnounce } from '../../src/cli/admin-commands';
 
 function announcements(): { session: { invalidate(kind: EntityKind, id: string): Promise<void> }; sent: string[] } {
   const sent: string[] = [];
@@ -33,5 +33,13 @@ describe('writeAndAnnounce (CLI writes that read their row back)', () => {
     await writeAndAnnounce(session, 'key', 'abc', () => Promise.resolve({ token: 'abc' }), (r) => r.token);
     expect(await writeAndAnnounce(session, 'key', 'def', () => Promise.resolve(null), () => 'never')).to.equal(null);
     expect(sent).to.deep.equal(['key:abc', 'key:def']);
+  });
+
+  it('announcedWrite tells servers of a write whose answer was lost, and of one that succeeded', async () => {
+    const { session, sent } = announcements();
+    const failed = await announcedWrite(session, [['key', 'abc']], () => Promise.reject(new Error('connection lost after commit'))).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(Error);
+    expect(await announcedWrite(session, [['membership', 'u:t'], ['team', 't']], () => Promise.resolve(true))).to.equal(true);
+    expect(sent).to.deep.equal(['key:abc', 'membership:u:t', 'team:t']);
   });
 });

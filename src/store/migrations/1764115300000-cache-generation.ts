@@ -1,7 +1,8 @@
 /**
  * `Tollgate_CacheGeneration`: the single-row counter `cache/db-generation-counter.ts` bumps after
- * every management write when no Redis is configured, so running servers learn to drop their
- * cached rows. The row (id 1) is seeded here because the counter only ever UPDATEs it.
+ * every management write, with or without Redis, so running servers learn to drop their cached
+ * rows even when a pub/sub message is lost. The row (id 1) is seeded here because the counter only
+ * ever UPDATEs it.
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { dialectOf } from '../dialect';

@@ -1,13 +1,15 @@
 /**
  * Who is calling, in LiteLLM's order (litellm-auth.md §2.4–§2.6), before any database read:
- * public route → JWT (with enable_jwt_auth) → no master key configured → missing/malformed
- * credential → `/user/auth` → master key → otherwise a presented virtual key. What a virtual key must satisfy (the `sk-` rule, master-key-only routes,
+ * public route → JWT (with enable_jwt_auth) → unauthenticated pass-through endpoint → no master
+ * key configured → missing/malformed credential → `/user/auth` → master key → otherwise a
+ * presented virtual key. What a virtual key must satisfy (the `sk-` rule, master-key-only routes,
  * existence, …) is checked by the ordered pipeline in checks/order.ts; a JWT by auth/jwt.
  */
 import type { Denial } from '../checks/types';
 import { authErrorFromException, authErrorFromHttpException } from '../checks/errors';
 import type { RequestFacts } from '../domain/request';
 import { isPublicRoute } from '../routes/classify';
+import { isUnauthenticatedPassThrough } from '../config/pass-through-endpoints';
 import type { Policy } from '../config/policy';
 import { PresentedKey, SecretDigest } from './key-hash';
 import type { JwtSource } from './jwt/authenticator';
@@ -20,6 +22,11 @@ export type Caller =
   | { readonly kind: 'master_key' }
   /** `/user/auth` with `general_settings.allow_user_auth`: LiteLLM answers an empty `UserAPIKeyAuth()`, no check. */
   | { readonly kind: 'user_auth_route' }
+  /**
+   * A configured pass-through endpoint whose `auth` is not true: after the pre-DB checks and the
+   * JWT test, LiteLLM answers an empty `UserAPIKeyAuth()`, with no further check.
+   */
+  | { readonly kind: 'unauthenticated_pass_through' }
   /** A JWT: a bearer token to verify, or claims Envoy's jwt_authn verified (auth/jwt). */
   | { readonly kind: 'jwt'; readonly source: JwtSource }
   /** `lookup` is false when the value cannot be a virtual key (no `sk-`): it is never looked up. */
@@ -40,6 +47,8 @@ export function identifyCaller(
   // LiteLLM takes the JWT branch before it looks at the master key, even when none is configured.
   const jwtSource = recognizeJwt(facts, jwt);
   if (jwtSource !== null) return { kind: 'jwt', source: jwtSource };
+  // check_api_key_for_custom_headers_or_pass_through_endpoints, before the master key is looked at.
+  if (isUnauthenticatedPassThrough(policy.passThroughEndpoints, facts.route)) return { kind: 'unauthenticated_pass_through' };
   if (masterKey === null) return { kind: 'open_proxy' };
 
   const credential = facts.credential;

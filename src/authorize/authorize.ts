@@ -3,7 +3,6 @@
  * request facts → proxy-wide pre-checks → caller → snapshot (cache or DB) → ordered checks → Decision.
  * Infrastructure failures propagate as exceptions; the server maps them to "cannot decide".
  */
-import { isUnauthenticatedPassThrough } from '../config/pass-through-endpoints';
 import { runChecks, type CheckRefusal } from '../checks/engine';
 import { PRE_DB_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
 import type { CheckContext, Snapshot } from '../checks/types';
@@ -81,9 +80,6 @@ export class Authorizer {
 
     // One clock read where the decision is made at once: the pre-DB checks and the key's checks
     // then judge expiry and budget windows at the same instant.
-    // A pass-through endpoint configured without `auth: true` has no auth dependency in LiteLLM:
-    // nothing is checked, not even the pre-DB checks.
-    if (isUnauthenticatedPassThrough(this.policy.passThroughEndpoints, facts.route)) return allow({ model }, credentialHeader);
     const now = this.now();
     // LiteLLM's pre_db_read_auth_checks run before every branch, master key and public routes
     // included; only its WebSocket auth refuses a handshake without a usable key before them.
@@ -107,6 +103,7 @@ export class Authorizer {
       case 'public_route':
       case 'open_proxy':
       case 'user_auth_route':
+      case 'unauthenticated_pass_through':
         return allow({ model }, credentialHeader);
       case 'master_key':
         // Spec README §4.6: the master key is allowed everything and skips the common checks.

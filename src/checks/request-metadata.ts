@@ -5,14 +5,24 @@
 import type { Json, JsonObject } from '../domain/entities';
 import { isJsonObject } from './context';
 import { parsePythonJson } from '../util/python-json';
+import { deepFreeze } from '../store/freeze';
 
 /** A metadata value as a dict: itself, or parsed from a JSON string (multipart / extra_body callers). */
 export function metadataAsObject(value: Json | undefined): JsonObject | null {
   if (isJsonObject(value)) return value;
   if (typeof value !== 'string') return null;
+  // Several readers ask for the same request's metadata (end user, tags, guardrails): the last
+  // text is parsed once. The result is frozen, as everything a check reads.
+  if (value === lastMetadataText) return lastMetadataObject;
   const parsed = parsePythonJson(value);
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonObject) : null;
+  const object = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? deepFreeze(parsed as JsonObject) : null;
+  lastMetadataText = value;
+  lastMetadataObject = object;
+  return object;
 }
+
+let lastMetadataText: string | null = null;
+let lastMetadataObject: JsonObject | null = null;
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
 

@@ -83,7 +83,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Settings {
   const general = config.general_settings ?? {};
-  const masterKey = nonEmpty(env.LITELLM_MASTER_KEY) ?? general.master_key ?? null;
+  // LiteLLM's load_config: general_settings.master_key, else LITELLM_MASTER_KEY.
+  const masterKey = general.master_key ?? nonEmpty(env.LITELLM_MASTER_KEY);
   const tollgate = config.tollgate ?? {};
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
   return {
@@ -93,9 +94,8 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     sqlitePath: nonEmpty(env.TOLLGATE_SQLITE_PATH) ?? './.tollgate/tollgate.db',
     redisUrl: nonEmpty(env.REDIS_URL),
     masterKey,
-    // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv. Its fallback is
-    // LiteLLM's own master key, where the config file wins over the environment (load_config).
-    saltKey: env.LITELLM_SALT_KEY ?? general.master_key ?? nonEmpty(env.LITELLM_MASTER_KEY),
+    // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv.
+    saltKey: env.LITELLM_SALT_KEY ?? masterKey,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     policy: buildPolicy(config),
     credentials: {

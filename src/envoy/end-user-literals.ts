@@ -38,20 +38,32 @@ export function endUserLiteralsOf(text: string, body: JsonObject, maxDepth: numb
   const metadataUserId = typeof metadataAsObject(body['metadata'])?.['user_id'] === 'number';
   const safetyIdentifier = typeof body['safety_identifier'] === 'number';
   if (!user && !litellmMetadataUser && !metadataUserId && !safetyIdentifier) return undefined;
-  const top = memberTexts(text, maxDepth);
   return {
-    user: user ? top.get('user') : undefined,
-    litellmMetadataUser: litellmMetadataUser ? nestedText(top.get('litellm_metadata'), 'user', maxDepth) : undefined,
-    metadataUserId: metadataUserId ? nestedText(top.get('metadata'), 'user_id', maxDepth) : undefined,
-    safetyIdentifier: safetyIdentifier ? top.get('safety_identifier') : undefined,
+    user: user ? memberText(text, 'user', maxDepth) : undefined,
+    litellmMetadataUser: litellmMetadataUser ? nestedText(memberText(text, 'litellm_metadata', maxDepth), 'user', maxDepth) : undefined,
+    metadataUserId: metadataUserId ? nestedText(memberText(text, 'metadata', maxDepth), 'user_id', maxDepth) : undefined,
+    safetyIdentifier: safetyIdentifier ? memberText(text, 'safety_identifier', maxDepth) : undefined,
   };
 }
 
-/** Each top-level member's value as written; a repeated name keeps its last value, as JSON.parse does. */
-function memberTexts(text: string, maxDepth: number): Map<string, string> {
-  const values = new Map<string, string>();
-  forEachMember(new TextJson(text), (name, from, to) => values.set(name, text.slice(from, to)), maxDepth);
-  return values;
+/**
+ * The value of member `name` as written at the top level of `text`; a repeated name gives its last
+ * value, as JSON.parse keeps. Only the wanted member is sliced: a body of many members costs one walk.
+ */
+function memberText(text: string, name: string, maxDepth: number): string | undefined {
+  let from = -1;
+  let to = -1;
+  forEachMember(
+    new TextJson(text),
+    (key, start, end) => {
+      if (key === name) {
+        from = start;
+        to = end;
+      }
+    },
+    maxDepth,
+  );
+  return from === -1 ? undefined : text.slice(from, to);
 }
 
 /** A member of the object `container` writes, itself or inside a JSON string (metadata sent as text). */
@@ -65,5 +77,5 @@ function nestedText(container: string | undefined, name: string, maxDepth: numbe
       return undefined;
     }
   }
-  return memberTexts(objectText, maxDepth).get(name);
+  return memberText(objectText, name, maxDepth);
 }

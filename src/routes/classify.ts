@@ -49,6 +49,7 @@ export function isRegisteredPassThroughRoute(route: string, passThroughEndpoints
 export function isLlmApiRoute(route: unknown, passThroughEndpoints: readonly PassThroughEndpoint[] = NO_ENDPOINTS): boolean {
   if (typeof route !== 'string') return false;
   if (passThroughEndpoints.length > 0 && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
+  if (route.length > LLM_ROUTE_MEMO_MAX_LENGTH) return isBuiltInLlmApiRoute(route);
   const known = llmRouteMemo.get(route);
   if (known !== undefined) return known;
   const answer = isBuiltInLlmApiRoute(route);
@@ -60,10 +61,12 @@ export function isLlmApiRoute(route: unknown, passThroughEndpoints: readonly Pas
 /**
  * The answers for the routes seen, since a Check asks several times and the template walk takes
  * microseconds for a route outside the exact lists (Azure deployments, generateContent,
- * pass-throughs). Bounded: a client inventing paths costs a walk each, as without the memo.
+ * pass-throughs). Bounded in routes and in their length (at most ~1 MB of keys): a client
+ * inventing paths, which it may do before any key is checked, costs a walk each and holds little.
  */
 const llmRouteMemo = new Map<string, boolean>();
 const LLM_ROUTE_MEMO_SIZE = 4096;
+const LLM_ROUTE_MEMO_MAX_LENGTH = 256;
 
 function isBuiltInLlmApiRoute(route: string): boolean {
   if (isMember(route, LITELLM_ROUTES.openai_routes)) return true;

@@ -215,12 +215,10 @@ describe('Authorizer: general_settings.pass_through_endpoints', () => {
     expect(decision).to.deep.include({ kind: 'allow', identity: { model: undefined } });
   });
 
-  it('checks nothing on an endpoint without auth, not even the pre-DB checks (LiteLLM gives it no auth dependency)', async () => {
+  it('still runs the pre-DB checks on an endpoint without auth, as LiteLLM does before it answers UserAPIKeyAuth()', async () => {
     const subject = authorizer(new MemoryStore(), { passThroughEndpoints: endpoints, allowedIps: ['10.9.9.9'] });
-    const { decision } = await subject.authorize(aRequest({ route: '/open-svc', path: '/open-svc', model: null, body: {}, credential: { kind: 'none' } }));
-    expect(decision.kind).to.equal('allow');
-    const elsewhere = await subject.authorize(aRequest({ route: '/svc', path: '/svc', model: null, body: {}, credential: { kind: 'none' } }));
-    expect(elsewhere.refusedBy, 'the IP allowlist still holds on other routes').to.equal('allowed_ips');
+    const { refusedBy } = await subject.authorize(aRequest({ route: '/open-svc', path: '/open-svc', model: null, body: {}, credential: { kind: 'none' } }));
+    expect(refusedBy).to.equal('allowed_ips');
   });
 
   it("treats an endpoint with auth: true as an LLM API route, as LiteLLM appends it to openai_routes", async () => {

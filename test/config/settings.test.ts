@@ -31,10 +31,11 @@ describe('settings from environment and config.yaml', () => {
     expect(s).to.include({ grpcAddr: '127.0.0.1:7000', databaseUrl: 'mysql://u:p@db:3306/x', redisUrl: 'redis://r:6379', masterKey: 'sk-m', logLevel: 'debug' });
   });
 
-  it('lets LITELLM_MASTER_KEY win over general_settings.master_key', () => {
+  it("takes general_settings.master_key over LITELLM_MASTER_KEY, as LiteLLM's load_config does", () => {
     const config = parseLiteLlmConfig('general_settings:\n  master_key: sk-from-file\n', {});
     expect(settingsFrom(config, {}).masterKey).to.equal('sk-from-file');
-    expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).masterKey).to.equal('sk-env');
+    expect(settingsFrom(config, { LITELLM_MASTER_KEY: 'sk-env' }).masterKey, 'LiteLLM would refuse sk-env').to.equal('sk-from-file');
+    expect(settingsFrom(parseLiteLlmConfig('', {}), { LITELLM_MASTER_KEY: 'sk-env' }).masterKey).to.equal('sk-env');
   });
 
   it('encrypts stored values with LITELLM_SALT_KEY, else the master key, as LiteLLM does', () => {

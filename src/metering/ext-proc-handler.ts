@@ -60,11 +60,12 @@ function feed(request: ProcessingRequest, exchange: MeteredExchange): boolean {
 export function createExternalProcessorHandler(deps: ExternalProcessorDeps): ExternalProcessorHandlers['Process'] {
   return (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
     const exchange = deps.newExchange();
-    const settle = (): void => {
+    /** `complete`: the response's end was seen; otherwise the stream was cut short. */
+    const settle = (complete: boolean): void => {
       if (exchange.finished) return;
       let outcome: ExchangeOutcome;
       try {
-        outcome = exchange.finish();
+        outcome = exchange.finish(complete);
       } catch (error) {
         deps.logger.warn({ err: String(error) }, 'metering: cannot read the response');
         return;
@@ -81,13 +82,13 @@ export function createExternalProcessorHandler(deps: ExternalProcessorDeps): Ext
       // Always answered, so Envoy never waits on metering; in observability mode it reads no answers.
       const answer = answerTo(request);
       if (answer !== null && request.observability_mode !== true && !call.writableEnded) call.write(answer);
-      if (complete) settle();
+      if (complete) settle(true);
     });
     call.on('end', () => {
-      settle();
+      settle(false);
       if (!call.writableEnded) call.end();
     });
-    call.on('error', () => settle());
-    call.on('cancelled', () => settle());
+    call.on('error', () => settle(false));
+    call.on('cancelled', () => settle(false));
   };
 }

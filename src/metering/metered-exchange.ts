@@ -18,6 +18,7 @@ import { costOf } from './cost';
 import type { PriceTable } from './prices';
 import { ResponseUsage, type ResponseUsageOptions } from './response-usage';
 import { estimatedUsage, isTokenBilled } from './usage-estimate';
+import type { Usage } from './usage';
 
 export type ExchangeOutcome =
   | { readonly kind: 'charge'; readonly event: SpendEvent; readonly priced: boolean; readonly estimated: boolean }
@@ -66,6 +67,7 @@ export class MeteredExchange {
   private attribution: Attribution = NO_ATTRIBUTION;
   private startedAt: number;
   private path = '';
+  private method = '';
   /** The request body's declared length (0 when unknown): the input of an estimate. */
   private requestBytes = 0;
   private status: number | null = null;
@@ -84,6 +86,7 @@ export class MeteredExchange {
   onRequestHeaders(headers: ReadonlyMap<string, string>, metadata: Record<string, Struct> | undefined): void {
     this.requestId = headers.get('x-request-id') ?? '';
     this.path = headers.get(':path') ?? '';
+    this.method = (headers.get(':method') ?? '').toUpperCase();
     const declared = Number(headers.get('content-length'));
     this.requestBytes = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
     // This replica's own Check first (it knows the tags for sure), else what Envoy forwarded.
@@ -108,16 +111,31 @@ export class MeteredExchange {
     this.response?.push(chunk);
   }
 
-  /** Once per exchange: at end of stream, or when the stream was cut short. */
-  finish(): ExchangeOutcome {
+  /**
+   * Once per exchange: at end of stream (`complete`), or when the stream was cut short. A cut
+   * stream may have reported its usage only in part (Anthropic's `message_start` says 1 output
+   * token; the final count comes in `message_delta`): its output is then at least what the text
+   * it generated is estimated at, as the provider bills what it generated.
+   */
+  finish(complete = true): ExchangeOutcome {
     this.done = true;
     const status = this.status;
     if (status === null || status < 200 || status >= 300 || this.response === null) {
       return { kind: 'release', requestId: this.requestId, reason: 'upstream_error' };
     }
+    // Only a POST asks for work: a GET of a stored response (`/v1/responses/{id}`, a chat
+    // completion by id, a run being polled) returns the usage it was charged for already.
+    if (this.method !== 'POST') return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
     const { usage: reported, model, responseId, generatedBytes } = this.response.finish();
     const callType = callTypeOf(this.path);
-    const usage = reported ?? (isTokenBilled(callType) ? estimatedUsage(this.requestBytes, generatedBytes) : null);
+    const usage =
+      reported === null
+        ? isTokenBilled(callType)
+          ? estimatedUsage(this.requestBytes, generatedBytes)
+          : null
+        : complete || !isTokenBilled(callType)
+          ? reported
+          : atLeastGenerated(reported, generatedBytes);
     if (usage === null) return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
     const estimated = reported === null;
     const price = this.deps.prices.priceOf(this.attribution.model, model);
@@ -136,4 +154,10 @@ export class MeteredExchange {
     };
     return { kind: 'charge', event, priced: price !== null, estimated };
   }
+}
+
+/** The reported usage with its output raised to the estimate of the text generated, when that is more. */
+function atLeastGenerated(reported: Usage, generatedBytes: number): Usage {
+  const generated = estimatedUsage(0, generatedBytes)?.outputTokens ?? 0;
+  return generated > reported.outputTokens ? { ...reported, outputTokens: generated } : reported;
 }

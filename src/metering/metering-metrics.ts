@@ -11,7 +11,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type ResponseOutcome = 'charged' | 'estimated' | 'unpriced' | 'unmetered' | 'upstream_error' | 'ignored';
 export type RecordResult = 'recorded' | 'duplicate' | 'failed';
-export type FlushedResult = 'written' | 'replayed' | 'unreadable';
+export type FlushedResult = 'written' | 'replayed' | 'unreadable' | 'refused';
 export type BatchResult = 'ok' | 'failed';
 
 const zeros = <K extends string>(keys: readonly K[]): Record<K, number> =>
@@ -27,7 +27,7 @@ export class MeteringStats {
   /** Events written straight to the database: no Redis, or Redis failing (counters missed them). */
   directWrites = 0;
   readonly batches = zeros<BatchResult>(['ok', 'failed']);
-  readonly flushed = zeros<FlushedResult>(['written', 'replayed', 'unreadable']);
+  readonly flushed = zeros<FlushedResult>(['written', 'replayed', 'unreadable', 'refused']);
   /** Queue entries taken over from a replica that read them and never acknowledged (it died). */
   claimed = 0;
   /** The spend stream's length, asked at scrape time; null while this process has no queue. */
@@ -84,7 +84,7 @@ export function registerMeteringMetrics(registry: Registry, stats: MeteringStats
   labelled('tollgate_spend_flush_batches_total', 'Batches moved from the spend queue to the database, by result (ok|failed)', 'result', stats.batches);
   labelled(
     'tollgate_spend_flushed_events_total',
-    'Queue entries flushed: written, replayed (already in LiteLLM_SpendLogs, nothing added), unreadable (dropped)',
+    'Queue entries flushed: written, replayed (already in LiteLLM_SpendLogs, nothing added), unreadable (dropped), refused (a row the database would not take, dropped alone)',
     'result',
     stats.flushed,
   );

@@ -32,8 +32,9 @@ function asRecord(value: Json | undefined): JsonRecord | null {
   return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value) ? value : null;
 }
 
+/** A token count; a fractional one is rounded, as the queue's events hold whole tokens. */
 function count(value: Json | undefined): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@
  * Scripts touch several of these keys at once: on Redis Cluster put the prefix in a hash tag
  * (`{tollgate}:`) so they share a slot.
  */
-import { targetName, type SpendTarget } from './targets';
+import { targetName, uriPart, type SpendTarget } from './targets';
 
 export const FLUSH_GROUP = 'flush';
 
@@ -28,11 +28,11 @@ export class SpendKeys {
   }
 
   reservation(requestId: string): string {
-    return `${this.base}res:${encodeURIComponent(requestId)}`;
+    return `${this.base}res:${uriPart(requestId)}`;
   }
 
   done(chargeId: string): string {
-    return `${this.base}done:${encodeURIComponent(chargeId)}`;
+    return `${this.base}done:${uriPart(chargeId)}`;
   }
 
   get stream(): string {

@@ -19,7 +19,7 @@ import { ACK_FLUSHED } from './counter-scripts';
 import { toRawReply, type RawReply } from '../cache/lua-script';
 import { FLUSH_GROUP, type SpendKeys } from './redis-keys';
 import { decodeSpendEvent } from './spend-event';
-import type { QueuedSpend, SpendWriter } from './spend-writer';
+import { isRefusedRowError, type QueuedSpend, type SpendWriter } from './spend-writer';
 import { targetName, targetsOf } from './targets';
 
 export interface SpendFlusherOptions {
@@ -114,13 +114,37 @@ export class SpendFlusher {
     }
     this.logger.debug({ entries: entries.length, consumer: this.consumer }, 'spend batch read');
     await pause(this.options.pauseBeforeCommitMs);
-    const written = await this.writer.write(queued);
+    const refusedBefore = this.stats.flushed.refused;
+    const written = await this.writeSettingAsideRefused(queued);
+    const refused = this.stats.flushed.refused - refusedBefore;
     this.logger.debug({ entries: entries.length, written, consumer: this.consumer }, 'spend batch committed');
     await pause(this.options.pauseBeforeAckMs);
     await this.acknowledge(entries);
     this.stats.batches.ok += 1;
     this.stats.flushed.written += written;
-    this.stats.flushed.replayed += queued.length - written;
+    this.stats.flushed.replayed += queued.length - written - refused;
+  }
+
+  /**
+   * Writes the batch; when the database refuses a row's data, writes its entries one by one and
+   * drops only the refused one (logged with its charge and cost), so one bad row cannot hold up
+   * every later charge forever. Any other failure (the database down) keeps the whole batch queued.
+   */
+  private async writeSettingAsideRefused(queued: readonly QueuedSpend[]): Promise<number> {
+    try {
+      return await this.writer.write(queued);
+    } catch (error) {
+      if (!isRefusedRowError(error)) throw error;
+      if (queued.length > 1) {
+        let written = 0;
+        for (const item of queued) written += await this.writeSettingAsideRefused([item]);
+        return written;
+      }
+      const event = queued[0]?.event;
+      this.stats.flushed.refused += 1;
+      this.logger.error({ charge: event?.chargeId, cost: event?.cost, err: String(error) }, 'the database refused a spend row: dropped, the rest of the batch written');
+      return 0;
+    }
   }
 
   /** Unreadable entries are acknowledged too: replaying them could never succeed. */

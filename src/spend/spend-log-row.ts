@@ -3,6 +3,7 @@
  * the key hash, `user` the user id, `end_user` the customer, `request_tags` a JSON list, and the
  * caller's identity repeated in `metadata` under LiteLLM's `user_api_key_*` names.
  */
+import { wellFormed, wellFormedJson } from '../util/well-formed';
 import { createHash } from 'node:crypto';
 import { promptTokensOf, totalTokensOf } from '../metering/usage';
 import { toSqlUtc } from '../store/spend-window';
@@ -40,7 +41,9 @@ const MAX_VARCHAR = 255;
 function clip(value: string): string;
 function clip(value: string | null): string | null;
 function clip(value: string | null): string | null {
-  return value !== null && value.length > MAX_VARCHAR ? value.slice(0, MAX_VARCHAR) : value;
+  if (value === null) return null;
+  // Well-formed after the cut too: a cut between the halves of a pair would leave one alone.
+  return wellFormed(value.length > MAX_VARCHAR ? value.slice(0, MAX_VARCHAR) : value);
 }
 
 /**
@@ -90,8 +93,8 @@ export function spendLogValues(event: SpendEvent): SpendLogValue[] {
     clip(event.model),
     clip(a.model ?? ''),
     clip(a.userId ?? ''),
-    JSON.stringify(metadata),
-    JSON.stringify(a.tags),
+    wellFormedJson(metadata),
+    wellFormedJson(a.tags),
     clip(a.teamId),
     clip(a.orgId),
     clip(a.endUserId),

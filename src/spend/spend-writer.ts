@@ -130,3 +130,29 @@ function isRetryable(error: unknown): boolean {
   );
   return codes.some((code) => code === 'ER_DUP_ENTRY' || code === 'ER_LOCK_DEADLOCK' || code.startsWith('SQLITE_CONSTRAINT'));
 }
+
+/**
+ * The database refused a row's data (a CHECK or JSON constraint, a value too long or out of
+ * range), not the connection: the same row would be refused on every retry.
+ */
+const REFUSED_ROW_CODES = new Set([
+  'ER_CONSTRAINT_FAILED',
+  'ER_CHECK_CONSTRAINT_VIOLATED',
+  'ER_INVALID_JSON_TEXT',
+  'ER_INVALID_JSON_TEXT_IN_PARAM',
+  'ER_DATA_TOO_LONG',
+  'ER_TRUNCATED_WRONG_VALUE',
+  'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
+  'ER_WARN_DATA_OUT_OF_RANGE',
+  'ER_BAD_NULL_ERROR',
+  'SQLITE_CONSTRAINT_CHECK',
+  'SQLITE_CONSTRAINT_NOTNULL',
+  'SQLITE_TOOBIG',
+  'SQLITE_MISMATCH',
+]);
+
+export function isRefusedRowError(error: unknown): boolean {
+  return [error, (error as { driverError?: unknown } | null)?.driverError].some(
+    (e) => e !== null && typeof e === 'object' && 'code' in e && REFUSED_ROW_CODES.has(String((e as { code: unknown }).code)),
+  );
+}

@@ -3,6 +3,7 @@
  * team, the user as a member of that team, the organization, the end user and each tag; newer
  * versions also the project. Each target names one LiteLLM row with a `spend` column.
  */
+import { wellFormed } from '../util/well-formed';
 import type { Attribution } from './spend-event';
 
 export type SpendTargetKind = 'key' | 'user' | 'team' | 'team_member' | 'organization' | 'project' | 'end_user' | 'tag';
@@ -28,8 +29,15 @@ export function targetsOf(attribution: Attribution): SpendTarget[] {
   return targets;
 }
 
-/** A stable, injective text form: ids may contain any character, so each part is URI-encoded. */
+/**
+ * A stable text form: ids may contain any character, so each part is URI-encoded, after half a
+ * surrogate pair (which a JSON body may send, and encodeURIComponent throws on) becomes U+FFFD.
+ */
 export function targetName(target: SpendTarget): string {
-  const id = encodeURIComponent(target.id);
-  return target.teamId === undefined ? `${target.kind}:${id}` : `${target.kind}:${id}:${encodeURIComponent(target.teamId)}`;
+  const id = uriPart(target.id);
+  return target.teamId === undefined ? `${target.kind}:${id}` : `${target.kind}:${id}:${uriPart(target.teamId)}`;
+}
+
+export function uriPart(text: string): string {
+  return encodeURIComponent(wellFormed(text));
 }

@@ -17,8 +17,9 @@ function exchange(correlations = new Correlations(60_000, 10, () => 1_000), now 
   return new MeteredExchange({ correlations, prices: PRICES, usage: DEFAULT_RESPONSE_USAGE_OPTIONS, now });
 }
 
-const requestHeaders = (requestId: string, path = '/v1/chat/completions') =>
+const requestHeaders = (requestId: string, path = '/v1/chat/completions', method = 'POST') =>
   new Map([
+    [':method', method],
     [':path', path],
     ['x-request-id', requestId],
   ]);
@@ -67,6 +68,16 @@ describe('metering: one exchange from request headers to its spend', () => {
     expect(meter.finish()).to.deep.equal({ kind: 'release', requestId: 'req-3', reason: 'upstream_error' });
   });
 
+  it('charges nothing for a GET of a stored response, whose usage was charged when it was made', () => {
+    for (const [method, path] of [['GET', '/v1/responses/resp_1'], ['GET', '/v1/chat/completions/chatcmpl-1'], ['DELETE', '/v1/responses/resp_1']]) {
+      const meter = exchange();
+      meter.onRequestHeaders(requestHeaders('req-get', path, method), undefined);
+      meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'application/json']]));
+      meter.onResponseBody(Buffer.from('{"id":"resp_1","model":"gpt-4o","usage":{"input_tokens":150000,"output_tokens":10}}'));
+      expect(meter.finish(), `${method} ${path}`).to.deep.equal({ kind: 'release', requestId: 'req-get', reason: 'unmetered' });
+    }
+  });
+
   it('reports a success without usage as unmetered where nothing is billed by the token, and a stream cut short is charged what it reported', () => {
     const unmetered = exchange();
     unmetered.onRequestHeaders(requestHeaders('req-4', '/v1/images/generations'), undefined);
@@ -83,6 +94,23 @@ describe('metering: one exchange from request headers to its spend', () => {
     expect(outcome.kind === 'charge' && outcome.priced, 'no model known: recorded at zero cost, flagged').to.equal(false);
     expect(outcome.kind === 'charge' && outcome.estimated, 'reported usage is not an estimate').to.equal(false);
     expect(outcome.kind === 'charge' && outcome.event.usageEstimated).to.equal(undefined);
+  });
+
+  it("charges a cut Anthropic stream at least the text it generated: message_start's 1 output token is not the count", () => {
+    const text = 'word '.repeat(2_000); // 10 000 bytes: 2 500 tokens at four bytes a token
+    const stream =
+      'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7,"output_tokens":1}}}\n\n' +
+      `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })}\n\n`;
+    const outputOf = (complete: boolean) => {
+      const meter = exchange();
+      meter.onRequestHeaders(requestHeaders('req-cut', '/v1/messages'), undefined);
+      meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
+      meter.onResponseBody(Buffer.from(stream));
+      const outcome = meter.finish(complete);
+      return outcome.kind === 'charge' ? outcome.event.usage.outputTokens : null;
+    };
+    expect(outputOf(false), 'cut: the estimate of what it generated').to.equal(2_500);
+    expect(outputOf(true), 'ended: what the provider reported').to.equal(1);
   });
 });
 

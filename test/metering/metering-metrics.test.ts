@@ -81,7 +81,25 @@ describe('metering metrics', () => {
       const flusher = new SpendFlusher(client, keys, aWriter(() => Promise.resolve(1)), options, logger, stats);
       expect(await flusher.flushOnce()).to.equal(3);
       expect(stats.batches).to.deep.equal({ ok: 1, failed: 0 });
-      expect(stats.flushed).to.deep.equal({ written: 1, replayed: 1, unreadable: 1 });
+      expect(stats.flushed).to.deep.equal({ written: 1, replayed: 1, unreadable: 1, refused: 0 });
+    });
+
+    it("drops only the entry whose row the database refuses, writes the rest, and moves on", async () => {
+      const keys = new SpendKeys(`${redis.prefix}refused:`);
+      for (const id of ['r-5', 'r-bad', 'r-6']) await client.xAdd(keys.stream, '*', { e: encodeSpendEvent(anEvent(id)), w: '0' });
+      const refused = Object.assign(new Error('CONSTRAINT `request_tags` failed'), { code: 'ER_CONSTRAINT_FAILED' });
+      const written: string[] = [];
+      const writer = aWriter(async (batch) => {
+        if (batch.some((item) => item.event.requestId === 'r-bad')) throw refused;
+        written.push(...batch.map((item) => item.event.requestId));
+        return batch.length;
+      });
+      const stats = new MeteringStats();
+      const flusher = new SpendFlusher(client, keys, writer, options, logger, stats);
+      expect(await flusher.flushOnce()).to.equal(3);
+      expect(written).to.deep.equal(['r-5', 'r-6']);
+      expect(stats.flushed).to.deep.include({ written: 2, replayed: 0, refused: 1 });
+      expect(await client.xLen(keys.stream), 'nothing left to hold up later charges').to.equal(0);
     });
 
     it('counts a batch the database refused as failed (its entries stay queued)', async () => {

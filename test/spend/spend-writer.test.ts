@@ -164,4 +164,12 @@ describeEachBackend('spend: SpendWriter with client-chosen values', (backend) =>
     expect(await writer.write([queued(event)]), 'replay of the hashed id').to.equal(0);
     expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.equal(0.5);
   });
+
+  it('writes a charge whose end user, tag or model holds half a surrogate pair (JSON lets a body escape one)', async () => {
+    const { dataSource } = backend();
+    const key = await new LiteLlmRows(dataSource).aKey();
+    const event = { ...anEvent({ keyHash: key.token, endUserId: 'eu\udc00', tags: ['t\ud800'], cost: 0.25 }), model: 'gpt\ud800' };
+    expect(await new SpendWriter(dataSource).write([queued(event)])).to.equal(1);
+    expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.equal(0.25);
+  });
 });

@@ -7,6 +7,7 @@
  * EXCLUDE them (`cache_read_input_tokens`, `cache_creation_input_tokens` are separate).
  * Pure: no I/O, fed JSON objects by the body and SSE readers.
  */
+import { wellFormed } from '../util/well-formed';
 import { createHash } from 'node:crypto';
 import type { Json } from '../domain/entities';
 
@@ -32,9 +33,14 @@ function asRecord(value: Json | undefined): JsonRecord | null {
   return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value) ? value : null;
 }
 
-/** A token count; a fractional one is rounded, as the queue's events hold whole tokens. */
+/**
+ * A token count; a fractional one is rounded, as the queue's events hold whole tokens. One past
+ * 2^53 is no count (the queue would refuse the event and the spend would never be written).
+ */
 function count(value: Json | undefined): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+  if (typeof value !== 'number' || !(value >= 0)) return undefined;
+  const rounded = Math.round(value);
+  return Number.isSafeInteger(rounded) ? rounded : undefined;
 }
 
 /**
@@ -45,7 +51,10 @@ const MAX_RESPONSE_ID = 255;
 
 function responseIdOf(value: Json | undefined): string | null {
   if (typeof value !== 'string' || value === '') return null;
-  return value.length > MAX_RESPONSE_ID ? createHash('sha256').update(value).digest('hex') : value;
+  // Well-formed first: the database stores half a surrogate pair as U+FFFD, and a charge id that
+  // differed from its stored form would not be found on a replay (a duplicate key, forever).
+  const id = wellFormed(value);
+  return id.length > MAX_RESPONSE_ID ? createHash('sha256').update(id).digest('hex') : id;
 }
 
 /** The raw counters seen so far; later reports overwrite earlier ones field by field. */

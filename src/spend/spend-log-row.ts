@@ -52,7 +52,9 @@ function clip(value: string | null): string | null {
  * sha256 (still unique, still the same on every replay).
  */
 export function storedRequestId(id: string): string {
-  return id.length > MAX_VARCHAR ? createHash('sha256').update(id).digest('hex') : id;
+  // The form the database keeps (half a surrogate pair becomes U+FFFD), so a replay finds its row.
+  const stored = wellFormed(id);
+  return stored.length > MAX_VARCHAR ? createHash('sha256').update(stored).digest('hex') : stored;
 }
 
 export function spendLogValues(event: SpendEvent): SpendLogValue[] {

@@ -20,6 +20,21 @@ describe('metering: usage from provider responses', () => {
     expect(totalTokensOf(usage!)).to.equal(1050);
   });
 
+  it('rounds a fractional count and takes none past 2^53, which the queue could not hold', () => {
+    expect(usageOf({ usage: { prompt_tokens: 10.4, completion_tokens: 1e16 } }).usage).to.deep.equal({
+      inputTokens: 10,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      outputTokens: 0,
+    });
+  });
+
+  it('keeps a response id as the database will store it: half a surrogate pair as U+FFFD', () => {
+    const accumulator = new UsageAccumulator();
+    accumulator.observe({ id: 'chatcmpl-\udc00x', usage: { prompt_tokens: 1 } });
+    expect(accumulator.responseId()).to.equal('chatcmpl-\ufffdx');
+  });
+
   it('reads OpenAI embeddings usage (no completion tokens)', () => {
     expect(usageOf({ usage: { prompt_tokens: 8, total_tokens: 8 } }).usage).to.deep.equal({
       inputTokens: 8,

@@ -172,4 +172,14 @@ describeEachBackend('spend: SpendWriter with client-chosen values', (backend) =>
     expect(await new SpendWriter(dataSource).write([queued(event)])).to.equal(1);
     expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.equal(0.25);
   });
+
+  it('finds a replayed charge whose id held half a surrogate pair, instead of failing on its duplicate key forever', async () => {
+    const { dataSource } = backend();
+    const key = await new LiteLlmRows(dataSource).aKey();
+    const event = anEvent({ keyHash: key.token, requestId: 'req-s', chargeId: 'req-s:chatcmpl-\udc00x', cost: 0.25 });
+    const writer = new SpendWriter(dataSource);
+    expect(await writer.write([queued(event)])).to.equal(1);
+    expect(await writer.write([queued(event)]), 'the replay finds its row').to.equal(0);
+    expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.equal(0.25);
+  });
 });

@@ -19,16 +19,6 @@ export const QUERY_KEY_CREDENTIAL = '?key';
 /** Headers that carry the key as-is, after Authorization, in LiteLLM's order. */
 const RAW_KEY_HEADERS = ['api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key'] as const;
 
-export function extractCredential(
-  headers: HeaderRecord,
-  route: string,
-  query: QueryParameters,
-  settings: CredentialSettings,
-  webSocket = false,
-): Credential {
-  return withPassThroughKey(credentialBeforePassThrough(headers, route, query, settings, webSocket), headers, route, settings);
-}
-
 /** The credential as LiteLLM has it when it tests for a JWT: before a pass-through names the key. */
 export function credentialBeforePassThrough(
   headers: HeaderRecord,

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { extractCredential, QUERY_KEY_CREDENTIAL } from '../../src/envoy/credential';
+import { credentialBeforePassThrough, QUERY_KEY_CREDENTIAL, withPassThroughKey } from '../../src/envoy/credential';
+import type { Credential } from '../../src/domain/request';
+import type { HeaderRecord } from '../../src/envoy/headers';
+import type { EdgeSettings } from './fixtures';
+
+/** The credential as envoy/attributes.ts reads it: the JWT-test form, then a pass-through's key. */
+function extractCredential(headers: HeaderRecord, route: string, query: URLSearchParams, settings: EdgeSettings, webSocket = false): Credential {
+  return withPassThroughKey(credentialBeforePassThrough(headers, route, query, settings, webSocket), headers, route, settings);
+}
 import { edgeSettings } from './fixtures';
 import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
 

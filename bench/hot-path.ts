@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     enforceRateLimits: true,
     reservation: null,
     rateLimitMetadata: false,
-    tagsMetadata: false,
+    metering: false,
     timeoutMs: 50,
     idleCounterMs: 60_000,
     admitWhenReservationUnavailable: false,

@@ -4,7 +4,8 @@
  * - from the ext_authz dynamic metadata Envoy forwards with the ext_proc stream
  *   (metadata_options.forwarding_namespaces.untyped: [envoy.filters.http.ext_authz]),
  *   which works whichever replica answered the Check.
- * Field names are the dynamic-metadata names of spec README §3, plus `request_tags`.
+ * Field names are the dynamic-metadata names of spec README §3, plus `request_tags` and
+ * `admission_id` (spend/admission.ts).
  */
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
@@ -50,4 +51,17 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
     tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
     model: text(values, 'model'),
   };
+}
+
+/** The admission id an allow carries in its metadata (spend/admission.ts), null when it was not admitted. */
+export function admissionIdOf(decision: Decision): string | null {
+  if (decision.kind !== 'allow') return null;
+  const id = decision.metadata?.admission_id;
+  return typeof id === 'string' && id !== '' ? id : null;
+}
+
+/** The admission id in the ext_authz metadata Envoy forwarded with the ext_proc stream, null without one. */
+export function admissionIdFromMetadata(filterMetadata: Record<string, Struct> | undefined): string | null {
+  const field = filterMetadata?.[EXT_AUTHZ_NAMESPACE]?.fields?.admission_id;
+  return field?.stringValue !== undefined && field.stringValue !== '' ? field.stringValue : null;
 }

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Struct } from '../envoy/messages';
 import { NO_ATTRIBUTION, type Attribution, type SpendEvent } from '../spend/spend-event';
-import { attributionFromMetadata } from './admitted-identity';
+import { admissionIdFromMetadata, attributionFromMetadata } from './admitted-identity';
 import type { Correlations } from './correlation';
 import { costOf } from './cost';
 import type { PriceTable } from './prices';
@@ -22,7 +22,13 @@ import type { Usage } from './usage';
 
 export type ExchangeOutcome =
   | { readonly kind: 'charge'; readonly event: SpendEvent; readonly priced: boolean; readonly estimated: boolean }
-  | { readonly kind: 'release'; readonly requestId: string; readonly reason: 'upstream_error' | 'unmetered' };
+  | {
+      readonly kind: 'release';
+      readonly requestId: string;
+      /** The id the Check reserved under ('' for none): what to give back. */
+      readonly reservationId: string;
+      readonly reason: 'upstream_error' | 'unmetered';
+    };
 
 export interface ExchangeDeps {
   readonly correlations: Correlations;
@@ -64,6 +70,8 @@ export function chargeIdOf(requestId: string, responseId: string | null, exchang
 export class MeteredExchange {
   private readonly exchangeId = randomUUID();
   private requestId = '';
+  /** The Check's admission id; the x-request-id for a Check of a version that reserved under it. */
+  private reservationId = '';
   private attribution: Attribution = NO_ATTRIBUTION;
   private startedAt: number;
   private path = '';
@@ -89,13 +97,16 @@ export class MeteredExchange {
     this.method = (headers.get(':method') ?? '').toUpperCase();
     const declared = Number(headers.get('content-length'));
     this.requestBytes = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
+    const admissionId = admissionIdFromMetadata(metadata);
     // This replica's own Check first (it knows the tags for sure), else what Envoy forwarded.
-    const admitted = this.deps.correlations.take(this.requestId);
+    const admitted = this.deps.correlations.take(admissionId, this.requestId);
     if (admitted !== null) {
       this.attribution = admitted.attribution;
       this.startedAt = admitted.admittedAt;
+      this.reservationId = admissionId ?? admitted.admissionId ?? this.requestId;
     } else {
       this.attribution = attributionFromMetadata(metadata) ?? NO_ATTRIBUTION;
+      this.reservationId = admissionId ?? this.requestId;
     }
   }
 
@@ -121,11 +132,11 @@ export class MeteredExchange {
     this.done = true;
     const status = this.status;
     if (status === null || status < 200 || status >= 300 || this.response === null) {
-      return { kind: 'release', requestId: this.requestId, reason: 'upstream_error' };
+      return this.release('upstream_error');
     }
     // Only a POST asks for work: a GET of a stored response (`/v1/responses/{id}`, a chat
     // completion by id, a run being polled) returns the usage it was charged for already.
-    if (this.method !== 'POST') return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
+    if (this.method !== 'POST') return this.release('unmetered');
     const { usage: reported, model, responseId, generatedBytes } = this.response.finish();
     const callType = callTypeOf(this.path);
     const usage =
@@ -136,12 +147,13 @@ export class MeteredExchange {
         : complete || !isTokenBilled(callType)
           ? reported
           : atLeastGenerated(reported, generatedBytes);
-    if (usage === null) return { kind: 'release', requestId: this.requestId, reason: 'unmetered' };
+    if (usage === null) return this.release('unmetered');
     const estimated = reported === null;
     const price = this.deps.prices.priceOf(this.attribution.model, model);
     const event: SpendEvent = {
       chargeId: chargeIdOf(this.requestId, responseId, this.exchangeId),
       requestId: this.requestId,
+      reservationId: this.reservationId,
       callType,
       attribution: { ...this.attribution, tags: [...this.attribution.tags] },
       model: model ?? this.attribution.model ?? '',
@@ -153,6 +165,10 @@ export class MeteredExchange {
       ...(estimated ? { usageEstimated: true } : {}),
     };
     return { kind: 'charge', event, priced: price !== null, estimated };
+  }
+
+  private release(reason: 'upstream_error' | 'unmetered'): ExchangeOutcome {
+    return { kind: 'release', requestId: this.requestId, reservationId: this.reservationId, reason };
   }
 }
 

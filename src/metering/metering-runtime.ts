@@ -15,13 +15,13 @@ import type { Settings } from '../config/settings';
 import type { RequestFacts } from '../domain/request';
 import type { Logger } from '../observability/logger';
 import type { SpendOverlay } from '../snapshot/load-snapshot';
-import { RedisAdmitter, type Admitter } from '../spend/admission';
+import { MeteringAdmitter, RedisAdmitter, type Admitter } from '../spend/admission';
 import { SpendKeys } from '../spend/redis-keys';
 import { SpendCounters } from '../spend/spend-counters';
 import { SpendFlusher } from '../spend/spend-flusher';
 import { DirectSpendRecorder, RedisSpendRecorder, type SpendRecorder } from '../spend/spend-recorder';
 import { SpendWriter } from '../spend/spend-writer';
-import { attributionFromDecision } from './admitted-identity';
+import { admissionIdOf, attributionFromDecision } from './admitted-identity';
 import { Correlations } from './correlation';
 import { createExternalProcessorHandler } from './ext-proc-handler';
 import type { ExternalProcessorHandlers } from './ext-proc-protos';
@@ -101,7 +101,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
         })
       : null;
   const reservation = options.enabled && options.budgetReservation;
-  const admission =
+  const admission: Admitter | undefined =
     redis !== null && (options.enforceRateLimits || options.rateLimitMetadata || reservation || options.enabled)
       ? new RedisAdmitter(redis, keys, prices, {
           prefix,
@@ -110,7 +110,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
             ? { ttlMs: options.reservationTtlMs, defaultOutputTokens: options.reservationDefaultOutputTokens }
             : null,
           rateLimitMetadata: options.rateLimitMetadata,
-          tagsMetadata: options.enabled,
+          metering: options.enabled,
           timeoutMs: settings.redisTimeoutMs,
           idleCounterMs: options.counterIdleMs,
           // LiteLLM's flag is about its database; here it also lets a Redis that cannot take a
@@ -121,7 +121,9 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
             'admission: Redis unavailable (rate limits not applied, a request admitted without a reservation, or a reservation left to expire)',
           ),
         })
-      : undefined;
+      : options.enabled
+        ? new MeteringAdmitter()
+        : undefined;
 
   const releaseFailed = throttled(logger, 'metering: the reservation of an allow Envoy never received was not released; it expires by itself');
   const meteringOff = throttled(logger, 'metering: an ext_proc stream arrived but tollgate.metering is off; nothing recorded');
@@ -140,7 +142,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
       if (outcome.reason === 'unmetered') {
         logger.warn({ requestId: outcome.requestId }, 'metering: a successful response reported no usage; nothing charged');
       }
-      await recorder.release(outcome.requestId);
+      await recorder.release(outcome.reservationId);
       return;
     }
     meteringStats.responses[!outcome.priced ? 'unpriced' : outcome.estimated ? 'estimated' : 'charged'] += 1;
@@ -162,14 +164,19 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     admission,
     onDecision: (outcome, facts) => {
       if (!options.enabled || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
-      correlations.remember(facts.requestId, { attribution: attributionFromDecision(outcome.decision, facts), admittedAt: Date.now() });
+      correlations.remember(facts.requestId, {
+        attribution: attributionFromDecision(outcome.decision, facts),
+        admittedAt: Date.now(),
+        admissionId: admissionIdOf(outcome.decision),
+      });
     },
-    onDiscardedDecision: (outcome, facts) => {
+    onDiscardedDecision: (outcome) => {
       // Only an allow reserves. Envoy got UNAVAILABLE for this one, so no settled response can be
       // counted on to give the reservation back (a second release, should one come, finds nothing).
-      if (!reservation || outcome.decision.kind !== 'allow') return;
+      const admissionId = admissionIdOf(outcome.decision);
+      if (!reservation || admissionId === null) return;
       const releasing = recorder
-        .release(facts.requestId)
+        .release(admissionId)
         .catch(releaseFailed)
         .finally(() => pending.delete(releasing));
       pending.add(releasing);

@@ -4,6 +4,11 @@
  * consumes the other. It may add dynamic metadata to the allow (identity for metering on another
  * replica, Envoy AI Gateway's `rate_limit`).
  *
+ * A metered allow is named by an admission id minted here, once per Check, and carried to ext_proc
+ * in the dynamic metadata (`admission_id`): it names the reservation and joins the response to the
+ * Check. Envoy's x-request-id cannot: Envoy keeps a client-sent one for peers it deems internal,
+ * so two requests may share it, and with it one reservation and one identity.
+ *
  * Redis trouble never invents a refusal. Rate limits alone fail open (reported). A reservation
  * that cannot be taken is "cannot decide" (ReservationUnavailableError → gRPC UNAVAILABLE, so
  * Envoy's failure mode applies): reservation mode was chosen to bound overshoot, and admitting
@@ -13,6 +18,7 @@
  * without a reservation (reported). Thrown instead, the error would reach the Check's outage path,
  * which allows as the proxy admin: the identity the checks resolved would be lost.
  */
+import { randomUUID } from 'node:crypto';
 import type { CheckContext, Denial } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
@@ -51,8 +57,8 @@ export class ReservationUnavailableError extends Error {
 
 /** What an abandoned ADMIT reserved may not have been given back: if so, it holds until its TTL. */
 export class ReservationNotReleasedError extends Error {
-  constructor(requestId: string, cause: unknown) {
-    super(`reservation of request ${requestId} maybe not released (it then expires by itself): ${cause instanceof Error ? cause.message : String(cause)}`);
+  constructor(admissionId: string, cause: unknown) {
+    super(`reservation ${admissionId} maybe not released (it then expires by itself): ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'ReservationNotReleasedError';
   }
 }
@@ -70,8 +76,13 @@ export interface AdmissionOptions {
   readonly enforceRateLimits: boolean;
   readonly reservation: { readonly ttlMs: number; readonly defaultOutputTokens: number } | null;
   readonly rateLimitMetadata: boolean;
-  /** Put the request's tags in the metadata, for metering on whichever replica Envoy streams to. */
-  readonly tagsMetadata: boolean;
+  /**
+   * Metering follows the allow: name it by an admission id and put it and the request's tags in
+   * the metadata, for metering on whichever replica Envoy streams to. Reservations need it.
+   */
+  readonly metering: boolean;
+  /** Mints admission ids (tests name them); randomUUID by default. */
+  readonly newAdmissionId?: () => string;
   readonly timeoutMs: number;
   readonly idleCounterMs: number;
   /**
@@ -93,19 +104,19 @@ export class RedisAdmitter implements Admitter {
   admit(ctx: CheckContext): MaybePromise<Admission> {
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
     const limits = limited ? rateLimitsOf(ctx.snapshot) : [];
-    const metadata = this.metadataOf(ctx, limits);
+    const admissionId = this.options.metering ? (this.options.newAdmissionId ?? randomUUID)() : null;
+    const metadata = admissionMetadata(admissionId, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
     const enforced = this.options.enforceRateLimits ? limits : [];
-    const requestId = ctx.request.requestId;
     const reservation = this.options.reservation;
-    const budgets = reservation !== null && requestId !== '' ? budgetLimitsOf(ctx) : [];
+    const budgets = reservation !== null && admissionId !== null ? budgetLimitsOf(ctx) : [];
     if (enforced.length === 0 && budgets.length === 0) return { kind: 'admit', metadata };
     const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
-    return this.admitThroughRedis(ctx, requestId, enforced, budgets, estimate, metadata);
+    return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, estimate, metadata);
   }
 
   private async admitThroughRedis(
     ctx: CheckContext,
-    requestId: string,
+    admissionId: string,
     enforced: readonly RateLimit[],
     budgets: readonly BudgetLimit[],
     estimate: number,
@@ -115,7 +126,7 @@ export class RedisAdmitter implements Admitter {
     let sent: Promise<RawReply> | null = null;
     try {
       if (!this.client.isReady) throw new Error('Redis is not connected');
-      sent = this.send(now, requestId, enforced, budgets, estimate);
+      sent = this.send(now, admissionId, enforced, budgets, estimate);
       const reply = await withTimeout(sent, this.options.timeoutMs, `redis script ${ADMIT.name}`);
       return verdictOf(reply, now, enforced, budgets, estimate) ?? { kind: 'admit', metadata };
     } catch (error) {
@@ -126,7 +137,7 @@ export class RedisAdmitter implements Admitter {
       // Giving up on the reply does not stop the script: it may still reserve, for a request that
       // is refused here and so never reaches metering to give it back, or that is admitted here
       // unreserved and whose response may settle before the script has run.
-      if (sent !== null) this.releaseOnceRun(sent, requestId);
+      if (sent !== null) this.releaseOnceRun(sent, admissionId);
       const unavailable = new ReservationUnavailableError(error);
       if (!this.options.admitWhenReservationUnavailable) throw unavailable;
       this.options.onError(unavailable);
@@ -139,28 +150,17 @@ export class RedisAdmitter implements Admitter {
    * earlier it could overtake the script (a NOSCRIPT answer re-sends it as EVAL). A release that
    * fails is reported, never thrown: the reservation then expires with its TTL.
    */
-  private releaseOnceRun(sent: Promise<RawReply>, requestId: string): void {
+  private releaseOnceRun(sent: Promise<RawReply>, admissionId: string): void {
     const timeoutMs = Math.max(this.options.timeoutMs, RELEASE_TIMEOUT_FLOOR_MS);
-    const release = (): Promise<RawReply> => RELEASE_RESERVATION.run(this.client, [this.keys.reservation(requestId)], [requestId], timeoutMs);
+    const release = (): Promise<RawReply> => RELEASE_RESERVATION.run(this.client, [this.keys.reservation(admissionId)], [admissionId], timeoutMs);
     sent
       .then(release, release)
-      .catch((error: unknown) => this.options.onError(new ReservationNotReleasedError(requestId, error)));
+      .catch((error: unknown) => this.options.onError(new ReservationNotReleasedError(admissionId, error)));
   }
 
-  private metadataOf(ctx: CheckContext, limits: readonly RateLimit[]): Readonly<Record<string, Json>> {
-    const tags = this.options.tagsMetadata ? tagsFromBody(ctx.request.body) : [];
-    const rateLimit = this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null;
-    // The usual answer is "nothing to add": shared, so a Check without it allocates nothing here.
-    if (tags.length === 0 && rateLimit === null) return NO_METADATA;
-    const metadata: Record<string, Json> = {};
-    if (tags.length > 0) metadata.request_tags = [...tags];
-    if (rateLimit !== null) metadata.rate_limit = rateLimit;
-    return metadata;
-  }
-
-  private send(now: number, requestId: string, limits: readonly RateLimit[], budgets: readonly BudgetLimit[], estimate: number): Promise<RawReply> {
+  private send(now: number, admissionId: string, limits: readonly RateLimit[], budgets: readonly BudgetLimit[], estimate: number): Promise<RawReply> {
     const minute = minuteOf(now);
-    const keys = [this.keys.reservation(requestId)];
+    const keys = [this.keys.reservation(admissionId)];
     for (const limit of limits) {
       keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute));
       keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute - 1));
@@ -171,7 +171,7 @@ export class RedisAdmitter implements Admitter {
       String(now),
       String(limits.length),
       String(budgets.length),
-      requestId,
+      admissionId,
       String(estimate),
       String(now + ttlMs),
       String(ttlMs + 60_000),
@@ -184,6 +184,29 @@ export class RedisAdmitter implements Admitter {
     }
     return ADMIT.send(this.client, keys, args);
   }
+}
+
+/**
+ * Without Redis nothing is limited or reserved, but a metered allow is still named, so that its
+ * response is joined to this Check and no other.
+ */
+export class MeteringAdmitter implements Admitter {
+  admit(ctx: CheckContext): Admission {
+    return { kind: 'admit', metadata: admissionMetadata(randomUUID(), ctx, null) };
+  }
+}
+
+/** What an allow adds to the identity's dynamic metadata: nothing (shared, no allocation) unless metered or limited. */
+function admissionMetadata(admissionId: string | null, ctx: CheckContext, rateLimit: Json | null): Readonly<Record<string, Json>> {
+  if (admissionId === null && rateLimit === null) return NO_METADATA;
+  const metadata: Record<string, Json> = {};
+  if (admissionId !== null) {
+    metadata.admission_id = admissionId;
+    const tags = tagsFromBody(ctx.request.body);
+    if (tags.length > 0) metadata.request_tags = [...tags];
+  }
+  if (rateLimit !== null) metadata.rate_limit = rateLimit;
+  return metadata;
 }
 
 /** ADMIT's reply as a refusal, or null when admitted. */

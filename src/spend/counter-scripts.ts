@@ -139,7 +139,7 @@ return out`,
 
 /**
  * KEYS: done marker (of the charge id), stream, reservation, n counters, then token buckets.
- * ARGV: request id (the reservation's member name, '' for none), amount, event JSON, done TTL ms,
+ * ARGV: reservation id (the admission id, the reservation's member name; '' for none), amount, event JSON, done TTL ms,
  * n, tokens, bucket TTL ms.
  * Returns 1 when recorded, 0 when this charge was already recorded.
  */
@@ -192,7 +192,7 @@ expire_idle(key, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 return {existed, tonumber(redis.call('HGET', key, 'n') or '0')}`,
 );
 
-/** KEYS: reservation. ARGV: request id. Gives the reservation back (upstream error, nothing to charge). */
+/** KEYS: reservation. ARGV: reservation id. Gives the reservation back (upstream error, nothing to charge). */
 export const RELEASE_RESERVATION = new LuaScript(
   'release_reservation',
   `${PRELUDE}
@@ -235,7 +235,7 @@ return 1`,
 
 /**
  * Admission in one atomic step. KEYS: reservation, then (current, previous) bucket per rate
- * limit, then budget counters. ARGV: now, L limits, B budgets, request id, estimate, reservation
+ * limit, then budget counters. ARGV: now, L limits, B budgets, admission id, estimate, reservation
  * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms; per limit: limit, "rpm"|"tpm";
  * per budget: max, window end, window start, seed.
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}

@@ -27,8 +27,8 @@ export class SpendKeys {
     return `${this.base}c:${targetName(target)}`;
   }
 
-  reservation(requestId: string): string {
-    return `${this.base}res:${uriPart(requestId)}`;
+  reservation(reservationId: string): string {
+    return `${this.base}res:${uriPart(reservationId)}`;
   }
 
   done(chargeId: string): string {

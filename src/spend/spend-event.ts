@@ -48,8 +48,13 @@ export const spendEventSchema = z.object({
    * metering/metered-exchange.ts.
    */
   chargeId: z.string().min(1),
-  /** Envoy's x-request-id ('' when there was none): names the request's reservation and joins its log row to it. */
+  /** Envoy's x-request-id ('' when there was none): recorded on the log row. */
   requestId: z.string(),
+  /**
+   * The id the Check reserved under ('' when it reserved nothing): the admission id (spend/admission.ts).
+   * Absent from entries queued by an earlier version, whose reservation the requestId named.
+   */
+  reservationId: z.string().optional(),
   /** LiteLLM's call_type (`acompletion`, `aembedding`, …). */
   callType: z.string(),
   attribution: attributionSchema,

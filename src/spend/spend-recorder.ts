@@ -20,8 +20,8 @@ import { targetsOf } from './targets';
 export interface SpendRecorder {
   /** Resolves false when this charge id was already recorded. */
   record(event: SpendEvent): Promise<boolean>;
-  /** Gives a reservation back without charging anything (upstream error, nothing metered). */
-  release(requestId: string): Promise<void>;
+  /** Gives a reservation back (by the id it was taken under) without charging anything (upstream error, nothing metered). */
+  release(reservationId: string): Promise<void>;
 }
 
 /** Long enough to cover every replay of one response; charge ids are unique per response. */
@@ -63,12 +63,13 @@ export class RedisSpendRecorder implements SpendRecorder {
     }
   }
 
-  async release(requestId: string): Promise<void> {
-    if (requestId === '' || !this.client.isReady) return; // an unreleased reservation expires by itself
-    await RELEASE_RESERVATION.run(this.client, [this.keys.reservation(requestId)], [requestId], this.options.timeoutMs);
+  async release(reservationId: string): Promise<void> {
+    if (reservationId === '' || !this.client.isReady) return; // an unreleased reservation expires by itself
+    await RELEASE_RESERVATION.run(this.client, [this.keys.reservation(reservationId)], [reservationId], this.options.timeoutMs);
   }
 
   private async recordInRedis(event: SpendEvent): Promise<boolean> {
+    const reservationId = event.reservationId ?? event.requestId;
     const targets = targetsOf(event.attribution);
     const minute = minuteOf(event.endTime);
     const buckets = targets
@@ -77,13 +78,13 @@ export class RedisSpendRecorder implements SpendRecorder {
     const keys = [
       this.keys.done(event.chargeId),
       this.keys.stream,
-      // The reservation ADMIT made at Check time, named by the only id Check knew.
-      this.keys.reservation(event.requestId),
+      // The reservation ADMIT made at Check time.
+      this.keys.reservation(reservationId),
       ...targets.map((t) => this.keys.counter(t)),
       ...buckets,
     ];
     const args = [
-      event.requestId,
+      reservationId,
       String(event.cost),
       encodeSpendEvent(event),
       String(DONE_TTL_MS),

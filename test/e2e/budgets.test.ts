@@ -472,5 +472,28 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       const third = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: boundedBody() }));
       expect(isAllowed(third)).to.equal(true);
     });
+
+    it('reserves for each of two requests under one client-chosen x-request-id, and gives back each reservation with its own response', async () => {
+      const raw = `sk-samerid-${uniqueId('k')}`;
+      await rows.aKey({ token: hashKey(raw), max_budget: 10 });
+      const target = { kind: 'key' as const, id: hashKey(raw) };
+      const requestId = uniqueId('client-chosen');
+      const checkOf = (replica: number) => replicas!.checkers[replica].check(anEnvoyCheck({ key: raw, body: boundedBody(), headers: { 'x-request-id': requestId } }));
+      const failed = (check: Awaited<ReturnType<typeof checkOf>>) =>
+        anUpstreamExchange({ requestId, status: 503, contentType: 'application/json', chunks: ['{"error":{}}'], authzMetadata: metadataOf(check) });
+      const first = await checkOf(0);
+      const one = (await counterOf(peek, redis.prefix, target))?.reserved ?? 0;
+      expect(one).to.be.greaterThan(0);
+      const second = await checkOf(1);
+      expect([isAllowed(first), isAllowed(second)]).to.deep.equal([true, true]);
+      expect((await counterOf(peek, redis.prefix, target))?.reserved, 'a reservation each').to.be.closeTo(2 * one, 1e-9);
+
+      await replicas!.meters[0].exchange(failed(second));
+      const half = await waitFor('the second reservation to be released', () => counterOf(peek, redis.prefix, target), (c) => (c?.reserved ?? 0) < 1.5 * one);
+      expect(half?.reserved, "the first request's reservation still holds").to.be.closeTo(one, 1e-9);
+      await replicas!.meters[1].exchange(failed(first));
+      const released = await waitFor('the first reservation to be released', () => counterOf(peek, redis.prefix, target), (c) => c?.reserved === 0);
+      expect(released).to.deep.include({ spend: 0, reserved: 0 });
+    });
   });
 });

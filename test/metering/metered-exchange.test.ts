@@ -27,7 +27,7 @@ const requestHeaders = (requestId: string, path = '/v1/chat/completions', method
 describe('metering: one exchange from request headers to its spend', () => {
   it("charges a 2xx stream to the identity this replica's Check remembered, from Check time", () => {
     const correlations = new Correlations(60_000, 10, () => 1_000);
-    correlations.remember('req-1', { attribution: ATTRIBUTION, admittedAt: 1_000 });
+    correlations.remember('req-1', { attribution: ATTRIBUTION, admittedAt: 1_000, admissionId: null });
     const meter = exchange(correlations);
     meter.onRequestHeaders(requestHeaders('req-1'), undefined);
     meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'text/event-stream']]));
@@ -65,7 +65,7 @@ describe('metering: one exchange from request headers to its spend', () => {
     meter.onRequestHeaders(requestHeaders('req-3'), undefined);
     meter.onResponseHeaders(new Map([[':status', '429'], ['content-type', 'application/json']]));
     meter.onResponseBody(Buffer.from('{"error":{},"usage":{"prompt_tokens":1}}'));
-    expect(meter.finish()).to.deep.equal({ kind: 'release', requestId: 'req-3', reason: 'upstream_error' });
+    expect(meter.finish()).to.deep.equal({ kind: 'release', requestId: 'req-3', reservationId: 'req-3', reason: 'upstream_error' });
   });
 
   it('charges nothing for a GET of a stored response, whose usage was charged when it was made', () => {
@@ -74,7 +74,7 @@ describe('metering: one exchange from request headers to its spend', () => {
       meter.onRequestHeaders(requestHeaders('req-get', path, method), undefined);
       meter.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'application/json']]));
       meter.onResponseBody(Buffer.from('{"id":"resp_1","model":"gpt-4o","usage":{"input_tokens":150000,"output_tokens":10}}'));
-      expect(meter.finish(), `${method} ${path}`).to.deep.equal({ kind: 'release', requestId: 'req-get', reason: 'unmetered' });
+      expect(meter.finish(), `${method} ${path}`).to.deep.equal({ kind: 'release', requestId: 'req-get', reservationId: 'req-get', reason: 'unmetered' });
     }
   });
 
@@ -83,7 +83,7 @@ describe('metering: one exchange from request headers to its spend', () => {
     unmetered.onRequestHeaders(requestHeaders('req-4', '/v1/images/generations'), undefined);
     unmetered.onResponseHeaders(new Map([[':status', '200'], ['content-type', 'application/json']]));
     unmetered.onResponseBody(Buffer.from('{"created":1,"data":[{"url":"https://example.com/a.png"}]}'));
-    expect(unmetered.finish()).to.deep.equal({ kind: 'release', requestId: 'req-4', reason: 'unmetered' });
+    expect(unmetered.finish()).to.deep.equal({ kind: 'release', requestId: 'req-4', reservationId: 'req-4', reason: 'unmetered' });
 
     const cut = exchange();
     cut.onRequestHeaders(requestHeaders('req-5', '/v1/messages'), undefined);
@@ -117,7 +117,7 @@ describe('metering: one exchange from request headers to its spend', () => {
 describe('metering: a success that reports no usage is charged an estimate', () => {
   function estimateOf(path: string, contentLength: string | null, contentType: string, body: string): ReturnType<MeteredExchange['finish']> {
     const correlations = new Correlations(60_000, 10, () => 1_000);
-    correlations.remember('req-e', { attribution: ATTRIBUTION, admittedAt: 1_000 });
+    correlations.remember('req-e', { attribution: ATTRIBUTION, admittedAt: 1_000, admissionId: null });
     const meter = exchange(correlations);
     const headers = requestHeaders('req-e', path);
     if (contentLength !== null) headers.set('content-length', contentLength);
@@ -198,6 +198,7 @@ describe('metering: a success that reports no usage is charged an estimate', () 
     expect(estimateOf('/v1/chat/completions', null, 'text/event-stream', chatStream({ role: 'assistant' }, {}))).to.deep.equal({
       kind: 'release',
       requestId: 'req-e',
+      reservationId: 'req-e',
       reason: 'unmetered',
     });
     expect(estimateOf('/v1/chat/completions', 'abc', 'text/event-stream', 'data: [DONE]\n\n')).to.deep.include({ kind: 'release' });
@@ -221,7 +222,7 @@ describe('metering: the charge id a response is counted once by', () => {
 
   const withId = (id: string): string => `data: {"id":"${id}","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5}}\n\ndata: [DONE]\n\n`;
 
-  it("is the x-request-id and the provider's response id; the reservation keeps the x-request-id", () => {
+  it("is the x-request-id and the provider's response id; the log row keeps the x-request-id", () => {
     expect(chargeOf('req-same', withId('chatcmpl-1'))).to.deep.equal({ chargeId: 'req-same:chatcmpl-1', requestId: 'req-same' });
     expect(chargeOf('req-same', withId('chatcmpl-2')).chargeId, 'another response under a repeated x-request-id').to.equal('req-same:chatcmpl-2');
   });
@@ -245,14 +246,82 @@ describe('metering: Check ↔ ext_proc correlation', () => {
   it('forgets entries after their TTL and beyond its size, oldest first', () => {
     let now = 0;
     const correlations = new Correlations(1_000, 2, () => now);
-    correlations.remember('a', { attribution: NO_ATTRIBUTION, admittedAt: 0 });
-    correlations.remember('b', { attribution: NO_ATTRIBUTION, admittedAt: 0 });
-    correlations.remember('c', { attribution: NO_ATTRIBUTION, admittedAt: 0 });
-    expect(correlations.take('a')).to.equal(null);
-    expect(correlations.take('b')).to.not.equal(null);
+    correlations.remember('a', { attribution: NO_ATTRIBUTION, admittedAt: 0, admissionId: null });
+    correlations.remember('b', { attribution: NO_ATTRIBUTION, admittedAt: 0, admissionId: null });
+    correlations.remember('c', { attribution: NO_ATTRIBUTION, admittedAt: 0, admissionId: null });
+    expect(correlations.take(null, 'a')).to.equal(null);
+    expect(correlations.take(null, 'b')).to.not.equal(null);
     now = 1_001;
-    expect(correlations.take('c'), 'expired').to.equal(null);
-    correlations.remember('', { attribution: NO_ATTRIBUTION, admittedAt: now });
+    expect(correlations.take(null, 'c'), 'expired').to.equal(null);
+    correlations.remember('', { attribution: NO_ATTRIBUTION, admittedAt: now, admissionId: null });
     expect(correlations.size, 'no request id: nothing to join on').to.equal(0);
+  });
+});
+
+describe('metering: two requests under one x-request-id (Envoy keeps a client-sent one for internal peers)', () => {
+  const ALICE: Attribution = { ...ATTRIBUTION, keyHash: 'a'.repeat(64), teamId: 'team-a' };
+  const BOB: Attribution = { ...ATTRIBUTION, keyHash: 'b'.repeat(64), teamId: 'team-b' };
+  const forwarded = (admissionId: string, attribution: Attribution) => ({
+    'envoy.filters.http.ext_authz': toStruct({ admission_id: admissionId, key_hash: attribution.keyHash, team_id: attribution.teamId }),
+  });
+
+  function settled(correlations: Correlations, metadata: ReturnType<typeof forwarded> | undefined, status = '200') {
+    const meter = exchange(correlations);
+    meter.onRequestHeaders(requestHeaders('same-id'), metadata);
+    meter.onResponseHeaders(new Map([[':status', status], ['content-type', 'text/event-stream']]));
+    meter.onResponseBody(Buffer.from(SSE));
+    return meter.finish();
+  }
+
+  it('charges each response to its own Check and gives back its own reservation, whichever settles first', () => {
+    const correlations = new Correlations(60_000, 10, () => 1_000);
+    correlations.remember('same-id', { attribution: ALICE, admittedAt: 1_000, admissionId: 'adm-alice' });
+    correlations.remember('same-id', { attribution: BOB, admittedAt: 1_000, admissionId: 'adm-bob' });
+    const alice = settled(correlations, forwarded('adm-alice', ALICE));
+    const bob = settled(correlations, forwarded('adm-bob', BOB), '500');
+    if (alice.kind !== 'charge') throw new Error(`expected a charge, got ${JSON.stringify(alice)}`);
+    expect(alice.event.attribution.keyHash).to.equal(ALICE.keyHash);
+    expect(alice.event.reservationId).to.equal('adm-alice');
+    expect(bob).to.deep.equal({ kind: 'release', requestId: 'same-id', reservationId: 'adm-bob', reason: 'upstream_error' });
+    expect(correlations.size).to.equal(0);
+  });
+
+  it('reads the admission id Envoy forwarded when another replica answered the Check', () => {
+    const outcome = settled(new Correlations(60_000, 10, () => 1_000), forwarded('adm-elsewhere', BOB));
+    if (outcome.kind !== 'charge') throw new Error(`expected a charge, got ${JSON.stringify(outcome)}`);
+    expect(outcome.event.attribution.keyHash).to.equal(BOB.keyHash);
+    expect(outcome.event.reservationId).to.equal('adm-elsewhere');
+  });
+
+  it('falls back to the latest Check under the x-request-id when Envoy forwards no metadata, and releases that Check\'s reservation', () => {
+    const correlations = new Correlations(60_000, 10, () => 1_000);
+    correlations.remember('same-id', { attribution: ALICE, admittedAt: 1_000, admissionId: 'adm-alice' });
+    correlations.remember('same-id', { attribution: BOB, admittedAt: 1_000, admissionId: 'adm-bob' });
+    const outcome = settled(correlations, undefined);
+    if (outcome.kind !== 'charge') throw new Error(`expected a charge, got ${JSON.stringify(outcome)}`);
+    expect(outcome.event.attribution.keyHash).to.equal(BOB.keyHash);
+    expect(outcome.event.reservationId).to.equal('adm-bob');
+    // Alice's entry stays for her own stream, should it carry her admission id after all.
+    expect(correlations.take('adm-alice', 'same-id')?.attribution.keyHash).to.equal(ALICE.keyHash);
+  });
+
+  it('keeps the x-request-id as the reservation of a Check made by a version that reserved under it', () => {
+    const correlations = new Correlations(60_000, 10, () => 1_000);
+    correlations.remember('same-id', { attribution: ALICE, admittedAt: 1_000, admissionId: null });
+    const outcome = settled(correlations, undefined, '429');
+    expect(outcome).to.deep.equal({ kind: 'release', requestId: 'same-id', reservationId: 'same-id', reason: 'upstream_error' });
+  });
+});
+
+describe('metering: the correlation map under one x-request-id', () => {
+  it('evicts by admission id without losing the x-request-id of a later Check', () => {
+    let now = 0;
+    const correlations = new Correlations(1_000, 1, () => now);
+    correlations.remember('rid', { attribution: NO_ATTRIBUTION, admittedAt: 0, admissionId: 'first' });
+    now = 10;
+    correlations.remember('rid', { attribution: NO_ATTRIBUTION, admittedAt: 10, admissionId: 'second' });
+    expect(correlations.size).to.equal(1);
+    expect(correlations.take(null, 'rid')?.admissionId).to.equal('second');
+    expect(correlations.take('first', 'rid')).to.equal(null);
   });
 });

@@ -79,51 +79,85 @@ describe('metering runtime: giving reservations back', () => {
     return createMetering(settingsFrom(parseLiteLlmConfig(yaml, {}), {}), client, createLogger('silent'));
   }
 
-  /** Admits a budgeted request through the runtime's own admission: with reservation on, it reserves. */
-  async function admitted(metering: ReturnType<typeof createMetering>, requestId: string): Promise<ReturnType<typeof aContext>> {
+  /** Admits a budgeted request through the runtime's own admission: with reservation on, it reserves under the admission id it answers. */
+  async function admitted(metering: ReturnType<typeof createMetering>, requestId: string): Promise<{ ctx: ReturnType<typeof aContext>; allowed: Outcome; admissionId: string }> {
     const request = aRequest({ requestId, route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', max_tokens: 10 } });
     const ctx = aContext({ snapshot: aSnapshot({ key: aKey({ token: `key-of-${requestId}`, max_budget: 10 }) }), request, now: new Date() });
-    expect(await metering.admission?.admit(ctx)).to.include({ kind: 'admit' });
-    return ctx;
+    const admission = await metering.admission?.admit(ctx);
+    if (admission?.kind !== 'admit') throw new Error(`expected an admission, got ${JSON.stringify(admission)}`);
+    const admissionId = admission.metadata.admission_id;
+    if (typeof admissionId !== 'string') throw new Error('an admission without an admission id');
+    const allowed: Outcome = { decision: { kind: 'allow', identity: { teamId: 't1' }, credentialHeader: null, metadata: admission.metadata }, refusedBy: null };
+    return { ctx, allowed, admissionId };
   }
-
-  const allowed: Outcome = { decision: { kind: 'allow', identity: { teamId: 't1' }, credentialHeader: null }, refusedBy: null };
 
   it('releases the reservation of an allow Envoy never received (answered UNAVAILABLE at its deadline), so the budget is not held for reservation_ttl_seconds', async () => {
     const metering = meteringReserving();
-    const ctx = await admitted(metering, 'discarded-1');
-    const reservation = new SpendKeys(redis.prefix).reservation('discarded-1');
+    const { ctx, allowed, admissionId } = await admitted(metering, 'discarded-1');
+    const reservation = new SpendKeys(redis.prefix).reservation(admissionId);
     expect(await client.exists(reservation)).to.equal(1);
     metering.onDiscardedDecision(allowed, ctx.request);
     expect(await eventually(() => client.exists(reservation), (n) => n === 0, { limitMs: 3_000, everyMs: 20 })).to.equal(0);
     await metering.stop();
   });
 
-  it('settles the reservation named by the x-request-id with a charge recorded under its own charge id', async () => {
+  it('settles the reservation named by the admission id Envoy forwards, with a charge recorded under its own charge id', async () => {
     const metering = meteringReserving();
-    const ctx = await admitted(metering, 'settled-1');
+    const { ctx, admissionId } = await admitted(metering, 'settled-1');
     const keys = new SpendKeys(redis.prefix);
     const counter = keys.counter({ kind: 'key', id: ctx.snapshot.key?.token ?? '' });
-    expect(await client.exists(keys.reservation('settled-1'))).to.equal(1);
+    expect(await client.exists(keys.reservation(admissionId))).to.equal(1);
     expect(await client.zCard(`${counter}:r`)).to.equal(1);
-    playStream(metering.process, anUpstreamExchange({ requestId: 'settled-1', chunks: anOpenAiStream({ prompt: 10, completion: 5 }, 3, 'chatcmpl-settled') }));
+    playStream(
+      metering.process,
+      anUpstreamExchange({ requestId: 'settled-1', authzMetadata: { admission_id: admissionId }, chunks: anOpenAiStream({ prompt: 10, completion: 5 }, 3, 'chatcmpl-settled') }),
+    );
     await metering.stop();
     expect(await client.exists(keys.done('settled-1:chatcmpl-settled')), 'charged under x-request-id:response id').to.equal(1);
-    expect(await client.exists(keys.reservation('settled-1')), 'reservation given back').to.equal(0);
+    expect(await client.exists(keys.reservation(admissionId)), 'reservation given back').to.equal(0);
     expect(await client.zCard(`${counter}:r`), 'and taken off the counter').to.equal(0);
     expect(Number(await client.hGet(counter, 'r'))).to.equal(0);
   });
 
+  it('gives two requests under one x-request-id a reservation each, and settles each as its own stream ends', async () => {
+    const metering = meteringReserving();
+    const first = await admitted(metering, 'repeated-1');
+    const second = await admitted(metering, 'repeated-1');
+    const keys = new SpendKeys(redis.prefix);
+    expect(first.admissionId).to.not.equal(second.admissionId);
+    expect(await client.exists([keys.reservation(first.admissionId), keys.reservation(second.admissionId)])).to.equal(2);
+    playStream(metering.process, anUpstreamExchange({ requestId: 'repeated-1', status: 502, authzMetadata: { admission_id: second.admissionId }, chunks: ['bad gateway'] }));
+    await eventually(() => client.exists(keys.reservation(second.admissionId)), (n) => n === 0, { limitMs: 3_000, everyMs: 20 });
+    expect(await client.exists(keys.reservation(first.admissionId)), "the other request's reservation still holds").to.equal(1);
+    playStream(metering.process, anUpstreamExchange({ requestId: 'repeated-1', authzMetadata: { admission_id: first.admissionId }, chunks: anOpenAiStream({ prompt: 10, completion: 5 }) }));
+    await metering.stop();
+    expect(await client.exists(keys.reservation(first.admissionId))).to.equal(0);
+  });
+
+  it("joins a stream without forwarded metadata to this replica's Check, and settles that Check's reservation", async () => {
+    const metering = meteringReserving();
+    const { ctx, allowed, admissionId } = await admitted(metering, 'unforwarded-1');
+    metering.onDecision(allowed, ctx.request);
+    const keys = new SpendKeys(redis.prefix);
+    expect(await client.exists(keys.reservation(admissionId))).to.equal(1);
+    playStream(metering.process, anUpstreamExchange({ requestId: 'unforwarded-1', chunks: anOpenAiStream({ prompt: 10, completion: 5 }) }));
+    await metering.stop();
+    expect(await client.exists(keys.reservation(admissionId)), 'reservation given back').to.equal(0);
+  });
+
   it('settles the reservation of a stream that reported no usage with an estimated charge, counted as estimated', async () => {
     const metering = meteringReserving();
-    await admitted(metering, 'estimated-1');
+    const { admissionId } = await admitted(metering, 'estimated-1');
     const keys = new SpendKeys(redis.prefix);
     const before = { ...meteringStats.responses };
     const stream = ['data: {"id":"chatcmpl-e1","model":"gpt-4o","choices":[{"delta":{"content":"Hello there"}}]}\n\n', 'data: [DONE]\n\n'];
-    playStream(metering.process, anUpstreamExchange({ requestId: 'estimated-1', requestHeaders: { 'content-length': '400' }, chunks: stream }));
+    playStream(
+      metering.process,
+      anUpstreamExchange({ requestId: 'estimated-1', authzMetadata: { admission_id: admissionId }, requestHeaders: { 'content-length': '400' }, chunks: stream }),
+    );
     await metering.stop();
     expect(await client.exists(keys.done('estimated-1:chatcmpl-e1')), 'charged').to.equal(1);
-    expect(await client.exists(keys.reservation('estimated-1')), 'reservation given back').to.equal(0);
+    expect(await client.exists(keys.reservation(admissionId)), 'reservation given back').to.equal(0);
     expect(meteringStats.responses.estimated - before.estimated).to.equal(1);
     expect(meteringStats.responses.charged - before.charged).to.equal(0);
     expect(meteringStats.responses.unmetered - before.unmetered).to.equal(0);

@@ -23,7 +23,7 @@ function admitter(options: Partial<AdmissionOptions>, errors: unknown[] = [], cl
     enforceRateLimits: true,
     reservation: null,
     rateLimitMetadata: false,
-    tagsMetadata: false,
+    metering: false,
     timeoutMs: 50,
     idleCounterMs: 1000,
     admitWhenReservationUnavailable: false,
@@ -38,14 +38,14 @@ describe('spend: admission when Redis cannot answer', () => {
 
   it('lets rate limits fail open, reported, and still returns the metadata', async () => {
     const errors: unknown[] = [];
-    const verdict = await admitter({ tagsMetadata: true }, errors).admit(aContext({ snapshot: limited, request }));
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { request_tags: ['prod'] } });
+    const verdict = await admitter({ metering: true, newAdmissionId: () => 'adm-1' }, errors).admit(aContext({ snapshot: limited, request }));
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-1', request_tags: ['prod'] } });
     expect(errors).to.have.length(1);
   });
 
   it('cannot decide when a budget reservation cannot be taken (never admits without the bound it promised)', async () => {
     const errors: unknown[] = [];
-    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, admitWhenReservationUnavailable: false }, errors);
+    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, admitWhenReservationUnavailable: false }, errors);
     let thrown: unknown = null;
     await Promise.resolve(reserving.admit(aContext({ snapshot: limited, request }))).catch((error: unknown) => (thrown = error));
     expect(thrown).to.be.instanceOf(ReservationUnavailableError);
@@ -54,25 +54,28 @@ describe('spend: admission when Redis cannot answer', () => {
 
   it('admits without a reservation, reported, when allow_requests_on_db_unavailable chose availability (the checks\' allow stands, so the caller keeps its identity)', async () => {
     const errors: unknown[] = [];
-    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, tagsMetadata: true, admitWhenReservationUnavailable: true }, errors);
+    const reserving = admitter(
+      { reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, newAdmissionId: () => 'adm-2', admitWhenReservationUnavailable: true },
+      errors,
+    );
     const verdict = await reserving.admit(aContext({ snapshot: limited, request }));
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { request_tags: ['prod'] } });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-2', request_tags: ['prod'] } });
     expect(errors).to.have.length(1);
     expect(errors[0]).to.be.instanceOf(ReservationUnavailableError);
   });
 
   it('answers at once, without a promise, when Redis has nothing to decide (a warm Check stays synchronous)', () => {
-    const verdict = admitter({ tagsMetadata: true }).admit(aContext({ request }));
+    const verdict = admitter({ metering: true, newAdmissionId: () => 'adm-3' }).admit(aContext({ request }));
     expect(verdict).to.not.be.instanceOf(Promise);
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { request_tags: ['prod'] } });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-3', request_tags: ['prod'] } });
   });
 
   it('touches nothing for a request with no limit and no budget', async () => {
     const errors: unknown[] = [];
-    const verdict = await admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 } }, errors).admit(
+    const verdict = await admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, newAdmissionId: () => 'adm-4' }, errors).admit(
       aContext({ snapshot: aSnapshot({ key: aKey() }), request }),
     );
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: {} });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-4', request_tags: ['prod'] } });
     expect(errors).to.have.length(0);
   });
 });
@@ -120,7 +123,16 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
   /** Admits through the proxy, giving up on ADMIT's reply after 50 ms; resolves to what it threw, or else to its verdict. */
   async function admitGivingUp(check: ReturnType<typeof aContext>, errors: unknown[], admitWhenReservationUnavailable = false): Promise<unknown> {
     const impatient = admitter(
-      { enforceRateLimits: false, reservation: reserving, timeoutMs: 50, idleCounterMs: 600_000, admitWhenReservationUnavailable },
+      {
+        enforceRateLimits: false,
+        reservation: reserving,
+        metering: true,
+        // Named after the request, so the test can find the reservation it took.
+        newAdmissionId: () => check.request.requestId,
+        timeoutMs: 50,
+        idleCounterMs: 600_000,
+        admitWhenReservationUnavailable,
+      },
       errors,
       client,
     );
@@ -148,7 +160,7 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
     const counterKey = keys.counter({ kind: 'key', id: check.snapshot.key?.token ?? '' });
     proxy.slow(300);
     const answer = await admitGivingUp(check, errors, admitting);
-    if (admitting) expect(answer).to.deep.equal({ kind: 'admit', metadata: {} });
+    if (admitting) expect(answer).to.deep.equal({ kind: 'admit', metadata: { admission_id: requestId } });
     else expect(answer).to.be.instanceOf(ReservationUnavailableError);
     const settled = await eventually(
       () => reservationOf(requestId, counterKey),

@@ -42,7 +42,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyBytes: body.byteLength,
     credential,
     jwtCredential: credential === found ? undefined : found,
-    model: model === null && (body.truncated || body.invalid) && mayNameModel(route, headers) ? UNREAD_MODEL : model,
+    model: model === null && (body.truncated || body.invalid) && mayNameModel(route) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, body.body, settings, body.endUserLiterals),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
@@ -59,13 +59,14 @@ function webSocketRequestBody(query: QueryParameters): ReturnType<typeof readBod
  * The inference routes whose JSON body names the model (OpenAI's, under any prefix, and
  * Anthropic's messages). Other LLM API routes (MCP, agents, batches, assistants, RAG, observability
  * pass-throughs) carry no model in their body, and form bodies (uploads, transcriptions) are read
- * field by field and keep what their prefix names.
+ * field by field and keep what their prefix names. Whatever the content type says: an upstream
+ * may read `{"model": …} x` sent as text/plain as JSON (or ignore the trailing bytes), so a body
+ * that could not be read is never taken for one without a model.
  */
 const MODEL_IN_BODY = /(?:\/(?:chat\/)?completions|\/embeddings|\/moderations|\/rerank|\/images\/generations|\/audio\/speech|^(?:\/openai)?(?:\/v1)?\/responses|^(?:\/anthropic)?(?:\/v1)?\/messages)$/;
 
-function mayNameModel(route: string, headers: Readonly<Record<string, string>>): boolean {
-  const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? '';
-  return (contentType === '' || contentType.includes('json')) && MODEL_IN_BODY.test(route) && isLlmApiRoute(route);
+function mayNameModel(route: string): boolean {
+  return MODEL_IN_BODY.test(route) && isLlmApiRoute(route);
 }
 
 const NO_FILTER_METADATA: RequestFacts['filterMetadata'] = Object.freeze({});

@@ -79,6 +79,8 @@ export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): 
   return examineBody(source, length, http, headers);
 }
 
+const MAY_BE_FORM = /form/i;
+
 /** Built whole rather than by spreading a default: this runs on every Check with a body. */
 function bodyFacts(byteLength: number, body: JsonObject | null, truncated: boolean, invalid: boolean, prefixModel: string | null): BodyFacts {
   return { body, truncated, invalid, prefixModel, byteLength };
@@ -93,7 +95,8 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   const whole = complete && length <= MAX_BODY_PARSE_BYTES;
 
   const contentType = headerValue(headers, 'content-type') ?? '';
-  if (contentType.includes('form')) {
+  // Any case: the upstream reads `Multipart/Form-Data` as a form (media types are case-insensitive).
+  if (MAY_BE_FORM.test(contentType)) {
     const form = parseFormBody(prefixBytes(source), contentType, whole);
     if (form !== null) {
       const model = typeof form.model === 'string' ? form.model : null;

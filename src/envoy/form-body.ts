@@ -1,7 +1,10 @@
 /**
  * Form bodies. LiteLLM parses any content type containing "form" with Starlette's `request.form()`
  * and uses `dict(form)` as the request body (http_parsing_utils._read_request_body): that is how
- * `/audio/transcriptions` carries `model`. A file part is there too (an `UploadFile`): its name is
+ * `/audio/transcriptions` carries `model`. Deliberately narrower here: only the two form media
+ * types are read as forms. Behind Envoy the upstream reads the body itself, and one that takes
+ * `application/json; x=form` or `application/vnd.form+json` as JSON (FastAPI does) would call the
+ * model that JSON names while a form reading saw no model at all. Such a body is read as JSON. A file part is there too (an `UploadFile`): its name is
  * kept with FILE_PART as its value, so that a check sees the field was sent (a banned `api_base`
  * sent as a file is still banned). Duplicate names: last wins, as in `dict(form)`.
  */
@@ -13,7 +16,7 @@ export const FILE_PART = '(uploaded file)';
 
 export type FormFields = Record<string, string>;
 
-/** Parsed fields, or null when the content type is not a form Starlette would parse.
+/** Parsed fields, or null when the media type is not one of the two form types.
  *  With `complete: false` (a truncated prefix) a field cut off at the end is dropped. */
 export function parseFormBody(bytes: Buffer, contentType: string, complete: boolean): FormFields | null {
   const type = contentType.split(';', 1)[0].trim().toLowerCase();
@@ -22,7 +25,7 @@ export function parseFormBody(bytes: Buffer, contentType: string, complete: bool
     const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
     return boundary ? parseMultipart(bytes, boundary[1] ?? boundary[2]) : {};
   }
-  return contentType.includes('form') ? {} : null;
+  return null;
 }
 
 function parseUrlEncoded(text: string, complete: boolean): FormFields {

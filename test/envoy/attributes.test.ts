@@ -317,6 +317,13 @@ describe('parseCheckRequest', () => {
         expect(modelLabel(UNREAD_MODEL), 'never sent upstream, priced or labelled').to.equal(null);
       });
 
+      it('is UNREAD_MODEL whatever the content type says: an upstream may read JSON sent as text/plain, trailing bytes and all', () => {
+        const trailing = '{"model":"gpt-4o"} x';
+        expect(withBody({ headers: { 'content-type': 'text/plain' }, body: trailing }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ headers: { 'content-type': 'application/octet-stream' }, body: trailing }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ headers: { 'content-type': 'text/plain' }, body: '{"model":"gpt-4o"}' }).model, 'and a readable one is read').to.equal('gpt-4o');
+      });
+
       it("reads what Python's json.loads reads: NaN and ±Infinity outside strings, as LiteLLM's body reader does", () => {
         const facts = withBody({ body: '{"model":"gpt-4o","api_base":"https://evil.example","temperature":NaN,"top_p":-Infinity,"note":"NaN stays text","x":[Infinity]}' });
         expect(facts.model).to.equal('gpt-4o');
@@ -412,6 +419,19 @@ describe('parseCheckRequest', () => {
       const facts = withBody({ body: '{"__proto__": {"model": "evil"}, "user": "u"}' });
       expect(facts.model).to.equal(null);
       expect(facts.endUserId).to.equal('u');
+    });
+
+    it('reads a body as JSON unless its media type is one of the two form types (an upstream reads `x=form` or `+json` as JSON)', () => {
+      const body = json({ model: 'gpt-4o', api_base: 'http://evil.example', messages: [] });
+      for (const contentType of ['application/json; x=form', 'application/vnd.form+json', 'application/json,multipart/form-data', 'multipart/form-data, application/json']) {
+        const facts = withBody({ headers: { 'content-type': contentType }, body });
+        expect(facts.model, contentType).to.equal('gpt-4o');
+        expect(facts.body, contentType).to.deep.include({ api_base: 'http://evil.example' });
+      }
+      expect(withBody({ headers: { 'content-type': 'multipart/form-data, application/json' }, body: 'not json' }).model, 'unreadable either way').to.equal(UNREAD_MODEL);
+      expect(withBody({ headers: { 'content-type': 'Multipart/Form-Data; boundary=b' }, body: '--b--' }).body, 'a form type, in any case').to.deep.equal({});
+      const upper = withBody({ path: '/v1/audio/transcriptions', headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded' }, body: 'model=whisper-1' });
+      expect(upper.model, 'whose model is read').to.equal('whisper-1');
     });
 
     it('reads form-urlencoded bodies as fields, like LiteLLM reads forms', () => {

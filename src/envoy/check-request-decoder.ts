@@ -254,12 +254,17 @@ class Cursor {
       case LENGTH_DELIMITED:
         this.pastPayload();
         return;
-      case START_GROUP:
-        for (;;) {
-          const tag = this.uint32();
-          if ((tag & 7) === END_GROUP) return;
-          this.skip(tag & 7);
+      case START_GROUP: {
+        // Iterative, bounded as nested messages are: nested groups must not exhaust the stack.
+        let depth = 1;
+        while (depth > 0) {
+          const type = this.uint32() & 7;
+          if (type === END_GROUP) depth -= 1;
+          else if (type !== START_GROUP) this.skip(type);
+          else if ((depth += 1) > RECURSION_LIMIT) throw new ProtobufDecodeError(`groups nested deeper than ${RECURSION_LIMIT} at offset ${this.pos}`);
         }
+        return;
+      }
       case FIXED32:
         this.need(4);
         this.pos += 4;

@@ -25,6 +25,9 @@ const GRPC_UNAUTHENTICATED = 16;
  *  LiteLLM's documented example master key "sk-1234" is still long enough. */
 const MIN_SECRET_LENGTH = 6;
 
+/** Up to this many names, a list is scanned rather than indexed. */
+const LISTED_SCAN_LIMIT = 32;
+
 /** The identity parts of answers, shared by the Checks of a warm key. */
 const identityAnswers = new IdentityAnswers();
 
@@ -46,26 +49,37 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   // The list starts as the answer's shared one and is copied only when this request adds a name.
   let remove: readonly string[] = identity.unsent;
   // Other x-tollgate-* names are not Tollgate's to set, so they go only when the request shows
-  // them. Walked with `for…in`, which reads the names from the record's shape without listing them anew.
+  // them; so do their underscore spellings (x_tollgate_team_id), which CGI-style upstreams read as
+  // the identity header itself. Walked with `for…in`, which reads the names from the record's
+  // shape without listing them anew.
   for (const name in facts.headers) {
-    if (name.startsWith(TOLLGATE_HEADER_PREFIX) && !IDENTITY_HEADERS.has(name)) remove = withName(remove, name);
+    if (name.startsWith(TOLLGATE_HEADER_PREFIX) ? !IDENTITY_HEADERS.has(name) : spellsTollgateHeader(name)) remove = withName(remove, name);
   }
-  let removeQueryKey = false;
+  let queryToRemove: string[] | null = null;
   if (!settings.forwardCredentials) {
     const carrier = carrierHeader(decision.credentialHeader, facts.credential);
-    if (carrier === QUERY_KEY_CREDENTIAL) removeQueryKey = true;
+    if (carrier === QUERY_KEY_CREDENTIAL) queryToRemove = ['key'];
     else if (carrier !== null && !remove.includes(carrier)) remove = withCarrier(remove, carrier);
     const key = keyToFind(facts.credential);
     if (key !== null) {
+      // A name is listed once; past a few names, a Set says which are (a request with many
+      // x-tollgate-* headers would otherwise cost a scan of the list per header).
+      let listed: Set<string> | null = null;
       for (const name in facts.headers) {
         // An identity header is overwritten or already removed: removing it here would drop the value Tollgate sets.
-        if (!IDENTITY_HEADERS.has(name) && repeatsKey(name, facts.headers[name] as string, key) && !remove.includes(name)) remove = withName(remove, name);
+        if (IDENTITY_HEADERS.has(name) || !repeatsKey(name, facts.headers[name] as string, key)) continue;
+        if (listed === null && remove.length > LISTED_SCAN_LIMIT) listed = new Set(remove);
+        if (listed !== null ? listed.has(name) : remove.includes(name)) continue;
+        listed?.add(name);
+        remove = withName(remove, name);
       }
+      // The same key in the query (`?key=` next to an x-goog-api-key header) would reach the provider in the URL.
+      queryToRemove = queryParametersHolding(facts.path, key, queryToRemove);
     }
   }
   // Built field by field, not by spreading: object spread is among the costlier steps of a warm Check.
   const ok: OkHttpResponse = { headers, headers_to_remove: remove };
-  if (removeQueryKey) ok.query_parameters_to_remove = ['key'];
+  if (queryToRemove !== null) ok.query_parameters_to_remove = queryToRemove;
   const response: CheckResponse = { status: { code: GRPC_OK }, ok_response: ok };
   if (metadata !== undefined) response.dynamic_metadata = metadata;
   return response;
@@ -126,6 +140,40 @@ function carrierHeader(credentialHeader: string | null, credential: Credential):
  */
 function keyToFind(credential: Credential): string | null {
   return credential.kind === 'present' && credential.value.length >= MIN_SECRET_LENGTH ? keyMaterial(credential.value) : null;
+}
+
+/** `x_tollgate_team_id`, `x-tollgate_team-id`, …: an underscore spelling of an x-tollgate-* name. */
+function spellsTollgateHeader(name: string): boolean {
+  return name.length > TOLLGATE_HEADER_PREFIX.length && name.includes('_') && name.replace(UNDERSCORES, '-').startsWith(TOLLGATE_HEADER_PREFIX);
+}
+
+const UNDERSCORES = /_/g;
+
+/**
+ * The names of the query parameters whose value holds the key (decoded, as the upstream reads
+ * them), added to `names`. Null when there are none and `names` was null.
+ */
+function queryParametersHolding(path: string, key: string, names: string[] | null): string[] | null {
+  const start = path.indexOf('?');
+  if (start < 0) return names;
+  for (const pair of path.slice(start + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) continue;
+    const name = pair.slice(0, eq);
+    if (!decodedLeniently(pair.slice(eq + 1)).includes(key)) continue;
+    names ??= [];
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+function decodedLeniently(value: string): string {
+  if (!value.includes('%') && !value.includes('+')) return value;
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
 }
 
 /** Pseudo-headers and Host cannot be removed by Envoy, so they are never listed. */

@@ -149,6 +149,17 @@ describe('decodeCheckRequest (CheckRequest wire decoding without protobufjs conv
     expect(deepestAccepted).to.be.within(40, 58);
   });
 
+  it('skips unknown groups as protobufjs does, and refuses groups nested past the limit instead of exhausting the stack', () => {
+    const start = Buffer.from([0x9b, 0x06]); // field 99, start group
+    const end = Buffer.from([0x9c, 0x06]); // field 99, end group
+    const groups = (levels: number, inner: Buffer = Buffer.alloc(0)): Buffer =>
+      Buffer.concat([...Array.from({ length: levels }, () => start), inner, ...Array.from({ length: levels }, () => end)]);
+    const request = method.requestSerialize(anEnvoyCheck({ key: 'sk-group', body: chat('gpt-4o') }));
+    const withGroups = Buffer.concat([groups(3, bytesField(1, 'ignored')), request]);
+    expect(decodeCheckRequest(withGroups)).to.deep.equal(method.requestDeserialize(withGroups));
+    expect(() => decodeCheckRequest(Buffer.concat([groups(200_000), request]))).to.throw(ProtobufDecodeError, /nested deeper/);
+  });
+
   it('never fails on arbitrary bytes with anything but a decode error (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

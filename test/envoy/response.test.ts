@@ -116,6 +116,32 @@ describe('toCheckResponse (spec README §3)', () => {
       expect(ok?.headers_to_remove).to.deep.equal(IDENTITY_HEADER_NAMES);
     });
 
+    it('removes the underscore spellings of x-tollgate-* names (CGI-style upstreams read x_tollgate_team_id as x-tollgate-team-id)', () => {
+      const facts = someFacts({ headers: { x_tollgate_team_id: 'forged', 'x-tollgate_user-role': 'proxy_admin', x_tollgate: 'not a name of ours', x_other: '1' } });
+      const response = toCheckResponse(anAllow({ teamId: 't-1' }), facts, settings);
+      expect(response.ok_response?.headers_to_remove).to.deep.equal([...identityHeadersBut('x-tollgate-team-id'), 'x_tollgate_team_id', 'x-tollgate_user-role']);
+    });
+
+    it('removes a query parameter holding the key that a header carried (it would reach the provider in the URL)', () => {
+      const facts = (path: string) => someFacts({ path, credential: { kind: 'present', value: KEY, header: 'x-goog-api-key' }, headers: { 'x-goog-api-key': KEY } });
+      const removedFrom = (path: string) => toCheckResponse(anAllow({}, 'x-goog-api-key'), facts(path), settings).ok_response?.query_parameters_to_remove;
+      expect(removedFrom(`/v1beta/models/gemini-2.0-flash:generateContent?alt=sse&key=${KEY}`)).to.deep.equal(['key']);
+      expect(removedFrom(`/v1/chat/completions?api_key=${encodeURIComponent(KEY).replace(/-/g, '%2D')}&x=1`), 'percent-encoded').to.deep.equal(['api_key']);
+      expect(removedFrom('/v1beta/models/g:generateContent?key=sk-some-other-key-000&alt=sse'), 'another secret stays').to.equal(undefined);
+      expect(removedFrom('/v1/chat/completions'), 'no query').to.equal(undefined);
+    });
+
+    it('lists each header repeating the key once, however many x-tollgate-* headers come with it', () => {
+      const headers: Record<string, string> = { 'x-litellm-api-key': KEY };
+      for (let i = 0; i < 2000; i += 1) headers[`x-tollgate-h${i}`] = KEY;
+      for (let i = 0; i < 50; i += 1) headers[`x-copy-${i}`] = KEY;
+      const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'x-litellm-api-key' }, headers });
+      const removed = toCheckResponse(anAllow({}, 'x-litellm-api-key'), facts, settings).ok_response?.headers_to_remove ?? [];
+      expect(new Set(removed).size).to.equal(removed.length);
+      expect(removed).to.include.members(['x-litellm-api-key', 'x-tollgate-h1999', 'x-copy-0', 'x-copy-49']);
+      expect(removed).to.have.length(IDENTITY_HEADER_NAMES.length + 1 + 2000 + 50);
+    });
+
     it('forwards the credential when tollgate.forward_credentials is true', () => {
       const facts = someFacts({
         credential: { kind: 'present', value: KEY, header: 'authorization' },

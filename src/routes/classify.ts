@@ -14,8 +14,9 @@ import {
   routeMatchesWildcardPattern,
 } from './match';
 
-const AZURE_DEPLOYMENT_ROUTE = /^\/openai\/deployments\/[^/]+\/[^/]+\/chat\/completions$/;
-const AZURE_ENGINE_ROUTE = /^\/engines\/[^/]+\/chat\/completions$/;
+// Ending as Python's `$` does (match.ts PYTHON_END).
+const AZURE_DEPLOYMENT_ROUTE = /^\/openai\/deployments\/[^/]+\/[^/]+\/chat\/completions\n?$/;
+const AZURE_ENGINE_ROUTE = /^\/engines\/[^/]+\/chat\/completions\n?$/;
 
 function isMember(route: string, list: readonly string[]): boolean {
   return list.includes(route);

@@ -3,6 +3,12 @@
  * Classifiers (`classify.ts`) combine them exactly as LiteLLM does.
  */
 
+/**
+ * Python's `$`: the end, or just before a final newline. A route whose path ended in `%0A`
+ * (`/engines/m/chat/completions\n`) matches LiteLLM's patterns, and Starlette serves it.
+ */
+const PYTHON_END = '\\n?$';
+
 const templateRegexCache = new Map<string, RegExp | null>();
 
 /**
@@ -21,7 +27,7 @@ export function routeMatchesPlaceholderTemplate(route: string, template: string)
       placeholder.slice(1, -1).endsWith(':path') ? '[^:]+' : '[^/]+',
     );
     try {
-      regex = new RegExp(`^${source}$`);
+      regex = new RegExp(`^${source}${PYTHON_END}`);
     } catch {
       // Python would raise and LiteLLM would treat the route as not matching.
       regex = null;
@@ -84,7 +90,7 @@ export function routeMatchesStarletteTemplate(route: string, template: string): 
       last = match.index + match[0].length;
     }
     source += escapeRegex(template.slice(last));
-    regex = new RegExp(`^${source}$`);
+    regex = new RegExp(`^${source}${PYTHON_END}`);
     starletteRegexCache.set(template, regex);
   }
   return regex.test(route);

@@ -76,6 +76,17 @@ describe("isRateLimitedRoute: where LiteLLM's limiter runs (a model-calling endp
   });
 });
 
+describe("a route ending in a newline (%0A): matched as Python's `$` matches, before a final newline", () => {
+  it('is an LLM API route wherever a LiteLLM pattern makes it one, so no LLM-route check is skipped', () => {
+    for (const route of ['/engines/gpt-4o/chat/completions\n', '/openai/deployments/azure/gpt-4o/chat/completions\n', '/v1/threads/x/messages\n']) {
+      expect(isLlmApiRoute(route), JSON.stringify(route)).to.equal(true);
+    }
+    expect(isAzureOpenAiRoute('/engines/gpt-4o/chat/completions\n')).to.equal(true);
+    expect(isLlmApiRoute('/v1/threads/x/messages\n\n'), 'only one final newline').to.equal(false);
+    expect(isLlmApiRoute('/chat/completions\n'), 'exact lists stay exact, as in LiteLLM').to.equal(false);
+  });
+});
+
 describe('isAzureOpenAiRoute — §6.2', () => {
   it('matches a provider-qualified deployment', () => {
     expect(isAzureOpenAiRoute('/openai/deployments/vertex_ai/gemini-1.5-flash/chat/completions')).to.equal(true);

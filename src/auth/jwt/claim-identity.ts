@@ -3,7 +3,7 @@
  * `JWTAuthManager.get_user_info`, litellm-auth.md §3.3 steps 2 and 5). Pure: nothing is looked up.
  */
 import type { Denial } from '../../checks/types';
-import { claimAt, idAt, MISSING, scopesOf, stringsAt, type Claims } from './claims';
+import { claimAt, idAt, listAt, MISSING, scopesOf, stringsAt, userIdAt, type Claims } from './claims';
 import type { RbacRole } from './settings-schema';
 import type { JwtSettings } from './settings';
 
@@ -73,14 +73,14 @@ export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIde
   const objectId = idAt(claims, settings.fields.objectId);
   const objectIsTeam = objectId !== null && rbacRole === 'team';
   const objectIsUser = objectId !== null && rbacRole === 'internal_user';
-  const groupTeamIds = stringsAt(claims, settings.fields.teamIds) ?? [];
+  const groupTeamIds = listAt(claims, settings.fields.teamIds);
   const allowedTeamIds = [...groupTeamIds];
   if (specificTeamId !== null && !allowedTeamIds.includes(specificTeamId)) allowedTeamIds.push(specificTeamId);
   return {
     scopes,
     isAdmin,
     rbacRole,
-    userId: objectIsUser ? objectId : (idAt(claims, settings.fields.userId) ?? userEmail),
+    userId: objectIsUser ? objectId : userIdAt(claims, settings.fields.userId, userEmail),
     userEmail,
     validUserEmail: validEmail(settings, userEmail),
     orgId: idAt(claims, settings.fields.orgId),

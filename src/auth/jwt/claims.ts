@@ -44,8 +44,9 @@ export function idAt(claims: Claims, path: string | null): string | null {
 }
 
 /**
- * A list-of-strings claim (team ids, roles). A single string counts as a one-element list.
- * LiteLLM would iterate a string's characters here; no IdP means that, so Tollgate does not.
+ * A list-of-strings role claim. A single string counts as a one-element list. LiteLLM reads
+ * roles without a default and would iterate a string's characters; no IdP means that, so
+ * Tollgate does not.
  */
 export function stringsAt(claims: Claims, path: string | null): string[] | null {
   const value = claimAt(claims, path);
@@ -76,4 +77,24 @@ export function scopesOf(claims: Claims): string[] | Denial {
   return authErrorFromException(
     `Unmapped scope type - <class '${pythonTypeName(scope)}'>. Supported types - list, str.`,
   );
+}
+
+/**
+ * `team_ids_jwt_field`: LiteLLM reads it with a list default, and its get_nested_value keeps only
+ * a value of the default's type, so anything but a list (a single string too) names no team.
+ */
+export function listAt(claims: Claims, path: string | null): string[] {
+  const value = claimAt(claims, path);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * `user_id_jwt_field`, read as LiteLLM's get_user_id reads it: with the email as its default, so
+ * that when the token has an email only a string id is kept (get_nested_value keeps a value of
+ * the default's type); without one, any id (idAt).
+ */
+export function userIdAt(claims: Claims, path: string | null, userEmail: string | null): string | null {
+  if (userEmail === null) return idAt(claims, path);
+  const value = claimAt(claims, path);
+  return typeof value === 'string' && value !== '' ? value : userEmail;
 }

@@ -99,6 +99,9 @@ const DEFAULT_ADMIN_ROUTES = ['management_routes', 'spend_tracking_routes', 'glo
 /** LiteLLM's recent default; older versions allowed only `openai_routes` and `info_routes`. */
 const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes', 'mcp_routes', '/v1/messages', '/v1/messages/count_tokens'];
 
+/** What an issuer entry may hold: its keys and audience. */
+const ISSUER_SETTINGS: ReadonlySet<string> = new Set(['issuer', 'jwks_url', 'audience']);
+
 function isSwitchedOn(value: unknown): boolean {
   return value !== undefined && value !== null && value !== false && value !== '';
 }
@@ -134,6 +137,15 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
         throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.${name}': not supported by Tollgate (remove it)`);
       }
     }
+    // Newer LiteLLM maps claims per issuer (its *_jwt_field settings on an issuer entry): ignored,
+    // a token of that issuer would be read with the global fields instead, as another caller.
+    (auth.issuers ?? []).forEach((issuer, i) => {
+      for (const [name, value] of Object.entries(issuer)) {
+        if (!ISSUER_SETTINGS.has(name) && isSwitchedOn(value)) {
+          throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.issuers[${i}].${name}': not supported by Tollgate (remove it)`);
+        }
+      }
+    });
   }
   const defaultKeys: KeySourceSettings = {
     jwksUrls: commaList(env.publicKeyUrl),

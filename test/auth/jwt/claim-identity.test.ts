@@ -59,6 +59,13 @@ describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
       expect(identityOf({ sub: 'u1' }, {}).userId, 'no field configured → no user').to.equal(null);
     });
 
+    it("a user id claim that is not a string gives way to the email (LiteLLM's get_user_id defaults to it and keeps only its type)", () => {
+      const jwtauth = { user_id_jwt_field: 'uid', user_email_jwt_field: 'email' };
+      expect(identityOf({ uid: 12345, email: 'a@b.com' }, { jwtauth }).userId).to.equal('a@b.com');
+      expect(identityOf({ uid: ['x', 'y'], email: 'a@b.com' }, { jwtauth }).userId).to.equal('a@b.com');
+      expect(identityOf({ uid: 12345 }, { jwtauth }).userId, 'without an email, any id').to.equal('12345');
+    });
+
     it('user_allowed_email_domain: other domains and a missing email are invalid (no upsert)', () => {
       const jwtauth = { user_email_jwt_field: 'email', user_allowed_email_domain: 'example.com' };
       expect(identityOf({ email: 'a@example.com' }, { jwtauth }).validUserEmail).to.equal(true);
@@ -89,6 +96,13 @@ describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
       const jwtauth = { team_id_jwt_field: 'tid', team_ids_jwt_field: 'groups' };
       expect(identityOf({ tid: 't0', groups: ['t1', 't2', 't0'] }, { jwtauth })).to.deep.include({ groupTeamIds: ['t1', 't2', 't0'], allowedTeamIds: ['t1', 't2', 't0'] });
       expect(identityOf({ tid: 't0', groups: ['t1'] }, { jwtauth }).allowedTeamIds).to.deep.equal(['t1', 't0']);
+    });
+
+    it('a team ids claim that is not a list names no team (LiteLLM reads it with a list default)', () => {
+      const jwtauth = { team_ids_jwt_field: 'groups' };
+      expect(identityOf({ groups: 'team-a' }, { jwtauth })).to.deep.include({ groupTeamIds: [], allowedTeamIds: [] });
+      expect(identityOf({ groups: { a: 1 } }, { jwtauth }).groupTeamIds).to.deep.equal([]);
+      expect(identityOf({ groups: ['team-a', 7] }, { jwtauth }).groupTeamIds).to.deep.equal(['team-a']);
     });
   });
 

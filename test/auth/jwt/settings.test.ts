@@ -177,6 +177,14 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
       });
     }
 
+    it("an issuer's own claim mapping (newer LiteLLM's per-issuer *_jwt_field), which would otherwise read its tokens with the global fields", () => {
+      const issuer = (extra: string) =>
+        `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    issuers: [{issuer: "https://idp", jwks_url: "https://idp/certs", audience: app${extra}}]\n`;
+      expect(refusal(issuer(', user_id_jwt_field: oid'))).to.include("'general_settings.litellm_jwtauth.issuers[0].user_id_jwt_field': not supported by Tollgate");
+      expect(refusal(issuer(', team_ids_jwt_field: groups'))).to.include('issuers[0].team_ids_jwt_field');
+      expect(settingsOf(issuer(', team_ids_jwt_field: null'), {}).jwt.issuers, 'switched off').to.have.length(1);
+    });
+
     it('but accepts those settings switched off', () => {
       const yaml = 'general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    oidc_userinfo_enabled: false\n    sync_user_role_and_teams: false\n';
       expect(settingsOf(yaml, URL_ENV).jwt.enabled).to.equal(true);

@@ -1,28 +1,34 @@
 /**
  * §2.7 step 8, per-model key budget (`model_max_budget_limiter.is_key_within_model_budget`):
  * `key.model_max_budget = {model: {max_budget | budget_limit, budget_duration | time_period}}`.
- * The limit of the requested model (or of the model without its `provider/` prefix) applies when it
- * is a positive number; LiteLLM denies when the spend is strictly above it (400 budget_exceeded).
+ * As the newest limiter (`resolve_model_budget`, `_is_entity_within_model_budget`): the entry of
+ * the requested model, else of the model without its `provider/` prefix, skipping an entry that
+ * has no readable `budget_duration` (LiteLLM can neither key nor enforce it); a negative or
+ * missing limit is no limit; spend never recorded is 0; the key is refused when its spend has
+ * reached the limit (`>=`, so a limit of 0 refuses at once): 400 budget_exceeded.
  *
- * Deliberate differences, both forced by Envoy's position in front of the proxy:
+ * Deliberate differences, forced by Envoy's position in front of the proxy:
  * - Spend source: LiteLLM counts per-model spend per window in its router limiter's cache
  *   (`virtual_key_spend:<key>:<model>:<duration>` in memory/Redis), which Tollgate cannot read.
  *   The best available source is the key row's `model_spend` JSON (`{model: spend}`), which
  *   LiteLLM's spend writer keeps; its window is the key's budget reset, not `budget_duration`.
  * - Over budget with `budget_fallbacks` for that model, newer LiteLLM rewrites the request to the
  *   fallback model; an ext_authz server cannot rewrite the body, so Tollgate denies.
+ * - The Bedrock base-model candidates LiteLLM derives from its price map are not derived.
  */
 import type { Json, JsonObject, VirtualKey } from '../domain/entities';
 import { UNREAD_MODEL } from '../domain/request';
+import { isDuration } from '../spend/budget-window';
 import type { Check, CheckContext, Denial } from './types';
 import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
 import { isJsonObject, requestedModels } from './context';
 import { hasOwnKeys } from '../util/own-keys';
 
-/** `_get_model_without_custom_llm_provider`: `openai/o1-preview` → `o1-preview`. */
-function withoutProvider(model: string): string {
-  return model.includes('/') ? (model.split('/').pop() ?? model) : model;
+/** `_budget_model_candidates`: the model as sent, then without its `provider/` prefix(es). */
+function candidatesOf(model: string): readonly string[] {
+  const bare = model.split('/').pop() ?? model;
+  return bare === model ? [model] : [model, bare];
 }
 
 /** A pydantic float field: numbers, and strings that parse as one (`"0.0000001"`). */
@@ -32,41 +38,45 @@ function asFloat(value: Json | undefined): number | null {
   return null;
 }
 
-/** `BudgetConfig(**info).max_budget` (`budget_limit` is its alias) of the requested model, if any. */
-function modelMaxBudget(limits: JsonObject, model: string): number | null {
-  const config = limits[model] ?? limits[withoutProvider(model)];
-  if (!isJsonObject(config)) return null;
-  return asFloat(config['max_budget'] ?? config['budget_limit']);
+interface ResolvedBudget {
+  /** The name the entry is configured under. */
+  readonly budgetModel: string;
+  readonly maxBudget: number | null;
 }
 
-function modelSpend(spend: JsonObject, model: string): number | null {
-  return asFloat(spend[model]) ?? asFloat(spend[withoutProvider(model)]);
+/** `resolve_model_budget`: the first candidate whose entry is usable (`_usable_budget_config`). */
+function resolveModelBudget(limits: JsonObject, model: string): ResolvedBudget | null {
+  for (const candidate of candidatesOf(model)) {
+    const config = Object.hasOwn(limits, candidate) ? limits[candidate] : undefined;
+    if (!isJsonObject(config)) continue;
+    const duration = config['budget_duration'] ?? config['time_period'];
+    if (typeof duration !== 'string' || !isDuration(duration)) continue;
+    const limit = config['max_budget'] ?? config['budget_limit'];
+    if (limit !== undefined && limit !== null && asFloat(limit) === null) continue; // fails validation
+    return { budgetModel: candidate, maxBudget: asFloat(limit) };
+  }
+  return null;
 }
 
 export function keyOverModelBudget(key: VirtualKey, model: string): Denial | null {
-  const maxBudget = modelMaxBudget(key.model_max_budget, model);
-  if (maxBudget === null || !(maxBudget > 0)) return null;
-  const spend = modelSpend(key.model_spend, model);
-  if (spend === null || !(spend > maxBudget)) return null;
+  const resolved = resolveModelBudget(key.model_max_budget, model);
+  if (resolved === null || resolved.maxBudget === null || resolved.maxBudget < 0) return null;
+  const spend = asFloat(key.model_spend[resolved.budgetModel]) ?? (resolved.budgetModel === model ? null : asFloat(key.model_spend[model])) ?? 0;
+  if (!(spend >= resolved.maxBudget)) return null;
   return budgetExceeded(
     `LiteLLM Virtual Key: ${key.token}, key_alias: ${key.key_alias ?? 'None'}, exceeded budget for model=${model}`,
   );
 }
 
 /**
- * LiteLLM passes `request_data.get("model")`: the model the body names, never one read from the
- * path alone (Azure deployments, Gemini routes). Each model of a list or comma-joined body model
- * is checked. A body Envoy cut short is not exposed, but the model found in its prefix is the
- * request's model: taken as the body's (on a route whose path also names one, it may be the
- * path's; that errs towards checking).
+ * LiteLLM reads the request's model from its context (`_get_model_from_request_context`: the
+ * body, else the path of an Azure deployment or Gemini route), and checks each model of a list or
+ * comma-joined body model. A model Tollgate could not read is not checked here (the model access
+ * checks refuse it where a key is limited to some models).
  */
-function bodyModelsOf(ctx: CheckContext): readonly string[] {
-  const { body, bodyTruncated } = ctx.request;
-  const namedInBody = body !== null ? body['model'] !== undefined && body['model'] !== null : bodyTruncated;
-  return namedInBody ? requestedModels(ctx).filter((model) => model !== UNREAD_MODEL) : NO_MODELS;
+function modelsOf(ctx: CheckContext): readonly string[] {
+  return requestedModels(ctx).filter((model) => model !== UNREAD_MODEL);
 }
-
-const NO_MODELS: readonly string[] = Object.freeze([]);
 
 export const keyModelBudget: Check = {
   name: 'key_model_budget',
@@ -76,7 +86,7 @@ export const keyModelBudget: Check = {
   decide: (ctx) => {
     const key = ctx.snapshot.key;
     if (key === null || !hasOwnKeys(key.model_max_budget) || areBudgetChecksSkipped(ctx)) return null;
-    for (const model of bodyModelsOf(ctx)) {
+    for (const model of modelsOf(ctx)) {
       const refusal = keyOverModelBudget(key, model);
       if (refusal !== null) return refusal;
     }

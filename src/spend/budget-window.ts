@@ -13,6 +13,11 @@ const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_60
 
 export const NO_WINDOW = 0;
 
+/** Whether LiteLLM's `duration_in_seconds` reads this text as a duration. */
+export function isDuration(text: string): boolean {
+  return DURATION.test(text);
+}
+
 /** Calendar months, clamped to the month's last day (Jan 31 + 1 month = Feb 28, as dateutil's relativedelta). */
 function addMonths(at: number, months: number): number {
   const date = new Date(at);

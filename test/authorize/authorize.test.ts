@@ -269,7 +269,7 @@ describe('Authorizer: a key as LiteLLM reads it through its view', () => {
   it("refuses by the budget row's per-model budget when the key has none of its own", async () => {
     const store = new MemoryStore();
     store.keys.set(HASH, aKey({ token: HASH, budget_id: 'kb', model_max_budget: {}, model_spend: { 'gpt-4o': 2 } }));
-    store.budgets.set('kb', aBudget({ budget_id: 'kb', model_max_budget: { 'gpt-4o': { max_budget: 1 } } }));
+    store.budgets.set('kb', aBudget({ budget_id: 'kb', model_max_budget: { 'gpt-4o': { max_budget: 1, budget_duration: '1d' } } }));
     expect((await authorizer(store).authorize(withKey(RAW))).refusedBy).to.equal('key_model_budget');
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { keyModelBudget } from '../../src/checks/key-model-budget';
-import type { JsonObject } from '../../src/domain/entities';
+import type { Json, JsonObject } from '../../src/domain/entities';
 import { UNREAD_MODEL } from '../../src/domain/request';
 import { aDeployment, aKey, decide } from './fixtures';
 
@@ -16,15 +16,21 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
     });
   });
 
+  const daily = (limit: Json): JsonObject => ({ max_budget: limit, budget_duration: '1d' });
   const rows: ReadonlyArray<{ why: string; limits: JsonObject; spend: JsonObject; model?: string; refused: boolean }> = [
-    { why: 'spend == budget passes (LiteLLM compares with >)', limits: { 'gpt-4o': { max_budget: 1 } }, spend: { 'gpt-4o': 1 }, refused: false },
-    { why: 'max_budget and budget_limit are the same field (BudgetConfig alias)', limits: { 'gpt-4o': { max_budget: 1 } }, spend: { 'gpt-4o': 2 }, refused: true },
-    { why: 'a budget written as a string is read as a float (pydantic)', limits: { 'gpt-4o': { budget_limit: '0.0000001' } }, spend: { 'gpt-4o': 0.0000002 }, refused: true },
-    { why: 'a zero budget is no budget (`max_budget and max_budget > 0`)', limits: { 'gpt-4o': { max_budget: 0 } }, spend: { 'gpt-4o': 5 }, refused: false },
-    { why: 'another model’s budget does not apply', limits: { 'claude-3': { max_budget: 1 } }, spend: { 'gpt-4o': 5 }, refused: false },
-    { why: 'no recorded spend for the model passes', limits: { 'gpt-4o': { max_budget: 1 } }, spend: {}, refused: false },
-    { why: 'a provider-prefixed request uses the bare model’s budget and spend', limits: { 'o1-preview': { max_budget: 1 } }, spend: { 'o1-preview': 2 }, model: 'openai/o1-preview', refused: true },
-    { why: 'the exact model’s budget is read before the bare one', limits: { 'openai/o1': { max_budget: 10 }, o1: { max_budget: 1 } }, spend: { 'openai/o1': 2 }, model: 'openai/o1', refused: false },
+    { why: 'spend == budget is over (the newest limiter compares with >=)', limits: { 'gpt-4o': daily(1) }, spend: { 'gpt-4o': 1 }, refused: true },
+    { why: 'spend below the budget passes', limits: { 'gpt-4o': daily(1) }, spend: { 'gpt-4o': 0.99 }, refused: false },
+    { why: 'max_budget and budget_limit, budget_duration and time_period are the same fields (BudgetConfig aliases)', limits: { 'gpt-4o': { budget_limit: 1, time_period: '30d' } }, spend: { 'gpt-4o': 2 }, refused: true },
+    { why: 'a budget written as a string is read as a float (pydantic)', limits: { 'gpt-4o': daily('0.0000001') }, spend: { 'gpt-4o': 0.0000002 }, refused: true },
+    { why: 'a zero budget refuses at once, spend or not (a counter never written is zero spend)', limits: { 'gpt-4o': daily(0) }, spend: {}, refused: true },
+    { why: 'a negative budget is no budget', limits: { 'gpt-4o': daily(-1) }, spend: { 'gpt-4o': 5 }, refused: false },
+    { why: 'an entry without a budget_duration is skipped (LiteLLM can neither key nor enforce it)', limits: { 'gpt-4o': { max_budget: 1 } }, spend: { 'gpt-4o': 5 }, refused: false },
+    { why: 'an entry whose duration LiteLLM cannot read is skipped', limits: { 'gpt-4o': { max_budget: 1, budget_duration: 'daily' } }, spend: { 'gpt-4o': 5 }, refused: false },
+    { why: 'another model’s budget does not apply', limits: { 'claude-3': daily(1) }, spend: { 'gpt-4o': 5 }, refused: false },
+    { why: 'no recorded spend for the model passes a positive budget', limits: { 'gpt-4o': daily(1) }, spend: {}, refused: false },
+    { why: 'a provider-prefixed request uses the bare model’s budget and spend', limits: { 'o1-preview': daily(1) }, spend: { 'o1-preview': 2 }, model: 'openai/o1-preview', refused: true },
+    { why: 'the exact model’s budget is read before the bare one', limits: { 'openai/o1': daily(10), o1: daily(1) }, spend: { 'openai/o1': 2 }, model: 'openai/o1', refused: false },
+    { why: 'an unusable exact entry falls through to the bare model’s', limits: { 'openai/o1': { max_budget: 10 }, o1: daily(1) }, spend: { o1: 2 }, model: 'openai/o1', refused: true },
     { why: 'an entry that is not an object is ignored', limits: { 'gpt-4o': 1 }, spend: { 'gpt-4o': 5 }, refused: false },
   ];
   for (const row of rows) {
@@ -38,31 +44,26 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
   it('checks every model of a multi-model request', () => {
     const denial = decide(keyModelBudget, {
       request: { model: ['gpt-4o', 'claude-3'] },
-      snapshot: { key: key({ 'claude-3': { max_budget: 1 } }, { 'claude-3': 2 }) },
+      snapshot: { key: key({ 'claude-3': daily(1) }, { 'claude-3': 2 }) },
     });
     expect(denial?.message).to.match(/model=claude-3$/);
   });
 
-  it('reads only the model the body names: a model in the path alone (Azure, Gemini routes) is not checked, as LiteLLM', () => {
-    const over = key({ 'gemini-pro': { max_budget: 1 } }, { 'gemini-pro': 2 });
+  it('reads the model from the request context: a model in the path alone (Azure deployments, Gemini routes) is checked too', () => {
+    const over = key({ 'gemini-pro': daily(1) }, { 'gemini-pro': 2 });
     for (const route of ['/openai/deployments/gemini-pro/chat/completions', '/v1beta/models/gemini-pro:generateContent']) {
-      expect(decide(keyModelBudget, { request: { route, path: route, model: 'gemini-pro', body: { messages: [] } }, snapshot: { key: over } }), route).to.equal(null);
+      expect(decide(keyModelBudget, { request: { route, path: route, model: 'gemini-pro', body: { messages: [] } }, snapshot: { key: over } })?.type, route).to.equal('budget_exceeded');
     }
-    const named = decide(keyModelBudget, {
-      request: { route: '/openai/deployments/gpt-4o/chat/completions', model: 'gemini-pro', body: { model: 'gemini-pro' } },
-      snapshot: { key: over },
-    });
-    expect(named?.type, 'the body names it').to.equal('budget_exceeded');
   });
 
   it('checks the model found in the prefix of a body Envoy cut short, never the unread-model label', () => {
-    const over = key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 });
+    const over = key({ 'gpt-4o': daily(1) }, { 'gpt-4o': 2 });
     expect(decide(keyModelBudget, { request: { model: 'gpt-4o', body: null, bodyTruncated: true }, snapshot: { key: over } })?.type).to.equal('budget_exceeded');
     expect(decide(keyModelBudget, { request: { model: UNREAD_MODEL, body: null, bodyTruncated: true }, snapshot: { key: over } })).to.equal(null);
   });
 
   it('prints key_alias None for a key without alias', () => {
-    const denial = decide(keyModelBudget, { snapshot: { key: aKey({ model_max_budget: { 'gpt-4o': { max_budget: 1 } }, model_spend: { 'gpt-4o': 2 } }) } });
+    const denial = decide(keyModelBudget, { snapshot: { key: aKey({ model_max_budget: { 'gpt-4o': daily(1) }, model_spend: { 'gpt-4o': 2 } }) } });
     expect(denial?.message).to.include('key_alias: None,');
   });
 
@@ -70,7 +71,7 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
     expect(
       decide(keyModelBudget, {
         request: { route: '/v1/models', method: 'GET', model: null, body: null },
-        snapshot: { key: key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 }) },
+        snapshot: { key: key({ 'gpt-4o': daily(1) }, { 'gpt-4o': 2 }) },
       }),
     ).to.equal(null);
   });
@@ -78,7 +79,7 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
   it('§2.7.5: skipped for a model that is explicitly free', () => {
     expect(
       decide(keyModelBudget, {
-        snapshot: { key: key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 }) },
+        snapshot: { key: key({ 'gpt-4o': daily(1) }, { 'gpt-4o': 2 }) },
         policy: { modelList: [aDeployment({ modelName: 'gpt-4o', inputCostPerToken: 0, outputCostPerToken: 0 })] },
       }),
     ).to.equal(null);
@@ -88,7 +89,7 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
     expect(
       decide(keyModelBudget, {
         request: { route: '/key/generate', model: 'gpt-4o', body: { model: 'gpt-4o' } },
-        snapshot: { key: key({ 'gpt-4o': { max_budget: 1 } }, { 'gpt-4o': 2 }) },
+        snapshot: { key: key({ 'gpt-4o': daily(1) }, { 'gpt-4o': 2 }) },
       })?.type,
     ).to.equal('budget_exceeded');
   });

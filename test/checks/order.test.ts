@@ -147,12 +147,12 @@ describe('first refusal in LiteLLM order wins — §2.7, §4', () => {
   });
 
   it('a key over max_budget and over a model budget reports the key budget (max before per-model) — §2.7 step 8', () => {
-    const key = aKey({ spend: 10, max_budget: 10, model_max_budget: { 'gpt-4o': { max_budget: 1 } }, model_spend: { 'gpt-4o': 2 } });
+    const key = aKey({ spend: 10, max_budget: 10, model_max_budget: { 'gpt-4o': { max_budget: 1, budget_duration: '1d' } }, model_spend: { 'gpt-4o': 2 } });
     expect(run({ snapshot: { key } })).to.equal('key_budget');
   });
 
   it('a key over its model budget in a blocked team reports the model budget (key checks first) — §2.7 step 8, §4 step 1', () => {
-    const key = aKey({ team_id: 'team-1', model_max_budget: { 'gpt-4o': { max_budget: 1 } }, model_spend: { 'gpt-4o': 2 } });
+    const key = aKey({ team_id: 'team-1', model_max_budget: { 'gpt-4o': { max_budget: 1, budget_duration: '1d' } }, model_spend: { 'gpt-4o': 2 } });
     expect(run({ snapshot: { key, team: aTeam({ blocked: true }) } })).to.equal('key_model_budget');
   });
 

@@ -81,14 +81,18 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
   const prices = new PriceTable(settings.config);
   const correlations = new Correlations(CORRELATION_TTL_MS, CORRELATION_MAX_ENTRIES);
   const direct = new DeferredRecorder();
-  const recorder: SpendRecorder =
+  const redisRecorder =
     redis === null
-      ? direct
+      ? null
       : new RedisSpendRecorder(redis, keys, direct, {
           prefix,
           timeoutMs: Math.max(settings.redisTimeoutMs, 1000),
           onFallback: throttled(logger, 'metering: Redis unavailable, writing spend straight to the database'),
         });
+  const recorder: SpendRecorder = redisRecorder ?? direct;
+  // With metering off, the responses Envoy streams still feed the tpm windows the rate limiter
+  // reads (LiteLLM's limiter counts every success's tokens): otherwise a tpm_limit never bites.
+  const tokensOnly = !options.enabled && options.enforceRateLimits ? redisRecorder : null;
   let flusher: SpendFlusher | null = null;
   const pending = new Set<Promise<void>>();
 
@@ -127,6 +131,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
 
   const releaseFailed = throttled(logger, 'metering: the reservation of an allow Envoy never received was not released; it expires by itself');
   const meteringOff = throttled(logger, 'metering: an ext_proc stream arrived but tollgate.metering is off; nothing recorded');
+  const tokensUncounted = throttled(logger, 'rate limits: the tokens of a response could not be counted (Redis unavailable); tpm limits under-count');
   const settle = async (outcome: ExchangeOutcome): Promise<void> => {
     // The ExternalProcessor service is always served, so Envoy may stream to it with metering off.
     // Recording then would write spend nobody asked for: with Redis into a queue no flusher drains
@@ -134,7 +139,11 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     // LiteLLM's columns (twice counted where LiteLLM itself is the upstream).
     if (!options.enabled) {
       meteringStats.responses.ignored += 1;
-      meteringOff(`request ${outcome.kind === 'charge' ? outcome.event.requestId : outcome.requestId}`);
+      if (tokensOnly === null) {
+        meteringOff(`request ${outcome.kind === 'charge' ? outcome.event.requestId : outcome.requestId}`);
+      } else if (outcome.kind === 'charge') {
+        await tokensOnly.countTokens(outcome.event).catch(tokensUncounted);
+      }
       return;
     }
     if (outcome.kind === 'release') {
@@ -163,7 +172,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     spendOverlay: counters === null ? undefined : (snapshot) => counters.overlay(snapshot, new Date()),
     admission,
     onDecision: (outcome, facts) => {
-      if (!options.enabled || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
+      if ((!options.enabled && tokensOnly === null) || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
       correlations.remember(facts.requestId, {
         attribution: attributionFromDecision(outcome.decision, facts),
         admittedAt: Date.now(),

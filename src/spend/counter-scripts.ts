@@ -174,6 +174,24 @@ return 1`,
 );
 
 /**
+ * KEYS: the charge id's token marker, then token buckets. ARGV: tokens, marker TTL ms, bucket TTL ms.
+ * The tpm windows of a response whose spend is not metered (`tollgate.metering` off), fed at most
+ * once per charge id. Returns 1 when counted, 0 when this charge's tokens were already counted.
+ */
+export const COUNT_TOKENS = new LuaScript(
+  'count_tokens',
+  `if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+local tokens = tonumber(ARGV[1])
+if tokens > 0 then
+  for i = 2, #KEYS do
+    redis.call('INCRBY', KEYS[i], tokens)
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
+  end
+end
+return 1`,
+);
+
+/**
  * KEYS: counter. ARGV: spend, window end, now, idle ms, "1" to create an absent counter, window start.
  * An operator's override of an entity's spend (`tollgate spend set`): the counter takes the new
  * value as if freshly seeded (window set, not-yet-seeded mark dropped) but keeps what belongs to

@@ -35,6 +35,11 @@ export class SpendKeys {
     return `${this.base}done:${uriPart(chargeId)}`;
   }
 
+  /** Marks a charge whose tokens were counted without metering (COUNT_TOKENS). */
+  tokensCounted(chargeId: string): string {
+    return `${this.base}tokens-done:${uriPart(chargeId)}`;
+  }
+
   get stream(): string {
     return `${this.base}events`;
   }

@@ -11,7 +11,7 @@
 import type { RedisClient } from '../cache/redis-shared-cache';
 import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
 import { totalTokensOf } from '../metering/usage';
-import { RECORD_SPEND, RELEASE_RESERVATION } from './counter-scripts';
+import { COUNT_TOKENS, RECORD_SPEND, RELEASE_RESERVATION } from './counter-scripts';
 import type { SpendKeys } from './redis-keys';
 import { encodeSpendEvent, type SpendEvent } from './spend-event';
 import type { SpendWriter } from './spend-writer';
@@ -68,13 +68,23 @@ export class RedisSpendRecorder implements SpendRecorder {
     await RELEASE_RESERVATION.run(this.client, [this.keys.reservation(reservationId)], [reservationId], this.options.timeoutMs);
   }
 
+  /**
+   * Only the tpm windows of the event's key, user, team and end user, once per charge id: what
+   * the rate limiter needs when spend is not metered. Redis trouble is thrown (rate limits fail
+   * open, as at admission).
+   */
+  async countTokens(event: SpendEvent): Promise<boolean> {
+    if (!this.client.isReady) throw new Error('Redis is not connected');
+    const buckets = tokenBucketsOf(event, this.options.prefix);
+    const keys = [this.keys.tokensCounted(event.chargeId), ...buckets];
+    const args = [String(totalTokensOf(event.usage)), String(DONE_TTL_MS), String(RATE_BUCKET_TTL_MS)];
+    return (await COUNT_TOKENS.run(this.client, keys, args, this.options.timeoutMs)) === 1;
+  }
+
   private async recordInRedis(event: SpendEvent): Promise<boolean> {
     const reservationId = event.reservationId ?? event.requestId;
     const targets = targetsOf(event.attribution);
-    const minute = minuteOf(event.endTime);
-    const buckets = targets
-      .filter((t) => TOKEN_COUNTED_KINDS.has(t.kind))
-      .map((t) => rateBucketKey(this.options.prefix, t, 'tpm', minute));
+    const buckets = tokenBucketsOf(event, this.options.prefix);
     const keys = [
       this.keys.done(event.chargeId),
       this.keys.stream,
@@ -95,4 +105,12 @@ export class RedisSpendRecorder implements SpendRecorder {
     const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);
     return reply === 1;
   }
+}
+
+/** The tpm buckets a response's tokens go to: its key, user, team and end user, in the minute it ended. */
+function tokenBucketsOf(event: SpendEvent, prefix: string): string[] {
+  const minute = minuteOf(event.endTime);
+  return targetsOf(event.attribution)
+    .filter((t) => TOKEN_COUNTED_KINDS.has(t.kind))
+    .map((t) => rateBucketKey(prefix, t, 'tpm', minute));
 }

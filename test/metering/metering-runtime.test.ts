@@ -164,6 +164,45 @@ describe('metering runtime: giving reservations back', () => {
   });
 });
 
+describe('metering runtime: tpm windows with tollgate.metering off', () => {
+  let redis: TestRedis;
+  let client: RedisClient;
+
+  before(async function () {
+    redis = await requireRedis(this);
+    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
+    await client.connect();
+  });
+
+  after(async () => {
+    if (client?.isOpen) client.destroy();
+    await redis?.cleanup();
+  });
+
+  const settingsWith = (lines: string) => settingsFrom(parseLiteLlmConfig(`tollgate:\n  redis_key_prefix: "${redis.prefix}"\n${lines}`, {}), {});
+
+  /** The key's tpm bucket of this minute, after one response of 15 tokens streamed (and replayed) through `metering`. */
+  async function tokensCountedWith(metering: ReturnType<typeof createMetering>, keyHash: string): Promise<number | null> {
+    const minute = Math.floor(Date.now() / 60_000);
+    const exchange = anUpstreamExchange({ requestId: `tpm-${keyHash}`, authzMetadata: { key_hash: keyHash }, chunks: anOpenAiStream({ prompt: 10, completion: 5 }, 3, `chatcmpl-${keyHash}`) });
+    playStream(metering.process, exchange);
+    playStream(metering.process, exchange);
+    await metering.stop();
+    const bucket = await client.get(`${redis.prefix}rl:key:${keyHash}:tpm:${minute}`);
+    return bucket === null ? null : Number(bucket);
+  }
+
+  it('feeds the tpm windows from the responses Envoy streams, once per response, so a tpm_limit applies without metering', async () => {
+    const metering = createMetering(settingsWith('  metering: false\n'), client, createLogger('silent'));
+    expect(await tokensCountedWith(metering, 'k'.repeat(64))).to.equal(15);
+  });
+
+  it('leaves them alone when rate limits are not enforced', async () => {
+    const metering = createMetering(settingsWith('  metering: false\n  enforce_rate_limits: false\n'), client, createLogger('silent'));
+    expect(await tokensCountedWith(metering, 'n'.repeat(64))).to.equal(null);
+  });
+});
+
 describe('metering runtime: a budget reservation Redis cannot take', () => {
   /** A client that is never connected: ADMIT cannot run. */
   const down = { isReady: false } as unknown as RedisClient;

@@ -22,14 +22,20 @@ export function rateLimitDenial(
   };
   const rpm = of('rpm');
   const tpm = of('tpm');
+  // A limit of 0 refuses the entity's first request of the minute, so LiteLLM's limiter never
+  // has a count for it and answers from its "no count yet" branch, in that branch's words.
+  const message =
+    rpm.limit === '0' || tpm.limit === '0'
+      ? `Max parallel request limit reached Crossed TPM / RPM / Max Parallel Request Limit. Hit limit for ${type}. ` +
+        `Current limits: max_parallel_requests: ${PY_MAXSIZE}, tpm_limit: ${tpm.limit}, rpm_limit: ${rpm.limit}`
+      : `LiteLLM Rate Limit Handler for rate limit type = ${type}. Crossed TPM / RPM / Max Parallel Request Limit. ` +
+        `current rpm: ${rpm.current}, rpm limit: ${rpm.limit}, current tpm: ${tpm.current}, tpm limit: ${tpm.limit}, ` +
+        `current max_parallel_requests: 0, max_parallel_requests: ${PY_MAXSIZE}`;
   return {
     status: 429,
     type: 'None',
     param: 'None',
-    message:
-      `LiteLLM Rate Limit Handler for rate limit type = ${type}. Crossed TPM / RPM / Max Parallel Request Limit. ` +
-      `current rpm: ${rpm.current}, rpm limit: ${rpm.limit}, current tpm: ${tpm.current}, tpm limit: ${tpm.limit}, ` +
-      `current max_parallel_requests: 0, max_parallel_requests: ${PY_MAXSIZE}`,
+    message,
     // LiteLLM's limiter sends retry-after with every 429 (retry-after.ts: how long, and how ours differs).
     headers: [['retry-after', String(retryAfterSeconds)]],
   };

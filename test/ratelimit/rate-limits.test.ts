@@ -41,6 +41,14 @@ describe('rate limits: rpm and tpm from the rows', () => {
     });
   });
 
+  it("words a limit of 0 as LiteLLM's limiter does when the entity has no count yet (every request is its first)", () => {
+    const zero = rateLimitsOf(aSnapshot({ key: aKey({ rpm_limit: 0, tpm_limit: null }) }));
+    expect(rateLimitDenial('key', zero, new Map([[zero[0], 0]]), 5).message).to.equal(
+      'Max parallel request limit reached Crossed TPM / RPM / Max Parallel Request Limit. Hit limit for key. ' +
+        'Current limits: max_parallel_requests: 9223372036854775807, tpm_limit: 9223372036854775807, rpm_limit: 0',
+    );
+  });
+
   it("emits the tightest token limit as Envoy AI Gateway's N/UNIT", () => {
     expect(aiGatewayRateLimit(rateLimitsOf(snapshot))).to.equal('1000/MINUTE');
     expect(aiGatewayRateLimit([])).to.equal(null);

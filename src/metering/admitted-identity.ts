@@ -26,6 +26,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     projectId: id.projectId ?? null,
     endUserId: id.endUserId ?? facts.endUserId ?? null,
     tags: tagsFromBody(facts.body),
+    ...chargedTagsOf(decision.kind === 'allow' ? decision.metadata?.charged_tags : undefined),
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
   };
 }
@@ -49,8 +50,14 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
     projectId: text(values, 'project_id'),
     endUserId: text(values, 'end_user_id'),
     tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
+    ...chargedTagsOf(values.charged_tags),
     model: text(values, 'model'),
   };
+}
+
+/** `charged_tags` from the admission's metadata; none (all tags charged) from a replica that sends none. */
+function chargedTagsOf(value: Json | undefined): { chargedTags?: string[] } {
+  return Array.isArray(value) ? { chargedTags: value.filter((t): t is string => typeof t === 'string') } : {};
 }
 
 /** The admission id an allow carries in its metadata (spend/admission.ts), null when it was not admitted. */

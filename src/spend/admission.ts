@@ -203,7 +203,12 @@ function admissionMetadata(admissionId: string | null, ctx: CheckContext, rateLi
   if (admissionId !== null) {
     metadata.admission_id = admissionId;
     const tags = tagsFromBody(ctx.request.body);
-    if (tags.length > 0) metadata.request_tags = [...tags];
+    if (tags.length > 0) {
+      metadata.request_tags = [...tags];
+      // Only the tags with a row are charged: a body naming 100 000 tags must not make as many
+      // counters and UPDATEs (LiteLLM's update of an unknown tag changes nothing).
+      metadata.charged_tags = ctx.snapshot.tags.map((tag) => tag.tag_name).filter((name) => tags.includes(name));
+    }
   }
   if (rateLimit !== null) metadata.rate_limit = rateLimit;
   return metadata;

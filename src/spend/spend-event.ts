@@ -12,7 +12,10 @@ export interface Attribution {
   readonly orgId: string | null;
   readonly projectId: string | null;
   readonly endUserId: string | null;
+  /** The request's tags as sent (logged on its SpendLogs row). */
   readonly tags: readonly string[];
+  /** The tags charged (those with a row); absent: all of `tags`. */
+  readonly chargedTags?: readonly string[];
   /** The model the client asked for (a model_list name). */
   readonly model: string | null;
 }
@@ -36,6 +39,11 @@ const attributionSchema = z.object({
   projectId: z.string().nullable(),
   endUserId: z.string().nullable(),
   tags: z.array(z.string()),
+  /**
+   * The tags charged: those with a LiteLLM_TagTable row when the Check ran (LiteLLM's update of
+   * an unknown tag changes nothing). Absent from events of an earlier version: all tags then.
+   */
+  chargedTags: z.array(z.string()).readonly().optional(),
   model: z.string().nullable(),
 });
 

@@ -25,7 +25,7 @@ export function targetsOf(attribution: Attribution): SpendTarget[] {
   if (a.orgId !== null) targets.push({ kind: 'organization', id: a.orgId });
   if (a.projectId !== null) targets.push({ kind: 'project', id: a.projectId });
   if (a.endUserId !== null) targets.push({ kind: 'end_user', id: a.endUserId });
-  for (const tag of new Set(a.tags)) targets.push({ kind: 'tag', id: tag });
+  for (const tag of new Set(a.chargedTags ?? a.tags)) targets.push({ kind: 'tag', id: tag });
   return targets;
 }
 

@@ -192,7 +192,8 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       await rows.aKey({ token: hashKey(raw), team_id: team.team_id, user_id: user.user_id, project_id: project.project_id, max_budget: 100 });
       const endUser = uniqueId('customer');
 
-      const body = chat('gpt-4o', { user: endUser, metadata: { tags: [tag.tag_name] } });
+      const unknownTag = uniqueId('no-row');
+      const body = chat('gpt-4o', { user: endUser, metadata: { tags: [tag.tag_name, unknownTag] } });
       const { allowed, requestId, chargeId } = await callThrough(replicas!, 0, 1, raw, { body });
       expect(allowed).to.equal(true);
 
@@ -229,7 +230,8 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       });
       expect(Number(log.spend)).to.be.closeTo(COST, 1e-12);
       const tags = typeof log.request_tags === 'string' ? JSON.parse(log.request_tags) : log.request_tags;
-      expect(tags).to.deep.equal([tag.tag_name]);
+      expect(tags, 'logged as sent').to.deep.equal([tag.tag_name, unknownTag]);
+      expect(await counterOf(peek, redis.prefix, { kind: 'tag', id: unknownTag }), 'no counter for a tag without a row').to.equal(null);
       await waitFor('the queue to drain', () => queuedEntries(peek, redis.prefix), (n) => n === 0);
     });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { UNREAD_MODEL } from '../../src/domain/request';
-import { attributionFromDecision } from '../../src/metering/admitted-identity';
+import { attributionFromDecision, attributionFromMetadata } from '../../src/metering/admitted-identity';
+import { toStruct } from '../../src/envoy/messages';
 import { aRequest } from '../checks/fixtures';
 import { anAllow } from '../envoy/fixtures';
 
@@ -8,5 +9,15 @@ describe('metering: who an admitted request is charged to', () => {
   it('takes the requested model, and none for a model that could not be read (never priced or logged as a model group)', () => {
     expect(attributionFromDecision(anAllow({ keyHash: 'h1' }), aRequest({ model: 'gpt-4o' })).model).to.equal('gpt-4o');
     expect(attributionFromDecision(anAllow({ keyHash: 'h1' }), aRequest({ model: UNREAD_MODEL })).model).to.equal(null);
+  });
+
+  it('carries the tags the admission named as charged, from this replica\'s Check or from the forwarded metadata', () => {
+    const body = { model: 'gpt-4o', metadata: { tags: ['a', 'b'] } };
+    const allow = { ...anAllow({ keyHash: 'h1' }), metadata: { request_tags: ['a', 'b'], charged_tags: ['b'] } };
+    expect(attributionFromDecision(allow, aRequest({ body }))).to.deep.include({ tags: ['a', 'b'], chargedTags: ['b'] });
+    const forwarded = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', request_tags: ['a', 'b'], charged_tags: ['b'] }) });
+    expect(forwarded).to.deep.include({ tags: ['a', 'b'], chargedTags: ['b'] });
+    const older = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', request_tags: ['a'] }) });
+    expect(older, 'a replica that names none: all tags').to.not.have.property('chargedTags');
   });
 });

@@ -6,7 +6,7 @@ import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, ReservationNotReleasedError, ReservationUnavailableError, type AdmissionOptions } from '../../src/spend/admission';
 import { ADMIT, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
 import { SpendKeys } from '../../src/spend/redis-keys';
-import { aContext, aKey, aRequest, aSnapshot } from '../checks/fixtures';
+import { aContext, aKey, aRequest, aSnapshot, aTag } from '../checks/fixtures';
 import { ownRedis, type OwnRedis } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
@@ -39,7 +39,7 @@ describe('spend: admission when Redis cannot answer', () => {
   it('lets rate limits fail open, reported, and still returns the metadata', async () => {
     const errors: unknown[] = [];
     const verdict = await admitter({ metering: true, newAdmissionId: () => 'adm-1' }, errors).admit(aContext({ snapshot: limited, request }));
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-1', request_tags: ['prod'] } });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-1', request_tags: ['prod'], charged_tags: [] } });
     expect(errors).to.have.length(1);
   });
 
@@ -59,7 +59,7 @@ describe('spend: admission when Redis cannot answer', () => {
       errors,
     );
     const verdict = await reserving.admit(aContext({ snapshot: limited, request }));
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-2', request_tags: ['prod'] } });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-2', request_tags: ['prod'], charged_tags: [] } });
     expect(errors).to.have.length(1);
     expect(errors[0]).to.be.instanceOf(ReservationUnavailableError);
   });
@@ -67,7 +67,14 @@ describe('spend: admission when Redis cannot answer', () => {
   it('answers at once, without a promise, when Redis has nothing to decide (a warm Check stays synchronous)', () => {
     const verdict = admitter({ metering: true, newAdmissionId: () => 'adm-3' }).admit(aContext({ request }));
     expect(verdict).to.not.be.instanceOf(Promise);
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-3', request_tags: ['prod'] } });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-3', request_tags: ['prod'], charged_tags: [] } });
+  });
+
+  it('names as charged only the tags that have a row (a body naming thousands of tags makes no counter for each)', () => {
+    const tagged = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', metadata: { tags: ['prod', 'made-up', 'eu'] } } });
+    const snapshot = aSnapshot({ key: aKey(), tags: [aTag({ tag_name: 'eu' }), aTag({ tag_name: 'prod' })] });
+    const verdict = admitter({ metering: true, newAdmissionId: () => 'adm-5' }).admit(aContext({ snapshot, request: tagged }));
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-5', request_tags: ['prod', 'made-up', 'eu'], charged_tags: ['eu', 'prod'] } });
   });
 
   it('touches nothing for a request with no limit and no budget', async () => {
@@ -75,7 +82,7 @@ describe('spend: admission when Redis cannot answer', () => {
     const verdict = await admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, newAdmissionId: () => 'adm-4' }, errors).admit(
       aContext({ snapshot: aSnapshot({ key: aKey() }), request }),
     );
-    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-4', request_tags: ['prod'] } });
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-4', request_tags: ['prod'], charged_tags: [] } });
     expect(errors).to.have.length(0);
   });
 });

@@ -3,12 +3,21 @@
  * an endpoint whose `auth` is not `true` is called without a key; one that names a header in
  * `headers.litellm_user_api_key` takes the key from it when no usual header carries one; and
  * `custom_auth_parser: langfuse` reads the key as the user name of a Basic credential (Langfuse
- * SDKs send their public key there). Only an endpoint's exact `path` is matched, as LiteLLM does.
+ * SDKs send their public key there). Those rules see an endpoint's exact `path`, as LiteLLM's
+ * auth does. With `include_subpath: true` LiteLLM also serves `path/…` (`initialize_pass_through_endpoints`):
+ * without its auth dependency (`auth` not "true" in any case) with no key at all, with it as any
+ * keyed route.
  */
 export interface PassThroughEndpoint {
   readonly path: string;
-  /** `auth: true`; anything else (absent, false, "true") leaves the endpoint unauthenticated. */
+  /** `auth: true`; anything else (absent, false, "true") leaves the exact path unauthenticated. */
   readonly authenticated: boolean;
+  /** `str(auth).lower() == "true"`: LiteLLM registers the routes with its auth dependency and counts the path among `openai_routes`. */
+  readonly guarded: boolean;
+  /** `include_subpath: true` with a `target`: `path/…` is registered too. */
+  readonly includeSubpath: boolean;
+  /** A `target`: LiteLLM registers the endpoint's routes only then. */
+  readonly registered: boolean;
   /** The header named by `headers.litellm_user_api_key`, lower-cased; null when none is. */
   readonly keyHeader: string | null;
   readonly langfuseAuth: boolean;
@@ -25,10 +34,15 @@ export function passThroughEndpointsOf(entries: readonly unknown[] | null | unde
     if (!isObject(entry) || typeof entry['path'] !== 'string') continue;
     const headers = entry['headers'];
     const keyHeader = isObject(headers) && typeof headers['litellm_user_api_key'] === 'string' ? headers['litellm_user_api_key'] : '';
+    const auth = entry['auth'];
+    const registered = entry['target'] !== undefined && entry['target'] !== null;
     endpoints.push(
       Object.freeze({
         path: entry['path'],
-        authenticated: entry['auth'] === true,
+        authenticated: auth === true,
+        guarded: auth === true || (typeof auth === 'string' && auth.toLowerCase() === 'true'),
+        includeSubpath: registered && entry['include_subpath'] === true,
+        registered,
         keyHeader: keyHeader === '' ? null : keyHeader.toLowerCase(),
         langfuseAuth: entry['custom_auth_parser'] === 'langfuse',
       }),
@@ -42,9 +56,19 @@ export function passThroughEndpointsFor(endpoints: readonly PassThroughEndpoint[
   return endpoints.length === 0 ? endpoints : endpoints.filter((endpoint) => endpoint.path === route);
 }
 
-/** A route one of whose endpoints leaves `auth` off: LiteLLM answers it without a key. */
+/**
+ * A route LiteLLM answers without a key: an endpoint's exact path whose `auth` is not `true`, or
+ * a sub-path of one registered without the auth dependency.
+ */
 export function isUnauthenticatedPassThrough(endpoints: readonly PassThroughEndpoint[], route: string): boolean {
   // A loop, not `some`: asked on every Check, it then makes no closure.
-  for (const endpoint of endpoints) if (endpoint.path === route && !endpoint.authenticated) return true;
+  for (const endpoint of endpoints) {
+    if (endpoint.path === route ? !endpoint.authenticated : !endpoint.guarded && isSubpathOf(endpoint, route)) return true;
+  }
   return false;
+}
+
+/** `path/…` of an endpoint registered with `include_subpath`. */
+export function isSubpathOf(endpoint: PassThroughEndpoint, route: string): boolean {
+  return endpoint.includeSubpath && route.length > endpoint.path.length && route.startsWith(endpoint.path) && route.charCodeAt(endpoint.path.length) === 47; // '/'
 }

@@ -4,7 +4,7 @@
  * the path without query string and without the proxy's base path.
  */
 import { LITELLM_ROUTES, isRouteGroupName } from './route-groups';
-import type { PassThroughEndpoint } from '../config/pass-through-endpoints';
+import { isSubpathOf, type PassThroughEndpoint } from '../config/pass-through-endpoints';
 import {
   checkRouteAccess,
   isWildcardRoutePattern,
@@ -34,11 +34,24 @@ const NO_ENDPOINTS: readonly PassThroughEndpoint[] = Object.freeze([]);
 const GOOGLE_AND_ANTHROPIC_ROUTES: readonly string[] = Object.freeze([...LITELLM_ROUTES.google_routes, ...LITELLM_ROUTES.anthropic_routes]);
 
 /**
- * An authenticated `general_settings.pass_through_endpoints` path: LiteLLM appends those to
- * `openai_routes` when it registers them, so they are LLM API routes and members of that group.
+ * The path of a `general_settings.pass_through_endpoints` entry registered with LiteLLM's auth
+ * dependency: LiteLLM appends it to `openai_routes`, so it is an LLM API route and a member of
+ * that group (the exact path only).
+ */
+export function isGuardedPassThroughPath(route: string, passThroughEndpoints: readonly PassThroughEndpoint[]): boolean {
+  for (const endpoint of passThroughEndpoints) if (endpoint.guarded && endpoint.path === route) return true;
+  return false;
+}
+
+/**
+ * LiteLLM `is_registered_pass_through_route` for the configured endpoints: a registered
+ * endpoint's path, or a sub-path of one registered with `include_subpath`. The `llm_api_routes`
+ * group admits these.
  */
 export function isRegisteredPassThroughRoute(route: string, passThroughEndpoints: readonly PassThroughEndpoint[]): boolean {
-  for (const endpoint of passThroughEndpoints) if (endpoint.authenticated && endpoint.path === route) return true;
+  for (const endpoint of passThroughEndpoints) {
+    if (endpoint.registered && (endpoint.path === route || isSubpathOf(endpoint, route))) return true;
+  }
   return false;
 }
 
@@ -49,7 +62,7 @@ export function isRegisteredPassThroughRoute(route: string, passThroughEndpoints
  */
 export function isLlmApiRoute(route: unknown, passThroughEndpoints: readonly PassThroughEndpoint[] = NO_ENDPOINTS): boolean {
   if (typeof route !== 'string') return false;
-  if (passThroughEndpoints.length > 0 && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
+  if (passThroughEndpoints.length > 0 && isGuardedPassThroughPath(route, passThroughEndpoints)) return true;
   if (route.length > LLM_ROUTE_MEMO_MAX_LENGTH) return isBuiltInLlmApiRoute(route);
   const known = llmRouteMemo.get(route);
   if (known !== undefined) return known;
@@ -167,7 +180,8 @@ export function keyAllowedRoutesAdmit(
   for (const entry of allowedRoutes) {
     if (!isRouteGroupName(entry)) continue;
     if (checkRouteAccess(route, LITELLM_ROUTES[entry])) return true;
-    if ((entry === 'openai_routes' || entry === 'llm_api_routes') && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
+    if (entry === 'openai_routes' && isGuardedPassThroughPath(route, passThroughEndpoints)) return true;
+    if (entry === 'llm_api_routes' && isRegisteredPassThroughRoute(route, passThroughEndpoints)) return true;
   }
   return allowedRoutes.some((entry) => routeMatchesWildcardPattern(route, entry));
 }

@@ -205,7 +205,7 @@ describe("Authorizer: a Realtime WebSocket handshake (LiteLLM's user_api_key_aut
 });
 
 describe('Authorizer: general_settings.pass_through_endpoints', () => {
-  const endpoints = passThroughEndpointsOf([{ path: '/open-svc', target: 'https://svc.example' }, { path: '/svc', auth: true }]);
+  const endpoints = passThroughEndpointsOf([{ path: '/open-svc', target: 'https://svc.example' }, { path: '/svc', target: 'https://svc.example', auth: true }]);
 
   it('lets a request to an endpoint without auth through with no key and no identity, as LiteLLM answers UserAPIKeyAuth()', async () => {
     const { decision, refusedBy } = await authorizer(new MemoryStore(), { passThroughEndpoints: endpoints }).authorize(

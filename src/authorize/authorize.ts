@@ -4,7 +4,7 @@
  * Infrastructure failures propagate as exceptions; the server maps them to "cannot decide".
  */
 import { runChecks, type CheckRefusal } from '../checks/engine';
-import { PRE_DB_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
+import { PRE_DB_CHECKS, PRE_KEY_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
 import type { CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import type { Decision, Identity } from '../domain/decision';
@@ -16,6 +16,7 @@ import { authorizeJwt } from './jwt-path';
 import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
 import type { Admission, Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
+import { StoreUnavailableError } from '../store/unavailable';
 import { isPromise, type MaybePromise } from '../util/maybe-promise';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
@@ -106,8 +107,7 @@ export class Authorizer {
       case 'unauthenticated_pass_through':
         return allow({ model }, credentialHeader);
       case 'master_key':
-        // Spec README §4.6: the master key is allowed everything and skips the common checks.
-        return allow({ userId: this.policy.proxyAdminName, userRole: 'proxy_admin', model }, credentialHeader);
+        return this.decideMasterKey(facts, telemetry, model, credentialHeader, now);
       case 'jwt': {
         const authenticator = this.options.jwt;
         if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
@@ -134,6 +134,38 @@ export class Authorizer {
           : this.decideVirtualKey(facts, telemetry, loading, caller.keyHash, model, credentialHeader, now);
       }
     }
+  }
+
+  /**
+   * Spec README §4.6: the master key is allowed everything and skips the common checks. Only the
+   * end user's budget comes first (§2.5), as in LiteLLM, where it precedes the master-key match;
+   * a lookup that fails is passed over there, and so it is here.
+   */
+  private decideMasterKey(
+    facts: RequestFacts,
+    telemetry: RequestTelemetry,
+    model: string | undefined,
+    credentialHeader: string | null,
+    now: Date,
+  ): MaybePromise<Outcome> {
+    const identity: Identity = { userId: this.policy.proxyAdminName, userRole: 'proxy_admin', model };
+    if (facts.endUserId === null) return allow(identity, credentialHeader);
+    const decide = (snapshot: Snapshot): Outcome => {
+      const refusal = runChecks(this.context(facts, snapshot, null, now), PRE_KEY_CHECKS, telemetry);
+      return refusal === null ? allow(identity, credentialHeader) : deny(refusal, identity, credentialHeader);
+    };
+    let loading: MaybePromise<Snapshot>;
+    try {
+      loading = loadSnapshot(this.options.store, facts, null, this.policy);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return allow(identity, credentialHeader);
+      throw error;
+    }
+    if (!isPromise(loading)) return decide(loading);
+    return loading.then(decide, (error: unknown) => {
+      if (error instanceof StoreUnavailableError) return allow(identity, credentialHeader);
+      throw error;
+    });
   }
 
   private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null, now: Date): CheckContext {

@@ -4,7 +4,8 @@ import { Authorizer } from '../../src/authorize/authorize';
 import { buildPolicy, type Policy } from '../../src/config/policy';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
-import { aBudget, aDeployment, aKey, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, aKey, anEndUser, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
@@ -110,6 +111,27 @@ describe('Authorizer: request → caller → snapshot → checks → decision', 
     expect(decision.kind).to.equal('allow');
     expect(decision.identity).to.include({ userId: 'admin', userRole: 'proxy_admin' });
     expect(store.calls).to.deep.equal([]);
+  });
+
+  it("refuses the master key for an end user over budget (§2.5: LiteLLM checks it before the master-key match), and nothing else", async () => {
+    const store = new MemoryStore();
+    store.endUsers.set('cust-over', anEndUser({ user_id: 'cust-over', spend: 11, budget: aBudget({ max_budget: 10 }) }));
+    store.endUsers.set('cust-under', anEndUser({ user_id: 'cust-under', spend: 1, budget: aBudget({ max_budget: 10 }) }));
+    const over = await authorizer(store).authorize(withKey(MASTER, { endUserId: 'cust-over' }));
+    expect(over.refusedBy).to.equal('end_user_budget_before_key_lookup');
+    expect(over.decision).to.deep.include({ kind: 'deny' });
+    expect((await authorizer(store).authorize(withKey(MASTER, { endUserId: 'cust-under' }))).decision.kind).to.equal('allow');
+    const info = await authorizer(store).authorize(withKey(MASTER, { endUserId: 'cust-over', route: '/key/info', method: 'GET', model: null, body: null }));
+    expect(info.decision.kind, 'not on info routes').to.equal('allow');
+  });
+
+  it('allows the master key when the end user cannot be looked up (LiteLLM passes over that failure)', async () => {
+    const store = new MemoryStore();
+    const unavailable = Object.assign(Object.create(store) as MemoryStore, {
+      findEndUser: () => Promise.reject(new StoreUnavailableError('database down')),
+    });
+    const { decision } = await authorizer(unavailable).authorize(withKey(MASTER, { endUserId: 'cust-x' }));
+    expect(decision.kind).to.equal('allow');
   });
 
   it('applies the proxy-wide pre-DB checks to the master key too (§2.2: allowed_ips)', async () => {

@@ -101,6 +101,35 @@ describe('key model access — §2.7 step 3', () => {
   });
 });
 
+describe('fallback targets the key must be allowed to call, wherever the router takes them from', () => {
+  const body = (extra: Record<string, Json>) => ({ model: 'gpt-4o-mini', ...extra });
+  const smuggled: ReadonlyArray<readonly [string, Record<string, Json>]> = [
+    ['context_window_fallbacks', { context_window_fallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }] }],
+    ['content_policy_fallbacks', { content_policy_fallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }] }],
+    ['router_settings_override.fallbacks', { router_settings_override: { fallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }] } }],
+    ['router_settings_override.content_policy_fallbacks', { router_settings_override: { content_policy_fallbacks: ['gpt-4o'] } }],
+    ["a target's own fallbacks", { fallbacks: [{ model: 'gpt-4o-mini', fallbacks: ['gpt-4o'] }] }],
+    ['several rounds deep', { fallbacks: [{ 'gpt-4o-mini': [{ model: 'gpt-4o-mini', fallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }] }] }] }],
+  ];
+  for (const [where, extra] of smuggled) {
+    it(`refuses a model the key may not call named in ${where}`, () => {
+      const denial = decide(keyModelAccess, {
+        request: { body: body(extra), model: 'gpt-4o-mini' },
+        snapshot: { key: aKey({ models: ['gpt-4o-mini'] }) },
+        policy: policyWithModels,
+      });
+      expect(denial, where).to.deep.include({ status: 401, type: 'key_model_access_denied' });
+    });
+  }
+
+  it('passes over a target object without a model, and a router_settings_override without fallbacks', () => {
+    const allowed = (extra: Record<string, Json>) =>
+      decide(keyModelAccess, { request: { body: body(extra), model: 'gpt-4o-mini' }, snapshot: { key: aKey({ models: ['gpt-4o-mini'] }) }, policy: policyWithModels });
+    expect(allowed({ fallbacks: [{ 'gpt-4o-mini': [{ api_base: 'http://attacker' }] }] })).to.equal(null);
+    expect(allowed({ router_settings_override: { num_retries: 3 } })).to.equal(null);
+  });
+});
+
 describe('client-side fallbacks validation — §2.7 step 3, §4.14', () => {
   const routable = aPolicy({
     modelList: [

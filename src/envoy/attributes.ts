@@ -29,7 +29,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const found = credentialBeforePassThrough(headers, route, query, settings, webSocket);
   const credential = withPassThroughKey(found, headers, route, settings);
   const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
-  const model = getModelFromRequest(modelSource, route);
+  const model = getModelFromRequest(modelSource, route, query, headers);
   return {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
     method: http?.method || headerValue(headers, ':method') || '',

@@ -4,59 +4,90 @@
 import type { Json } from '../domain/entities';
 import { distinct } from '../util/distinct';
 import { isTruthy } from '../domain/truthiness';
+import { pyStr } from '../checks/python-format';
+import { isJsonObject } from '../checks/context';
+import { headerValue, type HeaderRecord } from './headers';
+import type { QueryParameters } from './route';
 
 export type RequestedModel = string | readonly string[] | null;
 
 type Body = Readonly<Record<string, Json>> | null;
 
-/** Routes where `target_model_names` counts even next to a `model`. */
-/** Case-insensitive, as the route lower-cased would be: without making the lower-cased copy per Check. */
-const ALSO_TARGET_MODEL_NAMES = /\/(files|batches|vector_stores)/i;
+/** Where LiteLLM's route markers look: a substring of the lower-cased route (`marker in route.lower()`). */
+const MODEL_ROUTING_ROUTES = /\/(?:files|batches|vector_stores|skills|evals|fine_tuning|videos)/i;
+/** Routes where `target_model_names` in the body counts even next to a `model`. */
+const BODY_TARGET_MODEL_ROUTES = /\/(?:files|batches|vector_stores)/i;
+/** Routes where the query's `model` and the `x-litellm-model` header name models. */
+const HEADER_OR_QUERY_MODEL_ROUTES = /\/(?:files|batches|skills|evals)/i;
+/** Routes where the query's `target_model_names` names models. */
+const QUERY_TARGET_MODEL_ROUTES = /\/(?:files|batches|fine_tuning)/i;
+const COMPLETION_MODEL_ROUTES = /\/evals/i;
 
 /**
  * Body first, then the route. The body's `model` wins over a model in the path
  * (`/openai/deployments/gpt-4` with body `gpt-4o` → `gpt-4o`).
  * One candidate → a string; several → a list, each of which must pass the model checks.
+ * Not read: the models LiteLLM decodes from its own managed file, batch and video ids.
  */
-export function getModelFromRequest(body: Body, route: string): RequestedModel {
+export function getModelFromRequest(body: Body, route: string, query?: QueryParameters, headers?: HeaderRecord): RequestedModel {
   const plain = plainBodyModel(body, route);
   if (plain !== null) return plain;
-  const candidates = bodyModelCandidates(body, route);
+  const candidates = modelCandidates(body, route, query, headers);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) return candidates;
   return modelFromRoute(route);
 }
 
-/** Every model the body names, first-seen order: `model`, then `target_model_names` where LiteLLM reads it. */
-function bodyModelCandidates(body: Body, route: string): readonly string[] {
-  if (body === null) return [];
+/** LiteLLM's `_extract_model_candidates_from_request`: every model named, first-seen order. */
+function modelCandidates(body: Body, route: string, query: QueryParameters | undefined, headers: HeaderRecord | undefined): readonly string[] {
   const candidates: string[] = [];
-  const bodyModel = Object.hasOwn(body, 'model') ? body.model : null;
+  const bodyModel = body !== null && Object.hasOwn(body, 'model') ? body.model : null;
   appendCandidates(candidates, bodyModel);
-  // Newer LiteLLM: `target_model_names` when no model is named, or always on files/batches/vector stores.
-  if (!isTruthy(bodyModel) || ALSO_TARGET_MODEL_NAMES.test(route)) {
+  if (body !== null && (!isTruthy(bodyModel) || BODY_TARGET_MODEL_ROUTES.test(route))) {
     appendCandidates(candidates, Object.hasOwn(body, 'target_model_names') ? body.target_model_names : null);
   }
+  const completion = body !== null && Object.hasOwn(body, 'completion') ? body.completion : null;
+  if (COMPLETION_MODEL_ROUTES.test(route) && isJsonObject(completion)) {
+    appendCandidates(candidates, Object.hasOwn(completion, 'model') ? completion.model : null);
+  }
+  if (MODEL_ROUTING_ROUTES.test(route)) {
+    if (HEADER_OR_QUERY_MODEL_ROUTES.test(route)) {
+      if (query !== undefined) appendCandidates(candidates, queryValue(query, 'model'));
+      if (headers !== undefined) appendCandidates(candidates, headerValue(headers, MODEL_ROUTING_HEADER) ?? null);
+    }
+    if (query !== undefined && QUERY_TARGET_MODEL_ROUTES.test(route)) appendCandidates(candidates, queryValue(query, 'target_model_names'));
+  }
   return distinct(candidates);
+}
+
+const MODEL_ROUTING_HEADER = 'x-litellm-model';
+
+/**
+ * `_get_case_insensitive_mapping_value` over Starlette's query parameters: the exact name first,
+ * else the first name equal to it in any case; a repeated parameter gives its last value.
+ */
+function queryValue(query: QueryParameters, name: string): string | null {
+  if (query.has(name)) return query.getAll(name).at(-1) ?? null;
+  for (const key of query.keys()) {
+    if (key.toLowerCase() === name) return query.getAll(key).at(-1) ?? null;
+  }
+  return null;
 }
 
 /** The usual body: one model name, nothing to split or trim, on a route that reads only `model`. */
 function plainBodyModel(body: Body, route: string): string | null {
   const model = body !== null && Object.hasOwn(body, 'model') ? body.model : null;
   if (typeof model !== 'string' || model === '' || model.includes(',') || model.trim() !== model) return null;
-  return ALSO_TARGET_MODEL_NAMES.test(route) ? null : model;
+  return MODEL_ROUTING_ROUTES.test(route) ? null : model;
 }
 
-/** Strings are split on commas and trimmed; lists are flattened one level; blanks dropped.
- *  Scalars are stringified like Python's str() (True/False); objects are not model names. */
+/** `_append_model_candidates`: strings are split on commas and trimmed; a list's items are each a
+ *  name; anything else is named by Python's str() (`True`, `{'a': 1}`, `['x']`); blanks dropped. */
 function appendCandidates(candidates: string[], value: Json | undefined): void {
   if (value === null || value === undefined) return;
   for (const item of Array.isArray(value) ? value : [value]) {
-    let names: string[];
-    if (typeof item === 'string') names = item.split(',');
-    else if (typeof item === 'number') names = [String(item)];
-    else if (typeof item === 'boolean') names = [item ? 'True' : 'False'];
-    else continue;
+    if (item === null) continue;
+    const names = typeof item === 'string' ? item.split(',') : [pyStr(item)];
     for (const name of names) {
       const trimmed = name.trim();
       if (trimmed !== '') candidates.push(trimmed);

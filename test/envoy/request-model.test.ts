@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { modelLabel } from '../../src/domain/request';
 import { getModelFromRequest } from '../../src/envoy/request-model';
+import { parseRequestTarget } from '../../src/envoy/route';
 
 const CHAT = '/chat/completions';
 
@@ -32,8 +33,11 @@ describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
       expect(getModelFromRequest({ model: ['gpt-4o', 'gpt-4o'] }, CHAT)).to.equal('gpt-4o');
     });
 
-    it('drops blank names and ignores objects in the list', () => {
-      expect(getModelFromRequest({ model: ['', ' , ', { x: 1 }, 'm'] }, CHAT)).to.equal('m');
+    it("drops blank names, and names objects and nested lists by Python's str(), as LiteLLM's _append_model_candidates does", () => {
+      expect(getModelFromRequest({ model: ['', ' , ', 'm'] }, CHAT)).to.equal('m');
+      expect(getModelFromRequest({ model: ['', { x: 1 }, 'm'] }, CHAT)).to.deep.equal(["{'x': 1}", 'm']);
+      expect(getModelFromRequest({ model: { a: 1 } }, CHAT)).to.equal("{'a': 1}");
+      expect(getModelFromRequest({ model: [['secret']] }, CHAT)).to.equal("['secret']");
     });
 
     it('stringifies a numeric model like Python str()', () => {
@@ -101,5 +105,26 @@ describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
     expect(modelLabel(['a', 'b'])).to.equal('a,b');
     expect(modelLabel('a')).to.equal('a');
     expect(modelLabel(null)).to.equal(null);
+  });
+
+  describe('from the query and headers, on the routes LiteLLM reads them on', () => {
+    const modelOf = (rawPath: string, headers: Record<string, string> = {}, body: Record<string, unknown> | null = null) => {
+      const { route, query } = parseRequestTarget(rawPath, '');
+      return getModelFromRequest(body as never, route, query, headers);
+    };
+
+    it("reads the query's model and x-litellm-model on files, batches, skills and evals", () => {
+      expect(modelOf('/v1/files/file-abc/content?model=secret')).to.equal('secret');
+      expect(modelOf('/v1/batches', { 'x-litellm-model': 'secret' })).to.equal('secret');
+      expect(modelOf('/v1/skills?MODEL=a&MODEL=b'), 'any case; the last value').to.equal('b');
+      expect(modelOf('/v1/files?model=a', { 'x-litellm-model': 'b,c' }, { model: 'x' })).to.deep.equal(['x', 'a', 'b', 'c']);
+      expect(modelOf('/v1/chat/completions?model=secret', { 'x-litellm-model': 'secret' }), 'not elsewhere').to.equal(null);
+    });
+
+    it("reads the query's target_model_names on files, batches and fine_tuning, and completion.model on evals", () => {
+      expect(modelOf('/v1/fine_tuning/jobs?target_model_names=a,b')).to.deep.equal(['a', 'b']);
+      expect(modelOf('/v1/skills?target_model_names=a'), 'not on skills').to.equal(null);
+      expect(modelOf('/v1/evals', {}, { completion: { model: 'judge' } })).to.equal('judge');
+    });
   });
 });

@@ -7,15 +7,29 @@
  * A window is identified by its end (epoch ms); 0 means the entity has no window.
  */
 
-/** LiteLLM's `duration_in_seconds` units: `30s`, `10m`, `1h`, `7d`, `2w`, `1mo` (calendar months). */
-const DURATION = /^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$/;
+/**
+ * LiteLLM's `duration_in_seconds`: `30s`, `10m`, `1h`, `7d`, `2w`, `1mo` (calendar months), read
+ * as `re.match(r"(\d+)(mo|[smhdw]?)")` reads them: from the start, anything after the unit ignored
+ * (`30days` is 30 d, `1month` 1 mo), a number without a unit refused; and newer LiteLLM's words.
+ */
+const DURATION = /^(\d+)(mo|[smhdw])/;
+const DURATION_WORDS: ReadonlyMap<string, string> = new Map([
+  ['hourly', '1h'],
+  ['daily', '24h'],
+  ['weekly', '7d'],
+  ['monthly', '30d'],
+]);
+
+function normalisedDuration(duration: string): string {
+  return DURATION_WORDS.get(duration.trim().toLowerCase()) ?? duration;
+}
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 export const NO_WINDOW = 0;
 
 /** Whether LiteLLM's `duration_in_seconds` reads this text as a duration. */
 export function isDuration(text: string): boolean {
-  return DURATION.test(text);
+  return DURATION.test(normalisedDuration(text));
 }
 
 /** Calendar months, clamped to the month's last day (Jan 31 + 1 month = Feb 28, as dateutil's relativedelta). */
@@ -38,7 +52,7 @@ interface Steps {
 
 /** Null for a missing or unreadable duration. */
 function stepsOf(duration: string | null): Steps | null {
-  const match = duration === null ? null : DURATION.exec(duration);
+  const match = duration === null ? null : DURATION.exec(normalisedDuration(duration));
   if (match === null) return null;
   const amount = Number(match[1]);
   if (amount <= 0) return null;

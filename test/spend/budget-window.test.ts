@@ -40,9 +40,17 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
   });
 
   it('has no window without both columns or with an unreadable duration', () => {
-    for (const source of [null, row(null, '2025-07-01T00:00:00Z'), row('30d', null), row('monthly', '2025-07-01T00:00:00Z'), row('0d', '2025-07-01T00:00:00Z')]) {
+    for (const source of [null, row(null, '2025-07-01T00:00:00Z'), row('30d', null), row('fortnightly', '2025-07-01T00:00:00Z'), row('0d', '2025-07-01T00:00:00Z'), row(' 1d', '2025-07-01T00:00:00Z'), row('30', '2025-07-01T00:00:00Z')]) {
       expect(currentWindowEnd(source, at('2025-06-15T00:00:00Z'))).to.equal(NO_WINDOW);
     }
+  });
+
+  it("reads a duration as LiteLLM's duration_in_seconds does: from its start (30days), and its words (monthly = 30d)", () => {
+    const end = (duration: string) => currentWindowEnd(row(duration, '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'));
+    expect(end('30days')).to.equal(end('30d'));
+    expect(end('Monthly')).to.equal(end('30d'));
+    expect(end('daily')).to.equal(end('24h'));
+    expect(end('1month')).to.equal(end('1mo'));
   });
 
   it("counts the database spend only while the row's own window is current", () => {

@@ -61,9 +61,10 @@ function webSocketRequestBody(query: QueryParameters): ReturnType<typeof readBod
  * pass-throughs) carry no model in their body, and form bodies (uploads, transcriptions) are read
  * field by field and keep what their prefix names. Whatever the content type says: an upstream
  * may read `{"model": …} x` sent as text/plain as JSON (or ignore the trailing bytes), so a body
- * that could not be read is never taken for one without a model.
+ * that could not be read is never taken for one without a model. Ending as Python's `$` does,
+ * as the route patterns do (routes/match.ts).
  */
-const MODEL_IN_BODY = /(?:\/(?:chat\/)?completions|\/embeddings|\/moderations|\/rerank|\/images\/generations|\/audio\/speech|^(?:\/openai)?(?:\/v1)?\/responses|^(?:\/anthropic)?(?:\/v1)?\/messages)$/;
+const MODEL_IN_BODY = /(?:\/(?:chat\/)?completions|\/embeddings|\/moderations|\/rerank|\/images\/generations|\/audio\/speech|^(?:\/openai)?(?:\/v1)?\/responses|^(?:\/anthropic)?(?:\/v1)?\/messages)\n?$/;
 
 function mayNameModel(route: string): boolean {
   return MODEL_IN_BODY.test(route) && isLlmApiRoute(route);

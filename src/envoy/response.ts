@@ -8,6 +8,7 @@ import type { Json } from '../domain/entities';
 import type { Credential, RequestFacts } from '../domain/request';
 import { QUERY_KEY_CREDENTIAL } from './credential';
 import { lowerCased } from './headers';
+import { percentDecode } from './route';
 import { IDENTITY_HEADERS, IdentityAnswers, overwrite, type IdentityAnswer } from './identity-answer';
 import { toStruct, type CheckResponse, type OkHttpResponse, type Struct, type StructValue } from './messages';
 import { hasOwnKeys } from '../util/own-keys';
@@ -157,24 +158,22 @@ function queryParametersHolding(path: string, key: string, names: string[] | nul
   const start = path.indexOf('?');
   if (start < 0) return names;
   for (const pair of path.slice(start + 1).split('&')) {
+    // A parameter without `=` is a name alone, which Envoy removes as such.
     const eq = pair.indexOf('=');
-    if (eq < 0) continue;
-    const name = pair.slice(0, eq);
-    if (!decodedLeniently(pair.slice(eq + 1)).includes(key)) continue;
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    if (!decodedLeniently(pair).includes(key)) continue;
     names ??= [];
     if (!names.includes(name)) names.push(name);
   }
   return names;
 }
 
-function decodedLeniently(value: string): string {
-  if (!value.includes('%') && !value.includes('+')) return value;
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return value;
-  }
+/** As the upstream reads it: `+` is a space, each valid %XX a byte, a malformed escape kept (Python's unquote_plus). */
+function decodedLeniently(text: string): string {
+  return text.includes('%') || text.includes('+') ? percentDecode(text.replace(PLUS, ' ')) : text;
 }
+
+const PLUS = /\+/g;
 
 /** Pseudo-headers and Host cannot be removed by Envoy, so they are never listed. */
 function repeatsKey(name: string, value: string, secret: string): boolean {

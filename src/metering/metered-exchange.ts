@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Struct } from '../envoy/messages';
 import { NO_ATTRIBUTION, type Attribution, type SpendEvent } from '../spend/spend-event';
-import { admissionIdFromMetadata, attributionFromMetadata } from './admitted-identity';
+import { admissionIdFromMetadata, attributionFromMetadata, EXT_AUTHZ_NAMESPACE } from './admitted-identity';
 import type { Correlations } from './correlation';
 import { costOf } from './cost';
 import type { PriceTable } from './prices';
@@ -99,7 +99,8 @@ export class MeteredExchange {
     this.requestBytes = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
     const admissionId = admissionIdFromMetadata(metadata);
     // This replica's own Check first (it knows the tags for sure), else what Envoy forwarded.
-    const admitted = this.deps.correlations.take(admissionId, this.requestId);
+    const forwarded = metadata?.[EXT_AUTHZ_NAMESPACE] !== undefined;
+    const admitted = this.deps.correlations.take(admissionId, this.requestId, forwarded);
     if (admitted !== null) {
       this.attribution = admitted.attribution;
       this.startedAt = admitted.admittedAt;

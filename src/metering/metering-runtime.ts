@@ -92,6 +92,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
   const recorder: SpendRecorder = redisRecorder ?? direct;
   // With metering off, the responses Envoy streams still feed the tpm windows the rate limiter
   // reads (LiteLLM's limiter counts every success's tokens): otherwise a tpm_limit never bites.
+  // Their identity is the ext_authz metadata Envoy forwards with the stream.
   const tokensOnly = !options.enabled && options.enforceRateLimits ? redisRecorder : null;
   let flusher: SpendFlusher | null = null;
   const pending = new Set<Promise<void>>();
@@ -172,7 +173,9 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
     spendOverlay: counters === null ? undefined : (snapshot) => counters.overlay(snapshot, new Date()),
     admission,
     onDecision: (outcome, facts) => {
-      if ((!options.enabled && tokensOnly === null) || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
+      // Without metering, tokens are attributed from the metadata Envoy forwards: remembering
+      // every allow on the default setup would cost each Check for streams that may never come.
+      if (!options.enabled || outcome === null || facts === null || outcome.decision.kind !== 'allow') return;
       correlations.remember(facts.requestId, {
         attribution: attributionFromDecision(outcome.decision, facts),
         admittedAt: Date.now(),

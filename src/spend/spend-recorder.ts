@@ -77,7 +77,8 @@ export class RedisSpendRecorder implements SpendRecorder {
     if (!this.client.isReady) throw new Error('Redis is not connected');
     const buckets = tokenBucketsOf(event, this.options.prefix);
     const keys = [this.keys.tokensCounted(event.chargeId), ...buckets];
-    const args = [String(totalTokensOf(event.usage)), String(DONE_TTL_MS), String(RATE_BUCKET_TTL_MS)];
+    // The marker only has to outlive the buckets it guards.
+    const args = [String(totalTokensOf(event.usage)), String(RATE_BUCKET_TTL_MS), String(RATE_BUCKET_TTL_MS)];
     return (await COUNT_TOKENS.run(this.client, keys, args, this.options.timeoutMs)) === 1;
   }
 

@@ -314,6 +314,7 @@ describe('parseCheckRequest', () => {
         expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model).to.equal(UNREAD_MODEL);
         expect(withBody({ headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-4o","temperature":0.5,]' }).model).to.equal(UNREAD_MODEL);
         expect(withBody({ path: '/v1/embeddings', body: '{"model":"gpt-4o",}' }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ path: '/engines/gpt-4o/chat/completions%0A', headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model, 'a route ending in a newline').to.equal(UNREAD_MODEL);
         expect(modelLabel(UNREAD_MODEL), 'never sent upstream, priced or labelled').to.equal(null);
       });
 

@@ -129,6 +129,8 @@ describe('toCheckResponse (spec README §3)', () => {
       expect(removedFrom(`/v1/chat/completions?api_key=${encodeURIComponent(KEY).replace(/-/g, '%2D')}&x=1`), 'percent-encoded').to.deep.equal(['api_key']);
       expect(removedFrom('/v1beta/models/g:generateContent?key=sk-some-other-key-000&alt=sse'), 'another secret stays').to.equal(undefined);
       expect(removedFrom('/v1/chat/completions'), 'no query').to.equal(undefined);
+      expect(removedFrom(`/v1/chat/completions?a=1&${KEY}`), 'a parameter without =').to.deep.equal([KEY]);
+      expect(removedFrom(`/v1/chat/completions?k=${KEY.replace('live', '%6Cive')}%zz`), 'one malformed escape does not hide the rest').to.deep.equal(['k']);
     });
 
     it('lists each header repeating the key once, however many x-tollgate-* headers come with it', () => {

@@ -305,6 +305,18 @@ describe('metering: two requests under one x-request-id (Envoy keeps a client-se
     expect(correlations.take('adm-alice', 'same-id')?.attribution.keyHash).to.equal(ALICE.keyHash);
   });
 
+  it("never joins a stream whose forwarded metadata names no admission to an admitted Check (the master key's stream is not the key's)", () => {
+    const correlations = new Correlations(60_000, 10, () => 1_000);
+    correlations.remember('same-id', { attribution: BOB, admittedAt: 1_000, admissionId: null });
+    correlations.remember('same-id', { attribution: ALICE, admittedAt: 1_000, admissionId: 'adm-alice' });
+    const unadmitted = { 'envoy.filters.http.ext_authz': toStruct({ user_id: 'admin' }) };
+    const outcome = settled(correlations, unadmitted);
+    if (outcome.kind !== 'charge') throw new Error(`expected a charge, got ${JSON.stringify(outcome)}`);
+    expect(outcome.event.attribution.keyHash).to.equal(BOB.keyHash);
+    expect(outcome.event.reservationId, "nobody's reservation").to.equal('same-id');
+    expect(correlations.take('adm-alice', 'same-id')?.attribution.keyHash, "Alice's entry waits for her stream").to.equal(ALICE.keyHash);
+  });
+
   it('keeps the x-request-id as the reservation of a Check made by a version that reserved under it', () => {
     const correlations = new Correlations(60_000, 10, () => 1_000);
     correlations.remember('same-id', { attribution: ALICE, admittedAt: 1_000, admissionId: null });

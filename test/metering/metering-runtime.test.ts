@@ -189,6 +189,8 @@ describe('metering runtime: tpm windows with tollgate.metering off', () => {
     playStream(metering.process, exchange);
     await metering.stop();
     const bucket = await client.get(`${redis.prefix}rl:key:${keyHash}:tpm:${minute}`);
+    const marker = await client.pTTL(new SpendKeys(redis.prefix).tokensCounted(`tpm-${keyHash}:chatcmpl-${keyHash}`));
+    if (bucket !== null) expect(marker, 'the replay marker lives no longer than the buckets').to.be.within(1, 120_000);
     return bucket === null ? null : Number(bucket);
   }
 

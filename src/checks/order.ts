@@ -24,6 +24,7 @@ import { keyBudget } from './key-budget';
 import { keyModelBudget } from './key-model-budget';
 import { teamBlocked } from './team-blocked';
 import { teamModelAccess } from './team-model-access';
+import { teamMemberModelAccess } from './team-member-model-access';
 import { agentTraceId } from './agent-trace-id';
 import { userModelAccess } from './user-model-access';
 import { projectBlocked, projectBudget, projectModelAccess } from './project-checks';
@@ -81,6 +82,7 @@ export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   teamModelAccess, // 2
   agentTraceId, // 2a
   userModelAccess, // 2.1
+  teamMemberModelAccess, // 2.2 [newer]
   projectBlocked, // P
   projectModelAccess, // P
   projectBudget, // P

@@ -32,6 +32,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
       'team_model_access',
       'agent_trace_id',
       'user_model_access',
+      'team_member_model_access',
       'project_blocked',
       'project_model_access',
       'project_budget',

@@ -10,8 +10,17 @@ export function isWildcardModelPattern(pattern: string): boolean {
   return pattern.includes('*');
 }
 
+/**
+ * LiteLLM matches `re.match(f"^{pattern with * as .*}$", model)`: `.` never matches a newline and
+ * `$` matches just before a final one. A model naming a newline elsewhere therefore matches no
+ * pattern (unless the pattern spells the newline out itself; then `*` may span it, as here).
+ */
 export function modelMatchesWildcard(model: string, pattern: string): boolean {
-  return isWildcardModelPattern(pattern) && globMatches(model, pattern);
+  if (!isWildcardModelPattern(pattern)) return false;
+  if (model.includes('\n') && !pattern.includes('\n')) {
+    return model.indexOf('\n') === model.length - 1 && globMatches(model.slice(0, -1), pattern);
+  }
+  return globMatches(model, pattern);
 }
 
 /**

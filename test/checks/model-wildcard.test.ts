@@ -58,3 +58,12 @@ describe('router wildcard model_names (config patterns against client-chosen mod
     expect(deploymentsFor(policy, `${'a'.repeat(20_000)}bc`)).to.have.length(1);
   });
 });
+
+describe("wildcard model patterns and newlines (Python's `.` and `$`)", () => {
+  it('never lets * span a newline, and lets the model end in one', () => {
+    expect(modelMatchesWildcard('openai/gpt\nx', 'openai/*')).to.equal(false);
+    expect(modelMatchesWildcard('openai/gpt-4o\n', 'openai/*')).to.equal(true);
+    expect(modelMatchesWildcard('openai/gpt-4o\n\n', 'openai/*')).to.equal(false);
+    expect(modelMatchesWildcard('openai/gpt-4o', 'openai/*')).to.equal(true);
+  });
+});

@@ -94,9 +94,15 @@ function wildcardRoutes(policy: Policy): readonly WildcardRoute[] {
     }));
 }
 
-/** Router `pattern_router.route(model)`: deployments of the most specific wildcard model_name matching `model`. */
+/**
+ * Router `pattern_router.route(model)`: deployments of the most specific wildcard model_name
+ * matching `model`. LiteLLM's `re.match` of the model_name (its `*` as `(.*)`) is not anchored
+ * at the end, and its `.` never matches a newline: only the model's first line has to match.
+ */
 function wildcardDeployments(policy: Policy, model: string): readonly ResolvedDeployment[] {
-  return routerIndex(policy).wildcards.find((route) => globMatches(model, route.pattern))?.deployments ?? NO_DEPLOYMENTS;
+  const newline = model.indexOf('\n');
+  const line = newline === -1 ? model : model.slice(0, newline);
+  return routerIndex(policy).wildcards.find((route) => globMatches(line, route.pattern))?.deployments ?? NO_DEPLOYMENTS;
 }
 
 /** Router `_get_model_from_alias`: the `router_settings.model_group_alias` target. */

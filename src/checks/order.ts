@@ -80,9 +80,9 @@ export const KEY_CHECKS: readonly Check[] = Object.freeze([
 export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   teamBlocked, // 1
   teamModelAccess, // 2
+  teamMemberModelAccess, // 2.2 [newer]: in LiteLLM's code right after 2
   agentTraceId, // 2a
   userModelAccess, // 2.1
-  teamMemberModelAccess, // 2.2 [newer]
   projectBlocked, // P
   projectModelAccess, // P
   projectBudget, // P

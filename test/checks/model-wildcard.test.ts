@@ -67,3 +67,12 @@ describe("wildcard model patterns and newlines (Python's `.` and `$`)", () => {
     expect(modelMatchesWildcard('openai/gpt-4o', 'openai/*')).to.equal(true);
   });
 });
+
+describe("router wildcard model_names and newlines (Python's `.`; the router's match is not anchored at the end)", () => {
+  it('matches only on the first line of the model', () => {
+    const policy = aPolicy({ modelList: [aDeployment({ modelName: 'openai/*-mini' })] });
+    expect(deploymentsFor(policy, 'openai/x\n-mini')).to.have.length(0);
+    expect(deploymentsFor(policy, 'openai/x-mini\nanything')).to.have.length(1);
+    expect(deploymentsFor(policy, 'openai/x-mini')).to.have.length(1);
+  });
+});

@@ -10,6 +10,7 @@ import { credentialBeforePassThrough, withPassThroughKey } from './credential';
 import { getEndUserId } from './end-user';
 import { collectHeaders, headerValue } from './headers';
 import type { CheckRequest } from './messages';
+import type { JsonObject } from '../domain/entities';
 import { fromStruct } from './messages';
 import { getModelFromRequest } from './request-model';
 import { parseRequestTarget, type QueryParameters } from './route';
@@ -28,7 +29,8 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   // (`target_model_names`): the body past the cut may still name a `model`, which wins.
   const found = credentialBeforePassThrough(headers, route, query, settings, webSocket);
   const credential = withPassThroughKey(found, headers, route, settings);
-  const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
+  const data = webSocket || body.invalid ? body.body : withQueryParameters(body.body, query);
+  const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : data;
   const model = getModelFromRequest(modelSource, route, query, headers);
   return {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
@@ -36,18 +38,37 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     route,
     path,
     headers,
-    body: body.body,
+    body: data,
     bodyTruncated: body.truncated,
     bodyInvalid: body.invalid,
     bodyBytes: body.byteLength,
     credential,
     jwtCredential: credential === found ? undefined : found,
     model: model === null && (body.truncated || body.invalid) && mayNameModel(route) ? UNREAD_MODEL : model,
-    endUserId: getEndUserId(headers, body.body, settings, body.endUserLiterals),
+    endUserId: getEndUserId(headers, data, settings, body.endUserLiterals),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
     webSocket: webSocket ? true : undefined,
   };
+}
+
+/**
+ * LiteLLM copies the query parameters into the request data before its checks, never over a body
+ * field (`populate_request_with_path_params`: `request_data.setdefault(key, value)`), so
+ * `?model=`, `?user=` or `?api_base=` count as the body's would. A repeated parameter gives its
+ * last value (Starlette's QueryParams). Without a query the body is used as it is; a body that
+ * could not be read stays unread (its model is the unread model on the routes that need one).
+ */
+function withQueryParameters(body: JsonObject | null, query: QueryParameters): JsonObject | null {
+  if (query.size === 0) return body;
+  let data: JsonObject | null = null;
+  for (const key of query.keys()) {
+    if (body !== null && Object.hasOwn(body, key)) continue;
+    data ??= body === null ? {} : { ...body };
+    if (Object.hasOwn(data, key)) continue;
+    Object.defineProperty(data, key, { value: query.getAll(key).at(-1) ?? '', enumerable: true, writable: true, configurable: true });
+  }
+  return data ?? body;
 }
 
 /** A handshake carries no body: LiteLLM reads the one it builds from the query (envoy/websocket.ts). */

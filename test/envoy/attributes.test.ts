@@ -400,7 +400,7 @@ describe('parseCheckRequest', () => {
       expect(handshake('/v1/realtime?model=x', { ':protocol': 'websocket' }).webSocket, 'HTTP/2 extended CONNECT').to.equal(true);
       const plain = handshake('/v1/realtime?model=x', {});
       expect(plain.webSocket, 'not an upgrade').to.equal(undefined);
-      expect(plain.model).to.equal(null);
+      expect(plain.model, 'the query, as for any request').to.equal('x');
       expect(handshake('/v1/chat/completions?model=x').webSocket, 'not a WebSocket route').to.equal(undefined);
     });
 
@@ -433,6 +433,17 @@ describe('parseCheckRequest', () => {
       expect(withBody({ headers: { 'content-type': 'Multipart/Form-Data; boundary=b' }, body: '--b--' }).body, 'a form type, in any case').to.deep.equal({});
       const upper = withBody({ path: '/v1/audio/transcriptions', headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded' }, body: 'model=whisper-1' });
       expect(upper.model, 'whose model is read').to.equal('whisper-1');
+    });
+
+    it("adds the query's parameters to the body without overwriting it, as LiteLLM's populate_request_with_path_params does", () => {
+      const chat = withBody({ path: '/v1/chat/completions?model=gpt-4o&user=q-user&api_base=http://evil.example&x=1&x=2', body: json({ messages: [], user: 'body-user' }) });
+      expect(chat.model).to.equal('gpt-4o');
+      expect(chat.endUserId, 'the body wins').to.equal('body-user');
+      expect(chat.body).to.deep.include({ api_base: 'http://evil.example', x: '2' });
+      const get = withBody({ method: 'GET', path: '/v1/models?user=q-user', body: '' });
+      expect(get.endUserId).to.equal('q-user');
+      expect(withBody({ path: '/v1/chat/completions?__proto__=x', body: json({ model: 'm' }) }).body?.['__proto__'], 'kept as data').to.equal('x');
+      expect(withBody({ path: '/v1/chat/completions?model=m', body: '{"model":' }).model, 'an unreadable body stays unread').to.equal(UNREAD_MODEL);
     });
 
     it('reads form-urlencoded bodies as fields, like LiteLLM reads forms', () => {

@@ -83,7 +83,7 @@ describe('ext_authz protos on the wire', () => {
       requestId: 'req-wire-1',
       method: 'POST',
       route: '/v1/chat/completions',
-      body: { model: 'gpt-4o', user: 'body-user' },
+      body: { model: 'gpt-4o', user: 'body-user', stream: 'true' },
       bodyTruncated: false,
       model: 'gpt-4o',
       endUserId: 'eu-wire',

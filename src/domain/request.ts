@@ -30,6 +30,11 @@ export interface RequestFacts {
    * its prefix, the prompt left out (`bodyTruncated` says so); `null` when absent or not JSON.
    */
   readonly body: Readonly<Record<string, Json>> | null;
+  /**
+   * The body as sent, when `body` also holds the query's and path's parameters (LiteLLM's
+   * `populate_request_with_path_params`, seen by its auth checks only): what spend is logged with.
+   */
+  readonly sentBody?: Readonly<Record<string, Json>> | null;
   /** True when Envoy sent only a prefix of the body (`x-envoy-auth-partial-body: true`). */
   readonly bodyTruncated: boolean;
   /** The body was present but could not be parsed as a JSON object. */

@@ -29,7 +29,8 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   // (`target_model_names`): the body past the cut may still name a `model`, which wins.
   const found = credentialBeforePassThrough(headers, route, query, settings, webSocket);
   const credential = withPassThroughKey(found, headers, route, settings);
-  const data = webSocket || body.invalid ? body.body : withQueryParameters(body.body, query);
+  // A cut body is not merged: a query value would stand in for a field past the cut, which wins.
+  const data = webSocket || body.invalid || body.truncated ? body.body : withRequestParameters(body.body, route, query);
   const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : data;
   const model = getModelFromRequest(modelSource, route, query, headers);
   return {
@@ -39,6 +40,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     path,
     headers,
     body: data,
+    sentBody: data === body.body ? undefined : body.body,
     bodyTruncated: body.truncated,
     bodyInvalid: body.invalid,
     bodyBytes: body.byteLength,
@@ -53,22 +55,44 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
 }
 
 /**
- * LiteLLM copies the query parameters into the request data before its checks, never over a body
- * field (`populate_request_with_path_params`: `request_data.setdefault(key, value)`), so
- * `?model=`, `?user=` or `?api_base=` count as the body's would. A repeated parameter gives its
- * last value (Starlette's QueryParams). Without a query the body is used as it is; a body that
- * could not be read stays unread (its model is the unread model on the routes that need one).
+ * LiteLLM copies the query's and the path's parameters into the request data before its checks,
+ * never over a body field (`populate_request_with_path_params`: `request_data.setdefault`), so
+ * `?model=`, `?user=` or `?api_base=` count as the body's would, and so does the model of
+ * `/engines/{model:path}/chat/completions`. A repeated query parameter gives its last value
+ * (Starlette's QueryParams); the query comes before the path. Without either the body is used as
+ * it is; a body that could not be read stays unread (its model is the unread model on the routes
+ * that need one). Not merged: the path ids of other routes (`vector_store_id`, `thread_id`, …).
  */
-function withQueryParameters(body: JsonObject | null, query: QueryParameters): JsonObject | null {
-  if (query.size === 0) return body;
+function withRequestParameters(body: JsonObject | null, route: string, query: QueryParameters): JsonObject | null {
+  const pathModel = query.size === 0 && !route.includes('/engines/') && !route.includes('/openai/deployments/') ? null : pathModelOf(route);
+  if (query.size === 0 && pathModel === null) return body;
   let data: JsonObject | null = null;
-  for (const key of query.keys()) {
-    if (body !== null && Object.hasOwn(body, key)) continue;
-    data ??= body === null ? {} : { ...body };
-    if (Object.hasOwn(data, key)) continue;
-    Object.defineProperty(data, key, { value: query.getAll(key).at(-1) ?? '', enumerable: true, writable: true, configurable: true });
-  }
+  const add = (key: string, value: string): void => {
+    if (body !== null && Object.hasOwn(body, key)) return;
+    // Copied by descriptor: a spread would decode the prompt the body parser left undecoded.
+    data ??= body === null ? {} : Object.defineProperties({}, Object.getOwnPropertyDescriptors(body));
+    if (Object.hasOwn(data, key)) return;
+    Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  for (const key of query.keys()) add(key, query.getAll(key).at(-1) ?? '');
+  if (pathModel !== null) add('model', pathModel);
   return data ?? body;
+}
+
+/** LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture): `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`. */
+/** In the order LiteLLM registers them: a chat route is never read as a completions route. */
+const MODEL_PATH_ROUTES: readonly RegExp[] = [
+  /^\/(?:openai\/deployments|engines)\/(.*)\/chat\/completions\n?$/,
+  /^\/(?:openai\/deployments|engines)\/(.*)\/completions\n?$/,
+  /^\/(?:openai\/deployments|engines)\/(.*)\/embeddings\n?$/,
+];
+
+function pathModelOf(route: string): string | null {
+  for (const pattern of MODEL_PATH_ROUTES) {
+    const match = pattern.exec(route);
+    if (match !== null) return match[1];
+  }
+  return null;
 }
 
 /** A handshake carries no body: LiteLLM reads the one it builds from the query (envoy/websocket.ts). */

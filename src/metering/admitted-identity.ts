@@ -25,7 +25,8 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     orgId: id.orgId ?? null,
     projectId: id.projectId ?? null,
     endUserId: id.endUserId ?? facts.endUserId ?? null,
-    tags: tagsFromBody(facts.body),
+    // LiteLLM logs the tags of the body as sent; the query's parameters only reach its auth checks.
+    tags: tagsFromBody(facts.sentBody === undefined ? facts.body : facts.sentBody),
     ...chargedTagsOf(decision.kind === 'allow' ? decision.metadata?.charged_tags : undefined),
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
   };

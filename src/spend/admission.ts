@@ -202,7 +202,8 @@ function admissionMetadata(admissionId: string | null, ctx: CheckContext, rateLi
   const metadata: Record<string, Json> = {};
   if (admissionId !== null) {
     metadata.admission_id = admissionId;
-    const tags = tagsFromBody(ctx.request.body);
+    const sent = ctx.request.sentBody;
+    const tags = tagsFromBody(sent === undefined ? ctx.request.body : sent);
     if (tags.length > 0) {
       metadata.request_tags = [...tags];
       // Only the tags with a row are charged: a body naming 100 000 tags must not make as many

@@ -446,6 +446,30 @@ describe('parseCheckRequest', () => {
       expect(withBody({ path: '/v1/chat/completions?model=m', body: '{"model":' }).model, 'an unreadable body stays unread').to.equal(UNREAD_MODEL);
     });
 
+    it("adds the path's model of LiteLLM's {model:path} routes, after the query, never over the body", () => {
+      expect(withBody({ path: '/engines/gpt-4o/chat/completions', body: json({ messages: [] }) }).model).to.equal('gpt-4o');
+      expect(withBody({ path: '/openai/deployments/azure/gpt-4o/chat/completions', body: json({ messages: [] }) }).model, 'the longest capture').to.equal('azure/gpt-4o');
+      expect(withBody({ path: '/engines/gpt-4o/embeddings?model=q', body: json({ input: 'x' }) }).model, 'the query first').to.equal('q');
+      expect(withBody({ path: '/engines/gpt-4o/completions', body: json({ model: 'b' }) }).model, 'the body wins').to.equal('b');
+    });
+
+    it('merges nothing into a cut body (a field past the cut would win), and keeps the body as sent beside the merged one', () => {
+      const cut = withBody({ path: '/v1/chat/completions?model=open-model&user=q', headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"api_base":"http://evil.example","messages":[{"role":"user","content":"' });
+      expect(cut.body).to.not.have.property('model');
+      expect(cut.endUserId).to.equal(null);
+      const merged = withBody({ path: '/v1/chat/completions?metadata=x', body: json({ model: 'm' }) });
+      expect(merged.sentBody).to.deep.equal({ model: 'm' });
+      expect(withBody({ path: '/v1/chat/completions', body: json({ model: 'm' }) }).sentBody, 'nothing merged').to.equal(undefined);
+    });
+
+    it("copies a long body without decoding the prompt its parser left undecoded", () => {
+      const prompt = 'p'.repeat(LEAVE_PROMPT_FROM_BYTES);
+      const facts = withBody({ path: '/v1/chat/completions?api-version=2024-10-21', body: json({ model: 'm', messages: [{ role: 'user', content: prompt }] }) });
+      const descriptor = Object.getOwnPropertyDescriptor(facts.body, 'messages');
+      expect(descriptor?.get, 'still a lazy getter').to.be.a('function');
+      expect(facts.body).to.include({ 'api-version': '2024-10-21' });
+    });
+
     it('reads form-urlencoded bodies as fields, like LiteLLM reads forms', () => {
       const facts = withBody({
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -20,4 +20,9 @@ describe('metering: who an admitted request is charged to', () => {
     const older = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', request_tags: ['a'] }) });
     expect(older, 'a replica that names none: all tags').to.not.have.property('chargedTags');
   });
+
+  it('takes the tags of the body as sent, not those the query added for the auth checks (LiteLLM logs the body)', () => {
+    const request = aRequest({ body: { model: 'm', metadata: { tags: ['paid'] } }, sentBody: { model: 'm' } });
+    expect(attributionFromDecision(anAllow({ keyHash: 'h1' }), request).tags).to.deep.equal([]);
+  });
 });

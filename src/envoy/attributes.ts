@@ -10,7 +10,7 @@ import { credentialBeforePassThrough, withPassThroughKey } from './credential';
 import { getEndUserId } from './end-user';
 import { collectHeaders, headerValue } from './headers';
 import type { CheckRequest } from './messages';
-import type { JsonObject } from '../domain/entities';
+import type { Json, JsonObject } from '../domain/entities';
 import { fromStruct } from './messages';
 import { getModelFromRequest } from './request-model';
 import { parseRequestTarget, type QueryParameters } from './route';
@@ -61,23 +61,32 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
  * `/engines/{model:path}/chat/completions`. A repeated query parameter gives its last value
  * (Starlette's QueryParams); the query comes before the path. Without either the body is used as
  * it is; a body that could not be read stays unread (its model is the unread model on the routes
- * that need one). Not merged: the path ids of other routes (`vector_store_id`, `thread_id`, …).
+ * that need one). A vector store's id in the path joins `vector_store_ids`. Not merged: the path ids
+ * of other routes (`thread_id`, `file_id`, …), which no check reads.
  */
 function withRequestParameters(body: JsonObject | null, route: string, query: QueryParameters): JsonObject | null {
-  const pathModel = query.size === 0 && !route.includes('/engines/') && !route.includes('/openai/deployments/') ? null : pathModelOf(route);
-  if (query.size === 0 && pathModel === null) return body;
-  let data: JsonObject | null = null;
-  const add = (key: string, value: string): void => {
-    if (body !== null && Object.hasOwn(body, key)) return;
-    // Copied by descriptor: a spread would decode the prompt the body parser left undecoded.
-    data ??= body === null ? {} : Object.defineProperties({}, Object.getOwnPropertyDescriptors(body));
-    if (Object.hasOwn(data, key)) return;
-    Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
+  const pathModel = route.includes('/engines/') || route.includes('/openai/deployments/') ? pathModelOf(route) : null;
+  const vectorStoreId = route.includes('/vector_stores/') ? (VECTOR_STORE_PATH.exec(route)?.[1] ?? null) : null;
+  if (query.size === 0 && pathModel === null && vectorStoreId === null) return body;
+  // Copied by descriptor: a spread would decode the prompt the body parser left undecoded.
+  const data: JsonObject = body === null ? {} : Object.defineProperties({}, Object.getOwnPropertyDescriptors(body));
+  const add = (key: string, value: Json): void => {
+    if (!Object.hasOwn(data, key)) Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
   };
   for (const key of query.keys()) add(key, query.getAll(key).at(-1) ?? '');
   if (pathModel !== null) add('model', pathModel);
-  return data ?? body;
+  if (vectorStoreId !== null) {
+    // LiteLLM also lists the path's store among `vector_store_ids`, which its access check reads.
+    add('vector_store_id', vectorStoreId);
+    const ids = data['vector_store_ids'];
+    const listed = Array.isArray(ids) ? (ids.includes(vectorStoreId) ? ids : [...ids, vectorStoreId]) : [vectorStoreId];
+    Object.defineProperty(data, 'vector_store_ids', { value: listed, enumerable: true, writable: true, configurable: true });
+  }
+  return data;
 }
+
+/** `/v1/vector_stores/{vector_store_id}/…`: LiteLLM's path parameter. */
+const VECTOR_STORE_PATH = /\/vector_stores\/([^/]+)/;
 
 /** LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture): `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`. */
 /** In the order LiteLLM registers them: a chat route is never read as a completions route. */

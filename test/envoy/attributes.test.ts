@@ -453,6 +453,12 @@ describe('parseCheckRequest', () => {
       expect(withBody({ path: '/engines/gpt-4o/completions', body: json({ model: 'b' }) }).model, 'the body wins').to.equal('b');
     });
 
+    it("lists the path's vector store among vector_store_ids, as LiteLLM does for its access check", () => {
+      expect(withBody({ method: 'GET', path: '/v1/vector_stores/vs_secret', body: '' }).body).to.deep.equal({ vector_store_id: 'vs_secret', vector_store_ids: ['vs_secret'] });
+      expect(withBody({ path: '/v1/vector_stores/vs_2/search', body: json({ query: 'q', vector_store_ids: ['vs_1'] }) }).body).to.deep.include({ vector_store_ids: ['vs_1', 'vs_2'] });
+      expect(withBody({ path: '/v1/vector_stores/vs_1/search', body: json({ vector_store_ids: ['vs_1'] }) }).body?.['vector_store_ids']).to.deep.equal(['vs_1']);
+    });
+
     it('merges nothing into a cut body (a field past the cut would win), and keeps the body as sent beside the merged one', () => {
       const cut = withBody({ path: '/v1/chat/completions?model=open-model&user=q', headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"api_base":"http://evil.example","messages":[{"role":"user","content":"' });
       expect(cut.body).to.not.have.property('model');

@@ -55,7 +55,8 @@ export interface Policy {
 }
 
 function priceOf(deployment: NonNullable<LiteLlmConfig['model_list']>[number], field: 'input_cost_per_token' | 'output_cost_per_token'): number | null {
-  return deployment.model_info?.[field] ?? deployment.litellm_params?.[field] ?? null;
+  // LiteLLM's Deployment copies litellm_params' prices over model_info's.
+  return deployment.litellm_params?.[field] ?? deployment.model_info?.[field] ?? null;
 }
 
 /** Entries LiteLLM can use: strings, and objects with a string `api_base`; anything else is dropped. */

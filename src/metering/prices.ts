@@ -1,12 +1,20 @@
 /**
- * Per-token prices from `model_list`, in LiteLLM's field names, read from `model_info` first and
- * then `litellm_params` (as `config/policy.ts` does for the two basic prices):
- * `input_cost_per_token`, `output_cost_per_token`, `cache_read_input_token_cost`,
- * `cache_creation_input_token_cost`. LiteLLM prices a cache read or write at the input price
- * when no cache price is given; so does Tollgate.
+ * Per-token prices from `model_list`, in LiteLLM's field names, read from `litellm_params` first
+ * and then `model_info` (LiteLLM's Deployment copies the former over the latter; as
+ * `config/policy.ts` does for the two basic prices): `input_cost_per_token`,
+ * `output_cost_per_token`, `cache_read_input_token_cost`, `cache_creation_input_token_cost`.
+ * A requested model reached through `model_group_alias`, `model_alias_map` or a wildcard
+ * deployment is priced by the deployment the router would pick (checks/model-router.ts).
+ *
+ * Deliberate difference: a cache read or write without its own price is charged the input price.
+ * LiteLLM's proxy charges it 0 (BerriAI/litellm#16000), which undercharges cached prompts.
+ * Not read: tiered prices above a token count, reasoning, audio and per-second prices, and the
+ * 1-hour cache write price; the first deployment of a group prices the whole group.
  */
 import { z } from 'zod';
 import type { LiteLlmConfig, ModelDeploymentConfig } from '../config/litellm-config';
+import { buildPolicy, withDatabaseModels, type Policy } from '../config/policy';
+import { deploymentsFor } from '../checks/model-router';
 
 export interface ModelPrice {
   readonly input: number;
@@ -31,15 +39,20 @@ function fieldsOf(value: unknown): PriceFields {
 export class PriceTable {
   private byName = new Map<string, ModelPrice>();
   private readonly configured: readonly ModelDeploymentConfig[];
+  private readonly basePolicy: Policy;
+  private policy: Policy;
 
   constructor(config: LiteLlmConfig) {
     this.configured = config.model_list ?? [];
     this.byName = pricesOf(this.configured);
+    this.basePolicy = buildPolicy(config);
+    this.policy = this.basePolicy;
   }
 
   /** The YAML's models first, then those LiteLLM keeps in its database (store/db-model-list.ts). */
   useDatabaseModels(models: readonly ModelDeploymentConfig[]): void {
     this.byName = pricesOf([...this.configured, ...models]);
+    this.policy = withDatabaseModels(this.basePolicy, models);
   }
 
   /**
@@ -50,10 +63,16 @@ export class PriceTable {
   priceOf(requestedModel: string | null, reportedModel: string | null): ModelPrice | null {
     for (const name of [requestedModel, reportedModel]) {
       if (name === null) continue;
-      const price = this.byName.get(name);
+      const price = this.byName.get(name) ?? this.routedPrice(name);
       if (price !== undefined) return price;
     }
     return null;
+  }
+
+  /** The price of the deployment the router serves `model` by: an alias's target, a wildcard deployment. */
+  private routedPrice(model: string): ModelPrice | undefined {
+    const routed = deploymentsFor(this.policy, model)[0];
+    return routed === undefined ? undefined : this.byName.get(routed.deployment.modelName);
   }
 }
 
@@ -62,16 +81,16 @@ function pricesOf(deployments: readonly ModelDeploymentConfig[]): Map<string, Mo
   for (const deployment of deployments) {
     const info = fieldsOf(deployment.model_info);
     const params = fieldsOf(deployment.litellm_params);
-    const input = info.input_cost_per_token ?? params.input_cost_per_token;
-    const output = info.output_cost_per_token ?? params.output_cost_per_token;
+    const input = params.input_cost_per_token ?? info.input_cost_per_token;
+    const output = params.output_cost_per_token ?? info.output_cost_per_token;
     if (input === undefined && output === undefined) continue;
     const price: ModelPrice = {
       input: input ?? 0,
       output: output ?? 0,
-      cacheRead: info.cache_read_input_token_cost ?? params.cache_read_input_token_cost ?? input ?? 0,
-      cacheCreation: info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost ?? input ?? 0,
+      cacheRead: params.cache_read_input_token_cost ?? info.cache_read_input_token_cost ?? input ?? 0,
+      cacheCreation: params.cache_creation_input_token_cost ?? info.cache_creation_input_token_cost ?? input ?? 0,
     };
-    // The first deployment of a model group sets its price, as LiteLLM's cost map lookup by group does.
+    // The first deployment of a model group sets its price (LiteLLM prices the deployment that served).
     if (!byName.has(deployment.model_name)) byName.set(deployment.model_name, price);
     const underlying = deployment.litellm_params?.model;
     if (underlying !== undefined) {

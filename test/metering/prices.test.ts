@@ -28,7 +28,7 @@ describe('metering: cost from model_list prices', () => {
     expect(cost).to.be.closeTo(600 * 0.0000025 + 400 * 0.00000125 + 50 * 0.00001, 1e-15);
   });
 
-  it('prices Anthropic cache writes at cache_creation_input_token_cost (model_info wins)', () => {
+  it('prices Anthropic cache writes at cache_creation_input_token_cost (from model_info when litellm_params has none)', () => {
     const price = prices.priceOf('claude', null)!;
     const cost = costOf({ inputTokens: 10, cacheReadTokens: 2000, cacheCreationTokens: 500, outputTokens: 70 }, price);
     expect(cost).to.be.closeTo(10 * 0.000003 + 2000 * 0.0000003 + 500 * 0.00000375 + 70 * 0.000015, 1e-15);
@@ -43,5 +43,36 @@ describe('metering: cost from model_list prices', () => {
     expect(prices.priceOf('free-model', null)).to.deep.equal({ input: 0, output: 0, cacheRead: 0, cacheCreation: 0 });
     expect(prices.priceOf('gpt-4o', null)?.cacheCreation).to.equal(0.0000025);
     expect(prices.priceOf('unpriced', null)).to.equal(null);
+  });
+
+  it("takes litellm_params' prices over model_info's, as LiteLLM's Deployment copies them over", () => {
+    const both = new PriceTable(
+      parseLiteLlmConfig(
+        'model_list:\n  - model_name: m\n    litellm_params: { model: openai/m, input_cost_per_token: 0.000005, output_cost_per_token: 0.00002 }\n    model_info: { input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001 }\n',
+        {},
+      ),
+    );
+    expect(both.priceOf('m', null)).to.deep.include({ input: 0.000005, output: 0.00002 });
+  });
+
+  it('prices a model reached through model_group_alias, model_alias_map or a wildcard deployment by that deployment (never 0)', () => {
+    const routed = new PriceTable(
+      parseLiteLlmConfig(
+        [
+          'model_list:',
+          '  - model_name: claude-group',
+          '    litellm_params: { model: anthropic/claude-sonnet-4, input_cost_per_token: 0.000003, output_cost_per_token: 0.000015 }',
+          '  - model_name: openai/*',
+          '    litellm_params: { model: openai/*, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002 }',
+          'router_settings:',
+          '  model_group_alias: { claude: claude-group }',
+          '',
+        ].join('\n'),
+        {},
+      ),
+    );
+    expect(routed.priceOf('claude', null)).to.deep.include({ input: 0.000003, output: 0.000015 });
+    expect(routed.priceOf('openai/gpt-4.1', null)).to.deep.include({ input: 0.000001, output: 0.000002 });
+    expect(routed.priceOf('mistral/x', null)).to.equal(null);
   });
 });

@@ -88,8 +88,11 @@ function withRequestParameters(body: JsonObject | null, route: string, query: Qu
 /** `/v1/vector_stores/{vector_store_id}/…`: LiteLLM's path parameter. */
 const VECTOR_STORE_PATH = /\/vector_stores\/([^/]+)/;
 
-/** LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture): `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`. */
-/** In the order LiteLLM registers them: a chat route is never read as a completions route. */
+/**
+ * LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture:
+ * `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`), in the order LiteLLM
+ * registers them, so a chat route is never read as a completions route.
+ */
 const MODEL_PATH_ROUTES: readonly RegExp[] = [
   /^\/(?:openai\/deployments|engines)\/(.*)\/chat\/completions\n?$/,
   /^\/(?:openai\/deployments|engines)\/(.*)\/completions\n?$/,

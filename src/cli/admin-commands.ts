@@ -152,7 +152,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       .description(`${name} a team (all its keys are ${blocked ? 'refused' : 'allowed again'})`)
       .action(
         run(async (s, teamId: string) => {
-          const updated = await writeAndAnnounce(s, 'team', teamId, () => s.admin.setTeamBlocked(teamId, blocked), (row) => row.team_id);
+          const updated = await announcedWrite(s, [['team', teamId]], () => s.admin.setTeamBlocked(teamId, blocked));
           if (updated === null) throw new AdminInputError(`no team '${teamId}'`);
           print(updated);
         }),
@@ -298,7 +298,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       .action(
         run(async (s, keyOrHash: string) => {
           const token = tokenOf(keyOrHash);
-          const updated = await writeAndAnnounce(s, 'key', token, () => s.admin.setKeyBlocked(token, blocked), (row) => row.token);
+          const updated = await announcedWrite(s, [['key', token]], () => s.admin.setKeyBlocked(token, blocked));
           if (updated === null) throw new AdminInputError('no such key');
           print(updated);
         }),
@@ -383,30 +383,6 @@ export async function announcedWrite<T>(
   } finally {
     for (const [kind, id] of entities) await s.invalidate(kind, id);
   }
-}
-
-/**
- * A write whose row is read back afterwards. The write may be committed even when the read-back
- * fails (a timeout, a lost connection), so running servers are told either way. When the database
- * matched the id as stored but written differently (a collation that ignores case or trailing
- * spaces), the stored id, under which servers cache the row, is announced too.
- */
-export async function writeAndAnnounce<T>(
-  s: Pick<AdminSession, 'invalidate'>,
-  kind: EntityKind,
-  id: string,
-  write: () => Promise<T | null>,
-  storedIdOf: (row: T) => string,
-): Promise<T | null> {
-  let written: T | null;
-  try {
-    written = await write();
-  } finally {
-    await s.invalidate(kind, id);
-  }
-  const storedId = written === null ? id : storedIdOf(written);
-  if (storedId !== id) await s.invalidate(kind, storedId);
-  return written;
 }
 
 const COUNTER_NOT_WRITTEN = ' (database only: the shared spend counter could not be written)';

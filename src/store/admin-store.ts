@@ -45,7 +45,7 @@ import {
   UserRecord,
   VerificationTokenRecord,
 } from './entities';
-import { mustExist, mustNotExist } from './admin-guards';
+import { existsExactly, isExactly, mustExist, mustNotExist } from './admin-guards';
 import { spendRow, type SpendTargetId, type SpendTargetKind } from './admin-spend';
 import { isJsonObject } from './json-values';
 import { newKeyMaterial } from './key-material';
@@ -258,12 +258,17 @@ export class AdminStore {
 
   async setKeyBlocked(token: string, blocked: boolean): Promise<VirtualKey | null> {
     const { updated_at, updated_by } = this.audit();
-    await this.dataSource.getRepository(VerificationTokenRecord).update({ token }, { blocked, updated_at, updated_by });
+    const keys = this.dataSource.getRepository(VerificationTokenRecord);
+    // Only the row named exactly (see admin-guards): the servers would not see it under another spelling.
+    if (!(await existsExactly(keys.manager, VerificationTokenRecord, { token }))) return null;
+    await keys.update({ token }, { blocked, updated_at, updated_by });
     return this.reader.findKey(token);
   }
 
   async setTeamBlocked(teamId: string, blocked: boolean): Promise<Team | null> {
-    await this.dataSource.getRepository(TeamRecord).update({ team_id: teamId }, { blocked, updated_at: this.now() });
+    const teams = this.dataSource.getRepository(TeamRecord);
+    if (!(await existsExactly(teams.manager, TeamRecord, { team_id: teamId }))) return null;
+    await teams.update({ team_id: teamId }, { blocked, updated_at: this.now() });
     return this.reader.findTeam(teamId);
   }
 
@@ -274,7 +279,10 @@ export class AdminStore {
   async setSpend(kind: SpendTargetKind, id: SpendTargetId, spend: number): Promise<boolean> {
     const value = requireAmount('spend', spend, { allowNegative: true }) ?? 0;
     const row = spendRow(kind, id);
-    const result = await this.dataSource.getRepository(row.entity).update({ ...row.where }, { spend: value });
+    const repository = this.dataSource.getRepository(row.entity);
+    // Only the row named exactly (see admin-guards): the servers would not see it under another spelling.
+    if (!(await existsExactly(repository.manager, row.entity, { ...row.where }))) return false;
+    const result = await repository.update({ ...row.where }, { spend: value });
     return (result.affected ?? 0) > 0;
   }
 
@@ -286,11 +294,14 @@ export class AdminStore {
     requireId('user id', userId);
     await this.dataSource.transaction(async (manager) => {
       const team = await manager.findOneBy(TeamRecord, { team_id: teamId });
-      if (team === null) throw new AdminInputError(`team ${teamId} does not exist`);
+      if (team === null || team.team_id !== teamId) throw new AdminInputError(`team ${teamId} does not exist`);
       if (budgetId !== undefined && budgetId !== null) {
         await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
       }
-      const user = await manager.findOneBy(UserRecord, { user_id: userId });
+      const found = await manager.findOneBy(UserRecord, { user_id: userId });
+      // A user stored under another spelling is another user to the servers (see admin-guards).
+      if (found !== null && found.user_id !== userId) throw new AdminInputError(`user ${userId} is stored as ${JSON.stringify(found.user_id)}`);
+      const user = found;
       await manager.update(
         TeamRecord,
         { team_id: teamId },
@@ -300,6 +311,9 @@ export class AdminStore {
         await manager.update(UserRecord, { user_id: userId }, { teams: [...user.teams, teamId], updated_at: this.now() });
       }
       const existing = await manager.findOneBy(TeamMembershipRecord, { user_id: userId, team_id: teamId });
+      if (existing !== null && !isExactly(existing, { user_id: userId, team_id: teamId })) {
+        throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
+      }
       if (existing === null) {
         await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId ?? null });
       } else if (budgetId !== undefined) {
@@ -316,7 +330,9 @@ export class AdminStore {
 
   /** Resolves false when there was no such key. */
   async deleteKey(token: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(VerificationTokenRecord).delete({ token });
+    const keys = this.dataSource.getRepository(VerificationTokenRecord);
+    if (!(await existsExactly(keys.manager, VerificationTokenRecord, { token }))) return false;
+    const result = await keys.delete({ token });
     return (result.affected ?? 0) > 0;
   }
 

@@ -90,8 +90,8 @@ export function membershipIdParts(id: string): readonly [userId: string, teamId:
  * Several rows of one kind in one statement, for the background revalidation of many cached
  * entries at once (the entity caches gather the ids that went stale within a few milliseconds).
  * Each map holds the rows found, keyed by their own primary key as stored; an id missing from it
- * is reloaded on its own by the caller (so "not found", and ids the database matches without being
- * equal, e.g. under a case-insensitive collation, keep the single lookup's answer). Same timeouts
+ * is reloaded on its own by the caller (so "not found" keeps the single lookup's answer; an id the
+ * collation matches without being equal, e.g. with a trailing space, is not found there either). Same timeouts
  * and errors as the single lookups.
  */
 export interface BatchLookups {

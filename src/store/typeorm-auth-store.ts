@@ -91,6 +91,22 @@ async function inChunks<I, R, D>(
 
 const same = (id: string): string => id;
 
+/**
+ * The row only when its key is the id asked for, byte for byte. MySQL's collations also match ids
+ * that differ in trailing spaces (PAD SPACE) or in case (`_ci`); LiteLLM's Postgres does not. A row
+ * found under another spelling would also be cached under that spelling, where the invalidation
+ * of its own id never reaches it.
+ */
+function exactly<R>(row: R | null, isAsked: (row: R) => boolean): R | null {
+  return row !== null && isAsked(row) ? row : null;
+}
+
+/** The rows whose key is one of the ids asked for, byte for byte (see `exactly`). */
+function onlyAsked<R>(rows: readonly R[], asked: readonly string[], keyOf: (row: R) => string): R[] {
+  const wanted = new Set(asked);
+  return rows.filter((row) => wanted.has(keyOf(row)));
+}
+
 export class TypeOrmAuthStore implements AuthStore {
   /** Several rows of a kind, one statement per 100 distinct ids (see BatchLookups). */
   readonly batch: BatchLookups = {
@@ -123,19 +139,22 @@ export class TypeOrmAuthStore implements AuthStore {
   }
 
   findKey(tokenHash: string): Promise<VirtualKey | null> {
-    return this.bounded('findKey', async () => orNull(await this.keyLookup().find(tokenHash), toVirtualKey));
+    return this.bounded('findKey', async () => orNull(exactly(await this.keyLookup().find(tokenHash), (k) => k.token === tokenHash), toVirtualKey));
   }
 
   findTeam(teamId: string): Promise<Team | null> {
-    return this.bounded('findTeam', async () => orNull(await this.teamLookup().find([teamId]), toTeam));
+    return this.bounded('findTeam', async () => orNull(exactly(await this.teamLookup().find([teamId]), (t) => t.team_id === teamId), toTeam));
   }
 
   findMembership(userId: string, teamId: string): Promise<TeamMembership | null> {
-    return this.bounded('findMembership', async () => orNull(await this.membershipLookup().find([userId, teamId]), toTeamMembership));
+    return this.bounded('findMembership', async () => orNull(
+        exactly(await this.membershipLookup().find([userId, teamId]), (m) => m.user_id === userId && m.team_id === teamId),
+        toTeamMembership,
+      ));
   }
 
   findUser(userId: string): Promise<User | null> {
-    return this.bounded('findUser', async () => orNull(await this.userLookup().find([userId]), toUser));
+    return this.bounded('findUser', async () => orNull(exactly(await this.userLookup().find([userId]), (u) => u.user_id === userId), toUser));
   }
 
   findEndUser(endUserId: string): Promise<EndUser | null> {
@@ -145,7 +164,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .leftJoinAndSelect('end_user.litellm_budget_table', 'budget')
         .where('end_user.user_id = :endUserId', { endUserId })
         .getOne();
-      return orNull(row, toEndUser);
+      return orNull(exactly(row, (r) => r.user_id === endUserId), toEndUser);
     });
   }
 
@@ -156,7 +175,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .leftJoinAndSelect('org.litellm_budget_table', 'budget')
         .where('org.organization_id = :organizationId', { organizationId })
         .getOne();
-      return orNull(row, toOrganization);
+      return orNull(exactly(row, (r) => r.organization_id === organizationId), toOrganization);
     });
   }
 
@@ -167,7 +186,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .leftJoinAndSelect('project.litellm_budget_table', 'budget')
         .where('project.project_id = :projectId', { projectId })
         .getOne();
-      return orNull(row, toProject);
+      return orNull(exactly(row, (r) => r.project_id === projectId), toProject);
     });
   }
 
@@ -180,7 +199,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .where('tag.tag_name IN (:...names)', { names: distinct(names) })
         .orderBy('tag.tag_name')
         .getMany();
-      return rows.map(toTag);
+      return onlyAsked(rows, names, (r) => r.tag_name).map(toTag);
     });
   }
 
@@ -192,7 +211,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .where('access_group.access_group_id IN (:...ids)', { ids: distinct(ids) })
         .orderBy('access_group.access_group_id')
         .getMany();
-      return rows.map(toAccessGroup);
+      return onlyAsked(rows, ids, (r) => r.access_group_id).map(toAccessGroup);
     });
   }
 
@@ -202,7 +221,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .createQueryBuilder('budget')
         .where('budget.budget_id = :budgetId', { budgetId })
         .getOne();
-      return orNull(row, toBudget);
+      return orNull(exactly(row, (r) => r.budget_id === budgetId), toBudget);
     });
   }
 
@@ -214,7 +233,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .where('permission.object_permission_id IN (:...ids)', { ids: distinct(ids) })
         .orderBy('permission.object_permission_id')
         .getMany();
-      return rows.map(toObjectPermission);
+      return onlyAsked(rows, ids, (r) => r.object_permission_id).map(toObjectPermission);
     });
   }
 
@@ -224,7 +243,7 @@ export class TypeOrmAuthStore implements AuthStore {
         .createQueryBuilder('agent')
         .where('agent.agent_id = :agentId', { agentId })
         .getOne();
-      return orNull(row, toAgent);
+      return orNull(exactly(row, (r) => r.agent_id === agentId), toAgent);
     });
   }
 

@@ -39,8 +39,7 @@ type Waiter<T> = { readonly resolve: (value: T | null) => void; readonly reject:
 /**
  * Gathers the ids asked for within `windowMs` (at most `maxBatch` per call) and loads them with one
  * `loadMany` call. An id missing from its answer is loaded on its own by `loadOne`: a row that is
- * gone, or one the database matched without being equal (a case-insensitive collation), keeps the
- * single lookup's answer. Meant for work nobody waits on (background revalidation), where a few
+ * gone keeps the single lookup's answer. Meant for work nobody waits on (background revalidation), where a few
  * milliseconds of delay buy one statement instead of one per id.
  */
 export function gatheringLoader<T>(

@@ -284,6 +284,38 @@ describeEachBackend('AdminStore', (backend) => {
     });
   });
 
+  describe('ids the collation matches but no row holds (a trailing space)', () => {
+    // The servers look ids up byte for byte; a write reaching the row through MariaDB's PAD SPACE
+    // comparison would change a row they cache under another id, or point a key at no team.
+    it('are refused as references, and change no row', async () => {
+      const team = await admin.createTeam();
+      const user = await admin.createUser({ userId: uniqueId('user') });
+      const budget = await admin.createBudget({ maxBudget: 1 });
+      await admin.addTeamMember(user.user_id, team.team_id);
+      const key = await admin.createKey({ teamId: team.team_id });
+      const padded = `${team.team_id} `;
+      await expectAdminError(admin.createKey({ teamId: padded }), /team .* does not exist/);
+      await expectAdminError(admin.createKey({ teamId: team.team_id, budgetId: `${budget.budget_id} ` }), /budget .* does not exist/);
+      await expectAdminError(admin.addTeamMember(user.user_id, padded), /does not exist/);
+      expect(await admin.setSpend('team', padded, 50)).to.equal(false);
+      expect(await admin.setSpend('team_membership', { userId: `${user.user_id} `, teamId: team.team_id }, 50)).to.equal(false);
+      expect(await admin.setTeamBlocked(padded, true)).to.equal(null);
+      expect(await admin.setKeyBlocked(`${key.token} `, true)).to.equal(null);
+      expect(await admin.deleteKey(`${key.token} `)).to.equal(false);
+      expect(await store.findTeam(team.team_id)).to.deep.include({ spend: 0, blocked: false });
+      expect((await store.findMembership(user.user_id, team.team_id))?.spend).to.equal(0);
+      expect((await store.findKey(key.token))?.blocked).to.not.equal(true);
+    });
+
+    it('refuses a member whose user row is stored under another spelling', async function () {
+      const team = await admin.createTeam();
+      const user = await admin.createUser({ userId: uniqueId('user') });
+      const found = await backend().dataSource.getRepository(UserRecord).findOneBy({ user_id: `${user.user_id} ` });
+      if (found === null) this.skip(); // a collation that compares exactly (SQLite)
+      await expectAdminError(admin.addTeamMember(`${user.user_id} `, team.team_id), /is stored as/);
+    });
+  });
+
   describe('ids containing SQL metacharacters', () => {
     it('are stored and found verbatim', async () => {
       const teamId = "x' OR '1'='1";

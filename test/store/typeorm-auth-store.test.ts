@@ -569,6 +569,43 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
     });
   });
 
+  describe('ids the collation matches but the row does not hold (a trailing space)', () => {
+    // MariaDB's PAD SPACE collations compare 'x ' equal to 'x'; a row found so would be cached
+    // under the padded id, where the invalidation of its own id never reaches it.
+    it('find nothing, as LiteLLM on Postgres finds nothing', async () => {
+      const key = await rows.aKey();
+      const team = await rows.aTeam();
+      const user = await rows.aUser();
+      await rows.aTeamMembership({ user_id: user.user_id, team_id: team.team_id });
+      const endUser = await rows.anEndUser();
+      const organization = await rows.anOrganization();
+      const project = await rows.aProject();
+      const budget = await rows.aBudget();
+      const tag = await rows.aTag();
+      const group = await rows.anAccessGroup();
+      const permission = await rows.anObjectPermission();
+      const agent = await rows.anAgent();
+      expect(await store.findKey(`${key.token} `)).to.equal(null);
+      expect(await store.findTeam(`${team.team_id} `)).to.equal(null);
+      expect(await store.findUser(`${user.user_id} `)).to.equal(null);
+      expect(await store.findMembership(`${user.user_id} `, team.team_id)).to.equal(null);
+      expect(await store.findMembership(user.user_id, `${team.team_id} `)).to.equal(null);
+      expect(await store.findEndUser(`${endUser.user_id} `)).to.equal(null);
+      expect(await store.findOrganization(`${organization.organization_id} `)).to.equal(null);
+      expect(await store.findProject(`${project.project_id} `)).to.equal(null);
+      expect(await store.findBudget(`${budget.budget_id} `)).to.equal(null);
+      expect(await store.findAgent(`${agent.agent_id} `)).to.equal(null);
+      expect(await store.findTags([`${tag.tag_name} `])).to.deep.equal([]);
+      expect(await store.findAccessGroups([`${group.access_group_id} `])).to.deep.equal([]);
+      expect(await store.findObjectPermissions([`${permission.object_permission_id} `])).to.deep.equal([]);
+      // The same rows under their own ids.
+      expect((await store.findTeam(team.team_id))?.team_id).to.equal(team.team_id);
+      expect((await store.findMembership(user.user_id, team.team_id))?.team_id).to.equal(team.team_id);
+      expect((await store.findTags([tag.tag_name, `${tag.tag_name} `])).map((t) => t.tag_name)).to.deep.equal([tag.tag_name]);
+      expect((await store.findAgent(agent.agent_id))?.agent_id).to.equal(agent.agent_id);
+    });
+  });
+
   describe('ping', () => {
     it('resolves while the database answers', async () => {
       await store.ping();

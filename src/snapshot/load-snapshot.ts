@@ -134,7 +134,12 @@ type TeamRelations = [Organization | null, readonly AccessGroup[], readonly Obje
 
 const NO_IDS: readonly string[] = Object.freeze([]);
 const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
-const NO_PERMISSIONS: readonly ObjectPermission[] = Object.freeze([]);
+export const NO_PERMISSIONS: readonly ObjectPermission[] = Object.freeze([]);
+
+/** The snapshot's object permissions; a warm Check without vector stores allocates no map. */
+export function permissionsById(permissions: readonly ObjectPermission[]): ReadonlyMap<string, ObjectPermission> {
+  return permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS;
+}
 
 /** What the team points to (organization ∥ access groups ∥ object permissions), then the snapshot. */
 function loadOrganizationAndGroups(
@@ -187,7 +192,7 @@ function assembleSnapshot(
     globalSpend,
     keyBudget,
     agent,
-    objectPermissions: permissions.length > 0 ? new Map(permissions.map((p) => [p.object_permission_id, p])) : EMPTY_PERMISSIONS,
+    objectPermissions: permissionsById(permissions),
   });
 }
 

@@ -9,7 +9,7 @@ import { rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
 import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aBudget, aDeployment, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, anObjectPermission, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -122,6 +122,19 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
   it("applies the team's tool allowlist (403 tool_access_denied)", async () => {
     const body = { model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'shell' } }] };
     expect(denial(await authorizer().authorize(await withToken({ tid: 't-tools' }, { body })))).to.deep.include({ status: 403, type: 'tool_access_denied' });
+  });
+
+  it("applies the team's vector-store permission, loaded only for a request that names vector stores", async () => {
+    store.teams.set('t-vs', aTeam({ team_id: 't-vs', object_permission_id: 'perm-t' }));
+    store.objectPermissions.set('perm-t', anObjectPermission({ object_permission_id: 'perm-t', vector_stores: ['vs-ok'] }));
+    const naming = (id: string) => ({ model: 'gpt-4o', tools: [{ type: 'file_search', vector_store_ids: [id] }] });
+    const refused = denial(await authorizer().authorize(await withToken({ tid: 't-vs', sub: 'alice' }, { body: naming('vs-secret') })));
+    expect(refused).to.deep.include({ refusedBy: 'vector_store_access', status: 401, type: 'team_vector_store_access_denied' });
+    const allowed = await authorizer().authorize(await withToken({ tid: 't-vs', sub: 'alice' }, { body: naming('vs-ok') }));
+    expect(allowed.decision.kind).to.equal('allow');
+    const lookups = store.calls.filter((call) => call.startsWith('findObjectPermissions')).length;
+    await authorizer().authorize(await withToken({ tid: 't-vs', sub: 'alice' }, { body: { model: 'gpt-4o' } }));
+    expect(store.calls.filter((call) => call.startsWith('findObjectPermissions')).length).to.equal(lookups);
   });
 
   it('a team token on a management route meets route RBAC (401: only proxy admin)', async () => {

@@ -1,7 +1,8 @@
 /**
  * The snapshot a JWT identity is checked against (`JWTAuthManager.get_objects`, litellm-auth.md
  * §3.3 step 8): organization, user, end user, team membership, plus what common_checks reads
- * (tags, the team's DB access groups, global spend). No key and no project: a JWT has neither.
+ * (tags, the team's DB access groups and object permission, global spend). No key and no project:
+ * a JWT has neither.
  *
  * Reads run in parallel, from process memory where it can answer; the refusals are then applied
  * in LiteLLM's order (organization, user, end user), and the `user_id_upsert` write happens only
@@ -10,11 +11,20 @@
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
 import type { Denial, Snapshot, UnknownEndUser } from '../../checks/types';
-import type { AccessGroup, Budget, EndUser, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
+import type { AccessGroup, Budget, EndUser, ObjectPermission, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
-import { defaultEndUserBudget, EMPTY_SNAPSHOT, groupsById, loadEndUser, unknownEndUserOf } from '../../snapshot/load-snapshot';
-import { accessGroupsOf, globalSpendOf, membershipOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
+import { requestedVectorStoreIds } from '../../checks/vector-store-ids';
+import {
+  defaultEndUserBudget,
+  EMPTY_SNAPSHOT,
+  groupsById,
+  loadEndUser,
+  NO_PERMISSIONS,
+  permissionsById,
+  unknownEndUserOf,
+} from '../../snapshot/load-snapshot';
+import { accessGroupsOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
 import { tagsFromBody } from '../../snapshot/request-tags';
 import type { ClaimIdentity } from './claim-identity';
@@ -93,6 +103,7 @@ type Loaded = [
   readonly AccessGroup[],
   number | null,
   Budget | null,
+  readonly ObjectPermission[],
 ];
 
 /**
@@ -112,6 +123,10 @@ export function loadJwtSnapshot(
   const groupIds = team?.access_group_ids ?? NO_IDS;
   // LiteLLM's org budget check uses the token's org, else the team's (`valid_token.org_id`).
   const teamOrgId = identity.orgId === null && identity.orgAlias === null ? (team?.organization_id ?? null) : null;
+  // vector_store_access_check reads the team's object permission for every caller (§4.11), and
+  // only a request that names vector stores needs it.
+  const permissionId = team?.object_permission_id ?? null;
+  const needsPermission = permissionId !== null && requestedVectorStoreIds(facts.body).length > 0;
   const loaded = allReady<Loaded>([
     claimedOrganization(lookups, identity),
     teamOrgId !== null ? organizationOf(store, teamOrgId) : null,
@@ -123,6 +138,7 @@ export function loadJwtSnapshot(
     groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
     policy.maxBudget !== null && policy.maxBudget > 0 ? globalSpendOf(store) : null,
     defaultEndUserBudget(store, identity.endUserId, policy),
+    needsPermission ? objectPermissionsOf(store, [permissionId]) : NO_PERMISSIONS,
   ]);
   return andThen(loaded, (ready) => refuseOrAssemble(lookups, identity, team, facts, ready));
 }
@@ -135,7 +151,7 @@ function refuseOrAssemble(
   identity: ClaimIdentity,
   team: Team | null,
   facts: RequestFacts,
-  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget]: Loaded,
+  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget, permissions]: Loaded,
 ): MaybePromise<JwtSnapshotResult> {
   const { settings } = lookups;
   const userId = identity.userId;
@@ -163,10 +179,30 @@ function refuseOrAssemble(
     });
     const organization = claimedOrg.org ?? teamOrg;
     return created.then((createdUser) =>
-      assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend]),
+      assemble(facts, userId, team, groupIds, [
+        organization,
+        createdUser,
+        endUser,
+        unknownEndUser,
+        membership,
+        tags,
+        groups,
+        globalSpend,
+        permissions,
+      ]),
     );
   }
-  return assemble(facts, userId, team, groupIds, [claimedOrg.org ?? teamOrg, user, endUser, unknownEndUser, membership, tags, groups, globalSpend]);
+  return assemble(facts, userId, team, groupIds, [
+    claimedOrg.org ?? teamOrg,
+    user,
+    endUser,
+    unknownEndUser,
+    membership,
+    tags,
+    groups,
+    globalSpend,
+    permissions,
+  ]);
 }
 
 type Resolved = [
@@ -178,6 +214,7 @@ type Resolved = [
   readonly Tag[],
   readonly AccessGroup[],
   number | null,
+  readonly ObjectPermission[],
 ];
 
 /** The end user's budget (`_check_end_user_budget` inside get_end_user_object), then the snapshot. */
@@ -186,7 +223,7 @@ function assemble(
   userId: string | null,
   team: Team | null,
   groupIds: readonly string[],
-  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend]: Resolved,
+  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions]: Resolved,
 ): JwtSnapshotResult {
   // Before common_checks, not on info routes.
   if (endUser !== null && !isInfoRoute(facts.route)) {
@@ -207,6 +244,7 @@ function assemble(
       tags: tags.length > 0 ? Object.freeze(tags) : NO_TAGS,
       accessGroups: groupsById(groupIds, groups),
       globalSpend,
+      objectPermissions: permissionsById(permissions),
       jwtUserId: userId,
     }),
   };

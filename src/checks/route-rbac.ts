@@ -61,9 +61,10 @@ function queryParam(path: string, name: string): string | null {
  * LiteLLM): ids of 4 characters or fewer become `***`.
  */
 export function maskUserId(userId: string): string {
-  if (userId.length <= 4) return '***';
-  if (userId.length < 8) return '*'.repeat(userId.length);
-  return `${userId.slice(0, 6)}${'*'.repeat(userId.length - 8)}${userId.slice(-2)}`;
+  const chars = Array.from(userId); // Python counts code points
+  if (chars.length <= 4) return '***';
+  if (chars.length <= 8) return '*'.repeat(chars.length);
+  return `${chars.slice(0, 6).join('')}${'*'.repeat(chars.length - 8)}${chars.slice(-2).join('')}`;
 }
 
 function adminOnlyRouteRefusal(user: User | null, route: string): Denial {

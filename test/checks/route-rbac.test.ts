@@ -26,6 +26,11 @@ describe('route RBAC — §6.3', () => {
     });
     expect(denial?.message).to.match(/Your role=internal_user\. Your user_id=user-1\*{5}78$/);
     expect(maskUserId('abcd')).to.equal('***');
+    // SensitiveDataMasker masks whole any value no longer than prefix + suffix (6 + 2).
+    expect(maskUserId('user123')).to.equal('*******');
+    expect(maskUserId('user1234')).to.equal('********');
+    expect(maskUserId('user12345')).to.equal('user12*45');
+    expect(maskUserId('ü😀ser12345')).to.equal('ü😀ser1**45');
   });
 
   const allowedRows: readonly (readonly [string, string, Parameters<typeof decide>[1]])[] = [

@@ -21,9 +21,18 @@ export class StoreTimeoutError extends StoreUnavailableError {
   }
 }
 
+/**
+ * A timeout is a verdict that the database is away, and `allow_requests_on_db_unavailable` acts on
+ * it. After the event loop was blocked (a long synchronous task), timers run before the socket
+ * reads of the same turn: a reply that arrived in time would lose to a timer that fired late. The
+ * verdict waits for one turn of I/O (`setImmediate` runs after the poll phase), so a reply already
+ * received settles the call first.
+ */
 export function withDeadline<T>(operation: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => {
+      setImmediate(() => reject(new StoreTimeoutError(operation, timeoutMs)));
+    }, timeoutMs);
     // A pending deadline must not keep a CLI process alive.
     timer.unref();
     work().then(

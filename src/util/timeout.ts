@@ -13,7 +13,11 @@ export class DeadlineError extends TimeoutError {
   }
 }
 
-/** Rejects with TimeoutError (or the error `makeError` builds) when `promise` has not settled within `ms`. */
+/**
+ * Rejects with TimeoutError (or the error `makeError` builds) when `promise` has not settled within
+ * `ms`. As `withDeadline` (store/deadline.ts): the verdict waits for one turn of I/O, so a reply
+ * received while the event loop was blocked is not taken for a dependency that never answered.
+ */
 export function withTimeout<T>(
   promise: Promise<T>,
   ms: number,
@@ -22,7 +26,7 @@ export function withTimeout<T>(
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(makeError()), ms);
+    timer = setTimeout(() => setImmediate(() => reject(makeError())), ms);
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

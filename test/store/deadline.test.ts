@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import { EntityMetadataNotFoundError, type DataSource } from 'typeorm';
 import { createDataSource } from '../../src/store/data-source';
 import { StoreTimeoutError, withDeadline } from '../../src/store/deadline';
@@ -115,17 +115,36 @@ describe('store unavailable (MariaDB behind a proxy that refuses connections)', 
 });
 
 describeEachBackend('store deadline', (backend) => {
-  it('rejects a lookup stuck behind a table lock once dbTimeoutMs has passed', async function () {
-    if (backend().name !== 'mariadb') this.skip(); // SQLite readers are never blocked in WAL mode
-    const key = await new LiteLlmRows(backend().dataSource).aKey();
+  async function aConnection(): Promise<Connection> {
     const url = new URL(backend().settings.databaseUrl ?? '');
-    const locker = await createConnection({
+    return createConnection({
       host: url.hostname,
       port: Number(url.port || 3306),
       user: decodeURIComponent(url.username),
       password: url.password === '' ? undefined : decodeURIComponent(url.password),
       database: url.pathname.slice(1),
     });
+  }
+
+  it('lets a reply received while the event loop was blocked win over the timer that fired late', async function () {
+    if (backend().name !== 'mariadb') this.skip(); // the reply must come from another process
+    const connection = await aConnection();
+    try {
+      // The statement leaves at once; MariaDB answers while this process is busy past the deadline.
+      const answered = withDeadline('findTags', 20, () => connection.query('SELECT 1 AS one'));
+      const blockedUntil = Date.now() + 200;
+      while (Date.now() < blockedUntil);
+      const [rows] = await answered;
+      expect(rows).to.deep.equal([{ one: 1 }]);
+    } finally {
+      await connection.end();
+    }
+  });
+
+  it('rejects a lookup stuck behind a table lock once dbTimeoutMs has passed', async function () {
+    if (backend().name !== 'mariadb') this.skip(); // SQLite readers are never blocked in WAL mode
+    const key = await new LiteLlmRows(backend().dataSource).aKey();
+    const locker = await aConnection();
     const store = new TypeOrmAuthStore(backend().dataSource, { dbTimeoutMs: 200 });
     try {
       await locker.query('LOCK TABLES LiteLLM_VerificationToken WRITE');

@@ -15,6 +15,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
     expect(VIRTUAL_KEY_PIPELINE.map((c) => c.name)).to.deep.equal([
       'request_size',
       'request_body_safety',
+      'request_tag_count', // Tollgate's own
       'allowed_ips',
       'proxy_allowed_routes',
       'end_user_budget_before_key_lookup',

@@ -73,7 +73,10 @@ function withRequestParameters(body: JsonObject | null, route: string, query: Qu
   const add = (key: string, value: Json): void => {
     if (!Object.hasOwn(data, key)) Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
   };
-  for (const key of query.keys()) add(key, query.getAll(key).at(-1) ?? '');
+  // One pass: `getAll` per key made thousands of parameters quadratic, before any credential was read.
+  const lastValues = new Map<string, string>();
+  for (const [key, value] of query.entries()) lastValues.set(key, value);
+  for (const [key, value] of lastValues) add(key, value);
   if (pathModel !== null) add('model', pathModel);
   if (vectorStoreId !== null) {
     // LiteLLM also lists the path's store among `vector_store_ids`, which its access check reads.
@@ -91,12 +94,13 @@ const VECTOR_STORE_PATH = /\/vector_stores\/([^/]+)/;
 /**
  * LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture:
  * `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`), in the order LiteLLM
- * registers them, so a chat route is never read as a completions route.
+ * registers them, so a chat route is never read as a completions route. Python's `.` is `[^\n]`:
+ * JavaScript's also stops at `\r` and U+2028/2029, which would leave such a model unread.
  */
 const MODEL_PATH_ROUTES: readonly RegExp[] = [
-  /^\/(?:openai\/deployments|engines)\/(.*)\/chat\/completions\n?$/,
-  /^\/(?:openai\/deployments|engines)\/(.*)\/completions\n?$/,
-  /^\/(?:openai\/deployments|engines)\/(.*)\/embeddings\n?$/,
+  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/chat\/completions\n?$/,
+  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/completions\n?$/,
+  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/embeddings\n?$/,
 ];
 
 function pathModelOf(route: string): string | null {

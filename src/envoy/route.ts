@@ -3,7 +3,7 @@
  */
 
 /** The query string's parameters, read-only. */
-export type QueryParameters = Pick<URLSearchParams, 'get' | 'getAll' | 'has' | 'keys' | 'size'>;
+export type QueryParameters = Pick<URLSearchParams, 'get' | 'getAll' | 'has' | 'keys' | 'entries' | 'size'>;
 
 export interface RequestTarget {
   /** Path without query, percent-decoded, base path removed; always starts with "/". */

@@ -86,7 +86,8 @@ export function routeMatchesStarletteTemplate(route: string, template: string): 
     let last = 0;
     for (const match of template.matchAll(/\{([^}:]+)(?::([^}]+))?\}/g)) {
       source += escapeRegex(template.slice(last, match.index));
-      source += match[2] === 'path' ? '.*' : '[^/]+';
+      // Python's `.` is `[^\n]`; JavaScript's also stops at `\r` and U+2028/2029.
+      source += match[2] === 'path' ? '[^\n]*' : '[^/]+';
       last = match.index + match[0].length;
     }
     source += escapeRegex(template.slice(last));

@@ -440,6 +440,8 @@ describe('parseCheckRequest', () => {
       expect(chat.model).to.equal('gpt-4o');
       expect(chat.endUserId, 'the body wins').to.equal('body-user');
       expect(chat.body).to.deep.include({ api_base: 'http://evil.example', x: '2' });
+      const repeated = withBody({ path: '/v1/chat/completions?a=1&b=1&a=2&c=1&b=2&a=3', body: json({ model: 'm' }) });
+      expect(Object.entries(repeated.body ?? {}), 'the first-seen order, the last values').to.deep.equal([['model', 'm'], ['a', '3'], ['b', '2'], ['c', '1']]);
       const get = withBody({ method: 'GET', path: '/v1/models?user=q-user', body: '' });
       expect(get.endUserId).to.equal('q-user');
       expect(withBody({ path: '/v1/chat/completions?__proto__=x', body: json({ model: 'm' }) }).body?.['__proto__'], 'kept as data').to.equal('x');
@@ -451,6 +453,9 @@ describe('parseCheckRequest', () => {
       expect(withBody({ path: '/openai/deployments/azure/gpt-4o/chat/completions', body: json({ messages: [] }) }).model, 'the longest capture').to.equal('azure/gpt-4o');
       expect(withBody({ path: '/engines/gpt-4o/embeddings?model=q', body: json({ input: 'x' }) }).model, 'the query first').to.equal('q');
       expect(withBody({ path: '/engines/gpt-4o/completions', body: json({ model: 'b' }) }).model, 'the body wins').to.equal('b');
+      // Python's `.` stops only at \n, and get_model_from_request strips the name: LiteLLM checks gpt-x.
+      expect(withBody({ path: '/engines/gpt-x%0D/chat/completions', body: json({ messages: [] }) }).model, 'a carriage return').to.equal('gpt-x');
+      expect(withBody({ path: '/engines/gpt-x%E2%80%A8/chat/completions', body: json({ messages: [] }) }).model, 'U+2028').to.equal('gpt-x');
     });
 
     it("lists the path's vector store among vector_store_ids, as LiteLLM does for its access check", () => {

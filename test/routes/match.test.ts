@@ -3,6 +3,7 @@ import {
   checkRouteAccess,
   routeMatchesAllowedRoute,
   routeMatchesPlaceholderTemplate,
+  routeMatchesStarletteTemplate,
   routeMatchesWildcardPattern,
 } from '../../src/routes/match';
 
@@ -15,6 +16,13 @@ describe('route matching primitives — §6.2', () => {
   it('{x:path} matches slashes but stops at ":"', () => {
     expect(routeMatchesPlaceholderTemplate('/models/a/b:countTokens', '/models/{m:path}:countTokens')).to.equal(true);
     expect(routeMatchesPlaceholderTemplate('/models/a:b:countTokens', '/models/{m:path}:countTokens')).to.equal(false);
+  });
+
+  it("Starlette's {x:path} is Python's .*: any character but a newline, \\r and U+2028 included", () => {
+    expect(routeMatchesStarletteTemplate('/engines/a/b/chat/completions', '/engines/{model:path}/chat/completions')).to.equal(true);
+    expect(routeMatchesStarletteTemplate('/engines/a\r/chat/completions', '/engines/{model:path}/chat/completions')).to.equal(true);
+    expect(routeMatchesStarletteTemplate('/engines/a\u2028/chat/completions', '/engines/{model:path}/chat/completions')).to.equal(true);
+    expect(routeMatchesStarletteTemplate('/engines/a\nb/chat/completions', '/engines/{model:path}/chat/completions')).to.equal(false);
   });
 
   it('does not confuse /key/regenerate/x with /key/{token_id}/regenerate', () => {

@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from '../domain/entities';
-import { parseFormBody } from './form-body';
+import { parseFormBody, TOO_MANY_FIELDS } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
@@ -98,6 +98,7 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   // Any case: the upstream reads `Multipart/Form-Data` as a form (media types are case-insensitive).
   if (MAY_BE_FORM.test(contentType)) {
     const form = parseFormBody(prefixBytes(source), contentType, whole);
+    if (form === TOO_MANY_FIELDS) return bodyFacts(length, null, false, true, null);
     if (form !== null) {
       const model = typeof form.model === 'string' ? form.model : null;
       return whole ? bodyFacts(length, form, false, false, null) : bodyFacts(length, null, true, false, model);

@@ -9,7 +9,15 @@
  * sent as a file is still banned). Duplicate names: last wins, as in `dict(form)`.
  */
 
+/**
+ * Most fields read (Starlette's `max_fields` default). A form with more is not read at all: the
+ * fields past the cap (a `model`, a banned `api_base`) would go unseen while the upstream reads
+ * them, so such a body is unreadable, as malformed JSON is (its model is the unread model).
+ */
 const MAX_PARTS = 1000;
+
+/** A form with more than MAX_PARTS fields. */
+export const TOO_MANY_FIELDS = Symbol('form with too many fields');
 
 /** The value a file part's name is given: what it holds is no field any check reads. */
 export const FILE_PART = '(uploaded file)';
@@ -18,7 +26,7 @@ export type FormFields = Record<string, string>;
 
 /** Parsed fields, or null when the media type is not one of the two form types.
  *  With `complete: false` (a truncated prefix) a field cut off at the end is dropped. */
-export function parseFormBody(bytes: Buffer, contentType: string, complete: boolean): FormFields | null {
+export function parseFormBody(bytes: Buffer, contentType: string, complete: boolean): FormFields | typeof TOO_MANY_FIELDS | null {
   const type = contentType.split(';', 1)[0].trim().toLowerCase();
   if (type === 'application/x-www-form-urlencoded') return parseUrlEncoded(bytes.toString('utf8'), complete);
   if (type === 'multipart/form-data') {
@@ -28,27 +36,28 @@ export function parseFormBody(bytes: Buffer, contentType: string, complete: bool
   return null;
 }
 
-function parseUrlEncoded(text: string, complete: boolean): FormFields {
+function parseUrlEncoded(text: string, complete: boolean): FormFields | typeof TOO_MANY_FIELDS {
   const pairs = text.split('&');
   if (!complete) pairs.pop(); // the last pair may be cut mid-value
   const out = emptyFields();
   let count = 0;
   for (const [name, value] of new URLSearchParams(pairs.join('&'))) {
-    if ((count += 1) > MAX_PARTS) break;
+    if ((count += 1) > MAX_PARTS) return TOO_MANY_FIELDS;
     setField(out, name, value);
   }
   return out;
 }
 
 /** Only parts followed by a delimiter are complete, so a truncated prefix yields its whole fields. */
-function parseMultipart(bytes: Buffer, boundary: string): FormFields {
+function parseMultipart(bytes: Buffer, boundary: string): FormFields | typeof TOO_MANY_FIELDS {
   const out = emptyFields();
   const delimiter = Buffer.from(`--${boundary}`);
   const nextPart = Buffer.from(`\r\n--${boundary}`);
   let at = bytes.indexOf(delimiter);
-  for (let parts = 0; at !== -1 && parts < MAX_PARTS; parts += 1) {
+  for (let parts = 0; at !== -1; parts += 1) {
     const headersStart = at + delimiter.length + 2; // past "--boundary\r\n"
     if (bytes.subarray(at + delimiter.length, headersStart).toString('latin1') !== '\r\n') break; // "--" closes
+    if (parts === MAX_PARTS) return TOO_MANY_FIELDS;
     const headersEnd = bytes.indexOf('\r\n\r\n', headersStart);
     if (headersEnd === -1) break;
     const contentEnd = bytes.indexOf(nextPart, headersEnd + 4);

@@ -490,6 +490,19 @@ describe('parseCheckRequest', () => {
       expect(facts).to.include({ model: 'whisper-1', endUserId: 'u 1', bodyInvalid: false });
     });
 
+    it('reads a form of at most 1000 fields, and leaves a longer one unread: a model past the cap is never missed', () => {
+      const junk = (count: number): [string, string][] => Array.from({ length: count }, (_, i) => [`f${i}`, 'x']);
+      const urlencoded = (fields: [string, string][]) =>
+        withBody({ path: '/v1/embeddings', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+      const formData = (fields: [string, string][]) =>
+        withBody({ path: '/v1/embeddings', headers: { 'content-type': 'multipart/form-data; boundary=B' }, raw_body: multipart('B', fields) });
+      for (const [name, read] of [['urlencoded', urlencoded], ['multipart', formData]] as const) {
+        expect(read([...junk(999), ['model', 'gpt-4-forbidden']]).model, `${name}: 1000 fields`).to.equal('gpt-4-forbidden');
+        const over = read([...junk(1000), ['model', 'gpt-4-forbidden']]);
+        expect(over, `${name}: 1001 fields`).to.include({ model: UNREAD_MODEL, bodyInvalid: true });
+      }
+    });
+
     it('reads multipart text fields, and file parts by name only (/audio/transcriptions)', () => {
       const body = multipart('XyZ', [
         ['model', 'whisper-1'],

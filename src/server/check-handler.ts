@@ -68,6 +68,27 @@ export function createCheckHandler(deps: CheckHandlerDeps): CheckHandler {
 }
 
 /**
+ * A CheckRequest without `attributes.request.http` names no route, header or body to decide on:
+ * Envoy's network-level ext_authz filter sends exactly that, per connection. Read as a request for
+ * `/` it was allowed (a public route); it is refused, so a filter wired there closes connections
+ * instead of letting every one through.
+ */
+const NOT_HTTP: Outcome = Object.freeze({
+  decision: Object.freeze({
+    kind: 'deny',
+    denial: Object.freeze({
+      status: 403,
+      type: 'auth_error',
+      message: 'Tollgate authorizes HTTP requests: this CheckRequest has no attributes.request.http (is it wired to a network-level ext_authz filter?)',
+      param: null,
+    }),
+    identity: Object.freeze({}),
+    credentialHeader: null,
+  }),
+  refusedBy: 'http_attributes',
+} satisfies Outcome);
+
+/**
  * One Check from receipt to answer. An object with its steps as methods rather than closures made
  * per Check: every Check makes one, and under load its garbage costs more than its code
  * (docs/performance.md, "What a warm Check costs at a steady rate").
@@ -93,7 +114,7 @@ class CheckCall {
         ? telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings))
         : parseCheckRequest(call.request, deps.settings);
       this.facts = facts;
-      decided = deps.authorizer.decide(facts, this.telemetry);
+      decided = call.request.attributes?.request?.http ? deps.authorizer.decide(facts, this.telemetry) : NOT_HTTP;
     } catch (error) {
       this.release();
       this.cannotDecide(error);

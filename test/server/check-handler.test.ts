@@ -67,6 +67,22 @@ describe('check handler: decided at once, after waiting, or failing to answer', 
     }
   });
 
+  it('refuses a CheckRequest without attributes.request.http (a network-level filter) without deciding, never allows it', async () => {
+    let decided = 0;
+    const handler = handlerDeciding(() => {
+      decided += 1;
+      return allowed;
+    });
+    for (const request of [{}, { attributes: {} }, { attributes: { request: {} } }] as CheckRequest[]) {
+      const answer = await call(handler, request);
+      expect(answer.error, JSON.stringify(request)).to.equal(null);
+      expect(answer.response?.status?.code, JSON.stringify(request)).to.equal(7); // PERMISSION_DENIED
+      expect(answer.response?.denied_response?.status?.code).to.equal(403);
+      expect(String(answer.response?.denied_response?.body)).to.match(/no attributes\.request\.http/);
+    }
+    expect(decided).to.equal(0);
+  });
+
   it('answers a decision that had to wait the same way', async () => {
     const handler = handlerDeciding(() => new Promise((resolve) => setTimeout(() => resolve(allowed), 5)));
     const answer = await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o') }));

@@ -209,5 +209,19 @@ for (const file of envoyConfigFiles()) {
     it('keeps the admin interface on loopback', () => {
       expect(dig(tree(), 'admin.address.socket_address.address')).to.equal('127.0.0.1');
     });
+
+    it('bounds what an unauthorized client can make Envoy hold: body receipt time, HTTP/2 streams, heap, connections', () => {
+      for (const { hcm } of managers()) {
+        // The route timeout starts only once the request is in; ext_authz buffers the body before that.
+        const receipt = durationMs(hcm.request_timeout);
+        expect(receipt).to.be.greaterThan(0).and.at.most(600_000);
+        expect(Number(dig(hcm, 'http2_protocol_options.max_concurrent_streams.value') ?? 0)).to.be.within(1, 1000);
+      }
+      const overload = asObject(dig(tree(), 'overload_manager'), 'overload_manager');
+      const monitors = objectsAt(overload, 'resource_monitors').map((m) => m.name);
+      expect(monitors).to.include.members(['envoy.resource_monitors.fixed_heap', 'envoy.resource_monitors.global_downstream_max_connections']);
+      const actions = objectsAt(overload, 'actions').map((a) => a.name);
+      expect(actions).to.include('envoy.overload_actions.stop_accepting_requests');
+    });
   });
 }

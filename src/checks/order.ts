@@ -11,6 +11,7 @@ import type { Check } from './types';
 import { requestSize } from './request-size';
 import { requestBodySafety } from './body-safety';
 import { requestTagCount } from './request-tag-count';
+import { multipartForm } from './multipart-form';
 import { allowedIps } from './allowed-ips';
 import { proxyAllowedRoutes } from './proxy-allowed-routes';
 import { endUserBudget, endUserBudgetBeforeKeyLookup } from './end-user-budget';
@@ -49,6 +50,7 @@ import { keyAllowedRoutes } from './key-allowed-routes';
  */
 export const PRE_DB_CHECKS: readonly Check[] = Object.freeze([
   requestSize,
+  multipartForm, // Tollgate's own: a form Starlette refuses to read
   requestBodySafety,
   requestTagCount, // Tollgate's own: bounds the tag lookups
   allowedIps,

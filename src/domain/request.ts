@@ -39,6 +39,11 @@ export interface RequestFacts {
   readonly bodyTruncated: boolean;
   /** The body was present but could not be parsed as a JSON object. */
   readonly bodyInvalid: boolean;
+  /**
+   * Why the body is a multipart form Starlette refuses to read (too many fields or files, a part
+   * without a name): Starlette's message. Absent otherwise.
+   */
+  readonly unreadableForm?: string;
   /** Bytes of body Envoy forwarded: the whole body, or only a prefix when `bodyTruncated`. */
   readonly bodyBytes: number;
   readonly credential: Credential;

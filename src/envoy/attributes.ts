@@ -43,6 +43,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     sentBody: data === body.body ? undefined : body.body,
     bodyTruncated: body.truncated,
     bodyInvalid: body.invalid,
+    unreadableForm: body.unreadableForm,
     bodyBytes: body.byteLength,
     credential,
     jwtCredential: credential === found ? undefined : found,

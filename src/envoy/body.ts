@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from '../domain/entities';
-import { parseFormBody, TOO_MANY_FIELDS } from './form-body';
+import { parseFormBody, UnreadableForm } from './form-body';
 import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
@@ -64,6 +64,8 @@ export interface BodyFacts {
    * them, which names the end user, needs the literal a JavaScript number loses.
    */
   readonly endUserLiterals?: EndUserLiterals;
+  /** Why a multipart body is one Starlette refuses to read (form-body.ts); absent otherwise. */
+  readonly unreadableForm?: string;
 }
 
 const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null, byteLength: 0 };
@@ -98,7 +100,7 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   // Any case: the upstream reads `Multipart/Form-Data` as a form (media types are case-insensitive).
   if (MAY_BE_FORM.test(contentType)) {
     const form = parseFormBody(prefixBytes(source), contentType, whole);
-    if (form === TOO_MANY_FIELDS) return bodyFacts(length, null, false, true, null);
+    if (form instanceof UnreadableForm) return { ...bodyFacts(length, null, false, true, null), unreadableForm: form.message };
     if (form !== null) {
       const model = typeof form.model === 'string' ? form.model : null;
       return whole ? bodyFacts(length, form, false, false, null) : bodyFacts(length, null, true, false, model);

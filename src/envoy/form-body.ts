@@ -10,14 +10,19 @@
  */
 
 /**
- * Most fields read (Starlette's `max_fields` default). A form with more is not read at all: the
- * fields past the cap (a `model`, a banned `api_base`) would go unseen while the upstream reads
- * them, so such a body is unreadable, as malformed JSON is (its model is the unread model).
+ * Starlette's `MultiPartParser` limits (`max_fields`, `max_files`: 1000 each, counted apart). A
+ * multipart body past one, or with a part that names no field, is refused there (400) while another
+ * server may read it whole: the fields past the cap (a `model`, a banned `api_base`) would go unseen
+ * here, so such a body is refused, with Starlette's message. Urlencoded forms have no such limit in
+ * Starlette (`FormParser`) and are read whole: the body is bounded anyway.
  */
-const MAX_PARTS = 1000;
+const MAX_MULTIPART_FIELDS = 1000;
+const MAX_MULTIPART_FILES = 1000;
 
-/** A form with more than MAX_PARTS fields. */
-export const TOO_MANY_FIELDS = Symbol('form with too many fields');
+/** A multipart body Starlette refuses to read; `message` is its MultiPartException's. */
+export class UnreadableForm {
+  constructor(readonly message: string) {}
+}
 
 /** The value a file part's name is given: what it holds is no field any check reads. */
 export const FILE_PART = '(uploaded file)';
@@ -26,7 +31,7 @@ export type FormFields = Record<string, string>;
 
 /** Parsed fields, or null when the media type is not one of the two form types.
  *  With `complete: false` (a truncated prefix) a field cut off at the end is dropped. */
-export function parseFormBody(bytes: Buffer, contentType: string, complete: boolean): FormFields | typeof TOO_MANY_FIELDS | null {
+export function parseFormBody(bytes: Buffer, contentType: string, complete: boolean): FormFields | UnreadableForm | null {
   const type = contentType.split(';', 1)[0].trim().toLowerCase();
   if (type === 'application/x-www-form-urlencoded') return parseUrlEncoded(bytes.toString('utf8'), complete);
   if (type === 'multipart/form-data') {
@@ -36,28 +41,25 @@ export function parseFormBody(bytes: Buffer, contentType: string, complete: bool
   return null;
 }
 
-function parseUrlEncoded(text: string, complete: boolean): FormFields | typeof TOO_MANY_FIELDS {
+function parseUrlEncoded(text: string, complete: boolean): FormFields {
   const pairs = text.split('&');
   if (!complete) pairs.pop(); // the last pair may be cut mid-value
   const out = emptyFields();
-  let count = 0;
-  for (const [name, value] of new URLSearchParams(pairs.join('&'))) {
-    if ((count += 1) > MAX_PARTS) return TOO_MANY_FIELDS;
-    setField(out, name, value);
-  }
+  for (const [name, value] of new URLSearchParams(pairs.join('&'))) setField(out, name, value);
   return out;
 }
 
 /** Only parts followed by a delimiter are complete, so a truncated prefix yields its whole fields. */
-function parseMultipart(bytes: Buffer, boundary: string): FormFields | typeof TOO_MANY_FIELDS {
+function parseMultipart(bytes: Buffer, boundary: string): FormFields | UnreadableForm {
   const out = emptyFields();
   const delimiter = Buffer.from(`--${boundary}`);
   const nextPart = Buffer.from(`\r\n--${boundary}`);
+  let fields = 0;
+  let files = 0;
   let at = bytes.indexOf(delimiter);
-  for (let parts = 0; at !== -1; parts += 1) {
+  while (at !== -1) {
     const headersStart = at + delimiter.length + 2; // past "--boundary\r\n"
     if (bytes.subarray(at + delimiter.length, headersStart).toString('latin1') !== '\r\n') break; // "--" closes
-    if (parts === MAX_PARTS) return TOO_MANY_FIELDS;
     const headersEnd = bytes.indexOf('\r\n\r\n', headersStart);
     if (headersEnd === -1) break;
     const contentEnd = bytes.indexOf(nextPart, headersEnd + 4);
@@ -65,8 +67,13 @@ function parseMultipart(bytes: Buffer, boundary: string): FormFields | typeof TO
     const partHeaders = bytes.subarray(headersStart, headersEnd).toString('utf8');
     const disposition = optionsOf(/^content-disposition:(.*)$/im.exec(partHeaders)?.[1] ?? '');
     const name = disposition.get('name');
-    if (name !== undefined) {
-      setField(out, name, disposition.has('filename') ? FILE_PART : bytes.subarray(headersEnd + 4, contentEnd).toString('utf8'));
+    if (name === undefined) return new UnreadableForm('The Content-Disposition header field "name" must be provided.');
+    if (disposition.has('filename')) {
+      if ((files += 1) > MAX_MULTIPART_FILES) return new UnreadableForm(`Too many files. Maximum number of files is ${MAX_MULTIPART_FILES}.`);
+      setField(out, name, FILE_PART);
+    } else {
+      if ((fields += 1) > MAX_MULTIPART_FIELDS) return new UnreadableForm(`Too many fields. Maximum number of fields is ${MAX_MULTIPART_FIELDS}.`);
+      setField(out, name, bytes.subarray(headersEnd + 4, contentEnd).toString('utf8'));
     }
     at = contentEnd + 2;
   }

@@ -14,6 +14,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
   it("lists the checks in LiteLLM's order", () => {
     expect(VIRTUAL_KEY_PIPELINE.map((c) => c.name)).to.deep.equal([
       'request_size',
+      'multipart_form', // Tollgate's own
       'request_body_safety',
       'request_tag_count', // Tollgate's own
       'allowed_ips',

@@ -490,17 +490,30 @@ describe('parseCheckRequest', () => {
       expect(facts).to.include({ model: 'whisper-1', endUserId: 'u 1', bodyInvalid: false });
     });
 
-    it('reads a form of at most 1000 fields, and leaves a longer one unread: a model past the cap is never missed', () => {
-      const junk = (count: number): [string, string][] => Array.from({ length: count }, (_, i) => [`f${i}`, 'x']);
-      const urlencoded = (fields: [string, string][]) =>
-        withBody({ path: '/v1/embeddings', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-      const formData = (fields: [string, string][]) =>
-        withBody({ path: '/v1/embeddings', headers: { 'content-type': 'multipart/form-data; boundary=B' }, raw_body: multipart('B', fields) });
-      for (const [name, read] of [['urlencoded', urlencoded], ['multipart', formData]] as const) {
-        expect(read([...junk(999), ['model', 'gpt-4-forbidden']]).model, `${name}: 1000 fields`).to.equal('gpt-4-forbidden');
-        const over = read([...junk(1000), ['model', 'gpt-4-forbidden']]);
-        expect(over, `${name}: 1001 fields`).to.include({ model: UNREAD_MODEL, bodyInvalid: true });
-      }
+    it("reads an urlencoded form whole, as Starlette's FormParser does: no field limit", () => {
+      const fields: [string, string][] = [...Array.from({ length: 5000 }, (_, i): [string, string] => [`f${i}`, 'x']), ['model', 'gpt-4-forbidden']];
+      const facts = withBody({ path: '/v1/embeddings', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+      expect(facts).to.include({ model: 'gpt-4-forbidden', bodyInvalid: false, unreadableForm: undefined });
+    });
+
+    it("leaves a multipart form unread where Starlette refuses it: over 1000 fields or 1000 files (counted apart), a part without a name", () => {
+      const junk = (count: number, prefix = 'f'): [string, string][] => Array.from({ length: count }, (_, i) => [`${prefix}${i}`, 'x']);
+      const files = (count: number): [string, string, string][] => Array.from({ length: count }, (_, i) => [`file${i}`, 'RIFF', `a${i}.wav`]);
+      const read = (parts: Array<[string, string] | [string, string, string]>) =>
+        withBody({ path: '/v1/audio/transcriptions', headers: { 'content-type': 'multipart/form-data; boundary=B' }, raw_body: multipart('B', parts) });
+
+      const most = read([...junk(999), ...files(1000), ['model', 'gpt-4-forbidden']]);
+      expect(most, '1000 fields and 1000 files').to.include({ model: 'gpt-4-forbidden', bodyInvalid: false, unreadableForm: undefined });
+
+      const fields = read([...junk(1000), ['model', 'gpt-4-forbidden']]);
+      expect(fields, '1001 fields').to.include({ bodyInvalid: true, unreadableForm: 'Too many fields. Maximum number of fields is 1000.' });
+      expect(fields.model).to.not.equal('gpt-4-forbidden');
+      const tooManyFiles = read([...files(1001), ['model', 'gpt-4-forbidden']]);
+      expect(tooManyFiles, '1001 files').to.include({ bodyInvalid: true, unreadableForm: 'Too many files. Maximum number of files is 1000.' });
+
+      const nameless = Buffer.from('--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name="model"\r\n\r\ngpt-4o\r\n--B--\r\n');
+      const facts = withBody({ path: '/v1/audio/transcriptions', headers: { 'content-type': 'multipart/form-data; boundary=B' }, raw_body: nameless });
+      expect(facts.unreadableForm).to.equal('The Content-Disposition header field "name" must be provided.');
     });
 
     it('reads multipart text fields, and file parts by name only (/audio/transcriptions)', () => {

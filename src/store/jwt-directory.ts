@@ -13,6 +13,7 @@ import { OrganizationRecord, TeamRecord, UserRecord } from './entities';
 import { toUser } from './to-domain';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
+import { isDuplicateKey } from './duplicate-key';
 
 export interface NewJwtUser {
   readonly userId: string;
@@ -31,10 +32,14 @@ export interface NewJwtUser {
 export interface JwtDirectory {
   /** A user whose `sso_user_id` is `ssoUserId`, else whose email matches case-insensitively. */
   findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): MaybePromise<User | null>;
-  /** Creates the `LiteLLM_UserTable` row unless it exists; returns the row either way. */
-  upsertUser(input: NewJwtUser): Promise<User>;
-  /** Creates a bare `LiteLLM_TeamTable` row unless it exists; returns the row either way. */
-  upsertTeam(teamId: string): Promise<Team>;
+  /**
+   * Creates the `LiteLLM_UserTable` row unless it exists; returns the row either way. Null when the
+   * id cannot have a row of its own: another row's id equals it under the database's collation
+   * (MariaDB ignores case and trailing spaces; LiteLLM's Postgres does not).
+   */
+  upsertUser(input: NewJwtUser): Promise<User | null>;
+  /** Creates a bare `LiteLLM_TeamTable` row unless it exists; returns the row either way, or null as upsertUser. */
+  upsertTeam(teamId: string): Promise<Team | null>;
   /** Ids of the teams with this alias (LiteLLM refuses 0 or several). */
   teamIdsWithAlias(alias: string): MaybePromise<readonly string[]>;
   /** Ids of the organizations with this alias. */
@@ -75,11 +80,11 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     return byEmail === null ? null : toUser(byEmail);
   }
 
-  async upsertUser(input: NewJwtUser): Promise<User> {
+  async upsertUser(input: NewJwtUser): Promise<User | null> {
     const existing = await this.reader.findUser(input.userId);
     if (existing !== null) return existing;
     const at = this.now();
-    await this.insertUnlessRaced(
+    const created = await this.insertUnlessRaced(
       () =>
         this.dataSource.getRepository(UserRecord).insert({
           user_id: input.userId,
@@ -95,14 +100,15 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
         }),
       () => this.reader.findUser(input.userId),
     );
+    if (!created) return null;
     return this.mustRead(this.reader.findUser(input.userId), `user ${input.userId}`);
   }
 
-  async upsertTeam(teamId: string): Promise<Team> {
+  async upsertTeam(teamId: string): Promise<Team | null> {
     const existing = await this.reader.findTeam(teamId);
     if (existing !== null) return existing;
     const at = this.now();
-    await this.insertUnlessRaced(
+    const created = await this.insertUnlessRaced(
       () =>
         this.dataSource.getRepository(TeamRecord).insert({
           team_id: teamId,
@@ -116,6 +122,7 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
         }),
       () => this.reader.findTeam(teamId),
     );
+    if (!created) return null;
     return this.mustRead(this.reader.findTeam(teamId), `team ${teamId}`);
   }
 
@@ -139,12 +146,20 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     return rows.map((r) => r.id);
   }
 
-  /** Two Tollgate replicas may create the same row at once: the loser reads the winner's row. */
-  private async insertUnlessRaced(insert: () => Promise<unknown>, existing: () => Promise<unknown>): Promise<void> {
+  /**
+   * Two Tollgate replicas may create the same row at once: the loser reads the winner's row. A taken
+   * key with no row under the exact id is another row's id under the collation ('Research ' for
+   * 'research'): false, as that id cannot be created. It is no outage, and must not be counted as
+   * one (`allow_requests_on_db_unavailable` would allow the caller as the proxy admin).
+   */
+  private async insertUnlessRaced(insert: () => Promise<unknown>, existing: () => Promise<unknown>): Promise<boolean> {
     try {
       await this.bounded('insert', insert);
+      return true;
     } catch (error) {
-      if ((await existing()) === null) throw error;
+      if ((await existing()) !== null) return true;
+      if (isDuplicateKey(error)) return false;
+      throw error;
     }
   }
 

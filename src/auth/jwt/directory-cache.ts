@@ -27,13 +27,13 @@ export class CachedJwtDirectory implements JwtDirectory {
     );
   }
 
-  async upsertUser(input: NewJwtUser): Promise<User> {
+  async upsertUser(input: NewJwtUser): Promise<User | null> {
     const user = await this.directory.upsertUser(input);
     this.memory.clear(); // a remembered "no such user" must not outlive the row
     return user;
   }
 
-  upsertTeam(teamId: string): Promise<Team> {
+  upsertTeam(teamId: string): Promise<Team | null> {
     return this.directory.upsertTeam(teamId);
   }
 

@@ -160,15 +160,7 @@ function refuseOrAssemble(
   if ('denial' in claimedOrg) return { kind: 'refused', denial: claimedOrg.denial, check: 'jwt_organization' };
   if (userId !== null && user === null) {
     // `user_allowed_email_domain` turns the upsert off for other domains (`valid_user_email`).
-    if (!settings.userIdUpsert || identity.validUserEmail === false) {
-      return {
-        kind: 'refused',
-        denial: authErrorFromException(
-          `User doesn't exist in db. 'user_id'=${userId}. Create user via \`/user/new\` call. Got error - `,
-        ),
-        check: 'jwt_user',
-      };
-    }
+    if (!settings.userIdUpsert || identity.validUserEmail === false) return userMissing(userId);
     const defaults = settings.newUserDefaults;
     const created = lookups.directory.upsertUser({
       userId,
@@ -178,18 +170,11 @@ function refuseOrAssemble(
       models: defaults.models,
     });
     const organization = claimedOrg.org ?? teamOrg;
+    // Null: the id names another user's row under MariaDB's collation, and cannot have its own.
     return created.then((createdUser) =>
-      assemble(facts, userId, team, groupIds, [
-        organization,
-        createdUser,
-        endUser,
-        unknownEndUser,
-        membership,
-        tags,
-        groups,
-        globalSpend,
-        permissions,
-      ]),
+      createdUser === null
+        ? userMissing(userId)
+        : assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions]),
     );
   }
   return assemble(facts, userId, team, groupIds, [
@@ -218,6 +203,15 @@ type Resolved = [
 ];
 
 /** The end user's budget (`_check_end_user_budget` inside get_end_user_object), then the snapshot. */
+/** LiteLLM's refusal of a user id with no row, when user_id_upsert may not create one. */
+function userMissing(userId: string): JwtSnapshotResult {
+  return {
+    kind: 'refused',
+    denial: authErrorFromException(`User doesn't exist in db. 'user_id'=${userId}. Create user via \`/user/new\` call. Got error - `),
+    check: 'jwt_user',
+  };
+}
+
 function assemble(
   facts: RequestFacts,
   userId: string | null,

@@ -49,13 +49,14 @@ function pySet(items: readonly string[]): string {
 function namedTeam(lookups: JwtLookups, teamId: string, upsert: boolean): MaybePromise<TeamSelection> {
   return andThen(teamOf(lookups.store, teamId), (found) => {
     if (found !== null) return { kind: 'selected', team: found };
-    if (upsert) return lookups.directory.upsertTeam(teamId).then((team): TeamSelection => ({ kind: 'selected', team }));
-    return refused(
-      authErrorFromHttpExceptionDict(404, {
-        error: `Team doesn't exist in db. Team=${teamId}. Create team via \`/team/new\` call.`,
-      }),
-    );
+    // Null: the id names another team's row under MariaDB's collation, and cannot have its own.
+    if (upsert) return lookups.directory.upsertTeam(teamId).then((team) => (team === null ? teamMissing(teamId) : { kind: 'selected', team }));
+    return teamMissing(teamId);
   });
+}
+
+function teamMissing(teamId: string): TeamSelection {
+  return refused(authErrorFromHttpExceptionDict(404, { error: `Team doesn't exist in db. Team=${teamId}. Create team via \`/team/new\` call.` }));
 }
 
 /** `get_team_object_by_alias`: the alias must name exactly one team. */

@@ -112,6 +112,13 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
       expect(h.directory.calls).to.include('upsertTeam:fresh');
     });
 
+    it("team_id_upsert of an id the database takes for another team's is LiteLLM's 404, not an outage", async () => {
+      const h = harness({ jwtauth: { team_id_jwt_field: 'tid', team_id_upsert: true } });
+      h.directory.takenIds.add('research ');
+      expect(refusal(await h.run({ tid: 'research ' }))).to.deep.include({ check: 'jwt_team', status: 404 });
+      expect(h.directory.calls).to.include('upsertTeam:research ');
+    });
+
     it('team_id_jwt_field set but absent from the token → 401 "No team id found in token"', async () => {
       const h = harness({ jwtauth: { team_id_jwt_field: 'tid' } });
       expect(refusal(await h.run({ sub: 'x' }))).to.deep.include({
@@ -257,6 +264,13 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
         const outcome = resolved(await h.run({ sub: 'new-user', email: 'new@example.com' }));
         expect(outcome.snapshot.user).to.include({ user_id: 'new-user', user_email: 'new@example.com', max_budget: 3 });
         expect(h.directory.calls).to.include('upsertUser:new-user');
+      });
+
+      it("user_id_upsert of an id the database takes for another user's is refused as an unknown user (401)", async () => {
+        const h = harness({ jwtauth: { ...jwtauth, user_id_upsert: true } });
+        h.directory.takenIds.add('alice ');
+        expect(refusal(await h.run({ sub: 'alice ' }))).to.deep.include({ check: 'jwt_user', status: 401 });
+        expect(h.directory.calls).to.include('upsertUser:alice ');
       });
 
       it('user_allowed_email_domain: an email of another domain is not upserted (401)', async () => {

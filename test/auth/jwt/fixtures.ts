@@ -46,6 +46,8 @@ export class MemoryDirectory implements JwtDirectory {
   readonly usersByEmail = new Map<string, User>();
   readonly teamAliases = new Map<string, string[]>();
   readonly orgAliases = new Map<string, string[]>();
+  /** Ids the database cannot give a row of their own (another row's id under its collation). */
+  readonly takenIds = new Set<string>();
 
   constructor(private readonly store: MemoryStore) {}
 
@@ -54,15 +56,17 @@ export class MemoryDirectory implements JwtDirectory {
     return Promise.resolve((sso !== null ? this.usersBySso.get(sso) : undefined) ?? (email !== null ? this.usersByEmail.get(email.toLowerCase()) : undefined) ?? null);
   }
 
-  upsertUser(input: NewJwtUser): Promise<User> {
+  upsertUser(input: NewJwtUser): Promise<User | null> {
     this.calls.push(`upsertUser:${input.userId}`);
+    if (this.takenIds.has(input.userId)) return Promise.resolve(null);
     const user = aUser({ user_id: input.userId, user_email: input.email, user_role: input.role, max_budget: input.maxBudget, models: [...input.models] });
     this.store.users.set(input.userId, user);
     return Promise.resolve(user);
   }
 
-  upsertTeam(teamId: string): Promise<Team> {
+  upsertTeam(teamId: string): Promise<Team | null> {
     this.calls.push(`upsertTeam:${teamId}`);
+    if (this.takenIds.has(teamId)) return Promise.resolve(null);
     const team = aTeam({ team_id: teamId });
     this.store.teams.set(teamId, team);
     return Promise.resolve(team);

@@ -42,6 +42,19 @@ function keyValues(target: SpendTarget): string[] {
 }
 
 /**
+ * The target's row and no other, byte for byte as LiteLLM's Postgres compares: MariaDB's collations
+ * take 'research ' (and 'Research') for 'research', so spend charged to an id with no row of its
+ * own would land on another entity's. The plain comparison keeps the primary key's index; the
+ * BINARY one rejects the other spelling. SQLite compares bytes already.
+ */
+function rowOf(dialect: Dialect, target: SpendTarget, q: (name: string) => string): { where: string; params: string[] } {
+  const { keys } = TABLES[target.kind];
+  const values = keyValues(target);
+  if (dialect !== 'mysql') return { where: keys.map((k) => `${q(k)} = ?`).join(' AND '), params: values };
+  return { where: keys.map((k) => `${q(k)} = ? AND BINARY ${q(k)} = ?`).join(' AND '), params: values.flatMap((v) => [v, v]) };
+}
+
+/**
  * `spend += amount` on the target's row. A key, team or user charged in budget window `windowEnd`
  * follows its own `budget_reset_at`:
  * - a newer window, once the row's own has ended by `now`, first resets the row (spend = amount,
@@ -54,12 +67,14 @@ function keyValues(target: SpendTarget): string[] {
  */
 export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount: number, windowEnd: number, now: number): Statement {
   const q = (name: string): string => quote(dialect, name);
-  const { table, keys } = TABLES[target.kind];
-  const where = keys.map((k) => `${q(k)} = ?`).join(' AND ');
+  const { table } = TABLES[target.kind];
+  const row = rowOf(dialect, target, q);
   if (target.kind === 'end_user') {
+    // MariaDB: an id that collides with another end user's under the collation cannot have a row
+    // of its own; its spend stays in LiteLLM_SpendLogs rather than being added to the other's.
     const upsert =
       dialect === 'mysql'
-        ? `ON DUPLICATE KEY UPDATE ${q('spend')} = ${q('spend')} + VALUES(${q('spend')})`
+        ? `ON DUPLICATE KEY UPDATE ${q('spend')} = IF(BINARY ${q('user_id')} = BINARY VALUES(${q('user_id')}), ${q('spend')} + VALUES(${q('spend')}), ${q('spend')})`
         : `ON CONFLICT (${q('user_id')}) DO UPDATE SET ${q('spend')} = ${q('spend')} + excluded.${q('spend')}`;
     return {
       sql: `INSERT INTO ${q(table)} (${q('user_id')}, ${q('spend')}, ${q('blocked')}) VALUES (?, ?, ?) ${upsert}`,
@@ -76,13 +91,13 @@ export function addSpendStatement(dialect: Dialect, target: SpendTarget, amount:
       sql:
         `UPDATE ${q(table)} SET ${q('spend')} = CASE WHEN ${ended} THEN ? ELSE COALESCE(${q('spend')}, 0) + ? END, ` +
         `${q('budget_reset_at')} = CASE WHEN ${ended} THEN ? ELSE ${q('budget_reset_at')} END ` +
-        `WHERE ${where}` +
+        `WHERE ${row.where}` +
         (windowOver ? ` AND (${q('budget_reset_at')} IS NULL OR ${q('budget_reset_at')} <= ?)` : ''),
-      params: [at, current, amount, amount, at, current, at, ...keyValues(target), ...(windowOver ? [at] : [])],
+      params: [at, current, amount, amount, at, current, at, ...row.params, ...(windowOver ? [at] : [])],
     };
   }
   return {
-    sql: `UPDATE ${q(table)} SET ${q('spend')} = COALESCE(${q('spend')}, 0) + ? WHERE ${where}`,
-    params: [amount, ...keyValues(target)],
+    sql: `UPDATE ${q(table)} SET ${q('spend')} = COALESCE(${q('spend')}, 0) + ? WHERE ${row.where}`,
+    params: [amount, ...row.params],
   };
 }

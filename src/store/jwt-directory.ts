@@ -59,25 +59,32 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     this.timeoutMs = settings.dbTimeoutMs;
   }
 
+  /**
+   * The match is the database's, then checked again here as LiteLLM's Postgres compares: MariaDB's
+   * collations take 'alice ' (and an email's trailing spaces) for 'alice', and a row found so
+   * would be cached under a spelling its own invalidation never names.
+   */
   async findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null> {
     const users = this.dataSource.getRepository(UserRecord);
     if (ssoUserId !== null) {
       const bySso = await this.bounded('findUserBySsoId', () =>
         users.createQueryBuilder('u').leftJoinAndSelect('u.organization_memberships', 'om').where('u.sso_user_id = :ssoUserId', { ssoUserId }).getOne(),
       );
-      if (bySso !== null) return toUser(bySso);
+      if (bySso !== null && bySso.sso_user_id === ssoUserId) return toUser(bySso);
     }
     if (email === null) return null;
-    // LiteLLM: Prisma `mode: "insensitive"`. LOWER() works the same on MySQL and SQLite.
+    // LiteLLM: Prisma `mode: "insensitive"` (case only). LOWER() works the same on MySQL and SQLite.
     const byEmail = await this.bounded('findUserByEmail', () =>
       users
         .createQueryBuilder('u')
         .leftJoinAndSelect('u.organization_memberships', 'om')
         .where('LOWER(u.user_email) = LOWER(:email)', { email })
         .orderBy('u.user_id')
-        .getOne(),
+        .getMany(),
     );
-    return byEmail === null ? null : toUser(byEmail);
+    const wanted = email.toLowerCase();
+    const user = byEmail.find((u) => u.user_email?.toLowerCase() === wanted);
+    return user === undefined ? null : toUser(user);
   }
 
   async upsertUser(input: NewJwtUser): Promise<User | null> {
@@ -126,11 +133,18 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     return this.mustRead(this.reader.findTeam(teamId), `team ${teamId}`);
   }
 
+  /** At most two (enough to refuse ambiguity), compared byte for byte as Postgres does. */
   async teamIdsWithAlias(alias: string): Promise<string[]> {
     const rows = await this.bounded('teamIdsWithAlias', () =>
-      this.dataSource.getRepository(TeamRecord).createQueryBuilder('t').select('t.team_id', 'id').where('t.team_alias = :alias', { alias }).limit(2).getRawMany<{ id: string }>(),
+      this.dataSource
+        .getRepository(TeamRecord)
+        .createQueryBuilder('t')
+        .select('t.team_id', 'id')
+        .addSelect('t.team_alias', 'alias')
+        .where('t.team_alias = :alias', { alias })
+        .getRawMany<{ id: string; alias: string }>(),
     );
-    return rows.map((r) => r.id);
+    return idsNamed(rows, alias);
   }
 
   async organizationIdsWithAlias(alias: string): Promise<string[]> {
@@ -139,11 +153,11 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
         .getRepository(OrganizationRecord)
         .createQueryBuilder('o')
         .select('o.organization_id', 'id')
+        .addSelect('o.organization_alias', 'alias')
         .where('o.organization_alias = :alias', { alias })
-        .limit(2)
-        .getRawMany<{ id: string }>(),
+        .getRawMany<{ id: string; alias: string }>(),
     );
-    return rows.map((r) => r.id);
+    return idsNamed(rows, alias);
   }
 
   /**
@@ -172,4 +186,9 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
   private bounded<T>(operation: string, work: () => Promise<T>): Promise<T> {
     return withDeadline(operation, this.timeoutMs, work);
   }
+}
+
+/** The ids of the rows whose alias is `alias` byte for byte (the collation matched more), two at most. */
+function idsNamed(rows: readonly { id: string; alias: string }[], alias: string): string[] {
+  return rows.filter((row) => row.alias === alias).slice(0, 2).map((row) => row.id);
 }

@@ -173,6 +173,27 @@ describeEachBackend('spend: SpendWriter with client-chosen values', (backend) =>
     expect(await spendOf(dataSource, 'LiteLLM_VerificationToken', 'token', key.token)).to.equal(0.25);
   });
 
+  it("charges an id only to its own row: never to another's the collation takes it for (a trailing space)", async () => {
+    const { dataSource } = backend();
+    const rows = new LiteLlmRows(dataSource);
+    const team = await rows.aTeam({ spend: 1 });
+    const user = await rows.aUser({ spend: 1 });
+    const tag = await rows.aTag({ spend: 1 });
+    const endUser = uniqueId('customer');
+    await new SpendWriter(dataSource).write([queued(anEvent({ endUserId: endUser, cost: 1 }))]);
+    const event = anEvent({ teamId: `${team.team_id} `, userId: `${user.user_id} `, tags: [`${tag.tag_name} `], endUserId: `${endUser} `, cost: 0.25 });
+    expect(await new SpendWriter(dataSource).write([queued(event)])).to.equal(1);
+    expect(await spendOf(dataSource, 'LiteLLM_TeamTable', 'team_id', team.team_id)).to.equal(1);
+    expect(await spendOf(dataSource, 'LiteLLM_UserTable', 'user_id', user.user_id)).to.equal(1);
+    expect(await spendOf(dataSource, 'LiteLLM_TagTable', 'tag_name', tag.tag_name)).to.equal(1);
+    const endUsers: { user_id: string; spend: number | string }[] = await dataSource.query('SELECT user_id, spend FROM LiteLLM_EndUserTable WHERE user_id IN (?, ?)', [endUser, `${endUser} `]);
+    const spendById = new Map(endUsers.map((r) => [r.user_id, Number(r.spend)]));
+    expect(spendById.get(endUser), 'the other end user untouched').to.equal(1);
+    // SQLite tells the ids apart, as Postgres does: the new end user gets its own row there.
+    if (backend().name === 'sqlite') expect(spendById.get(`${endUser} `)).to.equal(0.25);
+    else expect(spendById.has(`${endUser} `), 'MariaDB cannot hold it apart: left to LiteLLM_SpendLogs').to.equal(false);
+  });
+
   it('finds a replayed charge whose id held half a surrogate pair, instead of failing on its duplicate key forever', async () => {
     const { dataSource } = backend();
     const key = await new LiteLlmRows(dataSource).aKey();

@@ -33,6 +33,15 @@ describeEachBackend('TypeOrmJwtDirectory', (backend) => {
       expect((await directory.findUserBySsoIdOrEmail(null, email.toUpperCase()))?.user_id).to.equal(user.user_id);
     });
 
+    it("finds no user under another spelling the collation takes for its own (trailing spaces; case, but for the email's)", async () => {
+      const email = `${uniqueId('padded')}@example.com`;
+      const user = await rows.aUser({ sso_user_id: uniqueId('Sso'), user_email: email });
+      expect(await directory.findUserBySsoIdOrEmail(`${user.sso_user_id} `, null)).to.equal(null);
+      expect(await directory.findUserBySsoIdOrEmail(String(user.sso_user_id).toLowerCase(), null)).to.equal(null);
+      expect(await directory.findUserBySsoIdOrEmail(null, `${email} `)).to.equal(null);
+      expect((await directory.findUserBySsoIdOrEmail(null, email.toUpperCase()))?.user_id).to.equal(user.user_id);
+    });
+
     it('is null when neither matches', async () => {
       expect(await directory.findUserBySsoIdOrEmail(uniqueId('sso'), `${uniqueId('x')}@nowhere.io`)).to.equal(null);
       expect(await directory.findUserBySsoIdOrEmail(null, null)).to.equal(null);
@@ -93,6 +102,18 @@ describeEachBackend('TypeOrmJwtDirectory', (backend) => {
   });
 
   describe('aliases', () => {
+    it('match byte for byte, as on Postgres: not under a trailing space or another case', async () => {
+      const alias = uniqueId('Exact Alias');
+      const team = await rows.aTeam({ team_alias: alias });
+      const org = await rows.anOrganization({ organization_alias: alias });
+      for (const other of [`${alias} `, alias.toLowerCase()]) {
+        expect(await directory.teamIdsWithAlias(other), other).to.deep.equal([]);
+        expect(await directory.organizationIdsWithAlias(other), other).to.deep.equal([]);
+      }
+      expect(await directory.teamIdsWithAlias(alias)).to.deep.equal([team.team_id]);
+      expect(await directory.organizationIdsWithAlias(alias)).to.deep.equal([org.organization_id]);
+    });
+
     it('returns the ids of the teams and organizations with an alias (at most two: enough to refuse ambiguity)', async () => {
       const alias = uniqueId('Platform Team');
       const t1 = await rows.aTeam({ team_alias: alias });

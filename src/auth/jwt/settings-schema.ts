@@ -33,6 +33,18 @@ export const UNSUPPORTED_JWT_SETTINGS = [
   'sync_user_role_and_teams',
   'team_claim_fallback',
   'fallback_to_db_teams',
+  'jwt_litellm_role_map',
+] as const;
+
+/**
+ * Settings of newer LiteLLM versions that change no decision Tollgate makes (the SSO login page,
+ * caches of features Tollgate refuses anyway): known, so not an unknown setting, and ignored.
+ */
+export const IGNORED_JWT_SETTINGS = [
+  'upsert_sso_user_to_team',
+  'oidc_userinfo_endpoint',
+  'oidc_userinfo_cache_ttl',
+  'virtual_key_mapping_cache_ttl',
 ] as const;
 
 export const liteLlmJwtAuthSchema = z.looseObject({
@@ -74,6 +86,8 @@ export const liteLlmJwtAuthSchema = z.looseObject({
   sync_user_role_and_teams: z.boolean().nullish(),
   team_claim_fallback: z.boolean().nullish(),
   fallback_to_db_teams: z.boolean().nullish(),
+  jwt_litellm_role_map: z.unknown().optional(),
+  unregistered_jwt_client_behavior: z.unknown().optional(),
 });
 export type LiteLlmJwtAuthConfig = z.infer<typeof liteLlmJwtAuthSchema>;
 

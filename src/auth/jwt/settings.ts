@@ -7,7 +7,7 @@
 import type { LiteLlmConfig } from '../../config/litellm-config';
 import { ConfigError } from '../../config/litellm-config';
 import { publicKeyFromJwk, publicKeyFromPem, type PublicKey } from './public-key';
-import { UNSUPPORTED_JWT_SETTINGS, type RbacRole } from './settings-schema';
+import { IGNORED_JWT_SETTINGS, liteLlmJwtAuthSchema, UNSUPPORTED_JWT_SETTINGS, type LiteLlmJwtAuthConfig, type RbacRole } from './settings-schema';
 
 export interface RolePermission {
   readonly role: RbacRole;
@@ -106,6 +106,31 @@ function isSwitchedOn(value: unknown): boolean {
   return value !== undefined && value !== null && value !== false && value !== '';
 }
 
+const KNOWN_JWT_SETTINGS: ReadonlySet<string> = new Set([...Object.keys(liteLlmJwtAuthSchema.shape), ...IGNORED_JWT_SETTINGS]);
+
+/**
+ * What `LiteLLM_JWTAuth.__init__` refuses, with its messages: LiteLLM does not start on such a
+ * config (JWT auth on or not), and a misspelt setting read as absent here would change who a
+ * caller is (`user_id_upsrt`) without a word.
+ */
+function refuseWhatLiteLlmRefuses(auth: LiteLlmJwtAuthConfig): void {
+  const where = 'general_settings.litellm_jwtauth';
+  const unknown = Object.keys(auth).find((name) => !KNOWN_JWT_SETTINGS.has(name));
+  if (unknown !== undefined) throw new ConfigError(`invalid setting '${where}.${unknown}': unknown setting (LiteLLM refuses it too: "Invalid arguments provided")`);
+  const given = (value: unknown): boolean => value !== undefined && value !== null;
+  if (given(auth.user_roles_jwt_field) !== given(auth.user_allowed_roles)) {
+    throw new ConfigError(`invalid setting '${where}.user_allowed_roles': user_allowed_roles must be provided if user_roles_jwt_field is set.`);
+  }
+  if (given(auth.object_id_jwt_field) && !given(auth.role_mappings)) {
+    throw new ConfigError(
+      `invalid setting '${where}.role_mappings': if object_id_jwt_field is set, role_mappings must also be set. Needed to infer if the caller is a user or team.`,
+    );
+  }
+  if (given(auth.scope_mappings) && auth.enforce_scope_based_access !== true) {
+    throw new ConfigError(`invalid setting '${where}.enforce_scope_based_access': scope_mappings must be set if enforce_scope_based_access is true.`);
+  }
+}
+
 function staticKeys(entries: readonly (string | Readonly<Record<string, unknown>>)[]): PublicKey[] {
   return entries.map((entry, index) => {
     const where = `tollgate.jwt.public_keys.${index}`;
@@ -131,11 +156,17 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
   const auth = general.litellm_jwtauth ?? {};
   const own = config.tollgate?.jwt ?? {};
   const enabled = general.enable_jwt_auth ?? false;
+  refuseWhatLiteLlmRefuses(auth);
   if (enabled) {
     for (const name of UNSUPPORTED_JWT_SETTINGS) {
       if (isSwitchedOn(auth[name])) {
         throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.${name}': not supported by Tollgate (remove it)`);
       }
+    }
+    // Only the default (tokens without a mapped key fall back to the team mapping) is Tollgate's.
+    const unregistered = auth.unregistered_jwt_client_behavior;
+    if (isSwitchedOn(unregistered) && unregistered !== 'fallback_team_mapping') {
+      throw new ConfigError("invalid setting 'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': not supported by Tollgate (remove it)");
     }
     // Newer LiteLLM maps claims per issuer (its *_jwt_field settings on an issuer entry): ignored,
     // a token of that issuer would be read with the global fields instead, as another caller.

@@ -213,7 +213,7 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
     });
 
     it('object_id_jwt_field on a TEAM token names (and loads) the team', async () => {
-      const h = harness({ jwtauth: { object_id_jwt_field: 'oid', team_id_jwt_field: 'tid' } });
+      const h = harness({ jwtauth: { object_id_jwt_field: 'oid', role_mappings: [], team_id_jwt_field: 'tid' } });
       h.store.teams.set('obj-team', aTeam({ team_id: 'obj-team', max_budget: 1, spend: 2 }));
       const outcome = resolved(await h.run({ oid: 'obj-team', tid: 'ignored' }));
       expect(outcome.snapshot.team?.team_id).to.equal('obj-team');

@@ -80,7 +80,7 @@ describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
     });
 
     it('object_id_jwt_field names the team of a TEAM token and the user of an INTERNAL_USER token', () => {
-      const jwtauth = { object_id_jwt_field: 'oid', team_id_jwt_field: 'tid', user_id_jwt_field: 'sub' };
+      const jwtauth = { object_id_jwt_field: 'oid', role_mappings: [], team_id_jwt_field: 'tid', user_id_jwt_field: 'sub' };
       expect(identityOf({ oid: 'obj', tid: 't' }, { jwtauth })).to.include({ objectTeamId: 'obj', specificTeamId: 't' });
       expect(identityOf({ oid: 'obj', sub: 'u' }, { jwtauth })).to.include({ objectTeamId: null, userId: 'obj' });
     });

@@ -185,6 +185,32 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
       expect(settingsOf(issuer(', team_ids_jwt_field: null'), {}).jwt.issuers, 'switched off').to.have.length(1);
     });
 
+    it('a setting LiteLLM_JWTAuth does not know (LiteLLM does not start either); known ones of newer versions that change no decision pass', () => {
+      expect(refusal('general_settings:\n  litellm_jwtauth:\n    user_id_upsrt: true\n')).to.include(
+        "'general_settings.litellm_jwtauth.user_id_upsrt': unknown setting",
+      );
+      const known = 'general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    upsert_sso_user_to_team: true\n    oidc_userinfo_cache_ttl: 60\n';
+      expect(settingsOf(known, URL_ENV).jwt.enabled).to.equal(true);
+    });
+
+    it("the combinations LiteLLM_JWTAuth refuses, with LiteLLM's messages", () => {
+      const jwtauth = (lines: string) => `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`;
+      expect(refusal(jwtauth('    user_roles_jwt_field: roles\n'))).to.include('user_allowed_roles must be provided if user_roles_jwt_field is set.');
+      expect(refusal(jwtauth('    user_allowed_roles: [admin]\n'))).to.include('user_allowed_roles must be provided if user_roles_jwt_field is set.');
+      expect(refusal(jwtauth('    object_id_jwt_field: oid\n'))).to.include('if object_id_jwt_field is set, role_mappings must also be set.');
+      expect(refusal(jwtauth('    scope_mappings: [{scope: s, models: [m]}]\n'))).to.include('scope_mappings must be set if enforce_scope_based_access is true.');
+      expect(refusal(jwtauth('    scope_mappings: [{scope: s}]\n    enforce_scope_based_access: false\n'))).to.include('enforce_scope_based_access');
+      const valid = jwtauth('    user_roles_jwt_field: roles\n    user_allowed_roles: [admin]\n    object_id_jwt_field: oid\n    role_mappings: []\n');
+      expect(settingsOf(valid, URL_ENV).jwt.enabled).to.equal(true);
+    });
+
+    it('jwt_litellm_role_map and a non-default unregistered_jwt_client_behavior, which would change who a caller is', () => {
+      const jwtauth = (lines: string) => `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`;
+      expect(refusal(jwtauth('    jwt_litellm_role_map: [{jwt_role: "admin*", litellm_role: proxy_admin}]\n'))).to.include('jwt_litellm_role_map');
+      expect(refusal(jwtauth('    unregistered_jwt_client_behavior: reject\n'))).to.include('unregistered_jwt_client_behavior');
+      expect(settingsOf(jwtauth('    unregistered_jwt_client_behavior: fallback_team_mapping\n'), URL_ENV).jwt.enabled).to.equal(true);
+    });
+
     it('but accepts those settings switched off', () => {
       const yaml = 'general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    oidc_userinfo_enabled: false\n    sync_user_role_and_teams: false\n';
       expect(settingsOf(yaml, URL_ENV).jwt.enabled).to.equal(true);

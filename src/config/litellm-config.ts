@@ -1,9 +1,11 @@
 /**
  * The YAML file in LiteLLM's `config.yaml` shape, validated once at startup.
- * Unknown keys are ignored (a LiteLLM config is accepted unchanged); wrong types fail with the key's path.
+ * Unknown LiteLLM keys are ignored (a LiteLLM config is accepted unchanged); unknown `tollgate:` keys
+ * and wrong types fail with the key's path.
  */
 import { readFileSync } from 'node:fs';
-import { isScalar, parseDocument } from 'yaml';
+import { isScalar } from 'yaml';
+import { describeYamlError, parsePythonYaml } from './python-yaml';
 import { z } from 'zod';
 import { meteringConfigShape } from './metering-config';
 import { alertingConfigShape } from './alerting-config';
@@ -64,6 +66,10 @@ const generalSettings = z.looseObject({
   store_model_in_db: z.boolean().nullish(),
   // Entries are read leniently (config/pass-through-endpoints.ts): LiteLLM skips what it cannot use.
   pass_through_endpoints: z.array(z.unknown()).nullish(),
+  // Accepted so a LiteLLM config loads unchanged; switched on, each is refused (settings.ts).
+  custom_auth: z.unknown().optional(),
+  enable_oauth2_auth: z.unknown().optional(),
+  enable_oauth2_proxy_auth: z.unknown().optional(),
 });
 
 const litellmSettings = z.looseObject({
@@ -73,7 +79,8 @@ const litellmSettings = z.looseObject({
   default_internal_user_params: defaultInternalUserParamsSchema.nullish(),
 });
 
-const tollgateSettings = z.looseObject({
+/** Tollgate's own keys: strict, as a misspelt one has no LiteLLM meaning to fall back on. */
+const tollgateSettings = z.strictObject({
   forward_credentials: z.boolean().optional(),
   negative_cache_ttl_seconds: z.number().nonnegative().optional(),
   cache_ttl_seconds: z.number().positive().optional(),
@@ -101,10 +108,17 @@ export type LiteLlmConfig = z.infer<typeof liteLlmConfigSchema>;
 
 export class ConfigError extends Error {}
 
-/** Replaces `os.environ/NAME` strings anywhere in the tree, as LiteLLM does. */
+/**
+ * Replaces `os.environ/NAME` strings anywhere in the tree, as LiteLLM does (`get_secret`): a value
+ * Python's `ast.literal_eval` reads as a bool (`True`, `False`) becomes one, any other stays the
+ * string it is (`"true"` and `"100"` too, which a boolean or numeric setting then refuses by name).
+ */
 function resolveEnvReferences(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string' && value.startsWith('os.environ/')) {
-    return env[value.slice('os.environ/'.length)] ?? null;
+    const secret = env[value.slice('os.environ/'.length)];
+    if (secret === undefined) return null;
+    const literal = secret.trim();
+    return literal === 'True' ? true : literal === 'False' ? false : secret;
   }
   if (Array.isArray(value)) return value.map((v) => resolveEnvReferences(v, env));
   if (value !== null && typeof value === 'object') {
@@ -133,12 +147,13 @@ const FLOAT_SYNTAX = /^[-+]?(?:\.inf|\.nan|[0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|
 
 export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source = 'config'): LiteLlmConfig {
   let raw: unknown;
-  const document = parseDocument(text);
+  const document = parsePythonYaml(text);
   const [error] = document.errors;
-  if (error !== undefined) throw new ConfigError(`${source}: not valid YAML: ${error.message}`);
+  if (error !== undefined) throw new ConfigError(`${source}: not valid YAML: ${describeYamlError(error)}`);
   try {
     raw = document.toJS() ?? {};
   } catch (err) {
+    // Alias trouble (unresolved, or too many: a billion-laughs file); the message names no value.
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
   }
   const parsed = liteLlmConfigSchema.safeParse(resolveEnvReferences(raw, env));

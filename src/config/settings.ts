@@ -81,10 +81,31 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return settingsFrom(config, env);
 }
 
+/**
+ * LiteLLM's other ways to authenticate a caller (litellm-auth.md §2: custom auth replaces every
+ * check; OAuth2 introspects the token). Tollgate has neither: ignored, they would turn a config
+ * meant for them into plain key auth, so switched on they stop the start.
+ */
+const UNSUPPORTED_AUTH_SETTINGS = ['custom_auth', 'enable_oauth2_auth', 'enable_oauth2_proxy_auth'] as const;
+
 export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Settings {
   const general = config.general_settings ?? {};
+  for (const name of UNSUPPORTED_AUTH_SETTINGS) {
+    const value = general[name];
+    if (value !== undefined && value !== null && value !== false && value !== '') {
+      throw new ConfigError(`invalid setting 'general_settings.${name}': not supported by Tollgate (remove it)`);
+    }
+  }
   // LiteLLM's load_config: general_settings.master_key, else LITELLM_MASTER_KEY.
-  const masterKey = general.master_key ?? nonEmpty(env.LITELLM_MASTER_KEY);
+  // The variable is trimmed: a secret written with `echo` ends in a newline no caller sends.
+  const masterKey = general.master_key ?? env.LITELLM_MASTER_KEY?.trim() ?? null;
+  // Set but empty, LiteLLM runs closed with a master key no caller can send; read as unset it
+  // would make an open proxy of a deployment whose secret came out empty. Neither: refuse.
+  if (masterKey !== null && masterKey.trim() === '') {
+    throw new ConfigError(
+      `${general.master_key === undefined || general.master_key === null ? 'LITELLM_MASTER_KEY' : "invalid setting 'general_settings.master_key'"}: set but empty (set a key, or leave it unset to run without a master key)`,
+    );
+  }
   const tollgate = config.tollgate ?? {};
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
   return {

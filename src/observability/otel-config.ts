@@ -68,11 +68,12 @@ function value(env: Env, name: string): string | null {
 export function parseKeyValueList(raw: string | null, warnings: string[], variable: string): Record<string, string> {
   const result: Record<string, string> = {};
   if (raw === null) return result;
-  for (const part of raw.split(',')) {
+  for (const [index, part] of raw.split(',').entries()) {
     const at = part.indexOf('=');
     const key = at > 0 ? part.slice(0, at).trim() : '';
     if (key === '') {
-      if (part.trim() !== '') warnings.push(`${variable}: ignoring "${part.trim().slice(0, 40)}" (expected key=value)`);
+      // Named by position only: a malformed header entry is often a credential (`Authorization Bearer …`).
+      if (part.trim() !== '') warnings.push(`${variable}: ignoring entry ${index + 1} (expected key=value)`);
       continue;
     }
     try {

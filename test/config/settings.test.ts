@@ -91,8 +91,78 @@ describe('settings from environment and config.yaml', () => {
     );
   });
 
-  it('reports YAML syntax errors clearly', () => {
+  it('reports YAML syntax errors clearly, by line and column, never quoting the line (it may hold a secret)', () => {
     expect(() => parseLiteLlmConfig('general_settings: [unclosed', {}, 'config.yaml')).to.throw(ConfigError, /config\.yaml: not valid YAML/);
+    const error = (() => {
+      try {
+        parseLiteLlmConfig('general_settings:\n  master_key: sk-very-secret\n   bad: [\n', {});
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.message).to.match(/not valid YAML: [A-Z_]+ at line \d+, column \d+$/);
+    expect(error.message).to.not.include('sk-very-secret');
+  });
+
+  it("reads YAML as LiteLLM's PyYAML does (YAML 1.1): merge keys, yes/no/on/off, 0-prefixed octal; y and n stay strings", () => {
+    const config = parseLiteLlmConfig(
+      [
+        'shared: &shared',
+        '  master_key: sk-from-anchor',
+        '  allowed_routes: [/chat/completions]',
+        'general_settings:',
+        '  <<: *shared',
+        '  enforce_user_param: yes',
+        '  allow_requests_on_db_unavailable: off',
+        'litellm_settings:',
+        '  max_budget: 010',
+        'model_list:',
+        '  - model_name: y',
+        '  - model_name: n',
+      ].join('\n'),
+      {},
+    );
+    const s = settingsFrom(config, {});
+    expect(s.masterKey, 'brought in by the merge key').to.equal('sk-from-anchor');
+    expect(config.general_settings?.allowed_routes).to.deep.equal(['/chat/completions']);
+    expect(config.general_settings?.enforce_user_param).to.equal(true);
+    expect(s.allowRequestsOnDbUnavailable).to.equal(false);
+    expect(s.policy.maxBudget).to.equal(8);
+    expect(config.model_list?.map((m) => m.model_name)).to.deep.equal(['y', 'n']);
+  });
+
+  it('reads os.environ/ values as get_secret does: True and False become booleans, any other text stays text', () => {
+    const yaml = 'general_settings:\n  allow_requests_on_db_unavailable: os.environ/FLAG\n';
+    expect(parseLiteLlmConfig(yaml, { FLAG: 'True' }).general_settings?.allow_requests_on_db_unavailable).to.equal(true);
+    expect(parseLiteLlmConfig(yaml, { FLAG: 'False' }).general_settings?.allow_requests_on_db_unavailable).to.equal(false);
+    // LiteLLM keeps "false" a string, which Python reads as true: refused by name instead.
+    expect(() => parseLiteLlmConfig(yaml, { FLAG: 'false' })).to.throw(ConfigError, /general_settings\.allow_requests_on_db_unavailable/);
+    expect(parseLiteLlmConfig('general_settings:\n  master_key: os.environ/KEY\n', { KEY: 'True-not' }).general_settings?.master_key).to.equal('True-not');
+  });
+
+  it("refuses LiteLLM's other ways to authenticate, switched on: custom_auth, enable_oauth2_auth, enable_oauth2_proxy_auth", () => {
+    for (const [name, value] of [['custom_auth', 'custom_auth.user_api_key_auth'], ['enable_oauth2_auth', 'true'], ['enable_oauth2_proxy_auth', 'true']]) {
+      expect(() => settingsFrom(parseLiteLlmConfig(`general_settings:\n  ${name}: ${value}\n`, {}), {}), name).to.throw(
+        ConfigError,
+        `'general_settings.${name}': not supported by Tollgate`,
+      );
+    }
+    expect(settingsFrom(parseLiteLlmConfig('general_settings:\n  enable_oauth2_auth: false\n', {}), {}).masterKey).to.equal(null);
+  });
+
+  it("refuses a key under tollgate: or tollgate.jwt: it does not know (a misspelling has no LiteLLM meaning to fall back on)", () => {
+    expect(() => parseLiteLlmConfig('tollgate:\n  cache_tll_seconds: 30\n', {})).to.throw(ConfigError, /'tollgate'.*cache_tll_seconds/);
+    expect(() => parseLiteLlmConfig('tollgate:\n  jwt:\n    clock_skew: 5\n', {})).to.throw(ConfigError, /'tollgate\.jwt'.*clock_skew/);
+  });
+
+  it('refuses a master key set but empty, instead of running as an open proxy', () => {
+    expect(() => settingsFrom({}, { LITELLM_MASTER_KEY: '' })).to.throw(ConfigError, /LITELLM_MASTER_KEY: set but empty/);
+    expect(() => settingsFrom({}, { LITELLM_MASTER_KEY: '  \n' })).to.throw(ConfigError, /LITELLM_MASTER_KEY: set but empty/);
+    expect(() => settingsFrom(parseLiteLlmConfig('general_settings:\n  master_key: ""\n', {}), {})).to.throw(ConfigError, /general_settings\.master_key/);
+    expect(() => settingsFrom(parseLiteLlmConfig('general_settings:\n  master_key: os.environ/EMPTY\n', { EMPTY: '' }), {})).to.throw(ConfigError);
+    expect(settingsFrom({}, {}).masterKey, 'unset: no master key').to.equal(null);
+    expect(settingsFrom({}, { LITELLM_MASTER_KEY: 'sk-m\n' }).masterKey, 'trimmed').to.equal('sk-m');
   });
 
   it('reads Tollgate settings under tollgate:', () => {

@@ -77,4 +77,9 @@ describe('tracing configuration from the standard OTEL_* variables', () => {
     expect(config.warnings).to.have.length(5);
     expect(config.warnings.join('\n')).to.match(/zipkin/).and.match(/grpc/).and.match(/sometimes/).and.match(/xray/);
   });
+
+  it('names a malformed header entry by position, never by its text (it may be a credential)', () => {
+    const config = tracingConfigFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'x-team=a,Authorization Bearer sk-secret' });
+    expect(config.warnings).to.deep.equal(['OTEL_EXPORTER_OTLP_HEADERS: ignoring entry 2 (expected key=value)']);
+  });
 });

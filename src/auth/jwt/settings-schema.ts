@@ -100,7 +100,7 @@ export const rolePermissionsSchema = z.array(
 const staticKeySchema = z.union([z.string().min(1), z.looseObject({ kty: z.string() })]);
 
 /** `tollgate.jwt`: what LiteLLM has no setting for. */
-export const tollgateJwtSchema = z.looseObject({
+export const tollgateJwtSchema = z.strictObject({
   envoy_metadata_namespace: z.string().min(1).nullish(),
   envoy_metadata_payload_key: z.string().min(1).nullish(),
   clock_skew_seconds: z.number().nonnegative().max(300).nullish(),

@@ -16,14 +16,14 @@ const templateRegexCache = new Map<string, RegExp | null>();
  * matches anything up to a `:` (`[^:]+`), and the whole route must match.
  *
  * LiteLLM: the rest of the template is used as a regex *without escaping*, so the `?` in
- * `/realtime?{model}` makes the `e` optional and `.` matches any character. We copy that on
+ * `/realtime?{model}` makes the `e` optional and `.` matches any character but a newline (withPythonDots). We copy that on
  * purpose: this decides which routes count as LLM routes, and the templates are LiteLLM's own
  * static lists, so the quirk is part of the behaviour being reproduced.
  */
 export function routeMatchesPlaceholderTemplate(route: string, template: string): boolean {
   let regex = templateRegexCache.get(template);
   if (regex === undefined) {
-    const source = template.replace(/\{[^}]+\}/g, (placeholder) =>
+    const source = withPythonDots(template).replace(/\{[^}]+\}/g, (placeholder) =>
       placeholder.slice(1, -1).endsWith(':path') ? '[^:]+' : '[^/]+',
     );
     try {
@@ -35,6 +35,37 @@ export function routeMatchesPlaceholderTemplate(route: string, template: string)
     templateRegexCache.set(template, regex);
   }
   return regex !== null && regex.test(route);
+}
+
+/**
+ * A pattern's `.` as Python reads it, `[^\n]`: JavaScript's also stops at `\r` and U+2028/2029, so
+ * `/realtime.x` would miss a route LiteLLM matches. Escaped dots and dots in a class are left.
+ */
+function withPythonDots(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let at = 0; at < pattern.length; at += 1) {
+    const char = pattern[at];
+    if (char === '\\') {
+      out += pattern.slice(at, at + 2);
+      at += 1;
+    } else if (inClass) {
+      if (char === ']') inClass = false;
+      out += char;
+    } else if (char === '[') {
+      inClass = true;
+      // A `]` first in a class is a literal in Python (and in JavaScript, as `\]`).
+      if (pattern[at + 1] === ']') {
+        out += '[\\]';
+        at += 1;
+        continue;
+      }
+      out += char;
+    } else {
+      out += char === '.' ? '[^\n]' : char;
+    }
+  }
+  return out;
 }
 
 /** LiteLLM `_is_wildcard_pattern`: a pattern ending in `*`. */

@@ -25,6 +25,17 @@ describe('route matching primitives — §6.2', () => {
     expect(routeMatchesStarletteTemplate('/engines/a\nb/chat/completions', '/engines/{model:path}/chat/completions')).to.equal(false);
   });
 
+  it("reads a template's unescaped . as Python's: any character but a newline; \\. and [.] stay literal", () => {
+    expect(routeMatchesPlaceholderTemplate('/v1/a.b/{x}'.replace('{x}', 'y'), '/v1/a.b/{x}')).to.equal(true);
+    expect(routeMatchesPlaceholderTemplate('/v1/a\rb/y', '/v1/a.b/{x}')).to.equal(true);
+    expect(routeMatchesPlaceholderTemplate('/v1/a\u2028b/y', '/v1/a.b/{x}')).to.equal(true);
+    expect(routeMatchesPlaceholderTemplate('/v1/a\nb/y', '/v1/a.b/{x}')).to.equal(false);
+    expect(routeMatchesPlaceholderTemplate('/v1/aXb/y', '/v1/a\\.b/{x}')).to.equal(false);
+    expect(routeMatchesPlaceholderTemplate('/v1/a.b/y', '/v1/a\\.b/{x}')).to.equal(true);
+    expect(routeMatchesPlaceholderTemplate('/v1/aXb/y', '/v1/a[.]b/{x}')).to.equal(false);
+    expect(routeMatchesPlaceholderTemplate('/v1/a.b/y', '/v1/a[.]b/{x}')).to.equal(true);
+  });
+
   it('does not confuse /key/regenerate/x with /key/{token_id}/regenerate', () => {
     expect(routeMatchesPlaceholderTemplate('/key/regenerate/82akk', '/key/{token_id}/regenerate')).to.equal(false);
   });

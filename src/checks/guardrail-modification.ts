@@ -1,16 +1,22 @@
 /**
- * common_checks step 8 (`_guardrail_modification_check`, seed version): a request that sets
- * `metadata.guardrails` needs a team allowed to modify guardrails. Only a team whose
+ * common_checks step 8 (`_guardrail_modification_check`): a request that asks to change which
+ * guardrails run needs a team allowed to modify guardrails. Only a team whose
  * `metadata.guardrails.modify_guardrails` is exactly false is refused; no team → allowed.
- * Newer LiteLLM also catches `disable_global_guardrail(s)` flags; not reproduced. Metadata sent
- * as a JSON string is parsed, as newer LiteLLM does (`_coerce_to_dict`); the seed failed on it.
+ *
+ * The seed looked only at a truthy `metadata.guardrails`. Newer LiteLLM refuses the mere presence
+ * of any of four keys (`guardrails`, `disable_global_guardrails`, `disable_global_guardrail`,
+ * `opted_out_global_guardrails`) in `metadata`, in `litellm_metadata` or at the body's root, each
+ * container read as a dict or parsed from a JSON string (`_coerce_to_dict`). Tollgate follows the
+ * newer rule: it refuses everything the seed refused, and an upstream LiteLLM of either version may
+ * honour those toggles, so a locked team must not reach it with them.
  */
-import type { Team } from '../domain/entities';
+import type { Json, Team } from '../domain/entities';
 import type { Check } from './types';
 import { authErrorFromHttpExceptionDict } from './errors';
 import { isJsonObject, requestBody } from './context';
 import { metadataAsObject } from './request-metadata';
-import { isTruthy } from '../domain/truthiness';
+
+const GUARDRAIL_MODIFICATION_KEYS = ['guardrails', 'disable_global_guardrails', 'disable_global_guardrail', 'opted_out_global_guardrails'];
 
 /** `guardrail_helpers.can_modify_guardrails`. */
 export function canModifyGuardrails(team: Team | null): boolean {
@@ -19,15 +25,27 @@ export function canModifyGuardrails(team: Team | null): boolean {
   return !(isJsonObject(guardrails) && guardrails['modify_guardrails'] === false);
 }
 
+/** `_user_requested_modification`: any of the keys present, whatever its value. */
+function namesGuardrailKey(container: Json | undefined): boolean {
+  const object = metadataAsObject(container);
+  return object !== null && GUARDRAIL_MODIFICATION_KEYS.some((key) => Object.hasOwn(object, key));
+}
+
+function requestsGuardrailModification(body: Readonly<Record<string, Json>>): boolean {
+  return (
+    namesGuardrailKey(body['metadata']) ||
+    namesGuardrailKey(body['litellm_metadata']) ||
+    GUARDRAIL_MODIFICATION_KEYS.some((key) => Object.hasOwn(body, key))
+  );
+}
+
 export const guardrailModification: Check = {
   name: 'guardrail_modification',
   spec: 'litellm-auth.md §4 step 8',
   statuses: [403],
   errorTypes: ['auth_error'],
   decide: (ctx) => {
-    // Metadata sent as a JSON string (multipart, extra_body) is read as newer LiteLLM reads it.
-    const metadata = metadataAsObject(requestBody(ctx)['metadata']);
-    if (metadata === null || !isTruthy(metadata['guardrails'])) return null;
+    if (!requestsGuardrailModification(requestBody(ctx))) return null;
     if (canModifyGuardrails(ctx.snapshot.team)) return null;
     return authErrorFromHttpExceptionDict(403, { error: 'Your team does not have permission to modify guardrails.' });
   },

@@ -3,6 +3,7 @@
  * into denials: the server answers gRPC UNAVAILABLE ("cannot decide"), so Envoy's failure mode
  * applies instead of every token being refused while the identity provider is down.
  */
+import { shownUrl } from './jwks-fetch';
 
 /** No usable key set for a token's issuer: the JWKS endpoint cannot be reached and nothing is cached. */
 export class JwksUnavailableError extends Error {
@@ -12,6 +13,6 @@ export class JwksUnavailableError extends Error {
     readonly url: string,
     reason: string,
   ) {
-    super(`JWKS ${url} unavailable and no keys cached: ${reason}`);
+    super(`JWKS ${shownUrl(url)} unavailable and no keys cached: ${reason}`);
   }
 }

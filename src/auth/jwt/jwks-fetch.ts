@@ -43,18 +43,72 @@ async function readBounded(response: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The default fetcher: GET with a deadline; anything but a 2xx JSON document is a failure. */
-export const httpJwksFetcher: JwksFetcher = async (url, timeoutMs) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+/**
+ * A URL for showing (logs, refusal messages): credentials in it replaced by `***`, anything else
+ * left as written.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '***';
+    parsed.password = parsed.password === '' ? '' : '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * fetch refuses a URL with credentials in it; httpx (LiteLLM) sends them as HTTP Basic auth, so a
+ * `https://user:pass@idp/jwks` that works with LiteLLM works here too.
+ */
+function requestOf(url: string): { href: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return { href: url, headers };
+  const basic = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  headers['authorization'] = `Basic ${Buffer.from(basic).toString('base64')}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { href: parsed.toString(), headers };
+}
+
+/**
+ * GET a JSON document under `signal`. Redirects are not followed (as httpx, LiteLLM's client, by
+ * default): the key set must come from the configured URL, not from wherever it points.
+ */
+async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
+  const { href, headers } = requestOf(url);
+  const response = await fetch(href, { signal, headers, redirect: 'manual' });
   if (!response.ok) {
     await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
+    const redirected = response.status >= 300 && response.status < 400 ? ' (redirects are not followed: configure the final URL)' : '';
+    throw new Error(`HTTP ${response.status}${redirected}`);
   }
-  let document: unknown;
   try {
-    document = JSON.parse(await readBounded(response));
+    return JSON.parse(await readBounded(response));
   } catch (error) {
     throw new Error(`not a JSON key set: ${(error as Error).message}`);
   }
-  return keysOfDocument(document);
+}
+
+/**
+ * Newer LiteLLM (`_resolve_jwks_url`): a URL naming an OIDC discovery document
+ * (`…/.well-known/openid-configuration`) is read for its `jwks_uri`, and the key set fetched from there.
+ */
+async function resolveJwksUrl(url: string, signal: AbortSignal): Promise<string> {
+  if (!url.includes('.well-known/openid-configuration')) return url;
+  const discovery = await getJson(url, signal);
+  const jwksUri = isObject(discovery) ? discovery['jwks_uri'] : undefined;
+  if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
+    throw new Error("the OIDC discovery document has no http(s) 'jwks_uri'");
+  }
+  return jwksUri;
+}
+
+/** The default fetcher: GET with one deadline for all of it; anything but a 2xx JSON document is a failure. */
+export const httpJwksFetcher: JwksFetcher = async (url, timeoutMs) => {
+  const signal = AbortSignal.timeout(timeoutMs);
+  return keysOfDocument(await getJson(await resolveJwksUrl(url, signal), signal));
 };

@@ -16,6 +16,7 @@ import type { JsonObject } from '../../domain/entities';
 import type { Claims } from './claims';
 import { JwksUnavailableError } from './errors';
 import type { JwksCache } from './jwks-cache';
+import { shownUrl } from './jwks-fetch';
 import type { PublicKey } from './public-key';
 import type { JwtSettings, KeySourceSettings } from './settings';
 import { VerifiedTokens, type VerifiedToken } from './verified-tokens';
@@ -25,6 +26,9 @@ import { isPromise, type MaybePromise } from '../../util/maybe-promise';
 export const ALLOWED_ALGORITHMS: readonly string[] = Object.freeze([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
 ]);
+
+/** The claims PyJWT reads as integers (`int(payload[claim])`). */
+const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 
 type Refusal = { readonly kind: 'refused'; readonly denial: Denial };
 
@@ -158,7 +162,8 @@ export class TokenVerifier {
       if (source.jwksUrls.length === 0 && source.staticKeys.length === 0) {
         return refused('Missing JWT Public Key URL from environment.');
       }
-      return refused(`No matching public key found. keys=${pyList(source.jwksUrls)}, kid=${presented.header.kid ?? 'None'}`);
+      // LiteLLM names the URLs as configured; credentials in one are masked, the caller is anyone.
+      return refused(`No matching public key found. keys=${pyList(source.jwksUrls.map(shownUrl))}, kid=${presented.header.kid ?? 'None'}`);
     }
     return this.verifyAndRemember(presented, candidates);
   }
@@ -220,6 +225,12 @@ export class TokenVerifier {
     for (const candidate of keys) {
       try {
         const { payload } = await jwtVerify(token, candidate.key, options);
+        // JSON's 1e400 is Infinity: jose takes it for a number, so an `exp` of 1e400 would never
+        // expire and an `nbf` of -1e400 always hold. PyJWT's int() of it raises, and LiteLLM
+        // refuses the token with that message.
+        if (TIME_CLAIMS.some((claim) => typeof payload[claim] === 'number' && !Number.isFinite(payload[claim]))) {
+          return validationFails('cannot convert float infinity to integer');
+        }
         // PyJWT refuses a token issued in the future (`iat` past now + leeway); jose checks `iat`
         // only against a maximum age, so it is checked here.
         if (typeof payload.iat === 'number' && payload.iat > Math.floor(this.now() / 1000) + this.settings.clockSkewSeconds) {

@@ -177,15 +177,17 @@ export class TokenVerifier {
   }
 
   /**
-   * The candidate keys when every key set is in memory and one of them matches (or there are only
-   * static keys): what `candidateKeys` would find, without waiting. Undefined when it must be asked.
+   * The candidate keys when a key set in memory (or a static key) matches: found without waiting.
+   * Undefined when `candidateKeys` must be asked. A set that is not in memory (its endpoint down
+   * or slow) is not waited for once another matched, as LiteLLM's get_public_key stops at the
+   * first URL with the `kid`: one dead URL of JWT_PUBLIC_KEY_URL must not hold up, for a fetch
+   * timeout every second, the tokens a live one serves.
    */
   private keysInMemory(source: KeySourceSettings, kid: string | null, alg: string): PublicKey[] | undefined {
     const found = staticKeysMatching(source.staticKeys, kid, alg);
     for (const url of source.jwksUrls) {
       const keys = this.jwks.usableKeys(url);
-      if (keys === undefined) return undefined;
-      found.push(...keysMatching(keys, kid, alg));
+      if (keys !== undefined) found.push(...keysMatching(keys, kid, alg));
     }
     // No match among sets in memory means a refetch for the unknown `kid`: candidateKeys does that.
     return found.length > 0 || source.jwksUrls.length === 0 ? found : undefined;

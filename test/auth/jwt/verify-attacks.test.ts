@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { createHmac, KeyObject, sign } from 'node:crypto';
 import { CompactSign } from 'jose';
+import { JwksUnavailableError } from '../../../src/auth/jwt/errors';
 import type { Verification } from '../../../src/auth/jwt/verify';
 import { aSigningKey, aToken, startJwksServer, type JwksServer, type SigningKey } from '../../support/jwt';
 import { aVerifier, jwtSettings, type JwtConfigParts } from './fixtures';
@@ -244,6 +245,65 @@ describe('TokenVerifier under attack (verify.ts)', function () {
         expect(refusalOf(await verifier.verify(await aToken(rsa, { iss })))).to.include('Validation fails');
       }
       expect(refusalOf(await verifier.verify(await aToken(rsa, {})))).to.include('"iss"');
+    });
+  });
+
+  describe('refetching and outages', () => {
+    const elapsed = async (work: () => Promise<unknown>): Promise<number> => {
+      const started = Date.now();
+      await work();
+      return Date.now() - started;
+    };
+
+    it('a flood of random kids costs the identity provider one refetch per interval, and every one is refused (401)', async () => {
+      const verifier = verifierFor({ tollgate: { jwks_refetch_min_interval_seconds: 60 } });
+      claimsOf(await verifier.verify(await aToken(rsa, {})));
+      const before = jwks.hits;
+      const strangers = await Promise.all(Array.from({ length: 3 }, (_, i) => aSigningKey('RS256', `flood-${i}`)));
+      const tokens = await Promise.all(Array.from({ length: 60 }, (_, i) => aToken(strangers[i % 3] as SigningKey, {}, { kid: `random-${i}` })));
+      const results = await Promise.all(tokens.map((t) => verifier.verify(t)));
+      for (const result of results) expect(refusalOf(result)).to.include('No matching public key found');
+      expect(jwks.hits - before).to.be.at.most(1);
+    });
+
+    it('while a refetch for an unknown kid hangs on the provider, tokens with known kids do not wait for it', async () => {
+      const verifier = verifierFor({ tollgate: { jwks_refetch_min_interval_seconds: 0, jwks_fetch_timeout_ms: 1500 } });
+      claimsOf(await verifier.verify(await aToken(rsa, {})));
+      jwks.hang();
+      const stranger = await aSigningKey('RS256', 'hanging-kid');
+      const pending = Promise.resolve(verifier.verify(await aToken(stranger, {})));
+      const fresh = await aToken(rsa, { sub: 'not remembered yet' });
+      expect(await elapsed(async () => claimsOf(await verifier.verify(fresh)))).to.be.lessThan(500);
+      expect(refusalOf(await pending), 'the old set answers once the refetch gives up').to.include('No matching public key found');
+    });
+
+    it('one dead URL of JWT_PUBLIC_KEY_URL does not hold up tokens whose key a live one serves', async () => {
+      const dead = await startJwksServer();
+      dead.hang();
+      try {
+        const verifier = verifierFor({ env: { publicKeyUrl: `${jwks.url},${dead.url}` }, tollgate: { jwks_fetch_timeout_ms: 400 } });
+        claimsOf(await verifier.verify(await aToken(rsa, { n: 0 }))); // cold: waits once for the dead URL
+        await new Promise((resolve) => setTimeout(resolve, 1100)); // past the one-second retry of a failed fetch
+        for (let n = 1; n <= 3; n += 1) {
+          const token = await aToken(rsa, { n });
+          expect(await elapsed(async () => claimsOf(await verifier.verify(token))), `token ${n}`).to.be.lessThan(200);
+        }
+      } finally {
+        await dead.close();
+      }
+    });
+
+    it("with a live URL's set cached and the other URL dead, an unknown kid cannot be decided (UNAVAILABLE), as the dead set might hold it", async () => {
+      const dead = await startJwksServer();
+      dead.down();
+      try {
+        const verifier = verifierFor({ env: { publicKeyUrl: `${jwks.url},${dead.url}` } });
+        claimsOf(await verifier.verify(await aToken(rsa, {})));
+        const error = await Promise.resolve(verifier.verify(await aToken(await aSigningKey('RS256', 'elsewhere'), {}))).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(JwksUnavailableError);
+      } finally {
+        await dead.close();
+      }
     });
   });
 

@@ -104,6 +104,13 @@ export interface User {
   /** The user's budget window; the shared spend counter resets with it (spend/budget-window.ts). */
   readonly budget_duration?: string | null;
   readonly budget_reset_at?: Date | null;
+  /**
+   * Per-model limits, as on a key (`{model: {max_budget | budget_limit, budget_duration | time_period}}`).
+   * Optional: a user cached before this field existed decodes without it, and reads as `{}`.
+   */
+  readonly model_max_budget?: JsonObject;
+  /** Per-model spend (`{model: spend}`) as LiteLLM's spend writer records it on the user row; `{}` when absent. */
+  readonly model_spend?: JsonObject;
 }
 
 export interface EndUser {

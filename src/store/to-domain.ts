@@ -141,6 +141,8 @@ export function toUser(row: UserRecord): User {
     organization_memberships: memberships,
     budget_duration: row.budget_duration,
     budget_reset_at: row.budget_reset_at,
+    model_max_budget: asJsonObject(row.model_max_budget),
+    model_spend: asJsonObject(row.model_spend),
   });
 }
 

@@ -301,6 +301,8 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         metadata: { scim_active: true },
         tpm_limit: 5,
         rpm_limit: 6,
+        model_max_budget: { 'gpt-4o': { budget_limit: 1, time_period: '1d' } },
+        model_spend: { 'gpt-4o': 0.25 },
       });
       await rows.anOrganizationMembership({ user_id: user.user_id, organization_id: 'org-b', user_role: 'internal_user' });
       await rows.anOrganizationMembership({ user_id: user.user_id, organization_id: 'org-a', user_role: 'org_admin' });
@@ -321,6 +323,8 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         ],
         budget_duration: null,
         budget_reset_at: null,
+        model_max_budget: { 'gpt-4o': { budget_limit: 1, time_period: '1d' } },
+        model_spend: { 'gpt-4o': 0.25 },
       });
     });
 

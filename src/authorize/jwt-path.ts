@@ -8,6 +8,7 @@
  */
 import { runChecks } from '../checks/engine';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../checks/order';
+import { userModelBudget } from '../checks/user-model-budget';
 import type { Check, CheckContext, Denial, Snapshot } from '../checks/types';
 import type { Json } from '../domain/entities';
 import type { Policy } from '../config/policy';
@@ -20,8 +21,11 @@ import type { SpendOverlay } from '../snapshot/load-snapshot';
 import type { Admitter } from '../spend/admission';
 import type { Outcome } from './authorize';
 
-/** What a JWT identity goes through once identified: no key, so no key checks. */
-export const JWT_CHECKS: readonly Check[] = Object.freeze([...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS]);
+/**
+ * What a JWT identity goes through once identified: no key, so no key checks, but the user's
+ * per-model budget, which the newest LiteLLM checks before its JWT branch returns.
+ */
+export const JWT_CHECKS: readonly Check[] = Object.freeze([userModelBudget, ...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS]);
 
 export interface JwtPathParts {
   readonly authenticator: JwtAuthenticator;

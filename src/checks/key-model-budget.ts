@@ -38,14 +38,14 @@ function asFloat(value: Json | undefined): number | null {
   return null;
 }
 
-interface ResolvedBudget {
+export interface ResolvedBudget {
   /** The name the entry is configured under. */
   readonly budgetModel: string;
   readonly maxBudget: number | null;
 }
 
 /** `resolve_model_budget`: the first candidate whose entry is usable (`_usable_budget_config`). */
-function resolveModelBudget(limits: JsonObject, model: string): ResolvedBudget | null {
+export function resolveModelBudget(limits: JsonObject, model: string): ResolvedBudget | null {
   for (const candidate of candidatesOf(model)) {
     const config = Object.hasOwn(limits, candidate) ? limits[candidate] : undefined;
     if (!isJsonObject(config)) continue;
@@ -58,11 +58,20 @@ function resolveModelBudget(limits: JsonObject, model: string): ResolvedBudget |
   return null;
 }
 
+/**
+ * `_is_entity_within_model_budget`, shared by the key, user and end-user scopes: the resolved
+ * entry's limit against the spend recorded under the entry's name (else under the model as sent,
+ * LiteLLM's pre-upgrade counter), 0 when none was recorded.
+ */
+export function isOverModelBudget(limits: JsonObject, modelSpend: JsonObject, model: string): boolean {
+  const resolved = resolveModelBudget(limits, model);
+  if (resolved === null || resolved.maxBudget === null || resolved.maxBudget < 0) return false;
+  const spend = asFloat(modelSpend[resolved.budgetModel]) ?? (resolved.budgetModel === model ? null : asFloat(modelSpend[model])) ?? 0;
+  return spend >= resolved.maxBudget;
+}
+
 export function keyOverModelBudget(key: VirtualKey, model: string): Denial | null {
-  const resolved = resolveModelBudget(key.model_max_budget, model);
-  if (resolved === null || resolved.maxBudget === null || resolved.maxBudget < 0) return null;
-  const spend = asFloat(key.model_spend[resolved.budgetModel]) ?? (resolved.budgetModel === model ? null : asFloat(key.model_spend[model])) ?? 0;
-  if (!(spend >= resolved.maxBudget)) return null;
+  if (!isOverModelBudget(key.model_max_budget, key.model_spend, model)) return null;
   return budgetExceeded(
     `LiteLLM Virtual Key: ${key.token}, key_alias: ${key.key_alias ?? 'None'}, exceeded budget for model=${model}`,
   );
@@ -74,7 +83,7 @@ export function keyOverModelBudget(key: VirtualKey, model: string): Denial | nul
  * comma-joined body model. A model Tollgate could not read is not checked here (the model access
  * checks refuse it where a key is limited to some models).
  */
-function modelsOf(ctx: CheckContext): readonly string[] {
+export function modelsOf(ctx: CheckContext): readonly string[] {
   return requestedModels(ctx).filter((model) => model !== UNREAD_MODEL);
 }
 

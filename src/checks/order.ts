@@ -24,6 +24,8 @@ import { teamMemberBudget, teamMemberBudgetOnKeyPath } from './team-member-budge
 import { keyExpired } from './key-expiry';
 import { keyBudget } from './key-budget';
 import { keyModelBudget } from './key-model-budget';
+import { userModelBudget } from './user-model-budget';
+import { endUserModelBudget } from './end-user-model-budget';
 import { teamBlocked } from './team-blocked';
 import { teamModelAccess } from './team-model-access';
 import { teamMemberModelAccess } from './team-member-model-access';
@@ -75,6 +77,8 @@ export const KEY_CHECKS: readonly Check[] = Object.freeze([
   keyExpired, // step 7
   keyBudget, // step 8, with the temporary budget increase (step 1)
   keyModelBudget, // step 8, per model
+  userModelBudget, // step 8, the key owner's per-model budget [newest]
+  endUserModelBudget, // step 8, the end user's per-model budget ("Check 5b")
 ]);
 
 /**

@@ -295,6 +295,15 @@ describe('Authorizer: a key as LiteLLM reads it through its view', () => {
     expect((await authorizer(store).authorize(withKey(RAW))).refusedBy).to.equal('key_model_budget');
   });
 
+  it("refuses a key whose owner is over the owner's per-model budget (400 budget_exceeded, user_model_budget)", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, user_id: 'u-owner' }));
+    store.users.set('u-owner', aUser({ user_id: 'u-owner', model_max_budget: { 'gpt-4o': { budget_limit: 1, time_period: '1mo' } }, model_spend: { 'gpt-4o': 1.5 } }));
+    const { refusedBy, decision } = await authorizer(store).authorize(withKey(RAW));
+    expect(refusedBy).to.equal('user_model_budget');
+    expect(decision.kind === 'deny' && decision.denial).to.deep.include({ status: 400, type: 'budget_exceeded', message: 'LiteLLM User: u-owner, exceeded budget for model=gpt-4o' });
+  });
+
   it("allows a key whose team row is gone as a team key: the user's personal budget and model list do not apply", async () => {
     const store = new MemoryStore();
     store.keys.set(HASH, aKey({ token: HASH, team_id: 'gone', user_id: 'u1' }));

@@ -61,8 +61,19 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     return { ...outcome.decision.denial, refusedBy: outcome.refusedBy };
   };
 
-  it('JWT identities run the common checks and the route-permission checks, in that order', () => {
-    expect(JWT_CHECKS.map((c) => c.name)).to.deep.equal([...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS].map((c) => c.name));
+  it('JWT identities run the user per-model budget, the common checks and the route-permission checks, in that order', () => {
+    expect(JWT_CHECKS.map((c) => c.name)).to.deep.equal(['user_model_budget', ...[...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS].map((c) => c.name)]);
+  });
+
+  it("denies a JWT user over its per-model budget before the common checks (400 budget_exceeded, the token's user id)", async () => {
+    store.users.set('alice', aUser({ user_id: 'alice', model_max_budget: { 'gpt-4o': { max_budget: 1, budget_duration: '1d' } }, model_spend: { 'gpt-4o': 1 } }));
+    const outcome = await authorizer().authorize(await withToken({ tid: 't-over', sub: 'alice' }));
+    expect(denial(outcome)).to.deep.include({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'LiteLLM User: alice, exceeded budget for model=gpt-4o',
+      refusedBy: 'user_model_budget',
+    });
   });
 
   it('allows a team token on a model of its team, naming team, user and model (no key hash)', async () => {

@@ -34,7 +34,7 @@ function configYaml(deadJwksUrl: string): string {
     '    user_id_upsert: true',
     '    org_id_jwt_field: org',
     '    issuers:',
-    `      - {issuer: "${DOWN_ISSUER}", jwks_url: "${deadJwksUrl}"}`,
+    `      - {issuer: "${DOWN_ISSUER}", jwks_url: "${deadJwksUrl}", disable_audience_validation: true}`,
     'tollgate:',
     '  jwt:',
     `    envoy_metadata_namespace: ${ENVOY_NAMESPACE}`,

@@ -13,12 +13,18 @@ export const RBAC_ROLES = ['proxy_admin', 'team', 'internal_user'] as const;
 export type RbacRole = (typeof RBAC_ROLES)[number];
 const rbacRole = z.enum(RBAC_ROLES);
 
-/** `JWTIssuerConfig` [newer], reduced to what selects keys and audience for one `iss`. */
+/**
+ * `JWTIssuerConfig` [newer], reduced to what selects keys and audience for one `iss`. Without
+ * `jwks_url` the keys come from the issuer's OIDC discovery document; `audience` (one or a list)
+ * is required unless `disable_audience_validation` says so (settings.ts refuses the rest).
+ */
 const issuerSchema = z.looseObject({
   issuer: z.string().min(1),
-  jwks_url: z.url(),
-  audience: z.string().nullish(),
+  jwks_url: z.url().nullish(),
+  audience: z.union([z.string(), z.array(z.string())]).nullish(),
+  disable_audience_validation: z.boolean().nullish(),
 });
+export type IssuerConfig = z.infer<typeof issuerSchema>;
 
 /**
  * Settings LiteLLM has and Tollgate does not reproduce. Each would change who the caller is or

@@ -7,7 +7,7 @@
 import type { LiteLlmConfig } from '../../config/litellm-config';
 import { ConfigError } from '../../config/litellm-config';
 import { publicKeyFromJwk, publicKeyFromPem, type PublicKey } from './public-key';
-import { IGNORED_JWT_SETTINGS, liteLlmJwtAuthSchema, UNSUPPORTED_JWT_SETTINGS, type LiteLlmJwtAuthConfig, type RbacRole } from './settings-schema';
+import { IGNORED_JWT_SETTINGS, liteLlmJwtAuthSchema, UNSUPPORTED_JWT_SETTINGS, type IssuerConfig, type LiteLlmJwtAuthConfig, type RbacRole } from './settings-schema';
 
 export interface RolePermission {
   readonly role: RbacRole;
@@ -26,8 +26,8 @@ export interface ScopeMapping {
 export interface KeySourceSettings {
   readonly jwksUrls: readonly string[];
   readonly staticKeys: readonly PublicKey[];
-  /** Required `aud` (JWT_AUDIENCE or the issuer's); null: not checked, as LiteLLM. */
-  readonly audience: string | null;
+  /** Required `aud` (JWT_AUDIENCE, or the issuer's: one of a list); null: not checked, as LiteLLM. */
+  readonly audience: string | readonly string[] | null;
   /** Required `iss`; null: not checked. */
   readonly issuer: string | null;
 }
@@ -100,7 +100,7 @@ const DEFAULT_ADMIN_ROUTES = ['management_routes', 'spend_tracking_routes', 'glo
 const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes', 'mcp_routes', '/v1/messages', '/v1/messages/count_tokens'];
 
 /** What an issuer entry may hold: its keys and audience. */
-const ISSUER_SETTINGS: ReadonlySet<string> = new Set(['issuer', 'jwks_url', 'audience']);
+const ISSUER_SETTINGS: ReadonlySet<string> = new Set(['issuer', 'jwks_url', 'audience', 'disable_audience_validation']);
 
 function isSwitchedOn(value: unknown): boolean {
   return value !== undefined && value !== null && value !== false && value !== '';
@@ -147,6 +147,23 @@ function staticKeys(entries: readonly (string | Readonly<Record<string, unknown>
   });
 }
 
+/**
+ * Newer LiteLLM's `JWTIssuerConfig`: an issuer names its audience or opts out of the check with
+ * `disable_audience_validation`, never both, never neither (a silently unchecked audience would
+ * accept tokens the same identity provider minted for any other application). Without
+ * `jwks_url`, its keys are found through `<issuer>/.well-known/openid-configuration`.
+ */
+function issuerKeys(issuer: IssuerConfig, index: number): KeySourceSettings {
+  const audience = issuer.audience ?? null;
+  if ((audience === null) !== (issuer.disable_audience_validation === true)) {
+    throw new ConfigError(
+      `invalid setting 'general_settings.litellm_jwtauth.issuers[${index}].audience': an issuer must name an audience or set disable_audience_validation: true, not both (LiteLLM refuses it too)`,
+    );
+  }
+  const jwksUrl = issuer.jwks_url ?? `${issuer.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  return { jwksUrls: [jwksUrl], staticKeys: [], audience, issuer: issuer.issuer };
+}
+
 function commaList(value: string | null): string[] {
   return (value ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
 }
@@ -184,7 +201,7 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
     audience: env.audience,
     issuer: env.issuer,
   };
-  const issuers = (auth.issuers ?? []).map((i) => ({ jwksUrls: [i.jwks_url], staticKeys: [], audience: i.audience ?? null, issuer: i.issuer }));
+  const issuers = (auth.issuers ?? []).map(issuerKeys);
   const envoyNamespace = own.envoy_metadata_namespace ?? null;
   if (enabled && defaultKeys.jwksUrls.length === 0 && defaultKeys.staticKeys.length === 0 && issuers.length === 0 && envoyNamespace === null) {
     throw new ConfigError(

@@ -221,7 +221,7 @@ export class TokenVerifier {
       clockTolerance: this.settings.clockSkewSeconds,
       currentDate: new Date(this.now()),
       ...(source.issuer !== null ? { issuer: source.issuer } : {}),
-      ...(source.audience !== null ? { audience: source.audience } : {}),
+      ...(source.audience !== null ? { audience: typeof source.audience === 'string' ? source.audience : [...source.audience] } : {}),
     };
     let last: unknown = null;
     for (const candidate of keys) {

@@ -128,6 +128,24 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
     expect(jwt.newUserDefaults).to.deep.equal({ userRole: 'internal_user_viewer', maxBudget: 5, models: ['gpt-4o-mini'] });
   });
 
+  it("litellm_jwtauth.issuers: an audience (one or a list) or disable_audience_validation; keys from the issuer's OIDC discovery document without jwks_url", () => {
+    const issuers = (entry: string) => settingsOf(`general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    issuers: [${entry}]\n`).jwt.issuers;
+    expect(issuers('{issuer: "https://idp.example/realms/x/", audience: [a, b]}')).to.deep.equal([
+      { jwksUrls: ['https://idp.example/realms/x/.well-known/openid-configuration'], staticKeys: [], audience: ['a', 'b'], issuer: 'https://idp.example/realms/x/' },
+    ]);
+    expect(issuers('{issuer: "https://idp", jwks_url: "https://idp/certs", disable_audience_validation: true}')[0]).to.deep.include({ audience: null });
+  });
+
+  for (const [what, entry] of [
+    ['neither an audience nor disable_audience_validation', '{issuer: "https://idp", jwks_url: "https://idp/certs"}'],
+    ['disable_audience_validation: false and no audience', '{issuer: "https://idp", jwks_url: "https://idp/certs", disable_audience_validation: false}'],
+    ['both an audience and disable_audience_validation', '{issuer: "https://idp", audience: app, disable_audience_validation: true}'],
+  ] as const) {
+    it(`refuses an issuer with ${what} (newer LiteLLM's JWTIssuerConfig refuses it too)`, () => {
+      expect(() => settingsOf(`general_settings:\n  litellm_jwtauth:\n    issuers: [${entry}]\n`)).to.throw(ConfigError, "issuers[0].audience': an issuer must name an audience or set disable_audience_validation: true");
+    });
+  }
+
   it('splits JWT_PUBLIC_KEY_URL on commas, trimming each URL', () => {
     const jwt = settingsOf('general_settings:\n  enable_jwt_auth: true\n', { JWT_PUBLIC_KEY_URL: ' https://a/certs , https://b/certs,' }).jwt;
     expect(jwt.defaultKeys.jwksUrls).to.deep.equal(['https://a/certs', 'https://b/certs']);

@@ -4,6 +4,8 @@
  */
 import { expect } from 'chai';
 import { createHmac, KeyObject, sign } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CompactSign } from 'jose';
 import { JwksUnavailableError } from '../../../src/auth/jwt/errors';
 import type { Verification } from '../../../src/auth/jwt/verify';
@@ -237,6 +239,26 @@ describe('TokenVerifier under attack (verify.ts)', function () {
     it('accepts aud as the string or a list holding it', async () => {
       claimsOf(await verifierFor(aud).verify(await aToken(rsa, { aud: 'litellm' })));
       claimsOf(await verifierFor(aud).verify(await aToken(rsa, { aud: ['x', 'litellm'] })));
+    });
+
+    it("an issuer without jwks_url: keys from its OIDC discovery document; its audience list is one-of; others' tokens refused", async () => {
+      const tenant = await aSigningKey('ES256', 'tenant-discovered');
+      const server = createServer((req, res) => {
+        const body = req.url === '/realms/t/.well-known/openid-configuration' ? { jwks_uri: `http://${String(req.headers.host)}/realms/t/certs` } : { keys: [tenant.jwk] };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/realms/t`;
+      try {
+        const verifier = verifierFor({ jwtauth: { issuers: [{ issuer, audience: ['app-a', 'app-b'] }] } });
+        claimsOf(await verifier.verify(await aToken(tenant, { iss: issuer, aud: 'app-b' })));
+        claimsOf(await verifier.verify(await aToken(tenant, { iss: issuer, aud: ['x', 'app-a'] })));
+        expect(refusalOf(await verifier.verify(await aToken(tenant, { iss: issuer, aud: 'app-c' })))).to.include("Audience doesn't match");
+        expect(refusalOf(await verifier.verify(await aToken(tenant, { iss: issuer })))).to.include('"aud"');
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('refuses an iss that is not a string, or absent, when JWT_ISSUER is set', async () => {

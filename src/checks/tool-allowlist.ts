@@ -1,6 +1,11 @@
 /**
  * common_checks step 12 (`check_tools_allowlist`): the key's `metadata.allowed_tools`, or when
  * that is empty the team's, limits which tools a request may name. No list → any tool.
+ *
+ * LiteLLM extracts the names before it looks at either list, so a `tools` its extractor cannot
+ * iterate (`"tools": 5` on a tool-capable route) raises TypeError for every caller: 401 auth_error.
+ * A JWT identity is checked against its team's list (LiteLLM builds it a token carrying
+ * `team_metadata`); the master key has no list.
  */
 import type { Json } from '../domain/entities';
 import type { Check } from './types';
@@ -8,6 +13,8 @@ import { deny } from './types';
 import { requestBody } from './context';
 import { requestToolNames } from './tool-names';
 import { pyList, pyStr } from './python-format';
+import { isPythonTypeError } from './python-iteration';
+import { authErrorFromException } from './errors';
 
 function nonEmptyList(value: Json | undefined): readonly Json[] | null {
   return Array.isArray(value) && value.length > 0 ? value : null;
@@ -16,14 +23,16 @@ function nonEmptyList(value: Json | undefined): readonly Json[] | null {
 export const toolAllowlist: Check = {
   name: 'tool_allowlist',
   spec: 'litellm-auth.md §4 step 12, §4.12',
-  statuses: [403],
-  errorTypes: ['tool_access_denied'],
+  statuses: [403, 401],
+  errorTypes: ['tool_access_denied', 'auth_error'],
   decide: (ctx) => {
+    const names = requestToolNames(ctx.request.route, requestBody(ctx));
+    if (isPythonTypeError(names)) return authErrorFromException(names.typeError);
+    if (names.length === 0) return null;
     const { key, team } = ctx.snapshot;
     const effective =
       nonEmptyList(key?.metadata['allowed_tools']) ?? nonEmptyList(team?.metadata['allowed_tools']) ?? null;
     if (effective === null) return null;
-    const names = requestToolNames(ctx.request.route, requestBody(ctx));
     const allowed = new Set(effective.map(pyStr));
     const disallowed = names.filter((name) => !allowed.has(name));
     if (disallowed.length === 0) return null;

@@ -7,6 +7,7 @@ import type { Json } from '../domain/entities';
 import { isJsonObject } from './context';
 import { isTruthy } from '../domain/truthiness';
 import { pyStr } from './python-format';
+import { isPythonTypeError, pyIterOrEmpty, type PythonTypeError } from './python-iteration';
 
 type ToolApi = 'chat' | 'responses' | 'anthropic' | 'generate_content' | 'mcp_call_tool';
 
@@ -71,61 +72,130 @@ export function toolApiForRoute(route: string): ToolApi | null {
 
 const BUILT_IN_WEB_SEARCH = new Set(['web_search', 'web_search_premium']);
 
-function toolObjects(value: Json | undefined): readonly Readonly<Record<string, Json>>[] {
-  // Non-dict entries are skipped, as LiteLLM does.
-  return Array.isArray(value) ? value.filter(isJsonObject) : [];
+/** Responses input items whose `tools` are hoisted into the request (Codex `additional_tools`, tool search results). */
+const HOISTED_TOOL_ITEMS = new Set(['additional_tools', 'tool_search_output']);
+
+type Names = string[] | PythonTypeError;
+
+/**
+ * `for tool in data.get(key) or []` keeping the dicts: a string or a dict walks its characters or
+ * keys (none of them a dict), a number or `true` raises TypeError.
+ */
+function toolObjects(value: Json | undefined): readonly Readonly<Record<string, Json>>[] | PythonTypeError {
+  const entries = pyIterOrEmpty(value);
+  return isPythonTypeError(entries) ? entries : entries.filter(isJsonObject);
 }
 
-/** LiteLLM's extractors: `if tool.get("name"): names.append(str(tool["name"]))`. */
-function stringField(value: Json | undefined): string | null {
-  return value !== undefined && isTruthy(value) ? pyStr(value) : null;
+/** `names.append(str(x))` when x is truthy (LiteLLM's `if tool.get("name"):`). */
+function pushName(names: string[], value: Json | undefined): void {
+  if (value !== undefined && isTruthy(value)) names.push(pyStr(value));
 }
 
-function chatToolNames(body: Readonly<Record<string, Json>>): string[] {
-  const names: (string | null)[] = [];
-  for (const tool of toolObjects(body['tools'])) {
+/**
+ * OpenAI chat: `tools[].function.name` and legacy `functions[].name` (handler
+ * `OpenAIChatCompletionsHandler.extract_request_tool_names`), plus the built-in web search a
+ * restricted key must not reach unlisted: `tools[].type` web_search / web_search_premium and
+ * `web_search_options` (the LiteLLM version with `test_builtin_web_search_blocked_when_not_allowed`).
+ * LiteLLM reads `function.name` only when `type == "function"`; Tollgate reads it on any tool, and
+ * both the type and the function of a tool that carries both: only ever more names, never fewer.
+ */
+function chatToolNames(body: Readonly<Record<string, Json>>): Names {
+  const names: string[] = [];
+  const tools = toolObjects(body['tools']);
+  if (isPythonTypeError(tools)) return tools;
+  for (const tool of tools) {
+    if (typeof tool['type'] === 'string' && BUILT_IN_WEB_SEARCH.has(tool['type'])) names.push(tool['type']);
     const fn = tool['function'];
-    if (isJsonObject(fn)) names.push(stringField(fn['name']));
-    else if (typeof tool['type'] === 'string' && BUILT_IN_WEB_SEARCH.has(tool['type'])) names.push(tool['type']);
+    if (isJsonObject(fn)) pushName(names, fn['name']);
   }
-  for (const fn of toolObjects(body['functions'])) names.push(stringField(fn['name']));
+  const functions = toolObjects(body['functions']);
+  if (isPythonTypeError(functions)) return functions;
+  for (const fn of functions) pushName(names, fn['name']);
   const webSearch = body['web_search_options'];
   if (webSearch !== undefined && webSearch !== null) {
     names.push(isJsonObject(webSearch) && webSearch['premium'] === true ? 'web_search_premium' : 'web_search');
   }
-  return names.filter((n): n is string => n !== null);
+  return names;
 }
 
-function responsesToolNames(body: Readonly<Record<string, Json>>): string[] {
-  return toolObjects(body['tools'])
-    .map((tool) => {
-      if (tool['type'] === 'function' || tool['type'] === 'custom') return stringField(tool['name']);
-      if (tool['type'] === 'mcp') return stringField(tool['server_label']);
-      return null;
-    })
-    .filter((n): n is string => n !== null);
+/**
+ * One Responses tool: `name` of a function or custom tool, `server_label` of an mcp tool, the
+ * children of a `namespace` (Codex groups its tools so), and for any other typed tool (web_search,
+ * code_interpreter, file_search…) its type: built-in tools act under their type. A function,
+ * custom or mcp tool without its name gives nothing, never its bare type.
+ */
+function pushResponsesTool(names: string[], tool: Readonly<Record<string, Json>>): void {
+  const type = tool['type'];
+  if (type === 'function' || type === 'custom') pushName(names, tool['name']);
+  else if (type === 'mcp') pushName(names, tool['server_label']);
+  else if (type === 'namespace') {
+    const children = tool['tools'];
+    if (Array.isArray(children)) for (const child of children.filter(isJsonObject)) pushResponsesTool(names, child);
+  } else if (typeof type === 'string' && type !== '') names.push(type);
 }
 
-function anthropicToolNames(body: Readonly<Record<string, Json>>): string[] {
-  return toolObjects(body['tools'])
-    .map((tool) => stringField(tool['name']))
-    .filter((n): n is string => n !== null);
+/**
+ * Responses API: the top-level `tools`, then the tools of `additional_tools` and
+ * `tool_search_output` input items, which providers hoist into the request. LiteLLM's newest
+ * versions each close one of these ways around the allowlist (tests
+ * `test_openai_responses_hoisted_tools`, `..._codex_namespaced_tools_are_extracted`,
+ * `..._builtin_tools`); Tollgate reads all of them. A malformed hoisted item is skipped, as there.
+ */
+function responsesToolNames(body: Readonly<Record<string, Json>>): Names {
+  const names: string[] = [];
+  const tools = toolObjects(body['tools']);
+  if (isPythonTypeError(tools)) return tools;
+  for (const tool of tools) pushResponsesTool(names, tool);
+  const input = body['input'];
+  if (Array.isArray(input)) {
+    for (const item of input) {
+      if (!isJsonObject(item) || typeof item['type'] !== 'string' || !HOISTED_TOOL_ITEMS.has(item['type'])) continue;
+      const hoisted = item['tools'];
+      if (Array.isArray(hoisted)) for (const tool of hoisted.filter(isJsonObject)) pushResponsesTool(names, tool);
+    }
+  }
+  return names;
 }
 
-function generateContentToolNames(body: Readonly<Record<string, Json>>): string[] {
-  return toolObjects(body['tools'])
-    .flatMap((tool) => toolObjects(tool['functionDeclarations']))
-    .map((declaration) => stringField(declaration['name']))
-    .filter((n): n is string => n !== null);
+/**
+ * Anthropic messages: each tool's `name`, then its OpenAI-style `function.name` (the bridge
+ * forwards OpenAI-format tools; a hybrid tool yields both, so a decoy `name` cannot hide the
+ * function: `test_anthropic_hybrid_tool_yields_every_name`).
+ */
+function anthropicToolNames(body: Readonly<Record<string, Json>>): Names {
+  const tools = toolObjects(body['tools']);
+  if (isPythonTypeError(tools)) return tools;
+  const names: string[] = [];
+  for (const tool of tools) {
+    pushName(names, tool['name']);
+    const fn = tool['function'];
+    if (isJsonObject(fn)) pushName(names, fn['name']);
+  }
+  return names;
+}
+
+/** `tools[].functionDeclarations[].name` (camelCase only, as LiteLLM reads it). */
+function generateContentToolNames(body: Readonly<Record<string, Json>>): Names {
+  const tools = toolObjects(body['tools']);
+  if (isPythonTypeError(tools)) return tools;
+  const names: string[] = [];
+  for (const tool of tools) {
+    const declarations = toolObjects(tool['functionDeclarations']);
+    if (isPythonTypeError(declarations)) return declarations;
+    for (const declaration of declarations) pushName(names, declaration['name']);
+  }
+  return names;
 }
 
 /** `data.get("name") or data.get("mcp_tool_name")`, then `str()` when truthy. */
-function mcpCallToolNames(body: Readonly<Record<string, Json>>): string[] {
-  const name = stringField(body['name']) ?? stringField(body['mcp_tool_name']);
-  return name === null ? [] : [name];
+function mcpCallToolNames(body: Readonly<Record<string, Json>>): Names {
+  const names: string[] = [];
+  const name = body['name'];
+  pushName(names, name !== undefined && isTruthy(name) ? name : body['mcp_tool_name']);
+  return names;
 }
 
-const EXTRACTORS: Readonly<Record<ToolApi, (body: Readonly<Record<string, Json>>) => string[]>> = {
+const EXTRACTORS: Readonly<Record<ToolApi, (body: Readonly<Record<string, Json>>) => Names>> = {
   chat: chatToolNames,
   responses: responsesToolNames,
   anthropic: anthropicToolNames,
@@ -133,8 +203,14 @@ const EXTRACTORS: Readonly<Record<ToolApi, (body: Readonly<Record<string, Json>>
   mcp_call_tool: mcpCallToolNames,
 };
 
-/** Tool names requested on this route, in the request's order, a name sent twice listed twice (as LiteLLM lists them). */
-export function requestToolNames(route: string, body: Readonly<Record<string, Json>>): readonly string[] {
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/**
+ * Tool names requested on this route, in the request's order, a name sent twice listed twice (as
+ * LiteLLM lists them); or the TypeError LiteLLM's extractor raises on a `tools` it cannot iterate
+ * (`"tools": 5`), which refuses the request whatever the allowlist.
+ */
+export function requestToolNames(route: string, body: Readonly<Record<string, Json>>): readonly string[] | PythonTypeError {
   const api = toolApiForRoute(route);
-  return api === null ? [] : EXTRACTORS[api](body);
+  return api === null ? NO_NAMES : EXTRACTORS[api](body);
 }

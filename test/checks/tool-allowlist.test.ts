@@ -12,10 +12,10 @@ describe('request tool names by API shape — §4.12', () => {
     ['web_search_options', '/chat/completions', { web_search_options: {} }, ['web_search']],
     ['web_search_options premium', '/chat/completions', { web_search_options: { premium: true } }, ['web_search_premium']],
     [
-      'Responses function/custom names and mcp server_label',
+      'Responses function/custom names, mcp server_label, a built-in tool by its type',
       '/v1/responses',
       { tools: [{ type: 'function', name: 'f' }, { type: 'custom', name: 'c' }, { type: 'mcp', server_label: 'srv' }, { type: 'web_search' }] },
-      ['f', 'c', 'srv'],
+      ['f', 'c', 'srv', 'web_search'],
     ],
     ['Anthropic tools[].name', '/v1/messages', { tools: [{ name: 'bash' }] }, ['bash']],
     [
@@ -43,12 +43,91 @@ describe('request tool names by API shape — §4.12', () => {
     ['MCP: a falsy name falls back to mcp_tool_name', '/mcp/call_tool', { name: '', mcp_tool_name: 'search' }, ['search']],
     ['MCP: a number is its str()', '/mcp/call_tool', { name: 42, mcp_tool_name: 'search' }, ['42']],
     ['a name sent twice is listed twice', '/v1/messages', { tools: [{ name: 'f' }, { name: 'f' }] }, ['f', 'f']],
+    // LiteLLM's newest extractors, each closing a way around the allowlist.
+    [
+      'Responses: built-in tools act under their type (test_openai_responses_builtin_tools)',
+      '/v1/responses',
+      { tools: [{ type: 'web_search' }, { type: 'code_interpreter', container: { type: 'auto' } }, { type: 'function', name: 'get_weather' }] },
+      ['web_search', 'code_interpreter', 'get_weather'],
+    ],
+    [
+      'Responses: an unnamed function, custom or mcp tool gives nothing, never its bare type',
+      '/v1/responses',
+      { tools: [{ type: 'function' }, { type: 'custom', name: '' }, { type: 'mcp' }, 'junk'] },
+      [],
+    ],
+    [
+      'Responses: tools of additional_tools and tool_search_output input items, after the top-level ones (test_openai_responses_hoisted_tools)',
+      '/v1/responses',
+      {
+        tools: [{ type: 'function', name: 'allowed' }],
+        input: [
+          { type: 'tool_search_output', call_id: 'c1', tools: [{ type: 'custom', name: 'forbidden_custom' }, { type: 'mcp', server_label: 'forbidden_mcp' }] },
+          { role: 'user', content: 'hi' },
+          { type: 'additional_tools', role: 'developer', tools: [{ type: 'function', name: 'forbidden_function' }] },
+        ],
+      },
+      ['allowed', 'forbidden_custom', 'forbidden_mcp', 'forbidden_function'],
+    ],
+    [
+      'Responses: the children of a namespace, top level or hoisted (test_openai_responses_codex_namespaced_tools_are_extracted)',
+      '/v1/responses',
+      {
+        tools: [{ type: 'namespace', name: 'functions', tools: [{ type: 'function', name: 'read_file' }] }],
+        input: [{ type: 'additional_tools', tools: [{ type: 'namespace', name: 'collaboration', tools: [{ type: 'function', name: 'spawn_agent' }] }] }],
+      },
+      ['read_file', 'spawn_agent'],
+    ],
+    [
+      'Responses: tools of ordinary input items, malformed hoisted items and a string input are not read',
+      '/v1/responses',
+      { input: [{ type: 'message', role: 'user', tools: [{ type: 'function', name: 'x' }] }, { type: 'additional_tools' }, { type: 'additional_tools', tools: 'not-a-list' }, 'junk'] },
+      [],
+    ],
+    [
+      'Anthropic: OpenAI-format tools the bridge forwards, a tool without a name skipped',
+      '/v1/messages',
+      { tools: [{ type: 'function', function: { name: 'get_weather' } }, { name: 'run_sql' }, { googleSearch: {} }] },
+      ['get_weather', 'run_sql'],
+    ],
+    [
+      'Anthropic: a hybrid tool yields every name, so a decoy name cannot hide its function (test_anthropic_hybrid_tool_yields_every_name)',
+      '/v1/messages',
+      { tools: [{ type: 'function', name: 'decoy', function: { name: 'blocked_fn' } }, { type: 'function', name: '', function: { name: 'hidden_fn' } }] },
+      ['decoy', 'blocked_fn', 'hidden_fn'],
+    ],
+    [
+      'chat: a built-in web_search tool carrying a function yields both names',
+      '/chat/completions',
+      { tools: [{ type: 'web_search', function: { name: 'innocent' } }] },
+      ['web_search', 'innocent'],
+    ],
+    ['a tools dict or string walks keys or characters: no name', '/chat/completions', { tools: { function: { name: 'x' } }, functions: 'abc' }, []],
   ];
   for (const [why, route, body, expected] of rows) {
     it(`${why}`, () => {
       expect(requestToolNames(route, body)).to.deep.equal(expected);
     });
   }
+});
+
+describe('request tool names LiteLLM cannot iterate — §4.12', () => {
+  const rows: readonly (readonly [string, string, Record<string, Json>, string])[] = [
+    ['chat tools a number', '/chat/completions', { tools: 5 }, "'int' object is not iterable"],
+    ['legacy functions true', '/chat/completions', { functions: true }, "'bool' object is not iterable"],
+    ['Responses tools a float', '/v1/responses', { tools: 1.5 }, "'float' object is not iterable"],
+    ['Anthropic tools a number', '/v1/messages', { tools: 3 }, "'int' object is not iterable"],
+    ['generateContent functionDeclarations a number', '/generate_content', { tools: [{ functionDeclarations: 2 }] }, "'int' object is not iterable"],
+  ];
+  for (const [why, route, body, typeError] of rows) {
+    it(`raises TypeError: ${why}`, () => {
+      expect(requestToolNames(route, body)).to.deep.equal({ typeError });
+    });
+  }
+
+  it('reads a falsy tools as no tools (Python `or []`)', () => {
+    expect(requestToolNames('/chat/completions', { tools: 0, functions: false })).to.deep.equal([]);
+  });
 });
 
 describe('tool allowlist — §4 step 12', () => {
@@ -79,6 +158,41 @@ describe('tool allowlist — §4 step 12', () => {
         snapshot: { key: aKey({ metadata: { allowed_tools: ['ls', 'rm_rf'] } }), team: aTeam({ metadata: { allowed_tools: ['ls'] } }) },
       }),
     ).to.equal(null);
+  });
+
+  it('denies a tool hoisted from a Responses additional_tools input item (403 tool_access_denied)', () => {
+    const denial = decide(toolAllowlist, {
+      request: { route: '/v1/responses', body: { input: [{ type: 'additional_tools', role: 'developer', tools: [{ type: 'custom', name: 'restricted_tool' }] }] } },
+      snapshot: { key: aKey({ metadata: { allowed_tools: ['other_tool'] } }) },
+    });
+    expect(denial?.message).to.equal("Tool(s) ['restricted_tool'] are not in the allowed tools list for this key/team.");
+  });
+
+  it('denies the function behind a decoy name on /v1/messages (403 tool_access_denied)', () => {
+    const denial = decide(toolAllowlist, {
+      request: { route: '/v1/messages', body: { tools: [{ type: 'function', name: 'decoy', function: { name: 'run_sql' } }] } },
+      snapshot: { key: aKey({ metadata: { allowed_tools: ['decoy'] } }) },
+    });
+    expect(denial?.message).to.equal("Tool(s) ['run_sql'] are not in the allowed tools list for this key/team.");
+  });
+
+  it("checks a JWT identity (no key) against its team's list, as LiteLLM's JWT token carries team_metadata", () => {
+    expect(
+      decide(toolAllowlist, { request: { body }, snapshot: { key: null, team: aTeam({ metadata: { allowed_tools: ['ls'] } }) } })?.type,
+    ).to.equal('tool_access_denied');
+  });
+
+  it('refuses a tools value the extractor cannot iterate, whatever the allowlist (401 auth_error)', () => {
+    expect(decide(toolAllowlist, { request: { body: { model: 'gpt-4o', tools: 5 } } })).to.deep.equal({
+      status: 401,
+      type: 'auth_error',
+      message: "Authentication Error, 'int' object is not iterable",
+      param: 'None',
+    });
+  });
+
+  it('does not read tools on a route that is not tool-capable, even one it could not iterate', () => {
+    expect(decide(toolAllowlist, { request: { route: '/embeddings', body: { tools: 5 } } })).to.equal(null);
   });
 
   it('allows any tool when neither key nor team has a list', () => {

@@ -3,6 +3,10 @@
  * vector stores a request names must be allowed by the key's object permission, then by the
  * team's. A missing permission row, or an empty `vector_stores` list, allows every store.
  *
+ * A body whose ids Python cannot read (a null tool, `"vector_store_ids": 5` in a tool, an
+ * unhashable id) raises TypeError in `get_vector_store_ids_to_run`, before any permission is
+ * read: 401 auth_error for every caller, whatever its permissions.
+ *
  * Deliberate differences: LiteLLM skips the check when no vector-store registry is configured and
  * reads the permission rows uncached; Tollgate always checks (a row that restricts stores is
  * enforced whatever the proxy has registered) and reads them through its cache like every row.
@@ -11,17 +15,9 @@ import type { Json, ObjectPermission } from '../domain/entities';
 import type { Check, Denial, ProxyErrorType } from './types';
 import { deny } from './types';
 import { requestBody } from './context';
-import { pyFloat, pyList } from './python-format';
-import { requestedVectorStoreIds } from './vector-store-ids';
-
-/** Python `str()` of a requested id (normally a string). */
-function idText(id: Json): string {
-  if (typeof id === 'string') return id;
-  if (id === null) return 'None';
-  if (typeof id === 'boolean') return id ? 'True' : 'False';
-  if (typeof id === 'number') return Number.isInteger(id) ? String(id) : pyFloat(id);
-  return JSON.stringify(id);
-}
+import { pyList, pyStr } from './python-format';
+import { readVectorStoreIds } from './vector-store-ids';
+import { authErrorFromException } from './errors';
 
 function refusal(
   type: ProxyErrorType,
@@ -35,7 +31,7 @@ function refusal(
   return deny(
     401,
     type,
-    `User not allowed to access vector store. Tried to access ${idText(denied)}. Only allowed to access ${pyList(allowed)}`,
+    `User not allowed to access vector store. Tried to access ${pyStr(denied)}. Only allowed to access ${pyList(allowed)}`,
     'vector_store',
   );
 }
@@ -44,9 +40,11 @@ export const vectorStoreAccess: Check = {
   name: 'vector_store_access',
   spec: 'litellm-auth.md §4 step 11, §4.11',
   statuses: [401],
-  errorTypes: ['key_vector_store_access_denied', 'team_vector_store_access_denied'],
+  errorTypes: ['key_vector_store_access_denied', 'team_vector_store_access_denied', 'auth_error'],
   decide: (ctx) => {
-    const ids = requestedVectorStoreIds(requestBody(ctx));
+    const { ids, error } = readVectorStoreIds(requestBody(ctx));
+    // LiteLLM reads the ids before any permission: a TypeError there refuses every caller.
+    if (error !== null) return authErrorFromException(error);
     if (ids.length === 0) return null;
     const { key, team, objectPermissions } = ctx.snapshot;
     const keyPermission = key?.object_permission_id ? objectPermissions.get(key.object_permission_id) : undefined;

@@ -43,6 +43,40 @@ describe('vector-store access — §4 step 11, §4.11', () => {
     });
   }
 
+  it("walks a tool's string ids as Python does, character by character (401 key_vector_store_access_denied)", () => {
+    expect(run({ tools: [{ type: 'file_search', vector_store_ids: 'vs-1' }] }, [keyPerm(['vs-1'])])?.message).to.equal(
+      "User not allowed to access vector store. Tried to access v. Only allowed to access ['vs-1']",
+    );
+  });
+
+  const readRows: ReadonlyArray<{ why: string; body: Record<string, Json>; perms: ObjectPermission[]; type: string | null }> = [
+    { why: "a tool's dict of ids gives its keys", body: { tools: [{ vector_store_ids: { 'vs-2': true } }] }, perms: [keyPerm(['vs-1'])], type: 'key_vector_store_access_denied' },
+    { why: 'a top-level vector_store_ids that is not a list is not read (isinstance check)', body: { vector_store_ids: 'vs-2' }, perms: [keyPerm(['vs-1'])], type: null },
+    { why: 'a tools dict walks its keys, none naming ids', body: { tools: { type: 'file_search' } }, perms: [keyPerm(['vs-1'])], type: null },
+  ];
+  for (const row of readRows) {
+    it(`${row.type === null ? 'allows' : `denies (${row.type})`}: ${row.why} — get_vector_store_ids_to_run`, () => {
+      expect(run(row.body, row.perms)?.type ?? null).to.equal(row.type);
+    });
+  }
+
+  // get_vector_store_ids_to_run raises before any permission is read: every caller is refused.
+  const typeErrorRows: ReadonlyArray<{ why: string; body: Record<string, Json>; message: string }> = [
+    { why: 'a null tool', body: { tools: [null] }, message: "argument of type 'NoneType' is not iterable" },
+    { why: 'a number tool', body: { tools: [{ type: 'function' }, 3] }, message: "argument of type 'int' is not iterable" },
+    { why: 'tools a number', body: { tools: 7 }, message: "'int' object is not iterable" },
+    { why: 'a string tool naming vector_store_ids', body: { tools: ['my vector_store_ids'] }, message: "string indices must be integers, not 'str'" },
+    { why: 'a list tool holding "vector_store_ids"', body: { tools: [['vector_store_ids']] }, message: 'list indices must be integers or slices, not str' },
+    { why: "a tool's ids a number", body: { tools: [{ type: 'file_search', vector_store_ids: 5 }] }, message: "'int' object is not iterable" },
+    { why: "a tool's ids null", body: { tools: [{ type: 'file_search', vector_store_ids: null }] }, message: "'NoneType' object is not iterable" },
+    { why: 'an id that is a list (unhashable in dict.fromkeys)', body: { vector_store_ids: [['vs-1']] }, message: "unhashable type: 'list'" },
+  ];
+  for (const row of typeErrorRows) {
+    it(`refuses every caller when reading the ids raises TypeError: ${row.why} (401 auth_error)`, () => {
+      expect(run(row.body, [])).to.deep.equal({ status: 401, type: 'auth_error', message: `Authentication Error, ${row.message}`, param: 'None' });
+    });
+  }
+
   it('reports a non-string id as Python would print it', () => {
     expect(run({ vector_store_ids: [7] }, [keyPerm(['vs-1'])])?.message).to.include('Tried to access 7.');
   });

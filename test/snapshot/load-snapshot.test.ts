@@ -235,7 +235,8 @@ describe('requestedVectorStoreIds (§4.11)', () => {
     ['the vector_store_ids param', { vector_store_ids: ['a', 'b'] }, ['a', 'b']],
     ['file_search tools', { tools: [{ type: 'file_search', vector_store_ids: ['c'] }] }, ['c']],
     ['both, param first, deduplicated', { vector_store_ids: ['a'], tools: [{ vector_store_ids: ['a', 'c'] }] }, ['a', 'c']],
-    ['non-dict tools and non-list values skipped', { vector_store_ids: 'a', tools: ['x', { vector_store_ids: 'b' }, null] }, []],
+    ["a non-list param skipped, string tools walked, a tool's string ids as characters", { vector_store_ids: 'a', tools: ['x', { vector_store_ids: 'bc' }] }, ['b', 'c']],
+    ['nothing when reading the ids raises (a null tool)', { vector_store_ids: ['a'], tools: [null] }, []],
   ];
   for (const [name, body, expected] of rows) {
     it(`reads ${name}`, () => {

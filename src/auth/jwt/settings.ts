@@ -168,6 +168,27 @@ function commaList(value: string | null): string[] {
   return (value ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
 }
 
+/**
+ * JWT_PUBLIC_KEY_URL entries must be http(s) URLs. Anything else (a PEM pasted there) could never
+ * be fetched: every token would be undecided (UNAVAILABLE) for as long as Tollgate runs, where a
+ * startup error says what to fix. LiteLLM fails the same tokens at request time.
+ */
+function refuseUnfetchable(urls: readonly string[]): void {
+  for (const url of urls) {
+    let protocol: string | null = null;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      protocol = null;
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new ConfigError(
+        "invalid setting 'JWT_PUBLIC_KEY_URL': every comma-separated entry must be an http(s) URL of a JWKS or OIDC discovery document (a PEM key belongs in tollgate.jwt.public_keys)",
+      );
+    }
+  }
+}
+
 export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): JwtSettings {
   const general = config.general_settings ?? {};
   const auth = general.litellm_jwtauth ?? {};
@@ -195,6 +216,7 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
       }
     });
   }
+  if (enabled) refuseUnfetchable(commaList(env.publicKeyUrl));
   const defaultKeys: KeySourceSettings = {
     jwksUrls: commaList(env.publicKeyUrl),
     staticKeys: staticKeys(own.public_keys ?? []),

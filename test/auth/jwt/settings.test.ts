@@ -146,6 +146,17 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
     });
   }
 
+  it('refuses a JWT_PUBLIC_KEY_URL entry that is not an http(s) URL (a PEM, a path), which no fetch could ever use', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----';
+    for (const value of [pem, '/etc/jwks.json', 'https://a/certs,file:///etc/jwks.json', 'idp.example/certs']) {
+      expect(() => settingsOf('general_settings:\n  enable_jwt_auth: true\n', { JWT_PUBLIC_KEY_URL: value }), value).to.throw(
+        ConfigError,
+        "'JWT_PUBLIC_KEY_URL': every comma-separated entry must be an http(s) URL",
+      );
+    }
+    expect(settingsOf('general_settings:\n  enable_jwt_auth: false\n', { JWT_PUBLIC_KEY_URL: pem }).jwt.enabled, 'JWT auth off: not read').to.equal(false);
+  });
+
   it('splits JWT_PUBLIC_KEY_URL on commas, trimming each URL', () => {
     const jwt = settingsOf('general_settings:\n  enable_jwt_auth: true\n', { JWT_PUBLIC_KEY_URL: ' https://a/certs , https://b/certs,' }).jwt;
     expect(jwt.defaultKeys.jwksUrls).to.deep.equal(['https://a/certs', 'https://b/certs']);

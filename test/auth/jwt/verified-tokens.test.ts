@@ -125,6 +125,18 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
     expect(memory.size).to.equal(0);
   });
 
+  it('refuses a remembered token at once when a refetch for another token\'s new kid brings a set without its key', async () => {
+    const successor = await aSigningKey('RS256', 'remembered-3');
+    clockMs = Date.now(); // key generation can take a second: the tokens' iat must not be ahead of the clock
+    const { verifier, memory } = aVerifier({ tollgate: { jwks_refetch_min_interval_seconds: 0 } });
+    const token = await aToken(rsa, { sub: 'alice' });
+    claimsOf(await verifier.verify(token));
+    jwks.publish(successor);
+    claimsOf(await verifier.verify(await aToken(successor, { sub: 'bob' }))); // unknown kid: the set is refetched
+    expect(refusalOf(await verifier.verify(token))).to.include('No matching public key found');
+    expect(memory.hits).to.equal(0);
+  });
+
   it('verifies again after a refetch even when the set is unchanged (new key objects), then remembers anew', async () => {
     const { verifier, memory } = aVerifier({ jwtauth: { public_key_ttl: 1 }, tollgate: { jwks_refetch_min_interval_seconds: 0 } });
     const token = await aToken(rsa, { sub: 'alice' });

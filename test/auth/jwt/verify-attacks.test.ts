@@ -289,13 +289,13 @@ describe('TokenVerifier under attack (verify.ts)', function () {
     });
 
     it('while a refetch for an unknown kid hangs on the provider, tokens with known kids do not wait for it', async () => {
-      const verifier = verifierFor({ tollgate: { jwks_refetch_min_interval_seconds: 0, jwks_fetch_timeout_ms: 1500 } });
+      const verifier = verifierFor({ tollgate: { jwks_refetch_min_interval_seconds: 0, jwks_fetch_timeout_ms: 2500 } });
       claimsOf(await verifier.verify(await aToken(rsa, {})));
       jwks.hang();
       const stranger = await aSigningKey('RS256', 'hanging-kid');
       const pending = Promise.resolve(verifier.verify(await aToken(stranger, {})));
       const fresh = await aToken(rsa, { sub: 'not remembered yet' });
-      expect(await elapsed(async () => claimsOf(await verifier.verify(fresh)))).to.be.lessThan(500);
+      expect(await elapsed(async () => claimsOf(await verifier.verify(fresh)))).to.be.lessThan(1000);
       expect(refusalOf(await pending), 'the old set answers once the refetch gives up').to.include('No matching public key found');
     });
 
@@ -303,12 +303,12 @@ describe('TokenVerifier under attack (verify.ts)', function () {
       const dead = await startJwksServer();
       dead.hang();
       try {
-        const verifier = verifierFor({ env: { publicKeyUrl: `${jwks.url},${dead.url}` }, tollgate: { jwks_fetch_timeout_ms: 400 } });
+        const verifier = verifierFor({ env: { publicKeyUrl: `${jwks.url},${dead.url}` }, tollgate: { jwks_fetch_timeout_ms: 1500 } });
         claimsOf(await verifier.verify(await aToken(rsa, { n: 0 }))); // cold: waits once for the dead URL
         await new Promise((resolve) => setTimeout(resolve, 1100)); // past the one-second retry of a failed fetch
         for (let n = 1; n <= 3; n += 1) {
           const token = await aToken(rsa, { n });
-          expect(await elapsed(async () => claimsOf(await verifier.verify(token))), `token ${n}`).to.be.lessThan(200);
+          expect(await elapsed(async () => claimsOf(await verifier.verify(token))), `token ${n}`).to.be.lessThan(700);
         }
       } finally {
         await dead.close();

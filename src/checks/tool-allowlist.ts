@@ -26,13 +26,12 @@ export const toolAllowlist: Check = {
   statuses: [403, 401],
   errorTypes: ['tool_access_denied', 'auth_error'],
   decide: (ctx) => {
-    const names = requestToolNames(ctx.request.route, requestBody(ctx));
-    if (isPythonTypeError(names)) return authErrorFromException(names.typeError);
-    if (names.length === 0) return null;
     const { key, team } = ctx.snapshot;
     const effective =
       nonEmptyList(key?.metadata['allowed_tools']) ?? nonEmptyList(team?.metadata['allowed_tools']) ?? null;
-    if (effective === null) return null;
+    const names = requestToolNames(ctx.request.route, requestBody(ctx), effective !== null);
+    if (isPythonTypeError(names)) return authErrorFromException(names.typeError);
+    if (effective === null || names.length === 0) return null;
     const allowed = new Set(effective.map(pyStr));
     const disallowed = names.filter((name) => !allowed.has(name));
     if (disallowed.length === 0) return null;

@@ -131,7 +131,7 @@ function pushResponsesTool(names: string[], tool: Readonly<Record<string, Json>>
   else if (type === 'namespace') {
     const children = tool['tools'];
     if (Array.isArray(children)) for (const child of children.filter(isJsonObject)) pushResponsesTool(names, child);
-  } else if (typeof type === 'string' && type !== '') names.push(type);
+  } else pushName(names, type);
 }
 
 /**
@@ -141,11 +141,13 @@ function pushResponsesTool(names: string[], tool: Readonly<Record<string, Json>>
  * `test_openai_responses_hoisted_tools`, `..._codex_namespaced_tools_are_extracted`,
  * `..._builtin_tools`); Tollgate reads all of them. A malformed hoisted item is skipped, as there.
  */
-function responsesToolNames(body: Readonly<Record<string, Json>>): Names {
+function responsesToolNames(body: Readonly<Record<string, Json>>, readInput: boolean): Names {
   const names: string[] = [];
   const tools = toolObjects(body['tools']);
   if (isPythonTypeError(tools)) return tools;
   for (const tool of tools) pushResponsesTool(names, tool);
+  // `input` is the prompt, decoded only when read (envoy/json-object.ts): read when a list applies.
+  if (!readInput) return names;
   const input = body['input'];
   if (Array.isArray(input)) {
     for (const item of input) {
@@ -195,7 +197,7 @@ function mcpCallToolNames(body: Readonly<Record<string, Json>>): Names {
   return names;
 }
 
-const EXTRACTORS: Readonly<Record<ToolApi, (body: Readonly<Record<string, Json>>) => Names>> = {
+const EXTRACTORS: Readonly<Record<ToolApi, (body: Readonly<Record<string, Json>>, readInput: boolean) => Names>> = {
   chat: chatToolNames,
   responses: responsesToolNames,
   anthropic: anthropicToolNames,
@@ -208,9 +210,25 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
 /**
  * Tool names requested on this route, in the request's order, a name sent twice listed twice (as
  * LiteLLM lists them); or the TypeError LiteLLM's extractor raises on a `tools` it cannot iterate
- * (`"tools": 5`), which refuses the request whatever the allowlist.
+ * (`"tools": 5`), which refuses the request whatever the allowlist. `readInput: false` skips the
+ * Responses input items (they raise nothing), for a caller with no list to check them against.
  */
-export function requestToolNames(route: string, body: Readonly<Record<string, Json>>): readonly string[] | PythonTypeError {
+export function requestToolNames(
+  route: string,
+  body: Readonly<Record<string, Json>>,
+  readInput = true,
+): readonly string[] | PythonTypeError {
   const api = toolApiForRoute(route);
-  return api === null ? NO_NAMES : EXTRACTORS[api](body);
+  // Object.hasOwn: reading `input` to test it would decode the prompt.
+  if (api === null || !FIELDS_READ[api].some((field) => Object.hasOwn(body, field))) return NO_NAMES;
+  return EXTRACTORS[api](body, readInput);
 }
+
+/** The fields each extractor reads: a request with none of them (most) costs no allocation. */
+const FIELDS_READ: Readonly<Record<ToolApi, readonly string[]>> = {
+  chat: ['tools', 'functions', 'web_search_options'],
+  responses: ['tools', 'input'],
+  anthropic: ['tools'],
+  generate_content: ['tools'],
+  mcp_call_tool: ['name', 'mcp_tool_name'],
+};

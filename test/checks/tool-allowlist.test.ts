@@ -125,6 +125,12 @@ describe('request tool names LiteLLM cannot iterate — §4.12', () => {
     });
   }
 
+  it('leaves the Responses input (the prompt, decoded on read) unread when no list applies', () => {
+    const body: Record<string, Json> = { tools: [{ type: 'function', name: 'f' }] };
+    Object.defineProperty(body, 'input', { enumerable: true, get: () => expect.fail('input was decoded') });
+    expect(requestToolNames('/v1/responses', body, false)).to.deep.equal(['f']);
+  });
+
   it('reads a falsy tools as no tools (Python `or []`)', () => {
     expect(requestToolNames('/chat/completions', { tools: 0, functions: false })).to.deep.equal([]);
   });

@@ -2,6 +2,12 @@
  * Which tools a request asks to use, per API shape (LiteLLM
  * `guardrails/tool_name_extraction.extract_request_tool_names`, litellm-auth.md §4.12).
  * Only tool-capable routes are considered (LiteLLM's `TOOL_CAPABLE_CALL_TYPES`).
+ *
+ * The stored LiteLLM versions disagree: each newer one closes a different way around the
+ * allowlist (chat built-in web search, Responses built-in tools, hoisted and namespaced Responses
+ * tools, OpenAI-format and hybrid Anthropic tools). Tollgate reads every place any of them reads,
+ * so it lists the same names or more, never fewer: a restricted key may be refused a tool one
+ * LiteLLM version would pass unread (a Responses `file_search`), never the other way round.
  */
 import type { Json } from '../domain/entities';
 import { isJsonObject } from './context';

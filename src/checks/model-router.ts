@@ -181,3 +181,24 @@ export function isZeroCostModel(policy: Policy, model: string): boolean {
     deployments.every(({ deployment }) => deployment.inputCostPerToken === 0 && deployment.outputCostPerToken === 0)
   );
 }
+
+/**
+ * Router `resolve_model_name_from_model_id`: the model group a deployment id names, as LiteLLM
+ * resolves the model id decoded from a managed video or character id. A deployment's
+ * `model_info.id`, a model_name, a deployment's `litellm_params.model`, or that model without its
+ * provider (`veo-2.0-generate-001` for `vertex_ai/veo-2.0-generate-001`); null when nothing in the
+ * model list matches, and always without a model list (no router). An id LiteLLM generated for a
+ * deployment whose config states none is not known here, so it stays unresolved, as it does in
+ * LiteLLM for an id its router does not hold.
+ */
+export function modelNameForModelId(policy: Policy, modelId: string): string | null {
+  if (modelId === '') return null;
+  const list = policy.modelList;
+  const byId = list.find((d) => d.modelId === modelId);
+  if (byId !== undefined) return byId.modelName;
+  if (list.some((d) => d.modelName === modelId)) return modelId;
+  const byModel = list.find((d) => d.underlyingModel === modelId);
+  if (byModel !== undefined) return byModel.modelName;
+  const byBareModel = list.find((d) => d.underlyingModel !== null && d.underlyingModel.includes('/') && d.underlyingModel.slice(d.underlyingModel.indexOf('/') + 1) === modelId);
+  return byBareModel?.modelName ?? null;
+}

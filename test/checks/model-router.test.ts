@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { buildPolicy } from '../../src/config/policy';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
-import { accessGroupsFor, deploymentsFor, isRoutableModel, isZeroCostModel } from '../../src/checks/model-router';
+import { accessGroupsFor, deploymentsFor, isRoutableModel, isZeroCostModel, modelNameForModelId } from '../../src/checks/model-router';
 import { aDeployment, aPolicy } from './fixtures';
 
 describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () => {
@@ -73,5 +73,32 @@ describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () =>
     expect(named.modelList[0].modelId).to.equal('dep-1');
     expect(isRoutableModel(named, 'dep-1')).to.equal(true);
     expect(buildPolicy(parseLiteLlmConfig(yaml('5'), {})).modelList[0].modelId).to.equal(null);
+  });
+});
+
+describe('modelNameForModelId (Router resolve_model_name_from_model_id)', () => {
+  const policy = aPolicy({
+    modelList: [
+      aDeployment({ modelName: 'gpt-5-mini', underlyingModel: 'gpt-5-mini' }),
+      aDeployment({ modelName: 'vertex-ai-sora-2', underlyingModel: 'vertex_ai/veo-2.0-generate-001' }),
+      aDeployment({ modelName: 'bedrock-batch-model', underlyingModel: 'bedrock/global.anthropic.claude-haiku-4-5-20251001-v1:0', modelId: '8d0eaa7e6c6f54a4' }),
+    ],
+  });
+  const cases: ReadonlyArray<readonly [string, string, string | null]> = [
+    ['a deployment id (model_info.id)', '8d0eaa7e6c6f54a4', 'bedrock-batch-model'],
+    ['a model_name', 'gpt-5-mini', 'gpt-5-mini'],
+    ["a deployment's litellm_params.model", 'vertex_ai/veo-2.0-generate-001', 'vertex-ai-sora-2'],
+    ['that model without its provider', 'veo-2.0-generate-001', 'vertex-ai-sora-2'],
+    ['an id nothing in the model list matches', 'non-existent-model', null],
+    ['an empty id', '', null],
+  ];
+  for (const [what, id, group] of cases) {
+    it(`resolves ${what} to ${group ?? 'nothing'}`, () => {
+      expect(modelNameForModelId(policy, id)).to.equal(group);
+    });
+  }
+
+  it('resolves nothing without a model list (LiteLLM has no router then)', () => {
+    expect(modelNameForModelId(aPolicy(), 'gpt-5-mini')).to.equal(null);
   });
 });

@@ -7,6 +7,7 @@ import { runChecks, type CheckRefusal } from '../checks/engine';
 import { PRE_DB_CHECKS, PRE_KEY_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
 import type { CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
+import { modelNameForModelId } from '../checks/model-router';
 import type { Decision, Identity } from '../domain/decision';
 import type { Json } from '../domain/entities';
 import { modelLabel, type RequestFacts } from '../domain/request';
@@ -55,6 +56,12 @@ export class Authorizer {
     this.now = options.now ?? (() => new Date());
     this.policy = options.policy;
   }
+
+  /**
+   * Router `resolve_model_name_from_model_id` by the policy in force (database models included):
+   * the request parser resolves the model ids of managed video and character ids with it.
+   */
+  readonly resolveModelId = (modelId: string): string | null => modelNameForModelId(this.policy, modelId);
 
   /** Decide from now on by this policy (the model list grew or shrank: server/database-models.ts). */
   usePolicy(policy: Policy): void {

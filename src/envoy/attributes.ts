@@ -13,12 +13,17 @@ import type { CheckRequest } from './messages';
 import type { Json, JsonObject } from '../domain/entities';
 import { fromStruct } from './messages';
 import { getModelFromRequest } from './request-model';
+import { MANAGED_ID_FIELDS, managedIdInPath, type ModelIdResolver } from './managed-resource-ids';
 import { parseRequestTarget, type QueryParameters } from './route';
 import { isWebSocketHandshake, webSocketBody } from './websocket';
 
 export type AttributeSettings = Pick<Settings, 'basePath' | 'credentials'>;
 
-export function parseCheckRequest(request: CheckRequest, settings: AttributeSettings): RequestFacts {
+/**
+ * `resolveModelId` is the router's deployment-id lookup (by the policy in force, database models
+ * included), for the model ids LiteLLM decodes from managed video and character ids.
+ */
+export function parseCheckRequest(request: CheckRequest, settings: AttributeSettings, resolveModelId?: ModelIdResolver | null): RequestFacts {
   const http = request.attributes?.request?.http;
   const headers = collectHeaders(http);
   const path = http?.path || headerValue(headers, ':path') || '/';
@@ -31,8 +36,8 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const credential = withPassThroughKey(found, headers, route, settings);
   // A cut body is not merged: a query value would stand in for a field past the cut, which wins.
   const data = webSocket || body.invalid || body.truncated ? body.body : withRequestParameters(body.body, route, query);
-  const modelSource = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : data;
-  const model = getModelFromRequest(modelSource, route, query, headers);
+  const modelSource = webSocket || !(body.truncated || body.invalid) ? data : unreadBodyModelSource(body, route, query);
+  const model = getModelFromRequest(modelSource, route, query, headers, resolveModelId);
   return {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
     method: http?.method || headerValue(headers, ':method') || '',
@@ -62,13 +67,16 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
  * `/engines/{model:path}/chat/completions`. A repeated query parameter gives its last value
  * (Starlette's QueryParams); the query comes before the path. Without either the body is used as
  * it is; a body that could not be read stays unread (its model is the unread model on the routes
- * that need one). A vector store's id in the path joins `vector_store_ids`. Not merged: the path ids
- * of other routes (`thread_id`, `file_id`, …), which no check reads.
+ * that need one). A vector store's id in the path joins `vector_store_ids`; a managed file, batch,
+ * fine-tuning job, video or character id in the path is merged under LiteLLM's parameter name, for
+ * the models it encodes (envoy/managed-resource-ids.ts). Not merged: the path ids of other routes
+ * (`thread_id`, `response_id`, …), which no check reads.
  */
 function withRequestParameters(body: JsonObject | null, route: string, query: QueryParameters): JsonObject | null {
   const pathModel = route.includes('/engines/') || route.includes('/openai/deployments/') ? pathModelOf(route) : null;
   const vectorStoreId = route.includes('/vector_stores/') ? (VECTOR_STORE_PATH.exec(route)?.[1] ?? null) : null;
-  if (query.size === 0 && pathModel === null && vectorStoreId === null) return body;
+  const managedId = managedIdInPath(route);
+  if (query.size === 0 && pathModel === null && vectorStoreId === null && managedId === null) return body;
   // Copied by descriptor: a spread would decode the prompt the body parser left undecoded.
   const data: JsonObject = body === null ? {} : Object.defineProperties({}, Object.getOwnPropertyDescriptors(body));
   const add = (key: string, value: Json): void => {
@@ -79,6 +87,7 @@ function withRequestParameters(body: JsonObject | null, route: string, query: Qu
   for (const [key, value] of query.entries()) lastValues.set(key, value);
   for (const [key, value] of lastValues) add(key, value);
   if (pathModel !== null) add('model', pathModel);
+  if (managedId !== null) add(managedId[0], managedId[1]);
   if (vectorStoreId !== null) {
     // LiteLLM also lists the path's store among `vector_store_ids`, which its access check reads.
     add('vector_store_id', vectorStoreId);
@@ -87,6 +96,29 @@ function withRequestParameters(body: JsonObject | null, route: string, query: Qu
     Object.defineProperty(data, 'vector_store_ids', { value: listed, enumerable: true, writable: true, configurable: true });
   }
   return data;
+}
+
+/**
+ * What names the model of a body Tollgate could not read whole: a cut body's model is the one its
+ * prefix names (nothing else of it: a `model` past the cut would win). Its managed ids are read all
+ * the same, from the prefix, else the query, else the path, as the merge would give them: each id
+ * only adds a model every check must pass, so one the rest of the body replaces can refuse more,
+ * never let more through; and padding a body past Envoy's limit must not hide the managed file a
+ * request names.
+ */
+function unreadBodyModelSource(body: ReturnType<typeof readBody>, route: string, query: QueryParameters): JsonObject | null {
+  const base = body.truncated ? (body.prefixModel !== null ? { model: body.prefixModel } : null) : body.body;
+  const prefix = body.truncated ? body.body : null;
+  const pathId = managedIdInPath(route);
+  let source = base;
+  for (const field of MANAGED_ID_FIELDS) {
+    const value = prefix !== null && Object.hasOwn(prefix, field) ? prefix[field] : query.has(field) ? query.getAll(field).at(-1) : pathId?.[0] === field ? pathId[1] : undefined;
+    if (value === undefined || (source !== null && Object.hasOwn(source, field))) continue;
+    // Copied by descriptor, never changed in place: the body stays as it was read.
+    if (source === base) source = source === null ? {} : Object.defineProperties({}, Object.getOwnPropertyDescriptors(source));
+    Object.defineProperty(source, field, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return source;
 }
 
 /** `/v1/vector_stores/{vector_store_id}/…`: LiteLLM's path parameter. */

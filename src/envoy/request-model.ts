@@ -8,6 +8,7 @@ import { pyStr } from '../checks/python-format';
 import { isJsonObject } from '../checks/context';
 import { headerValue, type HeaderRecord } from './headers';
 import type { QueryParameters } from './route';
+import { MANAGED_ID_FIELDS, modelsFromManagedResourceId, pyStrip, type ModelIdResolver } from './managed-resource-ids';
 
 export type RequestedModel = string | readonly string[] | null;
 
@@ -27,19 +28,33 @@ const COMPLETION_MODEL_ROUTES = /\/evals/i;
  * Body first, then the route. The body's `model` wins over a model in the path
  * (`/openai/deployments/gpt-4` with body `gpt-4o` → `gpt-4o`).
  * One candidate → a string; several → a list, each of which must pass the model checks.
- * Not read: the models LiteLLM decodes from its own managed file, batch and video ids.
+ * On the managed-resource routes the models LiteLLM encodes in its own file, batch, vector store,
+ * video and character ids count too (envoy/managed-resource-ids.ts); `resolveModelId` is the
+ * router's deployment-id lookup for video and character ids (none: the id itself is the model).
  */
-export function getModelFromRequest(body: Body, route: string, query?: QueryParameters, headers?: HeaderRecord): RequestedModel {
+export function getModelFromRequest(
+  body: Body,
+  route: string,
+  query?: QueryParameters,
+  headers?: HeaderRecord,
+  resolveModelId?: ModelIdResolver | null,
+): RequestedModel {
   const plain = plainBodyModel(body, route);
   if (plain !== null) return plain;
-  const candidates = modelCandidates(body, route, query, headers);
+  const candidates = modelCandidates(body, route, query, headers, resolveModelId ?? null);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) return candidates;
   return modelFromRoute(route);
 }
 
 /** LiteLLM's `_extract_model_candidates_from_request`: every model named, first-seen order. */
-function modelCandidates(body: Body, route: string, query: QueryParameters | undefined, headers: HeaderRecord | undefined): readonly string[] {
+function modelCandidates(
+  body: Body,
+  route: string,
+  query: QueryParameters | undefined,
+  headers: HeaderRecord | undefined,
+  resolveModelId: ModelIdResolver | null,
+): readonly string[] {
   const candidates: string[] = [];
   const bodyModel = body !== null && Object.hasOwn(body, 'model') ? body.model : null;
   appendCandidates(candidates, bodyModel);
@@ -56,6 +71,14 @@ function modelCandidates(body: Body, route: string, query: QueryParameters | und
       if (headers !== undefined) appendCandidates(candidates, headerValue(headers, MODEL_ROUTING_HEADER) ?? null);
     }
     if (query !== undefined && QUERY_TARGET_MODEL_ROUTES.test(route)) appendCandidates(candidates, queryValue(query, 'target_model_names'));
+    // Last, as LiteLLM reads them: only its id fields (the query's and the path's merged in
+    // before, never over the body's), and only strings; any other id decodes to no model.
+    if (body !== null) {
+      for (const field of MANAGED_ID_FIELDS) {
+        const id = Object.hasOwn(body, field) ? body[field] : null;
+        if (typeof id === 'string' && id !== '') candidates.push(...modelsFromManagedResourceId(id, field, resolveModelId));
+      }
+    }
   }
   return distinct(candidates);
 }
@@ -77,19 +100,20 @@ function queryValue(query: QueryParameters, name: string): string | null {
 /** The usual body: one model name, nothing to split or trim, on a route that reads only `model`. */
 function plainBodyModel(body: Body, route: string): string | null {
   const model = body !== null && Object.hasOwn(body, 'model') ? body.model : null;
-  if (typeof model !== 'string' || model === '' || model.includes(',') || model.trim() !== model) return null;
+  if (typeof model !== 'string' || model === '' || model.includes(',') || pyStrip(model) !== model) return null;
   return MODEL_ROUTING_ROUTES.test(route) ? null : model;
 }
 
-/** `_append_model_candidates`: strings are split on commas and trimmed; a list's items are each a
- *  name; anything else is named by Python's str() (`True`, `{'a': 1}`, `['x']`); blanks dropped. */
+/** `_append_model_candidates`: strings are split on commas and stripped (Python's whitespace, not
+ *  JavaScript's); a list's items are each a name; anything else is named by Python's str()
+ *  (`True`, `{'a': 1}`, `['x']`); blanks dropped. */
 function appendCandidates(candidates: string[], value: Json | undefined): void {
   if (value === null || value === undefined) return;
   for (const item of Array.isArray(value) ? value : [value]) {
     if (item === null) continue;
     const names = typeof item === 'string' ? item.split(',') : [pyStr(item)];
     for (const name of names) {
-      const trimmed = name.trim();
+      const trimmed = pyStrip(name);
       if (trimmed !== '') candidates.push(trimmed);
     }
   }

@@ -11,6 +11,8 @@ import { CachedAuthStore } from '../../src/cache/cached-auth-store';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { isPromise } from '../../src/util/maybe-promise';
 import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
+import { parseCheckRequest } from '../../src/envoy/attributes';
+import { aCheckRequest, edgeSettings } from '../envoy/fixtures';
 
 const MASTER = 'sk-master-0000';
 const RAW = 'sk-team-key-1234';
@@ -354,5 +356,41 @@ describe('Authorizer: a request whose model Tollgate could not read (body cut sh
     expect(open.decision.kind === 'allow' && open.decision.identity.model).to.equal(undefined);
     store.keys.set(HASH, aKey({ token: HASH, models: ['*'] }));
     expect((await authorizer(store).authorize(unread())).decision.kind).to.equal('allow');
+  });
+});
+
+describe("Authorizer: the models LiteLLM encodes in its managed file, batch and video ids (_extract_models_from_managed_resource_id)", () => {
+  const managedFile = (model: string): string =>
+    Buffer.from(`litellm_proxy:application/jsonl;unified_id,u-1;target_model_names,${model};llm_output_file_id,f;llm_output_file_model_id,hash`).toString('base64url');
+  const video = (modelId: string): string => `video_${Buffer.from(`litellm:custom_llm_provider:openai;model_id:${modelId};video_id:v`).toString('base64')}`;
+  /** The request as Envoy sends it, parsed as the Check handler parses it, with the authorizer's router. */
+  const parsed = (subject: Authorizer, http: NonNullable<Parameters<typeof aCheckRequest>[0]>): RequestFacts =>
+    parseCheckRequest(aCheckRequest({ ...http, headers: { authorization: `Bearer ${RAW}`, ...http.headers } }), edgeSettings(), subject.resolveModelId);
+
+  it("refuses a key limited to model A a managed file of model B, in the path or the body (401 key_model_access)", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['model-a'] }));
+    const subject = authorizer(store);
+    for (const http of [
+      { method: 'GET', path: `/v1/files/${managedFile('model-b')}/content`, body: '' },
+      { method: 'POST', path: '/v1/batches', body: JSON.stringify({ input_file_id: managedFile('model-b'), endpoint: '/v1/chat/completions', completion_window: '24h' }) },
+    ]) {
+      const { decision, refusedBy } = await subject.authorize(parsed(subject, http));
+      expect(refusedBy, http.path).to.equal('key_model_access');
+      expect(decision.kind === 'deny' && decision.denial.status, http.path).to.equal(401);
+    }
+    const own = await subject.authorize(parsed(subject, { method: 'GET', path: `/v1/files/${managedFile('model-a')}/content`, body: '' }));
+    expect(own.decision.kind, 'its own model').to.equal('allow');
+  });
+
+  it("checks a managed video's deployment id as the model group the router names for it", async () => {
+    const store = new MemoryStore();
+    const policy = { modelList: [aDeployment({ modelName: 'sora-2', underlyingModel: 'openai/sora-2', modelId: 'dep-sora' })] };
+    store.keys.set(HASH, aKey({ token: HASH, models: ['sora-2'] }));
+    const subject = authorizer(store, policy);
+    const allowed = await subject.authorize(parsed(subject, { method: 'GET', path: `/v1/videos/${encodeURIComponent(video('dep-sora'))}`, body: '' }));
+    expect(allowed.decision.kind).to.equal('allow');
+    const unknown = await subject.authorize(parsed(subject, { method: 'GET', path: `/v1/videos/${encodeURIComponent(video('dep-other'))}`, body: '' }));
+    expect(unknown.refusedBy, 'an id the router does not know is checked as it is').to.equal('key_model_access');
   });
 });

@@ -464,6 +464,35 @@ describe('parseCheckRequest', () => {
       expect(withBody({ path: '/v1/vector_stores/vs_1/search', body: json({ vector_store_ids: ['vs_1'] }) }).body?.['vector_store_ids']).to.deep.equal(['vs_1']);
     });
 
+    it("adds a managed id in the path under LiteLLM's parameter name, never over the body, and checks the models it encodes", () => {
+      const managedFile = Buffer.from('litellm_proxy:application/jsonl;unified_id,u;target_model_names,model-b').toString('base64url');
+      const retrieve = withBody({ method: 'GET', path: `/v1/files/${managedFile}/content`, body: '' });
+      expect(retrieve.body).to.deep.equal({ file_id: managedFile });
+      expect(retrieve.model).to.equal('model-b');
+      expect(withBody({ method: 'POST', path: `/v1/batches/${managedFile}/cancel`, body: '' }).model).to.equal('model-b');
+      expect(withBody({ path: `/v1/files/${managedFile}`, body: json({ file_id: 'file-plain' }) }).model, 'the body wins').to.equal(null);
+      expect(withBody({ method: 'GET', path: '/v1/files/file-plain', body: '' }).model, 'a provider id names no model').to.equal(null);
+    });
+
+    it('reads the managed ids of a body cut short or unreadable, from its prefix, the query or the path: padding a body must not hide them', () => {
+      const managedFile = Buffer.from('litellm_proxy:application/jsonl;unified_id,u;target_model_names,model-b').toString('base64url');
+      const partial = { 'x-envoy-auth-partial-body': 'true' };
+      const cutBatch = withBody({ path: '/v1/batches', headers: partial, body: `{"input_file_id":"${managedFile}","metadata":{"pad":"${'x'.repeat(64)}` });
+      expect(cutBatch.model, 'an id whole in the prefix').to.equal('model-b');
+      expect(cutBatch.body, 'the body as read').to.not.have.property('model');
+      expect(withBody({ path: `/v1/batches/${managedFile}/cancel`, headers: partial, body: `{"pad":"${'x'.repeat(64)}` }).model, 'the path').to.equal('model-b');
+      expect(withBody({ method: 'GET', path: `/v1/files/${managedFile}/content`, body: '{' }).model, 'an invalid body').to.equal('model-b');
+      expect(withBody({ path: `/v1/files?file_id=${managedFile}`, headers: partial, body: '{"purpose":"batch' }).model, 'the query').to.equal('model-b');
+      expect(withBody({ path: '/v1/chat/completions', headers: partial, body: '{"model":"gpt-4o","messages":[' }).model, 'a cut chat body as before').to.equal('gpt-4o');
+    });
+
+    it("resolves a managed video's deployment id with the resolver it is given (the router's model list)", () => {
+      const videoId = `video_${Buffer.from('litellm:custom_llm_provider:openai;model_id:dep-1;video_id:v').toString('base64')}`;
+      const request = aCheckRequest({ method: 'GET', path: `/v1/videos/${encodeURIComponent(videoId)}`, body: '' });
+      expect(parseCheckRequest(request, settings).model).to.equal('dep-1');
+      expect(parseCheckRequest(request, settings, (id) => (id === 'dep-1' ? 'sora-2' : null)).model).to.equal('sora-2');
+    });
+
     it('merges nothing into a cut body (a field past the cut would win), and keeps the body as sent beside the merged one', () => {
       const cut = withBody({ path: '/v1/chat/completions?model=open-model&user=q', headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"api_base":"http://evil.example","messages":[{"role":"user","content":"' });
       expect(cut.body).to.not.have.property('model');

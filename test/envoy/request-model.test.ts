@@ -127,4 +127,37 @@ describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
       expect(modelOf('/v1/evals', {}, { completion: { model: 'judge' } })).to.equal('judge');
     });
   });
+
+  describe("from LiteLLM's managed file, batch and video ids, last, on the routes LiteLLM reads them on", () => {
+    const managedFile = (...models: string[]): string =>
+      Buffer.from(`litellm_proxy:application/jsonl;unified_id,u-1;target_model_names,${models.join(',')};llm_output_file_id,f;llm_output_file_model_id,hash`).toString('base64url');
+    const video = (modelId: string): string => `video_${Buffer.from(`litellm:custom_llm_provider:openai;model_id:${modelId};video_id:v`).toString('base64')}`;
+
+    it('adds the models of a managed input file to the body model, after it (POST /v1/batches)', () => {
+      expect(getModelFromRequest({ input_file_id: managedFile('gpt-4o-mini') }, '/v1/batches')).to.equal('gpt-4o-mini');
+      expect(getModelFromRequest({ model: 'a', input_file_id: managedFile('b', 'a') }, '/v1/batches')).to.deep.equal(['a', 'b']);
+    });
+
+    it("reads every id field, in LiteLLM's order, after the query and the x-litellm-model header", () => {
+      const { route, query } = parseRequestTarget('/v1/files?model=q', '');
+      const body = { video_id: video('v'), file_id: managedFile('f'), batch_id: managedFile('b'), training_file: managedFile('t') };
+      expect(getModelFromRequest(body, route, query, { 'x-litellm-model': 'h' })).to.deep.equal(['q', 'h', 'f', 'b', 't', 'v']);
+    });
+
+    it('resolves a video model id through the router, keeping the id the router does not know', () => {
+      const router = (id: string): string | null => (id === 'dep-1' ? 'sora-2' : null);
+      expect(getModelFromRequest({ video_id: video('dep-1') }, '/v1/videos/{video_id}', undefined, undefined, router)).to.equal('sora-2');
+      expect(getModelFromRequest({ video_id: video('dep-9') }, '/v1/videos/x', undefined, undefined, router)).to.equal('dep-9');
+    });
+
+    it('reads no id off those routes, and no id that is not a string', () => {
+      expect(getModelFromRequest({ file_id: managedFile('secret') }, CHAT)).to.equal(null);
+      expect(getModelFromRequest({ model: 'm', file_id: managedFile('secret') }, CHAT)).to.equal('m');
+      expect(getModelFromRequest({ file_id: [managedFile('secret')] }, '/v1/files')).to.equal(null);
+    });
+
+    it('finds no model in an id LiteLLM finds none in (a provider id, garbage), and never throws', () => {
+      expect(getModelFromRequest({ file_id: 'file-abc123', batch_id: '%%%', video_id: 'video_!!' }, '/v1/batches')).to.equal(null);
+    });
+  });
 });

@@ -35,7 +35,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const found = credentialBeforePassThrough(headers, route, query, settings, webSocket);
   const credential = withPassThroughKey(found, headers, route, settings);
   // A cut body is not merged: a query value would stand in for a field past the cut, which wins.
-  const data = webSocket || body.invalid || body.truncated ? body.body : withRequestParameters(body.body, route, query);
+  const data = webSocket ? body.body : body.invalid || body.truncated ? withPathVectorStoreOnly(body.body, route) : withRequestParameters(body.body, route, query);
   const modelSource = webSocket || !(body.truncated || body.invalid) ? data : unreadBodyModelSource(body, route, query);
   const model = getModelFromRequest(modelSource, route, query, headers, resolveModelId);
   return {
@@ -89,12 +89,30 @@ function withRequestParameters(body: JsonObject | null, route: string, query: Qu
   if (pathModel !== null) add('model', pathModel);
   if (managedId !== null) add(managedId[0], managedId[1]);
   if (vectorStoreId !== null) {
-    // LiteLLM also lists the path's store among `vector_store_ids`, which its access check reads.
     add('vector_store_id', vectorStoreId);
-    const ids = data['vector_store_ids'];
-    const listed = Array.isArray(ids) ? (ids.includes(vectorStoreId) ? ids : [...ids, vectorStoreId]) : [vectorStoreId];
-    Object.defineProperty(data, 'vector_store_ids', { value: listed, enumerable: true, writable: true, configurable: true });
+    listPathVectorStore(data, vectorStoreId);
   }
+  return data;
+}
+
+/** LiteLLM also lists the path's store among `vector_store_ids`, which its access check reads. */
+function listPathVectorStore(data: JsonObject, vectorStoreId: string): void {
+  const ids = data['vector_store_ids'];
+  const listed = Array.isArray(ids) ? (ids.includes(vectorStoreId) ? ids : [...ids, vectorStoreId]) : [vectorStoreId];
+  Object.defineProperty(data, 'vector_store_ids', { value: listed, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * A body Tollgate could not read whole is not merged, but the store a path names is known whole:
+ * LiteLLM always checks it, so padding a body past Envoy's limit (or breaking its JSON) must not
+ * take `/v1/vector_stores/{id}/…` out of the vector-store check. It only adds a store every check
+ * must pass. Its `vector_store_id` field is not set: a cut body's own may lie past the cut.
+ */
+function withPathVectorStoreOnly(body: JsonObject | null, route: string): JsonObject | null {
+  const vectorStoreId = route.includes('/vector_stores/') ? (VECTOR_STORE_PATH.exec(route)?.[1] ?? null) : null;
+  if (vectorStoreId === null) return body;
+  const data: JsonObject = body === null ? {} : Object.defineProperties({}, Object.getOwnPropertyDescriptors(body));
+  listPathVectorStore(data, vectorStoreId);
   return data;
 }
 

@@ -464,6 +464,19 @@ describe('parseCheckRequest', () => {
       expect(withBody({ path: '/v1/vector_stores/vs_1/search', body: json({ vector_store_ids: ['vs_1'] }) }).body?.['vector_store_ids']).to.deep.equal(['vs_1']);
     });
 
+    it("lists the path's vector store for a cut or unreadable body too: padding past Envoy's limit must not skip the store check", () => {
+      const partial = { 'x-envoy-auth-partial-body': 'true' };
+      const cut = withBody({ path: '/v1/vector_stores/vs_secret/search', headers: partial, body: '{"query":"q","vector_store_ids":["vs_1"],"filler":"xxxx' });
+      expect(cut.bodyTruncated).to.equal(true);
+      expect(cut.body?.['vector_store_ids']).to.deep.equal(['vs_1', 'vs_secret']);
+      // A cut body's own vector_store_id may lie past the cut: only the list the access check reads grows.
+      expect(cut.body).to.not.have.property('vector_store_id');
+      const broken = withBody({ path: '/v1/vector_stores/vs_secret/search', body: '{"query": q}' });
+      expect(broken.bodyInvalid).to.equal(true);
+      expect(broken.body).to.deep.equal({ vector_store_ids: ['vs_secret'] });
+      expect(withBody({ path: '/v1/chat/completions', headers: partial, body: '{"model":"m","x":"' }).body).to.deep.equal({ model: 'm' });
+    });
+
     it("adds a managed id in the path under LiteLLM's parameter name, never over the body, and checks the models it encodes", () => {
       const managedFile = Buffer.from('litellm_proxy:application/jsonl;unified_id,u;target_model_names,model-b').toString('base64url');
       const retrieve = withBody({ method: 'GET', path: `/v1/files/${managedFile}/content`, body: '' });

@@ -1,12 +1,15 @@
 /**
  * The end user (LiteLLM "customer") a request is made for:
  * auth_utils.get_end_user_id_from_request_body (litellm-auth.md §7.2). First hit wins; headers beat body.
+ * Every source passes through the newest LiteLLM's `_coerce_user_id_to_str`: a string is stripped,
+ * and a blank string, a boolean, an object or a list names nobody, so the next source is read.
  */
 import type { Settings } from '../config/settings';
 import type { Json } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
 import { metadataAsObject } from '../checks/request-metadata';
 import { pyFloat, pyStr } from '../checks/python-format';
+import { pyStrip } from './managed-resource-ids';
 import type { EndUserLiterals } from './end-user-literals';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
@@ -23,14 +26,14 @@ export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUse
 
 function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string | null {
   for (const name of STANDARD_CUSTOMER_HEADERS) {
-    const value = nonBlank(headerValue(headers, name));
+    const value = strippedId(headerValue(headers, name));
     if (value !== null) return value;
   }
   // user_header_mappings entries with role "customer" win; the deprecated user_header_name is the fallback.
   const { customerHeaderMappings, userHeaderName } = settings.credentials;
   const configured = customerHeaderMappings.length > 0 ? customerHeaderMappings : userHeaderName ? [userHeaderName] : [];
   for (const name of configured) {
-    const value = nonBlank(headerValue(headers, name));
+    const value = strippedId(headerValue(headers, name));
     if (value !== null) return value;
   }
   return null;
@@ -38,9 +41,9 @@ function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string |
 
 /**
  * body.user → body.litellm_metadata.user → body.metadata.user_id → body.safety_identifier.
- * Diverges from LiteLLM on purpose: a blank body value is skipped (LiteLLM returns ""), since an
- * empty end-user id names nobody. Metadata sent as a JSON string (multipart forms, extra_body) is
- * parsed, as newer LiteLLM does, so it cannot dodge attribution.
+ * Metadata sent as a JSON string (multipart forms, extra_body) is parsed, as newer LiteLLM does,
+ * so it cannot dodge attribution. LiteLLM's `validate_end_user_id_in_db` (off by default: JSON-shaped
+ * strings dropped, ids checked against the customer and user tables) is not read.
  */
 function fromBody(body: Body, literals: EndUserLiterals | undefined): string | null {
   if (body === null) return null;
@@ -57,15 +60,15 @@ function field(object: Readonly<Record<string, Json>> | null, name: string): Jso
 }
 
 /**
- * Python's `str()` of whatever the field holds, as LiteLLM takes any value that is not None:
- * `True`, `inf` (`1e400`), `{'id': 'x'}` for an object. Skipping those instead would let the
- * next, lower source name the end user.
+ * `_coerce_user_id_to_str`: a string stripped as Python's `str.strip()` does (`" bob "` names `bob`),
+ * a number by Python's `str()`. A blank string, `true`/`false`, an object or a list gives null, and
+ * the next source is read: older LiteLLM named the end user `True` or `{'id': 'x'}` (`str()` of
+ * anything not None) and stopped at `""`; the newest drops them (Claude Code's metadata blob).
  */
 function idOf(value: Json | undefined, literal?: string): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return nonBlank(value);
-  if (typeof value === 'number' && literal !== undefined) return pythonNumberText(literal);
-  return pyStr(value);
+  if (typeof value === 'string') return strippedId(value);
+  if (typeof value === 'number') return literal !== undefined ? pythonNumberText(literal) : pyStr(value);
+  return null;
 }
 
 /**
@@ -80,6 +83,9 @@ function pythonNumberText(literal: string): string {
   return pyFloat(Number(literal));
 }
 
-function nonBlank(value: string | undefined): string | null {
-  return value !== undefined && value.trim() !== '' ? value : null;
+/** A header's value or a body string, stripped; null when nothing is left. */
+function strippedId(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const stripped = pyStrip(value);
+  return stripped === '' ? null : stripped;
 }

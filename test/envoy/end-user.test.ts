@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { getEndUserId } from '../../src/envoy/end-user';
+import type { Json } from '../../src/domain/entities';
 import { edgeSettings } from './fixtures';
 
 const none = edgeSettings();
@@ -58,14 +59,34 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
       expect(getEndUserId({}, { user: 0 }, none, { user: '-0' })).to.equal('0');
     });
 
-    it("names the end user by Python's str() of any value that is not null, as LiteLLM does, never by the next source", () => {
-      const lower = { metadata: { user_id: 'over-budget' } };
-      expect(getEndUserId({}, { user: { id: 'x' }, ...lower }, none)).to.equal("{'id': 'x'}");
-      expect(getEndUserId({}, { user: ['a', 1, true, null], ...lower }, none)).to.equal("['a', 1, True, None]");
-      expect(getEndUserId({}, { user: false, ...lower }, none)).to.equal('False');
-      expect(getEndUserId({}, { litellm_metadata: { user: { team: 't' } }, ...lower }, none)).to.equal("{'team': 't'}");
-      expect(getEndUserId({}, { metadata: { user_id: ['a'] }, safety_identifier: 's' }, none)).to.equal("['a']");
-      expect(getEndUserId({}, { safety_identifier: { id: 1 } }, none)).to.equal("{'id': 1}");
+    // The newest LiteLLM's _coerce_user_id_to_str: a string stripped, a blank string, a boolean, an
+    // object or a list names nobody and the next source is read (TestGetEndUserIdDropsMalformedBodyValues).
+    const coerced: ReadonlyArray<readonly [string, Readonly<Record<string, Json>>, string | null]> = [
+      ['an object in body.user falls through to litellm_metadata.user', { user: { device_id: 'abc' }, litellm_metadata: { user: 'alice' } }, 'alice'],
+      ['a list in body.user falls through to safety_identifier', { user: ['a', 'b'], safety_identifier: 'alice' }, 'alice'],
+      ['true in body.user falls through to metadata.user_id', { user: true, metadata: { user_id: 'm' } }, 'm'],
+      ['false in body.user names nobody, never "False"', { user: false }, null],
+      ['an object in litellm_metadata.user falls through', { litellm_metadata: { user: { team: 't' } }, metadata: { user_id: 'm' } }, 'm'],
+      ['a list in metadata.user_id falls through', { metadata: { user_id: ['a'] }, safety_identifier: 's' }, 's'],
+      ['an object in safety_identifier names nobody', { safety_identifier: { id: 1 } }, null],
+      ['an empty body.user falls through', { user: '', metadata: { user_id: 'm' } }, 'm'],
+      ['a whitespace body.user falls through', { user: ' \t ', safety_identifier: 's' }, 's'],
+      ['body.user is stripped as str.strip() does', { user: '  bob \n' }, 'bob'],
+      ['U+0085 and U+001F are stripped, as Python counts them whitespace', { user: '\u0085bob\u001f' }, 'bob'],
+      ['U+FEFF is kept, as Python does not strip it', { user: '\ufeffbob' }, '\ufeffbob'],
+      ['metadata.user_id is stripped', { metadata: { user_id: ' m ' } }, 'm'],
+      ['a JSON-looking string is kept as it is (validate_end_user_id_in_db off)', { user: '{"device_id":"d"}' }, '{"device_id":"d"}'],
+    ];
+    for (const [name, body, expected] of coerced) {
+      it(`${name} (_coerce_user_id_to_str)`, () => {
+        expect(getEndUserId({}, body, none)).to.equal(expected);
+      });
+    }
+
+    it('strips header values, and a blank one after stripping is skipped (_coerce_user_id_to_str)', () => {
+      expect(getEndUserId({ 'x-litellm-customer-id': ' cust ' }, null, none)).to.equal('cust');
+      expect(getEndUserId({ 'x-litellm-customer-id': '\u00a0', 'x-litellm-end-user-id': 'eu' }, null, none)).to.equal('eu');
+      expect(getEndUserId({ 'x-legacy': ' legacy ' }, null, edgeSettings({ userHeaderName: 'x-legacy' }))).to.equal('legacy');
     });
 
     it('names a numeric id in litellm_metadata.user or metadata.user_id by its literal too', () => {
@@ -82,10 +103,6 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
 
     it('skips a null body.user', () => {
       expect(getEndUserId({}, { user: null, litellm_metadata: { user: 'lm' } }, none)).to.equal('lm');
-    });
-
-    it('skips a blank body.user (deliberate: an empty id names nobody)', () => {
-      expect(getEndUserId({}, { user: '', metadata: { user_id: 'm' } }, none)).to.equal('m');
     });
 
     it('reads body.litellm_metadata.user (Anthropic)', () => {

@@ -59,7 +59,8 @@ export function readVectorStoreIds(body: Readonly<Record<string, Json>> | null):
       if (isPythonTypeError(value)) return failed(value);
       const toolIds = pyIter(value);
       if (isPythonTypeError(toolIds)) return failed(toolIds);
-      ids.push(...toolIds);
+      // One by one: a spread of a long string's characters overflows the call stack (RangeError).
+      for (const id of toolIds) ids.push(id);
     }
   }
   if (ids.length === 0) return NONE_REQUESTED;

@@ -49,6 +49,12 @@ describe('vector-store access — §4 step 11, §4.11', () => {
     );
   });
 
+  it("walks a tool's ids of any length without overflowing the stack (401 key_vector_store_access_denied, not a thrown RangeError)", () => {
+    // Within Envoy's 1 MiB body limit: one argument per character would not fit a spread.
+    const long = 'v'.repeat(300_000);
+    expect(run({ tools: [{ type: 'file_search', vector_store_ids: long }] }, [keyPerm(['vs-1'])])?.type).to.equal('key_vector_store_access_denied');
+  });
+
   const readRows: ReadonlyArray<{ why: string; body: Record<string, Json>; perms: ObjectPermission[]; type: string | null }> = [
     { why: "a tool's dict of ids gives its keys", body: { tools: [{ vector_store_ids: { 'vs-2': true } }] }, perms: [keyPerm(['vs-1'])], type: 'key_vector_store_access_denied' },
     { why: 'a top-level vector_store_ids that is not a list is not read (isinstance check)', body: { vector_store_ids: 'vs-2' }, perms: [keyPerm(['vs-1'])], type: null },

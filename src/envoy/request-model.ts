@@ -76,7 +76,9 @@ function modelCandidates(
     if (body !== null) {
       for (const field of MANAGED_ID_FIELDS) {
         const id = Object.hasOwn(body, field) ? body[field] : null;
-        if (typeof id === 'string' && id !== '') candidates.push(...modelsFromManagedResourceId(id, field, resolveModelId));
+        if (typeof id !== 'string' || id === '') continue;
+        // One by one: an id can list more models than a spread's arguments fit on the stack.
+        for (const model of modelsFromManagedResourceId(id, field, resolveModelId)) candidates.push(model);
       }
     }
   }

@@ -156,6 +156,15 @@ describe('getModelFromRequest (litellm-auth.md §7.1)', () => {
       expect(getModelFromRequest({ file_id: [managedFile('secret')] }, '/v1/files')).to.equal(null);
     });
 
+    it('lists every model of a managed id naming more than a spread fits, without throwing (a body within 1 MiB)', () => {
+      const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+      const names = [...alphabet].flatMap((a) => [...alphabet].flatMap((b) => [...alphabet].map((c) => a + b + c))).slice(0, 150_000);
+      const id = Buffer.from(`litellm_proxy:application/jsonl;unified_id,u-1;target_model_names,${names.join(',')}`).toString('base64url');
+      expect(id.length).to.be.below(1024 * 1024);
+      const models = getModelFromRequest({ file_id: id }, '/v1/files');
+      expect(models).to.have.lengthOf(150_000);
+    });
+
     it('finds no model in an id LiteLLM finds none in (a provider id, garbage), and never throws', () => {
       expect(getModelFromRequest({ file_id: 'file-abc123', batch_id: '%%%', video_id: 'video_!!' }, '/v1/batches')).to.equal(null);
     });

@@ -17,6 +17,9 @@ import {
 } from '../auth/jwt/settings-schema';
 
 const stringList = z.array(z.string());
+
+/** One `general_settings.user_header_mappings` entry. */
+const headerMapping = z.looseObject({ header_name: z.string(), litellm_user_role: z.string() });
 const stringMap = z.record(z.string(), z.string());
 
 export const modelDeploymentSchema = z.looseObject({
@@ -56,7 +59,10 @@ const generalSettings = z.looseObject({
   litellm_key_header_name: z.string().nullish(),
   user_api_key_cache_ttl: z.number().nonnegative().nullish(),
   user_header_name: z.string().nullish(),
-  user_header_mappings: z.array(z.looseObject({ header_name: z.string(), litellm_user_role: z.string() })).nullish(),
+  // get_customer_user_header_from_mapping takes a list or one mapping on its own.
+  user_header_mappings: z
+    .union([z.array(headerMapping), headerMapping.transform((mapping) => [mapping])])
+    .nullish(),
   max_request_size_mb: z.number().positive().nullish(),
   litellm_proxy_admin_name: z.string().nullish(),
   enable_jwt_auth: z.boolean().nullish(),

@@ -194,4 +194,11 @@ describe('settings from environment and config.yaml', () => {
     expect(s.credentials.customKeyHeader).to.equal('x-my-key');
     expect(s.credentials.customerHeaderMappings).to.deep.equal(['x-customer']);
   });
+
+  it('reads user_header_mappings given as one mapping, not a list, as get_customer_user_header_from_mapping does', () => {
+    const mapping = (role: string) =>
+      settingsFrom(parseLiteLlmConfig(['general_settings:', '  user_header_mappings:', `    { header_name: X-Customer, litellm_user_role: ${role} }`].join('\n'), {}), {});
+    expect(mapping('customer').credentials.customerHeaderMappings).to.deep.equal(['x-customer']);
+    expect(mapping('internal_user').credentials.customerHeaderMappings).to.deep.equal([]);
+  });
 });

@@ -26,17 +26,27 @@ export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUse
 
 function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string | null {
   for (const name of STANDARD_CUSTOMER_HEADERS) {
-    const value = strippedId(headerValue(headers, name));
+    const value = strippedId(asStarletteReadsIt(headerValue(headers, name)));
     if (value !== null) return value;
   }
   // user_header_mappings entries with role "customer" win; the deprecated user_header_name is the fallback.
   const { customerHeaderMappings, userHeaderName } = settings.credentials;
   const configured = customerHeaderMappings.length > 0 ? customerHeaderMappings : userHeaderName ? [userHeaderName] : [];
   for (const name of configured) {
-    const value = strippedId(headerValue(headers, name));
+    const value = strippedId(asStarletteReadsIt(headerValue(headers, name)));
     if (value !== null) return value;
   }
   return null;
+}
+
+/**
+ * A header value as LiteLLM's Starlette decodes it: its bytes as Latin-1. `josé` sent in UTF-8 names
+ * the end user `josÃ©` there, so another row (usually none) than the `josé` a body names. Bytes
+ * that were not UTF-8 reach Tollgate already replaced by U+FFFD and cannot be read back.
+ */
+function asStarletteReadsIt(value: string | undefined): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  return value === undefined || !/[^\x00-\x7f]/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
 /**

@@ -83,9 +83,17 @@ describe('getEndUserId (litellm-auth.md §7.2)', () => {
       });
     }
 
+    it("reads a header's UTF-8 bytes as Latin-1, as Starlette does, so josé names josÃ© while a body's josé is josé", () => {
+      expect(getEndUserId({ 'x-litellm-customer-id': 'josé' }, { user: 'josé' }, none)).to.equal('josÃ©');
+      expect(getEndUserId({ 'x-legacy': '客' }, null, edgeSettings({ userHeaderName: 'x-legacy' }))).to.equal('å®¢');
+      expect(getEndUserId({}, { user: 'josé' }, none)).to.equal('josé');
+      // U+00A0 is C2 A0: Latin-1 reads Â and a no-break space, which str.strip() then drops.
+      expect(getEndUserId({ 'x-litellm-end-user-id': 'bob\u00a0' }, null, none)).to.equal('bobÂ');
+    });
+
     it('strips header values, and a blank one after stripping is skipped (_coerce_user_id_to_str)', () => {
       expect(getEndUserId({ 'x-litellm-customer-id': ' cust ' }, null, none)).to.equal('cust');
-      expect(getEndUserId({ 'x-litellm-customer-id': '\u00a0', 'x-litellm-end-user-id': 'eu' }, null, none)).to.equal('eu');
+      expect(getEndUserId({ 'x-litellm-customer-id': ' \t ', 'x-litellm-end-user-id': 'eu' }, null, none)).to.equal('eu');
       expect(getEndUserId({ 'x-legacy': ' legacy ' }, null, edgeSettings({ userHeaderName: 'x-legacy' }))).to.equal('legacy');
     });
 

@@ -8,8 +8,11 @@ import { areBudgetChecksSkipped } from './budget-scope';
 import { pyFloat } from './python-format';
 
 /**
- * `valid_token.org_id`, else `team.organization_id`. Without a key (a JWT) the loaded organization
- * stands for `valid_token.org_id`: the token's org claim, which wins over the team's.
+ * `valid_token.org_id`, else `team.organization_id`. For a key, `org_id` is the key's own
+ * `organization_id` when set: the combined view selects the team's org as `org_id`, but the newest
+ * `LiteLLM_VerificationTokenView.__init__` moves the key's `organization_id` over it. Without a key
+ * (a JWT) the loaded organization stands for `valid_token.org_id`: the token's org claim, which
+ * wins over the team's.
  */
 export function budgetOrganizationId(snapshot: Snapshot): string | null {
   const { key, team, organization } = snapshot;

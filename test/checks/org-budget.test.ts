@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { organizationBudget } from '../../src/checks/org-budget';
+import type { Organization, Team, VirtualKey } from '../../src/domain/entities';
 import { aBudget, aKey, aTeam, anOrg, decide } from './fixtures';
 
 describe('organization budget — §4 step 3.1', () => {
@@ -56,4 +57,44 @@ describe('organization budget — §4 step 3.1', () => {
       decide(organizationBudget, { request: { route: '/v1/models', model: null }, snapshot: { key: orgKey, organization: org(60, 50) } }),
     ).to.equal(null);
   });
+
+  /**
+   * `_organization_max_budget_check` (newest auth_checks.py) with the newest
+   * `LiteLLM_VerificationTokenView.__init__`, which moves the key's own `organization_id` onto
+   * `org_id` over the team's org the combined view selects: the key's org, else the team's.
+   */
+  const rows: ReadonlyArray<{ why: string; key: VirtualKey; team?: Team; organization: Organization | null; refused: boolean }> = [
+    {
+      why: "the key's organization wins over a different team organization",
+      key: aKey({ team_id: 'team-1', organization_id: 'org-1' }),
+      team: aTeam({ organization_id: 'org-2' }),
+      organization: anOrg({ organization_id: 'org-1', spend: 60, budget: aBudget({ max_budget: 50 }) }),
+      refused: true,
+    },
+    {
+      why: "a loaded row of another organization than the key's is not checked",
+      key: aKey({ team_id: 'team-1', organization_id: 'org-1' }),
+      team: aTeam({ organization_id: 'org-2' }),
+      organization: anOrg({ organization_id: 'org-2', spend: 60, budget: aBudget({ max_budget: 50 }) }),
+      refused: false,
+    },
+    {
+      why: 'a negative max_budget is no cap (max_budget <= 0 skips)',
+      key: orgKey,
+      organization: org(5, -1),
+      refused: false,
+    },
+    {
+      why: 'a key with neither its own nor a team organization is not checked',
+      key: aKey(),
+      organization: org(60, 50),
+      refused: false,
+    },
+  ];
+  for (const row of rows) {
+    it(`${row.refused ? 'denies (400 budget_exceeded)' : 'allows'}: ${row.why}`, () => {
+      const denial = decide(organizationBudget, { snapshot: { key: row.key, team: row.team ?? null, organization: row.organization } });
+      expect(denial?.type ?? null).to.equal(row.refused ? 'budget_exceeded' : null);
+    });
+  }
 });

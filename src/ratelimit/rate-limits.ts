@@ -1,70 +1,184 @@
 /**
- * LiteLLM's rpm / tpm limits, read from the same rows as the budgets: the key, its user, its
- * team and the end user (whose limits live on its budget row). LiteLLM enforces them in its
+ * LiteLLM's rpm / tpm limits, read from the same rows as the budgets. LiteLLM enforces them in its
  * parallel request limiter hook, after authentication; Tollgate does it right after the checks.
  * Pure: what applies is decided here, counting happens in Redis (admission.ts).
+ *
+ * The descriptors and their order follow the newest v3 limiter
+ * (`_PROXY_MaxParallelRequestsHandler_v3._create_rate_limit_descriptors`, then
+ * `_add_team_model_rate_limit_descriptor_from_metadata`, `_add_project_model_rate_limit_descriptor_from_metadata`
+ * and `create_organization_rate_limit_descriptor`): key, user, team, team member, end user, the
+ * key per model, the team per model, the project per model, the organization, the organization
+ * per model. The first crossed, in that order, is the one the 429 names.
  */
 import type { Snapshot } from '../checks/types';
+import type { Json, JsonObject } from '../domain/entities';
 import type { SpendTarget } from '../spend/targets';
-import { targetName } from '../spend/targets';
+import { targetName, uriPart } from '../spend/targets';
 
 export type RateMetric = 'rpm' | 'tpm';
 
-/** LiteLLM's names for who is limited, as they appear in its 429 message. */
-export type RateLimitType = 'key' | 'user' | 'team' | 'customer';
+/**
+ * Who is limited, as the 429 message names it: the classic limiter's type names for the four it
+ * shares with v3 (`customer` is v3's `end_user`), v3's descriptor keys for the others.
+ */
+export type RateLimitType =
+  | 'key'
+  | 'user'
+  | 'team'
+  | 'team_member'
+  | 'customer'
+  | 'model_per_key'
+  | 'model_per_team'
+  | 'model_per_project'
+  | 'organization'
+  | 'model_per_organization';
 
 export interface RateLimit {
   readonly target: SpendTarget;
   readonly type: RateLimitType;
   readonly metric: RateMetric;
   readonly limit: number;
+  /** The requested model a per-model limit counts (its own window); absent or null for the entity's overall limit. */
+  readonly model?: string | null;
 }
 
 /**
- * Every limit that applies to this request, key, user, team, end user in that order; a null limit
- * is unlimited (a 0 limit admits nothing, as in LiteLLM). Runs on every Check, and most entities
- * have no limits: nothing is built for those.
+ * Every limit that applies to this request, in the v3 limiter's order; a null limit is unlimited
+ * (a 0 limit admits nothing, as in LiteLLM). Runs on every Check, and most entities have no limits:
+ * nothing is built for those. `model` is the model the body asks for (v3 reads `data["model"]`):
+ * per-model limits match it by exact name, the name as sent, not its model group or deployment.
  */
-export function rateLimitsOf(snapshot: Snapshot): RateLimit[] {
-  const { key, user, team, endUser } = snapshot;
+export function rateLimitsOf(snapshot: Snapshot, model: string | null = null): RateLimit[] {
+  const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
-  if (key !== null) addLimits(out, 'key', key.token, 'key', key.rpm_limit, key.tpm_limit);
-  if (user !== null) addLimits(out, 'user', user.user_id, 'user', user.rpm_limit, user.tpm_limit);
-  if (team !== null) addLimits(out, 'team', team.team_id, 'team', team.rpm_limit, team.tpm_limit);
+  if (key !== null) addLimits(out, { kind: 'key', id: key.token }, 'key', key.rpm_limit, key.tpm_limit);
+  if (user !== null) addLimits(out, { kind: 'user', id: user.user_id }, 'user', user.rpm_limit, user.tpm_limit);
+  if (team !== null) addLimits(out, { kind: 'team', id: team.team_id }, 'team', team.rpm_limit, team.tpm_limit);
+  // LiteLLM's team_member_rpm/tpm_limit: the membership's budget row (LiteLLM_TeamMembership.budget_id).
+  if (membership !== null && membership.budget !== null) {
+    const target: SpendTarget = { kind: 'team_member', id: membership.user_id, teamId: membership.team_id };
+    addLimits(out, target, 'team_member', membership.budget.rpm_limit, membership.budget.tpm_limit);
+  }
   if (endUser !== null && endUser.budget !== null) {
-    addLimits(out, 'end_user', endUser.user_id, 'customer', endUser.budget.rpm_limit, endUser.budget.tpm_limit);
+    addLimits(out, { kind: 'end_user', id: endUser.user_id }, 'customer', endUser.budget.rpm_limit, endUser.budget.tpm_limit);
   } else if (snapshot.unknownEndUser !== undefined) {
     const { user_id: id, budget } = snapshot.unknownEndUser;
-    addLimits(out, 'end_user', id, 'customer', budget.rpm_limit, budget.tpm_limit);
+    addLimits(out, { kind: 'end_user', id }, 'customer', budget.rpm_limit, budget.tpm_limit);
+  }
+  if (model !== null) {
+    if (key !== null) {
+      const rpm = modelLimit(keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm'), model);
+      const tpm = modelLimit(keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm'), model);
+      addLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
+    }
+    // v3 builds this descriptor twice (in _create_rate_limit_descriptors and again in
+    // _add_team_model_rate_limit_descriptor_from_metadata), so its window counts every request
+    // twice and the limit bites at half (LiteLLM issue #34140). Tollgate counts it once.
+    if (team !== null) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, model);
+    if (project !== null) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, model);
+  }
+  if (organization !== null) {
+    // LiteLLM's organization_rpm/tpm_limit: the organization's budget row.
+    const target: SpendTarget = { kind: 'organization', id: organization.organization_id };
+    if (organization.budget !== null) addLimits(out, target, 'organization', organization.budget.rpm_limit, organization.budget.tpm_limit);
+    if (model !== null) addMetadataModelLimits(out, target, 'model_per_organization', organization.metadata, model);
   }
   return out;
 }
 
 function addLimits(
   out: RateLimit[],
-  kind: SpendTarget['kind'],
-  id: string,
+  target: SpendTarget,
   type: RateLimitType,
   rpm: number | null,
   tpm: number | null,
+  model: string | null = null,
 ): void {
-  if (rpm === null && tpm === null) return;
-  const target: SpendTarget = { kind, id };
-  if (rpm !== null) out.push({ target, type, metric: 'rpm', limit: rpm });
-  if (tpm !== null) out.push({ target, type, metric: 'tpm', limit: tpm });
+  if (rpm !== null) out.push({ target, type, metric: 'rpm', limit: rpm, model });
+  if (tpm !== null) out.push({ target, type, metric: 'tpm', limit: tpm, model });
+}
+
+/** `{model: limit}` as LiteLLM stores it in metadata; null when there is none. */
+type ModelLimits = Readonly<Record<string, Json>> | null;
+
+/**
+ * LiteLLM's get_key_model_rpm_limit / get_key_model_tpm_limit (newest auth_utils.py): the first
+ * source that has any — the key's `metadata.model_rpm_limit` (when non-empty), else the `rpm_limit`
+ * of the key's model_max_budget entries (when any has one), else the team's
+ * `metadata.model_rpm_limit`. rpm and tpm are looked up separately. Its fourth source, the
+ * deployment's `default_api_key_rpm_limit` in model_list, is not read (see docs/budgets.md).
+ */
+function keyModelLimits(
+  keyMetadata: JsonObject,
+  modelMaxBudget: JsonObject,
+  teamMetadata: JsonObject | undefined,
+  metric: RateMetric,
+): ModelLimits {
+  const field = `model_${metric}_limit`;
+  const own = keyMetadata[field];
+  if (pyTruthy(own)) return asLimits(own);
+  const perModel: Record<string, Json> = {};
+  for (const [name, budget] of Object.entries(modelMaxBudget)) {
+    const limit = isObject(budget) ? budget[`${metric}_limit`] : undefined;
+    if (limit !== undefined && limit !== null) perModel[name] = limit;
+  }
+  if (Object.keys(perModel).length > 0) return perModel;
+  const team = teamMetadata?.[field];
+  return team === undefined || team === null ? null : asLimits(team);
+}
+
+/** A `model_per_team` / `_project` / `_organization` descriptor from that row's metadata. */
+function addMetadataModelLimits(out: RateLimit[], target: SpendTarget, type: RateLimitType, metadata: JsonObject, model: string): void {
+  const rpm = modelLimit(asLimits(metadata.model_rpm_limit ?? null), model);
+  const tpm = modelLimit(asLimits(metadata.model_tpm_limit ?? null), model);
+  addLimits(out, target, type, rpm, tpm, model);
+}
+
+/**
+ * The limit a `{model: limit}` map sets for the model, null when none. LiteLLM passes the value
+ * through int(): a fraction is truncated. A value int() cannot read (text, a list) makes LiteLLM's
+ * hook raise; Tollgate reads it as no limit, as it does a map that is not an object.
+ */
+function modelLimit(limits: ModelLimits, model: string): number | null {
+  if (limits === null || !Object.hasOwn(limits, model)) return null;
+  const value = limits[model];
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : null;
+}
+
+function asLimits(value: Json): ModelLimits {
+  return isObject(value) ? value : null;
+}
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Python's truthiness of a JSON value (LiteLLM's `if result:`). */
+function pyTruthy(value: Json | undefined): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  return typeof value !== 'object' || Object.keys(value).length > 0;
 }
 
 /** The entities whose token windows a metered response feeds (tpm is counted for all, limited or not). */
-export const TOKEN_COUNTED_KINDS: ReadonlySet<SpendTarget['kind']> = new Set(['key', 'user', 'team', 'end_user']);
+export const TOKEN_COUNTED_KINDS: ReadonlySet<SpendTarget['kind']> = new Set(['key', 'user', 'team', 'team_member', 'organization', 'end_user']);
+
+/** The entities with per-model token windows (fed with the response's requested model). */
+export const MODEL_TOKEN_COUNTED_KINDS: ReadonlySet<SpendTarget['kind']> = new Set(['key', 'team', 'project', 'organization']);
 
 /** The minute a sliding window bucket covers. */
 export function minuteOf(nowMs: number): number {
   return Math.floor(nowMs / 60_000);
 }
 
-/** `<prefix>rl:<target>:<rpm|tpm>:<minute>`: one bucket per entity, metric and minute (TTL two minutes). */
-export function rateBucketKey(prefix: string, target: SpendTarget, metric: RateMetric, minute: number): string {
-  return `${prefix}rl:${targetName(target)}:${metric}:${minute}`;
+/**
+ * `<prefix>rl:<target>:<rpm|tpm>:<minute>`, or `<prefix>rl:<target>:model:<model>:<rpm|tpm>:<minute>`
+ * for a per-model window: one bucket per entity, model, metric and minute (TTL two minutes).
+ */
+export function rateBucketKey(prefix: string, target: SpendTarget, metric: RateMetric, minute: number, model: string | null = null): string {
+  const subject = model === null ? targetName(target) : `${targetName(target)}:model:${uriPart(model)}`;
+  return `${prefix}rl:${subject}:${metric}:${minute}`;
 }
 
 /** Buckets outlive the window they are read in (current + previous minute). */

@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CheckContext, Denial } from '../checks/types';
+import { modelLabel, type RequestFacts } from '../domain/request';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
 import { pyFloat } from '../checks/python-format';
@@ -103,7 +104,7 @@ export class RedisAdmitter implements Admitter {
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
-    const limits = limited ? rateLimitsOf(ctx.snapshot) : [];
+    const limits = limited ? rateLimitsOf(ctx.snapshot, requestedModel(ctx.request.model)) : [];
     const admissionId = this.options.metering ? (this.options.newAdmissionId ?? randomUUID)() : null;
     const metadata = admissionMetadata(admissionId, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
     const enforced = this.options.enforceRateLimits ? limits : [];
@@ -162,8 +163,8 @@ export class RedisAdmitter implements Admitter {
     const minute = minuteOf(now);
     const keys = [this.keys.reservation(admissionId)];
     for (const limit of limits) {
-      keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute));
-      keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute - 1));
+      keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute, limit.model ?? null));
+      keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute - 1, limit.model ?? null));
     }
     for (const budget of budgets) keys.push(this.keys.counter(budget.slot.target));
     const ttlMs = this.options.reservation?.ttlMs ?? 0;
@@ -213,6 +214,15 @@ function admissionMetadata(admissionId: string | null, ctx: CheckContext, rateLi
   }
   if (rateLimit !== null) metadata.rate_limit = rateLimit;
   return metadata;
+}
+
+/**
+ * The model per-model limits match: the one model the request names (LiteLLM's v3 limiter reads
+ * `data["model"]`). A request naming several models, or whose model could not be read, matches
+ * none; its tokens are counted under the same label metering gives it (spend-recorder.ts).
+ */
+function requestedModel(model: RequestFacts['model']): string | null {
+  return typeof model === 'string' ? modelLabel(model) : null;
 }
 
 /** ADMIT's reply as a refusal, or null when admitted. */

@@ -9,7 +9,7 @@
  * it catch up when they next seed from the database.
  */
 import type { RedisClient } from '../cache/redis-shared-cache';
-import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
+import { MODEL_TOKEN_COUNTED_KINDS, minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
 import { totalTokensOf } from '../metering/usage';
 import { COUNT_TOKENS, RECORD_SPEND, RELEASE_RESERVATION } from './counter-scripts';
 import type { SpendKeys } from './redis-keys';
@@ -69,7 +69,7 @@ export class RedisSpendRecorder implements SpendRecorder {
   }
 
   /**
-   * Only the tpm windows of the event's key, user, team and end user, once per charge id: what
+   * Only the tpm windows of the event (tokenBucketsOf), once per charge id: what
    * the rate limiter needs when spend is not metered. Redis trouble is thrown (rate limits fail
    * open, as at admission).
    */
@@ -108,10 +108,19 @@ export class RedisSpendRecorder implements SpendRecorder {
   }
 }
 
-/** The tpm buckets a response's tokens go to: its key, user, team and end user, in the minute it ended. */
+/**
+ * The tpm buckets a response's tokens go to, in the minute it ended: its key, user, team, team
+ * member, organization and end user, and the per-model windows of its key, team, project and
+ * organization for the model the request asked for (v3's async_log_success_event feeds every
+ * descriptor's token counter too).
+ */
 function tokenBucketsOf(event: SpendEvent, prefix: string): string[] {
   const minute = minuteOf(event.endTime);
-  return targetsOf(event.attribution)
-    .filter((t) => TOKEN_COUNTED_KINDS.has(t.kind))
-    .map((t) => rateBucketKey(prefix, t, 'tpm', minute));
+  const model = event.attribution.model;
+  const buckets: string[] = [];
+  for (const target of targetsOf(event.attribution)) {
+    if (TOKEN_COUNTED_KINDS.has(target.kind)) buckets.push(rateBucketKey(prefix, target, 'tpm', minute));
+    if (model !== null && MODEL_TOKEN_COUNTED_KINDS.has(target.kind)) buckets.push(rateBucketKey(prefix, target, 'tpm', minute, model));
+  }
+  return buckets;
 }

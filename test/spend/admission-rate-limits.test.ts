@@ -1,0 +1,104 @@
+/**
+ * Per-model rate limits through the admission against the real Redis (own key prefix, removed
+ * afterwards): one ADMIT call per Check counts the per-model windows beside the overall ones, and
+ * the response's tokens feed the per-model tpm window of the model the request asked for.
+ */
+import { expect } from 'chai';
+import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import type { Snapshot } from '../../src/checks/types';
+import { PriceTable } from '../../src/metering/prices';
+import { RedisAdmitter, type Admission } from '../../src/spend/admission';
+import { SpendKeys } from '../../src/spend/redis-keys';
+import { NO_ATTRIBUTION } from '../../src/spend/spend-event';
+import { RedisSpendRecorder, DirectSpendRecorder } from '../../src/spend/spend-recorder';
+import type { SpendWriter } from '../../src/spend/spend-writer';
+import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
+import { requireRedis, type TestRedis } from '../support/redis';
+import { aSpendEvent } from '../support/spend';
+
+describe('spend: per-model rate limits on Redis', function () {
+  let redis: TestRedis;
+  let client: RedisClient;
+  let admitter: RedisAdmitter;
+  let scripts = 0;
+  // Mid-minute, so that every call of a test falls in one bucket.
+  const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
+
+  before(async function () {
+    redis = await requireRedis(this);
+    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
+    await client.connect();
+    const counting = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === 'evalSha' || property === 'eval') scripts += 1;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const prices = new PriceTable(parseLiteLlmConfig('model_list: []\n', {}));
+    admitter = new RedisAdmitter(counting, new SpendKeys(redis.prefix), prices, {
+      prefix: redis.prefix,
+      enforceRateLimits: true,
+      reservation: null,
+      rateLimitMetadata: false,
+      metering: false,
+      timeoutMs: 1000,
+      idleCounterMs: 60_000,
+      admitWhenReservationUnavailable: false,
+      onError: (error) => {
+        throw error;
+      },
+    });
+  });
+
+  after(async () => {
+    if (client?.isOpen) client.destroy();
+    await redis?.cleanup();
+  });
+
+  const admit = (snapshot: Snapshot, model: string, keyHash: string): Promise<Admission> =>
+    Promise.resolve(
+      admitter.admit(
+        aContext({ snapshot, keyHash, now, request: aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } }) }),
+      ),
+    );
+
+  it('refuses the (n+1)th call for a model past its key rpm limit (429 model_per_key) while another model still passes, one script call per Check', async () => {
+    const keyHash = `${KEY_HASH}-rpm`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, rpm_limit: 100, metadata: { model_rpm_limit: { 'gpt-4o': 2 } } }) });
+    scripts = 0;
+    const verdicts = [];
+    for (let i = 0; i < 3; i += 1) verdicts.push(await admit(snapshot, 'gpt-4o', keyHash));
+    expect(verdicts.map((v) => v.kind)).to.deep.equal(['admit', 'admit', 'deny']);
+    const refused = verdicts[2];
+    if (refused.kind !== 'deny') throw new Error('unreachable');
+    expect(refused.denial.status).to.equal(429);
+    expect(refused.denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = model_per_key\. .*current rpm: 2, rpm limit: 2,/);
+    expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
+    expect(scripts, 'one ADMIT per Check, per-model windows included').to.equal(4);
+    // The refused call counted nothing; the key's overall window holds every admitted call.
+    const minute = Math.floor(now.getTime() / 60_000);
+    expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:gpt-4o:rpm:${minute}`)).to.equal('2');
+    expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:rpm:${minute}`)).to.equal('3');
+  });
+
+  it("refuses a model once the response tokens recorded for it reach the key's per-model tpm limit, other models untouched", async () => {
+    const keyHash = `${KEY_HASH}-tpm`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_tpm_limit: { 'gpt-4o': 15 } } }) });
+    expect((await admit(snapshot, 'gpt-4o', keyHash)).kind).to.equal('admit');
+    const recorder = new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
+      prefix: redis.prefix,
+      timeoutMs: 1000,
+      onFallback: (error) => {
+        throw error;
+      },
+    });
+    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'r' }), endTime: now.getTime() };
+    await recorder.countTokens({ ...event, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+    const refused = await admit(snapshot, 'gpt-4o', keyHash);
+    expect(refused.kind).to.equal('deny');
+    if (refused.kind !== 'deny') throw new Error('unreachable');
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current tpm: 15, tpm limit: 15');
+    expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
+  });
+});

@@ -8,7 +8,7 @@
  * `str.split`, `str.strip`, `re.search`): an id LiteLLM finds no model in yields none here, and an
  * id it does yields the same names. Nothing here throws on hostile input.
  */
-import { pythonBase64Decode } from '../util/python-base64';
+import { pythonBase64Decode, pythonBase64DecodedStartsWith } from '../util/python-base64';
 
 /** Router `resolve_model_name_from_model_id`: the model group of a deployment id, or null when unknown. */
 export type ModelIdResolver = (modelId: string) => string | null;
@@ -96,7 +96,9 @@ function appendNames(candidates: string[], value: string | null): void {
  */
 export function decodeModelFromFileId(encodedId: string): string | null {
   const b64 = encodedId.startsWith('file-') ? encodedId.slice(5) : encodedId.startsWith('batch_') ? encodedId.slice(6) : encodedId;
-  const decoded = urlSafeDecodeText(withPadding(b64));
+  const padded = withPadding(b64);
+  if (!pythonBase64DecodedStartsWith(padded, true, 'litellm:')) return null;
+  const decoded = urlSafeDecodeText(padded);
   if (decoded === null || !decoded.startsWith('litellm:') || !decoded.includes(';model,')) return null;
   const match = /;model,([^;]+)/.exec(decoded);
   return match === null ? null : pyStrip(match[1]);
@@ -108,7 +110,9 @@ export function decodeModelFromFileId(encodedId: string): string | null {
  * `base64.urlsafe_b64decode(...).decode()`, kept only when it starts with the prefix.
  */
 export function base64EncodedUnifiedId(id: string, prefix: string): string | null {
-  const decoded = urlSafeDecodeText(withPadding(id));
+  const padded = withPadding(id);
+  if (!pythonBase64DecodedStartsWith(padded, true, prefix)) return null;
+  const decoded = urlSafeDecodeText(padded);
   return decoded !== null && decoded.startsWith(prefix) ? decoded : null;
 }
 

@@ -12,6 +12,7 @@
  */
 import type { Snapshot } from '../checks/types';
 import type { Json, JsonObject } from '../domain/entities';
+import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import type { SpendTarget } from '../spend/targets';
 import { targetName, uriPart } from '../spend/targets';
 
@@ -45,10 +46,14 @@ export interface RateLimit {
 /**
  * Every limit that applies to this request, in the v3 limiter's order; a null limit is unlimited
  * (a 0 limit admits nothing, as in LiteLLM). Runs on every Check, and most entities have no limits:
- * nothing is built for those. `model` is the model the body asks for (v3 reads `data["model"]`):
+ * nothing is built for those. `model` is the request's model (v3 reads `data["model"]`):
  * per-model limits match it by exact name, the name as sent, not its model group or deployment.
+ * Unlike v3, which matches no limit then, a request naming several models (`"gpt-4o,gpt-4o-mini"`,
+ * which LiteLLM's router fans out to each) counts against each one's limits, and one whose body was
+ * cut before its model (UNREAD_MODEL) against every per-model limit that applies to the caller:
+ * otherwise a comma or padding past Envoy's limit would take a request out of its model's limit.
  */
-export function rateLimitsOf(snapshot: Snapshot, model: string | null = null): RateLimit[] {
+export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
   if (key !== null) addLimits(out, { kind: 'key', id: key.token }, 'key', key.rpm_limit, key.tpm_limit);
@@ -67,9 +72,9 @@ export function rateLimitsOf(snapshot: Snapshot, model: string | null = null): R
   }
   if (model !== null) {
     if (key !== null) {
-      const rpm = modelLimit(keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm'), model);
-      const tpm = modelLimit(keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm'), model);
-      addLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
+      const rpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm');
+      const tpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm');
+      addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
     }
     // v3 builds this descriptor twice (in _create_rate_limit_descriptors and again in
     // _add_team_model_rate_limit_descriptor_from_metadata), so its window counts every request
@@ -128,10 +133,25 @@ function keyModelLimits(
 }
 
 /** A `model_per_team` / `_project` / `_organization` descriptor from that row's metadata. */
-function addMetadataModelLimits(out: RateLimit[], target: SpendTarget, type: RateLimitType, metadata: JsonObject, model: string): void {
-  const rpm = modelLimit(asLimits(metadata.model_rpm_limit ?? null), model);
-  const tpm = modelLimit(asLimits(metadata.model_tpm_limit ?? null), model);
-  addLimits(out, target, type, rpm, tpm, model);
+function addMetadataModelLimits(out: RateLimit[], target: SpendTarget, type: RateLimitType, metadata: JsonObject, model: Requested): void {
+  addModelLimits(out, target, type, asLimits(metadata.model_rpm_limit ?? null), asLimits(metadata.model_tpm_limit ?? null), model);
+}
+
+type Requested = NonNullable<RequestFacts['model']>;
+
+/**
+ * One descriptor per requested model the maps limit: the model named, each of a list, or for an
+ * unread model every model either map names. Only models with a limit make a descriptor, so a list
+ * of thousands of names makes no more Redis keys than the operator configured.
+ */
+function addModelLimits(out: RateLimit[], target: SpendTarget, type: RateLimitType, rpm: ModelLimits, tpm: ModelLimits, model: Requested): void {
+  if (rpm === null && tpm === null) return;
+  if (typeof model === 'string' && model !== UNREAD_MODEL) {
+    addLimits(out, target, type, modelLimit(rpm, model), modelLimit(tpm, model), model);
+    return;
+  }
+  const names = typeof model === 'string' ? new Set([...Object.keys(rpm ?? {}), ...Object.keys(tpm ?? {})]) : model;
+  for (const name of names) addLimits(out, target, type, modelLimit(rpm, name), modelLimit(tpm, name), name);
 }
 
 /**

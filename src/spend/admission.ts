@@ -20,7 +20,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CheckContext, Denial } from '../checks/types';
-import { modelLabel, type RequestFacts } from '../domain/request';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
 import { pyFloat } from '../checks/python-format';
@@ -104,7 +103,7 @@ export class RedisAdmitter implements Admitter {
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
-    const limits = limited ? rateLimitsOf(ctx.snapshot, requestedModel(ctx.request.model)) : [];
+    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model) : [];
     const admissionId = this.options.metering ? (this.options.newAdmissionId ?? randomUUID)() : null;
     const metadata = admissionMetadata(admissionId, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
     const enforced = this.options.enforceRateLimits ? limits : [];
@@ -216,15 +215,6 @@ function admissionMetadata(admissionId: string | null, ctx: CheckContext, rateLi
   return metadata;
 }
 
-/**
- * The model per-model limits match: the one model the request names (LiteLLM's v3 limiter reads
- * `data["model"]`). A request naming several models, or whose model could not be read, matches
- * none; its tokens are counted under the same label metering gives it (spend-recorder.ts).
- */
-function requestedModel(model: RequestFacts['model']): string | null {
-  return typeof model === 'string' ? modelLabel(model) : null;
-}
-
 /** ADMIT's reply as a refusal, or null when admitted. */
 function verdictOf(
   raw: RawReply,
@@ -244,14 +234,18 @@ function verdictOf(
       current: Number(replyString(reply[4 + 2 * i])),
     }));
     // LiteLLM's message prints both counts of the crossed entity: the other metric's, when it is
-    // limited too, is weighed as the ADMIT script weighs it.
+    // limited too, is weighed as the ADMIT script weighs it. Only the crossed descriptor's limits
+    // are passed: a request naming several models has one per-model descriptor of a type per model.
     const weight = 1 - (now % 60_000) / 60_000;
     const used = new Map<RateLimit, number>();
+    const descriptor: RateLimit[] = [];
     limits.forEach((limit, i) => {
-      if (limit.type === crossed.type && limit.target.id === crossed.target.id) used.set(limit, counts[i].previous * weight + counts[i].current);
+      if (limit.type !== crossed.type || limit.target.id !== crossed.target.id || (limit.model ?? null) !== (crossed.model ?? null)) return;
+      descriptor.push(limit);
+      used.set(limit, counts[i].previous * weight + counts[i].current);
     });
     used.set(crossed, Number(replyString(reply[2])));
-    return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, limits, used, retryAfterSeconds(now, counts)) };
+    return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, descriptor, used, retryAfterSeconds(now, counts)) };
   }
   if (verdict === 'over_budget') {
     const budget = budgets[Number(reply[1]) - 1];

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
 import { rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Snapshot } from '../../src/checks/types';
+import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { aBudget, aKey, aMembership, anOrg, aProject, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
 
 describe('rate limits: rpm and tpm from the rows', () => {
@@ -57,11 +58,11 @@ describe('rate limits: rpm and tpm from the rows', () => {
 });
 
 describe('rate limits: per model, team member and organization (LiteLLM v3 limiter descriptors)', () => {
-  const show = (snapshot: Partial<Snapshot>, model: string | null = 'gpt-4o'): string[] =>
+  const show = (snapshot: Partial<Snapshot>, model: RequestFacts['model'] = 'gpt-4o'): string[] =>
     rateLimitsOf(aSnapshot(snapshot), model).map((l) => `${l.type}:${l.metric}:${l.limit}${l.model === null || l.model === undefined ? '' : `@${l.model}`}`);
   const team = (metadata: Record<string, { [model: string]: number }>) => aTeam({ team_id: 'team-1', metadata });
 
-  const cases: Array<{ name: string; snapshot: Partial<Snapshot>; model?: string | null; expected: string[] }> = [
+  const cases: Array<{ name: string; snapshot: Partial<Snapshot>; model?: RequestFacts['model']; expected: string[] }> = [
     {
       name: "limits the key per model by its metadata.model_rpm_limit / model_tpm_limit entry for the requested model",
       snapshot: { key: aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 2, 'gpt-4o-mini': 9 }, model_tpm_limit: { 'gpt-4o': 100 } } }) },
@@ -74,10 +75,30 @@ describe('rate limits: per model, team member and organization (LiteLLM v3 limit
       expected: [],
     },
     {
-      name: 'sets no per-model limit when the request names no single model',
+      name: 'sets no per-model limit when the request names no model',
       snapshot: { key: aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 2 } } }) },
       model: null,
       expected: [],
+    },
+    {
+      name: 'limits each model of a request naming several (a comma-joined model LiteLLM fans out), not none as v3 does',
+      snapshot: {
+        key: aKey({ team_id: 'team-1', metadata: { model_rpm_limit: { 'gpt-4o': 2, 'gpt-4o-mini': 9 } } }),
+        team: team({ model_tpm_limit: { 'gpt-4o-mini': 70 } }),
+      },
+      model: ['gpt-4o-mini', 'o3', 'gpt-4o'],
+      // The key has no tpm map of its own: its tpm falls back to the team's, as LiteLLM reads it per metric.
+      expected: ['model_per_key:rpm:9@gpt-4o-mini', 'model_per_key:tpm:70@gpt-4o-mini', 'model_per_key:rpm:2@gpt-4o', 'model_per_team:tpm:70@gpt-4o-mini'],
+    },
+    {
+      name: 'limits a request whose body was cut before its model by every per-model limit that applies to the caller',
+      snapshot: {
+        key: aKey({ team_id: 'team-1', metadata: { model_rpm_limit: { 'gpt-4o': 2 }, model_tpm_limit: { o3: 100 } } }),
+        team: team({ model_rpm_limit: { 'gpt-4o': 5 } }),
+        organization: anOrg({ metadata: { model_rpm_limit: { 'gpt-4o-mini': 7 } } }),
+      },
+      model: UNREAD_MODEL,
+      expected: ['model_per_key:rpm:2@gpt-4o', 'model_per_key:tpm:100@o3', 'model_per_team:rpm:5@gpt-4o', 'model_per_organization:rpm:7@gpt-4o-mini'],
     },
     {
       name: "falls back to the rpm_limit / tpm_limit of the key's model_max_budget entry when its metadata sets none",

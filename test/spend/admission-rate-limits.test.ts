@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { Snapshot } from '../../src/checks/types';
+import type { JsonObject } from '../../src/domain/entities';
+import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
@@ -80,6 +82,24 @@ describe('spend: per-model rate limits on Redis', function () {
     const minute = Math.floor(now.getTime() / 60_000);
     expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:gpt-4o:rpm:${minute}`)).to.equal('2');
     expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:rpm:${minute}`)).to.equal('3');
+  });
+
+  it('counts a request naming several models against each one\'s key rpm limit, refuses it past any (429 naming that model\'s counts), counting nothing when refused', async () => {
+    const keyHash = `${KEY_HASH}-list`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o-mini': 5, 'gpt-4o': 1 } } }) });
+    const both = ['gpt-4o-mini', 'gpt-4o'];
+    const admitModels = (model: RequestFacts['model'], body: JsonObject): Promise<Admission> =>
+      Promise.resolve(admitter.admit(aContext({ snapshot, keyHash, now, request: aRequest({ route: '/v1/chat/completions', model, body }) })));
+    expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
+    expect((await admitModels(both, { model: 'gpt-4o-mini,gpt-4o' })).kind).to.equal('admit');
+    const refused = await admitModels(both, { model: 'gpt-4o-mini,gpt-4o' });
+    if (refused.kind !== 'deny') throw new Error('a second call to gpt-4o was admitted past its limit of 1');
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 1, rpm limit: 1,');
+    // A body cut before its model counts against every per-model limit of the key.
+    expect((await admitModels(UNREAD_MODEL, {})).kind).to.equal('deny');
+    const minute = Math.floor(now.getTime() / 60_000);
+    const window = (model: string) => client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:${model}:rpm:${minute}`);
+    expect([await window('gpt-4o-mini'), await window('gpt-4o')]).to.deep.equal(['2', '1']);
   });
 
   it("refuses a model once the response tokens recorded for it reach the key's per-model tpm limit, other models untouched", async () => {

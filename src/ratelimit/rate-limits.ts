@@ -15,6 +15,7 @@ import type { Json, JsonObject } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import type { SpendTarget } from '../spend/targets';
 import { targetName, uriPart } from '../spend/targets';
+import { hasOwnKeys } from '../util/own-keys';
 
 export type RateMetric = 'rpm' | 'tpm';
 
@@ -56,16 +57,17 @@ export interface RateLimit {
 export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
-  if (key !== null) addLimits(out, { kind: 'key', id: key.token }, 'key', key.rpm_limit, key.tpm_limit);
-  if (user !== null) addLimits(out, { kind: 'user', id: user.user_id }, 'user', user.rpm_limit, user.tpm_limit);
-  if (team !== null) addLimits(out, { kind: 'team', id: team.team_id }, 'team', team.rpm_limit, team.tpm_limit);
+  // Every entity is looked at on every warm Check and most set no limit: a target is built only for one that does.
+  if (key !== null && limited(key.rpm_limit, key.tpm_limit)) addLimits(out, { kind: 'key', id: key.token }, 'key', key.rpm_limit, key.tpm_limit);
+  if (user !== null && limited(user.rpm_limit, user.tpm_limit)) addLimits(out, { kind: 'user', id: user.user_id }, 'user', user.rpm_limit, user.tpm_limit);
+  if (team !== null && limited(team.rpm_limit, team.tpm_limit)) addLimits(out, { kind: 'team', id: team.team_id }, 'team', team.rpm_limit, team.tpm_limit);
   // LiteLLM's team_member_rpm/tpm_limit: the membership's budget row (LiteLLM_TeamMembership.budget_id).
-  if (membership !== null && membership.budget !== null) {
+  if (membership !== null && membership.budget !== null && limited(membership.budget.rpm_limit, membership.budget.tpm_limit)) {
     const target: SpendTarget = { kind: 'team_member', id: membership.user_id, teamId: membership.team_id };
     addLimits(out, target, 'team_member', membership.budget.rpm_limit, membership.budget.tpm_limit);
   }
   if (endUser !== null && endUser.budget !== null) {
-    addLimits(out, { kind: 'end_user', id: endUser.user_id }, 'customer', endUser.budget.rpm_limit, endUser.budget.tpm_limit);
+    if (limited(endUser.budget.rpm_limit, endUser.budget.tpm_limit)) addLimits(out, { kind: 'end_user', id: endUser.user_id }, 'customer', endUser.budget.rpm_limit, endUser.budget.tpm_limit);
   } else if (snapshot.unknownEndUser !== undefined) {
     const { user_id: id, budget } = snapshot.unknownEndUser;
     addLimits(out, { kind: 'end_user', id }, 'customer', budget.rpm_limit, budget.tpm_limit);
@@ -74,21 +76,29 @@ export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = 
     if (key !== null) {
       const rpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm');
       const tpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm');
-      addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
+      if (rpm !== null || tpm !== null) addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
     }
     // v3 builds this descriptor twice (in _create_rate_limit_descriptors and again in
     // _add_team_model_rate_limit_descriptor_from_metadata), so its window counts every request
     // twice and the limit bites at half (LiteLLM issue #34140). Tollgate counts it once.
-    if (team !== null) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, model);
-    if (project !== null) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, model);
+    if (team !== null && namesModelLimits(team.metadata)) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, model);
+    if (project !== null && namesModelLimits(project.metadata)) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, model);
   }
-  if (organization !== null) {
+  if (organization !== null && ((organization.budget !== null && limited(organization.budget.rpm_limit, organization.budget.tpm_limit)) || (model !== null && namesModelLimits(organization.metadata)))) {
     // LiteLLM's organization_rpm/tpm_limit: the organization's budget row.
     const target: SpendTarget = { kind: 'organization', id: organization.organization_id };
     if (organization.budget !== null) addLimits(out, target, 'organization', organization.budget.rpm_limit, organization.budget.tpm_limit);
     if (model !== null) addMetadataModelLimits(out, target, 'model_per_organization', organization.metadata, model);
   }
   return out;
+}
+
+function limited(rpm: number | null, tpm: number | null): boolean {
+  return rpm !== null || tpm !== null;
+}
+
+function namesModelLimits(metadata: JsonObject): boolean {
+  return Object.hasOwn(metadata, 'model_rpm_limit') || Object.hasOwn(metadata, 'model_tpm_limit');
 }
 
 function addLimits(
@@ -119,15 +129,20 @@ function keyModelLimits(
   teamMetadata: JsonObject | undefined,
   metric: RateMetric,
 ): ModelLimits {
-  const field = `model_${metric}_limit`;
+  // Names built once: this runs twice on every warm Check, and most keys set none of them.
+  const field = metric === 'rpm' ? 'model_rpm_limit' : 'model_tpm_limit';
   const own = keyMetadata[field];
   if (pyTruthy(own)) return asLimits(own);
-  const perModel: Record<string, Json> = {};
-  for (const [name, budget] of Object.entries(modelMaxBudget)) {
-    const limit = isObject(budget) ? budget[`${metric}_limit`] : undefined;
-    if (limit !== undefined && limit !== null) perModel[name] = limit;
+  let perModel: Record<string, Json> | null = null;
+  if (hasOwnKeys(modelMaxBudget)) {
+    const budgetField = metric === 'rpm' ? 'rpm_limit' : 'tpm_limit';
+    for (const name of Object.keys(modelMaxBudget)) {
+      const budget = modelMaxBudget[name];
+      const limit = isObject(budget) ? budget[budgetField] : undefined;
+      if (limit !== undefined && limit !== null) (perModel ??= {})[name] = limit;
+    }
   }
-  if (Object.keys(perModel).length > 0) return perModel;
+  if (perModel !== null) return perModel;
   const team = teamMetadata?.[field];
   return team === undefined || team === null ? null : asLimits(team);
 }

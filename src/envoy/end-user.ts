@@ -9,7 +9,7 @@ import type { Json } from '../domain/entities';
 import { headerValue, type HeaderRecord } from './headers';
 import { metadataAsObject } from '../checks/request-metadata';
 import { pyFloat, pyStr } from '../checks/python-format';
-import { pyStrip } from './managed-resource-ids';
+import { pyStrip } from '../util/python-strip';
 import type { EndUserLiterals } from './end-user-literals';
 
 export type EndUserSettings = Pick<Settings, 'credentials'>;
@@ -45,8 +45,7 @@ function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string |
  * that were not UTF-8 reach Tollgate already replaced by U+FFFD and cannot be read back.
  */
 function asStarletteReadsIt(value: string | undefined): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  return value === undefined || !/[^\x00-\x7f]/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
+  return value === undefined || !/[\u0080-\uffff]/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
 /**

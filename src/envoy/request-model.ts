@@ -8,7 +8,8 @@ import { pyStr } from '../checks/python-format';
 import { isJsonObject } from '../checks/context';
 import { headerValue, type HeaderRecord } from './headers';
 import type { QueryParameters } from './route';
-import { MANAGED_ID_FIELDS, modelsFromManagedResourceId, pyStrip, type ModelIdResolver } from './managed-resource-ids';
+import { MANAGED_ID_FIELDS, modelsFromManagedResourceId, type ModelIdResolver } from './managed-resource-ids';
+import { pyStrip } from '../util/python-strip';
 
 export type RequestedModel = string | readonly string[] | null;
 

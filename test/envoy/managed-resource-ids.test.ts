@@ -3,7 +3,7 @@
  * Every expected list here is what LiteLLM's Python returns for the same id and field.
  */
 import { expect } from 'chai';
-import { managedIdInPath, modelsFromManagedResourceId, pyStrip, type ModelIdResolver } from '../../src/envoy/managed-resource-ids';
+import { managedIdInPath, modelsFromManagedResourceId, type ModelIdResolver } from '../../src/envoy/managed-resource-ids';
 
 /** `base64.urlsafe_b64encode(s.encode()).decode().rstrip("=")`: how LiteLLM writes its managed file, batch and unified ids. */
 const managed = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
@@ -107,12 +107,4 @@ describe('managedIdInPath (the path parameters populate_request_with_path_params
       expect(managedIdInPath(route)).to.deep.equal(expected);
     });
   }
-});
-
-describe("pyStrip (Python's str.strip)", () => {
-  it("strips Python's whitespace, not JavaScript's", () => {
-    expect(pyStrip('\u001c\u0085 a \t')).to.equal('a');
-    expect(pyStrip('\ufeffa\ufeff')).to.equal('\ufeffa\ufeff');
-    expect(pyStrip('   ')).to.equal('');
-  });
 });

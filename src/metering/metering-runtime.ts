@@ -3,7 +3,8 @@
  * admission, correlation) and the background flusher. Everything is inert unless configured:
  * - `tollgate.metering`: ext_proc records spend; budget checks read the shared counters;
  * - `tollgate.budget_reservation` (with metering): reserve at Check, settle at the response;
- * - `tollgate.enforce_rate_limits` (default on): rpm / tpm from the rows.
+ * - `tollgate.enforce_rate_limits` (default on): rpm / tpm from the rows; a tpm-limited Check holds
+ *   its estimated tokens until its response (or its failure) settles them.
  * Counters, reservations and rate limits need Redis; without it spend is written to the
  * database directly and the checks read the (cached) database spend.
  */
@@ -133,6 +134,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
   const releaseFailed = throttled(logger, 'metering: the reservation of an allow Envoy never received was not released; it expires by itself');
   const meteringOff = throttled(logger, 'metering: an ext_proc stream arrived but tollgate.metering is off; nothing recorded');
   const tokensUncounted = throttled(logger, 'rate limits: the tokens of a response could not be counted (Redis unavailable); tpm limits under-count');
+  const tokensNotReleased = throttled(logger, 'rate limits: the tokens reserved for a failed response could not be given back (Redis unavailable); they age out with their minute');
   const settle = async (outcome: ExchangeOutcome): Promise<void> => {
     // The ExternalProcessor service is always served, so Envoy may stream to it with metering off.
     // Recording then would write spend nobody asked for: with Redis into a queue no flusher drains
@@ -144,6 +146,9 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
         meteringOff(`request ${outcome.kind === 'charge' ? outcome.event.requestId : outcome.requestId}`);
       } else if (outcome.kind === 'charge') {
         await tokensOnly.countTokens(outcome.event).catch(tokensUncounted);
+      } else {
+        // Nothing to count (an upstream error, no usage): the tokens its Check reserved go back.
+        await tokensOnly.release(outcome.reservationId).catch(tokensNotReleased);
       }
       return;
     }
@@ -183,10 +188,11 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
       });
     },
     onDiscardedDecision: (outcome) => {
-      // Only an allow reserves. Envoy got UNAVAILABLE for this one, so no settled response can be
-      // counted on to give the reservation back (a second release, should one come, finds nothing).
+      // Only an allow reserves (budget, or tokens against a tpm limit, metering on or off). Envoy
+      // got UNAVAILABLE for this one, so no settled response can be counted on to give the
+      // reservation back (a second release, should one come, finds nothing).
       const admissionId = admissionIdOf(outcome.decision);
-      if (!reservation || admissionId === null) return;
+      if (admissionId === null) return;
       const releasing = recorder
         .release(admissionId)
         .catch(releaseFailed)

@@ -18,16 +18,20 @@ export interface WindowCounts {
   readonly previous: number;
   /** Count in the current minute's bucket. */
   readonly current: number;
+  /** What the request adds to the window: 1 for rpm, its estimated tokens for tpm (default 1). */
+  readonly amount?: number;
 }
 
 /**
- * Milliseconds until `previous × weight + current` admits one more request, 0 if it already
- * does, null if it never will (a limit of 0 admits nothing, as in LiteLLM).
- * rpm admits while used + 1 <= limit; tpm while used < limit (tokens are counted at the response).
+ * Milliseconds until `previous × weight + current` admits the request, 0 if it already does, null
+ * if it never will (a limit of 0 admits nothing, as in LiteLLM; nor does a tpm limit below the
+ * request's estimate). Both metrics admit while used + amount <= limit: rpm adds 1, tpm the tokens
+ * ADMIT reserves (v3's `current + increment > limit` refuses).
  */
 export function msUntilAdmitted(nowMs: number, counts: WindowCounts): number | null {
-  const { metric, limit, previous, current } = counts;
-  const fits = (used: number): boolean => (metric === 'rpm' ? used + 1 <= limit : used < limit);
+  const { limit, previous, current } = counts;
+  const amount = counts.amount ?? 1;
+  const fits = (used: number): boolean => used + amount <= limit;
   const elapsed = nowMs % MINUTE_MS;
   if (fits(previous * (1 - elapsed / MINUTE_MS) + current)) return 0;
   if (!fits(0)) return null;
@@ -35,12 +39,11 @@ export function msUntilAdmitted(nowMs: number, counts: WindowCounts): number | n
   // capacity frees at the point where the weighted previous count has fallen far enough.
   // Otherwise wait for the next minute, where the current bucket becomes the weighted one.
   const [weighted, unweighted, startsIn] = fits(current) ? [previous, current, 0] : [current, 0, MINUTE_MS - elapsed];
-  const room = metric === 'rpm' ? limit - 1 - unweighted : limit - unweighted;
+  const room = limit - amount - unweighted;
   // weighted × (1 − x / minute) <= room  ⇔  x >= minute × (1 − room / weighted); weighted > 0 here.
   const at = MINUTE_MS * (1 - room / weighted);
   const wait = startsIn === 0 ? at - elapsed : startsIn + at;
-  // tpm's comparison is strict: one millisecond past the boundary is the first that admits.
-  return Math.max(0, wait) + (metric === 'tpm' ? 1 : 0);
+  return Math.max(0, wait);
 }
 
 /**

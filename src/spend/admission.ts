@@ -4,7 +4,8 @@
  * consumes the other. It may add dynamic metadata to the allow (identity for metering on another
  * replica, Envoy AI Gateway's `rate_limit`).
  *
- * A metered allow is named by an admission id minted here, once per Check, and carried to ext_proc
+ * A metered allow, and any allow that holds tokens against a tpm limit (v3's reservation, metering
+ * on or off), is named by an admission id minted here, once per Check, and carried to ext_proc
  * in the dynamic metadata (`admission_id`): it names the reservation and joins the response to the
  * Check. Envoy's x-request-id cannot: Envoy keeps a client-sent one for peers it deems internal,
  * so two requests may share it, and with it one reservation and one identity.
@@ -30,6 +31,7 @@ import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
 import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
+import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
 import { estimateCost } from './cost-estimate';
 import { ADMIT, RELEASE_RESERVATION } from './counter-scripts';
@@ -40,6 +42,28 @@ import { withTimeout } from '../util/timeout';
 
 /** No Check waits on the release of an abandoned reservation: it may wait longer than a Check could. */
 const RELEASE_TIMEOUT_FLOOR_MS = 1000;
+
+/**
+ * How long a reservation of tokens alone is kept for its response to settle: a bucket counts in
+ * its own minute and, weighted, the next, and expires two minutes after its last write; after
+ * that there is nothing left to give back.
+ */
+const TOKEN_HOLD_MS = RATE_BUCKET_TTL_MS + 60_000;
+
+/** What ADMIT reserves: the request's estimated cost against budgets, its estimated tokens against tpm limits. */
+interface Estimate {
+  readonly cost: number;
+  readonly tokens: number;
+}
+
+/** The smallest tpm limit among those enforced, null when none is (no allocation: runs on every limited Check). */
+function smallestTpmLimit(limits: readonly RateLimit[]): number | null {
+  let smallest: number | null = null;
+  for (const limit of limits) {
+    if (limit.metric === 'tpm' && (smallest === null || limit.limit < smallest)) smallest = limit.limit;
+  }
+  return smallest;
+}
 
 const NO_METADATA: Readonly<Record<string, Json>> = Object.freeze({});
 
@@ -104,14 +128,19 @@ export class RedisAdmitter implements Admitter {
   admit(ctx: CheckContext): MaybePromise<Admission> {
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
     const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model) : [];
-    const admissionId = this.options.metering ? (this.options.newAdmissionId ?? randomUUID)() : null;
-    const metadata = admissionMetadata(admissionId, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
     const enforced = this.options.enforceRateLimits ? limits : [];
+    // The tokens reserved against the tpm limits (v3, always on there too); 0 when none applies.
+    const smallestTpm = smallestTpmLimit(enforced);
+    const tokens = smallestTpm === null ? 0 : estimateRequestTokens(ctx.request, smallestTpm);
+    // A tpm reservation is settled by its response, found by the admission id: one is minted for
+    // it without metering too (ext_proc then only counts tokens, COUNT_TOKENS).
+    const admissionId = this.options.metering || tokens > 0 ? (this.options.newAdmissionId ?? randomUUID)() : null;
+    const metadata = admissionMetadata(admissionId, this.options.metering, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
     const reservation = this.options.reservation;
-    const budgets = reservation !== null && admissionId !== null ? budgetLimitsOf(ctx) : [];
+    const budgets = reservation !== null && this.options.metering && admissionId !== null ? budgetLimitsOf(ctx) : [];
     if (enforced.length === 0 && budgets.length === 0) return { kind: 'admit', metadata };
     const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
-    return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, estimate, metadata);
+    return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, { cost: estimate, tokens }, metadata);
   }
 
   private async admitThroughRedis(
@@ -119,7 +148,7 @@ export class RedisAdmitter implements Admitter {
     admissionId: string,
     enforced: readonly RateLimit[],
     budgets: readonly BudgetLimit[],
-    estimate: number,
+    estimate: Estimate,
     metadata: Readonly<Record<string, Json>>,
   ): Promise<Admission> {
     const now = ctx.now.getTime();
@@ -130,14 +159,16 @@ export class RedisAdmitter implements Admitter {
       const reply = await withTimeout(sent, this.options.timeoutMs, `redis script ${ADMIT.name}`);
       return verdictOf(reply, now, enforced, budgets, estimate) ?? { kind: 'admit', metadata };
     } catch (error) {
+      // Giving up on the reply does not stop the script: it may still reserve, for a request that
+      // is refused here and so never reaches metering to give it back, or that is admitted here
+      // unreserved and whose response may settle before the script has run. Tokens reserved for
+      // a request admitted here (rate limits fail open) are given back too: its response is then
+      // counted whole, as without a reservation.
+      if (sent !== null && (budgets.length > 0 || (estimate.tokens > 0 && admissionId !== ''))) this.releaseOnceRun(sent, admissionId);
       if (budgets.length === 0) {
         this.options.onError(error);
         return { kind: 'admit', metadata };
       }
-      // Giving up on the reply does not stop the script: it may still reserve, for a request that
-      // is refused here and so never reaches metering to give it back, or that is admitted here
-      // unreserved and whose response may settle before the script has run.
-      if (sent !== null) this.releaseOnceRun(sent, admissionId);
       const unavailable = new ReservationUnavailableError(error);
       if (!this.options.admitWhenReservationUnavailable) throw unavailable;
       this.options.onError(unavailable);
@@ -158,7 +189,7 @@ export class RedisAdmitter implements Admitter {
       .catch((error: unknown) => this.options.onError(new ReservationNotReleasedError(admissionId, error)));
   }
 
-  private send(now: number, admissionId: string, limits: readonly RateLimit[], budgets: readonly BudgetLimit[], estimate: number): Promise<RawReply> {
+  private send(now: number, admissionId: string, limits: readonly RateLimit[], budgets: readonly BudgetLimit[], estimate: Estimate): Promise<RawReply> {
     const minute = minuteOf(now);
     const keys = [this.keys.reservation(admissionId)];
     for (const limit of limits) {
@@ -172,11 +203,13 @@ export class RedisAdmitter implements Admitter {
       String(limits.length),
       String(budgets.length),
       admissionId,
-      String(estimate),
+      String(estimate.cost),
       String(now + ttlMs),
-      String(ttlMs + 60_000),
+      // Held tokens matter only while their bucket is in a window: the reservation outlives that.
+      String(Math.max(ttlMs + 60_000, TOKEN_HOLD_MS)),
       String(this.options.idleCounterMs),
       String(RATE_BUCKET_TTL_MS),
+      String(estimate.tokens),
     ];
     for (const limit of limits) args.push(String(limit.limit), limit.metric);
     for (const budget of budgets) {
@@ -192,16 +225,20 @@ export class RedisAdmitter implements Admitter {
  */
 export class MeteringAdmitter implements Admitter {
   admit(ctx: CheckContext): Admission {
-    return { kind: 'admit', metadata: admissionMetadata(randomUUID(), ctx, null) };
+    return { kind: 'admit', metadata: admissionMetadata(randomUUID(), true, ctx, null) };
   }
 }
 
-/** What an allow adds to the identity's dynamic metadata: nothing (shared, no allocation) unless metered or limited. */
-function admissionMetadata(admissionId: string | null, ctx: CheckContext, rateLimit: Json | null): Readonly<Record<string, Json>> {
+/**
+ * What an allow adds to the identity's dynamic metadata: nothing (shared, no allocation) unless
+ * metered or limited. Unmetered, an admission id (a tpm reservation's) comes without the tags,
+ * which only spend is charged to.
+ */
+function admissionMetadata(admissionId: string | null, metered: boolean, ctx: CheckContext, rateLimit: Json | null): Readonly<Record<string, Json>> {
   if (admissionId === null && rateLimit === null) return NO_METADATA;
   const metadata: Record<string, Json> = {};
-  if (admissionId !== null) {
-    metadata.admission_id = admissionId;
+  if (admissionId !== null) metadata.admission_id = admissionId;
+  if (admissionId !== null && metered) {
     const sent = ctx.request.sentBody;
     const tags = tagsFromBody(sent === undefined ? ctx.request.body : sent);
     if (tags.length > 0) {
@@ -221,7 +258,7 @@ function verdictOf(
   now: number,
   limits: readonly RateLimit[],
   budgets: readonly BudgetLimit[],
-  estimate: number,
+  estimate: Estimate,
 ): Admission | null {
   const reply = replyArray(raw);
   const verdict = replyString(reply[0]);
@@ -232,6 +269,7 @@ function verdictOf(
       limit: limit.limit,
       previous: Number(replyString(reply[3 + 2 * i])),
       current: Number(replyString(reply[4 + 2 * i])),
+      amount: limit.metric === 'tpm' ? Math.max(1, estimate.tokens) : 1,
     }));
     // LiteLLM's message prints both counts of the crossed entity: the other metric's, when it is
     // limited too, is weighed as the ADMIT script weighs it. Only the crossed descriptor's limits
@@ -251,7 +289,7 @@ function verdictOf(
     const budget = budgets[Number(reply[1]) - 1];
     const spend = Number(replyString(reply[2]));
     const reserved = Number(replyString(reply[3]));
-    return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate) };
+    return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate.cost) };
   }
   return null;
 }

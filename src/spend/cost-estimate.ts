@@ -22,8 +22,9 @@ function outputLimitOf(facts: RequestFacts): number | null {
  * The body's declared length, else the bytes Envoy forwarded (a prefix of a larger body counts
  * for what it holds). Never a re-serialisation of the parsed body: that would decode the prompt
  * the parser left undecoded (envoy/json-object.ts), and it undercounted a cut body as empty.
+ * The tpm reservation counts its input from it too (ratelimit/token-estimate.ts).
  */
-function promptCharsOf(facts: RequestFacts): number {
+export function promptCharsOf(facts: RequestFacts): number {
   const declared = Number(facts.headers['content-length']);
   if (Number.isFinite(declared) && declared > 0) return declared;
   return facts.bodyBytes;

@@ -105,17 +105,28 @@ local function purge(key, now)
   if redis.call('ZCARD', zkey) == 0 and (redis.call('HGET', key, 'r') or '0') ~= '0' then redis.call('HSET', key, 'r', '0') end
 end
 
--- Give back one request's reservation, once (a second call finds nothing). A counter whose hash
--- is gone only loses the member: writing 'r' would bring back a hash without its spend.
+-- Give back one request's reservation, once (a second call finds nothing): its budget part (a, k)
+-- and its tpm part (t tokens added to each of the buckets b). A counter whose hash is gone only
+-- loses the member: writing 'r' would bring back a hash without its spend. A bucket gone (its
+-- minute has left every window) has nothing to give back; one is never taken below 0.
 local function release(res_key, rid)
-  local res = redis.call('HMGET', res_key, 'a', 'k')
-  if not res[1] then return end
-  local member = res[1] .. '|' .. rid
-  for key in string.gmatch(res[2], '[^\\n]+') do
-    local zkey = key .. ':r'
-    if redis.call('ZREM', zkey, member) == 1 and redis.call('HEXISTS', key, 's') == 1 then
-      if redis.call('ZCARD', zkey) == 0 then redis.call('HSET', key, 'r', '0')
-      else redis.call('HINCRBYFLOAT', key, 'r', '-' .. res[1]) end
+  local res = redis.call('HMGET', res_key, 'a', 'k', 't', 'b')
+  if res[1] then
+    local member = res[1] .. '|' .. rid
+    for key in string.gmatch(res[2], '[^\\n]+') do
+      local zkey = key .. ':r'
+      if redis.call('ZREM', zkey, member) == 1 and redis.call('HEXISTS', key, 's') == 1 then
+        if redis.call('ZCARD', zkey) == 0 then redis.call('HSET', key, 'r', '0')
+        else redis.call('HINCRBYFLOAT', key, 'r', '-' .. res[1]) end
+      end
+    end
+  end
+  if res[3] then
+    for bucket in string.gmatch(res[4], '[^\\n]+') do
+      if redis.call('EXISTS', bucket) == 1 then
+        local left = redis.call('DECRBY', bucket, res[3])
+        if left < 0 then redis.call('INCRBY', bucket, -left) end
+      end
     end
   end
   redis.call('DEL', res_key)
@@ -174,16 +185,20 @@ return 1`,
 );
 
 /**
- * KEYS: the charge id's token marker, then token buckets. ARGV: tokens, marker TTL ms, bucket TTL ms.
- * The tpm windows of a response whose spend is not metered (`tollgate.metering` off), fed at most
- * once per charge id. Returns 1 when counted, 0 when this charge's tokens were already counted.
+ * KEYS: the charge id's token marker, the reservation, then token buckets. ARGV: tokens, marker
+ * TTL ms, bucket TTL ms, reservation id (the admission id). The tpm windows of a response whose
+ * spend is not metered (`tollgate.metering` off), fed at most once per charge id, the tokens the
+ * Check reserved given back in the same step (as RECORD_SPEND does). Returns 1 when counted, 0
+ * when this charge's tokens were already counted.
  */
 export const COUNT_TOKENS = new LuaScript(
   'count_tokens',
-  `if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+  `${PRELUDE}
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+release(KEYS[2], ARGV[4])
 local tokens = tonumber(ARGV[1])
 if tokens > 0 then
-  for i = 2, #KEYS do
+  for i = 3, #KEYS do
     redis.call('INCRBY', KEYS[i], tokens)
     redis.call('PEXPIRE', KEYS[i], ARGV[3])
   end
@@ -254,8 +269,11 @@ return 1`,
 /**
  * Admission in one atomic step. KEYS: reservation, then (current, previous) bucket per rate
  * limit, then budget counters. ARGV: now, L limits, B budgets, admission id, estimate, reservation
- * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms; per limit: limit, "rpm"|"tpm";
+ * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms, tokens; per limit: limit, "rpm"|"tpm";
  * per budget: max, window end, window start, seed.
+ * A tpm limit admits only if used + tokens <= limit (v3's check-and-increment-by-n: refused when
+ * `current + increment > limit`), and the tokens are then added to its current bucket and noted
+ * on the reservation (t, b), so the response's settlement gives them back (release).
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
  * | {"over_budget", j, spend, reserved}; i is the first limit crossed.
  * Nothing is written unless everything fits.
@@ -266,10 +284,12 @@ export const ADMIT = new LuaScript(
 local now, L, B = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local rid, estimate_text = ARGV[4], ARGV[5]
 local estimate, expires_at, res_ttl, idle, bucket_ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), ARGV[9]
-local a = 10
+local tokens_text = ARGV[10]
+local tokens = tonumber(tokens_text)
+local a = 11
 -- Sliding window: the previous minute's count weighted by how much of it is still in the window.
 local weight = 1 - (now % 60000) / 60000
-local rpm_keys = {}
+local rpm_keys, tpm_keys = {}, {}
 -- Every limit is read even after one is crossed: the caller's retry-after needs all the counts.
 local crossed, crossed_used, counts = nil, nil, {}
 for i = 1, L do
@@ -285,7 +305,8 @@ for i = 1, L do
     over = used + 1 > limit
     rpm_keys[#rpm_keys + 1] = current
   else
-    over = used >= limit
+    over = used + math.max(tokens, 1) > limit
+    tpm_keys[#tpm_keys + 1] = current
   end
   if over and not crossed then crossed, crossed_used = i, used end
 end
@@ -314,6 +335,18 @@ for _, key in ipairs(rpm_keys) do
   redis.call('INCR', key)
   redis.call('PEXPIRE', key, bucket_ttl)
 end
+local held = false
+if tokens > 0 and #tpm_keys > 0 then
+  for _, key in ipairs(tpm_keys) do
+    redis.call('INCRBY', key, tokens_text)
+    redis.call('PEXPIRE', key, bucket_ttl)
+  end
+  -- Without an admission id nothing can settle them: they age out with their minute's bucket.
+  if rid ~= '' then
+    redis.call('HSET', KEYS[1], 't', tokens_text, 'b', table.concat(tpm_keys, '\\n'))
+    held = true
+  end
+end
 if estimate > 0 and #reserve > 0 then
   local member = estimate_text .. '|' .. rid
   for _, key in ipairs(reserve) do
@@ -325,7 +358,8 @@ if estimate > 0 and #reserve > 0 then
     if redis.call('PTTL', zkey) < expires_at - now + 60000 then redis.call('PEXPIREAT', zkey, expires_at + 60000) end
   end
   redis.call('HSET', KEYS[1], 'a', estimate_text, 'k', table.concat(reserve, '\\n'))
-  redis.call('PEXPIRE', KEYS[1], res_ttl)
+  held = true
 end
+if held then redis.call('PEXPIRE', KEYS[1], res_ttl) end
 return {'ok'}`,
 );

@@ -5,7 +5,8 @@
  *                                    r = reserved by in-flight requests, n = queued, unflushed events,
  *                                    u = created by a charge before any database seed
  *   <p>spend:c:<target>:r      zset  live reservations, member "<amount>|<request id>", score = expiry
- *   <p>spend:res:<request id>  hash  one request's reservation: a = amount, k = counter keys
+ *   <p>spend:res:<request id>  hash  one request's reservation: a = amount, k = counter keys,
+ *                                    t = tokens held against tpm limits, b = the buckets holding them
  *   <p>spend:done:<request id> string  the request was recorded (idempotency marker)
  *   <p>spend:events            stream  the durable queue of SpendEvents, consumer group "flush"
  *

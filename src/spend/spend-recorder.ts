@@ -70,15 +70,16 @@ export class RedisSpendRecorder implements SpendRecorder {
 
   /**
    * Only the tpm windows of the event (tokenBucketsOf), once per charge id: what
-   * the rate limiter needs when spend is not metered. Redis trouble is thrown (rate limits fail
-   * open, as at admission).
+   * the rate limiter needs when spend is not metered. The tokens the Check reserved for it are
+   * given back in the same step. Redis trouble is thrown (rate limits fail open, as at admission).
    */
   async countTokens(event: SpendEvent): Promise<boolean> {
     if (!this.client.isReady) throw new Error('Redis is not connected');
+    const reservationId = event.reservationId ?? event.requestId;
     const buckets = tokenBucketsOf(event, this.options.prefix);
-    const keys = [this.keys.tokensCounted(event.chargeId), ...buckets];
+    const keys = [this.keys.tokensCounted(event.chargeId), this.keys.reservation(reservationId), ...buckets];
     // The marker only has to outlive the buckets it guards.
-    const args = [String(totalTokensOf(event.usage)), String(RATE_BUCKET_TTL_MS), String(RATE_BUCKET_TTL_MS)];
+    const args = [String(totalTokensOf(event.usage)), String(RATE_BUCKET_TTL_MS), String(RATE_BUCKET_TTL_MS), reservationId];
     return (await COUNT_TOKENS.run(this.client, keys, args, this.options.timeoutMs)) === 1;
   }
 
@@ -112,7 +113,10 @@ export class RedisSpendRecorder implements SpendRecorder {
  * The tpm buckets a response's tokens go to, in the minute it ended: its key, user, team, team
  * member, organization and end user, and the per-model windows of its key, team, project and
  * organization for the model the request asked for (v3's async_log_success_event feeds every
- * descriptor's token counter too).
+ * descriptor's token counter too). The same script first gives back what the Check reserved on
+ * the tpm-limited ones (in the minute of the Check): a reserved window ends up with actual −
+ * reserved added to what the reservation added, the others with the actual tokens, as v3's
+ * `_build_reservation_aware_tpm_ops` reconciles.
  */
 function tokenBucketsOf(event: SpendEvent, prefix: string): string[] {
   const minute = minuteOf(event.endTime);

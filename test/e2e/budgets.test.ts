@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { hashKey } from '../../src/auth/key-hash';
+import { SpendKeys } from '../../src/spend/redis-keys';
 import { createDataSource } from '../../src/store/data-source';
 import { runMigrations } from '../../src/store/migrations';
 import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
@@ -375,9 +376,13 @@ describe('budgets end to end: two replicas sharing MariaDB + Redis', function ()
       const metered = await callThrough(replicas!, 0, 1, raw);
       expect(metered.allowed).to.equal(true);
       await chargeRecorded(peek, redis.prefix, metered.chargeId);
+      // The first Check still holds the tokens it reserved (its response never came); the metered
+      // one's reservation gave way to its 1900 tokens.
+      const held = Number(await peek.hGet(new SpendKeys(redis.prefix).reservation(String(metadataOf(first).admission_id)), 't'));
+      expect(held).to.be.above(0);
       const after = await replicas!.checkers[1].check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
       expect(denialOf(after)).to.include({ code: '429' });
-      expect(denialOf(after).message).to.include('current tpm: 1900, tpm limit: 1500');
+      expect(denialOf(after).message).to.include(`current tpm: ${1900 + held}, tpm limit: 1500`);
       // The two requests admitted before it, as LiteLLM prints the crossed entity's other count
       // (1 when a minute ended between them and the window weighs the earlier one down).
       expect(denialOf(after).message).to.match(/current rpm: [12], rpm limit: 100,/);

@@ -186,6 +186,31 @@ describe('metering runtime with Redis', () => {
       expect(await tokensCountedWith(metering, 'k'.repeat(64))).to.equal(15);
     });
 
+    it('settles the tokens a tpm-limited Check reserved with its response, and gives them back when the upstream fails', async () => {
+      const metering = createMetering(settingsWith('  metering: false\n'), client, createLogger('silent'));
+      const keyHash = 'r'.repeat(64);
+      const minute = Math.floor(Date.now() / 60_000);
+      const bucket = async (): Promise<number> => Number(await client.get(`${redis.prefix}rl:key:${keyHash}:tpm:${minute}`));
+      const admit = async (): Promise<string> => {
+        const context = aContext({
+          snapshot: aSnapshot({ key: aKey({ token: keyHash, tpm_limit: 100_000 }) }),
+          keyHash,
+          now: new Date(),
+          request: aRequest({ route: '/v1/chat/completions', body: { model: 'gpt-4o', messages: [], max_tokens: 100 } }),
+        });
+        const admission = await metering.admission!.admit(context);
+        if (admission.kind !== 'admit' || typeof admission.metadata.admission_id !== 'string') throw new Error('no admission id');
+        return admission.metadata.admission_id;
+      };
+      const succeeded = await admit();
+      const failed = await admit();
+      expect(await bucket(), 'two estimates of 100 held').to.equal(200);
+      playStream(metering.process, anUpstreamExchange({ requestId: 'tpm-ok', authzMetadata: { key_hash: keyHash, admission_id: succeeded }, chunks: anOpenAiStream({ prompt: 10, completion: 5 }, 3, 'chatcmpl-ok') }));
+      playStream(metering.process, anUpstreamExchange({ requestId: 'tpm-fail', status: 500, contentType: 'application/json', authzMetadata: { key_hash: keyHash, admission_id: failed }, chunks: ['{"error":{}}'] }));
+      await metering.stop();
+      expect(await bucket(), 'the response\'s 15 tokens, nothing held').to.equal(15);
+    });
+
     it('leaves them alone when rate limits are not enforced', async () => {
       const metering = createMetering(settingsWith('  metering: false\n  enforce_rate_limits: false\n'), client, createLogger('silent'));
       expect(await tokensCountedWith(metering, 'n'.repeat(64))).to.equal(null);

@@ -4,7 +4,7 @@ import { msUntilAdmitted, retryAfterSeconds, type WindowCounts } from '../../src
 /** A time `seconds` into some minute. */
 const at = (seconds: number): number => 1_000 * 60_000 + seconds * 1000;
 const rpm = (limit: number, previous: number, current: number): WindowCounts => ({ metric: 'rpm', limit, previous, current });
-const tpm = (limit: number, previous: number, current: number): WindowCounts => ({ metric: 'tpm', limit, previous, current });
+const tpm = (limit: number, previous: number, current: number, amount = 1): WindowCounts => ({ metric: 'tpm', limit, previous, current, amount });
 
 describe('rate limits: retry-after from the sliding window', () => {
   const rows: ReadonlyArray<readonly [string, number, WindowCounts, number | null]> = [
@@ -14,9 +14,12 @@ describe('rate limits: retry-after from the sliding window', () => {
     // Current bucket full: next minute (50 s away), where 4 × (1 − x/60) + 1 <= 4 → x >= 15 s.
     ['rpm: a full current minute waits for the next one, where it is the weighted bucket', at(10), rpm(4, 0, 4), 65_000],
     ['rpm: a limit of 1 frees only when the whole used minute has slid out', at(59), rpm(1, 0, 1), 61_000],
-    // tpm admits while used < limit: 1000 × (1 − x/60) < 500 → x > 30 s; 1 ms past the boundary.
-    ['tpm: strict comparison, one millisecond past the point where the weighted count equals the limit', at(0), tpm(500, 1000, 0), 30_001],
-    ['tpm: a current minute at the limit waits for the next minute', at(30), tpm(1000, 0, 1000), 30_001],
+    // tpm admits while used + the request's estimate <= limit (v3 refuses current + estimate > limit):
+    // 1000 × (1 − x/60) + 100 <= 500 → x >= 36 s.
+    ['tpm: waits until the weighted count leaves room for the estimate the request reserves', at(0), tpm(500, 1000, 0, 100), 36_000],
+    // Next minute (30 s away): 1000 × (1 − x/60) + 1 <= 1000 → x >= 0.06 s.
+    ['tpm: a current minute at the limit waits for the next minute', at(30), tpm(1000, 0, 1000), 30_060],
+    ['tpm: an estimate above the limit never fits', at(10), tpm(100, 0, 0, 101), null],
     ['a limit of 0 never admits', at(10), rpm(0, 0, 0), null],
   ];
   for (const [name, now, counts, expected] of rows) {

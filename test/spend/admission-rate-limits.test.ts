@@ -102,23 +102,59 @@ describe('spend: per-model rate limits on Redis', function () {
     expect([await window('gpt-4o-mini'), await window('gpt-4o')]).to.deep.equal(['2', '1']);
   });
 
-  it("refuses a model once the response tokens recorded for it reach the key's per-model tpm limit, other models untouched", async () => {
-    const keyHash = `${KEY_HASH}-tpm`;
-    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_tpm_limit: { 'gpt-4o': 15 } } }) });
-    expect((await admit(snapshot, 'gpt-4o', keyHash)).kind).to.equal('admit');
-    const recorder = new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
+  const recorder = (): RedisSpendRecorder =>
+    new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
       prefix: redis.prefix,
       timeoutMs: 1000,
       onFallback: (error) => {
         throw error;
       },
     });
-    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'r' }), endTime: now.getTime() };
-    await recorder.countTokens({ ...event, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+
+  const admissionIdOf = (admission: Admission): string => {
+    if (admission.kind !== 'admit' || typeof admission.metadata.admission_id !== 'string') throw new Error('admitted without an admission id');
+    return admission.metadata.admission_id;
+  };
+
+  it("refuses a model once the response tokens recorded for it reach the key's per-model tpm limit, other models untouched", async () => {
+    const keyHash = `${KEY_HASH}-tpm`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_tpm_limit: { 'gpt-4o': 15 } } }) });
+    const admitted = await admit(snapshot, 'gpt-4o', keyHash);
+    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'r' }), endTime: now.getTime(), reservationId: admissionIdOf(admitted) };
+    // Metering off: the response's tokens (15) replace the 1 token its Check reserved (no prompt, no max_tokens).
+    await recorder().countTokens({ ...event, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
     const refused = await admit(snapshot, 'gpt-4o', keyHash);
     expect(refused.kind).to.equal('deny');
     if (refused.kind !== 'deny') throw new Error('unreachable');
     expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current tpm: 15, tpm limit: 15');
     expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
+  });
+
+  it('reserves each Check\'s token estimate against a key tpm limit: of concurrent Checks only as many as fit pass, and responses settle them', async () => {
+    const keyHash = `${KEY_HASH}-burst`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, tpm_limit: 100 }) });
+    // 80 bytes → 20 input tokens, + max_tokens 30: 50 tokens a request.
+    const request = aRequest({
+      route: '/v1/chat/completions',
+      model: 'gpt-4o',
+      headers: { 'content-length': '80' },
+      body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 30 },
+    });
+    const check = (): Promise<Admission> => Promise.resolve(admitter.admit(aContext({ snapshot, keyHash, now, request })));
+    const verdicts = await Promise.all(Array.from({ length: 5 }, check));
+    const admitted = verdicts.filter((v) => v.kind === 'admit');
+    expect(admitted, 'no response counted yet: without reservations all five pass').to.have.length(2);
+    const refused = verdicts.find((v) => v.kind === 'deny');
+    if (refused?.kind !== 'deny') throw new Error('unreachable');
+    expect(refused.denial.message).to.include('rate limit type = key').and.include('current tpm: 100, tpm limit: 100');
+    const bucket = `${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:tpm:${Math.floor(now.getTime() / 60_000)}`;
+    expect(await client.get(bucket)).to.equal('100');
+    // One response used 15 tokens (its 50 given back, 15 counted), the other failed (its 50 given back).
+    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'r1' }), endTime: now.getTime(), reservationId: admissionIdOf(admitted[0]) };
+    await recorder().countTokens({ ...event, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+    expect(await client.get(bucket)).to.equal('65');
+    await recorder().release(admissionIdOf(admitted[1]));
+    expect(await client.get(bucket)).to.equal('15');
+    expect((await check()).kind, '15 + 50 fits again').to.equal('admit');
   });
 });

@@ -77,6 +77,24 @@ describe('spend: admission when Redis cannot answer', () => {
     expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-5', request_tags: ['prod', 'made-up', 'eu'], charged_tags: ['eu', 'prod'] } });
   });
 
+  it('names a tpm reservation by an admission id without metering too (its response settles it), with no tags: spend is not charged', async () => {
+    const tpmLimited = aSnapshot({ key: aKey({ tpm_limit: 1000 }) });
+    const verdict = await admitter({ metering: false, newAdmissionId: () => 'adm-tpm' }).admit(aContext({ snapshot: tpmLimited, request }));
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-tpm' } });
+  });
+
+  it('mints no admission id and adds no metadata for a Check without a tpm limit when unmetered (the shared empty metadata)', async () => {
+    let minted = 0;
+    const unmetered = admitter({ metering: false, newAdmissionId: () => `adm-${(minted += 1)}` });
+    const rpmOnly = aSnapshot({ key: aKey({ rpm_limit: 5 }) });
+    const first = await unmetered.admit(aContext({ snapshot: rpmOnly, request }));
+    const second = await unmetered.admit(aContext({ snapshot: aSnapshot({ key: aKey() }), request }));
+    if (first.kind !== 'admit' || second.kind !== 'admit') throw new Error('refused');
+    expect(first.metadata).to.deep.equal({});
+    expect(first.metadata, 'one frozen object, not one per Check').to.equal(second.metadata);
+    expect(minted).to.equal(0);
+  });
+
   it('touches nothing for a request with no limit and no budget', async () => {
     const errors: unknown[] = [];
     const verdict = await admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, newAdmissionId: () => 'adm-4' }, errors).admit(
@@ -181,7 +199,7 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
   }
 
   it('gives back what the abandoned ADMIT reserved, so the budget is not held for the reservation TTL', async () => {
-    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1'], 1000);
+    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1', '0'], 1000);
     expect(await reservationAfterGivingUp('slow-admit-1')).to.deep.equal({ record: 0, reserved: 0, members: 0 });
   });
 
@@ -193,8 +211,29 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
   });
 
   it('gives it back too when the request was admitted unreserved (allow_requests_on_db_unavailable), so it holds no budget its response may not settle', async () => {
-    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1'], 1000);
+    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1', '0'], 1000);
     expect(await reservationAfterGivingUp('slow-admit-4', true)).to.deep.equal({ record: 0, reserved: 0, members: 0 });
+  });
+
+  it('gives back the tokens an abandoned ADMIT reserved against a tpm limit, the request admitted as rate limits fail open', async () => {
+    await ADMIT.run(direct, [keys.reservation('warm-up')], ['0', '0', '0', 'warm-up', '0', '0', '1', '1', '1', '0'], 1000);
+    const errors: unknown[] = [];
+    const now = new Date();
+    const token = 'key-of-slow-tpm';
+    const request = aRequest({ requestId: 'slow-tpm', route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', messages: [], max_tokens: 10 } });
+    const check = aContext({ snapshot: aSnapshot({ key: aKey({ token, tpm_limit: 1000 }) }), request, now });
+    const impatient = admitter({ metering: false, newAdmissionId: () => 'slow-tpm', timeoutMs: 50 }, errors, client);
+    proxy.slow(300);
+    expect(await impatient.admit(check)).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'slow-tpm' } });
+    const bucket = `t:rl:key:${token}:tpm:${Math.floor(now.getTime() / 60_000)}`;
+    // The script ran (its bucket exists), and its 10 tokens went back with the reservation record.
+    const settled = await eventually(
+      async () => [await direct.get(bucket), await direct.exists(keys.reservation('slow-tpm'))] as const,
+      ([held, record]) => held === '0' && record === 0,
+      { limitMs: 5_000, everyMs: 50 },
+    );
+    expect(settled).to.deep.equal(['0', 0]);
+    expect(errors, 'only the fail-open admission is reported').to.have.length(1);
   });
 
   it('reports a release that cannot be sent, and still answers "cannot decide" (never throws the release failure)', async () => {

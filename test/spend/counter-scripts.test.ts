@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import { ACK_FLUSHED, ADMIT, READ_COUNTERS, RECORD_SPEND, RELEASE_RESERVATION, SET_COUNTER_SPEND } from '../../src/spend/counter-scripts';
+import { ACK_FLUSHED, ADMIT, COUNT_TOKENS, READ_COUNTERS, RECORD_SPEND, RELEASE_RESERVATION, SET_COUNTER_SPEND } from '../../src/spend/counter-scripts';
 import { replyArray } from '../../src/cache/lua-script';
 import { SpendKeys, FLUSH_GROUP } from '../../src/spend/redis-keys';
 import { requireRedis, TEST_REDIS_URL, type TestRedis } from '../support/redis';
@@ -245,7 +245,8 @@ describe('spend: counter scripts on Redis', function () {
   });
 
   describe('admission (reservations and rate limits)', () => {
-    const admit = (rid: string, counter: string, max: number, estimate: number, now = Date.now(), limits: Array<[string, string, number, 'rpm' | 'tpm']> = []) =>
+    /** `tokens`: the request's token estimate, reserved on its tpm limits. */
+    const admit = (rid: string, counter: string, max: number, estimate: number, now = Date.now(), limits: Array<[string, string, number, 'rpm' | 'tpm']> = [], tokens = 1) =>
       ADMIT.run(
         clients[0],
         [keys.reservation(rid), ...limits.flatMap(([current, previous]) => [current, previous]), counter],
@@ -259,6 +260,7 @@ describe('spend: counter scripts on Redis', function () {
           '61000',
           String(IDLE),
           '120000',
+          String(tokens),
           ...limits.flatMap(([, , limit, metric]) => [String(limit), metric]),
           String(max),
           '0',
@@ -360,13 +362,17 @@ describe('spend: counter scripts on Redis', function () {
       expect(await clients[0].get(current)).to.equal('2');
     });
 
-    it('refuses once the tokens recorded in the window reach the tpm limit', async () => {
+    it('refuses once the tokens recorded in the window plus the estimate pass the tpm limit (v3: current + estimate > limit)', async () => {
       const key = fresh();
       const current = `${redis.prefix}rl:test:${n}:tpm:1`;
       const previous = `${redis.prefix}rl:test:${n}:tpm:0`;
       await record(`tok-${n}`, [key], 0.01, 1000, [current]);
+      // 1000 + 1 <= 1001 admits (and holds its token); 1001 + 1 > 1001 does not.
       expect(await admit(`t1-${n}`, key, 100, 0, 60_000, [[current, previous, 1001, 'tpm']])).to.deep.equal(['ok']);
-      expect(await admit(`t2-${n}`, key, 100, 0, 60_000, [[current, previous, 1000, 'tpm']])).to.deep.equal(['rate_limited', 1, '1000', '0', '1000']);
+      expect(await admit(`t2-${n}`, key, 100, 0, 60_000, [[current, previous, 1001, 'tpm']])).to.deep.equal(['rate_limited', 1, '1001', '0', '1001']);
+      expect(await admit(`t3-${n}`, key, 100, 0, 60_000, [[current, previous, 2000, 'tpm']], 1000)).to.deep.equal(['rate_limited', 1, '1001', '0', '1001']);
+      expect(await admit(`t4-${n}`, key, 100, 0, 60_000, [[current, previous, 2001, 'tpm']], 1000)).to.deep.equal(['ok']);
+      expect(await clients[0].get(current)).to.equal('2001');
     });
 
     it('reads every limit when one is crossed, so the refusal can say when all of them admit', async () => {
@@ -382,6 +388,140 @@ describe('spend: counter scripts on Redis', function () {
       ];
       expect(await admit(`all-${n}`, key, 100, 0, 60_000, limits)).to.deep.equal(['rate_limited', 1, '5', '0', '5', '300', '0']);
       expect(await clients[0].get(rpmNow), 'nothing written for the refused request').to.equal('5');
+      expect(await clients[0].get(tpmNow), 'no tokens held for it').to.equal(null);
     });
+
+    it('keeps a budget reservation and a tpm reservation of one request together, both given back by one release', async () => {
+      n += 1;
+      const counter = fresh();
+      const [current, previous] = [`${redis.prefix}rl:both:${n}:tpm:1`, `${redis.prefix}rl:both:${n}:tpm:0`];
+      const now = Date.now();
+      expect(await admit(`both-${n}`, counter, 1, 0.4, now, [[current, previous, 1000, 'tpm']], 300)).to.deep.equal(['ok']);
+      expect(Number(await clients[0].get(current))).to.equal(300);
+      expect(Number(await reserved(counter))).to.be.closeTo(0.4, 1e-12);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`both-${n}`)], [`both-${n}`], TIMEOUT);
+      expect(Number(await clients[0].get(current))).to.equal(0);
+      expect(Number(await reserved(counter))).to.equal(0);
+    });
+  });
+
+  describe('tpm reservations (v3 reserves each request\'s estimated tokens at pre-call)', () => {
+    const MINUTE = 60_000;
+    /** A tpm window of its own: the bucket of `minute` and of the one before. */
+    const tpmWindow = (minute: number): [string, string] => [`${redis.prefix}rl:res:${n}:tpm:${minute}`, `${redis.prefix}rl:res:${n}:tpm:${minute - 1}`];
+    const bucket = async (key: string): Promise<number | null> => {
+      const value = await clients[0].get(key);
+      return value === null ? null : Number(value);
+    };
+    /** One ADMIT with a tpm limit and nothing to reserve against budgets. */
+    const admitTokens = (rid: string, window: [string, string], limit: number, tokens: number, now: number, client = clients[0]) =>
+      ADMIT.run(
+        client,
+        [keys.reservation(rid), window[0], window[1]],
+        [String(now), '1', '0', rid, '0', String(now), '180000', String(IDLE), '120000', String(tokens), String(limit), 'tpm'],
+        TIMEOUT,
+      );
+
+    it('admits only as many concurrent requests as their estimates fit in a small tpm limit, from any number of replicas', async () => {
+      n += 1;
+      const window = tpmWindow(1);
+      const now = MINUTE + 10_000;
+      const verdicts = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => admitTokens(`burst-${n}-${i}`, window, 1000, 300, now, clients[i % clients.length])),
+      );
+      const admitted = verdicts.filter((v) => (v as string[])[0] === 'ok');
+      expect(admitted).to.have.length(3);
+      expect(await bucket(window[0]), 'the three estimates are held').to.equal(900);
+      expect(await clients[0].pTTL(window[0])).to.be.within(1, 120_000);
+      // Without reservations all ten would have passed: nothing was counted before any response.
+    });
+
+    it('settles a reservation at the response: actual − reserved on the reserved window, the actual on the others, once', async () => {
+      n += 1;
+      const [current, previous] = tpmWindow(1);
+      const unlimited = `${redis.prefix}rl:res:${n}:unlimited:tpm:1`;
+      const now = MINUTE + 10_000;
+      const counter = fresh();
+      await read(counter, 0, 0);
+      expect(await admitTokens(`less-${n}`, [current, previous], 1000, 300, now)).to.deep.equal(['ok']);
+      expect(await clients[0].hGetAll(keys.reservation(`less-${n}`))).to.deep.equal({ t: '300', b: current });
+      // Actual below the estimate: 300 − 300 + 120.
+      expect(await record(`less-${n}`, [counter], 0.1, 120, [current, unlimited])).to.equal(1);
+      expect([await bucket(current), await bucket(unlimited)]).to.deep.equal([120, 120]);
+      expect(await clients[0].exists(keys.reservation(`less-${n}`)), 'the reservation is settled').to.equal(0);
+      expect(await record(`less-${n}`, [counter], 0.1, 120, [current, unlimited]), 'a replayed response').to.equal(0);
+      expect([await bucket(current), await bucket(unlimited)]).to.deep.equal([120, 120]);
+      // Actual above the estimate: 120 + 300 − 300 + 450.
+      expect(await admitTokens(`more-${n}`, [current, previous], 1000, 300, now)).to.deep.equal(['ok']);
+      expect(await bucket(current)).to.equal(420);
+      await record(`more-${n}`, [counter], 0.1, 450, [current, unlimited]);
+      expect([await bucket(current), await bucket(unlimited)]).to.deep.equal([570, 570]);
+    });
+
+    it('settles a response that ends in a later minute: the estimate leaves the Check\'s bucket, the actual goes to the response\'s', async () => {
+      n += 1;
+      const [minute1] = tpmWindow(1);
+      const [minute2] = tpmWindow(2);
+      const counter = fresh();
+      await read(counter, 0, 0);
+      await clients[0].set(minute1, '50');
+      await admitTokens(`late-${n}`, tpmWindow(1), 1000, 300, MINUTE + 59_000);
+      await record(`late-${n}`, [counter], 0.1, 200, [minute2]);
+      expect([await bucket(minute1), await bucket(minute2)]).to.deep.equal([50, 200]);
+    });
+
+    it('gives the reservation back once when the request fails (nothing to count)', async () => {
+      n += 1;
+      const window = tpmWindow(1);
+      const now = MINUTE + 10_000;
+      await clients[0].set(window[0], '100');
+      await admitTokens(`fail-${n}`, window, 1000, 300, now);
+      expect(await bucket(window[0])).to.equal(400);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`fail-${n}`)], [`fail-${n}`], TIMEOUT);
+      expect(await bucket(window[0])).to.equal(100);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`fail-${n}`)], [`fail-${n}`], TIMEOUT);
+      expect(await bucket(window[0]), 'a second release finds nothing').to.equal(100);
+      // The room is back: a request using the whole rest of the limit fits again.
+      expect(await admitTokens(`after-${n}`, window, 1000, 900, now)).to.deep.equal(['ok']);
+    });
+
+    it('settles a reservation with the tokens counted without metering (COUNT_TOKENS), once per charge', async () => {
+      n += 1;
+      const [current, previous] = tpmWindow(1);
+      await admitTokens(`count-${n}`, [current, previous], 1000, 300, MINUTE + 10_000);
+      const countTokens = (tokens: number) =>
+        COUNT_TOKENS.run(clients[0], [keys.tokensCounted(`charge-${n}`), keys.reservation(`count-${n}`), current], [String(tokens), '120000', '120000', `count-${n}`], TIMEOUT);
+      expect(await countTokens(40)).to.equal(1);
+      expect(await bucket(current)).to.equal(40);
+      expect(await countTokens(40)).to.equal(0);
+      expect(await bucket(current)).to.equal(40);
+    });
+
+    it('lets a reservation nothing settles age out with its bucket: whole in its minute, weighted in the next, gone after', async () => {
+      n += 1;
+      await admitTokens(`lost-${n}`, tpmWindow(1), 1000, 1000, MINUTE + 1_000);
+      expect(await admitTokens(`same-${n}`, tpmWindow(1), 1000, 1, MINUTE + 59_000), 'refused for the rest of its minute').to.deep.equal(['rate_limited', 1, '1000', '0', '1000']);
+      // Halfway through the next minute half of it still counts: 500 + 500 fits, 500 + 501 does not.
+      expect((await admitTokens(`next-${n}`, tpmWindow(2), 1000, 501, 2 * MINUTE + 30_000)) as string[]).to.have.property('0', 'rate_limited');
+      expect(await admitTokens(`half-${n}`, tpmWindow(2), 1000, 500, 2 * MINUTE + 30_000)).to.deep.equal(['ok']);
+      // Two minutes on, the lost reservation's bucket is in no window (and expires by itself).
+      expect(await admitTokens(`later-${n}`, tpmWindow(3), 1000, 500, 3 * MINUTE)).to.deep.equal(['ok']);
+      expect(await clients[0].pTTL(tpmWindow(1)[0])).to.be.within(1, 120_000);
+      expect(await clients[0].pTTL(keys.reservation(`lost-${n}`)), 'its record outlives the bucket only a little').to.be.within(1, 180_000);
+    });
+
+    it('gives nothing back to a bucket that is gone, and never takes one below zero', async () => {
+      n += 1;
+      const window = tpmWindow(1);
+      await admitTokens(`gone-${n}`, window, 1000, 300, MINUTE + 10_000);
+      await clients[0].del(window[0]);
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`gone-${n}`)], [`gone-${n}`], TIMEOUT);
+      expect(await clients[0].exists(window[0]), 'not re-created').to.equal(0);
+      await admitTokens(`low-${n}`, window, 1000, 300, MINUTE + 10_000);
+      await clients[0].set(window[0], '100');
+      await RELEASE_RESERVATION.run(clients[0], [keys.reservation(`low-${n}`)], [`low-${n}`], TIMEOUT);
+      expect(await bucket(window[0])).to.equal(0);
+    });
+
   });
 });

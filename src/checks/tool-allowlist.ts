@@ -6,15 +6,30 @@
  * iterate (`"tools": 5` on a tool-capable route) raises TypeError for every caller: 401 auth_error.
  * A JWT identity is checked against its team's list (LiteLLM builds it a token carrying
  * `team_metadata`); the master key has no list.
+ *
+ * Deliberate difference: a body Envoy cut short (over `max_request_bytes`) is refused for a caller
+ * with a list on a tool-capable route. LiteLLM sees the whole body; Tollgate sees a prefix, and a
+ * tool past the cut (or a second `tools` member, which Python's parser lets win) would reach the
+ * upstream unchecked — padding the prompt would be a way around the list. As for a model the cut
+ * hides from a caller limited to some models (envoy/attributes.ts), refusing is the only answer
+ * that does not grant what the list forbids.
  */
 import type { Json } from '../domain/entities';
-import type { Check } from './types';
+import type { Check, Denial } from './types';
 import { deny } from './types';
 import { requestBody } from './context';
-import { requestToolNames } from './tool-names';
+import { requestToolNames, toolApiForRoute } from './tool-names';
 import { pyList, pyStr } from './python-format';
 import { isPythonTypeError } from './python-iteration';
 import { authErrorFromException } from './errors';
+
+const TOOLS_CUT_SHORT: Denial = Object.freeze({
+  status: 403,
+  type: 'tool_access_denied',
+  message:
+    'Tool(s) unread: request body cut short by Envoy (over max_request_bytes), so the allowed tools list for this key/team cannot be checked. Send a smaller body.',
+  param: 'tools',
+});
 
 function nonEmptyList(value: Json | undefined): readonly Json[] | null {
   return Array.isArray(value) && value.length > 0 ? value : null;
@@ -31,7 +46,9 @@ export const toolAllowlist: Check = {
       nonEmptyList(key?.metadata['allowed_tools']) ?? nonEmptyList(team?.metadata['allowed_tools']) ?? null;
     const names = requestToolNames(ctx.request.route, requestBody(ctx), effective !== null);
     if (isPythonTypeError(names)) return authErrorFromException(names.typeError);
-    if (effective === null || names.length === 0) return null;
+    if (effective === null) return null;
+    if (ctx.request.bodyTruncated && toolApiForRoute(ctx.request.route) !== null) return TOOLS_CUT_SHORT;
+    if (names.length === 0) return null;
     const allowed = new Set(effective.map(pyStr));
     const disallowed = names.filter((name) => !allowed.has(name));
     if (disallowed.length === 0) return null;

@@ -201,6 +201,33 @@ describe('tool allowlist — §4 step 12', () => {
     expect(decide(toolAllowlist, { request: { route: '/embeddings', body: { tools: 5 } } })).to.equal(null);
   });
 
+  describe('a body Envoy cut short (a deliberate difference: LiteLLM sees the whole body)', () => {
+    const prefix = { model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'ls' } }] };
+    const limited = { key: aKey({ metadata: { allowed_tools: ['ls'] } }) };
+
+    it('refuses a caller with a list: a tool or a second tools member past the cut would go unchecked (403 tool_access_denied)', () => {
+      const denial = decide(toolAllowlist, { request: { body: prefix, bodyTruncated: true }, snapshot: limited });
+      expect(denial?.status).to.equal(403);
+      expect(denial?.type).to.equal('tool_access_denied');
+      expect(denial?.param).to.equal('tools');
+      expect(denial?.message).to.contain('request body cut short by Envoy');
+    });
+
+    it("refuses under the team's list too, and with no tools in the prefix at all", () => {
+      const denial = decide(toolAllowlist, {
+        request: { route: '/v1/messages', body: { model: 'claude' }, bodyTruncated: true },
+        snapshot: { key: aKey({ metadata: { allowed_tools: [] } }), team: aTeam({ metadata: { allowed_tools: ['ls'] } }) },
+      });
+      expect(denial?.type).to.equal('tool_access_denied');
+    });
+
+    it('lets it through without a list, on a route that carries no tools, and whole bodies as before', () => {
+      expect(decide(toolAllowlist, { request: { body: prefix, bodyTruncated: true } })).to.equal(null);
+      expect(decide(toolAllowlist, { request: { route: '/v1/embeddings', body: { model: 'e' }, bodyTruncated: true }, snapshot: limited })).to.equal(null);
+      expect(decide(toolAllowlist, { request: { body: prefix }, snapshot: limited })).to.equal(null);
+    });
+  });
+
   it('allows any tool when neither key nor team has a list', () => {
     expect(decide(toolAllowlist, { request: { body } })).to.equal(null);
   });

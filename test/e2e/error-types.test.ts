@@ -318,6 +318,20 @@ for (const backend of BACKENDS) {
         param: 'tools',
       },
       {
+        name: 'a body padded past the cut with its tools after the prompt, for a key with allowed_tools',
+        request: () =>
+          anEnvoyCheck({
+            key: KEYS.tools,
+            body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(50_000) }], tools: [{ type: 'function', function: { name: 'rm_rf' } }] },
+            truncateTo: 4096,
+          }),
+        status: 403,
+        type: 'tool_access_denied',
+        message:
+          'Tool(s) unread: request body cut short by Envoy (over max_request_bytes), so the allowed tools list for this key/team cannot be checked. Send a smaller body.',
+        param: 'tools',
+      },
+      {
         name: 'a banned api_base for a model without the opt-in',
         request: () => anEnvoyCheck({ key: KEYS.team, body: chat('gpt-4o', { api_base: 'https://attacker.example' }) }),
         status: 401,

@@ -187,9 +187,9 @@ export function isZeroCostModel(policy: Policy, model: string): boolean {
  * resolves the model id decoded from a managed video or character id. A deployment's
  * `model_info.id`, a model_name, a deployment's `litellm_params.model`, or that model without its
  * provider (`veo-2.0-generate-001` for `vertex_ai/veo-2.0-generate-001`); null when nothing in the
- * model list matches, and always without a model list (no router). An id LiteLLM generated for a
- * deployment whose config states none is not known here, so it stays unresolved, as it does in
- * LiteLLM for an id its router does not hold.
+ * model list matches, and always without a model list (no router). A deployment whose config
+ * states no id carries the one LiteLLM's router generates (checks/deployment-id.ts); where that
+ * cannot be reproduced it has none, and such an id stays unresolved here.
  */
 export function modelNameForModelId(policy: Policy, modelId: string): string | null {
   if (modelId === '') return null;

@@ -4,8 +4,10 @@
  * and wrong types fail with the key's path.
  */
 import { readFileSync } from 'node:fs';
-import { isScalar } from 'yaml';
+import { isScalar, type Document } from 'yaml';
 import { describeYamlError, parsePythonYaml } from './python-yaml';
+import { pythonValueOf } from './python-yaml-values';
+import { generatedDeploymentId } from '../checks/deployment-id';
 import { z } from 'zod';
 import { meteringConfigShape } from './metering-config';
 import { alertingConfigShape } from './alerting-config';
@@ -34,7 +36,8 @@ export const modelDeploymentSchema = z.looseObject({
     .optional(),
   model_info: z
     .looseObject({
-      // LiteLLM makes up an id when none is given; one written here is only read when it is a string.
+      // Without one, LiteLLM's router hashes the deployment's params into an id (assignGeneratedIds);
+      // one written here is only read when it is a string.
       id: z.unknown().optional(),
       access_groups: stringList.optional(),
       input_cost_per_token: z.number().optional(),
@@ -43,6 +46,27 @@ export const modelDeploymentSchema = z.looseObject({
     .optional(),
 });
 export type ModelDeploymentConfig = z.infer<typeof modelDeploymentSchema>;
+
+/**
+ * Router `set_model_list`: an entry whose `model_info` has no `id` key gets
+ * `_generate_model_id(model_name, litellm_params)`, computed from the values PyYAML reads (their
+ * Python types and order, not the JavaScript ones). Left without an id when that value cannot be
+ * known here (checks/deployment-id.ts says when), as before: such an id stays unresolved.
+ */
+function assignGeneratedIds(models: ModelDeploymentConfig[], document: Document.Parsed): void {
+  models.forEach((model, index) => {
+    const entry = pythonValueOf(document.getIn(['model_list', index], true), document);
+    if (entry?.kind !== 'dict') return;
+    const field = (name: string) => entry.entries.find(([k]) => k.kind === 'str' && k.value === name)?.[1];
+    const info = field('model_info');
+    if (info !== undefined && (info.kind !== 'dict' || info.entries.some(([k]) => k.kind === 'str' && k.value === 'id'))) return;
+    const name = field('model_name');
+    const params = field('litellm_params');
+    if (name?.kind !== 'str' || params === undefined) return;
+    const id = generatedDeploymentId(name.value, params);
+    if (id !== null) model.model_info = { ...model.model_info, id };
+  });
+}
 
 const generalSettings = z.looseObject({
   master_key: z.string().nullish(),
@@ -173,6 +197,7 @@ export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source 
     return isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string' && FLOAT_SYNTAX.test(node.source.trim());
   });
   writtenAsFloat.set(parsed.data, new Set(floats));
+  assignGeneratedIds(parsed.data.model_list ?? [], document);
   return parsed.data;
 }
 

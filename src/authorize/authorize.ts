@@ -18,7 +18,8 @@ import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/loa
 import type { Admission, Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
 import { StoreUnavailableError } from '../store/unavailable';
-import { isPromise, type MaybePromise } from '../util/maybe-promise';
+import { andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
+import { validatedEndUserId } from '../snapshot/end-user-validation';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
 import { budgetAlerts } from '../alerts/budget-alerts';
@@ -43,6 +44,12 @@ export interface Outcome {
   readonly decision: Decision;
   /** The check that refused (or "identify"); null when allowed. */
   readonly refusedBy: string | null;
+  /**
+   * The request facts the decision was made on, when they are not the ones parsed:
+   * `validate_end_user_id_in_db` dropped the end user the request named. The identity headers, the
+   * dynamic metadata and spend must then read these, so that no end user reaches them either.
+   */
+  readonly facts?: RequestFacts;
 }
 
 /** The pipeline after the pre-DB checks, which run for every caller before identification. */
@@ -115,6 +122,29 @@ export class Authorizer {
         return allow({ model }, credentialHeader);
       case 'master_key':
         return this.decideMasterKey(facts, telemetry, model, credentialHeader, now);
+      case 'jwt':
+      case 'virtual_key': {
+        // The end user is settled before anything reads it (LiteLLM resolves it in the auth builder,
+        // before the end-user budget checks); a lookup that fails here is the store's failure.
+        const settled = this.withValidatedEndUser(facts);
+        // The usual case, a warm Check included: the parsed facts stand, and no closure is made.
+        if (settled === facts) return this.decideCaller(facts, telemetry, caller, model, credentialHeader, now);
+        return afterEndUser(facts, settled, (decided) => this.decideCaller(decided, telemetry, caller, model, credentialHeader, this.now()));
+      }
+    }
+  }
+
+  /** A JWT or virtual-key caller, on the facts whose end user is settled. */
+  private decideCaller(
+    facts: RequestFacts,
+    telemetry: RequestTelemetry,
+    caller: Extract<ReturnType<typeof identifyCaller>, { kind: 'jwt' | 'virtual_key' }>,
+    model: string | undefined,
+    credentialHeader: string | null,
+    now: Date,
+  ): MaybePromise<Outcome> {
+    const policy = this.policy;
+    switch (caller.kind) {
       case 'jwt': {
         const authenticator = this.options.jwt;
         if (authenticator == null) throw new Error('a JWT caller was recognised without a JWT authenticator');
@@ -149,13 +179,40 @@ export class Authorizer {
    * a lookup that fails is passed over there, and so it is here.
    */
   private decideMasterKey(
-    facts: RequestFacts,
+    parsed: RequestFacts,
     telemetry: RequestTelemetry,
     model: string | undefined,
     credentialHeader: string | null,
     now: Date,
   ): MaybePromise<Outcome> {
     const identity: Identity = { userId: this.policy.proxyAdminName, userRole: 'proxy_admin', model };
+    if (parsed.endUserId === null) return allow(identity, credentialHeader);
+    let validating: MaybePromise<RequestFacts>;
+    try {
+      validating = this.withValidatedEndUser(parsed);
+    } catch (error) {
+      // As a budget lookup that fails is passed over here, so is a validation: the id it could not
+      // confirm is not sent on.
+      if (error instanceof StoreUnavailableError) return withFacts(allow(identity, credentialHeader), parsed, withoutEndUser(parsed));
+      throw error;
+    }
+    const decided = afterEndUser(parsed, validating, (facts) => this.decideMasterKeyEndUser(facts, telemetry, identity, credentialHeader, now));
+    return isPromise(decided)
+      ? decided.catch((error: unknown) => {
+          if (error instanceof StoreUnavailableError) return withFacts(allow(identity, credentialHeader), parsed, withoutEndUser(parsed));
+          throw error;
+        })
+      : decided;
+  }
+
+  /** The end user's budget before the master key is honoured, for an end user that is kept. */
+  private decideMasterKeyEndUser(
+    facts: RequestFacts,
+    telemetry: RequestTelemetry,
+    identity: Identity,
+    credentialHeader: string | null,
+    now: Date,
+  ): MaybePromise<Outcome> {
     if (facts.endUserId === null) return allow(identity, credentialHeader);
     const decide = (snapshot: Snapshot): Outcome => {
       const refusal = runChecks(this.context(facts, snapshot, null, now), PRE_KEY_CHECKS, telemetry);
@@ -173,6 +230,18 @@ export class Authorizer {
       if (error instanceof StoreUnavailableError) return allow(identity, credentialHeader);
       throw error;
     });
+  }
+
+  /**
+   * The facts with `validate_end_user_id_in_db` applied: the same object while the end user is kept
+   * (always, with the setting off), a copy without it when it is dropped. Warm, no promise is made.
+   */
+  private withValidatedEndUser(facts: RequestFacts): MaybePromise<RequestFacts> {
+    const policy = this.policy;
+    if (!policy.validateEndUserIdInDb || facts.endUserId === null) return facts;
+    return andThen(validatedEndUserId(this.options.store, facts.endUserId, policy), (kept) =>
+      kept === facts.endUserId ? facts : withoutEndUser(facts),
+    );
   }
 
   private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null, now: Date): CheckContext {
@@ -217,6 +286,25 @@ export class Authorizer {
     }
     return refusal;
   }
+}
+
+function withoutEndUser(facts: RequestFacts): RequestFacts {
+  return Object.freeze({ ...facts, endUserId: null });
+}
+
+/** The outcome of a decision on `decided`, telling the server when those are not the facts it parsed. */
+function afterEndUser(
+  parsed: RequestFacts,
+  decided: MaybePromise<RequestFacts>,
+  decide: (facts: RequestFacts) => MaybePromise<Outcome>,
+): MaybePromise<Outcome> {
+  // The usual case, a warm Check included: the parsed facts stand, and nothing is wrapped.
+  if (decided === parsed) return decide(parsed);
+  return andThen(decided, (facts) => (facts === parsed ? decide(facts) : andThen(decide(facts), (outcome) => withFacts(outcome, parsed, facts))));
+}
+
+function withFacts(outcome: Outcome, parsed: RequestFacts, decided: RequestFacts): Outcome {
+  return decided === parsed ? outcome : { ...outcome, facts: decided };
 }
 
 function deny(refusal: CheckRefusal, identity: Identity, credentialHeader: string | null): Outcome {

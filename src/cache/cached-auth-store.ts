@@ -43,6 +43,7 @@ export const ENTITY_KINDS = [
   'membership',
   'user',
   'end_user',
+  'user_email',
   'organization',
   'project',
   'tag',
@@ -75,6 +76,8 @@ export class CachedAuthStore implements AuthStore {
   private readonly memberships: EntityCache<TeamMembership>;
   private readonly users: EntityCache<User>;
   private readonly endUsers: EntityCache<EndUser>;
+  /** Email → user id, for validate_end_user_id_in_db only; keyed by the email as the request wrote it. */
+  private readonly userIdsByEmail: EntityCache<string>;
   private readonly organizations: EntityCache<Organization>;
   private readonly projects: EntityCache<Project>;
   private readonly tags: EntityCache<Tag>;
@@ -116,6 +119,7 @@ export class CachedAuthStore implements AuthStore {
     this.memberships = make('membership', membershipLoader, batch && ((ids) => batch.findMemberships(ids.map(membershipIdParts))));
     this.users = make('user', (id) => store.findUser(id), batch && ((ids) => batch.findUsers(ids)));
     this.endUsers = make('end_user', (id) => store.findEndUser(id));
+    this.userIdsByEmail = make('user_email', (email) => store.findUserIdByEmail(email));
     this.organizations = make('organization', (id) => store.findOrganization(id));
     this.projects = make('project', (id) => store.findProject(id));
     // Tags and access groups are fetched in batches (one query for all misses), then cached one by one.
@@ -139,6 +143,7 @@ export class CachedAuthStore implements AuthStore {
       ['membership', this.memberships],
       ['user', this.users],
       ['end_user', this.endUsers],
+      ['user_email', this.userIdsByEmail],
       ['organization', this.organizations],
       ['project', this.projects],
       ['tag', this.tags],
@@ -156,6 +161,7 @@ export class CachedAuthStore implements AuthStore {
     membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
     user: (userId) => this.users.peek(userId),
     endUser: (endUserId) => this.endUsers.peek(endUserId),
+    userIdByEmail: (email) => this.userIdsByEmail.peek(email),
     organization: (organizationId) => this.organizations.peek(organizationId),
     project: (projectId) => this.projects.peek(projectId),
     tags: (names) => peekAll(this.tags, names),
@@ -183,6 +189,9 @@ export class CachedAuthStore implements AuthStore {
   }
   findEndUser(endUserId: string): Promise<EndUser | null> {
     return this.endUsers.get(endUserId);
+  }
+  findUserIdByEmail(email: string): Promise<string | null> {
+    return this.userIdsByEmail.get(email);
   }
   findOrganization(organizationId: string): Promise<Organization | null> {
     return this.organizations.get(organizationId);

@@ -105,6 +105,7 @@ const generalSettings = z.looseObject({
 const litellmSettings = z.looseObject({
   max_budget: z.number().nullish(),
   max_end_user_budget_id: z.string().nullish(),
+  validate_end_user_id_in_db: z.boolean().nullish(),
   model_alias_map: stringMap.nullish(),
   default_internal_user_params: defaultInternalUserParamsSchema.nullish(),
 });

@@ -35,6 +35,12 @@ export interface Policy {
   /** litellm_settings.max_budget: the global proxy budget (null or <= 0 = none). */
   readonly maxBudget: number | null;
   readonly maxEndUserBudgetId: string | null;
+  /**
+   * litellm_settings.validate_end_user_id_in_db: an end user id is kept only if it names a customer
+   * row, a user's id or a user's email (snapshot/end-user-validation.ts); JSON-shaped ids are
+   * dropped as they are read (envoy/end-user.ts).
+   */
+  readonly validateEndUserIdInDb: boolean;
   readonly enforceUserParam: boolean;
   readonly rejectClientsideMetadataTags: boolean;
   readonly allowedRoutes: readonly string[] | null;
@@ -111,6 +117,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     modelGroupAlias,
     maxBudget: litellm.max_budget ?? null,
     maxEndUserBudgetId: litellm.max_end_user_budget_id ?? null,
+    validateEndUserIdInDb: litellm.validate_end_user_id_in_db === true,
     enforceUserParam: general.enforce_user_param ?? false,
     rejectClientsideMetadataTags: general.reject_clientside_metadata_tags ?? false,
     allowedRoutes: general.allowed_routes ?? null,

@@ -30,6 +30,8 @@ export interface Settings {
     readonly customKeyHeader: string | null;
     readonly userHeaderName: string | null;
     readonly customerHeaderMappings: readonly string[];
+    /** litellm_settings.validate_end_user_id_in_db: JSON-shaped end user ids are skipped as they are read. */
+    readonly dropJsonEndUserIds: boolean;
     /** general_settings.pass_through_endpoints: headers that name the key, Langfuse's Basic credential. */
     readonly passThroughEndpoints: readonly PassThroughEndpoint[];
   };
@@ -125,6 +127,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
       customerHeaderMappings: (general.user_header_mappings ?? [])
         .filter((m) => m.litellm_user_role.toLowerCase() === 'customer')
         .map((m) => m.header_name.toLowerCase()),
+      dropJsonEndUserIds: config.litellm_settings?.validate_end_user_id_in_db === true,
       passThroughEndpoints: passThroughEndpointsOf(general.pass_through_endpoints),
     },
     allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,

@@ -12,7 +12,7 @@ import { pyFloat, pyStr } from '../checks/python-format';
 import { pyStrip } from '../util/python-strip';
 import type { EndUserLiterals } from './end-user-literals';
 
-export type EndUserSettings = Pick<Settings, 'credentials'>;
+export type EndUserSettings = { readonly credentials: Pick<Settings['credentials'], 'customerHeaderMappings' | 'userHeaderName' | 'dropJsonEndUserIds'> };
 
 type Body = Readonly<Record<string, Json>> | null;
 
@@ -21,19 +21,20 @@ const STANDARD_CUSTOMER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-
 
 /** `literals`: the end-user ids the body wrote as numbers, as written (envoy/end-user-literals.ts). */
 export function getEndUserId(headers: HeaderRecord, body: Body, settings: EndUserSettings, literals?: EndUserLiterals): string | null {
-  return fromHeaders(headers, settings) ?? fromBody(body, literals);
+  const dropJson = settings.credentials.dropJsonEndUserIds;
+  return fromHeaders(headers, settings, dropJson) ?? fromBody(body, literals, dropJson);
 }
 
-function fromHeaders(headers: HeaderRecord, settings: EndUserSettings): string | null {
+function fromHeaders(headers: HeaderRecord, settings: EndUserSettings, dropJson: boolean): string | null {
   for (const name of STANDARD_CUSTOMER_HEADERS) {
-    const value = strippedId(asStarletteReadsIt(headerValue(headers, name)));
+    const value = strippedId(asStarletteReadsIt(headerValue(headers, name)), dropJson);
     if (value !== null) return value;
   }
   // user_header_mappings entries with role "customer" win; the deprecated user_header_name is the fallback.
   const { customerHeaderMappings, userHeaderName } = settings.credentials;
   const configured = customerHeaderMappings.length > 0 ? customerHeaderMappings : userHeaderName ? [userHeaderName] : [];
   for (const name of configured) {
-    const value = strippedId(asStarletteReadsIt(headerValue(headers, name)));
+    const value = strippedId(asStarletteReadsIt(headerValue(headers, name)), dropJson);
     if (value !== null) return value;
   }
   return null;
@@ -51,16 +52,15 @@ function asStarletteReadsIt(value: string | undefined): string | undefined {
 /**
  * body.user → body.litellm_metadata.user → body.metadata.user_id → body.safety_identifier.
  * Metadata sent as a JSON string (multipart forms, extra_body) is parsed, as newer LiteLLM does,
- * so it cannot dodge attribution. LiteLLM's `validate_end_user_id_in_db` (off by default: JSON-shaped
- * strings dropped, ids checked against the customer and user tables) is not read.
+ * so it cannot dodge attribution.
  */
-function fromBody(body: Body, literals: EndUserLiterals | undefined): string | null {
+function fromBody(body: Body, literals: EndUserLiterals | undefined, dropJson: boolean): string | null {
   if (body === null) return null;
   return (
-    idOf(field(body, 'user'), literals?.user) ??
-    idOf(field(metadataAsObject(field(body, 'litellm_metadata')), 'user'), literals?.litellmMetadataUser) ??
-    idOf(field(metadataAsObject(field(body, 'metadata')), 'user_id'), literals?.metadataUserId) ??
-    idOf(field(body, 'safety_identifier'), literals?.safetyIdentifier)
+    idOf(field(body, 'user'), dropJson, literals?.user) ??
+    idOf(field(metadataAsObject(field(body, 'litellm_metadata')), 'user'), dropJson, literals?.litellmMetadataUser) ??
+    idOf(field(metadataAsObject(field(body, 'metadata')), 'user_id'), dropJson, literals?.metadataUserId) ??
+    idOf(field(body, 'safety_identifier'), dropJson, literals?.safetyIdentifier)
   );
 }
 
@@ -74,8 +74,8 @@ function field(object: Readonly<Record<string, Json>> | null, name: string): Jso
  * the next source is read: older LiteLLM named the end user `True` or `{'id': 'x'}` (`str()` of
  * anything not None) and stopped at `""`; the newest drops them (Claude Code's metadata blob).
  */
-function idOf(value: Json | undefined, literal?: string): string | null {
-  if (typeof value === 'string') return strippedId(value);
+function idOf(value: Json | undefined, dropJson: boolean, literal?: string): string | null {
+  if (typeof value === 'string') return strippedId(value, dropJson);
   if (typeof value === 'number') return literal !== undefined ? pythonNumberText(literal) : pyStr(value);
   return null;
 }
@@ -92,9 +92,37 @@ function pythonNumberText(literal: string): string {
   return pyFloat(Number(literal));
 }
 
-/** A header's value or a body string, stripped; null when nothing is left. */
-function strippedId(value: string | undefined): string | null {
+/**
+ * A header's value or a body string, stripped; null when nothing is left. With
+ * `validate_end_user_id_in_db` on, also null when it decodes to a JSON object or array (Claude
+ * Code's `metadata.user_id` blob): the next source is then read, as LiteLLM's `_coerce_user_id_to_str`
+ * does before any database lookup. Off, such a string names the end user as written.
+ */
+function strippedId(value: string | undefined, dropJson: boolean): string | null {
   if (value === undefined) return null;
   const stripped = pyStrip(value);
-  return stripped === '' ? null : stripped;
+  if (stripped === '') return null;
+  return dropJson && decodesToJsonContainer(stripped) ? null : stripped;
+}
+
+/**
+ * Whether Python's `json.loads` reads `text` as a dict or a list. Python also accepts the bare
+ * `NaN`, `Infinity` and `-Infinity` JSON.parse refuses, so those are read as numbers outside strings
+ * before the second try. `{not json` is no container: it stays an id.
+ */
+export function decodesToJsonContainer(text: string): boolean {
+  if (text[0] !== '{' && text[0] !== '[') return false;
+  return parsesAsContainer(text) || parsesAsContainer(text.replace(PYTHON_JSON_CONSTANTS, (token) => (token.startsWith('"') ? token : '0')));
+}
+
+/** A JSON string literal (kept whole, so a constant inside it is left alone), or one of Python's extra constants. */
+const PYTHON_JSON_CONSTANTS = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+
+function parsesAsContainer(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null;
+  } catch {
+    return false;
+  }
 }

@@ -143,7 +143,8 @@ class CheckCall {
   }
 
   private discard(outcome: Outcome): void {
-    const { deps, facts } = this;
+    const { deps } = this;
+    const facts = outcome.facts ?? this.facts;
     if (deps.onDiscardedDecision === undefined || facts === null) return;
     try {
       deps.onDiscardedDecision(outcome, facts);
@@ -158,7 +159,8 @@ class CheckCall {
 
   private answer(outcome: Outcome): void {
     const { deps, telemetry } = this;
-    const facts = this.facts as RequestFacts;
+    // The facts decided on (an end user validate_end_user_id_in_db dropped is gone from them).
+    const facts = outcome.facts ?? (this.facts as RequestFacts);
     let response: CheckResponse;
     try {
       logDecision(deps.logger, facts, outcome.decision, outcome.refusedBy, this.elapsedMs(), telemetry);
@@ -195,7 +197,9 @@ class CheckCall {
         credentialHeader: facts.credential.kind === 'none' ? null : facts.credential.header,
       };
       telemetry.decided(decision, null);
-      this.callback(null, toCheckResponse(decision, facts, deps.settings));
+      // With validate_end_user_id_in_db on, an end user nobody could confirm is not sent on.
+      const answered = deps.settings.policy.validateEndUserIdInDb && facts.endUserId !== null ? { ...facts, endUserId: null } : facts;
+      this.callback(null, toCheckResponse(decision, answered, deps.settings));
       return;
     }
     const why = facts === null ? INTERNAL : undecidedBecause(error);

@@ -28,6 +28,7 @@ export class DeferredAuthStore implements AuthStore {
   findMembership: AuthStore['findMembership'] = (userId, teamId) => this.call((s) => s.findMembership(userId, teamId));
   findUser: AuthStore['findUser'] = (id) => this.call((s) => s.findUser(id));
   findEndUser: AuthStore['findEndUser'] = (id) => this.call((s) => s.findEndUser(id));
+  findUserIdByEmail: AuthStore['findUserIdByEmail'] = (email) => this.call((s) => s.findUserIdByEmail(email));
   findOrganization: AuthStore['findOrganization'] = (id) => this.call((s) => s.findOrganization(id));
   findProject: AuthStore['findProject'] = (id) => this.call((s) => s.findProject(id));
   findTags: AuthStore['findTags'] = (names) => this.call((s) => s.findTags(names));

@@ -33,6 +33,12 @@ export interface AuthStore {
   findUser(userId: string): Promise<User | null>;
   /** End user with its own budget row joined (the default budget is applied by the caller). */
   findEndUser(endUserId: string): Promise<EndUser | null>;
+  /**
+   * The `user_id` of the user whose `user_email` is `email` up to case (LiteLLM's
+   * `_get_fuzzy_user_object`, Prisma `mode: "insensitive"`); the smallest id when several match.
+   * Only `validate_end_user_id_in_db` asks (snapshot/end-user-validation.ts).
+   */
+  findUserIdByEmail(email: string): Promise<string | null>;
   /** Organization with its budget row joined. */
   findOrganization(organizationId: string): Promise<Organization | null>;
   /** Project with its budget row joined. */
@@ -64,6 +70,7 @@ export interface MemoryLookups {
   membership(userId: string, teamId: string): TeamMembership | null | undefined;
   user(userId: string): User | null | undefined;
   endUser(endUserId: string): EndUser | null | undefined;
+  userIdByEmail(email: string): string | null | undefined;
   organization(organizationId: string): Organization | null | undefined;
   project(projectId: string): Project | null | undefined;
   /** Undefined unless every name is answerable from memory. */

@@ -34,6 +34,11 @@ export function endUserOf(store: AuthStore, endUserId: string): MaybePromise<End
   return known !== undefined ? known : store.findEndUser(endUserId);
 }
 
+export function userIdByEmailOf(store: AuthStore, email: string): MaybePromise<string | null> {
+  const known = store.memory?.userIdByEmail(email);
+  return known !== undefined ? known : store.findUserIdByEmail(email);
+}
+
 export function organizationOf(store: AuthStore, organizationId: string): MaybePromise<Organization | null> {
   const known = store.memory?.organization(organizationId);
   return known !== undefined ? known : store.findOrganization(organizationId);

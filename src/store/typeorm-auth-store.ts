@@ -168,6 +168,25 @@ export class TypeOrmAuthStore implements AuthStore {
     });
   }
 
+  /**
+   * The match is the database's (LOWER() reads the same on MySQL and SQLite), then checked again
+   * here as LiteLLM's Postgres compares: MariaDB's collations also take `bob@x.io ` for
+   * `bob@x.io`, which Postgres's case-insensitive equality does not.
+   */
+  findUserIdByEmail(email: string): Promise<string | null> {
+    return this.bounded('findUserIdByEmail', async () => {
+      const rows = await this.repo(UserRecord)
+        .createQueryBuilder('u')
+        .select('u.user_id', 'id')
+        .addSelect('u.user_email', 'email')
+        .where('LOWER(u.user_email) = LOWER(:email)', { email })
+        .orderBy('u.user_id')
+        .getRawMany<{ id: string; email: string | null }>();
+      const wanted = email.toLowerCase();
+      return rows.find((row) => row.email?.toLowerCase() === wanted)?.id ?? null;
+    });
+  }
+
   findOrganization(organizationId: string): Promise<Organization | null> {
     return this.bounded('findOrganization', async () => {
       const row = await this.repo(OrganizationRecord)

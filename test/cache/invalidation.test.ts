@@ -34,6 +34,7 @@ function fakeStore(): { store: AuthStore; blocked: Map<string, boolean>; reads: 
     findMembership: none,
     findUser: none,
     findEndUser: none,
+    findUserIdByEmail: none,
     findOrganization: none,
     findProject: none,
     findTags: () => Promise.resolve([]),

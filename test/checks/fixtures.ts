@@ -199,6 +199,7 @@ export function aPolicy(overrides: Partial<Policy> = {}): Policy {
     modelGroupAlias: {},
     maxBudget: null,
     maxEndUserBudgetId: null,
+    validateEndUserIdInDb: false,
     enforceUserParam: false,
     rejectClientsideMetadataTags: false,
     allowedRoutes: null,

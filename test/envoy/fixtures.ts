@@ -17,6 +17,7 @@ export function edgeSettings(overrides: {
   customKeyHeader?: string | null;
   userHeaderName?: string | null;
   customerHeaderMappings?: string[];
+  dropJsonEndUserIds?: boolean;
   passThroughEndpoints?: PassThroughEndpoint[];
   forwardCredentials?: boolean;
 } = {}): EdgeSettings {
@@ -27,6 +28,7 @@ export function edgeSettings(overrides: {
       customKeyHeader: overrides.customKeyHeader ?? null,
       userHeaderName: overrides.userHeaderName ?? null,
       customerHeaderMappings: overrides.customerHeaderMappings ?? [],
+      dropJsonEndUserIds: overrides.dropJsonEndUserIds ?? false,
       passThroughEndpoints: overrides.passThroughEndpoints ?? [],
     },
   };

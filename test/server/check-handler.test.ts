@@ -12,6 +12,7 @@ import { settingsFrom } from '../../src/config/settings';
 import type { Identity } from '../../src/domain/decision';
 import type { CheckRequest, CheckResponse } from '../../src/envoy/messages';
 import { createLogger } from '../../src/observability/logger';
+import { parseCheckRequest } from '../../src/envoy/attributes';
 import { Admission } from '../../src/server/admission';
 import { createCheckHandler, type CheckHandlerDeps } from '../../src/server/check-handler';
 import { ReservationUnavailableError } from '../../src/spend/admission';
@@ -81,6 +82,32 @@ describe('check handler: decided at once, after waiting, or failing to answer', 
       expect(String(answer.response?.denied_response?.body)).to.match(/no attributes\.request\.http/);
     }
     expect(decided).to.equal(0);
+  });
+
+  it('answers from the facts the decision was made on: an end user validate_end_user_id_in_db dropped is not sent', async () => {
+    const request = anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o', { user: 'nobody' }) });
+    const parsed = parseCheckRequest(request, settings);
+    const dropped: Outcome = { ...allowed, facts: { ...parsed, endUserId: null } };
+    const sent = await call(handlerDeciding(() => allowed), request);
+    const withheld = await call(handlerDeciding(() => Promise.resolve(dropped)), request);
+    expect(upstreamHeaders(sent.response as CheckResponse)['x-tollgate-end-user-id']).to.equal('nobody');
+    expect(upstreamHeaders(withheld.response as CheckResponse)['x-tollgate-end-user-id']).to.equal(undefined);
+  });
+
+  it('allows on a database outage (allow_requests_on_db_unavailable) without an end user nobody could confirm, with validate_end_user_id_in_db on', async () => {
+    const yaml = 'general_settings:\n  allow_requests_on_db_unavailable: true\nlitellm_settings:\n  validate_end_user_id_in_db: {on}\n';
+    const request = anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o', { user: 'nobody' }) });
+    const outage = (): never => {
+      throw new StoreUnavailableError('database call findEndUser failed');
+    };
+    const headerWith = async (on: boolean): Promise<string | undefined> => {
+      const withSettings = settingsFrom(parseLiteLlmConfig(yaml.replace('{on}', String(on)), env), env);
+      const answer = await call(handlerDeciding(outage, new Admission(4), undefined, withSettings), request);
+      expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
+      return upstreamHeaders(answer.response as CheckResponse)['x-tollgate-end-user-id'];
+    };
+    expect(await headerWith(true)).to.equal(undefined);
+    expect(await headerWith(false)).to.equal('nobody');
   });
 
   it('answers a decision that had to wait the same way', async () => {

@@ -54,6 +54,11 @@ export class MemoryStore implements AuthStore {
   findEndUser(id: string) {
     return this.record(`findEndUser:${id}`, this.endUsers.get(id) ?? null);
   }
+  findUserIdByEmail(email: string) {
+    const wanted = email.toLowerCase();
+    const ids = [...this.users.values()].filter((u) => u.user_email?.toLowerCase() === wanted).map((u) => u.user_id).sort();
+    return this.record(`findUserIdByEmail:${email}`, ids[0] ?? null);
+  }
   findOrganization(id: string) {
     return this.record(`findOrganization:${id}`, this.organizations.get(id) ?? null);
   }

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { describeEachBackend } from '../support/store-backends';
+
+describeEachBackend('findUserIdByEmail (validate_end_user_id_in_db)', (backend) => {
+  let store: TypeOrmAuthStore;
+  let rows: LiteLlmRows;
+
+  before(() => {
+    store = new TypeOrmAuthStore(backend().dataSource, backend().settings);
+    rows = new LiteLlmRows(backend().dataSource);
+  });
+
+  it("finds the user's id up to case, in one parameterized statement", async () => {
+    const email = `${uniqueId('mail')}@Example.com`;
+    const user = await rows.aUser({ user_email: email });
+    const before = store.queryCounter.count;
+    expect(await store.findUserIdByEmail(email.toLowerCase())).to.equal(user.user_id);
+    expect(store.queryCounter.count - before).to.equal(1);
+    expect(await store.findUserIdByEmail(`' OR '1'='1`)).to.equal(null);
+  });
+
+  it('does not take an email with a trailing space for the email (MariaDB collations would)', async () => {
+    const email = `${uniqueId('mail')}@example.com`;
+    await rows.aUser({ user_email: email });
+    expect(await store.findUserIdByEmail(`${email} `)).to.equal(null);
+    expect(await store.findUserIdByEmail(email.slice(0, -1))).to.equal(null);
+  });
+
+  it('answers the smallest id when several users share the email', async () => {
+    const email = `${uniqueId('mail')}@example.com`;
+    await rows.aUser({ user_id: `${email}-b`, user_email: email });
+    await rows.aUser({ user_id: `${email}-a`, user_email: email.toUpperCase() });
+    expect(await store.findUserIdByEmail(email)).to.equal(`${email}-a`);
+  });
+});

@@ -27,6 +27,19 @@ export function totalTokensOf(usage: Usage): number {
   return promptTokensOf(usage) + usage.outputTokens;
 }
 
+/**
+ * The tokens a response counts against tpm limits: its total less the cache reads, as LiteLLM's v3
+ * limiter counts them (`_get_total_tokens_from_usage`: `total_tokens` − `prompt_tokens_details.
+ * cached_tokens`, which LiteLLM fills from OpenAI's and the Responses API's `cached_tokens` and
+ * from Anthropic's `cache_read_input_tokens`), since providers do not count cache reads toward
+ * their own rate limits. Cache writes still count (LiteLLM folds Anthropic's
+ * `cache_creation_input_tokens` into `prompt_tokens` and does not take them out). v3's
+ * `token_rate_limit_type` `input` / `output` are not read (its default, `total`, is this).
+ */
+export function rateLimitTokensOf(usage: Usage): number {
+  return usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens;
+}
+
 type JsonRecord = { readonly [key: string]: Json };
 
 function asRecord(value: Json | undefined): JsonRecord | null {

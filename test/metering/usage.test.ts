@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { UsageAccumulator, promptTokensOf, totalTokensOf } from '../../src/metering/usage';
+import { UsageAccumulator, promptTokensOf, rateLimitTokensOf, totalTokensOf } from '../../src/metering/usage';
 import type { Json } from '../../src/domain/entities';
 
 function usageOf(...objects: Json[]) {
@@ -75,6 +75,37 @@ describe('metering: usage from provider responses', () => {
   it('reports no usage (not zero usage) when none was seen, and ignores hostile values', () => {
     expect(usageOf({ choices: [] }, 'text', null, [1, 2]).usage).to.equal(null);
     expect(usageOf({ usage: { prompt_tokens: -5, completion_tokens: 'many' } }).usage).to.equal(null);
+  });
+});
+
+describe('metering: the tokens a response counts against tpm limits (v3: total less cache reads)', () => {
+  it('OpenAI chat: prompt_tokens_details.cached_tokens are taken out of the total', () => {
+    const { usage } = usageOf({ usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 400 } } });
+    expect(totalTokensOf(usage!)).to.equal(1050);
+    expect(rateLimitTokensOf(usage!)).to.equal(650);
+  });
+
+  it('Responses API: input_tokens_details.cached_tokens are taken out of the total', () => {
+    const { usage } = usageOf({
+      type: 'response.completed',
+      response: { usage: { input_tokens: 300, input_tokens_details: { cached_tokens: 100 }, output_tokens: 20, total_tokens: 320 } },
+    });
+    expect(rateLimitTokensOf(usage!)).to.equal(220);
+  });
+
+  it('Anthropic: cache_read_input_tokens are not counted, cache_creation_input_tokens are', () => {
+    const { usage } = usageOf({
+      type: 'message',
+      usage: { input_tokens: 10, cache_read_input_tokens: 2000, cache_creation_input_tokens: 500, output_tokens: 70 },
+    });
+    expect(totalTokensOf(usage!)).to.equal(2580);
+    expect(rateLimitTokensOf(usage!)).to.equal(580);
+  });
+
+  it('counts every token of a response without cache reads, and never less than zero', () => {
+    expect(rateLimitTokensOf(usageOf({ usage: { prompt_tokens: 8, total_tokens: 8 } }).usage!)).to.equal(8);
+    // More cached tokens than prompt tokens (a provider bug): the cache reads are capped at the prompt.
+    expect(rateLimitTokensOf(usageOf({ usage: { prompt_tokens: 5, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 9 } } }).usage!)).to.equal(3);
   });
 });
 

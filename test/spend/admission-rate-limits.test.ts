@@ -130,6 +130,15 @@ describe('spend: per-model rate limits on Redis', function () {
     expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
   });
 
+  it("counts a response's tokens less its cache reads in the tpm windows (v3), cache writes included", async () => {
+    const keyHash = `${KEY_HASH}-cached`;
+    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'rc' }), endTime: now.getTime() };
+    const usage = { inputTokens: 10, cacheReadTokens: 1000, cacheCreationTokens: 3, outputTokens: 5 };
+    await recorder().countTokens({ ...event, usage, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+    const minute = Math.floor(now.getTime() / 60_000);
+    expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:tpm:${minute}`)).to.equal('18');
+  });
+
   it('reserves each Check\'s token estimate against a key tpm limit: of concurrent Checks only as many as fit pass, and responses settle them', async () => {
     const keyHash = `${KEY_HASH}-burst`;
     const snapshot = aSnapshot({ key: aKey({ token: keyHash, tpm_limit: 100 }) });

@@ -80,3 +80,12 @@ export function readVectorStoreIds(body: Readonly<Record<string, Json>> | null):
 export function requestedVectorStoreIds(body: Readonly<Record<string, Json>> | null): readonly Json[] {
   return readVectorStoreIds(body).ids;
 }
+
+/**
+ * Whether the vector-store check needs the caller's object permissions: when the request names a
+ * store, and when Envoy cut its body short, since ids past the cut cannot be read and a caller
+ * restricted to some stores is then refused (vector-store-access.ts).
+ */
+export function needsVectorStorePermissions(request: { readonly body: Readonly<Record<string, Json>> | null; readonly bodyTruncated: boolean }): boolean {
+  return request.bodyTruncated || requestedVectorStoreIds(request.body).length > 0;
+}

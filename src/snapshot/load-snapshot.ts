@@ -5,7 +5,7 @@
  * store a warm request does no I/O.
  */
 import type { Snapshot, UnknownEndUser } from '../checks/types';
-import { requestedVectorStoreIds } from '../checks/vector-store-ids';
+import { needsVectorStorePermissions } from '../checks/vector-store-ids';
 import type { Policy } from '../config/policy';
 import type {
   AccessGroup,
@@ -155,9 +155,10 @@ function loadOrganizationAndGroups(
   // LiteLLM: the key's own organization wins over its team's (schema.md §3.1, documented choice).
   const organizationId = key.organization_id ?? team?.organization_id ?? null;
   const groupIds = accessGroupIds(key, team);
-  // Vector-store permissions matter only to a request that names vector stores (§4.11).
+  // Vector-store permissions matter only to a request that names vector stores (§4.11), or whose
+  // body was cut before it could name them.
   const permissionIds =
-    requestedVectorStoreIds(facts.body).length > 0
+    needsVectorStorePermissions(facts)
       ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
       : NO_IDS;
   const third = allReady<TeamRelations>([

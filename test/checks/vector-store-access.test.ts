@@ -87,6 +87,42 @@ describe('vector-store access — §4 step 11, §4.11', () => {
     expect(run({ vector_store_ids: [7] }, [keyPerm(['vs-1'])])?.message).to.include('Tried to access 7.');
   });
 
+  describe('a body Envoy cut short (a deliberate difference: LiteLLM sees the whole body)', () => {
+    const cut = (body: Record<string, Json>, perms: ObjectPermission[], opts: { keyPermId?: string | null; teamPermId?: string | null } = {}) =>
+      decide(vectorStoreAccess, {
+        request: { body: { model: 'gpt-4o', ...body }, bodyTruncated: true },
+        snapshot: {
+          key: aKey({ team_id: 'team-1', object_permission_id: opts.keyPermId === undefined ? 'p-key' : opts.keyPermId }),
+          team: aTeam({ object_permission_id: opts.teamPermId === undefined ? 'p-team' : opts.teamPermId }),
+          objectPermissions: permissionsById(...perms),
+        },
+      });
+
+    it('refuses a caller whose key restricts stores, even with no store in the prefix: one past the cut would go unchecked (401)', () => {
+      expect(cut({}, [keyPerm(['vs-1'])])).to.deep.equal({
+        status: 401,
+        type: 'key_vector_store_access_denied',
+        message:
+          "User not allowed to access vector store. Vector store(s) unread: request body cut short by Envoy (over max_request_bytes). Only allowed to access ['vs-1']",
+        param: 'vector_store',
+      });
+    });
+
+    it("refuses under the team's restriction when the key's is open", () => {
+      expect(cut({ vector_store_ids: ['vs-2'] }, [keyPerm([]), teamPerm(['vs-2'])])?.type).to.equal('team_vector_store_access_denied');
+    });
+
+    it('names a store the prefix shows and the key does not allow, as for a whole body', () => {
+      expect(cut({ vector_store_ids: ['vs-9'] }, [keyPerm(['vs-1'])])?.message).to.include('Tried to access vs-9.');
+    });
+
+    it('lets a caller through that no permission restricts (no row, an empty list, no permission id)', () => {
+      expect(cut({}, [])).to.equal(null);
+      expect(cut({}, [keyPerm([]), teamPerm([])])).to.equal(null);
+      expect(cut({}, [keyPerm(['vs-1'])], { keyPermId: null, teamPermId: null })).to.equal(null);
+    });
+  });
+
   it('checks the team of an identity without a key (JWT)', () => {
     const denial = decide(vectorStoreAccess, {
       request: { body: { vector_store_ids: ['vs-2'] } },

@@ -332,6 +332,21 @@ for (const backend of BACKENDS) {
         param: 'tools',
       },
       {
+        name: 'a body padded past the cut with a file_search store after the prompt, for a key restricted to some stores',
+        request: () =>
+          anEnvoyCheck({
+            key: KEYS.keyVectors,
+            path: '/v1/responses',
+            body: { model: 'gpt-4o', input: 'x'.repeat(50_000), tools: [{ type: 'file_search', vector_store_ids: ['vs-secret'] }] },
+            truncateTo: 4096,
+          }),
+        status: 401,
+        type: 'key_vector_store_access_denied',
+        message:
+          "User not allowed to access vector store. Vector store(s) unread: request body cut short by Envoy (over max_request_bytes). Only allowed to access ['vs-1']",
+        param: 'vector_store',
+      },
+      {
         name: 'a banned api_base for a model without the opt-in',
         request: () => anEnvoyCheck({ key: KEYS.team, body: chat('gpt-4o', { api_base: 'https://attacker.example' }) }),
         status: 401,

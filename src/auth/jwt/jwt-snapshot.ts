@@ -14,7 +14,7 @@ import type { Denial, Snapshot, UnknownEndUser } from '../../checks/types';
 import type { AccessGroup, Budget, EndUser, ObjectPermission, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
-import { requestedVectorStoreIds } from '../../checks/vector-store-ids';
+import { needsVectorStorePermissions } from '../../checks/vector-store-ids';
 import {
   defaultEndUserBudget,
   EMPTY_SNAPSHOT,
@@ -124,9 +124,9 @@ export function loadJwtSnapshot(
   // LiteLLM's org budget check uses the token's org, else the team's (`valid_token.org_id`).
   const teamOrgId = identity.orgId === null && identity.orgAlias === null ? (team?.organization_id ?? null) : null;
   // vector_store_access_check reads the team's object permission for every caller (§4.11), and
-  // only a request that names vector stores needs it.
+  // only a request that names vector stores (or whose body was cut before it could) needs it.
   const permissionId = team?.object_permission_id ?? null;
-  const needsPermission = permissionId !== null && requestedVectorStoreIds(facts.body).length > 0;
+  const needsPermission = permissionId !== null && needsVectorStorePermissions(facts);
   const loaded = allReady<Loaded>([
     claimedOrganization(lookups, identity),
     teamOrgId !== null ? organizationOf(store, teamOrgId) : null,

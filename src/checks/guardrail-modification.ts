@@ -9,6 +9,10 @@
  * container read as a dict or parsed from a JSON string (`_coerce_to_dict`). Tollgate follows the
  * newer rule: it refuses everything the seed refused, and an upstream LiteLLM of either version may
  * honour those toggles, so a locked team must not reach it with them.
+ *
+ * Deliberate difference: a locked team is refused a body Envoy cut short (over `max_request_bytes`).
+ * A toggle past the cut cannot be seen here but reaches the upstream, so padding the prompt would
+ * otherwise turn a locked team's guardrails off.
  */
 import type { Json, Team } from '../domain/entities';
 import type { Check } from './types';
@@ -45,6 +49,12 @@ export const guardrailModification: Check = {
   statuses: [403],
   errorTypes: ['auth_error'],
   decide: (ctx) => {
+    if (ctx.request.bodyTruncated) {
+      if (canModifyGuardrails(ctx.snapshot.team)) return null;
+      return authErrorFromHttpExceptionDict(403, {
+        error: 'Your team does not have permission to modify guardrails, and this request body was cut short by Envoy (over max_request_bytes), so it cannot be checked for guardrail changes.',
+      });
+    }
     if (!requestsGuardrailModification(requestBody(ctx))) return null;
     if (canModifyGuardrails(ctx.snapshot.team)) return null;
     return authErrorFromHttpExceptionDict(403, { error: 'Your team does not have permission to modify guardrails.' });

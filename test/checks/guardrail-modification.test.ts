@@ -48,6 +48,19 @@ describe('guardrail modification — §4 step 8', () => {
     expect(refuses({ model: 'gpt-4o', extra: { disable_global_guardrails: true } })).to.equal(false);
   });
 
+  it('refuses a locked team a body Envoy cut short, toggle seen or not: one past the cut would go unchecked (403, a deliberate difference)', () => {
+    const denial = decide(guardrailModification, { request: { body: { model: 'gpt-4o' }, bodyTruncated: true }, snapshot: { team: lockedTeam } });
+    expect(denial?.status).to.equal(403);
+    expect(denial?.type).to.equal('auth_error');
+    expect(denial?.message).to.contain('cut short by Envoy');
+    expect(decide(guardrailModification, { request: { body, bodyTruncated: true }, snapshot: { team: lockedTeam } })?.status).to.equal(403);
+  });
+
+  it('lets a cut body through for a team that may modify guardrails, and without a team', () => {
+    expect(decide(guardrailModification, { request: { body, bodyTruncated: true }, snapshot: { team: aTeam() } })).to.equal(null);
+    expect(decide(guardrailModification, { request: { body, bodyTruncated: true } })).to.equal(null);
+  });
+
   it('allows without a team and with a team that did not forbid it', () => {
     expect(decide(guardrailModification, { request: { body } })).to.equal(null);
     expect(decide(guardrailModification, { request: { body }, snapshot: { team: aTeam() } })).to.equal(null);

@@ -347,6 +347,19 @@ for (const backend of BACKENDS) {
         param: 'vector_store',
       },
       {
+        name: 'a body padded past the cut with a guardrail toggle after the prompt, for a team that may not modify guardrails',
+        request: () =>
+          anEnvoyCheck({
+            key: KEYS.guarded,
+            body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(50_000) }], metadata: { disable_global_guardrails: true } },
+            truncateTo: 4096,
+          }),
+        status: 403,
+        type: 'auth_error',
+        message: /cut short by Envoy \(over max_request_bytes\), so it cannot be checked for guardrail changes/,
+        param: 'None',
+      },
+      {
         name: 'a banned api_base for a model without the opt-in',
         request: () => anEnvoyCheck({ key: KEYS.team, body: chat('gpt-4o', { api_base: 'https://attacker.example' }) }),
         status: 401,

@@ -14,10 +14,14 @@ export function rateLimitDenial(
   limits: readonly RateLimit[],
   used: ReadonlyMap<RateLimit, number>,
   retryAfterSeconds: number,
+  unlimitedTokens: number | null = null,
 ): Denial {
+  // An unlimited metric still prints what the entity used, as the classic limiter counts both
+  // for every limited entity: the tokens of its tpm window when they were read (unlimitedTokens),
+  // else 0 (no window counts requests without an rpm limit).
   const of = (metric: 'rpm' | 'tpm'): { current: string; limit: string } => {
     const limit = limits.find((l) => l.type === type && l.metric === metric);
-    if (limit === undefined) return { current: '0', limit: PY_MAXSIZE };
+    if (limit === undefined) return { current: metric === 'tpm' && unlimitedTokens !== null ? String(Math.ceil(unlimitedTokens)) : '0', limit: PY_MAXSIZE };
     return { current: String(Math.ceil(used.get(limit) ?? 0)), limit: String(limit.limit) };
   };
   const rpm = of('rpm');

@@ -29,7 +29,7 @@ import type { PriceTable } from '../metering/prices';
 import { tagsFromBody } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
-import { minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, type RateLimit } from '../ratelimit/rate-limits';
+import { minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
@@ -157,7 +157,11 @@ export class RedisAdmitter implements Admitter {
       if (!this.client.isReady) throw new Error('Redis is not connected');
       sent = this.send(now, admissionId, enforced, budgets, estimate);
       const reply = await withTimeout(sent, this.options.timeoutMs, `redis script ${ADMIT.name}`);
-      return verdictOf(reply, now, enforced, budgets, estimate) ?? { kind: 'admit', metadata };
+      const verdict = verdictOf(reply, now, enforced, budgets, estimate);
+      if (verdict === null) return { kind: 'admit', metadata };
+      if (verdict.kind !== 'rate_limited') return verdict;
+      const tokens = verdict.tokenWindow === null ? null : await this.tokensInWindow(verdict.tokenWindow, now);
+      return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(verdict.type, verdict.descriptor, verdict.used, verdict.retryAfterSeconds, tokens) };
     } catch (error) {
       // Giving up on the reply does not stop the script: it may still reserve, for a request that
       // is refused here and so never reaches metering to give it back, or that is admitted here
@@ -173,6 +177,28 @@ export class RedisAdmitter implements Admitter {
       if (!this.options.admitWhenReservationUnavailable) throw unavailable;
       this.options.onError(unavailable);
       return { kind: 'admit', metadata };
+    }
+  }
+
+  /**
+   * The tokens counted in a tpm window no limit reads (the crossed entity's, for the 429's
+   * `current tpm`), weighed as ADMIT weighs a sliding window. Read only for a refusal, so admitted
+   * Checks pay nothing for it; null (the message then says 0) when Redis does not answer, since
+   * the refusal stands either way.
+   */
+  private async tokensInWindow(window: TokenWindow, now: number): Promise<number | null> {
+    const minute = minuteOf(now);
+    const { prefix, timeoutMs } = this.options;
+    try {
+      const [current, previous] = await withTimeout(
+        this.client.mGet([rateBucketKey(prefix, window.target, 'tpm', minute, window.model), rateBucketKey(prefix, window.target, 'tpm', minute - 1, window.model)]),
+        timeoutMs,
+        'redis MGET of a tpm window',
+      );
+      const weight = 1 - (now % 60_000) / 60_000;
+      return Math.max(0, Number(previous ?? 0) * weight + Number(current ?? 0));
+    } catch {
+      return null;
     }
   }
 
@@ -252,6 +278,28 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
   return metadata;
 }
 
+/** A tpm window that responses feed whether or not a limit reads it (TOKEN_COUNTED_KINDS). */
+interface TokenWindow {
+  readonly target: RateLimit['target'];
+  readonly model: string | null;
+}
+
+/** A crossed rpm / tpm limit, with what its 429 prints. */
+interface RateLimited {
+  readonly kind: 'rate_limited';
+  readonly type: RateLimit['type'];
+  readonly descriptor: readonly RateLimit[];
+  readonly used: ReadonlyMap<RateLimit, number>;
+  readonly retryAfterSeconds: number;
+  /**
+   * The crossed entity's tpm window when it has no tpm limit: LiteLLM's classic limiter prints the
+   * tokens it counted for the entity then (its docs' example: `current tpm: 348, tpm limit:
+   * 9223372036854775807`), which ADMIT did not read. Null when a tpm limit was read, or no response
+   * feeds that window.
+   */
+  readonly tokenWindow: TokenWindow | null;
+}
+
 /** ADMIT's reply as a refusal, or null when admitted. */
 function verdictOf(
   raw: RawReply,
@@ -259,7 +307,7 @@ function verdictOf(
   limits: readonly RateLimit[],
   budgets: readonly BudgetLimit[],
   estimate: Estimate,
-): Admission | null {
+): Admission | RateLimited | null {
   const reply = replyArray(raw);
   const verdict = replyString(reply[0]);
   if (verdict === 'rate_limited') {
@@ -283,7 +331,10 @@ function verdictOf(
       used.set(limit, counts[i].previous * weight + counts[i].current);
     });
     used.set(crossed, Number(replyString(reply[2])));
-    return { kind: 'deny', check: 'rate_limit', denial: rateLimitDenial(crossed.type, descriptor, used, retryAfterSeconds(now, counts)) };
+    const model = crossed.model ?? null;
+    const fed = model === null ? TOKEN_COUNTED_KINDS.has(crossed.target.kind) : MODEL_TOKEN_COUNTED_KINDS.has(crossed.target.kind);
+    const tokenWindow = fed && !descriptor.some((l) => l.metric === 'tpm') ? { target: crossed.target, model } : null;
+    return { kind: 'rate_limited', type: crossed.type, descriptor, used, retryAfterSeconds: retryAfterSeconds(now, counts), tokenWindow };
   }
   if (verdict === 'over_budget') {
     const budget = budgets[Number(reply[1]) - 1];

@@ -43,6 +43,19 @@ describe('rate limits: rpm and tpm from the rows', () => {
     });
   });
 
+  it("prints an unlimited tpm's current count as the tokens its window holds (the classic limiter's docs: current tpm: 348), an unlimited rpm's as 0", () => {
+    const rpmOnly = rateLimitsOf(aSnapshot({ key: aKey({ rpm_limit: 1, tpm_limit: null }) }));
+    expect(rateLimitDenial('key', rpmOnly, new Map([[rpmOnly[0], 1]]), 5, 347.2).message).to.equal(
+      'LiteLLM Rate Limit Handler for rate limit type = key. Crossed TPM / RPM / Max Parallel Request Limit. ' +
+        'current rpm: 1, rpm limit: 1, current tpm: 348, tpm limit: 9223372036854775807, current max_parallel_requests: 0, max_parallel_requests: 9223372036854775807',
+    );
+    expect(rateLimitDenial('key', rpmOnly, new Map([[rpmOnly[0], 1]]), 5).message, 'no window read').to.include('current tpm: 0, tpm limit: 9223372036854775807');
+    const tpmOnly = rateLimitsOf(aSnapshot({ key: aKey({ rpm_limit: null, tpm_limit: 10 }) }));
+    expect(rateLimitDenial('key', tpmOnly, new Map([[tpmOnly[0], 10]]), 5, 99).message).to.include(
+      'current rpm: 0, rpm limit: 9223372036854775807, current tpm: 10, tpm limit: 10,',
+    );
+  });
+
   it("words a limit of 0 as LiteLLM's limiter does when the entity has no count yet (every request is its first)", () => {
     const zero = rateLimitsOf(aSnapshot({ key: aKey({ rpm_limit: 0, tpm_limit: null }) }));
     expect(rateLimitDenial('key', zero, new Map([[zero[0], 0]]), 5).message).to.equal(

@@ -126,7 +126,7 @@ describe('spend: per-model rate limits on Redis', function () {
     const refused = await admit(snapshot, 'gpt-4o', keyHash);
     expect(refused.kind).to.equal('deny');
     if (refused.kind !== 'deny') throw new Error('unreachable');
-    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current tpm: 15, tpm limit: 15');
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 0, rpm limit: 9223372036854775807, current tpm: 15, tpm limit: 15');
     expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
   });
 
@@ -137,6 +137,21 @@ describe('spend: per-model rate limits on Redis', function () {
     await recorder().countTokens({ ...event, usage, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
     const minute = Math.floor(now.getTime() / 60_000);
     expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:tpm:${minute}`)).to.equal('18');
+  });
+
+  it("prints the tokens counted for the crossed entity as its current tpm when it has no tpm limit (the classic limiter's text), overall and per model", async () => {
+    const keyHash = `${KEY_HASH}-untpm`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, rpm_limit: 2, metadata: { model_rpm_limit: { 'gpt-4o': 1 } } }) });
+    expect((await admit(snapshot, 'gpt-4o', keyHash)).kind).to.equal('admit');
+    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'ru' }), endTime: now.getTime() };
+    await recorder().countTokens({ ...event, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+    const perModel = await admit(snapshot, 'gpt-4o', keyHash);
+    if (perModel.kind !== 'deny') throw new Error('a second call to gpt-4o was admitted past its limit of 1');
+    expect(perModel.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 1, rpm limit: 1, current tpm: 15, tpm limit: 9223372036854775807,');
+    expect((await admit(snapshot, 'gpt-4o-mini', keyHash)).kind).to.equal('admit');
+    const overall = await admit(snapshot, 'gpt-4o-mini', keyHash);
+    if (overall.kind !== 'deny') throw new Error('a third call was admitted past the key rpm limit of 2');
+    expect(overall.denial.message).to.include('rate limit type = key.').and.include('current rpm: 2, rpm limit: 2, current tpm: 15, tpm limit: 9223372036854775807,');
   });
 
   it('reserves each Check\'s token estimate against a key tpm limit: of concurrent Checks only as many as fit pass, and responses settle them', async () => {

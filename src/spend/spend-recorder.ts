@@ -112,8 +112,11 @@ export class RedisSpendRecorder implements SpendRecorder {
 /**
  * The tpm buckets a response's tokens go to, in the minute it ended: its key, user, team, team
  * member, organization and end user, and the per-model windows of its key, team, project and
- * organization for the model the request asked for (v3's async_log_success_event feeds every
- * descriptor's token counter too). The same script first gives back what the Check reserved on
+ * organization for the model the request asked for, whether or not a limit reads them: v3's
+ * `_collect_tpm_scope_targets` charges every scope that might carry a tpm counter, "independent
+ * of whether each scope had a configured TPM limit at pre-call", so a limit set mid-minute sees
+ * the minute's tokens. Feeding only the limited ones would save up to four INCRBYs inside this
+ * one script (no round trip) and lose that. The same script first gives back what the Check reserved on
  * the tpm-limited ones (in the minute of the Check): a reserved window ends up with actual −
  * reserved added to what the reservation added, the others with the actual tokens, as v3's
  * `_build_reservation_aware_tpm_ops` reconciles.

@@ -154,6 +154,19 @@ describe('spend: per-model rate limits on Redis', function () {
     expect(overall.denial.message).to.include('rate limit type = key.').and.include('current rpm: 2, rpm limit: 2, current tpm: 15, tpm limit: 9223372036854775807,');
   });
 
+  it('feeds the per-model tpm windows of a caller without per-model limits too (v3 charges every candidate scope), so a limit set mid-minute sees the tokens', async () => {
+    const keyHash = `${KEY_HASH}-late`;
+    const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'rl' }), endTime: now.getTime() };
+    expect((await admit(aSnapshot({ key: aKey({ token: keyHash }) }), 'gpt-4o', keyHash)).kind).to.equal('admit');
+    await recorder().countTokens({ ...event, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+    const minute = Math.floor(now.getTime() / 60_000);
+    expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:gpt-4o:tpm:${minute}`)).to.equal('15');
+    const limited = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_tpm_limit: { 'gpt-4o': 15 } } }) });
+    const refused = await admit(limited, 'gpt-4o', keyHash);
+    if (refused.kind !== 'deny') throw new Error('a per-model tpm limit set after a response did not see its tokens');
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current tpm: 15, tpm limit: 15');
+  });
+
   it('reserves each Check\'s token estimate against a key tpm limit: of concurrent Checks only as many as fit pass, and responses settle them', async () => {
     const keyHash = `${KEY_HASH}-burst`;
     const snapshot = aSnapshot({ key: aKey({ token: keyHash, tpm_limit: 100 }) });

@@ -41,53 +41,57 @@ function jsonFloat(value: number): string {
   return pyFloat(value);
 }
 
-/** A dict key as `json.dumps` turns it into a string; null for a key it refuses. */
-function jsonKey(key: PyValue): string | null {
-  switch (key.kind) {
-    case 'str':
-      return key.value;
-    case 'int':
-      return key.value.toString();
-    case 'float':
-      return jsonFloat(key.value);
-    case 'bool':
-      return key.value ? 'true' : 'false';
-    case 'none':
-      return 'null';
-    default:
-      return null;
-  }
+type PyScalar = Exclude<PyValue, { readonly kind: 'list' | 'dict' }>;
+
+/**
+ * How one of Python's printers writes a scalar and a dict key. `json.dumps` and `repr` differ only
+ * there: both write a list as `[a, b]` and a dict as `{k: v}` (print).
+ */
+interface PythonPrinter {
+  scalar(value: PyScalar): string | null;
+  key(key: PyValue): string | null;
 }
 
-/** `json.dumps(value)` with its default separators (`", "`, `": "`); null where Python would raise. */
-export function pythonJsonDumps(value: PyValue): string | null {
-  switch (value.kind) {
-    case 'str':
-      return jsonString(value.value);
-    case 'int':
-      return value.value.toString();
-    case 'float':
-      return jsonFloat(value.value);
-    case 'bool':
-      return value.value ? 'true' : 'false';
-    case 'none':
-      return 'null';
-    case 'list': {
-      const items = value.items.map(pythonJsonDumps);
-      return items.some((item) => item === null) ? null : `[${items.join(', ')}]`;
-    }
-    case 'dict': {
-      const parts: string[] = [];
-      for (const [k, v] of value.entries) {
-        const key = jsonKey(k);
-        const dumped = pythonJsonDumps(v);
-        if (key === null || dumped === null) return null;
-        parts.push(`${jsonString(key)}: ${dumped}`);
-      }
-      return `{${parts.join(', ')}}`;
-    }
+function print(value: PyValue, printer: PythonPrinter): string | null {
+  if (value.kind === 'list') {
+    const items = value.items.map((item) => print(item, printer));
+    return items.some((item) => item === null) ? null : `[${items.join(', ')}]`;
   }
+  if (value.kind === 'dict') {
+    const parts: string[] = [];
+    for (const [k, v] of value.entries) {
+      const key = printer.key(k);
+      const printed = print(v, printer);
+      if (key === null || printed === null) return null;
+      parts.push(`${key}: ${printed}`);
+    }
+    return `{${parts.join(', ')}}`;
+  }
+  return printer.scalar(value);
 }
+
+const JSON_DUMPS: PythonPrinter = {
+  scalar(value) {
+    switch (value.kind) {
+      case 'str':
+        return jsonString(value.value);
+      case 'int':
+        return value.value.toString();
+      case 'float':
+        return jsonFloat(value.value);
+      case 'bool':
+        return value.value ? 'true' : 'false';
+      case 'none':
+        return 'null';
+    }
+  },
+  // json.dumps turns a scalar key into a string (True → "true", 1.5 → "1.5") and refuses a list or dict.
+  key(key) {
+    if (key.kind === 'list' || key.kind === 'dict') return null;
+    const text = key.kind === 'str' ? key.value : JSON_DUMPS.scalar(key);
+    return text === null ? null : jsonString(text);
+  },
+};
 
 /**
  * `repr(str)` for ASCII text; null for text with other characters, whose repr depends on
@@ -98,34 +102,32 @@ function pythonStrRepr(text: string): string | null {
   return pyRepr(text);
 }
 
+const REPR: PythonPrinter = {
+  scalar(value) {
+    switch (value.kind) {
+      case 'str':
+        return pythonStrRepr(value.value);
+      case 'int':
+        return value.value.toString();
+      case 'float':
+        return pyFloat(value.value);
+      case 'bool':
+        return value.value ? 'True' : 'False';
+      case 'none':
+        return 'None';
+    }
+  },
+  key: (key) => print(key, REPR),
+};
+
+/** `json.dumps(value)` with its default separators (`", "`, `": "`); null where Python would raise. */
+export function pythonJsonDumps(value: PyValue): string | null {
+  return print(value, JSON_DUMPS);
+}
+
 /** Python's `repr(value)`; null where it is not reproduced (see pythonStrRepr). */
 export function pythonRepr(value: PyValue): string | null {
-  switch (value.kind) {
-    case 'str':
-      return pythonStrRepr(value.value);
-    case 'int':
-      return value.value.toString();
-    case 'float':
-      return pyFloat(value.value);
-    case 'bool':
-      return value.value ? 'True' : 'False';
-    case 'none':
-      return 'None';
-    case 'list': {
-      const items = value.items.map(pythonRepr);
-      return items.some((item) => item === null) ? null : `[${items.join(', ')}]`;
-    }
-    case 'dict': {
-      const parts: string[] = [];
-      for (const [k, v] of value.entries) {
-        const key = pythonRepr(k);
-        const repr = pythonRepr(v);
-        if (key === null || repr === null) return null;
-        parts.push(`${key}: ${repr}`);
-      }
-      return `{${parts.join(', ')}}`;
-    }
-  }
+  return print(value, REPR);
 }
 
 /** One key or value as `_generate_model_id` appends it: a str as is, a dict through json.dumps, anything else through str(). */

@@ -47,11 +47,10 @@ export const toolAllowlist: Check = {
     const names = requestToolNames(ctx.request.route, requestBody(ctx), effective !== null);
     if (isPythonTypeError(names)) return authErrorFromException(names.typeError);
     if (effective === null) return null;
-    if (ctx.request.bodyTruncated && toolApiForRoute(ctx.request.route) !== null) return TOOLS_CUT_SHORT;
-    if (names.length === 0) return null;
     const allowed = new Set(effective.map(pyStr));
     const disallowed = names.filter((name) => !allowed.has(name));
-    if (disallowed.length === 0) return null;
+    // A tool the prefix shows is named as in a whole body; only then is the unread rest refused.
+    if (disallowed.length === 0) return ctx.request.bodyTruncated && toolApiForRoute(ctx.request.route) !== null ? TOOLS_CUT_SHORT : null;
     return deny(
       403,
       'tool_access_denied',

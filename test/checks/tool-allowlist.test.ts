@@ -213,6 +213,13 @@ describe('tool allowlist — §4 step 12', () => {
       expect(denial?.message).to.contain('request body cut short by Envoy');
     });
 
+    it('names a tool the prefix shows and the list does not allow, as for a whole body', () => {
+      const shown = { model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'rm_rf' } }] };
+      expect(decide(toolAllowlist, { request: { body: shown, bodyTruncated: true }, snapshot: limited })?.message).to.equal(
+        "Tool(s) ['rm_rf'] are not in the allowed tools list for this key/team.",
+      );
+    });
+
     it("refuses under the team's list too, and with no tools in the prefix at all", () => {
       const denial = decide(toolAllowlist, {
         request: { route: '/v1/messages', body: { model: 'claude' }, bodyTruncated: true },

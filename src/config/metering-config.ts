@@ -3,6 +3,7 @@
  * (docs/budgets.md), validated with the rest of the YAML file by litellm-config.ts.
  */
 import { z } from 'zod';
+import { tokenRateLimitTypeOf, type TokenRateLimitType } from '../metering/usage';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -35,6 +36,8 @@ export interface MeteringSettings {
   readonly reservationTtlMs: number;
   readonly reservationDefaultOutputTokens: number;
   readonly enforceRateLimits: boolean;
+  /** general_settings.token_rate_limit_type: which of a response's tokens tpm windows count. */
+  readonly tokenRateLimitType: TokenRateLimitType;
   readonly rateLimitMetadata: boolean;
   readonly flushIntervalMs: number;
   readonly flushBatchSize: number;
@@ -44,7 +47,8 @@ export interface MeteringSettings {
   readonly flushPauseBeforeAckMs: number;
 }
 
-export function meteringSettingsFrom(tollgate: MeteringConfig): MeteringSettings {
+/** `tokenRateLimitType` is general_settings.token_rate_limit_type, read as LiteLLM reads it (any value). */
+export function meteringSettingsFrom(tollgate: MeteringConfig, tokenRateLimitType: unknown): MeteringSettings {
   return {
     enabled: tollgate.metering ?? false,
     budgetReservation: tollgate.budget_reservation ?? false,
@@ -52,6 +56,7 @@ export function meteringSettingsFrom(tollgate: MeteringConfig): MeteringSettings
     reservationTtlMs: (tollgate.reservation_ttl_seconds ?? 660) * 1000,
     reservationDefaultOutputTokens: tollgate.reservation_default_output_tokens ?? 4096,
     enforceRateLimits: tollgate.enforce_rate_limits ?? true,
+    tokenRateLimitType: tokenRateLimitTypeOf(tokenRateLimitType),
     rateLimitMetadata: tollgate.rate_limit_metadata ?? false,
     flushIntervalMs: tollgate.spend_flush_interval_ms ?? 1000,
     flushBatchSize: tollgate.spend_flush_batch_size ?? 200,

@@ -158,7 +158,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
       // LiteLLM's proxy re-reads its database models every 10 s (proxy_batch_polling_interval).
       refreshMs: (tollgate.model_list_refresh_seconds ?? 10) * 1000,
     },
-    metering: meteringSettingsFrom(tollgate),
+    metering: meteringSettingsFrom(tollgate, general.token_rate_limit_type),
     config,
   };
 }

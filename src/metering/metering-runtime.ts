@@ -88,6 +88,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
       : new RedisSpendRecorder(redis, keys, direct, {
           prefix,
           timeoutMs: Math.max(settings.redisTimeoutMs, 1000),
+          tokenRateLimitType: options.tokenRateLimitType,
           onFallback: throttled(logger, 'metering: Redis unavailable, writing spend straight to the database'),
         });
   const recorder: SpendRecorder = redisRecorder ?? direct;

@@ -27,17 +27,32 @@ export function totalTokensOf(usage: Usage): number {
   return promptTokensOf(usage) + usage.outputTokens;
 }
 
+/** LiteLLM's `general_settings.token_rate_limit_type`: which of a response's tokens tpm limits count. */
+export type TokenRateLimitType = 'total' | 'input' | 'output';
+
 /**
- * The tokens a response counts against tpm limits: its total less the cache reads, as LiteLLM's v3
- * limiter counts them (`_get_total_tokens_from_usage`: `total_tokens` − `prompt_tokens_details.
- * cached_tokens`, which LiteLLM fills from OpenAI's and the Responses API's `cached_tokens` and
- * from Anthropic's `cache_read_input_tokens`), since providers do not count cache reads toward
- * their own rate limits. Cache writes still count (LiteLLM folds Anthropic's
- * `cache_creation_input_tokens` into `prompt_tokens` and does not take them out). v3's
- * `token_rate_limit_type` `input` / `output` are not read (its default, `total`, is this).
+ * `general_settings.token_rate_limit_type` as v3's `get_rate_limit_type` reads it: anything but
+ * `input` or `output` (unset, a typo, another type) counts as `total`, so a config LiteLLM accepts
+ * is accepted here and means the same.
  */
-export function rateLimitTokensOf(usage: Usage): number {
-  return usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens;
+export function tokenRateLimitTypeOf(value: unknown): TokenRateLimitType {
+  return value === 'input' || value === 'output' ? value : 'total';
+}
+
+/**
+ * The tokens a response counts against tpm limits, as LiteLLM's v3 limiter counts them
+ * (`_get_total_tokens_from_usage`): `total` is the total less the cache reads, `input` the prompt
+ * less the cache reads (`prompt_tokens_details.cached_tokens`, which LiteLLM fills from OpenAI's
+ * and the Responses API's `cached_tokens` and from Anthropic's `cache_read_input_tokens`), since
+ * providers do not count cache reads toward their own rate limits; `output` the completion alone.
+ * Cache writes still count (LiteLLM folds Anthropic's `cache_creation_input_tokens` into
+ * `prompt_tokens` and does not take them out).
+ */
+export function rateLimitTokensOf(usage: Usage, type: TokenRateLimitType): number {
+  const input = usage.inputTokens + usage.cacheCreationTokens;
+  if (type === 'input') return input;
+  if (type === 'output') return usage.outputTokens;
+  return input + usage.outputTokens;
 }
 
 type JsonRecord = { readonly [key: string]: Json };

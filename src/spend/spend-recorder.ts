@@ -10,7 +10,7 @@
  */
 import type { RedisClient } from '../cache/redis-shared-cache';
 import { MODEL_TOKEN_COUNTED_KINDS, minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
-import { rateLimitTokensOf } from '../metering/usage';
+import { rateLimitTokensOf, type TokenRateLimitType } from '../metering/usage';
 import { COUNT_TOKENS, RECORD_SPEND, RELEASE_RESERVATION } from './counter-scripts';
 import type { SpendKeys } from './redis-keys';
 import { encodeSpendEvent, type SpendEvent } from './spend-event';
@@ -42,6 +42,8 @@ export class DirectSpendRecorder implements SpendRecorder {
 export interface RedisRecorderOptions {
   readonly prefix: string;
   readonly timeoutMs: number;
+  /** Which of a response's tokens the tpm windows count (general_settings.token_rate_limit_type). */
+  readonly tokenRateLimitType: TokenRateLimitType;
   readonly onFallback: (error: unknown) => void;
 }
 
@@ -79,7 +81,7 @@ export class RedisSpendRecorder implements SpendRecorder {
     const buckets = tokenBucketsOf(event, this.options.prefix);
     const keys = [this.keys.tokensCounted(event.chargeId), this.keys.reservation(reservationId), ...buckets];
     // The marker only has to outlive the buckets it guards.
-    const args = [String(rateLimitTokensOf(event.usage)), String(RATE_BUCKET_TTL_MS), String(RATE_BUCKET_TTL_MS), reservationId];
+    const args = [String(rateLimitTokensOf(event.usage, this.options.tokenRateLimitType)), String(RATE_BUCKET_TTL_MS), String(RATE_BUCKET_TTL_MS), reservationId];
     return (await COUNT_TOKENS.run(this.client, keys, args, this.options.timeoutMs)) === 1;
   }
 
@@ -101,7 +103,7 @@ export class RedisSpendRecorder implements SpendRecorder {
       encodeSpendEvent(event),
       String(DONE_TTL_MS),
       String(targets.length),
-      String(rateLimitTokensOf(event.usage)),
+      String(rateLimitTokensOf(event.usage, this.options.tokenRateLimitType)),
       String(RATE_BUCKET_TTL_MS),
     ];
     const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);

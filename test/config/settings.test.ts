@@ -195,6 +195,15 @@ describe('settings from environment and config.yaml', () => {
     expect(s.credentials.customerHeaderMappings).to.deep.equal(['x-customer']);
   });
 
+  it('reads general_settings.token_rate_limit_type as get_rate_limit_type does: input, output, anything else total', () => {
+    const typeOf = (line: string) => settingsFrom(parseLiteLlmConfig(['general_settings:', `  ${line}`].join('\n'), {}), {}).metering.tokenRateLimitType;
+    expect(typeOf('token_rate_limit_type: output')).to.equal('output');
+    expect(typeOf('token_rate_limit_type: input')).to.equal('input');
+    expect(typeOf('token_rate_limit_type: Output')).to.equal('total');
+    expect(typeOf('token_rate_limit_type: 3')).to.equal('total');
+    expect(typeOf('master_key: sk-x')).to.equal('total');
+  });
+
   it('reads user_header_mappings given as one mapping, not a list, as get_customer_user_header_from_mapping does', () => {
     const mapping = (role: string) =>
       settingsFrom(parseLiteLlmConfig(['general_settings:', '  user_header_mappings:', `    { header_name: X-Customer, litellm_user_role: ${role} }`].join('\n'), {}), {});

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { UsageAccumulator, promptTokensOf, rateLimitTokensOf, totalTokensOf } from '../../src/metering/usage';
+import { UsageAccumulator, promptTokensOf, rateLimitTokensOf, tokenRateLimitTypeOf, totalTokensOf } from '../../src/metering/usage';
 import type { Json } from '../../src/domain/entities';
 
 function usageOf(...objects: Json[]) {
@@ -82,7 +82,7 @@ describe('metering: the tokens a response counts against tpm limits (v3: total l
   it('OpenAI chat: prompt_tokens_details.cached_tokens are taken out of the total', () => {
     const { usage } = usageOf({ usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 400 } } });
     expect(totalTokensOf(usage!)).to.equal(1050);
-    expect(rateLimitTokensOf(usage!)).to.equal(650);
+    expect(rateLimitTokensOf(usage!, 'total')).to.equal(650);
   });
 
   it('Responses API: input_tokens_details.cached_tokens are taken out of the total', () => {
@@ -90,7 +90,7 @@ describe('metering: the tokens a response counts against tpm limits (v3: total l
       type: 'response.completed',
       response: { usage: { input_tokens: 300, input_tokens_details: { cached_tokens: 100 }, output_tokens: 20, total_tokens: 320 } },
     });
-    expect(rateLimitTokensOf(usage!)).to.equal(220);
+    expect(rateLimitTokensOf(usage!, 'total')).to.equal(220);
   });
 
   it('Anthropic: cache_read_input_tokens are not counted, cache_creation_input_tokens are', () => {
@@ -99,13 +99,37 @@ describe('metering: the tokens a response counts against tpm limits (v3: total l
       usage: { input_tokens: 10, cache_read_input_tokens: 2000, cache_creation_input_tokens: 500, output_tokens: 70 },
     });
     expect(totalTokensOf(usage!)).to.equal(2580);
-    expect(rateLimitTokensOf(usage!)).to.equal(580);
+    expect(rateLimitTokensOf(usage!, 'total')).to.equal(580);
   });
 
   it('counts every token of a response without cache reads, and never less than zero', () => {
-    expect(rateLimitTokensOf(usageOf({ usage: { prompt_tokens: 8, total_tokens: 8 } }).usage!)).to.equal(8);
+    expect(rateLimitTokensOf(usageOf({ usage: { prompt_tokens: 8, total_tokens: 8 } }).usage!, 'total')).to.equal(8);
     // More cached tokens than prompt tokens (a provider bug): the cache reads are capped at the prompt.
-    expect(rateLimitTokensOf(usageOf({ usage: { prompt_tokens: 5, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 9 } } }).usage!)).to.equal(3);
+    expect(rateLimitTokensOf(usageOf({ usage: { prompt_tokens: 5, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 9 } } }).usage!, 'total')).to.equal(3);
+  });
+});
+
+describe('metering: general_settings.token_rate_limit_type (v3: input, output or total)', () => {
+  const openAi = usageOf({ usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 400 } } }).usage!;
+  const anthropic = usageOf({
+    type: 'message',
+    usage: { input_tokens: 10, cache_read_input_tokens: 2000, cache_creation_input_tokens: 500, output_tokens: 70 },
+  }).usage!;
+
+  it('input counts the prompt less its cache reads (cache writes count)', () => {
+    expect(rateLimitTokensOf(openAi, 'input')).to.equal(600);
+    expect(rateLimitTokensOf(anthropic, 'input')).to.equal(510);
+  });
+
+  it('output counts the completion alone', () => {
+    expect(rateLimitTokensOf(openAi, 'output')).to.equal(50);
+    expect(rateLimitTokensOf(anthropic, 'output')).to.equal(70);
+  });
+
+  it('reads input and output; anything else, unset included, is total, as get_rate_limit_type does', () => {
+    expect(tokenRateLimitTypeOf('input')).to.equal('input');
+    expect(tokenRateLimitTypeOf('output')).to.equal('output');
+    for (const other of [undefined, null, 'total', 'Output', 'outputs', 1, true, ['input']]) expect(tokenRateLimitTypeOf(other)).to.equal('total');
   });
 });
 

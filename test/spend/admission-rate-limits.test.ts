@@ -10,6 +10,7 @@ import type { Snapshot } from '../../src/checks/types';
 import type { JsonObject } from '../../src/domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { PriceTable } from '../../src/metering/prices';
+import type { TokenRateLimitType } from '../../src/metering/usage';
 import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { NO_ATTRIBUTION } from '../../src/spend/spend-event';
@@ -51,6 +52,9 @@ describe('spend: per-model rate limits on Redis', function () {
         throw error;
       },
     });
+    // A Redis that has not run ADMIT yet answers the first EVALSHA with NOSCRIPT and the client
+    // sends EVAL: one call more than a Check costs. Load it here, so the counts below are per Check.
+    await admitter.admit(aContext({ snapshot: aSnapshot({ key: aKey({ token: `${KEY_HASH}-load`, rpm_limit: 1 }) }), keyHash: `${KEY_HASH}-load`, now }));
   });
 
   after(async () => {
@@ -102,10 +106,11 @@ describe('spend: per-model rate limits on Redis', function () {
     expect([await window('gpt-4o-mini'), await window('gpt-4o')]).to.deep.equal(['2', '1']);
   });
 
-  const recorder = (): RedisSpendRecorder =>
+  const recorder = (tokenRateLimitType: TokenRateLimitType = 'total'): RedisSpendRecorder =>
     new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
       prefix: redis.prefix,
       timeoutMs: 1000,
+      tokenRateLimitType,
       onFallback: (error) => {
         throw error;
       },
@@ -137,6 +142,20 @@ describe('spend: per-model rate limits on Redis', function () {
     await recorder().countTokens({ ...event, usage, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
     const minute = Math.floor(now.getTime() / 60_000);
     expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:tpm:${minute}`)).to.equal('18');
+  });
+
+  it('counts only the prompt (less cache reads) or only the completion under token_rate_limit_type input / output, settling the Check\'s reservation against that', async () => {
+    const minute = Math.floor(now.getTime() / 60_000);
+    const usage = { inputTokens: 400, cacheReadTokens: 1000, cacheCreationTokens: 20, outputTokens: 7 };
+    for (const [type, expected] of [['input', '420'], ['output', '7']] as const) {
+      const keyHash = `${KEY_HASH}-type-${type}`;
+      const admitted = await admit(aSnapshot({ key: aKey({ token: keyHash, tpm_limit: 100_000 }) }), 'gpt-4o', keyHash);
+      const window = `${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:tpm:${minute}`;
+      expect(Number(await client.get(window))).to.be.greaterThan(0); // the Check's estimate, held
+      const event = { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: `rt-${type}` }), endTime: now.getTime(), reservationId: admissionIdOf(admitted) };
+      await recorder(type).countTokens({ ...event, usage, attribution: { ...NO_ATTRIBUTION, tags: [], keyHash, model: 'gpt-4o' } });
+      expect(await client.get(window)).to.equal(expected);
+    }
   });
 
   it("prints the tokens counted for the crossed entity as its current tpm when it has no tpm limit (the classic limiter's text), overall and per model", async () => {

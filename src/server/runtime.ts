@@ -8,6 +8,7 @@ import { DbGenerationCounter } from '../cache/db-generation-counter';
 import type { CacheEvents } from '../cache/entity-cache';
 import { CacheInvalidationPublisher, invalidationChannel, type GenerationCounter, type MessageBus } from '../cache/invalidation';
 import { RedisMessageBus } from '../cache/redis-bus';
+import { refuseClusterNodes } from '../cache/redis-mode';
 import { createRedisClient, RedisSharedCache, type RedisClient } from '../cache/redis-shared-cache';
 import { NO_SHARED_CACHE } from '../cache/shared-cache';
 import type { Settings } from '../config/settings';
@@ -53,6 +54,12 @@ export function openRedis(settings: Settings, logger: Logger): Redis | null {
       }
     },
   });
+  refuseClusterNodes(client, Math.max(settings.redisTimeoutMs, 1000), () =>
+    logger.error(
+      { redis: safeUrl(settings.redisUrl ?? '') },
+      'redis runs in cluster mode, which Tollgate does not support (its scripts use several keys at once): running without Redis; point REDIS_URL at a standalone Redis (a primary, with replicas if wanted)',
+    ),
+  );
   client.connect().catch(() => undefined); // retried by the reconnect strategy
   const prefix = settings.cache.redisKeyPrefix;
   return {

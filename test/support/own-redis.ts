@@ -50,7 +50,8 @@ async function answersPing(url: string): Promise<boolean> {
 }
 
 /** Not started yet: call start(). In CI a missing redis-server fails; locally the suite is skipped. */
-export async function ownRedis(ctx: Mocha.Context): Promise<OwnRedis> {
+/** `extraArgs` go to redis-server after the test's own (e.g. `--cluster-enabled yes`). */
+export async function ownRedis(ctx: Mocha.Context, extraArgs: readonly string[] = []): Promise<OwnRedis> {
   if (!redisServerInstalled()) {
     const reason = 'redis-server is not installed (the Redis fault tests start their own)';
     if (process.env.CI) throw new Error(`${reason} (CI requires it)`);
@@ -79,7 +80,7 @@ export async function ownRedis(ctx: Mocha.Context): Promise<OwnRedis> {
     },
     async start(): Promise<void> {
       if (child !== null) return;
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs];
       child = spawn('redis-server', args, { stdio: 'ignore' });
       for (let attempt = 0; attempt < 100; attempt += 1) {
         if (await answersPing(url)) return;

@@ -119,7 +119,10 @@ export class Authorizer {
       case 'open_proxy':
       case 'user_auth_route':
       case 'unauthenticated_pass_through':
-        return allow({ model }, credentialHeader);
+        // No key to look up, but the answer still names the end user the request did: with
+        // validate_end_user_id_in_db on, only one it confirms (LiteLLM's builder resolves it first).
+        if (!this.validatesEndUserOf(facts)) return allow({ model }, credentialHeader);
+        return this.decidePassingOverEndUser(facts, () => allow({ model }, credentialHeader));
       case 'master_key':
         return this.decideMasterKey(facts, telemetry, model, credentialHeader, now);
       case 'jwt':
@@ -186,23 +189,32 @@ export class Authorizer {
     now: Date,
   ): MaybePromise<Outcome> {
     const identity: Identity = { userId: this.policy.proxyAdminName, userRole: 'proxy_admin', model };
-    if (parsed.endUserId === null) return allow(identity, credentialHeader);
-    let validating: MaybePromise<RequestFacts>;
-    try {
-      validating = this.withValidatedEndUser(parsed);
-    } catch (error) {
-      // As a budget lookup that fails is passed over here, so is a validation: the id it could not
-      // confirm is not sent on.
-      if (error instanceof StoreUnavailableError) return withFacts(allow(identity, credentialHeader), parsed, withoutEndUser(parsed));
+    if (!this.validatesEndUserOf(parsed)) return this.decideMasterKeyEndUser(parsed, telemetry, identity, credentialHeader, now);
+    return this.decidePassingOverEndUser(parsed, (facts) => this.decideMasterKeyEndUser(facts, telemetry, identity, credentialHeader, now));
+  }
+
+  /** Whether `validate_end_user_id_in_db` has an end user to settle: off, nothing is done or made. */
+  private validatesEndUserOf(facts: RequestFacts): boolean {
+    return this.policy.validateEndUserIdInDb && facts.endUserId !== null;
+  }
+
+  /**
+   * `decide` on the facts with `validate_end_user_id_in_db` applied, for callers whose end-user
+   * lookups are passed over when they fail (the master key, callers that need no key): a validation
+   * that fails drops the id it could not confirm instead of failing the request.
+   */
+  private decidePassingOverEndUser(parsed: RequestFacts, decide: (facts: RequestFacts) => MaybePromise<Outcome>): MaybePromise<Outcome> {
+    const unconfirmed = (error: unknown): MaybePromise<Outcome> => {
+      if (error instanceof StoreUnavailableError) return afterEndUser(parsed, withoutEndUser(parsed), decide);
       throw error;
+    };
+    let settled: MaybePromise<RequestFacts>;
+    try {
+      settled = this.withValidatedEndUser(parsed);
+    } catch (error) {
+      return unconfirmed(error);
     }
-    const decided = afterEndUser(parsed, validating, (facts) => this.decideMasterKeyEndUser(facts, telemetry, identity, credentialHeader, now));
-    return isPromise(decided)
-      ? decided.catch((error: unknown) => {
-          if (error instanceof StoreUnavailableError) return withFacts(allow(identity, credentialHeader), parsed, withoutEndUser(parsed));
-          throw error;
-        })
-      : decided;
+    return isPromise(settled) ? settled.then((facts) => afterEndUser(parsed, facts, decide), unconfirmed) : afterEndUser(parsed, settled, decide);
   }
 
   /** The end user's budget before the master key is honoured, for an end user that is kept. */

@@ -139,6 +139,9 @@ function idPart(value: PyValue): string | null {
 
 const ENV_REFERENCE = 'os.environ/';
 
+/** A UTF-16 surrogate with no partner: a YAML `"\\ud800"` escape gives one, which Python's `str.encode()` refuses. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Whether an `os.environ/` string sits anywhere in the value: the proxy swaps those for secrets before the id is made. */
 function holdsEnvReference(value: PyValue): boolean {
   if (value.kind === 'str') return value.value.startsWith(ENV_REFERENCE);
@@ -154,7 +157,8 @@ function holdsEnvReference(value: PyValue): boolean {
  *   (`ProxyConfig._check_for_os_environ_vars` rewrites every nested one through `get_secret`, whose
  *   value Tollgate does not see);
  * - a `litellm_params` key that is not a string (LiteLLM then refuses the deployment anyway);
- * - a list holding non-ASCII text (its `str()` follows Python's printable-character table).
+ * - a list holding non-ASCII text (its `str()` follows Python's printable-character table);
+ * - a lone surrogate in the hashed text (`concat_str.encode()` raises: LiteLLM does not start).
  */
 export function generatedDeploymentId(modelGroup: string, litellmParams: PyValue): string | null {
   if (litellmParams.kind !== 'dict' || modelGroup.startsWith(ENV_REFERENCE) || holdsEnvReference(litellmParams)) return null;
@@ -165,5 +169,7 @@ export function generatedDeploymentId(modelGroup: string, litellmParams: PyValue
     if (part === null) return null;
     parts.push(key.value, part);
   }
-  return createHash('sha256').update(parts.join(''), 'utf8').digest('hex');
+  const text = parts.join('');
+  if (LONE_SURROGATE.test(text)) return null;
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

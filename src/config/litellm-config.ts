@@ -4,10 +4,10 @@
  * and wrong types fail with the key's path.
  */
 import { readFileSync } from 'node:fs';
-import { isScalar, type Document } from 'yaml';
+import { isAlias, isScalar, isSeq, type Document } from 'yaml';
 import { describeYamlError, parsePythonYaml } from './python-yaml';
 import { pythonValueOf } from './python-yaml-values';
-import { generatedDeploymentId } from '../checks/deployment-id';
+import { generatedDeploymentId, type PyValue } from '../checks/deployment-id';
 import { z } from 'zod';
 import { meteringConfigShape } from './metering-config';
 import { alertingConfigShape } from './alerting-config';
@@ -36,7 +36,7 @@ export const modelDeploymentSchema = z.looseObject({
     .optional(),
   model_info: z
     .looseObject({
-      // Without one, LiteLLM's router hashes the deployment's params into an id (assignGeneratedIds);
+      // Without one, LiteLLM's router hashes the deployment's params into an id (assignDeploymentIds);
       // one written here is only read when it is a string.
       id: z.unknown().optional(),
       access_groups: stringList.optional(),
@@ -47,21 +47,34 @@ export const modelDeploymentSchema = z.looseObject({
 });
 export type ModelDeploymentConfig = z.infer<typeof modelDeploymentSchema>;
 
+/** A dict's value under a string key, as Python's `dict.get` finds it. */
+function pythonField(dict: PyValue | null, name: string): PyValue | undefined {
+  if (dict?.kind !== 'dict') return undefined;
+  return dict.entries.find(([k]) => k.kind === 'str' && k.value === name)?.[1];
+}
+
+function modelListNodes(document: Document.Parsed): readonly unknown[] {
+  const list = document.get('model_list', true);
+  const target = isAlias(list) ? list.resolve(document) : list;
+  return isSeq(target) ? target.items : [];
+}
+
 /**
  * Router `set_model_list`: an entry whose `model_info` has no `id` key gets
  * `_generate_model_id(model_name, litellm_params)`, computed from the values PyYAML reads (their
  * Python types and order, not the JavaScript ones). Left without an id when that value cannot be
- * known here (checks/deployment-id.ts says when), as before: such an id stays unresolved.
+ * known here (checks/deployment-id.ts says when): such an id stays unresolved, as a model name
+ * nothing else names.
  */
-function assignGeneratedIds(models: ModelDeploymentConfig[], document: Document.Parsed): void {
+function assignDeploymentIds(models: ModelDeploymentConfig[], document: Document.Parsed): void {
+  const nodes = modelListNodes(document);
+  if (nodes.length !== models.length) return;
   models.forEach((model, index) => {
-    const entry = pythonValueOf(document.getIn(['model_list', index], true), document);
-    if (entry?.kind !== 'dict') return;
-    const field = (name: string) => entry.entries.find(([k]) => k.kind === 'str' && k.value === name)?.[1];
-    const info = field('model_info');
-    if (info !== undefined && (info.kind !== 'dict' || info.entries.some(([k]) => k.kind === 'str' && k.value === 'id'))) return;
-    const name = field('model_name');
-    const params = field('litellm_params');
+    const entry = pythonValueOf(nodes[index], document);
+    const info = pythonField(entry, 'model_info');
+    if (entry === null || (info !== undefined && (info.kind !== 'dict' || pythonField(info, 'id') !== undefined))) return;
+    const name = pythonField(entry, 'model_name');
+    const params = pythonField(entry, 'litellm_params');
     if (name?.kind !== 'str' || params === undefined) return;
     const id = generatedDeploymentId(name.value, params);
     if (id !== null) model.model_info = { ...model.model_info, id };
@@ -144,18 +157,20 @@ export class ConfigError extends Error {}
  * Python's `ast.literal_eval` reads as a bool (`True`, `False`) becomes one, any other stays the
  * string it is (`"true"` and `"100"` too, which a boolean or numeric setting then refuses by name).
  */
-function resolveEnvReferences(value: unknown, env: NodeJS.ProcessEnv): unknown {
+function resolveEnvReferences(value: unknown, env: NodeJS.ProcessEnv, within: ReadonlySet<object> = new Set()): unknown {
   if (typeof value === 'string' && value.startsWith('os.environ/')) {
     const secret = env[value.slice('os.environ/'.length)];
     if (secret === undefined) return null;
     const literal = secret.trim();
     return literal === 'True' ? true : literal === 'False' ? false : secret;
   }
-  if (Array.isArray(value)) return value.map((v) => resolveEnvReferences(v, env));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnvReferences(v, env)]));
-  }
-  return value;
+  if (value === null || typeof value !== 'object') return value;
+  // An alias inside its own anchor (`a: &r [1, *r]`) makes a cycle PyYAML builds and LiteLLM
+  // starts with (its walk stops at a depth); the walk here stops where the cycle closes.
+  if (within.has(value)) return value;
+  const path = new Set(within).add(value);
+  if (Array.isArray(value)) return value.map((v) => resolveEnvReferences(v, env, path));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveEnvReferences(v, env, path)]));
 }
 
 /**
@@ -198,7 +213,7 @@ export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source 
     return isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string' && FLOAT_SYNTAX.test(node.source.trim());
   });
   writtenAsFloat.set(parsed.data, new Set(floats));
-  assignGeneratedIds(parsed.data.model_list ?? [], document);
+  assignDeploymentIds(parsed.data.model_list ?? [], document);
   return parsed.data;
 }
 

@@ -11,12 +11,15 @@ import type { PyValue } from '../checks/deployment-id';
 // PyYAML's implicit resolvers (resolver.py), matched against a plain scalar's whole text.
 const PY_BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
 const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-const PY_FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const PY_FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 const PY_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
 const PY_NULL = /^(?:~|null|Null|NULL|)$/;
 const PY_TIMESTAMP = /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
 
 const STR_TAG = 'tag:yaml.org,2002:str';
+const SEQ_TAG = 'tag:yaml.org,2002:seq';
+const MAP_TAG = 'tag:yaml.org,2002:map';
+const NON_SPECIFIC_TAG = '!';
 
 /** `SafeConstructor.construct_yaml_int`; null for the sexagesimal form (`1:30`), not reproduced. */
 function pythonInt(text: string): PyValue | null {
@@ -28,6 +31,8 @@ function pythonInt(text: string): PyValue | null {
   }
   if (value.includes(':')) return null;
   if (value === '0') return { kind: 'int', value: 0n };
+  // `0b_` and `0x_` match the resolver but leave no digits: int() raises, and so would BigInt().
+  if (value === '0b' || value === '0x') return null;
   if (value.startsWith('0b')) return { kind: 'int', value: sign * BigInt(`0b${value.slice(2)}`) };
   if (value.startsWith('0x')) return { kind: 'int', value: sign * BigInt(`0x${value.slice(2)}`) };
   if (value.startsWith('0')) return { kind: 'int', value: sign * BigInt(`0o${value.slice(1)}`) };
@@ -45,16 +50,19 @@ function pythonFloat(text: string): PyValue | null {
   if (value === '.inf') return { kind: 'float', value: sign * Infinity };
   if (value === '.nan') return { kind: 'float', value: NaN };
   if (value.includes(':')) return null;
-  // float() rounds the decimal text correctly, as Number() does.
-  return { kind: 'float', value: sign * Number(value) };
+  // float() rounds the decimal text correctly, as Number() does; what neither reads is no float.
+  const parsed = Number(value);
+  return Number.isNaN(parsed) ? null : { kind: 'float', value: sign * parsed };
 }
 
 function scalarValue(node: YamlNode): PyValue | null {
   if (!isScalar(node)) return null;
   const text = typeof node.source === 'string' ? node.source : null;
   if (text === null) return null;
-  if (node.tag !== undefined) return node.tag === STR_TAG ? { kind: 'str', value: text } : null;
-  if (node.type !== 'PLAIN') return { kind: 'str', value: text };
+  // PyYAML resolves a scalar tagged `!` (the non-specific tag) as a plain one, quoted or not: `! "5"` is 5.
+  const nonSpecific = node.tag === NON_SPECIFIC_TAG;
+  if (node.tag !== undefined && !nonSpecific) return node.tag === STR_TAG ? { kind: 'str', value: text } : null;
+  if (node.type !== 'PLAIN' && !nonSpecific) return { kind: 'str', value: text };
   if (PY_BOOL.test(text)) return { kind: 'bool', value: PY_TRUE.test(text) };
   if (PY_FLOAT.test(text)) return pythonFloat(text);
   if (PY_INT.test(text)) return pythonInt(text);
@@ -112,6 +120,9 @@ export function pythonValueOf(node: unknown, doc: Document, depth = 0): PyValue 
   if (depth > 64) return null;
   const target = deref(node, doc);
   if (target === null || target === undefined) return { kind: 'none' };
+  // `!!set`, `!!omap`, `!!pairs` build a set or a list of tuples, whose str() is not a list's or dict's.
+  const tag = isSeq(target) || isMap(target) ? target.tag : undefined;
+  if (tag !== undefined && tag !== NON_SPECIFIC_TAG && tag !== (isSeq(target) ? SEQ_TAG : MAP_TAG)) return null;
   if (isSeq(target)) {
     const items: PyValue[] = [];
     for (const item of target.items) {

@@ -115,8 +115,12 @@ export function decodesToJsonContainer(text: string): boolean {
   return parsesAsContainer(text) || parsesAsContainer(text.replace(PYTHON_JSON_CONSTANTS, (token) => (token.startsWith('"') ? token : '0')));
 }
 
-/** A JSON string literal (kept whole, so a constant inside it is left alone), or one of Python's extra constants. */
-const PYTHON_JSON_CONSTANTS = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+/**
+ * A JSON string literal (kept whole, so a constant inside it is left alone), or one of Python's
+ * extra constants where a whole value stands (after `[`, `,` or `:`, before `,`, `]` or `}`):
+ * Python refuses `[1NaN]`, `[-NaN]` and `[0.NaN]`, which a bare replacement would make numbers.
+ */
+const PYTHON_JSON_CONSTANTS = /"(?:[^"\\]|\\.)*"|(?<=[[,:][ \t\n\r]*)(?:-?Infinity|NaN)(?=[ \t\n\r]*[,\]}])/g;
 
 function parsesAsContainer(text: string): boolean {
   try {

@@ -43,6 +43,15 @@ describe('validate_end_user_id_in_db: JSON-shaped end user ids', () => {
     expect(decodesToJsonContainer('{"a": NaNx}')).to.equal(false);
   });
 
+  it("keeps ids Python's json.loads refuses where a constant is glued to a number or a sign", () => {
+    // Each is no JSON for Python (json.JSONDecodeError): not dropped, so the database decides.
+    for (const id of ['[1NaN]', '[-NaN]', '[0.NaN]', '[1Infinity\n]', '[--Infinity]', '[1e5NaN]', '[ "[NaN",1Infinity]']) {
+      expect(decodesToJsonContainer(id), id).to.equal(false);
+      expect(getEndUserId({}, { user: id }, on), id).to.equal(id.trim());
+    }
+    for (const id of ['[ NaN ]', '[1,NaN]', '{"a" : -Infinity}', '[\nInfinity\n]']) expect(decodesToJsonContainer(id), id).to.equal(true);
+  });
+
   describe('configuration', () => {
     it('is off by default and on with litellm_settings.validate_end_user_id_in_db: true', () => {
       const defaults = settingsFrom(parseLiteLlmConfig('', {}), {});

@@ -36,8 +36,8 @@ export const modelDeploymentSchema = z.looseObject({
     .optional(),
   model_info: z
     .looseObject({
-      // Without one, LiteLLM's router hashes the deployment's params into an id (assignDeploymentIds);
-      // one written here is only read when it is a string.
+      // Without one, LiteLLM's router hashes the deployment's params into an id; an int one is
+      // held as its str() (assignDeploymentIds).
       id: z.unknown().optional(),
       access_groups: stringList.optional(),
       input_cost_per_token: z.number().optional(),
@@ -53,6 +53,26 @@ function pythonField(dict: PyValue | null, name: string): PyValue | undefined {
   return dict.entries.find(([k]) => k.kind === 'str' && k.value === name)?.[1];
 }
 
+/**
+ * `ModelInfo`'s id for a stated `model_info.id`: a str as it is, an int (a bool is one) through
+ * `str()`; null for None (LiteLLM makes a random uuid4, which nothing can name) and for other types
+ * (pydantic refuses them and LiteLLM does not start).
+ */
+function statedIdText(id: PyValue): string | null {
+  if (id.kind === 'str') return id.value;
+  if (id.kind === 'int') return id.value.toString();
+  if (id.kind === 'bool') return id.value ? 'True' : 'False';
+  return null;
+}
+
+/** The same from the JavaScript value, for an entry whose Python value is not reproduced: only ints exact in a double. */
+function statedIdTextOfJs(id: unknown): string | null {
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return String(id);
+  if (typeof id === 'boolean') return id ? 'True' : 'False';
+  return null;
+}
+
 function modelListNodes(document: Document.Parsed): readonly unknown[] {
   const list = document.get('model_list', true);
   const target = isAlias(list) ? list.resolve(document) : list;
@@ -60,19 +80,29 @@ function modelListNodes(document: Document.Parsed): readonly unknown[] {
 }
 
 /**
- * Router `set_model_list`: an entry whose `model_info` has no `id` key gets
- * `_generate_model_id(model_name, litellm_params)`, computed from the values PyYAML reads (their
- * Python types and order, not the JavaScript ones). Left without an id when that value cannot be
- * known here (checks/deployment-id.ts says when): such an id stays unresolved, as a model name
- * nothing else names.
+ * Router `set_model_list` and `ModelInfo`: the id each entry has in LiteLLM's router. A stated
+ * `model_info.id` that is an int or a bool is held as its `str()` (`id: 5` is "5"); an entry whose
+ * `model_info` has no `id` key gets `_generate_model_id(model_name, litellm_params)`, computed
+ * from the values PyYAML reads (their Python types and order, not the JavaScript ones). Left
+ * without an id when that value cannot be known here (checks/deployment-id.ts says when): such an
+ * id stays unresolved, as a model name nothing else names.
  */
 function assignDeploymentIds(models: ModelDeploymentConfig[], document: Document.Parsed): void {
   const nodes = modelListNodes(document);
   if (nodes.length !== models.length) return;
   models.forEach((model, index) => {
     const entry = pythonValueOf(nodes[index], document);
+    if (entry === null) {
+      if (model.model_info !== undefined && 'id' in model.model_info) model.model_info = { ...model.model_info, id: statedIdTextOfJs(model.model_info.id) };
+      return;
+    }
     const info = pythonField(entry, 'model_info');
-    if (entry === null || (info !== undefined && (info.kind !== 'dict' || pythonField(info, 'id') !== undefined))) return;
+    const stated = pythonField(info ?? null, 'id');
+    if (stated !== undefined) {
+      model.model_info = { ...model.model_info, id: statedIdText(stated) };
+      return;
+    }
+    if (info !== undefined && info.kind !== 'dict') return;
     const name = pythonField(entry, 'model_name');
     const params = pythonField(entry, 'litellm_params');
     if (name?.kind !== 'str' || params === undefined) return;

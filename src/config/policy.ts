@@ -16,7 +16,11 @@ export interface ModelDeployment {
   readonly modelName: string;
   /** `litellm_params.model`, e.g. `openai/gpt-4o`. */
   readonly underlyingModel: string | null;
-  /** `model_info.id` when the config states one: the router also routes a request naming it. */
+  /**
+   * The deployment's id in LiteLLM's router, which also routes a request naming it: `model_info.id`
+   * as stated (an int one as its str()), or the one the router generates (config/litellm-config.ts
+   * assignDeploymentIds); null where that cannot be known here.
+   */
   readonly modelId?: string | null;
   readonly accessGroups: readonly string[];
   /** Per-token prices when the config states them; null when unknown (unknown counts as costing money). */

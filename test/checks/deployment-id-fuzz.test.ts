@@ -51,7 +51,7 @@ const SCALARS: readonly Spelling[] = [
 /** Mapping keys, each distinct as a JavaScript value too (the `yaml` library refuses repeated keys). */
 const KEYS: readonly string[] = ['api_base', 'timeout', 'k', '"quoted key"', "'x y'", '1', '2.5', 'true', '~', '0x2', '-3', '"1"', 'no', '"é"', 'key with spaces', '!!str 7'];
 
-const STATED_IDS: readonly string[] = ['my-id', '"quoted id"', '~', '!!str 5', "'5'", '1.5'];
+const STATED_IDS: readonly string[] = ['my-id', '"quoted id"', '5', '-7', '0x10', '010', '1_000', '12345678901234567890', 'yes', 'False', '~', '!!str 5', "'5'"];
 
 class Random {
   private state: number;
@@ -138,7 +138,7 @@ function buildEntry(random: Random, index: number): Entry {
   }
   const info = random.below(8);
   if (info === 0) lines.push('    model_info: {mode: chat}');
-  // A stated id: ModelInfo keeps a str, makes a random uuid4 for None, refuses a float.
+  // A stated id: ModelInfo keeps a str, str()s an int (a bool is one), makes a random uuid4 for None.
   if (info === 1) lines.push(`    model_info: {id: ${random.pick(STATED_IDS)}}`);
   return { yaml: lines.join('\n'), mayBeUnknown };
 }

@@ -14,6 +14,18 @@ const CONFIG = `model_list:
     litellm_params: {model: openai/o1, a: ._1_, b: .5_0, c: ._}
   - model_name: non-specific-tag
     litellm_params: {model: openai/o1, a: ! 5, b: ! "yes", c: ! [1, ! x], d: ! {k: ! ""}, e: ! '1.5'}
+  - model_name: stated-int
+    litellm_params: {model: openai/o1}
+    model_info: {id: 5}
+  - model_name: stated-bool
+    litellm_params: {model: openai/o1}
+    model_info: {id: yes}
+  - model_name: stated-big
+    litellm_params: {model: openai/o1}
+    model_info: {id: 123456789012345678901234567890}
+  - model_name: stated-merged-hex
+    litellm_params: {model: openai/o1}
+    model_info: {<<: {id: 0x1F}, mode: chat}
   - model_name: stated-none
     litellm_params: {model: openai/o1}
     model_info: {id: ~}
@@ -33,6 +45,10 @@ const CONFIG = `model_list:
 const EXPECTED: ReadonlyArray<readonly [string, string | null, string]> = [
   ['leading-dot', '447300778babac5e8165082ce21de595da4fb6ebaa2017f621561da51d63f9ac', 'a float after a lone dot needs a digit first (PyYAML 6): `._1_` and `._` are strings, `.5_0` is 0.5'],
   ['non-specific-tag', 'ee0015c431e6af95fabd1e0d710199603439c7cefdd792831de06ca8571be33e', 'PyYAML resolves a `!`-tagged scalar as a plain one, quoted or not (`! "yes"` is True)'],
+  ['stated-int', '5', 'ModelInfo holds an int id as its str()'],
+  ['stated-bool', 'True', 'a bool id is an int to ModelInfo, so str() too'],
+  ['stated-big', '123456789012345678901234567890', 'an int id past 2^53 keeps every digit'],
+  ['stated-merged-hex', '31', 'an id brought in by a merge key, written in hex'],
   ['stated-none', null, 'a None id becomes a random uuid4, which nothing can name'],
   ['stated-float', null, 'a float id: pydantic refuses it and LiteLLM does not start'],
   ['set', null, "a !!set: its str() follows Python's hash order"],
@@ -51,6 +67,10 @@ describe('deployment ids for YAML forms PyYAML reads its own way', () => {
       expect(policy.modelList[index]?.modelName).to.equal(name);
       expect(policy.modelList[index]?.modelId ?? null).to.equal(id);
     });
+  });
+
+  it('resolves a stated int id to its model group', () => {
+    expect(policy.modelList.find((d) => d.modelId === '5')?.modelName).to.equal('stated-int');
   });
 
   it('loads, without an id, an entry whose ints PyYAML matches but cannot read (0b_, 0x_)', () => {

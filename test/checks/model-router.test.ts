@@ -67,12 +67,12 @@ describe('router view of the model_list — §5 step 3a, §2.7.5, §4.14', () =>
     expect(isRoutableModel(aPolicy(), 'gpt-4o')).to.equal(false);
   });
 
-  it("reads a deployment's model_info.id from the config (a string only; LiteLLM makes one up otherwise)", () => {
+  it("reads a deployment's model_info.id from the config (an int one as ModelInfo holds it, its str())", () => {
     const yaml = (id: string) => `model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o }\n    model_info: { id: ${id} }\n`;
     const named = buildPolicy(parseLiteLlmConfig(yaml('dep-1'), {}));
     expect(named.modelList[0].modelId).to.equal('dep-1');
     expect(isRoutableModel(named, 'dep-1')).to.equal(true);
-    expect(buildPolicy(parseLiteLlmConfig(yaml('5'), {})).modelList[0].modelId).to.equal(null);
+    expect(buildPolicy(parseLiteLlmConfig(yaml('5'), {})).modelList[0].modelId).to.equal('5');
   });
 });
 

@@ -76,7 +76,10 @@ export class CachedAuthStore implements AuthStore {
   private readonly memberships: EntityCache<TeamMembership>;
   private readonly users: EntityCache<User>;
   private readonly endUsers: EntityCache<EndUser>;
-  /** Email → user id, for validate_end_user_id_in_db only; keyed by the email as the request wrote it. */
+  /**
+   * Email → user id, for validate_end_user_id_in_db only; keyed by the email lower-cased, as it
+   * matches up to case: one entry for every spelling, and one a write to that user's email can name.
+   */
   private readonly userIdsByEmail: EntityCache<string>;
   private readonly organizations: EntityCache<Organization>;
   private readonly projects: EntityCache<Project>;
@@ -161,7 +164,7 @@ export class CachedAuthStore implements AuthStore {
     membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
     user: (userId) => this.users.peek(userId),
     endUser: (endUserId) => this.endUsers.peek(endUserId),
-    userIdByEmail: (email) => this.userIdsByEmail.peek(email),
+    userIdByEmail: (email) => this.userIdsByEmail.peek(email.toLowerCase()),
     organization: (organizationId) => this.organizations.peek(organizationId),
     project: (projectId) => this.projects.peek(projectId),
     tags: (names) => peekAll(this.tags, names),
@@ -191,7 +194,7 @@ export class CachedAuthStore implements AuthStore {
     return this.endUsers.get(endUserId);
   }
   findUserIdByEmail(email: string): Promise<string | null> {
-    return this.userIdsByEmail.get(email);
+    return this.userIdsByEmail.get(email.toLowerCase());
   }
   findOrganization(organizationId: string): Promise<Organization | null> {
     return this.organizations.get(organizationId);
@@ -227,13 +230,23 @@ export class CachedAuthStore implements AuthStore {
     return this.store.close();
   }
 
-  /** Purges one entity from this process and the shared tier (used by writers). */
+  /**
+   * Purges one entity from this process and the shared tier (used by writers). A user's write may
+   * also give the email validate_end_user_id_in_db asked about to a user: its current email's
+   * answer is purged as well (a changed email's old answer ages out within the TTL).
+   */
   async invalidate(kind: EntityKind, id: string): Promise<void> {
     await this.cacheFor(kind).invalidate(id);
+    if (kind !== 'user') return;
+    this.userIdsByEmail.clearLocal();
+    const email = (await this.store.findUser(id))?.user_email;
+    if (email != null) await this.userIdsByEmail.invalidate(email.toLowerCase());
   }
 
   dropLocal(kind: EntityKind, id: string): void {
     this.cacheFor(kind).dropLocal(id);
+    // The message names the user, not its email: every email answer goes, to be asked again.
+    if (kind === 'user') this.userIdsByEmail.clearLocal();
   }
 
   clearLocal(): void {

@@ -24,6 +24,7 @@ import type {
 } from '../domain/entities';
 import { membershipId, type AuthStore, type BatchLookups } from './auth-store';
 import { withDeadline } from './deadline';
+import { dialectOf } from './dialect';
 import {
   AccessGroupRecord,
   AgentRecord,
@@ -90,6 +91,11 @@ async function inChunks<I, R, D>(
 }
 
 const same = (id: string): string => id;
+
+function isAscii(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(text);
+}
 
 /**
  * The row only when its key is the id asked for, byte for byte. MySQL's collations also match ids
@@ -169,17 +175,16 @@ export class TypeOrmAuthStore implements AuthStore {
   }
 
   /**
-   * The match is the database's (LOWER() reads the same on MySQL and SQLite), then checked again
-   * here as LiteLLM's Postgres compares: MariaDB's collations also take `bob@x.io ` for
-   * `bob@x.io`, which Postgres's case-insensitive equality does not.
+   * The candidates are the database's, then checked here as LiteLLM's Postgres compares: MariaDB's
+   * collations also take `bob@x.io ` or `böb@x.io` for `bob@x.io`, which Postgres's case-insensitive
+   * equality does not. SQLite's LOWER() folds ASCII only, so there an email beyond ASCII is checked
+   * against every user's (the embedded store holds few; the answer is cached like any other).
    */
   findUserIdByEmail(email: string): Promise<string | null> {
     return this.bounded('findUserIdByEmail', async () => {
-      const rows = await this.repo(UserRecord)
-        .createQueryBuilder('u')
-        .select('u.user_id', 'id')
-        .addSelect('u.user_email', 'email')
-        .where('LOWER(u.user_email) = LOWER(:email)', { email })
+      const query = this.repo(UserRecord).createQueryBuilder('u').select('u.user_id', 'id').addSelect('u.user_email', 'email');
+      const everyEmail = dialectOf(this.dataSource) === 'sqlite' && !isAscii(email);
+      const rows = await (everyEmail ? query.where('u.user_email IS NOT NULL') : query.where('LOWER(u.user_email) = LOWER(:email)', { email }))
         .orderBy('u.user_id')
         .getRawMany<{ id: string; email: string | null }>();
       const wanted = email.toLowerCase();

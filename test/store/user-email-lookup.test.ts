@@ -28,6 +28,13 @@ describeEachBackend('findUserIdByEmail (validate_end_user_id_in_db)', (backend) 
     expect(await store.findUserIdByEmail(email.slice(0, -1))).to.equal(null);
   });
 
+  it('matches beyond ASCII up to case, as Postgres and JavaScript lower-case (SQLite LOWER() folds ASCII only)', async () => {
+    const email = `ÉLODIE.${uniqueId('mail')}@Example.com`;
+    const user = await rows.aUser({ user_email: email });
+    expect(await store.findUserIdByEmail(email.toLowerCase())).to.equal(user.user_id);
+    expect(await store.findUserIdByEmail(email.replace('É', 'E'))).to.equal(null);
+  });
+
   it('answers the smallest id when several users share the email', async () => {
     const email = `${uniqueId('mail')}@example.com`;
     await rows.aUser({ user_id: `${email}-b`, user_email: email });

@@ -35,6 +35,14 @@ describeEachBackend('findUserIdByEmail (validate_end_user_id_in_db)', (backend) 
     expect(await store.findUserIdByEmail(email.replace('É', 'E'))).to.equal(null);
   });
 
+  it("takes % and _ as themselves, not as the wildcards of the ILIKE LiteLLM's Prisma sends (an id of % would name every user)", async () => {
+    const email = `${uniqueId('mail')}@example.com`;
+    await rows.aUser({ user_email: email });
+    expect(await store.findUserIdByEmail('%')).to.equal(null);
+    expect(await store.findUserIdByEmail(`_${email.slice(1)}`)).to.equal(null);
+    expect(await store.findUserIdByEmail(`%${email.slice(3)}`)).to.equal(null);
+  });
+
   it('answers the smallest id when several users share the email', async () => {
     const email = `${uniqueId('mail')}@example.com`;
     await rows.aUser({ user_id: `${email}-b`, user_email: email });

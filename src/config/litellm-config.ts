@@ -4,7 +4,8 @@
  * and wrong types fail with the key's path.
  */
 import { readFileSync } from 'node:fs';
-import { isAlias, isScalar, isSeq, type Document } from 'yaml';
+import { isScalar } from 'yaml';
+import { IncludeError, mergeIncludes, type MergedConfig, type ModelEntrySource, type YamlFile } from './config-includes';
 import { describeYamlError, parsePythonYaml } from './python-yaml';
 import { pythonValueOf } from './python-yaml-values';
 import { generatedDeploymentId, type PyValue } from '../checks/deployment-id';
@@ -73,12 +74,6 @@ function statedIdTextOfJs(id: unknown): string | null {
   return null;
 }
 
-function modelListNodes(document: Document.Parsed): readonly unknown[] {
-  const list = document.get('model_list', true);
-  const target = isAlias(list) ? list.resolve(document) : list;
-  return isSeq(target) ? target.items : [];
-}
-
 /**
  * Router `set_model_list` and `ModelInfo`: the id each entry has in LiteLLM's router. A stated
  * `model_info.id` that is an int or a bool is held as its `str()` (`id: 5` is "5"); an entry whose
@@ -87,11 +82,10 @@ function modelListNodes(document: Document.Parsed): readonly unknown[] {
  * without an id when that value cannot be known here (checks/deployment-id.ts says when): such an
  * id stays unresolved, as a model name nothing else names.
  */
-function assignDeploymentIds(models: ModelDeploymentConfig[], document: Document.Parsed): void {
-  const nodes = modelListNodes(document);
-  if (nodes.length !== models.length) return;
+function assignDeploymentIds(models: ModelDeploymentConfig[], sources: readonly ModelEntrySource[] | null): void {
   models.forEach((model, index) => {
-    const entry = pythonValueOf(nodes[index], document);
+    const source = sources?.length === models.length ? sources[index] : undefined;
+    const entry = source === undefined ? null : pythonValueOf(source.node, source.document);
     if (entry === null) {
       if (model.model_info !== undefined && 'id' in model.model_info) model.model_info = { ...model.model_info, id: statedIdTextOfJs(model.model_info.id) };
       return;
@@ -221,29 +215,54 @@ export function isWrittenAsFloat(config: LiteLlmConfig, setting: PrintedNumberSe
 /** YAML's float forms (a fraction, an exponent, .inf, .nan), against ints (`100`, `0x64`, `0o144`). */
 const FLOAT_SYNTAX = /^[-+]?(?:\.inf|\.nan|[0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9_]+[eE][-+]?[0-9]+)$/i;
 
-export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source = 'config'): LiteLlmConfig {
-  let raw: unknown;
+/** One YAML text as PyYAML reads it; `source` names it in errors. */
+function readYaml(text: string, source: string): YamlFile {
   const document = parsePythonYaml(text);
   const [error] = document.errors;
   if (error !== undefined) throw new ConfigError(`${source}: not valid YAML: ${describeYamlError(error)}`);
   try {
-    raw = document.toJS() ?? {};
+    return { path: source, document, value: document.toJS() ?? {} };
   } catch (err) {
     // Alias trouble (unresolved, or too many: a billion-laughs file); the message names no value.
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
   }
-  const parsed = liteLlmConfigSchema.safeParse(resolveEnvReferences(raw, env));
+}
+
+function readYamlFile(path: string, what: string): YamlFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${what}: ${(err as Error).message}`);
+  }
+  return readYaml(text, path);
+}
+
+/**
+ * The config in `text`, with the files its `include:` list names (config-includes.ts), read from
+ * the directory of `source` (the working directory for a config given as text).
+ */
+export function parseLiteLlmConfig(text: string, env: NodeJS.ProcessEnv, source = 'config'): LiteLlmConfig {
+  let merged: MergedConfig;
+  try {
+    merged = mergeIncludes(readYaml(text, source), (path) => readYamlFile(path, `included file ${path}`));
+  } catch (err) {
+    if (err instanceof IncludeError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const parsed = liteLlmConfigSchema.safeParse(resolveEnvReferences(merged.value, env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? issue.path.join('.') : '(root)';
     throw new ConfigError(`${source}: invalid setting '${where}': ${issue?.message ?? 'invalid'}`);
   }
   const floats = PRINTED_NUMBER_SETTINGS.filter((setting) => {
-    const node = document.getIn(setting.split('.'), true);
+    const path = setting.split('.');
+    const node = merged.documentOf(path[0] as string).getIn(path, true);
     return isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string' && FLOAT_SYNTAX.test(node.source.trim());
   });
   writtenAsFloat.set(parsed.data, new Set(floats));
-  assignDeploymentIds(parsed.data.model_list ?? [], document);
+  assignDeploymentIds(parsed.data.model_list ?? [], merged.modelEntries);
   return parsed.data;
 }
 

@@ -1,0 +1,114 @@
+/**
+ * The config file's `include:` list, merged as LiteLLM's proxy merges it (`ProxyConfig.
+ * _process_includes`), so that a config split into files means here what it means to LiteLLM:
+ *
+ * - `include` must be a list of paths, each relative to the main file's directory (an absolute one
+ *   stays as it is); a missing file stops startup;
+ * - each file's top-level keys are merged in order: a list under a key the config already has is
+ *   appended to it (two files' `model_list`s become one), anything else replaces the key whole (an
+ *   included `general_settings` replaces the main file's, it is not merged into it);
+ * - an included file's own `include` list is appended to the list being read, so its paths too are
+ *   relative to the main file's directory.
+ *
+ * Where LiteLLM fails to start (a list to append to something that is not a list, a file that is
+ * not a mapping), Tollgate refuses with the file and key named; where LiteLLM would loop for ever
+ * (a file that includes itself), Tollgate refuses after MAX_INCLUDED_FILES.
+ */
+import { dirname, resolve } from 'node:path';
+import { isAlias, isSeq, type Document } from 'yaml';
+
+/** A YAML file as read: its parsed document (for what needs PyYAML's view of a value) and its value. */
+export interface YamlFile {
+  readonly path: string;
+  readonly document: Document.Parsed;
+  readonly value: unknown;
+}
+
+/** One `model_list` entry of the merged config, with the document its YAML node belongs to. */
+export interface ModelEntrySource {
+  readonly node: unknown;
+  readonly document: Document.Parsed;
+}
+
+export interface MergedConfig {
+  readonly value: Record<string, unknown>;
+  /** The document each top-level key's value was read from (the last file that set it). */
+  readonly documentOf: (key: string) => Document.Parsed;
+  /** The merged `model_list`'s entries in order; null when they cannot be paired with their nodes. */
+  readonly modelEntries: readonly ModelEntrySource[] | null;
+}
+
+/** Far more than any real split of a config; reached only by a file that includes itself. */
+export const MAX_INCLUDED_FILES = 100;
+
+export class IncludeError extends Error {}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Python's truthiness, for PyYAML's `safe_load(file) or {}`. */
+function isFalsy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isMapping(value) && Object.keys(value).length === 0;
+}
+
+function seqItems(node: unknown, document: Document.Parsed): readonly unknown[] | null {
+  const target = isAlias(node) ? node.resolve(document) : node;
+  return isSeq(target) ? target.items : null;
+}
+
+function entriesOf(file: YamlFile, value: unknown): ModelEntrySource[] | null {
+  if (!Array.isArray(value)) return null;
+  const items = seqItems(file.document.get('model_list', true), file.document);
+  if (items === null || items.length !== value.length) return null;
+  return items.map((node) => ({ node, document: file.document }));
+}
+
+/**
+ * The main file's value with its includes merged in. `read` loads one included file by absolute
+ * path (and throws a ConfigError-worthy error itself when it cannot read or parse it).
+ */
+export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile): MergedConfig {
+  if (!isMapping(main.value)) throw new IncludeError(`${main.path}: the config must be a mapping`);
+  const config: Record<string, unknown> = main.value;
+  const owners = new Map<string, Document.Parsed>();
+  const documentOf = (key: string): Document.Parsed => owners.get(key) ?? main.document;
+  let modelEntries = entriesOf(main, config.model_list);
+  if (!('include' in config)) return { value: config, documentOf, modelEntries };
+
+  const includes = config.include;
+  if (!Array.isArray(includes)) throw new IncludeError(`${main.path}: 'include' must be a list of file paths`);
+  const baseDir = dirname(resolve(main.path));
+  // Read by index: an included file's own `include` list is appended to this one as it is read.
+  for (let index = 0; index < includes.length; index += 1) {
+    if (index >= MAX_INCLUDED_FILES) {
+      throw new IncludeError(`${main.path}: 'include' reads more than ${MAX_INCLUDED_FILES} files (does a file include itself?)`);
+    }
+    const entry: unknown = includes[index];
+    if (typeof entry !== 'string') throw new IncludeError(`${main.path}: 'include' entry ${index + 1} is not a file path`);
+    const file = read(resolve(baseDir, entry));
+    const value = isFalsy(file.value) ? {} : file.value;
+    if (!isMapping(value)) throw new IncludeError(`${file.path}: an included file must be a mapping of config keys`);
+    for (const [key, included] of Object.entries(value)) {
+      if (Array.isArray(included) && key in config) {
+        const existing = config[key];
+        if (!Array.isArray(existing)) {
+          throw new IncludeError(`${file.path}: '${key}' is a list, but the config's '${key}' is not one it can be appended to`);
+        }
+        existing.push(...(included as unknown[]));
+        if (key === 'model_list') {
+          const added = entriesOf(file, included);
+          modelEntries = modelEntries === null || added === null ? null : [...modelEntries, ...added];
+        }
+      } else {
+        config[key] = included;
+        owners.set(key, file.document);
+        if (key === 'model_list') modelEntries = entriesOf(file, included);
+      }
+    }
+  }
+  delete config.include;
+  return { value: config, documentOf, modelEntries };
+}

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, isWrittenAsFloat, loadLiteLlmConfig, parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { MAX_INCLUDED_FILES } from '../../src/config/config-includes';
+
+/** `include:` as LiteLLM's ProxyConfig._process_includes merges it. */
+describe('config: include (other YAML files merged into the config)', () => {
+  let dir: string;
+  const write = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const load = (main: string, env: NodeJS.ProcessEnv = {}) => loadLiteLlmConfig(write('config.yaml', main), env);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tollgate-include-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("appends an included file's model_list to the config's, in include order", () => {
+    write('models-a.yaml', 'model_list:\n  - model_name: b\n    litellm_params: { model: openai/b }\n');
+    write('models-b.yaml', 'model_list:\n  - model_name: c\n    litellm_params: { model: openai/c }\n');
+    const config = load('include:\n  - models-a.yaml\n  - models-b.yaml\nmodel_list:\n  - model_name: a\n    litellm_params: { model: openai/a }\n');
+    expect(config.model_list?.map((m) => m.model_name)).to.deep.equal(['a', 'b', 'c']);
+    expect(config).to.not.have.property('include');
+  });
+
+  it('takes the model_list of an included file when the config has none', () => {
+    write('models.yaml', 'model_list:\n  - model_name: only\n    litellm_params: { model: openai/only }\n');
+    expect(load('include: [models.yaml]\n').model_list?.map((m) => m.model_name)).to.deep.equal(['only']);
+  });
+
+  it("replaces a whole section an included file sets (LiteLLM does not merge into it): the included general_settings wins, the config's other keys in it are gone", () => {
+    write('settings.yaml', 'general_settings:\n  master_key: sk-included\n');
+    const config = load('include: [settings.yaml]\ngeneral_settings:\n  master_key: sk-main\n  enforce_user_param: true\n');
+    expect(config.general_settings?.master_key).to.equal('sk-included');
+    expect(config.general_settings?.enforce_user_param).to.equal(undefined);
+  });
+
+  it("reads an included file's own include list too, relative to the main config's directory", () => {
+    mkdirSync(join(dir, 'sub'));
+    write('sub/first.yaml', 'include: [second.yaml]\nmodel_list:\n  - model_name: first\n');
+    write('second.yaml', 'model_list:\n  - model_name: second\n');
+    expect(load('include: [sub/first.yaml]\nmodel_list: []\n').model_list?.map((m) => m.model_name)).to.deep.equal(['first', 'second']);
+  });
+
+  it('resolves os.environ/ references in included files, and reads an empty included file as nothing', () => {
+    write('settings.yaml', 'general_settings:\n  master_key: os.environ/MY_MASTER\n');
+    write('empty.yaml', '');
+    expect(load('include: [settings.yaml, empty.yaml]\n', { MY_MASTER: 'sk-from-env' }).general_settings?.master_key).to.equal('sk-from-env');
+  });
+
+  it('gives included deployments the ids a single file would: generated from PyYAML values, an int id as its str()', () => {
+    const entries = 'model_list:\n  - model_name: gen\n    litellm_params: { model: openai/gpt-4o, rpm: 100, temperature: 0.1 }\n  - model_name: int-id\n    litellm_params: { model: openai/x }\n    model_info: { id: 5 }\n';
+    const single = parseLiteLlmConfig(entries, {});
+    write('models.yaml', entries);
+    const split = load('include: [models.yaml]\nmodel_list:\n  - model_name: main\n    litellm_params: { model: openai/main }\n');
+    const idOf = (config: typeof single, name: string) => config.model_list?.find((m) => m.model_name === name)?.model_info?.id;
+    expect(idOf(single, 'gen')).to.be.a('string').and.have.length(64);
+    expect(idOf(split, 'gen')).to.equal(idOf(single, 'gen'));
+    expect(idOf(split, 'int-id')).to.equal('5');
+    expect(idOf(split, 'main')).to.be.a('string').and.have.length(64);
+  });
+
+  it('keeps how an included file wrote a printed number (100.0 against 100)', () => {
+    write('budget.yaml', 'litellm_settings:\n  max_budget: 100.0\n');
+    const config = load('include: [budget.yaml]\nlitellm_settings:\n  max_budget: 100\n');
+    expect(config.litellm_settings?.max_budget).to.equal(100);
+    expect(isWrittenAsFloat(config, 'litellm_settings.max_budget')).to.equal(true);
+  });
+
+  describe('refuses at startup, naming the file, where LiteLLM fails to start', () => {
+    const refusal = (main: string): string => {
+      try {
+        load(main);
+      } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('loaded');
+    };
+
+    it('include that is not a list, or an entry that is not a path', () => {
+      expect(refusal('include: models.yaml\n')).to.include("'include' must be a list of file paths");
+      expect(refusal('include: [1]\n')).to.include("'include' entry 1 is not a file path");
+    });
+
+    it('a missing or unparsable included file', () => {
+      expect(refusal('include: [missing.yaml]\n')).to.include(join(dir, 'missing.yaml'));
+      write('broken.yaml', 'model_list: [\n');
+      expect(refusal('include: [broken.yaml]\n')).to.include(`${join(dir, 'broken.yaml')}: not valid YAML`);
+    });
+
+    it('an included file that is not a mapping', () => {
+      write('list.yaml', '- model_name: a\n');
+      expect(refusal('include: [list.yaml]\n')).to.include(`${join(dir, 'list.yaml')}: an included file must be a mapping`);
+    });
+
+    it("a list to append to a key of the config that is not a list (LiteLLM's extend fails)", () => {
+      write('models.yaml', 'model_list:\n  - model_name: a\n');
+      expect(refusal('include: [models.yaml]\nmodel_list:\n')).to.include("'model_list' is a list, but the config's 'model_list' is not");
+    });
+
+    it('a file that includes itself (LiteLLM would read it for ever)', () => {
+      write('loop.yaml', 'include: [loop.yaml]\n');
+      expect(refusal('include: [loop.yaml]\n')).to.include(`more than ${MAX_INCLUDED_FILES} files`);
+    });
+  });
+});

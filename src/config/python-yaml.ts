@@ -38,5 +38,15 @@ export function parsePythonYaml(text: string): Document.Parsed {
  */
 export function describeYamlError(error: { code: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }] }): string {
   const at = error.linePos?.[0];
-  return at === undefined ? error.code : `${error.code} at line ${at.line}, column ${at.col}`;
+  const where = at === undefined ? error.code : `${error.code} at line ${at.line}, column ${at.col}`;
+  return where + (HINTS[error.code] ?? '');
 }
+
+/**
+ * Where Tollgate is stricter than PyYAML, the reason. A key written twice in one mapping (two
+ * `general_settings:` blocks, say) is kept last-wins by PyYAML without a word, so LiteLLM runs
+ * without the first block; refusing makes the lost block visible instead of reading it as LiteLLM does.
+ */
+const HINTS: Readonly<Record<string, string>> = {
+  DUPLICATE_KEY: ' (a key written twice in one mapping: PyYAML would keep only the last, silently dropping the first; remove one)',
+};

@@ -105,6 +105,13 @@ describe('settings from environment and config.yaml', () => {
     expect(error.message).to.not.include('sk-very-secret');
   });
 
+  it('refuses a key written twice in one mapping, saying PyYAML would silently keep the last (a lost general_settings block)', () => {
+    expect(() => parseLiteLlmConfig('general_settings:\n  master_key: sk-a\ngeneral_settings:\n  enforce_user_param: true\n', {}, 'config.yaml')).to.throw(
+      ConfigError,
+      /^config\.yaml: not valid YAML: DUPLICATE_KEY at line 3, column 1 \(a key written twice in one mapping: PyYAML would keep only the last, silently dropping the first; remove one\)$/,
+    );
+  });
+
   it("reads YAML as LiteLLM's PyYAML does (YAML 1.1): merge keys, yes/no/on/off, 0-prefixed octal; y and n stay strings", () => {
     const config = parseLiteLlmConfig(
       [

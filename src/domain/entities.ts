@@ -173,6 +173,15 @@ export interface Agent {
   /** `litellm_params` JSON; `{}` when NULL. Holds `require_trace_id_on_calls_by_agent`. */
   readonly litellm_params: JsonObject;
   readonly object_permission_id: string | null;
+  /**
+   * The v3 rate limiter's agent limits (requests / tokens per minute, over all the agent's
+   * sessions, then within one session); null is unlimited. Absent from an agent cached by an
+   * earlier version: read as null.
+   */
+  readonly rpm_limit?: number | null;
+  readonly tpm_limit?: number | null;
+  readonly session_rpm_limit?: number | null;
+  readonly session_tpm_limit?: number | null;
 }
 
 /** LiteLLM's role names (`_types.py::LitellmUserRoles`). */

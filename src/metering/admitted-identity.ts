@@ -29,6 +29,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     tags: tagsFromBody(facts.sentBody === undefined ? facts.body : facts.sentBody),
     ...chargedTagsOf(decision.kind === 'allow' ? decision.metadata?.charged_tags : undefined),
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
+    ...(decision.kind === 'allow' && decision.metadata !== undefined ? agentOf(decision.metadata) : {}),
   };
 }
 
@@ -53,7 +54,16 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
     tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
     ...chargedTagsOf(values.charged_tags),
     model: text(values, 'model'),
+    ...agentOf(values),
   };
+}
+
+/** `agent_id` / `agent_session_id` from the admission's metadata (spend/admission.ts): the agent token windows the response feeds. */
+function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; agentSessionId?: string } {
+  const agentId = text(values, 'agent_id');
+  if (agentId === null) return {};
+  const sessionId = text(values, 'agent_session_id');
+  return sessionId === null ? { agentId } : { agentId, agentSessionId: sessionId };
 }
 
 /** `charged_tags` from the admission's metadata; none (all tags charged) from a replica that sends none. */

@@ -7,14 +7,18 @@
  * (`_PROXY_MaxParallelRequestsHandler_v3._create_rate_limit_descriptors`, then
  * `_add_team_model_rate_limit_descriptor_from_metadata`, `_add_project_model_rate_limit_descriptor_from_metadata`
  * and `create_organization_rate_limit_descriptor`): key, user, team, team member, end user, the
- * key per model, the team per model, the project per model, the organization, the organization
- * per model. The first crossed, in that order, is the one the 429 names.
+ * key per model, the team per model, the key's agent, that agent's session, the project per
+ * model, the organization, the organization per model. The first crossed, in that order, is the
+ * one the 429 names.
  */
+import { chainIdFromHeaders } from '../checks/agent-trace-id';
+import { pyStr } from '../checks/python-format';
 import type { Snapshot } from '../checks/types';
-import type { Json, JsonObject } from '../domain/entities';
+import type { Agent, Json, JsonObject } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
-import type { SpendTarget } from '../spend/targets';
-import { targetName, uriPart } from '../spend/targets';
+import { isTruthy } from '../domain/truthiness';
+import type { RateTarget, SpendTarget } from '../spend/targets';
+import { rateTargetName, uriPart } from '../spend/targets';
 import { hasOwnKeys } from '../util/own-keys';
 
 export type RateMetric = 'rpm' | 'tpm';
@@ -33,10 +37,12 @@ export type RateLimitType =
   | 'model_per_team'
   | 'model_per_project'
   | 'organization'
-  | 'model_per_organization';
+  | 'model_per_organization'
+  | 'agent'
+  | 'agent_session';
 
 export interface RateLimit {
-  readonly target: SpendTarget;
+  readonly target: RateTarget;
   readonly type: RateLimitType;
   readonly metric: RateMetric;
   readonly limit: number;
@@ -53,8 +59,9 @@ export interface RateLimit {
  * which LiteLLM's router fans out to each) counts against each one's limits, and one whose body was
  * cut before its model (UNREAD_MODEL) against every per-model limit that applies to the caller:
  * otherwise a comma or padding past Envoy's limit would take a request out of its model's limit.
+ * `request` is read only for an agent with a session limit, for its session id (agentSessionIdOf).
  */
-export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null): RateLimit[] {
+export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null, request: SessionSource | null = null): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
   // Every entity is looked at on every warm Check and most set no limit: a target is built only for one that does.
@@ -82,6 +89,10 @@ export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = 
     // _add_team_model_rate_limit_descriptor_from_metadata), so its window counts every request
     // twice and the limit bites at half (LiteLLM issue #34140). Tollgate counts it once.
     if (team !== null && namesModelLimits(team.metadata)) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, model);
+  }
+  const agent = keyAgentOf(snapshot);
+  if (agent !== null) addAgentLimits(out, agent, request);
+  if (model !== null) {
     if (project !== null && namesModelLimits(project.metadata)) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, model);
   }
   if (organization !== null && ((organization.budget !== null && limited(organization.budget.rpm_limit, organization.budget.tpm_limit)) || (model !== null && namesModelLimits(organization.metadata)))) {
@@ -91,6 +102,69 @@ export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = 
     if (model !== null) addMetadataModelLimits(out, target, 'model_per_organization', organization.metadata, model);
   }
   return out;
+}
+
+/** The request facts an agent's session id is read from. */
+export type SessionSource = Pick<RequestFacts, 'headers' | 'body'>;
+
+/**
+ * The agent v3 limits: the key's (`user_api_key_dict.agent_id`), which wins over one the request
+ * names (header `x-litellm-agent-id`, body `metadata.agent_id`). Tollgate limits the key's agent
+ * only (docs/budgets.md: a request-named agent is not loaded at Check time).
+ */
+function keyAgentOf(snapshot: Snapshot): Agent | null {
+  const { key, agent } = snapshot;
+  return key !== null && key.agent_id !== null && agent !== null && agent.agent_id === key.agent_id ? agent : null;
+}
+
+/**
+ * v3's `_create_agent_rate_limit_descriptors`: the agent's rpm_limit / tpm_limit over all its
+ * sessions, then session_rpm_limit / session_tpm_limit over one session, when the request names
+ * one. A row cached by an earlier version has no limit fields: unlimited, as NULL is.
+ */
+function addAgentLimits(out: RateLimit[], agent: Agent, request: SessionSource | null): void {
+  const rpm = agent.rpm_limit ?? null;
+  const tpm = agent.tpm_limit ?? null;
+  if (limited(rpm, tpm)) addLimits(out, { kind: 'agent', id: agent.agent_id }, 'agent', rpm, tpm);
+  const sessionRpm = agent.session_rpm_limit ?? null;
+  const sessionTpm = agent.session_tpm_limit ?? null;
+  if (!limited(sessionRpm, sessionTpm) || request === null) return;
+  const sessionId = agentSessionIdOf(request);
+  if (sessionId !== null) addLimits(out, { kind: 'agent_session', id: agent.agent_id, sessionId }, 'agent_session', sessionRpm, sessionTpm);
+}
+
+/**
+ * The session an agent's request belongs to, as v3's `_get_session_id_from_data` finds it after
+ * LiteLLM's request setup: `litellm_session_id`, which the proxy sets from the chain-id headers
+ * (`x-litellm-trace-id`, `x-litellm-session-id`, a vendor `x-…-session-id`) over the body's own,
+ * then the body's `metadata.session_id`, then `litellm_metadata.session_id`; the first truthy one,
+ * through str(). Metadata sent as a JSON string (multipart) is read as the proxy parses it. Null
+ * when none names one: only the agent-wide limits then apply.
+ */
+export function agentSessionIdOf(request: SessionSource): string | null {
+  const fromHeaders = chainIdFromHeaders(request.headers);
+  if (fromHeaders !== null) return fromHeaders;
+  const body = request.body;
+  if (body === null) return null;
+  const own = body.litellm_session_id;
+  if (isTruthy(own)) return pyStr(own as Json);
+  for (const container of ['metadata', 'litellm_metadata'] as const) {
+    const session = metadataObject(body[container])?.session_id;
+    if (isTruthy(session)) return pyStr(session as Json);
+  }
+  return null;
+}
+
+/** A metadata container as LiteLLM reads it: an object, or a string holding one (safe_json_loads). */
+function metadataObject(value: Json | undefined): JsonObject | null {
+  if (isObject(value)) return value;
+  if (typeof value !== 'string') return null;
+  try {
+    const parsed = JSON.parse(value) as Json;
+    return isObject(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
 }
 
 function limited(rpm: number | null, tpm: number | null): boolean {
@@ -103,7 +177,7 @@ function namesModelLimits(metadata: JsonObject): boolean {
 
 function addLimits(
   out: RateLimit[],
-  target: SpendTarget,
+  target: RateTarget,
   type: RateLimitType,
   rpm: number | null,
   tpm: number | null,
@@ -196,11 +270,14 @@ function pyTruthy(value: Json | undefined): boolean {
   return typeof value !== 'object' || Object.keys(value).length > 0;
 }
 
-/** The entities whose token windows a metered response feeds (tpm is counted for all, limited or not). */
-export const TOKEN_COUNTED_KINDS: ReadonlySet<SpendTarget['kind']> = new Set(['key', 'user', 'team', 'team_member', 'organization', 'end_user']);
+/**
+ * The entities whose token windows a metered response feeds (tpm is counted for all, limited or
+ * not): the agent scopes when the response carries the key's agent (and its session).
+ */
+export const TOKEN_COUNTED_KINDS: ReadonlySet<RateTarget['kind']> = new Set(['key', 'user', 'team', 'team_member', 'organization', 'end_user', 'agent', 'agent_session']);
 
 /** The entities with per-model token windows (fed with the response's requested model). */
-export const MODEL_TOKEN_COUNTED_KINDS: ReadonlySet<SpendTarget['kind']> = new Set(['key', 'team', 'project', 'organization']);
+export const MODEL_TOKEN_COUNTED_KINDS: ReadonlySet<RateTarget['kind']> = new Set(['key', 'team', 'project', 'organization']);
 
 /** The minute a sliding window bucket covers. */
 export function minuteOf(nowMs: number): number {
@@ -211,8 +288,8 @@ export function minuteOf(nowMs: number): number {
  * `<prefix>rl:<target>:<rpm|tpm>:<minute>`, or `<prefix>rl:<target>:model:<model>:<rpm|tpm>:<minute>`
  * for a per-model window: one bucket per entity, model, metric and minute (TTL two minutes).
  */
-export function rateBucketKey(prefix: string, target: SpendTarget, metric: RateMetric, minute: number, model: string | null = null): string {
-  const subject = model === null ? targetName(target) : `${targetName(target)}:model:${uriPart(model)}`;
+export function rateBucketKey(prefix: string, target: RateTarget, metric: RateMetric, minute: number, model: string | null = null): string {
+  const subject = model === null ? rateTargetName(target) : `${rateTargetName(target)}:model:${uriPart(model)}`;
   return `${prefix}rl:${subject}:${metric}:${minute}`;
 }
 

@@ -29,7 +29,7 @@ import type { PriceTable } from '../metering/prices';
 import { tagsFromBody } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
-import { minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
+import { agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
@@ -127,7 +127,7 @@ export class RedisAdmitter implements Admitter {
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
-    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model) : [];
+    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request) : [];
     const enforced = this.options.enforceRateLimits ? limits : [];
     // The tokens reserved against the tpm limits (v3, always on there too); 0 when none applies.
     const smallestTpm = smallestTpmLimit(enforced);
@@ -258,7 +258,9 @@ export class MeteringAdmitter implements Admitter {
 /**
  * What an allow adds to the identity's dynamic metadata: nothing (shared, no allocation) unless
  * metered or limited. Unmetered, an admission id (a tpm reservation's) comes without the tags,
- * which only spend is charged to.
+ * which only spend is charged to. With an admission id, a key acting for an agent also names the
+ * agent (`agent_id`) and the request's session (`agent_session_id`), whose tpm windows the
+ * response feeds (v3's `_collect_tpm_scope_targets`), limited or not, like every other scope.
  */
 function admissionMetadata(admissionId: string | null, metered: boolean, ctx: CheckContext, rateLimit: Json | null): Readonly<Record<string, Json>> {
   if (admissionId === null && rateLimit === null) return NO_METADATA;
@@ -273,6 +275,12 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
       // counters and UPDATEs (LiteLLM's update of an unknown tag changes nothing).
       metadata.charged_tags = ctx.snapshot.tags.map((tag) => tag.tag_name).filter((name) => tags.includes(name));
     }
+  }
+  const agentId = ctx.snapshot.key?.agent_id ?? null;
+  if (admissionId !== null && agentId !== null) {
+    metadata.agent_id = agentId;
+    const sessionId = agentSessionIdOf(ctx.request);
+    if (sessionId !== null) metadata.agent_session_id = sessionId;
   }
   if (rateLimit !== null) metadata.rate_limit = rateLimit;
   return metadata;

@@ -18,6 +18,13 @@ export interface Attribution {
   readonly chargedTags?: readonly string[];
   /** The model the client asked for (a model_list name). */
   readonly model: string | null;
+  /**
+   * The agent whose rate-limit windows the response's tokens feed (the key's agent_id, v3's
+   * `agent`), and the session of that agent (v3's `agent_session`). Absent: none (and in events
+   * of an earlier version). They name no spend counter: only token windows.
+   */
+  readonly agentId?: string | null;
+  readonly agentSessionId?: string | null;
 }
 
 export const NO_ATTRIBUTION: Attribution = Object.freeze({
@@ -45,6 +52,8 @@ const attributionSchema = z.object({
    */
   chargedTags: z.array(z.string()).readonly().optional(),
   model: z.string().nullable(),
+  agentId: z.string().nullable().optional(),
+  agentSessionId: z.string().nullable().optional(),
 });
 
 const tokenCount = z.number().int().nonnegative();

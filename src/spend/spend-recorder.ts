@@ -15,7 +15,7 @@ import { COUNT_TOKENS, RECORD_SPEND, RELEASE_RESERVATION } from './counter-scrip
 import type { SpendKeys } from './redis-keys';
 import { encodeSpendEvent, type SpendEvent } from './spend-event';
 import type { SpendWriter } from './spend-writer';
-import { targetsOf } from './targets';
+import { agentTargetsOf, targetsOf } from './targets';
 
 export interface SpendRecorder {
   /** Resolves false when this charge id was already recorded. */
@@ -113,7 +113,7 @@ export class RedisSpendRecorder implements SpendRecorder {
 
 /**
  * The tpm buckets a response's tokens go to, in the minute it ended: its key, user, team, team
- * member, organization and end user, and the per-model windows of its key, team, project and
+ * member, organization and end user, its key's agent and that agent's session, and the per-model windows of its key, team, project and
  * organization for the model the request asked for, whether or not a limit reads them: v3's
  * `_collect_tpm_scope_targets` charges every scope that might carry a tpm counter, "independent
  * of whether each scope had a configured TPM limit at pre-call", so a limit set mid-minute sees
@@ -131,5 +131,6 @@ function tokenBucketsOf(event: SpendEvent, prefix: string): string[] {
     if (TOKEN_COUNTED_KINDS.has(target.kind)) buckets.push(rateBucketKey(prefix, target, 'tpm', minute));
     if (model !== null && MODEL_TOKEN_COUNTED_KINDS.has(target.kind)) buckets.push(rateBucketKey(prefix, target, 'tpm', minute, model));
   }
+  for (const target of agentTargetsOf(event.attribution)) buckets.push(rateBucketKey(prefix, target, 'tpm', minute));
   return buckets;
 }

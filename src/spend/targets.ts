@@ -15,6 +15,26 @@ export interface SpendTarget {
   readonly teamId?: string;
 }
 
+/**
+ * What a rate-limit window counts: a spend target, or one of the two v3 limiter scopes that have
+ * no spend counter here: an agent (`agent`, its id) and one session of an agent (`agent_session`,
+ * v3's value `agent_id:session_id`, kept as its two parts so that no pair of ids can name
+ * another pair's window).
+ */
+export type RateTarget =
+  | SpendTarget
+  | { readonly kind: 'agent'; readonly id: string }
+  | { readonly kind: 'agent_session'; readonly id: string; readonly sessionId: string };
+
+/** The agent scopes a response's tokens feed (v3's `_collect_tpm_scope_targets`: `agent`, then `agent_session` when a session is known). */
+export function agentTargetsOf(attribution: Attribution): RateTarget[] {
+  const agentId = attribution.agentId ?? null;
+  if (agentId === null) return [];
+  const sessionId = attribution.agentSessionId ?? null;
+  const agent: RateTarget = { kind: 'agent', id: agentId };
+  return sessionId === null ? [agent] : [agent, { kind: 'agent_session', id: agentId, sessionId }];
+}
+
 export function targetsOf(attribution: Attribution): SpendTarget[] {
   const a = attribution;
   const targets: SpendTarget[] = [];
@@ -36,6 +56,13 @@ export function targetsOf(attribution: Attribution): SpendTarget[] {
 export function targetName(target: SpendTarget): string {
   const id = uriPart(target.id);
   return target.teamId === undefined ? `${target.kind}:${id}` : `${target.kind}:${id}:${uriPart(target.teamId)}`;
+}
+
+/** targetName for a rate-limit window: a spend target's name is unchanged, so its windows keep their keys. */
+export function rateTargetName(target: RateTarget): string {
+  if (target.kind === 'agent') return `agent:${uriPart(target.id)}`;
+  if (target.kind === 'agent_session') return `agent_session:${uriPart(target.id)}:${uriPart(target.sessionId)}`;
+  return targetName(target);
 }
 
 export function uriPart(text: string): string {

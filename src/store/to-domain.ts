@@ -211,5 +211,9 @@ export function toAgent(row: AgentRecord): Agent {
     agent_name: row.agent_name,
     litellm_params: asJsonObject(row.litellm_params),
     object_permission_id: row.object_permission_id,
+    rpm_limit: row.rpm_limit,
+    tpm_limit: row.tpm_limit,
+    session_rpm_limit: row.session_rpm_limit,
+    session_tpm_limit: row.session_tpm_limit,
   });
 }

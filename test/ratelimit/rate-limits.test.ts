@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
-import { rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
+import { agentSessionIdOf, rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
-import { aBudget, aKey, aMembership, anOrg, aProject, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
+import { aBudget, aKey, aMembership, anAgent, anOrg, aProject, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
 
 describe('rate limits: rpm and tpm from the rows', () => {
   const snapshot = aSnapshot({
@@ -197,6 +197,96 @@ describe('rate limits: per model, team member and organization (LiteLLM v3 limit
     const limits = rateLimitsOf(aSnapshot({ key: aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 2 } } }) }), 'gpt-4o');
     expect(rateLimitDenial('model_per_key', limits, new Map([[limits[0], 2]]), 9).message).to.equal(
       'LiteLLM Rate Limit Handler for rate limit type = model_per_key. Crossed TPM / RPM / Max Parallel Request Limit. ' +
+        'current rpm: 2, rpm limit: 2, current tpm: 0, tpm limit: 9223372036854775807, current max_parallel_requests: 0, max_parallel_requests: 9223372036854775807',
+    );
+  });
+});
+
+describe('rate limits: agents and agent sessions (LiteLLM v3 `agent`, `agent_session` descriptors)', () => {
+  const agentKey = (overrides: Parameters<typeof aKey>[0] = {}) => aKey({ agent_id: 'agent-1', ...overrides });
+  const limitedAgent = anAgent({ rpm_limit: 5, tpm_limit: 1_000, session_rpm_limit: 2, session_tpm_limit: 100 });
+  const show = (snapshot: Partial<Snapshot>, headers: Record<string, string> = {}, body: RequestFacts['body'] = { model: 'gpt-4o' }, model: RequestFacts['model'] = 'gpt-4o'): string[] =>
+    rateLimitsOf(aSnapshot(snapshot), model, aRequest({ headers, body })).map((l) => `${l.type}:${l.metric}:${l.limit}${l.model === null || l.model === undefined ? '' : `@${l.model}`}`);
+
+  it("limits the key's agent by its rpm_limit / tpm_limit over all sessions, and the session the trace-id header names by session_rpm_limit / session_tpm_limit", () => {
+    const snapshot = { key: agentKey(), agent: limitedAgent };
+    expect(show(snapshot, { 'x-litellm-trace-id': 'trace-1' })).to.deep.equal(['agent:rpm:5', 'agent:tpm:1000', 'agent_session:rpm:2', 'agent_session:tpm:100']);
+    const limits = rateLimitsOf(aSnapshot(snapshot), 'gpt-4o', aRequest({ headers: { 'x-litellm-trace-id': 'trace-1' } }));
+    expect(limits[0].target).to.deep.equal({ kind: 'agent', id: 'agent-1' });
+    expect(limits[2].target).to.deep.equal({ kind: 'agent_session', id: 'agent-1', sessionId: 'trace-1' });
+  });
+
+  it('applies only the agent-wide limits to a request that names no session (v3 builds no agent_session descriptor then)', () => {
+    expect(show({ key: agentKey(), agent: limitedAgent })).to.deep.equal(['agent:rpm:5', 'agent:tpm:1000']);
+  });
+
+  it('builds a session descriptor alone for an agent that limits sessions only', () => {
+    expect(show({ key: agentKey(), agent: anAgent({ session_rpm_limit: 1 }) }, { 'x-litellm-session-id': 's' })).to.deep.equal(['agent_session:rpm:1']);
+  });
+
+  it("places the agent after the key's and team's per-model limits and before the project's and the organization's, as v3 orders them", () => {
+    const snapshot: Partial<Snapshot> = {
+      key: agentKey({ rpm_limit: 1, team_id: 'team-1', project_id: 'p-1', metadata: { model_rpm_limit: { 'gpt-4o': 2 } } }),
+      team: aTeam({ team_id: 'team-1', metadata: { model_rpm_limit: { 'gpt-4o': 3 } } }),
+      project: aProject({ project_id: 'p-1', metadata: { model_rpm_limit: { 'gpt-4o': 4 } } }),
+      organization: anOrg({ organization_id: 'org-1', budget: aBudget({ rpm_limit: 6 }) }),
+      agent: anAgent({ rpm_limit: 7, session_rpm_limit: 8 }),
+    };
+    expect(show(snapshot, { 'x-litellm-trace-id': 't' })).to.deep.equal([
+      'key:rpm:1',
+      'model_per_key:rpm:2@gpt-4o',
+      'model_per_team:rpm:3@gpt-4o',
+      'agent:rpm:7',
+      'agent_session:rpm:8',
+      'model_per_project:rpm:4@gpt-4o',
+      'organization:rpm:6',
+    ]);
+    expect(show(snapshot, { 'x-litellm-trace-id': 't' }, {}, null), 'no model: the agent limits still apply').to.deep.equal(['key:rpm:1', 'agent:rpm:7', 'agent_session:rpm:8', 'organization:rpm:6']);
+  });
+
+  it('changes nothing for a key without an agent, an agent without limits, or an agent row cached before the limits were read', () => {
+    expect(show({ key: aKey(), agent: limitedAgent }, { 'x-litellm-trace-id': 't' }), 'no agent on the key').to.deep.equal([]);
+    expect(show({ key: agentKey(), agent: anAgent() }, { 'x-litellm-trace-id': 't' }), 'no limits').to.deep.equal([]);
+    expect(show({ key: agentKey(), agent: null }, { 'x-litellm-trace-id': 't' }), 'unknown agent').to.deep.equal([]);
+    expect(show({ key: agentKey({ agent_id: 'agent-2' }), agent: limitedAgent }), 'another agent').to.deep.equal([]);
+    const { rpm_limit: _r, tpm_limit: _t, session_rpm_limit: _sr, session_tpm_limit: _st, ...older } = limitedAgent;
+    expect(show({ key: agentKey(), agent: older }, { 'x-litellm-trace-id': 't' }), 'an earlier version\'s cached row').to.deep.equal([]);
+  });
+
+  it('reads a limit of 0 as admitting nothing, as for every other entity', () => {
+    expect(show({ key: agentKey(), agent: anAgent({ rpm_limit: 0 }) })).to.deep.equal(['agent:rpm:0']);
+  });
+
+  const session = (headers: Record<string, string>, body: RequestFacts['body']): string | null => agentSessionIdOf(aRequest({ headers, body }));
+  const sessionCases: Array<{ name: string; headers?: Record<string, string>; body: RequestFacts['body']; expected: string | null }> = [
+    { name: 'x-litellm-trace-id, which the proxy copies to litellm_session_id', headers: { 'x-litellm-trace-id': 'h' }, body: { litellm_session_id: 'b' }, expected: 'h' },
+    { name: 'x-litellm-session-id', headers: { 'x-litellm-session-id': 'h2' }, body: {}, expected: 'h2' },
+    { name: "a vendor session header with an id-like value (get_chain_id_from_headers)", headers: { 'x-claude-code-session-id': 'abcdef12' }, body: {}, expected: 'abcdef12' },
+    { name: "the body's litellm_session_id over its metadata.session_id", body: { litellm_session_id: 'top', metadata: { session_id: 'meta' } }, expected: 'top' },
+    { name: "metadata.session_id over litellm_metadata.session_id", body: { metadata: { session_id: 'meta' }, litellm_metadata: { session_id: 'lm' } }, expected: 'meta' },
+    { name: 'litellm_metadata.session_id last', body: { metadata: {}, litellm_metadata: { session_id: 'lm' } }, expected: 'lm' },
+    { name: 'metadata sent as a JSON string (multipart), parsed as the proxy parses it', body: { metadata: '{"session_id": "s"}' }, expected: 's' },
+    { name: 'a number through str()', body: { litellm_session_id: 42 }, expected: '42' },
+    { name: 'a falsy value skipped for the next source', body: { litellm_session_id: '', metadata: { session_id: 0 }, litellm_metadata: { session_id: 'lm' } }, expected: 'lm' },
+    { name: 'none: no session', body: { metadata: { user_id: 'u' } }, expected: null },
+    { name: 'no body: no session', body: null, expected: null },
+  ];
+  for (const { name, headers, body, expected } of sessionCases) {
+    it(`finds the agent session in ${name}`, () => expect(session(headers ?? {}, body)).to.equal(expected));
+  }
+
+  it('keeps every (agent, session) pair in its own window, whatever the ids hold', () => {
+    const a = rateBucketKey('p:', { kind: 'agent_session', id: 'a:b', sessionId: 'c' }, 'rpm', 7);
+    const b = rateBucketKey('p:', { kind: 'agent_session', id: 'a', sessionId: 'b:c' }, 'rpm', 7);
+    expect(a).to.equal('p:rl:agent_session:a%3Ab:c:rpm:7');
+    expect(a).to.not.equal(b);
+    expect(rateBucketKey('p:', { kind: 'agent', id: 'a' }, 'tpm', 7)).to.equal('p:rl:agent:a:tpm:7');
+  });
+
+  it("names the crossed agent descriptor in the 429, in the classic limiter's words", () => {
+    const limits = rateLimitsOf(aSnapshot({ key: agentKey(), agent: anAgent({ session_rpm_limit: 2 }) }), 'gpt-4o', aRequest({ headers: { 'x-litellm-trace-id': 't' } }));
+    expect(rateLimitDenial('agent_session', limits, new Map([[limits[0], 2]]), 9).message).to.equal(
+      'LiteLLM Rate Limit Handler for rate limit type = agent_session. Crossed TPM / RPM / Max Parallel Request Limit. ' +
         'current rpm: 2, rpm limit: 2, current tpm: 0, tpm limit: 9223372036854775807, current max_parallel_requests: 0, max_parallel_requests: 9223372036854775807',
     );
   });

@@ -463,13 +463,22 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
   });
 
   describe('findAgent', () => {
-    it('returns the agent with its litellm_params', async () => {
-      const agent = await rows.anAgent({ litellm_params: { require_trace_id_on_calls_by_agent: true }, object_permission_id: 'perm-1' });
+    it('returns the agent with its litellm_params and its rate limits (null: unlimited)', async () => {
+      const agent = await rows.anAgent({
+        litellm_params: { require_trace_id_on_calls_by_agent: true },
+        object_permission_id: 'perm-1',
+        rpm_limit: 10,
+        session_tpm_limit: 500,
+      });
       expect(await store.findAgent(agent.agent_id)).to.deep.equal({
         agent_id: agent.agent_id,
         agent_name: agent.agent_name,
         litellm_params: { require_trace_id_on_calls_by_agent: true },
         object_permission_id: 'perm-1',
+        rpm_limit: 10,
+        tpm_limit: null,
+        session_rpm_limit: null,
+        session_tpm_limit: 500,
       });
     });
 

@@ -9,7 +9,8 @@ import { expect } from 'chai';
 import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { Snapshot } from '../../src/checks/types';
-import { attributionFromDecision } from '../../src/metering/admitted-identity';
+import { toStruct } from '../../src/envoy/messages';
+import { attributionFromDecision, attributionFromMetadata } from '../../src/metering/admitted-identity';
 import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
@@ -139,6 +140,20 @@ describe('spend: agent and agent-session rate limits on Redis', function () {
     expect(await client.get(`${redis.prefix}rl:agent:${encodeURIComponent(agentId)}:tpm:${minute}`)).to.equal('15');
     expect(await client.get(`${redis.prefix}rl:agent_session:${encodeURIComponent(agentId)}:run-t:tpm:${minute}`)).to.equal('15');
     expect(refusalOf(await admit(snapshot, { 'x-litellm-trace-id': 'run-u' }))).to.include('rate limit type = agent.').and.include('current tpm: 15, tpm limit: 15');
+  });
+
+  it('takes the agent and its session from the ext_authz metadata Envoy forwards, for a response metered on another replica', async () => {
+    const agentId = `agent-forwarded-${redis.prefix}`;
+    const keyHash = `${KEY_HASH}-agent-forwarded`;
+    const admitted = await admit(agentSnapshot(agentId, keyHash, { tpm_limit: 1_000 }), { 'x-litellm-trace-id': 'run-f' });
+    if (admitted.kind !== 'admit') throw new Error('refused under its limit');
+    const forwarded = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: keyHash, ...admitted.metadata }) });
+    expect(forwarded).to.include({ agentId, agentSessionId: 'run-f' });
+    if (forwarded === null) throw new Error('unreachable');
+    const reservationId = String(admitted.metadata.admission_id);
+    await recorder().countTokens({ ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'r' }), endTime: now.getTime(), reservationId, attribution: { ...forwarded, tags: [] } });
+    expect(await client.get(`${redis.prefix}rl:agent_session:${encodeURIComponent(agentId)}:run-f:tpm:${minute}`)).to.equal('15');
+    expect(attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: keyHash }) }), 'no agent named: none fed').to.not.have.any.keys('agentId', 'agentSessionId');
   });
 
   it("feeds an agent's windows without a limit reading them (v3 charges every scope), so a limit set mid-minute sees the minute's tokens", async () => {

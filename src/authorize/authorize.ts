@@ -13,13 +13,13 @@ import type { Json } from '../domain/entities';
 import { modelLabel, type RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
-import { authorizeJwt } from './jwt-path';
+import { authorizeJwt, type JwtPathParts } from './jwt-path';
 import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
 import type { Admission, Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
 import { StoreUnavailableError } from '../store/unavailable';
 import { andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
-import { validatedEndUserId } from '../snapshot/end-user-validation';
+import { confirmedEndUserId, keptEndUserId, validatedEndUserId, validatesEndUserId } from '../snapshot/end-user-validation';
 import { roleOf } from './user-role';
 import { NOOP_INSTRUMENTATION, type RequestTelemetry } from '../observability/instrumentation';
 import { budgetAlerts } from '../alerts/budget-alerts';
@@ -126,18 +126,18 @@ export class Authorizer {
       case 'master_key':
         return this.decideMasterKey(facts, telemetry, model, credentialHeader, now);
       case 'jwt':
-      case 'virtual_key': {
-        // The end user is settled before anything reads it (LiteLLM resolves it in the auth builder,
-        // before the end-user budget checks); a lookup that fails here is the store's failure.
-        const settled = this.withValidatedEndUser(facts);
-        // The usual case, a warm Check included: the parsed facts stand, and no closure is made.
-        if (settled === facts) return this.decideCaller(facts, telemetry, caller, model, credentialHeader, now);
-        return afterEndUser(facts, settled, (decided) => this.decideCaller(decided, telemetry, caller, model, credentialHeader, this.now()));
-      }
+      case 'virtual_key':
+        return this.decideCaller(facts, telemetry, caller, model, credentialHeader, now);
     }
   }
 
-  /** A JWT or virtual-key caller, on the facts whose end user is settled. */
+  /**
+   * A JWT or virtual-key caller. With `validate_end_user_id_in_db`, the end user is settled before
+   * any check reads it (LiteLLM resolves it in the auth builder, before the end-user budget
+   * checks), but after the credential is looked at: only a caller whose key exists, or whose token
+   * verifies, has its end user looked for among the users (end-user-validation.ts). A lookup that
+   * fails is the store's failure.
+   */
   private decideCaller(
     facts: RequestFacts,
     telemetry: RequestTelemetry,
@@ -158,15 +158,25 @@ export class Authorizer {
           telemetry,
           spendOverlay: this.options.spendOverlay,
           admission: this.options.admission,
+          settlingEndUser: this.settlingEndUser(facts),
         };
         return authorizeJwt(parts, facts, caller.source);
       }
       case 'virtual_key': {
         const { store, spendOverlay } = this.options;
         const keyHash = caller.lookup ? caller.keyHash : null;
+        // Loaded with the end user the request named, validated or not: when no customer row names
+        // it, the snapshot is the same whether it is then kept or dropped (nothing else is loaded
+        // for an end user without a row unless max_end_user_budget_id is set, which keeps every id).
         const loading = telemetry.observesPhases
           ? telemetry.phase('load', () => loadSnapshot(store, facts, keyHash, policy, spendOverlay))
           : loadSnapshot(store, facts, keyHash, policy, spendOverlay);
+        const endUserId = facts.endUserId;
+        if (validatesEndUserId(endUserId, policy)) {
+          return isPromise(loading)
+            ? loading.then((snapshot) => this.decideVirtualKeyEndUser(facts, endUserId, telemetry, snapshot, caller.keyHash, model, credentialHeader, this.now()))
+            : this.decideVirtualKeyEndUser(facts, endUserId, telemetry, loading, caller.keyHash, model, credentialHeader, now);
+        }
         // A warm key's snapshot comes from memory: decided on the spot, without a closure to wait.
         // Checked at the instant the snapshot is ready: after a load, that is a later one.
         return isPromise(loading)
@@ -242,6 +252,48 @@ export class Authorizer {
       if (error instanceof StoreUnavailableError) return allow(identity, credentialHeader);
       throw error;
     });
+  }
+
+  /**
+   * A virtual key with `validate_end_user_id_in_db` to apply: the customer row its snapshot loaded
+   * for the id, and whether the key exists, settle the end user or say that the users must be
+   * asked; then the key's checks on the facts so settled.
+   */
+  private decideVirtualKeyEndUser(
+    parsed: RequestFacts,
+    endUserId: string,
+    telemetry: RequestTelemetry,
+    snapshot: Snapshot,
+    keyHash: string,
+    model: string | undefined,
+    credentialHeader: string | null,
+    now: Date,
+  ): MaybePromise<Outcome> {
+    const kept = keptEndUserId(this.options.store, endUserId, snapshot.endUser, snapshot.key !== null);
+    if (isPromise(kept)) {
+      const settled = kept.then((id) => (id === null ? withoutEndUser(parsed) : parsed));
+      return afterEndUser(parsed, settled, (facts) => this.decideVirtualKey(facts, telemetry, snapshot, keyHash, model, credentialHeader, this.now()));
+    }
+    // Answered at once (a customer row, an unknown key, or users' answers in memory): no closure to wait.
+    if (kept !== null) return this.decideVirtualKey(parsed, telemetry, snapshot, keyHash, model, credentialHeader, now);
+    const settled = withoutEndUser(parsed);
+    return andThen(this.decideVirtualKey(settled, telemetry, snapshot, keyHash, model, credentialHeader, now), (outcome) => withFacts(outcome, parsed, settled));
+  }
+
+  /**
+   * For a JWT caller with `validate_end_user_id_in_db` on: the decision on the facts with the end
+   * user settled, once the token has been verified or refused (jwt-path.ts). None with the setting off.
+   */
+  private settlingEndUser(parsed: RequestFacts): JwtPathParts['settlingEndUser'] {
+    const endUserId = parsed.endUserId;
+    if (!validatesEndUserId(endUserId, this.policy)) return undefined;
+    const store = this.options.store;
+    return (credentialAccepted, decide) =>
+      afterEndUser(
+        parsed,
+        andThen(confirmedEndUserId(store, endUserId, credentialAccepted), (kept) => (kept === null ? withoutEndUser(parsed) : parsed)),
+        decide,
+      );
   }
 
   /**

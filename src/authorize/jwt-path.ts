@@ -36,6 +36,13 @@ export interface JwtPathParts {
   readonly spendOverlay?: SpendOverlay;
   /** Rate limits and budget reservation after the checks allow (spend/admission.ts). */
   readonly admission?: Admitter;
+  /**
+   * With `litellm_settings.validate_end_user_id_in_db` on and an end user named: `decide` on the
+   * facts with that end user settled, told whether the token was accepted (authorize.ts). Settled
+   * after authentication, which never reads the request's end user, so that a token refused at
+   * verification has no user lookup made for it (snapshot/end-user-validation.ts).
+   */
+  readonly settlingEndUser?: (credentialAccepted: boolean, decide: (facts: RequestFacts) => MaybePromise<Outcome>) => MaybePromise<Outcome>;
 }
 
 function modelOf(facts: RequestFacts): string | undefined {
@@ -52,6 +59,15 @@ export function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, source: J
 }
 
 function afterAuthentication(parts: JwtPathParts, facts: RequestFacts, outcome: JwtOutcome): MaybePromise<Outcome> {
+  const settling = parts.settlingEndUser;
+  if (settling === undefined) return decideAuthenticated(parts, facts, outcome);
+  // Only a token that fails verification is no credential at all: a verified one refused later
+  // (role, team, …) was issued to someone, as a blocked key was.
+  const accepted = outcome.kind !== 'refused' || outcome.check !== 'jwt_verify';
+  return settling(accepted, (settled) => decideAuthenticated(parts, settled, outcome));
+}
+
+function decideAuthenticated(parts: JwtPathParts, facts: RequestFacts, outcome: JwtOutcome): MaybePromise<Outcome> {
   if (outcome.kind === 'admin') return allow(facts, outcome.identity);
   if (outcome.kind === 'refused') return deny(facts, outcome.identity, outcome.denial, outcome.check);
   const overlay = parts.spendOverlay;

@@ -18,20 +18,40 @@
  * (StoreUnavailableError: allow_requests_on_db_unavailable or UNAVAILABLE), not a drop.
  */
 import type { Policy } from '../config/policy';
+import type { EndUser } from '../domain/entities';
 import type { AuthStore } from '../store/auth-store';
 import { endUserOf, userIdByEmailOf, userOf } from '../store/memory-first';
 import { andThen, type MaybePromise } from '../util/maybe-promise';
 
+/** Whether the setting has an id to look up: on, an id named, and no default budget that keeps every id. */
+export function validatesEndUserId(endUserId: string | null, policy: Policy): endUserId is string {
+  return endUserId !== null && policy.validateEndUserIdInDb && policy.maxEndUserBudgetId === null;
+}
+
 /** The end user id the request goes on with: `endUserId` itself, or null when the setting drops it. */
 export function validatedEndUserId(store: AuthStore, endUserId: string | null, policy: Policy): MaybePromise<string | null> {
-  if (endUserId === null || !policy.validateEndUserIdInDb || policy.maxEndUserBudgetId !== null) return endUserId;
-  // One table after the other, stopping at the first that knows the id: a customer id (the usual
-  // case) costs the one lookup its snapshot makes anyway.
-  return andThen(endUserOf(store, endUserId), (endUser) =>
-    endUser !== null
-      ? endUserId
-      : andThen(userOf(store, endUserId), (user) =>
-          user !== null ? endUserId : andThen(userIdByEmailOf(store, endUserId), (userId) => (userId !== null ? endUserId : null)),
-        ),
+  return validatesEndUserId(endUserId, policy) ? confirmedEndUserId(store, endUserId, true) : endUserId;
+}
+
+/** `validatedEndUserId` for an id the setting validates, the customer row looked up here. */
+export function confirmedEndUserId(store: AuthStore, endUserId: string, credentialAccepted: boolean): MaybePromise<string | null> {
+  return andThen(endUserOf(store, endUserId), (customer) => keptEndUserId(store, endUserId, customer, credentialAccepted));
+}
+
+/**
+ * The rest of the validation once the customer row has been looked up (`customer`): a customer id
+ * (the usual case) is kept with that one lookup, which a snapshot makes anyway. Any other id is
+ * looked for among the users, by id, then by email: the email lookup cannot use an index (a scan
+ * of LiteLLM_UserTable), so it is made only for a caller whose credential was accepted. For one
+ * refused (an unknown key, a token that fails verification) the id is dropped unasked: the key
+ * checks refuse it whatever the answer, and the end-user checks before them read the customer
+ * row alone, so only a refusal's dynamic metadata could tell; a stranger varying ids must not buy
+ * a table scan per request with it.
+ */
+export function keptEndUserId(store: AuthStore, endUserId: string, customer: EndUser | null, credentialAccepted: boolean): MaybePromise<string | null> {
+  if (customer !== null) return endUserId;
+  if (!credentialAccepted) return null;
+  return andThen(userOf(store, endUserId), (user) =>
+    user !== null ? endUserId : andThen(userIdByEmailOf(store, endUserId), (userId) => (userId !== null ? endUserId : null)),
   );
 }

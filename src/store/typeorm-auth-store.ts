@@ -7,6 +7,7 @@
  * lookups read many keys, teams, users or memberships in one statement per 100 distinct ids.
  */
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { USER_EMAIL_LOWER_COLUMN } from './migrations/1764115500000-user-email-index';
 import type { Settings } from '../config/settings';
 import type {
   AccessGroup,
@@ -129,6 +130,8 @@ export class TypeOrmAuthStore implements AuthStore {
   private teams: JoinedLookup<TeamRecord> | null = null;
   private memberships: JoinedLookup<TeamMembershipRecord> | null = null;
   private users: JoinedLookup<UserRecord> | null = null;
+  /** Whether the email lookup can use the indexed column (hasLoweredEmailColumn). */
+  private loweredEmailColumn: Promise<boolean> | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -184,12 +187,34 @@ export class TypeOrmAuthStore implements AuthStore {
     return this.bounded('findUserIdByEmail', async () => {
       const query = this.repo(UserRecord).createQueryBuilder('u').select('u.user_id', 'id').addSelect('u.user_email', 'email');
       const everyEmail = dialectOf(this.dataSource) === 'sqlite' && !isAscii(email);
-      const rows = await (everyEmail ? query.where('u.user_email IS NOT NULL') : query.where('LOWER(u.user_email) = LOWER(:email)', { email }))
+      // The migrated index (user-email-index migration): on MySQL a generated column, which the query
+      // must name; on SQLite an index on the expression, used for LOWER(user_email) as it stands.
+      const lowered = (await this.hasLoweredEmailColumn()) ? `u.${USER_EMAIL_LOWER_COLUMN}` : 'LOWER(u.user_email)';
+      const rows = await (everyEmail ? query.where('u.user_email IS NOT NULL') : query.where(`${lowered} = LOWER(:email)`, { email }))
         .orderBy('u.user_id')
         .getRawMany<{ id: string; email: string | null }>();
       const wanted = email.toLowerCase();
       return rows.find((row) => row.email?.toLowerCase() === wanted)?.id ?? null;
     });
+  }
+
+  /**
+   * Whether LiteLLM_UserTable has the indexed lower-cased email column (MySQL/MariaDB with invisible
+   * columns, after `tollgate migrate`): asked once per store; a failed probe is asked again next time.
+   */
+  private hasLoweredEmailColumn(): Promise<boolean> {
+    if (dialectOf(this.dataSource) !== 'mysql') return Promise.resolve(false);
+    this.loweredEmailColumn ??= this.dataSource
+      .query(
+        'SELECT 1 AS present FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? LIMIT 1',
+        ['LiteLLM_UserTable', USER_EMAIL_LOWER_COLUMN],
+      )
+      .then((rows: unknown[]) => rows.length > 0)
+      .catch((error: unknown) => {
+        this.loweredEmailColumn = null;
+        throw error;
+      });
+    return this.loweredEmailColumn;
   }
 
   findOrganization(organizationId: string): Promise<Organization | null> {

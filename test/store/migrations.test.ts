@@ -4,6 +4,7 @@ import { dialectOf } from '../../src/store/dialect';
 import { LITELLM_TABLES, LiteLlmTables1764115200000 } from '../../src/store/migrations/1764115200000-litellm-tables';
 import { AGENTS_TABLE } from '../../src/store/migrations/1764115400000-agents-table';
 import { MIGRATIONS, runMigrations } from '../../src/store/migrations';
+import { USER_EMAIL_LOWER_COLUMN, USER_EMAIL_LOWER_INDEX, UserEmailIndex1764115500000 } from '../../src/store/migrations/1764115500000-user-email-index';
 import { describeEachBackend } from '../support/store-backends';
 
 const EXPECTED_TABLES = [
@@ -149,6 +150,32 @@ describeEachBackend('migrations', (backend) => {
       expect(metadata, table.name).to.not.equal(undefined);
       expect(metadata?.columns.map((c) => c.databaseName)).to.include.members(table.columns.map((c) => c.name));
     }
+  });
+
+  it("indexes LiteLLM_UserTable's emails up to case, MySQL's column invisible to SELECT * and positional INSERTs", async () => {
+    const ds = backend().dataSource;
+    expect(await indexNames(ds, 'LiteLLM_UserTable')).to.include(USER_EMAIL_LOWER_INDEX);
+    if (dialectOf(ds) !== 'mysql') return;
+    const [column] = (await ds.query(
+      'SELECT extra FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?',
+      ['LiteLLM_UserTable', USER_EMAIL_LOWER_COLUMN],
+    )) as { extra: string }[];
+    expect(column?.extra).to.match(/VIRTUAL/i).and.match(/INVISIBLE/i);
+    const plan: { key: string | null }[] = await ds.query(
+      `EXPLAIN SELECT user_id FROM LiteLLM_UserTable WHERE ${USER_EMAIL_LOWER_COLUMN} = LOWER(?)`,
+      ['Someone@Example.com'],
+    );
+    expect(plan.map((p) => p.key)).to.deep.equal([USER_EMAIL_LOWER_INDEX]);
+  });
+
+  it('re-running the email index migration is harmless', async () => {
+    const queryRunner = backend().dataSource.createQueryRunner();
+    try {
+      await new UserEmailIndex1764115500000().up(queryRunner);
+    } finally {
+      await queryRunner.release();
+    }
+    expect(await indexNames(backend().dataSource, 'LiteLLM_UserTable')).to.include(USER_EMAIL_LOWER_INDEX);
   });
 
   it('creates the cache generation counter with its single row', async () => {

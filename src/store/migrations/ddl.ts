@@ -168,7 +168,7 @@ export function createIndexSql(dialect: Dialect, table: string, index: IndexSpec
   return `CREATE ${unique}INDEX ${ifNotExists}${quote(dialect, index.name)} ON ${quote(dialect, table)} (${columns})`;
 }
 
-async function mysqlIndexExists(queryRunner: QueryRunner, table: string, index: string): Promise<boolean> {
+export async function mysqlIndexExists(queryRunner: QueryRunner, table: string, index: string): Promise<boolean> {
   // MySQL 8 has no CREATE INDEX IF NOT EXISTS (MariaDB does): ask information_schema instead.
   const rows: unknown[] = await queryRunner.query(
     'SELECT 1 AS present FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1',

@@ -14,7 +14,7 @@
  * not a mapping), Tollgate refuses with the file and key named; where LiteLLM would loop for ever
  * (a file that includes itself), Tollgate refuses after MAX_INCLUDED_FILES.
  */
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { isAlias, isSeq, type Document } from 'yaml';
 
 /** A YAML file as read: its parsed document (for what needs PyYAML's view of a value) and its value. */
@@ -59,11 +59,20 @@ function seqItems(node: unknown, document: Document.Parsed): readonly unknown[] 
   return isSeq(target) ? target.items : null;
 }
 
-function entriesOf(file: YamlFile, value: unknown): ModelEntrySource[] | null {
-  if (!Array.isArray(value)) return null;
-  const items = seqItems(file.document.get('model_list', true), file.document);
+function entriesOf(file: YamlFile, key: string, value: unknown[]): ModelEntrySource[] | null {
+  const items = seqItems(file.document.get(key, true), file.document);
   if (items === null || items.length !== value.length) return null;
   return items.map((node) => ({ node, document: file.document }));
+}
+
+/**
+ * Python's `os.path.join(base_dir, entry)`: an absolute entry as it is, else the two joined with
+ * no normalisation. `path.resolve` would fold `link/../x.yaml` to `x.yaml` beside the main file,
+ * where the system (and so LiteLLM) follows `link` first and reads the x.yaml beside its target.
+ */
+function pythonJoin(baseDir: string, entry: string): string {
+  if (isAbsolute(entry)) return entry;
+  return baseDir.endsWith(sep) ? baseDir + entry : baseDir + sep + entry;
 }
 
 /**
@@ -75,8 +84,15 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
   const config: Record<string, unknown> = main.value;
   const owners = new Map<string, Document.Parsed>();
   const documentOf = (key: string): Document.Parsed => owners.get(key) ?? main.document;
-  let modelEntries = entriesOf(main, config.model_list);
-  if (!('include' in config)) return { value: config, documentOf, modelEntries };
+  // Each list's entries with their YAML nodes, by the list itself rather than by key: an alias
+  // makes one list the value of several keys (`shared: &m [...]`, `model_list: *m`), and
+  // appending to it under any of them appends to model_list too, in PyYAML's objects as here.
+  const sources = new Map<unknown[], ModelEntrySource[] | null>();
+  for (const [key, value] of Object.entries(config)) {
+    if (Array.isArray(value) && !sources.has(value)) sources.set(value, entriesOf(main, key, value));
+  }
+  const modelEntries = (): ModelEntrySource[] | null => (Array.isArray(config.model_list) ? (sources.get(config.model_list) ?? null) : null);
+  if (!('include' in config)) return { value: config, documentOf, modelEntries: modelEntries() };
 
   const includes = config.include;
   if (!Array.isArray(includes)) throw new IncludeError(`${main.path}: 'include' must be a list of file paths`);
@@ -88,27 +104,28 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
     }
     const entry: unknown = includes[index];
     if (typeof entry !== 'string') throw new IncludeError(`${main.path}: 'include' entry ${index + 1} is not a file path`);
-    const file = read(resolve(baseDir, entry));
+    const file = read(pythonJoin(baseDir, entry));
     const value = isFalsy(file.value) ? {} : file.value;
     if (!isMapping(value)) throw new IncludeError(`${file.path}: an included file must be a mapping of config keys`);
     for (const [key, included] of Object.entries(value)) {
+      if (Array.isArray(included) && !sources.has(included)) sources.set(included, entriesOf(file, key, included));
       if (Array.isArray(included) && key in config) {
         const existing = config[key];
         if (!Array.isArray(existing)) {
           throw new IncludeError(`${file.path}: '${key}' is a list, but the config's '${key}' is not one it can be appended to`);
         }
-        existing.push(...(included as unknown[]));
-        if (key === 'model_list') {
-          const added = entriesOf(file, included);
-          modelEntries = modelEntries === null || added === null ? null : [...modelEntries, ...added];
-        }
+        const before = sources.get(existing) ?? null;
+        const added = sources.get(included) ?? null;
+        // One push per item: push(...items) passes each as an argument, and a list of some
+        // hundred thousand entries overflows the stack.
+        for (const item of included as unknown[]) existing.push(item);
+        sources.set(existing, before === null || added === null ? null : [...before, ...added]);
       } else {
         config[key] = included;
         owners.set(key, file.document);
-        if (key === 'model_list') modelEntries = entriesOf(file, included);
       }
     }
   }
   delete config.include;
-  return { value: config, documentOf, modelEntries };
+  return { value: config, documentOf, modelEntries: modelEntries() };
 }

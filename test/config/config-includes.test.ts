@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, isWrittenAsFloat, loadLiteLlmConfig, parseLiteLlmConfig } from '../../src/config/litellm-config';
@@ -70,6 +70,32 @@ describe('config: include (other YAML files merged into the config)', () => {
     const config = load('include: [budget.yaml]\nlitellm_settings:\n  max_budget: 100\n');
     expect(config.litellm_settings?.max_budget).to.equal(100);
     expect(isWrittenAsFloat(config, 'litellm_settings.max_budget')).to.equal(true);
+  });
+
+  it("gives ids to the deployments of a model_list another key aliases, when an include appends to that key (one list in PyYAML's objects too)", () => {
+    const a = '  - model_name: a\n    litellm_params: { model: openai/a, rpm: 1 }\n';
+    const b = '  - model_name: b\n    litellm_params: { model: openai/b, temperature: 0.5 }\n';
+    const single = parseLiteLlmConfig(`model_list:\n${a}${b}`, {});
+    write('more.yaml', `shared:\n${b}`);
+    const split = load(`shared: &models\n${a}model_list: *models\ninclude: [more.yaml]\n`);
+    const ids = (config: typeof single) => config.model_list?.map((m) => m.model_info?.id);
+    expect(ids(single)).to.have.length(2).and.not.include(undefined);
+    expect(ids(split)).to.deep.equal(ids(single));
+  });
+
+  it('appends an included list of 200,000 entries (passing them as arguments would overflow the stack)', () => {
+    write('long.yaml', `fallbacks: [${new Array<string>(200_000).fill('0').join(',')}]\n`);
+    expect((load('include: [long.yaml]\nfallbacks: [1]\n') as { fallbacks?: unknown[] }).fallbacks).to.have.length(200_001);
+  });
+
+  it("joins an include path to the main file's directory as os.path.join does: link/../x.yaml is the x.yaml beside the link's target", () => {
+    mkdirSync(join(dir, 'conf'));
+    mkdirSync(join(dir, 'elsewhere', 'deep'), { recursive: true });
+    symlinkSync(join(dir, 'elsewhere', 'deep'), join(dir, 'conf', 'link'));
+    write('elsewhere/x.yaml', 'model_list:\n  - model_name: beside-the-target\n');
+    write('conf/x.yaml', 'model_list:\n  - model_name: beside-the-link\n');
+    const config = loadLiteLlmConfig(write('conf/config.yaml', 'include: [link/../x.yaml]\nmodel_list: []\n'), {});
+    expect(config.model_list?.map((m) => m.model_name)).to.deep.equal(['beside-the-target']);
   });
 
   describe('refuses at startup, naming the file, where LiteLLM fails to start', () => {

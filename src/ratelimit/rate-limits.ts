@@ -11,6 +11,7 @@
  * model, the organization, the organization per model. The first crossed, in that order, is the
  * one the 429 names.
  */
+import { createHash } from 'node:crypto';
 import { chainIdFromHeaders } from '../checks/agent-trace-id';
 import { pyStr } from '../checks/python-format';
 import type { Snapshot } from '../checks/types';
@@ -20,6 +21,7 @@ import { isTruthy } from '../domain/truthiness';
 import type { RateTarget, SpendTarget } from '../spend/targets';
 import { rateTargetName, uriPart } from '../spend/targets';
 import { hasOwnKeys } from '../util/own-keys';
+import { wellFormed } from '../util/well-formed';
 
 export type RateMetric = 'rpm' | 'tpm';
 
@@ -105,7 +107,7 @@ export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = 
 }
 
 /** The request facts an agent's session id is read from. */
-export type SessionSource = Pick<RequestFacts, 'headers' | 'body'>;
+export type SessionSource = Pick<RequestFacts, 'headers' | 'body' | 'sentBody'>;
 
 /**
  * The agent v3 limits: the key's (`user_api_key_dict.agent_id`), which wins over one the request
@@ -138,21 +140,43 @@ function addAgentLimits(out: RateLimit[], agent: Agent, request: SessionSource |
  * LiteLLM's request setup: `litellm_session_id`, which the proxy sets from the chain-id headers
  * (`x-litellm-trace-id`, `x-litellm-session-id`, a vendor `x-…-session-id`) over the body's own,
  * then the body's `metadata.session_id`, then `litellm_metadata.session_id`; the first truthy one,
- * through str(). Metadata sent as a JSON string (multipart) is read as the proxy parses it. Null
- * when none names one: only the agent-wide limits then apply.
+ * through str(). The body is the one sent: the query's and path's parameters reach LiteLLM's auth
+ * checks only, not the limiter's `data`. Metadata sent as a JSON string (multipart) is read as the
+ * proxy parses it. Null when none names one: only the agent-wide limits then apply.
+ *
+ * What is returned names the session's window (sessionKeyOf): it is the same at admission and in
+ * the metadata the response is settled from, so both reach one bucket.
  */
 export function agentSessionIdOf(request: SessionSource): string | null {
   const fromHeaders = chainIdFromHeaders(request.headers);
-  if (fromHeaders !== null) return fromHeaders;
-  const body = request.body;
+  if (fromHeaders !== null) return sessionKeyOf(fromHeaders);
+  const body = request.sentBody === undefined ? request.body : request.sentBody;
   if (body === null) return null;
   const own = body.litellm_session_id;
-  if (isTruthy(own)) return pyStr(own as Json);
+  if (isTruthy(own)) return sessionKeyOf(pyStr(own as Json));
   for (const container of ['metadata', 'litellm_metadata'] as const) {
     const session = metadataObject(body[container])?.session_id;
-    if (isTruthy(session)) return pyStr(session as Json);
+    if (isTruthy(session)) return sessionKeyOf(pyStr(session as Json));
   }
   return null;
+}
+
+/** Session ids up to this many UTF-16 units name their window as they are; longer ones by a digest. */
+export const MAX_SESSION_ID_CHARS = 64;
+
+/**
+ * A session id as the caller chose it, made fit for a Redis key and the ext_authz metadata. The
+ * caller chooses its length: a header of tens of KiB or a body field of up to Envoy's 1 MiB,
+ * URI-encoded (up to 9 bytes a character) into four bucket keys, the reservation, the metadata
+ * and the spend event of every request. Beyond MAX_SESSION_ID_CHARS it is named by its SHA-256
+ * (`sha256:<hex>`, 71 characters: longer than any id kept as it is, so no id sent can name
+ * another's window). Half a surrogate pair becomes U+FFFD first, as in every key
+ * (targets.ts uriPart): sent as is in the metadata it would be invalid UTF-8, which a protobuf
+ * string field may not hold.
+ */
+function sessionKeyOf(id: string): string {
+  const text = wellFormed(id);
+  return text.length <= MAX_SESSION_ID_CHARS ? text : `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
 }
 
 /** A metadata container as LiteLLM reads it: an object, or a string holding one (safe_json_loads). */

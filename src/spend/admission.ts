@@ -39,6 +39,7 @@ import { replyArray, replyString, type RawReply } from '../cache/lua-script';
 import type { SpendKeys } from './redis-keys';
 import type { MaybePromise } from '../util/maybe-promise';
 import { withTimeout } from '../util/timeout';
+import { wellFormed } from '../util/well-formed';
 
 /** No Check waits on the release of an abandoned reservation: it may wait longer than a Check could. */
 const RELEASE_TIMEOUT_FLOOR_MS = 1000;
@@ -270,7 +271,9 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
     const sent = ctx.request.sentBody;
     const tags = tagsFromBody(sent === undefined ? ctx.request.body : sent);
     if (tags.length > 0) {
-      metadata.request_tags = [...tags];
+      // Half a surrogate pair, which a JSON body may escape, would be invalid UTF-8 in the
+      // metadata's protobuf strings; spend logs store the tags well-formed all the same.
+      metadata.request_tags = tags.map(wellFormed);
       // Only the tags with a row are charged: a body naming 100 000 tags must not make as many
       // counters and UPDATEs (LiteLLM's update of an unknown tag changes nothing).
       metadata.charged_tags = ctx.snapshot.tags.map((tag) => tag.tag_name).filter((name) => tags.includes(name));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
-import { agentSessionIdOf, rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
+import { agentSessionIdOf, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { aBudget, aKey, aMembership, anAgent, anOrg, aProject, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
@@ -274,6 +274,49 @@ describe('rate limits: agents and agent sessions (LiteLLM v3 `agent`, `agent_ses
   for (const { name, headers, body, expected } of sessionCases) {
     it(`finds the agent session in ${name}`, () => expect(session(headers ?? {}, body)).to.equal(expected));
   }
+
+  describe('a session id the caller chooses', () => {
+    const bucketOf = (sessionId: string): string => rateBucketKey('p:', { kind: 'agent_session', id: 'agent-1', sessionId }, 'tpm', 7);
+
+    it('names a session id of an 8 KiB header, or of a 1 MiB body field beyond ASCII, by its SHA-256: the key stays short and each id keeps its own window', () => {
+      const header = 'a'.repeat(8 * 1024);
+      const fromHeader = session({ 'x-litellm-trace-id': header }, {});
+      expect(fromHeader).to.match(/^sha256:[0-9a-f]{64}$/);
+      expect(session({ 'x-litellm-trace-id': header }, {}), 'the same id: the same window').to.equal(fromHeader);
+      expect(session({ 'x-litellm-trace-id': `${header.slice(1)}b` }, {}), 'another id: another window').to.not.equal(fromHeader);
+      const body = 'é'.repeat(512 * 1024);
+      const fromBody = session({}, { metadata: { session_id: body } });
+      expect(fromBody).to.match(/^sha256:[0-9a-f]{64}$/);
+      for (const id of [fromHeader, fromBody]) expect(bucketOf(id ?? '').length).to.be.below(200);
+    });
+
+    it('keeps an id of up to MAX_SESSION_ID_CHARS as it is; a longer one, even one written like a digest, cannot name a kept id\'s window', () => {
+      const longest = 'x'.repeat(MAX_SESSION_ID_CHARS);
+      expect(session({ 'x-litellm-session-id': longest }, {})).to.equal(longest);
+      expect(session({ 'x-litellm-session-id': `${longest}y` }, {})).to.match(/^sha256:/);
+      const digestLike = session({ 'x-litellm-session-id': `${longest}y` }, {}) ?? '';
+      expect(digestLike.length).to.be.above(MAX_SESSION_ID_CHARS);
+      expect(session({ 'x-litellm-session-id': digestLike }, {}), 'sent as an id, a digest is hashed again').to.not.equal(digestLike);
+    });
+
+    it('hashes a long id after str(): a long list or object through Python\'s str()', () => {
+      const list = Array.from({ length: 100 }, (_, i) => i);
+      const expected = session({}, { litellm_session_id: `[${list.join(', ')}]` });
+      expect(expected).to.match(/^sha256:/);
+      expect(session({}, { litellm_session_id: list })).to.equal(expected);
+    });
+
+    it('makes half a surrogate pair U+FFFD, so the metadata naming the session is valid UTF-8', () => {
+      expect(session({}, { litellm_session_id: 'run\ud800' })).to.equal('run\ufffd');
+      expect(session({}, { metadata: { session_id: '\udc00x' } })).to.equal('\ufffdx');
+    });
+
+    it("reads the body as sent: a query parameter (in the auth checks' body only) names no session", () => {
+      const withQuery = aRequest({ body: { model: 'gpt-4o', litellm_session_id: 'from-query' }, sentBody: { model: 'gpt-4o' } });
+      expect(agentSessionIdOf(withQuery)).to.equal(null);
+      expect(agentSessionIdOf(aRequest({ body: { litellm_session_id: 'q' }, sentBody: { litellm_session_id: 'sent' } }))).to.equal('sent');
+    });
+  });
 
   it('keeps every (agent, session) pair in its own window, whatever the ids hold', () => {
     const a = rateBucketKey('p:', { kind: 'agent_session', id: 'a:b', sessionId: 'c' }, 'rpm', 7);

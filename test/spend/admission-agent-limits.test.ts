@@ -156,6 +156,26 @@ describe('spend: agent and agent-session rate limits on Redis', function () {
     expect(attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: keyHash }) }), 'no agent named: none fed').to.not.have.any.keys('agentId', 'agentSessionId');
   });
 
+  it('names a session id of an 8 KiB header by its digest in the window, the metadata and the settlement, and limits it there', async () => {
+    const agentId = `agent-long-session-${redis.prefix}`;
+    const keyHash = `${KEY_HASH}-agent-long-session`;
+    const snapshot = agentSnapshot(agentId, keyHash, { session_rpm_limit: 1, session_tpm_limit: 1_000 });
+    const headers = { 'x-litellm-trace-id': `${'é'.repeat(8 * 1024)}\ud800` };
+    const admitted = await admit(snapshot, headers);
+    if (admitted.kind !== 'admit') throw new Error('refused under its limit');
+    const sessionId = admitted.metadata.agent_session_id;
+    expect(sessionId).to.be.a('string').and.match(/^sha256:[0-9a-f]{64}$/);
+    expect(refusalOf(await admit(snapshot, headers)), 'one window for the one session').to.include('rate limit type = agent_session.');
+    const bucket = `${redis.prefix}rl:agent_session:${encodeURIComponent(agentId)}:${encodeURIComponent(String(sessionId))}`;
+    expect(await client.get(`${bucket}:rpm:${minute}`)).to.equal('1');
+    // Settled on another replica, from the metadata Envoy forwards: the window the Check held tokens on.
+    const forwarded = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: keyHash, ...admitted.metadata }) });
+    if (forwarded === null) throw new Error('unreachable');
+    const reservationId = String(admitted.metadata.admission_id);
+    await recorder().countTokens({ ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: 'r' }), endTime: now.getTime(), reservationId, attribution: { ...forwarded, tags: [] } });
+    expect(await client.get(`${bucket}:tpm:${minute}`), 'the reservation given back, the 15 tokens counted').to.equal('15');
+  });
+
   it("feeds an agent's windows without a limit reading them (v3 charges every scope), so a limit set mid-minute sees the minute's tokens", async () => {
     const agentId = `agent-unlimited-${redis.prefix}`;
     const keyHash = `${KEY_HASH}-agent-unlimited`;

@@ -77,6 +77,12 @@ describe('spend: admission when Redis cannot answer', () => {
     expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-5', request_tags: ['prod', 'made-up', 'eu'], charged_tags: ['eu', 'prod'] } });
   });
 
+  it('sends the request tags well-formed: half a surrogate pair would be invalid UTF-8 in the metadata', () => {
+    const tagged = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', metadata: { tags: ['eu\ud800', '\udc00'] } } });
+    const verdict = admitter({ metering: true, newAdmissionId: () => 'adm-6' }).admit(aContext({ snapshot: aSnapshot({ key: aKey() }), request: tagged }));
+    expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-6', request_tags: ['eu\ufffd', '\ufffd'], charged_tags: [] } });
+  });
+
   it('names a tpm reservation by an admission id without metering too (its response settles it), with no tags: spend is not charged', async () => {
     const tpmLimited = aSnapshot({ key: aKey({ tpm_limit: 1000 }) });
     const verdict = await admitter({ metering: false, newAdmissionId: () => 'adm-tpm' }).admit(aContext({ snapshot: tpmLimited, request }));

@@ -8,8 +8,9 @@
  * `_add_team_model_rate_limit_descriptor_from_metadata`, `_add_project_model_rate_limit_descriptor_from_metadata`
  * and `create_organization_rate_limit_descriptor`): key, user, team, team member, end user, the
  * key per model, the team per model, the key's agent, that agent's session, the project per
- * model, the organization, the organization per model. The first crossed, in that order, is the
- * one the 429 names.
+ * model, the organization, the organization per model. The 429 names the first rpm limit crossed
+ * in that order, else the first tpm limit crossed: v3 checks every rpm limit before it reserves
+ * tokens against the tpm limits.
  */
 import { createHash } from 'node:crypto';
 import { chainIdFromHeaders } from '../checks/agent-trace-id';

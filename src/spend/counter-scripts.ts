@@ -275,7 +275,8 @@ return 1`,
  * `current + increment > limit`), and the tokens are then added to its current bucket and noted
  * on the reservation (t, b), so the response's settlement gives them back (release).
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
- * | {"over_budget", j, spend, reserved}; i is the first limit crossed.
+ * | {"over_budget", j, spend, reserved}; i is the first rpm limit crossed, else the first tpm
+ * limit crossed (v3's rpm pass runs before its token reservation).
  * Nothing is written unless everything fits.
  */
 export const ADMIT = new LuaScript(
@@ -291,7 +292,9 @@ local a = 11
 local weight = 1 - (now % 60000) / 60000
 local rpm_keys, tpm_keys = {}, {}
 -- Every limit is read even after one is crossed: the caller's retry-after needs all the counts.
-local crossed, crossed_used, counts = nil, nil, {}
+-- v3 checks every rpm limit before it reserves any tokens, so the refusal names the first rpm
+-- limit crossed, else the first tpm limit crossed (each in the descriptors' order).
+local crossed, crossed_used, crossed_tpm, crossed_tpm_used, counts = nil, nil, nil, nil, {}
 for i = 1, L do
   local limit, metric = tonumber(ARGV[a]), ARGV[a + 1]
   a = a + 2
@@ -304,12 +307,14 @@ for i = 1, L do
   if metric == 'rpm' then
     over = used + 1 > limit
     rpm_keys[#rpm_keys + 1] = current
+    if over and not crossed then crossed, crossed_used = i, used end
   else
     over = used + math.max(tokens, 1) > limit
     tpm_keys[#tpm_keys + 1] = current
+    if over and not crossed_tpm then crossed_tpm, crossed_tpm_used = i, used end
   end
-  if over and not crossed then crossed, crossed_used = i, used end
 end
+if not crossed then crossed, crossed_used = crossed_tpm, crossed_tpm_used end
 if crossed then
   local reply = {'rate_limited', crossed, tostring(crossed_used)}
   for _, count in ipairs(counts) do reply[#reply + 1] = count end

@@ -109,6 +109,14 @@ describe('spend: agent and agent-session rate limits on Redis', function () {
     expect(await client.get(`${redis.prefix}rl:agent:${encodeURIComponent(agentId)}:rpm:${minute}`)).to.equal('4');
   });
 
+  it("names the agent's crossed rpm limit before the key's crossed tpm limit, as v3 checks every rpm limit before it reserves tokens", async () => {
+    const agentId = `agent-rpm-first-${redis.prefix}`;
+    expect((await admit(agentSnapshot(agentId, `${KEY_HASH}-rpm-first-a`, { rpm_limit: 1 }))).kind).to.equal('admit');
+    // Another key of the agent, whose own tpm limit (earlier in the order) refuses every request.
+    const tpmLimitedKey = aSnapshot({ key: aKey({ token: `${KEY_HASH}-rpm-first-b`, agent_id: agentId, tpm_limit: 0 }), agent: anAgent({ agent_id: agentId, rpm_limit: 1 }) });
+    expect(refusalOf(await admit(tpmLimitedKey))).to.match(/^LiteLLM Rate Limit Handler for rate limit type = agent\. .*current rpm: 1, rpm limit: 1,/);
+  });
+
   const recorder = (): RedisSpendRecorder =>
     new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
       prefix: redis.prefix,

@@ -54,18 +54,52 @@ export function openRedis(settings: Settings, logger: Logger): Redis | null {
       }
     },
   });
-  refuseClusterNodes(client, Math.max(settings.redisTimeoutMs, 1000), () =>
+  const bus = new RefusableBus(new RedisMessageBus(client, invalidationChannel(settings.cache.redisKeyPrefix), settings.redisTimeoutMs));
+  refuseClusterNodes(client, Math.max(settings.redisTimeoutMs, 1000), () => {
     logger.error(
       { redis: safeUrl(settings.redisUrl ?? '') },
-      'redis runs in cluster mode, which Tollgate does not support (its scripts use several keys at once): running without Redis; point REDIS_URL at a standalone Redis (a primary, with replicas if wanted)',
-    ),
-  );
+      'redis runs in cluster mode, which Tollgate does not support (its scripts use several keys at once): running as while Redis is down; point REDIS_URL at a standalone Redis (a primary, with replicas if wanted)',
+    );
+    bus.refuse();
+  });
   client.connect().catch(() => undefined); // retried by the reconnect strategy
-  const prefix = settings.cache.redisKeyPrefix;
-  return {
-    client,
-    bus: new RedisMessageBus(client, invalidationChannel(prefix), settings.redisTimeoutMs),
-  };
+  return { client, bus };
+}
+
+/**
+ * The invalidation bus of a Redis that may be refused (redis-mode.ts). The subscriber is a
+ * connection of its own, made from the client whenever the listener starts, before or after the
+ * refusal: left alone it would stay on the refused node, reconnecting to it for ever, while the
+ * log says Tollgate no longer uses it. Refused, the bus closes it and subscribes no more;
+ * publishing fails as with Redis down (the main client is closed), and the poll carries on.
+ */
+class RefusableBus implements MessageBus {
+  private refused = false;
+
+  constructor(private readonly inner: MessageBus) {}
+
+  publish(message: string): Promise<void> {
+    return this.inner.publish(message);
+  }
+
+  async subscribe(onMessage: (message: string) => void): Promise<void> {
+    if (this.refused) return;
+    try {
+      await this.inner.subscribe(onMessage);
+    } catch (error) {
+      // Its connection closed by refuse() while it was being made: not an outage to report.
+      if (!this.refused) throw error;
+    }
+  }
+
+  unsubscribe(): Promise<void> {
+    return this.inner.unsubscribe();
+  }
+
+  refuse(): void {
+    this.refused = true;
+    this.inner.unsubscribe().catch(() => undefined);
+  }
 }
 
 export async function closeRedis(redis: Redis | null): Promise<void> {

@@ -109,7 +109,8 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
     if (!isMapping(value)) throw new IncludeError(`${file.path}: an included file must be a mapping of config keys`);
     for (const [key, included] of Object.entries(value)) {
       if (Array.isArray(included) && !sources.has(included)) sources.set(included, entriesOf(file, key, included));
-      if (Array.isArray(included) && key in config) {
+      // Own keys only, as Python's `key in config` sees them: not `toString` or `constructor`.
+      if (Array.isArray(included) && Object.hasOwn(config, key)) {
         const existing = config[key];
         if (!Array.isArray(existing)) {
           throw new IncludeError(`${file.path}: '${key}' is a list, but the config's '${key}' is not one it can be appended to`);
@@ -121,7 +122,8 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
         for (const item of included as unknown[]) existing.push(item);
         sources.set(existing, before === null || added === null ? null : [...before, ...added]);
       } else {
-        config[key] = included;
+        // A key like any other even when it is `__proto__` (a plain assignment would set the prototype).
+        Object.defineProperty(config, key, { value: included, writable: true, enumerable: true, configurable: true });
         owners.set(key, file.document);
       }
     }

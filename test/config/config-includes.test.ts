@@ -98,6 +98,13 @@ describe('config: include (other YAML files merged into the config)', () => {
     expect(config.model_list?.map((m) => m.model_name)).to.deep.equal(['beside-the-target']);
   });
 
+  it("adds an included list under a key the config does not have, even one named like an Object method (toString, constructor)", () => {
+    write('odd.yaml', 'toString: [a]\nconstructor: [b]\n');
+    const config = load('include: [odd.yaml]\n') as Record<string, unknown>;
+    expect(Object.hasOwn(config, 'toString') && config.toString).to.deep.equal(['a']);
+    expect(Object.hasOwn(config, 'constructor') && config.constructor).to.deep.equal(['b']);
+  });
+
   describe('refuses at startup, naming the file, where LiteLLM fails to start', () => {
     const refusal = (main: string): string => {
       try {

@@ -12,7 +12,8 @@
  *
  * Where LiteLLM fails to start (a list to append to something that is not a list, a file that is
  * not a mapping), Tollgate refuses with the file and key named; where LiteLLM would loop for ever
- * (a file that includes itself), Tollgate refuses after MAX_INCLUDED_FILES.
+ * (a file read again through its own includes: itself, the main file, or one that led to it),
+ * Tollgate refuses when it meets it. A file included twice side by side is read twice, as there.
  */
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { isAlias, isSeq, type Document } from 'yaml';
@@ -20,6 +21,8 @@ import { isAlias, isSeq, type Document } from 'yaml';
 /** A YAML file as read: its parsed document (for what needs PyYAML's view of a value) and its value. */
 export interface YamlFile {
   readonly path: string;
+  /** The file itself (symlinks followed), to know it when an include names it again; else `path`. */
+  readonly identity?: string;
   readonly document: Document.Parsed;
   readonly value: unknown;
 }
@@ -38,8 +41,11 @@ export interface MergedConfig {
   readonly modelEntries: readonly ModelEntrySource[] | null;
 }
 
-/** Far more than any real split of a config; reached only by a file that includes itself. */
-export const MAX_INCLUDED_FILES = 100;
+/**
+ * Files read in all, a bound for includes that never loop but multiply (each file naming the next
+ * twice); far more than a config split one file per deployment.
+ */
+export const MAX_INCLUDED_FILES = 10_000;
 
 export class IncludeError extends Error {}
 
@@ -97,14 +103,25 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
   const includes = config.include;
   if (!Array.isArray(includes)) throw new IncludeError(`${main.path}: 'include' must be a list of file paths`);
   const baseDir = dirname(resolve(main.path));
+  // For each entry of the list, the one whose file appended it (-1: the main file's own), and
+  // each file read: the chain of files that led to an entry, where one met again means a loop.
+  const parents: number[] = includes.map(() => -1);
+  const identities: string[] = [];
   // Read by index: an included file's own `include` list is appended to this one as it is read.
   for (let index = 0; index < includes.length; index += 1) {
-    if (index >= MAX_INCLUDED_FILES) {
-      throw new IncludeError(`${main.path}: 'include' reads more than ${MAX_INCLUDED_FILES} files (does a file include itself?)`);
-    }
+    if (index >= MAX_INCLUDED_FILES) throw new IncludeError(`${main.path}: 'include' reads more than ${MAX_INCLUDED_FILES} files`);
     const entry: unknown = includes[index];
     if (typeof entry !== 'string') throw new IncludeError(`${main.path}: 'include' entry ${index + 1} is not a file path`);
     const file = read(pythonJoin(baseDir, entry));
+    const identity = file.identity ?? file.path;
+    for (let at = parents[index] ?? -1; ; at = parents[at] ?? -1) {
+      if ((at === -1 ? (main.identity ?? main.path) : identities[at]) === identity) {
+        throw new IncludeError(`${file.path}: included again through its own includes, which LiteLLM would read for ever`);
+      }
+      if (at === -1) break;
+    }
+    identities[index] = identity;
+    const listed = includes.length;
     const value = isFalsy(file.value) ? {} : file.value;
     if (!isMapping(value)) throw new IncludeError(`${file.path}: an included file must be a mapping of config keys`);
     for (const [key, included] of Object.entries(value)) {
@@ -127,6 +144,7 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
         owners.set(key, file.document);
       }
     }
+    for (let added = listed; added < includes.length; added += 1) parents[added] = index;
   }
   delete config.include;
   return { value: config, documentOf, modelEntries: modelEntries() };

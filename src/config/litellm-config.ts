@@ -3,7 +3,7 @@
  * Unknown LiteLLM keys are ignored (a LiteLLM config is accepted unchanged); unknown `tollgate:` keys
  * and wrong types fail with the key's path.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isScalar } from 'yaml';
 import { IncludeError, mergeIncludes, type MergedConfig, type ModelEntrySource, type YamlFile } from './config-includes';
 import { describeYamlError, parsePythonYaml } from './python-yaml';
@@ -221,10 +221,19 @@ function readYaml(text: string, source: string): YamlFile {
   const [error] = document.errors;
   if (error !== undefined) throw new ConfigError(`${source}: not valid YAML: ${describeYamlError(error)}`);
   try {
-    return { path: source, document, value: document.toJS() ?? {} };
+    return { path: source, identity: identityOf(source), document, value: document.toJS() ?? {} };
   } catch (err) {
     // Alias trouble (unresolved, or too many: a billion-laughs file); the message names no value.
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+/** The file a path names, for knowing it again under another spelling; the path when there is none (a config given as text). */
+function identityOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 

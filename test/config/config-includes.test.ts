@@ -105,6 +105,18 @@ describe('config: include (other YAML files merged into the config)', () => {
     expect(Object.hasOwn(config, 'constructor') && config.constructor).to.deep.equal(['b']);
   });
 
+  it('reads a config split one file per deployment, 150 of them', () => {
+    const names = Array.from({ length: 150 }, (_, i) => `m${i}`);
+    for (const name of names) write(`${name}.yaml`, `model_list:\n  - model_name: ${name}\n`);
+    expect(load(`include: [${names.map((n) => `${n}.yaml`).join(', ')}]\n`).model_list?.map((m) => m.model_name)).to.deep.equal(names);
+  });
+
+  it('reads a file included twice side by side twice, its list appended twice, as LiteLLM does (no loop)', () => {
+    write('shared.yaml', 'model_list:\n  - model_name: s\n');
+    write('a.yaml', 'include: [shared.yaml]\n');
+    expect(load('include: [a.yaml, shared.yaml]\n').model_list?.map((m) => m.model_name)).to.deep.equal(['s', 's']);
+  });
+
   describe('refuses at startup, naming the file, where LiteLLM fails to start', () => {
     const refusal = (main: string): string => {
       try {
@@ -137,9 +149,23 @@ describe('config: include (other YAML files merged into the config)', () => {
       expect(refusal('include: [models.yaml]\nmodel_list:\n')).to.include("'model_list' is a list, but the config's 'model_list' is not");
     });
 
-    it('a file that includes itself (LiteLLM would read it for ever)', () => {
-      write('loop.yaml', 'include: [loop.yaml]\n');
-      expect(refusal('include: [loop.yaml]\n')).to.include(`more than ${MAX_INCLUDED_FILES} files`);
+    it('a file that includes itself, under any spelling (LiteLLM would read it for ever)', () => {
+      write('loop.yaml', 'include: [./loop.yaml]\n');
+      expect(refusal('include: [loop.yaml]\n')).to.include(`${dir}/./loop.yaml: included again through its own includes`);
+    });
+
+    it('a loop through several files, or back to the main file', () => {
+      write('a.yaml', 'include: [b.yaml]\n');
+      write('b.yaml', 'include: [a.yaml]\n');
+      expect(refusal('include: [a.yaml]\n')).to.include(`${join(dir, 'a.yaml')}: included again`);
+      write('back.yaml', 'include: [config.yaml]\n');
+      expect(refusal('include: [back.yaml]\n')).to.include(`${join(dir, 'config.yaml')}: included again`);
+    });
+
+    it(`includes that multiply without looping, past ${MAX_INCLUDED_FILES} files read`, () => {
+      for (let level = 0; level < 14; level += 1) write(`l${level}.yaml`, `include: [l${level + 1}.yaml, l${level + 1}.yaml]\n`);
+      write('l14.yaml', 'model_list: []\n');
+      expect(refusal('include: [l0.yaml]\n')).to.include(`reads more than ${MAX_INCLUDED_FILES} files`);
     });
   });
 });

@@ -15,19 +15,29 @@ export function isClusterInfo(info: string): boolean {
 }
 
 /**
+ * Whether the connected server runs in cluster mode; false when it cannot say (not connected, INFO
+ * refused or renamed, no answer in time): that is an outage or a restriction, not a cluster.
+ */
+export async function isClusterNode(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (!client.isReady) return false;
+  try {
+    return isClusterInfo(await withTimeout(client.info('cluster'), timeoutMs, 'redis INFO cluster'));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * After every (re)connection, asks the server whether it runs in cluster mode; if it does,
  * reports it and closes the client for good (no reconnecting to a server that cannot work).
  * A server that does not answer the question is left alone: that is an outage, handled as one.
  */
 export function refuseClusterNodes(client: RedisClient, timeoutMs: number, onCluster: () => void): void {
   client.on('ready', () => {
-    withTimeout(client.info('cluster'), timeoutMs, 'redis INFO cluster').then(
-      (info) => {
-        if (!isClusterInfo(info)) return;
-        onCluster();
-        if (client.isOpen) client.destroy();
-      },
-      () => undefined,
-    );
+    void isClusterNode(client, timeoutMs).then((cluster) => {
+      if (!cluster) return;
+      onCluster();
+      if (client.isOpen) client.destroy();
+    });
   });
 }

@@ -3,6 +3,8 @@
  * server says so once and runs as it does without Redis, deciding from the process cache and the
  * database, instead of half-working (cache reads answered, every admission script refused).
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { hashKey } from '../../src/auth/key-hash';
@@ -17,7 +19,7 @@ import { tempSqlitePath, type TempSqlite } from '../support/mysql';
 import { ownRedis, type OwnRedis } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { startServer, type ServerProcess } from '../support/server-process';
+import { BIN, startServer, type ServerProcess } from '../support/server-process';
 
 const CLUSTER_ARGS = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'];
 
@@ -103,6 +105,26 @@ describe('Redis: a cluster-mode node is refused, not half-used', function () {
       } finally {
         direct.destroy();
       }
+    });
+
+    it('the CLI writes to the database, says why it goes on without Redis, and the server sees the block', async () => {
+      const run = promisify(execFile);
+      const { stderr } = await run(process.execPath, [BIN, 'key', 'block', KEY], {
+        env: { PATH: process.env.PATH ?? '', TOLLGATE_SQLITE_PATH: database.path, REDIS_URL: redis.url },
+        timeout: 30_000,
+      });
+      expect(stderr).to.include('Redis Cluster node').and.not.include('could not be notified');
+      const refused = await eventually(
+        async () => {
+          const response = await client.check(anEnvoyCheck({ key: KEY, body: chat('gpt-4o') }));
+          return isAllowed(response) ? 'allowed' : denialOf(response).code;
+        },
+        (code) => code === '401',
+        { limitMs: 5_000, everyMs: 100 },
+      );
+      expect(refused).to.equal('401');
+      await run(process.execPath, [BIN, 'key', 'unblock', KEY], { env: { PATH: process.env.PATH ?? '', TOLLGATE_SQLITE_PATH: database.path, REDIS_URL: redis.url } });
+      expect(await eventually(async () => isAllowed(await client.check(anEnvoyCheck({ key: KEY, body: chat('gpt-4o') }))), Boolean, { limitMs: 5_000, everyMs: 100 })).to.equal(true);
     });
 
     it('decides from the database as without Redis: a valid key allowed, a blocked key refused', async () => {

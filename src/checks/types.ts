@@ -87,7 +87,11 @@ export interface Snapshot {
   readonly globalSpend: number | null;
   /** The key's own LiteLLM_BudgetTable row (key.budget_id): its soft_budget is the key soft budget. */
   readonly keyBudget: Budget | null;
-  /** The agent named by key.agent_id (LiteLLM's agent registry reads LiteLLM_AgentsTable). */
+  /**
+   * The agent named by key.agent_id, else by the request (`x-litellm-agent-id`, `metadata.agent_id`;
+   * ratelimit/rate-limits.ts requestAgentIdOf): LiteLLM's agent registry reads LiteLLM_AgentsTable.
+   * Only the key's agent is subject to the trace-id requirement (agent-trace-id.ts).
+   */
   readonly agent: Agent | null;
   /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
   readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;

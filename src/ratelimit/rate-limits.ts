@@ -7,14 +7,16 @@
  * (`_PROXY_MaxParallelRequestsHandler_v3._create_rate_limit_descriptors`, then
  * `_add_team_model_rate_limit_descriptor_from_metadata`, `_add_project_model_rate_limit_descriptor_from_metadata`
  * and `create_organization_rate_limit_descriptor`): key, user, team, team member, end user, the
- * key per model, the team per model, the key's agent, that agent's session, the project per
- * model, the organization, the organization per model. The 429 names the first rpm limit crossed
+ * key per model, the team per model, the agent (the key's, else the one the request names), that
+ * agent's session, the project per model, the organization, the organization per model. The 429 names the first rpm limit crossed
  * in that order, else the first tpm limit crossed: v3 checks every rpm limit before it reserves
  * tokens against the tpm limits.
  */
 import { createHash } from 'node:crypto';
 import { chainIdFromHeaders } from '../checks/agent-trace-id';
+import { isJsonObject } from '../checks/context';
 import { pyStr } from '../checks/python-format';
+import { metadataAsObject } from '../checks/request-metadata';
 import type { Snapshot } from '../checks/types';
 import type { Agent, Json, JsonObject } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
@@ -62,9 +64,10 @@ export interface RateLimit {
  * which LiteLLM's router fans out to each) counts against each one's limits, and one whose body was
  * cut before its model (UNREAD_MODEL) against every per-model limit that applies to the caller:
  * otherwise a comma or padding past Envoy's limit would take a request out of its model's limit.
- * `request` is read only for an agent with a session limit, for its session id (agentSessionIdOf).
+ * `request` is read only when the snapshot holds an agent: for the agent it names (limitedAgentOf)
+ * and the session id of an agent with a session limit (agentSessionIdOf).
  */
-export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null, request: SessionSource | null = null): RateLimit[] {
+export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null, request: AgentSource | null = null): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
   // Every entity is looked at on every warm Check and most set no limit: a target is built only for one that does.
@@ -93,7 +96,7 @@ export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = 
     // twice and the limit bites at half (LiteLLM issue #34140). Tollgate counts it once.
     if (team !== null && namesModelLimits(team.metadata)) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, model);
   }
-  const agent = keyAgentOf(snapshot);
+  const agent = limitedAgentOf(snapshot, request);
   if (agent !== null) addAgentLimits(out, agent, request);
   if (model !== null) {
     if (project !== null && namesModelLimits(project.metadata)) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, model);
@@ -110,14 +113,95 @@ export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = 
 /** The request facts an agent's session id is read from. */
 export type SessionSource = Pick<RequestFacts, 'headers' | 'body' | 'sentBody'>;
 
+/** The request facts the agent a request names, and its session, are read from. */
+export type AgentSource = SessionSource & Pick<RequestFacts, 'route'>;
+
 /**
- * The agent v3 limits: the key's (`user_api_key_dict.agent_id`), which wins over one the request
- * names (header `x-litellm-agent-id`, body `metadata.agent_id`). Tollgate limits the key's agent
- * only (docs/budgets.md: a request-named agent is not loaded at Check time).
+ * The agent v3 limits (`_get_resolved_agent_id`): the key's (`user_api_key_dict.agent_id`), which
+ * wins over one the request names (requestAgentIdOf). The snapshot holds the agent loaded for
+ * that id (load-snapshot.ts); it applies only while it is the one the key or the request names.
+ * The request is read only when the snapshot holds an agent and the key names none.
  */
-function keyAgentOf(snapshot: Snapshot): Agent | null {
+export function limitedAgentOf(snapshot: Snapshot, request: AgentSource | null): Agent | null {
   const { key, agent } = snapshot;
-  return key !== null && key.agent_id !== null && agent !== null && agent.agent_id === key.agent_id ? agent : null;
+  if (key === null || agent === null) return null;
+  if (namesAgent(key.agent_id)) return agent.agent_id === key.agent_id ? agent : null;
+  return request !== null && requestAgentIdOf(request) === agent.agent_id ? agent : null;
+}
+
+/**
+ * The agent whose token windows the response feeds (v3's `_collect_tpm_scope_targets` reads the
+ * resolved `metadata.agent_id`): the key's, with or without a row; one the request names only
+ * when its row exists, so that ids a caller makes up make no Redis keys.
+ */
+export function agentIdOf(snapshot: Snapshot, request: AgentSource): string | null {
+  const keyAgentId = snapshot.key?.agent_id ?? null;
+  if (namesAgent(keyAgentId)) return keyAgentId;
+  return limitedAgentOf(snapshot, request)?.agent_id ?? null;
+}
+
+/** The agent to load for a key: its own (LiteLLM: `if key_agent_id:`), else the one the request names. */
+export function agentIdToLoad(keyAgentId: string | null, request: AgentSource): string | null {
+  return namesAgent(keyAgentId) ? keyAgentId : requestAgentIdOf(request);
+}
+
+function namesAgent(id: string | null): id is string {
+  return id !== null && id !== '';
+}
+
+/** `LiteLLM_AgentsTable.agent_id` is VARCHAR(255): a longer id names no row. */
+export const MAX_AGENT_ID_CHARS = 255;
+
+const AGENT_ID_HEADER = 'x-litellm-agent-id';
+
+/**
+ * The agent a request names, as `data["metadata"]["agent_id"]` reaches v3's limiter after
+ * LiteLLM's request setup (litellm_pre_call_utils.add_litellm_data_to_request):
+ *
+ * - On routes whose metadata is `litellm_metadata` (`_get_metadata_variable_name`: a path holding
+ *   `thread`, `assistant`, `batches`, `/v1/messages`, `responses` or `files`) the header and the
+ *   body's `litellm_metadata` go there, which the limiter does not read: only the body's own
+ *   `metadata.agent_id` names one.
+ * - Elsewhere the `x-litellm-agent-id` header (when not empty) is written over the body's
+ *   `metadata.agent_id`, but only into a metadata dict: metadata sent as a JSON string is parsed
+ *   after that, and the header is lost. Then `litellm_metadata.agent_id` is merged in when the
+ *   metadata has no `agent_id` key at all (a null there stays).
+ *
+ * The body is the one sent, as for the session (agentSessionIdOf). Only a non-empty string can
+ * equal a registry id. One longer than MAX_AGENT_ID_CHARS code points, or holding half a
+ * surrogate pair (no UTF-8 column stores it), names no row and is not looked up. Null when none is
+ * named: most requests, which cost a header lookup and two own-property reads.
+ */
+export function requestAgentIdOf(request: AgentSource): string | null {
+  const header = request.headers[AGENT_ID_HEADER];
+  const body = request.sentBody === undefined ? request.body : request.sentBody;
+  const metadata = body !== null && Object.hasOwn(body, 'metadata') ? body.metadata : undefined;
+  const litellmMetadata = body !== null && Object.hasOwn(body, 'litellm_metadata') ? body.litellm_metadata : undefined;
+  if (header === undefined && metadata === undefined && litellmMetadata === undefined) return null;
+  if (usesLitellmMetadata(request.route)) return rowIdOf(metadataAsObject(metadata)?.agent_id);
+  const metadataIsDict = metadata === undefined || metadata === null || isJsonObject(metadata);
+  if (header !== undefined && header !== '' && metadataIsDict) return rowIdOf(header);
+  const own = metadataAsObject(metadata);
+  if (own !== null && Object.hasOwn(own, 'agent_id')) return rowIdOf(own.agent_id);
+  // Metadata that is neither absent nor a dict makes LiteLLM's setup fail before any limit.
+  if (own === null && metadata !== undefined && metadata !== null) return null;
+  return rowIdOf(metadataAsObject(litellmMetadata)?.agent_id);
+}
+
+const LITELLM_METADATA_ROUTE_PARTS = ['thread', 'assistant', 'batches', '/v1/messages', 'responses', 'files'];
+
+function usesLitellmMetadata(route: string): boolean {
+  return LITELLM_METADATA_ROUTE_PARTS.some((part) => route.includes(part));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The id as a row could hold it, else null. */
+function rowIdOf(value: Json | undefined): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  // VARCHAR counts code points: up to 255 UTF-16 units always fit, over 510 never do.
+  if (value.length > MAX_AGENT_ID_CHARS && (value.length > 2 * MAX_AGENT_ID_CHARS || [...value].length > MAX_AGENT_ID_CHARS)) return null;
+  return LONE_SURROGATE.test(value) ? null : value;
 }
 
 /**
@@ -297,7 +381,7 @@ function pyTruthy(value: Json | undefined): boolean {
 
 /**
  * The entities whose token windows a metered response feeds (tpm is counted for all, limited or
- * not): the agent scopes when the response carries the key's agent (and its session).
+ * not): the agent scopes when the response carries the agent (agentIdOf) and its session.
  */
 export const TOKEN_COUNTED_KINDS: ReadonlySet<RateTarget['kind']> = new Set(['key', 'user', 'team', 'team_member', 'organization', 'end_user', 'agent', 'agent_session']);
 

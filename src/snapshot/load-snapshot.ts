@@ -1,8 +1,8 @@
 /**
  * Load, then decide: every entity the checks may read, gathered in as few dependent steps as
  * possible (key ∥ end user, then team ∥ user ∥ membership ∥ project ∥ tags ∥ global spend ∥ key
- * budget ∥ agent, then organization ∥ access groups ∥ object permissions). Through the cached
- * store a warm request does no I/O.
+ * budget ∥ agent (the key's, else the request's), then organization ∥ access groups ∥ object
+ * permissions). Through the cached store a warm request does no I/O.
  */
 import type { Snapshot, UnknownEndUser } from '../checks/types';
 import { needsVectorStorePermissions } from '../checks/vector-store-ids';
@@ -22,6 +22,7 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
+import { agentIdToLoad } from '../ratelimit/rate-limits';
 import type { AuthStore } from '../store/auth-store';
 import {
   accessGroupsOf,
@@ -111,7 +112,10 @@ function loadRelated(
   endUser: EndUser | null,
 ): MaybePromise<Snapshot> {
   const tagNames = tagsFromBody(facts.body);
-  const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId, agent_id: agentId } = key;
+  const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId } = key;
+  // The key's agent, else the one the request names (v3 limits either): read only once the key is
+  // known, so that an unauthenticated caller's ids cause no lookup.
+  const agentId = agentIdToLoad(key.agent_id, facts);
   const second = allReady<KeyRelations>([
     teamId !== null ? teamOf(store, teamId) : null,
     userId !== null ? userOf(store, userId) : null,

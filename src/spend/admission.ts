@@ -29,7 +29,7 @@ import type { PriceTable } from '../metering/prices';
 import { tagsFromBody } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
-import { agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
+import { agentIdOf, agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
@@ -259,9 +259,10 @@ export class MeteringAdmitter implements Admitter {
 /**
  * What an allow adds to the identity's dynamic metadata: nothing (shared, no allocation) unless
  * metered or limited. Unmetered, an admission id (a tpm reservation's) comes without the tags,
- * which only spend is charged to. With an admission id, a key acting for an agent also names the
- * agent (`agent_id`) and the request's session (`agent_session_id`), whose tpm windows the
- * response feeds (v3's `_collect_tpm_scope_targets`), limited or not, like every other scope.
+ * which only spend is charged to. With an admission id, a request acting for an agent (the key's,
+ * else a known one the request names) also names the agent (`agent_id`) and the request's session
+ * (`agent_session_id`), whose tpm windows the response feeds (v3's `_collect_tpm_scope_targets`),
+ * limited or not, like every other scope.
  */
 function admissionMetadata(admissionId: string | null, metered: boolean, ctx: CheckContext, rateLimit: Json | null): Readonly<Record<string, Json>> {
   if (admissionId === null && rateLimit === null) return NO_METADATA;
@@ -279,8 +280,8 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
       metadata.charged_tags = ctx.snapshot.tags.map((tag) => tag.tag_name).filter((name) => tags.includes(name));
     }
   }
-  const agentId = ctx.snapshot.key?.agent_id ?? null;
-  if (admissionId !== null && agentId !== null) {
+  const agentId = admissionId === null ? null : agentIdOf(ctx.snapshot, ctx.request);
+  if (agentId !== null) {
     metadata.agent_id = agentId;
     const sessionId = agentSessionIdOf(ctx.request);
     if (sessionId !== null) metadata.agent_session_id = sessionId;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
-import { agentSessionIdOf, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
+import { agentSessionIdOf, MAX_AGENT_ID_CHARS, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf, requestAgentIdOf } from '../../src/ratelimit/rate-limits';
 import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { aBudget, aKey, aMembership, anAgent, anOrg, aProject, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
@@ -332,5 +332,61 @@ describe('rate limits: agents and agent sessions (LiteLLM v3 `agent`, `agent_ses
       'LiteLLM Rate Limit Handler for rate limit type = agent_session. Crossed TPM / RPM / Max Parallel Request Limit. ' +
         'current rpm: 2, rpm limit: 2, current tpm: 0, tpm limit: 9223372036854775807, current max_parallel_requests: 0, max_parallel_requests: 9223372036854775807',
     );
+  });
+});
+
+describe('rate limits: the agent a request names (v3 `metadata.agent_id` when the key has none)', () => {
+  type Named = { readonly route?: string; readonly headers?: Record<string, string>; readonly body?: RequestFacts['body']; readonly sentBody?: RequestFacts['body'] };
+  const named = ({ route = '/v1/chat/completions', headers = {}, body = { model: 'gpt-4o' }, sentBody }: Named): string | null =>
+    requestAgentIdOf(aRequest({ route, headers, body, ...(sentBody === undefined ? {} : { sentBody }) }));
+  const header = { 'x-litellm-agent-id': 'agent-h' };
+
+  const rows: ReadonlyArray<readonly [string, Named, string | null]> = [
+    ['the x-litellm-agent-id header', { headers: header }, 'agent-h'],
+    ["the body's metadata.agent_id", { body: { metadata: { agent_id: 'agent-b' } } }, 'agent-b'],
+    ['metadata sent as a JSON string (multipart), as the proxy parses it', { body: { metadata: '{"agent_id": "agent-s"}' } }, 'agent-s'],
+    ["the header over the body's metadata (written into the metadata dict)", { headers: header, body: { metadata: { agent_id: 'agent-b' } } }, 'agent-h'],
+    ['the header when the body sends metadata null (the proxy makes it a dict)', { headers: header, body: { metadata: null } }, 'agent-h'],
+    ["the body's JSON-string metadata over the header, which LiteLLM writes only into a dict", { headers: header, body: { metadata: '{"agent_id": "agent-s"}' } }, 'agent-s'],
+    ['litellm_metadata.agent_id, merged in when the metadata has no agent_id', { body: { metadata: {}, litellm_metadata: { agent_id: 'agent-l' } } }, 'agent-l'],
+    ['no agent when the metadata holds agent_id null (the merge keeps it)', { body: { metadata: { agent_id: null }, litellm_metadata: { agent_id: 'agent-l' } } }, null],
+    ['an empty header, which does not count', { headers: { 'x-litellm-agent-id': '' }, body: { metadata: { agent_id: 'agent-b' } } }, 'agent-b'],
+    ['no agent for a number (no registry id equals it)', { body: { metadata: { agent_id: 7 } } }, null],
+    ['no agent for an empty id', { body: { metadata: { agent_id: '' } } }, null],
+    ['no agent when the request names none', {}, null],
+    ['only metadata.agent_id on /v1/messages (litellm_metadata route: the header goes there, unread)', { route: '/v1/messages', headers: header, body: { metadata: { agent_id: 'agent-b' } } }, 'agent-b'],
+    ['no agent from the header alone on /v1/responses', { route: '/v1/responses', headers: header }, null],
+    ['no agent from litellm_metadata on /v1/batches', { route: '/v1/batches', body: { litellm_metadata: { agent_id: 'agent-l' } } }, null],
+    ['the body as sent, not the path parameters merged into it', { body: { metadata: { agent_id: 'agent-q' } }, sentBody: { model: 'gpt-4o' } }, null],
+  ];
+  for (const [name, request, expected] of rows) it(`reads ${name}`, () => expect(named(request)).to.equal(expected));
+
+  it(`looks up no id a row cannot hold: over ${MAX_AGENT_ID_CHARS} code points, or with half a surrogate pair`, () => {
+    const longest = 'a'.repeat(MAX_AGENT_ID_CHARS);
+    expect(named({ headers: { 'x-litellm-agent-id': longest } })).to.equal(longest);
+    expect(named({ headers: { 'x-litellm-agent-id': `${longest}a` } })).to.equal(null);
+    const astral = '😀'.repeat(MAX_AGENT_ID_CHARS);
+    expect(named({ body: { metadata: { agent_id: astral } } }), '255 code points in 510 UTF-16 units').to.equal(astral);
+    expect(named({ body: { metadata: { agent_id: `${astral}a` } } })).to.equal(null);
+    expect(named({ body: { metadata: { agent_id: 'x'.repeat(1024 * 1024) } } })).to.equal(null);
+    expect(named({ body: { metadata: { agent_id: 'agent\ud800' } } })).to.equal(null);
+  });
+
+  const limitedAgent = anAgent({ agent_id: 'agent-h', rpm_limit: 5, session_rpm_limit: 2 });
+  const show = (snapshot: Partial<Snapshot>, request: Named): string[] =>
+    rateLimitsOf(aSnapshot(snapshot), 'gpt-4o', aRequest({ route: request.route ?? '/v1/chat/completions', headers: request.headers ?? {}, body: request.body ?? { model: 'gpt-4o' } })).map(
+      (l) => `${l.type}:${l.metric}:${l.limit}:${l.target.id}`,
+    );
+
+  it("limits a key without an agent by the agent its request names, as the key's own agent (and that agent's session)", () => {
+    expect(show({ key: aKey(), agent: limitedAgent }, { headers: { ...header, 'x-litellm-trace-id': 't' } })).to.deep.equal(['agent:rpm:5:agent-h', 'agent_session:rpm:2:agent-h']);
+    expect(show({ key: aKey(), agent: limitedAgent }, { body: { metadata: { agent_id: 'agent-h' } } })).to.deep.equal(['agent:rpm:5:agent-h']);
+  });
+
+  it("keeps the key's agent over the one the request names, and applies no agent the request does not name", () => {
+    expect(show({ key: aKey({ agent_id: 'agent-k' }), agent: limitedAgent }, { headers: header }), "the key's agent wins").to.deep.equal([]);
+    expect(show({ key: aKey({ agent_id: 'agent-k' }), agent: anAgent({ agent_id: 'agent-k', rpm_limit: 1 }) }, { headers: header })).to.deep.equal(['agent:rpm:1:agent-k']);
+    expect(show({ key: aKey(), agent: limitedAgent }, { headers: { 'x-litellm-agent-id': 'agent-other' } }), 'another agent named').to.deep.equal([]);
+    expect(show({ key: aKey(), agent: limitedAgent }, { route: '/v1/responses', headers: header }), 'header unread on /v1/responses').to.deep.equal([]);
   });
 });

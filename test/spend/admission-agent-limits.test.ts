@@ -1,6 +1,7 @@
 /**
  * Agent rate limits through the admission against the real Redis (own key prefix, removed
- * afterwards): the key's agent (LiteLLM_AgentsTable rpm_limit / tpm_limit) and one session of it
+ * afterwards): the key's agent, or for a key without one the agent its request names
+ * (LiteLLM_AgentsTable rpm_limit / tpm_limit), and one session of it
  * (session_rpm_limit / session_tpm_limit, the session named by the trace-id header) are counted
  * in the one ADMIT call a limited Check already makes, and the response's tokens feed both
  * windows, as v3's `agent` and `agent_session` descriptors.
@@ -93,6 +94,22 @@ describe('spend: agent and agent-session rate limits on Redis', function () {
     expect((await admit(second)).kind).to.equal('admit');
     expect(refusalOf(await admit(first))).to.match(/^LiteLLM Rate Limit Handler for rate limit type = agent\. .*current rpm: 2, rpm limit: 2,/);
     expect(scripts, 'one ADMIT per Check').to.equal(3);
+    expect(await client.get(`${redis.prefix}rl:agent:${encodeURIComponent(agentId)}:rpm:${minute}`)).to.equal('2');
+  });
+
+  it('limits a key without an agent by the agent its request names in x-litellm-agent-id (429 agent), whichever such key sends it, and names that agent for the response', async () => {
+    const agentId = `agent-named-${redis.prefix}`;
+    const agent = anAgent({ agent_id: agentId, rpm_limit: 2 });
+    // Keys without agent_id; the snapshot holds the agent the loader found for the header's id.
+    const first = aSnapshot({ key: aKey({ token: `${KEY_HASH}-named-a`, tpm_limit: 1_000_000 }), agent });
+    const second = aSnapshot({ key: aKey({ token: `${KEY_HASH}-named-b` }), agent });
+    const named = { 'x-litellm-agent-id': agentId };
+    const admitted = await admit(first, named);
+    if (admitted.kind !== 'admit') throw new Error('refused under its limit');
+    expect(admitted.metadata).to.include({ agent_id: agentId });
+    expect((await admit(second, named)).kind).to.equal('admit');
+    expect(refusalOf(await admit(first, named))).to.match(/^LiteLLM Rate Limit Handler for rate limit type = agent\. .*current rpm: 2, rpm limit: 2,/);
+    expect((await admit(first)).kind, 'the same key naming no agent').to.equal('admit');
     expect(await client.get(`${redis.prefix}rl:agent:${encodeURIComponent(agentId)}:rpm:${minute}`)).to.equal('2');
   });
 

@@ -124,8 +124,10 @@ export type AgentSource = SessionSource & Pick<RequestFacts, 'route'>;
  */
 export function limitedAgentOf(snapshot: Snapshot, request: AgentSource | null): Agent | null {
   const { key, agent } = snapshot;
-  if (key === null || agent === null) return null;
-  if (namesAgent(key.agent_id)) return agent.agent_id === key.agent_id ? agent : null;
+  if (agent === null) return null;
+  // A JWT caller has no key: only the agent its request names.
+  const keyAgentId = key?.agent_id ?? null;
+  if (namesAgent(keyAgentId)) return agent.agent_id === keyAgentId ? agent : null;
   return request !== null && requestAgentIdOf(request) === agent.agent_id ? agent : null;
 }
 

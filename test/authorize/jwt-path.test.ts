@@ -6,10 +6,11 @@ import { JWT_CHECKS } from '../../src/authorize/jwt-path';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../../src/checks/order';
 import type { CheckContext, Snapshot } from '../../src/checks/types';
 import { rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
+import { rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aBudget, aDeployment, anObjectPermission, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, anAgent, anObjectPermission, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -346,6 +347,19 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       const { authorizer } = admitting({ kind: 'admit', metadata: { rate_limit: '100/MINUTE' } });
       const outcome = await authorizer.authorize(await withToken({ tid: 't-gpt', sub: 'alice' }));
       expect(outcome.decision).to.deep.include({ kind: 'allow', metadata: { rate_limit: '100/MINUTE' } });
+    });
+
+    it('gives the admission the agent the request names (v3 limits it for a JWT caller, which has no key), loaded only once the token verified', async () => {
+      store.agents.set('agent-j', anAgent({ agent_id: 'agent-j', rpm_limit: 3 }));
+      const { authorizer, seen } = admitting({ kind: 'admit', metadata: {} });
+      const named = await withToken({ tid: 't-gpt', sub: 'alice' }, { headers: { 'x-litellm-agent-id': 'agent-j' } });
+      expect((await authorizer.authorize(named)).decision.kind).to.equal('allow');
+      expect(seen[0].snapshot.agent?.agent_id).to.equal('agent-j');
+      expect(rateLimitsOf(seen[0].snapshot, 'gpt-4o', seen[0].request).map((l) => `${l.type}:${l.limit}`)).to.deep.equal(['agent:3']);
+      store.calls.length = 0;
+      const forged = aRequest({ credential: { kind: 'present', value: 'a.b.c', header: 'authorization' }, headers: { 'x-litellm-agent-id': 'agent-j' } });
+      expect((await authorizer.authorize(forged)).refusedBy).to.equal('jwt_verify');
+      expect(store.calls.filter((c) => c.startsWith('findAgent'))).to.deep.equal([]);
     });
 
     it('never admits (reserves or counts) a caller the checks refused', async () => {

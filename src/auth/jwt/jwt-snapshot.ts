@@ -1,8 +1,8 @@
 /**
  * The snapshot a JWT identity is checked against (`JWTAuthManager.get_objects`, litellm-auth.md
  * §3.3 step 8): organization, user, end user, team membership, plus what common_checks reads
- * (tags, the team's DB access groups and object permission, global spend). No key and no project:
- * a JWT has neither.
+ * (tags, the team's DB access groups and object permission, global spend), and the agent the
+ * request names (v3 rate-limits it when no key names one). No key and no project: a JWT has neither.
  *
  * Reads run in parallel, from process memory where it can answer; the refusals are then applied
  * in LiteLLM's order (organization, user, end user), and the `user_id_upsert` write happens only
@@ -11,7 +11,7 @@
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
 import type { Denial, Snapshot, UnknownEndUser } from '../../checks/types';
-import type { AccessGroup, Budget, EndUser, ObjectPermission, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
+import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
 import { needsVectorStorePermissions } from '../../checks/vector-store-ids';
@@ -24,7 +24,8 @@ import {
   permissionsById,
   unknownEndUserOf,
 } from '../../snapshot/load-snapshot';
-import { accessGroupsOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
+import { accessGroupsOf, agentOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
+import { requestAgentIdOf } from '../../ratelimit/rate-limits';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
 import { tagsFromBody } from '../../snapshot/request-tags';
 import type { ClaimIdentity } from './claim-identity';
@@ -104,6 +105,7 @@ type Loaded = [
   number | null,
   Budget | null,
   readonly ObjectPermission[],
+  Agent | null,
 ];
 
 /**
@@ -127,6 +129,7 @@ export function loadJwtSnapshot(
   // only a request that names vector stores (or whose body was cut before it could) needs it.
   const permissionId = team?.object_permission_id ?? null;
   const needsPermission = permissionId !== null && needsVectorStorePermissions(facts);
+  const agentIdNamed = requestAgentIdOf(facts);
   const loaded = allReady<Loaded>([
     claimedOrganization(lookups, identity),
     teamOrgId !== null ? organizationOf(store, teamOrgId) : null,
@@ -139,6 +142,8 @@ export function loadJwtSnapshot(
     policy.maxBudget !== null && policy.maxBudget > 0 ? globalSpendOf(store) : null,
     defaultEndUserBudget(store, identity.endUserId, policy),
     needsPermission ? objectPermissionsOf(store, [permissionId]) : NO_PERMISSIONS,
+    // Read only once the token verified (this runs after), as a key's agent is only for a key that exists.
+    agentIdNamed !== null ? agentOf(store, agentIdNamed) : null,
   ]);
   return andThen(loaded, (ready) => refuseOrAssemble(lookups, identity, team, facts, ready));
 }
@@ -151,7 +156,7 @@ function refuseOrAssemble(
   identity: ClaimIdentity,
   team: Team | null,
   facts: RequestFacts,
-  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget, permissions]: Loaded,
+  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget, permissions, agent]: Loaded,
 ): MaybePromise<JwtSnapshotResult> {
   const { settings } = lookups;
   const userId = identity.userId;
@@ -174,7 +179,7 @@ function refuseOrAssemble(
     return created.then((createdUser) =>
       createdUser === null
         ? userMissing(userId)
-        : assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions]),
+        : assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions, agent]),
     );
   }
   return assemble(facts, userId, team, groupIds, [
@@ -187,6 +192,7 @@ function refuseOrAssemble(
     groups,
     globalSpend,
     permissions,
+    agent,
   ]);
 }
 
@@ -200,6 +206,7 @@ type Resolved = [
   readonly AccessGroup[],
   number | null,
   readonly ObjectPermission[],
+  Agent | null,
 ];
 
 /** The end user's budget (`_check_end_user_budget` inside get_end_user_object), then the snapshot. */
@@ -217,7 +224,7 @@ function assemble(
   userId: string | null,
   team: Team | null,
   groupIds: readonly string[],
-  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions]: Resolved,
+  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions, agent]: Resolved,
 ): JwtSnapshotResult {
   // Before common_checks, not on info routes.
   if (endUser !== null && !isInfoRoute(facts.route)) {
@@ -239,6 +246,7 @@ function assemble(
       accessGroups: groupsById(groupIds, groups),
       globalSpend,
       objectPermissions: permissionsById(permissions),
+      agent,
       jwtUserId: userId,
     }),
   };

@@ -205,7 +205,7 @@ export class Authorizer {
 
   /** Whether `validate_end_user_id_in_db` has an end user to settle: off, nothing is done or made. */
   private validatesEndUserOf(facts: RequestFacts): boolean {
-    return this.policy.validateEndUserIdInDb && facts.endUserId !== null;
+    return validatesEndUserId(facts.endUserId, this.policy);
   }
 
   /**
@@ -301,11 +301,9 @@ export class Authorizer {
    * (always, with the setting off), a copy without it when it is dropped. Warm, no promise is made.
    */
   private withValidatedEndUser(facts: RequestFacts): MaybePromise<RequestFacts> {
-    const policy = this.policy;
-    if (!policy.validateEndUserIdInDb || facts.endUserId === null) return facts;
-    return andThen(validatedEndUserId(this.options.store, facts.endUserId, policy), (kept) =>
-      kept === facts.endUserId ? facts : withoutEndUser(facts),
-    );
+    const endUserId = facts.endUserId;
+    if (!validatesEndUserId(endUserId, this.policy)) return facts;
+    return andThen(validatedEndUserId(this.options.store, endUserId, this.policy), (kept) => (kept === endUserId ? facts : withoutEndUser(facts)));
   }
 
   private context(request: RequestFacts, snapshot: Snapshot, keyHash: string | null, now: Date): CheckContext {

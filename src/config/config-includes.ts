@@ -17,6 +17,8 @@
  */
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { isAlias, isSeq, type Document } from 'yaml';
+import type { Json } from '../domain/entities';
+import { isTruthy } from '../domain/truthiness';
 
 /** A YAML file as read: its parsed document (for what needs PyYAML's view of a value) and its value. */
 export interface YamlFile {
@@ -51,13 +53,6 @@ export class IncludeError extends Error {}
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Python's truthiness, for PyYAML's `safe_load(file) or {}`. */
-function isFalsy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
-  if (Array.isArray(value)) return value.length === 0;
-  return isMapping(value) && Object.keys(value).length === 0;
 }
 
 function seqItems(node: unknown, document: Document.Parsed): readonly unknown[] | null {
@@ -122,7 +117,9 @@ export function mergeIncludes(main: YamlFile, read: (path: string) => YamlFile):
     }
     identities[index] = identity;
     const listed = includes.length;
-    const value = isFalsy(file.value) ? {} : file.value;
+    // PyYAML's `safe_load(file) or {}`: an empty file, or one holding only a falsy value, is no
+    // keys (a timestamp, which is no JSON value, is truthy there).
+    const value = file.value instanceof Date || isTruthy(file.value as Json) ? file.value : {};
     if (!isMapping(value)) throw new IncludeError(`${file.path}: an included file must be a mapping of config keys`);
     for (const [key, included] of Object.entries(value)) {
       if (Array.isArray(included) && !sources.has(included)) sources.set(included, entriesOf(file, key, included));

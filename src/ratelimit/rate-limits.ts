@@ -24,7 +24,7 @@ import { isTruthy } from '../domain/truthiness';
 import type { RateTarget, SpendTarget } from '../spend/targets';
 import { rateTargetName, uriPart } from '../spend/targets';
 import { hasOwnKeys } from '../util/own-keys';
-import { wellFormed } from '../util/well-formed';
+import { isWellFormed, wellFormed } from '../util/well-formed';
 
 export type RateMetric = 'rpm' | 'tpm';
 
@@ -196,14 +196,12 @@ function usesLitellmMetadata(route: string): boolean {
   return LITELLM_METADATA_ROUTE_PARTS.some((part) => route.includes(part));
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** The id as a row could hold it, else null. */
 function rowIdOf(value: Json | undefined): string | null {
   if (typeof value !== 'string' || value === '') return null;
   // VARCHAR counts code points: up to 255 UTF-16 units always fit, over 510 never do.
   if (value.length > MAX_AGENT_ID_CHARS && (value.length > 2 * MAX_AGENT_ID_CHARS || [...value].length > MAX_AGENT_ID_CHARS)) return null;
-  return LONE_SURROGATE.test(value) ? null : value;
+  return isWellFormed(value) ? value : null;
 }
 
 /**
@@ -242,7 +240,7 @@ export function agentSessionIdOf(request: SessionSource): string | null {
   const own = body.litellm_session_id;
   if (isTruthy(own)) return sessionKeyOf(pyStr(own as Json));
   for (const container of ['metadata', 'litellm_metadata'] as const) {
-    const session = metadataObject(body[container])?.session_id;
+    const session = metadataAsObject(body[container])?.session_id;
     if (isTruthy(session)) return sessionKeyOf(pyStr(session as Json));
   }
   return null;
@@ -264,18 +262,6 @@ export const MAX_SESSION_ID_CHARS = 64;
 function sessionKeyOf(id: string): string {
   const text = wellFormed(id);
   return text.length <= MAX_SESSION_ID_CHARS ? text : `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
-}
-
-/** A metadata container as LiteLLM reads it: an object, or a string holding one (safe_json_loads). */
-function metadataObject(value: Json | undefined): JsonObject | null {
-  if (isObject(value)) return value;
-  if (typeof value !== 'string') return null;
-  try {
-    const parsed = JSON.parse(value) as Json;
-    return isObject(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
 }
 
 function limited(rpm: number | null, tpm: number | null): boolean {

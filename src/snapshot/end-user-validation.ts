@@ -41,12 +41,13 @@ export function confirmedEndUserId(store: AuthStore, endUserId: string, credenti
 /**
  * The rest of the validation once the customer row has been looked up (`customer`): a customer id
  * (the usual case) is kept with that one lookup, which a snapshot makes anyway. Any other id is
- * looked for among the users, by id, then by email: the email lookup cannot use an index (a scan
- * of LiteLLM_UserTable), so it is made only for a caller whose credential was accepted. For one
+ * looked for among the users, by id, then by email (an index read since the user-email-index
+ * migration; a scan of LiteLLM_UserTable without it), only for a caller whose credential was
+ * accepted. For one
  * refused (an unknown key, a token that fails verification) the id is dropped unasked: the key
  * checks refuse it whatever the answer, and the end-user checks before them read the customer
  * row alone, so only a refusal's dynamic metadata could tell; a stranger varying ids must not buy
- * a table scan per request with it.
+ * user lookups per request with it.
  */
 export function keptEndUserId(store: AuthStore, endUserId: string, customer: EndUser | null, credentialAccepted: boolean): MaybePromise<string | null> {
   if (customer !== null) return endUserId;

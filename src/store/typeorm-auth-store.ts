@@ -8,6 +8,7 @@
  */
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { USER_EMAIL_LOWER_COLUMN } from './migrations/1764115500000-user-email-index';
+import { mysqlColumnExists } from './migrations/ddl';
 import type { Settings } from '../config/settings';
 import type {
   AccessGroup,
@@ -204,16 +205,10 @@ export class TypeOrmAuthStore implements AuthStore {
    */
   private hasLoweredEmailColumn(): Promise<boolean> {
     if (dialectOf(this.dataSource) !== 'mysql') return Promise.resolve(false);
-    this.loweredEmailColumn ??= this.dataSource
-      .query(
-        'SELECT 1 AS present FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? LIMIT 1',
-        ['LiteLLM_UserTable', USER_EMAIL_LOWER_COLUMN],
-      )
-      .then((rows: unknown[]) => rows.length > 0)
-      .catch((error: unknown) => {
-        this.loweredEmailColumn = null;
-        throw error;
-      });
+    this.loweredEmailColumn ??= mysqlColumnExists(this.dataSource, 'LiteLLM_UserTable', USER_EMAIL_LOWER_COLUMN).catch((error: unknown) => {
+      this.loweredEmailColumn = null;
+      throw error;
+    });
     return this.loweredEmailColumn;
   }
 

@@ -7,6 +7,11 @@
 const HAS_LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(HAS_LONE_SURROGATE.source, 'g');
 
+/** Whether `text` has no lone surrogate half (`String.prototype.isWellFormed`, ES2024). */
+export function isWellFormed(text: string): boolean {
+  return !HAS_LONE_SURROGATE.test(text);
+}
+
 export function wellFormed(text: string): string {
   return HAS_LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, '\uFFFD') : text;
 }

@@ -11,18 +11,10 @@
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { dialectOf } from '../dialect';
-import { mysqlIndexExists } from './ddl';
+import { mysqlColumnExists, mysqlIndexExists } from './ddl';
 
 export const USER_EMAIL_LOWER_COLUMN = 'user_email_lower';
 export const USER_EMAIL_LOWER_INDEX = 'LiteLLM_UserTable_user_email_lower_idx';
-
-async function mysqlColumnExists(queryRunner: QueryRunner, table: string, column: string): Promise<boolean> {
-  const rows: unknown[] = await queryRunner.query(
-    'SELECT 1 AS present FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? LIMIT 1',
-    [table, column],
-  );
-  return rows.length > 0;
-}
 
 /** MySQL's and MariaDB's error for syntax they do not know (here: INVISIBLE). */
 const ER_PARSE_ERROR = 1064;

@@ -168,6 +168,20 @@ export function createIndexSql(dialect: Dialect, table: string, index: IndexSpec
   return `CREATE ${unique}INDEX ${ifNotExists}${quote(dialect, index.name)} ON ${quote(dialect, table)} (${columns})`;
 }
 
+/** Anything that runs a parameterized statement: a migration's QueryRunner or a DataSource. */
+export interface SqlRunner {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+/** Whether a MySQL/MariaDB table of the current database has the column. */
+export async function mysqlColumnExists(runner: SqlRunner, table: string, column: string): Promise<boolean> {
+  const rows = (await runner.query(
+    'SELECT 1 AS present FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? LIMIT 1',
+    [table, column],
+  )) as unknown[];
+  return rows.length > 0;
+}
+
 export async function mysqlIndexExists(queryRunner: QueryRunner, table: string, index: string): Promise<boolean> {
   // MySQL 8 has no CREATE INDEX IF NOT EXISTS (MariaDB does): ask information_schema instead.
   const rows: unknown[] = await queryRunner.query(

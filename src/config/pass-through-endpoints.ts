@@ -1,18 +1,24 @@
 /**
  * `general_settings.pass_through_endpoints` as LiteLLM's auth reads them (litellm-auth.md §2.3):
- * an endpoint whose `auth` is not `true` is called without a key; one that names a header in
+ * an endpoint whose `auth` is set and not `true` is called without a key, and one that sets no
+ * `auth` (or `auth: null`) is treated as `auth: true`, as newer LiteLLM does (GHSA-7h34-mmrh-6g58:
+ * `PassThroughGenericEndpoint.auth` defaults to true and the runtime reads `endpoint.get("auth",
+ * True)`, so an entry that omits it is no longer an open forwarder); one that names a header in
  * `headers.litellm_user_api_key` takes the key from it when no usual header carries one; and
  * `custom_auth_parser: langfuse` reads the key as the user name of a Basic credential (Langfuse
  * SDKs send their public key there). Those rules see an endpoint's exact `path`, as LiteLLM's
  * auth does. With `include_subpath: true` LiteLLM also serves `path/…` (`initialize_pass_through_endpoints`):
- * without its auth dependency (`auth` not "true" in any case) with no key at all, with it as any
- * keyed route.
+ * without its auth dependency (`auth` set and not "true" in any case) with no key at all, with it
+ * as an LLM API route (`path/*` joins `openai_routes`).
  */
 export interface PassThroughEndpoint {
   readonly path: string;
-  /** `auth: true`; anything else (absent, false, "true") leaves the exact path unauthenticated. */
+  /** `auth: true`, or no `auth` at all; anything else (false, "true", 1) leaves the exact path unauthenticated. */
   readonly authenticated: boolean;
-  /** `str(auth).lower() == "true"`: LiteLLM registers the routes with its auth dependency and counts the path among `openai_routes`. */
+  /**
+   * `str(auth).lower() == "true"`, or no `auth` at all: LiteLLM registers the routes with its auth
+   * dependency and counts the path (and, with `include_subpath`, `path/*`) among `openai_routes`.
+   */
   readonly guarded: boolean;
   /** `include_subpath: true` with a `target`: `path/…` is registered too. */
   readonly includeSubpath: boolean;
@@ -35,12 +41,14 @@ export function passThroughEndpointsOf(entries: readonly unknown[] | null | unde
     const headers = entry['headers'];
     const keyHeader = isObject(headers) && typeof headers['litellm_user_api_key'] === 'string' ? headers['litellm_user_api_key'] : '';
     const auth = entry['auth'];
+    // A YAML `auth:` with no value is null: newer LiteLLM (`pass_through_auth_mode`) reads it as unset.
+    const enforced = auth === true || auth === undefined || auth === null;
     const registered = entry['target'] !== undefined && entry['target'] !== null;
     endpoints.push(
       Object.freeze({
         path: entry['path'],
-        authenticated: auth === true,
-        guarded: auth === true || (typeof auth === 'string' && auth.toLowerCase() === 'true'),
+        authenticated: enforced,
+        guarded: enforced || (typeof auth === 'string' && auth.toLowerCase() === 'true'),
         includeSubpath: registered && entry['include_subpath'] === true,
         registered,
         keyHeader: keyHeader === '' ? null : keyHeader.toLowerCase(),

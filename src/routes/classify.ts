@@ -34,13 +34,23 @@ const NO_ENDPOINTS: readonly PassThroughEndpoint[] = Object.freeze([]);
 const GOOGLE_AND_ANTHROPIC_ROUTES: readonly string[] = Object.freeze([...LITELLM_ROUTES.google_routes, ...LITELLM_ROUTES.anthropic_routes]);
 
 /**
- * The path of a `general_settings.pass_through_endpoints` entry registered with LiteLLM's auth
- * dependency: LiteLLM appends it to `openai_routes`, so it is an LLM API route and a member of
- * that group (the exact path only).
+ * A route of a `general_settings.pass_through_endpoints` entry registered with LiteLLM's auth
+ * dependency: LiteLLM appends its path to `openai_routes`, and with `include_subpath` also
+ * `path.rstrip("/") + "/*"`, so these are LLM API routes and members of that group.
  */
 export function isGuardedPassThroughPath(route: string, passThroughEndpoints: readonly PassThroughEndpoint[]): boolean {
-  for (const endpoint of passThroughEndpoints) if (endpoint.guarded && endpoint.path === route) return true;
+  for (const endpoint of passThroughEndpoints) {
+    if (!endpoint.guarded) continue;
+    if (endpoint.path === route || (endpoint.includeSubpath && route.startsWith(`${stripTrailingSlashes(endpoint.path)}/`))) return true;
+  }
   return false;
+}
+
+/** Python's `str.rstrip("/")`. */
+function stripTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47) end -= 1; // '/'
+  return path.slice(0, end);
 }
 
 /**

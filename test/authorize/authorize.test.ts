@@ -229,9 +229,9 @@ describe("Authorizer: a Realtime WebSocket handshake (LiteLLM's user_api_key_aut
 });
 
 describe('Authorizer: general_settings.pass_through_endpoints', () => {
-  const endpoints = passThroughEndpointsOf([{ path: '/open-svc', target: 'https://svc.example' }, { path: '/svc', target: 'https://svc.example', auth: true }]);
+  const endpoints = passThroughEndpointsOf([{ path: '/open-svc', target: 'https://svc.example', auth: false }, { path: '/svc', target: 'https://svc.example', auth: true }]);
 
-  it('lets a request to an endpoint without auth through with no key and no identity, as LiteLLM answers UserAPIKeyAuth()', async () => {
+  it('lets a request to an endpoint with auth: false through with no key and no identity, as LiteLLM answers UserAPIKeyAuth()', async () => {
     const { decision, refusedBy } = await authorizer(new MemoryStore(), { passThroughEndpoints: endpoints }).authorize(
       aRequest({ route: '/open-svc', path: '/open-svc', model: null, body: {}, credential: { kind: 'none' } }),
     );
@@ -239,7 +239,7 @@ describe('Authorizer: general_settings.pass_through_endpoints', () => {
     expect(decision).to.deep.include({ kind: 'allow', identity: { model: undefined } });
   });
 
-  it('still runs the pre-DB checks on an endpoint without auth, as LiteLLM does before it answers UserAPIKeyAuth()', async () => {
+  it('still runs the pre-DB checks on an endpoint with auth: false, as LiteLLM does before it answers UserAPIKeyAuth()', async () => {
     const subject = authorizer(new MemoryStore(), { passThroughEndpoints: endpoints, allowedIps: ['10.9.9.9'] });
     const { refusedBy } = await subject.authorize(aRequest({ route: '/open-svc', path: '/open-svc', model: null, body: {}, credential: { kind: 'none' } }));
     expect(refusedBy).to.equal('allowed_ips');
@@ -261,6 +261,22 @@ describe('Authorizer: general_settings.pass_through_endpoints', () => {
     for (const route of ['/svc', '/open-svc/more']) {
       const { decision } = await subject.authorize(aRequest({ route, path: route, model: null, body: {}, credential: { kind: 'none' } }));
       expect(decision.kind === 'deny' && decision.denial.message, route).to.equal('Authentication Error, No api key passed in.');
+    }
+  });
+
+  it('asks for a key on an endpoint that sets no auth, and checks it as on auth: true (newer LiteLLM defaults auth to true)', async () => {
+    const unset = passThroughEndpointsOf([{ path: '/svc', target: 'https://svc.example', include_subpath: true }]);
+    const store = new MemoryStore();
+    const subject = authorizer(store, { passThroughEndpoints: unset });
+    for (const route of ['/svc', '/svc/v1/x']) {
+      const { decision } = await subject.authorize(aRequest({ route, path: route, model: null, body: {}, credential: { kind: 'none' } }));
+      expect(decision.kind === 'deny' && decision.denial.message, route).to.equal('Authentication Error, No api key passed in.');
+    }
+    store.keys.set(HASH, aKey({ token: HASH, user_id: 'u1', max_budget: 1, spend: 5 }));
+    store.users.set('u1', aUser({ user_id: 'u1', user_role: 'internal_user' }));
+    for (const route of ['/svc', '/svc/v1/x']) {
+      const { refusedBy } = await subject.authorize(withKey(RAW, { route, path: route, model: null, body: {} }));
+      expect(refusedBy, `${route}: an LLM API route, so the key budget applies`).to.equal('key_budget');
     }
   });
 });

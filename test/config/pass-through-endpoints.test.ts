@@ -3,9 +3,9 @@ import { isUnauthenticatedPassThrough, passThroughEndpointsFor, passThroughEndpo
 import { isLlmApiRoute, keyAllowedRoutesAdmit } from '../../src/routes/classify';
 
 describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', () => {
-  it('reads path, auth (only true authenticates), the key header and the Langfuse parser; skips entries without a string path', () => {
+  it('reads path, auth (true or unset authenticates), the key header and the Langfuse parser; skips entries without a string path', () => {
     const endpoints = passThroughEndpointsOf([
-      { path: '/open', target: 'https://example.com' },
+      { path: '/open', target: 'https://example.com', auth: false },
       { path: '/strict', auth: true, headers: { litellm_user_api_key: 'X-Svc-Key' } },
       { path: '/quoted', auth: 'true' },
       { path: '/langfuse', auth: true, custom_auth_parser: 'langfuse' },
@@ -23,8 +23,22 @@ describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', (
     expect(passThroughEndpointsOf(undefined)).to.deep.equal([]);
   });
 
+  it('reads an endpoint that sets no auth (or auth: null) as auth: true, as newer LiteLLM does (GHSA-7h34-mmrh-6g58), so it is no open forwarder', () => {
+    const endpoints = passThroughEndpointsOf([
+      { path: '/unset', target: 'https://a.example', include_subpath: true },
+      { path: '/null', target: 'https://b.example', auth: null },
+      { path: '/off', target: 'https://c.example', auth: false },
+    ]);
+    for (const route of ['/unset', '/unset/v1/x', '/null']) {
+      expect(isUnauthenticatedPassThrough(endpoints, route), route).to.equal(false);
+      expect(isLlmApiRoute(route, endpoints), `${route}: counted among openai_routes`).to.equal(true);
+    }
+    expect(isUnauthenticatedPassThrough(endpoints, '/off'), 'auth: false stays keyless').to.equal(true);
+    expect(isLlmApiRoute('/off', endpoints)).to.equal(false);
+  });
+
   it('matches the exact path only; any matching endpoint without auth leaves the route unauthenticated, as LiteLLM walks them all', () => {
-    const endpoints = passThroughEndpointsOf([{ path: '/svc', auth: true }, { path: '/svc' }, { path: '/only-auth', auth: true }]);
+    const endpoints = passThroughEndpointsOf([{ path: '/svc', auth: true }, { path: '/svc', auth: false }, { path: '/only-auth', auth: true }]);
     expect(passThroughEndpointsFor(endpoints, '/svc')).to.have.length(2);
     expect(isUnauthenticatedPassThrough(endpoints, '/svc')).to.equal(true);
     expect(isUnauthenticatedPassThrough(endpoints, '/only-auth')).to.equal(false);
@@ -33,7 +47,7 @@ describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', (
 
   it("include_subpath: LiteLLM serves path/… without a key when the endpoint has no auth dependency, and as a keyed route when it has", () => {
     const endpoints = passThroughEndpointsOf([
-      { path: '/open', target: 'https://a.example', include_subpath: true },
+      { path: '/open', target: 'https://a.example', include_subpath: true, auth: false },
       { path: '/guarded', target: 'https://b.example', include_subpath: true, auth: true },
       { path: '/quoted', target: 'https://c.example', include_subpath: true, auth: 'True' },
       { path: '/no-target', include_subpath: true },
@@ -50,13 +64,26 @@ describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', (
   it('counts a guarded path among openai_routes and LLM API routes, and every registered route and sub-path in llm_api_routes', () => {
     const endpoints = passThroughEndpointsOf([
       { path: '/guarded', target: 'https://b.example', include_subpath: true, auth: true },
-      { path: '/open', target: 'https://a.example', include_subpath: true },
+      { path: '/open', target: 'https://a.example', include_subpath: true, auth: false },
     ]);
     expect(isLlmApiRoute('/guarded', endpoints)).to.equal(true);
-    expect(isLlmApiRoute('/guarded/x', endpoints), 'only the path is appended to openai_routes').to.equal(false);
     expect(keyAllowedRoutesAdmit('/guarded/x', ['llm_api_routes'], endpoints)).to.equal(true);
     expect(keyAllowedRoutesAdmit('/open', ['llm_api_routes'], endpoints)).to.equal(true);
-    expect(keyAllowedRoutesAdmit('/guarded/x', ['openai_routes'], endpoints)).to.equal(false);
     expect(keyAllowedRoutesAdmit('/guarded', ['openai_routes'], endpoints)).to.equal(true);
+    expect(isLlmApiRoute('/open/x', endpoints), 'no auth dependency: not appended').to.equal(false);
+  });
+
+  it('counts the sub-paths of a guarded include_subpath endpoint among openai_routes, as LiteLLM appends path.rstrip("/") + "/*"', () => {
+    const endpoints = passThroughEndpointsOf([
+      { path: '/guarded', target: 'https://b.example', include_subpath: true, auth: true },
+      { path: '/slashed/', target: 'https://c.example', include_subpath: true, auth: 'True' },
+      { path: '/exact-only', target: 'https://d.example', auth: true },
+    ]);
+    expect(isLlmApiRoute('/guarded/x', endpoints), 'so the key budget, rate limits and route RBAC treat it as an LLM route').to.equal(true);
+    expect(isLlmApiRoute('/guarded/', endpoints)).to.equal(true);
+    expect(isLlmApiRoute('/guardedx', endpoints), 'a longer name is no sub-path').to.equal(false);
+    expect(isLlmApiRoute('/slashed/v1/x', endpoints)).to.equal(true);
+    expect(isLlmApiRoute('/exact-only/x', endpoints), 'without include_subpath only the path is appended').to.equal(false);
+    expect(keyAllowedRoutesAdmit('/guarded/x', ['openai_routes'], endpoints)).to.equal(true);
   });
 });

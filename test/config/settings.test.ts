@@ -51,7 +51,7 @@ describe('settings from environment and config.yaml', () => {
   it('reads general_settings.pass_through_endpoints for the credential and the caller', () => {
     const config = parseLiteLlmConfig('general_settings:\n  pass_through_endpoints:\n    - path: /svc\n      target: https://svc.example\n      headers: { litellm_user_api_key: X-Key }\n', {});
     const settings = settingsFrom(config, {});
-    const expected = [{ path: '/svc', authenticated: false, guarded: false, includeSubpath: false, registered: true, keyHeader: 'x-key', langfuseAuth: false }];
+    const expected = [{ path: '/svc', authenticated: true, guarded: true, includeSubpath: false, registered: true, keyHeader: 'x-key', langfuseAuth: false }];
     expect(settings.credentials.passThroughEndpoints).to.deep.equal(expected);
     expect(settings.policy.passThroughEndpoints).to.deep.equal(expected);
   });

@@ -63,10 +63,11 @@ describe("isRateLimitedRoute: where LiteLLM's limiter runs (a model-calling endp
   });
 
   it('limits the pass-through endpoints the config registers with auth: true', () => {
-    const endpoints = passThroughEndpointsOf([{ path: '/svc', auth: true }, { path: '/open' }]);
+    const endpoints = passThroughEndpointsOf([{ path: '/svc', auth: true }, { path: '/open', auth: false }, { path: '/unset' }]);
     expect(isRateLimitedRoute('/svc', endpoints)).to.equal(true);
     expect(isRateLimitedRoute('/svc')).to.equal(false);
-    expect(isRateLimitedRoute('/open', endpoints), 'one without auth is not registered as an LLM route').to.equal(false);
+    expect(isRateLimitedRoute('/open', endpoints), 'one with auth: false is not registered as an LLM route').to.equal(false);
+    expect(isRateLimitedRoute('/unset', endpoints), 'one that sets no auth is read as auth: true').to.equal(true);
   });
 
   it('leaves out model listing, token counting and every non-LLM route', () => {

@@ -47,7 +47,7 @@ function settingsWith(yaml: string, masterKey: string | null): Settings {
   return settingsFrom(parseLiteLlmConfig(yaml, env), env);
 }
 
-const VALIDATING = 'litellm_settings:\n  validate_end_user_id_in_db: true\ngeneral_settings:\n  pass_through_endpoints:\n    - path: /open-pt\n      target: https://upstream.example.com\n';
+const VALIDATING = 'litellm_settings:\n  validate_end_user_id_in_db: true\ngeneral_settings:\n  pass_through_endpoints:\n    - path: /open-pt\n      target: https://upstream.example.com\n      auth: false\n';
 
 function storeKnowing(...customers: string[]): MemoryStore {
   const store = new MemoryStore();

@@ -16,6 +16,7 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
+import type { DeprecatedKey } from '../domain/deprecated-key';
 import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups } from '../store/auth-store';
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
 import type { SharedCache } from './shared-cache';
@@ -52,6 +53,7 @@ export const ENTITY_KINDS = [
   'global_spend',
   'object_permission',
   'agent',
+  'deprecated_key',
 ] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
@@ -72,6 +74,13 @@ const REFRESH_BATCH_MAX = 100;
 export class CachedAuthStore implements AuthStore {
   readonly caches: ReadonlyMap<EntityKind, InvalidatableCache>;
   private readonly keys: EntityCache<VirtualKey>;
+  /**
+   * Rotated-out key hash → its LiteLLM_DeprecatedVerificationToken row. Asked only for a hash no
+   * key row has, and cached either way like the key itself: a warm old key costs no round trip, and
+   * an unknown key one lookup here, then none until its "not found" expires. Whether the grace
+   * period still runs is judged at each use (activeTokenOf), never by the cache's own age.
+   */
+  private readonly deprecatedKeys: EntityCache<DeprecatedKey>;
   private readonly teams: EntityCache<Team>;
   private readonly memberships: EntityCache<TeamMembership>;
   private readonly users: EntityCache<User>;
@@ -118,6 +127,7 @@ export class CachedAuthStore implements AuthStore {
       return store.findMembership(userId, teamId);
     };
     this.keys = make('key', (id) => store.findKey(id), batch && ((ids) => batch.findKeys(ids)));
+    this.deprecatedKeys = make('deprecated_key', (id) => (store.findDeprecatedKey === undefined ? Promise.resolve(null) : store.findDeprecatedKey(id)));
     this.teams = make('team', (id) => store.findTeam(id), batch && ((ids) => batch.findTeams(ids)));
     this.memberships = make('membership', membershipLoader, batch && ((ids) => batch.findMemberships(ids.map(membershipIdParts))));
     this.users = make('user', (id) => store.findUser(id), batch && ((ids) => batch.findUsers(ids)));
@@ -155,11 +165,13 @@ export class CachedAuthStore implements AuthStore {
       ['global_spend', this.spend],
       ['object_permission', this.objectPermissions],
       ['agent', this.agents],
+      ['deprecated_key', this.deprecatedKeys],
     ]);
   }
 
   readonly memory: MemoryLookups = {
     key: (tokenHash) => this.keys.peek(tokenHash),
+    deprecatedKey: (tokenHash) => this.deprecatedKeys.peek(tokenHash),
     team: (teamId) => this.teams.peek(teamId),
     membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
     user: (userId) => this.users.peek(userId),
@@ -180,6 +192,9 @@ export class CachedAuthStore implements AuthStore {
 
   findKey(tokenHash: string): Promise<VirtualKey | null> {
     return this.keys.get(tokenHash);
+  }
+  findDeprecatedKey(tokenHash: string): Promise<DeprecatedKey | null> {
+    return this.deprecatedKeys.get(tokenHash);
   }
   findTeam(teamId: string): Promise<Team | null> {
     return this.teams.get(teamId);

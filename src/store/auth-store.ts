@@ -17,6 +17,7 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
+import type { DeprecatedKey } from '../domain/deprecated-key';
 
 export interface AuthStore {
   /** Present on caching stores: the same reads, answered from process memory or not at all. */
@@ -25,6 +26,13 @@ export interface AuthStore {
   readonly batch?: BatchLookups;
   /** Key row by sha256 hex of the raw key. */
   findKey(tokenHash: string): Promise<VirtualKey | null>;
+  /**
+   * The LiteLLM_DeprecatedVerificationToken row of a rotated-out key hash, whatever its
+   * `revoke_at` (the caller tests it at use time: domain/deprecated-key.ts). Null when there is none,
+   * and when the database has no such table (a LiteLLM schema older than key rotation). A store
+   * without it knows no rotations.
+   */
+  findDeprecatedKey?(tokenHash: string): Promise<DeprecatedKey | null>;
   /** Team row, with LiteLLM_ModelTable.aliases joined through model_id as `model_aliases`. */
   findTeam(teamId: string): Promise<Team | null>;
   /** Membership with its budget row joined. */
@@ -66,6 +74,7 @@ export interface AuthStore {
  */
 export interface MemoryLookups {
   key(tokenHash: string): VirtualKey | null | undefined;
+  deprecatedKey(tokenHash: string): DeprecatedKey | null | undefined;
   team(teamId: string): Team | null | undefined;
   membership(userId: string, teamId: string): TeamMembership | null | undefined;
   user(userId: string): User | null | undefined;

@@ -6,12 +6,20 @@
  * Plain functions of (store, argument), so that a warm read allocates nothing.
  */
 import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Project, Tag, Team, TeamMembership, User, VirtualKey } from '../domain/entities';
+import type { DeprecatedKey } from '../domain/deprecated-key';
 import type { MaybePromise } from '../util/maybe-promise';
 import type { AuthStore } from './auth-store';
 
 export function keyOf(store: AuthStore, tokenHash: string): MaybePromise<VirtualKey | null> {
   const known = store.memory?.key(tokenHash);
   return known !== undefined ? known : store.findKey(tokenHash);
+}
+
+/** The rotated-out key row of a hash no key row has (null also for a store that knows no rotations). */
+export function deprecatedKeyOf(store: AuthStore, tokenHash: string): MaybePromise<DeprecatedKey | null> {
+  const known = store.memory?.deprecatedKey(tokenHash);
+  if (known !== undefined) return known;
+  return store.findDeprecatedKey === undefined ? null : store.findDeprecatedKey(tokenHash);
 }
 
 export function teamOf(store: AuthStore, teamId: string): MaybePromise<Team | null> {

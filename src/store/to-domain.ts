@@ -20,10 +20,12 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
+import type { DeprecatedKey } from '../domain/deprecated-key';
 import type {
   AccessGroupRecord,
   AgentRecord,
   BudgetRecord,
+  DeprecatedVerificationTokenRecord,
   EndUserRecord,
   ObjectPermissionRecord,
   OrganizationMembershipRecord,
@@ -216,4 +218,8 @@ export function toAgent(row: AgentRecord): Agent {
     session_rpm_limit: row.session_rpm_limit,
     session_tpm_limit: row.session_tpm_limit,
   });
+}
+
+export function toDeprecatedKey(row: DeprecatedVerificationTokenRecord): DeprecatedKey {
+  return deepFreeze({ token: row.token, active_token_id: row.active_token_id, revoke_at: row.revoke_at });
 }

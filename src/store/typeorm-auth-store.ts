@@ -8,7 +8,8 @@
  */
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { USER_EMAIL_LOWER_COLUMN } from './migrations/1764115500000-user-email-index';
-import { mysqlColumnExists } from './migrations/ddl';
+import { mysqlColumnExists, tableExists } from './migrations/ddl';
+import { DEPRECATED_KEYS_TABLE } from './migrations/1764115600000-deprecated-keys';
 import type { Settings } from '../config/settings';
 import type {
   AccessGroup,
@@ -24,6 +25,7 @@ import type {
   User,
   VirtualKey,
 } from '../domain/entities';
+import type { DeprecatedKey } from '../domain/deprecated-key';
 import { membershipId, type AuthStore, type BatchLookups } from './auth-store';
 import { withDeadline } from './deadline';
 import { dialectOf } from './dialect';
@@ -31,6 +33,7 @@ import {
   AccessGroupRecord,
   AgentRecord,
   BudgetRecord,
+  DeprecatedVerificationTokenRecord,
   EndUserRecord,
   ObjectPermissionRecord,
   OrganizationRecord,
@@ -50,6 +53,7 @@ import {
   toAccessGroup,
   toAgent,
   toBudget,
+  toDeprecatedKey,
   toEndUser,
   toObjectPermission,
   toOrganization,
@@ -133,6 +137,8 @@ export class TypeOrmAuthStore implements AuthStore {
   private users: JoinedLookup<UserRecord> | null = null;
   /** Whether the email lookup can use the indexed column (hasLoweredEmailColumn). */
   private loweredEmailColumn: Promise<boolean> | null = null;
+  /** Whether the database has LiteLLM_DeprecatedVerificationToken (hasDeprecatedKeysTable). */
+  private deprecatedKeysTable: Promise<boolean> | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -150,6 +156,35 @@ export class TypeOrmAuthStore implements AuthStore {
 
   findKey(tokenHash: string): Promise<VirtualKey | null> {
     return this.bounded('findKey', async () => orNull(exactly(await this.keyLookup().find(tokenHash), (k) => k.token === tokenHash), toVirtualKey));
+  }
+
+  /**
+   * By the unique `token` index. `revoke_at` is not compared here: the row is cached like any
+   * other and the grace period judged at each use, so one answer serves until the row changes.
+   */
+  findDeprecatedKey(tokenHash: string): Promise<DeprecatedKey | null> {
+    return this.bounded('findDeprecatedKey', async () => {
+      if (!(await this.hasDeprecatedKeysTable())) return null;
+      const row = await this.repo(DeprecatedVerificationTokenRecord)
+        .createQueryBuilder('deprecated')
+        .select(['deprecated.id', 'deprecated.token', 'deprecated.active_token_id', 'deprecated.revoke_at'])
+        .where('deprecated.token = :tokenHash', { tokenHash })
+        .getOne();
+      return orNull(exactly(row, (r) => r.token === tokenHash), toDeprecatedKey);
+    });
+  }
+
+  /**
+   * Asked once per store, as the email column is: an operator's database may predate LiteLLM's key
+   * rotation, and then an unknown key must still be refused as unknown, not fail the Check. A failed
+   * probe is asked again next time. A table created later is seen after a restart.
+   */
+  private hasDeprecatedKeysTable(): Promise<boolean> {
+    this.deprecatedKeysTable ??= tableExists(this.dataSource, dialectOf(this.dataSource), DEPRECATED_KEYS_TABLE.name).catch((error: unknown) => {
+      this.deprecatedKeysTable = null;
+      throw error;
+    });
+    return this.deprecatedKeysTable;
   }
 
   findTeam(teamId: string): Promise<Team | null> {

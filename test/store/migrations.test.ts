@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { dialectOf } from '../../src/store/dialect';
 import { LITELLM_TABLES, LiteLlmTables1764115200000 } from '../../src/store/migrations/1764115200000-litellm-tables';
 import { AGENTS_TABLE } from '../../src/store/migrations/1764115400000-agents-table';
+import { DEPRECATED_KEYS_TABLE } from '../../src/store/migrations/1764115600000-deprecated-keys';
 import { MIGRATIONS, runMigrations } from '../../src/store/migrations';
 import { USER_EMAIL_LOWER_COLUMN, USER_EMAIL_LOWER_INDEX, UserEmailIndex1764115500000 } from '../../src/store/migrations/1764115500000-user-email-index';
 import { describeEachBackend } from '../support/store-backends';
@@ -12,6 +13,7 @@ const EXPECTED_TABLES = [
   'LiteLLM_AgentsTable',
   'LiteLLM_BudgetTable',
   'LiteLLM_Config',
+  'LiteLLM_DeprecatedVerificationToken',
   'LiteLLM_EndUserTable',
   'LiteLLM_ModelTable',
   'LiteLLM_ObjectPermissionTable',
@@ -143,9 +145,19 @@ describeEachBackend('migrations', (backend) => {
     expect(AGENTS_TABLE.columns.map((c) => c.name)).to.include.members(['agent_id', 'agent_name', 'litellm_params', 'object_permission_id']);
   });
 
+  it("gives LiteLLM_DeprecatedVerificationToken LiteLLM's columns, in LiteLLM's order, and its three indexes (§2.15)", async () => {
+    const ds = backend().dataSource;
+    expect(await columnNames(ds, 'LiteLLM_DeprecatedVerificationToken')).to.deep.equal(['id', 'token', 'active_token_id', 'revoke_at', 'created_at']);
+    expect(await indexNames(ds, 'LiteLLM_DeprecatedVerificationToken')).to.include.members([
+      'LiteLLM_DeprecatedVerificationToken_token_key',
+      'LiteLLM_DeprecatedVerificationToken_token_revoke_at_idx',
+      'LiteLLM_DeprecatedVerificationToken_revoke_at_idx',
+    ]);
+  });
+
   it('matches the schema description: every described column is mapped by an entity', () => {
     const ds = backend().dataSource;
-    for (const table of [...LITELLM_TABLES, AGENTS_TABLE]) {
+    for (const table of [...LITELLM_TABLES, AGENTS_TABLE, DEPRECATED_KEYS_TABLE]) {
       const metadata = ds.entityMetadatas.find((m) => m.tableName === table.name);
       expect(metadata, table.name).to.not.equal(undefined);
       expect(metadata?.columns.map((c) => c.databaseName)).to.include.members(table.columns.map((c) => c.name));

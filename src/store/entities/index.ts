@@ -3,6 +3,7 @@ import { AccessGroupRecord } from './access-group';
 import { AgentRecord } from './agent';
 import { BudgetRecord } from './budget';
 import { ConfigRecord } from './config';
+import { DeprecatedVerificationTokenRecord } from './deprecated-verification-token';
 import { EndUserRecord } from './end-user';
 import { ModelTableRecord } from './model-table';
 import { ObjectPermissionRecord } from './object-permission';
@@ -22,6 +23,7 @@ export {
   AgentRecord,
   BudgetRecord,
   ConfigRecord,
+  DeprecatedVerificationTokenRecord,
   EndUserRecord,
   ModelTableRecord,
   ObjectPermissionRecord,
@@ -42,6 +44,7 @@ export const LITELLM_ENTITIES = [
   AgentRecord,
   BudgetRecord,
   ConfigRecord,
+  DeprecatedVerificationTokenRecord,
   EndUserRecord,
   ModelTableRecord,
   ObjectPermissionRecord,

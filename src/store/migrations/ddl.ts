@@ -182,6 +182,20 @@ export async function mysqlColumnExists(runner: SqlRunner, table: string, column
   return rows.length > 0;
 }
 
+/**
+ * Whether the current database has the table: for tables an operator's LiteLLM schema may predate
+ * (the store then reads them as empty instead of failing every lookup).
+ */
+export async function tableExists(runner: SqlRunner, dialect: Dialect, table: string): Promise<boolean> {
+  const rows = (await runner.query(
+    dialect === 'mysql'
+      ? 'SELECT 1 AS present FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ? LIMIT 1'
+      : "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = ? LIMIT 1",
+    [table],
+  )) as unknown[];
+  return rows.length > 0;
+}
+
 export async function mysqlIndexExists(queryRunner: QueryRunner, table: string, index: string): Promise<boolean> {
   // MySQL 8 has no CREATE INDEX IF NOT EXISTS (MariaDB does): ask information_schema instead.
   const rows: unknown[] = await queryRunner.query(

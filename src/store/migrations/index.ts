@@ -10,11 +10,18 @@ import { LiteLlmTables1764115200000 } from './1764115200000-litellm-tables';
 import { CacheGeneration1764115300000 } from './1764115300000-cache-generation';
 import { AgentsTable1764115400000 } from './1764115400000-agents-table';
 import { UserEmailIndex1764115500000 } from './1764115500000-user-email-index';
+import { DeprecatedKeys1764115600000 } from './1764115600000-deprecated-keys';
 
 export const MIGRATIONS_TABLE = 'tollgate_migrations';
 
 /** In the order they apply. */
-export const MIGRATIONS = [LiteLlmTables1764115200000, CacheGeneration1764115300000, AgentsTable1764115400000, UserEmailIndex1764115500000];
+export const MIGRATIONS = [
+  LiteLlmTables1764115200000,
+  CacheGeneration1764115300000,
+  AgentsTable1764115400000,
+  UserEmailIndex1764115500000,
+  DeprecatedKeys1764115600000,
+];
 
 /** Applies pending migrations; resolves with the ones applied now (none on a second run). */
 export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {

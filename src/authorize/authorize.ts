@@ -169,8 +169,8 @@ export class Authorizer {
         // it, the snapshot is the same whether it is then kept or dropped (nothing else is loaded
         // for an end user without a row unless max_end_user_budget_id is set, which keeps every id).
         const loading = telemetry.observesPhases
-          ? telemetry.phase('load', () => loadSnapshot(store, facts, keyHash, policy, spendOverlay))
-          : loadSnapshot(store, facts, keyHash, policy, spendOverlay);
+          ? telemetry.phase('load', () => loadSnapshot(store, facts, keyHash, policy, spendOverlay, now))
+          : loadSnapshot(store, facts, keyHash, policy, spendOverlay, now);
         const endUserId = facts.endUserId;
         if (validatesEndUserId(endUserId, policy)) {
           return isPromise(loading)
@@ -315,11 +315,14 @@ export class Authorizer {
     facts: RequestFacts,
     telemetry: RequestTelemetry,
     snapshot: Snapshot,
-    keyHash: string,
+    presentedKeyHash: string,
     model: string | undefined,
     credentialHeader: string | null,
     now: Date,
   ): MaybePromise<Outcome> {
+    // A rotated-out key in its grace period acts as the key it was rotated to, as LiteLLM's
+    // valid_token does: the headers, the metadata, spend and rate limits name the active hash.
+    const keyHash = snapshot.activeKeyHash ?? presentedKeyHash;
     const identity = identityOf(snapshot, keyHash, facts.endUserId, model);
     const checked = this.context(facts, snapshot, keyHash, now);
     const refusal = telemetry.observesPhases

@@ -67,6 +67,12 @@ export interface UnknownEndUser {
 export interface Snapshot {
   /** The caller's key row; null for the master key and for unknown keys. */
   readonly key: VirtualKey | null;
+  /**
+   * Set when the presented key was rotated out and is in its grace period: the hash of the key row
+   * it stands for (`key.token`), which the request then acts as, as in LiteLLM (identity, spend and
+   * rate limits are the active key's). Absent otherwise.
+   */
+  readonly activeKeyHash?: string;
   readonly team: Team | null;
   /** Membership of key.user_id in key.team_id. */
   readonly membership: TeamMembership | null;

@@ -22,12 +22,14 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
+import { activeTokenOf } from '../domain/deprecated-key';
 import { agentIdToLoad } from '../ratelimit/rate-limits';
 import type { AuthStore } from '../store/auth-store';
 import {
   accessGroupsOf,
   agentOf,
   budgetOf,
+  deprecatedKeyOf,
   endUserOf,
   globalSpendOf,
   keyOf,
@@ -74,6 +76,7 @@ export type SpendOverlay = (snapshot: Snapshot) => Promise<Snapshot>;
 /**
  * `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded.
  * Synchronous when every entity is in process memory (a warm key); a promise otherwise.
+ * `now` judges a rotated-out key's grace period.
  */
 export function loadSnapshot(
   store: AuthStore,
@@ -81,13 +84,16 @@ export function loadSnapshot(
   keyHash: string | null,
   policy: Policy,
   overlay?: SpendOverlay,
+  now: Date = new Date(),
 ): MaybePromise<Snapshot> {
   const first = allReady<[VirtualKey | null, EndUser | null]>([
     keyHash !== null ? keyOf(store, keyHash) : null,
     loadEndUser(store, facts.endUserId, policy),
   ]);
   // A warm key's entities are all in memory: each step then runs at once, with no closure made for it.
-  return isPromise(first) ? first.then((ready) => afterKey(store, facts, policy, overlay, ready)) : afterKey(store, facts, policy, overlay, first);
+  return isPromise(first)
+    ? first.then((ready) => afterKey(store, facts, policy, overlay, keyHash, now, ready))
+    : afterKey(store, facts, policy, overlay, keyHash, now, first);
 }
 
 /** With the key and end user known: an unknown key's snapshot holds the end user alone, a known key's everything it points to. */
@@ -96,11 +102,54 @@ function afterKey(
   facts: RequestFacts,
   policy: Policy,
   overlay: SpendOverlay | undefined,
+  keyHash: string | null,
+  now: Date,
   [key, endUser]: readonly [VirtualKey | null, EndUser | null],
 ): MaybePromise<Snapshot> {
-  if (key === null) return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
+  if (key === null) return keyHash === null ? unknownKeySnapshot(endUser) : afterRotatedKey(store, facts, policy, overlay, keyHash, now, endUser);
+  return loadKeyRelated(store, facts, policy, overlay, key, endUser);
+}
+
+function loadKeyRelated(
+  store: AuthStore,
+  facts: RequestFacts,
+  policy: Policy,
+  overlay: SpendOverlay | undefined,
+  key: VirtualKey,
+  endUser: EndUser | null,
+): MaybePromise<Snapshot> {
   const loaded = loadRelated(store, facts, policy, key, endUser);
   return overlay === undefined ? loaded : andThen(loaded, overlay);
+}
+
+function unknownKeySnapshot(endUser: EndUser | null): Snapshot {
+  return Object.freeze({ ...EMPTY_SNAPSHOT, endUser });
+}
+
+/**
+ * A hash no key row has: LiteLLM's `get_data` then looks for it among rotated-out keys, and while
+ * its grace period runs loads the key row that carries the new hash, one hop only
+ * (`check_deprecated=False`: a key rotated twice is not followed from its first hash). The request
+ * then acts as that key. Past `revoke_at`, or with no active row, the key is unknown.
+ */
+function afterRotatedKey(
+  store: AuthStore,
+  facts: RequestFacts,
+  policy: Policy,
+  overlay: SpendOverlay | undefined,
+  keyHash: string,
+  now: Date,
+  endUser: EndUser | null,
+): MaybePromise<Snapshot> {
+  return andThen(deprecatedKeyOf(store, keyHash), (mapping) => {
+    const activeHash = activeTokenOf(mapping, now);
+    if (activeHash === null || activeHash === keyHash) return unknownKeySnapshot(endUser);
+    return andThen(keyOf(store, activeHash), (active) =>
+      active === null
+        ? unknownKeySnapshot(endUser)
+        : andThen(loadKeyRelated(store, facts, policy, overlay, active, endUser), (snapshot) => Object.freeze({ ...snapshot, activeKeyHash: activeHash })),
+    );
+  });
 }
 
 /** Everything the key points to (team ∥ user ∥ membership ∥ … then what the team points to), assembled. */

@@ -10,6 +10,7 @@ import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
 import { AdminInputError, type SpendKind } from '../store/admin-inputs';
 import type { AdminSession } from './admin-session';
 import type { EntityKind } from '../cache/cached-auth-store';
+import { revokeAtAfter } from '../store/grace-period';
 
 type Exit = (code: number) => void;
 
@@ -312,6 +313,37 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         const found = await s.admin.findKeyInfo(tokenOf(keyOrHash));
         if (found === null) throw new AdminInputError('no such key');
         print(found);
+      }),
+    );
+  key
+    .command('regenerate <key-or-hash>')
+    .description('give a key a new value, keeping its row (team, budgets, spend, limits), as LiteLLM\'s /key/regenerate does')
+    .option('--grace-period <duration>', 'keep the old key working, as the new one, this long (30s, 15m, 24h, 2d, 1w, 1mo); default: refused at once')
+    .action(
+      run(async (s, keyOrHash: string, o: { gracePeriod?: string }) => {
+        const token = tokenOf(keyOrHash);
+        const revokeAt = revokeAtAfter(o.gracePeriod, new Date());
+        // The old hash's key row and its "not found" in the deprecated kind are announced whether
+        // or not the write's answer arrives: the old key must stop, or start resolving, at once.
+        const regenerated = await announcedWrite(
+          s,
+          [
+            ['key', token],
+            ['deprecated_key', token],
+          ],
+          () => s.admin.regenerateKey(token, revokeAt),
+        );
+        if (regenerated === null) throw new AdminInputError('no such key');
+        // Clears a cached "unknown key" for the new hash, as `key create` does.
+        await s.invalidate('key', regenerated.token);
+        console.log(`key:   ${regenerated.key}`);
+        console.log(`hash:  ${regenerated.token}`);
+        console.log(
+          regenerated.revokeAt === null
+            ? `old:   ${regenerated.previousToken} (refused from now on)`
+            : `old:   ${regenerated.previousToken} (works as this key until ${regenerated.revokeAt.toISOString()})`,
+        );
+        console.log('The key is shown only now; Tollgate stores only its hash.');
       }),
     );
   key

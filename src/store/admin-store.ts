@@ -36,6 +36,7 @@ import {
 } from './admin-inputs';
 import {
   BudgetRecord,
+  DeprecatedVerificationTokenRecord,
   EndUserRecord,
   ModelTableRecord,
   OrganizationRecord,
@@ -65,6 +66,18 @@ export interface CreatedKey {
   readonly key: string;
   /** sha256 hex of `key`, the stored `LiteLLM_VerificationToken.token`. */
   readonly token: string;
+  readonly virtualKey: VirtualKey;
+}
+
+export interface RegeneratedKey {
+  /** The new raw key, shown once; it is not stored anywhere. */
+  readonly key: string;
+  /** sha256 hex of `key`: the key row's `token` from now on. */
+  readonly token: string;
+  /** The hash the row carried before. */
+  readonly previousToken: string;
+  /** Until when the previous key keeps working (its deprecated row), or null: refused at once. */
+  readonly revokeAt: Date | null;
   readonly virtualKey: VirtualKey;
 }
 
@@ -321,6 +334,37 @@ export class AdminStore {
       }
     });
     return this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`);
+  }
+
+  /**
+   * LiteLLM's `/key/regenerate`: the key row keeps everything (team, budgets, spend, limits) and
+   * takes a new hash and display name, in place. With a `revokeAt`, the old hash is written to
+   * LiteLLM_DeprecatedVerificationToken (created, or replaced as LiteLLM's upsert does) so it keeps
+   * working as the new key until then; without one it stops at once. Deprecated rows that pointed
+   * at the old hash are left as they are: LiteLLM follows one hop only, so they stop working too.
+   * Resolves null when there is no such key.
+   */
+  async regenerateKey(token: string, revokeAt: Date | null): Promise<RegeneratedKey | null> {
+    const material = newKeyMaterial();
+    const moved = await this.dataSource.transaction(async (manager) => {
+      if (!(await existsExactly(manager, VerificationTokenRecord, { token }))) return false;
+      if (revokeAt !== null) {
+        await manager.delete(DeprecatedVerificationTokenRecord, { token });
+        await manager.insert(DeprecatedVerificationTokenRecord, {
+          id: randomUUID(),
+          token,
+          active_token_id: material.token,
+          revoke_at: revokeAt,
+          created_at: this.now(),
+        });
+      }
+      const { updated_at, updated_by } = this.audit();
+      await manager.update(VerificationTokenRecord, { token }, { token: material.token, key_name: material.keyName, updated_at, updated_by });
+      return true;
+    });
+    if (!moved) return null;
+    const virtualKey = await this.readBack(this.reader.findKey(material.token), 'key', material.keyName);
+    return { key: material.key, token: material.token, previousToken: token, revokeAt, virtualKey };
   }
 
   /** The key as the server sees it (hash in, never the raw key). */

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { hashKey } from '../../src/auth/key-hash';
+import { Authorizer } from '../../src/authorize/authorize';
+import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+import { AdminStore } from '../../src/store/admin-store';
+import { DeprecatedVerificationTokenRecord } from '../../src/store/entities';
+import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { isPromise } from '../../src/util/maybe-promise';
+import { aPolicy, aRequest } from '../checks/fixtures';
+import { LiteLlmRows } from '../support/litellm-rows';
+import { describeEachBackend } from '../support/store-backends';
+
+const HOUR = 3_600_000;
+const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+
+function withKey(value: string) {
+  return aRequest({ credential: { kind: 'present', value, header: 'authorization' } });
+}
+
+describeEachBackend('key rotation: LiteLLM_DeprecatedVerificationToken', (backend) => {
+  let store: TypeOrmAuthStore;
+  let admin: AdminStore;
+  let rows: LiteLlmRows;
+
+  before(() => {
+    store = new TypeOrmAuthStore(backend().dataSource, backend().settings);
+    admin = new AdminStore(backend().dataSource, backend().settings);
+    rows = new LiteLlmRows(backend().dataSource);
+  });
+
+  it('regenerates a key in place: a new hash and display name, every other column kept; the old hash has no key row', async () => {
+    const team = await rows.aTeam();
+    const created = await admin.createKey({ teamId: team.team_id, alias: `rot-${team.team_id}`, maxBudget: 10 });
+    await admin.setSpend('key', created.token, 2.5);
+    const regenerated = await admin.regenerateKey(created.token, null);
+    expect(regenerated).to.not.equal(null);
+    if (regenerated === null) return;
+    expect(regenerated.key).to.match(/^sk-/);
+    expect(regenerated.token).to.equal(hashKey(regenerated.key));
+    expect(regenerated.previousToken).to.equal(created.token);
+    expect(regenerated.virtualKey).to.include({ token: regenerated.token, key_name: `sk-...${regenerated.key.slice(-4)}`, team_id: team.team_id, spend: 2.5, max_budget: 10 });
+    expect(regenerated.virtualKey.key_alias).to.equal(`rot-${team.team_id}`);
+    expect(await store.findKey(created.token)).to.equal(null);
+    expect(await store.findDeprecatedKey(created.token), 'no grace period: no deprecated row').to.equal(null);
+  });
+
+  it('with a grace period, writes the deprecated row LiteLLM writes and reads it back by the old hash in one statement', async () => {
+    const created = await admin.createKey({});
+    const revokeAt = new Date(Math.floor(Date.now() / 1000) * 1000 + HOUR);
+    const regenerated = await admin.regenerateKey(created.token, revokeAt);
+    if (regenerated === null) throw new Error('not regenerated');
+    await store.findDeprecatedKey('0'.repeat(64)); // a store's first lookup asks whether the table exists
+    const before = store.queryCounter.count;
+    const found = await store.findDeprecatedKey(created.token);
+    expect(store.queryCounter.count - before).to.equal(1);
+    expect(found).to.deep.equal({ token: created.token, active_token_id: regenerated.token, revoke_at: revokeAt });
+    expect(Object.isFrozen(found)).to.equal(true);
+  });
+
+  it('answers null for a hash with no row, another spelling of one, or an injection attempt', async () => {
+    const created = await admin.createKey({});
+    await admin.regenerateKey(created.token, new Date(Date.now() + HOUR));
+    expect(await store.findDeprecatedKey('f'.repeat(64))).to.equal(null);
+    expect(await store.findDeprecatedKey(created.token.toUpperCase())).to.equal(null);
+    expect(await store.findDeprecatedKey(`${created.token} `)).to.equal(null);
+    expect(await store.findDeprecatedKey(`' OR '1'='1`)).to.equal(null);
+  });
+
+  it('replaces the row of a hash rotated out again, as LiteLLM upserts it, and leaves earlier rows pointing where they did (one hop)', async () => {
+    const created = await admin.createKey({});
+    const first = await admin.regenerateKey(created.token, new Date(Date.now() + HOUR));
+    if (first === null) throw new Error('not regenerated');
+    const second = await admin.regenerateKey(first.token, new Date(Date.now() + 2 * HOUR));
+    if (second === null) throw new Error('not regenerated');
+    expect((await store.findDeprecatedKey(created.token))?.active_token_id).to.equal(first.token);
+    expect((await store.findDeprecatedKey(first.token))?.active_token_id).to.equal(second.token);
+    const count = await backend().dataSource.getRepository(DeprecatedVerificationTokenRecord).countBy({ token: first.token });
+    expect(count).to.equal(1);
+  });
+
+  it('returns null for a key that does not exist, and writes nothing', async () => {
+    const missing = 'e'.repeat(64);
+    expect(await admin.regenerateKey(missing, new Date(Date.now() + HOUR))).to.equal(null);
+    expect(await store.findDeprecatedKey(missing)).to.equal(null);
+  });
+
+  it('decides the old key as the new one through the caches, and a warm old key sends no statement', async () => {
+    const team = await rows.aTeam();
+    const created = await admin.createKey({ teamId: team.team_id });
+    const regenerated = await admin.regenerateKey(created.token, new Date(Date.now() + HOUR));
+    if (regenerated === null) throw new Error('not regenerated');
+    const cached = new CachedAuthStore(new TypeOrmAuthStore(backend().dataSource, backend().settings), POLICY, NO_SHARED_CACHE);
+    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: 'sk-master-0000' });
+    const cold = await subject.authorize(withKey(created.key));
+    expect(cold.decision.kind).to.equal('allow');
+    expect(cold.decision.identity).to.include({ keyHash: regenerated.token, teamId: team.team_id });
+    const before = store.queryCounter.count;
+    const warm = subject.decide(withKey(created.key));
+    expect(isPromise(warm)).to.equal(false);
+    expect(store.queryCounter.count - before).to.equal(0);
+    expect((await subject.authorize(withKey(regenerated.key))).decision.identity.keyHash).to.equal(regenerated.token);
+  });
+
+  it('refuses the old key once revoke_at has passed', async () => {
+    const created = await admin.createKey({});
+    await admin.regenerateKey(created.token, new Date(Date.now() - 1));
+    const cached = new CachedAuthStore(new TypeOrmAuthStore(backend().dataSource, backend().settings), POLICY, NO_SHARED_CACHE);
+    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: 'sk-master-0000' });
+    const { decision } = await subject.authorize(withKey(created.key));
+    expect(decision.kind).to.equal('deny');
+    expect(decision.kind === 'deny' ? decision.denial.status : 0).to.equal(401);
+  });
+
+  // Last: it drops the table.
+  it('knows no rotations on a database without the table (an older LiteLLM schema), asking whether it exists once', async () => {
+    const ds = backend().dataSource;
+    await ds.query(ds.options.type === 'mysql' ? 'DROP TABLE `LiteLLM_DeprecatedVerificationToken`' : 'DROP TABLE "LiteLLM_DeprecatedVerificationToken"');
+    const fresh = new TypeOrmAuthStore(ds, backend().settings);
+    const before = fresh.queryCounter.count;
+    expect(await fresh.findDeprecatedKey('a'.repeat(64))).to.equal(null);
+    expect(await fresh.findDeprecatedKey('b'.repeat(64))).to.equal(null);
+    expect(fresh.queryCounter.count - before, 'one probe, no lookup').to.equal(1);
+    const cached = new CachedAuthStore(fresh, POLICY, NO_SHARED_CACHE);
+    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: 'sk-master-0000' });
+    const { decision, refusedBy } = await subject.authorize(withKey('sk-never-issued'));
+    expect(decision.kind).to.equal('deny');
+    expect(refusedBy).to.equal('key_found');
+  });
+});

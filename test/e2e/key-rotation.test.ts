@@ -1,0 +1,159 @@
+/**
+ * Key rotation through the real server and CLI: `tollgate key regenerate --grace-period` leaves
+ * the old key working as the new one until revoke_at (LiteLLM_DeprecatedVerificationToken).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { hashKey } from '../../src/auth/key-hash';
+import { requireBuild } from '../support/e2e';
+import { mariaDbBackend, SQLITE_BACKEND, type E2eBackend } from '../support/e2e-backends';
+import { BIN, startServer, type ServerProcess } from '../support/server-process';
+
+const run = promisify(execFile);
+const MASTER = 'sk-master-rotation';
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(env: Record<string, string>) {
+  return async (...args: string[]): Promise<Result> => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    }
+  };
+}
+
+async function eventually(probe: () => Promise<Result>, accept: (r: Result) => boolean, limitMs = 5000): Promise<Result> {
+  const deadline = Date.now() + limitMs;
+  let last = await probe();
+  while (!accept(last) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+const keyHashHeader = (r: Result): string | undefined => /x-tollgate-key-hash: ([0-9a-f]{64})/.exec(r.stdout)?.[1];
+
+interface Regenerated {
+  readonly key: string;
+  readonly hash: string;
+}
+
+function regeneratedFrom(result: Result): Regenerated {
+  expect(result.code, result.stderr).to.equal(0);
+  const key = /^key:\s+(sk-\S+)$/m.exec(result.stdout)?.[1] ?? '';
+  expect(key).to.match(/^sk-[A-Za-z0-9_-]{40,}$/);
+  const hash = /^hash:\s+([0-9a-f]{64})$/m.exec(result.stdout)?.[1] ?? '';
+  expect(hash).to.equal(hashKey(key));
+  return { key, hash };
+}
+
+/** Calls that left the process (database lookups, Redis commands), from /metrics. */
+async function backendCalls(server: ServerProcess): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${String(server.httpPort)}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('tollgate_backend_call_duration_seconds_count'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
+  describe(`key rotation's grace period through tollgate serve on ${backend.name}`, function () {
+    this.timeout(120_000);
+    let cleanup: (() => Promise<void>) | undefined;
+    let server: ServerProcess | undefined;
+    let tollgate: (...args: string[]) => Promise<Result>;
+    let original = '';
+    let rotated: Regenerated;
+
+    const check = (key: string) => tollgate('check', '--key', key, '--model', 'gpt-4o');
+
+    before(async function () {
+      requireBuild();
+      const opened = await backend.open(this);
+      cleanup = opened.cleanup;
+      tollgate = cli(opened.env);
+      if (opened.settings.databaseUrl !== null) expect((await tollgate('migrate')).code).to.equal(0);
+      server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
+      tollgate = cli({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
+      expect((await tollgate('team', 'create', '--team-id', 'rot', '--models', 'gpt-4o')).code).to.equal(0);
+      const created = await tollgate('key', 'create', '--team', 'rot', '--alias', 'rotating');
+      original = /^key:\s+(sk-\S+)$/m.exec(created.stdout)?.[1] ?? '';
+      expect((await check(original)).code, 'warms the original key').to.equal(0);
+    });
+
+    after(async () => {
+      await server?.stop();
+      await cleanup?.();
+    });
+
+    it('prints the new key once and keeps the old one working as the new one (its hash in the headers)', async () => {
+      const result = await tollgate('key', 'regenerate', original, '--grace-period', '1h');
+      rotated = regeneratedFrom(result);
+      expect(result.stdout).to.match(new RegExp(`^old:\\s+${hashKey(original)} \\(works as this key until \\S+\\)$`, 'm'));
+      const fresh = await check(rotated.key);
+      expect(fresh.code, fresh.stdout).to.equal(0);
+      // The old hash's cached row goes when the invalidation arrives (pub/sub, else the 1 s poll).
+      const old = await eventually(() => check(original), (r) => keyHashHeader(r) === rotated.hash);
+      expect(old.code, old.stdout).to.equal(0);
+      expect(keyHashHeader(old)).to.equal(rotated.hash);
+      expect(old.stdout).to.include('x-tollgate-team-id: rot');
+      const info = await tollgate('key', 'info', rotated.hash);
+      expect(JSON.parse(info.stdout)).to.include({ key_alias: 'rotating', team_id: 'rot' });
+    });
+
+    it('decides a warm old key with no database or Redis call', async () => {
+      if (server === undefined) throw new Error('no server');
+      await check(original);
+      const before = await backendCalls(server);
+      expect(before, 'the cold Checks were counted').to.be.greaterThan(0);
+      expect((await check(original)).code).to.equal(0);
+      expect(await backendCalls(server)).to.equal(before);
+    });
+
+    it('still refuses a key that was never issued (401)', async () => {
+      const result = await check('sk-never-issued-0000');
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.match(/^DENY 401 /);
+    });
+
+    it('refuses the old key as soon as the active key is blocked, and allows it again once unblocked', async () => {
+      expect((await tollgate('key', 'block', rotated.hash)).code).to.equal(0);
+      const blocked = await eventually(() => check(original), (r) => r.code === 1);
+      expect(blocked.stdout).to.match(/^DENY 401 auth_error: Authentication Error, Key is blocked/);
+      expect((await tollgate('key', 'unblock', rotated.hash)).code).to.equal(0);
+      expect((await eventually(() => check(original), (r) => r.code === 0)).code).to.equal(0);
+    });
+
+    it('follows one hop only, and refuses the old key (401) once its grace period is over', async () => {
+      const again = regeneratedFrom(await tollgate('key', 'regenerate', rotated.key, '--grace-period', '3s'));
+      const middle = await eventually(() => check(rotated.key), (r) => keyHashHeader(r) === again.hash);
+      expect(middle.code, middle.stdout).to.equal(0);
+      const first = await eventually(() => check(original), (r) => r.code === 1);
+      expect(first.stdout, 'the first key pointed at a hash no row carries now').to.match(/^DENY 401 /);
+      const expired = await eventually(() => check(rotated.key), (r) => r.code === 1, 8000);
+      expect(expired.stdout).to.match(/^DENY 401 /);
+      expect((await check(again.key)).code).to.equal(0);
+      rotated = again;
+    });
+
+    it('refuses the old key at once without a grace period, and an unreadable period before writing anything', async () => {
+      expect((await tollgate('key', 'regenerate', rotated.key, '--grace-period', 'soon')).code).to.equal(2);
+      expect((await check(rotated.key)).code, 'unchanged').to.equal(0);
+      const last = await tollgate('key', 'regenerate', rotated.hash);
+      regeneratedFrom(last);
+      expect(last.stdout).to.match(/\(refused from now on\)/);
+      const old = await eventually(() => check(rotated.key), (r) => r.code === 1);
+      expect(old.stdout).to.match(/^DENY 401 /);
+    });
+  });
+}

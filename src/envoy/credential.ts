@@ -7,6 +7,7 @@ import type { Credential } from '../domain/request';
 import { headerValue, nonEmptyHeader, type HeaderRecord } from './headers';
 import { passThroughEndpointsFor } from '../config/pass-through-endpoints';
 import { pythonBase64Decode } from '../util/python-base64';
+import { pyStrip } from '../util/python-strip';
 import type { QueryParameters } from './route';
 import { LITELLM_ROUTES } from '../routes/route-groups';
 
@@ -116,18 +117,55 @@ function extractDefault(headers: HeaderRecord, route: string, query: QueryParame
 
 /**
  * `user_api_key_auth_websocket`: `Authorization` must start with `Bearer ` (any other value is
- * refused, not read as missing), else `api-key`; the key then goes through the usual Bearer parsing.
- * Every other credential header is ignored on a handshake.
+ * refused, not read as missing), else `api-key`, else the first `openai-insecure-api-key.<key>`
+ * entry of `Sec-WebSocket-Protocol` (how browsers, which cannot set headers on a WebSocket, send
+ * it; newer LiteLLM); the key then goes through the usual Bearer parsing. Every other credential
+ * header is ignored on a handshake.
  */
 function extractWebSocket(headers: HeaderRecord): Credential {
   const authorization = nonEmptyHeader(headers, 'authorization');
   if (authorization === undefined) {
     const apiKey = nonEmptyHeader(headers, 'api-key');
-    if (apiKey === undefined) return { kind: 'refused', message: 'No API key provided', header: null };
-    return credential('api-key', bearerToken(`Bearer ${apiKey}`));
+    if (apiKey !== undefined) return credential('api-key', bearerToken(`Bearer ${apiKey}`));
+    const protocolKey = subprotocolKey(headerValue(headers, SUBPROTOCOL_HEADER));
+    if (protocolKey === null) return { kind: 'refused', message: 'No API key provided', header: null };
+    return credential(SUBPROTOCOL_HEADER, bearerToken(`Bearer ${protocolKey}`));
   }
   if (!authorization.startsWith('Bearer ')) return { kind: 'refused', message: 'Invalid Authorization header format', header: 'authorization' };
   return credential('authorization', bearerToken(`Bearer ${authorization.slice('Bearer '.length).trim()}`));
+}
+
+/** The handshake header that may carry the key as one of the subprotocols a browser offers. */
+export const SUBPROTOCOL_HEADER = 'sec-websocket-protocol';
+const SUBPROTOCOL_KEY_PREFIX = 'openai-insecure-api-key.';
+
+/**
+ * The key of the first `openai-insecure-api-key.` entry (entries split on commas and stripped, as
+ * LiteLLM reads them); null when there is none, or when that entry holds nothing (LiteLLM stops at
+ * it and then finds no key).
+ */
+function subprotocolKey(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  for (const entry of value.split(',')) {
+    const protocol = pyStrip(entry);
+    if (!protocol.startsWith(SUBPROTOCOL_KEY_PREFIX)) continue;
+    const key = protocol.slice(SUBPROTOCOL_KEY_PREFIX.length);
+    return key === '' ? null : key;
+  }
+  return null;
+}
+
+/**
+ * The `Sec-WebSocket-Protocol` value left once the entries that carry a key (the
+ * `openai-insecure-api-key.` ones, and any holding `key`) are taken out, so the upstream still
+ * sees, and can echo, the subprotocols the client offered; null when nothing is left.
+ */
+export function subprotocolsWithoutKey(value: string, key: string | null): string | null {
+  const rest = value
+    .split(',')
+    .map((entry) => pyStrip(entry))
+    .filter((protocol) => protocol !== '' && !protocol.startsWith(SUBPROTOCOL_KEY_PREFIX) && (key === null || !protocol.includes(key)));
+  return rest.length === 0 ? null : rest.join(', ');
 }
 
 function isGenerateContentRoute(route: string): boolean {

@@ -6,8 +6,8 @@ import type { Denial } from '../checks/types';
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
 import type { Credential, RequestFacts } from '../domain/request';
-import { QUERY_KEY_CREDENTIAL } from './credential';
-import { lowerCased } from './headers';
+import { QUERY_KEY_CREDENTIAL, SUBPROTOCOL_HEADER, subprotocolsWithoutKey } from './credential';
+import { headerValue, lowerCased } from './headers';
 import { percentDecode } from './route';
 import { IDENTITY_HEADERS, IdentityAnswers, overwrite, type IdentityAnswer } from './identity-answer';
 import { toStruct, type CheckResponse, type OkHttpResponse, type Struct, type StructValue } from './messages';
@@ -43,7 +43,7 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
     return response;
   }
 
-  const headers = identity.headers;
+  let headers = identity.headers;
   // A client must not be able to pre-set identity headers the upstream trusts. Every identity
   // header this answer does not overwrite is removed even when the request did not show it: an
   // ext_authz `allowed_headers` list hides a client's copy from Tollgate, not from the upstream.
@@ -59,9 +59,18 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
   let queryToRemove: string[] | null = null;
   if (!settings.forwardCredentials) {
     const carrier = carrierHeader(decision.credentialHeader, facts.credential);
-    if (carrier === QUERY_KEY_CREDENTIAL) queryToRemove = ['key'];
-    else if (carrier !== null && !remove.includes(carrier)) remove = withCarrier(remove, carrier);
     const key = keyToFind(facts.credential);
+    const protocols = headerValue(facts.headers, SUBPROTOCOL_HEADER);
+    // The subprotocols a WebSocket client offered must reach the upstream, which echoes one or the
+    // client drops the connection: only the entry holding the key is taken out.
+    const keyInProtocols = protocols !== undefined && (carrier === SUBPROTOCOL_HEADER || (key !== null && protocols.includes(key)));
+    if (keyInProtocols) {
+      const rest = subprotocolsWithoutKey(protocols, key);
+      if (rest === null) remove = withName(remove, SUBPROTOCOL_HEADER);
+      else headers = [...headers, overwrite(SUBPROTOCOL_HEADER, rest)];
+    }
+    if (carrier === QUERY_KEY_CREDENTIAL) queryToRemove = ['key'];
+    else if (carrier !== null && carrier !== SUBPROTOCOL_HEADER && !remove.includes(carrier)) remove = withCarrier(remove, carrier);
     if (key !== null) {
       // A name is listed once; past a few names, a Set says which are (a request with many
       // x-tollgate-* headers would otherwise cost a scan of the list per header).
@@ -69,6 +78,7 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
       for (const name in facts.headers) {
         // An identity header is overwritten or already removed: removing it here would drop the value Tollgate sets.
         if (IDENTITY_HEADERS.has(name) || !repeatsKey(name, facts.headers[name] as string, key)) continue;
+        if (keyInProtocols && name === SUBPROTOCOL_HEADER) continue;
         if (listed === null && remove.length > LISTED_SCAN_LIMIT) listed = new Set(remove);
         if (listed !== null ? listed.has(name) : remove.includes(name)) continue;
         listed?.add(name);

@@ -1,7 +1,8 @@
 /**
  * WebSocket handshakes on the routes LiteLLM serves as WebSockets (the Realtime API, Vertex AI's
  * Live API). LiteLLM authenticates them with `user_api_key_auth_websocket`, not the HTTP rules:
- * the key comes from `Authorization: Bearer …` or `api-key` only, the request's body is
+ * the key comes from `Authorization: Bearer …`, `api-key` or an `openai-insecure-api-key.<key>`
+ * subprotocol (envoy/credential.ts) only, the request's body is
  * `{"model": "<the model query parameter>"}`, and any refusal is a 403.
  */
 import { headerValue, type HeaderRecord } from './headers';

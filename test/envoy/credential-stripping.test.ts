@@ -39,6 +39,28 @@ describe('credential stripping', () => {
     expect(removed).to.deep.equal(['x-litellm-api-key']);
   });
 
+  it('takes only the key entry out of Sec-WebSocket-Protocol, so the upstream can still echo a subprotocol the client offered', () => {
+    const protocols = `realtime, openai-insecure-api-key.${KEY}, openai-beta.realtime-v1`;
+    const facts = someFacts({ credential: { kind: 'present', value: KEY, header: 'sec-websocket-protocol' }, headers: { 'sec-websocket-protocol': protocols, 'x-api-key': KEY } });
+    const ok = toCheckResponse(anAllow({}, 'sec-websocket-protocol'), facts, edgeSettings()).ok_response;
+    expect(ok?.headers_to_remove).to.include('x-api-key').and.not.include('sec-websocket-protocol');
+    const set = ok?.headers?.filter((option) => option.header?.key === 'sec-websocket-protocol');
+    expect(set?.map((option) => [option.header?.value, option.append_action])).to.deep.equal([['realtime, openai-beta.realtime-v1', 'OVERWRITE_IF_EXISTS_OR_ADD']]);
+  });
+
+  it('removes Sec-WebSocket-Protocol when the key was all it offered, and rewrites it when another header carried the key', () => {
+    const only = someFacts({ credential: { kind: 'present', value: KEY, header: 'sec-websocket-protocol' }, headers: { 'sec-websocket-protocol': `openai-insecure-api-key.${KEY}` } });
+    const alone = toCheckResponse(anAllow({}, 'sec-websocket-protocol'), only, edgeSettings()).ok_response;
+    expect(alone?.headers_to_remove).to.include('sec-websocket-protocol');
+    expect(alone?.headers?.some((option) => option.header?.key === 'sec-websocket-protocol')).to.equal(false);
+    const both = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' }, headers: { authorization: `Bearer ${KEY}`, 'sec-websocket-protocol': `realtime, openai-insecure-api-key.${KEY}` } });
+    const ok = toCheckResponse(anAllow({}, 'authorization'), both, edgeSettings()).ok_response;
+    expect(ok?.headers_to_remove).to.include('authorization').and.not.include('sec-websocket-protocol');
+    expect(ok?.headers?.find((option) => option.header?.key === 'sec-websocket-protocol')?.header?.value).to.equal('realtime');
+    const kept = toCheckResponse(anAllow({}, 'sec-websocket-protocol'), only, edgeSettings({ forwardCredentials: true })).ok_response;
+    expect(kept?.headers_to_remove, 'forward_credentials keeps it whole').to.not.include('sec-websocket-protocol');
+  });
+
   it("removes litellm_user_api_key on a mapped pass-through and keeps the provider's token in Authorization", () => {
     const removed = removedFor(KEY, 'litellm_user_api_key', { litellm_user_api_key: KEY, authorization: 'Bearer ya29.google-token-0123456789' });
     expect(removed).to.deep.equal(['litellm_user_api_key']);

@@ -237,6 +237,19 @@ describe("extractCredential on a WebSocket handshake (LiteLLM's user_api_key_aut
     }
   });
 
+  it('takes the key a browser sends as an openai-insecure-api-key.<key> subprotocol when neither header carries one, as newer LiteLLM does', () => {
+    const protocols = 'realtime, openai-insecure-api-key.sk-browser, openai-beta.realtime-v1';
+    expect(ws({ 'sec-websocket-protocol': protocols })).to.deep.equal({ kind: 'present', value: 'sk-browser', header: 'sec-websocket-protocol' });
+    expect(ws({ 'sec-websocket-protocol': 'openai-insecure-api-key.sk-first,openai-insecure-api-key.sk-second' }), 'the first entry').to.include({ value: 'sk-first' });
+    expect(ws({ 'sec-websocket-protocol': protocols, 'api-key': 'sk-b' }), 'api-key comes first').to.include({ value: 'sk-b', header: 'api-key' });
+    expect(ws({ 'sec-websocket-protocol': protocols, authorization: 'Bearer sk-a' }), 'Authorization comes first').to.include({ value: 'sk-a' });
+    expect(ws({ 'sec-websocket-protocol': protocols, 'api-key': '' }), 'an empty api-key is absent').to.include({ value: 'sk-browser' });
+    const keyless = ['realtime', 'openai-insecure-api-key.', 'openai-insecure-api-key., openai-insecure-api-key.sk-later', 'x-openai-insecure-api-key.sk-a'];
+    for (const value of keyless) {
+      expect(ws({ 'sec-websocket-protocol': value }), value).to.deep.equal({ kind: 'refused', message: 'No API key provided', header: null });
+    }
+  });
+
   it('reads "Bearer " with nothing after it as a malformed key, and lets litellm_key_header_name replace the key', () => {
     expect(ws({ authorization: 'Bearer ' })).to.deep.equal({ kind: 'malformed', header: 'authorization' });
     expect(ws({ authorization: 'Bearer sk-a', 'x-proxy-key': 'Bearer sk-c' }, edgeSettings({ customKeyHeader: 'x-proxy-key' }))).to.deep.equal({

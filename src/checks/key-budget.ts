@@ -1,10 +1,16 @@
 /**
  * §2.7 steps 1 and 8: the key's own budget, widened by an unexpired temporary increase.
  * LiteLLM: spend >= max for keys (teams use >), and only on LLM API routes.
+ *
+ * Newer LiteLLM (`budget_throttle.py`) throttles instead of refusing a key over that budget
+ * when it opted in (`metadata.throttle_on_budget_exceeded: true`), has an rpm or tpm limit and
+ * `litellm_settings.budget_exceeded_throttle_percentage` is valid: the request goes on, and the
+ * rate limiter scales the key's own limits to that share (ratelimit/rate-limits.ts).
  */
 import type { VirtualKey } from '../domain/entities';
+import type { Policy } from '../config/policy';
 import { isLlmApiRoute } from '../routes/classify';
-import type { Check } from './types';
+import type { Check, CheckContext } from './types';
 import { defaultBudgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
 
@@ -32,6 +38,31 @@ export function keyMaxBudgetWithTempIncrease(key: VirtualKey, now: Date): number
   return key.max_budget + increase;
 }
 
+/** The key's budget when this request is held to it and it is spent (`_virtual_key_max_budget_check`); else null. */
+function exhaustedKeyBudget(ctx: CheckContext): number | null {
+  const key = ctx.snapshot.key;
+  if (key === null || !isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints) || areBudgetChecksSkipped(ctx)) return null;
+  const maxBudget = keyMaxBudgetWithTempIncrease(key, ctx.now);
+  return maxBudget !== null && key.spend >= maxBudget ? maxBudget : null;
+}
+
+/** `should_throttle_budget_exceeded`: the share to throttle this key to once over budget, or null (refused). */
+function throttleShareOf(key: VirtualKey, policy: Policy): number | null {
+  const share = policy.budgetExceededThrottlePercentage ?? null;
+  if (share === null || key.metadata['throttle_on_budget_exceeded'] !== true) return null;
+  return key.rpm_limit === null && key.tpm_limit === null ? null : share;
+}
+
+/**
+ * The share of its rpm / tpm limits a key over its budget is throttled to on this request
+ * (`budget_throttle_pct`); null when the key is within budget or is refused instead.
+ */
+export function keyBudgetThrottle(ctx: CheckContext): number | null {
+  const key = ctx.snapshot.key;
+  if (key === null || exhaustedKeyBudget(ctx) === null) return null;
+  return throttleShareOf(key, ctx.policy);
+}
+
 export const keyBudget: Check = {
   name: 'key_budget',
   spec: 'litellm-auth.md §2.7 steps 1 and 8',
@@ -39,9 +70,8 @@ export const keyBudget: Check = {
   errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const key = ctx.snapshot.key;
-    if (key === null || !isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints) || areBudgetChecksSkipped(ctx)) return null;
-    const maxBudget = keyMaxBudgetWithTempIncrease(key, ctx.now);
-    if (maxBudget === null || !(key.spend >= maxBudget)) return null;
+    const maxBudget = exhaustedKeyBudget(ctx);
+    if (key === null || maxBudget === null || throttleShareOf(key, ctx.policy) !== null) return null;
     return defaultBudgetExceeded(key.spend, maxBudget);
   },
 };

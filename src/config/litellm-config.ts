@@ -145,6 +145,8 @@ const litellmSettings = z.looseObject({
   validate_end_user_id_in_db: z.boolean().nullish(),
   model_alias_map: stringMap.nullish(),
   default_internal_user_params: defaultInternalUserParamsSchema.nullish(),
+  // Any type: LiteLLM reads a value that is not a number in (0, 1] as throttling off (config/policy.ts).
+  budget_exceeded_throttle_percentage: z.unknown().optional(),
 });
 
 /** Tollgate's own keys: strict, as a misspelt one has no LiteLLM meaning to fall back on. */

@@ -62,6 +62,25 @@ export interface Policy {
   readonly writtenAsFloat?: { readonly maxBudget: boolean; readonly maxRequestSizeMb: boolean };
   /** general_settings.litellm_proxy_admin_name (LiteLLM default "default_user_id"). */
   readonly proxyAdminName: string;
+  /**
+   * litellm_settings.budget_exceeded_throttle_percentage, when valid and the rate limits are
+   * enforced: a key over its max budget that opted in (`metadata.throttle_on_budget_exceeded`)
+   * and has an rpm or tpm limit is throttled to this share of those limits instead of refused
+   * (checks/key-budget.ts). Absent or null: throttling off.
+   */
+  readonly budgetExceededThrottlePercentage?: number | null;
+}
+
+/**
+ * LiteLLM's `budget_throttle_percentage`: a number, not a bool, in (0, 1]; anything else turns
+ * throttling off, so an over-budget key is refused. Tollgate also turns it off where it applies
+ * no rate limits (`tollgate.enforce_rate_limits: false`, or no Redis: config/settings.ts): a
+ * throttled key would then run unlimited past its budget.
+ */
+function budgetThrottlePercentage(config: LiteLlmConfig): number | null {
+  const value = config.litellm_settings?.budget_exceeded_throttle_percentage;
+  if (config.tollgate?.enforce_rate_limits === false) return null;
+  return typeof value === 'number' && value > 0 && value <= 1 ? value : null;
 }
 
 function priceOf(deployment: NonNullable<LiteLlmConfig['model_list']>[number], field: 'input_cost_per_token' | 'output_cost_per_token'): number | null {
@@ -138,5 +157,6 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
       maxRequestSizeMb: isWrittenAsFloat(config, 'general_settings.max_request_size_mb'),
     },
     proxyAdminName: general.litellm_proxy_admin_name ?? 'default_user_id',
+    budgetExceededThrottlePercentage: budgetThrottlePercentage(config),
   };
 }

@@ -110,17 +110,20 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
   }
   const tollgate = config.tollgate ?? {};
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
+  const redisUrl = nonEmpty(env.REDIS_URL);
+  const policy = buildPolicy(config);
   return {
     grpcAddr: nonEmpty(env.TOLLGATE_GRPC_ADDR) ?? '0.0.0.0:9001',
     httpAddr: nonEmpty(env.TOLLGATE_HTTP_ADDR) ?? '0.0.0.0:9002',
     databaseUrl: nonEmpty(env.DATABASE_URL),
     sqlitePath: nonEmpty(env.TOLLGATE_SQLITE_PATH) ?? './.tollgate/tollgate.db',
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl,
     masterKey,
     // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv.
     saltKey: env.LITELLM_SALT_KEY ?? masterKey,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
-    policy: buildPolicy(config),
+    // Without Redis no rate limit is applied, so no over-budget key can be throttled: it is refused.
+    policy: redisUrl === null ? { ...policy, budgetExceededThrottlePercentage: null } : policy,
     credentials: {
       customKeyHeader: general.litellm_key_header_name?.toLowerCase() ?? null,
       userHeaderName: general.user_header_name?.toLowerCase() ?? null,

@@ -56,6 +56,15 @@ export interface RateLimit {
 }
 
 /**
+ * `budget_throttle.throttled_limit`: a limit scaled to `share` of itself, at least 1 so a key
+ * throttled over its budget is slowed, not locked out; no limit or no share leaves it as it is.
+ */
+export function throttledLimit(limit: number | null, share: number | null): number | null {
+  if (limit === null || share === null) return limit;
+  return Math.max(1, Math.floor(limit * share));
+}
+
+/**
  * Every limit that applies to this request, in the v3 limiter's order; a null limit is unlimited
  * (a 0 limit admits nothing, as in LiteLLM). Runs on every Check, and most entities have no limits:
  * nothing is built for those. `model` is the request's model (v3 reads `data["model"]`):
@@ -65,13 +74,22 @@ export interface RateLimit {
  * cut before its model (UNREAD_MODEL) against every per-model limit that applies to the caller:
  * otherwise a comma or padding past Envoy's limit would take a request out of its model's limit.
  * `request` is read only when the snapshot holds an agent: for the agent it names (limitedAgentOf)
- * and the session id of an agent with a session limit (agentSessionIdOf).
+ * and the session id of an agent with a session limit (agentSessionIdOf). `keyThrottle` scales the
+ * key's own limits (v3's `api_key` descriptor only) for a key throttled over its budget
+ * (checks/key-budget.ts keyBudgetThrottle).
  */
-export function rateLimitsOf(snapshot: Snapshot, model: RequestFacts['model'] = null, request: AgentSource | null = null): RateLimit[] {
+export function rateLimitsOf(
+  snapshot: Snapshot,
+  model: RequestFacts['model'] = null,
+  request: AgentSource | null = null,
+  keyThrottle: number | null = null,
+): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
   // Every entity is looked at on every warm Check and most set no limit: a target is built only for one that does.
-  if (key !== null && limited(key.rpm_limit, key.tpm_limit)) addLimits(out, { kind: 'key', id: key.token }, 'key', key.rpm_limit, key.tpm_limit);
+  if (key !== null && limited(key.rpm_limit, key.tpm_limit)) {
+    addLimits(out, { kind: 'key', id: key.token }, 'key', throttledLimit(key.rpm_limit, keyThrottle), throttledLimit(key.tpm_limit, keyThrottle));
+  }
   if (user !== null && limited(user.rpm_limit, user.tpm_limit)) addLimits(out, { kind: 'user', id: user.user_id }, 'user', user.rpm_limit, user.tpm_limit);
   if (team !== null && limited(team.rpm_limit, team.tpm_limit)) addLimits(out, { kind: 'team', id: team.team_id }, 'team', team.rpm_limit, team.tpm_limit);
   // LiteLLM's team_member_rpm/tpm_limit: the membership's budget row (LiteLLM_TeamMembership.budget_id).

@@ -25,6 +25,7 @@ import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
 import { pyFloat } from '../checks/python-format';
 import { budgetExceeded } from '../checks/errors';
+import { keyBudgetThrottle } from '../checks/key-budget';
 import type { PriceTable } from '../metering/prices';
 import { tagsFromBody } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
@@ -128,7 +129,7 @@ export class RedisAdmitter implements Admitter {
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
-    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request) : [];
+    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request, keyBudgetThrottle(ctx)) : [];
     const enforced = this.options.enforceRateLimits ? limits : [];
     // The tokens reserved against the tpm limits (v3, always on there too); 0 when none applies.
     const smallestTpm = smallestTpmLimit(enforced);

@@ -3,7 +3,7 @@
  * checks (litellm-auth.md §8), read from the snapshot the checks just passed. Pure.
  */
 import { areBudgetChecksSkipped } from '../checks/budget-scope';
-import { keyMaxBudgetWithTempIncrease } from '../checks/key-budget';
+import { keyBudgetThrottle, keyMaxBudgetWithTempIncrease } from '../checks/key-budget';
 import type { CheckContext } from '../checks/types';
 import { isLlmApiRoute } from '../routes/classify';
 import { counterSlots, type CounterSlot } from './counter-slots';
@@ -19,7 +19,9 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
   const { key, team, membership, user, endUser, organization, project, tags } = ctx.snapshot;
   switch (target.kind) {
     case 'key':
-      return key !== null && isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints) ? keyMaxBudgetWithTempIncrease(key, ctx.now) : null;
+      // A key throttled over its budget passed the check by being slowed, not by fitting in it.
+      if (key === null || !isLlmApiRoute(ctx.request.route, ctx.policy.passThroughEndpoints) || keyBudgetThrottle(ctx) !== null) return null;
+      return keyMaxBudgetWithTempIncrease(key, ctx.now);
     case 'team':
       return team?.max_budget ?? null;
     case 'team_member':

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { keyBudget, keyMaxBudgetWithTempIncrease } from '../../src/checks/key-budget';
-import { NOW, aDeployment, aKey, decide } from './fixtures';
+import { keyBudget, keyBudgetThrottle, keyMaxBudgetWithTempIncrease } from '../../src/checks/key-budget';
+import { NOW, aContext, aDeployment, aKey, aSnapshot, decide } from './fixtures';
 
 describe('key budget — §2.7 steps 1 and 8', () => {
   it('denies a key at spend == max_budget (400 budget_exceeded, default BudgetExceededError message)', () => {
@@ -98,6 +98,34 @@ describe('key budget — §2.7 steps 1 and 8', () => {
           NOW,
         ),
       ).to.equal(null);
+    });
+  });
+
+  describe('throttle on budget exceeded (newer LiteLLM budget_throttle.py, LIT-3894)', () => {
+    const optedIn = (overrides: Parameters<typeof aKey>[0] = {}) =>
+      aKey({ spend: 20, max_budget: 10, rpm_limit: 100, tpm_limit: 1000, metadata: { throttle_on_budget_exceeded: true }, ...overrides });
+    const policy = { budgetExceededThrottlePercentage: 0.1 };
+
+    it('lets an over-budget key that opted in and has an rpm or tpm limit through, to be throttled to the configured share', () => {
+      expect(decide(keyBudget, { snapshot: { key: optedIn() }, policy })).to.equal(null);
+      expect(keyBudgetThrottle(aContext({ snapshot: aSnapshot({ key: optedIn() }), policy }))).to.equal(0.1);
+      expect(decide(keyBudget, { snapshot: { key: optedIn({ tpm_limit: null }) }, policy }), 'an rpm limit alone').to.equal(null);
+    });
+
+    it('still refuses (400) a key that did not opt in, that has no rpm or tpm limit, or when no valid share is configured', () => {
+      const refusedKeys = [
+        optedIn({ metadata: {} }),
+        optedIn({ metadata: { throttle_on_budget_exceeded: 'true' } }),
+        optedIn({ rpm_limit: null, tpm_limit: null }),
+      ];
+      for (const key of refusedKeys) expect(decide(keyBudget, { snapshot: { key }, policy })?.type).to.equal('budget_exceeded');
+      for (const share of [null, undefined]) {
+        expect(decide(keyBudget, { snapshot: { key: optedIn() }, policy: { budgetExceededThrottlePercentage: share } })?.type).to.equal('budget_exceeded');
+      }
+    });
+
+    it('throttles nothing while the key is within its budget', () => {
+      expect(keyBudgetThrottle(aContext({ snapshot: aSnapshot({ key: optedIn({ spend: 5 }) }), policy }))).to.equal(null);
     });
   });
 });

@@ -56,6 +56,15 @@ describe('settings from environment and config.yaml', () => {
     expect(settings.policy.passThroughEndpoints).to.deep.equal(expected);
   });
 
+  it('reads litellm_settings.budget_exceeded_throttle_percentage as budget_throttle_percentage does: a number in (0, 1], else off; off without rate limits', () => {
+    const share = (value: string, env: Record<string, string> = { REDIS_URL: 'redis://127.0.0.1:6379' }, extra = '') =>
+      settingsFrom(parseLiteLlmConfig(`litellm_settings:\n  budget_exceeded_throttle_percentage: ${value}\n${extra}`, {}), env).policy.budgetExceededThrottlePercentage;
+    expect([share('0.1'), share('1'), share('0.5')]).to.deep.equal([0.1, 1, 0.5]);
+    for (const invalid of ['0', '1.5', '-0.1', 'true', '"0.1"', 'null']) expect(share(invalid), invalid).to.equal(null);
+    expect(share('0.1', {}), 'no Redis: no rate limit would slow the key').to.equal(null);
+    expect(share('0.1', { REDIS_URL: 'redis://127.0.0.1:6379' }, 'tollgate:\n  enforce_rate_limits: false\n')).to.equal(null);
+  });
+
   it('resolves os.environ/NAME references as LiteLLM does', () => {
     const config = parseLiteLlmConfig('general_settings:\n  master_key: os.environ/MY_KEY\n', { MY_KEY: 'sk-secret' });
     expect(config.general_settings?.master_key).to.equal('sk-secret');

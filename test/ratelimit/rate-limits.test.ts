@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
-import { agentSessionIdOf, MAX_AGENT_ID_CHARS, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf, requestAgentIdOf } from '../../src/ratelimit/rate-limits';
+import { agentSessionIdOf, MAX_AGENT_ID_CHARS, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf, requestAgentIdOf, throttledLimit } from '../../src/ratelimit/rate-limits';
 import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { aBudget, aKey, aMembership, anAgent, anOrg, aProject, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
@@ -20,6 +20,20 @@ describe('rate limits: rpm and tpm from the rows', () => {
       'customer:tpm:1000',
     ]);
     expect(rateLimitsOf(snapshot)[0].target).to.deep.equal({ kind: 'key', id: KEY_HASH });
+  });
+
+  it("scales only the key's own limits for a key throttled over its budget, to at least 1 (v3's api_key descriptor, budget_throttle.throttled_limit)", () => {
+    const throttled = aSnapshot({
+      key: aKey({ rpm_limit: 100, tpm_limit: 5, metadata: { model_rpm_limit: { 'gpt-4o': 50 } } }),
+      team: aTeam({ team_id: 'team-1', rpm_limit: 40, tpm_limit: null }),
+    });
+    expect(rateLimitsOf(throttled, 'gpt-4o', null, 0.1).map((l) => `${l.type}:${l.metric}:${l.limit}`)).to.deep.equal([
+      'key:rpm:10',
+      'key:tpm:1',
+      'team:rpm:40',
+      'model_per_key:rpm:50',
+    ]);
+    expect([throttledLimit(1000, 0.1), throttledLimit(50, 0.5), throttledLimit(null, 0.1), throttledLimit(1000, null)]).to.deep.equal([100, 25, null, 1000]);
   });
 
   it("limits an end user without a row by the default end-user budget's rpm/tpm (spec §2.5), keyed by the id the request names", () => {

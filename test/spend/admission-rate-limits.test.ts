@@ -88,6 +88,30 @@ describe('spend: per-model rate limits on Redis', function () {
     expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:rpm:${minute}`)).to.equal('3');
   });
 
+  it("holds a key throttled over its budget to the configured share of its rpm limit (429 at the throttled limit)", async () => {
+    const keyHash = `${KEY_HASH}-throttled`;
+    const key = aKey({ token: keyHash, rpm_limit: 20, spend: 12, max_budget: 10, metadata: { throttle_on_budget_exceeded: true } });
+    const snapshot = aSnapshot({ key });
+    const admitThrottled = (): Promise<Admission> =>
+      Promise.resolve(
+        admitter.admit(
+          aContext({
+            snapshot,
+            keyHash,
+            now,
+            policy: { budgetExceededThrottlePercentage: 0.1 },
+            request: aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', messages: [] } }),
+          }),
+        ),
+      );
+    const verdicts = [];
+    for (let i = 0; i < 3; i += 1) verdicts.push(await admitThrottled());
+    expect(verdicts.map((v) => v.kind)).to.deep.equal(['admit', 'admit', 'deny']);
+    const refused = verdicts[2];
+    if (refused.kind !== 'deny') throw new Error('unreachable');
+    expect(refused.denial.message).to.match(/rate limit type = key\. .*current rpm: 2, rpm limit: 2,/);
+  });
+
   it('counts a request naming several models against each one\'s key rpm limit, refuses it past any (429 naming that model\'s counts), counting nothing when refused', async () => {
     const keyHash = `${KEY_HASH}-list`;
     const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o-mini': 5, 'gpt-4o': 1 } } }) });

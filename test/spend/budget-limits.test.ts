@@ -21,4 +21,12 @@ describe('spend: the budgets a reservation must fit in (the budget checks\' scop
     const team = aTeam({ team_id: 't', max_budget: 20 });
     expect(limitsOf({ key: aKey({ user_id: 'alice', team_id: 't' }), user, team })).to.deep.equal(['team:20']);
   });
+
+  it('reserves nothing against the budget of a key throttled over it: it passed the check by being slowed', () => {
+    const key = aKey({ user_id: 'alice', team_id: null, max_budget: 10, spend: 12, rpm_limit: 5, metadata: { throttle_on_budget_exceeded: true } });
+    const kinds = (share: number | null) =>
+      budgetLimitsOf(aContext({ snapshot: aSnapshot({ key, user }), policy: { budgetExceededThrottlePercentage: share } })).map((l) => l.slot.target.kind);
+    expect(kinds(0.5)).to.deep.equal(['user']);
+    expect(kinds(null)).to.deep.equal(['key', 'user']);
+  });
 });

@@ -19,6 +19,7 @@ import type {
 import type { DeprecatedKey } from '../domain/deprecated-key';
 import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups } from '../store/auth-store';
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
+import { LiveRotations } from './live-rotations';
 import type { SharedCache } from './shared-cache';
 import { batchLoader, gatheringLoader } from '../util/batch-loader';
 import { distinct } from '../util/distinct';
@@ -81,6 +82,12 @@ export class CachedAuthStore implements AuthStore {
    * period still runs is judged at each use (activeTokenOf), never by the cache's own age.
    */
   private readonly deprecatedKeys: EntityCache<DeprecatedKey>;
+  /**
+   * Whether any rotated-out key can be in its grace period at all: while none can, an unknown key
+   * is not looked up among them (one lookup, the key's, instead of two). Null for a store that
+   * cannot say: every unknown key is then looked up.
+   */
+  readonly rotations: LiveRotations | null;
   private readonly teams: EntityCache<Team>;
   private readonly memberships: EntityCache<TeamMembership>;
   private readonly users: EntityCache<User>;
@@ -128,6 +135,11 @@ export class CachedAuthStore implements AuthStore {
     };
     this.keys = make('key', (id) => store.findKey(id), batch && ((ids) => batch.findKeys(ids)));
     this.deprecatedKeys = make('deprecated_key', (id) => (store.findDeprecatedKey === undefined ? Promise.resolve(null) : store.findDeprecatedKey(id)));
+    const latestRevokeAt = store.latestRevokeAt?.bind(store);
+    this.rotations =
+      latestRevokeAt === undefined
+        ? null
+        : new LiveRotations(latestRevokeAt, policy.refreshAfterMs, now, (error) => events.backgroundRefreshError('deprecated_key', error));
     this.teams = make('team', (id) => store.findTeam(id), batch && ((ids) => batch.findTeams(ids)));
     this.memberships = make('membership', membershipLoader, batch && ((ids) => batch.findMemberships(ids.map(membershipIdParts))));
     this.users = make('user', (id) => store.findUser(id), batch && ((ids) => batch.findUsers(ids)));
@@ -171,7 +183,7 @@ export class CachedAuthStore implements AuthStore {
 
   readonly memory: MemoryLookups = {
     key: (tokenHash) => this.keys.peek(tokenHash),
-    deprecatedKey: (tokenHash) => this.deprecatedKeys.peek(tokenHash),
+    deprecatedKey: (tokenHash) => (this.mayHaveLiveRotations() ? this.deprecatedKeys.peek(tokenHash) : null),
     team: (teamId) => this.teams.peek(teamId),
     membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
     user: (userId) => this.users.peek(userId),
@@ -194,7 +206,7 @@ export class CachedAuthStore implements AuthStore {
     return this.keys.get(tokenHash);
   }
   findDeprecatedKey(tokenHash: string): Promise<DeprecatedKey | null> {
-    return this.deprecatedKeys.get(tokenHash);
+    return this.mayHaveLiveRotations() ? this.deprecatedKeys.get(tokenHash) : Promise.resolve(null);
   }
   findTeam(teamId: string): Promise<Team | null> {
     return this.teams.get(teamId);
@@ -251,6 +263,7 @@ export class CachedAuthStore implements AuthStore {
    * answer is purged as well (a changed email's old answer ages out within the TTL).
    */
   async invalidate(kind: EntityKind, id: string): Promise<void> {
+    if (kind === 'deprecated_key') this.rotations?.reset();
     await this.cacheFor(kind).invalidate(id);
     if (kind !== 'user') return;
     this.userIdsByEmail.clearLocal();
@@ -259,13 +272,20 @@ export class CachedAuthStore implements AuthStore {
   }
 
   dropLocal(kind: EntityKind, id: string): void {
+    // A deprecated key announced: a rotation may have just begun, so none is ruled out until asked again.
+    if (kind === 'deprecated_key') this.rotations?.reset();
     this.cacheFor(kind).dropLocal(id);
     // The message names the user, not its email: every email answer goes, to be asked again.
     if (kind === 'user') this.userIdsByEmail.clearLocal();
   }
 
   clearLocal(): void {
+    this.rotations?.reset();
     for (const cache of this.caches.values()) cache.clearLocal();
+  }
+
+  private mayHaveLiveRotations(): boolean {
+    return this.rotations === null || this.rotations.mayBeLive();
   }
 
   private cacheFor(kind: EntityKind): InvalidatableCache {

@@ -33,6 +33,12 @@ export interface AuthStore {
    * without it knows no rotations.
    */
   findDeprecatedKey?(tokenHash: string): Promise<DeprecatedKey | null>;
+  /**
+   * The latest `revoke_at` of any LiteLLM_DeprecatedVerificationToken row, null when there is none
+   * (or no such table): whether a rotated-out key can be in its grace period at all
+   * (cache/live-rotations.ts). A store without it is assumed to have rotations.
+   */
+  latestRevokeAt?(): Promise<Date | null>;
   /** Team row, with LiteLLM_ModelTable.aliases joined through model_id as `model_aliases`. */
   findTeam(teamId: string): Promise<Team | null>;
   /** Membership with its budget row joined. */

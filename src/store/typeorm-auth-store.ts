@@ -175,9 +175,27 @@ export class TypeOrmAuthStore implements AuthStore {
   }
 
   /**
+   * By the `revoke_at` index, one row. A table found missing is asked about again here, so one that
+   * `tollgate migrate` or LiteLLM creates while the server runs is seen within a refresh interval.
+   */
+  latestRevokeAt(): Promise<Date | null> {
+    return this.bounded('latestRevokeAt', async () => {
+      if (this.deprecatedKeysTable !== null && !(await this.deprecatedKeysTable)) this.deprecatedKeysTable = null;
+      if (!(await this.hasDeprecatedKeysTable())) return null;
+      const row = await this.repo(DeprecatedVerificationTokenRecord)
+        .createQueryBuilder('deprecated')
+        .select(['deprecated.id', 'deprecated.revoke_at'])
+        .orderBy('deprecated.revoke_at', 'DESC')
+        .limit(1)
+        .getOne();
+      return row?.revoke_at ?? null;
+    });
+  }
+
+  /**
    * Asked once per store, as the email column is: an operator's database may predate LiteLLM's key
    * rotation, and then an unknown key must still be refused as unknown, not fail the Check. A failed
-   * probe is asked again next time. A table created later is seen after a restart.
+   * probe is asked again next time, and a missing table by each latestRevokeAt.
    */
   private hasDeprecatedKeysTable(): Promise<boolean> {
     this.deprecatedKeysTable ??= tableExists(this.dataSource, dialectOf(this.dataSource), DEPRECATED_KEYS_TABLE.name).catch((error: unknown) => {

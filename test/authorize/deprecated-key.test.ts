@@ -44,6 +44,15 @@ class RotatingStore extends MemoryStore {
   }
 }
 
+/** A RotatingStore that can also say when the last grace period ends (cache/live-rotations.ts). */
+class ProbedRotatingStore extends RotatingStore {
+  latestRevokeAt(): Promise<Date | null> {
+    this.calls.push('latestRevokeAt');
+    const ends = [...this.deprecated.values()].map((row) => row.revoke_at.getTime());
+    return Promise.resolve(ends.length === 0 ? null : new Date(Math.max(...ends)));
+  }
+}
+
 function withKey(value: string): RequestFacts {
   return aRequest({ credential: { kind: 'present', value, header: 'authorization' } });
 }
@@ -187,5 +196,68 @@ describe('Authorizer: a rotated-out key during its grace period (LiteLLM_Depreca
     const { decision } = await second.subject.authorize(withKey(OLD_RAW));
     expect(decision.identity.keyHash).to.equal(NEW);
     expect(second.store.calls.filter((c) => c.startsWith('findDeprecatedKey'))).to.deep.equal([]);
+  });
+
+  describe('while no rotated-out key can be in its grace period', () => {
+    function aReplica() {
+      const store = new ProbedRotatingStore();
+      store.keys.set(NEW, aKey({ token: NEW, team_id: 't1' }));
+      store.teams.set('t1', aTeam({ team_id: 't1' }));
+      let clock = NOW.getTime();
+      const cached = new CachedAuthStore(store, POLICY, NO_SHARED_CACHE, undefined, () => clock);
+      const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: MASTER, now: () => new Date(clock) });
+      const lookups = () => store.calls.filter((c) => c.startsWith('findDeprecatedKey'));
+      return {
+        store,
+        cached,
+        subject,
+        lookups,
+        advance: (ms: number) => {
+          clock += ms;
+        },
+      };
+    }
+
+    it('refuses an unknown key without looking it up among rotated-out keys', async () => {
+      const { cached, subject, lookups, store } = aReplica();
+      store.rotate(OLD, NEW, new Date(NOW.getTime() - 1));
+      await cached.rotations?.refresh();
+      for (const stranger of ['sk-stranger-1', 'sk-stranger-2', OLD_RAW]) {
+        expect((await subject.authorize(withKey(stranger))).decision.kind).to.equal('deny');
+      }
+      expect(lookups()).to.deep.equal([]);
+      expect(store.calls.filter((c) => c === 'latestRevokeAt')).to.have.length(1);
+    });
+
+    it('looks the old key up at once when a rotation is announced (the deprecated_key invalidation)', async () => {
+      const { cached, subject, store } = aReplica();
+      await cached.rotations?.refresh();
+      expect((await subject.authorize(withKey(OLD_RAW))).decision.kind).to.equal('deny');
+      store.rotate(OLD, NEW, new Date(NOW.getTime() + MINUTE));
+      cached.dropLocal('deprecated_key', OLD);
+      const { decision } = await subject.authorize(withKey(OLD_RAW));
+      expect(decision.kind).to.equal('allow');
+      expect(decision.identity.keyHash).to.equal(NEW);
+    });
+
+    it('looks the old key up once everything is cleared (a generation gap may have hidden that announcement)', async () => {
+      const { cached, subject, store } = aReplica();
+      await cached.rotations?.refresh();
+      store.rotate(OLD, NEW, new Date(NOW.getTime() + MINUTE));
+      cached.clearLocal();
+      expect((await subject.authorize(withKey(OLD_RAW))).decision.kind).to.equal('allow');
+    });
+
+    it('decides a warm old key with no store call while its grace period runs, the guard included', async () => {
+      const { cached, subject, store, advance } = aReplica();
+      store.rotate(OLD, NEW, new Date(NOW.getTime() + 60 * MINUTE));
+      await cached.rotations?.refresh();
+      await subject.authorize(withKey(OLD_RAW));
+      advance(POLICY.refreshAfterMs - 1);
+      const calls = store.calls.length;
+      const warm = subject.decide(withKey(OLD_RAW));
+      expect(isPromise(warm)).to.equal(false);
+      expect(store.calls.length).to.equal(calls);
+    });
   });
 });

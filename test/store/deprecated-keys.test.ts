@@ -4,6 +4,9 @@ import { Authorizer } from '../../src/authorize/authorize';
 import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { AdminStore } from '../../src/store/admin-store';
+import { dialectOf } from '../../src/store/dialect';
+import { DEPRECATED_KEYS_TABLE } from '../../src/store/migrations/1764115600000-deprecated-keys';
+import { ensureTable } from '../../src/store/migrations/ddl';
 import { DeprecatedVerificationTokenRecord } from '../../src/store/entities';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { isPromise } from '../../src/util/maybe-promise';
@@ -16,6 +19,12 @@ const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlM
 
 function withKey(value: string) {
   return aRequest({ credential: { kind: 'present', value, header: 'authorization' } });
+}
+
+let madeUp = 0;
+function aMadeUpKey(): string {
+  madeUp += 1;
+  return `sk-made-up-${String(Date.now())}-${String(madeUp)}`;
 }
 
 describeEachBackend('key rotation: LiteLLM_DeprecatedVerificationToken', (backend) => {
@@ -112,6 +121,67 @@ describeEachBackend('key rotation: LiteLLM_DeprecatedVerificationToken', (backen
     expect(decision.kind === 'deny' ? decision.denial.status : 0).to.equal(401);
   });
 
+  /** A replica's store and authorizer on a clock the test moves. */
+  function aReplica() {
+    let clock = Date.now();
+    const reader = new TypeOrmAuthStore(backend().dataSource, backend().settings);
+    const cached = new CachedAuthStore(reader, POLICY, NO_SHARED_CACHE, undefined, () => clock);
+    const subject = new Authorizer({ store: cached, policy: aPolicy(), masterKey: 'sk-master-0000', now: () => new Date(clock) });
+    return {
+      reader,
+      cached,
+      subject,
+      advance: (ms: number) => {
+        clock += ms;
+      },
+    };
+  }
+
+  it('costs a made-up key one statement (its key lookup) while no rotation is live, and still resolves a key rotated since', async () => {
+    await backend().dataSource.getRepository(DeprecatedVerificationTokenRecord).clear();
+    const { reader, cached, subject, advance } = aReplica();
+    await cached.rotations?.refresh();
+    const before = reader.queryCounter.count;
+    for (let i = 0; i < 5; i += 1) {
+      const { decision } = await subject.authorize(withKey(aMadeUpKey()));
+      expect(decision.kind === 'deny' ? decision.denial.status : 0).to.equal(401);
+    }
+    expect(reader.queryCounter.count - before, 'one key lookup each, no deprecated-key lookup').to.equal(5);
+
+    // Rotated through the CLI: its invalidation of the old hash reaches this replica.
+    const created = await admin.createKey({});
+    const rotated = await admin.regenerateKey(created.token, new Date(Date.now() + HOUR));
+    if (rotated === null) throw new Error('not regenerated');
+    cached.dropLocal('key', created.token);
+    cached.dropLocal('deprecated_key', created.token);
+    const old = await subject.authorize(withKey(created.key));
+    expect(old.decision.kind).to.equal('allow');
+    expect(old.decision.identity.keyHash).to.equal(rotated.token);
+
+    // Rotated behind Tollgate's back (no invalidation): seen once the interval has passed.
+    await backend().dataSource.getRepository(DeprecatedVerificationTokenRecord).delete({ token: created.token });
+    await cached.rotations?.refresh();
+    const other = await admin.createKey({});
+    const behindTheBack = await admin.regenerateKey(other.token, new Date(Date.now() + HOUR));
+    if (behindTheBack === null) throw new Error('not regenerated');
+    const early = await subject.authorize(withKey(other.key));
+    expect(early.decision.kind, 'within the interval the guard still knows of no live rotation').to.equal('deny');
+    advance(POLICY.refreshAfterMs);
+    const seen = await subject.authorize(withKey(other.key));
+    expect(seen.decision.kind).to.equal('allow');
+    expect(seen.decision.identity.keyHash).to.equal(behindTheBack.token);
+  });
+
+  it('still costs a made-up key a deprecated-key lookup while a rotation is live', async () => {
+    const created = await admin.createKey({});
+    await admin.regenerateKey(created.token, new Date(Date.now() + HOUR));
+    const { reader, cached, subject } = aReplica();
+    await cached.rotations?.refresh();
+    const before = reader.queryCounter.count;
+    await subject.authorize(withKey(aMadeUpKey()));
+    expect(reader.queryCounter.count - before).to.equal(2);
+  });
+
   // Last: it drops the table.
   it('knows no rotations on a database without the table (an older LiteLLM schema), asking whether it exists once', async () => {
     const ds = backend().dataSource;
@@ -126,5 +196,26 @@ describeEachBackend('key rotation: LiteLLM_DeprecatedVerificationToken', (backen
     const { decision, refusedBy } = await subject.authorize(withKey('sk-never-issued'));
     expect(decision.kind).to.equal('deny');
     expect(refusedBy).to.equal('key_found');
+  });
+
+  it('sees the table once it is created while the server runs (tollgate migrate, a LiteLLM upgrade), within a refresh interval', async () => {
+    const { cached, subject, advance } = aReplica();
+    await cached.rotations?.refresh();
+    const ds = backend().dataSource;
+    const runner = ds.createQueryRunner();
+    try {
+      await ensureTable(runner, dialectOf(ds), DEPRECATED_KEYS_TABLE);
+    } finally {
+      await runner.release();
+    }
+    const created = await admin.createKey({});
+    await subject.authorize(withKey(created.key));
+    const rotated = await admin.regenerateKey(created.token, new Date(Date.now() + HOUR));
+    if (rotated === null) throw new Error('not regenerated');
+    cached.dropLocal('key', created.token);
+    advance(POLICY.refreshAfterMs);
+    const { decision } = await subject.authorize(withKey(created.key));
+    expect(decision.kind).to.equal('allow');
+    expect(decision.identity.keyHash).to.equal(rotated.token);
   });
 });

@@ -348,6 +348,11 @@ export class AdminStore {
     const material = newKeyMaterial();
     const moved = await this.dataSource.transaction(async (manager) => {
       if (!(await existsExactly(manager, VerificationTokenRecord, { token }))) return false;
+      // The row moves first: a concurrent rotation of the same key that moved it already leaves
+      // nothing to update here, and then nothing is written (its deprecated row stays its own).
+      const { updated_at, updated_by } = this.audit();
+      const result = await manager.update(VerificationTokenRecord, { token }, { token: material.token, key_name: material.keyName, updated_at, updated_by });
+      if ((result.affected ?? 0) === 0) return false;
       if (revokeAt !== null) {
         await manager.delete(DeprecatedVerificationTokenRecord, { token });
         await manager.insert(DeprecatedVerificationTokenRecord, {
@@ -358,8 +363,6 @@ export class AdminStore {
           created_at: this.now(),
         });
       }
-      const { updated_at, updated_by } = this.audit();
-      await manager.update(VerificationTokenRecord, { token }, { token: material.token, key_name: material.keyName, updated_at, updated_by });
       return true;
     });
     if (!moved) return null;

@@ -88,6 +88,33 @@ describeEachBackend('key rotation: LiteLLM_DeprecatedVerificationToken', (backen
     expect(count).to.equal(1);
   });
 
+  it('leaves the first of two concurrent rotations of one key whole: the second finds no key and writes nothing', async function () {
+    // Row locks make the interleaving certain on MariaDB; SQLite runs one writer at a time.
+    if (backend().name !== 'mariadb') this.skip();
+    const created = await admin.createKey({});
+    const first = backend().dataSource.createQueryRunner();
+    await first.connect();
+    try {
+      await first.startTransaction();
+      // Another rotation's move of the key row, not yet committed when the second one starts.
+      await first.query('UPDATE `LiteLLM_VerificationToken` SET token = ? WHERE token = ?', ['c'.repeat(64), created.token]);
+      await first.query('INSERT INTO `LiteLLM_DeprecatedVerificationToken` (id, token, active_token_id, revoke_at) VALUES (?, ?, ?, ?)', [
+        `first-${created.token.slice(0, 8)}`,
+        created.token,
+        'c'.repeat(64),
+        new Date(Date.now() + HOUR),
+      ]);
+      const second = admin.regenerateKey(created.token, new Date(Date.now() + 2 * HOUR));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await first.commitTransaction();
+      expect(await second).to.equal(null);
+    } finally {
+      if (first.isTransactionActive) await first.rollbackTransaction();
+      await first.release();
+    }
+    expect((await store.findDeprecatedKey(created.token))?.active_token_id, "the first rotation's grace period").to.equal('c'.repeat(64));
+  });
+
   it('returns null for a key that does not exist, and writes nothing', async () => {
     const missing = 'e'.repeat(64);
     expect(await admin.regenerateKey(missing, new Date(Date.now() + HOUR))).to.equal(null);

@@ -5,11 +5,15 @@
  * milliseconds, so every other Check on the replica missed Envoy's deadline. The bound is far above
  * any tagging scheme in use; refusing past it (rather than reading only the first tags) keeps a
  * budget-exhausted tag from hiding behind the others.
+ *
+ * It counts what the client names, in the body and in the `x-litellm-tags` header (both merged
+ * into the tags LiteLLM checks, checks/pre-auth-tags.ts): it runs before the key is looked up, and
+ * the key's own tags are set by an admin, not by the caller.
  */
 import type { Check } from './types';
 import { deny } from './types';
 import { requestBody } from './context';
-import { requestTags } from './request-metadata';
+import { clientRequestTags } from './pre-auth-tags';
 
 export const MAX_REQUEST_TAGS = 100;
 
@@ -19,7 +23,7 @@ export const requestTagCount: Check = {
   statuses: [400],
   errorTypes: ['bad_request_error'],
   decide: (ctx) => {
-    const tags = requestTags(requestBody(ctx));
+    const tags = clientRequestTags(requestBody(ctx), ctx.request);
     if (tags.length <= MAX_REQUEST_TAGS) return null;
     const distinct = new Set(tags).size;
     if (distinct <= MAX_REQUEST_TAGS) return null;

@@ -25,8 +25,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     orgId: id.orgId ?? null,
     projectId: id.projectId ?? null,
     endUserId: id.endUserId ?? facts.endUserId ?? null,
-    // LiteLLM logs the tags of the body as sent; the query's parameters only reach its auth checks.
-    tags: tagsFromBody(facts.sentBody === undefined ? facts.body : facts.sentBody),
+    tags: admittedTagsOf(decision) ?? tagsFromBody(facts.sentBody === undefined ? facts.body : facts.sentBody),
     ...chargedTagsOf(decision.kind === 'allow' ? decision.metadata?.charged_tags : undefined),
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
     ...(decision.kind === 'allow' && decision.metadata !== undefined ? agentOf(decision.metadata) : {}),
@@ -64,6 +63,19 @@ function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; ag
   if (agentId === null) return {};
   const sessionId = text(values, 'agent_session_id');
   return sessionId === null ? { agentId } : { agentId, agentSessionId: sessionId };
+}
+
+/**
+ * The tags the admission named (`request_tags`: the body's as sent with the header's and the key's
+ * merged in, spend/admission.ts), none when it named none; undefined for an allow not admitted,
+ * whose body's own tags are all that is known here (LiteLLM logs the body as sent: the query's
+ * parameters only reach its auth checks).
+ */
+function admittedTagsOf(decision: Decision): string[] | undefined {
+  if (decision.kind !== 'allow' || decision.metadata === undefined) return undefined;
+  const tags = decision.metadata.request_tags;
+  if (Array.isArray(tags)) return tags.filter((t): t is string => typeof t === 'string');
+  return typeof decision.metadata.admission_id === 'string' ? [] : undefined;
 }
 
 /** `charged_tags` from the admission's metadata; none (all tags charged) from a replica that sends none. */

@@ -44,7 +44,7 @@ import {
 import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
 import { keyWithBudgetDefaults } from './key-budget-defaults';
 import { teamOfKey } from './missing-team';
-import { tagsFromBody } from './request-tags';
+import { tagsOfRequest } from './request-tags';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
 const EMPTY_PERMISSIONS: ReadonlyMap<string, ObjectPermission> = new Map();
@@ -160,7 +160,8 @@ function loadRelated(
   key: VirtualKey,
   endUser: EndUser | null,
 ): MaybePromise<Snapshot> {
-  const tagNames = tagsFromBody(facts.body);
+  // The key's own tags are merged into the request's (checks/pre-auth-tags.ts): known only now.
+  const tagNames = tagsOfRequest(facts.body, facts, key);
   const { team_id: teamId, user_id: userId, project_id: projectId, budget_id: budgetId } = key;
   // The key's agent, else the one the request names (v3 limits either): read only once the key is
   // known, so that an unauthenticated caller's ids cause no lookup.

@@ -27,7 +27,7 @@ import { pyFloat } from '../checks/python-format';
 import { budgetExceeded } from '../checks/errors';
 import { keyBudgetThrottle } from '../checks/key-budget';
 import type { PriceTable } from '../metering/prices';
-import { tagsFromBody } from '../snapshot/request-tags';
+import { tagsOfRequest } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
 import { agentIdOf, agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
@@ -271,7 +271,8 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
   if (admissionId !== null) metadata.admission_id = admissionId;
   if (admissionId !== null && metered) {
     const sent = ctx.request.sentBody;
-    const tags = tagsFromBody(sent === undefined ? ctx.request.body : sent);
+    // The tags LiteLLM checks and charges: the body's as sent, with the header's and the key's merged in.
+    const tags = tagsOfRequest(sent === undefined ? ctx.request.body : sent, ctx.request, ctx.snapshot.key);
     if (tags.length > 0) {
       // Half a surrogate pair, which a JSON body may escape, would be invalid UTF-8 in the
       // metadata's protobuf strings; spend logs store the tags well-formed all the same.

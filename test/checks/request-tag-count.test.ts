@@ -37,6 +37,19 @@ describe('request tag count — Tollgate bounds the tag lookups', () => {
     expect(decide(requestTagCount, { request: { body: null } })).to.equal(null);
   });
 
+  it('counts the tags of the x-litellm-tags header with the body\'s (LiteLLM merges both into the ones it checks)', () => {
+    const header = { 'x-litellm-tags': tags(MAX_REQUEST_TAGS / 2, 'h').join(',') };
+    expect(decide(requestTagCount, { request: { headers: header, body: { tags: tags(MAX_REQUEST_TAGS / 2, 'b') } } })).to.equal(null);
+    expect(decide(requestTagCount, { request: { headers: header, body: { tags: tags(MAX_REQUEST_TAGS / 2 + 1, 'b') } } })?.message).to.equal(
+      `Too many tags in the request: ${MAX_REQUEST_TAGS + 1} distinct tags, at most ${MAX_REQUEST_TAGS}`,
+    );
+    expect(decide(requestTagCount, { request: { headers: { 'x-litellm-tags': tags(MAX_REQUEST_TAGS + 1).join(',') }, body: null } })?.status).to.equal(400);
+  });
+
+  it("leaves the key's own tags out: they are an admin's, and the key is not known yet", () => {
+    expect(decide(requestTagCount, { request: { body: { tags: ['b'] } }, snapshot: { key: aKey({ metadata: { tags: tags(MAX_REQUEST_TAGS + 1) } }) } })).to.equal(null);
+  });
+
   it('refuses before any lookup: no key, team or tag is read for such a request', async () => {
     const store = new MemoryStore();
     store.keys.set(hashKey(RAW_KEY), aKey({ token: hashKey(RAW_KEY) }));

@@ -21,6 +21,14 @@ describe('metering: who an admitted request is charged to', () => {
     expect(older, 'a replica that names none: all tags').to.not.have.property('chargedTags');
   });
 
+  it("takes the tags the admission named (the header's and the key's merged in), none when it named none", () => {
+    const body = { model: 'gpt-4o', metadata: { tags: ['a'] } };
+    const admitted = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-1', request_tags: ['a', 'header', 'key'], charged_tags: ['key'] } };
+    expect(attributionFromDecision(admitted, aRequest({ body }))).to.deep.include({ tags: ['a', 'header', 'key'], chargedTags: ['key'] });
+    const untagged = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-2' } };
+    expect(attributionFromDecision(untagged, aRequest({ route: '/v1/messages', body })).tags).to.deep.equal([]);
+  });
+
   it('takes the tags of the body as sent, not those the query added for the auth checks (LiteLLM logs the body)', () => {
     const request = aRequest({ body: { model: 'm', metadata: { tags: ['paid'] } }, sentBody: { model: 'm' } });
     expect(attributionFromDecision(anAllow({ keyHash: 'h1' }), request).tags).to.deep.equal([]);

@@ -5,6 +5,19 @@ import { requestedVectorStoreIds } from '../../src/checks/vector-store-ids';
 import type { Json } from '../../src/domain/entities';
 import { aBudget, aKey, anAccessGroup, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
+import { MapSharedCache } from '../support/map-shared-cache';
+import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import type { Snapshot } from '../../src/checks/types';
+import { isPromise } from '../../src/util/maybe-promise';
+
+const CACHE_POLICY: CachePolicy = {
+  ttlMs: 60_000,
+  refreshAfterMs: 5_000,
+  negativeTtlMs: 60_000,
+  maxEntries: 1000,
+  maxStaleOnErrorMs: 600_000,
+  sharedPrefix: 'lt:',
+};
 
 describe('loadSnapshot', () => {
   it('loads nothing but the end user when the key is unknown', async () => {
@@ -131,6 +144,36 @@ describe('loadSnapshot', () => {
     expect(snapshot.tags.map((t) => t.tag_name)).to.deep.equal(['prod']);
     expect(store.calls).to.include('findTags:prod,unknown');
     expect(store.calls).to.include('findAccessGroups:ag-key,ag-team');
+  });
+
+  it("looks up the key's own tags and the x-litellm-tags header's with the body's, in the same call, once the key is known", async () => {
+    const store = new MemoryStore();
+    store.tags.set('engineering', aTag({ tag_name: 'engineering' }));
+    store.tags.set('tenant:acme', aTag({ tag_name: 'tenant:acme' }));
+    const request = aRequest({ headers: { 'x-litellm-tags': 'tenant:acme' }, body: { model: 'gpt-4o', metadata: { tags: ['prod'] } } });
+    const unknown = await loadSnapshot(store, request, KEY_HASH, aPolicy());
+    expect(unknown.tags, 'an unknown key: no tag looked up').to.deep.equal([]);
+    expect(store.calls.filter((call) => call.startsWith('findTags:'))).to.deep.equal([]);
+
+    store.keys.set(KEY_HASH, aKey({ metadata: { tags: ['engineering', 'prod'] } }));
+    const snapshot = await loadSnapshot(store, request, KEY_HASH, aPolicy());
+    expect(snapshot.tags.map((t) => t.tag_name).sort()).to.deep.equal(['engineering', 'tenant:acme']);
+    expect(store.calls.filter((call) => call.startsWith('findTags:'))).to.deep.equal(['findTags:prod,tenant:acme,engineering']);
+  });
+
+  it("answers a warm Check whose key carries tags from memory: no new lookup, synchronous", async () => {
+    const database = new MemoryStore();
+    database.keys.set(KEY_HASH, aKey({ metadata: { tags: ['engineering', 'no-row'] } }));
+    database.tags.set('engineering', aTag({ tag_name: 'engineering' }));
+    const cached = new CachedAuthStore(database, CACHE_POLICY, new MapSharedCache());
+    const request = aRequest({ headers: { 'x-litellm-tags': 'tenant:unknown' } });
+    const cold = await loadSnapshot(cached, request, KEY_HASH, aPolicy());
+    const lookups = database.calls.length;
+    const warm = loadSnapshot(cached, request, KEY_HASH, aPolicy());
+    expect(isPromise(warm), 'answered from memory').to.equal(false);
+    expect(warm).to.deep.equal(cold);
+    expect((warm as Snapshot).tags.map((t) => t.tag_name)).to.deep.equal(['engineering']);
+    expect(database.calls.length).to.equal(lookups);
   });
 
   it("loads the key's own budget row (key soft budget) and its agent alongside the team", async () => {

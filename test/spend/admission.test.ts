@@ -77,6 +77,22 @@ describe('spend: admission when Redis cannot answer', () => {
     expect(verdict).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-5', request_tags: ['prod', 'made-up', 'eu'], charged_tags: ['eu', 'prod'] } });
   });
 
+  it("names and charges the tags LiteLLM merges in: the x-litellm-tags header's and the key's own, after the body's", () => {
+    const request = aRequest({
+      route: '/v1/chat/completions',
+      model: 'gpt-4o',
+      headers: { 'x-litellm-tags': 'tenant:acme, prod' },
+      body: { model: 'gpt-4o', metadata: { tags: ['prod'] } },
+    });
+    const key = aKey({ metadata: { tags: ['engineering', 'tenant:acme'] } });
+    const snapshot = aSnapshot({ key, tags: [aTag({ tag_name: 'engineering' }), aTag({ tag_name: 'tenant:acme' })] });
+    const verdict = admitter({ metering: true, newAdmissionId: () => 'adm-7' }).admit(aContext({ snapshot, request }));
+    expect(verdict).to.deep.equal({
+      kind: 'admit',
+      metadata: { admission_id: 'adm-7', request_tags: ['prod', 'tenant:acme', 'engineering'], charged_tags: ['engineering', 'tenant:acme'] },
+    });
+  });
+
   it('sends the request tags well-formed: half a surrogate pair would be invalid UTF-8 in the metadata', () => {
     const tagged = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', metadata: { tags: ['eu\ud800', '\udc00'] } } });
     const verdict = admitter({ metering: true, newAdmissionId: () => 'adm-6' }).admit(aContext({ snapshot: aSnapshot({ key: aKey() }), request: tagged }));

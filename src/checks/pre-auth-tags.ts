@@ -66,19 +66,23 @@ export function preAuthRequestTags(
   request: TaggedRequest,
   keyMetadata: JsonObject | null,
 ): readonly string[] {
-  if (body === last.body && request.headers === last.headers && request.route === last.route && keyMetadata === last.keyMetadata) return last.tags;
+  if (body === lastBody && request.headers === lastHeaders && request.route === lastRoute && keyMetadata === lastKeyMetadata) return lastTags;
   const tags = mergedRequestTags(body, request, keyMetadata);
-  last = { body, headers: request.headers, route: request.route, keyMetadata, tags };
+  // Kept in place, not as a new object: this runs on every Check.
+  lastBody = body;
+  lastHeaders = request.headers;
+  lastRoute = request.route;
+  lastKeyMetadata = keyMetadata;
+  lastTags = tags;
   return tags;
 }
 
-let last: {
-  body: Readonly<Record<string, Json>> | null;
-  headers: Readonly<Record<string, string>> | null;
-  route: string;
-  keyMetadata: JsonObject | null;
-  tags: readonly string[];
-} = { body: null, headers: null, route: '', keyMetadata: null, tags: NO_TAGS };
+// The inputs are frozen request facts and cached rows: the same objects give the same list.
+let lastBody: Readonly<Record<string, Json>> | null = null;
+let lastHeaders: Readonly<Record<string, string>> | null = null;
+let lastRoute = '';
+let lastKeyMetadata: JsonObject | null = null;
+let lastTags: readonly string[] = NO_TAGS;
 
 function mergedRequestTags(
   requestBody: Readonly<Record<string, Json>> | null,

@@ -7,7 +7,9 @@
  *    body gets an empty `litellm_metadata` when it has none, so the tags live there (not in a
  *    `metadata` the provider would be sent) and `metadata.tags` is not read on such a route.
  * 2. `apply_client_tag_policy_pre_auth`: the `x-litellm-tags` header, split on commas and each
- *    part stripped, is merged into that container's `tags`.
+ *    part stripped, is merged into that container's `tags`. For every caller: the
+ *    `allow_client_tags` opt-in that once stripped client tags was removed before this merge
+ *    shipped, and the body's tags are kept as sent.
  * 3. `apply_key_tags_pre_auth` (in `common_checks`, before the tag budget check): the key's own
  *    `metadata.tags` merged the same way. The team's and the project's tags are merged only after
  *    auth (`add_litellm_data_to_request`): LiteLLM charges them but does not check them here.

@@ -57,16 +57,48 @@ function regeneratedFrom(result: Result): Regenerated {
   return { key, hash };
 }
 
-/** Calls that left the process (database lookups, Redis commands), from /metrics. */
-async function backendCalls(server: ServerProcess): Promise<number> {
+/** Calls that left the process (database lookups, Redis commands), from /metrics; `db`: database lookups alone. */
+async function backendCalls(server: ServerProcess, only?: 'db'): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${String(server.httpPort)}/metrics`)).text();
   return text
     .split('\n')
     .filter((line) => line.startsWith('tollgate_backend_call_duration_seconds_count'))
+    .filter((line) => only === undefined || line.includes(`backend="${only}"`))
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
 for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
+  describe(`made-up keys through tollgate serve on ${backend.name}, with no key in a grace period`, function () {
+    this.timeout(120_000);
+    let cleanup: (() => Promise<void>) | undefined;
+    let server: ServerProcess | undefined;
+
+    before(async function () {
+      requireBuild();
+      const opened = await backend.open(this);
+      cleanup = opened.cleanup;
+      if (opened.settings.databaseUrl !== null) expect((await cli(opened.env)('migrate')).code).to.equal(0);
+      server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
+    });
+
+    after(async () => {
+      await server?.stop();
+      await cleanup?.();
+    });
+
+    it('refuses each with one database lookup (its key), none among rotated-out keys', async () => {
+      if (server === undefined) throw new Error('no server');
+      const tollgate = cli({ TOLLGATE_GRPC_ADDR: server.address });
+      const check = (key: string) => tollgate('check', '--key', key, '--model', 'gpt-4o');
+      // The first unknown key has the server ask, in the background, whether any grace period runs.
+      expect((await check('sk-made-up-first')).code).to.equal(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = await backendCalls(server, 'db');
+      for (let i = 0; i < 3; i += 1) expect((await check(`sk-made-up-${String(i)}`)).code).to.equal(1);
+      expect((await backendCalls(server, 'db')) - before).to.equal(3);
+    });
+  });
+
   describe(`key rotation's grace period through tollgate serve on ${backend.name}`, function () {
     this.timeout(120_000);
     let cleanup: (() => Promise<void>) | undefined;

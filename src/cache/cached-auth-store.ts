@@ -85,7 +85,7 @@ export class CachedAuthStore implements AuthStore {
   /**
    * Whether any rotated-out key can be in its grace period at all: while none can, an unknown key
    * is not looked up among them (one lookup, the key's, instead of two). Null for a store that
-   * cannot say: every unknown key is then looked up.
+   * cannot say, and with caching off: every unknown key is then looked up.
    */
   readonly rotations: LiveRotations | null;
   private readonly teams: EntityCache<Team>;
@@ -136,8 +136,9 @@ export class CachedAuthStore implements AuthStore {
     this.keys = make('key', (id) => store.findKey(id), batch && ((ids) => batch.findKeys(ids)));
     this.deprecatedKeys = make('deprecated_key', (id) => (store.findDeprecatedKey === undefined ? Promise.resolve(null) : store.findDeprecatedKey(id)));
     const latestRevokeAt = store.latestRevokeAt?.bind(store);
+    // With caching off no answer is ever fresh: a probe per unknown key would only add a statement.
     this.rotations =
-      latestRevokeAt === undefined
+      latestRevokeAt === undefined || policy.refreshAfterMs <= 0
         ? null
         : new LiveRotations(latestRevokeAt, policy.refreshAfterMs, now, (error) => events.backgroundRefreshError('deprecated_key', error));
     this.teams = make('team', (id) => store.findTeam(id), batch && ((ids) => batch.findTeams(ids)));

@@ -248,6 +248,16 @@ describe('Authorizer: a rotated-out key during its grace period (LiteLLM_Depreca
       expect((await subject.authorize(withKey(OLD_RAW))).decision.kind).to.equal('allow');
     });
 
+    it('asks nothing more with caching off (a TTL of 0): each unknown key is looked up as without the guard', async () => {
+      const store = new ProbedRotatingStore();
+      const uncached: CachePolicy = { ...POLICY, ttlMs: 0, refreshAfterMs: 0, negativeTtlMs: 0 };
+      const subject = new Authorizer({ store: new CachedAuthStore(store, uncached, NO_SHARED_CACHE), policy: aPolicy(), masterKey: MASTER });
+      for (const stranger of ['sk-stranger-1', 'sk-stranger-2', 'sk-stranger-3']) await subject.authorize(withKey(stranger));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(store.calls.filter((c) => c === 'latestRevokeAt')).to.deep.equal([]);
+      expect(store.calls.filter((c) => c.startsWith('findDeprecatedKey'))).to.have.length(3);
+    });
+
     it('decides a warm old key with no store call while its grace period runs, the guard included', async () => {
       const { cached, subject, store, advance } = aReplica();
       store.rotate(OLD, NEW, new Date(NOW.getTime() + 60 * MINUTE));

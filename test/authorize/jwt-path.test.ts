@@ -10,7 +10,7 @@ import { rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aBudget, aDeployment, anAgent, anObjectPermission, anOrg, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, anAgent, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -115,6 +115,12 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       type: 'budget_exceeded',
       message: 'Budget has been exceeded! Team=t-over Current cost: 10.5, Max budget: 10.0',
     });
+  });
+
+  it('holds a JWT caller to the budget of a tag sent only in the x-litellm-tags header, as newer LiteLLM merges it in before its tag check', async () => {
+    store.tags.set('tenant:acme', aTag({ tag_name: 'tenant:acme', spend: 12, budget: aBudget({ max_budget: 10 }) }));
+    const request = await withToken({ tid: 't-gpt' }, { headers: { 'x-litellm-tags': 'tenant:acme' }, body: { model: 'gpt-4o' } });
+    expect(denial(await authorizer().authorize(request))).to.deep.include({ status: 400, type: 'budget_exceeded' });
   });
 
   it('lays the shared spend counters over the JWT snapshot, as for virtual keys (tollgate.metering)', async () => {

@@ -27,7 +27,7 @@ import {
 import { accessGroupsOf, agentOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
 import { requestAgentIdOf } from '../../ratelimit/rate-limits';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
-import { tagsFromBody } from '../../snapshot/request-tags';
+import { tagsOfRequest } from '../../snapshot/request-tags';
 import type { ClaimIdentity } from './claim-identity';
 import type { JwtLookups } from './team-selection';
 
@@ -121,7 +121,8 @@ export function loadJwtSnapshot(
   const { store, policy } = lookups;
   const userId = identity.userId;
   const teamId = team?.team_id ?? null;
-  const tagNames = tagsFromBody(facts.body);
+  // The body's tags with the x-litellm-tags header's, as the tag budget check reads them (a token has no key tags).
+  const tagNames = tagsOfRequest(facts.body, facts, null);
   const groupIds = team?.access_group_ids ?? NO_IDS;
   // LiteLLM's org budget check uses the token's org, else the team's (`valid_token.org_id`).
   const teamOrgId = identity.orgId === null && identity.orgAlias === null ? (team?.organization_id ?? null) : null;

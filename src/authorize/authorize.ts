@@ -242,7 +242,7 @@ export class Authorizer {
     };
     let loading: MaybePromise<Snapshot>;
     try {
-      loading = loadSnapshot(this.options.store, facts, null, this.policy);
+      loading = loadSnapshot(this.options.store, facts, null, this.policy, undefined, now);
     } catch (error) {
       if (error instanceof StoreUnavailableError) return allow(identity, credentialHeader);
       throw error;

@@ -17,7 +17,8 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
-import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups } from '../store/auth-store';
+import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups, type WindowOfBudget } from '../store/auth-store';
+import { windowSpendId, windowSpendIdParts, type WindowEntity } from '../spend/window-limits';
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
 import { LiveRotations } from './live-rotations';
 import type { SharedCache } from './shared-cache';
@@ -55,6 +56,7 @@ export const ENTITY_KINDS = [
   'object_permission',
   'agent',
   'deprecated_key',
+  'window_spend',
 ] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
@@ -105,6 +107,13 @@ export class CachedAuthStore implements AuthStore {
   private readonly spend: EntityCache<number>;
   private readonly objectPermissions: EntityCache<ObjectPermission>;
   private readonly agents: EntityCache<Agent>;
+  /**
+   * A key's or team's spend within one of its multi-window budgets, by windowSpendId: summed
+   * from LiteLLM_SpendLogs since the window's start, that start computed when the entry is
+   * (re)loaded. Served like every other entry (refreshed in the background once older than
+   * refreshAfterMs, never older than the TTL), so a warm Check reads it from memory.
+   */
+  private readonly windowSpends: EntityCache<number>;
 
   constructor(
     private readonly store: AuthStore,
@@ -163,6 +172,11 @@ export class CachedAuthStore implements AuthStore {
       batchLoader((ids) => store.findObjectPermissions(ids), (permission) => permission.object_permission_id),
     );
     this.agents = make('agent', (id) => store.findAgent(id));
+    this.windowSpends = make('window_spend', (id) => {
+      const parts = windowSpendIdParts(id);
+      if (parts === null || store.windowSpend === undefined) return Promise.resolve(0);
+      return store.windowSpend(parts.entity, parts.entityId, parts.window);
+    });
     this.caches = new Map<EntityKind, InvalidatableCache>([
       ['key', this.keys],
       ['team', this.teams],
@@ -179,6 +193,7 @@ export class CachedAuthStore implements AuthStore {
       ['object_permission', this.objectPermissions],
       ['agent', this.agents],
       ['deprecated_key', this.deprecatedKeys],
+      ['window_spend', this.windowSpends],
     ]);
   }
 
@@ -199,6 +214,10 @@ export class CachedAuthStore implements AuthStore {
     agent: (agentId) => this.agents.peek(agentId),
     globalSpend: () => {
       const spend = this.spend.peek(GLOBAL_SPEND_ID);
+      return spend === undefined ? undefined : (spend ?? 0);
+    },
+    windowSpend: (entity, entityId, window) => {
+      const spend = this.windowSpends.peek(windowSpendId(entity, entityId, window));
       return spend === undefined ? undefined : (spend ?? 0);
     },
   };
@@ -250,6 +269,9 @@ export class CachedAuthStore implements AuthStore {
   }
   async globalSpend(): Promise<number> {
     return (await this.spend.get(GLOBAL_SPEND_ID)) ?? 0;
+  }
+  async windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
+    return (await this.windowSpends.get(windowSpendId(entity, entityId, window))) ?? 0;
   }
   ping(): Promise<void> {
     return this.store.ping();

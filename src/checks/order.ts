@@ -33,6 +33,7 @@ import { agentTraceId } from './agent-trace-id';
 import { userModelAccess } from './user-model-access';
 import { projectBlocked, projectBudget, projectModelAccess } from './project-checks';
 import { teamBudget } from './team-budget';
+import { keyWindowBudgets, teamWindowBudgets } from './window-budgets';
 import { organizationBudget } from './org-budget';
 import { tagBudget } from './tag-budget';
 import { personalUserBudget } from './user-budget';
@@ -95,6 +96,8 @@ export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   projectModelAccess, // P
   projectBudget, // P
   teamBudget, // 3
+  teamWindowBudgets, // [newer] LiteLLM's 3.1 after the team budget: the team's multi-window budgets
+  keyWindowBudgets, // [newer] LiteLLM's 3.2: the key's, here and not among the key checks
   organizationBudget, // 3.1
   tagBudget, // 3.2
   personalUserBudget, // 4.1

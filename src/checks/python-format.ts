@@ -28,6 +28,27 @@ export function pyFloat(value: number): string {
 }
 
 /**
+ * Python `format(value, '.<digits>f')`: the exact binary value rounded to `digits` places, a tie
+ * to the even digit (JavaScript's `toFixed` rounds a tie up: `0.125` → `0.13`, Python `0.12`).
+ */
+export function pyFixed(value: number, digits: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  const rounded = value.toFixed(digits);
+  if (Math.abs(value) >= 1e21) return rounded;
+  // toFixed(100) is the exact expansion for every double a budget holds (at most 100 places).
+  const exact = Math.abs(value).toFixed(100);
+  const point = exact.indexOf('.');
+  const rest = exact.slice(point + 1 + digits);
+  if (!/^50*$/.test(rest)) return rounded;
+  const kept = exact.slice(0, point + 1 + digits).replace(/\.$/, '');
+  const lastDigit = Number(kept[kept.length - 1]);
+  const even = lastDigit % 2 === 0 ? kept : null;
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  return even === null ? rounded : `${sign}${even}`;
+}
+
+/**
  * A number read from the YAML config: Python keeps YAML integers as `int` (`100`) and floats as
  * `float` (`100.0`). A JavaScript number cannot tell them apart, so the config loader says which
  * way it was written (config/litellm-config.ts `isWrittenAsFloat`); unknown, integral values print as ints.

@@ -99,6 +99,12 @@ export interface Snapshot {
    * Only the key's agent is subject to the trace-id requirement (agent-trace-id.ts).
    */
   readonly agent: Agent | null;
+  /**
+   * Spend within each multi-window budget of the key and its team (`budget_limits`), by
+   * windowSpendId (spend/window-limits.ts). A window missing here has spent nothing, as LiteLLM's
+   * counter read falls back to 0.
+   */
+  readonly budgetWindowSpend?: ReadonlyMap<string, number>;
   /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
   readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;
   /**

@@ -22,6 +22,17 @@ export interface Budget {
   readonly budget_reset_at: Date | null;
 }
 
+/**
+ * One of newer LiteLLM's multi-window budgets (`budget_limits` on a key or team): spend within the
+ * window may not reach `max_budget`. Only readable windows are kept (spend/window-limits.ts).
+ */
+export interface BudgetWindowLimit {
+  readonly budget_duration: string;
+  readonly max_budget: number;
+  /** The window ends here; null: a rolling window ending now. */
+  readonly reset_at: Date | null;
+}
+
 export interface VirtualKey {
   /** sha256 hex of the raw key: the only form of the key Tollgate ever holds. */
   readonly token: string;
@@ -52,6 +63,8 @@ export interface VirtualKey {
   readonly model_spend: JsonObject;
   readonly budget_duration: string | null;
   readonly budget_reset_at: Date | null;
+  /** Multi-window budgets *[newer]*; absent or empty: none. */
+  readonly budget_limits?: readonly BudgetWindowLimit[];
 }
 
 export interface Team {
@@ -74,6 +87,8 @@ export interface Team {
   /** The team's budget window; the shared spend counter resets with it (spend/budget-window.ts). */
   readonly budget_duration?: string | null;
   readonly budget_reset_at?: Date | null;
+  /** Multi-window budgets *[newer]*; absent or empty: none. */
+  readonly budget_limits?: readonly BudgetWindowLimit[];
 }
 
 export interface TeamMembership {

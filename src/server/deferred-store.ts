@@ -40,6 +40,9 @@ export class DeferredAuthStore implements AuthStore {
   findObjectPermissions: AuthStore['findObjectPermissions'] = (ids) => this.call((s) => s.findObjectPermissions(ids));
   findAgent: AuthStore['findAgent'] = (id) => this.call((s) => s.findAgent(id));
   globalSpend: AuthStore['globalSpend'] = () => this.call((s) => s.globalSpend());
+  /** The connected store's, or no window spend from one that counts none (checked at the call). */
+  windowSpend: NonNullable<AuthStore['windowSpend']> = (entity, entityId, window) =>
+    this.call((s) => (s.windowSpend === undefined ? Promise.resolve(0) : s.windowSpend(entity, entityId, window)));
   ping: AuthStore['ping'] = () => this.call((s) => s.ping());
   close: AuthStore['close'] = () => (this.target === null ? Promise.resolve() : this.target.close());
 

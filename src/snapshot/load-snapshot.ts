@@ -11,6 +11,7 @@ import type {
   AccessGroup,
   Agent,
   Budget,
+  BudgetWindowLimit,
   EndUser,
   ObjectPermission,
   Organization,
@@ -40,7 +41,9 @@ import {
   tagsNamed,
   teamOf,
   userOf,
+  windowSpendOf,
 } from '../store/memory-first';
+import { NO_WINDOWS, windowSpendId, type WindowEntity } from '../spend/window-limits';
 import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-promise';
 import { keyWithBudgetDefaults } from './key-budget-defaults';
 import { teamOfKey } from './missing-team';
@@ -184,7 +187,7 @@ function loadRelated(
 
 type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null, Budget | null];
 type Tail<T extends readonly unknown[]> = T extends readonly [unknown, ...infer Rest] ? Rest : never;
-type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[]];
+type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[], ReadonlyMap<string, number>];
 
 const NO_IDS: readonly string[] = Object.freeze([]);
 const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
@@ -219,6 +222,7 @@ function loadOrganizationAndGroups(
     organizationId !== null ? organizationOf(store, organizationId) : null,
     groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
     permissionIds.length > 0 ? objectPermissionsOf(store, permissionIds) : NO_PERMISSIONS,
+    budgetWindowSpendOf(store, key, team),
   ]);
   return isPromise(third)
     ? third.then((ready) => assembleSnapshot(key, endUser, facts.endUserId, related, groupIds, ready))
@@ -231,7 +235,7 @@ function assembleSnapshot(
   endUserId: string | null,
   [team, user, membership, project, tags, globalSpend, keyBudget, agent, endUserDefaultBudget]: KeyRelations,
   groupIds: readonly string[],
-  [organization, groups, permissions]: TeamRelations,
+  [organization, groups, permissions, budgetWindowSpend]: TeamRelations,
 ): Snapshot {
   return Object.freeze({
     key: keyWithBudgetDefaults(key, keyBudget),
@@ -248,7 +252,32 @@ function assembleSnapshot(
     keyBudget,
     agent,
     objectPermissions: permissionsById(permissions),
+    budgetWindowSpend,
   });
+}
+
+const NO_WINDOW_SPEND: ReadonlyMap<string, number> = new Map();
+
+/**
+ * The spend within each multi-window budget (`budget_limits`) of the key and of its team, by
+ * windowSpendId; read beside the organization (the team's windows are known only with its row).
+ * Warm, every window is a memory lookup; a key and team without windows read nothing.
+ */
+export function budgetWindowSpendOf(store: AuthStore, key: VirtualKey | null, team: Team | null): MaybePromise<ReadonlyMap<string, number>> {
+  const keyWindows = key?.budget_limits ?? NO_WINDOWS;
+  const teamWindows = team?.budget_limits ?? NO_WINDOWS;
+  if (keyWindows.length === 0 && teamWindows.length === 0) return NO_WINDOW_SPEND;
+  const ids: string[] = [];
+  const spends: MaybePromise<number>[] = [];
+  const add = (entity: WindowEntity, entityId: string, windows: readonly BudgetWindowLimit[]): void => {
+    for (const window of windows) {
+      ids.push(windowSpendId(entity, entityId, window));
+      spends.push(windowSpendOf(store, entity, entityId, window));
+    }
+  };
+  if (key !== null) add('key', key.token, keyWindows);
+  if (team !== null) add('team', team.team_id, teamWindows);
+  return andThen(allReady<number[]>(spends), (ready) => new Map(ids.map((id, i) => [id, ready[i] ?? 0])));
 }
 
 /** The last map built for a list of access-group ids (an entity's own frozen list) and the groups it holds. */

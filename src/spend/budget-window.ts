@@ -61,6 +61,18 @@ function stepsOf(duration: string | null): Steps | null {
   return { next: (at) => at + ms, previous: (at) => at - ms };
 }
 
+/**
+ * LiteLLM's `duration_in_seconds` in milliseconds, as of `now`: months are the calendar months
+ * from now (its "the same day N months on", clamped to the month's end); null when unreadable.
+ */
+export function durationMs(duration: string, now: number): number | null {
+  const match = DURATION.exec(normalisedDuration(duration));
+  if (match === null) return null;
+  const amount = Number(match[1]);
+  if (!Number.isSafeInteger(amount)) return null;
+  return match[2] === 'mo' ? addMonths(now, amount) - now : amount * UNIT_MS[match[2]];
+}
+
 export interface BudgetWindowSource {
   readonly budget_duration: string | null;
   readonly budget_reset_at: Date | null;

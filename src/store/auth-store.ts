@@ -18,6 +18,8 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
+import type { BudgetWindowLimit } from '../domain/entities';
+import type { WindowEntity } from '../spend/window-limits';
 
 export interface AuthStore {
   /** Present on caching stores: the same reads, answered from process memory or not at all. */
@@ -68,6 +70,12 @@ export interface AuthStore {
   findAgent(agentId: string): Promise<Agent | null>;
   /** SUM(spend) of LiteLLM_SpendLogs over the last 30 days (LiteLLM's MonthlyGlobalSpend). */
   globalSpend(): Promise<number>;
+  /**
+   * SUM(spend) of LiteLLM_SpendLogs of a key (`api_key`) or team (`team_id`) since the start of
+   * one of its multi-window budgets (`budget_limits`, spend/window-limits.ts), that start taken
+   * at the time of the read. A store without it counts no window spend.
+   */
+  windowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -95,7 +103,11 @@ export interface MemoryLookups {
   objectPermissions(ids: readonly string[]): ObjectPermission[] | undefined;
   agent(agentId: string): Agent | null | undefined;
   globalSpend(): number | undefined;
+  windowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget): number | undefined;
 }
+
+/** What a window's spend depends on: its duration and end, not its limit. */
+export type WindowOfBudget = Pick<BudgetWindowLimit, 'budget_duration' | 'reset_at'>;
 
 /** A membership's id where one string names it (caches, batch maps): user and team joined by U+0000. */
 export function membershipId(userId: string, teamId: string): string {

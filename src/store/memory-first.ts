@@ -8,7 +8,8 @@
 import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Project, Tag, Team, TeamMembership, User, VirtualKey } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
 import type { MaybePromise } from '../util/maybe-promise';
-import type { AuthStore } from './auth-store';
+import type { AuthStore, WindowOfBudget } from './auth-store';
+import type { WindowEntity } from '../spend/window-limits';
 
 export function keyOf(store: AuthStore, tokenHash: string): MaybePromise<VirtualKey | null> {
   const known = store.memory?.key(tokenHash);
@@ -85,4 +86,11 @@ export function agentOf(store: AuthStore, agentId: string): MaybePromise<Agent |
 export function globalSpendOf(store: AuthStore): MaybePromise<number> {
   const known = store.memory?.globalSpend();
   return known !== undefined ? known : store.globalSpend();
+}
+
+/** A window's spend from memory when the caching store holds it; 0 from a store that counts none. */
+export function windowSpendOf(store: AuthStore, entity: WindowEntity, entityId: string, window: WindowOfBudget): MaybePromise<number> {
+  const known = store.memory?.windowSpend?.(entity, entityId, window);
+  if (known !== undefined) return known;
+  return store.windowSpend === undefined ? 0 : store.windowSpend(entity, entityId, window);
 }

@@ -37,6 +37,7 @@ import type {
   UserRecord,
   VerificationTokenRecord,
 } from './entities';
+import { parseBudgetLimits } from '../spend/window-limits';
 import { deepFreeze } from './freeze';
 import { asJsonObject, asJsonObjectOrNull, asStringMap } from './json-values';
 
@@ -86,6 +87,7 @@ export function toVirtualKey(row: VerificationTokenRecord): VirtualKey {
     model_spend: asJsonObject(row.model_spend),
     budget_duration: row.budget_duration,
     budget_reset_at: row.budget_reset_at,
+    budget_limits: parseBudgetLimits(row.budget_limits),
   });
 }
 
@@ -108,6 +110,7 @@ export function toTeam(row: TeamRecord): Team {
     model_aliases: asStringMap(row.litellm_model_table?.aliases),
     budget_duration: row.budget_duration,
     budget_reset_at: row.budget_reset_at,
+    budget_limits: parseBudgetLimits(row.budget_limits),
   });
 }
 

@@ -26,7 +26,7 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
-import { membershipId, type AuthStore, type BatchLookups } from './auth-store';
+import { membershipId, type AuthStore, type BatchLookups, type WindowOfBudget } from './auth-store';
 import { withDeadline } from './deadline';
 import { dialectOf } from './dialect';
 import {
@@ -49,6 +49,7 @@ import { JoinedLookup } from './joined-lookup';
 import { queryCounterOf, type QueryCounter } from './query-counter';
 import { MAX_KEYS_PER_STATEMENT, PrimaryKeyLookup } from './primary-key-lookup';
 import { globalSpendCutoff, toSqlUtc } from './spend-window';
+import { budgetWindowStart, type WindowEntity } from '../spend/window-limits';
 import {
   toAccessGroup,
   toAgent,
@@ -353,6 +354,24 @@ export class TypeOrmAuthStore implements AuthStore {
         .createQueryBuilder('log')
         .select('COALESCE(SUM(log.spend), 0)', 'total')
         .where('log.startTime >= :cutoff', { cutoff })
+        .getRawOne<{ total: number | string | null }>();
+      const total = Number(row?.total ?? 0);
+      return Number.isFinite(total) ? total : 0;
+    });
+  }
+
+  windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
+    return this.bounded('windowSpend', async () => {
+      const start = budgetWindowStart(window, this.now().getTime());
+      if (start === null) return 0;
+      // SpendCounterReseed.window_from_spend_logs: the key's rows by api_key, the team's by
+      // team_id, since the window's start. Served by (api_key|team_id, startTime) indexes.
+      const column = entity === 'key' ? 'log.api_key' : 'log.team_id';
+      const row = await this.repo(SpendLogRecord)
+        .createQueryBuilder('log')
+        .select('COALESCE(SUM(log.spend), 0)', 'total')
+        .where(`${column} = :entityId`, { entityId })
+        .andWhere('log.startTime >= :start', { start: toSqlUtc(start) })
         .getRawOne<{ total: number | string | null }>();
       const total = Number(row?.total ?? 0);
       return Number.isFinite(total) ? total : 0;

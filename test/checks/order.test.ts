@@ -41,6 +41,8 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
       'project_model_access',
       'project_budget',
       'team_budget',
+      'team_window_budgets',
+      'key_window_budgets',
       'organization_budget',
       'tag_budget',
       'personal_user_budget',

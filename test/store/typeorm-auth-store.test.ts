@@ -50,6 +50,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         model_spend: { 'gpt-4o': 0.25 },
         budget_duration: '30d',
         budget_reset_at: new Date('2031-01-01T00:00:00.000Z'),
+        budget_limits: [{ budget_duration: '24h', max_budget: 5, reset_at: '2031-01-02T00:00:00Z' }, { budget_duration: 'soon', max_budget: 1 }],
       });
       const key = await store.findKey(saved.token);
       expect(key).to.deep.equal({
@@ -79,6 +80,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         model_spend: { 'gpt-4o': 0.25 },
         budget_duration: '30d',
         budget_reset_at: new Date('2031-01-01T00:00:00.000Z'),
+        budget_limits: [{ budget_duration: '24h', max_budget: 5, reset_at: new Date('2031-01-02T00:00:00.000Z') }],
       });
     });
 
@@ -209,6 +211,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         rpm_limit: 20,
         access_group_ids: ['ag-1'],
         model_id: model.id,
+        budget_limits: ['{"budget_duration": "1mo", "max_budget": 50}', { budget_duration: '1d' }],
       });
       expect(await store.findTeam(team.team_id)).to.deep.equal({
         team_id: team.team_id,
@@ -228,6 +231,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         model_aliases: { fast: 'gpt-4o-mini', smart: 'gpt-4o' },
         budget_duration: null,
         budget_reset_at: null,
+        budget_limits: [{ budget_duration: '1mo', max_budget: 50, reset_at: null }],
       });
     });
 

@@ -16,7 +16,8 @@ import type {
   User,
   VirtualKey,
 } from '../../src/domain/entities';
-import type { AuthStore } from '../../src/store/auth-store';
+import type { AuthStore, WindowOfBudget } from '../../src/store/auth-store';
+import { windowSpendId, type WindowEntity } from '../../src/spend/window-limits';
 
 export class MemoryStore implements AuthStore {
   readonly keys = new Map<string, VirtualKey>();
@@ -91,6 +92,12 @@ export class MemoryStore implements AuthStore {
   }
   globalSpend() {
     return this.record('globalSpend', this.spend);
+  }
+  /** Window spend by windowSpendId (spend/window-limits.ts); 0 when unset. */
+  readonly windowSpends = new Map<string, number>();
+  windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget) {
+    const id = windowSpendId(entity, entityId, window);
+    return this.record(`windowSpend:${entity}:${entityId}:${window.budget_duration}`, this.windowSpends.get(id) ?? 0);
   }
   ping() {
     return this.record('ping', undefined);

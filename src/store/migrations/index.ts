@@ -11,6 +11,7 @@ import { CacheGeneration1764115300000 } from './1764115300000-cache-generation';
 import { AgentsTable1764115400000 } from './1764115400000-agents-table';
 import { UserEmailIndex1764115500000 } from './1764115500000-user-email-index';
 import { DeprecatedKeys1764115600000 } from './1764115600000-deprecated-keys';
+import { SpendLogsWindowIndexes1764115700000 } from './1764115700000-spend-logs-window-indexes';
 
 export const MIGRATIONS_TABLE = 'tollgate_migrations';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   AgentsTable1764115400000,
   UserEmailIndex1764115500000,
   DeprecatedKeys1764115600000,
+  SpendLogsWindowIndexes1764115700000,
 ];
 
 /** Applies pending migrations; resolves with the ones applied now (none on a second run). */

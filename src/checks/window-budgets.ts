@@ -1,0 +1,62 @@
+/**
+ * Newer LiteLLM's multi-window budgets (`budget_limits`), its common_checks steps 3.1 and 3.2:
+ * `_team_multi_budget_check`, then `_virtual_key_multi_budget_check`, both right after the team's
+ * own budget. Each window refuses once the spend within it reaches its `max_budget` (>=, for teams
+ * too). The spend is loaded with the snapshot (budgetWindowSpend): summed from LiteLLM_SpendLogs
+ * since the window's start, through the entity caches.
+ */
+import type { BudgetWindowLimit } from '../domain/entities';
+import { windowSpendId, type WindowEntity } from '../spend/window-limits';
+import type { Check, CheckContext, Denial } from './types';
+import { budgetExceeded } from './errors';
+import { areBudgetChecksSkipped } from './budget-scope';
+import { pyFixed } from './python-format';
+
+/** The first window whose spend reached its budget, with that spend; null when none did. */
+export function exceededWindow(
+  ctx: CheckContext,
+  entity: WindowEntity,
+  entityId: string,
+  windows: readonly BudgetWindowLimit[] | undefined,
+): { readonly window: BudgetWindowLimit; readonly spend: number } | null {
+  if (windows === undefined || windows.length === 0) return null;
+  for (const window of windows) {
+    const spend = ctx.snapshot.budgetWindowSpend?.get(windowSpendId(entity, entityId, window)) ?? 0;
+    if (spend >= window.max_budget) return { window, spend };
+  }
+  return null;
+}
+
+/** LiteLLM's text: `ExceededBudget: <who> over <duration> budget. Spend=$<.4f>, Limit=$<.2f>`. */
+function windowExceeded(who: string, { window, spend }: { readonly window: BudgetWindowLimit; readonly spend: number }): Denial {
+  return budgetExceeded(
+    `ExceededBudget: ${who} over ${window.budget_duration} budget. Spend=$${pyFixed(spend, 4)}, Limit=$${pyFixed(window.max_budget, 2)}`,
+  );
+}
+
+export const teamWindowBudgets: Check = {
+  name: 'team_window_budgets',
+  spec: 'litellm-auth.md §4 after step 3 [newer] (`_team_multi_budget_check`)',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
+  decide: (ctx) => {
+    const team = ctx.snapshot.team;
+    if (team === null || team.budget_limits === undefined || team.budget_limits.length === 0 || areBudgetChecksSkipped(ctx)) return null;
+    const exceeded = exceededWindow(ctx, 'team', team.team_id, team.budget_limits);
+    return exceeded === null ? null : windowExceeded(`Team=${team.team_id}`, exceeded);
+  },
+};
+
+export const keyWindowBudgets: Check = {
+  name: 'key_window_budgets',
+  spec: 'litellm-auth.md §4 after step 3 [newer] (`_virtual_key_multi_budget_check`)',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
+  decide: (ctx) => {
+    const key = ctx.snapshot.key;
+    if (key === null || key.budget_limits === undefined || key.budget_limits.length === 0 || areBudgetChecksSkipped(ctx)) return null;
+    const exceeded = exceededWindow(ctx, 'key', key.token, key.budget_limits);
+    // LiteLLM names no key in this message.
+    return exceeded === null ? null : windowExceeded('Key', exceeded);
+  },
+};

@@ -18,6 +18,7 @@ import { CachedAuthStore } from '../../src/cache/cached-auth-store';
 import { CachedJwtDirectory } from '../../src/auth/jwt/directory-cache';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { isPromise } from '../../src/util/maybe-promise';
+import { windowSpendId } from '../../src/spend/window-limits';
 
 const MASTER = 'sk-master-0000';
 const JWTAUTH = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', org_id_jwt_field: 'org', end_user_id_jwt_field: 'customer' };
@@ -115,6 +116,20 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       type: 'budget_exceeded',
       message: 'Budget has been exceeded! Team=t-over Current cost: 10.5, Max budget: 10.0',
     });
+  });
+
+  it("denies a JWT caller whose team is over one of its multi-window budgets (the team's window spend is loaded for tokens too)", async () => {
+    const daily = { budget_duration: '1d', max_budget: 2, reset_at: null };
+    store.teams.set('t-windows', aTeam({ team_id: 't-windows', budget_limits: [daily] }));
+    store.windowSpends.set(windowSpendId('team', 't-windows', daily), 2.5);
+    expect(denial(await authorizer().authorize(await withToken({ tid: 't-windows' })))).to.deep.include({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'ExceededBudget: Team=t-windows over 1d budget. Spend=$2.5000, Limit=$2.00',
+      refusedBy: 'team_window_budgets',
+    });
+    store.windowSpends.set(windowSpendId('team', 't-windows', daily), 1);
+    expect((await authorizer().authorize(await withToken({ tid: 't-windows' }))).decision.kind).to.equal('allow');
   });
 
   it('holds a JWT caller to the budget of a tag sent only in the x-litellm-tags header, as newer LiteLLM merges it in before its tag check', async () => {

@@ -16,6 +16,7 @@ import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
 import { needsVectorStorePermissions } from '../../checks/vector-store-ids';
 import {
+  budgetWindowSpendOf,
   defaultEndUserBudget,
   EMPTY_SNAPSHOT,
   groupsById,
@@ -146,7 +147,16 @@ export function loadJwtSnapshot(
     // Read only once the token verified (this runs after), as a key's agent is only for a key that exists.
     agentIdNamed !== null ? agentOf(store, agentIdNamed) : null,
   ]);
-  return andThen(loaded, (ready) => refuseOrAssemble(lookups, identity, team, facts, ready));
+  // The team's multi-window budgets (`_team_multi_budget_check` runs for JWT callers too).
+  const windowSpend = budgetWindowSpendOf(store, null, team);
+  return andThen(allReady<[Loaded, ReadonlyMap<string, number>]>([loaded, windowSpend]), ([ready, budgetWindowSpend]) =>
+    andThen(refuseOrAssemble(lookups, identity, team, facts, ready), (result) => withWindowSpend(result, budgetWindowSpend)),
+  );
+}
+
+function withWindowSpend(result: JwtSnapshotResult, budgetWindowSpend: ReadonlyMap<string, number>): JwtSnapshotResult {
+  if (result.kind !== 'loaded' || budgetWindowSpend.size === 0) return result;
+  return { ...result, snapshot: Object.freeze({ ...result.snapshot, budgetWindowSpend }) };
 }
 
 const NO_IDS: readonly string[] = Object.freeze([]);

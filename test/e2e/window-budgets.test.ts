@@ -1,0 +1,139 @@
+/**
+ * Multi-window budgets (`budget_limits`) end to end through `tollgate serve` on MariaDB + Redis:
+ * a key's and a team's window spend is summed from LiteLLM_SpendLogs (rows LiteLLM wrote, or
+ * Tollgate's metering flushed), and a window whose spend reached its max_budget refuses.
+ */
+import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
+import { hashKey } from '../../src/auth/key-hash';
+import { createDataSource } from '../../src/store/data-source';
+import { runMigrations } from '../../src/store/migrations';
+import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
+import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf } from '../support/envoy-requests';
+import { anOpenAiStream, anUpstreamExchange, connectExtProc, type ExtProcClient } from '../support/ext-proc';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
+import { requireRedis, type TestRedis } from '../support/redis';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { OF_X_REQUEST_ID, spendLogCount, stopIfRunning, waitFor } from '../support/spend';
+
+const MASTER_KEY = 'sk-master-window-budgets-0123456789';
+const CONFIG = [
+  'model_list:',
+  '  - model_name: gpt-4o',
+  '    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.00001, output_cost_per_token: 0.0001 }',
+  'tollgate:',
+  '  metering: true',
+  '  cache_refresh_seconds: 1',
+  '  redis_timeout_ms: 2000',
+  '  spend_flush_interval_ms: 100',
+  '  spend_claim_idle_ms: 1000',
+].join('\n');
+
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+
+describe('multi-window budgets end to end: window spend from LiteLLM_SpendLogs', function () {
+  this.timeout(60_000);
+  let database: TestMysqlDatabase;
+  let redis: TestRedis;
+  let dataSource: DataSource;
+  let rows: LiteLlmRows;
+  let config: TempConfig;
+  let server: ServerProcess | undefined;
+  let checker: Checker;
+  let meter: ExtProcClient;
+
+  before(async function () {
+    requireBuild();
+    database = await requireMysql(this);
+    redis = await requireRedis(this);
+    dataSource = createDataSource({ databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 5000 });
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    rows = new LiteLlmRows(dataSource);
+    config = writeConfig(CONFIG);
+    server = await startServer({
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: redis.url,
+        TOLLGATE_REDIS_PREFIX: redis.prefix,
+        LITELLM_MASTER_KEY: MASTER_KEY,
+        TOLLGATE_CONFIG: config.path,
+        LOG_LEVEL: 'info',
+      },
+      startupTimeoutMs: 60_000,
+    });
+    checker = connect(server.address);
+    meter = connectExtProc(server.address);
+  });
+
+  after(async () => {
+    checker?.close();
+    meter?.close();
+    if (server !== undefined) await stopIfRunning(server);
+    config?.cleanup();
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await database?.drop();
+    await redis?.cleanup();
+  });
+
+  it("refuses a key whose spend in its last 24 h reached a window's budget, counting no older spend (400 budget_exceeded)", async () => {
+    const raw = `sk-window-${uniqueId('k')}`;
+    const token = hashKey(raw);
+    await rows.aKey({ token, budget_limits: [{ budget_duration: '7d', max_budget: 100 }, { budget_duration: '24h', max_budget: 0.25 }] });
+    await rows.aSpendLog({ api_key: token, spend: 0.2, startTime: hoursAgo(2) });
+    await rows.aSpendLog({ api_key: token, spend: 0.1, startTime: hoursAgo(20) });
+    await rows.aSpendLog({ api_key: token, spend: 5, startTime: hoursAgo(30) });
+    const response = await checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+    expect(denialOf(response)).to.deep.include({
+      httpStatus: 'BadRequest',
+      type: 'budget_exceeded',
+      message: 'ExceededBudget: Key over 24h budget. Spend=$0.3000, Limit=$0.25',
+    });
+
+    const hourly = `sk-hourly-${uniqueId('k')}`;
+    await rows.aKey({ token: hashKey(hourly), budget_limits: [{ budget_duration: '1h', max_budget: 0.25 }] });
+    await rows.aSpendLog({ api_key: hashKey(hourly), spend: 0.3, startTime: hoursAgo(2) });
+    expect(isAllowed(await checker.check(anEnvoyCheck({ key: hourly, body: chat('gpt-4o') }))), 'spend outside the window').to.equal(true);
+  });
+
+  it("refuses every key of a team whose logs (team_id) reached one of the team's windows", async () => {
+    const team = await rows.aTeam({ budget_limits: [{ budget_duration: '30d', max_budget: 1 }] });
+    const raw = `sk-teamwindow-${uniqueId('k')}`;
+    await rows.aKey({ token: hashKey(raw), team_id: team.team_id });
+    await rows.aSpendLog({ api_key: hashKey(`sk-other-${uniqueId('k')}`), team_id: team.team_id, spend: 1, startTime: hoursAgo(24 * 10) });
+    const response = await checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') }));
+    expect(denialOf(response)).to.deep.include({
+      httpStatus: 'BadRequest',
+      type: 'budget_exceeded',
+      message: `ExceededBudget: Team=${team.team_id} over 30d budget. Spend=$1.0000, Limit=$1.00`,
+    });
+  });
+
+  it('refuses a metered key once the spend Tollgate flushed reaches its window, within the flush and cache refresh', async () => {
+    const raw = `sk-metered-${uniqueId('k')}`;
+    await rows.aKey({ token: hashKey(raw), budget_limits: [{ budget_duration: '1d', max_budget: 0.15 }] });
+    for (let i = 0; i < 2; i += 1) {
+      const requestId = uniqueId('req');
+      const response = await checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o'), headers: { 'x-request-id': requestId } }));
+      expect(isAllowed(response), `request ${i + 1}`).to.equal(true);
+      await meter.exchange(
+        anUpstreamExchange({
+          requestId,
+          status: 200,
+          chunks: anOpenAiStream({ prompt: 1000, completion: 900 }, 4, uniqueId('chatcmpl')),
+          contentType: 'text/event-stream',
+          authzMetadata: metadataOf(response),
+        }),
+      );
+      await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 1);
+    }
+    const refused = await waitFor(
+      'the window refusal',
+      () => checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') })),
+      (response) => !isAllowed(response),
+      10_000,
+    );
+    expect(denialOf(refused)).to.deep.include({ type: 'budget_exceeded', message: 'ExceededBudget: Key over 1d budget. Spend=$0.2000, Limit=$0.15' });
+  });
+});

@@ -17,7 +17,7 @@ describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', (
     expect(endpoints).to.deep.equal([
       { ...plain, path: '/open', authenticated: false, registered: true },
       { ...plain, path: '/strict', authenticated: true, guarded: true, keyHeader: 'x-svc-key' },
-      { ...plain, path: '/quoted', authenticated: false, guarded: true },
+      { ...plain, path: '/quoted', authenticated: true, guarded: true },
       { ...plain, path: '/langfuse', authenticated: true, guarded: true, langfuseAuth: true },
     ]);
     expect(passThroughEndpointsOf(undefined)).to.deep.equal([]);
@@ -35,6 +35,29 @@ describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', (
     }
     expect(isUnauthenticatedPassThrough(endpoints, '/off'), 'auth: false stays keyless').to.equal(true);
     expect(isLlmApiRoute('/off', endpoints)).to.equal(false);
+  });
+
+  it('serves without a key only auth false or "false" (pass_through_auth_mode PUBLIC); "true", "yes", 1, 0, "" and the like need one, as newer LiteLLM reads them', () => {
+    const spellings: readonly [unknown, boolean][] = [
+      [true, false],
+      ['true', false],
+      [' TRUE ', false],
+      ['yes', false],
+      [1, false],
+      [0, false],
+      ['', false],
+      [null, false],
+      [false, true],
+      ['false', true],
+      [' False ', true],
+    ];
+    for (const [auth, keyless] of spellings) {
+      const endpoints = passThroughEndpointsOf([{ path: '/svc', target: 'https://a.example', include_subpath: true, auth }]);
+      const label = JSON.stringify(auth);
+      expect(isUnauthenticatedPassThrough(endpoints, '/svc'), label).to.equal(keyless);
+      expect(isUnauthenticatedPassThrough(endpoints, '/svc/x'), `${label} sub-path`).to.equal(keyless);
+      expect(isLlmApiRoute('/svc/x', endpoints), `${label}: policy checked as an LLM API route`).to.equal(!keyless);
+    }
   });
 
   it('matches the exact path only; any matching endpoint without auth leaves the route unauthenticated, as LiteLLM walks them all', () => {
@@ -55,7 +78,7 @@ describe('general_settings.pass_through_endpoints as LiteLLM auth reads them', (
     expect(isUnauthenticatedPassThrough(endpoints, '/open/v1/x')).to.equal(true);
     expect(isUnauthenticatedPassThrough(endpoints, '/openx'), 'a longer name is no sub-path').to.equal(false);
     expect(isUnauthenticatedPassThrough(endpoints, '/guarded/x')).to.equal(false);
-    expect(isUnauthenticatedPassThrough(endpoints, '/quoted'), 'the exact path: auth is not True').to.equal(true);
+    expect(isUnauthenticatedPassThrough(endpoints, '/quoted'), 'the exact path: "True" needs a key too').to.equal(false);
     expect(isUnauthenticatedPassThrough(endpoints, '/quoted/x'), 'its sub-paths carry the auth dependency').to.equal(false);
     expect(isUnauthenticatedPassThrough(endpoints, '/no-target/x'), 'never registered without a target').to.equal(false);
     expect(passThroughEndpointsFor(endpoints, '/guarded/x'), "the key header rules see the exact path, as LiteLLM's auth").to.deep.equal([]);

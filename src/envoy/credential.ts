@@ -155,17 +155,35 @@ function subprotocolKey(value: string | undefined): string | null {
   return null;
 }
 
+/** Does a `Sec-WebSocket-Protocol` value offer a key as an `openai-insecure-api-key.` entry? */
+export function offersSubprotocolKey(value: string): boolean {
+  return value.includes(SUBPROTOCOL_KEY_PREFIX);
+}
+
 /**
  * The `Sec-WebSocket-Protocol` value left once the entries that carry a key (the
- * `openai-insecure-api-key.` ones, and any holding `key`) are taken out, so the upstream still
- * sees, and can echo, the subprotocols the client offered; null when nothing is left.
+ * `openai-insecure-api-key.` ones, whichever key they hold, and any holding part of `key`) are
+ * taken out, so the upstream still sees, and can echo, the subprotocols the client offered; null
+ * when nothing is left. A key holding a comma spans entries: each entry it overlaps goes.
  */
 export function subprotocolsWithoutKey(value: string, key: string | null): string | null {
-  const rest = value
-    .split(',')
-    .map((entry) => pyStrip(entry))
-    .filter((protocol) => protocol !== '' && !protocol.startsWith(SUBPROTOCOL_KEY_PREFIX) && (key === null || !protocol.includes(key)));
+  const rest: string[] = [];
+  let start = 0;
+  for (const entry of value.split(',')) {
+    const end = start + entry.length;
+    const protocol = pyStrip(entry);
+    if (protocol !== '' && !protocol.startsWith(SUBPROTOCOL_KEY_PREFIX) && !(key !== null && overlapsKey(value, key, start, end))) rest.push(protocol);
+    start = end + 1;
+  }
   return rest.length === 0 ? null : rest.join(', ');
+}
+
+/** Does an occurrence of `key` in `value` overlap `value[start, end)`? */
+function overlapsKey(value: string, key: string, start: number, end: number): boolean {
+  for (let at = value.indexOf(key, Math.max(0, start - key.length + 1)); at >= 0 && at < end; at = value.indexOf(key, at + 1)) {
+    if (at + key.length > start) return true;
+  }
+  return false;
 }
 
 function isGenerateContentRoute(route: string): boolean {

@@ -6,7 +6,7 @@ import type { Denial } from '../checks/types';
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
 import type { Credential, RequestFacts } from '../domain/request';
-import { QUERY_KEY_CREDENTIAL, SUBPROTOCOL_HEADER, subprotocolsWithoutKey } from './credential';
+import { offersSubprotocolKey, QUERY_KEY_CREDENTIAL, SUBPROTOCOL_HEADER, subprotocolsWithoutKey } from './credential';
 import { headerValue, lowerCased } from './headers';
 import { percentDecode } from './route';
 import { IDENTITY_HEADERS, IdentityAnswers, overwrite, type IdentityAnswer } from './identity-answer';
@@ -62,8 +62,10 @@ export function toCheckResponse(decision: Decision, facts: RequestFacts, setting
     const key = keyToFind(facts.credential);
     const protocols = headerValue(facts.headers, SUBPROTOCOL_HEADER);
     // The subprotocols a WebSocket client offered must reach the upstream, which echoes one or the
-    // client drops the connection: only the entry holding the key is taken out.
-    const keyInProtocols = protocols !== undefined && (carrier === SUBPROTOCOL_HEADER || (key !== null && protocols.includes(key)));
+    // client drops the connection: only the entries holding a key are taken out, an
+    // openai-insecure-api-key one even when another header carried the key checked.
+    const keyInProtocols =
+      protocols !== undefined && (carrier === SUBPROTOCOL_HEADER || offersSubprotocolKey(protocols) || (key !== null && protocols.includes(key)));
     if (keyInProtocols) {
       const rest = subprotocolsWithoutKey(protocols, key);
       if (rest === null) remove = withName(remove, SUBPROTOCOL_HEADER);

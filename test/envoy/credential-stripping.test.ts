@@ -61,6 +61,26 @@ describe('credential stripping', () => {
     expect(kept?.headers_to_remove, 'forward_credentials keeps it whole').to.not.include('sec-websocket-protocol');
   });
 
+  it('takes out every Sec-WebSocket-Protocol entry holding part of a key that spans entries (a comma in the key)', () => {
+    const key = 'sk-my,master-secret';
+    const facts = someFacts({ credential: { kind: 'present', value: key, header: 'authorization' }, headers: { authorization: `Bearer ${key}`, 'sec-websocket-protocol': `realtime, ${key}` } });
+    const ok = toCheckResponse(anAllow({}, 'authorization'), facts, edgeSettings()).ok_response;
+    const set = ok?.headers?.filter((option) => option.header?.key === 'sec-websocket-protocol').map((option) => option.header?.value);
+    expect(set).to.deep.equal(['realtime']);
+  });
+
+  it('takes an openai-insecure-api-key entry out of Sec-WebSocket-Protocol even when another header carried the key checked', () => {
+    const facts = someFacts({
+      credential: { kind: 'present', value: KEY, header: 'authorization' },
+      headers: { authorization: `Bearer ${KEY}`, 'sec-websocket-protocol': 'realtime, openai-insecure-api-key.sk-another-0123456789' },
+    });
+    const ok = toCheckResponse(anAllow({}, 'authorization'), facts, edgeSettings()).ok_response;
+    const set = ok?.headers?.filter((option) => option.header?.key === 'sec-websocket-protocol').map((option) => option.header?.value);
+    expect(set).to.deep.equal(['realtime']);
+    const alone = someFacts({ credential: { kind: 'present', value: KEY, header: 'authorization' }, headers: { authorization: `Bearer ${KEY}`, 'sec-websocket-protocol': 'openai-insecure-api-key.sk-x' } });
+    expect(toCheckResponse(anAllow({}, 'authorization'), alone, edgeSettings()).ok_response?.headers_to_remove).to.include('sec-websocket-protocol');
+  });
+
   it("removes litellm_user_api_key on a mapped pass-through and keeps the provider's token in Authorization", () => {
     const removed = removedFor(KEY, 'litellm_user_api_key', { litellm_user_api_key: KEY, authorization: 'Bearer ya29.google-token-0123456789' });
     expect(removed).to.deep.equal(['litellm_user_api_key']);

@@ -10,7 +10,7 @@
 import type { VirtualKey } from '../domain/entities';
 import type { Policy } from '../config/policy';
 import { isLlmApiRoute } from '../routes/classify';
-import type { Check, CheckContext } from './types';
+import type { Check, CheckContext, Denial } from './types';
 import { defaultBudgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
 
@@ -61,6 +61,17 @@ export function keyBudgetThrottle(ctx: CheckContext): number | null {
   const key = ctx.snapshot.key;
   if (key === null || exhaustedKeyBudget(ctx) === null) return null;
   return throttleShareOf(key, ctx.policy);
+}
+
+/**
+ * The refusal a key throttled over its budget would have had without the throttle: for when its
+ * rate limits cannot be applied, which would leave it running unlimited past its budget.
+ */
+export function throttledKeyRefusal(ctx: CheckContext): Denial | null {
+  const key = ctx.snapshot.key;
+  const maxBudget = exhaustedKeyBudget(ctx);
+  if (key === null || maxBudget === null || throttleShareOf(key, ctx.policy) === null) return null;
+  return defaultBudgetExceeded(key.spend, maxBudget);
 }
 
 export const keyBudget: Check = {

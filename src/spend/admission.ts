@@ -25,7 +25,7 @@ import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
 import { pyFloat } from '../checks/python-format';
 import { budgetExceeded } from '../checks/errors';
-import { keyBudgetThrottle } from '../checks/key-budget';
+import { keyBudgetThrottle, throttledKeyRefusal } from '../checks/key-budget';
 import type { PriceTable } from '../metering/prices';
 import { tagsOfRequest } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
@@ -171,6 +171,13 @@ export class RedisAdmitter implements Admitter {
       // a request admitted here (rate limits fail open) are given back too: its response is then
       // counted whole, as without a reservation.
       if (sent !== null && (budgets.length > 0 || (estimate.tokens > 0 && admissionId !== ''))) this.releaseOnceRun(sent, admissionId);
+      // A key over its budget passed the key budget check only to be slowed by its own limits:
+      // with those not applied it would run unlimited past its budget, so it is refused instead.
+      const overBudget = enforced.some((limit) => limit.target.kind === 'key') ? throttledKeyRefusal(ctx) : null;
+      if (overBudget !== null) {
+        this.options.onError(error);
+        return { kind: 'deny', check: 'key_budget', denial: overBudget };
+      }
       if (budgets.length === 0) {
         this.options.onError(error);
         return { kind: 'admit', metadata };

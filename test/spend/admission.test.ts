@@ -43,6 +43,19 @@ describe('spend: admission when Redis cannot answer', () => {
     expect(errors).to.have.length(1);
   });
 
+  it('refuses a key throttled over its budget (400, as without the throttle) instead of letting it run unlimited while its rate limit cannot be applied', async () => {
+    const errors: unknown[] = [];
+    const overBudget = aSnapshot({ key: aKey({ rpm_limit: 100, spend: 12, max_budget: 10, metadata: { throttle_on_budget_exceeded: true } }) });
+    const verdict = await admitter({}, errors).admit(aContext({ snapshot: overBudget, request, policy: { budgetExceededThrottlePercentage: 0.1 } }));
+    expect(verdict.kind).to.equal('deny');
+    if (verdict.kind !== 'deny') throw new Error('unreachable');
+    expect([verdict.check, verdict.denial.status, verdict.denial.type]).to.deep.equal(['key_budget', 400, 'budget_exceeded']);
+    expect(errors).to.have.length(1);
+    const withinBudget = aSnapshot({ key: aKey({ rpm_limit: 100, spend: 5, max_budget: 10, metadata: { throttle_on_budget_exceeded: true } }) });
+    const admitted = await admitter({}).admit(aContext({ snapshot: withinBudget, request, policy: { budgetExceededThrottlePercentage: 0.1 } }));
+    expect(admitted.kind, 'a key within its budget still fails open').to.equal('admit');
+  });
+
   it('cannot decide when a budget reservation cannot be taken (never admits without the bound it promised)', async () => {
     const errors: unknown[] = [];
     const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, admitWhenReservationUnavailable: false }, errors);

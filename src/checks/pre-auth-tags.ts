@@ -7,7 +7,7 @@
  *    body gets an empty `litellm_metadata` when it has none, so the tags live there (not in a
  *    `metadata` the provider would be sent) and `metadata.tags` is not read on such a route.
  * 2. `apply_client_tag_policy_pre_auth`: the `x-litellm-tags` header, split on commas and each
- *    part stripped, is merged into that container's `tags`. For every caller: the
+ *    part stripped (empty ones dropped), is merged into that container's `tags`. For every caller: the
  *    `allow_client_tags` opt-in that once stripped client tags was removed before this merge
  *    shipped, and the body's tags are kept as sent.
  * 3. `apply_key_tags_pre_auth` (in `common_checks`, before the tag budget check): the key's own
@@ -44,10 +44,15 @@ export function tagContainerName(body: Readonly<Record<string, Json>>, route: st
   return LITELLM_METADATA_ROUTES.some((part) => route.includes(part)) ? 'litellm_metadata' : 'metadata';
 }
 
-/** `x-litellm-tags: a, b` → `['a', 'b']`; every part kept, as LiteLLM splits and strips it. Null without the header. */
+/**
+ * `x-litellm-tags: a, b` → `['a', 'b']`: split on commas, each part stripped, empty parts dropped
+ * (`apply_client_tag_policy_pre_auth`). Null when that leaves no tag, or without the header.
+ */
 export function headerTags(headers: Readonly<Record<string, string>>): readonly string[] | null {
   const value = headers[CLIENT_TAGS_HEADER];
-  return value === undefined ? null : value.split(',').map(pyStrip);
+  if (value === undefined) return null;
+  const tags = value.split(',').map(pyStrip).filter((tag) => tag !== '');
+  return tags.length === 0 ? null : tags;
 }
 
 /**

@@ -38,6 +38,8 @@ describe('tags merged before the tag budget check (newer LiteLLM, §4.12)', () =
     it('splits the header on commas and strips each part (x-litellm-tags: tenant:acme,env:prod)', () => {
       expect(preAuthRequestTags({}, chat({ 'x-litellm-tags': 'tenant:acme,env:prod' }), null)).to.deep.equal(['tenant:acme', 'env:prod']);
       expect(preAuthRequestTags({}, chat({ 'x-litellm-tags': ' a ,\tb\u0085' }), null)).to.deep.equal(['a', 'b']);
+      expect(preAuthRequestTags({}, chat({ 'x-litellm-tags': 'a,, b ,' }), null), 'empty parts are dropped').to.deep.equal(['a', 'b']);
+      expect(preAuthRequestTags({}, chat({ 'x-litellm-tags': ' , ' }), null)).to.deep.equal([]);
     });
   });
 

@@ -129,7 +129,8 @@ function passed(check: string, refusedBy: string | null): boolean {
 /**
  * The alerts of one virtual-key request, given the check that refused it (null when allowed).
  * Each alert sits where LiteLLM raises it: the 80 % alert just before the key budget check, the
- * key soft budget just after it, project and team soft budgets after their hard budgets.
+ * key soft budget just after it, the project soft budget after its hard budget, the team's after
+ * its hard budget and the multi-window budgets.
  */
 export function budgetAlerts(ctx: CheckContext, refusedBy: string | null): readonly BudgetAlert[] {
   const { key, keyBudget, team, project } = ctx.snapshot;
@@ -139,7 +140,8 @@ export function budgetAlerts(ctx: CheckContext, refusedBy: string | null): reado
     passed('key_expired', refusedBy) ? keyMaxBudgetAlert(key, keyBudget, ctx.now, base) : null,
     passed('key_budget', refusedBy) ? keySoftBudgetAlert(key, keyBudget, ctx.now, base) : null,
     project !== null && passed('project_budget', refusedBy) ? projectSoftBudgetAlert(project, base) : null,
-    team !== null && passed('team_budget', refusedBy) ? teamSoftBudgetAlert(team, base) : null,
+    // LiteLLM's team soft budget check (3.0.5) runs after both multi-window checks (3.1, 3.2).
+    team !== null && passed('key_window_budgets', refusedBy) ? teamSoftBudgetAlert(team, base) : null,
   ];
   return candidates.filter((alert): alert is BudgetAlert => alert !== null);
 }

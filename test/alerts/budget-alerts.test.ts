@@ -134,6 +134,10 @@ describe('budgetAlerts: which alerts a request raises, and never a denial', () =
     ['team_blocked', ['key:max_budget_alert', 'key:soft_budget']],
     ['project_budget', ['key:max_budget_alert', 'key:soft_budget']],
     ['team_budget', ['key:max_budget_alert', 'key:soft_budget', 'project:soft_budget']],
+    // LiteLLM's team soft budget alert (3.0.5) comes after both multi-window checks (3.1, 3.2).
+    ['team_window_budgets', ['key:max_budget_alert', 'key:soft_budget', 'project:soft_budget']],
+    ['key_window_budgets', ['key:max_budget_alert', 'key:soft_budget', 'project:soft_budget']],
+    ['organization_budget', ['key:max_budget_alert', 'key:soft_budget', 'project:soft_budget', 'team:soft_budget']],
     ['tool_allowlist', ['key:max_budget_alert', 'key:soft_budget', 'project:soft_budget', 'team:soft_budget']],
     ['identify', []],
   ];

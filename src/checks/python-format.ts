@@ -34,8 +34,9 @@ export function pyFloat(value: number): string {
 export function pyFixed(value: number, digits: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  // From 1e21 toFixed switches to exponent notation; such a double is an integer, which BigInt spells out whole.
+  if (Math.abs(value) >= 1e21) return digits > 0 ? `${BigInt(value).toString()}.${'0'.repeat(digits)}` : BigInt(value).toString();
   const rounded = value.toFixed(digits);
-  if (Math.abs(value) >= 1e21) return rounded;
   // toFixed(100) is the exact expansion for every double a budget holds (at most 100 places).
   const exact = Math.abs(value).toFixed(100);
   const point = exact.indexOf('.');

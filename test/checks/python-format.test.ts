@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { pyConfigNumber, pyDict, pyFloat, pyList, pyRepr, pyStr, pyUtcDatetime } from '../../src/checks/python-format';
+import { pyConfigNumber, pyDict, pyFixed, pyFloat, pyList, pyRepr, pyStr, pyUtcDatetime } from '../../src/checks/python-format';
 
 describe('Python formatting of message values — §1', () => {
   const floats: readonly (readonly [number, string])[] = [
@@ -44,5 +44,21 @@ describe('Python formatting of message values — §1', () => {
     expect(pyStr(false)).to.equal('False');
     expect(pyStr(['a', 1, null, true])).to.equal("['a', 1, None, True]");
     expect(pyStr({ k: 'v', n: { x: [] } })).to.equal("{'k': 'v', 'n': {'x': []}}");
+  });
+
+  it("formats as Python's '{:.Nf}': exact ties to even, and huge values in full rather than in exponent notation", () => {
+    const cases: readonly (readonly [number, number, string])[] = [
+      [0.125, 2, '0.12'],
+      [0.375, 2, '0.38'],
+      [2.675, 2, '2.67'],
+      [2.5, 0, '2'],
+      [-0.125, 2, '-0.12'],
+      [0.00005, 4, '0.0001'],
+      [1e21, 2, '1000000000000000000000.00'],
+      [-2.5e22, 4, '-24999999999999997902848.0000'],
+      [1.2345e25, 0, '12344999999999999704301568'],
+      [Number.POSITIVE_INFINITY, 2, 'inf'],
+    ];
+    for (const [value, digits, python] of cases) expect(pyFixed(value, digits), `${value}:.${digits}f`).to.equal(python);
   });
 });

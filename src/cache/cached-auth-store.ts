@@ -2,6 +2,7 @@
  * The AuthStore the request path uses: every lookup goes through a per-kind EntityCache,
  * so a warm key costs no database or Redis round trip at all.
  */
+import { LRUCache } from 'lru-cache';
 import type {
   AccessGroup,
   Agent,
@@ -15,10 +16,12 @@ import type {
   TeamMembership,
   User,
   VirtualKey,
+  WindowSpend,
 } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
 import { membershipId, membershipIdParts, type AuthStore, type MemoryLookups, type WindowOfBudget } from '../store/auth-store';
 import { windowSpendId, windowSpendIdParts, type WindowEntity } from '../spend/window-limits';
+import { wholeWindowSpend, windowSpendTotal } from '../spend/window-spend';
 import { EntityCache, SILENT_CACHE_EVENTS, type CacheEvents, type Clock } from './entity-cache';
 import { LiveRotations } from './live-rotations';
 import type { SharedCache } from './shared-cache';
@@ -108,12 +111,19 @@ export class CachedAuthStore implements AuthStore {
   private readonly objectPermissions: EntityCache<ObjectPermission>;
   private readonly agents: EntityCache<Agent>;
   /**
-   * A key's or team's spend within one of its multi-window budgets, by windowSpendId: summed
-   * from LiteLLM_SpendLogs since the window's start, that start computed when the entry is
-   * (re)loaded. Served like every other entry (refreshed in the background once older than
-   * refreshAfterMs, never older than the TTL), so a warm Check reads it from memory.
+   * A key's or team's spend within one of its multi-window budgets, by windowSpendId: from
+   * LiteLLM_SpendLogs since the window's start, that start computed when the entry is (re)loaded.
+   * Served like every other entry (refreshed in the background once older than refreshAfterMs,
+   * never older than the TTL), so a warm Check reads it from memory. Each value is the state a
+   * refresh continues (spend/window-spend.ts), so a refresh reads only the rows that changed.
    */
-  private readonly windowSpends: EntityCache<number>;
+  private readonly windowSpends: EntityCache<WindowSpend>;
+  /**
+   * The last state this process loaded or took from the shared tier for each window: what the
+   * next load of that window continues. The cache's own entry is not read for it, as reading one
+   * may start a refresh.
+   */
+  private readonly lastWindowSpends: LRUCache<string, WindowSpend>;
 
   constructor(
     private readonly store: AuthStore,
@@ -172,11 +182,8 @@ export class CachedAuthStore implements AuthStore {
       batchLoader((ids) => store.findObjectPermissions(ids), (permission) => permission.object_permission_id),
     );
     this.agents = make('agent', (id) => store.findAgent(id));
-    this.windowSpends = make('window_spend', (id) => {
-      const parts = windowSpendIdParts(id);
-      if (parts === null || store.windowSpend === undefined) return Promise.resolve(0);
-      return store.windowSpend(parts.entity, parts.entityId, parts.window);
-    });
+    this.lastWindowSpends = new LRUCache<string, WindowSpend>({ maxSize: policy.maxEntries, sizeCalculation: () => 1 });
+    this.windowSpends = make('window_spend', (id) => this.loadWindowSpend(id, now));
     this.caches = new Map<EntityKind, InvalidatableCache>([
       ['key', this.keys],
       ['team', this.teams],
@@ -193,7 +200,7 @@ export class CachedAuthStore implements AuthStore {
       ['object_permission', this.objectPermissions],
       ['agent', this.agents],
       ['deprecated_key', this.deprecatedKeys],
-      ['window_spend', this.windowSpends],
+      ['window_spend', forgettingWindowSpends(this.windowSpends, this.lastWindowSpends)],
     ]);
   }
 
@@ -218,7 +225,7 @@ export class CachedAuthStore implements AuthStore {
     },
     windowSpend: (entity, entityId, window) => {
       const spend = this.windowSpends.peek(windowSpendId(entity, entityId, window));
-      return spend === undefined ? undefined : (spend ?? 0);
+      return spend === undefined ? undefined : windowSpendTotal(spend);
     },
   };
 
@@ -271,7 +278,11 @@ export class CachedAuthStore implements AuthStore {
     return (await this.spend.get(GLOBAL_SPEND_ID)) ?? 0;
   }
   async windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
-    return (await this.windowSpends.get(windowSpendId(entity, entityId, window))) ?? 0;
+    const id = windowSpendId(entity, entityId, window);
+    const spend = await this.windowSpends.get(id);
+    // Possibly another replica's, from the shared tier: the next refresh goes on from it.
+    if (spend !== null && spend !== this.lastWindowSpends.peek(id)) this.lastWindowSpends.set(id, spend);
+    return windowSpendTotal(spend);
   }
   ping(): Promise<void> {
     return this.store.ping();
@@ -307,6 +318,20 @@ export class CachedAuthStore implements AuthStore {
     for (const cache of this.caches.values()) cache.clearLocal();
   }
 
+  /** A window's spend from the store: continued from the last state where the store can, else summed in full. */
+  private async loadWindowSpend(id: string, now: Clock): Promise<WindowSpend | null> {
+    const parts = windowSpendIdParts(id);
+    if (parts === null) return null;
+    const { entity, entityId, window } = parts;
+    if (this.store.refreshWindowSpend === undefined) {
+      return this.store.windowSpend === undefined ? null : wholeWindowSpend(await this.store.windowSpend(entity, entityId, window), now());
+    }
+    const spend = await this.store.refreshWindowSpend(entity, entityId, window, this.lastWindowSpends.peek(id) ?? null);
+    if (spend === null) this.lastWindowSpends.delete(id);
+    else this.lastWindowSpends.set(id, spend);
+    return spend;
+  }
+
   private mayHaveLiveRotations(): boolean {
     return this.rotations === null || this.rotations.mayBeLive();
   }
@@ -316,6 +341,30 @@ export class CachedAuthStore implements AuthStore {
     if (cache === undefined) throw new Error(`unknown entity kind ${kind}`);
     return cache;
   }
+}
+
+/**
+ * The window spend cache as invalidation sees it: what it drops is forgotten as a starting point
+ * too, so the next load sums in full.
+ */
+function forgettingWindowSpends(cache: EntityCache<WindowSpend>, last: LRUCache<string, WindowSpend>): InvalidatableCache {
+  return {
+    get size() {
+      return cache.size;
+    },
+    invalidate: (id) => {
+      last.delete(id);
+      return cache.invalidate(id);
+    },
+    dropLocal: (id) => {
+      last.delete(id);
+      cache.dropLocal(id);
+    },
+    clearLocal: () => {
+      last.clear();
+      cache.clearLocal();
+    },
+  };
 }
 
 /** Every id answered from memory (absent ones dropped, as the batch lookups do), or undefined. */

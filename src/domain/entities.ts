@@ -33,6 +33,28 @@ export interface BudgetWindowLimit {
   readonly reset_at: Date | null;
 }
 
+/**
+ * The spend within one multi-window budget as it is cached (spend/window-spend.ts): a settled
+ * part, continued from refresh to refresh by adding the rows that settled and subtracting those
+ * that aged out, and a tail summed afresh each time. All it needs to be continued is here, so any
+ * replica that takes it from the shared tier can go on from it. Times are epoch milliseconds, by
+ * the clock of the store that summed it.
+ */
+export interface WindowSpend {
+  /** The window's start the settled part counts from. */
+  readonly start: number;
+  /** The settled part covers `startTime` in [start, settledEnd); the tail `startTime >= settledEnd`. */
+  readonly settledEnd: number;
+  readonly settled: number;
+  /** How many rows the settled part holds: exactly 0 spend once the last one aged out. */
+  readonly settledRows: number;
+  readonly tail: number;
+  /** When these sums were taken. */
+  readonly at: number;
+  /** When the full sum this continues was taken. */
+  readonly fullAt: number;
+}
+
 export interface VirtualKey {
   /** sha256 hex of the raw key: the only form of the key Tollgate ever holds. */
   readonly token: string;

@@ -18,7 +18,7 @@ import type {
   VirtualKey,
 } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
-import type { BudgetWindowLimit } from '../domain/entities';
+import type { BudgetWindowLimit, WindowSpend } from '../domain/entities';
 import type { WindowEntity } from '../spend/window-limits';
 
 export interface AuthStore {
@@ -76,6 +76,13 @@ export interface AuthStore {
    * at the time of the read. A store without it counts no window spend.
    */
   windowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number>;
+  /**
+   * The same spend kept incrementally (spend/window-spend.ts): `previous` (what an earlier call
+   * answered for this window, from any replica; null for none) carried forward by the rows that
+   * settled and aged out since, or summed in full where it cannot be. Null for a window without a
+   * start. A store without it is asked windowSpend, in full, every time.
+   */
+  refreshWindowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget, previous: WindowSpend | null): Promise<WindowSpend | null>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -24,6 +24,7 @@ import type {
   TeamMembership,
   User,
   VirtualKey,
+  WindowSpend,
 } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
 import { membershipId, type AuthStore, type BatchLookups, type WindowOfBudget } from './auth-store';
@@ -50,6 +51,16 @@ import { queryCounterOf, type QueryCounter } from './query-counter';
 import { MAX_KEYS_PER_STATEMENT, PrimaryKeyLookup } from './primary-key-lookup';
 import { globalSpendCutoff, toSqlUtc } from './spend-window';
 import { budgetWindowStart, type WindowEntity } from '../spend/window-limits';
+import {
+  applyWindowSums,
+  fullRefresh,
+  planWindowRefresh,
+  rangesOf,
+  wholeWindowSpend,
+  windowSpendTotal,
+  type WindowSums,
+  type WindowSumRanges,
+} from '../spend/window-spend';
 import {
   toAccessGroup,
   toAgent,
@@ -360,22 +371,52 @@ export class TypeOrmAuthStore implements AuthStore {
     });
   }
 
-  windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
+  /** The window's spend summed in full (refreshWindowSpend from nothing). */
+  async windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
+    return windowSpendTotal(await this.refreshWindowSpend(entity, entityId, window, null));
+  }
+
+  refreshWindowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget, previous: WindowSpend | null): Promise<WindowSpend | null> {
     return this.bounded('windowSpend', async () => {
-      const start = budgetWindowStart(window, this.now().getTime());
-      if (start === null) return 0;
-      // SpendCounterReseed.window_from_spend_logs: the key's rows by api_key, the team's by
-      // team_id, since the window's start. Served by (api_key|team_id, startTime) indexes.
-      const column = entity === 'key' ? 'log.api_key' : 'log.team_id';
-      const row = await this.repo(SpendLogRecord)
-        .createQueryBuilder('log')
-        .select('COALESCE(SUM(log.spend), 0)', 'total')
-        .where(`${column} = :entityId`, { entityId })
-        .andWhere('log.startTime >= :start', { start: toSqlUtc(start) })
-        .getRawOne<{ total: number | string | null }>();
-      const total = Number(row?.total ?? 0);
-      return Number.isFinite(total) ? total : 0;
+      const now = this.now().getTime();
+      const start = budgetWindowStart(window, now)?.getTime();
+      if (start === undefined) return null;
+      const refresh = planWindowRefresh(previous, start, now);
+      const next = applyWindowSums(refresh, await this.sumWindow(entity, entityId, rangesOf(refresh)));
+      if (next !== null) return next;
+      // Less left than aged out: rows changed under the settled part, which is summed again.
+      const full = fullRefresh(start, now);
+      return applyWindowSums(full, await this.sumWindow(entity, entityId, rangesOf(full))) ?? wholeWindowSpend(0, now);
     });
+  }
+
+  /**
+   * SpendCounterReseed.window_from_spend_logs, by ranges (spend/window-spend.ts): the key's rows by
+   * api_key, the team's by team_id. One statement reading two ranges of the (api_key|team_id,
+   * startTime) index: what aged out and everything from the old settled end on.
+   */
+  private async sumWindow(entity: WindowEntity, entityId: string, ranges: WindowSumRanges): Promise<WindowSums> {
+    const column = entity === 'key' ? 'log.api_key' : 'log.team_id';
+    const aged = 'log.startTime >= :agedFrom AND log.startTime < :agedTo';
+    const settled = 'log.startTime >= :settledFrom AND log.startTime < :settledTo';
+    const row = await this.repo(SpendLogRecord)
+      .createQueryBuilder('log')
+      .select(`COALESCE(SUM(CASE WHEN ${aged} THEN log.spend ELSE 0 END), 0)`, 'aged')
+      .addSelect(`COALESCE(SUM(CASE WHEN ${aged} THEN 1 ELSE 0 END), 0)`, 'agedRows')
+      .addSelect(`COALESCE(SUM(CASE WHEN ${settled} THEN log.spend ELSE 0 END), 0)`, 'settled')
+      .addSelect(`COALESCE(SUM(CASE WHEN ${settled} THEN 1 ELSE 0 END), 0)`, 'settledRows')
+      .addSelect('COALESCE(SUM(CASE WHEN log.startTime >= :settledTo THEN log.spend ELSE 0 END), 0)', 'tail')
+      .where(`${column} = :entityId`, { entityId })
+      .andWhere(`((${aged}) OR log.startTime >= :settledFrom)`)
+      .setParameters({
+        agedFrom: toSqlUtc(new Date(ranges.agedFrom)),
+        agedTo: toSqlUtc(new Date(ranges.agedTo)),
+        settledFrom: toSqlUtc(new Date(ranges.settledFrom)),
+        settledTo: toSqlUtc(new Date(ranges.settledTo)),
+      })
+      .getRawOne<Record<keyof WindowSums, number | string | null>>();
+    const read = (field: keyof WindowSums): number => Number(row?.[field] ?? 0);
+    return { aged: read('aged'), agedRows: read('agedRows'), settled: read('settled'), settledRows: read('settledRows'), tail: read('tail') };
   }
 
   ping(): Promise<void> {

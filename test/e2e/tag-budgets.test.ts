@@ -6,16 +6,12 @@
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { hashKey } from '../../src/auth/key-hash';
-import { createDataSource } from '../../src/store/data-source';
-import { runMigrations } from '../../src/store/migrations';
-import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
+import type { Checker } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf } from '../support/envoy-requests';
-import { anOpenAiStream, anUpstreamExchange, connectExtProc, type ExtProcClient } from '../support/ext-proc';
+import { anOpenAiStream, anUpstreamExchange, type ExtProcClient } from '../support/ext-proc';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
-import { requireRedis, type TestRedis } from '../support/redis';
-import { startServer, type ServerProcess } from '../support/server-process';
-import { OF_X_REQUEST_ID, spendColumn, spendLogCount, stopIfRunning, waitFor } from '../support/spend';
+import { openMeteredServer, type MeteredServer } from '../support/metered-server';
+import { OF_X_REQUEST_ID, spendColumn, spendLogCount, waitFor } from '../support/spend';
 
 const MASTER_KEY = 'sk-master-tag-budgets-0123456789';
 /** 1 000 prompt + 900 completion tokens at these prices cost exactly 0.1. */
@@ -33,47 +29,19 @@ const CONFIG = [
 
 describe('tag budgets end to end: the key\'s tags and the x-litellm-tags header\'s', function () {
   this.timeout(60_000);
-  let database: TestMysqlDatabase;
-  let redis: TestRedis;
   let dataSource: DataSource;
   let rows: LiteLlmRows;
-  let config: TempConfig;
-  let server: ServerProcess | undefined;
   let checker: Checker;
   let meter: ExtProcClient;
+  let opened: MeteredServer | undefined;
 
   before(async function () {
-    requireBuild();
-    database = await requireMysql(this);
-    redis = await requireRedis(this);
-    dataSource = createDataSource({ databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 5000 });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
-    rows = new LiteLlmRows(dataSource);
-    config = writeConfig(CONFIG);
-    server = await startServer({
-      env: {
-        DATABASE_URL: database.url,
-        REDIS_URL: redis.url,
-        TOLLGATE_REDIS_PREFIX: redis.prefix,
-        LITELLM_MASTER_KEY: MASTER_KEY,
-        TOLLGATE_CONFIG: config.path,
-        LOG_LEVEL: 'info',
-      },
-      startupTimeoutMs: 60_000,
-    });
-    checker = connect(server.address);
-    meter = connectExtProc(server.address);
+    opened = await openMeteredServer(this, CONFIG, MASTER_KEY);
+    ({ dataSource, rows, checker, meter } = opened);
   });
 
   after(async () => {
-    checker?.close();
-    meter?.close();
-    if (server !== undefined) await stopIfRunning(server);
-    config?.cleanup();
-    if (dataSource?.isInitialized) await dataSource.destroy();
-    await database?.drop();
-    await redis?.cleanup();
+    await opened?.close();
   });
 
   const overBudgetTag = async (): Promise<string> => {

@@ -57,13 +57,21 @@ export function parseBudgetLimits(column: unknown): readonly BudgetWindowLimit[]
 export const NO_WINDOWS: readonly BudgetWindowLimit[] = Object.freeze([]);
 
 /**
+ * The earliest start a window is given: the first day a MariaDB DATETIME holds. A duration of
+ * millennia (`1000000000d`, `99999999999mo`) reaches past it, or past any date at all, and would
+ * make a start no statement can bind; started here instead, it holds every row, as it means to.
+ */
+const EARLIEST_WINDOW_START = Date.UTC(1000, 0, 1);
+
+/**
  * `get_budget_window_start`: `reset_at - duration` when the window has a reset time, else
  * `now - duration` (a rolling window). The duration is LiteLLM's, months counted from now.
  */
 export function budgetWindowStart(window: Pick<BudgetWindowLimit, 'budget_duration' | 'reset_at'>, now: number): Date | null {
   const ms = durationMs(window.budget_duration, now);
   if (ms === null) return null;
-  return new Date((window.reset_at?.getTime() ?? now) - ms);
+  const start = (window.reset_at?.getTime() ?? now) - ms;
+  return new Date(Number.isFinite(start) && start > EARLIEST_WINDOW_START ? start : EARLIEST_WINDOW_START);
 }
 
 export type WindowEntity = 'key' | 'team';

@@ -81,6 +81,15 @@ describe('get_budget_window_start', () => {
   it('is null for a duration LiteLLM cannot read', () => {
     expect(budgetWindowStart({ budget_duration: 'soon', reset_at: null }, now)).to.equal(null);
   });
+
+  it('starts a window longer than any date can reach (1000000000d, 99999999999mo) at 1000-01-01, so it holds every row', () => {
+    const earliest = new Date('1000-01-01T00:00:00.000Z');
+    for (const budget_duration of ['1000000000d', '99999999999mo', '999999w']) {
+      expect(budgetWindowStart({ budget_duration, reset_at: null }, now), budget_duration).to.deep.equal(earliest);
+      expect(budgetWindowStart({ budget_duration, reset_at: new Date('2026-11-01T00:00:00Z') }, now), budget_duration).to.deep.equal(earliest);
+    }
+    expect(budgetWindowStart({ budget_duration: '365000d', reset_at: null }, now)).to.deep.equal(new Date(now - 365_000 * 86_400_000));
+  });
 });
 
 describe('windowSpendId', () => {

@@ -42,6 +42,15 @@ describeEachBackend('windowSpend (multi-window budgets, SpendCounterReseed.windo
     expect(await store.windowSpend('key', token, { budget_duration: '1d', reset_at: resetAt })).to.equal(1);
   });
 
+  it('sums every row for a window longer than any date can reach, where the start would be no date at all', async () => {
+    const token = uniqueId('tok');
+    await rows.aSpendLog({ api_key: token, spend: 1.25, startTime: hoursAgo(1) });
+    await rows.aSpendLog({ api_key: token, spend: 2, startTime: new Date('1999-01-01T00:00:00.000Z') });
+    for (const budget_duration of ['1000000000d', '99999999999mo']) {
+      expect(await store.windowSpend('key', token, { budget_duration, reset_at: null }), budget_duration).to.equal(3.25);
+    }
+  });
+
   it('is 0 without logs, and binds the id as a parameter', async () => {
     expect(await store.windowSpend('key', uniqueId('tok'), { budget_duration: '1d', reset_at: null })).to.equal(0);
     expect(await store.windowSpend('team', `' OR '1'='1`, { budget_duration: '30d', reset_at: null })).to.equal(0);

@@ -76,18 +76,30 @@ export function budgetWindowStart(window: Pick<BudgetWindowLimit, 'budget_durati
 
 export type WindowEntity = 'key' | 'team';
 
-/** One window's spend, as the caches and the snapshot name it: entity, id, duration and end. */
+/**
+ * One window's spend, as the caches and the snapshot name it: entity, id, duration and end. A JSON
+ * list, so that no team id or duration (either may hold any character, and LiteLLM ignores what
+ * follows a duration's unit) can be read back as another window.
+ */
 export function windowSpendId(entity: WindowEntity, entityId: string, window: Pick<BudgetWindowLimit, 'budget_duration' | 'reset_at'>): string {
-  return `${entity}\u0000${entityId}\u0000${window.budget_duration}\u0000${window.reset_at === null ? '' : window.reset_at.toISOString()}`;
+  return JSON.stringify([entity, entityId, window.budget_duration, window.reset_at === null ? null : window.reset_at.toISOString()]);
 }
 
 /** The parts of a windowSpendId; null for a malformed one. */
 export function windowSpendIdParts(
   id: string,
 ): { readonly entity: WindowEntity; readonly entityId: string; readonly window: Pick<BudgetWindowLimit, 'budget_duration' | 'reset_at'> } | null {
-  const [entity, entityId, duration, resetAt] = id.split('\u0000');
-  if ((entity !== 'key' && entity !== 'team') || entityId === undefined || duration === undefined || resetAt === undefined) return null;
-  const reset = resetAt === '' ? null : new Date(resetAt);
+  let parts: unknown;
+  try {
+    parts = JSON.parse(id) as unknown;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parts) || parts.length !== 4) return null;
+  const [entity, entityId, duration, resetAt] = parts as unknown[];
+  if ((entity !== 'key' && entity !== 'team') || typeof entityId !== 'string' || typeof duration !== 'string') return null;
+  if (resetAt !== null && typeof resetAt !== 'string') return null;
+  const reset = resetAt === null ? null : new Date(resetAt);
   if (reset !== null && !Number.isFinite(reset.getTime())) return null;
   return { entity, entityId, window: { budget_duration: duration, reset_at: reset } };
 }

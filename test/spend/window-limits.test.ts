@@ -103,4 +103,23 @@ describe('windowSpendId', () => {
     });
     expect(windowSpendIdParts('user\u0000u\u00001d\u0000')).to.equal(null);
   });
+
+  it('reads back every window as it was named, whatever characters its id or duration hold (one id, one window)', () => {
+    const resetAt = new Date('2026-10-16T00:00:00Z');
+    const cases = [
+      ['team', 'a\u0000b', { budget_duration: '1d', reset_at: null }],
+      ['team', 'a', { budget_duration: '1d\u0000x', reset_at: resetAt }],
+      ['key', 'k\u00001d\u0000', { budget_duration: '1d', reset_at: null }],
+      ['key', 'k', { budget_duration: '1d\u0000', reset_at: resetAt }],
+      ['team', '["x"', { budget_duration: '"]', reset_at: null }],
+    ] as const;
+    const ids = new Set<string>();
+    for (const [entity, entityId, window] of cases) {
+      const id = windowSpendId(entity, entityId, window);
+      ids.add(id);
+      expect(windowSpendIdParts(id), JSON.stringify(id)).to.deep.equal({ entity, entityId, window });
+    }
+    expect(ids.size).to.equal(cases.length);
+    expect(windowSpendId('key', 'k', { budget_duration: '1d', reset_at: null })).to.not.equal(windowSpendId('team', 'k', { budget_duration: '1d', reset_at: null }));
+  });
 });

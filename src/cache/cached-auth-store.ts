@@ -124,6 +124,11 @@ export class CachedAuthStore implements AuthStore {
    * may start a refresh.
    */
   private readonly lastWindowSpends: LRUCache<string, WindowSpend>;
+  /**
+   * Bumped whenever window states are forgotten, so that a load in flight then cannot leave its
+   * state behind for the next load to continue (as the caches' own epoch keeps its entry out).
+   */
+  private windowStateEpoch = 0;
 
   constructor(
     private readonly store: AuthStore,
@@ -200,7 +205,7 @@ export class CachedAuthStore implements AuthStore {
       ['object_permission', this.objectPermissions],
       ['agent', this.agents],
       ['deprecated_key', this.deprecatedKeys],
-      ['window_spend', forgettingWindowSpends(this.windowSpends, this.lastWindowSpends)],
+      ['window_spend', forgettingWindowSpends(this.windowSpends, (id) => this.forgetWindowStates(id))],
     ]);
   }
 
@@ -279,9 +284,10 @@ export class CachedAuthStore implements AuthStore {
   }
   async windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
     const id = windowSpendId(entity, entityId, window);
+    const epoch = this.windowStateEpoch;
     const spend = await this.windowSpends.get(id);
     // Possibly another replica's, from the shared tier: the next refresh goes on from it.
-    if (spend !== null && spend !== this.lastWindowSpends.peek(id)) this.lastWindowSpends.set(id, spend);
+    if (spend !== null && epoch === this.windowStateEpoch && spend !== this.lastWindowSpends.peek(id)) this.lastWindowSpends.set(id, spend);
     return windowSpendTotal(spend);
   }
   ping(): Promise<void> {
@@ -326,10 +332,19 @@ export class CachedAuthStore implements AuthStore {
     if (this.store.refreshWindowSpend === undefined) {
       return this.store.windowSpend === undefined ? null : wholeWindowSpend(await this.store.windowSpend(entity, entityId, window), now());
     }
+    const epoch = this.windowStateEpoch;
     const spend = await this.store.refreshWindowSpend(entity, entityId, window, this.lastWindowSpends.peek(id) ?? null);
+    if (epoch !== this.windowStateEpoch) return spend;
     if (spend === null) this.lastWindowSpends.delete(id);
     else this.lastWindowSpends.set(id, spend);
     return spend;
+  }
+
+  /** One window's states (all of them for null) forgotten: its next load sums in full. */
+  private forgetWindowStates(id: string | null): void {
+    this.windowStateEpoch += 1;
+    if (id === null) this.lastWindowSpends.clear();
+    else this.lastWindowSpends.delete(id);
   }
 
   private mayHaveLiveRotations(): boolean {
@@ -347,21 +362,21 @@ export class CachedAuthStore implements AuthStore {
  * The window spend cache as invalidation sees it: what it drops is forgotten as a starting point
  * too, so the next load sums in full.
  */
-function forgettingWindowSpends(cache: EntityCache<WindowSpend>, last: LRUCache<string, WindowSpend>): InvalidatableCache {
+function forgettingWindowSpends(cache: EntityCache<WindowSpend>, forget: (id: string | null) => void): InvalidatableCache {
   return {
     get size() {
       return cache.size;
     },
     invalidate: (id) => {
-      last.delete(id);
+      forget(id);
       return cache.invalidate(id);
     },
     dropLocal: (id) => {
-      last.delete(id);
+      forget(id);
       cache.dropLocal(id);
     },
     clearLocal: () => {
-      last.clear();
+      forget(null);
       cache.clearLocal();
     },
   };

@@ -92,6 +92,33 @@ describe('CachedAuthStore: window spend continued from the state it last held', 
     expect(database.previous).to.deep.equal([null, null, null]);
   });
 
+  it('forgets a state whose load was in flight when the entry was dropped: the next load sums in full', async () => {
+    let release = (): void => undefined;
+    class GatedStore extends IncrementalStore {
+      gated = true;
+      override async refreshWindowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget, previous: WindowSpend | null): Promise<WindowSpend | null> {
+        if (this.gated) await new Promise<void>((resolve) => (release = resolve));
+        return super.refreshWindowSpend(entity, entityId, window, previous);
+      }
+    }
+    for (const drop of [
+      (cached: CachedAuthStore) => cached.clearLocal(),
+      (cached: CachedAuthStore) => cached.dropLocal('window_spend', windowSpendId('key', 'k', WINDOW)),
+      (cached: CachedAuthStore) => void cached.invalidate('window_spend', windowSpendId('key', 'k', WINDOW)),
+    ]) {
+      const database = new GatedStore();
+      const cached = new CachedAuthStore(database, POLICY, NO_SHARED_CACHE, undefined, () => 1_000_000);
+      const inFlight = cached.windowSpend('key', 'k', WINDOW);
+      await settle();
+      drop(cached);
+      release();
+      await inFlight;
+      database.gated = false;
+      await cached.windowSpend('key', 'k', WINDOW);
+      expect(database.previous).to.deep.equal([null, null]);
+    }
+  });
+
   it('asks a store that sums only in full for the whole window every time', async () => {
     const database = new MemoryStore();
     database.windowSpends.set(windowSpendId('key', 'k', WINDOW), 3);

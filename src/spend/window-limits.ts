@@ -57,11 +57,14 @@ export function parseBudgetLimits(column: unknown): readonly BudgetWindowLimit[]
 export const NO_WINDOWS: readonly BudgetWindowLimit[] = Object.freeze([]);
 
 /**
- * The earliest start a window is given: the first day a MariaDB DATETIME holds. A duration of
- * millennia (`1000000000d`, `99999999999mo`) reaches past it, or past any date at all, and would
- * make a start no statement can bind; started here instead, it holds every row, as it means to.
+ * The range a window's start is held to: the days a MariaDB DATETIME holds. A duration of
+ * millennia (`1000000000d`, `99999999999mo`) reaches past the first, or past any date at all, and a
+ * `reset_at` late on 9999-12-31 with a negative offset past the last; either would bind a start no
+ * statement reads as a date (`+010000-…` sorts before every year on SQLite, and MariaDB read it as
+ * long ago). Held to the range, the one holds every row and the other none, as they mean to.
  */
 const EARLIEST_WINDOW_START = Date.UTC(1000, 0, 1);
+const LATEST_WINDOW_START = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * `get_budget_window_start`: `reset_at - duration` when the window has a reset time, else
@@ -71,7 +74,8 @@ export function budgetWindowStart(window: Pick<BudgetWindowLimit, 'budget_durati
   const ms = durationMs(window.budget_duration, now);
   if (ms === null) return null;
   const start = (window.reset_at?.getTime() ?? now) - ms;
-  return new Date(Number.isFinite(start) && start > EARLIEST_WINDOW_START ? start : EARLIEST_WINDOW_START);
+  if (!Number.isFinite(start)) return new Date(EARLIEST_WINDOW_START);
+  return new Date(Math.min(Math.max(start, EARLIEST_WINDOW_START), LATEST_WINDOW_START));
 }
 
 export type WindowEntity = 'key' | 'team';

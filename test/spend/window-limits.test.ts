@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { BudgetWindowLimit } from '../../src/domain/entities';
 import { budgetWindowStart, parseBudgetLimits, windowSpendId, windowSpendIdParts } from '../../src/spend/window-limits';
 
 describe('budget_limits: the windows LiteLLM enforces (budget_reservation.py _get_budget_limit_counters, _coerce_window)', () => {
@@ -89,6 +90,11 @@ describe('get_budget_window_start', () => {
       expect(budgetWindowStart({ budget_duration, reset_at: new Date('2026-11-01T00:00:00Z') }, now), budget_duration).to.deep.equal(earliest);
     }
     expect(budgetWindowStart({ budget_duration: '365000d', reset_at: null }, now)).to.deep.equal(new Date(now - 365_000 * 86_400_000));
+  });
+
+  it('starts a window whose reset_at lies past 9999-12-31 in UTC at the last millisecond of that day, so it holds no row', () => {
+    const [window] = parseBudgetLimits([{ budget_duration: '1h', max_budget: 1, reset_at: '9999-12-31T23:59:59-14:00' }]);
+    expect(budgetWindowStart(window as BudgetWindowLimit, now)).to.deep.equal(new Date('9999-12-31T23:59:59.999Z'));
   });
 });
 

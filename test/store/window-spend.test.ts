@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { dialectOf } from '../../src/store/dialect';
 import { SPEND_LOGS_WINDOW_INDEXES } from '../../src/store/migrations/1764115700000-spend-logs-window-indexes';
+import type { BudgetWindowLimit } from '../../src/domain/entities';
+import { parseBudgetLimits } from '../../src/spend/window-limits';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
 
@@ -49,6 +51,13 @@ describeEachBackend('windowSpend (multi-window budgets, SpendCounterReseed.windo
     for (const budget_duration of ['1000000000d', '99999999999mo']) {
       expect(await store.windowSpend('key', token, { budget_duration, reset_at: null }), budget_duration).to.equal(3.25);
     }
+  });
+
+  it('counts no row for a window that starts after 9999-12-31 in UTC (a reset_at that late, with a negative offset)', async () => {
+    const token = uniqueId('tok');
+    await rows.aSpendLog({ api_key: token, spend: 1.25, startTime: hoursAgo(1) });
+    const [window] = parseBudgetLimits([{ budget_duration: '1h', max_budget: 1, reset_at: '9999-12-31T23:59:59-14:00' }]);
+    expect(await store.windowSpend('key', token, window as BudgetWindowLimit)).to.equal(0);
   });
 
   it('is 0 without logs, and binds the id as a parameter', async () => {

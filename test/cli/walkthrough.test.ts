@@ -2,49 +2,16 @@
  * The README's five-minute walkthrough, run as written (the same commands, the real bin),
  * on the embedded store and on MySQL + Redis.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { requireBuild } from '../support/e2e';
 import { requireMysql } from '../support/mysql';
 import { requireRedis } from '../support/redis';
-import { BIN, startServer, type ServerProcess } from '../support/server-process';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { cliWith, type CliResult } from '../support/cli-process';
+import { eventually } from '../support/poll';
 import { tempSqlitePath } from '../support/mysql';
 
-const run = promisify(execFile);
 const MASTER = 'sk-master-change-me';
-
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(env: Record<string, string>) {
-  return async (...args: string[]): Promise<Result> => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        timeout: 20_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  };
-}
-
-/** Repeats `probe` until `accept` holds (invalidation reaches the server within about a second). */
-async function eventually(probe: () => Promise<Result>, accept: (r: Result) => boolean, limitMs = 5000): Promise<Result> {
-  const deadline = Date.now() + limitMs;
-  let last = await probe();
-  while (!accept(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    last = await probe();
-  }
-  return last;
-}
 
 interface Setup {
   readonly env: Record<string, string>;
@@ -82,20 +49,20 @@ for (const setup of SETUPS) {
     this.timeout(120_000);
     let opened: Setup;
     let server: ServerProcess;
-    let tollgate: (...args: string[]) => Promise<Result>;
+    let tollgate: (...args: string[]) => Promise<CliResult>;
     let key = '';
 
     before(async function () {
       requireBuild();
       opened = await setup.open(this);
-      tollgate = cli(opened.env);
+      tollgate = cliWith(opened.env);
       if (opened.migrate) {
         const migrated = await tollgate('migrate');
         expect(migrated.code, migrated.stderr).to.equal(0);
         expect((await tollgate('migrate')).stdout).to.match(/schema is up to date/);
       }
       server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
-      tollgate = cli({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
+      tollgate = cliWith({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
     });
 
     after(async () => {

@@ -2,53 +2,24 @@
  * Key rotation through the real server and CLI: `tollgate key regenerate --grace-period` leaves
  * the old key working as the new one until revoke_at (LiteLLM_DeprecatedVerificationToken).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import { requireBuild } from '../support/e2e';
 import { mariaDbBackend, SQLITE_BACKEND, type E2eBackend } from '../support/e2e-backends';
-import { BIN, startServer, type ServerProcess } from '../support/server-process';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { cliWith, type CliResult } from '../support/cli-process';
+import { eventually } from '../support/poll';
 
-const run = promisify(execFile);
 const MASTER = 'sk-master-rotation';
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(env: Record<string, string>) {
-  return async (...args: string[]): Promise<Result> => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  };
-}
-
-async function eventually(probe: () => Promise<Result>, accept: (r: Result) => boolean, limitMs = 5000): Promise<Result> {
-  const deadline = Date.now() + limitMs;
-  let last = await probe();
-  while (!accept(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await probe();
-  }
-  return last;
-}
-
-const keyHashHeader = (r: Result): string | undefined => /x-tollgate-key-hash: ([0-9a-f]{64})/.exec(r.stdout)?.[1];
+const keyHashHeader = (r: CliResult): string | undefined => /x-tollgate-key-hash: ([0-9a-f]{64})/.exec(r.stdout)?.[1];
 
 interface Regenerated {
   readonly key: string;
   readonly hash: string;
 }
 
-function regeneratedFrom(result: Result): Regenerated {
+function regeneratedFrom(result: CliResult): Regenerated {
   expect(result.code, result.stderr).to.equal(0);
   const key = /^key:\s+(sk-\S+)$/m.exec(result.stdout)?.[1] ?? '';
   expect(key).to.match(/^sk-[A-Za-z0-9_-]{40,}$/);
@@ -77,7 +48,7 @@ for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
       requireBuild();
       const opened = await backend.open(this);
       cleanup = opened.cleanup;
-      if (opened.settings.databaseUrl !== null) expect((await cli(opened.env)('migrate')).code).to.equal(0);
+      if (opened.settings.databaseUrl !== null) expect((await cliWith(opened.env)('migrate')).code).to.equal(0);
       server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
     });
 
@@ -88,7 +59,7 @@ for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
 
     it('refuses each with one database lookup (its key), none among rotated-out keys', async () => {
       if (server === undefined) throw new Error('no server');
-      const tollgate = cli({ TOLLGATE_GRPC_ADDR: server.address });
+      const tollgate = cliWith({ TOLLGATE_GRPC_ADDR: server.address });
       const check = (key: string) => tollgate('check', '--key', key, '--model', 'gpt-4o');
       // The first unknown key has the server ask, in the background, whether any grace period runs.
       expect((await check('sk-made-up-first')).code).to.equal(1);
@@ -103,7 +74,7 @@ for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
     this.timeout(120_000);
     let cleanup: (() => Promise<void>) | undefined;
     let server: ServerProcess | undefined;
-    let tollgate: (...args: string[]) => Promise<Result>;
+    let tollgate: (...args: string[]) => Promise<CliResult>;
     let original = '';
     let rotated: Regenerated;
 
@@ -113,10 +84,10 @@ for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
       requireBuild();
       const opened = await backend.open(this);
       cleanup = opened.cleanup;
-      tollgate = cli(opened.env);
+      tollgate = cliWith(opened.env);
       if (opened.settings.databaseUrl !== null) expect((await tollgate('migrate')).code).to.equal(0);
       server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
-      tollgate = cli({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
+      tollgate = cliWith({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
       expect((await tollgate('team', 'create', '--team-id', 'rot', '--models', 'gpt-4o')).code).to.equal(0);
       const created = await tollgate('key', 'create', '--team', 'rot', '--alias', 'rotating');
       original = /^key:\s+(sk-\S+)$/m.exec(created.stdout)?.[1] ?? '';
@@ -172,7 +143,7 @@ for (const backend of [SQLITE_BACKEND, mariaDbBackend(true)] as E2eBackend[]) {
       expect(middle.code, middle.stdout).to.equal(0);
       const first = await eventually(() => check(original), (r) => r.code === 1);
       expect(first.stdout, 'the first key pointed at a hash no row carries now').to.match(/^DENY 401 /);
-      const expired = await eventually(() => check(rotated.key), (r) => r.code === 1, 8000);
+      const expired = await eventually(() => check(rotated.key), (r) => r.code === 1, { limitMs: 8000 });
       expect(expired.stdout).to.match(/^DENY 401 /);
       expect((await check(again.key)).code).to.equal(0);
       rotated = again;

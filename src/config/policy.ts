@@ -69,6 +69,11 @@ export interface Policy {
    * (checks/key-budget.ts). Absent or null: throttling off.
    */
   readonly budgetExceededThrottlePercentage?: number | null;
+  /**
+   * general_settings.allow_requests_on_db_unavailable. Most of its effect is the handler's (a
+   * store outage allows); the loader reads it where LiteLLM swallows a failed lookup instead.
+   */
+  readonly allowRequestsOnDbUnavailable?: boolean;
 }
 
 /**
@@ -157,6 +162,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
       maxRequestSizeMb: isWrittenAsFloat(config, 'general_settings.max_request_size_mb'),
     },
     proxyAdminName: general.litellm_proxy_admin_name ?? 'default_user_id',
+    allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,
     budgetExceededThrottlePercentage: budgetThrottlePercentage(config),
   };
 }

@@ -26,6 +26,7 @@ import type { RequestFacts } from '../domain/request';
 import { activeTokenOf } from '../domain/deprecated-key';
 import { agentIdToLoad } from '../ratelimit/rate-limits';
 import type { AuthStore } from '../store/auth-store';
+import { StoreUnavailableError } from '../store/unavailable';
 import {
   accessGroupsOf,
   agentOf,
@@ -134,6 +135,10 @@ function unknownKeySnapshot(endUser: EndUser | null): Snapshot {
  * its grace period runs loads the key row that carries the new hash, one hop only
  * (`check_deprecated=False`: a key rotated twice is not followed from its first hash). The request
  * then acts as that key. Past `revoke_at`, or with no active row, the key is unknown.
+ *
+ * LiteLLM swallows a failed rotated-key lookup (the key is then unknown: 401). Tollgate answers a
+ * store outage with UNAVAILABLE, so Envoy's failure mode decides — except with
+ * allow_requests_on_db_unavailable, where UNAVAILABLE would become an allow of a key nobody knows.
  */
 function afterRotatedKey(
   store: AuthStore,
@@ -144,7 +149,9 @@ function afterRotatedKey(
   now: Date,
   endUser: EndUser | null,
 ): MaybePromise<Snapshot> {
-  return andThen(deprecatedKeyOf(store, keyHash), (mapping) => {
+  const lookup = deprecatedKeyOf(store, keyHash);
+  const rotated = policy.allowRequestsOnDbUnavailable === true && isPromise(lookup) ? lookup.catch(asNoRotationWhenUnavailable) : lookup;
+  return andThen(rotated, (mapping) => {
     const activeHash = activeTokenOf(mapping, now);
     if (activeHash === null || activeHash === keyHash) return unknownKeySnapshot(endUser);
     return andThen(keyOf(store, activeHash), (active) =>
@@ -153,6 +160,11 @@ function afterRotatedKey(
         : andThen(loadKeyRelated(store, facts, policy, overlay, active, endUser), (snapshot) => Object.freeze({ ...snapshot, activeKeyHash: activeHash })),
     );
   });
+}
+
+function asNoRotationWhenUnavailable(error: unknown): null {
+  if (error instanceof StoreUnavailableError) return null;
+  throw error;
 }
 
 /** Everything the key points to (team ∥ user ∥ membership ∥ … then what the team points to), assembled. */

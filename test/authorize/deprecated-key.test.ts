@@ -7,6 +7,7 @@ import type { CheckContext } from '../../src/checks/types';
 import type { DeprecatedKey } from '../../src/domain/deprecated-key';
 import type { RequestFacts } from '../../src/domain/request';
 import type { Admitter } from '../../src/spend/admission';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { isPromise } from '../../src/util/maybe-promise';
 import { aKey, aPolicy, aRequest, aTeam, NOW } from '../checks/fixtures';
 import { MapSharedCache } from '../support/map-shared-cache';
@@ -175,6 +176,36 @@ describe('Authorizer: a rotated-out key during its grace period (LiteLLM_Depreca
     const again = subject.decide(withKey(stranger));
     expect(isPromise(again)).to.equal(false);
     expect(store.calls).to.have.length(2);
+  });
+
+  describe('when the rotated-key lookup fails (the key lookup answered: no such key)', () => {
+    class FailingRotationsStore extends RotatingStore {
+      findDeprecatedKey(hash: string): Promise<DeprecatedKey | null> {
+        this.calls.push(`findDeprecatedKey:${hash}`);
+        return Promise.reject(new StoreUnavailableError('connection lost'));
+      }
+    }
+
+    function decidedWith(allowRequestsOnDbUnavailable: boolean) {
+      const store = new FailingRotationsStore();
+      const cached = new CachedAuthStore(store, POLICY, NO_SHARED_CACHE, undefined, () => NOW.getTime());
+      const subject = new Authorizer({ store: cached, policy: aPolicy({ allowRequestsOnDbUnavailable }), masterKey: MASTER, now: () => NOW });
+      return subject.authorize(withKey('sk-never-issued'));
+    }
+
+    it('cannot decide (UNAVAILABLE, so Envoy\'s failure mode applies), as for any store outage', async () => {
+      let failure: unknown = null;
+      await decidedWith(false).catch((error: unknown) => {
+        failure = error;
+      });
+      expect(failure).to.be.instanceOf(StoreUnavailableError);
+    });
+
+    it('refuses the key as unknown (401) with allow_requests_on_db_unavailable, as LiteLLM does: an outage there would otherwise allow a key nobody issued', async () => {
+      const { decision } = await decidedWith(true);
+      expect(decision.kind).to.equal('deny');
+      expect(decision.kind === 'deny' ? decision.denial.status : 0).to.equal(401);
+    });
   });
 
   it('sees a new rotation once the deprecated kind is invalidated for the old hash', async () => {

@@ -33,7 +33,7 @@ import { agentTraceId } from './agent-trace-id';
 import { userModelAccess } from './user-model-access';
 import { projectBlocked, projectBudget, projectModelAccess } from './project-checks';
 import { teamBudget } from './team-budget';
-import { keyWindowBudgets, teamWindowBudgets } from './window-budgets';
+import { endUserWindowBudgets, keyWindowBudgets, teamWindowBudgets, userWindowBudgets } from './window-budgets';
 import { organizationBudget } from './org-budget';
 import { tagBudget } from './tag-budget';
 import { personalUserBudget } from './user-budget';
@@ -101,8 +101,10 @@ export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   organizationBudget, // 3.1
   tagBudget, // 3.2
   personalUserBudget, // 4.1
+  userWindowBudgets, // [newer] 4.1 too: the personal key's user's multi-window budgets
   teamMemberBudget, // 4.2
   endUserBudget, // 5
+  endUserWindowBudgets, // [newer] 5 too: the end user's multi-window budgets
   enforceUserParam, // 6
   rejectClientsideMetadataTags, // 6b
   globalProxyBudget, // 7

@@ -1,9 +1,11 @@
 /**
- * Newer LiteLLM's multi-window budgets (`budget_limits`), its common_checks steps 3.1 and 3.2:
- * `_team_multi_budget_check`, then `_virtual_key_multi_budget_check`, both right after the team's
- * own budget. Each window refuses once the spend within it reaches its `max_budget` (>=, for teams
- * too). The spend is loaded with the snapshot (budgetWindowSpend): summed from LiteLLM_SpendLogs
- * since the window's start, through the entity caches.
+ * Newer LiteLLM's multi-window budgets (`budget_limits`) in common_checks: `_team_multi_budget_check`
+ * then `_virtual_key_multi_budget_check` (steps 3.1 and 3.2, right after the team's own budget),
+ * `_user_multi_budget_check` beside the personal user budget (4.1, personal keys only) and
+ * `_end_user_multi_budget_check` after the end user's budget (5). Each window refuses once the
+ * spend within it reaches its `max_budget` (>=, for every entity). The spend is loaded with the
+ * snapshot (budgetWindowSpend): summed from LiteLLM_SpendLogs since the window's start, through the
+ * entity caches.
  */
 import type { BudgetWindowLimit } from '../domain/entities';
 import { windowSpendId, type WindowEntity } from '../spend/window-limits';
@@ -58,5 +60,39 @@ export const keyWindowBudgets: Check = {
     const exceeded = exceededWindow(ctx, 'key', key.token, key.budget_limits);
     // LiteLLM names no key in this message.
     return exceeded === null ? null : windowExceeded('Key', exceeded);
+  },
+};
+
+/**
+ * `_user_multi_budget_check`, run where the personal user budget is (step 4.1): only without a
+ * team (a team key answers to team and team-member budgets, as newer LiteLLM's common_checks
+ * decides for both user budgets), for any caller whose user is known (a key's owner, a JWT user).
+ */
+export const userWindowBudgets: Check = {
+  name: 'user_window_budgets',
+  spec: 'litellm-auth.md §4 step 4.1 [newer] (`_user_multi_budget_check`)',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
+  decide: (ctx) => {
+    const { team, user } = ctx.snapshot;
+    if (team !== null || user === null || user.budget_limits === undefined || user.budget_limits.length === 0 || areBudgetChecksSkipped(ctx)) {
+      return null;
+    }
+    const exceeded = exceededWindow(ctx, 'user', user.user_id, user.budget_limits);
+    return exceeded === null ? null : windowExceeded(`User=${user.user_id}`, exceeded);
+  },
+};
+
+/** `_end_user_multi_budget_check`, after the end user's own budget (step 5); with or without a team. */
+export const endUserWindowBudgets: Check = {
+  name: 'end_user_window_budgets',
+  spec: 'litellm-auth.md §4 step 5 [newer] (`_end_user_multi_budget_check`)',
+  statuses: [400],
+  errorTypes: ['budget_exceeded'],
+  decide: (ctx) => {
+    const endUser = ctx.snapshot.endUser;
+    if (endUser === null || endUser.budget_limits === undefined || endUser.budget_limits.length === 0 || areBudgetChecksSkipped(ctx)) return null;
+    const exceeded = exceededWindow(ctx, 'end_user', endUser.user_id, endUser.budget_limits);
+    return exceeded === null ? null : windowExceeded(`End User=${endUser.user_id}`, exceeded);
   },
 };

@@ -23,7 +23,7 @@ export interface Budget {
 }
 
 /**
- * One of newer LiteLLM's multi-window budgets (`budget_limits` on a key or team): spend within the
+ * One of newer LiteLLM's multi-window budgets (`budget_limits` on a key, team, user or end user): spend within the
  * window may not reach `max_budget`. Only readable windows are kept (spend/window-limits.ts).
  */
 export interface BudgetWindowLimit {
@@ -148,6 +148,8 @@ export interface User {
   readonly model_max_budget?: JsonObject;
   /** Per-model spend (`{model: spend}`) as LiteLLM's spend writer records it on the user row; `{}` when absent. */
   readonly model_spend?: JsonObject;
+  /** Multi-window budgets *[newer]*; absent or empty: none. */
+  readonly budget_limits?: readonly BudgetWindowLimit[];
 }
 
 export interface EndUser {
@@ -159,6 +161,8 @@ export interface EndUser {
   readonly budget_id: string | null;
   /** The end user's own budget row, or the default from litellm_settings.max_end_user_budget_id. */
   readonly budget: Budget | null;
+  /** Multi-window budgets *[newer]*; absent or empty: none. */
+  readonly budget_limits?: readonly BudgetWindowLimit[];
 }
 
 export interface Organization {

@@ -234,7 +234,7 @@ function loadOrganizationAndGroups(
     organizationId !== null ? organizationOf(store, organizationId) : null,
     groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
     permissionIds.length > 0 ? objectPermissionsOf(store, permissionIds) : NO_PERMISSIONS,
-    budgetWindowSpendOf(store, key, team),
+    budgetWindowSpendOf(store, key, team, related[1], endUser),
   ]);
   return isPromise(third)
     ? third.then((ready) => assembleSnapshot(key, endUser, facts.endUserId, related, groupIds, ready))
@@ -271,14 +271,24 @@ function assembleSnapshot(
 const NO_WINDOW_SPEND: ReadonlyMap<string, number> = new Map();
 
 /**
- * The spend within each multi-window budget (`budget_limits`) of the key and of its team, by
- * windowSpendId; read beside the organization (the team's windows are known only with its row).
- * Warm, every window is a memory lookup; a key and team without windows read nothing.
+ * The spend within each multi-window budget (`budget_limits`) of the key, its team, its user and
+ * the end user, by windowSpendId; read beside the organization (the team's and user's windows are
+ * known only with their rows). The user's are read only for a personal key, the one kind of key
+ * `_user_multi_budget_check` judges. Warm, every window is a memory lookup; entities without
+ * windows read nothing.
  */
-export function budgetWindowSpendOf(store: AuthStore, key: VirtualKey | null, team: Team | null): MaybePromise<ReadonlyMap<string, number>> {
+export function budgetWindowSpendOf(
+  store: AuthStore,
+  key: VirtualKey | null,
+  team: Team | null,
+  user: User | null = null,
+  endUser: EndUser | null = null,
+): MaybePromise<ReadonlyMap<string, number>> {
   const keyWindows = key?.budget_limits ?? NO_WINDOWS;
   const teamWindows = team?.budget_limits ?? NO_WINDOWS;
-  if (keyWindows.length === 0 && teamWindows.length === 0) return NO_WINDOW_SPEND;
+  const userWindows = team === null ? (user?.budget_limits ?? NO_WINDOWS) : NO_WINDOWS;
+  const endUserWindows = endUser?.budget_limits ?? NO_WINDOWS;
+  if (keyWindows.length === 0 && teamWindows.length === 0 && userWindows.length === 0 && endUserWindows.length === 0) return NO_WINDOW_SPEND;
   const ids: string[] = [];
   const spends: MaybePromise<number>[] = [];
   const add = (entity: WindowEntity, entityId: string, windows: readonly BudgetWindowLimit[]): void => {
@@ -289,6 +299,8 @@ export function budgetWindowSpendOf(store: AuthStore, key: VirtualKey | null, te
   };
   if (key !== null) add('key', key.token, keyWindows);
   if (team !== null) add('team', team.team_id, teamWindows);
+  if (user !== null) add('user', user.user_id, userWindows);
+  if (endUser !== null) add('end_user', endUser.user_id, endUserWindows);
   return andThen(allReady<number[]>(spends), (ready) => new Map(ids.map((id, i) => [id, ready[i] ?? 0])));
 }
 

@@ -1,7 +1,7 @@
 /**
- * Newer LiteLLM's multi-window budgets (`budget_limits` on LiteLLM_VerificationToken and
- * LiteLLM_TeamTable, litellm-schema.md): reading them as `budget_reservation.py` does, and where
- * each window starts (`get_budget_window_start`).
+ * Newer LiteLLM's multi-window budgets (`budget_limits` on LiteLLM_VerificationToken,
+ * LiteLLM_TeamTable, LiteLLM_UserTable and LiteLLM_EndUserTable, litellm-schema.md): reading them
+ * as `budget_reservation.py` does, and where each window starts (`get_budget_window_start`).
  */
 import type { BudgetWindowLimit } from '../domain/entities';
 import { durationMs, isDuration } from './budget-window';
@@ -78,7 +78,14 @@ export function budgetWindowStart(window: Pick<BudgetWindowLimit, 'budget_durati
   return new Date(Math.min(Math.max(start, EARLIEST_WINDOW_START), LATEST_WINDOW_START));
 }
 
-export type WindowEntity = 'key' | 'team';
+/** Whose windows: each is summed from its own LiteLLM_SpendLogs column (TypeOrmAuthStore.sumWindow). */
+export type WindowEntity = 'key' | 'team' | 'user' | 'end_user';
+
+const WINDOW_ENTITIES: ReadonlySet<string> = new Set<WindowEntity>(['key', 'team', 'user', 'end_user']);
+
+function isWindowEntity(value: unknown): value is WindowEntity {
+  return typeof value === 'string' && WINDOW_ENTITIES.has(value);
+}
 
 /**
  * One window's spend, as the caches and the snapshot name it: entity, id, duration and end. A JSON
@@ -101,7 +108,7 @@ export function windowSpendIdParts(
   }
   if (!Array.isArray(parts) || parts.length !== 4) return null;
   const [entity, entityId, duration, resetAt] = parts as unknown[];
-  if ((entity !== 'key' && entity !== 'team') || typeof entityId !== 'string' || typeof duration !== 'string') return null;
+  if (!isWindowEntity(entity) || typeof entityId !== 'string' || typeof duration !== 'string') return null;
   if (resetAt !== null && typeof resetAt !== 'string') return null;
   const reset = resetAt === null ? null : new Date(resetAt);
   if (reset !== null && !Number.isFinite(reset.getTime())) return null;

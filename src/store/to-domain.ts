@@ -148,6 +148,7 @@ export function toUser(row: UserRecord): User {
     budget_reset_at: row.budget_reset_at,
     model_max_budget: asJsonObject(row.model_max_budget),
     model_spend: asJsonObject(row.model_spend),
+    budget_limits: parseBudgetLimits(row.budget_limits),
   });
 }
 
@@ -160,6 +161,7 @@ export function toEndUser(row: EndUserRecord): EndUser {
     allowed_model_region: row.allowed_model_region,
     budget_id: row.budget_id,
     budget: joinedBudget(row.litellm_budget_table),
+    budget_limits: parseBudgetLimits(row.budget_limits),
   });
 }
 

@@ -125,6 +125,14 @@ function exactly<R>(row: R | null, isAsked: (row: R) => boolean): R | null {
   return row !== null && isAsked(row) ? row : null;
 }
 
+/** The LiteLLM_SpendLogs column naming each window entity's rows (indexed with startTime by migrations 1764115700000 and 1764115900000). */
+const WINDOW_SPEND_COLUMNS: Readonly<Record<WindowEntity, string>> = {
+  key: 'log.api_key',
+  team: 'log.team_id',
+  user: 'log.user',
+  end_user: 'log.end_user',
+};
+
 /** The rows whose key is one of the ids asked for, byte for byte (see `exactly`). */
 function onlyAsked<R>(rows: readonly R[], asked: readonly string[], keyOf: (row: R) => string): R[] {
   const wanted = new Set(asked);
@@ -392,11 +400,12 @@ export class TypeOrmAuthStore implements AuthStore {
 
   /**
    * SpendCounterReseed.window_from_spend_logs, by ranges (spend/window-spend.ts): the key's rows by
-   * api_key, the team's by team_id. One statement reading two ranges of the (api_key|team_id,
-   * startTime) index: what aged out and everything from the old settled end on.
+   * api_key, the team's by team_id, the user's by `user` (the key owner LiteLLM writes there), the
+   * end user's by end_user. One statement reading two ranges of the (column, startTime) index: what
+   * aged out and everything from the old settled end on.
    */
   private async sumWindow(entity: WindowEntity, entityId: string, ranges: WindowSumRanges): Promise<WindowSums> {
-    const column = entity === 'key' ? 'log.api_key' : 'log.team_id';
+    const column = WINDOW_SPEND_COLUMNS[entity];
     const aged = 'log.startTime >= :agedFrom AND log.startTime < :agedTo';
     const settled = 'log.startTime >= :settledFrom AND log.startTime < :settledTo';
     const row = await this.repo(SpendLogRecord)

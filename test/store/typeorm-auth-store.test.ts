@@ -329,6 +329,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         budget_reset_at: null,
         model_max_budget: { 'gpt-4o': { budget_limit: 1, time_period: '1d' } },
         model_spend: { 'gpt-4o': 0.25 },
+        budget_limits: [],
       });
     });
 

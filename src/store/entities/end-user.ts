@@ -1,6 +1,6 @@
 /** `LiteLLM_EndUserTable`: customers, i.e. the request's `user`. */
 import { Entity, JoinColumn, ManyToOne } from 'typeorm';
-import { BooleanColumn, IdColumn, SpendColumn, StringColumn } from './columns';
+import { BooleanColumn, IdColumn, JsonColumn, SpendColumn, StringColumn, type JsonValue } from './columns';
 import { BudgetRecord } from './budget';
 
 @Entity({ name: 'LiteLLM_EndUserTable' })
@@ -13,6 +13,8 @@ export class EndUserRecord {
   @StringColumn() budget_id!: string | null;
   @StringColumn() object_permission_id!: string | null;
   @BooleanColumn({ default: false }) blocked!: boolean;
+  /** Multi-window budgets *[newer]* (migration 1764115900000). */
+  @JsonColumn({ nullable: true }) budget_limits!: JsonValue;
 
   @ManyToOne(() => BudgetRecord, { createForeignKeyConstraints: false, nullable: true })
   @JoinColumn({ name: 'budget_id', referencedColumnName: 'budget_id' })

@@ -41,6 +41,8 @@ export class UserRecord {
   @StringListColumn() policies!: string[];
   @JsonColumn({ defaultJson: '{}' }) model_spend!: JsonValue;
   @JsonColumn({ defaultJson: '{}' }) model_max_budget!: JsonValue;
+  /** Multi-window budgets *[newer]* (migration 1764115900000). */
+  @JsonColumn({ nullable: true }) budget_limits!: JsonValue;
   @DateTimeColumn({ defaultNow: true }) created_at!: Date | null;
   @DateTimeColumn({ defaultNow: true }) updated_at!: Date | null;
 

@@ -23,7 +23,7 @@ export const SPEND_LOGS_WINDOW_INDEXES: readonly IndexSpec[] = [
  * SQLite: without table statistics its planner then prefers reading all of one key's entries of a
  * covering index to the two range searches a refresh asks for (spend/window-spend.ts).
  */
-function indexFor(dialect: ReturnType<typeof dialectOf>, index: IndexSpec): IndexSpec {
+export function windowIndexFor(dialect: ReturnType<typeof dialectOf>, index: IndexSpec): IndexSpec {
   return dialect === 'mysql' ? { ...index, columns: [...index.columns, 'spend'] } : index;
 }
 
@@ -34,7 +34,7 @@ export class SpendLogsWindowIndexes1764115700000 implements MigrationInterface {
     const dialect = dialectOf(queryRunner.connection);
     for (const index of SPEND_LOGS_WINDOW_INDEXES) {
       if (dialect === 'mysql' && (await mysqlIndexExists(queryRunner, SPEND_LOGS, index.name))) continue;
-      await queryRunner.query(createIndexSql(dialect, SPEND_LOGS, indexFor(dialect, index)));
+      await queryRunner.query(createIndexSql(dialect, SPEND_LOGS, windowIndexFor(dialect, index)));
     }
   }
 

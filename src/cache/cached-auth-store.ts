@@ -40,6 +40,11 @@ export interface CachePolicy {
    * into one statement per kind (default 50 ms; nobody waits on them).
    */
   readonly refreshGatherMs?: number;
+  /**
+   * `litellm_jwtauth.virtual_key_mapping_cache_ttl`: JWT claim → key hash answers are held no
+   * longer than this (nor than ttlMs, negativeTtlMs and refreshAfterMs, which stay in force).
+   */
+  readonly jwtKeyMappingTtlMs?: number;
 }
 
 /** Entity kinds, as named in invalidation messages and shared-tier keys. */
@@ -60,6 +65,7 @@ export const ENTITY_KINDS = [
   'agent',
   'deprecated_key',
   'window_spend',
+  'jwt_key_mapping',
 ] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
@@ -93,6 +99,12 @@ export class CachedAuthStore implements AuthStore {
    * cannot say, and with caching off: every unknown key is then looked up.
    */
   readonly rotations: LiveRotations | null;
+  /**
+   * JWT claim (name, value) → the key hash an active LiteLLM_JWTKeyMapping row maps it to, by
+   * jwtKeyMappingId; "no mapping" is cached like any "not found" (LiteLLM's `__NO_MAPPING__`). A
+   * warm mapped caller costs no round trip, as a warm key does.
+   */
+  private readonly jwtKeyMappings: EntityCache<string>;
   private readonly teams: EntityCache<Team>;
   private readonly memberships: EntityCache<TeamMembership>;
   private readonly users: EntityCache<User>;
@@ -165,6 +177,16 @@ export class CachedAuthStore implements AuthStore {
       latestRevokeAt === undefined || policy.refreshAfterMs <= 0
         ? null
         : new LiveRotations(latestRevokeAt, policy.refreshAfterMs, now, (error) => events.backgroundRefreshError('deprecated_key', error));
+    this.jwtKeyMappings = new EntityCache<string>(
+      { kind: 'jwt_key_mapping', ...jwtKeyMappingPolicy(policy) },
+      (id) => {
+        const [claimName, claimValue] = jwtKeyMappingIdParts(id);
+        return store.findJwtKeyMapping === undefined ? Promise.resolve(null) : store.findJwtKeyMapping(claimName, claimValue);
+      },
+      shared,
+      events,
+      now,
+    );
     this.teams = make('team', (id) => store.findTeam(id), batch && ((ids) => batch.findTeams(ids)));
     this.memberships = make('membership', membershipLoader, batch && ((ids) => batch.findMemberships(ids.map(membershipIdParts))));
     this.users = make('user', (id) => store.findUser(id), batch && ((ids) => batch.findUsers(ids)));
@@ -205,6 +227,7 @@ export class CachedAuthStore implements AuthStore {
       ['object_permission', this.objectPermissions],
       ['agent', this.agents],
       ['deprecated_key', this.deprecatedKeys],
+      ['jwt_key_mapping', this.jwtKeyMappings],
       ['window_spend', forgettingWindowSpends(this.windowSpends, (id) => this.forgetWindowStates(id))],
     ]);
   }
@@ -212,6 +235,7 @@ export class CachedAuthStore implements AuthStore {
   readonly memory: MemoryLookups = {
     key: (tokenHash) => this.keys.peek(tokenHash),
     deprecatedKey: (tokenHash) => (this.mayHaveLiveRotations() ? this.deprecatedKeys.peek(tokenHash) : null),
+    jwtKeyMapping: (claimName, claimValue) => this.jwtKeyMappings.peek(jwtKeyMappingId(claimName, claimValue)),
     team: (teamId) => this.teams.peek(teamId),
     membership: (userId, teamId) => this.memberships.peek(membershipId(userId, teamId)),
     user: (userId) => this.users.peek(userId),
@@ -239,6 +263,9 @@ export class CachedAuthStore implements AuthStore {
   }
   findDeprecatedKey(tokenHash: string): Promise<DeprecatedKey | null> {
     return this.mayHaveLiveRotations() ? this.deprecatedKeys.get(tokenHash) : Promise.resolve(null);
+  }
+  findJwtKeyMapping(claimName: string, claimValue: string): Promise<string | null> {
+    return this.jwtKeyMappings.get(jwtKeyMappingId(claimName, claimValue));
   }
   findTeam(teamId: string): Promise<Team | null> {
     return this.teams.get(teamId);
@@ -392,4 +419,30 @@ function peekAll<T>(cache: EntityCache<T>, ids: readonly string[]): T[] | undefi
     if (value !== null) found.push(value);
   }
   return found;
+}
+
+/**
+ * A JWT key mapping's cache id (and invalidation id): its claim name and value as a JSON list, so
+ * no character of either (a NUL, a colon) can make two pairs one id.
+ */
+export function jwtKeyMappingId(claimName: string, claimValue: string): string {
+  return JSON.stringify([claimName, claimValue]);
+}
+
+function jwtKeyMappingIdParts(id: string): readonly [claimName: string, claimValue: string] {
+  const parsed: unknown = JSON.parse(id);
+  if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') return [parsed[0], parsed[1]];
+  throw new Error('not a JWT key mapping id');
+}
+
+/** The cache policy with virtual_key_mapping_cache_ttl applied as a ceiling on every age. */
+function jwtKeyMappingPolicy(policy: CachePolicy): CachePolicy {
+  const cap = policy.jwtKeyMappingTtlMs;
+  if (cap === undefined) return policy;
+  return {
+    ...policy,
+    ttlMs: Math.min(policy.ttlMs, cap),
+    refreshAfterMs: Math.min(policy.refreshAfterMs, cap),
+    negativeTtlMs: Math.min(policy.negativeTtlMs, cap),
+  };
 }

@@ -27,6 +27,9 @@ export class DeferredAuthStore implements AuthStore {
   /** The connected store's, or none when it knows no rotations (checked at the call: it connects later). */
   findDeprecatedKey: NonNullable<AuthStore['findDeprecatedKey']> = (hash) =>
     this.call((s) => (s.findDeprecatedKey === undefined ? Promise.resolve(null) : s.findDeprecatedKey(hash)));
+  /** The connected store's, or none when it knows no JWT key mappings. */
+  findJwtKeyMapping: NonNullable<AuthStore['findJwtKeyMapping']> = (claimName, claimValue) =>
+    this.call((s) => (s.findJwtKeyMapping === undefined ? Promise.resolve(null) : s.findJwtKeyMapping(claimName, claimValue)));
   findTeam: AuthStore['findTeam'] = (id) => this.call((s) => s.findTeam(id));
   findMembership: AuthStore['findMembership'] = (userId, teamId) => this.call((s) => s.findMembership(userId, teamId));
   findUser: AuthStore['findUser'] = (id) => this.call((s) => s.findUser(id));

@@ -41,6 +41,12 @@ export interface AuthStore {
    * (cache/live-rotations.ts). A store without it is assumed to have rotations.
    */
   latestRevokeAt?(): Promise<Date | null>;
+  /**
+   * The key hash an active LiteLLM_JWTKeyMapping row maps a JWT claim (name, value as Python's
+   * `str()` prints it) to; null when none does, and when the database has no such table. A store
+   * without it knows no mappings.
+   */
+  findJwtKeyMapping?(claimName: string, claimValue: string): Promise<string | null>;
   /** Team row, with LiteLLM_ModelTable.aliases joined through model_id as `model_aliases`. */
   findTeam(teamId: string): Promise<Team | null>;
   /** Membership with its budget row joined. */
@@ -96,6 +102,8 @@ export interface AuthStore {
 export interface MemoryLookups {
   key(tokenHash: string): VirtualKey | null | undefined;
   deprecatedKey(tokenHash: string): DeprecatedKey | null | undefined;
+  /** The key hash a JWT claim maps to (AuthStore.findJwtKeyMapping); absent on stores that know none. */
+  jwtKeyMapping?(claimName: string, claimValue: string): string | null | undefined;
   team(teamId: string): Team | null | undefined;
   membership(userId: string, teamId: string): TeamMembership | null | undefined;
   user(userId: string): User | null | undefined;

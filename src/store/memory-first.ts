@@ -23,6 +23,13 @@ export function deprecatedKeyOf(store: AuthStore, tokenHash: string): MaybePromi
   return store.findDeprecatedKey === undefined ? null : store.findDeprecatedKey(tokenHash);
 }
 
+/** The key hash a JWT claim maps to, from memory when known (null for a store that knows no mappings). */
+export function jwtKeyMappingOf(store: AuthStore, claimName: string, claimValue: string): MaybePromise<string | null> {
+  const known = store.memory?.jwtKeyMapping?.(claimName, claimValue);
+  if (known !== undefined) return known;
+  return store.findJwtKeyMapping === undefined ? null : store.findJwtKeyMapping(claimName, claimValue);
+}
+
 export function teamOf(store: AuthStore, teamId: string): MaybePromise<Team | null> {
   const known = store.memory?.team(teamId);
   return known !== undefined ? known : store.findTeam(teamId);

@@ -10,6 +10,7 @@ import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeor
 import { USER_EMAIL_LOWER_COLUMN } from './migrations/1764115500000-user-email-index';
 import { mysqlColumnExists, tableExists } from './migrations/ddl';
 import { DEPRECATED_KEYS_TABLE } from './migrations/1764115600000-deprecated-keys';
+import { JWT_KEY_MAPPING_TABLE } from './migrations/1764115800000-jwt-key-mapping';
 import type { Settings } from '../config/settings';
 import type {
   AccessGroup,
@@ -36,6 +37,7 @@ import {
   BudgetRecord,
   DeprecatedVerificationTokenRecord,
   EndUserRecord,
+  JwtKeyMappingRecord,
   ObjectPermissionRecord,
   OrganizationRecord,
   ProjectRecord,
@@ -78,6 +80,9 @@ import {
 } from './to-domain';
 
 export type StoreSettings = Pick<Settings, 'dbTimeoutMs'>;
+
+/** How long a missing optional table is believed missing before it is asked about again. */
+const MISSING_TABLE_RECHECK_MS = 30_000;
 
 function orNull<R, D>(row: R | null, map: (row: R) => D): D | null {
   return row === null ? null : map(row);
@@ -159,6 +164,8 @@ export class TypeOrmAuthStore implements AuthStore {
   private loweredEmailColumn: Promise<boolean> | null = null;
   /** Whether the database has LiteLLM_DeprecatedVerificationToken (hasDeprecatedKeysTable). */
   private deprecatedKeysTable: Promise<boolean> | null = null;
+  /** Whether the database has LiteLLM_JWTKeyMapping, and when a missing table is asked about again. */
+  private jwtKeyMappingTable: { readonly present: Promise<boolean>; readonly askedAt: number } | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -223,6 +230,52 @@ export class TypeOrmAuthStore implements AuthStore {
       throw error;
     });
     return this.deprecatedKeysTable;
+  }
+
+  /**
+   * The key hash an active LiteLLM_JWTKeyMapping row maps (claim name, claim value) to
+   * (`get_jwt_key_mapping_object`), by the unique (jwt_claim_name, jwt_claim_value) index. Compared
+   * byte for byte as on LiteLLM's Postgres: a MySQL collation that matches another case or a
+   * trailing space finds no mapping. Null without such a row, or without the table.
+   */
+  findJwtKeyMapping(claimName: string, claimValue: string): Promise<string | null> {
+    return this.bounded('findJwtKeyMapping', async () => {
+      if (!(await this.hasJwtKeyMappingTable())) return null;
+      const rows = await this.repo(JwtKeyMappingRecord)
+        .createQueryBuilder('mapping')
+        .select(['mapping.id', 'mapping.jwt_claim_name', 'mapping.jwt_claim_value', 'mapping.token', 'mapping.is_active'])
+        .where('mapping.jwt_claim_name = :claimName', { claimName })
+        .andWhere('mapping.jwt_claim_value = :claimValue', { claimValue })
+        .andWhere('mapping.is_active = :active', { active: true })
+        .getMany();
+      const row = rows.find((r) => r.jwt_claim_name === claimName && r.jwt_claim_value === claimValue && Boolean(r.is_active));
+      return row === undefined || row.token === '' ? null : row.token;
+    });
+  }
+
+  /**
+   * A database whose LiteLLM schema predates the mapping holds no mapping: every token is then
+   * unmapped (refused under `reject`, on the team path otherwise) instead of every JWT Check
+   * failing as LiteLLM's would. A missing table is asked about again after a while, so one that
+   * `tollgate migrate` creates while the server runs is seen; a failed probe, next time.
+   */
+  private hasJwtKeyMappingTable(): Promise<boolean> {
+    const nowMs = this.now().getTime();
+    const known = this.jwtKeyMappingTable;
+    if (known !== null) {
+      const stillAbsent = known.present.then((present) => !present && nowMs - known.askedAt >= MISSING_TABLE_RECHECK_MS);
+      return stillAbsent.then((recheck) => (recheck ? this.probeJwtKeyMappingTable(nowMs) : known.present));
+    }
+    return this.probeJwtKeyMappingTable(nowMs);
+  }
+
+  private probeJwtKeyMappingTable(nowMs: number): Promise<boolean> {
+    const present = tableExists(this.dataSource, dialectOf(this.dataSource), JWT_KEY_MAPPING_TABLE.name).catch((error: unknown) => {
+      this.jwtKeyMappingTable = null;
+      throw error;
+    });
+    this.jwtKeyMappingTable = { present, askedAt: nowMs };
+    return present;
   }
 
   findTeam(teamId: string): Promise<Team | null> {

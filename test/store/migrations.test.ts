@@ -4,6 +4,7 @@ import { dialectOf } from '../../src/store/dialect';
 import { LITELLM_TABLES, LiteLlmTables1764115200000 } from '../../src/store/migrations/1764115200000-litellm-tables';
 import { AGENTS_TABLE } from '../../src/store/migrations/1764115400000-agents-table';
 import { DEPRECATED_KEYS_TABLE } from '../../src/store/migrations/1764115600000-deprecated-keys';
+import { JWT_KEY_MAPPING_TABLE } from '../../src/store/migrations/1764115800000-jwt-key-mapping';
 import { MIGRATIONS, runMigrations } from '../../src/store/migrations';
 import { USER_EMAIL_LOWER_COLUMN, USER_EMAIL_LOWER_INDEX, UserEmailIndex1764115500000 } from '../../src/store/migrations/1764115500000-user-email-index';
 import { describeEachBackend } from '../support/store-backends';
@@ -15,6 +16,7 @@ const EXPECTED_TABLES = [
   'LiteLLM_Config',
   'LiteLLM_DeprecatedVerificationToken',
   'LiteLLM_EndUserTable',
+  'LiteLLM_JWTKeyMapping',
   'LiteLLM_ModelTable',
   'LiteLLM_ObjectPermissionTable',
   'LiteLLM_OrganizationMembership',
@@ -155,9 +157,17 @@ describeEachBackend('migrations', (backend) => {
     ]);
   });
 
+  it("gives LiteLLM_JWTKeyMapping LiteLLM's columns, in LiteLLM's order, unique by claim name and value", async () => {
+    const ds = backend().dataSource;
+    expect(await columnNames(ds, 'LiteLLM_JWTKeyMapping')).to.deep.equal([
+      'id', 'jwt_claim_name', 'jwt_claim_value', 'token', 'description', 'is_active', 'created_at', 'created_by', 'updated_at', 'updated_by',
+    ]);
+    expect(await indexNames(ds, 'LiteLLM_JWTKeyMapping')).to.include.members(['LiteLLM_JWTKeyMapping_jwt_claim_name_jwt_claim_value_key']);
+  });
+
   it('matches the schema description: every described column is mapped by an entity', () => {
     const ds = backend().dataSource;
-    for (const table of [...LITELLM_TABLES, AGENTS_TABLE, DEPRECATED_KEYS_TABLE]) {
+    for (const table of [...LITELLM_TABLES, AGENTS_TABLE, DEPRECATED_KEYS_TABLE, JWT_KEY_MAPPING_TABLE]) {
       const metadata = ds.entityMetadatas.find((m) => m.tableName === table.name);
       expect(metadata, table.name).to.not.equal(undefined);
       expect(metadata?.columns.map((c) => c.databaseName)).to.include.members(table.columns.map((c) => c.name));

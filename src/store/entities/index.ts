@@ -5,6 +5,7 @@ import { BudgetRecord } from './budget';
 import { ConfigRecord } from './config';
 import { DeprecatedVerificationTokenRecord } from './deprecated-verification-token';
 import { EndUserRecord } from './end-user';
+import { JwtKeyMappingRecord } from './jwt-key-mapping';
 import { ModelTableRecord } from './model-table';
 import { ObjectPermissionRecord } from './object-permission';
 import { OrganizationRecord } from './organization';
@@ -25,6 +26,7 @@ export {
   ConfigRecord,
   DeprecatedVerificationTokenRecord,
   EndUserRecord,
+  JwtKeyMappingRecord,
   ModelTableRecord,
   ObjectPermissionRecord,
   OrganizationMembershipRecord,
@@ -46,6 +48,7 @@ export const LITELLM_ENTITIES = [
   ConfigRecord,
   DeprecatedVerificationTokenRecord,
   EndUserRecord,
+  JwtKeyMappingRecord,
   ModelTableRecord,
   ObjectPermissionRecord,
   OrganizationMembershipRecord,

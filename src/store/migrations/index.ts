@@ -12,6 +12,7 @@ import { AgentsTable1764115400000 } from './1764115400000-agents-table';
 import { UserEmailIndex1764115500000 } from './1764115500000-user-email-index';
 import { DeprecatedKeys1764115600000 } from './1764115600000-deprecated-keys';
 import { SpendLogsWindowIndexes1764115700000 } from './1764115700000-spend-logs-window-indexes';
+import { JwtKeyMapping1764115800000 } from './1764115800000-jwt-key-mapping';
 import { UserEndUserBudgetLimits1764115900000 } from './1764115900000-user-end-user-budget-limits';
 
 export const MIGRATIONS_TABLE = 'tollgate_migrations';
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   UserEmailIndex1764115500000,
   DeprecatedKeys1764115600000,
   SpendLogsWindowIndexes1764115700000,
+  JwtKeyMapping1764115800000,
   UserEndUserBudgetLimits1764115900000,
 ];
 

@@ -7,7 +7,7 @@ import { hashKey } from '../auth/key-hash';
 import { membershipId } from '../store/auth-store';
 import type { Settings } from '../config/settings';
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
-import { AdminInputError, type SpendKind } from '../store/admin-inputs';
+import { AdminInputError, type NewBudgetWindow, type SpendKind } from '../store/admin-inputs';
 import type { AdminSession } from './admin-session';
 import type { EntityKind } from '../cache/cached-auth-store';
 import { revokeAtAfter } from '../store/grace-period';
@@ -39,6 +39,22 @@ function jsonObject(value: string): JsonObject {
   }
   return parsed as JsonObject;
 }
+
+/** `--budget-limits '[{"budget_duration": "1d", "max_budget": 5}, …]'`: checked further by the store. */
+export function budgetLimits(value: string): NewBudgetWindow[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new AdminInputError(`--budget-limits: not valid JSON: ${value}`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((w) => w !== null && typeof w === 'object' && !Array.isArray(w))) {
+    throw new AdminInputError('--budget-limits: expected a JSON list of {"budget_duration", "max_budget"} objects');
+  }
+  return parsed as NewBudgetWindow[];
+}
+
+const BUDGET_LIMITS_HELP = 'multi-window budgets, a JSON list: \'[{"budget_duration":"1d","max_budget":5},{"budget_duration":"30d","max_budget":100}]\'';
 
 function role(value: string): UserRole {
   if (!(USER_ROLES as readonly string[]).includes(value)) {
@@ -181,14 +197,16 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--email <email>', 'email')
     .option('--role <role>', `one of ${USER_ROLES.join(', ')}`, role)
     .option('--max-budget <usd>', 'personal budget', amount)
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, budgetLimits)
     .option('--models <list>', 'comma-separated model allowlist', list)
     .action(
-      run(async (s, o: { userId: string; email?: string; role?: UserRole; maxBudget?: number; models?: string[] }) => {
+      run(async (s, o: { userId: string; email?: string; role?: UserRole; maxBudget?: number; budgetLimits?: NewBudgetWindow[]; models?: string[] }) => {
         const created = await s.admin.createUser({
           userId: o.userId,
           email: o.email ?? null,
           role: o.role,
           maxBudget: o.maxBudget ?? null,
+          budgetLimits: o.budgetLimits,
           models: o.models,
         });
         await s.invalidate('user', created.user_id);
@@ -202,12 +220,14 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .requiredOption('--end-user-id <id>', 'end-user id, as sent in the request')
     .option('--budget <id>', 'existing budget id')
     .option('--max-budget <usd>', 'creates a budget row for this end user', amount)
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, budgetLimits)
     .action(
-      run(async (s, o: { endUserId: string; budget?: string; maxBudget?: number }) => {
+      run(async (s, o: { endUserId: string; budget?: string; maxBudget?: number; budgetLimits?: NewBudgetWindow[] }) => {
         const created = await s.admin.createEndUser({
           userId: o.endUserId,
           budgetId: o.budget ?? null,
           maxBudget: o.maxBudget ?? null,
+          budgetLimits: o.budgetLimits,
         });
         await s.invalidate('end_user', created.user_id);
         print(created);

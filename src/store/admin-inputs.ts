@@ -3,6 +3,7 @@
  * database. Names are camelCase here (CLI vocabulary); the rows keep LiteLLM's column names.
  */
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
+import { isDuration } from '../spend/budget-window';
 
 export interface NewBudget {
   readonly budgetId?: string;
@@ -49,6 +50,8 @@ export interface NewUser {
   readonly maxBudget?: number | null;
   readonly models?: readonly string[];
   readonly metadata?: JsonObject;
+  /** Multi-window budgets, stored in `budget_limits` (checks/window-budgets.ts). */
+  readonly budgetLimits?: readonly NewBudgetWindow[];
 }
 
 export interface NewEndUser {
@@ -57,6 +60,14 @@ export interface NewEndUser {
   readonly budgetId?: string | null;
   /** Creates a budget row for this end user (as LiteLLM's /customer/new does) unless budgetId is given. */
   readonly maxBudget?: number | null;
+  /** Multi-window budgets, stored in `budget_limits` (checks/window-budgets.ts). */
+  readonly budgetLimits?: readonly NewBudgetWindow[];
+}
+
+/** One multi-window budget as given: a duration LiteLLM reads (`1h`, `1d`, `30d`, `1mo`) and its limit. */
+export interface NewBudgetWindow {
+  readonly budget_duration: string;
+  readonly max_budget: number;
 }
 
 export interface NewKey {
@@ -109,6 +120,27 @@ function isUserRole(role: string): role is UserRole {
 export function requireRole(role: string): UserRole {
   if (!isUserRole(role)) throw new AdminInputError(`unknown user role ${role} (one of ${USER_ROLES.join(', ')})`);
   return role;
+}
+
+/**
+ * A `budget_limits` column value: each window with a duration LiteLLM's `duration_in_seconds`
+ * reads and a non-negative limit (a window the checks would ignore is refused here instead), one
+ * window per duration (LiteLLM keys a window's counter by its duration). Stored without
+ * `reset_at`: a rolling window over the last `budget_duration`, which needs no reset job.
+ */
+export function requireBudgetLimits(windows: readonly NewBudgetWindow[] | null | undefined): NewBudgetWindow[] | null {
+  if (windows === null || windows === undefined || windows.length === 0) return null;
+  const seen = new Set<string>();
+  return windows.map((window, i) => {
+    const what = `budget limit ${i + 1}`;
+    if (typeof window.budget_duration !== 'string' || !isDuration(window.budget_duration)) {
+      throw new AdminInputError(`${what}: budget_duration must be a duration such as 1h, 1d, 30d or 1mo`);
+    }
+    if (seen.has(window.budget_duration)) throw new AdminInputError(`${what}: a second window of ${window.budget_duration}`);
+    seen.add(window.budget_duration);
+    const maxBudget = requireAmount(`${what}: max_budget`, typeof window.max_budget === 'number' ? window.max_budget : Number.NaN);
+    return { budget_duration: window.budget_duration, max_budget: maxBudget ?? 0 };
+  });
 }
 
 export function requireDate(what: string, value: Date | null | undefined): Date | null {

@@ -21,6 +21,7 @@ import type {
 import {
   AdminInputError,
   requireAmount,
+  requireBudgetLimits,
   requireDate,
   requireId,
   requireRole,
@@ -196,6 +197,7 @@ export class AdminStore {
         models: [...(input.models ?? [])],
         metadata: input.metadata ?? {},
         teams: [],
+        budget_limits: requireBudgetLimits(input.budgetLimits) ?? undefined,
         created_at,
         updated_at,
       });
@@ -205,6 +207,7 @@ export class AdminStore {
 
   async createEndUser(input: NewEndUser): Promise<EndUser> {
     const userId = requireId('end user id', input.userId);
+    const budgetLimits = requireBudgetLimits(input.budgetLimits);
     await this.dataSource.transaction(async (manager) => {
       await mustNotExist(manager, EndUserRecord, { user_id: userId }, `end user ${userId}`);
       let budgetId = input.budgetId ?? null;
@@ -219,6 +222,7 @@ export class AdminStore {
         spend: 0,
         budget_id: budgetId,
         blocked: false,
+        budget_limits: budgetLimits ?? undefined,
       });
     });
     return this.readBack(this.reader.findEndUser(userId), 'end user', userId);

@@ -9,6 +9,7 @@
 import { runChecks } from '../checks/engine';
 import { COMMON_CHECKS, ROUTE_PERMISSION_CHECKS } from '../checks/order';
 import { userModelBudget } from '../checks/user-model-budget';
+import { teamModelBudget } from '../checks/team-model-budget';
 import type { Check, CheckContext, Denial, Snapshot } from '../checks/types';
 import type { Json } from '../domain/entities';
 import type { Policy } from '../config/policy';
@@ -23,9 +24,10 @@ import type { Outcome } from './authorize';
 
 /**
  * What a JWT identity goes through once identified: no key, so no key checks, but the user's
- * per-model budget, which the newest LiteLLM checks before its JWT branch returns.
+ * per-model budget, which the newest LiteLLM checks before its JWT branch returns, and the team's
+ * (checks/team-model-budget.ts).
  */
-export const JWT_CHECKS: readonly Check[] = Object.freeze([userModelBudget, ...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS]);
+export const JWT_CHECKS: readonly Check[] = Object.freeze([userModelBudget, teamModelBudget, ...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS]);
 
 export interface JwtPathParts {
   readonly authenticator: JwtAuthenticator;

@@ -7,71 +7,27 @@
  * missing limit is no limit; spend never recorded is 0; the key is refused when its spend has
  * reached the limit (`>=`, so a limit of 0 refuses at once): 400 budget_exceeded.
  *
+ * Spend source: LiteLLM counts per-model spend per window in its limiter's cache/Redis
+ * (`virtual_key_spend:<key>:<budget model>:<duration>`), which Tollgate cannot read. With
+ * `tollgate.metering` Tollgate keeps the same windowed counters itself (spend/model-budget-windows.ts)
+ * and the check reads them (model-budget-scopes.ts). Without metering the best available source is
+ * the key row's `model_spend` JSON (`{model: spend}`), which LiteLLM's spend writer keeps; its
+ * window is then the key's budget reset, not `budget_duration`.
+ *
  * Deliberate differences, forced by Envoy's position in front of the proxy:
- * - Spend source: LiteLLM counts per-model spend per window in its router limiter's cache
- *   (`virtual_key_spend:<key>:<model>:<duration>` in memory/Redis), which Tollgate cannot read.
- *   The best available source is the key row's `model_spend` JSON (`{model: spend}`), which
- *   LiteLLM's spend writer keeps; its window is the key's budget reset, not `budget_duration`.
  * - Over budget with `budget_fallbacks` for that model, newer LiteLLM rewrites the request to the
  *   fallback model; an ext_authz server cannot rewrite the body, so Tollgate denies.
  * - The Bedrock base-model candidates LiteLLM derives from its price map are not derived.
  */
-import type { Json, JsonObject, VirtualKey } from '../domain/entities';
-import { UNREAD_MODEL } from '../domain/request';
-import { isDuration } from '../spend/budget-window';
-import type { Check, CheckContext, Denial } from './types';
+import type { Check, CheckContext, Denial, Snapshot } from './types';
 import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
-import { isJsonObject, requestedModels } from './context';
+import { budgetedModelsOf, isOverScopedModelBudget } from './model-budget-scopes';
 import { hasOwnKeys } from '../util/own-keys';
 
-/** `_budget_model_candidates`: the model as sent, then without its `provider/` prefix(es). */
-function candidatesOf(model: string): readonly string[] {
-  const bare = model.split('/').pop() ?? model;
-  return bare === model ? [model] : [model, bare];
-}
-
-/** A pydantic float field: numbers, and strings that parse as one (`"0.0000001"`). */
-function asFloat(value: Json | undefined): number | null {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return null;
-}
-
-export interface ResolvedBudget {
-  /** The name the entry is configured under. */
-  readonly budgetModel: string;
-  readonly maxBudget: number | null;
-}
-
-/** `resolve_model_budget`: the first candidate whose entry is usable (`_usable_budget_config`). */
-export function resolveModelBudget(limits: JsonObject, model: string): ResolvedBudget | null {
-  for (const candidate of candidatesOf(model)) {
-    const config = Object.hasOwn(limits, candidate) ? limits[candidate] : undefined;
-    if (!isJsonObject(config)) continue;
-    const duration = config['budget_duration'] ?? config['time_period'];
-    if (typeof duration !== 'string' || !isDuration(duration)) continue;
-    const limit = config['max_budget'] ?? config['budget_limit'];
-    if (limit !== undefined && limit !== null && asFloat(limit) === null) continue; // fails validation
-    return { budgetModel: candidate, maxBudget: asFloat(limit) };
-  }
-  return null;
-}
-
-/**
- * `_is_entity_within_model_budget`, shared by the key, user and end-user scopes: the resolved
- * entry's limit against the spend recorded under the entry's name (else under the model as sent,
- * LiteLLM's pre-upgrade counter), 0 when none was recorded.
- */
-export function isOverModelBudget(limits: JsonObject, modelSpend: JsonObject, model: string): boolean {
-  const resolved = resolveModelBudget(limits, model);
-  if (resolved === null || resolved.maxBudget === null || resolved.maxBudget < 0) return false;
-  const spend = asFloat(modelSpend[resolved.budgetModel]) ?? (resolved.budgetModel === model ? null : asFloat(modelSpend[model])) ?? 0;
-  return spend >= resolved.maxBudget;
-}
-
-export function keyOverModelBudget(key: VirtualKey, model: string): Denial | null {
-  if (!isOverModelBudget(key.model_max_budget, key.model_spend, model)) return null;
+export function keyOverModelBudget(snapshot: Snapshot, model: string): Denial | null {
+  const key = snapshot.key;
+  if (key === null || !isOverScopedModelBudget(snapshot, { scope: 'key', id: key.token, limits: key.model_max_budget }, key.model_spend, model)) return null;
   return budgetExceeded(
     `LiteLLM Virtual Key: ${key.token}, key_alias: ${key.key_alias ?? 'None'}, exceeded budget for model=${model}`,
   );
@@ -84,7 +40,7 @@ export function keyOverModelBudget(key: VirtualKey, model: string): Denial | nul
  * checks refuse it where a key is limited to some models).
  */
 export function modelsOf(ctx: CheckContext): readonly string[] {
-  return requestedModels(ctx).filter((model) => model !== UNREAD_MODEL);
+  return budgetedModelsOf(ctx.request);
 }
 
 export const keyModelBudget: Check = {
@@ -96,7 +52,7 @@ export const keyModelBudget: Check = {
     const key = ctx.snapshot.key;
     if (key === null || !hasOwnKeys(key.model_max_budget) || areBudgetChecksSkipped(ctx)) return null;
     for (const model of modelsOf(ctx)) {
-      const refusal = keyOverModelBudget(key, model);
+      const refusal = keyOverModelBudget(ctx.snapshot, model);
       if (refusal !== null) return refusal;
     }
     return null;

@@ -24,6 +24,7 @@ import { teamMemberBudget, teamMemberBudgetOnKeyPath } from './team-member-budge
 import { keyExpired } from './key-expiry';
 import { keyBudget } from './key-budget';
 import { keyModelBudget } from './key-model-budget';
+import { teamModelBudget } from './team-model-budget';
 import { userModelBudget } from './user-model-budget';
 import { endUserModelBudget } from './end-user-model-budget';
 import { teamBlocked } from './team-blocked';
@@ -79,6 +80,7 @@ export const KEY_CHECKS: readonly Check[] = Object.freeze([
   keyBudget, // step 8, with the temporary budget increase (step 1)
   keyModelBudget, // step 8, per model
   userModelBudget, // step 8, the key owner's per-model budget [newest]
+  teamModelBudget, // step 8, the key's team's per-model budget [newest]
   endUserModelBudget, // step 8, the end user's per-model budget ("Check 5b")
 ]);
 

@@ -105,6 +105,12 @@ export interface Snapshot {
    * counter read falls back to 0.
    */
   readonly budgetWindowSpend?: ReadonlyMap<string, number>;
+  /**
+   * With metering: the spend in the current window of each per-model budget the request's models
+   * resolve to, by modelBudgetName (checks/model-budget-scopes.ts), read from the windowed counters.
+   * Absent: the per-model checks read the rows' `model_spend` instead.
+   */
+  readonly modelBudgetSpend?: ReadonlyMap<string, number>;
   /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
   readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;
   /**

@@ -10,20 +10,21 @@
  * is none; spend reaching the limit refuses (`>=`): 400 budget_exceeded, "LiteLLM User: <id>,
  * exceeded budget for model=<model>".
  *
- * Deliberate difference, as for the key: LiteLLM counts the spend per window in its limiter's
- * cache (`user_model_spend:<user>:<model>:<duration>`), which Tollgate cannot read; it reads the
- * user row's `model_spend` JSON instead, whose window is the user's budget reset.
+ * Spend, as for the key: with `tollgate.metering`, Tollgate's windowed counter
+ * (`user_model_spend:<user>:<budget model>:<duration>` as LiteLLM keeps it, model-budget-scopes.ts);
+ * without, the user row's `model_spend` JSON, whose window is the user's budget reset.
  */
-import type { User } from '../domain/entities';
-import type { Check, Denial } from './types';
+import type { Check, Denial, Snapshot } from './types';
 import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped } from './budget-scope';
-import { isOverModelBudget, modelsOf } from './key-model-budget';
+import { modelsOf } from './key-model-budget';
+import { isOverScopedModelBudget } from './model-budget-scopes';
 import { callerUserId } from './context';
 import { hasOwnKeys } from '../util/own-keys';
 
-export function userOverModelBudget(userId: string, user: User, model: string): Denial | null {
-  if (!isOverModelBudget(user.model_max_budget ?? {}, user.model_spend ?? {}, model)) return null;
+export function userOverModelBudget(snapshot: Snapshot, userId: string, model: string): Denial | null {
+  const user = snapshot.user;
+  if (user === null || !isOverScopedModelBudget(snapshot, { scope: 'user', id: userId, limits: user.model_max_budget ?? {} }, user.model_spend ?? {}, model)) return null;
   return budgetExceeded(`LiteLLM User: ${userId}, exceeded budget for model=${model}`);
 }
 
@@ -40,7 +41,7 @@ export const userModelBudget: Check = {
     const userId = callerUserId(ctx.snapshot);
     if (userId === null) return null;
     for (const model of modelsOf(ctx)) {
-      const refusal = userOverModelBudget(userId, user, model);
+      const refusal = userOverModelBudget(ctx.snapshot, userId, model);
       if (refusal !== null) return refusal;
     }
     return null;

@@ -106,6 +106,10 @@ export interface Team {
   readonly model_id: number | null;
   /** LiteLLM_ModelTable.aliases joined through model_id (`team_model_aliases` in LiteLLM). */
   readonly model_aliases: Readonly<Record<string, string>>;
+  /** Per-model budgets (`LiteLLM_TeamTable.model_max_budget`) *[newest]*; absent: none. */
+  readonly model_max_budget?: JsonObject;
+  /** Per-model spend (`{model: spend}`) as LiteLLM's spend writer records it on the team row. */
+  readonly model_spend?: JsonObject;
   /** The team's budget window; the shared spend counter resets with it (spend/budget-window.ts). */
   readonly budget_duration?: string | null;
   readonly budget_reset_at?: Date | null;

@@ -108,6 +108,8 @@ export function toTeam(row: TeamRecord): Team {
     access_group_ids: row.access_group_ids,
     model_id: row.model_id,
     model_aliases: asStringMap(row.litellm_model_table?.aliases),
+    model_max_budget: asJsonObject(row.model_max_budget),
+    model_spend: asJsonObject(row.model_spend),
     budget_duration: row.budget_duration,
     budget_reset_at: row.budget_reset_at,
     budget_limits: parseBudgetLimits(row.budget_limits),

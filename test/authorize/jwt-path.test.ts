@@ -63,8 +63,8 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     return { ...outcome.decision.denial, refusedBy: outcome.refusedBy };
   };
 
-  it('JWT identities run the user per-model budget, the common checks and the route-permission checks, in that order', () => {
-    expect(JWT_CHECKS.map((c) => c.name)).to.deep.equal(['user_model_budget', ...[...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS].map((c) => c.name)]);
+  it('JWT identities run the user and team per-model budgets, the common checks and the route-permission checks, in that order', () => {
+    expect(JWT_CHECKS.map((c) => c.name)).to.deep.equal(['user_model_budget', 'team_model_budget', ...[...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS].map((c) => c.name)]);
   });
 
   it("denies a JWT user over its per-model budget before the common checks (400 budget_exceeded, the token's user id)", async () => {

@@ -31,6 +31,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
       'key_budget',
       'key_model_budget',
       'user_model_budget',
+      'team_model_budget',
       'end_user_model_budget',
       'team_blocked',
       'team_model_access',
@@ -165,15 +166,17 @@ describe('first refusal in LiteLLM order wins — §2.7, §4', () => {
     expect(run({ snapshot: { key, team: aTeam({ blocked: true }) } })).to.equal('key_model_budget');
   });
 
-  it('per-model budgets report the key, then the user, then the end user, all before a blocked team — §2.7 step 8, §4 step 1', () => {
+  it('per-model budgets report the key, then the user, then the team, then the end user, all before a blocked team — §2.7 step 8, §4 step 1', () => {
     const daily = { 'gpt-4o': { max_budget: 0, budget_duration: '1d' } };
     const key = aKey({ user_id: 'user-1', team_id: 'team-1', model_max_budget: daily });
     const user = aUser({ model_max_budget: daily });
     const endUser = anEndUser({ budget: aBudget({ model_max_budget: daily }) });
-    const team = aTeam({ blocked: true });
+    const team = aTeam({ blocked: true, model_max_budget: daily });
+    const plainKey = aKey({ user_id: 'user-1', team_id: 'team-1' });
     expect(run({ snapshot: { key, user, endUser, team } })).to.equal('key_model_budget');
-    expect(run({ snapshot: { key: aKey({ user_id: 'user-1', team_id: 'team-1' }), user, endUser, team } })).to.equal('user_model_budget');
-    expect(run({ snapshot: { key: aKey({ user_id: 'user-1', team_id: 'team-1' }), user: aUser(), endUser, team } })).to.equal('end_user_model_budget');
+    expect(run({ snapshot: { key: plainKey, user, endUser, team } })).to.equal('user_model_budget');
+    expect(run({ snapshot: { key: plainKey, user: aUser(), endUser, team } })).to.equal('team_model_budget');
+    expect(run({ snapshot: { key: plainKey, user: aUser(), endUser, team: aTeam({ blocked: true }) } })).to.equal('end_user_model_budget');
   });
 
   it('an agent key without trace id whose team cannot call the model reports the team model refusal — §4 steps 2 and 2a', () => {

@@ -75,7 +75,7 @@ function decideAuthenticated(parts: JwtPathParts, facts: RequestFacts, outcome: 
   const overlay = parts.spendOverlay;
   if (overlay === undefined) return checkAndAdmit(parts, facts, outcome.identity, outcome.snapshot);
   const { telemetry } = parts;
-  const overlaid = telemetry.observesPhases ? telemetry.phase('load', () => overlay(outcome.snapshot)) : overlay(outcome.snapshot);
+  const overlaid = telemetry.observesPhases ? telemetry.phase('load', () => overlay(outcome.snapshot, facts)) : overlay(outcome.snapshot, facts);
   return overlaid.then((snapshot) => checkAndAdmit(parts, facts, outcome.identity, snapshot));
 }
 

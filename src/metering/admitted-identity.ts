@@ -7,6 +7,7 @@
  * Field names are the dynamic-metadata names of spec README §3, plus `request_tags` and
  * `admission_id` (spend/admission.ts).
  */
+import type { ModelBudgetCounter, ModelBudgetScope } from '../checks/model-budget-scopes';
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
 import { modelLabel, type RequestFacts } from '../domain/request';
@@ -29,6 +30,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     ...chargedTagsOf(decision.kind === 'allow' ? decision.metadata?.charged_tags : undefined),
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
     ...(decision.kind === 'allow' && decision.metadata !== undefined ? agentOf(decision.metadata) : {}),
+    ...modelBudgetsOf(decision.kind === 'allow' ? decision.metadata?.model_budgets : undefined),
   };
 }
 
@@ -54,6 +56,7 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
     ...chargedTagsOf(values.charged_tags),
     model: text(values, 'model'),
     ...agentOf(values),
+    ...modelBudgetsOf(values.model_budgets),
   };
 }
 
@@ -63,6 +66,20 @@ function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; ag
   if (agentId === null) return {};
   const sessionId = text(values, 'agent_session_id');
   return sessionId === null ? { agentId } : { agentId, agentSessionId: sessionId };
+}
+
+const SCOPES: ReadonlySet<string> = new Set<ModelBudgetScope>(['key', 'user', 'team', 'end_user']);
+
+/** `model_budgets` from the admission's metadata (`[scope, id, budget model, duration]` each): the per-model windows the response is charged to. */
+function modelBudgetsOf(value: Json | undefined): { modelBudgets?: ModelBudgetCounter[] } {
+  if (!Array.isArray(value)) return {};
+  const windows: ModelBudgetCounter[] = [];
+  for (const entry of value) {
+    if (!Array.isArray(entry) || entry.length !== 4 || !entry.every((part): part is string => typeof part === 'string')) continue;
+    const [scope, id, budgetModel, duration] = entry;
+    if (SCOPES.has(scope)) windows.push({ scope: scope as ModelBudgetScope, id, budgetModel, duration });
+  }
+  return windows.length > 0 ? { modelBudgets: windows } : {};
 }
 
 /**

@@ -176,7 +176,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
   };
 
   return {
-    spendOverlay: counters === null ? undefined : (snapshot) => counters.overlay(snapshot, new Date()),
+    spendOverlay: counters === null ? undefined : (snapshot, facts) => counters.overlay(snapshot, new Date(), facts),
     admission,
     onDecision: (outcome, facts) => {
       // Without metering, tokens are attributed from the metadata Envoy forwards: remembering

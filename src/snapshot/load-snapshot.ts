@@ -72,10 +72,11 @@ export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({
 });
 
 /**
- * Replaces the cached database `spend` of each entity by the shared spend counter (one Redis
- * round trip; spend/spend-counters.ts), so the budget checks stay pure and see every replica's spend.
+ * Replaces the cached database `spend` of each entity by the shared spend counter, and adds the
+ * windowed per-model counters the request's models resolve to (one Redis round trip;
+ * spend/spend-counters.ts), so the budget checks stay pure and see every replica's spend.
  */
-export type SpendOverlay = (snapshot: Snapshot) => Promise<Snapshot>;
+export type SpendOverlay = (snapshot: Snapshot, facts: RequestFacts) => Promise<Snapshot>;
 
 /**
  * `keyHash` null: the credential cannot be a virtual key, so only the end user is loaded.
@@ -123,7 +124,7 @@ function loadKeyRelated(
   endUser: EndUser | null,
 ): MaybePromise<Snapshot> {
   const loaded = loadRelated(store, facts, policy, key, endUser);
-  return overlay === undefined ? loaded : andThen(loaded, overlay);
+  return overlay === undefined ? loaded : andThen(loaded, (snapshot) => overlay(snapshot, facts));
 }
 
 function unknownKeySnapshot(endUser: EndUser | null): Snapshot {

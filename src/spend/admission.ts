@@ -24,6 +24,7 @@ import type { CheckContext, Denial } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
 import { pyFloat } from '../checks/python-format';
+import { chargedModelBudgetsOf } from '../checks/model-budget-scopes';
 import { budgetExceeded } from '../checks/errors';
 import { keyBudgetThrottle, throttledKeyRefusal } from '../checks/key-budget';
 import type { PriceTable } from '../metering/prices';
@@ -288,6 +289,10 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
       // counters and UPDATEs (LiteLLM's update of an unknown tag changes nothing).
       metadata.charged_tags = ctx.snapshot.tags.map((tag) => tag.tag_name).filter((name) => tags.includes(name));
     }
+    // The per-model budget windows the response is charged to (`model_budgets`), decided here with
+    // the rows the checks read, as LiteLLM's post-call increment reads the budgets auth put on the token.
+    const windows = chargedModelBudgetsOf(ctx.snapshot, ctx.request);
+    if (windows.length > 0) metadata.model_budgets = windows.map((w) => [w.scope, wellFormed(w.id), wellFormed(w.budgetModel), wellFormed(w.duration)]);
   }
   const agentId = admissionId === null ? null : agentIdOf(ctx.snapshot, ctx.request);
   if (agentId !== null) {

@@ -93,6 +93,22 @@ local function ensure(key, w, p, seed, now, idle)
   return h[1]
 end
 
+-- A per-model budget window (LiteLLM's _increment_spend_for_key for model_max_budget): opened by
+-- a charge that finds none, with its start (t), its length (d) and a TTL of that length; later
+-- charges add to it; a charge after it (the hash expired, or its start is more than its length
+-- ago: LiteLLM's current_time - budget_start > ttl) opens the next one with its own cost.
+local function charge_window(key, amount, now, length)
+  local h = redis.call('HMGET', key, 't', 'd')
+  local start, known = tonumber(h[1]), tonumber(h[2])
+  if start == nil or known == nil or now - start > known then
+    redis.call('DEL', key)
+    redis.call('HSET', key, 's', amount, 't', now, 'd', length)
+    redis.call('PEXPIRE', key, length)
+  else
+    redis.call('HINCRBYFLOAT', key, 's', amount)
+  end
+end
+
 -- Drop reservations past their expiry (their requests never settled: crash, lost stream).
 local function purge(key, now)
   local zkey = key .. ':r'
@@ -134,24 +150,32 @@ end
 `;
 
 /**
- * KEYS: counters. ARGV: now, idle ms, then (window end, window start, seed) per counter.
- * Returns each counter's spend as text.
+ * KEYS: n counters, then per-model budget windows. ARGV: now, idle ms, then (window end, window
+ * start, seed) per counter (n = the number of these triples). Returns each counter's spend as text,
+ * then each window's ('0' for one not open: never charged, or past its end).
  */
 export const READ_COUNTERS = new LuaScript(
   'read_counters',
   `${PRELUDE}
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = (#ARGV - 2) / 3
 local out = {}
-for i, key in ipairs(KEYS) do
-  out[i] = ensure(key, tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i], now, idle)
+for i = 1, n do
+  out[i] = ensure(KEYS[i], tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i], now, idle)
+end
+for i = n + 1, #KEYS do
+  local h = redis.call('HMGET', KEYS[i], 's', 't', 'd')
+  local start, length = tonumber(h[2]), tonumber(h[3])
+  if h[1] and start and length and now - start <= length then out[i] = h[1] else out[i] = '0' end
 end
 return out`,
 );
 
 /**
- * KEYS: done marker (of the charge id), stream, reservation, n counters, then token buckets.
+ * KEYS: done marker (of the charge id), stream, reservation, n counters, m per-model budget
+ * windows, then token buckets.
  * ARGV: reservation id (the admission id, the reservation's member name; '' for none), amount, event JSON, done TTL ms,
- * n, tokens, bucket TTL ms.
+ * n, tokens, bucket TTL ms, m (absent: 0), now, then each window's length in ms.
  * Returns 1 when recorded, 0 when this charge was already recorded.
  */
 export const RECORD_SPEND = new LuaScript(
@@ -174,8 +198,12 @@ for i = 1, n do
   -- 'u': charged while unseeded, so its flush is one the seed will hold (ACK_FLUSHED counts it in 'f').
   windows[i] = state[2] and 'u' or state[1]
 end
+local m = tonumber(ARGV[8] or '0')
+for j = 1, m do
+  charge_window(KEYS[3 + n + j], ARGV[2], tonumber(ARGV[9]), tonumber(ARGV[9 + j]))
+end
 if tokens > 0 then
-  for i = 4 + n, #KEYS do
+  for i = 4 + n + m, #KEYS do
     redis.call('INCRBY', KEYS[i], tokens)
     redis.call('PEXPIRE', KEYS[i], ARGV[7])
   end

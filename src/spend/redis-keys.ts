@@ -9,10 +9,14 @@
  *                                    t = tokens held against tpm limits, b = the buckets holding them
  *   <p>spend:done:<request id> string  the request was recorded (idempotency marker)
  *   <p>spend:events            stream  the durable queue of SpendEvents, consumer group "flush"
+ *   <p>spend:mb:<scope>:<id>:<budget model>:<duration>
+ *                              hash  one per-model budget window (model_max_budget): s = spend,
+ *                                    t = start (ms), d = length (ms); expires at its end
  *
  * Scripts touch several of these keys at once: on Redis Cluster put the prefix in a hash tag
  * (`{tollgate}:`) so they share a slot.
  */
+import type { ModelBudgetCounter } from '../checks/model-budget-scopes';
 import { targetName, uriPart, type SpendTarget } from './targets';
 
 export const FLUSH_GROUP = 'flush';
@@ -39,6 +43,11 @@ export class SpendKeys {
   /** Marks a charge whose tokens were counted without metering (COUNT_TOKENS). */
   tokensCounted(chargeId: string): string {
     return `${this.base}tokens-done:${uriPart(chargeId)}`;
+  }
+
+  /** LiteLLM's `<scope>_model_spend:<id>:<budget model>:<duration>`, under Tollgate's prefix. */
+  modelBudget(counter: ModelBudgetCounter): string {
+    return `${this.base}mb:${counter.scope}:${uriPart(counter.id)}:${uriPart(counter.budgetModel)}:${uriPart(counter.duration)}`;
   }
 
   get stream(): string {

@@ -1,14 +1,17 @@
 /**
  * The shared spend counters as the Check path sees them: one EVALSHA per request reads (and if
- * needed seeds or rolls over) every counter of the snapshot, and the budget checks then run,
- * unchanged and pure, over the snapshot with those values.
+ * needed seeds or rolls over) every counter of the snapshot, and the per-model budget windows the
+ * request's models resolve to (none read for a request without one), and the budget checks then
+ * run, unchanged and pure, over the snapshot with those values.
  *
  * Concurrent Checks asking for the same counters share one round trip (no added staleness
  * beyond that round trip). When Redis cannot answer in time, the snapshot keeps its database
  * spend: a Redis fault never inflates spend (field-notes §1) and never blocks a decision.
  */
 import type { Snapshot } from '../checks/types';
+import type { RequestFacts } from '../domain/request';
 import type { RedisClient } from '../cache/redis-shared-cache';
+import { gatedModelBudgetsOf, modelBudgetName, type ModelBudgetCounter } from '../checks/model-budget-scopes';
 import { READ_COUNTERS } from './counter-scripts';
 import { counterSlots, overlaySpend, type CounterSlot } from './counter-slots';
 import { replyArray, replyString } from '../cache/lua-script';
@@ -22,6 +25,8 @@ export interface SpendCountersOptions {
   readonly onError: (error: unknown) => void;
 }
 
+const NO_WINDOWS: readonly ModelBudgetCounter[] = Object.freeze([]);
+
 export class SpendCounters {
   private readonly inFlight = new Map<string, Promise<Map<string, number>>>();
 
@@ -31,38 +36,47 @@ export class SpendCounters {
     private readonly options: SpendCountersOptions,
   ) {}
 
-  /** The snapshot with shared spend; unchanged when it has no counters or Redis is unavailable. */
-  async overlay(snapshot: Snapshot, now: Date): Promise<Snapshot> {
+  /**
+   * The snapshot with shared spend, and the spend in the current window of each per-model budget
+   * the request's checks read (`modelBudgetSpend`), in the same round trip; unchanged when it has
+   * no counters or Redis is unavailable (the per-model checks then read `model_spend`).
+   */
+  async overlay(snapshot: Snapshot, now: Date, facts?: Pick<RequestFacts, 'model'>): Promise<Snapshot> {
     const slots = counterSlots(snapshot, now.getTime());
-    if (slots.length === 0 || !this.client.isReady) return snapshot;
+    const windows = facts === undefined ? NO_WINDOWS : gatedModelBudgetsOf(snapshot, facts);
+    if ((slots.length === 0 && windows.length === 0) || !this.client.isReady) return snapshot;
     try {
-      return overlaySpend(snapshot, await this.read(slots, now.getTime()));
+      const values = await this.read(slots, now.getTime(), windows);
+      const overlaid = overlaySpend(snapshot, values);
+      if (windows.length === 0) return overlaid;
+      const modelBudgetSpend = new Map(windows.map((w) => [modelBudgetName(w), values.get(modelBudgetName(w)) ?? 0] as const));
+      return Object.freeze({ ...overlaid, modelBudgetSpend });
     } catch (error) {
       this.options.onError(error);
       return snapshot;
     }
   }
 
-  /** Counter values by target name (seeding absent ones). */
-  read(slots: readonly CounterSlot[], now: number): Promise<Map<string, number>> {
-    const signature = slots.map((s) => `${targetName(s.target)}@${s.windowEnd}`).join('\n');
+  /** Counter values by target name (seeding absent ones), then window spends by modelBudgetName. */
+  read(slots: readonly CounterSlot[], now: number, windows: readonly ModelBudgetCounter[] = NO_WINDOWS): Promise<Map<string, number>> {
+    const signature = [...slots.map((s) => `${targetName(s.target)}@${s.windowEnd}`), ...windows.map(modelBudgetName)].join('\n');
     const shared = this.inFlight.get(signature);
     if (shared !== undefined) return shared;
-    const read = this.readNow(slots, now).finally(() => this.inFlight.delete(signature));
+    const read = this.readNow(slots, now, windows).finally(() => this.inFlight.delete(signature));
     this.inFlight.set(signature, read);
     return read;
   }
 
-  private async readNow(slots: readonly CounterSlot[], now: number): Promise<Map<string, number>> {
+  private async readNow(slots: readonly CounterSlot[], now: number, windows: readonly ModelBudgetCounter[]): Promise<Map<string, number>> {
     const args = [String(now), String(this.options.idleMs)];
     for (const slot of slots) args.push(String(slot.windowEnd), String(slot.windowStart), String(slot.seed));
-    const reply = replyArray(
-      await READ_COUNTERS.run(this.client, slots.map((s) => this.keys.counter(s.target)), args, this.options.timeoutMs),
-    );
+    const keys = [...slots.map((s) => this.keys.counter(s.target)), ...windows.map((w) => this.keys.modelBudget(w))];
+    const reply = replyArray(await READ_COUNTERS.run(this.client, keys, args, this.options.timeoutMs));
     const values = new Map<string, number>();
-    slots.forEach((slot, i) => {
+    const names = [...slots.map((s) => targetName(s.target)), ...windows.map(modelBudgetName)];
+    names.forEach((name, i) => {
       const value = Number(replyString(reply[i]));
-      if (Number.isFinite(value)) values.set(targetName(slot.target), value);
+      if (Number.isFinite(value)) values.set(name, value);
     });
     return values;
   }

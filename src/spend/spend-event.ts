@@ -3,6 +3,7 @@
  * This is what travels through the durable queue, so it is plain JSON and validated on the way out.
  */
 import { z } from 'zod';
+import type { ModelBudgetCounter } from '../checks/model-budget-scopes';
 
 /** The identity Check resolved for a request: every entity its spend is attributed to. */
 export interface Attribution {
@@ -25,6 +26,11 @@ export interface Attribution {
    */
   readonly agentId?: string | null;
   readonly agentSessionId?: string | null;
+  /**
+   * The per-model budget windows (`model_max_budget`) the response is charged to, resolved at
+   * Check time (checks/model-budget-scopes.ts). Absent: none (and in events of an earlier version).
+   */
+  readonly modelBudgets?: readonly ModelBudgetCounter[];
 }
 
 export const NO_ATTRIBUTION: Attribution = Object.freeze({
@@ -54,6 +60,10 @@ const attributionSchema = z.object({
   model: z.string().nullable(),
   agentId: z.string().nullable().optional(),
   agentSessionId: z.string().nullable().optional(),
+  modelBudgets: z
+    .array(z.object({ scope: z.enum(['key', 'user', 'team', 'end_user']), id: z.string(), budgetModel: z.string(), duration: z.string() }))
+    .readonly()
+    .optional(),
 });
 
 const tokenCount = z.number().int().nonnegative();

@@ -1,7 +1,8 @@
 /**
  * Where a metered request's spend goes.
  *
- * With Redis: one script (RECORD_SPEND) charges every counter, gives back the request's
+ * With Redis: one script (RECORD_SPEND) charges every counter and the per-model budget windows
+ * the Check named (model_max_budget, as LiteLLM's limiter counts them), gives back the request's
  * reservation, feeds the token windows and appends the event to the durable queue — atomically,
  * and at most once per charge id (never per x-request-id alone, which a client can repeat).
  * Without Redis (or while it is unreachable): the event is written straight to the database,
@@ -12,6 +13,7 @@ import type { RedisClient } from '../cache/redis-shared-cache';
 import { MODEL_TOKEN_COUNTED_KINDS, minuteOf, RATE_BUCKET_TTL_MS, rateBucketKey, TOKEN_COUNTED_KINDS } from '../ratelimit/rate-limits';
 import { rateLimitTokensOf, type TokenRateLimitType } from '../metering/usage';
 import { COUNT_TOKENS, RECORD_SPEND, RELEASE_RESERVATION } from './counter-scripts';
+import { durationMs } from './budget-window';
 import type { SpendKeys } from './redis-keys';
 import { encodeSpendEvent, type SpendEvent } from './spend-event';
 import type { SpendWriter } from './spend-writer';
@@ -89,12 +91,15 @@ export class RedisSpendRecorder implements SpendRecorder {
     const reservationId = event.reservationId ?? event.requestId;
     const targets = targetsOf(event.attribution);
     const buckets = tokenBucketsOf(event, this.options.prefix);
+    const windows = event.attribution.modelBudgets ?? [];
+    const now = Date.now();
     const keys = [
       this.keys.done(event.chargeId),
       this.keys.stream,
       // The reservation ADMIT made at Check time.
       this.keys.reservation(reservationId),
       ...targets.map((t) => this.keys.counter(t)),
+      ...windows.map((w) => this.keys.modelBudget(w)),
       ...buckets,
     ];
     const args = [
@@ -105,10 +110,27 @@ export class RedisSpendRecorder implements SpendRecorder {
       String(targets.length),
       String(rateLimitTokensOf(event.usage, this.options.tokenRateLimitType)),
       String(RATE_BUCKET_TTL_MS),
+      String(windows.length),
+      String(now),
+      ...windows.map((w) => String(windowLengthMs(w.duration, now))),
     ];
     const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);
     return reply === 1;
   }
+}
+
+/** About three centuries: longer windows are held to it, so that Redis always takes the TTL. */
+const LONGEST_WINDOW_MS = 10_000_000_000_000;
+
+/**
+ * A per-model budget window's length: LiteLLM's `duration_in_seconds` as of the charge (a month
+ * from now for `mo`), at least 1 ms (a window of `0d` holds nothing past its own charge, and Redis
+ * takes no TTL of 0), at most LONGEST_WINDOW_MS (a duration of millennia, or of more months than a
+ * date can hold, would make the TTL and with it the whole charge fail).
+ */
+export function windowLengthMs(duration: string, now: number): number {
+  const length = durationMs(duration, now) ?? LONGEST_WINDOW_MS;
+  return Number.isFinite(length) ? Math.min(LONGEST_WINDOW_MS, Math.max(1, Math.floor(length))) : LONGEST_WINDOW_MS;
 }
 
 /**

@@ -21,6 +21,24 @@ describe('metering: who an admitted request is charged to', () => {
     expect(older, 'a replica that names none: all tags').to.not.have.property('chargedTags');
   });
 
+  it('carries the per-model budget windows the admission named, from this replica\'s Check or from the forwarded metadata, dropping malformed entries', () => {
+    const named = [
+      ['key', 'h1', 'gpt-4o', '1d'],
+      ['team', 't-1', 'gpt-4o', '30d'],
+    ];
+    const windows = [
+      { scope: 'key', id: 'h1', budgetModel: 'gpt-4o', duration: '1d' },
+      { scope: 'team', id: 't-1', budgetModel: 'gpt-4o', duration: '30d' },
+    ];
+    const allow = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-1', model_budgets: named } };
+    expect(attributionFromDecision(allow, aRequest()).modelBudgets).to.deep.equal(windows);
+    const forwarded = attributionFromMetadata({
+      'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', model_budgets: [...named, ['org', 'o-1', 'gpt-4o', '1d'], ['key', 'h1'], 'key'] }),
+    });
+    expect(forwarded?.modelBudgets).to.deep.equal(windows);
+    expect(attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1' }) })).to.not.have.property('modelBudgets');
+  });
+
   it("takes the tags the admission named (the header's and the key's merged in), none when it named none", () => {
     const body = { model: 'gpt-4o', metadata: { tags: ['a'] } };
     const admitted = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-1', request_tags: ['a', 'header', 'key'], charged_tags: ['key'] } };

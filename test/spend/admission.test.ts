@@ -6,7 +6,7 @@ import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, ReservationNotReleasedError, ReservationUnavailableError, type AdmissionOptions } from '../../src/spend/admission';
 import { ADMIT, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
 import { SpendKeys } from '../../src/spend/redis-keys';
-import { aContext, aKey, aRequest, aSnapshot, aTag } from '../checks/fixtures';
+import { aContext, aKey, aRequest, aSnapshot, aTag, aTeam } from '../checks/fixtures';
 import { ownRedis, type OwnRedis } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
@@ -104,6 +104,18 @@ describe('spend: admission when Redis cannot answer', () => {
       kind: 'admit',
       metadata: { admission_id: 'adm-7', request_tags: ['prod', 'tenant:acme', 'engineering'], charged_tags: ['engineering', 'tenant:acme'] },
     });
+  });
+
+  it("names the per-model budget windows the response is charged to (model_budgets): each scope that budgets the model, the team's only where the key's entry does not limit it", () => {
+    const daily = { max_budget: 1, budget_duration: '1d' };
+    const snapshot = aSnapshot({
+      key: aKey({ token: 'hash-1', team_id: 't-1', model_max_budget: { 'gpt-4o': daily } }),
+      team: aTeam({ team_id: 't-1', model_max_budget: { 'gpt-4o': daily, o1: { budget_limit: 2, time_period: '7d' } } }),
+    });
+    const admit = (model: string) => admitter({ enforceRateLimits: false, metering: true, newAdmissionId: () => 'adm-mb' }).admit(aContext({ snapshot, request: aRequest({ model, body: { model } }) }));
+    expect(admit('openai/gpt-4o')).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-mb', model_budgets: [['key', 'hash-1', 'gpt-4o', '1d']] } });
+    expect(admit('o1')).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-mb', model_budgets: [['team', 't-1', 'o1', '7d']] } });
+    expect(admit('claude-3'), 'no per-model budget: nothing named').to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-mb' } });
   });
 
   it('sends the request tags well-formed: half a surrogate pair would be invalid UTF-8 in the metadata', () => {

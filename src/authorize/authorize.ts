@@ -5,7 +5,7 @@
  */
 import { runChecks, type CheckRefusal } from '../checks/engine';
 import { PRE_DB_CHECKS, PRE_KEY_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
-import type { CheckContext, Snapshot } from '../checks/types';
+import type { Check, CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import { modelNameForModelId } from '../checks/model-router';
 import type { Decision, Identity } from '../domain/decision';
@@ -14,6 +14,7 @@ import { modelLabel, type RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt, type JwtPathParts } from './jwt-path';
+import { MAPPED_KEY_CHECKS, mappedKeyNotFound, mappedKeyShortcut } from './mapped-key';
 import { EMPTY_SNAPSHOT, loadSnapshot, type SpendOverlay } from '../snapshot/load-snapshot';
 import type { Admission, Admitter } from '../spend/admission';
 import type { AuthStore } from '../store/auth-store';
@@ -54,6 +55,15 @@ export interface Outcome {
 
 /** The pipeline after the pre-DB checks, which run for every caller before identification. */
 const VIRTUAL_KEY_CHECKS = VIRTUAL_KEY_PIPELINE.filter((check) => !PRE_DB_CHECKS.includes(check));
+
+/** How a key came to be decided: presented (`sk-…`), or named by a JWT's mapping (mapped-key.ts). */
+interface KeyPath {
+  readonly checks: readonly Check[];
+  /** LiteLLM's `api_key` where it is not the presented credential (CheckContext.keyCredential). */
+  readonly keyCredential?: string;
+}
+
+const PRESENTED_KEY: KeyPath = Object.freeze({ checks: VIRTUAL_KEY_CHECKS });
 
 export class Authorizer {
   private readonly now: () => Date;
@@ -159,6 +169,7 @@ export class Authorizer {
           spendOverlay: this.options.spendOverlay,
           admission: this.options.admission,
           settlingEndUser: this.settlingEndUser(facts),
+          decideMappedKey: (keyHash: string) => this.decideMappedKey(facts, telemetry, keyHash),
         };
         return authorizeJwt(parts, facts, caller.source);
       }
@@ -184,6 +195,47 @@ export class Authorizer {
           : this.decideVirtualKey(facts, telemetry, loading, caller.keyHash, model, credentialHeader, now);
       }
     }
+  }
+
+  /**
+   * A JWT mapped to a virtual key (mapped-key.ts): the key's row loaded as for a presented key, then
+   * decided as that key, with the token's header as the credential header stripped upstream.
+   */
+  private decideMappedKey(facts: RequestFacts, telemetry: RequestTelemetry, keyHash: string): MaybePromise<Outcome> {
+    const { store, spendOverlay } = this.options;
+    const policy = this.policy;
+    const now = this.now();
+    const model = modelLabel(facts.model) ?? undefined;
+    const token = facts.jwtCredential ?? facts.credential;
+    const credentialHeader = token.kind === 'none' ? null : token.header;
+    const loading = telemetry.observesPhases
+      ? telemetry.phase('load', () => loadSnapshot(store, facts, keyHash, policy, spendOverlay, now))
+      : loadSnapshot(store, facts, keyHash, policy, spendOverlay, now);
+    return isPromise(loading)
+      ? loading.then((snapshot) => this.decideMappedSnapshot(facts, telemetry, snapshot, keyHash, model, credentialHeader, this.now()))
+      : this.decideMappedSnapshot(facts, telemetry, loading, keyHash, model, credentialHeader, now);
+  }
+
+  private decideMappedSnapshot(
+    facts: RequestFacts,
+    telemetry: RequestTelemetry,
+    snapshot: Snapshot,
+    keyHash: string,
+    model: string | undefined,
+    credentialHeader: string | null,
+    now: Date,
+  ): MaybePromise<Outcome> {
+    if (snapshot.key === null) return deny({ check: 'jwt_mapped_key_found', denial: mappedKeyNotFound(keyHash) }, { keyHash, model }, credentialHeader);
+    const shortcut = mappedKeyShortcut(facts, this.policy, this.options.masterKey);
+    if (shortcut !== null) {
+      return shortcut.kind === 'allow' ? allow({ model }, credentialHeader) : deny({ check: 'identify', denial: shortcut.denial }, { model }, credentialHeader);
+    }
+    const path: KeyPath = { checks: MAPPED_KEY_CHECKS, keyCredential: snapshot.activeKeyHash ?? keyHash };
+    const endUserId = facts.endUserId;
+    if (validatesEndUserId(endUserId, this.policy)) {
+      return this.decideVirtualKeyEndUser(facts, endUserId, telemetry, snapshot, keyHash, model, credentialHeader, now, path);
+    }
+    return this.decideVirtualKey(facts, telemetry, snapshot, keyHash, model, credentialHeader, now, path);
   }
 
   /**
@@ -268,16 +320,19 @@ export class Authorizer {
     model: string | undefined,
     credentialHeader: string | null,
     now: Date,
+    path: KeyPath = PRESENTED_KEY,
   ): MaybePromise<Outcome> {
     const kept = keptEndUserId(this.options.store, endUserId, snapshot.endUser, snapshot.key !== null);
     if (isPromise(kept)) {
       const settled = kept.then((id) => (id === null ? withoutEndUser(parsed) : parsed));
-      return afterEndUser(parsed, settled, (facts) => this.decideVirtualKey(facts, telemetry, snapshot, keyHash, model, credentialHeader, this.now()));
+      return afterEndUser(parsed, settled, (facts) => this.decideVirtualKey(facts, telemetry, snapshot, keyHash, model, credentialHeader, this.now(), path));
     }
     // Answered at once (a customer row, an unknown key, or users' answers in memory): no closure to wait.
-    if (kept !== null) return this.decideVirtualKey(parsed, telemetry, snapshot, keyHash, model, credentialHeader, now);
+    if (kept !== null) return this.decideVirtualKey(parsed, telemetry, snapshot, keyHash, model, credentialHeader, now, path);
     const settled = withoutEndUser(parsed);
-    return andThen(this.decideVirtualKey(settled, telemetry, snapshot, keyHash, model, credentialHeader, now), (outcome) => withFacts(outcome, parsed, settled));
+    return andThen(this.decideVirtualKey(settled, telemetry, snapshot, keyHash, model, credentialHeader, now, path), (outcome) =>
+      withFacts(outcome, parsed, settled),
+    );
   }
 
   /**
@@ -319,15 +374,17 @@ export class Authorizer {
     model: string | undefined,
     credentialHeader: string | null,
     now: Date,
+    path: KeyPath = PRESENTED_KEY,
   ): MaybePromise<Outcome> {
     // A rotated-out key in its grace period acts as the key it was rotated to, as LiteLLM's
     // valid_token does: the headers, the metadata, spend and rate limits name the active hash.
     const keyHash = snapshot.activeKeyHash ?? presentedKeyHash;
     const identity = identityOf(snapshot, keyHash, facts.endUserId, model);
-    const checked = this.context(facts, snapshot, keyHash, now);
+    const context = this.context(facts, snapshot, keyHash, now);
+    const checked: CheckContext = path.keyCredential === undefined ? context : { ...context, keyCredential: path.keyCredential };
     const refusal = telemetry.observesPhases
-      ? telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, telemetry))
-      : this.runVirtualKeyChecks(checked, telemetry);
+      ? telemetry.phase('checks', () => this.runVirtualKeyChecks(checked, telemetry, path.checks))
+      : this.runVirtualKeyChecks(checked, telemetry, path.checks);
     if (refusal !== null) return deny(refusal, identity, credentialHeader);
     const admitter = this.options.admission;
     if (admitter === undefined) return allow(identity, credentialHeader);
@@ -342,8 +399,8 @@ export class Authorizer {
    * key alert, as far as the request got in LiteLLM's order. Alerts never change the decision; the
    * span gets them as events, the sink logs and posts them after the Check has answered.
    */
-  private runVirtualKeyChecks(ctx: CheckContext, telemetry: RequestTelemetry): CheckRefusal | null {
-    const refusal = runChecks(ctx, VIRTUAL_KEY_CHECKS, telemetry);
+  private runVirtualKeyChecks(ctx: CheckContext, telemetry: RequestTelemetry, checks: readonly Check[]): CheckRefusal | null {
+    const refusal = runChecks(ctx, checks, telemetry);
     const alerts = budgetAlerts(ctx, refusal?.check ?? null);
     if (alerts.length > 0) {
       for (const alert of alerts) telemetry.alert?.(alert);

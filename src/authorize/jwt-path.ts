@@ -45,6 +45,11 @@ export interface JwtPathParts {
    * verification has no user lookup made for it (snapshot/end-user-validation.ts).
    */
   readonly settlingEndUser?: (credentialAccepted: boolean, decide: (facts: RequestFacts) => MaybePromise<Outcome>) => MaybePromise<Outcome>;
+  /**
+   * A token `virtual_key_claim_field` mapped to a key: decided as that key (authorize.ts), its end
+   * user settled there as a key's is.
+   */
+  readonly decideMappedKey?: (keyHash: string) => MaybePromise<Outcome>;
 }
 
 function modelOf(facts: RequestFacts): string | undefined {
@@ -61,6 +66,10 @@ export function authorizeJwt(parts: JwtPathParts, facts: RequestFacts, source: J
 }
 
 function afterAuthentication(parts: JwtPathParts, facts: RequestFacts, outcome: JwtOutcome): MaybePromise<Outcome> {
+  if (outcome.kind === 'mapped_key') {
+    if (parts.decideMappedKey === undefined) throw new Error('a JWT was mapped to a virtual key with no virtual-key path to decide it');
+    return parts.decideMappedKey(outcome.keyHash);
+  }
   const settling = parts.settlingEndUser;
   if (settling === undefined) return decideAuthenticated(parts, facts, outcome);
   // Only a token that fails verification is no credential at all: a verified one refused later
@@ -69,7 +78,7 @@ function afterAuthentication(parts: JwtPathParts, facts: RequestFacts, outcome: 
   return settling(accepted, (settled) => decideAuthenticated(parts, settled, outcome));
 }
 
-function decideAuthenticated(parts: JwtPathParts, facts: RequestFacts, outcome: JwtOutcome): MaybePromise<Outcome> {
+function decideAuthenticated(parts: JwtPathParts, facts: RequestFacts, outcome: Exclude<JwtOutcome, { kind: 'mapped_key' }>): MaybePromise<Outcome> {
   if (outcome.kind === 'admin') return allow(facts, outcome.identity);
   if (outcome.kind === 'refused') return deny(facts, outcome.identity, outcome.denial, outcome.check);
   const overlay = parts.spendOverlay;

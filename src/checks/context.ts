@@ -71,7 +71,7 @@ export function presentedCredential(ctx: CheckContext): string | null {
 
 /** LiteLLM `abbreviate_api_key`: `sk-...` + the last 4 characters. Never more of the key than that. */
 export function abbreviatedApiKey(ctx: CheckContext): string {
-  return `sk-...${(presentedCredential(ctx) ?? '').slice(-4)}`;
+  return `sk-...${(ctx.keyCredential ?? presentedCredential(ctx) ?? '').slice(-4)}`;
 }
 
 /**

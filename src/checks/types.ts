@@ -127,6 +127,11 @@ export interface CheckContext {
   readonly now: Date;
   /** sha256 hex of the presented virtual key; null for non-key identities (e.g. JWT). */
   readonly keyHash: string | null;
+  /**
+   * What LiteLLM's `api_key` holds when it is not the presented credential: for a JWT mapped to a
+   * virtual key, that key's hash (messages abbreviate it, never the token).
+   */
+  readonly keyCredential?: string;
 }
 
 export interface Check {

@@ -32,6 +32,7 @@ export function cachePolicyFrom(settings: Settings): CachePolicy {
     maxStaleOnErrorMs: Math.max(MAX_STALE_ON_ERROR_MS, ttlMs),
     maxEntries: settings.cache.maxEntries,
     sharedPrefix: settings.cache.redisKeyPrefix,
+    ...(settings.jwt.virtualKeyMapping === null ? {} : { jwtKeyMappingTtlMs: settings.jwt.virtualKeyMapping.cacheTtlMs }),
   };
 }
 

@@ -2,7 +2,8 @@
  * A JWT caller, from token to the snapshot its common checks run on (`JWTAuthManager.auth_builder`,
  * litellm-auth.md §3.3), in LiteLLM's order:
  *
- *   claims (verified here, or by Envoy's jwt_authn) → role and ids → enforce_rbac / role_permissions
+ *   claims (verified here, or by Envoy's jwt_authn) → the claim's mapped virtual key, if any
+ *   (key-mapping.ts: a mapped token is decided as that key) → role and ids → enforce_rbac / role_permissions
  *   → scope mappings → admin (route list, then allowed without common checks) → team selection
  *   → organization, user (upsert), end user → validate_object_id → a proxy_admin user row
  *   → the snapshot for COMMON_CHECKS.
@@ -18,6 +19,7 @@ import { roleOf } from '../../authorize/user-role';
 import type { AuthStore } from '../../store/auth-store';
 import type { JwtDirectory } from '../../store/jwt-directory';
 import { claimIdentityOf, type ClaimIdentity } from './claim-identity';
+import { resolveKeyMapping } from './key-mapping';
 import type { Claims } from './claims';
 import { loadJwtSnapshot } from './jwt-snapshot';
 import { adminRouteRefusal, objectIdRefusal, rbacRefusal, scopeRefusal } from './role-policy';
@@ -35,6 +37,11 @@ export type JwtOutcome =
   | { readonly kind: 'refused'; readonly check: string; readonly denial: Denial; readonly identity: Identity }
   /** A proxy admin (admin scope, or a user row with role proxy_admin): allowed, no common checks. */
   | { readonly kind: 'admin'; readonly identity: Identity }
+  /**
+   * `virtual_key_claim_field` mapped the token to a virtual key: the key's pipeline decides, as if
+   * that key had been presented (authorize.ts).
+   */
+  | { readonly kind: 'mapped_key'; readonly keyHash: string; readonly identity: Identity }
   /** Everyone else: the common checks decide over `snapshot`. */
   | { readonly kind: 'resolved'; readonly snapshot: Snapshot; readonly identity: Identity };
 
@@ -70,6 +77,18 @@ export class JwtAuthenticator {
   }
 
   private fromClaims(facts: RequestFacts, claims: Claims, now: Date, policy: Policy): MaybePromise<JwtOutcome> {
+    const mapping = this.deps.settings.virtualKeyMapping;
+    if (mapping === null) return this.fromUnmappedClaims(facts, claims, now, policy);
+    // LiteLLM looks the mapping up before auth_builder: neither the admin scope nor the role
+    // policy of a mapped token is read, and a refusal here comes before theirs.
+    return andThen(resolveKeyMapping(mapping, this.deps.store, claims), (resolved): MaybePromise<JwtOutcome> => {
+      if (resolved.kind === 'mapped') return { kind: 'mapped_key', keyHash: resolved.keyHash, identity: { keyHash: resolved.keyHash } };
+      if (resolved.kind === 'refused') return this.refuse('jwt_key_mapping', resolved.denial, {});
+      return this.fromUnmappedClaims(facts, claims, now, policy);
+    });
+  }
+
+  private fromUnmappedClaims(facts: RequestFacts, claims: Claims, now: Date, policy: Policy): MaybePromise<JwtOutcome> {
     const identity = claimIdentityOf(claims, this.deps.settings);
     if ('status' in identity) return this.refuse('jwt_claims', identity, {});
     const claimed: Identity = { userId: known(identity.userId), orgId: known(identity.orgId), endUserId: known(identity.endUserId) };

@@ -34,7 +34,6 @@ export type IssuerConfig = z.infer<typeof issuerSchema>;
 export const UNSUPPORTED_JWT_SETTINGS = [
   'custom_validate',
   'oidc_userinfo_enabled',
-  'virtual_key_claim_field',
   'routing_overrides',
   'sync_user_role_and_teams',
   'team_claim_fallback',
@@ -50,8 +49,14 @@ export const IGNORED_JWT_SETTINGS = [
   'upsert_sso_user_to_team',
   'oidc_userinfo_endpoint',
   'oidc_userinfo_cache_ttl',
-  'virtual_key_mapping_cache_ttl',
 ] as const;
+
+/**
+ * `UnregisteredJWTClientBehavior`: what a token whose claim maps to no key gets. Tollgate does
+ * `fallback_team_mapping` and `reject`; `auto_register` (a key created on first use) is refused at
+ * startup, since Tollgate writes no keys (settings.ts).
+ */
+export const UNREGISTERED_JWT_CLIENT_BEHAVIORS = ['fallback_team_mapping', 'reject', 'auto_register'] as const;
 
 export const liteLlmJwtAuthSchema = z.looseObject({
   admin_jwt_scope: z.string().nullish(),
@@ -84,16 +89,19 @@ export const liteLlmJwtAuthSchema = z.looseObject({
   enforce_scope_based_access: z.boolean().nullish(),
   enforce_team_based_model_access: z.boolean().nullish(),
   issuers: z.array(issuerSchema).nullish(),
+  // JWT → virtual-key mapping [newer]: jwt_client_id_field is the older name of virtual_key_claim_field.
+  virtual_key_claim_field: optionalText,
+  jwt_client_id_field: optionalText,
+  virtual_key_mapping_cache_ttl: z.number().nonnegative().nullish(),
+  unregistered_jwt_client_behavior: z.string().nullish(),
   // Accepted so a LiteLLM config loads unchanged; a value that switches one on is refused.
   custom_validate: z.unknown().optional(),
   oidc_userinfo_enabled: z.boolean().nullish(),
-  virtual_key_claim_field: z.unknown().optional(),
   routing_overrides: z.unknown().optional(),
   sync_user_role_and_teams: z.boolean().nullish(),
   team_claim_fallback: z.boolean().nullish(),
   fallback_to_db_teams: z.boolean().nullish(),
   jwt_litellm_role_map: z.unknown().optional(),
-  unregistered_jwt_client_behavior: z.unknown().optional(),
 });
 export type LiteLlmJwtAuthConfig = z.infer<typeof liteLlmJwtAuthSchema>;
 

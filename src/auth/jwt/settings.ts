@@ -7,7 +7,15 @@
 import type { LiteLlmConfig } from '../../config/litellm-config';
 import { ConfigError } from '../../config/litellm-config';
 import { publicKeyFromJwk, publicKeyFromPem, type PublicKey } from './public-key';
-import { IGNORED_JWT_SETTINGS, liteLlmJwtAuthSchema, UNSUPPORTED_JWT_SETTINGS, type IssuerConfig, type LiteLlmJwtAuthConfig, type RbacRole } from './settings-schema';
+import {
+  IGNORED_JWT_SETTINGS,
+  liteLlmJwtAuthSchema,
+  UNREGISTERED_JWT_CLIENT_BEHAVIORS,
+  UNSUPPORTED_JWT_SETTINGS,
+  type IssuerConfig,
+  type LiteLlmJwtAuthConfig,
+  type RbacRole,
+} from './settings-schema';
 
 export interface RolePermission {
   readonly role: RbacRole;
@@ -56,6 +64,19 @@ export interface JwtClaimFields {
   readonly objectId: string | null;
 }
 
+/**
+ * `virtual_key_claim_field` and what goes with it (litellm-auth.md §3.4): a verified token whose
+ * claim value an active LiteLLM_JWTKeyMapping row names is decided as that virtual key.
+ */
+export interface VirtualKeyMappingSettings {
+  /** Dot path of the claim (as every *_jwt_field); `jwt_client_id_field` is its older name. */
+  readonly claimField: string;
+  /** `unregistered_jwt_client_behavior` for a token whose claim maps to no key, or lacks the claim. */
+  readonly unregistered: 'fallback_team_mapping' | 'reject';
+  /** `virtual_key_mapping_cache_ttl`: the longest a claim's answer is cached (the cache policy may be shorter). */
+  readonly cacheTtlMs: number;
+}
+
 export interface JwtSettings {
   /** `enable_jwt_auth`: credentials with three dot-separated parts take the JWT path. */
   readonly enabled: boolean;
@@ -76,6 +97,8 @@ export interface JwtSettings {
   readonly enforceScopeBasedAccess: boolean;
   readonly scopeMappings: readonly ScopeMapping[];
   readonly enforceTeamBasedModelAccess: boolean;
+  /** Null unless `virtual_key_claim_field` (or `jwt_client_id_field`) is set. */
+  readonly virtualKeyMapping: VirtualKeyMappingSettings | null;
   /** Tokens whose unverified `iss` matches one of these use its keys and audience. */
   readonly issuers: readonly KeySourceSettings[];
   /** Every other token. */
@@ -124,6 +147,12 @@ function refuseWhatLiteLlmRefuses(auth: LiteLlmJwtAuthConfig): void {
   if (given(auth.object_id_jwt_field) && !given(auth.role_mappings)) {
     throw new ConfigError(
       `invalid setting '${where}.role_mappings': if object_id_jwt_field is set, role_mappings must also be set. Needed to infer if the caller is a user or team.`,
+    );
+  }
+  const unregistered = auth.unregistered_jwt_client_behavior;
+  if (given(unregistered) && !(UNREGISTERED_JWT_CLIENT_BEHAVIORS as readonly string[]).includes(unregistered as string)) {
+    throw new ConfigError(
+      `invalid setting '${where}.unregistered_jwt_client_behavior': must be one of ${UNREGISTERED_JWT_CLIENT_BEHAVIORS.join(', ')} (LiteLLM refuses any other value too)`,
     );
   }
   if (given(auth.scope_mappings) && auth.enforce_scope_based_access !== true) {
@@ -189,6 +218,18 @@ function refuseUnfetchable(urls: readonly string[]): void {
   }
 }
 
+/** LiteLLM's defaults: no mapping, unmapped tokens take the team path, answers cached 300 s. */
+function virtualKeyMappingOf(auth: LiteLlmJwtAuthConfig): VirtualKeyMappingSettings | null {
+  // The newer name wins when both are given (LiteLLM's alias validator).
+  const claimField = auth.virtual_key_claim_field ?? auth.jwt_client_id_field ?? null;
+  if (claimField === null) return null;
+  return {
+    claimField,
+    unregistered: auth.unregistered_jwt_client_behavior === 'reject' ? 'reject' : 'fallback_team_mapping',
+    cacheTtlMs: (auth.virtual_key_mapping_cache_ttl ?? 300) * 1000,
+  };
+}
+
 export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): JwtSettings {
   const general = config.general_settings ?? {};
   const auth = general.litellm_jwtauth ?? {};
@@ -201,10 +242,12 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
         throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.${name}': not supported by Tollgate (remove it)`);
       }
     }
-    // Only the default (tokens without a mapped key fall back to the team mapping) is Tollgate's.
-    const unregistered = auth.unregistered_jwt_client_behavior;
-    if (isSwitchedOn(unregistered) && unregistered !== 'fallback_team_mapping') {
-      throw new ConfigError("invalid setting 'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': not supported by Tollgate (remove it)");
+    // auto_register creates a virtual key and a mapping row on a token's first use: a write to
+    // LiteLLM's tables, which Tollgate never makes. Refused rather than read as another behaviour.
+    if (auth.unregistered_jwt_client_behavior === 'auto_register') {
+      throw new ConfigError(
+        "invalid setting 'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': auto_register is not supported by Tollgate, which creates no keys (use reject or fallback_team_mapping, with LiteLLM_JWTKeyMapping rows made by LiteLLM's JWT key mapping endpoints)",
+      );
     }
     // Newer LiteLLM maps claims per issuer (its *_jwt_field settings on an issuer entry): ignored,
     // a token of that issuer would be read with the global fields instead, as another caller.
@@ -261,6 +304,7 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
     enforceScopeBasedAccess: auth.enforce_scope_based_access ?? false,
     scopeMappings: (auth.scope_mappings ?? []).map((m) => ({ scope: m.scope, models: m.models ?? [] })),
     enforceTeamBasedModelAccess: auth.enforce_team_based_model_access ?? false,
+    virtualKeyMapping: virtualKeyMappingOf(auth),
     issuers,
     defaultKeys,
     jwks: {

@@ -193,7 +193,6 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
     for (const [name, value] of [
       ['custom_validate', 'my_module.validate'],
       ['oidc_userinfo_enabled', 'true'],
-      ['virtual_key_claim_field', 'client_id'],
       ['routing_overrides', '[{}]'],
       ['sync_user_role_and_teams', 'true'],
       ['team_claim_fallback', 'true'],
@@ -233,11 +232,28 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
       expect(settingsOf(valid, URL_ENV).jwt.enabled).to.equal(true);
     });
 
-    it('jwt_litellm_role_map and a non-default unregistered_jwt_client_behavior, which would change who a caller is', () => {
+    it('jwt_litellm_role_map, which would change who a caller is', () => {
       const jwtauth = (lines: string) => `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`;
       expect(refusal(jwtauth('    jwt_litellm_role_map: [{jwt_role: "admin*", litellm_role: proxy_admin}]\n'))).to.include('jwt_litellm_role_map');
-      expect(refusal(jwtauth('    unregistered_jwt_client_behavior: reject\n'))).to.include('unregistered_jwt_client_behavior');
-      expect(settingsOf(jwtauth('    unregistered_jwt_client_behavior: fallback_team_mapping\n'), URL_ENV).jwt.enabled).to.equal(true);
+    });
+
+    it('unregistered_jwt_client_behavior auto_register, which creates keys (a write Tollgate does not make)', () => {
+      const jwtauth = (lines: string) => `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`;
+      expect(refusal(jwtauth('    virtual_key_claim_field: sub\n    unregistered_jwt_client_behavior: auto_register\n'))).to.include(
+        "'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': auto_register is not supported by Tollgate, which creates no keys",
+      );
+    });
+
+    it('an unregistered_jwt_client_behavior LiteLLM does not know, JWT auth on or not (LiteLLM does not start either)', () => {
+      expect(refusal('general_settings:\n  litellm_jwtauth:\n    unregistered_jwt_client_behavior: allow\n')).to.include(
+        "'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': must be one of fallback_team_mapping, reject, auto_register",
+      );
+    });
+
+    it('a virtual_key_claim_field that is not a string, naming the key', () => {
+      expect(refusal('general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    virtual_key_claim_field: [a, b]\n')).to.include(
+        "'general_settings.litellm_jwtauth.virtual_key_claim_field'",
+      );
     });
 
     it('but accepts those settings switched off', () => {

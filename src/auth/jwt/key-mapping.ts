@@ -1,0 +1,57 @@
+/**
+ * JWT → virtual-key mapping (newer LiteLLM's `_resolve_jwt_to_virtual_key`, litellm-auth.md §3.4).
+ * Runs once the token is verified and before any other JWT policy (LiteLLM resolves the mapping
+ * before `auth_builder`: a mapped token is the key, whatever its scopes or roles say). The claim
+ * named by `virtual_key_claim_field` is looked up among the active LiteLLM_JWTKeyMapping rows:
+ *
+ *   a row maps it          → the request is decided as that key (the virtual-key pipeline)
+ *   no row, or no claim    → `unregistered_jwt_client_behavior`: reject (403) or the team path
+ *
+ * The answer comes from the cache layer, "no mapping" included, so a warm caller costs no round trip.
+ */
+import { authErrorFromHttpException } from '../../checks/errors';
+import { pyStr } from '../../checks/python-format';
+import type { Denial } from '../../checks/types';
+import type { AuthStore } from '../../store/auth-store';
+import { jwtKeyMappingOf } from '../../store/memory-first';
+import { andThen, type MaybePromise } from '../../util/maybe-promise';
+import { claimAt, MISSING, type Claims } from './claims';
+import type { VirtualKeyMappingSettings } from './settings';
+
+export type KeyMappingResult =
+  /** The token stands for this key (sha256 hex, `LiteLLM_VerificationToken.token`). */
+  | { readonly kind: 'mapped'; readonly keyHash: string }
+  /** No mapping, under fallback_team_mapping: the usual JWT path decides. */
+  | { readonly kind: 'unmapped' }
+  | { readonly kind: 'refused'; readonly denial: Denial };
+
+const UNMAPPED: KeyMappingResult = Object.freeze({ kind: 'unmapped' });
+
+/**
+ * The claim's value as LiteLLM looks it up: `get_nested_value` (null is no value), then Python's
+ * `str()` (an int claim `42` is looked up as "42", a bool as "True"). Null when the token lacks it.
+ */
+export function mappedClaimValue(claims: Claims, claimField: string): string | null {
+  const value = claimAt(claims, claimField);
+  return value === MISSING || value === null ? null : pyStr(value);
+}
+
+export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: AuthStore, claims: Claims): MaybePromise<KeyMappingResult> {
+  const field = settings.claimField;
+  const value = mappedClaimValue(claims, field);
+  if (value === null) {
+    // LiteLLM applies the no-match policy here too: leaving the claim out must not get round `reject`.
+    if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
+    return refused(`JWT Key Mapping: Required claim '${field}' is missing from the JWT. Access denied.`);
+  }
+  return andThen(jwtKeyMappingOf(store, field, value), (keyHash): KeyMappingResult => {
+    if (keyHash !== null) return { kind: 'mapped', keyHash };
+    if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
+    return refused(`JWT Key Mapping: No registered mapping for ${field}='${value}'. Access denied.`);
+  });
+}
+
+/** LiteLLM raises HTTPException(403, detail); its auth exception handler makes it a 403 auth_error. */
+function refused(message: string): KeyMappingResult {
+  return { kind: 'refused', denial: authErrorFromHttpException(403, message) };
+}

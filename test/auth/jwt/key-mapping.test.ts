@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import { parseLiteLlmConfig } from '../../../src/config/litellm-config';
+import { settingsFrom } from '../../../src/config/settings';
+import { mappedClaimValue, resolveKeyMapping } from '../../../src/auth/jwt/key-mapping';
+import type { VirtualKeyMappingSettings } from '../../../src/auth/jwt/settings';
+import type { Claims } from '../../../src/auth/jwt/claims';
+import { MemoryStore } from '../../support/memory-store';
+import { MapSharedCache } from '../../support/map-shared-cache';
+import { CachedAuthStore, jwtKeyMappingId, type CachePolicy } from '../../../src/cache/cached-auth-store';
+import { isPromise } from '../../../src/util/maybe-promise';
+
+const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 60_000, maxEntries: 1000, sharedPrefix: 't:' };
+const URL_ENV = { JWT_PUBLIC_KEY_URL: 'https://idp.example/certs' };
+const mappingOf = (lines: string) =>
+  settingsFrom(parseLiteLlmConfig(`general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`, URL_ENV), URL_ENV).jwt.virtualKeyMapping;
+
+/** A store knowing some (claim name, claim value) → key hash rows, counting lookups. */
+class MappingStore extends MemoryStore {
+  readonly mappings = new Map<string, string>();
+  findJwtKeyMapping(claimName: string, claimValue: string): Promise<string | null> {
+    this.calls.push(`findJwtKeyMapping:${claimName}:${claimValue}`);
+    return Promise.resolve(this.mappings.get(`${claimName}=${claimValue}`) ?? null);
+  }
+}
+
+describe('JWT → virtual-key mapping (litellm_jwtauth.virtual_key_claim_field, litellm-auth.md §3.4)', () => {
+  describe('settings', () => {
+    it('is off without virtual_key_claim_field', () => {
+      expect(mappingOf('    team_id_jwt_field: tid\n')).to.equal(null);
+      expect(mappingOf('    unregistered_jwt_client_behavior: reject\n'), 'a behaviour alone maps nothing').to.equal(null);
+    });
+
+    it("uses LiteLLM's defaults: unmapped tokens fall back to the team mapping, answers cached 300 s", () => {
+      expect(mappingOf('    virtual_key_claim_field: client_id\n')).to.deep.equal({
+        claimField: 'client_id',
+        unregistered: 'fallback_team_mapping',
+        cacheTtlMs: 300_000,
+      });
+    });
+
+    it('reads reject and virtual_key_mapping_cache_ttl', () => {
+      const mapping = mappingOf('    virtual_key_claim_field: user.email\n    unregistered_jwt_client_behavior: reject\n    virtual_key_mapping_cache_ttl: 30\n');
+      expect(mapping).to.deep.equal({ claimField: 'user.email', unregistered: 'reject', cacheTtlMs: 30_000 });
+    });
+
+    it('takes jwt_client_id_field as the older name of virtual_key_claim_field, which wins when both are given', () => {
+      expect(mappingOf('    jwt_client_id_field: azp\n')?.claimField).to.equal('azp');
+      expect(mappingOf('    jwt_client_id_field: old_field\n    virtual_key_claim_field: new_field\n')?.claimField).to.equal('new_field');
+    });
+  });
+
+  describe('resolveKeyMapping', () => {
+    const settings = (unregistered: VirtualKeyMappingSettings['unregistered']): VirtualKeyMappingSettings => ({
+      claimField: 'email',
+      unregistered,
+      cacheTtlMs: 300_000,
+    });
+    let store: MappingStore;
+    beforeEach(() => {
+      store = new MappingStore();
+      store.mappings.set('email=user@example.com', 'a'.repeat(64));
+    });
+
+    it('maps a claim an active mapping names to its key hash', async () => {
+      expect(await resolveKeyMapping(settings('reject'), store, { email: 'user@example.com' })).to.deep.equal({ kind: 'mapped', keyHash: 'a'.repeat(64) });
+      expect(store.calls).to.deep.equal(['findJwtKeyMapping:email:user@example.com']);
+    });
+
+    it('leaves an unmapped claim to the team path under fallback_team_mapping', async () => {
+      expect(await resolveKeyMapping(settings('fallback_team_mapping'), store, { email: 'unknown@example.com' })).to.deep.equal({ kind: 'unmapped' });
+    });
+
+    it("refuses an unmapped claim under reject with LiteLLM's 403, naming the claim and its value", async () => {
+      expect(await resolveKeyMapping(settings('reject'), store, { email: 'unknown@example.com' })).to.deep.equal({
+        kind: 'refused',
+        denial: {
+          status: 403,
+          type: 'auth_error',
+          message: "JWT Key Mapping: No registered mapping for email='unknown@example.com'. Access denied.",
+          param: 'None',
+        },
+      });
+    });
+
+    it("refuses a token without the claim under reject (leaving it out must not get round the policy), with LiteLLM's 'missing from the JWT' 403", async () => {
+      const outcome = await resolveKeyMapping(settings('reject'), store, { sub: 'x' });
+      expect(outcome).to.deep.include({ kind: 'refused' });
+      expect(outcome.kind === 'refused' && outcome.denial).to.deep.include({
+        status: 403,
+        message: "JWT Key Mapping: Required claim 'email' is missing from the JWT. Access denied.",
+      });
+      expect(store.calls, 'nothing to look up').to.deep.equal([]);
+    });
+
+    it('leaves a token without the claim (or with it null) to the team path under fallback_team_mapping, looking nothing up', async () => {
+      expect(await resolveKeyMapping(settings('fallback_team_mapping'), store, { sub: 'x' })).to.deep.equal({ kind: 'unmapped' });
+      expect(await resolveKeyMapping(settings('fallback_team_mapping'), store, { email: null })).to.deep.equal({ kind: 'unmapped' });
+      expect(store.calls).to.deep.equal([]);
+    });
+
+    it('through the cache: a warm claim is answered at once (no promise, no lookup), "no mapping" included', async () => {
+      const cached = new CachedAuthStore(store, POLICY, new MapSharedCache());
+      expect(await resolveKeyMapping(settings('reject'), cached, { email: 'user@example.com' })).to.deep.include({ kind: 'mapped' });
+      expect(await resolveKeyMapping(settings('fallback_team_mapping'), cached, { email: 'unknown@example.com' })).to.deep.equal({ kind: 'unmapped' });
+      store.calls.length = 0;
+      const warm = resolveKeyMapping(settings('reject'), cached, { email: 'user@example.com' });
+      expect(isPromise(warm)).to.equal(false);
+      expect(warm).to.deep.equal({ kind: 'mapped', keyHash: 'a'.repeat(64) });
+      const warmMiss = resolveKeyMapping(settings('reject'), cached, { email: 'unknown@example.com' });
+      expect(isPromise(warmMiss)).to.equal(false);
+      expect(warmMiss).to.deep.include({ kind: 'refused' });
+      expect(store.calls).to.deep.equal([]);
+    });
+
+    it('caps the cache ages by virtual_key_mapping_cache_ttl', async () => {
+      let now = 1_000_000;
+      const cached = new CachedAuthStore(store, { ...POLICY, jwtKeyMappingTtlMs: 2_000 }, new MapSharedCache(), undefined, () => now);
+      await resolveKeyMapping(settings('reject'), cached, { email: 'user@example.com' });
+      now += 2_500;
+      store.mappings.delete('email=user@example.com');
+      store.calls.length = 0;
+      expect(await resolveKeyMapping(settings('fallback_team_mapping'), cached, { email: 'user@example.com' })).to.deep.equal({ kind: 'unmapped' });
+      expect(store.calls).to.deep.equal(['findJwtKeyMapping:email:user@example.com']);
+    });
+
+    it('an invalidated mapping is looked up again', async () => {
+      const cached = new CachedAuthStore(store, POLICY, new MapSharedCache());
+      await resolveKeyMapping(settings('reject'), cached, { email: 'user@example.com' });
+      store.mappings.delete('email=user@example.com');
+      await cached.caches.get('jwt_key_mapping')?.invalidate(jwtKeyMappingId('email', 'user@example.com'));
+      expect(await resolveKeyMapping(settings('fallback_team_mapping'), cached, { email: 'user@example.com' })).to.deep.equal({ kind: 'unmapped' });
+    });
+  });
+
+  describe('the claim value, as LiteLLM looks it up (get_nested_value, then str())', () => {
+    const claims: Claims = { sub: 'abc', n: 42, ok: true, user: { email: 'a@b.c' }, list: ['x', 1], empty: '' };
+    for (const [path, expected] of [
+      ['sub', 'abc'],
+      ['n', '42'],
+      ['ok', 'True'],
+      ['user.email', 'a@b.c'],
+      ['metadata.user.email', 'a@b.c'],
+      ['list', "['x', 1]"],
+      ['empty', ''],
+      ['missing', null],
+      ['user.missing', null],
+    ] as const) {
+      it(`${path} → ${String(expected)}`, () => {
+        expect(mappedClaimValue(claims, path)).to.equal(expected);
+      });
+    }
+  });
+});

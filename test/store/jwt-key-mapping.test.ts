@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { resolveKeyMapping } from '../../src/auth/jwt/key-mapping';
+import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
+import { dialectOf } from '../../src/store/dialect';
+import { JwtKeyMappingRecord } from '../../src/store/entities';
+import { ensureTable } from '../../src/store/migrations/ddl';
+import { JWT_KEY_MAPPING_TABLE } from '../../src/store/migrations/1764115800000-jwt-key-mapping';
+import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { isPromise } from '../../src/util/maybe-promise';
+import { describeEachBackend } from '../support/store-backends';
+
+const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+
+describeEachBackend('JWT → virtual-key mapping: LiteLLM_JWTKeyMapping', (backend) => {
+  let store: TypeOrmAuthStore;
+  let run = 0;
+
+  before(() => {
+    store = new TypeOrmAuthStore(backend().dataSource, backend().settings);
+  });
+
+  /** A mapping row as LiteLLM's /jwt/key/mapping/new writes it; claim values unique per test. */
+  async function aMapping(row: Partial<JwtKeyMappingRecord> = {}): Promise<JwtKeyMappingRecord> {
+    run += 1;
+    return backend()
+      .dataSource.getRepository(JwtKeyMappingRecord)
+      .save({
+        id: randomUUID(),
+        jwt_claim_name: 'email',
+        jwt_claim_value: `user-${String(run)}-${String(Date.now())}@example.com`,
+        token: `${String(run).padStart(4, '0')}${'e'.repeat(60)}`,
+        description: null,
+        is_active: true,
+        created_by: 'test',
+        updated_by: 'test',
+        ...row,
+      });
+  }
+
+  it('finds the key hash an active row maps a claim to, in one statement once the table is known', async () => {
+    const mapping = await aMapping();
+    await store.findJwtKeyMapping('email', 'nobody'); // a store's first lookup asks whether the table exists
+    const before = store.queryCounter.count;
+    expect(await store.findJwtKeyMapping('email', mapping.jwt_claim_value)).to.equal(mapping.token);
+    expect(store.queryCounter.count - before).to.equal(1);
+  });
+
+  it('finds nothing for an inactive row, another claim name, another spelling of the value, or an injection attempt', async () => {
+    const inactive = await aMapping({ is_active: false });
+    expect(await store.findJwtKeyMapping('email', inactive.jwt_claim_value)).to.equal(null);
+    const mapping = await aMapping({ jwt_claim_value: `Case-${String(Date.now())}@Example.com` });
+    expect(await store.findJwtKeyMapping('sub', mapping.jwt_claim_value)).to.equal(null);
+    expect(await store.findJwtKeyMapping('email', mapping.jwt_claim_value.toLowerCase()), 'compared as Postgres compares').to.equal(null);
+    expect(await store.findJwtKeyMapping('email', `${mapping.jwt_claim_value} `)).to.equal(null);
+    expect(await store.findJwtKeyMapping('email', "' OR '1'='1")).to.equal(null);
+    expect(await store.findJwtKeyMapping("email' OR '1'='1", mapping.jwt_claim_value)).to.equal(null);
+  });
+
+  it('refuses a second row for the same claim name and value (LiteLLM @@unique)', async () => {
+    const mapping = await aMapping();
+    let failed = false;
+    try {
+      await aMapping({ jwt_claim_value: mapping.jwt_claim_value });
+    } catch {
+      failed = true;
+    }
+    expect(failed).to.equal(true);
+  });
+
+  it('a warm claim costs no statement through the cache, mapped or not', async () => {
+    const mapping = await aMapping();
+    const settings = { claimField: 'email', unregistered: 'fallback_team_mapping', cacheTtlMs: 300_000 } as const;
+    const cached = new CachedAuthStore(store, POLICY, NO_SHARED_CACHE);
+    expect(await resolveKeyMapping(settings, cached, { email: mapping.jwt_claim_value })).to.deep.equal({ kind: 'mapped', keyHash: mapping.token });
+    expect(await resolveKeyMapping(settings, cached, { email: 'stranger@example.com' })).to.deep.equal({ kind: 'unmapped' });
+    const before = store.queryCounter.count;
+    const warm = resolveKeyMapping(settings, cached, { email: mapping.jwt_claim_value });
+    const warmMiss = resolveKeyMapping(settings, cached, { email: 'stranger@example.com' });
+    expect(isPromise(warm) || isPromise(warmMiss)).to.equal(false);
+    expect(warm).to.deep.equal({ kind: 'mapped', keyHash: mapping.token });
+    expect(store.queryCounter.count - before).to.equal(0);
+  });
+
+  // Last: it drops the table.
+  it('knows no mapping on a database without the table (an older LiteLLM schema): reject refuses, the team path takes the rest', async () => {
+    const ds = backend().dataSource;
+    const mapping = await aMapping();
+    await ds.query(ds.options.type === 'mysql' ? 'DROP TABLE `LiteLLM_JWTKeyMapping`' : 'DROP TABLE "LiteLLM_JWTKeyMapping"');
+    let now = Date.now();
+    const fresh = new TypeOrmAuthStore(ds, backend().settings, () => new Date(now));
+    const before = fresh.queryCounter.count;
+    expect(await fresh.findJwtKeyMapping('email', mapping.jwt_claim_value)).to.equal(null);
+    expect(await fresh.findJwtKeyMapping('email', 'other@example.com')).to.equal(null);
+    expect(fresh.queryCounter.count - before, 'one probe, no lookup').to.equal(1);
+    const reject = { claimField: 'email', unregistered: 'reject', cacheTtlMs: 300_000 } as const;
+    expect(await resolveKeyMapping(reject, fresh, { email: mapping.jwt_claim_value })).to.deep.include({ kind: 'refused' });
+
+    // Created while the server runs (tollgate migrate): seen once the missing table is asked about again.
+    const runner = ds.createQueryRunner();
+    try {
+      await ensureTable(runner, dialectOf(ds), JWT_KEY_MAPPING_TABLE);
+    } finally {
+      await runner.release();
+    }
+    await ds.getRepository(JwtKeyMappingRecord).save({ ...mapping });
+    expect(await fresh.findJwtKeyMapping('email', mapping.jwt_claim_value), 'not asked again yet').to.equal(null);
+    now += 31_000;
+    expect(await fresh.findJwtKeyMapping('email', mapping.jwt_claim_value)).to.equal(mapping.token);
+  });
+});

@@ -111,8 +111,14 @@ export function endUserModelLimitsOf(snapshot: Snapshot): { readonly endUserId: 
 }
 
 /** Each scope with per-model limits, and the id its counters are kept under, in LiteLLM's check order. */
-export function modelBudgetOwners(snapshot: Snapshot): Array<{ readonly scope: ModelBudgetScope; readonly id: string; readonly limits: JsonObject }> {
-  const owners: Array<{ scope: ModelBudgetScope; id: string; limits: JsonObject }> = [];
+export interface ModelBudgetOwner {
+  readonly scope: ModelBudgetScope;
+  readonly id: string;
+  readonly limits: JsonObject;
+}
+
+export function modelBudgetOwners(snapshot: Snapshot): ModelBudgetOwner[] {
+  const owners: ModelBudgetOwner[] = [];
   const { key, user, team } = snapshot;
   if (key !== null && hasOwnKeys(key.model_max_budget)) owners.push({ scope: 'key', id: key.token, limits: key.model_max_budget });
   const userId = callerUserId(snapshot);
@@ -129,10 +135,10 @@ export function modelBudgetOwners(snapshot: Snapshot): Array<{ readonly scope: M
  * the team's dropped where the key's own entry overrides it. Every resolved entry is charged,
  * limited or not; the checks read only the spend-gated ones.
  */
-export function modelBudgetsOf(snapshot: Snapshot, model: string): ScopedModelBudget[] {
+export function modelBudgetsOf(snapshot: Snapshot, model: string, owners: readonly ModelBudgetOwner[] = modelBudgetOwners(snapshot)): ScopedModelBudget[] {
   const budgets: ScopedModelBudget[] = [];
   const keyLimits = snapshot.key?.model_max_budget ?? null;
-  for (const { scope, id, limits } of modelBudgetOwners(snapshot)) {
+  for (const { scope, id, limits } of owners) {
     if (scope === 'team' && !teamModelBudgetApplies(model, keyLimits)) continue;
     const resolved = resolveModelBudget(limits, model);
     if (resolved !== null) budgets.push({ scope, id, ...resolved });
@@ -140,12 +146,17 @@ export function modelBudgetsOf(snapshot: Snapshot, model: string): ScopedModelBu
   return budgets;
 }
 
+const NO_COUNTERS: readonly ModelBudgetCounter[] = Object.freeze([]);
+
 /**
  * The counters a request's per-model checks read: the spend-gated budgets of each of its models,
  * once each. None (and nothing read) for a request no per-model budget applies to.
  */
-export function gatedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): ModelBudgetCounter[] {
-  return distinctCounters(budgetedModelsOf(request).flatMap((model) => modelBudgetsOf(snapshot, model).filter(isSpendGated)));
+export function gatedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): readonly ModelBudgetCounter[] {
+  const owners = modelBudgetOwners(snapshot);
+  // Most Checks: no scope has per-model budgets, and nothing more is built.
+  if (owners.length === 0) return NO_COUNTERS;
+  return distinctCounters(budgetedModelsOf(request).flatMap((model) => modelBudgetsOf(snapshot, model, owners).filter(isSpendGated)));
 }
 
 /**
@@ -154,9 +165,12 @@ export function gatedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFac
  * model's counters are charged the whole cost (at most once per counter), so that none of them
  * can be passed by naming it beside another.
  */
-export function chargedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): ModelBudgetCounter[] {
-  return distinctCounters(budgetedModelsOf(request).flatMap((model) => modelBudgetsOf(snapshot, model)));
+export function chargedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): readonly ModelBudgetCounter[] {
+  const owners = modelBudgetOwners(snapshot);
+  if (owners.length === 0) return NO_COUNTERS;
+  return distinctCounters(budgetedModelsOf(request).flatMap((model) => modelBudgetsOf(snapshot, model, owners)));
 }
+
 
 function distinctCounters(budgets: readonly ModelBudgetCounter[]): ModelBudgetCounter[] {
   const seen = new Map<string, ModelBudgetCounter>();
@@ -176,7 +190,7 @@ function distinctCounters(budgets: readonly ModelBudgetCounter[]): ModelBudgetCo
  */
 export function isOverScopedModelBudget(
   snapshot: Snapshot,
-  owner: { readonly scope: ModelBudgetScope; readonly id: string; readonly limits: JsonObject },
+  owner: ModelBudgetOwner,
   modelSpend: JsonObject,
   model: string,
 ): boolean {

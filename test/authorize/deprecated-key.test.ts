@@ -180,7 +180,7 @@ describe('Authorizer: a rotated-out key during its grace period (LiteLLM_Depreca
 
   describe('when the rotated-key lookup fails (the key lookup answered: no such key)', () => {
     class FailingRotationsStore extends RotatingStore {
-      findDeprecatedKey(hash: string): Promise<DeprecatedKey | null> {
+      override findDeprecatedKey(hash: string): Promise<DeprecatedKey | null> {
         this.calls.push(`findDeprecatedKey:${hash}`);
         return Promise.reject(new StoreUnavailableError('connection lost'));
       }

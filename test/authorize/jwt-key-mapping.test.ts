@@ -146,6 +146,23 @@ describe('Authorizer: a JWT mapped to a virtual key (virtual_key_claim_field, li
     });
   });
 
+  it('follows a mapping that names a key rotated out in its grace period to the key it was rotated to, then refuses it as gone', async () => {
+    const oldHash = 'f'.repeat(64);
+    store.mappings.set('email=rotated@example.com', oldHash);
+    let revokeAt = new Date(NOW.getTime() + 3_600_000);
+    Object.assign(store, {
+      findDeprecatedKey: (hash: string) =>
+        Promise.resolve(hash === oldHash ? { token: oldHash, active_token_id: MAPPED_HASH, revoke_at: revokeAt } : null),
+    });
+    const during = await authorizer().authorize(await withToken({ email: 'rotated@example.com' }));
+    expect(during.decision.identity).to.deep.include({ keyHash: MAPPED_HASH, keyAlias: 'ci-bot' });
+    revokeAt = new Date(NOW.getTime() - 1);
+    expect(denial(await authorizer().authorize(await withToken({ email: 'rotated@example.com' })))).to.deep.include({
+      status: 401,
+      refusedBy: 'jwt_mapped_key_found',
+    });
+  });
+
   it('maps claims Envoy verified too', async () => {
     const request = aRequest({ filterMetadata: { jwt: { jwt_payload: { email: 'bot@example.com' } } } });
     expect((await authorizer().authorize(request)).decision.identity).to.deep.include({ keyHash: MAPPED_HASH });

@@ -212,6 +212,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         access_group_ids: ['ag-1'],
         model_id: model.id,
         budget_limits: ['{"budget_duration": "1mo", "max_budget": 50}', { budget_duration: '1d' }],
+        model_max_budget: { 'gpt-4o': { max_budget: 5, budget_duration: '1d' } },
       });
       expect(await store.findTeam(team.team_id)).to.deep.equal({
         team_id: team.team_id,
@@ -232,6 +233,8 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         budget_duration: null,
         budget_reset_at: null,
         budget_limits: [{ budget_duration: '1mo', max_budget: 50, reset_at: null }],
+        model_max_budget: { 'gpt-4o': { max_budget: 5, budget_duration: '1d' } },
+        model_spend: {},
       });
     });
 

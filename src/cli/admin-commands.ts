@@ -9,7 +9,7 @@ import type { Settings } from '../config/settings';
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
 import { AdminInputError, type NewBudgetWindow, type SpendKind } from '../store/admin-inputs';
 import type { AdminSession } from './admin-session';
-import type { EntityKind } from '../cache/cached-auth-store';
+import { jwtKeyMappingId, type EntityKind } from '../cache/cached-auth-store';
 import { revokeAtAfter } from '../store/grace-period';
 
 type Exit = (code: number) => void;
@@ -374,6 +374,38 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         // A revocation: announced even when the answer is lost after the DELETE committed.
         const deleted = await announcedWrite(s, [['key', token]], () => s.admin.deleteKey(token));
         if (!deleted) throw new AdminInputError('no such key');
+        console.log('deleted');
+      }),
+    );
+
+  const mapping = program.command('jwt-mapping').description('JWT claim → virtual key mappings (LiteLLM_JWTKeyMapping, litellm_jwtauth.virtual_key_claim_field)');
+  mapping
+    .command('create')
+    .description('decide tokens whose claim has this value as this key')
+    .requiredOption('--claim-name <name>', 'the claim, as virtual_key_claim_field names it (e.g. email, azp, client.id)')
+    .requiredOption('--claim-value <value>', "the claim's value as Python's str() prints it (42, True, a@b.c)")
+    .requiredOption('--key <key-or-hash>', 'the key: its sk-… value or its hash')
+    .option('--description <text>')
+    .action(
+      run(async (s, o: { claimName: string; claimValue: string; key: string; description?: string }) => {
+        const created = await s.admin.createJwtKeyMapping({ claimName: o.claimName, claimValue: o.claimValue, token: tokenOf(o.key), description: o.description });
+        // Clears a cached "no mapping" for the claim on every server.
+        await s.invalidate('jwt_key_mapping', jwtKeyMappingId(created.jwt_claim_name, created.jwt_claim_value));
+        print(created);
+      }),
+    );
+  mapping
+    .command('delete')
+    .description("stop deciding tokens with this claim value as a key (they are then unregistered clients)")
+    .requiredOption('--claim-name <name>')
+    .requiredOption('--claim-value <value>')
+    .action(
+      run(async (s, o: { claimName: string; claimValue: string }) => {
+        // A revocation: announced even when the answer is lost after the DELETE committed.
+        const deleted = await announcedWrite(s, [['jwt_key_mapping', jwtKeyMappingId(o.claimName, o.claimValue)]], () =>
+          s.admin.deleteJwtKeyMapping(o.claimName, o.claimValue),
+        );
+        if (!deleted) throw new AdminInputError('no such mapping');
         console.log('deleted');
       }),
     );

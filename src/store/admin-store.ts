@@ -39,6 +39,7 @@ import {
   BudgetRecord,
   DeprecatedVerificationTokenRecord,
   EndUserRecord,
+  JwtKeyMappingRecord,
   ModelTableRecord,
   OrganizationRecord,
   ProjectRecord,
@@ -53,6 +54,7 @@ import { isJsonObject } from './json-values';
 import { newKeyMaterial } from './key-material';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
+import { isDuplicateKey } from './duplicate-key';
 
 export * from './admin-inputs';
 
@@ -80,6 +82,34 @@ export interface RegeneratedKey {
   /** Until when the previous key keeps working (its deprecated row), or null: refused at once. */
   readonly revokeAt: Date | null;
   readonly virtualKey: VirtualKey;
+}
+
+/** A LiteLLM_JWTKeyMapping row to write: the JWT claim (name and value as LiteLLM looks them up) → a key. */
+export interface NewJwtKeyMapping {
+  readonly claimName: string;
+  readonly claimValue: string;
+  /** sha256 hex of the key (`LiteLLM_VerificationToken.token`). */
+  readonly token: string;
+  readonly description?: string | null;
+}
+
+/** A mapping as written (the key named by its hash, which is no secret: `key info` shows it too). */
+export interface JwtKeyMappingInfo {
+  readonly id: string;
+  readonly jwt_claim_name: string;
+  readonly jwt_claim_value: string;
+  readonly key_hash: string;
+  readonly description: string | null;
+  readonly is_active: boolean;
+}
+
+/** The columns are VARCHAR(255), as the other ids: longer values would be cut or refused by the driver. */
+const MAX_CLAIM_LENGTH = 255;
+
+function requireClaimPart(what: string, value: string): string {
+  requireId(what, value);
+  if (value.length > MAX_CLAIM_LENGTH) throw new AdminInputError(`${what} must be at most ${String(MAX_CLAIM_LENGTH)} characters`);
+  return value;
 }
 
 export const DEFAULT_ACTOR = 'tollgate-cli';
@@ -384,6 +414,47 @@ export class AdminStore {
     const keys = this.dataSource.getRepository(VerificationTokenRecord);
     if (!(await existsExactly(keys.manager, VerificationTokenRecord, { token }))) return false;
     const result = await keys.delete({ token });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * A JWT → virtual-key mapping, as LiteLLM's mapping endpoint writes it (active). The key must
+   * exist (LiteLLM's foreign key refuses it otherwise) and a claim name and value map to one key
+   * (its unique index); both are refused with the command's own message.
+   */
+  async createJwtKeyMapping(input: NewJwtKeyMapping): Promise<JwtKeyMappingInfo> {
+    const claimName = requireClaimPart('claim name', input.claimName);
+    const claimValue = requireClaimPart('claim value', input.claimValue);
+    const row = {
+      id: randomUUID(),
+      jwt_claim_name: claimName,
+      jwt_claim_value: claimValue,
+      token: input.token,
+      description: input.description ?? null,
+      is_active: true,
+      ...this.audit(),
+    };
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await mustExist(manager, VerificationTokenRecord, { token: input.token }, 'key');
+        await mustNotExist(manager, JwtKeyMappingRecord, { jwt_claim_name: claimName, jwt_claim_value: claimValue }, `a mapping for ${claimName}=${claimValue}`);
+        await manager.insert(JwtKeyMappingRecord, row);
+      });
+    } catch (error) {
+      // Another writer inserted the same pair between the check and the insert.
+      if (isDuplicateKey(error)) throw new AdminInputError(`a mapping for ${claimName}=${claimValue} already exists`);
+      throw error;
+    }
+    return { id: row.id, jwt_claim_name: claimName, jwt_claim_value: claimValue, key_hash: row.token, description: row.description, is_active: true };
+  }
+
+  /** Deletes the mapping of exactly this claim name and value; resolves false when there was none. */
+  async deleteJwtKeyMapping(claimName: string, claimValue: string): Promise<boolean> {
+    const mappings = this.dataSource.getRepository(JwtKeyMappingRecord);
+    const where = { jwt_claim_name: claimName, jwt_claim_value: claimValue };
+    const rows = (await mappings.findBy(where)).filter((row) => isExactly(row, where));
+    if (rows.length === 0) return false;
+    const result = await mappings.delete(rows.map((row) => row.id));
     return (result.affected ?? 0) > 0;
   }
 

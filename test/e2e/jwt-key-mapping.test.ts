@@ -17,6 +17,8 @@ import { anEnvoyCheck, chat, denialOf, isAllowed, upstreamHeaders } from '../sup
 import { aSigningKey, aToken, startJwksServer, type JwksServer, type SigningKey } from '../support/jwt';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { startServer, type ServerProcess } from '../support/server-process';
+import { cliWith, type Cli } from '../support/cli-process';
+import { eventually } from '../support/poll';
 
 const MASTER_KEY = 'sk-master-jwt-mapping-e2e-0123';
 
@@ -85,6 +87,7 @@ for (const backend of BACKENDS) {
     let fallingBack: Checker;
     let ids: Seeded;
     let cleanup: () => Promise<void> = async () => undefined;
+    let cli: Cli;
 
     const bearer = async (claims: Record<string, unknown>, model = 'gpt-4o-mini'): Promise<CheckRequest> =>
       anEnvoyCheck({ body: chat(model), key: await aToken(key, claims) });
@@ -93,6 +96,7 @@ for (const backend of BACKENDS) {
       requireBuild();
       const opened = await backend.open(this);
       cleanup = opened.cleanup;
+      cli = cliWith(opened.env);
       ids = await seed(opened.settings);
       key = await aSigningKey('RS256', 'mapping-realm-key');
       jwks = await startJwksServer(key);
@@ -144,6 +148,31 @@ for (const backend of BACKENDS) {
       expect(unmapped).to.include({ grpcCode: 7, code: '403', type: 'auth_error', message: "JWT Key Mapping: No registered mapping for client.id='stranger'. Access denied." });
       const missing = denialOf(await rejecting.check(await bearer({ tid: ids.team }, 'gpt-4o')));
       expect(missing).to.include({ code: '403', message: "JWT Key Mapping: Required claim 'client.id' is missing from the JWT. Access denied." });
+    });
+
+    it('tollgate jwt-mapping create and delete reach the running servers: a cached "no mapping" is dropped, a deleted mapping stops', async () => {
+      const client = uniqueId('cli-client');
+      const request = await bearer({ client: { id: client } });
+      expect(denialOf(await rejecting.check(request)).code, 'unmapped: 403, and cached').to.equal('403');
+
+      const created = await cli('jwt-mapping', 'create', '--claim-name', 'client.id', '--claim-value', client, '--key', ids.mappedKeyHash);
+      expect(created.code, created.stderr).to.equal(0);
+      expect(JSON.parse(created.stdout)).to.include({ jwt_claim_name: 'client.id', jwt_claim_value: client, key_hash: ids.mappedKeyHash, is_active: true });
+      const allowed = await eventually(() => rejecting.check(request), isAllowed);
+      expect(upstreamHeaders(allowed)['x-tollgate-key-hash']).to.equal(ids.mappedKeyHash);
+
+      const again = await cli('jwt-mapping', 'create', '--claim-name', 'client.id', '--claim-value', client, '--key', ids.mappedKeyHash);
+      expect(again).to.include({ code: 2 });
+      expect(again.stderr).to.include(`a mapping for client.id=${client} already exists`);
+      const noKey = await cli('jwt-mapping', 'create', '--claim-name', 'client.id', '--claim-value', uniqueId('x'), '--key', 'sk-never-issued');
+      expect(noKey).to.include({ code: 2 });
+      expect(noKey.stderr).to.include('key does not exist');
+
+      const deleted = await cli('jwt-mapping', 'delete', '--claim-name', 'client.id', '--claim-value', client);
+      expect(deleted.code, deleted.stderr).to.equal(0);
+      const refused = await eventually(() => rejecting.check(request), (response) => !isAllowed(response));
+      expect(denialOf(refused)).to.include({ code: '403', message: `JWT Key Mapping: No registered mapping for client.id='${client}'. Access denied.` });
+      expect(await cli('jwt-mapping', 'delete', '--claim-name', 'client.id', '--claim-value', client)).to.include({ code: 2 });
     });
 
     it('under fallback_team_mapping, decides an unmapped token by its team, as before', async () => {

@@ -8,6 +8,7 @@ import { JwtKeyMappingRecord } from '../../src/store/entities';
 import { ensureTable } from '../../src/store/migrations/ddl';
 import { JWT_KEY_MAPPING_TABLE } from '../../src/store/migrations/1764115800000-jwt-key-mapping';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { AdminInputError, AdminStore } from '../../src/store/admin-store';
 import { isPromise } from '../../src/util/maybe-promise';
 import { describeEachBackend } from '../support/store-backends';
 
@@ -81,6 +82,30 @@ describeEachBackend('JWT → virtual-key mapping: LiteLLM_JWTKeyMapping', (backe
     expect(isPromise(warm) || isPromise(warmMiss)).to.equal(false);
     expect(warm).to.deep.equal({ kind: 'mapped', keyHash: mapping.token });
     expect(store.queryCounter.count - before).to.equal(0);
+  });
+
+  it('AdminStore (tollgate jwt-mapping): writes an active row the lookup finds, refusing an unknown key or a pair already mapped, and deletes only the pair named exactly', async () => {
+    const admin = new AdminStore(backend().dataSource, backend().settings);
+    const key = await admin.createKey({});
+    const value = `cli-${String(Date.now())}@example.com`;
+    const created = await admin.createJwtKeyMapping({ claimName: 'email', claimValue: value, token: key.token, description: 'ci bot' });
+    expect(created).to.include({ jwt_claim_name: 'email', jwt_claim_value: value, key_hash: key.token, description: 'ci bot', is_active: true });
+    expect(await store.findJwtKeyMapping('email', value)).to.equal(key.token);
+    const refusal = async (work: Promise<unknown>): Promise<string> => {
+      try {
+        await work;
+      } catch (error) {
+        expect(error).to.be.instanceOf(AdminInputError);
+        return (error as Error).message;
+      }
+      throw new Error('expected an AdminInputError');
+    };
+    expect(await refusal(admin.createJwtKeyMapping({ claimName: 'email', claimValue: value, token: key.token }))).to.equal(`a mapping for email=${value} already exists`);
+    expect(await refusal(admin.createJwtKeyMapping({ claimName: 'email', claimValue: `other-${value}`, token: 'f'.repeat(64) }))).to.equal('key does not exist');
+    expect(await refusal(admin.createJwtKeyMapping({ claimName: ' ', claimValue: value, token: key.token }))).to.equal('claim name must not be empty');
+    expect(await admin.deleteJwtKeyMapping('email', value.toUpperCase())).to.equal(false);
+    expect(await admin.deleteJwtKeyMapping('email', value)).to.equal(true);
+    expect(await store.findJwtKeyMapping('email', value)).to.equal(null);
   });
 
   // Last: it drops the table.

@@ -246,7 +246,7 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
     // LiteLLM's tables, which Tollgate never makes. Refused rather than read as another behaviour.
     if (auth.unregistered_jwt_client_behavior === 'auto_register') {
       throw new ConfigError(
-        "invalid setting 'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': auto_register is not supported by Tollgate, which creates no keys (use reject or fallback_team_mapping, with LiteLLM_JWTKeyMapping rows made by LiteLLM's JWT key mapping endpoints)",
+        "invalid setting 'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': auto_register is not supported by Tollgate, which creates no keys (use reject or fallback_team_mapping, and make mappings with `tollgate jwt-mapping create` or LiteLLM's JWT key mapping endpoints)",
       );
     }
     // Newer LiteLLM maps claims per issuer (its *_jwt_field settings on an issuer entry): ignored,

@@ -10,7 +10,7 @@ import { rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aBudget, aDeployment, anAgent, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -130,6 +130,33 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     });
     store.windowSpends.set(windowSpendId('team', 't-windows', daily), 1);
     expect((await authorizer().authorize(await withToken({ tid: 't-windows' }))).decision.kind).to.equal('allow');
+  });
+
+  it("denies a JWT caller without a team whose user is over one of its multi-window budgets; with a team, the user's windows do not apply", async () => {
+    const daily = { budget_duration: '1d', max_budget: 2, reset_at: null };
+    store.users.set('win-user', aUser({ user_id: 'win-user', budget_limits: [daily] }));
+    store.windowSpends.set(windowSpendId('user', 'win-user', daily), 2);
+    const teamless = authorizer({ jwtauth: { user_id_jwt_field: 'sub' } });
+    expect(denial(await teamless.authorize(await withToken({ sub: 'win-user' })))).to.deep.include({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'ExceededBudget: User=win-user over 1d budget. Spend=$2.0000, Limit=$2.00',
+      refusedBy: 'user_window_budgets',
+    });
+    expect((await authorizer().authorize(await withToken({ sub: 'win-user', tid: 't-gpt' }))).decision.kind).to.equal('allow');
+  });
+
+  it("denies a JWT caller whose end user is over one of its multi-window budgets (the end user's window spend is loaded for tokens too)", async () => {
+    const hourly = { budget_duration: '1h', max_budget: 1, reset_at: null };
+    store.endUsers.set('win-customer', anEndUser({ user_id: 'win-customer', budget_limits: [hourly] }));
+    store.windowSpends.set(windowSpendId('end_user', 'win-customer', hourly), 1.5);
+    expect(denial(await authorizer().authorize(await withToken({ tid: 't-gpt', customer: 'win-customer' })))).to.deep.include({
+      status: 400,
+      type: 'budget_exceeded',
+      refusedBy: 'end_user_window_budgets',
+    });
+    store.windowSpends.set(windowSpendId('end_user', 'win-customer', hourly), 0.5);
+    expect((await authorizer().authorize(await withToken({ tid: 't-gpt', customer: 'win-customer' }))).decision.kind).to.equal('allow');
   });
 
   it('holds a JWT caller to the budget of a tag sent only in the x-litellm-tags header, as newer LiteLLM merges it in before its tag check', async () => {

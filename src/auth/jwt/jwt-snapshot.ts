@@ -25,6 +25,7 @@ import {
   permissionsById,
   unknownEndUserOf,
 } from '../../snapshot/load-snapshot';
+import type { AuthStore } from '../../store/auth-store';
 import { accessGroupsOf, agentOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
 import { requestAgentIdOf } from '../../ratelimit/rate-limits';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
@@ -147,16 +148,25 @@ export function loadJwtSnapshot(
     // Read only once the token verified (this runs after), as a key's agent is only for a key that exists.
     agentIdNamed !== null ? agentOf(store, agentIdNamed) : null,
   ]);
-  // The team's multi-window budgets (`_team_multi_budget_check` runs for JWT callers too).
-  const windowSpend = budgetWindowSpendOf(store, null, team);
-  return andThen(allReady<[Loaded, ReadonlyMap<string, number>]>([loaded, windowSpend]), ([ready, budgetWindowSpend]) =>
-    andThen(refuseOrAssemble(lookups, identity, team, facts, ready), (result) => withWindowSpend(result, budgetWindowSpend)),
+  // The team's multi-window budgets (`_team_multi_budget_check` runs for JWT callers too), read
+  // beside the rest, as the team is known already; the user's and end user's once their rows are.
+  const teamWindowSpend = budgetWindowSpendOf(store, null, team);
+  return andThen(allReady<[Loaded, ReadonlyMap<string, number>]>([loaded, teamWindowSpend]), ([ready]) =>
+    andThen(refuseOrAssemble(lookups, identity, team, facts, ready), (result) => withWindowSpend(store, result)),
   );
 }
 
-function withWindowSpend(result: JwtSnapshotResult, budgetWindowSpend: ReadonlyMap<string, number>): JwtSnapshotResult {
-  if (result.kind !== 'loaded' || budgetWindowSpend.size === 0) return result;
-  return { ...result, snapshot: Object.freeze({ ...result.snapshot, budgetWindowSpend }) };
+/**
+ * Every multi-window budget common_checks reads for a JWT caller: the team's, the user's (without
+ * a team, as for a personal key) and the end user's. The team's were read above, so a cold caller
+ * waits for the user's and end user's only; warm, all are memory lookups.
+ */
+function withWindowSpend(store: AuthStore, result: JwtSnapshotResult): MaybePromise<JwtSnapshotResult> {
+  if (result.kind !== 'loaded') return result;
+  const { team, user, endUser } = result.snapshot;
+  return andThen(budgetWindowSpendOf(store, null, team, user, endUser), (budgetWindowSpend) =>
+    budgetWindowSpend.size === 0 ? result : { ...result, snapshot: Object.freeze({ ...result.snapshot, budgetWindowSpend }) },
+  );
 }
 
 const NO_IDS: readonly string[] = Object.freeze([]);

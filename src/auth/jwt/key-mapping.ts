@@ -15,6 +15,7 @@ import type { Denial } from '../../checks/types';
 import type { AuthStore } from '../../store/auth-store';
 import { jwtKeyMappingOf } from '../../store/memory-first';
 import { andThen, type MaybePromise } from '../../util/maybe-promise';
+import type { Json } from '../../domain/entities';
 import { claimAt, MISSING, type Claims } from './claims';
 import type { VirtualKeyMappingSettings } from './settings';
 
@@ -36,14 +37,30 @@ export function mappedClaimValue(claims: Claims, claimField: string): string | n
   return value === MISSING || value === null ? null : pyStr(value);
 }
 
+/**
+ * Whether the claim holds an integer beyond 2^53, anywhere in it. JSON.parse (jose's, and Envoy's
+ * Struct, which holds doubles) rounds such a number to a neighbour: 9007199254740993 arrives as
+ * 9007199254740992, another client's value, where LiteLLM's Python reads it exactly. Fractions are
+ * safe: both sides print the same double the same shortest way.
+ */
+function holdsInexactInteger(value: Json): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value === null || typeof value !== 'object') return false;
+  return (Array.isArray(value) ? value : Object.values(value)).some((item) => holdsInexactInteger(item as Json));
+}
+
 export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: AuthStore, claims: Claims): MaybePromise<KeyMappingResult> {
   const field = settings.claimField;
-  const value = mappedClaimValue(claims, field);
-  if (value === null) {
+  const raw = claimAt(claims, field);
+  if (raw === MISSING || raw === null) {
     // LiteLLM applies the no-match policy here too: leaving the claim out must not get round `reject`.
     if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
     return refused(`JWT Key Mapping: Required claim '${field}' is missing from the JWT. Access denied.`);
   }
+  // Refused under either behaviour: looked up, it could reach another client's key; left to the
+  // team path, a client whose exact value is mapped would escape the key it is held to.
+  if (holdsInexactInteger(raw)) return refused(`JWT Key Mapping: Claim '${field}' holds an integer too large to compare exactly. Access denied.`);
+  const value = pyStr(raw);
   return andThen(jwtKeyMappingOf(store, field, value), (keyHash): KeyMappingResult => {
     if (keyHash !== null) return { kind: 'mapped', keyHash };
     if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;

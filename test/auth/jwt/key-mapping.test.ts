@@ -98,6 +98,25 @@ describe('JWT → virtual-key mapping (litellm_jwtauth.virtual_key_claim_field, 
       expect(store.calls).to.deep.equal([]);
     });
 
+    it('never maps a number it cannot hold exactly: 2^53 + 1 arrives as 2^53, another client\'s value (refused under both behaviours, nothing looked up)', async () => {
+      // JSON.parse (jose, and Envoy's Struct) rounds 9007199254740993 to 9007199254740992; LiteLLM's
+      // Python reads it exactly, so a row for ...992 belongs to someone else.
+      store.mappings.set('cid=9007199254740992', 'b'.repeat(64));
+      const claims: Claims = JSON.parse('{"cid": 9007199254740993}') as Claims;
+      const fields = (unregistered: VirtualKeyMappingSettings['unregistered']): VirtualKeyMappingSettings => ({ claimField: 'cid', unregistered, cacheTtlMs: 300_000 });
+      for (const unregistered of ['reject', 'fallback_team_mapping'] as const) {
+        const outcome = await resolveKeyMapping(fields(unregistered), store, claims);
+        expect(outcome.kind, unregistered).to.equal('refused');
+        expect(outcome.kind === 'refused' && outcome.denial).to.deep.include({ status: 403, type: 'auth_error' });
+      }
+      expect(await resolveKeyMapping(fields('reject'), store, { cid: 1e300 })).to.deep.include({ kind: 'refused' });
+      expect(store.calls).to.deep.equal([]);
+      // An exact integer, and a fraction, are read as Python prints them.
+      store.mappings.set('cid=9007199254740991', 'c'.repeat(64));
+      expect(await resolveKeyMapping(fields('reject'), store, { cid: 9007199254740991 })).to.deep.equal({ kind: 'mapped', keyHash: 'c'.repeat(64) });
+      expect(mappedClaimValue({ cid: 2.5 }, 'cid')).to.equal('2.5');
+    });
+
     it('through the cache: a warm claim is answered at once (no promise, no lookup), "no mapping" included', async () => {
       const cached = new CachedAuthStore(store, POLICY, new MapSharedCache());
       expect(await resolveKeyMapping(settings('reject'), cached, { email: 'user@example.com' })).to.deep.include({ kind: 'mapped' });

@@ -6,7 +6,8 @@
  *
  * Concurrent Checks asking for the same counters share one round trip (no added staleness
  * beyond that round trip). When Redis cannot answer in time, the snapshot keeps its database
- * spend: a Redis fault never inflates spend (field-notes §1) and never blocks a decision.
+ * spend and its per-model windows read as nothing spent: a Redis fault never inflates spend
+ * (field-notes §1) and never blocks a decision.
  */
 import type { Snapshot } from '../checks/types';
 import type { RequestFacts } from '../domain/request';
@@ -26,6 +27,17 @@ export interface SpendCountersOptions {
 }
 
 const NO_WINDOWS: readonly ModelBudgetCounter[] = Object.freeze([]);
+const NOTHING_SPENT: ReadonlyMap<string, number> = new Map();
+
+/**
+ * The snapshot when the per-model windows could not be read: every window as nothing spent (a
+ * limit of 0 still refuses), as LiteLLM's limiter reads a counter its Redis did not return. Not
+ * the rows' `model_spend`: metering does not keep it, and what LiteLLM left there (spend since the
+ * row's budget reset, not in the window) would make a Redis fault refuse a caller within budget.
+ */
+function unreadWindows(snapshot: Snapshot, windows: readonly ModelBudgetCounter[]): Snapshot {
+  return windows.length === 0 ? snapshot : Object.freeze({ ...snapshot, modelBudgetSpend: NOTHING_SPENT });
+}
 
 export class SpendCounters {
   private readonly inFlight = new Map<string, Promise<Map<string, number>>>();
@@ -39,12 +51,14 @@ export class SpendCounters {
   /**
    * The snapshot with shared spend, and the spend in the current window of each per-model budget
    * the request's checks read (`modelBudgetSpend`), in the same round trip; unchanged when it has
-   * no counters or Redis is unavailable (the per-model checks then read `model_spend`).
+   * no counters, and with its database spend when Redis is unavailable (its windows then read as
+   * nothing spent: unreadWindows).
    */
   async overlay(snapshot: Snapshot, now: Date, facts?: Pick<RequestFacts, 'model'>): Promise<Snapshot> {
     const slots = counterSlots(snapshot, now.getTime());
     const windows = facts === undefined ? NO_WINDOWS : gatedModelBudgetsOf(snapshot, facts);
-    if ((slots.length === 0 && windows.length === 0) || !this.client.isReady) return snapshot;
+    if (slots.length === 0 && windows.length === 0) return snapshot;
+    if (!this.client.isReady) return unreadWindows(snapshot, windows);
     try {
       const values = await this.read(slots, now.getTime(), windows);
       const overlaid = overlaySpend(snapshot, values);
@@ -53,7 +67,7 @@ export class SpendCounters {
       return Object.freeze({ ...overlaid, modelBudgetSpend });
     } catch (error) {
       this.options.onError(error);
-      return snapshot;
+      return unreadWindows(snapshot, windows);
     }
   }
 

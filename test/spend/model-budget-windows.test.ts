@@ -11,6 +11,7 @@ import { keyModelBudget } from '../../src/checks/key-model-budget';
 import { teamModelBudget } from '../../src/checks/team-model-budget';
 import type { Snapshot } from '../../src/checks/types';
 import type { JsonObject } from '../../src/domain/entities';
+import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { SpendCounters } from '../../src/spend/spend-counters';
 import { RedisSpendRecorder, windowLengthMs, type SpendRecorder } from '../../src/spend/spend-recorder';
@@ -171,11 +172,28 @@ describe('spend: per-model budget windows on Redis', function () {
       }
     });
 
-    it('leaves the snapshot as loaded when Redis cannot answer (the checks then read model_spend)', async () => {
-      const failing = new SpendCounters(createClient({ url: TEST_REDIS_URL }), keys, { timeoutMs: TIMEOUT, idleMs: 60_000, onError: () => undefined });
-      const snapshot = keyed(unique('hash'), { 'gpt-4o': daily(1) });
-      const overlaid = await failing.overlay(snapshot, new Date(), { model: 'gpt-4o' });
-      expect(overlaid).to.equal(snapshot);
+    it("reads no window as spent when Redis cannot answer, as LiteLLM's limiter does: never the rows' model_spend, which metering does not keep", async () => {
+      // Never connected: not ready, so nothing is sent.
+      const unready = new SpendCounters(createClient({ url: TEST_REDIS_URL }), keys, { timeoutMs: TIMEOUT, idleMs: 60_000, onError: () => undefined });
+      // Ready, but every script fails (a timeout, a fault).
+      const errors: unknown[] = [];
+      const failing = new SpendCounters(
+        { isReady: true, evalSha: () => Promise.reject(new Error('down')), eval: () => Promise.reject(new Error('down')) } as unknown as RedisClient,
+        keys,
+        { timeoutMs: TIMEOUT, idleMs: 60_000, onError: (error) => errors.push(error) },
+      );
+      const token = unique('hash');
+      // A model_spend far over the limit, as LiteLLM wrote it before Tollgate metered: not this window's spend.
+      const stale = aSnapshot({ key: aKey({ token, model_max_budget: { 'gpt-4o': daily(1), o1: daily(0) }, model_spend: { 'gpt-4o': 50 } }) });
+      for (const counters of [unready, failing]) {
+        const overlaid = await counters.overlay(stale, new Date(), { model: ['gpt-4o', 'o1'] });
+        expect(overlaid.key?.spend, 'the spend counters keep the database spend').to.equal(stale.key?.spend);
+        expect(keyModelBudget.decide(aContext({ request: { model: 'gpt-4o' }, snapshot: overlaid }))).to.equal(null);
+        expect(keyModelBudget.decide(aContext({ request: { model: 'o1' }, snapshot: overlaid }))?.type, 'a limit of 0 still refuses').to.equal('budget_exceeded');
+      }
+      expect(errors).to.have.length(1);
+      const unbudgeted = aSnapshot({ key: aKey({ token }) });
+      expect(await unready.overlay(unbudgeted, new Date(), { model: 'gpt-4o' }), 'nothing to read: the snapshot as loaded').to.equal(unbudgeted);
     });
   });
 });

@@ -7,7 +7,8 @@
  * Field names are the dynamic-metadata names of spec README §3, plus `request_tags` and
  * `admission_id` (spend/admission.ts).
  */
-import type { ModelBudgetCounter, ModelBudgetScope } from '../checks/model-budget-scopes';
+import { modelBudgetName, type ModelBudgetCounter, type ModelBudgetScope } from '../checks/model-budget-scopes';
+import { isDuration } from '../spend/budget-window';
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
 import { modelLabel, type RequestFacts } from '../domain/request';
@@ -70,16 +71,23 @@ function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; ag
 
 const SCOPES: ReadonlySet<string> = new Set<ModelBudgetScope>(['key', 'user', 'team', 'end_user']);
 
-/** `model_budgets` from the admission's metadata (`[scope, id, budget model, duration]` each): the per-model windows the response is charged to. */
+/**
+ * `model_budgets` from the admission's metadata (`[scope, id, budget model, duration]` each): the
+ * per-model windows the response is charged to. An entry that is not one of these is dropped, as
+ * is one whose duration cannot be read (its window would be held for centuries, windowLengthMs),
+ * and a window named twice is charged once.
+ */
 function modelBudgetsOf(value: Json | undefined): { modelBudgets?: ModelBudgetCounter[] } {
   if (!Array.isArray(value)) return {};
-  const windows: ModelBudgetCounter[] = [];
+  const windows = new Map<string, ModelBudgetCounter>();
   for (const entry of value) {
     if (!Array.isArray(entry) || entry.length !== 4 || !entry.every((part): part is string => typeof part === 'string')) continue;
     const [scope, id, budgetModel, duration] = entry;
-    if (SCOPES.has(scope)) windows.push({ scope: scope as ModelBudgetScope, id, budgetModel, duration });
+    if (!SCOPES.has(scope) || !isDuration(duration)) continue;
+    const window = { scope: scope as ModelBudgetScope, id, budgetModel, duration };
+    windows.set(modelBudgetName(window), window);
   }
-  return windows.length > 0 ? { modelBudgets: windows } : {};
+  return windows.size > 0 ? { modelBudgets: [...windows.values()] } : {};
 }
 
 /**

@@ -39,6 +39,21 @@ describe('metering: who an admitted request is charged to', () => {
     expect(attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1' }) })).to.not.have.property('modelBudgets');
   });
 
+  it('charges a window named twice once, and none whose duration it cannot read (it would be held for centuries)', () => {
+    const forwarded = attributionFromMetadata({
+      'envoy.filters.http.ext_authz': toStruct({
+        key_hash: 'h1',
+        model_budgets: [
+          ['key', 'h1', 'gpt-4o', '1d'],
+          ['key', 'h1', 'gpt-4o', '1d'],
+          ['user', 'u-1', 'gpt-4o', 'forever'],
+          ['team', 't-1', 'gpt-4o', ''],
+        ],
+      }),
+    });
+    expect(forwarded?.modelBudgets).to.deep.equal([{ scope: 'key', id: 'h1', budgetModel: 'gpt-4o', duration: '1d' }]);
+  });
+
   it("takes the tags the admission named (the header's and the key's merged in), none when it named none", () => {
     const body = { model: 'gpt-4o', metadata: { tags: ['a'] } };
     const admitted = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-1', request_tags: ['a', 'header', 'key'], charged_tags: ['key'] } };

@@ -81,18 +81,26 @@ describe('per-model budgets end to end: metered spend counted per window', funct
     expect(isAllowed(await check(raw, 'gpt-4o-mini')), 'a model without a budget').to.equal(true);
   });
 
-  it("refuses a team's keys once the team's metered spend on a model reaches its budget, unless a key's own entry limits that model", async () => {
+  it("refuses a team's keys once the team's metered spend on a model reaches its budget, never charging it what a key whose own entry limits that model spent", async () => {
     const team = await rows.aTeam({ model_max_budget: { 'gpt-4o': { budget_limit: 0.15, time_period: '30d' } } });
     const first = `sk-team-model-a-${uniqueId('k')}`;
     const second = `sk-team-model-b-${uniqueId('k')}`;
     const ownLimit = `sk-team-model-own-${uniqueId('k')}`;
+    const overriding = `sk-team-model-over-${uniqueId('k')}`;
     await rows.aKey({ token: hashKey(first), team_id: team.team_id });
     await rows.aKey({ token: hashKey(second), team_id: team.team_id });
-    await rows.aKey({ token: hashKey(ownLimit), team_id: team.team_id, model_max_budget: { 'gpt-4o': { max_budget: 10, budget_duration: '1d' } } });
+    await rows.aKey({ token: hashKey(ownLimit), team_id: team.team_id, model_max_budget: { 'gpt-4o': { max_budget: 0.2, budget_duration: '1d' } } });
+    await rows.aKey({ token: hashKey(overriding), team_id: team.team_id, model_max_budget: { 'gpt-4o': { max_budget: 10, budget_duration: '1d' } } });
+    // The key with its own gpt-4o limit is gated on and charged to that limit alone: once both of
+    // its responses are counted it is refused on its own entry, and the team has spent nothing.
+    await spend(ownLimit, 'gpt-4o');
+    await spend(ownLimit, 'gpt-4o');
+    expect(denialOf(await refusedOnceCounted(ownLimit, 'gpt-4o')).message).to.equal(
+      `LiteLLM Virtual Key: ${hashKey(ownLimit)}, key_alias: None, exceeded budget for model=gpt-4o`,
+    );
+    expect(isAllowed(await check(first, 'gpt-4o')), "the team's window holds none of that key's spend").to.equal(true);
     await spend(first, 'gpt-4o');
     await spend(second, 'gpt-4o');
-    // The key with its own gpt-4o limit is gated on and charged to that limit alone.
-    await spend(ownLimit, 'gpt-4o');
     const refused = await refusedOnceCounted(second, 'gpt-4o');
     expect(denialOf(refused)).to.deep.include({
       httpStatus: 'BadRequest',
@@ -101,6 +109,6 @@ describe('per-model budgets end to end: metered spend counted per window', funct
     });
     expect(isAllowed(await check(first, 'gpt-4o')), 'every key of the team').to.equal(false);
     expect(isAllowed(await check(first, 'gpt-4o-mini')), 'another model of the team').to.equal(true);
-    expect(isAllowed(await check(ownLimit, 'gpt-4o')), "a key whose own entry overrides the team's").to.equal(true);
+    expect(isAllowed(await check(overriding, 'gpt-4o')), "a key whose own entry overrides the team's").to.equal(true);
   });
 });

@@ -53,13 +53,15 @@ export class JoinedLookup<R extends ObjectLiteral> {
 
   /**
    * `key` names the root's primary key columns (all of them, in the order `find` takes their
-   * values), so a lookup matches at most one root row.
+   * values), so a lookup matches at most one root row. Columns declared `select: false` are read
+   * only when `alsoSelect` names them (as the query builder's `addSelect`).
    */
   constructor(
     private readonly dataSource: DataSource,
     target: EntityTarget<R>,
     relationName: keyof R & string,
     key: readonly (keyof R & string)[],
+    alsoSelect: readonly (keyof R & string)[] = [],
   ) {
     const metadata = dataSource.getMetadata(target);
     this.metadata = metadata;
@@ -80,8 +82,10 @@ export class JoinedLookup<R extends ObjectLiteral> {
     }
 
     const escape = (name: string): string => dataSource.driver.escape(name);
+    const selected = (column: ColumnMetadata): boolean =>
+      !column.isVirtual && (column.isSelect || (column.entityMetadata === metadata && (alsoSelect as readonly string[]).includes(column.propertyName)));
     const select = (table: string, entity: EntityMetadata): Selected[] =>
-      entity.columns.filter((column) => !column.isVirtual).map((column) => ({ table, alias: `${table}_${column.databaseName}`, column }));
+      entity.columns.filter(selected).map((column) => ({ table, alias: `${table}_${column.databaseName}`, column }));
     this.rootColumns = select(ROOT, metadata);
     this.joinedColumns = select(JOINED, joined);
     this.joinedKey = joined.primaryColumns.map((column) => `${JOINED}_${column.databaseName}`);

@@ -65,22 +65,23 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
    * would be cached under a spelling its own invalidation never names.
    */
   async findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): Promise<User | null> {
-    const users = this.dataSource.getRepository(UserRecord);
+    // With the user's multi-window budgets where the table has the column (TypeOrmAuthStore.withBudgetLimits).
+    const users = (withWindows: boolean) => {
+      const query = this.dataSource.getRepository(UserRecord).createQueryBuilder('u').leftJoinAndSelect('u.organization_memberships', 'om');
+      return withWindows ? query.addSelect('u.budget_limits') : query;
+    };
     if (ssoUserId !== null) {
       const bySso = await this.bounded('findUserBySsoId', () =>
-        users.createQueryBuilder('u').leftJoinAndSelect('u.organization_memberships', 'om').where('u.sso_user_id = :ssoUserId', { ssoUserId }).getOne(),
+        this.reader.withBudgetLimits('user', (withWindows) => users(withWindows).where('u.sso_user_id = :ssoUserId', { ssoUserId }).getOne()),
       );
       if (bySso !== null && bySso.sso_user_id === ssoUserId) return toUser(bySso);
     }
     if (email === null) return null;
     // LiteLLM: Prisma `mode: "insensitive"` (case only). LOWER() works the same on MySQL and SQLite.
     const byEmail = await this.bounded('findUserByEmail', () =>
-      users
-        .createQueryBuilder('u')
-        .leftJoinAndSelect('u.organization_memberships', 'om')
-        .where('LOWER(u.user_email) = LOWER(:email)', { email })
-        .orderBy('u.user_id')
-        .getMany(),
+      this.reader.withBudgetLimits('user', (withWindows) =>
+        users(withWindows).where('LOWER(u.user_email) = LOWER(:email)', { email }).orderBy('u.user_id').getMany(),
+      ),
     );
     const wanted = email.toLowerCase();
     const user = byEmail.find((u) => u.user_email?.toLowerCase() === wanted);

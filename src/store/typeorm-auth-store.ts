@@ -9,6 +9,7 @@
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { USER_EMAIL_LOWER_COLUMN } from './migrations/1764115500000-user-email-index';
 import { mysqlColumnExists, tableExists } from './migrations/ddl';
+import { BUDGET_LIMITS_COLUMN } from './migrations/1764115900000-user-end-user-budget-limits';
 import { DEPRECATED_KEYS_TABLE } from './migrations/1764115600000-deprecated-keys';
 import { JWT_KEY_MAPPING_TABLE } from './migrations/1764115800000-jwt-key-mapping';
 import type { Settings } from '../config/settings';
@@ -83,6 +84,14 @@ export type StoreSettings = Pick<Settings, 'dbTimeoutMs'>;
 
 /** How long a missing optional table is believed missing before it is asked about again. */
 const MISSING_TABLE_RECHECK_MS = 30_000;
+
+/** The tables migration 1764115900000 adds `budget_limits` to (TypeOrmAuthStore.withBudgetLimits). */
+export type BudgetLimitsTable = 'user' | 'end_user';
+
+/** MySQL's/MariaDB's `Unknown column '…budget_limits'` (ER_BAD_FIELD_ERROR) or SQLite's `no such column: …budget_limits`. */
+function isMissingBudgetLimitsColumn(error: unknown): boolean {
+  return error instanceof Error && error.message.includes(BUDGET_LIMITS_COLUMN) && /unknown column|no such column/i.test(error.message);
+}
 
 function orNull<R, D>(row: R | null, map: (row: R) => D): D | null {
   return row === null ? null : map(row);
@@ -160,6 +169,9 @@ export class TypeOrmAuthStore implements AuthStore {
   private teams: JoinedLookup<TeamRecord> | null = null;
   private memberships: JoinedLookup<TeamMembershipRecord> | null = null;
   private users: JoinedLookup<UserRecord> | null = null;
+  private usersWithWindows: JoinedLookup<UserRecord> | null = null;
+  /** Since when each table has been believed to lack `budget_limits` (withBudgetLimits); null while it has it. */
+  private readonly budgetLimitsMissingSince: Record<BudgetLimitsTable, number | null> = { user: null, end_user: null };
   /** Whether the email lookup can use the indexed column (hasLoweredEmailColumn). */
   private loweredEmailColumn: Promise<boolean> | null = null;
   /** Whether the database has LiteLLM_DeprecatedVerificationToken (hasDeprecatedKeysTable). */
@@ -290,18 +302,44 @@ export class TypeOrmAuthStore implements AuthStore {
   }
 
   findUser(userId: string): Promise<User | null> {
-    return this.bounded('findUser', async () => orNull(exactly(await this.userLookup().find([userId]), (u) => u.user_id === userId), toUser));
+    return this.bounded('findUser', async () =>
+      orNull(exactly(await this.withBudgetLimits('user', (withWindows) => this.userLookup(withWindows).find([userId])), (u) => u.user_id === userId), toUser),
+    );
   }
 
   findEndUser(endUserId: string): Promise<EndUser | null> {
     return this.bounded('findEndUser', async () => {
-      const row = await this.repo(EndUserRecord)
-        .createQueryBuilder('end_user')
-        .leftJoinAndSelect('end_user.litellm_budget_table', 'budget')
-        .where('end_user.user_id = :endUserId', { endUserId })
-        .getOne();
+      const row = await this.withBudgetLimits('end_user', (withWindows) => {
+        const query = this.repo(EndUserRecord)
+          .createQueryBuilder('end_user')
+          .leftJoinAndSelect('end_user.litellm_budget_table', 'budget')
+          .where('end_user.user_id = :endUserId', { endUserId });
+        return (withWindows ? query.addSelect(`end_user.${BUDGET_LIMITS_COLUMN}`) : query).getOne();
+      });
       return orNull(exactly(row, (r) => r.user_id === endUserId), toEndUser);
     });
+  }
+
+  /**
+   * `read` with the `budget_limits` column of LiteLLM_UserTable or LiteLLM_EndUserTable (migration
+   * 1764115900000; LiteLLM's older schema has neither), or without it where the table lacks it: its
+   * rows then have no windows, instead of every lookup of a user or end user failing (a rolling
+   * upgrade before `tollgate migrate`). Asked by reading it, so a migrated database pays nothing; a
+   * missing column costs a second statement when first found missing, then is read without until
+   * MISSING_TABLE_RECHECK_MS has passed, so one `tollgate migrate` adds while the server runs is read.
+   */
+  async withBudgetLimits<T>(table: BudgetLimitsTable, read: (withWindows: boolean) => Promise<T>): Promise<T> {
+    const missingSince = this.budgetLimitsMissingSince[table];
+    if (missingSince !== null && this.now().getTime() - missingSince < MISSING_TABLE_RECHECK_MS) return read(false);
+    try {
+      const found = await read(true);
+      this.budgetLimitsMissingSince[table] = null;
+      return found;
+    } catch (error) {
+      if (!isMissingBudgetLimitsColumn(error)) throw error;
+      this.budgetLimitsMissingSince[table] = this.now().getTime();
+      return read(false);
+    }
   }
 
   /**
@@ -505,7 +543,13 @@ export class TypeOrmAuthStore implements AuthStore {
 
   private findUsers(userIds: readonly string[]): Promise<ReadonlyMap<string, User>> {
     return this.bounded('findUsers', () =>
-      inChunks(userIds, same, (chunk) => this.userLookup().findMany(chunk.map((id) => [id])), (user) => user.user_id, toUser),
+      inChunks(
+        userIds,
+        same,
+        (chunk) => this.withBudgetLimits('user', (withWindows) => this.userLookup(withWindows).findMany(chunk.map((id) => [id]))),
+        (user) => user.user_id,
+        toUser,
+      ),
     );
   }
 
@@ -533,7 +577,9 @@ export class TypeOrmAuthStore implements AuthStore {
     return (this.memberships ??= new JoinedLookup(this.dataSource, TeamMembershipRecord, 'litellm_budget_table', ['user_id', 'team_id']));
   }
 
-  private userLookup(): JoinedLookup<UserRecord> {
+  /** The user lookup, with `budget_limits` or without it (withBudgetLimits). */
+  private userLookup(withWindows: boolean): JoinedLookup<UserRecord> {
+    if (withWindows) return (this.usersWithWindows ??= new JoinedLookup(this.dataSource, UserRecord, 'organization_memberships', ['user_id'], ['budget_limits']));
     return (this.users ??= new JoinedLookup(this.dataSource, UserRecord, 'organization_memberships', ['user_id']));
   }
 

@@ -98,6 +98,33 @@ describeEachBackend('user and end-user multi-window budgets (budget_limits, wind
     });
   }
 
+  it('reads users and end users without windows from a database the migration has not reached, and with them once it has', async () => {
+    const ds = backend().dataSource;
+    const user = await rows.aUser({ max_budget: 3 });
+    const endUser = await rows.anEndUser();
+    const migration = new UserEndUserBudgetLimits1764115900000();
+    let at = now.getTime();
+    const unmigrated = new TypeOrmAuthStore(ds, backend().settings, () => new Date(at));
+    const runner = ds.createQueryRunner();
+    try {
+      await migration.down(runner);
+      expect((await unmigrated.findUser(user.user_id))?.max_budget).to.equal(3);
+      expect((await unmigrated.findUser(user.user_id))?.budget_limits).to.deep.equal([]);
+      expect((await unmigrated.batch.findUsers([user.user_id])).get(user.user_id)?.budget_limits).to.deep.equal([]);
+      expect((await unmigrated.findEndUser(endUser.user_id))?.user_id).to.equal(endUser.user_id);
+    } finally {
+      await migration.up(runner);
+      await runner.release();
+    }
+    const windows = [{ budget_duration: '1d', max_budget: 5 }];
+    const withWindows = await rows.aUser({ budget_limits: windows });
+    const endUserWithWindows = await rows.anEndUser({ budget_limits: windows });
+    // A column added while the store runs is read within a refresh interval.
+    at += 60_000;
+    expect((await unmigrated.findUser(withWindows.user_id))?.budget_limits).to.deep.equal([{ ...windows[0], reset_at: null }]);
+    expect((await unmigrated.findEndUser(endUserWithWindows.user_id))?.budget_limits).to.deep.equal([{ ...windows[0], reset_at: null }]);
+  });
+
   it('the migration is idempotent and its down drops the columns and indexes it added', async () => {
     const ds = backend().dataSource;
     const runner = ds.createQueryRunner();

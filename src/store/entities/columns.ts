@@ -77,14 +77,18 @@ export function StringListColumn(): PropertyDecorator {
 
 /**
  * `Json` / `Json?`. `defaultJson` is Prisma's `@default("{}")` written as JSON text.
- * NOT NULL unless `nullable` (Prisma `Json @default("{}")` is NOT NULL).
+ * NOT NULL unless `nullable` (Prisma `Json @default("{}")` is NOT NULL). `select: false` for a
+ * column a database may not have yet: read only where it is asked for by name.
  */
-export function JsonColumn(options: NullableOption & { readonly name?: string; readonly defaultJson?: '{}' | '[]' } = {}): PropertyDecorator {
+export function JsonColumn(
+  options: NullableOption & { readonly name?: string; readonly defaultJson?: '{}' | '[]'; readonly select?: false } = {},
+): PropertyDecorator {
   return Column({
     name: options.name,
     type: 'json',
     nullable: options.nullable ?? false,
     default: options.defaultJson === undefined ? undefined : () => `'${options.defaultJson}'`,
+    ...(options.select === false ? { select: false } : {}),
   });
 }
 

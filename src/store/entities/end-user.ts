@@ -13,8 +13,12 @@ export class EndUserRecord {
   @StringColumn() budget_id!: string | null;
   @StringColumn() object_permission_id!: string | null;
   @BooleanColumn({ default: false }) blocked!: boolean;
-  /** Multi-window budgets *[newer]* (migration 1764115900000). */
-  @JsonColumn({ nullable: true }) budget_limits!: JsonValue;
+  /**
+   * Multi-window budgets *[newer]*, added by migration 1764115900000: not selected by default, so
+   * that a database it has not reached yet (LiteLLM's older schema, a rolling upgrade before
+   * `tollgate migrate`) is still read; TypeOrmAuthStore asks for it where the column exists.
+   */
+  @JsonColumn({ nullable: true, select: false }) budget_limits!: JsonValue;
 
   @ManyToOne(() => BudgetRecord, { createForeignKeyConstraints: false, nullable: true })
   @JoinColumn({ name: 'budget_id', referencedColumnName: 'budget_id' })

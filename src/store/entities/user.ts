@@ -41,8 +41,12 @@ export class UserRecord {
   @StringListColumn() policies!: string[];
   @JsonColumn({ defaultJson: '{}' }) model_spend!: JsonValue;
   @JsonColumn({ defaultJson: '{}' }) model_max_budget!: JsonValue;
-  /** Multi-window budgets *[newer]* (migration 1764115900000). */
-  @JsonColumn({ nullable: true }) budget_limits!: JsonValue;
+  /**
+   * Multi-window budgets *[newer]*, added by migration 1764115900000: not selected by default, so
+   * that a database it has not reached yet (LiteLLM's older schema, a rolling upgrade before
+   * `tollgate migrate`) is still read; TypeOrmAuthStore asks for it where the column exists.
+   */
+  @JsonColumn({ nullable: true, select: false }) budget_limits!: JsonValue;
   @DateTimeColumn({ defaultNow: true }) created_at!: Date | null;
   @DateTimeColumn({ defaultNow: true }) updated_at!: Date | null;
 

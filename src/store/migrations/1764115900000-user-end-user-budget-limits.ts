@@ -13,7 +13,7 @@ import { windowIndexFor } from './1764115700000-spend-logs-window-indexes';
 
 const SPEND_LOGS = 'LiteLLM_SpendLogs';
 export const BUDGET_LIMITS_TABLES = ['LiteLLM_UserTable', 'LiteLLM_EndUserTable'] as const;
-const BUDGET_LIMITS = 'budget_limits';
+export const BUDGET_LIMITS_COLUMN = 'budget_limits';
 
 export const SPEND_LOGS_USER_WINDOW_INDEXES: readonly IndexSpec[] = [
   { name: 'LiteLLM_SpendLogs_user_startTime_idx', columns: ['user', 'startTime'] },
@@ -33,8 +33,8 @@ export class UserEndUserBudgetLimits1764115900000 implements MigrationInterface 
     const dialect = dialectOf(queryRunner.connection);
     const type = dialect === 'mysql' ? 'JSON' : 'TEXT';
     for (const table of BUDGET_LIMITS_TABLES) {
-      if (await columnExists(queryRunner, dialect, table, BUDGET_LIMITS)) continue;
-      await queryRunner.query(`ALTER TABLE ${quote(dialect, table)} ADD COLUMN ${quote(dialect, BUDGET_LIMITS)} ${type} NULL`);
+      if (await columnExists(queryRunner, dialect, table, BUDGET_LIMITS_COLUMN)) continue;
+      await queryRunner.query(`ALTER TABLE ${quote(dialect, table)} ADD COLUMN ${quote(dialect, BUDGET_LIMITS_COLUMN)} ${type} NULL`);
     }
     for (const index of SPEND_LOGS_USER_WINDOW_INDEXES) {
       if (dialect === 'mysql' && (await mysqlIndexExists(queryRunner, SPEND_LOGS, index.name))) continue;
@@ -52,8 +52,8 @@ export class UserEndUserBudgetLimits1764115900000 implements MigrationInterface 
       }
     }
     for (const table of BUDGET_LIMITS_TABLES) {
-      if (await columnExists(queryRunner, dialect, table, BUDGET_LIMITS)) {
-        await queryRunner.query(`ALTER TABLE ${quote(dialect, table)} DROP COLUMN ${quote(dialect, BUDGET_LIMITS)}`);
+      if (await columnExists(queryRunner, dialect, table, BUDGET_LIMITS_COLUMN)) {
+        await queryRunner.query(`ALTER TABLE ${quote(dialect, table)} DROP COLUMN ${quote(dialect, BUDGET_LIMITS_COLUMN)}`);
       }
     }
   }

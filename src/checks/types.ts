@@ -111,6 +111,12 @@ export interface Snapshot {
    * Absent: the per-model checks read the rows' `model_spend` instead.
    */
   readonly modelBudgetSpend?: ReadonlyMap<string, number>;
+  /**
+   * The team's default budget for its members (`metadata.team_member_budget_id`), loaded only when
+   * the caller's membership has no budget row of its own: newer LiteLLM's `_check_team_member_budget`
+   * falls back to it then.
+   */
+  readonly teamMemberDefaultBudget?: Budget | null;
   /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
   readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;
   /**

@@ -49,6 +49,7 @@ import { allReady, andThen, isPromise, type MaybePromise } from '../util/maybe-p
 import { keyWithBudgetDefaults } from './key-budget-defaults';
 import { teamOfKey } from './missing-team';
 import { tagsOfRequest } from './request-tags';
+import { teamMemberDefaultBudgetId } from '../checks/team-member-budget';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
 const EMPTY_PERMISSIONS: ReadonlyMap<string, ObjectPermission> = new Map();
@@ -200,7 +201,7 @@ function loadRelated(
 
 type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null, Budget | null];
 type Tail<T extends readonly unknown[]> = T extends readonly [unknown, ...infer Rest] ? Rest : never;
-type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[], ReadonlyMap<string, number>];
+type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[], ReadonlyMap<string, number>, Budget | null];
 
 const NO_IDS: readonly string[] = Object.freeze([]);
 const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
@@ -231,11 +232,14 @@ function loadOrganizationAndGroups(
     needsVectorStorePermissions(facts)
       ? [key.object_permission_id, team?.object_permission_id ?? null].filter((id): id is string => id !== null)
       : NO_IDS;
+  // Known only with the team's row: the default budget of a member whose membership has none.
+  const memberBudgetId = teamMemberDefaultBudgetId(team, related[2], key.user_id);
   const third = allReady<TeamRelations>([
     organizationId !== null ? organizationOf(store, organizationId) : null,
     groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
     permissionIds.length > 0 ? objectPermissionsOf(store, permissionIds) : NO_PERMISSIONS,
     budgetWindowSpendOf(store, key, team, related[1], endUser),
+    memberBudgetId !== null ? budgetOf(store, memberBudgetId) : null,
   ]);
   return isPromise(third)
     ? third.then((ready) => assembleSnapshot(key, endUser, facts.endUserId, related, groupIds, ready))
@@ -248,7 +252,7 @@ function assembleSnapshot(
   endUserId: string | null,
   [team, user, membership, project, tags, globalSpend, keyBudget, agent, endUserDefaultBudget]: KeyRelations,
   groupIds: readonly string[],
-  [organization, groups, permissions, budgetWindowSpend]: TeamRelations,
+  [organization, groups, permissions, budgetWindowSpend, teamMemberDefaultBudget]: TeamRelations,
 ): Snapshot {
   return Object.freeze({
     key: keyWithBudgetDefaults(key, keyBudget),
@@ -266,6 +270,7 @@ function assembleSnapshot(
     agent,
     objectPermissions: permissionsById(permissions),
     budgetWindowSpend,
+    teamMemberDefaultBudget,
   });
 }
 

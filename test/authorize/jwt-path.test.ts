@@ -10,7 +10,7 @@ import { rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
-import { aBudget, aDeployment, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, NOW } from '../checks/fixtures';
+import { aBudget, aDeployment, aMembership, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
@@ -157,6 +157,21 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     });
     store.windowSpends.set(windowSpendId('end_user', 'win-customer', hourly), 0.5);
     expect((await authorizer().authorize(await withToken({ tid: 't-gpt', customer: 'win-customer' }))).decision.kind).to.equal('allow');
+  });
+
+  it("holds a JWT caller's team membership without a budget row to the team's default member budget (team_member_budget_id)", async () => {
+    store.teams.set('t-members', aTeam({ team_id: 't-members', metadata: { team_member_budget_id: 'member-default' } }));
+    store.users.set('member', aUser({ user_id: 'member' }));
+    store.budgets.set('member-default', aBudget({ budget_id: 'member-default', max_budget: 2 }));
+    store.memberships.set('member:t-members', aMembership({ user_id: 'member', team_id: 't-members', spend: 2, budget: null }));
+    expect(denial(await authorizer().authorize(await withToken({ tid: 't-members', sub: 'member' })))).to.deep.include({
+      status: 400,
+      type: 'budget_exceeded',
+      message: 'Budget has been exceeded! User=member in Team=t-members Current cost: 2.0, Max budget: 2.0',
+      refusedBy: 'team_member_budget',
+    });
+    store.memberships.set('member:t-members', aMembership({ user_id: 'member', team_id: 't-members', spend: 1, budget: null }));
+    expect((await authorizer().authorize(await withToken({ tid: 't-members', sub: 'member' }))).decision.kind).to.equal('allow');
   });
 
   it('holds a JWT caller to the budget of a tag sent only in the x-litellm-tags header, as newer LiteLLM merges it in before its tag check', async () => {

@@ -3,7 +3,7 @@ import { loadSnapshot } from '../../src/snapshot/load-snapshot';
 import { tagsFromBody } from '../../src/snapshot/request-tags';
 import { requestedVectorStoreIds } from '../../src/checks/vector-store-ids';
 import type { Json } from '../../src/domain/entities';
-import { aBudget, aKey, anAccessGroup, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
+import { aBudget, aKey, aMembership, anAccessGroup, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { MapSharedCache } from '../support/map-shared-cache';
 import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
@@ -46,6 +46,47 @@ describe('loadSnapshot', () => {
     expect(snapshot.user?.user_id).to.equal('u1');
     expect(snapshot.organization?.organization_id).to.equal('o-team');
     expect(store.calls).to.include('findMembership:u1:t1');
+  });
+
+  describe("the team's default member budget (metadata.team_member_budget_id)", () => {
+    function aMemberOf(budgetOfMembership: ReturnType<typeof aBudget> | null, withMembership = true): MemoryStore {
+      const store = new MemoryStore();
+      store.keys.set(KEY_HASH, aKey({ team_id: 't1', user_id: 'u1' }));
+      store.teams.set('t1', aTeam({ team_id: 't1', metadata: { team_member_budget_id: 'member-default' } }));
+      store.users.set('u1', aUser({ user_id: 'u1' }));
+      store.budgets.set('member-default', aBudget({ budget_id: 'member-default', max_budget: 3 }));
+      if (withMembership) store.memberships.set('u1:t1', aMembership({ user_id: 'u1', team_id: 't1', spend: 1, budget: budgetOfMembership }));
+      return store;
+    }
+
+    it('is loaded for a membership without a budget row, and for a member with no membership row', async () => {
+      for (const store of [aMemberOf(null), aMemberOf(null, false)]) {
+        const snapshot = await loadSnapshot(store, aRequest(), KEY_HASH, aPolicy());
+        expect(snapshot.teamMemberDefaultBudget?.max_budget).to.equal(3);
+        expect(store.calls).to.include('findBudget:member-default');
+      }
+    });
+
+    it("is not read when the membership has a budget row of its own, nor for a team without one", async () => {
+      const own = aMemberOf(aBudget({ budget_id: 'own', max_budget: 10 }));
+      expect((await loadSnapshot(own, aRequest(), KEY_HASH, aPolicy())).teamMemberDefaultBudget ?? null).to.equal(null);
+      expect(own.calls).to.not.include('findBudget:member-default');
+      const plain = aMemberOf(null);
+      plain.teams.set('t1', aTeam({ team_id: 't1' }));
+      expect((await loadSnapshot(plain, aRequest(), KEY_HASH, aPolicy())).teamMemberDefaultBudget ?? null).to.equal(null);
+      expect(plain.calls.filter((call) => call.startsWith('findBudget'))).to.deep.equal([]);
+    });
+
+    it('is read from memory once cached: a warm Check stays synchronous', async () => {
+      const store = aMemberOf(null);
+      const cached = new CachedAuthStore(store, CACHE_POLICY, new MapSharedCache());
+      await loadSnapshot(cached, aRequest(), KEY_HASH, aPolicy());
+      const calls = store.calls.length;
+      const warm = loadSnapshot(cached, aRequest(), KEY_HASH, aPolicy());
+      expect(isPromise(warm)).to.equal(false);
+      expect((isPromise(warm) ? null : warm)?.teamMemberDefaultBudget?.max_budget).to.equal(3);
+      expect(store.calls.length).to.equal(calls);
+    });
   });
 
   describe('access groups by id', () => {

@@ -26,7 +26,8 @@ import {
   unknownEndUserOf,
 } from '../../snapshot/load-snapshot';
 import type { AuthStore } from '../../store/auth-store';
-import { accessGroupsOf, agentOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
+import { teamMemberDefaultBudgetId } from '../../checks/team-member-budget';
+import { accessGroupsOf, agentOf, budgetOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
 import { requestAgentIdOf } from '../../ratelimit/rate-limits';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
 import { tagsOfRequest } from '../../snapshot/request-tags';
@@ -108,6 +109,7 @@ type Loaded = [
   Budget | null,
   readonly ObjectPermission[],
   Agent | null,
+  Budget | null,
 ];
 
 /**
@@ -133,6 +135,7 @@ export function loadJwtSnapshot(
   const permissionId = team?.object_permission_id ?? null;
   const needsPermission = permissionId !== null && needsVectorStorePermissions(facts);
   const agentIdNamed = requestAgentIdOf(facts);
+  const memberBudgetId = teamMemberDefaultBudgetId(team, null, userId);
   const loaded = allReady<Loaded>([
     claimedOrganization(lookups, identity),
     teamOrgId !== null ? organizationOf(store, teamOrgId) : null,
@@ -147,6 +150,8 @@ export function loadJwtSnapshot(
     needsPermission ? objectPermissionsOf(store, [permissionId]) : NO_PERMISSIONS,
     // Read only once the token verified (this runs after), as a key's agent is only for a key that exists.
     agentIdNamed !== null ? agentOf(store, agentIdNamed) : null,
+    // The team's default member budget, read beside the membership it stands in for when that has none.
+    memberBudgetId !== null ? budgetOf(store, memberBudgetId) : null,
   ]);
   // The team's multi-window budgets (`_team_multi_budget_check` runs for JWT callers too), read
   // beside the rest, as the team is known already; the user's and end user's once their rows are.
@@ -177,7 +182,7 @@ function refuseOrAssemble(
   identity: ClaimIdentity,
   team: Team | null,
   facts: RequestFacts,
-  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget, permissions, agent]: Loaded,
+  [claimedOrg, teamOrg, user, endUser, membership, tags, groups, globalSpend, endUserDefaultBudget, permissions, agent, memberBudget]: Loaded,
 ): MaybePromise<JwtSnapshotResult> {
   const { settings } = lookups;
   const userId = identity.userId;
@@ -200,7 +205,7 @@ function refuseOrAssemble(
     return created.then((createdUser) =>
       createdUser === null
         ? userMissing(userId)
-        : assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions, agent]),
+        : assemble(facts, userId, team, groupIds, [organization, createdUser, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions, agent, memberBudget]),
     );
   }
   return assemble(facts, userId, team, groupIds, [
@@ -214,6 +219,7 @@ function refuseOrAssemble(
     globalSpend,
     permissions,
     agent,
+    memberBudget,
   ]);
 }
 
@@ -228,6 +234,7 @@ type Resolved = [
   number | null,
   readonly ObjectPermission[],
   Agent | null,
+  Budget | null,
 ];
 
 /** The end user's budget (`_check_end_user_budget` inside get_end_user_object), then the snapshot. */
@@ -245,7 +252,7 @@ function assemble(
   userId: string | null,
   team: Team | null,
   groupIds: readonly string[],
-  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions, agent]: Resolved,
+  [organization, user, endUser, unknownEndUser, membership, tags, groups, globalSpend, permissions, agent, teamMemberDefaultBudget]: Resolved,
 ): JwtSnapshotResult {
   // Before common_checks, not on info routes.
   if (endUser !== null && !isInfoRoute(facts.route)) {
@@ -269,6 +276,7 @@ function assemble(
       objectPermissions: permissionsById(permissions),
       agent,
       jwtUserId: userId,
+      teamMemberDefaultBudget,
     }),
   };
 }

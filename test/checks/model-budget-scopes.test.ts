@@ -89,6 +89,24 @@ describe("per-model budget scopes: which windowed counter a request belongs to (
       expect(gatedModelBudgetsOf(aSnapshot(), { model: 'gpt-4o' })).to.deep.equal([]);
     });
 
+    it("names a JWT caller's user by the token's user id and its team (no key to override it), and an end user without a row under the default budget", () => {
+      const jwt = aSnapshot({
+        key: null,
+        jwtUserId: 'jwt-user',
+        user: aUser({ user_id: 'jwt-user', model_max_budget: { 'gpt-4o': daily(1) } }),
+        team: aTeam({ team_id: 't-9', model_max_budget: { 'gpt-4o': daily(2) } }),
+        endUser: null,
+        unknownEndUser: { user_id: 'new-customer', budget: aBudget({ model_max_budget: { 'gpt-4o': daily(3) } }) },
+      });
+      const named = [
+        ['user', 'jwt-user'],
+        ['team', 't-9'],
+        ['end_user', 'new-customer'],
+      ];
+      expect(chargedModelBudgetsOf(jwt, { model: 'gpt-4o' }).map((c) => [c.scope, c.id])).to.deep.equal(named);
+      expect(gatedModelBudgetsOf(jwt, { model: 'gpt-4o' }).map((c) => [c.scope, c.id]), 'the checks read what is charged').to.deep.equal(named);
+    });
+
     it('charges each model of a multi-model request, each counter once', () => {
       const charged = chargedModelBudgetsOf(snapshot, { model: ['claude-3', 'anthropic/claude-3', 'gpt-4o'] });
       expect(charged.map((c) => `${c.scope}:${c.budgetModel}`)).to.deep.equal(['team:claude-3', 'key:gpt-4o', 'user:gpt-4o', 'end_user:gpt-4o']);

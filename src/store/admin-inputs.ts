@@ -3,7 +3,7 @@
  * database. Names are camelCase here (CLI vocabulary); the rows keep LiteLLM's column names.
  */
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
-import { isDuration } from '../spend/budget-window';
+import { durationMs } from '../spend/budget-window';
 
 export interface NewBudget {
   readonly budgetId?: string;
@@ -124,7 +124,7 @@ export function requireRole(role: string): UserRole {
 
 /**
  * A `budget_limits` column value: each window with a duration LiteLLM's `duration_in_seconds`
- * reads and a non-negative limit (a window the checks would ignore is refused here instead), one
+ * reads, of some length, and a non-negative limit (a window the checks would ignore is refused here instead), one
  * window per duration (LiteLLM keys a window's counter by its duration). Stored without
  * `reset_at`: a rolling window over the last `budget_duration`, which needs no reset job.
  */
@@ -133,7 +133,10 @@ export function requireBudgetLimits(windows: readonly NewBudgetWindow[] | null |
   const seen = new Set<string>();
   return windows.map((window, i) => {
     const what = `budget limit ${i + 1}`;
-    if (typeof window.budget_duration !== 'string' || !isDuration(window.budget_duration)) {
+    // Read by LiteLLM's duration_in_seconds and of some length: `0d` (or a count past any date)
+    // reads as a duration, but its window holds no spend and never refuses.
+    const length = typeof window.budget_duration === 'string' ? durationMs(window.budget_duration, Date.now()) : null;
+    if (length === null || !(length > 0) || !Number.isFinite(new Date(Date.now() + length).getTime())) {
       throw new AdminInputError(`${what}: budget_duration must be a duration such as 1h, 1d, 30d or 1mo`);
     }
     if (seen.has(window.budget_duration)) throw new AdminInputError(`${what}: a second window of ${window.budget_duration}`);

@@ -58,6 +58,10 @@ describeEachBackend('AdminStore: multi-window budgets of users and end users', (
     const userId = uniqueId('user');
     expect(await refusal(admin.createUser({ userId, budgetLimits: [{ budget_duration: 'fortnight', max_budget: 1 }] }))).to.match(/budget_duration/);
     expect(await refusal(admin.createUser({ userId, budgetLimits: [{ budget_duration: '1d', max_budget: -1 }] }))).to.match(/must not be negative/);
+    // Read as durations, but of no time at all or of none a date can be: windows that never hold spend.
+    for (const budget_duration of ['0d', '0h', '99999999999999999d']) {
+      expect(await refusal(admin.createUser({ userId, budgetLimits: [{ budget_duration, max_budget: 1 }] })), budget_duration).to.match(/budget_duration/);
+    }
     const notANumber = JSON.parse('[{"budget_duration": "1d", "max_budget": "5"}]') as [{ budget_duration: string; max_budget: number }];
     expect(await refusal(admin.createEndUser({ userId, budgetLimits: notANumber }))).to.match(/finite number/);
     const twice = [

@@ -350,6 +350,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
           [
             ['key', token],
             ['deprecated_key', token],
+            // Its JWT mappings move to the new hash: a server holding one must not keep the old.
+            ...(await mappingsOf(s, token)),
           ],
           () => s.admin.regenerateKey(token, revokeAt),
         );
@@ -372,7 +374,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       run(async (s, keyOrHash: string) => {
         const token = tokenOf(keyOrHash);
         // A revocation: announced even when the answer is lost after the DELETE committed.
-        const deleted = await announcedWrite(s, [['key', token]], () => s.admin.deleteKey(token));
+        // Its JWT mappings go with it: their clients are unregistered again on every server.
+        const deleted = await announcedWrite(s, [['key', token], ...(await mappingsOf(s, token))], () => s.admin.deleteKey(token));
         if (!deleted) throw new AdminInputError('no such key');
         console.log('deleted');
       }),
@@ -457,6 +460,12 @@ export function registerAdminCommands(program: Command, settings: () => Settings
  * answer still be lost (a timeout, a dropped connection), and a server told of a write that did
  * not happen only reloads a row.
  */
+/** The cache entries of a key's JWT mappings (cached by claim name and value, not by key). */
+async function mappingsOf(s: AdminSession, token: string): Promise<Array<readonly [EntityKind, string]>> {
+  const pairs = await s.admin.jwtKeyMappingsOf(token);
+  return pairs.map(([claimName, claimValue]) => ['jwt_key_mapping', jwtKeyMappingId(claimName, claimValue)] as const);
+}
+
 export async function announcedWrite<T>(
   s: Pick<AdminSession, 'invalidate'>,
   entities: ReadonlyArray<readonly [EntityKind, string]>,

@@ -55,6 +55,9 @@ import { newKeyMaterial } from './key-material';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
 import { isDuplicateKey } from './duplicate-key';
+import { dialectOf } from './dialect';
+import { tableExists } from './migrations/ddl';
+import { JWT_KEY_MAPPING_TABLE } from './migrations/1764115800000-jwt-key-mapping';
 
 export * from './admin-inputs';
 
@@ -387,6 +390,9 @@ export class AdminStore {
       const { updated_at, updated_by } = this.audit();
       const result = await manager.update(VerificationTokenRecord, { token }, { token: material.token, key_name: material.keyName, updated_at, updated_by });
       if ((result.affected ?? 0) === 0) return false;
+      // LiteLLM's LiteLLM_JWTKeyMapping.token is a foreign key (ON UPDATE CASCADE): its mappings
+      // follow the key to its new hash, grace period or not.
+      await this.forKeyMappings(manager, token, (where) => manager.update(JwtKeyMappingRecord, where, { token: material.token, updated_at, updated_by }));
       if (revokeAt !== null) {
         await manager.delete(DeprecatedVerificationTokenRecord, { token });
         await manager.insert(DeprecatedVerificationTokenRecord, {
@@ -411,10 +417,33 @@ export class AdminStore {
 
   /** Resolves false when there was no such key. */
   async deleteKey(token: string): Promise<boolean> {
-    const keys = this.dataSource.getRepository(VerificationTokenRecord);
-    if (!(await existsExactly(keys.manager, VerificationTokenRecord, { token }))) return false;
-    const result = await keys.delete({ token });
-    return (result.affected ?? 0) > 0;
+    return this.dataSource.transaction(async (manager) => {
+      if (!(await existsExactly(manager, VerificationTokenRecord, { token }))) return false;
+      // LiteLLM's foreign key deletes the key's JWT mappings with it (ON DELETE CASCADE): the
+      // clients are then unregistered, not mapped to a key that is gone.
+      await this.forKeyMappings(manager, token, (where) => manager.delete(JwtKeyMappingRecord, where));
+      const result = await manager.delete(VerificationTokenRecord, { token });
+      return (result.affected ?? 0) > 0;
+    });
+  }
+
+  /**
+   * The (claim name, claim value) pairs mapped to this key, for the CLI to announce when the key
+   * moves or goes (each is cached by its pair, not by the key).
+   */
+  async jwtKeyMappingsOf(token: string): Promise<Array<readonly [claimName: string, claimValue: string]>> {
+    const manager = this.dataSource.manager;
+    if (!(await tableExists(manager, dialectOf(this.dataSource), JWT_KEY_MAPPING_TABLE.name))) return [];
+    const rows = await manager.findBy(JwtKeyMappingRecord, { token });
+    return rows.filter((row) => row.token === token).map((row) => [row.jwt_claim_name, row.jwt_claim_value] as const);
+  }
+
+  /** Runs `change` on the key's mapping rows, when the database has the table (an older schema may not). */
+  private async forKeyMappings(manager: EntityManager, token: string, change: (where: { readonly id: string }[]) => Promise<unknown>): Promise<void> {
+    if (!(await tableExists(manager, dialectOf(this.dataSource), JWT_KEY_MAPPING_TABLE.name))) return;
+    // By id, after an exact comparison: a collation must not take another key's rows along.
+    const rows = (await manager.findBy(JwtKeyMappingRecord, { token })).filter((row) => row.token === token);
+    if (rows.length > 0) await change(rows.map((row) => ({ id: row.id })));
   }
 
   /**

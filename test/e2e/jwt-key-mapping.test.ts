@@ -31,6 +31,12 @@ function configYaml(unregistered: 'reject' | 'fallback_team_mapping'): string {
     '    user_id_jwt_field: sub',
     '    virtual_key_claim_field: client.id',
     `    unregistered_jwt_client_behavior: ${unregistered}`,
+    // Nothing cached expires or is revalidated during the run: a change a server sees within a
+    // test's few seconds was announced to it.
+    'tollgate:',
+    '  cache_ttl_seconds: 600',
+    '  cache_refresh_seconds: 600',
+    '  negative_cache_ttl_seconds: 600',
   ].join('\n');
 }
 
@@ -173,6 +179,37 @@ for (const backend of BACKENDS) {
       const refused = await eventually(() => rejecting.check(request), (response) => !isAllowed(response));
       expect(denialOf(refused)).to.include({ code: '403', message: `JWT Key Mapping: No registered mapping for client.id='${client}'. Access denied.` });
       expect(await cli('jwt-mapping', 'delete', '--claim-name', 'client.id', '--claim-value', client)).to.include({ code: 2 });
+    });
+
+    it("tollgate key regenerate moves a key's mappings to its new hash and key delete drops them, on every running server", async () => {
+      const made = await cli('key', 'create', '--models', 'gpt-4o-mini', '--alias', 'moving-ci');
+      expect(made.code, made.stderr).to.equal(0);
+      const hashOf = (stdout: string): string => /hash:\s+([0-9a-f]{64})/.exec(stdout)?.[1] ?? '';
+      const firstHash = hashOf(made.stdout);
+      const client = uniqueId('moving-client');
+      expect((await cli('jwt-mapping', 'create', '--claim-name', 'client.id', '--claim-value', client, '--key', firstHash)).code).to.equal(0);
+      const request = await bearer({ client: { id: client }, tid: ids.team }, 'gpt-4o-mini');
+      for (const server of [rejecting, fallingBack]) {
+        const allowed = await eventually(() => server.check(request), isAllowed);
+        expect(upstreamHeaders(allowed)['x-tollgate-key-hash'], 'mapped, and cached').to.equal(firstHash);
+      }
+
+      const regenerated = await cli('key', 'regenerate', firstHash);
+      expect(regenerated.code, regenerated.stderr).to.equal(0);
+      const newHash = hashOf(regenerated.stdout);
+      for (const server of [rejecting, fallingBack]) {
+        const moved = await eventually(() => server.check(request), (response) => isAllowed(response) && upstreamHeaders(response)['x-tollgate-key-hash'] === newHash);
+        expect(isAllowed(moved), 'the rotated-out hash is refused at once; the mapping follows the key').to.equal(true);
+        expect(upstreamHeaders(moved)['x-tollgate-key-hash']).to.equal(newHash);
+      }
+
+      expect((await cli('key', 'delete', newHash)).code).to.equal(0);
+      const unregistered = await eventually(() => rejecting.check(request), (response) => !isAllowed(response) && denialOf(response).code === '403');
+      expect(denialOf(unregistered)).to.include({ code: '403', message: `JWT Key Mapping: No registered mapping for client.id='${client}'. Access denied.` });
+      const teamRequest = await bearer({ client: { id: client }, tid: ids.team }, 'gpt-4o');
+      const teamPath = await eventually(() => fallingBack.check(teamRequest), isAllowed);
+      expect(upstreamHeaders(teamPath)).to.include({ 'x-tollgate-team-id': ids.team });
+      expect(upstreamHeaders(teamPath)).to.not.have.property('x-tollgate-key-hash');
     });
 
     it('under fallback_team_mapping, decides an unmapped token by its team, as before', async () => {

@@ -108,6 +108,25 @@ describeEachBackend('JWT → virtual-key mapping: LiteLLM_JWTKeyMapping', (backe
     expect(await store.findJwtKeyMapping('email', value)).to.equal(null);
   });
 
+  it("AdminStore: a key's mappings follow it as LiteLLM's foreign key does (ON UPDATE / ON DELETE CASCADE): moved to the new hash by key regenerate, deleted with the key", async () => {
+    const admin = new AdminStore(backend().dataSource, backend().settings);
+    const key = await admin.createKey({});
+    const other = await admin.createKey({});
+    const value = `follow-${String(Date.now())}`;
+    await admin.createJwtKeyMapping({ claimName: 'azp', claimValue: value, token: key.token });
+    await admin.createJwtKeyMapping({ claimName: 'azp', claimValue: `other-${value}`, token: other.token });
+    expect(await admin.jwtKeyMappingsOf(key.token)).to.deep.equal([['azp', value]]);
+
+    const regenerated = await admin.regenerateKey(key.token, null);
+    expect(regenerated).to.not.equal(null);
+    expect(await store.findJwtKeyMapping('azp', value), 'the mapping names the key by its new hash').to.equal(regenerated?.token);
+    expect(await admin.jwtKeyMappingsOf(key.token)).to.deep.equal([]);
+
+    expect(await admin.deleteKey(regenerated?.token ?? '')).to.equal(true);
+    expect(await store.findJwtKeyMapping('azp', value), 'deleted with its key: the client is unregistered again').to.equal(null);
+    expect(await store.findJwtKeyMapping('azp', `other-${value}`), "another key's mapping stays").to.equal(other.token);
+  });
+
   // Last: it drops the table.
   it('knows no mapping on a database without the table (an older LiteLLM schema): reject refuses, the team path takes the rest', async () => {
     const ds = backend().dataSource;

@@ -12,7 +12,8 @@
  *   (`team_model_budget_applies`): a key entry with a limit overrides the team's cap, and the
  *   request is then gated on and charged to the key alone.
  * - With metering, spend is the counter of the current window (`modelBudgetSpend`, 0 when never
- *   charged); without, the row's `model_spend` JSON (see each check for that fallback).
+ *   charged, and when Redis could not answer: spend/spend-counters.ts); without, the row's
+ *   `model_spend` JSON (see each check for that fallback).
  */
 import type { Json, JsonObject } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';

@@ -36,11 +36,11 @@ export function keyOverModelBudget(snapshot: Snapshot, model: string): Denial | 
 /**
  * LiteLLM reads the request's model from its context (`_get_model_from_request_context`: the
  * body, else the path of an Azure deployment or Gemini route), and checks each model of a list or
- * comma-joined body model. A model Tollgate could not read is not checked here (the model access
- * checks refuse it where a key is limited to some models).
+ * comma-joined body model. A model Tollgate could not read is checked as every model the caller's
+ * scopes budget (budgetedModelsOf).
  */
 export function modelsOf(ctx: CheckContext): readonly string[] {
-  return budgetedModelsOf(ctx.request);
+  return budgetedModelsOf(ctx.request, ctx.snapshot);
 }
 
 export const keyModelBudget: Check = {

@@ -90,13 +90,20 @@ export function modelBudgetName(counter: ModelBudgetCounter): string {
 
 /**
  * The request's models as the per-model checks read them (LiteLLM's `_get_model_from_request_context`,
- * each model of a list): a model Tollgate could not read is none.
+ * each model of a list). With `snapshot`, a model Tollgate could not read (a body Envoy cut before
+ * its `model`, or not JSON) stands for every model some scope of the caller budgets: padding a
+ * prompt past Envoy's limit must not pass a per-model budget that is spent (this can refuse more
+ * than LiteLLM, which reads the whole body, never allow more). Without (the charge), it is none:
+ * no window can be named for a model nobody read.
  */
-export function budgetedModelsOf(request: Pick<RequestFacts, 'model'>): readonly string[] {
+export function budgetedModelsOf(request: Pick<RequestFacts, 'model'>, snapshot?: Snapshot): readonly string[] {
   const model = request.model;
   if (model === null || model === '') return [];
   const models = typeof model === 'string' ? [model] : model;
-  return models.filter((m) => m !== UNREAD_MODEL);
+  const read = models.filter((m) => m !== UNREAD_MODEL);
+  if (snapshot === undefined || read.length === models.length) return read;
+  const budgeted = modelBudgetOwners(snapshot).flatMap((owner) => Object.keys(owner.limits));
+  return [...new Set([...read, ...budgeted])];
 }
 
 /** The end user's id and per-model limits: its own (or default) budget row, else the default for one without a row. */
@@ -157,7 +164,7 @@ export function gatedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFac
   const owners = modelBudgetOwners(snapshot);
   // Most Checks: no scope has per-model budgets, and nothing more is built.
   if (owners.length === 0) return NO_COUNTERS;
-  return distinctCounters(budgetedModelsOf(request).flatMap((model) => modelBudgetsOf(snapshot, model, owners).filter(isSpendGated)));
+  return distinctCounters(budgetedModelsOf(request, snapshot).flatMap((model) => modelBudgetsOf(snapshot, model, owners).filter(isSpendGated)));
 }
 
 /**

@@ -58,10 +58,19 @@ describe('per-model key budget (model_max_budget) — §2.7 step 8, §8', () => 
     }
   });
 
-  it('checks the model found in the prefix of a body Envoy cut short, never the unread-model label', () => {
+  it('checks the model found in the prefix of a body Envoy cut short', () => {
     const over = key({ 'gpt-4o': daily(1) }, { 'gpt-4o': 2 });
     expect(decide(keyModelBudget, { request: { model: 'gpt-4o', body: null, bodyTruncated: true }, snapshot: { key: over } })?.type).to.equal('budget_exceeded');
-    expect(decide(keyModelBudget, { request: { model: UNREAD_MODEL, body: null, bodyTruncated: true }, snapshot: { key: over } })).to.equal(null);
+  });
+
+  it('checks a body cut before its model against every budgeted model: a prompt padded past the limit passes no spent budget', () => {
+    const cut = { model: UNREAD_MODEL, body: null, bodyTruncated: true };
+    const over = key({ 'claude-3': daily(10), 'gpt-4o': daily(1) }, { 'claude-3': 1, 'gpt-4o': 2 });
+    expect(decide(keyModelBudget, { request: cut, snapshot: { key: over } })?.message).to.equal(
+      `LiteLLM Virtual Key: ${'f'.repeat(64)}, key_alias: ci, exceeded budget for model=gpt-4o`,
+    );
+    const within = key({ 'claude-3': daily(10), 'gpt-4o': daily(1) }, { 'claude-3': 1, 'gpt-4o': 0.5 });
+    expect(decide(keyModelBudget, { request: cut, snapshot: { key: within } })).to.equal(null);
   });
 
   it('prints key_alias None for a key without alias', () => {

@@ -82,11 +82,19 @@ describe("per-model budget scopes: which windowed counter a request belongs to (
       expect(gatedModelBudgetsOf(snapshot, o1).map((c) => c.scope)).to.deep.equal(['team']);
     });
 
-    it('reads nothing for a request no per-model budget applies to, nor for a model it could not read', () => {
+    it('reads nothing for a request no per-model budget applies to', () => {
       expect(gatedModelBudgetsOf(snapshot, { model: 'gpt-4o-mini' })).to.deep.equal([]);
-      expect(gatedModelBudgetsOf(snapshot, { model: UNREAD_MODEL })).to.deep.equal([]);
       expect(gatedModelBudgetsOf(snapshot, { model: null })).to.deep.equal([]);
       expect(gatedModelBudgetsOf(aSnapshot(), { model: 'gpt-4o' })).to.deep.equal([]);
+    });
+
+    it('reads, for a model it could not read (a body cut before its model), every gated budget of every scope, and charges none', () => {
+      const gated = gatedModelBudgetsOf(snapshot, { model: UNREAD_MODEL }).map(({ scope, budgetModel }) => `${scope}:${budgetModel}`);
+      // The team's gpt-4o cap gives way to the key's own entry; the key's o1 entry has no limit.
+      expect(gated.sort()).to.deep.equal(['end_user:gpt-4o', 'key:gpt-4o', 'team:claude-3', 'team:o1', 'user:gpt-4o']);
+      expect(gatedModelBudgetsOf(snapshot, { model: ['gpt-4o', UNREAD_MODEL] }).length).to.equal(gated.length);
+      expect(chargedModelBudgetsOf(snapshot, { model: UNREAD_MODEL })).to.deep.equal([]);
+      expect(gatedModelBudgetsOf(aSnapshot(), { model: UNREAD_MODEL })).to.deep.equal([]);
     });
 
     it("names a JWT caller's user by the token's user id and its team (no key to override it), and an end user without a row under the default budget", () => {

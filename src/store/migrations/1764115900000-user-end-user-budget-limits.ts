@@ -4,7 +4,10 @@
  * indexes their window spend is summed through (TypeOrmAuthStore.sumWindow): `user` (the key
  * owner) and `end_user`, each with `startTime`, as 1764115700000 does for `api_key` and `team_id`.
  * LiteLLM's own `end_user` index leads with `end_user` alone, so a window's range on `startTime`
- * would read every row the end user ever made; there is none on `user`.
+ * would read every row the end user ever made; its older schema has none on `user`. Newer LiteLLM
+ * creates `(user, startTime)` under the same name: a database that has it keeps LiteLLM's. A column
+ * LiteLLM's schema already added (`Json?`, the same type) is kept too. The store reads a table
+ * without the column as users without windows (TypeOrmAuthStore.withBudgetLimits).
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { dialectOf, type Dialect } from '../dialect';

@@ -5,6 +5,7 @@ import { MAPPED_KEY_CHECKS } from '../../src/authorize/mapped-key';
 import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { isPromise } from '../../src/util/maybe-promise';
 import { aKey, aPolicy, aRequest, aTeam, aUser, NOW } from '../checks/fixtures';
 import { aVerifier, jwtSettings, MemoryDirectory } from '../auth/jwt/fixtures';
@@ -177,6 +178,13 @@ describe('Authorizer: a JWT mapped to a virtual key (virtual_key_claim_field, li
   it('lets a mapped token through on a proxy without a master key, as LiteLLM does once the key is resolved', async () => {
     store.keys.set(MAPPED_HASH, aKey({ token: MAPPED_HASH, blocked: true }));
     expect((await authorizer(undefined, { masterKey: null }).authorize(await withToken({ email: 'bot@example.com' }))).decision.kind).to.equal('allow');
+  });
+
+  it('a failed mapping lookup is the store\'s failure (UNAVAILABLE, or allow_requests_on_db_unavailable), never "no mapping": the team path is not taken', async () => {
+    Object.assign(store, { findJwtKeyMapping: () => Promise.reject(new StoreUnavailableError('database down')) });
+    const failed = await Promise.resolve(authorizer().authorize(await withToken({ email: 'bot@example.com', tid: 't-jwt', sub: 'alice' }))).catch((error: unknown) => error);
+    expect(failed).to.be.instanceOf(StoreUnavailableError);
+    expect(store.calls.filter((call) => call.startsWith('findTeam')), 'no team looked at').to.deep.equal([]);
   });
 
   it('a warm mapped caller is decided at once, with no store call at all', async () => {

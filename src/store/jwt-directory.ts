@@ -5,7 +5,7 @@
  * row creation. They run only when the cached by-id lookup misses, so they go straight to the
  * database, each bounded by `dbTimeoutMs` like every other statement.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Team, User } from '../domain/entities';
 import type { MaybePromise } from '../util/maybe-promise';
 import { withDeadline } from './deadline';
@@ -94,18 +94,26 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     const at = this.now();
     const created = await this.insertUnlessRaced(
       () =>
-        this.dataSource.getRepository(UserRecord).insert({
-          user_id: input.userId,
-          user_email: input.email,
-          user_role: input.role,
-          max_budget: input.maxBudget,
-          spend: 0,
-          models: [...input.models],
-          metadata: {},
-          teams: [],
-          created_at: at,
-          updated_at: at,
-        }),
+        // Without naming `budget_limits` where the table lacks it (TypeOrmAuthStore.withBudgetLimits).
+        this.reader.withBudgetLimits('user', (withWindows) =>
+          this.dataSource
+            .createQueryBuilder()
+            .insert()
+            .into(UserRecord, withWindows ? undefined : columnsWithout(this.dataSource, UserRecord, 'budget_limits'))
+            .values({
+              user_id: input.userId,
+              user_email: input.email,
+              user_role: input.role,
+              max_budget: input.maxBudget,
+              spend: 0,
+              models: [...input.models],
+              metadata: {},
+              teams: [],
+              created_at: at,
+              updated_at: at,
+            })
+            .execute(),
+        ),
       () => this.reader.findUser(input.userId),
     );
     if (!created) return null;
@@ -192,4 +200,12 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
 /** The ids of the rows whose alias is `alias` byte for byte (the collation matched more), two at most. */
 function idsNamed(rows: readonly { id: string; alias: string }[], alias: string): string[] {
   return rows.filter((row) => row.alias === alias).slice(0, 2).map((row) => row.id);
+}
+
+/** The entity's inserted columns (property paths) but one: an INSERT naming only those. */
+function columnsWithout(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, propertyName: string): string[] {
+  return dataSource
+    .getMetadata(entity)
+    .columns.filter((column) => column.isInsert && !column.isVirtual && column.propertyName !== propertyName)
+    .map((column) => column.propertyPath);
 }

@@ -88,9 +88,9 @@ const MISSING_TABLE_RECHECK_MS = 30_000;
 /** The tables migration 1764115900000 adds `budget_limits` to (TypeOrmAuthStore.withBudgetLimits). */
 export type BudgetLimitsTable = 'user' | 'end_user';
 
-/** MySQL's/MariaDB's `Unknown column '…budget_limits'` (ER_BAD_FIELD_ERROR) or SQLite's `no such column: …budget_limits`. */
+/** MySQL's/MariaDB's `Unknown column '…budget_limits'` (ER_BAD_FIELD_ERROR), SQLite's `no such column: …budget_limits` or, inserting, `has no column named budget_limits`. */
 function isMissingBudgetLimitsColumn(error: unknown): boolean {
-  return error instanceof Error && error.message.includes(BUDGET_LIMITS_COLUMN) && /unknown column|no such column/i.test(error.message);
+  return error instanceof Error && error.message.includes(BUDGET_LIMITS_COLUMN) && /unknown column|no such column|has no column named/i.test(error.message);
 }
 
 function orNull<R, D>(row: R | null, map: (row: R) => D): D | null {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
+import { TypeOrmJwtDirectory } from '../../src/store/jwt-directory';
 import { dialectOf } from '../../src/store/dialect';
 import {
   BUDGET_LIMITS_TABLES,
@@ -121,6 +122,11 @@ describeEachBackend('user and end-user multi-window budgets (budget_limits, wind
       expect((await unmigrated.findUser(user.user_id))?.budget_limits).to.deep.equal([]);
       expect((await unmigrated.batch.findUsers([user.user_id])).get(user.user_id)?.budget_limits).to.deep.equal([]);
       expect((await unmigrated.findEndUser(endUser.user_id))?.user_id).to.equal(endUser.user_id);
+      // The JWT path: a user upserted (user_id_upsert) and one found by email.
+      const jwtUsers = new TypeOrmJwtDirectory(ds, backend().settings);
+      const jwtUserId = uniqueId('jwt-user');
+      expect((await jwtUsers.upsertUser({ userId: jwtUserId, email: `${jwtUserId}@example.com`, role: null, maxBudget: null, models: [] }))?.user_id).to.equal(jwtUserId);
+      expect((await jwtUsers.findUserBySsoIdOrEmail(null, `${jwtUserId}@example.com`))?.budget_limits).to.deep.equal([]);
     } finally {
       await migration.up(runner);
       await runner.release();

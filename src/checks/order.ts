@@ -21,6 +21,7 @@ import { keyBlocked } from './key-blocked';
 import { keyModelAccess } from './key-model-access';
 import { userScimDeactivated } from './user-scim';
 import { teamMemberBudget, teamMemberBudgetOnKeyPath } from './team-member-budget';
+import { teamMemberModelBudget } from './team-member-model-budget';
 import { keyExpired } from './key-expiry';
 import { keyBudget } from './key-budget';
 import { keyModelBudget } from './key-model-budget';
@@ -105,6 +106,7 @@ export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   personalUserBudget, // 4.1
   userWindowBudgets, // [newer] 4.1 too: the personal key's user's multi-window budgets
   teamMemberBudget, // 4.2
+  teamMemberModelBudget, // 4.3 [newer]: the team's per-member, per-model budgets
   endUserBudget, // 5
   endUserWindowBudgets, // [newer] 5 too: the end user's multi-window budgets
   enforceUserParam, // 6

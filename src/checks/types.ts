@@ -112,6 +112,12 @@ export interface Snapshot {
    */
   readonly modelBudgetSpend?: ReadonlyMap<string, number>;
   /**
+   * With metering: the caller's spend as a member of its team on each model the team's
+   * `team_member_model_max_budget` limits and the request reads, by model
+   * (checks/team-member-model-budget.ts). A model missing here (or the map absent) has spent 0.
+   */
+  readonly teamMemberModelSpend?: ReadonlyMap<string, number>;
+  /**
    * The team's default budget for its members (`metadata.team_member_budget_id`), loaded only when
    * the caller's membership has no budget row of its own: newer LiteLLM's `_check_team_member_budget`
    * falls back to it then.

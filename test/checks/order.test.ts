@@ -49,6 +49,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
       'personal_user_budget',
       'user_window_budgets',
       'team_member_budget',
+      'team_member_model_budget', // 4.3 [newer]
       'end_user_budget',
       'end_user_window_budgets',
       'enforce_user_param',

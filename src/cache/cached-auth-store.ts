@@ -123,7 +123,7 @@ export class CachedAuthStore implements AuthStore {
   private readonly objectPermissions: EntityCache<ObjectPermission>;
   private readonly agents: EntityCache<Agent>;
   /**
-   * A key's or team's spend within one of its multi-window budgets, by windowSpendId: from
+   * The spend of a key, team, user or end user within one of its multi-window budgets, by windowSpendId: from
    * LiteLLM_SpendLogs since the window's start, that start computed when the entry is (re)loaded.
    * Served like every other entry (refreshed in the background once older than refreshAfterMs,
    * never older than the TTL), so a warm Check reads it from memory. Each value is the state a

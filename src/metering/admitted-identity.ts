@@ -8,6 +8,7 @@
  * `admission_id` (spend/admission.ts).
  */
 import { modelBudgetName, type ModelBudgetCounter, type ModelBudgetScope } from '../checks/model-budget-scopes';
+import type { TeamMemberModelCounter } from '../checks/team-member-model-budget';
 import { isDuration } from '../spend/budget-window';
 import type { Decision } from '../domain/decision';
 import type { Json } from '../domain/entities';
@@ -32,6 +33,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
     ...(decision.kind === 'allow' && decision.metadata !== undefined ? agentOf(decision.metadata) : {}),
     ...modelBudgetsOf(decision.kind === 'allow' ? decision.metadata?.model_budgets : undefined),
+    ...teamMemberModelOf(decision.kind === 'allow' ? decision.metadata?.team_member_model : undefined),
   };
 }
 
@@ -58,6 +60,7 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
     model: text(values, 'model'),
     ...agentOf(values),
     ...modelBudgetsOf(values.model_budgets),
+    ...teamMemberModelOf(values.team_member_model),
   };
 }
 
@@ -88,6 +91,13 @@ function modelBudgetsOf(value: Json | undefined): { modelBudgets?: ModelBudgetCo
     windows.set(modelBudgetName(window), window);
   }
   return windows.size > 0 ? { modelBudgets: [...windows.values()] } : {};
+}
+
+/** `team_member_model` from the admission's metadata (`[user, team, model]`): the member's per-model counter the response is charged to. */
+function teamMemberModelOf(value: Json | undefined): { teamMemberModel?: TeamMemberModelCounter } {
+  if (!Array.isArray(value) || value.length !== 3 || !value.every((part): part is string => typeof part === 'string')) return {};
+  const [userId, teamId, model] = value;
+  return { teamMemberModel: { userId, teamId, model } };
 }
 
 /**

@@ -25,6 +25,7 @@ import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json } from '../domain/entities';
 import { pyFloat } from '../checks/python-format';
 import { chargedModelBudgetsOf } from '../checks/model-budget-scopes';
+import { chargedTeamMemberModelCounter } from '../checks/team-member-model-budget';
 import { budgetExceeded } from '../checks/errors';
 import { keyBudgetThrottle, throttledKeyRefusal } from '../checks/key-budget';
 import type { PriceTable } from '../metering/prices';
@@ -293,6 +294,10 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
     // the rows the checks read, as LiteLLM's post-call increment reads the budgets auth put on the token.
     const windows = chargedModelBudgetsOf(ctx.snapshot, ctx.request);
     if (windows.length > 0) metadata.model_budgets = windows.map((w) => [w.scope, wellFormed(w.id), wellFormed(w.budgetModel), wellFormed(w.duration)]);
+    // The member's counter of the team's team_member_model_max_budget for the request's model
+    // (`team_member_model`: [user, team, model]), named only when the team limits that model.
+    const member = chargedTeamMemberModelCounter(ctx.snapshot, ctx.request);
+    if (member !== null) metadata.team_member_model = [wellFormed(member.userId), wellFormed(member.teamId), wellFormed(member.model)];
   }
   const agentId = admissionId === null ? null : agentIdOf(ctx.snapshot, ctx.request);
   if (agentId !== null) {

@@ -150,20 +150,27 @@ end
 `;
 
 /**
- * KEYS: n counters, then per-model budget windows. ARGV: now, idle ms, then (window end, window
- * start, seed) per counter (n = the number of these triples). Returns each counter's spend as text,
- * then each window's ('0' for one not open: never charged, or past its end).
+ * KEYS: n counters, then per-model budget windows, then k team-member model counters. ARGV: now,
+ * idle ms, then (window end, window start, seed) per counter (n = the number of these triples),
+ * then k when there are member counters (absent: 0; one more argument than the triples hold).
+ * Returns each counter's spend as text, then each window's ('0' for one not open: never charged,
+ * or past its end), then each member counter's ('0' for one never charged).
  */
 export const READ_COUNTERS = new LuaScript(
   'read_counters',
   `${PRELUDE}
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local n = (#ARGV - 2) / 3
+local extra = (#ARGV - 2) % 3
+local k = extra == 1 and tonumber(ARGV[#ARGV]) or 0
+local n = (#ARGV - 2 - extra) / 3
 local out = {}
 for i = 1, n do
   out[i] = ensure(KEYS[i], tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i], now, idle)
 end
-for i = n + 1, #KEYS do
+for i = #KEYS - k + 1, #KEYS do
+  out[i] = redis.call('GET', KEYS[i]) or '0'
+end
+for i = n + 1, #KEYS - k do
   local h = redis.call('HMGET', KEYS[i], 's', 't', 'd')
   local start, length = tonumber(h[2]), tonumber(h[3])
   if h[1] and start and length and now - start <= length then out[i] = h[1] else out[i] = '0' end
@@ -173,9 +180,9 @@ return out`,
 
 /**
  * KEYS: done marker (of the charge id), stream, reservation, n counters, m per-model budget
- * windows, then token buckets.
+ * windows, k team-member model counters, then token buckets.
  * ARGV: reservation id (the admission id, the reservation's member name; '' for none), amount, event JSON, done TTL ms,
- * n, tokens, bucket TTL ms, m (absent: 0), now, then each window's length in ms.
+ * n, tokens, bucket TTL ms, m (absent: 0), now, then each window's length in ms, then k (absent: 0).
  * Returns 1 when recorded, 0 when this charge was already recorded.
  */
 export const RECORD_SPEND = new LuaScript(
@@ -202,8 +209,14 @@ local m = tonumber(ARGV[8] or '0')
 for j = 1, m do
   charge_window(KEYS[3 + n + j], ARGV[2], tonumber(ARGV[9]), tonumber(ARGV[9 + j]))
 end
+-- A member's spend on a model (team_member_model_max_budget): no window and no TTL, as LiteLLM
+-- never resets its counter.
+local k = tonumber(ARGV[10 + m] or '0')
+for j = 1, k do
+  redis.call('INCRBYFLOAT', KEYS[3 + n + m + j], ARGV[2])
+end
 if tokens > 0 then
-  for i = 4 + n + m, #KEYS do
+  for i = 4 + n + m + k, #KEYS do
     redis.call('INCRBY', KEYS[i], tokens)
     redis.call('PEXPIRE', KEYS[i], ARGV[7])
   end

@@ -12,11 +12,15 @@
  *   <p>spend:mb:<scope>:<id>:<budget model>:<duration>
  *                              hash  one per-model budget window (model_max_budget): s = spend,
  *                                    t = start (ms), d = length (ms); expires at its end
+ *   <p>spend:tmm:<user>:<team>:<model>
+ *                              string  a member's spend on one model of its team's
+ *                                    team_member_model_max_budget; never expires (LiteLLM never resets it)
  *
  * Scripts touch several of these keys at once: on Redis Cluster put the prefix in a hash tag
  * (`{tollgate}:`) so they share a slot.
  */
 import type { ModelBudgetCounter } from '../checks/model-budget-scopes';
+import type { TeamMemberModelCounter } from '../checks/team-member-model-budget';
 import { targetName, uriPart, type SpendTarget } from './targets';
 
 export const FLUSH_GROUP = 'flush';
@@ -48,6 +52,11 @@ export class SpendKeys {
   /** LiteLLM's `<scope>_model_spend:<id>:<budget model>:<duration>`, under Tollgate's prefix. */
   modelBudget(counter: ModelBudgetCounter): string {
     return `${this.base}mb:${counter.scope}:${uriPart(counter.id)}:${uriPart(counter.budgetModel)}:${uriPart(counter.duration)}`;
+  }
+
+  /** LiteLLM's `spend:team_member:<user>:<team>:model:<model>`, under Tollgate's prefix. */
+  teamMemberModel(counter: TeamMemberModelCounter): string {
+    return `${this.base}tmm:${uriPart(counter.userId)}:${uriPart(counter.teamId)}:${uriPart(counter.model)}`;
   }
 
   get stream(): string {

@@ -1,18 +1,20 @@
 /**
  * The shared spend counters as the Check path sees them: one EVALSHA per request reads (and if
- * needed seeds or rolls over) every counter of the snapshot, and the per-model budget windows the
- * request's models resolve to (none read for a request without one), and the budget checks then
- * run, unchanged and pure, over the snapshot with those values.
+ * needed seeds or rolls over) every counter of the snapshot, the per-model budget windows the
+ * request's models resolve to and the caller's team-member counters of the models its team's
+ * `team_member_model_max_budget` limits (none read for a request without one), and the budget
+ * checks then run, unchanged and pure, over the snapshot with those values.
  *
  * Concurrent Checks asking for the same counters share one round trip (no added staleness
  * beyond that round trip). When Redis cannot answer in time, the snapshot keeps its database
- * spend and its per-model windows read as nothing spent: a Redis fault never inflates spend
+ * spend and its per-model windows and member counters read as nothing spent: a Redis fault never inflates spend
  * (field-notes §1) and never blocks a decision.
  */
 import type { Snapshot } from '../checks/types';
 import type { RequestFacts } from '../domain/request';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import { gatedModelBudgetsOf, modelBudgetName, type ModelBudgetCounter } from '../checks/model-budget-scopes';
+import { gatedTeamMemberModelCounters, type TeamMemberModelCounter } from '../checks/team-member-model-budget';
 import { READ_COUNTERS } from './counter-scripts';
 import { counterSlots, overlaySpend, type CounterSlot } from './counter-slots';
 import { replyArray, replyString } from '../cache/lua-script';
@@ -28,6 +30,12 @@ export interface SpendCountersOptions {
 
 const NO_WINDOWS: readonly ModelBudgetCounter[] = Object.freeze([]);
 const NOTHING_SPENT: ReadonlyMap<string, number> = new Map();
+const NO_MEMBER_COUNTERS: readonly TeamMemberModelCounter[] = Object.freeze([]);
+
+/** A member counter's name among the values read: a JSON list no target or window name can spell. */
+function memberCounterName(counter: TeamMemberModelCounter): string {
+  return JSON.stringify(['team_member_model', counter.userId, counter.teamId, counter.model]);
+}
 
 /**
  * The snapshot when the per-model windows could not be read: every window as nothing spent (a
@@ -50,44 +58,64 @@ export class SpendCounters {
 
   /**
    * The snapshot with shared spend, and the spend in the current window of each per-model budget
-   * the request's checks read (`modelBudgetSpend`), in the same round trip; unchanged when it has
-   * no counters, and with its database spend when Redis is unavailable (its windows then read as
-   * nothing spent: unreadWindows).
+   * the request's checks read (`modelBudgetSpend`) and the caller's spend on each model its team
+   * limits per member (`teamMemberModelSpend`), in the same round trip; unchanged when it has no
+   * counters, and with its database spend when Redis is unavailable (its windows then read as
+   * nothing spent: unreadWindows; its member counters too, being absent).
    */
   async overlay(snapshot: Snapshot, now: Date, facts?: Pick<RequestFacts, 'model'>): Promise<Snapshot> {
     const slots = counterSlots(snapshot, now.getTime());
     const windows = facts === undefined ? NO_WINDOWS : gatedModelBudgetsOf(snapshot, facts);
-    if (slots.length === 0 && windows.length === 0) return snapshot;
+    const members = facts === undefined ? NO_MEMBER_COUNTERS : gatedTeamMemberModelCounters(snapshot, facts);
+    if (slots.length === 0 && windows.length === 0 && members.length === 0) return snapshot;
     if (!this.client.isReady) return unreadWindows(snapshot, windows);
     try {
-      const values = await this.read(slots, now.getTime(), windows);
+      const values = await this.read(slots, now.getTime(), windows, members);
       const overlaid = overlaySpend(snapshot, values);
-      if (windows.length === 0) return overlaid;
-      const modelBudgetSpend = new Map(windows.map((w) => [modelBudgetName(w), values.get(modelBudgetName(w)) ?? 0] as const));
-      return Object.freeze({ ...overlaid, modelBudgetSpend });
+      if (windows.length === 0 && members.length === 0) return overlaid;
+      const modelBudgetSpend =
+        windows.length === 0 ? {} : { modelBudgetSpend: new Map(windows.map((w) => [modelBudgetName(w), values.get(modelBudgetName(w)) ?? 0] as const)) };
+      const teamMemberModelSpend =
+        members.length === 0 ? {} : { teamMemberModelSpend: new Map(members.map((c) => [c.model, values.get(memberCounterName(c)) ?? 0] as const)) };
+      return Object.freeze({ ...overlaid, ...modelBudgetSpend, ...teamMemberModelSpend });
     } catch (error) {
       this.options.onError(error);
       return unreadWindows(snapshot, windows);
     }
   }
 
-  /** Counter values by target name (seeding absent ones), then window spends by modelBudgetName. */
-  read(slots: readonly CounterSlot[], now: number, windows: readonly ModelBudgetCounter[] = NO_WINDOWS): Promise<Map<string, number>> {
-    const signature = [...slots.map((s) => `${targetName(s.target)}@${s.windowEnd}`), ...windows.map(modelBudgetName)].join('\n');
+  /** Counter values by target name (seeding absent ones), then window spends by modelBudgetName, then member counters'. */
+  read(
+    slots: readonly CounterSlot[],
+    now: number,
+    windows: readonly ModelBudgetCounter[] = NO_WINDOWS,
+    members: readonly TeamMemberModelCounter[] = NO_MEMBER_COUNTERS,
+  ): Promise<Map<string, number>> {
+    const signature = [...slots.map((s) => `${targetName(s.target)}@${s.windowEnd}`), ...windows.map(modelBudgetName), ...members.map(memberCounterName)].join('\n');
     const shared = this.inFlight.get(signature);
     if (shared !== undefined) return shared;
-    const read = this.readNow(slots, now, windows).finally(() => this.inFlight.delete(signature));
+    const read = this.readNow(slots, now, windows, members).finally(() => this.inFlight.delete(signature));
     this.inFlight.set(signature, read);
     return read;
   }
 
-  private async readNow(slots: readonly CounterSlot[], now: number, windows: readonly ModelBudgetCounter[]): Promise<Map<string, number>> {
+  private async readNow(
+    slots: readonly CounterSlot[],
+    now: number,
+    windows: readonly ModelBudgetCounter[],
+    members: readonly TeamMemberModelCounter[],
+  ): Promise<Map<string, number>> {
     const args = [String(now), String(this.options.idleMs)];
     for (const slot of slots) args.push(String(slot.windowEnd), String(slot.windowStart), String(slot.seed));
-    const keys = [...slots.map((s) => this.keys.counter(s.target)), ...windows.map((w) => this.keys.modelBudget(w))];
+    if (members.length > 0) args.push(String(members.length));
+    const keys = [
+      ...slots.map((s) => this.keys.counter(s.target)),
+      ...windows.map((w) => this.keys.modelBudget(w)),
+      ...members.map((c) => this.keys.teamMemberModel(c)),
+    ];
     const reply = replyArray(await READ_COUNTERS.run(this.client, keys, args, this.options.timeoutMs));
     const values = new Map<string, number>();
-    const names = [...slots.map((s) => targetName(s.target)), ...windows.map(modelBudgetName)];
+    const names = [...slots.map((s) => targetName(s.target)), ...windows.map(modelBudgetName), ...members.map(memberCounterName)];
     names.forEach((name, i) => {
       const value = Number(replyString(reply[i]));
       if (Number.isFinite(value)) values.set(name, value);

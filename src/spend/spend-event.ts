@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ModelBudgetCounter } from '../checks/model-budget-scopes';
+import type { TeamMemberModelCounter } from '../checks/team-member-model-budget';
 
 /** The identity Check resolved for a request: every entity its spend is attributed to. */
 export interface Attribution {
@@ -31,6 +32,11 @@ export interface Attribution {
    * Check time (checks/model-budget-scopes.ts). Absent: none (and in events of an earlier version).
    */
   readonly modelBudgets?: readonly ModelBudgetCounter[];
+  /**
+   * The member's counter of the team's `team_member_model_max_budget` the response is charged to,
+   * resolved at Check time (checks/team-member-model-budget.ts). Absent: none.
+   */
+  readonly teamMemberModel?: TeamMemberModelCounter;
 }
 
 export const NO_ATTRIBUTION: Attribution = Object.freeze({
@@ -64,6 +70,7 @@ const attributionSchema = z.object({
     .array(z.object({ scope: z.enum(['key', 'user', 'team', 'end_user']), id: z.string(), budgetModel: z.string(), duration: z.string() }))
     .readonly()
     .optional(),
+  teamMemberModel: z.object({ userId: z.string(), teamId: z.string(), model: z.string() }).optional(),
 });
 
 const tokenCount = z.number().int().nonnegative();

@@ -1,8 +1,9 @@
 /**
  * Where a metered request's spend goes.
  *
- * With Redis: one script (RECORD_SPEND) charges every counter and the per-model budget windows
- * the Check named (model_max_budget, as LiteLLM's limiter counts them), gives back the request's
+ * With Redis: one script (RECORD_SPEND) charges every counter, the per-model budget windows
+ * the Check named (model_max_budget, as LiteLLM's limiter counts them) and the member's counter of
+ * the team's team_member_model_max_budget, gives back the request's
  * reservation, feeds the token windows and appends the event to the durable queue — atomically,
  * and at most once per charge id (never per x-request-id alone, which a client can repeat).
  * Without Redis (or while it is unreachable): the event is written straight to the database,
@@ -92,6 +93,8 @@ export class RedisSpendRecorder implements SpendRecorder {
     const targets = targetsOf(event.attribution);
     const buckets = tokenBucketsOf(event, this.options.prefix);
     const windows = event.attribution.modelBudgets ?? [];
+    const member = event.attribution.teamMemberModel;
+    const memberCounters = member === undefined ? [] : [this.keys.teamMemberModel(member)];
     const now = Date.now();
     const keys = [
       this.keys.done(event.chargeId),
@@ -100,6 +103,7 @@ export class RedisSpendRecorder implements SpendRecorder {
       this.keys.reservation(reservationId),
       ...targets.map((t) => this.keys.counter(t)),
       ...windows.map((w) => this.keys.modelBudget(w)),
+      ...memberCounters,
       ...buckets,
     ];
     const args = [
@@ -113,6 +117,7 @@ export class RedisSpendRecorder implements SpendRecorder {
       String(windows.length),
       String(now),
       ...windows.map((w) => String(windowLengthMs(w.duration, now))),
+      String(memberCounters.length),
     ];
     const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);
     return reply === 1;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Json } from '../../src/domain/entities';
 import { UNREAD_MODEL } from '../../src/domain/request';
 import { attributionFromDecision, attributionFromMetadata } from '../../src/metering/admitted-identity';
 import { toStruct } from '../../src/envoy/messages';
@@ -37,6 +38,15 @@ describe('metering: who an admitted request is charged to', () => {
     });
     expect(forwarded?.modelBudgets).to.deep.equal(windows);
     expect(attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1' }) })).to.not.have.property('modelBudgets');
+  });
+
+  it("takes the member's per-model counter the admission named (team_member_model), from the decision or Envoy's metadata", () => {
+    const allow = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-1', team_member_model: ['u-1', 't-1', 'gpt-4o'] } };
+    const counter = { userId: 'u-1', teamId: 't-1', model: 'gpt-4o' };
+    expect(attributionFromDecision(allow, aRequest()).teamMemberModel).to.deep.equal(counter);
+    const forwarded = (value: Json) => attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', team_member_model: value }) });
+    expect(forwarded(['u-1', 't-1', 'gpt-4o'])?.teamMemberModel).to.deep.equal(counter);
+    for (const malformed of [['u-1', 't-1'], ['u-1', 't-1', 3], 'u-1']) expect(forwarded(malformed)).to.not.have.property('teamMemberModel');
   });
 
   it('charges a window named twice once, and none whose duration it cannot read (it would be held for centuries)', () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createClient } from 'redis';
 import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { UNREAD_MODEL } from '../../src/domain/request';
 import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, ReservationNotReleasedError, ReservationUnavailableError, type AdmissionOptions } from '../../src/spend/admission';
 import { ADMIT, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
@@ -116,6 +117,17 @@ describe('spend: admission when Redis cannot answer', () => {
     expect(admit('openai/gpt-4o')).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-mb', model_budgets: [['key', 'hash-1', 'gpt-4o', '1d']] } });
     expect(admit('o1')).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-mb', model_budgets: [['team', 't-1', 'o1', '7d']] } });
     expect(admit('claude-3'), 'no per-model budget: nothing named').to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-mb' } });
+  });
+
+  it("names the member's counter of the team's team_member_model_max_budget for the request's model (team_member_model), none for an unread model", () => {
+    const snapshot = aSnapshot({
+      key: aKey({ token: 'hash-1', user_id: 'u-1', team_id: 't-1' }),
+      team: aTeam({ team_id: 't-1', metadata: { team_member_model_max_budget: { 'gpt-4o': { max_budget: 5 } } } }),
+    });
+    const admit = (model: string) => admitter({ enforceRateLimits: false, metering: true, newAdmissionId: () => 'adm-tm' }).admit(aContext({ snapshot, request: aRequest({ model, body: { model } }) }));
+    expect(admit('gpt-4o')).to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-tm', team_member_model: ['u-1', 't-1', 'gpt-4o'] } });
+    expect(admit('openai/gpt-4o'), 'the exact name only').to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-tm' } });
+    expect(admit(UNREAD_MODEL), 'a model nobody read is charged to none').to.deep.equal({ kind: 'admit', metadata: { admission_id: 'adm-tm' } });
   });
 
   it('sends the request tags well-formed: half a surrogate pair would be invalid UTF-8 in the metadata', () => {

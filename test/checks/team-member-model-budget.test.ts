@@ -77,6 +77,11 @@ describe('team member per-model budget — §4 step 4.3 (_check_team_member_mode
     expect(decide(teamMemberModelBudget, { request: { model: null }, snapshot: snapshotOf(limits) })).to.equal(null);
   });
 
+  it("holds a JWT caller (no key) by the token's user id", () => {
+    const jwt = { key: null, jwtUserId: 'jwt-user', team: teamWith({ 'gpt-4o': { max_budget: 1 } }), teamMemberModelSpend: spent({ 'gpt-4o': 1 }) };
+    expect(decide(teamMemberModelBudget, { keyHash: null, snapshot: jwt })?.message).to.contain('User=jwt-user, Team=team-1,');
+  });
+
   it("applies to each member on their own: one member's spend does not refuse another", () => {
     const limits = { 'gpt-4o': { max_budget: 1 } };
     // The overlay reads the caller's counter only; another member's key sees its own (none here).

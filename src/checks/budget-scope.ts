@@ -17,6 +17,15 @@ export function isZeroCostRequest(models: readonly string[], policy: Policy): bo
 }
 
 /**
+ * Whether the caller's user is held to its personal budgets (common_checks 4.1 and the user's
+ * multi-window budgets): without a team only, unless general_settings.apply_user_budget_to_team_keys
+ * is on (newer LiteLLM; between v1.94 and v1.96 it enforced them on team keys unconditionally).
+ */
+export function personalBudgetsApply(team: { readonly team_id: string } | null, policy: Pick<Policy, 'applyUserBudgetToTeamKeys'>): boolean {
+  return team === null || policy.applyUserBudgetToTeamKeys === true;
+}
+
+/**
  * The last context asked about and its answer: half a dozen budget checks ask, one after the
  * other, for every request. One entry is enough for that and, unlike a map keyed by context,
  * makes no garbage per Check; it keeps at most one finished request's context alive.

@@ -1,10 +1,11 @@
 /**
- * common_checks step 4.1: the personal budget of the key's user, for keys without a team.
+ * common_checks step 4.1: the personal budget of the key's user, for keys without a team (and
+ * team keys too with general_settings.apply_user_budget_to_team_keys, newer LiteLLM).
  * Seed behaviour: `max_budget < spend` (strict); newer LiteLLM switched to `>=` with a Redis counter.
  */
 import type { Check } from './types';
 import { budgetExceeded } from './errors';
-import { areBudgetChecksSkipped } from './budget-scope';
+import { areBudgetChecksSkipped, personalBudgetsApply } from './budget-scope';
 import { pyFloat } from './python-format';
 
 export const personalUserBudget: Check = {
@@ -14,7 +15,7 @@ export const personalUserBudget: Check = {
   errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const { team, user } = ctx.snapshot;
-    if (team !== null || user === null || user.max_budget === null || areBudgetChecksSkipped(ctx)) return null;
+    if (user === null || user.max_budget === null || !personalBudgetsApply(team, ctx.policy) || areBudgetChecksSkipped(ctx)) return null;
     if (!(user.max_budget < user.spend)) return null;
     return budgetExceeded(
       `ExceededBudget: User=${user.user_id} over budget. Spend=${pyFloat(user.spend)}, Budget=${pyFloat(user.max_budget)}`,

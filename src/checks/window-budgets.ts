@@ -11,7 +11,7 @@ import type { BudgetWindowLimit } from '../domain/entities';
 import { windowSpendId, type WindowEntity } from '../spend/window-limits';
 import type { Check, CheckContext, Denial } from './types';
 import { budgetExceeded } from './errors';
-import { areBudgetChecksSkipped } from './budget-scope';
+import { areBudgetChecksSkipped, personalBudgetsApply } from './budget-scope';
 import { pyFixed } from './python-format';
 
 /** The first window whose spend reached its budget, with that spend; null when none did. */
@@ -66,7 +66,8 @@ export const keyWindowBudgets: Check = {
 /**
  * `_user_multi_budget_check`, run where the personal user budget is (step 4.1): only without a
  * team (a team key answers to team and team-member budgets, as newer LiteLLM's common_checks
- * decides for both user budgets), for any caller whose user is known (a key's owner, a JWT user).
+ * decides for both user budgets) unless general_settings.apply_user_budget_to_team_keys is on,
+ * for any caller whose user is known (a key's owner, a JWT user).
  */
 export const userWindowBudgets: Check = {
   name: 'user_window_budgets',
@@ -75,7 +76,7 @@ export const userWindowBudgets: Check = {
   errorTypes: ['budget_exceeded'],
   decide: (ctx) => {
     const { team, user } = ctx.snapshot;
-    if (team !== null || user === null || user.budget_limits === undefined || user.budget_limits.length === 0 || areBudgetChecksSkipped(ctx)) {
+    if (!personalBudgetsApply(team, ctx.policy) || user === null || user.budget_limits === undefined || user.budget_limits.length === 0 || areBudgetChecksSkipped(ctx)) {
       return null;
     }
     const exceeded = exceededWindow(ctx, 'user', user.user_id, user.budget_limits);

@@ -108,6 +108,7 @@ function assignDeploymentIds(models: ModelDeploymentConfig[], sources: readonly 
 const generalSettings = z.looseObject({
   master_key: z.string().nullish(),
   enforce_user_param: z.boolean().nullish(),
+  apply_user_budget_to_team_keys: z.boolean().nullish(),
   reject_clientside_metadata_tags: z.boolean().nullish(),
   allowed_routes: stringList.nullish(),
   allowed_ips: stringList.nullish(),

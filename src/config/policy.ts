@@ -74,6 +74,12 @@ export interface Policy {
    * store outage allows); the loader reads it where LiteLLM swallows a failed lookup instead.
    */
   readonly allowRequestsOnDbUnavailable?: boolean;
+  /**
+   * general_settings.apply_user_budget_to_team_keys (newer LiteLLM, off by default): the key
+   * owner's personal budgets (max_budget, multi-window budgets, their reservation) hold the
+   * owner's team keys too, not only keys without a team.
+   */
+  readonly applyUserBudgetToTeamKeys?: boolean;
 }
 
 /**
@@ -163,6 +169,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     },
     proxyAdminName: general.litellm_proxy_admin_name ?? 'default_user_id',
     allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,
+    applyUserBudgetToTeamKeys: general.apply_user_budget_to_team_keys ?? false,
     budgetExceededThrottlePercentage: budgetThrottlePercentage(config),
   };
 }

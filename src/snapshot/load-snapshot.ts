@@ -50,6 +50,7 @@ import { keyWithBudgetDefaults } from './key-budget-defaults';
 import { teamOfKey } from './missing-team';
 import { tagsOfRequest } from './request-tags';
 import { teamMemberDefaultBudgetId } from '../checks/team-member-budget';
+import { personalBudgetsApply } from '../checks/budget-scope';
 
 const EMPTY_GROUPS: ReadonlyMap<string, AccessGroup> = new Map();
 const EMPTY_PERMISSIONS: ReadonlyMap<string, ObjectPermission> = new Map();
@@ -195,8 +196,8 @@ function loadRelated(
     endUser === null ? defaultEndUserBudget(store, facts.endUserId, policy) : null,
   ]);
   return isPromise(second)
-    ? second.then((ready) => loadOrganizationAndGroups(store, facts, key, endUser, ready))
-    : loadOrganizationAndGroups(store, facts, key, endUser, second);
+    ? second.then((ready) => loadOrganizationAndGroups(store, facts, policy, key, endUser, ready))
+    : loadOrganizationAndGroups(store, facts, policy, key, endUser, second);
 }
 
 type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null, Budget | null];
@@ -216,6 +217,7 @@ export function permissionsById(permissions: readonly ObjectPermission[]): Reado
 function loadOrganizationAndGroups(
   store: AuthStore,
   facts: RequestFacts,
+  policy: Policy,
   key: VirtualKey,
   endUser: EndUser | null,
   loaded: KeyRelations,
@@ -238,7 +240,7 @@ function loadOrganizationAndGroups(
     organizationId !== null ? organizationOf(store, organizationId) : null,
     groupIds.length > 0 ? accessGroupsOf(store, groupIds) : NO_GROUPS,
     permissionIds.length > 0 ? objectPermissionsOf(store, permissionIds) : NO_PERMISSIONS,
-    budgetWindowSpendOf(store, key, team, related[1], endUser),
+    budgetWindowSpendOf(store, key, team, related[1], endUser, personalBudgetsApply(team, policy)),
     memberBudgetId !== null ? budgetOf(store, memberBudgetId) : null,
   ]);
   return isPromise(third)
@@ -289,10 +291,11 @@ export function budgetWindowSpendOf(
   team: Team | null,
   user: User | null = null,
   endUser: EndUser | null = null,
+  userWindowsApply: boolean = team === null,
 ): MaybePromise<ReadonlyMap<string, number>> {
   const keyWindows = key?.budget_limits ?? NO_WINDOWS;
   const teamWindows = team?.budget_limits ?? NO_WINDOWS;
-  const userWindows = team === null ? (user?.budget_limits ?? NO_WINDOWS) : NO_WINDOWS;
+  const userWindows = userWindowsApply ? (user?.budget_limits ?? NO_WINDOWS) : NO_WINDOWS;
   const endUserWindows = endUser?.budget_limits ?? NO_WINDOWS;
   if (keyWindows.length === 0 && teamWindows.length === 0 && userWindows.length === 0 && endUserWindows.length === 0) return NO_WINDOW_SPEND;
   const ids: string[] = [];

@@ -2,7 +2,7 @@
  * The budgets a reservation must fit in: the same entities, limits and scope as the budget
  * checks (litellm-auth.md §8), read from the snapshot the checks just passed. Pure.
  */
-import { areBudgetChecksSkipped } from '../checks/budget-scope';
+import { areBudgetChecksSkipped, personalBudgetsApply } from '../checks/budget-scope';
 import { keyBudgetThrottle, keyMaxBudgetWithTempIncrease } from '../checks/key-budget';
 import type { CheckContext } from '../checks/types';
 import { isLlmApiRoute } from '../routes/classify';
@@ -25,10 +25,13 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
     case 'team':
       return team?.max_budget ?? null;
     case 'team_member':
-      return membership?.budget?.max_budget ?? null;
+      // The membership's own budget row, else the team's default member budget (team_member_budget.ts).
+      if (membership === null) return null;
+      return membership.budget !== null ? membership.budget.max_budget : (ctx.snapshot.teamMemberDefaultBudget?.max_budget ?? null);
     case 'user':
-      // The user budget applies without a team only (§8 notes; personal_user_budget): personal keys, team-less JWT users.
-      return team === null ? (user?.max_budget ?? null) : null;
+      // The user budget applies without a team only (§8 notes; personal_user_budget): personal keys,
+      // team-less JWT users; team keys too with apply_user_budget_to_team_keys.
+      return personalBudgetsApply(team, ctx.policy) ? (user?.max_budget ?? null) : null;
     case 'end_user':
       return endUser?.budget?.max_budget ?? null;
     case 'organization': {

@@ -144,6 +144,8 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       refusedBy: 'user_window_budgets',
     });
     expect((await authorizer().authorize(await withToken({ sub: 'win-user', tid: 't-gpt' }))).decision.kind).to.equal('allow');
+    const teamTokensToo = authorizer({}, { applyUserBudgetToTeamKeys: true });
+    expect(denial(await teamTokensToo.authorize(await withToken({ sub: 'win-user', tid: 't-gpt' }))).refusedBy, 'apply_user_budget_to_team_keys').to.equal('user_window_budgets');
   });
 
   it("denies a JWT caller whose end user is over one of its multi-window budgets (the end user's window spend is loaded for tokens too)", async () => {

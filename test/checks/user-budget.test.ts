@@ -25,4 +25,12 @@ describe('personal user budget — §4 step 4.1', () => {
       }),
     ).to.equal(null);
   });
+
+  it('applies to team keys too with general_settings.apply_user_budget_to_team_keys (newer LiteLLM, opt-in)', () => {
+    const snapshot = { key: aKey({ user_id: 'user-1', team_id: 'team-1' }), team: aTeam(), user: aUser({ spend: 30, max_budget: 20 }) };
+    expect(decide(personalUserBudget, { snapshot, policy: { applyUserBudgetToTeamKeys: true } })?.message).to.equal(
+      'ExceededBudget: User=user-1 over budget. Spend=30.0, Budget=20.0',
+    );
+    expect(decide(personalUserBudget, { snapshot, policy: { applyUserBudgetToTeamKeys: false } })).to.equal(null);
+  });
 });

@@ -47,6 +47,7 @@ describe('user multi-window budgets — common_checks step 4.1, personal keys (_
     const budgetWindowSpend = spent([['user', 'user-1', hourly, 9]]);
     const snapshot = { key: aKey({ team_id: 'team-abc', user_id: 'user-1' }), team: aTeam({ team_id: 'team-abc' }), user: userWith([hourly]), budgetWindowSpend };
     expect(decide(userWindowBudgets, { snapshot })).to.equal(null);
+    expect(decide(userWindowBudgets, { snapshot, policy: { applyUserBudgetToTeamKeys: true } })?.type, 'unless apply_user_budget_to_team_keys').to.equal('budget_exceeded');
   });
 
   it('does not read the key\'s or end user\'s spend for the user\'s windows', () => {

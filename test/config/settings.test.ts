@@ -88,6 +88,13 @@ describe('settings from environment and config.yaml', () => {
     expect(s.policy.modelGroupAlias).to.deep.equal({ gpt4: 'gpt-4o', hidden: 'gpt-4o' });
   });
 
+  it('reads general_settings.apply_user_budget_to_team_keys (off unless set true)', () => {
+    const flag = (yaml: string): boolean | undefined => settingsFrom(parseLiteLlmConfig(yaml, {}), {}).policy.applyUserBudgetToTeamKeys;
+    expect(flag('general_settings:\n  apply_user_budget_to_team_keys: true\n')).to.equal(true);
+    expect(flag('general_settings:\n  master_key: sk-1\n')).to.equal(false);
+    expect(() => parseLiteLlmConfig('general_settings:\n  apply_user_budget_to_team_keys: sometimes\n', {})).to.throw(ConfigError, /apply_user_budget_to_team_keys/);
+  });
+
   it('fails at startup with the path of a setting of the wrong type', () => {
     expect(() => parseLiteLlmConfig('general_settings:\n  enforce_user_param: "yes please"\n', {})).to.throw(
       ConfigError,

@@ -55,6 +55,13 @@ describe('loadSnapshot: spend within the multi-window budgets of the user and th
     expect(windowCalls(database)).to.deep.equal(['windowSpend:end_user:cust:1d']);
   });
 
+  it("reads a team key's user windows with apply_user_budget_to_team_keys, which holds team keys to them too", async () => {
+    const database = aDatabase('t1');
+    const snapshot = await loadSnapshot(database, withEndUser(), KEY_HASH, aPolicy({ applyUserBudgetToTeamKeys: true }));
+    expect(snapshot.budgetWindowSpend?.get(windowSpendId('user', 'u1', daily))).to.equal(2.5);
+    expect(windowCalls(database).sort()).to.deep.equal(['windowSpend:end_user:cust:1d', 'windowSpend:user:u1:1d', 'windowSpend:user:u1:1h']);
+  });
+
   it('reads nothing for a user and end user without windows, or a request without an end user', async () => {
     const database = new MemoryStore();
     database.keys.set(KEY_HASH, aKey({ team_id: null, user_id: 'u1' }));

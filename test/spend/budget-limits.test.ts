@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { budgetLimitsOf } from '../../src/spend/budget-limits';
-import { aContext, aKey, aSnapshot, aTeam, aUser } from '../checks/fixtures';
+import { aBudget, aContext, aKey, aMembership, aSnapshot, aTeam, aUser } from '../checks/fixtures';
 
 /** The kinds of the budgets a reservation must fit in, with their limits. */
 const limitsOf = (snapshot: Parameters<typeof aSnapshot>[0]): string[] =>
@@ -20,6 +20,23 @@ describe('spend: the budgets a reservation must fit in (the budget checks\' scop
   it("never against the user's budget when a team pays (the check skips it)", () => {
     const team = aTeam({ team_id: 't', max_budget: 20 });
     expect(limitsOf({ key: aKey({ user_id: 'alice', team_id: 't' }), user, team })).to.deep.equal(['team:20']);
+  });
+
+  it("against the user's budget for a team key too with apply_user_budget_to_team_keys", () => {
+    const team = aTeam({ team_id: 't', max_budget: 20 });
+    const snapshot = aSnapshot({ key: aKey({ user_id: 'alice', team_id: 't' }), user, team });
+    const limits = budgetLimitsOf(aContext({ snapshot, policy: { applyUserBudgetToTeamKeys: true } })).map((l) => `${l.slot.target.kind}:${l.max}`);
+    expect(limits).to.deep.equal(['user:5', 'team:20']);
+  });
+
+  it("against a member's own budget row, else the team's default member budget (team_member_budget_id)", () => {
+    const team = aTeam({ team_id: 't', metadata: { team_member_budget_id: 'member-default' } });
+    const key = aKey({ user_id: 'alice', team_id: 't' });
+    const defaultBudget = aBudget({ budget_id: 'member-default', max_budget: 3 });
+    const bare = aMembership({ user_id: 'alice', team_id: 't', budget: null });
+    expect(limitsOf({ key, user, team, membership: bare, teamMemberDefaultBudget: defaultBudget })).to.deep.equal(['team_member:3']);
+    const own = aMembership({ user_id: 'alice', team_id: 't', budget: aBudget({ budget_id: 'own', max_budget: 7 }) });
+    expect(limitsOf({ key, user, team, membership: own, teamMemberDefaultBudget: defaultBudget })).to.deep.equal(['team_member:7']);
   });
 
   it('reserves nothing against the budget of a key throttled over it: it passed the check by being slowed', () => {

@@ -27,6 +27,7 @@ import {
 } from '../../snapshot/load-snapshot';
 import type { AuthStore } from '../../store/auth-store';
 import { teamMemberDefaultBudgetId } from '../../checks/team-member-budget';
+import { personalBudgetsApply } from '../../checks/budget-scope';
 import { accessGroupsOf, agentOf, budgetOf, globalSpendOf, membershipOf, objectPermissionsOf, organizationOf, tagsNamed, userOf } from '../../store/memory-first';
 import { requestAgentIdOf } from '../../ratelimit/rate-limits';
 import { allReady, andThen, type MaybePromise } from '../../util/maybe-promise';
@@ -157,7 +158,7 @@ export function loadJwtSnapshot(
   // beside the rest, as the team is known already; the user's and end user's once their rows are.
   const teamWindowSpend = budgetWindowSpendOf(store, null, team);
   return andThen(allReady<[Loaded, ReadonlyMap<string, number>]>([loaded, teamWindowSpend]), ([ready]) =>
-    andThen(refuseOrAssemble(lookups, identity, team, facts, ready), (result) => withWindowSpend(store, result)),
+    andThen(refuseOrAssemble(lookups, identity, team, facts, ready), (result) => withWindowSpend(store, result, personalBudgetsApply(team, policy))),
   );
 }
 
@@ -166,10 +167,10 @@ export function loadJwtSnapshot(
  * a team, as for a personal key) and the end user's. The team's were read above, so a cold caller
  * waits for the user's and end user's only; warm, all are memory lookups.
  */
-function withWindowSpend(store: AuthStore, result: JwtSnapshotResult): MaybePromise<JwtSnapshotResult> {
+function withWindowSpend(store: AuthStore, result: JwtSnapshotResult, userWindowsApply: boolean): MaybePromise<JwtSnapshotResult> {
   if (result.kind !== 'loaded') return result;
   const { team, user, endUser } = result.snapshot;
-  return andThen(budgetWindowSpendOf(store, null, team, user, endUser), (budgetWindowSpend) =>
+  return andThen(budgetWindowSpendOf(store, null, team, user, endUser, userWindowsApply), (budgetWindowSpend) =>
     budgetWindowSpend.size === 0 ? result : { ...result, snapshot: Object.freeze({ ...result.snapshot, budgetWindowSpend }) },
   );
 }

@@ -28,7 +28,9 @@ describe('TokenVerifier: verified tokens remembered (verified-tokens.ts)', funct
   /** A verifier on a clock the test moves, for the token's time claims and for the key sets alike. */
   function aVerifier(parts: JwtConfigParts = {}, memory = new VerifiedTokens()): { verifier: TokenVerifier; memory: VerifiedTokens } {
     const settings = jwtSettings({ ...parts, env: { publicKeyUrl: jwks.url, ...(parts.env ?? {}) } });
-    const clock = (): number => clockMs;
+    // Never behind real time: tokens are signed with the real clock, and signing on a busy machine
+    // can cross a second after beforeEach set the clock (their iat would then be ahead of it).
+    const clock = (): number => Math.max(clockMs, Date.now());
     const events = { fetched: () => (fetches += 1), fetchFailed: () => undefined };
     return { verifier: new TokenVerifier(settings, new JwksCache(settings.jwks, httpJwksFetcher, events, clock), memory, clock), memory };
   }

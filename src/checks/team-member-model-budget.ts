@@ -72,6 +72,9 @@ function memberOf(snapshot: Snapshot): { readonly userId: string; readonly teamI
   return { userId, teamId: snapshot.team.team_id, limits };
 }
 
+/** Shared: most Checks (a team without a map, or no team) build no list, as for every other Check. */
+const NO_COUNTERS: readonly TeamMemberModelCounter[] = Object.freeze([]);
+
 /**
  * The counters the check reads: the limited entry of the request's model, or every limited entry
  * when the model went unread. None (and nothing built) for a team without a map.
@@ -79,7 +82,7 @@ function memberOf(snapshot: Snapshot): { readonly userId: string; readonly teamI
 export function gatedTeamMemberModelCounters(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): readonly TeamMemberModelCounter[] {
   const member = memberOf(snapshot);
   const model = member === null ? null : checkedModelOf(request);
-  if (member === null || model === null) return [];
+  if (member === null || model === null) return NO_COUNTERS;
   const { userId, teamId, limits } = member;
   const models = model === UNREAD_MODEL ? Object.keys(limits) : [model];
   return models.filter((m) => memberModelMaxBudget(limits, m) !== null).map((m) => ({ userId, teamId, model: m }));

@@ -112,6 +112,15 @@ describe('team member per-model budget — §4 step 4.3 (_check_team_member_mode
     });
   });
 
+  it('builds nothing for a caller whose team has no map, nor for a request without a model (the shared empty list)', () => {
+    const plain = aSnapshot({ key, team: aTeam() });
+    const none = gatedTeamMemberModelCounters(plain, { model: 'gpt-4o' });
+    expect(none).to.have.length(0);
+    expect(Object.isFrozen(none)).to.equal(true);
+    expect(gatedTeamMemberModelCounters(plain, { model: 'o1' })).to.equal(none);
+    expect(gatedTeamMemberModelCounters(aSnapshot(snapshotOf({ 'gpt-4o': { max_budget: 5 } })), { model: null })).to.equal(none);
+  });
+
   describe('the counter a metered response is charged to', () => {
     it("is the member's counter of the request's model (the first of a list) when the team limits it; none otherwise", () => {
       const snapshot = aSnapshot(snapshotOf({ 'gpt-4o': { max_budget: 5 }, o1: {} }));

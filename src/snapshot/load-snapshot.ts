@@ -281,8 +281,9 @@ const NO_WINDOW_SPEND: ReadonlyMap<string, number> = new Map();
 /**
  * The spend within each multi-window budget (`budget_limits`) of the key, its team, its user and
  * the end user, by windowSpendId; read beside the organization (the team's and user's windows are
- * known only with their rows). The user's are read only for a personal key, the one kind of key
- * `_user_multi_budget_check` judges. Warm, every window is a memory lookup; entities without
+ * known only with their rows). The user's are read only when `_user_multi_budget_check` judges
+ * them (`userWindowsApply`): for a personal key, and for a team key too with
+ * apply_user_budget_to_team_keys. Warm, every window is a memory lookup; entities without
  * windows read nothing.
  */
 export function budgetWindowSpendOf(

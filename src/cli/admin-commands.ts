@@ -54,6 +54,27 @@ export function budgetLimits(value: string): NewBudgetWindow[] {
   return parsed as NewBudgetWindow[];
 }
 
+/** `--model-max-budget '{"gpt-4o": {"budget_duration": "1d", "max_budget": 5}}'`: checked further by the store. */
+export function modelMaxBudget(value: string): JsonObject {
+  return namedJsonObject('--model-max-budget', value);
+}
+
+/** `--team-member-model-max-budget '{"gpt-4o": {"max_budget": 5}}'`: checked further by the store. */
+export function teamMemberModelMaxBudget(value: string): JsonObject {
+  return namedJsonObject('--team-member-model-max-budget', value);
+}
+
+function namedJsonObject(option: string, value: string): JsonObject {
+  try {
+    return jsonObject(value);
+  } catch (error) {
+    if (error instanceof AdminInputError) throw new AdminInputError(`${option}: ${error.message}`);
+    throw error;
+  }
+}
+
+const MODEL_MAX_BUDGET_HELP = 'per-model budgets, a JSON object: \'{"gpt-4o":{"budget_duration":"1d","max_budget":5}}\'';
+
 const BUDGET_LIMITS_HELP = 'multi-window budgets, a JSON list: \'[{"budget_duration":"1d","max_budget":5},{"budget_duration":"30d","max_budget":100}]\'';
 
 function role(value: string): UserRole {
@@ -130,6 +151,15 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--models <list>', 'comma-separated model allowlist (empty = all models)', list)
     .option('--blocked', 'create the team blocked')
     .option('--metadata <json>', 'team metadata (JSON object)', jsonObject)
+    .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, modelMaxBudget)
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, budgetLimits)
+    .option('--team-member-budget <usd>', "each member's default budget: creates a budget row named in metadata.team_member_budget_id", amount)
+    .option('--team-member-budget-duration <duration>', "that budget row's budget_duration (1h, 1d, 30d, 1mo)")
+    .option(
+      '--team-member-model-max-budget <json>',
+      'per-member model budgets, stored in metadata: \'{"gpt-4o":{"max_budget":5}}\' (spend per member and model, never reset)',
+      teamMemberModelMaxBudget,
+    )
     .action(
       run(
         async (
@@ -143,6 +173,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             models?: string[];
             blocked?: boolean;
             metadata?: JsonObject;
+            modelMaxBudget?: JsonObject;
+            budgetLimits?: NewBudgetWindow[];
+            teamMemberBudget?: number;
+            teamMemberBudgetDuration?: string;
+            teamMemberModelMaxBudget?: JsonObject;
           },
         ) => {
           const created = await s.admin.createTeam({
@@ -154,8 +189,16 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             models: o.models,
             blocked: o.blocked ?? false,
             metadata: o.metadata,
+            modelMaxBudget: o.modelMaxBudget,
+            budgetLimits: o.budgetLimits,
+            teamMemberBudget: o.teamMemberBudget ?? null,
+            teamMemberBudgetDuration: o.teamMemberBudgetDuration ?? null,
+            teamMemberModelMaxBudget: o.teamMemberModelMaxBudget,
           });
           await s.invalidate('team', created.team_id);
+          // As `budget create`: the member budget row is new, and a server may remember it as absent.
+          const memberBudgetId = created.metadata['team_member_budget_id'];
+          if (typeof memberBudgetId === 'string') await s.invalidate('budget', memberBudgetId);
           print(created);
         },
       ),
@@ -270,6 +313,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--budget <id>', 'linked budget row (soft budget, limits)')
     .option('--allowed-routes <list>', 'comma-separated route allowlist', list)
     .option('--metadata <json>', 'key metadata (JSON object)', jsonObject)
+    .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, modelMaxBudget)
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, budgetLimits)
     .action(
       run(
         async (
@@ -286,6 +331,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             budget?: string;
             allowedRoutes?: string[];
             metadata?: JsonObject;
+            modelMaxBudget?: JsonObject;
+            budgetLimits?: NewBudgetWindow[];
           },
         ) => {
           const created = await s.admin.createKey({
@@ -300,6 +347,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             budgetId: o.budget ?? null,
             allowedRoutes: o.allowedRoutes,
             metadata: o.metadata,
+            modelMaxBudget: o.modelMaxBudget,
+            budgetLimits: o.budgetLimits,
           });
           // Clears a cached "unknown key" left by an attempt made before the key existed.
           await s.invalidate('key', created.token);

@@ -39,6 +39,19 @@ export interface NewTeam {
   readonly rpmLimit?: number | null;
   /** Team model aliases (alias → model), stored in LiteLLM_ModelTable as LiteLLM does. */
   readonly modelAliases?: Readonly<Record<string, string>>;
+  /** Per-model budgets of the team, `model_max_budget` (checks/team-model-budget.ts). */
+  readonly modelMaxBudget?: JsonObject;
+  /** Multi-window budgets, stored in `budget_limits` (checks/window-budgets.ts). */
+  readonly budgetLimits?: readonly NewBudgetWindow[];
+  /**
+   * The default budget of each member (LiteLLM's `team_member_budget`): a budget row of its own,
+   * named in `metadata.team_member_budget_id` (checks/team-member-budget.ts).
+   */
+  readonly teamMemberBudget?: number | null;
+  /** That row's `budget_duration` (LiteLLM's `team_member_budget_duration`); needs `teamMemberBudget`. */
+  readonly teamMemberBudgetDuration?: string | null;
+  /** `metadata.team_member_model_max_budget`: `{model: {max_budget}}` per member (checks/team-member-model-budget.ts). */
+  readonly teamMemberModelMaxBudget?: JsonObject;
 }
 
 export interface NewUser {
@@ -82,6 +95,10 @@ export interface NewKey {
   readonly metadata?: JsonObject;
   readonly allowedRoutes?: readonly string[];
   readonly budgetId?: string | null;
+  /** Per-model budgets of the key, `model_max_budget` (checks/key-model-budget.ts). */
+  readonly modelMaxBudget?: JsonObject;
+  /** Multi-window budgets, stored in `budget_limits` (checks/window-budgets.ts). */
+  readonly budgetLimits?: readonly NewBudgetWindow[];
 }
 
 /** Rows with a `spend` column addressed by a single id. */
@@ -123,6 +140,18 @@ export function requireRole(role: string): UserRole {
 }
 
 /**
+ * A duration LiteLLM's `duration_in_seconds` reads, of some length: `0d` (or a count past any
+ * date) reads as a duration, but its window holds no spend and never refuses.
+ */
+export function requireDuration(what: string, value: unknown): string {
+  const length = typeof value === 'string' ? durationMs(value, Date.now()) : null;
+  if (typeof value !== 'string' || length === null || !(length > 0) || !Number.isFinite(new Date(Date.now() + length).getTime())) {
+    throw new AdminInputError(`${what} must be a duration such as 1h, 1d, 30d or 1mo`);
+  }
+  return value;
+}
+
+/**
  * A `budget_limits` column value: each window with a duration LiteLLM's `duration_in_seconds`
  * reads, of some length, and a non-negative limit (a window the checks would ignore is refused here instead), one
  * window per duration (LiteLLM keys a window's counter by its duration). Stored without
@@ -133,17 +162,65 @@ export function requireBudgetLimits(windows: readonly NewBudgetWindow[] | null |
   const seen = new Set<string>();
   return windows.map((window, i) => {
     const what = `budget limit ${i + 1}`;
-    // Read by LiteLLM's duration_in_seconds and of some length: `0d` (or a count past any date)
-    // reads as a duration, but its window holds no spend and never refuses.
-    const length = typeof window.budget_duration === 'string' ? durationMs(window.budget_duration, Date.now()) : null;
-    if (length === null || !(length > 0) || !Number.isFinite(new Date(Date.now() + length).getTime())) {
-      throw new AdminInputError(`${what}: budget_duration must be a duration such as 1h, 1d, 30d or 1mo`);
-    }
-    if (seen.has(window.budget_duration)) throw new AdminInputError(`${what}: a second window of ${window.budget_duration}`);
-    seen.add(window.budget_duration);
+    const duration = requireDuration(`${what}: budget_duration`, window.budget_duration);
+    if (seen.has(duration)) throw new AdminInputError(`${what}: a second window of ${duration}`);
+    seen.add(duration);
     const maxBudget = requireAmount(`${what}: max_budget`, typeof window.max_budget === 'number' ? window.max_budget : Number.NaN);
-    return { budget_duration: window.budget_duration, max_budget: maxBudget ?? 0 };
+    return { budget_duration: duration, max_budget: maxBudget ?? 0 };
   });
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Only the fields named: a misspelt or aliased field would be stored and read differently, or not at all. */
+function requireOnlyFields(what: string, entry: JsonObject, fields: readonly string[]): void {
+  const other = Object.keys(entry).find((field) => !fields.includes(field));
+  if (other !== undefined) throw new AdminInputError(`${what}: unexpected field ${JSON.stringify(other)} (only ${fields.join(', ')})`);
+}
+
+/**
+ * A `model_max_budget` value (a key's or a team's): `{model: {budget_duration, max_budget}}`. The
+ * checks skip an entry without a readable `budget_duration` and treat a missing, non-numeric or
+ * negative `max_budget` as no limit (model-budget-scopes.ts `resolveModelBudget`, `isSpendGated`):
+ * each is refused here instead, as is LiteLLM's `budget_limit` / `time_period` spelling (one
+ * spelling per entry, the one LiteLLM's /key/generate documents).
+ */
+export function requireModelMaxBudget(what: string, value: JsonObject | null | undefined): JsonObject | null {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw new AdminInputError(`${what}: expected a JSON object of {"<model>": {"budget_duration", "max_budget"}}`);
+  const result: JsonObject = {};
+  for (const [model, entry] of Object.entries(value)) {
+    const where = `${what} ${JSON.stringify(model)}`;
+    if (model.trim() === '') throw new AdminInputError(`${what}: a model name must not be empty`);
+    if (!isObject(entry)) throw new AdminInputError(`${where}: expected {"budget_duration", "max_budget"}`);
+    requireOnlyFields(where, entry, ['budget_duration', 'max_budget']);
+    const duration = requireDuration(`${where}: budget_duration`, entry['budget_duration']);
+    const maxBudget = requireAmount(`${where}: max_budget`, typeof entry['max_budget'] === 'number' ? entry['max_budget'] : Number.NaN) ?? 0;
+    result[model] = { budget_duration: duration, max_budget: maxBudget };
+  }
+  return result;
+}
+
+/**
+ * A team's `metadata.team_member_model_max_budget`: `{model: {max_budget}}`. The check reads only
+ * `max_budget` (a number; an entry without one limits nothing) and never resets the spend it
+ * counts (team-member-model-budget.ts), so any other field, LiteLLM's `budget_limit` /
+ * `time_period` included, would be stored and not enforced: refused, as is a negative limit.
+ */
+export function requireTeamMemberModelMaxBudget(what: string, value: unknown): JsonObject | null {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw new AdminInputError(`${what}: expected a JSON object of {"<model>": {"max_budget"}}`);
+  const result: JsonObject = {};
+  for (const [model, entry] of Object.entries(value)) {
+    const where = `${what} ${JSON.stringify(model)}`;
+    if (model.trim() === '') throw new AdminInputError(`${what}: a model name must not be empty`);
+    if (!isObject(entry)) throw new AdminInputError(`${where}: expected {"max_budget": <usd>}`);
+    requireOnlyFields(where, entry, ['max_budget']);
+    result[model] = { max_budget: requireAmount(`${where}: max_budget`, typeof entry['max_budget'] === 'number' ? entry['max_budget'] : Number.NaN) ?? 0 };
+  }
+  return result;
 }
 
 export function requireDate(what: string, value: Date | null | undefined): Date | null {

@@ -12,6 +12,7 @@ import type {
   Budget,
   EndUser,
   Json,
+  JsonObject,
   Organization,
   Team,
   TeamMembership,
@@ -23,8 +24,11 @@ import {
   requireAmount,
   requireBudgetLimits,
   requireDate,
+  requireDuration,
   requireId,
+  requireModelMaxBudget,
   requireRole,
+  requireTeamMemberModelMaxBudget,
   type NewBudget,
   type NewEndUser,
   type NewKey,
@@ -125,6 +129,42 @@ function withTeamMember(membersWithRoles: unknown, userId: string, email: string
   return present ? members : [...members, { user_id: userId, user_email: email, role: 'user' }];
 }
 
+/** The team member budget row to create, if any (LiteLLM's `TeamMemberBudgetHandler.should_create_budget`). */
+function requireTeamMemberBudget(input: NewTeam): NewBudget | null {
+  const maxBudget = requireAmount('team member budget', input.teamMemberBudget);
+  const duration = input.teamMemberBudgetDuration ?? null;
+  if (maxBudget === null) {
+    if (duration !== null) throw new AdminInputError('a team member budget duration needs a team member budget');
+    return null;
+  }
+  return { maxBudget, budgetDuration: duration === null ? null : requireDuration('team member budget duration', duration) };
+}
+
+/**
+ * The team's metadata: the given object with `team_member_model_max_budget` set. Either field
+ * given both ways is refused rather than one silently winning; one given through `metadata` is
+ * checked as the option is.
+ */
+function teamMetadata(input: NewTeam): JsonObject {
+  const metadata: JsonObject = { ...(input.metadata ?? {}) };
+  if (input.teamMemberBudget !== undefined && input.teamMemberBudget !== null && Object.hasOwn(metadata, 'team_member_budget_id')) {
+    throw new AdminInputError('metadata.team_member_budget_id and a team member budget: give one');
+  }
+  if (input.teamMemberModelMaxBudget !== undefined && Object.hasOwn(metadata, 'team_member_model_max_budget')) {
+    throw new AdminInputError('metadata.team_member_model_max_budget and a team member model max budget: give one');
+  }
+  const given = input.teamMemberModelMaxBudget ?? metadata['team_member_model_max_budget'];
+  const memberModelBudgets = requireTeamMemberModelMaxBudget('team member model max budget', given);
+  if (memberModelBudgets !== null) metadata['team_member_model_max_budget'] = memberModelBudgets;
+  return metadata;
+}
+
+/** LiteLLM's id for it: `team-<alias, spaces as ->-budget-<hex>`, or `team-budget-<hex>` without an alias. */
+function teamMemberBudgetId(alias: string | null | undefined): string {
+  const hex = randomUUID().replaceAll('-', '');
+  return alias === undefined || alias === null ? `team-budget-${hex}` : `team-${alias.replaceAll(' ', '-')}-budget-${hex}`;
+}
+
 export class AdminStore {
   private readonly reader: TypeOrmAuthStore;
   private readonly actor: string;
@@ -170,6 +210,10 @@ export class AdminStore {
     const teamId = requireId('team id', input.teamId ?? randomUUID());
     const maxBudget = requireAmount('max budget', input.maxBudget);
     const softBudget = requireAmount('soft budget', input.softBudget);
+    const modelMaxBudget = requireModelMaxBudget('model max budget', input.modelMaxBudget);
+    const budgetLimits = requireBudgetLimits(input.budgetLimits);
+    const memberBudget = requireTeamMemberBudget(input);
+    const metadata = teamMetadata(input);
     await this.dataSource.transaction(async (manager) => {
       await mustNotExist(manager, TeamRecord, { team_id: teamId }, `team ${teamId}`);
       if (input.alias !== undefined && input.alias !== null) {
@@ -192,6 +236,10 @@ export class AdminStore {
         modelId = Number(inserted.identifiers[0]?.id);
         if (!Number.isInteger(modelId)) throw new StoreInvariantError('LiteLLM_ModelTable insert returned no id');
       }
+      if (memberBudget !== null) {
+        // LiteLLM's TeamMemberBudgetHandler: a budget row of its own, named in the team's metadata.
+        metadata['team_member_budget_id'] = await this.insertBudget(manager, { ...memberBudget, budgetId: teamMemberBudgetId(input.alias) });
+      }
       const { created_at, updated_at } = this.audit();
       await manager.insert(TeamRecord, {
         team_id: teamId,
@@ -202,8 +250,10 @@ export class AdminStore {
         spend: 0,
         models: [...(input.models ?? [])],
         blocked: input.blocked ?? false,
-        metadata: input.metadata ?? {},
+        metadata,
         members_with_roles: [],
+        model_max_budget: modelMaxBudget ?? {},
+        budget_limits: budgetLimits ?? undefined,
         tpm_limit: requireAmount('tpm limit', input.tpmLimit),
         rpm_limit: requireAmount('rpm limit', input.rpmLimit),
         model_id: modelId,
@@ -265,6 +315,8 @@ export class AdminStore {
     const material = newKeyMaterial();
     const expires = requireDate('expires', input.expires);
     const maxBudget = requireAmount('max budget', input.maxBudget);
+    const modelMaxBudget = requireModelMaxBudget('model max budget', input.modelMaxBudget);
+    const budgetLimits = requireBudgetLimits(input.budgetLimits);
     await this.dataSource.transaction(async (manager) => {
       if (input.teamId !== undefined && input.teamId !== null) {
         await mustExist(manager, TeamRecord, { team_id: input.teamId }, `team ${input.teamId}`);
@@ -294,6 +346,8 @@ export class AdminStore {
         budget_id: input.budgetId ?? null,
         models: [...(input.models ?? [])],
         max_budget: maxBudget,
+        model_max_budget: modelMaxBudget ?? {},
+        budget_limits: budgetLimits ?? undefined,
         spend: 0,
         expires,
         metadata: input.metadata ?? {},

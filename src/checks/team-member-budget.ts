@@ -54,7 +54,7 @@ export const teamMemberBudget: Check = {
     if (membership !== null && (membership.team_id !== team.team_id || membership.user_id !== userId)) return null;
     const budget: Budget | null = membership?.budget ?? ctx.snapshot.teamMemberDefaultBudget ?? null;
     const maxBudget = budget?.max_budget ?? null;
-    const spend = membership?.spend ?? 0;
+    const spend = membership?.spend ?? ctx.snapshot.nonMemberTeamSpend ?? 0;
     if (maxBudget === null || !(spend >= maxBudget)) return null;
     return budgetExceeded(
       `Budget has been exceeded! User=${userId} in Team=${team.team_id} Current cost: ${pyFloat(spend)}, Max budget: ${pyFloat(maxBudget)}`,

@@ -123,6 +123,12 @@ export interface Snapshot {
    * falls back to it then.
    */
   readonly teamMemberDefaultBudget?: Budget | null;
+  /**
+   * With metering: the shared team-member spend counter of a caller held to the team's default
+   * member budget without a membership row (LiteLLM's `spend:team_member:<user>:<team>`, which it
+   * reads for such a caller too). A membership row carries its own (overlaid) spend instead.
+   */
+  readonly nonMemberTeamSpend?: number;
   /** Object permission rows of the key and its team, loaded only when the request names vector stores. */
   readonly objectPermissions: ReadonlyMap<string, ObjectPermission>;
   /**

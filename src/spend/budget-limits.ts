@@ -25,9 +25,10 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
     case 'team':
       return team?.max_budget ?? null;
     case 'team_member':
-      // The membership's own budget row, else the team's default member budget (team_member_budget.ts).
-      if (membership === null) return null;
-      return membership.budget !== null ? membership.budget.max_budget : (ctx.snapshot.teamMemberDefaultBudget?.max_budget ?? null);
+      // The membership's own budget row, else the team's default member budget (team_member_budget.ts),
+      // which also holds a caller with no membership row (its counter: counter-slots.ts).
+      if (membership !== null && membership.budget !== null) return membership.budget.max_budget;
+      return ctx.snapshot.teamMemberDefaultBudget?.max_budget ?? null;
     case 'user':
       // The user budget applies without a team only (§8 notes; personal_user_budget): personal keys,
       // team-less JWT users; team keys too with apply_user_budget_to_team_keys.

@@ -6,6 +6,7 @@
  *   unchanged budget checks compare the shared, up-to-date spend.
  */
 import type { Snapshot } from '../checks/types';
+import { callerUserId } from '../checks/context';
 import { currentWindow, NO_WINDOW, spendInCurrentWindow, type BudgetWindowSource } from './budget-window';
 import { targetName, type SpendTarget } from './targets';
 
@@ -45,6 +46,10 @@ function holdersOf(snapshot: Snapshot): SpendHolder[] {
       spend: membership.spend,
       window: membership.budget,
     });
+  } else {
+    const nonMember = nonMemberTarget(snapshot);
+    // No row holds this spend: the counter starts from 0, in the default budget's window.
+    if (nonMember !== null) holders.push({ target: nonMember, spend: 0, window: snapshot.teamMemberDefaultBudget ?? null });
   }
   if (organization !== null) {
     holders.push({ target: { kind: 'organization', id: organization.organization_id }, spend: organization.spend, window: organization.budget });
@@ -53,6 +58,18 @@ function holdersOf(snapshot: Snapshot): SpendHolder[] {
   if (endUser !== null) holders.push({ target: { kind: 'end_user', id: endUser.user_id }, spend: endUser.spend, window: endUser.budget });
   for (const tag of tags) holders.push({ target: { kind: 'tag', id: tag.tag_name }, spend: tag.spend, window: tag.budget });
   return holders;
+}
+
+/**
+ * The team-member counter of a caller with no membership row whom the team's default member budget
+ * holds (checks/team-member-budget.ts): metering charges it on every response of a team caller
+ * (targets.ts), so it holds what such a caller spent in the team. Null when no budget reads it.
+ */
+function nonMemberTarget(snapshot: Snapshot): SpendTarget | null {
+  const { team, membership } = snapshot;
+  if (team === null || membership !== null || snapshot.teamMemberDefaultBudget == null) return null;
+  const userId = callerUserId(snapshot);
+  return userId === null ? null : { kind: 'team_member', id: userId, teamId: team.team_id };
 }
 
 /** The window a row's spend column is in now, and the part of that spend a counter starts from. */
@@ -73,8 +90,10 @@ export function counterSlots(snapshot: Snapshot, now: number): CounterSlot[] {
 export function overlaySpend(snapshot: Snapshot, spend: ReadonlyMap<string, number>): Snapshot {
   const valueOf = (target: SpendTarget, fallback: number): number => spend.get(targetName(target)) ?? fallback;
   const { key, team, membership, user, endUser, organization, project, tags } = snapshot;
+  const nonMember = membership === null ? nonMemberTarget(snapshot) : null;
   return Object.freeze({
     ...snapshot,
+    ...(nonMember === null ? {} : { nonMemberTeamSpend: valueOf(nonMember, 0) }),
     key: key === null ? null : Object.freeze({ ...key, spend: valueOf({ kind: 'key', id: key.token }, key.spend) }),
     team: team === null ? null : Object.freeze({ ...team, spend: valueOf({ kind: 'team', id: team.team_id }, team.spend) }),
     membership:

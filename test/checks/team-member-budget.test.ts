@@ -66,6 +66,12 @@ describe('team-member budget — §2.7 step 6 and §4 step 4.2 (§12: two differ
       expect(decide(teamMemberBudget, { snapshot: zero })?.message).to.equal('Budget has been exceeded! User=user-1 in Team=team-1 Current cost: 0.0, Max budget: 0.0');
     });
 
+    it("with metering, holds a caller with no membership row to it by the shared team-member counter (LiteLLM's spend:team_member)", () => {
+      const snapshot = { ...withDefault, membership: null, nonMemberTeamSpend: 5 };
+      expect(decide(teamMemberBudget, { snapshot })?.message).to.equal('Budget has been exceeded! User=user-1 in Team=team-1 Current cost: 5.0, Max budget: 5.0');
+      expect(decide(teamMemberBudget, { snapshot: { ...snapshot, nonMemberTeamSpend: 4 } })).to.equal(null);
+    });
+
     it('is not read on the key path (the builder reads the membership\'s own budget only)', () => {
       expect(decide(teamMemberBudgetOnKeyPath, { snapshot: { ...withDefault, membership: aMembership({ spend: 9, budget: null }) } })).to.equal(null);
     });

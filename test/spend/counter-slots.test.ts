@@ -41,6 +41,22 @@ describe('spend: counters over a snapshot', () => {
     expect(snapshot.key?.spend, 'the cached snapshot is not mutated').to.equal(1);
   });
 
+  it("reads the team-member counter of a caller with no membership row whom the team's default member budget holds, from 0", () => {
+    const base = {
+      key: aKey({ team_id: 'team-1', user_id: 'user-1' }),
+      team: aTeam({ team_id: 'team-1', metadata: { team_member_budget_id: 'member-default' } }),
+      membership: null,
+    };
+    const held = aSnapshot({ ...base, teamMemberDefaultBudget: aBudget({ budget_id: 'member-default', max_budget: 5 }) });
+    const slot = counterSlots(held, NOW.getTime()).find((s) => s.target.kind === 'team_member');
+    expect(slot === undefined ? null : { name: targetName(slot.target), seed: slot.seed }).to.deep.equal({ name: 'team_member:user-1:team-1', seed: 0 });
+    expect(overlaySpend(held, new Map([['team_member:user-1:team-1', 4.5]])).nonMemberTeamSpend).to.equal(4.5);
+    expect(overlaySpend(held, new Map()).nonMemberTeamSpend, 'no counter yet: nothing spent').to.equal(0);
+    const unheld = aSnapshot(base);
+    expect(counterSlots(unheld, NOW.getTime()).map((s) => s.target.kind)).to.not.include('team_member');
+    expect(overlaySpend(unheld, new Map()).nonMemberTeamSpend).to.equal(undefined);
+  });
+
   it("follows a team's and a user's own budget window, like a key's", () => {
     const resetAt = new Date(NOW.getTime() + 86_400_000);
     const snapshot = aSnapshot({ key: aKey(), team: aTeam({ team_id: 't', spend: 2, budget_duration: '30d', budget_reset_at: resetAt }) });

@@ -26,7 +26,9 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
       return team?.max_budget ?? null;
     case 'team_member':
       // The membership's own budget row, else the team's default member budget (team_member_budget.ts),
-      // which also holds a caller with no membership row (its counter: counter-slots.ts).
+      // which also holds a caller with no membership row (its counter: counter-slots.ts). As the
+      // check (common_checks 4.2), only for a caller whose user row exists.
+      if (user === null) return null;
       if (membership !== null && membership.budget !== null) return membership.budget.max_budget;
       return ctx.snapshot.teamMemberDefaultBudget?.max_budget ?? null;
     case 'user':

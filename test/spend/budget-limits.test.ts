@@ -38,6 +38,7 @@ describe('spend: the budgets a reservation must fit in (the budget checks\' scop
     const own = aMembership({ user_id: 'alice', team_id: 't', budget: aBudget({ budget_id: 'own', max_budget: 7 }) });
     expect(limitsOf({ key, user, team, membership: own, teamMemberDefaultBudget: defaultBudget })).to.deep.equal(['team_member:7']);
     expect(limitsOf({ key, user, team, membership: null, teamMemberDefaultBudget: defaultBudget }), 'no membership row: held by its counter').to.deep.equal(['team_member:3']);
+    expect(limitsOf({ key, user: null, team, membership: own }), 'no user row: the check skips the member budget, so does the reservation').to.deep.equal([]);
   });
 
   it('reserves nothing against the budget of a key throttled over it: it passed the check by being slowed', () => {

@@ -9,61 +9,37 @@ import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import type { CheckResponse } from '../../src/envoy/messages';
 import type { Checker } from '../support/e2e';
-import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf } from '../support/envoy-requests';
-import { anOpenAiStream, anUpstreamExchange, type ExtProcClient } from '../support/ext-proc';
+import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { openMeteredServer, type MeteredServer } from '../support/metered-server';
+import { meteredConfig, openMeteredServer, type MeteredServer } from '../support/metered-server';
 import { eventually } from '../support/poll';
 
 const MASTER_KEY = 'sk-master-model-budgets-0123456789';
-/** 1 000 prompt + 900 completion tokens at these prices cost exactly 0.1. */
-const CONFIG = [
-  'model_list:',
-  '  - model_name: gpt-4o',
-  '    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.00001, output_cost_per_token: 0.0001 }',
-  '  - model_name: gpt-4o-mini',
-  '    litellm_params: { model: openai/gpt-4o-mini, input_cost_per_token: 0.00001, output_cost_per_token: 0.0001 }',
-  'tollgate:',
-  '  metering: true',
-  '  redis_timeout_ms: 2000',
-  '  spend_flush_interval_ms: 100',
-  '  spend_claim_idle_ms: 1000',
-].join('\n');
+const CONFIG = meteredConfig(['gpt-4o', 'gpt-4o-mini']);
 
 describe('per-model budgets end to end: metered spend counted per window', function () {
   this.timeout(60_000);
   let rows: LiteLlmRows;
   let checker: Checker;
-  let meter: ExtProcClient;
+  let meteredCall: MeteredServer['meteredCall'];
   let opened: MeteredServer | undefined;
 
   before(async function () {
     opened = await openMeteredServer(this, CONFIG, MASTER_KEY);
-    ({ rows, checker, meter } = opened);
+    ({ rows, checker, meteredCall } = opened);
   });
 
   after(async () => {
     await opened?.close();
   });
 
-  const check = (raw: string, model: string, requestId = uniqueId('req')): Promise<CheckResponse> =>
-    checker.check(anEnvoyCheck({ key: raw, body: chat(model), headers: { 'x-request-id': requestId } }));
+  const check = (raw: string, model: string): Promise<CheckResponse> =>
+    checker.check(anEnvoyCheck({ key: raw, body: chat(model), headers: { 'x-request-id': uniqueId('req') } }));
 
-  /** One allowed request on `model` whose response costs 0.1, metered. */
-  async function spend(raw: string, model: string): Promise<void> {
-    const requestId = uniqueId('req');
-    const response = await check(raw, model, requestId);
-    expect(isAllowed(response), `${model} allowed before its budget is reached`).to.equal(true);
-    await meter.exchange(
-      anUpstreamExchange({
-        requestId,
-        status: 200,
-        chunks: anOpenAiStream({ prompt: 1000, completion: 900 }, 4, uniqueId('chatcmpl')),
-        contentType: 'text/event-stream',
-        authzMetadata: metadataOf(response),
-      }),
-    );
-  }
+  /** One allowed request on `model` whose response, metered, costs METERED_CALL_COST (0.1). */
+  const spend = async (raw: string, model: string): Promise<void> => {
+    await meteredCall(raw, chat(model));
+  };
 
   const refusedOnceCounted = (raw: string, model: string): Promise<CheckResponse> => eventually(() => check(raw, model), (r) => !isAllowed(r));
 

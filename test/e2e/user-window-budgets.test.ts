@@ -4,59 +4,29 @@
  * and by `end_user`), and a window whose spend reached its max_budget refuses.
  */
 import { expect } from 'chai';
-import type { DataSource } from 'typeorm';
 import { hashKey } from '../../src/auth/key-hash';
 import type { Checker } from '../support/e2e';
-import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf } from '../support/envoy-requests';
-import { anOpenAiStream, anUpstreamExchange, type ExtProcClient } from '../support/ext-proc';
+import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { openMeteredServer, type MeteredServer } from '../support/metered-server';
-import { OF_X_REQUEST_ID, spendLogCount, waitFor } from '../support/spend';
+import { meteredConfig, openMeteredServer, type MeteredServer } from '../support/metered-server';
+import { waitFor } from '../support/spend';
 
 const MASTER_KEY = 'sk-master-user-window-budgets-0123456789';
-const CONFIG = [
-  'model_list:',
-  '  - model_name: gpt-4o',
-  '    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.00001, output_cost_per_token: 0.0001 }',
-  'tollgate:',
-  '  metering: true',
-  '  cache_refresh_seconds: 1',
-  '  redis_timeout_ms: 2000',
-  '  spend_flush_interval_ms: 100',
-  '  spend_claim_idle_ms: 1000',
-].join('\n');
+const CONFIG = meteredConfig(['gpt-4o'], ['cache_refresh_seconds: 1']);
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 
 describe('user and end-user multi-window budgets end to end: window spend from LiteLLM_SpendLogs', function () {
   this.timeout(60_000);
-  let dataSource: DataSource;
   let rows: LiteLlmRows;
   let checker: Checker;
-  let meter: ExtProcClient;
+  let meteredCallLogged: MeteredServer['meteredCallLogged'];
   let opened: MeteredServer | undefined;
 
   before(async function () {
     opened = await openMeteredServer(this, CONFIG, MASTER_KEY);
-    ({ dataSource, rows, checker, meter } = opened);
+    ({ rows, checker, meteredCallLogged } = opened);
   });
-
-  /** One allowed request and its metered response (prompt 1000, completion 900 tokens: $0.10), flushed to LiteLLM_SpendLogs. */
-  async function meteredRequest(raw: string, body: ReturnType<typeof chat>): Promise<void> {
-    const requestId = uniqueId('req');
-    const response = await checker.check(anEnvoyCheck({ key: raw, body, headers: { 'x-request-id': requestId } }));
-    expect(isAllowed(response), 'the metered request').to.equal(true);
-    await meter.exchange(
-      anUpstreamExchange({
-        requestId,
-        status: 200,
-        chunks: anOpenAiStream({ prompt: 1000, completion: 900 }, 4, uniqueId('chatcmpl')),
-        contentType: 'text/event-stream',
-        authzMetadata: metadataOf(response),
-      }),
-    );
-    await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 1);
-  }
 
   after(async () => {
     await opened?.close();
@@ -106,14 +76,14 @@ describe('user and end-user multi-window budgets end to end: window spend from L
     const user = await rows.aUser({ budget_limits: [{ budget_duration: '1d', max_budget: 0.15 }] });
     const personal = `sk-meteruser-${uniqueId('k')}`;
     await rows.aKey({ token: hashKey(personal), user_id: user.user_id });
-    for (let i = 0; i < 2; i += 1) await meteredRequest(personal, chat('gpt-4o'));
+    for (let i = 0; i < 2; i += 1) await meteredCallLogged(personal, chat('gpt-4o'));
     const refusedUser = await waitFor('the user window refusal', () => checker.check(anEnvoyCheck({ key: personal, body: chat('gpt-4o') })), (r) => !isAllowed(r), 10_000);
     expect(denialOf(refusedUser)).to.deep.include({ type: 'budget_exceeded', message: `ExceededBudget: User=${user.user_id} over 1d budget. Spend=$0.2000, Limit=$0.15` });
 
     const endUser = await rows.anEndUser({ budget_limits: [{ budget_duration: '1h', max_budget: 0.15 }] });
     const raw = `sk-meterenduser-${uniqueId('k')}`;
     await rows.aKey({ token: hashKey(raw) });
-    for (let i = 0; i < 2; i += 1) await meteredRequest(raw, chat('gpt-4o', { user: endUser.user_id }));
+    for (let i = 0; i < 2; i += 1) await meteredCallLogged(raw, chat('gpt-4o', { user: endUser.user_id }));
     const forEndUser = () => checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o', { user: endUser.user_id }) }));
     const refusedEndUser = await waitFor('the end-user window refusal', forEndUser, (r) => !isAllowed(r), 10_000);
     expect(denialOf(refusedEndUser)).to.deep.include({

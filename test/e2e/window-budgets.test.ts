@@ -4,41 +4,28 @@
  * Tollgate's metering flushed), and a window whose spend reached its max_budget refuses.
  */
 import { expect } from 'chai';
-import type { DataSource } from 'typeorm';
 import { hashKey } from '../../src/auth/key-hash';
 import type { Checker } from '../support/e2e';
-import { anEnvoyCheck, chat, denialOf, isAllowed, metadataOf } from '../support/envoy-requests';
-import { anOpenAiStream, anUpstreamExchange, type ExtProcClient } from '../support/ext-proc';
+import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { openMeteredServer, type MeteredServer } from '../support/metered-server';
-import { OF_X_REQUEST_ID, spendLogCount, waitFor } from '../support/spend';
+import { meteredConfig, openMeteredServer, type MeteredServer } from '../support/metered-server';
+import { waitFor } from '../support/spend';
 
 const MASTER_KEY = 'sk-master-window-budgets-0123456789';
-const CONFIG = [
-  'model_list:',
-  '  - model_name: gpt-4o',
-  '    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.00001, output_cost_per_token: 0.0001 }',
-  'tollgate:',
-  '  metering: true',
-  '  cache_refresh_seconds: 1',
-  '  redis_timeout_ms: 2000',
-  '  spend_flush_interval_ms: 100',
-  '  spend_claim_idle_ms: 1000',
-].join('\n');
+const CONFIG = meteredConfig(['gpt-4o'], ['cache_refresh_seconds: 1']);
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 
 describe('multi-window budgets end to end: window spend from LiteLLM_SpendLogs', function () {
   this.timeout(60_000);
-  let dataSource: DataSource;
   let rows: LiteLlmRows;
   let checker: Checker;
-  let meter: ExtProcClient;
+  let meteredCallLogged: MeteredServer['meteredCallLogged'];
   let opened: MeteredServer | undefined;
 
   before(async function () {
     opened = await openMeteredServer(this, CONFIG, MASTER_KEY);
-    ({ dataSource, rows, checker, meter } = opened);
+    ({ rows, checker, meteredCallLogged } = opened);
   });
 
   after(async () => {
@@ -81,21 +68,7 @@ describe('multi-window budgets end to end: window spend from LiteLLM_SpendLogs',
   it('refuses a metered key once the spend Tollgate flushed reaches its window, within the flush and cache refresh', async () => {
     const raw = `sk-metered-${uniqueId('k')}`;
     await rows.aKey({ token: hashKey(raw), budget_limits: [{ budget_duration: '1d', max_budget: 0.15 }] });
-    for (let i = 0; i < 2; i += 1) {
-      const requestId = uniqueId('req');
-      const response = await checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o'), headers: { 'x-request-id': requestId } }));
-      expect(isAllowed(response), `request ${i + 1}`).to.equal(true);
-      await meter.exchange(
-        anUpstreamExchange({
-          requestId,
-          status: 200,
-          chunks: anOpenAiStream({ prompt: 1000, completion: 900 }, 4, uniqueId('chatcmpl')),
-          contentType: 'text/event-stream',
-          authzMetadata: metadataOf(response),
-        }),
-      );
-      await waitFor('the flush', () => spendLogCount(dataSource, OF_X_REQUEST_ID, [requestId]), (n) => n === 1);
-    }
+    for (let i = 0; i < 2; i += 1) await meteredCallLogged(raw, chat('gpt-4o'));
     const refused = await waitFor(
       'the window refusal',
       () => checker.check(anEnvoyCheck({ key: raw, body: chat('gpt-4o') })),

@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'chai';
-import { COMMON_CHECKS, KEY_CHECKS, PRE_DB_CHECKS, PRE_KEY_CHECKS, ROUTE_PERMISSION_CHECKS } from '../../src/checks/order';
+import { COMMON_CHECKS, KEY_CHECKS, PRE_DB_CHECKS, PRE_KEY_CHECKS, ROUTE_PERMISSION_CHECKS, VIRTUAL_KEY_PIPELINE } from '../../src/checks/order';
+import { JWT_CHECKS } from '../../src/authorize/jwt-path';
+import { MAPPED_KEY_CHECKS } from '../../src/authorize/mapped-key';
 import type { Check } from '../../src/checks/types';
 
 const DOC = resolve(__dirname, '../../docs/checks.md');
@@ -47,7 +49,27 @@ function renderChecksDoc(): string {
       lines.push(`| ${position} | \`${check.name}\` | ${check.spec} | ${statuses} | ${types} |`);
     }
   }
+  lines.push(...otherCallersSection());
   return `${lines.join('\n')}\n`;
+}
+
+/** Which of these lists JWT callers and JWTs mapped to a key run (src/authorize), named from the lists themselves. */
+function otherCallersSection(): string[] {
+  const common = new Set([...COMMON_CHECKS, ...ROUTE_PERMISSION_CHECKS]);
+  const jwtOnly = JWT_CHECKS.filter((check) => !common.has(check)).map((check) => `\`${check.name}\``);
+  const mappedSkipped = VIRTUAL_KEY_PIPELINE.filter((check) => !PRE_DB_CHECKS.includes(check) && !MAPPED_KEY_CHECKS.includes(check)).map(
+    (check) => `\`${check.name}\``,
+  );
+  return [
+    '',
+    '## Other callers',
+    '',
+    `A JWT caller (docs/jwt.md) runs \`PRE_DB_CHECKS\`, then the JWT pipeline (verification, role policy,`,
+    `team selection, its entities), then ${jwtOnly.join(' and ')} and the \`COMMON_CHECKS\` and`,
+    `\`ROUTE_PERMISSION_CHECKS\` above (\`JWT_CHECKS\`, src/authorize/jwt-path.ts): no key, so no key checks.`,
+    `A JWT that \`virtual_key_claim_field\` maps to a key runs that key's list from \`PRE_KEY_CHECKS\` on, without`,
+    `${mappedSkipped.join(' and ')} (the key is known; \`MAPPED_KEY_CHECKS\`, src/authorize/mapped-key.ts).`,
+  ];
 }
 
 describe('docs/checks.md — generated from the ordered check list', () => {

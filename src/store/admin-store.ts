@@ -481,6 +481,12 @@ export class AdminStore {
     });
   }
 
+  /** A database `tollgate migrate` has not brought to the mapping table gets a clear answer, not the driver's. */
+  private async requireJwtKeyMappingTable(): Promise<void> {
+    if (await tableExists(this.dataSource.manager, dialectOf(this.dataSource), JWT_KEY_MAPPING_TABLE.name)) return;
+    throw new AdminInputError(`this database has no ${JWT_KEY_MAPPING_TABLE.name} table yet: run \`tollgate migrate\` first`);
+  }
+
   /**
    * The (claim name, claim value) pairs mapped to this key, for the CLI to announce when the key
    * moves or goes (each is cached by its pair, not by the key).
@@ -517,6 +523,7 @@ export class AdminStore {
       is_active: true,
       ...this.audit(),
     };
+    await this.requireJwtKeyMappingTable();
     try {
       await this.dataSource.transaction(async (manager) => {
         await mustExist(manager, VerificationTokenRecord, { token: input.token }, 'key');
@@ -533,6 +540,7 @@ export class AdminStore {
 
   /** Deletes the mapping of exactly this claim name and value; resolves false when there was none. */
   async deleteJwtKeyMapping(claimName: string, claimValue: string): Promise<boolean> {
+    await this.requireJwtKeyMappingTable();
     const mappings = this.dataSource.getRepository(JwtKeyMappingRecord);
     const where = { jwt_claim_name: claimName, jwt_claim_value: claimValue };
     const rows = (await mappings.findBy(where)).filter((row) => isExactly(row, where));

@@ -140,6 +140,16 @@ describeEachBackend('JWT → virtual-key mapping: LiteLLM_JWTKeyMapping', (backe
     expect(fresh.queryCounter.count - before, 'one probe, no lookup').to.equal(1);
     const reject = { claimField: 'email', unregistered: 'reject', cacheTtlMs: 300_000 } as const;
     expect(await resolveKeyMapping(reject, fresh, { email: mapping.jwt_claim_value })).to.deep.include({ kind: 'refused' });
+    // tollgate jwt-mapping on such a database says what to do, not the driver's "no such table".
+    const admin = new AdminStore(ds, backend().settings);
+    for (const write of [admin.createJwtKeyMapping({ claimName: 'email', claimValue: 'x@example.com', token: mapping.token }), admin.deleteJwtKeyMapping('email', 'x@example.com')]) {
+      const refusal = await write.then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refusal).to.be.instanceOf(AdminInputError);
+      expect((refusal as Error).message).to.match(/no LiteLLM_JWTKeyMapping table yet: run `tollgate migrate` first/);
+    }
 
     // Created while the server runs (tollgate migrate): seen once the missing table is asked about again.
     const runner = ds.createQueryRunner();

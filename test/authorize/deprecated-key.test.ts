@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
 import { CachedAuthStore, ENTITY_KINDS, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import { NO_SHARED_CACHE, type SharedCache } from '../../src/cache/shared-cache';
 import type { CheckContext } from '../../src/checks/types';
 import type { DeprecatedKey } from '../../src/domain/deprecated-key';
@@ -22,14 +23,7 @@ const NEW = hashKey(NEW_RAW);
 const NEWER = hashKey(NEWER_RAW);
 const MINUTE = 60_000;
 
-const POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 5_000,
-  maxStaleOnErrorMs: 600_000,
-  maxEntries: 100,
-  sharedPrefix: 't:',
-};
+const POLICY = aCachePolicy({ maxEntries: 100 });
 
 /** MemoryStore with LiteLLM_DeprecatedVerificationToken rows. */
 class RotatingStore extends MemoryStore {

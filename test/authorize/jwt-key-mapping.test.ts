@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { JwtAuthenticator } from '../../src/auth/jwt/authenticator';
 import { Authorizer, type Outcome } from '../../src/authorize/authorize';
 import { MAPPED_KEY_CHECKS } from '../../src/authorize/mapped-key';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
 import { StoreUnavailableError } from '../../src/store/unavailable';
@@ -16,7 +17,7 @@ import { MemoryStore } from '../support/memory-store';
 const MASTER = 'sk-master-0000';
 const MAPPED_HASH = 'b'.repeat(60) + 'c0de';
 const GONE_HASH = 'd'.repeat(64);
-const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 60_000, maxEntries: 1000, sharedPrefix: 't:' };
+const POLICY = aCachePolicy({ maxStaleOnErrorMs: 60_000 });
 
 /** A MemoryStore that also knows LiteLLM_JWTKeyMapping rows, by "name=value". */
 class MappingStore extends MemoryStore {

@@ -1,17 +1,11 @@
 import { expect } from 'chai';
-import { CachedAuthStore, ENTITY_KINDS, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore, ENTITY_KINDS } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { anAgent, anObjectPermission } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 
-const POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 5_000,
-  maxStaleOnErrorMs: 600_000,
-  maxEntries: 100,
-  sharedPrefix: 'test:',
-};
+const POLICY = aCachePolicy({ maxEntries: 100, sharedPrefix: 'test:' });
 
 describe('CachedAuthStore: agents and object permissions go through their own cache kinds', () => {
   it('names both kinds for invalidation messages', () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import {
   CacheInvalidationListener,
   CacheInvalidationPublisher,
@@ -11,14 +12,7 @@ import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import type { AuthStore } from '../../src/store/auth-store';
 import type { VirtualKey } from '../../src/domain/entities';
 
-const POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 5_000,
-  maxStaleOnErrorMs: 600_000,
-  maxEntries: 1000,
-  sharedPrefix: 't:',
-};
+const POLICY = aCachePolicy();
 
 /** A store whose key rows we can change behind the cache's back, counting reads. */
 function fakeStore(): { store: AuthStore; blocked: Map<string, boolean>; reads: () => number } {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import type { WindowSpend } from '../../src/domain/entities';
 import type { WindowOfBudget } from '../../src/store/auth-store';
 import { windowSpendId, type WindowEntity } from '../../src/spend/window-limits';
@@ -7,14 +8,7 @@ import { MemoryStore } from '../support/memory-store';
 import { MapSharedCache } from '../support/map-shared-cache';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 
-const POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 60_000,
-  maxEntries: 1000,
-  maxStaleOnErrorMs: 600_000,
-  sharedPrefix: 'ws:',
-};
+const POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'ws:' });
 
 const WINDOW: WindowOfBudget = { budget_duration: '30d', reset_at: null };
 

@@ -4,21 +4,15 @@
  * by the writer, a message to every replica) is recognised at once, not after the negative TTL.
  */
 import { expect } from 'chai';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import { isPromise } from '../../src/util/maybe-promise';
 import { validatedEndUserId } from '../../src/snapshot/end-user-validation';
 import { aPolicy, aUser } from '../checks/fixtures';
 import { MapSharedCache } from '../support/map-shared-cache';
 import { MemoryStore } from '../support/memory-store';
 
-const POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 60_000,
-  maxStaleOnErrorMs: 600_000,
-  maxEntries: 1000,
-  sharedPrefix: 'euv:',
-};
+const POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'euv:' });
 
 describe('validate_end_user_id_in_db through the cache', () => {
   const on = aPolicy({ validateEndUserIdInDb: true });

@@ -4,7 +4,8 @@
  * an unauthenticated caller's ids cause no lookup, and an id no row can hold none at all.
  */
 import { expect } from 'chai';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import { agentTraceId } from '../../src/checks/agent-trace-id';
 import { loadSnapshot } from '../../src/snapshot/load-snapshot';
 import { isPromise } from '../../src/util/maybe-promise';
@@ -12,14 +13,7 @@ import { aContext, aKey, anAgent, aPolicy, aRequest, KEY_HASH } from '../checks/
 import { MapSharedCache } from '../support/map-shared-cache';
 import { MemoryStore } from '../support/memory-store';
 
-const POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 60_000,
-  maxEntries: 1000,
-  maxStaleOnErrorMs: 600_000,
-  sharedPrefix: 'ra:',
-};
+const POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'ra:' });
 
 describe('loadSnapshot: the agent the request names', () => {
   const naming = (agentId: string) => aRequest({ route: '/v1/chat/completions', headers: { 'x-litellm-agent-id': agentId } });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadSnapshot } from '../../src/snapshot/load-snapshot';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import type { Snapshot } from '../../src/checks/types';
 import type { BudgetWindowLimit } from '../../src/domain/entities';
 import { windowSpendId } from '../../src/spend/window-limits';
@@ -9,14 +10,7 @@ import { aKey, anEndUser, aPolicy, aRequest, aTeam, aUser, KEY_HASH } from '../c
 import { MemoryStore } from '../support/memory-store';
 import { MapSharedCache } from '../support/map-shared-cache';
 
-const CACHE_POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 60_000,
-  maxEntries: 1000,
-  maxStaleOnErrorMs: 600_000,
-  sharedPrefix: 'lt:',
-};
+const CACHE_POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'lt:' });
 
 const hourly: BudgetWindowLimit = { budget_duration: '1h', max_budget: 1, reset_at: null };
 const daily: BudgetWindowLimit = { budget_duration: '1d', max_budget: 5, reset_at: null };

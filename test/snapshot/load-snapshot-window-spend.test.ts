@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadSnapshot } from '../../src/snapshot/load-snapshot';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import type { Snapshot } from '../../src/checks/types';
 import type { BudgetWindowLimit } from '../../src/domain/entities';
 import { windowSpendId } from '../../src/spend/window-limits';
@@ -9,14 +10,7 @@ import { aKey, aPolicy, aRequest, aTeam, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { MapSharedCache } from '../support/map-shared-cache';
 
-const CACHE_POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 60_000,
-  maxEntries: 1000,
-  maxStaleOnErrorMs: 600_000,
-  sharedPrefix: 'lt:',
-};
+const CACHE_POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'lt:' });
 
 const daily: BudgetWindowLimit = { budget_duration: '1d', max_budget: 5, reset_at: null };
 const monthly: BudgetWindowLimit = { budget_duration: '30d', max_budget: 50, reset_at: new Date('2030-01-01T00:00:00Z') };

@@ -6,18 +6,12 @@ import type { Json } from '../../src/domain/entities';
 import { aBudget, aKey, aMembership, anAccessGroup, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { MapSharedCache } from '../support/map-shared-cache';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import type { Snapshot } from '../../src/checks/types';
 import { isPromise } from '../../src/util/maybe-promise';
 
-const CACHE_POLICY: CachePolicy = {
-  ttlMs: 60_000,
-  refreshAfterMs: 5_000,
-  negativeTtlMs: 60_000,
-  maxEntries: 1000,
-  maxStaleOnErrorMs: 600_000,
-  sharedPrefix: 'lt:',
-};
+const CACHE_POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'lt:' });
 
 describe('loadSnapshot', () => {
   it('loads nothing but the end user when the key is unknown', async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer } from '../../src/authorize/authorize';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { AdminStore } from '../../src/store/admin-store';
 import { dialectOf } from '../../src/store/dialect';
@@ -15,7 +16,7 @@ import { LiteLlmRows } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
 
 const HOUR = 3_600_000;
-const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+const POLICY = aCachePolicy({ maxEntries: 100 });
 
 function withKey(value: string) {
   return aRequest({ credential: { kind: 'present', value, header: 'authorization' } });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { resolveKeyMapping } from '../../src/auth/jwt/key-mapping';
-import { CachedAuthStore, type CachePolicy } from '../../src/cache/cached-auth-store';
+import { CachedAuthStore } from '../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../support/cache-policy';
 import { NO_SHARED_CACHE } from '../../src/cache/shared-cache';
 import { dialectOf } from '../../src/store/dialect';
 import { JwtKeyMappingRecord } from '../../src/store/entities';
@@ -12,7 +13,7 @@ import { AdminInputError, AdminStore } from '../../src/store/admin-store';
 import { isPromise } from '../../src/util/maybe-promise';
 import { describeEachBackend } from '../support/store-backends';
 
-const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 600_000, maxEntries: 100, sharedPrefix: 't:' };
+const POLICY = aCachePolicy({ maxEntries: 100 });
 
 describeEachBackend('JWT → virtual-key mapping: LiteLLM_JWTKeyMapping', (backend) => {
   let store: TypeOrmAuthStore;

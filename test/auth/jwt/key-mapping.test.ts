@@ -6,10 +6,11 @@ import type { VirtualKeyMappingSettings } from '../../../src/auth/jwt/settings';
 import type { Claims } from '../../../src/auth/jwt/claims';
 import { MemoryStore } from '../../support/memory-store';
 import { MapSharedCache } from '../../support/map-shared-cache';
-import { CachedAuthStore, jwtKeyMappingId, type CachePolicy } from '../../../src/cache/cached-auth-store';
+import { CachedAuthStore, jwtKeyMappingId } from '../../../src/cache/cached-auth-store';
+import { aCachePolicy } from '../../support/cache-policy';
 import { isPromise } from '../../../src/util/maybe-promise';
 
-const POLICY: CachePolicy = { ttlMs: 60_000, refreshAfterMs: 5_000, negativeTtlMs: 5_000, maxStaleOnErrorMs: 60_000, maxEntries: 1000, sharedPrefix: 't:' };
+const POLICY = aCachePolicy({ maxStaleOnErrorMs: 60_000 });
 const URL_ENV = { JWT_PUBLIC_KEY_URL: 'https://idp.example/certs' };
 const mappingOf = (lines: string) =>
   settingsFrom(parseLiteLlmConfig(`general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`, URL_ENV), URL_ENV).jwt.virtualKeyMapping;

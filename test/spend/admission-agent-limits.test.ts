@@ -15,11 +15,10 @@ import { attributionFromDecision, attributionFromMetadata } from '../../src/mete
 import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
-import { DirectSpendRecorder, RedisSpendRecorder } from '../../src/spend/spend-recorder';
-import type { SpendWriter } from '../../src/spend/spend-writer';
+import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { aContext, aKey, anAgent, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { aSpendEvent } from '../support/spend';
+import { aRedisRecorder, aSpendEvent } from '../support/spend';
 
 describe('spend: agent and agent-session rate limits on Redis', function () {
   let redis: TestRedis;
@@ -135,10 +134,8 @@ describe('spend: agent and agent-session rate limits on Redis', function () {
   });
 
   const recorder = (): RedisSpendRecorder =>
-    new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
-      prefix: redis.prefix,
+    aRedisRecorder(client, redis.prefix, {
       timeoutMs: 1000,
-      tokenRateLimitType: 'total',
       onFallback: (error) => {
         throw error;
       },

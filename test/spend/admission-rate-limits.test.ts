@@ -14,11 +14,10 @@ import type { TokenRateLimitType } from '../../src/metering/usage';
 import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { NO_ATTRIBUTION } from '../../src/spend/spend-event';
-import { RedisSpendRecorder, DirectSpendRecorder } from '../../src/spend/spend-recorder';
-import type { SpendWriter } from '../../src/spend/spend-writer';
+import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { aSpendEvent } from '../support/spend';
+import { aRedisRecorder, aSpendEvent } from '../support/spend';
 
 describe('spend: per-model rate limits on Redis', function () {
   let redis: TestRedis;
@@ -131,8 +130,7 @@ describe('spend: per-model rate limits on Redis', function () {
   });
 
   const recorder = (tokenRateLimitType: TokenRateLimitType = 'total'): RedisSpendRecorder =>
-    new RedisSpendRecorder(client, new SpendKeys(redis.prefix), new DirectSpendRecorder({} as SpendWriter), {
-      prefix: redis.prefix,
+    aRedisRecorder(client, redis.prefix, {
       timeoutMs: 1000,
       tokenRateLimitType,
       onFallback: (error) => {

@@ -14,12 +14,12 @@ import type { JsonObject } from '../../src/domain/entities';
 import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { SpendCounters } from '../../src/spend/spend-counters';
-import { RedisSpendRecorder, windowLengthMs, type SpendRecorder } from '../../src/spend/spend-recorder';
+import { windowLengthMs, type RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import type { SpendEvent } from '../../src/spend/spend-event';
 import { aKey, aSnapshot, aTeam, aContext } from '../checks/fixtures';
 import { probeRoundTrips } from '../support/round-trip-probe';
 import { requireRedis, TEST_REDIS_URL, type TestRedis } from '../support/redis';
-import { aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
+import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
 const TIMEOUT = 2000;
 const daily = (limit: number): JsonObject => ({ max_budget: limit, budget_duration: '1d' });
@@ -37,13 +37,7 @@ describe('spend: per-model budget windows on Redis', function () {
     redis = await requireRedis(this);
     client = await openRedisClient();
     keys = new SpendKeys(redis.prefix);
-    const nowhere: SpendRecorder = { record: () => Promise.reject(new Error('fell back')), release: () => Promise.resolve() };
-    recorder = new RedisSpendRecorder(client, keys, nowhere, {
-      prefix: redis.prefix,
-      timeoutMs: TIMEOUT,
-      tokenRateLimitType: 'total',
-      onFallback: (error) => fellBack.push(error),
-    });
+    recorder = aRedisRecorder(client, redis.prefix, { timeoutMs: TIMEOUT, onFallback: (error) => fellBack.push(error) });
   });
 
   beforeEach(() => {

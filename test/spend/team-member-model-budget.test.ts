@@ -13,12 +13,12 @@ import { UNREAD_MODEL } from '../../src/domain/request';
 import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { SpendCounters } from '../../src/spend/spend-counters';
-import { RedisSpendRecorder, type SpendRecorder } from '../../src/spend/spend-recorder';
+import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import type { SpendEvent } from '../../src/spend/spend-event';
 import { aContext, aKey, aSnapshot, aTeam } from '../checks/fixtures';
 import { probeRoundTrips } from '../support/round-trip-probe';
 import { requireRedis, TEST_REDIS_URL, type TestRedis } from '../support/redis';
-import { aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
+import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
 const TIMEOUT = 2000;
 
@@ -36,13 +36,7 @@ describe('spend: team member per-model counters on Redis', function () {
     redis = await requireRedis(this);
     client = await openRedisClient();
     keys = new SpendKeys(redis.prefix);
-    const nowhere: SpendRecorder = { record: () => Promise.reject(new Error('fell back')), release: () => Promise.resolve() };
-    recorder = new RedisSpendRecorder(client, keys, nowhere, {
-      prefix: redis.prefix,
-      timeoutMs: TIMEOUT,
-      tokenRateLimitType: 'total',
-      onFallback: (error) => fellBack.push(error),
-    });
+    recorder = aRedisRecorder(client, redis.prefix, { timeoutMs: TIMEOUT, onFallback: (error) => fellBack.push(error) });
     counters = new SpendCounters(client, keys, { timeoutMs: TIMEOUT, idleMs: 60_000, onError: () => undefined });
   });
 

@@ -4,7 +4,9 @@
  */
 import { createClient } from 'redis';
 import type { DataSource } from 'typeorm';
+import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { SpendKeys } from '../../src/spend/redis-keys';
+import { RedisSpendRecorder, type RedisRecorderOptions, type SpendRecorder } from '../../src/spend/spend-recorder';
 import { NO_ATTRIBUTION, type SpendEvent } from '../../src/spend/spend-event';
 import type { SpendTarget } from '../../src/spend/targets';
 import { TEST_REDIS_URL } from './redis';
@@ -96,4 +98,17 @@ export async function spendColumn(dataSource: DataSource, table: string, where: 
 export async function spendLogCount(dataSource: DataSource, where = '1 = 1', params: unknown[] = []): Promise<number> {
   const rows: { n: number | string }[] = await dataSource.query(`SELECT COUNT(*) AS n FROM \`LiteLLM_SpendLogs\` WHERE ${where}`, params);
   return Number(rows[0].n);
+}
+
+/**
+ * A RedisSpendRecorder over the test Redis whose database fallback is never expected: one that
+ * falls back reports it through `onFallback` (a test records or throws it) and then fails.
+ */
+export function aRedisRecorder(
+  client: RedisClient,
+  prefix: string,
+  options: Pick<RedisRecorderOptions, 'onFallback'> & Partial<Omit<RedisRecorderOptions, 'prefix'>>,
+): RedisSpendRecorder {
+  const nowhere: SpendRecorder = { record: () => Promise.reject(new Error('fell back')), release: () => Promise.resolve() };
+  return new RedisSpendRecorder(client, new SpendKeys(prefix), nowhere, { prefix, timeoutMs: 2000, tokenRateLimitType: 'total', ...options });
 }

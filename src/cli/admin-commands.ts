@@ -77,6 +77,37 @@ const MODEL_MAX_BUDGET_HELP = 'per-model budgets, a JSON object: \'{"gpt-4o":{"b
 
 const BUDGET_LIMITS_HELP = 'multi-window budgets, a JSON list: \'[{"budget_duration":"1d","max_budget":5},{"budget_duration":"30d","max_budget":100}]\'';
 
+/**
+ * `update` commands clear a setting given as `none`: a number or id to null, a list to empty (for
+ * models: all models), a JSON object to `{}`, a list of windows to none.
+ */
+export const NONE = 'none';
+
+/** `none` as parsed; commander would take a parser's null for "no value given" (a flag: true). */
+const CLEAR: unique symbol = Symbol(NONE);
+type Clear = typeof CLEAR;
+
+/** Create's parser for an option, for `update`: `none` clears (NONE). */
+export function orNone<T>(parse: (value: string) => T): (value: string) => T | Clear {
+  return (value) => (value === NONE ? CLEAR : parse(value));
+}
+
+/** Parsed `update` options, a cleared one as null: what the store's changes take. */
+export function cleared<T extends object>(options: T): { [K in keyof T]: Exclude<T[K], Clear> | null } {
+  return Object.fromEntries(Object.entries(options).map(([name, value]) => [name, value === CLEAR ? null : value])) as {
+    [K in keyof T]: Exclude<T[K], Clear> | null;
+  };
+}
+
+const text = (value: string): string => value;
+
+/** `--tpm` / `--rpm`, as `budget create` reads them. */
+const LIMIT_HELP = { tpm: 'tokens per minute', rpm: 'requests per minute' } as const;
+
+const BUDGET_DURATION_HELP = 'budget_duration (1h, 1d, 30d, 1mo); sets budget_reset_at to now + it, as LiteLLM does';
+
+const UPDATE_HELP = 'changes only the settings named, as LiteLLM\'s /{what}/update; `none` clears one (a list to empty, JSON to {})';
+
 function role(value: string): UserRole {
   if (!(USER_ROLES as readonly string[]).includes(value)) {
     throw new AdminInputError(`unknown role '${value}' (one of ${USER_ROLES.join(', ')})`);
@@ -203,6 +234,76 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         },
       ),
     );
+  team
+    .command('update <team-id>')
+    .description(UPDATE_HELP.replace('{what}', 'team'))
+    .option('--alias <alias>', 'team alias', orNone(text))
+    .option('--org <id>', 'organization id', orNone(text))
+    .option('--max-budget <usd>', 'team budget', orNone(amount))
+    .option('--soft-budget <usd>', 'alert threshold', orNone(amount))
+    .option('--models <list>', 'comma-separated model allowlist (none = all models)', orNone(list))
+    .option('--metadata <json>', 'replaces the team metadata (JSON object), keeping what the team member options manage', orNone(jsonObject))
+    .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, orNone(modelMaxBudget))
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, orNone(budgetLimits))
+    .option('--budget-duration <duration>', BUDGET_DURATION_HELP, orNone(text))
+    .option('--tpm <n>', LIMIT_HELP.tpm, orNone(amount))
+    .option('--rpm <n>', LIMIT_HELP.rpm, orNone(amount))
+    .option('--team-member-budget <usd>', "each member's default budget: changes the budget row named in metadata.team_member_budget_id (creates it if none)", orNone(amount))
+    .option('--team-member-budget-duration <duration>', "that budget row's budget_duration (1h, 1d, 30d, 1mo)", orNone(text))
+    .option('--team-member-model-max-budget <json>', 'per-member model budgets, stored in metadata: \'{"gpt-4o":{"max_budget":5}}\'', orNone(teamMemberModelMaxBudget))
+    .action(
+      run(
+        async (
+          s,
+          teamId: string,
+          raw: {
+            alias?: string | Clear;
+            org?: string | Clear;
+            maxBudget?: number | Clear;
+            softBudget?: number | Clear;
+            models?: string[] | Clear;
+            metadata?: JsonObject | Clear;
+            modelMaxBudget?: JsonObject | Clear;
+            budgetLimits?: NewBudgetWindow[] | Clear;
+            budgetDuration?: string | Clear;
+            tpm?: number | Clear;
+            rpm?: number | Clear;
+            teamMemberBudget?: number | Clear;
+            teamMemberBudgetDuration?: string | Clear;
+            teamMemberModelMaxBudget?: JsonObject | Clear;
+          },
+        ) => {
+          const o = cleared(raw);
+          const changesMemberBudget = o.teamMemberBudget !== undefined || o.teamMemberBudgetDuration !== undefined;
+          const memberBudgetBefore = await s.admin.teamMemberBudgetIdOf(teamId);
+          const entities: Array<[EntityKind, string]> = [['team', teamId]];
+          if (changesMemberBudget && memberBudgetBefore !== null) entities.push(['budget', memberBudgetBefore]);
+          const updated = await announcedWrite(s, entities, () =>
+            s.admin.updateTeam(teamId, {
+              alias: o.alias,
+              organizationId: o.org,
+              maxBudget: o.maxBudget,
+              softBudget: o.softBudget,
+              models: o.models,
+              metadata: o.metadata,
+              modelMaxBudget: o.modelMaxBudget,
+              budgetLimits: o.budgetLimits,
+              budgetDuration: o.budgetDuration,
+              tpmLimit: o.tpm,
+              rpmLimit: o.rpm,
+              teamMemberBudget: o.teamMemberBudget,
+              teamMemberBudgetDuration: o.teamMemberBudgetDuration,
+              teamMemberModelMaxBudget: o.teamMemberModelMaxBudget,
+            }),
+          );
+          if (updated === null) throw new AdminInputError(`no team '${teamId}'`);
+          // A member budget row the update created, or one --metadata now names: a server may remember it as absent.
+          const memberBudgetAfter = updated.metadata['team_member_budget_id'];
+          if (typeof memberBudgetAfter === 'string' && memberBudgetAfter !== memberBudgetBefore) await s.invalidate('budget', memberBudgetAfter);
+          print(updated);
+        },
+      ),
+    );
   for (const [name, blocked] of [
     ['block', true],
     ['unblock', false],
@@ -257,6 +358,52 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       }),
     );
 
+  user
+    .command('update <user-id>')
+    .description(UPDATE_HELP.replace('{what}', 'user'))
+    .option('--email <email>', 'email', orNone(text))
+    .option('--role <role>', `one of ${USER_ROLES.join(', ')}`, orNone(role))
+    .option('--max-budget <usd>', 'personal budget', orNone(amount))
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, orNone(budgetLimits))
+    .option('--budget-duration <duration>', BUDGET_DURATION_HELP, orNone(text))
+    .option('--models <list>', 'comma-separated model allowlist (none = all models)', orNone(list))
+    .option('--tpm <n>', LIMIT_HELP.tpm, orNone(amount))
+    .option('--rpm <n>', LIMIT_HELP.rpm, orNone(amount))
+    .action(
+      run(
+        async (
+          s,
+          userId: string,
+          raw: {
+            email?: string | Clear;
+            role?: UserRole | Clear;
+            maxBudget?: number | Clear;
+            budgetLimits?: NewBudgetWindow[] | Clear;
+            budgetDuration?: string | Clear;
+            models?: string[] | Clear;
+            tpm?: number | Clear;
+            rpm?: number | Clear;
+          },
+        ) => {
+          const o = cleared(raw);
+          const updated = await announcedWrite(s, [['user', userId]], () =>
+            s.admin.updateUser(userId, {
+              email: o.email,
+              role: o.role,
+              maxBudget: o.maxBudget,
+              budgetLimits: o.budgetLimits,
+              budgetDuration: o.budgetDuration,
+              models: o.models,
+              tpmLimit: o.tpm,
+              rpmLimit: o.rpm,
+            }),
+          );
+          if (updated === null) throw new AdminInputError(`no user '${userId}'`);
+          print(updated);
+        },
+      ),
+    );
+
   const endUser = program.command('end-user').description('end users (customers: the request `user`)');
   endUser
     .command('create')
@@ -275,6 +422,54 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         await s.invalidate('end_user', created.user_id);
         print(created);
       }),
+    );
+
+  endUser
+    .command('update <end-user-id>')
+    .description(
+      UPDATE_HELP.replace('{what}', 'customer') +
+        '. --max-budget, --tpm, --rpm and --budget-duration change its budget row (shared by every end user linked to it), or create one',
+    )
+    .option('--budget <id>', 'link to an existing budget id (none: no budget row of its own)', orNone(text))
+    .option('--max-budget <usd>', "the budget row's hard limit", orNone(amount))
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, orNone(budgetLimits))
+    .option('--budget-duration <duration>', "the budget row's budget_duration (1h, 1d, 30d, 1mo); sets its budget_reset_at to now + it", orNone(text))
+    .option('--tpm <n>', `the budget row's ${LIMIT_HELP.tpm}`, orNone(amount))
+    .option('--rpm <n>', `the budget row's ${LIMIT_HELP.rpm}`, orNone(amount))
+    .action(
+      run(
+        async (
+          s,
+          endUserId: string,
+          raw: {
+            budget?: string | Clear;
+            maxBudget?: number | Clear;
+            budgetLimits?: NewBudgetWindow[] | Clear;
+            budgetDuration?: string | Clear;
+            tpm?: number | Clear;
+            rpm?: number | Clear;
+          },
+        ) => {
+          const o = cleared(raw);
+          const changesBudgetRow = [o.maxBudget, o.budgetDuration, o.tpm, o.rpm].some((value) => value !== undefined);
+          // Each end user is cached with its budget row joined: a change of the row reaches every one linked to it.
+          const scope = changesBudgetRow ? await s.admin.endUserBudgetScope(endUserId) : { budgetId: null, endUserIds: [endUserId] };
+          const entities: Array<[EntityKind, string]> = scope.endUserIds.map((id) => ['end_user', id]);
+          if (scope.budgetId !== null) entities.push(['budget', scope.budgetId]);
+          const updated = await announcedWrite(s, entities, () =>
+            s.admin.updateEndUser(endUserId, {
+              budgetId: o.budget,
+              maxBudget: o.maxBudget,
+              budgetLimits: o.budgetLimits,
+              budgetDuration: o.budgetDuration,
+              tpmLimit: o.tpm,
+              rpmLimit: o.rpm,
+            }),
+          );
+          if (updated === null) throw new AdminInputError(`no end user '${endUserId}'`);
+          print(updated);
+        },
+      ),
     );
 
   const budget = program.command('budget').description('shared budget rows');
@@ -355,6 +550,76 @@ export function registerAdminCommands(program: Command, settings: () => Settings
           console.log(`key:   ${created.key}`);
           console.log(`hash:  ${created.token}`);
           console.log('The key is shown only now; Tollgate stores only its hash.');
+        },
+      ),
+    );
+  key
+    .command('update <key-or-hash>')
+    .description(UPDATE_HELP.replace('{what}', 'key') + '; the key keeps its value, spend and hash')
+    .option('--team <id>', 'team id', orNone(text))
+    .option('--user <id>', 'user id (owner)', orNone(text))
+    .option('--org <id>', 'organization id', orNone(text))
+    .option('--project <id>', 'project id', orNone(text))
+    .option('--alias <alias>', 'key alias', orNone(text))
+    .option('--models <list>', 'comma-separated model allowlist (none = all models)', orNone(list))
+    .option('--max-budget <usd>', 'key budget', orNone(amount))
+    .option('--expires <when>', '30d, 12h, 15m from now or an ISO time (none: never)', orNone((v: string) => expiry(v)))
+    .option('--budget <id>', 'linked budget row (soft budget, limits)', orNone(text))
+    .option('--allowed-routes <list>', 'comma-separated route allowlist', orNone(list))
+    .option('--metadata <json>', 'replaces the key metadata (JSON object)', orNone(jsonObject))
+    .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, orNone(modelMaxBudget))
+    .option('--budget-limits <json>', BUDGET_LIMITS_HELP, orNone(budgetLimits))
+    .option('--budget-duration <duration>', BUDGET_DURATION_HELP, orNone(text))
+    .option('--tpm <n>', LIMIT_HELP.tpm, orNone(amount))
+    .option('--rpm <n>', LIMIT_HELP.rpm, orNone(amount))
+    .action(
+      run(
+        async (
+          s,
+          keyOrHash: string,
+          raw: {
+            team?: string | Clear;
+            user?: string | Clear;
+            org?: string | Clear;
+            project?: string | Clear;
+            alias?: string | Clear;
+            models?: string[] | Clear;
+            maxBudget?: number | Clear;
+            expires?: Date | Clear;
+            budget?: string | Clear;
+            allowedRoutes?: string[] | Clear;
+            metadata?: JsonObject | Clear;
+            modelMaxBudget?: JsonObject | Clear;
+            budgetLimits?: NewBudgetWindow[] | Clear;
+            budgetDuration?: string | Clear;
+            tpm?: number | Clear;
+            rpm?: number | Clear;
+          },
+        ) => {
+          const o = cleared(raw);
+          const token = tokenOf(keyOrHash);
+          const updated = await announcedWrite(s, [['key', token]], () =>
+            s.admin.updateKey(token, {
+              teamId: o.team,
+              userId: o.user,
+              organizationId: o.org,
+              projectId: o.project,
+              alias: o.alias,
+              models: o.models,
+              maxBudget: o.maxBudget,
+              expires: o.expires,
+              budgetId: o.budget,
+              allowedRoutes: o.allowedRoutes,
+              metadata: o.metadata,
+              modelMaxBudget: o.modelMaxBudget,
+              budgetLimits: o.budgetLimits,
+              budgetDuration: o.budgetDuration,
+              tpmLimit: o.tpm,
+              rpmLimit: o.rpm,
+            }),
+          );
+          if (updated === null) throw new AdminInputError('no such key');
+          print(updated);
         },
       ),
     );

@@ -39,3 +39,18 @@ export async function mustNotExist<E extends ObjectLiteral>(
 ): Promise<void> {
   if (await manager.existsBy(entity, where)) throw new AdminInputError(`${description} already exists`);
 }
+
+/**
+ * As mustNotExist, for a value an existing row takes on (an alias on update): the row itself may
+ * hold it already; any other row holding it, under the collation too, refuses it.
+ */
+export async function mustBeFreeFor<E extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<E>,
+  where: FindOptionsWhere<E>,
+  isSelf: (row: E) => boolean,
+  description: string,
+): Promise<void> {
+  const holders = await manager.findBy(entity, where);
+  if (holders.some((row) => !isSelf(row))) throw new AdminInputError(`${description} already exists`);
+}

@@ -228,3 +228,97 @@ export function requireDate(what: string, value: Date | null | undefined): Date 
   if (Number.isNaN(value.getTime())) throw new AdminInputError(`${what} is not a valid date`);
   return value;
 }
+
+/**
+ * What an `update` may change, field by field: a field left out keeps its column as it is; null
+ * clears it (a nullable column to NULL, a list to `[]`, an object column to `{}`).
+ */
+export type Changes<T> = { readonly [K in keyof T]?: Exclude<T[K], undefined> | null };
+
+/** Settings the rows carry that `create` leaves at their defaults. */
+export interface LimitSettings {
+  readonly tpmLimit: number;
+  readonly rpmLimit: number;
+  /** `budget_duration`; changing it also sets `budget_reset_at` (budgetDurationColumns). */
+  readonly budgetDuration: string;
+}
+
+export type KeyChanges = Changes<
+  Pick<
+    NewKey,
+    | 'teamId'
+    | 'userId'
+    | 'organizationId'
+    | 'projectId'
+    | 'alias'
+    | 'models'
+    | 'maxBudget'
+    | 'expires'
+    | 'budgetId'
+    | 'allowedRoutes'
+    | 'metadata'
+    | 'modelMaxBudget'
+    | 'budgetLimits'
+  > &
+    LimitSettings
+>;
+
+export type TeamChanges = Changes<
+  Pick<
+    NewTeam,
+    | 'alias'
+    | 'organizationId'
+    | 'maxBudget'
+    | 'softBudget'
+    | 'models'
+    | 'metadata'
+    | 'modelMaxBudget'
+    | 'budgetLimits'
+    | 'teamMemberBudget'
+    | 'teamMemberBudgetDuration'
+    | 'teamMemberModelMaxBudget'
+  > &
+    LimitSettings
+>;
+
+export type UserChanges = Changes<Pick<NewUser, 'alias' | 'email' | 'role' | 'maxBudget' | 'models' | 'metadata' | 'budgetLimits'> & LimitSettings>;
+
+/**
+ * An end user's own columns (`budgetId` relinks it to an existing budget row), and the settings
+ * of its budget row (`maxBudget` and the limits), which LiteLLM's /customer/update writes there.
+ */
+export type EndUserChanges = Changes<Pick<NewEndUser, 'alias' | 'budgetId' | 'maxBudget' | 'budgetLimits'> & LimitSettings>;
+
+/** An update that names nothing is refused: it would only touch `updated_at`. */
+export function requireSomeChange(changes: object): void {
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw new AdminInputError('nothing to change: give at least one option (see --help)');
+  }
+}
+
+/** `value` converted when given (null included, meaning "clear"); undefined when left out. */
+export function ifGiven<T, R>(value: T | null | undefined, convert: (value: T | null) => R): R | undefined {
+  return value === undefined ? undefined : convert(value);
+}
+
+/** tpm / rpm limits: whole, non-negative counts (the columns are BIGINT). */
+export function requireRateLimit(what: string, value: number | null | undefined): number | null {
+  const limit = requireAmount(what, value);
+  if (limit !== null && !Number.isSafeInteger(limit)) throw new AdminInputError(`${what} must be a whole number`);
+  return limit;
+}
+
+/**
+ * The columns a changed `budget_duration` writes: a fresh `budget_reset_at`, now + the duration, as
+ * LiteLLM's /key/update, /team/update and /user/update set it; a cleared duration clears it too
+ * (newer LiteLLM's `_set_budget_reset_at`). Nothing when the duration is left out.
+ */
+export function budgetDurationColumns(
+  duration: string | null | undefined,
+  now: Date,
+): { budget_duration?: string | null; budget_reset_at?: Date | null } {
+  if (duration === undefined) return {};
+  if (duration === null) return { budget_duration: null, budget_reset_at: null };
+  const checked = requireDuration('budget duration', duration);
+  return { budget_duration: checked, budget_reset_at: new Date(now.getTime() + (durationMs(checked, now.getTime()) ?? 0)) };
+}

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type {
   Budget,
   EndUser,
@@ -21,14 +22,20 @@ import type {
 } from '../domain/entities';
 import {
   AdminInputError,
+  budgetDurationColumns,
+  ifGiven,
   requireAmount,
   requireBudgetLimits,
   requireDate,
   requireDuration,
   requireId,
   requireModelMaxBudget,
+  requireRateLimit,
   requireRole,
+  requireSomeChange,
   requireTeamMemberModelMaxBudget,
+  type EndUserChanges,
+  type KeyChanges,
   type NewBudget,
   type NewEndUser,
   type NewKey,
@@ -37,7 +44,9 @@ import {
   type NewUser,
   type OrganizationMemberId,
   type SpendKind,
+  type TeamChanges,
   type TeamMemberId,
+  type UserChanges,
 } from './admin-inputs';
 import {
   BudgetRecord,
@@ -52,9 +61,9 @@ import {
   UserRecord,
   VerificationTokenRecord,
 } from './entities';
-import { existsExactly, isExactly, mustExist, mustNotExist } from './admin-guards';
+import { existsExactly, isExactly, mustBeFreeFor, mustExist, mustNotExist } from './admin-guards';
 import { spendRow, type SpendTargetId, type SpendTargetKind } from './admin-spend';
-import { isJsonObject } from './json-values';
+import { asJsonObject, isJsonObject } from './json-values';
 import { newKeyMaterial } from './key-material';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
@@ -145,7 +154,7 @@ function requireTeamMemberBudget(input: NewTeam): NewBudget | null {
  * given both ways is refused rather than one silently winning; one given through `metadata` is
  * checked as the option is.
  */
-function teamMetadata(input: NewTeam): JsonObject {
+function teamMetadata(input: Pick<NewTeam, 'metadata' | 'teamMemberBudget' | 'teamMemberModelMaxBudget'>): JsonObject {
   const metadata: JsonObject = { ...(input.metadata ?? {}) };
   if (input.teamMemberBudget !== undefined && input.teamMemberBudget !== null && Object.hasOwn(metadata, 'team_member_budget_id')) {
     throw new AdminInputError('metadata.team_member_budget_id and a team member budget: give one');
@@ -163,6 +172,60 @@ function teamMetadata(input: NewTeam): JsonObject {
 function teamMemberBudgetId(alias: string | null | undefined): string {
   const hex = randomUUID().replaceAll('-', '');
   return alias === undefined || alias === null ? `team-budget-${hex}` : `team-${alias.replaceAll(' ', '-')}-budget-${hex}`;
+}
+
+/** The rows a key names must exist (see admin-guards): the team, organization, project and budget row. */
+async function requireKeyReferences(manager: EntityManager, input: Pick<KeyChanges, 'teamId' | 'organizationId' | 'projectId' | 'budgetId'>): Promise<void> {
+  if (input.teamId !== undefined && input.teamId !== null) {
+    await mustExist(manager, TeamRecord, { team_id: input.teamId }, `team ${input.teamId}`);
+  }
+  if (input.organizationId !== undefined && input.organizationId !== null) {
+    await mustExist(manager, OrganizationRecord, { organization_id: input.organizationId }, `organization ${input.organizationId}`);
+  }
+  if (input.projectId !== undefined && input.projectId !== null) {
+    await mustExist(manager, ProjectRecord, { project_id: input.projectId }, `project ${input.projectId}`);
+  }
+  if (input.budgetId !== undefined && input.budgetId !== null) {
+    await mustExist(manager, BudgetRecord, { budget_id: input.budgetId }, `budget ${input.budgetId}`);
+  }
+}
+
+/**
+ * The given columns of an `E` row only (TypeORM would otherwise be asked to write the ones left
+ * out); null writes NULL, JSON columns included.
+ */
+function definedOnly<E>(columns: { readonly [K in keyof E]?: E[K] | null }): QueryDeepPartialEntity<E> {
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)) as QueryDeepPartialEntity<E>;
+}
+
+/** A list column's new value: a cleared list is an empty one (what LiteLLM stores for "none"). */
+function listChange(value: readonly string[] | null | undefined): string[] | undefined {
+  return ifGiven(value, (list) => [...(list ?? [])]);
+}
+
+/** Metadata fields the team options manage: `--metadata` keeps them unless it names them itself. */
+const TEAM_OPTION_METADATA = ['team_member_budget_id', 'team_member_model_max_budget'] as const;
+
+/**
+ * The team's metadata after an update, or undefined when it does not change. `--metadata` replaces
+ * the object (LiteLLM's /team/update), keeping what the team member options manage; those options,
+ * and a given metadata naming their fields, are checked as `team create` checks them.
+ */
+function updatedTeamMetadata(existing: JsonObject, changes: TeamChanges): JsonObject | undefined {
+  if (changes.metadata === undefined && changes.teamMemberModelMaxBudget === undefined) return undefined;
+  if (changes.teamMemberModelMaxBudget === null && changes.metadata != null && Object.hasOwn(changes.metadata, 'team_member_model_max_budget')) {
+    throw new AdminInputError('metadata.team_member_model_max_budget and a cleared team member model max budget: give one');
+  }
+  const given = teamMetadata({
+    metadata: changes.metadata ?? undefined,
+    teamMemberBudget: changes.teamMemberBudget,
+    teamMemberModelMaxBudget: changes.teamMemberModelMaxBudget ?? undefined,
+  });
+  const kept: JsonObject = {};
+  for (const field of TEAM_OPTION_METADATA) if (Object.hasOwn(existing, field)) kept[field] = existing[field] ?? null;
+  const metadata: JsonObject = { ...(changes.metadata === undefined ? existing : kept), ...given };
+  if (changes.teamMemberModelMaxBudget === null) delete metadata['team_member_model_max_budget'];
+  return metadata;
 }
 
 export class AdminStore {
@@ -318,18 +381,7 @@ export class AdminStore {
     const modelMaxBudget = requireModelMaxBudget('model max budget', input.modelMaxBudget);
     const budgetLimits = requireBudgetLimits(input.budgetLimits);
     await this.dataSource.transaction(async (manager) => {
-      if (input.teamId !== undefined && input.teamId !== null) {
-        await mustExist(manager, TeamRecord, { team_id: input.teamId }, `team ${input.teamId}`);
-      }
-      if (input.organizationId !== undefined && input.organizationId !== null) {
-        await mustExist(manager, OrganizationRecord, { organization_id: input.organizationId }, `organization ${input.organizationId}`);
-      }
-      if (input.projectId !== undefined && input.projectId !== null) {
-        await mustExist(manager, ProjectRecord, { project_id: input.projectId }, `project ${input.projectId}`);
-      }
-      if (input.budgetId !== undefined && input.budgetId !== null) {
-        await mustExist(manager, BudgetRecord, { budget_id: input.budgetId }, `budget ${input.budgetId}`);
-      }
+      await requireKeyReferences(manager, input);
       if (input.alias !== undefined && input.alias !== null) {
         // LiteLLM enforces unique key aliases (`_enforce_unique_key_alias`).
         await mustNotExist(manager, VerificationTokenRecord, { key_alias: input.alias }, `key alias ${input.alias}`);
@@ -374,6 +426,208 @@ export class AdminStore {
     if (!(await existsExactly(teams.manager, TeamRecord, { team_id: teamId }))) return null;
     await teams.update({ team_id: teamId }, { blocked, updated_at: this.now() });
     return this.reader.findTeam(teamId);
+  }
+
+  /**
+   * LiteLLM's /key/update: the columns named change, the others (spend, hash, …) stay. References
+   * are checked as `createKey` checks them, a new alias must be free. Resolves null, writing
+   * nothing, when there is no such key.
+   */
+  async updateKey(token: string, changes: KeyChanges): Promise<VirtualKey | null> {
+    requireSomeChange(changes);
+    const { updated_at, updated_by } = this.audit();
+    const columns = definedOnly<VerificationTokenRecord>({
+      team_id: changes.teamId,
+      user_id: changes.userId,
+      organization_id: changes.organizationId,
+      project_id: changes.projectId,
+      budget_id: changes.budgetId,
+      key_alias: changes.alias,
+      models: listChange(changes.models),
+      max_budget: ifGiven(changes.maxBudget, (v) => requireAmount('max budget', v)),
+      expires: ifGiven(changes.expires, (v) => requireDate('expires', v)),
+      allowed_routes: listChange(changes.allowedRoutes),
+      metadata: ifGiven(changes.metadata, (v) => v ?? {}),
+      model_max_budget: ifGiven(changes.modelMaxBudget, (v) => requireModelMaxBudget('model max budget', v) ?? {}),
+      budget_limits: ifGiven(changes.budgetLimits, (v) => requireBudgetLimits(v)),
+      tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
+      rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+      ...budgetDurationColumns(changes.budgetDuration, updated_at),
+    });
+    const updated = await this.dataSource.transaction(async (manager) => {
+      if (!(await existsExactly(manager, VerificationTokenRecord, { token }))) return false;
+      await requireKeyReferences(manager, changes);
+      if (changes.alias !== undefined && changes.alias !== null) {
+        await mustBeFreeFor(manager, VerificationTokenRecord, { key_alias: changes.alias }, (row) => row.token === token, `key alias ${changes.alias}`);
+      }
+      await manager.update(VerificationTokenRecord, { token }, { ...columns, updated_at, updated_by });
+      return true;
+    });
+    return updated ? this.readBack(this.reader.findKey(token), 'key', token) : null;
+  }
+
+  /**
+   * LiteLLM's /team/update. A team member budget (`teamMemberBudget`, its duration) changes the
+   * budget row named in `metadata.team_member_budget_id`, or creates one and names it there when
+   * there is none (LiteLLM's `upsert_team_member_budget_table`). Resolves null, writing nothing,
+   * when there is no such team.
+   */
+  async updateTeam(teamId: string, changes: TeamChanges): Promise<Team | null> {
+    requireSomeChange(changes);
+    const now = this.now();
+    const columns = definedOnly<TeamRecord>({
+      team_alias: changes.alias,
+      organization_id: changes.organizationId,
+      max_budget: ifGiven(changes.maxBudget, (v) => requireAmount('max budget', v)),
+      soft_budget: ifGiven(changes.softBudget, (v) => requireAmount('soft budget', v)),
+      models: listChange(changes.models),
+      model_max_budget: ifGiven(changes.modelMaxBudget, (v) => requireModelMaxBudget('model max budget', v) ?? {}),
+      budget_limits: ifGiven(changes.budgetLimits, (v) => requireBudgetLimits(v)),
+      tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
+      rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+      ...budgetDurationColumns(changes.budgetDuration, now),
+    });
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const team = await manager.findOneBy(TeamRecord, { team_id: teamId });
+      if (team === null || team.team_id !== teamId) return false;
+      if (changes.alias !== undefined && changes.alias !== null) {
+        await mustBeFreeFor(manager, TeamRecord, { team_alias: changes.alias }, (row) => row.team_id === teamId, `team alias ${changes.alias}`);
+      }
+      if (changes.organizationId !== undefined && changes.organizationId !== null) {
+        await mustExist(manager, OrganizationRecord, { organization_id: changes.organizationId }, `organization ${changes.organizationId}`);
+      }
+      const existing = asJsonObject(team.metadata);
+      let metadata = updatedTeamMetadata(existing, changes);
+      const createdBudgetId = await this.changeTeamMemberBudget(manager, metadata ?? existing, changes, changes.alias ?? team.team_alias);
+      if (createdBudgetId !== null) metadata = { ...(metadata ?? existing), team_member_budget_id: createdBudgetId };
+      await manager.update(TeamRecord, { team_id: teamId }, { ...columns, ...definedOnly<TeamRecord>({ metadata }), updated_at: now });
+      return true;
+    });
+    return updated ? this.readBack(this.reader.findTeam(teamId), 'team', teamId) : null;
+  }
+
+  /**
+   * Applies `teamMemberBudget` / `teamMemberBudgetDuration` to the budget row the metadata names;
+   * resolves the id of a row it had to create for them, else null.
+   */
+  private async changeTeamMemberBudget(manager: EntityManager, metadata: JsonObject, changes: TeamChanges, alias: string | null | undefined): Promise<string | null> {
+    const { teamMemberBudget, teamMemberBudgetDuration } = changes;
+    if (teamMemberBudget === undefined && teamMemberBudgetDuration === undefined) return null;
+    const named = metadata['team_member_budget_id'];
+    if (typeof named === 'string' && (await existsExactly(manager, BudgetRecord, { budget_id: named }))) {
+      const { updated_at, updated_by } = this.audit();
+      await manager.update(
+        BudgetRecord,
+        { budget_id: named },
+        {
+          ...definedOnly<BudgetRecord>({
+            max_budget: ifGiven(teamMemberBudget, (v) => requireAmount('team member budget', v)),
+            ...budgetDurationColumns(ifGiven(teamMemberBudgetDuration, (v) => (v === null ? null : requireDuration('team member budget duration', v))), updated_at),
+          }),
+          updated_at,
+          updated_by,
+        },
+      );
+      return null;
+    }
+    // No row yet: created as `team create` creates it; clearing what does not exist changes nothing.
+    if (teamMemberBudget === null || (teamMemberBudget === undefined && teamMemberBudgetDuration === null)) return null;
+    const memberBudget = requireTeamMemberBudget({ teamMemberBudget, teamMemberBudgetDuration });
+    if (memberBudget === null) return null;
+    return this.insertBudget(manager, { ...memberBudget, budgetId: teamMemberBudgetId(alias) }, this.now());
+  }
+
+  /** The id of the team's default member budget row (`metadata.team_member_budget_id`), if it names one. */
+  async teamMemberBudgetIdOf(teamId: string): Promise<string | null> {
+    const id = (await this.reader.findTeam(teamId))?.metadata['team_member_budget_id'];
+    return typeof id === 'string' ? id : null;
+  }
+
+  /** LiteLLM's /user/update. Resolves null, writing nothing, when there is no such user. */
+  async updateUser(userId: string, changes: UserChanges): Promise<User | null> {
+    requireSomeChange(changes);
+    const now = this.now();
+    const columns = definedOnly<UserRecord>({
+      user_alias: changes.alias,
+      user_email: changes.email,
+      user_role: ifGiven(changes.role, (v) => (v === null ? null : requireRole(v))),
+      max_budget: ifGiven(changes.maxBudget, (v) => requireAmount('max budget', v)),
+      models: listChange(changes.models),
+      metadata: ifGiven(changes.metadata, (v) => v ?? {}),
+      budget_limits: ifGiven(changes.budgetLimits, (v) => requireBudgetLimits(v)),
+      tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
+      rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+      ...budgetDurationColumns(changes.budgetDuration, now),
+    });
+    const updated = await this.dataSource.transaction(async (manager) => {
+      if (!(await existsExactly(manager, UserRecord, { user_id: userId }))) return false;
+      await manager.update(UserRecord, { user_id: userId }, { ...columns, updated_at: now });
+      return true;
+    });
+    return updated ? this.readBack(this.reader.findUser(userId), 'user', userId) : null;
+  }
+
+  /**
+   * LiteLLM's /customer/update: `budgetId` relinks the end user to an existing budget row; its
+   * budget settings (`maxBudget`, tpm / rpm limits, budget duration) change the row it is linked to
+   * (every end user linked to that row sees them, as in LiteLLM), or, without one, a new row
+   * created for it, as `createEndUser` creates one. Both at once are refused. Resolves null,
+   * writing nothing, when there is no such end user.
+   */
+  async updateEndUser(userId: string, changes: EndUserChanges): Promise<EndUser | null> {
+    requireSomeChange(changes);
+    const settings = {
+      max_budget: ifGiven(changes.maxBudget, (v) => requireAmount('max budget', v)),
+      tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
+      rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+      ...budgetDurationColumns(changes.budgetDuration, this.now()),
+    };
+    const budgetSettings = definedOnly<BudgetRecord>(settings);
+    const changesBudgetRow = Object.keys(budgetSettings).length > 0;
+    if (changes.budgetId !== undefined && changesBudgetRow) {
+      throw new AdminInputError('a budget id and budget settings: give one (the settings change the budget row the end user is linked to)');
+    }
+    const columns = {
+      alias: changes.alias,
+      budget_id: changes.budgetId,
+      budget_limits: ifGiven(changes.budgetLimits, (v) => requireBudgetLimits(v)),
+    };
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const endUser = await manager.findOneBy(EndUserRecord, { user_id: userId });
+      if (endUser === null || endUser.user_id !== userId) return false;
+      if (changes.budgetId !== undefined && changes.budgetId !== null) {
+        await mustExist(manager, BudgetRecord, { budget_id: changes.budgetId }, `budget ${changes.budgetId}`);
+      }
+      const linked = endUser.budget_id;
+      if (changesBudgetRow && linked !== null && (await existsExactly(manager, BudgetRecord, { budget_id: linked }))) {
+        const { updated_at, updated_by } = this.audit();
+        await manager.update(BudgetRecord, { budget_id: linked }, { ...budgetSettings, updated_at, updated_by });
+      } else if (Object.values(budgetSettings).some((value) => value !== null)) {
+        // No row to change: one of its own, holding what was given (a cleared setting is its default).
+        columns.budget_id = await this.insertBudget(
+          manager,
+          { maxBudget: settings.max_budget, tpmLimit: settings.tpm_limit, rpmLimit: settings.rpm_limit, budgetDuration: settings.budget_duration },
+          this.now(),
+        );
+      }
+      const endUserColumns = definedOnly<EndUserRecord>(columns);
+      if (Object.keys(endUserColumns).length > 0) await manager.update(EndUserRecord, { user_id: userId }, endUserColumns);
+      return true;
+    });
+    return updated ? this.readBack(this.reader.findEndUser(userId), 'end user', userId) : null;
+  }
+
+  /**
+   * The end user's budget row and every end user linked to it: what a change of that row's
+   * settings must announce (each end user is cached with its budget row joined).
+   */
+  async endUserBudgetScope(userId: string): Promise<{ readonly budgetId: string | null; readonly endUserIds: readonly string[] }> {
+    const endUsers = this.dataSource.getRepository(EndUserRecord);
+    const own = (await endUsers.findBy({ user_id: userId })).find((row) => row.user_id === userId);
+    const budgetId = own?.budget_id ?? null;
+    if (budgetId === null) return { budgetId, endUserIds: [userId] };
+    const sharing = (await endUsers.findBy({ budget_id: budgetId })).filter((row) => row.budget_id === budgetId).map((row) => row.user_id);
+    return { budgetId, endUserIds: [...new Set([userId, ...sharing])] };
   }
 
   /** Overwrites a spend counter (tests, corrections). Resolves false when no such row exists. */
@@ -549,7 +803,8 @@ export class AdminStore {
     return (result.affected ?? 0) > 0;
   }
 
-  private async insertBudget(manager: EntityManager, input: NewBudget): Promise<string> {
+  /** `resetFrom`: for a row an update creates, its `budget_reset_at` is then + its duration (budgetDurationColumns). */
+  private async insertBudget(manager: EntityManager, input: NewBudget, resetFrom?: Date): Promise<string> {
     const budgetId = requireId('budget id', input.budgetId ?? randomUUID());
     await mustNotExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
     await manager.insert(BudgetRecord, {
@@ -559,7 +814,7 @@ export class AdminStore {
       tpm_limit: requireAmount('tpm limit', input.tpmLimit),
       rpm_limit: requireAmount('rpm limit', input.rpmLimit),
       max_parallel_requests: requireAmount('max parallel requests', input.maxParallelRequests),
-      budget_duration: input.budgetDuration ?? null,
+      ...(resetFrom === undefined ? { budget_duration: input.budgetDuration ?? null } : budgetDurationColumns(input.budgetDuration ?? null, resetFrom)),
       allowed_models: [...(input.allowedModels ?? [])],
       ...this.audit(),
     });

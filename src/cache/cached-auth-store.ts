@@ -254,7 +254,7 @@ export class CachedAuthStore implements AuthStore {
     },
     windowSpend: (entity, entityId, window) => {
       const spend = this.windowSpends.peek(windowSpendId(entity, entityId, window));
-      return spend === undefined ? undefined : windowSpendTotal(spend);
+      return spend === undefined ? undefined : (spend ?? 0);
     },
   };
 
@@ -310,12 +310,15 @@ export class CachedAuthStore implements AuthStore {
     return (await this.spend.get(GLOBAL_SPEND_ID)) ?? 0;
   }
   async windowSpend(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<number> {
+    return windowSpendTotal(await this.windowSpendState(entity, entityId, window));
+  }
+  async windowSpendState(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<WindowSpend | number> {
     const id = windowSpendId(entity, entityId, window);
     const epoch = this.windowStateEpoch;
     const spend = await this.windowSpends.get(id);
     // Possibly another replica's, from the shared tier: the next refresh goes on from it.
     if (spend !== null && epoch === this.windowStateEpoch && spend !== this.lastWindowSpends.peek(id)) this.lastWindowSpends.set(id, spend);
-    return windowSpendTotal(spend);
+    return spend ?? 0;
   }
   ping(): Promise<void> {
     return this.store.ping();

@@ -15,6 +15,7 @@ import type {
   TeamMembership,
   User,
   VirtualKey,
+  WindowSpend,
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import type { Policy } from '../config/policy';
@@ -100,11 +101,13 @@ export interface Snapshot {
    */
   readonly agent: Agent | null;
   /**
-   * Spend within each multi-window budget of the key and its team (`budget_limits`), by
-   * windowSpendId (spend/window-limits.ts). A window missing here has spent nothing, as LiteLLM's
-   * counter read falls back to 0.
+   * Spend within each multi-window budget of the key, its team, its user and the end user
+   * (`budget_limits`), by windowSpendId (spend/window-limits.ts): the cached state summed from
+   * SpendLogs, or a number (the spend itself: a store that sums only in full, or the state with
+   * the window tails in Redis added, spend/window-tail.ts); read through windowSpendTotal. A
+   * window missing here has spent nothing, as LiteLLM's counter read falls back to 0.
    */
-  readonly budgetWindowSpend?: ReadonlyMap<string, number>;
+  readonly budgetWindowSpend?: ReadonlyMap<string, WindowSpend | number>;
   /**
    * With metering: the spend in the current window of each per-model budget the request's models
    * resolve to, by modelBudgetName (checks/model-budget-scopes.ts), read from the windowed counters.

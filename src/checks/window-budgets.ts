@@ -5,10 +5,12 @@
  * `_end_user_multi_budget_check` after the end user's budget (5). Each window refuses once the
  * spend within it reaches its `max_budget` (>=, for every entity). The spend is loaded with the
  * snapshot (budgetWindowSpend): summed from LiteLLM_SpendLogs since the window's start, through the
- * entity caches.
+ * entity caches, and with metering brought up to the Check by the window tails in Redis
+ * (spend/window-tail.ts).
  */
 import type { BudgetWindowLimit } from '../domain/entities';
 import { windowSpendId, type WindowEntity } from '../spend/window-limits';
+import { windowSpendTotal } from '../spend/window-spend';
 import type { Check, CheckContext, Denial } from './types';
 import { budgetExceeded } from './errors';
 import { areBudgetChecksSkipped, personalBudgetsApply } from './budget-scope';
@@ -23,7 +25,7 @@ export function exceededWindow(
 ): { readonly window: BudgetWindowLimit; readonly spend: number } | null {
   if (windows === undefined || windows.length === 0) return null;
   for (const window of windows) {
-    const spend = ctx.snapshot.budgetWindowSpend?.get(windowSpendId(entity, entityId, window)) ?? 0;
+    const spend = windowSpendTotal(ctx.snapshot.budgetWindowSpend?.get(windowSpendId(entity, entityId, window)));
     if (spend >= window.max_budget) return { window, spend };
   }
   return null;

@@ -46,6 +46,12 @@ export class DeferredAuthStore implements AuthStore {
   /** The connected store's, or no window spend from one that counts none (checked at the call). */
   windowSpend: NonNullable<AuthStore['windowSpend']> = (entity, entityId, window) =>
     this.call((s) => (s.windowSpend === undefined ? Promise.resolve(0) : s.windowSpend(entity, entityId, window)));
+  /** The connected store's state, else its spend (a store that keeps no state), else none. */
+  windowSpendState: NonNullable<AuthStore['windowSpendState']> = (entity, entityId, window) =>
+    this.call((s) => {
+      if (s.windowSpendState !== undefined) return s.windowSpendState(entity, entityId, window);
+      return s.windowSpend === undefined ? Promise.resolve(0) : s.windowSpend(entity, entityId, window);
+    });
   ping: AuthStore['ping'] = () => this.call((s) => s.ping());
   close: AuthStore['close'] = () => (this.target === null ? Promise.resolve() : this.target.close());
 

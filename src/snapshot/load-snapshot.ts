@@ -21,6 +21,7 @@ import type {
   TeamMembership,
   User,
   VirtualKey,
+  WindowSpend,
 } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import { activeTokenOf } from '../domain/deprecated-key';
@@ -202,7 +203,7 @@ function loadRelated(
 
 type KeyRelations = [Team | null, User | null, TeamMembership | null, Project | null, readonly Tag[], number | null, Budget | null, Agent | null, Budget | null];
 type Tail<T extends readonly unknown[]> = T extends readonly [unknown, ...infer Rest] ? Rest : never;
-type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[], ReadonlyMap<string, number>, Budget | null];
+type TeamRelations = [Organization | null, readonly AccessGroup[], readonly ObjectPermission[], ReadonlyMap<string, WindowSpend | number>, Budget | null];
 
 const NO_IDS: readonly string[] = Object.freeze([]);
 const NO_GROUPS: readonly AccessGroup[] = Object.freeze([]);
@@ -276,7 +277,7 @@ function assembleSnapshot(
   });
 }
 
-const NO_WINDOW_SPEND: ReadonlyMap<string, number> = new Map();
+const NO_WINDOW_SPEND: ReadonlyMap<string, WindowSpend | number> = new Map();
 
 /**
  * The spend within each multi-window budget (`budget_limits`) of the key, its team, its user and
@@ -293,14 +294,14 @@ export function budgetWindowSpendOf(
   user: User | null = null,
   endUser: EndUser | null = null,
   userWindowsApply: boolean = team === null,
-): MaybePromise<ReadonlyMap<string, number>> {
+): MaybePromise<ReadonlyMap<string, WindowSpend | number>> {
   const keyWindows = key?.budget_limits ?? NO_WINDOWS;
   const teamWindows = team?.budget_limits ?? NO_WINDOWS;
   const userWindows = userWindowsApply ? (user?.budget_limits ?? NO_WINDOWS) : NO_WINDOWS;
   const endUserWindows = endUser?.budget_limits ?? NO_WINDOWS;
   if (keyWindows.length === 0 && teamWindows.length === 0 && userWindows.length === 0 && endUserWindows.length === 0) return NO_WINDOW_SPEND;
   const ids: string[] = [];
-  const spends: MaybePromise<number>[] = [];
+  const spends: MaybePromise<WindowSpend | number>[] = [];
   const add = (entity: WindowEntity, entityId: string, windows: readonly BudgetWindowLimit[]): void => {
     for (const window of windows) {
       ids.push(windowSpendId(entity, entityId, window));
@@ -311,7 +312,7 @@ export function budgetWindowSpendOf(
   if (team !== null) add('team', team.team_id, teamWindows);
   if (user !== null) add('user', user.user_id, userWindows);
   if (endUser !== null) add('end_user', endUser.user_id, endUserWindows);
-  return andThen(allReady<number[]>(spends), (ready) => new Map(ids.map((id, i) => [id, ready[i] ?? 0])));
+  return andThen(allReady<Array<WindowSpend | number>>(spends), (ready) => new Map(ids.map((id, i) => [id, ready[i] ?? 0])));
 }
 
 /** The last map built for a list of access-group ids (an entity's own frozen list) and the groups it holds. */

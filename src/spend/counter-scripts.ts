@@ -150,39 +150,49 @@ end
 `;
 
 /**
- * KEYS: n counters, then per-model budget windows, then k team-member model counters. ARGV: now,
- * idle ms, then (window end, window start, seed) per counter (n = the number of these triples),
- * then k when there are member counters (absent: 0; one more argument than the triples hold).
+ * KEYS: n counters, then m per-model budget windows, then k team-member model counters, then q
+ * window tails. ARGV: now, idle ms, n, m, k, q, then (window end, window start, seed) per counter,
+ * then per tail the first minute it is read from.
  * Returns each counter's spend as text, then each window's ('0' for one not open: never charged,
- * or past its end), then each member counter's ('0' for one never charged).
+ * or past its end), then each member counter's ('0' for one never charged), then each tail's
+ * spend from its minute on.
  */
 export const READ_COUNTERS = new LuaScript(
   'read_counters',
   `${PRELUDE}
 local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
-local extra = (#ARGV - 2) % 3
-local k = extra == 1 and tonumber(ARGV[#ARGV]) or 0
-local n = (#ARGV - 2 - extra) / 3
+local n, m, k, q = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local out = {}
 for i = 1, n do
-  out[i] = ensure(KEYS[i], tonumber(ARGV[3 * i]), tonumber(ARGV[1 + 3 * i]), ARGV[2 + 3 * i], now, idle)
+  out[i] = ensure(KEYS[i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i]), ARGV[6 + 3 * i], now, idle)
 end
-for i = #KEYS - k + 1, #KEYS do
-  out[i] = redis.call('GET', KEYS[i]) or '0'
-end
-for i = n + 1, #KEYS - k do
+for i = n + 1, n + m do
   local h = redis.call('HMGET', KEYS[i], 's', 't', 'd')
   local start, length = tonumber(h[2]), tonumber(h[3])
   if h[1] and start and length and now - start <= length then out[i] = h[1] else out[i] = '0' end
+end
+for i = n + m + 1, n + m + k do
+  out[i] = redis.call('GET', KEYS[i]) or '0'
+end
+for j = 1, q do
+  local i = n + m + k + j
+  local from = tonumber(ARGV[6 + 3 * n + j])
+  local fields = redis.call('HGETALL', KEYS[i])
+  local sum = 0
+  for f = 1, #fields, 2 do
+    if tonumber(fields[f]) >= from then sum = sum + tonumber(fields[f + 1]) end
+  end
+  out[i] = string.format('%.17g', sum)
 end
 return out`,
 );
 
 /**
  * KEYS: done marker (of the charge id), stream, reservation, n counters, m per-model budget
- * windows, k team-member model counters, then token buckets.
+ * windows, k team-member model counters, then token buckets, then q window tails.
  * ARGV: reservation id (the admission id, the reservation's member name; '' for none), amount, event JSON, done TTL ms,
- * n, tokens, bucket TTL ms, m (absent: 0), now, then each window's length in ms, then k (absent: 0).
+ * n, tokens, bucket TTL ms, m (absent: 0), now, then each window's length in ms, then k (absent: 0),
+ * then q (absent: 0), the minute the request started, and how long a tail keeps a minute (ms).
  * Returns 1 when recorded, 0 when this charge was already recorded.
  */
 export const RECORD_SPEND = new LuaScript(
@@ -215,10 +225,29 @@ local k = tonumber(ARGV[10 + m] or '0')
 for j = 1, k do
   redis.call('INCRBYFLOAT', KEYS[3 + n + m + j], ARGV[2])
 end
+local q = tonumber(ARGV[11 + m] or '0')
 if tokens > 0 then
-  for i = 4 + n + m + k, #KEYS do
+  for i = 4 + n + m + k, #KEYS - q do
     redis.call('INCRBY', KEYS[i], tokens)
     redis.call('PEXPIRE', KEYS[i], ARGV[7])
+  end
+end
+-- The window tails: the charge under the minute its request started, as its SpendLogs row will
+-- be summed by its startTime. A minute older than the tails keep is one no Check reads.
+if q > 0 and tonumber(ARGV[2]) > 0 then
+  local minute, retain = ARGV[12 + m], tonumber(ARGV[13 + m])
+  local kept = math.floor(retain / 60000)
+  local oldest = math.floor(tonumber(ARGV[9]) / 60000) - kept
+  if tonumber(minute) >= oldest then
+    for i = #KEYS - q + 1, #KEYS do
+      redis.call('HINCRBYFLOAT', KEYS[i], minute, ARGV[2])
+      if redis.call('HLEN', KEYS[i]) > kept + 2 then
+        for _, field in ipairs(redis.call('HKEYS', KEYS[i])) do
+          if tonumber(field) < oldest then redis.call('HDEL', KEYS[i], field) end
+        end
+      end
+      redis.call('PEXPIRE', KEYS[i], retain)
+    end
   end
 end
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[3], 'w', table.concat(windows, ','))

@@ -15,6 +15,10 @@
  *   <p>spend:tmm:<user>:<team>:<model>
  *                              string  a member's spend on one model of its team's
  *                                    team_member_model_max_budget; never expires (LiteLLM never resets it)
+ *   <p>spend:wt:<target>       hash  a key's, team's, user's or end user's recent metered spend by the
+ *                                    minute its requests started (field: minute since the epoch), the
+ *                                    part of its multi-window budgets SpendLogs may not show yet;
+ *                                    fields older than WINDOW_TAIL_RETAIN_MS go, the hash with them
  *
  * Scripts touch several of these keys at once: on Redis Cluster put the prefix in a hash tag
  * (`{tollgate}:`) so they share a slot.
@@ -57,6 +61,11 @@ export class SpendKeys {
   /** LiteLLM's `spend:team_member:<user>:<team>:model:<model>`, under Tollgate's prefix. */
   teamMemberModel(counter: TeamMemberModelCounter): string {
     return `${this.base}tmm:${uriPart(counter.userId)}:${uriPart(counter.teamId)}:${uriPart(counter.model)}`;
+  }
+
+  /** A window entity's recent spend by minute (spend/window-tail.ts). */
+  windowTail(target: SpendTarget): string {
+    return `${this.base}wt:${targetName(target)}`;
   }
 
   get stream(): string {

@@ -3,7 +3,8 @@
  *
  * With Redis: one script (RECORD_SPEND) charges every counter, the per-model budget windows
  * the Check named (model_max_budget, as LiteLLM's limiter counts them) and the member's counter of
- * the team's team_member_model_max_budget, gives back the request's
+ * the team's team_member_model_max_budget and the window tails of its key, user, team and end
+ * user (spend/window-tail.ts), gives back the request's
  * reservation, feeds the token windows and appends the event to the durable queue — atomically,
  * and at most once per charge id (never per x-request-id alone, which a client can repeat).
  * Without Redis (or while it is unreachable): the event is written straight to the database,
@@ -19,6 +20,7 @@ import type { SpendKeys } from './redis-keys';
 import { encodeSpendEvent, type SpendEvent } from './spend-event';
 import type { SpendWriter } from './spend-writer';
 import { agentTargetsOf, targetsOf } from './targets';
+import { tailMinuteOf, WINDOW_TAIL_RETAIN_MS, windowTailTargets } from './window-tail';
 
 export interface SpendRecorder {
   /** Resolves false when this charge id was already recorded. */
@@ -95,6 +97,7 @@ export class RedisSpendRecorder implements SpendRecorder {
     const windows = event.attribution.modelBudgets ?? [];
     const member = event.attribution.teamMemberModel;
     const memberCounters = member === undefined ? [] : [this.keys.teamMemberModel(member)];
+    const tails = windowTailTargets(targets);
     const now = Date.now();
     const keys = [
       this.keys.done(event.chargeId),
@@ -105,6 +108,7 @@ export class RedisSpendRecorder implements SpendRecorder {
       ...windows.map((w) => this.keys.modelBudget(w)),
       ...memberCounters,
       ...buckets,
+      ...tails.map((t) => this.keys.windowTail(t)),
     ];
     const args = [
       reservationId,
@@ -118,6 +122,9 @@ export class RedisSpendRecorder implements SpendRecorder {
       String(now),
       ...windows.map((w) => String(windowLengthMs(w.duration, now))),
       String(memberCounters.length),
+      String(tails.length),
+      String(tailMinuteOf(event.startTime)),
+      String(WINDOW_TAIL_RETAIN_MS),
     ];
     const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);
     return reply === 1;

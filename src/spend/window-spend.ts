@@ -5,7 +5,7 @@
  * window's start. Summed in full, a busy key's 30-day window reads millions of index entries, and
  * every replica would do so at every background refresh. Instead the cached WindowSpend holds:
  *
- * - a settled part, [start, settledEnd) with settledEnd = now - SETTLE_LAG_MS: rows that old are
+ * - a settled part, [start, settledEnd) with settledEnd = now - SETTLE_LAG_MS, on the minute before: rows that old are
  *   taken as written. Each refresh extends it by the rows in [old settledEnd, new settledEnd) and,
  *   as a rolling window's start moves, subtracts those in [old start, new start);
  * - a tail, `startTime >= settledEnd`, summed afresh each refresh: rows written late land here.
@@ -68,7 +68,7 @@ export interface WindowRefresh {
 
 /** The refresh of a window starting at `start` as of `now`, continuing `previous` where it can. */
 export function planWindowRefresh(previous: WindowSpend | null, start: number, now: number): WindowRefresh {
-  const settledEnd = Math.max(start, now - SETTLE_LAG_MS);
+  const settledEnd = settledEndOf(start, now);
   if (previous !== null && canContinue(previous, start, settledEnd, now)) {
     return { base: previous, full: false, start, settledEnd, at: now };
   }
@@ -78,7 +78,17 @@ export function planWindowRefresh(previous: WindowSpend | null, start: number, n
 /** A full sum of the window starting at `start`: an empty settled part extended to now - SETTLE_LAG_MS. */
 export function fullRefresh(start: number, now: number): WindowRefresh {
   const base: WindowSpend = { start, settledEnd: start, settled: 0, settledRows: 0, tail: 0, at: now, fullAt: now };
-  return { base, full: true, start, settledEnd: Math.max(start, now - SETTLE_LAG_MS), at: now };
+  return { base, full: true, start, settledEnd: settledEndOf(start, now), at: now };
+}
+
+/**
+ * Where a settled part summed at `now` ends: SETTLE_LAG_MS ago, on the minute before, so that the
+ * metered spend after it is whole minutes of the window tails in Redis (spend/window-tail.ts); the
+ * window's start when that is later.
+ */
+function settledEndOf(start: number, now: number): number {
+  const lagged = now - SETTLE_LAG_MS;
+  return Math.max(start, lagged - (((lagged % 60_000) + 60_000) % 60_000));
 }
 
 /**

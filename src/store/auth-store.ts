@@ -89,6 +89,12 @@ export interface AuthStore {
    * start. A store without it is asked windowSpend, in full, every time.
    */
   refreshWindowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget, previous: WindowSpend | null): Promise<WindowSpend | null>;
+  /**
+   * windowSpend as the state it was summed to (a caching store's), so that the window tails in
+   * Redis can complete it from its settled end (spend/window-tail.ts); a number from a store
+   * that keeps no state. A store without it is asked windowSpend.
+   */
+  windowSpendState?(entity: WindowEntity, entityId: string, window: WindowOfBudget): Promise<WindowSpend | number>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -118,7 +124,8 @@ export interface MemoryLookups {
   objectPermissions(ids: readonly string[]): ObjectPermission[] | undefined;
   agent(agentId: string): Agent | null | undefined;
   globalSpend(): number | undefined;
-  windowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget): number | undefined;
+  /** The window's cached state (AuthStore.windowSpendState), 0 for a known window without one. */
+  windowSpend?(entity: WindowEntity, entityId: string, window: WindowOfBudget): WindowSpend | number | undefined;
 }
 
 /** What a window's spend depends on: its duration and end, not its limit. */

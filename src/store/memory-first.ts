@@ -5,7 +5,7 @@
  *
  * Plain functions of (store, argument), so that a warm read allocates nothing.
  */
-import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Project, Tag, Team, TeamMembership, User, VirtualKey } from '../domain/entities';
+import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Project, Tag, Team, TeamMembership, User, VirtualKey, WindowSpend } from '../domain/entities';
 import type { DeprecatedKey } from '../domain/deprecated-key';
 import type { MaybePromise } from '../util/maybe-promise';
 import type { AuthStore, WindowOfBudget } from './auth-store';
@@ -95,9 +95,10 @@ export function globalSpendOf(store: AuthStore): MaybePromise<number> {
   return known !== undefined ? known : store.globalSpend();
 }
 
-/** A window's spend from memory when the caching store holds it; 0 from a store that counts none. */
-export function windowSpendOf(store: AuthStore, entity: WindowEntity, entityId: string, window: WindowOfBudget): MaybePromise<number> {
+/** A window's spend (its state where the store keeps one) from memory when the caching store holds it; 0 from a store that counts none. */
+export function windowSpendOf(store: AuthStore, entity: WindowEntity, entityId: string, window: WindowOfBudget): MaybePromise<WindowSpend | number> {
   const known = store.memory?.windowSpend?.(entity, entityId, window);
   if (known !== undefined) return known;
+  if (store.windowSpendState !== undefined) return store.windowSpendState(entity, entityId, window);
   return store.windowSpend === undefined ? 0 : store.windowSpend(entity, entityId, window);
 }

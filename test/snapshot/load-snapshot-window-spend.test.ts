@@ -9,6 +9,7 @@ import { isPromise } from '../../src/util/maybe-promise';
 import { aKey, aPolicy, aRequest, aTeam, KEY_HASH } from '../checks/fixtures';
 import { MemoryStore } from '../support/memory-store';
 import { MapSharedCache } from '../support/map-shared-cache';
+import { windowSpendTotal } from '../../src/spend/window-spend';
 
 const CACHE_POLICY = aCachePolicy({ negativeTtlMs: 60_000, sharedPrefix: 'lt:' });
 
@@ -62,9 +63,9 @@ describe('loadSnapshot: spend within the multi-window budgets of the key and its
     now += CACHE_POLICY.refreshAfterMs + 1;
     const stale = loadSnapshot(cached, aRequest(), KEY_HASH, aPolicy());
     expect(isPromise(stale), 'a stale entry is still answered at once').to.equal(false);
-    expect((stale as Snapshot).budgetWindowSpend?.get(windowSpendId('key', KEY_HASH, daily))).to.equal(1.5);
+    expect(windowSpendTotal((stale as Snapshot).budgetWindowSpend?.get(windowSpendId('key', KEY_HASH, daily)))).to.equal(1.5);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const refreshed = loadSnapshot(cached, aRequest(), KEY_HASH, aPolicy());
-    expect((refreshed as Snapshot).budgetWindowSpend?.get(windowSpendId('key', KEY_HASH, daily))).to.equal(4);
+    expect(windowSpendTotal((refreshed as Snapshot).budgetWindowSpend?.get(windowSpendId('key', KEY_HASH, daily)))).to.equal(4);
   });
 });

@@ -42,7 +42,7 @@ describe('spend: counter scripts on Redis', function () {
   /** Windows here last a second unless `windowStart` says otherwise. */
   const read = async (key: string, windowEnd: number, seed: number, now = Date.now(), client = clients[0], windowStart = windowEnd === 0 ? 0 : windowEnd - 1000): Promise<number> =>
     Number(
-      replyArray(await READ_COUNTERS.run(client, [key], [String(now), String(IDLE), String(windowEnd), String(windowStart), String(seed)], TIMEOUT))[0],
+      replyArray(await READ_COUNTERS.run(client, [key], [String(now), String(IDLE), '1', '0', '0', '0', String(windowEnd), String(windowStart), String(seed)], TIMEOUT))[0],
     );
 
   const record = (rid: string, counters: string[], amount: number, tokens = 0, buckets: string[] = []) =>

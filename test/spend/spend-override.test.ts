@@ -31,7 +31,7 @@ describe('spend: overriding a counter (tollgate spend set)', function () {
   const read = async (target: SpendTarget, windowEnd: number, seed: number, now = Date.now()): Promise<number> =>
     Number(
       replyArray(
-        await READ_COUNTERS.run(client, [keys.counter(target)], [String(now), String(IDLE), String(windowEnd), String(windowEnd - 30 * DAY), String(seed)], TIMEOUT),
+        await READ_COUNTERS.run(client, [keys.counter(target)], [String(now), String(IDLE), '1', '0', '0', '0', String(windowEnd), String(windowEnd - 30 * DAY), String(seed)], TIMEOUT),
       )[0],
     );
 

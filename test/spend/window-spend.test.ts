@@ -29,16 +29,23 @@ describe('window spend kept incrementally: which ranges a refresh reads', () => 
     expect(rangesOf(refresh)).to.deep.equal({ agedFrom: T0 - 30 * DAY, agedTo: T0 - 30 * DAY, settledFrom: T0 - 30 * DAY, settledTo: T0 - SETTLE_LAG_MS });
   });
 
-  it('continues a state: what aged out of a rolling window, and what settled since, both a few seconds', () => {
+  it('continues a state: what aged out of a rolling window, and the minute that settled since', () => {
     const previous = stateAt(T0);
-    const refresh = planWindowRefresh(previous, T0 + 5000 - 30 * DAY, T0 + 5000);
+    const refresh = planWindowRefresh(previous, T0 + 65_000 - 30 * DAY, T0 + 65_000);
     expect(refresh.full).to.equal(false);
     expect(rangesOf(refresh)).to.deep.equal({
       agedFrom: T0 - 30 * DAY,
-      agedTo: T0 + 5000 - 30 * DAY,
+      agedTo: T0 + 65_000 - 30 * DAY,
       settledFrom: T0 - SETTLE_LAG_MS,
-      settledTo: T0 + 5000 - SETTLE_LAG_MS,
+      settledTo: T0 + 60_000 - SETTLE_LAG_MS,
     });
+  });
+
+  it('settles up to the minute boundary before now - the lag, where the window tails in Redis take over', () => {
+    const refresh = planWindowRefresh(stateAt(T0), T0 + 59_999 - 30 * DAY, T0 + 59_999);
+    expect(refresh.full).to.equal(false);
+    expect(rangesOf(refresh)).to.include({ settledFrom: T0 - SETTLE_LAG_MS, settledTo: T0 - SETTLE_LAG_MS });
+    expect(planWindowRefresh(null, T0 + 30_500 - 30 * DAY, T0 + 30_500).settledEnd).to.equal(T0 - SETTLE_LAG_MS);
   });
 
   it('ages nothing out of a window with a fixed start (reset_at)', () => {
@@ -74,15 +81,15 @@ describe('window spend kept incrementally: which ranges a refresh reads', () => 
 describe('window spend kept incrementally: the state after a refresh', () => {
   it('adds what settled, subtracts what aged out, takes the new tail, and keeps when the full sum was', () => {
     const previous = stateAt(T0, { fullAt: T0 - HOUR / 2 });
-    const refresh = planWindowRefresh(previous, T0 + 5000 - 30 * DAY, T0 + 5000);
+    const refresh = planWindowRefresh(previous, T0 + 65_000 - 30 * DAY, T0 + 65_000);
     const next = applyWindowSums(refresh, { aged: 2, agedRows: 1, settled: 0.5, settledRows: 2, tail: 3 });
     expect(next).to.deep.equal({
-      start: T0 + 5000 - 30 * DAY,
-      settledEnd: T0 + 5000 - SETTLE_LAG_MS,
+      start: T0 + 65_000 - 30 * DAY,
+      settledEnd: T0 + 60_000 - SETTLE_LAG_MS,
       settled: 8.5,
       settledRows: 5,
       tail: 3,
-      at: T0 + 5000,
+      at: T0 + 65_000,
       fullAt: T0 - HOUR / 2,
     });
     expect(windowSpendTotal(next)).to.equal(11.5);

@@ -11,7 +11,7 @@
 import { authErrorFromException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import { endUserOverBudget } from '../../checks/end-user-budget';
 import type { Denial, Snapshot, UnknownEndUser } from '../../checks/types';
-import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Tag, Team, TeamMembership, User } from '../../domain/entities';
+import type { AccessGroup, Agent, Budget, EndUser, ObjectPermission, Organization, Tag, Team, TeamMembership, User, WindowSpend } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { isInfoRoute } from '../../routes/classify';
 import { needsVectorStorePermissions } from '../../checks/vector-store-ids';
@@ -157,7 +157,7 @@ export function loadJwtSnapshot(
   // The team's multi-window budgets (`_team_multi_budget_check` runs for JWT callers too), read
   // beside the rest, as the team is known already; the user's and end user's once their rows are.
   const teamWindowSpend = budgetWindowSpendOf(store, null, team);
-  return andThen(allReady<[Loaded, ReadonlyMap<string, number>]>([loaded, teamWindowSpend]), ([ready]) =>
+  return andThen(allReady<[Loaded, ReadonlyMap<string, WindowSpend | number>]>([loaded, teamWindowSpend]), ([ready]) =>
     andThen(refuseOrAssemble(lookups, identity, team, facts, ready), (result) => withWindowSpend(store, result, personalBudgetsApply(team, policy))),
   );
 }

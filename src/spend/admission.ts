@@ -22,8 +22,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CheckContext, Denial } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
-import type { Json } from '../domain/entities';
-import { pyFloat } from '../checks/python-format';
+import type { Json, WindowSpend } from '../domain/entities';
+import { pyFixed, pyFloat } from '../checks/python-format';
 import { chargedModelBudgetsOf } from '../checks/model-budget-scopes';
 import { chargedTeamMemberModelCounter } from '../checks/team-member-model-budget';
 import { budgetExceeded } from '../checks/errors';
@@ -35,7 +35,8 @@ import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-den
 import { agentIdOf, agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
-import { budgetLimitsOf, type BudgetLimit } from './budget-limits';
+import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
+import { isTailReadable, tailFromMinute } from './window-tail';
 import { estimateCost } from './cost-estimate';
 import { ADMIT, RELEASE_RESERVATION } from './counter-scripts';
 import { replyArray, replyString, type RawReply } from '../cache/lua-script';
@@ -141,9 +142,9 @@ export class RedisAdmitter implements Admitter {
     const admissionId = this.options.metering || tokens > 0 ? (this.options.newAdmissionId ?? randomUUID)() : null;
     const metadata = admissionMetadata(admissionId, this.options.metering, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
     const reservation = this.options.reservation;
-    const budgets = reservation !== null && this.options.metering && admissionId !== null ? budgetLimitsOf(ctx) : [];
-    if (enforced.length === 0 && budgets.length === 0) return { kind: 'admit', metadata };
-    const estimate = budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
+    const budgets = reservation !== null && this.options.metering && admissionId !== null ? reservationLimitsOf(ctx) : NO_LIMITS;
+    if (enforced.length === 0 && budgets.budgets.length === 0) return { kind: 'admit', metadata };
+    const estimate = budgets.budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
     return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, { cost: estimate, tokens }, metadata);
   }
 
@@ -151,17 +152,18 @@ export class RedisAdmitter implements Admitter {
     ctx: CheckContext,
     admissionId: string,
     enforced: readonly RateLimit[],
-    budgets: readonly BudgetLimit[],
+    limits: ReservationLimits,
     estimate: Estimate,
     metadata: Readonly<Record<string, Json>>,
   ): Promise<Admission> {
     const now = ctx.now.getTime();
+    const { budgets } = limits;
     let sent: Promise<RawReply> | null = null;
     try {
       if (!this.client.isReady) throw new Error('Redis is not connected');
-      sent = this.send(now, admissionId, enforced, budgets, estimate);
+      sent = this.send(now, admissionId, enforced, limits, estimate);
       const reply = await withTimeout(sent, this.options.timeoutMs, `redis script ${ADMIT.name}`);
-      const verdict = verdictOf(reply, now, enforced, budgets, estimate);
+      const verdict = verdictOf(reply, now, enforced, limits, estimate);
       if (verdict === null) return { kind: 'admit', metadata };
       if (verdict.kind !== 'rate_limited') return verdict;
       const tokens = verdict.tokenWindow === null ? null : await this.tokensInWindow(verdict.tokenWindow, now);
@@ -226,7 +228,7 @@ export class RedisAdmitter implements Admitter {
       .catch((error: unknown) => this.options.onError(new ReservationNotReleasedError(admissionId, error)));
   }
 
-  private send(now: number, admissionId: string, limits: readonly RateLimit[], budgets: readonly BudgetLimit[], estimate: Estimate): Promise<RawReply> {
+  private send(now: number, admissionId: string, limits: readonly RateLimit[], { budgets, windows }: ReservationLimits, estimate: Estimate): Promise<RawReply> {
     const minute = minuteOf(now);
     const keys = [this.keys.reservation(admissionId)];
     for (const limit of limits) {
@@ -234,6 +236,7 @@ export class RedisAdmitter implements Admitter {
       keys.push(rateBucketKey(this.options.prefix, limit.target, limit.metric, minute - 1, limit.model ?? null));
     }
     for (const budget of budgets) keys.push(this.keys.counter(budget.slot.target));
+    for (const window of windows) keys.push(this.keys.windowTail(window.tail));
     const ttlMs = this.options.reservation?.ttlMs ?? 0;
     const args = [
       String(now),
@@ -252,6 +255,8 @@ export class RedisAdmitter implements Admitter {
     for (const budget of budgets) {
       args.push(budget.max === null ? '' : String(budget.max), String(budget.slot.windowEnd), String(budget.slot.windowStart), String(budget.slot.seed));
     }
+    args.push(String(windows.length));
+    for (const window of windows) args.push(String(window.budget + 1), String(window.window.max_budget), ...windowSpendArgs(window.spend, now));
     return ADMIT.send(this.client, keys, args);
   }
 }
@@ -336,7 +341,7 @@ function verdictOf(
   raw: RawReply,
   now: number,
   limits: readonly RateLimit[],
-  budgets: readonly BudgetLimit[],
+  { budgets, windows }: ReservationLimits,
   estimate: Estimate,
 ): Admission | RateLimited | null {
   const reply = replyArray(raw);
@@ -373,7 +378,34 @@ function verdictOf(
     const reserved = Number(replyString(reply[3]));
     return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate.cost) };
   }
+  if (verdict === 'over_window') {
+    const window = windows[Number(reply[1]) - 1];
+    const spend = Number(replyString(reply[2]));
+    const reserved = Number(replyString(reply[3]));
+    return { kind: 'deny', check: 'budget_reservation', denial: windowReservationDenial(window, spend, reserved, estimate.cost) };
+  }
   return null;
+}
+
+/**
+ * A multi-window budget as ADMIT reads it: settled spend, the tail spend known, and the first
+ * minute of the Redis tail to read ('' when the tail cannot add to it: a spend that is a number,
+ * a state cached longer than the tails keep).
+ */
+function windowSpendArgs(spend: WindowSpend | number, now: number): [string, string, string] {
+  if (typeof spend === 'number') return [String(spend), '0', ''];
+  return [String(spend.settled), String(spend.tail), isTailReadable(spend, now) ? String(tailFromMinute(spend)) : ''];
+}
+
+/**
+ * The window check's refusal (window-budgets.ts: LiteLLM's text), saying why a request the spend
+ * alone would have admitted is refused: what is already promised to in-flight requests.
+ */
+function windowReservationDenial(window: WindowBudgetLimit, spend: number, reserved: number, estimate: number): Denial {
+  return budgetExceeded(
+    `ExceededBudget: ${window.who} over ${window.window.budget_duration} budget. Spend=$${pyFixed(spend, 4)}, Limit=$${pyFixed(window.window.max_budget, 2)} ` +
+      `(reserved for requests in flight ${pyFloat(reserved)}, estimated cost of this request ${pyFloat(estimate)})`,
+  );
 }
 
 /**

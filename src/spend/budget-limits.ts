@@ -1,6 +1,7 @@
 /**
  * The budgets a reservation must fit in: the same entities, limits and scope as the budget
- * checks (litellm-auth.md §8), read from the snapshot the checks just passed. Pure.
+ * checks (litellm-auth.md §8) and the window checks (window-budgets.ts), read from the snapshot
+ * the checks just passed. Pure.
  */
 import { areBudgetChecksSkipped, personalBudgetsApply } from '../checks/budget-scope';
 import { keyBudgetThrottle, keyMaxBudgetWithTempIncrease } from '../checks/key-budget';
@@ -8,6 +9,8 @@ import type { CheckContext } from '../checks/types';
 import { isLlmApiRoute } from '../routes/classify';
 import { counterSlots, type CounterSlot } from './counter-slots';
 import type { SpendTarget } from './targets';
+import type { BudgetWindowLimit, WindowSpend } from '../domain/entities';
+import { windowSpendId, type WindowEntity } from './window-limits';
 
 export interface BudgetLimit {
   readonly slot: CounterSlot;
@@ -49,9 +52,81 @@ function maxBudgetOf(ctx: CheckContext, target: SpendTarget): number | null {
 }
 
 /** Empty when no budget check applies to the request (info routes, free models). */
-export function budgetLimitsOf(ctx: CheckContext): BudgetLimit[] {
-  if (areBudgetChecksSkipped(ctx)) return [];
-  return counterSlots(ctx.snapshot, ctx.now.getTime())
-    .map((slot) => ({ slot, max: maxBudgetOf(ctx, slot.target) }))
-    .filter((limit) => limit.max !== null);
+export function budgetLimitsOf(ctx: CheckContext): readonly BudgetLimit[] {
+  return reservationLimitsOf(ctx).budgets;
+}
+
+/**
+ * One multi-window budget (`budget_limits`) a reservation must fit in: the window, whose it is
+ * (as its refusal names it), its spend as the checks read it, and the counter (an entry of the
+ * budgets) whose reserved total holds the requests in flight of its entity.
+ */
+export interface WindowBudgetLimit {
+  readonly window: BudgetWindowLimit;
+  /** LiteLLM's name for the entity in its message: `Key`, `Team=<id>`, `User=<id>`, `End User=<id>`. */
+  readonly who: string;
+  /** As the snapshot holds it: a state (its tail completed from Redis), or the spend itself. */
+  readonly spend: WindowSpend | number;
+  /** Its entity's window tail, read again by the reservation from the state's settled end. */
+  readonly tail: SpendTarget;
+  /** Its entity's counter among the budgets (0-based). */
+  readonly budget: number;
+}
+
+/**
+ * The windows the window checks judge for this request (window-budgets.ts: the team's, the key's,
+ * a user's where personal budgets apply, the end user's), in their order.
+ */
+function windowsOf(ctx: CheckContext): Array<{ readonly target: SpendTarget; readonly who: string; readonly windows: readonly BudgetWindowLimit[] }> {
+  const { key, team, user, endUser } = ctx.snapshot;
+  const found: Array<{ readonly target: SpendTarget; readonly who: string; readonly windows: readonly BudgetWindowLimit[] }> = [];
+  if (team !== null && (team.budget_limits?.length ?? 0) > 0) found.push({ target: { kind: 'team', id: team.team_id }, who: `Team=${team.team_id}`, windows: team.budget_limits ?? [] });
+  if (key !== null && (key.budget_limits?.length ?? 0) > 0) found.push({ target: { kind: 'key', id: key.token }, who: 'Key', windows: key.budget_limits ?? [] });
+  if (user !== null && (user.budget_limits?.length ?? 0) > 0 && personalBudgetsApply(team, ctx.policy)) {
+    found.push({ target: { kind: 'user', id: user.user_id }, who: `User=${user.user_id}`, windows: user.budget_limits ?? [] });
+  }
+  if (endUser !== null && (endUser.budget_limits?.length ?? 0) > 0) {
+    found.push({ target: { kind: 'end_user', id: endUser.user_id }, who: `End User=${endUser.user_id}`, windows: endUser.budget_limits ?? [] });
+  }
+  return found;
+}
+
+/**
+ * Every budget a reservation must fit in: the entities' own (`max_budget`, budgetLimitsOf) and
+ * their multi-window budgets. An entity with windows but no budget of its own is among the
+ * budgets too, with no limit, so that its reserved total holds what its requests in flight may
+ * spend. Empty when no budget check applies to the request (info routes, free models).
+ */
+export function reservationLimitsOf(ctx: CheckContext): ReservationLimits {
+  if (areBudgetChecksSkipped(ctx)) return NO_LIMITS;
+  const slots = counterSlots(ctx.snapshot, ctx.now.getTime());
+  const withWindows = windowsOf(ctx);
+  const budgets: BudgetLimit[] = [];
+  for (const slot of slots) {
+    const max = maxBudgetOf(ctx, slot.target);
+    if (max !== null || withWindows.some((w) => sameTarget(w.target, slot.target))) budgets.push({ slot, max });
+  }
+  if (withWindows.length === 0) return { budgets, windows: [] };
+  const windows: WindowBudgetLimit[] = [];
+  const spends = ctx.snapshot.budgetWindowSpend;
+  for (const { target, who, windows: entityWindows } of withWindows) {
+    const budget = budgets.findIndex((limit) => sameTarget(limit.slot.target, target));
+    if (budget < 0) continue;
+    for (const window of entityWindows) {
+      const spend = spends?.get(windowSpendId(target.kind as WindowEntity, target.id, window)) ?? 0;
+      windows.push({ window, who, spend, tail: target, budget });
+    }
+  }
+  return { budgets, windows };
+}
+
+export interface ReservationLimits {
+  readonly budgets: readonly BudgetLimit[];
+  readonly windows: readonly WindowBudgetLimit[];
+}
+
+export const NO_LIMITS: ReservationLimits = Object.freeze({ budgets: Object.freeze([]), windows: Object.freeze([]) });
+
+function sameTarget(a: SpendTarget, b: SpendTarget): boolean {
+  return a.kind === b.kind && a.id === b.id && a.teamId === b.teamId;
 }

@@ -338,14 +338,19 @@ return 1`,
 
 /**
  * Admission in one atomic step. KEYS: reservation, then (current, previous) bucket per rate
- * limit, then budget counters. ARGV: now, L limits, B budgets, admission id, estimate, reservation
- * expiry (ms), reservation TTL ms, idle ms, bucket TTL ms, tokens; per limit: limit, "rpm"|"tpm";
- * per budget: max, window end, window start, seed.
+ * limit, then budget counters, then one window tail per multi-window budget. ARGV: now, L limits,
+ * B budgets, admission id, estimate, reservation expiry (ms), reservation TTL ms, idle ms, bucket
+ * TTL ms, tokens; per limit: limit, "rpm"|"tpm"; per budget: max ('' for none), window end,
+ * window start, seed; then W (absent: 0) and per multi-window budget: its entity's budget (1-based
+ * among the budgets, whose reserved total it shares), max, settled spend, tail spend already known,
+ * and the first minute of its tail to read ('' for none: the settled spend is all of it).
+ * A multi-window budget admits only if settled + max(tail known, tail read now) + reserved +
+ * estimate <= max, and then reserves on its entity's counter as a budget does.
  * A tpm limit admits only if used + tokens <= limit (v3's check-and-increment-by-n: refused when
  * `current + increment > limit`), and the tokens are then added to its current bucket and noted
  * on the reservation (t, b), so the response's settlement gives them back (release).
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
- * | {"over_budget", j, spend, reserved}; i is the first rpm limit crossed, else the first tpm
+ * | {"over_budget", j, spend, reserved} | {"over_window", x, spend, reserved}; i is the first rpm limit crossed, else the first tpm
  * limit crossed (v3's rpm pass runs before its token reservation).
  * Nothing is written unless everything fits.
  */
@@ -405,6 +410,29 @@ for j = 1, B do
     end
     reserve[#reserve + 1] = key
   end
+end
+local W = tonumber(ARGV[a] or '0')
+a = a + 1
+for x = 1, W do
+  local j, max, settled, tail, from = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4]
+  a = a + 5
+  if from ~= '' then
+    local first, fields, read = tonumber(from), redis.call('HGETALL', KEYS[first_counter + B + x - 1]), 0
+    for f = 1, #fields, 2 do
+      if tonumber(fields[f]) >= first then read = read + tonumber(fields[f + 1]) end
+    end
+    if read > tail then tail = read end
+  end
+  local key = KEYS[first_counter + j - 1]
+  local reserved = tonumber(redis.call('HGET', key, 'r') or '0')
+  if settled + tail + reserved + estimate > max then
+    return {'over_window', x, string.format('%.17g', settled + tail), tostring(reserved)}
+  end
+  local listed = false
+  for _, held in ipairs(reserve) do
+    if held == key then listed = true end
+  end
+  if not listed then reserve[#reserve + 1] = key end
 end
 for _, key in ipairs(rpm_keys) do
   redis.call('INCR', key)

@@ -23,7 +23,7 @@ import type { SpendKeys } from './redis-keys';
 import { targetName, type SpendTarget } from './targets';
 import type { WindowSpend } from '../domain/entities';
 import { windowSpendIdParts } from './window-limits';
-import { isTailReadable, tailFromMinute, windowSpendWithTail } from './window-tail';
+import { isTailReadable, tailFromMinute, withRedisTail } from './window-tail';
 
 export interface SpendCountersOptions {
   readonly timeoutMs: number;
@@ -69,11 +69,11 @@ function tailName(read: WindowTailRead): string {
   return JSON.stringify(['window_tail', read.id]);
 }
 
-/** The snapshot's windows with what their tails hold added (each as a number: the state is spent). */
+/** The snapshot's windows with what their tails hold (window-tail.ts withRedisTail). */
 function withTails(snapshot: Snapshot, tails: readonly WindowTailRead[], values: ReadonlyMap<string, number>): Snapshot {
   if (tails.length === 0 || snapshot.budgetWindowSpend === undefined) return snapshot;
   const spends = new Map(snapshot.budgetWindowSpend);
-  for (const read of tails) spends.set(read.id, windowSpendWithTail(read.state, values.get(tailName(read)) ?? 0));
+  for (const read of tails) spends.set(read.id, withRedisTail(read.state, values.get(tailName(read)) ?? 0));
   return Object.freeze({ ...snapshot, budgetWindowSpend: spends });
 }
 

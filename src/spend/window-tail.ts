@@ -58,9 +58,12 @@ export function isTailReadable(state: Pick<WindowSpend, 'settledEnd'>, now: numb
 }
 
 /**
- * A window's spend as a Check reads it: the settled part plus the larger of the two tails (the
- * one summed from SpendLogs with the cached state, the one read from Redis just now).
+ * A window's state as a Check reads it: its tail the larger of the two (the one summed from
+ * SpendLogs with the cached state, the one read from Redis just now), so that its spend
+ * (windowSpendTotal: settled + tail) counts every metered charge; the settled end stays, for the
+ * reservation to read the Redis tail again from it (spend/admission.ts).
  */
-export function windowSpendWithTail(state: Pick<WindowSpend, 'settled' | 'tail'>, redisTail: number): number {
-  return state.settled + Math.max(state.tail, Number.isFinite(redisTail) ? redisTail : 0);
+export function withRedisTail(state: WindowSpend, redisTail: number): WindowSpend {
+  const tail = Math.max(state.tail, Number.isFinite(redisTail) ? redisTail : 0);
+  return tail === state.tail ? state : Object.freeze({ ...state, tail });
 }

@@ -14,7 +14,7 @@ import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import type { SpendEvent } from '../../src/spend/spend-event';
 import { windowSpendId } from '../../src/spend/window-limits';
 import { windowSpendTotal } from '../../src/spend/window-spend';
-import { isTailReadable, tailFromMinute, WINDOW_TAIL_RETAIN_MS, windowSpendWithTail } from '../../src/spend/window-tail';
+import { isTailReadable, tailFromMinute, WINDOW_TAIL_RETAIN_MS, withRedisTail } from '../../src/spend/window-tail';
 import { aContext, aKey, aSnapshot, aTeam } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
@@ -34,10 +34,12 @@ describe('spend: window tails, pure', () => {
     expect(tailFromMinute({ settledEnd: 100 * MINUTE + 1 })).to.equal(101);
   });
 
-  it('takes the larger of the SpendLogs tail and the Redis tail (each a lower bound of the spend)', () => {
-    expect(windowSpendWithTail({ settled: 1, tail: 0.5 }, 0.75)).to.equal(1.75);
-    expect(windowSpendWithTail({ settled: 1, tail: 0.5 }, 0.25), 'Redis lost a charge, or another writer wrote SpendLogs').to.equal(1.5);
-    expect(windowSpendWithTail({ settled: 1, tail: 0.5 }, Number.NaN)).to.equal(1.5);
+  it('takes the larger of the SpendLogs tail and the Redis tail (each a lower bound of the spend), keeping the settled end', () => {
+    const state = aState(100 * MINUTE, 1, 0.5);
+    expect(withRedisTail(state, 0.75)).to.deep.equal({ ...state, tail: 0.75 });
+    expect(windowSpendTotal(withRedisTail(state, 0.75))).to.equal(1.75);
+    expect(withRedisTail(state, 0.25), 'Redis lost a charge, or another writer wrote SpendLogs').to.equal(state);
+    expect(withRedisTail(state, Number.NaN)).to.equal(state);
   });
 
   it('reads no tail the Redis hash may no longer hold in full (a state cached longer than the tails keep a minute)', () => {

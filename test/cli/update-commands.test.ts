@@ -1,0 +1,184 @@
+/**
+ * `tollgate key|team|user|end-user update`, the real bin against MySQL + Redis: what each prints
+ * and exits with, and which entities it announces to running servers (the invalidation channel).
+ */
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import { buildProgram } from '../../src/cli/main';
+import { cleared, orNone } from '../../src/cli/admin-commands';
+import { loadSettings } from '../../src/config/settings';
+import { invalidationChannel, parseInvalidation } from '../../src/cache/invalidation';
+import { createDataSource } from '../../src/store/data-source';
+import { runMigrations } from '../../src/store/migrations';
+import { AdminStore } from '../../src/store/admin-store';
+import { BudgetRecord } from '../../src/store/entities';
+import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
+import { requireRedis, type TestRedis } from '../support/redis';
+import { eventually } from '../support/poll';
+import { requireBuild } from '../support/e2e';
+import { cliWith, type Cli } from '../support/cli-process';
+
+describe('option parsing of the update commands', () => {
+  it('reads `none` as a cleared setting and anything else as create reads it', () => {
+    const parse = orNone((value: string) => Number(value));
+    expect(cleared({ maxBudget: parse('none'), rpm: parse('5'), left: undefined })).to.deep.equal({ maxBudget: null, rpm: 5, left: undefined });
+  });
+});
+
+describe('tollgate … update on MySQL + Redis', function () {
+  this.timeout(60_000);
+  let database: TestMysqlDatabase;
+  let redis: TestRedis;
+  let tollgate: Cli;
+  let admin: AdminStore;
+  let closeStore: () => Promise<void>;
+  let budgetRows: () => Promise<number>;
+  let subscriber: ReturnType<typeof createClient>;
+  const announced: string[] = [];
+
+  before(async function () {
+    requireBuild();
+    database = await requireMysql(this);
+    redis = await requireRedis(this);
+    tollgate = cliWith({ DATABASE_URL: database.url, REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: redis.prefix });
+    const databaseSettings = { databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 2000 };
+    const dataSource = createDataSource(databaseSettings);
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    admin = new AdminStore(dataSource, databaseSettings);
+    closeStore = () => dataSource.destroy();
+    budgetRows = () => dataSource.getRepository(BudgetRecord).count();
+    subscriber = createClient({ url: redis.url });
+    subscriber.on('error', () => undefined);
+    await subscriber.connect();
+    await subscriber.subscribe(invalidationChannel(redis.prefix), (message) => {
+      const parsed = parseInvalidation(message);
+      if (parsed !== null) announced.push(`${parsed.kind}:${parsed.id}`);
+    });
+  });
+
+  after(async () => {
+    if (subscriber?.isOpen) subscriber.destroy();
+    await closeStore?.();
+    await database?.drop();
+    await redis?.cleanup();
+  });
+
+  /** Runs a command that must succeed, returning what it printed, parsed. */
+  async function ok<T>(...args: string[]): Promise<T> {
+    const result = await tollgate(...args);
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(0);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** What `run` announced, once the messages it sent have arrived. */
+  async function announcementsOf(run: () => Promise<unknown>, expected: number): Promise<string[]> {
+    announced.length = 0;
+    await run();
+    await eventually(
+      () => Promise.resolve(announced.length),
+      (count) => count >= expected,
+      { limitMs: 5000 },
+    );
+    // The command has exited, its messages sent: one more than expected would arrive within this.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return [...announced].sort();
+  }
+
+  it('key update changes the named settings, prints the key row without the key, and announces the key', async () => {
+    const created = await admin.createKey({ maxBudget: 10, models: ['gpt-4o'] });
+    let printed: Record<string, unknown> = {};
+    const sent = await announcementsOf(async () => {
+      printed = await ok('key', 'update', created.key, '--max-budget', '2', '--models', 'none', '--budget-duration', '1d', '--rpm', '30');
+    }, 1);
+    expect(sent).to.deep.equal([`key:${created.token}`]);
+    expect(printed).to.deep.include({ token: created.token, max_budget: 2, models: [], budget_duration: '1d', rpm_limit: 30 });
+    expect(JSON.stringify(printed)).not.to.include(created.key);
+    expect(await admin.findKeyInfo(created.token)).to.deep.include({ max_budget: 2, models: [] });
+  });
+
+  it('key update takes the hash as well, and `none` clears the budget', async () => {
+    const created = await admin.createKey({ maxBudget: 10 });
+    expect(await ok('key', 'update', created.token, '--max-budget', 'none')).to.deep.include({ max_budget: null });
+  });
+
+  it('team update announces the team and its member budget row', async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 1 });
+    const budgetId = team.metadata['team_member_budget_id'] as string;
+    const sent = await announcementsOf(() => ok('team', 'update', team.team_id, '--team-member-budget', '4', '--max-budget', '9'), 2);
+    expect(sent).to.deep.equal([`budget:${budgetId}`, `team:${team.team_id}`].sort());
+    expect(await admin.teamMemberBudgetIdOf(team.team_id)).to.equal(budgetId);
+  });
+
+  it('team update announces a member budget row it creates', async () => {
+    const team = await admin.createTeam();
+    let printed: { metadata: Record<string, unknown> } = { metadata: {} };
+    const sent = await announcementsOf(async () => {
+      printed = await ok('team', 'update', team.team_id, '--team-member-budget', '2', '--team-member-budget-duration', '30d');
+    }, 2);
+    const budgetId = printed.metadata['team_member_budget_id'];
+    expect(budgetId).to.be.a('string');
+    expect(sent).to.deep.equal([`budget:${String(budgetId)}`, `team:${team.team_id}`].sort());
+  });
+
+  it('team update of other settings announces the team only', async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 1 });
+    expect(await announcementsOf(() => ok('team', 'update', team.team_id, '--models', 'gpt-4o'), 1)).to.deep.equal([`team:${team.team_id}`]);
+  });
+
+  it('user update announces the user', async () => {
+    await admin.createUser({ userId: 'u-announce' });
+    const sent = await announcementsOf(() => ok('user', 'update', 'u-announce', '--role', 'proxy_admin_viewer', '--max-budget', '3'), 1);
+    expect(sent).to.deep.equal(['user:u-announce']);
+  });
+
+  it('end-user update of budget settings announces every end user linked to the budget row, and the row', async () => {
+    const shared = await admin.createBudget({ maxBudget: 5 });
+    await admin.createEndUser({ userId: 'c-1', budgetId: shared.budget_id });
+    await admin.createEndUser({ userId: 'c-2', budgetId: shared.budget_id });
+    await admin.createEndUser({ userId: 'c-3' });
+    const sent = await announcementsOf(() => ok('end-user', 'update', 'c-1', '--max-budget', '1', '--tpm', '100'), 3);
+    expect(sent).to.deep.equal([`budget:${shared.budget_id}`, 'end_user:c-1', 'end_user:c-2'].sort());
+  });
+
+  it('end-user update of its own columns announces that end user only', async () => {
+    await admin.createEndUser({ userId: 'c-own', maxBudget: 2 });
+    const sent = await announcementsOf(() => ok('end-user', 'update', 'c-own', '--budget-limits', '[{"budget_duration":"1d","max_budget":1}]'), 1);
+    expect(sent).to.deep.equal(['end_user:c-own']);
+  });
+
+  it('refuses an unknown id with exit 2, naming it, and writes no row', async () => {
+    const budgets = await budgetRows();
+    const refused = await tollgate('team', 'update', 'no-such-team', '--max-budget', '1', '--team-member-budget', '2');
+    expect(refused).to.deep.include({ code: 2, stderr: "tollgate: no team 'no-such-team'\n" });
+    expect(await tollgate('user', 'update', 'nobody', '--max-budget', '1')).to.deep.include({ code: 2, stderr: "tollgate: no user 'nobody'\n" });
+    expect(await tollgate('end-user', 'update', 'nobody', '--max-budget', '1')).to.deep.include({ code: 2, stderr: "tollgate: no end user 'nobody'\n" });
+    expect(await tollgate('key', 'update', 'sk-not-a-key', '--max-budget', '1')).to.deep.include({ code: 2, stderr: 'tollgate: no such key\n' });
+    expect(await admin.teamMemberBudgetIdOf('no-such-team')).to.equal(null);
+    expect(await budgetRows()).to.equal(budgets);
+  });
+
+  it('refuses an update naming nothing, and values create would refuse, with exit 2, changing nothing', async () => {
+    const team = await admin.createTeam({ maxBudget: 10 });
+    expect((await tollgate('team', 'update', team.team_id)).stderr).to.match(/^tollgate: nothing to change/);
+    const bad = await tollgate('team', 'update', team.team_id, '--max-budget', '1', '--budget-limits', '[{"budget_duration":"1d"}]');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/budget limit 1: max_budget must be a finite number/);
+    const notANumber = await tollgate('team', 'update', team.team_id, '--max-budget', 'lots');
+    expect(notANumber.code).to.not.equal(0);
+    expect(notANumber.stderr).to.match(/not a number: 'lots'/);
+    expect(await ok('team', 'update', team.team_id, '--soft-budget', '1')).to.deep.include({ max_budget: 10, soft_budget: 1 });
+  });
+
+  it('describes every option in --help', () => {
+    const program = buildProgram(
+      () => loadSettings({}),
+      () => undefined,
+    );
+    const update = program.commands.find((c) => c.name() === 'key')?.commands.find((c) => c.name() === 'update');
+    const help = update?.helpInformation() ?? '';
+    for (const option of ['--max-budget', '--models', '--budget-duration', '--tpm', '--rpm', '--model-max-budget', '--budget-limits', '--expires', 'none']) {
+      expect(help).to.include(option);
+    }
+  });
+});

@@ -386,7 +386,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
           },
         ) => {
           const o = cleared(raw);
-          const updated = await announcedWrite(s, [['user', userId]], () =>
+          const entities: Array<[EntityKind, string]> = [['user', userId]];
+          // Servers remember which user an email names (validate_end_user_id_in_db): the old email's answer goes too.
+          const emailBefore = o.email === undefined ? null : await s.admin.userEmailOf(userId);
+          if (emailBefore !== null) entities.push(['user_email', emailBefore.toLowerCase()]);
+          const updated = await announcedWrite(s, entities, () =>
             s.admin.updateUser(userId, {
               email: o.email,
               role: o.role,

@@ -543,6 +543,11 @@ export class AdminStore {
     return typeof id === 'string' ? id : null;
   }
 
+  /** The user's email as stored, if any: a changed email's old answer must be announced too. */
+  async userEmailOf(userId: string): Promise<string | null> {
+    return (await this.reader.findUser(userId))?.user_email ?? null;
+  }
+
   /** LiteLLM's /user/update. Resolves null, writing nothing, when there is no such user. */
   async updateUser(userId: string, changes: UserChanges): Promise<User | null> {
     requireSomeChange(changes);

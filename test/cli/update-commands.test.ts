@@ -132,6 +132,12 @@ describe('tollgate … update on MySQL + Redis', function () {
     expect(sent).to.deep.equal(['user:u-announce']);
   });
 
+  it("user update of the email also announces the old email's answer", async () => {
+    await admin.createUser({ userId: 'u-email', email: 'Old@Example.com' });
+    const sent = await announcementsOf(() => ok('user', 'update', 'u-email', '--email', 'new@example.com'), 2);
+    expect(sent).to.deep.equal(['user:u-email', 'user_email:old@example.com']);
+  });
+
   it('end-user update of budget settings announces every end user linked to the budget row, and the row', async () => {
     const shared = await admin.createBudget({ maxBudget: 5 });
     await admin.createEndUser({ userId: 'c-1', budgetId: shared.budget_id });

@@ -14,9 +14,11 @@ import { StoreUnavailableError } from '../store/unavailable';
 
 export class DeferredJwtDirectory implements JwtDirectory {
   private target: JwtDirectory | null = null;
+  private announce: ClientKeyAnnouncer = () => Promise.resolve();
 
-  connect(directory: JwtDirectory): void {
+  connect(directory: JwtDirectory, announce?: ClientKeyAnnouncer): void {
     this.target = directory;
+    if (announce !== undefined) this.announce = announce;
   }
 
   findUserBySsoIdOrEmail: JwtDirectory['findUserBySsoIdOrEmail'] = (sso, email) => this.call((d) => d.findUserBySsoIdOrEmail(sso, email));
@@ -24,6 +26,17 @@ export class DeferredJwtDirectory implements JwtDirectory {
   upsertTeam: JwtDirectory['upsertTeam'] = (teamId) => this.call((d) => d.upsertTeam(teamId));
   teamIdsWithAlias: JwtDirectory['teamIdsWithAlias'] = (alias) => this.call((d) => d.teamIdsWithAlias(alias));
   organizationIdsWithAlias: JwtDirectory['organizationIdsWithAlias'] = (alias) => this.call((d) => d.organizationIdsWithAlias(alias));
+  /**
+   * Then announced, so that no replica (this one included) keeps answering "no mapping" for the
+   * claim from its cache and registers it again: the registration is found either way, but each
+   * time with a round trip. Not awaited: the key exists, the Check goes on.
+   */
+  registerClientKey: JwtDirectory['registerClientKey'] = (input) =>
+    this.call(async (d) => {
+      const keyHash = await d.registerClientKey(input);
+      if (keyHash !== null) void this.announce(input.claimName, input.claimValue).catch(() => undefined);
+      return keyHash;
+    });
 
   /** `work`'s own answer (at once or not) once connected; a rejection before. */
   private call<R>(work: (directory: JwtDirectory) => R): R | Promise<never> {
@@ -32,16 +45,19 @@ export class DeferredJwtDirectory implements JwtDirectory {
   }
 }
 
+/** Tells every replica's cache that a claim value is now mapped (auto_register). */
+export type ClientKeyAnnouncer = (claimName: string, claimValue: string) => Promise<void>;
+
 export interface JwtWiring {
   readonly authenticator: JwtAuthenticator | null;
   /** Called once the database is up. */
-  connect(dataSource: DataSource): void;
+  connect(dataSource: DataSource, announce?: ClientKeyAnnouncer): void;
 }
 
 export function wireJwt(settings: Settings, store: AuthStore, logger: Logger): JwtWiring {
   const directory = new DeferredJwtDirectory();
   return {
     authenticator: createJwtAuthenticator({ settings, store, directory, logger }),
-    connect: (dataSource) => directory.connect(new TypeOrmJwtDirectory(dataSource, settings)),
+    connect: (dataSource, announce) => directory.connect(new TypeOrmJwtDirectory(dataSource, settings), announce),
   };
 }

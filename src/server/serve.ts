@@ -5,6 +5,7 @@
  */
 import { Authorizer } from '../authorize/authorize';
 import { CacheInvalidationListener } from '../cache/invalidation';
+import { jwtKeyMappingId } from '../cache/cached-auth-store';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import { startTelemetry } from '../observability/telemetry';
@@ -113,7 +114,7 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         runtime = opened;
         store.connect(opened.store);
         metering.start(opened.dataSource);
-        jwt.connect(opened.dataSource);
+        jwt.connect(opened.dataSource, (claimName, claimValue) => opened.publisher.invalidate('jwt_key_mapping', jwtKeyMappingId(claimName, claimValue)));
         grpc.setHealth('SERVING');
         serving = true;
         logger.info('store connected: serving');

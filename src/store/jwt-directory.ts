@@ -5,15 +5,29 @@
  * row creation. They run only when the cached by-id lookup misses, so they go straight to the
  * database, each bounded by `dbTimeoutMs` like every other statement.
  */
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Team, User } from '../domain/entities';
 import type { MaybePromise } from '../util/maybe-promise';
 import { withDeadline } from './deadline';
-import { OrganizationRecord, TeamRecord, UserRecord } from './entities';
+import { JwtKeyMappingRecord, OrganizationRecord, TeamRecord, UserRecord, VerificationTokenRecord } from './entities';
+import { newKeyMaterial } from './key-material';
 import { toUser } from './to-domain';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
 import { isDuplicateKey } from './duplicate-key';
+
+/** A client auto_register makes a key for: its claim, and who the token was resolved to. */
+export interface NewJwtClientKey {
+  readonly claimName: string;
+  readonly claimValue: string;
+  readonly userId: string | null;
+  readonly teamId: string | null;
+  readonly organizationId: string | null;
+}
+
+/** Who the rows auto_register writes name as their creator. */
+const AUTO_REGISTER_ACTOR = 'tollgate:auto_register';
 
 export interface NewJwtUser {
   readonly userId: string;
@@ -44,6 +58,13 @@ export interface JwtDirectory {
   teamIdsWithAlias(alias: string): MaybePromise<readonly string[]>;
   /** Ids of the organizations with this alias. */
   organizationIdsWithAlias(alias: string): MaybePromise<readonly string[]>;
+  /**
+   * `unregistered_jwt_client_behavior: auto_register`: the key (hash) the claim value is mapped to,
+   * creating the key and its LiteLLM_JWTKeyMapping row when it has none; the same answer to every
+   * replica that races to register one client. Null when the value cannot be mapped: an inactive
+   * row holds it, or a row whose value differs only as MariaDB's collation ignores.
+   */
+  registerClientKey(input: NewJwtClientKey): Promise<string | null>;
 }
 
 export class TypeOrmJwtDirectory implements JwtDirectory {
@@ -140,6 +161,79 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     );
     if (!created) return null;
     return this.mustRead(this.reader.findTeam(teamId), `team ${teamId}`);
+  }
+
+  /**
+   * As LiteLLM's `_auto_register_jwt_mapping`: a key of the resolved user, team and organization,
+   * with no budget, models or limits of its own (`generate_key_helper_fn`'s defaults) and
+   * `metadata.auto_registered`, and the mapping of the claim value to it, in one transaction. The
+   * raw key is never known to anyone: the token is the credential. A replica that loses the race
+   * (the mapping's unique index) rolls its key back, where LiteLLM deletes it afterwards, and takes
+   * the winner's.
+   */
+  async registerClientKey(input: NewJwtClientKey): Promise<string | null> {
+    const existing = await this.mappingOf(input.claimName, input.claimValue);
+    if (existing !== undefined) return existing;
+    const material = newKeyMaterial();
+    const at = this.now();
+    try {
+      await this.bounded('registerClientKey', () =>
+        this.dataSource.transaction(async (manager) => {
+          await manager.insert(VerificationTokenRecord, {
+            token: material.token,
+            key_name: material.keyName,
+            key_alias: null,
+            user_id: input.userId,
+            team_id: input.teamId,
+            organization_id: input.organizationId,
+            models: [],
+            spend: 0,
+            metadata: { auto_registered: true },
+            allowed_routes: [],
+            blocked: null,
+            created_at: at,
+            updated_at: at,
+            created_by: AUTO_REGISTER_ACTOR,
+            updated_by: AUTO_REGISTER_ACTOR,
+          });
+          await manager.insert(JwtKeyMappingRecord, {
+            id: randomUUID(),
+            jwt_claim_name: input.claimName,
+            jwt_claim_value: input.claimValue,
+            token: material.token,
+            description: 'auto-registered on first use (unregistered_jwt_client_behavior: auto_register)',
+            is_active: true,
+            created_at: at,
+            updated_at: at,
+            created_by: AUTO_REGISTER_ACTOR,
+            updated_by: AUTO_REGISTER_ACTOR,
+          });
+        }),
+      );
+      return material.token;
+    } catch (error) {
+      const winner = await this.mappingOf(input.claimName, input.claimValue);
+      if (winner !== undefined) return winner;
+      // Taken under the collation by a value this one is not, byte for byte: it cannot have its own.
+      if (isDuplicateKey(error)) return null;
+      throw error;
+    }
+  }
+
+  /** The exact claim value's mapping: its key (null for an inactive row), undefined for none. */
+  private async mappingOf(claimName: string, claimValue: string): Promise<string | null | undefined> {
+    const rows = await this.bounded('findJwtKeyMappingRow', () =>
+      this.dataSource
+        .getRepository(JwtKeyMappingRecord)
+        .createQueryBuilder('m')
+        .select(['m.id', 'm.jwt_claim_name', 'm.jwt_claim_value', 'm.token', 'm.is_active'])
+        .where('m.jwt_claim_name = :claimName', { claimName })
+        .andWhere('m.jwt_claim_value = :claimValue', { claimValue })
+        .getMany(),
+    );
+    const row = rows.find((r) => r.jwt_claim_name === claimName && r.jwt_claim_value === claimValue);
+    if (row === undefined) return undefined;
+    return Boolean(row.is_active) && row.token !== '' ? row.token : null;
   }
 
   /** At most two (enough to refuse ambiguity), compared byte for byte as Postgres does. */

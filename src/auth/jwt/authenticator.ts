@@ -11,6 +11,7 @@
  * Refusals come back as values; store and JWKS outages are thrown (→ UNAVAILABLE).
  */
 import type { Denial, Snapshot } from '../../checks/types';
+import { authErrorFromHttpException } from '../../checks/errors';
 import type { Team } from '../../domain/entities';
 import type { Policy } from '../../config/policy';
 import type { Identity } from '../../domain/decision';
@@ -84,7 +85,34 @@ export class JwtAuthenticator {
     return andThen(resolveKeyMapping(mapping, this.deps.store, claims), (resolved): MaybePromise<JwtOutcome> => {
       if (resolved.kind === 'mapped') return { kind: 'mapped_key', keyHash: resolved.keyHash, identity: { keyHash: resolved.keyHash } };
       if (resolved.kind === 'refused') return this.refuse('jwt_key_mapping', resolved.denial, {});
+      if (resolved.kind === 'register') {
+        return andThen(this.fromUnmappedClaims(facts, claims, now, policy), (outcome) => this.registered(outcome, resolved.claimName, resolved.claimValue));
+      }
       return this.fromUnmappedClaims(facts, claims, now, policy);
+    });
+  }
+
+  /**
+   * auto_register, as LiteLLM defers it (`_PendingAutoRegister`): only a token the whole JWT policy
+   * resolved to a caller gets a key (signature, roles and scopes, team, user, object id: a refusal
+   * creates nothing), and never a proxy admin's, which needs none. The key is its user's, team's and
+   * organization's; the request is then decided as that key, as a mapped token's is.
+   */
+  private registered(outcome: JwtOutcome, claimName: string, claimValue: string): MaybePromise<JwtOutcome> {
+    if (outcome.kind !== 'resolved') return outcome;
+    const { identity } = outcome;
+    const registering = this.deps.directory.registerClientKey({
+      claimName,
+      claimValue,
+      userId: identity.userId ?? null,
+      teamId: identity.teamId ?? null,
+      organizationId: identity.orgId ?? null,
+    });
+    return registering.then((keyHash): JwtOutcome => {
+      if (keyHash !== null) return { kind: 'mapped_key', keyHash, identity: { keyHash } };
+      // An inactive mapping holds the value (or one MariaDB's collation takes for it): its client
+      // stays unregistered, as an unmapped one under reject.
+      return this.refuse('jwt_key_mapping', authErrorFromHttpException(403, `JWT Key Mapping: No registered mapping for ${claimName}='${claimValue}'. Access denied.`), identity);
     });
   }
 

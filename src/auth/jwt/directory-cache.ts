@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Team, User } from '../../domain/entities';
-import type { JwtDirectory, NewJwtUser } from '../../store/jwt-directory';
+import type { JwtDirectory, NewJwtClientKey, NewJwtUser } from '../../store/jwt-directory';
 import type { MaybePromise } from '../../util/maybe-promise';
 
 const MAX_ENTRIES = 10_000;
@@ -35,6 +35,10 @@ export class CachedJwtDirectory implements JwtDirectory {
 
   upsertTeam(teamId: string): Promise<Team | null> {
     return this.directory.upsertTeam(teamId);
+  }
+
+  registerClientKey(input: NewJwtClientKey): Promise<string | null> {
+    return this.directory.registerClientKey(input);
   }
 
   teamIdsWithAlias(alias: string): MaybePromise<readonly string[]> {

@@ -6,6 +6,7 @@
  *
  *   a row maps it          → the request is decided as that key (the virtual-key pipeline)
  *   no row, or no claim    → `unregistered_jwt_client_behavior`: reject (403) or the team path
+ *   no row, auto_register  → the team path first, then a key registered for the claim (authenticator.ts)
  *
  * The answer comes from the cache layer, "no mapping" included, so a warm caller costs no round trip.
  */
@@ -24,6 +25,12 @@ export type KeyMappingResult =
   | { readonly kind: 'mapped'; readonly keyHash: string }
   /** No mapping, under fallback_team_mapping: the usual JWT path decides. */
   | { readonly kind: 'unmapped' }
+  /**
+   * No mapping under auto_register: the token goes through the JWT policy as an unmapped one and,
+   * if that resolves a caller, a key is created and mapped to this claim value for it
+   * (LiteLLM's `_PendingAutoRegister`, then `_auto_register_jwt_mapping`).
+   */
+  | { readonly kind: 'register'; readonly claimName: string; readonly claimValue: string }
   | { readonly kind: 'refused'; readonly denial: Denial };
 
 const UNMAPPED: KeyMappingResult = Object.freeze({ kind: 'unmapped' });
@@ -54,7 +61,8 @@ export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: Au
   const raw = claimAt(claims, field);
   if (raw === MISSING || raw === null) {
     // LiteLLM applies the no-match policy here too: leaving the claim out must not get round `reject`.
-    if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
+    // auto_register has no value to register: the team path decides such a token, as LiteLLM's does.
+    if (settings.unregistered !== 'reject') return UNMAPPED;
     return refused(`JWT Key Mapping: Required claim '${field}' is missing from the JWT. Access denied.`);
   }
   // Refused under either behaviour: looked up, it could reach another client's key; left to the
@@ -64,6 +72,7 @@ export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: Au
   return andThen(jwtKeyMappingOf(store, field, value), (keyHash): KeyMappingResult => {
     if (keyHash !== null) return { kind: 'mapped', keyHash };
     if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
+    if (settings.unregistered === 'auto_register') return { kind: 'register', claimName: field, claimValue: value };
     return refused(`JWT Key Mapping: No registered mapping for ${field}='${value}'. Access denied.`);
   });
 }

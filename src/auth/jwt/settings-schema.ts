@@ -52,9 +52,9 @@ export const IGNORED_JWT_SETTINGS = [
 ] as const;
 
 /**
- * `UnregisteredJWTClientBehavior`: what a token whose claim maps to no key gets. Tollgate does
- * `fallback_team_mapping` and `reject`; `auto_register` (a key created on first use) is refused at
- * startup, since Tollgate writes no keys (settings.ts).
+ * `UnregisteredJWTClientBehavior`: what a token whose claim maps to no key gets: the team path
+ * (`fallback_team_mapping`), a 403 (`reject`), or a key and a mapping created for it once the
+ * token has passed the JWT policy (`auto_register`, auth/jwt/authenticator.ts).
  */
 export const UNREGISTERED_JWT_CLIENT_BEHAVIORS = ['fallback_team_mapping', 'reject', 'auto_register'] as const;
 
@@ -93,6 +93,7 @@ export const liteLlmJwtAuthSchema = z.looseObject({
   virtual_key_claim_field: optionalText,
   jwt_client_id_field: optionalText,
   virtual_key_mapping_cache_ttl: z.number().nonnegative().nullish(),
+  auto_register_map_existing_key: z.boolean().nullish(),
   unregistered_jwt_client_behavior: z.string().nullish(),
   // Accepted so a LiteLLM config loads unchanged; a value that switches one on is refused.
   custom_validate: z.unknown().optional(),

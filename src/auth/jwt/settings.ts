@@ -71,8 +71,11 @@ export interface JwtClaimFields {
 export interface VirtualKeyMappingSettings {
   /** Dot path of the claim (as every *_jwt_field); `jwt_client_id_field` is its older name. */
   readonly claimField: string;
-  /** `unregistered_jwt_client_behavior` for a token whose claim maps to no key, or lacks the claim. */
-  readonly unregistered: 'fallback_team_mapping' | 'reject';
+  /**
+   * `unregistered_jwt_client_behavior` for a token whose claim maps to no key, or lacks the claim
+   * (`auto_register` cannot register a token without it: the team path decides it).
+   */
+  readonly unregistered: 'fallback_team_mapping' | 'reject' | 'auto_register';
   /** `virtual_key_mapping_cache_ttl`: the longest a claim's answer is cached (the cache policy may be shorter). */
   readonly cacheTtlMs: number;
 }
@@ -225,7 +228,10 @@ function virtualKeyMappingOf(auth: LiteLlmJwtAuthConfig): VirtualKeyMappingSetti
   if (claimField === null) return null;
   return {
     claimField,
-    unregistered: auth.unregistered_jwt_client_behavior === 'reject' ? 'reject' : 'fallback_team_mapping',
+    unregistered:
+      auth.unregistered_jwt_client_behavior === 'reject' || auth.unregistered_jwt_client_behavior === 'auto_register'
+        ? auth.unregistered_jwt_client_behavior
+        : 'fallback_team_mapping',
     cacheTtlMs: (auth.virtual_key_mapping_cache_ttl ?? 300) * 1000,
   };
 }
@@ -242,11 +248,11 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
         throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.${name}': not supported by Tollgate (remove it)`);
       }
     }
-    // auto_register creates a virtual key and a mapping row on a token's first use: a write to
-    // LiteLLM's tables, which Tollgate never makes. Refused rather than read as another behaviour.
-    if (auth.unregistered_jwt_client_behavior === 'auto_register') {
+    // Newer LiteLLM's option to map an auto-registered client to a key its user already owns (which
+    // of several, its own choice): refused rather than minting a key where LiteLLM would reuse one.
+    if (auth.auto_register_map_existing_key === true) {
       throw new ConfigError(
-        "invalid setting 'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': auto_register is not supported by Tollgate, which creates no keys (use reject or fallback_team_mapping, and make mappings with `tollgate jwt-mapping create` or LiteLLM's JWT key mapping endpoints)",
+        "invalid setting 'general_settings.litellm_jwtauth.auto_register_map_existing_key': not supported by Tollgate (remove it: auto_register then creates a key for each new client)",
       );
     }
     // Newer LiteLLM maps claims per issuer (its *_jwt_field settings on an issuer entry): ignored,

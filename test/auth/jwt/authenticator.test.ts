@@ -220,6 +220,64 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
     });
   });
 
+  describe('auto_register (unregistered_jwt_client_behavior, LiteLLM\'s _PendingAutoRegister then _auto_register_jwt_mapping)', () => {
+    const jwtauth = {
+      user_id_jwt_field: 'sub',
+      team_id_jwt_field: 'tid',
+      virtual_key_claim_field: 'email',
+      unregistered_jwt_client_behavior: 'auto_register',
+    };
+    const withTeam = (h: Harness): void => {
+      h.store.teams.set('t1', aTeam({ team_id: 't1', organization_id: 'o1' }));
+      h.store.users.set('u1', aUser({ user_id: 'u1' }));
+    };
+
+    it("registers a key of the resolved user, team and organization for a new client's claim, and decides the token as that key", async () => {
+      const h = harness({ jwtauth });
+      withTeam(h);
+      const outcome = await h.run({ sub: 'u1', tid: 't1', email: 'dev@example.com' }, modelRequest('gpt-4o'));
+      const keyHash = h.directory.clientKeys.get('email=dev@example.com');
+      expect(keyHash).to.be.a('string');
+      expect(outcome).to.deep.equal({ kind: 'mapped_key', keyHash, identity: { keyHash } });
+      expect(h.directory.calls).to.include('registerClientKey:email=dev@example.com:u1:t1:o1');
+    });
+
+    it('registers nothing for a token the JWT policy refuses (its team unknown): LiteLLM creates the key only after auth_builder', async () => {
+      const h = harness({ jwtauth });
+      h.store.users.set('u1', aUser({ user_id: 'u1' }));
+      expect(refusal(await h.run({ sub: 'u1', tid: 'ghost', email: 'dev@example.com' }, modelRequest('gpt-4o')))).to.deep.include({ check: 'jwt_team', status: 404 });
+      expect(h.directory.calls.filter((c) => c.startsWith('registerClientKey'))).to.deep.equal([]);
+    });
+
+    it('registers nothing for a proxy admin, who needs no key', async () => {
+      const h = harness({ jwtauth });
+      expect((await h.run({ scope: 'litellm_proxy_admin', sub: 'root', email: 'root@example.com' }, modelRequest(null, '/key/generate'))).kind).to.equal('admin');
+      withTeam(h);
+      h.store.users.set('boss', aUser({ user_id: 'boss', user_role: 'proxy_admin' }));
+      expect((await h.run({ sub: 'boss', tid: 't1', email: 'boss@example.com' }, modelRequest('gpt-4o'))).kind).to.equal('admin');
+      expect(h.directory.calls.filter((c) => c.startsWith('registerClientKey'))).to.deep.equal([]);
+    });
+
+    it("refuses a client whose value cannot be registered (an inactive mapping holds it) with the reject 403, as an unregistered client", async () => {
+      const h = harness({ jwtauth });
+      withTeam(h);
+      h.directory.clientKeys.set('email=dev@example.com', null);
+      expect(refusal(await h.run({ sub: 'u1', tid: 't1', email: 'dev@example.com' }, modelRequest('gpt-4o')))).to.deep.equal({
+        check: 'jwt_key_mapping',
+        status: 403,
+        type: 'auth_error',
+        message: "JWT Key Mapping: No registered mapping for email='dev@example.com'. Access denied.",
+      });
+    });
+
+    it('decides a token without the claim on the team path, registering nothing', async () => {
+      const h = harness({ jwtauth });
+      withTeam(h);
+      expect(resolved(await h.run({ sub: 'u1', tid: 't1' }, modelRequest('gpt-4o'))).snapshot.team?.team_id).to.equal('t1');
+      expect(h.directory.calls.filter((c) => c.startsWith('registerClientKey'))).to.deep.equal([]);
+    });
+  });
+
   describe('objects (get_objects)', () => {
     it('an unknown organization claim → 401; an org alias resolves', async () => {
       const h = harness({ jwtauth: { org_id_jwt_field: 'org', org_alias_jwt_field: 'org_name' } });

@@ -5,8 +5,8 @@ import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
 import { httpJwksFetcher } from '../../../src/auth/jwt/jwks-fetch';
 import { TokenVerifier } from '../../../src/auth/jwt/verify';
 import type { Team, User } from '../../../src/domain/entities';
-import type { JwtDirectory, NewJwtUser } from '../../../src/store/jwt-directory';
-import { aTeam, aUser } from '../../checks/fixtures';
+import type { JwtDirectory, NewJwtClientKey, NewJwtUser } from '../../../src/store/jwt-directory';
+import { aKey, aTeam, aUser } from '../../checks/fixtures';
 import type { MemoryStore } from '../../support/memory-store';
 
 export interface JwtConfigParts {
@@ -78,5 +78,19 @@ export class MemoryDirectory implements JwtDirectory {
 
   organizationIdsWithAlias(alias: string): Promise<string[]> {
     return Promise.resolve(this.orgAliases.get(alias) ?? []);
+  }
+
+  /** Registered clients by `<claim name>=<claim value>`: the key hash each was given (null: it cannot have one). */
+  readonly clientKeys = new Map<string, string | null>();
+
+  registerClientKey(input: NewJwtClientKey): Promise<string | null> {
+    this.calls.push(`registerClientKey:${input.claimName}=${input.claimValue}:${input.userId}:${input.teamId}:${input.organizationId}`);
+    const name = `${input.claimName}=${input.claimValue}`;
+    if (!this.clientKeys.has(name)) {
+      const token = `auto-${this.clientKeys.size + 1}`.padEnd(64, '0');
+      this.clientKeys.set(name, token);
+      this.store.keys.set(token, aKey({ token, user_id: input.userId, team_id: input.teamId, organization_id: input.organizationId, metadata: { auto_registered: true } }));
+    }
+    return Promise.resolve(this.clientKeys.get(name) ?? null);
   }
 }

@@ -67,6 +67,20 @@ describe('JWT → virtual-key mapping (litellm_jwtauth.virtual_key_claim_field, 
       expect(store.calls).to.deep.equal(['findJwtKeyMapping:email:user@example.com']);
     });
 
+    it('asks an unmapped claim to be registered under auto_register (after the JWT policy: authenticator), a mapped one is its key', async () => {
+      expect(await resolveKeyMapping(settings('auto_register'), store, { email: 'new@example.com' })).to.deep.equal({
+        kind: 'register',
+        claimName: 'email',
+        claimValue: 'new@example.com',
+      });
+      expect(await resolveKeyMapping(settings('auto_register'), store, { email: 'user@example.com' })).to.deep.equal({ kind: 'mapped', keyHash: 'a'.repeat(64) });
+    });
+
+    it('leaves a token without the claim to the team path under auto_register: there is nothing to register it by', async () => {
+      expect(await resolveKeyMapping(settings('auto_register'), store, { sub: 'x' })).to.deep.equal({ kind: 'unmapped' });
+      expect(store.calls).to.deep.equal([]);
+    });
+
     it('leaves an unmapped claim to the team path under fallback_team_mapping', async () => {
       expect(await resolveKeyMapping(settings('fallback_team_mapping'), store, { email: 'unknown@example.com' })).to.deep.equal({ kind: 'unmapped' });
     });

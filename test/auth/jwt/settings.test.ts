@@ -237,11 +237,13 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
       expect(refusal(jwtauth('    jwt_litellm_role_map: [{jwt_role: "admin*", litellm_role: proxy_admin}]\n'))).to.include('jwt_litellm_role_map');
     });
 
-    it('unregistered_jwt_client_behavior auto_register, which creates keys (a write Tollgate does not make)', () => {
+    it('auto_register_map_existing_key, which would pick one of a user\'s keys where Tollgate mints one', () => {
       const jwtauth = (lines: string) => `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n${lines}`;
-      expect(refusal(jwtauth('    virtual_key_claim_field: sub\n    unregistered_jwt_client_behavior: auto_register\n'))).to.include(
-        "'general_settings.litellm_jwtauth.unregistered_jwt_client_behavior': auto_register is not supported by Tollgate, which creates no keys",
+      const lines = '    virtual_key_claim_field: sub\n    unregistered_jwt_client_behavior: auto_register\n';
+      expect(refusal(jwtauth(`${lines}    auto_register_map_existing_key: true\n`))).to.include(
+        "'general_settings.litellm_jwtauth.auto_register_map_existing_key': not supported by Tollgate",
       );
+      expect(settingsOf(jwtauth(`${lines}    auto_register_map_existing_key: false\n`), URL_ENV).jwt.virtualKeyMapping?.unregistered).to.equal('auto_register');
     });
 
     it('an unregistered_jwt_client_behavior LiteLLM does not know, JWT auth on or not (LiteLLM does not start either)', () => {

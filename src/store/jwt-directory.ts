@@ -10,6 +10,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Team, User } from '../domain/entities';
 import type { MaybePromise } from '../util/maybe-promise';
 import { withDeadline } from './deadline';
+import { dialectOf } from './dialect';
 import { JwtKeyMappingRecord, OrganizationRecord, TeamRecord, UserRecord, VerificationTokenRecord } from './entities';
 import { newKeyMaterial } from './key-material';
 import { toUser } from './to-domain';
@@ -25,6 +26,9 @@ export interface NewJwtClientKey {
   readonly teamId: string | null;
   readonly organizationId: string | null;
 }
+
+/** The registration transactions waiting on each SQLite DataSource (oneTransactionAtATime). */
+const sqliteRegistrations = new WeakMap<DataSource, Promise<unknown>>();
 
 /** Who the rows auto_register writes name as their creator. */
 const AUTO_REGISTER_ACTOR = 'tollgate:auto_register';
@@ -178,37 +182,39 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     const at = this.now();
     try {
       await this.bounded('registerClientKey', () =>
-        this.dataSource.transaction(async (manager) => {
-          await manager.insert(VerificationTokenRecord, {
-            token: material.token,
-            key_name: material.keyName,
-            key_alias: null,
-            user_id: input.userId,
-            team_id: input.teamId,
-            organization_id: input.organizationId,
-            models: [],
-            spend: 0,
-            metadata: { auto_registered: true },
-            allowed_routes: [],
-            blocked: null,
-            created_at: at,
-            updated_at: at,
-            created_by: AUTO_REGISTER_ACTOR,
-            updated_by: AUTO_REGISTER_ACTOR,
-          });
-          await manager.insert(JwtKeyMappingRecord, {
-            id: randomUUID(),
-            jwt_claim_name: input.claimName,
-            jwt_claim_value: input.claimValue,
-            token: material.token,
-            description: 'auto-registered on first use (unregistered_jwt_client_behavior: auto_register)',
-            is_active: true,
-            created_at: at,
-            updated_at: at,
-            created_by: AUTO_REGISTER_ACTOR,
-            updated_by: AUTO_REGISTER_ACTOR,
-          });
-        }),
+        this.oneTransactionAtATime(() =>
+          this.dataSource.transaction(async (manager) => {
+            await manager.insert(VerificationTokenRecord, {
+              token: material.token,
+              key_name: material.keyName,
+              key_alias: null,
+              user_id: input.userId,
+              team_id: input.teamId,
+              organization_id: input.organizationId,
+              models: [],
+              spend: 0,
+              metadata: { auto_registered: true },
+              allowed_routes: [],
+              blocked: null,
+              created_at: at,
+              updated_at: at,
+              created_by: AUTO_REGISTER_ACTOR,
+              updated_by: AUTO_REGISTER_ACTOR,
+            });
+            await manager.insert(JwtKeyMappingRecord, {
+              id: randomUUID(),
+              jwt_claim_name: input.claimName,
+              jwt_claim_value: input.claimValue,
+              token: material.token,
+              description: 'auto-registered on first use (unregistered_jwt_client_behavior: auto_register)',
+              is_active: true,
+              created_at: at,
+              updated_at: at,
+              created_by: AUTO_REGISTER_ACTOR,
+              updated_by: AUTO_REGISTER_ACTOR,
+            });
+          }),
+        ),
       );
       return material.token;
     } catch (error) {
@@ -218,6 +224,19 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
       if (isDuplicateKey(error)) return null;
       throw error;
     }
+  }
+
+  /**
+   * SQLite has one connection per DataSource and cannot nest transactions: a second Check
+   * registering a client while one is (any client) would fail with "cannot start a transaction
+   * within a transaction", read as an outage. Queued per DataSource, as the spend writer queues its own.
+   */
+  private oneTransactionAtATime<T>(work: () => Promise<T>): Promise<T> {
+    if (dialectOf(this.dataSource) !== 'sqlite') return work();
+    const previous = sqliteRegistrations.get(this.dataSource) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    sqliteRegistrations.set(this.dataSource, next.catch(() => undefined));
+    return next;
   }
 
   /** The exact claim value's mapping: its key (null for an inactive row), undefined for none. */

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { agentSessionCapsOf, iterationsExceededMessage, sessionBudgetExceededMessage } from '../../src/ratelimit/agent-session-caps';
+import type { JsonObject } from '../../src/domain/entities';
+import { aKey, anAgent, aRequest, aSnapshot } from '../checks/fixtures';
+
+const SESSION = { headers: { 'x-litellm-trace-id': 'session-abc-123' } };
+const capsOf = (params: JsonObject, request: Parameters<typeof aRequest>[0] = SESSION, keyAgent: string | null = 'agent-1') =>
+  agentSessionCapsOf(aSnapshot({ key: aKey({ agent_id: keyAgent }), agent: anAgent({ agent_id: 'agent-1', litellm_params: params }) }), aRequest(request));
+
+describe("agent session caps (LiteLLM's max_iterations and max_budget_per_session, agent litellm_params)", () => {
+  it("reads both caps of the key's agent for the request's session (x-litellm-trace-id)", () => {
+    expect(capsOf({ max_iterations: 25, max_budget_per_session: 5 })).to.deep.equal({ agentId: 'agent-1', sessionId: 'session-abc-123', maxIterations: 25, maxBudget: 5 });
+  });
+
+  it('reads the session from the body when no header names one (metadata.session_id)', () => {
+    expect(capsOf({ max_iterations: 3 }, { body: { model: 'gpt-4o', metadata: { session_id: 'body-session' } } })?.sessionId).to.equal('body-session');
+  });
+
+  it('caps nothing without a session, without caps, for an agent the key is not, or for a key without an agent (LiteLLM reads the key\'s agent_id)', () => {
+    expect(capsOf({ max_iterations: 3 }, {})).to.equal(null);
+    expect(capsOf({ require_trace_id_on_calls_by_agent: true })).to.equal(null);
+    expect(capsOf({ max_iterations: 3 }, SESSION, 'agent-2')).to.equal(null);
+    expect(capsOf({ max_iterations: 3 }, SESSION, null)).to.equal(null);
+  });
+
+  it("reads the values as Python's int() and float() do: numbers and numeric texts, a fraction of iterations truncated; anything else caps nothing", () => {
+    expect(capsOf({ max_iterations: '7', max_budget_per_session: '2.5' })).to.include({ maxIterations: 7, maxBudget: 2.5 });
+    expect(capsOf({ max_iterations: 3.9 })).to.include({ maxIterations: 3, maxBudget: null });
+    expect(capsOf({ max_iterations: 'many', max_budget_per_session: [1] })).to.equal(null);
+    expect(capsOf({ max_iterations: null, max_budget_per_session: 0 })).to.include({ maxIterations: null, maxBudget: 0 });
+  });
+
+  it("words LiteLLM's 429 details", () => {
+    expect(iterationsExceededMessage('s-1', 4, 3)).to.equal('Max iterations exceeded for session s-1. Current count: 4, max_iterations: 3.');
+    expect(sessionBudgetExceededMessage('s-1', 5.00321, 5)).to.equal('Session budget exceeded for session s-1. Current spend: $5.0032, max_budget_per_session: $5.00.');
+  });
+});

@@ -57,6 +57,12 @@ export interface Settings {
   readonly maxInFlight: number;
   /** Metering, spend counters, reservations and rate limits (config/metering-config.ts). */
   readonly metering: MeteringSettings;
+  /**
+   * How long an agent session's call count and spend last from its first call
+   * (ratelimit/agent-session-caps.ts): LiteLLM's `LITELLM_MAX_ITERATIONS_TTL` and
+   * `LITELLM_MAX_BUDGET_PER_SESSION_TTL`, in seconds, an hour by default.
+   */
+  readonly agentSessionTtls: { readonly iterationsMs: number; readonly budgetMs: number };
   /** Budget alerts: log line, span event, optional webhook (config/alerting-config.ts). */
   readonly alerting: AlertingSettings;
   /**
@@ -162,6 +168,23 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
       refreshMs: (tollgate.model_list_refresh_seconds ?? 10) * 1000,
     },
     metering: meteringSettingsFrom(tollgate, general.token_rate_limit_type),
+    agentSessionTtls: {
+      iterationsMs: sessionTtlSeconds(env, 'LITELLM_MAX_ITERATIONS_TTL') * 1000,
+      budgetMs: sessionTtlSeconds(env, 'LITELLM_MAX_BUDGET_PER_SESSION_TTL') * 1000,
+    },
     config,
   };
+}
+
+/** LiteLLM's default for both: a session's counters last an hour from its first call. */
+const DEFAULT_SESSION_CAP_TTL_SECONDS = 3600;
+
+/** `int(os.getenv(name, 3600))`: LiteLLM does not start on a value int() cannot read; nor does Tollgate. A TTL must be positive here (Redis takes no other). */
+function sessionTtlSeconds(env: NodeJS.ProcessEnv, name: string): number {
+  const text = env[name];
+  if (text === undefined) return DEFAULT_SESSION_CAP_TTL_SECONDS;
+  const trimmed = text.trim();
+  const seconds = /^[+-]?\d+$/.test(trimmed) ? Number.parseInt(trimmed, 10) : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new ConfigError(`${name}: must be a whole number of seconds above 0 (got '${text}')`);
+  return seconds;
 }

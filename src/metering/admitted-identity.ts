@@ -64,12 +64,16 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
   };
 }
 
-/** `agent_id` / `agent_session_id` from the admission's metadata (spend/admission.ts): the agent token windows the response feeds. */
-function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; agentSessionId?: string } {
+/**
+ * `agent_id` / `agent_session_id` from the admission's metadata (spend/admission.ts): the agent token
+ * windows the response feeds; with `agent_session_budget`, the session's spend it is charged to too.
+ */
+function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; agentSessionId?: string; agentSessionBudget?: true } {
   const agentId = text(values, 'agent_id');
   if (agentId === null) return {};
   const sessionId = text(values, 'agent_session_id');
-  return sessionId === null ? { agentId } : { agentId, agentSessionId: sessionId };
+  if (sessionId === null) return { agentId };
+  return values.agent_session_budget === true ? { agentId, agentSessionId: sessionId, agentSessionBudget: true } : { agentId, agentSessionId: sessionId };
 }
 
 const SCOPES: ReadonlySet<string> = new Set<ModelBudgetScope>(['key', 'user', 'team', 'end_user']);

@@ -21,9 +21,6 @@ import type { JsonObject } from '../domain/entities';
 import { pyFixed } from '../checks/python-format';
 import { agentSessionIdOf, type SessionSource } from './rate-limits';
 
-/** LiteLLM's `LITELLM_MAX_ITERATIONS_TTL` / `LITELLM_MAX_BUDGET_PER_SESSION_TTL` default: a session's counters last an hour from its first call. */
-export const DEFAULT_SESSION_CAP_TTL_SECONDS = 3600;
-
 export interface AgentSessionCaps {
   readonly agentId: string;
   /** As agentSessionIdOf names it (long ids by their digest). */

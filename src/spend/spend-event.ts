@@ -28,6 +28,11 @@ export interface Attribution {
   readonly agentId?: string | null;
   readonly agentSessionId?: string | null;
   /**
+   * The agent's `max_budget_per_session` holds that session (ratelimit/agent-session-caps.ts): the
+   * response is charged to the session's spend too. Absent: not (and in events of an earlier version).
+   */
+  readonly agentSessionBudget?: boolean;
+  /**
    * The per-model budget windows (`model_max_budget`) the response is charged to, resolved at
    * Check time (checks/model-budget-scopes.ts). Absent: none (and in events of an earlier version).
    */
@@ -66,6 +71,7 @@ const attributionSchema = z.object({
   model: z.string().nullable(),
   agentId: z.string().nullable().optional(),
   agentSessionId: z.string().nullable().optional(),
+  agentSessionBudget: z.boolean().optional(),
   modelBudgets: z
     .array(z.object({ scope: z.enum(['key', 'user', 'team', 'end_user']), id: z.string(), budgetModel: z.string(), duration: z.string() }))
     .readonly()

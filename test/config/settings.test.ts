@@ -4,6 +4,13 @@ import { settingsFrom } from '../../src/config/settings';
 import { cachePolicyFrom } from '../../src/server/runtime';
 
 describe('settings from environment and config.yaml', () => {
+  it("reads how long an agent session's call count and spend last as LiteLLM does (LITELLM_MAX_ITERATIONS_TTL, LITELLM_MAX_BUDGET_PER_SESSION_TTL, an hour by default), refusing what int() cannot read", () => {
+    expect(settingsFrom({}, {}).agentSessionTtls).to.deep.equal({ iterationsMs: 3_600_000, budgetMs: 3_600_000 });
+    expect(settingsFrom({}, { LITELLM_MAX_ITERATIONS_TTL: '60', LITELLM_MAX_BUDGET_PER_SESSION_TTL: ' 7200 ' }).agentSessionTtls).to.deep.equal({ iterationsMs: 60_000, budgetMs: 7_200_000 });
+    expect(() => settingsFrom({}, { LITELLM_MAX_ITERATIONS_TTL: '1h' })).to.throw('LITELLM_MAX_ITERATIONS_TTL: must be a whole number of seconds above 0');
+    expect(() => settingsFrom({}, { LITELLM_MAX_BUDGET_PER_SESSION_TTL: '0' })).to.throw('LITELLM_MAX_BUDGET_PER_SESSION_TTL');
+  });
+
   it('uses the contract defaults with nothing configured', () => {
     const s = settingsFrom({}, {});
     expect(s.grpcAddr).to.equal('0.0.0.0:9001');

@@ -37,6 +37,7 @@ import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
 import { isTailReadable, tailFromMinute } from './window-tail';
+import { isWindowSpend, windowSpendTotal } from './window-spend';
 import { estimateCost } from './cost-estimate';
 import { ADMIT, RELEASE_RESERVATION } from './counter-scripts';
 import { replyArray, replyString, type RawReply } from '../cache/lua-script';
@@ -389,11 +390,13 @@ function verdictOf(
 
 /**
  * A multi-window budget as ADMIT reads it: settled spend, the tail spend known, and the first
- * minute of the Redis tail to read ('' when the tail cannot add to it: a spend that is a number,
- * a state cached longer than the tails keep).
+ * minute of the Redis tail to read ('' when the tail cannot add to it: a spend that is a number or
+ * no readable state, a state cached longer than the tails keep).
  */
 function windowSpendArgs(spend: WindowSpend | number, now: number): [string, string, string] {
-  if (typeof spend === 'number') return [String(spend), '0', ''];
+  // A value that is not a readable state (the shared tier holds other versions' values) is read
+  // as the window check reads it (windowSpendTotal), never passed to the script field by field.
+  if (typeof spend === 'number' || !isWindowSpend(spend)) return [String(windowSpendTotal(spend)), '0', ''];
   return [String(spend.settled), String(spend.tail), isTailReadable(spend, now) ? String(tailFromMinute(spend)) : ''];
 }
 

@@ -73,13 +73,29 @@ export interface WindowBudgetLimit {
   readonly budget: number;
 }
 
+/** An entity whose windows a reservation holds, with its name in the window refusal. */
+interface WindowEntityOf {
+  readonly target: SpendTarget;
+  readonly who: string;
+  readonly windows: readonly BudgetWindowLimit[];
+}
+
+const NO_WINDOW_ENTITIES: readonly WindowEntityOf[] = Object.freeze([]);
+const NO_WINDOW_LIMITS: readonly WindowBudgetLimit[] = Object.freeze([]);
+
+function hasWindows(row: { readonly budget_limits?: readonly BudgetWindowLimit[] } | null): boolean {
+  return row !== null && (row.budget_limits?.length ?? 0) > 0;
+}
+
 /**
  * The windows the window checks judge for this request (window-budgets.ts: the team's, the key's,
  * a user's where personal budgets apply, the end user's), in their order.
  */
-function windowsOf(ctx: CheckContext): Array<{ readonly target: SpendTarget; readonly who: string; readonly windows: readonly BudgetWindowLimit[] }> {
+function windowsOf(ctx: CheckContext): readonly WindowEntityOf[] {
   const { key, team, user, endUser } = ctx.snapshot;
-  const found: Array<{ readonly target: SpendTarget; readonly who: string; readonly windows: readonly BudgetWindowLimit[] }> = [];
+  // Most Checks: no entity has windows, and nothing is allocated for them.
+  if (!hasWindows(key) && !hasWindows(team) && !hasWindows(user) && !hasWindows(endUser)) return NO_WINDOW_ENTITIES;
+  const found: WindowEntityOf[] = [];
   if (team !== null && (team.budget_limits?.length ?? 0) > 0) found.push({ target: { kind: 'team', id: team.team_id }, who: `Team=${team.team_id}`, windows: team.budget_limits ?? [] });
   if (key !== null && (key.budget_limits?.length ?? 0) > 0) found.push({ target: { kind: 'key', id: key.token }, who: 'Key', windows: key.budget_limits ?? [] });
   if (user !== null && (user.budget_limits?.length ?? 0) > 0 && personalBudgetsApply(team, ctx.policy)) {
@@ -104,9 +120,9 @@ export function reservationLimitsOf(ctx: CheckContext): ReservationLimits {
   const budgets: BudgetLimit[] = [];
   for (const slot of slots) {
     const max = maxBudgetOf(ctx, slot.target);
-    if (max !== null || withWindows.some((w) => sameTarget(w.target, slot.target))) budgets.push({ slot, max });
+    if (max !== null || (withWindows.length > 0 && withWindows.some((w) => sameTarget(w.target, slot.target)))) budgets.push({ slot, max });
   }
-  if (withWindows.length === 0) return { budgets, windows: [] };
+  if (withWindows.length === 0) return { budgets, windows: NO_WINDOW_LIMITS };
   const windows: WindowBudgetLimit[] = [];
   const spends = ctx.snapshot.budgetWindowSpend;
   for (const { target, who, windows: entityWindows } of withWindows) {

@@ -24,6 +24,7 @@ import { targetName, type SpendTarget } from './targets';
 import type { WindowSpend } from '../domain/entities';
 import { windowSpendIdParts } from './window-limits';
 import { isTailReadable, tailFromMinute, withRedisTail } from './window-tail';
+import { isWindowSpend } from './window-spend';
 
 export interface SpendCountersOptions {
   readonly timeoutMs: number;
@@ -36,6 +37,7 @@ const NO_WINDOWS: readonly ModelBudgetCounter[] = Object.freeze([]);
 const NOTHING_SPENT: ReadonlyMap<string, number> = new Map();
 const NO_MEMBER_COUNTERS: readonly TeamMemberModelCounter[] = Object.freeze([]);
 const NO_TAILS: readonly WindowTailRead[] = Object.freeze([]);
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** One multi-window budget completed by its entity's tail (spend/window-tail.ts): its cached state, and where the tail is read from. */
 export interface WindowTailRead {
@@ -56,7 +58,9 @@ export function windowTailReads(snapshot: Snapshot, now: number): readonly Windo
   if (spends === undefined || spends.size === 0) return NO_TAILS;
   const reads: WindowTailRead[] = [];
   for (const [id, state] of spends) {
-    if (typeof state === 'number' || !isTailReadable(state, now)) continue;
+    // A value that is no readable state (another version's, from the shared tier) reads as the
+    // window check reads it: the tails cannot complete it.
+    if (typeof state === 'number' || !isWindowSpend(state) || !isTailReadable(state, now)) continue;
     const parts = windowSpendIdParts(id);
     if (parts === null) continue;
     reads.push({ id, state, target: { kind: parts.entity, id: parts.entityId }, fromMinute: tailFromMinute(state) });
@@ -142,7 +146,8 @@ export class SpendCounters {
       ...slots.map((s) => `${targetName(s.target)}@${s.windowEnd}`),
       ...windows.map(modelBudgetName),
       ...members.map(memberCounterName),
-      ...tails.map((t) => `${tailName(t)}@${t.fromMinute}`),
+      // A Check without windows (most) allocates nothing for them.
+      ...(tails.length === 0 ? NO_NAMES : tails.map((t) => `${tailName(t)}@${t.fromMinute}`)),
     ].join('\n');
     const shared = this.inFlight.get(signature);
     if (shared !== undefined) return shared;
@@ -165,11 +170,11 @@ export class SpendCounters {
       ...slots.map((s) => this.keys.counter(s.target)),
       ...windows.map((w) => this.keys.modelBudget(w)),
       ...members.map((c) => this.keys.teamMemberModel(c)),
-      ...tails.map((t) => this.keys.windowTail(t.target)),
+      ...(tails.length === 0 ? NO_NAMES : tails.map((t) => this.keys.windowTail(t.target))),
     ];
     const reply = replyArray(await READ_COUNTERS.run(this.client, keys, args, this.options.timeoutMs));
     const values = new Map<string, number>();
-    const names = [...slots.map((s) => targetName(s.target)), ...windows.map(modelBudgetName), ...members.map(memberCounterName), ...tails.map(tailName)];
+    const names = [...slots.map((s) => targetName(s.target)), ...windows.map(modelBudgetName), ...members.map(memberCounterName), ...(tails.length === 0 ? NO_NAMES : tails.map(tailName))];
     names.forEach((name, i) => {
       const value = Number(replyString(reply[i]));
       if (Number.isFinite(value)) values.set(name, value);

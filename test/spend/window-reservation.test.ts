@@ -54,6 +54,15 @@ describe('spend: reservations against multi-window budgets, pure', () => {
     expect(who(true)).to.deep.equal(['Team=t1', 'User=u1', 'End User=cust']);
   });
 
+  it('allocates no window list for a Check none of whose entities has windows (most Checks)', () => {
+    const limits = (token: string) => reservationLimitsOf(aContext({ snapshot: aSnapshot({ key: aKey({ token, max_budget: 5 }) }), request: REQUEST }));
+    const [first, second] = [limits('h1'), limits('h2')];
+    expect(first.budgets.map((b) => b.slot.target.id)).to.deep.equal(['h1']);
+    expect(first.windows).to.have.length(0);
+    expect(first.windows, 'one shared empty list').to.equal(second.windows);
+    expect(Object.isFrozen(first.windows)).to.equal(true);
+  });
+
   it('reserves nothing for a request no budget check judges (an info route)', () => {
     const snapshot = aSnapshot({ key: aKey({ token: 'h', budget_limits: [DAILY] }) });
     expect(reservationLimitsOf(aContext({ snapshot, request: aRequest({ route: '/v1/models', method: 'GET' }) })).windows).to.have.length(0);
@@ -141,6 +150,17 @@ describe('spend: reservations against multi-window budgets on Redis', function (
     expect((await counterOf(client, redis.prefix, { kind: 'key', id: token }))?.reserved).to.equal(0);
     const refused = await admit(keyWithWindow(token, aState(now, 0)), now);
     expect(refused.kind === 'deny' ? refused.denial.message : null).to.match(/^ExceededBudget: Key over 1d budget\. Spend=\$0\.9000, Limit=\$1\.00 \(reserved for requests in flight 0\.0,/);
+  });
+
+  it('reads a cached state it cannot read (another version\'s, from the shared tier) as the window check does, as nothing spent, instead of failing the script', async () => {
+    const token = unique('k');
+    const now = Date.now();
+    // JSON keeps a NaN as null: the state fails isWindowSpend, and the window check reads it as 0.
+    const unreadable = { ...aState(now, 0.3), settled: null } as unknown as WindowSpend;
+    const verdict = await admit(keyWithWindow(token, unreadable), now);
+    expect(verdict.kind).to.equal('admit');
+    expect((await counterOf(client, redis.prefix, { kind: 'key', id: token }))?.reserved).to.equal(0.2);
+    expect(errors).to.deep.equal([]);
   });
 
   it("holds a team's, a user's and an end user's windows as it holds a key's, each refusal naming its entity", async () => {

@@ -53,6 +53,14 @@ describe('spend: window tails, pure', () => {
     const id = windowSpendId('key', 'h', daily);
     expect(windowTailReads(aSnapshot({ budgetWindowSpend: new Map([[id, 3]]) }), 0)).to.have.length(0);
   });
+
+  it('reads no tail for a value that is no readable state (the window check reads it as nothing spent, whatever the tail holds)', () => {
+    const id = windowSpendId('key', 'h', daily);
+    const now = 1000 * MINUTE;
+    const unreadable = { ...aState(now - 16 * MINUTE, 0.5, 0), settled: null } as unknown as WindowSpend;
+    expect(windowTailReads(aSnapshot({ budgetWindowSpend: new Map([[id, aState(now - 16 * MINUTE, 0.5, 0)]]) }), now)).to.have.length(1);
+    expect(windowTailReads(aSnapshot({ budgetWindowSpend: new Map([[id, unreadable]]) }), now)).to.have.length(0);
+  });
 });
 
 describe('spend: window tails on Redis', function () {

@@ -17,6 +17,7 @@ import type { Logger } from '../observability/logger';
 import { safeUrl } from '../observability/logger';
 import { createDataSource } from '../store/data-source';
 import { TypeOrmAuthStore } from '../store/typeorm-auth-store';
+import { inTransaction } from '../store/transactions';
 import { runMigrations } from '../store/migrations';
 
 /** While the database is down, entries this young are still served (warm keys keep working). */
@@ -145,7 +146,7 @@ export async function openStore(
   // primary-key read per second per replica is the price.
   const counter = new DbGenerationCounter(
     (sql, params) => dataSource.query(sql, [...params]),
-    (work) => dataSource.transaction((manager) => work((sql, params) => manager.query(sql, [...params]))),
+    (work) => inTransaction(dataSource, (manager) => work((sql, params) => manager.query(sql, [...params]))),
     settings.dbTimeoutMs,
   );
   return {

@@ -11,6 +11,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { dialectOf, type Dialect } from '../store/dialect';
 import { quote } from '../store/migrations/ddl';
+import { inTransaction } from '../store/transactions';
 import type { SpendEvent } from './spend-event';
 import { SPEND_LOG_COLUMNS, spendLogValues, storedRequestId, type SpendLogValue } from './spend-log-row';
 import { addSpendStatement } from './spend-tables';
@@ -24,7 +25,6 @@ export interface QueuedSpend {
 }
 
 const SELECT_CHUNK = 500;
-const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 const INSERT_CHUNK = 100;
 
 export class SpendWriter {
@@ -43,20 +43,11 @@ export class SpendWriter {
     if (unique.length === 0) return 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.oneAtATime(() => this.dataSource.transaction((manager) => this.writeIn(manager, unique)));
+        return await inTransaction(this.dataSource, (manager) => this.writeIn(manager, unique));
       } catch (error) {
         if (attempt >= 2 || !isRetryable(error)) throw error;
       }
     }
-  }
-
-  /** SQLite has one connection per DataSource, and it cannot nest transactions: queue them. */
-  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-    if (this.dialect !== 'sqlite') return work();
-    const previous = sqliteQueues.get(this.dataSource) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    sqliteQueues.set(this.dataSource, next.catch(() => undefined));
-    return next;
   }
 
   private async writeIn(manager: EntityManager, batch: readonly QueuedSpend[]): Promise<number> {

@@ -10,7 +10,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Team, User } from '../domain/entities';
 import type { MaybePromise } from '../util/maybe-promise';
 import { withDeadline } from './deadline';
-import { dialectOf } from './dialect';
+import { inTransaction } from './transactions';
 import { JwtKeyMappingRecord, OrganizationRecord, TeamRecord, UserRecord, VerificationTokenRecord } from './entities';
 import { newKeyMaterial } from './key-material';
 import { toUser } from './to-domain';
@@ -27,8 +27,19 @@ export interface NewJwtClientKey {
   readonly organizationId: string | null;
 }
 
-/** The registration transactions waiting on each SQLite DataSource (oneTransactionAtATime). */
-const sqliteRegistrations = new WeakMap<DataSource, Promise<unknown>>();
+/** mappingOf: the value is held only by rows the collation matches, not byte for byte. */
+const TAKEN = Symbol('taken under the collation');
+
+/**
+ * A registration lost the race to another, whose mapping was gone again when read (deleted at
+ * once): LiteLLM answers 503 so that the client retries, rather than deciding it another way.
+ */
+export class ClientRegistrationRaceError extends Error {
+  constructor(claimName: string, claimValue: string) {
+    super(`JWT Key Mapping: mapping for ${claimName}='${claimValue}' was concurrently removed. Please retry.`);
+    this.name = 'ClientRegistrationRaceError';
+  }
+}
 
 /** Who the rows auto_register writes name as their creator. */
 const AUTO_REGISTER_ACTOR = 'tollgate:auto_register';
@@ -177,13 +188,13 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
    */
   async registerClientKey(input: NewJwtClientKey): Promise<string | null> {
     const existing = await this.mappingOf(input.claimName, input.claimValue);
+    if (existing === TAKEN) return null;
     if (existing !== undefined) return existing;
     const material = newKeyMaterial();
     const at = this.now();
     try {
       await this.bounded('registerClientKey', () =>
-        this.oneTransactionAtATime(() =>
-          this.dataSource.transaction(async (manager) => {
+        inTransaction(this.dataSource, async (manager) => {
             await manager.insert(VerificationTokenRecord, {
               token: material.token,
               key_name: material.keyName,
@@ -213,34 +224,25 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
               created_by: AUTO_REGISTER_ACTOR,
               updated_by: AUTO_REGISTER_ACTOR,
             });
-          }),
-        ),
+        }),
       );
       return material.token;
     } catch (error) {
       const winner = await this.mappingOf(input.claimName, input.claimValue);
-      if (winner !== undefined) return winner;
+      if (winner !== undefined && winner !== TAKEN) return winner;
+      if (!isDuplicateKey(error)) throw error;
       // Taken under the collation by a value this one is not, byte for byte: it cannot have its own.
-      if (isDuplicateKey(error)) return null;
-      throw error;
+      if (winner === TAKEN) return null;
+      // The winner's row went between its commit and this read (a delete): LiteLLM answers 503.
+      throw new ClientRegistrationRaceError(input.claimName, input.claimValue);
     }
   }
 
   /**
-   * SQLite has one connection per DataSource and cannot nest transactions: a second Check
-   * registering a client while one is (any client) would fail with "cannot start a transaction
-   * within a transaction", read as an outage. Queued per DataSource, as the spend writer queues its own.
+   * The exact claim value's mapping: its key (null for an inactive row); TAKEN when only rows whose
+   * value the collation takes for this one hold it; undefined for none.
    */
-  private oneTransactionAtATime<T>(work: () => Promise<T>): Promise<T> {
-    if (dialectOf(this.dataSource) !== 'sqlite') return work();
-    const previous = sqliteRegistrations.get(this.dataSource) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    sqliteRegistrations.set(this.dataSource, next.catch(() => undefined));
-    return next;
-  }
-
-  /** The exact claim value's mapping: its key (null for an inactive row), undefined for none. */
-  private async mappingOf(claimName: string, claimValue: string): Promise<string | null | undefined> {
+  private async mappingOf(claimName: string, claimValue: string): Promise<string | null | typeof TAKEN | undefined> {
     const rows = await this.bounded('findJwtKeyMappingRow', () =>
       this.dataSource
         .getRepository(JwtKeyMappingRecord)
@@ -251,7 +253,7 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
         .getMany(),
     );
     const row = rows.find((r) => r.jwt_claim_name === claimName && r.jwt_claim_value === claimValue);
-    if (row === undefined) return undefined;
+    if (row === undefined) return rows.length > 0 ? TAKEN : undefined;
     return Boolean(row.is_active) && row.token !== '' ? row.token : null;
   }
 

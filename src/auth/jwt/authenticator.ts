@@ -18,7 +18,7 @@ import type { Identity } from '../../domain/decision';
 import type { RequestFacts } from '../../domain/request';
 import { roleOf } from '../../authorize/user-role';
 import type { AuthStore } from '../../store/auth-store';
-import type { JwtDirectory } from '../../store/jwt-directory';
+import { ClientRegistrationRaceError, type JwtDirectory } from '../../store/jwt-directory';
 import { claimIdentityOf, type ClaimIdentity } from './claim-identity';
 import { resolveKeyMapping } from './key-mapping';
 import type { Claims } from './claims';
@@ -108,12 +108,19 @@ export class JwtAuthenticator {
       teamId: identity.teamId ?? null,
       organizationId: identity.orgId ?? null,
     });
-    return registering.then((keyHash): JwtOutcome => {
-      if (keyHash !== null) return { kind: 'mapped_key', keyHash, identity: { keyHash } };
-      // An inactive mapping holds the value (or one MariaDB's collation takes for it): its client
-      // stays unregistered, as an unmapped one under reject.
-      return this.refuse('jwt_key_mapping', authErrorFromHttpException(403, `JWT Key Mapping: No registered mapping for ${claimName}='${claimValue}'. Access denied.`), identity);
-    });
+    return registering.then(
+      (keyHash): JwtOutcome => {
+        if (keyHash !== null) return { kind: 'mapped_key', keyHash, identity: { keyHash } };
+        // An inactive mapping holds the value (or one MariaDB's collation takes for it): its client
+        // stays unregistered, as an unmapped one under reject.
+        return this.refuse('jwt_key_mapping', authErrorFromHttpException(403, `JWT Key Mapping: No registered mapping for ${claimName}='${claimValue}'. Access denied.`), identity);
+      },
+      (error: unknown): JwtOutcome => {
+        // Decided another way, the client would get less than the key it is held to: a retry.
+        if (error instanceof ClientRegistrationRaceError) return this.refuse('jwt_key_mapping', authErrorFromHttpException(503, error.message), identity);
+        throw error;
+      },
+    );
   }
 
   private fromUnmappedClaims(facts: RequestFacts, claims: Claims, now: Date, policy: Policy): MaybePromise<JwtOutcome> {

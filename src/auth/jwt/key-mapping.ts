@@ -6,7 +6,8 @@
  *
  *   a row maps it          → the request is decided as that key (the virtual-key pipeline)
  *   no row, or no claim    → `unregistered_jwt_client_behavior`: reject (403) or the team path
- *   no row, auto_register  → the team path first, then a key registered for the claim (authenticator.ts)
+ *   no row, auto_register  → the team path first, then a key registered for the claim (authenticator.ts);
+ *                            no claim: 403, as under reject
  *
  * The answer comes from the cache layer, "no mapping" included, so a warm caller costs no round trip.
  */
@@ -60,9 +61,9 @@ export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: Au
   const field = settings.claimField;
   const raw = claimAt(claims, field);
   if (raw === MISSING || raw === null) {
-    // LiteLLM applies the no-match policy here too: leaving the claim out must not get round `reject`.
-    // auto_register has no value to register: the team path decides such a token, as LiteLLM's does.
-    if (settings.unregistered !== 'reject') return UNMAPPED;
+    // LiteLLM applies the no-match policy here too: leaving the claim out must not get round `reject`,
+    // nor `auto_register`, which has no value to register such a token by.
+    if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
     return refused(`JWT Key Mapping: Required claim '${field}' is missing from the JWT. Access denied.`);
   }
   // Refused under either behaviour: looked up, it could reach another client's key; left to the

@@ -270,11 +270,22 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
       });
     });
 
-    it('decides a token without the claim on the team path, registering nothing', async () => {
+    it("refuses a token without the claim (LiteLLM's 403: nothing to register it by), registering nothing", async () => {
       const h = harness({ jwtauth });
       withTeam(h);
-      expect(resolved(await h.run({ sub: 'u1', tid: 't1' }, modelRequest('gpt-4o'))).snapshot.team?.team_id).to.equal('t1');
+      expect(refusal(await h.run({ sub: 'u1', tid: 't1' }, modelRequest('gpt-4o')))).to.deep.include({ check: 'jwt_key_mapping', status: 403 });
       expect(h.directory.calls.filter((c) => c.startsWith('registerClientKey'))).to.deep.equal([]);
+    });
+
+    it("answers 503 (retry) when the registration lost the race to a mapping deleted again at once, as LiteLLM does, rather than deciding the client another way", async () => {
+      const h = harness({ jwtauth });
+      withTeam(h);
+      h.directory.registrationRace = true;
+      expect(refusal(await h.run({ sub: 'u1', tid: 't1', email: 'dev@example.com' }, modelRequest('gpt-4o')))).to.deep.include({
+        check: 'jwt_key_mapping',
+        status: 503,
+        message: "JWT Key Mapping: mapping for email='dev@example.com' was concurrently removed. Please retry.",
+      });
     });
   });
 

@@ -5,7 +5,7 @@ import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
 import { httpJwksFetcher } from '../../../src/auth/jwt/jwks-fetch';
 import { TokenVerifier } from '../../../src/auth/jwt/verify';
 import type { Team, User } from '../../../src/domain/entities';
-import type { JwtDirectory, NewJwtClientKey, NewJwtUser } from '../../../src/store/jwt-directory';
+import { ClientRegistrationRaceError, type JwtDirectory, type NewJwtClientKey, type NewJwtUser } from '../../../src/store/jwt-directory';
 import { aKey, aTeam, aUser } from '../../checks/fixtures';
 import type { MemoryStore } from '../../support/memory-store';
 
@@ -83,7 +83,11 @@ export class MemoryDirectory implements JwtDirectory {
   /** Registered clients by `<claim name>=<claim value>`: the key hash each was given (null: it cannot have one). */
   readonly clientKeys = new Map<string, string | null>();
 
+  /** The next registration loses its race to a mapping that is gone again (ClientRegistrationRaceError). */
+  registrationRace = false;
+
   registerClientKey(input: NewJwtClientKey): Promise<string | null> {
+    if (this.registrationRace) return Promise.reject(new ClientRegistrationRaceError(input.claimName, input.claimValue));
     this.calls.push(`registerClientKey:${input.claimName}=${input.claimValue}:${input.userId}:${input.teamId}:${input.organizationId}`);
     const name = `${input.claimName}=${input.claimValue}`;
     if (!this.clientKeys.has(name)) {

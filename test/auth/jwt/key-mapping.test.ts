@@ -76,8 +76,9 @@ describe('JWT → virtual-key mapping (litellm_jwtauth.virtual_key_claim_field, 
       expect(await resolveKeyMapping(settings('auto_register'), store, { email: 'user@example.com' })).to.deep.equal({ kind: 'mapped', keyHash: 'a'.repeat(64) });
     });
 
-    it('leaves a token without the claim to the team path under auto_register: there is nothing to register it by', async () => {
-      expect(await resolveKeyMapping(settings('auto_register'), store, { sub: 'x' })).to.deep.equal({ kind: 'unmapped' });
+    it("refuses a token without the claim under auto_register with the 'missing from the JWT' 403: there is nothing to register it by, and the team path would get round the policy", async () => {
+      const outcome = await resolveKeyMapping(settings('auto_register'), store, { sub: 'x' });
+      expect(outcome.kind === 'refused' && outcome.denial).to.deep.include({ status: 403, message: "JWT Key Mapping: Required claim 'email' is missing from the JWT. Access denied." });
       expect(store.calls).to.deep.equal([]);
     });
 

@@ -89,6 +89,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
           prefix,
           timeoutMs: Math.max(settings.redisTimeoutMs, 1000),
           tokenRateLimitType: options.tokenRateLimitType,
+          agentSessionBudgetTtlMs: settings.agentSessionTtls.budgetMs,
           onFallback: throttled(logger, 'metering: Redis unavailable, writing spend straight to the database'),
         });
   const recorder: SpendRecorder = redisRecorder ?? direct;
@@ -123,6 +124,7 @@ export function createMetering(settings: Settings, redis: RedisClient | null, lo
           // LiteLLM's flag is about its database; here it also lets a Redis that cannot take a
           // reservation admit with the caller's identity, instead of failing the Check as an outage.
           admitWhenReservationUnavailable: settings.allowRequestsOnDbUnavailable,
+          agentSessionTtls: settings.agentSessionTtls,
           onError: throttled(
             logger,
             'admission: Redis unavailable (rate limits not applied, a request admitted without a reservation, or a reservation left to expire)',

@@ -37,6 +37,7 @@ import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
 import { isTailReadable, tailFromMinute } from './window-tail';
+import { agentSessionCapsOf, iterationsExceededMessage, sessionBudgetExceededMessage, type AgentSessionCaps } from '../ratelimit/agent-session-caps';
 import { isWindowSpend, windowSpendTotal } from './window-spend';
 import { estimateCost } from './cost-estimate';
 import { ADMIT, RELEASE_RESERVATION } from './counter-scripts';
@@ -120,8 +121,12 @@ export interface AdmissionOptions {
    * instead of throwing ReservationUnavailableError: `allow_requests_on_db_unavailable`.
    */
   readonly admitWhenReservationUnavailable: boolean;
+  /** How long an agent session's call count and spend last from their first write (Settings.agentSessionTtls); an hour each by default. */
+  readonly agentSessionTtls?: { readonly iterationsMs: number; readonly budgetMs: number };
   readonly onError: (error: unknown) => void;
 }
+
+const DEFAULT_SESSION_TTLS = Object.freeze({ iterationsMs: 3_600_000, budgetMs: 3_600_000 });
 
 export class RedisAdmitter implements Admitter {
   constructor(
@@ -132,7 +137,8 @@ export class RedisAdmitter implements Admitter {
   ) {}
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
-    const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
+    const rateLimitedRoute = isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
+    const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && rateLimitedRoute;
     const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request, keyBudgetThrottle(ctx)) : [];
     const enforced = this.options.enforceRateLimits ? limits : [];
     // The tokens reserved against the tpm limits (v3, always on there too); 0 when none applies.
@@ -141,12 +147,34 @@ export class RedisAdmitter implements Admitter {
     // A tpm reservation is settled by its response, found by the admission id: one is minted for
     // it without metering too (ext_proc then only counts tokens, COUNT_TOKENS).
     const admissionId = this.options.metering || tokens > 0 ? (this.options.newAdmissionId ?? randomUUID)() : null;
-    const metadata = admissionMetadata(admissionId, this.options.metering, ctx, this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null);
+    const session = rateLimitedRoute ? this.sessionCapsOf(ctx) : null;
+    const metadata = admissionMetadata(
+      admissionId,
+      this.options.metering,
+      ctx,
+      this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null,
+      session?.maxBudget != null,
+    );
     const reservation = this.options.reservation;
     const budgets = reservation !== null && this.options.metering && admissionId !== null ? reservationLimitsOf(ctx) : NO_LIMITS;
-    if (enforced.length === 0 && budgets.budgets.length === 0) return { kind: 'admit', metadata };
-    const estimate = budgets.budgets.length > 0 && reservation !== null ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
-    return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, { cost: estimate, tokens }, metadata);
+    if (enforced.length === 0 && budgets.budgets.length === 0 && session === null) return { kind: 'admit', metadata };
+    const reserving = reservation !== null && (budgets.budgets.length > 0 || (session?.maxBudget != null && admissionId !== null));
+    const estimate = reserving ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
+    return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, { cost: estimate, tokens }, metadata, session);
+  }
+
+  /**
+   * The agent session caps this admission enforces (ratelimit/agent-session-caps.ts): its call cap
+   * where rate limits are enforced (it is one), its spend cap where metering counts the spend (it
+   * is a budget, read from what metering charged). Null when neither applies: most requests.
+   */
+  private sessionCapsOf(ctx: CheckContext): AgentSessionCaps | null {
+    const caps = agentSessionCapsOf(ctx.snapshot, ctx.request);
+    if (caps === null) return null;
+    const maxIterations = this.options.enforceRateLimits ? caps.maxIterations : null;
+    const maxBudget = this.options.metering ? caps.maxBudget : null;
+    if (maxIterations === null && maxBudget === null) return null;
+    return maxIterations === caps.maxIterations && maxBudget === caps.maxBudget ? caps : { ...caps, maxIterations, maxBudget };
   }
 
   private async admitThroughRedis(
@@ -156,15 +184,16 @@ export class RedisAdmitter implements Admitter {
     limits: ReservationLimits,
     estimate: Estimate,
     metadata: Readonly<Record<string, Json>>,
+    session: AgentSessionCaps | null,
   ): Promise<Admission> {
     const now = ctx.now.getTime();
     const { budgets } = limits;
     let sent: Promise<RawReply> | null = null;
     try {
       if (!this.client.isReady) throw new Error('Redis is not connected');
-      sent = this.send(now, admissionId, enforced, limits, estimate);
+      sent = this.send(now, admissionId, enforced, limits, estimate, session);
       const reply = await withTimeout(sent, this.options.timeoutMs, `redis script ${ADMIT.name}`);
-      const verdict = verdictOf(reply, now, enforced, limits, estimate);
+      const verdict = verdictOf(reply, now, enforced, limits, estimate, session);
       if (verdict === null) return { kind: 'admit', metadata };
       if (verdict.kind !== 'rate_limited') return verdict;
       const tokens = verdict.tokenWindow === null ? null : await this.tokensInWindow(verdict.tokenWindow, now);
@@ -175,7 +204,8 @@ export class RedisAdmitter implements Admitter {
       // unreserved and whose response may settle before the script has run. Tokens reserved for
       // a request admitted here (rate limits fail open) are given back too: its response is then
       // counted whole, as without a reservation.
-      if (sent !== null && (budgets.length > 0 || (estimate.tokens > 0 && admissionId !== ''))) this.releaseOnceRun(sent, admissionId);
+      // A session's calls the script counted stay counted, as rpm counts do.
+      if (sent !== null && admissionId !== '' && (budgets.length > 0 || estimate.tokens > 0 || estimate.cost > 0)) this.releaseOnceRun(sent, admissionId);
       // A key over its budget passed the key budget check only to be slowed by its own limits:
       // with those not applied it would run unlimited past its budget, so it is refused instead.
       const overBudget = enforced.some((limit) => limit.target.kind === 'key') ? throttledKeyRefusal(ctx) : null;
@@ -229,7 +259,14 @@ export class RedisAdmitter implements Admitter {
       .catch((error: unknown) => this.options.onError(new ReservationNotReleasedError(admissionId, error)));
   }
 
-  private send(now: number, admissionId: string, limits: readonly RateLimit[], { budgets, windows }: ReservationLimits, estimate: Estimate): Promise<RawReply> {
+  private send(
+    now: number,
+    admissionId: string,
+    limits: readonly RateLimit[],
+    { budgets, windows }: ReservationLimits,
+    estimate: Estimate,
+    session: AgentSessionCaps | null,
+  ): Promise<RawReply> {
     const minute = minuteOf(now);
     const keys = [this.keys.reservation(admissionId)];
     for (const limit of limits) {
@@ -238,6 +275,7 @@ export class RedisAdmitter implements Admitter {
     }
     for (const budget of budgets) keys.push(this.keys.counter(budget.slot.target));
     for (const window of windows) keys.push(this.keys.windowTail(window.tail));
+    if (session !== null) keys.push(this.keys.sessionIterations(session.agentId, session.sessionId), this.keys.sessionBudget(session.agentId, session.sessionId));
     const ttlMs = this.options.reservation?.ttlMs ?? 0;
     const args = [
       String(now),
@@ -258,6 +296,12 @@ export class RedisAdmitter implements Admitter {
     }
     args.push(String(windows.length));
     for (const window of windows) args.push(String(window.budget + 1), String(window.window.max_budget), ...windowSpendArgs(window.spend, now));
+    if (session === null) args.push('0');
+    else {
+      const ttls = this.options.agentSessionTtls ?? DEFAULT_SESSION_TTLS;
+      args.push('1', session.maxIterations === null ? '' : String(session.maxIterations), session.maxBudget === null ? '' : String(session.maxBudget));
+      args.push(String(ttls.iterationsMs), String(ttls.budgetMs));
+    }
     return ADMIT.send(this.client, keys, args);
   }
 }
@@ -280,7 +324,13 @@ export class MeteringAdmitter implements Admitter {
  * (`agent_session_id`), whose tpm windows the response feeds (v3's `_collect_tpm_scope_targets`),
  * limited or not, like every other scope.
  */
-function admissionMetadata(admissionId: string | null, metered: boolean, ctx: CheckContext, rateLimit: Json | null): Readonly<Record<string, Json>> {
+function admissionMetadata(
+  admissionId: string | null,
+  metered: boolean,
+  ctx: CheckContext,
+  rateLimit: Json | null,
+  sessionBudget = false,
+): Readonly<Record<string, Json>> {
   if (admissionId === null && rateLimit === null) return NO_METADATA;
   const metadata: Record<string, Json> = {};
   if (admissionId !== null) metadata.admission_id = admissionId;
@@ -310,6 +360,9 @@ function admissionMetadata(admissionId: string | null, metered: boolean, ctx: Ch
     metadata.agent_id = agentId;
     const sessionId = agentSessionIdOf(ctx.request);
     if (sessionId !== null) metadata.agent_session_id = sessionId;
+    // The session's max_budget_per_session reads its spend: the response is charged to it
+    // (ratelimit/agent-session-caps.ts; the capped agent is the key's, which agentIdOf names first).
+    if (sessionId !== null && sessionBudget && metered) metadata.agent_session_budget = true;
   }
   if (rateLimit !== null) metadata.rate_limit = rateLimit;
   return metadata;
@@ -344,6 +397,7 @@ function verdictOf(
   limits: readonly RateLimit[],
   { budgets, windows }: ReservationLimits,
   estimate: Estimate,
+  session: AgentSessionCaps | null = null,
 ): Admission | RateLimited | null {
   const reply = replyArray(raw);
   const verdict = replyString(reply[0]);
@@ -378,6 +432,15 @@ function verdictOf(
     const spend = Number(replyString(reply[2]));
     const reserved = Number(replyString(reply[3]));
     return { kind: 'deny', check: 'budget_reservation', denial: reservationDenial(budget, spend, reserved, estimate.cost) };
+  }
+  if (verdict === 'session_iterations' && session !== null && session.maxIterations !== null) {
+    const denial = sessionCapDenial(iterationsExceededMessage(session.sessionId, Number(replyString(reply[1])), session.maxIterations));
+    return { kind: 'deny', check: 'agent_session_iterations', denial };
+  }
+  if (verdict === 'session_budget' && session !== null && session.maxBudget !== null) {
+    const spend = Number(replyString(reply[1]));
+    const reserved = Number(replyString(reply[2]));
+    return { kind: 'deny', check: 'agent_session_budget', denial: sessionCapDenial(sessionBudgetMessage(session.sessionId, session.maxBudget, spend, reserved, estimate.cost)) };
   }
   if (verdict === 'over_window') {
     const window = windows[Number(reply[1]) - 1];
@@ -422,4 +485,19 @@ function reservationDenial(budget: BudgetLimit, spend: number, reserved: number,
       `(${budget.slot.target.kind} ${budget.slot.target.id}: reserved for requests in flight ${pyFloat(reserved)}, ` +
       `estimated cost of this request ${pyFloat(estimate)})`,
   );
+}
+
+/** LiteLLM's HTTPException(429, detail) of its session limiters, re-raised: type and param the string "None". */
+function sessionCapDenial(message: string): Denial {
+  return { status: 429, type: 'None', param: 'None', message };
+}
+
+/**
+ * LiteLLM's text when the spend alone reached the cap; with what requests in flight hold added,
+ * as the budget reservation's refusals say, when only the reservation refuses.
+ */
+function sessionBudgetMessage(sessionId: string, maxBudget: number, spend: number, reserved: number, estimate: number): string {
+  const text = sessionBudgetExceededMessage(sessionId, spend, maxBudget);
+  if (spend >= maxBudget) return text;
+  return `${text} (reserved for requests in flight ${pyFloat(reserved)}, estimated cost of this request ${pyFloat(estimate)})`;
 }

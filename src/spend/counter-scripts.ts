@@ -189,10 +189,12 @@ return out`,
 
 /**
  * KEYS: done marker (of the charge id), stream, reservation, n counters, m per-model budget
- * windows, k team-member model counters, then token buckets, then q window tails.
+ * windows, k team-member model counters, then token buckets, then q window tails, then the agent
+ * session's spend when charged.
  * ARGV: reservation id (the admission id, the reservation's member name; '' for none), amount, event JSON, done TTL ms,
  * n, tokens, bucket TTL ms, m (absent: 0), now, then each window's length in ms, then k (absent: 0),
- * then q (absent: 0), the minute the request started, and how long a tail keeps a minute (ms).
+ * then q (absent: 0), the minute the request started, and how long a tail keeps a minute (ms),
+ * then 1 when the agent session's spend is charged (absent: 0) and its TTL ms.
  * Returns 1 when recorded, 0 when this charge was already recorded.
  */
 export const RECORD_SPEND = new LuaScript(
@@ -226,8 +228,11 @@ for j = 1, k do
   redis.call('INCRBYFLOAT', KEYS[3 + n + m + j], ARGV[2])
 end
 local q = tonumber(ARGV[11 + m] or '0')
+-- The agent session's spend (max_budget_per_session), the last key when charged.
+local sb = tonumber(ARGV[14 + m] or '0')
+local last_tail = #KEYS - sb
 if tokens > 0 then
-  for i = 4 + n + m + k, #KEYS - q do
+  for i = 4 + n + m + k, last_tail - q do
     redis.call('INCRBY', KEYS[i], tokens)
     redis.call('PEXPIRE', KEYS[i], ARGV[7])
   end
@@ -239,7 +244,7 @@ if q > 0 and tonumber(ARGV[2]) > 0 then
   local kept = math.floor(retain / 60000)
   local oldest = math.floor(tonumber(ARGV[9]) / 60000) - kept
   if tonumber(minute) >= oldest then
-    for i = #KEYS - q + 1, #KEYS do
+    for i = last_tail - q + 1, last_tail do
       redis.call('HINCRBYFLOAT', KEYS[i], minute, ARGV[2])
       if redis.call('HLEN', KEYS[i]) > kept + 2 then
         for _, field in ipairs(redis.call('HKEYS', KEYS[i])) do
@@ -249,6 +254,12 @@ if q > 0 and tonumber(ARGV[2]) > 0 then
       redis.call('PEXPIRE', KEYS[i], retain)
     end
   end
+end
+-- It lasts its TTL from its first write (this charge, or the reservation of an earlier Check).
+if sb == 1 then
+  local fresh = redis.call('EXISTS', KEYS[#KEYS]) == 0
+  redis.call('HINCRBYFLOAT', KEYS[#KEYS], 's', ARGV[2])
+  if fresh then redis.call('PEXPIRE', KEYS[#KEYS], ARGV[15 + m]) end
 end
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[3], 'w', table.concat(windows, ','))
 return 1`,
@@ -346,11 +357,19 @@ return 1`,
  * and the first minute of its tail to read ('' for none: the settled spend is all of it).
  * A multi-window budget admits only if settled + max(tail known, tail read now) + reserved +
  * estimate <= max, and then reserves on its entity's counter as a budget does.
+ * Then S (absent: 0) and, when 1, an agent session's caps: max_iterations ('' for none),
+ * max_budget_per_session ('' for none), the iteration counter's TTL ms and the session spend's;
+ * their keys (the iteration counter, the session spend) follow the window tails. A session is
+ * refused once an admitted call would pass max_iterations, or once its spend reaches
+ * max_budget_per_session (LiteLLM's `>=`), or, with an estimate (reservations), once spend +
+ * reserved + estimate would pass it; an admitted call counts one iteration and, with an estimate,
+ * reserves on the session spend as on a budget counter.
  * A tpm limit admits only if used + tokens <= limit (v3's check-and-increment-by-n: refused when
  * `current + increment > limit`), and the tokens are then added to its current bucket and noted
  * on the reservation (t, b), so the response's settlement gives them back (release).
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
- * | {"over_budget", j, spend, reserved} | {"over_window", x, spend, reserved}; i is the first rpm limit crossed, else the first tpm
+ * | {"over_budget", j, spend, reserved} | {"over_window", x, spend, reserved}
+ * | {"session_iterations", count} | {"session_budget", spend, reserved}; i is the first rpm limit crossed, else the first tpm
  * limit crossed (v3's rpm pass runs before its token reservation).
  * Nothing is written unless everything fits.
  */
@@ -434,9 +453,45 @@ for x = 1, W do
   end
   if not listed then reserve[#reserve + 1] = key end
 end
+-- An agent session's caps (max_iterations, max_budget_per_session): checked with everything
+-- else, so a call refused here or elsewhere takes no iteration, and concurrent calls of a session
+-- cannot all pass a cap one of them reaches.
+local S = tonumber(ARGV[a] or '0')
+a = a + 1
+local session_iterations, session_budget, session_iterations_ttl, session_budget_ttl = nil, nil, 0, 0
+if S == 1 then
+  local iterations_max, budget_max = ARGV[a], ARGV[a + 1]
+  session_iterations_ttl, session_budget_ttl = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
+  local iterations_key, budget_key = KEYS[first_counter + B + W], KEYS[first_counter + B + W + 1]
+  if iterations_max ~= '' then
+    local count = tonumber(redis.call('GET', iterations_key) or '0') + 1
+    if count > tonumber(iterations_max) then return {'session_iterations', tostring(count)} end
+    session_iterations = iterations_key
+  end
+  if budget_max ~= '' then
+    local max = tonumber(budget_max)
+    purge(budget_key, now)
+    local spend = tonumber(redis.call('HGET', budget_key, 's') or '0')
+    local reserved = tonumber(redis.call('HGET', budget_key, 'r') or '0')
+    if spend >= max or (estimate > 0 and spend + reserved + estimate > max) then
+      return {'session_budget', string.format('%.17g', spend), tostring(reserved)}
+    end
+    if estimate > 0 then
+      session_budget = budget_key
+      reserve[#reserve + 1] = budget_key
+    end
+  end
+end
 for _, key in ipairs(rpm_keys) do
   redis.call('INCR', key)
   redis.call('PEXPIRE', key, bucket_ttl)
+end
+if session_iterations and redis.call('INCR', session_iterations) == 1 then redis.call('PEXPIRE', session_iterations, session_iterations_ttl) end
+-- A session's spend lasts its TTL from its first write, whether a charge or, here, a reservation.
+if session_budget and redis.call('EXISTS', session_budget) == 0 then
+  redis.call('HSET', session_budget, 's', '0', 'r', '0')
+  redis.call('PEXPIRE', session_budget, session_budget_ttl)
 end
 local held = false
 if tokens > 0 and #tpm_keys > 0 then

@@ -15,6 +15,11 @@
  *   <p>spend:tmm:<user>:<team>:<model>
  *                              string  a member's spend on one model of its team's
  *                                    team_member_model_max_budget; never expires (LiteLLM never resets it)
+ *   <p>spend:si:<agent>:<session>  string  an agent session's admitted calls (max_iterations); expires
+ *                                    LITELLM_MAX_ITERATIONS_TTL after its first
+ *   <p>spend:sb:<agent>:<session>  hash  an agent session's spend (max_budget_per_session): s = spend,
+ *                                    r = reserved; with :r, live reservations as a counter's; expires
+ *                                    LITELLM_MAX_BUDGET_PER_SESSION_TTL after its first write
  *   <p>spend:wt:<target>       hash  a key's, team's, user's or end user's recent metered spend by the
  *                                    minute its requests started (field: minute since the epoch), the
  *                                    part of its multi-window budgets SpendLogs may not show yet;
@@ -61,6 +66,16 @@ export class SpendKeys {
   /** LiteLLM's `spend:team_member:<user>:<team>:model:<model>`, under Tollgate's prefix. */
   teamMemberModel(counter: TeamMemberModelCounter): string {
     return `${this.base}tmm:${uriPart(counter.userId)}:${uriPart(counter.teamId)}:${uriPart(counter.model)}`;
+  }
+
+  /** An agent session's admitted calls (ratelimit/agent-session-caps.ts). */
+  sessionIterations(agentId: string, sessionId: string): string {
+    return `${this.base}si:${uriPart(agentId)}:${uriPart(sessionId)}`;
+  }
+
+  /** An agent session's spend and reservations (ratelimit/agent-session-caps.ts). */
+  sessionBudget(agentId: string, sessionId: string): string {
+    return `${this.base}sb:${uriPart(agentId)}:${uriPart(sessionId)}`;
   }
 
   /** A window entity's recent spend by minute (spend/window-tail.ts). */

@@ -29,6 +29,9 @@ export interface SpendRecorder {
   release(reservationId: string): Promise<void>;
 }
 
+/** LiteLLM's LITELLM_MAX_BUDGET_PER_SESSION_TTL default. */
+const DEFAULT_SESSION_TTL_MS = 3_600_000;
+
 /** Long enough to cover every replay of one response; charge ids are unique per response. */
 const DONE_TTL_MS = 24 * 3_600_000;
 
@@ -49,6 +52,8 @@ export interface RedisRecorderOptions {
   readonly timeoutMs: number;
   /** Which of a response's tokens the tpm windows count (general_settings.token_rate_limit_type). */
   readonly tokenRateLimitType: TokenRateLimitType;
+  /** How long an agent session's spend lasts from its first write (LITELLM_MAX_BUDGET_PER_SESSION_TTL); an hour by default. */
+  readonly agentSessionBudgetTtlMs?: number;
   readonly onFallback: (error: unknown) => void;
 }
 
@@ -98,6 +103,10 @@ export class RedisSpendRecorder implements SpendRecorder {
     const member = event.attribution.teamMemberModel;
     const memberCounters = member === undefined ? [] : [this.keys.teamMemberModel(member)];
     const tails = windowTailTargets(targets);
+    const { agentId, agentSessionId, agentSessionBudget } = event.attribution;
+    // The session spend a max_budget_per_session reads, when the Check named it.
+    const sessionBudget =
+      agentSessionBudget === true && agentId != null && agentSessionId != null ? [this.keys.sessionBudget(agentId, agentSessionId)] : [];
     const now = Date.now();
     const keys = [
       this.keys.done(event.chargeId),
@@ -109,6 +118,7 @@ export class RedisSpendRecorder implements SpendRecorder {
       ...memberCounters,
       ...buckets,
       ...tails.map((t) => this.keys.windowTail(t)),
+      ...sessionBudget,
     ];
     const args = [
       reservationId,
@@ -125,6 +135,8 @@ export class RedisSpendRecorder implements SpendRecorder {
       String(tails.length),
       String(tailMinuteOf(event.startTime)),
       String(WINDOW_TAIL_RETAIN_MS),
+      String(sessionBudget.length),
+      String(this.options.agentSessionBudgetTtlMs ?? DEFAULT_SESSION_TTL_MS),
     ];
     const reply = await RECORD_SPEND.run(this.client, keys, args, this.options.timeoutMs);
     return reply === 1;

@@ -1,0 +1,176 @@
+/**
+ * An agent's `max_iterations` and `max_budget_per_session` (ratelimit/agent-session-caps.ts) at
+ * admission, on a real Redis (own key prefix, removed afterwards): counted and checked in the one
+ * ADMIT script with the rate limits and budget reservations, so concurrent calls of one session
+ * cannot all pass a cap (BerriAI/litellm#34732), and charged by the metering's RECORD_SPEND.
+ */
+import { expect } from 'chai';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import type { JsonObject } from '../../src/domain/entities';
+import type { Snapshot } from '../../src/checks/types';
+import { PriceTable } from '../../src/metering/prices';
+import { RedisAdmitter, type Admission, type AdmissionOptions } from '../../src/spend/admission';
+import { SpendKeys } from '../../src/spend/redis-keys';
+import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
+import { aContext, aKey, anAgent, aRequest, aSnapshot } from '../checks/fixtures';
+import { requireRedis, type TestRedis } from '../support/redis';
+import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
+
+const PRICES = new PriceTable(
+  parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
+);
+const TTLS = { iterationsMs: 600_000, budgetMs: 900_000 };
+
+describe('spend: agent session caps at admission on Redis', function () {
+  let redis: TestRedis;
+  let client: TestRedisClient;
+  let keys: SpendKeys;
+  let recorder: RedisSpendRecorder;
+  let errors: unknown[];
+  let n = 0;
+  const unique = (label: string): string => `${label}-${(n += 1)}`;
+
+  before(async function () {
+    redis = await requireRedis(this);
+    client = await openRedisClient();
+    keys = new SpendKeys(redis.prefix);
+    recorder = aRedisRecorder(client, redis.prefix, { timeoutMs: 2000, onFallback: (error) => errors.push(error), agentSessionBudgetTtlMs: TTLS.budgetMs });
+  });
+
+  beforeEach(() => {
+    errors = [];
+  });
+
+  after(async () => {
+    client?.destroy();
+    await redis?.cleanup();
+  });
+
+  const admitter = (options: Partial<AdmissionOptions> = {}, admissionIds: () => string = () => unique('admission')): RedisAdmitter =>
+    new RedisAdmitter(client, keys, PRICES, {
+      prefix: redis.prefix,
+      enforceRateLimits: true,
+      reservation: null,
+      rateLimitMetadata: false,
+      metering: true,
+      newAdmissionId: admissionIds,
+      timeoutMs: 2000,
+      idleCounterMs: 60_000,
+      admitWhenReservationUnavailable: false,
+      agentSessionTtls: TTLS,
+      onError: (error) => errors.push(error),
+      ...options,
+    });
+
+  /** A key acting for its agent, whose litellm_params hold `params`. */
+  const agentSnapshot = (agentId: string, params: JsonObject, key: Partial<Parameters<typeof aKey>[0]> = {}): Snapshot =>
+    aSnapshot({ key: aKey({ token: `key-of-${agentId}`, agent_id: agentId, ...key }), agent: anAgent({ agent_id: agentId, litellm_params: params }) });
+  /** A chat call of `session` whose estimate is 100 output tokens at 0.002: 0.2. */
+  const callOf = (session: string | null) =>
+    aRequest({
+      route: '/v1/chat/completions',
+      model: 'gpt-4o',
+      headers: session === null ? {} : { 'x-litellm-trace-id': session },
+      body: { model: 'gpt-4o', messages: [], max_tokens: 100 },
+    });
+  const admit = (snapshot: Snapshot, session: string | null, by = admitter()): Promise<Admission> =>
+    Promise.resolve(by.admit(aContext({ snapshot, request: callOf(session), keyHash: snapshot.key?.token ?? null, now: new Date() })));
+  const denialOf = (admission: Admission) => (admission.kind === 'deny' ? { check: admission.check, ...admission.denial } : null);
+  const charge = async (agentId: string, session: string, cost: number, reservationId?: string): Promise<void> => {
+    const chargeId = unique('charge');
+    const base = aSpendEvent({ chargeId, requestId: chargeId });
+    const attribution = { ...base.attribution, keyHash: `key-of-${agentId}`, agentId, agentSessionId: session, agentSessionBudget: true };
+    expect(await recorder.record({ ...base, ...(reservationId === undefined ? {} : { reservationId }), cost, startTime: Date.now(), attribution })).to.equal(true);
+  };
+
+  it("admits max_iterations calls of a session, then answers LiteLLM's 429; another session, and another agent's session of that id, count apart", async () => {
+    const [agent, other] = [unique('agent'), unique('agent')];
+    const snapshot = agentSnapshot(agent, { max_iterations: 3 });
+    for (let i = 0; i < 3; i += 1) expect((await admit(snapshot, 's-1')).kind, `call ${i + 1}`).to.equal('admit');
+    expect(denialOf(await admit(snapshot, 's-1'))).to.deep.equal({
+      check: 'agent_session_iterations',
+      status: 429,
+      type: 'None',
+      param: 'None',
+      message: 'Max iterations exceeded for session s-1. Current count: 4, max_iterations: 3.',
+    });
+    expect((await admit(snapshot, 's-2')).kind).to.equal('admit');
+    expect((await admit(agentSnapshot(other, { max_iterations: 3 }), 's-1')).kind, "another agent's session of that id").to.equal('admit');
+    const ttl = await client.pTTL(keys.sessionIterations(agent, 's-1'));
+    expect(ttl).to.be.within(TTLS.iterationsMs - 5000, TTLS.iterationsMs);
+    expect(await client.get(keys.sessionIterations(agent, 's-1')), 'a refused call takes no iteration').to.equal('3');
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('admits exactly max_iterations of many concurrent calls of one session', async () => {
+    const snapshot = agentSnapshot(unique('agent'), { max_iterations: 3 });
+    const verdicts = await Promise.all(Array.from({ length: 12 }, () => admit(snapshot, 'burst')));
+    expect(verdicts.filter((v) => v.kind === 'admit')).to.have.length(3);
+  });
+
+  it('takes no iteration for a call another limit refuses (the key over its rpm_limit), and caps nothing without a session', async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_iterations: 5 }, { rpm_limit: 1 });
+    expect((await admit(snapshot, 's')).kind).to.equal('admit');
+    expect(denialOf(await admit(snapshot, 's'))?.check).to.equal('rate_limit');
+    expect(await client.get(keys.sessionIterations(agent, 's'))).to.equal('1');
+    const unlimited = agentSnapshot(unique('agent'), { max_iterations: 0 });
+    expect((await admit(unlimited, null)).kind).to.equal('admit');
+    expect(denialOf(await admit(unlimited, 'x'))?.check).to.equal('agent_session_iterations');
+  });
+
+  it("refuses a session once the spend metering charged it reaches max_budget_per_session (LiteLLM's >=), counting no other session's", async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_budget_per_session: 0.5 });
+    const admitted = await admit(snapshot, 'spender');
+    expect(admitted.kind === 'admit' && admitted.metadata).to.deep.include({ agent_id: agent, agent_session_id: 'spender', agent_session_budget: true });
+    await charge(agent, 'spender', 0.3);
+    await charge(agent, 'other-session', 5);
+    expect((await admit(snapshot, 'spender')).kind).to.equal('admit');
+    await charge(agent, 'spender', 0.2);
+    expect(denialOf(await admit(snapshot, 'spender'))).to.deep.equal({
+      check: 'agent_session_budget',
+      status: 429,
+      type: 'None',
+      param: 'None',
+      message: 'Session budget exceeded for session spender. Current spend: $0.5000, max_budget_per_session: $0.50.',
+    });
+    const ttl = await client.pTTL(keys.sessionBudget(agent, 'spender'));
+    expect(ttl, 'from its first charge').to.be.within(TTLS.budgetMs - 5000, TTLS.budgetMs);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('with budget_reservation holds what calls in flight may spend against the session, and gives it back when they are charged', async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_budget_per_session: 0.5 });
+    const ids: string[] = [];
+    const reserving = admitter({ reservation: { ttlMs: 60_000, defaultOutputTokens: 4096 } }, () => {
+      const id = unique('admission');
+      ids.push(id);
+      return id;
+    });
+    const verdicts = await Promise.all(Array.from({ length: 5 }, () => admit(snapshot, 'reserved', reserving)));
+    expect(verdicts.filter((v) => v.kind === 'admit'), '0.2 each against 0.5').to.have.length(2);
+    const refused = verdicts.find((v) => v.kind === 'deny');
+    expect(refused === undefined ? null : denialOf(refused)?.message).to.equal(
+      'Session budget exceeded for session reserved. Current spend: $0.0000, max_budget_per_session: $0.50. (reserved for requests in flight 0.4, estimated cost of this request 0.2)',
+    );
+    const budget = keys.sessionBudget(agent, 'reserved');
+    expect(Number(await client.hGet(budget, 'r'))).to.be.closeTo(0.4, 1e-9);
+    expect(await client.pTTL(budget)).to.be.within(TTLS.budgetMs - 5000, TTLS.budgetMs);
+    const admittedIds = ids.filter((_, i) => verdicts[i]?.kind === 'admit');
+    for (const id of admittedIds) await charge(agent, 'reserved', 0.05, id);
+    expect(Number(await client.hGet(budget, 'r'))).to.equal(0);
+    expect(Number(await client.hGet(budget, 's'))).to.be.closeTo(0.1, 1e-9);
+    expect((await admit(snapshot, 'reserved', reserving)).kind).to.equal('admit');
+  });
+
+  it('caps no spend without metering (nothing counts it), but still the calls', async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_iterations: 1, max_budget_per_session: 0 });
+    const unmetered = admitter({ metering: false });
+    expect((await admit(snapshot, 's', unmetered)).kind).to.equal('admit');
+    expect(denialOf(await admit(snapshot, 's', unmetered))?.check).to.equal('agent_session_iterations');
+    expect(denialOf(await admit(snapshot, 's2'))?.check, 'metered: a budget of 0 refuses at once').to.equal('agent_session_budget');
+  });
+});

@@ -259,7 +259,11 @@ end
 if sb == 1 then
   local fresh = redis.call('EXISTS', KEYS[#KEYS]) == 0
   redis.call('HINCRBYFLOAT', KEYS[#KEYS], 's', ARGV[2])
-  if fresh then redis.call('PEXPIRE', KEYS[#KEYS], ARGV[15 + m]) end
+  -- Started again by this charge: what other calls in flight still hold on it is held again.
+  if fresh then
+    rebuild_reserved(KEYS[#KEYS])
+    redis.call('PEXPIRE', KEYS[#KEYS], ARGV[15 + m])
+  end
 end
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[3], 'w', table.concat(windows, ','))
 return 1`,
@@ -471,6 +475,14 @@ if S == 1 then
   end
   if budget_max ~= '' then
     local max = tonumber(budget_max)
+    -- A session's spend gone (its TTL) while its calls in flight still hold their estimates: it
+    -- starts again holding them, so that neither purging nor releasing them takes it below 0 or
+    -- writes it back without a TTL.
+    if redis.call('EXISTS', budget_key) == 0 and redis.call('EXISTS', budget_key .. ':r') == 1 then
+      redis.call('HSET', budget_key, 's', '0')
+      rebuild_reserved(budget_key)
+      redis.call('PEXPIRE', budget_key, session_budget_ttl)
+    end
     purge(budget_key, now)
     local spend = tonumber(redis.call('HGET', budget_key, 's') or '0')
     local reserved = tonumber(redis.call('HGET', budget_key, 'r') or '0')

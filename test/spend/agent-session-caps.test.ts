@@ -165,6 +165,48 @@ describe('spend: agent session caps at admission on Redis', function () {
     expect((await admit(snapshot, 'reserved', reserving)).kind).to.equal('admit');
   });
 
+  it("rebuilds what calls in flight hold on a session whose spend expired before them, so that neither a purge nor a release leaves it negative or without its TTL", async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_budget_per_session: 5 });
+    const ids: string[] = [];
+    const reserving = (ttlMs: number): RedisAdmitter =>
+      admitter({ reservation: { ttlMs, defaultOutputTokens: 4096 } }, () => {
+        const id = unique('admission');
+        ids.push(id);
+        return id;
+      });
+    const budget = keys.sessionBudget(agent, 'lost');
+    // A call in flight holds 0.2; the session's spend then reaches its TTL (here: is evicted).
+    expect((await admit(snapshot, 'lost', reserving(60_000))).kind).to.equal('admit');
+    await client.del(budget);
+    expect((await admit(snapshot, 'lost', reserving(60_000))).kind).to.equal('admit');
+    expect(Number(await client.hGet(budget, 'r')), 'both calls in flight held').to.be.closeTo(0.4, 1e-9);
+    await charge(agent, 'lost', 0.1, ids[0]);
+    expect(Number(await client.hGet(budget, 'r')), 'the second call still holds its estimate').to.be.closeTo(0.2, 1e-9);
+
+    // A reservation that expired unsettled, on a session whose spend is gone, purged by the next call.
+    const stale = unique('agent');
+    const staleBudget = keys.sessionBudget(stale, 'lost');
+    expect((await admit(agentSnapshot(stale, { max_budget_per_session: 5 }), 'lost', reserving(1))).kind).to.equal('admit');
+    await client.del(staleBudget);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await admit(agentSnapshot(stale, { max_budget_per_session: 5 }), 'lost')).kind).to.equal('admit');
+    await charge(stale, 'lost', 0.1);
+    expect(Number((await client.hGet(staleBudget, 'r')) ?? '0'), 'no negative reserved total').to.be.at.least(0);
+    expect(await client.pTTL(staleBudget), 'the session spend keeps a TTL').to.be.within(1, TTLS.budgetMs);
+
+    // Two calls in flight on a session whose spend is gone, started again by another call's charge.
+    const charged = unique('agent');
+    const chargedBudget = keys.sessionBudget(charged, 'lost');
+    const held = ids.length;
+    for (let i = 0; i < 2; i += 1) expect((await admit(agentSnapshot(charged, { max_budget_per_session: 5 }), 'lost', reserving(60_000))).kind).to.equal('admit');
+    await client.del(chargedBudget);
+    await charge(charged, 'lost', 0.1);
+    await charge(charged, 'lost', 0.1, ids[held]);
+    expect(Number(await client.hGet(chargedBudget, 'r')), 'the other call still holds its estimate').to.be.closeTo(0.2, 1e-9);
+    expect(errors).to.deep.equal([]);
+  });
+
   it('caps no spend without metering (nothing counts it), but still the calls', async () => {
     const agent = unique('agent');
     const snapshot = agentSnapshot(agent, { max_iterations: 1, max_budget_per_session: 0 });

@@ -408,6 +408,52 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       ),
     );
 
+  const agent = program.command('agent').description("agents (LiteLLM_AgentsTable): a key's agent_id names one");
+  agent
+    .command('create')
+    .requiredOption('--name <name>', 'agent name (unique)')
+    .option('--id <id>', 'agent id (default: a new uuid)')
+    .option('--rpm <n>', 'requests per minute over all its sessions', amount)
+    .option('--tpm <n>', 'tokens per minute over all its sessions', amount)
+    .option('--session-rpm <n>', 'requests per minute within one session', amount)
+    .option('--session-tpm <n>', 'tokens per minute within one session', amount)
+    .option('--require-trace-id', "its keys' calls must send x-litellm-trace-id (require_trace_id_on_calls_by_agent)")
+    .option('--max-iterations <n>', 'calls one session may make (max_iterations)', amount)
+    .option('--max-budget-per-session <usd>', 'dollars one session may spend (max_budget_per_session; needs tollgate.metering)', amount)
+    .action(
+      run(
+        async (
+          s,
+          o: {
+            name: string;
+            id?: string;
+            rpm?: number;
+            tpm?: number;
+            sessionRpm?: number;
+            sessionTpm?: number;
+            requireTraceId?: boolean;
+            maxIterations?: number;
+            maxBudgetPerSession?: number;
+          },
+        ) => {
+          const created = await s.admin.createAgent({
+            agentId: o.id,
+            name: o.name,
+            rpmLimit: o.rpm ?? null,
+            tpmLimit: o.tpm ?? null,
+            sessionRpmLimit: o.sessionRpm ?? null,
+            sessionTpmLimit: o.sessionTpm ?? null,
+            requireTraceId: o.requireTraceId === true,
+            maxIterations: o.maxIterations ?? null,
+            maxBudgetPerSession: o.maxBudgetPerSession ?? null,
+          });
+          // Clears a cached "unknown agent" left by a request that named it before it existed.
+          await s.invalidate('agent', created.agent_id);
+          print(created);
+        },
+      ),
+    );
+
   const endUser = program.command('end-user').description('end users (customers: the request `user`)');
   endUser
     .command('create')
@@ -514,6 +560,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--metadata <json>', 'key metadata (JSON object)', jsonObject)
     .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, modelMaxBudget)
     .option('--budget-limits <json>', BUDGET_LIMITS_HELP, budgetLimits)
+    .option('--agent <id>', 'the agent the key acts for (its limits, session caps and trace-id requirement hold the key)')
     .action(
       run(
         async (
@@ -532,9 +579,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             metadata?: JsonObject;
             modelMaxBudget?: JsonObject;
             budgetLimits?: NewBudgetWindow[];
+            agent?: string;
           },
         ) => {
           const created = await s.admin.createKey({
+            agentId: o.agent ?? null,
             teamId: o.team ?? null,
             userId: o.user ?? null,
             organizationId: o.org ?? null,

@@ -83,6 +83,23 @@ export interface NewBudgetWindow {
   readonly max_budget: number;
 }
 
+/**
+ * An agent (`LiteLLM_AgentsTable`, LiteLLM's /v1/agents): its rate limits over all its sessions and
+ * within one, and its `litellm_params` (`require_trace_id_on_calls_by_agent`, `max_iterations`,
+ * `max_budget_per_session`).
+ */
+export interface NewAgent {
+  readonly agentId?: string;
+  readonly name: string;
+  readonly rpmLimit?: number | null;
+  readonly tpmLimit?: number | null;
+  readonly sessionRpmLimit?: number | null;
+  readonly sessionTpmLimit?: number | null;
+  readonly requireTraceId?: boolean;
+  readonly maxIterations?: number | null;
+  readonly maxBudgetPerSession?: number | null;
+}
+
 export interface NewKey {
   readonly teamId?: string | null;
   readonly userId?: string | null;
@@ -99,6 +116,8 @@ export interface NewKey {
   readonly modelMaxBudget?: JsonObject;
   /** Multi-window budgets, stored in `budget_limits` (checks/window-budgets.ts). */
   readonly budgetLimits?: readonly NewBudgetWindow[];
+  /** The agent the key acts for (`agent_id`): its limits, session caps and trace-id requirement hold the key. */
+  readonly agentId?: string | null;
 }
 
 /** Rows with a `spend` column addressed by a single id. */

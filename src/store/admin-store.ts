@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type {
+  Agent,
   Budget,
   EndUser,
   Json,
@@ -36,6 +37,7 @@ import {
   requireTeamMemberModelMaxBudget,
   type EndUserChanges,
   type KeyChanges,
+  type NewAgent,
   type NewBudget,
   type NewEndUser,
   type NewKey,
@@ -49,6 +51,7 @@ import {
   type UserChanges,
 } from './admin-inputs';
 import {
+  AgentRecord,
   BudgetRecord,
   DeprecatedVerificationTokenRecord,
   EndUserRecord,
@@ -175,7 +178,13 @@ function teamMemberBudgetId(alias: string | null | undefined): string {
 }
 
 /** The rows a key names must exist (see admin-guards): the team, organization, project and budget row. */
-async function requireKeyReferences(manager: EntityManager, input: Pick<KeyChanges, 'teamId' | 'organizationId' | 'projectId' | 'budgetId'>): Promise<void> {
+async function requireKeyReferences(
+  manager: EntityManager,
+  input: Pick<KeyChanges, 'teamId' | 'organizationId' | 'projectId' | 'budgetId'> & { readonly agentId?: string | null },
+): Promise<void> {
+  if (input.agentId !== undefined && input.agentId !== null) {
+    await mustExist(manager, AgentRecord, { agent_id: input.agentId }, `agent ${input.agentId}`);
+  }
   if (input.teamId !== undefined && input.teamId !== null) {
     await mustExist(manager, TeamRecord, { team_id: input.teamId }, `team ${input.teamId}`);
   }
@@ -374,6 +383,47 @@ export class AdminStore {
     return this.readBack(this.reader.findEndUser(userId), 'end user', userId);
   }
 
+  /**
+   * An agent row as LiteLLM's /v1/agents writes it: its card holds its name; limits in their
+   * columns; the trace-id requirement and the session caps in `litellm_params`.
+   */
+  async createAgent(input: NewAgent): Promise<Agent> {
+    const agentId = requireId('agent id', input.agentId ?? randomUUID());
+    const name = requireId('agent name', input.name);
+    const params: JsonObject = {};
+    if (input.requireTraceId === true) params.require_trace_id_on_calls_by_agent = true;
+    const maxIterations = requireRateLimit('max iterations', input.maxIterations);
+    if (maxIterations !== null) params.max_iterations = maxIterations;
+    const maxBudgetPerSession = requireAmount('max budget per session', input.maxBudgetPerSession);
+    if (maxBudgetPerSession !== null) params.max_budget_per_session = maxBudgetPerSession;
+    const { created_at, created_by, updated_at, updated_by } = this.audit();
+    await this.dataSource.transaction(async (manager) => {
+      await mustNotExist(manager, AgentRecord, { agent_id: agentId }, `agent ${agentId}`);
+      // LiteLLM keeps agent names unique (the table's unique index).
+      await mustNotExist(manager, AgentRecord, { agent_name: name }, `an agent named ${name}`);
+      await manager.insert(AgentRecord, {
+        agent_id: agentId,
+        agent_name: name,
+        litellm_params: params,
+        agent_card_params: { name },
+        static_headers: {},
+        extra_headers: [],
+        agent_access_groups: [],
+        object_permission_id: null,
+        spend: 0,
+        rpm_limit: requireRateLimit('rpm limit', input.rpmLimit),
+        tpm_limit: requireRateLimit('tpm limit', input.tpmLimit),
+        session_rpm_limit: requireRateLimit('session rpm limit', input.sessionRpmLimit),
+        session_tpm_limit: requireRateLimit('session tpm limit', input.sessionTpmLimit),
+        created_at,
+        created_by: created_by ?? '',
+        updated_at,
+        updated_by: updated_by ?? '',
+      });
+    });
+    return this.readBack(this.reader.findAgent(agentId), 'agent', agentId);
+  }
+
   async createKey(input: NewKey = {}): Promise<CreatedKey> {
     const material = newKeyMaterial();
     const expires = requireDate('expires', input.expires);
@@ -405,6 +455,7 @@ export class AdminStore {
         metadata: input.metadata ?? {},
         allowed_routes: [...(input.allowedRoutes ?? [])],
         blocked: null,
+        agent_id: input.agentId ?? null,
         ...this.audit(),
       });
     });

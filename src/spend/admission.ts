@@ -137,7 +137,11 @@ export class RedisAdmitter implements Admitter {
   ) {}
 
   admit(ctx: CheckContext): MaybePromise<Admission> {
-    const rateLimitedRoute = isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
+    // The route is classified only when something reads it: rate limits, their metadata, or the
+    // caps of an agent (a request without one, metering alone, does no more than before).
+    const rateLimitedRoute =
+      (this.options.enforceRateLimits || this.options.rateLimitMetadata || ctx.snapshot.agent !== null) &&
+      isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && rateLimitedRoute;
     const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request, keyBudgetThrottle(ctx)) : [];
     const enforced = this.options.enforceRateLimits ? limits : [];

@@ -207,6 +207,20 @@ describe('spend: agent session caps at admission on Redis', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it("leaves a request without an agent as it was when neither rate limits nor their metadata are on: its route is not even classified, and it is admitted at once", () => {
+    const ctx = aContext({ snapshot: aSnapshot({ key: aKey({ token: 'key-without-agent' }) }), request: callOf('s'), now: new Date() });
+    let reads = 0;
+    const policy = new Proxy(ctx.policy, {
+      get(target, property, receiver) {
+        if (property === 'passThroughEndpoints') reads += 1;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const admission = admitter({ enforceRateLimits: false }).admit({ ...ctx, policy });
+    expect(admission).to.not.be.instanceOf(Promise);
+    expect(reads).to.equal(0);
+  });
+
   it('caps no spend without metering (nothing counts it), but still the calls', async () => {
     const agent = unique('agent');
     const snapshot = agentSnapshot(agent, { max_iterations: 1, max_budget_per_session: 0 });

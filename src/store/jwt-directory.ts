@@ -17,6 +17,7 @@ import { toUser } from './to-domain';
 import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
 import { isDuplicateKey } from './duplicate-key';
+import { StoreUnavailableError } from './unavailable';
 
 /** A client auto_register makes a key for: its claim, and who the token was resolved to. */
 export interface NewJwtClientKey {
@@ -38,6 +39,20 @@ export class ClientRegistrationRaceError extends Error {
   constructor(claimName: string, claimValue: string) {
     super(`JWT Key Mapping: mapping for ${claimName}='${claimValue}' was concurrently removed. Please retry.`);
     this.name = 'ClientRegistrationRaceError';
+  }
+}
+
+/**
+ * auto_register's key and mapping could not be written (the transaction failed, and not on the
+ * mapping's unique index). LiteLLM's `generate_key_helper_fn` turns any failure into
+ * HTTPException(500), which its auth handler refuses: never the database outage that
+ * `allow_requests_on_db_unavailable` would allow (as the proxy admin). Not a StoreUnavailableError
+ * for that reason.
+ */
+export class ClientKeyCreationError extends Error {
+  constructor(claimName: string, claimValue: string, cause: unknown) {
+    super(`auto_register could not create the key for ${claimName}='${claimValue}'`, { cause });
+    this.name = 'ClientKeyCreationError';
   }
 }
 
@@ -228,9 +243,15 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
       );
       return material.token;
     } catch (error) {
-      const winner = await this.mappingOf(input.claimName, input.claimValue);
+      const duplicate = isDuplicateKey(error);
+      // A write that failed otherwise (the database away or slow) is LiteLLM's 500 whether or not
+      // the winner can be read; a lost race whose winner cannot be read is a read outage, as there.
+      const winner = await this.mappingOf(input.claimName, input.claimValue).catch((readError: unknown) => {
+        if (duplicate || !(error instanceof StoreUnavailableError)) throw readError;
+        return undefined;
+      });
       if (winner !== undefined && winner !== TAKEN) return winner;
-      if (!isDuplicateKey(error)) throw error;
+      if (!duplicate) throw error instanceof StoreUnavailableError ? new ClientKeyCreationError(input.claimName, input.claimValue, error) : error;
       // Taken under the collation by a value this one is not, byte for byte: it cannot have its own.
       if (winner === TAKEN) return null;
       // The winner's row went between its commit and this read (a delete): LiteLLM answers 503.

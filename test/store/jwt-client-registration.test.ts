@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createDataSource } from '../../src/store/data-source';
 import { JwtKeyMappingRecord, VerificationTokenRecord } from '../../src/store/entities';
-import { TypeOrmJwtDirectory, type NewJwtClientKey } from '../../src/store/jwt-directory';
+import { ClientKeyCreationError, TypeOrmJwtDirectory, type NewJwtClientKey } from '../../src/store/jwt-directory';
+import { StoreUnavailableError } from '../../src/store/unavailable';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
@@ -133,6 +134,25 @@ describeEachBackend('TypeOrmJwtDirectory.registerClientKey (unregistered_jwt_cli
     } finally {
       await replica.destroy();
     }
+  });
+
+  it("throws a creation failure, not an outage, when the database cannot take the registration's writes (LiteLLM's generate_key_helper_fn answers 500), creating nothing", async () => {
+    // The reads answer; the transaction fails as a lost connection does.
+    const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' });
+    const source = backend().dataSource;
+    const writesFail = new Proxy(source, {
+      get: (target, property) => (property === 'transaction' ? () => Promise.reject(lost) : Reflect.get(target, property, target)),
+    });
+    const failing = new TypeOrmJwtDirectory(writesFail, backend().settings);
+    const client = await aNewClient();
+    const error = await failing.registerClientKey(client).then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).to.be.instanceOf(ClientKeyCreationError);
+    expect(error, 'allow_requests_on_db_unavailable must not allow it').to.not.be.instanceOf(StoreUnavailableError);
+    expect(await keysOf(client)).to.have.length(0);
+    expect(await mappingsOf(client)).to.have.length(0);
   });
 
   it('answers null for a value an inactive mapping holds, and creates nothing', async () => {

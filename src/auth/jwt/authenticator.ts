@@ -11,14 +11,14 @@
  * Refusals come back as values; store and JWKS outages are thrown (→ UNAVAILABLE).
  */
 import type { Denial, Snapshot } from '../../checks/types';
-import { authErrorFromHttpException } from '../../checks/errors';
+import { authErrorFromHttpException, authErrorFromHttpExceptionDict } from '../../checks/errors';
 import type { Team } from '../../domain/entities';
 import type { Policy } from '../../config/policy';
 import type { Identity } from '../../domain/decision';
 import type { RequestFacts } from '../../domain/request';
 import { roleOf } from '../../authorize/user-role';
 import type { AuthStore } from '../../store/auth-store';
-import { ClientRegistrationRaceError, type JwtDirectory } from '../../store/jwt-directory';
+import { ClientKeyCreationError, ClientRegistrationRaceError, type JwtDirectory } from '../../store/jwt-directory';
 import { claimIdentityOf, type ClaimIdentity } from './claim-identity';
 import { resolveKeyMapping } from './key-mapping';
 import type { Claims } from './claims';
@@ -118,6 +118,11 @@ export class JwtAuthenticator {
       (error: unknown): JwtOutcome => {
         // Decided another way, the client would get less than the key it is held to: a retry.
         if (error instanceof ClientRegistrationRaceError) return this.refuse('jwt_key_mapping', authErrorFromHttpException(503, error.message), identity);
+        // LiteLLM's generate_key_helper_fn answers any failure with HTTPException(500): a refusal,
+        // not the outage allow_requests_on_db_unavailable would let through as the proxy admin.
+        if (error instanceof ClientKeyCreationError) {
+          return this.refuse('jwt_key_mapping', authErrorFromHttpExceptionDict(500, { error: 'Internal Server Error.' }), identity);
+        }
         throw error;
       },
     );

@@ -287,6 +287,17 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
         message: "JWT Key Mapping: mapping for email='dev@example.com' was concurrently removed. Please retry.",
       });
     });
+    it("refuses with LiteLLM's 500 when the database cannot take the registration (generate_key_helper_fn's HTTPException), never as an outage allow_requests_on_db_unavailable would allow", async () => {
+      const h = harness({ jwtauth });
+      withTeam(h);
+      h.directory.registrationFailure = true;
+      expect(refusal(await h.run({ sub: 'u1', tid: 't1', email: 'dev@example.com' }, modelRequest('gpt-4o')))).to.deep.equal({
+        check: 'jwt_key_mapping',
+        status: 500,
+        type: 'auth_error',
+        message: "{'error': 'Internal Server Error.'}",
+      });
+    });
   });
 
   describe('objects (get_objects)', () => {

@@ -5,7 +5,7 @@ import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
 import { httpJwksFetcher } from '../../../src/auth/jwt/jwks-fetch';
 import { TokenVerifier } from '../../../src/auth/jwt/verify';
 import type { Team, User } from '../../../src/domain/entities';
-import { ClientRegistrationRaceError, type JwtDirectory, type NewJwtClientKey, type NewJwtUser } from '../../../src/store/jwt-directory';
+import { ClientKeyCreationError, ClientRegistrationRaceError, type JwtDirectory, type NewJwtClientKey, type NewJwtUser } from '../../../src/store/jwt-directory';
 import { aKey, aTeam, aUser } from '../../checks/fixtures';
 import type { MemoryStore } from '../../support/memory-store';
 
@@ -86,7 +86,11 @@ export class MemoryDirectory implements JwtDirectory {
   /** The next registration loses its race to a mapping that is gone again (ClientRegistrationRaceError). */
   registrationRace = false;
 
+  /** The next registration's writes fail (ClientKeyCreationError). */
+  registrationFailure = false;
+
   registerClientKey(input: NewJwtClientKey): Promise<string | null> {
+    if (this.registrationFailure) return Promise.reject(new ClientKeyCreationError(input.claimName, input.claimValue, new Error('connection lost')));
     if (this.registrationRace) return Promise.reject(new ClientRegistrationRaceError(input.claimName, input.claimValue));
     this.calls.push(`registerClientKey:${input.claimName}=${input.claimValue}:${input.userId}:${input.teamId}:${input.organizationId}`);
     const name = `${input.claimName}=${input.claimValue}`;

@@ -30,6 +30,12 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
     expect(capsOf({ max_iterations: null, max_budget_per_session: 0 })).to.include({ maxIterations: null, maxBudget: 0 });
   });
 
+  it('names a session id past 64 characters by its digest, as its rate-limit windows do (docs/budgets.md declares the 429 text shows it so)', () => {
+    const long = 's'.repeat(65);
+    expect(capsOf({ max_iterations: 3 }, { headers: { 'x-litellm-trace-id': long } })?.sessionId).to.match(/^sha256:[0-9a-f]{64}$/);
+    expect(capsOf({ max_iterations: 3 }, { headers: { 'x-litellm-trace-id': long.slice(1) } })?.sessionId).to.equal(long.slice(1));
+  });
+
   it("words LiteLLM's 429 details", () => {
     expect(iterationsExceededMessage('s-1', 4, 3)).to.equal('Max iterations exceeded for session s-1. Current count: 4, max_iterations: 3.');
     expect(sessionBudgetExceededMessage('s-1', 5.00321, 5)).to.equal('Session budget exceeded for session s-1. Current spend: $5.0032, max_budget_per_session: $5.00.');

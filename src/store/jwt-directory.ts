@@ -202,7 +202,11 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
    * the winner's.
    */
   async registerClientKey(input: NewJwtClientKey): Promise<string | null> {
-    const existing = await this.mappingOf(input.claimName, input.claimValue);
+    // LiteLLM goes straight to the writes: a failure of this read (the database away, or without
+    // the table, which the Check's lookup reads as no mapping) is the registration's 500 too.
+    const existing = await this.mappingOf(input.claimName, input.claimValue).catch((error: unknown) => {
+      throw error instanceof StoreUnavailableError ? new ClientKeyCreationError(input.claimName, input.claimValue, error) : error;
+    });
     if (existing === TAKEN) return null;
     if (existing !== undefined) return existing;
     const material = newKeyMaterial();

@@ -232,4 +232,22 @@ describeEachBackend('TypeOrmJwtDirectory.registerClientKey (unregistered_jwt_cli
       expect((await keysOf(asLower)).map((k) => k.token)).to.deep.equal(granted);
     });
   });
+
+  // Last: drops the table for the rest of this backend's suite.
+  describe('a database whose LiteLLM schema predates LiteLLM_JWTKeyMapping (the lookups read it as no mapping)', () => {
+    before(async () => {
+      await backend().dataSource.query(backend().name === 'mariadb' ? 'DROP TABLE `LiteLLM_JWTKeyMapping`' : 'DROP TABLE "LiteLLM_JWTKeyMapping"');
+    });
+
+    it('throws a creation failure, not an outage allow_requests_on_db_unavailable would allow (as the proxy admin), and creates no key', async () => {
+      const client = await aNewClient();
+      const error = await directory.registerClientKey(client).then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).to.be.instanceOf(ClientKeyCreationError);
+      expect(error).to.not.be.instanceOf(StoreUnavailableError);
+      expect(await keysOf(client)).to.have.length(0);
+    });
+  });
 });

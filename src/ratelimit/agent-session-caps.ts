@@ -31,6 +31,11 @@ export interface AgentSessionCaps {
   readonly maxBudget: number | null;
 }
 
+/** Texts Python's int() and float() read as a decimal number (digits grouped by single underscores, as PEP 515 allows). */
+const DIGITS = String.raw`\d+(?:_\d+)*`;
+const INT_TEXT = new RegExp(String.raw`^\s*[+-]?${DIGITS}\s*$`);
+const FLOAT_TEXT = new RegExp(String.raw`^\s*[+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?\s*$`);
+
 /**
  * `int(max_iterations)`: a number (a fraction truncated, as Python's int() does), or a text of an
  * integer. Anything else caps nothing: LiteLLM's hook would fail on it rather than cap.
@@ -39,19 +44,26 @@ function iterationsOf(params: JsonObject): number | null {
   const value = params['max_iterations'];
   if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : null;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
+  if (typeof value === 'string' && INT_TEXT.test(value)) return finiteOrNull(Number.parseInt(value.replaceAll('_', ''), 10));
   return null;
 }
 
-/** `float(max_budget_per_session)`: a finite number, or a text of one. */
+/**
+ * `float(max_budget_per_session)`: a finite number (a boolean 1 or 0), or a decimal text of one.
+ * Number() would also read texts float() refuses (`0x10`, `0b1`) and refuse ones it reads (`1_000`).
+ * `inf` and `nan` cap nothing, as in LiteLLM (no spend is `>=` them).
+ */
 function budgetOf(params: JsonObject): number | null {
   const value = params['max_budget_per_session'];
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const parsed = Number(value.trim());
-    return Number.isFinite(parsed) ? parsed : null;
-  }
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' && FLOAT_TEXT.test(value)) return finiteOrNull(Number(value.trim().replaceAll('_', '')));
   return null;
+}
+
+/** A text past what a double holds (`1e999`) caps nothing: no count or spend reaches it, and Redis's Lua could not read it. */
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
 }
 
 /** The caps the request's session is held to; null (no allocation) when none applies: most requests. */

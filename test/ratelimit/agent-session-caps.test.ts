@@ -30,6 +30,17 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
     expect(capsOf({ max_iterations: null, max_budget_per_session: 0 })).to.include({ maxIterations: null, maxBudget: 0 });
   });
 
+  it("reads max_budget_per_session as Python's float() does where JavaScript's Number() differs: a boolean is 1 or 0, a hexadecimal or binary text is not a number, digits may be grouped by underscores", () => {
+    expect(capsOf({ max_budget_per_session: true })?.maxBudget).to.equal(1);
+    expect(capsOf({ max_budget_per_session: false })?.maxBudget).to.equal(0);
+    expect(capsOf({ max_budget_per_session: '0x10' })).to.equal(null);
+    expect(capsOf({ max_budget_per_session: '0b1' })).to.equal(null);
+    expect(capsOf({ max_budget_per_session: ' 1_000.5 ' })?.maxBudget).to.equal(1000.5);
+    expect(capsOf({ max_budget_per_session: '.5e1' })?.maxBudget).to.equal(5);
+    expect(capsOf({ max_iterations: '1_0' })?.maxIterations).to.equal(10);
+    expect(capsOf({ max_iterations: '9'.repeat(400), max_budget_per_session: '1e999' }), 'past what a double holds: no cap').to.equal(null);
+  });
+
   it('names a session id past 64 characters by its digest, as its rate-limit windows do (docs/budgets.md declares the 429 text shows it so)', () => {
     const long = 's'.repeat(65);
     expect(capsOf({ max_iterations: 3 }, { headers: { 'x-litellm-trace-id': long } })?.sessionId).to.match(/^sha256:[0-9a-f]{64}$/);

@@ -256,7 +256,8 @@ if q > 0 and tonumber(ARGV[2]) > 0 then
   end
 end
 -- It lasts its TTL from its first write (this charge, or the reservation of an earlier Check).
-if sb == 1 then
+-- A response that cost nothing adds nothing, nor starts that TTL (LiteLLM's response_cost <= 0).
+if sb == 1 and tonumber(ARGV[2]) > 0 then
   local fresh = redis.call('EXISTS', KEYS[#KEYS]) == 0
   redis.call('HINCRBYFLOAT', KEYS[#KEYS], 's', ARGV[2])
   -- Started again by this charge: what other calls in flight still hold on it is held again.

@@ -124,6 +124,8 @@ describe('spend: agent session caps at admission on Redis', function () {
     const snapshot = agentSnapshot(agent, { max_budget_per_session: 0.5 });
     const admitted = await admit(snapshot, 'spender');
     expect(admitted.kind === 'admit' && admitted.metadata).to.deep.include({ agent_id: agent, agent_session_id: 'spender', agent_session_budget: true });
+    await charge(agent, 'spender', 0);
+    expect(await client.exists(keys.sessionBudget(agent, 'spender')), "a response that cost nothing starts no session spend (LiteLLM's response_cost <= 0)").to.equal(0);
     await charge(agent, 'spender', 0.3);
     await charge(agent, 'other-session', 5);
     expect((await admit(snapshot, 'spender')).kind).to.equal('admit');

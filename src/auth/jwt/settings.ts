@@ -73,7 +73,7 @@ export interface VirtualKeyMappingSettings {
   readonly claimField: string;
   /**
    * `unregistered_jwt_client_behavior` for a token whose claim maps to no key, or lacks the claim
-   * (`auto_register` cannot register a token without it: the team path decides it).
+   * (`auto_register` cannot register a token without it: refused with the `reject` 403, key-mapping.ts).
    */
   readonly unregistered: 'fallback_team_mapping' | 'reject' | 'auto_register';
   /** `virtual_key_mapping_cache_ttl`: the longest a claim's answer is cached (the cache policy may be shorter). */

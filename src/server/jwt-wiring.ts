@@ -27,9 +27,10 @@ export class DeferredJwtDirectory implements JwtDirectory {
   teamIdsWithAlias: JwtDirectory['teamIdsWithAlias'] = (alias) => this.call((d) => d.teamIdsWithAlias(alias));
   organizationIdsWithAlias: JwtDirectory['organizationIdsWithAlias'] = (alias) => this.call((d) => d.organizationIdsWithAlias(alias));
   /**
-   * Then announced, so that no replica (this one included) keeps answering "no mapping" for the
-   * claim from its cache and registers it again: the registration is found either way, but each
-   * time with a round trip. Not awaited: the key exists, the Check goes on.
+   * Then the cached "no mapping" of the claim is purged (serve.ts: this process and the shared
+   * tier), so that the next token is decided from the mapping at once; a replica still answering
+   * "no mapping" finds the registration again, with one read. Not awaited: the key exists, the
+   * Check goes on.
    */
   registerClientKey: JwtDirectory['registerClientKey'] = (input) =>
     this.call(async (d) => {
@@ -45,7 +46,7 @@ export class DeferredJwtDirectory implements JwtDirectory {
   }
 }
 
-/** Tells every replica's cache that a claim value is now mapped (auto_register). */
+/** Purges the cached "no mapping" of a claim value that is now mapped (auto_register). */
 export type ClientKeyAnnouncer = (claimName: string, claimValue: string) => Promise<void>;
 
 export interface JwtWiring {

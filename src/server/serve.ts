@@ -114,7 +114,11 @@ export async function serve(settings: Settings, logger: Logger): Promise<number>
         runtime = opened;
         store.connect(opened.store);
         metering.start(opened.dataSource);
-        jwt.connect(opened.dataSource, (claimName, claimValue) => opened.publisher.invalidate('jwt_key_mapping', jwtKeyMappingId(claimName, claimValue)));
+        // This process's and the shared tier's "no mapping" only: announced to every replica, each
+        // registration would bump the generation counter, which without Redis makes every replica
+        // drop its whole cache. Another replica's cached answer ages out within the negative TTL,
+        // and meanwhile its registration finds the mapping with one read.
+        jwt.connect(opened.dataSource, (claimName, claimValue) => opened.store.invalidate('jwt_key_mapping', jwtKeyMappingId(claimName, claimValue)));
         grpc.setHealth('SERVING');
         serving = true;
         logger.info('store connected: serving');

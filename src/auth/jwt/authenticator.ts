@@ -86,7 +86,7 @@ export class JwtAuthenticator {
       if (resolved.kind === 'mapped') return { kind: 'mapped_key', keyHash: resolved.keyHash, identity: { keyHash: resolved.keyHash } };
       if (resolved.kind === 'refused') return this.refuse('jwt_key_mapping', resolved.denial, {});
       if (resolved.kind === 'register') {
-        return andThen(this.fromUnmappedClaims(facts, claims, now, policy), (outcome) => this.registered(outcome, resolved.claimName, resolved.claimValue));
+        return andThen(this.fromUnmappedClaims(facts, claims, now, policy), (outcome) => this.registered(outcome, claims, resolved.claimName, resolved.claimValue));
       }
       return this.fromUnmappedClaims(facts, claims, now, policy);
     });
@@ -98,13 +98,19 @@ export class JwtAuthenticator {
    * creates nothing), and never a proxy admin's, which needs none. The key is its user's, team's and
    * organization's; the request is then decided as that key, as a mapped token's is.
    */
-  private registered(outcome: JwtOutcome, claimName: string, claimValue: string): MaybePromise<JwtOutcome> {
+  private registered(outcome: JwtOutcome, claims: Claims, claimName: string, claimValue: string): MaybePromise<JwtOutcome> {
     if (outcome.kind !== 'resolved') return outcome;
-    const { identity } = outcome;
+    const { identity, snapshot } = outcome;
+    // A token of group teams none of which this request selected (a route or model none of them
+    // may call, a call without a model) would get a key of no team, which later calls would use
+    // without any of its teams' limits: this request is decided as the unmapped token it is, and
+    // the client is registered by the first request that selects one of its teams.
+    if (snapshot.team === null && namesGroupTeams(claims, this.deps.settings)) return outcome;
     const registering = this.deps.directory.registerClientKey({
       claimName,
       claimValue,
-      userId: identity.userId ?? null,
+      // The user the policy resolved: a row found by e-mail or sso_user_id has an id of its own.
+      userId: snapshot.user?.user_id ?? identity.userId ?? null,
       teamId: identity.teamId ?? null,
       organizationId: identity.orgId ?? null,
     });
@@ -165,4 +171,10 @@ export class JwtAuthenticator {
   private refuse(check: string, denial: Denial, identity: Identity): JwtOutcome {
     return { kind: 'refused', check, denial, identity };
   }
+}
+
+/** Whether the token names group teams (`team_ids_jwt_field`): the one kind of team claim that may select none. */
+function namesGroupTeams(claims: Claims, settings: JwtSettings): boolean {
+  const identity = claimIdentityOf(claims, settings);
+  return !('status' in identity) && identity.groupTeamIds.length > 0;
 }

@@ -242,6 +242,27 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
       expect(h.directory.calls).to.include('registerClientKey:email=dev@example.com:u1:t1:o1');
     });
 
+    it('registers no key for a token of group teams whose request selected none (it would use that key without its teams\' limits), but the first request that selects one', async () => {
+      const h = harness({ jwtauth: { ...jwtauth, team_id_jwt_field: undefined, team_ids_jwt_field: 'groups', team_allowed_routes: ['openai_routes'] } });
+      h.store.users.set('u1', aUser({ user_id: 'u1' }));
+      h.store.teams.set('mini', aTeam({ team_id: 'mini', models: ['gpt-4o-mini'] }));
+      // A route no team may call: the token is decided without a team.
+      const teamless = await h.run({ sub: 'u1', groups: ['mini'], email: 'dev@example.com' }, modelRequest(null, '/user/info'));
+      expect(resolved(teamless).snapshot.team).to.equal(null);
+      expect(h.directory.calls.filter((c) => c.startsWith('registerClientKey'))).to.deep.equal([]);
+      expect((await h.run({ sub: 'u1', groups: ['mini'], email: 'dev@example.com' }, modelRequest('gpt-4o-mini'))).kind).to.equal('mapped_key');
+      expect(h.directory.calls).to.include('registerClientKey:email=dev@example.com:u1:mini:null');
+    });
+
+    it('registers the key for the user row the policy resolved, found by e-mail under an id of its own', async () => {
+      const h = harness({ jwtauth: { ...jwtauth, user_email_jwt_field: 'mail' } });
+      withTeam(h);
+      h.directory.usersByEmail.set('legacy@example.com', aUser({ user_id: 'legacy-id' }));
+      h.store.users.set('legacy-id', aUser({ user_id: 'legacy-id' }));
+      expect((await h.run({ sub: 'sso-123', mail: 'legacy@example.com', tid: 't1', email: 'dev@example.com' }, modelRequest('gpt-4o'))).kind).to.equal('mapped_key');
+      expect(h.directory.calls).to.include('registerClientKey:email=dev@example.com:legacy-id:t1:o1');
+    });
+
     it('registers nothing for a token the JWT policy refuses (its team unknown): LiteLLM creates the key only after auth_builder', async () => {
       const h = harness({ jwtauth });
       h.store.users.set('u1', aUser({ user_id: 'u1' }));

@@ -217,7 +217,8 @@ export class RedisAdmitter implements Admitter {
         this.options.onError(error);
         return { kind: 'deny', check: 'key_budget', denial: overBudget };
       }
-      if (budgets.length === 0) {
+      // Nothing to reserve (a session's spend cap reserves too, with budget_reservation): limits fail open.
+      if (budgets.length === 0 && estimate.cost === 0) {
         this.options.onError(error);
         return { kind: 'admit', metadata };
       }

@@ -7,7 +7,7 @@ import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, ReservationNotReleasedError, ReservationUnavailableError, type AdmissionOptions } from '../../src/spend/admission';
 import { ADMIT, RELEASE_RESERVATION } from '../../src/spend/counter-scripts';
 import { SpendKeys } from '../../src/spend/redis-keys';
-import { aContext, aKey, aRequest, aSnapshot, aTag, aTeam } from '../checks/fixtures';
+import { aContext, aKey, anAgent, aRequest, aSnapshot, aTag, aTeam } from '../checks/fixtures';
 import { ownRedis, type OwnRedis } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
@@ -64,6 +64,22 @@ describe('spend: admission when Redis cannot answer', () => {
     await Promise.resolve(reserving.admit(aContext({ snapshot: limited, request }))).catch((error: unknown) => (thrown = error));
     expect(thrown).to.be.instanceOf(ReservationUnavailableError);
     expect(errors).to.deep.equal([]);
+  });
+
+  it("cannot decide either when only an agent session's spend cap has a reservation to take, and its call cap alone fails open as rate limits do", async () => {
+    const errors: unknown[] = [];
+    const sessionRequest = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', headers: { 'x-litellm-trace-id': 'session-1' } });
+    const agentKey = (params: Record<string, number>) =>
+      aSnapshot({ key: aKey({ agent_id: 'agent-1' }), agent: anAgent({ agent_id: 'agent-1', litellm_params: params }) });
+    const reserving = admitter({ reservation: { ttlMs: 1000, defaultOutputTokens: 100 }, metering: true, admitWhenReservationUnavailable: false }, errors);
+    let thrown: unknown = null;
+    await Promise.resolve(reserving.admit(aContext({ snapshot: agentKey({ max_budget_per_session: 5 }), request: sessionRequest }))).catch(
+      (error: unknown) => (thrown = error),
+    );
+    expect(thrown).to.be.instanceOf(ReservationUnavailableError);
+    const counted = await reserving.admit(aContext({ snapshot: agentKey({ max_iterations: 5 }), request: sessionRequest }));
+    expect(counted.kind).to.equal('admit');
+    expect(errors).to.have.length(1);
   });
 
   it('admits without a reservation, reported, when allow_requests_on_db_unavailable chose availability (the checks\' allow stands, so the caller keeps its identity)', async () => {

@@ -109,6 +109,15 @@ local function charge_window(key, amount, now, length)
   end
 end
 
+-- A window tail's spend from minute first on (spend/window-tail.ts).
+local function tail_spend(key, first)
+  local fields, spend = redis.call('HGETALL', key), 0
+  for f = 1, #fields, 2 do
+    if tonumber(fields[f]) >= first then spend = spend + tonumber(fields[f + 1]) end
+  end
+  return spend
+end
+
 -- Drop reservations past their expiry (their requests never settled: crash, lost stream).
 local function purge(key, now)
   local zkey = key .. ':r'
@@ -176,13 +185,7 @@ for i = n + m + 1, n + m + k do
 end
 for j = 1, q do
   local i = n + m + k + j
-  local from = tonumber(ARGV[6 + 3 * n + j])
-  local fields = redis.call('HGETALL', KEYS[i])
-  local sum = 0
-  for f = 1, #fields, 2 do
-    if tonumber(fields[f]) >= from then sum = sum + tonumber(fields[f + 1]) end
-  end
-  out[i] = string.format('%.17g', sum)
+  out[i] = string.format('%.17g', tail_spend(KEYS[i], tonumber(ARGV[6 + 3 * n + j])))
 end
 return out`,
 );
@@ -441,10 +444,7 @@ for x = 1, W do
   local j, max, settled, tail, from = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4]
   a = a + 5
   if from ~= '' then
-    local first, fields, read = tonumber(from), redis.call('HGETALL', KEYS[first_counter + B + x - 1]), 0
-    for f = 1, #fields, 2 do
-      if tonumber(fields[f]) >= first then read = read + tonumber(fields[f + 1]) end
-    end
+    local read = tail_spend(KEYS[first_counter + B + x - 1], tonumber(from))
     if read > tail then tail = read end
   end
   local key = KEYS[first_counter + j - 1]

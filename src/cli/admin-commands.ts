@@ -454,6 +454,53 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       ),
     );
 
+  agent
+    .command('update <agent-id>')
+    .description(UPDATE_HELP.replace('{what}', 'agent') + '; its other litellm_params are kept')
+    .option('--name <name>', 'agent name (unique)', text)
+    .option('--rpm <n>', 'requests per minute over all its sessions (none: unlimited)', orNone(amount))
+    .option('--tpm <n>', 'tokens per minute over all its sessions (none: unlimited)', orNone(amount))
+    .option('--session-rpm <n>', 'requests per minute within one session (none: unlimited)', orNone(amount))
+    .option('--session-tpm <n>', 'tokens per minute within one session (none: unlimited)', orNone(amount))
+    .option('--require-trace-id', "its keys' calls must send x-litellm-trace-id")
+    .option('--no-require-trace-id', 'they need not')
+    .option('--max-iterations <n>', 'calls one session may make (none: no cap)', orNone(amount))
+    .option('--max-budget-per-session <usd>', 'dollars one session may spend (none: no cap)', orNone(amount))
+    .action(
+      run(
+        async (
+          s,
+          agentId: string,
+          raw: {
+            name?: string;
+            rpm?: number | Clear;
+            tpm?: number | Clear;
+            sessionRpm?: number | Clear;
+            sessionTpm?: number | Clear;
+            requireTraceId?: boolean;
+            maxIterations?: number | Clear;
+            maxBudgetPerSession?: number | Clear;
+          },
+        ) => {
+          const o = cleared(raw);
+          const updated = await announcedWrite(s, [['agent', agentId]], () =>
+            s.admin.updateAgent(agentId, {
+              name: o.name,
+              rpmLimit: o.rpm,
+              tpmLimit: o.tpm,
+              sessionRpmLimit: o.sessionRpm,
+              sessionTpmLimit: o.sessionTpm,
+              requireTraceId: o.requireTraceId,
+              maxIterations: o.maxIterations,
+              maxBudgetPerSession: o.maxBudgetPerSession,
+            }),
+          );
+          if (updated === null) throw new AdminInputError(`no agent '${agentId}'`);
+          print(updated);
+        },
+      ),
+    );
+
   const endUser = program.command('end-user').description('end users (customers: the request `user`)');
   endUser
     .command('create')
@@ -625,6 +672,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--budget-duration <duration>', BUDGET_DURATION_HELP, orNone(text))
     .option('--tpm <n>', LIMIT_HELP.tpm, orNone(amount))
     .option('--rpm <n>', LIMIT_HELP.rpm, orNone(amount))
+    .option('--agent <id>', 'the agent the key acts for (none: no agent)', orNone(text))
     .action(
       run(
         async (
@@ -647,6 +695,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             budgetDuration?: string | Clear;
             tpm?: number | Clear;
             rpm?: number | Clear;
+            agent?: string | Clear;
           },
         ) => {
           const o = cleared(raw);
@@ -669,6 +718,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
               budgetDuration: o.budgetDuration,
               tpmLimit: o.tpm,
               rpmLimit: o.rpm,
+              agentId: o.agent,
             }),
           );
           if (updated === null) throw new AdminInputError('no such key');

@@ -278,9 +278,13 @@ export type KeyChanges = Changes<
     | 'metadata'
     | 'modelMaxBudget'
     | 'budgetLimits'
+    | 'agentId'
   > &
     LimitSettings
 >;
+
+/** `tollgate agent update`: the agent's limits and `litellm_params` settings named; null clears one. */
+export type AgentChanges = Changes<Omit<NewAgent, 'agentId'>>;
 
 export type TeamChanges = Changes<
   Pick<

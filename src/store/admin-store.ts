@@ -36,6 +36,7 @@ import {
   requireSomeChange,
   requireTeamMemberModelMaxBudget,
   type EndUserChanges,
+  type AgentChanges,
   type KeyChanges,
   type NewAgent,
   type NewBudget,
@@ -424,6 +425,42 @@ export class AdminStore {
     return this.readBack(this.reader.findAgent(agentId), 'agent', agentId);
   }
 
+  /**
+   * The agent's limits and `litellm_params` settings named, the rest of its `litellm_params` kept
+   * (LiteLLM's /v1/agents PATCH merges them); null clears a limit or removes a setting.
+   */
+  async updateAgent(agentId: string, changes: AgentChanges): Promise<Agent | null> {
+    requireSomeChange(changes);
+    const name = ifGiven(changes.name, (v) => requireId('agent name', v ?? ''));
+    const maxIterations = ifGiven(changes.maxIterations, (v) => requireRateLimit('max iterations', v));
+    const maxBudgetPerSession = ifGiven(changes.maxBudgetPerSession, (v) => requireAmount('max budget per session', v));
+    const { updated_at, updated_by } = this.audit();
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const row = await manager.findOneBy(AgentRecord, { agent_id: agentId });
+      if (row === null || row.agent_id !== agentId) return false;
+      if (name !== undefined) await mustBeFreeFor(manager, AgentRecord, { agent_name: name }, (other) => other.agent_id === agentId, `an agent named ${name}`);
+      const params: JsonObject = { ...(asJsonObject(row.litellm_params) ?? {}) };
+      const set = (setting: string, value: Json | null | undefined): void => {
+        if (value === undefined) return;
+        if (value === null) delete params[setting];
+        else params[setting] = value;
+      };
+      set('require_trace_id_on_calls_by_agent', ifGiven(changes.requireTraceId, (v) => (v === true ? true : null)));
+      set('max_iterations', maxIterations);
+      set('max_budget_per_session', maxBudgetPerSession);
+      const columns = definedOnly<AgentRecord>({
+        agent_name: name,
+        rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+        tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
+        session_rpm_limit: ifGiven(changes.sessionRpmLimit, (v) => requireRateLimit('session rpm limit', v)),
+        session_tpm_limit: ifGiven(changes.sessionTpmLimit, (v) => requireRateLimit('session tpm limit', v)),
+      });
+      await manager.update(AgentRecord, { agent_id: agentId }, { ...columns, litellm_params: params, updated_at, updated_by: updated_by ?? '' });
+      return true;
+    });
+    return updated ? this.readBack(this.reader.findAgent(agentId), 'agent', agentId) : null;
+  }
+
   async createKey(input: NewKey = {}): Promise<CreatedKey> {
     const material = newKeyMaterial();
     const expires = requireDate('expires', input.expires);
@@ -503,6 +540,7 @@ export class AdminStore {
       budget_limits: ifGiven(changes.budgetLimits, (v) => requireBudgetLimits(v)),
       tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
       rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+      agent_id: changes.agentId,
       ...budgetDurationColumns(changes.budgetDuration, updated_at),
     });
     const updated = await this.dataSource.transaction(async (manager) => {

@@ -65,4 +65,26 @@ describeEachBackend('AdminStore agents', (backend) => {
     expect(await refusal(admin.createAgent({ name: uniqueId('bad'), maxBudgetPerSession: -1 }))).to.include('must not be negative');
     expect(await backend().dataSource.getRepository(AgentRecord).countBy({ agent_name: name })).to.equal(1);
   });
+
+  it('updates the settings named and keeps the rest of litellm_params (LiteLLM merges them); null clears; an unknown agent is null', async () => {
+    const agent = await admin.createAgent({ name: uniqueId('upd'), rpmLimit: 10, maxIterations: 5, requireTraceId: true });
+    const repo = backend().dataSource.getRepository(AgentRecord);
+    await repo.update({ agent_id: agent.agent_id }, { litellm_params: { ...agent.litellm_params, model: 'openai/gpt-4o' } });
+    const updated = await admin.updateAgent(agent.agent_id, { maxIterations: null, maxBudgetPerSession: 2.5, sessionRpmLimit: 3, rpmLimit: null });
+    expect(updated).to.deep.include({ rpm_limit: null, session_rpm_limit: 3, tpm_limit: null });
+    expect(updated?.litellm_params).to.deep.equal({ require_trace_id_on_calls_by_agent: true, model: 'openai/gpt-4o', max_budget_per_session: 2.5 });
+    expect((await admin.updateAgent(agent.agent_id, { requireTraceId: false }))?.litellm_params).to.not.have.property('require_trace_id_on_calls_by_agent');
+    expect(await admin.updateAgent('no-such-agent', { rpmLimit: 1 })).to.equal(null);
+    const other = await admin.createAgent({ name: uniqueId('taken') });
+    expect(await refusal(admin.updateAgent(agent.agent_id, { name: other.agent_name }))).to.include(`an agent named ${other.agent_name}`);
+    expect(await refusal(admin.updateAgent(agent.agent_id, {}))).to.include('nothing to change');
+  });
+
+  it('gives a key an agent, or takes it away, with key update; an agent with no row is refused', async () => {
+    const agent = await admin.createAgent({ name: uniqueId('keyed') });
+    const created = await admin.createKey({});
+    expect((await admin.updateKey(created.token, { agentId: agent.agent_id }))?.agent_id).to.equal(agent.agent_id);
+    expect((await admin.updateKey(created.token, { agentId: null }))?.agent_id).to.equal(null);
+    expect(await refusal(admin.updateKey(created.token, { agentId: 'ghost' }))).to.include('agent ghost');
+  });
 });

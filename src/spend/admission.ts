@@ -35,7 +35,7 @@ import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-den
 import { agentIdOf, agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
-import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
+import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ModelBudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
 import { isTailReadable, tailFromMinute } from './window-tail';
 import { agentSessionCapsOf, iterationsExceededMessage, sessionBudgetExceededMessage, type AgentSessionCaps } from '../ratelimit/agent-session-caps';
 import { isWindowSpend, windowSpendTotal } from './window-spend';
@@ -161,8 +161,9 @@ export class RedisAdmitter implements Admitter {
     );
     const reservation = this.options.reservation;
     const budgets = reservation !== null && this.options.metering && admissionId !== null ? reservationLimitsOf(ctx) : NO_LIMITS;
-    if (enforced.length === 0 && budgets.budgets.length === 0 && session === null) return { kind: 'admit', metadata };
-    const reserving = reservation !== null && (budgets.budgets.length > 0 || (session?.maxBudget != null && admissionId !== null));
+    const budgeted = budgets.budgets.length > 0 || budgets.modelBudgets.length > 0;
+    if (enforced.length === 0 && !budgeted && session === null) return { kind: 'admit', metadata };
+    const reserving = reservation !== null && (budgeted || (session?.maxBudget != null && admissionId !== null));
     const estimate = reserving ? estimateCost(ctx.request, this.prices, reservation.defaultOutputTokens) : 0;
     return this.admitThroughRedis(ctx, admissionId ?? '', enforced, budgets, { cost: estimate, tokens }, metadata, session);
   }
@@ -268,7 +269,7 @@ export class RedisAdmitter implements Admitter {
     now: number,
     admissionId: string,
     limits: readonly RateLimit[],
-    { budgets, windows }: ReservationLimits,
+    { budgets, windows, modelBudgets }: ReservationLimits,
     estimate: Estimate,
     session: AgentSessionCaps | null,
   ): Promise<RawReply> {
@@ -281,6 +282,7 @@ export class RedisAdmitter implements Admitter {
     for (const budget of budgets) keys.push(this.keys.counter(budget.slot.target));
     for (const window of windows) keys.push(this.keys.windowTail(window.tail));
     if (session !== null) keys.push(this.keys.sessionIterations(session.agentId, session.sessionId), this.keys.sessionBudget(session.agentId, session.sessionId));
+    for (const budget of modelBudgets) keys.push(this.keys.modelBudget(budget.counter));
     const ttlMs = this.options.reservation?.ttlMs ?? 0;
     const args = [
       String(now),
@@ -307,6 +309,8 @@ export class RedisAdmitter implements Admitter {
       args.push('1', session.maxIterations === null ? '' : String(session.maxIterations), session.maxBudget === null ? '' : String(session.maxBudget));
       args.push(String(ttls.iterationsMs), String(ttls.budgetMs));
     }
+    args.push(String(modelBudgets.length));
+    for (const budget of modelBudgets) args.push(String(budget.max));
     return ADMIT.send(this.client, keys, args);
   }
 }
@@ -400,7 +404,7 @@ function verdictOf(
   raw: RawReply,
   now: number,
   limits: readonly RateLimit[],
-  { budgets, windows }: ReservationLimits,
+  { budgets, windows, modelBudgets }: ReservationLimits,
   estimate: Estimate,
   session: AgentSessionCaps | null = null,
 ): Admission | RateLimited | null {
@@ -446,6 +450,12 @@ function verdictOf(
     const spend = Number(replyString(reply[1]));
     const reserved = Number(replyString(reply[2]));
     return { kind: 'deny', check: 'agent_session_budget', denial: sessionCapDenial(sessionBudgetMessage(session.sessionId, session.maxBudget, spend, reserved, estimate.cost)) };
+  }
+  if (verdict === 'over_model_budget') {
+    const budget = modelBudgets[Number(reply[1]) - 1];
+    const spend = Number(replyString(reply[2]));
+    const reserved = Number(replyString(reply[3]));
+    return { kind: 'deny', check: 'budget_reservation', denial: modelBudgetReservationDenial(budget, spend, reserved, estimate.cost) };
   }
   if (verdict === 'over_window') {
     const window = windows[Number(reply[1]) - 1];
@@ -505,4 +515,24 @@ function sessionBudgetMessage(sessionId: string, maxBudget: number, spend: numbe
   const text = sessionBudgetExceededMessage(sessionId, spend, maxBudget);
   if (spend >= maxBudget) return text;
   return `${text} (reserved for requests in flight ${pyFloat(reserved)}, estimated cost of this request ${pyFloat(estimate)})`;
+}
+
+/** The per-model checks' names for a window's owner (key-, user-, team- and end-user-model-budget.ts). */
+const MODEL_BUDGET_OWNERS: Readonly<Record<ModelBudgetLimit['counter']['scope'], string>> = {
+  key: 'LiteLLM Virtual Key',
+  user: 'LiteLLM User',
+  team: 'LiteLLM Team',
+  end_user: 'LiteLLM End User',
+};
+
+/**
+ * The per-model check's refusal (400 budget_exceeded, its words), saying why a request the window's
+ * spend alone would have admitted is refused: what requests in flight hold on it.
+ */
+function modelBudgetReservationDenial({ counter, max }: ModelBudgetLimit, spend: number, reserved: number, estimate: number): Denial {
+  return budgetExceeded(
+    `${MODEL_BUDGET_OWNERS[counter.scope]}: ${counter.id}, exceeded budget for model=${counter.budgetModel} ` +
+      `(${counter.duration} window: spend ${pyFloat(spend)}, max budget ${pyFloat(max)}, reserved for requests in flight ${pyFloat(reserved)}, ` +
+      `estimated cost of this request ${pyFloat(estimate)})`,
+  );
 }

@@ -3,6 +3,7 @@
  * checks (litellm-auth.md §8) and the window checks (window-budgets.ts), read from the snapshot
  * the checks just passed. Pure.
  */
+import { budgetedModelsOf, isSpendGated, modelBudgetName, modelBudgetOwners, modelBudgetsOf, type ModelBudgetCounter } from '../checks/model-budget-scopes';
 import { areBudgetChecksSkipped, personalBudgetsApply } from '../checks/budget-scope';
 import { keyBudgetThrottle, keyMaxBudgetWithTempIncrease } from '../checks/key-budget';
 import type { CheckContext } from '../checks/types';
@@ -122,7 +123,8 @@ export function reservationLimitsOf(ctx: CheckContext): ReservationLimits {
     const max = maxBudgetOf(ctx, slot.target);
     if (max !== null || (withWindows.length > 0 && withWindows.some((w) => sameTarget(w.target, slot.target)))) budgets.push({ slot, max });
   }
-  if (withWindows.length === 0) return { budgets, windows: NO_WINDOW_LIMITS };
+  const modelBudgets = modelBudgetLimitsOf(ctx);
+  if (withWindows.length === 0) return { budgets, windows: NO_WINDOW_LIMITS, modelBudgets };
   const windows: WindowBudgetLimit[] = [];
   const spends = ctx.snapshot.budgetWindowSpend;
   for (const { target, who, windows: entityWindows } of withWindows) {
@@ -133,15 +135,44 @@ export function reservationLimitsOf(ctx: CheckContext): ReservationLimits {
       windows.push({ window, who, spend, tail: target, budget });
     }
   }
-  return { budgets, windows };
+  return { budgets, windows, modelBudgets };
+}
+
+/** A per-model budget (`model_max_budget`) a reservation must fit in: its window, and its limit. */
+export interface ModelBudgetLimit {
+  readonly counter: ModelBudgetCounter;
+  readonly max: number;
+}
+
+const NO_MODEL_BUDGET_LIMITS: readonly ModelBudgetLimit[] = Object.freeze([]);
+
+/**
+ * The per-model budgets the per-model checks judge for the request's models as read (a model
+ * Envoy cut off names no window a response could be charged to: the checks alone hold it), each
+ * window once, with its limit. None (no allocation) for a caller without per-model budgets.
+ */
+function modelBudgetLimitsOf(ctx: CheckContext): readonly ModelBudgetLimit[] {
+  const owners = modelBudgetOwners(ctx.snapshot);
+  if (owners.length === 0) return NO_MODEL_BUDGET_LIMITS;
+  const limits = new Map<string, ModelBudgetLimit>();
+  for (const model of budgetedModelsOf(ctx.request)) {
+    for (const budget of modelBudgetsOf(ctx.snapshot, model, owners)) {
+      if (!isSpendGated(budget) || budget.maxBudget === null) continue;
+      const counter: ModelBudgetCounter = { scope: budget.scope, id: budget.id, budgetModel: budget.budgetModel, duration: budget.duration };
+      const name = modelBudgetName(counter);
+      if (!limits.has(name)) limits.set(name, { counter, max: budget.maxBudget });
+    }
+  }
+  return limits.size === 0 ? NO_MODEL_BUDGET_LIMITS : [...limits.values()];
 }
 
 export interface ReservationLimits {
   readonly budgets: readonly BudgetLimit[];
   readonly windows: readonly WindowBudgetLimit[];
+  readonly modelBudgets: readonly ModelBudgetLimit[];
 }
 
-export const NO_LIMITS: ReservationLimits = Object.freeze({ budgets: Object.freeze([]), windows: Object.freeze([]) });
+export const NO_LIMITS: ReservationLimits = Object.freeze({ budgets: Object.freeze([]), windows: Object.freeze([]), modelBudgets: NO_MODEL_BUDGET_LIMITS });
 
 function sameTarget(a: SpendTarget, b: SpendTarget): boolean {
   return a.kind === b.kind && a.id === b.id && a.teamId === b.teamId;

@@ -97,12 +97,15 @@ end
 -- a charge that finds none, with its start (t), its length (d) and a TTL of that length; later
 -- charges add to it; a charge after it (the hash expired, or its start is more than its length
 -- ago: LiteLLM's current_time - budget_start > ttl) opens the next one with its own cost.
+-- What requests in flight hold on the window ('r', budget_reservation) carries over to the next
+-- one: they are charged to whichever window is open when they settle.
 local function charge_window(key, amount, now, length)
-  local h = redis.call('HMGET', key, 't', 'd')
+  local h = redis.call('HMGET', key, 't', 'd', 'r')
   local start, known = tonumber(h[1]), tonumber(h[2])
   if start == nil or known == nil or now - start > known then
     redis.call('DEL', key)
     redis.call('HSET', key, 's', amount, 't', now, 'd', length)
+    if h[3] then redis.call('HSET', key, 'r', h[3]) end
     redis.call('PEXPIRE', key, length)
   else
     redis.call('HINCRBYFLOAT', key, 's', amount)
@@ -372,12 +375,16 @@ return 1`,
  * max_budget_per_session (LiteLLM's `>=`), or, with an estimate (reservations), once spend +
  * reserved + estimate would pass it; an admitted call counts one iteration and, with an estimate,
  * reserves on the session spend as on a budget counter.
+ * Then M (absent: 0) per-model budget windows (keys after the session's), and per window its
+ * max_budget: admitted only if the open window's spend + reserved + estimate <= max, then reserved
+ * on as a budget counter (a window not yet opened holds the reservation until its first charge).
  * A tpm limit admits only if used + tokens <= limit (v3's check-and-increment-by-n: refused when
  * `current + increment > limit`), and the tokens are then added to its current bucket and noted
  * on the reservation (t, b), so the response's settlement gives them back (release).
  * Returns {"ok"} | {"rate_limited", i, used, then (previous, current) bucket count per limit}
  * | {"over_budget", j, spend, reserved} | {"over_window", x, spend, reserved}
- * | {"session_iterations", count} | {"session_budget", spend, reserved}; i is the first rpm limit crossed, else the first tpm
+ * | {"session_iterations", count} | {"session_budget", spend, reserved}
+ * | {"over_model_budget", y, spend, reserved}; i is the first rpm limit crossed, else the first tpm
  * limit crossed (v3's rpm pass runs before its token reservation).
  * Nothing is written unless everything fits.
  */
@@ -496,9 +503,48 @@ if S == 1 then
     end
   end
 end
+-- Per-model budget windows (model_max_budget), with budget_reservation: the open window's spend
+-- (none before its first charge), what requests in flight hold on it and the estimate must fit
+-- its max_budget; the estimate is then held on it as on a budget counter.
+local M = tonumber(ARGV[a] or '0')
+a = a + 1
+local first_model_window = first_counter + B + W + (S == 1 and 2 or 0)
+local model_windows = {}
+for y = 1, M do
+  local key, max = KEYS[first_model_window + y - 1], tonumber(ARGV[a])
+  a = a + 1
+  -- A window gone (its TTL) while requests in flight hold estimates on it starts again holding
+  -- them, with no spend (releasing them must find 's' to take them back).
+  if redis.call('EXISTS', key) == 0 and redis.call('EXISTS', key .. ':r') == 1 then
+    redis.call('HSET', key, 's', '0')
+    rebuild_reserved(key)
+    redis.call('PEXPIREAT', key, expires_at + 60000)
+  end
+  purge(key, now)
+  local h = redis.call('HMGET', key, 's', 't', 'd', 'r')
+  local start, length = tonumber(h[2]), tonumber(h[3])
+  local spend = 0
+  if h[1] and start and length and now - start <= length then spend = tonumber(h[1]) end
+  local reserved = tonumber(h[4] or '0')
+  if spend + reserved + estimate > max then
+    return {'over_model_budget', y, string.format('%.17g', spend), tostring(reserved)}
+  end
+  if estimate > 0 then
+    reserve[#reserve + 1] = key
+    model_windows[#model_windows + 1] = key
+  end
+end
 for _, key in ipairs(rpm_keys) do
   redis.call('INCR', key)
   redis.call('PEXPIRE', key, bucket_ttl)
+end
+-- A window not yet opened by a charge is made to hold the reservation ('s' 0: no window yet),
+-- lasting as long as it; an open window keeps its own TTL.
+for _, key in ipairs(model_windows) do
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 's', '0')
+    redis.call('PEXPIREAT', key, expires_at + 60000)
+  end
 end
 if session_iterations and redis.call('INCR', session_iterations) == 1 then redis.call('PEXPIRE', session_iterations, session_iterations_ttl) end
 -- A session's spend lasts its TTL from its first write, whether a charge or, here, a reservation.

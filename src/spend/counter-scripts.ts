@@ -98,14 +98,15 @@ end
 -- charges add to it; a charge after it (the hash expired, or its start is more than its length
 -- ago: LiteLLM's current_time - budget_start > ttl) opens the next one with its own cost.
 -- What requests in flight hold on the window ('r', budget_reservation) carries over to the next
--- one: they are charged to whichever window is open when they settle.
+-- one: they are charged to whichever window is open when they settle. It is rebuilt from the
+-- reservation set, not copied: the last window may have gone (its TTL) with their 'r'.
 local function charge_window(key, amount, now, length)
-  local h = redis.call('HMGET', key, 't', 'd', 'r')
+  local h = redis.call('HMGET', key, 't', 'd')
   local start, known = tonumber(h[1]), tonumber(h[2])
   if start == nil or known == nil or now - start > known then
     redis.call('DEL', key)
     redis.call('HSET', key, 's', amount, 't', now, 'd', length)
-    if h[3] then redis.call('HSET', key, 'r', h[3]) end
+    if redis.call('EXISTS', key .. ':r') == 1 then rebuild_reserved(key) end
     redis.call('PEXPIRE', key, length)
   else
     redis.call('HINCRBYFLOAT', key, 's', amount)

@@ -141,4 +141,19 @@ describe('spend: reservations against per-model budgets on Redis', function () {
     for (const id of ids.slice(0, 2)) await charge(token, 0.01, id);
     expect(await client.hGet(window, 'r')).to.equal('0');
   });
+
+  it('keeps what the other requests in flight hold when a charge opens the next window after the last one went (its TTL)', async () => {
+    const token = unique('k');
+    const ids: string[] = [];
+    const by = admitter(ids);
+    const roomy = aSnapshot({ key: aKey({ token, model_max_budget: { 'gpt-4o': { max_budget: 1, budget_duration: '1d' } } }) });
+    for (let i = 0; i < 3; i += 1) expect((await admit(roomy, by)).kind).to.equal('admit');
+    await charge(token, 0.01, ids[0] as string);
+    const window = keys.modelBudget(windowOf(token));
+    await client.del(window);
+    await charge(token, 0.01, ids[1] as string);
+    expect(await client.hGet(window, 'r'), 'the third request still holds its estimate').to.equal('0.2');
+    const refused = await Promise.all([admit(roomy, by), admit(roomy, by), admit(roomy, by), admit(roomy, by), admit(roomy, by)]);
+    expect(refused.filter((v) => v.kind === 'admit'), '0.01 spent + 0.2 held: three more of 0.2 fit 1').to.have.length(3);
+  });
 });

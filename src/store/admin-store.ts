@@ -455,7 +455,9 @@ export class AdminStore {
         session_rpm_limit: ifGiven(changes.sessionRpmLimit, (v) => requireRateLimit('session rpm limit', v)),
         session_tpm_limit: ifGiven(changes.sessionTpmLimit, (v) => requireRateLimit('session tpm limit', v)),
       });
-      await manager.update(AgentRecord, { agent_id: agentId }, { ...columns, litellm_params: params, updated_at, updated_by: updated_by ?? '' });
+      // The card holds the name too (createAgent): a rename left there would show the old one.
+      const card = name === undefined ? {} : { agent_card_params: { ...(asJsonObject(row.agent_card_params) ?? {}), name } };
+      await manager.update(AgentRecord, { agent_id: agentId }, { ...columns, ...card, litellm_params: params, updated_at, updated_by: updated_by ?? '' });
       return true;
     });
     return updated ? this.readBack(this.reader.findAgent(agentId), 'agent', agentId) : null;

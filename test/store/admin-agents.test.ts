@@ -80,6 +80,16 @@ describeEachBackend('AdminStore agents', (backend) => {
     expect(await refusal(admin.updateAgent(agent.agent_id, {}))).to.include('nothing to change');
   });
 
+  it('renames the agent in its card too, keeping the rest of the card', async () => {
+    const agent = await admin.createAgent({ name: uniqueId('card') });
+    const repo = backend().dataSource.getRepository(AgentRecord);
+    await repo.update({ agent_id: agent.agent_id }, { agent_card_params: { name: agent.agent_name, url: 'http://agent.test' } });
+    const renamed = uniqueId('renamed');
+    await admin.updateAgent(agent.agent_id, { name: renamed });
+    const row = await repo.findOneByOrFail({ agent_id: agent.agent_id });
+    expect([row.agent_name, row.agent_card_params]).to.deep.equal([renamed, { name: renamed, url: 'http://agent.test' }]);
+  });
+
   it('gives a key an agent, or takes it away, with key update; an agent with no row is refused', async () => {
     const agent = await admin.createAgent({ name: uniqueId('keyed') });
     const created = await admin.createKey({});

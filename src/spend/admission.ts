@@ -529,9 +529,10 @@ const MODEL_BUDGET_OWNERS: Readonly<Record<ModelBudgetLimit['counter']['scope'],
  * The per-model check's refusal (400 budget_exceeded, its words), saying why a request the window's
  * spend alone would have admitted is refused: what requests in flight hold on it.
  */
-function modelBudgetReservationDenial({ counter, max }: ModelBudgetLimit, spend: number, reserved: number, estimate: number): Denial {
+function modelBudgetReservationDenial({ counter, max, model, keyAlias }: ModelBudgetLimit, spend: number, reserved: number, estimate: number): Denial {
+  const alias = counter.scope === 'key' ? `, key_alias: ${keyAlias ?? 'None'}` : '';
   return budgetExceeded(
-    `${MODEL_BUDGET_OWNERS[counter.scope]}: ${counter.id}, exceeded budget for model=${counter.budgetModel} ` +
+    `${MODEL_BUDGET_OWNERS[counter.scope]}: ${counter.id}${alias}, exceeded budget for model=${model} ` +
       `(${counter.duration} window: spend ${pyFloat(spend)}, max budget ${pyFloat(max)}, reserved for requests in flight ${pyFloat(reserved)}, ` +
       `estimated cost of this request ${pyFloat(estimate)})`,
   );

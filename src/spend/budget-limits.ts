@@ -142,6 +142,9 @@ export function reservationLimitsOf(ctx: CheckContext): ReservationLimits {
 export interface ModelBudgetLimit {
   readonly counter: ModelBudgetCounter;
   readonly max: number;
+  /** How the per-model check names it in its refusal: the request's model as sent (not the entry's name), and the key's alias for a key's. */
+  readonly model: string;
+  readonly keyAlias?: string | null;
 }
 
 const NO_MODEL_BUDGET_LIMITS: readonly ModelBudgetLimit[] = Object.freeze([]);
@@ -160,7 +163,8 @@ function modelBudgetLimitsOf(ctx: CheckContext): readonly ModelBudgetLimit[] {
       if (!isSpendGated(budget) || budget.maxBudget === null) continue;
       const counter: ModelBudgetCounter = { scope: budget.scope, id: budget.id, budgetModel: budget.budgetModel, duration: budget.duration };
       const name = modelBudgetName(counter);
-      if (!limits.has(name)) limits.set(name, { counter, max: budget.maxBudget });
+      if (limits.has(name)) continue;
+      limits.set(name, counter.scope === 'key' ? { counter, max: budget.maxBudget, model, keyAlias: ctx.snapshot.key?.key_alias ?? null } : { counter, max: budget.maxBudget, model });
     }
   }
   return limits.size === 0 ? NO_MODEL_BUDGET_LIMITS : [...limits.values()];

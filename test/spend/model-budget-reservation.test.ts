@@ -32,7 +32,7 @@ describe('spend: reservations against per-model budgets, pure', () => {
       team: aTeam({ team_id: 't', model_max_budget: { 'gpt-4o-mini': { max_budget: 3, budget_duration: '7d' } } }),
     });
     const of = (request = REQUEST) => reservationLimitsOf(aContext({ snapshot, request })).modelBudgets;
-    expect(of()).to.deep.equal([{ counter: { scope: 'key', id: 'h', budgetModel: 'gpt-4o', duration: '1d' }, max: 1 }]);
+    expect(of()).to.deep.equal([{ counter: { scope: 'key', id: 'h', budgetModel: 'gpt-4o', duration: '1d' }, max: 1, model: 'gpt-4o', keyAlias: null }]);
     expect(of(aRequest({ route: '/v1/chat/completions', model: 'claude', body: { model: 'claude' } }))).to.deep.equal([]);
     expect(of(aRequest({ route: '/v1/models', method: 'GET', model: 'gpt-4o' }))).to.deep.equal([]);
     const ungated = aSnapshot({ key: aKey({ model_max_budget: { 'gpt-4o': { max_budget: -1, budget_duration: '1d' } } }) });
@@ -102,12 +102,25 @@ describe('spend: reservations against per-model budgets on Redis', function () {
       'budget_reservation',
       400,
       'budget_exceeded',
-      `LiteLLM Virtual Key: ${token}, exceeded budget for model=gpt-4o (1d window: spend 0.0, max budget 0.5, reserved for requests in flight 0.4, estimated cost of this request 0.2)`,
+      `LiteLLM Virtual Key: ${token}, key_alias: None, exceeded budget for model=gpt-4o (1d window: spend 0.0, max budget 0.5, reserved for requests in flight 0.4, estimated cost of this request 0.2)`,
     ]);
     const window = keys.modelBudget(windowOf(token));
     expect(await client.hGetAll(window)).to.deep.equal({ s: '0', r: '0.4' });
     expect(await client.pTTL(window), 'as long as the reservations').to.be.within(TTL_MS, TTL_MS + 60_000);
     expect(errors).to.deep.equal([]);
+  });
+
+  it("refuses in the per-model check's words: the key's alias, and the model as the request named it", async () => {
+    const token = unique('k');
+    const snapshot = aSnapshot({ key: aKey({ token, key_alias: 'ci-bot', model_max_budget: { 'gpt-4o': { max_budget: 0.3, budget_duration: '1d' } } }) });
+    const request = aRequest({ route: '/v1/chat/completions', model: 'openai/gpt-4o', body: { model: 'openai/gpt-4o', messages: [], max_tokens: 100 } });
+    const by = admitter();
+    const send = (): Promise<Admission> => Promise.resolve(by.admit(aContext({ snapshot, request, now: new Date(), keyHash: token })));
+    expect((await send()).kind).to.equal('admit');
+    const refused = await send();
+    expect(refused.kind === 'deny' ? refused.denial.message : null).to.match(
+      new RegExp(`^LiteLLM Virtual Key: ${token}, key_alias: ci-bot, exceeded budget for model=openai/gpt-4o \\(1d window: spend 0\\.0, max budget 0\\.3, reserved for requests in flight 0\\.2,`),
+    );
   });
 
   it("opens the window at the first charge, keeping what the other request in flight holds; the window's spend then counts", async () => {

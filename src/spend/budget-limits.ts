@@ -161,6 +161,9 @@ function modelBudgetLimitsOf(ctx: CheckContext): readonly ModelBudgetLimit[] {
   for (const model of budgetedModelsOf(ctx.request)) {
     for (const budget of modelBudgetsOf(ctx.snapshot, model, owners)) {
       if (!isSpendGated(budget) || budget.maxBudget === null) continue;
+      // The end user's per-model check runs on the virtual-key path only (JWT_CHECKS has the user's
+      // and the team's): a JWT caller (no key) is not held to it, so no reservation may refuse on it.
+      if (budget.scope === 'end_user' && ctx.snapshot.key === null) continue;
       const counter: ModelBudgetCounter = { scope: budget.scope, id: budget.id, budgetModel: budget.budgetModel, duration: budget.duration };
       const name = modelBudgetName(counter);
       if (limits.has(name)) continue;

@@ -14,7 +14,7 @@ import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { reservationLimitsOf } from '../../src/spend/budget-limits';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
-import { aContext, aKey, aRequest, aSnapshot, aTeam } from '../checks/fixtures';
+import { aBudget, aContext, aKey, anEndUser, aRequest, aSnapshot, aTeam } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
@@ -37,6 +37,17 @@ describe('spend: reservations against per-model budgets, pure', () => {
     expect(of(aRequest({ route: '/v1/models', method: 'GET', model: 'gpt-4o' }))).to.deep.equal([]);
     const ungated = aSnapshot({ key: aKey({ model_max_budget: { 'gpt-4o': { max_budget: -1, budget_duration: '1d' } } }) });
     expect(reservationLimitsOf(aContext({ snapshot: ungated, request: REQUEST })).modelBudgets).to.deep.equal([]);
+  });
+});
+
+describe('spend: reservations against per-model budgets, by path', () => {
+  it("holds a JWT caller (no key) to its user's and team's per-model budgets, not its end user's, which that path's checks do not judge", () => {
+    const daily = (max: number) => ({ 'gpt-4o': { max_budget: max, budget_duration: '1d' } });
+    const endUser = anEndUser({ user_id: 'customer', budget: aBudget({ model_max_budget: daily(0.1) }) });
+    const jwt = aSnapshot({ key: null, team: aTeam({ team_id: 't', model_max_budget: daily(3) }), endUser });
+    expect(reservationLimitsOf(aContext({ snapshot: jwt, request: REQUEST, keyHash: null })).modelBudgets.map((l) => l.counter.scope)).to.deep.equal(['team']);
+    const keyed = aSnapshot({ key: aKey({ token: 'h', team_id: 't' }), team: aTeam({ team_id: 't', model_max_budget: daily(3) }), endUser });
+    expect(reservationLimitsOf(aContext({ snapshot: keyed, request: REQUEST })).modelBudgets.map((l) => l.counter.scope)).to.deep.equal(['team', 'end_user']);
   });
 });
 

@@ -14,7 +14,7 @@ import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { reservationLimitsOf } from '../../src/spend/budget-limits';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
-import { aBudget, aContext, aKey, anEndUser, aRequest, aSnapshot, aTeam } from '../checks/fixtures';
+import { aBudget, aContext, aKey, anAgent, anEndUser, aRequest, aSnapshot, aTeam } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
@@ -132,6 +132,25 @@ describe('spend: reservations against per-model budgets on Redis', function () {
     expect(refused.kind === 'deny' ? refused.denial.message : null).to.match(
       new RegExp(`^LiteLLM Virtual Key: ${token}, key_alias: ci-bot, exceeded budget for model=openai/gpt-4o \\(1d window: spend 0\\.0, max budget 0\\.3, reserved for requests in flight 0\\.2,`),
     );
+  });
+
+  it("holds the per-model window beside an agent session's spend cap and a key budget, each key in its place", async () => {
+    const token = unique('k');
+    const agentId = unique('agent');
+    const snapshot = aSnapshot({
+      key: aKey({ token, agent_id: agentId, max_budget: 10, model_max_budget: { 'gpt-4o': { max_budget: 0.5, budget_duration: '1d' } } }),
+      agent: anAgent({ agent_id: agentId, litellm_params: { max_budget_per_session: 5 } }),
+    });
+    const session = unique('session');
+    const request = aRequest({ ...REQUEST, headers: { 'x-litellm-trace-id': session } });
+    const by = admitter();
+    const send = (): Promise<Admission> => Promise.resolve(by.admit(aContext({ snapshot, request, now: new Date(), keyHash: token })));
+    expect((await send()).kind).to.equal('admit');
+    expect((await send()).kind).to.equal('admit');
+    const refused = await send();
+    expect(refused.kind === 'deny' ? refused.denial.message : null).to.include(`LiteLLM Virtual Key: ${token}, key_alias: None, exceeded budget for model=gpt-4o (1d window`);
+    expect(await client.hGet(keys.modelBudget(windowOf(token)), 'r')).to.equal('0.4');
+    expect(await client.hGet(keys.sessionBudget(agentId, session), 'r'), 'the session holds them too').to.equal('0.4');
   });
 
   it("opens the window at the first charge, keeping what the other request in flight holds; the window's spend then counts", async () => {

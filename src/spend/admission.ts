@@ -218,8 +218,9 @@ export class RedisAdmitter implements Admitter {
         this.options.onError(error);
         return { kind: 'deny', check: 'key_budget', denial: overBudget };
       }
-      // Nothing to reserve (a session's spend cap reserves too, with budget_reservation): limits fail open.
-      if (budgets.length === 0 && estimate.cost === 0) {
+      // Nothing to reserve (a session's spend cap reserves too, with budget_reservation, and so does
+      // a per-model budget, whatever the estimate, as a budget of its own): limits fail open.
+      if (budgets.length === 0 && limits.modelBudgets.length === 0 && estimate.cost === 0) {
         this.options.onError(error);
         return { kind: 'admit', metadata };
       }

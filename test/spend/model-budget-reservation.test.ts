@@ -6,11 +6,12 @@
  * over to the window a charge opens.
  */
 import { expect } from 'chai';
+import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { Snapshot } from '../../src/checks/types';
 import type { ModelBudgetCounter } from '../../src/checks/model-budget-scopes';
 import { PriceTable } from '../../src/metering/prices';
-import { RedisAdmitter, type Admission } from '../../src/spend/admission';
+import { RedisAdmitter, ReservationUnavailableError, type Admission } from '../../src/spend/admission';
 import { reservationLimitsOf } from '../../src/spend/budget-limits';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
@@ -48,6 +49,34 @@ describe('spend: reservations against per-model budgets, by path', () => {
     expect(reservationLimitsOf(aContext({ snapshot: jwt, request: REQUEST, keyHash: null })).modelBudgets.map((l) => l.counter.scope)).to.deep.equal(['team']);
     const keyed = aSnapshot({ key: aKey({ token: 'h', team_id: 't' }), team: aTeam({ team_id: 't', model_max_budget: daily(3) }), endUser });
     expect(reservationLimitsOf(aContext({ snapshot: keyed, request: REQUEST })).modelBudgets.map((l) => l.counter.scope)).to.deep.equal(['team', 'end_user']);
+  });
+});
+
+describe('spend: reservations against per-model budgets when Redis cannot answer', () => {
+  const down = (): RedisAdmitter =>
+    new RedisAdmitter({ isReady: false } as unknown as RedisClient, new SpendKeys('t:'), PRICES, {
+      prefix: 't:',
+      enforceRateLimits: true,
+      reservation: { ttlMs: TTL_MS, defaultOutputTokens: 100 },
+      rateLimitMetadata: false,
+      metering: true,
+      timeoutMs: 50,
+      idleCounterMs: 1000,
+      admitWhenReservationUnavailable: false,
+      onError: () => undefined,
+    });
+  const undecided = async (model: string): Promise<unknown> => {
+    const snapshot = aSnapshot({ key: aKey({ model_max_budget: { [model]: { max_budget: 0.5, budget_duration: '1d' } } }) });
+    const request = aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } });
+    return Promise.resolve(down().admit(aContext({ snapshot, request }))).then(
+      (admission) => admission,
+      (error: unknown) => error,
+    );
+  };
+
+  it('cannot decide a request held only by a per-model budget, priced or not (as a budget of its own)', async () => {
+    expect(await undecided('gpt-4o')).to.be.instanceOf(ReservationUnavailableError);
+    expect(await undecided('unpriced-model'), 'an estimate of 0').to.be.instanceOf(ReservationUnavailableError);
   });
 });
 

@@ -152,7 +152,7 @@ const NO_MODEL_BUDGET_LIMITS: readonly ModelBudgetLimit[] = Object.freeze([]);
 /**
  * The per-model budgets the per-model checks judge for the request's models as read (a model
  * Envoy cut off names no window a response could be charged to: the checks alone hold it), each
- * window once, with its limit. None (no allocation) for a caller without per-model budgets.
+ * window once, with its limit. The shared empty list for a caller without per-model budgets.
  */
 function modelBudgetLimitsOf(ctx: CheckContext): readonly ModelBudgetLimit[] {
   const owners = modelBudgetOwners(ctx.snapshot);

@@ -73,6 +73,7 @@ import { TypeOrmAuthStore, type StoreSettings } from './typeorm-auth-store';
 import { StoreInvariantError } from './invariant-error';
 import { isDuplicateKey } from './duplicate-key';
 import { dialectOf } from './dialect';
+import { inTransaction } from './transactions';
 import { tableExists } from './migrations/ddl';
 import { JWT_KEY_MAPPING_TABLE } from './migrations/1764115800000-jwt-key-mapping';
 
@@ -435,8 +436,13 @@ export class AdminStore {
     const maxIterations = ifGiven(changes.maxIterations, (v) => requireRateLimit('max iterations', v));
     const maxBudgetPerSession = ifGiven(changes.maxBudgetPerSession, (v) => requireAmount('max budget per session', v));
     const { updated_at, updated_by } = this.audit();
-    const updated = await this.dataSource.transaction(async (manager) => {
-      const row = await manager.findOneBy(AgentRecord, { agent_id: agentId });
+    const updated = await inTransaction(this.dataSource, async (manager) => {
+      // Locked on MySQL, so that two updates merging litellm_params at once keep both settings
+      // (on SQLite the transactions of one DataSource run one after another: store/transactions.ts).
+      const row = await manager.findOne(AgentRecord, {
+        where: { agent_id: agentId },
+        ...(dialectOf(this.dataSource) === 'mysql' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      });
       if (row === null || row.agent_id !== agentId) return false;
       if (name !== undefined) await mustBeFreeFor(manager, AgentRecord, { agent_name: name }, (other) => other.agent_id === agentId, `an agent named ${name}`);
       const params: JsonObject = { ...(asJsonObject(row.litellm_params) ?? {}) };

@@ -97,4 +97,17 @@ describeEachBackend('AdminStore agents', (backend) => {
     expect((await admin.updateKey(created.token, { agentId: null }))?.agent_id).to.equal(null);
     expect(await refusal(admin.updateKey(created.token, { agentId: 'ghost' }))).to.include('agent ghost');
   });
+
+  it('keeps every setting of updates made at once (each merges litellm_params under a row lock)', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const agent = await admin.createAgent({ name: uniqueId('race') });
+      await Promise.all([
+        admin.updateAgent(agent.agent_id, { maxIterations: 7 }),
+        admin.updateAgent(agent.agent_id, { maxBudgetPerSession: 1.5 }),
+        admin.updateAgent(agent.agent_id, { requireTraceId: true }),
+      ]);
+      const row = await backend().dataSource.getRepository(AgentRecord).findOneByOrFail({ agent_id: agent.agent_id });
+      expect(row.litellm_params, `round ${round}`).to.deep.equal({ max_iterations: 7, max_budget_per_session: 1.5, require_trace_id_on_calls_by_agent: true });
+    }
+  });
 });

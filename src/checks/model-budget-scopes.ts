@@ -125,9 +125,20 @@ export interface ModelBudgetOwner {
   readonly limits: JsonObject;
 }
 
-export function modelBudgetOwners(snapshot: Snapshot): ModelBudgetOwner[] {
-  const owners: ModelBudgetOwner[] = [];
+const NO_OWNERS: readonly ModelBudgetOwner[] = Object.freeze([]);
+
+/** The shared empty list when no scope has per-model limits (most Checks: nothing is built for them). */
+export function modelBudgetOwners(snapshot: Snapshot): readonly ModelBudgetOwner[] {
   const { key, user, team } = snapshot;
+  if (
+    !hasOwnKeys(key?.model_max_budget ?? NO_LIMITS) &&
+    !hasOwnKeys(user?.model_max_budget ?? NO_LIMITS) &&
+    !hasOwnKeys(team?.model_max_budget ?? NO_LIMITS) &&
+    endUserModelLimitsOf(snapshot) === null
+  ) {
+    return NO_OWNERS;
+  }
+  const owners: ModelBudgetOwner[] = [];
   if (key !== null && hasOwnKeys(key.model_max_budget)) owners.push({ scope: 'key', id: key.token, limits: key.model_max_budget });
   const userId = callerUserId(snapshot);
   // `valid_token.user_id` names the user's counter: for a JWT the token's user id.
@@ -155,6 +166,7 @@ export function modelBudgetsOf(snapshot: Snapshot, model: string, owners: readon
 }
 
 const NO_COUNTERS: readonly ModelBudgetCounter[] = Object.freeze([]);
+const NO_LIMITS: JsonObject = Object.freeze({});
 
 /**
  * The counters a request's per-model checks read: the spend-gated budgets of each of its models,

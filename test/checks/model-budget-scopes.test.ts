@@ -3,6 +3,7 @@ import {
   chargedModelBudgetsOf,
   gatedModelBudgetsOf,
   modelBudgetName,
+  modelBudgetOwners,
   modelBudgetsOf,
   resolveModelBudget,
   teamModelBudgetApplies,
@@ -18,6 +19,14 @@ import { aBudget, aKey, anEndUser, aSnapshot, aTeam, aUser, decide } from './fix
 const daily = (limit: Json): JsonObject => ({ max_budget: limit, budget_duration: '1d' });
 
 describe("per-model budget scopes: which windowed counter a request belongs to (LiteLLM's model_max_budget_limiter)", () => {
+  it('builds nothing for a caller without per-model budgets: every Check gets the one shared empty list', () => {
+    const first = modelBudgetOwners(aSnapshot({ team: aTeam(), user: aUser(), endUser: anEndUser() }));
+    expect(first).to.have.length(0);
+    expect(modelBudgetOwners(aSnapshot())).to.equal(first);
+    expect(Object.isFrozen(first)).to.equal(true);
+    expect(modelBudgetOwners(aSnapshot({ key: aKey({ model_max_budget: { 'gpt-4o': { max_budget: 1, budget_duration: '1d' } } }) }))).to.have.length(1);
+  });
+
   describe('resolveModelBudget (resolve_model_budget)', () => {
     it('keys the counter on the entry as configured, with its duration as written', () => {
       expect(resolveModelBudget({ 'gpt-4o': { budget_limit: 2, time_period: '30days' } }, 'openai/gpt-4o')).to.deep.equal({

@@ -5,20 +5,15 @@
  * cannot all pass a cap (BerriAI/litellm#34732), and charged by the metering's RECORD_SPEND.
  */
 import { expect } from 'chai';
-import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { JsonObject } from '../../src/domain/entities';
 import type { Snapshot } from '../../src/checks/types';
-import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, type Admission, type AdmissionOptions } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { aContext, aKey, anAgent, aRequest, aSnapshot } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
+import { aRedisAdmitter, aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
-const PRICES = new PriceTable(
-  parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
-);
 const TTLS = { iterationsMs: 600_000, budgetMs: 900_000 };
 
 describe('spend: agent session caps at admission on Redis', function () {
@@ -47,20 +42,7 @@ describe('spend: agent session caps at admission on Redis', function () {
   });
 
   const admitter = (options: Partial<AdmissionOptions> = {}, admissionIds: () => string = () => unique('admission')): RedisAdmitter =>
-    new RedisAdmitter(client, keys, PRICES, {
-      prefix: redis.prefix,
-      enforceRateLimits: true,
-      reservation: null,
-      rateLimitMetadata: false,
-      metering: true,
-      newAdmissionId: admissionIds,
-      timeoutMs: 2000,
-      idleCounterMs: 60_000,
-      admitWhenReservationUnavailable: false,
-      agentSessionTtls: TTLS,
-      onError: (error) => errors.push(error),
-      ...options,
-    });
+    aRedisAdmitter(client, redis.prefix, { newAdmissionId: admissionIds, agentSessionTtls: TTLS, onError: (error) => errors.push(error), ...options });
 
   /** A key acting for its agent, whose litellm_params hold `params`. */
   const agentSnapshot = (agentId: string, params: JsonObject, key: Partial<Parameters<typeof aKey>[0]> = {}): Snapshot =>

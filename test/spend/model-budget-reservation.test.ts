@@ -7,21 +7,16 @@
  */
 import { expect } from 'chai';
 import type { RedisClient } from '../../src/cache/redis-shared-cache';
-import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { Snapshot } from '../../src/checks/types';
 import type { ModelBudgetCounter } from '../../src/checks/model-budget-scopes';
-import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, ReservationUnavailableError, type Admission } from '../../src/spend/admission';
 import { reservationLimitsOf } from '../../src/spend/budget-limits';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { aBudget, aContext, aKey, anAgent, anEndUser, aRequest, aSnapshot, aTeam } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { aRedisRecorder, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
+import { aRedisAdmitter, aRedisRecorder, GPT_4O_PRICES, aSpendEvent, openRedisClient, type TestRedisClient } from '../support/spend';
 
-const PRICES = new PriceTable(
-  parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
-);
 /** A gpt-4o call whose estimate is 100 output tokens at 0.002: 0.2. */
 const REQUEST = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', messages: [], max_tokens: 100 } });
 const TTL_MS = 60_000;
@@ -54,7 +49,7 @@ describe('spend: reservations against per-model budgets, by path', () => {
 
 describe('spend: reservations against per-model budgets when Redis cannot answer', () => {
   const down = (): RedisAdmitter =>
-    new RedisAdmitter({ isReady: false } as unknown as RedisClient, new SpendKeys('t:'), PRICES, {
+    new RedisAdmitter({ isReady: false } as unknown as RedisClient, new SpendKeys('t:'), GPT_4O_PRICES, {
       prefix: 't:',
       enforceRateLimits: true,
       reservation: { ttlMs: TTL_MS, defaultOutputTokens: 100 },
@@ -106,20 +101,13 @@ describe('spend: reservations against per-model budgets on Redis', function () {
   });
 
   const admitter = (ids: string[] = []): RedisAdmitter =>
-    new RedisAdmitter(client, keys, PRICES, {
-      prefix: redis.prefix,
-      enforceRateLimits: true,
+    aRedisAdmitter(client, redis.prefix, {
       reservation: { ttlMs: TTL_MS, defaultOutputTokens: 4096 },
-      rateLimitMetadata: false,
-      metering: true,
       newAdmissionId: () => {
         const id = unique('admission');
         ids.push(id);
         return id;
       },
-      timeoutMs: 2000,
-      idleCounterMs: 60_000,
-      admitWhenReservationUnavailable: false,
       onError: (error) => errors.push(error),
     });
   /** A key whose gpt-4o budget is 0.5 a day, nothing else limited. */

@@ -6,23 +6,17 @@
  * estimate on its entity's counter until its response settles it.
  */
 import { expect } from 'chai';
-import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { BudgetWindowLimit, WindowSpend } from '../../src/domain/entities';
 import type { Snapshot } from '../../src/checks/types';
-import { PriceTable } from '../../src/metering/prices';
 import { RedisAdmitter, type Admission } from '../../src/spend/admission';
 import { reservationLimitsOf } from '../../src/spend/budget-limits';
-import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { windowSpendId } from '../../src/spend/window-limits';
 import { aContext, aKey, anEndUser, aRequest, aSnapshot, aTeam, aUser } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
-import { aRedisRecorder, aSpendEvent, counterOf, openRedisClient, type TestRedisClient } from '../support/spend';
+import { aRedisAdmitter, aRedisRecorder, aSpendEvent, counterOf, openRedisClient, type TestRedisClient } from '../support/spend';
 
 const MINUTE = 60_000;
-const PRICES = new PriceTable(
-  parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
-);
 /** A request whose estimate is 100 output tokens at 0.002: 0.2. */
 const REQUEST = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', messages: [], max_tokens: 100 } });
 const DAILY: BudgetWindowLimit = { budget_duration: '1d', max_budget: 1, reset_at: null };
@@ -72,7 +66,6 @@ describe('spend: reservations against multi-window budgets, pure', () => {
 describe('spend: reservations against multi-window budgets on Redis', function () {
   let redis: TestRedis;
   let client: TestRedisClient;
-  let keys: SpendKeys;
   let recorder: RedisSpendRecorder;
   let errors: unknown[];
   let n = 0;
@@ -81,7 +74,6 @@ describe('spend: reservations against multi-window budgets on Redis', function (
   before(async function () {
     redis = await requireRedis(this);
     client = await openRedisClient();
-    keys = new SpendKeys(redis.prefix);
     recorder = aRedisRecorder(client, redis.prefix, { timeoutMs: 2000, onFallback: (error) => errors.push(error) });
   });
 
@@ -95,16 +87,9 @@ describe('spend: reservations against multi-window budgets on Redis', function (
   });
 
   const admitter = (admissionIds: () => string = () => unique('admission')): RedisAdmitter =>
-    new RedisAdmitter(client, keys, PRICES, {
-      prefix: redis.prefix,
-      enforceRateLimits: true,
+    aRedisAdmitter(client, redis.prefix, {
       reservation: { ttlMs: 60_000, defaultOutputTokens: 4096 },
-      rateLimitMetadata: false,
-      metering: true,
       newAdmissionId: admissionIds,
-      timeoutMs: 2000,
-      idleCounterMs: 60_000,
-      admitWhenReservationUnavailable: false,
       onError: (error) => errors.push(error),
     });
 

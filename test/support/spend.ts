@@ -6,6 +6,9 @@ import { createClient } from 'redis';
 import type { DataSource } from 'typeorm';
 import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { SpendKeys } from '../../src/spend/redis-keys';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { PriceTable } from '../../src/metering/prices';
+import { RedisAdmitter, type AdmissionOptions } from '../../src/spend/admission';
 import { RedisSpendRecorder, type RedisRecorderOptions, type SpendRecorder } from '../../src/spend/spend-recorder';
 import { NO_ATTRIBUTION, type SpendEvent } from '../../src/spend/spend-event';
 import type { SpendTarget } from '../../src/spend/targets';
@@ -111,4 +114,31 @@ export function aRedisRecorder(
 ): RedisSpendRecorder {
   const nowhere: SpendRecorder = { record: () => Promise.reject(new Error('fell back')), release: () => Promise.resolve() };
   return new RedisSpendRecorder(client, new SpendKeys(prefix), nowhere, { prefix, timeoutMs: 2000, tokenRateLimitType: 'total', ...options });
+}
+
+/** gpt-4o at 0.001 a prompt token and 0.002 a completion token: a request for 100 output tokens is estimated at 0.2. */
+export const GPT_4O_PRICES = new PriceTable(
+  parseLiteLlmConfig('model_list:\n  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n', {}),
+);
+
+/**
+ * An admitter as `tollgate serve` builds one with metering and rate limits on (no reservations
+ * unless `options` give them), its Redis trouble reported to `onError`; `options` override.
+ */
+export function aRedisAdmitter(
+  client: RedisClient,
+  prefix: string,
+  options: Pick<AdmissionOptions, 'onError'> & Partial<Omit<AdmissionOptions, 'prefix'>>,
+): RedisAdmitter {
+  return new RedisAdmitter(client, new SpendKeys(prefix), GPT_4O_PRICES, {
+    prefix,
+    enforceRateLimits: true,
+    reservation: null,
+    rateLimitMetadata: false,
+    metering: true,
+    timeoutMs: 2000,
+    idleCounterMs: 60_000,
+    admitWhenReservationUnavailable: false,
+    ...options,
+  });
 }

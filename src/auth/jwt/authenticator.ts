@@ -52,6 +52,11 @@ export interface JwtAuthenticatorDeps {
   readonly store: AuthStore;
   readonly directory: JwtDirectory;
   readonly verifier: TokenVerifier;
+  /**
+   * Told why auto_register could not create a client's key (the client is refused with 500, which
+   * says nothing of the database behind it); never given the claim's value, which may be an e-mail.
+   */
+  readonly registrationFailed?: (claimName: string, cause: unknown) => void;
 }
 
 function known(value: string | null): string | undefined {
@@ -127,6 +132,7 @@ export class JwtAuthenticator {
         // LiteLLM's generate_key_helper_fn answers any failure with HTTPException(500): a refusal,
         // not the outage allow_requests_on_db_unavailable would let through as the proxy admin.
         if (error instanceof ClientKeyCreationError) {
+          this.deps.registrationFailed?.(claimName, error.cause);
           return this.refuse('jwt_key_mapping', authErrorFromHttpExceptionDict(500, { error: 'Internal Server Error.' }), identity);
         }
         throw error;

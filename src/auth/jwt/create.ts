@@ -42,5 +42,10 @@ export function createJwtAuthenticator(parts: JwtAuthenticatorParts): JwtAuthent
     store: parts.store,
     directory: new CachedJwtDirectory(parts.directory, Math.max(cache.negativeTtlSeconds, 1) * 1000),
     verifier: new TokenVerifier(jwt, jwks),
+    registrationFailed: (claimName, cause) =>
+      parts.logger?.warn(
+        { claim: claimName, err: cause instanceof Error ? cause.message : String(cause) },
+        'auto_register: a client key could not be created; the client was refused with 500',
+      ),
   });
 }

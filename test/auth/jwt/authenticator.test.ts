@@ -10,6 +10,8 @@ import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from './
 interface Harness {
   readonly store: MemoryStore;
   readonly directory: MemoryDirectory;
+  /** What registrationFailed was told: the claim name and the cause's message. */
+  readonly registrationFailures: string[];
   run(claims: Claims, request?: Partial<RequestFacts>): Promise<JwtOutcome>;
 }
 
@@ -17,10 +19,19 @@ function harness(parts: JwtConfigParts = {}, policy: Partial<Policy> = {}): Harn
   const store = new MemoryStore();
   const directory = new MemoryDirectory(store);
   const settings = jwtSettings(parts);
-  const authenticator = new JwtAuthenticator({ settings, policy: aPolicy(policy), store, directory, verifier: aVerifier(settings) });
+  const registrationFailures: string[] = [];
+  const authenticator = new JwtAuthenticator({
+    settings,
+    policy: aPolicy(policy),
+    store,
+    directory,
+    verifier: aVerifier(settings),
+    registrationFailed: (claimName, cause) => registrationFailures.push(`${claimName}: ${cause instanceof Error ? cause.message : String(cause)}`),
+  });
   return {
     store,
     directory,
+    registrationFailures,
     run: async (claims, request = {}) => authenticator.authenticate(aRequest({ credential: { kind: 'none' }, ...request }), { kind: 'envoy', claims }, NOW),
   };
 }
@@ -318,6 +329,9 @@ describe('JwtAuthenticator (litellm-auth.md §3.3)', () => {
         type: 'auth_error',
         message: "{'error': 'Internal Server Error.'}",
       });
+      expect(h.registrationFailures, 'told why (the claim, never its value)').to.have.length(1);
+      expect(h.registrationFailures[0]).to.match(/^email: /);
+      expect(h.registrationFailures[0]).to.not.include('dev@example.com');
     });
   });
 

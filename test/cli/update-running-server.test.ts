@@ -4,11 +4,10 @@
  */
 import { expect } from 'chai';
 import { requireBuild, writeConfig, type TempConfig } from '../support/e2e';
-import { requireMysql, tempSqlitePath } from '../support/mysql';
-import { requireRedis } from '../support/redis';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { cliWith, type Cli, type CliResult } from '../support/cli-process';
 import { eventually } from '../support/poll';
+import { CLI_BACKENDS, type CliBackend } from '../support/cli-backends';
 
 const MASTER = 'sk-master-change-me';
 
@@ -18,41 +17,10 @@ const LONG_CACHE = ['tollgate:', '  cache_ttl_seconds: 600', '  cache_refresh_se
 /** The database's generation counter is polled every second; pub/sub is faster. A margin, well under the cache's life. */
 const SEEN_WITHIN_MS = 4_000;
 
-interface Setup {
-  readonly env: Record<string, string>;
-  readonly migrate: boolean;
-  cleanup(): Promise<void>;
-}
-
-const SETUPS: Array<{ name: string; open: (ctx: Mocha.Context) => Promise<Setup> }> = [
-  {
-    name: 'the embedded store (generation counter only)',
-    open: async () => {
-      const file = tempSqlitePath();
-      return { env: { TOLLGATE_SQLITE_PATH: file.path }, migrate: false, cleanup: async () => file.cleanup() };
-    },
-  },
-  {
-    name: 'MySQL + Redis',
-    open: async (ctx) => {
-      const database = await requireMysql(ctx);
-      const redis = await requireRedis(ctx);
-      return {
-        env: { DATABASE_URL: database.url, REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: redis.prefix },
-        migrate: true,
-        cleanup: async () => {
-          await database.drop();
-          await redis.cleanup();
-        },
-      };
-    },
-  },
-];
-
-for (const setup of SETUPS) {
+for (const setup of CLI_BACKENDS) {
   describe(`tollgate key update, seen by a running server, on ${setup.name}`, function () {
     this.timeout(120_000);
-    let opened: Setup;
+    let opened: CliBackend;
     let config: TempConfig;
     let server: ServerProcess;
     let tollgate: Cli;

@@ -4,50 +4,17 @@
  */
 import { expect } from 'chai';
 import { requireBuild } from '../support/e2e';
-import { requireMysql } from '../support/mysql';
-import { requireRedis } from '../support/redis';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { cliWith, type CliResult } from '../support/cli-process';
 import { eventually } from '../support/poll';
-import { tempSqlitePath } from '../support/mysql';
+import { CLI_BACKENDS, type CliBackend } from '../support/cli-backends';
 
 const MASTER = 'sk-master-change-me';
 
-interface Setup {
-  readonly env: Record<string, string>;
-  readonly migrate: boolean;
-  cleanup(): Promise<void>;
-}
-
-const SETUPS: Array<{ name: string; open: (ctx: Mocha.Context) => Promise<Setup> }> = [
-  {
-    name: 'the embedded store',
-    open: async () => {
-      const file = tempSqlitePath();
-      return { env: { TOLLGATE_SQLITE_PATH: file.path }, migrate: false, cleanup: async () => file.cleanup() };
-    },
-  },
-  {
-    name: 'MySQL + Redis',
-    open: async (ctx) => {
-      const database = await requireMysql(ctx);
-      const redis = await requireRedis(ctx);
-      return {
-        env: { DATABASE_URL: database.url, REDIS_URL: redis.url, TOLLGATE_REDIS_PREFIX: redis.prefix },
-        migrate: true,
-        cleanup: async () => {
-          await database.drop();
-          await redis.cleanup();
-        },
-      };
-    },
-  },
-];
-
-for (const setup of SETUPS) {
+for (const setup of CLI_BACKENDS) {
   describe(`README walkthrough on ${setup.name}`, function () {
     this.timeout(120_000);
-    let opened: Setup;
+    let opened: CliBackend;
     let server: ServerProcess;
     let tollgate: (...args: string[]) => Promise<CliResult>;
     let key = '';

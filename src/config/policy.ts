@@ -4,6 +4,7 @@
  */
 import { passThroughEndpointsOf, type PassThroughEndpoint } from './pass-through-endpoints';
 import { isWrittenAsFloat, type LiteLlmConfig, type ModelDeploymentConfig } from './litellm-config';
+import type { DisabledRoutes } from './disabled-routes';
 
 /**
  * One `litellm_params.configurable_clientside_auth_params` entry: a body param the deployment lets
@@ -80,6 +81,11 @@ export interface Policy {
    * owner's team keys too, not only keys without a team.
    */
   readonly applyUserBudgetToTeamKeys?: boolean;
+  /**
+   * `DISABLE_ADMIN_ENDPOINTS` / `DISABLE_LLM_API_ENDPOINTS` (config/disabled-routes.ts), read from
+   * the environment by config/settings.ts. Absent: no route is disabled.
+   */
+  readonly disabledRoutes?: DisabledRoutes;
 }
 
 /**

@@ -7,6 +7,7 @@ import { buildPolicy, type Policy } from './policy';
 import { passThroughEndpointsOf, type PassThroughEndpoint } from './pass-through-endpoints';
 import { meteringSettingsFrom, type MeteringSettings } from './metering-config';
 import { alertingSettingsFrom, type AlertingSettings } from './alerting-config';
+import { disabledRoutesFrom } from './disabled-routes';
 import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
 import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
 
@@ -117,7 +118,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
   const tollgate = config.tollgate ?? {};
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
   const redisUrl = nonEmpty(env.REDIS_URL);
-  const policy = buildPolicy(config);
+  const policy = { ...buildPolicy(config), disabledRoutes: disabledRoutesFrom(env) };
   return {
     grpcAddr: nonEmpty(env.TOLLGATE_GRPC_ADDR) ?? '0.0.0.0:9001',
     httpAddr: nonEmpty(env.TOLLGATE_HTTP_ADDR) ?? '0.0.0.0:9002',

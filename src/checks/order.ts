@@ -14,6 +14,7 @@ import { requestTagCount } from './request-tag-count';
 import { multipartForm } from './multipart-form';
 import { allowedIps } from './allowed-ips';
 import { proxyAllowedRoutes } from './proxy-allowed-routes';
+import { disabledRoutes } from './disabled-routes';
 import { endUserBudget, endUserBudgetBeforeKeyLookup } from './end-user-budget';
 import { masterKeyOnlyRoute } from './master-key-only-route';
 import { keyFound, virtualKeyFormat } from './key-found';
@@ -60,6 +61,9 @@ export const PRE_DB_CHECKS: readonly Check[] = Object.freeze([
   requestTagCount, // Tollgate's own: bounds the tag lookups
   allowedIps,
   proxyAllowedRoutes,
+  // §2.7 step 14's enterprise hook, which LiteLLM runs once the caller is known: here because the
+  // master key and callers that need no key pass no later list (disabled-routes.ts).
+  disabledRoutes,
 ]);
 
 /**

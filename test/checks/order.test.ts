@@ -19,6 +19,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
       'request_tag_count', // Tollgate's own
       'allowed_ips',
       'proxy_allowed_routes',
+      'disabled_routes', // §2.7 step 14's enterprise hook, moved before the credential (every caller)
       'end_user_budget_before_key_lookup',
       'master_key_only_route',
       'virtual_key_format',

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { disabledRoutes } from '../../src/checks/disabled-routes';
+import type { DisabledRoutes } from '../../src/config/disabled-routes';
+import type { Denial } from '../../src/checks/types';
+import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
+import { decide } from './fixtures';
+
+const ADMIN_INSTANCE: DisabledRoutes = { management: false, llmApi: true }; // DISABLE_LLM_API_ENDPOINTS=true
+const WORKER: DisabledRoutes = { management: true, llmApi: false }; // DISABLE_ADMIN_ENDPOINTS=true
+const BOTH: DisabledRoutes = { management: true, llmApi: true };
+
+const MANAGEMENT_DISABLED: Denial = { status: 403, type: 'auth_error', message: 'Management routes are disabled for this instance.', param: 'None' };
+const LLM_API_DISABLED: Denial = { status: 403, type: 'auth_error', message: 'LLM API routes are disabled for this instance.', param: 'None' };
+
+function on(route: string, disabled: DisabledRoutes | undefined, method = 'POST'): Denial | null {
+  return decide(disabledRoutes, { request: { route, path: route, method }, policy: disabled === undefined ? {} : { disabledRoutes: disabled } });
+}
+
+describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS — EnterpriseRouteChecks.should_call_route', () => {
+  it('refuses management routes on an instance with DISABLE_ADMIN_ENDPOINTS (403, the {"error": …} envelope)', () => {
+    for (const route of ['/key/generate', '/team/new', '/user/update', '/spend/logs', '/model/info']) {
+      expect(on(route, WORKER), route).to.deep.equal(MANAGEMENT_DISABLED);
+    }
+  });
+
+  it('leaves LLM API routes open on an instance with DISABLE_ADMIN_ENDPOINTS only', () => {
+    for (const route of ['/chat/completions', '/v1/chat/completions', '/v1/embeddings', '/mcp/tools/call', '/models']) {
+      expect(on(route, WORKER), route).to.equal(null);
+    }
+  });
+
+  it('refuses LLM API routes on an instance with DISABLE_LLM_API_ENDPOINTS (403)', () => {
+    for (const route of ['/chat/completions', '/v1/chat/completions', '/v1/embeddings', '/v1/messages', '/openai/deployments/gpt-4o/chat/completions']) {
+      expect(on(route, ADMIN_INSTANCE), route).to.deep.equal(LLM_API_DISABLED);
+    }
+  });
+
+  it('keeps /models and /v1/models open under DISABLE_LLM_API_ENDPOINTS (LLM_API_EXEMPT_ROUTES: the admin UI lists models), exactly those', () => {
+    expect(on('/models', ADMIN_INSTANCE, 'GET')).to.equal(null);
+    expect(on('/v1/models', ADMIN_INSTANCE, 'GET')).to.equal(null);
+    expect(on('/v1/models', BOTH, 'GET')).to.equal(null);
+    // Membership, not a prefix: another listing route stays an LLM API route.
+    expect(on('/cursor/v1/models', ADMIN_INSTANCE, 'GET')).to.deep.equal(LLM_API_DISABLED);
+  });
+
+  it('judges MCP server CRUD as management and MCP tool calls as LLM API routes (BerriAI/litellm#26367)', () => {
+    for (const route of ['/v1/mcp/server', '/v1/mcp/server/abc-123']) {
+      expect(on(route, ADMIN_INSTANCE), `${route} on the admin instance`).to.equal(null);
+      expect(on(route, WORKER), `${route} on a worker`).to.deep.equal(MANAGEMENT_DISABLED);
+    }
+    for (const route of ['/mcp/tools/call', '/mcp/my-server', '/v1/mcp/tools']) {
+      expect(on(route, ADMIN_INSTANCE), `${route} on the admin instance`).to.deep.equal(LLM_API_DISABLED);
+      expect(on(route, WORKER), `${route} on a worker`).to.equal(null);
+    }
+  });
+
+  it('judges a route that is both first as management, then, with management open, as LLM API (LiteLLM if/elif)', () => {
+    // "/team/openai-admins" is a management route and, by LiteLLM's "/openai" substring test, an LLM API route.
+    expect(on('/team/openai-admins', BOTH)).to.deep.equal(MANAGEMENT_DISABLED);
+    expect(on('/team/openai-admins', ADMIN_INSTANCE)).to.deep.equal(LLM_API_DISABLED);
+  });
+
+  it('treats a registered pass-through endpoint as an LLM API route, as LiteLLM appends it to openai_routes', () => {
+    const passThroughEndpoints = passThroughEndpointsOf([{ path: '/my-provider', target: 'https://example.com', auth: true }]);
+    const denial = decide(disabledRoutes, { request: { route: '/my-provider', path: '/my-provider' }, policy: { disabledRoutes: ADMIN_INSTANCE, passThroughEndpoints } });
+    expect(denial).to.deep.equal(LLM_API_DISABLED);
+  });
+
+  it('refuses nothing when neither is set, and nothing outside both groups when both are', () => {
+    expect(on('/key/generate', undefined)).to.equal(null);
+    expect(on('/chat/completions', { management: false, llmApi: false })).to.equal(null);
+    for (const route of ['/health/liveliness', '/config/update', '/global/spend/reset']) {
+      expect(on(route, BOTH), route).to.equal(null);
+    }
+  });
+
+  it('refuses whoever calls: the check reads no credential', () => {
+    const denial = decide(disabledRoutes, {
+      request: { route: '/key/generate', path: '/key/generate', credential: { kind: 'none' } },
+      snapshot: { key: null },
+      keyHash: null,
+      policy: { disabledRoutes: WORKER },
+    });
+    expect(denial).to.deep.equal(MANAGEMENT_DISABLED);
+  });
+});

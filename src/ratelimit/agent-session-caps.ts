@@ -10,24 +10,34 @@
  * session rate limits read it (rate-limits.ts agentSessionIdOf: the trace or session header, else
  * the body's session id). A request without a session is not capped, as in LiteLLM.
  *
+ * The call cap falls back, as LiteLLM's does, to the key's own `metadata.max_iterations` when the
+ * key has no agent or its agent sets none; the spend cap has no such fallback (LiteLLM's hook reads
+ * the agent's alone).
+ *
  * Enforced at admission (spend/admission.ts), in the one atomic script that also takes rate limits
  * and budget reservations: LiteLLM reads then increments in separate steps, so concurrent calls of
  * one session could all pass a cap (BerriAI/litellm#34732). Each session's counters are also the
  * agent's own: LiteLLM keys them by session id alone, so two agents in one trace share them
- * (BerriAI/litellm#43190).
+ * (BerriAI/litellm#43190). A key's own cap without an agent is counted per key, where LiteLLM
+ * counts the session id alone: the id is the caller's to choose, so any key naming another
+ * tenant's session could spend that tenant's calls.
  */
 import type { Snapshot } from '../checks/types';
 import type { JsonObject } from '../domain/entities';
 import { pyFixed } from '../checks/python-format';
 import { agentSessionIdOf, type SessionSource } from './rate-limits';
 
-export interface AgentSessionCaps {
-  readonly agentId: string;
+/** An agent's caps, counted per agent and session; or a key's own max_iterations, counted per key and session. */
+export type AgentSessionCaps =
+  | (SessionCaps & { readonly agentId: string; readonly keyHash: null })
+  | (SessionCaps & { readonly agentId: null; readonly keyHash: string; readonly maxBudget: null });
+
+interface SessionCaps {
   /** As agentSessionIdOf names it (long ids by their digest). */
   readonly sessionId: string;
   /** Calls a session may make; null: not capped. */
   readonly maxIterations: number | null;
-  /** Dollars a session may spend; null: not capped. */
+  /** Dollars a session may spend; null: not capped (always, for a key's own cap: LiteLLM reads no key setting). */
   readonly maxBudget: number | null;
 }
 
@@ -68,16 +78,32 @@ function finiteOrNull(value: number): number | null {
 
 /** The caps the request's session is held to; null (no allocation) when none applies: most requests. */
 export function agentSessionCapsOf(snapshot: Snapshot, request: SessionSource): AgentSessionCaps | null {
-  const { key, agent } = snapshot;
-  if (agent === null || key === null || key.agent_id === null || key.agent_id !== agent.agent_id) return null;
-  const params = agent.litellm_params;
-  if (!Object.hasOwn(params, 'max_iterations') && !Object.hasOwn(params, 'max_budget_per_session')) return null;
-  const maxIterations = iterationsOf(params);
-  const maxBudget = budgetOf(params);
+  const { key } = snapshot;
+  if (key === null) return null;
+  // An agent id with no row is still the counter's scope, as LiteLLM keys by the key's agent_id.
+  const agent = key.agent_id !== null && snapshot.agent !== null && snapshot.agent.agent_id === key.agent_id ? snapshot.agent : null;
+  const params = agent === null ? null : agent.litellm_params;
+  // LiteLLM's fallback for keys made before agents: the key's metadata.max_iterations, when the
+  // key has no agent or its agent sets none (null too). An agent value int() cannot read makes
+  // LiteLLM's hook fail, not fall back: it caps nothing here.
+  const iterationsSource = params !== null && namesCap(params, 'max_iterations') ? params : key.metadata;
+  if (!namesCap(iterationsSource, 'max_iterations') && (params === null || !namesCap(params, 'max_budget_per_session'))) return null;
+  const maxIterations = iterationsOf(iterationsSource);
+  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone.
+  const maxBudget = params === null ? null : budgetOf(params);
   if (maxIterations === null && maxBudget === null) return null;
   const sessionId = agentSessionIdOf(request);
   if (sessionId === null) return null;
-  return { agentId: agent.agent_id, sessionId, maxIterations, maxBudget };
+  // Without an agent LiteLLM counts the session id alone ({session_iterations:<id>}), shared by
+  // every key that names it: a caller could then spend another tenant's session. Counted per key.
+  if (key.agent_id === null) return { agentId: null, keyHash: key.token, sessionId, maxIterations, maxBudget: null };
+  return { agentId: key.agent_id, keyHash: null, sessionId, maxIterations, maxBudget };
+}
+
+/** Set, as LiteLLM's `.get(name) is not None` reads it (JSON null is None). */
+function namesCap(params: JsonObject, name: string): boolean {
+  const value = params[name];
+  return value !== undefined && value !== null;
 }
 
 /** LiteLLM's 429 texts (HTTPException detail). */

@@ -179,7 +179,18 @@ export class RedisAdmitter implements Admitter {
     const maxIterations = this.options.enforceRateLimits ? caps.maxIterations : null;
     const maxBudget = this.options.metering ? caps.maxBudget : null;
     if (maxIterations === null && maxBudget === null) return null;
-    return maxIterations === caps.maxIterations && maxBudget === caps.maxBudget ? caps : { ...caps, maxIterations, maxBudget };
+    if (maxIterations === caps.maxIterations && maxBudget === caps.maxBudget) return caps;
+    return caps.agentId === null ? { ...caps, maxIterations } : { ...caps, maxIterations, maxBudget };
+  }
+
+  /**
+   * ADMIT's two session keys: the call count and the spend. A key's own cap (no agent) counts
+   * calls per key and caps no spend, so its iteration key stands in for the spend key ADMIT never reads.
+   */
+  private sessionKeys({ agentId, keyHash, sessionId }: AgentSessionCaps): [string, string] {
+    if (agentId !== null) return [this.keys.sessionIterations(agentId, sessionId), this.keys.sessionBudget(agentId, sessionId)];
+    const iterations = this.keys.keySessionIterations(keyHash, sessionId);
+    return [iterations, iterations];
   }
 
   private async admitThroughRedis(
@@ -282,7 +293,7 @@ export class RedisAdmitter implements Admitter {
     }
     for (const budget of budgets) keys.push(this.keys.counter(budget.slot.target));
     for (const window of windows) keys.push(this.keys.windowTail(window.tail));
-    if (session !== null) keys.push(this.keys.sessionIterations(session.agentId, session.sessionId), this.keys.sessionBudget(session.agentId, session.sessionId));
+    if (session !== null) keys.push(...this.sessionKeys(session));
     for (const budget of modelBudgets) keys.push(this.keys.modelBudget(budget.counter));
     const ttlMs = this.options.reservation?.ttlMs ?? 0;
     const args = [

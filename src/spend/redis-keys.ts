@@ -17,6 +17,7 @@
  *                                    team_member_model_max_budget; never expires (LiteLLM never resets it)
  *   <p>spend:si:<agent>:<session>  string  an agent session's admitted calls (max_iterations); expires
  *                                    LITELLM_MAX_ITERATIONS_TTL after its first
+ *   <p>spend:sik:<key>:<session>  string  the same for a key's own max_iterations (a key without an agent)
  *   <p>spend:sb:<agent>:<session>  hash  an agent session's spend (max_budget_per_session): s = spend,
  *                                    r = reserved; with :r, live reservations as a counter's; expires
  *                                    LITELLM_MAX_BUDGET_PER_SESSION_TTL after its first write
@@ -71,6 +72,11 @@ export class SpendKeys {
   /** An agent session's admitted calls (ratelimit/agent-session-caps.ts). */
   sessionIterations(agentId: string, sessionId: string): string {
     return `${this.base}si:${uriPart(agentId)}:${uriPart(sessionId)}`;
+  }
+
+  /** A session's admitted calls under a key's own max_iterations, counted per key (ratelimit/agent-session-caps.ts). */
+  keySessionIterations(keyHash: string, sessionId: string): string {
+    return `${this.base}sik:${uriPart(keyHash)}:${uriPart(sessionId)}`;
   }
 
   /** An agent session's spend and reservations (ratelimit/agent-session-caps.ts). */

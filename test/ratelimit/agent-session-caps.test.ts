@@ -9,18 +9,57 @@ const capsOf = (params: JsonObject, request: Parameters<typeof aRequest>[0] = SE
 
 describe("agent session caps (LiteLLM's max_iterations and max_budget_per_session, agent litellm_params)", () => {
   it("reads both caps of the key's agent for the request's session (x-litellm-trace-id)", () => {
-    expect(capsOf({ max_iterations: 25, max_budget_per_session: 5 })).to.deep.equal({ agentId: 'agent-1', sessionId: 'session-abc-123', maxIterations: 25, maxBudget: 5 });
+    expect(capsOf({ max_iterations: 25, max_budget_per_session: 5 })).to.deep.equal({ agentId: 'agent-1', keyHash: null, sessionId: 'session-abc-123', maxIterations: 25, maxBudget: 5 });
   });
 
   it('reads the session from the body when no header names one (metadata.session_id)', () => {
     expect(capsOf({ max_iterations: 3 }, { body: { model: 'gpt-4o', metadata: { session_id: 'body-session' } } })?.sessionId).to.equal('body-session');
   });
 
-  it('caps nothing without a session, without caps, for an agent the key is not, or for a key without an agent (LiteLLM reads the key\'s agent_id)', () => {
+  it('caps nothing without a session, without caps, for an agent the key is not, or for a key without an agent (LiteLLM reads the key\'s agent_id), when the key\'s metadata sets no max_iterations either', () => {
     expect(capsOf({ max_iterations: 3 }, {})).to.equal(null);
     expect(capsOf({ require_trace_id_on_calls_by_agent: true })).to.equal(null);
     expect(capsOf({ max_iterations: 3 }, SESSION, 'agent-2')).to.equal(null);
     expect(capsOf({ max_iterations: 3 }, SESSION, null)).to.equal(null);
+  });
+
+  describe("the key's metadata.max_iterations (LiteLLM's fallback for keys made before agents)", () => {
+    const keyCapsOf = (keyMetadata: JsonObject, agentParams: JsonObject | null, keyAgent: string | null, request: Parameters<typeof aRequest>[0] = SESSION) =>
+      agentSessionCapsOf(
+        aSnapshot({
+          key: aKey({ token: 'key-hash-1', agent_id: keyAgent, metadata: keyMetadata }),
+          agent: agentParams === null ? null : anAgent({ agent_id: 'agent-1', litellm_params: agentParams }),
+        }),
+        aRequest(request),
+      );
+
+    it('caps a key without an agent, counted per key (LiteLLM shares the session id across keys), with no spend cap', () => {
+      expect(keyCapsOf({ max_iterations: 4 }, null, null)).to.deep.equal({ agentId: null, keyHash: 'key-hash-1', sessionId: 'session-abc-123', maxIterations: 4, maxBudget: null });
+    });
+
+    it("caps an agent's key when the agent sets none (absent or null), counted per agent as the agent's own cap", () => {
+      expect(keyCapsOf({ max_iterations: 4 }, { max_budget_per_session: 2 }, 'agent-1')).to.deep.equal({ agentId: 'agent-1', keyHash: null, sessionId: 'session-abc-123', maxIterations: 4, maxBudget: 2 });
+      expect(keyCapsOf({ max_iterations: 4 }, { max_iterations: null }, 'agent-1')).to.include({ agentId: 'agent-1', maxIterations: 4 });
+      expect(keyCapsOf({ max_iterations: 4 }, null, 'agent-gone'), 'an agent with no row: still its counter').to.include({ agentId: 'agent-gone', maxIterations: 4, maxBudget: null });
+    });
+
+    it("prefers the agent's value, even one int() cannot read (LiteLLM's hook fails on it rather than fall back)", () => {
+      expect(keyCapsOf({ max_iterations: 4 }, { max_iterations: 9 }, 'agent-1')?.maxIterations).to.equal(9);
+      expect(keyCapsOf({ max_iterations: 4 }, { max_iterations: 'many' }, 'agent-1')).to.equal(null);
+    });
+
+    it("reads it as int() does, and caps nothing when it is null, unreadable or without a session", () => {
+      expect(keyCapsOf({ max_iterations: '6' }, null, null)?.maxIterations).to.equal(6);
+      expect(keyCapsOf({ max_iterations: 2.7 }, null, null)?.maxIterations).to.equal(2);
+      expect(keyCapsOf({ max_iterations: null }, null, null)).to.equal(null);
+      expect(keyCapsOf({ max_iterations: 'many' }, null, null)).to.equal(null);
+      expect(keyCapsOf({ max_iterations: 4 }, null, null, {})).to.equal(null);
+    });
+
+    it('reads no max_budget_per_session from the key: LiteLLM reads only the agent\'s', () => {
+      expect(keyCapsOf({ max_budget_per_session: 1 }, null, null)).to.equal(null);
+      expect(keyCapsOf({ max_budget_per_session: 1 }, {}, 'agent-1')).to.equal(null);
+    });
   });
 
   it("reads the values as Python's int() and float() do: numbers and numeric texts, a fraction of iterations truncated; anything else caps nothing", () => {

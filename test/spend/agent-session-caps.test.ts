@@ -84,6 +84,26 @@ describe('spend: agent session caps at admission on Redis', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it("caps a key without an agent by its metadata.max_iterations (LiteLLM's fallback), counted per key: another key naming the session does not spend it", async () => {
+    const [mine, theirs] = [unique('key'), unique('key')];
+    const keyOf = (token: string, metadata: JsonObject): Snapshot => aSnapshot({ key: aKey({ token, metadata }) });
+    for (let i = 0; i < 2; i += 1) expect((await admit(keyOf(theirs, { max_iterations: 100 }), 'shared')).kind, "the other tenant's call").to.equal('admit');
+    for (let i = 0; i < 2; i += 1) expect((await admit(keyOf(mine, { max_iterations: 2 }), 'shared')).kind, `call ${i + 1}`).to.equal('admit');
+    expect(denialOf(await admit(keyOf(mine, { max_iterations: 2 }), 'shared'))?.message).to.equal('Max iterations exceeded for session shared. Current count: 3, max_iterations: 2.');
+    expect(await client.get(keys.keySessionIterations(mine, 'shared'))).to.equal('2');
+    expect(await client.pTTL(keys.keySessionIterations(mine, 'shared'))).to.be.within(TTLS.iterationsMs - 5000, TTLS.iterationsMs);
+    expect((await admit(keyOf(unique('key'), { max_budget_per_session: 0 }), 'shared')).kind, 'no spend cap from a key').to.equal('admit');
+    expect(errors).to.deep.equal([]);
+  });
+
+  it("caps an agent's key by the key's metadata.max_iterations when the agent sets none, on the agent's session count", async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_iterations: null }, { metadata: { max_iterations: 1 } });
+    expect((await admit(snapshot, 's')).kind).to.equal('admit');
+    expect(denialOf(await admit(snapshot, 's'))?.check).to.equal('agent_session_iterations');
+    expect(await client.get(keys.sessionIterations(agent, 's'))).to.equal('1');
+  });
+
   it('admits exactly max_iterations of many concurrent calls of one session', async () => {
     const snapshot = agentSnapshot(unique('agent'), { max_iterations: 3 });
     const verdicts = await Promise.all(Array.from({ length: 12 }, () => admit(snapshot, 'burst')));

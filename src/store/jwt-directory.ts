@@ -3,13 +3,14 @@
  * LiteLLM's fallback user match (`_get_fuzzy_user_object`), alias lookups for
  * `team_alias_jwt_field` / `org_alias_jwt_field`, and the `user_id_upsert` / `team_id_upsert`
  * row creation. They run only when the cached by-id lookup misses, so they go straight to the
- * database, each bounded by `dbTimeoutMs` like every other statement.
+ * database, each bounded by `dbTimeoutMs` like every other statement; auto_register's registration,
+ * several statements, is bounded by one `dbTimeoutMs` as a whole.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Team, User } from '../domain/entities';
 import type { MaybePromise } from '../util/maybe-promise';
-import { withDeadline } from './deadline';
+import { StoreTimeoutError, withDeadline } from './deadline';
 import { inTransaction } from './transactions';
 import { JwtKeyMappingRecord, OrganizationRecord, TeamRecord, UserRecord, VerificationTokenRecord } from './entities';
 import { newKeyMaterial } from './key-material';
@@ -200,19 +201,27 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
    * raw key is never known to anyone: the token is the credential. A replica that loses the race
    * (the mapping's unique index) rolls its key back, where LiteLLM deletes it afterwards, and takes
    * the winner's.
+   *
+   * The read before, the transaction and the read after a lost race share one deadline,
+   * `dbTimeoutMs` from the start: each bounded on its own, a slow database could hold a client's
+   * first call for three of them, past the ext_authz timeout sized for one (docs/deploy.md). The
+   * deadline running out in any of them is the registration's failure (500), never an outage.
    */
   async registerClientKey(input: NewJwtClientKey): Promise<string | null> {
+    const registration = new RegistrationDeadline(this.timeoutMs);
+    const failed = (error: unknown): unknown =>
+      error instanceof StoreUnavailableError ? new ClientKeyCreationError(input.claimName, input.claimValue, error) : error;
     // LiteLLM goes straight to the writes: a failure of this read (the database away, or without
     // the table, which the Check's lookup reads as no mapping) is the registration's 500 too.
-    const existing = await this.mappingOf(input.claimName, input.claimValue).catch((error: unknown) => {
-      throw error instanceof StoreUnavailableError ? new ClientKeyCreationError(input.claimName, input.claimValue, error) : error;
+    const existing = await this.mappingOf(input.claimName, input.claimValue, registration).catch((error: unknown) => {
+      throw failed(error);
     });
     if (existing === TAKEN) return null;
     if (existing !== undefined) return existing;
     const material = newKeyMaterial();
     const at = this.now();
     try {
-      await this.bounded('registerClientKey', () =>
+      await registration.bound('registerClientKey', () =>
         inTransaction(this.dataSource, async (manager) => {
             await manager.insert(VerificationTokenRecord, {
               token: material.token,
@@ -249,13 +258,16 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     } catch (error) {
       const duplicate = isDuplicateKey(error);
       // A write that failed otherwise (the database away or slow) is LiteLLM's 500 whether or not
-      // the winner can be read; a lost race whose winner cannot be read is a read outage, as there.
-      const winner = await this.mappingOf(input.claimName, input.claimValue).catch((readError: unknown) => {
+      // the winner can be read; a lost race whose winner cannot be read is a read outage, as there,
+      // unless it is the registration's deadline that ran out: LiteLLM has none, and a Check held
+      // that long by its registration is refused, not allowed as the proxy admin.
+      const winner = await this.mappingOf(input.claimName, input.claimValue, registration).catch((readError: unknown) => {
+        if (duplicate && readError instanceof StoreTimeoutError) throw failed(readError);
         if (duplicate || !(error instanceof StoreUnavailableError)) throw readError;
         return undefined;
       });
       if (winner !== undefined && winner !== TAKEN) return winner;
-      if (!duplicate) throw error instanceof StoreUnavailableError ? new ClientKeyCreationError(input.claimName, input.claimValue, error) : error;
+      if (!duplicate) throw failed(error);
       // Taken under the collation by a value this one is not, byte for byte: it cannot have its own.
       if (winner === TAKEN) return null;
       // The winner's row went between its commit and this read (a delete): LiteLLM answers 503.
@@ -267,8 +279,8 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
    * The exact claim value's mapping: its key (null for an inactive row); TAKEN when only rows whose
    * value the collation takes for this one hold it; undefined for none.
    */
-  private async mappingOf(claimName: string, claimValue: string): Promise<string | null | typeof TAKEN | undefined> {
-    const rows = await this.bounded('findJwtKeyMappingRow', () =>
+  private async mappingOf(claimName: string, claimValue: string, registration: RegistrationDeadline): Promise<string | null | typeof TAKEN | undefined> {
+    const rows = await registration.bound('findJwtKeyMappingRow', () =>
       this.dataSource
         .getRepository(JwtKeyMappingRecord)
         .createQueryBuilder('m')
@@ -334,6 +346,24 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
 
   private bounded<T>(operation: string, work: () => Promise<T>): Promise<T> {
     return withDeadline(operation, this.timeoutMs, work);
+  }
+}
+
+/**
+ * One deadline for the several statements of a registration: each is bounded by what is left of
+ * it, and one started with nothing left times out at once, without reaching the database.
+ */
+class RegistrationDeadline {
+  private readonly endsAt: number;
+
+  constructor(private readonly timeoutMs: number) {
+    this.endsAt = performance.now() + timeoutMs;
+  }
+
+  bound<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const leftMs = Math.floor(this.endsAt - performance.now());
+    if (leftMs <= 0) return Promise.reject(new StoreTimeoutError(operation, this.timeoutMs));
+    return withDeadline(operation, leftMs, work);
   }
 }
 

@@ -1,0 +1,157 @@
+/**
+ * auto_register's registration on a database that stalls part-way (a TCP proxy between the
+ * directory and a private database on the shared MariaDB): its read, transaction and re-read share
+ * one `db_timeout_ms`, so a client's first call is answered within one deadline, with the
+ * registration's 500 (ClientKeyCreationError), never an outage allow_requests_on_db_unavailable
+ * would allow as the proxy admin.
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/store/data-source';
+import { JwtKeyMappingRecord } from '../../src/store/entities';
+import { ClientKeyCreationError, TypeOrmJwtDirectory, type NewJwtClientKey } from '../../src/store/jwt-directory';
+import { runMigrations } from '../../src/store/migrations';
+import { StoreUnavailableError } from '../../src/store/unavailable';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+
+const DB_TIMEOUT_MS = 1000;
+/** What a Check may wait for a registration beyond its one deadline: timers and the event loop. */
+const SLACK_MS = 400;
+
+describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one deadline for the whole registration)', function () {
+  this.timeout(30_000);
+  let database: TestMysqlDatabase | undefined;
+  let direct: DataSource;
+  let rows: LiteLlmRows;
+  let proxy: TcpProxy | undefined;
+  let proxied: DataSource | undefined;
+
+  before(async function () {
+    database = await requireMysql(this);
+    direct = createDataSource({ databaseUrl: database.url, sqlitePath: '', dbTimeoutMs: 5000 });
+    await direct.initialize();
+    await runMigrations(direct);
+    rows = new LiteLlmRows(direct);
+  });
+
+  after(async () => {
+    if (direct?.isInitialized) await direct.destroy();
+    await database?.drop();
+  });
+
+  beforeEach(async () => {
+    const url = new URL(database?.url ?? '');
+    proxy = await startTcpProxy(url.hostname, Number(url.port || 3306));
+    url.host = `127.0.0.1:${proxy.port}`;
+    proxied = createDataSource({ databaseUrl: url.toString(), sqlitePath: '', dbTimeoutMs: DB_TIMEOUT_MS });
+    await proxied.initialize();
+    // A connection in the pool before the database slows: the registration's statements, not a
+    // handshake, are what the deadline is spent on.
+    await proxied.query('SELECT 1');
+  });
+
+  afterEach(async () => {
+    // Reset, not healed: the statements held by the stall must not commit a registration later.
+    proxy?.cut();
+    if (proxied?.isInitialized) await proxied.destroy().catch(() => undefined);
+    await proxy?.close();
+  });
+
+  async function aNewClient(): Promise<NewJwtClientKey> {
+    const user = await rows.aUser();
+    const team = await rows.aTeam();
+    return { claimName: 'email', claimValue: `${uniqueId('client')}@example.com`, userId: user.user_id, teamId: team.team_id, organizationId: null };
+  }
+
+  /** A directory on the proxied database, `hooks` run as it reaches for the transaction or a repository. */
+  function directoryWith(hooks: { beforeTransaction?: () => Promise<void>; beforeRepository?: (call: number) => void }): TypeOrmJwtDirectory {
+    const source = proxied as DataSource;
+    let repositoryCalls = 0;
+    const watched = new Proxy(source, {
+      get: (target, property) => {
+        if (property === 'transaction' && hooks.beforeTransaction !== undefined) {
+          const before = hooks.beforeTransaction;
+          return (...args: Parameters<DataSource['transaction']>) => before().then(() => (target.transaction as (...a: unknown[]) => Promise<unknown>)(...args));
+        }
+        if (property === 'getRepository' && hooks.beforeRepository !== undefined) {
+          const before = hooks.beforeRepository;
+          return (...args: Parameters<DataSource['getRepository']>) => {
+            repositoryCalls += 1;
+            before(repositoryCalls);
+            return target.getRepository(...args);
+          };
+        }
+        return Reflect.get(target, property, target) as unknown;
+      },
+    });
+    return new TypeOrmJwtDirectory(watched, { dbTimeoutMs: DB_TIMEOUT_MS });
+  }
+
+  async function failureOf(registering: Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> {
+    const started = performance.now();
+    const error = await registering.then(
+      () => expect.fail('expected the registration to fail'),
+      (thrown: unknown) => thrown,
+    );
+    return { error, elapsedMs: performance.now() - started };
+  }
+
+  it('gives up within one db_timeout_ms when the read is slow and the transaction then hangs (each alone within it), with the 500, not an outage', async () => {
+    const client = await aNewClient();
+    const tcp = proxy as TcpProxy;
+    // Each step alone stays within db_timeout_ms; bounded one by one, the read's 0.4 s, the
+    // transaction's 1 s and the re-read's 1 s made the client wait 2.4 s.
+    tcp.slow(DB_TIMEOUT_MS * 0.4);
+    const directory = directoryWith({
+      beforeTransaction: () => {
+        tcp.stall();
+        return Promise.resolve();
+      },
+    });
+    const { error, elapsedMs } = await failureOf(directory.registerClientKey(client));
+    expect(error).to.be.instanceOf(ClientKeyCreationError);
+    expect(error, 'allow_requests_on_db_unavailable must not allow it').to.not.be.instanceOf(StoreUnavailableError);
+    expect(elapsedMs).to.be.lessThan(DB_TIMEOUT_MS + SLACK_MS);
+  });
+
+  it('answers the 500, not a read outage, when the re-read after a lost race runs out of the deadline', async () => {
+    const client = await aNewClient();
+    const tcp = proxy as TcpProxy;
+    const directory = directoryWith({
+      // Another replica commits this client's mapping between the read and the transaction.
+      beforeTransaction: async () => {
+        const winner = await rows.aKey({ user_id: client.userId });
+        await direct.getRepository(JwtKeyMappingRecord).insert({
+          id: randomUUID(),
+          jwt_claim_name: client.claimName,
+          jwt_claim_value: client.claimValue,
+          token: winner.token,
+          description: null,
+          is_active: true,
+          created_by: 'test',
+          updated_by: 'test',
+        });
+      },
+      // The first repository is the read before; the second, the re-read of the winner.
+      beforeRepository: (call) => {
+        if (call === 2) tcp.stall();
+      },
+    });
+    const { error, elapsedMs } = await failureOf(directory.registerClientKey(client));
+    expect(error).to.be.instanceOf(ClientKeyCreationError);
+    expect(error, 'allow_requests_on_db_unavailable must not allow it').to.not.be.instanceOf(StoreUnavailableError);
+    expect(elapsedMs).to.be.lessThan(DB_TIMEOUT_MS + SLACK_MS);
+  });
+
+  it('still registers a client whose statements are slow but fit in the deadline together', async () => {
+    const client = await aNewClient();
+    (proxy as TcpProxy).slow(DB_TIMEOUT_MS / 20);
+    const keyHash = await directoryWith({}).registerClientKey(client);
+    expect(keyHash).to.match(/^[0-9a-f]{64}$/);
+    const mapping = await direct.getRepository(JwtKeyMappingRecord).findOneBy({ jwt_claim_name: 'email', jwt_claim_value: client.claimValue });
+    expect(mapping?.token).to.equal(keyHash);
+  });
+});

@@ -52,13 +52,14 @@ async function stopInstance(instance: Instance | undefined): Promise<number | nu
   return code;
 }
 
-function refusal(response: CheckResponse): { grpcCode: number; httpStatus: unknown; type: string; message: string; param: string | null } {
-  const { grpcCode, httpStatus, type, message, param } = denialOf(response);
-  return { grpcCode, httpStatus, type, message, param };
+function refusal(response: CheckResponse): { grpcCode: number; httpStatus: unknown; type: string; message: string; param: string | null; code: string } {
+  const { grpcCode, httpStatus, type, message, param, code } = denialOf(response);
+  return { grpcCode, httpStatus, type, message, param, code };
 }
 
-const MANAGEMENT_DISABLED = { grpcCode: 7, httpStatus: 403, type: 'auth_error', message: 'Management routes are disabled for this instance.', param: 'None' };
-const LLM_API_DISABLED = { grpcCode: 7, httpStatus: 403, type: 'auth_error', message: 'LLM API routes are disabled for this instance.', param: 'None' };
+const FORBIDDEN = { grpcCode: 7, httpStatus: 'Forbidden', type: 'auth_error', param: 'None', code: '403' };
+const MANAGEMENT_DISABLED = { ...FORBIDDEN, message: 'Management routes are disabled for this instance.' };
+const LLM_API_DISABLED = { ...FORBIDDEN, message: 'LLM API routes are disabled for this instance.' };
 
 describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS end to end (split admin and worker instances)', function () {
   this.timeout(60_000);

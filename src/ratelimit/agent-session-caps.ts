@@ -8,7 +8,9 @@
  * The agent is the key's (`user_api_key_dict.agent_id`, as both hooks read it, and as the trace-id
  * requirement of checks/agent-trace-id.ts does); the session is the request's, as the agent's
  * session rate limits read it (rate-limits.ts agentSessionIdOf: the trace or session header, else
- * the body's session id). A request without a session is not capped, as in LiteLLM.
+ * the body's session id), except that an empty id, 0 or false in the body's metadata is a session
+ * to the caps, whose hooks test `is not None` where the rate limits test truth (falsySessionIdOf);
+ * only its calls are capped. A request without a session is not capped, as in LiteLLM.
  *
  * The call cap falls back, as LiteLLM's does, to the key's own `metadata.max_iterations` when the
  * key has no agent or its agent sets none; the spend cap has no such fallback (LiteLLM's hook reads
@@ -22,9 +24,12 @@
  * counts the session id alone: the id is the caller's to choose, so any key naming another
  * tenant's session could spend that tenant's calls.
  */
+import { chainIdFromHeaders } from '../checks/agent-trace-id';
+import { pyFixed, pyStr } from '../checks/python-format';
+import { metadataAsObject } from '../checks/request-metadata';
 import type { Snapshot } from '../checks/types';
 import type { JsonObject } from '../domain/entities';
-import { pyFixed } from '../checks/python-format';
+import { isTruthy } from '../domain/truthiness';
 import { agentSessionIdOf, type SessionSource } from './rate-limits';
 
 /** An agent's caps, counted per agent and session; or a key's own max_iterations, counted per key and session. */
@@ -89,15 +94,36 @@ export function agentSessionCapsOf(snapshot: Snapshot, request: SessionSource): 
   const iterationsSource = params !== null && namesCap(params, 'max_iterations') ? params : key.metadata;
   if (!namesCap(iterationsSource, 'max_iterations') && (params === null || !namesCap(params, 'max_budget_per_session'))) return null;
   const maxIterations = iterationsOf(iterationsSource);
-  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone.
-  const maxBudget = params === null ? null : budgetOf(params);
+  const emptyId = chainIdFromHeaders(request.headers) === null ? falsySessionIdOf(request) : null;
+  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone. A session
+  // only the caps see (emptyId) has no spend to read: metering charges the sessions agentSessionIdOf names.
+  const maxBudget = params === null || emptyId !== null ? null : budgetOf(params);
   if (maxIterations === null && maxBudget === null) return null;
-  const sessionId = agentSessionIdOf(request);
+  const sessionId = emptyId ?? agentSessionIdOf(request);
   if (sessionId === null) return null;
   // Without an agent LiteLLM counts the session id alone ({session_iterations:<id>}), shared by
   // every key that names it: a caller could then spend another tenant's session. Counted per key.
   if (key.agent_id === null) return { agentId: null, keyHash: key.token, sessionId, maxIterations, maxBudget: null };
   return { agentId: key.agent_id, keyHash: null, sessionId, maxIterations, maxBudget };
+}
+
+/**
+ * A session id LiteLLM's caps count where agentSessionIdOf sees none. Both hooks read the body's
+ * `metadata.session_id`, else `litellm_metadata.session_id`, when it `is not None`, through str();
+ * the session rate limits take the first truthy one. So an empty id, 0 or false is a session to
+ * the caps (`''`, `'0'`, `'False'`), which also wins over an id further on. Null when the first id
+ * set is truthy (agentSessionIdOf's reading then stands) or none is. Only asked without a header's
+ * id, which LiteLLM writes over the body's before either reads it.
+ */
+function falsySessionIdOf(request: SessionSource): string | null {
+  const body = request.sentBody === undefined ? request.body : request.sentBody;
+  if (body === null) return null;
+  for (const container of ['metadata', 'litellm_metadata'] as const) {
+    const session = metadataAsObject(body[container])?.session_id;
+    if (session === undefined || session === null) continue;
+    return isTruthy(session) ? null : pyStr(session);
+  }
+  return null;
 }
 
 /** Set, as LiteLLM's `.get(name) is not None` reads it (JSON null is None). */

@@ -16,6 +16,32 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
     expect(capsOf({ max_iterations: 3 }, { body: { model: 'gpt-4o', metadata: { session_id: 'body-session' } } })?.sessionId).to.equal('body-session');
   });
 
+  describe("an empty session id, 0 or false (LiteLLM's caps test `session_id is not None`; the session rate limits read only a truthy one)", () => {
+    const bodyOf = (metadata: JsonObject, litellmMetadata: JsonObject | null = null, headers: Record<string, string> = {}) => ({
+      headers,
+      body: { model: 'gpt-4o', metadata, ...(litellmMetadata === null ? {} : { litellm_metadata: litellmMetadata }) },
+    });
+
+    it('counts the calls of the session it names, as str() writes it', () => {
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: '' }))).to.include({ sessionId: '', maxIterations: 3 });
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: 0 }))?.sessionId).to.equal('0');
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: false }))?.sessionId).to.equal('False');
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: null }, { session_id: '' }))?.sessionId, 'litellm_metadata when metadata sets none').to.equal('');
+    });
+
+    it("wins over an id further on, as LiteLLM reads the first set, not the first truthy; a header's id wins over it", () => {
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: '' }, { session_id: 'later' }))?.sessionId).to.equal('');
+      expect(capsOf({ max_iterations: 3 }, { body: { model: 'gpt-4o', litellm_session_id: 'own', metadata: { session_id: '' } } })?.sessionId).to.equal('');
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: '' }, null, { 'x-litellm-trace-id': 'from-header' }))?.sessionId).to.equal('from-header');
+      expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: 'first' }, { session_id: '' }))?.sessionId, 'a truthy first id stands').to.equal('first');
+    });
+
+    it('caps no spend of such a session: metering charges only the sessions the rate limits name', () => {
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, bodyOf({ session_id: '' }))).to.include({ maxIterations: 3, maxBudget: null });
+      expect(capsOf({ max_budget_per_session: 1 }, bodyOf({ session_id: '' }))).to.equal(null);
+    });
+  });
+
   it('caps nothing without a session, without caps, for an agent the key is not, or for a key without an agent (LiteLLM reads the key\'s agent_id), when the key\'s metadata sets no max_iterations either', () => {
     expect(capsOf({ max_iterations: 3 }, {})).to.equal(null);
     expect(capsOf({ require_trace_id_on_calls_by_agent: true })).to.equal(null);

@@ -104,6 +104,16 @@ describe('spend: agent session caps at admission on Redis', function () {
     expect(await client.get(keys.sessionIterations(agent, 's'))).to.equal('1');
   });
 
+  it("counts the calls of an empty session id (LiteLLM's caps test `is not None`), which its agent's session rate limits do not see", async () => {
+    const agent = unique('agent');
+    const snapshot = agentSnapshot(agent, { max_iterations: 1 });
+    const emptySession = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', messages: [], metadata: { session_id: '' } } });
+    const admitEmpty = (): Promise<Admission> => Promise.resolve(admitter().admit(aContext({ snapshot, request: emptySession, keyHash: snapshot.key?.token ?? null, now: new Date() })));
+    expect((await admitEmpty()).kind).to.equal('admit');
+    expect(denialOf(await admitEmpty())?.message).to.equal('Max iterations exceeded for session . Current count: 2, max_iterations: 1.');
+    expect(await client.get(keys.sessionIterations(agent, ''))).to.equal('1');
+  });
+
   it('admits exactly max_iterations of many concurrent calls of one session', async () => {
     const snapshot = agentSnapshot(unique('agent'), { max_iterations: 3 });
     const verdicts = await Promise.all(Array.from({ length: 12 }, () => admit(snapshot, 'burst')));

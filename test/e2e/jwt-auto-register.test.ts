@@ -210,6 +210,24 @@ for (const { backend, replicas } of BACKENDS) {
       expect(registration.mappings.map((m) => m.token)).to.deep.equal([keyHash]);
     });
 
+    it("refuses a new client's first call naming an end user over budget exactly as its second, the key registered by the first", async () => {
+      const client = await aNewClient();
+      const customer = await withDatabase(async (dataSource) => {
+        const rows = new LiteLlmRows(dataSource);
+        const budget = await rows.aBudget({ max_budget: 10 });
+        return (await rows.anEndUser({ spend: 20, budget_id: budget.budget_id })).user_id;
+      });
+      const call = async (): Promise<CheckRequest> =>
+        anEnvoyCheck({ body: chat('gpt-4o', { user: customer }), key: await aToken(signingKey, { ...client, tid: team }) });
+      const first = denialOf(await (checkers[0] as Checker).check(await call()));
+      expect(first).to.include({ code: '400' });
+      expect(first.message).to.include(`End User=${customer} over budget`);
+      const registration = await registrationOf(client);
+      expect(registration.mappings, 'registered before the decision, as LiteLLM does').to.have.length(1);
+      for (const checker of checkers) expect(denialOf(await checker.check(await call()))).to.deep.equal(first);
+      expect((await registrationOf(client)).keys.map((k) => k.token)).to.deep.equal(registration.mappings.map((m) => m.token));
+    });
+
     it('creates no key for a token the JWT policy refuses: a team that does not exist (404), a user with no row and no user_id_upsert (401)', async () => {
       const client = await aNewClient();
       const stranger = await aNewClient(false);

@@ -101,7 +101,9 @@ export class JwtAuthenticator {
    * auto_register, as LiteLLM defers it (`_PendingAutoRegister`): only a token the whole JWT policy
    * resolved to a caller gets a key (signature, roles and scopes, team, user, object id: a refusal
    * creates nothing), and never a proxy admin's, which needs none. The key is its user's, team's and
-   * organization's; the request is then decided as that key, as a mapped token's is.
+   * organization's; the request is then decided as that key, as a mapped token's is, by the same
+   * facts as its later calls: the end user the request names, never the token's end-user claim,
+   * which LiteLLM stamps on the new key for its first call alone (`end_user_id=`).
    */
   private registered(outcome: JwtOutcome, claims: Claims, claimName: string, claimValue: string): MaybePromise<JwtOutcome> {
     if (outcome.kind !== 'resolved') return outcome;

@@ -6,11 +6,11 @@
  * spent its budget.
  *
  * The agent is the key's (`user_api_key_dict.agent_id`, as both hooks read it, and as the trace-id
- * requirement of checks/agent-trace-id.ts does); the session is the request's, as the agent's
- * session rate limits read it (rate-limits.ts agentSessionIdOf: the trace or session header, else
- * the body's session id), except that an empty id, 0 or false in the body's metadata is a session
- * to the caps, whose hooks test `is not None` where the rate limits test truth (falsySessionIdOf);
- * only its calls are capped. A request without a session is not capped, as in LiteLLM.
+ * requirement of checks/agent-trace-id.ts does); the session is the request's, as both hooks read
+ * it (capsSessionIdOf: the trace or session header, else the body's metadata's session
+ * id when set at all), which may differ from the one the agent's session rate limits read
+ * (rate-limits.ts agentSessionIdOf); only the calls of such a session are capped. A request without
+ * a session is not capped, as in LiteLLM.
  *
  * The call cap falls back, as LiteLLM's does, to the key's own `metadata.max_iterations` when the
  * key has no agent or its agent sets none; the spend cap has no such fallback (LiteLLM's hook reads
@@ -38,7 +38,7 @@ export type AgentSessionCaps =
   | (SessionCaps & { readonly agentId: null; readonly keyHash: string; readonly maxBudget: null });
 
 interface SessionCaps {
-  /** As agentSessionIdOf names it (long ids by their digest). */
+  /** As capsSessionIdOf names it (long ids by their digest). */
   readonly sessionId: string;
   /** Calls a session may make; null: not capped. */
   readonly maxIterations: number | null;
@@ -94,13 +94,12 @@ export function agentSessionCapsOf(snapshot: Snapshot, request: SessionSource): 
   const iterationsSource = params !== null && namesCap(params, 'max_iterations') ? params : key.metadata;
   if (!namesCap(iterationsSource, 'max_iterations') && (params === null || !namesCap(params, 'max_budget_per_session'))) return null;
   const maxIterations = iterationsOf(iterationsSource);
-  const emptyId = chainIdFromHeaders(request.headers) === null ? falsySessionIdOf(request) : null;
-  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone. A session
-  // only the caps see (emptyId) has no spend to read: metering charges the sessions agentSessionIdOf names.
-  const maxBudget = params === null || emptyId !== null ? null : budgetOf(params);
-  if (maxIterations === null && maxBudget === null) return null;
-  const sessionId = emptyId ?? agentSessionIdOf(request);
+  const sessionId = capsSessionIdOf(request);
   if (sessionId === null) return null;
+  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone. A session
+  // other than the one the rate limits name has no spend to read: metering charges theirs.
+  const maxBudget = params === null || !namesCap(params, 'max_budget_per_session') || sessionId !== agentSessionIdOf(request) ? null : budgetOf(params);
+  if (maxIterations === null && maxBudget === null) return null;
   // Without an agent LiteLLM counts the session id alone ({session_iterations:<id>}), shared by
   // every key that names it: a caller could then spend another tenant's session. Counted per key.
   if (key.agent_id === null) return { agentId: null, keyHash: key.token, sessionId, maxIterations, maxBudget: null };
@@ -108,23 +107,28 @@ export function agentSessionCapsOf(snapshot: Snapshot, request: SessionSource): 
 }
 
 /**
- * A session id LiteLLM's caps count where agentSessionIdOf sees none. Both hooks read the body's
- * `metadata.session_id`, else `litellm_metadata.session_id`, when it `is not None`, through str();
- * the session rate limits take the first truthy one. So an empty id, 0 or false is a session to
- * the caps (`''`, `'0'`, `'False'`), which also wins over an id further on. Null when the first id
- * set is truthy (agentSessionIdOf's reading then stands) or none is. Only asked without a header's
- * id, which LiteLLM writes over the body's before either reads it.
+ * The session both hooks read (`_get_session_id`): the body's `metadata.session_id`, else
+ * `litellm_metadata.session_id`, the first that `is not None`, through str(). So an empty id, 0 or
+ * false is a session (`''`, `'0'`, `'False'`), which the session rate limits, taking the first
+ * truthy one, do not see. A chain-id header's id is written over the first by LiteLLM's request
+ * setup before either hook reads it; the body's own `litellm_session_id`, which the rate limits
+ * read first, is copied nowhere the hooks look, so it names no session here.
  */
-function falsySessionIdOf(request: SessionSource): string | null {
+function capsSessionIdOf(request: SessionSource): string | null {
+  if (chainIdFromHeaders(request.headers) !== null) return agentSessionIdOf(request);
   const body = request.sentBody === undefined ? request.body : request.sentBody;
   if (body === null) return null;
   for (const container of ['metadata', 'litellm_metadata'] as const) {
     const session = metadataAsObject(body[container])?.session_id;
     if (session === undefined || session === null) continue;
-    return isTruthy(session) ? null : pyStr(session);
+    // Named by agentSessionIdOf itself (a long id by its digest), so that an id both read is one
+    // name; a falsy one, which it would not read, is short and needs none.
+    return isTruthy(session) ? agentSessionIdOf({ headers: NO_HEADERS, body: { litellm_session_id: session } }) : pyStr(session);
   }
   return null;
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Set, as LiteLLM's `.get(name) is not None` reads it (JSON null is None). */
 function namesCap(params: JsonObject, name: string): boolean {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { agentSessionCapsOf, iterationsExceededMessage, sessionBudgetExceededMessage } from '../../src/ratelimit/agent-session-caps';
 import type { JsonObject } from '../../src/domain/entities';
+import { agentSessionIdOf } from '../../src/ratelimit/rate-limits';
 import { aKey, anAgent, aRequest, aSnapshot } from '../checks/fixtures';
 
 const SESSION = { headers: { 'x-litellm-trace-id': 'session-abc-123' } };
@@ -14,6 +15,37 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
 
   it('reads the session from the body when no header names one (metadata.session_id)', () => {
     expect(capsOf({ max_iterations: 3 }, { body: { model: 'gpt-4o', metadata: { session_id: 'body-session' } } })?.sessionId).to.equal('body-session');
+  });
+
+  describe("the body's own litellm_session_id (read first by the session rate limits; LiteLLM's request setup copies only a header's id into metadata, where both hooks look)", () => {
+    const withOwn = (metadata: JsonObject | null) => ({ body: { model: 'gpt-4o', litellm_session_id: 'own', ...(metadata === null ? {} : { metadata }) } });
+
+    it('is no session to the caps alone', () => {
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, withOwn(null))).to.equal(null);
+    });
+
+    it("does not stand before metadata.session_id, which the caps count, and whose spend is then not capped (metering charges the rate limits' session)", () => {
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, withOwn({ session_id: 'mine' }))).to.include({ sessionId: 'mine', maxIterations: 3, maxBudget: null });
+      expect(capsOf({ max_budget_per_session: 1 }, withOwn({ session_id: 'mine' }))).to.equal(null);
+    });
+
+    it("leaves a header's id and a body naming one session alone: both caps, on that session", () => {
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, { ...withOwn({ session_id: 'mine' }), headers: { 'x-litellm-trace-id': 'from-header' } })).to.include({
+        sessionId: 'from-header',
+        maxBudget: 1,
+      });
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, { body: { model: 'gpt-4o', litellm_session_id: 'same', metadata: { session_id: 'same' } } })).to.include({
+        sessionId: 'same',
+        maxBudget: 1,
+      });
+    });
+
+    it('names a long metadata.session_id by its digest, as the rate limits name it', () => {
+      const request = { body: { model: 'gpt-4o', metadata: { session_id: 'x'.repeat(65) } } };
+      const named = capsOf({ max_iterations: 3, max_budget_per_session: 1 }, request);
+      expect(named?.sessionId).to.match(/^sha256:[0-9a-f]{64}$/).and.equal(agentSessionIdOf(aRequest(request)));
+      expect(named?.maxBudget).to.equal(1);
+    });
   });
 
   describe("an empty session id, 0 or false (LiteLLM's caps test `session_id is not None`; the session rate limits read only a truthy one)", () => {

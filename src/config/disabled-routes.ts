@@ -3,6 +3,7 @@
  * its data-plane workers each refuse the other's routes (checks/disabled-routes.ts decides).
  */
 import { ConfigError } from './litellm-config';
+import { pyStrip } from '../util/python-strip';
 
 /** Which LiteLLM route kinds this instance refuses for every caller. */
 export interface DisabledRoutes {
@@ -33,8 +34,14 @@ export function disabledRoutesFrom(env: NodeJS.ProcessEnv): DisabledRoutes {
 function isSwitchedOn(env: NodeJS.ProcessEnv, name: string): boolean {
   const text = env[name];
   if (text === undefined) return false;
-  const value = text.trim().toLowerCase();
+  // Stripped as str_to_bool strips: U+001C–U+001F and U+0085 go and U+FEFF stays, where trim() does the opposite.
+  const value = pyStrip(text).toLowerCase();
   if (value === 'true') return true;
   if (value === 'false' || value === '') return false;
-  throw new ConfigError(`${name}: must be true or false (got '${text}'; LiteLLM would read it as false and leave the routes open)`);
+  throw new ConfigError(`${name}: must be true or false (got '${visible(text)}'; LiteLLM would read it as false and leave the routes open)`);
+}
+
+/** The value as the operator can read it back: a stray BOM or control character would print as nothing. */
+function visible(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

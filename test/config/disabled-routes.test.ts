@@ -15,6 +15,14 @@ describe('DISABLE_ADMIN_ENDPOINTS and DISABLE_LLM_API_ENDPOINTS, read as get_sec
     expect(disabledRoutesFrom({ DISABLE_ADMIN_ENDPOINTS: 'False', DISABLE_LLM_API_ENDPOINTS: 'false' })).to.deep.equal({ management: false, llmApi: false });
   });
 
+  it("strips the whitespace Python's str.strip strips, not JavaScript's trim", () => {
+    // U+001F and U+0085 are whitespace to Python (so LiteLLM reads "true"), not to trim().
+    expect(disabledRoutesFrom({ DISABLE_ADMIN_ENDPOINTS: '\u001ftrue\u0085' })).to.deep.equal({ management: true, llmApi: false });
+    // U+FEFF is not whitespace to Python: LiteLLM reads neither true nor false, and leaves the routes open.
+    // The refusal shows the BOM, which would otherwise print as nothing ("got 'true'").
+    expect(() => disabledRoutesFrom({ DISABLE_LLM_API_ENDPOINTS: '\ufefftrue' })).to.throw(ConfigError, "DISABLE_LLM_API_ENDPOINTS: must be true or false (got '\\ufefftrue'");
+  });
+
   it('reads an empty value as unset (LiteLLM: not disabled)', () => {
     expect(disabledRoutesFrom({ DISABLE_ADMIN_ENDPOINTS: '', DISABLE_LLM_API_ENDPOINTS: '  ' })).to.deep.equal({ management: false, llmApi: false });
   });

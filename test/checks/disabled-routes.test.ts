@@ -3,7 +3,14 @@ import { disabledRoutes } from '../../src/checks/disabled-routes';
 import type { DisabledRoutes } from '../../src/config/disabled-routes';
 import type { Denial } from '../../src/checks/types';
 import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
-import { decide } from './fixtures';
+import type { Policy } from '../../src/config/policy';
+import type { RequestFacts } from '../../src/domain/request';
+import { Authorizer } from '../../src/authorize/authorize';
+import { JwtAuthenticator } from '../../src/auth/jwt/authenticator';
+import { aVerifier, jwtSettings, MemoryDirectory } from '../auth/jwt/fixtures';
+import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
+import { MemoryStore } from '../support/memory-store';
+import { aPolicy, aRequest, decide, NOW } from './fixtures';
 
 const ADMIN_INSTANCE: DisabledRoutes = { management: false, llmApi: true }; // DISABLE_LLM_API_ENDPOINTS=true
 const WORKER: DisabledRoutes = { management: true, llmApi: false }; // DISABLE_ADMIN_ENDPOINTS=true
@@ -74,13 +81,54 @@ describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS — EnterpriseRout
     }
   });
 
-  it('refuses whoever calls: the check reads no credential', () => {
-    const denial = decide(disabledRoutes, {
-      request: { route: '/key/generate', path: '/key/generate', credential: { kind: 'none' } },
-      snapshot: { key: null },
-      keyHash: null,
-      policy: { disabledRoutes: WORKER },
+  describe('in the pipeline: every caller is refused, before any credential is read', () => {
+    const MASTER = 'sk-master-0000';
+    let signingKey: SigningKey;
+
+    before(async () => {
+      signingKey = await aSigningKey('ES256', 'disabled-routes');
     });
-    expect(denial).to.deep.equal(MANAGEMENT_DISABLED);
+
+    function anAuthorizer(store: MemoryStore, policy: Partial<Policy>, masterKey: string | null = MASTER): Authorizer {
+      const fullPolicy = aPolicy({ disabledRoutes: WORKER, ...policy });
+      const settings = jwtSettings({ tollgate: { public_keys: [signingKey.jwk] }, env: { publicKeyUrl: null } });
+      const jwt = new JwtAuthenticator({ settings, policy: fullPolicy, store, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+      return new Authorizer({ store, policy: fullPolicy, masterKey, jwt, now: () => NOW });
+    }
+
+    async function refusal(facts: RequestFacts, policy: Partial<Policy> = {}, masterKey: string | null = MASTER): Promise<{ refusedBy: string | null; denial: Denial | null; lookups: readonly string[] }> {
+      const store = new MemoryStore();
+      const { decision, refusedBy } = await anAuthorizer(store, policy, masterKey).authorize(facts);
+      return { refusedBy, denial: decision.kind === 'deny' ? decision.denial : null, lookups: store.calls };
+    }
+
+    const REFUSED = { refusedBy: 'disabled_routes', denial: MANAGEMENT_DISABLED, lookups: [] };
+    const onKeyGenerate = (credential: RequestFacts['credential']): RequestFacts => aRequest({ route: '/key/generate', body: { models: ['gpt-4o'] }, credential });
+
+    it('the master key, an unknown key (401 in LiteLLM, which authenticates first) and a malformed credential', async () => {
+      expect(await refusal(onKeyGenerate({ kind: 'present', value: MASTER, header: 'authorization' }))).to.deep.equal(REFUSED);
+      expect(await refusal(onKeyGenerate({ kind: 'present', value: 'sk-nobody', header: 'authorization' }))).to.deep.equal(REFUSED);
+      expect(await refusal(onKeyGenerate({ kind: 'malformed', header: 'authorization' }))).to.deep.equal(REFUSED);
+    });
+
+    it('a proxy-admin JWT', async () => {
+      const token = await aToken(signingKey, { sub: 'admin', scope: 'litellm_proxy_admin' });
+      expect(await refusal(onKeyGenerate({ kind: 'present', value: token, header: 'authorization' }))).to.deep.equal(REFUSED);
+    });
+
+    it('callers that need no key: an open proxy, a configured public route, a pass-through without auth', async () => {
+      expect(await refusal(onKeyGenerate({ kind: 'none' }), {}, null)).to.deep.equal(REFUSED);
+      expect(await refusal(onKeyGenerate({ kind: 'none' }), { publicRoutes: ['/key/generate'] })).to.deep.equal(REFUSED);
+      const passThroughEndpoints = passThroughEndpointsOf([{ path: '/team/my-forwarder', target: 'https://example.com', auth: false }]);
+      const forwarded = aRequest({ route: '/team/my-forwarder', credential: { kind: 'none' } });
+      expect(await refusal(forwarded, { passThroughEndpoints })).to.deep.equal(REFUSED);
+    });
+
+    it('while the same callers pass on an instance that disables nothing', async () => {
+      expect((await refusal(onKeyGenerate({ kind: 'present', value: MASTER, header: 'authorization' }), { disabledRoutes: undefined })).refusedBy).to.equal(null);
+      expect((await refusal(onKeyGenerate({ kind: 'none' }), { disabledRoutes: undefined }, null)).refusedBy).to.equal(null);
+      const token = await aToken(signingKey, { sub: 'admin', scope: 'litellm_proxy_admin' });
+      expect((await refusal(onKeyGenerate({ kind: 'present', value: token, header: 'authorization' }), { disabledRoutes: undefined })).refusedBy).to.equal(null);
+    });
   });
 });

@@ -65,6 +65,11 @@ describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS — EnterpriseRout
     // "/team/openai-admins" is a management route and, by LiteLLM's "/openai" substring test, an LLM API route.
     expect(on('/team/openai-admins', BOTH)).to.deep.equal(MANAGEMENT_DISABLED);
     expect(on('/team/openai-admins', ADMIN_INSTANCE)).to.deep.equal(LLM_API_DISABLED);
+    // The agent management routes are in both groups, so neither instance serves them.
+    for (const route of ['/v1/agents', '/v1/agents/agent-1']) {
+      expect(on(route, WORKER), `${route} on a worker`).to.deep.equal(MANAGEMENT_DISABLED);
+      expect(on(route, ADMIN_INSTANCE), `${route} on the admin instance`).to.deep.equal(LLM_API_DISABLED);
+    }
   });
 
   it('treats a registered pass-through endpoint as an LLM API route, as LiteLLM appends it to openai_routes', () => {
@@ -76,7 +81,8 @@ describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS — EnterpriseRout
   it('refuses nothing when neither is set, and nothing outside both groups when both are', () => {
     expect(on('/key/generate', undefined)).to.equal(null);
     expect(on('/chat/completions', { management: false, llmApi: false })).to.equal(null);
-    for (const route of ['/health/liveliness', '/config/update', '/global/spend/reset']) {
+    const neither = ['/health/liveliness', '/config/update', '/global/spend/reset', '/organization/new', '/customer/new', '/budget/new', '/spend/keys', '/key/health', '/v1/model/info'];
+    for (const route of neither) {
       expect(on(route, BOTH), route).to.equal(null);
     }
   });

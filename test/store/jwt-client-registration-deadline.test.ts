@@ -7,11 +7,12 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { createDataSource } from '../../src/store/data-source';
-import { JwtKeyMappingRecord } from '../../src/store/entities';
+import { JwtKeyMappingRecord, VerificationTokenRecord } from '../../src/store/entities';
 import { ClientKeyCreationError, TypeOrmJwtDirectory, type NewJwtClientKey } from '../../src/store/jwt-directory';
 import { runMigrations } from '../../src/store/migrations';
+import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
@@ -66,15 +67,32 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
     return { claimName: 'email', claimValue: `${uniqueId('client')}@example.com`, userId: user.user_id, teamId: team.team_id, organizationId: null };
   }
 
-  /** A directory on the proxied database, `hooks` run as it reaches for the transaction or a repository. */
-  function directoryWith(hooks: { beforeTransaction?: () => Promise<void>; beforeRepository?: (call: number) => void }): TypeOrmJwtDirectory {
-    const source = proxied as DataSource;
+  interface Hooks {
+    beforeTransaction?: () => Promise<void>;
+    /** Run once the transaction's statements answered, before its COMMIT is sent. */
+    beforeCommit?: () => void;
+    /** Told of each transaction the registration began, whatever its caller was answered. */
+    transactionBegun?: (transaction: Promise<unknown>) => void;
+    beforeRepository?: (call: number) => void;
+  }
+
+  /** A directory on the proxied database (or `source`), `hooks` run as it reaches for the transaction or a repository. */
+  function directoryWith(hooks: Hooks, source: DataSource = proxied as DataSource): TypeOrmJwtDirectory {
     let repositoryCalls = 0;
     const watched = new Proxy(source, {
       get: (target, property) => {
-        if (property === 'transaction' && hooks.beforeTransaction !== undefined) {
-          const before = hooks.beforeTransaction;
-          return (...args: Parameters<DataSource['transaction']>) => before().then(() => (target.transaction as (...a: unknown[]) => Promise<unknown>)(...args));
+        if (property === 'transaction') {
+          const before = hooks.beforeTransaction ?? (() => Promise.resolve());
+          return (work: (manager: EntityManager) => Promise<unknown>) =>
+            before().then(() => {
+              const transaction = target.transaction(async (manager) => {
+                const result = await work(manager);
+                hooks.beforeCommit?.();
+                return result;
+              });
+              hooks.transactionBegun?.(transaction);
+              return transaction;
+            });
         }
         if (property === 'getRepository' && hooks.beforeRepository !== undefined) {
           const before = hooks.beforeRepository;
@@ -144,6 +162,34 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
     expect(error).to.be.instanceOf(ClientKeyCreationError);
     expect(error, 'allow_requests_on_db_unavailable must not allow it').to.not.be.instanceOf(StoreUnavailableError);
     expect(elapsedMs).to.be.lessThan(DB_TIMEOUT_MS + SLACK_MS);
+  });
+
+  it("decides the client's next call by the key a registration committed after its deadline ran out, creating nothing more", async () => {
+    const client = await aNewClient();
+    const tcp = proxy as TcpProxy;
+    let transaction: Promise<unknown> = Promise.resolve();
+    const directory = directoryWith({
+      beforeCommit: () => tcp.stall(),
+      transactionBegun: (begun) => {
+        transaction = begun;
+      },
+    });
+    const { error } = await failureOf(directory.registerClientKey(client));
+    expect(error).to.be.instanceOf(ClientKeyCreationError);
+    // The COMMIT was on its way when the client was answered: it lands after the 500.
+    tcp.heal();
+    await transaction;
+    const mappings = await direct.getRepository(JwtKeyMappingRecord).findBy({ jwt_claim_name: 'email', jwt_claim_value: client.claimValue });
+    expect(mappings, 'the key and its mapping committed together').to.have.length(1);
+    const keyHash = mappings[0]?.token;
+    const keys = () => direct.getRepository(VerificationTokenRecord).findBy({ user_id: client.userId ?? '' });
+    expect((await keys()).map((k) => k.token)).to.deep.equal([keyHash]);
+    // The next call: the Check's lookup maps the token, and a replica whose cache still says "no
+    // mapping" finds the registration with its first read.
+    const store = new TypeOrmAuthStore(direct, { dbTimeoutMs: 5000 });
+    expect(await store.findJwtKeyMapping(client.claimName, client.claimValue)).to.equal(keyHash);
+    expect(await new TypeOrmJwtDirectory(direct, { dbTimeoutMs: 5000 }).registerClientKey(client)).to.equal(keyHash);
+    expect((await keys()).map((k) => k.token)).to.deep.equal([keyHash]);
   });
 
   it('still registers a client whose statements are slow but fit in the deadline together', async () => {

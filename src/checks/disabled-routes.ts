@@ -10,6 +10,11 @@
  *
  * LiteLLM raises it outside its exception handler (FastAPI's `{"detail": …}` body); Tollgate answers
  * with the `{"error": …}` envelope as for the other route refusals (spec README §4.5), status 403.
+ *
+ * Tollgate judges the route Starlette serves, where LiteLLM judges the path as sent: a path ending in
+ * `%0A` is served as the route without that newline (Python's `$` matches before a final one), but
+ * misses LiteLLM's exact-membership lists, so `/chat/completions%0A` reached the chat endpoint of an
+ * instance with DISABLE_LLM_API_ENDPOINTS.
  */
 import { isLlmApiRoute, isManagementRoute } from '../routes/classify';
 import type { Check } from './types';
@@ -29,7 +34,7 @@ export const disabledRoutes: Check = {
   decide: (ctx) => {
     const disabled = ctx.policy.disabledRoutes;
     if (disabled === undefined || (!disabled.management && !disabled.llmApi)) return null;
-    const route = ctx.request.route;
+    const route = servedRoute(ctx.request.route);
     // LiteLLM's if/elif: a route that is both (the agent routes, any path holding "/openai") is
     // judged as a management route first, then, if management routes are open, as an LLM API route.
     if (disabled.management && isManagementRoute(route)) {
@@ -41,3 +46,8 @@ export const disabledRoutes: Check = {
     return null;
   },
 };
+
+/** The route Starlette dispatches `route` to: one final newline dropped (`re.match` with a `$` anchor). */
+function servedRoute(route: string): string {
+  return route.endsWith('\n') ? route.slice(0, -1) : route;
+}

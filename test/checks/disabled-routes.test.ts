@@ -50,6 +50,18 @@ describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS — EnterpriseRout
     expect(on('/cursor/v1/models', ADMIN_INSTANCE, 'GET')).to.deep.equal(LLM_API_DISABLED);
   });
 
+  it('judges a route ending in a newline (%0A) as the route Starlette serves for it', () => {
+    // Python's `$` matches before a final newline, so Starlette serves `/chat/completions\n` as
+    // /chat/completions; LiteLLM's exact-membership test misses it and its admin instance serves the call.
+    for (const route of ['/chat/completions\n', '/v1/messages\n', '/v1/embeddings\n', '/v1beta/models/gemini:generateContent\n']) {
+      expect(on(route, ADMIN_INSTANCE), JSON.stringify(route)).to.deep.equal(LLM_API_DISABLED);
+    }
+    expect(on('/key/generate\n', WORKER)).to.deep.equal(MANAGEMENT_DISABLED);
+    expect(on('/v1/models\n', ADMIN_INSTANCE, 'GET')).to.equal(null);
+    // Only one: Starlette serves no route for two.
+    expect(on('/chat/completions\n\n', ADMIN_INSTANCE)).to.equal(null);
+  });
+
   it('judges MCP server CRUD as management and MCP tool calls as LLM API routes (BerriAI/litellm#26367)', () => {
     for (const route of ['/v1/mcp/server', '/v1/mcp/server/abc-123']) {
       expect(on(route, ADMIN_INSTANCE), `${route} on the admin instance`).to.equal(null);

@@ -102,6 +102,10 @@ describe('DISABLE_ADMIN_ENDPOINTS / DISABLE_LLM_API_ENDPOINTS end to end (split 
       LLM_API_DISABLED,
     );
     expect(refusal(await client.check(anEnvoyCheck({ key: KEY, path: '/mcp/tools/call', body: { name: 'echo' } })))).to.deep.equal(LLM_API_DISABLED);
+    // Starlette serves a path ending in %0A as the route without the newline. LiteLLM's route RBAC
+    // refuses it to a virtual key, as no LLM API route; the master key passes that.
+    const newline = await client.check(anEnvoyCheck({ key: MASTER_KEY, path: '/v1/chat/completions%0A', body: chat('gpt-4o') }));
+    expect(refusal(newline)).to.deep.equal(LLM_API_DISABLED);
   });
 
   it('the admin instance still lists models (/models, /v1/models) and serves management routes, MCP server CRUD included', async () => {

@@ -7,10 +7,11 @@
  * several statements, is bounded by one `dbTimeoutMs` as a whole.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Team, User } from '../domain/entities';
 import type { MaybePromise } from '../util/maybe-promise';
 import { StoreTimeoutError, withDeadline } from './deadline';
+import { dialectOf } from './dialect';
 import { inTransaction } from './transactions';
 import { JwtKeyMappingRecord, OrganizationRecord, TeamRecord, UserRecord, VerificationTokenRecord } from './entities';
 import { newKeyMaterial } from './key-material';
@@ -222,7 +223,8 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
     const at = this.now();
     try {
       await registration.bound('registerClientKey', () =>
-        inTransaction(this.dataSource, async (manager) => {
+        inTransaction(this.dataSource, (manager) =>
+          registration.lockWaitBounded(manager, async () => {
             await manager.insert(VerificationTokenRecord, {
               token: material.token,
               key_name: material.keyName,
@@ -252,7 +254,8 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
               created_by: AUTO_REGISTER_ACTOR,
               updated_by: AUTO_REGISTER_ACTOR,
             });
-        }),
+          }),
+        ),
       );
       return material.token;
     } catch (error) {
@@ -364,6 +367,26 @@ class RegistrationDeadline {
     const leftMs = Math.floor(this.endsAt - performance.now());
     if (leftMs <= 0) return Promise.reject(new StoreTimeoutError(operation, this.timeoutMs));
     return withDeadline(operation, leftMs, work);
+  }
+
+  /**
+   * `work` in a MySQL transaction whose lock waits end about when the deadline does. The deadline
+   * answers the client but stops nothing: the mapping's INSERT, waiting for the unique index's
+   * lock another replica's open transaction holds, waited InnoDB's `innodb_lock_wait_timeout`
+   * (50 s by default) with a pooled connection after the 500, one more for each retry of the
+   * client, until the pool could serve no other Check. Whole seconds, at least 1, as InnoDB counts
+   * them; the connection's own setting is put back before it returns to the pool.
+   */
+  async lockWaitBounded<T>(manager: EntityManager, work: () => Promise<T>): Promise<T> {
+    if (dialectOf(manager.connection) !== 'mysql') return work();
+    const seconds = Math.max(1, Math.ceil((this.endsAt - performance.now()) / 1000));
+    await manager.query('SET SESSION innodb_lock_wait_timeout = ?', [seconds]);
+    try {
+      return await work();
+    } finally {
+      // A connection lost mid-transaction leaves no session to put back.
+      await manager.query('SET SESSION innodb_lock_wait_timeout = DEFAULT').catch(() => undefined);
+    }
   }
 }
 

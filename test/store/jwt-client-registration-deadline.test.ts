@@ -164,6 +164,18 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
     expect(elapsedMs).to.be.lessThan(DB_TIMEOUT_MS + SLACK_MS);
   });
 
+  /** Whether `promise` settles within `ms`. */
+  function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      const settled = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      promise.then(settled, settled);
+    });
+  }
+
   it("decides the client's next call by the key a registration committed after its deadline ran out, creating nothing more", async () => {
     const client = await aNewClient();
     const tcp = proxy as TcpProxy;
@@ -190,6 +202,76 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
     expect(await store.findJwtKeyMapping(client.claimName, client.claimValue)).to.equal(keyHash);
     expect(await new TypeOrmJwtDirectory(direct, { dbTimeoutMs: 5000 }).registerClientKey(client)).to.equal(keyHash);
     expect((await keys()).map((k) => k.token)).to.deep.equal([keyHash]);
+  });
+
+  it("gives up on a client another replica is registering in a transaction still open, and frees its connection soon after, not after InnoDB's lock wait (50 s)", async () => {
+    const client = await aNewClient();
+    // The other replica: its mapping inserted, its COMMIT not yet sent (its database link stalled).
+    const other = direct.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      const winner = await rows.aKey({ user_id: client.userId });
+      await other.manager.insert(JwtKeyMappingRecord, {
+        id: randomUUID(),
+        jwt_claim_name: client.claimName,
+        jwt_claim_value: client.claimValue,
+        token: winner.token,
+        description: null,
+        is_active: true,
+        created_by: 'test',
+        updated_by: 'test',
+      });
+      let transaction: Promise<unknown> = Promise.resolve();
+      const directory = directoryWith(
+        {
+          transactionBegun: (begun) => {
+            transaction = begun;
+          },
+        },
+        direct,
+      );
+      const { error, elapsedMs } = await failureOf(directory.registerClientKey(client));
+      expect(error).to.be.instanceOf(ClientKeyCreationError);
+      expect(elapsedMs).to.be.lessThan(DB_TIMEOUT_MS + SLACK_MS);
+      // Its transaction, waiting for the other's lock, held a pooled connection after the 500: each
+      // retry of the client would hold one more, until the pool could serve no other Check.
+      expect(await settlesWithin(transaction, 5000), 'the waiting transaction gave up').to.equal(true);
+    } finally {
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+    }
+    expect(await direct.getRepository(JwtKeyMappingRecord).findBy({ jwt_claim_name: 'email', jwt_claim_value: client.claimValue })).to.have.length(0);
+  });
+
+  it("puts back the connection's own lock wait before it returns to the pool, whether the registration won or lost its race", async () => {
+    const url = new URL(database?.url ?? '');
+    url.searchParams.set('connection_limit', '1');
+    const single = createDataSource({ databaseUrl: url.toString(), sqlitePath: '', dbTimeoutMs: DB_TIMEOUT_MS });
+    await single.initialize();
+    try {
+      const lockWait = async (): Promise<number> =>
+        Number(((await single.query('SELECT @@SESSION.innodb_lock_wait_timeout AS seconds')) as { seconds: number | string }[])[0]?.seconds);
+      const before = await lockWait();
+      const won = await aNewClient();
+      expect(await directoryWith({}, single).registerClientKey(won)).to.match(/^[0-9a-f]{64}$/);
+      expect(await lockWait(), 'after a registration').to.equal(before);
+      const lost = await aNewClient();
+      let winner = '';
+      // Another replica commits the client's mapping between this one's read and its transaction.
+      const losing = directoryWith(
+        {
+          beforeTransaction: async () => {
+            winner = await new TypeOrmJwtDirectory(direct, { dbTimeoutMs: 5000 }).registerClientKey(lost) ?? '';
+          },
+        },
+        single,
+      );
+      expect(await losing.registerClientKey(lost)).to.equal(winner).and.not.equal('');
+      expect(await lockWait(), 'after a lost race').to.equal(before);
+    } finally {
+      await single.destroy();
+    }
   });
 
   it('still registers a client whose statements are slow but fit in the deadline together', async () => {

@@ -260,14 +260,14 @@ export class TypeOrmJwtDirectory implements JwtDirectory {
       return material.token;
     } catch (error) {
       const duplicate = isDuplicateKey(error);
-      // A write that failed otherwise (the database away or slow) is LiteLLM's 500 whether or not
-      // the winner can be read; a lost race whose winner cannot be read is a read outage, as there,
-      // unless it is the registration's deadline that ran out: LiteLLM has none, and a Check held
-      // that long by its registration is refused, not allowed as the proxy admin.
+      // A write that failed otherwise (the database away or slow: LiteLLM's 500; a fault of our own,
+      // never allowed) is answered by its own failure whether or not the winner can be read; a lost
+      // race whose winner cannot be read is a read outage, as there, unless it is the
+      // registration's deadline that ran out: LiteLLM has none, and a Check held that long by its
+      // registration is refused, not allowed as the proxy admin.
       const winner = await this.mappingOf(input.claimName, input.claimValue, registration).catch((readError: unknown) => {
-        if (duplicate && readError instanceof StoreTimeoutError) throw failed(readError);
-        if (duplicate || !(error instanceof StoreUnavailableError)) throw readError;
-        return undefined;
+        if (!duplicate) return undefined;
+        throw readError instanceof StoreTimeoutError ? failed(readError) : readError;
       });
       if (winner !== undefined && winner !== TAKEN) return winner;
       if (!duplicate) throw failed(error);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { createDataSource } from '../../src/store/data-source';
 import { JwtKeyMappingRecord, VerificationTokenRecord } from '../../src/store/entities';
@@ -153,6 +154,38 @@ describeEachBackend('TypeOrmJwtDirectory.registerClientKey (unregistered_jwt_cli
     expect(error, 'allow_requests_on_db_unavailable must not allow it').to.not.be.instanceOf(StoreUnavailableError);
     expect(await keysOf(client)).to.have.length(0);
     expect(await mappingsOf(client)).to.have.length(0);
+  });
+
+  it('throws a fault of its own in the writes as it is, not the outage of the read after them (which allow_requests_on_db_unavailable would allow as the proxy admin)', async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'token')");
+    const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' });
+    // A query whose every step answers itself, and whose rows never come: the connection is lost.
+    const lostQuery: Record<string, unknown> = {};
+    for (const step of ['select', 'where', 'andWhere']) lostQuery[step] = () => lostQuery;
+    lostQuery.getMany = () => Promise.reject(lost);
+    let repositories = 0;
+    const source = backend().dataSource;
+    const faulty = new Proxy(source, {
+      get: (target, property) => {
+        if (property === 'transaction') return () => Promise.reject(bug);
+        if (property === 'getRepository') {
+          return (...args: Parameters<DataSource['getRepository']>) => {
+            repositories += 1;
+            // The first read (no mapping yet) answers; the one after the failed writes does not.
+            return repositories === 1 ? target.getRepository(...args) : { createQueryBuilder: () => lostQuery };
+          };
+        }
+        return Reflect.get(target, property, target) as unknown;
+      },
+    });
+    const client = await aNewClient();
+    const error = await new TypeOrmJwtDirectory(faulty, backend().settings).registerClientKey(client).then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+    expect(repositories, 'the read after the writes was made').to.equal(2);
+    expect(error).to.equal(bug);
+    expect(await keysOf(client)).to.have.length(0);
   });
 
   it('answers null for a value an inactive mapping holds, and creates nothing', async () => {

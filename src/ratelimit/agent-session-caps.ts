@@ -7,10 +7,11 @@
  *
  * The agent is the key's (`user_api_key_dict.agent_id`, as both hooks read it, and as the trace-id
  * requirement of checks/agent-trace-id.ts does); the session is the request's, as both hooks read
- * it (capsSessionIdOf: the trace or session header, else the body's metadata's session
- * id when set at all), which may differ from the one the agent's session rate limits read
- * (rate-limits.ts agentSessionIdOf); only the calls of such a session are capped. A request without
- * a session is not capped, as in LiteLLM.
+ * it (capsSessionIdOf: a chain-id header's, else the body's metadata's session id when set at
+ * all; on the routes whose metadata LiteLLM keeps in `litellm_metadata`, the body's
+ * `metadata.session_id` before the header's), which may differ from the one the agent's session
+ * rate limits read (rate-limits.ts agentSessionIdOf); only the calls of such a session are capped.
+ * A request without a session is not capped, as in LiteLLM.
  *
  * The call cap falls back, as LiteLLM's does, to the key's own `metadata.max_iterations` when the
  * key has no agent or its agent sets none; the spend cap has no such fallback (LiteLLM's hook reads
@@ -25,12 +26,12 @@
  * tenant's session could spend that tenant's calls.
  */
 import { chainIdFromHeaders } from '../checks/agent-trace-id';
+import { isJsonObject } from '../checks/context';
 import { pyFixed, pyStr } from '../checks/python-format';
 import { metadataAsObject } from '../checks/request-metadata';
 import type { Snapshot } from '../checks/types';
 import type { JsonObject } from '../domain/entities';
-import { isTruthy } from '../domain/truthiness';
-import { agentSessionIdOf, type SessionSource } from './rate-limits';
+import { agentSessionIdOf, sessionKeyOf, usesLitellmMetadata, type AgentSource } from './rate-limits';
 
 /** An agent's caps, counted per agent and session; or a key's own max_iterations, counted per key and session. */
 export type AgentSessionCaps =
@@ -82,7 +83,7 @@ function finiteOrNull(value: number): number | null {
 }
 
 /** The caps the request's session is held to; null (no allocation) when none applies: most requests. */
-export function agentSessionCapsOf(snapshot: Snapshot, request: SessionSource): AgentSessionCaps | null {
+export function agentSessionCapsOf(snapshot: Snapshot, request: AgentSource): AgentSessionCaps | null {
   const { key } = snapshot;
   if (key === null) return null;
   // An agent id with no row is still the counter's scope, as LiteLLM keys by the key's agent_id.
@@ -110,25 +111,27 @@ export function agentSessionCapsOf(snapshot: Snapshot, request: SessionSource): 
  * The session both hooks read (`_get_session_id`): the body's `metadata.session_id`, else
  * `litellm_metadata.session_id`, the first that `is not None`, through str(). So an empty id, 0 or
  * false is a session (`''`, `'0'`, `'False'`), which the session rate limits, taking the first
- * truthy one, do not see. A chain-id header's id is written over the first by LiteLLM's request
- * setup before either hook reads it; the body's own `litellm_session_id`, which the rate limits
- * read first, is copied nowhere the hooks look, so it names no session here.
+ * truthy one, do not see. LiteLLM's request setup first writes a chain-id header's id over the
+ * session_id of the route's own container (`litellm_metadata` where usesLitellmMetadata says so,
+ * else `metadata`), when that container is a dict or absent: on a `litellm_metadata` route the
+ * body's `metadata.session_id` is read before it, as the hooks read `metadata` first. A container
+ * sent as a JSON string (multipart) is parsed only after that write, which it misses: its own
+ * session_id stands. The body's own `litellm_session_id`, which the rate limits read first, is
+ * copied nowhere the hooks look, so it names no session here. Named as the rate limits name a
+ * session (sessionKeyOf: a long id by its digest), so that an id both read is one name.
  */
-function capsSessionIdOf(request: SessionSource): string | null {
-  if (chainIdFromHeaders(request.headers) !== null) return agentSessionIdOf(request);
+function capsSessionIdOf(request: AgentSource): string | null {
+  const header = chainIdFromHeaders(request.headers);
+  const headerContainer = header === null ? null : usesLitellmMetadata(request.route) ? 'litellm_metadata' : 'metadata';
   const body = request.sentBody === undefined ? request.body : request.sentBody;
-  if (body === null) return null;
   for (const container of ['metadata', 'litellm_metadata'] as const) {
-    const session = metadataAsObject(body[container])?.session_id;
-    if (session === undefined || session === null) continue;
-    // Named by agentSessionIdOf itself (a long id by its digest), so that an id both read is one
-    // name; a falsy one, which it would not read, is short and needs none.
-    return isTruthy(session) ? agentSessionIdOf({ headers: NO_HEADERS, body: { litellm_session_id: session } }) : pyStr(session);
+    const value = body === null ? undefined : body[container];
+    if (header !== null && container === headerContainer && (value === undefined || value === null || isJsonObject(value))) return sessionKeyOf(header);
+    const session = metadataAsObject(value)?.session_id;
+    if (session !== undefined && session !== null) return sessionKeyOf(pyStr(session));
   }
   return null;
 }
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Set, as LiteLLM's `.get(name) is not None` reads it (JSON null is None). */
 function namesCap(params: JsonObject, name: string): boolean {

@@ -210,7 +210,8 @@ export function requestAgentIdOf(request: AgentSource): string | null {
 
 const LITELLM_METADATA_ROUTE_PARTS = ['thread', 'assistant', 'batches', '/v1/messages', 'responses', 'files'];
 
-function usesLitellmMetadata(route: string): boolean {
+/** LiteLLM's `_get_metadata_variable_name` is `litellm_metadata` on this route (else `metadata`). */
+export function usesLitellmMetadata(route: string): boolean {
   return LITELLM_METADATA_ROUTE_PARTS.some((part) => route.includes(part));
 }
 
@@ -277,7 +278,7 @@ export const MAX_SESSION_ID_CHARS = 64;
  * (targets.ts uriPart): sent as is in the metadata it would be invalid UTF-8, which a protobuf
  * string field may not hold.
  */
-function sessionKeyOf(id: string): string {
+export function sessionKeyOf(id: string): string {
   const text = wellFormed(id);
   return text.length <= MAX_SESSION_ID_CHARS ? text : `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
 }

@@ -48,6 +48,35 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
     });
   });
 
+  describe("routes whose metadata LiteLLM keeps in litellm_metadata (thread, assistant, batches, /v1/messages, responses, files): the header's id is written there, which both hooks read after the body's metadata", () => {
+    const HEADER = { 'x-litellm-trace-id': 'from-header' };
+    const on = (route: string, body: JsonObject, headers: Record<string, string> = HEADER) => ({ route, headers, body: { model: 'gpt-4o', ...body } });
+
+    it("reads the body's metadata.session_id before a header's id there, and the header's id before litellm_metadata.session_id", () => {
+      for (const route of ['/v1/responses', '/v1/messages', '/v1/threads/t-1/runs', '/v1/assistants', '/v1/batches', '/v1/files']) {
+        expect(capsOf({ max_iterations: 3 }, on(route, { metadata: { session_id: 'mine' } }))?.sessionId, route).to.equal('mine');
+        expect(capsOf({ max_iterations: 3 }, on(route, { metadata: { session_id: '' } }))?.sessionId, `${route}: an empty id is set`).to.equal('');
+        expect(capsOf({ max_iterations: 3 }, on(route, { metadata: { session_id: null }, litellm_metadata: { session_id: 'theirs' } }))?.sessionId, route).to.equal('from-header');
+      }
+    });
+
+    it('reads the header first elsewhere, as before', () => {
+      expect(capsOf({ max_iterations: 3 }, on('/v1/chat/completions', { metadata: { session_id: 'mine' } }))?.sessionId).to.equal('from-header');
+      expect(capsOf({ max_iterations: 3 }, on('/v1/embeddings', { metadata: { session_id: '' } }))?.sessionId).to.equal('from-header');
+    });
+
+    it('leaves the session rate limits on the header', () => {
+      expect(agentSessionIdOf(aRequest(on('/v1/responses', { metadata: { session_id: 'mine' } })))).to.equal('from-header');
+    });
+
+    it('misses a container sent as a JSON string, which LiteLLM parses only after writing the header: its own id stands', () => {
+      expect(capsOf({ max_iterations: 3 }, on('/v1/audio/transcriptions', { metadata: '{"session_id": "in-text"}' }))?.sessionId).to.equal('in-text');
+      expect(capsOf({ max_iterations: 3 }, on('/v1/files', { litellm_metadata: '{"session_id": "in-text"}' }))?.sessionId).to.equal('in-text');
+      expect(capsOf({ max_iterations: 3 }, on('/v1/audio/transcriptions', { metadata: '{"user": "u"}' }))).to.equal(null);
+      expect(capsOf({ max_iterations: 3 }, on('/v1/files', { metadata: '{"session_id": "in-text"}' }))?.sessionId, 'the body metadata, parsed').to.equal('in-text');
+    });
+  });
+
   describe("an empty session id, 0 or false (LiteLLM's caps test `session_id is not None`; the session rate limits read only a truthy one)", () => {
     const bodyOf = (metadata: JsonObject, litellmMetadata: JsonObject | null = null, headers: Record<string, string> = {}) => ({
       headers,

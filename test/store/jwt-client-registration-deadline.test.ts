@@ -15,12 +15,13 @@ import { runMigrations } from '../../src/store/migrations';
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { StoreUnavailableError } from '../../src/store/unavailable';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
+import { requireMysql, tempSqlitePath, type TestMysqlDatabase } from '../support/mysql';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { inTransaction } from '../../src/store/transactions';
 
 const DB_TIMEOUT_MS = 1000;
 /** What a Check may wait for a registration beyond its one deadline: timers and the event loop. */
-const SLACK_MS = 400;
+const SLACK_MS = 700;
 
 describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one deadline for the whole registration)', function () {
   this.timeout(30_000);
@@ -276,10 +277,53 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
 
   it('still registers a client whose statements are slow but fit in the deadline together', async () => {
     const client = await aNewClient();
-    (proxy as TcpProxy).slow(DB_TIMEOUT_MS / 20);
+    (proxy as TcpProxy).slow(DB_TIMEOUT_MS / 40);
     const keyHash = await directoryWith({}).registerClientKey(client);
     expect(keyHash).to.match(/^[0-9a-f]{64}$/);
     const mapping = await direct.getRepository(JwtKeyMappingRecord).findOneBy({ jwt_claim_name: 'email', jwt_claim_value: client.claimValue });
     expect(mapping?.token).to.equal(keyHash);
+  });
+});
+
+describe('TypeOrmJwtDirectory.registerClientKey on the embedded store, its transaction queued behind another past the deadline', function () {
+  this.timeout(30_000);
+
+  it("answers the 500 at the deadline, and the queued registration, run afterwards, decides the client's next call", async () => {
+    const file = tempSqlitePath();
+    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: file.path, dbTimeoutMs: DB_TIMEOUT_MS });
+    try {
+      await dataSource.initialize();
+      await runMigrations(dataSource);
+      const rows = new LiteLlmRows(dataSource);
+      const user = await rows.aUser();
+      const client: NewJwtClientKey = { claimName: 'email', claimValue: `${uniqueId('client')}@example.com`, userId: user.user_id, teamId: null, organizationId: null };
+      // Another transaction of the process (the spend writer's, say) holds the one connection.
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const holder = inTransaction(dataSource, () => held);
+      const directory = new TypeOrmJwtDirectory(dataSource, { dbTimeoutMs: DB_TIMEOUT_MS });
+      const started = performance.now();
+      const error = await directory.registerClientKey(client).then(
+        () => expect.fail('expected the registration to fail'),
+        (thrown: unknown) => thrown,
+      );
+      expect(error).to.be.instanceOf(ClientKeyCreationError);
+      expect(performance.now() - started).to.be.lessThan(DB_TIMEOUT_MS + SLACK_MS);
+      release();
+      await holder;
+      // The queue behind it: one more transaction runs after the registration's.
+      await inTransaction(dataSource, () => Promise.resolve());
+      const mappings = await dataSource.getRepository(JwtKeyMappingRecord).findBy({ jwt_claim_name: 'email', jwt_claim_value: client.claimValue });
+      expect(mappings).to.have.length(1);
+      const keyHash = mappings[0]?.token;
+      expect(await new TypeOrmAuthStore(dataSource, { dbTimeoutMs: DB_TIMEOUT_MS }).findJwtKeyMapping(client.claimName, client.claimValue)).to.equal(keyHash);
+      expect(await directory.registerClientKey(client)).to.equal(keyHash);
+      expect((await dataSource.getRepository(VerificationTokenRecord).findBy({ user_id: user.user_id })).map((k) => k.token)).to.deep.equal([keyHash]);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      file.cleanup();
+    }
   });
 });

@@ -380,7 +380,8 @@ class RegistrationDeadline {
   async lockWaitBounded<T>(manager: EntityManager, work: () => Promise<T>): Promise<T> {
     if (dialectOf(manager.connection) !== 'mysql') return work();
     const seconds = Math.max(1, Math.ceil((this.endsAt - performance.now()) / 1000));
-    await manager.query('SET SESSION innodb_lock_wait_timeout = ?', [seconds]);
+    // Best effort: a MySQL-compatible server without the variable registers with its own lock wait.
+    await manager.query('SET SESSION innodb_lock_wait_timeout = ?', [seconds]).catch(() => undefined);
     try {
       return await work();
     } finally {

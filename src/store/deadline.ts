@@ -35,16 +35,22 @@ export function withDeadline<T>(operation: string, timeoutMs: number, work: () =
     }, timeoutMs);
     // A pending deadline must not keep a CLI process alive.
     timer.unref();
-    work().then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(storeFailure(operation, error));
-      },
-    );
+    const failed = (error: unknown): void => {
+      clearTimeout(timer);
+      reject(storeFailure(operation, error));
+    };
+    // A driver may throw before it returns a promise (a pool already closed): the same failure.
+    let pending: Promise<T>;
+    try {
+      pending = work();
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    pending.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, failed);
   });
 }
 

@@ -63,6 +63,24 @@ describe('withDeadline', () => {
     expect((error as Error).message).to.equal('database call findKey failed: Error: connect ECONNREFUSED 127.0.0.1:3306');
   });
 
+  it('treats a failure thrown before the work returns its promise as one it rejected with', async () => {
+    const failure = new Error('Pool is closed.');
+    const thrown = await rejectionOf(
+      withDeadline('findKey', 1000, () => {
+        throw failure;
+      }),
+    );
+    expect(thrown).to.be.instanceOf(StoreUnavailableError);
+    expect((thrown as Error).cause).to.equal(failure);
+    const bug = new TypeError('lookup is not a function');
+    const thrownBug = await rejectionOf(
+      withDeadline('findKey', 1000, () => {
+        throw bug;
+      }),
+    );
+    expect(thrownBug).to.equal(bug);
+  });
+
   it('passes a TypeError through unchanged: a bug around the statement, not the database away', async () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'token')");
     expect(await rejectionOf(withDeadline('findKey', 1000, () => Promise.reject(bug)))).to.equal(bug);

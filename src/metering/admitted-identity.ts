@@ -66,14 +66,21 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
 
 /**
  * `agent_id` / `agent_session_id` from the admission's metadata (spend/admission.ts): the agent token
- * windows the response feeds; with `agent_session_budget`, the session's spend it is charged to too.
+ * windows the response feeds. `agent_budget_session_id` names the session whose spend it is charged
+ * to too (an empty id is one); from an earlier version, which names none, `agent_session_budget`
+ * charges `agent_session_id`'s.
  */
-function agentOf(values: Readonly<Record<string, Json>>): { agentId?: string; agentSessionId?: string; agentSessionBudget?: true } {
+function agentOf(values: Readonly<Record<string, Json>>): Pick<Attribution, 'agentId' | 'agentSessionId' | 'agentSessionBudget' | 'agentBudgetSessionId'> {
   const agentId = text(values, 'agent_id');
   if (agentId === null) return {};
   const sessionId = text(values, 'agent_session_id');
-  if (sessionId === null) return { agentId };
-  return values.agent_session_budget === true ? { agentId, agentSessionId: sessionId, agentSessionBudget: true } : { agentId, agentSessionId: sessionId };
+  const budgetSessionId = values.agent_budget_session_id;
+  return {
+    agentId,
+    ...(sessionId === null ? {} : { agentSessionId: sessionId }),
+    ...(sessionId !== null && values.agent_session_budget === true ? { agentSessionBudget: true } : {}),
+    ...(typeof budgetSessionId === 'string' ? { agentBudgetSessionId: budgetSessionId } : {}),
+  };
 }
 
 const SCOPES: ReadonlySet<string> = new Set<ModelBudgetScope>(['key', 'user', 'team', 'end_user']);

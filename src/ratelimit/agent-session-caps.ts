@@ -10,8 +10,9 @@
  * it (capsSessionIdOf: a chain-id header's, else the body's metadata's session id when set at
  * all; on the routes whose metadata LiteLLM keeps in `litellm_metadata`, the body's
  * `metadata.session_id` before the header's), which may differ from the one the agent's session
- * rate limits read (rate-limits.ts agentSessionIdOf); only the calls of such a session are capped.
- * A request without a session is not capped, as in LiteLLM.
+ * rate limits read (rate-limits.ts agentSessionIdOf). Its spend is the one metering charges: the
+ * admission metadata names it apart (`agent_budget_session_id`, spend/admission.ts). A request
+ * without a session is not capped, as in LiteLLM.
  *
  * The call cap falls back, as LiteLLM's does, to the key's own `metadata.max_iterations` when the
  * key has no agent or its agent sets none; the spend cap has no such fallback (LiteLLM's hook reads
@@ -31,7 +32,7 @@ import { pyFixed, pyStr } from '../checks/python-format';
 import { metadataAsObject } from '../checks/request-metadata';
 import type { Snapshot } from '../checks/types';
 import type { JsonObject } from '../domain/entities';
-import { agentSessionIdOf, sessionKeyOf, usesLitellmMetadata, type AgentSource } from './rate-limits';
+import { sessionKeyOf, usesLitellmMetadata, type AgentSource } from './rate-limits';
 
 /** An agent's caps, counted per agent and session; or a key's own max_iterations, counted per key and session. */
 export type AgentSessionCaps =
@@ -97,9 +98,8 @@ export function agentSessionCapsOf(snapshot: Snapshot, request: AgentSource): Ag
   const maxIterations = iterationsOf(iterationsSource);
   const sessionId = capsSessionIdOf(request);
   if (sessionId === null) return null;
-  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone. A session
-  // other than the one the rate limits name has no spend to read: metering charges theirs.
-  const maxBudget = params === null || !namesCap(params, 'max_budget_per_session') || sessionId !== agentSessionIdOf(request) ? null : budgetOf(params);
+  // max_budget_per_session has no such fallback: LiteLLM's hook reads the agent's alone.
+  const maxBudget = params === null || !namesCap(params, 'max_budget_per_session') ? null : budgetOf(params);
   if (maxIterations === null && maxBudget === null) return null;
   // Without an agent LiteLLM counts the session id alone ({session_iterations:<id>}), shared by
   // every key that names it: a caller could then spend another tenant's session. Counted per key.

@@ -157,7 +157,7 @@ export class RedisAdmitter implements Admitter {
       this.options.metering,
       ctx,
       this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null,
-      session?.maxBudget != null,
+      session?.maxBudget != null ? session.sessionId : null,
     );
     const reservation = this.options.reservation;
     const budgets = reservation !== null && this.options.metering && admissionId !== null ? reservationLimitsOf(ctx) : NO_LIMITS;
@@ -350,7 +350,7 @@ function admissionMetadata(
   metered: boolean,
   ctx: CheckContext,
   rateLimit: Json | null,
-  sessionBudget = false,
+  budgetSessionId: string | null = null,
 ): Readonly<Record<string, Json>> {
   if (admissionId === null && rateLimit === null) return NO_METADATA;
   const metadata: Record<string, Json> = {};
@@ -383,7 +383,13 @@ function admissionMetadata(
     if (sessionId !== null) metadata.agent_session_id = sessionId;
     // The session's max_budget_per_session reads its spend: the response is charged to it
     // (ratelimit/agent-session-caps.ts; the capped agent is the key's, which agentIdOf names first).
-    if (sessionId !== null && sessionBudget && metered) metadata.agent_session_budget = true;
+    // It is the session both LiteLLM hooks read, which need not be the limits' (an empty id, or a
+    // body id before the header's), so it is named apart. The flag alone is what an earlier
+    // version's metering reads, as charging agent_session_id: set only when that is the session.
+    if (budgetSessionId !== null && metered) {
+      metadata.agent_budget_session_id = budgetSessionId;
+      if (budgetSessionId === sessionId) metadata.agent_session_budget = true;
+    }
   }
   if (rateLimit !== null) metadata.rate_limit = rateLimit;
   return metadata;

@@ -33,6 +33,11 @@ export interface Attribution {
    */
   readonly agentSessionBudget?: boolean;
   /**
+   * The session of that agent whose `max_budget_per_session` spend the response is charged to, as
+   * the caps read it ('' is one); it wins over `agentSessionBudget`. Absent: that flag decides.
+   */
+  readonly agentBudgetSessionId?: string;
+  /**
    * The per-model budget windows (`model_max_budget`) the response is charged to, resolved at
    * Check time (checks/model-budget-scopes.ts). Absent: none (and in events of an earlier version).
    */
@@ -72,6 +77,7 @@ const attributionSchema = z.object({
   agentId: z.string().nullable().optional(),
   agentSessionId: z.string().nullable().optional(),
   agentSessionBudget: z.boolean().optional(),
+  agentBudgetSessionId: z.string().optional(),
   modelBudgets: z
     .array(z.object({ scope: z.enum(['key', 'user', 'team', 'end_user']), id: z.string(), budgetModel: z.string(), duration: z.string() }))
     .readonly()

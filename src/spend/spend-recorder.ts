@@ -103,10 +103,10 @@ export class RedisSpendRecorder implements SpendRecorder {
     const member = event.attribution.teamMemberModel;
     const memberCounters = member === undefined ? [] : [this.keys.teamMemberModel(member)];
     const tails = windowTailTargets(targets);
-    const { agentId, agentSessionId, agentSessionBudget } = event.attribution;
+    const { agentId, agentSessionId, agentSessionBudget, agentBudgetSessionId } = event.attribution;
     // The session spend a max_budget_per_session reads, when the Check named it.
-    const sessionBudget =
-      agentSessionBudget === true && agentId != null && agentSessionId != null ? [this.keys.sessionBudget(agentId, agentSessionId)] : [];
+    const budgetSession = agentBudgetSessionId ?? (agentSessionBudget === true ? agentSessionId : null) ?? null;
+    const sessionBudget = agentId != null && budgetSession !== null ? [this.keys.sessionBudget(agentId, budgetSession)] : [];
     const now = Date.now();
     const keys = [
       this.keys.done(event.chargeId),

@@ -24,9 +24,9 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
       expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, withOwn(null))).to.equal(null);
     });
 
-    it("does not stand before metadata.session_id, which the caps count, and whose spend is then not capped (metering charges the rate limits' session)", () => {
-      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, withOwn({ session_id: 'mine' }))).to.include({ sessionId: 'mine', maxIterations: 3, maxBudget: null });
-      expect(capsOf({ max_budget_per_session: 1 }, withOwn({ session_id: 'mine' }))).to.equal(null);
+    it('does not stand before metadata.session_id, whose calls and spend the caps count (metering charges the session the admission names for them)', () => {
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, withOwn({ session_id: 'mine' }))).to.include({ sessionId: 'mine', maxIterations: 3, maxBudget: 1 });
+      expect(capsOf({ max_budget_per_session: 1 }, withOwn({ session_id: 'mine' }))).to.include({ sessionId: 'mine', maxIterations: null, maxBudget: 1 });
     });
 
     it("leaves a header's id and a body naming one session alone: both caps, on that session", () => {
@@ -97,9 +97,9 @@ describe("agent session caps (LiteLLM's max_iterations and max_budget_per_sessio
       expect(capsOf({ max_iterations: 3 }, bodyOf({ session_id: 'first' }, { session_id: '' }))?.sessionId, 'a truthy first id stands').to.equal('first');
     });
 
-    it('caps no spend of such a session: metering charges only the sessions the rate limits name', () => {
-      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, bodyOf({ session_id: '' }))).to.include({ maxIterations: 3, maxBudget: null });
-      expect(capsOf({ max_budget_per_session: 1 }, bodyOf({ session_id: '' }))).to.equal(null);
+    it("caps the spend of such a session too, as LiteLLM's budget limiter does", () => {
+      expect(capsOf({ max_iterations: 3, max_budget_per_session: 1 }, bodyOf({ session_id: '' }))).to.include({ sessionId: '', maxIterations: 3, maxBudget: 1 });
+      expect(capsOf({ max_budget_per_session: 1 }, bodyOf({ session_id: 0 }))).to.include({ sessionId: '0', maxIterations: null, maxBudget: 1 });
     });
   });
 

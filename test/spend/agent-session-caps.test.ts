@@ -7,6 +7,8 @@
 import { expect } from 'chai';
 import type { JsonObject } from '../../src/domain/entities';
 import type { Snapshot } from '../../src/checks/types';
+import { toStruct } from '../../src/envoy/messages';
+import { attributionFromDecision, attributionFromMetadata } from '../../src/metering/admitted-identity';
 import { RedisAdmitter, type Admission, type AdmissionOptions } from '../../src/spend/admission';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
@@ -177,6 +179,75 @@ describe('spend: agent session caps at admission on Redis', function () {
     expect(Number(await client.hGet(budget, 'r'))).to.equal(0);
     expect(Number(await client.hGet(budget, 's'))).to.be.closeTo(0.1, 1e-9);
     expect((await admit(snapshot, 'reserved', reserving)).kind).to.equal('admit');
+  });
+
+  describe("a session the caps read apart from the session rate limits (an empty id; a body metadata.session_id before the header's on a litellm_metadata route): its spend is charged and capped", () => {
+    const RESERVING = { reservation: { ttlMs: 60_000, defaultOutputTokens: 4096 } };
+    const emptySession = aRequest({ route: '/v1/chat/completions', model: 'gpt-4o', body: { model: 'gpt-4o', messages: [], max_tokens: 100, metadata: { session_id: '' } } });
+    const bodyBeforeHeader = aRequest({
+      route: '/v1/responses',
+      model: 'gpt-4o',
+      headers: { 'x-litellm-trace-id': 'from-header' },
+      body: { model: 'gpt-4o', input: 'hi', max_output_tokens: 100, metadata: { session_id: 'from-body' } },
+    });
+    const admitRequest = (snapshot: Snapshot, request: ReturnType<typeof aRequest>, by: RedisAdmitter): Promise<Admission> =>
+      Promise.resolve(by.admit(aContext({ snapshot, request, keyHash: snapshot.key?.token ?? null, now: new Date() })));
+    /** The response of an admitted call, charged as metering charges it: through the ext_authz metadata Envoy forwards, or this replica's decision. */
+    const chargeAdmitted = async (admission: Admission, request: ReturnType<typeof aRequest>, cost: number, forwarded: boolean): Promise<void> => {
+      if (admission.kind !== 'admit') throw new Error('refused');
+      const keyHash = 'charged-key';
+      const attribution = forwarded
+        ? attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: keyHash, ...admission.metadata }) })
+        : attributionFromDecision({ kind: 'allow', identity: { keyHash }, credentialHeader: null, metadata: admission.metadata }, request);
+      if (attribution === null) throw new Error('no attribution');
+      const chargeId = unique('charge');
+      const base = aSpendEvent({ chargeId, requestId: chargeId });
+      const reservationId = String(admission.metadata.admission_id);
+      expect(await recorder.record({ ...base, reservationId, cost, startTime: Date.now(), attribution: { ...attribution, tags: [...attribution.tags] } })).to.equal(true);
+    };
+
+    for (const [label, options] of [['without budget_reservation', {}], ['with budget_reservation', RESERVING]] as const) {
+      it(`refuses an empty session once what metering charged it reaches max_budget_per_session, ${label}`, async () => {
+        const agent = unique('agent');
+        const snapshot = agentSnapshot(agent, { max_budget_per_session: 0.5 });
+        const first = await admitRequest(snapshot, emptySession, admitter(options));
+        expect(first.kind === 'admit' && first.metadata).to.deep.include({ agent_id: agent, agent_budget_session_id: '' });
+        expect(first.kind === 'admit' && first.metadata, 'no session for the rate limits, nor for an earlier version\'s metering').to.not.have.any.keys('agent_session_id', 'agent_session_budget');
+        await chargeAdmitted(first, emptySession, 0.3, true);
+        const second = await admitRequest(snapshot, emptySession, admitter(options));
+        await chargeAdmitted(second, emptySession, 0.2, false);
+        expect(Number(await client.hGet(keys.sessionBudget(agent, ''), 's'))).to.be.closeTo(0.5, 1e-9);
+        expect(Number((await client.hGet(keys.sessionBudget(agent, ''), 'r')) ?? '0'), 'what the calls held is given back').to.equal(0);
+        expect(denialOf(await admitRequest(snapshot, emptySession, admitter(options)))?.message).to.equal(
+          'Session budget exceeded for session . Current spend: $0.5000, max_budget_per_session: $0.50.',
+        );
+        expect(errors).to.deep.equal([]);
+      });
+    }
+
+    it("with budget_reservation holds a call's estimate on the empty session: calls in flight cannot all pass the cap", async () => {
+      const snapshot = agentSnapshot(unique('agent'), { max_budget_per_session: 0.5 });
+      const verdicts = await Promise.all(Array.from({ length: 5 }, () => admitRequest(snapshot, emptySession, admitter(RESERVING))));
+      expect(verdicts.filter((v) => v.kind === 'admit'), '0.2 each against 0.5').to.have.length(2);
+    });
+
+    it("charges and caps the body's session, not the header's, on a litellm_metadata route; the earlier version's flag is left off, as it would charge the header's", async () => {
+      const agent = unique('agent');
+      const snapshot = agentSnapshot(agent, { max_budget_per_session: 0.5 });
+      const admitted = await admitRequest(snapshot, bodyBeforeHeader, admitter());
+      expect(admitted.kind === 'admit' && admitted.metadata).to.deep.include({ agent_session_id: 'from-header', agent_budget_session_id: 'from-body' });
+      expect(admitted.kind === 'admit' && admitted.metadata).to.not.have.any.keys('agent_session_budget');
+      await chargeAdmitted(admitted, bodyBeforeHeader, 0.5, true);
+      expect(await client.exists(keys.sessionBudget(agent, 'from-header'))).to.equal(0);
+      expect(denialOf(await admitRequest(snapshot, bodyBeforeHeader, admitter()))?.message).to.match(/^Session budget exceeded for session from-body\./);
+    });
+
+    it("still charges the session an earlier version's admission named by its flag alone (a rolling upgrade)", async () => {
+      const agent = unique('agent');
+      const earlier = { admission_id: unique('admission'), agent_id: agent, agent_session_id: 'older', agent_session_budget: true };
+      await chargeAdmitted({ kind: 'admit', metadata: earlier }, callOf('older'), 0.5, true);
+      expect(denialOf(await admit(agentSnapshot(agent, { max_budget_per_session: 0.5 }), 'older'))?.check).to.equal('agent_session_budget');
+    });
   });
 
   it("rebuilds what calls in flight hold on a session whose spend expired before them, so that neither a purge nor a release leaves it negative or without its TTL", async () => {

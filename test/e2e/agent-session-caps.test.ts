@@ -77,4 +77,18 @@ describe('agent session caps end to end: max_iterations and max_budget_per_sessi
     });
     expect(isAllowed(await check(key, uniqueId('session'))), 'another session').to.equal(true);
   });
+
+  it("refuses an empty session (metadata.session_id \"\", which the session rate limits do not read) once its metered responses reached max_budget_per_session, as LiteLLM's budget limiter does", async () => {
+    const key = await anAgentKey({ max_budget_per_session: 0.15 });
+    const body = chat('gpt-4o', { metadata: { session_id: '' } });
+    await meteredCall(key, body);
+    await meteredCall(key, body);
+    const checkEmpty = (): Promise<CheckResponse> => checker.check(anEnvoyCheck({ key, body, headers: { 'x-request-id': uniqueId('req') } }));
+    const refused = await eventually(checkEmpty, (r) => !isAllowed(r));
+    expect(denialOf(refused)).to.deep.include({
+      code: '429',
+      message: 'Session budget exceeded for session . Current spend: $0.2000, max_budget_per_session: $0.15.',
+    });
+    expect(isAllowed(await check(key, uniqueId('session'))), 'another session').to.equal(true);
+  });
 });

@@ -1,11 +1,16 @@
 /**
  * Verified claims → who the caller says it is (`JWTHandler.get_*`, `get_rbac_role`,
  * `JWTAuthManager.get_user_info`, litellm-auth.md §3.3 steps 2 and 5). Pure: nothing is looked up.
+ *
+ * A token whose `iss` names a `litellm_jwtauth.issuers` entry is read with that entry's claim
+ * fields where it sets them (newer LiteLLM's per-issuer configuration, `issuerClaim`); every
+ * other setting, and every field the entry leaves unset, is the top-level one.
  */
+import type { Json } from '../../domain/entities';
 import type { Denial } from '../../checks/types';
-import { claimAt, idAt, listAt, MISSING, scopesOf, stringsAt, userIdAt, type Claims } from './claims';
+import { claimAt, idAt, idOf, listAt, MISSING, scopesOf, stringsAt, userIdAt, type Claims } from './claims';
 import type { RbacRole } from './settings-schema';
-import type { JwtSettings } from './settings';
+import type { IssuerClaimFields, IssuerSettings, JwtSettings } from './settings';
 
 export interface ClaimIdentity {
   readonly scopes: readonly string[];
@@ -34,8 +39,47 @@ export interface ClaimIdentity {
   readonly allowedTeamIds: readonly string[];
 }
 
-/** `get_team_id`: a missing path falls back to `team_id_default`; a present null does not. */
-function teamIdOf(claims: Claims, settings: JwtSettings): { readonly id: string | null; readonly isDefault: boolean } {
+/**
+ * The `issuers` entry the claims' `iss` names (LiteLLM `_get_configured_issuer`: the first entry
+ * whose `issuer` is exactly it), or null. The verifier chose that entry's keys by the same `iss`
+ * and required it, and Envoy's jwt_authn verified it, so it cannot name another issuer's entry.
+ */
+export function issuerOf(claims: Claims, settings: Pick<JwtSettings, 'issuers'>): IssuerSettings | null {
+  const iss = claims['iss'];
+  if (typeof iss !== 'string' || iss === '') return null;
+  return settings.issuers.find((entry) => entry.issuer === iss) ?? null;
+}
+
+/**
+ * An issuer's own claim (LiteLLM `_apply_issuer_claim_mappings`, read back by the `get_*`): the
+ * value at the entry's path when the token holds one there, not null and not "". MISSING, the
+ * entry's field unset or its claim absent, means the top-level field is read, as LiteLLM's
+ * getters fall back to it: a mapping is an override per token, not a replacement.
+ */
+function issuerClaim(claims: Claims, issuer: IssuerSettings | null, field: keyof IssuerClaimFields): Json | typeof MISSING {
+  const path = issuer?.fields[field] ?? null;
+  if (path === null) return MISSING;
+  const value = claimAt(claims, path);
+  return value === null || value === '' ? MISSING : value;
+}
+
+/**
+ * `get_team_ids_from_jwt` of an issuer's claim: a list, or a single string as a one-item list
+ * (the top-level field names no team with a string); anything else names none, without falling
+ * back to the top-level field.
+ */
+function issuerTeamIds(value: Json): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * `get_team_id`: an issuer's own claim (a list's first element; never `team_id_default`), else
+ * the top-level field, where a missing path falls back to `team_id_default`; a present null does not.
+ */
+function teamIdOf(claims: Claims, settings: JwtSettings, issuer: IssuerSettings | null): { readonly id: string | null; readonly isDefault: boolean } {
+  const own = issuerClaim(claims, issuer, 'teamId');
+  if (own !== MISSING) return { id: idOf(own), isDefault: false };
   const field = settings.fields.teamId;
   if (field === null || claimAt(claims, field) === MISSING) {
     return { id: settings.teamIdDefault, isDefault: settings.teamIdDefault !== null };
@@ -43,10 +87,10 @@ function teamIdOf(claims: Claims, settings: JwtSettings): { readonly id: string 
   return { id: idAt(claims, field), isDefault: false };
 }
 
-function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamId: string | null): RbacRole | null {
+function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamId: string | null, userIdClaim: string | null): RbacRole | null {
   if (isAdmin) return 'proxy_admin';
   if (teamId !== null) return 'team';
-  if (idAt(claims, settings.fields.userId) !== null) return 'internal_user';
+  if (userIdClaim !== null) return 'internal_user';
   const userRoles = stringsAt(claims, settings.fields.userRoles);
   const allowed = settings.userAllowedRoles;
   if (userRoles !== null && allowed !== null && userRoles.some((role) => allowed.includes(role))) return 'internal_user';
@@ -65,27 +109,37 @@ function validEmail(settings: JwtSettings, email: string | null): boolean | null
 export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIdentity | Denial {
   const scopes = scopesOf(claims);
   if (!Array.isArray(scopes)) return scopes;
+  const issuer = issuerOf(claims, settings);
+  /** An id claim: the issuer's own where the token holds it, else the top-level field's. */
+  const idClaim = (field: keyof IssuerClaimFields & keyof JwtSettings['fields']): string | null => {
+    const own = issuerClaim(claims, issuer, field);
+    return own !== MISSING ? idOf(own) : idAt(claims, settings.fields[field]);
+  };
   const isAdmin = scopes.includes(settings.adminJwtScope);
-  const specificTeam = teamIdOf(claims, settings);
+  const specificTeam = teamIdOf(claims, settings, issuer);
   const specificTeamId = specificTeam.id;
-  const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeamId);
-  const userEmail = idAt(claims, settings.fields.userEmail);
+  const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeamId, idClaim('userId'));
+  const userEmail = idClaim('userEmail');
   const objectId = idAt(claims, settings.fields.objectId);
   const objectIsTeam = objectId !== null && rbacRole === 'team';
   const objectIsUser = objectId !== null && rbacRole === 'internal_user';
-  const groupTeamIds = listAt(claims, settings.fields.teamIds);
+  const ownTeamIds = issuerClaim(claims, issuer, 'teamIds');
+  const groupTeamIds = ownTeamIds !== MISSING ? issuerTeamIds(ownTeamIds) : listAt(claims, settings.fields.teamIds);
+  // get_user_id's email default applies to the top-level field only: an issuer's own claim is taken as it is.
+  const ownUserId = issuerClaim(claims, issuer, 'userId');
+  const claimedUserId = ownUserId !== MISSING ? idOf(ownUserId) : userIdAt(claims, settings.fields.userId, userEmail);
   const allowedTeamIds = [...groupTeamIds];
   if (specificTeamId !== null && !allowedTeamIds.includes(specificTeamId)) allowedTeamIds.push(specificTeamId);
   return {
     scopes,
     isAdmin,
     rbacRole,
-    userId: objectIsUser ? objectId : userIdAt(claims, settings.fields.userId, userEmail),
+    userId: objectIsUser ? objectId : claimedUserId,
     userEmail,
     validUserEmail: validEmail(settings, userEmail),
-    orgId: idAt(claims, settings.fields.orgId),
+    orgId: idClaim('orgId'),
     orgAlias: idAt(claims, settings.fields.orgAlias),
-    endUserId: idAt(claims, settings.fields.endUserId),
+    endUserId: idClaim('endUserId'),
     specificTeamId,
     specificTeamIdIsDefault: specificTeam.isDefault,
     objectTeamId: objectIsTeam ? objectId : null,

@@ -36,7 +36,11 @@ export function claimAt(claims: Claims, path: string | null): Json | typeof MISS
  * first element (newer LiteLLM, for IdPs that send groups as lists); anything else is no id.
  */
 export function idAt(claims: Claims, path: string | null): string | null {
-  const value = claimAt(claims, path);
+  return idOf(claimAt(claims, path));
+}
+
+/** `idAt` of a value already read. */
+export function idOf(value: Json | typeof MISSING): string | null {
   const first = Array.isArray(value) ? (value[0] ?? null) : value;
   if (typeof first === 'string') return first === '' ? null : first;
   if (typeof first === 'number' && Number.isFinite(first)) return String(first);

@@ -14,15 +14,34 @@ export type RbacRole = (typeof RBAC_ROLES)[number];
 const rbacRole = z.enum(RBAC_ROLES);
 
 /**
- * `JWTIssuerConfig` [newer], reduced to what selects keys and audience for one `iss`. Without
- * `jwks_url` the keys come from the issuer's OIDC discovery document; `audience` (one or a list)
- * is required unless `disable_audience_validation` says so (settings.ts refuses the rest).
+ * The claim paths newer LiteLLM reads from an issuer entry in place of the top-level ones
+ * (`JWTHandler._apply_issuer_claim_mappings`): every other setting stays global.
+ */
+export const ISSUER_CLAIM_FIELDS = [
+  'user_id_jwt_field',
+  'user_email_jwt_field',
+  'team_id_jwt_field',
+  'team_ids_jwt_field',
+  'org_id_jwt_field',
+  'end_user_id_jwt_field',
+] as const;
+
+/**
+ * `JWTIssuerConfig` [newer]: the keys and audience for one `iss`, and that issuer's claim paths.
+ * Without `jwks_url` the keys come from the issuer's OIDC discovery document; `audience` (one or
+ * a list) is required unless `disable_audience_validation` says so (settings.ts refuses the rest).
  */
 const issuerSchema = z.looseObject({
   issuer: z.string().min(1),
   jwks_url: z.url().nullish(),
   audience: z.union([z.string(), z.array(z.string())]).nullish(),
   disable_audience_validation: z.boolean().nullish(),
+  user_id_jwt_field: optionalText,
+  user_email_jwt_field: optionalText,
+  team_id_jwt_field: optionalText,
+  team_ids_jwt_field: optionalText,
+  org_id_jwt_field: optionalText,
+  end_user_id_jwt_field: optionalText,
 });
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 

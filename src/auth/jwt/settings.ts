@@ -9,6 +9,7 @@ import { ConfigError } from '../../config/litellm-config';
 import { publicKeyFromJwk, publicKeyFromPem, type PublicKey } from './public-key';
 import {
   IGNORED_JWT_SETTINGS,
+  ISSUER_CLAIM_FIELDS,
   liteLlmJwtAuthSchema,
   UNREGISTERED_JWT_CLIENT_BEHAVIORS,
   UNSUPPORTED_JWT_SETTINGS,
@@ -38,6 +39,25 @@ export interface KeySourceSettings {
   readonly audience: string | readonly string[] | null;
   /** Required `iss`; null: not checked. */
   readonly issuer: string | null;
+}
+
+/**
+ * An issuer entry's own claim paths (newer LiteLLM's per-issuer configuration); null: that
+ * issuer's tokens are read with the top-level field. claim-identity.ts applies them.
+ */
+export interface IssuerClaimFields {
+  readonly userId: string | null;
+  readonly userEmail: string | null;
+  readonly teamId: string | null;
+  readonly teamIds: string | null;
+  readonly orgId: string | null;
+  readonly endUserId: string | null;
+}
+
+/** One `litellm_jwtauth.issuers` entry: where its tokens' keys come from, and how their claims are read. */
+export interface IssuerSettings extends KeySourceSettings {
+  readonly issuer: string;
+  readonly fields: IssuerClaimFields;
 }
 
 export interface JwksCacheSettings {
@@ -102,8 +122,11 @@ export interface JwtSettings {
   readonly enforceTeamBasedModelAccess: boolean;
   /** Null unless `virtual_key_claim_field` (or `jwt_client_id_field`) is set. */
   readonly virtualKeyMapping: VirtualKeyMappingSettings | null;
-  /** Tokens whose unverified `iss` matches one of these use its keys and audience. */
-  readonly issuers: readonly KeySourceSettings[];
+  /**
+   * Tokens whose unverified `iss` matches one of these (the first, as LiteLLM) use its keys and
+   * audience, and its claim fields over the top-level ones.
+   */
+  readonly issuers: readonly IssuerSettings[];
   /** Every other token. */
   readonly defaultKeys: KeySourceSettings;
   readonly jwks: JwksCacheSettings;
@@ -125,8 +148,12 @@ const DEFAULT_ADMIN_ROUTES = ['management_routes', 'spend_tracking_routes', 'glo
 /** LiteLLM's recent default; older versions allowed only `openai_routes` and `info_routes`. */
 const DEFAULT_TEAM_ROUTES = ['openai_routes', 'info_routes', 'mcp_routes', '/v1/messages', '/v1/messages/count_tokens'];
 
-/** What an issuer entry may hold: its keys and audience. */
-const ISSUER_SETTINGS: ReadonlySet<string> = new Set(['issuer', 'jwks_url', 'audience', 'disable_audience_validation']);
+/**
+ * What an issuer entry may hold: its keys and audience, and the claim paths LiteLLM reads per
+ * issuer. LiteLLM ignores anything else there (a `team_alias_jwt_field` or `user_id_upsert` on an
+ * entry applies to no token): refused, so that no one believes it applies to that issuer alone.
+ */
+const ISSUER_SETTINGS: readonly string[] = ['issuer', 'jwks_url', 'audience', 'disable_audience_validation', ...ISSUER_CLAIM_FIELDS];
 
 function isSwitchedOn(value: unknown): boolean {
   return value !== undefined && value !== null && value !== false && value !== '';
@@ -185,7 +212,7 @@ function staticKeys(entries: readonly (string | Readonly<Record<string, unknown>
  * accept tokens the same identity provider minted for any other application). Without
  * `jwks_url`, its keys are found through `<issuer>/.well-known/openid-configuration`.
  */
-function issuerKeys(issuer: IssuerConfig, index: number): KeySourceSettings {
+function issuerSettings(issuer: IssuerConfig, index: number): IssuerSettings {
   const audience = issuer.audience ?? null;
   if ((audience === null) !== (issuer.disable_audience_validation === true)) {
     throw new ConfigError(
@@ -193,7 +220,20 @@ function issuerKeys(issuer: IssuerConfig, index: number): KeySourceSettings {
     );
   }
   const jwksUrl = issuer.jwks_url ?? `${issuer.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  return { jwksUrls: [jwksUrl], staticKeys: [], audience, issuer: issuer.issuer };
+  return {
+    jwksUrls: [jwksUrl],
+    staticKeys: [],
+    audience,
+    issuer: issuer.issuer,
+    fields: {
+      userId: issuer.user_id_jwt_field ?? null,
+      userEmail: issuer.user_email_jwt_field ?? null,
+      teamId: issuer.team_id_jwt_field ?? null,
+      teamIds: issuer.team_ids_jwt_field ?? null,
+      orgId: issuer.org_id_jwt_field ?? null,
+      endUserId: issuer.end_user_id_jwt_field ?? null,
+    },
+  };
 }
 
 function commaList(value: string | null): string[] {
@@ -255,12 +295,12 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
         "invalid setting 'general_settings.litellm_jwtauth.auto_register_map_existing_key': not supported by Tollgate (remove it: auto_register then creates a key for each new client)",
       );
     }
-    // Newer LiteLLM maps claims per issuer (its *_jwt_field settings on an issuer entry): ignored,
-    // a token of that issuer would be read with the global fields instead, as another caller.
     (auth.issuers ?? []).forEach((issuer, i) => {
       for (const [name, value] of Object.entries(issuer)) {
-        if (!ISSUER_SETTINGS.has(name) && isSwitchedOn(value)) {
-          throw new ConfigError(`invalid setting 'general_settings.litellm_jwtauth.issuers[${i}].${name}': not supported by Tollgate (remove it)`);
+        if (!ISSUER_SETTINGS.includes(name) && isSwitchedOn(value)) {
+          throw new ConfigError(
+            `invalid setting 'general_settings.litellm_jwtauth.issuers[${i}].${name}': not a per-issuer setting (an issuer entry may set only ${ISSUER_SETTINGS.join(', ')}; set it at the top level of litellm_jwtauth, where it applies to every issuer)`,
+          );
         }
       }
     });
@@ -272,7 +312,7 @@ export function buildJwtSettings(config: LiteLlmConfig, env: JwtEnvironment): Jw
     audience: env.audience,
     issuer: env.issuer,
   };
-  const issuers = (auth.issuers ?? []).map(issuerKeys);
+  const issuers = (auth.issuers ?? []).map(issuerSettings);
   const envoyNamespace = own.envoy_metadata_namespace ?? null;
   if (enabled && defaultKeys.jwksUrls.length === 0 && defaultKeys.staticKeys.length === 0 && issuers.length === 0 && envoyNamespace === null) {
     throw new ConfigError(

@@ -120,7 +120,7 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
     ]);
     expect(jwt.scopeMappings).to.deep.equal([{ scope: 'llm:gpt', models: ['gpt-4o'] }]);
     expect(jwt.issuers).to.deep.equal([
-      { jwksUrls: ['https://tenant.example/certs'], staticKeys: [], audience: 'app', issuer: 'https://tenant.example' },
+      { jwksUrls: ['https://tenant.example/certs'], staticKeys: [], audience: 'app', issuer: 'https://tenant.example', fields: { userId: null, userEmail: null, teamId: null, teamIds: null, orgId: null, endUserId: null } },
     ]);
     expect(jwt.defaultKeys).to.deep.include({ audience: 'litellm', issuer: 'https://idp.example/realms/x' });
     expect(jwt.jwks).to.deep.equal({ ttlMs: 60_000, staleTtlMs: 120_000, fetchTimeoutMs: 800, refetchMinIntervalMs: 10_000 });
@@ -131,9 +131,27 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
   it("litellm_jwtauth.issuers: an audience (one or a list) or disable_audience_validation; keys from the issuer's OIDC discovery document without jwks_url", () => {
     const issuers = (entry: string) => settingsOf(`general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    issuers: [${entry}]\n`).jwt.issuers;
     expect(issuers('{issuer: "https://idp.example/realms/x/", audience: [a, b]}')).to.deep.equal([
-      { jwksUrls: ['https://idp.example/realms/x/.well-known/openid-configuration'], staticKeys: [], audience: ['a', 'b'], issuer: 'https://idp.example/realms/x/' },
+      {
+        jwksUrls: ['https://idp.example/realms/x/.well-known/openid-configuration'],
+        staticKeys: [],
+        audience: ['a', 'b'],
+        issuer: 'https://idp.example/realms/x/',
+        fields: { userId: null, userEmail: null, teamId: null, teamIds: null, orgId: null, endUserId: null },
+      },
     ]);
     expect(issuers('{issuer: "https://idp", jwks_url: "https://idp/certs", disable_audience_validation: true}')[0]).to.deep.include({ audience: null });
+  });
+
+  it("litellm_jwtauth.issuers: an entry's own claim fields (newer LiteLLM's per-issuer configuration), the rest left to the top-level ones", () => {
+    const [entry] = settingsOf(
+      'general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    user_id_jwt_field: uid\n    issuers:\n' +
+        '    - {issuer: "https://idp", audience: app, user_id_jwt_field: sub, user_email_jwt_field: email, team_id_jwt_field: tid,\n' +
+        '       team_ids_jwt_field: groups, org_id_jwt_field: org, end_user_id_jwt_field: customer}\n',
+    ).jwt.issuers;
+    expect(entry?.fields).to.deep.equal({ userId: 'sub', userEmail: 'email', teamId: 'tid', teamIds: 'groups', orgId: 'org', endUserId: 'customer' });
+    const partial = settingsOf('general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    issuers: [{issuer: "https://idp", audience: app, team_id_jwt_field: sub}]\n');
+    expect(partial.jwt.issuers[0]?.fields).to.deep.include({ teamId: 'sub', userId: null, teamIds: null });
+    expect(() => settingsOf('general_settings:\n  litellm_jwtauth:\n    issuers: [{issuer: "https://idp", audience: app, team_id_jwt_field: [sub]}]\n')).to.throw(ConfigError, 'team_id_jwt_field');
   });
 
   for (const [what, entry] of [
@@ -205,12 +223,27 @@ describe('JWT settings (general_settings.litellm_jwtauth, tollgate.jwt, JWT_* va
       });
     }
 
-    it("an issuer's own claim mapping (newer LiteLLM's per-issuer *_jwt_field), which would otherwise read its tokens with the global fields", () => {
+    it('a setting on an issuer entry that LiteLLM reads only at the top level (it would apply to no token), naming the key', () => {
       const issuer = (extra: string) =>
         `general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    issuers: [{issuer: "https://idp", jwks_url: "https://idp/certs", audience: app${extra}}]\n`;
-      expect(refusal(issuer(', user_id_jwt_field: oid'))).to.include("'general_settings.litellm_jwtauth.issuers[0].user_id_jwt_field': not supported by Tollgate");
-      expect(refusal(issuer(', team_ids_jwt_field: groups'))).to.include('issuers[0].team_ids_jwt_field');
-      expect(settingsOf(issuer(', team_ids_jwt_field: null'), {}).jwt.issuers, 'switched off').to.have.length(1);
+      for (const [name, value] of [
+        ['team_alias_jwt_field', 'team_name'],
+        ['org_alias_jwt_field', 'org_name'],
+        ['object_id_jwt_field', 'oid'],
+        ['roles_jwt_field', 'roles'],
+        ['user_roles_jwt_field', 'roles'],
+        ['virtual_key_claim_field', 'azp'],
+        ['user_id_upsert', 'true'],
+        ['team_id_default', 'blue'],
+        ['enforce_rbac', 'true'],
+        ['admin_jwt_scope', 'admin'],
+        ['public_key_ttl', '60'],
+      ] as const) {
+        expect(refusal(issuer(`, ${name}: ${value}`)), name).to.include(
+          `'general_settings.litellm_jwtauth.issuers[0].${name}': not a per-issuer setting (an issuer entry may set only issuer, jwks_url, audience, disable_audience_validation, user_id_jwt_field, user_email_jwt_field, team_id_jwt_field, team_ids_jwt_field, org_id_jwt_field, end_user_id_jwt_field;`,
+        );
+      }
+      expect(settingsOf(issuer(', team_alias_jwt_field: null'), {}).jwt.issuers, 'switched off').to.have.length(1);
     });
 
     it('a setting LiteLLM_JWTAuth does not know (LiteLLM does not start either); known ones of newer versions that change no decision pass', () => {

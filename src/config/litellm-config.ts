@@ -33,6 +33,9 @@ export const modelDeploymentSchema = z.looseObject({
       input_cost_per_token: z.number().optional(),
       output_cost_per_token: z.number().optional(),
       configurable_clientside_auth_params: z.array(z.unknown()).optional(),
+      // Any value: LiteLLM's limiter reads what int() can and skips the rest (ratelimit/deployment-default-limits.ts).
+      default_api_key_rpm_limit: z.unknown().optional(),
+      default_api_key_tpm_limit: z.unknown().optional(),
     })
     .optional(),
   model_info: z

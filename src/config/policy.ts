@@ -5,6 +5,7 @@
 import { passThroughEndpointsOf, type PassThroughEndpoint } from './pass-through-endpoints';
 import { isWrittenAsFloat, type LiteLlmConfig, type ModelDeploymentConfig } from './litellm-config';
 import type { DisabledRoutes } from './disabled-routes';
+import { deploymentDefaultLimitIndexOf, pythonIntOf, type DeploymentDefaultLimitIndex } from '../ratelimit/deployment-default-limits';
 
 /**
  * One `litellm_params.configurable_clientside_auth_params` entry: a body param the deployment lets
@@ -29,6 +30,13 @@ export interface ModelDeployment {
   readonly outputCostPerToken: number | null;
   /** `configurable_clientside_auth_params`; null when the deployment does not set it. */
   readonly clientsideAuthParams: readonly ClientsideAuthParam[] | null;
+  /**
+   * `litellm_params.default_api_key_rpm_limit` / `_tpm_limit` as LiteLLM's int() reads them: the
+   * per-model limit of a key that sets none for this model (ratelimit/deployment-default-limits.ts).
+   * Null or absent: none, or a value int() cannot read (LiteLLM skips it).
+   */
+  readonly defaultApiKeyRpmLimit?: number | null;
+  readonly defaultApiKeyTpmLimit?: number | null;
 }
 
 export interface Policy {
@@ -86,6 +94,11 @@ export interface Policy {
    * the environment by config/settings.ts. Absent: no route is disabled.
    */
   readonly disabledRoutes?: DisabledRoutes;
+  /**
+   * The deployments' default per-key limits by model name, worked out from modelList when the
+   * policy is built (ratelimit/deployment-default-limits.ts). Absent or null: no deployment sets one.
+   */
+  readonly deploymentDefaultLimits?: DeploymentDefaultLimitIndex | null;
 }
 
 /**
@@ -128,7 +141,19 @@ export function deploymentOf(d: ModelDeploymentConfig): ModelDeployment {
     inputCostPerToken: priceOf(d, 'input_cost_per_token'),
     outputCostPerToken: priceOf(d, 'output_cost_per_token'),
     clientsideAuthParams: clientsideAuthParamsOf(d.litellm_params?.configurable_clientside_auth_params),
+    defaultApiKeyRpmLimit: defaultLimitOf(d.litellm_params?.default_api_key_rpm_limit),
+    defaultApiKeyTpmLimit: defaultLimitOf(d.litellm_params?.default_api_key_tpm_limit),
   };
+}
+
+/** `_get_deployment_default_limit` reads a value that is not None through int(), skipping one it cannot read. */
+function defaultLimitOf(raw: unknown): number | null {
+  return raw === undefined || raw === null ? null : pythonIntOf(raw);
+}
+
+/** The policy with its deployment defaults indexed: once here, not on every Check. */
+function withDeploymentDefaults(policy: Policy): Policy {
+  return { ...policy, deploymentDefaultLimits: deploymentDefaultLimitIndexOf(policy) };
 }
 
 /**
@@ -137,7 +162,7 @@ export function deploymentOf(d: ModelDeploymentConfig): ModelDeployment {
  * A new object, so caches keyed by the policy (checks/model-router.ts) see the change.
  */
 export function withDatabaseModels(base: Policy, models: readonly ModelDeploymentConfig[]): Policy {
-  return Object.freeze({ ...base, modelList: Object.freeze([...base.modelList, ...models.map(deploymentOf)]) });
+  return Object.freeze(withDeploymentDefaults({ ...base, modelList: Object.freeze([...base.modelList, ...models.map(deploymentOf)]) }));
 }
 
 export function buildPolicy(config: LiteLlmConfig): Policy {
@@ -151,7 +176,7 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
       modelGroupAlias[alias] = (target as { model: string }).model;
     }
   }
-  return {
+  return withDeploymentDefaults({
     modelList: (config.model_list ?? []).map(deploymentOf),
     modelAliasMap: litellm.model_alias_map ?? {},
     modelGroupAlias,
@@ -177,5 +202,5 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,
     applyUserBudgetToTeamKeys: general.apply_user_budget_to_team_keys ?? false,
     budgetExceededThrottlePercentage: budgetThrottlePercentage(config),
-  };
+  });
 }

@@ -25,6 +25,8 @@ import type { RateTarget, SpendTarget } from '../spend/targets';
 import { rateTargetName, uriPart } from '../spend/targets';
 import { hasOwnKeys } from '../util/own-keys';
 import { isWellFormed, wellFormed } from '../util/well-formed';
+import type { Policy } from '../config/policy';
+import { deploymentDefaultModelLimits } from './deployment-default-limits';
 
 export type RateMetric = 'rpm' | 'tpm';
 
@@ -76,13 +78,15 @@ export function throttledLimit(limit: number | null, share: number | null): numb
  * `request` is read only when the snapshot holds an agent: for the agent it names (limitedAgentOf)
  * and the session id of an agent with a session limit (agentSessionIdOf). `keyThrottle` scales the
  * key's own limits (v3's `api_key` descriptor only) for a key throttled over its budget
- * (checks/key-budget.ts keyBudgetThrottle).
+ * (checks/key-budget.ts keyBudgetThrottle). `policy` gives the deployments' default per-key limits
+ * (deployment-default-limits.ts); without it, none apply.
  */
 export function rateLimitsOf(
   snapshot: Snapshot,
   model: RequestFacts['model'] = null,
   request: AgentSource | null = null,
   keyThrottle: number | null = null,
+  policy: Policy | null = null,
 ): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
@@ -105,8 +109,10 @@ export function rateLimitsOf(
   }
   if (model !== null) {
     if (key !== null) {
-      const rpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm');
-      const tpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm');
+      const ownRpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm');
+      const ownTpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm');
+      const rpm = ownRpm !== undefined ? ownRpm : deploymentDefaultModelLimits(policy, model, 'rpm');
+      const tpm = ownTpm !== undefined ? ownTpm : deploymentDefaultModelLimits(policy, model, 'tpm');
       if (rpm !== null || tpm !== null) addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
     }
     // v3 builds this descriptor twice (in _create_rate_limit_descriptors and again in
@@ -310,15 +316,17 @@ type ModelLimits = Readonly<Record<string, Json>> | null;
  * LiteLLM's get_key_model_rpm_limit / get_key_model_tpm_limit (newest auth_utils.py): the first
  * source that has any — the key's `metadata.model_rpm_limit` (when non-empty), else the `rpm_limit`
  * of the key's model_max_budget entries (when any has one), else the team's
- * `metadata.model_rpm_limit`. rpm and tpm are looked up separately. Its fourth source, the
- * deployment's `default_api_key_rpm_limit` in model_list, is not read (see docs/budgets.md).
+ * `metadata.model_rpm_limit`. rpm and tpm are looked up separately. Undefined when none of the
+ * three is there: only then does the fourth, the deployments' default, apply. A source that is
+ * there but limits nothing (the team's `{}`, a value that is not a map) still ends the lookup, as
+ * in LiteLLM, where the key's own map must be non-empty to count.
  */
 function keyModelLimits(
   keyMetadata: JsonObject,
   modelMaxBudget: JsonObject,
   teamMetadata: JsonObject | undefined,
   metric: RateMetric,
-): ModelLimits {
+): ModelLimits | undefined {
   // Names built once: this runs twice on every warm Check, and most keys set none of them.
   const field = metric === 'rpm' ? 'model_rpm_limit' : 'model_tpm_limit';
   const own = keyMetadata[field];
@@ -334,7 +342,7 @@ function keyModelLimits(
   }
   if (perModel !== null) return perModel;
   const team = teamMetadata?.[field];
-  return team === undefined || team === null ? null : asLimits(team);
+  return team === undefined || team === null ? undefined : asLimits(team);
 }
 
 /** A `model_per_team` / `_project` / `_organization` descriptor from that row's metadata. */

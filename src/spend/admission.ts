@@ -143,7 +143,7 @@ export class RedisAdmitter implements Admitter {
       (this.options.enforceRateLimits || this.options.rateLimitMetadata || ctx.snapshot.agent !== null) &&
       isRateLimitedRoute(ctx.request.route, ctx.policy.passThroughEndpoints);
     const limited = (this.options.enforceRateLimits || this.options.rateLimitMetadata) && rateLimitedRoute;
-    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request, keyBudgetThrottle(ctx)) : [];
+    const limits = limited ? rateLimitsOf(ctx.snapshot, ctx.request.model, ctx.request, keyBudgetThrottle(ctx), ctx.policy) : [];
     const enforced = this.options.enforceRateLimits ? limits : [];
     // The tokens reserved against the tpm limits (v3, always on there too); 0 when none applies.
     const smallestTpm = smallestTpmLimit(enforced);

@@ -1,0 +1,167 @@
+/**
+ * A deployment's `litellm_params.default_api_key_rpm_limit` / `default_api_key_tpm_limit`: the
+ * per-key, per-model limit newer LiteLLM gives a key that sets none of its own for the model it
+ * calls (auth_utils `get_key_model_rpm_limit` / `_tpm_limit`, source 4 of 4, after the key's
+ * `metadata.model_rpm_limit`, its model_max_budget's `rpm_limit` and the team's
+ * `metadata.model_rpm_limit`). v3 passes the request's `data["model"]` as the model name and
+ * counts the limit in the key's `model_per_key` window for that model, the same window the other
+ * three sources fill: each key gets its own allowance per model, not one shared by all keys.
+ *
+ * The value is the smallest one the deployments `router.get_model_list(model_name=model)` returns
+ * set (`_get_deployment_default_limit`), so that no deployment behind a load-balanced name is
+ * over-consumed whichever serves the request. Worked out per model name once per policy
+ * (buildPolicy, withDatabaseModels): a Check looks one name up, and a policy with no such value
+ * anywhere costs a Check one property read.
+ */
+import { deploymentsFor, type ResolvedDeployment } from '../checks/model-router';
+import type { ModelDeployment, Policy } from '../config/policy';
+import type { RequestFacts } from '../domain/request';
+import { UNREAD_MODEL } from '../domain/request';
+
+export type DefaultLimitMetric = 'rpm' | 'tpm';
+
+/** The smallest default of each metric across a model's deployments; null where none sets one. */
+export interface DeploymentDefaultLimits {
+  readonly rpm: number | null;
+  readonly tpm: number | null;
+}
+
+/**
+ * The defaults of a policy, by model name: every name the router answers to by name
+ * (`model_name`, `model_group_alias`) that has a default, and whether a wildcard deployment
+ * (`openai/*`) sets one, which only a lookup of the model a request names can find.
+ */
+export interface DeploymentDefaultLimitIndex {
+  readonly named: ReadonlyMap<string, DeploymentDefaultLimits>;
+  /** Router names whose deployments set no default: their lookup must not fall through to a wildcard. */
+  readonly namedWithout: ReadonlySet<string>;
+  readonly wildcards: boolean;
+}
+
+/**
+ * LiteLLM's `int(raw)` for a value of a type it tries (`int, float, str, bytes`, a bool being an
+ * int): null where int() would raise, which LiteLLM skips. A str is read as Python reads one:
+ * surrounding whitespace, a sign, `_` between digits. A float is truncated; an infinite one, on
+ * which int() raises OverflowError (not caught: the hook fails) is skipped here too.
+ */
+export function pythonIntOf(raw: unknown): number | null {
+  if (typeof raw === 'boolean') return raw ? 1 : 0;
+  if (typeof raw === 'number') return Number.isFinite(raw) ? Math.trunc(raw) + 0 : null;
+  if (typeof raw !== 'string') return null;
+  const text = pyStrip(raw);
+  if (!PY_INT_TEXT.test(text)) return null;
+  return Number(text.replaceAll('_', '')) + 0;
+}
+
+/** The text without the whitespace int() ignores at either end (Python's, not String.prototype.trim's). */
+function pyStrip(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isPyWhitespace(text.charCodeAt(start))) start++;
+  while (end > start && isPyWhitespace(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+/** Python's str.isspace() for one UTF-16 unit (every such code point is in the BMP). */
+function isPyWhitespace(code: number): boolean {
+  return (
+    (code >= 0x09 && code <= 0x0d) ||
+    (code >= 0x1c && code <= 0x20) ||
+    code === 0x85 ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000
+  );
+}
+/** A decimal int literal as int(str) reads one (ASCII digits: LiteLLM's configs hold no others). */
+const PY_INT_TEXT = /^[+-]?[0-9]+(?:_[0-9]+)*$/;
+
+/** `min` of the deployments' values that int() reads, null when none has one. */
+function smallestDefault(deployments: readonly ModelDeployment[], metric: DefaultLimitMetric): number | null {
+  let smallest: number | null = null;
+  for (const deployment of deployments) {
+    const value = metric === 'rpm' ? deployment.defaultApiKeyRpmLimit : deployment.defaultApiKeyTpmLimit;
+    if (value === undefined || value === null) continue;
+    if (smallest === null || value < smallest) smallest = value;
+  }
+  return smallest;
+}
+
+function defaultsOf(resolved: readonly ResolvedDeployment[]): DeploymentDefaultLimits | null {
+  const deployments = resolved.map((r) => r.deployment);
+  const rpm = smallestDefault(deployments, 'rpm');
+  const tpm = smallestDefault(deployments, 'tpm');
+  return rpm === null && tpm === null ? null : { rpm, tpm };
+}
+
+function setsDefault(deployment: ModelDeployment): boolean {
+  return (deployment.defaultApiKeyRpmLimit ?? null) !== null || (deployment.defaultApiKeyTpmLimit ?? null) !== null;
+}
+
+/**
+ * The index of a policy's deployment defaults; null when no deployment sets one (most configs),
+ * which is all a Check then reads.
+ */
+export function deploymentDefaultLimitIndexOf(policy: Policy): DeploymentDefaultLimitIndex | null {
+  if (!policy.modelList.some(setsDefault)) return null;
+  const named = new Map<string, DeploymentDefaultLimits>();
+  const namedWithout = new Set<string>();
+  for (const name of new Set([...policy.modelList.map((d) => d.modelName), ...Object.keys(policy.modelGroupAlias)])) {
+    const limits = defaultsOf(deploymentsFor(policy, name));
+    if (limits === null) namedWithout.add(name);
+    else named.set(name, Object.freeze(limits));
+  }
+  const wildcards = policy.modelList.some((d) => d.modelName.includes('*') && setsDefault(d));
+  return Object.freeze({ named, namedWithout, wildcards });
+}
+
+/** Per wildcard route (deploymentsFor shares one frozen list per route): its defaults, once. */
+const wildcardDefaults = new WeakMap<readonly ResolvedDeployment[], DeploymentDefaultLimits | null>();
+
+/** The defaults for one model name as the request sends it; null when its deployments set none. */
+export function deploymentDefaultLimitsFor(policy: Policy, index: DeploymentDefaultLimitIndex, model: string): DeploymentDefaultLimits | null {
+  const named = index.named.get(model);
+  if (named !== undefined) return named;
+  if (!index.wildcards || index.namedWithout.has(model)) return null;
+  const resolved = deploymentsFor(policy, model);
+  let limits = wildcardDefaults.get(resolved);
+  if (limits === undefined) {
+    limits = defaultsOf(resolved);
+    wildcardDefaults.set(resolved, limits);
+  }
+  return limits;
+}
+
+/**
+ * Source 4 of get_key_model_rpm_limit / _tpm_limit, for a key none of the first three sources
+ * limits: `{model: limit}` for each requested model whose deployments set a default of this
+ * metric, null when none does. As for the other sources (rate-limits.ts), a request naming
+ * several models is limited by each one's default, and one whose model was not read by every
+ * default a model name carries (a wildcard's defaults cannot be listed: they stay out).
+ */
+export function deploymentDefaultModelLimits(
+  policy: Policy | null,
+  model: NonNullable<RequestFacts['model']>,
+  metric: DefaultLimitMetric,
+): Readonly<Record<string, number>> | null {
+  const index = policy?.deploymentDefaultLimits ?? null;
+  if (policy === null || index === null) return null;
+  let out: Record<string, number> | null = null;
+  const add = (name: string, limits: DeploymentDefaultLimits | null): void => {
+    const limit = limits?.[metric] ?? null;
+    if (limit !== null) (out ??= {})[name] = limit;
+  };
+  if (model === UNREAD_MODEL) {
+    for (const [name, limits] of index.named) add(name, limits);
+  } else if (typeof model === 'string') {
+    add(model, deploymentDefaultLimitsFor(policy, index, model));
+  } else {
+    for (const name of model) add(name, deploymentDefaultLimitsFor(policy, index, name));
+  }
+  return out;
+}

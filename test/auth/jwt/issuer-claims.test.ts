@@ -155,6 +155,18 @@ describe("litellm_jwtauth.issuers: an issuer's own claim fields (newer LiteLLM's
       expect(outcome.denial.message).to.include('Team=ghost');
     });
 
+    it("a top-level team_id_jwt_field is still required of a token of an entry that names no team by it (LiteLLM's is_required_team_id reads the top-level settings)", async () => {
+      const h = authenticatorFor(twoIssuers({ team_id_jwt_field: 'tid' }, { keycloak: keycloak.url, workloads: workloads.url }));
+      h.store.teams.set('eng', aTeam({ team_id: 'eng', models: ['gpt-4o'] }));
+      h.store.teams.set('batch-jobs', aTeam({ team_id: 'batch-jobs' }));
+      h.store.users.set('alice', aUser({ user_id: 'alice' }));
+      const user = await h.run(await tokenOf(keycloakKey, KEYCLOAK, { sub: 'alice', groups: ['eng'] }));
+      if (user.kind !== 'refused') throw new Error(`expected a refusal, got ${user.kind}`);
+      expect(user.denial).to.include({ status: 401, message: "Authentication Error, No team id found in token. Checked team_id field 'tid'" });
+      // The workload entry's own team claim is the team: the top-level field is not read for it.
+      expect((await h.run(await tokenOf(workloadsKey, WORKLOADS, { sub: 'batch-jobs' }))).kind).to.equal('resolved');
+    });
+
     it("a token from an issuer no entry names is verified with JWT_PUBLIC_KEY_URL's keys and read with the top-level fields", async () => {
       const other = await aSigningKey('RS256', 'other');
       const defaults = await startJwksServer(other);

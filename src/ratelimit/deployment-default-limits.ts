@@ -33,7 +33,7 @@ export interface DeploymentDefaultLimits {
  */
 export interface DeploymentDefaultLimitIndex {
   readonly named: ReadonlyMap<string, DeploymentDefaultLimits>;
-  /** Router names whose deployments set no default: their lookup must not fall through to a wildcard. */
+  /** Router names whose deployments set none: answered without resolving the name again. */
   readonly namedWithout: ReadonlySet<string>;
   readonly wildcards: boolean;
 }

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { chainIdFromHeaders } from '../checks/agent-trace-id';
 import { isJsonObject } from '../checks/context';
 import { pyStr } from '../checks/python-format';
+import { LITELLM_METADATA_ROUTES } from '../checks/pre-auth-tags';
 import { metadataAsObject } from '../checks/request-metadata';
 import type { Snapshot } from '../checks/types';
 import type { Agent, Json, JsonObject } from '../domain/entities';
@@ -214,7 +215,8 @@ export function requestAgentIdOf(request: AgentSource): string | null {
   return rowIdOf(metadataAsObject(litellmMetadata)?.agent_id);
 }
 
-const LITELLM_METADATA_ROUTE_PARTS = ['thread', 'assistant', 'batches', '/v1/messages', 'responses', 'files'];
+/** The assistants API's (a path holding thread or assistant), then `LITELLM_METADATA_ROUTES`, bedrock's included. */
+const LITELLM_METADATA_ROUTE_PARTS: readonly string[] = Object.freeze(['thread', 'assistant', ...LITELLM_METADATA_ROUTES]);
 
 /** LiteLLM's `_get_metadata_variable_name` is `litellm_metadata` on this route (else `metadata`). */
 export function usesLitellmMetadata(route: string): boolean {

@@ -371,6 +371,8 @@ describe('rate limits: the agent a request names (v3 `metadata.agent_id` when th
     ['only metadata.agent_id on /v1/messages (litellm_metadata route: the header goes there, unread)', { route: '/v1/messages', headers: header, body: { metadata: { agent_id: 'agent-b' } } }, 'agent-b'],
     ['no agent from the header alone on /v1/responses', { route: '/v1/responses', headers: header }, null],
     ['no agent from litellm_metadata on /v1/batches', { route: '/v1/batches', body: { litellm_metadata: { agent_id: 'agent-l' } } }, null],
+    ['only metadata.agent_id on a bedrock pass-through route (LITELLM_METADATA_ROUTES holds bedrock)', { route: '/bedrock/model/m/converse', headers: header, body: { metadata: { agent_id: 'agent-b' } } }, 'agent-b'],
+    ['no agent from the header alone on an assistants route', { route: '/v1/threads/t/runs', headers: header }, null],
     ['the body as sent, not the path parameters merged into it', { body: { metadata: { agent_id: 'agent-q' } }, sentBody: { model: 'gpt-4o' } }, null],
   ];
   for (const [name, request, expected] of rows) it(`reads ${name}`, () => expect(named(request)).to.equal(expected));

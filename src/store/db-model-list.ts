@@ -4,9 +4,9 @@
  *
  * A row has the entry's shape: `model_name`, `litellm_params`, `model_info`, with `model_id` as
  * the deployment's id. LiteLLM encrypts the string values of `litellm_params` with its salt key
- * (store/litellm-at-rest.ts). Of those only the underlying `model` is decrypted, the one string a
- * check and metering read: the provider's credentials (`api_key`, …) stay ciphertext in this
- * process. Numbers (prices) and lists (`configurable_clientside_auth_params`) are stored in the
+ * (store/litellm-at-rest.ts). Of those only the strings a check, the rate limits or metering read
+ * are decrypted: the underlying `model`, and `default_api_key_rpm_limit` / `_tpm_limit` when saved
+ * as text. The provider's credentials (`api_key`, …) stay ciphertext in this process. Numbers (prices) and lists (`configurable_clientside_auth_params`) are stored in the
  * clear. Blocked rows are left out, and a row that is not a valid entry is skipped and counted.
  */
 import type { DataSource } from 'typeorm';
@@ -33,10 +33,23 @@ export function modelListEntryOf(row: ProxyModelRow, signingKey: string | null):
   const params = isJsonObject(row.litellm_params) ? row.litellm_params : {};
   const parsed = modelDeploymentSchema.safeParse({
     model_name: row.model_name,
-    litellm_params: typeof params.model === 'string' ? { ...params, model: decryptStoredValue(params.model, signingKey) } : params,
+    litellm_params: decryptedParams(params, signingKey),
     model_info: { ...info, id: row.model_id },
   });
   return parsed.success ? parsed.data : null;
+}
+
+/** The string params Tollgate reads; every other value as stored. */
+const READ_PARAMS = ['model', 'default_api_key_rpm_limit', 'default_api_key_tpm_limit'] as const;
+
+function decryptedParams(params: Readonly<Record<string, unknown>>, signingKey: string | null): Record<string, unknown> {
+  if (!READ_PARAMS.some((name) => typeof params[name] === 'string')) return params;
+  const decrypted: Record<string, unknown> = { ...params };
+  for (const name of READ_PARAMS) {
+    const value = params[name];
+    if (typeof value === 'string') decrypted[name] = decryptStoredValue(value, signingKey);
+  }
+  return decrypted;
 }
 
 export async function readDatabaseModelList(dataSource: DataSource, timeoutMs: number, signingKey: string | null): Promise<DatabaseModelList> {

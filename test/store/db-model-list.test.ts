@@ -5,6 +5,17 @@ import { accessGroupsFor, isRoutableModel, isZeroCostModel } from '../../src/che
 import { PriceTable } from '../../src/metering/prices';
 import { modelListEntryOf, readDatabaseModelList } from '../../src/store/db-model-list';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { deploymentDefaultLimitsFor } from '../../src/ratelimit/deployment-default-limits';
+
+/** LiteLLM's v3 at-rest format (store/litellm-at-rest.ts): AES-256-GCM under HKDF-SHA256 of the salt key. */
+function encryptedV3(plain: string, saltKey: string): string {
+  const key = Buffer.from(hkdfSync('sha256', Buffer.from(saltKey, 'utf8'), Buffer.alloc(0), 'litellm-at-rest-v3', 32));
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const sealed = Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `v3:gcm:${sealed.toString('base64').replaceAll('+', '-').replaceAll('/', '_')}`;
+}
 import { describeEachBackend } from '../support/store-backends';
 
 // LiteLLM's v3 (AES-GCM) encryption of 'azure/gpt-4o-2024-08-06' and of 'sk-provider-secret' under
@@ -51,6 +62,15 @@ describe('models LiteLLM keeps in its database, as model_list entries', () => {
     const wrongKey = modelListEntryOf(row({ litellm_params: { model: ENCRYPTED_MODEL } }), 'sk-another-key')!;
     expect(wrongKey.litellm_params?.model, 'under another key the value is kept as stored').to.equal(ENCRYPTED_MODEL);
     expect(modelListEntryOf(row({ litellm_params: { model: 'openai/gpt-4o' } }), SALT_KEY)?.litellm_params?.model, 'a model stored in the clear').to.equal('openai/gpt-4o');
+  });
+
+  it('decrypts a deployment default rate limit saved as text, and keeps one saved as a number', () => {
+    const entry = modelListEntryOf(
+      row({ litellm_params: { model: 'openai/gpt-4o', default_api_key_rpm_limit: encryptedV3('7', SALT_KEY), default_api_key_tpm_limit: 900 } }),
+      SALT_KEY,
+    )!;
+    const policy = withDatabaseModels(buildPolicy(parseLiteLlmConfig('', {})), [entry]);
+    expect(deploymentDefaultLimitsFor(policy, policy.deploymentDefaultLimits!, 'beta-model')).to.deep.equal({ rpm: 7, tpm: 900 });
   });
 
   it('prices a database model for metering after the YAML ones', () => {

@@ -7,8 +7,9 @@
  * other setting, and every field the entry leaves unset, is the top-level one.
  */
 import type { Json } from '../../domain/entities';
+import { authErrorFromException } from '../../checks/errors';
 import type { Denial } from '../../checks/types';
-import { claimAt, idAt, idOf, listAt, MISSING, scopesOf, stringsAt, userIdAt, type Claims } from './claims';
+import { claimAt, idAt, idOf, isInexactId, listAt, MISSING, scopesOf, stringsAt, userIdAt, type Claims } from './claims';
 import type { RbacRole } from './settings-schema';
 import type { IssuerClaimFields, IssuerSettings, JwtSettings } from './settings';
 
@@ -87,6 +88,23 @@ function teamIdOf(claims: Claims, settings: JwtSettings, issuer: IssuerSettings 
   return { id: idAt(claims, field), isDefault: false };
 }
 
+/**
+ * The path of an id claim this token would be read by that holds an integer too large to read
+ * exactly (claims.ts `isInexactId`), or null: the issuer's own claim where it holds one, else the
+ * top-level field's; the user id only where no e-mail stands in for a non-string one.
+ */
+function inexactIdClaimOf(claims: Claims, settings: JwtSettings, issuer: IssuerSettings | null, userEmail: string | null): string | null {
+  const fields: (keyof IssuerClaimFields & keyof JwtSettings['fields'])[] = ['userEmail', 'teamId', 'orgId', 'endUserId'];
+  if (userEmail === null) fields.push('userId');
+  for (const field of fields) {
+    const own = issuerClaim(claims, issuer, field);
+    const path = own !== MISSING ? (issuer?.fields[field] ?? null) : settings.fields[field];
+    if (isInexactId(own !== MISSING ? own : claimAt(claims, path))) return path;
+  }
+  const { objectId, orgAlias, teamAlias } = settings.fields;
+  return [objectId, orgAlias, teamAlias].find((path) => isInexactId(claimAt(claims, path))) ?? null;
+}
+
 function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamId: string | null, userIdClaim: string | null): RbacRole | null {
   if (isAdmin) return 'proxy_admin';
   if (teamId !== null) return 'team';
@@ -115,11 +133,14 @@ export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIde
     const own = issuerClaim(claims, issuer, field);
     return own !== MISSING ? idOf(own) : idAt(claims, settings.fields[field]);
   };
+  const userEmail = idClaim('userEmail');
+  // Refused rather than read as no id, which would leave the token a teamless or userless caller.
+  const inexact = inexactIdClaimOf(claims, settings, issuer, userEmail);
+  if (inexact !== null) return authErrorFromException(`JWT claim '${inexact}' holds an integer too large to read exactly`);
   const isAdmin = scopes.includes(settings.adminJwtScope);
   const specificTeam = teamIdOf(claims, settings, issuer);
   const specificTeamId = specificTeam.id;
   const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeamId, idClaim('userId'));
-  const userEmail = idClaim('userEmail');
   const objectId = idAt(claims, settings.fields.objectId);
   const objectIsTeam = objectId !== null && rbacRole === 'team';
   const objectIsUser = objectId !== null && rbacRole === 'internal_user';

@@ -39,6 +39,17 @@ export function idAt(claims: Claims, path: string | null): string | null {
   return idOf(claimAt(claims, path));
 }
 
+/**
+ * Whether the id `idOf` reads from this value would come from an integer beyond 2^53. JSON.parse
+ * (jose's, and Envoy's Struct, which holds doubles) rounds such a number to a neighbour: a `sub`
+ * of 9007199254740993 arrives as 9007199254740992, another team's or user's id, where LiteLLM's
+ * Python reads it exactly. No id can be read from it, and none may be guessed.
+ */
+export function isInexactId(value: Json | typeof MISSING): boolean {
+  const first = Array.isArray(value) ? (value[0] ?? null) : value;
+  return typeof first === 'number' && Number.isInteger(first) && !Number.isSafeInteger(first);
+}
+
 /** `idAt` of a value already read. */
 export function idOf(value: Json | typeof MISSING): string | null {
   const first = Array.isArray(value) ? (value[0] ?? null) : value;

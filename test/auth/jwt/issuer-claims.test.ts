@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { CompactSign } from 'jose';
 import { JwtAuthenticator, type JwtOutcome } from '../../../src/auth/jwt/authenticator';
 import { claimIdentityOf, issuerOf, type ClaimIdentity } from '../../../src/auth/jwt/claim-identity';
 import type { Claims } from '../../../src/auth/jwt/claims';
@@ -91,6 +92,21 @@ describe("litellm_jwtauth.issuers: an issuer's own claim fields (newer LiteLLM's
       expect(identityOf({ iss: WORKLOADS, roles: 'x' }, merged).groupTeamIds).to.deep.equal([]);
     });
 
+    it('an id claim holding an integer beyond 2^53 refuses the token (401): JSON.parse rounds it to a neighbour, another id', () => {
+      const settings = jwtSettings(twoIssuers({ user_id_jwt_field: 'uid', org_id_jwt_field: 'org' }));
+      // 9007199254740993 in the token arrives as 9007199254740992, which LiteLLM's Python would read as another team.
+      const parsed = JSON.parse(`{"iss": "${WORKLOADS}", "sub": 9007199254740993}`) as Claims;
+      for (const claims of [parsed, { iss: WORKLOADS, sub: [2 ** 60] }, { iss: WORKLOADS, sub: 'batch-jobs', org: 2 ** 53 }, { iss: 'https://elsewhere.example', uid: -(2 ** 55) }]) {
+        const refusal = claimIdentityOf(claims, settings);
+        if (!('status' in refusal)) throw new Error(`expected a refusal of ${JSON.stringify(claims)}, read as ${JSON.stringify(refusal)}`);
+        expect(refusal.status).to.equal(401);
+        expect(refusal.message).to.match(/^Authentication Error, JWT claim '(sub|org|uid)' holds an integer too large to read exactly$/);
+      }
+      // Exact integers stay ids; an unsafe one where no id is read from it (a user id next to an e-mail) is let be.
+      expect(identityOf({ iss: WORKLOADS, sub: 2 ** 53 - 1 }, settings).specificTeamId).to.equal('9007199254740991');
+      expect(identityOf({ uid: 2 ** 60, email: 'a@acme.example' }, jwtSettings(twoIssuers({ user_id_jwt_field: 'uid', user_email_jwt_field: 'email' }))).userId).to.equal('a@acme.example');
+    });
+
     it("an entry's user id is taken as it is, where the top-level field defers to the e-mail for a non-string id", () => {
       const top = jwtSettings({ jwtauth: { user_id_jwt_field: 'sub', user_email_jwt_field: 'email' } });
       expect(identityOf({ sub: 42, email: 'a@acme.example' }, top).userId).to.equal('a@acme.example');
@@ -165,6 +181,17 @@ describe("litellm_jwtauth.issuers: an issuer's own claim fields (newer LiteLLM's
       expect(user.denial).to.include({ status: 401, message: "Authentication Error, No team id found in token. Checked team_id field 'tid'" });
       // The workload entry's own team claim is the team: the top-level field is not read for it.
       expect((await h.run(await tokenOf(workloadsKey, WORKLOADS, { sub: 'batch-jobs' }))).kind).to.equal('resolved');
+    });
+
+    it('a workload token whose sub is an integer beyond 2^53 is refused, not decided as the team its rounded value names', async () => {
+      const h = authenticatorFor(twoIssuers({}, { keycloak: keycloak.url, workloads: workloads.url }));
+      h.store.teams.set('9007199254740992', aTeam({ team_id: '9007199254740992', models: ['gpt-4o'] }));
+      const payload = `{"iss":"${WORKLOADS}","aud":"litellm-proxy","sub":9007199254740993,"exp":${Math.floor(Date.now() / 1000) + 3600}}`;
+      const token = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: workloadsKey.alg, kid: workloadsKey.kid }).sign(workloadsKey.privateKey);
+      const outcome = await h.run(token);
+      if (outcome.kind !== 'refused') throw new Error(`expected a refusal, got ${outcome.kind} ${JSON.stringify(outcome.identity)}`);
+      expect(outcome.check).to.equal('jwt_claims');
+      expect(outcome.denial).to.include({ status: 401 });
     });
 
     it("a token from an issuer no entry names is verified with JWT_PUBLIC_KEY_URL's keys and read with the top-level fields", async () => {

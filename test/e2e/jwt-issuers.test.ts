@@ -5,6 +5,7 @@
  * JWT_PUBLIC_KEY_URL for tokens of any other issuer, read with the top-level fields.
  */
 import { expect } from 'chai';
+import { CompactSign } from 'jose';
 import { toStruct, type CheckRequest } from '../../src/envoy/messages';
 import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
 import { runMigrations } from '../../src/store/migrations';
@@ -19,6 +20,8 @@ import { startServer, type ServerProcess } from '../support/server-process';
 const KEYCLOAK = 'https://keycloak.example.com/realms/my-realm';
 const WORKLOADS = 'https://workloads.example.com';
 const ENVOY_NAMESPACE = 'envoy.filters.http.jwt_authn';
+/** What a numeric `sub` of 9007199254740993 becomes once parsed into a double. */
+const ROUNDED_TEAM = '9007199254740992';
 
 function configYaml(keycloakJwks: string, workloadsJwks: string): string {
   return [
@@ -80,6 +83,7 @@ describe('JWT auth end to end: several issuers, each with its own claim fields',
     await withStore(settings, async (_store, rows) => {
       engTeam = (await rows.aTeam({ models: ['gpt-4o'] })).team_id;
       batchTeam = (await rows.aTeam({ models: ['gpt-4o'] })).team_id;
+      await rows.aTeam({ team_id: ROUNDED_TEAM, models: ['gpt-4o'] });
     });
     keycloakKey = await aSigningKey('RS256', 'keycloak-1');
     workloadsKey = await aSigningKey('ES256', 'workloads-1');
@@ -149,5 +153,20 @@ describe('JWT auth end to end: several issuers, each with its own claim fields',
     const response = await client.check(request);
     expect(isAllowed(response)).to.equal(true);
     expect(upstreamHeaders(response)).to.include({ 'x-tollgate-team-id': batchTeam });
+  });
+
+  it('a numeric sub beyond 2^53 is refused (401), not read as the team its rounded value names, by bearer or from Envoy', async () => {
+    const payload = `{"iss":"${WORKLOADS}","aud":"litellm-proxy","sub":9007199254740993,"exp":${Math.floor(Date.now() / 1000) + 3600}}`;
+    const token = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: workloadsKey.alg, kid: workloadsKey.kid }).sign(workloadsKey.privateKey);
+    const viaEnvoy = anEnvoyCheck({ body: chat('gpt-4o') });
+    viaEnvoy.attributes = {
+      ...viaEnvoy.attributes,
+      metadata_context: { filter_metadata: { [ENVOY_NAMESPACE]: toStruct({ jwt_payload: { iss: WORKLOADS, sub: 2 ** 53 + 1 } }) } },
+    };
+    for (const request of [anEnvoyCheck({ body: chat('gpt-4o'), key: token }), viaEnvoy]) {
+      const response = await client.check(request);
+      expect(isAllowed(response), 'decided as another team').to.equal(false);
+      expect(denialOf(response)).to.include({ code: '401', message: "Authentication Error, JWT claim 'sub' holds an integer too large to read exactly" });
+    }
   });
 });

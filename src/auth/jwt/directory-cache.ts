@@ -22,7 +22,8 @@ export class CachedJwtDirectory implements JwtDirectory {
   }
 
   findUserBySsoIdOrEmail(ssoUserId: string | null, email: string | null): MaybePromise<User | null> {
-    return this.remembered(`user\u0000${ssoUserId ?? ''}\u0000${email?.toLowerCase() ?? ''}`, () =>
+    // JSON, not a joined text: claims are the IdP's to fill, so no separator is safe from them.
+    return this.remembered(JSON.stringify(['user', ssoUserId, email?.toLowerCase() ?? null]), () =>
       this.directory.findUserBySsoIdOrEmail(ssoUserId, email),
     );
   }
@@ -42,11 +43,11 @@ export class CachedJwtDirectory implements JwtDirectory {
   }
 
   teamIdsWithAlias(alias: string): MaybePromise<readonly string[]> {
-    return this.remembered(`team\u0000${alias}`, () => this.directory.teamIdsWithAlias(alias));
+    return this.remembered(JSON.stringify(['team', alias]), () => this.directory.teamIdsWithAlias(alias));
   }
 
   organizationIdsWithAlias(alias: string): MaybePromise<readonly string[]> {
-    return this.remembered(`org\u0000${alias}`, () => this.directory.organizationIdsWithAlias(alias));
+    return this.remembered(JSON.stringify(['org', alias]), () => this.directory.organizationIdsWithAlias(alias));
   }
 
   /** A remembered answer at once; a miss asks the directory and remembers what it answers. */

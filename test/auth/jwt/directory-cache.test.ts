@@ -42,6 +42,14 @@ describe('CachedJwtDirectory (alias and fallback-user reads remembered for a sho
     expect(await cached.findUserBySsoIdOrEmail('sso-new', 'new@example.com')).to.include({ user_id: 'u-new' });
   });
 
+  it('never serves one pair of claims the answer remembered for another, whatever characters the claims hold', async () => {
+    directory.usersBySso.set('a\u0000b', aUser({ user_id: 'u-nul' }));
+    const cached = new CachedJwtDirectory(directory, 60_000);
+    expect(await cached.findUserBySsoIdOrEmail('a\u0000b', 'c@example.com')).to.include({ user_id: 'u-nul' });
+    // Joined by U+0000 both pairs read "a\0b\0c@example.com".
+    expect(await cached.findUserBySsoIdOrEmail('a', 'b\u0000c@example.com')).to.equal(null);
+  });
+
   it('asks again once the TTL has passed', async () => {
     const cached = new CachedJwtDirectory(directory, 5);
     await cached.teamIdsWithAlias('platform');

@@ -45,6 +45,12 @@ export interface Policy {
   readonly modelAliasMap: Readonly<Record<string, string>>;
   /** router_settings.model_group_alias: alias → model group. */
   readonly modelGroupAlias: Readonly<Record<string, string>>;
+  /**
+   * The model_group_alias entries written `{model: …, hidden: true}`: routed like the others, but
+   * the router's get_model_list skips them, so a deployment's default per-key limit does not reach
+   * them (ratelimit/deployment-default-limits.ts). Absent: none.
+   */
+  readonly hiddenModelGroupAliases?: ReadonlySet<string>;
   /** litellm_settings.max_budget: the global proxy budget (null or <= 0 = none). */
   readonly maxBudget: number | null;
   readonly maxEndUserBudgetId: string | null;
@@ -169,17 +175,21 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
   const general = config.general_settings ?? {};
   const litellm = config.litellm_settings ?? {};
   const modelGroupAlias: Record<string, string> = {};
+  const hiddenModelGroupAliases = new Set<string>();
   for (const [alias, target] of Object.entries(config.router_settings?.model_group_alias ?? {})) {
     // LiteLLM accepts either "target" or {"model": "target", "hidden": bool}.
     if (typeof target === 'string') modelGroupAlias[alias] = target;
     else if (target !== null && typeof target === 'object' && typeof (target as { model?: unknown }).model === 'string') {
       modelGroupAlias[alias] = (target as { model: string }).model;
+      // get_model_list_from_model_alias: `if _model_value["hidden"] is True: continue`.
+      if ((target as { hidden?: unknown }).hidden === true) hiddenModelGroupAliases.add(alias);
     }
   }
   return withDeploymentDefaults({
     modelList: (config.model_list ?? []).map(deploymentOf),
     modelAliasMap: litellm.model_alias_map ?? {},
     modelGroupAlias,
+    hiddenModelGroupAliases,
     maxBudget: litellm.max_budget ?? null,
     maxEndUserBudgetId: litellm.max_end_user_budget_id ?? null,
     validateEndUserIdInDb: litellm.validate_end_user_id_in_db === true,

@@ -32,6 +32,12 @@ export interface DeploymentDefaultLimits {
  * (`openai/*`) sets one, which only a lookup of the model a request names can find.
  */
 export interface DeploymentDefaultLimitIndex {
+  /**
+   * The policy as get_model_list resolves a name: without the model_group_alias entries it skips
+   * (`hidden: true`), so a hidden alias gets only the deployments of its own name, else of the
+   * wildcard that matches it. The policy itself when no alias is hidden.
+   */
+  readonly router: Policy;
   readonly named: ReadonlyMap<string, DeploymentDefaultLimits>;
   /** Router names whose deployments set none: answered without resolving the name again. */
   readonly namedWithout: ReadonlySet<string>;
@@ -109,26 +115,35 @@ function setsDefault(deployment: ModelDeployment): boolean {
  */
 export function deploymentDefaultLimitIndexOf(policy: Policy): DeploymentDefaultLimitIndex | null {
   if (!policy.modelList.some(setsDefault)) return null;
+  const router = listedAliasesOnly(policy);
   const named = new Map<string, DeploymentDefaultLimits>();
   const namedWithout = new Set<string>();
-  for (const name of new Set([...policy.modelList.map((d) => d.modelName), ...Object.keys(policy.modelGroupAlias)])) {
-    const limits = defaultsOf(deploymentsFor(policy, name));
+  for (const name of new Set([...policy.modelList.map((d) => d.modelName), ...Object.keys(router.modelGroupAlias)])) {
+    const limits = defaultsOf(deploymentsFor(router, name));
     if (limits === null) namedWithout.add(name);
     else named.set(name, Object.freeze(limits));
   }
   const wildcards = policy.modelList.some((d) => d.modelName.includes('*') && setsDefault(d));
-  return Object.freeze({ named, namedWithout, wildcards });
+  return Object.freeze({ router, named, namedWithout, wildcards });
+}
+
+/** The policy without its hidden model_group_alias entries, which get_model_list skips. */
+function listedAliasesOnly(policy: Policy): Policy {
+  const hidden = policy.hiddenModelGroupAliases;
+  if (hidden === undefined || hidden.size === 0) return policy;
+  const listed = Object.fromEntries(Object.entries(policy.modelGroupAlias).filter(([alias]) => !hidden.has(alias)));
+  return { ...policy, modelGroupAlias: listed };
 }
 
 /** Per wildcard route (deploymentsFor shares one frozen list per route): its defaults, once. */
 const wildcardDefaults = new WeakMap<readonly ResolvedDeployment[], DeploymentDefaultLimits | null>();
 
 /** The defaults for one model name as the request sends it; null when its deployments set none. */
-export function deploymentDefaultLimitsFor(policy: Policy, index: DeploymentDefaultLimitIndex, model: string): DeploymentDefaultLimits | null {
+export function deploymentDefaultLimitsFor(index: DeploymentDefaultLimitIndex, model: string): DeploymentDefaultLimits | null {
   const named = index.named.get(model);
   if (named !== undefined) return named;
   if (!index.wildcards || index.namedWithout.has(model)) return null;
-  const resolved = deploymentsFor(policy, model);
+  const resolved = deploymentsFor(index.router, model);
   let limits = wildcardDefaults.get(resolved);
   if (limits === undefined) {
     limits = defaultsOf(resolved);
@@ -159,9 +174,9 @@ export function deploymentDefaultModelLimits(
   if (model === UNREAD_MODEL) {
     for (const [name, limits] of index.named) add(name, limits);
   } else if (typeof model === 'string') {
-    add(model, deploymentDefaultLimitsFor(policy, index, model));
+    add(model, deploymentDefaultLimitsFor(index, model));
   } else {
-    for (const name of model) add(name, deploymentDefaultLimitsFor(policy, index, name));
+    for (const name of model) add(name, deploymentDefaultLimitsFor(index, name));
   }
   return out;
 }

@@ -88,6 +88,20 @@ describe("rate limits: a deployment's default_api_key_rpm_limit / _tpm_limit (ge
       expect(deploymentDefaultModelLimits(policy, 'gpt-4o-mini', 'rpm'), 'an exact deployment wins over the wildcard').to.equal(null);
     });
 
+    it("skips a model_group_alias marked hidden, as get_model_list does: its name gets only its own or a wildcard's deployments", () => {
+      const policy = buildPolicy(
+        parseLiteLlmConfig(
+          `model_list:\n${deployment('gpt-4o', 'default_api_key_rpm_limit: 8')}  - model_name: openai/*\n    litellm_params:\n      model: openai/*\n      default_api_key_rpm_limit: 3\n` +
+            'router_settings:\n  model_group_alias:\n    secret: { model: gpt-4o, hidden: true }\n    openai/secret: { model: gpt-4o, hidden: true }\n    shown: { model: gpt-4o, hidden: false }\n',
+          {},
+        ),
+      );
+      expect(deploymentDefaultModelLimits(policy, 'secret', 'rpm'), 'a hidden alias no deployment matches').to.equal(null);
+      expect(deploymentDefaultModelLimits(policy, 'openai/secret', 'rpm'), 'a hidden alias a wildcard matches').to.deep.equal({ 'openai/secret': 3 });
+      expect(deploymentDefaultModelLimits(policy, 'shown', 'rpm')).to.deep.equal({ shown: 8 });
+      expect(deploymentDefaultModelLimits(policy, UNREAD_MODEL, 'rpm'), 'an unread model').to.deep.equal({ 'gpt-4o': 8, 'openai/*': 3, shown: 8 });
+    });
+
     it('reads the models LiteLLM keeps in its database beside the YAML\'s', () => {
       const base = policyOf(deployment('model1', 'default_api_key_rpm_limit: 30'));
       const [stored] = parseLiteLlmConfig(`model_list:\n${deployment('model1', 'default_api_key_rpm_limit: 12')}`, {}).model_list ?? [];

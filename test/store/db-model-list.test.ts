@@ -70,7 +70,7 @@ describe('models LiteLLM keeps in its database, as model_list entries', () => {
       SALT_KEY,
     )!;
     const policy = withDatabaseModels(buildPolicy(parseLiteLlmConfig('', {})), [entry]);
-    expect(deploymentDefaultLimitsFor(policy, policy.deploymentDefaultLimits!, 'beta-model')).to.deep.equal({ rpm: 7, tpm: 900 });
+    expect(deploymentDefaultLimitsFor(policy.deploymentDefaultLimits!, 'beta-model')).to.deep.equal({ rpm: 7, tpm: 900 });
   });
 
   it('prices a database model for metering after the YAML ones', () => {

@@ -78,14 +78,14 @@ describe("rate limits: a deployment's default_api_key_rpm_limit / _tpm_limit (ge
     it("follows get_model_list(model_name=model): a model_group_alias gets its target's deployments, a wildcard only a model no deployment names exactly", () => {
       const policy = buildPolicy(
         parseLiteLlmConfig(
-          `model_list:\n${deployment('gpt-4o', 'default_api_key_rpm_limit: 8')}${deployment('gpt-4o-mini')}  - model_name: openai/*\n    litellm_params:\n      model: openai/*\n      default_api_key_rpm_limit: 3\n` +
+          `model_list:\n${deployment('gpt-4o', 'default_api_key_rpm_limit: 8')}${deployment('openai/gpt-4o-mini')}  - model_name: openai/*\n    litellm_params:\n      model: openai/*\n      default_api_key_rpm_limit: 3\n` +
             'router_settings:\n  model_group_alias:\n    fast: gpt-4o\n',
           {},
         ),
       );
       expect(deploymentDefaultModelLimits(policy, 'fast', 'rpm')).to.deep.equal({ fast: 8 });
       expect(deploymentDefaultModelLimits(policy, 'openai/o3', 'rpm')).to.deep.equal({ 'openai/o3': 3 });
-      expect(deploymentDefaultModelLimits(policy, 'gpt-4o-mini', 'rpm'), 'an exact deployment wins over the wildcard').to.equal(null);
+      expect(deploymentDefaultModelLimits(policy, 'openai/gpt-4o-mini', 'rpm'), 'an exact deployment wins over the wildcard it also matches').to.equal(null);
     });
 
     it("skips a model_group_alias marked hidden, as get_model_list does: its name gets only its own or a wildcard's deployments", () => {

@@ -42,7 +42,16 @@ export interface DeploymentDefaultLimitIndex {
   /** Router names whose deployments set none: answered without resolving the name again. */
   readonly namedWithout: ReadonlySet<string>;
   readonly wildcards: boolean;
+  /**
+   * Per metric, the `{name: limit}` each named model's default makes, and the one of a request
+   * whose model was not read (every named model's): built here, so a Check allocates none.
+   */
+  readonly limitsByName: Readonly<Record<DefaultLimitMetric, ReadonlyMap<string, ModelLimitMap>>>;
+  readonly unreadLimits: Readonly<Record<DefaultLimitMetric, ModelLimitMap | null>>;
 }
+
+/** `{model: limit}`, as get_key_model_rpm_limit returns the fourth source. */
+export type ModelLimitMap = Readonly<Record<string, number>>;
 
 /**
  * LiteLLM's `int(raw)` for a value of a type it tries (`int, float, str, bytes`, a bool being an
@@ -124,7 +133,27 @@ export function deploymentDefaultLimitIndexOf(policy: Policy): DeploymentDefault
     else named.set(name, Object.freeze(limits));
   }
   const wildcards = policy.modelList.some((d) => d.modelName.includes('*') && setsDefault(d));
-  return Object.freeze({ router, named, namedWithout, wildcards });
+  const limitsByName = { rpm: limitMapsOf(named, 'rpm'), tpm: limitMapsOf(named, 'tpm') };
+  const unreadLimits = { rpm: unreadLimitMapOf(named, 'rpm'), tpm: unreadLimitMapOf(named, 'tpm') };
+  return Object.freeze({ router, named, namedWithout, wildcards, limitsByName: Object.freeze(limitsByName), unreadLimits: Object.freeze(unreadLimits) });
+}
+
+function limitMapsOf(named: ReadonlyMap<string, DeploymentDefaultLimits>, metric: DefaultLimitMetric): ReadonlyMap<string, ModelLimitMap> {
+  const maps = new Map<string, ModelLimitMap>();
+  for (const [name, limits] of named) {
+    const limit = limits[metric];
+    if (limit !== null) maps.set(name, Object.freeze({ [name]: limit }));
+  }
+  return maps;
+}
+
+function unreadLimitMapOf(named: ReadonlyMap<string, DeploymentDefaultLimits>, metric: DefaultLimitMetric): ModelLimitMap | null {
+  let out: Record<string, number> | null = null;
+  for (const [name, limits] of named) {
+    const limit = limits[metric];
+    if (limit !== null) (out ??= {})[name] = limit;
+  }
+  return out === null ? null : Object.freeze(out);
 }
 
 /** The policy without its hidden model_group_alias entries, which get_model_list skips. */
@@ -163,20 +192,25 @@ export function deploymentDefaultModelLimits(
   policy: Policy | null,
   model: NonNullable<RequestFacts['model']>,
   metric: DefaultLimitMetric,
-): Readonly<Record<string, number>> | null {
+): ModelLimitMap | null {
   const index = policy?.deploymentDefaultLimits ?? null;
-  if (policy === null || index === null) return null;
-  let out: Record<string, number> | null = null;
-  const add = (name: string, limits: DeploymentDefaultLimits | null): void => {
-    const limit = limits?.[metric] ?? null;
-    if (limit !== null) (out ??= {})[name] = limit;
-  };
-  if (model === UNREAD_MODEL) {
-    for (const [name, limits] of index.named) add(name, limits);
-  } else if (typeof model === 'string') {
-    add(model, deploymentDefaultLimitsFor(index, model));
-  } else {
-    for (const name of model) add(name, deploymentDefaultLimitsFor(index, name));
+  if (index === null) return null;
+  if (model === UNREAD_MODEL) return index.unreadLimits[metric];
+  if (typeof model === 'string') return modelLimitMapOf(index, model, metric);
+  // fromEntries defines own properties: a name such as `__proto__` keeps its limit.
+  const entries: Array<[string, number]> = [];
+  for (const name of model) {
+    const limit = modelLimitMapOf(index, name, metric)?.[name];
+    if (limit !== undefined) entries.push([name, limit]);
   }
-  return out;
+  return entries.length === 0 ? null : Object.fromEntries(entries);
+}
+
+/** One model name's `{name: limit}`: the index's own for a named model, built only for one a wildcard serves. */
+function modelLimitMapOf(index: DeploymentDefaultLimitIndex, model: string, metric: DefaultLimitMetric): ModelLimitMap | null {
+  const own = index.limitsByName[metric].get(model);
+  if (own !== undefined) return own;
+  if (index.named.has(model)) return null;
+  const limit = deploymentDefaultLimitsFor(index, model)?.[metric] ?? null;
+  return limit === null ? null : { [model]: limit };
 }

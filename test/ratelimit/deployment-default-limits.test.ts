@@ -102,6 +102,18 @@ describe("rate limits: a deployment's default_api_key_rpm_limit / _tpm_limit (ge
       expect(deploymentDefaultModelLimits(policy, UNREAD_MODEL, 'rpm'), 'an unread model').to.deep.equal({ 'gpt-4o': 8, 'openai/*': 3, shown: 8 });
     });
 
+    it("hands every Check the index's own {model: limit} for a model it names, built once with the policy", () => {
+      const policy = policyOf(deployment('model1', 'default_api_key_rpm_limit: 5\ndefault_api_key_tpm_limit: 50') + deployment('model2', 'default_api_key_tpm_limit: 9'));
+      for (const metric of ['rpm', 'tpm'] as const) {
+        const first = deploymentDefaultModelLimits(policy, 'model1', metric);
+        expect(first).to.equal(deploymentDefaultModelLimits(policy, 'model1', metric));
+        expect(Object.isFrozen(first)).to.equal(true);
+        expect(deploymentDefaultModelLimits(policy, UNREAD_MODEL, metric)).to.equal(deploymentDefaultModelLimits(policy, UNREAD_MODEL, metric));
+      }
+      expect(deploymentDefaultModelLimits(policy, 'model2', 'rpm')).to.equal(null);
+      expect(deploymentDefaultModelLimits(policy, UNREAD_MODEL, 'tpm')).to.deep.equal({ model1: 50, model2: 9 });
+    });
+
     it('reads the models LiteLLM keeps in its database beside the YAML\'s', () => {
       const base = policyOf(deployment('model1', 'default_api_key_rpm_limit: 30'));
       const [stored] = parseLiteLlmConfig(`model_list:\n${deployment('model1', 'default_api_key_rpm_limit: 12')}`, {}).model_list ?? [];

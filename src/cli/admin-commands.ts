@@ -248,7 +248,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--budget-duration <duration>', BUDGET_DURATION_HELP, orNone(text))
     .option('--tpm <n>', LIMIT_HELP.tpm, orNone(amount))
     .option('--rpm <n>', LIMIT_HELP.rpm, orNone(amount))
-    .option('--team-member-budget <usd>', "each member's default budget: changes the budget row named in metadata.team_member_budget_id (creates it if none)", orNone(amount))
+    .option(
+      '--team-member-budget <usd>',
+      "each member's default budget: changes the budget row named in metadata.team_member_budget_id (creates it if none), and links the team's members without a budget to it",
+      orNone(amount),
+    )
     .option('--team-member-budget-duration <duration>', "that budget row's budget_duration (1h, 1d, 30d, 1mo)", orNone(text))
     .option('--team-member-model-max-budget <json>', 'per-member model budgets, stored in metadata: \'{"gpt-4o":{"max_budget":5}}\'', orNone(teamMemberModelMaxBudget))
     .action(
@@ -278,8 +282,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
           const memberBudgetBefore = await s.admin.teamMemberBudgetIdOf(teamId);
           const entities: Array<[EntityKind, string]> = [['team', teamId]];
           if (changesMemberBudget && memberBudgetBefore !== null) entities.push(['budget', memberBudgetBefore]);
-          const updated = await announcedWrite(s, entities, () =>
-            s.admin.updateTeam(teamId, {
+          const result = await announcedWrite(s, entities, () =>
+            s.admin.updateTeamAndMemberships(teamId, {
               alias: o.alias,
               organizationId: o.org,
               maxBudget: o.maxBudget,
@@ -296,7 +300,10 @@ export function registerAdminCommands(program: Command, settings: () => Settings
               teamMemberModelMaxBudget: o.teamMemberModelMaxBudget,
             }),
           );
-          if (updated === null) throw new AdminInputError(`no team '${teamId}'`);
+          if (result === null) throw new AdminInputError(`no team '${teamId}'`);
+          const updated = result.team;
+          // Memberships the member budget was linked to: a server may hold them without it.
+          for (const userId of result.memberships) await s.invalidate('membership', membershipId(userId, teamId));
           // A member budget row the update created, or one --metadata now names: a server may remember it as absent.
           const memberBudgetAfter = updated.metadata['team_member_budget_id'];
           if (typeof memberBudgetAfter === 'string' && memberBudgetAfter !== memberBudgetBefore) await s.invalidate('budget', memberBudgetAfter);
@@ -323,14 +330,17 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .command('add-member')
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
-    .option('--budget <id>', 'budget id for this member')
+    .option('--budget <id>', "budget id for this member (default: for a new member, a copy of the team's default member budget, if it has one)")
     .action(
       run(async (s, o: { team: string; user: string; budget?: string }) => {
         const entities: Array<[EntityKind, string]> = [
           ['membership', membershipId(o.user, o.team)],
           ['team', o.team],
         ];
-        print(await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, o.budget ?? null)));
+        const membership = await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, o.budget));
+        // As `budget create`: a row copied from the team's default is new, and a server may remember it as absent.
+        if (o.budget === undefined && membership.budget !== null) await s.invalidate('budget', membership.budget.budget_id);
+        print(membership);
       }),
     );
 

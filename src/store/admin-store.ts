@@ -74,6 +74,7 @@ import { StoreInvariantError } from './invariant-error';
 import { isDuplicateKey } from './duplicate-key';
 import { dialectOf } from './dialect';
 import { inTransaction } from './transactions';
+import { durationMs } from '../spend/budget-window';
 import { tableExists } from './migrations/ddl';
 import { JWT_KEY_MAPPING_TABLE } from './migrations/1764115800000-jwt-key-mapping';
 
@@ -141,6 +142,19 @@ function withTeamMember(membersWithRoles: unknown, userId: string, email: string
   const members: Json[] = Array.isArray(membersWithRoles) ? (membersWithRoles as Json[]) : [];
   const present = members.some((m) => isJsonObject(m) && m.user_id === userId);
   return present ? members : [...members, { user_id: userId, user_email: email, role: 'user' }];
+}
+
+/** When a window of `duration` starting at `from` ends; null without one (or one no reader reads). */
+function resetAfter(duration: string | null, from: Date): Date | null {
+  const length = duration === null ? null : durationMs(duration, from.getTime());
+  return length === null ? null : new Date(from.getTime() + length);
+}
+
+/** The user ids `members_with_roles` names, each once (entries without one, as LiteLLM's, skipped). */
+function teamMemberUserIds(membersWithRoles: unknown): string[] {
+  if (!Array.isArray(membersWithRoles)) return [];
+  const ids = membersWithRoles.map((m: unknown) => (isJsonObject(m) && typeof m.user_id === 'string' ? m.user_id : null));
+  return [...new Set(ids.filter((id): id is string => id !== null))];
 }
 
 /** The team member budget row to create, if any (LiteLLM's `TeamMemberBudgetHandler.should_create_budget`). */
@@ -570,6 +584,15 @@ export class AdminStore {
    * when there is no such team.
    */
   async updateTeam(teamId: string, changes: TeamChanges): Promise<Team | null> {
+    return (await this.updateTeamAndMemberships(teamId, changes))?.team ?? null;
+  }
+
+  /**
+   * `updateTeam`, also naming the members whose membership rows it wrote: a team member budget set
+   * by the update (a value, not `none`) links the members without one to the default row, as
+   * newer LiteLLM's /team/update does.
+   */
+  async updateTeamAndMemberships(teamId: string, changes: TeamChanges): Promise<{ readonly team: Team; readonly memberships: readonly string[] } | null> {
     requireSomeChange(changes);
     const now = this.now();
     const columns = definedOnly<TeamRecord>({
@@ -598,9 +621,13 @@ export class AdminStore {
       const createdBudgetId = await this.changeTeamMemberBudget(manager, metadata ?? existing, changes, changes.alias ?? team.team_alias);
       if (createdBudgetId !== null) metadata = { ...(metadata ?? existing), team_member_budget_id: createdBudgetId };
       await manager.update(TeamRecord, { team_id: teamId }, { ...columns, ...definedOnly<TeamRecord>({ metadata }), updated_at: now });
-      return true;
+      // LiteLLM's should_create_budget: some member budget setting given a value.
+      const setsMemberBudget = [changes.teamMemberBudget, changes.teamMemberBudgetDuration].some((v) => v !== undefined && v !== null);
+      const defaultId = (metadata ?? existing)['team_member_budget_id'];
+      return setsMemberBudget && typeof defaultId === 'string' ? this.linkMembersToDefaultBudget(manager, team, defaultId) : [];
     });
-    return updated ? this.readBack(this.reader.findTeam(teamId), 'team', teamId) : null;
+    if (updated === false) return null;
+    return { team: await this.readBack(this.reader.findTeam(teamId), 'team', teamId), memberships: updated };
   }
 
   /**
@@ -632,6 +659,67 @@ export class AdminStore {
     const memberBudget = requireTeamMemberBudget({ teamMemberBudget, teamMemberBudgetDuration });
     if (memberBudget === null) return null;
     return this.insertBudget(manager, { ...memberBudget, budgetId: teamMemberBudgetId(alias) }, this.now());
+  }
+
+  /**
+   * Newer LiteLLM's `_clone_team_default_budget_for_member`: a new budget row with the default
+   * member budget's settings, its window starting now. Resolves null when the team names no default
+   * or its row is gone (LiteLLM then links no budget).
+   */
+  private async copyTeamMemberBudget(manager: EntityManager, team: TeamRecord): Promise<string | null> {
+    const defaultId = asJsonObject(team.metadata)['team_member_budget_id'];
+    if (typeof defaultId !== 'string') return null;
+    const source = await manager.findOneBy(BudgetRecord, { budget_id: defaultId });
+    if (source === null || !isExactly(source, { budget_id: defaultId })) return null;
+    const budgetId = randomUUID();
+    const audit = this.audit();
+    await manager.insert(BudgetRecord, {
+      budget_id: budgetId,
+      max_budget: source.max_budget,
+      soft_budget: source.soft_budget,
+      max_parallel_requests: source.max_parallel_requests,
+      tpm_limit: source.tpm_limit,
+      rpm_limit: source.rpm_limit,
+      // LiteLLM copies only the settings that are set: an unset one keeps the column's default.
+      ...(isJsonObject(source.model_max_budget) ? { model_max_budget: source.model_max_budget } : {}),
+      allowed_models: [...source.allowed_models],
+      budget_duration: source.budget_duration,
+      budget_reset_at: resetAfter(source.budget_duration, audit.created_at),
+      ...audit,
+    });
+    return budgetId;
+  }
+
+  /**
+   * Newer LiteLLM's `backfill_team_member_budget_entries`, run by /team/update when it sets a team
+   * member budget: every member in `members_with_roles` without a membership row gets one linked to
+   * the default row itself (not a copy), and the team's memberships without a budget are linked to
+   * it; memberships with a budget of their own are left alone. Resolves the user ids of the
+   * memberships written.
+   */
+  private async linkMembersToDefaultBudget(manager: EntityManager, team: TeamRecord, defaultId: string): Promise<string[]> {
+    const memberIds = teamMemberUserIds(team.members_with_roles);
+    // LiteLLM returns before touching any row when the team lists no members.
+    if (memberIds.length === 0) return [];
+    const teamId = team.team_id;
+    const rows = (await manager.findBy(TeamMembershipRecord, { team_id: teamId })).filter((row) => row.team_id === teamId);
+    const present = new Set(rows.map((row) => row.user_id));
+    const written: string[] = [];
+    for (const userId of memberIds) {
+      if (present.has(userId)) continue;
+      present.add(userId);
+      // A row the collation takes for this one (another spelling, on MySQL) would refuse the insert;
+      // LiteLLM's create_many skips such duplicates.
+      if ((await manager.findOneBy(TeamMembershipRecord, { user_id: userId, team_id: teamId })) !== null) continue;
+      await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: defaultId });
+      written.push(userId);
+    }
+    for (const row of rows) {
+      if (row.budget_id !== null) continue;
+      await manager.update(TeamMembershipRecord, { user_id: row.user_id, team_id: teamId }, { budget_id: defaultId });
+      written.push(row.user_id);
+    }
+    return written;
   }
 
   /** The id of the team's default member budget row (`metadata.team_member_budget_id`), if it names one. */
@@ -750,6 +838,12 @@ export class AdminStore {
    * Adds a user to a team as LiteLLM's /team/member_add does: a `members_with_roles` entry, the
    * team in the user's `teams`, and a LiteLLM_TeamMembership row (with the member budget, if any).
    */
+  /**
+   * LiteLLM's /team/member_add. `budgetId` links the membership to that budget row (null: to none);
+   * without it a new membership gets its own copy of the team's default member budget
+   * (`metadata.team_member_budget_id`), or no budget when the team has none, and an existing one is
+   * left as it is.
+   */
   async addTeamMember(userId: string, teamId: string, budgetId?: string | null): Promise<TeamMembership> {
     requireId('user id', userId);
     await this.dataSource.transaction(async (manager) => {
@@ -775,7 +869,10 @@ export class AdminStore {
         throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
       }
       if (existing === null) {
-        await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId ?? null });
+        // LiteLLM's add_new_member: without a budget of its own, a new member gets a copy of the team's
+        // default member budget row (rpm / tpm included: its limiter reads the membership's row only).
+        const linked = budgetId !== undefined ? budgetId : await this.copyTeamMemberBudget(manager, team);
+        await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: linked });
       } else if (budgetId !== undefined) {
         await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
       }

@@ -121,6 +121,30 @@ describe('tollgate … update on MySQL + Redis', function () {
     expect(sent).to.deep.equal([`budget:${String(budgetId)}`, `team:${team.team_id}`].sort());
   });
 
+  it('team update setting the member budget announces the memberships it links to it', async () => {
+    const team = await admin.createTeam();
+    await admin.addTeamMember('m-linked', team.team_id);
+    const own = await admin.createBudget({ maxBudget: 1 });
+    await admin.addTeamMember('m-own', team.team_id, own.budget_id);
+    let printed: { metadata: Record<string, unknown> } = { metadata: {} };
+    const sent = await announcementsOf(async () => {
+      printed = await ok('team', 'update', team.team_id, '--team-member-budget', '2');
+    }, 3);
+    const budgetId = String(printed.metadata['team_member_budget_id']);
+    expect(sent).to.deep.equal([`budget:${budgetId}`, `membership:m-linked\u0000${team.team_id}`, `team:${team.team_id}`].sort());
+  });
+
+  it('team add-member announces the membership, the team and the copy of the default member budget it made', async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 1 });
+    let printed: { budget: { budget_id: string } | null } = { budget: null };
+    const sent = await announcementsOf(async () => {
+      printed = await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-copied');
+    }, 3);
+    const copyId = printed.budget?.budget_id ?? expect.fail('no budget copied');
+    expect(copyId).to.not.equal(team.metadata['team_member_budget_id']);
+    expect(sent).to.deep.equal([`budget:${copyId}`, `membership:m-copied\u0000${team.team_id}`, `team:${team.team_id}`].sort());
+  });
+
   it('team update of other settings announces the team only', async () => {
     const team = await admin.createTeam({ teamMemberBudget: 1 });
     expect(await announcementsOf(() => ok('team', 'update', team.team_id, '--models', 'gpt-4o'), 1)).to.deep.equal([`team:${team.team_id}`]);

@@ -1,0 +1,120 @@
+/**
+ * A team's default member budget reaching its memberships through the CLI, as newer LiteLLM's
+ * /team/member_add and /team/update write them: `team add-member` without `--budget` gives a new
+ * member a copy of the default row, and `team update --team-member-budget` links the members without
+ * a budget to it. The rows on both stores; with Redis, a running server holding a member to the
+ * default's rpm_limit (read from the membership's own row only) once the command announced it.
+ */
+import { expect } from 'chai';
+import { requireBuild, writeConfig, type TempConfig } from '../support/e2e';
+import { startServer, type ServerProcess } from '../support/server-process';
+import { cliWith, type Cli, type CliResult } from '../support/cli-process';
+import { eventually } from '../support/poll';
+import { CLI_BACKENDS, type CliBackend } from '../support/cli-backends';
+import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
+import { BudgetRecord, TeamMembershipRecord } from '../../src/store/entities';
+
+const MASTER = 'sk-master-change-me';
+
+/** Cached entries are neither refreshed nor expired during the test: only an announcement clears them. */
+const LONG_CACHE = ['tollgate:', '  cache_ttl_seconds: 600', '  cache_refresh_seconds: 600', ''].join('\n');
+
+const SEEN_WITHIN_MS = 4_000;
+
+for (const setup of CLI_BACKENDS) {
+  describe(`tollgate team add-member / team update and the team's default member budget, on ${setup.name}`, function () {
+    this.timeout(120_000);
+    let opened: CliBackend;
+    let config: TempConfig;
+    let server: ServerProcess;
+    let tollgate: Cli;
+    let database: DatabaseSettings;
+
+    before(async function () {
+      requireBuild();
+      opened = await setup.open(this);
+      config = writeConfig(LONG_CACHE);
+      const env = { ...opened.env, TOLLGATE_CONFIG: config.path };
+      tollgate = cliWith(env);
+      if (opened.migrate) expect((await tollgate('migrate')).code).to.equal(0);
+      server = await startServer({ env: { ...env, LITELLM_MASTER_KEY: MASTER } });
+      tollgate = cliWith({ ...env, TOLLGATE_GRPC_ADDR: server.address });
+      database = { databaseUrl: opened.env.DATABASE_URL ?? null, sqlitePath: opened.env.TOLLGATE_SQLITE_PATH ?? '', dbTimeoutMs: 2000 };
+    });
+
+    after(async () => {
+      await server?.stop();
+      config?.cleanup();
+      await opened?.cleanup();
+    });
+
+    const rateLimited = () => opened.env.REDIS_URL !== undefined;
+
+    async function ok(...args: string[]): Promise<string> {
+      const result = await tollgate(...args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(0);
+      return result.stdout;
+    }
+
+    /** The membership's budget row as stored, read with a connection of the test's own. */
+    async function budgetOf(userId: string, teamId: string): Promise<BudgetRecord | null> {
+      const dataSource = createDataSource(database);
+      await dataSource.initialize();
+      try {
+        const membership = await dataSource.getRepository(TeamMembershipRecord).findOneByOrFail({ user_id: userId, team_id: teamId });
+        return membership.budget_id === null ? null : await dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: membership.budget_id });
+      } finally {
+        await dataSource.destroy();
+      }
+    }
+
+    async function memberKey(userId: string, teamId: string, ...addOptions: string[]): Promise<string> {
+      await ok('user', 'create', '--user-id', userId);
+      await ok('team', 'add-member', '--team', teamId, '--user', userId, ...addOptions);
+      const created = await ok('key', 'create', '--team', teamId, '--user', userId);
+      return /^key:\s+(sk-\S+)$/m.exec(created)?.[1] ?? expect.fail('no key printed');
+    }
+
+    /** The first decision that `accept` takes, or the last one seen. */
+    function decisionOf(key: string, accept: (result: CliResult) => boolean): Promise<CliResult> {
+      return eventually(() => tollgate('check', '--key', key, '--model', 'gpt-4o'), accept, { limitMs: SEEN_WITHIN_MS, everyMs: 200 });
+    }
+
+    it("team add-member without --budget gives the new member its own copy of the team's default row, rpm included", async () => {
+      await ok('budget', 'create', '--budget-id', 'eng-members', '--max-budget', '50', '--rpm', '1', '--tpm', '900');
+      await ok('team', 'create', '--team-id', 'eng', '--metadata', '{"team_member_budget_id":"eng-members"}');
+      const key = await memberKey('carol', 'eng');
+
+      const copy = await budgetOf('carol', 'eng');
+      expect(copy?.budget_id).to.be.a('string').and.not.equal('eng-members');
+      expect(copy).to.deep.include({ max_budget: 50, rpm_limit: 1, tpm_limit: 900 });
+      await memberKey('dave', 'eng', '--budget', 'eng-members');
+      expect((await budgetOf('dave', 'eng'))?.budget_id, '--budget still links the row named').to.equal('eng-members');
+
+      if (!rateLimited()) return;
+      expect((await tollgate('check', '--key', key, '--model', 'gpt-4o')).stdout).to.match(/^ALLOW/);
+      expect((await decisionOf(key, (r) => r.code === 1)).stdout, "the member's rpm_limit of 1, from its copy").to.match(/^DENY 429 /);
+    });
+
+    it('team update --team-member-budget links a member added before the team had a default to it, and a running server holds the member to it', async () => {
+      await ok('team', 'create', '--team-id', 'ops');
+      const key = await memberKey('erin', 'ops');
+      expect(await budgetOf('erin', 'ops')).to.equal(null);
+      // Naming a default in the metadata links no membership, in LiteLLM as here.
+      await ok('budget', 'create', '--budget-id', 'ops-members', '--max-budget', '40', '--rpm', '1');
+      await ok('team', 'update', 'ops', '--metadata', '{"team_member_budget_id":"ops-members"}');
+      expect(await budgetOf('erin', 'ops')).to.equal(null);
+      if (rateLimited()) {
+        // Twice: a membership without a budget has no member rate limit, and it is now cached.
+        expect((await tollgate('check', '--key', key, '--model', 'gpt-4o')).stdout).to.match(/^ALLOW/);
+        expect((await tollgate('check', '--key', key, '--model', 'gpt-4o')).stdout).to.match(/^ALLOW/);
+      }
+
+      await ok('team', 'update', 'ops', '--team-member-budget', '50');
+      expect(await budgetOf('erin', 'ops'), 'linked to the default row itself, as LiteLLM').to.deep.include({ budget_id: 'ops-members', max_budget: 50, rpm_limit: 1 });
+      if (rateLimited()) {
+        expect((await decisionOf(key, (r) => r.code === 1)).stdout, 'the membership, announced, is read again with its budget').to.match(/^DENY 429 /);
+      }
+    });
+  });
+}

@@ -701,6 +701,10 @@ export class AdminStore {
     const memberIds = teamMemberUserIds(team.members_with_roles);
     // LiteLLM returns before touching any row when the team lists no members.
     if (memberIds.length === 0) return [];
+    // A default the metadata names but no row holds (`none` for the budget, with a duration, leaves
+    // it so): linked to it, the memberships would hold a dangling budget id, and a later default
+    // would skip them as members with a budget of their own. LiteLLM refuses such an update.
+    if (!(await existsExactly(manager, BudgetRecord, { budget_id: defaultId }))) return [];
     const teamId = team.team_id;
     const rows = (await manager.findBy(TeamMembershipRecord, { team_id: teamId })).filter((row) => row.team_id === teamId);
     const present = new Set(rows.map((row) => row.user_id));

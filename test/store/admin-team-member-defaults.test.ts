@@ -139,6 +139,20 @@ describeEachBackend('AdminStore: a team default member budget reaching its membe
       expect(await memberships().countBy({ team_id: teamId })).to.equal(3);
     });
 
+    it('links nothing to a default the metadata names but no row holds', async () => {
+      const { teamId, ids } = await aTeamWithMembers();
+      const gone = uniqueId('gone');
+      await admin.updateTeam(teamId, { metadata: { team_member_budget_id: gone } });
+      const result = await admin.updateTeamAndMemberships(teamId, { teamMemberBudget: null, teamMemberBudgetDuration: '1d' });
+      expect(result?.team.metadata['team_member_budget_id']).to.equal(gone);
+      expect(result?.memberships).to.deep.equal([]);
+      expect(await budgetIdOf(ids.a, teamId)).to.equal(null);
+      expect(await memberships().countBy({ team_id: teamId })).to.equal(3);
+      // So that a default set later still reaches them.
+      const linked = await admin.updateTeamAndMemberships(teamId, { teamMemberBudget: 2 });
+      expect(await budgetIdOf(ids.a, teamId)).to.equal(linked?.team.metadata['team_member_budget_id']);
+    });
+
     it('touches no membership of a team that lists no members, as LiteLLM returns first', async () => {
       const team = await admin.createTeam();
       const userId = uniqueId('unlisted');

@@ -330,14 +330,19 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .command('add-member')
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
-    .option('--budget <id>', "budget id for this member (default: for a new member, a copy of the team's default member budget, if it has one)")
+    .option(
+      '--budget <id>',
+      "budget id for this member, `none` to unlink its budget (default: a new member gets a copy of the team's default member budget, if it has one; an existing one keeps its budget)",
+      orNone(text),
+    )
     .action(
-      run(async (s, o: { team: string; user: string; budget?: string }) => {
+      run(async (s, o: { team: string; user: string; budget?: string | Clear }) => {
+        const budget = o.budget === CLEAR ? null : o.budget;
         const entities: Array<[EntityKind, string]> = [
           ['membership', membershipId(o.user, o.team)],
           ['team', o.team],
         ];
-        const membership = await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, o.budget));
+        const membership = await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, budget));
         // As `budget create`: a row copied from the team's default is new, and a server may remember it as absent.
         if (o.budget === undefined && membership.budget !== null) await s.invalidate('budget', membership.budget.budget_id);
         print(membership);

@@ -96,6 +96,18 @@ for (const setup of CLI_BACKENDS) {
       expect((await decisionOf(key, (r) => r.code === 1)).stdout, "the member's rpm_limit of 1, from its copy").to.match(/^DENY 429 /);
     });
 
+    it('team add-member without --budget leaves an existing membership its budget, and --budget none unlinks it', async () => {
+      await ok('budget', 'create', '--budget-id', 'qa-members', '--max-budget', '30');
+      await ok('team', 'create', '--team-id', 'qa', '--metadata', '{"team_member_budget_id":"qa-members"}');
+      await ok('user', 'create', '--user-id', 'frank');
+      await ok('team', 'add-member', '--team', 'qa', '--user', 'frank');
+      const copyId = (await budgetOf('frank', 'qa'))?.budget_id ?? expect.fail('no copy linked');
+      await ok('team', 'add-member', '--team', 'qa', '--user', 'frank');
+      expect((await budgetOf('frank', 'qa'))?.budget_id, 'added again: no new copy, the budget kept').to.equal(copyId);
+      await ok('team', 'add-member', '--team', 'qa', '--user', 'frank', '--budget', 'none');
+      expect(await budgetOf('frank', 'qa')).to.equal(null);
+    });
+
     it('team update --team-member-budget links a member added before the team had a default to it, and a running server holds the member to it', async () => {
       await ok('team', 'create', '--team-id', 'ops');
       const key = await memberKey('erin', 'ops');

@@ -840,13 +840,10 @@ export class AdminStore {
 
   /**
    * Adds a user to a team as LiteLLM's /team/member_add does: a `members_with_roles` entry, the
-   * team in the user's `teams`, and a LiteLLM_TeamMembership row (with the member budget, if any).
-   */
-  /**
-   * LiteLLM's /team/member_add. `budgetId` links the membership to that budget row (null: to none);
-   * without it a new membership gets its own copy of the team's default member budget
-   * (`metadata.team_member_budget_id`), or no budget when the team has none, and an existing one is
-   * left as it is.
+   * team in the user's `teams`, and a LiteLLM_TeamMembership row. `budgetId` links the membership
+   * to that budget row (null: to none); without it a new membership gets its own copy of the team's
+   * default member budget (`metadata.team_member_budget_id`), or no budget when the team has none,
+   * and an existing one keeps its budget (LiteLLM refuses to add a member twice).
    */
   async addTeamMember(userId: string, teamId: string, budgetId?: string | null): Promise<TeamMembership> {
     requireId('user id', userId);

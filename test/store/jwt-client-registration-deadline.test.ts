@@ -68,6 +68,20 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
     return { claimName: 'email', claimValue: `${uniqueId('client')}@example.com`, userId: user.user_id, teamId: team.team_id, organizationId: null };
   }
 
+  /** The mapping row another replica's registration of `client` writes, to the key `token`. */
+  function mappingOf(client: NewJwtClientKey, token: string): Omit<JwtKeyMappingRecord, 'created_at' | 'updated_at'> {
+    return {
+      id: randomUUID(),
+      jwt_claim_name: client.claimName,
+      jwt_claim_value: client.claimValue,
+      token,
+      description: null,
+      is_active: true,
+      created_by: 'test',
+      updated_by: 'test',
+    };
+  }
+
   interface Hooks {
     beforeTransaction?: () => Promise<void>;
     /** Run once the transaction's statements answered, before its COMMIT is sent. */
@@ -143,16 +157,7 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
       // Another replica commits this client's mapping between the read and the transaction.
       beforeTransaction: async () => {
         const winner = await rows.aKey({ user_id: client.userId });
-        await direct.getRepository(JwtKeyMappingRecord).insert({
-          id: randomUUID(),
-          jwt_claim_name: client.claimName,
-          jwt_claim_value: client.claimValue,
-          token: winner.token,
-          description: null,
-          is_active: true,
-          created_by: 'test',
-          updated_by: 'test',
-        });
+        await direct.getRepository(JwtKeyMappingRecord).insert(mappingOf(client, winner.token));
       },
       // The first repository is the read before; the second, the re-read of the winner.
       beforeRepository: (call) => {
@@ -213,16 +218,7 @@ describe('TypeOrmJwtDirectory.registerClientKey on a database that stalls (one d
     try {
       await other.startTransaction();
       const winner = await rows.aKey({ user_id: client.userId });
-      await other.manager.insert(JwtKeyMappingRecord, {
-        id: randomUUID(),
-        jwt_claim_name: client.claimName,
-        jwt_claim_value: client.claimValue,
-        token: winner.token,
-        description: null,
-        is_active: true,
-        created_by: 'test',
-        updated_by: 'test',
-      });
+      await other.manager.insert(JwtKeyMappingRecord, mappingOf(client, winner.token));
       let transaction: Promise<unknown> = Promise.resolve();
       const directory = directoryWith(
         {

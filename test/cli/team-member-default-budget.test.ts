@@ -6,15 +6,11 @@
  * default's rpm_limit (read from the membership's own row only) once the command announced it.
  */
 import { expect } from 'chai';
-import { requireBuild, writeConfig, type TempConfig } from '../support/e2e';
-import { startServer, type ServerProcess } from '../support/server-process';
-import { cliWith, type Cli, type CliResult } from '../support/cli-process';
+import type { Cli, CliResult } from '../support/cli-process';
 import { eventually } from '../support/poll';
-import { CLI_BACKENDS, type CliBackend } from '../support/cli-backends';
+import { CLI_BACKENDS, cliAgainstServer } from '../support/cli-backends';
 import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
 import { BudgetRecord, TeamMembershipRecord } from '../../src/store/entities';
-
-const MASTER = 'sk-master-change-me';
 
 /** Cached entries are neither refreshed nor expired during the test: only an announcement clears them. */
 const LONG_CACHE = ['tollgate:', '  cache_ttl_seconds: 600', '  cache_refresh_seconds: 600', ''].join('\n');
@@ -27,31 +23,16 @@ const SEEN_WITHIN_MS = 20_000;
 for (const setup of CLI_BACKENDS) {
   describe(`tollgate team add-member / team update and the team's default member budget, on ${setup.name}`, function () {
     this.timeout(120_000);
-    let opened: CliBackend;
-    let config: TempConfig;
-    let server: ServerProcess;
-    let tollgate: Cli;
+    const running = cliAgainstServer(setup, LONG_CACHE);
+    const tollgate: Cli = (...args) => running.tollgate(...args);
     let database: DatabaseSettings;
 
-    before(async function () {
-      requireBuild();
-      opened = await setup.open(this);
-      config = writeConfig(LONG_CACHE);
-      const env = { ...opened.env, TOLLGATE_CONFIG: config.path };
-      tollgate = cliWith(env);
-      if (opened.migrate) expect((await tollgate('migrate')).code).to.equal(0);
-      server = await startServer({ env: { ...env, LITELLM_MASTER_KEY: MASTER } });
-      tollgate = cliWith({ ...env, TOLLGATE_GRPC_ADDR: server.address });
-      database = { databaseUrl: opened.env.DATABASE_URL ?? null, sqlitePath: opened.env.TOLLGATE_SQLITE_PATH ?? '', dbTimeoutMs: 2000 };
+    before(() => {
+      const { env } = running.backend;
+      database = { databaseUrl: env.DATABASE_URL ?? null, sqlitePath: env.TOLLGATE_SQLITE_PATH ?? '', dbTimeoutMs: 2000 };
     });
 
-    after(async () => {
-      await server?.stop();
-      config?.cleanup();
-      await opened?.cleanup();
-    });
-
-    const rateLimited = () => opened.env.REDIS_URL !== undefined;
+    const rateLimited = () => running.backend.env.REDIS_URL !== undefined;
 
     async function ok(...args: string[]): Promise<string> {
       const result = await tollgate(...args);

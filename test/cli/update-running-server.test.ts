@@ -3,13 +3,9 @@
  * growing old: the server keeps entries for minutes here, and must refuse the key within seconds.
  */
 import { expect } from 'chai';
-import { requireBuild, writeConfig, type TempConfig } from '../support/e2e';
-import { startServer, type ServerProcess } from '../support/server-process';
-import { cliWith, type Cli, type CliResult } from '../support/cli-process';
+import type { Cli, CliResult } from '../support/cli-process';
 import { eventually } from '../support/poll';
-import { CLI_BACKENDS, type CliBackend } from '../support/cli-backends';
-
-const MASTER = 'sk-master-change-me';
+import { CLI_BACKENDS, cliAgainstServer } from '../support/cli-backends';
 
 /** Cached entries are neither refreshed nor expired during the test: only an announcement clears them. */
 const LONG_CACHE = ['tollgate:', '  cache_ttl_seconds: 600', '  cache_refresh_seconds: 600', ''].join('\n');
@@ -20,27 +16,8 @@ const SEEN_WITHIN_MS = 4_000;
 for (const setup of CLI_BACKENDS) {
   describe(`tollgate key update, seen by a running server, on ${setup.name}`, function () {
     this.timeout(120_000);
-    let opened: CliBackend;
-    let config: TempConfig;
-    let server: ServerProcess;
-    let tollgate: Cli;
-
-    before(async function () {
-      requireBuild();
-      opened = await setup.open(this);
-      config = writeConfig(LONG_CACHE);
-      const env = { ...opened.env, TOLLGATE_CONFIG: config.path };
-      tollgate = cliWith(env);
-      if (opened.migrate) expect((await tollgate('migrate')).code).to.equal(0);
-      server = await startServer({ env: { ...env, LITELLM_MASTER_KEY: MASTER } });
-      tollgate = cliWith({ ...env, TOLLGATE_GRPC_ADDR: server.address });
-    });
-
-    after(async () => {
-      await server?.stop();
-      config?.cleanup();
-      await opened?.cleanup();
-    });
+    const running = cliAgainstServer(setup, LONG_CACHE);
+    const tollgate: Cli = (...args) => running.tollgate(...args);
 
     async function ok(...args: string[]): Promise<string> {
       const result = await tollgate(...args);

@@ -3,38 +3,19 @@
  * on the embedded store and on MySQL + Redis.
  */
 import { expect } from 'chai';
-import { requireBuild } from '../support/e2e';
-import { startServer, type ServerProcess } from '../support/server-process';
-import { cliWith, type CliResult } from '../support/cli-process';
+import type { Cli } from '../support/cli-process';
 import { eventually } from '../support/poll';
-import { CLI_BACKENDS, type CliBackend } from '../support/cli-backends';
-
-const MASTER = 'sk-master-change-me';
+import { CLI_BACKENDS, cliAgainstServer } from '../support/cli-backends';
 
 for (const setup of CLI_BACKENDS) {
   describe(`README walkthrough on ${setup.name}`, function () {
     this.timeout(120_000);
-    let opened: CliBackend;
-    let server: ServerProcess;
-    let tollgate: (...args: string[]) => Promise<CliResult>;
+    const running = cliAgainstServer(setup);
+    const tollgate: Cli = (...args) => running.tollgate(...args);
     let key = '';
 
-    before(async function () {
-      requireBuild();
-      opened = await setup.open(this);
-      tollgate = cliWith(opened.env);
-      if (opened.migrate) {
-        const migrated = await tollgate('migrate');
-        expect(migrated.code, migrated.stderr).to.equal(0);
-        expect((await tollgate('migrate')).stdout).to.match(/schema is up to date/);
-      }
-      server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER } });
-      tollgate = cliWith({ ...opened.env, TOLLGATE_GRPC_ADDR: server.address });
-    });
-
-    after(async () => {
-      await server?.stop();
-      await opened?.cleanup();
+    before(async () => {
+      if (running.backend.migrate) expect((await tollgate('migrate')).stdout).to.match(/schema is up to date/);
     });
 
     it('creates a team', async () => {

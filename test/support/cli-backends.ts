@@ -3,8 +3,12 @@
  * MySQL + Redis (own database and key prefix). `open` gives the environment both processes get,
  * whether `tollgate migrate` must run first, and what removes it all afterwards.
  */
+import { expect } from 'chai';
+import { cliWith, type Cli } from './cli-process';
+import { requireBuild, writeConfig, type TempConfig } from './e2e';
 import { requireMysql, tempSqlitePath } from './mysql';
 import { requireRedis } from './redis';
+import { startServer, type ServerProcess } from './server-process';
 
 export interface CliBackend {
   readonly env: Record<string, string>;
@@ -36,3 +40,61 @@ export const CLI_BACKENDS: ReadonlyArray<{ readonly name: string; open(ctx: Moch
     },
   },
 ];
+
+/** The master key every CLI suite's server runs with. */
+export const CLI_MASTER_KEY = 'sk-master-change-me';
+
+export interface CliAgainstServer {
+  readonly backend: CliBackend;
+  readonly server: ServerProcess;
+  /** The bin with the backend's environment (and config), pointed at `server`. */
+  readonly tollgate: Cli;
+}
+
+/**
+ * Registers the suite's `before` and `after`: opens `setup`'s store, writes `config` (when given)
+ * for the bin and the server alike, migrates where the store needs it, starts the server and points
+ * the bin at it; afterwards stops and removes it all. The fields are readable from the suite's own
+ * hooks and tests on, hooks registered after this call included.
+ */
+export function cliAgainstServer(setup: (typeof CLI_BACKENDS)[number], config?: string): CliAgainstServer {
+  let backend: CliBackend | undefined;
+  let written: TempConfig | undefined;
+  let server: ServerProcess | undefined;
+  let tollgate: Cli | undefined;
+
+  before(async function () {
+    requireBuild();
+    backend = await setup.open(this);
+    written = config === undefined ? undefined : writeConfig(config);
+    const env = written === undefined ? backend.env : { ...backend.env, TOLLGATE_CONFIG: written.path };
+    if (backend.migrate) {
+      const migrated = await cliWith(env)('migrate');
+      expect(migrated.code, migrated.stderr).to.equal(0);
+    }
+    server = await startServer({ env: { ...env, LITELLM_MASTER_KEY: CLI_MASTER_KEY } });
+    tollgate = cliWith({ ...env, TOLLGATE_GRPC_ADDR: server.address });
+  });
+
+  after(async () => {
+    await server?.stop();
+    written?.cleanup();
+    await backend?.cleanup();
+  });
+
+  function ready<T>(value: T | undefined): T {
+    if (value === undefined) throw new Error(`the server on ${setup.name} is not running: read before the suite's before hook`);
+    return value;
+  }
+  return {
+    get backend() {
+      return ready(backend);
+    },
+    get server() {
+      return ready(server);
+    },
+    get tollgate() {
+      return ready(tollgate);
+    },
+  };
+}

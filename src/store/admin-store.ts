@@ -607,8 +607,8 @@ export class AdminStore {
       rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
       ...budgetDurationColumns(changes.budgetDuration, now),
     });
-    const updated = await this.dataSource.transaction(async (manager) => {
-      const team = await manager.findOneBy(TeamRecord, { team_id: teamId });
+    const updated = await inTransaction(this.dataSource, async (manager) => {
+      const team = await this.lockedTeam(manager, teamId);
       if (team === null || team.team_id !== teamId) return false;
       if (changes.alias !== undefined && changes.alias !== null) {
         await mustBeFreeFor(manager, TeamRecord, { team_alias: changes.alias }, (row) => row.team_id === teamId, `team alias ${changes.alias}`);
@@ -724,6 +724,23 @@ export class AdminStore {
       written.push(row.user_id);
     }
     return written;
+  }
+
+  /**
+   * The team row, locked on MySQL until the transaction ends. The writes that read it and write
+   * back `members_with_roles`, its metadata or the memberships they derive from them take it
+   * first: made at once, they would otherwise lose each other's members, or insert one membership
+   * (or default member budget row) twice. Being the transaction's first read, it also makes
+   * MySQL's snapshot for the later plain reads start after the previous holder committed. On
+   * SQLite `inTransaction` runs such transactions one after another instead.
+   */
+  private lockedTeam(manager: EntityManager, teamId: string): Promise<TeamRecord | null> {
+    return manager.findOne(TeamRecord, { where: { team_id: teamId }, ...this.forUpdate() });
+  }
+
+  /** SELECT … FOR UPDATE on MySQL; nothing on SQLite, which has no row locks (see `lockedTeam`). */
+  private forUpdate(): { lock?: { mode: 'pessimistic_write' } } {
+    return dialectOf(this.dataSource) === 'mysql' ? { lock: { mode: 'pessimistic_write' } } : {};
   }
 
   /** The id of the team's default member budget row (`metadata.team_member_budget_id`), if it names one. */
@@ -843,17 +860,20 @@ export class AdminStore {
    * team in the user's `teams`, and a LiteLLM_TeamMembership row. `budgetId` links the membership
    * to that budget row (null: to none); without it a new membership gets its own copy of the team's
    * default member budget (`metadata.team_member_budget_id`), or no budget when the team has none,
-   * and an existing one keeps its budget (LiteLLM refuses to add a member twice).
+   * and an existing one keeps its budget (LiteLLM refuses to add a member twice). Adds to one team
+   * made at once take effect one after another (`lockedTeam`), so a repeat add, at once or not,
+   * finds the membership the first one wrote.
    */
   async addTeamMember(userId: string, teamId: string, budgetId?: string | null): Promise<TeamMembership> {
     requireId('user id', userId);
-    await this.dataSource.transaction(async (manager) => {
-      const team = await manager.findOneBy(TeamRecord, { team_id: teamId });
+    await inTransaction(this.dataSource, async (manager) => {
+      const team = await this.lockedTeam(manager, teamId);
       if (team === null || team.team_id !== teamId) throw new AdminInputError(`team ${teamId} does not exist`);
       if (budgetId !== undefined && budgetId !== null) {
         await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
       }
-      const found = await manager.findOneBy(UserRecord, { user_id: userId });
+      // Locked too: adds of one user to two teams at once each append to its `teams`.
+      const found = await manager.findOne(UserRecord, { where: { user_id: userId }, ...this.forUpdate() });
       // A user stored under another spelling is another user to the servers (see admin-guards).
       if (found !== null && found.user_id !== userId) throw new AdminInputError(`user ${userId} is stored as ${JSON.stringify(found.user_id)}`);
       const user = found;

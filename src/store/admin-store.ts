@@ -872,19 +872,14 @@ export class AdminStore {
       if (budgetId !== undefined && budgetId !== null) {
         await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
       }
-      // Locked too: adds of one user to two teams at once each append to its `teams`.
-      const found = await manager.findOne(UserRecord, { where: { user_id: userId }, ...this.forUpdate() });
+      const found = await manager.findOneBy(UserRecord, { user_id: userId });
       // A user stored under another spelling is another user to the servers (see admin-guards).
       if (found !== null && found.user_id !== userId) throw new AdminInputError(`user ${userId} is stored as ${JSON.stringify(found.user_id)}`);
-      const user = found;
       await manager.update(
         TeamRecord,
         { team_id: teamId },
-        { members_with_roles: withTeamMember(team.members_with_roles, userId, user?.user_email ?? null), updated_at: this.now() },
+        { members_with_roles: withTeamMember(team.members_with_roles, userId, found?.user_email ?? null), updated_at: this.now() },
       );
-      if (user !== null && !user.teams.includes(teamId)) {
-        await manager.update(UserRecord, { user_id: userId }, { teams: [...user.teams, teamId], updated_at: this.now() });
-      }
       const existing = await manager.findOneBy(TeamMembershipRecord, { user_id: userId, team_id: teamId });
       if (existing !== null && !isExactly(existing, { user_id: userId, team_id: teamId })) {
         throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
@@ -896,6 +891,14 @@ export class AdminStore {
         await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: linked });
       } else if (budgetId !== undefined) {
         await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
+      }
+      // Locked, as adds of one user to two teams at once each append to its `teams`; and last, as
+      // the spend writer takes team, membership, then user: a spend write's UPDATE of a membership
+      // that does not exist locks the gap this insert goes into, and with the user taken first the
+      // two would wait for each other (MySQL then fails one of them as a deadlock).
+      const user = await manager.findOne(UserRecord, { where: { user_id: userId }, ...this.forUpdate() });
+      if (user !== null && user.user_id === userId && !user.teams.includes(teamId)) {
+        await manager.update(UserRecord, { user_id: userId }, { teams: [...user.teams, teamId], updated_at: this.now() });
       }
     });
     return this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`);

@@ -4,6 +4,9 @@
  * the transactions queued on SQLite, one write loses another's entry or collides with its insert.
  */
 import { expect } from 'chai';
+import { NO_WINDOW } from '../../src/spend/budget-window';
+import { addSpendStatement } from '../../src/spend/spend-tables';
+import type { SpendTarget } from '../../src/spend/targets';
 import { AdminStore } from '../../src/store/admin-store';
 import { BudgetRecord, TeamMembershipRecord, TeamRecord, UserRecord } from '../../src/store/entities';
 import { uniqueId } from '../support/litellm-rows';
@@ -115,6 +118,60 @@ describeEachBackend('AdminStore: team membership writes made at once', (backend)
         .getMany();
       const named = (await teams().findOneByOrFail({ team_id: team.team_id })).metadata as Record<string, unknown>;
       expect(rows.map((row) => row.budget_id), `round ${String(round)}`).to.deep.equal([named['team_member_budget_id']]);
+    }
+  });
+});
+
+describeEachBackend('AdminStore.addTeamMember beside a spend write', (backend) => {
+  let admin: AdminStore;
+
+  before(function () {
+    // Row locks are MySQL's; SQLite runs the two transactions one after another.
+    if (backend().name !== 'mariadb') this.skip();
+    admin = new AdminStore(backend().dataSource, backend().settings);
+  });
+
+  /** Whether another connection of this database is inside its membership insert (waiting: it takes no time otherwise). */
+  async function insertWaits(): Promise<boolean> {
+    const rows: unknown[] = await backend().dataSource.query(
+      "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE 'INSERT INTO `LiteLLM_TeamMembership`%'",
+    );
+    return rows.length > 0;
+  }
+
+  it("takes the member's rows in the spend writer's order (team, membership, user), so that the two do not deadlock", async () => {
+    const user = await admin.createUser({ userId: uniqueId('spender') });
+    const spendTeam = await admin.createTeam();
+    const joined = await admin.createTeam();
+    // The spend writer's statements, in its order (SpendWriter.writeIn), for a key of the user in a team the user is no
+    // member of: the membership's UPDATE finds no row and locks the gap where the add inserts.
+    const spend = backend().dataSource.createQueryRunner();
+    await spend.connect();
+    const charge = async (target: SpendTarget): Promise<void> => {
+      const statement = addSpendStatement('mysql', target, 1, NO_WINDOW, Date.now());
+      await spend.query(statement.sql, [...statement.params]);
+    };
+    try {
+      await spend.startTransaction();
+      await charge({ kind: 'team', id: spendTeam.team_id });
+      await charge({ kind: 'team_member', id: user.user_id, teamId: spendTeam.team_id });
+      const add = admin.addTeamMember(user.user_id, joined.team_id);
+      add.catch(() => undefined);
+      const deadline = Date.now() + 10_000;
+      while (!(await insertWaits())) {
+        if (Date.now() > deadline) throw new Error('the add never waited for the spend write');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await charge({ kind: 'user', id: user.user_id });
+      await spend.commitTransaction();
+      const membership = await add;
+      expect(membership.team_id).to.equal(joined.team_id);
+      const row = await backend().dataSource.getRepository(UserRecord).findOneByOrFail({ user_id: user.user_id });
+      expect(row.teams).to.deep.equal([joined.team_id]);
+      expect(Number(row.spend)).to.equal(1);
+    } finally {
+      if (spend.isTransactionActive) await spend.rollbackTransaction();
+      await spend.release();
     }
   });
 });

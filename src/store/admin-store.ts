@@ -730,9 +730,10 @@ export class AdminStore {
    * The team row, locked on MySQL until the transaction ends. The writes that read it and write
    * back `members_with_roles`, its metadata or the memberships they derive from them take it
    * first: made at once, they would otherwise lose each other's members, or insert one membership
-   * (or default member budget row) twice. Being the transaction's first read, it also makes
-   * MySQL's snapshot for the later plain reads start after the previous holder committed. On
-   * SQLite `inTransaction` runs such transactions one after another instead.
+   * (or default member budget row) twice. Taken before any plain read, it also makes MySQL's
+   * snapshot (made at a transaction's first plain read, not at a locking one) start after the
+   * previous holder committed. On SQLite `inTransaction` runs such transactions one after another
+   * instead.
    */
   private lockedTeam(manager: EntityManager, teamId: string): Promise<TeamRecord | null> {
     return manager.findOne(TeamRecord, { where: { team_id: teamId }, ...this.forUpdate() });

@@ -43,6 +43,11 @@ export interface Policy {
   readonly modelList: readonly ModelDeployment[];
   /** litellm_settings.model_alias_map: alias → model. */
   readonly modelAliasMap: Readonly<Record<string, string>>;
+  /**
+   * modelAliasMap as a Map, built with the policy for the rate limits' model (ratelimit/limiter-model.ts);
+   * null when the map is empty (most configs). Absent (a policy not built by buildPolicy): the record is read.
+   */
+  readonly modelAliasTargets?: ReadonlyMap<string, string> | null;
   /** router_settings.model_group_alias: alias → model group. */
   readonly modelGroupAlias: Readonly<Record<string, string>>;
   /**
@@ -171,6 +176,11 @@ export function withDatabaseModels(base: Policy, models: readonly ModelDeploymen
   return Object.freeze(withDeploymentDefaults({ ...base, modelList: Object.freeze([...base.modelList, ...models.map(deploymentOf)]) }));
 }
 
+function aliasTargetsOf(aliases: Readonly<Record<string, string>>): ReadonlyMap<string, string> | null {
+  const targets = new Map(Object.entries(aliases));
+  return targets.size === 0 ? null : targets;
+}
+
 export function buildPolicy(config: LiteLlmConfig): Policy {
   const general = config.general_settings ?? {};
   const litellm = config.litellm_settings ?? {};
@@ -185,9 +195,11 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
       if ((target as { hidden?: unknown }).hidden === true) hiddenModelGroupAliases.add(alias);
     }
   }
+  const modelAliasMap = litellm.model_alias_map ?? {};
   return withDeploymentDefaults({
     modelList: (config.model_list ?? []).map(deploymentOf),
-    modelAliasMap: litellm.model_alias_map ?? {},
+    modelAliasMap,
+    modelAliasTargets: aliasTargetsOf(modelAliasMap),
     modelGroupAlias,
     hiddenModelGroupAliases,
     maxBudget: litellm.max_budget ?? null,

@@ -31,6 +31,7 @@ export function attributionFromDecision(decision: Decision, facts: RequestFacts)
     tags: admittedTagsOf(decision) ?? tagsFromBody(facts.sentBody === undefined ? facts.body : facts.sentBody),
     ...chargedTagsOf(decision.kind === 'allow' ? decision.metadata?.charged_tags : undefined),
     model: typeof facts.model === 'string' ? modelLabel(facts.model) : (id.model ?? null),
+    ...rateLimitModelOf(decision.kind === 'allow' ? decision.metadata?.rate_limit_model : undefined),
     ...(decision.kind === 'allow' && decision.metadata !== undefined ? agentOf(decision.metadata) : {}),
     ...modelBudgetsOf(decision.kind === 'allow' ? decision.metadata?.model_budgets : undefined),
     ...teamMemberModelOf(decision.kind === 'allow' ? decision.metadata?.team_member_model : undefined),
@@ -58,6 +59,7 @@ export function attributionFromMetadata(filterMetadata: Record<string, Struct> |
     tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
     ...chargedTagsOf(values.charged_tags),
     model: text(values, 'model'),
+    ...rateLimitModelOf(values.rate_limit_model),
     ...agentOf(values),
     ...modelBudgetsOf(values.model_budgets),
     ...teamMemberModelOf(values.team_member_model),
@@ -81,6 +83,14 @@ function agentOf(values: Readonly<Record<string, Json>>): Pick<Attribution, 'age
     ...(sessionId !== null && values.agent_session_budget === true ? { agentSessionBudget: true } : {}),
     ...(typeof budgetSessionId === 'string' ? { agentBudgetSessionId: budgetSessionId } : {}),
   };
+}
+
+/**
+ * `rate_limit_model` from the admission's metadata (spend/admission.ts): the alias target whose
+ * per-model tpm windows the response feeds. Absent (no alias, or a replica that names none): the model's.
+ */
+function rateLimitModelOf(value: Json | undefined): Pick<Attribution, 'rateLimitModel'> {
+  return typeof value === 'string' && value !== '' ? { rateLimitModel: value } : {};
 }
 
 const SCOPES: ReadonlySet<string> = new Set<ModelBudgetScope>(['key', 'user', 'team', 'end_user']);

@@ -28,6 +28,7 @@ import { hasOwnKeys } from '../util/own-keys';
 import { isWellFormed, wellFormed } from '../util/well-formed';
 import type { Policy } from '../config/policy';
 import { deploymentDefaultModelLimits } from './deployment-default-limits';
+import { limiterModelOf } from './limiter-model';
 
 export type RateMetric = 'rpm' | 'tpm';
 
@@ -70,8 +71,10 @@ export function throttledLimit(limit: number | null, share: number | null): numb
 /**
  * Every limit that applies to this request, in the v3 limiter's order; a null limit is unlimited
  * (a 0 limit admits nothing, as in LiteLLM). Runs on every Check, and most entities have no limits:
- * nothing is built for those. `model` is the request's model (v3 reads `data["model"]`):
- * per-model limits match it by exact name, the name as sent, not its model group or deployment.
+ * nothing is built for those. `model` is the request's model as sent; per-model limits match the
+ * model v3 reads (`data["model"]`), which is that name after LiteLLM rewrote it through the team's,
+ * the key's and `model_alias_map`'s aliases (limiterModelOf), by exact name, not its model group
+ * or deployment.
  * Unlike v3, which matches no limit then, a request naming several models (`"gpt-4o,gpt-4o-mini"`,
  * which LiteLLM's router fans out to each) counts against each one's limits, and one whose body was
  * cut before its model (UNREAD_MODEL) against every per-model limit that applies to the caller:
@@ -91,6 +94,7 @@ export function rateLimitsOf(
 ): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
+  const limitedModel = limiterModelOf(snapshot, model, policy);
   // Every entity is looked at on every warm Check and most set no limit: a target is built only for one that does.
   if (key !== null && limited(key.rpm_limit, key.tpm_limit)) {
     addLimits(out, { kind: 'key', id: key.token }, 'key', throttledLimit(key.rpm_limit, keyThrottle), throttledLimit(key.tpm_limit, keyThrottle));
@@ -108,29 +112,29 @@ export function rateLimitsOf(
     const { user_id: id, budget } = snapshot.unknownEndUser;
     addLimits(out, { kind: 'end_user', id }, 'customer', budget.rpm_limit, budget.tpm_limit);
   }
-  if (model !== null) {
+  if (limitedModel !== null) {
     if (key !== null) {
       const ownRpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'rpm');
       const ownTpm = keyModelLimits(key.metadata, key.model_max_budget, team?.metadata, 'tpm');
-      const rpm = ownRpm !== undefined ? ownRpm : deploymentDefaultModelLimits(policy, model, 'rpm');
-      const tpm = ownTpm !== undefined ? ownTpm : deploymentDefaultModelLimits(policy, model, 'tpm');
-      if (rpm !== null || tpm !== null) addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, model);
+      const rpm = ownRpm !== undefined ? ownRpm : deploymentDefaultModelLimits(policy, limitedModel, 'rpm');
+      const tpm = ownTpm !== undefined ? ownTpm : deploymentDefaultModelLimits(policy, limitedModel, 'tpm');
+      if (rpm !== null || tpm !== null) addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, limitedModel);
     }
     // v3 builds this descriptor twice (in _create_rate_limit_descriptors and again in
     // _add_team_model_rate_limit_descriptor_from_metadata), so its window counts every request
     // twice and the limit bites at half (LiteLLM issue #34140). Tollgate counts it once.
-    if (team !== null && namesModelLimits(team.metadata)) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, model);
+    if (team !== null && namesModelLimits(team.metadata)) addMetadataModelLimits(out, { kind: 'team', id: team.team_id }, 'model_per_team', team.metadata, limitedModel);
   }
   const agent = limitedAgentOf(snapshot, request);
   if (agent !== null) addAgentLimits(out, agent, request);
-  if (model !== null) {
-    if (project !== null && namesModelLimits(project.metadata)) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, model);
+  if (limitedModel !== null) {
+    if (project !== null && namesModelLimits(project.metadata)) addMetadataModelLimits(out, { kind: 'project', id: project.project_id }, 'model_per_project', project.metadata, limitedModel);
   }
-  if (organization !== null && ((organization.budget !== null && limited(organization.budget.rpm_limit, organization.budget.tpm_limit)) || (model !== null && namesModelLimits(organization.metadata)))) {
+  if (organization !== null && ((organization.budget !== null && limited(organization.budget.rpm_limit, organization.budget.tpm_limit)) || (limitedModel !== null && namesModelLimits(organization.metadata)))) {
     // LiteLLM's organization_rpm/tpm_limit: the organization's budget row.
     const target: SpendTarget = { kind: 'organization', id: organization.organization_id };
     if (organization.budget !== null) addLimits(out, target, 'organization', organization.budget.rpm_limit, organization.budget.tpm_limit);
-    if (model !== null) addMetadataModelLimits(out, target, 'model_per_organization', organization.metadata, model);
+    if (limitedModel !== null) addMetadataModelLimits(out, target, 'model_per_organization', organization.metadata, limitedModel);
   }
   return out;
 }

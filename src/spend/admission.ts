@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import type { CheckContext, Denial } from '../checks/types';
 import type { RedisClient } from '../cache/redis-shared-cache';
 import type { Json, WindowSpend } from '../domain/entities';
+import { UNREAD_MODEL } from '../domain/request';
 import { pyFixed, pyFloat } from '../checks/python-format';
 import { chargedModelBudgetsOf } from '../checks/model-budget-scopes';
 import { chargedTeamMemberModelCounter } from '../checks/team-member-model-budget';
@@ -33,6 +34,7 @@ import { tagsOfRequest } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
 import { agentIdOf, agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
+import { limiterModelOf } from '../ratelimit/limiter-model';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ModelBudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
@@ -158,6 +160,7 @@ export class RedisAdmitter implements Admitter {
       ctx,
       this.options.rateLimitMetadata ? aiGatewayRateLimit(limits) : null,
       session?.maxBudget != null ? session.sessionId : null,
+      rateLimitModelOf(ctx),
     );
     const reservation = this.options.reservation;
     const budgets = reservation !== null && this.options.metering && admissionId !== null ? reservationLimitsOf(ctx) : NO_LIMITS;
@@ -351,10 +354,14 @@ function admissionMetadata(
   ctx: CheckContext,
   rateLimit: Json | null,
   budgetSessionId: string | null = null,
+  rateLimitModel: string | null = null,
 ): Readonly<Record<string, Json>> {
-  if (admissionId === null && rateLimit === null) return NO_METADATA;
+  if (admissionId === null && rateLimit === null && rateLimitModel === null) return NO_METADATA;
   const metadata: Record<string, Json> = {};
   if (admissionId !== null) metadata.admission_id = admissionId;
+  // Every response feeds its model's tpm windows, admitted under an id or not: they are the alias
+  // target's whenever the per-model limits read that one.
+  if (rateLimitModel !== null) metadata.rate_limit_model = wellFormed(rateLimitModel);
   if (admissionId !== null && metered) {
     const sent = ctx.request.sentBody;
     // The tags LiteLLM checks and charges: the body's as sent, with the header's and the key's merged in.
@@ -393,6 +400,18 @@ function admissionMetadata(
   }
   if (rateLimit !== null) metadata.rate_limit = rateLimit;
   return metadata;
+}
+
+/**
+ * The model the per-model rate limits read when LiteLLM's aliases rewrite the one the request
+ * names into another (ratelimit/limiter-model.ts), null otherwise: named in the metadata so that
+ * the response's tokens land in the windows the Check read. A list or an unread model is fed as before.
+ */
+function rateLimitModelOf(ctx: CheckContext): string | null {
+  const sent = ctx.request.model;
+  if (typeof sent !== 'string' || sent === UNREAD_MODEL) return null;
+  const model = limiterModelOf(ctx.snapshot, sent, ctx.policy);
+  return typeof model === 'string' && model !== sent ? model : null;
 }
 
 /** A tpm window that responses feed whether or not a limit reads it (TOKEN_COUNTED_KINDS). */

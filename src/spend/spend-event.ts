@@ -21,6 +21,12 @@ export interface Attribution {
   /** The model the client asked for (a model_list name). */
   readonly model: string | null;
   /**
+   * The model whose per-model tpm windows the response's tokens feed, when LiteLLM's aliases
+   * rewrite `model` into another before its limiter reads it (ratelimit/limiter-model.ts): the
+   * window the Check's per-model limits read. Absent: `model` (and in events of an earlier version).
+   */
+  readonly rateLimitModel?: string;
+  /**
    * The agent whose rate-limit windows the response's tokens feed (the key's agent_id, v3's
    * `agent`), and the session of that agent (v3's `agent_session`). Absent: none (and in events
    * of an earlier version). They name no spend counter: only token windows.
@@ -74,6 +80,7 @@ const attributionSchema = z.object({
    */
   chargedTags: z.array(z.string()).readonly().optional(),
   model: z.string().nullable(),
+  rateLimitModel: z.string().optional(),
   agentId: z.string().nullable().optional(),
   agentSessionId: z.string().nullable().optional(),
   agentSessionBudget: z.boolean().optional(),

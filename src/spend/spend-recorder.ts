@@ -160,7 +160,8 @@ export function windowLengthMs(duration: string, now: number): number {
 /**
  * The tpm buckets a response's tokens go to, in the minute it ended: its key, user, team, team
  * member, organization and end user, its key's agent and that agent's session, and the per-model windows of its key, team, project and
- * organization for the model the request asked for, whether or not a limit reads them: v3's
+ * organization for the model the request asked for as v3 reads it (its alias's target: the window
+ * the Check's limits read, as v3 reconciles under its `reserved_model`), whether or not a limit reads them: v3's
  * `_collect_tpm_scope_targets` charges every scope that might carry a tpm counter, "independent
  * of whether each scope had a configured TPM limit at pre-call", so a limit set mid-minute sees
  * the minute's tokens. Feeding only the limited ones would save up to four INCRBYs inside this
@@ -171,7 +172,7 @@ export function windowLengthMs(duration: string, now: number): number {
  */
 function tokenBucketsOf(event: SpendEvent, prefix: string): string[] {
   const minute = minuteOf(event.endTime);
-  const model = event.attribution.model;
+  const model = event.attribution.rateLimitModel ?? event.attribution.model;
   const buckets: string[] = [];
   for (const target of targetsOf(event.attribution)) {
     if (TOKEN_COUNTED_KINDS.has(target.kind)) buckets.push(rateBucketKey(prefix, target, 'tpm', minute));

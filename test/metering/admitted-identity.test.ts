@@ -40,6 +40,16 @@ describe('metering: who an admitted request is charged to', () => {
     expect(attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1' }) })).to.not.have.property('modelBudgets');
   });
 
+  it("takes the model the per-model tpm windows are fed under when an alias rewrote the requested one (rate_limit_model), from the decision or Envoy's metadata", () => {
+    const allow = { ...anAllow({ keyHash: 'h1' }), metadata: { rate_limit_model: 'gpt-4o' } };
+    expect(attributionFromDecision(allow, aRequest({ model: 'gpt4' }))).to.deep.include({ model: 'gpt4', rateLimitModel: 'gpt-4o' });
+    const forwarded = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', model: 'gpt4', rate_limit_model: 'gpt-4o' }) });
+    expect(forwarded).to.deep.include({ model: 'gpt4', rateLimitModel: 'gpt-4o' });
+    expect(attributionFromDecision(anAllow({ keyHash: 'h1' }), aRequest({ model: 'gpt-4o' })), 'no alias').to.not.have.property('rateLimitModel');
+    const malformed = attributionFromMetadata({ 'envoy.filters.http.ext_authz': toStruct({ key_hash: 'h1', model: 'gpt4', rate_limit_model: 5 }) });
+    expect(malformed).to.not.have.property('rateLimitModel');
+  });
+
   it("takes the member's per-model counter the admission named (team_member_model), from the decision or Envoy's metadata", () => {
     const allow = { ...anAllow({ keyHash: 'h1' }), metadata: { admission_id: 'adm-1', team_member_model: ['u-1', 't-1', 'gpt-4o'] } };
     const counter = { userId: 'u-1', teamId: 't-1', model: 'gpt-4o' };

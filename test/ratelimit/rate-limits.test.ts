@@ -3,6 +3,9 @@ import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-li
 import { agentSessionIdOf, MAX_AGENT_ID_CHARS, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf, requestAgentIdOf, throttledLimit } from '../../src/ratelimit/rate-limits';
 import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { buildPolicy } from '../../src/config/policy';
+import type { KeyWithAliases } from '../../src/ratelimit/limiter-model';
 import { aBudget, aKey, aMembership, anAgent, anOrg, aProject, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
 
 describe('rate limits: rpm and tpm from the rows', () => {
@@ -404,5 +407,57 @@ describe('rate limits: the agent a request names (v3 `metadata.agent_id` when th
     expect(show({ key: aKey({ agent_id: 'agent-k' }), agent: anAgent({ agent_id: 'agent-k', rpm_limit: 1 }) }, { headers: header })).to.deep.equal(['agent:rpm:1:agent-k']);
     expect(show({ key: aKey(), agent: limitedAgent }, { headers: { 'x-litellm-agent-id': 'agent-other' } }), 'another agent named').to.deep.equal([]);
     expect(show({ key: aKey(), agent: limitedAgent }, { route: '/v1/responses', headers: header }), 'header unread on /v1/responses').to.deep.equal([]);
+  });
+});
+
+describe('rate limits: per-model limits of a model called through an alias', () => {
+  const policy = buildPolicy(
+    parseLiteLlmConfig(
+      [
+        'model_list:',
+        '  - model_name: gpt-4o',
+        '    litellm_params: { model: openai/gpt-4o, default_api_key_rpm_limit: 3, default_api_key_tpm_limit: 300 }',
+        '  - model_name: o3',
+        '    litellm_params: { model: openai/o3 }',
+        'litellm_settings:',
+        '  model_alias_map: { gpt4: gpt-4o }',
+      ].join('\n'),
+      {},
+    ),
+  );
+  const show = (snapshot: Snapshot, model: RequestFacts['model']): string[] =>
+    rateLimitsOf(snapshot, model, null, null, policy).map((l) => `${l.type}:${l.metric}:${l.limit}@${l.model ?? ''}:${l.target.id}`);
+
+  it("holds a model_alias_map alias to its target's key rpm and tpm limits, in its target's window (v3 reads data[\"model\"] after the map)", () => {
+    const key = aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 10 }, model_tpm_limit: { 'gpt-4o': 1000 } } });
+    expect(show(aSnapshot({ key }), 'gpt4')).to.deep.equal([`model_per_key:rpm:10@gpt-4o:${KEY_HASH}`, `model_per_key:tpm:1000@gpt-4o:${KEY_HASH}`]);
+    expect(show(aSnapshot({ key }), 'gpt-4o'), 'the target itself, unchanged').to.deep.equal([`model_per_key:rpm:10@gpt-4o:${KEY_HASH}`, `model_per_key:tpm:1000@gpt-4o:${KEY_HASH}`]);
+    expect(show(aSnapshot({ key }), 'o3'), 'a model without alias or limit').to.deep.equal([]);
+  });
+
+  it("holds a key's own alias (LiteLLM_VerificationToken.aliases) and its team's model alias to the target's limits", () => {
+    const ownAlias: KeyWithAliases = { ...aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 10 } } }), aliases: { mine: 'gpt-4o' } };
+    // tpm: none of the key's sources names one, so the target's deployments' default applies.
+    expect(show(aSnapshot({ key: ownAlias }), 'mine')).to.deep.equal([`model_per_key:rpm:10@gpt-4o:${KEY_HASH}`, `model_per_key:tpm:300@gpt-4o:${KEY_HASH}`]);
+    const teamKey = aKey({ team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'gpt-4o' }, metadata: { model_rpm_limit: { 'gpt-4o': 4 } } });
+    // The team's metadata.model_rpm_limit is the key's third source and the team's own descriptor.
+    expect(show(aSnapshot({ key: teamKey, team }), 'fast')).to.deep.equal([
+      `model_per_key:rpm:4@gpt-4o:${KEY_HASH}`,
+      `model_per_key:tpm:300@gpt-4o:${KEY_HASH}`,
+      'model_per_team:rpm:4@gpt-4o:team-1',
+    ]);
+  });
+
+  it("holds an alias to its target's project and organization per-model limits", () => {
+    const project = aProject({ project_id: 'proj-1', metadata: { model_rpm_limit: { 'gpt-4o': 8 } } });
+    const organization = anOrg({ organization_id: 'org-1', metadata: { model_tpm_limit: { 'gpt-4o': 700 } } });
+    const snapshot = aSnapshot({ key: aKey({ metadata: { model_rpm_limit: {} } }), project, organization });
+    expect(show(snapshot, 'gpt4').filter((l) => !l.startsWith('model_per_key'))).to.deep.equal(['model_per_project:rpm:8@gpt-4o:proj-1', 'model_per_organization:tpm:700@gpt-4o:org-1']);
+  });
+
+  it("holds an alias to its target's deployments' default per-key limits (get_key_model_rpm_limit(model_name=data[\"model\"]))", () => {
+    expect(show(aSnapshot({ key: aKey() }), 'gpt4')).to.deep.equal([`model_per_key:rpm:3@gpt-4o:${KEY_HASH}`, `model_per_key:tpm:300@gpt-4o:${KEY_HASH}`]);
+    expect(show(aSnapshot({ key: aKey() }), 'o3'), 'a model whose deployments set none').to.deep.equal([]);
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * The model LiteLLM's v3 limiter limits: `data["model"]` as its pre-call hook reads it, after the
+ * proxy's request setup rewrote the name the body sent through the aliases (newest LiteLLM):
+ *
+ * 1. the key's team model aliases (`add_litellm_data_to_request` → `_update_model_if_team_alias_exists`,
+ *    `team_model_aliases`: `LiteLLM_ModelTable.aliases` of the key's team),
+ * 2. the key's own `aliases` (`_update_model_if_key_alias_exists`),
+ * 3. `litellm_settings.model_alias_map` (`common_processing_pre_call_logic`),
+ * 4. the key's own `aliases` again (same function, right after the map).
+ *
+ * Each step is one lookup of the name the step before left; steps 1, 2 and 4 skip an empty name.
+ * v3's key, team, project and organization per-model descriptors, the deployments' default
+ * (`get_key_model_rpm_limit(model_name=data["model"])`) and the window its tpm reservation and
+ * reconciliation use (`reserved_model`) all read the result, so a model called through an alias is
+ * held to its target's per-model limits, in its target's windows. The model checks read the name
+ * as sent: LiteLLM's auth runs before the rewrite.
+ *
+ * Not followed: the team step's skip of a stale alias (LiteLLM's `LITELLM_ENABLE_TEAM_STALE_ALIAS_BYPASS`,
+ * which needs the router's team deployments) and `general_settings.completion_model`, which
+ * replaces the model before the map.
+ */
+import { teamModelAliasesOfKey } from '../checks/context';
+import type { Snapshot } from '../checks/types';
+import type { Policy } from '../config/policy';
+import type { VirtualKey } from '../domain/entities';
+import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
+import { distinct } from '../util/distinct';
+
+type Aliases = Readonly<Record<string, string>>;
+
+/**
+ * A key row with LiteLLM's `LiteLLM_VerificationToken.aliases` (`user_api_key_dict.aliases`):
+ * alias → model. Absent: the key sets none.
+ */
+export type KeyWithAliases = VirtualKey & { readonly aliases?: Aliases };
+
+/**
+ * The model(s) v3 limits for this request. A name no alias rewrites comes back as it is, and a
+ * request naming no model, or one whose model was not read (UNREAD_MODEL), is returned unchanged.
+ * A list (`"gpt-4o,gpt4"`, which v3 matches to no limit and Tollgate to each name's) has each
+ * name rewritten, repeats dropped, so an alias in a list does not escape its target's limit.
+ * Allocates only for a list some alias rewrites.
+ */
+export function limiterModelOf(snapshot: Snapshot, model: RequestFacts['model'], policy: Policy | null): RequestFacts['model'] {
+  if (model === null || model === UNREAD_MODEL) return model;
+  const team = teamModelAliasesOfKey(snapshot);
+  const key = (snapshot.key as KeyWithAliases | null)?.aliases;
+  if (typeof model === 'string') return rewritten(model, team, key, policy);
+  let out: string[] | null = null;
+  for (let i = 0; i < model.length; i += 1) {
+    const name = model[i] as string;
+    const target = rewritten(name, team, key, policy);
+    if (out === null && target !== name) out = model.slice(0, i);
+    out?.push(target);
+  }
+  return out === null ? model : distinct(out);
+}
+
+function rewritten(model: string, team: Aliases, key: Aliases | undefined, policy: Policy | null): string {
+  let name = model;
+  if (name !== '') name = aliasTarget(team, name) ?? name;
+  if (key !== undefined && name !== '') name = aliasTarget(key, name) ?? name;
+  if (policy !== null) name = modelAliasMapTarget(policy, name) ?? name;
+  if (key !== undefined && name !== '') name = aliasTarget(key, name) ?? name;
+  return name;
+}
+
+/** A string target only: a row's JSON may hold anything, and only a name can be limited. */
+function aliasTarget(aliases: Aliases, model: string): string | undefined {
+  if (!Object.hasOwn(aliases, model)) return undefined;
+  const target: unknown = aliases[model];
+  return typeof target === 'string' ? target : undefined;
+}
+
+/** `litellm.model_alias_map`, through the map built with the policy (a literal policy without one: its record). */
+function modelAliasMapTarget(policy: Policy, model: string): string | undefined {
+  const targets = policy.modelAliasTargets;
+  if (targets === undefined) return aliasTarget(policy.modelAliasMap, model);
+  return targets === null ? undefined : targets.get(model);
+}

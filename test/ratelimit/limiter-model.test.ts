@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { buildPolicy } from '../../src/config/policy';
+import { UNREAD_MODEL } from '../../src/domain/request';
+import { limiterModelOf, type KeyWithAliases } from '../../src/ratelimit/limiter-model';
+import { aKey, aPolicy, aSnapshot, aTeam } from '../checks/fixtures';
+
+/** A key row carrying LiteLLM's `aliases` column. */
+function aKeyWithAliases(aliases: Readonly<Record<string, string>>, overrides: Parameters<typeof aKey>[0] = {}): KeyWithAliases {
+  return Object.freeze({ ...aKey(overrides), aliases: Object.freeze({ ...aliases }) });
+}
+
+describe('rate limits: the model v3 limits (data["model"] after the aliases rewrote it)', () => {
+  const policy = buildPolicy(parseLiteLlmConfig(['litellm_settings:', '  model_alias_map: { gpt4: gpt-4o, mini: gpt-4o-mini, "": gpt-4o }'].join('\n'), {}));
+  const plain = aSnapshot({ key: aKey() });
+
+  it("rewrites a name litellm_settings.model_alias_map holds to its target (common_processing_pre_call_logic), for every caller", () => {
+    expect(limiterModelOf(plain, 'gpt4', policy)).to.equal('gpt-4o');
+    expect(limiterModelOf(aSnapshot({ key: null }), 'gpt4', policy), 'the master key or a JWT caller').to.equal('gpt-4o');
+    expect(limiterModelOf(plain, 'gpt-4o', policy), 'a name no alias holds').to.equal('gpt-4o');
+    expect(limiterModelOf(plain, 'gpt4', null), 'without a policy').to.equal('gpt4');
+  });
+
+  it("rewrites through the key's team model aliases first, then the key's aliases, then the map, then the key's aliases again (one lookup each)", () => {
+    const key = aKeyWithAliases({ 'team-target': 'gpt4', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'team-target' } });
+    // fast → team-target (team) → gpt4 (key) → gpt-4o (map) → gpt-4o-2024 (key again)
+    expect(limiterModelOf(aSnapshot({ key, team }), 'fast', policy)).to.equal('gpt-4o-2024');
+    // No step looks twice: the team's target is not looked up among the team's aliases again.
+    const chained = aTeam({ team_id: 'team-1', model_aliases: { a: 'b', b: 'c' } });
+    expect(limiterModelOf(aSnapshot({ key: aKey({ team_id: 'team-1' }), team: chained }), 'a', null)).to.equal('b');
+  });
+
+  it("reads the key's own aliases alone when the key has no team, and team aliases only for a virtual key (valid_token.team_model_aliases)", () => {
+    expect(limiterModelOf(aSnapshot({ key: aKeyWithAliases({ mine: 'gpt-4o-mini' }) }), 'mine', policy)).to.equal('gpt-4o-mini');
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'gpt-4o' } });
+    expect(limiterModelOf(aSnapshot({ key: null, team }), 'fast', null), 'a JWT caller of the team').to.equal('fast');
+  });
+
+  it('skips the team and key steps for an empty name (LiteLLM: `if _model and …`), which the map still rewrites', () => {
+    const key = aKeyWithAliases({ '': 'gpt-4o-mini' }, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { '': 'team-model' } });
+    expect(limiterModelOf(aSnapshot({ key, team }), '', policy)).to.equal('gpt-4o');
+  });
+
+  it('rewrites each name of a list, repeats dropped; a list no alias touches, a request naming no model and an unread model come back as they are', () => {
+    const list = Object.freeze(['gpt-4o', 'mini']);
+    expect(limiterModelOf(plain, Object.freeze(['gpt4', 'gpt-4o', 'mini']), policy)).to.deep.equal(['gpt-4o', 'gpt-4o-mini']);
+    const untouched = Object.freeze(['gpt-4o', 'o1']);
+    expect(limiterModelOf(plain, untouched, policy)).to.equal(untouched);
+    expect(limiterModelOf(plain, list, policy)).to.deep.equal(['gpt-4o', 'gpt-4o-mini']);
+    expect(limiterModelOf(plain, null, policy)).to.equal(null);
+    expect(limiterModelOf(plain, UNREAD_MODEL, policy)).to.equal(UNREAD_MODEL);
+  });
+
+  it('ignores an alias whose target is not a string (a row can hold any JSON), and reads the map of a policy not built by buildPolicy from its record', () => {
+    const odd = { ...aKey(), aliases: { gpt4: 5 } } as unknown as KeyWithAliases;
+    expect(limiterModelOf(aSnapshot({ key: odd }), 'gpt4', null)).to.equal('gpt4');
+    expect(limiterModelOf(plain, 'gpt4', aPolicy({ modelAliasMap: { gpt4: 'gpt-4o' } }))).to.equal('gpt-4o');
+  });
+
+  it('builds the map once with the policy, null when the config has none', () => {
+    expect(policy.modelAliasTargets?.get('gpt4')).to.equal('gpt-4o');
+    expect(buildPolicy(parseLiteLlmConfig('model_list: []\n', {})).modelAliasTargets).to.equal(null);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * A model called through an alias (litellm_settings.model_alias_map, the key's own aliases) is
+ * held to its target's per-model rate limits and its deployments' default, counted in its target's
+ * windows, and its response's tokens land there too: against the real Redis (own key prefix,
+ * removed afterwards).
+ */
+import { expect } from 'chai';
+import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { parseLiteLlmConfig } from '../../src/config/litellm-config';
+import { buildPolicy } from '../../src/config/policy';
+import type { Snapshot } from '../../src/checks/types';
+import type { Decision } from '../../src/domain/decision';
+import type { RequestFacts } from '../../src/domain/request';
+import { attributionFromDecision } from '../../src/metering/admitted-identity';
+import type { KeyWithAliases } from '../../src/ratelimit/limiter-model';
+import type { Admission, RedisAdmitter } from '../../src/spend/admission';
+import type { SpendEvent } from '../../src/spend/spend-event';
+import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
+import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
+import { requireRedis, type TestRedis } from '../support/redis';
+import { aRedisAdmitter, aRedisRecorder, aSpendEvent } from '../support/spend';
+
+describe('spend: per-model rate limits of a model called through an alias, on Redis', function () {
+  let redis: TestRedis;
+  let client: RedisClient;
+  let limiting: RedisAdmitter;
+  let metering: RedisAdmitter;
+  let recorder: RedisSpendRecorder;
+  // Mid-minute, so that every call of a test falls in one bucket.
+  const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
+  const minute = Math.floor(now.getTime() / 60_000);
+  const policy = buildPolicy(
+    parseLiteLlmConfig(
+      [
+        'model_list:',
+        '  - model_name: gpt-4o',
+        '    litellm_params: { model: openai/gpt-4o, default_api_key_rpm_limit: 2 }',
+        '  - model_name: o3',
+        '    litellm_params: { model: openai/o3 }',
+        'litellm_settings:',
+        '  model_alias_map: { gpt4: gpt-4o }',
+      ].join('\n'),
+      {},
+    ),
+  );
+
+  before(async function () {
+    redis = await requireRedis(this);
+    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
+    await client.connect();
+    const fail = (error: unknown): void => {
+      throw error;
+    };
+    limiting = aRedisAdmitter(client, redis.prefix, { metering: false, onError: fail });
+    metering = aRedisAdmitter(client, redis.prefix, { metering: true, onError: fail });
+    recorder = aRedisRecorder(client, redis.prefix, { onFallback: fail });
+  });
+
+  after(async () => {
+    if (client?.isOpen) client.destroy();
+    await redis?.cleanup();
+  });
+
+  const requestOf = (model: string): RequestFacts => aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } });
+  const admit = (snapshot: Snapshot, model: string, keyHash: string, admitter = limiting): Promise<Admission> =>
+    Promise.resolve(admitter.admit(aContext({ snapshot, keyHash, now, policy, request: requestOf(model) })));
+  const window = (keyHash: string, model: string, metric: 'rpm' | 'tpm'): Promise<string | null> =>
+    client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:${model}:${metric}:${minute}`);
+  /** The response of an admitted request (15 tokens), attributed as metering attributes it from this replica's Check. */
+  const responseTo = (admitted: Admission, keyHash: string, model: string): SpendEvent => {
+    if (admitted.kind !== 'admit') throw new Error('the request was refused');
+    const allow: Decision = { kind: 'allow', identity: { keyHash }, credentialHeader: null, metadata: admitted.metadata };
+    const attribution = attributionFromDecision(allow, requestOf(model));
+    const reservationId = typeof admitted.metadata.admission_id === 'string' ? admitted.metadata.admission_id : undefined;
+    return { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: `r-${keyHash}` }), endTime: now.getTime(), attribution: { ...attribution, tags: [...attribution.tags] }, reservationId };
+  };
+
+  it("counts calls to a model_alias_map alias in its target's model_per_key window: alias and target share the key's rpm limit (429 model_per_key)", async () => {
+    const keyHash = `${KEY_HASH}-map-rpm`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o': 2 } } }) });
+    expect((await admit(snapshot, 'gpt4', keyHash)).kind).to.equal('admit');
+    expect((await admit(snapshot, 'gpt-4o', keyHash)).kind).to.equal('admit');
+    const refused = await admit(snapshot, 'gpt4', keyHash);
+    if (refused.kind !== 'deny') throw new Error('a third call through the alias was admitted past the limit of 2');
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 2, rpm limit: 2');
+    expect(await window(keyHash, 'gpt-4o', 'rpm')).to.equal('2');
+    expect(await window(keyHash, 'gpt4', 'rpm'), 'no window of its own').to.equal(null);
+  });
+
+  it("holds a key's own alias (LiteLLM_VerificationToken.aliases) to its target's deployments' default, in the target's window", async () => {
+    const keyHash = `${KEY_HASH}-key-alias`;
+    const key: KeyWithAliases = { ...aKey({ token: keyHash }), aliases: { mine: 'gpt-4o' } };
+    const snapshot = aSnapshot({ key });
+    expect((await admit(snapshot, 'mine', keyHash)).kind).to.equal('admit');
+    expect((await admit(snapshot, 'mine', keyHash)).kind).to.equal('admit');
+    const refused = await admit(snapshot, 'gpt-4o', keyHash);
+    if (refused.kind !== 'deny') throw new Error("the target was admitted past its deployments' default of 2");
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 2, rpm limit: 2');
+    expect(await window(keyHash, 'gpt-4o', 'rpm')).to.equal('2');
+  });
+
+  it("feeds a response to the alias into its target's tpm window, the one the Check reserved in and its limit reads (metering off)", async () => {
+    const keyHash = `${KEY_HASH}-map-tpm`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_tpm_limit: { 'gpt-4o': 15 } } }) });
+    const admitted = await admit(snapshot, 'gpt4', keyHash);
+    if (admitted.kind !== 'admit') throw new Error('the first call was refused');
+    expect(admitted.metadata.rate_limit_model).to.equal('gpt-4o');
+    expect(await recorder.countTokens(responseTo(admitted, keyHash, 'gpt4'))).to.equal(true);
+    // The Check's estimate (1 token) settled to the response's 15.
+    expect(await window(keyHash, 'gpt-4o', 'tpm')).to.equal('15');
+    expect(await window(keyHash, 'gpt4', 'tpm')).to.equal(null);
+    for (const model of ['gpt-4o', 'gpt4']) {
+      const refused = await admit(snapshot, model, keyHash);
+      if (refused.kind !== 'deny') throw new Error(`${model} was admitted past the tpm limit its window reached`);
+      expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current tpm: 15, tpm limit: 15');
+    }
+  });
+
+  it("feeds a metered response to the alias into its target's tpm window, though no tpm limit reads it (record)", async () => {
+    const keyHash = `${KEY_HASH}-map-metered`;
+    const admitted = await admit(aSnapshot({ key: aKey({ token: keyHash }) }), 'gpt4', keyHash, metering);
+    expect(await recorder.record(responseTo(admitted, keyHash, 'gpt4'))).to.equal(true);
+    expect(await window(keyHash, 'gpt-4o', 'tpm')).to.equal('15');
+    expect(await window(keyHash, 'gpt4', 'tpm')).to.equal(null);
+  });
+
+  it('leaves a model without alias as it was: its own windows, nothing added to the metadata', async () => {
+    const keyHash = `${KEY_HASH}-plain`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { o3: 1 } } }) });
+    const admitted = await admit(snapshot, 'o3', keyHash);
+    if (admitted.kind !== 'admit') throw new Error('the first call was refused');
+    expect(admitted.metadata).to.not.have.property('rate_limit_model');
+    expect((await admit(snapshot, 'o3', keyHash)).kind).to.equal('deny');
+    expect(await window(keyHash, 'o3', 'rpm')).to.equal('1');
+    await recorder.countTokens(responseTo(admitted, keyHash, 'o3'));
+    expect(await window(keyHash, 'o3', 'tpm')).to.equal('15');
+  });
+});

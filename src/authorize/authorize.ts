@@ -4,6 +4,7 @@
  * Infrastructure failures propagate as exceptions; the server maps them to "cannot decide".
  */
 import { runChecks, type CheckRefusal } from '../checks/engine';
+import { invalidJsonBody, invalidJsonDenial } from '../checks/invalid-json-body';
 import { PRE_DB_CHECKS, PRE_KEY_CHECKS, VIRTUAL_KEY_PIPELINE } from '../checks/order';
 import type { Check, CheckContext, Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
@@ -126,19 +127,28 @@ export class Authorizer {
       case 'refused':
         return deny({ check: 'identify', denial: caller.denial }, { model }, credentialHeader);
       case 'public_route':
+        return this.decideWithoutKey(facts, model, credentialHeader);
       case 'open_proxy':
       case 'user_auth_route':
       case 'unauthenticated_pass_through':
-        // No key to look up, but the answer still names the end user the request did: with
-        // validate_end_user_id_in_db on, only one it confirms (LiteLLM's builder resolves it first).
-        if (!this.validatesEndUserOf(facts)) return allow({ model }, credentialHeader);
-        return this.decidePassingOverEndUser(facts, () => allow({ model }, credentialHeader));
+        return refusingInvalidJson(facts, this.decideWithoutKey(facts, model, credentialHeader));
       case 'master_key':
-        return this.decideMasterKey(facts, telemetry, model, credentialHeader, now);
+        return refusingInvalidJson(facts, this.decideMasterKey(facts, telemetry, model, credentialHeader, now));
       case 'jwt':
       case 'virtual_key':
-        return this.decideCaller(facts, telemetry, caller, model, credentialHeader, now);
+        // Their checks end with the body's (checks/invalid-json-body.ts), before admission; this
+        // covers the paths that skip them (a JWT proxy admin, a mapped key's master-key shortcut).
+        return refusingInvalidJson(facts, this.decideCaller(facts, telemetry, caller, model, credentialHeader, now));
     }
+  }
+
+  /**
+   * No key to look up, but the answer still names the end user the request did: with
+   * validate_end_user_id_in_db on, only one it confirms (LiteLLM's builder resolves it first).
+   */
+  private decideWithoutKey(facts: RequestFacts, model: string | undefined, credentialHeader: string | null): MaybePromise<Outcome> {
+    if (!this.validatesEndUserOf(facts)) return allow({ model }, credentialHeader);
+    return this.decidePassingOverEndUser(facts, () => allow({ model }, credentialHeader));
   }
 
   /**
@@ -408,6 +418,22 @@ export class Authorizer {
     }
     return refusal;
   }
+}
+
+/**
+ * LiteLLM raises the 400 of a body that is not JSON once `user_api_key_auth` has let the caller
+ * through, whichever way it did: an allowed request with such a body is refused, a refused one
+ * keeps its refusal. A valid body costs one property read.
+ */
+function refusingInvalidJson(facts: RequestFacts, outcome: MaybePromise<Outcome>): MaybePromise<Outcome> {
+  const denial = invalidJsonDenial(facts.invalidJson);
+  if (denial === null) return outcome;
+  return andThen(outcome, (decided) => {
+    const { decision } = decided;
+    if (decision.kind !== 'allow') return decided;
+    const refused = deny({ check: invalidJsonBody.name, denial }, decision.identity, decision.credentialHeader);
+    return decided.facts === undefined ? refused : { ...refused, facts: decided.facts };
+  });
 }
 
 function withoutEndUser(facts: RequestFacts): RequestFacts {

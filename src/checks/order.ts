@@ -49,6 +49,7 @@ import { routeRbac } from './route-rbac';
 import { vectorStoreAccess } from './vector-store-access';
 import { toolAllowlist } from './tool-allowlist';
 import { keyAllowedRoutes } from './key-allowed-routes';
+import { invalidJsonBody } from './invalid-json-body';
 
 /**
  * `pre_db_read_auth_checks` (§2.2): before any credential is looked at, for every caller
@@ -123,8 +124,11 @@ export const COMMON_CHECKS: readonly Check[] = Object.freeze([
   toolAllowlist, // 12
 ]);
 
-/** After authentication (`RouteChecks.should_call_route`, §2.7 step 14, §6.4). */
-export const ROUTE_PERMISSION_CHECKS: readonly Check[] = Object.freeze([keyAllowedRoutes]);
+/**
+ * After authentication (`RouteChecks.should_call_route`, §2.7 step 14, §6.4), then the body
+ * newer LiteLLM could not read as JSON, whose 400 it raises only after every other check.
+ */
+export const ROUTE_PERMISSION_CHECKS: readonly Check[] = Object.freeze([keyAllowedRoutes, invalidJsonBody]);
 
 /** Everything a virtual-key (`sk-…`) request goes through, in order. */
 export const VIRTUAL_KEY_PIPELINE: readonly Check[] = Object.freeze([

@@ -45,6 +45,8 @@ export type ProxyErrorType =
   | 'org_vector_store_access_denied'
   | 'team_member_already_in_team'
   | 'tool_access_denied'
+  /** Not a ProxyErrorTypes value: what LiteLLM's body reader sends for a body that is not JSON. */
+  | 'invalid_request_error'
   /** Not a ProxyErrorTypes value: what LiteLLM sends for a re-raised HTTPException (its 429 rate limits). */
   | 'None';
 

@@ -38,7 +38,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   const data = webSocket ? body.body : body.invalid || body.truncated ? withPathVectorStoreOnly(body.body, route) : withRequestParameters(body.body, route, query);
   const modelSource = webSocket || !(body.truncated || body.invalid) ? data : unreadBodyModelSource(body, route, query);
   const model = getModelFromRequest(modelSource, route, query, headers, resolveModelId);
-  return {
+  const facts: RequestFacts = {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
     method: http?.method || headerValue(headers, ':method') || '',
     route,
@@ -52,12 +52,16 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     bodyBytes: body.byteLength,
     credential,
     jwtCredential: credential === found ? undefined : found,
-    model: model === null && (body.truncated || body.invalid) && mayNameModel(route) ? UNREAD_MODEL : model,
+    // Not JSON at all, the body is read as LiteLLM reads it, as none: the request is refused 400
+    // once the caller passes (checks/invalid-json-body.ts), so its model never reaches the upstream.
+    model: model === null && (body.truncated || body.invalid) && body.invalidJson === undefined && mayNameModel(route) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, data, settings, body.endUserLiterals),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
     webSocket: webSocket ? true : undefined,
   };
+  // Copied only for such a body: a valid one's facts stay one object of one shape.
+  return body.invalidJson === undefined ? facts : { ...facts, invalidJson: body.invalidJson };
 }
 
 /**

@@ -66,7 +66,29 @@ export interface BodyFacts {
   readonly endUserLiterals?: EndUserLiterals;
   /** Why a multipart body is one Starlette refuses to read (form-body.ts); absent otherwise. */
   readonly unreadableForm?: string;
+  /**
+   * A whole body LiteLLM's reader refuses as not JSON (`_read_request_body`: 400 "Invalid JSON
+   * payload"): the message. Absent for every other body, and for one Tollgate cannot judge (cut
+   * short, over MAX_BODY_PARSE_BYTES, sent as a form).
+   */
+  readonly invalidJson?: string;
 }
+
+declare module '../domain/request' {
+  interface RequestFacts {
+    /**
+     * The body is whole and not JSON, and LiteLLM answers such a request 400 once the caller has
+     * passed every check (checks/invalid-json-body.ts): the message. Absent otherwise.
+     */
+    readonly invalidJson?: string;
+  }
+}
+
+/**
+ * LiteLLM's text keeps orjson's own error after the colon (`unexpected character: line 1 column 2
+ * (char 1)`), which a JavaScript parser cannot reproduce; this one does not change with the body.
+ */
+export const INVALID_JSON_MESSAGE = 'Invalid JSON payload: the request body is not valid JSON';
 
 const NO_BODY: BodyFacts = { body: null, truncated: false, invalid: false, prefixModel: null, byteLength: 0 };
 
@@ -113,7 +135,10 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
     return bodyFacts(length, body, true, false, model);
   }
   const parsed = parseWholeBody(source, length);
-  if (parsed === null) return bodyFacts(length, null, false, true, null);
+  if (parsed === null) {
+    const facts = bodyFacts(length, null, false, true, null);
+    return !contentType.includes(READ_AS_FORM) && isNotJson(source) ? { ...facts, invalidJson: INVALID_JSON_MESSAGE } : facts;
+  }
   const facts = bodyFacts(length, parsed, false, false, null);
   // Rare (the APIs type these ids as strings): only then is the text walked again.
   if (!mayHoldNumericEndUser(parsed)) return facts;
@@ -135,6 +160,34 @@ function parseWholeBody(source: Source, length: number): JsonObject | null {
   // Only a body JSON refuses pays for this second reading.
   const pythonic = withNonFiniteAsNull(textOf(source));
   return pythonic === null ? null : parseJsonObject(pythonic, MAX_JSON_DEPTH);
+}
+
+/** LiteLLM's test (`"form" in content_type`): any other body, whatever its type says, is parsed as JSON. */
+const READ_AS_FORM = 'form';
+
+/**
+ * Whether LiteLLM's `_read_request_body` refuses the body as JSON: orjson and then Python's
+ * `json.loads` both fail on it. Only a body the object parser gave up on is asked, so a valid one
+ * costs nothing here. Not JSON by that test: nothing else. JSON that is no object (`null`, an array,
+ * a scalar) and JSON nested deeper than MAX_JSON_DEPTH parse there (the deep one then fails with a
+ * RecursionError, which LiteLLM reads as an empty body), and a body that is not UTF-8 fails to
+ * decode before `json.loads`, which LiteLLM also reads as an empty body: none of them is its 400.
+ */
+function isNotJson(source: Source): boolean {
+  if ('bytes' in source && !isUtf8(source.bytes)) return false;
+  const text = textOf(source);
+  if (parsesAsJson(text)) return false;
+  const pythonic = withNonFiniteAsNull(text);
+  return pythonic === null || !parsesAsJson(pythonic);
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function textOf(source: Source): string {

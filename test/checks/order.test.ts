@@ -62,6 +62,7 @@ describe('the ordered check list — §2.2 → §2.5 → §2.7 → §4 → §6.4
       'vector_store_access',
       'tool_allowlist',
       'key_allowed_routes',
+      'invalid_json_body', // newer LiteLLM: raised after every other check
     ]);
   });
 

@@ -154,12 +154,14 @@ for (const backend of BACKENDS) {
       expect(denialOf(response).type).to.equal('key_model_access_denied');
     });
 
-    it('decides with the model unread when the body is not JSON (no crash): allowed for any model, refused when limited to some', async () => {
+    it('refuses a whole body that is not JSON with 400 invalid_request_error once the key passes (no crash), as newer LiteLLM does', async () => {
       const body = '{"model": "gpt-4o", oops';
-      expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.personalOk, body })))).to.equal(true);
-      const denial = denialOf(await client.check(anEnvoyCheck({ key: KEYS.ok, body })));
-      expect(denial.type).to.equal('team_model_access_denied');
-      expect(denial.message).to.include('Tried to access (model unread: request body cut short by Envoy or not valid JSON)');
+      for (const key of [KEYS.personalOk, KEYS.ok]) {
+        const denial = denialOf(await client.check(anEnvoyCheck({ key, body })));
+        expect(denial).to.include({ type: 'invalid_request_error', param: 'request_body', code: '400' });
+        expect(denial.message).to.match(/^Invalid JSON payload: /);
+      }
+      expect(denialOf(await client.check(anEnvoyCheck({ key: KEYS.blocked, body }))).type, 'a blocked key keeps its own refusal').to.equal('auth_error');
     });
 
     const denials: Array<{ name: string; request: () => Parameters<Checker['check']>[0]; status: number; type: string; message: RegExp }> = [

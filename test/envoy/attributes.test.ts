@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { modelLabel, UNREAD_MODEL } from '../../src/domain/request';
-import { LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
+import { INVALID_JSON_MESSAGE, LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
 import { FILE_PART } from '../../src/envoy/form-body';
 import { decodeCheckRequest } from '../../src/envoy/check-request-decoder';
 import type { CheckRequest } from '../../src/envoy/messages';
@@ -211,6 +211,50 @@ describe('parseCheckRequest', () => {
       expect(withBody({ raw_body: bytes })).to.include({ body: null, bodyInvalid: true });
     });
 
+    describe("a body LiteLLM's reader refuses as not JSON (400 Invalid JSON payload)", () => {
+      it('is a whole body that neither orjson nor json.loads parses, as text or raw bytes', () => {
+        for (const body of ['{"model": "gpt-4o",}', 'hello', '{"model":"gpt-4o"} x', '   ', '\ufeff{}', "{'model': 'gpt-4o'}"]) {
+          expect(withBody({ body }), JSON.stringify(body)).to.deep.include({ body: null, bodyInvalid: true, invalidJson: INVALID_JSON_MESSAGE });
+        }
+        expect(withBody({ raw_body: Buffer.from('{"model":"gpt-4o",]') })).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+        const large = `{"model":"gpt-4o","messages":[{"role":"user","content":"${'x'.repeat(LEAVE_PROMPT_FROM_BYTES)}"}],}`;
+        expect(withBody({ raw_body: Buffer.from(large) }), 'one large enough to be stepped over').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+      });
+
+      it('is never one Envoy cut short, whose cut prefix cannot be judged', () => {
+        const cut = withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"model":"gpt-4o","messages":[{"role":"user","content":"hel' });
+        expect(cut).to.include({ bodyTruncated: true, model: 'gpt-4o' });
+        expect(cut).to.not.have.property('invalidJson');
+        expect(withBody({ headers: { 'content-length': '999' }, body: '{"model":"gpt-4o",]' }), 'a content-length past the body').to.not.have.property('invalidJson');
+        expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"model":"gpt-4o",]' })).to.not.have.property('invalidJson');
+      });
+
+      it('is never a body sent as a form, which LiteLLM reads with Starlette instead', () => {
+        for (const type of ['multipart/form-data; boundary=b', 'application/x-www-form-urlencoded', 'text/form-ish']) {
+          expect(withBody({ headers: { 'content-type': type }, body: '{"model":"gpt-4o",]' }), type).to.not.have.property('invalidJson');
+        }
+      });
+
+      it('is not JSON that parses: an object, NaN and ±Infinity, no object at all (null, an array, a scalar), or too deep', () => {
+        expect(withBody({ body: '{"model":"gpt-4o","temperature":NaN}' })).to.not.have.property('invalidJson');
+        for (const body of ['null', '[1,2]', '"gpt-4o"', '42', 'true', '[NaN]']) {
+          expect(withBody({ body }), body).to.include({ bodyInvalid: true }).and.not.have.property('invalidJson');
+        }
+        const deep = `{"x":${'['.repeat(MAX_JSON_DEPTH + 100)}${']'.repeat(MAX_JSON_DEPTH + 100)}}`;
+        expect(withBody({ body: deep }), "Python's json.loads fails with a RecursionError, read as no body").to.include({ bodyInvalid: true }).and.not.have.property('invalidJson');
+        expect(withBody({ body: '{"model":"gpt-4o"}' })).to.not.have.property('invalidJson');
+        expect(withBody({ body: '' }), 'nor an empty body, which LiteLLM reads as {}').to.not.have.property('invalidJson');
+      });
+
+      it('is not a body that is not UTF-8, which LiteLLM fails to decode and reads as empty', () => {
+        const bytes = Buffer.concat([Buffer.from('{"model":"gpt-4o",'), Buffer.from([0xc3, 0x28]), Buffer.from(']')]);
+        expect(withBody({ raw_body: bytes })).to.include({ bodyInvalid: true }).and.not.have.property('invalidJson');
+        const surrogate = Buffer.concat([Buffer.from('{"model":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+        expect(withBody({ raw_body: surrogate }), 'an encoded surrogate').to.not.have.property('invalidJson');
+        expect(withBody({ body: '{"model":"gpt-4o","user":"\\ud800"}' }), "a lone surrogate escape, which json.loads takes").to.include({ model: 'gpt-4o' }).and.not.have.property('invalidJson');
+      });
+    });
+
     it('treats x-envoy-auth-partial-body: true as truncated and exposes the members whole in the prefix', () => {
       const facts = withBody({
         headers: { 'x-envoy-auth-partial-body': 'true' },
@@ -310,18 +354,26 @@ describe('parseCheckRequest', () => {
     describe('a model Tollgate could not read', () => {
       const filler = `{"messages":[{"role":"user","content":"${'x'.repeat(2048)}`;
 
-      it('is UNREAD_MODEL, not null, on an LLM API route: a prefix cut before "model", or a body that is not valid JSON', () => {
+      it('is UNREAD_MODEL, not null, on an LLM API route: a prefix cut before "model", or JSON that is no object', () => {
         expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model).to.equal(UNREAD_MODEL);
-        expect(withBody({ headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-4o","temperature":0.5,]' }).model).to.equal(UNREAD_MODEL);
-        expect(withBody({ path: '/v1/embeddings', body: '{"model":"gpt-4o",}' }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ headers: { 'content-type': 'application/json' }, body: '[{"model":"gpt-4o"}]' }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ path: '/v1/embeddings', body: 'null' }).model).to.equal(UNREAD_MODEL);
         expect(withBody({ path: '/engines/gpt-4o/chat/completions%0A', headers: { 'x-envoy-auth-partial-body': 'true' }, body: filler }).model, 'a route ending in a newline').to.equal(UNREAD_MODEL);
         expect(modelLabel(UNREAD_MODEL), 'never sent upstream, priced or labelled').to.equal(null);
       });
 
-      it('is UNREAD_MODEL whatever the content type says: an upstream may read JSON sent as text/plain, trailing bytes and all', () => {
+      it('is no model for a whole body that is not JSON, which LiteLLM decides as an empty body before its 400', () => {
+        const facts = withBody({ headers: { 'content-type': 'application/json' }, body: '{"model":"gpt-4o","temperature":0.5,]' });
+        expect(facts).to.deep.include({ model: null, body: null, bodyInvalid: true, invalidJson: INVALID_JSON_MESSAGE });
+        expect(withBody({ path: '/v1/embeddings', body: '{"model":"gpt-4o",}' }).model).to.equal(null);
+        expect(withBody({ path: '/openai/deployments/gpt-4o/chat/completions', body: '{"model":' }).model, "the route's model still counts").to.equal('gpt-4o');
+      });
+
+      it("is no model whatever the content type says but a form: LiteLLM parses any other body as JSON, and refuses JSON sent as text/plain with trailing bytes", () => {
         const trailing = '{"model":"gpt-4o"} x';
-        expect(withBody({ headers: { 'content-type': 'text/plain' }, body: trailing }).model).to.equal(UNREAD_MODEL);
-        expect(withBody({ headers: { 'content-type': 'application/octet-stream' }, body: trailing }).model).to.equal(UNREAD_MODEL);
+        expect(withBody({ headers: { 'content-type': 'text/plain' }, body: trailing })).to.deep.include({ model: null, invalidJson: INVALID_JSON_MESSAGE });
+        expect(withBody({ headers: { 'content-type': 'application/octet-stream' }, body: trailing })).to.deep.include({ model: null, invalidJson: INVALID_JSON_MESSAGE });
+        expect(withBody({ body: trailing }), 'or none').to.deep.include({ model: null, invalidJson: INVALID_JSON_MESSAGE });
         expect(withBody({ headers: { 'content-type': 'text/plain' }, body: '{"model":"gpt-4o"}' }).model, 'and a readable one is read').to.equal('gpt-4o');
       });
 
@@ -445,7 +497,8 @@ describe('parseCheckRequest', () => {
       const get = withBody({ method: 'GET', path: '/v1/models?user=q-user', body: '' });
       expect(get.endUserId).to.equal('q-user');
       expect(withBody({ path: '/v1/chat/completions?__proto__=x', body: json({ model: 'm' }) }).body?.['__proto__'], 'kept as data').to.equal('x');
-      expect(withBody({ path: '/v1/chat/completions?model=m', body: '{"model":' }).model, 'an unreadable body stays unread').to.equal(UNREAD_MODEL);
+      expect(withBody({ path: '/v1/chat/completions?model=m', body: '[' }).model, 'a body that is not JSON is decided as none, unmerged, as LiteLLM does').to.equal(null);
+      expect(withBody({ path: '/v1/chat/completions?model=m', body: '["m"]' }).model, 'JSON that is no object stays unread').to.equal(UNREAD_MODEL);
     });
 
     it("adds the path's model of LiteLLM's {model:path} routes, after the query, never over the body", () => {

@@ -1,0 +1,102 @@
+/**
+ * End to end: a body that is not JSON, through the real `tollgate serve` process on the embedded
+ * SQLite store. Newer LiteLLM answers 400 "Invalid JSON payload" for a whole one once the caller
+ * has passed its checks; a body Envoy cut short, or one sent as a form, is decided as before.
+ */
+import { expect } from 'chai';
+import { hashKey } from '../../src/auth/key-hash';
+import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
+import { runMigrations } from '../../src/store/migrations';
+import { connect, requireBuild, type Checker } from '../support/e2e';
+import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
+import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
+import { SQLITE_BACKEND } from '../support/e2e-backends';
+import { startServer, type ServerProcess } from '../support/server-process';
+
+const MASTER_KEY = 'sk-master-e2e-invalid-json-0123';
+
+const KEYS = {
+  anyModel: `sk-any-${uniqueId('k')}`,
+  narrow: `sk-narrow-${uniqueId('k')}`,
+  blocked: `sk-blocked-${uniqueId('k')}`,
+};
+
+const NOT_JSON = '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],}';
+
+async function seed(settings: DatabaseSettings): Promise<void> {
+  const dataSource = createDataSource(settings);
+  await dataSource.initialize();
+  await runMigrations(dataSource);
+  const rows = new LiteLlmRows(dataSource);
+  try {
+    await rows.aKey({ token: hashKey(KEYS.anyModel) });
+    await rows.aKey({ token: hashKey(KEYS.narrow), models: ['gpt-4o-mini'] });
+    await rows.aKey({ token: hashKey(KEYS.blocked), blocked: true });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+describe('a request body that is not JSON, end to end', function () {
+  this.timeout(60_000);
+  let server: ServerProcess;
+  let client: Checker;
+  let cleanup: () => Promise<void> = async () => undefined;
+
+  before(async function () {
+    requireBuild();
+    const opened = await SQLITE_BACKEND.open(this);
+    cleanup = opened.cleanup;
+    await seed(opened.settings);
+    server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER_KEY } });
+    client = connect(server.address);
+  });
+
+  after(async function () {
+    client?.close();
+    const code = await server?.stop();
+    await cleanup();
+    expect(code, 'exit code after SIGTERM').to.equal(0);
+  });
+
+  it("answers a whole one with LiteLLM's 400 envelope, sent as text or as raw bytes, for a key allowed every model or only some", async () => {
+    for (const [key, asRawBody] of [[KEYS.anyModel, false], [KEYS.anyModel, true], [KEYS.narrow, false]] as const) {
+      const response = await client.check(anEnvoyCheck({ key, body: NOT_JSON, asRawBody }));
+      expect(denialOf(response).httpStatus, `${key} ${asRawBody}`).to.equal('BadRequest');
+      expect(JSON.parse(response.denied_response?.body ?? 'null')).to.deep.equal({
+        error: { message: 'Invalid JSON payload: the request body is not valid JSON', type: 'invalid_request_error', param: 'request_body', code: '400' },
+      });
+      expect(denialOf(response).contentType).to.equal('application/json');
+    }
+  });
+
+  it('answers the master key with it too, and a text/plain body LiteLLM parses as JSON all the same', async () => {
+    expect(denialOf(await client.check(anEnvoyCheck({ key: MASTER_KEY, body: NOT_JSON }))).type).to.equal('invalid_request_error');
+    const plain = await client.check(anEnvoyCheck({ key: KEYS.anyModel, body: '{"model":"gpt-4o"} trailing', headers: { 'content-type': 'text/plain' } }));
+    expect(denialOf(plain).type).to.equal('invalid_request_error');
+  });
+
+  it('answers an unknown key and a blocked key with their 401s first: LiteLLM authenticates before it raises the body error', async () => {
+    const unknown = denialOf(await client.check(anEnvoyCheck({ key: `sk-unknown-${uniqueId('k')}`, body: NOT_JSON })));
+    expect(unknown).to.include({ httpStatus: 'Unauthorized', type: 'token_not_found_in_db' });
+    const blocked = denialOf(await client.check(anEnvoyCheck({ key: KEYS.blocked, body: NOT_JSON })));
+    expect(blocked).to.include({ httpStatus: 'Unauthorized', type: 'auth_error' });
+    expect(blocked.message).to.include('blocked');
+  });
+
+  it('decides the same body cut short by Envoy as before: the model unread, allowed for every model, refused when limited to some', async () => {
+    const cut = { body: `${NOT_JSON}${' '.repeat(64)}`, truncateTo: 40 };
+    expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.anyModel, ...cut })))).to.equal(true);
+    const narrow = denialOf(await client.check(anEnvoyCheck({ key: KEYS.narrow, ...cut })));
+    expect(narrow).to.include({ httpStatus: 'Unauthorized', type: 'key_model_access_denied' });
+  });
+
+  it('leaves a multipart form alone, and allows a valid body as before', async () => {
+    const form = ['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b--', ''].join('\r\n');
+    const upload = await client.check(
+      anEnvoyCheck({ key: KEYS.anyModel, path: '/v1/audio/transcriptions', body: form, headers: { 'content-type': 'multipart/form-data; boundary=b' } }),
+    );
+    expect(isAllowed(upload)).to.equal(true);
+    expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.anyModel, body: chat('gpt-4o') })))).to.equal(true);
+  });
+});

@@ -328,23 +328,36 @@ export function registerAdminCommands(program: Command, settings: () => Settings
   }
   team
     .command('add-member')
+    .description(
+      "adds a user to a team, as newer LiteLLM's /team/member_add: a user already in the team is refused (exit 2); " +
+        "a membership row is written only when the member gets a budget",
+    )
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
-    .option(
-      '--budget <id>',
-      "budget id for this member, `none` to unlink its budget (default: a new member gets a copy of the team's default member budget, if it has one; an existing one keeps its budget)",
-      orNone(text),
-    )
+    .option('--budget <id>', "budget id for this member (default: its own copy of the team's default member budget, if the team has one; else no membership row)")
     .action(
-      run(async (s, o: { team: string; user: string; budget?: string | Clear }) => {
-        const budget = o.budget === CLEAR ? null : o.budget;
+      run(async (s, o: { team: string; user: string; budget?: string }) => {
         const entities: Array<[EntityKind, string]> = [
           ['membership', membershipId(o.user, o.team)],
           ['team', o.team],
         ];
-        const membership = await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, budget));
+        const membership = await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, o.budget));
         // As `budget create`: a row copied from the team's default is new, and a server may remember it as absent.
-        if (o.budget === undefined && membership.budget !== null) await s.invalidate('budget', membership.budget.budget_id);
+        if (o.budget === undefined && membership !== null && membership.budget !== null) await s.invalidate('budget', membership.budget.budget_id);
+        if (membership === null) console.error("no membership row: the team has no default member budget and no --budget was given (LiteLLM writes none either)");
+        print(membership);
+      }),
+    );
+  team
+    .command('update-member')
+    .description("changes a team member's budget, as LiteLLM's /team/member_update: links its membership row (created if missing) to a budget row, or `none` to none")
+    .requiredOption('--team <id>', 'team id')
+    .requiredOption('--user <id>', 'user id')
+    .requiredOption('--budget <id>', 'budget id for this member, `none` to unlink its budget', orNone(text))
+    .action(
+      run(async (s, o: { team: string; user: string; budget: string | Clear }) => {
+        const budget = o.budget === CLEAR ? null : o.budget;
+        const membership = await announcedWrite(s, [['membership', membershipId(o.user, o.team)]], () => s.admin.updateTeamMember(o.user, o.team, budget));
         print(membership);
       }),
     );

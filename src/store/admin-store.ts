@@ -857,22 +857,25 @@ export class AdminStore {
   }
 
   /**
-   * Adds a user to a team as LiteLLM's /team/member_add does: a `members_with_roles` entry, the
-   * team in the user's `teams`, and a LiteLLM_TeamMembership row. `budgetId` links the membership
-   * to that budget row (null: to none); without it a new membership gets its own copy of the team's
-   * default member budget (`metadata.team_member_budget_id`), or no budget when the team has none,
-   * and an existing one keeps its budget (LiteLLM refuses to add a member twice). Adds to one team
-   * made at once take effect one after another (`lockedTeam`), so a repeat add, at once or not,
-   * finds the membership the first one wrote.
+   * Adds a user to a team as newer LiteLLM's /team/member_add does: a `members_with_roles` entry,
+   * the team in the user's `teams`, and a LiteLLM_TeamMembership row only when the member gets a
+   * budget (`add_new_member`): the `budgetId` given, else its own copy of the team's default member
+   * budget (`metadata.team_member_budget_id`); with neither, no row (the checks then hold the member
+   * to the team's default, if any, as they hold a member without a row). A user already listed in
+   * `members_with_roles` is refused, as LiteLLM's `team_member_add_duplication_check` refuses it;
+   * `updateTeamMember` changes a member's budget. Adds to one team made at once take effect one
+   * after another (`lockedTeam`), so only the first of a repeat add made at once succeeds. Resolves
+   * the membership, or null when there is none.
    */
-  async addTeamMember(userId: string, teamId: string, budgetId?: string | null): Promise<TeamMembership> {
+  async addTeamMember(userId: string, teamId: string, budgetId?: string): Promise<TeamMembership | null> {
     requireId('user id', userId);
-    await inTransaction(this.dataSource, async (manager) => {
+    const hasMembership = await inTransaction(this.dataSource, async (manager) => {
       const team = await this.lockedTeam(manager, teamId);
       if (team === null || team.team_id !== teamId) throw new AdminInputError(`team ${teamId} does not exist`);
-      if (budgetId !== undefined && budgetId !== null) {
-        await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
+      if (teamMemberUserIds(team.members_with_roles).includes(userId)) {
+        throw new AdminInputError(`user ${userId} is already in team ${teamId} (LiteLLM: "User already in team"); to change its budget: team update-member`);
       }
+      if (budgetId !== undefined) await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
       const found = await manager.findOneBy(UserRecord, { user_id: userId });
       // A user stored under another spelling is another user to the servers (see admin-guards).
       if (found !== null && found.user_id !== userId) throw new AdminInputError(`user ${userId} is stored as ${JSON.stringify(found.user_id)}`);
@@ -885,24 +888,66 @@ export class AdminStore {
       if (existing !== null && !isExactly(existing, { user_id: userId, team_id: teamId })) {
         throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
       }
-      if (existing === null) {
-        // LiteLLM's add_new_member: without a budget of its own, a new member gets a copy of the team's
-        // default member budget row (rpm / tpm included: its limiter reads the membership's row only).
-        const linked = budgetId !== undefined ? budgetId : await this.copyTeamMemberBudget(manager, team);
+      // A row the team does not list (written by another tool) is kept as it is: LiteLLM's insert
+      // of a second one would fail, and a budget for it is `team update-member`'s to set.
+      if (existing !== null && budgetId !== undefined) {
+        throw new AdminInputError(`user ${userId} already has a membership row in team ${teamId}; to change its budget: team update-member`);
+      }
+      // LiteLLM's add_new_member: without a budget of its own, a new member gets a copy of the team's
+      // default member budget row (rpm / tpm included: its limiter reads the membership's row only).
+      const linked = existing !== null ? null : (budgetId ?? (await this.copyTeamMemberBudget(manager, team)));
+      if (linked !== null) {
         await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: linked });
-      } else if (budgetId !== undefined) {
-        await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
       }
-      // Locked, as adds of one user to two teams at once each append to its `teams`; and last, as
-      // the spend writer takes team, membership, then user: a spend write's UPDATE of a membership
-      // that does not exist locks the gap this insert goes into, and with the user taken first the
-      // two would wait for each other (MySQL then fails one of them as a deadlock).
-      const user = await manager.findOne(UserRecord, { where: { user_id: userId }, ...this.forUpdate() });
-      if (user !== null && user.user_id === userId && !user.teams.includes(teamId)) {
-        await manager.update(UserRecord, { user_id: userId }, { teams: [...user.teams, teamId], updated_at: this.now() });
-      }
+      await this.addTeamToUser(manager, userId, teamId);
+      return existing !== null || linked !== null;
     });
-    return this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`);
+    return hasMembership ? this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`) : null;
+  }
+
+  /**
+   * LiteLLM's /team/member_update, for a member's budget: links the member's LiteLLM_TeamMembership
+   * row to the budget row `budgetId` names (null: to none), creating the row when the member has
+   * none (`_upsert_budget_and_membership`). Refuses a user the team neither lists nor has a
+   * membership row for, as LiteLLM refuses a user not in the team. Resolves the membership, or null
+   * when there is none (no budget to link and no row).
+   */
+  async updateTeamMember(userId: string, teamId: string, budgetId: string | null): Promise<TeamMembership | null> {
+    requireId('user id', userId);
+    const hasMembership = await inTransaction(this.dataSource, async (manager) => {
+      const team = await this.lockedTeam(manager, teamId);
+      if (team === null || team.team_id !== teamId) throw new AdminInputError(`team ${teamId} does not exist`);
+      if (budgetId !== null) await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
+      const existing = await manager.findOneBy(TeamMembershipRecord, { user_id: userId, team_id: teamId });
+      if (existing !== null && !isExactly(existing, { user_id: userId, team_id: teamId })) {
+        throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
+      }
+      if (existing === null && !teamMemberUserIds(team.members_with_roles).includes(userId)) {
+        throw new AdminInputError(`user ${userId} is not in team ${teamId}: add it with team add-member`);
+      }
+      if (existing !== null) {
+        await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
+        return true;
+      }
+      if (budgetId === null) return false;
+      await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId });
+      return true;
+    });
+    return hasMembership ? this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`) : null;
+  }
+
+  /**
+   * The team in the user's `teams`, if it has a row. Locked, as adds of one user to two teams at
+   * once each append to its `teams`; and last, as the spend writer takes team, membership, then
+   * user: a spend write's UPDATE of a membership that does not exist locks the gap the membership
+   * insert goes into, and with the user taken first the two would wait for each other (MySQL then
+   * fails one of them as a deadlock).
+   */
+  private async addTeamToUser(manager: EntityManager, userId: string, teamId: string): Promise<void> {
+    const user = await manager.findOne(UserRecord, { where: { user_id: userId }, ...this.forUpdate() });
+    if (user !== null && user.user_id === userId && !user.teams.includes(teamId)) {
+      await manager.update(UserRecord, { user_id: userId }, { teams: [...user.teams, teamId], updated_at: this.now() });
+    }
   }
 
   /**

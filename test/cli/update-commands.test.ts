@@ -11,6 +11,7 @@ import { invalidationChannel, parseInvalidation } from '../../src/cache/invalida
 import { createDataSource } from '../../src/store/data-source';
 import { runMigrations } from '../../src/store/migrations';
 import { AdminStore } from '../../src/store/admin-store';
+import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { BudgetRecord } from '../../src/store/entities';
 import { requireMysql, type TestMysqlDatabase } from '../support/mysql';
 import { requireRedis, type TestRedis } from '../support/redis';
@@ -31,6 +32,7 @@ describe('tollgate … update on MySQL + Redis', function () {
   let redis: TestRedis;
   let tollgate: Cli;
   let admin: AdminStore;
+  let reader: TypeOrmAuthStore;
   let closeStore: () => Promise<void>;
   let budgetRows: () => Promise<number>;
   let subscriber: ReturnType<typeof createClient>;
@@ -46,6 +48,7 @@ describe('tollgate … update on MySQL + Redis', function () {
     await dataSource.initialize();
     await runMigrations(dataSource);
     admin = new AdminStore(dataSource, databaseSettings);
+    reader = new TypeOrmAuthStore(dataSource, databaseSettings);
     closeStore = () => dataSource.destroy();
     budgetRows = () => dataSource.getRepository(BudgetRecord).count();
     subscriber = createClient({ url: redis.url });
@@ -143,6 +146,43 @@ describe('tollgate … update on MySQL + Redis', function () {
     const copyId = printed.budget?.budget_id ?? expect.fail('no budget copied');
     expect(copyId).to.not.equal(team.metadata['team_member_budget_id']);
     expect(sent).to.deep.equal([`budget:${copyId}`, `membership:m-copied\u0000${team.team_id}`, `team:${team.team_id}`].sort());
+  });
+
+  it('team add-member refuses a user already in the team (exit 2, as LiteLLM\'s "User already in team"), copying no budget', async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 1 });
+    const first = await ok<{ budget: { budget_id: string } | null }>('team', 'add-member', '--team', team.team_id, '--user', 'm-again');
+    const budgets = await budgetRows();
+    const again = await tollgate('team', 'add-member', '--team', team.team_id, '--user', 'm-again');
+    expect(again.code).to.equal(2);
+    expect(again.stderr).to.equal(
+      `tollgate: user m-again is already in team ${team.team_id} (LiteLLM: "User already in team"); to change its budget: team update-member\n`,
+    );
+    expect(await budgetRows()).to.equal(budgets);
+    expect((await reader.findMembership('m-again', team.team_id))?.budget?.budget_id).to.equal(first.budget?.budget_id);
+  });
+
+  it('team add-member without a budget to give writes no membership row, prints null and says why', async () => {
+    const team = await admin.createTeam();
+    const result = await tollgate('team', 'add-member', '--team', team.team_id, '--user', 'm-bare');
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout)).to.equal(null);
+    expect(result.stderr).to.match(/^no membership row: the team has no default member budget and no --budget was given/);
+    expect(await reader.findMembership('m-bare', team.team_id)).to.equal(null);
+  });
+
+  it("team update-member links a member's budget, `none` unlinks it, and announces the membership", async () => {
+    const team = await admin.createTeam();
+    await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-moved');
+    const own = await admin.createBudget({ maxBudget: 3 });
+    let printed: { budget: { budget_id: string } | null } = { budget: null };
+    const sent = await announcementsOf(async () => {
+      printed = await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-moved', '--budget', own.budget_id);
+    }, 1);
+    expect(printed.budget?.budget_id).to.equal(own.budget_id);
+    expect(sent).to.deep.equal([`membership:m-moved\u0000${team.team_id}`]);
+    expect((await ok<{ budget: unknown }>('team', 'update-member', '--team', team.team_id, '--user', 'm-moved', '--budget', 'none')).budget).to.equal(null);
+    const stranger = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-stranger', '--budget', own.budget_id);
+    expect(stranger).to.deep.include({ code: 2, stderr: `tollgate: user m-stranger is not in team ${team.team_id}: add it with team add-member\n` });
   });
 
   it('team update of other settings announces the team only', async () => {

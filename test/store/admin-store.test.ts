@@ -6,6 +6,7 @@ import {
   EndUserRecord,
   ModelTableRecord,
   OrganizationRecord,
+  TeamMembershipRecord,
   TeamRecord,
   UserRecord,
   VerificationTokenRecord,
@@ -234,7 +235,7 @@ describeEachBackend('AdminStore', (backend) => {
     });
 
     it('overwrites a team member spend', async () => {
-      const team = await admin.createTeam();
+      const team = await admin.createTeam({ teamMemberBudget: 5 });
       await admin.addTeamMember('member', team.team_id);
       expect(await admin.setSpend('team_membership', { userId: 'member', teamId: team.team_id }, 0.5)).to.equal(true);
       expect((await store.findMembership('member', team.team_id))?.spend).to.equal(0.5);
@@ -254,23 +255,79 @@ describeEachBackend('AdminStore', (backend) => {
       const budget = await admin.createBudget({ maxBudget: 2 });
       const membership = await admin.addTeamMember(user.user_id, team.team_id, budget.budget_id);
       expect(membership).to.deep.include({ user_id: user.user_id, team_id: team.team_id, spend: 0 });
-      expect(membership.budget?.max_budget).to.equal(2);
+      expect(membership?.budget?.max_budget).to.equal(2);
       const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
       expect(teamRow.members_with_roles).to.deep.equal([{ user_id: user.user_id, user_email: 'm@example.com', role: 'user' }]);
       const userRow = await backend().dataSource.getRepository(UserRecord).findOneByOrFail({ user_id: user.user_id });
       expect(userRow.teams).to.deep.equal([team.team_id]);
     });
 
-    it('is idempotent for the same member', async () => {
+    it('writes no membership row for a member without a budget, as LiteLLM (no --budget, no team default)', async () => {
+      const user = await admin.createUser({ userId: uniqueId('user') });
       const team = await admin.createTeam();
-      await admin.addTeamMember('twice', team.team_id);
-      await admin.addTeamMember('twice', team.team_id);
+      expect(await admin.addTeamMember(user.user_id, team.team_id)).to.equal(null);
+      expect(await backend().dataSource.getRepository(TeamMembershipRecord).countBy({ team_id: team.team_id })).to.equal(0);
+      const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
+      expect(teamRow.members_with_roles).to.deep.equal([{ user_id: user.user_id, user_email: null, role: 'user' }]);
+      const userRow = await backend().dataSource.getRepository(UserRecord).findOneByOrFail({ user_id: user.user_id });
+      expect(userRow.teams).to.deep.equal([team.team_id]);
+    });
+
+    it('refuses a user already in the team, as LiteLLM ("User already in team"), and changes nothing', async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 1 });
+      const first = await admin.addTeamMember('twice', team.team_id);
+      const other = await admin.createBudget({ maxBudget: 9 });
+      await expectAdminError(admin.addTeamMember('twice', team.team_id), /already in team/);
+      await expectAdminError(admin.addTeamMember('twice', team.team_id, other.budget_id), /already in team/);
       const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
       expect(teamRow.members_with_roles).to.have.length(1);
+      expect((await store.findMembership('twice', team.team_id))?.budget?.budget_id).to.equal(first?.budget?.budget_id);
+    });
+
+    it('keeps a membership row the team does not list, and refuses a budget for it', async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 1 });
+      const own = await admin.createBudget({ maxBudget: 4 });
+      await backend().dataSource.getRepository(TeamMembershipRecord).insert({ user_id: 'unlisted', team_id: team.team_id, spend: 0, total_spend: 0, budget_id: own.budget_id });
+      await expectAdminError(admin.addTeamMember('unlisted', team.team_id, own.budget_id), /already has a membership row/);
+      expect((await admin.addTeamMember('unlisted', team.team_id))?.budget?.budget_id).to.equal(own.budget_id);
+      const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
+      expect(teamRow.members_with_roles).to.deep.equal([{ user_id: 'unlisted', user_email: null, role: 'user' }]);
     });
 
     it('refuses an unknown team', async () => {
       await expectAdminError(admin.addTeamMember('u', uniqueId('team')), /does not exist/);
+    });
+  });
+
+  describe('updateTeamMember', () => {
+    it("links a member's membership to another budget, and null unlinks it", async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 1 });
+      await admin.addTeamMember('changed', team.team_id);
+      const own = await admin.createBudget({ maxBudget: 6 });
+      expect((await admin.updateTeamMember('changed', team.team_id, own.budget_id))?.budget?.budget_id).to.equal(own.budget_id);
+      expect((await admin.updateTeamMember('changed', team.team_id, null))?.budget).to.equal(null);
+      expect((await store.findMembership('changed', team.team_id))?.budget).to.equal(null);
+    });
+
+    it('creates the membership row of a listed member without one, and none for no budget', async () => {
+      const team = await admin.createTeam();
+      await admin.addTeamMember('rowless', team.team_id);
+      expect(await admin.updateTeamMember('rowless', team.team_id, null)).to.equal(null);
+      expect(await store.findMembership('rowless', team.team_id)).to.equal(null);
+      const own = await admin.createBudget({ maxBudget: 3 });
+      expect(await admin.updateTeamMember('rowless', team.team_id, own.budget_id)).to.deep.include({ user_id: 'rowless', team_id: team.team_id, spend: 0 });
+      expect((await store.findMembership('rowless', team.team_id))?.budget?.max_budget).to.equal(3);
+    });
+
+    it('refuses a user not in the team, an unknown team and an unknown budget', async () => {
+      const team = await admin.createTeam();
+      const own = await admin.createBudget({ maxBudget: 3 });
+      await expectAdminError(admin.updateTeamMember('stranger', team.team_id, own.budget_id), /not in team/);
+      await expectAdminError(admin.updateTeamMember('stranger', uniqueId('team'), null), /does not exist/);
+      await admin.addTeamMember('listed', team.team_id);
+      await expectAdminError(admin.updateTeamMember('listed', team.team_id, uniqueId('budget')), /budget .* does not exist/);
+      expect(await store.findMembership('stranger', team.team_id)).to.equal(null);
+      expect(await store.findMembership('listed', team.team_id)).to.equal(null);
     });
   });
 
@@ -291,7 +348,7 @@ describeEachBackend('AdminStore', (backend) => {
       const team = await admin.createTeam();
       const user = await admin.createUser({ userId: uniqueId('user') });
       const budget = await admin.createBudget({ maxBudget: 1 });
-      await admin.addTeamMember(user.user_id, team.team_id);
+      await admin.addTeamMember(user.user_id, team.team_id, budget.budget_id);
       const key = await admin.createKey({ teamId: team.team_id });
       const padded = `${team.team_id} `;
       await expectAdminError(admin.createKey({ teamId: padded }), /team .* does not exist/);

@@ -87,6 +87,11 @@ export interface VirtualKey {
   readonly budget_reset_at: Date | null;
   /** Multi-window budgets *[newer]*; absent or empty: none. */
   readonly budget_limits?: readonly BudgetWindowLimit[];
+  /**
+   * The key's model aliases (`aliases`, alias → model), which LiteLLM applies to the request's model
+   * before its rate limiter reads it. Optional: a copy cached by an earlier version has none.
+   */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 export interface Team {

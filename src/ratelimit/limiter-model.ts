@@ -22,17 +22,10 @@
 import { teamModelAliasesOfKey } from '../checks/context';
 import type { Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
-import type { VirtualKey } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { distinct } from '../util/distinct';
 
 type Aliases = Readonly<Record<string, string>>;
-
-/**
- * A key row with LiteLLM's `LiteLLM_VerificationToken.aliases` (`user_api_key_dict.aliases`):
- * alias → model. Absent: the key sets none.
- */
-export type KeyWithAliases = VirtualKey & { readonly aliases?: Aliases };
 
 /**
  * The model(s) v3 limits for this request. A name no alias rewrites comes back as it is, and a
@@ -44,7 +37,7 @@ export type KeyWithAliases = VirtualKey & { readonly aliases?: Aliases };
 export function limiterModelOf(snapshot: Snapshot, model: RequestFacts['model'], policy: Policy | null): RequestFacts['model'] {
   if (model === null || model === UNREAD_MODEL) return model;
   const team = teamModelAliasesOfKey(snapshot);
-  const key = (snapshot.key as KeyWithAliases | null)?.aliases;
+  const key = snapshot.key?.aliases;
   if (typeof model === 'string') return rewritten(model, team, key, policy);
   let out: string[] | null = null;
   for (let i = 0; i < model.length; i += 1) {

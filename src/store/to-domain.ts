@@ -88,6 +88,7 @@ export function toVirtualKey(row: VerificationTokenRecord): VirtualKey {
     budget_duration: row.budget_duration,
     budget_reset_at: row.budget_reset_at,
     budget_limits: parseBudgetLimits(row.budget_limits),
+    aliases: asStringMap(row.aliases),
   });
 }
 

@@ -1,12 +1,13 @@
+import type { VirtualKey } from '../../src/domain/entities';
 import { expect } from 'chai';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import { UNREAD_MODEL } from '../../src/domain/request';
-import { limiterModelOf, type KeyWithAliases } from '../../src/ratelimit/limiter-model';
+import { limiterModelOf } from '../../src/ratelimit/limiter-model';
 import { aKey, aPolicy, aSnapshot, aTeam } from '../checks/fixtures';
 
 /** A key row carrying LiteLLM's `aliases` column. */
-function aKeyWithAliases(aliases: Readonly<Record<string, string>>, overrides: Parameters<typeof aKey>[0] = {}): KeyWithAliases {
+function aVirtualKey(aliases: Readonly<Record<string, string>>, overrides: Parameters<typeof aKey>[0] = {}): VirtualKey {
   return Object.freeze({ ...aKey(overrides), aliases: Object.freeze({ ...aliases }) });
 }
 
@@ -22,7 +23,7 @@ describe('rate limits: the model v3 limits (data["model"] after the aliases rewr
   });
 
   it("rewrites through the key's team model aliases first, then the key's aliases, then the map, then the key's aliases again (one lookup each)", () => {
-    const key = aKeyWithAliases({ 'team-target': 'gpt4', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
+    const key = aVirtualKey({ 'team-target': 'gpt4', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
     const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'team-target' } });
     // fast → team-target (team) → gpt4 (key) → gpt-4o (map) → gpt-4o-2024 (key again)
     expect(limiterModelOf(aSnapshot({ key, team }), 'fast', policy)).to.equal('gpt-4o-2024');
@@ -32,13 +33,13 @@ describe('rate limits: the model v3 limits (data["model"] after the aliases rewr
   });
 
   it("reads the key's own aliases alone when the key has no team, and team aliases only for a virtual key (valid_token.team_model_aliases)", () => {
-    expect(limiterModelOf(aSnapshot({ key: aKeyWithAliases({ mine: 'gpt-4o-mini' }) }), 'mine', policy)).to.equal('gpt-4o-mini');
+    expect(limiterModelOf(aSnapshot({ key: aVirtualKey({ mine: 'gpt-4o-mini' }) }), 'mine', policy)).to.equal('gpt-4o-mini');
     const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'gpt-4o' } });
     expect(limiterModelOf(aSnapshot({ key: null, team }), 'fast', null), 'a JWT caller of the team').to.equal('fast');
   });
 
   it('skips the team and key steps for an empty name (LiteLLM: `if _model and …`), which the map still rewrites', () => {
-    const key = aKeyWithAliases({ '': 'gpt-4o-mini' }, { team_id: 'team-1' });
+    const key = aVirtualKey({ '': 'gpt-4o-mini' }, { team_id: 'team-1' });
     const team = aTeam({ team_id: 'team-1', model_aliases: { '': 'team-model' } });
     expect(limiterModelOf(aSnapshot({ key, team }), '', policy)).to.equal('gpt-4o');
   });
@@ -54,7 +55,7 @@ describe('rate limits: the model v3 limits (data["model"] after the aliases rewr
   });
 
   it('ignores an alias whose target is not a string (a row can hold any JSON), and reads the map of a policy not built by buildPolicy from its record', () => {
-    const odd = { ...aKey(), aliases: { gpt4: 5 } } as unknown as KeyWithAliases;
+    const odd = { ...aKey(), aliases: { gpt4: 5 } } as unknown as VirtualKey;
     expect(limiterModelOf(aSnapshot({ key: odd }), 'gpt4', null)).to.equal('gpt4');
     expect(limiterModelOf(plain, 'gpt4', aPolicy({ modelAliasMap: { gpt4: 'gpt-4o' } }))).to.equal('gpt-4o');
   });

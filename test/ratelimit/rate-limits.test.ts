@@ -1,3 +1,4 @@
+import type { VirtualKey } from '../../src/domain/entities';
 import { expect } from 'chai';
 import { aiGatewayRateLimit, rateLimitDenial } from '../../src/ratelimit/rate-limit-denial';
 import { agentSessionIdOf, MAX_AGENT_ID_CHARS, MAX_SESSION_ID_CHARS, rateBucketKey, rateLimitsOf, requestAgentIdOf, throttledLimit } from '../../src/ratelimit/rate-limits';
@@ -5,7 +6,6 @@ import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
-import type { KeyWithAliases } from '../../src/ratelimit/limiter-model';
 import { aBudget, aKey, aMembership, anAgent, anOrg, aProject, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
 
 describe('rate limits: rpm and tpm from the rows', () => {
@@ -436,7 +436,7 @@ describe('rate limits: per-model limits of a model called through an alias', () 
   });
 
   it("holds a key's own alias (LiteLLM_VerificationToken.aliases) and its team's model alias to the target's limits", () => {
-    const ownAlias: KeyWithAliases = { ...aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 10 } } }), aliases: { mine: 'gpt-4o' } };
+    const ownAlias: VirtualKey = { ...aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 10 } } }), aliases: { mine: 'gpt-4o' } };
     // tpm: none of the key's sources names one, so the target's deployments' default applies.
     expect(show(aSnapshot({ key: ownAlias }), 'mine')).to.deep.equal([`model_per_key:rpm:10@gpt-4o:${KEY_HASH}`, `model_per_key:tpm:300@gpt-4o:${KEY_HASH}`]);
     const teamKey = aKey({ team_id: 'team-1' });

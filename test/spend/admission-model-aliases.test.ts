@@ -1,3 +1,4 @@
+import type { VirtualKey } from '../../src/domain/entities';
 /**
  * A model called through an alias (litellm_settings.model_alias_map, the key's own aliases) is
  * held to its target's per-model rate limits and its deployments' default, counted in its target's
@@ -12,7 +13,6 @@ import type { Snapshot } from '../../src/checks/types';
 import type { Decision } from '../../src/domain/decision';
 import type { RequestFacts } from '../../src/domain/request';
 import { attributionFromDecision } from '../../src/metering/admitted-identity';
-import type { KeyWithAliases } from '../../src/ratelimit/limiter-model';
 import type { Admission, RedisAdmitter } from '../../src/spend/admission';
 import type { SpendEvent } from '../../src/spend/spend-event';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
@@ -89,7 +89,7 @@ describe('spend: per-model rate limits of a model called through an alias, on Re
 
   it("holds a key's own alias (LiteLLM_VerificationToken.aliases) to its target's deployments' default, in the target's window", async () => {
     const keyHash = `${KEY_HASH}-key-alias`;
-    const key: KeyWithAliases = { ...aKey({ token: keyHash }), aliases: { mine: 'gpt-4o' } };
+    const key: VirtualKey = { ...aKey({ token: keyHash }), aliases: { mine: 'gpt-4o' } };
     const snapshot = aSnapshot({ key });
     expect((await admit(snapshot, 'mine', keyHash)).kind).to.equal('admit');
     expect((await admit(snapshot, 'mine', keyHash)).kind).to.equal('admit');

@@ -51,6 +51,7 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         budget_duration: '30d',
         budget_reset_at: new Date('2031-01-01T00:00:00.000Z'),
         budget_limits: [{ budget_duration: '24h', max_budget: 5, reset_at: '2031-01-02T00:00:00Z' }, { budget_duration: 'soon', max_budget: 1 }],
+        aliases: { fast: 'gpt-4o', broken: 7 },
       });
       const key = await store.findKey(saved.token);
       expect(key).to.deep.equal({
@@ -81,6 +82,8 @@ describeEachBackend('TypeOrmAuthStore', (backend) => {
         budget_duration: '30d',
         budget_reset_at: new Date('2031-01-01T00:00:00.000Z'),
         budget_limits: [{ budget_duration: '24h', max_budget: 5, reset_at: new Date('2031-01-02T00:00:00.000Z') }],
+        // A value that names no model (not a string) is dropped, as LiteLLM's lookup could not use it.
+        aliases: { fast: 'gpt-4o' },
       });
     });
 

@@ -87,6 +87,17 @@ export const NONE = 'none';
 const CLEAR: unique symbol = Symbol(NONE);
 type Clear = typeof CLEAR;
 
+/**
+ * A team's `--metadata` must not name `team_member_budget_id`: LiteLLM sets it itself
+ * (`--team-member-budget` creates and names the row; newer LiteLLM's /team/update drops a caller's
+ * value), so naming it is refused (exit 2) rather than dropped.
+ */
+function requireNoMemberBudgetId(metadata: JsonObject | Clear | undefined): void {
+  if (metadata !== undefined && metadata !== CLEAR && Object.hasOwn(metadata, 'team_member_budget_id')) {
+    throw new AdminInputError('--metadata: team_member_budget_id is set by --team-member-budget (LiteLLM manages it), not by hand');
+  }
+}
+
 /** Create's parser for an option, for `update`: `none` clears (NONE). */
 export function orNone<T>(parse: (value: string) => T): (value: string) => T | Clear {
   return (value) => (value === NONE ? CLEAR : parse(value));
@@ -181,7 +192,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--soft-budget <usd>', 'alert threshold', amount)
     .option('--models <list>', 'comma-separated model allowlist (empty = all models)', list)
     .option('--blocked', 'create the team blocked')
-    .option('--metadata <json>', 'team metadata (JSON object)', jsonObject)
+    .option('--metadata <json>', 'team metadata (JSON object; not team_member_budget_id)', jsonObject)
     .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, modelMaxBudget)
     .option('--budget-limits <json>', BUDGET_LIMITS_HELP, budgetLimits)
     .option('--team-member-budget <usd>', "each member's default budget: creates a budget row named in metadata.team_member_budget_id", amount)
@@ -211,6 +222,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             teamMemberModelMaxBudget?: JsonObject;
           },
         ) => {
+          requireNoMemberBudgetId(o.metadata);
           const created = await s.admin.createTeam({
             teamId: o.teamId,
             alias: o.alias ?? null,
@@ -242,7 +254,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--max-budget <usd>', 'team budget', orNone(amount))
     .option('--soft-budget <usd>', 'alert threshold', orNone(amount))
     .option('--models <list>', 'comma-separated model allowlist (none = all models)', orNone(list))
-    .option('--metadata <json>', 'replaces the team metadata (JSON object), keeping what the team member options manage', orNone(jsonObject))
+    .option('--metadata <json>', 'replaces the team metadata (JSON object; not team_member_budget_id), keeping what the team member options manage', orNone(jsonObject))
     .option('--model-max-budget <json>', MODEL_MAX_BUDGET_HELP, orNone(modelMaxBudget))
     .option('--budget-limits <json>', BUDGET_LIMITS_HELP, orNone(budgetLimits))
     .option('--budget-duration <duration>', BUDGET_DURATION_HELP, orNone(text))
@@ -277,6 +289,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             teamMemberModelMaxBudget?: JsonObject | Clear;
           },
         ) => {
+          requireNoMemberBudgetId(raw.metadata);
           const o = cleared(raw);
           const changesMemberBudget = o.teamMemberBudget !== undefined || o.teamMemberBudgetDuration !== undefined;
           const memberBudgetBefore = await s.admin.teamMemberBudgetIdOf(teamId);

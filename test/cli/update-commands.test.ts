@@ -185,6 +185,20 @@ describe('tollgate … update on MySQL + Redis', function () {
     expect(stranger).to.deep.include({ code: 2, stderr: `tollgate: user m-stranger is not in team ${team.team_id}: add it with team add-member\n` });
   });
 
+  it('team create and team update refuse --metadata naming team_member_budget_id (exit 2), writing nothing', async () => {
+    const budget = await admin.createBudget({ maxBudget: 5 });
+    const metadata = JSON.stringify({ owner: 'x', team_member_budget_id: budget.budget_id });
+    const created = await tollgate('team', 'create', '--team-id', 'meta-refused', '--metadata', metadata);
+    expect(created).to.deep.include({ code: 2, stderr: 'tollgate: --metadata: team_member_budget_id is set by --team-member-budget (LiteLLM manages it), not by hand\n' });
+    expect(await admin.teamMemberBudgetIdOf('meta-refused')).to.equal(null);
+    expect((await tollgate('key', 'create', '--team', 'meta-refused')).code, 'no team was created').to.equal(2);
+    const team = await admin.createTeam({ teamMemberBudget: 1, metadata: { owner: 'a' } });
+    const updated = await tollgate('team', 'update', team.team_id, '--metadata', metadata);
+    expect(updated.code).to.equal(2);
+    const after = await reader.findTeam(team.team_id);
+    expect(after?.metadata).to.deep.equal(team.metadata);
+  });
+
   it('team update of other settings announces the team only', async () => {
     const team = await admin.createTeam({ teamMemberBudget: 1 });
     expect(await announcementsOf(() => ok('team', 'update', team.team_id, '--models', 'gpt-4o'), 1)).to.deep.equal([`team:${team.team_id}`]);

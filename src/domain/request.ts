@@ -71,6 +71,11 @@ export interface RequestFacts {
    * with `payload_in_metadata`) recorded. Written by Envoy, never by the client.
    */
   readonly filterMetadata: Readonly<Record<string, JsonObject>>;
+  /**
+   * The body is whole and not JSON, and LiteLLM answers such a request 400 once the caller has
+   * passed every check (checks/invalid-json-body.ts): the message. Absent otherwise.
+   */
+  readonly invalidJson?: string;
 }
 
 /**

@@ -74,16 +74,6 @@ export interface BodyFacts {
   readonly invalidJson?: string;
 }
 
-declare module '../domain/request' {
-  interface RequestFacts {
-    /**
-     * The body is whole and not JSON, and LiteLLM answers such a request 400 once the caller has
-     * passed every check (checks/invalid-json-body.ts): the message. Absent otherwise.
-     */
-    readonly invalidJson?: string;
-  }
-}
-
 /**
  * LiteLLM's text keeps orjson's own error after the colon (`unexpected character: line 1 column 2
  * (char 1)`), which a JavaScript parser cannot reproduce; this one does not change with the body.

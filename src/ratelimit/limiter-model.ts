@@ -8,7 +8,9 @@
  * 3. `litellm_settings.model_alias_map` (`common_processing_pre_call_logic`),
  * 4. the key's own `aliases` again (same function, right after the map).
  *
- * Each step is one lookup of the name the step before left; steps 1, 2 and 4 skip an empty name.
+ * Each step is one lookup of the name the step before left. Steps 1 and 2 skip an empty name
+ * (`if _model and …`); steps 3 and 4 read any string (`isinstance(self.data["model"], str)`), so an
+ * alias whose target is empty is still rewritten by a key alias named "".
  * v3's key, team, project and organization per-model descriptors, the deployments' default
  * (`get_key_model_rpm_limit(model_name=data["model"])`) and the window its tpm reservation and
  * reconciliation use (`reserved_model`) all read the result, so a model called through an alias is
@@ -54,7 +56,7 @@ function rewritten(model: string, team: Aliases, key: Aliases | undefined, polic
   if (name !== '') name = aliasTarget(team, name) ?? name;
   if (key !== undefined && name !== '') name = aliasTarget(key, name) ?? name;
   if (policy !== null) name = modelAliasMapTarget(policy, name) ?? name;
-  if (key !== undefined && name !== '') name = aliasTarget(key, name) ?? name;
+  if (key !== undefined) name = aliasTarget(key, name) ?? name;
   return name;
 }
 

@@ -44,6 +44,13 @@ describe('rate limits: the model v3 limits (data["model"] after the aliases rewr
     expect(limiterModelOf(aSnapshot({ key, team }), '', policy)).to.equal('gpt-4o');
   });
 
+  it('rewrites an empty name left by the team step through the key\'s aliases after the map (LiteLLM checks only `isinstance(…, str)` there)', () => {
+    const key = aVirtualKey({ '': 'gpt-4o-mini' }, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: '' } });
+    // fast → "" (team); the key step before the map skips "", the map holds no "", the key step after it reads it.
+    expect(limiterModelOf(aSnapshot({ key, team }), 'fast', null)).to.equal('gpt-4o-mini');
+  });
+
   it('rewrites each name of a list, repeats dropped; a list no alias touches, a request naming no model and an unread model come back as they are', () => {
     const list = Object.freeze(['gpt-4o', 'mini']);
     expect(limiterModelOf(plain, Object.freeze(['gpt4', 'gpt-4o', 'mini']), policy)).to.deep.equal(['gpt-4o', 'gpt-4o-mini']);

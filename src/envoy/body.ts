@@ -166,6 +166,10 @@ const READ_AS_FORM = 'form';
 function isNotJson(source: Source): boolean {
   if ('bytes' in source && !isUtf8(source.bytes)) return false;
   const text = textOf(source);
+  // Envoy's `body` string carries the bytes as they came, and the decoder turns a sequence that is
+  // not UTF-8 into U+FFFD: such a text may stand for a gzip'd or binary body, which LiteLLM fails to
+  // decode and reads as empty. Not knowing which, it is not refused.
+  if ('text' in source && text.includes('\uFFFD')) return false;
   if (parsesAsJson(text)) return false;
   const pythonic = withNonFiniteAsNull(text);
   return pythonic === null || !parsesAsJson(pythonic);

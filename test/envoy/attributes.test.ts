@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { gzipSync } from 'node:zlib';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { modelLabel, UNREAD_MODEL } from '../../src/domain/request';
 import { INVALID_JSON_MESSAGE, LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
@@ -252,6 +253,18 @@ describe('parseCheckRequest', () => {
         const surrogate = Buffer.concat([Buffer.from('{"model":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
         expect(withBody({ raw_body: surrogate }), 'an encoded surrogate').to.not.have.property('invalidJson');
         expect(withBody({ body: '{"model":"gpt-4o","user":"\\ud800"}' }), "a lone surrogate escape, which json.loads takes").to.include({ model: 'gpt-4o' }).and.not.have.property('invalidJson');
+      });
+
+      it("is not a body string holding U+FFFD, which may stand for bytes that are not UTF-8 (Envoy without pack_as_bytes)", () => {
+        // What the decoder makes of a gzip'd body sent in the `body` field: its bytes as UTF-8, U+FFFD for the rest.
+        const gzipped = gzipSync(Buffer.from('{"model":"gpt-4o","messages":[]}')).toString('utf8');
+        expect(gzipped, 'the fixture is a body string with replacement characters').to.include('\uFFFD');
+        for (const type of ['application/json', 'application/octet-stream']) {
+          const facts = withBody({ headers: { 'content-type': type, 'content-encoding': 'gzip' }, body: gzipped });
+          expect(facts, type).to.include({ bodyInvalid: true }).and.not.have.property('invalidJson');
+        }
+        expect(withBody({ body: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString('utf8') }), 'a stray byte').to.not.have.property('invalidJson');
+        expect(withBody({ raw_body: Buffer.from('{"a":"\uFFFD",]') }), 'as raw bytes, U+FFFD is a character like any other').to.include({ invalidJson: INVALID_JSON_MESSAGE });
       });
     });
 

@@ -172,7 +172,50 @@ function isNotJson(source: Source): boolean {
   if ('text' in source && text.includes('\uFFFD')) return false;
   if (parsesAsJson(text)) return false;
   const pythonic = withNonFiniteAsNull(text);
-  return pythonic === null || !parsesAsJson(pythonic);
+  if (pythonic !== null && parsesAsJson(pythonic)) return false;
+  return !mayExhaustPython(text);
+}
+
+/**
+ * Nesting from which Python's `json.loads` may stop with a RecursionError rather than its decode
+ * error: its recursion limit is 1000 frames, less those of the request's own stack (ASGI app,
+ * middleware, FastAPI's dependencies), and LiteLLM reads that error as an empty body, not its 400.
+ */
+export const JUDGED_JSON_DEPTH = 512;
+
+/**
+ * The longest run of digits Python turns into an int (`sys.get_int_max_str_digits()`): a longer one
+ * is a ValueError in `json.loads`, which LiteLLM also reads as an empty body.
+ */
+const PYTHON_INT_MAX_DIGITS = 4300;
+
+/**
+ * Whether `json.loads` may give up on the text with an error other than its decode error, before
+ * reaching the one that makes it not JSON: nesting as deep as JUDGED_JSON_DEPTH, or a number with
+ * more digits than Python converts. Asked only of a body that is not JSON.
+ */
+function mayExhaustPython(text: string): boolean {
+  let depth = 0;
+  let digits = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits > PYTHON_INT_MAX_DIGITS) return true;
+      continue;
+    }
+    digits = 0;
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth >= JUDGED_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 function parsesAsJson(text: string): boolean {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { modelLabel, UNREAD_MODEL } from '../../src/domain/request';
-import { INVALID_JSON_MESSAGE, LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
+import { INVALID_JSON_MESSAGE, JUDGED_JSON_DEPTH, LEAVE_PROMPT_FROM_BYTES, MAX_BODY_PARSE_BYTES, MAX_JSON_DEPTH } from '../../src/envoy/body';
 import { FILE_PART } from '../../src/envoy/form-body';
 import { decodeCheckRequest } from '../../src/envoy/check-request-decoder';
 import type { CheckRequest } from '../../src/envoy/messages';
@@ -265,6 +265,16 @@ describe('parseCheckRequest', () => {
         }
         expect(withBody({ body: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString('utf8') }), 'a stray byte').to.not.have.property('invalidJson');
         expect(withBody({ raw_body: Buffer.from('{"a":"\uFFFD",]') }), 'as raw bytes, U+FFFD is a character like any other').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+      });
+
+      it("is not one json.loads may give up on before its decode error (nesting near its recursion limit, an int too long: read as an empty body)", () => {
+        for (const body of ['['.repeat(5000), `{"x":${'['.repeat(JUDGED_JSON_DEPTH)}1,]`, `{"a":${'1'.repeat(4301)},}`]) {
+          expect(withBody({ body }), body.slice(0, 20)).to.include({ bodyInvalid: true }).and.not.have.property('invalidJson');
+        }
+        const shallower = `{"x":${'['.repeat(JUDGED_JSON_DEPTH - 2)}1,}`;
+        expect(withBody({ body: shallower }), 'shallower, it is the decode error').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+        expect(withBody({ body: `{"a":${'1'.repeat(4300)},}` }), 'an int Python converts').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+        expect(withBody({ body: `{"a":"${'['.repeat(JUDGED_JSON_DEPTH)}",}` }), 'brackets in a string do not nest').to.include({ invalidJson: INVALID_JSON_MESSAGE });
       });
     });
 

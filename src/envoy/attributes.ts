@@ -61,8 +61,20 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     webSocket: webSocket ? true : undefined,
   };
   // Copied only for such a body: a valid one's facts stay one object of one shape.
-  return body.invalidJson === undefined ? facts : { ...facts, invalidJson: body.invalidJson };
+  return body.invalidJson === undefined || isMcpServerRoute(route) ? facts : { ...facts, invalidJson: body.invalidJson };
 }
+
+/**
+ * LiteLLM's MCP server (`/mcp`, `/mcp/…`, `/{server}/mcp`) is an ASGI app of its own, whose
+ * `MCPRequestHandler.process_mcp_request` hands `user_api_key_auth` a stand-in body (`{}`): the
+ * body is never read as JSON there, so it is never refused 400 (the MCP server answers it itself).
+ * The REST routes (`/mcp-rest/…`, `/v1/mcp/…`) read theirs as any other route does.
+ */
+function isMcpServerRoute(route: string): boolean {
+  return route === '/mcp' || route.startsWith('/mcp/') || MCP_SERVER_PATH.test(route);
+}
+
+const MCP_SERVER_PATH = /^\/[^/]+\/mcp\/?$/;
 
 /**
  * LiteLLM copies the query's and the path's parameters into the request data before its checks,

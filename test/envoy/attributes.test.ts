@@ -230,6 +230,16 @@ describe('parseCheckRequest', () => {
         expect(withBody({ headers: { 'x-envoy-auth-partial-body': 'true' }, body: '{"model":"gpt-4o",]' })).to.not.have.property('invalidJson');
       });
 
+      it("is never one sent to LiteLLM's MCP server, whose auth reads a stand-in body instead", () => {
+        for (const path of ['/mcp', '/mcp/', '/mcp/github', '/mcp/github/tools/call', '/github/mcp', '/github/mcp/']) {
+          const facts = withBody({ path, headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0",' });
+          expect(facts, path).to.include({ bodyInvalid: true, route: path }).and.not.have.property('invalidJson');
+        }
+        for (const path of ['/mcp-rest/tools/call', '/v1/mcp/server', '/v1/chat/completions', '/mcpx', '/a/b/mcp']) {
+          expect(withBody({ path, body: '{"jsonrpc":"2.0",' }), `${path}: its route reads the body`).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+        }
+      });
+
       it('is never a body sent as a form, which LiteLLM reads with Starlette instead', () => {
         for (const type of ['multipart/form-data; boundary=b', 'application/x-www-form-urlencoded', 'text/form-ish']) {
           expect(withBody({ headers: { 'content-type': type }, body: '{"model":"gpt-4o",]' }), type).to.not.have.property('invalidJson');

@@ -8,6 +8,14 @@
  * 3. `litellm_settings.model_alias_map` (`common_processing_pre_call_logic`),
  * 4. the key's own `aliases` again (same function, right after the map).
  *
+ * Between steps 2 and 3, `common_processing_pre_call_logic` sets `data["model"]` to the handler's
+ * own `model` parameter when it has one (`completion_model or user_model or model or
+ * data.get("model")`): on the chat, completions and embeddings handlers (handlerModelOf), the
+ * path's model of `/engines/{model}/…` and `/openai/deployments/{model}/…`, else the query's
+ * `?model=` (FastAPI reads a parameter the path lacks from the query). It replaces the body's
+ * model and what steps 1 and 2 made of it; the auth checks read the body's all the same
+ * (`populate_request_with_path_params` adds the path's and the query's only where the body names none).
+ *
  * Each step is one lookup of the name the step before left. Steps 1 and 2 skip an empty name
  * (`if _model and …`); steps 3 and 4 read any string (`isinstance(self.data["model"], str)`), so an
  * alias whose target is empty is still rewritten by a key alias named "".
@@ -29,17 +37,28 @@ import { distinct } from '../util/distinct';
 
 type Aliases = Readonly<Record<string, string>>;
 
+/** What the handler's own `model` parameter is read from: the route, and the raw path with its query. */
+export type HandlerModelSource = Pick<RequestFacts, 'route'> & Partial<Pick<RequestFacts, 'path'>>;
+
 /**
  * The model(s) v3 limits for this request. A name no alias rewrites comes back as it is, and a
- * request naming no model, or one whose model was not read (UNREAD_MODEL), is returned unchanged.
+ * request naming no model, or one whose model was not read (UNREAD_MODEL), is returned unchanged,
+ * unless the handler's own `model` parameter replaces it (handlerModelOf).
  * A list (`"gpt-4o,gpt4"`, which v3 matches to no limit and Tollgate to each name's) has each
  * name rewritten, repeats dropped, so an alias in a list does not escape its target's limit.
- * Allocates only for a list some alias rewrites.
+ * Allocates only for a list some alias rewrites, or for a query it reads.
  */
-export function limiterModelOf(snapshot: Snapshot, model: RequestFacts['model'], policy: Policy | null): RequestFacts['model'] {
+export function limiterModelOf(
+  snapshot: Snapshot,
+  model: RequestFacts['model'],
+  policy: Policy | null,
+  request: HandlerModelSource | null = null,
+): RequestFacts['model'] {
+  const key = snapshot.key?.aliases;
+  const handlerModel = request === null ? null : handlerModelOf(request);
+  if (handlerModel !== null) return afterHandlerModel(handlerModel, key, policy);
   if (model === null || model === UNREAD_MODEL) return model;
   const team = teamModelAliasesOfKey(snapshot);
-  const key = snapshot.key?.aliases;
   if (typeof model === 'string') return rewritten(model, team, key, policy);
   let out: string[] | null = null;
   for (let i = 0; i < model.length; i += 1) {
@@ -51,13 +70,50 @@ export function limiterModelOf(snapshot: Snapshot, model: RequestFacts['model'],
   return out === null ? model : distinct(out);
 }
 
+/** The routes of the handlers declaring `model: str | None = None` and passing it on: chat, text completions, embeddings. */
+const HANDLER_MODEL_PATH_ROUTES: readonly RegExp[] = [
+  // Starlette tries the chat routes first: `/engines/a/chat/completions` is chat's, with model `a`.
+  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/chat\/completions\n?$/,
+  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/completions\n?$/,
+  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/embeddings\n?$/,
+];
+const HANDLER_MODEL_QUERY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/completions', '/chat/completions', '/v1/completions', '/completions', '/v1/embeddings', '/embeddings']);
+
+/**
+ * The handler's own `model` parameter when LiteLLM's request setup puts it in `data["model"]`
+ * (only a non-empty one: `or` passes over ""): the path's on `/engines/{model:path}/…` and
+ * `/openai/deployments/{model:path}/…`, the query's last `model` on the other routes of those
+ * handlers. Null otherwise, as for every request without a query on the usual routes.
+ */
+export function handlerModelOf(request: HandlerModelSource): string | null {
+  const { route, path } = request;
+  if (route.startsWith('/engines/') || route.startsWith('/openai/deployments/')) {
+    for (const pattern of HANDLER_MODEL_PATH_ROUTES) {
+      const match = pattern.exec(route);
+      if (match !== null) return match[1] === '' ? null : (match[1] as string);
+    }
+    return null;
+  }
+  if (path === undefined || !HANDLER_MODEL_QUERY_ROUTES.has(route)) return null;
+  const queryAt = path.search(/[?#]/);
+  if (queryAt === -1 || path[queryAt] === '#') return null;
+  const model = new URLSearchParams(path.slice(queryAt + 1).split('#', 1)[0]).getAll('model').at(-1);
+  return model === undefined || model === '' ? null : model;
+}
+
+/** Steps 3 and 4: on the handler's model, steps 1 and 2 ran on a name it replaced. */
+function afterHandlerModel(model: string, key: Aliases | undefined, policy: Policy | null): string {
+  let name = model;
+  if (policy !== null) name = modelAliasMapTarget(policy, name) ?? name;
+  if (key !== undefined) name = aliasTarget(key, name) ?? name;
+  return name;
+}
+
 function rewritten(model: string, team: Aliases, key: Aliases | undefined, policy: Policy | null): string {
   let name = model;
   if (name !== '') name = aliasTarget(team, name) ?? name;
   if (key !== undefined && name !== '') name = aliasTarget(key, name) ?? name;
-  if (policy !== null) name = modelAliasMapTarget(policy, name) ?? name;
-  if (key !== undefined) name = aliasTarget(key, name) ?? name;
-  return name;
+  return afterHandlerModel(name, key, policy);
 }
 
 /** A string target only: a row's JSON may hold anything, and only a name can be limited. */

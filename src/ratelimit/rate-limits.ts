@@ -79,7 +79,8 @@ export function throttledLimit(limit: number | null, share: number | null): numb
  * which LiteLLM's router fans out to each) counts against each one's limits, and one whose body was
  * cut before its model (UNREAD_MODEL) against every per-model limit that applies to the caller:
  * otherwise a comma or padding past Envoy's limit would take a request out of its model's limit.
- * `request` is read only when the snapshot holds an agent: for the agent it names (limitedAgentOf)
+ * `request` is read for the handler's own `model` parameter, which replaces the body's on some
+ * routes (limiterModelOf), and, only when the snapshot holds an agent, for the agent it names (limitedAgentOf)
  * and the session id of an agent with a session limit (agentSessionIdOf). `keyThrottle` scales the
  * key's own limits (v3's `api_key` descriptor only) for a key throttled over its budget
  * (checks/key-budget.ts keyBudgetThrottle). `policy` gives the deployments' default per-key limits
@@ -94,7 +95,7 @@ export function rateLimitsOf(
 ): RateLimit[] {
   const { key, user, team, membership, endUser, project, organization } = snapshot;
   const out: RateLimit[] = [];
-  const limitedModel = limiterModelOf(snapshot, model, policy);
+  const limitedModel = limiterModelOf(snapshot, model, policy, request);
   // Every entity is looked at on every warm Check and most set no limit: a target is built only for one that does.
   if (key !== null && limited(key.rpm_limit, key.tpm_limit)) {
     addLimits(out, { kind: 'key', id: key.token }, 'key', throttledLimit(key.rpm_limit, keyThrottle), throttledLimit(key.tpm_limit, keyThrottle));

@@ -403,15 +403,17 @@ function admissionMetadata(
 }
 
 /**
- * The model the per-model rate limits read when LiteLLM's aliases rewrite the one the request
- * names into another (ratelimit/limiter-model.ts), null otherwise: named in the metadata so that
- * the response's tokens land in the windows the Check read. A list or an unread model is fed as before.
+ * The model the per-model rate limits read when it is not the one metering names the response by
+ * (ratelimit/limiter-model.ts: an alias rewrote it, or the handler's own `model` parameter, the
+ * path's or the query's, replaced the body's), null otherwise: named in the metadata so that the
+ * response's tokens land in the windows the Check read. A list or an unread model the limits read
+ * as such is fed as before.
  */
 function rateLimitModelOf(ctx: CheckContext): string | null {
   const sent = ctx.request.model;
-  if (typeof sent !== 'string' || sent === UNREAD_MODEL) return null;
-  const model = limiterModelOf(ctx.snapshot, sent, ctx.policy);
-  return typeof model === 'string' && model !== sent ? model : null;
+  const model = limiterModelOf(ctx.snapshot, sent, ctx.policy, ctx.request);
+  if (typeof model !== 'string' || model === UNREAD_MODEL) return null;
+  return model === sent ? null : model;
 }
 
 /** A tpm window that responses feed whether or not a limit reads it (TOKEN_COUNTED_KINDS). */

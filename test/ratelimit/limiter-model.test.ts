@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import { UNREAD_MODEL } from '../../src/domain/request';
-import { limiterModelOf } from '../../src/ratelimit/limiter-model';
+import { handlerModelOf, limiterModelOf } from '../../src/ratelimit/limiter-model';
 import { aKey, aPolicy, aSnapshot, aTeam } from '../checks/fixtures';
 
 /** A key row carrying LiteLLM's `aliases` column. */
@@ -70,5 +70,36 @@ describe('rate limits: the model v3 limits (data["model"] after the aliases rewr
   it('builds the map once with the policy, null when the config has none', () => {
     expect(policy.modelAliasTargets?.get('gpt4')).to.equal('gpt-4o');
     expect(buildPolicy(parseLiteLlmConfig('model_list: []\n', {})).modelAliasTargets).to.equal(null);
+  });
+});
+
+describe("rate limits: the handler's own model parameter (the path's or the query's), which replaces the body's before the map", () => {
+  const policy = buildPolicy(parseLiteLlmConfig(['litellm_settings:', '  model_alias_map: { gpt4: gpt-4o }'].join('\n'), {}));
+  const request = (route: string, query = ''): { route: string; path: string } => ({ route, path: `${route}${query}` });
+
+  it("reads the path's model of /engines/{model}/… and /openai/deployments/{model}/…, and the query's last ?model= on the other routes of the chat, completions and embeddings handlers", () => {
+    expect(handlerModelOf(request('/openai/deployments/gpt-4o/chat/completions'))).to.equal('gpt-4o');
+    expect(handlerModelOf(request('/engines/org/model/chat/completions')), 'a {model:path} holds slashes').to.equal('org/model');
+    expect(handlerModelOf(request('/engines/a/chat/completions')), "chat's route, not completions' with model a/chat").to.equal('a');
+    expect(handlerModelOf(request('/openai/deployments/text-embedding-3/embeddings'))).to.equal('text-embedding-3');
+    expect(handlerModelOf(request('/v1/chat/completions', '?model=o3&model=gpt-4o'))).to.equal('gpt-4o');
+    expect(handlerModelOf(request('/embeddings', '?model=text%2Dembedding'))).to.equal('text-embedding');
+    expect(handlerModelOf(request('/v1/chat/completions', '?model=')), 'an empty one: `or` passes over it').to.equal(null);
+    expect(handlerModelOf(request('/v1/chat/completions')), 'no query').to.equal(null);
+    expect(handlerModelOf(request('/v1/chat/completions', '#?model=o3')), 'a fragment, no query').to.equal(null);
+    expect(handlerModelOf(request('/v1/responses', '?model=o3')), 'a handler without the parameter').to.equal(null);
+    expect(handlerModelOf({ route: '/v1/chat/completions' }), 'no raw path').to.equal(null);
+  });
+
+  it("replaces the body's model and what the team's and the key's aliases made of it, then goes through the map and the key's aliases", () => {
+    const key = aVirtualKey({ fast: 'o3', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'o1' } });
+    const snapshot = aSnapshot({ key, team });
+    // The body's `fast` is dropped; the query's gpt4 → gpt-4o (map) → gpt-4o-2024 (key).
+    expect(limiterModelOf(snapshot, 'fast', policy, request('/v1/chat/completions', '?model=gpt4'))).to.equal('gpt-4o-2024');
+    expect(limiterModelOf(aSnapshot({ key: aKey() }), 'o3', policy, request('/openai/deployments/gpt4/chat/completions'))).to.equal('gpt-4o');
+    expect(limiterModelOf(aSnapshot({ key: aKey() }), Object.freeze(['o3', 'o1']), policy, request('/chat/completions', '?model=gpt-4o')), 'a list in the body').to.equal('gpt-4o');
+    expect(limiterModelOf(aSnapshot({ key: aKey() }), UNREAD_MODEL, policy, request('/engines/gpt4/completions')), 'a body cut before its model').to.equal('gpt-4o');
+    expect(limiterModelOf(snapshot, 'fast', policy, request('/v1/chat/completions')), 'no parameter: the body model through every step').to.equal('o1');
   });
 });

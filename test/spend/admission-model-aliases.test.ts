@@ -19,6 +19,8 @@ import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
 import { requireRedis, type TestRedis } from '../support/redis';
 import { aRedisAdmitter, aRedisRecorder, aSpendEvent } from '../support/spend';
+import { parseCheckRequest } from '../../src/envoy/attributes';
+import { aCheckRequest, edgeSettings } from '../envoy/fixtures';
 
 describe('spend: per-model rate limits of a model called through an alias, on Redis', function () {
   let redis: TestRedis;
@@ -62,15 +64,18 @@ describe('spend: per-model rate limits of a model called through an alias, on Re
   });
 
   const requestOf = (model: string): RequestFacts => aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } });
-  const admit = (snapshot: Snapshot, model: string, keyHash: string, admitter = limiting): Promise<Admission> =>
-    Promise.resolve(admitter.admit(aContext({ snapshot, keyHash, now, policy, request: requestOf(model) })));
+  const admit = (snapshot: Snapshot, model: string, keyHash: string, admitter = limiting, request = requestOf(model)): Promise<Admission> =>
+    Promise.resolve(admitter.admit(aContext({ snapshot, keyHash, now, policy, request })));
+  /** The facts Envoy's CheckRequest for this path and JSON body parse to. */
+  const parsed = (path: string, body: object): RequestFacts =>
+    parseCheckRequest(aCheckRequest({ path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }), edgeSettings());
   const window = (keyHash: string, model: string, metric: 'rpm' | 'tpm'): Promise<string | null> =>
     client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:${model}:${metric}:${minute}`);
   /** The response of an admitted request (15 tokens), attributed as metering attributes it from this replica's Check. */
-  const responseTo = (admitted: Admission, keyHash: string, model: string): SpendEvent => {
+  const responseTo = (admitted: Admission, keyHash: string, model: string, request = requestOf(model)): SpendEvent => {
     if (admitted.kind !== 'admit') throw new Error('the request was refused');
     const allow: Decision = { kind: 'allow', identity: { keyHash }, credentialHeader: null, metadata: admitted.metadata };
-    const attribution = attributionFromDecision(allow, requestOf(model));
+    const attribution = attributionFromDecision(allow, request);
     const reservationId = typeof admitted.metadata.admission_id === 'string' ? admitted.metadata.admission_id : undefined;
     return { ...aSpendEvent({ chargeId: `c-${keyHash}`, requestId: `r-${keyHash}` }), endTime: now.getTime(), attribution: { ...attribution, tags: [...attribution.tags] }, reservationId };
   };
@@ -134,5 +139,26 @@ describe('spend: per-model rate limits of a model called through an alias, on Re
     expect(await window(keyHash, 'o3', 'rpm')).to.equal('1');
     await recorder.countTokens(responseTo(admitted, keyHash, 'o3'));
     expect(await window(keyHash, 'o3', 'tpm')).to.equal('15');
+  });
+
+  it("limits the model of the handler's own parameter (?model=, /openai/deployments/{model}/…), which replaces the body's, and feeds its response there", async () => {
+    const keyHash = `${KEY_HASH}-handler-model`;
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o': 2 }, model_tpm_limit: { 'gpt-4o': 100 } } }) });
+    const viaQuery = parsed('/v1/chat/completions?model=gpt4', { model: 'o3', messages: [] });
+    // The auth checks read the body's model; the limits the query's, through the map.
+    expect(viaQuery.model).to.equal('o3');
+    const admitted = await admit(snapshot, 'o3', keyHash, limiting, viaQuery);
+    if (admitted.kind !== 'admit') throw new Error('the first call was refused');
+    expect(admitted.metadata.rate_limit_model).to.equal('gpt-4o');
+    const viaPath = parsed('/openai/deployments/gpt-4o/chat/completions', { model: 'o3', messages: [] });
+    expect((await admit(snapshot, 'o3', keyHash, limiting, viaPath)).kind).to.equal('admit');
+    const refused = await admit(snapshot, 'o3', keyHash, limiting, viaQuery);
+    if (refused.kind !== 'deny') throw new Error("a third call to the query's model was admitted past its limit of 2");
+    expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 2, rpm limit: 2');
+    expect(await window(keyHash, 'o3', 'rpm'), "the body's model has no window").to.equal(null);
+    expect(await recorder.countTokens(responseTo(admitted, keyHash, 'o3', viaQuery))).to.equal(true);
+    // The first call's 1-token estimate settled to its 15; the second's still held.
+    expect(await window(keyHash, 'gpt-4o', 'tpm')).to.equal('16');
+    expect(await window(keyHash, 'o3', 'tpm')).to.equal(null);
   });
 });

@@ -158,10 +158,11 @@ const READ_AS_FORM = 'form';
 /**
  * Whether LiteLLM's `_read_request_body` refuses the body as JSON: orjson and then Python's
  * `json.loads` both fail on it. Only a body the object parser gave up on is asked, so a valid one
- * costs nothing here. Not JSON by that test: nothing else. JSON that is no object (`null`, an array,
- * a scalar) and JSON nested deeper than MAX_JSON_DEPTH parse there (the deep one then fails with a
- * RecursionError, which LiteLLM reads as an empty body), and a body that is not UTF-8 fails to
- * decode before `json.loads`, which LiteLLM also reads as an empty body: none of them is its 400.
+ * costs nothing here. JSON that is no object (`null`, an array, a scalar) and JSON nested deeper than
+ * MAX_JSON_DEPTH parse there (the deep one then fails with a RecursionError, which LiteLLM reads as
+ * an empty body), and a body that is not UTF-8 fails to decode before `json.loads`, which LiteLLM
+ * also reads as an empty body: none of them is its 400. Where that cannot be told apart, the body
+ * is not refused: a missed 400 costs the upstream a bad request, a false one refuses a good one.
  */
 function isNotJson(source: Source): boolean {
   if ('bytes' in source && !isUtf8(source.bytes)) return false;

@@ -733,9 +733,15 @@ export class AdminStore {
    * (or default member budget row) twice. Taken before any plain read, it also makes MySQL's
    * snapshot (made at a transaction's first plain read, not at a locking one) start after the
    * previous holder committed. On SQLite `inTransaction` runs such transactions one after another
-   * instead.
+   * within a process; across processes (two `tollgate` commands at once) the database's one write
+   * lock orders them, taken here before the read: a transaction that read first and wrote after
+   * another process's commit would fail ("database is locked", its snapshot stale), where one that
+   * writes first waits for the lock and then reads what the other wrote.
    */
-  private lockedTeam(manager: EntityManager, teamId: string): Promise<TeamRecord | null> {
+  private async lockedTeam(manager: EntityManager, teamId: string): Promise<TeamRecord | null> {
+    if (dialectOf(this.dataSource) === 'sqlite') {
+      await manager.query('UPDATE "LiteLLM_TeamTable" SET "team_id" = "team_id" WHERE "team_id" = ?', [teamId]);
+    }
     return manager.findOne(TeamRecord, { where: { team_id: teamId }, ...this.forUpdate() });
   }
 

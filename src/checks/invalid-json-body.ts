@@ -7,8 +7,9 @@
  * which LiteLLM's pre-call hooks never reach for such a body.
  *
  * The callers that pass no check (the master key, an open proxy, `/user/auth`, a pass-through
- * without auth) are refused it as they are allowed (authorize.ts); a public route is not, as
- * LiteLLM's public endpoints read no body.
+ * without auth) are refused it as they are allowed (authorize.ts); a public route is not: LiteLLM's
+ * own public endpoints run no auth and read no body, and of a route made public in its settings,
+ * which does, a missed 400 is the lesser error.
  */
 import type { Check, Denial } from './types';
 import { deny } from './types';

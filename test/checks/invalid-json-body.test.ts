@@ -7,7 +7,10 @@ import type { RequestFacts } from '../../src/domain/request';
 import { INVALID_JSON_MESSAGE } from '../../src/envoy/body';
 import type { Admitter } from '../../src/spend/admission';
 import { MemoryStore } from '../support/memory-store';
-import { aKey, aPolicy, aRequest, decide, NOW, RAW_KEY } from './fixtures';
+import { JwtAuthenticator } from '../../src/auth/jwt/authenticator';
+import { aVerifier, jwtSettings, MemoryDirectory } from '../auth/jwt/fixtures';
+import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
+import { aKey, aPolicy, aRequest, aTeam, aUser, decide, NOW, RAW_KEY } from './fixtures';
 
 const MASTER_KEY = 'sk-master-0000';
 
@@ -83,9 +86,48 @@ describe('invalid JSON body — newer LiteLLM refuses a whole body that is not J
     expect(open.refusedBy).to.equal('invalid_json_body');
   });
 
-  it("lets a public route through: LiteLLM's public endpoints read no body", async () => {
+  it("lets a public route through: LiteLLM's own public endpoints run no auth and read no body", async () => {
     const outcome = await authorizer({ publicRoutes: ['/open/thing'] }).authorize(aRequest({ ...notJson, route: '/open/thing', path: '/open/thing', credential: { kind: 'none' } }));
     expect(outcome.decision.kind).to.equal('allow');
+  });
+
+  describe('a JWT caller', () => {
+    let signingKey: SigningKey;
+    before(async () => {
+      signingKey = await aSigningKey('ES256', 'unit');
+    });
+
+    function jwtAuthorizer(): Authorizer {
+      const store = new MemoryStore();
+      store.teams.set('t-ok', aTeam({ team_id: 't-ok' }));
+      store.teams.set('t-over', aTeam({ team_id: 't-over', max_budget: 10, spend: 10.5 }));
+      store.users.set('alice', aUser({ user_id: 'alice', user_role: 'internal_user' }));
+      const settings = jwtSettings({ jwtauth: { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub' }, tollgate: { public_keys: [signingKey.jwk], envoy_metadata_namespace: 'jwt' }, env: { publicKeyUrl: null } });
+      const jwt = new JwtAuthenticator({ settings, policy: aPolicy(), store, directory: new MemoryDirectory(store), verifier: aVerifier(settings) });
+      return new Authorizer({ store, policy: aPolicy(), masterKey: MASTER_KEY, jwt, now: () => NOW, admission });
+    }
+
+    async function withToken(claims: Record<string, unknown>, request: Partial<RequestFacts> = {}): Promise<RequestFacts> {
+      return aRequest({ ...notJson, credential: { kind: 'present', value: await aToken(signingKey, claims), header: 'authorization' }, ...request });
+    }
+
+    it('is refused the 400 after its checks pass, and takes no rate limit or reservation', async () => {
+      const outcome = await jwtAuthorizer().authorize(await withToken({ tid: 't-ok', sub: 'alice' }));
+      expect(outcome.refusedBy).to.equal('invalid_json_body');
+      expect(denialOf(outcome)).to.deep.equal(INVALID_JSON_DENIAL);
+      expect(admitted, 'admission never reached').to.deep.equal([]);
+    });
+
+    it("keeps its team's refusal when the team is over budget", async () => {
+      expect((await jwtAuthorizer().authorize(await withToken({ tid: 't-over', sub: 'alice' }))).refusedBy).to.equal('team_budget');
+    });
+
+    it('is refused the 400 as a proxy admin on an admin route, whom no check is run for', async () => {
+      const outcome = await jwtAuthorizer().authorize(await withToken({ scope: 'litellm_proxy_admin', sub: 'root' }, { route: '/team/new', path: '/team/new' }));
+      expect(outcome.refusedBy).to.equal('invalid_json_body');
+      expect(outcome.decision.identity).to.include({ userId: 'root', userRole: 'proxy_admin' });
+      expect(admitted).to.deep.equal([]);
+    });
   });
 
   it('decides a cut body as before: allowed for a key allowed every model', async () => {

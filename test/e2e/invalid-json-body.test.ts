@@ -4,9 +4,11 @@
  * has passed its checks; a body Envoy cut short, or one sent as a form, is decided as before.
  */
 import { expect } from 'chai';
+import { gzipSync } from 'node:zlib';
 import { hashKey } from '../../src/auth/key-hash';
 import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
 import { runMigrations } from '../../src/store/migrations';
+import type { CheckRequest } from '../../src/envoy/messages';
 import { connect, requireBuild, type Checker } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
@@ -91,6 +93,19 @@ describe('a request body that is not JSON, end to end', function () {
     expect(narrow).to.include({ httpStatus: 'Unauthorized', type: 'key_model_access_denied' });
   });
 
+  it("lets a gzip'd body through, sent as bytes or in the body string (U+FFFD where it is not UTF-8): LiteLLM fails to decode it and reads it as empty", async () => {
+    const gzipped = gzipSync(Buffer.from(JSON.stringify(chat('gpt-4o'))));
+    const headers = { 'content-encoding': 'gzip', 'content-length': String(gzipped.length) };
+    const asText = anEnvoyCheck({ key: KEYS.anyModel, body: gzipped.toString('utf8'), headers });
+    expect(isAllowed(await client.check(asText)), 'as the body string').to.equal(true);
+    expect(isAllowed(await client.check(withRawBody(anEnvoyCheck({ key: KEYS.anyModel, body: '', headers }), gzipped))), 'as bytes').to.equal(true);
+  });
+
+  it("lets a body that is not JSON through to LiteLLM's MCP server, whose auth reads a stand-in body, but not to its REST routes", async () => {
+    expect(isAllowed(await client.check(anEnvoyCheck({ key: MASTER_KEY, path: '/mcp/', body: NOT_JSON })))).to.equal(true);
+    expect(denialOf(await client.check(anEnvoyCheck({ key: MASTER_KEY, path: '/mcp-rest/tools/call', body: NOT_JSON }))).type).to.equal('invalid_request_error');
+  });
+
   it('leaves a multipart form alone, and allows a valid body as before', async () => {
     const form = ['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b--', ''].join('\r\n');
     const upload = await client.check(
@@ -100,3 +115,10 @@ describe('a request body that is not JSON, end to end', function () {
     expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.anyModel, body: chat('gpt-4o') })))).to.equal(true);
   });
 });
+
+/** The request with `bytes` as its raw_body (pack_as_bytes) instead of any body string. */
+function withRawBody(request: CheckRequest, bytes: Buffer): CheckRequest {
+  const http = request.attributes?.request?.http;
+  const { body: _text, ...rest } = http ?? {};
+  return { attributes: { ...request.attributes, request: { http: { ...rest, raw_body: bytes } } } };
+}

@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from '../config/settings';
 import { createLogger } from '../observability/logger';
 import { dialAddress } from './dial-address';
 import { registerAdminCommands } from './admin-commands';
+import { AdminInputError } from '../store/admin-inputs';
 
 // Commands load what they need when they run: `tollgate key create` should not pay for the
 // server's telemetry stack, nor `tollgate check` for TypeORM.
@@ -113,6 +114,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    // An option value the management commands' parsers refuse (`--max-budget lots`): bad usage, as
+    // the same value refused by the store is.
+    if (error instanceof AdminInputError) {
+      console.error(`tollgate: ${error.message}`);
+      return 2;
+    }
     console.error(`tollgate: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }

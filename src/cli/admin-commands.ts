@@ -112,6 +112,16 @@ export function cleared<T extends object>(options: T): { [K in keyof T]: Exclude
 
 const text = (value: string): string => value;
 
+/**
+ * `team add-member --budget`: a budget id. `none` used to unlink an existing member's budget there;
+ * a repeat add is refused now, so it is pointed at the command that does that instead of being
+ * looked up as a budget named "none".
+ */
+function budgetToLink(value: string): string {
+  if (value === NONE) throw new AdminInputError('--budget none: to unlink a member\'s budget: team update-member --budget none');
+  return value;
+}
+
 /** `--tpm` / `--rpm`, as `budget create` reads them. */
 const LIMIT_HELP = { tpm: 'tokens per minute', rpm: 'requests per minute' } as const;
 
@@ -347,7 +357,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     )
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
-    .option('--budget <id>', "budget id for this member (default: its own copy of the team's default member budget, if the team has one; else no membership row)")
+    .option(
+      '--budget <id>',
+      "budget id for this member (default: its own copy of the team's default member budget, if the team has one; else no membership row)",
+      budgetToLink,
+    )
     .action(
       run(async (s, o: { team: string; user: string; budget?: string }) => {
         const entities: Array<[EntityKind, string]> = [

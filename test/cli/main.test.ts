@@ -28,4 +28,9 @@ describe('tollgate exit codes for bad usage', () => {
     expect(await tollgate('team', 'update', 't', '--metadata', '[1]')).to.equal(2);
     expect(await tollgate('key', 'create', '--budget-limits', '{')).to.equal(2);
   });
+
+  it('exits 2 for team add-member --budget none, pointing at team update-member, which unlinks a budget now', async () => {
+    expect(await tollgate('team', 'add-member', '--team', 't', '--user', 'u', '--budget', 'none')).to.equal(2);
+    expect(printed).to.deep.equal(["tollgate: --budget none: to unlink a member's budget: team update-member --budget none"]);
+  });
 });

@@ -95,9 +95,12 @@ export function handlerModelOf(request: HandlerModelSource): string | null {
     return null;
   }
   if (path === undefined || !HANDLER_MODEL_QUERY_ROUTES.has(route)) return null;
-  const queryAt = path.search(/[?#]/);
-  if (queryAt === -1 || path[queryAt] === '#') return null;
-  const model = new URLSearchParams(path.slice(queryAt + 1).split('#', 1)[0]).getAll('model').at(-1);
+  // indexOf, not a regular expression: this runs on every Check, and most paths have no query.
+  const queryAt = path.indexOf('?');
+  if (queryAt === -1) return null;
+  const fragmentAt = path.indexOf('#');
+  if (fragmentAt !== -1 && fragmentAt < queryAt) return null;
+  const model = new URLSearchParams(path.slice(queryAt + 1, fragmentAt === -1 ? undefined : fragmentAt)).getAll('model').at(-1);
   return model === undefined || model === '' ? null : model;
 }
 

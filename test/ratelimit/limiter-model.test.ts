@@ -87,6 +87,7 @@ describe("rate limits: the handler's own model parameter (the path's or the quer
     expect(handlerModelOf(request('/v1/chat/completions', '?model=')), 'an empty one: `or` passes over it').to.equal(null);
     expect(handlerModelOf(request('/v1/chat/completions')), 'no query').to.equal(null);
     expect(handlerModelOf(request('/v1/chat/completions', '#?model=o3')), 'a fragment, no query').to.equal(null);
+    expect(handlerModelOf(request('/v1/chat/completions', '?model=o3#model=o1')), 'the fragment is no part of the query').to.equal('o3');
     expect(handlerModelOf(request('/v1/responses', '?model=o3')), 'a handler without the parameter').to.equal(null);
     expect(handlerModelOf({ route: '/v1/chat/completions' }), 'no raw path').to.equal(null);
   });

@@ -377,7 +377,10 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     );
   team
     .command('update-member')
-    .description("changes a team member's budget, as LiteLLM's /team/member_update: links its membership row (created if missing) to a budget row, or `none` to none")
+    .description(
+      "changes a team member's budget: links its membership row (created if missing) to an existing budget row, or `none` to none, " +
+        "changing no budget row (LiteLLM's /team/member_update takes amounts instead)",
+    )
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
     .requiredOption('--budget <id>', 'budget id for this member, `none` to unlink its budget', orNone(text))

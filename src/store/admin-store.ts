@@ -912,12 +912,14 @@ export class AdminStore {
   }
 
   /**
-   * LiteLLM's /team/member_update, for a member's budget: links the member's LiteLLM_TeamMembership
-   * row to the budget row `budgetId` names (null: to none), creating the row when the member has
-   * none (`_upsert_budget_and_membership`). Refuses a user the team neither lists nor has a
-   * membership row for: LiteLLM takes any user id there and would write a membership row for a
-   * user the team does not list. Resolves the membership, or null when there is none (no budget to
-   * link and no row).
+   * Changes a member's budget (LiteLLM's /team/member_update) by a link: the member's
+   * LiteLLM_TeamMembership row to the budget row `budgetId` names (null: to none), the row created
+   * when the member has none, as `_upsert_budget_and_membership` upserts it. No budget row is
+   * written: LiteLLM's takes amounts and writes them to the member's own row, cloning one it shares
+   * (the team default, another member's), which a link never needs. Refuses a user the team
+   * neither lists nor has a membership row for: LiteLLM takes any user id there and would write a
+   * membership row for a user the team does not list. Resolves the membership, or null when there
+   * is none (no budget to link and no row).
    */
   async updateTeamMember(userId: string, teamId: string, budgetId: string | null): Promise<TeamMembership | null> {
     requireId('user id', userId);

@@ -15,6 +15,10 @@
  * `?model=` (FastAPI reads a parameter the path lacks from the query). It replaces the body's
  * model and what steps 1 and 2 made of it; the auth checks read the body's all the same
  * (`populate_request_with_path_params` adds the path's and the query's only where the body names none).
+ * The path's model is what Azure's and the engines API's upstreams serve too, and it alone is
+ * limited. The query's is LiteLLM's alone: an upstream other than LiteLLM serves the body's, so
+ * the limits count both (limiterModelOf), and the response's tokens feed the query's, the one
+ * LiteLLM serves (v3ModelOf).
  *
  * Each step is one lookup of the name the step before left. Steps 1 and 2 skip an empty name
  * (`if _model and …`); steps 3 and 4 read any string (`isinstance(self.data["model"], str)`), so an
@@ -55,8 +59,33 @@ export function limiterModelOf(
   request: HandlerModelSource | null = null,
 ): RequestFacts['model'] {
   const key = snapshot.key?.aliases;
-  const handlerModel = request === null ? null : handlerModelOf(request);
-  if (handlerModel !== null) return afterHandlerModel(handlerModel, key, policy);
+  const inPath = request === null ? null : pathModelOf(request.route);
+  if (inPath !== null) return afterHandlerModel(inPath, key, policy);
+  const fromBody = bodyLimiterModel(snapshot, model, key, policy);
+  const inQuery = request === null ? null : queryModelOf(request);
+  if (inQuery === null) return fromBody;
+  // LiteLLM serves the query's model and limits it alone, an upstream other than LiteLLM serves the
+  // body's: both count, as the models of a list do, so that `?model=` takes a request out of neither's limits.
+  const target = afterHandlerModel(inQuery, key, policy);
+  if (fromBody === null || fromBody === target) return target;
+  if (fromBody === UNREAD_MODEL) return fromBody;
+  if (typeof fromBody === 'string') return [fromBody, target];
+  return fromBody.includes(target) ? fromBody : [...fromBody, target];
+}
+
+/**
+ * The model v3 reads, `data["model"]`, for the window a response's tokens are fed to: the handler's
+ * own model when it has one (the path's or the query's), else the body's after steps 1 to 4.
+ * Unlike limiterModelOf, the body's model does not join the query's: LiteLLM serves the latter.
+ */
+export function v3ModelOf(snapshot: Snapshot, model: RequestFacts['model'], policy: Policy | null, request: HandlerModelSource): RequestFacts['model'] {
+  const key = snapshot.key?.aliases;
+  const handlerModel = handlerModelOf(request);
+  return handlerModel !== null ? afterHandlerModel(handlerModel, key, policy) : bodyLimiterModel(snapshot, model, key, policy);
+}
+
+/** Steps 1 to 4 on the model(s) the body names. */
+function bodyLimiterModel(snapshot: Snapshot, model: RequestFacts['model'], key: Aliases | undefined, policy: Policy | null): RequestFacts['model'] {
   if (model === null || model === UNREAD_MODEL) return model;
   const team = teamModelAliasesOfKey(snapshot);
   if (typeof model === 'string') return rewritten(model, team, key, policy);
@@ -86,14 +115,20 @@ const HANDLER_MODEL_QUERY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/compl
  * handlers. Null otherwise, as for every request without a query on the usual routes.
  */
 export function handlerModelOf(request: HandlerModelSource): string | null {
-  const { route, path } = request;
-  if (route.startsWith('/engines/') || route.startsWith('/openai/deployments/')) {
-    for (const pattern of HANDLER_MODEL_PATH_ROUTES) {
-      const match = pattern.exec(route);
-      if (match !== null) return match[1] === '' ? null : (match[1] as string);
-    }
-    return null;
+  return pathModelOf(request.route) ?? queryModelOf(request);
+}
+
+/** The path's model, which Azure's and the engines API's upstreams serve too: it alone is limited. */
+function pathModelOf(route: string): string | null {
+  if (!route.startsWith('/engines/') && !route.startsWith('/openai/deployments/')) return null;
+  for (const pattern of HANDLER_MODEL_PATH_ROUTES) {
+    const match = pattern.exec(route);
+    if (match !== null) return match[1] === '' ? null : (match[1] as string);
   }
+  return null;
+}
+
+function queryModelOf({ route, path }: HandlerModelSource): string | null {
   if (path === undefined || !HANDLER_MODEL_QUERY_ROUTES.has(route)) return null;
   // indexOf, not a regular expression: this runs on every Check, and most paths have no query.
   const queryAt = path.indexOf('?');

@@ -34,7 +34,7 @@ import { tagsOfRequest } from '../snapshot/request-tags';
 import { isRateLimitedRoute } from '../routes/classify';
 import { rateLimitDenial, aiGatewayRateLimit } from '../ratelimit/rate-limit-denial';
 import { agentIdOf, agentSessionIdOf, minuteOf, MODEL_TOKEN_COUNTED_KINDS, RATE_BUCKET_TTL_MS, rateBucketKey, rateLimitsOf, TOKEN_COUNTED_KINDS, type RateLimit } from '../ratelimit/rate-limits';
-import { limiterModelOf } from '../ratelimit/limiter-model';
+import { v3ModelOf } from '../ratelimit/limiter-model';
 import { retryAfterSeconds } from '../ratelimit/retry-after';
 import { estimateRequestTokens } from '../ratelimit/token-estimate';
 import { NO_LIMITS, reservationLimitsOf, type BudgetLimit, type ModelBudgetLimit, type ReservationLimits, type WindowBudgetLimit } from './budget-limits';
@@ -403,15 +403,15 @@ function admissionMetadata(
 }
 
 /**
- * The model the per-model rate limits read when it is not the one metering names the response by
- * (ratelimit/limiter-model.ts: an alias rewrote it, or the handler's own `model` parameter, the
- * path's or the query's, replaced the body's), null otherwise: named in the metadata so that the
- * response's tokens land in the windows the Check read. A list or an unread model the limits read
- * as such is fed as before.
+ * The model whose windows the response's tokens feed (ratelimit/limiter-model.ts v3ModelOf: the one
+ * LiteLLM serves and v3 reconciles under) when it is not the one metering names the response by (an
+ * alias rewrote it, or the handler's own `model` parameter, the path's or the query's, replaced the
+ * body's), null otherwise: named in the metadata so that the tokens land in a window the Check read.
+ * A list or an unread model is fed as before.
  */
 function rateLimitModelOf(ctx: CheckContext): string | null {
   const sent = ctx.request.model;
-  const model = limiterModelOf(ctx.snapshot, sent, ctx.policy, ctx.request);
+  const model = v3ModelOf(ctx.snapshot, sent, ctx.policy, ctx.request);
   if (typeof model !== 'string' || model === UNREAD_MODEL) return null;
   return model === sent ? null : model;
 }

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import { UNREAD_MODEL } from '../../src/domain/request';
-import { handlerModelOf, limiterModelOf } from '../../src/ratelimit/limiter-model';
+import { handlerModelOf, limiterModelOf, v3ModelOf } from '../../src/ratelimit/limiter-model';
 import { aKey, aPolicy, aSnapshot, aTeam } from '../checks/fixtures';
 
 /** A key row carrying LiteLLM's `aliases` column. */
@@ -92,15 +92,28 @@ describe("rate limits: the handler's own model parameter (the path's or the quer
     expect(handlerModelOf({ route: '/v1/chat/completions' }), 'no raw path').to.equal(null);
   });
 
-  it("replaces the body's model and what the team's and the key's aliases made of it, then goes through the map and the key's aliases", () => {
+  it("limits the path's model alone, through the map and the key's aliases: it replaces the body's model and what the team's and the key's aliases made of it", () => {
     const key = aVirtualKey({ fast: 'o3', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
     const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'o1' } });
     const snapshot = aSnapshot({ key, team });
-    // The body's `fast` is dropped; the query's gpt4 → gpt-4o (map) → gpt-4o-2024 (key).
-    expect(limiterModelOf(snapshot, 'fast', policy, request('/v1/chat/completions', '?model=gpt4'))).to.equal('gpt-4o-2024');
-    expect(limiterModelOf(aSnapshot({ key: aKey() }), 'o3', policy, request('/openai/deployments/gpt4/chat/completions'))).to.equal('gpt-4o');
-    expect(limiterModelOf(aSnapshot({ key: aKey() }), Object.freeze(['o3', 'o1']), policy, request('/chat/completions', '?model=gpt-4o')), 'a list in the body').to.equal('gpt-4o');
+    // The body's `fast` is dropped; the path's gpt4 → gpt-4o (map) → gpt-4o-2024 (key).
+    expect(limiterModelOf(snapshot, 'fast', policy, request('/openai/deployments/gpt4/chat/completions'))).to.equal('gpt-4o-2024');
+    expect(v3ModelOf(snapshot, 'fast', policy, request('/openai/deployments/gpt4/chat/completions'))).to.equal('gpt-4o-2024');
     expect(limiterModelOf(aSnapshot({ key: aKey() }), UNREAD_MODEL, policy, request('/engines/gpt4/completions')), 'a body cut before its model').to.equal('gpt-4o');
     expect(limiterModelOf(snapshot, 'fast', policy, request('/v1/chat/completions')), 'no parameter: the body model through every step').to.equal('o1');
+  });
+
+  it("limits the query's model and the body's both (LiteLLM serves the first, another upstream the second), and names the query's as the one v3 reads", () => {
+    const key = aVirtualKey({ fast: 'o3', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'o1' } });
+    const snapshot = aSnapshot({ key, team });
+    const viaQuery = request('/v1/chat/completions', '?model=gpt4');
+    expect(limiterModelOf(snapshot, 'fast', policy, viaQuery)).to.deep.equal(['o1', 'gpt-4o-2024']);
+    expect(v3ModelOf(snapshot, 'fast', policy, viaQuery), "data['model']: the query's, the body's and its aliases dropped").to.equal('gpt-4o-2024');
+    const plain = aSnapshot({ key: aKey() });
+    expect(limiterModelOf(plain, 'gpt-4o', policy, viaQuery), 'both name one model').to.equal('gpt-4o');
+    expect(limiterModelOf(plain, Object.freeze(['o3', 'o1']), policy, viaQuery), 'a list in the body').to.deep.equal(['o3', 'o1', 'gpt-4o']);
+    expect(limiterModelOf(plain, UNREAD_MODEL, policy, viaQuery), 'a body cut before its model: every per-model limit').to.equal(UNREAD_MODEL);
+    expect(limiterModelOf(plain, null, policy, viaQuery), 'no body model').to.equal('gpt-4o');
   });
 });

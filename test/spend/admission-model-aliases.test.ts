@@ -141,11 +141,11 @@ describe('spend: per-model rate limits of a model called through an alias, on Re
     expect(await window(keyHash, 'o3', 'tpm')).to.equal('15');
   });
 
-  it("limits the model of the handler's own parameter (?model=, /openai/deployments/{model}/…), which replaces the body's, and feeds its response there", async () => {
+  it("limits the query's model (?model=, which LiteLLM serves) with the body's, the path's alone (/openai/deployments/{model}/…), and feeds the response to the one LiteLLM serves", async () => {
     const keyHash = `${KEY_HASH}-handler-model`;
-    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o': 2 }, model_tpm_limit: { 'gpt-4o': 100 } } }) });
+    const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o': 2, o3: 5 }, model_tpm_limit: { 'gpt-4o': 100 } } }) });
     const viaQuery = parsed('/v1/chat/completions?model=gpt4', { model: 'o3', messages: [] });
-    // The auth checks read the body's model; the limits the query's, through the map.
+    // The auth checks read the body's model; the limits the query's, through the map, and the body's.
     expect(viaQuery.model).to.equal('o3');
     const admitted = await admit(snapshot, 'o3', keyHash, limiting, viaQuery);
     if (admitted.kind !== 'admit') throw new Error('the first call was refused');
@@ -155,7 +155,7 @@ describe('spend: per-model rate limits of a model called through an alias, on Re
     const refused = await admit(snapshot, 'o3', keyHash, limiting, viaQuery);
     if (refused.kind !== 'deny') throw new Error("a third call to the query's model was admitted past its limit of 2");
     expect(refused.denial.message).to.include('rate limit type = model_per_key').and.include('current rpm: 2, rpm limit: 2');
-    expect(await window(keyHash, 'o3', 'rpm'), "the body's model has no window").to.equal(null);
+    expect(await window(keyHash, 'o3', 'rpm'), "the body's model counted the query's call, not the path's").to.equal('1');
     expect(await recorder.countTokens(responseTo(admitted, keyHash, 'o3', viaQuery))).to.equal(true);
     // The first call's 1-token estimate settled to its 15; the second's still held.
     expect(await window(keyHash, 'gpt-4o', 'tpm')).to.equal('16');

@@ -388,6 +388,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
       run(async (s, o: { team: string; user: string; budget: string | Clear }) => {
         const budget = o.budget === CLEAR ? null : o.budget;
         const membership = await announcedWrite(s, [['membership', membershipId(o.user, o.team)]], () => s.admin.updateTeamMember(o.user, o.team, budget));
+        // As add-member: a null printed alone would not say that nothing was written.
+        if (membership === null) console.error('no membership row: the member has none, and --budget none writes none (LiteLLM writes none either)');
         print(membership);
       }),
     );

@@ -161,12 +161,17 @@ describe('tollgate … update on MySQL + Redis', function () {
     expect((await reader.findMembership('m-again', team.team_id))?.budget?.budget_id).to.equal(first.budget?.budget_id);
   });
 
-  it('team add-member without a budget to give writes no membership row, prints null and says why', async () => {
+  it('team add-member without a budget to give, and team update-member --budget none for a member without a row, write no membership row, print null and say why', async () => {
     const team = await admin.createTeam();
     const result = await tollgate('team', 'add-member', '--team', team.team_id, '--user', 'm-bare');
     expect(result.code, result.stderr).to.equal(0);
     expect(JSON.parse(result.stdout)).to.equal(null);
     expect(result.stderr).to.match(/^no membership row: the team has no default member budget and no --budget was given/);
+    expect(await reader.findMembership('m-bare', team.team_id)).to.equal(null);
+    const unlinked = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-bare', '--budget', 'none');
+    expect(unlinked.code, unlinked.stderr).to.equal(0);
+    expect(JSON.parse(unlinked.stdout)).to.equal(null);
+    expect(unlinked.stderr, 'update-member says why too').to.match(/^no membership row: the member has none, and --budget none writes none/);
     expect(await reader.findMembership('m-bare', team.team_id)).to.equal(null);
   });
 

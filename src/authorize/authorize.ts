@@ -13,6 +13,7 @@ import type { Decision, Identity } from '../domain/decision';
 import type { Json } from '../domain/entities';
 import { modelLabel, type RequestFacts } from '../domain/request';
 import { identifyCaller } from '../auth/identify';
+import { isCorsPreflight } from './cors-preflight';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt, type JwtPathParts } from './jwt-path';
 import { MAPPED_KEY_CHECKS, mappedKeyNotFound, mappedKeyShortcut } from './mapped-key';
@@ -102,6 +103,8 @@ export class Authorizer {
 
   private decideRequest(facts: RequestFacts, telemetry: RequestTelemetry): MaybePromise<Outcome> {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
+    // Answered by LiteLLM's CORS middleware before any of its auth: no check, no identity.
+    if (isCorsPreflight(facts)) return allow({}, credentialHeader);
     const model = modelLabel(facts.model) ?? undefined;
 
     // One clock read where the decision is made at once: the pre-DB checks and the key's checks

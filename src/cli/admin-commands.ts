@@ -371,7 +371,11 @@ export function registerAdminCommands(program: Command, settings: () => Settings
         const membership = await announcedWrite(s, entities, () => s.admin.addTeamMember(o.user, o.team, o.budget));
         // As `budget create`: a row copied from the team's default is new, and a server may remember it as absent.
         if (o.budget === undefined && membership !== null && membership.budget !== null) await s.invalidate('budget', membership.budget.budget_id);
-        if (membership === null) console.error("no membership row: the team has no default member budget and no --budget was given (LiteLLM writes none either)");
+        if (membership === null) {
+          console.error(
+            'no membership row: no --budget was given and the team has no default member budget, or names a budget row that is gone (LiteLLM writes none either)',
+          );
+        }
         print(membership);
       }),
     );

@@ -166,8 +166,12 @@ describe('tollgate … update on MySQL + Redis', function () {
     const result = await tollgate('team', 'add-member', '--team', team.team_id, '--user', 'm-bare');
     expect(result.code, result.stderr).to.equal(0);
     expect(JSON.parse(result.stdout)).to.equal(null);
-    expect(result.stderr).to.match(/^no membership row: the team has no default member budget and no --budget was given/);
+    expect(result.stderr).to.match(/^no membership row: no --budget was given and the team has no default member budget, or names a budget row that is gone/);
     expect(await reader.findMembership('m-bare', team.team_id)).to.equal(null);
+    const orphaned = await admin.createTeam({ metadata: { team_member_budget_id: 'm-gone-default' } });
+    const gone = await tollgate('team', 'add-member', '--team', orphaned.team_id, '--user', 'm-bare');
+    expect(gone.code, gone.stderr).to.equal(0);
+    expect(gone.stderr, 'a default whose row is gone').to.match(/or names a budget row that is gone/);
     const unlinked = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-bare', '--budget', 'none');
     expect(unlinked.code, unlinked.stderr).to.equal(0);
     expect(JSON.parse(unlinked.stdout)).to.equal(null);

@@ -5,6 +5,8 @@
 import type { Settings } from '../config/settings';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { isLlmApiRoute } from '../routes/classify';
+import { pathModelOf, readsQueryModel } from '../routes/handler-model';
+import { pyStrip } from '../util/python-strip';
 import { readBody } from './body';
 import { credentialBeforePassThrough, withPassThroughKey } from './credential';
 import { getEndUserId } from './end-user';
@@ -12,7 +14,7 @@ import { collectHeaders, headerValue } from './headers';
 import type { CheckRequest } from './messages';
 import type { Json, JsonObject } from '../domain/entities';
 import { fromStruct } from './messages';
-import { getModelFromRequest } from './request-model';
+import { getModelFromRequest, type RequestedModel } from './request-model';
 import { MANAGED_ID_FIELDS, managedIdInPath, type ModelIdResolver } from './managed-resource-ids';
 import { parseRequestTarget, type QueryParameters } from './route';
 import { isWebSocketHandshake, webSocketBody } from './websocket';
@@ -37,7 +39,7 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   // A cut body is not merged: a query value would stand in for a field past the cut, which wins.
   const data = webSocket ? body.body : body.invalid || body.truncated ? withPathVectorStoreOnly(body.body, route) : withRequestParameters(body.body, route, query);
   const modelSource = webSocket || !(body.truncated || body.invalid) ? data : unreadBodyModelSource(body, route, query);
-  const model = getModelFromRequest(modelSource, route, query, headers, resolveModelId);
+  const model = withServedModel(getModelFromRequest(modelSource, route, query, headers, resolveModelId), route, query);
   const facts: RequestFacts = {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
     method: http?.method || headerValue(headers, ':method') || '',
@@ -65,6 +67,36 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
 }
 
 /**
+ * The model(s) to check, with the one LiteLLM's handler serves when it is not the body's: its own
+ * `model` parameter (routes/handler-model.ts), the path's on `/openai/deployments/{model}/…` and
+ * `/engines/{model}/…`, else the query's `?model=`, replaces the body's model after LiteLLM's auth
+ * checked the body's. Checking the body's alone, a caller limited to one model could be served
+ * another by naming it in the path or the query (and Azure's upstream serves the path's too), so
+ * both are checked, as the models of a list are: a deliberate difference, stricter than LiteLLM.
+ * A request whose model was not read keeps UNREAD_MODEL, which only callers allowed every model pass.
+ */
+function withServedModel(model: RequestedModel, route: string, query: QueryParameters): RequestedModel {
+  if (model === null || model === UNREAD_MODEL) return model;
+  const served = handlerModel(route, query);
+  if (served === null || served === model) return model;
+  if (typeof model === 'string') return [model, served];
+  return model.includes(served) ? model : [...model, served];
+}
+
+/**
+ * Only a non-empty one: LiteLLM's `or` passes over "". Stripped as get_model_from_request strips the
+ * body's, so that the same name with a stray space is not taken for another model. Allocates
+ * nothing on the usual routes.
+ */
+function handlerModel(route: string, query: QueryParameters): string | null {
+  const inPath = pathModelOf(route);
+  if (inPath !== null) return inPath === '' ? null : pyStrip(inPath);
+  if (query.size === 0 || !readsQueryModel(route)) return null;
+  const inQuery = query.getAll('model').at(-1);
+  return inQuery === undefined || inQuery === '' ? null : pyStrip(inQuery);
+}
+
+/**
  * LiteLLM's MCP server (`/mcp`, `/mcp/…`, `/{server}/mcp`) is an ASGI app of its own, whose
  * `MCPRequestHandler.process_mcp_request` hands `user_api_key_auth` a stand-in body (`{}`): the
  * body is never read as JSON there, so it is never refused 400 (the MCP server answers it itself).
@@ -89,7 +121,7 @@ const MCP_SERVER_PATH = /^\/[^/]+\/mcp\/?$/;
  * (`thread_id`, `response_id`, …), which no check reads.
  */
 function withRequestParameters(body: JsonObject | null, route: string, query: QueryParameters): JsonObject | null {
-  const pathModel = route.includes('/engines/') || route.includes('/openai/deployments/') ? pathModelOf(route) : null;
+  const pathModel = pathModelOf(route);
   const vectorStoreId = route.includes('/vector_stores/') ? (VECTOR_STORE_PATH.exec(route)?.[1] ?? null) : null;
   const managedId = managedIdInPath(route);
   if (query.size === 0 && pathModel === null && vectorStoreId === null && managedId === null) return body;
@@ -157,26 +189,6 @@ function unreadBodyModelSource(body: ReturnType<typeof readBody>, route: string,
 
 /** `/v1/vector_stores/{vector_store_id}/…`: LiteLLM's path parameter. */
 const VECTOR_STORE_PATH = /\/vector_stores\/([^/]+)/;
-
-/**
- * LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture:
- * `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`), in the order LiteLLM
- * registers them, so a chat route is never read as a completions route. Python's `.` is `[^\n]`:
- * JavaScript's also stops at `\r` and U+2028/2029, which would leave such a model unread.
- */
-const MODEL_PATH_ROUTES: readonly RegExp[] = [
-  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/chat\/completions\n?$/,
-  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/completions\n?$/,
-  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/embeddings\n?$/,
-];
-
-function pathModelOf(route: string): string | null {
-  for (const pattern of MODEL_PATH_ROUTES) {
-    const match = pattern.exec(route);
-    if (match !== null) return match[1];
-  }
-  return null;
-}
 
 /** A handshake carries no body: LiteLLM reads the one it builds from the query (envoy/websocket.ts). */
 function webSocketRequestBody(query: QueryParameters): ReturnType<typeof readBody> {

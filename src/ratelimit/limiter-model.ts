@@ -38,6 +38,7 @@ import type { Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { distinct } from '../util/distinct';
+import { pathModelOf, readsQueryModel } from '../routes/handler-model';
 
 type Aliases = Readonly<Record<string, string>>;
 
@@ -59,7 +60,7 @@ export function limiterModelOf(
   request: HandlerModelSource | null = null,
 ): RequestFacts['model'] {
   const key = snapshot.key?.aliases;
-  const inPath = request === null ? null : pathModelOf(request.route);
+  const inPath = request === null ? null : limitedPathModelOf(request.route);
   if (inPath !== null) return afterHandlerModel(inPath, key, policy);
   const fromBody = bodyLimiterModel(snapshot, model, key, policy);
   const inQuery = request === null ? null : queryModelOf(request);
@@ -99,37 +100,24 @@ function bodyLimiterModel(snapshot: Snapshot, model: RequestFacts['model'], key:
   return out === null ? model : distinct(out);
 }
 
-/** The routes of the handlers declaring `model: str | None = None` and passing it on: chat, text completions, embeddings. */
-const HANDLER_MODEL_PATH_ROUTES: readonly RegExp[] = [
-  // Starlette tries the chat routes first: `/engines/a/chat/completions` is chat's, with model `a`.
-  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/chat\/completions\n?$/,
-  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/completions\n?$/,
-  /^\/(?:openai\/deployments|engines)\/([^\n]*)\/embeddings\n?$/,
-];
-const HANDLER_MODEL_QUERY_ROUTES: ReadonlySet<string> = new Set(['/v1/chat/completions', '/chat/completions', '/v1/completions', '/completions', '/v1/embeddings', '/embeddings']);
-
 /**
  * The handler's own `model` parameter when LiteLLM's request setup puts it in `data["model"]`
  * (only a non-empty one: `or` passes over ""): the path's on `/engines/{model:path}/…` and
  * `/openai/deployments/{model:path}/…`, the query's last `model` on the other routes of those
- * handlers. Null otherwise, as for every request without a query on the usual routes.
+ * handlers (routes/handler-model.ts). Null otherwise, as for every request without a query on the usual routes.
  */
 export function handlerModelOf(request: HandlerModelSource): string | null {
-  return pathModelOf(request.route) ?? queryModelOf(request);
+  return limitedPathModelOf(request.route) ?? queryModelOf(request);
 }
 
 /** The path's model, which Azure's and the engines API's upstreams serve too: it alone is limited. */
-function pathModelOf(route: string): string | null {
-  if (!route.startsWith('/engines/') && !route.startsWith('/openai/deployments/')) return null;
-  for (const pattern of HANDLER_MODEL_PATH_ROUTES) {
-    const match = pattern.exec(route);
-    if (match !== null) return match[1] === '' ? null : (match[1] as string);
-  }
-  return null;
+function limitedPathModelOf(route: string): string | null {
+  const model = pathModelOf(route);
+  return model === '' ? null : model;
 }
 
 function queryModelOf({ route, path }: HandlerModelSource): string | null {
-  if (path === undefined || !HANDLER_MODEL_QUERY_ROUTES.has(route)) return null;
+  if (path === undefined || !readsQueryModel(route)) return null;
   // indexOf, not a regular expression: this runs on every Check, and most paths have no query.
   const queryAt = path.indexOf('?');
   if (queryAt === -1) return null;

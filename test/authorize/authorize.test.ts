@@ -410,3 +410,33 @@ describe("Authorizer: the models LiteLLM encodes in its managed file, batch and 
     expect(unknown.refusedBy, 'an id the router does not know is checked as it is').to.equal('key_model_access');
   });
 });
+
+describe("Authorizer: the model LiteLLM's handler serves from the path or the query (a deliberate difference)", () => {
+  const parsed = (subject: Authorizer, path: string, body: Record<string, unknown>): RequestFacts =>
+    parseCheckRequest(
+      aCheckRequest({ method: 'POST', path, body: JSON.stringify(body), headers: { authorization: `Bearer ${RAW}`, 'content-type': 'application/json' } }),
+      edgeSettings(),
+      subject.resolveModelId,
+    );
+
+  it("refuses a key limited to one model the other model the path or ?model= names, which LiteLLM's auth does not check and its handler serves", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));
+    const subject = authorizer(store);
+    for (const path of ['/openai/deployments/gpt-4o/chat/completions', '/engines/gpt-4o/completions', '/v1/chat/completions?model=gpt-4o', '/embeddings?model=x&model=gpt-4o']) {
+      const { decision, refusedBy } = await subject.authorize(parsed(subject, path, { model: 'gpt-4o-mini', messages: [], input: 'x' }));
+      expect(refusedBy, path).to.equal('key_model_access');
+      expect(decision.kind === 'deny' && decision.denial.message, path).to.include('gpt-4o');
+    }
+  });
+
+  it('allows the same request when the path or the query names the body\'s model, or a route whose handler reads no ?model=', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));
+    const subject = authorizer(store);
+    for (const path of ['/openai/deployments/gpt-4o-mini/chat/completions', '/v1/chat/completions?model=gpt-4o-mini', '/v1/chat/completions?model=', '/v1/moderations?model=gpt-4o']) {
+      const { decision } = await subject.authorize(parsed(subject, path, { model: 'gpt-4o-mini', messages: [], input: 'x' }));
+      expect(decision.kind, path).to.equal('allow');
+    }
+  });
+});

@@ -537,11 +537,23 @@ describe('parseCheckRequest', () => {
     it("adds the path's model of LiteLLM's {model:path} routes, after the query, never over the body", () => {
       expect(withBody({ path: '/engines/gpt-4o/chat/completions', body: json({ messages: [] }) }).model).to.equal('gpt-4o');
       expect(withBody({ path: '/openai/deployments/azure/gpt-4o/chat/completions', body: json({ messages: [] }) }).model, 'the longest capture').to.equal('azure/gpt-4o');
-      expect(withBody({ path: '/engines/gpt-4o/embeddings?model=q', body: json({ input: 'x' }) }).model, 'the query first').to.equal('q');
-      expect(withBody({ path: '/engines/gpt-4o/completions', body: json({ model: 'b' }) }).model, 'the body wins').to.equal('b');
+      // LiteLLM's auth checks the query's (merged first), its handler serves the path's: both are checked.
+      expect(withBody({ path: '/engines/gpt-4o/embeddings?model=q', body: json({ input: 'x' }) }).model, 'the query first').to.deep.equal(['q', 'gpt-4o']);
+      expect(withBody({ path: '/engines/gpt-4o/completions', body: json({ model: 'b' }) }).model, 'the body first, then the one served').to.deep.equal(['b', 'gpt-4o']);
       // Python's `.` stops only at \n, and get_model_from_request strips the name: LiteLLM checks gpt-x.
       expect(withBody({ path: '/engines/gpt-x%0D/chat/completions', body: json({ messages: [] }) }).model, 'a carriage return').to.equal('gpt-x');
       expect(withBody({ path: '/engines/gpt-x%E2%80%A8/chat/completions', body: json({ messages: [] }) }).model, 'U+2028').to.equal('gpt-x');
+    });
+
+    it("adds the model LiteLLM's handler serves (the path's, else ?model= on chat, completions and embeddings) to the body's, for the checks", () => {
+      expect(withBody({ path: '/openai/deployments/gpt-4o/chat/completions', body: json({ model: 'mini' }) }).model, 'Azure-style').to.deep.equal(['mini', 'gpt-4o']);
+      expect(withBody({ path: '/v1/chat/completions?model=gpt-4o', body: json({ model: 'mini' }) }).model, 'the query').to.deep.equal(['mini', 'gpt-4o']);
+      expect(withBody({ path: '/v1/embeddings?model=a&model=gpt-4o', body: json({ model: 'mini' }) }).model, "the query's last").to.deep.equal(['mini', 'gpt-4o']);
+      expect(withBody({ path: '/v1/chat/completions?model=%20mini%20', body: json({ model: 'mini' }) }).model, 'stripped as the body\'s is').to.equal('mini');
+      expect(withBody({ path: '/v1/chat/completions?model=', body: json({ model: 'mini' }) }).model, 'an empty one passed over').to.equal('mini');
+      expect(withBody({ path: '/v1/images/generations?model=gpt-4o', body: json({ model: 'mini' }) }).model, 'a handler without the parameter').to.equal('mini');
+      const cut = withBody({ path: '/v1/chat/completions?model=gpt-4o', body: '{"messages": [{"role": "user", "content": "hi', headers: { 'x-envoy-auth-partial-body': 'true' } });
+      expect(cut.model, 'a body cut before its model stays unread').to.equal(UNREAD_MODEL);
     });
 
     it("lists the path's vector store among vector_store_ids, as LiteLLM does for its access check", () => {

@@ -145,8 +145,9 @@ describe('spend: per-model rate limits of a model called through an alias, on Re
     const keyHash = `${KEY_HASH}-handler-model`;
     const snapshot = aSnapshot({ key: aKey({ token: keyHash, metadata: { model_rpm_limit: { 'gpt-4o': 2, o3: 5 }, model_tpm_limit: { 'gpt-4o': 100 } } }) });
     const viaQuery = parsed('/v1/chat/completions?model=gpt4', { model: 'o3', messages: [] });
-    // The auth checks read the body's model; the limits the query's, through the map, and the body's.
-    expect(viaQuery.model).to.equal('o3');
+    // The model checks read the body's model and the query's (LiteLLM's auth only the body's); the
+    // limits the query's, through the map, and the body's.
+    expect(viaQuery.model).to.deep.equal(['o3', 'gpt4']);
     const admitted = await admit(snapshot, 'o3', keyHash, limiting, viaQuery);
     if (admitted.kind !== 'admit') throw new Error('the first call was refused');
     expect(admitted.metadata.rate_limit_model).to.equal('gpt-4o');

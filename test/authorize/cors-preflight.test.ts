@@ -34,6 +34,11 @@ describe('CORS preflight (answered by LiteLLM\'s CORS middleware before its auth
     expect(decision).to.deep.equal({ kind: 'allow', identity: {}, credentialHeader: 'authorization' });
   });
 
+  it("lets through a preflight declaring an empty body (content-length: 0)", async () => {
+    const { decision } = await authorizer().authorize(preflight({ headers: { ...PREFLIGHT_HEADERS, 'content-length': '0' } }));
+    expect(decision.kind).to.equal('allow');
+  });
+
   it('comes before the disabled routes and the body rules, as the middleware comes before every route', async () => {
     const disabled = { disabledRoutes: { management: true, llmApi: true } };
     const { decision } = await authorizer(disabled).authorize(preflight({ bodyInvalid: true, invalidJson: 'Invalid JSON payload: x' }));
@@ -45,6 +50,14 @@ describe('CORS preflight (answered by LiteLLM\'s CORS middleware before its auth
     ['OPTIONS without Access-Control-Request-Method', { headers: { origin: 'https://chat.example.com' } }],
     ['a POST with both headers', { method: 'POST' }],
     ['a lower-case method (Starlette compares "OPTIONS")', { method: 'options' }],
+    ['an OPTIONS upgrading to a WebSocket (uvicorn upgrades it, the middleware passes it on)', { headers: { ...PREFLIGHT_HEADERS, upgrade: 'websocket', connection: 'Upgrade' } }],
+    ['an extended CONNECT\'s :protocol', { headers: { ...PREFLIGHT_HEADERS, ':protocol': 'websocket' } }],
+    ['an OPTIONS with a body', { bodyBytes: 12 }],
+    ['an OPTIONS declaring a body Envoy did not send', { headers: { ...PREFLIGHT_HEADERS, 'content-length': '12' } }],
+    ['an OPTIONS with a chunked body', { headers: { ...PREFLIGHT_HEADERS, 'transfer-encoding': 'chunked' } }],
+    ['an OPTIONS overriding its method (x-http-method-override)', { headers: { ...PREFLIGHT_HEADERS, 'x-http-method-override': 'POST' } }],
+    ['an OPTIONS overriding its method (x-http-method)', { headers: { ...PREFLIGHT_HEADERS, 'x-http-method': 'POST' } }],
+    ['an OPTIONS overriding its method (x-method-override)', { headers: { ...PREFLIGHT_HEADERS, 'x-method-override': 'POST' } }],
   ] as const) {
     it(`decides ${name} as any other request: no key, 401`, async () => {
       const { decision, refusedBy } = await authorizer().authorize(preflight(overrides));

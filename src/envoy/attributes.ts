@@ -79,21 +79,39 @@ function withServedModel(model: RequestedModel, route: string, query: QueryParam
   if (model === null || model === UNREAD_MODEL) return model;
   const served = handlerModel(route, query);
   if (served === null || served === model) return model;
-  if (typeof model === 'string') return [model, served];
-  return model.includes(served) ? model : [...model, served];
+  if (typeof served === 'string') {
+    if (typeof model === 'string') return [model, served];
+    return model.includes(served) ? model : [...model, served];
+  }
+  const names = typeof model === 'string' ? [model] : [...model];
+  for (const name of served) if (!names.includes(name)) names.push(name);
+  return names.length === 1 ? (names[0] as string) : names;
 }
 
 /**
- * Only a non-empty one: LiteLLM's `or` passes over "". Stripped as get_model_from_request strips the
- * body's, so that the same name with a stray space is not taken for another model. Allocates
- * nothing on the usual routes.
+ * Only a non-empty one: LiteLLM's `or` passes over "". Read as get_model_from_request reads the
+ * body's: stripped, so that the same name with a stray space is not taken for another model, and
+ * split on commas, blanks dropped, as LiteLLM's `route_request` serves `"a,b"` as a batch to `a`
+ * and `b` (one name `"a,b"` would pass a wildcard such as `openai/*` for both). Allocates nothing
+ * on the usual routes.
  */
-function handlerModel(route: string, query: QueryParameters): string | null {
+function handlerModel(route: string, query: QueryParameters): string | readonly string[] | null {
   const inPath = pathModelOf(route);
-  if (inPath !== null) return inPath === '' ? null : pyStrip(inPath);
+  if (inPath !== null) return servedNames(inPath);
   if (query.size === 0 || !readsQueryModel(route)) return null;
   const inQuery = query.getAll('model').at(-1);
-  return inQuery === undefined || inQuery === '' ? null : pyStrip(inQuery);
+  return inQuery === undefined ? null : servedNames(inQuery);
+}
+
+function servedNames(model: string): string | readonly string[] | null {
+  if (model === '') return null;
+  if (!model.includes(',')) return pyStrip(model);
+  const names: string[] = [];
+  for (const part of model.split(',')) {
+    const name = pyStrip(part);
+    if (name !== '' && !names.includes(name)) names.push(name);
+  }
+  return names.length === 0 ? null : names.length === 1 ? (names[0] as string) : names;
 }
 
 /**

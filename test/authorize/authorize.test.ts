@@ -430,6 +430,18 @@ describe("Authorizer: the model LiteLLM's handler serves from the path or the qu
     }
   });
 
+  it("refuses a key limited to a wildcard the served list (?model=openai/x,anthropic/y) whose other name the wildcard does not cover, as LiteLLM serves both", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['openai/*'] }));
+    const subject = authorizer(store);
+    for (const path of ['/v1/chat/completions?model=openai/x,anthropic/y', '/engines/openai/x,anthropic/y/chat/completions']) {
+      const { refusedBy } = await subject.authorize(parsed(subject, path, { model: 'openai/x', messages: [] }));
+      expect(refusedBy, path).to.equal('key_model_access');
+    }
+    const { decision } = await subject.authorize(parsed(subject, '/v1/chat/completions?model=openai/x,openai/y', { model: 'openai/x', messages: [] }));
+    expect(decision.kind).to.equal('allow');
+  });
+
   it('allows the same request when the path or the query names the body\'s model, or a route whose handler reads no ?model=', async () => {
     const store = new MemoryStore();
     store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));

@@ -552,6 +552,11 @@ describe('parseCheckRequest', () => {
       expect(withBody({ path: '/v1/chat/completions?model=%20mini%20', body: json({ model: 'mini' }) }).model, 'stripped as the body\'s is').to.equal('mini');
       expect(withBody({ path: '/v1/chat/completions?model=', body: json({ model: 'mini' }) }).model, 'an empty one passed over').to.equal('mini');
       expect(withBody({ path: '/v1/images/generations?model=gpt-4o', body: json({ model: 'mini' }) }).model, 'a handler without the parameter').to.equal('mini');
+      // LiteLLM's route_request serves "a,b" as a batch to a and b: each is checked, as a body's list is.
+      expect(withBody({ path: '/v1/chat/completions?model=gpt-4o,%20o3', body: json({ model: 'mini' }) }).model, 'a served list').to.deep.equal(['mini', 'gpt-4o', 'o3']);
+      expect(withBody({ path: '/engines/openai/x,anthropic/y/chat/completions', body: json({ model: 'openai/x' }) }).model, "the path's list").to.deep.equal(['openai/x', 'anthropic/y']);
+      expect(withBody({ path: '/v1/chat/completions?model=mini,', body: json({ model: 'mini' }) }).model, 'blanks dropped').to.equal('mini');
+      expect(withBody({ path: '/v1/chat/completions?model=b,a', body: json({ model: 'a,b' }) }).model, 'the same names').to.deep.equal(['a', 'b']);
       const cut = withBody({ path: '/v1/chat/completions?model=gpt-4o', body: '{"messages": [{"role": "user", "content": "hi', headers: { 'x-envoy-auth-partial-body': 'true' } });
       expect(cut.model, 'a body cut before its model stays unread').to.equal(UNREAD_MODEL);
     });

@@ -11,7 +11,8 @@ import type { Policy } from '../config/policy';
 import { modelNameForModelId } from '../checks/model-router';
 import type { Decision, Identity } from '../domain/decision';
 import type { Json } from '../domain/entities';
-import { modelLabel, type RequestFacts } from '../domain/request';
+import type { RequestFacts } from '../domain/request';
+import { identityModelOf } from './identity-model';
 import { identifyCaller } from '../auth/identify';
 import { isCorsPreflight } from './cors-preflight';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
@@ -105,7 +106,7 @@ export class Authorizer {
     const credentialHeader = facts.credential.kind === 'none' ? null : facts.credential.header;
     // Answered by LiteLLM's CORS middleware before any of its auth: no check, no identity.
     if (isCorsPreflight(facts)) return allow({}, credentialHeader);
-    const model = modelLabel(facts.model) ?? undefined;
+    const model = identityModelOf(facts);
 
     // One clock read where the decision is made at once: the pre-DB checks and the key's checks
     // then judge expiry and budget windows at the same instant.
@@ -218,7 +219,7 @@ export class Authorizer {
     const { store, spendOverlay } = this.options;
     const policy = this.policy;
     const now = this.now();
-    const model = modelLabel(facts.model) ?? undefined;
+    const model = identityModelOf(facts);
     const token = facts.jwtCredential ?? facts.credential;
     const credentialHeader = token.kind === 'none' ? null : token.header;
     const loading = telemetry.observesPhases

@@ -14,7 +14,8 @@ import type { Check, CheckContext, Denial, Snapshot } from '../checks/types';
 import type { Json } from '../domain/entities';
 import type { Policy } from '../config/policy';
 import type { Identity } from '../domain/decision';
-import { modelLabel, type RequestFacts } from '../domain/request';
+import type { RequestFacts } from '../domain/request';
+import { identityModelOf } from './identity-model';
 import type { JwtAuthenticator, JwtOutcome, JwtSource } from '../auth/jwt/authenticator';
 import { andThen, type MaybePromise } from '../util/maybe-promise';
 import type { RequestTelemetry } from '../observability/instrumentation';
@@ -53,7 +54,7 @@ export interface JwtPathParts {
 }
 
 function modelOf(facts: RequestFacts): string | undefined {
-  return modelLabel(facts.model) ?? undefined;
+  return identityModelOf(facts);
 }
 
 /** At once for a warm caller (token, team and entities in memory, admission answered from memory), else a promise. */

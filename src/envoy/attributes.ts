@@ -5,8 +5,7 @@
 import type { Settings } from '../config/settings';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { isLlmApiRoute } from '../routes/classify';
-import { pathModelOf, readsQueryModel } from '../routes/handler-model';
-import { pyStrip } from '../util/python-strip';
+import { pathModelOf, readsQueryModel, servedNamesOf } from '../routes/handler-model';
 import { readBody } from './body';
 import { credentialBeforePassThrough, withPassThroughKey } from './credential';
 import { getEndUserId } from './end-user';
@@ -90,28 +89,16 @@ function withServedModel(model: RequestedModel, route: string, query: QueryParam
 
 /**
  * Only a non-empty one: LiteLLM's `or` passes over "". Read as get_model_from_request reads the
- * body's: stripped, so that the same name with a stray space is not taken for another model, and
- * split on commas, blanks dropped, as LiteLLM's `route_request` serves `"a,b"` as a batch to `a`
- * and `b` (one name `"a,b"` would pass a wildcard such as `openai/*` for both). Allocates nothing
- * on the usual routes.
+ * body's (servedNamesOf): stripped, so that the same name with a stray space is not taken for
+ * another model, and split on commas (one name `"a,b"` would pass a wildcard such as `openai/*`
+ * for both). Allocates nothing on the usual routes.
  */
 function handlerModel(route: string, query: QueryParameters): string | readonly string[] | null {
   const inPath = pathModelOf(route);
-  if (inPath !== null) return servedNames(inPath);
+  if (inPath !== null) return inPath === '' ? null : servedNamesOf(inPath);
   if (query.size === 0 || !readsQueryModel(route)) return null;
   const inQuery = query.getAll('model').at(-1);
-  return inQuery === undefined ? null : servedNames(inQuery);
-}
-
-function servedNames(model: string): string | readonly string[] | null {
-  if (model === '') return null;
-  if (!model.includes(',')) return pyStrip(model);
-  const names: string[] = [];
-  for (const part of model.split(',')) {
-    const name = pyStrip(part);
-    if (name !== '' && !names.includes(name)) names.push(name);
-  }
-  return names.length === 0 ? null : names.length === 1 ? (names[0] as string) : names;
+  return inQuery === undefined || inQuery === '' ? null : servedNamesOf(inQuery);
 }
 
 /**

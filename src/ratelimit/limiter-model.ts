@@ -38,7 +38,7 @@ import type { Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { distinct } from '../util/distinct';
-import { pathModelOf, readsQueryModel } from '../routes/handler-model';
+import { handlerModelIn, pathModelOf } from '../routes/handler-model';
 
 type Aliases = Readonly<Record<string, string>>;
 
@@ -63,7 +63,8 @@ export function limiterModelOf(
   const inPath = request === null ? null : limitedPathModelOf(request.route);
   if (inPath !== null) return afterHandlerModel(inPath, key, policy);
   const fromBody = bodyLimiterModel(snapshot, model, key, policy);
-  const inQuery = request === null ? null : queryModelOf(request);
+  // Past a path route: the query's, if the handler reads one.
+  const inQuery = request === null ? null : handlerModelIn(request.route, request.path);
   if (inQuery === null) return fromBody;
   // LiteLLM serves the query's model and limits it alone, an upstream other than LiteLLM serves the
   // body's: both count, as the models of a list do, so that `?model=` takes a request out of neither's limits.
@@ -107,24 +108,13 @@ function bodyLimiterModel(snapshot: Snapshot, model: RequestFacts['model'], key:
  * handlers (routes/handler-model.ts). Null otherwise, as for every request without a query on the usual routes.
  */
 export function handlerModelOf(request: HandlerModelSource): string | null {
-  return limitedPathModelOf(request.route) ?? queryModelOf(request);
+  return handlerModelIn(request.route, request.path);
 }
 
 /** The path's model, which Azure's and the engines API's upstreams serve too: it alone is limited. */
 function limitedPathModelOf(route: string): string | null {
   const model = pathModelOf(route);
   return model === '' ? null : model;
-}
-
-function queryModelOf({ route, path }: HandlerModelSource): string | null {
-  if (path === undefined || !readsQueryModel(route)) return null;
-  // indexOf, not a regular expression: this runs on every Check, and most paths have no query.
-  const queryAt = path.indexOf('?');
-  if (queryAt === -1) return null;
-  const fragmentAt = path.indexOf('#');
-  if (fragmentAt !== -1 && fragmentAt < queryAt) return null;
-  const model = new URLSearchParams(path.slice(queryAt + 1, fragmentAt === -1 ? undefined : fragmentAt)).getAll('model').at(-1);
-  return model === undefined || model === '' ? null : model;
 }
 
 /** Steps 3 and 4: on the handler's model, steps 1 and 2 ran on a name it replaced. */

@@ -8,6 +8,8 @@
  * body names none), so what it checks and what it serves can differ.
  */
 
+import { pyStrip } from '../util/python-strip';
+
 /**
  * LiteLLM's `{model:path}` routes (Starlette's `.*`, so the longest capture:
  * `/openai/deployments/azure/gpt-4o/chat/completions` → `azure/gpt-4o`), in the order LiteLLM
@@ -43,4 +45,43 @@ const QUERY_MODEL_ROUTES: ReadonlySet<string> = new Set([
 /** Whether the route's handler reads `?model=` (Starlette serves a route ending in `\n` as the route without it). */
 export function readsQueryModel(route: string): boolean {
   return QUERY_MODEL_ROUTES.has(route.endsWith('\n') ? route.slice(0, -1) : route);
+}
+
+/**
+ * The handler's `model` as LiteLLM's request setup reads it, from the route and the raw path with
+ * its query: the path's, else the query's last `model`, on the routes whose handler reads one.
+ * Only a non-empty one (`or` passes over ""); as sent, neither stripped nor split.
+ */
+export function handlerModelIn(route: string, path: string | undefined): string | null {
+  const inPath = pathModelOf(route);
+  if (inPath !== null) return inPath === '' ? null : inPath;
+  return path === undefined || !readsQueryModel(route) ? null : queryModelIn(path);
+}
+
+function queryModelIn(path: string): string | null {
+  // indexOf, not a regular expression: this runs on every Check, and most paths have no query.
+  const queryAt = path.indexOf('?');
+  if (queryAt === -1) return null;
+  const fragmentAt = path.indexOf('#');
+  if (fragmentAt !== -1 && fragmentAt < queryAt) return null;
+  const model = new URLSearchParams(path.slice(queryAt + 1, fragmentAt === -1 ? undefined : fragmentAt)).getAll('model').at(-1);
+  return model === undefined || model === '' ? null : model;
+}
+
+/**
+ * The names LiteLLM serves for the handler's `model`, read as get_model_from_request reads the
+ * body's: stripped, split on commas (`route_request` serves `"a,b"` as a batch to `a` and `b`),
+ * blanks and repeats dropped. Null when none is left.
+ */
+export function servedNamesOf(model: string): string | readonly string[] | null {
+  if (!model.includes(',')) {
+    const name = pyStrip(model);
+    return name === '' ? null : name;
+  }
+  const names: string[] = [];
+  for (const part of model.split(',')) {
+    const name = pyStrip(part);
+    if (name !== '' && !names.includes(name)) names.push(name);
+  }
+  return names.length === 0 ? null : names.length === 1 ? (names[0] as string) : names;
 }

@@ -13,6 +13,8 @@ import { isPromise } from '../../src/util/maybe-promise';
 import { passThroughEndpointsOf } from '../../src/config/pass-through-endpoints';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { aCheckRequest, edgeSettings } from '../envoy/fixtures';
+import { attributionFromDecision } from '../../src/metering/admitted-identity';
+import { PriceTable } from '../../src/metering/prices';
 
 const MASTER = 'sk-master-0000';
 const RAW = 'sk-team-key-1234';
@@ -440,6 +442,35 @@ describe("Authorizer: the model LiteLLM's handler serves from the path or the qu
     }
     const { decision } = await subject.authorize(parsed(subject, '/v1/chat/completions?model=openai/x,openai/y', { model: 'openai/x', messages: [] }));
     expect(decision.kind).to.equal('allow');
+  });
+
+  it('names the model the handler serves in the identity, so metering prices and logs the response by it, not by the label of both', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: [] }));
+    const subject = authorizer(store);
+    const prices = new PriceTable(
+      parseLiteLlmConfig(
+        'model_list:\n' +
+          '  - model_name: gpt-4o-mini\n    litellm_params: { model: openai/gpt-4o-mini, input_cost_per_token: 0.0000001, output_cost_per_token: 0.0000001 }\n' +
+          '  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.000005, output_cost_per_token: 0.00002 }\n',
+        {},
+      ),
+    );
+    for (const [path, served] of [
+      ['/openai/deployments/gpt-4o/chat/completions', 'gpt-4o'],
+      ['/v1/chat/completions?model=%20gpt-4o', 'gpt-4o'],
+      ['/v1/chat/completions?model=gpt-4o,gpt-4o-mini', 'gpt-4o,gpt-4o-mini'],
+      ['/v1/chat/completions', 'gpt-4o-mini'],
+    ] as const) {
+      const facts = parsed(subject, path, { model: 'gpt-4o-mini', messages: [] });
+      const { decision } = await subject.authorize(facts);
+      expect(decision.kind === 'allow' && decision.identity.model, path).to.equal(served);
+      const attribution = attributionFromDecision(decision, facts);
+      expect(attribution.model, path).to.equal(served);
+    }
+    const facts = parsed(subject, '/v1/chat/completions?model=gpt-4o', { model: 'gpt-4o-mini', messages: [] });
+    const { decision } = await subject.authorize(facts);
+    expect(prices.priceOf(attributionFromDecision(decision, facts).model, 'gpt-4o-2024-08-06')?.output, 'priced as the model served').to.equal(2e-5);
   });
 
   it('allows the same request when the path or the query names the body\'s model, or a route whose handler reads no ?model=', async () => {

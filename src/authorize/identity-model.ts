@@ -1,0 +1,21 @@
+import { modelLabel, type RequestFacts } from '../domain/request';
+import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
+
+/**
+ * The model the identity names (header and metadata: what metering prices the response by, names
+ * its spend by and charges per-model windows with): the requested model(s) as one label, except
+ * where LiteLLM's handler serves its own `model` (the path's or the query's, routes/handler-model.ts)
+ * in place of the body's: then the one it serves, as LiteLLM's spend log names it. The checks read
+ * both (envoy/attributes.ts); the label of both named no model the price table knows, and the
+ * response went unpriced. Only a list can hold a served model the body did not name: a single
+ * name costs one type check.
+ */
+export function identityModelOf(facts: RequestFacts): string | undefined {
+  const model = facts.model;
+  if (model !== null && typeof model !== 'string') {
+    const served = handlerModelIn(facts.route, facts.path);
+    const names = served === null ? null : servedNamesOf(served);
+    if (names !== null) return typeof names === 'string' ? names : names.join(',');
+  }
+  return modelLabel(model) ?? undefined;
+}

@@ -5,7 +5,7 @@
  * over-estimate only holds budget a little longer, an under-estimate is what lets spend overshoot.
  */
 import type { RequestFacts } from '../domain/request';
-import type { PriceTable } from '../metering/prices';
+import type { ModelPrice, PriceTable } from '../metering/prices';
 
 const CHARS_PER_TOKEN = 4;
 
@@ -30,11 +30,23 @@ export function promptCharsOf(facts: RequestFacts): number {
   return facts.bodyBytes;
 }
 
+/**
+ * A request naming several models (a body's list, or the body's model beside the one LiteLLM's
+ * handler serves from the path or `?model=`) is estimated at the dearest of them: which one the
+ * response comes from is not known yet, and an estimate of 0 reserved nothing, so such requests
+ * could run past a budget together. UNREAD_MODEL names no price.
+ */
 export function estimateCost(facts: RequestFacts, prices: PriceTable, defaultOutputTokens: number): number {
-  const model = typeof facts.model === 'string' ? facts.model : null;
-  const price = prices.priceOf(model, null);
-  if (price === null) return 0;
+  const model = facts.model;
+  if (model === null) return 0;
   const inputTokens = Math.ceil(promptCharsOf(facts) / CHARS_PER_TOKEN);
   const outputTokens = outputLimitOf(facts) ?? defaultOutputTokens;
-  return inputTokens * price.input + outputTokens * price.output;
+  if (typeof model === 'string') return costAt(prices.priceOf(model, null), inputTokens, outputTokens);
+  let estimate = 0;
+  for (const name of model) estimate = Math.max(estimate, costAt(prices.priceOf(name, null), inputTokens, outputTokens));
+  return estimate;
+}
+
+function costAt(price: ModelPrice | null, inputTokens: number, outputTokens: number): number {
+  return price === null ? 0 : inputTokens * price.input + outputTokens * price.output;
 }

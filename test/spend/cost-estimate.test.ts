@@ -29,6 +29,20 @@ describe('spend: the cost estimated for a reservation', () => {
     expect(estimateCost(request, PRICES, 0)).to.be.closeTo(1000 * 0.001, 1e-9);
   });
 
+  it('estimates several models (a list, or the body\'s beside the one the handler serves) at the dearest priced one, not at 0', () => {
+    const prices = new PriceTable(
+      parseLiteLlmConfig(
+        'model_list:\n' +
+          '  - model_name: gpt-4o\n    litellm_params: { model: openai/gpt-4o, input_cost_per_token: 0.001, output_cost_per_token: 0.002 }\n' +
+          '  - model_name: mini\n    litellm_params: { model: openai/mini, input_cost_per_token: 0.0001, output_cost_per_token: 0.0002 }\n',
+        {},
+      ),
+    );
+    const request = aRequest({ model: ['mini', 'gpt-4o', 'unpriced'], headers: { 'content-length': '4000' }, body: { model: 'mini', max_tokens: 100 } });
+    expect(estimateCost(request, prices, 500)).to.be.closeTo(1000 * 0.001 + 100 * 0.002, 1e-9);
+    expect(estimateCost(aRequest({ model: ['unpriced', 'other'], headers: { 'content-length': '4000' } }), prices, 500)).to.equal(0);
+  });
+
   it('is 0 for a model without a price', () => {
     expect(estimateCost(aRequest({ model: 'unpriced', headers: { 'content-length': '4000' } }), PRICES, 500)).to.equal(0);
   });

@@ -38,7 +38,7 @@ import type { Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { distinct } from '../util/distinct';
-import { handlerModelIn, pathModelOf } from '../routes/handler-model';
+import { handlerModelIn, pathModelOf, servedNamesOf } from '../routes/handler-model';
 
 type Aliases = Readonly<Record<string, string>>;
 
@@ -61,18 +61,31 @@ export function limiterModelOf(
 ): RequestFacts['model'] {
   const key = snapshot.key?.aliases;
   const inPath = request === null ? null : limitedPathModelOf(request.route);
-  if (inPath !== null) return afterHandlerModel(inPath, key, policy);
-  const fromBody = bodyLimiterModel(snapshot, model, key, policy);
+  if (inPath !== null) return handlerTargets(inPath, key, policy);
   // Past a path route: the query's, if the handler reads one.
   const inQuery = request === null ? null : handlerModelIn(request.route, request.path);
+  const fromBody = bodyLimiterModel(snapshot, inQuery === null ? model : withoutServedNames(model, inQuery), key, policy);
   if (inQuery === null) return fromBody;
   // LiteLLM serves the query's model and limits it alone, an upstream other than LiteLLM serves the
   // body's: both count, as the models of a list do, so that `?model=` takes a request out of neither's limits.
-  const target = afterHandlerModel(inQuery, key, policy);
+  const target = handlerTargets(inQuery, key, policy);
   if (fromBody === null || fromBody === target) return target;
   if (fromBody === UNREAD_MODEL) return fromBody;
-  if (typeof fromBody === 'string') return [fromBody, target];
-  return fromBody.includes(target) ? fromBody : [...fromBody, target];
+  const names = typeof fromBody === 'string' ? [fromBody] : [...fromBody];
+  for (const name of typeof target === 'string' ? [target] : target) if (!names.includes(name)) names.push(name);
+  return names.length === 1 ? (names[0] as string) : names;
+}
+
+/**
+ * Steps 3 and 4 on the handler's model; on each name of a list (`route_request` serves `"a,b"` as
+ * a batch to `a` and `b`, stripped), as on a body's list, so that naming two models in the path or
+ * the query takes the request out of neither's limits.
+ */
+function handlerTargets(model: string, key: Aliases | undefined, policy: Policy | null): string | readonly string[] {
+  if (!model.includes(',')) return afterHandlerModel(model, key, policy);
+  const names = servedNamesOf(model);
+  if (names === null) return afterHandlerModel(model, key, policy);
+  return typeof names === 'string' ? afterHandlerModel(names, key, policy) : distinct(names.map((name) => afterHandlerModel(name, key, policy)));
 }
 
 /**
@@ -84,6 +97,22 @@ export function v3ModelOf(snapshot: Snapshot, model: RequestFacts['model'], poli
   const key = snapshot.key?.aliases;
   const handlerModel = handlerModelOf(request);
   return handlerModel !== null ? afterHandlerModel(handlerModel, key, policy) : bodyLimiterModel(snapshot, model, key, policy);
+}
+
+/**
+ * The body's model(s) without the query's names the model checks read after them
+ * (envoy/attributes.ts withServedModel appends those the body did not name): counted again here,
+ * they went through the team's and the key's aliases, which LiteLLM never applies to the handler's
+ * model, and a team alias of the query's name held the request to the limit of a model nothing
+ * serves. A list the body ended with the query's name loses it too; the query's is counted all the same.
+ */
+function withoutServedNames(model: RequestFacts['model'], served: string): RequestFacts['model'] {
+  if (model === null || typeof model === 'string') return model;
+  const names = servedNamesOf(served);
+  if (names === null) return model;
+  let end = model.length;
+  while (end > 1 && (typeof names === 'string' ? model[end - 1] === names : names.includes(model[end - 1] as string))) end -= 1;
+  return end === model.length ? model : end === 1 ? (model[0] as string) : model.slice(0, end);
 }
 
 /** Steps 1 to 4 on the model(s) the body names. */

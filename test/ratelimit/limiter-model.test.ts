@@ -5,6 +5,8 @@ import { buildPolicy } from '../../src/config/policy';
 import { UNREAD_MODEL } from '../../src/domain/request';
 import { handlerModelOf, limiterModelOf, v3ModelOf } from '../../src/ratelimit/limiter-model';
 import { aKey, aPolicy, aSnapshot, aTeam } from '../checks/fixtures';
+import { parseCheckRequest } from '../../src/envoy/attributes';
+import { aCheckRequest, edgeSettings } from '../envoy/fixtures';
 
 /** A key row carrying LiteLLM's `aliases` column. */
 function aVirtualKey(aliases: Readonly<Record<string, string>>, overrides: Parameters<typeof aKey>[0] = {}): VirtualKey {
@@ -115,5 +117,25 @@ describe("rate limits: the handler's own model parameter (the path's or the quer
     expect(limiterModelOf(plain, Object.freeze(['o3', 'o1']), policy, viaQuery), 'a list in the body').to.deep.equal(['o3', 'o1', 'gpt-4o']);
     expect(limiterModelOf(plain, UNREAD_MODEL, policy, viaQuery), 'a body cut before its model: every per-model limit').to.equal(UNREAD_MODEL);
     expect(limiterModelOf(plain, null, policy, viaQuery), 'no body model').to.equal('gpt-4o');
+  });
+
+  it("counts the query's model once, as the handler's (no team or key alias), though the model checks read it after the body's", () => {
+    const key = aVirtualKey({}, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { gpt4: 'team-gpt' } });
+    const snapshot = aSnapshot({ key, team });
+    const facts = parseCheckRequest(
+      aCheckRequest({ method: 'POST', path: '/v1/chat/completions?model=gpt4', body: JSON.stringify({ model: 'o3', messages: [] }) }),
+      edgeSettings(),
+    );
+    expect(facts.model, 'the model checks read both').to.deep.equal(['o3', 'gpt4']);
+    // LiteLLM serves gpt4 → gpt-4o (the map): team-gpt, the team alias of gpt4, is served by no one.
+    expect(limiterModelOf(snapshot, facts.model, policy, facts)).to.deep.equal(['o3', 'gpt-4o']);
+    const list = parseCheckRequest(
+      aCheckRequest({ method: 'POST', path: '/v1/chat/completions?model=gpt4,%20o1', body: JSON.stringify({ model: 'o3', messages: [] }) }),
+      edgeSettings(),
+    );
+    expect(list.model).to.deep.equal(['o3', 'gpt4', 'o1']);
+    expect(limiterModelOf(snapshot, list.model, policy, list), "a served list: each name's limits, as a body's list").to.deep.equal(['o3', 'gpt-4o', 'o1']);
+    expect(limiterModelOf(snapshot, 'o3', policy, { route: '/engines/gpt4, o1/chat/completions' }), "the path's list").to.deep.equal(['gpt-4o', 'o1']);
   });
 });

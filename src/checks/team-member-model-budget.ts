@@ -3,7 +3,8 @@
  * `metadata.team_member_model_max_budget` (`{model: {max_budget: N}}`) caps what each member of the
  * team may spend on a model, every member on their own. Needs the team, the caller's user id
  * (`valid_token.user_id`: a JWT's user id too) and a model: the request's model, the first of a
- * list. The entry is looked up under that exact name (no `provider/` fallback, no alias); an entry
+ * list, and (a deliberate difference) the one LiteLLM's handler serves in its place (the path's or
+ * `?model=`), which is charged instead. The entry is looked up under that exact name (no `provider/` fallback, no alias); an entry
  * that is not an object, or has no `max_budget`, limits nothing. Spend reaching the limit refuses
  * (`>=`, so a limit of 0 refuses at once): 400 budget_exceeded, "ExceededBudget: Team member model
  * budget exceeded. User=…, Team=…, Model=…. Spend=$…, Budget=$…" (Python's `:.6f`).
@@ -34,6 +35,8 @@ import { areBudgetChecksSkipped } from './budget-scope';
 import { callerUserId, isJsonObject } from './context';
 import { pyFixed } from './python-format';
 import { hasOwnKeys } from '../util/own-keys';
+import { distinct } from '../util/distinct';
+import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
 
 /** One member's counter for one model of the team's map: LiteLLM's `spend:team_member:<user>:<team>:model:<model>`. */
 export interface TeamMemberModelCounter {
@@ -57,11 +60,26 @@ export function memberModelMaxBudget(limits: JsonObject, model: string): number 
   return typeof max === 'number' ? max : null;
 }
 
+/** What the check reads of a request: its model(s), and the route and raw path that name the model LiteLLM's handler serves. */
+export type MemberModelRequest = Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>;
+
 /** The model the check reads: the request's, the first of a list; null when it names none. */
-function checkedModelOf(request: Pick<RequestFacts, 'model'>): string | null {
+function checkedModelOf(request: MemberModelRequest): string | null {
   const model = request.model;
   if (model === null) return null;
   return typeof model === 'string' ? model : (model[0] ?? null);
+}
+
+/**
+ * The model(s) LiteLLM's handler serves in place of the body's (the path's or `?model=`,
+ * routes/handler-model.ts), which the model checks read after the body's (envoy/attributes.ts):
+ * null when it serves the body's. Only a list can hold one the body did not name.
+ */
+function servedModelsOf(request: MemberModelRequest): readonly string[] | null {
+  if (request.model === null || typeof request.model === 'string' || request.route === undefined) return null;
+  const served = handlerModelIn(request.route, request.path);
+  const names = served === null ? null : servedNamesOf(served);
+  return names === null ? null : typeof names === 'string' ? [names] : names;
 }
 
 /** The caller's user id and team, when the team has a map: null for every other Check. */
@@ -79,20 +97,29 @@ const NO_COUNTERS: readonly TeamMemberModelCounter[] = Object.freeze([]);
  * The counters the check reads: the limited entry of the request's model, or every limited entry
  * when the model went unread. None (and nothing built) for a team without a map.
  */
-export function gatedTeamMemberModelCounters(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): readonly TeamMemberModelCounter[] {
+export function gatedTeamMemberModelCounters(snapshot: Snapshot, request: MemberModelRequest): readonly TeamMemberModelCounter[] {
   const member = memberOf(snapshot);
   const model = member === null ? null : checkedModelOf(request);
   if (member === null || model === null) return NO_COUNTERS;
   const { userId, teamId, limits } = member;
-  const models = model === UNREAD_MODEL ? Object.keys(limits) : [model];
+  // The model served too, when the handler serves another: a member spent on it must not be served
+  // it by naming a model with budget left in the body.
+  const served = model === UNREAD_MODEL ? null : servedModelsOf(request);
+  const models = model === UNREAD_MODEL ? Object.keys(limits) : served === null ? [model] : distinct([model, ...served]);
   return models.filter((m) => memberModelMaxBudget(limits, m) !== null).map((m) => ({ userId, teamId, model: m }));
 }
 
-/** The counter a metered response is charged to: the limited entry of the model the request named; none for one unread. */
-export function chargedTeamMemberModelCounter(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): TeamMemberModelCounter | null {
+/**
+ * The counter a metered response is charged to: the limited entry of the model the request named,
+ * or of the one LiteLLM's handler serves in its place (the response is that model's); none for one unread.
+ */
+export function chargedTeamMemberModelCounter(snapshot: Snapshot, request: MemberModelRequest): TeamMemberModelCounter | null {
   const model = checkedModelOf(request);
   if (model === UNREAD_MODEL) return null;
-  return gatedTeamMemberModelCounters(snapshot, request)[0] ?? null;
+  const counters = gatedTeamMemberModelCounters(snapshot, request);
+  const served = counters.length === 0 ? null : servedModelsOf(request);
+  if (served === null) return counters[0] ?? null;
+  return counters.find((counter) => served.includes(counter.model)) ?? null;
 }
 
 export const teamMemberModelBudget: Check = {

@@ -112,7 +112,7 @@ export class SpendCounters {
    * counters, and with its database spend when Redis is unavailable (its windows then read as
    * nothing spent: unreadWindows; its member counters too, being absent).
    */
-  async overlay(snapshot: Snapshot, now: Date, facts?: Pick<RequestFacts, 'model'>): Promise<Snapshot> {
+  async overlay(snapshot: Snapshot, now: Date, facts?: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>): Promise<Snapshot> {
     const slots = counterSlots(snapshot, now.getTime());
     const windows = facts === undefined ? NO_WINDOWS : gatedModelBudgetsOf(snapshot, facts);
     const members = facts === undefined ? NO_MEMBER_COUNTERS : gatedTeamMemberModelCounters(snapshot, facts);

@@ -121,6 +121,22 @@ describe('team member per-model budget — §4 step 4.3 (_check_team_member_mode
     expect(gatedTeamMemberModelCounters(aSnapshot(snapshotOf({ 'gpt-4o': { max_budget: 5 } })), { model: null })).to.equal(none);
   });
 
+  it("checks the member's budget of the model LiteLLM's handler serves (the path's or ?model=) beside the body's, and charges that one", () => {
+    const snapshot = snapshotOf({ 'gpt-4o': { max_budget: 5 }, mini: { max_budget: 5 } }, { 'gpt-4o': 5 });
+    for (const [route, path] of [
+      ['/v1/chat/completions', '/v1/chat/completions?model=gpt-4o'],
+      ['/openai/deployments/gpt-4o/chat/completions', '/openai/deployments/gpt-4o/chat/completions'],
+    ] as const) {
+      const request = { model: ['mini', 'gpt-4o'], route, path };
+      expect(decide(teamMemberModelBudget, { request, snapshot })?.message, path).to.contain('Model=gpt-4o.');
+      expect(chargedTeamMemberModelCounter(aSnapshot(snapshot), request)?.model, path).to.equal('gpt-4o');
+    }
+    const bodyList = { model: ['mini', 'gpt-4o'], route: '/v1/chat/completions', path: '/v1/chat/completions' };
+    expect(decide(teamMemberModelBudget, { request: bodyList, snapshot }), "a body's list: its first, as LiteLLM").to.equal(null);
+    const unlimited = { model: ['mini', 'o1'], route: '/v1/chat/completions', path: '/v1/chat/completions?model=o1' };
+    expect(chargedTeamMemberModelCounter(aSnapshot(snapshot), unlimited), 'the served model has no entry: the body\'s is not charged for it').to.equal(null);
+  });
+
   describe('the counter a metered response is charged to', () => {
     it("is the member's counter of the request's model (the first of a list) when the team limits it; none otherwise", () => {
       const snapshot = aSnapshot(snapshotOf({ 'gpt-4o': { max_budget: 5 }, o1: {} }));

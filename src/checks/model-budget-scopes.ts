@@ -15,6 +15,7 @@
  *   charged, and when Redis could not answer: spend/spend-counters.ts); without, the row's
  *   `model_spend` JSON (see each check for that fallback).
  */
+import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
 import type { Json, JsonObject } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { isDuration } from '../spend/budget-window';
@@ -185,10 +186,27 @@ export function gatedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFac
  * model's counters are charged the whole cost (at most once per counter), so that none of them
  * can be passed by naming it beside another.
  */
-export function chargedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFacts, 'model'>): readonly ModelBudgetCounter[] {
+export function chargedModelBudgetsOf(
+  snapshot: Snapshot,
+  request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>,
+): readonly ModelBudgetCounter[] {
   const owners = modelBudgetOwners(snapshot);
   if (owners.length === 0) return NO_COUNTERS;
-  return distinctCounters(budgetedModelsOf(request).flatMap((model) => modelBudgetsOf(snapshot, model, owners)));
+  return distinctCounters(budgetedModelsOf(chargedModelsOf(request)).flatMap((model) => modelBudgetsOf(snapshot, model, owners)));
+}
+
+/**
+ * The models a response is charged as: the request's, except where LiteLLM's handler serves its own
+ * `model` (the path's or `?model=`, routes/handler-model.ts) in place of the body's, which the
+ * checks read beside it (envoy/attributes.ts): the response is the served model's, and the body's
+ * windows are not charged for it. Only a list can hold a served model the body did not name.
+ */
+function chargedModelsOf(request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>): Pick<RequestFacts, 'model'> {
+  const model = request.model;
+  if (model === null || typeof model === 'string' || request.route === undefined) return request;
+  const served = handlerModelIn(request.route, request.path);
+  const names = served === null ? null : servedNamesOf(served);
+  return names === null ? request : { model: names };
 }
 
 

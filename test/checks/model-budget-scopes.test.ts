@@ -91,6 +91,17 @@ describe("per-model budget scopes: which windowed counter a request belongs to (
       expect(gatedModelBudgetsOf(snapshot, o1).map((c) => c.scope)).to.deep.equal(['team']);
     });
 
+    it("charges a response the model LiteLLM's handler serves (the path's or ?model=) in place of the body's, though both are checked", () => {
+      const viaQuery = { model: ['o1', 'gpt-4o'], route: '/v1/chat/completions', path: '/v1/chat/completions?model=gpt-4o' };
+      const charged = chargedModelBudgetsOf(snapshot, viaQuery).map((c) => `${c.scope}:${c.budgetModel}`);
+      expect(charged).to.deep.equal(['key:gpt-4o', 'user:gpt-4o', 'end_user:gpt-4o']);
+      expect(gatedModelBudgetsOf(snapshot, viaQuery).map((c) => `${c.scope}:${c.budgetModel}`).sort(), 'both checked').to.include.members(['team:o1', 'key:gpt-4o']);
+      const viaPath = { model: ['o1', 'gpt-4o'], route: '/openai/deployments/gpt-4o/chat/completions', path: '/openai/deployments/gpt-4o/chat/completions' };
+      expect(chargedModelBudgetsOf(snapshot, viaPath).map((c) => c.budgetModel)).to.not.include('o1');
+      const bodyList = { model: ['o1', 'gpt-4o'], route: '/v1/chat/completions', path: '/v1/chat/completions' };
+      expect(chargedModelBudgetsOf(snapshot, bodyList).map((c) => c.budgetModel), "a body's list: each of its models").to.include.members(['o1', 'gpt-4o']);
+    });
+
     it('reads nothing for a request no per-model budget applies to', () => {
       expect(gatedModelBudgetsOf(snapshot, { model: 'gpt-4o-mini' })).to.deep.equal([]);
       expect(gatedModelBudgetsOf(snapshot, { model: null })).to.deep.equal([]);

@@ -7,7 +7,8 @@ import type { Check, CheckContext, Denial } from './types';
 import { ALL_TEAM_MODELS, canObjectCallModel } from './model-access';
 import { isRoutableModel } from './model-router';
 import { authErrorFromHttpExceptionDict } from './errors';
-import { accessGroupModels, requestBody, requestedModel, teamModelAliasesOfKey } from './context';
+import { accessGroupModels, requestBody, requestedModel } from './context';
+import { teamModelAliasesForChecks } from './served-model';
 import { requestFallbackTargets } from './fallbacks';
 import { hasOwnKeys } from '../util/own-keys';
 
@@ -16,7 +17,7 @@ export function canKeyCallModel(ctx: CheckContext, key: VirtualKey, model: strin
   return canObjectCallModel(model, key.models, {
     objectType: 'key',
     policy: ctx.policy,
-    teamModelAliases: teamModelAliasesOfKey(ctx.snapshot),
+    teamModelAliases: teamModelAliasesForChecks(ctx),
     dbAccessGroupModels: accessGroupModels(ctx.snapshot, key.access_group_ids),
   });
 }

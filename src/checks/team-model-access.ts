@@ -5,13 +5,14 @@
 import type { Team } from '../domain/entities';
 import type { Check, CheckContext, Denial } from './types';
 import { canObjectCallModel } from './model-access';
-import { accessGroupModels, requestedModel, teamModelAliasesOfKey } from './context';
+import { accessGroupModels, requestedModel } from './context';
+import { teamModelAliasesForChecks } from './served-model';
 
 export function canTeamCallModel(ctx: CheckContext, team: Team, model: string | readonly string[]): Denial | null {
   return canObjectCallModel(model, team.models, {
     objectType: 'team',
     policy: ctx.policy,
-    teamModelAliases: teamModelAliasesOfKey(ctx.snapshot),
+    teamModelAliases: teamModelAliasesForChecks(ctx),
     dbAccessGroupModels: accessGroupModels(ctx.snapshot, team.access_group_ids),
   });
 }

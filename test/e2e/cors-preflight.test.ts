@@ -44,6 +44,13 @@ describe('CORS preflight end to end', function () {
     expect(response.ok_response?.headers_to_remove).to.include.members(['x-tollgate-key-hash', 'x-tollgate-admin']);
   });
 
+  it('refuses without a key an OPTIONS upgrading to a WebSocket, which uvicorn would serve as a Realtime session', async () => {
+    const response = await client!.check(
+      anEnvoyCheck({ method: 'OPTIONS', path: '/v1/realtime?model=gpt-4o', headers: { ...PREFLIGHT, upgrade: 'websocket', connection: 'Upgrade' } }),
+    );
+    expect(isAllowed(response)).to.equal(false);
+  });
+
   it('refuses an OPTIONS without Origin as any request without a key', async () => {
     const response = await client!.check(anEnvoyCheck({ method: 'OPTIONS', path: '/v1/models', headers: { 'access-control-request-method': 'GET' } }));
     expect(isAllowed(response)).to.equal(false);

@@ -10,6 +10,7 @@ import type { Json } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { allowedRoutesCheck } from '../../routes/classify';
 import { LITELLM_ROUTES, isRouteGroupName } from '../../routes/route-groups';
+import { servedModelNamesOf } from '../../checks/served-model';
 import type { ClaimIdentity } from './claim-identity';
 import type { JwtSettings } from './settings';
 
@@ -53,6 +54,11 @@ export function rbacRefusal(identity: ClaimIdentity, settings: JwtSettings, fact
       `Role=${role} not allowed to call model=${pyText(model)}. Allowed models=${pyList(permission.models)}`,
     );
   }
+  const roleModels = permission?.models;
+  const servedOutside = roleModels == null ? null : servedModelOutside(facts, roleModels);
+  if (servedOutside !== null && roleModels != null) {
+    return authErrorFromHttpException(403, `Role=${role} not allowed to call model=${servedOutside}. Allowed models=${pyList(roleModels)}`);
+  }
   if (permission?.routes != null && !allowedRoutesCheck(facts.route, permission.routes)) {
     return authErrorFromHttpException(
       403,
@@ -67,8 +73,24 @@ export function scopeRefusal(identity: ClaimIdentity, settings: JwtSettings, fac
   if (!settings.enforceScopeBasedAccess || settings.scopeMappings.length === 0) return null;
   const allowed = settings.scopeMappings.filter((m) => identity.scopes.includes(m.scope)).flatMap((m) => m.models);
   const model = requestDataModel(facts);
-  if (isFalsy(model) || (typeof model === 'string' && allowed.includes(model))) return null;
-  return authErrorFromHttpExceptionDict(403, { error: `model=${pyText(model)} not allowed. Allowed_models=${pyList(allowed)}` });
+  if (!isFalsy(model) && !(typeof model === 'string' && allowed.includes(model))) {
+    return authErrorFromHttpExceptionDict(403, { error: `model=${pyText(model)} not allowed. Allowed_models=${pyList(allowed)}` });
+  }
+  const servedOutside = servedModelOutside(facts, allowed);
+  return servedOutside === null ? null : authErrorFromHttpExceptionDict(403, { error: `model=${servedOutside} not allowed. Allowed_models=${pyList(allowed)}` });
+}
+
+/**
+ * A model LiteLLM's handler serves in place of the body's (the path's or `?model=`,
+ * checks/served-model.ts) that the list does not hold: LiteLLM's JWT checks read the body's model
+ * alone, so a role or scope limited to one model could be served another (a deliberate difference,
+ * as for the key's and team's model checks). Null when the handler serves the body's model.
+ */
+function servedModelOutside(facts: RequestFacts, allowed: readonly string[]): string | null {
+  const served = servedModelNamesOf(facts);
+  if (served === null) return null;
+  if (typeof served === 'string') return allowed.includes(served) ? null : served;
+  return served.find((name) => !allowed.includes(name)) ?? null;
 }
 
 /** `get_actual_routes`: group names expanded into their routes, for the admin refusal message. */

@@ -50,6 +50,18 @@ describe('JWT role policy (litellm-auth.md §3.3 steps 3, 4, 6, 10)', () => {
       expect(rbacRefusal(identity, settings, chat(null))).to.equal(null);
     });
 
+    it("refuses the model LiteLLM's handler serves (the path's or ?model=) outside the role's models, though the body names one inside", () => {
+      const { identity, settings } = setup({ tid: 't1', sub: 'u1' }, parts);
+      for (const route of ['/openai/deployments/o3/chat/completions', '/chat/completions?model=o3']) {
+        const request = aRequest({ route: route.split('?')[0], path: route, body: { model: 'gpt-4o', messages: [] }, model: ['gpt-4o', 'o3'] });
+        expect(rbacRefusal(identity, settings, request)?.message, route).to.equal(
+          "Role=team not allowed to call model=o3. Allowed models=['gpt-4o']",
+        );
+      }
+      const same = aRequest({ route: '/chat/completions', path: '/chat/completions?model=gpt-4o', body: { model: 'gpt-4o', messages: [] } });
+      expect(rbacRefusal(identity, settings, same), 'the same model').to.equal(null);
+    });
+
     it("refuses a route outside the role's routes (group names or literal routes)", () => {
       const { identity, settings } = setup({ tid: 't1' }, parts);
       expect(rbacRefusal(identity, settings, aRequest({ route: '/v1/models', path: '/v1/models', body: null, model: null }))).to.equal(null);
@@ -86,6 +98,14 @@ describe('JWT role policy (litellm-auth.md §3.3 steps 3, 4, 6, 10)', () => {
         message: "{'error': \"model=claude-3 not allowed. Allowed_models=['gpt-4o', 'gpt-4o-mini']\"}",
         param: 'None',
       });
+    });
+
+    it("refuses the model LiteLLM's handler serves outside the token's scopes, though the body names one inside", () => {
+      const { identity, settings } = setup({ scope: 'llm:gpt' }, { jwtauth });
+      const request = aRequest({ route: '/v1/chat/completions', path: '/v1/chat/completions?model=claude-3', body: { model: 'gpt-4o', messages: [] } });
+      expect(scopeRefusal(identity, settings, request)?.message).to.include("model=claude-3 not allowed. Allowed_models=['gpt-4o', 'gpt-4o-mini']");
+      const inside = aRequest({ route: '/v1/chat/completions', path: '/v1/chat/completions?model=gpt-4o-mini', body: { model: 'gpt-4o', messages: [] } });
+      expect(scopeRefusal(identity, settings, inside)).to.equal(null);
     });
 
     it('passes requests without a model (scope_mappings without enforce_scope_based_access does not start: settings.test.ts)', () => {

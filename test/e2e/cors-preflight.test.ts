@@ -5,37 +5,18 @@
  * still needs a key.
  */
 import { expect } from 'chai';
-import { connect, requireBuild, type Checker } from '../support/e2e';
+import { embeddedServerForSuite } from '../support/embedded-server';
 import { anEnvoyCheck, denialOf, isAllowed, upstreamHeaders } from '../support/envoy-requests';
-import { SQLITE_BACKEND } from '../support/e2e-backends';
-import { startServer, type ServerProcess } from '../support/server-process';
 
 const MASTER_KEY = 'sk-master-cors-preflight-0123';
 const PREFLIGHT = { origin: 'https://chat.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' };
 
 describe('CORS preflight end to end', function () {
   this.timeout(60_000);
-  let server: ServerProcess | undefined;
-  let client: Checker | undefined;
-  let cleanup: () => Promise<void> = async () => undefined;
-
-  before(async function () {
-    requireBuild();
-    const opened = await SQLITE_BACKEND.open(this);
-    cleanup = opened.cleanup;
-    server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER_KEY, DISABLE_LLM_API_ENDPOINTS: 'true' } });
-    client = connect(server.address);
-  });
-
-  after(async () => {
-    client?.close();
-    const code = await server?.stop();
-    await cleanup();
-    expect(code, 'exit code after SIGTERM').to.equal(0);
-  });
+  const client = embeddedServerForSuite({ LITELLM_MASTER_KEY: MASTER_KEY, DISABLE_LLM_API_ENDPOINTS: 'true' });
 
   it('lets a preflight through without a key, even on a disabled route, and names no one upstream', async () => {
-    const response = await client!.check(
+    const response = await client.check(
       anEnvoyCheck({ method: 'OPTIONS', headers: { ...PREFLIGHT, 'x-tollgate-key-hash': 'spoofed', 'x-tollgate-admin': 'yes' } }),
     );
     expect(isAllowed(response)).to.equal(true);
@@ -45,14 +26,14 @@ describe('CORS preflight end to end', function () {
   });
 
   it('refuses without a key an OPTIONS upgrading to a WebSocket, which uvicorn would serve as a Realtime session', async () => {
-    const response = await client!.check(
+    const response = await client.check(
       anEnvoyCheck({ method: 'OPTIONS', path: '/v1/realtime?model=gpt-4o', headers: { ...PREFLIGHT, upgrade: 'websocket', connection: 'Upgrade' } }),
     );
     expect(isAllowed(response)).to.equal(false);
   });
 
   it('refuses an OPTIONS without Origin as any request without a key', async () => {
-    const response = await client!.check(anEnvoyCheck({ method: 'OPTIONS', path: '/v1/models', headers: { 'access-control-request-method': 'GET' } }));
+    const response = await client.check(anEnvoyCheck({ method: 'OPTIONS', path: '/v1/models', headers: { 'access-control-request-method': 'GET' } }));
     expect(isAllowed(response)).to.equal(false);
     expect(denialOf(response).code).to.equal('401');
   });

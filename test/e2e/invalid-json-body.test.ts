@@ -9,11 +9,9 @@ import { hashKey } from '../../src/auth/key-hash';
 import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
 import { runMigrations } from '../../src/store/migrations';
 import type { CheckRequest } from '../../src/envoy/messages';
-import { connect, requireBuild, type Checker } from '../support/e2e';
+import { embeddedServerForSuite } from '../support/embedded-server';
 import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { SQLITE_BACKEND } from '../support/e2e-backends';
-import { startServer, type ServerProcess } from '../support/server-process';
 
 const MASTER_KEY = 'sk-master-e2e-invalid-json-0123';
 
@@ -41,25 +39,7 @@ async function seed(settings: DatabaseSettings): Promise<void> {
 
 describe('a request body that is not JSON, end to end', function () {
   this.timeout(60_000);
-  let server: ServerProcess;
-  let client: Checker;
-  let cleanup: () => Promise<void> = async () => undefined;
-
-  before(async function () {
-    requireBuild();
-    const opened = await SQLITE_BACKEND.open(this);
-    cleanup = opened.cleanup;
-    await seed(opened.settings);
-    server = await startServer({ env: { ...opened.env, LITELLM_MASTER_KEY: MASTER_KEY } });
-    client = connect(server.address);
-  });
-
-  after(async function () {
-    client?.close();
-    const code = await server?.stop();
-    await cleanup();
-    expect(code, 'exit code after SIGTERM').to.equal(0);
-  });
+  const client = embeddedServerForSuite({ LITELLM_MASTER_KEY: MASTER_KEY }, seed);
 
   it("answers a whole one with LiteLLM's 400 envelope, sent as text or as raw bytes, for a key allowed every model or only some", async () => {
     for (const [key, asRawBody] of [[KEYS.anyModel, false], [KEYS.anyModel, true], [KEYS.narrow, false]] as const) {

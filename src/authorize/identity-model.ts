@@ -1,5 +1,5 @@
 import { modelLabel, type RequestFacts } from '../domain/request';
-import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
+import { servedModelNamesOf } from '../routes/handler-model';
 
 /**
  * The model the identity names (header and metadata: what metering prices the response by, names
@@ -13,8 +13,7 @@ import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
 export function identityModelOf(facts: RequestFacts): string | undefined {
   const model = facts.model;
   if (model !== null && typeof model !== 'string') {
-    const served = handlerModelIn(facts.route, facts.path);
-    const names = served === null ? null : servedNamesOf(served);
+    const names = servedModelNamesOf(facts);
     if (names !== null) return typeof names === 'string' ? names : names.join(',');
   }
   return modelLabel(model) ?? undefined;

@@ -15,7 +15,7 @@
  *   charged, and when Redis could not answer: spend/spend-counters.ts); without, the row's
  *   `model_spend` JSON (see each check for that fallback).
  */
-import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
+import { servedModelNamesOf } from '../routes/handler-model';
 import type { Json, JsonObject } from '../domain/entities';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { isDuration } from '../spend/budget-window';
@@ -204,8 +204,7 @@ export function chargedModelBudgetsOf(
 function chargedModelsOf(request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>): Pick<RequestFacts, 'model'> {
   const model = request.model;
   if (model === null || typeof model === 'string' || request.route === undefined) return request;
-  const served = handlerModelIn(request.route, request.path);
-  const names = served === null ? null : servedNamesOf(served);
+  const names = servedModelNamesOf({ route: request.route, path: request.path });
   return names === null ? request : { model: names };
 }
 

@@ -3,16 +3,9 @@
  * path's of `/openai/deployments/{model}/…` and `/engines/{model}/…`, else `?model=`:
  * routes/handler-model.ts), which the model checks read beside the body's (envoy/attributes.ts).
  */
-import type { RequestFacts } from '../domain/request';
-import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
+import { servedModelNamesOf } from '../routes/handler-model';
 import { teamModelAliasesOfKey } from './context';
 import type { CheckContext } from './types';
-
-/** The names the handler serves, null when it serves the body's (no path or query model). */
-export function servedModelNamesOf(request: Pick<RequestFacts, 'route' | 'path'>): string | readonly string[] | null {
-  const served = handlerModelIn(request.route, request.path);
-  return served === null ? null : servedNamesOf(served);
-}
 
 /**
  * The key's team model aliases as the model checks may honour them. LiteLLM allows an alias's name

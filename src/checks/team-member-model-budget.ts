@@ -36,7 +36,7 @@ import { callerUserId, isJsonObject } from './context';
 import { pyFixed } from './python-format';
 import { hasOwnKeys } from '../util/own-keys';
 import { distinct } from '../util/distinct';
-import { handlerModelIn, servedNamesOf } from '../routes/handler-model';
+import { servedModelNamesOf } from '../routes/handler-model';
 
 /** One member's counter for one model of the team's map: LiteLLM's `spend:team_member:<user>:<team>:model:<model>`. */
 export interface TeamMemberModelCounter {
@@ -77,8 +77,7 @@ function checkedModelOf(request: MemberModelRequest): string | null {
  */
 function servedModelsOf(request: MemberModelRequest): readonly string[] | null {
   if (request.model === null || typeof request.model === 'string' || request.route === undefined) return null;
-  const served = handlerModelIn(request.route, request.path);
-  const names = served === null ? null : servedNamesOf(served);
+  const names = servedModelNamesOf({ route: request.route, path: request.path });
   return names === null ? null : typeof names === 'string' ? [names] : names;
 }
 

@@ -85,3 +85,13 @@ export function servedNamesOf(model: string): string | readonly string[] | null 
   }
   return names.length === 0 ? null : names.length === 1 ? (names[0] as string) : names;
 }
+
+/**
+ * The names the handler serves in place of the body's model (the path's, else `?model=`, read as
+ * servedNamesOf reads them), null when it serves the body's: what the model checks, the identity
+ * and the per-model budgets read beside or instead of the body's.
+ */
+export function servedModelNamesOf(request: { readonly route: string; readonly path?: string }): string | readonly string[] | null {
+  const served = handlerModelIn(request.route, request.path);
+  return served === null ? null : servedNamesOf(served);
+}

@@ -10,7 +10,7 @@ import type { Json } from '../../domain/entities';
 import type { RequestFacts } from '../../domain/request';
 import { allowedRoutesCheck } from '../../routes/classify';
 import { LITELLM_ROUTES, isRouteGroupName } from '../../routes/route-groups';
-import { servedModelNamesOf } from '../../checks/served-model';
+import { servedModelNamesOf } from '../../routes/handler-model';
 import type { ClaimIdentity } from './claim-identity';
 import type { JwtSettings } from './settings';
 

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from '../domain/entities';
 import { parseFormBody, UnreadableForm } from './form-body';
-import { headerValue, type HeaderRecord } from './headers';
+import { headerValue, lowerCased, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
 import { readPrefix } from './json-prefix';
@@ -93,6 +93,11 @@ export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): 
   return examineBody(source, length, http, headers);
 }
 
+/**
+ * Tollgate's own test for a form, for the body checks and the multipart limits (form-body.ts):
+ * any case, as the upstream reads the media type (Starlette's `request.form()` lower-cases it).
+ * Whether the body is LiteLLM's 400 is a different question, answered by `litellmReadsAsForm`.
+ */
 const MAY_BE_FORM = /form/i;
 
 /** Built whole rather than by spreading a default: this runs on every Check with a body. */
@@ -109,8 +114,10 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   const whole = complete && length <= MAX_BODY_PARSE_BYTES;
 
   const contentType = headerValue(headers, 'content-type') ?? '';
-  // Any case: the upstream reads `Multipart/Form-Data` as a form (media types are case-insensitive).
   if (MAY_BE_FORM.test(contentType)) {
+    // LiteLLM's auth reads this body as JSON (`Multipart/Form-Data`, or "form" only in a repeated
+    // Content-Type): not JSON, it is LiteLLM's 400 and decided as none, whatever a form reading makes of it.
+    if (whole && !litellmReadsAsForm(http, contentType) && isNotJson(source)) return notJsonFacts(length);
     const form = parseFormBody(prefixBytes(source), contentType, whole);
     if (form instanceof UnreadableForm) return { ...bodyFacts(length, null, false, true, null), unreadableForm: form.message };
     if (form !== null) {
@@ -126,8 +133,7 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   }
   const parsed = parseWholeBody(source, length);
   if (parsed === null) {
-    const facts = bodyFacts(length, null, false, true, null);
-    return !contentType.includes(READ_AS_FORM) && isNotJson(source) ? { ...facts, invalidJson: INVALID_JSON_MESSAGE } : facts;
+    return !litellmReadsAsForm(http, contentType) && isNotJson(source) ? notJsonFacts(length) : bodyFacts(length, null, false, true, null);
   }
   const facts = bodyFacts(length, parsed, false, false, null);
   // Rare (the APIs type these ids as strings): only then is the text walked again.
@@ -152,8 +158,32 @@ function parseWholeBody(source: Source, length: number): JsonObject | null {
   return pythonic === null ? null : parseJsonObject(pythonic, MAX_JSON_DEPTH);
 }
 
+/** A whole body LiteLLM's reader refuses as not JSON: read as none, as LiteLLM decides it as `{}`. */
+function notJsonFacts(length: number): BodyFacts {
+  return { ...bodyFacts(length, null, false, true, null), invalidJson: INVALID_JSON_MESSAGE };
+}
+
 /** LiteLLM's test (`"form" in content_type`): any other body, whatever its type says, is parsed as JSON. */
 const READ_AS_FORM = 'form';
+
+/**
+ * Whether LiteLLM's `_read_request_body` reads the body as a form rather than as JSON: `"form" in
+ * content_type`, case-sensitive, on the value Starlette gives it, which for a repeated Content-Type
+ * is the first (`dict(request.headers)`). `merged` is the value as Envoy sends it in `headers`,
+ * repeats joined with ","; `header_map` (`encode_raw_headers: true`) has them one by one, latin-1
+ * as Starlette decodes them. In `headers`, a first value without "form" and a later one with it
+ * cannot be told from one value that holds a comma: read as a form, such a body is not refused
+ * (a missed 400 costs the upstream a bad request, a false one refuses a good request).
+ */
+function litellmReadsAsForm(http: HttpRequest | undefined, merged: string): boolean {
+  if (!merged.includes(READ_AS_FORM)) return false;
+  for (const entry of http?.header_map?.headers ?? []) {
+    if (entry.key === undefined || lowerCased(entry.key) !== 'content-type') continue;
+    const value = entry.raw_value !== undefined && entry.raw_value.length > 0 ? entry.raw_value.toString('latin1') : (entry.value ?? '');
+    return value.includes(READ_AS_FORM);
+  }
+  return true;
+}
 
 /**
  * Whether LiteLLM's `_read_request_body` refuses the body as JSON: orjson and then Python's

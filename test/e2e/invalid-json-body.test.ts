@@ -1,7 +1,8 @@
 /**
  * End to end: a body that is not JSON, through the real `tollgate serve` process on the embedded
  * SQLite store. Newer LiteLLM answers 400 "Invalid JSON payload" for a whole one once the caller
- * has passed its checks; a body Envoy cut short, or one sent as a form, is decided as before.
+ * has passed its checks; a body Envoy cut short, or one sent as a form LiteLLM reads as one, is
+ * decided as before.
  */
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
@@ -86,6 +87,18 @@ describe('a request body that is not JSON, end to end', function () {
     expect(denialOf(await client.check(anEnvoyCheck({ key: MASTER_KEY, path: '/mcp-rest/tools/call', body: NOT_JSON }))).type).to.equal('invalid_request_error');
   });
 
+  it('answers a form whose Content-Type LiteLLM reads as JSON with the 400: in another case, or only a repeat holding "form"', async () => {
+    const form = ['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b--', ''].join('\r\n');
+    const upper = anEnvoyCheck({ key: KEYS.anyModel, path: '/v1/audio/transcriptions', body: form, headers: { 'content-type': 'Multipart/Form-Data; boundary=b' } });
+    expect(denialOf(await client.check(upper)).type).to.equal('invalid_request_error');
+    const repeated = withFirstHeader(
+      anEnvoyCheck({ key: KEYS.anyModel, path: '/v1/audio/transcriptions', body: form, rawHeaders: true, headers: { 'content-type': 'multipart/form-data; boundary=b' } }),
+      'Content-Type',
+      'application/json',
+    );
+    expect(denialOf(await client.check(repeated)).type, 'the first of two, in header_map').to.equal('invalid_request_error');
+  });
+
   it('leaves a multipart form alone, and allows a valid body as before', async () => {
     const form = ['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b--', ''].join('\r\n');
     const upload = await client.check(
@@ -95,6 +108,13 @@ describe('a request body that is not JSON, end to end', function () {
     expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.anyModel, body: chat('gpt-4o') })))).to.equal(true);
   });
 });
+
+/** The request (sent with `rawHeaders`) with one more header line before all the others. */
+function withFirstHeader(request: CheckRequest, key: string, value: string): CheckRequest {
+  const http = request.attributes?.request?.http;
+  const lines = [{ key, raw_value: Buffer.from(value) }, ...(http?.header_map?.headers ?? [])];
+  return { attributes: { ...request.attributes, request: { http: { ...http, header_map: { headers: lines } } } } };
+}
 
 /** The request with `bytes` as its raw_body (pack_as_bytes) instead of any body string. */
 function withRawBody(request: CheckRequest, bytes: Buffer): CheckRequest {

@@ -1,0 +1,78 @@
+/**
+ * readBody's answer to "is this LiteLLM's 400 Invalid JSON payload?" where it turns on the
+ * Content-Type: LiteLLM's `_read_request_body` reads a form when `"form" in content_type`
+ * (case-sensitive, the first of repeated headers, as Starlette gives it), JSON otherwise.
+ */
+import { expect } from 'chai';
+import { INVALID_JSON_MESSAGE, readBody, type BodyFacts } from '../../src/envoy/body';
+import { collectHeaders } from '../../src/envoy/headers';
+import type { HttpRequest } from '../../src/envoy/messages';
+
+const FORM = ['--b', 'Content-Disposition: form-data; name="model"', '', 'gpt-4o', '--b--', ''].join('\r\n');
+const NOT_JSON = '{"model":"gpt-4o",}';
+
+/** The body as Envoy's merged `headers` carry it (repeats joined with ","). */
+function withHeaders(body: string, headers: Record<string, string>): BodyFacts {
+  const http: HttpRequest = { headers, body };
+  return readBody(http, collectHeaders(http));
+}
+
+/** The body as `header_map` carries it (`encode_raw_headers: true`): one entry per header line. */
+function withRawHeaders(body: string, lines: readonly (readonly [string, string])[]): BodyFacts {
+  const http: HttpRequest = { header_map: { headers: lines.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'latin1') })) }, raw_body: Buffer.from(body) };
+  return readBody(http, collectHeaders(http));
+}
+
+describe('readBody: the Content-Type of a body LiteLLM refuses as not JSON', () => {
+  describe('a form media type in another case, which LiteLLM reads as JSON', () => {
+    it('is its 400 for a form that is not JSON, decided as no body (LiteLLM decides it as {})', () => {
+      for (const type of ['Multipart/Form-Data; boundary=b', 'MULTIPART/FORM-DATA; boundary=b', 'multipart/Form-data; boundary=b']) {
+        expect(withHeaders(FORM, { 'content-type': type }), type).to.deep.equal({ body: null, truncated: false, invalid: true, prefixModel: null, byteLength: FORM.length, invalidJson: INVALID_JSON_MESSAGE });
+      }
+      expect(withHeaders('model=gpt-4o', { 'content-type': 'Application/X-WWW-Form-Urlencoded' })).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+    });
+
+    it('is its 400 before a multipart form Starlette would refuse is judged', () => {
+      const nameless = ['--b', 'Content-Disposition: form-data', '', 'x', '--b--', ''].join('\r\n');
+      const facts = withHeaders(nameless, { 'content-type': 'Multipart/Form-Data; boundary=b' });
+      expect(facts).to.include({ invalidJson: INVALID_JSON_MESSAGE }).and.not.have.property('unreadableForm');
+      expect(withHeaders(nameless, { 'content-type': 'multipart/form-data; boundary=b' }), 'in lower case').to.have.property('unreadableForm');
+    });
+
+    it('is still read as a form when it is JSON after all, or cut short (what the upstream reads)', () => {
+      expect(withHeaders('{"model":"gpt-4o"}', { 'content-type': 'Multipart/Form-Data; boundary=b' })).to.deep.include({ body: {}, invalid: false }).and.not.have.property('invalidJson');
+      const cut = withHeaders(FORM, { 'content-type': 'Multipart/Form-Data; boundary=b', 'x-envoy-auth-partial-body': 'true' });
+      expect(cut).to.include({ truncated: true, prefixModel: 'gpt-4o' }).and.not.have.property('invalidJson');
+    });
+
+    it('is no 400 in lower case, where LiteLLM reads the form', () => {
+      expect(withHeaders(FORM, { 'content-type': 'multipart/form-data; boundary=b' })).to.deep.include({ body: { model: 'gpt-4o' } }).and.not.have.property('invalidJson');
+      expect(withHeaders(NOT_JSON, { 'content-type': 'text/form-ish' }), 'any value holding "form"').to.not.have.property('invalidJson');
+    });
+  });
+
+  describe('a repeated Content-Type, of which LiteLLM reads the first', () => {
+    it('is its 400 when the first has no "form" (header_map, one entry a line)', () => {
+      const lines = [['content-type', 'application/json'], ['Content-Type', 'multipart/form-data; boundary=b']] as const;
+      expect(withRawHeaders(FORM, lines)).to.deep.include({ body: null, invalidJson: INVALID_JSON_MESSAGE });
+      expect(withRawHeaders(NOT_JSON, [['content-type', 'Multipart/Form-Data'], ['content-type', 'multipart/form-data']]), 'nor in its case').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+    });
+
+    it('is no 400 when the first has it, whatever follows', () => {
+      const lines = [['content-type', 'multipart/form-data; boundary=b'], ['content-type', 'application/json']] as const;
+      expect(withRawHeaders(FORM, lines)).to.not.have.property('invalidJson');
+      expect(withRawHeaders(NOT_JSON, [['content-type', 'text/form'], ['content-type', 'application/json']])).to.not.have.property('invalidJson');
+    });
+
+    it("is no 400 in Envoy's merged headers when only a later value has \"form\": one value holding a comma reads the same", () => {
+      expect(withHeaders(NOT_JSON, { 'content-type': 'application/json,multipart/form-data' })).to.not.have.property('invalidJson');
+      expect(withHeaders(NOT_JSON, { 'content-type': 'application/json,text/plain' }), 'none holding "form"').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+    });
+  });
+
+  it('is its 400 without any Content-Type, or with one naming neither form nor JSON', () => {
+    expect(withHeaders(NOT_JSON, {})).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+    expect(withRawHeaders(NOT_JSON, [['x-other', 'form']])).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+    expect(withHeaders(NOT_JSON, { 'content-type': 'text/plain' })).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+  });
+});

@@ -14,6 +14,7 @@ import type { Json } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
 import { identityModelOf } from './identity-model';
 import { identifyCaller } from '../auth/identify';
+import { isPublicRoute } from '../routes/classify';
 import { isCorsPreflight } from './cors-preflight';
 import type { JwtAuthenticator } from '../auth/jwt/authenticator';
 import { authorizeJwt, type JwtPathParts } from './jwt-path';
@@ -131,7 +132,11 @@ export class Authorizer {
       case 'refused':
         return deny({ check: 'identify', denial: caller.denial }, { model }, credentialHeader);
       case 'public_route':
-        return this.decideWithoutKey(facts, model, credentialHeader);
+        // LiteLLM's own public endpoints mostly read no body (`/health/liveliness` runs no auth); a
+        // route made public in general_settings.public_routes still runs user_api_key_auth, which
+        // lets the caller through nameless and then raises the body's 400.
+        if (isPublicRoute(facts.route)) return this.decideWithoutKey(facts, model, credentialHeader);
+        return refusingInvalidJson(facts, this.decideWithoutKey(facts, model, credentialHeader));
       case 'open_proxy':
       case 'user_auth_route':
       case 'unauthenticated_pass_through':

@@ -7,9 +7,10 @@
  * which LiteLLM's pre-call hooks never reach for such a body.
  *
  * The callers that pass no check (the master key, an open proxy, `/user/auth`, a pass-through
- * without auth) are refused it as they are allowed (authorize.ts); a public route is not: LiteLLM's
- * own public endpoints run no auth and read no body, and of a route made public in its settings,
- * which does, a missed 400 is the lesser error.
+ * without auth, anyone on a route made public in `general_settings.public_routes`) are refused it
+ * as they are allowed (authorize.ts). LiteLLM's own public routes are not: their endpoints mostly
+ * read no body (`/health/liveliness` runs no auth), and of those that do, a missed 400 is the
+ * lesser error. A public route's refusal names no one, as LiteLLM's nameless view-only caller.
  */
 import type { Check, Denial } from './types';
 import { deny } from './types';

@@ -86,8 +86,29 @@ describe('invalid JSON body — newer LiteLLM refuses a whole body that is not J
     expect(open.refusedBy).to.equal('invalid_json_body');
   });
 
-  it("lets a public route through: LiteLLM's own public endpoints run no auth and read no body", async () => {
-    const outcome = await authorizer({ publicRoutes: ['/open/thing'] }).authorize(aRequest({ ...notJson, route: '/open/thing', path: '/open/thing', credential: { kind: 'none' } }));
+  it('refuses it on a route made public in general_settings.public_routes, naming no one: LiteLLM still runs user_api_key_auth there', async () => {
+    for (const [route, credential] of [
+      ['/open/thing', { kind: 'none' }],
+      ['/open/wild/x', { kind: 'present', value: RAW_KEY, header: 'authorization' }],
+    ] as const) {
+      const outcome = await authorizer({ publicRoutes: ['/open/thing', '/open/wild/*'] }).authorize(aRequest({ ...notJson, route, path: route, credential }));
+      expect(outcome.refusedBy, route).to.equal('invalid_json_body');
+      expect(denialOf(outcome)).to.deep.equal(INVALID_JSON_DENIAL);
+      const identity = outcome.decision.identity as Record<string, unknown>;
+      expect(Object.keys(identity).filter((name) => identity[name] !== undefined), 'no key, user, team or end user named').to.deep.equal([]);
+    }
+    expect(admitted, 'admission never reached').to.deep.equal([]);
+  });
+
+  it("lets LiteLLM's own public routes through, whose endpoints mostly read no body (/health/liveliness runs no auth)", async () => {
+    for (const route of ['/health/liveliness', '/routes']) {
+      const outcome = await authorizer({ publicRoutes: [route] }).authorize(aRequest({ ...notJson, route, path: route, credential: { kind: 'none' } }));
+      expect(outcome.decision.kind, route).to.equal('allow');
+    }
+  });
+
+  it('lets a valid body through on a route made public in general_settings.public_routes', async () => {
+    const outcome = await authorizer({ publicRoutes: ['/open/thing'] }).authorize(aRequest({ route: '/open/thing', path: '/open/thing', credential: { kind: 'none' } }));
     expect(outcome.decision.kind).to.equal('allow');
   });
 

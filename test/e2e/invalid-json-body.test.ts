@@ -99,6 +99,13 @@ describe('a request body that is not JSON, end to end', function () {
     expect(denialOf(await client.check(repeated)).type, 'the first of two, in header_map').to.equal('invalid_request_error');
   });
 
+  it("does not answer JSON that is no object with the 400 (LiteLLM's reader returns it): its model is unread, allowed for every model, refused when limited to some", async () => {
+    for (const body of ['[1,2]', '"x"', '3']) {
+      expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.anyModel, body }))), body).to.equal(true);
+      expect(denialOf(await client.check(anEnvoyCheck({ key: KEYS.narrow, body }))), body).to.include({ httpStatus: 'Unauthorized', type: 'key_model_access_denied' });
+    }
+  });
+
   it('leaves a multipart form alone, and allows a valid body as before', async () => {
     const form = ['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b--', ''].join('\r\n');
     const upload = await client.check(

@@ -7,7 +7,14 @@ import { hashKey } from '../auth/key-hash';
 import { membershipId } from '../store/auth-store';
 import type { Settings } from '../config/settings';
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
-import { AdminInputError, type NewBudgetWindow, type SpendKind } from '../store/admin-inputs';
+import {
+  AdminInputError,
+  requireTeamMemberRole,
+  TEAM_MEMBER_ROLES,
+  type NewBudgetWindow,
+  type SpendKind,
+  type TeamMemberRole,
+} from '../store/admin-inputs';
 import type { AdminSession } from './admin-session';
 import { jwtKeyMappingId, type EntityKind } from '../cache/cached-auth-store';
 import { revokeAtAfter } from '../store/grace-period';
@@ -382,20 +389,51 @@ export function registerAdminCommands(program: Command, settings: () => Settings
   team
     .command('update-member')
     .description(
-      "changes a team member's budget: links its membership row (created if missing) to an existing budget row, or `none` to none, " +
-        "changing no budget row (LiteLLM's /team/member_update takes amounts instead)",
+      "changes a team member, as LiteLLM's /team/member_update: budget amounts are written to the member's own budget row " +
+        "(a shared one, as the team's default member budget, is copied first), --role to its entry in members_with_roles; " +
+        '`none` clears an amount. --budget links an existing budget row instead (or `none`: none), changing no budget row',
     )
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
-    .requiredOption('--budget <id>', 'budget id for this member, `none` to unlink its budget', orNone(text))
+    .option('--max-budget-in-team <usd>', "the member's budget in the team (spend on its membership row)", orNone(amount))
+    .option('--tpm-limit <n>', `the member's ${LIMIT_HELP.tpm} in the team`, orNone(amount))
+    .option('--rpm-limit <n>', `the member's ${LIMIT_HELP.rpm} in the team`, orNone(amount))
+    .option('--role <role>', `the member's role in the team, one of ${TEAM_MEMBER_ROLES.join(', ')}`, requireTeamMemberRole)
+    .option('--budget <id>', 'links this existing budget row instead of amounts, `none` to unlink its budget', orNone(text))
     .action(
-      run(async (s, o: { team: string; user: string; budget: string | Clear }) => {
-        const budget = o.budget === CLEAR ? null : o.budget;
-        const membership = await announcedWrite(s, [['membership', membershipId(o.user, o.team)]], () => s.admin.updateTeamMember(o.user, o.team, budget));
-        // As add-member: a null printed alone would not say that nothing was written.
-        if (membership === null) console.error('no membership row: the member has none, and --budget none writes none (LiteLLM writes none either)');
-        print(membership);
-      }),
+      run(
+        async (
+          s,
+          raw: {
+            team: string;
+            user: string;
+            maxBudgetInTeam?: number | Clear;
+            tpmLimit?: number | Clear;
+            rpmLimit?: number | Clear;
+            role?: TeamMemberRole;
+            budget?: string | Clear;
+          },
+        ) => {
+          const { team: teamId, user: userId, role, ...amounts } = raw;
+          const o = cleared(amounts);
+          const entities: Array<[EntityKind, string]> = [['membership', membershipId(userId, teamId)]];
+          if (role !== undefined) entities.push(['team', teamId]);
+          const { membership, budgetIds } = await announcedWrite(s, entities, () =>
+            s.admin.updateTeamMember(userId, teamId, {
+              budgetId: o.budget,
+              maxBudgetInTeam: o.maxBudgetInTeam,
+              tpmLimit: o.tpmLimit,
+              rpmLimit: o.rpmLimit,
+              role,
+            }),
+          );
+          // A row changed in place may be cached as itself; a new one may be remembered as absent.
+          for (const budgetId of budgetIds) await s.invalidate('budget', budgetId);
+          // As add-member: a null printed alone would not say that nothing was written.
+          if (membership === null) console.error('no membership row: the member has none, and no budget was written (LiteLLM writes none either)');
+          print(membership);
+        },
+      ),
     );
 
   const user = program.command('user').description('internal users');

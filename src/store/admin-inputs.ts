@@ -312,6 +312,29 @@ export type UserChanges = Changes<Pick<NewUser, 'alias' | 'email' | 'role' | 'ma
  */
 export type EndUserChanges = Changes<Pick<NewEndUser, 'alias' | 'budgetId' | 'maxBudget' | 'budgetLimits'> & LimitSettings>;
 
+/** A member's role in `members_with_roles`: LiteLLM's `Member.role` takes only these. */
+export const TEAM_MEMBER_ROLES = ['admin', 'user'] as const;
+export type TeamMemberRole = (typeof TEAM_MEMBER_ROLES)[number];
+
+export function requireTeamMemberRole(role: string): TeamMemberRole {
+  if (!(TEAM_MEMBER_ROLES as readonly string[]).includes(role)) {
+    throw new AdminInputError(`unknown team member role '${role}' (one of ${TEAM_MEMBER_ROLES.join(', ')})`);
+  }
+  return role as TeamMemberRole;
+}
+
+/**
+ * `team update-member` (LiteLLM's /team/member_update): the member's budget amounts, written to
+ * its own budget row (null clears one), or `budgetId`, a link to an existing row (Tollgate's own);
+ * and its role in the team.
+ */
+export type TeamMemberChanges = Changes<{
+  readonly budgetId: string;
+  readonly maxBudgetInTeam: number;
+  readonly tpmLimit: number;
+  readonly rpmLimit: number;
+}> & { readonly role?: TeamMemberRole };
+
 /** An update that names nothing is refused: it would only touch `updated_at`. */
 export function requireSomeChange(changes: object): void {
   if (Object.values(changes).every((value) => value === undefined)) {

@@ -35,6 +35,7 @@ import {
   requireRole,
   requireSomeChange,
   requireTeamMemberModelMaxBudget,
+  requireTeamMemberRole,
   type EndUserChanges,
   type AgentChanges,
   type KeyChanges,
@@ -48,6 +49,7 @@ import {
   type OrganizationMemberId,
   type SpendKind,
   type TeamChanges,
+  type TeamMemberChanges,
   type TeamMemberId,
   type UserChanges,
 } from './admin-inputs';
@@ -58,8 +60,10 @@ import {
   EndUserRecord,
   JwtKeyMappingRecord,
   ModelTableRecord,
+  OrganizationMembershipRecord,
   OrganizationRecord,
   ProjectRecord,
+  TagRecord,
   TeamMembershipRecord,
   TeamRecord,
   UserRecord,
@@ -156,6 +160,64 @@ function teamMemberUserIds(membersWithRoles: unknown): string[] {
   const ids = membersWithRoles.map((m: unknown) => (isJsonObject(m) && typeof m.user_id === 'string' ? m.user_id : null));
   return [...new Set(ids.filter((id): id is string => id !== null))];
 }
+
+/** `members_with_roles` with the user's entries given `role` (LiteLLM's /team/member_update). */
+function withMemberRole(membersWithRoles: unknown, userId: string, role: string): Json[] {
+  const members: Json[] = Array.isArray(membersWithRoles) ? (membersWithRoles as Json[]) : [];
+  return members.map((m) => (isJsonObject(m) && m.user_id === userId ? { ...m, role } : m));
+}
+
+/** The budget row settings a member's budget is made of: what a copy of a shared row keeps. */
+type MemberBudgetSettings = Pick<
+  BudgetRecord,
+  'max_budget' | 'soft_budget' | 'max_parallel_requests' | 'tpm_limit' | 'rpm_limit' | 'model_max_budget' | 'budget_duration' | 'allowed_models'
+>;
+
+function memberBudgetSettingsOf(row: BudgetRecord): MemberBudgetSettings {
+  const { max_budget, soft_budget, max_parallel_requests, tpm_limit, rpm_limit, model_max_budget, budget_duration, allowed_models } = row;
+  return { max_budget, soft_budget, max_parallel_requests, tpm_limit, rpm_limit, model_max_budget, budget_duration, allowed_models: [...allowed_models] };
+}
+
+/** A new member budget row's settings before the amounts given are applied. */
+const NO_BUDGET_SETTINGS: MemberBudgetSettings = {
+  max_budget: null,
+  soft_budget: null,
+  max_parallel_requests: null,
+  tpm_limit: null,
+  rpm_limit: null,
+  model_max_budget: null,
+  budget_duration: null,
+  allowed_models: [],
+};
+
+/** The amounts `team update-member` writes to a member's budget row (LiteLLM's /team/member_update). */
+type MemberBudgetAmounts = Partial<Pick<BudgetRecord, 'max_budget' | 'tpm_limit' | 'rpm_limit'>>;
+
+/** The amounts given a value (null included: it clears one); those left out are kept. */
+function givenAmounts(amounts: { readonly [K in keyof MemberBudgetAmounts]: MemberBudgetAmounts[K] | undefined }): MemberBudgetAmounts {
+  return Object.fromEntries(Object.entries(amounts).filter(([, value]) => value !== undefined)) as MemberBudgetAmounts;
+}
+
+/**
+ * Newer LiteLLM's `_has_meaningful_budget_limit`: whether the settings limit anything. An empty
+ * model list (all models) or per-model object limits nothing; without any limit the member's
+ * budget row is unlinked rather than kept.
+ */
+function limitsSomething(settings: MemberBudgetSettings): boolean {
+  const { allowed_models, model_max_budget, ...rest } = settings;
+  if (allowed_models.length > 0) return true;
+  if (isJsonObject(model_max_budget) && Object.keys(model_max_budget).length > 0) return true;
+  return Object.values(rest).some((value) => value !== null);
+}
+
+/** What `updateTeamMember` wrote: the membership as stored now (null: none), and the budget rows it created or changed. */
+export interface TeamMemberUpdate {
+  readonly membership: TeamMembership | null;
+  readonly budgetIds: readonly string[];
+}
+
+/** The tables besides LiteLLM_TeamMembership whose rows link a budget row by `budget_id`. */
+const BUDGET_LINKING_TABLES = [VerificationTokenRecord, EndUserRecord, OrganizationRecord, OrganizationMembershipRecord, ProjectRecord, TagRecord] as const;
 
 /** The team member budget row to create, if any (LiteLLM's `TeamMemberBudgetHandler.should_create_budget`). */
 function requireTeamMemberBudget(input: NewTeam): NewBudget | null {
@@ -667,10 +729,8 @@ export class AdminStore {
    * or its row is gone (LiteLLM then links no budget).
    */
   private async copyTeamMemberBudget(manager: EntityManager, team: TeamRecord): Promise<string | null> {
-    const defaultId = asJsonObject(team.metadata)['team_member_budget_id'];
-    if (typeof defaultId !== 'string') return null;
-    const source = await manager.findOneBy(BudgetRecord, { budget_id: defaultId });
-    if (source === null || !isExactly(source, { budget_id: defaultId })) return null;
+    const source = await this.teamDefaultMemberBudget(manager, team);
+    if (source === null) return null;
     const budgetId = randomUUID();
     const audit = this.audit();
     await manager.insert(BudgetRecord, {
@@ -688,6 +748,14 @@ export class AdminStore {
       ...audit,
     });
     return budgetId;
+  }
+
+  /** The team's default member budget row (`metadata.team_member_budget_id`), if it names one that exists. */
+  private async teamDefaultMemberBudget(manager: EntityManager, team: TeamRecord): Promise<BudgetRecord | null> {
+    const defaultId = asJsonObject(team.metadata)['team_member_budget_id'];
+    if (typeof defaultId !== 'string') return null;
+    const source = await manager.findOneBy(BudgetRecord, { budget_id: defaultId });
+    return source !== null && isExactly(source, { budget_id: defaultId }) ? source : null;
   }
 
   /**
@@ -894,10 +962,15 @@ export class AdminStore {
       if (existing !== null && !isExactly(existing, { user_id: userId, team_id: teamId })) {
         throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
       }
-      // A row the team does not list (written by another tool) is kept as it is: LiteLLM's insert
-      // of a second one would fail, and a budget for it is `team update-member`'s to set.
-      if (existing !== null && budgetId !== undefined) {
-        throw new AdminInputError(`user ${userId} already has a membership row in team ${teamId}; to change its budget: team update-member`);
+      // A row the team does not list (written by another tool): LiteLLM's add_new_member inserts a
+      // membership row whenever the member gets a budget (`--budget`, or a copy of the team's
+      // default), and that insert fails on the row there; without a budget it writes none, and the
+      // row is kept as it is.
+      if (existing !== null && (budgetId !== undefined || (await this.teamDefaultMemberBudget(manager, team)) !== null)) {
+        throw new AdminInputError(
+          `user ${userId} already has a membership row in team ${teamId} that the team does not list, and adding it would write another ` +
+            '(LiteLLM fails on it); to change its budget: team update-member',
+        );
       }
       // LiteLLM's add_new_member: without a budget of its own, a new member gets a copy of the team's
       // default member budget row (rpm / tpm included: its limiter reads the membership's row only).
@@ -912,37 +985,138 @@ export class AdminStore {
   }
 
   /**
-   * Changes a member's budget (LiteLLM's /team/member_update) by a link: the member's
-   * LiteLLM_TeamMembership row to the budget row `budgetId` names (null: to none), the row created
-   * when the member has none, as `_upsert_budget_and_membership` upserts it. No budget row is
-   * written: LiteLLM's takes amounts and writes them to the member's own row, cloning one it shares
-   * (the team default, another member's), which a link never needs. Refuses a user the team
-   * neither lists nor has a membership row for: LiteLLM takes any user id there and would write a
-   * membership row for a user the team does not list. Resolves the membership, or null when there
-   * is none (no budget to link and no row).
+   * LiteLLM's /team/member_update. Budget amounts (`maxBudgetInTeam`, `tpmLimit`, `rpmLimit`; null
+   * clears one, one left out is kept) are written to the member's own budget row, as newer
+   * LiteLLM's `_upsert_budget_and_membership` merge-patches it: a row of its own is changed in
+   * place; a row others link too (the team's default member budget, another membership, a key, an
+   * end user, …) is left alone and the member gets a copy of it with the amounts applied, its
+   * window kept; no row gives a new one. Amounts that leave the row limiting nothing unlink it
+   * instead. `budgetId` (Tollgate's own, not with amounts) links the membership to an existing row,
+   * or to none, writing no budget row. `role` sets the member's entry in `members_with_roles` (what
+   * LiteLLM's team admin checks read; the legacy `admins` column, which LiteLLM no longer reads or
+   * writes there, is left alone). A membership row is created when the member gets a budget and
+   * has none. Refuses a user the team neither lists nor has a membership row for (newer LiteLLM:
+   * "User not found in team"), and a role for one it does not list (LiteLLM would change nothing).
+   * Resolves the membership (null when there is none) and the budget rows written.
    */
-  async updateTeamMember(userId: string, teamId: string, budgetId: string | null): Promise<TeamMembership | null> {
+  async updateTeamMember(userId: string, teamId: string, changes: TeamMemberChanges): Promise<TeamMemberUpdate> {
     requireId('user id', userId);
-    const hasMembership = await inTransaction(this.dataSource, async (manager) => {
+    requireSomeChange(changes);
+    const amounts = givenAmounts({
+      max_budget: ifGiven(changes.maxBudgetInTeam, (v) => requireAmount('max budget in team', v)),
+      tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
+      rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+    });
+    const changesAmounts = Object.keys(amounts).length > 0;
+    if (changes.budgetId !== undefined && changesAmounts) {
+      throw new AdminInputError('a budget id and budget amounts: give one (the amounts change the member\'s own budget row)');
+    }
+    const role = changes.role === undefined ? undefined : requireTeamMemberRole(changes.role);
+    const result = await inTransaction(this.dataSource, async (manager) => {
       const team = await this.lockedTeam(manager, teamId);
       if (team === null || team.team_id !== teamId) throw new AdminInputError(`team ${teamId} does not exist`);
-      if (budgetId !== null) await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
+      const budgetId = changes.budgetId;
+      if (budgetId !== undefined && budgetId !== null) await mustExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);
       const existing = await manager.findOneBy(TeamMembershipRecord, { user_id: userId, team_id: teamId });
       if (existing !== null && !isExactly(existing, { user_id: userId, team_id: teamId })) {
         throw new AdminInputError(`the membership of ${userId} in ${teamId} is stored under another spelling`);
       }
-      if (existing === null && !teamMemberUserIds(team.members_with_roles).includes(userId)) {
-        throw new AdminInputError(`user ${userId} is not in team ${teamId}: add it with team add-member`);
+      const listed = teamMemberUserIds(team.members_with_roles).includes(userId);
+      if (existing === null && !listed) throw new AdminInputError(`user ${userId} is not in team ${teamId}: add it with team add-member`);
+      if (role !== undefined && !listed) {
+        throw new AdminInputError(`user ${userId} has a membership row in team ${teamId} but is not in its members_with_roles: no role to set (add it with team add-member)`);
       }
-      if (existing !== null) {
-        await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
-        return true;
+      let written: { readonly hasRow: boolean; readonly budgetIds: readonly string[] } = { hasRow: existing !== null, budgetIds: [] };
+      if (budgetId !== undefined) {
+        written = { hasRow: await this.linkMemberBudget(manager, userId, teamId, existing, budgetId), budgetIds: [] };
+      } else if (changesAmounts) {
+        written = await this.patchMemberBudget(manager, team, userId, existing, amounts);
       }
-      if (budgetId === null) return false;
-      await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId });
-      return true;
+      if (role !== undefined) {
+        await manager.update(TeamRecord, { team_id: teamId }, { members_with_roles: withMemberRole(team.members_with_roles, userId, role), updated_at: this.now() });
+      }
+      return written;
     });
-    return hasMembership ? this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`) : null;
+    const membership = result.hasRow ? await this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`) : null;
+    return { membership, budgetIds: result.budgetIds };
+  }
+
+  /** `updateTeamMember`'s link: the membership (created if missing) to `budgetId`, or to none. Resolves whether a row is left. */
+  private async linkMemberBudget(manager: EntityManager, userId: string, teamId: string, existing: TeamMembershipRecord | null, budgetId: string | null): Promise<boolean> {
+    if (existing !== null) {
+      await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
+      return true;
+    }
+    if (budgetId === null) return false;
+    await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId });
+    return true;
+  }
+
+  /** `updateTeamMember`'s amounts, applied as newer LiteLLM's `_upsert_budget_and_membership` does. */
+  private async patchMemberBudget(
+    manager: EntityManager,
+    team: TeamRecord,
+    userId: string,
+    existing: TeamMembershipRecord | null,
+    amounts: MemberBudgetAmounts,
+  ): Promise<{ readonly hasRow: boolean; readonly budgetIds: readonly string[] }> {
+    const teamId = team.team_id;
+    const linkedId = existing?.budget_id ?? null;
+    const found = linkedId === null ? null : await manager.findOneBy(BudgetRecord, { budget_id: linkedId });
+    // A link to a row that is gone is no row: the member gets a new one.
+    const linked = found !== null && linkedId !== null && isExactly(found, { budget_id: linkedId }) ? found : null;
+    const unlink = async (): Promise<void> => {
+      await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: null });
+    };
+    if (linked !== null && !(await this.isSharedBudget(manager, team, userId, linked.budget_id))) {
+      if (!limitsSomething({ ...memberBudgetSettingsOf(linked), ...amounts })) {
+        await unlink();
+        return { hasRow: true, budgetIds: [] };
+      }
+      await manager.update(BudgetRecord, { budget_id: linked.budget_id }, { ...amounts, updated_at: this.now(), updated_by: this.actor });
+      return { hasRow: true, budgetIds: [linked.budget_id] };
+    }
+    const settings: MemberBudgetSettings = {
+      ...(linked === null ? NO_BUDGET_SETTINGS : memberBudgetSettingsOf(linked)),
+      ...amounts,
+    };
+    if (!limitsSomething(settings)) {
+      if (existing !== null && linkedId !== null) await unlink();
+      return { hasRow: existing !== null, budgetIds: [] };
+    }
+    const budgetId = randomUUID();
+    const { model_max_budget, ...columns } = settings;
+    await manager.insert(BudgetRecord, {
+      budget_id: budgetId,
+      ...columns,
+      // As LiteLLM's copy: an unset per-model budget keeps the column's default.
+      ...(isJsonObject(model_max_budget) ? { model_max_budget } : {}),
+      // LiteLLM's copy carries the shared row's window: restarting it would hand the member a fresh period.
+      budget_reset_at: linked?.budget_reset_at ?? null,
+      ...this.audit(),
+    });
+    if (existing !== null) {
+      await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: budgetId });
+    } else {
+      await manager.insert(TeamMembershipRecord, { user_id: userId, team_id: teamId, spend: 0, total_spend: 0, budget_id: budgetId });
+    }
+    return { hasRow: true, budgetIds: [budgetId] };
+  }
+
+  /**
+   * Whether a member's budget row is not the member's alone: the team's default member budget, or
+   * a row another membership, key, end user, organization, organization membership, project or
+   * tag links. Newer LiteLLM copies the default and rows other memberships share; the other links
+   * are Tollgate's addition, as `team update-member --budget` can link any row.
+   */
+  private async isSharedBudget(manager: EntityManager, team: TeamRecord, userId: string, budgetId: string): Promise<boolean> {
+    if (asJsonObject(team.metadata)['team_member_budget_id'] === budgetId) return true;
+    const memberships = await manager.findBy(TeamMembershipRecord, { budget_id: budgetId });
+    if (memberships.some((m) => !(m.user_id === userId && m.team_id === team.team_id))) return true;
+    for (const table of BUDGET_LINKING_TABLES) {
+      if (await manager.existsBy(table, { budget_id: budgetId })) return true;
+    }
+    return false;
   }
 
   /**

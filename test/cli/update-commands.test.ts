@@ -175,7 +175,7 @@ describe('tollgate … update on MySQL + Redis', function () {
     const unlinked = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-bare', '--budget', 'none');
     expect(unlinked.code, unlinked.stderr).to.equal(0);
     expect(JSON.parse(unlinked.stdout)).to.equal(null);
-    expect(unlinked.stderr, 'update-member says why too').to.match(/^no membership row: the member has none, and --budget none writes none/);
+    expect(unlinked.stderr, 'update-member says why too').to.match(/^no membership row: the member has none, and no budget was written/);
     expect(await reader.findMembership('m-bare', team.team_id)).to.equal(null);
   });
 
@@ -192,6 +192,43 @@ describe('tollgate … update on MySQL + Redis', function () {
     expect((await ok<{ budget: unknown }>('team', 'update-member', '--team', team.team_id, '--user', 'm-moved', '--budget', 'none')).budget).to.equal(null);
     const stranger = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-stranger', '--budget', own.budget_id);
     expect(stranger).to.deep.include({ code: 2, stderr: `tollgate: user m-stranger is not in team ${team.team_id}: add it with team add-member\n` });
+  });
+
+  it("team update-member --max-budget-in-team writes the member's own copy of the team's default, announcing the membership and the copy; --role the team", async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 5 });
+    const defaultId = String(team.metadata['team_member_budget_id']);
+    await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-amounts');
+    await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--budget', defaultId);
+    let printed: { budget: { budget_id: string; max_budget: number | null; tpm_limit: number | null } | null } = { budget: null };
+    const sent = await announcementsOf(async () => {
+      printed = await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--max-budget-in-team', '2', '--tpm-limit', '90');
+    }, 2);
+    const copyId = printed.budget?.budget_id;
+    expect(copyId).to.be.a('string').and.not.equal(defaultId);
+    expect(printed.budget).to.deep.include({ max_budget: 2, tpm_limit: 90 });
+    expect(sent).to.deep.equal([`budget:${String(copyId)}`, `membership:m-amounts\u0000${team.team_id}`].sort());
+    expect((await reader.findBudget(defaultId))?.max_budget, 'the default row is left alone').to.equal(5);
+
+    const promoted = await announcementsOf(() => ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--role', 'admin'), 2);
+    expect(promoted).to.deep.equal([`membership:m-amounts\u0000${team.team_id}`, `team:${team.team_id}`].sort());
+  });
+
+  it('team update-member refuses (exit 2), writing nothing: no option, a negative amount, an unknown role, --budget with amounts', async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 5 });
+    await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-refused');
+    const before = await budgetRows();
+    const cases: Array<[string[], string]> = [
+      [[], 'tollgate: nothing to change: give at least one option (see --help)\n'],
+      [['--max-budget-in-team', '-1'], 'tollgate: max budget in team must not be negative\n'],
+      [['--rpm-limit', '2.5'], 'tollgate: rpm limit must be a whole number\n'],
+      [['--role', 'owner'], "tollgate: unknown team member role 'owner' (one of admin, user)\n"],
+      [['--budget', 'none', '--tpm-limit', '5'], "tollgate: a budget id and budget amounts: give one (the amounts change the member's own budget row)\n"],
+    ];
+    for (const [options, stderr] of cases) {
+      const result = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-refused', ...options);
+      expect(result, options.join(' ')).to.deep.include({ code: 2, stderr });
+    }
+    expect(await budgetRows()).to.equal(before);
   });
 
   it('team create and team update refuse --metadata naming team_member_budget_id (exit 2), writing nothing', async () => {

@@ -284,14 +284,25 @@ describeEachBackend('AdminStore', (backend) => {
       expect((await store.findMembership('twice', team.team_id))?.budget?.budget_id).to.equal(first?.budget?.budget_id);
     });
 
-    it('keeps a membership row the team does not list, and refuses a budget for it', async () => {
-      const team = await admin.createTeam({ teamMemberBudget: 1 });
+    it('keeps a membership row the team does not list when LiteLLM would write none, and refuses (writing nothing) where its insert would fail on it', async () => {
+      const membershipRows = backend().dataSource.getRepository(TeamMembershipRecord);
       const own = await admin.createBudget({ maxBudget: 4 });
-      await backend().dataSource.getRepository(TeamMembershipRecord).insert({ user_id: 'unlisted', team_id: team.team_id, spend: 0, total_spend: 0, budget_id: own.budget_id });
-      await expectAdminError(admin.addTeamMember('unlisted', team.team_id, own.budget_id), /already has a membership row/);
-      expect((await admin.addTeamMember('unlisted', team.team_id))?.budget?.budget_id).to.equal(own.budget_id);
-      const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
-      expect(teamRow.members_with_roles).to.deep.equal([{ user_id: 'unlisted', user_email: null, role: 'user' }]);
+      const plain = await admin.createTeam();
+      await membershipRows.insert({ user_id: 'unlisted', team_id: plain.team_id, spend: 0, total_spend: 0, budget_id: own.budget_id });
+      await expectAdminError(admin.addTeamMember('unlisted', plain.team_id, own.budget_id), /already has a membership row .* the team does not list/);
+      expect((await admin.addTeamMember('unlisted', plain.team_id))?.budget?.budget_id).to.equal(own.budget_id);
+      const plainRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: plain.team_id });
+      expect(plainRow.members_with_roles).to.deep.equal([{ user_id: 'unlisted', user_email: null, role: 'user' }]);
+
+      // A team default member budget: LiteLLM's add_new_member would insert a row with a copy of it.
+      const withDefault = await admin.createTeam({ teamMemberBudget: 1 });
+      await membershipRows.insert({ user_id: 'unlisted', team_id: withDefault.team_id, spend: 0, total_spend: 0, budget_id: own.budget_id });
+      const budgetsBefore = await backend().dataSource.getRepository(BudgetRecord).count();
+      await expectAdminError(admin.addTeamMember('unlisted', withDefault.team_id), /already has a membership row .*(LiteLLM fails on it)/);
+      expect(await backend().dataSource.getRepository(BudgetRecord).count(), 'no copy of the default left behind').to.equal(budgetsBefore);
+      const defaultRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: withDefault.team_id });
+      expect(defaultRow.members_with_roles).to.deep.equal([]);
+      expect((await store.findMembership('unlisted', withDefault.team_id))?.budget?.budget_id).to.equal(own.budget_id);
     });
 
     it('refuses an unknown team', async () => {
@@ -304,28 +315,135 @@ describeEachBackend('AdminStore', (backend) => {
       const team = await admin.createTeam({ teamMemberBudget: 1 });
       await admin.addTeamMember('changed', team.team_id);
       const own = await admin.createBudget({ maxBudget: 6 });
-      expect((await admin.updateTeamMember('changed', team.team_id, own.budget_id))?.budget?.budget_id).to.equal(own.budget_id);
-      expect((await admin.updateTeamMember('changed', team.team_id, null))?.budget).to.equal(null);
+      expect((await admin.updateTeamMember('changed', team.team_id, { budgetId: own.budget_id })).membership?.budget?.budget_id).to.equal(own.budget_id);
+      expect((await admin.updateTeamMember('changed', team.team_id, { budgetId: null })).membership?.budget).to.equal(null);
       expect((await store.findMembership('changed', team.team_id))?.budget).to.equal(null);
     });
 
     it('creates the membership row of a listed member without one, and none for no budget', async () => {
       const team = await admin.createTeam();
       await admin.addTeamMember('rowless', team.team_id);
-      expect(await admin.updateTeamMember('rowless', team.team_id, null)).to.equal(null);
+      expect((await admin.updateTeamMember('rowless', team.team_id, { budgetId: null })).membership).to.equal(null);
       expect(await store.findMembership('rowless', team.team_id)).to.equal(null);
       const own = await admin.createBudget({ maxBudget: 3 });
-      expect(await admin.updateTeamMember('rowless', team.team_id, own.budget_id)).to.deep.include({ user_id: 'rowless', team_id: team.team_id, spend: 0 });
+      expect((await admin.updateTeamMember('rowless', team.team_id, { budgetId: own.budget_id })).membership).to.deep.include({ user_id: 'rowless', team_id: team.team_id, spend: 0 });
       expect((await store.findMembership('rowless', team.team_id))?.budget?.max_budget).to.equal(3);
+    });
+
+    /** The member's budget row as stored, and the membership's link to it. */
+    async function memberBudget(userId: string, teamId: string): Promise<BudgetRecord | null> {
+      const membership = await backend().dataSource.getRepository(TeamMembershipRecord).findOneByOrFail({ user_id: userId, team_id: teamId });
+      return membership.budget_id === null ? null : backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: membership.budget_id });
+    }
+
+    it("gives a member linked to the team's default member budget its own copy with the amounts, the default and the other members unchanged (LiteLLM's clone on write)", async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 5, teamMemberBudgetDuration: '30d' });
+      const defaultId = String(team.metadata['team_member_budget_id']);
+      await backend().dataSource.getRepository(BudgetRecord).update({ budget_id: defaultId }, { tpm_limit: 700 });
+      await admin.addTeamMember('copied', team.team_id);
+      await admin.addTeamMember('kept', team.team_id);
+      // As `team update` links them: both on the default row itself.
+      await admin.updateTeamMember('copied', team.team_id, { budgetId: defaultId });
+      await admin.updateTeamMember('kept', team.team_id, { budgetId: defaultId });
+      const resetAt = (await memberBudget('copied', team.team_id))?.budget_reset_at;
+
+      const result = await admin.updateTeamMember('copied', team.team_id, { maxBudgetInTeam: 2, rpmLimit: 3 });
+      const copy = await memberBudget('copied', team.team_id);
+      expect(copy?.budget_id).not.to.equal(defaultId);
+      expect(result.budgetIds).to.deep.equal([copy?.budget_id]);
+      expect(copy).to.deep.include({ max_budget: 2, rpm_limit: 3, tpm_limit: 700, budget_duration: '30d' });
+      expect(copy?.budget_reset_at?.getTime(), "the default's window, not a fresh one").to.equal(resetAt?.getTime());
+      expect(result.membership?.budget).to.deep.include({ budget_id: copy?.budget_id, max_budget: 2 });
+      expect(await memberBudget('kept', team.team_id)).to.deep.include({ budget_id: defaultId, max_budget: 5, rpm_limit: null, tpm_limit: 700 });
+    });
+
+    it("changes a member's own budget row in place, keeping the amounts left out; `none` clears one, and clearing the last unlinks the row", async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 5 });
+      const own = (await admin.addTeamMember('owner', team.team_id))?.budget?.budget_id;
+      expect(own, "add-member's copy of the default").to.be.a('string');
+
+      const raised = await admin.updateTeamMember('owner', team.team_id, { maxBudgetInTeam: 8, tpmLimit: 100 });
+      expect(raised.budgetIds).to.deep.equal([own]);
+      expect(await memberBudget('owner', team.team_id)).to.deep.include({ budget_id: own, max_budget: 8, tpm_limit: 100, rpm_limit: null });
+      await admin.updateTeamMember('owner', team.team_id, { rpmLimit: 4 });
+      expect(await memberBudget('owner', team.team_id)).to.deep.include({ budget_id: own, max_budget: 8, tpm_limit: 100, rpm_limit: 4 });
+
+      await admin.updateTeamMember('owner', team.team_id, { maxBudgetInTeam: null, tpmLimit: null });
+      expect(await memberBudget('owner', team.team_id)).to.deep.include({ budget_id: own, max_budget: null, tpm_limit: null, rpm_limit: 4 });
+      const unlinked = await admin.updateTeamMember('owner', team.team_id, { rpmLimit: null });
+      expect(unlinked).to.deep.include({ budgetIds: [] });
+      expect(unlinked.membership?.budget).to.equal(null);
+    });
+
+    it('copies a row another member, or an end user, links too, instead of changing it', async () => {
+      const team = await admin.createTeam();
+      const shared = await admin.createBudget({ maxBudget: 6 });
+      await admin.addTeamMember('first', team.team_id, shared.budget_id);
+      await admin.addTeamMember('second', team.team_id, shared.budget_id);
+      await admin.updateTeamMember('first', team.team_id, { maxBudgetInTeam: 1 });
+      expect(await memberBudget('first', team.team_id)).to.deep.include({ max_budget: 1 }).and.not.include({ budget_id: shared.budget_id });
+      expect(await memberBudget('second', team.team_id)).to.deep.include({ budget_id: shared.budget_id, max_budget: 6 });
+
+      await admin.createEndUser({ userId: uniqueId('end-user'), budgetId: shared.budget_id });
+      await admin.updateTeamMember('first', team.team_id, { budgetId: null });
+      await admin.updateTeamMember('second', team.team_id, { budgetId: null });
+      await admin.updateTeamMember('second', team.team_id, { budgetId: shared.budget_id });
+      await admin.updateTeamMember('second', team.team_id, { maxBudgetInTeam: 2 });
+      expect(await memberBudget('second', team.team_id)).to.deep.include({ max_budget: 2 }).and.not.include({ budget_id: shared.budget_id });
+      expect(await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: shared.budget_id })).to.deep.include({ max_budget: 6 });
+    });
+
+    it('creates a budget row and the membership of a listed member without one; amounts all `none` write nothing', async () => {
+      const team = await admin.createTeam();
+      await admin.addTeamMember('bare', team.team_id);
+      expect(await admin.updateTeamMember('bare', team.team_id, { maxBudgetInTeam: null })).to.deep.equal({ membership: null, budgetIds: [] });
+      expect(await store.findMembership('bare', team.team_id)).to.equal(null);
+      const given = await admin.updateTeamMember('bare', team.team_id, { tpmLimit: 50 });
+      expect(given.membership).to.deep.include({ user_id: 'bare', team_id: team.team_id, spend: 0 });
+      expect(await memberBudget('bare', team.team_id)).to.deep.include({ budget_id: given.budgetIds[0], tpm_limit: 50, max_budget: null, budget_reset_at: null });
+    });
+
+    it("sets the member's role in members_with_roles, leaving the other entries and the admins column alone", async () => {
+      const team = await admin.createTeam();
+      await admin.addTeamMember('promoted', team.team_id);
+      await admin.addTeamMember('other', team.team_id);
+      expect(await admin.updateTeamMember('promoted', team.team_id, { role: 'admin' })).to.deep.equal({ membership: null, budgetIds: [] });
+      const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
+      expect(teamRow.members_with_roles).to.deep.equal([
+        { user_id: 'promoted', user_email: null, role: 'admin' },
+        { user_id: 'other', user_email: null, role: 'user' },
+      ]);
+      expect(teamRow.admins).to.deep.equal([]);
+      await admin.updateTeamMember('promoted', team.team_id, { role: 'user', maxBudgetInTeam: 3 });
+      const after = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
+      expect(after.members_with_roles).to.deep.include({ user_id: 'promoted', user_email: null, role: 'user' });
+      expect(await memberBudget('promoted', team.team_id)).to.deep.include({ max_budget: 3 });
+    });
+
+    it('refuses, writing nothing: no change, a negative or fractional amount, an unknown role, a budget id with amounts, a role for a member the team does not list', async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 5 });
+      const own = await admin.addTeamMember('checked', team.team_id);
+      const budgetsBefore = await backend().dataSource.getRepository(BudgetRecord).count();
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, {}), /nothing to change/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { maxBudgetInTeam: -1 }), /max budget in team must not be negative/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { tpmLimit: 1.5 }), /tpm limit must be a whole number/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { rpmLimit: -2 }), /rpm limit must not be negative/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { role: 'owner' as 'admin' }), /unknown team member role 'owner'/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { budgetId: null, maxBudgetInTeam: 1 }), /a budget id and budget amounts/);
+      await backend().dataSource.getRepository(TeamMembershipRecord).insert({ user_id: 'unlisted', team_id: team.team_id, spend: 0, total_spend: 0, budget_id: null });
+      await expectAdminError(admin.updateTeamMember('unlisted', team.team_id, { role: 'admin', maxBudgetInTeam: 1 }), /not in its members_with_roles/);
+      expect(await backend().dataSource.getRepository(BudgetRecord).count()).to.equal(budgetsBefore);
+      expect(await memberBudget('checked', team.team_id)).to.deep.include({ budget_id: own?.budget?.budget_id, max_budget: 5 });
+      expect(await memberBudget('unlisted', team.team_id)).to.equal(null);
     });
 
     it('refuses a user not in the team, an unknown team and an unknown budget', async () => {
       const team = await admin.createTeam();
       const own = await admin.createBudget({ maxBudget: 3 });
-      await expectAdminError(admin.updateTeamMember('stranger', team.team_id, own.budget_id), /not in team/);
-      await expectAdminError(admin.updateTeamMember('stranger', uniqueId('team'), null), /does not exist/);
+      await expectAdminError(admin.updateTeamMember('stranger', team.team_id, { budgetId: own.budget_id }), /not in team/);
+      await expectAdminError(admin.updateTeamMember('stranger', uniqueId('team'), { budgetId: null }), /does not exist/);
       await admin.addTeamMember('listed', team.team_id);
-      await expectAdminError(admin.updateTeamMember('listed', team.team_id, uniqueId('budget')), /budget .* does not exist/);
+      await expectAdminError(admin.updateTeamMember('listed', team.team_id, { budgetId: uniqueId('budget') }), /budget .* does not exist/);
       expect(await store.findMembership('stranger', team.team_id)).to.equal(null);
       expect(await store.findMembership('listed', team.team_id)).to.equal(null);
     });

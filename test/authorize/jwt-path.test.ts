@@ -11,7 +11,7 @@ import type { Admission, Admitter } from '../../src/spend/admission';
 import type { Policy } from '../../src/config/policy';
 import type { RequestFacts } from '../../src/domain/request';
 import { aBudget, aDeployment, aMembership, anAgent, anEndUser, anObjectPermission, anOrg, aPolicy, aRequest, aTag, aTeam, aUser, NOW } from '../checks/fixtures';
-import { aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
+import { aTokenOfText, aVerifier, jwtSettings, MemoryDirectory, type JwtConfigParts } from '../auth/jwt/fixtures';
 import { aSigningKey, aToken, type SigningKey } from '../support/jwt';
 import { MemoryStore } from '../support/memory-store';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
@@ -365,6 +365,19 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
     expect(outcome.refusedBy).to.equal(null);
     expect(outcome.decision.identity).to.include({ teamId: 't-gpt', userId: 'alice' });
     expect(outcome.decision.credentialHeader).to.equal(null);
+  });
+
+  describe('team claims that are not plain strings, as LiteLLM decides them', () => {
+    const teamMissing = (shown: string) => `{'error': "Team doesn't exist in db. Team=${shown}. Create team via \`/team/new\` call."}`;
+
+    it("a team claim written 1.0 is LiteLLM's 404 naming Team=1.0, never the team of the claim 1 (JSON.parse reads 1.0 as 1)", async () => {
+      store.teams.set('1', aTeam({ team_id: '1', models: ['gpt-4o'] }));
+      const facts = aRequest({ credential: { kind: 'present', value: await aTokenOfText(key, '{"tid":1.0,"sub":"alice"}'), header: 'authorization' } });
+      expect(denial(await authorizer().authorize(facts))).to.deep.include({ status: 404, type: 'auth_error', message: teamMissing('1.0'), refusedBy: 'jwt_team' });
+      // Written 1, it is the id "1" (Python's str() of the int).
+      const asInt = aRequest({ credential: { kind: 'present', value: await aTokenOfText(key, '{"tid":1,"sub":"alice"}'), header: 'authorization' } });
+      expect((await authorizer().authorize(asInt)).decision.identity).to.include({ teamId: '1' });
+    });
   });
 
   it('an invalid token is a denial, not an error (401 auth_error, refusedBy jwt_verify)', async () => {

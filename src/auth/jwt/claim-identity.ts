@@ -9,7 +9,7 @@
 import type { Json } from '../../domain/entities';
 import { authErrorFromException } from '../../checks/errors';
 import type { Denial } from '../../checks/types';
-import { claimAt, idAt, idOf, isInexactId, listAt, MISSING, scopesOf, stringsAt, userIdAt, type Claims } from './claims';
+import { claimAt, claimReadAt, idAt, idOf, isInexactId, listAt, MISSING, scopesOf, stringsAt, userIdAt, type ClaimRead, type Claims } from './claims';
 import type { RbacRole } from './settings-schema';
 import type { IssuerClaimFields, IssuerSettings, JwtSettings } from './settings';
 
@@ -57,11 +57,11 @@ export function issuerOf(claims: Claims, settings: Pick<JwtSettings, 'issuers'>)
  * entry's field unset or its claim absent, means the top-level field is read, as LiteLLM's
  * getters fall back to it: a mapping is an override per token, not a replacement.
  */
-function issuerClaim(claims: Claims, issuer: IssuerSettings | null, field: keyof IssuerClaimFields): Json | typeof MISSING {
+function issuerClaim(claims: Claims, issuer: IssuerSettings | null, field: keyof IssuerClaimFields): ClaimRead | typeof MISSING {
   const path = issuer?.fields[field] ?? null;
   if (path === null) return MISSING;
-  const value = claimAt(claims, path);
-  return value === null || value === '' ? MISSING : value;
+  const read = claimReadAt(claims, path);
+  return read === MISSING || read.value === null || read.value === '' ? MISSING : read;
 }
 
 /**
@@ -99,7 +99,7 @@ function inexactIdClaimOf(claims: Claims, settings: JwtSettings, issuer: IssuerS
   for (const field of fields) {
     const own = issuerClaim(claims, issuer, field);
     const path = own !== MISSING ? (issuer?.fields[field] ?? null) : settings.fields[field];
-    if (isInexactId(own !== MISSING ? own : claimAt(claims, path))) return path;
+    if (isInexactId(own !== MISSING ? own.value : claimAt(claims, path))) return path;
   }
   const { objectId, orgAlias, teamAlias } = settings.fields;
   return [objectId, orgAlias, teamAlias].find((path) => isInexactId(claimAt(claims, path))) ?? null;
@@ -145,7 +145,7 @@ export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIde
   const objectIsTeam = objectId !== null && rbacRole === 'team';
   const objectIsUser = objectId !== null && rbacRole === 'internal_user';
   const ownTeamIds = issuerClaim(claims, issuer, 'teamIds');
-  const groupTeamIds = ownTeamIds !== MISSING ? issuerTeamIds(ownTeamIds) : listAt(claims, settings.fields.teamIds);
+  const groupTeamIds = ownTeamIds !== MISSING ? issuerTeamIds(ownTeamIds.value) : listAt(claims, settings.fields.teamIds);
   // get_user_id's email default applies to the top-level field only: an issuer's own claim is taken as it is.
   const ownUserId = issuerClaim(claims, issuer, 'userId');
   const claimedUserId = ownUserId !== MISSING ? idOf(ownUserId) : userIdAt(claims, settings.fields.userId, userEmail);

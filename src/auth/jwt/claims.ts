@@ -4,7 +4,9 @@
  */
 import type { Json, JsonObject } from '../../domain/entities';
 import { authErrorFromException } from '../../checks/errors';
+import { pyFloat } from '../../checks/python-format';
 import type { Denial } from '../../checks/types';
+import { isWrittenFloat } from './written-floats';
 
 export type Claims = Readonly<JsonObject>;
 
@@ -17,18 +19,45 @@ export const MISSING = Symbol('missing');
  * through a non-object (a list, a string) is missing: list indices are not supported.
  */
 export function claimAt(claims: Claims, path: string | null): Json | typeof MISSING {
+  const found = locate(claims, path);
+  return found === MISSING ? MISSING : found.value;
+}
+
+/**
+ * A claim as an id reads it: its value, and whether the payload wrote that value (a list: its
+ * first element) as a float (written-floats.ts), which Python prints `1.0` where JavaScript prints `1`.
+ */
+export interface ClaimRead {
+  readonly value: Json;
+  readonly float: boolean;
+}
+
+/** `claimAt`, with how the number there was written. */
+export function claimReadAt(claims: Claims, path: string | null): ClaimRead | typeof MISSING {
+  const found = locate(claims, path);
+  if (found === MISSING) return MISSING;
+  const { value, parent, key } = found;
+  const float = Array.isArray(value) ? isWrittenFloat(value, 0) : isWrittenFloat(parent, key);
+  return { value, float };
+}
+
+function locate(claims: Claims, path: string | null): { readonly value: Json; readonly parent: object; readonly key: string } | typeof MISSING {
   if (path === null || path === '') return MISSING;
   const stripped = path.startsWith('metadata.') ? path.slice('metadata.'.length) : path;
   // As LiteLLM: escaped dots become a placeholder, the path splits on the rest, dots come back.
   const keys = stripped.replaceAll('\\.', '\u0000').split('.').map((part) => part.replaceAll('\u0000', '.'));
+  let parent: object = claims;
   let current: Json = claims as JsonObject;
+  let last = '';
   for (const part of keys) {
     if (current === null || typeof current !== 'object' || Array.isArray(current) || !Object.hasOwn(current, part)) {
       return MISSING;
     }
+    parent = current;
+    last = part;
     current = (current as JsonObject)[part] as Json;
   }
-  return current;
+  return { value: current, parent, key: last };
 }
 
 /**
@@ -36,7 +65,7 @@ export function claimAt(claims: Claims, path: string | null): Json | typeof MISS
  * first element (newer LiteLLM, for IdPs that send groups as lists); anything else is no id.
  */
 export function idAt(claims: Claims, path: string | null): string | null {
-  return idOf(claimAt(claims, path));
+  return idOf(claimReadAt(claims, path));
 }
 
 /**
@@ -50,11 +79,16 @@ export function isInexactId(value: Json | typeof MISSING): boolean {
   return typeof first === 'number' && Number.isInteger(first) && !Number.isSafeInteger(first);
 }
 
-/** `idAt` of a value already read. */
-export function idOf(value: Json | typeof MISSING): string | null {
+/**
+ * `idAt` of a value already read. A number reads as Python's `str()` prints it: `42` as "42", a
+ * float the payload wrote `1.0` as "1.0" (JSON.parse alone would make it "1", the id of the claim `1`).
+ */
+export function idOf(read: ClaimRead | typeof MISSING): string | null {
+  if (read === MISSING) return null;
+  const { value, float } = read;
   const first = Array.isArray(value) ? (value[0] ?? null) : value;
   if (typeof first === 'string') return first === '' ? null : first;
-  if (typeof first === 'number' && Number.isFinite(first)) return String(first);
+  if (typeof first === 'number' && Number.isFinite(first)) return float ? pyFloat(first) : String(first);
   return null;
 }
 

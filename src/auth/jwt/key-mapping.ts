@@ -12,13 +12,13 @@
  * The answer comes from the cache layer, "no mapping" included, so a warm caller costs no round trip.
  */
 import { authErrorFromHttpException } from '../../checks/errors';
-import { pyStr } from '../../checks/python-format';
 import type { Denial } from '../../checks/types';
 import type { AuthStore } from '../../store/auth-store';
 import { jwtKeyMappingOf } from '../../store/memory-first';
 import { andThen, type MaybePromise } from '../../util/maybe-promise';
 import type { Json } from '../../domain/entities';
-import { claimAt, MISSING, type Claims } from './claims';
+import { claimReadAt, MISSING, type Claims } from './claims';
+import { pyStrOfClaim } from './written-floats';
 import type { VirtualKeyMappingSettings } from './settings';
 
 export type KeyMappingResult =
@@ -38,11 +38,12 @@ const UNMAPPED: KeyMappingResult = Object.freeze({ kind: 'unmapped' });
 
 /**
  * The claim's value as LiteLLM looks it up: `get_nested_value` (null is no value), then Python's
- * `str()` (an int claim `42` is looked up as "42", a bool as "True"). Null when the token lacks it.
+ * `str()` (an int claim `42` is looked up as "42", one written `42.0` as "42.0", a bool as "True").
+ * Null when the token lacks it.
  */
 export function mappedClaimValue(claims: Claims, claimField: string): string | null {
-  const value = claimAt(claims, claimField);
-  return value === MISSING || value === null ? null : pyStr(value);
+  const read = claimReadAt(claims, claimField);
+  return read === MISSING || read.value === null ? null : pyStrOfClaim(read.value, read.float);
 }
 
 /**
@@ -59,8 +60,8 @@ function holdsInexactInteger(value: Json): boolean {
 
 export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: AuthStore, claims: Claims): MaybePromise<KeyMappingResult> {
   const field = settings.claimField;
-  const raw = claimAt(claims, field);
-  if (raw === MISSING || raw === null) {
+  const read = claimReadAt(claims, field);
+  if (read === MISSING || read.value === null) {
     // LiteLLM applies the no-match policy here too: leaving the claim out must not get round `reject`,
     // nor `auto_register`, which has no value to register such a token by.
     if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;
@@ -68,8 +69,8 @@ export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: Au
   }
   // Refused under either behaviour: looked up, it could reach another client's key; left to the
   // team path, a client whose exact value is mapped would escape the key it is held to.
-  if (holdsInexactInteger(raw)) return refused(`JWT Key Mapping: Claim '${field}' holds an integer too large to compare exactly. Access denied.`);
-  const value = pyStr(raw);
+  if (holdsInexactInteger(read.value)) return refused(`JWT Key Mapping: Claim '${field}' holds an integer too large to compare exactly. Access denied.`);
+  const value = pyStrOfClaim(read.value, read.float);
   return andThen(jwtKeyMappingOf(store, field, value), (keyHash): KeyMappingResult => {
     if (keyHash !== null) return { kind: 'mapped', keyHash };
     if (settings.unregistered === 'fallback_team_mapping') return UNMAPPED;

@@ -14,6 +14,7 @@ import { pyList } from '../../checks/python-format';
 import type { Denial } from '../../checks/types';
 import type { JsonObject } from '../../domain/entities';
 import type { Claims } from './claims';
+import { markWrittenFloats } from './written-floats';
 import { JwksUnavailableError } from './errors';
 import type { JwksCache } from './jwks-cache';
 import { shownUrl } from './jwks-fetch';
@@ -238,6 +239,8 @@ export class TokenVerifier {
         if (typeof payload.iat === 'number' && payload.iat > Math.floor(this.now() / 1000) + this.settings.clockSkewSeconds) {
           return validationFails('The token is not yet valid (iat)');
         }
+        // Python reads a claim written `1.0` as a float and prints it so; JSON.parse cannot tell.
+        markWrittenFloats(payload as JsonObject, token);
         return { kind: 'verified', claims: payload as JsonObject, key: candidate };
       } catch (error) {
         last = error;

@@ -1,4 +1,5 @@
 /** Builders for JWT unit tests: settings from LiteLLM-shaped config, a verifier over a real JWKS URL. */
+import { CompactSign } from 'jose';
 import { liteLlmConfigSchema } from '../../../src/config/litellm-config';
 import { buildJwtSettings, type JwtEnvironment, type JwtSettings } from '../../../src/auth/jwt/settings';
 import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
@@ -8,6 +9,7 @@ import type { Team, User } from '../../../src/domain/entities';
 import { ClientKeyCreationError, ClientRegistrationRaceError, type JwtDirectory, type NewJwtClientKey, type NewJwtUser } from '../../../src/store/jwt-directory';
 import { aKey, aTeam, aUser } from '../../checks/fixtures';
 import type { MemoryStore } from '../../support/memory-store';
+import type { SigningKey } from '../../support/jwt';
 
 export interface JwtConfigParts {
   /** `general_settings.litellm_jwtauth`. */
@@ -101,4 +103,13 @@ export class MemoryDirectory implements JwtDirectory {
     }
     return Promise.resolve(this.clientKeys.get(name) ?? null);
   }
+}
+
+/**
+ * A token signed over this exact payload text, as an identity provider wrote it: `1.0` stays `1.0`
+ * (SignJWT would JSON.stringify the claims, printing it `1`). `exp` is added an hour ahead unless the text has one.
+ */
+export async function aTokenOfText(key: SigningKey, payload: string): Promise<string> {
+  const text = payload.includes('"exp"') ? payload : payload.replace(/^\s*\{/, `{"exp":${Math.floor(Date.now() / 1000) + 3600},`);
+  return new CompactSign(new TextEncoder().encode(text)).setProtectedHeader({ alg: key.alg, kid: key.kid }).sign(key.privateKey);
 }

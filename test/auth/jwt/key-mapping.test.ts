@@ -4,6 +4,8 @@ import { settingsFrom } from '../../../src/config/settings';
 import { mappedClaimValue, resolveKeyMapping } from '../../../src/auth/jwt/key-mapping';
 import type { VirtualKeyMappingSettings } from '../../../src/auth/jwt/settings';
 import type { Claims } from '../../../src/auth/jwt/claims';
+import { markWrittenFloats } from '../../../src/auth/jwt/written-floats';
+import type { JsonObject } from '../../../src/domain/entities';
 import { MemoryStore } from '../../support/memory-store';
 import { MapSharedCache } from '../../support/map-shared-cache';
 import { CachedAuthStore, jwtKeyMappingId } from '../../../src/cache/cached-auth-store';
@@ -131,6 +133,19 @@ describe('JWT → virtual-key mapping (litellm_jwtauth.virtual_key_claim_field, 
       store.mappings.set('cid=9007199254740991', 'c'.repeat(64));
       expect(await resolveKeyMapping(fields('reject'), store, { cid: 9007199254740991 })).to.deep.equal({ kind: 'mapped', keyHash: 'c'.repeat(64) });
       expect(mappedClaimValue({ cid: 2.5 }, 'cid')).to.equal('2.5');
+    });
+
+    it("looks up a claim the token wrote 1.0 as Python's str() prints it, \"1.0\", not as the claim 1's \"1\" (another client's mapping)", async () => {
+      store.mappings.set('cid=1', 'd'.repeat(64));
+      store.mappings.set('cid=1.0', 'e'.repeat(64));
+      const text = '{"cid":1.0,"list":[1.0,2]}';
+      const claims = JSON.parse(text) as JsonObject;
+      markWrittenFloats(claims, `e30.${Buffer.from(text).toString('base64url')}.sig`);
+      const fields: VirtualKeyMappingSettings = { claimField: 'cid', unregistered: 'reject', cacheTtlMs: 300_000 };
+      expect(await resolveKeyMapping(fields, store, claims)).to.deep.equal({ kind: 'mapped', keyHash: 'e'.repeat(64) });
+      expect(mappedClaimValue(claims, 'list')).to.equal('[1.0, 2]');
+      // Unmarked (Envoy's Struct holds doubles): the integral number reads as an integer.
+      expect(await resolveKeyMapping(fields, store, { cid: 1 })).to.deep.equal({ kind: 'mapped', keyHash: 'd'.repeat(64) });
     });
 
     it('through the cache: a warm claim is answered at once (no promise, no lookup), "no mapping" included', async () => {

@@ -378,6 +378,27 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       const asInt = aRequest({ credential: { kind: 'present', value: await aTokenOfText(key, '{"tid":1,"sub":"alice"}'), header: 'authorization' } });
       expect((await authorizer().authorize(asInt)).decision.identity).to.include({ teamId: '1' });
     });
+
+    it('a team claim that is a float, true or an object is the same 404, named as Python prints it, and is never upserted', async () => {
+      const upserting: JwtConfigParts = { jwtauth: { ...JWTAUTH, team_id_upsert: true } };
+      const floatToken = aRequest({ credential: { kind: 'present', value: await aTokenOfText(key, '{"tid":7.0,"sub":"alice"}'), header: 'authorization' } });
+      expect(denial(await authorizer(upserting).authorize(floatToken))).to.deep.include({ status: 404, message: teamMissing('7.0') });
+      expect(denial(await authorizer(upserting).authorize(await withToken({ tid: true, sub: 'alice' })))).to.deep.include({ status: 404, message: teamMissing('True') });
+      expect(denial(await authorizer(upserting).authorize(await withToken({ tid: { id: 't-gpt' }, sub: 'alice' })))).to.deep.include({
+        status: 404,
+        message: teamMissing("{'id': 't-gpt'}"),
+      });
+      expect([...store.teams.keys()].filter((id) => id === '7.0' || id === 'True' || id.startsWith('{'))).to.deep.equal([]);
+    });
+
+    it("a team claim that is false or {} names no team: the configured field's 401", async () => {
+      for (const tid of [false, {}]) {
+        expect(denial(await authorizer().authorize(await withToken({ tid, sub: 'alice' }))), JSON.stringify(tid)).to.deep.include({
+          status: 401,
+          message: "Authentication Error, No team id found in token. Checked team_id field 'tid'",
+        });
+      }
+    });
   });
 
   it('an invalid token is a denial, not an error (401 auth_error, refusedBy jwt_verify)', async () => {

@@ -10,6 +10,7 @@ import type { Json } from '../../domain/entities';
 import { authErrorFromException } from '../../checks/errors';
 import type { Denial } from '../../checks/types';
 import { claimAt, claimReadAt, idAt, idOf, isInexactId, listAt, MISSING, scopesOf, stringsAt, userIdAt, type ClaimRead, type Claims } from './claims';
+import { pyStrOfClaim } from './written-floats';
 import type { RbacRole } from './settings-schema';
 import type { IssuerClaimFields, IssuerSettings, JwtSettings } from './settings';
 
@@ -31,6 +32,11 @@ export interface ClaimIdentity {
   readonly specificTeamId: string | null;
   /** `specificTeamId` is `team_id_default`, not a claim. */
   readonly specificTeamIdIsDefault: boolean;
+  /**
+   * The team claim as Python prints it (`1.0`, `True`, `{'a': 1}`) when it is a value LiteLLM's
+   * team lookup fails on (a float, true, a non-empty object or list): its 404 names it. Else null.
+   */
+  readonly unreadableTeamId: string | null;
   /** `object_id_jwt_field` when the token's role is TEAM: it names the team directly. */
   readonly objectTeamId: string | null;
   readonly teamAlias: string | null;
@@ -74,18 +80,50 @@ function issuerTeamIds(value: Json): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
+interface TeamClaim {
+  readonly id: string | null;
+  readonly isDefault: boolean;
+  /** `get_team_id` returned a value (not None): the token's role is TEAM, whatever the value. */
+  readonly present: boolean;
+  readonly unreadable: string | null;
+}
+
 /**
  * `get_team_id`: an issuer's own claim (a list's first element; never `team_id_default`), else
  * the top-level field, where a missing path falls back to `team_id_default`; a present null does not.
  */
-function teamIdOf(claims: Claims, settings: JwtSettings, issuer: IssuerSettings | null): { readonly id: string | null; readonly isDefault: boolean } {
+function teamIdOf(claims: Claims, settings: JwtSettings, issuer: IssuerSettings | null): TeamClaim {
   const own = issuerClaim(claims, issuer, 'teamId');
-  if (own !== MISSING) return { id: idOf(own), isDefault: false };
+  if (own !== MISSING) return teamClaimOf(own);
   const field = settings.fields.teamId;
-  if (field === null || claimAt(claims, field) === MISSING) {
-    return { id: settings.teamIdDefault, isDefault: settings.teamIdDefault !== null };
+  const read = claimReadAt(claims, field);
+  if (field === null || read === MISSING) {
+    const id = settings.teamIdDefault;
+    return { id, isDefault: id !== null, present: id !== null, unreadable: null };
   }
-  return { id: idAt(claims, field), isDefault: false };
+  return teamClaimOf(read);
+}
+
+/**
+ * A team claim as LiteLLM's `find_and_validate_specific_team_id` takes it: a falsy value (false,
+ * 0, an empty object or list, "") names no team; a string or an integer is the id (42 → "42"); any
+ * other value (a float, true, an object, a list) goes to `get_team_object`, whose Prisma lookup of
+ * a String column fails on it, which it answers with its 404 "Team doesn't exist in db".
+ */
+function teamClaimOf(read: ClaimRead): TeamClaim {
+  const { value } = read;
+  // A list's first element (an empty list is no team: get_team_id's default, None).
+  const first = Array.isArray(value) ? (value[0] ?? null) : value;
+  const float = read.float;
+  const present = first !== null;
+  if (first === null || first === false || first === '' || first === 0) return { id: null, isDefault: false, present, unreadable: null };
+  if (typeof first === 'object' && (Array.isArray(first) ? first.length === 0 : Object.keys(first).length === 0)) {
+    return { id: null, isDefault: false, present, unreadable: null };
+  }
+  if (typeof first === 'string' || (typeof first === 'number' && Number.isFinite(first) && Number.isInteger(first) && !float)) {
+    return { id: idOf(read), isDefault: false, present, unreadable: null };
+  }
+  return { id: null, isDefault: false, present, unreadable: pyStrOfClaim(first, float) };
 }
 
 /**
@@ -105,9 +143,9 @@ function inexactIdClaimOf(claims: Claims, settings: JwtSettings, issuer: IssuerS
   return [objectId, orgAlias, teamAlias].find((path) => isInexactId(claimAt(claims, path))) ?? null;
 }
 
-function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamId: string | null, userIdClaim: string | null): RbacRole | null {
+function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamClaimed: boolean, userIdClaim: string | null): RbacRole | null {
   if (isAdmin) return 'proxy_admin';
-  if (teamId !== null) return 'team';
+  if (teamClaimed) return 'team';
   if (userIdClaim !== null) return 'internal_user';
   const userRoles = stringsAt(claims, settings.fields.userRoles);
   const allowed = settings.userAllowedRoles;
@@ -140,7 +178,7 @@ export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIde
   const isAdmin = scopes.includes(settings.adminJwtScope);
   const specificTeam = teamIdOf(claims, settings, issuer);
   const specificTeamId = specificTeam.id;
-  const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeamId, idClaim('userId'));
+  const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeam.present, idClaim('userId'));
   const objectId = idAt(claims, settings.fields.objectId);
   const objectIsTeam = objectId !== null && rbacRole === 'team';
   const objectIsUser = objectId !== null && rbacRole === 'internal_user';
@@ -163,6 +201,7 @@ export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIde
     endUserId: idClaim('endUserId'),
     specificTeamId,
     specificTeamIdIsDefault: specificTeam.isDefault,
+    unreadableTeamId: specificTeam.unreadable,
     objectTeamId: objectIsTeam ? objectId : null,
     teamAlias: idAt(claims, settings.fields.teamAlias),
     groupTeamIds,

@@ -86,6 +86,8 @@ function specificTeam(lookups: JwtLookups, identity: ClaimIdentity): MaybePromis
   const fields = settings.fields;
   // A team_id_default would mask a team the token names by alias: the alias wins (newer LiteLLM).
   const aliasWins = identity.teamAlias !== null && identity.specificTeamIdIsDefault && identity.groupTeamIds.length === 0;
+  // Never looked up nor upserted: LiteLLM's lookup fails on such a value before any write.
+  if (identity.unreadableTeamId !== null) return teamMissing(identity.unreadableTeamId);
   if (identity.specificTeamId !== null && !aliasWins) {
     return namedTeam(lookups, identity.specificTeamId, settings.teamIdUpsert);
   }

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { claimIdentityOf, type ClaimIdentity } from '../../../src/auth/jwt/claim-identity';
 import type { Claims } from '../../../src/auth/jwt/claims';
+import { markWrittenFloats } from '../../../src/auth/jwt/written-floats';
+import type { JsonObject } from '../../../src/domain/entities';
 import { jwtSettings, type JwtConfigParts } from './fixtures';
 
 function identityOf(claims: Claims, parts: JwtConfigParts = {}): ClaimIdentity {
@@ -90,6 +92,33 @@ describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
       expect(identityOf({}, { jwtauth })).to.include({ specificTeamId: 'dflt', specificTeamIdIsDefault: true });
       expect(identityOf({ tid: null }, { jwtauth })).to.include({ specificTeamId: null, specificTeamIdIsDefault: false });
       expect(identityOf({ tid: ['first', 'second'] }, { jwtauth }).specificTeamId, 'a list: its first element').to.equal('first');
+    });
+
+    it("a team claim LiteLLM's lookup fails on (a float, true, an object, a list) is named for its 404 as Python prints it, and makes the token a team token", () => {
+      const jwtauth = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', team_id_default: 'dflt' };
+      const floatClaims = JSON.parse('{"tid":1.0,"sub":"u"}') as JsonObject;
+      markWrittenFloats(floatClaims, `e30.${Buffer.from('{"tid":1.0,"sub":"u"}').toString('base64url')}.sig`);
+      const cases: [Claims, string][] = [
+        [floatClaims, '1.0'],
+        [{ tid: 2.5, sub: 'u' }, '2.5'],
+        [{ tid: true, sub: 'u' }, 'True'],
+        [{ tid: { id: 'eng', n: 1 }, sub: 'u' }, "{'id': 'eng', 'n': 1}"],
+        [{ tid: [['eng']], sub: 'u' }, "['eng']"],
+        [{ tid: [true, 'eng'], sub: 'u' }, 'True'],
+      ];
+      for (const [claims, shown] of cases) {
+        expect(identityOf(claims, { jwtauth }), shown).to.deep.include({ unreadableTeamId: shown, specificTeamId: null, rbacRole: 'team', allowedTeamIds: [] });
+      }
+      expect(identityOf({ tid: 42, sub: 'u' }, { jwtauth })).to.include({ unreadableTeamId: null, specificTeamId: '42' });
+    });
+
+    it('a falsy team claim (false, 0, {}, [], "") names no team, without team_id_default, yet makes the token a team token as LiteLLM\'s get_rbac_role does', () => {
+      const jwtauth = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', team_id_default: 'dflt' };
+      for (const tid of [false, 0, {}, '']) {
+        expect(identityOf({ tid, sub: 'u' }, { jwtauth }), JSON.stringify(tid)).to.include({ specificTeamId: null, unreadableTeamId: null, specificTeamIdIsDefault: false, rbacRole: 'team' });
+      }
+      // An empty list is get_team_id's default, None: no team, and the user id decides the role.
+      expect(identityOf({ tid: [], sub: 'u' }, { jwtauth })).to.include({ specificTeamId: null, rbacRole: 'internal_user' });
     });
 
     it('the teams an x-litellm-team-id header may name: group teams plus the specific team', () => {

@@ -69,7 +69,7 @@ export interface BodyFacts {
   /**
    * A whole body LiteLLM's reader refuses as not JSON (`_read_request_body`: 400 "Invalid JSON
    * payload"): the message. Absent for every other body, and for one Tollgate cannot judge (cut
-   * short, over MAX_BODY_PARSE_BYTES, sent as a form).
+   * short, over MAX_BODY_PARSE_BYTES, sent as a form LiteLLM reads as one).
    */
   readonly invalidJson?: string;
 }
@@ -96,7 +96,8 @@ export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): 
 /**
  * Tollgate's own test for a form, for the body checks and the multipart limits (form-body.ts):
  * any case, as the upstream reads the media type (Starlette's `request.form()` lower-cases it).
- * Whether the body is LiteLLM's 400 is a different question, answered by `litellmReadsAsForm`.
+ * A whole body LiteLLM reads as JSON (`litellmReadsAsForm`) is read as a form only when it is not
+ * JSON nor its 400 either.
  */
 const MAY_BE_FORM = /form/i;
 
@@ -114,16 +115,14 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   const whole = complete && length <= MAX_BODY_PARSE_BYTES;
 
   const contentType = headerValue(headers, 'content-type') ?? '';
-  if (MAY_BE_FORM.test(contentType)) {
-    // LiteLLM's auth reads this body as JSON (`Multipart/Form-Data`, or "form" only in a repeated
-    // Content-Type): not JSON, it is LiteLLM's 400 and decided as none, whatever a form reading makes of it.
-    if (whole && !litellmReadsAsForm(http, contentType) && isNotJson(source)) return notJsonFacts(length);
-    const form = parseFormBody(prefixBytes(source), contentType, whole);
-    if (form instanceof UnreadableForm) return { ...bodyFacts(length, null, false, true, null), unreadableForm: form.message };
-    if (form !== null) {
-      const model = typeof form.model === 'string' ? form.model : null;
-      return whole ? bodyFacts(length, form, false, false, null) : bodyFacts(length, null, true, false, model);
-    }
+  const mayBeForm = MAY_BE_FORM.test(contentType);
+  const litellmForm = mayBeForm && litellmReadsAsForm(http, contentType);
+  // A whole body under a form type LiteLLM's test misses (`Multipart/Form-Data`, or "form" only in
+  // a repeated Content-Type) is read as JSON first, as LiteLLM's auth reads it: a form reading of
+  // JSON sees no field, and its model and a banned `api_base` would pass unchecked.
+  if (mayBeForm && (litellmForm || !whole)) {
+    const form = formFacts(source, length, contentType, whole);
+    if (form !== null) return form;
   }
 
   if (!whole) {
@@ -133,7 +132,11 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   }
   const parsed = parseWholeBody(source, length);
   if (parsed === null) {
-    return !litellmReadsAsForm(http, contentType) && isNotJson(source) ? notJsonFacts(length) : bodyFacts(length, null, false, true, null);
+    if (!litellmForm && isNotJson(source)) return notJsonFacts(length);
+    // Neither JSON nor its 400 (an upload's bytes that are not UTF-8, which LiteLLM reads as an
+    // empty body): the form the upstream's own form parser reads, whatever the type's case.
+    const form = mayBeForm && !litellmForm ? formFacts(source, length, contentType, whole) : null;
+    return form ?? bodyFacts(length, null, false, true, null);
   }
   const facts = bodyFacts(length, parsed, false, false, null);
   // Rare (the APIs type these ids as strings): only then is the text walked again.
@@ -156,6 +159,18 @@ function parseWholeBody(source: Source, length: number): JsonObject | null {
   // Only a body JSON refuses pays for this second reading.
   const pythonic = withNonFiniteAsNull(textOf(source));
   return pythonic === null ? null : parseJsonObject(pythonic, MAX_JSON_DEPTH);
+}
+
+/**
+ * The body read as a form (form-body.ts), or null when its type is neither form type. A cut body's
+ * fields are not kept, only the model its whole fields name.
+ */
+function formFacts(source: Source, length: number, contentType: string, whole: boolean): BodyFacts | null {
+  const form = parseFormBody(prefixBytes(source), contentType, whole);
+  if (form === null) return null;
+  if (form instanceof UnreadableForm) return { ...bodyFacts(length, null, false, true, null), unreadableForm: form.message };
+  const model = typeof form.model === 'string' ? form.model : null;
+  return whole ? bodyFacts(length, form, false, false, null) : bodyFacts(length, null, true, false, model);
 }
 
 /** A whole body LiteLLM's reader refuses as not JSON: read as none, as LiteLLM decides it as `{}`. */

@@ -2,7 +2,7 @@
  * End to end: a body that is not JSON, through the real `tollgate serve` process on the embedded
  * SQLite store. Newer LiteLLM answers 400 "Invalid JSON payload" for a whole one once the caller
  * has passed its checks; a body Envoy cut short, or one sent as a form LiteLLM reads as one, is
- * decided as before.
+ * decided as before. JSON sent under a form type LiteLLM's test misses is read as that JSON.
  */
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
@@ -97,6 +97,13 @@ describe('a request body that is not JSON, end to end', function () {
       'application/json',
     );
     expect(denialOf(await client.check(repeated)).type, 'the first of two, in header_map').to.equal('invalid_request_error');
+  });
+
+  it('checks the model of JSON sent under a form type LiteLLM reads as JSON, as LiteLLM does: refused when the key may not call it', async () => {
+    const headers = { 'content-type': 'Multipart/Form-Data; boundary=b' };
+    const other = denialOf(await client.check(anEnvoyCheck({ key: KEYS.narrow, body: chat('gpt-4o'), headers })));
+    expect(other).to.include({ httpStatus: 'Unauthorized', type: 'key_model_access_denied' });
+    expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.narrow, body: chat('gpt-4o-mini'), headers }))), 'its own model').to.equal(true);
   });
 
   it("does not answer JSON that is no object with the 400 (LiteLLM's reader returns it): its model is unread, allowed for every model, refused when limited to some", async () => {

@@ -515,7 +515,8 @@ describe('parseCheckRequest', () => {
         expect(facts.body, contentType).to.deep.include({ api_base: 'http://evil.example' });
       }
       expect(withBody({ headers: { 'content-type': 'multipart/form-data, application/json' }, body: 'not json' }).model, 'unreadable either way').to.equal(UNREAD_MODEL);
-      expect(withBody({ headers: { 'content-type': 'Multipart/Form-Data; boundary=b' }, body }).body, 'a form type, in any case').to.deep.equal({});
+      const upperJson = withBody({ headers: { 'content-type': 'Multipart/Form-Data; boundary=b' }, body });
+      expect(upperJson, 'a form type LiteLLM reads as JSON (case-sensitive)').to.deep.include({ model: 'gpt-4o', body: { model: 'gpt-4o', api_base: 'http://evil.example', messages: [] } });
       // Not JSON, a form type LiteLLM's case-sensitive test misses is its 400 (test/envoy/body.test.ts).
       const upper = withBody({ path: '/v1/audio/transcriptions', headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded' }, body: 'model=whisper-1' });
       expect(upper, 'read as LiteLLM reads it, as none').to.deep.include({ model: null, body: null, invalidJson: INVALID_JSON_MESSAGE });

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { INVALID_JSON_MESSAGE, readBody, type BodyFacts } from '../../src/envoy/body';
+import { FILE_PART } from '../../src/envoy/form-body';
 import { collectHeaders } from '../../src/envoy/headers';
 import type { HttpRequest } from '../../src/envoy/messages';
 
@@ -39,10 +40,25 @@ describe('readBody: the Content-Type of a body LiteLLM refuses as not JSON', () 
       expect(withHeaders(nameless, { 'content-type': 'multipart/form-data; boundary=b' }), 'in lower case').to.have.property('unreadableForm');
     });
 
-    it('is still read as a form when it is JSON after all, or cut short (what the upstream reads)', () => {
-      expect(withHeaders('{"model":"gpt-4o"}', { 'content-type': 'Multipart/Form-Data; boundary=b' })).to.deep.include({ body: {}, invalid: false }).and.not.have.property('invalidJson');
+    it('is read as the JSON LiteLLM reads when it is JSON after all: its model and a banned api_base are seen', () => {
+      const json = '{"model":"gpt-4o","api_base":"http://evil.example"}';
+      for (const type of ['Multipart/Form-Data; boundary=b', 'Application/X-WWW-Form-Urlencoded']) {
+        expect(withHeaders(json, { 'content-type': type }), type).to.deep.include({ body: { model: 'gpt-4o', api_base: 'http://evil.example' }, invalid: false }).and.not.have.property('invalidJson');
+      }
+      const repeated = [['content-type', 'application/json'], ['content-type', 'Multipart/Form-Data; boundary=b']] as const;
+      expect(withRawHeaders(json, repeated), 'the first of two, in header_map').to.deep.include({ body: { model: 'gpt-4o', api_base: 'http://evil.example' } });
+    });
+
+    it('is still read as a form when cut short, or when its bytes are not UTF-8 (what the upstream reads; LiteLLM reads it as empty)', () => {
       const cut = withHeaders(FORM, { 'content-type': 'Multipart/Form-Data; boundary=b', 'x-envoy-auth-partial-body': 'true' });
       expect(cut).to.include({ truncated: true, prefixModel: 'gpt-4o' }).and.not.have.property('invalidJson');
+      const upload = Buffer.concat([
+        Buffer.from(['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b', 'Content-Disposition: form-data; name="file"; filename="a.wav"', '', ''].join('\r\n')),
+        Buffer.from([0xff, 0xfe, 0x00, 0x80]),
+        Buffer.from('\r\n--b--\r\n'),
+      ]);
+      const http: HttpRequest = { headers: { 'content-type': 'Multipart/Form-Data; boundary=b' }, raw_body: upload };
+      expect(readBody(http, collectHeaders(http))).to.deep.include({ body: { model: 'whisper-1', file: FILE_PART }, invalid: false }).and.not.have.property('invalidJson');
     });
 
     it('is no 400 in lower case, where LiteLLM reads the form', () => {

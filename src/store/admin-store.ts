@@ -1106,8 +1106,9 @@ export class AdminStore {
   /**
    * Whether a member's budget row is not the member's alone: the team's default member budget, or
    * a row another membership, key, end user, organization, organization membership, project or
-   * tag links. Newer LiteLLM copies the default and rows other memberships share; the other links
-   * are Tollgate's addition, as `team update-member --budget` can link any row.
+   * tag links, or another team names as its default member budget. Newer LiteLLM copies the
+   * default and rows other memberships share; the other links are Tollgate's addition, as `team
+   * update-member --budget` can link any row.
    */
   private async isSharedBudget(manager: EntityManager, team: TeamRecord, userId: string, budgetId: string): Promise<boolean> {
     if (asJsonObject(team.metadata)['team_member_budget_id'] === budgetId) return true;
@@ -1116,7 +1117,23 @@ export class AdminStore {
     for (const table of BUDGET_LINKING_TABLES) {
       if (await manager.existsBy(table, { budget_id: budgetId })) return true;
     }
-    return false;
+    return this.isAnyTeamsDefaultMemberBudget(manager, budgetId);
+  }
+
+  /**
+   * Whether some team names `budgetId` in `metadata.team_member_budget_id`. No column links a
+   * team's default member budget, and its members may all hold copies of it (add-member), so only
+   * the metadata says that changing the row would change that team's default. Only teams whose
+   * metadata mentions the key are read (LIKE on the stored JSON: its `_` also matches any
+   * character, which widens the match only); the id is compared parsed, as JSON may escape it.
+   */
+  private async isAnyTeamsDefaultMemberBudget(manager: EntityManager, budgetId: string): Promise<boolean> {
+    const teams = await manager
+      .createQueryBuilder(TeamRecord, 'team')
+      .select(['team.team_id', 'team.metadata'])
+      .where('team.metadata LIKE :key', { key: '%team_member_budget_id%' })
+      .getMany();
+    return teams.some((row) => asJsonObject(row.metadata)['team_member_budget_id'] === budgetId);
   }
 
   /**

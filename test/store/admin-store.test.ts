@@ -393,6 +393,19 @@ describeEachBackend('AdminStore', (backend) => {
       expect(await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: shared.budget_id })).to.deep.include({ max_budget: 6 });
     });
 
+    it("copies another team's default member budget, which only that team's metadata names, instead of changing that team's default", async () => {
+      // Its members hold copies of the default (add-member), so no row but the metadata links it.
+      const other = await admin.createTeam({ alias: 'other "team"', teamMemberBudget: 9 });
+      const otherDefault = String(other.metadata['team_member_budget_id']);
+      await admin.addTeamMember('other-member', other.team_id);
+      const team = await admin.createTeam();
+      await admin.addTeamMember('borrower', team.team_id, otherDefault);
+      const result = await admin.updateTeamMember('borrower', team.team_id, { maxBudgetInTeam: 1 });
+      expect(await memberBudget('borrower', team.team_id)).to.deep.include({ max_budget: 1 }).and.not.include({ budget_id: otherDefault });
+      expect(result.budgetIds).to.have.length(1).and.not.include(otherDefault);
+      expect(await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: otherDefault })).to.deep.include({ max_budget: 9 });
+    });
+
     it('creates a budget row and the membership of a listed member without one; amounts all `none` write nothing', async () => {
       const team = await admin.createTeam();
       await admin.addTeamMember('bare', team.team_id);

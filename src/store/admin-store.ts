@@ -199,15 +199,12 @@ function givenAmounts(amounts: { readonly [K in keyof MemberBudgetAmounts]: Memb
 }
 
 /**
- * Newer LiteLLM's `_has_meaningful_budget_limit`: whether the settings limit anything. An empty
- * model list (all models) or per-model object limits nothing; without any limit the member's
- * budget row is unlinked rather than kept.
+ * Newer LiteLLM's `_has_meaningful_budget_limit`: whether the settings limit anything; without
+ * any limit the member's budget row is unlinked rather than kept. As its `_is_set_budget_value`,
+ * only null and an empty list (all models) count as unset: a per-model budget of `{}` is set.
  */
 function limitsSomething(settings: MemberBudgetSettings): boolean {
-  const { allowed_models, model_max_budget, ...rest } = settings;
-  if (allowed_models.length > 0) return true;
-  if (isJsonObject(model_max_budget) && Object.keys(model_max_budget).length > 0) return true;
-  return Object.values(rest).some((value) => value !== null);
+  return Object.values(settings).some((value) => value !== null && !(Array.isArray(value) && value.length === 0));
 }
 
 /** What `updateTeamMember` wrote: the membership as stored now (null: none), and the budget rows it created or changed. */

@@ -393,6 +393,16 @@ describeEachBackend('AdminStore', (backend) => {
       expect(await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: shared.budget_id })).to.deep.include({ max_budget: 6 });
     });
 
+    it('keeps a row whose per-model budget is set, even to {}, when the amounts are cleared, as LiteLLM counts any value but None and []', async () => {
+      const team = await admin.createTeam();
+      const own = await admin.createBudget({ maxBudget: 4 });
+      await backend().dataSource.getRepository(BudgetRecord).update({ budget_id: own.budget_id }, { model_max_budget: {} });
+      await admin.addTeamMember('per-model', team.team_id, own.budget_id);
+      const cleared = await admin.updateTeamMember('per-model', team.team_id, { maxBudgetInTeam: null });
+      expect(cleared.budgetIds).to.deep.equal([own.budget_id]);
+      expect(await memberBudget('per-model', team.team_id)).to.deep.include({ budget_id: own.budget_id, max_budget: null, model_max_budget: {} });
+    });
+
     it("copies another team's default member budget, which only that team's metadata names, instead of changing that team's default", async () => {
       // Its members hold copies of the default (add-member), so no row but the metadata links it.
       const other = await admin.createTeam({ alias: 'other "team"', teamMemberBudget: 9 });

@@ -133,9 +133,10 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
   const parsed = parseWholeBody(source, length);
   if (parsed === null) {
     if (!litellmForm && isNotJson(source)) return notJsonFacts(length);
-    // Neither JSON nor its 400 (an upload's bytes that are not UTF-8, which LiteLLM reads as an
-    // empty body): the form the upstream's own form parser reads, whatever the type's case.
-    const form = mayBeForm && !litellmForm ? formFacts(source, length, contentType, whole) : null;
+    // Neither an object nor its 400 (an upload's bytes that are not UTF-8, which LiteLLM reads as
+    // an empty body): the form the upstream's own form parser reads, whatever the type's case. JSON
+    // that is no object keeps the unread model, as under any other type.
+    const form = mayBeForm && !litellmForm && !isJsonNoObject(source) ? formFacts(source, length, contentType, whole) : null;
     return form ?? bodyFacts(length, null, false, true, null);
   }
   const facts = bodyFacts(length, parsed, false, false, null);
@@ -220,6 +221,15 @@ function isNotJson(source: Source): boolean {
   const pythonic = withNonFiniteAsNull(text);
   if (pythonic !== null && parsesAsJson(pythonic)) return false;
   return !mayExhaustPython(text);
+}
+
+/** Whether a body no object parser read is JSON all the same (no object, or one nested too deep), which LiteLLM's reader returns. */
+function isJsonNoObject(source: Source): boolean {
+  if ('bytes' in source ? !isUtf8(source.bytes) : source.text.includes('\uFFFD')) return false;
+  const text = textOf(source);
+  if (parsesAsJson(text)) return true;
+  const pythonic = withNonFiniteAsNull(text);
+  return pythonic !== null && parsesAsJson(pythonic);
 }
 
 /**

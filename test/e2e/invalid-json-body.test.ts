@@ -110,6 +110,8 @@ describe('a request body that is not JSON, end to end', function () {
     for (const body of ['[1,2]', '"x"', '3']) {
       expect(isAllowed(await client.check(anEnvoyCheck({ key: KEYS.anyModel, body }))), body).to.equal(true);
       expect(denialOf(await client.check(anEnvoyCheck({ key: KEYS.narrow, body }))), body).to.include({ httpStatus: 'Unauthorized', type: 'key_model_access_denied' });
+      const upper = anEnvoyCheck({ key: KEYS.narrow, body, headers: { 'content-type': 'Multipart/Form-Data; boundary=b' } });
+      expect(denialOf(await client.check(upper)), `${body} under a form type LiteLLM reads as JSON`).to.include({ type: 'key_model_access_denied' });
     }
   });
 

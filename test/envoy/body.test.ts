@@ -89,7 +89,9 @@ describe('readBody: the Content-Type of a body LiteLLM refuses as not JSON', () 
   it("is not JSON that parses to no object (an array, a string, a number, null): LiteLLM's reader returns it, and its auth fails on it later", () => {
     for (const body of ['[1,2]', '"x"', '3', 'null', '[NaN]']) {
       expect(withHeaders(body, { 'content-type': 'application/json' }), body).to.deep.include({ body: null, invalid: true }).and.not.have.property('invalidJson');
-      expect(withHeaders(body, { 'content-type': 'Multipart/Form-Data; boundary=b' }), `${body} with a type LiteLLM reads as JSON`).to.not.have.property('invalidJson');
+      for (const type of ['Multipart/Form-Data; boundary=b', 'Application/X-WWW-Form-Urlencoded']) {
+        expect(withHeaders(body, { 'content-type': type }), `${body} with a type LiteLLM reads as JSON: not read as a form`).to.deep.include({ body: null, invalid: true }).and.not.have.property('invalidJson');
+      }
     }
   });
 

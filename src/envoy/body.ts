@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from '../domain/entities';
 import { parseFormBody, UnreadableForm } from './form-body';
-import { headerValue, lowerCased, type HeaderRecord } from './headers';
+import { headerValue, type HeaderRecord } from './headers';
 import { parseJsonObject, parseJsonObjectLeaving } from './json-object';
 import { withNonFiniteAsNull } from '../util/python-json';
 import { readPrefix } from './json-prefix';
@@ -96,7 +96,7 @@ export function readBody(http: HttpRequest | undefined, headers: HeaderRecord): 
 /**
  * Tollgate's own test for a form, for the body checks and the multipart limits (form-body.ts):
  * any case, as the upstream reads the media type (Starlette's `request.form()` lower-cases it).
- * A whole body LiteLLM reads as JSON (`litellmReadsAsForm`) is read as a form only when it is not
+ * A whole body LiteLLM reads as JSON (READ_AS_FORM) is read as a form only when it is not
  * JSON nor its 400 either.
  */
 const MAY_BE_FORM = /form/i;
@@ -116,10 +116,10 @@ function examineBody(source: Source, length: number, http: HttpRequest | undefin
 
   const contentType = headerValue(headers, 'content-type') ?? '';
   const mayBeForm = MAY_BE_FORM.test(contentType);
-  const litellmForm = mayBeForm && litellmReadsAsForm(http, contentType);
-  // A whole body under a form type LiteLLM's test misses (`Multipart/Form-Data`, or "form" only in
-  // a repeated Content-Type) is read as JSON first, as LiteLLM's auth reads it: a form reading of
-  // JSON sees no field, and its model and a banned `api_base` would pass unchecked.
+  const litellmForm = contentType.includes(READ_AS_FORM);
+  // A whole body under a form type LiteLLM's case-sensitive test misses (`Multipart/Form-Data`) is
+  // read as JSON first, as LiteLLM's auth reads it: a form reading of JSON sees no field, and its
+  // model and a banned `api_base` would pass unchecked.
   if (mayBeForm && (litellmForm || !whole)) {
     const form = formFacts(source, length, contentType, whole);
     if (form !== null) return form;
@@ -179,27 +179,14 @@ function notJsonFacts(length: number): BodyFacts {
   return { ...bodyFacts(length, null, false, true, null), invalidJson: INVALID_JSON_MESSAGE };
 }
 
-/** LiteLLM's test (`"form" in content_type`): any other body, whatever its type says, is parsed as JSON. */
-const READ_AS_FORM = 'form';
-
 /**
- * Whether LiteLLM's `_read_request_body` reads the body as a form rather than as JSON: `"form" in
- * content_type`, case-sensitive, on the value Starlette gives it, which for a repeated Content-Type
- * is the first (`dict(request.headers)`). `merged` is the value as Envoy sends it in `headers`,
- * repeats joined with ","; `header_map` (`encode_raw_headers: true`) has them one by one, latin-1
- * as Starlette decodes them. In `headers`, a first value without "form" and a later one with it
- * cannot be told from one value that holds a comma: read as a form, such a body is not refused
- * (a missed 400 costs the upstream a bad request, a false one refuses a good request).
+ * LiteLLM's test (`"form" in content_type`, case-sensitive): any other body, whatever its type says,
+ * is parsed as JSON. Starlette gives it the first of repeated Content-Type headers, but behind Envoy
+ * there are none: Content-Type is one of its inline headers, whose repeats it joins into one value
+ * with "," as it parses the request, so the upstream gets the value the Check carries, in `headers`
+ * and in `header_map` alike.
  */
-function litellmReadsAsForm(http: HttpRequest | undefined, merged: string): boolean {
-  if (!merged.includes(READ_AS_FORM)) return false;
-  for (const entry of http?.header_map?.headers ?? []) {
-    if (entry.key === undefined || lowerCased(entry.key) !== 'content-type') continue;
-    const value = entry.raw_value !== undefined && entry.raw_value.length > 0 ? entry.raw_value.toString('latin1') : (entry.value ?? '');
-    return value.includes(READ_AS_FORM);
-  }
-  return true;
-}
+const READ_AS_FORM = 'form';
 
 /**
  * Whether LiteLLM's `_read_request_body` refuses the body as JSON: orjson and then Python's

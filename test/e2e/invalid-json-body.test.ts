@@ -87,7 +87,7 @@ describe('a request body that is not JSON, end to end', function () {
     expect(denialOf(await client.check(anEnvoyCheck({ key: MASTER_KEY, path: '/mcp-rest/tools/call', body: NOT_JSON }))).type).to.equal('invalid_request_error');
   });
 
-  it('answers a form whose Content-Type LiteLLM reads as JSON with the 400: in another case, or only a repeat holding "form"', async () => {
+  it('answers a form whose Content-Type LiteLLM reads as JSON with the 400: "form" in another case; not a repeat holding it, which Envoy joins', async () => {
     const form = ['--b', 'Content-Disposition: form-data; name="model"', '', 'whisper-1', '--b--', ''].join('\r\n');
     const upper = anEnvoyCheck({ key: KEYS.anyModel, path: '/v1/audio/transcriptions', body: form, headers: { 'content-type': 'Multipart/Form-Data; boundary=b' } });
     expect(denialOf(await client.check(upper)).type).to.equal('invalid_request_error');
@@ -96,7 +96,7 @@ describe('a request body that is not JSON, end to end', function () {
       'Content-Type',
       'application/json',
     );
-    expect(denialOf(await client.check(repeated)).type, 'the first of two, in header_map').to.equal('invalid_request_error');
+    expect(isAllowed(await client.check(repeated)), 'two header_map entries').to.equal(true);
   });
 
   it('checks the model of JSON sent under a form type LiteLLM reads as JSON, as LiteLLM does: refused when the key may not call it', async () => {

@@ -1,7 +1,7 @@
 /**
  * readBody's answer to "is this LiteLLM's 400 Invalid JSON payload?" where it turns on the
  * Content-Type: LiteLLM's `_read_request_body` reads a form when `"form" in content_type`
- * (case-sensitive, the first of repeated headers, as Starlette gives it), JSON otherwise.
+ * (case-sensitive, on the one value Envoy forwards, repeats joined with ","), JSON otherwise.
  */
 import { expect } from 'chai';
 import { INVALID_JSON_MESSAGE, readBody, type BodyFacts } from '../../src/envoy/body';
@@ -46,7 +46,7 @@ describe('readBody: the Content-Type of a body LiteLLM refuses as not JSON', () 
         expect(withHeaders(json, { 'content-type': type }), type).to.deep.include({ body: { model: 'gpt-4o', api_base: 'http://evil.example' }, invalid: false }).and.not.have.property('invalidJson');
       }
       const repeated = [['content-type', 'application/json'], ['content-type', 'Multipart/Form-Data; boundary=b']] as const;
-      expect(withRawHeaders(json, repeated), 'the first of two, in header_map').to.deep.include({ body: { model: 'gpt-4o', api_base: 'http://evil.example' } });
+      expect(withRawHeaders(json, repeated), 'repeated, neither holding "form"').to.deep.include({ body: { model: 'gpt-4o', api_base: 'http://evil.example' } });
     });
 
     it('is still read as a form when cut short, or when its bytes are not UTF-8 (what the upstream reads; LiteLLM reads it as empty)', () => {
@@ -67,22 +67,17 @@ describe('readBody: the Content-Type of a body LiteLLM refuses as not JSON', () 
     });
   });
 
-  describe('a repeated Content-Type, of which LiteLLM reads the first', () => {
-    it('is its 400 when the first has no "form" (header_map, one entry a line)', () => {
+  describe('a repeated Content-Type, which Envoy joins into one value for the Check and the upstream alike', () => {
+    it('is no 400 when any of the values has "form": LiteLLM behind Envoy sees them joined, and reads a form', () => {
+      expect(withHeaders(NOT_JSON, { 'content-type': 'application/json,multipart/form-data' })).to.not.have.property('invalidJson');
       const lines = [['content-type', 'application/json'], ['Content-Type', 'multipart/form-data; boundary=b']] as const;
-      expect(withRawHeaders(FORM, lines)).to.deep.include({ body: null, invalidJson: INVALID_JSON_MESSAGE });
-      expect(withRawHeaders(NOT_JSON, [['content-type', 'Multipart/Form-Data'], ['content-type', 'multipart/form-data']]), 'nor in its case').to.include({ invalidJson: INVALID_JSON_MESSAGE });
-    });
-
-    it('is no 400 when the first has it, whatever follows', () => {
-      const lines = [['content-type', 'multipart/form-data; boundary=b'], ['content-type', 'application/json']] as const;
-      expect(withRawHeaders(FORM, lines)).to.not.have.property('invalidJson');
+      expect(withRawHeaders(FORM, lines), 'two header_map entries, read as Envoy joins them').to.not.have.property('invalidJson');
       expect(withRawHeaders(NOT_JSON, [['content-type', 'text/form'], ['content-type', 'application/json']])).to.not.have.property('invalidJson');
     });
 
-    it("is no 400 in Envoy's merged headers when only a later value has \"form\": one value holding a comma reads the same", () => {
-      expect(withHeaders(NOT_JSON, { 'content-type': 'application/json,multipart/form-data' })).to.not.have.property('invalidJson');
-      expect(withHeaders(NOT_JSON, { 'content-type': 'application/json,text/plain' }), 'none holding "form"').to.include({ invalidJson: INVALID_JSON_MESSAGE });
+    it('is its 400 when none has it, in any case', () => {
+      expect(withHeaders(NOT_JSON, { 'content-type': 'application/json,text/plain' })).to.include({ invalidJson: INVALID_JSON_MESSAGE });
+      expect(withRawHeaders(NOT_JSON, [['content-type', 'Multipart/Form-Data'], ['content-type', 'application/json']])).to.include({ invalidJson: INVALID_JSON_MESSAGE });
     });
   });
 

@@ -24,116 +24,160 @@ export function isWrittenFloat(container: object, key: Key): boolean {
   return FLOAT_KEYS.get(container)?.has(key) === true;
 }
 
+/** jose's payload decoding: UTF-8, invalid bytes refused, a leading byte order mark dropped. */
+const PAYLOAD_DECODER = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Records which numbers of `claims` the token's payload segment wrote as floats. `claims` must be
- * that segment's JSON.parse (jose's payload); nothing is recorded when the segment cannot be read.
+ * that segment's JSON.parse (jose's payload), so the text is decoded as jose decodes it: a byte
+ * order mark it drops (as Python's json does) would otherwise hide every float. Nothing is
+ * recorded when the segment cannot be read.
  */
 export function markWrittenFloats(claims: JsonObject, token: string): void {
   const segment = token.split('.')[1];
   if (segment === undefined) return;
-  const text = Buffer.from(segment, 'base64url').toString('utf8');
-  // Cheap test first: a float's text has a digit before its '.', 'e' or 'E'.
-  if (!/\d[.eE]/.test(text)) return;
-  let paths: Map<string, readonly Key[] | null>;
+  let shape: Shape;
   try {
-    paths = floatPathsOf(text);
+    const text = PAYLOAD_DECODER.decode(Buffer.from(segment, 'base64url'));
+    // Cheap test first: a float's text has a digit before its '.', 'e' or 'E'.
+    if (!/\d[.eE]/.test(text)) return;
+    shape = shapeOf(text);
   } catch {
     return;
   }
-  for (const path of paths.values()) {
-    if (path === null) continue;
-    const container = containerAt(claims, path);
-    const key = path[path.length - 1] as Key;
-    if (container === null) continue;
-    const keys = FLOAT_KEYS.get(container) ?? new Set<Key>();
-    keys.add(key);
-    FLOAT_KEYS.set(container, keys);
+  // The shape keeps what JSON.parse keeps, so its containers pair with the claims' one for one.
+  const pending: [Shape, object][] = [[shape, claims]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, container] = next;
+    if (node.floats.size > 0) FLOAT_KEYS.set(container, node.floats);
+    for (const [key, child] of node.children) {
+      const value: unknown = Array.isArray(container) ? container[key as number] : Object.hasOwn(container, key) ? (container as JsonObject)[key as string] : null;
+      if (value !== null && typeof value === 'object') pending.push([child, value]);
+    }
   }
-}
-
-/** The object or list holding the value at `path` in the parsed claims, or null. */
-function containerAt(claims: JsonObject, path: readonly Key[]): object | null {
-  let current: Json = claims;
-  for (const key of path.slice(0, -1)) {
-    if (current === null || typeof current !== 'object') return null;
-    const next: Json | undefined = Array.isArray(current) ? current[key as number] : Object.hasOwn(current, key) ? current[key as string] : undefined;
-    if (next === undefined) return null;
-    current = next;
-  }
-  return current !== null && typeof current === 'object' ? current : null;
 }
 
 /**
- * Every value's path in the JSON text (keyed by the path's JSON), each mapped to the path when the
- * value is a number written as a float, else null. A key repeated in an object is kept as JSON.parse
- * keeps it, the last one: each path's last value in the text is the one the parsed claims hold.
+ * A JSON object or list as the text wrote it: the keys of its numbers written as floats, and the
+ * containers within it that hold some. A repeated key keeps its last value, as JSON.parse keeps it.
  */
-export function floatPathsOf(text: string): Map<string, readonly Key[] | null> {
-  const paths = new Map<string, readonly Key[] | null>();
+interface Shape {
+  readonly floats: Set<Key>;
+  readonly children: Map<Key, Shape>;
+}
+
+/** An object or list being read: its shape, the key it has in its parent, the next list index. */
+interface Open {
+  readonly shape: Shape;
+  readonly list: boolean;
+  readonly key: Key;
+  index: number;
+  first: boolean;
+}
+
+/**
+ * The shape of a JSON text, read without recursion (a payload nested thousands deep costs one pass,
+ * as JSON.parse reads it). Malformed text throws: it is never what jose parsed.
+ */
+function shapeOf(text: string): Shape {
   let at = 0;
+  const fail = (): never => {
+    throw new SyntaxError(`Unexpected JSON at position ${at}`);
+  };
   const skipSpace = (): void => {
     while (at < text.length && ' \t\n\r'.includes(text[at] as string)) at += 1;
   };
   const readString = (): string => {
     const start = at;
     at += 1;
-    while (text[at] !== '"') at += text[at] === '\\' ? 2 : 1;
+    for (;;) {
+      if (at >= text.length) fail();
+      if (text[at] === '"') break;
+      at += text[at] === '\\' ? 2 : 1;
+    }
     at += 1;
     return JSON.parse(text.slice(start, at)) as string;
   };
-  const record = (path: readonly Key[], float: boolean): void => {
-    const id = JSON.stringify(path);
-    // Deleting first keeps a repeated key's last value last in the map, as in the text.
-    paths.delete(id);
-    paths.set(id, float ? path : null);
-  };
-  const readValue = (path: Key[]): void => {
-    skipSpace();
+  const root: Shape = { floats: new Set(), children: new Map() };
+  const open: Open[] = [];
+  /** Reads the value at `at` into `parent` under `key`; an object or list is opened, not read. */
+  const readValue = (parent: Open | null, key: Key): void => {
     const char = text[at];
-    if (char === '{') {
-      record(path, false);
+    parent?.shape.floats.delete(key);
+    parent?.shape.children.delete(key);
+    if (char === '{' || char === '[') {
       at += 1;
-      skipSpace();
-      if (text[at] === '}') {
-        at += 1;
-        return;
-      }
-      for (;;) {
-        skipSpace();
-        const key = readString();
-        skipSpace();
-        at += 1; // ':'
-        readValue([...path, key]);
-        skipSpace();
-        if (text[at++] === '}') return;
-      }
-    }
-    if (char === '[') {
-      record(path, false);
-      at += 1;
-      skipSpace();
-      if (text[at] === ']') {
-        at += 1;
-        return;
-      }
-      for (let index = 0; ; index += 1) {
-        readValue([...path, index]);
-        skipSpace();
-        if (text[at++] === ']') return;
-      }
+      const shape = parent === null ? root : { floats: new Set<Key>(), children: new Map<Key, Shape>() };
+      parent?.shape.children.set(key, shape);
+      open.push({ shape, list: char === '[', key, index: 0, first: true });
+      return;
     }
     if (char === '"') {
       readString();
-      record(path, false);
       return;
     }
     const start = at;
     while (at < text.length && !',}] \t\n\r'.includes(text[at] as string)) at += 1;
     const token = text.slice(start, at);
-    if (token === '') throw new SyntaxError('JSON value expected');
-    record(path, /^-?\d/.test(token) && /[.eE]/.test(token));
+    if (token === '') fail();
+    if (/^-?\d/.test(token) && /[.eE]/.test(token)) parent?.shape.floats.add(key);
   };
-  readValue([]);
+  skipSpace();
+  readValue(null, '');
+  for (let current = open.at(-1); current !== undefined; current = open.at(-1)) {
+    skipSpace();
+    const close = current.list ? ']' : '}';
+    if (text[at] === close) {
+      at += 1;
+      open.pop();
+      // A container holding no float is dropped: the walk over the claims never visits it.
+      const parent = open.at(-1);
+      if (parent !== undefined && current.shape.floats.size === 0 && current.shape.children.size === 0) parent.shape.children.delete(current.key);
+      continue;
+    }
+    if (!current.first) {
+      if (text[at] !== ',') fail();
+      at += 1;
+      skipSpace();
+    }
+    current.first = false;
+    let key: Key;
+    if (current.list) {
+      key = current.index;
+      current.index += 1;
+    } else {
+      if (text[at] !== '"') fail();
+      key = readString();
+      skipSpace();
+      if (text[at] !== ':') fail();
+      at += 1;
+      skipSpace();
+    }
+    readValue(current, key);
+  }
+  skipSpace();
+  if (at !== text.length) fail();
+  return root;
+}
+
+/** Each number the JSON text wrote as a float, by its path, where JSON.parse keeps it. */
+export function floatPathsOf(text: string): (readonly Key[])[] {
+  interface Step {
+    readonly key: Key;
+    readonly up: Step | null;
+  }
+  const pathTo = (step: Step | null, key: Key): Key[] => {
+    const path = [key];
+    for (let at = step; at !== null; at = at.up) path.push(at.key);
+    return path.reverse();
+  };
+  const paths: (readonly Key[])[] = [];
+  const pending: [Shape, Step | null][] = [[shapeOf(text), null]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [shape, step] = next;
+    for (const key of shape.floats) paths.push(pathTo(step, key));
+    for (const [key, child] of shape.children) pending.push([child, { key, up: step }]);
+  }
   return paths;
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { claimReadAt, idAt, type Claims } from '../../../src/auth/jwt/claims';
 import { floatPathsOf, isWrittenFloat, markWrittenFloats, pyStrOfClaim } from '../../../src/auth/jwt/written-floats';
-import type { JsonObject } from '../../../src/domain/entities';
+import type { Json, JsonObject } from '../../../src/domain/entities';
 import { aSigningKey } from '../../support/jwt';
 import { aTokenOfText, aVerifier, jwtSettings } from './fixtures';
 
@@ -12,7 +12,8 @@ function claimsOf(text: string): Claims {
   return claims;
 }
 
-const floats = (text: string): string[] => [...floatPathsOf(text).values()].filter((path) => path !== null).map((path) => JSON.stringify(path));
+/** The float paths of `text`, each as JSON, sorted. */
+const floats = (text: string): string[] => floatPathsOf(text).map((path) => JSON.stringify(path)).sort();
 
 describe('numbers a token wrote as floats (Python reads `1.0` as a float, JSON.parse as the integer 1)', () => {
   describe('floatPathsOf', () => {
@@ -35,6 +36,30 @@ describe('numbers a token wrote as floats (Python reads `1.0` as a float, JSON.p
       expect(floats('{"t":1.0,"t":1}')).to.deep.equal([]);
       expect(floats('{"t":1,"t":1.0}')).to.deep.equal(['["t"]']);
       expect(floats('{"o":{"x":1.0},"o":{"x":"s"}}')).to.deep.equal([]);
+      expect(floats('{"o":{"x":1.0},"o":2}')).to.deep.equal([]);
+      expect(floats('{"o":2.0,"o":{"x":1}}')).to.deep.equal([]);
+      expect(floats('{"o":{"x":1.0},"o":[2.0]}')).to.deep.equal(['["o",0]']);
+    });
+
+    it('reads a payload nested thousands deep in one pass, without recursion', () => {
+      const depth = 50_000;
+      const text = `{"a":1.5,"d":${'['.repeat(depth)}2.0${']'.repeat(depth)}}`;
+      const claims = JSON.parse(text) as JsonObject;
+      const started = process.hrtime.bigint();
+      markWrittenFloats(claims, `e30.${Buffer.from(text).toString('base64url')}.sig`);
+      // Recursing per level overflowed the stack here (nothing was marked), and copying each level's path cost seconds.
+      expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(500);
+      expect(isWrittenFloat(claims, 'a')).to.equal(true);
+      let innermost = claims['d'] as Json[];
+      for (let level = 1; level < depth; level += 1) innermost = innermost[0] as Json[];
+      expect(isWrittenFloat(innermost, 0)).to.equal(true);
+      expect(floatPathsOf(text).map((path) => path.length)).to.have.members([1, depth + 1]);
+    });
+
+    it('throws on text that is not JSON, never reading past its end', () => {
+      for (const text of ['', '{"a":1.0', '{"a":"\\u00', '{"a":"x\\', '{"a":1.0}x', '{"a" 1.0}', '{"a":1.0,}', '[1.0,]', '[,1.0]', '{,}']) {
+        expect(() => floatPathsOf(text), text).to.throw(SyntaxError);
+      }
     });
   });
 
@@ -49,6 +74,15 @@ describe('numbers a token wrote as floats (Python reads `1.0` as a float, JSON.p
       expect(isWrittenFloat(verified.claims, 'n')).to.equal(false);
       expect(isWrittenFloat(verified.claims['list'] as object, 0)).to.equal(true);
       expect(isWrittenFloat(verified.claims['list'] as object, 1)).to.equal(false);
+    });
+
+    it('a payload that opens with a byte order mark is read as jose reads it (and Python): its floats are marked', async () => {
+      const key = await aSigningKey('ES256', 'bom');
+      const settings = jwtSettings({ tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+      const exp = Math.floor(Date.now() / 1000) + 3600;
+      const verified = await aVerifier(settings).verify(await aTokenOfText(key, `\uFEFF{"exp":${exp},"team_id":1.0}`));
+      if (verified.kind !== 'verified') throw new Error(`expected verified, got ${verified.kind}`);
+      expect(idAt(verified.claims, 'team_id')).to.equal('1.0');
     });
 
     it("an id reads as Python's str() prints it: 1.0 as \"1.0\", 1 as \"1\", 1e16 as \"1e+16\", a list's first as it was written", () => {

@@ -391,6 +391,11 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       expect([...store.teams.keys()].filter((id) => id === '7.0' || id === 'True' || id.startsWith('{'))).to.deep.equal([]);
     });
 
+    it('a team claim written 1e20 is the same 404 naming Team=1e+20, not the 401 of an integer too large to read exactly', async () => {
+      const facts = aRequest({ credential: { kind: 'present', value: await aTokenOfText(key, '{"tid":1e20,"sub":"alice"}'), header: 'authorization' } });
+      expect(denial(await authorizer().authorize(facts))).to.deep.include({ status: 404, message: teamMissing('1e+20') });
+    });
+
     it("a team claim that is false or {} names no team: the configured field's 401", async () => {
       for (const tid of [false, {}]) {
         expect(denial(await authorizer().authorize(await withToken({ tid, sub: 'alice' }))), JSON.stringify(tid)).to.deep.include({

@@ -9,7 +9,7 @@
 import type { Json } from '../../domain/entities';
 import { authErrorFromException } from '../../checks/errors';
 import type { Denial } from '../../checks/types';
-import { claimAt, claimReadAt, idAt, idOf, isInexactId, listAt, MISSING, scopesOf, stringsAt, userIdAt, type ClaimRead, type Claims } from './claims';
+import { claimReadAt, idAt, idOf, isInexactId, listAt, MISSING, scopesOf, stringsAt, userIdAt, type ClaimRead, type Claims } from './claims';
 import { pyStrOfClaim } from './written-floats';
 import type { RbacRole } from './settings-schema';
 import type { IssuerClaimFields, IssuerSettings, JwtSettings } from './settings';
@@ -137,10 +137,10 @@ function inexactIdClaimOf(claims: Claims, settings: JwtSettings, issuer: IssuerS
   for (const field of fields) {
     const own = issuerClaim(claims, issuer, field);
     const path = own !== MISSING ? (issuer?.fields[field] ?? null) : settings.fields[field];
-    if (isInexactId(own !== MISSING ? own.value : claimAt(claims, path))) return path;
+    if (isInexactId(own !== MISSING ? own : claimReadAt(claims, path))) return path;
   }
   const { objectId, orgAlias, teamAlias } = settings.fields;
-  return [objectId, orgAlias, teamAlias].find((path) => isInexactId(claimAt(claims, path))) ?? null;
+  return [objectId, orgAlias, teamAlias].find((path) => isInexactId(claimReadAt(claims, path))) ?? null;
 }
 
 function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamClaimed: boolean, userIdClaim: string | null): RbacRole | null {

@@ -69,12 +69,15 @@ export function idAt(claims: Claims, path: string | null): string | null {
 }
 
 /**
- * Whether the id `idOf` reads from this value would come from an integer beyond 2^53. JSON.parse
+ * Whether the id `idOf` reads from this claim would come from an integer beyond 2^53. JSON.parse
  * (jose's, and Envoy's Struct, which holds doubles) rounds such a number to a neighbour: a `sub`
  * of 9007199254740993 arrives as 9007199254740992, another team's or user's id, where LiteLLM's
- * Python reads it exactly. No id can be read from it, and none may be guessed.
+ * Python reads it exactly. No id can be read from it, and none may be guessed. A number the token
+ * wrote as a float (`1e20`) is no such integer: Python reads the same double and prints it the same.
  */
-export function isInexactId(value: Json | typeof MISSING): boolean {
+export function isInexactId(read: ClaimRead | typeof MISSING): boolean {
+  if (read === MISSING || read.float) return false;
+  const { value } = read;
   const first = Array.isArray(value) ? (value[0] ?? null) : value;
   return typeof first === 'number' && Number.isInteger(first) && !Number.isSafeInteger(first);
 }

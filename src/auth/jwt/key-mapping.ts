@@ -18,7 +18,7 @@ import { jwtKeyMappingOf } from '../../store/memory-first';
 import { andThen, type MaybePromise } from '../../util/maybe-promise';
 import type { Json } from '../../domain/entities';
 import { claimReadAt, MISSING, type Claims } from './claims';
-import { pyStrOfClaim } from './written-floats';
+import { isWrittenFloat, pyStrOfClaim } from './written-floats';
 import type { VirtualKeyMappingSettings } from './settings';
 
 export type KeyMappingResult =
@@ -49,13 +49,15 @@ export function mappedClaimValue(claims: Claims, claimField: string): string | n
 /**
  * Whether the claim holds an integer beyond 2^53, anywhere in it. JSON.parse (jose's, and Envoy's
  * Struct, which holds doubles) rounds such a number to a neighbour: 9007199254740993 arrives as
- * 9007199254740992, another client's value, where LiteLLM's Python reads it exactly. Fractions are
- * safe: both sides print the same double the same shortest way.
+ * 9007199254740992, another client's value, where LiteLLM's Python reads it exactly. Fractions,
+ * and numbers the token wrote as floats (`1e20`), are safe: both sides read the same double and
+ * print it the same shortest way.
  */
-function holdsInexactInteger(value: Json): boolean {
-  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+function holdsInexactInteger(value: Json, float: boolean): boolean {
+  if (typeof value === 'number') return !float && Number.isInteger(value) && !Number.isSafeInteger(value);
   if (value === null || typeof value !== 'object') return false;
-  return (Array.isArray(value) ? value : Object.values(value)).some((item) => holdsInexactInteger(item as Json));
+  if (Array.isArray(value)) return value.some((item, index) => holdsInexactInteger(item, isWrittenFloat(value, index)));
+  return Object.entries(value).some(([key, item]) => holdsInexactInteger(item as Json, isWrittenFloat(value, key)));
 }
 
 export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: AuthStore, claims: Claims): MaybePromise<KeyMappingResult> {
@@ -69,7 +71,7 @@ export function resolveKeyMapping(settings: VirtualKeyMappingSettings, store: Au
   }
   // Refused under either behaviour: looked up, it could reach another client's key; left to the
   // team path, a client whose exact value is mapped would escape the key it is held to.
-  if (holdsInexactInteger(read.value)) return refused(`JWT Key Mapping: Claim '${field}' holds an integer too large to compare exactly. Access denied.`);
+  if (holdsInexactInteger(read.value, read.float)) return refused(`JWT Key Mapping: Claim '${field}' holds an integer too large to compare exactly. Access denied.`);
   const value = pyStrOfClaim(read.value, read.float);
   return andThen(jwtKeyMappingOf(store, field, value), (keyHash): KeyMappingResult => {
     if (keyHash !== null) return { kind: 'mapped', keyHash };

@@ -112,6 +112,16 @@ describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
       expect(identityOf({ tid: 42, sub: 'u' }, { jwtauth })).to.include({ unreadableTeamId: null, specificTeamId: '42' });
     });
 
+    it('a float the token wrote beyond 2^53 (1e20) is read as Python prints it, not refused as an integer too large to read exactly', () => {
+      const jwtauth = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', org_id_jwt_field: 'org' };
+      const text = '{"tid":1e20,"sub":2.0e16,"org":[1E300]}';
+      const claims = JSON.parse(text) as JsonObject;
+      markWrittenFloats(claims, `e30.${Buffer.from(text).toString('base64url')}.sig`);
+      expect(identityOf(claims, { jwtauth })).to.deep.include({ unreadableTeamId: '1e+20', userId: '2e+16', orgId: '1e+300' });
+      // Unmarked, they may be integers JSON.parse rounded: refused.
+      expect(claimIdentityOf({ sub: 2e16 }, jwtSettings({ jwtauth }))).to.deep.include({ status: 401, message: "Authentication Error, JWT claim 'sub' holds an integer too large to read exactly" });
+    });
+
     it('a falsy team claim (false, 0, {}, [], "") names no team, without team_id_default, yet makes the token a team token as LiteLLM\'s get_rbac_role does', () => {
       const jwtauth = { team_id_jwt_field: 'tid', user_id_jwt_field: 'sub', team_id_default: 'dflt' };
       for (const tid of [false, 0, {}, '']) {

@@ -148,6 +148,21 @@ describe('JWT → virtual-key mapping (litellm_jwtauth.virtual_key_claim_field, 
       expect(await resolveKeyMapping(fields, store, { cid: 1 })).to.deep.equal({ kind: 'mapped', keyHash: 'd'.repeat(64) });
     });
 
+    it('looks up a float the token wrote beyond 2^53 (1e20) as Python prints it, where an integer that large is refused', async () => {
+      store.mappings.set('cid=1e+20', 'f'.repeat(64));
+      store.mappings.set('cid=[1e+20]', '0'.repeat(64));
+      const fields = (claimField: string): VirtualKeyMappingSettings => ({ claimField, unregistered: 'reject', cacheTtlMs: 300_000 });
+      const text = '{"cid":1e20,"list":[1e20]}';
+      const claims = JSON.parse(text) as JsonObject;
+      markWrittenFloats(claims, `e30.${Buffer.from(text).toString('base64url')}.sig`);
+      // Python reads 1e20 as the float LiteLLM's str() prints "1e+20": the same double, exactly.
+      expect(await resolveKeyMapping(fields('cid'), store, claims)).to.deep.equal({ kind: 'mapped', keyHash: 'f'.repeat(64) });
+      store.mappings.set('list=[1e+20]', '0'.repeat(64));
+      expect(await resolveKeyMapping(fields('list'), store, claims)).to.deep.equal({ kind: 'mapped', keyHash: '0'.repeat(64) });
+      // Written 100000000000000000000, it is an int Python prints whole, which JSON.parse has rounded.
+      expect(await resolveKeyMapping(fields('cid'), store, JSON.parse('{"cid":100000000000000000000}') as Claims)).to.deep.include({ kind: 'refused' });
+    });
+
     it('through the cache: a warm claim is answered at once (no promise, no lookup), "no mapping" included', async () => {
       const cached = new CachedAuthStore(store, POLICY, new MapSharedCache());
       expect(await resolveKeyMapping(settings('reject'), cached, { email: 'user@example.com' })).to.deep.include({ kind: 'mapped' });

@@ -391,6 +391,14 @@ describe('Authorizer: JWT callers (identify → JWT pipeline → common checks)'
       expect([...store.teams.keys()].filter((id) => id === '7.0' || id === 'True' || id.startsWith('{'))).to.deep.equal([]);
     });
 
+    it('a team claim of "" or false makes a team token: its object_id_jwt_field names the team, as LiteLLM\'s get_rbac_role tests is not None', async () => {
+      const parts: JwtConfigParts = { jwtauth: { ...JWTAUTH, object_id_jwt_field: 'oid', role_mappings: [] } };
+      for (const tid of ['', false]) {
+        const outcome = await authorizer(parts).authorize(await withToken({ tid, sub: 'alice', oid: 't-gpt' }));
+        expect(outcome.decision.identity, JSON.stringify(tid)).to.include({ teamId: 't-gpt' });
+      }
+    });
+
     it('a team claim written 1e20 is the same 404 naming Team=1e+20, not the 401 of an integer too large to read exactly', async () => {
       const facts = aRequest({ credential: { kind: 'present', value: await aTokenOfText(key, '{"tid":1e20,"sub":"alice"}'), header: 'authorization' } });
       expect(denial(await authorizer().authorize(facts))).to.deep.include({ status: 404, message: teamMissing('1e+20') });

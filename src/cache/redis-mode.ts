@@ -1,10 +1,12 @@
 /**
  * Whether a Redis can serve Tollgate at all. Tollgate's scripts read and write several keys in
  * one call (a Check's rate windows and reservation, a response's counters and queue entry), which
- * a Redis Cluster node refuses (CROSSSLOT) or sends elsewhere (MOVED, CLUSTERDOWN). Pointed at
- * one, Tollgate would half-work: some cache reads answered, every admission script failing, rate
- * limits failing open one Check at a time with nothing to say why. Such a Redis is therefore
- * not used at all, with one clear error, and Tollgate runs as it does while Redis is down.
+ * a Redis Cluster node refuses (CROSSSLOT) or sends elsewhere (MOVED, CLUSTERDOWN) unless the keys
+ * share a slot and the client follows the cluster. Both hold only with `tollgate.redis_cluster`
+ * (a hash-tagged key prefix, and redis-cluster-client.ts). A cluster node named without it would
+ * half-work: some cache reads answered, every admission script failing, rate limits failing open
+ * one Check at a time with nothing to say why. Such a Redis is therefore not used at all, with one
+ * clear error naming the setting, and Tollgate runs as it does while Redis is down.
  */
 import type { RedisClient } from './redis-shared-cache';
 import { withTimeout } from '../util/timeout';

@@ -12,13 +12,45 @@ import { createClient } from 'redis';
 import { withTimeout } from '../util/timeout';
 import { restoreFastStringMethods } from '../util/string-prototype';
 import { LuaScript } from './lua-script';
+import { RedisClusterClient } from './redis-cluster-client';
 import { newPurgeMarker, SharedTierSkipped, type SharedCache } from './shared-cache';
 
 // Loading node-redis puts every string method of the process on V8's slow path; this takes them
 // back (string-prototype.ts). Here, where the import happens, so no entry point can forget it.
 restoreFastStringMethods();
 
-export type RedisClient = ReturnType<typeof createClient>;
+export interface ScriptCall {
+  readonly keys: string[];
+  readonly arguments: string[];
+}
+
+/**
+ * The commands Tollgate sends. A standalone node-redis client is one as it is (nothing wraps the
+ * standalone path); a Redis Cluster is reached through RedisClusterClient (redis-cluster-client.ts).
+ */
+export interface RedisClient {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options: { expiration: { type: 'PX'; value: number } }): Promise<unknown>;
+  mGet(keys: string[]): Promise<unknown[]>;
+  xLen(key: string): Promise<number>;
+  evalSha(sha1: string, options: ScriptCall): Promise<unknown>;
+  eval(script: string, options: ScriptCall): Promise<unknown>;
+  sendCommand(args: string[]): Promise<unknown>;
+  publish(channel: string, message: string): Promise<unknown>;
+  info(section: string): Promise<string>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  /** A client of its own to the same Redis (subscribing takes a connection over). */
+  duplicate(): RedisClient;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): void;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  once(event: 'ready', listener: () => void): unknown;
+}
 
 /** Commands sent but unanswered beyond this are refused at once (a miss), not queued. */
 const MAX_QUEUED_COMMANDS = 1000;
@@ -29,19 +61,30 @@ export interface RedisOptions {
   readonly url: string;
   readonly commandTimeoutMs: number;
   readonly onError: (error: unknown) => void;
+  /** Set for a Redis Cluster (`tollgate.redis_cluster`): the key prefix, whose hash tag names Tollgate's one slot. */
+  readonly clusterKeyPrefix?: string;
 }
 
+/** Keep retrying in the background with a capped back-off; the process must outlive Redis outages. */
+export function reconnectDelayMs(retries: number): number {
+  return Math.min(50 * 2 ** retries, 2000);
+}
+
+/** node-redis's standalone client, with every command it has (tests read Redis through more than Tollgate sends). */
+export type StandaloneRedisClient = ReturnType<typeof createClient>;
+
+export function createRedisClient(options: RedisOptions & { readonly clusterKeyPrefix?: undefined }): StandaloneRedisClient;
+export function createRedisClient(options: RedisOptions): RedisClient;
 export function createRedisClient(options: RedisOptions): RedisClient {
-  const client = createClient({
-    url: options.url,
+  const connection = {
     disableOfflineQueue: true,
     commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-    socket: {
-      connectTimeout: Math.max(options.commandTimeoutMs, 1000),
-      // Keep retrying in the background with a capped back-off; the process must outlive Redis outages.
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
-    },
-  });
+    socket: { connectTimeout: Math.max(options.commandTimeoutMs, 1000), reconnectStrategy: reconnectDelayMs },
+  } as const;
+  const client: RedisClient =
+    options.clusterKeyPrefix === undefined
+      ? createClient({ url: options.url, ...connection })
+      : new RedisClusterClient({ url: options.url, keyPrefix: options.clusterKeyPrefix, connection });
   client.on('error', options.onError);
   return client;
 }

@@ -5,7 +5,7 @@
 import type { Settings } from '../config/settings';
 import type { EntityKind } from '../cache/cached-auth-store';
 import { isClusterNode } from '../cache/redis-mode';
-import { closeRedis, openRedis, openStore } from '../server/runtime';
+import { CLUSTER_NODE_REFUSED, closeRedis, openRedis, openStore } from '../server/runtime';
 import { createLogger } from '../observability/logger';
 import { AdminStore } from '../store/admin-store';
 import { TypeOrmAuthStore } from '../store/typeorm-auth-store';
@@ -32,9 +32,9 @@ export async function withAdminSession<T>(settings: Settings, work: (session: Ad
     await waitUntilReady(redis.client.isReady ? Promise.resolve() : onceReady(redis.client));
     // Asked here rather than left to the client's own check, so that nothing is sent to such a node
     // and the reason is printed (this logger is silent).
-    if (await isClusterNode(redis.client, REDIS_READY_TIMEOUT_MS)) {
+    if (!settings.redisCluster && (await isClusterNode(redis.client, REDIS_READY_TIMEOUT_MS))) {
       console.error(
-        'warning: REDIS_URL names a Redis Cluster node, which Tollgate does not support: going on without Redis ' +
+        `warning: ${CLUSTER_NODE_REFUSED}: going on without Redis ` +
           "(running servers see the change through the database's generation counter, within about a second)",
       );
       await closeRedis(redis);

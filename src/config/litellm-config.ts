@@ -162,6 +162,7 @@ const tollgateSettings = z.strictObject({
   cache_max_entries: z.number().int().positive().optional(),
   base_path: z.string().optional(),
   redis_key_prefix: z.string().optional(),
+  redis_cluster: z.boolean().optional(),
   db_timeout_ms: z.number().int().positive().optional(),
   redis_timeout_ms: z.number().int().positive().optional(),
   max_in_flight: z.number().int().positive().optional(),

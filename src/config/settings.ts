@@ -10,6 +10,7 @@ import { alertingSettingsFrom, type AlertingSettings } from './alerting-config';
 import { disabledRoutesFrom } from './disabled-routes';
 import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
 import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
+import { hashTagOf } from '../cache/hash-tag';
 
 export interface Settings {
   readonly grpcAddr: string;
@@ -18,6 +19,8 @@ export interface Settings {
   readonly databaseUrl: string | null;
   readonly sqlitePath: string;
   readonly redisUrl: string | null;
+  /** REDIS_URL names a node of a Redis Cluster (`tollgate.redis_cluster`); the key prefix then holds a hash tag. */
+  readonly redisCluster: boolean;
   readonly masterKey: string | null;
   /**
    * The key LiteLLM encrypts stored values with: LITELLM_SALT_KEY, else the master key (its
@@ -118,6 +121,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
   const tollgate = config.tollgate ?? {};
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
   const redisUrl = nonEmpty(env.REDIS_URL);
+  const redisCluster = tollgate.redis_cluster ?? trueOrFalse(env, 'TOLLGATE_REDIS_CLUSTER');
   const policy = { ...buildPolicy(config), disabledRoutes: disabledRoutesFrom(env) };
   return {
     grpcAddr: nonEmpty(env.TOLLGATE_GRPC_ADDR) ?? '0.0.0.0:9001',
@@ -125,6 +129,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     databaseUrl: nonEmpty(env.DATABASE_URL),
     sqlitePath: nonEmpty(env.TOLLGATE_SQLITE_PATH) ?? './.tollgate/tollgate.db',
     redisUrl,
+    redisCluster,
     masterKey,
     // Set at all, even empty, it is the key: LiteLLM reads it with os.getenv.
     saltKey: env.LITELLM_SALT_KEY ?? masterKey,
@@ -148,7 +153,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
       refreshSeconds: tollgate.cache_refresh_seconds ?? 5,
       negativeTtlSeconds: tollgate.negative_cache_ttl_seconds ?? 5,
       maxEntries: tollgate.cache_max_entries ?? 100_000,
-      redisKeyPrefix: tollgate.redis_key_prefix ?? nonEmpty(env.TOLLGATE_REDIS_PREFIX) ?? 'tollgate:',
+      redisKeyPrefix: redisKeyPrefixOf(tollgate.redis_key_prefix, env, redisCluster),
     },
     dbTimeoutMs: tollgate.db_timeout_ms ?? 2000,
     redisTimeoutMs: tollgate.redis_timeout_ms ?? 200,
@@ -175,6 +180,31 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
     },
     config,
   };
+}
+
+/** `true` / `false` in any case, empty as unset; any other text stops the start rather than be guessed at. */
+function trueOrFalse(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = (env[name] ?? '').trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  throw new ConfigError(`${name}: must be true or false (got '${env[name] ?? ''}')`);
+}
+
+/**
+ * On a Redis Cluster the scripts' keys must share a slot, which only a hash tag in the prefix every
+ * key starts with can make sure of: without one, every multi-key script fails (CROSSSLOT) and
+ * Tollgate would half-work, so such a prefix stops the start.
+ */
+function redisKeyPrefixOf(configured: string | undefined, env: NodeJS.ProcessEnv, cluster: boolean): string {
+  const fromEnv = nonEmpty(env.TOLLGATE_REDIS_PREFIX);
+  const prefix = configured ?? fromEnv ?? (cluster ? '{tollgate}:' : 'tollgate:');
+  if (cluster && hashTagOf(prefix) === null) {
+    const name = configured === undefined ? 'TOLLGATE_REDIS_PREFIX' : "invalid setting 'tollgate.redis_key_prefix'";
+    throw new ConfigError(
+      `${name}: on a Redis Cluster (tollgate.redis_cluster) the key prefix must hold a non-empty hash tag, e.g. '{tollgate}:', so that all of Tollgate's keys share one slot (got '${prefix}')`,
+    );
+  }
+  return prefix;
 }
 
 /** LiteLLM's default for both: a session's counters last an hour from its first call. */

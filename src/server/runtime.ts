@@ -42,12 +42,17 @@ export interface Redis {
   readonly bus: MessageBus;
 }
 
+/** Why a cluster node named without `tollgate.redis_cluster` is not used (redis-mode.ts); the CLI says it too. */
+export const CLUSTER_NODE_REFUSED =
+  'REDIS_URL names a Redis Cluster node, and tollgate.redis_cluster (TOLLGATE_REDIS_CLUSTER) is not set: Tollgate\'s scripts use several keys at once, which only a cluster with every key under one hash-tagged prefix can run';
+
 export function openRedis(settings: Settings, logger: Logger): Redis | null {
   if (settings.redisUrl === null) return null;
   let lastReported = 0;
   const client = createRedisClient({
     url: settings.redisUrl,
     commandTimeoutMs: settings.redisTimeoutMs,
+    ...(settings.redisCluster ? { clusterKeyPrefix: settings.cache.redisKeyPrefix } : {}),
     onError: (error: unknown) => {
       // A down Redis reports an error on every reconnect attempt; one line every 10 s is enough.
       if (Date.now() - lastReported > 10_000) {
@@ -57,13 +62,12 @@ export function openRedis(settings: Settings, logger: Logger): Redis | null {
     },
   });
   const bus = new RefusableBus(new RedisMessageBus(client, invalidationChannel(settings.cache.redisKeyPrefix), settings.redisTimeoutMs));
-  refuseClusterNodes(client, Math.max(settings.redisTimeoutMs, 1000), () => {
-    logger.error(
-      { redis: safeUrl(settings.redisUrl ?? '') },
-      'redis runs in cluster mode, which Tollgate does not support (its scripts use several keys at once): running as while Redis is down; point REDIS_URL at a standalone Redis (a primary, with replicas if wanted)',
-    );
-    bus.refuse();
-  });
+  if (!settings.redisCluster) {
+    refuseClusterNodes(client, Math.max(settings.redisTimeoutMs, 1000), () => {
+      logger.error({ redis: safeUrl(settings.redisUrl ?? '') }, `${CLUSTER_NODE_REFUSED}: running as while Redis is down`);
+      bus.refuse();
+    });
+  }
   client.connect().catch(() => undefined); // retried by the reconnect strategy
   return { client, bus };
 }

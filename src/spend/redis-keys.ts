@@ -26,8 +26,8 @@
  *                                    part of its multi-window budgets SpendLogs may not show yet;
  *                                    fields older than WINDOW_TAIL_RETAIN_MS go, the hash with them
  *
- * Scripts touch several of these keys at once: on Redis Cluster put the prefix in a hash tag
- * (`{tollgate}:`) so they share a slot.
+ * Scripts touch several of these keys at once: on a Redis Cluster the prefix holds a hash tag
+ * (`{tollgate}:`, settings refuse one without) so they share a slot.
  */
 import type { ModelBudgetCounter } from '../checks/model-budget-scopes';
 import type { TeamMemberModelCounter } from '../checks/team-member-model-budget';

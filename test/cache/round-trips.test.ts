@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { Authorizer } from '../../src/authorize/authorize';
 import { hashKey } from '../../src/auth/key-hash';
 import { CachedAuthStore } from '../../src/cache/cached-auth-store';
-import { createRedisClient, RedisSharedCache, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { createRedisClient, RedisSharedCache, type StandaloneRedisClient } from '../../src/cache/redis-shared-cache';
 import { settingsFrom } from '../../src/config/settings';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { cachePolicyFrom } from '../../src/server/runtime';
@@ -28,7 +28,7 @@ describe('cache round trips on MariaDB + Redis', function () {
   let database: TestMysqlDatabase;
   let redis: TestRedis;
   let dataSource: DataSource;
-  let client: RedisClient;
+  let client: StandaloneRedisClient;
   const rawKey = `sk-round-trips-${uniqueId('k')}`;
   const settings = settingsFrom({}, {});
 

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { EntityCache, type EntityCacheOptions } from '../../src/cache/entity-cache';
-import { createRedisClient, RedisSharedCache, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { createRedisClient, RedisSharedCache, type StandaloneRedisClient } from '../../src/cache/redis-shared-cache';
 import { isPurgeMarker, type SharedCache } from '../../src/cache/shared-cache';
 import { requireRedis, type TestRedis } from '../support/redis';
 
@@ -65,7 +65,7 @@ class WatchedShared implements SharedCache {
 describe('the shared tier after a purge', function () {
   this.timeout(20_000);
   let redis: TestRedis;
-  let client: RedisClient;
+  let client: StandaloneRedisClient;
 
   before(async function () {
     redis = await requireRedis(this);

@@ -241,3 +241,30 @@ describe('settings from environment and config.yaml', () => {
     expect(mapping('internal_user').credentials.customerHeaderMappings).to.deep.equal([]);
   });
 });
+
+describe('settings: Redis Cluster (tollgate.redis_cluster)', () => {
+  it('is off unless set; TOLLGATE_REDIS_CLUSTER takes true or false in any case, an empty value as unset, and refuses any other text', () => {
+    expect(settingsFrom({}, {}).redisCluster).to.equal(false);
+    expect(settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'TRUE' }).redisCluster).to.equal(true);
+    expect(settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'false' }).redisCluster).to.equal(false);
+    expect(settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: ' ' }).redisCluster).to.equal(false);
+    expect(() => settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'yes' })).to.throw(ConfigError, "TOLLGATE_REDIS_CLUSTER: must be true or false (got 'yes')");
+    expect(settingsFrom(parseLiteLlmConfig('tollgate:\n  redis_cluster: true\n', {}), { TOLLGATE_REDIS_CLUSTER: 'false' }).redisCluster).to.equal(true);
+    expect(() => parseLiteLlmConfig('tollgate:\n  redis_cluster: "on please"\n', {})).to.throw(ConfigError, 'tollgate.redis_cluster');
+  });
+
+  it("defaults the key prefix to '{tollgate}:' on a cluster, so that every key Tollgate writes shares one slot; 'tollgate:' stays the standalone default", () => {
+    expect(settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'true' }).cache.redisKeyPrefix).to.equal('{tollgate}:');
+    expect(settingsFrom({}, {}).cache.redisKeyPrefix).to.equal('tollgate:');
+    expect(settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'true', TOLLGATE_REDIS_PREFIX: 'gw-{eu}:' }).cache.redisKeyPrefix).to.equal('gw-{eu}:');
+  });
+
+  it('refuses, on a cluster, a key prefix without a non-empty hash tag, naming where it was set', () => {
+    const cluster = parseLiteLlmConfig('tollgate:\n  redis_cluster: true\n  redis_key_prefix: "tollgate:"\n', {});
+    expect(() => settingsFrom(cluster, {})).to.throw(ConfigError, "invalid setting 'tollgate.redis_key_prefix': on a Redis Cluster (tollgate.redis_cluster) the key prefix must hold a non-empty hash tag, e.g. '{tollgate}:', so that all of Tollgate's keys share one slot (got 'tollgate:')");
+    for (const prefix of ['gw:', 'gw{}:', 'gw{:', 'gw}x{:']) {
+      expect(() => settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'true', TOLLGATE_REDIS_PREFIX: prefix }), prefix).to.throw(ConfigError, /^TOLLGATE_REDIS_PREFIX: on a Redis Cluster/);
+    }
+    expect(settingsFrom({}, { TOLLGATE_REDIS_PREFIX: 'gw:' }).cache.redisKeyPrefix, 'standalone: any prefix').to.equal('gw:');
+  });
+});

@@ -87,10 +87,10 @@ describe('Redis: a cluster-mode node is refused, not half-used', function () {
       expect(code, 'clean shutdown').to.equal(0);
     });
 
-    it('says once that cluster mode is not supported, and closes its connections, the subscriber\'s included', async () => {
-      const said = await eventually(() => Promise.resolve(server.output().includes('cluster mode')), Boolean, { limitMs: 10_000, everyMs: 50 });
+    it('says once that the cluster node needs tollgate.redis_cluster, and closes its connections, the subscriber\'s included', async () => {
+      const said = await eventually(() => Promise.resolve(server.output().includes('tollgate.redis_cluster')), Boolean, { limitMs: 10_000, everyMs: 50 });
       expect(said, server.output()).to.equal(true);
-      expect(server.output().split('cluster mode').length - 1).to.equal(1);
+      expect(server.output().split('tollgate.redis_cluster (TOLLGATE_REDIS_CLUSTER) is not set').length - 1).to.equal(1);
       const direct = createClient({ url: redis.url, socket: { reconnectStrategy: false } });
       direct.on('error', () => undefined);
       await direct.connect();
@@ -113,7 +113,7 @@ describe('Redis: a cluster-mode node is refused, not half-used', function () {
         env: { PATH: process.env.PATH ?? '', TOLLGATE_SQLITE_PATH: database.path, REDIS_URL: redis.url },
         timeout: 30_000,
       });
-      expect(stderr).to.include('Redis Cluster node').and.not.include('could not be notified');
+      expect(stderr).to.include('Redis Cluster node').and.include('TOLLGATE_REDIS_CLUSTER').and.not.include('could not be notified');
       const refused = await eventually(
         async () => {
           const response = await client.check(anEnvoyCheck({ key: KEY, body: chat('gpt-4o') }));

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { hashKey } from '../../src/auth/key-hash';
 import { Authorizer, type Outcome } from '../../src/authorize/authorize';
-import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { createRedisClient, type RedisClient, type StandaloneRedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { loadSettings, settingsFrom } from '../../src/config/settings';
 import type { ProcessingRequest, ProcessingResponse } from '../../src/metering/ext-proc-messages';
@@ -59,7 +59,7 @@ describe('metering runtime', () => {
 
 describe('metering runtime with Redis', () => {
   let redis: TestRedis;
-  let client: RedisClient;
+  let client: StandaloneRedisClient;
 
   before(async function () {
     redis = await requireRedis(this);

@@ -6,7 +6,7 @@ import type { VirtualKey } from '../../src/domain/entities';
  * removed afterwards).
  */
 import { expect } from 'chai';
-import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { createRedisClient, type StandaloneRedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/checks/types';
@@ -24,7 +24,7 @@ import { aCheckRequest, edgeSettings } from '../envoy/fixtures';
 
 describe('spend: per-model rate limits of a model called through an alias, on Redis', function () {
   let redis: TestRedis;
-  let client: RedisClient;
+  let client: StandaloneRedisClient;
   let limiting: RedisAdmitter;
   let metering: RedisAdmitter;
   let recorder: RedisSpendRecorder;

@@ -4,7 +4,7 @@
  * the response's tokens feed the per-model tpm window of the model the request asked for.
  */
 import { expect } from 'chai';
-import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import type { RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import type { Snapshot } from '../../src/checks/types';
 import type { JsonObject } from '../../src/domain/entities';
@@ -16,11 +16,12 @@ import { SpendKeys } from '../../src/spend/redis-keys';
 import { NO_ATTRIBUTION } from '../../src/spend/spend-event';
 import type { RedisSpendRecorder } from '../../src/spend/spend-recorder';
 import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
-import { requireRedis, type TestRedis } from '../support/redis';
+import { REDIS_BACKENDS, requireRedisBackend, type RedisBackend } from '../support/redis-cluster';
 import { aRedisRecorder, aSpendEvent } from '../support/spend';
 
-describe('spend: per-model rate limits on Redis', function () {
-  let redis: TestRedis;
+for (const backend of REDIS_BACKENDS) describe(`spend: per-model rate limits on Redis (${backend})`, function () {
+  this.timeout(30_000);
+  let redis: RedisBackend;
   let client: RedisClient;
   let admitter: RedisAdmitter;
   let scripts = 0;
@@ -28,8 +29,8 @@ describe('spend: per-model rate limits on Redis', function () {
   const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
 
   before(async function () {
-    redis = await requireRedis(this);
-    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
+    redis = await requireRedisBackend(this, backend);
+    client = redis.client();
     await client.connect();
     const counting = new Proxy(client, {
       get(target, property, receiver) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { createRedisClient, type RedisClient, type StandaloneRedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { UNREAD_MODEL } from '../../src/domain/request';
 import { PriceTable } from '../../src/metering/prices';
@@ -184,8 +184,8 @@ describe('spend: admission whose ADMIT is given up on but still runs in Redis', 
   // A Redis of the test's own behind a proxy that can hold its replies back: the shared one is never slowed.
   let redis: OwnRedis;
   let proxy: TcpProxy;
-  let client: RedisClient;
-  let direct: RedisClient;
+  let client: StandaloneRedisClient;
+  let direct: StandaloneRedisClient;
   const keys = new SpendKeys('t:');
   const reserving = { ttlMs: 600_000, defaultOutputTokens: 100 };
 

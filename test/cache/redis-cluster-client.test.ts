@@ -1,0 +1,172 @@
+/**
+ * Tollgate's client to a Redis Cluster, against a real three-master cluster the test starts: every
+ * command goes to the master of the prefix's hash-tag slot, the shared cache tier and the
+ * invalidation bus work as on a standalone Redis, and a cluster that cannot be reached is an
+ * outage (commands fail at once, connecting goes on) rather than a crash.
+ */
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import { hashTagOf, keySlot } from '../../src/cache/hash-tag';
+import { invalidationChannel } from '../../src/cache/invalidation';
+import { RedisMessageBus } from '../../src/cache/redis-bus';
+import { RedisClusterClient } from '../../src/cache/redis-cluster-client';
+import { reconnectDelayMs, RedisSharedCache, type RedisClient } from '../../src/cache/redis-shared-cache';
+import { isPurgeMarker } from '../../src/cache/shared-cache';
+import { sparePort } from '../support/own-redis';
+import { eventually } from '../support/poll';
+import { masterOfSlot, ownRedisCluster, type OwnRedisCluster } from '../support/redis-cluster';
+
+const CONNECTION = { disableOfflineQueue: true, commandsQueueMaxLength: 1000, socket: { connectTimeout: 1000, reconnectStrategy: reconnectDelayMs } };
+
+describe('cache: hash tags and slots', () => {
+  it("reads the hash tag as Redis does: between the first '{' and the first '}' after it, when not empty", () => {
+    expect(hashTagOf('{tollgate}:spend:c:key:x')).to.equal('tollgate');
+    expect(hashTagOf('gw-{eu}:x{y}')).to.equal('eu');
+    expect(hashTagOf('tollgate:x')).to.equal(null);
+    expect(hashTagOf('{}:{tollgate}')).to.equal(null);
+    expect(hashTagOf('}{x')).to.equal(null);
+  });
+});
+
+describe('cache: Redis Cluster client', function () {
+  this.timeout(60_000);
+  let cluster: OwnRedisCluster;
+  const prefix = '{tollgate-test}:';
+  const clients: RedisClient[] = [];
+  const open = async (): Promise<RedisClient> => {
+    const client = new RedisClusterClient({ url: cluster.url, keyPrefix: prefix, connection: CONNECTION });
+    client.on('error', () => undefined);
+    clients.push(client);
+    await client.connect();
+    return client;
+  };
+
+  before(async function () {
+    cluster = await ownRedisCluster(this);
+  });
+
+  after(async () => {
+    for (const client of clients) if (client.isOpen) client.destroy();
+    await cluster?.cleanup();
+  });
+
+  it('computes the slot Redis computes (CLUSTER KEYSLOT), hash tag or not', async () => {
+    const node = createClient({ url: cluster.url });
+    node.on('error', () => undefined);
+    await node.connect();
+    try {
+      for (const key of ['{tollgate}:', '{tollgate}:spend:c:team:t1', 'tollgate:x', 'gw-{é}:y', 'a']) {
+        expect(keySlot(key), key).to.equal(await node.sendCommand<number>(['CLUSTER', 'KEYSLOT', key]));
+      }
+    } finally {
+      node.destroy();
+    }
+  });
+
+  it("is ready once connected through one node's URL, and sends every command to the master of the prefix's slot", async () => {
+    const client = await open();
+    expect(client.isReady).to.equal(true);
+    await client.set(`${prefix}a`, '1', { expiration: { type: 'PX', value: 60_000 } });
+    expect(await client.get(`${prefix}a`)).to.equal('1');
+    expect(await client.mGet([`${prefix}a`, `${prefix}b`])).to.deep.equal(['1', null]);
+    // A keyless command lands on the same master: its keyspace holds the key just written.
+    expect(await client.sendCommand(['EXISTS', `${prefix}a`])).to.equal(1);
+    expect(await client.info('keyspace')).to.match(/keys=\d+/);
+  });
+
+  it('runs the shared cache tier: a conditional write, a read, a purge', async () => {
+    const cache = new RedisSharedCache(await open(), 1000);
+    const key = `${prefix}key:k1`;
+    expect(await cache.setIfUnchanged(key, null, 'v1', 60_000)).to.equal(true);
+    expect(await cache.setIfUnchanged(key, null, 'v2', 60_000), 'someone wrote it meanwhile').to.equal(false);
+    expect(await cache.setIfUnchanged(key, 'v1', 'v2', 60_000)).to.equal(true);
+    expect(await cache.get(key)).to.equal('v2');
+    await cache.purge([key], 60_000);
+    expect(isPurgeMarker((await cache.get(key)) ?? '')).to.equal(true);
+  });
+
+  it('carries invalidations from one client to another through pub/sub (subscribed from a client of its own)', async () => {
+    const channel = invalidationChannel(prefix);
+    const publisher = new RedisMessageBus(await open(), channel, 1000);
+    const listener = new RedisMessageBus(await open(), channel, 1000);
+    const heard: string[] = [];
+    await listener.subscribe((message) => heard.push(message));
+    try {
+      const message = JSON.stringify({ kind: 'key', id: 'k1', generation: 7 });
+      const received = await eventually(
+        async () => {
+          await publisher.publish(message);
+          return heard;
+        },
+        (messages) => messages.length > 0,
+        { limitMs: 5_000, everyMs: 100 },
+      );
+      expect(received[0]).to.equal(message);
+    } finally {
+      await listener.unsubscribe();
+    }
+  });
+
+  it('treats a cluster it cannot reach as an outage: not ready, commands refused at once, connecting retried until closed', async () => {
+    const client = new RedisClusterClient({ url: `redis://127.0.0.1:${await sparePort()}`, keyPrefix: prefix, connection: CONNECTION });
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const connecting = client.connect();
+    const outcome = connecting.then(
+      () => 'connected',
+      () => 'gave up',
+    );
+    await eventually(() => Promise.resolve(errors.length), (n) => n >= 2, { limitMs: 5_000, everyMs: 20 });
+    expect(client.isReady).to.equal(false);
+    const started = Date.now();
+    await client.get(`${prefix}a`).then(
+      () => expect.fail('answered without a cluster'),
+      () => undefined,
+    );
+    expect(Date.now() - started).to.be.below(100);
+    client.destroy();
+    expect(await outcome).to.equal('gave up');
+  });
+});
+
+describe('cache: Redis Cluster client through a failover', function () {
+  this.timeout(90_000);
+  let cluster: OwnRedisCluster;
+  const prefix = '{tollgate-test}:';
+
+  before(async function () {
+    cluster = await ownRedisCluster(this, { replicas: 1, nodeTimeoutMs: 1000 });
+  });
+
+  after(async () => {
+    await cluster?.cleanup();
+  });
+
+  it("is back on the promoted replica soon after the cluster promotes it, the master of Tollgate's slot having crashed", async () => {
+    const client = new RedisClusterClient({ url: cluster.url, keyPrefix: prefix, connection: CONNECTION });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.set(`${prefix}a`, '1', { expiration: { type: 'PX', value: 60_000 } });
+      const slot = keySlot(prefix);
+      const master = await masterOfSlot(cluster.ports[0], slot);
+      if (master === null) throw new Error('no master serves the slot');
+      const survivor = cluster.ports.find((port) => port !== master) ?? 0;
+      await cluster.kill(master);
+      await eventually(() => Promise.resolve(client.isReady), (ready) => !ready, { limitMs: 5_000, everyMs: 20 });
+      const promoted = await eventually(() => masterOfSlot(survivor, slot), (port) => port !== null && port !== master, { limitMs: 30_000, everyMs: 50 });
+      expect(promoted).to.not.equal(null);
+      const since = Date.now();
+      const answered = await eventually(
+        () => client.get(`${prefix}b`).then(() => true, () => false),
+        Boolean,
+        { limitMs: 10_000, everyMs: 50 },
+      );
+      expect(answered, 'commands answered again').to.equal(true);
+      expect(client.isReady).to.equal(true);
+      expect(Date.now() - since, 'found within a reconnection interval of the promotion').to.be.below(3_000);
+    } finally {
+      client.destroy();
+    }
+  });
+});

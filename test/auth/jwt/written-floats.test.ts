@@ -4,6 +4,10 @@ import { floatPathsOf, isWrittenFloat, markWrittenFloats, pyStrOfClaim } from '.
 import type { Json, JsonObject } from '../../../src/domain/entities';
 import { aSigningKey } from '../../support/jwt';
 import { aTokenOfText, aVerifier, jwtSettings } from './fixtures';
+import { TokenVerifier } from '../../../src/auth/jwt/verify';
+import { VerifiedTokens } from '../../../src/auth/jwt/verified-tokens';
+import { JwksCache } from '../../../src/auth/jwt/jwks-cache';
+import { httpJwksFetcher } from '../../../src/auth/jwt/jwks-fetch';
 
 /** Claims parsed from `text` and marked as a verified token's are (the signature is not checked here). */
 function claimsOf(text: string): Claims {
@@ -74,6 +78,20 @@ describe('numbers a token wrote as floats (Python reads `1.0` as a float, JSON.p
       expect(isWrittenFloat(verified.claims, 'n')).to.equal(false);
       expect(isWrittenFloat(verified.claims['list'] as object, 0)).to.equal(true);
       expect(isWrittenFloat(verified.claims['list'] as object, 1)).to.equal(false);
+    });
+
+    it('a remembered token answers with the claims it was marked on: a warm Check neither rescans nor loses the marks', async () => {
+      const key = await aSigningKey('ES256', 'warm');
+      const settings = jwtSettings({ tollgate: { public_keys: [key.jwk] }, env: { publicKeyUrl: null } });
+      const remembered = new VerifiedTokens();
+      const verifier = new TokenVerifier(settings, new JwksCache(settings.jwks, httpJwksFetcher), remembered);
+      const token = await aTokenOfText(key, '{"team_id":1.0}');
+      const cold = await verifier.verify(token);
+      const warm = await verifier.verify(token);
+      if (cold.kind !== 'verified' || warm.kind !== 'verified') throw new Error('expected verified');
+      expect(remembered.hits).to.equal(1);
+      expect(warm.claims).to.equal(cold.claims);
+      expect(idAt(warm.claims, 'team_id')).to.equal('1.0');
     });
 
     it('a payload that opens with a byte order mark is read as jose reads it (and Python): its floats are marked', async () => {

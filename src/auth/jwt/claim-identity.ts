@@ -143,10 +143,20 @@ function inexactIdClaimOf(claims: Claims, settings: JwtSettings, issuer: IssuerS
   return [objectId, orgAlias, teamAlias].find((path) => isInexactId(claimReadAt(claims, path))) ?? null;
 }
 
-function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamClaimed: boolean, userIdClaim: string | null): RbacRole | null {
+/**
+ * `get_user_id(…, default_value=None) is not None`, as `get_rbac_role` tests it: any user claim
+ * but null makes a user token, one that names no user (`""`, `false`, an object) included.
+ */
+function userClaimed(claims: Claims, settings: JwtSettings, issuer: IssuerSettings | null): boolean {
+  if (issuerClaim(claims, issuer, 'userId') !== MISSING) return true;
+  const read = claimReadAt(claims, settings.fields.userId);
+  return read !== MISSING && read.value !== null;
+}
+
+function rbacRoleOf(claims: Claims, settings: JwtSettings, isAdmin: boolean, teamClaimed: boolean, userClaimed: boolean): RbacRole | null {
   if (isAdmin) return 'proxy_admin';
   if (teamClaimed) return 'team';
-  if (userIdClaim !== null) return 'internal_user';
+  if (userClaimed) return 'internal_user';
   const userRoles = stringsAt(claims, settings.fields.userRoles);
   const allowed = settings.userAllowedRoles;
   if (userRoles !== null && allowed !== null && userRoles.some((role) => allowed.includes(role))) return 'internal_user';
@@ -178,7 +188,7 @@ export function claimIdentityOf(claims: Claims, settings: JwtSettings): ClaimIde
   const isAdmin = scopes.includes(settings.adminJwtScope);
   const specificTeam = teamIdOf(claims, settings, issuer);
   const specificTeamId = specificTeam.id;
-  const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeam.present, idClaim('userId'));
+  const rbacRole = rbacRoleOf(claims, settings, isAdmin, specificTeam.present, userClaimed(claims, settings, issuer));
   const objectId = idAt(claims, settings.fields.objectId);
   const objectIsTeam = objectId !== null && rbacRole === 'team';
   const objectIsUser = objectId !== null && rbacRole === 'internal_user';

@@ -25,6 +25,17 @@ describe('claims → identity (litellm-auth.md §3.3 steps 2 and 5)', () => {
       expect(identityOf({ sub: 'u' }, { jwtauth: fields }).rbacRole).to.equal('internal_user');
     });
 
+    it("any user claim but null makes a user token, one naming no user included, as get_rbac_role's get_user_id(…) is not None", () => {
+      for (const sub of ['', false, true, {}, [], 0]) {
+        expect(identityOf({ sub, roles: ['x'] }, { jwtauth: fields }).rbacRole, JSON.stringify(sub)).to.equal('internal_user');
+      }
+      expect(identityOf({ sub: null, roles: ['x'] }, { jwtauth: fields }).rbacRole).to.equal(null);
+      // So its object id names its user, where a role mapping would otherwise make it a team token.
+      const jwtauth = { user_id_jwt_field: 'sub', object_id_jwt_field: 'oid', roles_jwt_field: 'groups', role_mappings: [{ role: 'eng', internal_role: 'team' }] };
+      expect(identityOf({ sub: '', groups: ['eng'], oid: 'o-1' }, { jwtauth })).to.include({ rbacRole: 'internal_user', userId: 'o-1', objectTeamId: null });
+      expect(identityOf({ groups: ['eng'], oid: 'o-1' }, { jwtauth })).to.include({ rbacRole: 'team', objectTeamId: 'o-1' });
+    });
+
     it('team_id_default makes every token a team token', () => {
       expect(identityOf({}, { jwtauth: { team_id_default: 'fallback' } })).to.include({ rbacRole: 'team', specificTeamId: 'fallback', specificTeamIdIsDefault: true });
     });

@@ -64,8 +64,13 @@ export class RedisClusterClient extends EventEmitter implements RedisClient {
     return this.cluster.slots[this.slot]?.master.client?.isReady === true;
   }
 
+  /**
+   * From connect() until close() or destroy(), as a standalone client is open while it reconnects:
+   * callers close an open client only (closeRedis, the bus), and one still trying to reach the
+   * cluster must be closed too, or it goes on trying, and connects, after shutdown.
+   */
   get isOpen(): boolean {
-    return !this.closed && this.cluster.isOpen;
+    return !this.closed && (this.connecting !== null || this.cluster.isOpen);
   }
 
   get(key: string): Promise<unknown> {

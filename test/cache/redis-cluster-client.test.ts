@@ -4,6 +4,8 @@
  * invalidation bus work as on a standalone Redis, and a cluster that cannot be reached is an
  * outage (commands fail at once, connecting goes on) rather than a crash.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { hashTagOf, keySlot } from '../../src/cache/hash-tag';
@@ -12,6 +14,7 @@ import { RedisMessageBus } from '../../src/cache/redis-bus';
 import { RedisClusterClient } from '../../src/cache/redis-cluster-client';
 import { reconnectDelayMs, RedisSharedCache, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { isPurgeMarker } from '../../src/cache/shared-cache';
+import { closeRedis } from '../../src/server/runtime';
 import { sparePort } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { masterOfSlot, ownRedisCluster, type OwnRedisCluster } from '../support/redis-cluster';
@@ -126,6 +129,36 @@ describe('cache: Redis Cluster client', function () {
     expect(Date.now() - started).to.be.below(100);
     client.destroy();
     expect(await outcome).to.equal('gave up');
+  });
+
+  it('counts as open while it keeps trying to reach the cluster, so that closing it then (closeRedis) ends the trying, the subscriber\'s too', async () => {
+    const port = await sparePort();
+    const client = new RedisClusterClient({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, connection: CONNECTION });
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const outcome = client.connect().then(
+      () => 'connected',
+      () => 'gave up',
+    );
+    const bus = new RedisMessageBus(client, invalidationChannel(prefix), 200);
+    await bus.subscribe(() => undefined).catch(() => undefined); // nothing answers: it goes on in the background
+    await eventually(() => Promise.resolve(errors.length), (n) => n >= 2, { limitMs: 5_000, everyMs: 20 });
+    expect(client.isOpen, 'open while reconnecting, as a standalone client is').to.equal(true);
+    await closeRedis({ client, bus });
+    expect(client.isOpen).to.equal(false);
+    expect(await outcome).to.equal('gave up');
+    // Had either client gone on trying, it would knock within its longest back-off (2 s).
+    const server = createServer((socket) => socket.destroy());
+    let knocks = 0;
+    server.on('connection', () => (knocks += 1));
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(Infinity) + 500));
+    } finally {
+      server.close();
+    }
+    expect(knocks, 'connection attempts after closeRedis').to.equal(0);
   });
 });
 

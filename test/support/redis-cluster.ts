@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,37 @@ export interface ClusterShape {
 }
 
 const THREE_MASTERS: ClusterShape = { replicas: 0, nodeTimeoutMs: 15_000 };
+
+/** A cluster node also listens on its port + 10000 (the cluster bus); a node without it never starts. */
+const CLUSTER_BUS_OFFSET = 10_000;
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const free = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (free) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return free;
+}
+
+/**
+ * Ports for `count` nodes whose bus ports exist (at most 65535: the kernel's spare ports reach
+ * 60999 on Linux, 65535 elsewhere), are free, and are no other node's port.
+ */
+export async function spareClusterPorts(count: number, pick: () => Promise<number> = sparePort, isFree: (port: number) => Promise<boolean> = portIsFree): Promise<number[]> {
+  const ports: number[] = [];
+  const taken = new Set<number>();
+  for (let attempt = 0; ports.length < count; attempt += 1) {
+    if (attempt >= 100 * count) throw new Error(`redis cluster: no ${count} spare ports with spare cluster bus ports`);
+    const port = await pick();
+    const bus = port + CLUSTER_BUS_OFFSET;
+    if (bus > 65535 || taken.has(port) || taken.has(bus) || !(await isFree(bus))) continue;
+    ports.push(port);
+    taken.add(port).add(bus);
+  }
+  return ports;
+}
 
 function clusterToolsInstalled(): boolean {
   return redisServerInstalled() && spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -104,12 +136,19 @@ export async function ownRedisCluster(ctx: Mocha.Context, shape: ClusterShape = 
     child.kill('SIGKILL');
     await exited;
   };
+  // A run that ends without cleanup (a before hook timed out, then mocha's --exit) must not leave nodes behind.
+  const killAll = (): void => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killAll);
   const cleanup = async (): Promise<void> => {
+    process.removeListener('exit', killAll);
     await Promise.all(children.map(stop));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 3 * (1 + shape.replicas); i += 1) ports.push(await sparePort());
+    ports.push(...(await spareClusterPorts(3 * (1 + shape.replicas))));
     for (const port of ports) {
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)];
       const rest = ['--cluster-node-timeout', String(shape.nodeTimeoutMs), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];

@@ -324,15 +324,19 @@ export function requireTeamMemberRole(role: string): TeamMemberRole {
 }
 
 /**
- * `team update-member` (LiteLLM's /team/member_update): the member's budget amounts, written to
- * its own budget row (null clears one), or `budgetId`, a link to an existing row (Tollgate's own);
- * and its role in the team.
+ * `team update-member` (LiteLLM's /team/member_update): the member's budget amounts, window and
+ * allowed models, written to its own budget row (null clears one), or `budgetId`, a link to an
+ * existing row (Tollgate's own); and its role in the team.
  */
 export type TeamMemberChanges = Changes<{
   readonly budgetId: string;
   readonly maxBudgetInTeam: number;
   readonly tpmLimit: number;
   readonly rpmLimit: number;
+  /** `budget_duration`; changing it also sets `budget_reset_at` (budgetDurationColumns). */
+  readonly budgetDuration: string;
+  /** The budget row's `allowed_models`; null clears it to `[]`, all the team's models. */
+  readonly allowedModels: readonly string[];
 }> & { readonly role?: TeamMemberRole };
 
 /** An update that names nothing is refused: it would only touch `updated_at`. */

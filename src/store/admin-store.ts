@@ -190,8 +190,8 @@ const NO_BUDGET_SETTINGS: MemberBudgetSettings = {
   allowed_models: [],
 };
 
-/** The amounts `team update-member` writes to a member's budget row (LiteLLM's /team/member_update). */
-type MemberBudgetAmounts = Partial<Pick<BudgetRecord, 'max_budget' | 'tpm_limit' | 'rpm_limit'>>;
+/** The settings `team update-member` writes to a member's budget row (LiteLLM's /team/member_update). */
+type MemberBudgetAmounts = Partial<Pick<BudgetRecord, 'max_budget' | 'tpm_limit' | 'rpm_limit' | 'budget_duration' | 'allowed_models'>>;
 
 /** The amounts given a value (null included: it clears one); those left out are kept. */
 function givenAmounts(amounts: { readonly [K in keyof MemberBudgetAmounts]: MemberBudgetAmounts[K] | undefined }): MemberBudgetAmounts {
@@ -207,10 +207,22 @@ function limitsSomething(settings: MemberBudgetSettings): boolean {
   return Object.values(settings).some((value) => value !== null && !(Array.isArray(value) && value.length === 0));
 }
 
-/** What `updateTeamMember` wrote: the membership as stored now (null: none), and the budget rows it created or changed. */
+/**
+ * What `updateTeamMember` wrote: the member's entry in the team's `members_with_roles` as stored
+ * now (null: the team does not list it), its membership (null: none), and the budget rows it
+ * created or changed.
+ */
 export interface TeamMemberUpdate {
+  readonly member: JsonObject | null;
   readonly membership: TeamMembership | null;
   readonly budgetIds: readonly string[];
+}
+
+/** The user's entry in `members_with_roles`, if it has one. */
+function memberEntry(membersWithRoles: unknown, userId: string): JsonObject | null {
+  if (!Array.isArray(membersWithRoles)) return null;
+  const entry: unknown = membersWithRoles.find((m: unknown) => isJsonObject(m) && m.user_id === userId);
+  return isJsonObject(entry) ? entry : null;
 }
 
 /** The tables besides LiteLLM_TeamMembership whose rows link a budget row by `budget_id`. */
@@ -982,8 +994,10 @@ export class AdminStore {
   }
 
   /**
-   * LiteLLM's /team/member_update. Budget amounts (`maxBudgetInTeam`, `tpmLimit`, `rpmLimit`; null
-   * clears one, one left out is kept) are written to the member's own budget row, as newer
+   * LiteLLM's /team/member_update. Budget amounts (`maxBudgetInTeam`, `tpmLimit`, `rpmLimit`,
+   * `budgetDuration`, which sets `budget_reset_at` to now + it, and `allowedModels`, what the team
+   * member model access check reads; null clears one, one left out is kept) are written to the
+   * member's own budget row, as newer
    * LiteLLM's `_upsert_budget_and_membership` merge-patches it: a row of its own is changed in
    * place; a row others link too (the team's default member budget, another membership, a key, an
    * end user, …) is left alone and the member gets a copy of it with the amounts applied, its
@@ -994,7 +1008,8 @@ export class AdminStore {
    * writes there, is left alone). A membership row is created when the member gets a budget and
    * has none. Refuses a user the team neither lists nor has a membership row for (newer LiteLLM:
    * "User not found in team"), and a role for one it does not list (LiteLLM would change nothing).
-   * Resolves the membership (null when there is none) and the budget rows written.
+   * Resolves the member's `members_with_roles` entry, the membership (null when there is none) and
+   * the budget rows written.
    */
   async updateTeamMember(userId: string, teamId: string, changes: TeamMemberChanges): Promise<TeamMemberUpdate> {
     requireId('user id', userId);
@@ -1003,6 +1018,8 @@ export class AdminStore {
       max_budget: ifGiven(changes.maxBudgetInTeam, (v) => requireAmount('max budget in team', v)),
       tpm_limit: ifGiven(changes.tpmLimit, (v) => requireRateLimit('tpm limit', v)),
       rpm_limit: ifGiven(changes.rpmLimit, (v) => requireRateLimit('rpm limit', v)),
+      budget_duration: ifGiven(changes.budgetDuration, (v) => (v === null ? null : requireDuration('budget duration', v))),
+      allowed_models: listChange(changes.allowedModels),
     });
     const changesAmounts = Object.keys(amounts).length > 0;
     if (changes.budgetId !== undefined && changesAmounts) {
@@ -1032,10 +1049,11 @@ export class AdminStore {
       if (role !== undefined) {
         await manager.update(TeamRecord, { team_id: teamId }, { members_with_roles: withMemberRole(team.members_with_roles, userId, role), updated_at: this.now() });
       }
-      return written;
+      const entry = memberEntry(team.members_with_roles, userId);
+      return { ...written, member: entry === null || role === undefined ? entry : { ...entry, role } };
     });
     const membership = result.hasRow ? await this.readBack(this.reader.findMembership(userId, teamId), 'team membership', `${userId} in ${teamId}`) : null;
-    return { membership, budgetIds: result.budgetIds };
+    return { member: result.member, membership, budgetIds: result.budgetIds };
   }
 
   /** `updateTeamMember`'s link: the membership (created if missing) to `budgetId`, or to none. Resolves whether a row is left. */
@@ -1065,12 +1083,14 @@ export class AdminStore {
     const unlink = async (): Promise<void> => {
       await manager.update(TeamMembershipRecord, { user_id: userId, team_id: teamId }, { budget_id: null });
     };
+    // A duration given starts a fresh window, as LiteLLM sets budget_reset_at with it (none: cleared).
+    const window = budgetDurationColumns(amounts.budget_duration, this.now());
     if (linked !== null && !(await this.isSharedBudget(manager, team, userId, linked.budget_id))) {
       if (!limitsSomething({ ...memberBudgetSettingsOf(linked), ...amounts })) {
         await unlink();
         return { hasRow: true, budgetIds: [] };
       }
-      await manager.update(BudgetRecord, { budget_id: linked.budget_id }, { ...amounts, updated_at: this.now(), updated_by: this.actor });
+      await manager.update(BudgetRecord, { budget_id: linked.budget_id }, { ...amounts, ...window, updated_at: this.now(), updated_by: this.actor });
       return { hasRow: true, budgetIds: [linked.budget_id] };
     }
     const settings: MemberBudgetSettings = {
@@ -1088,8 +1108,9 @@ export class AdminStore {
       ...columns,
       // As LiteLLM's copy: an unset per-model budget keeps the column's default.
       ...(isJsonObject(model_max_budget) ? { model_max_budget } : {}),
-      // LiteLLM's copy carries the shared row's window: restarting it would hand the member a fresh period.
-      budget_reset_at: linked?.budget_reset_at ?? null,
+      // LiteLLM's copy carries the shared row's window, unless a duration is given: restarting it
+      // on an unrelated edit would hand the member a fresh period.
+      budget_reset_at: window.budget_reset_at !== undefined ? window.budget_reset_at : (linked?.budget_reset_at ?? null),
       ...this.audit(),
     });
     if (existing !== null) {

@@ -419,7 +419,11 @@ describeEachBackend('AdminStore', (backend) => {
     it('creates a budget row and the membership of a listed member without one; amounts all `none` write nothing', async () => {
       const team = await admin.createTeam();
       await admin.addTeamMember('bare', team.team_id);
-      expect(await admin.updateTeamMember('bare', team.team_id, { maxBudgetInTeam: null })).to.deep.equal({ membership: null, budgetIds: [] });
+      expect(await admin.updateTeamMember('bare', team.team_id, { maxBudgetInTeam: null })).to.deep.equal({
+        member: { user_id: 'bare', user_email: null, role: 'user' },
+        membership: null,
+        budgetIds: [],
+      });
       expect(await store.findMembership('bare', team.team_id)).to.equal(null);
       const given = await admin.updateTeamMember('bare', team.team_id, { tpmLimit: 50 });
       expect(given.membership).to.deep.include({ user_id: 'bare', team_id: team.team_id, spend: 0 });
@@ -430,7 +434,11 @@ describeEachBackend('AdminStore', (backend) => {
       const team = await admin.createTeam();
       await admin.addTeamMember('promoted', team.team_id);
       await admin.addTeamMember('other', team.team_id);
-      expect(await admin.updateTeamMember('promoted', team.team_id, { role: 'admin' })).to.deep.equal({ membership: null, budgetIds: [] });
+      expect(await admin.updateTeamMember('promoted', team.team_id, { role: 'admin' }), 'the entry as written').to.deep.equal({
+        member: { user_id: 'promoted', user_email: null, role: 'admin' },
+        membership: null,
+        budgetIds: [],
+      });
       const teamRow = await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id });
       expect(teamRow.members_with_roles).to.deep.equal([
         { user_id: 'promoted', user_email: null, role: 'admin' },
@@ -443,7 +451,46 @@ describeEachBackend('AdminStore', (backend) => {
       expect(await memberBudget('promoted', team.team_id)).to.deep.include({ max_budget: 3 });
     });
 
-    it('refuses, writing nothing: no change, a negative or fractional amount, an unknown role, a budget id with amounts, a role for a member the team does not list', async () => {
+    it("sets a member's budget_duration and budget_reset_at to now + it, on its own row or a copy of a shared one (a fresh window, not the shared row's); `none` clears both", async () => {
+      const days30 = 30 * 24 * 3600 * 1000;
+      const team = await admin.createTeam({ teamMemberBudget: 5, teamMemberBudgetDuration: '1d' });
+      const defaultId = String(team.metadata['team_member_budget_id']);
+      await admin.addTeamMember('windowed', team.team_id);
+      await admin.updateTeamMember('windowed', team.team_id, { budgetId: defaultId });
+      const copied = await admin.updateTeamMember('windowed', team.team_id, { budgetDuration: '30d' });
+      const copy = await memberBudget('windowed', team.team_id);
+      expect(copy?.budget_id).to.equal(copied.budgetIds[0]).and.not.equal(defaultId);
+      expect(copy).to.deep.include({ max_budget: 5, budget_duration: '30d' });
+      expect(copy?.budget_reset_at?.getTime()).to.equal(now.getTime() + days30);
+      expect(copied.membership?.budget).to.deep.include({ budget_duration: '30d' });
+      expect(await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: defaultId })).to.deep.include({ budget_duration: '1d' });
+
+      await admin.updateTeamMember('windowed', team.team_id, { budgetDuration: '1h' });
+      expect(await memberBudget('windowed', team.team_id), 'in place').to.deep.include({ budget_id: copy?.budget_id, budget_duration: '1h' });
+      expect((await memberBudget('windowed', team.team_id))?.budget_reset_at?.getTime()).to.equal(now.getTime() + 3600 * 1000);
+      await admin.updateTeamMember('windowed', team.team_id, { budgetDuration: null });
+      expect(await memberBudget('windowed', team.team_id)).to.deep.include({ budget_id: copy?.budget_id, budget_duration: null, budget_reset_at: null, max_budget: 5 });
+    });
+
+    it("sets a member's allowed_models, what the team member model access check reads, on its own row or a copy; `none` clears them, the last limit unlinking the row", async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 5 });
+      const defaultId = String(team.metadata['team_member_budget_id']);
+      await admin.addTeamMember('limited', team.team_id);
+      await admin.updateTeamMember('limited', team.team_id, { budgetId: defaultId });
+      const copied = await admin.updateTeamMember('limited', team.team_id, { allowedModels: ['gpt-4o-mini'] });
+      expect(copied.membership?.budget?.allowed_models).to.deep.equal(['gpt-4o-mini']);
+      expect(copied.budgetIds).to.have.length(1).and.not.include(defaultId);
+      expect((await store.findMembership('limited', team.team_id))?.budget).to.deep.include({ allowed_models: ['gpt-4o-mini'], max_budget: 5 });
+      expect((await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: defaultId })).allowed_models).to.deep.equal([]);
+
+      await admin.updateTeamMember('limited', team.team_id, { allowedModels: ['gpt-4o', 'gpt-4o-mini'], maxBudgetInTeam: null });
+      expect(await memberBudget('limited', team.team_id), 'in place').to.deep.include({ budget_id: copied.budgetIds[0], allowed_models: ['gpt-4o', 'gpt-4o-mini'], max_budget: null });
+      const cleared = await admin.updateTeamMember('limited', team.team_id, { allowedModels: null });
+      expect(cleared.budgetIds, 'nothing left to limit: unlinked').to.deep.equal([]);
+      expect(cleared.membership?.budget).to.equal(null);
+    });
+
+    it('refuses, writing nothing: no change, a negative or fractional amount, an unknown role or duration, a budget id with amounts, a role for a member the team does not list', async () => {
       const team = await admin.createTeam({ teamMemberBudget: 5 });
       const own = await admin.addTeamMember('checked', team.team_id);
       const budgetsBefore = await backend().dataSource.getRepository(BudgetRecord).count();
@@ -453,6 +500,8 @@ describeEachBackend('AdminStore', (backend) => {
       await expectAdminError(admin.updateTeamMember('checked', team.team_id, { rpmLimit: -2 }), /rpm limit must not be negative/);
       await expectAdminError(admin.updateTeamMember('checked', team.team_id, { role: 'owner' as 'admin' }), /unknown team member role 'owner'/);
       await expectAdminError(admin.updateTeamMember('checked', team.team_id, { budgetId: null, maxBudgetInTeam: 1 }), /a budget id and budget amounts/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { budgetId: null, allowedModels: ['gpt-4o'] }), /a budget id and budget amounts/);
+      await expectAdminError(admin.updateTeamMember('checked', team.team_id, { budgetDuration: 'soon' }), /budget duration must be a duration such as 1h/);
       await backend().dataSource.getRepository(TeamMembershipRecord).insert({ user_id: 'unlisted', team_id: team.team_id, spend: 0, total_spend: 0, budget_id: null });
       await expectAdminError(admin.updateTeamMember('unlisted', team.team_id, { role: 'admin', maxBudgetInTeam: 1 }), /not in its members_with_roles/);
       expect(await backend().dataSource.getRepository(BudgetRecord).count()).to.equal(budgetsBefore);

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { createClient } from 'redis';
 import { hashTagOf, keySlot } from '../../src/cache/hash-tag';
 import { invalidationChannel } from '../../src/cache/invalidation';
+import { LuaScript } from '../../src/cache/lua-script';
 import { RedisMessageBus } from '../../src/cache/redis-bus';
 import { RedisClusterClient } from '../../src/cache/redis-cluster-client';
 import { reconnectDelayMs, RedisSharedCache, type RedisClient } from '../../src/cache/redis-shared-cache';
@@ -175,12 +176,22 @@ describe('cache: Redis Cluster client through a failover', function () {
     await cluster?.cleanup();
   });
 
-  it("is back on the promoted replica soon after the cluster promotes it, the master of Tollgate's slot having crashed", async () => {
+  it("is back on the promoted replica soon after the cluster promotes it, the master of Tollgate's slot having crashed, and runs the scripts it had cached there", async () => {
     const client = new RedisClusterClient({ url: cluster.url, keyPrefix: prefix, connection: CONNECTION });
     client.on('error', () => undefined);
     await client.connect();
+    let evals = 0;
+    const evalOf = client.eval.bind(client);
+    client.eval = (script, options) => {
+      evals += 1;
+      return evalOf(script, options);
+    };
+    const script = new LuaScript('count', "return redis.call('INCR', KEYS[1])");
     try {
       await client.set(`${prefix}a`, '1', { expiration: { type: 'PX', value: 60_000 } });
+      await script.run(client, [`${prefix}n`], [], 1000);
+      await script.run(client, [`${prefix}n`], [], 1000);
+      expect(evals, 'cached on the master by its first EVAL').to.equal(1);
       const slot = keySlot(prefix);
       const master = await masterOfSlot(cluster.ports[0], slot);
       if (master === null) throw new Error('no master serves the slot');
@@ -198,7 +209,73 @@ describe('cache: Redis Cluster client through a failover', function () {
       expect(answered, 'commands answered again').to.equal(true);
       expect(client.isReady).to.equal(true);
       expect(Date.now() - since, 'found within a reconnection interval of the promotion').to.be.below(3_000);
+      // The promoted replica's script cache is empty (scripts replicate as their effects): NOSCRIPT, then EVAL.
+      expect(await script.run(client, [`${prefix}n`], [], 1000)).to.be.a('number');
+      expect(evals, 'sent again with EVAL').to.equal(2);
     } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe('cache: Redis Cluster invalidations through the crash of the node the subscriber listens on', function () {
+  this.timeout(90_000);
+  let cluster: OwnRedisCluster;
+  const prefix = '{tollgate-test}:';
+  const channel = invalidationChannel(prefix);
+
+  before(async function () {
+    cluster = await ownRedisCluster(this, { replicas: 1, nodeTimeoutMs: 1000 });
+  });
+
+  after(async () => {
+    await cluster?.cleanup();
+  });
+
+  /** Subscribers to the channel on one node: classic pub/sub is counted where the subscription was made. */
+  const subscribersOn = async (port: number): Promise<number> => {
+    const node = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+    node.on('error', () => undefined);
+    try {
+      await node.connect();
+      const reply = await node.sendCommand<unknown[]>(['PUBSUB', 'NUMSUB', channel]);
+      return Number(reply[1]);
+    } catch {
+      return 0;
+    } finally {
+      if (node.isOpen) node.destroy();
+    }
+  };
+
+  it('subscribes again on another node once the cluster replaces the crashed one, and hears what is published', async () => {
+    const client = new RedisClusterClient({ url: cluster.url, keyPrefix: prefix, connection: CONNECTION });
+    client.on('error', () => undefined);
+    await client.connect();
+    const bus = new RedisMessageBus(client, channel, 1000);
+    const heard: string[] = [];
+    await bus.subscribe((message) => heard.push(message));
+    try {
+      const counts = await Promise.all(cluster.ports.map(subscribersOn));
+      const listenedOn = cluster.ports[counts.indexOf(1)];
+      expect(counts.filter((n) => n === 1), 'one subscription, on one node').to.have.length(1);
+      await cluster.kill(listenedOn);
+      const survivors = cluster.ports.filter((port) => port !== listenedOn);
+      const moved = await eventually(async () => (await Promise.all(survivors.map(subscribersOn))).some((n) => n === 1), Boolean, {
+        limitMs: 30_000,
+        everyMs: 100,
+      });
+      expect(moved, 'subscribed again on a live node').to.equal(true);
+      const received = await eventually(
+        async () => {
+          await bus.publish('after the crash').catch(() => undefined);
+          return heard;
+        },
+        (messages) => messages.length > 0,
+        { limitMs: 10_000, everyMs: 100 },
+      );
+      expect(received).to.include('after the crash');
+    } finally {
+      await bus.unsubscribe();
       client.destroy();
     }
   });

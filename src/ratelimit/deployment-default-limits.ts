@@ -14,8 +14,11 @@
  * anywhere costs a Check one property read.
  */
 import { deploymentsFor, type ResolvedDeployment } from '../checks/model-router';
+import type { Snapshot } from '../checks/types';
 import type { ModelDeployment, Policy } from '../config/policy';
+import type { JsonObject } from '../domain/entities';
 import type { RequestFacts } from '../domain/request';
+import type { SpendTarget } from '../spend/targets';
 import { UNREAD_MODEL } from '../domain/request';
 
 export type DefaultLimitMetric = 'rpm' | 'tpm';
@@ -213,4 +216,38 @@ function modelLimitMapOf(index: DeploymentDefaultLimitIndex, model: string, metr
   if (index.named.has(model)) return null;
   const limit = deploymentDefaultLimitsFor(index, model)?.[metric] ?? null;
   return limit === null ? null : { [model]: limit };
+}
+
+/**
+ * The window a JWT caller without a key counts the deployments' default in. v3 builds the key's
+ * per-model descriptor without asking whether there is a key (`f"{api_key}:{model}"`), and a JWT
+ * caller's `api_key` is None: every key-less JWT caller of a model shares one `None:<model>`
+ * window there, so one tenant's burst spends every other tenant's allowance. Tollgate gives each
+ * caller its own window instead, as the default means one allowance per caller: the token's user
+ * id, else its team's; only a token naming neither shares one, as in LiteLLM. The id names no key
+ * row (a key's is a hex hash, with no `:`), so no key's window is reached.
+ */
+export function keylessCallerWindow(snapshot: Pick<Snapshot, 'jwtUserId' | 'team'>): SpendTarget {
+  const userId = snapshot.jwtUserId ?? '';
+  if (userId !== '') return { kind: 'key', id: `jwt-user:${userId}` };
+  const teamId = snapshot.team?.team_id ?? '';
+  return { kind: 'key', id: teamId === '' ? 'jwt' : `jwt-team:${teamId}` };
+}
+
+/**
+ * get_key_model_rpm_limit for a JWT caller without a key: the JWT path copies only the team's
+ * metadata onto the token, so the team's `metadata.model_rpm_limit` (source 3) ends the lookup,
+ * else the deployments' default applies. A team map already limits the caller in the team's own
+ * `model_per_team` window, which counts every request this window would: nothing is added for it.
+ * Only rpm: a response's tokens feed the windows of its key, team, project and organization, not
+ * this one, so a tpm default would hold only the tokens reserved until each response.
+ */
+export function keylessDefaultRpmLimits(
+  teamMetadata: JsonObject | undefined,
+  policy: Policy | null,
+  model: NonNullable<RequestFacts['model']>,
+): ModelLimitMap | null {
+  const team = teamMetadata?.model_rpm_limit;
+  if (team !== undefined && team !== null) return null;
+  return deploymentDefaultModelLimits(policy, model, 'rpm');
 }

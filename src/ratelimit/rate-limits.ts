@@ -27,7 +27,7 @@ import { rateTargetName, uriPart } from '../spend/targets';
 import { hasOwnKeys } from '../util/own-keys';
 import { isWellFormed, wellFormed } from '../util/well-formed';
 import type { Policy } from '../config/policy';
-import { deploymentDefaultModelLimits } from './deployment-default-limits';
+import { deploymentDefaultModelLimits, keylessCallerWindow, keylessDefaultRpmLimits } from './deployment-default-limits';
 import { limiterModelOf } from './limiter-model';
 
 export type RateMetric = 'rpm' | 'tpm';
@@ -84,7 +84,7 @@ export function throttledLimit(limit: number | null, share: number | null): numb
  * and the session id of an agent with a session limit (agentSessionIdOf). `keyThrottle` scales the
  * key's own limits (v3's `api_key` descriptor only) for a key throttled over its budget
  * (checks/key-budget.ts keyBudgetThrottle). `policy` gives the deployments' default per-key limits
- * (deployment-default-limits.ts); without it, none apply.
+ * (deployment-default-limits.ts), to keys and to key-less JWT callers; without it, none apply.
  */
 export function rateLimitsOf(
   snapshot: Snapshot,
@@ -120,6 +120,10 @@ export function rateLimitsOf(
       const rpm = ownRpm !== undefined ? ownRpm : deploymentDefaultModelLimits(policy, limitedModel, 'rpm');
       const tpm = ownTpm !== undefined ? ownTpm : deploymentDefaultModelLimits(policy, limitedModel, 'tpm');
       if (rpm !== null || tpm !== null) addModelLimits(out, { kind: 'key', id: key.token }, 'model_per_key', rpm, tpm, limitedModel);
+    } else if ((policy?.deploymentDefaultLimits ?? null) !== null && snapshot.jwtUserId !== undefined) {
+      // A JWT caller without a key: v3 builds this descriptor for it too (keylessCallerWindow).
+      const rpm = keylessDefaultRpmLimits(team?.metadata, policy, limitedModel);
+      if (rpm !== null) addModelLimits(out, keylessCallerWindow(snapshot), 'model_per_key', rpm, null, limitedModel);
     }
     // v3 builds this descriptor twice (in _create_rate_limit_descriptors and again in
     // _add_team_model_rate_limit_descriptor_from_metadata), so its window counts every request

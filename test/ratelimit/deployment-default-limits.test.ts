@@ -201,7 +201,7 @@ describe("rate limits: a deployment's default_api_key_rpm_limit / _tpm_limit (ge
       expect(limit?.target).to.deep.equal({ kind: 'key', id: KEY_HASH });
     });
 
-    it('applies none without a policy or to a caller without a key (a JWT caller)', () => {
+    it('applies none without a policy, nor to a caller without a key that is no JWT caller (keyless-deployment-default-limits.test.ts has those)', () => {
       expect(show({ key: aKey() }, 'model1', null)).to.deep.equal([]);
       expect(show({ key: null }, 'model1')).to.deep.equal([]);
     });

@@ -84,6 +84,11 @@ export class Authorizer {
    */
   readonly resolveModelId = (modelId: string): string | null => modelNameForModelId(this.policy, modelId);
 
+  /** The policy's `general_settings.completion_model` (null: none), which the request parser puts in the facts where it applies. */
+  get completionModel(): string | null {
+    return this.policy.completionModel ?? null;
+  }
+
   /** Decide from now on by this policy (the model list grew or shrank: server/database-models.ts). */
   usePolicy(policy: Policy): void {
     this.policy = policy;

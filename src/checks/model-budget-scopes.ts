@@ -201,10 +201,10 @@ export function chargedModelBudgetsOf(
  * checks read beside it (envoy/attributes.ts): the response is the served model's, and the body's
  * windows are not charged for it. Only a list can hold a served model the body did not name.
  */
-function chargedModelsOf(request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>): Pick<RequestFacts, 'model'> {
+function chargedModelsOf(request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path' | 'completionModel'>>): Pick<RequestFacts, 'model'> {
   const model = request.model;
   if (model === null || typeof model === 'string' || request.route === undefined) return request;
-  const names = servedModelNamesOf({ route: request.route, path: request.path });
+  const names = servedModelNamesOf({ route: request.route, path: request.path, completionModel: request.completionModel });
   return names === null ? request : { model: names };
 }
 

@@ -61,7 +61,7 @@ export function memberModelMaxBudget(limits: JsonObject, model: string): number 
 }
 
 /** What the check reads of a request: its model(s), and the route and raw path that name the model LiteLLM's handler serves. */
-export type MemberModelRequest = Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>;
+export type MemberModelRequest = Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path' | 'completionModel'>>;
 
 /** The model the check reads: the request's, the first of a list; null when it names none. */
 function checkedModelOf(request: MemberModelRequest): string | null {
@@ -77,7 +77,7 @@ function checkedModelOf(request: MemberModelRequest): string | null {
  */
 function servedModelsOf(request: MemberModelRequest): readonly string[] | null {
   if (request.model === null || typeof request.model === 'string' || request.route === undefined) return null;
-  const names = servedModelNamesOf({ route: request.route, path: request.path });
+  const names = servedModelNamesOf({ route: request.route, path: request.path, completionModel: request.completionModel });
   return names === null ? null : typeof names === 'string' ? [names] : names;
 }
 

@@ -110,6 +110,12 @@ export interface Policy {
    * policy is built (ratelimit/deployment-default-limits.ts). Absent or null: no deployment sets one.
    */
   readonly deploymentDefaultLimits?: DeploymentDefaultLimitIndex | null;
+  /**
+   * general_settings.completion_model, when a non-empty string: the model LiteLLM serves on the
+   * chat, completions and embeddings routes whatever the request names (routes/handler-model.ts).
+   * Absent or null: none.
+   */
+  readonly completionModel?: string | null;
 }
 
 /**
@@ -224,5 +230,16 @@ export function buildPolicy(config: LiteLlmConfig): Policy {
     allowRequestsOnDbUnavailable: general.allow_requests_on_db_unavailable ?? false,
     applyUserBudgetToTeamKeys: general.apply_user_budget_to_team_keys ?? false,
     budgetExceededThrottlePercentage: budgetThrottlePercentage(config),
+    completionModel: completionModelOf(general),
   });
+}
+
+/**
+ * LiteLLM reads `general_settings.get("completion_model")` as the first term of an `or`, so ""
+ * (like null) leaves the request's model. A value that is not a string is not followed: LiteLLM
+ * would set the model to it and serve no deployment.
+ */
+function completionModelOf(general: Readonly<Record<string, unknown>>): string | null {
+  const model = general['completion_model'];
+  return typeof model === 'string' && model !== '' ? model : null;
 }

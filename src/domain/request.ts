@@ -62,6 +62,11 @@ export interface RequestFacts {
    * UNREAD_MODEL when it may name one Tollgate could not read.
    */
   readonly model: string | readonly string[] | null;
+  /**
+   * `general_settings.completion_model` on the routes whose handler LiteLLM serves it on, in place
+   * of the body's, the path's and the query's model (routes/handler-model.ts). Absent otherwise.
+   */
+  readonly completionModel?: string;
   /** End-user (customer) id per LiteLLM's get_end_user_id_from_request_body; headers beat body. */
   readonly endUserId: string | null;
   /** Downstream peer address (the client as Envoy saw it). */

@@ -5,7 +5,7 @@
 import type { Settings } from '../config/settings';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { isLlmApiRoute } from '../routes/classify';
-import { pathModelOf, readsQueryModel, servedNamesOf } from '../routes/handler-model';
+import { appliesCompletionModel, pathModelOf, readsQueryModel, servedNamesOf } from '../routes/handler-model';
 import { readBody } from './body';
 import { credentialBeforePassThrough, withPassThroughKey } from './credential';
 import { getEndUserId } from './end-user';
@@ -22,9 +22,15 @@ export type AttributeSettings = Pick<Settings, 'basePath' | 'credentials'>;
 
 /**
  * `resolveModelId` is the router's deployment-id lookup (by the policy in force, database models
- * included), for the model ids LiteLLM decodes from managed video and character ids.
+ * included), for the model ids LiteLLM decodes from managed video and character ids;
+ * `completionModel` is the policy's `general_settings.completion_model` (null: none).
  */
-export function parseCheckRequest(request: CheckRequest, settings: AttributeSettings, resolveModelId?: ModelIdResolver | null): RequestFacts {
+export function parseCheckRequest(
+  request: CheckRequest,
+  settings: AttributeSettings,
+  resolveModelId?: ModelIdResolver | null,
+  completionModel: string | null = null,
+): RequestFacts {
   const http = request.attributes?.request?.http;
   const headers = collectHeaders(http);
   const path = http?.path || headerValue(headers, ':path') || '/';
@@ -38,7 +44,9 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
   // A cut body is not merged: a query value would stand in for a field past the cut, which wins.
   const data = webSocket ? body.body : body.invalid || body.truncated ? withPathVectorStoreOnly(body.body, route) : withRequestParameters(body.body, route, query);
   const modelSource = webSocket || !(body.truncated || body.invalid) ? data : unreadBodyModelSource(body, route, query);
-  const model = withServedModel(getModelFromRequest(modelSource, route, query, headers, resolveModelId), route, query);
+  const completion = completionModel !== null && appliesCompletionModel(route) ? completionModel : null;
+  const requested = getModelFromRequest(modelSource, route, query, headers, resolveModelId);
+  const model = withServedModel(requested, route, query, completion);
   const facts: RequestFacts = {
     requestId: http?.id || headerValue(headers, 'x-request-id') || '',
     method: http?.method || headerValue(headers, ':method') || '',
@@ -55,14 +63,15 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
     jwtCredential: credential === found ? undefined : found,
     // Not JSON at all, the body is read as LiteLLM reads it, as none: the request is refused 400
     // once the caller passes (checks/invalid-json-body.ts), so its model never reaches the upstream.
-    model: model === null && (body.truncated || body.invalid) && body.invalidJson === undefined && mayNameModel(route) ? UNREAD_MODEL : model,
+    model: requested === null && (body.truncated || body.invalid) && body.invalidJson === undefined && mayNameModel(route) ? UNREAD_MODEL : model,
     endUserId: getEndUserId(headers, data, settings, body.endUserLiterals),
     sourceAddress: request.attributes?.source?.address?.socket_address?.address || null,
     filterMetadata: filterMetadataOf(request),
     webSocket: webSocket ? true : undefined,
   };
-  // Copied only for such a body: a valid one's facts stay one object of one shape.
-  return body.invalidJson === undefined || isMcpServerRoute(route) ? facts : { ...facts, invalidJson: body.invalidJson };
+  // Copied only for such a body, or where the config's completion_model applies: the usual facts stay one object of one shape.
+  const served = completion === null ? facts : { ...facts, completionModel: completion };
+  return body.invalidJson === undefined || isMcpServerRoute(route) ? served : { ...served, invalidJson: body.invalidJson };
 }
 
 /**
@@ -72,11 +81,14 @@ export function parseCheckRequest(request: CheckRequest, settings: AttributeSett
  * checked the body's. Checking the body's alone, a caller limited to one model could be served
  * another by naming it in the path or the query (and Azure's upstream serves the path's too), so
  * both are checked, as the models of a list are: a deliberate difference, stricter than LiteLLM.
+ * `general_settings.completion_model` comes before both in LiteLLM's `or` and replaces them: where it
+ * applies (`completion`), it is the served model, checked even for a request that names none.
  * A request whose model was not read keeps UNREAD_MODEL, which only callers allowed every model pass.
  */
-function withServedModel(model: RequestedModel, route: string, query: QueryParameters): RequestedModel {
-  if (model === null || model === UNREAD_MODEL) return model;
-  const served = handlerModel(route, query);
+function withServedModel(model: RequestedModel, route: string, query: QueryParameters, completion: string | null): RequestedModel {
+  if (model === UNREAD_MODEL) return model;
+  if (model === null) return completion === null ? null : servedNamesOf(completion);
+  const served = completion !== null ? servedNamesOf(completion) : handlerModel(route, query);
   if (served === null || served === model) return model;
   if (typeof served === 'string') {
     if (typeof model === 'string') return [model, served];

@@ -10,9 +10,11 @@
  *
  * Between steps 2 and 3, `common_processing_pre_call_logic` sets `data["model"]` to the handler's
  * own `model` parameter when it has one (`completion_model or user_model or model or
- * data.get("model")`): on the chat, completions and embeddings handlers (handlerModelOf), the
- * path's model of `/engines/{model}/…` and `/openai/deployments/{model}/…`, else the query's
- * `?model=` (FastAPI reads a parameter the path lacks from the query). It replaces the body's
+ * data.get("model")`): on the chat, completions and embeddings handlers (handlerModelOf),
+ * `general_settings.completion_model` when the config sets it, else the path's model of
+ * `/engines/{model}/…` and `/openai/deployments/{model}/…`, else the query's `?model=` (FastAPI
+ * reads a parameter the path lacks from the query). The limiter's pre-call hook runs after that, in
+ * the same function: `completion_model`, which LiteLLM serves, alone is limited. It replaces the body's
  * model and what steps 1 and 2 made of it; the auth checks read the body's all the same
  * (`populate_request_with_path_params` adds the path's and the query's only where the body names none).
  * The path's model is what Azure's and the engines API's upstreams serve too, and it alone is
@@ -30,20 +32,19 @@
  * as sent: LiteLLM's auth runs before the rewrite.
  *
  * Not followed: the team step's skip of a stale alias (LiteLLM's `LITELLM_ENABLE_TEAM_STALE_ALIAS_BYPASS`,
- * which needs the router's team deployments) and `general_settings.completion_model`, which
- * replaces the model before the map.
+ * which needs the router's team deployments).
  */
 import { teamModelAliasesOfKey } from '../checks/context';
 import type { Snapshot } from '../checks/types';
 import type { Policy } from '../config/policy';
 import { UNREAD_MODEL, type RequestFacts } from '../domain/request';
 import { distinct } from '../util/distinct';
-import { handlerModelIn, pathModelOf, servedNamesOf } from '../routes/handler-model';
+import { handlerModelIn, pathModelOf, servedHandlerModelOf, servedNamesOf } from '../routes/handler-model';
 
 type Aliases = Readonly<Record<string, string>>;
 
-/** What the handler's own `model` parameter is read from: the route, and the raw path with its query. */
-export type HandlerModelSource = Pick<RequestFacts, 'route'> & Partial<Pick<RequestFacts, 'path'>>;
+/** What the handler's own `model` parameter is read from: the route, the raw path with its query, and the config's `completion_model`. */
+export type HandlerModelSource = Pick<RequestFacts, 'route'> & Partial<Pick<RequestFacts, 'path' | 'completionModel'>>;
 
 /**
  * The model(s) v3 limits for this request. A name no alias rewrites comes back as it is, and a
@@ -60,6 +61,8 @@ export function limiterModelOf(
   request: HandlerModelSource | null = null,
 ): RequestFacts['model'] {
   const key = snapshot.key?.aliases;
+  const completion = request?.completionModel;
+  if (completion !== undefined) return handlerTargets(completion, key, policy);
   const inPath = request === null ? null : limitedPathModelOf(request.route);
   if (inPath !== null) return handlerTargets(inPath, key, policy);
   // Past a path route: the query's, if the handler reads one.
@@ -132,12 +135,13 @@ function bodyLimiterModel(snapshot: Snapshot, model: RequestFacts['model'], key:
 
 /**
  * The handler's own `model` parameter when LiteLLM's request setup puts it in `data["model"]`
- * (only a non-empty one: `or` passes over ""): the path's on `/engines/{model:path}/…` and
- * `/openai/deployments/{model:path}/…`, the query's last `model` on the other routes of those
- * handlers (routes/handler-model.ts). Null otherwise, as for every request without a query on the usual routes.
+ * (only a non-empty one: `or` passes over ""): `general_settings.completion_model` where it
+ * applies, else the path's on `/engines/{model:path}/…` and `/openai/deployments/{model:path}/…`,
+ * else the query's last `model` on the other routes of those handlers (routes/handler-model.ts).
+ * Null otherwise, as for every request without a query on the usual routes.
  */
 export function handlerModelOf(request: HandlerModelSource): string | null {
-  return handlerModelIn(request.route, request.path);
+  return servedHandlerModelOf(request);
 }
 
 /** The path's model, which Azure's and the engines API's upstreams serve too: it alone is limited. */

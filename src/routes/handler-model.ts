@@ -5,7 +5,9 @@
  * `/engines/{model:path}/…` and `/openai/deployments/{model:path}/…`, else the query's `?model=`
  * (FastAPI reads a parameter the path lacks from the query). LiteLLM's auth reads the body's model
  * all the same (`populate_request_with_path_params` adds the path's and the query's only where the
- * body names none), so what it checks and what it serves can differ.
+ * body names none), so what it checks and what it serves can differ. `general_settings.completion_model`
+ * comes first in that `or`: when the config sets it, those handlers serve it whatever the body, the
+ * path or the query names.
  */
 
 import { pyStrip } from '../util/python-strip';
@@ -48,6 +50,14 @@ export function readsQueryModel(route: string): boolean {
 }
 
 /**
+ * Whether the route's handler takes `general_settings.completion_model` as its model: those of
+ * chat, text completions and embeddings, on every route they serve.
+ */
+export function appliesCompletionModel(route: string): boolean {
+  return readsQueryModel(route) || pathModelOf(route) !== null;
+}
+
+/**
  * The handler's `model` as LiteLLM's request setup reads it, from the route and the raw path with
  * its query: the path's, else the query's last `model`, on the routes whose handler reads one.
  * Only a non-empty one (`or` passes over ""); as sent, neither stripped nor split.
@@ -86,12 +96,27 @@ export function servedNamesOf(model: string): string | readonly string[] | null 
   return names.length === 0 ? null : names.length === 1 ? (names[0] as string) : names;
 }
 
+/** What the handler's model is read from: the route, the raw path with its query, and the config's `completion_model` where it applies. */
+export interface HandlerModelRequest {
+  readonly route: string;
+  readonly path?: string;
+  readonly completionModel?: string;
+}
+
 /**
- * The names the handler serves in place of the body's model (the path's, else `?model=`, read as
- * servedNamesOf reads them), null when it serves the body's: what the model checks, the identity
- * and the per-model budgets read beside or instead of the body's.
+ * The handler's `model` in LiteLLM's `or` order: `completion_model` (RequestFacts.completionModel,
+ * set only where it applies), else the path's, else `?model=`. Null when it serves the body's.
  */
-export function servedModelNamesOf(request: { readonly route: string; readonly path?: string }): string | readonly string[] | null {
-  const served = handlerModelIn(request.route, request.path);
+export function servedHandlerModelOf(request: HandlerModelRequest): string | null {
+  return request.completionModel ?? handlerModelIn(request.route, request.path);
+}
+
+/**
+ * The names the handler serves in place of the body's model (`completion_model`, else the path's,
+ * else `?model=`, read as servedNamesOf reads them), null when it serves the body's: what the model
+ * checks, the identity and the per-model budgets read beside or instead of the body's.
+ */
+export function servedModelNamesOf(request: HandlerModelRequest): string | readonly string[] | null {
+  const served = servedHandlerModelOf(request);
   return served === null ? null : servedNamesOf(served);
 }

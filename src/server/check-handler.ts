@@ -111,8 +111,8 @@ class CheckCall {
     try {
       const telemetry = this.telemetry;
       const facts = telemetry.observesPhases
-        ? telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings, deps.authorizer.resolveModelId))
-        : parseCheckRequest(call.request, deps.settings, deps.authorizer.resolveModelId);
+        ? telemetry.phase('parse', () => parseCheckRequest(call.request, deps.settings, deps.authorizer.resolveModelId, deps.authorizer.completionModel))
+        : parseCheckRequest(call.request, deps.settings, deps.authorizer.resolveModelId, deps.authorizer.completionModel);
       this.facts = facts;
       decided = call.request.attributes?.request?.http ? deps.authorizer.decide(facts, this.telemetry) : NOT_HTTP;
     } catch (error) {

@@ -483,3 +483,40 @@ describe("Authorizer: the model LiteLLM's handler serves from the path or the qu
     }
   });
 });
+
+describe('Authorizer: general_settings.completion_model, which LiteLLM serves whatever the request names', () => {
+  const parsed = (subject: Authorizer, path: string, body: Record<string, unknown>): RequestFacts =>
+    parseCheckRequest(
+      aCheckRequest({ method: 'POST', path, body: JSON.stringify(body), headers: { authorization: `Bearer ${RAW}`, 'content-type': 'application/json' } }),
+      edgeSettings(),
+      subject.resolveModelId,
+      subject.completionModel,
+    );
+
+  it('refuses a key limited to gpt-4o-mini asking for gpt-4o-mini when the config serves gpt-4o, on every chat, completions and embeddings route', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));
+    const subject = authorizer(store, { completionModel: 'gpt-4o' });
+    for (const path of ['/v1/chat/completions', '/completions', '/v1/embeddings', '/openai/deployments/gpt-4o-mini/chat/completions', '/v1/chat/completions?model=gpt-4o-mini']) {
+      const { decision, refusedBy } = await subject.authorize(parsed(subject, path, { model: 'gpt-4o-mini', messages: [], input: 'x' }));
+      expect(refusedBy, path).to.equal('key_model_access');
+      expect(decision.kind === 'deny' && decision.denial.message, path).to.include('gpt-4o');
+    }
+    const { refusedBy } = await subject.authorize(parsed(subject, '/v1/embeddings', { input: 'x' }));
+    expect(refusedBy, 'a body naming no model').to.equal('key_model_access');
+    const moderations = await subject.authorize(parsed(subject, '/v1/moderations', { model: 'gpt-4o-mini', input: 'x' }));
+    expect(moderations.decision.kind, 'a route it does not apply to').to.equal('allow');
+  });
+
+  it('allows the same request when the key may call the model served too, and names that model in the identity', async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini', 'gpt-4o'] }));
+    const subject = authorizer(store, { completionModel: 'gpt-4o' });
+    const { decision } = await subject.authorize(parsed(subject, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] }));
+    expect(decision.kind).to.equal('allow');
+    expect(decision.kind === 'allow' && decision.identity.model).to.equal('gpt-4o');
+    const unset = authorizer(store);
+    const plain = await unset.authorize(parsed(unset, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] }));
+    expect(plain.decision.kind === 'allow' && plain.decision.identity.model, 'unset: the body\'s').to.equal('gpt-4o-mini');
+  });
+});

@@ -4,6 +4,7 @@ import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import { UNREAD_MODEL } from '../../src/domain/request';
 import { handlerModelOf, limiterModelOf, v3ModelOf } from '../../src/ratelimit/limiter-model';
+import { rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import { aKey, aPolicy, aSnapshot, aTeam } from '../checks/fixtures';
 import { parseCheckRequest } from '../../src/envoy/attributes';
 import { aCheckRequest, edgeSettings } from '../envoy/fixtures';
@@ -137,5 +138,32 @@ describe("rate limits: the handler's own model parameter (the path's or the quer
     expect(list.model).to.deep.equal(['o3', 'gpt4', 'o1']);
     expect(limiterModelOf(snapshot, list.model, policy, list), "a served list: each name's limits, as a body's list").to.deep.equal(['o3', 'gpt-4o', 'o1']);
     expect(limiterModelOf(snapshot, 'o3', policy, { route: '/engines/gpt4, o1/chat/completions' }), "the path's list").to.deep.equal(['gpt-4o', 'o1']);
+  });
+});
+
+describe('rate limits: general_settings.completion_model, which replaces the model before the limiter\'s pre-call hook', () => {
+  const policy = buildPolicy(parseLiteLlmConfig(['general_settings:', '  completion_model: gpt4', 'litellm_settings:', '  model_alias_map: { gpt4: gpt-4o }'].join('\n'), {}));
+  const parsed = (path: string, body: Record<string, unknown>): ReturnType<typeof parseCheckRequest> =>
+    parseCheckRequest(aCheckRequest({ method: 'POST', path, body: JSON.stringify(body) }), edgeSettings(), null, policy.completionModel);
+
+  it("limits the model it names alone, through the map and the key's aliases, in place of the body's, the path's and the query's", () => {
+    const key = aVirtualKey({ fast: 'o3', 'gpt-4o': 'gpt-4o-2024' }, { team_id: 'team-1' });
+    const team = aTeam({ team_id: 'team-1', model_aliases: { fast: 'o1' } });
+    const snapshot = aSnapshot({ key, team });
+    for (const path of ['/v1/chat/completions', '/v1/chat/completions?model=o1', '/openai/deployments/o1/chat/completions', '/v1/embeddings']) {
+      const facts = parsed(path, { model: 'fast', messages: [] });
+      // gpt4 → gpt-4o (map) → gpt-4o-2024 (key); the body's fast and the path's or query's o1 are not served.
+      expect(limiterModelOf(snapshot, facts.model, policy, facts), path).to.equal('gpt-4o-2024');
+      expect(v3ModelOf(snapshot, facts.model, policy, facts), path).to.equal('gpt-4o-2024');
+    }
+    const moderations = parsed('/v1/moderations', { model: 'fast', input: 'x' });
+    expect(limiterModelOf(snapshot, moderations.model, policy, moderations), 'a route it does not apply to').to.equal('o1');
+  });
+
+  it("counts the request in the per-model window of the model served, not the body's", () => {
+    const key = aKey({ metadata: { model_rpm_limit: { 'gpt-4o': 2, 'gpt-4o-mini': 9 } } });
+    const facts = parsed('/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] });
+    const windows = rateLimitsOf(aSnapshot({ key }), facts.model, facts, null, policy).map((l) => `${l.type}:${l.limit}@${l.model ?? ''}`);
+    expect(windows).to.deep.equal(['model_per_key:2@gpt-4o']);
   });
 });

@@ -389,15 +389,18 @@ export function registerAdminCommands(program: Command, settings: () => Settings
   team
     .command('update-member')
     .description(
-      "changes a team member, as LiteLLM's /team/member_update: budget amounts are written to the member's own budget row " +
-        "(a shared one, as the team's default member budget, is copied first), --role to its entry in members_with_roles; " +
-        '`none` clears an amount. --budget links an existing budget row instead (or `none`: none), changing no budget row',
+      "changes a team member, as LiteLLM's /team/member_update: budget amounts, duration and allowed models are written to the " +
+        "member's own budget row (a shared one, as the team's default member budget, is copied first), --role to its entry in " +
+        'members_with_roles; `none` clears one. --budget links an existing budget row instead (or `none`: none), changing no budget ' +
+        'row. Prints {"member": its members_with_roles entry, "membership": its membership row, null if none}',
     )
     .requiredOption('--team <id>', 'team id')
     .requiredOption('--user <id>', 'user id')
     .option('--max-budget-in-team <usd>', "the member's budget in the team (spend on its membership row)", orNone(amount))
     .option('--tpm-limit <n>', `the member's ${LIMIT_HELP.tpm} in the team`, orNone(amount))
     .option('--rpm-limit <n>', `the member's ${LIMIT_HELP.rpm} in the team`, orNone(amount))
+    .option('--budget-duration <duration>', `the member's ${BUDGET_DURATION_HELP}`, orNone(text))
+    .option('--allowed-models <list>', "comma-separated models the member may call in the team (`none`: all the team's)", orNone(list))
     .option('--role <role>', `the member's role in the team, one of ${TEAM_MEMBER_ROLES.join(', ')}`, requireTeamMemberRole)
     .option('--budget <id>', 'links this existing budget row instead of amounts, `none` to unlink its budget', orNone(text))
     .action(
@@ -410,6 +413,8 @@ export function registerAdminCommands(program: Command, settings: () => Settings
             maxBudgetInTeam?: number | Clear;
             tpmLimit?: number | Clear;
             rpmLimit?: number | Clear;
+            budgetDuration?: string | Clear;
+            allowedModels?: string[] | Clear;
             role?: TeamMemberRole;
             budget?: string | Clear;
           },
@@ -418,20 +423,25 @@ export function registerAdminCommands(program: Command, settings: () => Settings
           const o = cleared(amounts);
           const entities: Array<[EntityKind, string]> = [['membership', membershipId(userId, teamId)]];
           if (role !== undefined) entities.push(['team', teamId]);
-          const { membership, budgetIds } = await announcedWrite(s, entities, () =>
+          const { member, membership, budgetIds } = await announcedWrite(s, entities, () =>
             s.admin.updateTeamMember(userId, teamId, {
               budgetId: o.budget,
               maxBudgetInTeam: o.maxBudgetInTeam,
               tpmLimit: o.tpmLimit,
               rpmLimit: o.rpmLimit,
+              budgetDuration: o.budgetDuration,
+              allowedModels: o.allowedModels,
               role,
             }),
           );
           // A row changed in place may be cached as itself; a new one may be remembered as absent.
           for (const budgetId of budgetIds) await s.invalidate('budget', budgetId);
-          // As add-member: a null printed alone would not say that nothing was written.
-          if (membership === null) console.error('no membership row: the member has none, and no budget was written (LiteLLM writes none either)');
-          print(membership);
+          // As add-member: a null membership printed alone would not say that no budget was written.
+          if (membership === null) {
+            const changed = role === undefined ? '' : `role set to ${role} in the team's members_with_roles; `;
+            console.error(`${changed}no membership row: the member has none, and no budget was written (LiteLLM writes none either)`);
+          }
+          print({ member, membership });
         },
       ),
     );

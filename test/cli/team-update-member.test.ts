@@ -1,8 +1,8 @@
 /**
- * `tollgate team update-member` as LiteLLM's /team/member_update: the amounts reach the member's
- * own budget row (a copy of the team's default, which stays as it was), and a running server that
- * holds the membership in its cache for minutes decides by them within seconds, through the
- * command's announcement. On both stores.
+ * `tollgate team update-member` as LiteLLM's /team/member_update: the amounts and allowed models
+ * reach the member's own budget row (a copy of the team's default, which stays as it was), and a
+ * running server that holds the membership in its cache for minutes decides by them within
+ * seconds, through the command's announcement. On both stores.
  */
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
@@ -90,6 +90,22 @@ for (const setup of CLI_BACKENDS) {
       await ok('team', 'update-member', '--team', 'eng', '--user', 'bob', '--max-budget-in-team', 'none');
       expect((await decisionOf(bobKey, (r) => r.code === 0)).stdout, 'no budget left in the team: its row unlinked').to.match(/^ALLOW/);
       expect(await budgetIdOf('bob', 'eng')).to.equal(null);
+    });
+
+    it('refuses a member a model once --allowed-models leaves it out, as the team member model access check reads the row written, and allows it again on `none`', async () => {
+      await ok('team', 'create', '--team-id', 'lab');
+      const erinKey = await memberKey('erin', 'lab');
+      expect((await decisionOf(erinKey, (r) => r.code === 0)).stdout, 'no membership row yet, and that is cached').to.match(/^ALLOW/);
+
+      await ok('team', 'update-member', '--team', 'lab', '--user', 'erin', '--allowed-models', 'gpt-4o-mini');
+      const refused = await decisionOf(erinKey, (r) => r.code === 1);
+      expect(refused.stdout).to.match(
+        /^DENY 401 team_model_access_denied: Team member not allowed to access model\. User=erin, Team=lab, Model=gpt-4o\. Allowed member models = \['gpt-4o-mini'\]/,
+      );
+
+      await ok('team', 'update-member', '--team', 'lab', '--user', 'erin', '--allowed-models', 'none');
+      expect((await decisionOf(erinKey, (r) => r.code === 0)).stdout, 'no models left to limit: the row unlinked').to.match(/^ALLOW/);
+      expect(await budgetIdOf('erin', 'lab')).to.equal(null);
     });
 
     it("--role sets the member's role in the team's members_with_roles", async () => {

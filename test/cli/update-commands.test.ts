@@ -174,46 +174,89 @@ describe('tollgate … update on MySQL + Redis', function () {
     expect(gone.stderr, 'a default whose row is gone').to.match(/or names a budget row that is gone/);
     const unlinked = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-bare', '--budget', 'none');
     expect(unlinked.code, unlinked.stderr).to.equal(0);
-    expect(JSON.parse(unlinked.stdout)).to.equal(null);
+    expect(JSON.parse(unlinked.stdout)).to.deep.equal({ member: { user_id: 'm-bare', user_email: null, role: 'user' }, membership: null });
     expect(unlinked.stderr, 'update-member says why too').to.match(/^no membership row: the member has none, and no budget was written/);
     expect(await reader.findMembership('m-bare', team.team_id)).to.equal(null);
+    const promoted = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-bare', '--role', 'admin');
+    expect(promoted.code, promoted.stderr).to.equal(0);
+    expect(JSON.parse(promoted.stdout), 'the role as written').to.deep.equal({ member: { user_id: 'm-bare', user_email: null, role: 'admin' }, membership: null });
+    expect(promoted.stderr, 'what changed, and what did not').to.equal(
+      "role set to admin in the team's members_with_roles; no membership row: the member has none, and no budget was written (LiteLLM writes none either)\n",
+    );
   });
 
   it("team update-member links a member's budget, `none` unlinks it, and announces the membership", async () => {
     const team = await admin.createTeam();
     await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-moved');
     const own = await admin.createBudget({ maxBudget: 3 });
-    let printed: { budget: { budget_id: string } | null } = { budget: null };
+    let printed: Printed = { membership: null };
     const sent = await announcementsOf(async () => {
       printed = await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-moved', '--budget', own.budget_id);
     }, 1);
-    expect(printed.budget?.budget_id).to.equal(own.budget_id);
+    expect(printed.membership?.budget?.budget_id).to.equal(own.budget_id);
     expect(sent).to.deep.equal([`membership:m-moved\u0000${team.team_id}`]);
-    expect((await ok<{ budget: unknown }>('team', 'update-member', '--team', team.team_id, '--user', 'm-moved', '--budget', 'none')).budget).to.equal(null);
+    expect((await ok<Printed>('team', 'update-member', '--team', team.team_id, '--user', 'm-moved', '--budget', 'none')).membership?.budget).to.equal(null);
     const stranger = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-stranger', '--budget', own.budget_id);
     expect(stranger).to.deep.include({ code: 2, stderr: `tollgate: user m-stranger is not in team ${team.team_id}: add it with team add-member\n` });
   });
 
-  it("team update-member --max-budget-in-team writes the member's own copy of the team's default, announcing the membership and the copy; --role the team", async () => {
+  /** What `team update-member` prints, as far as these tests read it. */
+  interface Printed {
+    readonly member?: { readonly role: string } | null;
+    readonly membership: {
+      readonly budget: {
+        readonly budget_id: string;
+        readonly max_budget: number | null;
+        readonly tpm_limit: number | null;
+        readonly budget_duration: string | null;
+        readonly budget_reset_at: string | null;
+        readonly allowed_models: string[];
+      } | null;
+    } | null;
+  }
+
+  it("team update-member --max-budget-in-team writes the member's own copy of the team's default, announcing the membership and the copy; --role the team, printing the role", async () => {
     const team = await admin.createTeam({ teamMemberBudget: 5 });
     const defaultId = String(team.metadata['team_member_budget_id']);
     await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-amounts');
     await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--budget', defaultId);
-    let printed: { budget: { budget_id: string; max_budget: number | null; tpm_limit: number | null } | null } = { budget: null };
+    let printed: Printed = { membership: null };
     const sent = await announcementsOf(async () => {
       printed = await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--max-budget-in-team', '2', '--tpm-limit', '90');
     }, 2);
-    const copyId = printed.budget?.budget_id;
+    const copyId = printed.membership?.budget?.budget_id;
     expect(copyId).to.be.a('string').and.not.equal(defaultId);
-    expect(printed.budget).to.deep.include({ max_budget: 2, tpm_limit: 90 });
+    expect(printed.membership?.budget).to.deep.include({ max_budget: 2, tpm_limit: 90 });
     expect(sent).to.deep.equal([`budget:${String(copyId)}`, `membership:m-amounts\u0000${team.team_id}`].sort());
     expect((await reader.findBudget(defaultId))?.max_budget, 'the default row is left alone').to.equal(5);
 
-    const promoted = await announcementsOf(() => ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--role', 'admin'), 2);
+    let promotedPrinted: Printed = { membership: null };
+    const promoted = await announcementsOf(async () => {
+      promotedPrinted = await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-amounts', '--role', 'admin');
+    }, 2);
     expect(promoted).to.deep.equal([`membership:m-amounts\u0000${team.team_id}`, `team:${team.team_id}`].sort());
+    expect(promotedPrinted.member, 'the role as written').to.deep.equal({ user_id: 'm-amounts', user_email: null, role: 'admin' });
+    expect(promotedPrinted.membership?.budget?.budget_id, 'and the membership as it is').to.equal(copyId);
   });
 
-  it('team update-member refuses (exit 2), writing nothing: no option, a negative amount, an unknown role, --budget with amounts', async () => {
+  it("team update-member --budget-duration and --allowed-models write the member's own budget row, announcing it; `none` clears them", async () => {
+    const team = await admin.createTeam({ teamMemberBudget: 5 });
+    await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-window');
+    const own = (await reader.findMembership('m-window', team.team_id))?.budget?.budget_id;
+    const before = Date.now();
+    let printed: Printed = { membership: null };
+    const sent = await announcementsOf(async () => {
+      printed = await ok('team', 'update-member', '--team', team.team_id, '--user', 'm-window', '--budget-duration', '30d', '--allowed-models', 'gpt-4o-mini, gpt-4o');
+    }, 2);
+    expect(sent).to.deep.equal([`budget:${String(own)}`, `membership:m-window\u0000${team.team_id}`].sort());
+    expect(printed.membership?.budget).to.deep.include({ budget_id: own, budget_duration: '30d', allowed_models: ['gpt-4o-mini', 'gpt-4o'], max_budget: 5 });
+    const resetAt = new Date(printed.membership?.budget?.budget_reset_at ?? 0).getTime();
+    expect(resetAt, 'now + 30d').to.be.within(before + 30 * 86_400_000 - 1000, Date.now() + 30 * 86_400_000);
+    const cleared = await ok<Printed>('team', 'update-member', '--team', team.team_id, '--user', 'm-window', '--budget-duration', 'none', '--allowed-models', 'none');
+    expect(cleared.membership?.budget).to.deep.include({ budget_id: own, budget_duration: null, budget_reset_at: null, allowed_models: [] });
+  });
+
+  it('team update-member refuses (exit 2), writing nothing: no option, a negative amount, an unknown role or duration, --budget with amounts', async () => {
     const team = await admin.createTeam({ teamMemberBudget: 5 });
     await ok('team', 'add-member', '--team', team.team_id, '--user', 'm-refused');
     const before = await budgetRows();
@@ -223,6 +266,8 @@ describe('tollgate … update on MySQL + Redis', function () {
       [['--rpm-limit', '2.5'], 'tollgate: rpm limit must be a whole number\n'],
       [['--role', 'owner'], "tollgate: unknown team member role 'owner' (one of admin, user)\n"],
       [['--budget', 'none', '--tpm-limit', '5'], "tollgate: a budget id and budget amounts: give one (the amounts change the member's own budget row)\n"],
+      [['--budget', 'none', '--allowed-models', 'gpt-4o'], "tollgate: a budget id and budget amounts: give one (the amounts change the member's own budget row)\n"],
+      [['--budget-duration', 'soon'], 'tollgate: budget duration must be a duration such as 1h, 1d, 30d or 1mo\n'],
     ];
     for (const [options, stderr] of cases) {
       const result = await tollgate('team', 'update-member', '--team', team.team_id, '--user', 'm-refused', ...options);

@@ -169,9 +169,12 @@ export class RedisClusterClient extends EventEmitter implements RedisClient {
   private rediscover(): void {
     const now = Date.now();
     if (this.closed || !this.cluster.isOpen || now - this.lastRediscovery < REDISCOVER_INTERVAL_MS) return;
-    const live = this.cluster.masters.find((master) => master.client?.isReady === true)?.client;
-    if (live === undefined) return;
+    // With no node left answering, a lost one is asked: node-redis then falls back to REDIS_URL's
+    // node, whose name (a configuration endpoint, a Service) may now lead to nodes at new addresses.
+    const masters = this.cluster.masters;
+    const from = (masters.find((master) => master.client?.isReady === true) ?? masters[0])?.client;
+    if (from === undefined) return;
     this.lastRediscovery = now;
-    this.cluster._slots.rediscover(live).catch(() => undefined);
+    this.cluster._slots.rediscover(from).catch(() => undefined);
   }
 }

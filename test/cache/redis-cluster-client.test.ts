@@ -5,7 +5,7 @@
  * outage (commands fail at once, connecting goes on) rather than a crash.
  */
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { hashTagOf, keySlot } from '../../src/cache/hash-tag';
@@ -276,6 +276,69 @@ describe('cache: Redis Cluster invalidations through the crash of the node the s
       expect(received).to.include('after the crash');
     } finally {
       await bus.unsubscribe();
+      client.destroy();
+    }
+  });
+});
+
+describe('cache: a Redis Cluster that comes back at other addresses', function () {
+  this.timeout(90_000);
+  const prefix = '{tollgate-test}:';
+  const clusters: OwnRedisCluster[] = [];
+  const sockets = new Set<Socket>();
+  /** REDIS_URL's node: a name (a configuration endpoint, a Service) that leads wherever `target` says. */
+  let target = 0;
+  const entry = createServer((socket) => {
+    const upstream = connectTcp(target, '127.0.0.1');
+    for (const end of [socket, upstream]) {
+      sockets.add(end);
+      end.on('error', () => undefined).on('close', () => {
+        sockets.delete(end);
+        socket.destroy();
+        upstream.destroy();
+      });
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+
+  before(async () => {
+    entry.listen(0, '127.0.0.1');
+    await once(entry, 'listening');
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    entry.close();
+    for (const cluster of clusters) await cluster.cleanup();
+  });
+
+  it("asks REDIS_URL's node again once no node it knew of answers, and so finds the cluster's new nodes", async function () {
+    const first = await ownRedisCluster(this);
+    clusters.push(first);
+    target = first.ports[0];
+    const address = entry.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    const client = new RedisClusterClient({ url: `redis://127.0.0.1:${address.port}`, keyPrefix: prefix, connection: CONNECTION });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.set(`${prefix}a`, '1', { expiration: { type: 'PX', value: 60_000 } });
+      // Every node replaced at once (all pods of a StatefulSet rescheduled): none of the old addresses answers.
+      await first.cleanup();
+      await eventually(() => Promise.resolve(client.isReady), (ready) => !ready, { limitMs: 5_000, everyMs: 20 });
+      const second = await ownRedisCluster(this);
+      clusters.push(second);
+      target = second.ports[0];
+      const since = Date.now();
+      const answered = await eventually(
+        () => client.get(`${prefix}a`).then(() => true, () => false),
+        Boolean,
+        { limitMs: 10_000, everyMs: 50 },
+      );
+      expect(answered, 'commands answered by the new nodes').to.equal(true);
+      expect(client.isReady).to.equal(true);
+      expect(Date.now() - since, 'within a reconnection interval or two').to.be.below(5_000);
+    } finally {
       client.destroy();
     }
   });

@@ -6,8 +6,8 @@
  * (FastAPI reads a parameter the path lacks from the query). LiteLLM's auth reads the body's model
  * all the same (`populate_request_with_path_params` adds the path's and the query's only where the
  * body names none), so what it checks and what it serves can differ. `general_settings.completion_model`
- * comes first in that `or`: when the config sets it, those handlers serve it whatever the body, the
- * path or the query names.
+ * comes first in that `or`: when the config sets it, those handlers (and the Responses API's and
+ * Anthropic's messages: appliesCompletionModel) serve it whatever the body, the path or the query names.
  */
 
 import { pyStrip } from '../util/python-strip';
@@ -50,11 +50,20 @@ export function readsQueryModel(route: string): boolean {
 }
 
 /**
+ * The other routes whose handler sets its model in `common_processing_pre_call_logic`
+ * (`model=None`, no parameter of its own) and has the router serve it: the Responses API's create
+ * (`aresponses`, Cursor's bridge to it included) and Anthropic's messages (`anthropic_messages`).
+ */
+const COMPLETION_MODEL_ONLY_ROUTES: ReadonlySet<string> = new Set(['/v1/responses', '/responses', '/openai/v1/responses', '/cursor/chat/completions', '/v1/messages']);
+
+/**
  * Whether the route's handler takes `general_settings.completion_model` as its model: those of
- * chat, text completions and embeddings, on every route they serve.
+ * chat, text completions and embeddings, on every route they serve, and those above. Not followed
+ * on LiteLLM's other handlers that run the same setup (batches, files, vector stores, videos,
+ * pass-through, …), where what the model serves is the handler's own business.
  */
 export function appliesCompletionModel(route: string): boolean {
-  return readsQueryModel(route) || pathModelOf(route) !== null;
+  return readsQueryModel(route) || COMPLETION_MODEL_ONLY_ROUTES.has(route.endsWith('\n') ? route.slice(0, -1) : route) || pathModelOf(route) !== null;
 }
 
 /**

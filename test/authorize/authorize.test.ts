@@ -493,11 +493,12 @@ describe('Authorizer: general_settings.completion_model, which LiteLLM serves wh
       subject.completionModel,
     );
 
-  it('refuses a key limited to gpt-4o-mini asking for gpt-4o-mini when the config serves gpt-4o, on every chat, completions and embeddings route', async () => {
+  it('refuses a key limited to gpt-4o-mini asking for gpt-4o-mini when the config serves gpt-4o, on the chat, completions, embeddings, Responses and Anthropic messages routes', async () => {
     const store = new MemoryStore();
     store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini'] }));
     const subject = authorizer(store, { completionModel: 'gpt-4o' });
-    for (const path of ['/v1/chat/completions', '/completions', '/v1/embeddings', '/openai/deployments/gpt-4o-mini/chat/completions', '/v1/chat/completions?model=gpt-4o-mini']) {
+    const paths = ['/v1/chat/completions', '/completions', '/v1/embeddings', '/openai/deployments/gpt-4o-mini/chat/completions', '/v1/chat/completions?model=gpt-4o-mini', '/v1/responses', '/v1/messages'];
+    for (const path of paths) {
       const { decision, refusedBy } = await subject.authorize(parsed(subject, path, { model: 'gpt-4o-mini', messages: [], input: 'x' }));
       expect(refusedBy, path).to.equal('key_model_access');
       expect(decision.kind === 'deny' && decision.denial.message, path).to.include('gpt-4o');

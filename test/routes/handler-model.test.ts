@@ -18,11 +18,28 @@ describe("handler's model: general_settings.completion_model, first in LiteLLM's
     expect(policyOf('master_key: sk-1').completionModel, 'unset').to.equal(null);
   });
 
-  it('applies on every route of the chat, text completions and embeddings handlers, and on no other', () => {
-    for (const route of ['/v1/chat/completions', '/chat/completions', '/v1/completions', '/completions', '/v1/embeddings', '/embeddings', '/openai/deployments/gpt-4o/chat/completions', '/engines/x/embeddings']) {
+  it("applies on every route of the chat, text completions and embeddings handlers, the Responses API's create and Anthropic's messages, and on no other", () => {
+    for (const route of [
+      '/v1/chat/completions',
+      '/chat/completions',
+      '/v1/completions',
+      '/completions',
+      '/v1/embeddings',
+      '/embeddings',
+      '/openai/deployments/gpt-4o/chat/completions',
+      '/engines/x/embeddings',
+      '/v1/responses',
+      '/responses',
+      '/openai/v1/responses',
+      '/v1/responses\n',
+      '/cursor/chat/completions',
+      '/v1/messages',
+    ]) {
       expect(appliesCompletionModel(route), route).to.equal(true);
     }
-    for (const route of ['/v1/moderations', '/v1/models', '/key/generate', '/v1/images/generations']) expect(appliesCompletionModel(route), route).to.equal(false);
+    for (const route of ['/v1/moderations', '/v1/models', '/key/generate', '/v1/images/generations', '/v1/responses/resp_1', '/v1/messages/count_tokens', '/v1/batches']) {
+      expect(appliesCompletionModel(route), route).to.equal(false);
+    }
   });
 
   it("wins over the path's and the query's model, and is read as they are (stripped, split on commas)", () => {
@@ -47,6 +64,8 @@ describe("handler's model: general_settings.completion_model, first in LiteLLM's
     expect(identityModelOf(chat), 'the identity names the model served').to.equal('b');
     expect(parse('/v1/chat/completions', { model: 'b', messages: [] }).model, 'the body names it too').to.equal('b');
     expect(parse('/v1/embeddings', { input: 'x' }).model, 'no body model: LiteLLM serves it all the same').to.equal('b');
+    expect(parse('/v1/responses', { model: 'a', input: 'x' }).model, 'the Responses API').to.deep.equal(['a', 'b']);
+    expect(parse('/v1/messages', { model: 'a', messages: [], max_tokens: 1 }).model, "Anthropic's messages").to.deep.equal(['a', 'b']);
     expect(parse('/openai/deployments/a/chat/completions', { messages: [] }).model, "the path's model: checked as the body's, not served").to.deep.equal(['a', 'b']);
     expect(parse('/v1/chat/completions?model=c', { model: 'a', messages: [] }).model, "the query's is not served").to.deep.equal(['a', 'b']);
     const moderations = parse('/v1/moderations', { model: 'a', input: 'x' });

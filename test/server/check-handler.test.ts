@@ -138,6 +138,18 @@ describe('check handler: decided at once, after waiting, or failing to answer', 
     const answer = await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o') }));
     expect(answer.response !== undefined && isAllowed(answer.response)).to.equal(true);
   });
+
+  it("parses each request with the policy's general_settings.completion_model, so the checks read the model LiteLLM serves", async () => {
+    const seen: string[] = [];
+    const decide = (facts: { model: unknown }): Outcome => {
+      seen.push(JSON.stringify(facts.model));
+      return allowed;
+    };
+    const authorizer = { decide, completionModel: 'gpt-4o' } as unknown as Authorizer;
+    const handler = createCheckHandler({ settings, authorizer, logger: createLogger('silent'), admission: new Admission(4) });
+    await call(handler, anEnvoyCheck({ key: 'sk-any-0123456789', body: chat('gpt-4o-mini') }));
+    expect(seen).to.deep.equal(['["gpt-4o-mini","gpt-4o"]']);
+  });
 });
 
 describe('check handler: allow_requests_on_db_unavailable allows on a database outage, nothing else', () => {

@@ -4,7 +4,7 @@ import { buildPolicy, type Policy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/checks/types';
 import { UNREAD_MODEL, type RequestFacts } from '../../src/domain/request';
 import { keylessCallerWindow } from '../../src/ratelimit/deployment-default-limits';
-import { rateLimitsOf } from '../../src/ratelimit/rate-limits';
+import { rateBucketKey, rateLimitsOf } from '../../src/ratelimit/rate-limits';
 import { rateTargetName } from '../../src/spend/targets';
 import { aKey, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
 
@@ -58,11 +58,41 @@ describe("rate limits: a deployment's default per-key rpm limit for a JWT caller
     expect(targetsOf(jwtCaller(KEY_HASH))).to.deep.equal([`key:jwt-user%3A${KEY_HASH}`]);
   });
 
+  it("keeps every caller's window key apart from every other's and from a key's, whatever its id holds (URI-encoded)", () => {
+    const bucketOf = (snapshot: Partial<Snapshot>): string => {
+      const [limit] = rateLimitsOf(aSnapshot(snapshot), 'model1', null, null, policy);
+      if (limit === undefined) throw new Error('no limit');
+      return rateBucketKey('p:', limit.target, limit.metric, 7, limit.model);
+    };
+    const callers: Array<[string, Partial<Snapshot>]> = [
+      ['user a:b', jwtCaller('a:b')],
+      ['user a%3Ab', jwtCaller('a%3Ab')],
+      ['user a', jwtCaller('a')],
+      ['user jwt-team:a', jwtCaller('jwt-team:a')],
+      ['user a:model:model1', jwtCaller('a:model:model1')],
+      ['user {a}', jwtCaller('{a}')],
+      ['user jwt', jwtCaller('jwt')],
+      ['team a', jwtCaller(null, { team: aTeam({ team_id: 'a' }) })],
+      ['team a:b', jwtCaller(null, { team: aTeam({ team_id: 'a:b' }) })],
+      ['team jwt-user:a', jwtCaller(null, { team: aTeam({ team_id: 'jwt-user:a' }) })],
+      ['neither', jwtCaller(null)],
+      ['a key', { key: aKey() }],
+    ];
+    const keys = callers.map(([, snapshot]) => bucketOf(snapshot));
+    expect(new Set(keys).size, keys.join('\n')).to.equal(callers.length);
+    expect(bucketOf(jwtCaller('a:model:model1'))).to.equal('p:rl:key:jwt-user%3Aa%3Amodel%3Amodel1:model:model1:rpm:7');
+    expect(bucketOf(jwtCaller('{a}')), 'no Redis Cluster hash tag from an id').to.not.match(/[{}]/);
+  });
+
   it("gives way to the team's metadata.model_rpm_limit (source 3, which the JWT path copies), even an empty one: the team's own window limits that", () => {
     const team = (metadata: Record<string, unknown>) => aTeam({ team_id: 'team-1', metadata: metadata as never });
     expect(show(jwtCaller('alice', { team: team({ model_rpm_limit: {} }) }))).to.deep.equal([]);
     expect(show(jwtCaller('alice', { team: team({ model_rpm_limit: { model1: 7 } }) }))).to.deep.equal(['model_per_team:rpm:7@model1']);
     expect(show(jwtCaller('alice', { team: team({ model_rpm_limit: null }) })), 'a null is no source').to.deep.equal(['model_per_key:rpm:200@model1']);
+    expect(show(jwtCaller('alice', { team: team({ model_tpm_limit: { model1: 9 } }) })), 'a tpm map ends only the tpm lookup').to.deep.equal([
+      'model_per_key:rpm:200@model1',
+      'model_per_team:tpm:9@model1',
+    ]);
   });
 
   it('limits each model of a request naming several, and one whose model was not read by every default', () => {

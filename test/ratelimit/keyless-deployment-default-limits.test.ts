@@ -36,7 +36,7 @@ describe("rate limits: a deployment's default per-key rpm limit for a JWT caller
     expect(show({ key: null }), 'a caller without a key that is no JWT caller (the master key, an open proxy: admission does not see them)').to.deep.equal([]);
   });
 
-  it('applies nothing when no deployment of the model sets a default', () => {
+  it("applies the model's own default, and nothing where no deployment of the model sets one, without a policy or without a model", () => {
     expect(show(jwtCaller('alice'), 'model2')).to.deep.equal(['model_per_key:rpm:20@model2']);
     expect(show(jwtCaller('alice'), 'model1', withoutDefaults)).to.deep.equal([]);
     expect(show(jwtCaller('alice'), 'other')).to.deep.equal([]);

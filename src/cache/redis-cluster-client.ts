@@ -52,7 +52,7 @@ export class RedisClusterClient extends EventEmitter implements RedisClient {
         socket: { ...options.connection.socket, ...(protocol === 'rediss:' ? { tls: true } : {}) },
       },
     });
-    this.cluster.on('error', (error: unknown) => this.emit('error', error));
+    this.cluster.on('error', (error: unknown) => this.emit('error', explainedClusterError(error)));
     this.cluster.on('node-error', (error: unknown) => this.emit('error', error));
     // A master that fails over leaves its connection retrying a dead address, and no command sent
     // to it ever comes back MOVED: so while a node is lost, ask a live one for the slots again.
@@ -177,4 +177,15 @@ export class RedisClusterClient extends EventEmitter implements RedisClient {
     this.lastRediscovery = now;
     this.cluster._slots.rediscover(from).catch(() => undefined);
   }
+}
+
+/**
+ * A standalone Redis answers the topology question with "cluster support disabled", every retry:
+ * said alone it does not tell the operator which of their settings is wrong.
+ */
+export function explainedClusterError(error: unknown): unknown {
+  if (!(error instanceof Error) || !error.message.includes('cluster support disabled')) return error;
+  return new Error(
+    `REDIS_URL names a Redis that is not a cluster node, but tollgate.redis_cluster / TOLLGATE_REDIS_CLUSTER is on: turn it off for a standalone Redis (${error.message})`,
+  );
 }

@@ -122,6 +122,7 @@ export function settingsFrom(config: LiteLlmConfig, env: NodeJS.ProcessEnv): Set
   const basePath = (tollgate.base_path ?? '').replace(/\/+$/, '');
   const redisUrl = nonEmpty(env.REDIS_URL);
   const redisCluster = tollgate.redis_cluster ?? trueOrFalse(env, 'TOLLGATE_REDIS_CLUSTER');
+  if (redisCluster && redisUrl !== null) refuseClusterDatabase(redisUrl);
   const policy = { ...buildPolicy(config), disabledRoutes: disabledRoutesFrom(env) };
   return {
     grpcAddr: nonEmpty(env.TOLLGATE_GRPC_ADDR) ?? '0.0.0.0:9001',
@@ -205,6 +206,25 @@ function redisKeyPrefixOf(configured: string | undefined, env: NodeJS.ProcessEnv
     );
   }
   return prefix;
+}
+
+/**
+ * A Redis Cluster has database 0 only: every connection to a REDIS_URL naming another would fail
+ * its SELECT, forever, with only Redis's error in the log. An unreadable URL is left to the client,
+ * which reports it as it does for a standalone Redis.
+ */
+function refuseClusterDatabase(redisUrl: string): void {
+  let database: string;
+  try {
+    database = new URL(redisUrl).pathname.replace(/^\//, '');
+  } catch {
+    return;
+  }
+  if (database !== '' && database !== '0') {
+    throw new ConfigError(
+      `REDIS_URL: a Redis Cluster (tollgate.redis_cluster) has database 0 only; remove '/${database}' from the URL`,
+    );
+  }
 }
 
 /** LiteLLM's default for both: a session's counters last an hour from its first call. */

@@ -12,11 +12,11 @@ import { hashTagOf, keySlot } from '../../src/cache/hash-tag';
 import { invalidationChannel } from '../../src/cache/invalidation';
 import { LuaScript } from '../../src/cache/lua-script';
 import { RedisMessageBus } from '../../src/cache/redis-bus';
-import { RedisClusterClient } from '../../src/cache/redis-cluster-client';
+import { explainedClusterError, RedisClusterClient } from '../../src/cache/redis-cluster-client';
 import { reconnectDelayMs, RedisSharedCache, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { isPurgeMarker } from '../../src/cache/shared-cache';
 import { closeRedis } from '../../src/server/runtime';
-import { sparePort } from '../support/own-redis';
+import { ownRedis, sparePort } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { masterOfSlot, ownRedisCluster, type OwnRedisCluster } from '../support/redis-cluster';
 
@@ -341,5 +341,34 @@ describe('cache: a Redis Cluster that comes back at other addresses', function (
     } finally {
       client.destroy();
     }
+  });
+});
+
+describe('cache: Redis Cluster client pointed at a standalone Redis', function () {
+  this.timeout(30_000);
+
+  it('says which setting is wrong, not only that cluster support is disabled, and keeps retrying as for an outage', async function () {
+    const standalone = await ownRedis(this);
+    await standalone.start();
+    const client = new RedisClusterClient({ url: standalone.url, keyPrefix: '{t}:', connection: CONNECTION });
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    try {
+      void client.connect().catch(() => undefined);
+      await eventually(() => Promise.resolve(errors.length), (n) => n >= 2, { limitMs: 10_000, everyMs: 20 });
+      expect(client.isReady).to.equal(false);
+      const message = String((errors[0] as Error).message);
+      expect(message).to.match(/^REDIS_URL names a Redis that is not a cluster node, but tollgate\.redis_cluster \/ TOLLGATE_REDIS_CLUSTER is on/);
+      expect(message).to.include('cluster support disabled');
+    } finally {
+      client.destroy();
+      await standalone.cleanup();
+    }
+  });
+
+  it('passes every other error on as it came', () => {
+    const other = new Error('ECONNREFUSED');
+    expect(explainedClusterError(other)).to.equal(other);
+    expect(explainedClusterError('text')).to.equal('text');
   });
 });

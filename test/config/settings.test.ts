@@ -267,4 +267,15 @@ describe('settings: Redis Cluster (tollgate.redis_cluster)', () => {
     }
     expect(settingsFrom({}, { TOLLGATE_REDIS_PREFIX: 'gw:' }).cache.redisKeyPrefix, 'standalone: any prefix').to.equal('gw:');
   });
+
+  it('refuses, on a cluster, a REDIS_URL naming a database other than 0 (a cluster has no other); a standalone Redis keeps any', () => {
+    expect(() => settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'true', REDIS_URL: 'redis://cache:6379/2' })).to.throw(
+      ConfigError,
+      "REDIS_URL: a Redis Cluster (tollgate.redis_cluster) has database 0 only; remove '/2' from the URL",
+    );
+    for (const url of ['redis://cache:6379', 'redis://cache:6379/', 'redis://cache:6379/0', 'rediss://u:p@cache:6380']) {
+      expect(settingsFrom({}, { TOLLGATE_REDIS_CLUSTER: 'true', REDIS_URL: url }).redisUrl, url).to.equal(url);
+    }
+    expect(settingsFrom({}, { REDIS_URL: 'redis://cache:6379/2' }).redisUrl, 'standalone').to.equal('redis://cache:6379/2');
+  });
 });

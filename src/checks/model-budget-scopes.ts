@@ -188,7 +188,7 @@ export function gatedModelBudgetsOf(snapshot: Snapshot, request: Pick<RequestFac
  */
 export function chargedModelBudgetsOf(
   snapshot: Snapshot,
-  request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path'>>,
+  request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path' | 'completionModel'>>,
 ): readonly ModelBudgetCounter[] {
   const owners = modelBudgetOwners(snapshot);
   if (owners.length === 0) return NO_COUNTERS;
@@ -199,11 +199,14 @@ export function chargedModelBudgetsOf(
  * The models a response is charged as: the request's, except where LiteLLM's handler serves its own
  * `model` (the path's or `?model=`, routes/handler-model.ts) in place of the body's, which the
  * checks read beside it (envoy/attributes.ts): the response is the served model's, and the body's
- * windows are not charged for it. Only a list can hold a served model the body did not name.
+ * windows are not charged for it. Only a list can hold a served model the body did not name, or a
+ * body cut before its model where `general_settings.completion_model` applies (LiteLLM serves it
+ * whatever the body holds): that one's windows, not none.
  */
 function chargedModelsOf(request: Pick<RequestFacts, 'model'> & Partial<Pick<RequestFacts, 'route' | 'path' | 'completionModel'>>): Pick<RequestFacts, 'model'> {
   const model = request.model;
-  if (model === null || typeof model === 'string' || request.route === undefined) return request;
+  if (model === null || request.route === undefined) return request;
+  if (typeof model === 'string' && (request.completionModel === undefined || model !== UNREAD_MODEL)) return request;
   const names = servedModelNamesOf({ route: request.route, path: request.path, completionModel: request.completionModel });
   return names === null ? request : { model: names };
 }

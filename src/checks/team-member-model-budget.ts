@@ -73,10 +73,13 @@ function checkedModelOf(request: MemberModelRequest): string | null {
 /**
  * The model(s) LiteLLM's handler serves in place of the body's (the path's or `?model=`,
  * routes/handler-model.ts), which the model checks read after the body's (envoy/attributes.ts):
- * null when it serves the body's. Only a list can hold one the body did not name.
+ * null when it serves the body's. Only a list can hold one the body did not name, or a body cut
+ * before its model where `general_settings.completion_model` applies (served whatever the body holds).
  */
 function servedModelsOf(request: MemberModelRequest): readonly string[] | null {
-  if (request.model === null || typeof request.model === 'string' || request.route === undefined) return null;
+  const model = request.model;
+  if (model === null || request.route === undefined) return null;
+  if (typeof model === 'string' && (request.completionModel === undefined || model !== UNREAD_MODEL)) return null;
   const names = servedModelNamesOf({ route: request.route, path: request.path, completionModel: request.completionModel });
   return names === null ? null : typeof names === 'string' ? [names] : names;
 }
@@ -110,14 +113,13 @@ export function gatedTeamMemberModelCounters(snapshot: Snapshot, request: Member
 
 /**
  * The counter a metered response is charged to: the limited entry of the model the request named,
- * or of the one LiteLLM's handler serves in its place (the response is that model's); none for one unread.
+ * or of the one LiteLLM's handler serves in its place (the response is that model's); none for one
+ * unread, unless `general_settings.completion_model` is served whatever the body holds.
  */
 export function chargedTeamMemberModelCounter(snapshot: Snapshot, request: MemberModelRequest): TeamMemberModelCounter | null {
-  const model = checkedModelOf(request);
-  if (model === UNREAD_MODEL) return null;
   const counters = gatedTeamMemberModelCounters(snapshot, request);
   const served = counters.length === 0 ? null : servedModelsOf(request);
-  if (served === null) return counters[0] ?? null;
+  if (served === null) return checkedModelOf(request) === UNREAD_MODEL ? null : (counters[0] ?? null);
   return counters.find((counter) => served.includes(counter.model)) ?? null;
 }
 

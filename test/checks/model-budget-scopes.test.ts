@@ -102,6 +102,13 @@ describe("per-model budget scopes: which windowed counter a request belongs to (
       expect(chargedModelBudgetsOf(snapshot, bodyList).map((c) => c.budgetModel), "a body's list: each of its models").to.include.members(['o1', 'gpt-4o']);
     });
 
+    it('charges a body cut before its model to the windows of general_settings.completion_model, which LiteLLM serves whatever the body holds', () => {
+      const cut = { model: UNREAD_MODEL, route: '/v1/chat/completions', path: '/v1/chat/completions', completionModel: 'gpt-4o' };
+      expect(chargedModelBudgetsOf(snapshot, cut).map((c) => `${c.scope}:${c.budgetModel}`)).to.deep.equal(['key:gpt-4o', 'user:gpt-4o', 'end_user:gpt-4o']);
+      const unset = { model: UNREAD_MODEL, route: '/v1/chat/completions', path: '/v1/chat/completions' };
+      expect(chargedModelBudgetsOf(snapshot, unset), 'unset: no model to charge').to.deep.equal([]);
+    });
+
     it('reads nothing for a request no per-model budget applies to', () => {
       expect(gatedModelBudgetsOf(snapshot, { model: 'gpt-4o-mini' })).to.deep.equal([]);
       expect(gatedModelBudgetsOf(snapshot, { model: null })).to.deep.equal([]);

@@ -110,6 +110,12 @@ describe('team member per-model budget — §4 step 4.3 (_check_team_member_mode
     it('is charged to none', () => {
       expect(chargedTeamMemberModelCounter(aSnapshot(snapshotOf(limits)), { model: UNREAD_MODEL })).to.equal(null);
     });
+
+    it('is charged to the entry of general_settings.completion_model where it applies: LiteLLM serves it whatever the body holds', () => {
+      const request = { model: UNREAD_MODEL, route: '/v1/chat/completions', path: '/v1/chat/completions', completionModel: 'gpt-4o' };
+      expect(chargedTeamMemberModelCounter(aSnapshot(snapshotOf(limits)), request)?.model).to.equal('gpt-4o');
+      expect(chargedTeamMemberModelCounter(aSnapshot(snapshotOf(limits)), { ...request, completionModel: 'claude-3' }), 'a model the map does not limit').to.equal(null);
+    });
   });
 
   it('builds nothing for a caller whose team has no map, nor for a request without a model (the shared empty list)', () => {

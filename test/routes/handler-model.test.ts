@@ -86,4 +86,17 @@ describe("handler's model: general_settings.completion_model, first in LiteLLM's
     expect(cut.model).to.equal(UNREAD_MODEL);
     expect(cut.completionModel).to.equal('b');
   });
+
+  it('names the model served in the identity for a body cut before its model, which LiteLLM serves it whatever the body holds', () => {
+    const cut = (completionModel: string | null): ReturnType<typeof parseCheckRequest> =>
+      parseCheckRequest(
+        aCheckRequest({ method: 'POST', path: '/v1/chat/completions', body: '{"messages": [', headers: { 'content-type': 'application/json', 'x-envoy-auth-partial-body': 'true' } }),
+        edgeSettings(),
+        null,
+        completionModel,
+      );
+    expect(identityModelOf(cut('b'))).to.equal('b');
+    expect(identityModelOf(cut(' b, c')), 'read as the handler reads it').to.equal('b,c');
+    expect(identityModelOf(cut(null)), 'unset: no model to name').to.equal(undefined);
+  });
 });

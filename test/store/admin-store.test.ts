@@ -490,6 +490,23 @@ describeEachBackend('AdminStore', (backend) => {
       expect(cleared.membership?.budget).to.equal(null);
     });
 
+    it("gives a member held to the team's default, with no budget row of its own, a new row of only the settings given, not a copy of the default (LiteLLM copies only a row the membership links)", async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 5, teamMemberBudgetDuration: '1d' });
+      const defaultId = String(team.metadata['team_member_budget_id']);
+      await admin.addTeamMember('fallback', team.team_id);
+      await admin.updateTeamMember('fallback', team.team_id, { budgetId: null });
+      const limited = await admin.updateTeamMember('fallback', team.team_id, { allowedModels: ['gpt-4o-mini'] });
+      expect(limited.budgetIds).to.have.length(1).and.not.include(defaultId);
+      // Its own row now wins over the default: the default's max_budget and window no longer hold it.
+      expect(await memberBudget('fallback', team.team_id)).to.deep.include({
+        budget_id: limited.budgetIds[0],
+        allowed_models: ['gpt-4o-mini'],
+        max_budget: null,
+        budget_duration: null,
+        budget_reset_at: null,
+      });
+    });
+
     it('refuses, writing nothing: no change, a negative or fractional amount, an unknown role or duration, a budget id with amounts, a role for a member the team does not list', async () => {
       const team = await admin.createTeam({ teamMemberBudget: 5 });
       const own = await admin.addTeamMember('checked', team.team_id);

@@ -59,8 +59,9 @@ const COMPLETION_MODEL_ONLY_ROUTES: ReadonlySet<string> = new Set(['/v1/response
 /**
  * Whether the route's handler takes `general_settings.completion_model` as its model: those of
  * chat, text completions and embeddings, on every route they serve, and those above. Not followed
- * on LiteLLM's other handlers that run the same setup (batches, files, vector stores, videos,
- * pass-through, …), where what the model serves is the handler's own business.
+ * on LiteLLM's other handlers that run the same setup, though some of them have the router serve
+ * the model it leaves too (the Realtime API, the Responses API's compact, image edits, Google's
+ * generateContent): there the request's own model is checked, named and limited, as before.
  */
 export function appliesCompletionModel(route: string): boolean {
   return readsQueryModel(route) || COMPLETION_MODEL_ONLY_ROUTES.has(route.endsWith('\n') ? route.slice(0, -1) : route) || pathModelOf(route) !== null;

@@ -33,10 +33,13 @@ export function personalBudgetsApply(team: { readonly team_id: string } | null, 
 let lastContext: CheckContext | null = null;
 let lastAnswer = false;
 
-/** True when no budget check may refuse this request. */
+/**
+ * True when no budget check may refuse this request. A free `general_settings.completion_model`
+ * standing in for a request naming no model skips nothing: LiteLLM's auth reads no model there.
+ */
 export function areBudgetChecksSkipped(ctx: CheckContext): boolean {
   if (ctx === lastContext) return lastAnswer;
-  const skipped = isInfoRoute(ctx.request.route) || isZeroCostRequest(requestedModels(ctx), ctx.policy);
+  const skipped = isInfoRoute(ctx.request.route) || (ctx.request.namesNoModel !== true && isZeroCostRequest(requestedModels(ctx), ctx.policy));
   lastContext = ctx;
   lastAnswer = skipped;
   return skipped;

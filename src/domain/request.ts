@@ -67,6 +67,12 @@ export interface RequestFacts {
    * of the body's, the path's and the query's model (routes/handler-model.ts). Absent otherwise.
    */
   readonly completionModel?: string;
+  /**
+   * Set where `completionModel` stands alone for a request naming no model itself: LiteLLM's auth
+   * reads none (`request_data.get("model")` is None), so a check that lets a named model through
+   * what it would refuse without one (free models skip the budgets) must not take it as named.
+   */
+  readonly namesNoModel?: true;
   /** End-user (customer) id per LiteLLM's get_end_user_id_from_request_body; headers beat body. */
   readonly endUserId: string | null;
   /** Downstream peer address (the client as Envoy saw it). */

@@ -70,7 +70,7 @@ export function parseCheckRequest(
     webSocket: webSocket ? true : undefined,
   };
   // Copied only for such a body, or where the config's completion_model applies: the usual facts stay one object of one shape.
-  const served = completion === null ? facts : { ...facts, completionModel: completion };
+  const served = completion === null ? facts : requested === null ? { ...facts, completionModel: completion, namesNoModel: true as const } : { ...facts, completionModel: completion };
   return body.invalidJson === undefined || isMcpServerRoute(route) ? served : { ...served, invalidJson: body.invalidJson };
 }
 

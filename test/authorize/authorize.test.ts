@@ -511,6 +511,16 @@ describe('Authorizer: general_settings.completion_model, which LiteLLM serves wh
     expect(moderations.decision.kind, 'a route it does not apply to').to.equal('allow');
   });
 
+  it("skips no budget for a request naming no model when the model served is free: LiteLLM's auth reads no model there", async () => {
+    const store = new MemoryStore();
+    store.keys.set(HASH, aKey({ token: HASH, max_budget: 1, spend: 5 }));
+    const free = [aDeployment({ modelName: 'free-model', inputCostPerToken: 0, outputCostPerToken: 0 })];
+    const subject = authorizer(store, { completionModel: 'free-model', modelList: free });
+    expect((await subject.authorize(parsed(subject, '/v1/chat/completions', { messages: [] }))).refusedBy).to.equal('key_budget');
+    const named = await subject.authorize(parsed(subject, '/v1/chat/completions', { model: 'free-model', messages: [] }));
+    expect(named.decision.kind, 'the free model named in the body: skipped, as LiteLLM skips it').to.equal('allow');
+  });
+
   it('allows the same request when the key may call the model served too, and names that model in the identity', async () => {
     const store = new MemoryStore();
     store.keys.set(HASH, aKey({ token: HASH, models: ['gpt-4o-mini', 'gpt-4o'] }));

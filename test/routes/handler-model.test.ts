@@ -64,6 +64,9 @@ describe("handler's model: general_settings.completion_model, first in LiteLLM's
     expect(identityModelOf(chat), 'the identity names the model served').to.equal('b');
     expect(parse('/v1/chat/completions', { model: 'b', messages: [] }).model, 'the body names it too').to.equal('b');
     expect(parse('/v1/embeddings', { input: 'x' }).model, 'no body model: LiteLLM serves it all the same').to.equal('b');
+    expect(parse('/v1/embeddings', { input: 'x' }).namesNoModel, 'and its auth reads none').to.equal(true);
+    expect(Object.hasOwn(chat, 'namesNoModel'), 'a body naming one').to.equal(false);
+    expect(Object.hasOwn(parse('/openai/deployments/a/chat/completions', { messages: [] }), 'namesNoModel'), "the path's, which LiteLLM's auth reads").to.equal(false);
     expect(parse('/v1/responses', { model: 'a', input: 'x' }).model, 'the Responses API').to.deep.equal(['a', 'b']);
     expect(parse('/v1/messages', { model: 'a', messages: [], max_tokens: 1 }).model, "Anthropic's messages").to.deep.equal(['a', 'b']);
     expect(parse('/openai/deployments/a/chat/completions', { messages: [] }).model, "the path's model: checked as the body's, not served").to.deep.equal(['a', 'b']);

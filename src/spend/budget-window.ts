@@ -6,6 +6,7 @@
  *
  * A window is identified by its end (epoch ms); 0 means the entity has no window.
  */
+import { nextStandardizedReset, UTC_RESET_ZONE, type ResetZone } from './standardized-reset';
 
 /**
  * LiteLLM's `duration_in_seconds`: `30s`, `10m`, `1h`, `7d`, `2w`, `1mo` (calendar months), read
@@ -86,16 +87,69 @@ export interface BudgetWindow {
 
 const NONE: BudgetWindow = Object.freeze({ start: NO_WINDOW, end: NO_WINDOW });
 
+let resetZone: ResetZone = UTC_RESET_ZONE;
+
 /**
- * The window `now` falls in: it ends at `budget_reset_at` itself while that is in the future,
- * else at the first end after now on the duration's grid. NO_WINDOW without both columns.
+ * `litellm_settings.timezone`, resolved once at config load: the zone LiteLLM's resets are aligned
+ * in. Every process reading budget windows (server and CLI) must set the same one.
  */
-export function currentWindow(source: BudgetWindowSource | null, now: number): BudgetWindow {
-  if (source === null || source.budget_reset_at === null) return NONE;
-  const steps = stepsOf(source.budget_duration);
-  if (steps === null) return NONE;
-  let end = source.budget_reset_at.getTime();
-  if (!Number.isFinite(end)) return NONE;
+export function useBudgetResetZone(zone: ResetZone): void {
+  if (zone.name === resetZone.name) return;
+  resetZone = zone;
+  chains.clear();
+}
+
+/**
+ * How many of LiteLLM's resets a window may lie past the row's `budget_reset_at`: a `1d` budget 27
+ * years, a `1h` one a year, a `1s` one under three hours. Further on, the duration grid.
+ */
+const MAX_RESETS = 10_000;
+const MAX_CHAINS = 100_000;
+
+interface Chain {
+  readonly start: number;
+  readonly end: number;
+  /** Standardized resets from the row's `budget_reset_at` to `end`. */
+  readonly resets: number;
+}
+
+/**
+ * Per (zone, duration, row reset): the last window found, so a Check walks on from it (usually not
+ * at all) rather than from the row's reset again. The walk is a function of the key alone, so
+ * every replica finds the same windows whatever it cached.
+ */
+const chains = new Map<string, Chain>();
+
+/**
+ * The windows LiteLLM's reset job would have made after `budget_reset_at` passed: each ends at
+ * `get_next_standardized_reset_time(duration, previous end)`. Null where LiteLLM has none
+ * (`2mo`: its job raises and never resets the row) or more than MAX_RESETS lie between.
+ */
+function standardizedWindow(duration: string, reset: number, now: number): BudgetWindow | null {
+  const key = `${resetZone.name}\u0000${duration}\u0000${reset}`;
+  let chain = chains.get(key);
+  if (chain === undefined || chain.start > now) {
+    const end = nextStandardizedReset(duration, reset, resetZone);
+    if (end === null || end <= reset) return null;
+    chain = { start: reset, end, resets: 1 };
+  }
+  let found = true;
+  while (chain.end <= now) {
+    const next: number | null = chain.resets >= MAX_RESETS ? null : nextStandardizedReset(duration, chain.end, resetZone);
+    if (next === null || next <= chain.end) {
+      found = false;
+      break;
+    }
+    chain = { start: chain.end, end: next, resets: chain.resets + 1 };
+  }
+  if (chains.size >= MAX_CHAINS) chains.clear();
+  chains.set(key, chain);
+  return found ? { start: chain.start, end: chain.end } : null;
+}
+
+/** On the duration grid: `budget_reset_at + k × budget_duration`. */
+function gridWindow(steps: Steps, reset: number, now: number): BudgetWindow {
+  let end = reset;
   if (end > now) return { start: steps.previous(end), end };
   let start = end;
   // Bounded: a row whose reset date is years old still takes at most a few thousand steps.
@@ -106,8 +160,33 @@ export function currentWindow(source: BudgetWindowSource | null, now: number): B
   return { start, end };
 }
 
+/**
+ * The window `now` falls in: it ends at `budget_reset_at` itself while that is in the future
+ * (starting one duration before); once that has passed, the windows LiteLLM's reset job writes
+ * follow it, each ending at the next standardized reset (`1d` midnight, `7d` Monday, `30d` the
+ * 1st, in `litellm_settings.timezone`: standardized-reset.ts). Where LiteLLM has no such reset,
+ * the duration grid. NO_WINDOW without both columns.
+ */
+export function currentWindow(source: BudgetWindowSource | null, now: number): BudgetWindow {
+  if (source === null || source.budget_reset_at === null || source.budget_duration === null) return NONE;
+  const steps = stepsOf(source.budget_duration);
+  if (steps === null) return NONE;
+  const reset = source.budget_reset_at.getTime();
+  if (!Number.isFinite(reset)) return NONE;
+  if (reset > now) return { start: steps.previous(reset), end: reset };
+  return standardizedWindow(source.budget_duration, reset, now) ?? gridWindow(steps, reset, now);
+}
+
+/**
+ * The end of the window on the duration grid alone (LiteLLM's `now + duration_in_seconds`), for
+ * durations that are not budget resets: a key's rotation grace period.
+ */
 export function currentWindowEnd(source: BudgetWindowSource | null, now: number): number {
-  return currentWindow(source, now).end;
+  if (source === null || source.budget_reset_at === null) return NO_WINDOW;
+  const steps = stepsOf(source.budget_duration);
+  const reset = source.budget_reset_at.getTime();
+  if (steps === null || !Number.isFinite(reset)) return NO_WINDOW;
+  return gridWindow(steps, reset, now).end;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { currentWindow, currentWindowEnd, NO_WINDOW, spendInCurrentWindow } from '../../src/spend/budget-window';
+import { currentWindow, currentWindowEnd, NO_WINDOW, spendInCurrentWindow, useBudgetResetZone } from '../../src/spend/budget-window';
+import { resetZoneOf, UTC_RESET_ZONE } from '../../src/spend/standardized-reset';
 
 const at = (iso: string): number => new Date(iso).getTime();
 const row = (duration: string | null, resetAt: string | null) => ({
@@ -12,18 +13,18 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
     expect(currentWindowEnd(row('30d', '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
   });
 
-  it('moves on by whole durations once the reset date has passed (no reset job needed)', () => {
+  it('currentWindowEnd (grace periods) moves on by whole durations once the date has passed', () => {
     expect(currentWindowEnd(row('1d', '2025-06-01T00:00:00Z'), at('2025-06-03T12:00:00Z'))).to.equal(at('2025-06-04T00:00:00Z'));
     expect(currentWindowEnd(row('1h', '2025-06-01T00:00:00Z'), at('2025-06-01T00:00:00Z'))).to.equal(at('2025-06-01T01:00:00Z'));
     expect(currentWindowEnd(row('2w', '2025-06-01T00:00:00Z'), at('2025-06-20T00:00:00Z'))).to.equal(at('2025-06-29T00:00:00Z'));
   });
 
-  it('steps calendar months for "mo", clamped to the last day of a shorter month', () => {
+  it('currentWindowEnd (grace periods) steps calendar months for "mo", clamped to the last day of a shorter month', () => {
     expect(currentWindowEnd(row('1mo', '2025-01-31T00:00:00Z'), at('2025-02-10T00:00:00Z'))).to.equal(at('2025-02-28T00:00:00Z'));
     expect(currentWindowEnd(row('1mo', '2025-05-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
   });
 
-  it('starts a window one duration before its end: at the previous end on the grid, or before a reset date still ahead', () => {
+  it('starts a window one duration before a reset date still ahead, and at the previous reset once it has passed', () => {
     expect(currentWindow(row('1d', '2025-06-01T00:00:00Z'), at('2025-06-03T12:00:00Z'))).to.deep.equal({
       start: at('2025-06-03T00:00:00Z'),
       end: at('2025-06-04T00:00:00Z'),
@@ -51,6 +52,100 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
     expect(end('Monthly')).to.equal(end('30d'));
     expect(end('daily')).to.equal(end('24h'));
     expect(end('1month')).to.equal(end('1mo'));
+  });
+
+  describe("once the row's budget_reset_at has passed: the windows LiteLLM's reset job would write", () => {
+    afterEach(() => useBudgetResetZone(UTC_RESET_ZONE));
+
+    it('starts the first window at the passed reset and ends it at the next standardized reset (30d: the 1st)', () => {
+      expect(currentWindow(row('30d', '2026-01-15T00:00:00Z'), at('2026-01-20T00:00:00Z'))).to.deep.equal({
+        start: at('2026-01-15T00:00:00Z'),
+        end: at('2026-02-01T00:00:00Z'),
+      });
+    });
+
+    it('rolls a passed 30d reset on to month starts, not 30-day steps (Feb 14, Mar 16)', () => {
+      expect(currentWindow(row('30d', '2026-01-15T00:00:00Z'), at('2026-03-10T00:00:00Z'))).to.deep.equal({
+        start: at('2026-03-01T00:00:00Z'),
+        end: at('2026-04-01T00:00:00Z'),
+      });
+      expect(currentWindow(row('monthly', '2026-01-15T00:00:00Z'), at('2026-03-01T00:00:00Z')).start).to.equal(at('2026-03-01T00:00:00Z'));
+    });
+
+    it('rolls 1mo on to month starts too, not the same day of each month clamped (Feb 28)', () => {
+      expect(currentWindow(row('1mo', '2025-01-31T00:00:00Z'), at('2025-02-10T00:00:00Z'))).to.deep.equal({
+        start: at('2025-02-01T00:00:00Z'),
+        end: at('2025-03-01T00:00:00Z'),
+      });
+    });
+
+    it('rolls 7d on to Mondays and 1d to midnights, whatever time the reset was', () => {
+      // 2026-11-26 is a Thursday.
+      expect(currentWindow(row('7d', '2026-11-26T15:00:00Z'), at('2026-12-02T00:00:00Z'))).to.deep.equal({
+        start: at('2026-11-30T00:00:00Z'),
+        end: at('2026-12-07T00:00:00Z'),
+      });
+      expect(currentWindow(row('1d', '2026-11-26T15:00:00Z'), at('2026-11-28T09:00:00Z'))).to.deep.equal({
+        start: at('2026-11-28T00:00:00Z'),
+        end: at('2026-11-29T00:00:00Z'),
+      });
+    });
+
+    it('reads 30days as LiteLLM\'s reset job does: an unknown unit, so daily resets at midnight', () => {
+      expect(currentWindow(row('30days', '2026-01-15T12:00:00Z'), at('2026-01-20T10:00:00Z'))).to.deep.equal({
+        start: at('2026-01-20T00:00:00Z'),
+        end: at('2026-01-21T00:00:00Z'),
+      });
+    });
+
+    it('aligns to midnight in litellm_settings.timezone, across a DST change (Berlin, New York)', () => {
+      useBudgetResetZone(resetZoneOf('Europe/Berlin'));
+      // Berlin's month starts at 23:00Z in winter and 22:00Z in summer; DST began on March 29.
+      expect(currentWindow(row('30d', '2026-01-15T00:00:00Z'), at('2026-04-10T00:00:00Z'))).to.deep.equal({
+        start: at('2026-03-31T22:00:00Z'),
+        end: at('2026-04-30T22:00:00Z'),
+      });
+      useBudgetResetZone(resetZoneOf('America/New_York'));
+      // Midnight EST on March 8, then EDT from March 9.
+      expect(currentWindow(row('1d', '2026-03-06T12:00:00Z'), at('2026-03-08T12:00:00Z'))).to.deep.equal({
+        start: at('2026-03-08T05:00:00Z'),
+        end: at('2026-03-09T04:00:00Z'),
+      });
+    });
+
+    it('is the same window whichever earlier Check a replica computed first (cached walks agree)', () => {
+      const source = row('1h', '2026-06-01T00:30:00Z');
+      const fresh = currentWindow(source, at('2026-06-03T10:15:00Z'));
+      useBudgetResetZone(resetZoneOf('Asia/Tokyo'));
+      useBudgetResetZone(UTC_RESET_ZONE);
+      currentWindow(source, at('2026-06-02T05:00:00Z'));
+      expect(currentWindow(source, at('2026-06-03T10:15:00Z'))).to.deep.equal(fresh);
+      expect(fresh).to.deep.equal({ start: at('2026-06-03T10:00:00Z'), end: at('2026-06-03T11:00:00Z') });
+    });
+
+    it('keeps the duration grid where LiteLLM has no standardized reset (2mo: its job raises)', () => {
+      expect(currentWindow(row('2mo', '2026-01-15T00:00:00Z'), at('2026-04-01T00:00:00Z'))).to.deep.equal({
+        start: at('2026-03-15T00:00:00Z'),
+        end: at('2026-05-15T00:00:00Z'),
+      });
+    });
+
+    it('keeps the duration grid for a row more than 10,000 resets behind, and stays cheap', () => {
+      const source = row('1s', '2026-01-01T00:00:00.500Z');
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < 100; i += 1) {
+        expect(currentWindow(source, at('2026-01-02T00:00:00.100Z'))).to.deep.equal({
+          start: at('2026-01-01T23:59:59.500Z'),
+          end: at('2026-01-02T00:00:00.500Z'),
+        });
+      }
+      expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(2000);
+      // Within 10,000 resets: whole seconds, as LiteLLM's job writes them.
+      expect(currentWindow(source, at('2026-01-01T01:00:00.100Z'))).to.deep.equal({
+        start: at('2026-01-01T01:00:00Z'),
+        end: at('2026-01-01T01:00:01Z'),
+      });
+    });
   });
 
   it("counts the database spend only while the row's own window is current", () => {

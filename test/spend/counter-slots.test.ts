@@ -18,8 +18,10 @@ describe('spend: counters over a snapshot', () => {
     const slots = counterSlots(full(), NOW.getTime());
     expect(slots.map((s) => targetName(s.target))).to.deep.equal([`key:${KEY_HASH}`, 'team:team-1', 'team_member:user-1:team-1', 'tag:prod']);
     const key = slots[0];
-    // The key's reset date just passed: a new 30-day window, and its database spend belongs to the old one.
-    expect(key.windowEnd).to.equal(NOW.getTime() - 1000 + 30 * 86_400_000);
+    // The key's reset date just passed: a new window up to the 1st of next month (LiteLLM's reset
+    // for 30d), and its database spend belongs to the old one.
+    expect(key.windowEnd).to.equal(Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth() + 1, 1));
+    expect(key.windowStart).to.equal(NOW.getTime() - 1000);
     expect(key.seed).to.equal(0);
     expect(slots[1]).to.deep.include({ windowEnd: 0, seed: 2 });
   });

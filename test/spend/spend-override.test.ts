@@ -85,7 +85,9 @@ describe('spend: overriding a counter (tollgate spend set)', function () {
     const now = Date.now();
     const window = { budget_duration: '1d', budget_reset_at: new Date(now - 1000) };
     expect(await override(target, 7, window, true, now)).to.deep.equal({ counter: 'created', value: 0, queued: 0 });
-    expect(await client.hGet(keys.counter(target), 'w')).to.equal(String(now - 1000 + DAY));
+    // The next midnight (UTC): where LiteLLM's reset job puts a passed 1d reset.
+    const midnight = new Date(now - 1000);
+    expect(await client.hGet(keys.counter(target), 'w')).to.equal(String(Date.UTC(midnight.getUTCFullYear(), midnight.getUTCMonth(), midnight.getUTCDate() + 1)));
   });
 
   it('drops the not-yet-seeded mark of a counter a charge created, so the column is not added on top', async () => {

@@ -151,6 +151,9 @@ const litellmSettings = z.looseObject({
   default_internal_user_params: defaultInternalUserParamsSchema.nullish(),
   // Any type: LiteLLM reads a value that is not a number in (0, 1] as throttling off (config/policy.ts).
   budget_exceeded_throttle_percentage: z.unknown().optional(),
+  // The IANA zone LiteLLM aligns budget resets in (spend/standardized-reset.ts); a name it cannot
+  // load is UTC there, and so here.
+  timezone: z.string().nullish(),
 });
 
 /** Tollgate's own keys: strict, as a misspelt one has no LiteLLM meaning to fall back on. */

@@ -11,6 +11,8 @@ import { disabledRoutesFrom } from './disabled-routes';
 import { tracingConfigFrom, type TracingConfig } from '../observability/otel-config';
 import { buildJwtSettings, type JwtSettings } from '../auth/jwt/settings';
 import { hashTagOf } from '../cache/hash-tag';
+import { useBudgetResetZone } from '../spend/budget-window';
+import { resetZoneOf } from '../spend/standardized-reset';
 
 export interface Settings {
   readonly grpcAddr: string;
@@ -90,7 +92,11 @@ function isPythonTrue(value: string | undefined): boolean {
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const config = loadLiteLlmConfig(nonEmpty(env.TOLLGATE_CONFIG), env);
-  return settingsFrom(config, env);
+  const settings = settingsFrom(config, env);
+  // Budget windows are read on every path (checks, metering, the CLI) from the row alone: the
+  // zone their resets align in is resolved once, here, for the whole process.
+  useBudgetResetZone(resetZoneOf(config.litellm_settings?.timezone));
+  return settings;
 }
 
 /**

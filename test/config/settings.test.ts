@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { ConfigError, parseLiteLlmConfig } from '../../src/config/litellm-config';
-import { settingsFrom } from '../../src/config/settings';
+import { loadSettings, settingsFrom } from '../../src/config/settings';
+import { currentWindow, useBudgetResetZone } from '../../src/spend/budget-window';
+import { UTC_RESET_ZONE } from '../../src/spend/standardized-reset';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cachePolicyFrom } from '../../src/server/runtime';
 
 describe('settings from environment and config.yaml', () => {
@@ -112,6 +117,43 @@ describe('settings from environment and config.yaml', () => {
       ConfigError,
       /tollgate\.negative_cache_ttl_seconds/,
     );
+  });
+
+  describe('litellm_settings.timezone: the zone budget resets align in, set for the process at load', () => {
+    let dir = '';
+    const configWith = (yaml: string): NodeJS.ProcessEnv => {
+      dir = mkdtempSync(join(tmpdir(), 'tollgate-tz-'));
+      writeFileSync(join(dir, 'config.yaml'), yaml);
+      return { TOLLGATE_CONFIG: join(dir, 'config.yaml') };
+    };
+    // A 1d budget whose reset passed: its window ends at the next midnight in the zone.
+    const windowEnd = (): string =>
+      new Date(currentWindow({ budget_duration: '1d', budget_reset_at: new Date('2026-06-01T20:00:00Z') }, Date.parse('2026-06-01T21:00:00Z')).end).toISOString();
+
+    afterEach(() => {
+      useBudgetResetZone(UTC_RESET_ZONE);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('aligns budget windows to midnight in the configured zone', () => {
+      loadSettings(configWith('litellm_settings:\n  timezone: Asia/Kolkata\n'));
+      expect(windowEnd()).to.equal('2026-06-02T18:30:00.000Z');
+    });
+
+    it('is UTC when unset, empty or a name LiteLLM cannot load (its ZoneInfo fallback)', () => {
+      for (const yaml of ['litellm_settings: {}\n', 'litellm_settings:\n  timezone: ""\n', 'litellm_settings:\n  timezone: Mars/Olympus\n']) {
+        useBudgetResetZone(UTC_RESET_ZONE);
+        loadSettings(configWith('litellm_settings:\n  timezone: Asia/Kolkata\n'));
+        rmSync(dir, { recursive: true, force: true });
+        loadSettings(configWith(yaml));
+        expect(windowEnd(), yaml).to.equal('2026-06-02T00:00:00.000Z');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses a timezone that is not text, naming the setting', () => {
+      expect(() => parseLiteLlmConfig('litellm_settings:\n  timezone: 5\n', {})).to.throw(ConfigError, /litellm_settings\.timezone/);
+    });
   });
 
   it('reports YAML syntax errors clearly, by line and column, never quoting the line (it may hold a secret)', () => {

@@ -4,19 +4,15 @@
  * model_per_key window, refused with LiteLLM's 429 past it.
  */
 import { expect } from 'chai';
-import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/checks/types';
-import type { Admission, RedisAdmitter } from '../../src/spend/admission';
+import type { Admission } from '../../src/spend/admission';
 import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
-import { requireRedis, type TestRedis } from '../support/redis';
-import { aRedisAdmitter } from '../support/spend';
+import { limitingAdmitterForSuite } from '../support/spend';
 
 describe("spend: a deployment's default per-key rpm limit on Redis", function () {
-  let redis: TestRedis;
-  let client: RedisClient;
-  let admitter: RedisAdmitter;
+  const limiting = limitingAdmitterForSuite();
   // Mid-minute, so that every call of a test falls in one bucket.
   const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
   const policy = buildPolicy(
@@ -34,26 +30,9 @@ describe("spend: a deployment's default per-key rpm limit on Redis", function ()
     ),
   );
 
-  before(async function () {
-    redis = await requireRedis(this);
-    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
-    await client.connect();
-    admitter = aRedisAdmitter(client, redis.prefix, {
-      metering: false,
-      onError: (error) => {
-        throw error;
-      },
-    });
-  });
-
-  after(async () => {
-    if (client?.isOpen) client.destroy();
-    await redis?.cleanup();
-  });
-
   const admit = (snapshot: Snapshot, model: string, keyHash: string): Promise<Admission> =>
     Promise.resolve(
-      admitter.admit(aContext({ snapshot, keyHash, now, policy, request: aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } }) })),
+      limiting.admitter.admit(aContext({ snapshot, keyHash, now, policy, request: aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } }) })),
     );
   const keyOf = (keyHash: string, metadata = {}): Snapshot => aSnapshot({ key: aKey({ token: keyHash, metadata }) });
 
@@ -69,7 +48,7 @@ describe("spend: a deployment's default per-key rpm limit on Redis", function ()
     expect(refused.denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = model_per_key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 2, rpm limit: 2,/);
     expect(refused.denial.headers?.some(([name]) => name === 'retry-after')).to.equal(true);
     const minute = Math.floor(now.getTime() / 60_000);
-    expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:model1:rpm:${minute}`)).to.equal('2');
+    expect(await limiting.client.get(`${limiting.redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:model1:rpm:${minute}`)).to.equal('2');
 
     const otherKey = `${KEY_HASH}-default-other`;
     expect((await admit(keyOf(otherKey), 'model1', otherKey)).kind, 'each key has its own allowance').to.equal('admit');

@@ -5,19 +5,15 @@
  * LiteLLM's 429 past it; a virtual key keeps its own window.
  */
 import { expect } from 'chai';
-import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { buildPolicy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/checks/types';
-import type { Admission, RedisAdmitter } from '../../src/spend/admission';
+import type { Admission } from '../../src/spend/admission';
 import { aContext, aKey, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
-import { requireRedis, type TestRedis } from '../support/redis';
-import { aRedisAdmitter } from '../support/spend';
+import { limitingAdmitterForSuite } from '../support/spend';
 
 describe("spend: a deployment's default per-key rpm limit for a JWT caller without a key, on Redis", function () {
-  let redis: TestRedis;
-  let client: RedisClient;
-  let admitter: RedisAdmitter;
+  const limiting = limitingAdmitterForSuite();
   // Mid-minute, so that every call of a test falls in one bucket.
   const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
   const minute = Math.floor(now.getTime() / 60_000);
@@ -34,26 +30,9 @@ describe("spend: a deployment's default per-key rpm limit for a JWT caller witho
     ),
   );
 
-  before(async function () {
-    redis = await requireRedis(this);
-    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
-    await client.connect();
-    admitter = aRedisAdmitter(client, redis.prefix, {
-      metering: false,
-      onError: (error) => {
-        throw error;
-      },
-    });
-  });
-
-  after(async () => {
-    if (client?.isOpen) client.destroy();
-    await redis?.cleanup();
-  });
-
   const admit = (snapshot: Snapshot, model: string, keyHash: string | null): Promise<Admission> =>
     Promise.resolve(
-      admitter.admit(aContext({ snapshot, keyHash, now, policy, request: aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } }) })),
+      limiting.admitter.admit(aContext({ snapshot, keyHash, now, policy, request: aRequest({ route: '/v1/chat/completions', model, body: { model, messages: [] } }) })),
     );
   const jwtCaller = (userId: string | null, teamId: string | null = null): Snapshot =>
     aSnapshot({ key: null, jwtUserId: userId, team: teamId === null ? null : aTeam({ team_id: teamId }) });
@@ -73,7 +52,7 @@ describe("spend: a deployment's default per-key rpm limit for a JWT caller witho
     expect(refused.denial.type).to.equal('None');
     expect(refused.denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = model_per_key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 2, rpm limit: 2,/);
     expect(refused.denial.headers?.some(([name]) => name === 'retry-after')).to.equal(true);
-    expect(await client.get(`${redis.prefix}rl:key:jwt-user%3Aalice:model:model1:rpm:${minute}`)).to.equal('2');
+    expect(await limiting.client.get(`${limiting.redis.prefix}rl:key:jwt-user%3Aalice:model:model1:rpm:${minute}`)).to.equal('2');
     expect(await kinds(jwtCaller('alice'), 'model2', null, 3), 'a model without a default').to.deep.equal(['admit', 'admit', 'admit']);
   });
 
@@ -84,7 +63,7 @@ describe("spend: a deployment's default per-key rpm limit for a JWT caller witho
 
   it('counts a token naming no user in its team\'s window', async () => {
     expect(await kinds(jwtCaller(null, 'team-k'), 'model1', null, 3)).to.deep.equal(['admit', 'admit', 'deny']);
-    expect(await client.get(`${redis.prefix}rl:key:jwt-team%3Ateam-k:model:model1:rpm:${minute}`)).to.equal('2');
+    expect(await limiting.client.get(`${limiting.redis.prefix}rl:key:jwt-team%3Ateam-k:model:model1:rpm:${minute}`)).to.equal('2');
     expect(await kinds(jwtCaller(null, 'team-l'), 'model1', null, 1)).to.deep.equal(['admit']);
   });
 
@@ -93,6 +72,6 @@ describe("spend: a deployment's default per-key rpm limit for a JWT caller witho
     const key = aSnapshot({ key: aKey({ token: keyHash }) });
     expect(await kinds(jwtCaller('erin'), 'model1', null, 3)).to.deep.equal(['admit', 'admit', 'deny']);
     expect(await kinds(key, 'model1', keyHash, 3)).to.deep.equal(['admit', 'admit', 'deny']);
-    expect(await client.get(`${redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:model1:rpm:${minute}`)).to.equal('2');
+    expect(await limiting.client.get(`${limiting.redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:model1:rpm:${minute}`)).to.equal('2');
   });
 });

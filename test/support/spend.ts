@@ -4,7 +4,7 @@
  */
 import { createClient } from 'redis';
 import type { DataSource } from 'typeorm';
-import type { RedisClient } from '../../src/cache/redis-shared-cache';
+import { createRedisClient, type RedisClient } from '../../src/cache/redis-shared-cache';
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { PriceTable } from '../../src/metering/prices';
@@ -12,7 +12,7 @@ import { RedisAdmitter, type AdmissionOptions } from '../../src/spend/admission'
 import { RedisSpendRecorder, type RedisRecorderOptions, type SpendRecorder } from '../../src/spend/spend-recorder';
 import { NO_ATTRIBUTION, type SpendEvent } from '../../src/spend/spend-event';
 import type { SpendTarget } from '../../src/spend/targets';
-import { TEST_REDIS_URL } from './redis';
+import { requireRedis, TEST_REDIS_URL, type TestRedis } from './redis';
 import type { ServerProcess } from './server-process';
 
 export type TestRedisClient = ReturnType<typeof createClient>;
@@ -141,4 +141,55 @@ export function aRedisAdmitter(
     admitWhenReservationUnavailable: false,
     ...options,
   });
+}
+
+export interface LimitingAdmitter {
+  readonly redis: TestRedis;
+  readonly client: RedisClient;
+  readonly admitter: RedisAdmitter;
+}
+
+/**
+ * Registers the suite's `before` and `after`: a client to the test Redis (its own key prefix) and an
+ * admitter over it that enforces rate limits without metering and throws any Redis trouble, so that
+ * a fault fails the test instead of passing as an admission; afterwards the client is closed and the
+ * prefix removed. The fields are readable from the suite's tests on.
+ */
+export function limitingAdmitterForSuite(): LimitingAdmitter {
+  let redis: TestRedis | undefined;
+  let client: RedisClient | undefined;
+  let admitter: RedisAdmitter | undefined;
+
+  before(async function () {
+    redis = await requireRedis(this);
+    client = createRedisClient({ url: redis.url, commandTimeoutMs: 1000, onError: () => undefined });
+    await client.connect();
+    admitter = aRedisAdmitter(client, redis.prefix, {
+      metering: false,
+      onError: (error) => {
+        throw error;
+      },
+    });
+  });
+
+  after(async () => {
+    if (client?.isOpen) client.destroy();
+    await redis?.cleanup();
+  });
+
+  function ready<T>(value: T | undefined): T {
+    if (value === undefined) throw new Error("the suite's Redis admitter is not open: read before its before hook");
+    return value;
+  }
+  return {
+    get redis() {
+      return ready(redis);
+    },
+    get client() {
+      return ready(client);
+    },
+    get admitter() {
+      return ready(admitter);
+    },
+  };
 }

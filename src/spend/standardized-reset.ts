@@ -32,24 +32,27 @@ export interface ResetZone {
 export const UTC_RESET_ZONE: ResetZone = Object.freeze({ name: 'UTC', offsetAt: () => 0 });
 
 function intlOffsets(format: Intl.DateTimeFormat): (instant: number) => number {
-  // Offsets change a few times a year; per hour bucket, two look-ups that agree settle the bucket.
-  const byHour = new Map<number, number>();
   const exact = (instant: number): number => {
     const seconds = Math.floor(instant / 1000) * 1000;
     const part: Record<string, number> = {};
     for (const { type, value } of format.formatToParts(seconds)) part[type] = Number(value);
     return Date.UTC(part.year, part.month - 1, part.day, part.hour, part.minute, part.second) - seconds;
   };
-  return (instant) => {
-    const bucket = Math.floor(instant / HOUR_MS);
-    const cached = byHour.get(bucket);
+  // Offsets change a few times a year, never twice within a day: a day (else an hour) whose first
+  // and last seconds agree has that offset throughout, and is looked up once.
+  const known = new Map<number, number>();
+  const settled = (size: number, instant: number): number | null => {
+    const bucket = Math.floor(instant / size);
+    const key = size === DAY_MS ? bucket : -1 - bucket;
+    const cached = known.get(key);
     if (cached !== undefined) return cached;
-    const first = exact(bucket * HOUR_MS);
-    if (first !== exact(bucket * HOUR_MS + HOUR_MS - 1000)) return exact(instant);
-    if (byHour.size >= 100_000) byHour.clear();
-    byHour.set(bucket, first);
+    const first = exact(bucket * size);
+    if (first !== exact(bucket * size + size - 1000)) return null;
+    if (known.size >= 100_000) known.clear();
+    known.set(key, first);
     return first;
   };
+  return (instant) => settled(DAY_MS, instant) ?? settled(HOUR_MS, instant) ?? exact(instant);
 }
 
 /**

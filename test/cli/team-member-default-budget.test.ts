@@ -9,8 +9,6 @@ import { expect } from 'chai';
 import type { Cli, CliResult } from '../support/cli-process';
 import { eventually } from '../support/poll';
 import { CLI_BACKENDS, cliAgainstServer } from '../support/cli-backends';
-import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
-import type { DataSource } from 'typeorm';
 import { BudgetRecord, TeamMembershipRecord, TeamRecord } from '../../src/store/entities';
 
 /** Cached entries are neither refreshed nor expired during the test: only an announcement clears them. */
@@ -26,13 +24,6 @@ for (const setup of CLI_BACKENDS) {
     this.timeout(120_000);
     const running = cliAgainstServer(setup, LONG_CACHE);
     const tollgate: Cli = (...args) => running.tollgate(...args);
-    let database: DatabaseSettings;
-
-    before(() => {
-      const { env } = running.backend;
-      database = { databaseUrl: env.DATABASE_URL ?? null, sqlitePath: env.TOLLGATE_SQLITE_PATH ?? '', dbTimeoutMs: 2000 };
-    });
-
     const rateLimited = () => running.backend.env.REDIS_URL !== undefined;
 
     async function ok(...args: string[]): Promise<string> {
@@ -41,20 +32,9 @@ for (const setup of CLI_BACKENDS) {
       return result.stdout;
     }
 
-    /** `work` on a connection of the test's own. */
-    async function withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-      const dataSource = createDataSource(database);
-      await dataSource.initialize();
-      try {
-        return await work(dataSource);
-      } finally {
-        await dataSource.destroy();
-      }
-    }
-
     /** The membership's budget row as stored; undefined when there is no membership row. */
     function budgetOf(userId: string, teamId: string): Promise<BudgetRecord | null | undefined> {
-      return withDatabase(async (dataSource) => {
+      return running.withDatabase(async (dataSource) => {
         const membership = await dataSource.getRepository(TeamMembershipRecord).findOneBy({ user_id: userId, team_id: teamId });
         if (membership === null) return undefined;
         return membership.budget_id === null ? null : await dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: membership.budget_id });
@@ -66,7 +46,7 @@ for (const setup of CLI_BACKENDS) {
       const team = JSON.parse(await ok('team', 'create', '--team-id', teamId, ...options)) as { metadata: Record<string, unknown> };
       const defaultId = String(team.metadata['team_member_budget_id']);
       // What LiteLLM's team_member_rpm_limit / _tpm_limit set on the row; no command sets them.
-      await withDatabase((dataSource) => dataSource.getRepository(BudgetRecord).update({ budget_id: defaultId }, settings));
+      await running.withDatabase((dataSource) => dataSource.getRepository(BudgetRecord).update({ budget_id: defaultId }, settings));
       return defaultId;
     }
 
@@ -116,7 +96,7 @@ for (const setup of CLI_BACKENDS) {
       expect(await budgetOf('erin', 'ops'), 'no budget to give: no membership row, as LiteLLM').to.equal(undefined);
       // A default row the team names without the CLI (LiteLLM's UI, say): it links no membership.
       await ok('budget', 'create', '--budget-id', 'ops-members', '--max-budget', '40', '--rpm', '1');
-      await withDatabase((dataSource) => dataSource.getRepository(TeamRecord).update({ team_id: 'ops' }, { metadata: { team_member_budget_id: 'ops-members' } }));
+      await running.withDatabase((dataSource) => dataSource.getRepository(TeamRecord).update({ team_id: 'ops' }, { metadata: { team_member_budget_id: 'ops-members' } }));
       expect(await budgetOf('erin', 'ops')).to.equal(undefined);
       if (rateLimited()) {
         // Twice: a member without a membership row has no member rate limit, and it is now cached.

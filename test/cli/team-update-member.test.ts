@@ -5,11 +5,9 @@
  * seconds, through the command's announcement. On both stores.
  */
 import { expect } from 'chai';
-import type { DataSource } from 'typeorm';
 import type { Cli, CliResult } from '../support/cli-process';
 import { eventually } from '../support/poll';
 import { CLI_BACKENDS, cliAgainstServer } from '../support/cli-backends';
-import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
 import { AdminStore } from '../../src/store/admin-store';
 import { TeamMembershipRecord, TeamRecord } from '../../src/store/entities';
 
@@ -24,32 +22,14 @@ for (const setup of CLI_BACKENDS) {
     this.timeout(120_000);
     const running = cliAgainstServer(setup, LONG_CACHE);
     const tollgate: Cli = (...args) => running.tollgate(...args);
-    let database: DatabaseSettings;
-
-    before(() => {
-      const { env } = running.backend;
-      database = { databaseUrl: env.DATABASE_URL ?? null, sqlitePath: env.TOLLGATE_SQLITE_PATH ?? '', dbTimeoutMs: 2000 };
-    });
-
     async function ok(...args: string[]): Promise<string> {
       const result = await tollgate(...args);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(0);
       return result.stdout;
     }
 
-    /** `work` on a connection of the test's own. */
-    async function withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-      const dataSource = createDataSource(database);
-      await dataSource.initialize();
-      try {
-        return await work(dataSource);
-      } finally {
-        await dataSource.destroy();
-      }
-    }
-
     async function budgetIdOf(userId: string, teamId: string): Promise<string | null> {
-      return withDatabase(async (dataSource) => (await dataSource.getRepository(TeamMembershipRecord).findOneByOrFail({ user_id: userId, team_id: teamId })).budget_id);
+      return running.withDatabase(async (dataSource) => (await dataSource.getRepository(TeamMembershipRecord).findOneByOrFail({ user_id: userId, team_id: teamId })).budget_id);
     }
 
     async function memberKey(userId: string, teamId: string): Promise<string> {
@@ -73,8 +53,8 @@ for (const setup of CLI_BACKENDS) {
       await ok('team', 'update-member', '--team', 'eng', '--user', 'bob', '--budget', defaultId);
       await ok('team', 'update-member', '--team', 'eng', '--user', 'carol', '--budget', defaultId);
       // What LiteLLM's spend writer keeps on the membership rows; no command sets it.
-      await withDatabase(async (dataSource) => {
-        const admin = new AdminStore(dataSource, database);
+      await running.withDatabase(async (dataSource) => {
+        const admin = new AdminStore(dataSource, running.database);
         expect(await admin.setSpend('team_membership', { userId: 'bob', teamId: 'eng' }, 2.5)).to.equal(true);
         expect(await admin.setSpend('team_membership', { userId: 'carol', teamId: 'eng' }, 2.5)).to.equal(true);
       });
@@ -112,7 +92,7 @@ for (const setup of CLI_BACKENDS) {
       await ok('team', 'create', '--team-id', 'ops');
       await ok('team', 'add-member', '--team', 'ops', '--user', 'dana');
       await ok('team', 'update-member', '--team', 'ops', '--user', 'dana', '--role', 'admin');
-      const row = await withDatabase((dataSource) => dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: 'ops' }));
+      const row = await running.withDatabase((dataSource) => dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: 'ops' }));
       expect(row.members_with_roles).to.deep.equal([{ user_id: 'dana', user_email: null, role: 'admin' }]);
       const refused = await tollgate('team', 'update-member', '--team', 'ops', '--user', 'dana', '--role', 'proxy_admin');
       expect(refused).to.deep.include({ code: 2, stderr: "tollgate: unknown team member role 'proxy_admin' (one of admin, user)\n" });

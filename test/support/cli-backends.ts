@@ -4,6 +4,8 @@
  * whether `tollgate migrate` must run first, and what removes it all afterwards.
  */
 import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
+import { createDataSource, type DatabaseSettings } from '../../src/store/data-source';
 import { cliWith, type Cli } from './cli-process';
 import { requireBuild, writeConfig, type TempConfig } from './e2e';
 import { requireMysql, tempSqlitePath } from './mysql';
@@ -49,6 +51,10 @@ export interface CliAgainstServer {
   readonly server: ServerProcess;
   /** The bin with the backend's environment (and config), pointed at `server`. */
   readonly tollgate: Cli;
+  /** The backend's store, as the bin and the server reach it. */
+  readonly database: DatabaseSettings;
+  /** `work` on a connection of the test's own to that store, closed afterwards. */
+  withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -86,9 +92,25 @@ export function cliAgainstServer(setup: (typeof CLI_BACKENDS)[number], config?: 
     if (value === undefined) throw new Error(`the server on ${setup.name} is not running: read before the suite's before hook`);
     return value;
   }
+  const database = (): DatabaseSettings => {
+    const { env } = ready(backend);
+    return { databaseUrl: env.DATABASE_URL ?? null, sqlitePath: env.TOLLGATE_SQLITE_PATH ?? '', dbTimeoutMs: 2000 };
+  };
   return {
     get backend() {
       return ready(backend);
+    },
+    get database() {
+      return database();
+    },
+    async withDatabase(work) {
+      const dataSource = createDataSource(database());
+      await dataSource.initialize();
+      try {
+        return await work(dataSource);
+      } finally {
+        await dataSource.destroy();
+      }
     },
     get server() {
       return ready(server);

@@ -10,15 +10,14 @@ import { createClient } from 'redis';
 import { hashKey } from '../../src/auth/key-hash';
 import { isClusterInfo, refuseClusterNodes } from '../../src/cache/redis-mode';
 import { createRedisClient } from '../../src/cache/redis-shared-cache';
-import { createDataSource } from '../../src/store/data-source';
-import { runMigrations } from '../../src/store/migrations';
 import { connect, requireBuild, type Checker } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
-import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { tempSqlitePath, type TempSqlite } from '../support/mysql';
+import { uniqueId } from '../support/litellm-rows';
+import type { TempSqlite } from '../support/mysql';
 import { ownRedis, type OwnRedis } from '../support/own-redis';
 import { eventually } from '../support/poll';
 import { requireRedis, type TestRedis } from '../support/redis';
+import { seededTempSqlite } from '../support/seeded-sqlite';
 import { BIN, startServer, type ServerProcess } from '../support/server-process';
 
 const CLUSTER_ARGS = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'];
@@ -59,20 +58,13 @@ describe('Redis: a cluster-mode node is refused, not half-used', function () {
 
     before(async function () {
       requireBuild();
-      database = tempSqlitePath();
       redis = await ownRedis(this, CLUSTER_ARGS);
       await redis.start();
-      const dataSource = createDataSource({ databaseUrl: null, sqlitePath: database.path, dbTimeoutMs: 2000 });
-      await dataSource.initialize();
-      try {
-        await runMigrations(dataSource);
-        const rows = new LiteLlmRows(dataSource);
+      database = await seededTempSqlite(async (rows) => {
         const team = await rows.aTeam({ models: ['gpt-4o'] });
         await rows.aKey({ token: hashKey(KEY), team_id: team.team_id });
         await rows.aKey({ token: hashKey(BLOCKED), team_id: team.team_id, blocked: true });
-      } finally {
-        await dataSource.destroy();
-      }
+      });
       server = await startServer({
         env: { TOLLGATE_SQLITE_PATH: database.path, REDIS_URL: redis.url, LITELLM_MASTER_KEY: MASTER_KEY, TOLLGATE_HTTP_ADDR: '127.0.0.1:0' },
       });

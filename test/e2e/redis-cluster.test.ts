@@ -10,14 +10,13 @@ import { expect } from 'chai';
 import { createClient } from 'redis';
 import { hashKey } from '../../src/auth/key-hash';
 import { keySlot } from '../../src/cache/hash-tag';
-import { createDataSource } from '../../src/store/data-source';
-import { runMigrations } from '../../src/store/migrations';
 import { connect, requireBuild, type Checker } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
-import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { tempSqlitePath, type TempSqlite } from '../support/mysql';
+import { uniqueId } from '../support/litellm-rows';
+import type { TempSqlite } from '../support/mysql';
 import { eventually } from '../support/poll';
 import { ownRedisCluster, type OwnRedisCluster } from '../support/redis-cluster';
+import { seededTempSqlite } from '../support/seeded-sqlite';
 import { BIN, startServer, type ServerProcess } from '../support/server-process';
 
 const run = promisify(execFile);
@@ -38,18 +37,11 @@ describe('tollgate serve on a Redis Cluster (tollgate.redis_cluster)', function 
   before(async function () {
     requireBuild();
     cluster = await ownRedisCluster(this);
-    database = tempSqlitePath();
-    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: database.path, dbTimeoutMs: 2000 });
-    await dataSource.initialize();
-    try {
-      await runMigrations(dataSource);
-      const rows = new LiteLlmRows(dataSource);
+    database = await seededTempSqlite(async (rows) => {
       const team = await rows.aTeam({ models: ['gpt-4o'] });
       await rows.aKey({ token: hashKey(KEY), team_id: team.team_id });
       await rows.aKey({ token: hashKey(LIMITED), team_id: team.team_id, rpm_limit: 2 });
-    } finally {
-      await dataSource.destroy();
-    }
+    });
     env = { TOLLGATE_SQLITE_PATH: database.path, REDIS_URL: cluster.url, TOLLGATE_REDIS_CLUSTER: 'true' };
     server = await startServer({ env: { ...env, LITELLM_MASTER_KEY: MASTER_KEY, TOLLGATE_HTTP_ADDR: '127.0.0.1:0' } });
     client = connect(server.address);

@@ -13,15 +13,14 @@ import { hashKey } from '../../src/auth/key-hash';
 import { withAdminSession } from '../../src/cli/admin-session';
 import { settingsFrom } from '../../src/config/settings';
 import type { CheckResponse } from '../../src/envoy/messages';
-import { createDataSource } from '../../src/store/data-source';
-import { runMigrations } from '../../src/store/migrations';
 import { connect, requireBuild, writeConfig, type Checker, type TempConfig } from '../support/e2e';
 import { anEnvoyCheck, chat, denialOf, isAllowed } from '../support/envoy-requests';
 import { leakedSecrets } from '../support/leak-scan';
-import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
-import { tempSqlitePath, type TempSqlite } from '../support/mysql';
+import { uniqueId } from '../support/litellm-rows';
+import type { TempSqlite } from '../support/mysql';
 import { ownRedis, type OwnRedis } from '../support/own-redis';
 import { eventually, settle } from '../support/poll';
+import { seededTempSqlite } from '../support/seeded-sqlite';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
@@ -92,19 +91,12 @@ describe('Redis faults (own redis-server behind a controlled proxy)', function (
 
   before(async function () {
     requireBuild();
-    database = tempSqlitePath();
     redis = await ownRedis(this);
-    const dataSource = createDataSource({ databaseUrl: null, sqlitePath: database.path, dbTimeoutMs: 2000 });
-    await dataSource.initialize();
-    try {
-      await runMigrations(dataSource);
-      const rows = new LiteLlmRows(dataSource);
+    database = await seededTempSqlite(async (rows) => {
       const team = await rows.aTeam({ models: ['gpt-4o'] });
       for (const key of [...COLD_KEYS, ...BLOCK_ME]) await rows.aKey({ token: hashKey(key), team_id: team.team_id });
       await rows.aKey({ token: hashKey(BLOCKED), team_id: team.team_id, blocked: true });
-    } finally {
-      await dataSource.destroy();
-    }
+    });
     // Redis is not started yet: the proxy forwards to a port where nothing listens.
     proxy = await startTcpProxy('127.0.0.1', redis.port);
     config = writeConfig(`tollgate:\n  redis_timeout_ms: ${REDIS_TIMEOUT_MS}\n`);

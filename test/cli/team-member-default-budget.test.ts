@@ -24,6 +24,7 @@ for (const setup of CLI_BACKENDS) {
     this.timeout(120_000);
     const running = cliAgainstServer(setup, LONG_CACHE);
     const tollgate: Cli = (...args) => running.tollgate(...args);
+
     const rateLimited = () => running.backend.env.REDIS_URL !== undefined;
 
     async function ok(...args: string[]): Promise<string> {

@@ -22,6 +22,7 @@ for (const setup of CLI_BACKENDS) {
     this.timeout(120_000);
     const running = cliAgainstServer(setup, LONG_CACHE);
     const tollgate: Cli = (...args) => running.tollgate(...args);
+
     async function ok(...args: string[]): Promise<string> {
       const result = await tollgate(...args);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(0);

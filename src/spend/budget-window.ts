@@ -100,6 +100,15 @@ export function useBudgetResetZone(zone: ResetZone): void {
 }
 
 /**
+ * LiteLLM's `get_budget_reset_time(budget_duration)`: the `budget_reset_at` its writes (new keys,
+ * teams, budgets; the reset job) set at `now`, in the configured zone; null where it raises (`2mo`).
+ */
+export function budgetResetAt(duration: string, now: number): Date | null {
+  const at = nextStandardizedReset(duration, now, resetZone);
+  return at === null ? null : new Date(at);
+}
+
+/**
  * How many of LiteLLM's resets a window may lie past the row's `budget_reset_at`: a `1d` budget 27
  * years, a `1h` one a year, a `1s` one under three hours. Further on, the duration grid.
  */

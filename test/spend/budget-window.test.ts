@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { currentWindow, currentWindowEnd, NO_WINDOW, spendInCurrentWindow, useBudgetResetZone } from '../../src/spend/budget-window';
+import { budgetResetAt, currentWindow, currentWindowEnd, NO_WINDOW, spendInCurrentWindow, useBudgetResetZone } from '../../src/spend/budget-window';
 import { resetZoneOf, UTC_RESET_ZONE } from '../../src/spend/standardized-reset';
 
 const at = (iso: string): number => new Date(iso).getTime();
@@ -121,6 +121,13 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
       currentWindow(source, at('2026-06-02T05:00:00Z'));
       expect(currentWindow(source, at('2026-06-03T10:15:00Z'))).to.deep.equal(fresh);
       expect(fresh).to.deep.equal({ start: at('2026-06-03T10:00:00Z'), end: at('2026-06-03T11:00:00Z') });
+    });
+
+    it("gives the budget_reset_at LiteLLM's writes set (get_budget_reset_time), in the configured zone", () => {
+      expect(budgetResetAt('30d', at('2026-11-29T21:00:00Z'))).to.deep.equal(new Date('2026-12-01T00:00:00Z'));
+      expect(budgetResetAt('2mo', at('2026-11-29T21:00:00Z'))).to.equal(null);
+      useBudgetResetZone(resetZoneOf('Europe/Berlin'));
+      expect(budgetResetAt('1d', at('2026-11-29T21:00:00Z'))).to.deep.equal(new Date('2026-11-29T23:00:00Z'));
     });
 
     it('keeps the duration grid where LiteLLM has no standardized reset (2mo: its job raises)', () => {

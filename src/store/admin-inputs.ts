@@ -3,7 +3,7 @@
  * database. Names are camelCase here (CLI vocabulary); the rows keep LiteLLM's column names.
  */
 import { USER_ROLES, type JsonObject, type UserRole } from '../domain/entities';
-import { durationMs } from '../spend/budget-window';
+import { budgetResetAt, durationMs } from '../spend/budget-window';
 
 export interface NewBudget {
   readonly budgetId?: string;
@@ -359,9 +359,11 @@ export function requireRateLimit(what: string, value: number | null | undefined)
 }
 
 /**
- * The columns a changed `budget_duration` writes: a fresh `budget_reset_at`, now + the duration, as
- * LiteLLM's /key/update, /team/update and /user/update set it; a cleared duration clears it too
- * (newer LiteLLM's `_set_budget_reset_at`). Nothing when the duration is left out.
+ * The columns a changed `budget_duration` writes: a fresh `budget_reset_at` where newer LiteLLM's
+ * /key/update, /team/update and /user/update put it (`get_budget_reset_time`: the next midnight,
+ * Monday or 1st of the month in `litellm_settings.timezone`, or the next aligned hour, minute,
+ * second); a cleared duration clears it too (`_set_budget_reset_at`). Nothing when the duration is
+ * left out. A duration LiteLLM's function raises on (`2mo`) is refused, as its endpoints fail.
  */
 export function budgetDurationColumns(
   duration: string | null | undefined,
@@ -370,5 +372,12 @@ export function budgetDurationColumns(
   if (duration === undefined) return {};
   if (duration === null) return { budget_duration: null, budget_reset_at: null };
   const checked = requireDuration('budget duration', duration);
-  return { budget_duration: checked, budget_reset_at: new Date(now.getTime() + (durationMs(checked, now.getTime()) ?? 0)) };
+  return { budget_duration: checked, budget_reset_at: requireBudgetResetAt(checked, now) };
+}
+
+/** `get_budget_reset_time(duration)` at `now`; a duration it raises on (`2mo`) is refused. */
+function requireBudgetResetAt(duration: string, now: Date): Date {
+  const at = budgetResetAt(duration, now.getTime());
+  if (at === null) throw new AdminInputError(`budget duration ${duration}: LiteLLM resets by months only every 1mo`);
+  return at;
 }

@@ -78,7 +78,7 @@ import { StoreInvariantError } from './invariant-error';
 import { isDuplicateKey } from './duplicate-key';
 import { dialectOf } from './dialect';
 import { inTransaction } from './transactions';
-import { durationMs } from '../spend/budget-window';
+import { budgetResetAt } from '../spend/budget-window';
 import { tableExists } from './migrations/ddl';
 import { JWT_KEY_MAPPING_TABLE } from './migrations/1764115800000-jwt-key-mapping';
 
@@ -146,12 +146,6 @@ function withTeamMember(membersWithRoles: unknown, userId: string, email: string
   const members: Json[] = Array.isArray(membersWithRoles) ? (membersWithRoles as Json[]) : [];
   const present = members.some((m) => isJsonObject(m) && m.user_id === userId);
   return present ? members : [...members, { user_id: userId, user_email: email, role: 'user' }];
-}
-
-/** When a window of `duration` starting at `from` ends; null without one (or one no reader reads). */
-function resetAfter(duration: string | null, from: Date): Date | null {
-  const length = duration === null ? null : durationMs(duration, from.getTime());
-  return length === null ? null : new Date(from.getTime() + length);
 }
 
 /** The user ids `members_with_roles` names, each once (entries without one, as LiteLLM's, skipped). */
@@ -753,7 +747,8 @@ export class AdminStore {
       ...(isJsonObject(source.model_max_budget) ? { model_max_budget: source.model_max_budget } : {}),
       allowed_models: [...source.allowed_models],
       budget_duration: source.budget_duration,
-      budget_reset_at: resetAfter(source.budget_duration, audit.created_at),
+      // A copied `2mo` starts no window: LiteLLM's copy raises there, and a copy is no place to refuse it.
+      budget_reset_at: source.budget_duration === null ? null : budgetResetAt(source.budget_duration, audit.created_at.getTime()),
       ...audit,
     });
     return budgetId;
@@ -995,7 +990,7 @@ export class AdminStore {
 
   /**
    * LiteLLM's /team/member_update. Budget amounts (`maxBudgetInTeam`, `tpmLimit`, `rpmLimit`,
-   * `budgetDuration`, which sets `budget_reset_at` to now + it, and `allowedModels`, what the team
+   * `budgetDuration`, which sets `budget_reset_at` as LiteLLM's `get_budget_reset_time` does, and `allowedModels`, what the team
    * member model access check reads; null clears one, one left out is kept) are written to the
    * member's own budget row, as newer
    * LiteLLM's `_upsert_budget_and_membership` merge-patches it: a row of its own is changed in
@@ -1290,7 +1285,7 @@ export class AdminStore {
     return (result.affected ?? 0) > 0;
   }
 
-  /** `resetFrom`: for a row an update creates, its `budget_reset_at` is then + its duration (budgetDurationColumns). */
+  /** `resetFrom`: for a row an update creates, its `budget_reset_at` is LiteLLM's next reset from then (budgetDurationColumns). */
   private async insertBudget(manager: EntityManager, input: NewBudget, resetFrom?: Date): Promise<string> {
     const budgetId = requireId('budget id', input.budgetId ?? randomUUID());
     await mustNotExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);

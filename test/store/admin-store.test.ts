@@ -14,6 +14,8 @@ import {
 import { TypeOrmAuthStore } from '../../src/store/typeorm-auth-store';
 import { LiteLlmRows, uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
+import { useBudgetResetZone } from '../../src/spend/budget-window';
+import { resetZoneOf, UTC_RESET_ZONE } from '../../src/spend/standardized-reset';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -451,8 +453,7 @@ describeEachBackend('AdminStore', (backend) => {
       expect(await memberBudget('promoted', team.team_id)).to.deep.include({ max_budget: 3 });
     });
 
-    it("sets a member's budget_duration and budget_reset_at to now + it, on its own row or a copy of a shared one (a fresh window, not the shared row's); `none` clears both", async () => {
-      const days30 = 30 * 24 * 3600 * 1000;
+    it("sets a member's budget_duration and budget_reset_at to LiteLLM's next reset for it, on its own row or a copy of a shared one (a fresh window, not the shared row's); `none` clears both", async () => {
       const team = await admin.createTeam({ teamMemberBudget: 5, teamMemberBudgetDuration: '1d' });
       const defaultId = String(team.metadata['team_member_budget_id']);
       await admin.addTeamMember('windowed', team.team_id);
@@ -461,13 +462,13 @@ describeEachBackend('AdminStore', (backend) => {
       const copy = await memberBudget('windowed', team.team_id);
       expect(copy?.budget_id).to.equal(copied.budgetIds[0]).and.not.equal(defaultId);
       expect(copy).to.deep.include({ max_budget: 5, budget_duration: '30d' });
-      expect(copy?.budget_reset_at?.getTime()).to.equal(now.getTime() + days30);
+      expect(copy?.budget_reset_at?.toISOString(), 'the 1st of next month').to.equal('2030-06-01T00:00:00.000Z');
       expect(copied.membership?.budget).to.deep.include({ budget_duration: '30d' });
       expect(await backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: defaultId })).to.deep.include({ budget_duration: '1d' });
 
       await admin.updateTeamMember('windowed', team.team_id, { budgetDuration: '1h' });
       expect(await memberBudget('windowed', team.team_id), 'in place').to.deep.include({ budget_id: copy?.budget_id, budget_duration: '1h' });
-      expect((await memberBudget('windowed', team.team_id))?.budget_reset_at?.getTime()).to.equal(now.getTime() + 3600 * 1000);
+      expect((await memberBudget('windowed', team.team_id))?.budget_reset_at?.toISOString(), 'the next hour').to.equal('2030-05-06T08:00:00.000Z');
       await admin.updateTeamMember('windowed', team.team_id, { budgetDuration: null });
       expect(await memberBudget('windowed', team.team_id)).to.deep.include({ budget_id: copy?.budget_id, budget_duration: null, budget_reset_at: null, max_budget: 5 });
     });
@@ -589,6 +590,44 @@ describeEachBackend('AdminStore', (backend) => {
       expect((await store.findKey(key.token))?.team_id).to.equal(teamId);
       const userId = 'robert"); DROP TABLE LiteLLM_UserTable;--';
       expect((await admin.createUser({ userId })).user_id).to.equal(userId);
+    });
+  });
+
+  describe("budget_reset_at: LiteLLM's get_budget_reset_time, not now + the duration", () => {
+    // A Monday, 07:08:09.010 UTC: now + 1d, 7d or 30d would fall at that time of day.
+    const budgetRow = (budgetId: string) => backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: budgetId });
+
+    afterEach(() => useBudgetResetZone(UTC_RESET_ZONE));
+
+    it('puts it at the next midnight, Monday or 1st for a key, team, user and end user update', async () => {
+      const { token } = await admin.createKey();
+      await admin.updateKey(token, { budgetDuration: '1d' });
+      expect((await backend().dataSource.getRepository(VerificationTokenRecord).findOneByOrFail({ token })).budget_reset_at?.toISOString()).to.equal('2030-05-07T00:00:00.000Z');
+      const team = await admin.createTeam();
+      await admin.updateTeam(team.team_id, { budgetDuration: '7d' });
+      expect((await backend().dataSource.getRepository(TeamRecord).findOneByOrFail({ team_id: team.team_id })).budget_reset_at?.toISOString()).to.equal('2030-05-13T00:00:00.000Z');
+      const userId = uniqueId('reset-user');
+      await admin.createUser({ userId });
+      await admin.updateUser(userId, { budgetDuration: '30d' });
+      expect((await backend().dataSource.getRepository(UserRecord).findOneByOrFail({ user_id: userId })).budget_reset_at?.toISOString()).to.equal('2030-06-01T00:00:00.000Z');
+      const endUserId = uniqueId('reset-end-user');
+      await admin.createEndUser({ userId: endUserId });
+      const endUser = await admin.updateEndUser(endUserId, { budgetDuration: '3d' });
+      expect((await budgetRow(endUser?.budget_id ?? '')).budget_reset_at?.toISOString(), 'midnight + 3 days').to.equal('2030-05-09T00:00:00.000Z');
+    });
+
+    it('aligns it in the configured litellm_settings.timezone', async () => {
+      useBudgetResetZone(resetZoneOf('Asia/Kolkata'));
+      const { token } = await admin.createKey();
+      await admin.updateKey(token, { budgetDuration: '1d' });
+      // 12:38 in Kolkata (UTC+05:30): its next midnight.
+      expect((await backend().dataSource.getRepository(VerificationTokenRecord).findOneByOrFail({ token })).budget_reset_at?.toISOString()).to.equal('2030-05-06T18:30:00.000Z');
+    });
+
+    it('refuses a duration LiteLLM cannot reset by (2mo), writing nothing', async () => {
+      const { token } = await admin.createKey();
+      await expectAdminError(admin.updateKey(token, { budgetDuration: '2mo' }), /2mo.*every 1mo/);
+      expect((await backend().dataSource.getRepository(VerificationTokenRecord).findOneByOrFail({ token })).budget_duration).to.equal(null);
     });
   });
 });

@@ -10,7 +10,6 @@ import { uniqueId } from '../support/litellm-rows';
 import { describeEachBackend } from '../support/store-backends';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
-const DAY_MS = 86_400_000;
 
 describeEachBackend('AdminStore: a team default member budget reaching its memberships', (backend) => {
   let admin: AdminStore;
@@ -54,7 +53,7 @@ describeEachBackend('AdminStore: a team default member budget reaching its membe
         allowed_models: ['gpt-4o'],
         model_max_budget: { 'gpt-4o': { max_budget: 1 } },
       });
-      expect(copy.budget_reset_at?.getTime()).to.equal(NOW.getTime() + 30 * DAY_MS);
+      expect(copy.budget_reset_at?.toISOString(), "LiteLLM's next 30d reset: the 1st").to.equal('2026-04-01T00:00:00.000Z');
       expect(await budgets().findOneByOrFail({ budget_id: defaultId })).to.deep.include({ max_budget: 2, rpm_limit: 3 });
     });
 

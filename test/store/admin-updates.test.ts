@@ -12,7 +12,6 @@ import { describeEachBackend } from '../support/store-backends';
 
 const CREATED_AT = new Date('2030-05-06T07:08:09.010Z');
 const UPDATED_AT = new Date('2030-06-01T00:00:00.000Z');
-const DAY_MS = 86_400_000;
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
@@ -78,11 +77,11 @@ describeEachBackend('AdminStore updates', (backend) => {
       expect(without(after, changed)).to.deep.equal(without(before, changed));
     });
 
-    it("sets a fresh budget_reset_at (now + the duration) with a new budget_duration, as LiteLLM's /key/update", async () => {
+    it("sets a fresh budget_reset_at (LiteLLM's next standardized reset) with a new budget_duration, as LiteLLM's /key/update", async () => {
       const token = await aKey();
       const updated = await admin.updateKey(token, { budgetDuration: '30d' });
       expect(updated?.budget_duration).to.equal('30d');
-      expect((await keyRow(token)).budget_reset_at?.toISOString()).to.equal(new Date(UPDATED_AT.getTime() + 30 * DAY_MS).toISOString());
+      expect((await keyRow(token)).budget_reset_at?.toISOString()).to.equal('2030-07-01T00:00:00.000Z');
       await admin.updateKey(token, { budgetDuration: '1mo' });
       expect((await keyRow(token)).budget_reset_at?.toISOString()).to.equal('2030-07-01T00:00:00.000Z');
     });
@@ -177,7 +176,7 @@ describeEachBackend('AdminStore updates', (backend) => {
       const updated = await admin.updateTeam(team.team_id, { maxBudget: 20, models: ['gpt-4o', 'o1'], budgetDuration: '7d', rpmLimit: 60 });
       expect(updated).to.deep.include({ max_budget: 20, models: ['gpt-4o', 'o1'], budget_duration: '7d', rpm_limit: 60, spend: 7, soft_budget: 5 });
       const after = await teamRow(team.team_id);
-      expect(after.budget_reset_at?.toISOString()).to.equal(new Date(UPDATED_AT.getTime() + 7 * DAY_MS).toISOString());
+      expect(after.budget_reset_at?.toISOString(), 'the next Monday').to.equal('2030-06-03T00:00:00.000Z');
       expect(after.updated_at.toISOString()).to.equal(UPDATED_AT.toISOString());
       const changed = ['max_budget', 'models', 'budget_duration', 'budget_reset_at', 'rpm_limit', 'updated_at'];
       expect(without(after, changed)).to.deep.equal(without(before, changed));
@@ -205,7 +204,7 @@ describeEachBackend('AdminStore updates', (backend) => {
       expect(await budgetCount()).to.equal(budgets);
       const row = await budgetRow(budgetId);
       expect(row).to.deep.include({ max_budget: 5, budget_duration: '1d', updated_by: 'ops' });
-      expect(row.budget_reset_at?.toISOString()).to.equal(new Date(UPDATED_AT.getTime() + DAY_MS).toISOString());
+      expect(row.budget_reset_at?.toISOString()).to.equal('2030-06-02T00:00:00.000Z');
       await admin.updateTeam(team.team_id, { teamMemberBudget: null });
       expect(await budgetRow(budgetId)).to.deep.include({ max_budget: null, budget_duration: '1d' });
     });
@@ -219,7 +218,7 @@ describeEachBackend('AdminStore updates', (backend) => {
       expect(updated?.metadata['owner']).to.equal('ops');
       const row = await budgetRow(budgetId as string);
       expect(row).to.deep.include({ max_budget: 3, budget_duration: '7d' });
-      expect(row.budget_reset_at?.toISOString()).to.equal(new Date(UPDATED_AT.getTime() + 7 * DAY_MS).toISOString());
+      expect(row.budget_reset_at?.toISOString(), 'the next Monday').to.equal('2030-06-03T00:00:00.000Z');
     });
 
     it('refuses a member budget duration for a team without a member budget, and creates no row', async () => {
@@ -276,7 +275,7 @@ describeEachBackend('AdminStore updates', (backend) => {
       const updated = await admin.updateUser(userId, { role: 'proxy_admin', maxBudget: 2, budgetDuration: '1h', tpmLimit: 100 });
       expect(updated).to.deep.include({ user_role: 'proxy_admin', max_budget: 2, budget_duration: '1h', tpm_limit: 100, spend: 3, user_email: 'a@example.com' });
       const after = await userRow(userId);
-      expect(after.budget_reset_at?.toISOString()).to.equal(new Date(UPDATED_AT.getTime() + 3_600_000).toISOString());
+      expect(after.budget_reset_at?.toISOString()).to.equal('2030-06-01T01:00:00.000Z');
       const changed = ['user_role', 'max_budget', 'budget_duration', 'budget_reset_at', 'tpm_limit', 'updated_at'];
       expect(without(after, changed)).to.deep.equal(without(before, changed));
     });
@@ -317,7 +316,7 @@ describeEachBackend('AdminStore updates', (backend) => {
       expect(updated?.budget_id).to.equal(budgetId);
       expect(updated?.budget).to.deep.include({ budget_id: budgetId, max_budget: 2, budget_duration: '1d', tpm_limit: 100 });
       const after = await budgetRow(budgetId);
-      expect(after.budget_reset_at?.toISOString()).to.equal(new Date(UPDATED_AT.getTime() + DAY_MS).toISOString());
+      expect(after.budget_reset_at?.toISOString()).to.equal('2030-06-02T00:00:00.000Z');
       const changed = ['max_budget', 'budget_duration', 'budget_reset_at', 'updated_at', 'updated_by'];
       expect(without(after, changed)).to.deep.equal(without(before, changed));
     });

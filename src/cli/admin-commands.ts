@@ -132,7 +132,7 @@ function budgetToLink(value: string): string {
 /** `--tpm` / `--rpm`, as `budget create` reads them. */
 const LIMIT_HELP = { tpm: 'tokens per minute', rpm: 'requests per minute' } as const;
 
-const BUDGET_DURATION_HELP = 'budget_duration (1h, 1d, 30d, 1mo); sets budget_reset_at to now + it, as LiteLLM does';
+const BUDGET_DURATION_HELP = "budget_duration (1h, 1d, 30d, 1mo); sets budget_reset_at to LiteLLM's next reset for it (midnight, Monday, the 1st in litellm_settings.timezone)";
 
 const UPDATE_HELP = 'changes only the settings named, as LiteLLM\'s /{what}/update; `none` clears one (a list to empty, JSON to {})';
 
@@ -642,7 +642,7 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--budget <id>', 'link to an existing budget id (none: no budget row of its own)', orNone(text))
     .option('--max-budget <usd>', "the budget row's hard limit", orNone(amount))
     .option('--budget-limits <json>', BUDGET_LIMITS_HELP, orNone(budgetLimits))
-    .option('--budget-duration <duration>', "the budget row's budget_duration (1h, 1d, 30d, 1mo); sets its budget_reset_at to now + it", orNone(text))
+    .option('--budget-duration <duration>', "the budget row's budget_duration (1h, 1d, 30d, 1mo); sets its budget_reset_at to LiteLLM's next reset for it", orNone(text))
     .option('--tpm <n>', `the budget row's ${LIMIT_HELP.tpm}`, orNone(amount))
     .option('--rpm <n>', `the budget row's ${LIMIT_HELP.rpm}`, orNone(amount))
     .action(

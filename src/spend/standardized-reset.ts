@@ -135,9 +135,10 @@ function plusDays(wall: Wall, days: number): Wall {
   return { ms: wall.ms + days * DAY_MS, fold: 0 };
 }
 
+/** Python builds it with `datetime(…, tzinfo=tz)`: fold 0, whatever the fold of the time it starts from. */
 function firstOfNextMonth(wall: Wall): Wall {
   const d = new Date(wall.ms);
-  return { ms: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1), fold: wall.fold };
+  return { ms: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1), fold: 0 };
 }
 
 const WORDS: ReadonlyMap<string, string> = new Map([

@@ -60,6 +60,8 @@ const cases: ReadonlyArray<readonly [reason: string, duration: string, now: stri
   ['an unknown zone: UTC', '1d', '2026-06-01T20:00:00Z', 'Not/A_Zone', '2026-06-02T00:00:00.000Z'],
   ['a zone miscased (zoneinfo reads names as written): UTC', '1d', '2026-06-01T20:00:00Z', 'america/new_york', '2026-06-02T00:00:00.000Z'],
   ['an empty zone: UTC', '1d', '2026-06-01T20:00:00Z', '', '2026-06-02T00:00:00.000Z'],
+  ['St. John\'s 2009, 30d in the repeated hour before November (second pass): the 1st takes fold 0, the first midnight', '30d', '2009-11-01T02:45:00Z', 'America/St_Johns', '2009-11-01T02:30:00.000Z'],
+  ['St. John\'s 2009, 1mo likewise', '1mo', '2009-11-01T03:00:00Z', 'America/St_Johns', '2009-11-01T02:30:00.000Z'],
   ['Santiago, midnight skipped by spring forward: read with the offset before', '1d', '2026-09-05T12:00:00Z', 'America/Santiago', '2026-09-06T04:00:00.000Z'],
 ];
 

@@ -49,6 +49,8 @@ interface Steps {
   readonly next: (at: number) => number;
   /** From one window end to the one before. */
   readonly previous: (at: number) => number;
+  /** A fixed length (all units but `mo`): the grid is then arithmetic, not walked. */
+  readonly ms: number | null;
 }
 
 /** Null for a missing or unreadable duration. */
@@ -57,9 +59,9 @@ function stepsOf(duration: string | null): Steps | null {
   if (match === null) return null;
   const amount = Number(match[1]);
   if (amount <= 0) return null;
-  if (match[2] === 'mo') return { next: (at) => addMonths(at, amount), previous: (at) => addMonths(at, -amount) };
+  if (match[2] === 'mo') return { next: (at) => addMonths(at, amount), previous: (at) => addMonths(at, -amount), ms: null };
   const ms = amount * UNIT_MS[match[2]];
-  return { next: (at) => at + ms, previous: (at) => at - ms };
+  return { next: (at) => at + ms, previous: (at) => at - ms, ms: Number.isFinite(ms) ? ms : null };
 }
 
 /**
@@ -160,8 +162,14 @@ function standardizedWindow(duration: string, reset: number, now: number): Budge
 function gridWindow(steps: Steps, reset: number, now: number): BudgetWindow {
   let end = reset;
   if (end > now) return { start: steps.previous(end), end };
+  if (steps.ms !== null) {
+    // The rows this serves are the ones far behind (a `1s` budget a day, a `1m` one weeks): a
+    // walk would cost every Check of them, and a capped one would stop in a window already over.
+    const start = reset + Math.floor((now - reset) / steps.ms) * steps.ms;
+    return { start, end: start + steps.ms };
+  }
   let start = end;
-  // Bounded: a row whose reset date is years old still takes at most a few thousand steps.
+  // Calendar months: a row whose reset date is centuries old still takes a few thousand steps.
   for (let i = 0; end <= now && i < 100_000; i += 1) {
     start = end;
     end = steps.next(end);

@@ -153,6 +153,19 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
         end: at('2026-01-01T01:00:01Z'),
       });
     });
+
+    it('finds the grid window holding now however far behind the row is (no walk to stop short)', () => {
+      // 1s from 2020 to 2026 is some 220 million grid steps; 1m from 2000, 14 million.
+      expect(currentWindow(row('1s', '2020-01-01T00:00:00.500Z'), at('2026-11-29T21:00:00.100Z'))).to.deep.equal({
+        start: at('2026-11-29T20:59:59.500Z'),
+        end: at('2026-11-29T21:00:00.500Z'),
+      });
+      expect(currentWindow(row('1m', '2000-01-01T00:00:30Z'), at('2026-11-29T21:00:00Z'))).to.deep.equal({
+        start: at('2026-11-29T20:59:30Z'),
+        end: at('2026-11-29T21:00:30Z'),
+      });
+      expect(currentWindowEnd(row('1s', '2020-01-01T00:00:00.500Z'), at('2026-11-29T21:00:00.100Z'))).to.equal(at('2026-11-29T21:00:00.500Z'));
+    });
   });
 
   it("counts the database spend only while the row's own window is current", () => {

@@ -6,6 +6,7 @@
  *
  * A window is identified by its end (epoch ms); 0 means the entity has no window.
  */
+import { LRUCache } from 'lru-cache';
 import { nextStandardizedReset, UTC_RESET_ZONE, type ResetZone } from './standardized-reset';
 
 /**
@@ -129,7 +130,9 @@ interface Chain {
  * at all) rather than from the row's reset again. The walk is a function of the key alone, so
  * every replica finds the same windows whatever it cached.
  */
-const chains = new Map<string, Chain>();
+// Least recently used out, not a clear at the cap: a clear would send every row back to walk
+// from its reset at once, the ones far behind (milliseconds each) included.
+const chains = new LRUCache<string, Chain>({ max: MAX_CHAINS });
 
 /**
  * The windows LiteLLM's reset job would have made after `budget_reset_at` passed: each ends at
@@ -153,7 +156,6 @@ function standardizedWindow(duration: string, reset: number, now: number): Budge
     }
     chain = { start: chain.end, end: next, resets: chain.resets + 1 };
   }
-  if (chains.size >= MAX_CHAINS) chains.clear();
   chains.set(key, chain);
   return found ? { start: chain.start, end: chain.end } : null;
 }

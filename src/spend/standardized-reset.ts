@@ -208,11 +208,15 @@ function nextWall(current: Wall, value: number, unit: string): Wall | null {
   }
 }
 
+const NO_DURATION: ReadonlySet<string> = new Set(['', 'none', 'null']);
+
 /**
  * LiteLLM's `get_next_standardized_reset_time(duration, now, timezone)` as epoch ms; null where it
- * raises (`2mo`) or where the result is past any date (Python's OverflowError).
+ * returns None (`''`, `none`, `null`), raises (`2mo`) or where the result is past any date (Python's OverflowError).
  */
 export function nextStandardizedReset(duration: string, now: number, zone: ResetZone = UTC_RESET_ZONE): number | null {
+  // Its guard against the UI's stringified None: no reset at all, not the next midnight.
+  if (NO_DURATION.has(duration.trim().toLowerCase())) return null;
   const current = wallOf(now, zone);
   const read = parsed(duration);
   const next = read === null ? plusDays(replaced(current, { hour: 0, minute: 0, second: 0, ms: 0 }), 1) : nextWall(current, read.value, read.unit);

@@ -25,6 +25,8 @@ const cases: ReadonlyArray<readonly [reason: string, duration: string, now: stri
   ['monthly in December: January 1 of the next year', 'monthly', '2026-12-15T00:00:00Z', 'UTC', '2027-01-01T00:00:00.000Z'],
   ['1mo on the 1st at midnight: the next 1st', '1mo', '2026-12-01T00:00:00Z', 'UTC', '2027-01-01T00:00:00.000Z'],
   ['2mo: LiteLLM raises (only 1 month intervals)', '2mo', '2026-12-01T00:00:00Z', 'UTC', null],
+  ['None from the UI: LiteLLM returns None', 'None', '2026-12-01T10:00:00Z', 'UTC', null],
+  ['an empty duration: None', ' ', '2026-12-01T10:00:00Z', 'UTC', null],
   ['2d: midnight today + 2 days, across a month end', '2d', '2026-02-27T18:30:00Z', 'UTC', '2026-03-01T00:00:00.000Z'],
   ['31d: midnight today + 31 days', '31d', '2026-01-31T23:59:59.999Z', 'UTC', '2026-03-03T00:00:00.000Z'],
   ['2w: midnight today + 14 days', '2w', '2026-06-01T12:00:00Z', 'UTC', '2026-06-15T00:00:00.000Z'],

@@ -200,7 +200,7 @@ export function currentWindow(source: BudgetWindowSource | null, now: number): B
  * The end of the window on the duration grid alone (LiteLLM's `now + duration_in_seconds`), for
  * durations that are not budget resets: a key's rotation grace period.
  */
-export function currentWindowEnd(source: BudgetWindowSource | null, now: number): number {
+export function durationGridEnd(source: BudgetWindowSource | null, now: number): number {
   if (source === null || source.budget_reset_at === null) return NO_WINDOW;
   const steps = stepsOf(source.budget_duration);
   const reset = source.budget_reset_at.getTime();

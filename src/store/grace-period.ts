@@ -2,7 +2,7 @@
  * `/key/regenerate`'s `grace_period`: a duration in LiteLLM's `duration_in_seconds` grammar
  * (`30s`, `15m`, `24h`, `2d`, `1w`, `1mo`), read exactly as budget windows read it.
  */
-import { currentWindowEnd, isDuration, NO_WINDOW } from '../spend/budget-window';
+import { durationGridEnd, isDuration, NO_WINDOW } from '../spend/budget-window';
 import { AdminInputError } from './admin-inputs';
 
 /**
@@ -17,6 +17,6 @@ export function revokeAtAfter(gracePeriod: string | null | undefined, now: Date)
     throw new AdminInputError(`--grace-period: expected a duration such as 30s, 15m, 24h, 2d, 1w or 1mo, got '${gracePeriod}'`);
   }
   // A window of that duration starting now ends where the grace period does (calendar months included).
-  const end = currentWindowEnd({ budget_duration: gracePeriod, budget_reset_at: now }, now.getTime());
+  const end = durationGridEnd({ budget_duration: gracePeriod, budget_reset_at: now }, now.getTime());
   return end === NO_WINDOW ? null : new Date(end);
 }

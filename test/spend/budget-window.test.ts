@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { budgetResetAt, currentWindow, currentWindowEnd, NO_WINDOW, spendInCurrentWindow, useBudgetResetZone } from '../../src/spend/budget-window';
+import { budgetResetAt, currentWindow, durationGridEnd, NO_WINDOW, spendInCurrentWindow, useBudgetResetZone } from '../../src/spend/budget-window';
 import { resetZoneOf, UTC_RESET_ZONE } from '../../src/spend/standardized-reset';
 
 const at = (iso: string): number => new Date(iso).getTime();
@@ -10,18 +10,18 @@ const row = (duration: string | null, resetAt: string | null) => ({
 
 describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
   it('is the reset date itself while it is ahead', () => {
-    expect(currentWindowEnd(row('30d', '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
+    expect(durationGridEnd(row('30d', '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
   });
 
-  it('currentWindowEnd (grace periods) moves on by whole durations once the date has passed', () => {
-    expect(currentWindowEnd(row('1d', '2025-06-01T00:00:00Z'), at('2025-06-03T12:00:00Z'))).to.equal(at('2025-06-04T00:00:00Z'));
-    expect(currentWindowEnd(row('1h', '2025-06-01T00:00:00Z'), at('2025-06-01T00:00:00Z'))).to.equal(at('2025-06-01T01:00:00Z'));
-    expect(currentWindowEnd(row('2w', '2025-06-01T00:00:00Z'), at('2025-06-20T00:00:00Z'))).to.equal(at('2025-06-29T00:00:00Z'));
+  it('durationGridEnd (grace periods) moves on by whole durations once the date has passed', () => {
+    expect(durationGridEnd(row('1d', '2025-06-01T00:00:00Z'), at('2025-06-03T12:00:00Z'))).to.equal(at('2025-06-04T00:00:00Z'));
+    expect(durationGridEnd(row('1h', '2025-06-01T00:00:00Z'), at('2025-06-01T00:00:00Z'))).to.equal(at('2025-06-01T01:00:00Z'));
+    expect(durationGridEnd(row('2w', '2025-06-01T00:00:00Z'), at('2025-06-20T00:00:00Z'))).to.equal(at('2025-06-29T00:00:00Z'));
   });
 
-  it('currentWindowEnd (grace periods) steps calendar months for "mo", clamped to the last day of a shorter month', () => {
-    expect(currentWindowEnd(row('1mo', '2025-01-31T00:00:00Z'), at('2025-02-10T00:00:00Z'))).to.equal(at('2025-02-28T00:00:00Z'));
-    expect(currentWindowEnd(row('1mo', '2025-05-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
+  it('durationGridEnd (grace periods) steps calendar months for "mo", clamped to the last day of a shorter month', () => {
+    expect(durationGridEnd(row('1mo', '2025-01-31T00:00:00Z'), at('2025-02-10T00:00:00Z'))).to.equal(at('2025-02-28T00:00:00Z'));
+    expect(durationGridEnd(row('1mo', '2025-05-01T00:00:00Z'), at('2025-06-15T00:00:00Z'))).to.equal(at('2025-07-01T00:00:00Z'));
   });
 
   it('starts a window one duration before a reset date still ahead, and at the previous reset once it has passed', () => {
@@ -42,12 +42,12 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
 
   it('has no window without both columns or with an unreadable duration', () => {
     for (const source of [null, row(null, '2025-07-01T00:00:00Z'), row('30d', null), row('fortnightly', '2025-07-01T00:00:00Z'), row('0d', '2025-07-01T00:00:00Z'), row(' 1d', '2025-07-01T00:00:00Z'), row('30', '2025-07-01T00:00:00Z')]) {
-      expect(currentWindowEnd(source, at('2025-06-15T00:00:00Z'))).to.equal(NO_WINDOW);
+      expect(durationGridEnd(source, at('2025-06-15T00:00:00Z'))).to.equal(NO_WINDOW);
     }
   });
 
   it("reads a duration as LiteLLM's duration_in_seconds does: from its start (30days), and its words (monthly = 30d)", () => {
-    const end = (duration: string) => currentWindowEnd(row(duration, '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'));
+    const end = (duration: string) => durationGridEnd(row(duration, '2025-07-01T00:00:00Z'), at('2025-06-15T00:00:00Z'));
     expect(end('30days')).to.equal(end('30d'));
     expect(end('Monthly')).to.equal(end('30d'));
     expect(end('daily')).to.equal(end('24h'));
@@ -164,7 +164,7 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
         start: at('2026-11-29T20:59:30Z'),
         end: at('2026-11-29T21:00:30Z'),
       });
-      expect(currentWindowEnd(row('1s', '2020-01-01T00:00:00.500Z'), at('2026-11-29T21:00:00.100Z'))).to.equal(at('2026-11-29T21:00:00.500Z'));
+      expect(durationGridEnd(row('1s', '2020-01-01T00:00:00.500Z'), at('2026-11-29T21:00:00.100Z'))).to.equal(at('2026-11-29T21:00:00.500Z'));
     });
   });
 

@@ -137,7 +137,7 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
       });
     });
 
-    it('keeps the duration grid for a row more than 10,000 resets behind, and stays cheap', () => {
+    it('keeps the duration grid for a row more than 1,000 resets behind, and stays cheap', () => {
       const source = row('1s', '2026-01-01T00:00:00.500Z');
       const started = process.hrtime.bigint();
       for (let i = 0; i < 100; i += 1) {
@@ -147,10 +147,27 @@ describe('spend: budget windows (budget_duration + budget_reset_at)', () => {
         });
       }
       expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(2000);
-      // Within 10,000 resets: whole seconds, as LiteLLM's job writes them.
-      expect(currentWindow(source, at('2026-01-01T01:00:00.100Z'))).to.deep.equal({
-        start: at('2026-01-01T01:00:00Z'),
-        end: at('2026-01-01T01:00:01Z'),
+      // Within 1,000 resets: whole seconds, as LiteLLM's job writes them; past them, the grid.
+      expect(currentWindow(source, at('2026-01-01T00:16:39.100Z'))).to.deep.equal({
+        start: at('2026-01-01T00:16:39Z'),
+        end: at('2026-01-01T00:16:40Z'),
+      });
+      expect(currentWindow(source, at('2026-01-01T00:16:40.700Z'))).to.deep.equal({
+        start: at('2026-01-01T00:16:40.500Z'),
+        end: at('2026-01-01T00:16:41.500Z'),
+      });
+    });
+
+    it('walks at most 1,000 resets on a Check: a 1d budget 27 years behind is on the grid', () => {
+      useBudgetResetZone(resetZoneOf('Europe/Berlin'));
+      expect(currentWindow(row('1d', '2000-01-01T15:00:00Z'), at('2026-11-29T21:00:00Z'))).to.deep.equal({
+        start: at('2026-11-29T15:00:00Z'),
+        end: at('2026-11-30T15:00:00Z'),
+      });
+      // 2.5 years behind: still Berlin's midnights.
+      expect(currentWindow(row('1d', '2024-06-01T15:00:00Z'), at('2026-11-29T21:00:00Z'))).to.deep.equal({
+        start: at('2026-11-28T23:00:00Z'),
+        end: at('2026-11-29T23:00:00Z'),
       });
     });
 

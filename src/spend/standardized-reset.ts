@@ -77,16 +77,20 @@ export function resetZoneOf(name: string | null | undefined): ResetZone {
   } catch {
     return UTC_RESET_ZONE;
   }
-  if (!isTzDatabaseName(name)) return UTC_RESET_ZONE;
+  if (!isTzDatabaseName(name, format.resolvedOptions().timeZone)) return UTC_RESET_ZONE;
   return Object.freeze({ name, offsetAt: intlOffsets(format) });
 }
 
 /**
  * Intl also takes `+05:00` and any case; zoneinfo takes neither. A canonical name must be written
- * as the tz database writes it; an alias (US/Eastern) is taken as Intl resolves it.
+ * as the tz database writes it; so must an alias Intl resolves to itself (Asia/Calcutta). Other
+ * aliases (US/Eastern resolves to America/New_York) cannot be checked letter by letter, but every
+ * tz database name starts each part with a capital, so `us/eastern` or `est5edt` is none.
  */
-function isTzDatabaseName(name: string): boolean {
+function isTzDatabaseName(name: string, resolved: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return false;
+  if (name.split('/').some((part) => !/^[A-Z]/.test(part))) return false;
+  if (resolved.toLowerCase() === name.toLowerCase() && resolved !== name) return false;
   const supported = Intl.supportedValuesOf('timeZone');
   return supported.includes(name) || !supported.some((zone) => zone.toLowerCase() === name.toLowerCase());
 }

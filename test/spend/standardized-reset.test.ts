@@ -81,4 +81,13 @@ describe("spend: LiteLLM's standardized budget reset (get_next_standardized_rese
     }
     expect(resetZoneOf('Europe/Berlin').name).to.equal('Europe/Berlin');
   });
+
+  it('takes an alias only as the tz database spells it, as zoneinfo reads files by name', () => {
+    for (const name of ['us/eastern', 'est5edt', 'navajo', 'etc/gmt+5', 'asia/calcutta', 'Etc/gmt+5']) {
+      expect(resetZoneOf(name), name).to.equal(UTC_RESET_ZONE);
+    }
+    for (const name of ['US/Eastern', 'EST5EDT', 'Navajo', 'Etc/GMT+5', 'Asia/Calcutta', 'Europe/Kiev']) {
+      expect(resetZoneOf(name).name, name).to.equal(name);
+    }
+  });
 });

@@ -104,7 +104,8 @@ export function useBudgetResetZone(zone: ResetZone): void {
 
 /**
  * LiteLLM's `get_budget_reset_time(budget_duration)`: the `budget_reset_at` its writes (new keys,
- * teams, budgets; the reset job) set at `now`, in the configured zone; null where it raises (`2mo`).
+ * teams, budgets; the reset job) set at `now`, in the configured zone; null where it returns None
+ * (`none`, `null`, blank) or raises (`2mo`).
  */
 export function budgetResetAt(duration: string, now: number): Date | null {
   const at = nextStandardizedReset(duration, now, resetZone);

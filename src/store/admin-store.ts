@@ -390,8 +390,9 @@ export class AdminStore {
         if (!Number.isInteger(modelId)) throw new StoreInvariantError('LiteLLM_ModelTable insert returned no id');
       }
       if (memberBudget !== null) {
-        // LiteLLM's TeamMemberBudgetHandler: a budget row of its own, named in the team's metadata.
-        metadata['team_member_budget_id'] = await this.insertBudget(manager, { ...memberBudget, budgetId: teamMemberBudgetId(input.alias) });
+        // LiteLLM's TeamMemberBudgetHandler: a budget row of its own, named in the team's metadata,
+        // written by its /budget/new, which starts the window (get_budget_reset_time) when a duration is given.
+        metadata['team_member_budget_id'] = await this.insertBudget(manager, { ...memberBudget, budgetId: teamMemberBudgetId(input.alias) }, this.now());
       }
       const { created_at, updated_at } = this.audit();
       await manager.insert(TeamRecord, {
@@ -1285,7 +1286,7 @@ export class AdminStore {
     return (result.affected ?? 0) > 0;
   }
 
-  /** `resetFrom`: for a row an update creates, its `budget_reset_at` is LiteLLM's next reset from then (budgetDurationColumns). */
+  /** `resetFrom`: for a row whose window LiteLLM starts as it writes it, its `budget_reset_at` is the next reset from then (budgetDurationColumns). */
   private async insertBudget(manager: EntityManager, input: NewBudget, resetFrom?: Date): Promise<string> {
     const budgetId = requireId('budget id', input.budgetId ?? randomUUID());
     await mustNotExist(manager, BudgetRecord, { budget_id: budgetId }, `budget ${budgetId}`);

@@ -624,6 +624,17 @@ describeEachBackend('AdminStore', (backend) => {
       expect((await backend().dataSource.getRepository(VerificationTokenRecord).findOneByOrFail({ token })).budget_reset_at?.toISOString()).to.equal('2030-05-06T18:30:00.000Z');
     });
 
+    it("starts the window of a team's default member budget created with the team, as LiteLLM's /budget/new does", async () => {
+      const team = await admin.createTeam({ teamMemberBudget: 5, teamMemberBudgetDuration: '7d' });
+      expect(await budgetRow(String(team.metadata['team_member_budget_id']))).to.deep.include({ budget_duration: '7d' });
+      expect((await budgetRow(String(team.metadata['team_member_budget_id']))).budget_reset_at?.toISOString(), 'the next Monday').to.equal('2030-05-13T00:00:00.000Z');
+      const unwindowed = await admin.createTeam({ teamMemberBudget: 5 });
+      expect((await budgetRow(String(unwindowed.metadata['team_member_budget_id']))).budget_reset_at).to.equal(null);
+      const teamId = uniqueId('team-2mo');
+      await expectAdminError(admin.createTeam({ teamId, teamMemberBudget: 5, teamMemberBudgetDuration: '2mo' }), /2mo.*every 1mo/);
+      expect(await backend().dataSource.getRepository(TeamRecord).findOneBy({ team_id: teamId })).to.equal(null);
+    });
+
     it('refuses a duration LiteLLM cannot reset by (2mo), writing nothing', async () => {
       const { token } = await admin.createKey();
       await expectAdminError(admin.updateKey(token, { budgetDuration: '2mo' }), /2mo.*every 1mo/);

@@ -689,14 +689,16 @@ export function registerAdminCommands(program: Command, settings: () => Settings
     .option('--soft-budget <usd>', 'alert threshold', amount)
     .option('--tpm <n>', 'tokens per minute', amount)
     .option('--rpm <n>', 'requests per minute', amount)
+    .option('--budget-duration <duration>', BUDGET_DURATION_HELP, text)
     .action(
-      run(async (s, o: { budgetId?: string; maxBudget?: number; softBudget?: number; tpm?: number; rpm?: number }) => {
+      run(async (s, o: { budgetId?: string; maxBudget?: number; softBudget?: number; tpm?: number; rpm?: number; budgetDuration?: string }) => {
         const created = await s.admin.createBudget({
           budgetId: o.budgetId,
           maxBudget: o.maxBudget ?? null,
           softBudget: o.softBudget ?? null,
           tpmLimit: o.tpm ?? null,
           rpmLimit: o.rpm ?? null,
+          budgetDuration: o.budgetDuration ?? null,
         });
         await s.invalidate('budget', created.budget_id);
         print(created);

@@ -333,8 +333,9 @@ export class AdminStore {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** LiteLLM's /budget/new: a row with a duration starts its window (`get_budget_reset_time`). */
   async createBudget(input: NewBudget = {}): Promise<Budget> {
-    const budgetId = await this.dataSource.transaction((manager) => this.insertBudget(manager, input));
+    const budgetId = await this.dataSource.transaction((manager) => this.insertBudget(manager, input, this.now()));
     return this.readBack(this.reader.findBudget(budgetId), 'budget', budgetId);
   }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { Cli } from '../support/cli-process';
 import { CLI_BACKENDS, cliAgainstServer } from '../support/cli-backends';
-import { TeamRecord, VerificationTokenRecord } from '../../src/store/entities';
+import { BudgetRecord, TeamRecord, VerificationTokenRecord } from '../../src/store/entities';
 import { nextStandardizedReset, resetZoneOf } from '../../src/spend/standardized-reset';
 
 // UTC+05:30 all year: its midnight is 18:30 UTC, no UTC-aligned reset nor now + 1d can land there.
@@ -54,6 +54,16 @@ for (const setup of CLI_BACKENDS) {
       expect(row.budget_reset_at?.getTime()).to.be.oneOf(resetsWithin('7d', before, after));
       // Monday 00:00 in Kolkata is Sunday 18:30 UTC.
       expect(row.budget_reset_at?.getUTCDay()).to.equal(0);
+      expect(row.budget_reset_at?.toISOString()).to.match(/T18:30:00\.000Z$/);
+    });
+
+    it('budget create --budget-duration 1d: the next midnight in the configured zone, as /budget/new', async () => {
+      const before = Date.now();
+      const created = JSON.parse(await ok('budget', 'create', '--max-budget', '3', '--budget-duration', '1d')) as { budget_id: string };
+      const after = Date.now();
+      const row = await running.withDatabase((dataSource) => dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: created.budget_id }));
+      expect(row.budget_duration).to.equal('1d');
+      expect(row.budget_reset_at?.getTime()).to.be.oneOf(resetsWithin('1d', before, after));
       expect(row.budget_reset_at?.toISOString()).to.match(/T18:30:00\.000Z$/);
     });
 

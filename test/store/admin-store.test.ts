@@ -122,6 +122,17 @@ describeEachBackend('AdminStore', (backend) => {
       expect(await store.findBudget(budget.budget_id)).to.deep.equal(budget);
     });
 
+    it("starts the window of a row with a duration at LiteLLM's next reset, as its /budget/new does", async () => {
+      const budgetRow = (budgetId: string) => backend().dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: budgetId });
+      const weekly = await admin.createBudget({ maxBudget: 5, budgetDuration: '7d' });
+      expect(weekly.budget_duration).to.equal('7d');
+      expect((await budgetRow(weekly.budget_id)).budget_reset_at?.toISOString(), 'the next Monday').to.equal('2030-05-13T00:00:00.000Z');
+      expect((await budgetRow((await admin.createBudget({ maxBudget: 5 })).budget_id)).budget_reset_at).to.equal(null);
+      const budgetId = uniqueId('budget-2mo');
+      await expectAdminError(admin.createBudget({ budgetId, budgetDuration: '2mo' }), /2mo.*every 1mo/);
+      expect(await store.findBudget(budgetId)).to.equal(null);
+    });
+
     it('refuses negative or non-finite amounts', async () => {
       await expectAdminError(admin.createBudget({ maxBudget: -1 }), /must not be negative/);
       await expectAdminError(admin.createBudget({ maxBudget: Number.NaN }), /finite/);

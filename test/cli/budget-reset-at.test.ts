@@ -67,6 +67,35 @@ for (const setup of CLI_BACKENDS) {
       expect(row.budget_reset_at?.toISOString()).to.match(/T18:30:00\.000Z$/);
     });
 
+    it("team create --team-member-budget-duration 1d: the member budget row's next midnight in the configured zone, as /budget/new", async () => {
+      const before = Date.now();
+      const team = JSON.parse(await ok('team', 'create', '--team-member-budget', '2', '--team-member-budget-duration', '1d')) as { metadata: { team_member_budget_id: string } };
+      const after = Date.now();
+      const row = await running.withDatabase((dataSource) => dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: team.metadata.team_member_budget_id }));
+      expect(row.budget_duration).to.equal('1d');
+      expect(row.budget_reset_at?.getTime()).to.be.oneOf(resetsWithin('1d', before, after));
+      expect(row.budget_reset_at?.toISOString()).to.match(/T18:30:00\.000Z$/);
+    });
+
+    it('budget create --budget-duration 30days: kept as written, its window ending at the next midnight, as /budget/new', async () => {
+      const before = Date.now();
+      const created = JSON.parse(await ok('budget', 'create', '--budget-duration', '30days')) as { budget_id: string };
+      const after = Date.now();
+      const row = await running.withDatabase((dataSource) => dataSource.getRepository(BudgetRecord).findOneByOrFail({ budget_id: created.budget_id }));
+      expect(row.budget_duration).to.equal('30days');
+      expect(row.budget_reset_at?.getTime()).to.be.oneOf(resetsWithin('1d', before, after));
+    });
+
+    for (const duration of ['2mo', 'abc']) {
+      it(`budget create --budget-duration ${duration}: refused (exit 2), no row written`, async () => {
+        const budgetId = `refused-${duration}-${setup.name}`;
+        const refused = await tollgate('budget', 'create', '--budget-id', budgetId, '--budget-duration', duration);
+        expect(refused.code, refused.stderr).to.equal(2);
+        expect(refused.stderr).to.match(/duration/);
+        expect(await running.withDatabase((dataSource) => dataSource.getRepository(BudgetRecord).findOneBy({ budget_id: budgetId }))).to.equal(null);
+      });
+    }
+
     it('key update --budget-duration 2mo: refused (exit 2), as LiteLLM cannot reset by it', async () => {
       const created = await ok('key', 'create');
       const key = /^key:\s+(sk-\S+)$/m.exec(created)?.[1] ?? expect.fail('no key printed');

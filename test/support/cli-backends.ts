@@ -55,6 +55,8 @@ export interface CliAgainstServer {
   readonly database: DatabaseSettings;
   /** `work` on a connection of the test's own to that store, closed afterwards. */
   withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T>;
+  /** Runs the bin against the server, expects exit 0 (naming the command and its stderr if not), returns stdout. */
+  ok(...args: string[]): Promise<string>;
 }
 
 /**
@@ -111,6 +113,11 @@ export function cliAgainstServer(setup: (typeof CLI_BACKENDS)[number], config?: 
       } finally {
         await dataSource.destroy();
       }
+    },
+    async ok(...args) {
+      const result = await ready(tollgate)(...args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.equal(0);
+      return result.stdout;
     },
     get server() {
       return ready(server);

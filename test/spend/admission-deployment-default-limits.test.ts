@@ -9,7 +9,7 @@ import { buildPolicy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/checks/types';
 import type { Admission } from '../../src/spend/admission';
 import { aContext, aKey, aRequest, aSnapshot, KEY_HASH } from '../checks/fixtures';
-import { limitingAdmitterForSuite } from '../support/spend';
+import { expectModelPerKeyRefusal, limitingAdmitterForSuite } from '../support/spend';
 
 describe("spend: a deployment's default per-key rpm limit on Redis", function () {
   const limiting = limitingAdmitterForSuite();
@@ -41,12 +41,7 @@ describe("spend: a deployment's default per-key rpm limit on Redis", function ()
     const verdicts = [];
     for (let i = 0; i < 3; i += 1) verdicts.push(await admit(keyOf(keyHash), 'model1', keyHash));
     expect(verdicts.map((v) => v.kind)).to.deep.equal(['admit', 'admit', 'deny']);
-    const refused = verdicts[2];
-    if (refused?.kind !== 'deny') throw new Error('unreachable');
-    expect(refused.denial.status).to.equal(429);
-    expect(refused.denial.type).to.equal('None');
-    expect(refused.denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = model_per_key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 2, rpm limit: 2,/);
-    expect(refused.denial.headers?.some(([name]) => name === 'retry-after')).to.equal(true);
+    expectModelPerKeyRefusal(verdicts[2], 2);
     const minute = Math.floor(now.getTime() / 60_000);
     expect(await limiting.client.get(`${limiting.redis.prefix}rl:key:${encodeURIComponent(keyHash)}:model:model1:rpm:${minute}`)).to.equal('2');
 

@@ -10,7 +10,7 @@ import { buildPolicy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/checks/types';
 import type { Admission } from '../../src/spend/admission';
 import { aContext, aKey, aRequest, aSnapshot, aTeam, KEY_HASH } from '../checks/fixtures';
-import { limitingAdmitterForSuite } from '../support/spend';
+import { expectModelPerKeyRefusal, limitingAdmitterForSuite } from '../support/spend';
 
 describe("spend: a deployment's default per-key rpm limit for a JWT caller without a key, on Redis", function () {
   const limiting = limitingAdmitterForSuite();
@@ -46,12 +46,7 @@ describe("spend: a deployment's default per-key rpm limit for a JWT caller witho
     const verdicts: Admission[] = [];
     for (let i = 0; i < 3; i += 1) verdicts.push(await admit(jwtCaller('alice'), 'model1', null));
     expect(verdicts.map((v) => v.kind)).to.deep.equal(['admit', 'admit', 'deny']);
-    const refused = verdicts[2];
-    if (refused?.kind !== 'deny') throw new Error('unreachable');
-    expect(refused.denial.status).to.equal(429);
-    expect(refused.denial.type).to.equal('None');
-    expect(refused.denial.message).to.match(/^LiteLLM Rate Limit Handler for rate limit type = model_per_key\. Crossed TPM \/ RPM \/ Max Parallel Request Limit\. current rpm: 2, rpm limit: 2,/);
-    expect(refused.denial.headers?.some(([name]) => name === 'retry-after')).to.equal(true);
+    expectModelPerKeyRefusal(verdicts[2], 2);
     expect(await limiting.client.get(`${limiting.redis.prefix}rl:key:jwt-user%3Aalice:model:model1:rpm:${minute}`)).to.equal('2');
     expect(await kinds(jwtCaller('alice'), 'model2', null, 3), 'a model without a default').to.deep.equal(['admit', 'admit', 'admit']);
   });

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 /**
  * Reading spend where Tollgate keeps it, for the budget tests: the Redis counters (by the key
  * layout of src/spend/redis-keys.ts) and the LiteLLM rows, polled until the flusher catches up.
@@ -8,7 +9,7 @@ import { createRedisClient, type RedisClient } from '../../src/cache/redis-share
 import { SpendKeys } from '../../src/spend/redis-keys';
 import { parseLiteLlmConfig } from '../../src/config/litellm-config';
 import { PriceTable } from '../../src/metering/prices';
-import { RedisAdmitter, type AdmissionOptions } from '../../src/spend/admission';
+import { RedisAdmitter, type Admission, type AdmissionOptions } from '../../src/spend/admission';
 import { RedisSpendRecorder, type RedisRecorderOptions, type SpendRecorder } from '../../src/spend/spend-recorder';
 import { NO_ATTRIBUTION, type SpendEvent } from '../../src/spend/spend-event';
 import type { SpendTarget } from '../../src/spend/targets';
@@ -192,4 +193,15 @@ export function limitingAdmitterForSuite(): LimitingAdmitter {
       return ready(admitter);
     },
   };
+}
+
+/** A verdict that is LiteLLM's v3 429 for the `model_per_key` descriptor at `rpm` requests a minute, with a retry-after. */
+export function expectModelPerKeyRefusal(verdict: Admission | undefined, rpm: number): void {
+  if (verdict?.kind !== 'deny') throw new Error(`expected a refusal, got ${verdict?.kind ?? 'nothing'}`);
+  expect(verdict.denial.status).to.equal(429);
+  expect(verdict.denial.type).to.equal('None');
+  expect(verdict.denial.message).to.match(
+    new RegExp(`^LiteLLM Rate Limit Handler for rate limit type = model_per_key\\. Crossed TPM / RPM / Max Parallel Request Limit\\. current rpm: ${rpm}, rpm limit: ${rpm},`),
+  );
+  expect(verdict.denial.headers?.some(([name]) => name === 'retry-after')).to.equal(true);
 }
